@@ -1,0 +1,87 @@
+package io.archway.model;
+
+import java.nio.charset.StandardCharsets;
+import java.util.Optional;
+
+/**
+ * The etcd key layout: {@code <prefix>/<dir>/<id>}, prefix {@code /apisix} by default, as APISIX
+ * 3.x writes it.
+ */
+public final class Keys {
+
+  public static final String DEFAULT_PREFIX = "/apisix";
+
+  private final String prefix;
+
+  private Keys(String prefix) {
+    this.prefix = prefix;
+  }
+
+  /**
+   * @param prefix starts with {@code /}; a trailing {@code /} is dropped
+   * @throws IllegalArgumentException for a prefix that is not an absolute key path
+   */
+  public static Keys of(String prefix) {
+    if (prefix == null || !prefix.startsWith("/") || prefix.contains("//")) {
+      throw new IllegalArgumentException(
+          "prefix: \"" + prefix + "\" (expected: starts with \"/\", e.g. /apisix)");
+    }
+    var p = prefix.length() > 1 && prefix.endsWith("/") ? prefix.substring(0, prefix.length() - 1) : prefix;
+    return new Keys(p.equals("/") ? "" : p);
+  }
+
+  public String prefix() {
+    return prefix.isEmpty() ? "/" : prefix;
+  }
+
+  /** {@code <prefix>/}: everything under it is the gateway's config. */
+  public String root() {
+    return prefix + "/";
+  }
+
+  public String dir(Kind kind) {
+    return prefix + "/" + kind.dir() + "/";
+  }
+
+  public String key(Kind kind, String id) {
+    return dir(kind) + id;
+  }
+
+  public byte[] keyBytes(Kind kind, String id) {
+    return key(kind, id).getBytes(StandardCharsets.UTF_8);
+  }
+
+  /**
+   * The kind and id of a key under this prefix; empty for keys of no known kind (and for the
+   * directory markers APISIX 2.x wrote, {@code <prefix>/routes} with no id).
+   */
+  public Optional<Key> parse(String key) {
+    if (!key.startsWith(root())) {
+      return Optional.empty();
+    }
+    var rest = key.substring(root().length());
+    int slash = rest.indexOf('/');
+    if (slash <= 0 || slash == rest.length() - 1) {
+      return Optional.empty();
+    }
+    var id = rest.substring(slash + 1);
+    return Kind.ofDir(rest.substring(0, slash))
+        .filter(k -> id.indexOf('/') < 0)
+        .map(k -> new Key(k, id));
+  }
+
+  /** One item's place in the config: its kind and id. */
+  public record Key(Kind kind, String id) implements Comparable<Key> {
+
+    @Override
+    public int compareTo(Key o) {
+      int c = kind.compareTo(o.kind);
+      return c != 0 ? c : id.compareTo(o.id);
+    }
+
+    @Override
+    public String toString() {
+      return kind.dir() + "/" + id;
+    }
+  }
+}

@@ -1,0 +1,59 @@
+package io.archway.model;
+
+import java.util.Optional;
+import java.util.function.BiFunction;
+
+/** The kinds of config object, each with its directory under the prefix, as APISIX 3.x has them. */
+public enum Kind {
+  ROUTES("routes", Route.class, Route::read),
+  UPSTREAMS("upstreams", Upstream.class, Upstream::read),
+  SERVICES("services", Service.class, Service::read),
+  CONSUMERS("consumers", Consumer.class, Consumer::read),
+  PLUGIN_CONFIGS("plugin_configs", PluginConfig.class, PluginConfig::read),
+  GLOBAL_RULES("global_rules", GlobalRule.class, GlobalRule::read),
+  SSLS("ssls", Ssl.class, Ssl::read),
+  STREAM_ROUTES("stream_routes", StreamRoute.class, StreamRoute::read),
+  PLUGIN_METADATA("plugin_metadata", PluginMetadata.class, PluginMetadata::read),
+  /** Archway's own directory: plugin DAGs (PluginFlow). */
+  PLUGIN_FLOWS("plugin_flows", PluginFlow.class, PluginFlow::read);
+
+  private final String dir;
+  private final Class<? extends ConfigObject> type;
+  private final BiFunction<Fields, String, ? extends ConfigObject> reader;
+
+  Kind(
+      String dir,
+      Class<? extends ConfigObject> type,
+      BiFunction<Fields, String, ? extends ConfigObject> reader) {
+    this.dir = dir;
+    this.type = type;
+    this.reader = reader;
+  }
+
+  /** The directory name in etcd and the top-level key in the standalone file. */
+  public String dir() {
+    return dir;
+  }
+
+  public Class<? extends ConfigObject> type() {
+    return type;
+  }
+
+  /** The field that holds the object's id ({@code username} for consumers). */
+  public String idField() {
+    return this == CONSUMERS ? "username" : "id";
+  }
+
+  BiFunction<Fields, String, ? extends ConfigObject> reader() {
+    return reader;
+  }
+
+  public static Optional<Kind> ofDir(String dir) {
+    for (var k : values()) {
+      if (k.dir.equals(dir)) {
+        return Optional.of(k);
+      }
+    }
+    return Optional.empty();
+  }
+}

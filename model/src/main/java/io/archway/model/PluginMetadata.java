@@ -1,0 +1,34 @@
+package io.archway.model;
+
+import com.fasterxml.jackson.annotation.JsonValue;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import java.util.Map;
+
+/**
+ * Settings of one plugin shared by all its uses, under {@code /apisix/plugin_metadata/<plugin>};
+ * {@code id} is the plugin's name and the rest is the plugin's own, validated by the plugin.
+ */
+public record PluginMetadata(String id, ObjectNode value) implements ConfigObject {
+
+  @Override
+  public Map<String, String> labels() {
+    return null;
+  }
+
+  @JsonValue
+  ObjectNode json() {
+    var out = value.deepCopy();
+    out.put("id", id);
+    return out;
+  }
+
+  static PluginMetadata read(Fields f, String path) {
+    var id = f.requiredString("id", Fields.Check.length(1, 64));
+    var all = f.raw("id") == null ? null : f.wholeObject();
+    if (all == null) {
+      return null;
+    }
+    all.remove("id");
+    return new PluginMetadata(id, all);
+  }
+}

@@ -1,0 +1,157 @@
+package io.archway.model;
+
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import java.util.Map;
+
+/**
+ * An upstream as APISIX stores it under {@code /apisix/upstreams/<id>}, and inline in routes,
+ * services and stream routes (then without {@code id}). Fields hold what was written, {@code null}
+ * when absent, so the object serialises back unchanged; {@link #withDefaults()} applies APISIX's
+ * defaults.
+ */
+public record Upstream(
+    String id,
+    String name,
+    String desc,
+    String type,
+    UpstreamNodes nodes,
+    String serviceName,
+    String discoveryType,
+    ObjectNode discoveryArgs,
+    String hashOn,
+    String key,
+    HealthChecks checks,
+    Integer retries,
+    Double retryTimeout,
+    Timeout timeout,
+    String scheme,
+    String passHost,
+    String upstreamHost,
+    KeepalivePool keepalivePool,
+    Tls tls,
+    Map<String, String> labels,
+    Long createTime,
+    Long updateTime)
+    implements ConfigObject {
+
+  public static final String DEFAULT_TYPE = "roundrobin";
+  public static final String DEFAULT_HASH_ON = "vars";
+  public static final String DEFAULT_SCHEME = "http";
+  public static final String DEFAULT_PASS_HOST = "pass";
+
+  private static final Fields.Check TYPE =
+      Fields.Check.oneOf("roundrobin", "chash", "ewma", "least_conn");
+  private static final Fields.Check HASH_ON =
+      Fields.Check.oneOf("vars", "header", "cookie", "consumer", "vars_combinations");
+  private static final Fields.Check SCHEME =
+      Fields.Check.oneOf("http", "https", "grpc", "grpcs", "tcp", "tls", "udp", "kafka");
+  private static final Fields.Check PASS_HOST = Fields.Check.oneOf("pass", "node", "rewrite");
+
+  public Upstream withDefaults() {
+    return new Upstream(
+        id,
+        name,
+        desc,
+        type == null ? DEFAULT_TYPE : type,
+        nodes,
+        serviceName,
+        discoveryType,
+        discoveryArgs,
+        hashOn == null ? DEFAULT_HASH_ON : hashOn,
+        key,
+        checks == null ? null : checks.withDefaults(),
+        retries,
+        retryTimeout,
+        timeout,
+        scheme == null ? DEFAULT_SCHEME : scheme,
+        passHost == null ? DEFAULT_PASS_HOST : passHost,
+        upstreamHost,
+        keepalivePool == null ? KeepalivePool.DEFAULT : keepalivePool.withDefaults(),
+        tls,
+        labels,
+        createTime,
+        updateTime);
+  }
+
+  static Upstream read(Fields f, String path) {
+    var up =
+        new Upstream(
+            f.id("id"),
+            f.string("name", Fields.Check.length(1, 100)),
+            f.string("desc", Fields.Check.length(0, 256)),
+            f.string("type", TYPE),
+            UpstreamNodes.read(f, "nodes"),
+            f.string("service_name", Fields.Check.length(1, 256)),
+            f.string("discovery_type", Fields.Check.length(1, 64)),
+            f.object("discovery_args"),
+            f.string("hash_on", HASH_ON),
+            f.string("key", Fields.Check.length(1, 256)),
+            f.child("checks", HealthChecks::read),
+            f.integer("retries", 0, Integer.MAX_VALUE),
+            f.number("retry_timeout", 0, false),
+            f.child("timeout", Timeout::read),
+            f.string("scheme", SCHEME),
+            f.string("pass_host", PASS_HOST),
+            f.string("upstream_host", Addresses.HOST_NAME),
+            f.child("keepalive_pool", KeepalivePool::read),
+            f.child("tls", Tls::read),
+            f.labels("labels"),
+            f.longValue("create_time", 0),
+            f.longValue("update_time", 0));
+    if (f.has("nodes") == f.has("service_name")) {
+      f.problem(
+          (f.has("nodes") ? "nodes and service_name both set" : "nodes and service_name both missing")
+              + " (expected: exactly one of them)");
+    }
+    if (f.has("service_name") && !f.has("discovery_type")) {
+      f.problem("discovery_type", "missing (expected: set with service_name, e.g. kubernetes)");
+    }
+    if ("chash".equals(up.type) && !"consumer".equals(up.hashOn) && !f.has("key")) {
+      f.problem("key", "missing (expected: the hash key when type is chash)");
+    }
+    if ("rewrite".equals(up.passHost) && !f.has("upstream_host")) {
+      f.problem("upstream_host", "missing (expected: set when pass_host is rewrite)");
+    }
+    return up;
+  }
+
+  /** {@code keepalive_pool}: idle connections kept per node. */
+  public record KeepalivePool(Integer size, Double idleTimeout, Integer requests) {
+
+    public static final KeepalivePool DEFAULT = new KeepalivePool(320, 60.0, 1000);
+
+    public KeepalivePool withDefaults() {
+      return new KeepalivePool(
+          size == null ? DEFAULT.size : size,
+          idleTimeout == null ? DEFAULT.idleTimeout : idleTimeout,
+          requests == null ? DEFAULT.requests : requests);
+    }
+
+    static KeepalivePool read(Fields f, String path) {
+      return new KeepalivePool(
+          f.integer("size", 1, Integer.MAX_VALUE),
+          f.number("idle_timeout", 0, false),
+          f.integer("requests", 1, Integer.MAX_VALUE));
+    }
+  }
+
+  /** {@code tls}: client certificate towards the upstream and whether to verify it. */
+  public record Tls(String clientCert, String clientKey, String clientCertId, Boolean verify) {
+
+    static Tls read(Fields f, String path) {
+      var tls =
+          new Tls(
+              f.string("client_cert", Pem.CERTIFICATE),
+              f.secret("client_key", Pem.PRIVATE_KEY),
+              f.id("client_cert_id"),
+              f.bool("verify"));
+      if (f.has("client_cert") != f.has("client_key")) {
+        f.problem("client_cert and client_key go together (expected: both or neither)");
+      }
+      if (f.has("client_cert") && f.has("client_cert_id")) {
+        f.problem("client_cert and client_cert_id both set (expected: one of them)");
+      }
+      return tls;
+    }
+  }
+}
