@@ -1,0 +1,518 @@
+package io.archway.model.source;
+
+import io.archway.model.Keys;
+import io.archway.model.Keys.Key;
+import io.archway.model.ModelJson;
+import io.archway.model.ValidationException;
+import io.etcd.jetcd.ByteSequence;
+import io.etcd.jetcd.Client;
+import io.etcd.jetcd.KeyValue;
+import io.etcd.jetcd.Watch;
+import io.etcd.jetcd.common.exception.CompactedException;
+import io.etcd.jetcd.options.GetOption;
+import io.etcd.jetcd.options.OptionsUtil;
+import io.etcd.jetcd.options.WatchOption;
+import io.etcd.jetcd.watch.WatchEvent;
+import io.etcd.jetcd.watch.WatchResponse;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.ScheduledFuture;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The config from etcd: one paged range read of the prefix at a single revision, then ONE watch
+ * from that revision + 1. See {@code model/DESIGN.md} for how it recovers from compaction, restores
+ * and lost connections. All state lives on one thread; jetcd's callbacks hand over to it.
+ */
+public final class EtcdConfigSource implements ConfigSource {
+
+  private static final Logger log = LoggerFactory.getLogger(EtcdConfigSource.class);
+
+  /**
+   * How to reach etcd and how hard to try.
+   *
+   * @param endpoints e.g. {@code http://127.0.0.1:2379}
+   * @param prefix the key prefix, {@code /apisix} by default
+   * @param user etcd user, or {@code null}
+   * @param password etcd password, or {@code null}
+   * @param requestTimeout the limit for one read
+   * @param probeInterval how often the connection and the revision are checked while watching
+   * @param backoffMin first retry delay after a failure
+   * @param backoffMax longest retry delay
+   * @param pageSize keys per range request of a full read
+   */
+  public record Settings(
+      List<String> endpoints,
+      String prefix,
+      String user,
+      String password,
+      Duration requestTimeout,
+      Duration probeInterval,
+      Duration backoffMin,
+      Duration backoffMax,
+      int pageSize) {
+
+    public Settings {
+      endpoints = List.copyOf(endpoints);
+      if (endpoints.isEmpty()) {
+        throw new IllegalArgumentException("etcd: no endpoints (expected: at least one URL)");
+      }
+    }
+
+    public static Settings of(List<String> endpoints, String prefix) {
+      return new Settings(
+          endpoints,
+          prefix,
+          null,
+          null,
+          Duration.ofSeconds(5),
+          Duration.ofSeconds(2),
+          Duration.ofMillis(100),
+          Duration.ofSeconds(5),
+          500);
+    }
+
+    public Settings withTiming(Duration probeInterval, Duration backoffMin, Duration backoffMax) {
+      return new Settings(
+          endpoints, prefix, user, password, requestTimeout, probeInterval, backoffMin, backoffMax, pageSize);
+    }
+
+    public Settings withAuth(String user, String password) {
+      return new Settings(
+          endpoints, prefix, user, password, requestTimeout, probeInterval, backoffMin, backoffMax, pageSize);
+    }
+  }
+
+  private final Settings settings;
+  private final Keys keys;
+  private final ByteSequence root;
+  private final ByteSequence rootEnd;
+  private final Client client;
+  private final ScheduledExecutorService loop;
+  private final Backoff backoff;
+  private final ItemTracker tracker;
+
+  // Owned by `loop`.
+  private ConfigListener listener;
+  private Watch.Watcher watcher;
+  private long watchGeneration;
+  private long revision;
+  private ScheduledFuture<?> probe;
+  private boolean closed;
+
+  // Read by status() from other threads.
+  private volatile boolean connected;
+  private volatile boolean loaded;
+  private volatile String lastError;
+  private volatile long fullLoads;
+
+  public EtcdConfigSource(Settings settings) {
+    this.settings = settings;
+    this.keys = Keys.of(settings.prefix());
+    this.root = bytes(keys.root());
+    this.rootEnd = OptionsUtil.prefixEndOf(root);
+    var builder =
+        Client.builder()
+            .endpoints(settings.endpoints().toArray(String[]::new))
+            .connectTimeout(settings.requestTimeout())
+            .waitForReady(false)
+            .retryMaxDuration(settings.requestTimeout())
+            .keepaliveTime(Duration.ofSeconds(10))
+            .keepaliveTimeout(Duration.ofSeconds(5))
+            .maxInboundMessageSize(64 * 1024 * 1024);
+    if (settings.user() != null) {
+      builder.user(bytes(settings.user())).password(bytes(settings.password()));
+    }
+    this.client = builder.build();
+    this.loop =
+        Executors.newSingleThreadScheduledExecutor(
+            r -> {
+              var t = new Thread(r, "archway-etcd-source");
+              t.setDaemon(true);
+              return t;
+            });
+    this.backoff = new Backoff(settings.backoffMin(), settings.backoffMax());
+    this.tracker = new ItemTracker(log);
+  }
+
+  @Override
+  public void start(ConfigListener listener) {
+    loop.execute(
+        () -> {
+          this.listener = listener;
+          fullLoad("start");
+          probe =
+              loop.scheduleWithFixedDelay(
+                  this::probe,
+                  settings.probeInterval().toMillis(),
+                  settings.probeInterval().toMillis(),
+                  TimeUnit.MILLISECONDS);
+        });
+  }
+
+  @Override
+  public SourceStatus status() {
+    return new SourceStatus(
+        "etcd " + String.join(",", settings.endpoints()) + " " + keys.prefix(),
+        connected,
+        loaded,
+        revision,
+        lastError,
+        tracker.invalidReasons(),
+        tracker.rejectedTotal(),
+        fullLoads);
+  }
+
+  @Override
+  public void close() {
+    try {
+      loop.submit(
+              () -> {
+                closed = true;
+                if (probe != null) {
+                  probe.cancel(false);
+                }
+                closeWatch();
+              })
+          .get(10, TimeUnit.SECONDS);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    } catch (ExecutionException | TimeoutException e) {
+      log.warn("etcd source: close did not finish cleanly: {}", e.toString());
+    }
+    loop.shutdownNow();
+    client.close();
+  }
+
+  // ---- on the loop thread -------------------------------------------------------------------
+
+  /** Reads everything at one revision, delivers it whole, then watches from the next revision. */
+  private void fullLoad(String why) {
+    if (closed) {
+      return;
+    }
+    closeWatch();
+    try {
+      var read = readAll();
+      var state = tracker.replaceAll(read.kvs(), read.revision(), keys);
+      revision = read.revision();
+      fullLoads++;
+      onSuccess();
+      listener.onState(state);
+      loaded = true;
+      log.info(
+          "etcd source: loaded {} item(s) at revision {} ({}), {} invalid",
+          state.items().size(),
+          revision,
+          why,
+          tracker.invalidReasons().size());
+      openWatch();
+    } catch (Exception e) {
+      onFailure("full read", e);
+      retryLater(() -> fullLoad(why));
+    }
+  }
+
+  private record Read(List<KeyValue> kvs, long revision) {}
+
+  /** Paged range read, every page at the revision of the first, so the result is consistent. */
+  private Read readAll() throws Exception {
+    var out = new ArrayList<KeyValue>();
+    var from = root;
+    long rev = 0;
+    while (true) {
+      var option =
+          GetOption.builder()
+              .withRange(rootEnd)
+              .withSortField(GetOption.SortTarget.KEY)
+              .withSortOrder(GetOption.SortOrder.ASCEND)
+              .withLimit(settings.pageSize())
+              .withRevision(rev)
+              .build();
+      var res = await(client.getKVClient().get(from, option));
+      if (rev == 0) {
+        rev = res.getHeader().getRevision();
+      }
+      out.addAll(res.getKvs());
+      if (!res.isMore() || res.getKvs().isEmpty()) {
+        return new Read(out, rev);
+      }
+      var last = res.getKvs().get(res.getKvs().size() - 1).getKey().getBytes();
+      var next = java.util.Arrays.copyOf(last, last.length + 1);
+      from = ByteSequence.from(next);
+    }
+  }
+
+  private void openWatch() {
+    long generation = ++watchGeneration;
+    var option = WatchOption.builder().withRange(rootEnd).withRevision(revision + 1).build();
+    watcher =
+        client
+            .getWatchClient()
+            .watch(
+                root,
+                option,
+                Watch.listener(
+                    res -> loop.execute(() -> onWatch(generation, res)),
+                    err -> loop.execute(() -> onWatchError(generation, err)),
+                    () -> {}));
+  }
+
+  private void closeWatch() {
+    watchGeneration++;
+    if (watcher != null) {
+      watcher.close();
+      watcher = null;
+    }
+  }
+
+  private void onWatch(long generation, WatchResponse res) {
+    if (generation != watchGeneration || closed) {
+      return;
+    }
+    var changes = new ArrayList<ConfigChange>();
+    for (var event : res.getEvents()) {
+      var kv = event.getKeyValue();
+      var change =
+          event.getEventType() == WatchEvent.EventType.DELETE
+              ? tracker.delete(kv, keys)
+              : tracker.put(kv, keys);
+      if (change != null) {
+        changes.add(change);
+      }
+      revision = Math.max(revision, kv.getModRevision());
+    }
+    onSuccess();
+    if (!changes.isEmpty()) {
+      listener.onChanges(changes, revision);
+    }
+  }
+
+  private void onWatchError(long generation, Throwable err) {
+    if (generation != watchGeneration || closed) {
+      return;
+    }
+    closeWatch();
+    if (err instanceof CompactedException c) {
+      log.info(
+          "etcd source: watch from revision {} compacted (etcd compacted to {}); re-reading",
+          revision + 1,
+          c.getCompactedRevision());
+      fullLoad("compacted");
+      return;
+    }
+    onFailure("watch", err);
+    retryLater(this::resume);
+  }
+
+  /**
+   * After a lost connection: if etcd's revision went back (restored from a snapshot) re-read
+   * everything; otherwise watch again from where we were, losing nothing.
+   */
+  private void resume() {
+    if (closed) {
+      return;
+    }
+    try {
+      long current = currentRevision();
+      if (current < revision) {
+        log.warn(
+            "etcd source: etcd revision went back from {} to {} (restored?); re-reading",
+            revision,
+            current);
+        fullLoad("revision went back");
+        return;
+      }
+      onSuccess();
+      openWatch();
+      log.info("etcd source: reconnected, watching from revision {}", revision + 1);
+    } catch (Exception e) {
+      onFailure("reconnect", e);
+      retryLater(this::resume);
+    }
+  }
+
+  /** Health check while watching: a cheap count-only read that also reveals a restore. */
+  private void probe() {
+    if (closed || watcher == null) {
+      return;
+    }
+    try {
+      long current = currentRevision();
+      if (current < revision) {
+        log.warn(
+            "etcd source: etcd revision went back from {} to {} (restored?); re-reading",
+            revision,
+            current);
+        fullLoad("revision went back");
+        return;
+      }
+      onSuccess();
+    } catch (Exception e) {
+      // The watch reports its own failure; here we only stop claiming to be connected.
+      onFailure("probe", e);
+    }
+  }
+
+  private long currentRevision() throws Exception {
+    var option = GetOption.builder().withRange(rootEnd).withCountOnly(true).build();
+    return await(client.getKVClient().get(root, option)).getHeader().getRevision();
+  }
+
+  private void retryLater(Runnable action) {
+    if (closed) {
+      return;
+    }
+    var delay = backoff.next();
+    log.debug("etcd source: retry #{} in {} ms", backoff.attempts(), delay.toMillis());
+    loop.schedule(action, delay.toNanos(), TimeUnit.NANOSECONDS);
+  }
+
+  private void onSuccess() {
+    connected = true;
+    lastError = null;
+    backoff.reset();
+  }
+
+  private void onFailure(String what, Throwable e) {
+    var cause = e instanceof ExecutionException && e.getCause() != null ? e.getCause() : e;
+    var message = what + ": " + ModelJsonMessages.oneLine(cause);
+    if (connected || lastError == null) {
+      log.warn("etcd source: {} failed, keeping the last good config: {}", what, message);
+    }
+    connected = false;
+    lastError = message;
+  }
+
+  private <T> T await(java.util.concurrent.CompletableFuture<T> f) throws Exception {
+    try {
+      return f.get(settings.requestTimeout().toMillis(), TimeUnit.MILLISECONDS);
+    } catch (TimeoutException e) {
+      f.cancel(true);
+      throw new TimeoutException("no answer from etcd in " + settings.requestTimeout().toMillis() + " ms");
+    }
+  }
+
+  static ByteSequence bytes(String s) {
+    return ByteSequence.from(s, StandardCharsets.UTF_8);
+  }
+
+  /**
+   * Validates items and remembers the valid ones and the rejected ones, so each rejection is logged
+   * once and an invalid update leaves the last good value of its key in force.
+   */
+  static final class ItemTracker {
+
+    private final Logger log;
+    private final Map<Key, ConfigItem> items = new HashMap<>();
+    private final Map<Key, Rejected> rejected = new HashMap<>();
+    private volatile Map<String, String> reasons = Map.of();
+    private volatile long rejectedTotal;
+
+    private record Rejected(long modRevision, String reason) {}
+
+    ItemTracker(Logger log) {
+      this.log = log;
+    }
+
+    Map<String, String> invalidReasons() {
+      return reasons;
+    }
+
+    long rejectedTotal() {
+      return rejectedTotal;
+    }
+
+    ConfigState replaceAll(List<KeyValue> kvs, long revision, Keys keys) {
+      var previous = new HashMap<>(items);
+      var stillRejected = new HashMap<Key, Rejected>();
+      items.clear();
+      for (var kv : kvs) {
+        var key = keys.parse(kv.getKey().toString(StandardCharsets.UTF_8));
+        if (key.isEmpty()) {
+          continue;
+        }
+        var item = validate(key.get(), kv);
+        if (item != null) {
+          items.put(key.get(), item);
+        } else {
+          stillRejected.put(key.get(), rejected.get(key.get()));
+          var last = previous.get(key.get());
+          if (last != null) {
+            items.put(key.get(), last);
+          }
+        }
+      }
+      rejected.keySet().retainAll(stillRejected.keySet());
+      publishReasons();
+      return new ConfigState(items, revision);
+    }
+
+    ConfigChange put(KeyValue kv, Keys keys) {
+      var key = keys.parse(kv.getKey().toString(StandardCharsets.UTF_8));
+      if (key.isEmpty()) {
+        return null;
+      }
+      var item = validate(key.get(), kv);
+      publishReasons();
+      if (item == null) {
+        return null;
+      }
+      items.put(key.get(), item);
+      return new ConfigChange.Put(item);
+    }
+
+    ConfigChange delete(KeyValue kv, Keys keys) {
+      var key = keys.parse(kv.getKey().toString(StandardCharsets.UTF_8));
+      if (key.isEmpty()) {
+        return null;
+      }
+      boolean wasRejected = rejected.remove(key.get()) != null;
+      if (wasRejected) {
+        publishReasons();
+      }
+      return items.remove(key.get()) != null
+          ? new ConfigChange.Delete(key.get(), kv.getModRevision())
+          : null;
+    }
+
+    private ConfigItem validate(Key key, KeyValue kv) {
+      try {
+        var obj = ModelJson.read(key.kind(), kv.getValue().getBytes(), key.id(), key.toString());
+        if (rejected.remove(key) != null) {
+          log.info("config: {} is valid again", key);
+        }
+        return new ConfigItem(key, obj, kv.getModRevision());
+      } catch (ValidationException e) {
+        var before = rejected.get(key);
+        if (before == null || before.modRevision() != kv.getModRevision()) {
+          rejectedTotal++;
+          log.warn(
+              "config: skipping {} (revision {}){}: {}",
+              key,
+              kv.getModRevision(),
+              items.containsKey(key) ? ", its last good value stays in force" : "",
+              e.getMessage());
+        }
+        rejected.put(key, new Rejected(kv.getModRevision(), e.getMessage()));
+        return null;
+      }
+    }
+
+    private void publishReasons() {
+      var m = new HashMap<String, String>();
+      rejected.forEach((k, v) -> m.put(k.toString(), v.reason()));
+      reasons = Map.copyOf(m);
+    }
+  }
+}

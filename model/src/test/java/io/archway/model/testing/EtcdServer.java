@@ -1,0 +1,223 @@
+package io.archway.model.testing;
+
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.net.ServerSocket;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+import java.util.stream.Stream;
+
+/**
+ * A real etcd ({@code etcd} from Debian's {@code etcd-server}, or {@code $ARCHWAY_ETCD}) on random
+ * loopback ports in a temp dir. It can be killed, restarted on the same ports and data, and
+ * restored from a snapshot, as the config-source tests need. Used by tests and by the benchmarks.
+ */
+public final class EtcdServer implements AutoCloseable {
+
+  private static final Duration START_TIMEOUT = Duration.ofSeconds(30);
+
+  private final Path dir;
+  private final int clientPort;
+  private final int peerPort;
+  private Process process;
+
+  public EtcdServer() {
+    try {
+      dir = Files.createTempDirectory("archway-etcd-");
+      clientPort = freePort();
+      int p;
+      do {
+        p = freePort();
+      } while (p == clientPort);
+      peerPort = p;
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    }
+  }
+
+  /** {@code http://127.0.0.1:<port>}. */
+  public String endpoint() {
+    return "http://127.0.0.1:" + clientPort;
+  }
+
+  public Path dataDir() {
+    return dir.resolve("data");
+  }
+
+  public synchronized EtcdServer start() {
+    if (process != null && process.isAlive()) {
+      return this;
+    }
+    var cmd = new ArrayList<>(List.of(binary("etcd", "ARCHWAY_ETCD")));
+    cmd.addAll(
+        List.of(
+            "--name", "default",
+            "--data-dir", dataDir().toString(),
+            "--listen-client-urls", endpoint(),
+            "--advertise-client-urls", endpoint(),
+            "--listen-peer-urls", peerUrl(),
+            "--initial-advertise-peer-urls", peerUrl(),
+            "--initial-cluster", "default=" + peerUrl(),
+            "--log-level", "warn",
+            "--logger", "zap"));
+    try {
+      process =
+          new ProcessBuilder(cmd)
+              .redirectErrorStream(true)
+              .redirectOutput(ProcessBuilder.Redirect.appendTo(dir.resolve("etcd.log").toFile()))
+              .start();
+    } catch (IOException e) {
+      throw new UncheckedIOException(
+          "cannot start etcd (install Debian's etcd-server, or set ARCHWAY_ETCD)", e);
+    }
+    awaitHealthy();
+    return this;
+  }
+
+  /** SIGKILL: the server dies with no chance to say goodbye, as in a node crash. */
+  public synchronized void kill() {
+    if (process != null) {
+      process.destroyForcibly();
+      waitFor(process);
+      process = null;
+    }
+  }
+
+  /** Saves a snapshot of the current data with etcdctl. */
+  public Path snapshot() {
+    var file = dir.resolve("snapshot-" + System.nanoTime() + ".db");
+    run(binary("etcdctl", "ARCHWAY_ETCDCTL"), "--endpoints", endpoint(), "snapshot", "save", file.toString());
+    return file;
+  }
+
+  /**
+   * Stops etcd, replaces its data with {@code snapshot} (an operator's disaster recovery) and starts
+   * it again: its revision goes back to the snapshot's.
+   */
+  public synchronized void restore(Path snapshot) {
+    kill();
+    deleteRecursively(dataDir());
+    run(
+        binary("etcdctl", "ARCHWAY_ETCDCTL"),
+        "snapshot",
+        "restore",
+        snapshot.toString(),
+        "--data-dir",
+        dataDir().toString(),
+        "--name",
+        "default",
+        "--initial-cluster",
+        "default=" + peerUrl(),
+        "--initial-advertise-peer-urls",
+        peerUrl());
+    start();
+  }
+
+  @Override
+  public synchronized void close() {
+    kill();
+    deleteRecursively(dir);
+  }
+
+  private String peerUrl() {
+    return "http://127.0.0.1:" + peerPort;
+  }
+
+  private void awaitHealthy() {
+    var http = HttpClient.newBuilder().connectTimeout(Duration.ofMillis(500)).build();
+    long deadline = System.nanoTime() + START_TIMEOUT.toNanos();
+    while (System.nanoTime() < deadline) {
+      if (!process.isAlive()) {
+        throw new IllegalStateException("etcd exited at start; see " + dir.resolve("etcd.log"));
+      }
+      try {
+        var res =
+            http.send(
+                HttpRequest.newBuilder(URI.create(endpoint() + "/health"))
+                    .timeout(Duration.ofSeconds(1))
+                    .build(),
+                HttpResponse.BodyHandlers.ofString());
+        if (res.statusCode() == 200 && res.body().contains("true")) {
+          return;
+        }
+      } catch (IOException e) {
+        // not listening yet
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+        throw new IllegalStateException(e);
+      }
+      try {
+        Thread.sleep(50);
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+        throw new IllegalStateException(e);
+      }
+    }
+    throw new IllegalStateException("etcd not healthy after " + START_TIMEOUT);
+  }
+
+  private void run(String... cmd) {
+    try {
+      var pb = new ProcessBuilder(cmd).redirectErrorStream(true);
+      pb.environment().put("ETCDCTL_API", "3");
+      var p = pb.redirectOutput(ProcessBuilder.Redirect.appendTo(dir.resolve("etcdctl.log").toFile())).start();
+      if (!p.waitFor(60, TimeUnit.SECONDS) || p.exitValue() != 0) {
+        throw new IllegalStateException(
+            String.join(" ", cmd) + " failed; see " + dir.resolve("etcdctl.log"));
+      }
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new IllegalStateException(e);
+    }
+  }
+
+  private static String binary(String name, String env) {
+    var fromEnv = System.getenv(env);
+    if (fromEnv != null && !fromEnv.isBlank()) {
+      return fromEnv;
+    }
+    for (var d : System.getenv().getOrDefault("PATH", "/usr/bin").split(":")) {
+      var p = Path.of(d, name);
+      if (Files.isExecutable(p)) {
+        return p.toString();
+      }
+    }
+    return "/usr/bin/" + name;
+  }
+
+  private static void waitFor(Process p) {
+    try {
+      p.waitFor(30, TimeUnit.SECONDS);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    }
+  }
+
+  private static int freePort() throws IOException {
+    try (var s = new ServerSocket(0, 1, java.net.InetAddress.getLoopbackAddress())) {
+      return s.getLocalPort();
+    }
+  }
+
+  private static void deleteRecursively(Path p) {
+    if (!Files.exists(p)) {
+      return;
+    }
+    try (Stream<Path> walk = Files.walk(p)) {
+      walk.sorted(Comparator.reverseOrder()).forEach(f -> f.toFile().delete());
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    }
+  }
+}
