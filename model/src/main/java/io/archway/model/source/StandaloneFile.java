@@ -1,0 +1,120 @@
+package io.archway.model.source;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.dataformat.yaml.YAMLFactory;
+import io.archway.model.ConfigObject;
+import io.archway.model.Keys.Key;
+import io.archway.model.Kind;
+import io.archway.model.ModelJson;
+import io.archway.model.ValidationException;
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * APISIX's standalone {@code apisix.yaml}: top-level {@code routes:}, {@code upstreams:}, {@code
+ * services:}, {@code consumers:}, {@code plugin_configs:}, {@code global_rules:}, {@code ssls:},
+ * {@code stream_routes:}, {@code plugin_metadata:} and Archway's {@code plugin_flows:}, each a list
+ * of objects, and a final {@code #END} line that marks a complete write. An object without an id
+ * gets its 1-based position in its list, as APISIX does.
+ */
+public final class StandaloneFile {
+
+  private static final ObjectMapper YAML = new ObjectMapper(new YAMLFactory());
+  public static final String END_MARKER = "#END";
+
+  private StandaloneFile() {}
+
+  /**
+   * Parses and validates a whole file; all or nothing.
+   *
+   * @param name how problems name the file
+   * @throws ConfigFileException with every problem found
+   */
+  public static Map<Key, ConfigObject> parse(byte[] content, String name) throws ConfigFileException {
+    var text = new String(content, StandardCharsets.UTF_8);
+    if (!hasEndMarker(text)) {
+      throw new ConfigFileException(
+          List.of(name + ": no final " + END_MARKER + " line (expected: a complete write ending with " + END_MARKER + ")"),
+          true);
+    }
+    JsonNode root;
+    try {
+      root = YAML.readTree(text);
+    } catch (IOException e) {
+      throw new ConfigFileException(List.of(name + ": not valid YAML: " + ModelJsonMessages.oneLine(e)), false);
+    }
+    var out = new LinkedHashMap<Key, ConfigObject>();
+    if (root == null || root.isMissingNode() || root.isNull()) {
+      return out;
+    }
+    var problems = new ArrayList<String>();
+    if (!root.isObject()) {
+      throw new ConfigFileException(
+          List.of(name + ": top level is " + root.getNodeType().name().toLowerCase() + " (expected: a mapping of sections such as routes:)"),
+          false);
+    }
+    for (var section : root.properties()) {
+      var kind = Kind.ofDir(section.getKey());
+      if (kind.isEmpty()) {
+        problems.add(
+            name + ": " + section.getKey() + ": unknown section (expected one of: " + sections() + ")");
+        continue;
+      }
+      var list = section.getValue();
+      if (list.isNull()) {
+        continue;
+      }
+      if (!list.isArray()) {
+        problems.add(name + ": " + section.getKey() + ": not a list (expected: a list of objects)");
+        continue;
+      }
+      for (int i = 0; i < list.size(); i++) {
+        var item = list.get(i);
+        var idNode = item.get(kind.get().idField());
+        var where =
+            section.getKey()
+                + (idNode != null && idNode.isValueNode()
+                    ? "/" + idNode.asText()
+                    : "[" + i + "]");
+        var fallbackId = kind.get() == Kind.CONSUMERS ? null : Integer.toString(i + 1);
+        try {
+          var obj = ModelJson.read(kind.get(), item, idNode == null ? fallbackId : null, name + ": " + where);
+          var key = new Key(kind.get(), obj.id());
+          if (out.putIfAbsent(key, obj) != null) {
+            problems.add(name + ": " + where + ": duplicate id \"" + obj.id() + "\" in " + section.getKey());
+          }
+        } catch (ValidationException e) {
+          problems.addAll(e.lines());
+        }
+      }
+    }
+    if (!problems.isEmpty()) {
+      throw new ConfigFileException(problems, false);
+    }
+    return out;
+  }
+
+  /** Whether the last non-blank line is {@code #END}. */
+  static boolean hasEndMarker(String text) {
+    int end = text.length();
+    while (end > 0) {
+      int start = text.lastIndexOf('\n', end - 1) + 1;
+      var line = text.substring(start, end).strip();
+      if (!line.isEmpty()) {
+        return line.equals(END_MARKER);
+      }
+      end = start - 1;
+    }
+    return false;
+  }
+
+  private static String sections() {
+    return String.join(", ", Arrays.stream(Kind.values()).map(Kind::dir).toList());
+  }
+}
