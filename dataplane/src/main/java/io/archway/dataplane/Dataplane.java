@@ -1,0 +1,89 @@
+package io.archway.dataplane;
+
+import io.archway.dataplane.config.ConfigHolder;
+import io.archway.dataplane.server.ServerSettings;
+import io.archway.dataplane.server.Servers;
+import io.archway.model.source.ConfigFileException;
+import io.archway.model.source.ConfigSource;
+import io.archway.model.source.EtcdConfigSource;
+import io.archway.model.source.FileConfigSource;
+import java.time.Duration;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/** One dataplane: its config source, the snapshot it keeps, and its listeners. */
+public final class Dataplane implements AutoCloseable {
+
+  private static final Logger log = LoggerFactory.getLogger(Dataplane.class);
+
+  private final DataplaneOptions options;
+  private final ConfigHolder config = new ConfigHolder();
+  private ConfigSource source;
+  private Servers servers;
+
+  public Dataplane(DataplaneOptions options) {
+    this.options = options;
+  }
+
+  /**
+   * Starts everything. In standalone mode the file is read first, so a missing or invalid file
+   * stops the start with every problem listed.
+   *
+   * @throws ConfigFileException for a bad standalone file
+   */
+  public Dataplane start() throws ConfigFileException, InterruptedException {
+    if (options.standaloneMode()) {
+      var file = new FileConfigSource(options.standalone(), Duration.ofMillis(500));
+      try {
+        file.load();
+      } catch (ConfigFileException e) {
+        file.close();
+        throw e;
+      }
+      source = file;
+    } else {
+      var settings =
+          EtcdConfigSource.Settings.of(options.etcdEndpoints(), options.prefix())
+              .withAuth(options.etcdUser(), options.etcdPassword());
+      source = new EtcdConfigSource(settings);
+    }
+    try {
+      servers =
+          new Servers()
+              .start(
+                  new ServerSettings(options.bindAddress(), options.httpPort(), options.statusPort()),
+                  config,
+                  source);
+    } catch (RuntimeException | InterruptedException e) {
+      source.close();
+      throw e;
+    }
+    source.start(config);
+    log.info("archway dataplane started; config from {}", source.status().source());
+    return this;
+  }
+
+  public ConfigHolder config() {
+    return config;
+  }
+
+  public ConfigSource source() {
+    return source;
+  }
+
+  public Servers servers() {
+    return servers;
+  }
+
+  /** Graceful stop: no new connections, in-flight requests finish within the shutdown timeout. */
+  @Override
+  public void close() {
+    if (servers != null) {
+      servers.stop(options.shutdownTimeout());
+    }
+    if (source != null) {
+      source.close();
+    }
+    log.info("archway dataplane stopped");
+  }
+}

@@ -1,0 +1,300 @@
+package io.archway.dataplane;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.dataformat.yaml.YAMLFactory;
+import io.archway.model.Keys;
+import java.io.IOException;
+import java.net.URI;
+import java.nio.file.Files;
+import java.nio.file.NoSuchFileException;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import java.util.Set;
+
+/**
+ * Parses the dataplane's command line and its {@code --config} YAML file into {@link
+ * DataplaneOptions}. Every error names the option or the file and field, and says what was
+ * expected.
+ */
+public final class OptionsParser {
+
+  /** Thrown for a bad command line or config file; the message is for the user. */
+  public static final class UsageException extends Exception {
+    public UsageException(String message) {
+      super(message, null, false, false);
+    }
+  }
+
+  /** {@code --help} was asked for. */
+  public static final class HelpRequested extends Exception {
+    public HelpRequested() {
+      super(null, null, false, false);
+    }
+  }
+
+  public static final String HELP =
+      """
+      Usage: java -jar archway-dataplane.jar [options]
+
+      Runs the Archway dataplane. The config comes from a standalone file (the default) or etcd.
+
+      Options:
+        --config FILE         dataplane settings in YAML (see dataplane/README.md); options
+                              given on the command line override the file
+        --standalone FILE     serve the routes, upstreams, ... in FILE, APISIX's apisix.yaml
+                              shape ending with #END; reloaded when it changes
+                              (default: conf/apisix.yaml)
+        --etcd URL[,URL...]   take the config from etcd instead, e.g. http://127.0.0.1:2379
+        --prefix PREFIX       etcd key prefix (default: /apisix)
+        --etcd-user USER      etcd user (password from --etcd-password or ARCHWAY_ETCD_PASSWORD)
+        --etcd-password PASS  etcd password
+        --bind ADDRESS        address the listeners bind (default: 0.0.0.0)
+        --http-port N         HTTP listener (default: 9080)
+        --status-port N       /healthz, /readyz and /metrics (default: 9091)
+        --shutdown-timeout S  seconds in-flight work may take to finish on SIGTERM (default: 10)
+        --help                print this and exit
+      """;
+
+  private static final Set<String> OPTIONS =
+      Set.of(
+          "--config", "--standalone", "--etcd", "--prefix", "--etcd-user", "--etcd-password", "--bind",
+          "--http-port", "--status-port", "--shutdown-timeout");
+  private static final Set<String> CONFIG_FIELDS =
+      Set.of("standalone", "etcd", "bind", "http_port", "status_port", "shutdown_timeout");
+  private static final Set<String> ETCD_FIELDS = Set.of("endpoints", "prefix", "user", "password");
+
+  private Path standalone;
+  private List<String> etcd = List.of();
+  private String prefix = Keys.DEFAULT_PREFIX;
+  private String user;
+  private String password = System.getenv("ARCHWAY_ETCD_PASSWORD");
+  private String bind = "0.0.0.0";
+  private int httpPort = DataplaneOptions.DEFAULT_HTTP_PORT;
+  private int statusPort = DataplaneOptions.DEFAULT_STATUS_PORT;
+  private Duration shutdownTimeout = Duration.ofSeconds(10);
+
+  private OptionsParser() {}
+
+  public static DataplaneOptions parse(String... args) throws UsageException, HelpRequested {
+    var p = new OptionsParser();
+    var list = Arrays.asList(args);
+    if (list.contains("--help") || list.contains("-h")) {
+      throw new HelpRequested();
+    }
+    // The file first, so that the command line overrides it.
+    for (int i = 0; i < args.length; i++) {
+      if (args[i].equals("--config")) {
+        p.readConfigFile(Path.of(value(args, i)));
+      } else if (args[i].startsWith("--config=")) {
+        p.readConfigFile(Path.of(args[i].substring("--config=".length())));
+      }
+    }
+    for (int i = 0; i < args.length; i++) {
+      var arg = args[i];
+      String name = arg;
+      String inline = null;
+      int eq = arg.indexOf('=');
+      if (arg.startsWith("--") && eq > 0) {
+        name = arg.substring(0, eq);
+        inline = arg.substring(eq + 1);
+      }
+      if (!OPTIONS.contains(name)) {
+        throw new UsageException(
+            (name.startsWith("-") ? "unknown option " + name : "unexpected argument \"" + name + "\"")
+                + " (expected one of the options in --help)");
+      }
+      var v = inline;
+      if (v == null) {
+        v = value(args, i);
+        i++;
+      }
+      switch (name) {
+        case "--config" -> {}
+        case "--standalone" -> p.standalone = Path.of(v);
+        case "--etcd" -> p.etcd = endpoints("--etcd", Arrays.asList(v.split(",")));
+        case "--prefix" -> p.prefix = prefix("--prefix", v);
+        case "--etcd-user" -> p.user = v;
+        case "--etcd-password" -> p.password = v;
+        case "--bind" -> p.bind = v;
+        case "--http-port" -> p.httpPort = port("--http-port", v);
+        case "--status-port" -> p.statusPort = port("--status-port", v);
+        case "--shutdown-timeout" -> p.shutdownTimeout = seconds("--shutdown-timeout", v);
+        default ->
+            throw new UsageException(
+                "unknown option " + name + " (expected one of the options in --help)");
+      }
+    }
+    if (p.standalone != null && !p.etcd.isEmpty()) {
+      throw new UsageException(
+          "--standalone and --etcd both given (expected: one config source)");
+    }
+    if (p.etcd.isEmpty() && p.standalone == null) {
+      p.standalone = DataplaneOptions.DEFAULT_STANDALONE;
+    }
+    if (p.httpPort != 0 && p.httpPort == p.statusPort) {
+      throw new UsageException(
+          "--http-port and --status-port are both " + p.httpPort + " (expected: two ports)");
+    }
+    return new DataplaneOptions(
+        p.etcd.isEmpty() ? p.standalone : null,
+        p.etcd,
+        p.prefix,
+        p.user,
+        p.password,
+        p.bind,
+        p.httpPort,
+        p.statusPort,
+        p.shutdownTimeout);
+  }
+
+  private void readConfigFile(Path file) throws UsageException {
+    JsonNode root;
+    try {
+      root = new ObjectMapper(new YAMLFactory()).readTree(Files.readString(file));
+    } catch (NoSuchFileException e) {
+      throw new UsageException(file + ": no such file (from --config)");
+    } catch (IOException e) {
+      throw new UsageException(file + ": cannot read: " + firstLine(e.getMessage()));
+    }
+    if (root == null || root.isNull() || root.isMissingNode()) {
+      return;
+    }
+    if (!root.isObject()) {
+      throw new UsageException(file + ": expected a mapping of settings");
+    }
+    var problems = new ArrayList<String>();
+    for (var e : root.properties()) {
+      var name = e.getKey();
+      var v = e.getValue();
+      var at = file + ": " + name;
+      try {
+        switch (name) {
+          case "standalone" -> standalone = Path.of(text(at, v));
+          case "bind" -> bind = text(at, v);
+          case "http_port" -> httpPort = port(at, v.asText());
+          case "status_port" -> statusPort = port(at, v.asText());
+          case "shutdown_timeout" -> shutdownTimeout = seconds(at, v.asText());
+          case "etcd" -> readEtcd(file, v);
+          default ->
+              throw new UsageException(
+                  at + ": unknown setting (expected one of: " + String.join(", ", sorted(CONFIG_FIELDS)) + ")");
+        }
+      } catch (UsageException ex) {
+        problems.add(ex.getMessage());
+      }
+    }
+    if (!problems.isEmpty()) {
+      throw new UsageException(String.join("\n", problems));
+    }
+  }
+
+  private void readEtcd(Path file, JsonNode v) throws UsageException {
+    if (!v.isObject()) {
+      throw new UsageException(file + ": etcd: expected a mapping (endpoints, prefix, user, password)");
+    }
+    for (var e : v.properties()) {
+      var at = file + ": etcd." + e.getKey();
+      switch (e.getKey()) {
+        case "endpoints" -> {
+          if (!e.getValue().isArray()) {
+            throw new UsageException(at + ": expected a list of URLs");
+          }
+          var list = new ArrayList<String>();
+          e.getValue().forEach(n -> list.add(n.asText()));
+          etcd = endpoints(at, list);
+        }
+        case "prefix" -> prefix = prefix(at, text(at, e.getValue()));
+        case "user" -> user = text(at, e.getValue());
+        case "password" -> password = text(at, e.getValue());
+        default ->
+            throw new UsageException(
+                at + ": unknown setting (expected one of: " + String.join(", ", sorted(ETCD_FIELDS)) + ")");
+      }
+    }
+  }
+
+  private static List<String> sorted(Set<String> s) {
+    return s.stream().sorted().toList();
+  }
+
+  private static String text(String at, JsonNode v) throws UsageException {
+    if (!v.isTextual() || v.textValue().isBlank()) {
+      throw new UsageException(at + ": " + v + " (expected: a non-empty string)");
+    }
+    return v.textValue();
+  }
+
+  private static String value(String[] args, int i) throws UsageException {
+    if (i + 1 >= args.length || args[i + 1].startsWith("--")) {
+      throw new UsageException(args[i] + " needs a value (see --help)");
+    }
+    return args[i + 1];
+  }
+
+  private static int port(String at, String v) throws UsageException {
+    try {
+      int p = Integer.parseInt(v.strip());
+      if (p >= 0 && p <= 65535) {
+        return p;
+      }
+    } catch (NumberFormatException e) {
+      // reported below
+    }
+    throw new UsageException(at + ": \"" + v + "\" (expected: a port 0..65535)");
+  }
+
+  private static Duration seconds(String at, String v) throws UsageException {
+    try {
+      double s = Double.parseDouble(v.strip());
+      if (s >= 0 && s <= 3600) {
+        return Duration.ofMillis((long) (s * 1000));
+      }
+    } catch (NumberFormatException e) {
+      // reported below
+    }
+    throw new UsageException(at + ": \"" + v + "\" (expected: seconds 0..3600)");
+  }
+
+  private static String prefix(String at, String v) throws UsageException {
+    try {
+      return Keys.of(v).prefix();
+    } catch (IllegalArgumentException e) {
+      throw new UsageException(at + ": " + e.getMessage().replaceFirst("^prefix: ", ""));
+    }
+  }
+
+  private static List<String> endpoints(String at, List<String> raw) throws UsageException {
+    var out = new ArrayList<String>();
+    for (var s : raw) {
+      var e = s.strip();
+      try {
+        var uri = URI.create(e);
+        if ((!"http".equals(uri.getScheme()) && !"https".equals(uri.getScheme()))
+            || uri.getHost() == null
+            || uri.getPort() < 0) {
+          throw new IllegalArgumentException();
+        }
+      } catch (IllegalArgumentException ex) {
+        throw new UsageException(
+            at + ": \"" + e + "\" (expected: http(s)://host:port, e.g. http://127.0.0.1:2379)");
+      }
+      out.add(e);
+    }
+    if (out.isEmpty()) {
+      throw new UsageException(at + ": no endpoints (expected: at least one URL)");
+    }
+    return out;
+  }
+
+  private static String firstLine(String s) {
+    if (s == null) {
+      return "unreadable";
+    }
+    int nl = s.indexOf('\n');
+    return nl < 0 ? s : s.substring(0, nl);
+  }
+}

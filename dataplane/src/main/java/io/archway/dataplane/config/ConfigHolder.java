@@ -1,0 +1,67 @@
+package io.archway.dataplane.config;
+
+import io.archway.model.Kind;
+import io.archway.model.source.ConfigChange;
+import io.archway.model.source.ConfigItem;
+import io.archway.model.source.ConfigListener;
+import io.archway.model.source.ConfigState;
+import java.util.EnumMap;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.function.Consumer;
+
+/**
+ * Holds the current {@link ConfigSnapshot} and swaps it atomically as the config source delivers:
+ * a full state replaces it, a batch of changes makes one new snapshot touching only the kinds that
+ * changed. Readers on event loops just read {@link #current()}; they never wait.
+ */
+public final class ConfigHolder implements ConfigListener {
+
+  private volatile ConfigSnapshot current = ConfigSnapshot.empty();
+  private volatile boolean loaded;
+  private final List<Consumer<ConfigSnapshot>> subscribers = new CopyOnWriteArrayList<>();
+
+  public ConfigSnapshot current() {
+    return current;
+  }
+
+  /** A first full config has arrived. */
+  public boolean loaded() {
+    return loaded;
+  }
+
+  /** Called, on the source's thread, with every new snapshot. */
+  public void subscribe(Consumer<ConfigSnapshot> subscriber) {
+    subscribers.add(subscriber);
+  }
+
+  @Override
+  public void onState(ConfigState state) {
+    publish(ConfigSnapshot.of(state.items(), state.revision()));
+    loaded = true;
+  }
+
+  @Override
+  public void onChanges(List<ConfigChange> changes, long revision) {
+    var base = current;
+    var changed = new EnumMap<Kind, Map<String, ConfigItem>>(Kind.class);
+    for (var c : changes) {
+      var kind = c.key().kind();
+      var m = changed.computeIfAbsent(kind, k -> new HashMap<>(base.items(k)));
+      switch (c) {
+        case ConfigChange.Put p -> m.put(p.key().id(), p.item());
+        case ConfigChange.Delete d -> m.remove(d.key().id());
+      }
+    }
+    publish(base.with(changed, revision));
+  }
+
+  private void publish(ConfigSnapshot next) {
+    current = next;
+    for (var s : subscribers) {
+      s.accept(next);
+    }
+  }
+}

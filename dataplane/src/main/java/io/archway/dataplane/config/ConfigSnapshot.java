@@ -1,0 +1,72 @@
+package io.archway.dataplane.config;
+
+import io.archway.model.Keys.Key;
+import io.archway.model.Kind;
+import io.archway.model.source.ConfigItem;
+import java.util.Collections;
+import java.util.EnumMap;
+import java.util.HashMap;
+import java.util.Map;
+
+/**
+ * The config in force: every valid item, by kind and id, at one revision. Immutable; a request
+ * keeps the snapshot it started with. The router and plugin chains compiled from it join here as
+ * the HTTP data plane lands.
+ */
+public final class ConfigSnapshot {
+
+  private static final ConfigSnapshot EMPTY = new ConfigSnapshot(new EnumMap<>(Kind.class), 0);
+
+  private final Map<Kind, Map<String, ConfigItem>> byKind;
+  private final long revision;
+
+  private ConfigSnapshot(Map<Kind, Map<String, ConfigItem>> byKind, long revision) {
+    this.byKind = byKind;
+    this.revision = revision;
+  }
+
+  public static ConfigSnapshot empty() {
+    return EMPTY;
+  }
+
+  static ConfigSnapshot of(Map<Key, ConfigItem> items, long revision) {
+    var byKind = new EnumMap<Kind, Map<String, ConfigItem>>(Kind.class);
+    items.forEach((k, v) -> byKind.computeIfAbsent(k.kind(), x -> new HashMap<>()).put(k.id(), v));
+    byKind.replaceAll((k, m) -> Collections.unmodifiableMap(m));
+    return new ConfigSnapshot(byKind, revision);
+  }
+
+  /**
+   * A new snapshot with {@code changed} kinds replaced; the other kinds' maps are shared, so one
+   * changed route copies the routes map only.
+   */
+  ConfigSnapshot with(Map<Kind, Map<String, ConfigItem>> changed, long revision) {
+    var byKind = new EnumMap<>(this.byKind);
+    changed.forEach(
+        (k, m) -> {
+          if (m.isEmpty()) {
+            byKind.remove(k);
+          } else {
+            byKind.put(k, Collections.unmodifiableMap(m));
+          }
+        });
+    return new ConfigSnapshot(byKind, revision);
+  }
+
+  public long revision() {
+    return revision;
+  }
+
+  /** The items of one kind, by id. */
+  public Map<String, ConfigItem> items(Kind kind) {
+    return byKind.getOrDefault(kind, Map.of());
+  }
+
+  public int count(Kind kind) {
+    return items(kind).size();
+  }
+
+  public int size() {
+    return byKind.values().stream().mapToInt(Map::size).sum();
+  }
+}

@@ -1,0 +1,67 @@
+package io.archway.dataplane.server;
+
+import io.archway.dataplane.config.ConfigHolder;
+import io.archway.dataplane.http.InFlight;
+import io.archway.model.Kind;
+import io.archway.model.source.ConfigSource;
+
+/** Renders {@code /metrics} in the Prometheus text format (version 0.0.4). */
+final class Metrics {
+
+  private final ConfigHolder config;
+  private final ConfigSource source;
+  private final InFlight inFlight;
+
+  Metrics(ConfigHolder config, ConfigSource source, InFlight inFlight) {
+    this.config = config;
+    this.source = source;
+    this.inFlight = inFlight;
+  }
+
+  String render() {
+    var out = new StringBuilder(2048);
+    var status = source.status();
+    var snapshot = config.current();
+    gauge(out, "archway_config_source_connected", "Whether the config source answers (1) or not (0).");
+    out.append("archway_config_source_connected ").append(status.connected() ? 1 : 0).append('\n');
+    gauge(out, "archway_config_loaded", "Whether a first full config has been loaded.");
+    out.append("archway_config_loaded ").append(config.loaded() ? 1 : 0).append('\n');
+    gauge(out, "archway_config_revision", "Revision of the config in force.");
+    out.append("archway_config_revision ").append(snapshot.revision()).append('\n');
+    gauge(out, "archway_config_items", "Valid config items in force, by kind.");
+    for (var kind : Kind.values()) {
+      out.append("archway_config_items{kind=\"")
+          .append(kind.dir())
+          .append("\"} ")
+          .append(snapshot.count(kind))
+          .append('\n');
+    }
+    gauge(out, "archway_config_items_invalid", "Config items skipped now because they are invalid.");
+    out.append("archway_config_items_invalid ").append(status.invalid().size()).append('\n');
+    counter(out, "archway_config_items_rejected_total", "Config items rejected since start, each version once.");
+    out.append("archway_config_items_rejected_total ").append(status.rejectedTotal()).append('\n');
+    counter(out, "archway_config_full_loads_total", "Full reads of the config (start, compaction, restore, reload).");
+    out.append("archway_config_full_loads_total ").append(status.fullLoads()).append('\n');
+    gauge(out, "archway_http_requests_in_flight", "HTTP requests being served.");
+    out.append("archway_http_requests_in_flight ").append(inFlight.active()).append('\n');
+    counter(out, "archway_http_responses_total", "HTTP responses sent, by status class.");
+    for (int c = 1; c <= 5; c++) {
+      out.append("archway_http_responses_total{code=\"")
+          .append(c)
+          .append("xx\"} ")
+          .append(inFlight.answered(c))
+          .append('\n');
+    }
+    return out.toString();
+  }
+
+  private static void gauge(StringBuilder out, String name, String help) {
+    out.append("# HELP ").append(name).append(' ').append(help).append('\n');
+    out.append("# TYPE ").append(name).append(" gauge\n");
+  }
+
+  private static void counter(StringBuilder out, String name, String help) {
+    out.append("# HELP ").append(name).append(' ').append(help).append('\n');
+    out.append("# TYPE ").append(name).append(" counter\n");
+  }
+}

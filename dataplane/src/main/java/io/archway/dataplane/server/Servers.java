@@ -1,0 +1,128 @@
+package io.archway.dataplane.server;
+
+import io.archway.dataplane.config.ConfigHolder;
+import io.archway.dataplane.http.HttpChannelInitializer;
+import io.archway.dataplane.http.InFlight;
+import io.archway.model.source.ConfigSource;
+import io.netty.bootstrap.ServerBootstrap;
+import io.netty.channel.Channel;
+import io.netty.channel.ChannelInitializer;
+import io.netty.channel.ChannelOption;
+import io.netty.channel.EventLoopGroup;
+import io.netty.channel.group.ChannelGroup;
+import io.netty.channel.group.DefaultChannelGroup;
+import io.netty.channel.socket.SocketChannel;
+import io.netty.handler.codec.http.HttpObjectAggregator;
+import io.netty.handler.codec.http.HttpServerCodec;
+import io.netty.util.concurrent.GlobalEventExecutor;
+import java.net.InetSocketAddress;
+import java.time.Duration;
+import java.util.concurrent.TimeUnit;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The dataplane's listeners: HTTP traffic and the status port. {@link #stop} stops accepting,
+ * lets in-flight requests finish within a bound, then closes what is left.
+ */
+public final class Servers implements AutoCloseable {
+
+  private static final Logger log = LoggerFactory.getLogger(Servers.class);
+
+  private final Transport transport = Transport.best();
+  private final EventLoopGroup boss = transport.newGroup(1, "archway-accept");
+  private final EventLoopGroup workers =
+      transport.newGroup(Runtime.getRuntime().availableProcessors(), "archway-io");
+  private final ChannelGroup connections = new DefaultChannelGroup(GlobalEventExecutor.INSTANCE);
+  private final InFlight inFlight = new InFlight();
+  private volatile boolean stopping;
+  private Channel http;
+  private Channel status;
+
+  public Servers start(ServerSettings settings, ConfigHolder config, ConfigSource source)
+      throws InterruptedException {
+    var metrics = new Metrics(config, source, inFlight);
+    var statusHandler = new StatusHandler(config, source, metrics, () -> stopping);
+    http =
+        bootstrap(new HttpChannelInitializer(config, inFlight, connections))
+            .bind(settings.bindAddress(), settings.httpPort())
+            .sync()
+            .channel();
+    status =
+        bootstrap(
+                new ChannelInitializer<SocketChannel>() {
+                  @Override
+                  protected void initChannel(SocketChannel ch) {
+                    ch.pipeline()
+                        .addLast("codec", new HttpServerCodec())
+                        .addLast("aggregator", new HttpObjectAggregator(8192))
+                        .addLast("status", statusHandler);
+                  }
+                })
+            .bind(settings.bindAddress(), settings.statusPort())
+            .sync()
+            .channel();
+    log.info(
+        "listening: http {}, status {} ({})",
+        ((InetSocketAddress) http.localAddress()).getPort(),
+        ((InetSocketAddress) status.localAddress()).getPort(),
+        transport);
+    return this;
+  }
+
+  private ServerBootstrap bootstrap(ChannelInitializer<SocketChannel> initializer) {
+    return new ServerBootstrap()
+        .group(boss, workers)
+        .channel(transport.serverChannel())
+        .option(ChannelOption.SO_BACKLOG, 1024)
+        .option(ChannelOption.SO_REUSEADDR, true)
+        .childOption(ChannelOption.TCP_NODELAY, true)
+        .childHandler(initializer);
+  }
+
+  public int httpPort() {
+    return ((InetSocketAddress) http.localAddress()).getPort();
+  }
+
+  public int statusPort() {
+    return ((InetSocketAddress) status.localAddress()).getPort();
+  }
+
+  public InFlight inFlight() {
+    return inFlight;
+  }
+
+  /**
+   * Stops accepting HTTP connections at once, waits up to {@code timeout} for in-flight requests,
+   * then closes every connection and the status port.
+   */
+  public void stop(Duration timeout) {
+    stopping = true;
+    if (http != null) {
+      http.close().awaitUninterruptibly();
+    }
+    long deadline = System.nanoTime() + timeout.toNanos();
+    while (inFlight.active() > 0 && System.nanoTime() < deadline) {
+      try {
+        Thread.sleep(20);
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+        break;
+      }
+    }
+    if (inFlight.active() > 0) {
+      log.warn("stopping with {} request(s) still in flight after {}", inFlight.active(), timeout);
+    }
+    connections.close().awaitUninterruptibly();
+    if (status != null) {
+      status.close().awaitUninterruptibly();
+    }
+    workers.shutdownGracefully(0, 2, TimeUnit.SECONDS).awaitUninterruptibly();
+    boss.shutdownGracefully(0, 2, TimeUnit.SECONDS).awaitUninterruptibly();
+  }
+
+  @Override
+  public void close() {
+    stop(Duration.ZERO);
+  }
+}

@@ -1,0 +1,92 @@
+package io.archway.dataplane;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+import java.io.IOException;
+import java.net.ServerSocket;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** The packaged jar as users run it: start, serve, stop on SIGTERM, refuse a bad file. */
+class DataplaneProcessIT {
+
+  @TempDir Path dir;
+
+  private static Path jar() {
+    return Path.of("target/archway-dataplane.jar");
+  }
+
+  private Process launch(String... args) throws IOException {
+    var cmd = new ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(), "-jar", jar().toString()));
+    cmd.addAll(List.of(args));
+    return new ProcessBuilder(cmd).redirectErrorStream(true).redirectOutput(dir.resolve("out.log").toFile()).start();
+  }
+
+  private static int freePort() throws IOException {
+    try (var s = new ServerSocket(0)) {
+      return s.getLocalPort();
+    }
+  }
+
+  @Test
+  void servesThenStopsCleanlyOnSigterm() throws Exception {
+    var file = dir.resolve("apisix.yaml");
+    Files.writeString(file, "routes: []\n#END\n");
+    int httpPort = freePort();
+    int statusPort = freePort();
+    var p =
+        launch(
+            "--standalone", file.toString(), "--bind", "127.0.0.1", "--http-port", "" + httpPort,
+            "--status-port", "" + statusPort);
+    try {
+      var http = HttpClient.newHttpClient();
+      await()
+          .atMost(Duration.ofSeconds(30))
+          .ignoreExceptions()
+          .until(
+              () ->
+                  http.send(
+                              HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + statusPort + "/readyz")).build(),
+                              HttpResponse.BodyHandlers.ofString())
+                          .statusCode()
+                      == 200);
+      p.destroy(); // SIGTERM
+      assertThat(p.waitFor(20, TimeUnit.SECONDS)).isTrue();
+      assertThat(Files.readString(dir.resolve("out.log"))).contains("archway dataplane stopped");
+    } finally {
+      p.destroyForcibly();
+    }
+  }
+
+  @Test
+  void aBadFileStopsTheStartWithEveryProblem() throws Exception {
+    var file = dir.resolve("apisix.yaml");
+    Files.writeString(file, "routes:\n  - uri: nope\n  - uri: /x\n#END\n");
+    var p = launch("--standalone", file.toString(), "--http-port", "0", "--status-port", "0");
+    assertThat(p.waitFor(30, TimeUnit.SECONDS)).isTrue();
+    assertThat(p.exitValue()).isEqualTo(1);
+    assertThat(Files.readString(dir.resolve("out.log")))
+        .contains("cannot start, the config file is not usable:")
+        .contains(file + ": routes[0]: uri: \"nope\" (expected: starts with \"/\")")
+        .contains(file + ": routes[1]: nothing to do (expected: at least one of plugins,");
+  }
+
+  @Test
+  void usageErrorsExitWithTwo() throws Exception {
+    var p = launch("--http-port", "x");
+    assertThat(p.waitFor(30, TimeUnit.SECONDS)).isTrue();
+    assertThat(p.exitValue()).isEqualTo(2);
+    assertThat(Files.readString(dir.resolve("out.log"))).contains("--http-port: \"x\" (expected: a port 0..65535)");
+  }
+}

@@ -1,0 +1,108 @@
+package io.archway.dataplane;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.List;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+class OptionsParserTest {
+
+  @TempDir Path dir;
+
+  @Test
+  void defaultsAreStandaloneOnTheDocumentedPorts() throws Exception {
+    var o = OptionsParser.parse();
+    assertThat(o.standaloneMode()).isTrue();
+    assertThat(o.standalone()).isEqualTo(Path.of("conf/apisix.yaml"));
+    assertThat(o.httpPort()).isEqualTo(9080);
+    assertThat(o.statusPort()).isEqualTo(9091);
+    assertThat(o.prefix()).isEqualTo("/apisix");
+    assertThat(o.shutdownTimeout()).isEqualTo(Duration.ofSeconds(10));
+  }
+
+  @Test
+  void etcdModeWithPrefixAndPorts() throws Exception {
+    var o =
+        OptionsParser.parse(
+            "--etcd", "http://10.0.0.1:2379,http://10.0.0.2:2379", "--prefix=/gw/", "--http-port", "8080",
+            "--status-port", "0");
+    assertThat(o.standaloneMode()).isFalse();
+    assertThat(o.standalone()).isNull();
+    assertThat(o.etcdEndpoints()).containsExactly("http://10.0.0.1:2379", "http://10.0.0.2:2379");
+    assertThat(o.prefix()).isEqualTo("/gw");
+    assertThat(o.httpPort()).isEqualTo(8080);
+    assertThat(o.statusPort()).isZero();
+  }
+
+  @Test
+  void configFileIsReadAndTheCommandLineWins() throws Exception {
+    var file = dir.resolve("dataplane.yaml");
+    Files.writeString(
+        file,
+        """
+        etcd:
+          endpoints: [http://127.0.0.1:2379]
+          prefix: /archway
+          user: gw
+        http_port: 8000
+        status_port: 8001
+        shutdown_timeout: 2.5
+        """);
+    var o = OptionsParser.parse("--config", file.toString(), "--http-port", "9000");
+    assertThat(o.etcdEndpoints()).isEqualTo(List.of("http://127.0.0.1:2379"));
+    assertThat(o.prefix()).isEqualTo("/archway");
+    assertThat(o.etcdUser()).isEqualTo("gw");
+    assertThat(o.httpPort()).isEqualTo(9000);
+    assertThat(o.statusPort()).isEqualTo(8001);
+    assertThat(o.shutdownTimeout()).isEqualTo(Duration.ofMillis(2500));
+  }
+
+  @Test
+  void errorsNameTheOptionOrTheFileAndField() throws Exception {
+    assertThatThrownBy(() -> OptionsParser.parse("--http-port", "99999"))
+        .hasMessage("--http-port: \"99999\" (expected: a port 0..65535)");
+    assertThatThrownBy(() -> OptionsParser.parse("--etcd", "localhost:2379"))
+        .hasMessage("--etcd: \"localhost:2379\" (expected: http(s)://host:port, e.g. http://127.0.0.1:2379)");
+    assertThatThrownBy(() -> OptionsParser.parse("--prefix", "apisix"))
+        .hasMessage("--prefix: \"apisix\" (expected: starts with \"/\", e.g. /apisix)");
+    assertThatThrownBy(() -> OptionsParser.parse("--standalone", "a.yaml", "--etcd", "http://h:1"))
+        .hasMessage("--standalone and --etcd both given (expected: one config source)");
+    assertThatThrownBy(() -> OptionsParser.parse("--verbose"))
+        .hasMessage("unknown option --verbose (expected one of the options in --help)");
+    assertThatThrownBy(() -> OptionsParser.parse("--http-port"))
+        .hasMessage("--http-port needs a value (see --help)");
+    assertThatThrownBy(() -> OptionsParser.parse("--http-port", "9091"))
+        .hasMessage("--http-port and --status-port are both 9091 (expected: two ports)");
+    assertThatThrownBy(() -> OptionsParser.parse("--config", dir.resolve("none.yaml").toString()))
+        .hasMessage(dir.resolve("none.yaml") + ": no such file (from --config)");
+
+    var file = dir.resolve("bad.yaml");
+    Files.writeString(file, "http_port: x\nlisten: 1\netcd:\n  hosts: []\n");
+    assertThatThrownBy(() -> OptionsParser.parse("--config", file.toString()))
+        .hasMessage(
+            String.join(
+                "\n",
+                file + ": http_port: \"x\" (expected: a port 0..65535)",
+                file
+                    + ": listen: unknown setting (expected one of: bind, etcd, http_port,"
+                    + " shutdown_timeout, standalone, status_port)",
+                file + ": etcd.hosts: unknown setting (expected one of: endpoints, password, prefix, user)"));
+  }
+
+  @Test
+  void helpListsEveryOption() {
+    assertThatThrownBy(() -> OptionsParser.parse("--etcd", "http://h:1", "--help"))
+        .isInstanceOf(OptionsParser.HelpRequested.class);
+    for (var option :
+        List.of(
+            "--config", "--standalone", "--etcd", "--prefix", "--etcd-user", "--etcd-password", "--bind",
+            "--http-port", "--status-port", "--shutdown-timeout", "--help")) {
+      assertThat(OptionsParser.HELP).contains(option + " ");
+    }
+  }
+}
