@@ -18,12 +18,16 @@ import java.util.regex.Pattern;
  * every problem with its path instead of stopping at the first. Each record's {@code read} method
  * uses one of these; {@link #finish()} then reports the fields nobody asked for as unknown.
  *
+ * <p>The tree read must be owned by the reader: JSON values are kept in the records as they are,
+ * not copied ({@link ModelJson} copies a caller's tree once).
+ *
  * <p>A getter returns {@code null} when the field is absent or wrong (the problem is recorded), so a
  * reader can go on and find the next problem.
  */
 final class Fields {
 
   static final Pattern ID = Pattern.compile("^[a-zA-Z0-9-_.]{1,64}$");
+  private static final Pattern NON_BLANK = Pattern.compile("^\\S+$");
   private static final int MAX_VALUE_IN_MESSAGE = 64;
 
   private final JsonNode node;
@@ -277,7 +281,7 @@ final class Fields {
       problem(name, show(v) + " (expected: object)");
       return null;
     }
-    return (ObjectNode) v.deepCopy();
+    return (ObjectNode) v;
   }
 
   ArrayNode array(String name) {
@@ -289,7 +293,7 @@ final class Fields {
       problem(name, show(v) + " (expected: array)");
       return null;
     }
-    return (ArrayNode) v.deepCopy();
+    return (ArrayNode) v;
   }
 
   /** {@code plugins}: plugin name → its configuration object. */
@@ -310,7 +314,7 @@ final class Fields {
             new Problem(pathOf(name) + "." + e.getKey(), show(e.getValue()) + " (expected: object)"));
         ok = false;
       } else {
-        out.put(e.getKey(), (ObjectNode) e.getValue().deepCopy());
+        out.put(e.getKey(), (ObjectNode) e.getValue());
       }
     }
     return ok ? Collections.unmodifiableMap(out) : null;
@@ -334,7 +338,7 @@ final class Fields {
       if (!value.isTextual()
           || value.textValue().isEmpty()
           || value.textValue().length() > 256
-          || !value.textValue().matches("^\\S+$")) {
+          || !NON_BLANK.matcher(value.textValue()).matches()) {
         problems.add(
             new Problem(
                 itemPath, show(value) + " (expected: string of 1 to 256 non-blank characters)"));
@@ -389,7 +393,7 @@ final class Fields {
   /** A copy of the whole object, every field marked as read: for objects a plugin validates. */
   ObjectNode wholeObject() {
     node.fieldNames().forEachRemaining(read::add);
-    return ((ObjectNode) node).deepCopy();
+    return (ObjectNode) node;
   }
 
   /** The raw value of a field, marked as read; the caller validates it. */

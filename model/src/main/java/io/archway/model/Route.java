@@ -56,6 +56,7 @@ public record Route(
   }
 
   static final Fields.Check URI = Fields.Check.startsWith("/");
+  private static final Fields.Check METHOD = Fields.Check.oneOf(METHODS.toArray(String[]::new));
 
   static Route read(Fields f, String path) {
     f.unsupported("script", "generated Lua is not run; use plugin_flow_id and a plugin flow");
@@ -71,7 +72,7 @@ public record Route(
             f.strings("hosts", 1, true, Addresses.HOST_NAME),
             f.string("remote_addr", Addresses.IP_OR_CIDR),
             f.strings("remote_addrs", 1, true, Addresses.IP_OR_CIDR),
-            f.strings("methods", 1, true, Fields.Check.oneOf(METHODS.toArray(String[]::new))),
+            f.strings("methods", 1, true, METHOD),
             f.array("vars"),
             f.integer("priority", Integer.MIN_VALUE, Integer.MAX_VALUE),
             f.integer("status", 0, 1),
