@@ -40,7 +40,8 @@ public final class ConfigLoadBench {
     var keys = Keys.of("/apisix");
     try (var etcd = new EtcdServer().start();
         var client = Client.builder().endpoints(etcd.endpoint()).build()) {
-      System.out.printf("etcd %s, %d routes, %d puts, %d loads%n", etcd.endpoint(), routes, puts, loads);
+      System.out.printf(
+          "etcd %s, %d routes, %d puts, %d loads%n", etcd.endpoint(), routes, puts, loads);
       long bytes = seed(client, keys, routes);
       System.out.printf("seeded %d routes, %.1f MiB of JSON%n", routes, bytes / 1048576.0);
 
@@ -90,8 +91,18 @@ public final class ConfigLoadBench {
         "checks":{"active":{"http_path":"/healthz","healthy":{"interval":2}}},"timeout":{"connect":1,"send":5,"read":10}},\
         "labels":{"managed-by":"archway","version":"%s"}}"""
         .formatted(
-            i, version, i, i, i, i % 10, i % 50, i / 250 % 256, i % 250 + 1, i / 250 % 256,
-            i % 250 + 1, version);
+            i,
+            version,
+            i,
+            i,
+            i,
+            i % 10,
+            i % 50,
+            i / 250 % 256,
+            i % 250 + 1,
+            i / 250 % 256,
+            i % 250 + 1,
+            version);
   }
 
   private static double firstSnapshotMs(String endpoint, int routes) throws Exception {
@@ -132,7 +143,8 @@ public final class ConfigLoadBench {
           }
         });
     var root = ByteSequence.from(keys.root(), StandardCharsets.UTF_8);
-    try (var source = new EtcdConfigSource(EtcdConfigSource.Settings.of(List.of(endpoint), "/apisix"));
+    try (var source =
+            new EtcdConfigSource(EtcdConfigSource.Settings.of(List.of(endpoint), "/apisix"));
         var watcher =
             client
                 .getWatchClient()
@@ -147,7 +159,8 @@ public final class ConfigLoadBench {
                             var v = ev.getKeyValue().getValue().toString(StandardCharsets.UTF_8);
                             int at = v.indexOf("\"version\":\"");
                             var version = v.substring(at + 11, v.indexOf('"', at + 11));
-                            etcdSeen.putIfAbsent(k.substring(k.lastIndexOf('/') + 1) + "@" + version, now);
+                            etcdSeen.putIfAbsent(
+                                k.substring(k.lastIndexOf('/') + 1) + "@" + version, now);
                           }
                         }))) {
       source.start(holder);
@@ -170,7 +183,8 @@ public final class ConfigLoadBench {
             .get();
         var tag = id + "@" + version;
         long deadline = t0 + TimeUnit.SECONDS.toNanos(10);
-        while ((!archwaySeen.containsKey(tag) || !etcdSeen.containsKey(tag)) && System.nanoTime() < deadline) {
+        while ((!archwaySeen.containsKey(tag) || !etcdSeen.containsKey(tag))
+            && System.nanoTime() < deadline) {
           LockSupport.parkNanos(20_000);
         }
         if (!archwaySeen.containsKey(tag) || !etcdSeen.containsKey(tag)) {
@@ -185,8 +199,7 @@ public final class ConfigLoadBench {
       Arrays.sort(direct);
       System.out.printf(
           "ratio Archway/peer: p50 %.2f, p99 %.2f%n",
-          (double) pct(archway, 50) / pct(direct, 50),
-          (double) pct(archway, 99) / pct(direct, 99));
+          (double) pct(archway, 50) / pct(direct, 50), (double) pct(archway, 99) / pct(direct, 99));
     }
   }
 

@@ -51,7 +51,8 @@ public final class Dataplane implements AutoCloseable {
       servers =
           new Servers()
               .start(
-                  new ServerSettings(options.bindAddress(), options.httpPort(), options.statusPort()),
+                  new ServerSettings(
+                      options.bindAddress(), options.httpPort(), options.statusPort()),
                   config,
                   source);
     } catch (RuntimeException | InterruptedException e) {

@@ -5,8 +5,8 @@ import java.time.Duration;
 import java.util.List;
 
 /**
- * Everything the dataplane process is started with, from {@code --config FILE} and the command
- * line (which wins).
+ * Everything the dataplane process is started with, from {@code --config FILE} and the command line
+ * (which wins).
  *
  * @param standalone the standalone config file, or {@code null} when the config comes from etcd
  * @param etcdEndpoints etcd URLs; empty in standalone mode

@@ -59,10 +59,18 @@ public final class OptionsParser {
         --help                print this and exit
       """;
 
-  private static final Set<String> OPTIONS =
+  static final Set<String> OPTIONS =
       Set.of(
-          "--config", "--standalone", "--etcd", "--prefix", "--etcd-user", "--etcd-password", "--bind",
-          "--http-port", "--status-port", "--shutdown-timeout");
+          "--config",
+          "--standalone",
+          "--etcd",
+          "--prefix",
+          "--etcd-user",
+          "--etcd-password",
+          "--bind",
+          "--http-port",
+          "--status-port",
+          "--shutdown-timeout");
   private static final Set<String> CONFIG_FIELDS =
       Set.of("standalone", "etcd", "bind", "http_port", "status_port", "shutdown_timeout");
   private static final Set<String> ETCD_FIELDS = Set.of("endpoints", "prefix", "user", "password");
@@ -104,7 +112,9 @@ public final class OptionsParser {
       }
       if (!OPTIONS.contains(name)) {
         throw new UsageException(
-            (name.startsWith("-") ? "unknown option " + name : "unexpected argument \"" + name + "\"")
+            (name.startsWith("-")
+                    ? "unknown option " + name
+                    : "unexpected argument \"" + name + "\"")
                 + " (expected one of the options in --help)");
       }
       var v = inline;
@@ -129,8 +139,7 @@ public final class OptionsParser {
       }
     }
     if (p.standalone != null && !p.etcd.isEmpty()) {
-      throw new UsageException(
-          "--standalone and --etcd both given (expected: one config source)");
+      throw new UsageException("--standalone and --etcd both given (expected: one config source)");
     }
     if (p.etcd.isEmpty() && p.standalone == null) {
       p.standalone = DataplaneOptions.DEFAULT_STANDALONE;
@@ -181,7 +190,10 @@ public final class OptionsParser {
           case "etcd" -> readEtcd(file, v);
           default ->
               throw new UsageException(
-                  at + ": unknown setting (expected one of: " + String.join(", ", sorted(CONFIG_FIELDS)) + ")");
+                  at
+                      + ": unknown setting (expected one of: "
+                      + String.join(", ", sorted(CONFIG_FIELDS))
+                      + ")");
         }
       } catch (UsageException ex) {
         problems.add(ex.getMessage());
@@ -194,7 +206,8 @@ public final class OptionsParser {
 
   private void readEtcd(Path file, JsonNode v) throws UsageException {
     if (!v.isObject()) {
-      throw new UsageException(file + ": etcd: expected a mapping (endpoints, prefix, user, password)");
+      throw new UsageException(
+          file + ": etcd: expected a mapping (endpoints, prefix, user, password)");
     }
     for (var e : v.properties()) {
       var at = file + ": etcd." + e.getKey();
@@ -212,7 +225,10 @@ public final class OptionsParser {
         case "password" -> password = text(at, e.getValue());
         default ->
             throw new UsageException(
-                at + ": unknown setting (expected one of: " + String.join(", ", sorted(ETCD_FIELDS)) + ")");
+                at
+                    + ": unknown setting (expected one of: "
+                    + String.join(", ", sorted(ETCD_FIELDS))
+                    + ")");
       }
     }
   }

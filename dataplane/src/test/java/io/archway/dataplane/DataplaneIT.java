@@ -74,7 +74,11 @@ class DataplaneIT {
   private Path write(String content) throws Exception {
     var tmp = dir.resolve("apisix.yaml.tmp");
     Files.writeString(tmp, content);
-    return Files.move(tmp, dir.resolve("apisix.yaml"), StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
+    return Files.move(
+        tmp,
+        dir.resolve("apisix.yaml"),
+        StandardCopyOption.REPLACE_EXISTING,
+        StandardCopyOption.ATOMIC_MOVE);
   }
 
   @Test
@@ -133,7 +137,9 @@ class DataplaneIT {
       s.setSoTimeout(5000);
       s.getOutputStream().write("GARBAGE\r\n\r\n".getBytes(StandardCharsets.US_ASCII));
       var all = readAll(s.getInputStream());
-      assertThat(all).startsWith("HTTP/1.1 400 Bad Request").endsWith("{\"error_msg\":\"400 Bad Request\"}\n");
+      assertThat(all)
+          .startsWith("HTTP/1.1 400 Bad Request")
+          .endsWith("{\"error_msg\":\"400 Bad Request\"}\n");
     }
     // Other clients are untouched.
     assertThat(get(dataplane.servers().httpPort(), "/ok").statusCode()).isEqualTo(404);
@@ -152,7 +158,15 @@ class DataplaneIT {
     kv.put(bytes("/dp/routes/bad"), bytes("{\"uri\":\"/b\"}")).get();
     start(
         new DataplaneOptions(
-            null, List.of(etcd.endpoint()), "/dp", null, null, "127.0.0.1", 0, 0, Duration.ofSeconds(2)));
+            null,
+            List.of(etcd.endpoint()),
+            "/dp",
+            null,
+            null,
+            "127.0.0.1",
+            0,
+            0,
+            Duration.ofSeconds(2)));
     await().until(() -> dataplane.config().loaded());
 
     var metrics = status("/metrics");
@@ -175,7 +189,15 @@ class DataplaneIT {
   void notReadyUntilTheFirstConfigArrives() throws Exception {
     start(
         new DataplaneOptions(
-            null, List.of("http://127.0.0.1:1"), "/apisix", null, null, "127.0.0.1", 0, 0, Duration.ZERO));
+            null,
+            List.of("http://127.0.0.1:1"),
+            "/apisix",
+            null,
+            null,
+            "127.0.0.1",
+            0,
+            0,
+            Duration.ZERO));
     var ready = get(dataplane.servers().statusPort(), "/readyz");
     assertThat(ready.statusCode()).isEqualTo(503);
     assertThat(ready.body()).contains("\"ready\" : false");

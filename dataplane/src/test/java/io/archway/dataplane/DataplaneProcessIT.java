@@ -28,9 +28,17 @@ class DataplaneProcessIT {
   }
 
   private Process launch(String... args) throws IOException {
-    var cmd = new ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(), "-jar", jar().toString()));
+    var cmd =
+        new ArrayList<>(
+            List.of(
+                Path.of(System.getProperty("java.home"), "bin", "java").toString(),
+                "-jar",
+                jar().toString()));
     cmd.addAll(List.of(args));
-    return new ProcessBuilder(cmd).redirectErrorStream(true).redirectOutput(dir.resolve("out.log").toFile()).start();
+    return new ProcessBuilder(cmd)
+        .redirectErrorStream(true)
+        .redirectOutput(dir.resolve("out.log").toFile())
+        .start();
   }
 
   private static int freePort() throws IOException {
@@ -47,8 +55,14 @@ class DataplaneProcessIT {
     int statusPort = freePort();
     var p =
         launch(
-            "--standalone", file.toString(), "--bind", "127.0.0.1", "--http-port", "" + httpPort,
-            "--status-port", "" + statusPort);
+            "--standalone",
+            file.toString(),
+            "--bind",
+            "127.0.0.1",
+            "--http-port",
+            "" + httpPort,
+            "--status-port",
+            "" + statusPort);
     try {
       var http = HttpClient.newHttpClient();
       await()
@@ -57,7 +71,9 @@ class DataplaneProcessIT {
           .until(
               () ->
                   http.send(
-                              HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + statusPort + "/readyz")).build(),
+                              HttpRequest.newBuilder(
+                                      URI.create("http://127.0.0.1:" + statusPort + "/readyz"))
+                                  .build(),
                               HttpResponse.BodyHandlers.ofString())
                           .statusCode()
                       == 200);
@@ -87,6 +103,7 @@ class DataplaneProcessIT {
     var p = launch("--http-port", "x");
     assertThat(p.waitFor(30, TimeUnit.SECONDS)).isTrue();
     assertThat(p.exitValue()).isEqualTo(2);
-    assertThat(Files.readString(dir.resolve("out.log"))).contains("--http-port: \"x\" (expected: a port 0..65535)");
+    assertThat(Files.readString(dir.resolve("out.log")))
+        .contains("--http-port: \"x\" (expected: a port 0..65535)");
   }
 }

@@ -8,8 +8,10 @@ import java.util.regex.Pattern;
 final class Addresses {
 
   private static final Pattern IPV4 =
-      Pattern.compile("^(25[0-5]|2[0-4]\\d|1\\d\\d|[1-9]?\\d)(\\.(25[0-5]|2[0-4]\\d|1\\d\\d|[1-9]?\\d)){3}$");
+      Pattern.compile(
+          "^(25[0-5]|2[0-4]\\d|1\\d\\d|[1-9]?\\d)(\\.(25[0-5]|2[0-4]\\d|1\\d\\d|[1-9]?\\d)){3}$");
   private static final Pattern IPV6_CHARS = Pattern.compile("^[0-9a-fA-F:.]+$");
+
   /** APISIX's host_def: an optional leading {@code *} then host characters. */
   static final Pattern HOST = Pattern.compile("^\\*?[0-9a-zA-Z-._\\[\\]:]+$");
 

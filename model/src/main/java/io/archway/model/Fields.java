@@ -21,8 +21,8 @@ import java.util.regex.Pattern;
  * <p>The tree read must be owned by the reader: JSON values are kept in the records as they are,
  * not copied ({@link ModelJson} copies a caller's tree once).
  *
- * <p>A getter returns {@code null} when the field is absent or wrong (the problem is recorded), so a
- * reader can go on and find the next problem.
+ * <p>A getter returns {@code null} when the field is absent or wrong (the problem is recorded), so
+ * a reader can go on and find the next problem.
  */
 final class Fields {
 
@@ -102,8 +102,8 @@ final class Fields {
   }
 
   /**
-   * A string that must never appear in a message or a log (private keys): problems name its
-   * length only.
+   * A string that must never appear in a message or a log (private keys): problems name its length
+   * only.
    */
   String secret(String name, Check check) {
     var v = get(name);
@@ -116,7 +116,8 @@ final class Fields {
     }
     var expected = check.test(v.textValue());
     if (expected != null) {
-      problem(name, "value of " + v.textValue().length() + " characters (expected: " + expected + ")");
+      problem(
+          name, "value of " + v.textValue().length() + " characters (expected: " + expected + ")");
       return null;
     }
     return v.textValue();
@@ -259,7 +260,8 @@ final class Fields {
       var item = v.get(i);
       var itemPath = pathOf(name) + "[" + i + "]";
       if (!item.isIntegralNumber() || item.longValue() < min || item.longValue() > max) {
-        problems.add(new Problem(itemPath, show(item) + " (expected: integer " + range(min, max) + ")"));
+        problems.add(
+            new Problem(itemPath, show(item) + " (expected: integer " + range(min, max) + ")"));
         return null;
       }
       if (!seen.add(item.intValue())) {
@@ -311,7 +313,8 @@ final class Fields {
     for (var e : v.properties()) {
       if (!e.getValue().isObject()) {
         problems.add(
-            new Problem(pathOf(name) + "." + e.getKey(), show(e.getValue()) + " (expected: object)"));
+            new Problem(
+                pathOf(name) + "." + e.getKey(), show(e.getValue()) + " (expected: object)"));
         ok = false;
       } else {
         out.put(e.getKey(), (ObjectNode) e.getValue());
@@ -408,6 +411,13 @@ final class Fields {
       if (!read.contains(name)) {
         problems.add(new Problem(pathOf(name), "unknown field"));
       }
+    }
+  }
+
+  /** Reports {@code name} as missing when it is absent; {@code expected} says what it holds. */
+  void required(String name, String expected) {
+    if (!has(name)) {
+      problem(name, "missing (expected: " + expected + ")");
     }
   }
 

@@ -4,8 +4,8 @@ import java.util.List;
 
 /**
  * An upstream's {@code checks}: active probes and passive observation of real traffic, with the
- * fields and defaults of APISIX (lua-resty-healthcheck). The records keep what was written;
- * {@link #withDefaults()} gives the values in force.
+ * fields and defaults of APISIX (lua-resty-healthcheck). The records keep what was written; {@link
+ * #withDefaults()} gives the values in force.
  */
 public record HealthChecks(Active active, Passive passive) {
 
@@ -18,9 +18,7 @@ public record HealthChecks(Active active, Passive passive) {
   static HealthChecks read(Fields f, String path) {
     var active = f.child("active", Active::read);
     var passive = f.child("passive", Passive::read);
-    if (!f.has("active")) {
-      f.problem("active", "missing (expected: object; passive checks need active ones)");
-    }
+    f.required("active", "object; passive checks need active ones");
     return new HealthChecks(active, passive);
   }
 

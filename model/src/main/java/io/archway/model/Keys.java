@@ -26,7 +26,10 @@ public final class Keys {
       throw new IllegalArgumentException(
           "prefix: \"" + prefix + "\" (expected: starts with \"/\", e.g. /apisix)");
     }
-    var p = prefix.length() > 1 && prefix.endsWith("/") ? prefix.substring(0, prefix.length() - 1) : prefix;
+    var p =
+        prefix.length() > 1 && prefix.endsWith("/")
+            ? prefix.substring(0, prefix.length() - 1)
+            : prefix;
     return new Keys(p.equals("/") ? "" : p);
   }
 

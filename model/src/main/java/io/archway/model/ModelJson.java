@@ -76,12 +76,17 @@ public final class ModelJson {
     var f = Fields.of(node, "", problems);
     var obj = kind.reader().apply(f, "");
     f.finish();
-    if (kind != Kind.CONSUMERS && kind != Kind.PLUGIN_METADATA && idFromKey != null
-        && obj != null && obj.id() == null && problems.isEmpty()) {
+    if (kind != Kind.CONSUMERS
+        && kind != Kind.PLUGIN_METADATA
+        && idFromKey != null
+        && obj != null
+        && obj.id() == null
+        && problems.isEmpty()) {
       problems.add(new Problem("id", "missing"));
     }
     if (!problems.isEmpty() || obj == null) {
-      throw new ValidationException(where, problems.isEmpty() ? List.of(new Problem("", "invalid")) : problems);
+      throw new ValidationException(
+          where, problems.isEmpty() ? List.of(new Problem("", "invalid")) : problems);
     }
     return obj;
   }

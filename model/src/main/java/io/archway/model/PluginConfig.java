@@ -24,9 +24,7 @@ public record PluginConfig(
             f.labels("labels"),
             f.longValue("create_time", 0),
             f.longValue("update_time", 0));
-    if (!f.has("plugins")) {
-      f.problem("plugins", "missing (expected: object of plugin name to configuration)");
-    }
+    f.required("plugins", "object of plugin name to configuration");
     return pc;
   }
 }

@@ -67,11 +67,8 @@ public record PluginFlow(
   public record Node(String name, ObjectNode conf) {
 
     static Node read(Fields f, String path) {
-      var node =
-          new Node(f.requiredString("name", Fields.Check.length(1, 64)), f.object("conf"));
-      if (!f.has("conf")) {
-        f.problem("conf", "missing (expected: object, the plugin's configuration)");
-      }
+      var node = new Node(f.requiredString("name", Fields.Check.length(1, 64)), f.object("conf"));
+      f.required("conf", "object, the plugin's configuration");
       return node;
     }
   }
@@ -139,8 +136,7 @@ public record PluginFlow(
         var condition = pair.get(0).textValue().strip();
         if (!conditions.add(condition)) {
           f.problem(
-              at + "[" + i + "]",
-              Fields.show(pair) + " (expected: each condition once per node)");
+              at + "[" + i + "]", Fields.show(pair) + " (expected: each condition once per node)");
           ok = false;
           continue;
         }

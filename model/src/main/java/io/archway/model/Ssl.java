@@ -44,7 +44,8 @@ public record Ssl(
             f.child("client", Client::read),
             f.string("type", Fields.Check.oneOf("server", "client")),
             f.integer("status", 0, 1),
-            f.strings("ssl_protocols", 1, true, Fields.Check.oneOf("TLSv1.1", "TLSv1.2", "TLSv1.3")),
+            f.strings(
+                "ssl_protocols", 1, true, Fields.Check.oneOf("TLSv1.1", "TLSv1.2", "TLSv1.3")),
             f.labels("labels"),
             f.longValue("create_time", 0),
             f.longValue("update_time", 0));
@@ -75,7 +76,9 @@ public record Ssl(
       var item = v.get(i);
       var bad = item.isTextual() ? Pem.PRIVATE_KEY.test(item.textValue()) : "string";
       if (bad != null) {
-        f.problem(name + "[" + i + "]", "value of " + item.toString().length() + " characters (expected: " + bad + ")");
+        f.problem(
+            name + "[" + i + "]",
+            "value of " + item.toString().length() + " characters (expected: " + bad + ")");
         return null;
       }
       out.add(item.textValue());

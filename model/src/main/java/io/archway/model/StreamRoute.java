@@ -78,9 +78,7 @@ public record StreamRoute(
               f.requiredString("name", Fields.Check.length(1, 64)),
               f.array("filter"),
               f.object("conf"));
-      if (!f.has("conf")) {
-        f.problem("conf", "missing (expected: object, the logger's settings)");
-      }
+      f.required("conf", "object, the logger's settings");
       return logger;
     }
   }

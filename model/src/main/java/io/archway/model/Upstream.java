@@ -100,7 +100,9 @@ public record Upstream(
             f.longValue("update_time", 0));
     if (f.has("nodes") == f.has("service_name")) {
       f.problem(
-          (f.has("nodes") ? "nodes and service_name both set" : "nodes and service_name both missing")
+          (f.has("nodes")
+                  ? "nodes and service_name both set"
+                  : "nodes and service_name both missing")
               + " (expected: exactly one of them)");
     }
     if (f.has("service_name") && !f.has("discovery_type")) {

@@ -25,9 +25,7 @@ public record UpstreamNode(
     var host = f.requiredString("host", Fields.Check.length(1, 253), Addresses.HOST_NAME);
     var port = f.integer("port", 1, 65535);
     Integer weight = f.integer("weight", 0, 65535);
-    if (!f.has("weight")) {
-      f.problem("weight", "missing (expected: integer 0..65535)");
-    }
+    f.required("weight", "integer 0..65535");
     var priority = f.integer("priority", Integer.MIN_VALUE, Integer.MAX_VALUE);
     var metadata = f.object("metadata");
     if (host == null || weight == null) {
@@ -65,7 +63,9 @@ public record UpstreamNode(
       return new UpstreamNode(key, null, weight, null, null);
     }
     var port = parsePort(key.substring(first + 1));
-    return port == null ? null : new UpstreamNode(key.substring(0, first), port, weight, null, null);
+    return port == null
+        ? null
+        : new UpstreamNode(key.substring(0, first), port, weight, null, null);
   }
 
   private static Integer parsePort(String s) {

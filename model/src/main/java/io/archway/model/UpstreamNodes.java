@@ -7,9 +7,9 @@ import java.util.ArrayList;
 import java.util.List;
 
 /**
- * An upstream's {@code nodes}, in either of APISIX's two forms: a map {@code {"host:port":
- * weight}} or a list of {@link UpstreamNode}. The form is kept so the object serialises back as it
- * was written.
+ * An upstream's {@code nodes}, in either of APISIX's two forms: a map {@code {"host:port": weight}}
+ * or a list of {@link UpstreamNode}. The form is kept so the object serialises back as it was
+ * written.
  */
 public record UpstreamNodes(List<UpstreamNode> nodes, boolean mapForm) {
 
@@ -52,7 +52,8 @@ public record UpstreamNodes(List<UpstreamNode> nodes, boolean mapForm) {
         if (node == null
             || node.host().isEmpty()
             || !Addresses.HOST.matcher(node.host()).matches()) {
-          problems.add(new Problem(at, "bad node address (expected: host, host:port or [ipv6]:port)"));
+          problems.add(
+              new Problem(at, "bad node address (expected: host, host:port or [ipv6]:port)"));
           continue;
         }
         out.add(node);
@@ -72,7 +73,8 @@ public record UpstreamNodes(List<UpstreamNode> nodes, boolean mapForm) {
       f.problems(problems);
       return problems.isEmpty() ? new UpstreamNodes(out, false) : null;
     }
-    f.problem(name, Fields.show(v) + " (expected: object of \"host:port\" to weight, or array of nodes)");
+    f.problem(
+        name, Fields.show(v) + " (expected: object of \"host:port\" to weight, or array of nodes)");
     return null;
   }
 }

@@ -4,9 +4,8 @@ import java.util.List;
 import java.util.stream.Collectors;
 
 /**
- * A config object failed validation. Carries every problem found, not only the first, each
- * prefixed with the object it belongs to: {@code routes/7: uris[0]: "" (expected: starts with
- * "/")}.
+ * A config object failed validation. Carries every problem found, not only the first, each prefixed
+ * with the object it belongs to: {@code routes/7: uris[0]: "" (expected: starts with "/")}.
  */
 public final class ValidationException extends Exception {
 

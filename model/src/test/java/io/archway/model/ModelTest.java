@@ -13,7 +13,8 @@ class ModelTest {
   void keyLayoutIsApisixs() {
     var keys = Keys.of(Keys.DEFAULT_PREFIX);
     assertThat(keys.key(Kind.ROUTES, "1")).isEqualTo("/apisix/routes/1");
-    assertThat(keys.key(Kind.PLUGIN_METADATA, "syslog")).isEqualTo("/apisix/plugin_metadata/syslog");
+    assertThat(keys.key(Kind.PLUGIN_METADATA, "syslog"))
+        .isEqualTo("/apisix/plugin_metadata/syslog");
     assertThat(keys.parse("/apisix/stream_routes/r-1"))
         .contains(new Keys.Key(Kind.STREAM_ROUTES, "r-1"));
     assertThat(keys.parse("/apisix/routes")).isEmpty();
@@ -30,7 +31,8 @@ class ModelTest {
         .isEqualTo(new UpstreamNode("10.0.0.1", 80, 1, null, null));
     assertThat(UpstreamNode.fromMapKey("[::1]:8080", 2))
         .isEqualTo(new UpstreamNode("::1", 8080, 2, null, null));
-    assertThat(UpstreamNode.fromMapKey("::1", 1)).isEqualTo(new UpstreamNode("::1", null, 1, null, null));
+    assertThat(UpstreamNode.fromMapKey("::1", 1))
+        .isEqualTo(new UpstreamNode("::1", null, 1, null, null));
     assertThat(UpstreamNode.fromMapKey("web.local", 1))
         .isEqualTo(new UpstreamNode("web.local", null, 1, null, null));
     assertThat(UpstreamNode.fromMapKey("host:99999", 1)).isNull();
@@ -77,7 +79,8 @@ class ModelTest {
             () ->
                 ModelJson.read(
                     Kind.ROUTES,
-                    "{\"id\":\"2\",\"uri\":\"/\",\"upstream_id\":\"u\"}".getBytes(StandardCharsets.UTF_8),
+                    "{\"id\":\"2\",\"uri\":\"/\",\"upstream_id\":\"u\"}"
+                        .getBytes(StandardCharsets.UTF_8),
                     "1",
                     "routes/1"))
         .hasMessage("routes/1: id: \"2\" (expected: \"1\", the id in the key)");
@@ -86,7 +89,9 @@ class ModelTest {
   @Test
   void notJsonIsOneClearProblem() {
     assertThatThrownBy(
-            () -> ModelJson.read(Kind.ROUTES, "{oops".getBytes(StandardCharsets.UTF_8), "1", "routes/1"))
+            () ->
+                ModelJson.read(
+                    Kind.ROUTES, "{oops".getBytes(StandardCharsets.UTF_8), "1", "routes/1"))
         .isInstanceOf(ValidationException.class)
         .hasMessageStartingWith("routes/1: not JSON (");
   }
@@ -97,7 +102,8 @@ class ModelTest {
         (Route)
             ModelJson.read(
                 Kind.ROUTES,
-                "{\"uris\":[\"/a\",\"/b\"],\"upstream_id\":\"u\",\"status\":0}".getBytes(StandardCharsets.UTF_8),
+                "{\"uris\":[\"/a\",\"/b\"],\"upstream_id\":\"u\",\"status\":0}"
+                    .getBytes(StandardCharsets.UTF_8),
                 "r",
                 "routes/r");
     assertThat(r.paths()).isEqualTo(List.of("/a", "/b"));

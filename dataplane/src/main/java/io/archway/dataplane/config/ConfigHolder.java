@@ -13,8 +13,8 @@ import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.function.Consumer;
 
 /**
- * Holds the current {@link ConfigSnapshot} and swaps it atomically as the config source delivers:
- * a full state replaces it, a batch of changes makes one new snapshot touching only the kinds that
+ * Holds the current {@link ConfigSnapshot} and swaps it atomically as the config source delivers: a
+ * full state replaces it, a batch of changes makes one new snapshot touching only the kinds that
  * changed. Readers on event loops just read {@link #current()}; they never wait.
  */
 public final class ConfigHolder implements ConfigListener {

@@ -18,10 +18,9 @@ import io.netty.handler.codec.http.LastHttpContent;
 import java.nio.charset.StandardCharsets;
 
 /**
- * The one handler that runs a request through the gateway. The router, plugin chain and proxy
- * land with the HTTP data plane; until then every well-formed request is answered as APISIX answers
- * a request no route matches. Request bodies are read and released as they stream in, never
- * buffered.
+ * The one handler that runs a request through the gateway. The router, plugin chain and proxy land
+ * with the HTTP data plane; until then every well-formed request is answered as APISIX answers a
+ * request no route matches. Request bodies are read and released as they stream in, never buffered.
  */
 final class GatewayHandler extends SimpleChannelInboundHandler<HttpObject> {
 

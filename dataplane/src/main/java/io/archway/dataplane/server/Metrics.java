@@ -22,7 +22,10 @@ final class Metrics {
     var out = new StringBuilder(2048);
     var status = source.status();
     var snapshot = config.current();
-    gauge(out, "archway_config_source_connected", "Whether the config source answers (1) or not (0).");
+    gauge(
+        out,
+        "archway_config_source_connected",
+        "Whether the config source answers (1) or not (0).");
     out.append("archway_config_source_connected ").append(status.connected() ? 1 : 0).append('\n');
     gauge(out, "archway_config_loaded", "Whether a first full config has been loaded.");
     out.append("archway_config_loaded ").append(config.loaded() ? 1 : 0).append('\n');
@@ -36,11 +39,18 @@ final class Metrics {
           .append(snapshot.count(kind))
           .append('\n');
     }
-    gauge(out, "archway_config_items_invalid", "Config items skipped now because they are invalid.");
+    gauge(
+        out, "archway_config_items_invalid", "Config items skipped now because they are invalid.");
     out.append("archway_config_items_invalid ").append(status.invalid().size()).append('\n');
-    counter(out, "archway_config_items_rejected_total", "Config items rejected since start, each version once.");
+    counter(
+        out,
+        "archway_config_items_rejected_total",
+        "Config items rejected since start, each version once.");
     out.append("archway_config_items_rejected_total ").append(status.rejectedTotal()).append('\n');
-    counter(out, "archway_config_full_loads_total", "Full reads of the config (start, compaction, restore, reload).");
+    counter(
+        out,
+        "archway_config_full_loads_total",
+        "Full reads of the config (start, compaction, restore, reload).");
     out.append("archway_config_full_loads_total ").append(status.fullLoads()).append('\n');
     gauge(out, "archway_http_requests_in_flight", "HTTP requests being served.");
     out.append("archway_http_requests_in_flight ").append(inFlight.active()).append('\n');

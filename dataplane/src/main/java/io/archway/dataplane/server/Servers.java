@@ -22,8 +22,8 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * The dataplane's listeners: HTTP traffic and the status port. {@link #stop} stops accepting,
- * lets in-flight requests finish within a bound, then closes what is left.
+ * The dataplane's listeners: HTTP traffic and the status port. {@link #stop} stops accepting, lets
+ * in-flight requests finish within a bound, then closes what is left.
  */
 public final class Servers implements AutoCloseable {
 

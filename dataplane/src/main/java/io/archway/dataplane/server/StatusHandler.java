@@ -31,7 +31,8 @@ final class StatusHandler extends SimpleChannelInboundHandler<FullHttpRequest> {
   private final Metrics metrics;
   private final BooleanSupplier stopping;
 
-  StatusHandler(ConfigHolder config, ConfigSource source, Metrics metrics, BooleanSupplier stopping) {
+  StatusHandler(
+      ConfigHolder config, ConfigSource source, Metrics metrics, BooleanSupplier stopping) {
     this.config = config;
     this.source = source;
     this.metrics = metrics;
@@ -53,12 +54,19 @@ final class StatusHandler extends SimpleChannelInboundHandler<FullHttpRequest> {
           send(
               ctx,
               req,
-              stopping.getAsBoolean() ? HttpResponseStatus.SERVICE_UNAVAILABLE : HttpResponseStatus.OK,
+              stopping.getAsBoolean()
+                  ? HttpResponseStatus.SERVICE_UNAVAILABLE
+                  : HttpResponseStatus.OK,
               "text/plain",
               stopping.getAsBoolean() ? "stopping\n" : "ok\n");
       case "/readyz" -> readyz(ctx, req);
       case "/metrics" ->
-          send(ctx, req, HttpResponseStatus.OK, "text/plain; version=0.0.4; charset=utf-8", metrics.render());
+          send(
+              ctx,
+              req,
+              HttpResponseStatus.OK,
+              "text/plain; version=0.0.4; charset=utf-8",
+              metrics.render());
       default -> send(ctx, req, HttpResponseStatus.NOT_FOUND, "text/plain", "not found\n");
     }
   }
@@ -96,8 +104,12 @@ final class StatusHandler extends SimpleChannelInboundHandler<FullHttpRequest> {
     var head = req.method().equals(HttpMethod.HEAD);
     var res =
         new DefaultFullHttpResponse(
-            HttpVersion.HTTP_1_1, status, head ? Unpooled.EMPTY_BUFFER : Unpooled.wrappedBuffer(bytes));
-    res.headers().set(HttpHeaderNames.CONTENT_TYPE, type).setInt(HttpHeaderNames.CONTENT_LENGTH, bytes.length);
+            HttpVersion.HTTP_1_1,
+            status,
+            head ? Unpooled.EMPTY_BUFFER : Unpooled.wrappedBuffer(bytes));
+    res.headers()
+        .set(HttpHeaderNames.CONTENT_TYPE, type)
+        .setInt(HttpHeaderNames.CONTENT_LENGTH, bytes.length);
     boolean keepAlive = HttpUtil.isKeepAlive(req);
     HttpUtil.setKeepAlive(res, keepAlive);
     var done = ctx.writeAndFlush(res);

@@ -153,7 +153,9 @@ public final class EtcdConfigSink implements AutoCloseable {
 
   public Optional<StoredItem> get(Kind kind, String id) throws Exception {
     var res = await(client.getKVClient().get(bytes(new Key(kind, id))));
-    return res.getKvs().isEmpty() ? Optional.empty() : Optional.of(stored(new Key(kind, id), res.getKvs().get(0)));
+    return res.getKvs().isEmpty()
+        ? Optional.empty()
+        : Optional.of(stored(new Key(kind, id), res.getKvs().get(0)));
   }
 
   /** Every item {@code owner} wrote. */

@@ -16,7 +16,8 @@ public final class Backoff {
 
   public Backoff(Duration min, Duration max) {
     if (min.isNegative() || min.isZero() || max.compareTo(min) < 0) {
-      throw new IllegalArgumentException("backoff: expected 0 < min <= max, got " + min + ", " + max);
+      throw new IllegalArgumentException(
+          "backoff: expected 0 < min <= max, got " + min + ", " + max);
     }
     this.minNanos = min.toNanos();
     this.maxNanos = max.toNanos();
@@ -26,7 +27,8 @@ public final class Backoff {
   public Duration next() {
     long ceiling = attempt >= 30 ? maxNanos : Math.min(maxNanos, minNanos << attempt);
     attempt++;
-    return Duration.ofNanos(minNanos + ThreadLocalRandom.current().nextLong(Math.max(1, ceiling - minNanos + 1)));
+    return Duration.ofNanos(
+        minNanos + ThreadLocalRandom.current().nextLong(Math.max(1, ceiling - minNanos + 1)));
   }
 
   public void reset() {

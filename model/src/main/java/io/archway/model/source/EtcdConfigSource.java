@@ -85,12 +85,28 @@ public final class EtcdConfigSource implements ConfigSource {
 
     public Settings withTiming(Duration probeInterval, Duration backoffMin, Duration backoffMax) {
       return new Settings(
-          endpoints, prefix, user, password, requestTimeout, probeInterval, backoffMin, backoffMax, pageSize);
+          endpoints,
+          prefix,
+          user,
+          password,
+          requestTimeout,
+          probeInterval,
+          backoffMin,
+          backoffMax,
+          pageSize);
     }
 
     public Settings withAuth(String user, String password) {
       return new Settings(
-          endpoints, prefix, user, password, requestTimeout, probeInterval, backoffMin, backoffMax, pageSize);
+          endpoints,
+          prefix,
+          user,
+          password,
+          requestTimeout,
+          probeInterval,
+          backoffMin,
+          backoffMax,
+          pageSize);
     }
   }
 
@@ -135,13 +151,7 @@ public final class EtcdConfigSource implements ConfigSource {
       builder.user(bytes(settings.user())).password(bytes(settings.password()));
     }
     this.client = builder.build();
-    this.loop =
-        Executors.newSingleThreadScheduledExecutor(
-            r -> {
-              var t = new Thread(r, "archway-etcd-source");
-              t.setDaemon(true);
-              return t;
-            });
+    this.loop = Executors.newSingleThreadScheduledExecutor(Threads.daemon("archway-etcd-source"));
     this.backoff = new Backoff(settings.backoffMin(), settings.backoffMax());
     this.tracker = new ItemTracker(log);
   }
@@ -330,13 +340,7 @@ public final class EtcdConfigSource implements ConfigSource {
       return;
     }
     try {
-      long current = currentRevision();
-      if (current < revision) {
-        log.warn(
-            "etcd source: etcd revision went back from {} to {} (restored?); re-reading",
-            revision,
-            current);
-        fullLoad("revision went back");
+      if (reloadedAfterRestore()) {
         return;
       }
       onSuccess();
@@ -354,13 +358,7 @@ public final class EtcdConfigSource implements ConfigSource {
       return;
     }
     try {
-      long current = currentRevision();
-      if (current < revision) {
-        log.warn(
-            "etcd source: etcd revision went back from {} to {} (restored?); re-reading",
-            revision,
-            current);
-        fullLoad("revision went back");
+      if (reloadedAfterRestore()) {
         return;
       }
       onSuccess();
@@ -368,6 +366,25 @@ public final class EtcdConfigSource implements ConfigSource {
       // The watch reports its own failure; here we only stop claiming to be connected.
       onFailure("probe", e);
     }
+  }
+
+  /**
+   * Asks etcd for its current revision; if it is below ours, etcd was restored from a snapshot, so
+   * everything is read again.
+   *
+   * @return whether a full re-read was started
+   */
+  private boolean reloadedAfterRestore() throws Exception {
+    long current = currentRevision();
+    if (current >= revision) {
+      return false;
+    }
+    log.warn(
+        "etcd source: etcd revision went back from {} to {} (restored?); re-reading",
+        revision,
+        current);
+    fullLoad("revision went back");
+    return true;
   }
 
   private long currentRevision() throws Exception {
@@ -405,7 +422,8 @@ public final class EtcdConfigSource implements ConfigSource {
       return f.get(settings.requestTimeout().toMillis(), TimeUnit.MILLISECONDS);
     } catch (TimeoutException e) {
       f.cancel(true);
-      throw new TimeoutException("no answer from etcd in " + settings.requestTimeout().toMillis() + " ms");
+      throw new TimeoutException(
+          "no answer from etcd in " + settings.requestTimeout().toMillis() + " ms");
     }
   }
 
@@ -447,9 +465,11 @@ public final class EtcdConfigSource implements ConfigSource {
       // then record the outcomes in key order on this thread.
       var parsed =
           kvs.parallelStream()
-              .map(kv -> keys.parse(kv.getKey().toString(StandardCharsets.UTF_8))
-                  .map(k -> new Parsed(k, kv, parse(k, kv)))
-                  .orElse(null))
+              .map(
+                  kv ->
+                      keys.parse(kv.getKey().toString(StandardCharsets.UTF_8))
+                          .map(k -> new Parsed(k, kv, parse(k, kv)))
+                          .orElse(null))
               .toList();
       for (var p : parsed) {
         if (p == null) {

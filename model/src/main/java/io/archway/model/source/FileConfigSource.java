@@ -51,13 +51,7 @@ public final class FileConfigSource implements ConfigSource {
   public FileConfigSource(Path file, Duration pollInterval) {
     this.file = file;
     this.pollInterval = pollInterval;
-    this.loop =
-        Executors.newSingleThreadScheduledExecutor(
-            r -> {
-              var t = new Thread(r, "archway-file-source");
-              t.setDaemon(true);
-              return t;
-            });
+    this.loop = Executors.newSingleThreadScheduledExecutor(Threads.daemon("archway-file-source"));
   }
 
   /**
@@ -73,7 +67,8 @@ public final class FileConfigSource implements ConfigSource {
     } catch (NoSuchFileException e) {
       throw new ConfigFileException(List.of(file + ": no such file"), false);
     } catch (IOException e) {
-      throw new ConfigFileException(List.of(file + ": cannot read: " + ModelJsonMessages.oneLine(e)), false);
+      throw new ConfigFileException(
+          List.of(file + ": cannot read: " + ModelJsonMessages.oneLine(e)), false);
     }
     var items = StandaloneFile.parse(content, file.toString());
     applied = content;
@@ -161,7 +156,8 @@ public final class FileConfigSource implements ConfigSource {
         var state = state(items, revision);
         listener.onState(state);
         loaded = true;
-        log.info("file source: reloaded {} ({} item(s), revision {})", file, items.size(), revision);
+        log.info(
+            "file source: reloaded {} ({} item(s), revision {})", file, items.size(), revision);
       } catch (ConfigFileException e) {
         reject(e, content);
       }

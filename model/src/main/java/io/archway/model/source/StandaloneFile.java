@@ -36,18 +36,26 @@ public final class StandaloneFile {
    * @param name how problems name the file
    * @throws ConfigFileException with every problem found
    */
-  public static Map<Key, ConfigObject> parse(byte[] content, String name) throws ConfigFileException {
+  public static Map<Key, ConfigObject> parse(byte[] content, String name)
+      throws ConfigFileException {
     var text = new String(content, StandardCharsets.UTF_8);
     if (!hasEndMarker(text)) {
       throw new ConfigFileException(
-          List.of(name + ": no final " + END_MARKER + " line (expected: a complete write ending with " + END_MARKER + ")"),
+          List.of(
+              name
+                  + ": no final "
+                  + END_MARKER
+                  + " line (expected: a complete write ending with "
+                  + END_MARKER
+                  + ")"),
           true);
     }
     JsonNode root;
     try {
       root = YAML.readTree(text);
     } catch (IOException e) {
-      throw new ConfigFileException(List.of(name + ": not valid YAML: " + ModelJsonMessages.oneLine(e)), false);
+      throw new ConfigFileException(
+          List.of(name + ": not valid YAML: " + ModelJsonMessages.oneLine(e)), false);
     }
     var out = new LinkedHashMap<Key, ConfigObject>();
     if (root == null || root.isMissingNode() || root.isNull()) {
@@ -56,14 +64,23 @@ public final class StandaloneFile {
     var problems = new ArrayList<String>();
     if (!root.isObject()) {
       throw new ConfigFileException(
-          List.of(name + ": top level is " + root.getNodeType().name().toLowerCase() + " (expected: a mapping of sections such as routes:)"),
+          List.of(
+              name
+                  + ": top level is "
+                  + root.getNodeType().name().toLowerCase()
+                  + " (expected: a mapping of sections such as routes:)"),
           false);
     }
     for (var section : root.properties()) {
       var kind = Kind.ofDir(section.getKey());
       if (kind.isEmpty()) {
         problems.add(
-            name + ": " + section.getKey() + ": unknown section (expected one of: " + sections() + ")");
+            name
+                + ": "
+                + section.getKey()
+                + ": unknown section (expected one of: "
+                + sections()
+                + ")");
         continue;
       }
       var list = section.getValue();
@@ -79,15 +96,16 @@ public final class StandaloneFile {
         var idNode = item.get(kind.get().idField());
         var where =
             section.getKey()
-                + (idNode != null && idNode.isValueNode()
-                    ? "/" + idNode.asText()
-                    : "[" + i + "]");
+                + (idNode != null && idNode.isValueNode() ? "/" + idNode.asText() : "[" + i + "]");
         var fallbackId = kind.get() == Kind.CONSUMERS ? null : Integer.toString(i + 1);
         try {
-          var obj = ModelJson.read(kind.get(), item, idNode == null ? fallbackId : null, name + ": " + where);
+          var obj =
+              ModelJson.read(
+                  kind.get(), item, idNode == null ? fallbackId : null, name + ": " + where);
           var key = new Key(kind.get(), obj.id());
           if (out.putIfAbsent(key, obj) != null) {
-            problems.add(name + ": " + where + ": duplicate id \"" + obj.id() + "\" in " + section.getKey());
+            problems.add(
+                name + ": " + where + ": duplicate id \"" + obj.id() + "\" in " + section.getKey());
           }
         } catch (ValidationException e) {
           problems.addAll(e.lines());

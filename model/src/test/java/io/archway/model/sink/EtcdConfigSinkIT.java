@@ -36,19 +36,45 @@ class EtcdConfigSinkIT {
 
   private static Route route(String id, String uri, Map<String, String> labels) throws Exception {
     var json = "{\"id\":\"" + id + "\",\"uri\":\"" + uri + "\",\"upstream_id\":\"u\"}";
-    var r = (Route) ModelJson.read(Kind.ROUTES, json.getBytes(StandardCharsets.UTF_8), null, "routes/" + id);
+    var r =
+        (Route)
+            ModelJson.read(
+                Kind.ROUTES, json.getBytes(StandardCharsets.UTF_8), null, "routes/" + id);
     return labels == null
         ? r
-        : new Route(r.id(), r.name(), r.desc(), r.uri(), r.uris(), r.host(), r.hosts(), r.remoteAddr(),
-            r.remoteAddrs(), r.methods(), r.vars(), r.priority(), r.status(), r.enableWebsocket(),
-            r.timeout(), r.plugins(), r.pluginConfigId(), r.pluginFlowId(), r.upstream(),
-            r.upstreamId(), r.serviceId(), labels, r.createTime(), r.updateTime());
+        : new Route(
+            r.id(),
+            r.name(),
+            r.desc(),
+            r.uri(),
+            r.uris(),
+            r.host(),
+            r.hosts(),
+            r.remoteAddr(),
+            r.remoteAddrs(),
+            r.methods(),
+            r.vars(),
+            r.priority(),
+            r.status(),
+            r.enableWebsocket(),
+            r.timeout(),
+            r.plugins(),
+            r.pluginConfigId(),
+            r.pluginFlowId(),
+            r.upstream(),
+            r.upstreamId(),
+            r.serviceId(),
+            labels,
+            r.createTime(),
+            r.updateTime());
   }
 
   private void putRaw(String key, String value) throws Exception {
     etcd.client()
         .getKVClient()
-        .put(ByteSequence.from(key, StandardCharsets.UTF_8), ByteSequence.from(value, StandardCharsets.UTF_8))
+        .put(
+            ByteSequence.from(key, StandardCharsets.UTF_8),
+            ByteSequence.from(value, StandardCharsets.UTF_8))
         .get();
   }
 
@@ -60,15 +86,18 @@ class EtcdConfigSinkIT {
     assertThat(first.owner()).isEqualTo(alice);
     assertThat(first.value().path("labels").path("managed-by").asText()).isEqualTo("archway");
     assertThat(first.value().path("labels").path("team").asText()).isEqualTo("web");
-    assertThat(first.value().path("labels").path("archway.io/owner-uid").asText()).isEqualTo("uid-1");
+    assertThat(first.value().path("labels").path("archway.io/owner-uid").asText())
+        .isEqualTo("uid-1");
 
     assertThat(sink.putIfChanged(Kind.ROUTES, route("1", "/a", Map.of("team", "web")), alice))
         .isEqualTo(EtcdConfigSink.Result.UNCHANGED);
-    assertThat(sink.get(Kind.ROUTES, "1").orElseThrow().modRevision()).isEqualTo(first.modRevision());
+    assertThat(sink.get(Kind.ROUTES, "1").orElseThrow().modRevision())
+        .isEqualTo(first.modRevision());
 
     assertThat(sink.putIfChanged(Kind.ROUTES, route("1", "/b", null), alice))
         .isEqualTo(EtcdConfigSink.Result.UPDATED);
-    assertThat(sink.get(Kind.ROUTES, "1").orElseThrow().value().path("uri").asText()).isEqualTo("/b");
+    assertThat(sink.get(Kind.ROUTES, "1").orElseThrow().value().path("uri").asText())
+        .isEqualTo("/b");
   }
 
   @Test
@@ -78,8 +107,10 @@ class EtcdConfigSinkIT {
     assertThatThrownBy(() -> sink.putIfChanged(Kind.ROUTES, route("9", "/mine", null), alice))
         .isInstanceOf(NotOwnedException.class)
         .hasMessage("routes/9 exists and is not managed by archway; not touching it");
-    assertThatThrownBy(() -> sink.delete(Kind.ROUTES, "9", alice)).isInstanceOf(NotOwnedException.class);
-    assertThat(sink.get(Kind.ROUTES, "9").orElseThrow().value().path("uri").asText()).isEqualTo("/admin-api");
+    assertThatThrownBy(() -> sink.delete(Kind.ROUTES, "9", alice))
+        .isInstanceOf(NotOwnedException.class);
+    assertThat(sink.get(Kind.ROUTES, "9").orElseThrow().value().path("uri").asText())
+        .isEqualTo("/admin-api");
 
     sink.putIfChanged(Kind.ROUTES, route("2", "/bob", null), bob);
     assertThatThrownBy(() -> sink.putIfChanged(Kind.ROUTES, route("2", "/alice", null), alice))
@@ -106,7 +137,8 @@ class EtcdConfigSinkIT {
     var rev = sink.get(Kind.ROUTES, "5").orElseThrow().modRevision();
     assertThat(sink.compareAndSwap(Kind.ROUTES, route("5", "/v2", null), rev + 100)).isFalse();
     assertThat(sink.compareAndSwap(Kind.ROUTES, route("5", "/v2", null), rev)).isTrue();
-    assertThat(sink.get(Kind.ROUTES, "5").orElseThrow().value().path("uri").asText()).isEqualTo("/v2");
+    assertThat(sink.get(Kind.ROUTES, "5").orElseThrow().value().path("uri").asText())
+        .isEqualTo("/v2");
   }
 
   @Test
@@ -117,12 +149,17 @@ class EtcdConfigSinkIT {
     putRaw(prefix + "/routes/other", "{\"id\":\"other\",\"uri\":\"/o\",\"upstream_id\":\"u\"}");
     putRaw(prefix + "/routes/garbage", "not json");
 
-    assertThat(sink.listByOwner(alice)).extracting(i -> i.key().id()).containsExactlyInAnyOrder("a1", "a2");
-    assertThat(sink.listManaged()).extracting(i -> i.key().id()).containsExactlyInAnyOrder("a1", "a2", "b1");
+    assertThat(sink.listByOwner(alice))
+        .extracting(i -> i.key().id())
+        .containsExactlyInAnyOrder("a1", "a2");
+    assertThat(sink.listManaged())
+        .extracting(i -> i.key().id())
+        .containsExactlyInAnyOrder("a1", "a2", "b1");
 
     assertThat(sink.delete(Kind.ROUTES, "a1", alice)).isTrue();
     assertThat(sink.delete(Kind.ROUTES, "a1", alice)).isFalse();
-    assertThatThrownBy(() -> sink.delete(Kind.ROUTES, "b1", alice)).isInstanceOf(NotOwnedException.class);
+    assertThatThrownBy(() -> sink.delete(Kind.ROUTES, "b1", alice))
+        .isInstanceOf(NotOwnedException.class);
     assertThat(sink.listByOwner(alice)).extracting(i -> i.key().id()).containsExactly("a2");
     assertThat(Keys.of(prefix).key(Kind.ROUTES, "a2")).isEqualTo(prefix + "/routes/a2");
   }

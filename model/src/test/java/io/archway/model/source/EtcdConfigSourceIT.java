@@ -50,10 +50,7 @@ class EtcdConfigSourceIT {
   }
 
   private void put(String key, String value) throws Exception {
-    etcd.client()
-        .getKVClient()
-        .put(bytes(key), bytes(value))
-        .get();
+    etcd.client().getKVClient().put(bytes(key), bytes(value)).get();
   }
 
   private void putRoute(int i) throws Exception {
@@ -80,7 +77,10 @@ class EtcdConfigSourceIT {
   void initialLoadOfAThousandKeysSkipsInvalidItemsAlone() throws Exception {
     var writes = new ArrayList<CompletableFuture<?>>();
     for (int i = 0; i < 1000; i++) {
-      writes.add(etcd.client().getKVClient().put(bytes(keys.key(Kind.ROUTES, "r" + i)), bytes(routeJson(i))));
+      writes.add(
+          etcd.client()
+              .getKVClient()
+              .put(bytes(keys.key(Kind.ROUTES, "r" + i)), bytes(routeJson(i))));
     }
     CompletableFuture.allOf(writes.toArray(CompletableFuture[]::new)).get();
     put(keys.key(Kind.ROUTES, "not-json"), "{this is not json");
@@ -99,7 +99,8 @@ class EtcdConfigSourceIT {
     assertThat(status.connected()).isTrue();
     assertThat(status.invalid())
         .containsOnlyKeys("routes/not-json", "upstreams/extra")
-        .hasEntrySatisfying("routes/not-json", r -> assertThat(r).startsWith("routes/not-json: not JSON ("))
+        .hasEntrySatisfying(
+            "routes/not-json", r -> assertThat(r).startsWith("routes/not-json: not JSON ("))
         .containsEntry("upstreams/extra", "upstreams/extra: weight_by: unknown field");
     assertThat(status.rejectedTotal()).isEqualTo(2);
     assertThat(status.revision()).isPositive();
@@ -120,7 +121,10 @@ class EtcdConfigSourceIT {
     delete(keys.key(Kind.ROUTES, "r3"));
 
     await().atMost(WAIT).until(() -> listener.changes().size() == 6);
-    var seen = listener.changes().stream().map(c -> (c instanceof ConfigChange.Put ? "put " : "delete ") + c.key()).toList();
+    var seen =
+        listener.changes().stream()
+            .map(c -> (c instanceof ConfigChange.Put ? "put " : "delete ") + c.key())
+            .toList();
     assertThat(seen)
         .containsExactly(
             "put routes/r1",
@@ -191,7 +195,8 @@ class EtcdConfigSourceIT {
 
   @Test
   void compactionBeforeTheWatchStartsIsRecoveredToo() throws Exception {
-    // A watch resumed after a short disconnect, with no compaction, loses nothing and reads nothing again.
+    // A watch resumed after a short disconnect, with no compaction, loses nothing and reads nothing
+    // again.
     putRoute(1);
     var proxy = new TcpProxy(Integer.parseInt(etcd.endpoint().replaceAll(".*:", "")));
     closeables.add(proxy);
@@ -206,7 +211,9 @@ class EtcdConfigSourceIT {
     delete(keys.key(Kind.ROUTES, "r1"));
     proxy.restore();
 
-    await().atMost(WAIT).until(() -> listener.current().keySet().equals(java.util.Set.of(route(2))));
+    await()
+        .atMost(WAIT)
+        .until(() -> listener.current().keySet().equals(java.util.Set.of(route(2))));
     assertThat(listener.states()).isEqualTo(1);
     assertThat(listener.changes()).hasSize(2);
   }

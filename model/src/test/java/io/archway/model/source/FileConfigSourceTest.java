@@ -118,7 +118,8 @@ class FileConfigSourceTest {
         """);
     await().until(() -> s.status().lastError() != null);
     assertThat(s.status().lastError())
-        .isEqualTo("1 problem(s): " + file + ": routes/2: uris[0]: \"\" (expected: starts with \"/\")");
+        .isEqualTo(
+            "1 problem(s): " + file + ": routes/2: uris[0]: \"\" (expected: starts with \"/\")");
     assertThat(s.status().invalid()).containsOnlyKeys("routes/2");
     assertThat(uriOf(listener, "1")).isEqualTo("/hello");
     assertThat(listener.current()).hasSize(1);
@@ -179,7 +180,8 @@ class FileConfigSourceTest {
   void objectsWithoutIdTakeTheirPositionAndEmptyFilesAreEmptyConfigs() throws Exception {
     var items =
         StandaloneFile.parse(
-            "routes:\n  - uri: /a\n    upstream_id: u\n  - uri: /b\n    upstream_id: u\n#END\n".getBytes(),
+            "routes:\n  - uri: /a\n    upstream_id: u\n  - uri: /b\n    upstream_id: u\n#END\n"
+                .getBytes(),
             "f");
     assertThat(items).containsOnlyKeys(new Key(Kind.ROUTES, "1"), new Key(Kind.ROUTES, "2"));
     assertThat(StandaloneFile.parse("#END\n".getBytes(), "f")).isEmpty();

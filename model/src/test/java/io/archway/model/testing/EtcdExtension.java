@@ -6,8 +6,8 @@ import org.junit.jupiter.api.extension.BeforeAllCallback;
 import org.junit.jupiter.api.extension.ExtensionContext;
 
 /**
- * Starts a real etcd once per test class: {@code @RegisterExtension static final EtcdExtension
- * etcd = new EtcdExtension();}. Tests keep apart by using their own key prefixes.
+ * Starts a real etcd once per test class: {@code @RegisterExtension static final EtcdExtension etcd
+ * = new EtcdExtension();}. Tests keep apart by using their own key prefixes.
  */
 public final class EtcdExtension implements BeforeAllCallback, AfterAllCallback {
 

@@ -95,13 +95,19 @@ public final class EtcdServer implements AutoCloseable {
   /** Saves a snapshot of the current data with etcdctl. */
   public Path snapshot() {
     var file = dir.resolve("snapshot-" + System.nanoTime() + ".db");
-    run(binary("etcdctl", "ARCHWAY_ETCDCTL"), "--endpoints", endpoint(), "snapshot", "save", file.toString());
+    run(
+        binary("etcdctl", "ARCHWAY_ETCDCTL"),
+        "--endpoints",
+        endpoint(),
+        "snapshot",
+        "save",
+        file.toString());
     return file;
   }
 
   /**
-   * Stops etcd, replaces its data with {@code snapshot} (an operator's disaster recovery) and starts
-   * it again: its revision goes back to the snapshot's.
+   * Stops etcd, replaces its data with {@code snapshot} (an operator's disaster recovery) and
+   * starts it again: its revision goes back to the snapshot's.
    */
   public synchronized void restore(Path snapshot) {
     kill();
@@ -169,7 +175,9 @@ public final class EtcdServer implements AutoCloseable {
     try {
       var pb = new ProcessBuilder(cmd).redirectErrorStream(true);
       pb.environment().put("ETCDCTL_API", "3");
-      var p = pb.redirectOutput(ProcessBuilder.Redirect.appendTo(dir.resolve("etcdctl.log").toFile())).start();
+      var p =
+          pb.redirectOutput(ProcessBuilder.Redirect.appendTo(dir.resolve("etcdctl.log").toFile()))
+              .start();
       if (!p.waitFor(60, TimeUnit.SECONDS) || p.exitValue() != 0) {
         throw new IllegalStateException(
             String.join(" ", cmd) + " failed; see " + dir.resolve("etcdctl.log"));
