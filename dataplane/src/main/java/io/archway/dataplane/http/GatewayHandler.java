@@ -1,6 +1,5 @@
 package io.archway.dataplane.http;
 
-import io.archway.dataplane.config.ConfigHolder;
 import io.netty.buffer.Unpooled;
 import io.netty.channel.ChannelFutureListener;
 import io.netty.channel.ChannelHandlerContext;
@@ -29,13 +28,11 @@ final class GatewayHandler extends SimpleChannelInboundHandler<HttpObject> {
   static final byte[] BAD_REQUEST =
       "{\"error_msg\":\"400 Bad Request\"}\n".getBytes(StandardCharsets.UTF_8);
 
-  private final ConfigHolder config;
   private final InFlight inFlight;
   private boolean keepAlive;
   private boolean inRequest;
 
-  GatewayHandler(ConfigHolder config, InFlight inFlight) {
-    this.config = config;
+  GatewayHandler(InFlight inFlight) {
     this.inFlight = inFlight;
   }
 
@@ -53,8 +50,6 @@ final class GatewayHandler extends SimpleChannelInboundHandler<HttpObject> {
       inRequest = true;
       inFlight.begin();
       keepAlive = HttpUtil.isKeepAlive(request);
-      // The snapshot this request is served with; routing against it lands with the router.
-      config.current();
     }
     if (msg instanceof LastHttpContent && inRequest) {
       inRequest = false;

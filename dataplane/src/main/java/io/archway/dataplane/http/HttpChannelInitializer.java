@@ -1,6 +1,5 @@
 package io.archway.dataplane.http;
 
-import io.archway.dataplane.config.ConfigHolder;
 import io.netty.channel.ChannelInitializer;
 import io.netty.channel.ChannelPipeline;
 import io.netty.channel.group.ChannelGroup;
@@ -15,12 +14,10 @@ public final class HttpChannelInitializer extends ChannelInitializer<SocketChann
   /** Closes a connection that sent nothing for this long (an idle keep-alive connection). */
   static final int IDLE_SECONDS = 60;
 
-  private final ConfigHolder config;
   private final InFlight inFlight;
   private final ChannelGroup connections;
 
-  public HttpChannelInitializer(ConfigHolder config, InFlight inFlight, ChannelGroup connections) {
-    this.config = config;
+  public HttpChannelInitializer(InFlight inFlight, ChannelGroup connections) {
     this.inFlight = inFlight;
     this.connections = connections;
   }
@@ -43,6 +40,6 @@ public final class HttpChannelInitializer extends ChannelInitializer<SocketChann
   }
 
   private void addGatewayHandler(ChannelPipeline p) {
-    p.addLast("gateway", new GatewayHandler(config, inFlight));
+    p.addLast("gateway", new GatewayHandler(inFlight));
   }
 }

@@ -44,7 +44,7 @@ public final class Servers implements AutoCloseable {
     var metrics = new Metrics(config, source, inFlight);
     var statusHandler = new StatusHandler(config, source, metrics, () -> stopping);
     http =
-        bootstrap(new HttpChannelInitializer(config, inFlight, connections))
+        bootstrap(new HttpChannelInitializer(inFlight, connections))
             .bind(settings.bindAddress(), settings.httpPort())
             .sync()
             .channel();
