@@ -4,6 +4,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.dataformat.yaml.YAMLFactory;
 import io.archway.model.Keys;
+import io.archway.model.Messages;
 import java.io.IOException;
 import java.net.URI;
 import java.nio.file.Files;
@@ -167,7 +168,7 @@ public final class OptionsParser {
     } catch (NoSuchFileException e) {
       throw new UsageException(file + ": no such file (from --config)");
     } catch (IOException e) {
-      throw new UsageException(file + ": cannot read: " + firstLine(e.getMessage()));
+      throw new UsageException(file + ": cannot read: " + Messages.firstLine(e.getMessage()));
     }
     if (root == null || root.isNull() || root.isMissingNode()) {
       return;
@@ -304,13 +305,5 @@ public final class OptionsParser {
       throw new UsageException(at + ": no endpoints (expected: at least one URL)");
     }
     return out;
-  }
-
-  private static String firstLine(String s) {
-    if (s == null) {
-      return "unreadable";
-    }
-    int nl = s.indexOf('\n');
-    return nl < 0 ? s : s.substring(0, nl);
   }
 }

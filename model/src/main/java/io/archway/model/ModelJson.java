@@ -99,7 +99,7 @@ public final class ModelJson {
       node = MAPPER.readTree(json);
     } catch (IOException e) {
       throw new ValidationException(
-          where, List.of(new Problem("", "not JSON (" + firstLine(e.getMessage()) + ")")));
+          where, List.of(new Problem("", "not JSON (" + Messages.firstLine(e.getMessage()) + ")")));
     }
     return readOwned(kind, node, idFromKey, where);
   }
@@ -114,14 +114,6 @@ public final class ModelJson {
     } catch (JsonProcessingException e) {
       throw new IllegalStateException("cannot serialise " + obj.getClass().getSimpleName(), e);
     }
-  }
-
-  static String firstLine(String s) {
-    if (s == null) {
-      return "unreadable";
-    }
-    int nl = s.indexOf('\n');
-    return nl < 0 ? s : s.substring(0, nl);
   }
 
   /** {@code 6.0} is written {@code 6}, as the user most likely wrote it. */

@@ -3,6 +3,7 @@ package io.archway.model.source;
 import io.archway.model.ConfigObject;
 import io.archway.model.Keys;
 import io.archway.model.Keys.Key;
+import io.archway.model.Messages;
 import io.archway.model.ModelJson;
 import io.archway.model.ValidationException;
 import io.etcd.jetcd.ByteSequence;
@@ -19,8 +20,10 @@ import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HashMap;
+import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
@@ -123,11 +126,11 @@ public final class EtcdConfigSource implements ConfigSource {
   private ConfigListener listener;
   private Watch.Watcher watcher;
   private long watchGeneration;
-  private long revision;
   private ScheduledFuture<?> probe;
   private boolean closed;
 
-  // Read by status() from other threads.
+  // Written on `loop`, read by status() from other threads.
+  private volatile long revision;
   private volatile boolean connected;
   private volatile boolean loaded;
   private volatile String lastError;
@@ -153,7 +156,7 @@ public final class EtcdConfigSource implements ConfigSource {
     this.client = builder.build();
     this.loop = Executors.newSingleThreadScheduledExecutor(Threads.daemon("archway-etcd-source"));
     this.backoff = new Backoff(settings.backoffMin(), settings.backoffMax());
-    this.tracker = new ItemTracker(log);
+    this.tracker = new ItemTracker(log, keys);
   }
 
   @Override
@@ -217,7 +220,7 @@ public final class EtcdConfigSource implements ConfigSource {
       long t0 = System.nanoTime();
       var read = readAll();
       long t1 = System.nanoTime();
-      var state = tracker.replaceAll(read.kvs(), read.revision(), keys);
+      var state = tracker.replaceAll(read.kvs(), read.revision());
       long t2 = System.nanoTime();
       revision = read.revision();
       fullLoads++;
@@ -301,8 +304,8 @@ public final class EtcdConfigSource implements ConfigSource {
       var kv = event.getKeyValue();
       var change =
           event.getEventType() == WatchEvent.EventType.DELETE
-              ? tracker.delete(kv, keys)
-              : tracker.put(kv, keys);
+              ? tracker.delete(kv)
+              : tracker.put(kv);
       if (change != null) {
         changes.add(change);
       }
@@ -409,7 +412,7 @@ public final class EtcdConfigSource implements ConfigSource {
 
   private void onFailure(String what, Throwable e) {
     var cause = e instanceof ExecutionException && e.getCause() != null ? e.getCause() : e;
-    var message = what + ": " + ModelJsonMessages.oneLine(cause);
+    var message = what + ": " + Messages.oneLine(cause);
     if (connected || lastError == null) {
       log.warn("etcd source: {} failed, keeping the last good config: {}", what, message);
     }
@@ -438,6 +441,7 @@ public final class EtcdConfigSource implements ConfigSource {
   static final class ItemTracker {
 
     private final Logger log;
+    private final Keys keys;
     private final Map<Key, ConfigItem> items = new HashMap<>();
     private final Map<Key, Rejected> rejected = new HashMap<>();
     private volatile Map<String, String> reasons = Map.of();
@@ -445,8 +449,9 @@ public final class EtcdConfigSource implements ConfigSource {
 
     private record Rejected(long modRevision, String reason) {}
 
-    ItemTracker(Logger log) {
+    ItemTracker(Logger log, Keys keys) {
       this.log = log;
+      this.keys = keys;
     }
 
     Map<String, String> invalidReasons() {
@@ -457,46 +462,44 @@ public final class EtcdConfigSource implements ConfigSource {
       return rejectedTotal;
     }
 
-    ConfigState replaceAll(List<KeyValue> kvs, long revision, Keys keys) {
-      var previous = new HashMap<>(items);
-      var stillRejected = new HashMap<Key, Rejected>();
-      items.clear();
+    ConfigState replaceAll(List<KeyValue> kvs, long revision) {
       // Parsing and validating is pure and most of a full read's cost: spread it over the cores,
       // then record the outcomes in key order on this thread.
       var parsed =
           kvs.parallelStream()
-              .map(
-                  kv ->
-                      keys.parse(kv.getKey().toString(StandardCharsets.UTF_8))
-                          .map(k -> new Parsed(k, kv, parse(k, kv)))
-                          .orElse(null))
+              .map(kv -> keyOf(kv).map(k -> new Parsed(k, kv, parse(k, kv))).orElse(null))
               .toList();
+      // `items` still holds the previous state while recording: an invalid item falls back to it.
+      var next = new HashMap<Key, ConfigItem>();
+      var seenRejected = new HashSet<Key>();
       for (var p : parsed) {
         if (p == null) {
           continue;
         }
         var item = record(p.key(), p.kv(), p.outcome());
         if (item != null) {
-          items.put(p.key(), item);
+          next.put(p.key(), item);
         } else {
-          stillRejected.put(p.key(), rejected.get(p.key()));
-          var last = previous.get(p.key());
+          seenRejected.add(p.key());
+          var last = items.get(p.key());
           if (last != null) {
-            items.put(p.key(), last);
+            next.put(p.key(), last);
           }
         }
       }
-      rejected.keySet().retainAll(stillRejected.keySet());
+      items.clear();
+      items.putAll(next);
+      rejected.keySet().retainAll(seenRejected);
       publishReasons();
       return new ConfigState(items, revision);
     }
 
-    ConfigChange put(KeyValue kv, Keys keys) {
-      var key = keys.parse(kv.getKey().toString(StandardCharsets.UTF_8));
+    ConfigChange put(KeyValue kv) {
+      var key = keyOf(kv);
       if (key.isEmpty()) {
         return null;
       }
-      var item = validate(key.get(), kv);
+      var item = record(key.get(), kv, parse(key.get(), kv));
       publishReasons();
       if (item == null) {
         return null;
@@ -505,8 +508,8 @@ public final class EtcdConfigSource implements ConfigSource {
       return new ConfigChange.Put(item);
     }
 
-    ConfigChange delete(KeyValue kv, Keys keys) {
-      var key = keys.parse(kv.getKey().toString(StandardCharsets.UTF_8));
+    ConfigChange delete(KeyValue kv) {
+      var key = keyOf(kv);
       if (key.isEmpty()) {
         return null;
       }
@@ -519,6 +522,10 @@ public final class EtcdConfigSource implements ConfigSource {
           : null;
     }
 
+    private Optional<Key> keyOf(KeyValue kv) {
+      return keys.parse(kv.getKey().toString(StandardCharsets.UTF_8));
+    }
+
     private record Parsed(Key key, KeyValue kv, Object outcome) {}
 
     /** The object, or the {@link ValidationException} saying why there is none. */
@@ -528,10 +535,6 @@ public final class EtcdConfigSource implements ConfigSource {
       } catch (ValidationException e) {
         return e;
       }
-    }
-
-    private ConfigItem validate(Key key, KeyValue kv) {
-      return record(key, kv, parse(key, kv));
     }
 
     private ConfigItem record(Key key, KeyValue kv, Object outcome) {

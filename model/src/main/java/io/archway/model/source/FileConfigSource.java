@@ -1,6 +1,7 @@
 package io.archway.model.source;
 
 import io.archway.model.Keys.Key;
+import io.archway.model.Messages;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
@@ -61,15 +62,7 @@ public final class FileConfigSource implements ConfigSource {
    */
   public synchronized ConfigState load() throws ConfigFileException {
     var fp = fingerprint();
-    byte[] content;
-    try {
-      content = Files.readAllBytes(file);
-    } catch (NoSuchFileException e) {
-      throw new ConfigFileException(List.of(file + ": no such file"), false);
-    } catch (IOException e) {
-      throw new ConfigFileException(
-          List.of(file + ": cannot read: " + ModelJsonMessages.oneLine(e)), false);
-    }
+    var content = read();
     var items = StandaloneFile.parse(content, file.toString());
     applied = content;
     seen = fp;
@@ -125,11 +118,11 @@ public final class FileConfigSource implements ConfigSource {
       seen = fp;
       byte[] content;
       try {
-        content = Files.readAllBytes(file);
+        content = read();
         readable = true;
-      } catch (IOException e) {
+      } catch (ConfigFileException e) {
         readable = false;
-        var message = file + ": cannot read: " + ModelJsonMessages.oneLine(e);
+        var message = e.lines().get(0);
         if (!message.equals(lastError)) {
           log.warn("file source: {}; keeping the last good config", message);
         }
@@ -186,6 +179,17 @@ public final class FileConfigSource implements ConfigSource {
         "file source: {} rejected, keeping the previous config:\n  {}",
         file,
         String.join("\n  ", e.lines()));
+  }
+
+  /** The file's bytes; a missing or unreadable file is one clear problem. */
+  private byte[] read() throws ConfigFileException {
+    try {
+      return Files.readAllBytes(file);
+    } catch (NoSuchFileException e) {
+      throw new ConfigFileException(List.of(file + ": no such file"), false);
+    } catch (IOException e) {
+      throw new ConfigFileException(List.of(file + ": cannot read: " + Messages.oneLine(e)), false);
+    }
   }
 
   /** {@code file: routes/7: uri: …} → {@code routes/7}. */

@@ -6,6 +6,7 @@ import com.fasterxml.jackson.dataformat.yaml.YAMLFactory;
 import io.archway.model.ConfigObject;
 import io.archway.model.Keys.Key;
 import io.archway.model.Kind;
+import io.archway.model.Messages;
 import io.archway.model.ModelJson;
 import io.archway.model.ValidationException;
 import java.io.IOException;
@@ -55,7 +56,7 @@ public final class StandaloneFile {
       root = YAML.readTree(text);
     } catch (IOException e) {
       throw new ConfigFileException(
-          List.of(name + ": not valid YAML: " + ModelJsonMessages.oneLine(e)), false);
+          List.of(name + ": not valid YAML: " + Messages.oneLine(e)), false);
     }
     var out = new LinkedHashMap<Key, ConfigObject>();
     if (root == null || root.isMissingNode() || root.isNull()) {
