@@ -131,6 +131,8 @@ public final class ConfigLoadBench {
     var holder = new ConfigHolder();
     Map<String, Long> archwaySeen = new ConcurrentHashMap<>();
     Map<String, Long> etcdSeen = new ConcurrentHashMap<>();
+    // The one route being changed now and the version it is changed to.
+    Map<String, String> pending = new ConcurrentHashMap<>();
     holder.subscribe(
         snap -> {
           long now = System.nanoTime();
@@ -202,8 +204,6 @@ public final class ConfigLoadBench {
           (double) pct(archway, 50) / pct(direct, 50), (double) pct(archway, 99) / pct(direct, 99));
     }
   }
-
-  private static final Map<String, String> pending = new ConcurrentHashMap<>();
 
   private static void report(String what, long[] nanos) {
     var s = nanos.clone();

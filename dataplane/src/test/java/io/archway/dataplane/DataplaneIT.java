@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
 import io.archway.model.testing.EtcdExtension;
+import io.archway.model.testing.TestFiles;
 import io.etcd.jetcd.ByteSequence;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
@@ -15,9 +16,7 @@ import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
 import java.time.Duration;
 import java.util.List;
 import org.junit.jupiter.api.AfterEach;
@@ -72,13 +71,7 @@ class DataplaneIT {
   }
 
   private Path write(String content) throws Exception {
-    var tmp = dir.resolve("apisix.yaml.tmp");
-    Files.writeString(tmp, content);
-    return Files.move(
-        tmp,
-        dir.resolve("apisix.yaml"),
-        StandardCopyOption.REPLACE_EXISTING,
-        StandardCopyOption.ATOMIC_MOVE);
+    return TestFiles.replaceAtomically(dir.resolve("apisix.yaml"), content);
   }
 
   @Test

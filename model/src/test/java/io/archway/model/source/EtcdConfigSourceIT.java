@@ -49,6 +49,13 @@ class EtcdConfigSourceIT {
     return s;
   }
 
+  /** A cuttable link between a source and etcd, closed after the test. */
+  private TcpProxy proxyToEtcd() {
+    var proxy = new TcpProxy(etcd.server().clientPort());
+    closeables.add(proxy);
+    return proxy;
+  }
+
   private void put(String key, String value) throws Exception {
     etcd.client().getKVClient().put(bytes(key), bytes(value)).get();
   }
@@ -165,8 +172,7 @@ class EtcdConfigSourceIT {
     for (int i = 0; i < 10; i++) {
       putRoute(i);
     }
-    var proxy = new TcpProxy(Integer.parseInt(etcd.endpoint().replaceAll(".*:", "")));
-    closeables.add(proxy);
+    var proxy = proxyToEtcd();
     var listener = new RecordingListener();
     var source = source(proxy.endpoint());
     source.start(listener);
@@ -194,12 +200,11 @@ class EtcdConfigSourceIT {
   }
 
   @Test
-  void compactionBeforeTheWatchStartsIsRecoveredToo() throws Exception {
+  void shortDisconnectWithoutCompactionResumesTheWatchAndReadsNothingAgain() throws Exception {
     // A watch resumed after a short disconnect, with no compaction, loses nothing and reads nothing
     // again.
     putRoute(1);
-    var proxy = new TcpProxy(Integer.parseInt(etcd.endpoint().replaceAll(".*:", "")));
-    closeables.add(proxy);
+    var proxy = proxyToEtcd();
     var listener = new RecordingListener();
     var source = source(proxy.endpoint());
     source.start(listener);

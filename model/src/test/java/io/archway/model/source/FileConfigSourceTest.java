@@ -8,9 +8,9 @@ import io.archway.model.Keys.Key;
 import io.archway.model.Kind;
 import io.archway.model.Route;
 import io.archway.model.testing.RecordingListener;
+import io.archway.model.testing.TestFiles;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
 import java.time.Duration;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
@@ -41,11 +41,16 @@ class FileConfigSourceTest {
   }
 
   private Path write(String name, String content) throws Exception {
-    var tmp = dir.resolve(name + ".tmp");
-    Files.writeString(tmp, content);
-    var target = dir.resolve(name);
-    Files.move(tmp, target, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
-    return target;
+    return TestFiles.replaceAtomically(dir.resolve(name), content);
+  }
+
+  /** A source on {@code file}, loaded, started, and past its first delivery to {@code listener}. */
+  private FileConfigSource started(Path file, RecordingListener listener) throws Exception {
+    var s = source(file);
+    s.load();
+    s.start(listener);
+    await().until(() -> listener.states() == 1);
+    return s;
   }
 
   private FileConfigSource source(Path file) {
@@ -78,10 +83,7 @@ class FileConfigSourceTest {
   void aWriteWithoutEndIsIgnoredUntilCompleted() throws Exception {
     var file = write("apisix.yaml", ONE_ROUTE);
     var listener = new RecordingListener();
-    var s = source(file);
-    s.load();
-    s.start(listener);
-    await().until(() -> listener.states() == 1);
+    var s = started(file, listener);
 
     var partial = ONE_ROUTE.replace("/hello", "/half-written").replace("#END\n", "");
     Files.writeString(file, partial);
@@ -99,10 +101,7 @@ class FileConfigSourceTest {
   void anInvalidFileKeepsThePreviousConfigAndSaysWhy() throws Exception {
     var file = write("apisix.yaml", ONE_ROUTE);
     var listener = new RecordingListener();
-    var s = source(file);
-    s.load();
-    s.start(listener);
-    await().until(() -> listener.states() == 1);
+    var s = started(file, listener);
 
     write(
         "apisix.yaml",

@@ -49,6 +49,10 @@ public final class EtcdServer implements AutoCloseable {
     return "http://127.0.0.1:" + clientPort;
   }
 
+  public int clientPort() {
+    return clientPort;
+  }
+
   public Path dataDir() {
     return dir.resolve("data");
   }
