@@ -2,6 +2,7 @@ package io.archway.model;
 
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 
@@ -87,6 +88,11 @@ public record Route(
             f.labels("labels"),
             f.longValue("create_time", 0),
             f.longValue("update_time", 0));
+    if (route.vars != null) {
+      var problems = new ArrayList<Problem>();
+      Vars.parse(route.vars, f.pathOf("vars"), problems);
+      f.problems(problems);
+    }
     f.exactlyOne("uri", "uris");
     f.atMostOne("host", "hosts");
     f.atMostOne("remote_addr", "remote_addrs");
