@@ -7,6 +7,7 @@ import io.archway.model.source.ConfigFileException;
 import io.archway.model.source.ConfigSource;
 import io.archway.model.source.EtcdConfigSource;
 import io.archway.model.source.FileConfigSource;
+import java.io.IOException;
 import java.time.Duration;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -30,8 +31,9 @@ public final class Dataplane implements AutoCloseable {
    * stops the start with every problem listed.
    *
    * @throws ConfigFileException for a bad standalone file
+   * @throws IOException when the access log cannot be opened
    */
-  public Dataplane start() throws ConfigFileException, InterruptedException {
+  public Dataplane start() throws ConfigFileException, InterruptedException, IOException {
     if (options.standaloneMode()) {
       var file = new FileConfigSource(options.standalone(), Duration.ofMillis(500));
       try {
@@ -52,10 +54,14 @@ public final class Dataplane implements AutoCloseable {
           new Servers()
               .start(
                   new ServerSettings(
-                      options.bindAddress(), options.httpPort(), options.statusPort()),
+                      options.bindAddress(),
+                      options.httpPort(),
+                      options.statusPort(),
+                      options.workers(),
+                      options.http()),
                   config,
                   source);
-    } catch (RuntimeException | InterruptedException e) {
+    } catch (RuntimeException | InterruptedException | IOException e) {
       source.close();
       throw e;
     }

@@ -1,5 +1,6 @@
 package io.archway.dataplane;
 
+import io.archway.dataplane.http.HttpSettings;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
@@ -17,6 +18,8 @@ import java.util.List;
  * @param httpPort the HTTP listener ({@code 0}: any free port)
  * @param statusPort {@code /healthz}, {@code /readyz} and {@code /metrics}
  * @param shutdownTimeout how long in-flight work may take to finish on SIGTERM
+ * @param workers I/O threads ({@code 0}: one per core)
+ * @param http client-side limits, timeouts and the access log
  */
 public record DataplaneOptions(
     Path standalone,
@@ -27,7 +30,9 @@ public record DataplaneOptions(
     String bindAddress,
     int httpPort,
     int statusPort,
-    Duration shutdownTimeout) {
+    Duration shutdownTimeout,
+    int workers,
+    HttpSettings http) {
 
   public static final int DEFAULT_HTTP_PORT = 9080;
   public static final int DEFAULT_STATUS_PORT = 9091;
@@ -35,6 +40,52 @@ public record DataplaneOptions(
 
   public DataplaneOptions {
     etcdEndpoints = List.copyOf(etcdEndpoints);
+  }
+
+  /** Options for tests and tools: standalone {@code file}, any free ports on loopback. */
+  public static DataplaneOptions standaloneOnLoopback(Path file) {
+    return new DataplaneOptions(
+        file,
+        List.of(),
+        "/apisix",
+        null,
+        null,
+        "127.0.0.1",
+        0,
+        0,
+        Duration.ofSeconds(2),
+        0,
+        HttpSettings.DEFAULTS.withAccessLog("off"));
+  }
+
+  public DataplaneOptions withHttp(HttpSettings http) {
+    return new DataplaneOptions(
+        standalone,
+        etcdEndpoints,
+        prefix,
+        etcdUser,
+        etcdPassword,
+        bindAddress,
+        httpPort,
+        statusPort,
+        shutdownTimeout,
+        workers,
+        http);
+  }
+
+  public DataplaneOptions withWorkers(int workers) {
+    return new DataplaneOptions(
+        standalone,
+        etcdEndpoints,
+        prefix,
+        etcdUser,
+        etcdPassword,
+        bindAddress,
+        httpPort,
+        statusPort,
+        shutdownTimeout,
+        workers,
+        http);
   }
 
   public boolean standaloneMode() {

@@ -34,7 +34,7 @@ public final class Main {
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
       return 1;
-    } catch (RuntimeException e) {
+    } catch (RuntimeException | java.io.IOException e) {
       System.err.println("archway-dataplane: cannot start: " + e.getMessage());
       return 1;
     }

@@ -3,6 +3,7 @@ package io.archway.dataplane;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.dataformat.yaml.YAMLFactory;
+import io.archway.dataplane.http.HttpSettings;
 import io.archway.model.Keys;
 import io.archway.model.Messages;
 import java.io.IOException;
@@ -57,6 +58,10 @@ public final class OptionsParser {
         --http-port N         HTTP listener (default: 9080)
         --status-port N       /healthz, /readyz and /metrics (default: 9091)
         --shutdown-timeout S  seconds in-flight work may take to finish on SIGTERM (default: 10)
+        --workers N           I/O threads (default: one per core)
+        --access-log WHERE    - (standard output, the default), a file, or off
+        --client-max-body-size BYTES
+                              largest request body; larger gets 413 (default: 0, no limit)
         --help                print this and exit
       """;
 
@@ -71,9 +76,23 @@ public final class OptionsParser {
           "--bind",
           "--http-port",
           "--status-port",
-          "--shutdown-timeout");
+          "--shutdown-timeout",
+          "--workers",
+          "--access-log",
+          "--client-max-body-size");
   private static final Set<String> CONFIG_FIELDS =
-      Set.of("standalone", "etcd", "bind", "http_port", "status_port", "shutdown_timeout");
+      Set.of(
+          "standalone",
+          "etcd",
+          "bind",
+          "http_port",
+          "status_port",
+          "shutdown_timeout",
+          "workers",
+          "access_log",
+          "client_max_body_size",
+          "client_header_timeout",
+          "keepalive_timeout");
   private static final Set<String> ETCD_FIELDS = Set.of("endpoints", "prefix", "user", "password");
 
   private Path standalone;
@@ -85,6 +104,8 @@ public final class OptionsParser {
   private int httpPort = DataplaneOptions.DEFAULT_HTTP_PORT;
   private int statusPort = DataplaneOptions.DEFAULT_STATUS_PORT;
   private Duration shutdownTimeout = Duration.ofSeconds(10);
+  private int workers;
+  private HttpSettings http = HttpSettings.DEFAULTS;
 
   private OptionsParser() {}
 
@@ -134,6 +155,14 @@ public final class OptionsParser {
         case "--http-port" -> p.httpPort = port("--http-port", v);
         case "--status-port" -> p.statusPort = port("--status-port", v);
         case "--shutdown-timeout" -> p.shutdownTimeout = seconds("--shutdown-timeout", v);
+        case "--workers" -> p.workers = count("--workers", v);
+        case "--access-log" -> p.http = p.http.withAccessLog(v);
+        case "--client-max-body-size" ->
+            p.http =
+                p.http.withLimits(
+                    p.http.maxUriLength(),
+                    p.http.maxHeaderSize(),
+                    bytes("--client-max-body-size", v));
         default ->
             throw new UsageException(
                 "unknown option " + name + " (expected one of the options in --help)");
@@ -158,7 +187,9 @@ public final class OptionsParser {
         p.bind,
         p.httpPort,
         p.statusPort,
-        p.shutdownTimeout);
+        p.shutdownTimeout,
+        p.workers,
+        p.http);
   }
 
   private void readConfigFile(Path file) throws UsageException {
@@ -188,6 +219,15 @@ public final class OptionsParser {
           case "http_port" -> httpPort = port(at, v.asText());
           case "status_port" -> statusPort = port(at, v.asText());
           case "shutdown_timeout" -> shutdownTimeout = seconds(at, v.asText());
+          case "workers" -> workers = count(at, v.asText());
+          case "access_log" -> http = http.withAccessLog(text(at, v));
+          case "client_max_body_size" ->
+              http =
+                  http.withLimits(http.maxUriLength(), http.maxHeaderSize(), bytes(at, v.asText()));
+          case "client_header_timeout" ->
+              http = http.withTimeouts(seconds(at, v.asText()), http.idleTimeout());
+          case "keepalive_timeout" ->
+              http = http.withTimeouts(http.headerTimeout(), seconds(at, v.asText()));
           case "etcd" -> readEtcd(file, v);
           default ->
               throw new UsageException(
@@ -262,6 +302,38 @@ public final class OptionsParser {
       // reported below
     }
     throw new UsageException(at + ": \"" + v + "\" (expected: a port 0..65535)");
+  }
+
+  private static int count(String at, String v) throws UsageException {
+    try {
+      int n = Integer.parseInt(v.strip());
+      if (n >= 0 && n <= 1024) {
+        return n;
+      }
+    } catch (NumberFormatException e) {
+      // reported below
+    }
+    throw new UsageException(at + ": \"" + v + "\" (expected: 0..1024, 0 for one per core)");
+  }
+
+  /** A size in bytes, with an optional k, m or g suffix as nginx writes it. */
+  private static long bytes(String at, String v) throws UsageException {
+    var s = v.strip().toLowerCase(java.util.Locale.ROOT);
+    long unit = 1;
+    if (s.endsWith("k") || s.endsWith("m") || s.endsWith("g")) {
+      unit = s.endsWith("k") ? 1L << 10 : s.endsWith("m") ? 1L << 20 : 1L << 30;
+      s = s.substring(0, s.length() - 1);
+    }
+    try {
+      long n = Long.parseLong(s);
+      if (n >= 0) {
+        return n * unit;
+      }
+    } catch (NumberFormatException e) {
+      // reported below
+    }
+    throw new UsageException(
+        at + ": \"" + v + "\" (expected: bytes, e.g. 1048576 or 1m; 0: no limit)");
   }
 
   private static Duration seconds(String at, String v) throws UsageException {

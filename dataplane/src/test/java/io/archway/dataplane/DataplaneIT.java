@@ -3,6 +3,7 @@ package io.archway.dataplane;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
+import io.archway.dataplane.http.HttpSettings;
 import io.archway.model.testing.EtcdExtension;
 import io.archway.model.testing.TestFiles;
 import io.etcd.jetcd.ByteSequence;
@@ -56,8 +57,7 @@ class DataplaneIT {
   }
 
   private static DataplaneOptions standalone(Path file) {
-    return new DataplaneOptions(
-        file, List.of(), "/apisix", null, null, "127.0.0.1", 0, 0, Duration.ofSeconds(2));
+    return DataplaneOptions.standaloneOnLoopback(file);
   }
 
   private HttpResponse<String> get(int port, String path) throws Exception {
@@ -159,7 +159,9 @@ class DataplaneIT {
             "127.0.0.1",
             0,
             0,
-            Duration.ofSeconds(2)));
+            Duration.ofSeconds(2),
+            0,
+            HttpSettings.DEFAULTS.withAccessLog("off")));
     await().until(() -> dataplane.config().loaded());
 
     var metrics = status("/metrics");
@@ -190,7 +192,9 @@ class DataplaneIT {
             "127.0.0.1",
             0,
             0,
-            Duration.ZERO));
+            Duration.ZERO,
+            0,
+            HttpSettings.DEFAULTS.withAccessLog("off")));
     var ready = get(dataplane.servers().statusPort(), "/readyz");
     assertThat(ready.statusCode()).isEqualTo(503);
     assertThat(ready.body()).contains("\"ready\" : false");

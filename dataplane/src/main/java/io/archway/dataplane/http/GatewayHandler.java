@@ -1,85 +1,349 @@
 package io.archway.dataplane.http;
 
+import io.archway.dataplane.config.CompiledRoute;
+import io.archway.dataplane.route.RequestVars;
+import io.archway.dataplane.upstream.UpstreamRuntime;
 import io.netty.buffer.Unpooled;
 import io.netty.channel.ChannelFutureListener;
 import io.netty.channel.ChannelHandlerContext;
-import io.netty.channel.SimpleChannelInboundHandler;
+import io.netty.channel.ChannelInboundHandlerAdapter;
+import io.netty.handler.codec.TooLongFrameException;
 import io.netty.handler.codec.http.DefaultFullHttpResponse;
 import io.netty.handler.codec.http.FullHttpResponse;
+import io.netty.handler.codec.http.HttpContent;
 import io.netty.handler.codec.http.HttpHeaderNames;
 import io.netty.handler.codec.http.HttpHeaderValues;
-import io.netty.handler.codec.http.HttpObject;
 import io.netty.handler.codec.http.HttpRequest;
 import io.netty.handler.codec.http.HttpResponseStatus;
 import io.netty.handler.codec.http.HttpUtil;
 import io.netty.handler.codec.http.HttpVersion;
 import io.netty.handler.codec.http.LastHttpContent;
+import io.netty.handler.codec.http.TooLongHttpHeaderException;
+import io.netty.handler.codec.http.TooLongHttpLineException;
+import io.netty.util.ReferenceCountUtil;
+import java.net.InetSocketAddress;
 import java.nio.charset.StandardCharsets;
 
 /**
- * The one handler that runs a request through the gateway. The router, plugin chain and proxy land
- * with the HTTP data plane; until then every well-formed request is answered as APISIX answers a
- * request no route matches. Request bodies are read and released as they stream in, never buffered.
+ * The one handler that runs a request through the gateway: route, then proxy (or a WebSocket
+ * tunnel), or answer locally with APISIX's error bodies. The channel does not read on its own: this
+ * handler asks for each message ({@code read()}), one request at a time, so pipelined requests are
+ * answered in order and a slow side holds back the other.
  */
-final class GatewayHandler extends SimpleChannelInboundHandler<HttpObject> {
+final class GatewayHandler extends ChannelInboundHandlerAdapter {
 
-  static final byte[] NOT_FOUND =
-      "{\"error_msg\":\"404 Route Not Found\"}\n".getBytes(StandardCharsets.UTF_8);
-  static final byte[] BAD_REQUEST =
-      "{\"error_msg\":\"400 Bad Request\"}\n".getBytes(StandardCharsets.UTF_8);
+  static final byte[] NOT_FOUND = errorBody("404 Route Not Found");
+  private static final byte[] BAD_REQUEST = errorBody("400 Bad Request");
 
-  private final InFlight inFlight;
+  private enum State {
+    IDLE,
+    PROXY,
+    DRAIN,
+    CLOSED
+  }
+
+  private final Gateway gateway;
+  private final ClientTimeouts timeouts;
+  private ChannelHandlerContext ctx;
+  private State state = State.IDLE;
+  private ProxyExchange exchange;
   private boolean keepAlive;
   private boolean inRequest;
+  private long drained;
+  private int serverPort;
 
-  GatewayHandler(InFlight inFlight) {
-    this.inFlight = inFlight;
+  GatewayHandler(Gateway gateway, ClientTimeouts timeouts) {
+    this.gateway = gateway;
+    this.timeouts = timeouts;
+  }
+
+  static byte[] errorBody(String message) {
+    return ("{\"error_msg\":\"" + message + "\"}\n").getBytes(StandardCharsets.UTF_8);
   }
 
   @Override
-  protected void channelRead0(ChannelHandlerContext ctx, HttpObject msg) {
-    if (msg.decoderResult().isFailure()) {
-      if (!inRequest) {
-        inFlight.begin();
+  public void channelActive(ChannelHandlerContext ctx) {
+    this.ctx = ctx;
+    serverPort = ((InetSocketAddress) ctx.channel().localAddress()).getPort();
+    gateway.metrics().connectionOpened();
+    ctx.read();
+    ctx.fireChannelActive();
+  }
+
+  @Override
+  public void channelRead(ChannelHandlerContext ctx, Object msg) {
+    switch (state) {
+      case IDLE -> {
+        if (msg instanceof HttpRequest req) {
+          onRequest(req);
+        } else {
+          ReferenceCountUtil.release(msg);
+          ctx.read();
+        }
       }
-      inRequest = false;
-      respond(ctx, HttpResponseStatus.BAD_REQUEST, BAD_REQUEST, false);
-      return;
-    }
-    if (msg instanceof HttpRequest request) {
-      inRequest = true;
-      inFlight.begin();
-      keepAlive = HttpUtil.isKeepAlive(request);
-    }
-    if (msg instanceof LastHttpContent && inRequest) {
-      inRequest = false;
-      respond(ctx, HttpResponseStatus.NOT_FOUND, NOT_FOUND, keepAlive);
+      case PROXY -> exchange.onClientContent((HttpContent) msg);
+      case DRAIN -> drain(msg);
+      case CLOSED -> ReferenceCountUtil.release(msg);
     }
   }
 
-  private void respond(
-      ChannelHandlerContext ctx, HttpResponseStatus status, byte[] body, boolean keepAlive) {
+  private void onRequest(HttpRequest req) {
+    timeouts.busy();
+    inRequest = true;
+    requestBodyDone = false;
+    gateway.inFlight().begin();
+    long start = System.nanoTime();
+    if (req.decoderResult().isFailure()) {
+      var cause = req.decoderResult().cause();
+      int status = 400;
+      String error = "bad_request";
+      if (cause instanceof TooLongHttpLineException) {
+        status = 414;
+        error = "uri_too_long";
+      } else if (cause instanceof TooLongHttpHeaderException
+          || cause instanceof TooLongFrameException) {
+        status = 431;
+        error = "headers_too_large";
+      }
+      gateway.metrics().error(error);
+      keepAlive = false;
+      state = State.CLOSED;
+      respond(
+          status,
+          status == 400
+              ? BAD_REQUEST
+              : errorBody(status + " " + HttpResponseStatus.valueOf(status).reasonPhrase()),
+          null,
+          null,
+          start,
+          req);
+      return;
+    }
+    keepAlive = HttpUtil.isKeepAlive(req) && !gateway.stopping().getAsBoolean();
+    var vars =
+        new RequestVars(
+            req.method().name(),
+            req.uri(),
+            req.headers(),
+            (InetSocketAddress) ctx.channel().remoteAddress(),
+            serverPort,
+            "http");
+    var config = gateway.config().current();
+    var entry = config.router().match(vars);
+    if (entry == null) {
+      local(404, NOT_FOUND, null, start, req);
+      return;
+    }
+    var route = entry.target();
+    UpstreamRuntime upstream = config.upstreamOf(route);
+    if (upstream == null || upstream.nodes().isEmpty()) {
+      gateway.metrics().error("no_upstream_nodes");
+      local(503, errorBody("503 Service Unavailable"), route, start, req);
+      return;
+    }
+    long max = gateway.settings().maxBodySize();
+    if (max > 0 && HttpUtil.getContentLength(req, -1L) > max) {
+      gateway.metrics().error("body_too_large");
+      keepAlive = false;
+      state = State.CLOSED;
+      respond(413, errorBody("413 Request Entity Too Large"), route, null, start, req);
+      return;
+    }
+    boolean expectContinue = HttpUtil.is100ContinueExpected(req);
+    if (expectContinue) {
+      req.headers().remove(HttpHeaderNames.EXPECT);
+    }
+    if (route.websocket() && WebSocketTunnel.isUpgrade(req)) {
+      state = State.CLOSED;
+      new WebSocketTunnel(gateway, ctx, req, vars, route, upstream, start).start();
+      return;
+    }
+    state = State.PROXY;
+    exchange =
+        new ProxyExchange(this, ctx, gateway, req, vars, route, upstream, expectContinue, start);
+    exchange.start();
+  }
+
+  /** Answers locally, then skips the rest of the request body before the next request. */
+  private void local(int status, byte[] body, CompiledRoute route, long start, HttpRequest req) {
+    respond(status, body, route, null, start, req);
+  }
+
+  void drain(Object msg) {
+    if (msg instanceof HttpContent c) {
+      drained += c.content().readableBytes();
+    }
+    boolean last = msg instanceof LastHttpContent;
+    ReferenceCountUtil.release(msg);
+    long limit = Math.max(gateway.settings().maxBodySize(), 1 << 20);
+    if (drained > limit) {
+      state = State.CLOSED;
+      ctx.close();
+      return;
+    }
+    if (last) {
+      nextRequest();
+    } else {
+      ctx.read();
+    }
+  }
+
+  /**
+   * Sends a response the gateway makes itself (an error, a 404). {@code upstreamAddr} is for the
+   * log when the error is about a node.
+   */
+  void respond(
+      int status,
+      byte[] body,
+      CompiledRoute route,
+      String upstreamAddr,
+      long start,
+      HttpRequest req) {
     FullHttpResponse res =
-        new DefaultFullHttpResponse(HttpVersion.HTTP_1_1, status, Unpooled.wrappedBuffer(body));
+        new DefaultFullHttpResponse(
+            HttpVersion.HTTP_1_1, HttpResponseStatus.valueOf(status), Unpooled.wrappedBuffer(body));
     res.headers()
         .set(HttpHeaderNames.CONTENT_TYPE, HttpHeaderValues.APPLICATION_JSON)
         .setInt(HttpHeaderNames.CONTENT_LENGTH, body.length)
         .set(HttpHeaderNames.SERVER, "Archway");
-    if (!keepAlive) {
+    boolean close = !keepAlive || state == State.CLOSED;
+    if (close) {
       res.headers().set(HttpHeaderNames.CONNECTION, HttpHeaderValues.CLOSE);
     }
     var done = ctx.writeAndFlush(res);
-    done.addListener(f -> inFlight.end(status.code()));
-    if (!keepAlive) {
+    if (close) {
       done.addListener(ChannelFutureListener.CLOSE);
     }
+    finished(status, body.length, route, upstreamAddr, 0, start, req);
+    if (close) {
+      state = State.CLOSED;
+    } else if (state == State.IDLE || state == State.PROXY) {
+      // The request body may still be coming: skip it, then serve the next request.
+      exchange = null;
+      state = State.DRAIN;
+      drained = 0;
+      if (requestBodyDone) {
+        nextRequest();
+      } else {
+        ctx.read();
+      }
+    }
+  }
+
+  private boolean requestBodyDone;
+
+  /** Whether the current request's last content has been read (set by the exchange). */
+  void requestBodyDone(boolean done) {
+    requestBodyDone = done;
+  }
+
+  /** Counts and logs a request that has been answered. */
+  void finished(
+      int status,
+      long bytesSent,
+      CompiledRoute route,
+      String upstreamAddr,
+      long upstreamNanos,
+      long start,
+      HttpRequest req) {
+    if (!inRequest) {
+      return;
+    }
+    inRequest = false;
+    long nanos = System.nanoTime() - start;
+    gateway.inFlight().end(status);
+    var stats = route == null ? gateway.metrics().route("") : route.stats();
+    stats.answered(status, nanos);
+    stats.bytesOut.add(bytesSent);
+    if (upstreamAddr != null && upstreamNanos > 0) {
+      stats.upstreamLatency.observe(upstreamNanos);
+    }
+    var log = gateway.accessLog();
+    if (log.enabled()) {
+      var remote = (InetSocketAddress) ctx.channel().remoteAddress();
+      var h = req.headers();
+      log.offer(
+          new AccessLog.Entry(
+              System.currentTimeMillis(),
+              remote == null ? null : remote.getAddress().getHostAddress(),
+              req.method().name(),
+              req.uri(),
+              h.get(HttpHeaderNames.HOST),
+              status,
+              bytesSent,
+              nanos / 1000,
+              route == null ? null : route.id(),
+              upstreamAddr,
+              upstreamNanos / 1000,
+              h.get(HttpHeaderNames.USER_AGENT)));
+    }
+  }
+
+  /**
+   * The exchange is over. {@code reusable}: the response went out whole and the client may send
+   * another request; {@code bodyRead}: the client's request body was read to its end.
+   */
+  void exchangeDone(boolean reusable, boolean bodyRead) {
+    exchange = null;
+    if (!reusable || !keepAlive) {
+      state = State.CLOSED;
+      return;
+    }
+    if (bodyRead) {
+      nextRequest();
+    } else {
+      state = State.DRAIN;
+      drained = 0;
+      ctx.read();
+    }
+  }
+
+  /** A failed exchange before any response went out: answer with an error instead. */
+  void exchangeFailed(int status, String upstreamAddr, boolean bodyRead) {
+    var ex = exchange;
+    exchange = null;
+    requestBodyDone = bodyRead;
+    state = State.IDLE;
+    respond(
+        status,
+        errorBody(status + " " + HttpResponseStatus.valueOf(status).reasonPhrase()),
+        ex.route(),
+        upstreamAddr,
+        ex.startNanos(),
+        ex.request());
+  }
+
+  boolean keepAlive() {
+    return keepAlive;
+  }
+
+  private void nextRequest() {
+    state = State.IDLE;
+    requestBodyDone = false;
+    timeouts.idle();
+    ctx.read();
+  }
+
+  @Override
+  public void channelWritabilityChanged(ChannelHandlerContext ctx) {
+    if (exchange != null && ctx.channel().isWritable()) {
+      exchange.onClientWritable();
+    }
+    ctx.fireChannelWritabilityChanged();
   }
 
   @Override
   public void channelInactive(ChannelHandlerContext ctx) {
+    gateway.metrics().connectionClosed();
+    var ex = exchange;
+    exchange = null;
+    state = State.CLOSED;
+    if (ex != null) {
+      ex.onClientClosed();
+    }
     if (inRequest) {
       inRequest = false;
-      inFlight.end(499);
+      gateway.inFlight().end(499);
     }
     ctx.fireChannelInactive();
   }

@@ -5,20 +5,20 @@ import io.netty.channel.ChannelPipeline;
 import io.netty.channel.group.ChannelGroup;
 import io.netty.channel.socket.SocketChannel;
 import io.netty.handler.codec.http.HttpServerCodec;
-import io.netty.handler.timeout.ReadTimeoutHandler;
-import java.util.concurrent.TimeUnit;
+import io.netty.handler.flow.FlowControlHandler;
 
-/** The client-facing HTTP/1.1 pipeline, built in named steps. */
+/**
+ * The client-facing HTTP/1.1 pipeline, built in named steps: timeouts on raw bytes, the codec with
+ * the size limits, flow control (one decoded message per {@code read()}, so pipelined requests wait
+ * their turn), and the gateway handler.
+ */
 public final class HttpChannelInitializer extends ChannelInitializer<SocketChannel> {
 
-  /** Closes a connection that sent nothing for this long (an idle keep-alive connection). */
-  static final int IDLE_SECONDS = 60;
-
-  private final InFlight inFlight;
+  private final Gateway gateway;
   private final ChannelGroup connections;
 
-  public HttpChannelInitializer(InFlight inFlight, ChannelGroup connections) {
-    this.inFlight = inFlight;
+  public HttpChannelInitializer(Gateway gateway, ChannelGroup connections) {
+    this.gateway = gateway;
     this.connections = connections;
   }
 
@@ -26,20 +26,24 @@ public final class HttpChannelInitializer extends ChannelInitializer<SocketChann
   protected void initChannel(SocketChannel ch) {
     connections.add(ch);
     var p = ch.pipeline();
-    addTimeoutHandlers(p);
+    var timeouts = addTimeoutHandlers(p);
     addCodecHandlers(p);
-    addGatewayHandler(p);
+    addGatewayHandler(p, timeouts);
   }
 
-  private void addTimeoutHandlers(ChannelPipeline p) {
-    p.addLast("readTimeout", new ReadTimeoutHandler(IDLE_SECONDS, TimeUnit.SECONDS));
+  private ClientTimeouts addTimeoutHandlers(ChannelPipeline p) {
+    var timeouts = new ClientTimeouts(gateway.settings(), gateway.metrics());
+    p.addLast("timeouts", timeouts);
+    return timeouts;
   }
 
   private void addCodecHandlers(ChannelPipeline p) {
-    p.addLast("codec", new HttpServerCodec(8192, 32 * 1024, 16 * 1024));
+    var s = gateway.settings();
+    p.addLast("codec", new HttpServerCodec(s.maxUriLength(), s.maxHeaderSize(), 16 * 1024));
+    p.addLast("flow", new FlowControlHandler());
   }
 
-  private void addGatewayHandler(ChannelPipeline p) {
-    p.addLast("gateway", new GatewayHandler(inFlight));
+  private void addGatewayHandler(ChannelPipeline p, ClientTimeouts timeouts) {
+    p.addLast("gateway", new GatewayHandler(gateway, timeouts));
   }
 }

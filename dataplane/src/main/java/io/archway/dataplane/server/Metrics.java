@@ -1,7 +1,10 @@
 package io.archway.dataplane.server;
 
+import io.archway.dataplane.config.ConfigCompiler;
 import io.archway.dataplane.config.ConfigHolder;
+import io.archway.dataplane.http.HttpMetrics;
 import io.archway.dataplane.http.InFlight;
+import io.archway.dataplane.upstream.Upstreams;
 import io.archway.model.Kind;
 import io.archway.model.source.ConfigSource;
 
@@ -11,9 +14,21 @@ final class Metrics {
   private final ConfigHolder config;
   private final ConfigSource source;
   private final InFlight inFlight;
+  private final HttpMetrics http;
+  private final Upstreams upstreams;
+  private final ConfigCompiler compiler;
 
-  Metrics(ConfigHolder config, ConfigSource source, InFlight inFlight) {
+  Metrics(
+      ConfigHolder config,
+      ConfigSource source,
+      InFlight inFlight,
+      HttpMetrics http,
+      Upstreams upstreams,
+      ConfigCompiler compiler) {
     this.config = config;
+    this.http = http;
+    this.upstreams = upstreams;
+    this.compiler = compiler;
     this.source = source;
     this.inFlight = inFlight;
   }
@@ -61,6 +76,26 @@ final class Metrics {
           .append("xx\"} ")
           .append(inFlight.answered(c))
           .append('\n');
+    }
+    gauge(out, "archway_config_compile_seconds", "Time the last config compile took.");
+    out.append("archway_config_compile_seconds ")
+        .append(compiler.lastCompileNanos() / 1e9)
+        .append('\n');
+    http.render(out);
+    gauge(out, "archway_upstream_connections", "Connections open to upstream nodes.");
+    out.append("archway_upstream_connections ").append(upstreams.pools().open()).append('\n');
+    gauge(
+        out, "archway_upstream_node_healthy", "Health of nodes of checked upstreams (1 healthy).");
+    for (var up : upstreams.checked()) {
+      for (var n : up.nodes()) {
+        out.append("archway_upstream_node_healthy{upstream=\"")
+            .append(up.key())
+            .append("\",node=\"")
+            .append(n.address())
+            .append("\"} ")
+            .append(n.healthy() ? 1 : 0)
+            .append('\n');
+      }
     }
     return out.toString();
   }

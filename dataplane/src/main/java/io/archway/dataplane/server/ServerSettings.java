@@ -1,4 +1,11 @@
 package io.archway.dataplane.server;
 
-/** Where the listeners bind. */
-public record ServerSettings(String bindAddress, int httpPort, int statusPort) {}
+import io.archway.dataplane.http.HttpSettings;
+
+/**
+ * Where the listeners bind, how many I/O threads serve them, and the client-side limits.
+ *
+ * @param workers I/O event loops ({@code 0}: one per core)
+ */
+public record ServerSettings(
+    String bindAddress, int httpPort, int statusPort, int workers, HttpSettings http) {}

@@ -1,8 +1,13 @@
 package io.archway.dataplane.server;
 
+import io.archway.dataplane.config.ConfigCompiler;
 import io.archway.dataplane.config.ConfigHolder;
+import io.archway.dataplane.http.AccessLog;
+import io.archway.dataplane.http.Gateway;
 import io.archway.dataplane.http.HttpChannelInitializer;
+import io.archway.dataplane.http.HttpMetrics;
 import io.archway.dataplane.http.InFlight;
+import io.archway.dataplane.upstream.Upstreams;
 import io.archway.model.source.ConfigSource;
 import io.netty.bootstrap.ServerBootstrap;
 import io.netty.channel.Channel;
@@ -15,6 +20,7 @@ import io.netty.channel.socket.SocketChannel;
 import io.netty.handler.codec.http.HttpObjectAggregator;
 import io.netty.handler.codec.http.HttpServerCodec;
 import io.netty.util.concurrent.GlobalEventExecutor;
+import java.io.IOException;
 import java.net.InetSocketAddress;
 import java.time.Duration;
 import java.util.concurrent.TimeUnit;
@@ -31,20 +37,41 @@ public final class Servers implements AutoCloseable {
 
   private final Transport transport = Transport.best();
   private final EventLoopGroup boss = transport.newGroup(1, "archway-accept");
-  private final EventLoopGroup workers =
-      transport.newGroup(Runtime.getRuntime().availableProcessors(), "archway-io");
+  private EventLoopGroup workers;
   private final ChannelGroup connections = new DefaultChannelGroup(GlobalEventExecutor.INSTANCE);
   private final InFlight inFlight = new InFlight();
+  private final HttpMetrics httpMetrics = new HttpMetrics();
+  private Upstreams upstreams;
+  private ConfigCompiler compiler;
+  private AccessLog accessLog;
   private volatile boolean stopping;
   private Channel http;
   private Channel status;
 
   public Servers start(ServerSettings settings, ConfigHolder config, ConfigSource source)
-      throws InterruptedException {
-    var metrics = new Metrics(config, source, inFlight);
-    var statusHandler = new StatusHandler(config, source, metrics, () -> stopping);
+      throws InterruptedException, IOException {
+    int loops =
+        settings.workers() > 0 ? settings.workers() : Runtime.getRuntime().availableProcessors();
+    workers = transport.newLoopGroup(loops, "archway-io");
+    upstreams = new Upstreams(transport, workers, loops);
+    compiler = new ConfigCompiler(upstreams, httpMetrics);
+    compiler.accept(config.current());
+    config.subscribe(compiler);
+    accessLog = AccessLog.open(settings.http().accessLog());
+    var gateway =
+        new Gateway(
+            compiler,
+            upstreams.pools(),
+            httpMetrics,
+            inFlight,
+            accessLog,
+            settings.http(),
+            () -> stopping);
+    var metrics = new Metrics(config, source, inFlight, httpMetrics, upstreams, compiler);
+    var statusHandler = new StatusHandler(config, source, metrics, upstreams, () -> stopping);
     http =
-        bootstrap(new HttpChannelInitializer(inFlight, connections))
+        bootstrap(new HttpChannelInitializer(gateway, connections))
+            .childOption(ChannelOption.AUTO_READ, false)
             .bind(settings.bindAddress(), settings.httpPort())
             .sync()
             .channel();
@@ -92,6 +119,18 @@ public final class Servers implements AutoCloseable {
     return inFlight;
   }
 
+  public HttpMetrics httpMetrics() {
+    return httpMetrics;
+  }
+
+  public ConfigCompiler compiler() {
+    return compiler;
+  }
+
+  public Upstreams upstreams() {
+    return upstreams;
+  }
+
   /**
    * Stops accepting HTTP connections at once, waits up to {@code timeout} for in-flight requests,
    * then closes every connection and the status port.
@@ -117,7 +156,15 @@ public final class Servers implements AutoCloseable {
     if (status != null) {
       status.close().awaitUninterruptibly();
     }
-    workers.shutdownGracefully(0, 2, TimeUnit.SECONDS).awaitUninterruptibly();
+    if (upstreams != null) {
+      upstreams.close();
+    }
+    if (workers != null) {
+      workers.shutdownGracefully(0, 2, TimeUnit.SECONDS).awaitUninterruptibly();
+    }
+    if (accessLog != null) {
+      accessLog.close();
+    }
     boss.shutdownGracefully(0, 2, TimeUnit.SECONDS).awaitUninterruptibly();
   }
 

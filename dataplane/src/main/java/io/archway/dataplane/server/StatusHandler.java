@@ -2,6 +2,7 @@ package io.archway.dataplane.server;
 
 import com.fasterxml.jackson.databind.node.JsonNodeFactory;
 import io.archway.dataplane.config.ConfigHolder;
+import io.archway.dataplane.upstream.Upstreams;
 import io.archway.model.source.ConfigSource;
 import io.netty.buffer.Unpooled;
 import io.netty.channel.ChannelFutureListener;
@@ -30,10 +31,16 @@ final class StatusHandler extends SimpleChannelInboundHandler<FullHttpRequest> {
   private final ConfigSource source;
   private final Metrics metrics;
   private final BooleanSupplier stopping;
+  private final Upstreams upstreams;
 
   StatusHandler(
-      ConfigHolder config, ConfigSource source, Metrics metrics, BooleanSupplier stopping) {
+      ConfigHolder config,
+      ConfigSource source,
+      Metrics metrics,
+      Upstreams upstreams,
+      BooleanSupplier stopping) {
     this.config = config;
+    this.upstreams = upstreams;
     this.source = source;
     this.metrics = metrics;
     this.stopping = stopping;
@@ -60,6 +67,8 @@ final class StatusHandler extends SimpleChannelInboundHandler<FullHttpRequest> {
               "text/plain",
               stopping.getAsBoolean() ? "stopping\n" : "ok\n");
       case "/readyz" -> readyz(ctx, req);
+      case "/v1/healthcheck" ->
+          send(ctx, req, HttpResponseStatus.OK, "application/json", healthcheck());
       case "/metrics" ->
           send(
               ctx,
@@ -92,6 +101,28 @@ final class StatusHandler extends SimpleChannelInboundHandler<FullHttpRequest> {
         ready ? HttpResponseStatus.OK : HttpResponseStatus.SERVICE_UNAVAILABLE,
         "application/json",
         body.toPrettyString() + "\n");
+  }
+
+  /**
+   * Node states of every upstream with health checks, as APISIX's control API shows them: {@code
+   * [{"name": key, "type": "http", "nodes": [{"ip", "port", "status": "healthy"|"unhealthy"}]}]}.
+   */
+  private String healthcheck() {
+    var f = JsonNodeFactory.instance;
+    var list = f.arrayNode();
+    for (var up : upstreams.checked()) {
+      var o = list.addObject();
+      o.put("name", up.key());
+      o.put("type", up.config().checks().active().type());
+      var nodes = o.putArray("nodes");
+      for (var n : up.nodes()) {
+        var node = nodes.addObject();
+        node.put("ip", n.host());
+        node.put("port", n.port());
+        node.put("status", n.healthy() ? "healthy" : "unhealthy");
+      }
+    }
+    return list.toPrettyString() + "\n";
   }
 
   private static void send(

@@ -6,9 +6,13 @@ import io.netty.channel.ServerChannel;
 import io.netty.channel.epoll.Epoll;
 import io.netty.channel.epoll.EpollIoHandler;
 import io.netty.channel.epoll.EpollServerSocketChannel;
+import io.netty.channel.epoll.EpollSocketChannel;
 import io.netty.channel.nio.NioIoHandler;
+import io.netty.channel.socket.SocketChannel;
 import io.netty.channel.socket.nio.NioServerSocketChannel;
+import io.netty.channel.socket.nio.NioSocketChannel;
 import io.netty.util.concurrent.DefaultThreadFactory;
+import java.util.concurrent.ThreadFactory;
 
 /** Epoll on Linux when its native library loads, NIO elsewhere. */
 public enum Transport {
@@ -20,10 +24,22 @@ public enum Transport {
   }
 
   public EventLoopGroup newGroup(int threads, String name) {
-    var factory = new DefaultThreadFactory(name, true);
+    return newGroup(threads, new DefaultThreadFactory(name, true));
+  }
+
+  /** The I/O loops: their threads are {@link LoopThread}s numbered 0..threads-1. */
+  public EventLoopGroup newLoopGroup(int threads, String name) {
+    return newGroup(threads, LoopThread.factory(name));
+  }
+
+  private EventLoopGroup newGroup(int threads, ThreadFactory factory) {
     return this == EPOLL
         ? new MultiThreadIoEventLoopGroup(threads, factory, EpollIoHandler.newFactory())
         : new MultiThreadIoEventLoopGroup(threads, factory, NioIoHandler.newFactory());
+  }
+
+  public Class<? extends SocketChannel> socketChannel() {
+    return this == EPOLL ? EpollSocketChannel.class : NioSocketChannel.class;
   }
 
   public Class<? extends ServerChannel> serverChannel() {

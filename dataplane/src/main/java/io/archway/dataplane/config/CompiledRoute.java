@@ -1,0 +1,25 @@
+package io.archway.dataplane.config;
+
+import io.archway.dataplane.http.HttpMetrics;
+import io.archway.dataplane.upstream.UpstreamRuntime;
+import io.archway.model.Route;
+
+/**
+ * A route's runtime form: where its traffic goes and with what settings, resolved from the route
+ * and its service once per change.
+ *
+ * @param upstream the inline upstream (the route's or its service's), or {@code null}
+ * @param upstreamKey the key of the named upstream ({@code upstreams/<id>}) when not inline
+ * @param websocket whether upgrades to WebSocket are proxied
+ * @param connectMillis the route's own timeout, or {@code -1} for the upstream's
+ */
+public record CompiledRoute(
+    String id,
+    Route route,
+    UpstreamRuntime upstream,
+    String upstreamKey,
+    boolean websocket,
+    long connectMillis,
+    long sendMillis,
+    long readMillis,
+    HttpMetrics.RouteStats stats) {}

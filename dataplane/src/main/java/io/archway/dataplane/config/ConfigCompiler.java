@@ -1,0 +1,165 @@
+package io.archway.dataplane.config;
+
+import io.archway.dataplane.http.HttpMetrics;
+import io.archway.dataplane.route.RouteEntry;
+import io.archway.dataplane.route.Router;
+import io.archway.dataplane.upstream.UpstreamRuntime;
+import io.archway.dataplane.upstream.Upstreams;
+import io.archway.model.Kind;
+import io.archway.model.Route;
+import io.archway.model.Service;
+import io.archway.model.Upstream;
+import io.archway.model.source.ConfigItem;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.function.Consumer;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Compiles each {@link ConfigSnapshot} into a {@link CompiledConfig}, once per change, on the
+ * config source's thread. Work is incremental where it costs: a route whose item (and service) did
+ * not change keeps its compiled entry (parsed vars, address ranges, resolved upstream), an
+ * unchanged upstream keeps its runtime; only the router's index is rebuilt, which is linear and
+ * cheap (measured in {@code bench/}: see {@code bench/RESULTS.md}).
+ */
+public final class ConfigCompiler implements Consumer<ConfigSnapshot> {
+
+  private static final Logger log = LoggerFactory.getLogger(ConfigCompiler.class);
+
+  private final Upstreams upstreams;
+  private final HttpMetrics metrics;
+  private volatile CompiledConfig current = CompiledConfig.EMPTY;
+  private Map<String, Cached> cache = Map.of();
+  private volatile long lastCompileNanos;
+
+  private record Cached(
+      ConfigItem route,
+      ConfigItem service,
+      UpstreamRuntime inline,
+      RouteEntry<CompiledRoute> entry) {}
+
+  public ConfigCompiler(Upstreams upstreams, HttpMetrics metrics) {
+    this.upstreams = upstreams;
+    this.metrics = metrics;
+  }
+
+  public CompiledConfig current() {
+    return current;
+  }
+
+  /** How long the last compile took, in nanoseconds. */
+  public long lastCompileNanos() {
+    return lastCompileNanos;
+  }
+
+  @Override
+  public synchronized void accept(ConfigSnapshot snapshot) {
+    long start = System.nanoTime();
+    var routes = snapshot.items(Kind.ROUTES);
+    var services = snapshot.items(Kind.SERVICES);
+    var wanted = new HashMap<String, Upstream>();
+    snapshot
+        .items(Kind.UPSTREAMS)
+        .forEach((id, item) -> wanted.put("upstreams/" + id, (Upstream) item.value()));
+    services.forEach(
+        (id, item) -> {
+          var s = (Service) item.value();
+          if (s.upstream() != null) {
+            wanted.put("services/" + id, s.upstream());
+          }
+        });
+    routes.forEach(
+        (id, item) -> {
+          var r = (Route) item.value();
+          if (r.upstream() != null) {
+            wanted.put("routes/" + id, r.upstream());
+          }
+        });
+    var runtimes = upstreams.update(wanted);
+    var nextCache = new HashMap<String, Cached>(routes.size() * 2);
+    var entries = new ArrayList<RouteEntry<CompiledRoute>>(routes.size());
+    for (var e : routes.entrySet()) {
+      var id = e.getKey();
+      var item = e.getValue();
+      var route = (Route) item.value();
+      if (!route.enabled()) {
+        continue;
+      }
+      var serviceItem = route.serviceId() == null ? null : services.get(route.serviceId());
+      var inline = inlineUpstream(id, route, runtimes);
+      var before = cache.get(id);
+      if (before != null
+          && before.route == item
+          && before.service == serviceItem
+          && before.inline == inline) {
+        nextCache.put(id, before);
+        entries.add(before.entry);
+        continue;
+      }
+      try {
+        var entry = compile(id, route, serviceItem, inline);
+        nextCache.put(id, new Cached(item, serviceItem, inline, entry));
+        entries.add(entry);
+      } catch (RuntimeException ex) {
+        log.warn("routes/{}: not served: {}", id, ex.getMessage());
+      }
+    }
+    cache = nextCache;
+    current = new CompiledConfig(Router.build(entries), runtimes, snapshot.revision());
+    lastCompileNanos = System.nanoTime() - start;
+  }
+
+  private static UpstreamRuntime inlineUpstream(
+      String id, Route route, Map<String, UpstreamRuntime> runtimes) {
+    if (route.upstream() != null) {
+      return runtimes.get("routes/" + id);
+    }
+    if (route.upstreamId() == null && route.serviceId() != null) {
+      return runtimes.get("services/" + route.serviceId());
+    }
+    return null;
+  }
+
+  private RouteEntry<CompiledRoute> compile(
+      String id, Route route, ConfigItem serviceItem, UpstreamRuntime inline) {
+    var service = serviceItem == null ? null : (Service) serviceItem.value();
+    String upstreamKey = null;
+    if (inline == null) {
+      var upstreamId =
+          route.upstreamId() != null
+              ? route.upstreamId()
+              : service == null ? null : service.upstreamId();
+      upstreamKey = upstreamId == null ? null : "upstreams/" + upstreamId;
+    }
+    boolean websocket =
+        route.enableWebsocket() != null
+            ? route.enableWebsocket()
+            : service != null && Boolean.TRUE.equals(service.enableWebsocket());
+    var t = route.timeout();
+    var target =
+        new CompiledRoute(
+            id,
+            route,
+            inline,
+            upstreamKey,
+            websocket,
+            millis(t == null ? null : t.connect()),
+            millis(t == null ? null : t.send()),
+            millis(t == null ? null : t.read()),
+            metrics.route(id));
+    List<String> hosts =
+        route.host() != null
+            ? List.of(route.host())
+            : route.hosts() != null
+                ? route.hosts()
+                : service != null && service.hosts() != null ? service.hosts() : List.of();
+    return new RouteEntry<>(id, route, hosts, target);
+  }
+
+  private static long millis(Double seconds) {
+    return seconds == null ? -1 : (long) (seconds * 1000);
+  }
+}

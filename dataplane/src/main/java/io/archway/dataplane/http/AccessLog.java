@@ -1,0 +1,168 @@
+package io.archway.dataplane.http;
+
+import java.io.BufferedWriter;
+import java.io.IOException;
+import java.io.OutputStreamWriter;
+import java.io.Writer;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
+import java.time.Instant;
+import java.util.concurrent.ArrayBlockingQueue;
+import java.util.concurrent.BlockingQueue;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.LongAdder;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The access log: one JSON object per request. Event loops only offer an entry to a bounded queue
+ * (never block; when it is full the entry is dropped and counted); a thread of its own formats and
+ * writes them.
+ */
+public final class AccessLog implements AutoCloseable {
+
+  private static final Logger log = LoggerFactory.getLogger(AccessLog.class);
+
+  /** What is logged of one request. */
+  public record Entry(
+      long epochMillis,
+      String remoteAddr,
+      String method,
+      String uri,
+      String host,
+      int status,
+      long bytesSent,
+      long durationMicros,
+      String routeId,
+      String upstreamAddr,
+      long upstreamMicros,
+      String userAgent) {}
+
+  private final BlockingQueue<Entry> queue;
+  private final Writer out;
+  private final Thread writer;
+  private final LongAdder dropped = new LongAdder();
+  private volatile boolean closed;
+
+  private AccessLog(Writer out) {
+    this.out = out;
+    this.queue = out == null ? null : new ArrayBlockingQueue<>(65536);
+    this.writer =
+        out == null
+            ? null
+            : Thread.ofPlatform().daemon().name("archway-access-log").unstarted(this::run);
+    if (writer != null) {
+      writer.start();
+    }
+  }
+
+  /** {@code off}, {@code -} (standard output) or a file, appended to. */
+  public static AccessLog open(String where) throws IOException {
+    if (where == null || where.equals("off")) {
+      return new AccessLog(null);
+    }
+    if (where.equals("-")) {
+      return new AccessLog(
+          new BufferedWriter(new OutputStreamWriter(System.out, StandardCharsets.UTF_8), 1 << 16));
+    }
+    var path = Path.of(where);
+    return new AccessLog(
+        Files.newBufferedWriter(
+            path, StandardCharsets.UTF_8, StandardOpenOption.CREATE, StandardOpenOption.APPEND));
+  }
+
+  public boolean enabled() {
+    return out != null;
+  }
+
+  /** Entries dropped because the writer fell behind. */
+  public long dropped() {
+    return dropped.sum();
+  }
+
+  void offer(Entry e) {
+    if (queue != null && !queue.offer(e)) {
+      dropped.increment();
+    }
+  }
+
+  private void run() {
+    var line = new StringBuilder(512);
+    while (!closed || !queue.isEmpty()) {
+      try {
+        var e = queue.poll(200, TimeUnit.MILLISECONDS);
+        if (e == null) {
+          continue;
+        }
+        do {
+          line.setLength(0);
+          format(e, line);
+          out.write(line.toString());
+        } while ((e = queue.poll()) != null);
+        out.flush();
+      } catch (InterruptedException ex) {
+        Thread.currentThread().interrupt();
+        return;
+      } catch (IOException ex) {
+        log.warn("access log: cannot write: {}", ex.getMessage());
+      }
+    }
+  }
+
+  static void format(Entry e, StringBuilder b) {
+    b.append("{\"time\":\"").append(Instant.ofEpochMilli(e.epochMillis())).append('"');
+    field(b, "remote_addr", e.remoteAddr());
+    field(b, "method", e.method());
+    field(b, "uri", e.uri());
+    field(b, "host", e.host());
+    b.append(",\"status\":").append(e.status());
+    b.append(",\"bytes_sent\":").append(e.bytesSent());
+    b.append(",\"request_time\":").append(e.durationMicros() / 1e6);
+    field(b, "route_id", e.routeId());
+    field(b, "upstream_addr", e.upstreamAddr());
+    if (e.upstreamAddr() != null) {
+      b.append(",\"upstream_response_time\":").append(e.upstreamMicros() / 1e6);
+    }
+    field(b, "user_agent", e.userAgent());
+    b.append("}\n");
+  }
+
+  private static void field(StringBuilder b, String name, String v) {
+    if (v == null) {
+      return;
+    }
+    b.append(",\"").append(name).append("\":\"");
+    for (int i = 0; i < v.length(); i++) {
+      char c = v.charAt(i);
+      switch (c) {
+        case '"' -> b.append("\\\"");
+        case '\\' -> b.append("\\\\");
+        default -> {
+          if (c < 0x20) {
+            b.append(String.format("\\u%04x", (int) c));
+          } else {
+            b.append(c);
+          }
+        }
+      }
+    }
+    b.append('"');
+  }
+
+  @Override
+  public void close() {
+    closed = true;
+    if (writer != null) {
+      try {
+        writer.join(2000);
+        out.flush();
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+      } catch (IOException e) {
+        // nothing more can be done with a log that cannot be written
+      }
+    }
+  }
+}

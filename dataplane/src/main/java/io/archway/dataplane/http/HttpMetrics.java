@@ -1,0 +1,186 @@
+package io.archway.dataplane.http;
+
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.concurrent.atomic.LongAdder;
+
+/**
+ * HTTP traffic counters for {@code /metrics}: requests by route and status, latency histograms of
+ * whole requests and of the upstream part, bytes each way, open connections, errors by cause. All
+ * lock-free adders, written on the event loops and read when scraped.
+ */
+public final class HttpMetrics {
+
+  /** Histogram bounds in milliseconds, as Prometheus {@code le} labels. */
+  static final double[] BUCKETS = {1, 2, 5, 10, 25, 50, 100, 250, 500, 1000, 2500, 5000, 10000};
+
+  private final Map<String, RouteStats> routes = new ConcurrentHashMap<>();
+  private final Map<String, LongAdder> errors = new ConcurrentHashMap<>();
+  private final AtomicLong connections = new AtomicLong();
+  private final LongAdder connectionsTotal = new LongAdder();
+
+  /** The counters of one route; {@code ""} for requests no route matched. */
+  public RouteStats route(String id) {
+    return routes.computeIfAbsent(id, RouteStats::new);
+  }
+
+  void connectionOpened() {
+    connections.incrementAndGet();
+    connectionsTotal.increment();
+  }
+
+  void connectionClosed() {
+    connections.decrementAndGet();
+  }
+
+  /** An error answered or suffered, by cause: {@code upstream_timeout}, {@code bad_request}, ... */
+  void error(String cause) {
+    errors.computeIfAbsent(cause, c -> new LongAdder()).increment();
+  }
+
+  public long errors(String cause) {
+    var a = errors.get(cause);
+    return a == null ? 0 : a.sum();
+  }
+
+  public long openConnections() {
+    return connections.get();
+  }
+
+  /** One route's counters. */
+  public static final class RouteStats {
+    final String id;
+    final Map<Integer, LongAdder> byStatus = new ConcurrentHashMap<>();
+    final Histogram latency = new Histogram();
+    final Histogram upstreamLatency = new Histogram();
+    final LongAdder bytesIn = new LongAdder();
+    final LongAdder bytesOut = new LongAdder();
+
+    RouteStats(String id) {
+      this.id = id;
+    }
+
+    void answered(int status, long nanos) {
+      var a = byStatus.get(status);
+      if (a == null) {
+        a = byStatus.computeIfAbsent(status, s -> new LongAdder());
+      }
+      a.increment();
+      latency.observe(nanos);
+    }
+
+    public long answered(int status) {
+      var a = byStatus.get(status);
+      return a == null ? 0 : a.sum();
+    }
+  }
+
+  static final class Histogram {
+    final LongAdder[] counts = new LongAdder[BUCKETS.length + 1];
+    final LongAdder sumMicros = new LongAdder();
+
+    Histogram() {
+      for (int i = 0; i < counts.length; i++) {
+        counts[i] = new LongAdder();
+      }
+    }
+
+    void observe(long nanos) {
+      double ms = nanos / 1e6;
+      int i = 0;
+      while (i < BUCKETS.length && ms > BUCKETS[i]) {
+        i++;
+      }
+      counts[i].increment();
+      sumMicros.add(nanos / 1000);
+    }
+  }
+
+  /** Appends the HTTP metrics in the Prometheus text format. */
+  public void render(StringBuilder out) {
+    head(out, "archway_http_connections", "gauge", "Client connections open now.");
+    out.append("archway_http_connections ").append(connections.get()).append('\n');
+    head(out, "archway_http_connections_total", "counter", "Client connections accepted.");
+    out.append("archway_http_connections_total ").append(connectionsTotal.sum()).append('\n');
+    head(
+        out,
+        "archway_http_requests_total",
+        "counter",
+        "HTTP requests answered, by route and status.");
+    var sorted = new java.util.TreeMap<>(routes);
+    sorted.forEach(
+        (id, s) ->
+            new java.util.TreeMap<>(s.byStatus)
+                .forEach(
+                    (code, n) ->
+                        out.append("archway_http_requests_total{route=\"")
+                            .append(escape(id))
+                            .append("\",code=\"")
+                            .append(code)
+                            .append("\"} ")
+                            .append(n.sum())
+                            .append('\n')));
+    head(
+        out, "archway_http_request_duration_seconds", "histogram", "Whole request time, by route.");
+    sorted.forEach(
+        (id, s) -> histogram(out, "archway_http_request_duration_seconds", id, s.latency));
+    head(
+        out,
+        "archway_http_upstream_duration_seconds",
+        "histogram",
+        "Time from sending to the upstream to its last byte, by route.");
+    sorted.forEach(
+        (id, s) -> histogram(out, "archway_http_upstream_duration_seconds", id, s.upstreamLatency));
+    head(out, "archway_http_received_bytes_total", "counter", "Request body bytes, by route.");
+    sorted.forEach((id, s) -> line(out, "archway_http_received_bytes_total", id, s.bytesIn.sum()));
+    head(out, "archway_http_sent_bytes_total", "counter", "Response body bytes, by route.");
+    sorted.forEach((id, s) -> line(out, "archway_http_sent_bytes_total", id, s.bytesOut.sum()));
+    head(out, "archway_http_errors_total", "counter", "Errors by cause.");
+    new java.util.TreeMap<>(errors)
+        .forEach(
+            (cause, n) ->
+                out.append("archway_http_errors_total{cause=\"")
+                    .append(cause)
+                    .append("\"} ")
+                    .append(n.sum())
+                    .append('\n'));
+  }
+
+  private static void line(StringBuilder out, String name, String route, long v) {
+    out.append(name)
+        .append("{route=\"")
+        .append(escape(route))
+        .append("\"} ")
+        .append(v)
+        .append('\n');
+  }
+
+  private static void histogram(StringBuilder out, String name, String route, Histogram h) {
+    long cumulative = 0;
+    for (int i = 0; i < h.counts.length; i++) {
+      cumulative += h.counts[i].sum();
+      out.append(name)
+          .append("_bucket{route=\"")
+          .append(escape(route))
+          .append("\",le=\"")
+          .append(i < BUCKETS.length ? Double.toString(BUCKETS[i] / 1000) : "+Inf")
+          .append("\"} ")
+          .append(cumulative)
+          .append('\n');
+    }
+    out.append(name).append("_sum{route=\"").append(escape(route)).append("\"} ");
+    out.append(h.sumMicros.sum() / 1e6).append('\n');
+    out.append(name).append("_count{route=\"").append(escape(route)).append("\"} ");
+    out.append(cumulative).append('\n');
+  }
+
+  static void head(StringBuilder out, String name, String type, String help) {
+    out.append("# HELP ").append(name).append(' ').append(help).append('\n');
+    out.append("# TYPE ").append(name).append(' ').append(type).append('\n');
+  }
+
+  static String escape(String s) {
+    return s.replace("\\", "\\\\").replace("\"", "\\\"").replace("\n", "\\n");
+  }
+}

@@ -1,0 +1,40 @@
+package io.archway.dataplane.http;
+
+import java.time.Duration;
+
+/**
+ * Limits and timeouts of the client side, with nginx's names in mind.
+ *
+ * @param maxUriLength longest request line accepted; longer gets 414
+ * @param maxHeaderSize most bytes of headers accepted; more gets 431
+ * @param maxBodySize {@code client_max_body_size}: most body bytes; more gets 413 ({@code 0}: no
+ *     limit, as APISIX's default)
+ * @param headerTimeout time a client has to send a whole request head once it started (slowloris)
+ * @param idleTimeout time a keep-alive connection may sit with no request, and a request body may
+ *     pause
+ * @param accessLog {@code -} for standard output, a file path, or {@code off}
+ */
+public record HttpSettings(
+    int maxUriLength,
+    int maxHeaderSize,
+    long maxBodySize,
+    Duration headerTimeout,
+    Duration idleTimeout,
+    String accessLog) {
+
+  public static final HttpSettings DEFAULTS =
+      new HttpSettings(8192, 32 * 1024, 0, Duration.ofSeconds(60), Duration.ofSeconds(60), "-");
+
+  public HttpSettings withAccessLog(String accessLog) {
+    return new HttpSettings(
+        maxUriLength, maxHeaderSize, maxBodySize, headerTimeout, idleTimeout, accessLog);
+  }
+
+  public HttpSettings withTimeouts(Duration header, Duration idle) {
+    return new HttpSettings(maxUriLength, maxHeaderSize, maxBodySize, header, idle, accessLog);
+  }
+
+  public HttpSettings withLimits(int uri, int headers, long body) {
+    return new HttpSettings(uri, headers, body, headerTimeout, idleTimeout, accessLog);
+  }
+}

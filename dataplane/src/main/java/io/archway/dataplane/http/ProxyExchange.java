@@ -1,0 +1,492 @@
+package io.archway.dataplane.http;
+
+import io.archway.dataplane.config.CompiledRoute;
+import io.archway.dataplane.route.RequestVars;
+import io.archway.dataplane.upstream.NodeState;
+import io.archway.dataplane.upstream.UpstreamConnection;
+import io.archway.dataplane.upstream.UpstreamRuntime;
+import io.netty.channel.ChannelFutureListener;
+import io.netty.channel.ChannelHandlerContext;
+import io.netty.channel.ConnectTimeoutException;
+import io.netty.handler.codec.http.DefaultFullHttpResponse;
+import io.netty.handler.codec.http.HttpContent;
+import io.netty.handler.codec.http.HttpHeaderNames;
+import io.netty.handler.codec.http.HttpHeaderValues;
+import io.netty.handler.codec.http.HttpRequest;
+import io.netty.handler.codec.http.HttpResponse;
+import io.netty.handler.codec.http.HttpResponseStatus;
+import io.netty.handler.codec.http.HttpUtil;
+import io.netty.handler.codec.http.HttpVersion;
+import io.netty.handler.codec.http.LastHttpContent;
+import io.netty.util.ReferenceCountUtil;
+import java.util.BitSet;
+import java.util.concurrent.ScheduledFuture;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * One request proxied to a node, on the client connection's event loop. The request head goes out
+ * as soon as a connection is had; the body follows chunk by chunk, the next chunk read from the
+ * client only when the last one was written and the node can take more; the response comes back the
+ * same way. Connect failures and timeouts before anything was streamed are retried on another node
+ * (bounded by {@code retries} and {@code retry_timeout}); a pooled connection found closed is
+ * replaced once without counting as a retry.
+ */
+final class ProxyExchange implements UpstreamConnection.Listener {
+
+  private final GatewayHandler owner;
+  private final ChannelHandlerContext client;
+  private final Gateway gateway;
+  private final HttpRequest request;
+  private final RequestVars vars;
+  private final CompiledRoute route;
+  private final UpstreamRuntime upstream;
+  private final long start;
+  private final String originalHost;
+  private final BitSet tried = new BitSet();
+  private boolean expectContinue;
+  private int failures;
+  private int lastFailureStatus = 502;
+  private boolean replacedStale;
+
+  private NodeState node;
+  private UpstreamConnection conn;
+  private boolean reused;
+  private long attemptStart;
+
+  private boolean requestDone; // the client's last content has been read
+  private boolean requestSent; // ... and written to the node
+  private long bodyBytes;
+  private boolean responseStarted;
+  private int status;
+  private long bytesSent;
+  private boolean upstreamKeepAlive;
+  private boolean pausedForClient;
+  private boolean done;
+
+  private ScheduledFuture<?> timer;
+  private long timeoutNanos;
+  private long lastActivity;
+
+  ProxyExchange(
+      GatewayHandler owner,
+      ChannelHandlerContext client,
+      Gateway gateway,
+      HttpRequest request,
+      RequestVars vars,
+      CompiledRoute route,
+      UpstreamRuntime upstream,
+      boolean expectContinue,
+      long start) {
+    this.owner = owner;
+    this.client = client;
+    this.gateway = gateway;
+    this.request = request;
+    this.vars = vars;
+    this.route = route;
+    this.upstream = upstream;
+    this.expectContinue = expectContinue;
+    this.start = start;
+    this.originalHost = request.headers().get(HttpHeaderNames.HOST);
+    ProxyHeaders.removeHopByHop(request.headers());
+    ProxyHeaders.forwarded(request.headers(), vars, originalHost);
+    request.setProtocolVersion(HttpVersion.HTTP_1_1);
+  }
+
+  CompiledRoute route() {
+    return route;
+  }
+
+  long startNanos() {
+    return start;
+  }
+
+  HttpRequest request() {
+    return request;
+  }
+
+  void start() {
+    attempt();
+  }
+
+  private long connectMillis() {
+    return route.connectMillis() >= 0 ? route.connectMillis() : upstream.connectTimeoutMillis();
+  }
+
+  private long sendMillis() {
+    return route.sendMillis() >= 0 ? route.sendMillis() : upstream.sendTimeoutMillis();
+  }
+
+  private long readMillis() {
+    return route.readMillis() >= 0 ? route.readMillis() : upstream.readTimeoutMillis();
+  }
+
+  /** Picks a node and gets a connection to it: from the pool, or a new one. */
+  private void attempt() {
+    if (node == null) {
+      node = upstream.pick(vars, tried);
+      if (node == null) {
+        fail(failures == 0 ? 503 : lastFailureStatus, failures == 0 ? "no_node_available" : null);
+        return;
+      }
+    }
+    upstream.begin(node);
+    attemptStart = System.nanoTime();
+    ProxyHeaders.host(request.headers(), upstream, node, originalHost);
+    var endpoint = upstream.endpoint(node);
+    var pooled = replacedStale ? null : gateway.pools().poll(endpoint);
+    if (pooled != null) {
+      reused = true;
+      connected(pooled);
+      return;
+    }
+    reused = false;
+    var attemptNode = node;
+    gateway
+        .pools()
+        .connect(client.channel().eventLoop(), endpoint, connectMillis())
+        .addListener(
+            f -> {
+              if (done || node != attemptNode) {
+                if (f.isSuccess()) {
+                  ((UpstreamConnection) f.getNow()).channel().close();
+                }
+                return;
+              }
+              if (f.isSuccess()) {
+                connected((UpstreamConnection) f.getNow());
+              } else {
+                var timeout = f.cause() instanceof ConnectTimeoutException;
+                gateway
+                    .metrics()
+                    .error(timeout ? "upstream_connect_timeout" : "upstream_connect_failed");
+                upstreamFailed(
+                    timeout ? NodeState.Failure.TIMEOUT : NodeState.Failure.TCP,
+                    timeout ? 504 : 502);
+              }
+            });
+  }
+
+  private void connected(UpstreamConnection c) {
+    conn = c;
+    c.attach(this);
+    var ch = c.channel();
+    ch.write(request);
+    arm(sendMillis());
+    if (requestDone) {
+      // A retry: the (empty) body was read already.
+      ch.writeAndFlush(LastHttpContent.EMPTY_LAST_CONTENT).addListener(this::afterWrite);
+      requestSent = true;
+      arm(readMillis());
+    } else if (expectContinue) {
+      expectContinue = false;
+      ch.flush();
+      client.writeAndFlush(
+          new DefaultFullHttpResponse(HttpVersion.HTTP_1_1, HttpResponseStatus.CONTINUE));
+      client.read();
+    } else {
+      client.read();
+    }
+    ch.read();
+  }
+
+  /** A piece of the request body from the client. */
+  void onClientContent(HttpContent content) {
+    if (done || conn == null) {
+      ReferenceCountUtil.release(content);
+      return;
+    }
+    touch();
+    int n = content.content().readableBytes();
+    bodyBytes += n;
+    route.stats().bytesIn.add(n);
+    long max = gateway.settings().maxBodySize();
+    if (max > 0 && bodyBytes > max) {
+      ReferenceCountUtil.release(content);
+      gateway.metrics().error("body_too_large");
+      abandonConnection();
+      if (!responseStarted) {
+        upstream.release(node);
+        owner.respond(
+            413,
+            GatewayHandler.errorBody("413 Request Entity Too Large"),
+            route,
+            node.address(),
+            start,
+            request);
+        done = true;
+        cancelTimer();
+      } else {
+        finish(false);
+      }
+      return;
+    }
+    boolean last = content instanceof LastHttpContent;
+    if (last) {
+      requestDone = true;
+      owner.requestBodyDone(true);
+    }
+    conn.channel().writeAndFlush(content).addListener(this::afterWrite);
+    if (last) {
+      requestSent = true;
+      arm(readMillis());
+    }
+  }
+
+  private void afterWrite(io.netty.util.concurrent.Future<? super Void> f) {
+    if (done) {
+      return;
+    }
+    if (!f.isSuccess()) {
+      // The node closed: onUpstreamClosed decides what it means.
+      return;
+    }
+    touch();
+    if (!requestDone && conn.channel().isWritable()) {
+      client.read();
+    }
+  }
+
+  @Override
+  public void onUpstreamWritable() {
+    if (!done && !requestDone) {
+      client.read();
+    }
+  }
+
+  @Override
+  public void onUpstreamMessage(Object msg) {
+    if (done) {
+      ReferenceCountUtil.release(msg);
+      return;
+    }
+    touch();
+    if (msg instanceof HttpResponse res) {
+      if (res.decoderResult().isFailure()) {
+        ReferenceCountUtil.release(msg);
+        gateway.metrics().error("upstream_bad_response");
+        upstreamFailed(NodeState.Failure.TCP, 502);
+        return;
+      }
+      if (res.status().code() == 100) {
+        ReferenceCountUtil.release(msg);
+        conn.channel().read();
+        return;
+      }
+      responseStarted = true;
+      status = res.status().code();
+      upstreamKeepAlive = HttpUtil.isKeepAlive(res);
+      ProxyHeaders.removeHopByHop(res.headers());
+      res.setProtocolVersion(HttpVersion.HTTP_1_1);
+      if (!owner.keepAlive()) {
+        res.headers().set(HttpHeaderNames.CONNECTION, HttpHeaderValues.CLOSE);
+      }
+      client.write(res);
+    }
+    if (msg instanceof HttpContent c) {
+      bytesSent += c.content().readableBytes();
+      if (c instanceof LastHttpContent) {
+        var written = client.writeAndFlush(c);
+        if (!owner.keepAlive()) {
+          written.addListener(ChannelFutureListener.CLOSE);
+        }
+        finish(true);
+        return;
+      }
+      client.write(c);
+    }
+  }
+
+  @Override
+  public void onUpstreamReadComplete() {
+    if (done) {
+      return;
+    }
+    client.flush();
+    if (client.channel().isWritable()) {
+      conn.channel().read();
+    } else {
+      pausedForClient = true;
+    }
+  }
+
+  void onClientWritable() {
+    if (pausedForClient && !done) {
+      pausedForClient = false;
+      touch();
+      conn.channel().read();
+    }
+  }
+
+  @Override
+  public void onUpstreamClosed() {
+    if (done) {
+      return;
+    }
+    conn = null;
+    if (responseStarted) {
+      // Cut mid-response: the client cannot be told otherwise than by closing.
+      gateway.metrics().error("upstream_closed_mid_response");
+      upstream.failed(node, NodeState.Failure.TCP);
+      done = true;
+      cancelTimer();
+      owner.finished(
+          status,
+          bytesSent,
+          route,
+          node.address(),
+          System.nanoTime() - attemptStart,
+          start,
+          request);
+      client.close();
+      return;
+    }
+    if (reused && !replacedStale && bodyBytes == 0) {
+      // A kept-alive connection the node had closed: try once more on a fresh one.
+      replacedStale = true;
+      upstream.release(node);
+      attempt();
+      return;
+    }
+    gateway.metrics().error("upstream_closed");
+    upstreamFailed(NodeState.Failure.TCP, 502);
+  }
+
+  @Override
+  public void onUpstreamError(Throwable cause) {
+    // The connection closes next; onUpstreamClosed handles it.
+  }
+
+  void onClientClosed() {
+    if (done) {
+      return;
+    }
+    done = true;
+    cancelTimer();
+    abandonConnection();
+    if (node != null) {
+      upstream.end(node, 499, (System.nanoTime() - attemptStart) / 1000);
+    }
+  }
+
+  /** The node failed this attempt: retry elsewhere if nothing was streamed yet, else give up. */
+  private void upstreamFailed(NodeState.Failure kind, int statusIfFinal) {
+    abandonConnection();
+    upstream.failed(node, kind);
+    failures++;
+    lastFailureStatus = statusIfFinal;
+    var failedAddr = node.address();
+    tried.set(node.index());
+    node = null;
+    replacedStale = false;
+    boolean withinTime =
+        upstream.retryTimeoutNanos() == 0
+            || System.nanoTime() - start < upstream.retryTimeoutNanos();
+    if (!responseStarted && bodyBytes == 0 && failures <= upstream.retries() && withinTime) {
+      gateway.metrics().error("upstream_retry");
+      attempt();
+      return;
+    }
+    fail(statusIfFinal, null, failedAddr);
+  }
+
+  private void fail(int code, String cause) {
+    fail(code, cause, null);
+  }
+
+  private void fail(int code, String cause, String addr) {
+    if (cause != null) {
+      gateway.metrics().error(cause);
+    }
+    done = true;
+    cancelTimer();
+    if (responseStarted) {
+      client.close();
+      return;
+    }
+    owner.exchangeFailed(code, addr, requestDone);
+  }
+
+  private void finish(boolean complete) {
+    done = true;
+    cancelTimer();
+    long upstreamNanos = System.nanoTime() - attemptStart;
+    upstream.end(node, status, upstreamNanos / 1000);
+    var c = conn;
+    conn = null;
+    if (c != null) {
+      if (complete && requestSent && upstreamKeepAlive) {
+        gateway.pools().release(c, upstream.pool());
+      } else {
+        c.detach();
+        c.channel().close();
+      }
+    }
+    owner.finished(status, bytesSent, route, node.address(), upstreamNanos, start, request);
+    owner.exchangeDone(complete, requestDone);
+  }
+
+  private void abandonConnection() {
+    var c = conn;
+    conn = null;
+    if (c != null) {
+      c.detach();
+      c.channel().close();
+    }
+  }
+
+  // Timeouts: one timer per exchange, re-armed lazily from the time of the last activity.
+
+  private void arm(long millis) {
+    timeoutNanos = TimeUnit.MILLISECONDS.toNanos(millis);
+    lastActivity = System.nanoTime();
+    if (timer == null && timeoutNanos > 0) {
+      timer = client.executor().schedule(this::checkTimeout, timeoutNanos, TimeUnit.NANOSECONDS);
+    }
+  }
+
+  private void touch() {
+    lastActivity = System.nanoTime();
+  }
+
+  private void cancelTimer() {
+    if (timer != null) {
+      timer.cancel(false);
+      timer = null;
+    }
+  }
+
+  private void checkTimeout() {
+    timer = null;
+    if (done) {
+      return;
+    }
+    long idle = System.nanoTime() - lastActivity;
+    if (pausedForClient) {
+      // Waiting for the client to take what was sent: not the node's fault.
+      timer = client.executor().schedule(this::checkTimeout, timeoutNanos, TimeUnit.NANOSECONDS);
+      return;
+    }
+    if (idle < timeoutNanos) {
+      timer =
+          client.executor().schedule(this::checkTimeout, timeoutNanos - idle, TimeUnit.NANOSECONDS);
+      return;
+    }
+    gateway.metrics().error(requestSent ? "upstream_read_timeout" : "upstream_send_timeout");
+    if (responseStarted) {
+      upstream.failed(node, NodeState.Failure.TIMEOUT);
+      abandonConnection();
+      done = true;
+      owner.finished(
+          status,
+          bytesSent,
+          route,
+          node.address(),
+          System.nanoTime() - attemptStart,
+          start,
+          request);
+      client.close();
+      return;
+    }
+    upstreamFailed(NodeState.Failure.TIMEOUT, 504);
+  }
+}

@@ -1,0 +1,77 @@
+package io.archway.dataplane.http;
+
+import io.archway.dataplane.route.RequestVars;
+import io.archway.dataplane.upstream.NodeState;
+import io.archway.dataplane.upstream.UpstreamRuntime;
+import io.netty.handler.codec.http.HttpHeaderNames;
+import io.netty.handler.codec.http.HttpHeaders;
+import io.netty.util.AsciiString;
+
+/** What the proxy changes in headers on the way through. */
+final class ProxyHeaders {
+
+  private ProxyHeaders() {}
+
+  static final AsciiString X_FORWARDED_FOR = AsciiString.cached("x-forwarded-for");
+  static final AsciiString X_FORWARDED_PROTO = AsciiString.cached("x-forwarded-proto");
+  static final AsciiString X_FORWARDED_HOST = AsciiString.cached("x-forwarded-host");
+  static final AsciiString X_FORWARDED_PORT = AsciiString.cached("x-forwarded-port");
+  static final AsciiString X_REAL_IP = AsciiString.cached("x-real-ip");
+  private static final AsciiString PROXY_CONNECTION = AsciiString.cached("proxy-connection");
+
+  /**
+   * Removes hop-by-hop headers: {@code Connection} and every header it names, {@code Keep-Alive},
+   * {@code Proxy-Connection}, {@code TE}, {@code Trailer} and {@code Upgrade}. {@code
+   * Transfer-Encoding} stays: it says how the body that is streamed on is framed.
+   */
+  static void removeHopByHop(HttpHeaders h) {
+    var connection = h.getAll(HttpHeaderNames.CONNECTION);
+    for (var value : connection) {
+      for (var token : value.split(",")) {
+        var name = token.strip();
+        if (!name.isEmpty()
+            && !name.equalsIgnoreCase("close")
+            && !name.equalsIgnoreCase("keep-alive")) {
+          h.remove(name);
+        }
+      }
+    }
+    h.remove(HttpHeaderNames.CONNECTION)
+        .remove(HttpHeaderNames.KEEP_ALIVE)
+        .remove(PROXY_CONNECTION)
+        .remove(HttpHeaderNames.TE)
+        .remove(HttpHeaderNames.TRAILER)
+        .remove(HttpHeaderNames.UPGRADE);
+  }
+
+  /** Sets {@code Host} for the node, by the upstream's {@code pass_host}. */
+  static void host(HttpHeaders h, UpstreamRuntime up, NodeState node, String originalHost) {
+    switch (up.config().passHost()) {
+      case "node" -> {
+        int port = node.port();
+        boolean defaultPort = up.tls() ? port == 443 : port == 80;
+        var host = node.host().indexOf(':') >= 0 ? "[" + node.host() + "]" : node.host();
+        h.set(HttpHeaderNames.HOST, defaultPort ? host : host + ":" + port);
+      }
+      case "rewrite" -> h.set(HttpHeaderNames.HOST, up.config().upstreamHost());
+      default -> {
+        if (originalHost != null) {
+          h.set(HttpHeaderNames.HOST, originalHost);
+        }
+      }
+    }
+  }
+
+  /** Adds the {@code X-Forwarded-*} and {@code X-Real-IP} headers, as APISIX sets them. */
+  static void forwarded(HttpHeaders h, RequestVars v, String originalHost) {
+    var remote = v.remoteAddr();
+    var xff = h.get(X_FORWARDED_FOR);
+    h.set(X_FORWARDED_FOR, xff == null || xff.isEmpty() ? remote : xff + ", " + remote);
+    h.set(X_REAL_IP, remote);
+    h.set(X_FORWARDED_PROTO, v.scheme());
+    if (originalHost != null) {
+      h.set(X_FORWARDED_HOST, originalHost);
+    }
+    h.set(X_FORWARDED_PORT, Integer.toString(v.serverPort()));
+  }
+}

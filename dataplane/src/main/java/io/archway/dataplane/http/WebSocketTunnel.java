@@ -1,0 +1,303 @@
+package io.archway.dataplane.http;
+
+import io.archway.dataplane.config.CompiledRoute;
+import io.archway.dataplane.route.RequestVars;
+import io.archway.dataplane.upstream.NodeState;
+import io.archway.dataplane.upstream.UpstreamConnection;
+import io.archway.dataplane.upstream.UpstreamRuntime;
+import io.netty.buffer.ByteBuf;
+import io.netty.buffer.Unpooled;
+import io.netty.channel.Channel;
+import io.netty.channel.ChannelFutureListener;
+import io.netty.channel.ChannelHandlerContext;
+import io.netty.channel.ChannelInboundHandlerAdapter;
+import io.netty.channel.ChannelOption;
+import io.netty.channel.socket.ChannelInputShutdownEvent;
+import io.netty.channel.socket.DuplexChannel;
+import io.netty.handler.codec.http.HttpContent;
+import io.netty.handler.codec.http.HttpHeaderNames;
+import io.netty.handler.codec.http.HttpHeaderValues;
+import io.netty.handler.codec.http.HttpRequest;
+import io.netty.handler.codec.http.HttpResponse;
+import io.netty.handler.codec.http.LastHttpContent;
+import io.netty.util.ReferenceCountUtil;
+import java.util.BitSet;
+
+/**
+ * A WebSocket upgrade through the gateway: the upgrade request goes to a node on a connection of
+ * its own; when the node answers 101, both connections drop their HTTP codecs and the bytes (the
+ * frames, close frames included) are relayed as they are, each side read only when the other has
+ * taken what was sent. A half-close on one side is passed on to the other. Any other answer is
+ * relayed as a plain response and the connection closed.
+ */
+final class WebSocketTunnel implements UpstreamConnection.Listener {
+
+  private final Gateway gateway;
+  private final ChannelHandlerContext client;
+  private final HttpRequest request;
+  private final RequestVars vars;
+  private final CompiledRoute route;
+  private final UpstreamRuntime upstream;
+  private final long start;
+  private final BitSet tried = new BitSet();
+  private NodeState node;
+  private UpstreamConnection conn;
+  private boolean switched;
+  private boolean done;
+  private int failures;
+  private final java.util.List<ByteBuf> early = new java.util.ArrayList<>();
+
+  WebSocketTunnel(
+      Gateway gateway,
+      ChannelHandlerContext client,
+      HttpRequest request,
+      RequestVars vars,
+      CompiledRoute route,
+      UpstreamRuntime upstream,
+      long start) {
+    this.gateway = gateway;
+    this.client = client;
+    this.request = request;
+    this.vars = vars;
+    this.route = route;
+    this.upstream = upstream;
+    this.start = start;
+  }
+
+  static boolean isUpgrade(HttpRequest req) {
+    var h = req.headers();
+    return h.containsValue(HttpHeaderNames.CONNECTION, HttpHeaderValues.UPGRADE, true)
+        && h.contains(HttpHeaderNames.UPGRADE, HttpHeaderValues.WEBSOCKET, true);
+  }
+
+  private GatewayHandler owner() {
+    return (GatewayHandler) client.handler();
+  }
+
+  void start() {
+    var originalHost = request.headers().get(HttpHeaderNames.HOST);
+    ProxyHeaders.forwarded(request.headers(), vars, originalHost);
+    // The client's (empty) last content is waiting; take it now so it does not reach the tunnel.
+    client.read();
+    connect(originalHost);
+  }
+
+  private void connect(String originalHost) {
+    node = upstream.pick(vars, tried);
+    if (node == null) {
+      fail(failures == 0 ? 503 : 502);
+      return;
+    }
+    upstream.begin(node);
+    ProxyHeaders.host(request.headers(), upstream, node, originalHost);
+    gateway
+        .pools()
+        .connect(
+            client.channel().eventLoop(), upstream.endpoint(node), upstream.connectTimeoutMillis())
+        .addListener(
+            f -> {
+              if (!client.channel().isActive()) {
+                if (f.isSuccess()) {
+                  ((UpstreamConnection) f.getNow()).channel().close();
+                }
+                upstream.release(node);
+                return;
+              }
+              if (!f.isSuccess()) {
+                upstream.failed(node, NodeState.Failure.TCP);
+                tried.set(node.index());
+                failures++;
+                if (failures <= upstream.retries()) {
+                  connect(originalHost);
+                } else {
+                  gateway.metrics().error("upstream_connect_failed");
+                  fail(502);
+                }
+                return;
+              }
+              conn = (UpstreamConnection) f.getNow();
+              conn.attach(this);
+              conn.channel().write(request);
+              conn.channel().writeAndFlush(LastHttpContent.EMPTY_LAST_CONTENT);
+              conn.channel().read();
+            });
+  }
+
+  private void fail(int status) {
+    done = true;
+    var reason = status == 503 ? " Service Unavailable" : " Bad Gateway";
+    owner().respond(status, GatewayHandler.errorBody(status + reason), route, null, start, request);
+  }
+
+  @Override
+  public void onUpstreamMessage(Object msg) {
+    if (done) {
+      ReferenceCountUtil.release(msg);
+      return;
+    }
+    if (switched) {
+      // Frames the node sent right behind its 101: held until the relay is in place.
+      if (msg instanceof ByteBuf b) {
+        early.add(b);
+      } else {
+        ReferenceCountUtil.release(msg);
+      }
+      return;
+    }
+    if (msg instanceof HttpResponse res) {
+      if (res.status().code() == 101) {
+        client.writeAndFlush(res);
+        client.writeAndFlush(LastHttpContent.EMPTY_LAST_CONTENT);
+        switched = true;
+        return;
+      }
+      // No upgrade: relay the answer as it is, then close.
+      res.headers().set(HttpHeaderNames.CONNECTION, HttpHeaderValues.CLOSE);
+      client.write(res);
+      return;
+    }
+    if (msg instanceof HttpContent c) {
+      if (c instanceof LastHttpContent) {
+        client.writeAndFlush(c).addListener(ChannelFutureListener.CLOSE);
+        done = true;
+        upstream.end(node, 0, 0);
+        owner().finished(502, 0, route, node.address(), 0, start, request);
+        conn.channel().close();
+        return;
+      }
+      client.write(c);
+    }
+  }
+
+  @Override
+  public void onUpstreamReadComplete() {
+    if (done) {
+      return;
+    }
+    if (switched) {
+      splice();
+      return;
+    }
+    client.flush();
+    conn.channel().read();
+  }
+
+  /** After the 101: both pipelines become byte relays. */
+  private void splice() {
+    done = true;
+    client.flush();
+    var owner = owner();
+    owner.finished(101, 0, route, node.address(), System.nanoTime() - start, start, request);
+    upstream.end(node, 101, (System.nanoTime() - start) / 1000);
+    var up = conn.channel();
+    var down = client.channel();
+    conn.detach();
+    up.config().setOption(ChannelOption.ALLOW_HALF_CLOSURE, true);
+    down.config().setOption(ChannelOption.ALLOW_HALF_CLOSURE, true);
+    var cp = down.pipeline();
+    cp.addLast("relay", new Relay(up));
+    for (var name : new String[] {"gateway", "flow", "timeouts", "codec"}) {
+      if (cp.get(name) != null) {
+        cp.remove(name);
+      }
+    }
+    var up1 = up.pipeline();
+    up1.addLast("relay", new Relay(down));
+    up1.remove("connection");
+    up1.remove("codec");
+    for (var b : early) {
+      down.write(b);
+    }
+    early.clear();
+    down.flush();
+    down.read();
+    up.read();
+  }
+
+  @Override
+  public void onUpstreamWritable() {}
+
+  @Override
+  public void onUpstreamClosed() {
+    if (!done) {
+      done = true;
+      upstream.failed(node, NodeState.Failure.TCP);
+      if (!switched) {
+        fail(502);
+      }
+    }
+  }
+
+  @Override
+  public void onUpstreamError(Throwable cause) {}
+
+  /**
+   * Relays bytes to {@code peer}: reads again once the peer took the last write (or when it becomes
+   * writable again), passes half-closes on, and closes the peer when this side closes.
+   */
+  static final class Relay extends ChannelInboundHandlerAdapter {
+    private final Channel peer;
+
+    Relay(Channel peer) {
+      this.peer = peer;
+    }
+
+    @Override
+    public void channelRead(ChannelHandlerContext ctx, Object msg) {
+      if (!(msg instanceof ByteBuf)) {
+        ReferenceCountUtil.release(msg);
+        ctx.read();
+        return;
+      }
+      if (!peer.isActive()) {
+        ReferenceCountUtil.release(msg);
+        ctx.close();
+        return;
+      }
+      peer.writeAndFlush(msg)
+          .addListener(
+              f -> {
+                if (!f.isSuccess()) {
+                  ctx.close();
+                  peer.close();
+                } else if (peer.isWritable()) {
+                  ctx.read();
+                }
+              });
+    }
+
+    @Override
+    public void channelWritabilityChanged(ChannelHandlerContext ctx) {
+      if (ctx.channel().isWritable()) {
+        peer.read();
+      }
+    }
+
+    @Override
+    public void userEventTriggered(ChannelHandlerContext ctx, Object evt) {
+      if (evt instanceof ChannelInputShutdownEvent) {
+        if (peer instanceof DuplexChannel d && peer.isActive()) {
+          d.shutdownOutput();
+        }
+        if (ctx.channel() instanceof DuplexChannel self && self.isOutputShutdown()) {
+          ctx.close();
+          peer.close();
+        }
+        return;
+      }
+      ctx.fireUserEventTriggered(evt);
+    }
+
+    @Override
+    public void channelInactive(ChannelHandlerContext ctx) {
+      if (peer.isActive()) {
+        peer.writeAndFlush(Unpooled.EMPTY_BUFFER).addListener(ChannelFutureListener.CLOSE);
+      }
+    }
+
+    @Override
+    public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
+      ctx.close();
+    }
+  }
+}

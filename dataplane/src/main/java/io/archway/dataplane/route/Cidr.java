@@ -1,0 +1,62 @@
+package io.archway.dataplane.route;
+
+import java.net.InetAddress;
+import java.net.UnknownHostException;
+
+/** An IPv4 or IPv6 address range, matched byte by byte with no allocation. */
+public final class Cidr {
+
+  private final byte[] network;
+  private final int bits;
+
+  private Cidr(byte[] network, int bits) {
+    this.network = network;
+    this.bits = bits;
+  }
+
+  /**
+   * Parses {@code 10.0.0.0/8}, {@code 2001:db8::/32} or a single address.
+   *
+   * @throws IllegalArgumentException when it is neither
+   */
+  public static Cidr parse(String s) {
+    int slash = s.indexOf('/');
+    var ip = slash < 0 ? s : s.substring(0, slash);
+    if (ip.isEmpty() || !(ip.indexOf(':') >= 0 || Character.isDigit(ip.charAt(0)))) {
+      throw new IllegalArgumentException("not an IP address: " + s);
+    }
+    byte[] addr;
+    try {
+      addr = InetAddress.getByName(ip).getAddress(); // a literal: parsed, never resolved
+    } catch (UnknownHostException e) {
+      throw new IllegalArgumentException("not an IP address: " + s);
+    }
+    int bits = slash < 0 ? addr.length * 8 : Integer.parseInt(s.substring(slash + 1));
+    if (bits < 0 || bits > addr.length * 8) {
+      throw new IllegalArgumentException("bad prefix length: " + s);
+    }
+    return new Cidr(addr, bits);
+  }
+
+  public boolean contains(InetAddress address) {
+    if (address == null) {
+      return false;
+    }
+    var a = address.getAddress();
+    if (a.length != network.length) {
+      return false;
+    }
+    int full = bits / 8;
+    for (int i = 0; i < full; i++) {
+      if (a[i] != network[i]) {
+        return false;
+      }
+    }
+    int rest = bits % 8;
+    if (rest == 0) {
+      return true;
+    }
+    int mask = (0xff << (8 - rest)) & 0xff;
+    return (a[full] & mask) == (network[full] & mask);
+  }
+}

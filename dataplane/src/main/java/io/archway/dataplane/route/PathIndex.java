@@ -1,0 +1,185 @@
+package io.archway.dataplane.route;
+
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * The routes of one host bucket by path. Exact paths sit in a hash map, prefixes ({@code /api/*})
+ * in a character trie, parameter paths ({@code /users/:id}) in a segment trie, so a lookup costs
+ * the length of the path, not the number of routes. Candidates are tried exact first, then
+ * parameter paths, then prefixes longest first; routes on the same path by priority, higher first.
+ */
+final class PathIndex<T> {
+
+  private final Map<String, List<RouteEntry<T>>> exactBuild = new HashMap<>();
+  private final CharNode<T> prefixes = new CharNode<>();
+  private final SegmentNode<T> params = new SegmentNode<>();
+  private Map<String, RouteEntry<T>[]> exact;
+
+  void add(String path, RouteEntry<T> e) {
+    if (path.indexOf(':') >= 0) {
+      params.add(path, 1, e);
+    } else if (path.endsWith("*")) {
+      prefixes.add(path, 0, path.length() - 1, e);
+    } else {
+      exactBuild.computeIfAbsent(path, k -> new ArrayList<>()).add(e);
+    }
+  }
+
+  @SuppressWarnings("unchecked")
+  PathIndex<T> seal() {
+    exact = new HashMap<>(exactBuild.size() * 2);
+    exactBuild.forEach((k, v) -> exact.put(k, Router.sorted(v)));
+    exactBuild.clear();
+    prefixes.seal();
+    params.seal();
+    return this;
+  }
+
+  RouteEntry<T> match(RequestVars r) {
+    var path = r.path();
+    var hit = Router.first(exact.get(path), r);
+    if (hit != null) {
+      return hit;
+    }
+    hit = params.match(path, 1, r);
+    if (hit != null) {
+      return hit;
+    }
+    return prefixes.match(path, 0, r);
+  }
+
+  /** A trie over characters; a node holds the routes whose prefix ends there. */
+  private static final class CharNode<T> {
+    private final Map<Character, CharNode<T>> build = new HashMap<>();
+    private List<RouteEntry<T>> entriesBuild;
+    private char[] keys = new char[0];
+    private CharNode<T>[] kids;
+    private RouteEntry<T>[] entries;
+
+    void add(String s, int i, int end, RouteEntry<T> e) {
+      if (i == end) {
+        if (entriesBuild == null) {
+          entriesBuild = new ArrayList<>();
+        }
+        entriesBuild.add(e);
+        return;
+      }
+      build.computeIfAbsent(s.charAt(i), c -> new CharNode<>()).add(s, i + 1, end, e);
+    }
+
+    @SuppressWarnings("unchecked")
+    void seal() {
+      keys = new char[build.size()];
+      int n = 0;
+      for (var c : build.keySet()) {
+        keys[n++] = c;
+      }
+      Arrays.sort(keys);
+      kids = new CharNode[keys.length];
+      for (int i = 0; i < keys.length; i++) {
+        kids[i] = build.get(keys[i]);
+        kids[i].seal();
+      }
+      build.clear();
+      entries = entriesBuild == null ? null : Router.sorted(entriesBuild);
+      entriesBuild = null;
+    }
+
+    /** The longest prefix first: descend as far as the path goes, then try on the way back. */
+    RouteEntry<T> match(String path, int i, RequestVars r) {
+      if (i < path.length() && keys.length > 0) {
+        int k = Arrays.binarySearch(keys, path.charAt(i));
+        if (k >= 0) {
+          var hit = kids[k].match(path, i + 1, r);
+          if (hit != null) {
+            return hit;
+          }
+        }
+      }
+      return Router.first(entries, r);
+    }
+  }
+
+  /**
+   * A trie over path segments: static segments, one {@code :param} child, and routes ending in
+   * {@code *} after a parameter (the rest of the path).
+   */
+  private static final class SegmentNode<T> {
+    private Map<String, SegmentNode<T>> statics = new HashMap<>();
+    private SegmentNode<T> param;
+    private List<RouteEntry<T>> endBuild;
+    private List<RouteEntry<T>> restBuild;
+    private RouteEntry<T>[] end;
+    private RouteEntry<T>[] rest;
+
+    /** {@code i} is the index just past a '/'. */
+    void add(String path, int i, RouteEntry<T> e) {
+      int slash = path.indexOf('/', i);
+      var seg = slash < 0 ? path.substring(i) : path.substring(i, slash);
+      if (slash < 0 && seg.startsWith("*")) {
+        if (restBuild == null) {
+          restBuild = new ArrayList<>();
+        }
+        restBuild.add(e);
+        return;
+      }
+      SegmentNode<T> next;
+      if (seg.startsWith(":")) {
+        if (param == null) {
+          param = new SegmentNode<>();
+        }
+        next = param;
+      } else {
+        next = statics.computeIfAbsent(seg, s -> new SegmentNode<>());
+      }
+      if (slash < 0) {
+        if (next.endBuild == null) {
+          next.endBuild = new ArrayList<>();
+        }
+        next.endBuild.add(e);
+      } else {
+        next.add(path, slash + 1, e);
+      }
+    }
+
+    void seal() {
+      statics.values().forEach(SegmentNode::seal);
+      statics = statics.isEmpty() ? Map.of() : Map.copyOf(statics);
+      if (param != null) {
+        param.seal();
+      }
+      end = endBuild == null ? null : Router.sorted(endBuild);
+      rest = restBuild == null ? null : Router.sorted(restBuild);
+      endBuild = null;
+      restBuild = null;
+    }
+
+    RouteEntry<T> match(String path, int i, RequestVars r) {
+      if (i > path.length()) {
+        return null;
+      }
+      int slash = path.indexOf('/', i);
+      int segEnd = slash < 0 ? path.length() : slash;
+      if (!statics.isEmpty()) {
+        var next = statics.get(path.substring(i, segEnd));
+        if (next != null) {
+          var hit = slash < 0 ? Router.first(next.end, r) : next.match(path, slash + 1, r);
+          if (hit != null) {
+            return hit;
+          }
+        }
+      }
+      if (param != null && segEnd > i) {
+        var hit = slash < 0 ? Router.first(param.end, r) : param.match(path, slash + 1, r);
+        if (hit != null) {
+          return hit;
+        }
+      }
+      return Router.first(rest, r);
+    }
+  }
+}

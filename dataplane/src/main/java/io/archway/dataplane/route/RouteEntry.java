@@ -1,0 +1,93 @@
+package io.archway.dataplane.route;
+
+import io.archway.model.Route;
+import io.archway.model.Vars;
+import java.util.List;
+
+/**
+ * One route compiled for matching: methods as a bit set, address ranges parsed, vars compiled. It
+ * carries {@code target}, the caller's runtime form of the route. Built once per route change and
+ * reused by every router built while the route stays the same.
+ */
+public final class RouteEntry<T> {
+
+  private final String id;
+  private final Route route;
+  private final T target;
+  private final int priority;
+  private final int methods;
+  private final Cidr[] remoteAddrs;
+  private final VarsMatcher vars;
+  private final List<String> hosts;
+
+  /**
+   * @param hosts the hosts the route answers for: its own, else its service's; empty for any host
+   */
+  public RouteEntry(String id, Route route, List<String> hosts, T target) {
+    this.id = id;
+    this.route = route;
+    this.target = target;
+    this.priority = route.priorityOrDefault();
+    this.hosts = hosts;
+    int mask = 0;
+    if (route.methods() != null) {
+      for (var m : route.methods()) {
+        mask |= 1 << Route.METHODS.indexOf(m);
+      }
+    }
+    this.methods = mask;
+    var addrs =
+        route.remoteAddr() != null
+            ? List.of(route.remoteAddr())
+            : route.remoteAddrs() == null ? List.<String>of() : route.remoteAddrs();
+    this.remoteAddrs = addrs.stream().map(Cidr::parse).toArray(Cidr[]::new);
+    this.vars =
+        route.vars() == null || route.vars().isEmpty()
+            ? null
+            : VarsMatcher.compile(Vars.parse(route.vars()));
+  }
+
+  public String id() {
+    return id;
+  }
+
+  public Route route() {
+    return route;
+  }
+
+  public T target() {
+    return target;
+  }
+
+  int priority() {
+    return priority;
+  }
+
+  List<String> hosts() {
+    return hosts;
+  }
+
+  /** Whether everything but host and path matches. */
+  boolean matches(RequestVars r) {
+    if (methods != 0) {
+      int i = Route.METHODS.indexOf(r.method());
+      if (i < 0 || (methods & (1 << i)) == 0) {
+        return false;
+      }
+    }
+    if (remoteAddrs.length > 0) {
+      var a = r.remoteAddress();
+      boolean any = false;
+      for (var c : remoteAddrs) {
+        if (c.contains(a)) {
+          any = true;
+          break;
+        }
+      }
+      if (!any) {
+        return false;
+      }
+    }
+    return vars == null || vars.matches(r);
+  }
+}

@@ -1,0 +1,221 @@
+package io.archway.dataplane.upstream;
+
+import io.archway.dataplane.server.LoopThread;
+import io.archway.dataplane.server.Transport;
+import io.archway.model.Upstream;
+import io.netty.bootstrap.Bootstrap;
+import io.netty.channel.ChannelInitializer;
+import io.netty.channel.ChannelOption;
+import io.netty.channel.EventLoop;
+import io.netty.channel.socket.SocketChannel;
+import io.netty.handler.codec.http.HttpClientCodec;
+import io.netty.handler.ssl.SslContext;
+import io.netty.handler.ssl.SslContextBuilder;
+import io.netty.handler.ssl.SslHandler;
+import io.netty.handler.ssl.util.InsecureTrustManagerFactory;
+import io.netty.util.concurrent.Future;
+import io.netty.util.concurrent.Promise;
+import java.util.ArrayDeque;
+import java.util.HashMap;
+import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+import javax.net.ssl.SSLException;
+
+/**
+ * Keep-alive connections to nodes, one pool per event loop (a connection is only ever used on the
+ * loop that made it, so pools take no locks). Idle connections are kept per {@link Endpoint} up to
+ * {@code keepalive_pool.size}, closed after {@code idle_timeout}, and retired after {@code
+ * requests}; a node that leaves the config has its idle connections closed while its busy ones
+ * finish their request.
+ */
+public final class ConnectionPools {
+
+  private final Transport transport;
+  private final Map<Endpoint, Idle>[] pools;
+  private final SslContext verifying;
+  private final SslContext trusting;
+  private volatile Set<Endpoint> live = Set.of();
+  private final AtomicInteger open = new AtomicInteger();
+
+  @SuppressWarnings("unchecked")
+  public ConnectionPools(Transport transport, int loops) {
+    this.transport = transport;
+    this.pools = new Map[loops];
+    for (int i = 0; i < loops; i++) {
+      pools[i] = new HashMap<>();
+    }
+    try {
+      verifying = SslContextBuilder.forClient().build();
+      trusting =
+          SslContextBuilder.forClient().trustManager(InsecureTrustManagerFactory.INSTANCE).build();
+    } catch (SSLException e) {
+      throw new IllegalStateException("TLS client set-up failed", e);
+    }
+  }
+
+  /** Connections open to nodes now, idle or busy. */
+  public int open() {
+    return open.get();
+  }
+
+  /** An idle connection to {@code endpoint} made by this loop, or {@code null}. */
+  public UpstreamConnection poll(Endpoint endpoint) {
+    int loop = LoopThread.current();
+    if (loop < 0 || loop >= pools.length) {
+      return null;
+    }
+    var idle = pools[loop].get(endpoint);
+    if (idle == null) {
+      return null;
+    }
+    UpstreamConnection c;
+    while ((c = idle.queue.pollLast()) != null) {
+      c.idleIn(null);
+      if (c.idleTimer != null) {
+        c.idleTimer.cancel(false);
+        c.idleTimer = null;
+      }
+      if (c.channel().isActive()) {
+        return c;
+      }
+    }
+    return null;
+  }
+
+  /** A new connection on {@code loop}; for TLS it completes after the handshake. */
+  public Future<UpstreamConnection> connect(EventLoop loop, Endpoint ep, long timeoutMillis) {
+    Promise<UpstreamConnection> promise = loop.newPromise();
+    var conn = new UpstreamConnection(ep);
+    var b =
+        new Bootstrap()
+            .group(loop)
+            .channel(transport.socketChannel())
+            .option(ChannelOption.CONNECT_TIMEOUT_MILLIS, (int) Math.min(timeoutMillis, 1 << 30))
+            .option(ChannelOption.AUTO_READ, false)
+            .option(ChannelOption.TCP_NODELAY, true)
+            .handler(
+                new ChannelInitializer<SocketChannel>() {
+                  @Override
+                  protected void initChannel(SocketChannel ch) {
+                    if (ep.tls()) {
+                      var ctx = ep.verify() ? verifying : trusting;
+                      var handler =
+                          ep.sni() == null
+                              ? ctx.newHandler(ch.alloc(), ep.host(), ep.port())
+                              : ctx.newHandler(ch.alloc(), ep.sni(), ep.port());
+                      if (ep.verify()) {
+                        var params = handler.engine().getSSLParameters();
+                        params.setEndpointIdentificationAlgorithm("HTTPS");
+                        handler.engine().setSSLParameters(params);
+                      }
+                      handler.setHandshakeTimeoutMillis(timeoutMillis);
+                      ch.pipeline().addLast("tls", handler);
+                    }
+                    ch.pipeline()
+                        .addLast("codec", new HttpClientCodec(4096, 64 * 1024, 16 * 1024))
+                        .addLast("connection", conn);
+                  }
+                });
+    b.connect(ep.host(), ep.port())
+        .addListener(
+            f -> {
+              if (!f.isSuccess()) {
+                promise.tryFailure(f.cause());
+                return;
+              }
+              open.incrementAndGet();
+              conn.channel().closeFuture().addListener(x -> open.decrementAndGet());
+              var tls = conn.channel().pipeline().get(SslHandler.class);
+              if (tls == null) {
+                promise.trySuccess(conn);
+                return;
+              }
+              // The handshake needs the channel to read.
+              conn.channel().read();
+              tls.handshakeFuture()
+                  .addListener(
+                      h -> {
+                        if (h.isSuccess()) {
+                          promise.trySuccess(conn);
+                        } else {
+                          conn.channel().close();
+                          promise.tryFailure(h.cause());
+                        }
+                      });
+            });
+    return promise;
+  }
+
+  /**
+   * Returns a connection whose exchange ended cleanly, or closes it when the pool is full, the
+   * connection served its {@code requests}, or its node left the config.
+   */
+  public void release(UpstreamConnection c, Upstream.KeepalivePool settings) {
+    c.detach();
+    int loop = LoopThread.current();
+    var ch = c.channel();
+    if (loop < 0
+        || loop >= pools.length
+        || !ch.isActive()
+        || c.requests() >= settings.requests()
+        || !live.contains(c.endpoint())) {
+      ch.close();
+      return;
+    }
+    var idle = pools[loop].computeIfAbsent(c.endpoint(), e -> new Idle(pools[loop], e));
+    if (idle.queue.size() >= settings.size()) {
+      ch.close();
+      return;
+    }
+    idle.queue.addLast(c);
+    c.idleIn(idle);
+    long millis = (long) (settings.idleTimeout() * 1000);
+    if (millis > 0) {
+      c.idleTimer = ch.eventLoop().schedule(() -> ch.close(), millis, TimeUnit.MILLISECONDS);
+    }
+    // Read while idle so that a close by the node is seen at once.
+    ch.read();
+  }
+
+  /** The endpoints of the config in force; idle connections to others are closed. */
+  public void retain(Set<Endpoint> endpoints, Iterable<EventLoop> loops) {
+    live = Set.copyOf(endpoints);
+    for (var loop : loops) {
+      loop.execute(
+          () -> {
+            int i = LoopThread.current();
+            if (i < 0 || i >= pools.length) {
+              return;
+            }
+            for (var idle : pools[i].values().toArray(Idle[]::new)) {
+              if (!live.contains(idle.endpoint)) {
+                for (var c : idle.queue.toArray(UpstreamConnection[]::new)) {
+                  c.channel().close();
+                }
+              }
+            }
+          });
+    }
+  }
+
+  /** The idle connections to one endpoint on one loop. */
+  static final class Idle {
+    private final Map<Endpoint, Idle> owner;
+    private final Endpoint endpoint;
+    private final ArrayDeque<UpstreamConnection> queue = new ArrayDeque<>();
+
+    Idle(Map<Endpoint, Idle> owner, Endpoint endpoint) {
+      this.owner = owner;
+      this.endpoint = endpoint;
+    }
+
+    void remove(UpstreamConnection c) {
+      queue.remove(c);
+      if (queue.isEmpty()) {
+        owner.remove(endpoint);
+      }
+    }
+  }
+}

@@ -1,0 +1,108 @@
+package io.archway.dataplane.upstream;
+
+import io.archway.dataplane.server.Transport;
+import io.archway.model.Upstream;
+import io.netty.channel.EventLoop;
+import io.netty.channel.EventLoopGroup;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * Every upstream in force, compiled, with its active health checks. {@link #update} is called once
+ * per config change, off the event loops: an upstream whose config is unchanged keeps its runtime
+ * (balancer positions, node health, checker); a changed one gets a new runtime that inherits the
+ * health of nodes it keeps; connection pools are shared by endpoint and so survive either way.
+ */
+public final class Upstreams implements AutoCloseable {
+
+  private final Transport transport;
+  private final EventLoopGroup loops;
+  private final int loopCount;
+  private final ConnectionPools pools;
+  private final EventLoopGroup checks;
+  private Map<String, UpstreamRuntime> current = Map.of();
+  private final Map<UpstreamRuntime, HealthChecker> checkers = new HashMap<>();
+
+  public Upstreams(Transport transport, EventLoopGroup loops, int loopCount) {
+    this.transport = transport;
+    this.loops = loops;
+    this.loopCount = loopCount;
+    this.pools = new ConnectionPools(transport, loopCount);
+    this.checks = transport.newGroup(1, "archway-health");
+  }
+
+  public ConnectionPools pools() {
+    return pools;
+  }
+
+  /** The runtimes in force by key, as of the last {@link #update}. */
+  public synchronized Map<String, UpstreamRuntime> current() {
+    return current;
+  }
+
+  /**
+   * Brings the runtimes in line with {@code wanted} (key to upstream as written).
+   *
+   * @return the runtimes in force now, by key
+   */
+  public synchronized Map<String, UpstreamRuntime> update(Map<String, Upstream> wanted) {
+    var next = new HashMap<String, UpstreamRuntime>(wanted.size() * 2);
+    var started = new ArrayList<UpstreamRuntime>();
+    wanted.forEach(
+        (key, raw) -> {
+          var before = current.get(key);
+          if (before != null && before.raw().equals(raw)) {
+            next.put(key, before);
+            return;
+          }
+          var rt = new UpstreamRuntime(key, raw, loopCount, before);
+          next.put(key, rt);
+          if (rt.checks() != null && rt.checks().active() != null && !rt.nodes().isEmpty()) {
+            started.add(rt);
+          }
+        });
+    var kept = new HashSet<UpstreamRuntime>(next.values());
+    checkers
+        .entrySet()
+        .removeIf(
+            e -> {
+              if (kept.contains(e.getKey())) {
+                return false;
+              }
+              e.getValue().stop();
+              return true;
+            });
+    for (var rt : started) {
+      var checker = new HealthChecker(rt, checks, transport);
+      checkers.put(rt, checker);
+      checker.start();
+    }
+    current = Map.copyOf(next);
+    var endpoints = new HashSet<Endpoint>();
+    next.values().forEach(rt -> rt.nodes().forEach(n -> endpoints.add(rt.endpoint(n))));
+    pools.retain(endpoints, eventLoops());
+    return current;
+  }
+
+  private List<EventLoop> eventLoops() {
+    var out = new ArrayList<EventLoop>();
+    loops.forEach(e -> out.add((EventLoop) e));
+    return out;
+  }
+
+  /** Upstreams with health checks, for {@code /v1/healthcheck} and {@code /metrics}. */
+  public synchronized List<UpstreamRuntime> checked() {
+    return List.copyOf(checkers.keySet());
+  }
+
+  @Override
+  public synchronized void close() {
+    checkers.values().forEach(HealthChecker::stop);
+    checkers.clear();
+    checks.shutdownGracefully(0, 1, TimeUnit.SECONDS);
+  }
+}

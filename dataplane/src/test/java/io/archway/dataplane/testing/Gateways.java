@@ -1,0 +1,84 @@
+package io.archway.dataplane.testing;
+
+import static org.awaitility.Awaitility.await;
+
+import io.archway.dataplane.Dataplane;
+import io.archway.dataplane.DataplaneOptions;
+import io.archway.dataplane.http.HttpSettings;
+import io.archway.model.testing.TestFiles;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.file.Path;
+import java.time.Duration;
+
+/** A dataplane in standalone mode on loopback, with its config file, for proxy tests. */
+public final class Gateways implements AutoCloseable {
+
+  private final Path file;
+  private final Dataplane dataplane;
+  private final HttpClient client =
+      HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).build();
+
+  private Gateways(Path file, Dataplane dataplane) {
+    this.file = file;
+    this.dataplane = dataplane;
+  }
+
+  public static Gateways start(Path dir, String yaml) throws Exception {
+    return start(dir, yaml, HttpSettings.DEFAULTS.withAccessLog("off"));
+  }
+
+  public static Gateways start(Path dir, String yaml, HttpSettings http) throws Exception {
+    var file = TestFiles.replaceAtomically(dir.resolve("apisix.yaml"), yaml + "\n#END\n");
+    var dp = new Dataplane(DataplaneOptions.standaloneOnLoopback(file).withHttp(http)).start();
+    return new Gateways(file, dp);
+  }
+
+  public Dataplane dataplane() {
+    return dataplane;
+  }
+
+  public int port() {
+    return dataplane.servers().httpPort();
+  }
+
+  public String url(String path) {
+    return "http://127.0.0.1:" + port() + path;
+  }
+
+  /** Replaces the config and waits until it is compiled and in force. */
+  public void reload(String yaml) throws Exception {
+    long before = dataplane.servers().compiler().current().revision();
+    TestFiles.replaceAtomically(file, yaml + "\n#END\n");
+    await()
+        .atMost(Duration.ofSeconds(10))
+        .until(() -> dataplane.servers().compiler().current().revision() != before);
+  }
+
+  public HttpResponse<String> get(String path) throws Exception {
+    return client.send(
+        HttpRequest.newBuilder(URI.create(url(path))).build(),
+        HttpResponse.BodyHandlers.ofString());
+  }
+
+  public HttpClient client() {
+    return client;
+  }
+
+  public String status(String path) throws Exception {
+    return client
+        .send(
+            HttpRequest.newBuilder(
+                    URI.create("http://127.0.0.1:" + dataplane.servers().statusPort() + path))
+                .build(),
+            HttpResponse.BodyHandlers.ofString())
+        .body();
+  }
+
+  @Override
+  public void close() {
+    dataplane.close();
+  }
+}
