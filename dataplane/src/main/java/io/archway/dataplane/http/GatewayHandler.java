@@ -23,6 +23,7 @@ import io.netty.handler.codec.http.TooLongHttpLineException;
 import io.netty.util.ReferenceCountUtil;
 import java.net.InetSocketAddress;
 import java.nio.charset.StandardCharsets;
+import java.util.ArrayDeque;
 
 /**
  * The one handler that runs a request through the gateway: route, then proxy (or a WebSocket
@@ -66,19 +67,61 @@ final class GatewayHandler extends ChannelInboundHandlerAdapter {
     this.ctx = ctx;
     serverPort = ((InetSocketAddress) ctx.channel().localAddress()).getPort();
     gateway.metrics().connectionOpened();
-    ctx.read();
+    pull();
     ctx.fireChannelActive();
+  }
+
+  // The channel reads only when asked. Decoded messages wait here and are handed on one per
+  // pull(): a request, then its body chunk by chunk as the exchange can take them. Reentrant
+  // pulls (a write that completes at once and asks for more) are served by the loop in drain().
+  private final ArrayDeque<Object> pending = new ArrayDeque<>();
+  private boolean wanted;
+  private boolean draining;
+
+  /** Asks for the next message from the client: from what was decoded already, or the socket. */
+  void pull() {
+    wanted = true;
+    drain();
+  }
+
+  private void drain() {
+    if (draining) {
+      return;
+    }
+    draining = true;
+    try {
+      while (wanted) {
+        var msg = pending.poll();
+        if (msg == null) {
+          ctx.read();
+          break;
+        }
+        wanted = false;
+        dispatch(msg);
+      }
+    } finally {
+      draining = false;
+    }
   }
 
   @Override
   public void channelRead(ChannelHandlerContext ctx, Object msg) {
+    if (state == State.CLOSED) {
+      ReferenceCountUtil.release(msg);
+      return;
+    }
+    pending.add(msg);
+    drain();
+  }
+
+  private void dispatch(Object msg) {
     switch (state) {
       case IDLE -> {
         if (msg instanceof HttpRequest req) {
           onRequest(req);
         } else {
           ReferenceCountUtil.release(msg);
-          ctx.read();
+          pull();
         }
       }
       case PROXY -> exchange.onClientContent((HttpContent) msg);
@@ -184,7 +227,7 @@ final class GatewayHandler extends ChannelInboundHandlerAdapter {
     if (last) {
       nextRequest();
     } else {
-      ctx.read();
+      pull();
     }
   }
 
@@ -225,7 +268,7 @@ final class GatewayHandler extends ChannelInboundHandlerAdapter {
       if (requestBodyDone) {
         nextRequest();
       } else {
-        ctx.read();
+        pull();
       }
     }
   }
@@ -294,7 +337,7 @@ final class GatewayHandler extends ChannelInboundHandlerAdapter {
     } else {
       state = State.DRAIN;
       drained = 0;
-      ctx.read();
+      pull();
     }
   }
 
@@ -321,7 +364,7 @@ final class GatewayHandler extends ChannelInboundHandlerAdapter {
     state = State.IDLE;
     requestBodyDone = false;
     timeouts.idle();
-    ctx.read();
+    pull();
   }
 
   @Override
@@ -335,6 +378,10 @@ final class GatewayHandler extends ChannelInboundHandlerAdapter {
   @Override
   public void channelInactive(ChannelHandlerContext ctx) {
     gateway.metrics().connectionClosed();
+    Object m;
+    while ((m = pending.poll()) != null) {
+      ReferenceCountUtil.release(m);
+    }
     var ex = exchange;
     exchange = null;
     state = State.CLOSED;
@@ -346,6 +393,14 @@ final class GatewayHandler extends ChannelInboundHandlerAdapter {
       gateway.inFlight().end(499);
     }
     ctx.fireChannelInactive();
+  }
+
+  @Override
+  public void handlerRemoved(ChannelHandlerContext ctx) {
+    Object m;
+    while ((m = pending.poll()) != null) {
+      ReferenceCountUtil.release(m);
+    }
   }
 
   @Override

@@ -5,7 +5,6 @@ import io.netty.channel.ChannelPipeline;
 import io.netty.channel.group.ChannelGroup;
 import io.netty.channel.socket.SocketChannel;
 import io.netty.handler.codec.http.HttpServerCodec;
-import io.netty.handler.flow.FlowControlHandler;
 
 /**
  * The client-facing HTTP/1.1 pipeline, built in named steps: timeouts on raw bytes, the codec with
@@ -40,7 +39,6 @@ public final class HttpChannelInitializer extends ChannelInitializer<SocketChann
   private void addCodecHandlers(ChannelPipeline p) {
     var s = gateway.settings();
     p.addLast("codec", new HttpServerCodec(s.maxUriLength(), s.maxHeaderSize(), 16 * 1024));
-    p.addLast("flow", new FlowControlHandler());
   }
 
   private void addGatewayHandler(ChannelPipeline p, ClientTimeouts timeouts) {

@@ -182,9 +182,9 @@ final class ProxyExchange implements UpstreamConnection.Listener {
       ch.flush();
       client.writeAndFlush(
           new DefaultFullHttpResponse(HttpVersion.HTTP_1_1, HttpResponseStatus.CONTINUE));
-      client.read();
+      owner.pull();
     } else {
-      client.read();
+      owner.pull();
     }
     ch.read();
   }
@@ -242,14 +242,14 @@ final class ProxyExchange implements UpstreamConnection.Listener {
     }
     touch();
     if (!requestDone && conn.channel().isWritable()) {
-      client.read();
+      owner.pull();
     }
   }
 
   @Override
   public void onUpstreamWritable() {
     if (!done && !requestDone) {
-      client.read();
+      owner.pull();
     }
   }
 
@@ -262,6 +262,13 @@ final class ProxyExchange implements UpstreamConnection.Listener {
     touch();
     if (msg instanceof HttpResponse res) {
       if (res.decoderResult().isFailure()) {
+        ReferenceCountUtil.release(msg);
+        gateway.metrics().error("upstream_bad_response");
+        upstreamFailed(NodeState.Failure.TCP, 502);
+        return;
+      }
+      if (res.status().code() == 101) {
+        // Switching protocols needs a tunnel; a plain exchange (upgrade not allowed) cannot.
         ReferenceCountUtil.release(msg);
         gateway.metrics().error("upstream_bad_response");
         upstreamFailed(NodeState.Failure.TCP, 502);

@@ -78,7 +78,7 @@ final class WebSocketTunnel implements UpstreamConnection.Listener {
     var originalHost = request.headers().get(HttpHeaderNames.HOST);
     ProxyHeaders.forwarded(request.headers(), vars, originalHost);
     // The client's (empty) last content is waiting; take it now so it does not reach the tunnel.
-    client.read();
+    owner().pull();
     connect(originalHost);
   }
 
@@ -196,7 +196,7 @@ final class WebSocketTunnel implements UpstreamConnection.Listener {
     down.config().setOption(ChannelOption.ALLOW_HALF_CLOSURE, true);
     var cp = down.pipeline();
     cp.addLast("relay", new Relay(up));
-    for (var name : new String[] {"gateway", "flow", "timeouts", "codec"}) {
+    for (var name : new String[] {"gateway", "timeouts", "codec"}) {
       if (cp.get(name) != null) {
         cp.remove(name);
       }

@@ -138,7 +138,8 @@ public final class TestUpstream implements AutoCloseable {
       if (msg instanceof HttpRequest req) {
         request = req;
         bodyBytes = 0;
-        if (new QueryStringDecoder(req.uri()).path().equals("/ws")) {
+        if (new QueryStringDecoder(req.uri()).path().equals("/ws")
+            && req.headers().contains(HttpHeaderNames.UPGRADE)) {
           upgrade(ctx, req);
           return;
         }
@@ -167,6 +168,15 @@ public final class TestUpstream implements AutoCloseable {
       }
     }
 
+    @Override
+    public void channelInactive(ChannelHandlerContext ctx) {
+      if (echo != null) {
+        echo.release();
+        echo = null;
+      }
+      ctx.fireChannelInactive();
+    }
+
     private String path() {
       return new QueryStringDecoder(request.uri()).path();
     }
@@ -183,7 +193,8 @@ public final class TestUpstream implements AutoCloseable {
             @Override
             protected void channelRead0(ChannelHandlerContext c, WebSocketFrame f) {
               if (f instanceof TextWebSocketFrame t) {
-                c.writeAndFlush(new TextWebSocketFrame(name + ":" + t.text()));
+                c.writeAndFlush(
+                    new TextWebSocketFrame(t.isFinalFragment(), t.rsv(), name + ":" + t.text()));
               } else {
                 c.writeAndFlush(f.retain());
               }

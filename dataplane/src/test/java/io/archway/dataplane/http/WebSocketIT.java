@@ -1,0 +1,107 @@
+package io.archway.dataplane.http;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.archway.dataplane.testing.Gateways;
+import io.archway.dataplane.testing.TestUpstream;
+import java.net.URI;
+import java.net.http.WebSocket;
+import java.nio.file.Path;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionStage;
+import java.util.concurrent.LinkedBlockingQueue;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+class WebSocketIT {
+
+  @TempDir Path dir;
+  TestUpstream a;
+  Gateways gw;
+
+  @AfterEach
+  void stop() {
+    if (gw != null) {
+      gw.close();
+    }
+    if (a != null) {
+      a.close();
+    }
+  }
+
+  private void start(boolean websocket) throws Exception {
+    a = new TestUpstream("a");
+    gw =
+        Gateways.start(
+            dir,
+            """
+            routes:
+              - id: ws
+                uri: /ws
+                enable_websocket: %s
+                upstream:
+                  nodes:
+                    "%s": 1
+            """
+                .formatted(websocket, a.node()));
+  }
+
+  @Test
+  void echoesFramesBothWaysAndCloses() throws Exception {
+    start(true);
+    var messages = new LinkedBlockingQueue<String>();
+    var closed = new CompletableFuture<Integer>();
+    var ws =
+        gw.client()
+            .newWebSocketBuilder()
+            .buildAsync(
+                URI.create("ws://127.0.0.1:" + gw.port() + "/ws"),
+                new WebSocket.Listener() {
+                  private final StringBuilder part = new StringBuilder();
+
+                  @Override
+                  public CompletionStage<?> onText(WebSocket w, CharSequence data, boolean last) {
+                    part.append(data);
+                    if (last) {
+                      messages.add(part.toString());
+                      part.setLength(0);
+                    }
+                    w.request(1);
+                    return null;
+                  }
+
+                  @Override
+                  public CompletionStage<?> onClose(WebSocket w, int code, String reason) {
+                    closed.complete(code);
+                    return null;
+                  }
+                })
+            .get(10, TimeUnit.SECONDS);
+    for (int i = 0; i < 100; i++) {
+      ws.sendText("m" + i, true).get(5, TimeUnit.SECONDS);
+      assertThat(messages.poll(5, TimeUnit.SECONDS)).isEqualTo("a:m" + i);
+    }
+    var big = "x".repeat(60_000);
+    ws.sendText(big, true).get(5, TimeUnit.SECONDS);
+    assertThat(messages.poll(5, TimeUnit.SECONDS)).isEqualTo("a:" + big);
+    ws.sendClose(WebSocket.NORMAL_CLOSURE, "bye").get(5, TimeUnit.SECONDS);
+    assertThat(closed.get(5, TimeUnit.SECONDS)).isEqualTo(WebSocket.NORMAL_CLOSURE);
+    // The gateway still serves plain requests on other connections.
+    assertThat(gw.get("/ws").statusCode()).isEqualTo(200);
+  }
+
+  @Test
+  void upgradeIsNotProxiedWhenTheRouteDoesNotAllowIt() throws Exception {
+    start(false);
+    var failed =
+        gw.client()
+            .newWebSocketBuilder()
+            .buildAsync(
+                URI.create("ws://127.0.0.1:" + gw.port() + "/ws"), new WebSocket.Listener() {})
+            .handle((w, e) -> e != null)
+            .get(10, TimeUnit.SECONDS);
+    assertThat(failed).isTrue();
+  }
+}
