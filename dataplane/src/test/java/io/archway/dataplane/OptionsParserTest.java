@@ -95,17 +95,38 @@ class OptionsParserTest {
                 "\n",
                 file + ": http_port: \"x\" (expected: a port 0..65535)",
                 file
-                    + ": listen: unknown setting (expected one of: bind, etcd, http_port,"
-                    + " shutdown_timeout, standalone, status_port)",
+                    + ": listen: unknown setting (expected one of: access_log, bind,"
+                    + " client_header_timeout, client_max_body_size, etcd, http_port,"
+                    + " keepalive_timeout, shutdown_timeout, standalone, status_port, workers)",
                 file
                     + ": etcd.hosts: unknown setting (expected one of: endpoints, password, prefix, user)"));
+  }
+
+  @Test
+  void httpLimitsWorkersAndAccessLog() throws Exception {
+    var file = dir.resolve("http.yaml");
+    Files.writeString(
+        file,
+        "workers: 2\naccess_log: \"off\"\nclient_max_body_size: 1m\n"
+            + "client_header_timeout: 5\nkeepalive_timeout: 30\n");
+    var o = OptionsParser.parse("--config", file.toString(), "--access-log", "/tmp/access.log");
+    assertThat(o.workers()).isEqualTo(2);
+    assertThat(o.http().maxBodySize()).isEqualTo(1 << 20);
+    assertThat(o.http().headerTimeout()).hasSeconds(5);
+    assertThat(o.http().idleTimeout()).hasSeconds(30);
+    assertThat(o.http().accessLog()).isEqualTo("/tmp/access.log");
+    assertThatThrownBy(() -> OptionsParser.parse("--client-max-body-size", "lots"))
+        .hasMessage(
+            "--client-max-body-size: \"lots\" (expected: bytes, e.g. 1048576 or 1m; 0: no limit)");
+    assertThatThrownBy(() -> OptionsParser.parse("--workers", "-1"))
+        .hasMessage("--workers: \"-1\" (expected: 0..1024, 0 for one per core)");
   }
 
   @Test
   void helpListsEveryOption() {
     assertThatThrownBy(() -> OptionsParser.parse("--etcd", "http://h:1", "--help"))
         .isInstanceOf(OptionsParser.HelpRequested.class);
-    assertThat(OptionsParser.OPTIONS).hasSize(10);
+    assertThat(OptionsParser.OPTIONS).hasSize(13);
     for (var option : OptionsParser.OPTIONS) {
       assertThat(OptionsParser.HELP).contains(option + " ");
     }
