@@ -33,6 +33,8 @@ public final class Gateways implements AutoCloseable {
   public static Gateways start(Path dir, String yaml, HttpSettings http) throws Exception {
     var file = TestFiles.replaceAtomically(dir.resolve("apisix.yaml"), yaml + "\n#END\n");
     var dp = new Dataplane(DataplaneOptions.standaloneOnLoopback(file).withHttp(http)).start();
+    // Ready means compiled: the compiler runs before the holder reports the first load.
+    await().atMost(Duration.ofSeconds(10)).until(() -> dp.config().loaded());
     return new Gateways(file, dp);
   }
 
