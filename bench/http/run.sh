@@ -46,7 +46,7 @@ start_haproxy() { # workers port
   cat > "$d/haproxy.cfg" <<CONF
 global
   nbthread $1
-  maxconn 10000
+  maxconn 4000
 defaults
   mode http
   timeout connect 5s
