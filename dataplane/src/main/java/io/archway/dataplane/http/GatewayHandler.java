@@ -34,7 +34,6 @@ import java.util.ArrayDeque;
 final class GatewayHandler extends ChannelInboundHandlerAdapter {
 
   static final byte[] NOT_FOUND = errorBody("404 Route Not Found");
-  private static final byte[] BAD_REQUEST = errorBody("400 Bad Request");
 
   private enum State {
     IDLE,
@@ -52,6 +51,8 @@ final class GatewayHandler extends ChannelInboundHandlerAdapter {
   private boolean inRequest;
   private long drained;
   private int serverPort;
+  // The current request's last content has been read from the client.
+  private boolean requestBodyDone;
 
   GatewayHandler(Gateway gateway, ClientTimeouts timeouts) {
     this.gateway = gateway;
@@ -60,6 +61,11 @@ final class GatewayHandler extends ChannelInboundHandlerAdapter {
 
   static byte[] errorBody(String message) {
     return ("{\"error_msg\":\"" + message + "\"}\n").getBytes(StandardCharsets.UTF_8);
+  }
+
+  /** APISIX's error body for a status: {@code {"error_msg":"502 Bad Gateway"}}. */
+  static byte[] errorBody(int status) {
+    return errorBody(status + " " + HttpResponseStatus.valueOf(status).reasonPhrase());
   }
 
   @Override
@@ -124,7 +130,10 @@ final class GatewayHandler extends ChannelInboundHandlerAdapter {
           pull();
         }
       }
-      case PROXY -> exchange.onClientContent((HttpContent) msg);
+      case PROXY -> {
+        requestBodyDone = msg instanceof LastHttpContent;
+        exchange.onClientContent((HttpContent) msg);
+      }
       case DRAIN -> drain(msg);
       case CLOSED -> ReferenceCountUtil.release(msg);
     }
@@ -151,15 +160,7 @@ final class GatewayHandler extends ChannelInboundHandlerAdapter {
       gateway.metrics().error(error);
       keepAlive = false;
       state = State.CLOSED;
-      respond(
-          status,
-          status == 400
-              ? BAD_REQUEST
-              : errorBody(status + " " + HttpResponseStatus.valueOf(status).reasonPhrase()),
-          null,
-          null,
-          start,
-          req);
+      respond(status, errorBody(status), null, null, start, req);
       return;
     }
     keepAlive = HttpUtil.isKeepAlive(req) && !gateway.stopping().getAsBoolean();
@@ -174,14 +175,14 @@ final class GatewayHandler extends ChannelInboundHandlerAdapter {
     var config = gateway.config().current();
     var entry = config.router().match(vars);
     if (entry == null) {
-      local(404, NOT_FOUND, null, start, req);
+      respond(404, NOT_FOUND, null, null, start, req);
       return;
     }
     var route = entry.target();
     UpstreamRuntime upstream = config.upstreamOf(route);
     if (upstream == null || upstream.nodes().isEmpty()) {
       gateway.metrics().error("no_upstream_nodes");
-      local(503, errorBody("503 Service Unavailable"), route, start, req);
+      respond(503, errorBody(503), route, null, start, req);
       return;
     }
     long max = gateway.settings().maxBodySize();
@@ -189,7 +190,7 @@ final class GatewayHandler extends ChannelInboundHandlerAdapter {
       gateway.metrics().error("body_too_large");
       keepAlive = false;
       state = State.CLOSED;
-      respond(413, errorBody("413 Request Entity Too Large"), route, null, start, req);
+      respond(413, errorBody(413), route, null, start, req);
       return;
     }
     boolean expectContinue = HttpUtil.is100ContinueExpected(req);
@@ -205,11 +206,6 @@ final class GatewayHandler extends ChannelInboundHandlerAdapter {
     exchange =
         new ProxyExchange(this, ctx, gateway, req, vars, route, upstream, expectContinue, start);
     exchange.start();
-  }
-
-  /** Answers locally, then skips the rest of the request body before the next request. */
-  private void local(int status, byte[] body, CompiledRoute route, long start, HttpRequest req) {
-    respond(status, body, route, null, start, req);
   }
 
   void drain(Object msg) {
@@ -273,13 +269,6 @@ final class GatewayHandler extends ChannelInboundHandlerAdapter {
     }
   }
 
-  private boolean requestBodyDone;
-
-  /** Whether the current request's last content has been read (set by the exchange). */
-  void requestBodyDone(boolean done) {
-    requestBodyDone = done;
-  }
-
   /** Counts and logs a request that has been answered. */
   void finished(
       int status,
@@ -324,15 +313,15 @@ final class GatewayHandler extends ChannelInboundHandlerAdapter {
 
   /**
    * The exchange is over. {@code reusable}: the response went out whole and the client may send
-   * another request; {@code bodyRead}: the client's request body was read to its end.
+   * another request.
    */
-  void exchangeDone(boolean reusable, boolean bodyRead) {
+  void exchangeDone(boolean reusable) {
     exchange = null;
     if (!reusable || !keepAlive) {
       state = State.CLOSED;
       return;
     }
-    if (bodyRead) {
+    if (requestBodyDone) {
       nextRequest();
     } else {
       state = State.DRAIN;
@@ -342,18 +331,11 @@ final class GatewayHandler extends ChannelInboundHandlerAdapter {
   }
 
   /** A failed exchange before any response went out: answer with an error instead. */
-  void exchangeFailed(int status, String upstreamAddr, boolean bodyRead) {
+  void exchangeFailed(int status, String upstreamAddr) {
     var ex = exchange;
     exchange = null;
-    requestBodyDone = bodyRead;
     state = State.IDLE;
-    respond(
-        status,
-        errorBody(status + " " + HttpResponseStatus.valueOf(status).reasonPhrase()),
-        ex.route(),
-        upstreamAddr,
-        ex.startNanos(),
-        ex.request());
+    respond(status, errorBody(status), ex.route(), upstreamAddr, ex.startNanos(), ex.request());
   }
 
   boolean keepAlive() {

@@ -1,5 +1,8 @@
 package io.archway.dataplane.http;
 
+import static io.archway.dataplane.server.Prometheus.escape;
+import static io.archway.dataplane.server.Prometheus.head;
+
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicLong;
@@ -173,14 +176,5 @@ public final class HttpMetrics {
     out.append(h.sumMicros.sum() / 1e6).append('\n');
     out.append(name).append("_count{route=\"").append(escape(route)).append("\"} ");
     out.append(cumulative).append('\n');
-  }
-
-  static void head(StringBuilder out, String name, String type, String help) {
-    out.append("# HELP ").append(name).append(' ').append(help).append('\n');
-    out.append("# TYPE ").append(name).append(' ').append(type).append('\n');
-  }
-
-  static String escape(String s) {
-    return s.replace("\\", "\\\\").replace("\"", "\\\"").replace("\n", "\\n");
   }
 }

@@ -171,19 +171,19 @@ final class ProxyExchange implements UpstreamConnection.Listener {
     c.attach(this);
     var ch = c.channel();
     ch.write(request);
-    arm(sendMillis());
     if (requestDone) {
       // A retry: the (empty) body was read already.
       ch.writeAndFlush(LastHttpContent.EMPTY_LAST_CONTENT).addListener(this::afterWrite);
       requestSent = true;
       arm(readMillis());
-    } else if (expectContinue) {
-      expectContinue = false;
-      ch.flush();
-      client.writeAndFlush(
-          new DefaultFullHttpResponse(HttpVersion.HTTP_1_1, HttpResponseStatus.CONTINUE));
-      owner.pull();
     } else {
+      arm(sendMillis());
+      if (expectContinue) {
+        expectContinue = false;
+        ch.flush();
+        client.writeAndFlush(
+            new DefaultFullHttpResponse(HttpVersion.HTTP_1_1, HttpResponseStatus.CONTINUE));
+      }
       owner.pull();
     }
     ch.read();
@@ -206,13 +206,7 @@ final class ProxyExchange implements UpstreamConnection.Listener {
       abandonConnection();
       if (!responseStarted) {
         upstream.release(node);
-        owner.respond(
-            413,
-            GatewayHandler.errorBody("413 Request Entity Too Large"),
-            route,
-            node.address(),
-            start,
-            request);
+        owner.respond(413, GatewayHandler.errorBody(413), route, node.address(), start, request);
         done = true;
         cancelTimer();
       } else {
@@ -223,7 +217,6 @@ final class ProxyExchange implements UpstreamConnection.Listener {
     boolean last = content instanceof LastHttpContent;
     if (last) {
       requestDone = true;
-      owner.requestBodyDone(true);
     }
     conn.channel().writeAndFlush(content).addListener(this::afterWrite);
     if (last) {
@@ -261,14 +254,8 @@ final class ProxyExchange implements UpstreamConnection.Listener {
     }
     touch();
     if (msg instanceof HttpResponse res) {
-      if (res.decoderResult().isFailure()) {
-        ReferenceCountUtil.release(msg);
-        gateway.metrics().error("upstream_bad_response");
-        upstreamFailed(NodeState.Failure.TCP, 502);
-        return;
-      }
-      if (res.status().code() == 101) {
-        // Switching protocols needs a tunnel; a plain exchange (upgrade not allowed) cannot.
+      // A 101 needs a tunnel; a plain exchange (the route allows no upgrade) cannot switch.
+      if (res.decoderResult().isFailure() || res.status().code() == 101) {
         ReferenceCountUtil.release(msg);
         gateway.metrics().error("upstream_bad_response");
         upstreamFailed(NodeState.Failure.TCP, 502);
@@ -331,20 +318,8 @@ final class ProxyExchange implements UpstreamConnection.Listener {
     }
     conn = null;
     if (responseStarted) {
-      // Cut mid-response: the client cannot be told otherwise than by closing.
       gateway.metrics().error("upstream_closed_mid_response");
-      upstream.failed(node, NodeState.Failure.TCP);
-      done = true;
-      cancelTimer();
-      owner.finished(
-          status,
-          bytesSent,
-          route,
-          node.address(),
-          System.nanoTime() - attemptStart,
-          start,
-          request);
-      client.close();
+      cutMidResponse(NodeState.Failure.TCP);
       return;
     }
     if (reused && !replacedStale && bodyBytes == 0) {
@@ -356,11 +331,6 @@ final class ProxyExchange implements UpstreamConnection.Listener {
     }
     gateway.metrics().error("upstream_closed");
     upstreamFailed(NodeState.Failure.TCP, 502);
-  }
-
-  @Override
-  public void onUpstreamError(Throwable cause) {
-    // The connection closes next; onUpstreamClosed handles it.
   }
 
   void onClientClosed() {
@@ -410,7 +380,7 @@ final class ProxyExchange implements UpstreamConnection.Listener {
       client.close();
       return;
     }
-    owner.exchangeFailed(code, addr, requestDone);
+    owner.exchangeFailed(code, addr);
   }
 
   private void finish(boolean complete) {
@@ -429,7 +399,7 @@ final class ProxyExchange implements UpstreamConnection.Listener {
       }
     }
     owner.finished(status, bytesSent, route, node.address(), upstreamNanos, start, request);
-    owner.exchangeDone(complete, requestDone);
+    owner.exchangeDone(complete);
   }
 
   private void abandonConnection() {
@@ -480,20 +450,20 @@ final class ProxyExchange implements UpstreamConnection.Listener {
     }
     gateway.metrics().error(requestSent ? "upstream_read_timeout" : "upstream_send_timeout");
     if (responseStarted) {
-      upstream.failed(node, NodeState.Failure.TIMEOUT);
-      abandonConnection();
-      done = true;
-      owner.finished(
-          status,
-          bytesSent,
-          route,
-          node.address(),
-          System.nanoTime() - attemptStart,
-          start,
-          request);
-      client.close();
+      cutMidResponse(NodeState.Failure.TIMEOUT);
       return;
     }
     upstreamFailed(NodeState.Failure.TIMEOUT, 504);
+  }
+
+  /** The node failed after the response began: the client can only be told by a close. */
+  private void cutMidResponse(NodeState.Failure kind) {
+    abandonConnection();
+    upstream.failed(node, kind);
+    done = true;
+    cancelTimer();
+    owner.finished(
+        status, bytesSent, route, node.address(), System.nanoTime() - attemptStart, start, request);
+    client.close();
   }
 }

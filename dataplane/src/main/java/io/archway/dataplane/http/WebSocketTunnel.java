@@ -125,8 +125,7 @@ final class WebSocketTunnel implements UpstreamConnection.Listener {
 
   private void fail(int status) {
     done = true;
-    var reason = status == 503 ? " Service Unavailable" : " Bad Gateway";
-    owner().respond(status, GatewayHandler.errorBody(status + reason), route, null, start, request);
+    owner().respond(status, GatewayHandler.errorBody(status), route, null, start, request);
   }
 
   @Override
@@ -227,9 +226,6 @@ final class WebSocketTunnel implements UpstreamConnection.Listener {
       }
     }
   }
-
-  @Override
-  public void onUpstreamError(Throwable cause) {}
 
   /**
    * Relays bytes to {@code peer}: reads again once the peer took the last write (or when it becomes

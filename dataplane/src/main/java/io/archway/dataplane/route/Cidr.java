@@ -21,14 +21,10 @@ public final class Cidr {
    */
   public static Cidr parse(String s) {
     int slash = s.indexOf('/');
-    var ip = slash < 0 ? s : s.substring(0, slash);
-    if (ip.isEmpty() || !(ip.indexOf(':') >= 0 || Character.isDigit(ip.charAt(0)))) {
-      throw new IllegalArgumentException("not an IP address: " + s);
-    }
     byte[] addr;
     try {
-      addr = InetAddress.getByName(ip).getAddress(); // a literal: parsed, never resolved
-    } catch (UnknownHostException e) {
+      addr = literal(slash < 0 ? s : s.substring(0, slash)).getAddress();
+    } catch (IllegalArgumentException e) {
       throw new IllegalArgumentException("not an IP address: " + s);
     }
     int bits = slash < 0 ? addr.length * 8 : Integer.parseInt(s.substring(slash + 1));
@@ -36,6 +32,22 @@ public final class Cidr {
       throw new IllegalArgumentException("bad prefix length: " + s);
     }
     return new Cidr(addr, bits);
+  }
+
+  /**
+   * An IPv4 or IPv6 address literal; names are refused, so nothing is ever looked up.
+   *
+   * @throws IllegalArgumentException when {@code ip} is not an address
+   */
+  static InetAddress literal(String ip) {
+    if (ip.isEmpty() || !(ip.indexOf(':') >= 0 || Character.isDigit(ip.charAt(0)))) {
+      throw new IllegalArgumentException("not an IP address: " + ip);
+    }
+    try {
+      return InetAddress.getByName(ip);
+    } catch (UnknownHostException e) {
+      throw new IllegalArgumentException("not an IP address: " + ip);
+    }
   }
 
   public boolean contains(InetAddress address) {

@@ -1,6 +1,7 @@
 package io.archway.dataplane.route;
 
 import io.archway.model.Vars;
+import java.net.InetAddress;
 import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.List;
@@ -111,9 +112,9 @@ interface VarsMatcher {
               if (v == null) {
                 return false;
               }
-              java.net.InetAddress a;
+              InetAddress a;
               try {
-                a = "remote_addr".equals(name) ? r.remoteAddress() : parseIp(v);
+                a = "remote_addr".equals(name) ? r.remoteAddress() : Cidr.literal(v);
               } catch (IllegalArgumentException e) {
                 return false;
               }
@@ -127,14 +128,5 @@ interface VarsMatcher {
           }
         };
     return t.not() ? r -> !m.matches(r) : m;
-  }
-
-  private static java.net.InetAddress parseIp(String v) {
-    try {
-      Cidr.parse(v); // rejects names: no DNS look-up on the request path
-      return java.net.InetAddress.getByName(v);
-    } catch (java.net.UnknownHostException e) {
-      throw new IllegalArgumentException(e);
-    }
   }
 }

@@ -101,12 +101,10 @@ final class Metrics {
   }
 
   private static void gauge(StringBuilder out, String name, String help) {
-    out.append("# HELP ").append(name).append(' ').append(help).append('\n');
-    out.append("# TYPE ").append(name).append(" gauge\n");
+    Prometheus.head(out, name, "gauge", help);
   }
 
   private static void counter(StringBuilder out, String name, String help) {
-    out.append("# HELP ").append(name).append(' ').append(help).append('\n');
-    out.append("# TYPE ").append(name).append(" counter\n");
+    Prometheus.head(out, name, "counter", help);
   }
 }

@@ -55,6 +55,11 @@ public final class ConnectionPools {
     }
   }
 
+  /** The TLS client context towards nodes: verifying certificates, or trusting any. */
+  SslContext sslContext(boolean verify) {
+    return verify ? verifying : trusting;
+  }
+
   /** Connections open to nodes now, idle or busy. */
   public int open() {
     return open.get();
@@ -100,7 +105,7 @@ public final class ConnectionPools {
                   @Override
                   protected void initChannel(SocketChannel ch) {
                     if (ep.tls()) {
-                      var ctx = ep.verify() ? verifying : trusting;
+                      var ctx = sslContext(ep.verify());
                       var handler =
                           ep.sni() == null
                               ? ctx.newHandler(ch.alloc(), ep.host(), ep.port())

@@ -18,15 +18,11 @@ import io.netty.handler.codec.http.HttpMethod;
 import io.netty.handler.codec.http.HttpObject;
 import io.netty.handler.codec.http.HttpResponse;
 import io.netty.handler.codec.http.HttpVersion;
-import io.netty.handler.ssl.SslContext;
-import io.netty.handler.ssl.SslContextBuilder;
-import io.netty.handler.ssl.util.InsecureTrustManagerFactory;
 import io.netty.util.concurrent.ScheduledFuture;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Consumer;
-import javax.net.ssl.SSLException;
 
 /**
  * Active health checks of one upstream: every node is probed every {@code healthy.interval} seconds
@@ -41,11 +37,14 @@ final class HealthChecker {
   private final HealthChecks.Active active;
   private final io.netty.channel.EventLoop loop;
   private final Transport transport;
+  private final ConnectionPools pools;
   private final List<ScheduledFuture<?>> timers = new ArrayList<>();
   private int running;
   private volatile boolean stopped;
 
-  HealthChecker(UpstreamRuntime upstream, EventLoopGroup group, Transport transport) {
+  HealthChecker(
+      UpstreamRuntime upstream, EventLoopGroup group, Transport transport, ConnectionPools pools) {
+    this.pools = pools;
     this.upstream = upstream;
     this.active = upstream.checks().active();
     this.loop = group.next();
@@ -121,7 +120,8 @@ final class HealthChecker {
                       var host = active.host() != null ? active.host() : node.host();
                       ch.pipeline()
                           .addLast(
-                              sslContext(active.httpsVerifyCertificate())
+                              pools
+                                  .sslContext(active.httpsVerifyCertificate())
                                   .newHandler(ch.alloc(), host, port));
                     }
                     ch.pipeline()
@@ -191,29 +191,6 @@ final class HealthChecker {
       }
     }
     return req;
-  }
-
-  private static SslContext verifying;
-  private static SslContext trusting;
-
-  private static synchronized SslContext sslContext(boolean verify) {
-    try {
-      if (verify) {
-        if (verifying == null) {
-          verifying = SslContextBuilder.forClient().build();
-        }
-        return verifying;
-      }
-      if (trusting == null) {
-        trusting =
-            SslContextBuilder.forClient()
-                .trustManager(InsecureTrustManagerFactory.INSTANCE)
-                .build();
-      }
-      return trusting;
-    } catch (SSLException e) {
-      throw new IllegalStateException(e);
-    }
   }
 
   /** The first outcome of one probe counts; later ones (the close after a status) do not. */

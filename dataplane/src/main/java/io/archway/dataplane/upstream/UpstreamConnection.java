@@ -23,8 +23,6 @@ public final class UpstreamConnection extends ChannelInboundHandlerAdapter {
     void onUpstreamWritable();
 
     void onUpstreamClosed();
-
-    void onUpstreamError(Throwable cause);
   }
 
   private final Endpoint endpoint;
@@ -117,10 +115,7 @@ public final class UpstreamConnection extends ChannelInboundHandlerAdapter {
 
   @Override
   public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
-    var l = listener;
-    if (l != null) {
-      l.onUpstreamError(cause);
-    }
+    // The close tells the exchange (channelInactive), which decides what the failure means.
     ctx.close();
   }
 }

@@ -77,7 +77,7 @@ public final class Upstreams implements AutoCloseable {
               return true;
             });
     for (var rt : started) {
-      var checker = new HealthChecker(rt, checks, transport);
+      var checker = new HealthChecker(rt, checks, transport, pools);
       checkers.put(rt, checker);
       checker.start();
     }
