@@ -1,6 +1,7 @@
 package io.archway.dataplane.http;
 
 import io.archway.dataplane.config.CompiledRoute;
+import io.archway.dataplane.route.Peer;
 import io.archway.dataplane.route.RequestVars;
 import io.archway.dataplane.upstream.UpstreamRuntime;
 import io.netty.buffer.Unpooled;
@@ -50,7 +51,8 @@ final class GatewayHandler extends ChannelInboundHandlerAdapter {
   private boolean keepAlive;
   private boolean inRequest;
   private long drained;
-  private int serverPort;
+  private Peer peer;
+  private ExchangeTimer timer;
   // The current request's last content has been read from the client.
   private boolean requestBodyDone;
 
@@ -71,7 +73,12 @@ final class GatewayHandler extends ChannelInboundHandlerAdapter {
   @Override
   public void channelActive(ChannelHandlerContext ctx) {
     this.ctx = ctx;
-    serverPort = ((InetSocketAddress) ctx.channel().localAddress()).getPort();
+    peer =
+        Peer.of(
+            (InetSocketAddress) ctx.channel().remoteAddress(),
+            ((InetSocketAddress) ctx.channel().localAddress()).getPort(),
+            "http");
+    timer = new ExchangeTimer(ctx.executor());
     gateway.metrics().connectionOpened();
     pull();
     ctx.fireChannelActive();
@@ -164,14 +171,7 @@ final class GatewayHandler extends ChannelInboundHandlerAdapter {
       return;
     }
     keepAlive = HttpUtil.isKeepAlive(req) && !gateway.stopping().getAsBoolean();
-    var vars =
-        new RequestVars(
-            req.method().name(),
-            req.uri(),
-            req.headers(),
-            (InetSocketAddress) ctx.channel().remoteAddress(),
-            serverPort,
-            "http");
+    var vars = new RequestVars(req.method().name(), req.uri(), req.headers(), peer);
     var config = gateway.config().current();
     var entry = config.router().match(vars);
     if (entry == null) {
@@ -292,12 +292,11 @@ final class GatewayHandler extends ChannelInboundHandlerAdapter {
     }
     var log = gateway.accessLog();
     if (log.enabled()) {
-      var remote = (InetSocketAddress) ctx.channel().remoteAddress();
       var h = req.headers();
       log.offer(
           new AccessLog.Entry(
               System.currentTimeMillis(),
-              remote == null ? null : remote.getAddress().getHostAddress(),
+              peer.address() == null ? null : peer.addressText(),
               req.method().name(),
               req.uri(),
               h.get(HttpHeaderNames.HOST),
@@ -342,6 +341,11 @@ final class GatewayHandler extends ChannelInboundHandlerAdapter {
     return keepAlive;
   }
 
+  /** The timer of this connection's exchanges. */
+  ExchangeTimer timer() {
+    return timer;
+  }
+
   private void nextRequest() {
     state = State.IDLE;
     requestBodyDone = false;
@@ -369,6 +373,9 @@ final class GatewayHandler extends ChannelInboundHandlerAdapter {
     state = State.CLOSED;
     if (ex != null) {
       ex.onClientClosed();
+    }
+    if (timer != null) {
+      timer.stop();
     }
     if (inRequest) {
       inRequest = false;

@@ -20,7 +20,6 @@ import io.netty.handler.codec.http.HttpVersion;
 import io.netty.handler.codec.http.LastHttpContent;
 import io.netty.util.ReferenceCountUtil;
 import java.util.BitSet;
-import java.util.concurrent.ScheduledFuture;
 import java.util.concurrent.TimeUnit;
 
 /**
@@ -31,7 +30,7 @@ import java.util.concurrent.TimeUnit;
  * (bounded by {@code retries} and {@code retry_timeout}); a pooled connection found closed is
  * replaced once without counting as a retry.
  */
-final class ProxyExchange implements UpstreamConnection.Listener {
+final class ProxyExchange implements UpstreamConnection.Listener, ExchangeTimer.Watched {
 
   private final GatewayHandler owner;
   private final ChannelHandlerContext client;
@@ -42,7 +41,7 @@ final class ProxyExchange implements UpstreamConnection.Listener {
   private final UpstreamRuntime upstream;
   private final long start;
   private final String originalHost;
-  private final BitSet tried = new BitSet();
+  private BitSet tried; // nodes that failed this request; made on the first failure
   private boolean expectContinue;
   private int failures;
   private int lastFailureStatus = 502;
@@ -63,7 +62,8 @@ final class ProxyExchange implements UpstreamConnection.Listener {
   private boolean pausedForClient;
   private boolean done;
 
-  private ScheduledFuture<?> timer;
+  private final ExchangeTimer timer;
+  private final ChannelFutureListener afterWrite = this::afterWrite;
   private long timeoutNanos;
   private long lastActivity;
 
@@ -86,6 +86,7 @@ final class ProxyExchange implements UpstreamConnection.Listener {
     this.upstream = upstream;
     this.expectContinue = expectContinue;
     this.start = start;
+    this.timer = owner.timer();
     this.originalHost = request.headers().get(HttpHeaderNames.HOST);
     ProxyHeaders.removeHopByHop(request.headers());
     ProxyHeaders.forwarded(request.headers(), vars, originalHost);
@@ -173,7 +174,7 @@ final class ProxyExchange implements UpstreamConnection.Listener {
     ch.write(request);
     if (requestDone) {
       // A retry: the (empty) body was read already.
-      ch.writeAndFlush(LastHttpContent.EMPTY_LAST_CONTENT).addListener(this::afterWrite);
+      ch.writeAndFlush(LastHttpContent.EMPTY_LAST_CONTENT).addListener(afterWrite);
       requestSent = true;
       arm(readMillis());
     } else {
@@ -218,7 +219,7 @@ final class ProxyExchange implements UpstreamConnection.Listener {
     if (last) {
       requestDone = true;
     }
-    conn.channel().writeAndFlush(content).addListener(this::afterWrite);
+    conn.channel().writeAndFlush(content).addListener(afterWrite);
     if (last) {
       requestSent = true;
       arm(readMillis());
@@ -352,6 +353,9 @@ final class ProxyExchange implements UpstreamConnection.Listener {
     failures++;
     lastFailureStatus = statusIfFinal;
     var failedAddr = node.address();
+    if (tried == null) {
+      tried = new BitSet();
+    }
     tried.set(node.index());
     node = null;
     replacedStale = false;
@@ -411,13 +415,15 @@ final class ProxyExchange implements UpstreamConnection.Listener {
     }
   }
 
-  // Timeouts: one timer per exchange, re-armed lazily from the time of the last activity.
+  // Timeouts: the connection's timer is told the deadline; progress only moves lastActivity.
 
   private void arm(long millis) {
     timeoutNanos = TimeUnit.MILLISECONDS.toNanos(millis);
     lastActivity = System.nanoTime();
-    if (timer == null && timeoutNanos > 0) {
-      timer = client.executor().schedule(this::checkTimeout, timeoutNanos, TimeUnit.NANOSECONDS);
+    if (timeoutNanos > 0) {
+      timer.watch(this, lastActivity + timeoutNanos);
+    } else {
+      timer.unwatch(this);
     }
   }
 
@@ -426,34 +432,29 @@ final class ProxyExchange implements UpstreamConnection.Listener {
   }
 
   private void cancelTimer() {
-    if (timer != null) {
-      timer.cancel(false);
-      timer = null;
-    }
+    timer.unwatch(this);
   }
 
-  private void checkTimeout() {
-    timer = null;
-    if (done) {
-      return;
+  @Override
+  public long onDeadline(long now) {
+    if (done || timeoutNanos <= 0) {
+      return 0;
     }
-    long idle = System.nanoTime() - lastActivity;
     if (pausedForClient) {
       // Waiting for the client to take what was sent: not the node's fault.
-      timer = client.executor().schedule(this::checkTimeout, timeoutNanos, TimeUnit.NANOSECONDS);
-      return;
+      return timeoutNanos;
     }
+    long idle = now - lastActivity;
     if (idle < timeoutNanos) {
-      timer =
-          client.executor().schedule(this::checkTimeout, timeoutNanos - idle, TimeUnit.NANOSECONDS);
-      return;
+      return timeoutNanos - idle;
     }
     gateway.metrics().error(requestSent ? "upstream_read_timeout" : "upstream_send_timeout");
     if (responseStarted) {
       cutMidResponse(NodeState.Failure.TIMEOUT);
-      return;
+    } else {
+      upstreamFailed(NodeState.Failure.TIMEOUT, 504);
     }
-    upstreamFailed(NodeState.Failure.TIMEOUT, 504);
+    return 0;
   }
 
   /** The node failed after the response began: the client can only be told by a close. */

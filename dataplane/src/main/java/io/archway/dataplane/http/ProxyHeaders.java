@@ -72,6 +72,6 @@ final class ProxyHeaders {
     if (originalHost != null) {
       h.set(X_FORWARDED_HOST, originalHost);
     }
-    h.set(X_FORWARDED_PORT, Integer.toString(v.serverPort()));
+    h.set(X_FORWARDED_PORT, v.peer().serverPortText());
   }
 }

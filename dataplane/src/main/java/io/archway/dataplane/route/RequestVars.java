@@ -25,21 +25,11 @@ public final class RequestVars {
   private final String query;
   private final String host;
   private final HttpHeaders headers;
-  private final InetAddress remote;
-  private final int remotePort;
-  private final int serverPort;
-  private final String scheme;
+  private final Peer peer;
   private Map<String, List<String>> args;
   private Map<String, String> cookies;
-  private String remoteAddr;
 
-  public RequestVars(
-      String method,
-      String rawUri,
-      HttpHeaders headers,
-      InetSocketAddress remote,
-      int serverPort,
-      String scheme) {
+  public RequestVars(String method, String rawUri, HttpHeaders headers, Peer peer) {
     this.method = method;
     this.rawUri = rawUri;
     int q = rawUri.indexOf('?');
@@ -47,16 +37,13 @@ public final class RequestVars {
     this.query = q < 0 ? "" : rawUri.substring(q + 1);
     this.headers = headers;
     this.host = hostOf(headers.get(HttpHeaderNames.HOST));
-    this.remote = remote == null ? null : remote.getAddress();
-    this.remotePort = remote == null ? 0 : remote.getPort();
-    this.serverPort = serverPort;
-    this.scheme = scheme;
+    this.peer = peer;
   }
 
   /** A request built from parts, for tests and tools. */
   public static RequestVars of(String method, String uri, HttpHeaders headers, String remoteIp) {
     return new RequestVars(
-        method, uri, headers, new InetSocketAddress(remoteIp, 40000), 9080, "http");
+        method, uri, headers, Peer.of(new InetSocketAddress(remoteIp, 40000), 9080, "http"));
   }
 
   public String method() {
@@ -83,22 +70,24 @@ public final class RequestVars {
   }
 
   public InetAddress remoteAddress() {
-    return remote;
+    return peer.address();
   }
 
   public String remoteAddr() {
-    if (remoteAddr == null) {
-      remoteAddr = remote == null ? "" : remote.getHostAddress();
-    }
-    return remoteAddr;
+    return peer.addressText();
+  }
+
+  /** The connection the request came on. */
+  public Peer peer() {
+    return peer;
   }
 
   public int serverPort() {
-    return serverPort;
+    return peer.serverPort();
   }
 
   public String scheme() {
-    return scheme;
+    return peer.scheme();
   }
 
   /** A variable's value, or {@code null} when the request has none. */
@@ -115,11 +104,11 @@ public final class RequestVars {
       case "remote_addr":
         return remoteAddr();
       case "remote_port":
-        return Integer.toString(remotePort);
+        return Integer.toString(peer.port());
       case "server_port":
-        return Integer.toString(serverPort);
+        return peer.serverPortText();
       case "scheme":
-        return scheme;
+        return peer.scheme();
       case "args":
       case "query_string":
         return query;

@@ -19,6 +19,7 @@ import java.util.ArrayDeque;
 import java.util.HashMap;
 import java.util.Map;
 import java.util.Set;
+import java.util.concurrent.ScheduledFuture;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import javax.net.ssl.SSLException;
@@ -78,10 +79,6 @@ public final class ConnectionPools {
     UpstreamConnection c;
     while ((c = idle.queue.pollLast()) != null) {
       c.idleIn(null);
-      if (c.idleTimer != null) {
-        c.idleTimer.cancel(false);
-        c.idleTimer = null;
-      }
       if (c.channel().isActive()) {
         return c;
       }
@@ -169,17 +166,17 @@ public final class ConnectionPools {
       ch.close();
       return;
     }
-    var idle = pools[loop].computeIfAbsent(c.endpoint(), e -> new Idle(pools[loop], e));
+    var pool = pools[loop];
+    var idle = pool.get(c.endpoint());
+    if (idle == null) {
+      idle = new Idle(pool, c.endpoint(), ch.eventLoop());
+      pool.put(c.endpoint(), idle);
+    }
     if (idle.queue.size() >= settings.size()) {
       ch.close();
       return;
     }
-    idle.queue.addLast(c);
-    c.idleIn(idle);
-    long millis = (long) (settings.idleTimeout() * 1000);
-    if (millis > 0) {
-      c.idleTimer = ch.eventLoop().schedule(() -> ch.close(), millis, TimeUnit.MILLISECONDS);
-    }
+    idle.add(c, (long) (settings.idleTimeout() * 1e9));
     // Read while idle so that a close by the node is seen at once.
     ch.read();
   }
@@ -205,21 +202,79 @@ public final class ConnectionPools {
     }
   }
 
-  /** The idle connections to one endpoint on one loop. */
+  /**
+   * The idle connections to one endpoint on one loop. Idle timeouts take one timer per pool, not
+   * one per connection: a sweep closes the connections past their deadline and runs again at the
+   * next one, so a busy pool schedules nothing per request.
+   */
   static final class Idle {
     private final Map<Endpoint, Idle> owner;
     private final Endpoint endpoint;
+    private final EventLoop loop;
     private final ArrayDeque<UpstreamConnection> queue = new ArrayDeque<>();
+    private ScheduledFuture<?> sweep;
+    private long sweepAt;
 
-    Idle(Map<Endpoint, Idle> owner, Endpoint endpoint) {
+    Idle(Map<Endpoint, Idle> owner, Endpoint endpoint, EventLoop loop) {
       this.owner = owner;
       this.endpoint = endpoint;
+      this.loop = loop;
+    }
+
+    void add(UpstreamConnection c, long idleNanos) {
+      queue.addLast(c);
+      c.idleIn(this);
+      if (idleNanos <= 0) {
+        c.idleDeadline = Long.MAX_VALUE;
+        return;
+      }
+      c.idleDeadline = System.nanoTime() + idleNanos;
+      if (c.idleDeadline == Long.MAX_VALUE) {
+        c.idleDeadline--;
+      }
+      if (sweep == null || sweepAt - c.idleDeadline > 0) {
+        schedule(c.idleDeadline, idleNanos);
+      }
+    }
+
+    private void schedule(long at, long inNanos) {
+      if (sweep != null) {
+        sweep.cancel(false);
+      }
+      sweepAt = at;
+      sweep = loop.schedule(this::sweep, inNanos, TimeUnit.NANOSECONDS);
+    }
+
+    private void sweep() {
+      sweep = null;
+      long now = System.nanoTime();
+      long next = 0;
+      boolean more = false;
+      for (var it = queue.iterator(); it.hasNext(); ) {
+        var c = it.next();
+        if (c.idleDeadline == Long.MAX_VALUE) {
+          continue;
+        }
+        if (c.idleDeadline - now <= 0) {
+          it.remove();
+          c.idleIn(null);
+          c.channel().close();
+        } else if (!more || c.idleDeadline - next < 0) {
+          next = c.idleDeadline;
+          more = true;
+        }
+      }
+      if (more) {
+        schedule(next, next - now);
+      } else if (queue.isEmpty()) {
+        owner.remove(endpoint, this);
+      }
     }
 
     void remove(UpstreamConnection c) {
       queue.remove(c);
       if (queue.isEmpty()) {
-        owner.remove(endpoint);
+        owner.remove(endpoint, this);
       }
     }
   }

@@ -5,7 +5,6 @@ import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandlerAdapter;
 import io.netty.handler.codec.http.HttpObject;
 import io.netty.util.ReferenceCountUtil;
-import java.util.concurrent.ScheduledFuture;
 
 /**
  * One connection to a node, the last handler of its pipeline. It hands what the node sends to the
@@ -30,7 +29,7 @@ public final class UpstreamConnection extends ChannelInboundHandlerAdapter {
   private Listener listener;
   private int requests;
   private ConnectionPools.Idle idle;
-  ScheduledFuture<?> idleTimer;
+  long idleDeadline; // System.nanoTime() past which an idle connection is closed
 
   UpstreamConnection(Endpoint endpoint) {
     this.endpoint = endpoint;

@@ -10,6 +10,7 @@ import java.util.Comparator;
 import java.util.HashMap;
 import java.util.List;
 import java.util.function.Function;
+import java.util.function.Predicate;
 
 /**
  * An upstream compiled for traffic: its nodes with their health and load, one balancer per priority
@@ -18,6 +19,8 @@ import java.util.function.Function;
  * node health, while the upstream stays the same.
  */
 public final class UpstreamRuntime {
+
+  private static final Predicate<NodeState> ANY = x -> true;
 
   private final String key;
   private final Upstream raw;
@@ -197,11 +200,14 @@ public final class UpstreamRuntime {
   /**
    * The node for this attempt: a healthy one not tried yet, from the highest priority group that
    * has one. When every node is unhealthy, health is ignored (all are used). {@code null} when no
-   * node is left.
+   * node is left. {@code tried} is {@code null} until an attempt failed (the common case costs no
+   * allocation).
    */
   public NodeState pick(RequestVars request, BitSet tried) {
+    Predicate<NodeState> healthyUntried =
+        tried == null ? NodeState::healthy : x -> x.healthy() && !tried.get(x.index());
     for (var g : groups) {
-      var n = g.pick(request, x -> x.healthy() && !tried.get(x.index()));
+      var n = g.pick(request, healthyUntried);
       if (n != null) {
         return n;
       }
@@ -211,8 +217,9 @@ public final class UpstreamRuntime {
         return null; // healthy nodes exist and were all tried
       }
     }
+    Predicate<NodeState> untried = tried == null ? ANY : x -> !tried.get(x.index());
     for (var g : groups) {
-      var n = g.pick(request, x -> !tried.get(x.index()));
+      var n = g.pick(request, untried);
       if (n != null) {
         return n;
       }

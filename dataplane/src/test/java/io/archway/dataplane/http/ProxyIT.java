@@ -1,6 +1,7 @@
 package io.archway.dataplane.http;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
 
 import io.archway.dataplane.testing.Gateways;
 import io.archway.dataplane.testing.TestUpstream;
@@ -86,6 +87,48 @@ class ProxyIT {
         .containsEntry("x-forwarded-port", Integer.toString(gw.port()))
         .containsEntry("host", "127.0.0.1:" + gw.port())
         .containsEntry("x-forwarded-host", "127.0.0.1:" + gw.port());
+  }
+
+  @Test
+  void idleUpstreamConnectionsCloseAfterTheirIdleTimeout() throws Exception {
+    gw =
+        Gateways.start(
+            dir, route("/*", nodes(a.node()) + "keepalive_pool: {size: 8, idle_timeout: 0.3}"));
+    for (int i = 0; i < 5; i++) {
+      assertThat(gw.get("/x").statusCode()).isEqualTo(200);
+    }
+    assertThat(a.openConnections()).isEqualTo(1);
+    // The pool's one sweep closes it once it has idled 0.3 s.
+    await().atMost(Duration.ofSeconds(5)).until(() -> a.openConnections() == 0);
+    // A new request opens a new connection, which is kept alive again.
+    assertThat(gw.get("/x").statusCode()).isEqualTo(200);
+    assertThat(a.connections()).isEqualTo(2);
+    assertThat(a.openConnections()).isEqualTo(1);
+  }
+
+  @Test
+  void readTimeoutIsPerExchangeOnAKeptAliveConnection() throws Exception {
+    gw =
+        Gateways.start(
+            dir,
+            route("/*", nodes(a.node()) + "retries: 0\ntimeout: {connect: 1, send: 1, read: 0.3}"));
+    try (var raw = new Raw(gw.port())) {
+      // Quick requests for longer than the timeout on one connection: none times out, as the
+      // connection's one timer only counts from each exchange's last progress.
+      long end = System.nanoTime() + 900_000_000L;
+      while (System.nanoTime() < end) {
+        raw.send("GET /delay/100 HTTP/1.1\r\nHost: x\r\n\r\n");
+        assertThat(raw.response()).startsWith("HTTP/1.1 200");
+      }
+      // A slow one after them still does, at its own 0.3 s.
+      long start = System.nanoTime();
+      raw.send("GET /delay/3000 HTTP/1.1\r\nHost: x\r\n\r\n");
+      assertThat(raw.response()).startsWith("HTTP/1.1 504");
+      assertThat(Duration.ofNanos(System.nanoTime() - start)).isLessThan(Duration.ofSeconds(2));
+      // ... and the connection goes on serving.
+      raw.send("GET /delay/10 HTTP/1.1\r\nHost: x\r\n\r\n");
+      assertThat(raw.response()).startsWith("HTTP/1.1 200");
+    }
   }
 
   @Test

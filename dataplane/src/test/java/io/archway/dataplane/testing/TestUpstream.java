@@ -111,6 +111,11 @@ public final class TestUpstream implements AutoCloseable {
     return connections.get();
   }
 
+  /** Connections open now (the group drops closed ones). */
+  public int openConnections() {
+    return channels.size();
+  }
+
   /** Headers of the last request, lower-case names. */
   public Map<String, String> lastHeaders() {
     return lastHeaders;
