@@ -58,7 +58,8 @@ public final class Dataplane implements AutoCloseable {
                       options.httpPort(),
                       options.statusPort(),
                       options.workers(),
-                      options.http()),
+                      options.http(),
+                      options.stream()),
                   config,
                   source);
     } catch (RuntimeException | InterruptedException | IOException e) {

@@ -1,6 +1,7 @@
 package io.archway.dataplane;
 
 import io.archway.dataplane.http.HttpSettings;
+import io.archway.dataplane.stream.StreamSettings;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
@@ -20,6 +21,7 @@ import java.util.List;
  * @param shutdownTimeout how long in-flight work may take to finish on SIGTERM
  * @param workers I/O threads ({@code 0}: one per core)
  * @param http client-side limits, timeouts and the access log
+ * @param stream TCP listeners (stream routes, Redis xRPC)
  */
 public record DataplaneOptions(
     Path standalone,
@@ -32,7 +34,8 @@ public record DataplaneOptions(
     int statusPort,
     Duration shutdownTimeout,
     int workers,
-    HttpSettings http) {
+    HttpSettings http,
+    StreamSettings stream) {
 
   public static final int DEFAULT_HTTP_PORT = 9080;
   public static final int DEFAULT_STATUS_PORT = 9091;
@@ -55,7 +58,8 @@ public record DataplaneOptions(
         0,
         Duration.ofSeconds(2),
         0,
-        HttpSettings.DEFAULTS.withAccessLog("off"));
+        HttpSettings.DEFAULTS.withAccessLog("off"),
+        StreamSettings.DEFAULTS);
   }
 
   public DataplaneOptions withHttp(HttpSettings http) {
@@ -70,7 +74,8 @@ public record DataplaneOptions(
         statusPort,
         shutdownTimeout,
         workers,
-        http);
+        http,
+        stream);
   }
 
   public DataplaneOptions withWorkers(int workers) {
@@ -85,7 +90,24 @@ public record DataplaneOptions(
         statusPort,
         shutdownTimeout,
         workers,
-        http);
+        http,
+        stream);
+  }
+
+  public DataplaneOptions withStream(StreamSettings stream) {
+    return new DataplaneOptions(
+        standalone,
+        etcdEndpoints,
+        prefix,
+        etcdUser,
+        etcdPassword,
+        bindAddress,
+        httpPort,
+        statusPort,
+        shutdownTimeout,
+        workers,
+        http,
+        stream);
   }
 
   public boolean standaloneMode() {

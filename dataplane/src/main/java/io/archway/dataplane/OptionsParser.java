@@ -4,6 +4,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.dataformat.yaml.YAMLFactory;
 import io.archway.dataplane.http.HttpSettings;
+import io.archway.dataplane.stream.StreamSettings;
 import io.archway.model.Keys;
 import io.archway.model.Messages;
 import java.io.IOException;
@@ -62,6 +63,8 @@ public final class OptionsParser {
         --access-log WHERE    - (standard output, the default), a file, or off
         --client-max-body-size BYTES
                               largest request body; larger gets 413 (default: 0, no limit)
+        --stream-port N[,N...]
+                              TCP listeners for stream routes (repeatable; default: none)
         --help                print this and exit
       """;
 
@@ -79,7 +82,8 @@ public final class OptionsParser {
           "--shutdown-timeout",
           "--workers",
           "--access-log",
-          "--client-max-body-size");
+          "--client-max-body-size",
+          "--stream-port");
   private static final Set<String> CONFIG_FIELDS =
       Set.of(
           "standalone",
@@ -92,7 +96,10 @@ public final class OptionsParser {
           "access_log",
           "client_max_body_size",
           "client_header_timeout",
-          "keepalive_timeout");
+          "keepalive_timeout",
+          "stream_ports",
+          "stream_idle_timeout",
+          "redis_max_bulk_size");
   private static final Set<String> ETCD_FIELDS = Set.of("endpoints", "prefix", "user", "password");
 
   private Path standalone;
@@ -106,6 +113,8 @@ public final class OptionsParser {
   private Duration shutdownTimeout = Duration.ofSeconds(10);
   private int workers;
   private HttpSettings http = HttpSettings.DEFAULTS;
+  private StreamSettings stream = StreamSettings.DEFAULTS;
+  private boolean streamPortsFromCommandLine;
 
   private OptionsParser() {}
 
@@ -157,6 +166,17 @@ public final class OptionsParser {
         case "--shutdown-timeout" -> p.shutdownTimeout = seconds("--shutdown-timeout", v);
         case "--workers" -> p.workers = count("--workers", v);
         case "--access-log" -> p.http = p.http.withAccessLog(v);
+        case "--stream-port" -> {
+          var ports = new ArrayList<Integer>();
+          if (p.streamPortsFromCommandLine) {
+            ports.addAll(p.stream.ports());
+          }
+          for (var part : v.split(",")) {
+            ports.add(port("--stream-port", part.strip()));
+          }
+          p.stream = p.stream.withPorts(ports);
+          p.streamPortsFromCommandLine = true;
+        }
         case "--client-max-body-size" ->
             p.http =
                 p.http.withLimits(
@@ -178,6 +198,18 @@ public final class OptionsParser {
       throw new UsageException(
           "--http-port and --status-port are both " + p.httpPort + " (expected: two ports)");
     }
+    for (int port : p.stream.ports()) {
+      if (port == p.httpPort || port == p.statusPort) {
+        throw new UsageException(
+            "stream port "
+                + port
+                + " is also the HTTP or status port (expected: a port of its own)");
+      }
+    }
+    if (p.stream.ports().size() != java.util.Set.copyOf(p.stream.ports()).size()) {
+      throw new UsageException(
+          "stream ports " + p.stream.ports() + " name a port twice (expected: distinct ports)");
+    }
     return new DataplaneOptions(
         p.etcd.isEmpty() ? p.standalone : null,
         p.etcd,
@@ -189,7 +221,8 @@ public final class OptionsParser {
         p.statusPort,
         p.shutdownTimeout,
         p.workers,
-        p.http);
+        p.http,
+        p.stream);
   }
 
   private void readConfigFile(Path file) throws UsageException {
@@ -228,6 +261,18 @@ public final class OptionsParser {
               http = http.withTimeouts(seconds(at, v.asText()), http.idleTimeout());
           case "keepalive_timeout" ->
               http = http.withTimeouts(http.headerTimeout(), seconds(at, v.asText()));
+          case "stream_ports" -> {
+            if (!v.isArray()) {
+              throw new UsageException(at + ": expected a list of ports");
+            }
+            var ports = new ArrayList<Integer>();
+            for (var n : v) {
+              ports.add(port(at, n.asText()));
+            }
+            stream = stream.withPorts(ports);
+          }
+          case "stream_idle_timeout" -> stream = stream.withIdleTimeout(seconds(at, v.asText()));
+          case "redis_max_bulk_size" -> stream = stream.withMaxBulkBytes(bytes(at, v.asText()));
           case "etcd" -> readEtcd(file, v);
           default ->
               throw new UsageException(

@@ -161,7 +161,8 @@ class DataplaneIT {
             0,
             Duration.ofSeconds(2),
             0,
-            HttpSettings.DEFAULTS.withAccessLog("off")));
+            HttpSettings.DEFAULTS.withAccessLog("off"),
+            io.archway.dataplane.stream.StreamSettings.DEFAULTS));
     await().until(() -> dataplane.config().loaded());
 
     var metrics = status("/metrics");
@@ -194,7 +195,8 @@ class DataplaneIT {
             0,
             Duration.ZERO,
             0,
-            HttpSettings.DEFAULTS.withAccessLog("off")));
+            HttpSettings.DEFAULTS.withAccessLog("off"),
+            io.archway.dataplane.stream.StreamSettings.DEFAULTS));
     var ready = get(dataplane.servers().statusPort(), "/readyz");
     assertThat(ready.statusCode()).isEqualTo(503);
     assertThat(ready.body()).contains("\"ready\" : false");

@@ -1,17 +1,26 @@
 package io.archway.dataplane.config;
 
 import io.archway.dataplane.http.HttpMetrics;
+import io.archway.dataplane.route.Cidr;
 import io.archway.dataplane.route.RouteEntry;
 import io.archway.dataplane.route.Router;
+import io.archway.dataplane.stream.CompiledStream;
+import io.archway.dataplane.stream.StreamMetrics;
+import io.archway.dataplane.stream.StreamRoutes;
+import io.archway.dataplane.stream.SyslogSink;
+import io.archway.dataplane.stream.SyslogSinks;
+import io.archway.dataplane.stream.redis.RedisProtocol;
 import io.archway.dataplane.upstream.UpstreamRuntime;
 import io.archway.dataplane.upstream.Upstreams;
 import io.archway.model.Kind;
 import io.archway.model.Route;
 import io.archway.model.Service;
+import io.archway.model.StreamRoute;
 import io.archway.model.Upstream;
 import io.archway.model.source.ConfigItem;
 import java.util.ArrayList;
 import java.util.HashMap;
+import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.function.Consumer;
@@ -31,6 +40,8 @@ public final class ConfigCompiler implements Consumer<ConfigSnapshot> {
 
   private final Upstreams upstreams;
   private final HttpMetrics metrics;
+  private final StreamMetrics streamMetrics;
+  private final SyslogSinks sinks;
   private volatile CompiledConfig current = CompiledConfig.EMPTY;
   private Map<String, Cached> cache = Map.of();
   private volatile long lastCompileNanos;
@@ -41,9 +52,12 @@ public final class ConfigCompiler implements Consumer<ConfigSnapshot> {
       UpstreamRuntime inline,
       RouteEntry<CompiledRoute> entry) {}
 
-  public ConfigCompiler(Upstreams upstreams, HttpMetrics metrics) {
+  public ConfigCompiler(
+      Upstreams upstreams, HttpMetrics metrics, StreamMetrics streamMetrics, SyslogSinks sinks) {
     this.upstreams = upstreams;
     this.metrics = metrics;
+    this.streamMetrics = streamMetrics;
+    this.sinks = sinks;
   }
 
   public CompiledConfig current() {
@@ -78,6 +92,14 @@ public final class ConfigCompiler implements Consumer<ConfigSnapshot> {
             wanted.put("routes/" + id, r.upstream());
           }
         });
+    var streamRoutes = snapshot.items(Kind.STREAM_ROUTES);
+    streamRoutes.forEach(
+        (id, item) -> {
+          var r = (StreamRoute) item.value();
+          if (r.upstream() != null) {
+            wanted.put("stream_routes/" + id, r.upstream());
+          }
+        });
     var runtimes = upstreams.update(wanted);
     var nextCache = new HashMap<String, Cached>(routes.size() * 2);
     var entries = new ArrayList<RouteEntry<CompiledRoute>>(routes.size());
@@ -108,8 +130,65 @@ public final class ConfigCompiler implements Consumer<ConfigSnapshot> {
       }
     }
     cache = nextCache;
-    current = new CompiledConfig(Router.build(entries), runtimes, snapshot.revision());
+    var streams = compileStreams(streamRoutes, services, runtimes);
+    current = new CompiledConfig(Router.build(entries), streams, runtimes, snapshot.revision());
     lastCompileNanos = System.nanoTime() - start;
+  }
+
+  private StreamRoutes compileStreams(
+      Map<String, ConfigItem> items,
+      Map<String, ConfigItem> services,
+      Map<String, UpstreamRuntime> runtimes) {
+    var out = new ArrayList<CompiledStream>();
+    var used = new HashSet<SyslogSink.Conf>();
+    for (var e : items.entrySet()) {
+      var id = e.getKey();
+      var r = (StreamRoute) e.getValue().value();
+      try {
+        UpstreamRuntime inline = null;
+        String key = null;
+        if (r.upstream() != null) {
+          inline = runtimes.get("stream_routes/" + id);
+        } else if (r.upstreamId() != null) {
+          key = "upstreams/" + r.upstreamId();
+        } else if (r.serviceId() != null) {
+          var s = services.get(r.serviceId());
+          var service = s == null ? null : (Service) s.value();
+          if (service != null && service.upstream() != null) {
+            inline = runtimes.get("services/" + r.serviceId());
+          } else {
+            key =
+                service == null || service.upstreamId() == null
+                    ? null
+                    : "upstreams/" + service.upstreamId();
+          }
+        }
+        RedisProtocol redis = null;
+        if (r.protocol() != null) {
+          if (!"redis".equals(r.protocol().name())) {
+            throw new IllegalArgumentException(
+                "protocol.name: \"" + r.protocol().name() + "\" (expected: redis)");
+          }
+          redis = RedisProtocol.compile(r.protocol(), sinks, used);
+        }
+        out.add(
+            new CompiledStream(
+                id,
+                r,
+                inline,
+                key,
+                r.serverPort(),
+                r.remoteAddr() == null ? null : Cidr.parse(r.remoteAddr()),
+                r.serverAddr() == null ? null : Cidr.parse(r.serverAddr()),
+                redis,
+                streamMetrics.route(id)));
+      } catch (RuntimeException ex) {
+        log.warn("stream_routes/{}: not served: {}", id, ex.getMessage());
+        streamMetrics.error("route_rejected");
+      }
+    }
+    sinks.retain(used);
+    return StreamRoutes.of(out);
   }
 
   private static UpstreamRuntime inlineUpstream(

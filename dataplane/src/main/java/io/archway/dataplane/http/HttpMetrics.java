@@ -3,6 +3,7 @@ package io.archway.dataplane.http;
 import static io.archway.dataplane.server.Prometheus.escape;
 import static io.archway.dataplane.server.Prometheus.head;
 
+import io.archway.dataplane.server.Histogram;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicLong;
@@ -14,9 +15,6 @@ import java.util.concurrent.atomic.LongAdder;
  * lock-free adders, written on the event loops and read when scraped.
  */
 public final class HttpMetrics {
-
-  /** Histogram bounds in milliseconds, as Prometheus {@code le} labels. */
-  static final double[] BUCKETS = {1, 2, 5, 10, 25, 50, 100, 250, 500, 1000, 2500, 5000, 10000};
 
   private final Map<String, RouteStats> routes = new ConcurrentHashMap<>();
   private final Map<String, LongAdder> errors = new ConcurrentHashMap<>();
@@ -76,27 +74,6 @@ public final class HttpMetrics {
     public long answered(int status) {
       var a = byStatus.get(status);
       return a == null ? 0 : a.sum();
-    }
-  }
-
-  static final class Histogram {
-    final LongAdder[] counts = new LongAdder[BUCKETS.length + 1];
-    final LongAdder sumMicros = new LongAdder();
-
-    Histogram() {
-      for (int i = 0; i < counts.length; i++) {
-        counts[i] = new LongAdder();
-      }
-    }
-
-    void observe(long nanos) {
-      double ms = nanos / 1e6;
-      int i = 0;
-      while (i < BUCKETS.length && ms > BUCKETS[i]) {
-        i++;
-      }
-      counts[i].increment();
-      sumMicros.add(nanos / 1000);
     }
   }
 
@@ -160,21 +137,6 @@ public final class HttpMetrics {
   }
 
   private static void histogram(StringBuilder out, String name, String route, Histogram h) {
-    long cumulative = 0;
-    for (int i = 0; i < h.counts.length; i++) {
-      cumulative += h.counts[i].sum();
-      out.append(name)
-          .append("_bucket{route=\"")
-          .append(escape(route))
-          .append("\",le=\"")
-          .append(i < BUCKETS.length ? Double.toString(BUCKETS[i] / 1000) : "+Inf")
-          .append("\"} ")
-          .append(cumulative)
-          .append('\n');
-    }
-    out.append(name).append("_sum{route=\"").append(escape(route)).append("\"} ");
-    out.append(h.sumMicros.sum() / 1e6).append('\n');
-    out.append(name).append("_count{route=\"").append(escape(route)).append("\"} ");
-    out.append(cumulative).append('\n');
+    h.render(out, name, "route=\"" + escape(route) + "\"");
   }
 }

@@ -17,7 +17,7 @@ import java.util.Map;
  * request_method}, {@code remote_addr}, {@code server_port}, {@code arg_*}, {@code http_*}, {@code
  * cookie_*}, ...). The query string and cookies are parsed on first use only.
  */
-public final class RequestVars {
+public final class RequestVars implements Variables {
 
   private final String method;
   private final String rawUri;
@@ -69,6 +69,7 @@ public final class RequestVars {
     return headers;
   }
 
+  @Override
   public InetAddress remoteAddress() {
     return peer.address();
   }
@@ -91,6 +92,7 @@ public final class RequestVars {
   }
 
   /** A variable's value, or {@code null} when the request has none. */
+  @Override
   public String get(String name) {
     switch (name) {
       case "uri":

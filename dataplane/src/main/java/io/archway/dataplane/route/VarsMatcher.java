@@ -12,9 +12,9 @@ import java.util.Set;
  * compiled, numbers parsed and {@code in} lists turned into sets before any request sees them.
  */
 @FunctionalInterface
-interface VarsMatcher {
+public interface VarsMatcher {
 
-  boolean matches(RequestVars request);
+  boolean matches(Variables vars);
 
   static VarsMatcher compile(Vars.Expr expr) {
     return switch (expr) {

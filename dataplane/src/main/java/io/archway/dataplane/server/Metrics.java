@@ -4,6 +4,8 @@ import io.archway.dataplane.config.ConfigCompiler;
 import io.archway.dataplane.config.ConfigHolder;
 import io.archway.dataplane.http.HttpMetrics;
 import io.archway.dataplane.http.InFlight;
+import io.archway.dataplane.stream.StreamMetrics;
+import io.archway.dataplane.stream.SyslogSinks;
 import io.archway.dataplane.upstream.Upstreams;
 import io.archway.model.Kind;
 import io.archway.model.source.ConfigSource;
@@ -15,6 +17,8 @@ final class Metrics {
   private final ConfigSource source;
   private final InFlight inFlight;
   private final HttpMetrics http;
+  private final StreamMetrics stream;
+  private final SyslogSinks sinks;
   private final Upstreams upstreams;
   private final ConfigCompiler compiler;
 
@@ -23,10 +27,14 @@ final class Metrics {
       ConfigSource source,
       InFlight inFlight,
       HttpMetrics http,
+      StreamMetrics stream,
+      SyslogSinks sinks,
       Upstreams upstreams,
       ConfigCompiler compiler) {
     this.config = config;
     this.http = http;
+    this.stream = stream;
+    this.sinks = sinks;
     this.upstreams = upstreams;
     this.compiler = compiler;
     this.source = source;
@@ -82,6 +90,12 @@ final class Metrics {
         .append(compiler.lastCompileNanos() / 1e9)
         .append('\n');
     http.render(out);
+    stream.render(out);
+    var lines = sinks.totals();
+    Prometheus.head(
+        out, "archway_syslog_lines_total", "counter", "Log lines to syslog, sent or dropped.");
+    out.append("archway_syslog_lines_total{result=\"sent\"} ").append(lines[0]).append('\n');
+    out.append("archway_syslog_lines_total{result=\"dropped\"} ").append(lines[1]).append('\n');
     gauge(out, "archway_upstream_connections", "Connections open to upstream nodes.");
     out.append("archway_upstream_connections ").append(upstreams.pools().open()).append('\n');
     gauge(

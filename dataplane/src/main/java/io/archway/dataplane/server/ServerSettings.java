@@ -1,11 +1,18 @@
 package io.archway.dataplane.server;
 
 import io.archway.dataplane.http.HttpSettings;
+import io.archway.dataplane.stream.StreamSettings;
 
 /**
- * Where the listeners bind, how many I/O threads serve them, and the client-side limits.
+ * Where the listeners bind, how many I/O threads serve them, the client-side limits and the stream
+ * listeners.
  *
  * @param workers I/O event loops ({@code 0}: one per core)
  */
 public record ServerSettings(
-    String bindAddress, int httpPort, int statusPort, int workers, HttpSettings http) {}
+    String bindAddress,
+    int httpPort,
+    int statusPort,
+    int workers,
+    HttpSettings http,
+    StreamSettings stream) {}

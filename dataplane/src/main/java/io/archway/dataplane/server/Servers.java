@@ -7,6 +7,10 @@ import io.archway.dataplane.http.Gateway;
 import io.archway.dataplane.http.HttpChannelInitializer;
 import io.archway.dataplane.http.HttpMetrics;
 import io.archway.dataplane.http.InFlight;
+import io.archway.dataplane.stream.StreamChannelInitializer;
+import io.archway.dataplane.stream.StreamGateway;
+import io.archway.dataplane.stream.StreamMetrics;
+import io.archway.dataplane.stream.SyslogSinks;
 import io.archway.dataplane.upstream.Upstreams;
 import io.archway.model.source.ConfigSource;
 import io.netty.bootstrap.ServerBootstrap;
@@ -23,13 +27,15 @@ import io.netty.util.concurrent.GlobalEventExecutor;
 import java.io.IOException;
 import java.net.InetSocketAddress;
 import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.concurrent.TimeUnit;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * The dataplane's listeners: HTTP traffic and the status port. {@link #stop} stops accepting, lets
- * in-flight requests finish within a bound, then closes what is left.
+ * The dataplane's listeners: HTTP traffic, stream (TCP) traffic and the status port. {@link #stop}
+ * stops accepting, lets in-flight requests finish within a bound, then closes what is left.
  */
 public final class Servers implements AutoCloseable {
 
@@ -41,6 +47,9 @@ public final class Servers implements AutoCloseable {
   private final ChannelGroup connections = new DefaultChannelGroup(GlobalEventExecutor.INSTANCE);
   private final InFlight inFlight = new InFlight();
   private final HttpMetrics httpMetrics = new HttpMetrics();
+  private final StreamMetrics streamMetrics = new StreamMetrics();
+  private final SyslogSinks sinks = new SyslogSinks();
+  private final List<Channel> streams = new ArrayList<>();
   private Upstreams upstreams;
   private ConfigCompiler compiler;
   private AccessLog accessLog;
@@ -54,7 +63,7 @@ public final class Servers implements AutoCloseable {
         settings.workers() > 0 ? settings.workers() : Runtime.getRuntime().availableProcessors();
     workers = transport.newLoopGroup(loops, "archway-io");
     upstreams = new Upstreams(transport, workers, loops);
-    compiler = new ConfigCompiler(upstreams, httpMetrics);
+    compiler = new ConfigCompiler(upstreams, httpMetrics, streamMetrics, sinks);
     compiler.accept(config.current());
     config.subscribe(compiler);
     accessLog = AccessLog.open(settings.http().accessLog());
@@ -67,7 +76,9 @@ public final class Servers implements AutoCloseable {
             accessLog,
             settings.http(),
             () -> stopping);
-    var metrics = new Metrics(config, source, inFlight, httpMetrics, upstreams, compiler);
+    var metrics =
+        new Metrics(
+            config, source, inFlight, httpMetrics, streamMetrics, sinks, upstreams, compiler);
     var statusHandler = new StatusHandler(config, source, metrics, upstreams, () -> stopping);
     http =
         bootstrap(new HttpChannelInitializer(gateway, connections))
@@ -89,10 +100,21 @@ public final class Servers implements AutoCloseable {
             .bind(settings.bindAddress(), settings.statusPort())
             .sync()
             .channel();
+    var streamGateway = new StreamGateway(compiler, transport, settings.stream(), streamMetrics);
+    for (int port : settings.stream().ports()) {
+      streams.add(
+          bootstrap(new StreamChannelInitializer(streamGateway, connections))
+              .childOption(ChannelOption.AUTO_READ, false)
+              .childOption(ChannelOption.ALLOW_HALF_CLOSURE, true)
+              .bind(settings.bindAddress(), port)
+              .sync()
+              .channel());
+    }
     log.info(
-        "listening: http {}, status {} ({})",
+        "listening: http {}, status {}, stream {} ({})",
         ((InetSocketAddress) http.localAddress()).getPort(),
         ((InetSocketAddress) status.localAddress()).getPort(),
+        streamPorts(),
         transport);
     return this;
   }
@@ -109,6 +131,15 @@ public final class Servers implements AutoCloseable {
 
   public int httpPort() {
     return ((InetSocketAddress) http.localAddress()).getPort();
+  }
+
+  /** The stream listeners' ports, in the order configured. */
+  public List<Integer> streamPorts() {
+    return streams.stream().map(c -> ((InetSocketAddress) c.localAddress()).getPort()).toList();
+  }
+
+  public StreamMetrics streamMetrics() {
+    return streamMetrics;
   }
 
   public int statusPort() {
@@ -140,6 +171,7 @@ public final class Servers implements AutoCloseable {
     if (http != null) {
       http.close().awaitUninterruptibly();
     }
+    streams.forEach(c -> c.close().awaitUninterruptibly());
     long deadline = System.nanoTime() + timeout.toNanos();
     while (inFlight.active() > 0 && System.nanoTime() < deadline) {
       try {
@@ -165,6 +197,7 @@ public final class Servers implements AutoCloseable {
     if (accessLog != null) {
       accessLog.close();
     }
+    sinks.close();
     boss.shutdownGracefully(0, 2, TimeUnit.SECONDS).awaitUninterruptibly();
   }
 

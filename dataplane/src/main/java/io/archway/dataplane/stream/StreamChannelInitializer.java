@@ -1,0 +1,52 @@
+package io.archway.dataplane.stream;
+
+import io.netty.channel.ChannelHandler;
+import io.netty.channel.ChannelHandlerContext;
+import io.netty.channel.ChannelInboundHandlerAdapter;
+import io.netty.channel.ChannelInitializer;
+import io.netty.channel.group.ChannelGroup;
+import io.netty.channel.socket.SocketChannel;
+import io.netty.handler.timeout.IdleStateEvent;
+import io.netty.handler.timeout.IdleStateHandler;
+import java.util.concurrent.TimeUnit;
+
+/** A stream listener's connection: idle timeout (no bytes either way), then the stream handler. */
+public final class StreamChannelInitializer extends ChannelInitializer<SocketChannel> {
+
+  private final StreamGateway gateway;
+  private final ChannelGroup connections;
+
+  public StreamChannelInitializer(StreamGateway gateway, ChannelGroup connections) {
+    this.gateway = gateway;
+    this.connections = connections;
+  }
+
+  @Override
+  protected void initChannel(SocketChannel ch) {
+    connections.add(ch);
+    gateway.metrics().opened();
+    ch.closeFuture().addListener(f -> gateway.metrics().closed());
+    long idle = gateway.settings().idleTimeout().toMillis();
+    if (idle > 0) {
+      ch.pipeline()
+          .addLast("idle", new IdleStateHandler(0, 0, idle, TimeUnit.MILLISECONDS))
+          .addLast("idle-close", IdleClose.INSTANCE);
+    }
+    ch.pipeline().addLast("stream", new StreamHandler(gateway));
+  }
+
+  /** Closes the connection when it has been idle for the timeout. */
+  @ChannelHandler.Sharable
+  static final class IdleClose extends ChannelInboundHandlerAdapter {
+    static final IdleClose INSTANCE = new IdleClose();
+
+    @Override
+    public void userEventTriggered(ChannelHandlerContext ctx, Object evt) {
+      if (evt instanceof IdleStateEvent) {
+        ctx.close();
+        return;
+      }
+      ctx.fireUserEventTriggered(evt);
+    }
+  }
+}

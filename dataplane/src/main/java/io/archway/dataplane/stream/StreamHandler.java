@@ -1,0 +1,173 @@
+package io.archway.dataplane.stream;
+
+import io.archway.dataplane.route.Peer;
+import io.archway.dataplane.route.RequestVars;
+import io.archway.dataplane.server.Relay;
+import io.archway.dataplane.stream.redis.RedisSession;
+import io.archway.dataplane.stream.redis.RespCommandDecoder;
+import io.archway.dataplane.upstream.NodeState;
+import io.archway.dataplane.upstream.UpstreamRuntime;
+import io.netty.bootstrap.Bootstrap;
+import io.netty.buffer.Unpooled;
+import io.netty.channel.Channel;
+import io.netty.channel.ChannelFutureListener;
+import io.netty.channel.ChannelHandlerContext;
+import io.netty.channel.ChannelInboundHandlerAdapter;
+import io.netty.channel.ChannelInitializer;
+import io.netty.channel.ChannelOption;
+import io.netty.channel.ConnectTimeoutException;
+import io.netty.handler.codec.http.EmptyHttpHeaders;
+import java.net.InetSocketAddress;
+import java.nio.charset.StandardCharsets;
+import java.util.BitSet;
+
+/**
+ * A client connection on a stream listener, until its upstream connection is made: it finds the
+ * stream route, picks a node with the route's balancer, connects (retrying other nodes on failure,
+ * bounded by the upstream's {@code retries}), then hands the connection to a byte {@link Relay} or,
+ * for {@code protocol.name: redis}, to a {@link RedisSession}. The client is not read before that,
+ * so nothing is buffered while connecting. One upstream connection per client connection.
+ */
+public final class StreamHandler extends ChannelInboundHandlerAdapter {
+
+  private final StreamGateway gateway;
+  private ChannelHandlerContext ctx;
+  private CompiledStream route;
+  private UpstreamRuntime upstream;
+  private RequestVars vars;
+  private NodeState node;
+  private BitSet tried;
+  private int failures;
+  private Channel upstreamChannel;
+  private boolean closed;
+
+  public StreamHandler(StreamGateway gateway) {
+    this.gateway = gateway;
+  }
+
+  @Override
+  public void channelActive(ChannelHandlerContext ctx) {
+    this.ctx = ctx;
+    var local = (InetSocketAddress) ctx.channel().localAddress();
+    var remote = (InetSocketAddress) ctx.channel().remoteAddress();
+    var config = gateway.config().current();
+    route = config.streams().match(local.getPort(), remote.getAddress(), local.getAddress());
+    if (route == null) {
+      gateway.metrics().error("no_route");
+      ctx.close();
+      return;
+    }
+    route.stats().connections.increment();
+    upstream = config.upstreamOf(route);
+    if (upstream == null || upstream.nodes().isEmpty()) {
+      gateway.metrics().error("no_upstream_nodes");
+      refuse("no upstream nodes");
+      return;
+    }
+    vars =
+        new RequestVars(
+            "", "/", EmptyHttpHeaders.INSTANCE, Peer.of(remote, local.getPort(), "tcp"));
+    attempt();
+  }
+
+  private void attempt() {
+    node = upstream.pick(vars, tried);
+    if (node == null) {
+      gateway.metrics().error(failures == 0 ? "no_node_available" : "upstream_unavailable");
+      refuse(failures == 0 ? "no upstream node available" : "upstream unavailable");
+      return;
+    }
+    upstream.begin(node);
+    var attemptNode = node;
+    var client = ctx.channel();
+    new Bootstrap()
+        .group(client.eventLoop())
+        .channel(gateway.transport().socketChannel())
+        .option(ChannelOption.AUTO_READ, false)
+        .option(ChannelOption.TCP_NODELAY, true)
+        .option(ChannelOption.ALLOW_HALF_CLOSURE, true)
+        .option(
+            ChannelOption.CONNECT_TIMEOUT_MILLIS,
+            (int) Math.min(upstream.connectTimeoutMillis(), 1 << 30))
+        .handler(
+            new ChannelInitializer<>() {
+              @Override
+              protected void initChannel(Channel ch) {}
+            })
+        .connect(node.host(), node.port())
+        .addListener(
+            (ChannelFutureListener)
+                f -> {
+                  if (closed) {
+                    upstream.release(attemptNode);
+                    f.channel().close();
+                    return;
+                  }
+                  if (f.isSuccess()) {
+                    connected(f.channel());
+                    return;
+                  }
+                  var timeout = f.cause() instanceof ConnectTimeoutException;
+                  gateway
+                      .metrics()
+                      .error(timeout ? "upstream_connect_timeout" : "upstream_connect_failed");
+                  upstream.failed(
+                      attemptNode, timeout ? NodeState.Failure.TIMEOUT : NodeState.Failure.TCP);
+                  if (tried == null) {
+                    tried = new BitSet();
+                  }
+                  tried.set(attemptNode.index());
+                  failures++;
+                  if (failures <= upstream.retries()) {
+                    attempt();
+                  } else {
+                    gateway.metrics().error("upstream_unavailable");
+                    refuse("upstream unavailable (" + f.cause().getMessage() + ")");
+                  }
+                });
+  }
+
+  private void connected(Channel up) {
+    upstreamChannel = up;
+    var client = ctx.channel();
+    var released = node;
+    up.closeFuture().addListener(x -> upstream.release(released));
+    var p = ctx.pipeline();
+    if (route.redis() != null) {
+      var session = new RedisSession(route, up, client, gateway.metrics());
+      p.addBefore(ctx.name(), "resp", new RespCommandDecoder(gateway.settings().maxBulkBytes()));
+      p.replace(this, "redis", session);
+      up.pipeline().addLast("replies", session.upstreamHandler());
+    } else {
+      p.replace(this, "relay", new Relay(up));
+      up.pipeline().addLast("relay", new Relay(client));
+    }
+    client.read();
+    up.read();
+  }
+
+  /** No upstream: a Redis client is told why, as Redis itself tells of refused connections. */
+  private void refuse(String why) {
+    if (route != null && route.redis() != null) {
+      var reply = "-ERR " + why + "\r\n";
+      ctx.writeAndFlush(Unpooled.copiedBuffer(reply, StandardCharsets.UTF_8))
+          .addListener(ChannelFutureListener.CLOSE);
+    } else {
+      ctx.close();
+    }
+  }
+
+  @Override
+  public void channelInactive(ChannelHandlerContext ctx) {
+    closed = true;
+    if (upstreamChannel != null) {
+      upstreamChannel.close();
+    }
+    ctx.fireChannelInactive();
+  }
+
+  @Override
+  public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
+    ctx.close();
+  }
+}

@@ -1,0 +1,211 @@
+package io.archway.dataplane.stream;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import java.io.IOException;
+import java.io.OutputStream;
+import java.net.DatagramPacket;
+import java.net.DatagramSocket;
+import java.net.InetSocketAddress;
+import java.net.Socket;
+import java.nio.charset.StandardCharsets;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.ArrayBlockingQueue;
+import java.util.concurrent.BlockingQueue;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.LongAdder;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Sends log lines as RFC 5424 syslog messages over UDP (one datagram each) or TCP (newline framed),
+ * from a thread of its own: event loops only offer to a bounded queue, and a full queue drops and
+ * counts rather than waits. Lines go out in batches of up to {@code batch_max_size}, or once {@code
+ * flush_limit} bytes are waiting, and at least every second. A TCP peer that is down is reconnected
+ * on the next batch; what could not be sent is counted.
+ */
+public final class SyslogSink implements AutoCloseable {
+
+  private static final Logger log = LoggerFactory.getLogger(SyslogSink.class);
+  private static final int QUEUE = 10_000;
+  private static final String HOST_NAME = hostName();
+
+  /** The conf fields this sink is made from; equal confs share one sink. */
+  public record Conf(String host, int port, boolean tcp, int batchMaxSize, int flushLimit) {
+
+    /**
+     * Reads a logger's {@code conf}.
+     *
+     * @throws IllegalArgumentException naming the field at fault
+     */
+    public static Conf read(JsonNode conf, String at) {
+      if (conf == null || !conf.isObject()) {
+        throw new IllegalArgumentException(at + ": expected an object {host, port, ...}");
+      }
+      var host = conf.path("host");
+      if (!host.isTextual() || host.asText().isBlank()) {
+        throw new IllegalArgumentException(at + ".host: expected a host name or address");
+      }
+      var port = conf.path("port");
+      if (!port.canConvertToInt() || port.asInt() < 1 || port.asInt() > 65535) {
+        throw new IllegalArgumentException(at + ".port: expected 1..65535");
+      }
+      var sock = conf.path("sock_type").asText("udp");
+      if (!sock.equals("udp") && !sock.equals("tcp")) {
+        throw new IllegalArgumentException(
+            at + ".sock_type: \"" + sock + "\" (expected udp or tcp)");
+      }
+      int batch = conf.path("batch_max_size").asInt(1000);
+      if (batch < 1) {
+        throw new IllegalArgumentException(at + ".batch_max_size: expected >= 1");
+      }
+      int flush = conf.path("flush_limit").asInt(4096);
+      if (flush < 1) {
+        throw new IllegalArgumentException(at + ".flush_limit: expected >= 1");
+      }
+      return new Conf(host.asText(), port.asInt(), sock.equals("tcp"), batch, flush);
+    }
+  }
+
+  private final Conf conf;
+  private final BlockingQueue<String> queue = new ArrayBlockingQueue<>(QUEUE);
+  private final LongAdder sent = new LongAdder();
+  private final LongAdder dropped = new LongAdder();
+  private final Thread thread;
+  private volatile boolean closed;
+  private DatagramSocket udp;
+  private Socket tcp;
+  private OutputStream tcpOut;
+
+  public SyslogSink(Conf conf) {
+    this.conf = conf;
+    thread = Thread.ofPlatform().daemon().name("archway-syslog-" + conf.port()).start(this::run);
+  }
+
+  public Conf conf() {
+    return conf;
+  }
+
+  public long sent() {
+    return sent.sum();
+  }
+
+  public long dropped() {
+    return dropped.sum();
+  }
+
+  /** Queues {@code message} (the MSG part); never blocks. */
+  public void offer(String message) {
+    if (closed || !queue.offer(message)) {
+      dropped.increment();
+    }
+  }
+
+  private void run() {
+    var batch = new ArrayList<String>();
+    while (!closed || !queue.isEmpty()) {
+      try {
+        var first = queue.poll(1, TimeUnit.SECONDS);
+        if (first == null) {
+          continue;
+        }
+        batch.add(first);
+        int bytes = first.length();
+        String next;
+        while (batch.size() < conf.batchMaxSize()
+            && bytes < conf.flushLimit()
+            && (next = queue.poll()) != null) {
+          batch.add(next);
+          bytes += next.length();
+        }
+        send(batch);
+        batch.clear();
+      } catch (InterruptedException e) {
+        // close(): the loop drains what is queued, then ends
+      }
+    }
+    closeSockets();
+  }
+
+  private void send(List<String> batch) {
+    var stamp = Instant.now().toString();
+    try {
+      if (conf.tcp()) {
+        if (tcp == null || tcp.isClosed()) {
+          tcp = new Socket();
+          tcp.connect(new InetSocketAddress(conf.host(), conf.port()), 2000);
+          tcpOut = tcp.getOutputStream();
+        }
+        var all = new StringBuilder();
+        for (var m : batch) {
+          all.append(format(stamp, m)).append('\n');
+        }
+        tcpOut.write(all.toString().getBytes(StandardCharsets.UTF_8));
+        tcpOut.flush();
+      } else {
+        if (udp == null) {
+          udp = new DatagramSocket();
+        }
+        var to = new InetSocketAddress(conf.host(), conf.port());
+        for (var m : batch) {
+          var bytes = format(stamp, m).getBytes(StandardCharsets.UTF_8);
+          udp.send(new DatagramPacket(bytes, bytes.length, to));
+        }
+      }
+      sent.add(batch.size());
+    } catch (IOException e) {
+      dropped.add(batch.size());
+      log.warn(
+          "syslog {}:{} ({}): {} line(s) not sent: {}",
+          conf.host(),
+          conf.port(),
+          conf.tcp() ? "tcp" : "udp",
+          batch.size(),
+          e.toString());
+      closeSockets();
+    }
+  }
+
+  /** {@code <14>1 TIMESTAMP HOST archway - - - MSG}: facility user, severity info. */
+  static String format(String timestamp, String message) {
+    return "<14>1 " + timestamp + " " + HOST_NAME + " archway - - - " + message;
+  }
+
+  private void closeSockets() {
+    if (udp != null) {
+      udp.close();
+      udp = null;
+    }
+    if (tcp != null) {
+      try {
+        tcp.close();
+      } catch (IOException ignored) {
+        // closing anyway
+      }
+      tcp = null;
+      tcpOut = null;
+    }
+  }
+
+  private static String hostName() {
+    try {
+      var h = java.net.InetAddress.getLocalHost().getHostName();
+      return h == null || h.isBlank() ? "-" : h;
+    } catch (IOException e) {
+      return "-";
+    }
+  }
+
+  /** Sends what is queued, then stops. */
+  @Override
+  public void close() {
+    closed = true;
+    thread.interrupt();
+    try {
+      thread.join(2000);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    }
+  }
+}

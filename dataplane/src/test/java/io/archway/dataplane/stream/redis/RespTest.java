@@ -1,0 +1,156 @@
+package io.archway.dataplane.stream.redis;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import io.netty.buffer.ByteBuf;
+import io.netty.buffer.Unpooled;
+import io.netty.channel.embedded.EmbeddedChannel;
+import io.netty.handler.codec.DecoderException;
+import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Random;
+import org.junit.jupiter.api.Test;
+
+class RespTest {
+
+  static ByteBuf buf(String s) {
+    return Unpooled.copiedBuffer(s, StandardCharsets.UTF_8);
+  }
+
+  /** Feeds {@code bytes} in pieces of {@code step} bytes; returns the commands decoded. */
+  static List<RedisCommand> decode(String bytes, int step, long maxBulk) {
+    var ch = new EmbeddedChannel(new RespCommandDecoder(maxBulk));
+    var raw = bytes.getBytes(StandardCharsets.UTF_8);
+    for (int i = 0; i < raw.length; i += step) {
+      ch.writeInbound(Unpooled.wrappedBuffer(raw, i, Math.min(step, raw.length - i)));
+    }
+    var out = new ArrayList<RedisCommand>();
+    RedisCommand c;
+    while ((c = ch.readInbound()) != null) {
+      out.add(c);
+    }
+    ch.finishAndReleaseAll();
+    return out;
+  }
+
+  @Test
+  void commandsKeepTheirBytesNameAndKeyWhateverTheSplit() {
+    var pipeline =
+        "*3\r\n$3\r\nSET\r\n$5\r\nhello\r\n$5\r\nworld\r\n"
+            + "*2\r\n$3\r\nget\r\n$5\r\nhello\r\n"
+            + "PING\r\n"
+            + "*1\r\n$4\r\nQUIT\r\n";
+    for (int step = 1; step <= pipeline.length(); step++) {
+      var cmds = decode(pipeline, step, 512 << 20);
+      assertThat(cmds).extracting(RedisCommand::name).containsExactly("set", "get", "ping", "quit");
+      assertThat(cmds).extracting(RedisCommand::key).containsExactly("hello", "hello", "", "");
+      assertThat(cmds.get(0).frame().toString(StandardCharsets.UTF_8))
+          .isEqualTo("*3\r\n$3\r\nSET\r\n$5\r\nhello\r\n$5\r\nworld\r\n");
+      cmds.forEach(RedisCommand::release);
+    }
+  }
+
+  @Test
+  void badInputIsAProtocolErrorNamingTheProblem() {
+    assertThatThrownBy(() -> decode("*2\r\n+x\r\n", 100, 1024))
+        .isInstanceOf(DecoderException.class)
+        .hasRootCauseMessage("expected '$', got '+'");
+    assertThatThrownBy(() -> decode("*x\r\n", 100, 1024))
+        .hasRootCauseMessage("invalid multibulk length");
+    assertThatThrownBy(() -> decode("*1\r\n$3\r\nabcde\r\n", 100, 1024))
+        .hasRootCauseMessage("bulk string not followed by CRLF");
+  }
+
+  @Test
+  void aBulkLengthAboveTheLimitIsRefusedBeforeItsBytesArrive() {
+    // Only the header is sent: the refusal cannot have waited for (or allocated) the 1 GB.
+    assertThatThrownBy(() -> decode("*2\r\n$3\r\nset\r\n$1073741824\r\n", 100, 512 << 20))
+        .hasRootCauseMessage("invalid bulk length");
+  }
+
+  @Test
+  void repliesAreCountedAcrossChunksInRespTwoAndThree() {
+    var replies =
+        "+OK\r\n-ERR no\r\n:42\r\n$5\r\nhello\r\n$-1\r\n*2\r\n$1\r\na\r\n*1\r\n:1\r\n*-1\r\n*0\r\n"
+            + "_\r\n,3.14\r\n#t\r\n(12345678901234567890\r\n=15\r\ntxt:Some string\r\n"
+            + "%2\r\n+a\r\n:1\r\n+b\r\n:2\r\n~2\r\n:1\r\n:2\r\n"
+            + "|1\r\n+ttl\r\n:3600\r\n$2\r\nhi\r\n"
+            + ">3\r\n+message\r\n+ch\r\n+payload\r\n"
+            + "!8\r\nSYNTAX x\r\n";
+    for (int step = 1; step <= replies.length(); step++) {
+      var s = new RespReplyScanner();
+      int total = 0;
+      int pushes = 0;
+      var raw = replies.getBytes(StandardCharsets.UTF_8);
+      for (int i = 0; i < raw.length; i += step) {
+        var b = Unpooled.wrappedBuffer(raw, i, Math.min(step, raw.length - i));
+        s.feed(b);
+        assertThat(b.readerIndex()).isZero(); // the chunk is not consumed: it is forwarded as is
+        total += s.takeReplies();
+        pushes += s.takePushes();
+      }
+      assertThat(total).as("replies at step %d", step).isEqualTo(17);
+      assertThat(pushes).isEqualTo(1);
+    }
+  }
+
+  @Test
+  void randomBytesNeverCrashTheDecoderOrLeak() {
+    var random = new Random(7);
+    for (int round = 0; round < 2000; round++) {
+      var ch = new EmbeddedChannel(new RespCommandDecoder(1 << 20));
+      var bytes = new byte[random.nextInt(200)];
+      random.nextBytes(bytes);
+      if (round % 2 == 0 && bytes.length > 0) {
+        bytes[0] = '*'; // reach deeper into the array parser
+      }
+      try {
+        ch.writeInbound(Unpooled.wrappedBuffer(bytes));
+      } catch (DecoderException e) {
+        assertThat(e.getCause()).isInstanceOf(RespException.class);
+      }
+      Object m;
+      while ((m = ch.readInbound()) != null) {
+        ((RedisCommand) m).release();
+      }
+      try {
+        ch.finishAndReleaseAll();
+      } catch (DecoderException e) {
+        assertThat(e.getCause()).isInstanceOf(RespException.class);
+      }
+      var scanner = new RespReplyScanner();
+      try {
+        scanner.feed(Unpooled.wrappedBuffer(bytes));
+      } catch (RespException expected) {
+        // refused, not crashed
+      }
+    }
+  }
+
+  @Test
+  void faultGlobsAndTheLastMatchingRuleWins() throws Exception {
+    var json =
+        new com.fasterxml.jackson.databind.ObjectMapper()
+            .readTree(
+                """
+                [{"commands": ["GET", "mget"], "key": "user:*", "delay": 0.5},
+                 {"commands": ["get"], "key": "user:1?", "delay": 0.1},
+                 {"commands": ["ping"], "delay": 1}]
+                """);
+    var f = Faults.compile(json);
+    assertThat(f.delayNanos("get", "user:7")).isEqualTo(500_000_000L);
+    assertThat(f.delayNanos("get", "user:12")).isEqualTo(100_000_000L);
+    assertThat(f.delayNanos("mget", "user:12")).isEqualTo(500_000_000L);
+    assertThat(f.delayNanos("get", "order:1")).isZero();
+    assertThat(f.delayNanos("ping", "")).isEqualTo(1_000_000_000L);
+    assertThat(f.delayNanos("set", "user:1")).isZero();
+    assertThatThrownBy(
+            () ->
+                Faults.compile(
+                    new com.fasterxml.jackson.databind.ObjectMapper()
+                        .readTree("[{\"commands\": [], \"delay\": 1}]")))
+        .hasMessageContaining("protocol.conf.faults[0].commands");
+  }
+}
