@@ -68,6 +68,27 @@ class OptionsParserTest {
   }
 
   @Test
+  void streamPortsFromTheFileOrTheCommandLine() throws Exception {
+    var file = dir.resolve("stream.yaml");
+    Files.writeString(
+        file, "stream_ports: [6380, 6381]\nstream_idle_timeout: 30\nredis_max_bulk_size: 1m\n");
+    var o = OptionsParser.parse("--config", file.toString());
+    assertThat(o.stream().ports()).containsExactly(6380, 6381);
+    assertThat(o.stream().idleTimeout()).hasSeconds(30);
+    assertThat(o.stream().maxBulkBytes()).isEqualTo(1 << 20);
+    o =
+        OptionsParser.parse(
+            "--config", file.toString(), "--stream-port", "7000,7001", "--stream-port", "7002");
+    assertThat(o.stream().ports()).containsExactly(7000, 7001, 7002);
+    assertThat(OptionsParser.parse().stream().ports()).isEmpty();
+    assertThatThrownBy(() -> OptionsParser.parse("--stream-port", "9080"))
+        .hasMessage(
+            "stream port 9080 is also the HTTP or status port (expected: a port of its own)");
+    assertThatThrownBy(() -> OptionsParser.parse("--stream-port", "7000,7000"))
+        .hasMessageContaining("name a port twice");
+  }
+
+  @Test
   void errorsNameTheOptionOrTheFileAndField() throws Exception {
     assertThatThrownBy(() -> OptionsParser.parse("--http-port", "99999"))
         .hasMessage("--http-port: \"99999\" (expected: a port 0..65535)");

@@ -39,15 +39,20 @@ public final class Relay extends ChannelInboundHandlerAdapter {
               if (!f.isSuccess()) {
                 ctx.close();
                 peer.close();
-              } else if (peer.isWritable()) {
+              } else if (peer.isWritable() && !inputShutdown(ctx.channel())) {
                 ctx.read();
               }
             });
   }
 
+  /** Whether {@code ch}'s input is shut; reading such a channel again makes Netty close it. */
+  public static boolean inputShutdown(Channel ch) {
+    return ch instanceof DuplexChannel d && d.isInputShutdown();
+  }
+
   @Override
   public void channelWritabilityChanged(ChannelHandlerContext ctx) {
-    if (ctx.channel().isWritable()) {
+    if (ctx.channel().isWritable() && !inputShutdown(peer)) {
       peer.read();
     }
   }

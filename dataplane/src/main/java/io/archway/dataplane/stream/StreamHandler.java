@@ -16,9 +16,12 @@ import io.netty.channel.ChannelInboundHandlerAdapter;
 import io.netty.channel.ChannelInitializer;
 import io.netty.channel.ChannelOption;
 import io.netty.channel.ConnectTimeoutException;
+import io.netty.channel.socket.ChannelInputShutdownEvent;
 import io.netty.handler.codec.http.EmptyHttpHeaders;
+import io.netty.util.ReferenceCountUtil;
 import java.net.InetSocketAddress;
 import java.nio.charset.StandardCharsets;
+import java.util.ArrayDeque;
 import java.util.BitSet;
 
 /**
@@ -40,6 +43,10 @@ public final class StreamHandler extends ChannelInboundHandlerAdapter {
   private int failures;
   private Channel upstreamChannel;
   private boolean closed;
+  // Netty reads a half-closed socket even with AUTO_READ off, to see the close: what it read before
+  // the upstream is connected waits here and is replayed through the new handlers.
+  private final ArrayDeque<Object> early = new ArrayDeque<>();
+  private boolean inputShutdown;
 
   public StreamHandler(StreamGateway gateway) {
     this.gateway = gateway;
@@ -142,8 +149,41 @@ public final class StreamHandler extends ChannelInboundHandlerAdapter {
       p.replace(this, "relay", new Relay(up));
       up.pipeline().addLast("relay", new Relay(client));
     }
-    client.read();
+    Object m;
+    while ((m = early.poll()) != null) {
+      p.fireChannelRead(m);
+    }
+    if (inputShutdown) {
+      p.fireChannelReadComplete();
+      p.fireUserEventTriggered(ChannelInputShutdownEvent.INSTANCE);
+    } else {
+      client.read();
+    }
     up.read();
+  }
+
+  @Override
+  public void channelRead(ChannelHandlerContext ctx, Object msg) {
+    early.add(msg);
+  }
+
+  @Override
+  public void userEventTriggered(ChannelHandlerContext ctx, Object evt) {
+    if (evt instanceof ChannelInputShutdownEvent) {
+      inputShutdown = true;
+      return;
+    }
+    ctx.fireUserEventTriggered(evt);
+  }
+
+  @Override
+  public void handlerRemoved(ChannelHandlerContext ctx) {
+    if (upstreamChannel == null) {
+      Object m;
+      while ((m = early.poll()) != null) {
+        ReferenceCountUtil.release(m);
+      }
+    }
   }
 
   /** No upstream: a Redis client is told why, as Redis itself tells of refused connections. */
@@ -160,6 +200,10 @@ public final class StreamHandler extends ChannelInboundHandlerAdapter {
   @Override
   public void channelInactive(ChannelHandlerContext ctx) {
     closed = true;
+    Object m;
+    while ((m = early.poll()) != null) {
+      ReferenceCountUtil.release(m);
+    }
     if (upstreamChannel != null) {
       upstreamChannel.close();
     }

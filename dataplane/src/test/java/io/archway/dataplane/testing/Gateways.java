@@ -5,6 +5,7 @@ import static org.awaitility.Awaitility.await;
 import io.archway.dataplane.Dataplane;
 import io.archway.dataplane.DataplaneOptions;
 import io.archway.dataplane.http.HttpSettings;
+import io.archway.dataplane.stream.StreamSettings;
 import io.archway.model.testing.TestFiles;
 import java.net.URI;
 import java.net.http.HttpClient;
@@ -31,8 +32,20 @@ public final class Gateways implements AutoCloseable {
   }
 
   public static Gateways start(Path dir, String yaml, HttpSettings http) throws Exception {
+    return start(dir, yaml, http, StreamSettings.DEFAULTS);
+  }
+
+  /** A gateway with stream listeners on {@code stream.ports()}. */
+  public static Gateways start(Path dir, String yaml, StreamSettings stream) throws Exception {
+    return start(dir, yaml, HttpSettings.DEFAULTS.withAccessLog("off"), stream);
+  }
+
+  private static Gateways start(Path dir, String yaml, HttpSettings http, StreamSettings stream)
+      throws Exception {
     var file = TestFiles.replaceAtomically(dir.resolve("apisix.yaml"), yaml + "\n#END\n");
-    var dp = new Dataplane(DataplaneOptions.standaloneOnLoopback(file).withHttp(http)).start();
+    var dp =
+        new Dataplane(DataplaneOptions.standaloneOnLoopback(file).withHttp(http).withStream(stream))
+            .start();
     // Ready means compiled: the compiler runs before the holder reports the first load.
     await().atMost(Duration.ofSeconds(10)).until(() -> dp.config().loaded());
     return new Gateways(file, dp);

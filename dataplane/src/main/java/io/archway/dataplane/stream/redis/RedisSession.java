@@ -2,6 +2,7 @@ package io.archway.dataplane.stream.redis;
 
 import com.fasterxml.jackson.core.io.JsonStringEncoder;
 import io.archway.dataplane.route.Variables;
+import io.archway.dataplane.server.Relay;
 import io.archway.dataplane.stream.CompiledStream;
 import io.archway.dataplane.stream.StreamMetrics;
 import io.netty.buffer.ByteBuf;
@@ -10,6 +11,8 @@ import io.netty.channel.Channel;
 import io.netty.channel.ChannelFutureListener;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandlerAdapter;
+import io.netty.channel.socket.ChannelInputShutdownEvent;
+import io.netty.channel.socket.DuplexChannel;
 import io.netty.handler.codec.DecoderException;
 import io.netty.util.ReferenceCountUtil;
 import java.net.InetAddress;
@@ -55,6 +58,7 @@ public final class RedisSession extends ChannelInboundHandlerAdapter {
   private boolean headDelayDone;
   private boolean unmatched;
   private boolean closing;
+  private boolean clientDone; // the client half-closed: pass it on once the held commands are out
 
   public RedisSession(
       CompiledStream route, Channel upstream, Channel client, StreamMetrics metrics) {
@@ -103,6 +107,23 @@ public final class RedisSession extends ChannelInboundHandlerAdapter {
       held.poll();
       forward(c);
     }
+    if (clientDone
+        && held.isEmpty()
+        && upstream instanceof DuplexChannel d
+        && upstream.isActive()) {
+      upstream.flush();
+      d.shutdownOutput();
+    }
+  }
+
+  @Override
+  public void userEventTriggered(ChannelHandlerContext ctx, Object evt) {
+    if (evt instanceof ChannelInputShutdownEvent) {
+      clientDone = true;
+      drain();
+      return;
+    }
+    ctx.fireUserEventTriggered(evt);
   }
 
   private void delayOver() {
@@ -134,14 +155,18 @@ public final class RedisSession extends ChannelInboundHandlerAdapter {
   }
 
   private void readClientIfRoom() {
-    if (!delaying && held.size() < MAX_HELD && upstream.isWritable() && !closing) {
+    if (!delaying
+        && held.size() < MAX_HELD
+        && upstream.isWritable()
+        && !closing
+        && !Relay.inputShutdown(client)) {
       client.read();
     }
   }
 
   @Override
   public void channelWritabilityChanged(ChannelHandlerContext ctx) {
-    if (client.isWritable()) {
+    if (client.isWritable() && !Relay.inputShutdown(upstream)) {
       upstream.read();
     }
     ctx.fireChannelWritabilityChanged();
@@ -216,7 +241,7 @@ public final class RedisSession extends ChannelInboundHandlerAdapter {
       @Override
       public void channelReadComplete(ChannelHandlerContext uctx) {
         client.flush();
-        if (client.isWritable()) {
+        if (client.isWritable() && !Relay.inputShutdown(upstream)) {
           upstream.read();
         }
       }
@@ -226,6 +251,16 @@ public final class RedisSession extends ChannelInboundHandlerAdapter {
         if (upstream.isWritable()) {
           readClientIfRoom();
         }
+      }
+
+      @Override
+      public void userEventTriggered(ChannelHandlerContext uctx, Object evt) {
+        if (evt instanceof ChannelInputShutdownEvent) {
+          // The server closed (Redis never half-closes): so does the client, after the replies.
+          uctx.close();
+          return;
+        }
+        uctx.fireUserEventTriggered(evt);
       }
 
       @Override

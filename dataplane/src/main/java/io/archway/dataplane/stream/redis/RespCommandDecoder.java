@@ -25,8 +25,10 @@ public final class RespCommandDecoder extends ByteToMessageDecoder {
   // A command seen whole up to its header but not its last byte: wait until this many bytes are in.
   private long needed;
 
+  /** {@code maxBulk} 0 (or above what a buffer can hold) means as much as a buffer can hold. */
   public RespCommandDecoder(long maxBulk) {
-    this.maxBulk = maxBulk;
+    long most = Integer.MAX_VALUE - 1024;
+    this.maxBulk = maxBulk <= 0 || maxBulk > most ? most : maxBulk;
   }
 
   @Override

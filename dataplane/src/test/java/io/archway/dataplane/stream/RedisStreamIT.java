@@ -1,0 +1,295 @@
+package io.archway.dataplane.stream;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+import io.archway.dataplane.testing.Gateways;
+import io.archway.dataplane.testing.RedisServer;
+import io.lettuce.core.LettuceFutures;
+import io.lettuce.core.RedisClient;
+import io.lettuce.core.RedisFuture;
+import io.lettuce.core.api.StatefulRedisConnection;
+import io.lettuce.core.pubsub.RedisPubSubAdapter;
+import java.io.InputStream;
+import java.net.DatagramPacket;
+import java.net.DatagramSocket;
+import java.net.Socket;
+import java.net.SocketTimeoutException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * The Redis proxy against a real redis-server: Lettuce and redis-cli through it, fault delays,
+ * syslog lines for slow commands, metrics, and the bad inputs (malformed RESP, a huge bulk length,
+ * an upstream that is down, then up).
+ */
+class RedisStreamIT {
+
+  @TempDir static Path dir;
+  static RedisServer redis;
+  static DatagramSocket syslog;
+  static List<String> lines = new CopyOnWriteArrayList<>();
+  static Thread listener;
+  static Gateways gw;
+  static int redisPort;
+  static int tcpPort;
+  static int downPort;
+  static int deadNode;
+  static RedisClient lettuce;
+
+  @BeforeAll
+  static void start() throws Exception {
+    redis = new RedisServer(dir);
+    syslog = new DatagramSocket(0, java.net.InetAddress.getLoopbackAddress());
+    listener =
+        Thread.ofPlatform()
+            .daemon()
+            .start(
+                () -> {
+                  var buf = new byte[8192];
+                  while (!syslog.isClosed()) {
+                    try {
+                      var p = new DatagramPacket(buf, buf.length);
+                      syslog.receive(p);
+                      lines.add(new String(p.getData(), 0, p.getLength(), StandardCharsets.UTF_8));
+                    } catch (Exception e) {
+                      return;
+                    }
+                  }
+                });
+    redisPort = RedisServer.freePort();
+    tcpPort = RedisServer.freePort();
+    downPort = RedisServer.freePort();
+    deadNode = RedisServer.freePort();
+    var yaml =
+        """
+        stream_routes:
+          - id: redis
+            server_port: %d
+            upstream:
+              nodes: {"%s": 1}
+            protocol:
+              name: redis
+              conf:
+                faults:
+                  - {commands: [get], key: "slow:*", delay: 0.3}
+              logger:
+                - name: syslog
+                  filter: [["rpc_time", ">=", 0.2]]
+                  conf: {host: 127.0.0.1, port: %d, sock_type: udp, batch_max_size: 1}
+          - id: tcp
+            server_port: %d
+            upstream:
+              nodes: {"%s": 1}
+          - id: down
+            server_port: %d
+            upstream:
+              retries: 0
+              nodes: {"127.0.0.1:%d": 1}
+            protocol: {name: redis}
+        """
+            .formatted(
+                redisPort,
+                redis.node(),
+                syslog.getLocalPort(),
+                tcpPort,
+                redis.node(),
+                downPort,
+                deadNode);
+    gw =
+        Gateways.start(
+            dir, yaml, StreamSettings.DEFAULTS.withPorts(List.of(redisPort, tcpPort, downPort)));
+    lettuce = RedisClient.create("redis://127.0.0.1:" + redisPort);
+  }
+
+  @AfterAll
+  static void stop() {
+    if (lettuce != null) {
+      lettuce.shutdown(Duration.ZERO, Duration.ofSeconds(2));
+    }
+    if (gw != null) {
+      gw.close();
+    }
+    syslog.close();
+    redis.close();
+  }
+
+  @Test
+  void lettuceSyncAsyncPipelinedAndTransactions() throws Exception {
+    try (StatefulRedisConnection<String, String> c = lettuce.connect()) {
+      var sync = c.sync();
+      assertThat(sync.set("hello", "world")).isEqualTo("OK");
+      assertThat(sync.get("hello")).isEqualTo("world");
+      assertThat(sync.get("missing")).isNull();
+
+      // 1,000 commands pipelined: every reply comes back, in order.
+      c.setAutoFlushCommands(false);
+      var async = c.async();
+      var futures = new ArrayList<RedisFuture<?>>();
+      for (int i = 0; i < 500; i++) {
+        futures.add(async.set("k" + i, "v" + i));
+        futures.add(async.get("k" + i));
+      }
+      c.flushCommands();
+      assertThat(
+              LettuceFutures.awaitAll(10, TimeUnit.SECONDS, futures.toArray(new RedisFuture<?>[0])))
+          .isTrue();
+      for (int i = 0; i < 500; i++) {
+        assertThat(futures.get(2 * i + 1).get()).isEqualTo("v" + i);
+      }
+      c.setAutoFlushCommands(true);
+
+      sync.multi();
+      sync.incr("counter");
+      sync.incr("counter");
+      var exec = sync.exec();
+      assertThat(exec.wasDiscarded()).isFalse();
+      assertThat((Long) exec.get(1)).isEqualTo((Long) exec.get(0) + 1);
+    }
+    var metrics = gw.status("/metrics");
+    assertThat(metrics)
+        .contains("archway_redis_command_duration_seconds_count{route=\"redis\",cmd=\"get\"}")
+        .contains("archway_stream_connections_total{route=\"redis\"}");
+  }
+
+  @Test
+  void respThreeAndPubSubPassThrough() throws Exception {
+    try (var sub = lettuce.connectPubSub();
+        var pub = lettuce.connect()) {
+      var got = new CopyOnWriteArrayList<String>();
+      sub.addListener(
+          new RedisPubSubAdapter<>() {
+            @Override
+            public void message(String channel, String message) {
+              got.add(channel + "=" + message);
+            }
+          });
+      sub.sync().subscribe("news");
+      // Lettuce 6 speaks RESP3 (HELLO 3) when the server can: pushes come through unchanged.
+      await()
+          .atMost(Duration.ofSeconds(5))
+          .until(
+              () -> {
+                pub.sync().publish("news", "hi");
+                return got.contains("news=hi");
+              });
+    }
+  }
+
+  @Test
+  void aFaultDelaysMatchingCommandsOnlyAndHoldsUpNoOtherConnection() throws Exception {
+    try (var a = lettuce.connect();
+        var b = lettuce.connect()) {
+      a.sync().set("slow:1", "x");
+      a.sync().set("fast:1", "y");
+      long t0 = System.nanoTime();
+      assertThat(a.sync().get("fast:1")).isEqualTo("y");
+      long fast = System.nanoTime() - t0;
+      var slow = a.async().get("slow:1");
+      // While connection a waits out its delay, connection b is served.
+      assertThat(b.sync().ping()).isEqualTo("PONG");
+      assertThat(slow.isDone()).isFalse();
+      t0 = System.nanoTime();
+      assertThat(slow.get(5, TimeUnit.SECONDS)).isEqualTo("x");
+      assertThat(fast).isLessThan(TimeUnit.MILLISECONDS.toNanos(300));
+    }
+    // The logger's filter (rpc_time >= 0.2) lets through the delayed GET only.
+    await()
+        .atMost(Duration.ofSeconds(5))
+        .until(() -> lines.stream().anyMatch(l -> l.contains("\"key\":\"slow:1\"")));
+    assertThat(lines).allMatch(l -> l.startsWith("<14>1 ") && l.contains("\"cmd\":\"get\""));
+    assertThat(lines).noneMatch(l -> l.contains("fast:1"));
+  }
+
+  @Test
+  void redisCliWorksThroughTheProxy() throws Exception {
+    var p =
+        new ProcessBuilder("redis-cli", "-p", Integer.toString(redisPort), "set", "cli", "ok")
+            .redirectErrorStream(true)
+            .start();
+    assertThat(new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8).strip())
+        .isEqualTo("OK");
+    assertThat(p.waitFor(10, TimeUnit.SECONDS)).isTrue();
+  }
+
+  @Test
+  void malformedRespGetsAProtocolErrorAndOnlyThatConnectionCloses() throws Exception {
+    try (var other = lettuce.connect();
+        var s = socket(redisPort)) {
+      s.getOutputStream().write("*1\r\n+x\r\n".getBytes(StandardCharsets.US_ASCII));
+      assertThat(readAll(s.getInputStream()))
+          .isEqualTo("-ERR Protocol error: expected '$', got '+'\r\n");
+      assertThat(other.sync().ping()).isEqualTo("PONG");
+    }
+    try (var s = socket(redisPort)) {
+      s.getOutputStream()
+          .write(
+              "*3\r\n$3\r\nset\r\n$1\r\nk\r\n$99999999999\r\n".getBytes(StandardCharsets.US_ASCII));
+      assertThat(readAll(s.getInputStream()))
+          .isEqualTo("-ERR Protocol error: invalid bulk length\r\n");
+    }
+    assertThat(gw.dataplane().servers().streamMetrics().errors("bad_resp")).isEqualTo(2);
+  }
+
+  @Test
+  void anUpstreamThatIsDownGetsAnErrorReplyAndTheNextConnectionTriesAgain() throws Exception {
+    try (var s = socket(downPort)) {
+      assertThat(readAll(s.getInputStream())).startsWith("-ERR upstream unavailable");
+    }
+    try (var late = new RedisServer(dir, deadNode);
+        var s = socket(downPort)) {
+      assertThat(late.port()).isEqualTo(deadNode);
+      s.getOutputStream().write("PING\r\n".getBytes(StandardCharsets.US_ASCII));
+      var in = s.getInputStream();
+      assertThat(new String(in.readNBytes(7), StandardCharsets.US_ASCII)).isEqualTo("+PONG\r\n");
+    }
+  }
+
+  @Test
+  void aRedisClientThatHalfClosesStillGetsItsReplies() throws Exception {
+    try (var s = socket(redisPort)) {
+      s.getOutputStream().write("PING\r\nECHO hi\r\n".getBytes(StandardCharsets.US_ASCII));
+      s.shutdownOutput();
+      assertThat(readAll(s.getInputStream())).isEqualTo("+PONG\r\n$2\r\nhi\r\n");
+    }
+  }
+
+  @Test
+  void plainTcpRelaysBothWaysAndPassesHalfCloseOn() throws Exception {
+    try (var s = socket(tcpPort)) {
+      s.getOutputStream().write("PING\r\nECHO hi\r\n".getBytes(StandardCharsets.US_ASCII));
+      s.shutdownOutput();
+      // Redis answers both, then closes on our half-close; the proxy passes each step on.
+      assertThat(readAll(s.getInputStream())).isEqualTo("+PONG\r\n$2\r\nhi\r\n");
+    }
+  }
+
+  static Socket socket(int port) throws Exception {
+    var s = new Socket("127.0.0.1", port);
+    s.setSoTimeout(10_000);
+    return s;
+  }
+
+  static String readAll(InputStream in) throws Exception {
+    var out = new StringBuilder();
+    var buf = new byte[4096];
+    try {
+      int n;
+      while ((n = in.read(buf)) >= 0) {
+        out.append(new String(buf, 0, n, StandardCharsets.US_ASCII));
+      }
+    } catch (SocketTimeoutException e) {
+      // what came is returned
+    }
+    return out.toString();
+  }
+}

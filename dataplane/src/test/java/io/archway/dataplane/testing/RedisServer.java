@@ -1,0 +1,81 @@
+package io.archway.dataplane.testing;
+
+import static org.awaitility.Awaitility.await;
+
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.OutputStream;
+import java.net.ServerSocket;
+import java.net.Socket;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.time.Duration;
+
+/** A real {@code redis-server} on a loopback port of its own, without persistence. */
+public final class RedisServer implements AutoCloseable {
+
+  private final Process process;
+  private final int port;
+
+  public RedisServer(Path dir) throws IOException {
+    this(dir, freePort());
+  }
+
+  public RedisServer(Path dir, int port) throws IOException {
+    this.port = port;
+    process =
+        new ProcessBuilder(
+                "redis-server",
+                "--port",
+                Integer.toString(port),
+                "--bind",
+                "127.0.0.1",
+                "--save",
+                "",
+                "--appendonly",
+                "no",
+                "--dir",
+                dir.toString())
+            .redirectErrorStream(true)
+            .redirectOutput(dir.resolve("redis-" + port + ".log").toFile())
+            .start();
+    await().atMost(Duration.ofSeconds(10)).until(this::answers);
+  }
+
+  public static int freePort() throws IOException {
+    try (var s = new ServerSocket(0)) {
+      return s.getLocalPort();
+    }
+  }
+
+  public int port() {
+    return port;
+  }
+
+  public String node() {
+    return "127.0.0.1:" + port;
+  }
+
+  private boolean answers() {
+    try (var s = new Socket("127.0.0.1", port)) {
+      OutputStream out = s.getOutputStream();
+      out.write("PING\r\n".getBytes(StandardCharsets.US_ASCII));
+      InputStream in = s.getInputStream();
+      var buf = new byte[7];
+      return in.readNBytes(buf, 0, 7) == 7
+          && new String(buf, StandardCharsets.US_ASCII).equals("+PONG\r\n");
+    } catch (IOException e) {
+      return false;
+    }
+  }
+
+  @Override
+  public void close() {
+    process.destroy();
+    try {
+      process.waitFor();
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    }
+  }
+}
