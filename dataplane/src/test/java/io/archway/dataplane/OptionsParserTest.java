@@ -118,7 +118,8 @@ class OptionsParserTest {
                 file
                     + ": listen: unknown setting (expected one of: access_log, bind,"
                     + " client_header_timeout, client_max_body_size, etcd, http_port,"
-                    + " keepalive_timeout, shutdown_timeout, standalone, status_port, workers)",
+                    + " keepalive_timeout, redis_max_bulk_size, shutdown_timeout, standalone,"
+                    + " status_port, stream_idle_timeout, stream_ports, workers)",
                 file
                     + ": etcd.hosts: unknown setting (expected one of: endpoints, password, prefix, user)"));
   }
@@ -147,7 +148,7 @@ class OptionsParserTest {
   void helpListsEveryOption() {
     assertThatThrownBy(() -> OptionsParser.parse("--etcd", "http://h:1", "--help"))
         .isInstanceOf(OptionsParser.HelpRequested.class);
-    assertThat(OptionsParser.OPTIONS).hasSize(13);
+    assertThat(OptionsParser.OPTIONS).hasSize(14);
     for (var option : OptionsParser.OPTIONS) {
       assertThat(OptionsParser.HELP).contains(option + " ");
     }
