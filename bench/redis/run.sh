@@ -1,0 +1,98 @@
+#!/usr/bin/env bash
+# Redis proxy benchmark: redis-benchmark (SET and GET, 50 clients) against Redis directly,
+# twemproxy (nutcracker) and Archway's Redis stream route, with pipelines of 1 and 16, all in one
+# run; then Archway with a fault rule on an unused command and a syslog logger enabled.
+# Usage: bench/run redis [requests]
+set -euo pipefail
+root="$(cd "$(dirname "$0")/../.." && pwd)"
+requests="${1:-200000}"
+work="$(mktemp -d)"
+pids=()
+cleanup() { for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done; wait 2>/dev/null || true; rm -rf "$work"; }
+trap cleanup EXIT
+for tool in redis-server redis-benchmark nutcracker; do
+  command -v "$tool" >/dev/null || { echo "bench redis: $tool is missing (apt-get install redis-server redis-tools nutcracker)" >&2; exit 2; }
+done
+free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
+wait_port() { for _ in $(seq 1 200); do (exec 3<>/dev/tcp/127.0.0.1/"$1") 2>/dev/null && return 0; sleep 0.05; done; echo "port $1 never opened" >&2; exit 1; }
+
+redis=$(free_port)
+redis-server --port "$redis" --bind 127.0.0.1 --save "" --appendonly no --dir "$work" > "$work/redis.log" 2>&1 & pids+=($!)
+wait_port "$redis"
+
+twem=$(free_port)
+cat > "$work/nutcracker.yml" <<CONF
+bench:
+  listen: 127.0.0.1:$twem
+  redis: true
+  hash: fnv1a_64
+  distribution: ketama
+  server_connections: 1
+  servers:
+    - 127.0.0.1:$redis:1
+CONF
+nutcracker -c "$work/nutcracker.yml" -o "$work/nutcracker.log" -s "$(free_port)" & pids+=($!)
+wait_port "$twem"
+
+archway_pid=""
+start_archway() { # name workers port extra-protocol-yaml
+  local f="$work/archway-$1.yaml"
+  {
+    echo "stream_routes:"
+    echo "  - id: redis"
+    echo "    server_port: $3"
+    echo "    upstream: {nodes: {\"127.0.0.1:$redis\": 1}}"
+    echo "    protocol:"
+    echo "      name: redis"
+    printf '%s\n' "$4"
+    echo "#END"
+  } > "$f"
+  java -Xms128m -Xmx128m -XX:+UseParallelGC -XX:+AlwaysPreTouch $ARCHWAY_JAVA_OPTS -jar "$root/dataplane/target/archway-dataplane.jar" \
+    --standalone "$f" --bind 127.0.0.1 --http-port "$(free_port)" --status-port "$(free_port)" \
+    --stream-port "$3" --workers "$2" --access-log off > "$work/archway-$1.log" 2>&1 & archway_pid=$!; pids+=($!)
+  wait_port "$3"
+}
+results="$work/results.txt"
+measure() { # name port
+  for p in 1 16; do
+    redis-benchmark -h 127.0.0.1 -p "$2" -t set,get -c 50 -n 50000 -P "$p" -q > /dev/null   # warm-up
+    redis-benchmark -h 127.0.0.1 -p "$2" -t set,get -c 50 -n "$requests" -P "$p" --csv |
+      awk -F'","' -v name="$1" -v p="$p" 'NR > 1 { gsub(/"/, "", $1); gsub(/"/, "", $2); print name, p, $1, $2 }' >> "$results"
+  done
+}
+measure direct "$redis"
+measure twemproxy "$twem"
+for w in 1 2; do
+  port=$(free_port); start_archway "plain-$w" "$w" "$port" "      conf: {}"
+  measure "archway/$w" "$port"
+  kill "$archway_pid"; wait "$archway_pid" 2>/dev/null || true
+done
+syslog_port=$(free_port)
+port=$(free_port)
+start_archway faults-logger 1 "$port" "      conf:
+        faults: [{commands: [flushall], delay: 1}]
+      logger:
+        - name: syslog
+          filter: [[\"rpc_time\", \">=\", 1]]
+          conf: {host: 127.0.0.1, port: $syslog_port, sock_type: udp}"
+measure "archway-faults-logger/1" "$port"
+kill "$archway_pid"; wait "$archway_pid" 2>/dev/null || true
+
+python3 - "$results" <<'PY'
+import sys
+rows = {}
+for line in open(sys.argv[1]):
+    name, p, test, rps = line.split()
+    rows[(name, int(p), test)] = float(rps)
+names = []
+for (n, _, _) in rows:
+    if n not in names:
+        names.append(n)
+print("| target | pipeline | SET rps | GET rps | SET vs direct | GET vs direct |")
+print("|---|---:|---:|---:|---:|---:|")
+for p in (1, 16):
+    for n in names:
+        s, g = rows.get((n, p, "SET")), rows.get((n, p, "GET"))
+        ds, dg = rows[("direct", p, "SET")], rows[("direct", p, "GET")]
+        print(f"| {n} | {p} | {s:.0f} | {g:.0f} | {s/ds:.2f} | {g/dg:.2f} |")
+PY
