@@ -38,15 +38,21 @@ public final class RespCommandDecoder extends ByteToMessageDecoder {
         return;
       }
       needed = 0;
+      int before = in.readerIndex();
       var cmd = parse(in);
-      if (cmd == null) {
-        return;
+      if (cmd != null) {
+        out.add(cmd);
+      } else if (in.readerIndex() == before) {
+        return; // not all there yet
       }
-      out.add(cmd);
+      // else an empty command was skipped: go on with what follows
     }
   }
 
-  /** One command from {@code in}, consuming it; {@code null} when it is not all there yet. */
+  /**
+   * One command from {@code in}, consuming it; {@code null} when it is not all there yet (nothing
+   * consumed) or was empty (skipped, as Redis does).
+   */
   RedisCommand parse(ByteBuf in) {
     int start = in.readerIndex();
     if (in.getByte(start) != '*') {
@@ -63,7 +69,7 @@ public final class RespCommandDecoder extends ByteToMessageDecoder {
     int pos = eol + 2;
     if (count <= 0) {
       in.readerIndex(pos);
-      return in.isReadable() ? parse(in) : null; // an empty command: skipped, as Redis does
+      return null;
     }
     String name = null;
     String key = "";
@@ -116,7 +122,7 @@ public final class RespCommandDecoder extends ByteToMessageDecoder {
     var line = in.toString(start, eol - start, StandardCharsets.UTF_8).strip();
     if (line.isEmpty()) {
       in.readerIndex(eol + 2);
-      return in.isReadable() ? parse(in) : null;
+      return null;
     }
     var words = line.split("\\s+");
     var frame = in.readRetainedSlice(eol + 2 - start);

@@ -53,6 +53,14 @@ class RespTest {
   }
 
   @Test
+  void manyEmptyCommandsAreSkippedWithoutDeepRecursion() {
+    // 100,000 empty lines and empty arrays ahead of one command, in one read.
+    var cmds = decode("\r\n*0\r\n".repeat(50_000) + "PING\r\n", Integer.MAX_VALUE, 1024);
+    assertThat(cmds).extracting(RedisCommand::name).containsExactly("ping");
+    cmds.forEach(RedisCommand::release);
+  }
+
+  @Test
   void badInputIsAProtocolErrorNamingTheProblem() {
     assertThatThrownBy(() -> decode("*2\r\n+x\r\n", 100, 1024))
         .isInstanceOf(DecoderException.class)
