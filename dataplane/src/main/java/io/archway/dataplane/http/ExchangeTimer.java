@@ -1,8 +1,7 @@
 package io.archway.dataplane.http;
 
+import io.archway.dataplane.server.EarliestTimer;
 import io.netty.util.concurrent.EventExecutor;
-import java.util.concurrent.ScheduledFuture;
-import java.util.concurrent.TimeUnit;
 
 /**
  * The send/read timeout of a client connection's exchanges: one timer per connection that outlives
@@ -22,22 +21,17 @@ final class ExchangeTimer {
     long onDeadline(long now);
   }
 
-  private final EventExecutor loop;
+  private final EarliestTimer timer;
   private Watched watched;
-  private ScheduledFuture<?> future;
-  private long firesAt;
 
   ExchangeTimer(EventExecutor loop) {
-    this.loop = loop;
+    this.timer = new EarliestTimer(loop, this::fire);
   }
 
   /** Watches {@code w} until {@link #unwatch}, with its next deadline at {@code deadline}. */
   void watch(Watched w, long deadline) {
     watched = w;
-    if (future != null && firesAt - deadline <= 0) {
-      return; // fires early enough; it will ask for the rest
-    }
-    schedule(deadline, deadline - System.nanoTime());
+    timer.atOrBefore(deadline);
   }
 
   void unwatch(Watched w) {
@@ -49,22 +43,10 @@ final class ExchangeTimer {
   /** The connection closed. */
   void stop() {
     watched = null;
-    if (future != null) {
-      future.cancel(false);
-      future = null;
-    }
-  }
-
-  private void schedule(long at, long inNanos) {
-    if (future != null) {
-      future.cancel(false);
-    }
-    firesAt = at;
-    future = loop.schedule(this::fire, Math.max(inNanos, 0), TimeUnit.NANOSECONDS);
+    timer.cancel();
   }
 
   private void fire() {
-    future = null;
     var w = watched;
     if (w == null) {
       return;
@@ -72,7 +54,7 @@ final class ExchangeTimer {
     long now = System.nanoTime();
     long wait = w.onDeadline(now);
     if (wait > 0 && watched == w) {
-      schedule(now + wait, wait);
+      timer.atOrBefore(now + wait);
     }
   }
 }

@@ -1,5 +1,6 @@
 package io.archway.dataplane.upstream;
 
+import io.archway.dataplane.server.EarliestTimer;
 import io.archway.dataplane.server.LoopThread;
 import io.archway.dataplane.server.Transport;
 import io.archway.model.Upstream;
@@ -19,8 +20,6 @@ import java.util.ArrayDeque;
 import java.util.HashMap;
 import java.util.Map;
 import java.util.Set;
-import java.util.concurrent.ScheduledFuture;
-import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import javax.net.ssl.SSLException;
 
@@ -210,15 +209,13 @@ public final class ConnectionPools {
   static final class Idle {
     private final Map<Endpoint, Idle> owner;
     private final Endpoint endpoint;
-    private final EventLoop loop;
     private final ArrayDeque<UpstreamConnection> queue = new ArrayDeque<>();
-    private ScheduledFuture<?> sweep;
-    private long sweepAt;
+    private final EarliestTimer sweep;
 
     Idle(Map<Endpoint, Idle> owner, Endpoint endpoint, EventLoop loop) {
       this.owner = owner;
       this.endpoint = endpoint;
-      this.loop = loop;
+      this.sweep = new EarliestTimer(loop, this::sweep);
     }
 
     void add(UpstreamConnection c, long idleNanos) {
@@ -232,21 +229,10 @@ public final class ConnectionPools {
       if (c.idleDeadline == Long.MAX_VALUE) {
         c.idleDeadline--;
       }
-      if (sweep == null || sweepAt - c.idleDeadline > 0) {
-        schedule(c.idleDeadline, idleNanos);
-      }
-    }
-
-    private void schedule(long at, long inNanos) {
-      if (sweep != null) {
-        sweep.cancel(false);
-      }
-      sweepAt = at;
-      sweep = loop.schedule(this::sweep, inNanos, TimeUnit.NANOSECONDS);
+      sweep.atOrBefore(c.idleDeadline);
     }
 
     private void sweep() {
-      sweep = null;
       long now = System.nanoTime();
       long next = 0;
       boolean more = false;
@@ -265,7 +251,7 @@ public final class ConnectionPools {
         }
       }
       if (more) {
-        schedule(next, next - now);
+        sweep.atOrBefore(next);
       } else if (queue.isEmpty()) {
         owner.remove(endpoint, this);
       }
