@@ -111,7 +111,9 @@ public final class ConfigCompiler implements Consumer<ConfigSnapshot> {
         continue;
       }
       var serviceItem = route.serviceId() == null ? null : services.get(route.serviceId());
-      var inline = inlineUpstream(id, route, runtimes);
+      var inline =
+          inlineUpstream(
+              "routes/" + id, route.upstream(), route.upstreamId(), route.serviceId(), runtimes);
       var before = cache.get(id);
       if (before != null
           && before.route == item
@@ -145,24 +147,11 @@ public final class ConfigCompiler implements Consumer<ConfigSnapshot> {
       var id = e.getKey();
       var r = (StreamRoute) e.getValue().value();
       try {
-        UpstreamRuntime inline = null;
-        String key = null;
-        if (r.upstream() != null) {
-          inline = runtimes.get("stream_routes/" + id);
-        } else if (r.upstreamId() != null) {
-          key = "upstreams/" + r.upstreamId();
-        } else if (r.serviceId() != null) {
-          var s = services.get(r.serviceId());
-          var service = s == null ? null : (Service) s.value();
-          if (service != null && service.upstream() != null) {
-            inline = runtimes.get("services/" + r.serviceId());
-          } else {
-            key =
-                service == null || service.upstreamId() == null
-                    ? null
-                    : "upstreams/" + service.upstreamId();
-          }
-        }
+        var inline =
+            inlineUpstream(
+                "stream_routes/" + id, r.upstream(), r.upstreamId(), r.serviceId(), runtimes);
+        var serviceItem = r.serviceId() == null ? null : services.get(r.serviceId());
+        var key = inline == null ? upstreamKey(r.upstreamId(), serviceItem) : null;
         RedisProtocol redis = null;
         if (r.protocol() != null) {
           if (!"redis".equals(r.protocol().name())) {
@@ -191,28 +180,37 @@ public final class ConfigCompiler implements Consumer<ConfigSnapshot> {
     return StreamRoutes.of(out);
   }
 
+  /**
+   * The runtime of an inline upstream a route (HTTP or stream) sends to: its own (under {@code
+   * ownKey}), else its service's when it names no {@code upstream_id}; {@code null} when it sends
+   * to an upstream object.
+   */
   private static UpstreamRuntime inlineUpstream(
-      String id, Route route, Map<String, UpstreamRuntime> runtimes) {
-    if (route.upstream() != null) {
-      return runtimes.get("routes/" + id);
+      String ownKey,
+      Upstream own,
+      String upstreamId,
+      String serviceId,
+      Map<String, UpstreamRuntime> runtimes) {
+    if (own != null) {
+      return runtimes.get(ownKey);
     }
-    if (route.upstreamId() == null && route.serviceId() != null) {
-      return runtimes.get("services/" + route.serviceId());
+    if (upstreamId == null && serviceId != null) {
+      return runtimes.get("services/" + serviceId);
     }
     return null;
+  }
+
+  /** The key of the upstream object a route without an inline upstream sends to, or null. */
+  private static String upstreamKey(String upstreamId, ConfigItem serviceItem) {
+    var service = serviceItem == null ? null : (Service) serviceItem.value();
+    var id = upstreamId != null ? upstreamId : service == null ? null : service.upstreamId();
+    return id == null ? null : "upstreams/" + id;
   }
 
   private RouteEntry<CompiledRoute> compile(
       String id, Route route, ConfigItem serviceItem, UpstreamRuntime inline) {
     var service = serviceItem == null ? null : (Service) serviceItem.value();
-    String upstreamKey = null;
-    if (inline == null) {
-      var upstreamId =
-          route.upstreamId() != null
-              ? route.upstreamId()
-              : service == null ? null : service.upstreamId();
-      upstreamKey = upstreamId == null ? null : "upstreams/" + upstreamId;
-    }
+    var upstreamKey = inline == null ? upstreamKey(route.upstreamId(), serviceItem) : null;
     boolean websocket =
         route.enableWebsocket() != null
             ? route.enableWebsocket()
