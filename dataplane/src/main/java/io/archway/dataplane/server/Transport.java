@@ -1,5 +1,8 @@
 package io.archway.dataplane.server;
 
+import io.netty.bootstrap.Bootstrap;
+import io.netty.channel.ChannelOption;
+import io.netty.channel.EventLoop;
 import io.netty.channel.EventLoopGroup;
 import io.netty.channel.MultiThreadIoEventLoopGroup;
 import io.netty.channel.ServerChannel;
@@ -40,6 +43,19 @@ public enum Transport {
 
   public Class<? extends SocketChannel> socketChannel() {
     return this == EPOLL ? EpollSocketChannel.class : NioSocketChannel.class;
+  }
+
+  /**
+   * A connection to an upstream on {@code loop}, as the proxies make them: no read until asked
+   * (read-after-write backpressure), no Nagle delay, and a connect timeout.
+   */
+  public Bootstrap upstreamBootstrap(EventLoop loop, long connectTimeoutMillis) {
+    return new Bootstrap()
+        .group(loop)
+        .channel(socketChannel())
+        .option(ChannelOption.CONNECT_TIMEOUT_MILLIS, (int) Math.min(connectTimeoutMillis, 1 << 30))
+        .option(ChannelOption.AUTO_READ, false)
+        .option(ChannelOption.TCP_NODELAY, true);
   }
 
   public Class<? extends ServerChannel> serverChannel() {

@@ -7,7 +7,6 @@ import io.archway.dataplane.stream.redis.RedisSession;
 import io.archway.dataplane.stream.redis.RespCommandDecoder;
 import io.archway.dataplane.upstream.NodeState;
 import io.archway.dataplane.upstream.UpstreamRuntime;
-import io.netty.bootstrap.Bootstrap;
 import io.netty.buffer.Unpooled;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelFutureListener;
@@ -87,15 +86,10 @@ public final class StreamHandler extends ChannelInboundHandlerAdapter {
     upstream.begin(node);
     var attemptNode = node;
     var client = ctx.channel();
-    new Bootstrap()
-        .group(client.eventLoop())
-        .channel(gateway.transport().socketChannel())
-        .option(ChannelOption.AUTO_READ, false)
-        .option(ChannelOption.TCP_NODELAY, true)
+    gateway
+        .transport()
+        .upstreamBootstrap(client.eventLoop(), upstream.connectTimeoutMillis())
         .option(ChannelOption.ALLOW_HALF_CLOSURE, true)
-        .option(
-            ChannelOption.CONNECT_TIMEOUT_MILLIS,
-            (int) Math.min(upstream.connectTimeoutMillis(), 1 << 30))
         .handler(
             new ChannelInitializer<>() {
               @Override

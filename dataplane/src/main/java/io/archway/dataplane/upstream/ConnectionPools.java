@@ -4,9 +4,7 @@ import io.archway.dataplane.server.EarliestTimer;
 import io.archway.dataplane.server.LoopThread;
 import io.archway.dataplane.server.Transport;
 import io.archway.model.Upstream;
-import io.netty.bootstrap.Bootstrap;
 import io.netty.channel.ChannelInitializer;
-import io.netty.channel.ChannelOption;
 import io.netty.channel.EventLoop;
 import io.netty.channel.socket.SocketChannel;
 import io.netty.handler.codec.http.HttpClientCodec;
@@ -90,12 +88,8 @@ public final class ConnectionPools {
     Promise<UpstreamConnection> promise = loop.newPromise();
     var conn = new UpstreamConnection(ep);
     var b =
-        new Bootstrap()
-            .group(loop)
-            .channel(transport.socketChannel())
-            .option(ChannelOption.CONNECT_TIMEOUT_MILLIS, (int) Math.min(timeoutMillis, 1 << 30))
-            .option(ChannelOption.AUTO_READ, false)
-            .option(ChannelOption.TCP_NODELAY, true)
+        transport
+            .upstreamBootstrap(loop, timeoutMillis)
             .handler(
                 new ChannelInitializer<SocketChannel>() {
                   @Override
