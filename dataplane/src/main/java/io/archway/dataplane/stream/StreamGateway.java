@@ -2,7 +2,21 @@ package io.archway.dataplane.stream;
 
 import io.archway.dataplane.config.ConfigCompiler;
 import io.archway.dataplane.server.Transport;
+import io.archway.dataplane.stream.redis.RedisLinks;
 
-/** What every stream connection shares: the compiled config, the transport, limits, counters. */
+/**
+ * What every stream connection shares: the compiled config, the transport, limits, counters, and
+ * the shared Redis upstream connections.
+ */
 public record StreamGateway(
-    ConfigCompiler config, Transport transport, StreamSettings settings, StreamMetrics metrics) {}
+    ConfigCompiler config,
+    Transport transport,
+    StreamSettings settings,
+    StreamMetrics metrics,
+    RedisLinks redisLinks) {
+
+  public StreamGateway(
+      ConfigCompiler config, Transport transport, StreamSettings settings, StreamMetrics metrics) {
+    this(config, transport, settings, metrics, new RedisLinks(transport, metrics));
+  }
+}

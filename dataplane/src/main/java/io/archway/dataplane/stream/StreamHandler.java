@@ -5,15 +5,18 @@ import io.archway.dataplane.route.RequestVars;
 import io.archway.dataplane.server.Relay;
 import io.archway.dataplane.stream.redis.RedisSession;
 import io.archway.dataplane.stream.redis.RespCommandDecoder;
+import io.archway.dataplane.stream.redis.SharedLink;
 import io.archway.dataplane.upstream.NodeState;
 import io.archway.dataplane.upstream.UpstreamRuntime;
 import io.netty.buffer.Unpooled;
 import io.netty.channel.Channel;
+import io.netty.channel.ChannelFuture;
 import io.netty.channel.ChannelFutureListener;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandlerAdapter;
 import io.netty.channel.ChannelInitializer;
 import io.netty.channel.ChannelOption;
+import io.netty.channel.ChannelPipeline;
 import io.netty.channel.ConnectTimeoutException;
 import io.netty.channel.socket.ChannelInputShutdownEvent;
 import io.netty.handler.codec.http.EmptyHttpHeaders;
@@ -28,7 +31,8 @@ import java.util.BitSet;
  * stream route, picks a node with the route's balancer, connects (retrying other nodes on failure,
  * bounded by the upstream's {@code retries}), then hands the connection to a byte {@link Relay} or,
  * for {@code protocol.name: redis}, to a {@link RedisSession}. The client is not read before that,
- * so nothing is buffered while connecting. One upstream connection per client connection.
+ * so nothing is buffered while connecting. One upstream connection per client connection, except
+ * for multiplexed Redis routes, whose sessions start on the event loop's shared link to the node.
  */
 public final class StreamHandler extends ChannelInboundHandlerAdapter {
 
@@ -85,47 +89,67 @@ public final class StreamHandler extends ChannelInboundHandlerAdapter {
     }
     upstream.begin(node);
     var attemptNode = node;
-    var client = ctx.channel();
-    gateway
-        .transport()
-        .upstreamBootstrap(client.eventLoop(), upstream.connectTimeoutMillis())
-        .option(ChannelOption.ALLOW_HALF_CLOSURE, true)
-        .handler(
-            new ChannelInitializer<>() {
-              @Override
-              protected void initChannel(Channel ch) {}
-            })
-        .connect(node.host(), node.port())
+    if (route.redis() != null && route.redis().multiplex()) {
+      gateway
+          .redisLinks()
+          .acquire(
+              ctx.channel().eventLoop(), node.host(), node.port(), upstream.connectTimeoutMillis())
+          .addListener(
+              f -> {
+                if (closed) {
+                  upstream.release(attemptNode);
+                } else if (f.isSuccess()) {
+                  onSharedLink((SharedLink) f.getNow());
+                } else {
+                  failed(attemptNode, f.cause());
+                }
+              });
+      return;
+    }
+    connect(attemptNode)
         .addListener(
             (ChannelFutureListener)
                 f -> {
                   if (closed) {
                     upstream.release(attemptNode);
                     f.channel().close();
-                    return;
-                  }
-                  if (f.isSuccess()) {
+                  } else if (f.isSuccess()) {
                     connected(f.channel());
-                    return;
-                  }
-                  var timeout = f.cause() instanceof ConnectTimeoutException;
-                  gateway
-                      .metrics()
-                      .error(timeout ? "upstream_connect_timeout" : "upstream_connect_failed");
-                  upstream.failed(
-                      attemptNode, timeout ? NodeState.Failure.TIMEOUT : NodeState.Failure.TCP);
-                  if (tried == null) {
-                    tried = new BitSet();
-                  }
-                  tried.set(attemptNode.index());
-                  failures++;
-                  if (failures <= upstream.retries()) {
-                    attempt();
                   } else {
-                    gateway.metrics().error("upstream_unavailable");
-                    refuse("upstream unavailable (" + f.cause().getMessage() + ")");
+                    failed(attemptNode, f.cause());
                   }
                 });
+  }
+
+  /** A new upstream connection to {@code n}, on the client's event loop, not read until asked. */
+  private ChannelFuture connect(NodeState n) {
+    return gateway
+        .transport()
+        .upstreamBootstrap(ctx.channel().eventLoop(), upstream.connectTimeoutMillis())
+        .option(ChannelOption.ALLOW_HALF_CLOSURE, true)
+        .handler(
+            new ChannelInitializer<>() {
+              @Override
+              protected void initChannel(Channel ch) {}
+            })
+        .connect(n.host(), n.port());
+  }
+
+  private void failed(NodeState attemptNode, Throwable cause) {
+    var timeout = cause instanceof ConnectTimeoutException;
+    gateway.metrics().error(timeout ? "upstream_connect_timeout" : "upstream_connect_failed");
+    upstream.failed(attemptNode, timeout ? NodeState.Failure.TIMEOUT : NodeState.Failure.TCP);
+    if (tried == null) {
+      tried = new BitSet();
+    }
+    tried.set(attemptNode.index());
+    failures++;
+    if (failures <= upstream.retries()) {
+      attempt();
+    } else {
+      gateway.metrics().error("upstream_unavailable");
+      refuse("upstream unavailable (" + cause.getMessage() + ")");
+    }
   }
 
   private void connected(Channel up) {
@@ -143,6 +167,27 @@ public final class StreamHandler extends ChannelInboundHandlerAdapter {
       p.replace(this, "relay", new Relay(up));
       up.pipeline().addLast("relay", new Relay(client));
     }
+    start(p);
+    up.read();
+  }
+
+  /**
+   * A Redis session on the event loop's shared link; its own connection, if ever, goes to the same
+   * node.
+   */
+  private void onSharedLink(SharedLink link) {
+    var client = ctx.channel();
+    var released = node;
+    client.closeFuture().addListener(x -> upstream.release(released));
+    var p = ctx.pipeline();
+    var session = new RedisSession(route, link, client, gateway.metrics(), () -> connect(released));
+    p.addBefore(ctx.name(), "resp", new RespCommandDecoder(gateway.settings().maxBulkBytes()));
+    p.replace(this, "redis", session);
+    start(p);
+  }
+
+  /** Replays what was read while connecting through the new handlers, then reads the client. */
+  private void start(ChannelPipeline p) {
     Object m;
     while ((m = early.poll()) != null) {
       p.fireChannelRead(m);
@@ -151,9 +196,8 @@ public final class StreamHandler extends ChannelInboundHandlerAdapter {
       p.fireChannelReadComplete();
       p.fireUserEventTriggered(ChannelInputShutdownEvent.INSTANCE);
     } else {
-      client.read();
+      ctx.channel().read();
     }
-    up.read();
   }
 
   @Override

@@ -22,6 +22,8 @@ public final class StreamMetrics {
   private final Map<String, RouteStats> routes = new ConcurrentHashMap<>();
   private final Map<String, LongAdder> errors = new ConcurrentHashMap<>();
   private final AtomicLong open = new AtomicLong();
+  private final AtomicLong sharedUpstreams = new AtomicLong();
+  private final AtomicLong ownUpstreams = new AtomicLong();
 
   public RouteStats route(String id) {
     return routes.computeIfAbsent(id, RouteStats::new);
@@ -37,6 +39,20 @@ public final class StreamMetrics {
 
   public long openConnections() {
     return open.get();
+  }
+
+  /** A Redis upstream connection opened: shared by sessions, or a session's own. */
+  public void upstreamOpened(boolean shared) {
+    (shared ? sharedUpstreams : ownUpstreams).incrementAndGet();
+  }
+
+  public void upstreamClosed(boolean shared) {
+    (shared ? sharedUpstreams : ownUpstreams).decrementAndGet();
+  }
+
+  /** Redis upstream connections open now: shared ones, or sessions' own. */
+  public long upstreams(boolean shared) {
+    return (shared ? sharedUpstreams : ownUpstreams).get();
   }
 
   /** An error by cause: {@code no_route}, {@code upstream_connect_failed}, {@code bad_resp}, ... */
@@ -81,6 +97,17 @@ public final class StreamMetrics {
   public void render(StringBuilder out) {
     head(out, "archway_stream_connections", "gauge", "Stream client connections open now.");
     out.append("archway_stream_connections ").append(open.get()).append('\n');
+    head(
+        out,
+        "archway_redis_upstream_connections",
+        "gauge",
+        "Redis upstream connections open now: shared by client sessions, or a session's own.");
+    out.append("archway_redis_upstream_connections{kind=\"shared\"} ")
+        .append(sharedUpstreams.get())
+        .append('\n');
+    out.append("archway_redis_upstream_connections{kind=\"own\"} ")
+        .append(ownUpstreams.get())
+        .append('\n');
     var sorted = new TreeMap<>(routes);
     head(out, "archway_stream_connections_total", "counter", "Stream connections, by route.");
     sorted.forEach(

@@ -22,6 +22,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicLong;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -44,6 +45,7 @@ class RedisStreamIT {
   static int tcpPort;
   static int downPort;
   static int deadNode;
+  static int ownPort;
   static RedisClient lettuce;
 
   @BeforeAll
@@ -70,6 +72,7 @@ class RedisStreamIT {
     tcpPort = RedisServer.freePort();
     downPort = RedisServer.freePort();
     deadNode = RedisServer.freePort();
+    ownPort = RedisServer.freePort();
     var yaml =
         """
         stream_routes:
@@ -96,6 +99,11 @@ class RedisStreamIT {
               retries: 0
               nodes: {"127.0.0.1:%d": 1}
             protocol: {name: redis}
+          - id: own
+            server_port: %d
+            upstream:
+              nodes: {"%s": 1}
+            protocol: {name: redis, conf: {multiplex: false}}
         """
             .formatted(
                 redisPort,
@@ -104,10 +112,14 @@ class RedisStreamIT {
                 tcpPort,
                 redis.node(),
                 downPort,
-                deadNode);
+                deadNode,
+                ownPort,
+                redis.node());
     gw =
         Gateways.start(
-            dir, yaml, StreamSettings.DEFAULTS.withPorts(List.of(redisPort, tcpPort, downPort)));
+            dir,
+            yaml,
+            StreamSettings.DEFAULTS.withPorts(List.of(redisPort, tcpPort, downPort, ownPort)));
     lettuce = RedisClient.create("redis://127.0.0.1:" + redisPort);
   }
 
@@ -245,13 +257,164 @@ class RedisStreamIT {
     try (var s = socket(downPort)) {
       assertThat(readAll(s.getInputStream())).startsWith("-ERR upstream unavailable");
     }
-    try (var late = new RedisServer(dir, deadNode);
-        var s = socket(downPort)) {
+    var late = new RedisServer(dir, deadNode);
+    try (var s = socket(downPort)) {
       assertThat(late.port()).isEqualTo(deadNode);
-      s.getOutputStream().write("PING\r\n".getBytes(StandardCharsets.US_ASCII));
-      var in = s.getInputStream();
-      assertThat(new String(in.readNBytes(7), StandardCharsets.US_ASCII)).isEqualTo("+PONG\r\n");
+      send(s, "PING\r\n");
+      expect(s, "+PONG\r\n");
+      // The server goes away: its shared connection closes, and so does this client, cleanly.
+      late.close();
+      assertThat(s.getInputStream().read()).isEqualTo(-1);
     }
+  }
+
+  @Test
+  void clientsShareServerConnectionsAndEachGetsItsOwnRepliesInOrder() throws Exception {
+    int n = 20;
+    var sockets = new ArrayList<Socket>();
+    try {
+      for (int i = 0; i < n; i++) {
+        sockets.add(socket(redisPort));
+      }
+      for (int round = 0; round < 50; round++) {
+        for (int i = 0; i < n; i++) {
+          send(sockets.get(i), "SET m:" + i + " " + (round * n + i) + "\r\nGET m:" + i + "\r\n");
+        }
+        for (int i = 0; i < n; i++) {
+          var v = Integer.toString(round * n + i);
+          expect(sockets.get(i), "+OK\r\n$" + v.length() + "\r\n" + v + "\r\n");
+        }
+      }
+      // Redis sees the gateway's shared connections (one per event loop), not one per client.
+      assertThat(streamMetrics().upstreams(true)).isPositive();
+      assertThat(serverClients()).isLessThan(n);
+      assertThat(gw.status("/metrics"))
+          .contains("archway_redis_upstream_connections{kind=\"shared\"}");
+    } finally {
+      for (var s : sockets) {
+        s.close();
+      }
+    }
+  }
+
+  @Test
+  void aTransactionMovesItsClientToAConnectionOfItsOwnAfterTheRepliesBeforeIt() throws Exception {
+    long own = streamMetrics().upstreams(false);
+    try (var s = socket(redisPort)) {
+      send(s, "SET tx 1\r\nGET tx\r\nMULTI\r\nINCR tx\r\nEXEC\r\nGET tx\r\n");
+      expect(s, "+OK\r\n$1\r\n1\r\n+OK\r\n+QUEUED\r\n*1\r\n:2\r\n$1\r\n2\r\n");
+      assertThat(streamMetrics().upstreams(false)).isEqualTo(own + 1);
+    }
+    await().atMost(Duration.ofSeconds(5)).until(() -> streamMetrics().upstreams(false) == own);
+  }
+
+  @Test
+  void selectAndBlockingCommandsKeepTheirMeaningWhileOthersShare() throws Exception {
+    try (var db1 = socket(redisPort);
+        var shared = socket(redisPort);
+        var blocked = socket(redisPort)) {
+      send(db1, "SELECT 1\r\nSET where one\r\n");
+      expect(db1, "+OK\r\n+OK\r\n");
+      send(shared, "DEL where\r\nGET where\r\n");
+      expect(shared, ":0\r\n$-1\r\n");
+      send(blocked, "BLPOP queue:b 10\r\n");
+      send(shared, "PING\r\n");
+      expect(shared, "+PONG\r\n");
+      send(shared, "RPUSH queue:b job\r\n");
+      expect(shared, ":1\r\n");
+      expect(blocked, "*2\r\n$7\r\nqueue:b\r\n$3\r\njob\r\n");
+      send(db1, "GET where\r\n");
+      expect(db1, "$3\r\none\r\n");
+    }
+  }
+
+  @Test
+  void aClientThatDoesNotReadStopsBeingReadWhileOthersAreServed() throws Exception {
+    try (var s = socket(redisPort)) {
+      send(s, "SET big " + "x".repeat(16 * 1024) + "\r\n");
+      expect(s, "+OK\r\n");
+    }
+    var written = new AtomicLong();
+    try (var slow = socket(redisPort);
+        var other = socket(redisPort)) {
+      var get = "GET big\r\n".getBytes(StandardCharsets.US_ASCII);
+      int total = 2_000_000; // 18 MB of commands asking for 32 GB of replies
+      var writer =
+          Thread.ofPlatform()
+              .daemon()
+              .start(
+                  () -> {
+                    try {
+                      var out = slow.getOutputStream();
+                      for (int i = 0; i < total; i++) {
+                        out.write(get);
+                        written.addAndGet(get.length);
+                      }
+                    } catch (Exception e) {
+                      // closed at the end of the test
+                    }
+                  });
+      // The gateway stops reading the slow client (at most 1,024 commands unanswered, and none
+      // while its replies back up): the writer blocks far short of its 2,000,000 commands.
+      await()
+          .atMost(Duration.ofSeconds(20))
+          .pollInterval(Duration.ofMillis(500))
+          .until(
+              () -> {
+                long before = written.get();
+                Thread.sleep(500);
+                return written.get() == before;
+              });
+      assertThat(written.get()).isLessThan((long) total * get.length);
+      send(other, "PING\r\n");
+      expect(other, "+PONG\r\n");
+      slow.close();
+      writer.join(10_000);
+    }
+  }
+
+  @Test
+  void withoutMultiplexingEachClientHasAServerConnectionOfItsOwn() throws Exception {
+    long own = streamMetrics().upstreams(false);
+    try (var a = socket(ownPort);
+        var b = socket(ownPort)) {
+      send(a, "PING\r\n");
+      send(b, "PING\r\n");
+      expect(a, "+PONG\r\n");
+      expect(b, "+PONG\r\n");
+      assertThat(streamMetrics().upstreams(false)).isEqualTo(own + 2);
+    }
+  }
+
+  static StreamMetrics streamMetrics() {
+    return gw.dataplane().servers().streamMetrics();
+  }
+
+  /** The clients Redis itself has now. */
+  static int serverClients() throws Exception {
+    try (var s = socket(redis.port())) {
+      send(s, "INFO clients\r\n");
+      var in = s.getInputStream();
+      var header = new StringBuilder();
+      int c;
+      while ((c = in.read()) != '\n') {
+        header.append((char) c);
+      }
+      int length = Integer.parseInt(header.toString().strip().substring(1));
+      var info = new String(in.readNBytes(length), StandardCharsets.US_ASCII);
+      var m = java.util.regex.Pattern.compile("connected_clients:(\\d+)").matcher(info);
+      assertThat(m.find()).isTrue();
+      return Integer.parseInt(m.group(1));
+    }
+  }
+
+  static void send(Socket s, String text) throws Exception {
+    s.getOutputStream().write(text.getBytes(StandardCharsets.US_ASCII));
+  }
+
+  static void expect(Socket s, String reply) throws Exception {
+    var got = s.getInputStream().readNBytes(reply.length());
+    assertThat(new String(got, StandardCharsets.US_ASCII)).isEqualTo(reply);
   }
 
   @Test

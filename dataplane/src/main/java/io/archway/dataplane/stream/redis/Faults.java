@@ -4,6 +4,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
+import java.util.function.Supplier;
 import java.util.regex.Pattern;
 
 /**
@@ -78,9 +79,18 @@ public final class Faults {
 
   /** The delay for this command, in nanoseconds; 0 for none. */
   public long delayNanos(String command, String key) {
+    return delayNanos(command, () -> key);
+  }
+
+  /** The same for a command; its key is decoded only if a rule names the command. */
+  public long delayNanos(RedisCommand c) {
+    return rules.isEmpty() ? 0 : delayNanos(c.name(), c::key);
+  }
+
+  private long delayNanos(String command, Supplier<String> key) {
     for (int i = rules.size() - 1; i >= 0; i--) {
       var r = rules.get(i);
-      if (r.commands.contains(command) && r.key.matcher(key).matches()) {
+      if (r.commands.contains(command) && r.key.matcher(key.get()).matches()) {
         return r.delayNanos;
       }
     }

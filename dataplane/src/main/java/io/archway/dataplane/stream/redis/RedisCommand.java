@@ -3,30 +3,62 @@ package io.archway.dataplane.stream.redis;
 import io.netty.buffer.ByteBuf;
 import io.netty.util.AbstractReferenceCounted;
 import io.netty.util.ReferenceCounted;
+import java.nio.charset.StandardCharsets;
 
 /**
  * One command from a client: its name (lower case), its first argument (the key, for most commands;
- * {@code ""} when there is none) and its bytes exactly as received, forwarded unchanged.
+ * {@code ""} when there is none) and its bytes exactly as received, forwarded unchanged. The key is
+ * decoded only when asked for (by a fault rule for the command, or a logger), and only before the
+ * bytes are written on.
  */
 public final class RedisCommand extends AbstractReferenceCounted {
 
-  private final String name;
-  private final String key;
-  private final ByteBuf frame;
-  private final long arrived;
+  static final int MAX_KEY_COPY = 1024;
 
-  RedisCommand(String name, String key, ByteBuf frame, long arrived) {
+  private final CommandNames.Name name;
+  private final ByteBuf frame;
+  private final int keyOffset; // within the frame; -1 when there is no key
+  private final int keyLength;
+  private final long arrived;
+  private String key;
+
+  RedisCommand(CommandNames.Name name, ByteBuf frame, int keyOffset, int keyLength, long arrived) {
     this.name = name;
-    this.key = key;
     this.frame = frame;
+    this.keyOffset = keyOffset;
+    this.keyLength = keyLength;
     this.arrived = arrived;
   }
 
+  RedisCommand(CommandNames.Name name, String key, ByteBuf frame, long arrived) {
+    this(name, frame, -1, 0, arrived);
+    this.key = key;
+  }
+
   public String name() {
-    return name;
+    return name.name();
+  }
+
+  /** Whether the command changes or depends on its server connection's state. */
+  boolean needsOwnConnection() {
+    return name.needsOwnConnection();
+  }
+
+  /** Whether, on RESP2, messages that answer no command follow it. */
+  boolean startsPushes() {
+    return name.startsPushes();
   }
 
   public String key() {
+    if (key == null) {
+      key =
+          keyOffset < 0
+              ? ""
+              : frame.toString(
+                  frame.readerIndex() + keyOffset,
+                  Math.min(keyLength, MAX_KEY_COPY),
+                  StandardCharsets.UTF_8);
+    }
     return key;
   }
 
@@ -35,7 +67,7 @@ public final class RedisCommand extends AbstractReferenceCounted {
     return frame;
   }
 
-  /** {@link System#nanoTime()} when the command had been read whole. */
+  /** {@link System#nanoTime()} when the read that completed the command began to be decoded. */
   public long arrived() {
     return arrived;
   }

@@ -12,10 +12,11 @@ import java.util.List;
 import java.util.Set;
 
 /**
- * A Redis stream route's {@code protocol}, compiled once per config change: its fault rules and its
- * loggers (filter and sink).
+ * A Redis stream route's {@code protocol}, compiled once per config change: its fault rules, its
+ * loggers (filter and sink), and whether sessions share upstream connections ({@code
+ * conf.multiplex}, true unless set to false; see {@link RedisSession}).
  */
-public record RedisProtocol(Faults faults, List<CommandLogger> loggers) {
+public record RedisProtocol(Faults faults, List<CommandLogger> loggers, boolean multiplex) {
 
   /** A logger: lines for the commands whose variables pass {@code filter} go to {@code sink}. */
   public record CommandLogger(VarsMatcher filter, SyslogSink sink) {}
@@ -30,6 +31,10 @@ public record RedisProtocol(Faults faults, List<CommandLogger> loggers) {
       StreamRoute.Protocol protocol, SyslogSinks sinks, Set<SyslogSink.Conf> used) {
     var conf = protocol.conf();
     var faults = Faults.compile(conf == null ? null : conf.get("faults"));
+    var multiplex = conf == null ? null : conf.get("multiplex");
+    if (multiplex != null && !multiplex.isNull() && !multiplex.isBoolean()) {
+      throw new IllegalArgumentException("protocol.conf.multiplex: expected true or false");
+    }
     var loggers = new ArrayList<CommandLogger>();
     var mine = new HashSet<SyslogSink.Conf>();
     var list = protocol.logger() == null ? List.<StreamRoute.Logger>of() : protocol.logger();
@@ -52,6 +57,9 @@ public record RedisProtocol(Faults faults, List<CommandLogger> loggers) {
       loggers.add(new CommandLogger(filter, sinks.sink(sinkConf)));
     }
     used.addAll(mine);
-    return new RedisProtocol(faults, List.copyOf(loggers));
+    return new RedisProtocol(
+        faults,
+        List.copyOf(loggers),
+        multiplex == null || multiplex.isNull() || multiplex.asBoolean());
   }
 }

@@ -8,6 +8,7 @@ import io.archway.dataplane.stream.StreamMetrics;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.Unpooled;
 import io.netty.channel.Channel;
+import io.netty.channel.ChannelFuture;
 import io.netty.channel.ChannelFutureListener;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandlerAdapter;
@@ -19,59 +20,105 @@ import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayDeque;
-import java.util.Set;
 import java.util.concurrent.TimeUnit;
+import java.util.function.Supplier;
 
 /**
- * One Redis client connection proxied to one upstream connection (so {@code MULTI}/{@code EXEC},
- * blocking commands, {@code SUBSCRIBE} and {@code MONITOR} keep their meaning). Commands arrive
- * decoded by {@link RespCommandDecoder} and leave as the bytes the client sent, in order. A command
- * that a fault rule delays holds back the commands behind it on this connection only; the wait is a
- * timer on the event loop, never a sleep. Replies stream back unchanged while a {@link
- * RespReplyScanner} matches them to commands, for the latency histogram and the loggers.
+ * One Redis client connection. Commands arrive decoded by {@link RespCommandDecoder} and leave as
+ * the bytes the client sent, in order; replies come back in the same order and go to the client
+ * unchanged, matched to their commands for the latency histogram and the loggers.
  *
- * <p>After {@code SUBSCRIBE}, {@code PSUBSCRIBE}, {@code SSUBSCRIBE} or {@code MONITOR} a RESP2
- * connection receives messages that answer no command, so matching stops there: later commands are
- * still forwarded (and delayed by faults), but not timed or logged.
+ * <p>A session starts on its event loop's {@link SharedLink} to the node, when the route
+ * multiplexes (the default): many clients' commands then travel on one server connection, as
+ * twemproxy and Envoy do, which saves the server and the proxy a read and a write per command. The
+ * first command that needs connection state of its own ({@link CommandNames#NEEDS_OWN_CONNECTION}:
+ * {@code MULTI}, {@code WATCH}, blocking pops, {@code SUBSCRIBE}, {@code MONITOR}, {@code AUTH},
+ * {@code SELECT}, {@code HELLO}, {@code CLIENT}, ...) waits until the replies to the commands
+ * before it are in, then the session moves, for good, to a connection of its own, so transactions,
+ * blocking commands, pub/sub, authentication and databases keep their meaning. Without
+ * multiplexing, the session has its own connection from the start.
+ *
+ * <p>A command that a fault rule delays holds back the commands behind it on this connection only;
+ * the wait is a timer on the event loop, never a sleep. After {@code SUBSCRIBE}, {@code
+ * PSUBSCRIBE}, {@code SSUBSCRIBE} or {@code MONITOR} a RESP2 connection receives messages that
+ * answer no command, so matching stops there: later commands are still forwarded (and delayed by
+ * faults), but not timed or logged.
  */
 public final class RedisSession extends ChannelInboundHandlerAdapter {
 
-  private static final Set<String> UNMATCHED_AFTER =
-      Set.of("subscribe", "psubscribe", "ssubscribe", "monitor");
   private static final int MAX_HELD = 4096;
+
+  /** Unanswered commands a session may have on a shared link before it stops reading its client. */
+  static final int MAX_IN_FLIGHT = 1024;
 
   private record Pending(String name, String key, long arrived) {}
 
   private final CompiledStream route;
   private final RedisProtocol protocol;
-  private final Channel upstream;
   private final Channel client;
   private final StreamMetrics metrics;
+  private final Supplier<ChannelFuture> connector;
   private final InetAddress clientAddress;
   private final String clientIp;
-  private final String upstreamAddress;
+  private String upstreamAddress;
+  private SharedLink link; // while on the shared link
+  private Channel upstream; // once the session has its own connection
   private final ArrayDeque<RedisCommand> held = new ArrayDeque<>();
   private final ArrayDeque<Pending> pending = new ArrayDeque<>();
   private final RespReplyScanner scanner = new RespReplyScanner();
   private ChannelHandlerContext ctx;
   private boolean delaying;
   private boolean headDelayDone;
+  private boolean moving; // to a connection of its own: waiting for replies, then for the connect
   private boolean unmatched;
   private boolean closing;
   private boolean clientDone; // the client half-closed: pass it on once the held commands are out
+  boolean flushQueued; // for the shared link: replies written, client not yet flushed
 
+  /** A session on its own connection {@code upstream}. */
   public RedisSession(
       CompiledStream route, Channel upstream, Channel client, StreamMetrics metrics) {
+    this(route, client, metrics, null);
+    this.upstream = upstream;
+    this.upstreamAddress = address(upstream);
+    metrics.upstreamOpened(false);
+    upstream.closeFuture().addListener(f -> metrics.upstreamClosed(false));
+  }
+
+  /**
+   * A session on the shared {@code link}; {@code connector} makes its own connection (to the same
+   * node) when a command needs one.
+   */
+  public RedisSession(
+      CompiledStream route,
+      SharedLink link,
+      Channel client,
+      StreamMetrics metrics,
+      Supplier<ChannelFuture> connector) {
+    this(route, client, metrics, connector);
+    this.link = link;
+    this.upstreamAddress = link.address();
+    link.attach(this);
+  }
+
+  private RedisSession(
+      CompiledStream route,
+      Channel client,
+      StreamMetrics metrics,
+      Supplier<ChannelFuture> connector) {
     this.route = route;
     this.protocol = route.redis();
-    this.upstream = upstream;
     this.client = client;
     this.metrics = metrics;
+    this.connector = connector;
     var remote = (InetSocketAddress) client.remoteAddress();
     this.clientAddress = remote == null ? null : remote.getAddress();
     this.clientIp = clientAddress == null ? "" : clientAddress.getHostAddress();
-    var up = (InetSocketAddress) upstream.remoteAddress();
-    this.upstreamAddress = up == null ? "" : up.getHostString() + ":" + up.getPort();
+  }
+
+  static String address(Channel ch) {
+    var a = (InetSocketAddress) ch.remoteAddress();
+    return a == null ? "" : a.getHostString() + ":" + a.getPort();
   }
 
   @Override
@@ -91,29 +138,81 @@ public final class RedisSession extends ChannelInboundHandlerAdapter {
     drain();
   }
 
-  /** Forwards held commands in order, stopping at one whose fault delay has not yet passed. */
+  /**
+   * Forwards held commands in order, stopping at one whose fault delay has not yet passed, or at
+   * one that needs a connection of its own while the session is on the shared link.
+   */
   private void drain() {
     RedisCommand c;
-    while (!delaying && (c = held.peek()) != null) {
+    while (!delaying && !moving && (c = held.peek()) != null) {
       if (!headDelayDone) {
-        long delay = protocol.faults().delayNanos(c.name(), c.key());
+        long delay = protocol.faults().delayNanos(c);
         if (delay > 0) {
           delaying = true;
           ctx.executor().schedule(this::delayOver, delay, TimeUnit.NANOSECONDS);
           return;
         }
       }
+      if (link != null && c.needsOwnConnection()) {
+        headDelayDone = true; // its delay, if any, is served: not again once moved
+        moving = true;
+        moveWhenAnswered();
+        return;
+      }
       headDelayDone = false;
       held.poll();
       forward(c);
     }
-    if (clientDone
-        && held.isEmpty()
-        && upstream instanceof DuplexChannel d
-        && upstream.isActive()) {
-      upstream.flush();
-      d.shutdownOutput();
+    if (clientDone && held.isEmpty() && !moving) {
+      if (link != null) {
+        closeWhenAnswered();
+      } else if (upstream instanceof DuplexChannel d && upstream.isActive()) {
+        upstream.flush();
+        d.shutdownOutput();
+      }
     }
+  }
+
+  /** On the shared link, a half-closed client is closed once every command is answered. */
+  private void closeWhenAnswered() {
+    if (pending.isEmpty() && !closing) {
+      closing = true;
+      client.writeAndFlush(Unpooled.EMPTY_BUFFER).addListener(ChannelFutureListener.CLOSE);
+    }
+  }
+
+  /** Leaves the shared link for a connection of its own once the link has answered everything. */
+  private void moveWhenAnswered() {
+    if (!pending.isEmpty() || closing) {
+      return;
+    }
+    connector
+        .get()
+        .addListener(
+            (ChannelFutureListener)
+                f -> {
+                  if (closing) {
+                    f.channel().close();
+                    return;
+                  }
+                  if (!f.isSuccess()) {
+                    metrics.error("upstream_connect_failed");
+                    fail("upstream unavailable (" + f.cause().getMessage() + ")");
+                    return;
+                  }
+                  link.detach(this);
+                  link = null;
+                  upstream = f.channel();
+                  upstreamAddress = address(upstream);
+                  metrics.upstreamOpened(false);
+                  upstream.closeFuture().addListener(x -> metrics.upstreamClosed(false));
+                  upstream.pipeline().addLast("replies", upstreamHandler());
+                  moving = false;
+                  drain();
+                  upstream.flush();
+                  upstream.read();
+                  readClientIfRoom();
+                });
   }
 
   @Override
@@ -133,50 +232,95 @@ public final class RedisSession extends ChannelInboundHandlerAdapter {
     }
     headDelayDone = true;
     drain();
-    upstream.flush();
+    flushUpstream();
     readClientIfRoom();
   }
 
   private void forward(RedisCommand c) {
-    if (!unmatched) {
-      pending.add(new Pending(c.name(), c.key(), c.arrived()));
-      if (UNMATCHED_AFTER.contains(c.name())) {
-        unmatched = true;
+    var frame = c.frame().retain();
+    if (link != null) {
+      pending.add(pending(c));
+      link.send(this, frame);
+    } else {
+      if (!unmatched) {
+        pending.add(pending(c));
+        unmatched = c.startsPushes();
       }
+      upstream.write(frame);
     }
-    upstream.write(c.frame().retain());
     c.release();
+  }
+
+  /** What is kept of a command until its reply: the key only when a logger may want it. */
+  private Pending pending(RedisCommand c) {
+    return new Pending(c.name(), protocol.loggers().isEmpty() ? "" : c.key(), c.arrived());
+  }
+
+  private void flushUpstream() {
+    if (upstream != null) {
+      upstream.flush();
+    }
+    // a shared link flushes at the end of the event loop's turn
   }
 
   @Override
   public void channelReadComplete(ChannelHandlerContext ctx) {
-    upstream.flush();
+    flushUpstream();
     readClientIfRoom();
   }
 
   private void readClientIfRoom() {
-    if (!delaying
-        && held.size() < MAX_HELD
-        && upstream.isWritable()
-        && !closing
-        && !Relay.inputShutdown(client)) {
-      client.read();
+    if (delaying || moving || closing || held.size() >= MAX_HELD || Relay.inputShutdown(client)) {
+      return;
     }
+    if (link != null) {
+      // The shared link is never paused for one client: a client that does not read its replies
+      // stops being read instead.
+      if (pending.size() >= MAX_IN_FLIGHT || !client.isWritable()) {
+        return;
+      }
+      if (!link.isWritable()) {
+        link.whenWritable(this);
+        return;
+      }
+    } else if (upstream == null || !upstream.isWritable()) {
+      return;
+    }
+    client.read();
+  }
+
+  /** The shared link can take writes again. */
+  void resume() {
+    readClientIfRoom();
   }
 
   @Override
   public void channelWritabilityChanged(ChannelHandlerContext ctx) {
-    if (client.isWritable() && !Relay.inputShutdown(upstream)) {
-      upstream.read();
+    if (client.isWritable()) {
+      if (upstream != null && !Relay.inputShutdown(upstream)) {
+        upstream.read();
+      } else if (link != null) {
+        readClientIfRoom();
+      }
     }
     ctx.fireChannelWritabilityChanged();
   }
 
   @Override
   public void channelInactive(ChannelHandlerContext ctx) {
+    letGo();
+  }
+
+  /** The session ends: held commands are released, and its upstream side let go. */
+  private void letGo() {
     closing = true;
     releaseHeld();
-    upstream.close();
+    if (link != null) {
+      link.detach(this);
+    }
+    if (upstream != null) {
+      upstream.close();
+    }
   }
 
   @Override
@@ -198,19 +342,62 @@ public final class RedisSession extends ChannelInboundHandlerAdapter {
             ? r
             : cause instanceof RespException r2 ? r2 : null;
     if (resp != null && !closing) {
-      // As Redis does: say what was wrong, then close. Commands already forwarded keep their
-      // replies, which go out first.
+      // As Redis does: say what was wrong, then close. Replies still due to earlier commands are
+      // dropped.
       metrics.error("bad_resp");
-      closing = true;
-      releaseHeld();
-      upstream.close();
-      var reply = "-ERR Protocol error: " + resp.getMessage() + "\r\n";
-      client
-          .writeAndFlush(Unpooled.copiedBuffer(reply, StandardCharsets.UTF_8))
-          .addListener(ChannelFutureListener.CLOSE);
+      fail("Protocol error: " + resp.getMessage());
       return;
     }
     ctx.close();
+  }
+
+  /** Closes the client after one error line, and lets go of its upstream side. */
+  private void fail(String message) {
+    letGo();
+    client
+        .writeAndFlush(Unpooled.copiedBuffer("-ERR " + message + "\r\n", StandardCharsets.UTF_8))
+        .addListener(ChannelFutureListener.CLOSE);
+  }
+
+  // Shared link side: called by the link, on this session's event loop.
+
+  /** Replies from the shared link: {@code slice} holds them, of which {@code done} ended. */
+  void replies(ByteBuf slice, int done) {
+    if (closing) {
+      slice.release();
+      return;
+    }
+    client.write(slice, client.voidPromise());
+    replied(done);
+    if (pending.isEmpty()) {
+      if (moving) {
+        moveWhenAnswered();
+      } else if (clientDone && held.isEmpty()) {
+        closeWhenAnswered();
+      }
+    }
+    if (pending.size() < MAX_IN_FLIGHT) {
+      readClientIfRoom();
+    }
+  }
+
+  void flushClient() {
+    client.flush();
+  }
+
+  /** The shared link closed: each unanswered command gets an error, then the client is closed. */
+  void linkLost() {
+    if (closing) {
+      return;
+    }
+    letGo();
+    var errors = Unpooled.buffer();
+    for (int i = pending.size(); i > 0; i--) {
+      errors.writeCharSequence("-ERR upstream connection lost\r\n", StandardCharsets.US_ASCII);
+    }
+    pending.clear();
+    metrics.error("upstream_lost");
+    client.writeAndFlush(errors).addListener(ChannelFutureListener.CLOSE);
   }
 
   // Upstream side.

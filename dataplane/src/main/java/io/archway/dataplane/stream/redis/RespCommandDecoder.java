@@ -5,21 +5,19 @@ import io.netty.channel.ChannelHandlerContext;
 import io.netty.handler.codec.ByteToMessageDecoder;
 import java.nio.charset.StandardCharsets;
 import java.util.List;
-import java.util.Locale;
 
 /**
  * Splits a client's bytes into {@link RedisCommand}s: RESP arrays of bulk strings (what every
  * client library sends, in RESP2 and RESP3 alike) and inline commands ({@code PING\r\n}, as typed
- * into telnet). Only the command name and the key are copied out; the command's bytes are a slice
- * of what was read, forwarded unchanged. Lengths are checked before anything is allocated for them:
- * a bulk string above {@code maxBulk} or an array above a million elements is a protocol error, as
- * Redis itself has it.
+ * into telnet). Nothing is copied out: the name is looked up in {@link CommandNames}, the key is
+ * decoded only if asked for, and the command's bytes are a slice of what was read, forwarded
+ * unchanged. Lengths are checked before anything is allocated for them: a bulk string above {@code
+ * maxBulk} or an array above a million elements is a protocol error, as Redis itself has it.
  */
 public final class RespCommandDecoder extends ByteToMessageDecoder {
 
   static final int MAX_INLINE = 64 * 1024;
   static final int MAX_ARRAY = 1024 * 1024;
-  static final int MAX_KEY_COPY = 1024;
 
   private final long maxBulk;
   // A command seen whole up to its header but not its last byte: wait until this many bytes are in.
@@ -33,13 +31,14 @@ public final class RespCommandDecoder extends ByteToMessageDecoder {
 
   @Override
   protected void decode(ChannelHandlerContext ctx, ByteBuf in, List<Object> out) {
+    long now = System.nanoTime();
     while (in.isReadable()) {
       if (in.readableBytes() < needed) {
         return;
       }
       needed = 0;
       int before = in.readerIndex();
-      var cmd = parse(in);
+      var cmd = parse(in, now);
       if (cmd != null) {
         out.add(cmd);
       } else if (in.readerIndex() == before) {
@@ -53,10 +52,10 @@ public final class RespCommandDecoder extends ByteToMessageDecoder {
    * One command from {@code in}, consuming it; {@code null} when it is not all there yet (nothing
    * consumed) or was empty (skipped, as Redis does).
    */
-  RedisCommand parse(ByteBuf in) {
+  RedisCommand parse(ByteBuf in, long now) {
     int start = in.readerIndex();
     if (in.getByte(start) != '*') {
-      return inline(in, start);
+      return inline(in, start, now);
     }
     int eol = lineEnd(in, start, MAX_INLINE);
     if (eol < 0) {
@@ -71,8 +70,9 @@ public final class RespCommandDecoder extends ByteToMessageDecoder {
       in.readerIndex(pos);
       return null;
     }
-    String name = null;
-    String key = "";
+    CommandNames.Name name = null;
+    int keyAt = -1;
+    int keyLength = 0;
     for (long i = 0; i < count; i++) {
       if (pos >= in.writerIndex()) {
         return null;
@@ -98,20 +98,19 @@ public final class RespCommandDecoder extends ByteToMessageDecoder {
         throw new RespException("bulk string not followed by CRLF");
       }
       if (i == 0) {
-        name =
-            in.toString(data, (int) Math.min(len, 64), StandardCharsets.ISO_8859_1)
-                .toLowerCase(Locale.ROOT);
+        name = CommandNames.lookup(in, data, (int) len);
       } else if (i == 1) {
-        key = in.toString(data, (int) Math.min(len, MAX_KEY_COPY), StandardCharsets.UTF_8);
+        keyAt = data - start;
+        keyLength = (int) len;
       }
       pos = (int) end;
     }
     int length = pos - start;
     var frame = in.readRetainedSlice(length);
-    return new RedisCommand(name, key, frame, System.nanoTime());
+    return new RedisCommand(name, frame, keyAt, keyLength, now);
   }
 
-  private RedisCommand inline(ByteBuf in, int start) {
+  private RedisCommand inline(ByteBuf in, int start, long now) {
     int eol = lineEnd(in, start, MAX_INLINE);
     if (eol < 0) {
       if (in.readableBytes() > MAX_INLINE) {
@@ -127,10 +126,7 @@ public final class RespCommandDecoder extends ByteToMessageDecoder {
     var words = line.split("\\s+");
     var frame = in.readRetainedSlice(eol + 2 - start);
     return new RedisCommand(
-        words[0].toLowerCase(Locale.ROOT),
-        words.length > 1 ? words[1] : "",
-        frame,
-        System.nanoTime());
+        CommandNames.lookup(words[0]), words.length > 1 ? words[1] : "", frame, now);
   }
 
   /** The index of the {@code \r} ending the line at {@code from}, or -1 when not all read. */

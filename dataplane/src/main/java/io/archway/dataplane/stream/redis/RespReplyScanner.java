@@ -1,6 +1,7 @@
 package io.archway.dataplane.stream.redis;
 
 import io.netty.buffer.ByteBuf;
+import io.netty.buffer.Unpooled;
 
 /**
  * Follows a Redis server's replies as they stream past, without holding them: each chunk is fed
@@ -14,7 +15,8 @@ public final class RespReplyScanner {
   private static final int MAX_LINE = 64 * 1024;
   private static final int MAX_DEPTH = 128;
 
-  private final StringBuilder line = new StringBuilder();
+  // A header line split across chunks: its first part, kept until the rest comes.
+  private final ByteBuf partial = Unpooled.buffer(64, MAX_LINE);
   private long skip; // bulk bytes (and their CRLF) still to pass
   private final long[] remaining = new long[MAX_DEPTH];
   private final boolean[] attribute = new boolean[MAX_DEPTH];
@@ -39,8 +41,21 @@ public final class RespReplyScanner {
 
   /** Reads {@code buf}'s readable bytes without consuming them. */
   public void feed(ByteBuf buf) {
-    int i = buf.readerIndex();
-    int end = buf.writerIndex();
+    scan(buf, buf.readerIndex(), buf.writerIndex(), false);
+  }
+
+  /**
+   * Reads {@code buf} from {@code from} to {@code to} until a top-level reply ends, and returns the
+   * index just past that reply; -1 when none ended (everything up to {@code to} was read, and the
+   * reply in progress goes on in the next chunk). Nothing is consumed.
+   */
+  public int next(ByteBuf buf, int from, int to) {
+    return scan(buf, from, to, true);
+  }
+
+  private int scan(ByteBuf buf, int from, int end, boolean stopAtReply) {
+    int i = from;
+    int before = replies;
     while (i < end) {
       if (skip > 0) {
         int n = (int) Math.min(skip, end - i);
@@ -49,49 +64,53 @@ public final class RespReplyScanner {
         if (skip == 0) {
           completed();
         }
-        continue;
+      } else {
+        int nl = buf.indexOf(i, end, (byte) '\n');
+        int to = nl < 0 ? end : nl + 1;
+        if (partial.readableBytes() + (to - i) > MAX_LINE) {
+          throw new RespException("reply line too long");
+        }
+        if (nl < 0) {
+          partial.writeBytes(buf, i, to - i);
+        } else if (partial.isReadable()) {
+          partial.writeBytes(buf, i, to - i);
+          header(partial, partial.readerIndex(), partial.writerIndex());
+          partial.clear();
+        } else {
+          header(buf, i, to);
+        }
+        i = to;
       }
-      int nl = buf.indexOf(i, end, (byte) '\n');
-      int to = nl < 0 ? end : nl + 1;
-      if (line.length() + (to - i) > MAX_LINE) {
-        throw new RespException("reply line too long");
-      }
-      for (int j = i; j < to; j++) {
-        line.append((char) (buf.getByte(j) & 0xff));
-      }
-      i = to;
-      if (nl >= 0) {
-        header();
-        line.setLength(0);
+      if (stopAtReply && replies != before) {
+        replies = before;
+        return i;
       }
     }
+    return -1;
   }
 
-  private void header() {
-    int len = line.length();
-    if (len < 3 || line.charAt(len - 2) != '\r') {
+  /** The header line in {@code b} from {@code from} to {@code to} (past its LF). */
+  private void header(ByteBuf b, int from, int to) {
+    if (to - from < 3 || b.getByte(to - 2) != '\r') {
       throw new RespException("reply line not ended by CRLF");
     }
-    char type = line.charAt(0);
+    char type = (char) (b.getByte(from) & 0xff);
     if (depth == 0) {
       topIsPush = type == '>';
     }
     switch (type) {
       case '+', '-', ':', '_', ',', '#', '(' -> completed();
       case '$', '!', '=' -> {
-        long n = number();
+        long n = number(b, from + 1, to - 2);
         if (n < 0) {
           completed(); // RESP2 null bulk string
         } else {
           skip = n + 2;
-          if (skip == 0) {
-            completed();
-          }
         }
       }
-      case '*', '~', '>' -> open(number(), false);
-      case '%' -> open(number() * 2, false);
-      case '|' -> open(number() * 2, true);
+      case '*', '~', '>' -> open(number(b, from + 1, to - 2), false);
+      case '%' -> open(number(b, from + 1, to - 2) * 2, false);
+      case '|' -> open(number(b, from + 1, to - 2) * 2, true);
       default -> throw new RespException("unknown reply type '" + type + "'");
     }
   }
@@ -129,11 +148,10 @@ public final class RespReplyScanner {
     }
   }
 
-  private long number() {
+  private static long number(ByteBuf b, int from, int end) {
     long v = 0;
-    int end = line.length() - 2;
-    int i = 1;
-    boolean negative = i < end && line.charAt(i) == '-';
+    int i = from;
+    boolean negative = i < end && b.getByte(i) == '-';
     if (negative) {
       i++;
     }
@@ -141,7 +159,7 @@ public final class RespReplyScanner {
       throw new RespException("bad length in reply");
     }
     for (; i < end; i++) {
-      char c = line.charAt(i);
+      byte c = b.getByte(i);
       if (c < '0' || c > '9') {
         throw new RespException("bad length in reply");
       }

@@ -105,6 +105,85 @@ class RespTest {
   }
 
   @Test
+  void nextCutsRepliesAtTheirEndsWhateverTheSplit() {
+    var replies =
+        List.of(
+            "+OK\r\n",
+            "$5\r\nhello\r\n",
+            "$-1\r\n",
+            "*2\r\n$1\r\na\r\n*1\r\n:1\r\n",
+            "-ERR wrong\r\n",
+            "$0\r\n\r\n",
+            ":7\r\n");
+    var all = String.join("", replies);
+    var expected = new ArrayList<Integer>();
+    int at = 0;
+    for (var r : replies) {
+      at += r.length();
+      expected.add(at);
+    }
+    var raw = all.getBytes(StandardCharsets.US_ASCII);
+    for (int step = 1; step <= raw.length; step++) {
+      var s = new RespReplyScanner();
+      var ends = new ArrayList<Integer>();
+      for (int i = 0; i < raw.length; i += step) {
+        var b = Unpooled.wrappedBuffer(raw, i, Math.min(step, raw.length - i));
+        int from = b.readerIndex();
+        int end;
+        while (from < b.writerIndex() && (end = s.next(b, from, b.writerIndex())) >= 0) {
+          ends.add(i + end);
+          from = end;
+        }
+      }
+      assertThat(ends).as("ends at step %d", step).isEqualTo(expected);
+    }
+  }
+
+  @Test
+  void commandNamesAreFoundInAnyCaseAndSayWhatTheyNeed() {
+    var cmds =
+        decode(
+            "*1\r\n$5\r\nMuLtI\r\n*2\r\n$3\r\nGET\r\n$1\r\nk\r\n*2\r\n$3\r\nget\r\n$1\r\nk\r\n"
+                + "*1\r\n$6\r\nFooBar\r\n*2\r\n$9\r\nSUBSCRIBE\r\n$1\r\nc\r\nselect 1\r\n",
+            Integer.MAX_VALUE,
+            1024);
+    assertThat(cmds)
+        .extracting(RedisCommand::name)
+        .containsExactly("multi", "get", "get", "foobar", "subscribe", "select");
+    assertThat(cmds)
+        .extracting(RedisCommand::needsOwnConnection)
+        .containsExactly(true, false, false, false, true, true);
+    assertThat(cmds)
+        .extracting(RedisCommand::startsPushes)
+        .containsExactly(false, false, false, false, true, false);
+    // Known names are shared, not made per command.
+    assertThat(cmds.get(1).name()).isSameAs(cmds.get(2).name());
+    cmds.forEach(RedisCommand::release);
+  }
+
+  @Test
+  void multiplexIsABooleanAndOnByDefault() throws Exception {
+    assertThat(protocol(null).multiplex()).isTrue();
+    assertThat(protocol("{\"multiplex\": false}").multiplex()).isFalse();
+    assertThatThrownBy(() -> protocol("{\"multiplex\": \"yes\"}"))
+        .hasMessage("protocol.conf.multiplex: expected true or false");
+  }
+
+  static RedisProtocol protocol(String conf) throws Exception {
+    var json =
+        conf == null
+            ? null
+            : (com.fasterxml.jackson.databind.node.ObjectNode)
+                new com.fasterxml.jackson.databind.ObjectMapper().readTree(conf);
+    try (var sinks = new io.archway.dataplane.stream.SyslogSinks()) {
+      return RedisProtocol.compile(
+          new io.archway.model.StreamRoute.Protocol("redis", null, json, null),
+          sinks,
+          new java.util.HashSet<>());
+    }
+  }
+
+  @Test
   void randomBytesNeverCrashTheDecoderOrLeak() {
     var random = new Random(7);
     for (int round = 0; round < 2000; round++) {
@@ -131,6 +210,18 @@ class RespTest {
       var scanner = new RespReplyScanner();
       try {
         scanner.feed(Unpooled.wrappedBuffer(bytes));
+      } catch (RespException expected) {
+        // refused, not crashed
+      }
+      var cutter = new RespReplyScanner();
+      try {
+        var b = Unpooled.wrappedBuffer(bytes);
+        int from = 0;
+        int end;
+        while (from < b.writerIndex() && (end = cutter.next(b, from, b.writerIndex())) >= 0) {
+          assertThat(end).isGreaterThan(from).isLessThanOrEqualTo(b.writerIndex());
+          from = end;
+        }
       } catch (RespException expected) {
         // refused, not crashed
       }

@@ -1,0 +1,201 @@
+package io.archway.dataplane.stream.redis;
+
+import io.archway.dataplane.stream.StreamMetrics;
+import io.netty.buffer.ByteBuf;
+import io.netty.channel.Channel;
+import io.netty.channel.ChannelHandlerContext;
+import io.netty.channel.ChannelInboundHandlerAdapter;
+import io.netty.util.ReferenceCountUtil;
+import java.util.ArrayDeque;
+import java.util.ArrayList;
+import java.util.LinkedHashSet;
+import java.util.Set;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * One upstream connection to a Redis node, shared by the sessions of one event loop whose commands
+ * need no connection state of their own (see {@link RedisSession}). Commands from all of them go
+ * out in the order they are sent, written in one batch per event-loop turn; replies come back in
+ * the same order, so each is cut at its boundary ({@link RespReplyScanner#next}) and handed, as a
+ * slice of what was read, to the session whose command it answers. Consecutive replies for the same
+ * session travel as one slice.
+ *
+ * <p>Everything here runs on the link's event loop, which is also its sessions' loop. The link
+ * reads whatever the server sends: a session whose client reads slowly stops sending commands
+ * instead (it has at most {@link RedisSession#MAX_IN_FLIGHT} unanswered), so no session can hold up
+ * the others. When the server closes the link, every session on it is told and closes its client
+ * after an error reply for each unanswered command; the next client connection makes a new link. A
+ * link no session uses is closed after {@link #LINGER_SECONDS} seconds.
+ */
+public final class SharedLink extends ChannelInboundHandlerAdapter {
+
+  static final int LINGER_SECONDS = 30;
+
+  private final Channel channel;
+  private final StreamMetrics metrics;
+  private final String address;
+  // One entry per command sent and not yet answered: the session it came from.
+  private final ArrayDeque<RedisSession> waiting = new ArrayDeque<>();
+  private final RespReplyScanner scanner = new RespReplyScanner();
+  private final Set<RedisSession> sessions = new LinkedHashSet<>();
+  private final ArrayList<RedisSession> answered = new ArrayList<>();
+  private final ArrayList<RedisSession> blocked = new ArrayList<>();
+  private final Runnable flushTask = this::flushNow;
+  private boolean flushScheduled;
+  private long idleSince;
+
+  SharedLink(Channel channel, StreamMetrics metrics) {
+    this.channel = channel;
+    this.metrics = metrics;
+    this.address = RedisSession.address(channel);
+  }
+
+  Channel channel() {
+    return channel;
+  }
+
+  String address() {
+    return address;
+  }
+
+  boolean isActive() {
+    return channel.isActive();
+  }
+
+  boolean isWritable() {
+    return channel.isWritable();
+  }
+
+  void attach(RedisSession s) {
+    sessions.add(s);
+  }
+
+  /** {@code s} sends nothing more here (its replies still due are dropped when they come). */
+  void detach(RedisSession s) {
+    sessions.remove(s);
+    blocked.remove(s);
+    if (sessions.isEmpty()) {
+      long since = System.nanoTime();
+      idleSince = since;
+      channel
+          .eventLoop()
+          .schedule(
+              () -> {
+                if (sessions.isEmpty() && idleSince == since && waiting.isEmpty()) {
+                  channel.close();
+                }
+              },
+              LINGER_SECONDS,
+              TimeUnit.SECONDS);
+    }
+  }
+
+  /** Writes {@code frame} (passing on its reference) for {@code s}; flushed at the turn's end. */
+  void send(RedisSession s, ByteBuf frame) {
+    waiting.add(s);
+    channel.write(frame, channel.voidPromise());
+    if (!flushScheduled) {
+      flushScheduled = true;
+      channel.eventLoop().execute(flushTask);
+    }
+  }
+
+  private void flushNow() {
+    flushScheduled = false;
+    channel.flush();
+  }
+
+  /** Calls {@code s.resume()} when the link can take writes again. */
+  void whenWritable(RedisSession s) {
+    if (!blocked.contains(s)) {
+      blocked.add(s);
+    }
+  }
+
+  @Override
+  public void channelRead(ChannelHandlerContext ctx, Object msg) {
+    if (!(msg instanceof ByteBuf buf)) {
+      ReferenceCountUtil.release(msg);
+      return;
+    }
+    try {
+      int i = buf.readerIndex();
+      int end = buf.writerIndex();
+      // A run of replies to one session, from sliceStart, of which `done` have ended.
+      RedisSession owner = null;
+      int sliceStart = i;
+      int done = 0;
+      while (i < end) {
+        var head = waiting.peek();
+        if (head == null) {
+          metrics.error("bad_upstream_reply"); // a reply to no command: the link is out of step
+          ctx.close();
+          return;
+        }
+        if (head != owner) {
+          deliver(buf, owner, sliceStart, i, done);
+          owner = head;
+          sliceStart = i;
+          done = 0;
+        }
+        int next = scanner.next(buf, i, end);
+        if (next < 0) {
+          break;
+        }
+        waiting.poll();
+        done++;
+        i = next;
+      }
+      deliver(buf, owner, sliceStart, end, done);
+    } catch (RespException e) {
+      metrics.error("bad_upstream_reply");
+      ctx.close();
+    } finally {
+      buf.release();
+    }
+  }
+
+  private void deliver(ByteBuf buf, RedisSession owner, int from, int to, int done) {
+    if (owner == null || to == from) {
+      return;
+    }
+    owner.replies(buf.retainedSlice(from, to - from), done);
+    if (!owner.flushQueued) {
+      owner.flushQueued = true;
+      answered.add(owner);
+    }
+  }
+
+  @Override
+  public void channelReadComplete(ChannelHandlerContext ctx) {
+    for (var s : answered) {
+      s.flushQueued = false;
+      s.flushClient();
+    }
+    answered.clear();
+  }
+
+  @Override
+  public void channelWritabilityChanged(ChannelHandlerContext ctx) {
+    if (channel.isWritable() && !blocked.isEmpty()) {
+      var resumed = new ArrayList<>(blocked);
+      blocked.clear();
+      resumed.forEach(RedisSession::resume);
+    }
+    ctx.fireChannelWritabilityChanged();
+  }
+
+  @Override
+  public void channelInactive(ChannelHandlerContext ctx) {
+    waiting.clear();
+    var lost = new ArrayList<>(sessions);
+    sessions.clear();
+    blocked.clear();
+    lost.forEach(RedisSession::linkLost);
+  }
+
+  @Override
+  public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
+    ctx.close();
+  }
+}
