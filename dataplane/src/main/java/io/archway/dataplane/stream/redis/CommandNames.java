@@ -1,6 +1,6 @@
 package io.archway.dataplane.stream.redis;
 
-import io.netty.buffer.ByteBuf;
+import java.nio.charset.StandardCharsets;
 import java.util.Locale;
 import java.util.Set;
 
@@ -82,7 +82,7 @@ final class CommandNames {
           + "zremrangebyscore zrevrange zrevrangebylex zrevrangebyscore zrevrank zscan zscore zunion "
           + "zunionstore ";
 
-  private static final int MAX_LENGTH = 32;
+  static final int MAX_LENGTH = 32;
   private static final Name[] TABLE = new Name[1024];
 
   static {
@@ -117,26 +117,22 @@ final class CommandNames {
   private CommandNames() {}
 
   /**
-   * The name in {@code buf} at {@code from}, {@code length} bytes long: a known one without
-   * allocating, or a new lower-case one.
+   * The name in {@code bytes}' first {@code length} bytes ({@code length <= 32}): a known one
+   * without allocating, or a new lower-case one.
    */
-  static Name lookup(ByteBuf buf, int from, int length) {
-    if (length <= MAX_LENGTH) {
-      int h = 0;
-      for (int i = 0; i < length; i++) {
-        h = 31 * h + lower(buf.getByte(from + i));
-      }
-      for (int i = spread(h) & (TABLE.length - 1);
-          TABLE[i] != null;
-          i = (i + 1) & (TABLE.length - 1)) {
-        if (matches(TABLE[i].name(), buf, from, length)) {
-          return TABLE[i];
-        }
+  static Name lookup(byte[] bytes, int length) {
+    int h = 0;
+    for (int i = 0; i < length; i++) {
+      h = 31 * h + lower(bytes[i]);
+    }
+    for (int i = spread(h) & (TABLE.length - 1);
+        TABLE[i] != null;
+        i = (i + 1) & (TABLE.length - 1)) {
+      if (matches(TABLE[i].name(), bytes, length)) {
+        return TABLE[i];
       }
     }
-    var text =
-        buf.toString(from, Math.min(length, 64), java.nio.charset.StandardCharsets.ISO_8859_1);
-    return of(text.toLowerCase(Locale.ROOT));
+    return of(new String(bytes, 0, length, StandardCharsets.ISO_8859_1).toLowerCase(Locale.ROOT));
   }
 
   /** The same for a name already read as text (inline commands). */
@@ -154,12 +150,12 @@ final class CommandNames {
     return of(lower);
   }
 
-  private static boolean matches(String name, ByteBuf buf, int from, int length) {
+  private static boolean matches(String name, byte[] bytes, int length) {
     if (name.length() != length) {
       return false;
     }
     for (int i = 0; i < length; i++) {
-      if (name.charAt(i) != lower(buf.getByte(from + i))) {
+      if (name.charAt(i) != lower(bytes[i])) {
         return false;
       }
     }

@@ -19,7 +19,12 @@ public final class RespCommandDecoder extends ByteToMessageDecoder {
   static final int MAX_INLINE = 64 * 1024;
   static final int MAX_ARRAY = 1024 * 1024;
 
+  private static final short CRLF = ('\r' << 8) | '\n';
+  private static final long INCOMPLETE = -1;
+
   private final long maxBulk;
+  private final byte[] scratch = new byte[32];
+  private int headerLength; // of the bulk string header read last
   // A command seen whole up to its header but not its last byte: wait until this many bytes are in.
   private long needed;
 
@@ -77,28 +82,21 @@ public final class RespCommandDecoder extends ByteToMessageDecoder {
       if (pos >= in.writerIndex()) {
         return null;
       }
-      if (in.getByte(pos) != '$') {
-        throw new RespException("expected '$', got '" + printable(in.getByte(pos)) + "'");
-      }
-      int e = lineEnd(in, pos, 32);
-      if (e < 0) {
+      long len = bulkHeader(in, pos);
+      if (len == INCOMPLETE) {
         return null;
       }
-      long len = number(in, pos + 1, e, "invalid bulk length");
-      if (len < 0 || len > maxBulk) {
-        throw new RespException("invalid bulk length");
-      }
-      int data = e + 2;
+      int data = pos + headerLength;
       long end = data + len + 2;
       if (end > in.writerIndex()) {
         needed = end - start;
         return null;
       }
-      if (in.getByte((int) (end - 2)) != '\r' || in.getByte((int) (end - 1)) != '\n') {
+      if (in.getShort((int) (end - 2)) != CRLF) {
         throw new RespException("bulk string not followed by CRLF");
       }
       if (i == 0) {
-        name = CommandNames.lookup(in, data, (int) len);
+        name = lookupName(in, data, (int) len);
       } else if (i == 1) {
         keyAt = data - start;
         keyLength = (int) len;
@@ -108,6 +106,60 @@ public final class RespCommandDecoder extends ByteToMessageDecoder {
     int length = pos - start;
     var frame = in.readRetainedSlice(length);
     return new RedisCommand(name, frame, keyAt, keyLength, now);
+  }
+
+  /**
+   * The length in the bulk string header {@code $<length>\r\n} at {@code pos}, read with one copy
+   * into {@link #scratch}, which also says how long the header is ({@link #headerLength}); {@link
+   * #INCOMPLETE} when it is not all there.
+   */
+  private long bulkHeader(ByteBuf in, int pos) {
+    int n = Math.min(scratch.length, in.writerIndex() - pos);
+    in.getBytes(pos, scratch, 0, n);
+    if (scratch[0] != '$') {
+      throw new RespException("expected '$', got '" + printable(scratch[0]) + "'");
+    }
+    int lf = 1;
+    while (lf < n && scratch[lf] != '\n') {
+      lf++;
+    }
+    if (lf == n) {
+      if (n == scratch.length) {
+        throw new RespException("too big length");
+      }
+      return INCOMPLETE;
+    }
+    if (scratch[lf - 1] != '\r') {
+      throw new RespException("line not ended by CRLF");
+    }
+    int to = lf - 1;
+    if (to == 1 || to - 1 > 19) {
+      throw new RespException("invalid bulk length");
+    }
+    long v = 0;
+    for (int i = 1; i < to; i++) {
+      byte b = scratch[i];
+      if (b < '0' || b > '9') {
+        throw new RespException("invalid bulk length"); // negative lengths included
+      }
+      v = v * 10 + (b - '0');
+    }
+    if (v > maxBulk) {
+      throw new RespException("invalid bulk length");
+    }
+    headerLength = lf + 1;
+    return v;
+  }
+
+  /** The command name at {@code from}: copied once, then looked up without allocating. */
+  private CommandNames.Name lookupName(ByteBuf in, int from, int length) {
+    if (length > scratch.length) {
+      return CommandNames.of(
+          in.toString(from, Math.min(length, 64), StandardCharsets.ISO_8859_1)
+              .toLowerCase(java.util.Locale.ROOT));
+    }
+    in.getBytes(from, scratch, 0, length);
+    return CommandNames.lookup(scratch, length);
   }
 
   private RedisCommand inline(ByteBuf in, int start, long now) {
