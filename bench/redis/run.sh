@@ -1,11 +1,14 @@
 #!/usr/bin/env bash
 # Redis proxy benchmark: redis-benchmark (SET and GET, 50 clients) against Redis directly,
 # twemproxy (nutcracker) and Archway's Redis stream route, with pipelines of 1 and 16, all in one
-# run; then Archway with a fault rule on an unused command and a syslog logger enabled.
-# Usage: bench/run redis [requests]
+# run; then Archway with a fault rule on an unused command and a syslog logger enabled. The whole
+# sequence runs `rounds` times (interleaved, so a slow spell of the machine hits every target) and
+# the table reports each figure's median.
+# Usage: bench/run redis [requests] [rounds]
 set -euo pipefail
 root="$(cd "$(dirname "$0")/../.." && pwd)"
 requests="${1:-200000}"
+rounds="${2:-3}"
 work="$(mktemp -d)"
 pids=()
 cleanup() { for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done; wait 2>/dev/null || true; rm -rf "$work"; }
@@ -53,46 +56,66 @@ start_archway() { # name workers port extra-protocol-yaml
   wait_port "$3"
 }
 results="$work/results.txt"
-measure() { # name port
+failures="$work/failures.txt"
+touch "$failures"
+measure() { # name port; a run that fails (a connection reset, say) is reported and left out
   for p in 1 16; do
-    redis-benchmark -h 127.0.0.1 -p "$2" -t set,get -c 50 -n 50000 -P "$p" -q > /dev/null   # warm-up
-    redis-benchmark -h 127.0.0.1 -p "$2" -t set,get -c 50 -n "$requests" -P "$p" --csv |
-      awk -F'","' -v name="$1" -v p="$p" 'NR > 1 { gsub(/"/, "", $1); gsub(/"/, "", $2); print name, p, $1, $2 }' >> "$results"
+    redis-benchmark -h 127.0.0.1 -p "$2" -t set,get -c 50 -n 50000 -P "$p" -q > /dev/null 2>&1 || true   # warm-up
+    if redis-benchmark -h 127.0.0.1 -p "$2" -t set,get -c 50 -n "$requests" -P "$p" --csv > "$work/run.csv" 2> "$work/run.err"; then
+      awk -F'","' -v name="$1" -v p="$p" 'NR > 1 { gsub(/"/, "", $1); gsub(/"/, "", $2); print name, p, $1, $2 }' "$work/run.csv" >> "$results"
+    else
+      echo "$1, pipeline $p, round $round: $(grep -v 'Could not fetch' "$work/run.err" | tail -1)" >> "$failures"
+    fi
   done
 }
-measure direct "$redis"
-measure twemproxy "$twem"
-for w in 1 2; do
-  port=$(free_port); start_archway "plain-$w" "$w" "$port" "      conf: {}"
-  measure "archway/$w" "$port"
-  kill "$archway_pid"; wait "$archway_pid" 2>/dev/null || true
-done
 syslog_port=$(free_port)
-port=$(free_port)
-start_archway faults-logger 1 "$port" "      conf:
+for round in $(seq 1 "$rounds"); do
+  echo "round $round of $rounds" >&2
+  measure direct "$redis"
+  measure twemproxy "$twem"
+  for w in 1 2; do
+    port=$(free_port); start_archway "plain-$w" "$w" "$port" "      conf: {}"
+    measure "archway/$w" "$port"
+    kill "$archway_pid"; wait "$archway_pid" 2>/dev/null || true
+  done
+  port=$(free_port)
+  start_archway faults-logger 1 "$port" "      conf:
         faults: [{commands: [flushall], delay: 1}]
       logger:
         - name: syslog
           filter: [[\"rpc_time\", \">=\", 1]]
           conf: {host: 127.0.0.1, port: $syslog_port, sock_type: udp}"
-measure "archway-faults-logger/1" "$port"
-kill "$archway_pid"; wait "$archway_pid" 2>/dev/null || true
+  measure "archway-faults-logger/1" "$port"
+  kill "$archway_pid"; wait "$archway_pid" 2>/dev/null || true
+done
 
-python3 - "$results" <<'PY'
-import sys
-rows = {}
+python3 - "$results" "$failures" <<'PY'
+import statistics, sys
+runs = {}
 for line in open(sys.argv[1]):
     name, p, test, rps = line.split()
-    rows[(name, int(p), test)] = float(rps)
+    runs.setdefault((name, int(p), test), []).append(float(rps))
+rows = {k: statistics.median(v) for k, v in runs.items()}
 names = []
 for (n, _, _) in rows:
     if n not in names:
         names.append(n)
+print(f"Medians of {max(len(v) for v in runs.values())} rounds.")
+print()
 print("| target | pipeline | SET rps | GET rps | SET vs direct | GET vs direct |")
 print("|---|---:|---:|---:|---:|---:|")
 for p in (1, 16):
     for n in names:
         s, g = rows.get((n, p, "SET")), rows.get((n, p, "GET"))
         ds, dg = rows[("direct", p, "SET")], rows[("direct", p, "GET")]
+        if None in (s, g, ds, dg):
+            print(f"| {n} | {p} | — | — | — | — |")
+            continue
         print(f"| {n} | {p} | {s:.0f} | {g:.0f} | {s/ds:.2f} | {g/dg:.2f} |")
+failed = [l.strip() for l in open(sys.argv[2]) if l.strip()]
+if failed:
+    print()
+    print("Runs that failed and are left out:")
+    for l in failed:
+        print(f"- {l}")
 PY
