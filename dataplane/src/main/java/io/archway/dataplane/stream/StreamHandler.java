@@ -21,6 +21,7 @@ import io.netty.channel.ConnectTimeoutException;
 import io.netty.channel.socket.ChannelInputShutdownEvent;
 import io.netty.handler.codec.http.EmptyHttpHeaders;
 import io.netty.util.ReferenceCountUtil;
+import java.net.ConnectException;
 import java.net.InetSocketAddress;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayDeque;
@@ -176,6 +177,10 @@ public final class StreamHandler extends ChannelInboundHandlerAdapter {
    * node.
    */
   private void onSharedLink(SharedLink link) {
+    if (!link.isActive()) { // closed by the server between connect and now
+      failed(node, new ConnectException("shared connection closed"));
+      return;
+    }
     var client = ctx.channel();
     var released = node;
     client.closeFuture().addListener(x -> upstream.release(released));

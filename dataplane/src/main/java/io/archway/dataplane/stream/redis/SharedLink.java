@@ -58,7 +58,7 @@ public final class SharedLink extends ChannelInboundHandlerAdapter {
     return address;
   }
 
-  boolean isActive() {
+  public boolean isActive() {
     return channel.isActive();
   }
 
