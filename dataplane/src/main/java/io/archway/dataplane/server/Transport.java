@@ -1,6 +1,8 @@
 package io.archway.dataplane.server;
 
 import io.netty.bootstrap.Bootstrap;
+import io.netty.channel.Channel;
+import io.netty.channel.ChannelInitializer;
 import io.netty.channel.ChannelOption;
 import io.netty.channel.EventLoop;
 import io.netty.channel.EventLoopGroup;
@@ -45,14 +47,23 @@ public enum Transport {
     return this == EPOLL ? EpollSocketChannel.class : NioSocketChannel.class;
   }
 
+  /** The handler of a connection whose caller adds its own handlers once it is connected. */
+  private static final ChannelInitializer<Channel> NO_HANDLERS =
+      new ChannelInitializer<>() {
+        @Override
+        protected void initChannel(Channel ch) {}
+      };
+
   /**
    * A connection to an upstream on {@code loop}, as the proxies make them: no read until asked
-   * (read-after-write backpressure), no Nagle delay, and a connect timeout.
+   * (read-after-write backpressure), no Nagle delay, and a connect timeout. Its pipeline starts
+   * empty unless the caller sets a handler.
    */
   public Bootstrap upstreamBootstrap(EventLoop loop, long connectTimeoutMillis) {
     return new Bootstrap()
         .group(loop)
         .channel(socketChannel())
+        .handler(NO_HANDLERS)
         .option(ChannelOption.CONNECT_TIMEOUT_MILLIS, (int) Math.min(connectTimeoutMillis, 1 << 30))
         .option(ChannelOption.AUTO_READ, false)
         .option(ChannelOption.TCP_NODELAY, true);

@@ -14,7 +14,6 @@ import io.netty.channel.ChannelFuture;
 import io.netty.channel.ChannelFutureListener;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandlerAdapter;
-import io.netty.channel.ChannelInitializer;
 import io.netty.channel.ChannelOption;
 import io.netty.channel.ChannelPipeline;
 import io.netty.channel.ConnectTimeoutException;
@@ -128,11 +127,6 @@ public final class StreamHandler extends ChannelInboundHandlerAdapter {
         .transport()
         .upstreamBootstrap(ctx.channel().eventLoop(), upstream.connectTimeoutMillis())
         .option(ChannelOption.ALLOW_HALF_CLOSURE, true)
-        .handler(
-            new ChannelInitializer<>() {
-              @Override
-              protected void initChannel(Channel ch) {}
-            })
         .connect(n.host(), n.port());
   }
 

@@ -3,7 +3,6 @@ package io.archway.dataplane.stream.redis;
 import io.archway.dataplane.server.Transport;
 import io.archway.dataplane.stream.StreamMetrics;
 import io.netty.channel.ChannelFutureListener;
-import io.netty.channel.ChannelInitializer;
 import io.netty.channel.EventLoop;
 import io.netty.util.concurrent.Future;
 import io.netty.util.concurrent.Promise;
@@ -42,11 +41,6 @@ public final class RedisLinks {
     links.put(key, promise);
     transport
         .upstreamBootstrap(loop, connectTimeout)
-        .handler(
-            new ChannelInitializer<>() {
-              @Override
-              protected void initChannel(io.netty.channel.Channel ch) {}
-            })
         .connect(host, port)
         .addListener(
             (ChannelFutureListener)

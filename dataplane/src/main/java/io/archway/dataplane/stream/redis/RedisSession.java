@@ -79,10 +79,15 @@ public final class RedisSession extends ChannelInboundHandlerAdapter {
   public RedisSession(
       CompiledStream route, Channel upstream, Channel client, StreamMetrics metrics) {
     this(route, client, metrics, null);
-    this.upstream = upstream;
-    this.upstreamAddress = address(upstream);
+    own(upstream);
+  }
+
+  /** From now on the session's commands go to {@code ch}, a connection of its own. */
+  private void own(Channel ch) {
+    upstream = ch;
+    upstreamAddress = address(ch);
     metrics.upstreamOpened(false);
-    upstream.closeFuture().addListener(f -> metrics.upstreamClosed(false));
+    ch.closeFuture().addListener(f -> metrics.upstreamClosed(false));
   }
 
   /**
@@ -202,10 +207,7 @@ public final class RedisSession extends ChannelInboundHandlerAdapter {
                   }
                   link.detach(this);
                   link = null;
-                  upstream = f.channel();
-                  upstreamAddress = address(upstream);
-                  metrics.upstreamOpened(false);
-                  upstream.closeFuture().addListener(x -> metrics.upstreamClosed(false));
+                  own(f.channel());
                   upstream.pipeline().addLast("replies", upstreamHandler());
                   moving = false;
                   drain();
