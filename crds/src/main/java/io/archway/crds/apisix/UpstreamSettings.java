@@ -1,0 +1,33 @@
+package io.archway.crds.apisix;
+
+import com.fasterxml.jackson.annotation.JsonInclude;
+import com.fasterxml.jackson.annotation.JsonPropertyDescription;
+import io.archway.crds.Enums;
+import io.archway.crds.Timeout;
+import io.fabric8.crd.generator.annotation.SchemaFrom;
+import io.fabric8.generator.annotation.Min;
+
+/** The settings that apply to all ports, or to one port in {@code portLevelSettings}. */
+@JsonInclude(JsonInclude.Include.NON_NULL)
+public class UpstreamSettings {
+
+  @JsonPropertyDescription("The load balancer; roundrobin by default.")
+  public ApisixUpstreamSpec.LoadBalancer loadbalancer;
+
+  @JsonPropertyDescription("The protocol to the upstream; http by default.")
+  @SchemaFrom(type = Enums.Scheme.class)
+  public String scheme;
+
+  @JsonPropertyDescription("How many other nodes to try after a failure.")
+  @Min(0)
+  public Integer retries;
+
+  @JsonPropertyDescription("Timeouts towards the upstream.")
+  public Timeout timeout;
+
+  @JsonPropertyDescription("Active and passive health checks of the nodes.")
+  public ApisixUpstreamSpec.HealthCheck healthCheck;
+
+  @JsonPropertyDescription("A Secret with the client certificate for mTLS to the upstream.")
+  public ApisixUpstreamSpec.SecretReference tlsSecret;
+}

@@ -1,0 +1,127 @@
+package io.archway.operator.translate;
+
+import com.fasterxml.jackson.databind.node.ArrayNode;
+import com.fasterxml.jackson.databind.node.JsonNodeFactory;
+import io.archway.crds.Enums;
+import io.archway.crds.apisix.ApisixRouteSpec.Expr;
+import java.util.List;
+import java.util.Locale;
+import java.util.regex.Pattern;
+import java.util.regex.PatternSyntaxException;
+
+/** {@code match.exprs} of an ApisixRoute as APISIX {@code vars}. */
+final class Exprs {
+
+  private Exprs() {}
+
+  /** The vars for {@code exprs}, or {@code null} (errors recorded) when one is not valid. */
+  static ArrayNode vars(List<Expr> exprs, String field, Translation t) {
+    var out = JsonNodeFactory.instance.arrayNode();
+    boolean ok = true;
+    for (int i = 0; i < exprs.size(); i++) {
+      var e = exprs.get(i);
+      var at = field + "[" + i + "]";
+      var term = term(e, at, t);
+      if (term == null) {
+        ok = false;
+      } else {
+        out.add(term);
+      }
+    }
+    return ok ? out : null;
+  }
+
+  private static ArrayNode term(Expr e, String at, Translation t) {
+    if (e == null || e.subject == null) {
+      t.error(at + ".subject", "missing (expected: {scope, name})");
+      return null;
+    }
+    var variable = variable(e.subject.scope, e.subject.name, at + ".subject", t);
+    if (!Enums.isOneOf(Enums.ExprOp.class, e.op)) {
+      t.error(
+          at + ".op",
+          show(e.op)
+              + " (expected: one of "
+              + String.join(", ", Enums.values(Enums.ExprOp.class))
+              + ")");
+      return null;
+    }
+    if (variable == null) {
+      return null;
+    }
+    var term = JsonNodeFactory.instance.arrayNode().add(variable);
+    boolean set = e.op.equals("In") || e.op.equals("NotIn");
+    if (set) {
+      if (e.set == null || e.set.isEmpty()) {
+        t.error(at + ".set", "missing (expected: the values for " + e.op + ")");
+        return null;
+      }
+      if (e.op.equals("NotIn")) {
+        term.add("!");
+      }
+      var values = term.add("in").addArray();
+      e.set.forEach(values::add);
+      return term;
+    }
+    if (e.value == null) {
+      t.error(at + ".value", "missing (expected: the value for " + e.op + ")");
+      return null;
+    }
+    var op =
+        switch (e.op) {
+          case "Equal" -> "==";
+          case "NotEqual" -> "~=";
+          case "GreaterThan" -> ">";
+          case "GreaterThanEqual" -> ">=";
+          case "LessThan" -> "<";
+          case "LessThanEqual" -> "<=";
+          case "RegexMatch", "RegexNotMatch" -> "~~";
+          default -> "~*";
+        };
+    if (op.startsWith("~") && !op.equals("~=")) {
+      try {
+        Pattern.compile(e.value);
+      } catch (PatternSyntaxException ex) {
+        t.error(
+            at + ".value",
+            show(e.value) + " (expected: a valid regular expression: " + ex.getDescription() + ")");
+        return null;
+      }
+      if (e.op.startsWith("RegexNot")) {
+        term.add("!");
+      }
+    }
+    return term.add(op).add(e.value);
+  }
+
+  /** The APISIX variable a subject reads, e.g. {@code http_x_user} for header X-User. */
+  private static String variable(String scope, String name, String at, Translation t) {
+    if (!Enums.isOneOf(Enums.ExprScope.class, scope)) {
+      t.error(
+          at + ".scope",
+          show(scope)
+              + " (expected: one of "
+              + String.join(", ", Enums.values(Enums.ExprScope.class))
+              + ")");
+      return null;
+    }
+    if (scope.equals("Path")) {
+      return "uri";
+    }
+    if (name == null || name.isEmpty()) {
+      t.error(at + ".name", "missing (expected: the " + scope.toLowerCase(Locale.ROOT) + " name)");
+      return null;
+    }
+    return switch (scope) {
+      case "Header" -> "http_" + name.toLowerCase(Locale.ROOT).replace('-', '_');
+      case "Query" -> "arg_" + name;
+      case "Cookie" -> "cookie_" + name;
+      case "PostArg" -> "post_arg_" + name;
+      default -> name;
+    };
+  }
+
+  static String show(String s) {
+    return s == null ? "missing" : "\"" + s + "\"";
+  }
+}

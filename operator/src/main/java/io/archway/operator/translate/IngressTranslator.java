@@ -1,0 +1,413 @@
+package io.archway.operator.translate;
+
+import com.fasterxml.jackson.databind.node.JsonNodeFactory;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.archway.model.Kind;
+import io.fabric8.kubernetes.api.model.IntOrString;
+import io.fabric8.kubernetes.api.model.networking.v1.Ingress;
+import io.fabric8.kubernetes.api.model.networking.v1.IngressBackend;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.TreeMap;
+import java.util.regex.Pattern;
+import java.util.regex.PatternSyntaxException;
+
+/**
+ * A {@code networking.k8s.io/v1} Ingress as APISIX routes: one per host and path (id {@code
+ * ing_<namespace>_<name>_<hash of host, path and type>}, stable when rules are reordered), the
+ * default backend as a catch-all route, and the APISIX Ingress Controller's {@code
+ * k8s.apisix.apache.org/*} annotations for the features Archway has. Any other annotation of that
+ * prefix is reported as a warning, never dropped silently.
+ */
+public final class IngressTranslator {
+
+  public static final String ANNOTATION_PREFIX = "k8s.apisix.apache.org/";
+
+  static final Set<String> SUPPORTED =
+      Set.of(
+          "enable-websocket",
+          "upstream-scheme",
+          "upstream-retries",
+          "upstream-connect-timeout",
+          "upstream-read-timeout",
+          "upstream-send-timeout",
+          "rewrite-target",
+          "rewrite-target-regex",
+          "rewrite-target-regex-template",
+          "http-to-https",
+          "enable-cors",
+          "cors-allow-origin",
+          "cors-allow-headers",
+          "cors-allow-methods",
+          "allowlist-source-range",
+          "blocklist-source-range",
+          "auth-type",
+          "use-regex");
+
+  private IngressTranslator() {}
+
+  public static Translation translate(Ingress ing, Refs refs) {
+    var t = new Translation();
+    var ns = ing.getMetadata().getNamespace();
+    var name = ing.getMetadata().getName();
+    var ann = annotations(ing, t);
+    var spec = ing.getSpec();
+    if (spec == null
+        || ((spec.getRules() == null || spec.getRules().isEmpty())
+            && spec.getDefaultBackend() == null)) {
+      t.error("spec", "no rules and no defaultBackend (expected: at least one)");
+      return t;
+    }
+    if (spec.getTls() != null && !spec.getTls().isEmpty()) {
+      t.warn(
+          "spec.tls: HTTPS termination is not served by this version; the rules are served over HTTP");
+    }
+    boolean regex = "true".equals(ann.get("use-regex"));
+    var rules =
+        spec.getRules() == null
+            ? List.<io.fabric8.kubernetes.api.model.networking.v1.IngressRule>of()
+            : spec.getRules();
+    for (int i = 0; i < rules.size(); i++) {
+      var rule = rules.get(i);
+      var at = "spec.rules[" + i + "]";
+      if (rule.getHttp() == null || rule.getHttp().getPaths() == null) {
+        t.error(at + ".http", "missing (expected: paths)");
+        continue;
+      }
+      var paths = rule.getHttp().getPaths();
+      for (int j = 0; j < paths.size(); j++) {
+        var p = paths.get(j);
+        var pat = at + ".http.paths[" + j + "]";
+        var path = p.getPath() == null || p.getPath().isEmpty() ? "/" : p.getPath();
+        var type = p.getPathType() == null ? "ImplementationSpecific" : p.getPathType();
+        var route = JsonNodeFactory.instance.objectNode();
+        route.put(
+            "id",
+            Ids.of(
+                "ing",
+                ns,
+                name,
+                Ids.hash(rule.getHost() + "|" + path + "|" + type).substring(0, 10)));
+        route.put(
+            "name",
+            ApisixRouteTranslator.truncate(
+                ns + "/" + name + " " + (rule.getHost() == null ? "" : rule.getHost()) + path,
+                100));
+        if (rule.getHost() != null && !rule.getHost().isEmpty()) {
+          route.putArray("hosts").add(rule.getHost());
+        }
+        if (!paths(route, path, type, regex, pat, t)) {
+          continue;
+        }
+        route(ns, route, p.getBackend(), ann, pat + ".backend", at + ".host", refs, t);
+      }
+    }
+    if (spec.getDefaultBackend() != null) {
+      var route = JsonNodeFactory.instance.objectNode();
+      route.put("id", Ids.of("ing", ns, name, "default"));
+      route.put("name", ApisixRouteTranslator.truncate(ns + "/" + name + " default backend", 100));
+      route.putArray("uris").add("/*");
+      route.put("priority", -1);
+      route(ns, route, spec.getDefaultBackend(), ann, "spec.defaultBackend", "spec", refs, t);
+    }
+    return t;
+  }
+
+  /** The paths of one Ingress path; false (error recorded) when it is not valid. */
+  private static boolean paths(
+      ObjectNode route, String path, String type, boolean regex, String at, Translation t) {
+    if (regex) {
+      try {
+        Pattern.compile(path);
+      } catch (PatternSyntaxException e) {
+        t.error(
+            at + ".path",
+            "\""
+                + path
+                + "\" (expected: a valid regular expression with use-regex: "
+                + e.getDescription()
+                + ")");
+        return false;
+      }
+      route.putArray("uris").add("/*");
+      route.putArray("vars").addArray().add("uri").add("~~").add(path);
+      return true;
+    }
+    if (!path.startsWith("/")) {
+      t.error(at + ".path", "\"" + path + "\" (expected: starts with \"/\")");
+      return false;
+    }
+    var uris = route.putArray("uris");
+    switch (type) {
+      case "Exact" -> uris.add(path);
+      case "Prefix" -> {
+        // Prefix matches whole path segments: /foo matches /foo and /foo/bar, not /foobar.
+        var p = path.endsWith("/") ? path.substring(0, path.length() - 1) : path;
+        if (p.isEmpty()) {
+          uris.add("/*");
+        } else {
+          uris.add(p).add(p + "/*");
+        }
+      }
+      case "ImplementationSpecific" -> uris.add(path);
+      default -> {
+        t.error(
+            at + ".pathType",
+            "\"" + type + "\" (expected: Exact, Prefix or ImplementationSpecific)");
+        return false;
+      }
+    }
+    return true;
+  }
+
+  private static void route(
+      String ns,
+      ObjectNode route,
+      IngressBackend backend,
+      Map<String, String> ann,
+      String at,
+      String hostField,
+      Refs refs,
+      Translation t) {
+    int before = t.errors().size();
+    if (backend == null || backend.getService() == null) {
+      t.error(
+          at,
+          (backend != null && backend.getResource() != null
+                  ? "resource backends are not supported"
+                  : "missing")
+              + " (expected: service{name, port})");
+      return;
+    }
+    var svc = backend.getService();
+    var port = svc.getPort();
+    IntOrString servicePort = null;
+    if (port != null && port.getNumber() != null) {
+      servicePort = new IntOrString(port.getNumber());
+    } else if (port != null && port.getName() != null) {
+      servicePort = new IntOrString(port.getName());
+    }
+    var up =
+        Upstreams.forService(ns, svc.getName(), servicePort, null, null, at + ".service", refs, t);
+    if (up == null) {
+      return;
+    }
+    fixFields(t, at + ".service", before);
+    var plugins = JsonNodeFactory.instance.objectNode();
+    applyAnnotations(ann, route, up, plugins, t);
+    if (t.errors().size() > before) {
+      return;
+    }
+    route.set("upstream", up);
+    if (!plugins.isEmpty()) {
+      route.set("plugins", plugins);
+    }
+    var obj = ModelObjects.read(Kind.ROUTES, route, Map.of("hosts", hostField), at, t);
+    if (obj != null) {
+      t.add(Kind.ROUTES, obj);
+    }
+  }
+
+  /** Errors of an Ingress service backend use its field names (name, port), not ApisixRoute's. */
+  private static void fixFields(Translation t, String at, int from) {
+    for (int i = from; i < t.errors().size(); i++) {
+      var e = t.errors().get(i);
+      var field =
+          e.field()
+              .replace(at + ".serviceName", at + ".name")
+              .replace(at + ".servicePort", at + ".port");
+      t.errors().set(i, new Translation.FieldError(field, e.message()));
+    }
+  }
+
+  /** Our annotations by their short name; unknown ones of our prefix become warnings. */
+  private static Map<String, String> annotations(Ingress ing, Translation t) {
+    var out = new TreeMap<String, String>();
+    var all = ing.getMetadata().getAnnotations();
+    if (all == null) {
+      return out;
+    }
+    for (var e : all.entrySet()) {
+      if (!e.getKey().startsWith(ANNOTATION_PREFIX)) {
+        continue;
+      }
+      var name = e.getKey().substring(ANNOTATION_PREFIX.length());
+      if (SUPPORTED.contains(name)) {
+        out.put(name, e.getValue() == null ? "" : e.getValue().trim());
+      } else {
+        t.warn("metadata.annotations." + e.getKey() + ": not supported by Archway; ignored");
+      }
+    }
+    return out;
+  }
+
+  private static void applyAnnotations(
+      Map<String, String> ann, ObjectNode route, ObjectNode up, ObjectNode plugins, Translation t) {
+    var where = "metadata.annotations." + ANNOTATION_PREFIX;
+    if (ann.containsKey("enable-websocket")) {
+      route.put("enable_websocket", bool(ann, "enable-websocket", t));
+    }
+    if (ann.containsKey("upstream-scheme")) {
+      var scheme = ann.get("upstream-scheme");
+      if (!List.of("http", "https", "grpc", "grpcs").contains(scheme)) {
+        t.error(
+            where + "upstream-scheme", "\"" + scheme + "\" (expected: http, https, grpc or grpcs)");
+      }
+      up.put("scheme", scheme);
+    }
+    if (ann.containsKey("upstream-retries")) {
+      try {
+        int retries = Integer.parseInt(ann.get("upstream-retries"));
+        if (retries < 0) {
+          throw new NumberFormatException();
+        }
+        up.put("retries", retries);
+      } catch (NumberFormatException e) {
+        t.error(
+            where + "upstream-retries",
+            "\"" + ann.get("upstream-retries") + "\" (expected: an integer >= 0)");
+      }
+    }
+    var timeout = JsonNodeFactory.instance.objectNode();
+    for (var kind : List.of("connect", "read", "send")) {
+      var key = "upstream-" + kind + "-timeout";
+      if (ann.containsKey(key)) {
+        Upstreams.putSeconds(
+            timeout,
+            kind,
+            ann.get(key),
+            "metadata.annotations." + ANNOTATION_PREFIX + "upstream-" + kind,
+            "",
+            t);
+      }
+    }
+    if (!timeout.isEmpty()) {
+      up.set("timeout", timeout);
+    }
+    if (ann.containsKey("rewrite-target") || ann.containsKey("rewrite-target-regex")) {
+      var rewrite = plugins.putObject("proxy-rewrite");
+      if (ann.containsKey("rewrite-target-regex")) {
+        var template = ann.get("rewrite-target-regex-template");
+        if (template == null) {
+          t.error(
+              where + "rewrite-target-regex-template",
+              "missing (expected: set with rewrite-target-regex)");
+        } else {
+          rewrite.putArray("regex_uri").add(ann.get("rewrite-target-regex")).add(template);
+        }
+      } else {
+        rewrite.put("uri", ann.get("rewrite-target"));
+      }
+      check("proxy-rewrite", rewrite, where + "rewrite-target", t);
+    }
+    if (ann.containsKey("http-to-https") && bool(ann, "http-to-https", t)) {
+      plugins.putObject("redirect").put("http_to_https", true);
+    }
+    if (ann.containsKey("enable-cors") && bool(ann, "enable-cors", t)) {
+      var cors = plugins.putObject("cors");
+      putIf(cors, "allow_origins", ann.get("cors-allow-origin"));
+      putIf(cors, "allow_headers", ann.get("cors-allow-headers"));
+      putIf(cors, "allow_methods", ann.get("cors-allow-methods"));
+      check("cors", cors, where + "enable-cors", t);
+    }
+    if (ann.containsKey("allowlist-source-range") || ann.containsKey("blocklist-source-range")) {
+      var allow = ann.containsKey("allowlist-source-range");
+      var key = allow ? "allowlist-source-range" : "blocklist-source-range";
+      if (allow && ann.containsKey("blocklist-source-range")) {
+        t.error(
+            where + "blocklist-source-range",
+            "set with allowlist-source-range (expected: one of them)");
+      }
+      var ip = plugins.putObject("ip-restriction");
+      var list = ip.putArray(allow ? "whitelist" : "blacklist");
+      for (var cidr : ann.get(key).split(",")) {
+        if (!cidr.isBlank()) {
+          list.add(cidr.trim());
+        }
+      }
+      check("ip-restriction", ip, where + key, t);
+    }
+    if (ann.containsKey("auth-type")) {
+      switch (ann.get("auth-type")) {
+        case "basicAuth" -> plugins.putObject("basic-auth");
+        case "keyAuth" -> plugins.putObject("key-auth");
+        default ->
+            t.error(
+                where + "auth-type",
+                "\"" + ann.get("auth-type") + "\" (expected: basicAuth or keyAuth)");
+      }
+    }
+  }
+
+  private static void check(String plugin, ObjectNode conf, String field, Translation t) {
+    for (var p : io.archway.model.PluginSchemas.check(plugin, conf, plugin)) {
+      t.error(field, p.toString());
+    }
+  }
+
+  private static boolean bool(Map<String, String> ann, String key, Translation t) {
+    var v = ann.get(key);
+    if (!v.equals("true") && !v.equals("false")) {
+      t.error(
+          "metadata.annotations." + ANNOTATION_PREFIX + key,
+          "\"" + v + "\" (expected: \"true\" or \"false\")");
+      return false;
+    }
+    return v.equals("true");
+  }
+
+  private static void putIf(ObjectNode o, String name, String value) {
+    if (value != null && !value.isEmpty()) {
+      o.put(name, value);
+    }
+  }
+
+  /** What the Ingress's paths claim, for conflict checks with other Ingresses and ApisixRoutes. */
+  public static List<Claim> claims(Ingress ing) {
+    var out = new ArrayList<Claim>();
+    var spec = ing.getSpec();
+    if (spec == null) {
+      return out;
+    }
+    var rules =
+        spec.getRules() == null
+            ? List.<io.fabric8.kubernetes.api.model.networking.v1.IngressRule>of()
+            : spec.getRules();
+    for (int i = 0; i < rules.size(); i++) {
+      var rule = rules.get(i);
+      if (rule.getHttp() == null || rule.getHttp().getPaths() == null) {
+        continue;
+      }
+      var host = rule.getHost() == null || rule.getHost().isEmpty() ? "*" : rule.getHost();
+      var seen = new HashMap<String, Integer>();
+      for (int j = 0; j < rule.getHttp().getPaths().size(); j++) {
+        var p = rule.getHttp().getPaths().get(j);
+        var path = p.getPath() == null || p.getPath().isEmpty() ? "/" : p.getPath();
+        var type = p.getPathType() == null ? "ImplementationSpecific" : p.getPathType();
+        if ("Prefix".equals(type)) {
+          var base = path.endsWith("/") ? path.substring(0, path.length() - 1) : path;
+          if (!base.isEmpty()) {
+            out.add(
+                new Claim(
+                    host, base, List.of(), "0||", "spec.rules[" + i + "].http.paths[" + j + "]"));
+          }
+          out.add(
+              new Claim(
+                  host,
+                  base + "/*",
+                  List.of(),
+                  "0||",
+                  "spec.rules[" + i + "].http.paths[" + j + "]"));
+        } else if (seen.putIfAbsent(path, j) == null) {
+          out.add(
+              new Claim(
+                  host, path, List.of(), "0||", "spec.rules[" + i + "].http.paths[" + j + "]"));
+        }
+      }
+    }
+    return out;
+  }
+}

@@ -1,0 +1,387 @@
+package io.archway.operator.translate;
+
+import com.fasterxml.jackson.databind.node.JsonNodeFactory;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.archway.crds.Enums;
+import io.archway.crds.Timeout;
+import io.archway.crds.apisix.ApisixUpstream;
+import io.archway.crds.apisix.ApisixUpstreamSpec;
+import io.archway.crds.apisix.UpstreamSettings;
+import io.fabric8.kubernetes.api.model.IntOrString;
+import io.fabric8.kubernetes.api.model.Service;
+import io.fabric8.kubernetes.api.model.ServicePort;
+import java.util.List;
+import java.util.stream.Collectors;
+
+/**
+ * Upstreams in APISIX's JSON from Kubernetes backends: a Service (its pods through discovery, its
+ * cluster IP, or its ExternalName), or an ApisixUpstream's external nodes; and the settings of the
+ * ApisixUpstream named like the Service applied over them.
+ */
+final class Upstreams {
+
+  static final int DEFAULT_WEIGHT = 100;
+  static final String DISCOVERY = "kubernetes";
+
+  private Upstreams() {}
+
+  /** A Service backend of the resource in {@code ns}; {@code null} (errors recorded) if bad. */
+  static ObjectNode forService(
+      String ns,
+      String serviceName,
+      IntOrString servicePort,
+      String granularity,
+      String subset,
+      String at,
+      Refs refs,
+      Translation t) {
+    if (serviceName == null || serviceName.isEmpty()) {
+      t.error(at + ".serviceName", "missing (expected: a Service name)");
+      return null;
+    }
+    if (servicePort == null) {
+      t.error(at + ".servicePort", "missing (expected: a port number or name)");
+      return null;
+    }
+    if (granularity != null && !Enums.isOneOf(Enums.ResolveGranularity.class, granularity)) {
+      t.error(
+          at + ".resolveGranularity", Exprs.show(granularity) + " (expected: endpoint or service)");
+      return null;
+    }
+    var up = JsonNodeFactory.instance.objectNode();
+    var service = refs.service(ns, serviceName);
+    if (service.isEmpty()) {
+      if (refs.offline() && servicePort.getIntVal() != null && !"service".equals(granularity)) {
+        t.warn(
+            at
+                + ".serviceName: Service "
+                + ns
+                + "/"
+                + serviceName
+                + " is not in the files; assumed to exist with port "
+                + servicePort.getIntVal());
+        discovery(up, ns, serviceName, String.valueOf(servicePort.getIntVal()));
+        return settings(up, ns, serviceName, servicePort.getIntVal(), subset, at, refs, t);
+      }
+      t.error(at + ".serviceName", "Service " + ns + "/" + serviceName + " not found");
+      return null;
+    }
+    var svc = service.get();
+    var port = port(svc, servicePort);
+    if (port == null) {
+      t.error(
+          at + ".servicePort",
+          (servicePort.getIntVal() != null
+                  ? "port " + servicePort.getIntVal()
+                  : "unknown port name \"" + servicePort.getStrVal() + "\"")
+              + " on Service "
+              + ns
+              + "/"
+              + serviceName
+              + " (expected: one of "
+              + ports(svc)
+              + ")");
+      return null;
+    }
+    var spec = svc.getSpec();
+    if ("ExternalName".equals(spec.getType())) {
+      up.putObject("nodes").put(spec.getExternalName() + ":" + port.getPort(), DEFAULT_WEIGHT);
+      up.put("pass_host", "node");
+    } else if ("service".equals(granularity)) {
+      var ip = spec.getClusterIP();
+      if (ip == null || ip.isEmpty() || ip.equals("None")) {
+        t.error(
+            at + ".resolveGranularity",
+            "Service "
+                + ns
+                + "/"
+                + serviceName
+                + " has no cluster IP (headless) (expected: endpoint for a headless Service)");
+        return null;
+      }
+      up.putObject("nodes").put(hostPort(ip, port.getPort()), DEFAULT_WEIGHT);
+    } else {
+      var portKey =
+          port.getName() != null && !port.getName().isEmpty()
+              ? port.getName()
+              : String.valueOf(port.getPort());
+      discovery(up, ns, serviceName, portKey);
+    }
+    return settings(up, ns, serviceName, port.getPort(), subset, at, refs, t);
+  }
+
+  /** The nodes of an ApisixUpstream with {@code externalNodes}, with its settings. */
+  static ObjectNode forExternal(String ns, String name, String at, Refs refs, Translation t) {
+    var au = refs.apisixUpstream(ns, name);
+    if (au.isEmpty()) {
+      t.error(at + ".name", "ApisixUpstream " + ns + "/" + name + " not found");
+      return null;
+    }
+    var spec = au.get().getSpec();
+    if (spec == null || spec.externalNodes == null || spec.externalNodes.isEmpty()) {
+      t.error(
+          at + ".name",
+          "ApisixUpstream "
+              + ns
+              + "/"
+              + name
+              + " has no externalNodes (expected: use backends for a Service)");
+      return null;
+    }
+    int before = t.errors().size();
+    var up = JsonNodeFactory.instance.objectNode();
+    var nodes = up.putArray("nodes");
+    var where = "ApisixUpstream " + ns + "/" + name + ": spec.externalNodes";
+    for (int i = 0; i < spec.externalNodes.size(); i++) {
+      var n = spec.externalNodes.get(i);
+      var host = n.name;
+      if ("Service".equals(n.type)) {
+        var svc = refs.service(ns, n.name);
+        if (svc.isEmpty() || !"ExternalName".equals(svc.get().getSpec().getType())) {
+          t.error(
+              at + ".name",
+              where + "[" + i + "].name: ExternalName Service " + ns + "/" + n.name + " not found");
+          return null;
+        }
+        host = svc.get().getSpec().getExternalName();
+      }
+      var node = nodes.addObject().put("host", host);
+      if (n.port != null) {
+        node.put("port", n.port);
+      }
+      node.put("weight", n.weight == null ? DEFAULT_WEIGHT : n.weight);
+    }
+    up.put("pass_host", "node");
+    apply(spec, null, up, "ApisixUpstream " + ns + "/" + name + ": spec", at + ".name", t);
+    return t.errors().size() == before ? up : null;
+  }
+
+  private static ObjectNode settings(
+      ObjectNode up,
+      String ns,
+      String serviceName,
+      int port,
+      String subset,
+      String at,
+      Refs refs,
+      Translation t) {
+    var au = refs.apisixUpstream(ns, serviceName).map(ApisixUpstream::getSpec).orElse(null);
+    if (subset != null && !subset.isEmpty()) {
+      var found =
+          au == null || au.subsets == null
+              ? null
+              : au.subsets.stream().filter(s -> subset.equals(s.name)).findFirst().orElse(null);
+      if (found == null) {
+        t.error(
+            at + ".subset",
+            "\"" + subset + "\" is not a subset of ApisixUpstream " + ns + "/" + serviceName);
+        return null;
+      }
+      if (!up.has("service_name")) {
+        t.error(at + ".subset", "subsets need resolveGranularity endpoint (the pods' labels)");
+        return null;
+      }
+      var labels = up.putObject("discovery_args").putObject("labels");
+      found.labels.forEach(labels::put);
+    }
+    if (au != null) {
+      int before = t.errors().size();
+      apply(au, port, up, "ApisixUpstream " + ns + "/" + serviceName + ": spec", at, t);
+      if (t.errors().size() > before) {
+        return null;
+      }
+    }
+    return up;
+  }
+
+  /**
+   * Applies an ApisixUpstream's settings, and those of {@code port} from its portLevelSettings.
+   * Errors are recorded on {@code at} with the ApisixUpstream field in the message.
+   */
+  static void apply(
+      ApisixUpstreamSpec spec,
+      Integer port,
+      ObjectNode up,
+      String where,
+      String at,
+      Translation t) {
+    if (spec.passHost != null) {
+      if (!Enums.isOneOf(Enums.PassHost.class, spec.passHost)) {
+        t.error(
+            at,
+            where
+                + ".passHost: "
+                + Exprs.show(spec.passHost)
+                + " (expected: pass, node or rewrite)");
+      }
+      up.put("pass_host", spec.passHost);
+    }
+    if (spec.upstreamHost != null) {
+      up.put("upstream_host", spec.upstreamHost);
+    }
+    if ("rewrite".equals(spec.passHost) && spec.upstreamHost == null) {
+      t.error(at, where + ".upstreamHost: missing (expected: set when passHost is rewrite)");
+    }
+    if (spec.discovery != null) {
+      if (spec.discovery.serviceName == null || spec.discovery.type == null) {
+        t.error(at, where + ".discovery: serviceName and type are required");
+      } else {
+        up.remove("nodes");
+        up.put("service_name", spec.discovery.serviceName);
+        up.put("discovery_type", spec.discovery.type);
+        if (spec.discovery.args != null && spec.discovery.args.isObject()) {
+          up.set("discovery_args", spec.discovery.args.deepCopy());
+        }
+      }
+    }
+    settings(spec, up, where, at, t);
+    if (port != null && spec.portLevelSettings != null) {
+      for (int i = 0; i < spec.portLevelSettings.size(); i++) {
+        var pls = spec.portLevelSettings.get(i);
+        if (pls.port != null && pls.port.equals(port)) {
+          settings(pls, up, where + ".portLevelSettings[" + i + "]", at, t);
+        }
+      }
+    }
+  }
+
+  static void settings(UpstreamSettings s, ObjectNode up, String where, String at, Translation t) {
+    if (s.loadbalancer != null) {
+      var lb = s.loadbalancer;
+      if (!Enums.isOneOf(Enums.LoadBalancer.class, lb.type)) {
+        t.error(
+            at,
+            where
+                + ".loadbalancer.type: "
+                + Exprs.show(lb.type)
+                + " (expected: one of "
+                + String.join(", ", Enums.values(Enums.LoadBalancer.class))
+                + ")");
+      } else {
+        up.put("type", lb.type);
+      }
+      if (lb.hashOn != null) {
+        if (!Enums.isOneOf(Enums.HashOn.class, lb.hashOn)) {
+          t.error(
+              at,
+              where
+                  + ".loadbalancer.hashOn: "
+                  + Exprs.show(lb.hashOn)
+                  + " (expected: one of "
+                  + String.join(", ", Enums.values(Enums.HashOn.class))
+                  + ")");
+        }
+        up.put("hash_on", lb.hashOn);
+      }
+      if (lb.key != null) {
+        up.put("key", lb.key);
+      }
+      if ("chash".equals(lb.type) && lb.key == null && !"consumer".equals(lb.hashOn)) {
+        t.error(at, where + ".loadbalancer.key: missing (expected: the hash key for chash)");
+      }
+    }
+    if (s.scheme != null) {
+      if (!Enums.isOneOf(Enums.Scheme.class, s.scheme)) {
+        t.error(
+            at,
+            where
+                + ".scheme: "
+                + Exprs.show(s.scheme)
+                + " (expected: one of "
+                + String.join(", ", Enums.values(Enums.Scheme.class))
+                + ")");
+      }
+      up.put("scheme", s.scheme);
+    }
+    if (s.retries != null) {
+      if (s.retries < 0) {
+        t.error(at, where + ".retries: " + s.retries + " (expected: >= 0)");
+      }
+      up.put("retries", s.retries);
+    }
+    if (s.timeout != null) {
+      var timeout = timeout(s.timeout, where + ".timeout", at, t);
+      if (timeout != null) {
+        up.set("timeout", timeout);
+      }
+    }
+    if (s.healthCheck != null) {
+      var checks = HealthCheckMapper.checks(s.healthCheck, where + ".healthCheck", at, t);
+      if (checks != null) {
+        up.set("checks", checks);
+      }
+    }
+    if (s.tlsSecret != null) {
+      t.warn(where + ".tlsSecret: upstream mTLS certificates come with TLS support; ignored");
+    }
+  }
+
+  /** {@code timeout{connect, send, read}} in seconds; {@code null} when there is none. */
+  static ObjectNode timeout(Timeout timeout, String where, String at, Translation t) {
+    var out = JsonNodeFactory.instance.objectNode();
+    putSeconds(out, "connect", timeout.connect, where, at, t);
+    putSeconds(out, "send", timeout.send, where, at, t);
+    putSeconds(out, "read", timeout.read, where, at, t);
+    return out.isEmpty() ? null : out;
+  }
+
+  static void putSeconds(
+      ObjectNode out, String name, String value, String where, String at, Translation t) {
+    if (value == null) {
+      return;
+    }
+    var s = Durations.seconds(value);
+    if (s == null || s <= 0) {
+      var field = where + "." + name;
+      var msg = Exprs.show(value) + " (expected: a duration > 0 such as 5s, 500ms or 1m30s)";
+      if (field.startsWith("spec") || field.startsWith("metadata")) {
+        t.error(field, msg);
+      } else {
+        t.error(at, field + ": " + msg);
+      }
+      return;
+    }
+    out.put(name, s);
+  }
+
+  static ServicePort port(Service svc, IntOrString want) {
+    var ports = svc.getSpec() == null ? null : svc.getSpec().getPorts();
+    if (ports == null) {
+      return null;
+    }
+    for (var p : ports) {
+      if (want.getIntVal() != null
+          ? want.getIntVal().equals(p.getPort())
+          : want.getStrVal().equals(p.getName())) {
+        return p;
+      }
+    }
+    if (want.getStrVal() != null && want.getStrVal().matches("[0-9]+")) {
+      return port(svc, new IntOrString(Integer.parseInt(want.getStrVal())));
+    }
+    return null;
+  }
+
+  private static String ports(Service svc) {
+    List<ServicePort> ports = svc.getSpec() == null ? null : svc.getSpec().getPorts();
+    if (ports == null || ports.isEmpty()) {
+      return "no ports";
+    }
+    return ports.stream()
+        .map(
+            p ->
+                p.getName() == null || p.getName().isEmpty()
+                    ? "" + p.getPort()
+                    : p.getPort() + " (" + p.getName() + ")")
+        .collect(Collectors.joining(", "));
+  }
+
+  private static void discovery(ObjectNode up, String ns, String name, String port) {
+    up.put("service_name", ns + "/" + name + ":" + port);
+    up.put("discovery_type", DISCOVERY);
+  }
+
+  static String hostPort(String host, int port) {
+    return (host.indexOf(':') >= 0 ? "[" + host + "]" : host) + ":" + port;
+  }
+}
