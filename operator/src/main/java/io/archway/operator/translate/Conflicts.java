@@ -1,0 +1,65 @@
+package io.archway.operator.translate;
+
+import io.fabric8.kubernetes.api.model.HasMetadata;
+import java.util.Comparator;
+import java.util.List;
+
+/**
+ * Two resources claiming the same host and path: the older one (creation time, then kind, namespace
+ * and name) keeps it, the other is not accepted, with a message naming both. When the older one
+ * goes away, the other is accepted on its next reconcile.
+ */
+public final class Conflicts {
+
+  private Conflicts() {}
+
+  static final Comparator<HasMetadata> AGE =
+      Comparator.comparing(
+              (HasMetadata r) ->
+                  r.getMetadata().getCreationTimestamp() == null
+                      ? ""
+                      : r.getMetadata().getCreationTimestamp())
+          .thenComparing(HasMetadata::getKind)
+          .thenComparing(
+              r -> r.getMetadata().getNamespace() == null ? "" : r.getMetadata().getNamespace())
+          .thenComparing(r -> r.getMetadata().getName());
+
+  /** Records an error on {@code t} for each claim of {@code r} that an older resource holds. */
+  public static void check(HasMetadata r, Iterable<? extends HasMetadata> others, Translation t) {
+    var mine = Translators.claims(r);
+    if (mine.isEmpty()) {
+      return;
+    }
+    for (var other : others) {
+      if (same(r, other) || AGE.compare(other, r) > 0) {
+        continue;
+      }
+      List<Claim> theirs = Translators.claims(other);
+      for (var c : mine) {
+        for (var o : theirs) {
+          if (c.conflictsWith(o)) {
+            t.error(
+                c.field() + ".match",
+                c.describe()
+                    + " is already served by "
+                    + other.getKind()
+                    + " "
+                    + other.getMetadata().getNamespace()
+                    + "/"
+                    + other.getMetadata().getName()
+                    + " ("
+                    + o.field()
+                    + "), which is older (expected: each host and path served by one resource)");
+            return;
+          }
+        }
+      }
+    }
+  }
+
+  private static boolean same(HasMetadata a, HasMetadata b) {
+    return a.getKind().equals(b.getKind())
+        && a.getMetadata().getName().equals(b.getMetadata().getName())
+        && java.util.Objects.equals(a.getMetadata().getNamespace(), b.getMetadata().getNamespace());
+  }
+}

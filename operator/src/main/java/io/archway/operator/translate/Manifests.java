@@ -1,0 +1,188 @@
+package io.archway.operator.translate;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.dataformat.yaml.YAMLFactory;
+import com.fasterxml.jackson.dataformat.yaml.YAMLParser;
+import io.archway.crds.apisix.ApisixRoute;
+import io.archway.crds.apisix.ApisixUpstream;
+import io.archway.crds.archway.PluginFlow;
+import io.archway.crds.archway.StreamRoute;
+import io.fabric8.kubernetes.api.model.HasMetadata;
+import io.fabric8.kubernetes.api.model.Secret;
+import io.fabric8.kubernetes.api.model.Service;
+import io.fabric8.kubernetes.api.model.networking.v1.Ingress;
+import io.fabric8.kubernetes.api.model.networking.v1.IngressClass;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.stream.Stream;
+
+/**
+ * Resources read from YAML files (several documents per file, {@code List} kinds unwrapped), for
+ * {@code archway-operator translate|validate} and the translator fixtures. Also the {@link Refs}
+ * those commands translate against: only what the files hold.
+ */
+public final class Manifests implements Refs {
+
+  /** A resource and where it was read: {@code file:document}. */
+  public record Doc(HasMetadata resource, String source) {
+    public String describe() {
+      var m = resource.getMetadata();
+      return resource.getKind()
+          + " "
+          + (m.getNamespace() == null ? "" : m.getNamespace() + "/")
+          + m.getName();
+    }
+  }
+
+  /** A document that could not be read as a resource. */
+  public record Unreadable(String source, String message) {}
+
+  private static final ObjectMapper YAML = new ObjectMapper(new YAMLFactory());
+  private static final ObjectMapper JSON = new ObjectMapper();
+
+  private static final Map<String, Class<? extends HasMetadata>> KINDS =
+      Map.of(
+          "apisix.apache.org/v2/ApisixRoute", ApisixRoute.class,
+          "apisix.apache.org/v2/ApisixUpstream", ApisixUpstream.class,
+          "archway.io/v1alpha1/StreamRoute", StreamRoute.class,
+          "archway.io/v1alpha1/PluginFlow", PluginFlow.class,
+          "networking.k8s.io/v1/Ingress", Ingress.class,
+          "networking.k8s.io/v1/IngressClass", IngressClass.class,
+          "v1/Service", Service.class,
+          "v1/Secret", Secret.class);
+
+  private final List<Doc> docs = new ArrayList<>();
+  private final List<Unreadable> unreadable = new ArrayList<>();
+  private final String defaultNamespace;
+
+  public Manifests(String defaultNamespace) {
+    this.defaultNamespace = defaultNamespace;
+  }
+
+  /** Reads a file, or every {@code .yaml}/{@code .yml}/{@code .json} file under a directory. */
+  public Manifests read(Path path) throws IOException {
+    if (Files.isDirectory(path)) {
+      try (Stream<Path> s = Files.walk(path)) {
+        for (var f :
+            s.filter(Files::isRegularFile)
+                .filter(p -> p.toString().matches(".*\\.(ya?ml|json)$"))
+                .sorted(Comparator.naturalOrder())
+                .toList()) {
+          readFile(f);
+        }
+      }
+    } else {
+      readFile(path);
+    }
+    return this;
+  }
+
+  private void readFile(Path file) throws IOException {
+    int n = 0;
+    try (YAMLParser parser = new YAMLFactory().createParser(file.toFile())) {
+      var it = YAML.readValues(parser, JsonNode.class);
+      while (true) {
+        n++;
+        var where = file + ":" + n;
+        JsonNode node;
+        try {
+          if (!it.hasNextValue()) {
+            break;
+          }
+          node = it.nextValue();
+        } catch (RuntimeException e) {
+          unreadable.add(new Unreadable(where, "not valid YAML: " + rootMessage(e)));
+          break;
+        }
+        add(node, where);
+      }
+    }
+  }
+
+  private void add(JsonNode node, String where) {
+    if (node == null || node.isNull() || node.isMissingNode()) {
+      return;
+    }
+    var kind = node.path("kind").asText("");
+    if (kind.endsWith("List") && node.path("items").isArray()) {
+      int i = 0;
+      for (var item : node.get("items")) {
+        add(item, where + ".items[" + i++ + "]");
+      }
+      return;
+    }
+    var type = KINDS.get(node.path("apiVersion").asText("") + "/" + kind);
+    if (type == null) {
+      return; // other kinds (Deployments, ConfigMaps ...) are not ours to translate
+    }
+    try {
+      var resource = JSON.treeToValue(node, type);
+      if (resource.getMetadata() == null || resource.getMetadata().getName() == null) {
+        unreadable.add(new Unreadable(where, kind + ": metadata.name: missing"));
+        return;
+      }
+      if (resource.getMetadata().getNamespace() == null && !(resource instanceof IngressClass)) {
+        resource.getMetadata().setNamespace(defaultNamespace);
+      }
+      docs.add(new Doc(resource, where));
+    } catch (IOException | IllegalArgumentException e) {
+      unreadable.add(new Unreadable(where, kind + ": " + rootMessage(e)));
+    }
+  }
+
+  private static String rootMessage(Throwable e) {
+    var m = e.getMessage() == null ? e.toString() : e.getMessage();
+    int nl = m.indexOf('\n');
+    return nl < 0 ? m : m.substring(0, nl);
+  }
+
+  public List<Doc> docs() {
+    return docs;
+  }
+
+  public List<Unreadable> unreadable() {
+    return unreadable;
+  }
+
+  private <T extends HasMetadata> Optional<T> find(Class<T> type, String ns, String name) {
+    return docs.stream()
+        .map(Doc::resource)
+        .filter(type::isInstance)
+        .map(type::cast)
+        .filter(r -> name.equals(r.getMetadata().getName()))
+        .filter(r -> ns == null || ns.equals(r.getMetadata().getNamespace()))
+        .findFirst();
+  }
+
+  @Override
+  public Optional<Service> service(String namespace, String name) {
+    return find(Service.class, namespace, name);
+  }
+
+  @Override
+  public Optional<Secret> secret(String namespace, String name) {
+    return find(Secret.class, namespace, name);
+  }
+
+  @Override
+  public Optional<ApisixUpstream> apisixUpstream(String namespace, String name) {
+    return find(ApisixUpstream.class, namespace, name);
+  }
+
+  @Override
+  public Optional<PluginFlow> pluginFlow(String namespace, String name) {
+    return find(PluginFlow.class, namespace, name);
+  }
+
+  @Override
+  public boolean offline() {
+    return true;
+  }
+}

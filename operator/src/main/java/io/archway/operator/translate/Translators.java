@@ -1,0 +1,37 @@
+package io.archway.operator.translate;
+
+import io.archway.crds.apisix.ApisixRoute;
+import io.archway.crds.apisix.ApisixUpstream;
+import io.archway.crds.archway.PluginFlow;
+import io.archway.crds.archway.StreamRoute;
+import io.fabric8.kubernetes.api.model.HasMetadata;
+import io.fabric8.kubernetes.api.model.networking.v1.Ingress;
+import java.util.List;
+import java.util.Optional;
+
+/** The translator for each kind of resource, and the claims it makes on hosts and paths. */
+public final class Translators {
+
+  private Translators() {}
+
+  /** The translation of {@code r}, or empty when it is not a kind Archway translates. */
+  public static Optional<Translation> translate(HasMetadata r, Refs refs) {
+    return Optional.ofNullable(
+        switch (r) {
+          case ApisixRoute ar -> ApisixRouteTranslator.translate(ar, refs);
+          case ApisixUpstream au -> ApisixUpstreamTranslator.translate(au, refs);
+          case StreamRoute sr -> StreamRouteTranslator.translate(sr, refs);
+          case PluginFlow pf -> PluginFlowTranslator.translate(pf, refs);
+          case Ingress ing -> IngressTranslator.translate(ing, refs);
+          default -> null;
+        });
+  }
+
+  public static List<Claim> claims(HasMetadata r) {
+    return switch (r) {
+      case ApisixRoute ar -> ApisixRouteTranslator.claims(ar);
+      case Ingress ing -> IngressTranslator.claims(ing);
+      default -> List.of();
+    };
+  }
+}
