@@ -1,0 +1,37 @@
+package io.archway.operator.reconciler;
+
+import io.archway.crds.apisix.ApisixRoute;
+import io.archway.operator.translate.ApisixRouteTranslator;
+import io.archway.operator.translate.Translation;
+import io.fabric8.kubernetes.api.model.HasMetadata;
+import io.javaoperatorsdk.operator.api.reconciler.ControllerConfiguration;
+import io.javaoperatorsdk.operator.api.reconciler.Reconciler;
+import java.util.ArrayList;
+import java.util.List;
+
+/** ApisixRoute → {@code routes/ar_…} and {@code stream_routes/ar_…}. */
+@ControllerConfiguration(name = "apisixroute")
+public final class ApisixRouteReconciler extends CustomResourceReconciler<ApisixRoute>
+    implements Reconciler<ApisixRoute> {
+
+  public ApisixRouteReconciler(OperatorContext ctx) {
+    super(ctx);
+  }
+
+  @Override
+  Translation translate(ApisixRoute r) {
+    return ApisixRouteTranslator.translate(r, ctx.caches());
+  }
+
+  @Override
+  List<? extends HasMetadata> rivals(ApisixRoute r) {
+    var all = new ArrayList<HasMetadata>(ctx.caches().apisixRoutes());
+    all.addAll(ctx.caches().ingresses());
+    return all;
+  }
+
+  @Override
+  String ingressClassName(ApisixRoute r) {
+    return r.getSpec() == null ? null : r.getSpec().ingressClassName;
+  }
+}

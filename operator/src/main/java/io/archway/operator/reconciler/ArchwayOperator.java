@@ -1,0 +1,132 @@
+package io.archway.operator.reconciler;
+
+import io.archway.model.sink.EtcdConfigSink;
+import io.archway.operator.etcd.EtcdWriter;
+import io.fabric8.kubernetes.client.KubernetesClient;
+import io.javaoperatorsdk.operator.Operator;
+import io.javaoperatorsdk.operator.api.config.ControllerConfigurationOverrider;
+import io.javaoperatorsdk.operator.api.config.LeaderElectionConfiguration;
+import io.javaoperatorsdk.operator.processing.retry.GenericRetry;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.function.Consumer;
+
+/**
+ * The operator: shared caches, the etcd writer and one controller per kind, started under leader
+ * election when it is configured (replicas wait; only the leader reconciles and writes).
+ */
+public final class ArchwayOperator implements AutoCloseable {
+
+  /**
+   * How it runs.
+   *
+   * @param namespace the one namespace watched, or {@code null} for all
+   * @param leaseName the Lease for leader election, or {@code null} to run without it
+   * @param leaseNamespace the Lease's namespace
+   * @param identity this replica's name in the Lease
+   * @param leaseDuration how long a lost leader keeps the Lease (failover time)
+   */
+  public record Settings(
+      String namespace,
+      String ingressClass,
+      String publishService,
+      String leaseName,
+      String leaseNamespace,
+      String identity,
+      Duration leaseDuration) {}
+
+  private final Caches caches;
+  private final Operator operator;
+  private final OperatorMetrics metrics = new OperatorMetrics();
+  private final EtcdWriter writer;
+  private volatile boolean leader;
+
+  public ArchwayOperator(KubernetesClient client, EtcdConfigSink sink, Settings s) {
+    caches = new Caches(client, s.namespace());
+    writer =
+        new EtcdWriter(
+            sink, () -> owner -> caches.exists(owner.kind(), owner.namespace(), owner.name()));
+    var ctx =
+        new OperatorContext(client, writer, caches, metrics, s.ingressClass(), s.publishService());
+    operator =
+        new Operator(
+            o -> {
+              o.withKubernetesClient(client)
+                  .withMetrics(metrics)
+                  .withUseSSAToPatchPrimaryResource(false)
+                  .withCloseClientOnStop(false)
+                  .withConcurrentReconciliationThreads(16);
+              if (s.leaseName() != null) {
+                var d = s.leaseDuration();
+                o.withLeaderElectionConfiguration(
+                    new LeaderElectionConfiguration(
+                        s.leaseName(),
+                        s.leaseNamespace(),
+                        d,
+                        d.multipliedBy(2).dividedBy(3),
+                        d.dividedBy(5),
+                        s.identity(),
+                        new io.fabric8.kubernetes.client.extended.leaderelection.LeaderCallbacks(
+                            () -> leader = true, () -> leader = false, id -> {}),
+                        false));
+              }
+            });
+    var primaries = new ArrayList<Dependents.Primaries>();
+    register(new ApisixRouteReconciler(ctx), caches::apisixRoutes, primaries, s);
+    register(new IngressReconciler(ctx), caches::ingresses, primaries, s);
+    register(new StreamRouteReconciler(ctx), caches::streamRoutes, primaries, s);
+    register(new PluginFlowReconciler(ctx), caches::pluginFlows, primaries, s);
+    register(new ApisixUpstreamReconciler(ctx), caches::apisixUpstreams, primaries, s);
+    var dependents = new Dependents(ctx, primaries);
+    caches.onChange(dependents::changed);
+    if (s.leaseName() == null) {
+      leader = true;
+    }
+    metrics.gauge("archway_operator_leader", () -> leader ? 1 : 0);
+    metrics.gauge("archway_operator_etcd_puts_total", writer::puts);
+    metrics.gauge("archway_operator_etcd_deletes_total", writer::deletes);
+  }
+
+  private <R extends io.fabric8.kubernetes.api.model.HasMetadata> void register(
+      ResourceReconciler<R> reconciler,
+      java.util.function.Supplier<List<? extends io.fabric8.kubernetes.api.model.HasMetadata>> list,
+      List<Dependents.Primaries> primaries,
+      Settings s) {
+    Consumer<ControllerConfigurationOverrider<R>> config =
+        o -> {
+          if (s.namespace() != null) {
+            o.settingNamespace(s.namespace());
+          }
+          // etcd outages are retried for as long as they last, at most every 30 s.
+          o.withRetry(
+              new GenericRetry()
+                  .setInitialInterval(500)
+                  .setIntervalMultiplier(2)
+                  .setMaxInterval(30_000)
+                  .withoutMaxAttempts());
+        };
+    operator.register(reconciler, config);
+    primaries.add(new Dependents.Primaries(list, reconciler.trigger));
+  }
+
+  /** Fills the caches, then starts the controllers (or the wait for leadership). */
+  public void start() {
+    caches.start();
+    operator.start();
+  }
+
+  public boolean leader() {
+    return leader;
+  }
+
+  public OperatorMetrics metrics() {
+    return metrics;
+  }
+
+  @Override
+  public void close() {
+    operator.stop();
+    caches.close();
+  }
+}

@@ -1,0 +1,124 @@
+package io.archway.operator.reconciler;
+
+import io.archway.operator.translate.IngressTranslator;
+import io.archway.operator.translate.Translation;
+import io.fabric8.kubernetes.api.model.HasMetadata;
+import io.fabric8.kubernetes.api.model.LoadBalancerIngress;
+import io.fabric8.kubernetes.api.model.networking.v1.Ingress;
+import io.fabric8.kubernetes.api.model.networking.v1.IngressLoadBalancerIngress;
+import io.fabric8.kubernetes.api.model.networking.v1.IngressLoadBalancerIngressBuilder;
+import io.fabric8.kubernetes.api.model.networking.v1.IngressLoadBalancerStatus;
+import io.fabric8.kubernetes.api.model.networking.v1.IngressStatus;
+import io.javaoperatorsdk.operator.api.reconciler.ControllerConfiguration;
+import io.javaoperatorsdk.operator.api.reconciler.Reconciler;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Objects;
+
+/**
+ * Ingress ({@code networking.k8s.io/v1}) of this operator's class → {@code routes/ing_…}, with
+ * {@code status.loadBalancer} from the dataplane Service. An Ingress has no conditions: refusals
+ * and warnings are Events.
+ */
+@ControllerConfiguration(name = "ingress")
+public final class IngressReconciler extends ResourceReconciler<Ingress>
+    implements Reconciler<Ingress> {
+
+  static final String LEGACY_CLASS_ANNOTATION = "kubernetes.io/ingress.class";
+  static final String DEFAULT_CLASS_ANNOTATION = "ingressclass.kubernetes.io/is-default-class";
+
+  public IngressReconciler(OperatorContext ctx) {
+    super(ctx);
+  }
+
+  @Override
+  Translation translate(Ingress r) {
+    return IngressTranslator.translate(r, ctx.caches());
+  }
+
+  @Override
+  List<? extends HasMetadata> rivals(Ingress r) {
+    var all = new ArrayList<HasMetadata>(ctx.caches().apisixRoutes());
+    all.addAll(ctx.caches().ingresses());
+    return all;
+  }
+
+  /**
+   * Ours when its class (field, else the legacy annotation) is an IngressClass with our controller,
+   * or our class name when no IngressClass of that name exists; with no class, when one of our
+   * IngressClasses is the cluster default.
+   */
+  @Override
+  boolean ours(Ingress r) {
+    var name = r.getSpec() == null ? null : r.getSpec().getIngressClassName();
+    if (name == null) {
+      var ann = r.getMetadata().getAnnotations();
+      var legacy = ann == null ? null : ann.get(LEGACY_CLASS_ANNOTATION);
+      if (legacy != null) {
+        return legacy.equals(ctx.ingressClass());
+      }
+      return ctx.caches().ingressClasses().stream()
+          .anyMatch(
+              c ->
+                  OperatorContext.CONTROLLER.equals(c.getSpec().getController())
+                      && c.getMetadata().getAnnotations() != null
+                      && "true"
+                          .equals(c.getMetadata().getAnnotations().get(DEFAULT_CLASS_ANNOTATION)));
+    }
+    return ctx.caches()
+        .ingressClass(name)
+        .map(c -> OperatorContext.CONTROLLER.equals(c.getSpec().getController()))
+        .orElse(name.equals(ctx.ingressClass()));
+  }
+
+  @Override
+  boolean status(Ingress r, Outcome o) {
+    if (!o.programmed()) {
+      return false;
+    }
+    var addresses = publishedAddresses();
+    var current =
+        r.getStatus() == null || r.getStatus().getLoadBalancer() == null
+            ? List.<IngressLoadBalancerIngress>of()
+            : r.getStatus().getLoadBalancer().getIngress();
+    if (addresses.isEmpty() || Objects.equals(current, addresses)) {
+      return false;
+    }
+    r.setStatus(new IngressStatus(new IngressLoadBalancerStatus(addresses)));
+    return true;
+  }
+
+  private List<IngressLoadBalancerIngress> publishedAddresses() {
+    if (ctx.publishService() == null) {
+      return List.of();
+    }
+    var svc = ctx.caches().serviceByKey(ctx.publishService());
+    if (svc.isEmpty()) {
+      return List.of();
+    }
+    var out = new ArrayList<IngressLoadBalancerIngress>();
+    var s = svc.get();
+    if (s.getStatus() != null
+        && s.getStatus().getLoadBalancer() != null
+        && s.getStatus().getLoadBalancer().getIngress() != null) {
+      for (LoadBalancerIngress lb : s.getStatus().getLoadBalancer().getIngress()) {
+        out.add(
+            new IngressLoadBalancerIngressBuilder()
+                .withIp(lb.getIp())
+                .withHostname(lb.getHostname())
+                .build());
+      }
+    }
+    if (out.isEmpty() && s.getSpec().getExternalIPs() != null) {
+      s.getSpec()
+          .getExternalIPs()
+          .forEach(ip -> out.add(new IngressLoadBalancerIngressBuilder().withIp(ip).build()));
+    }
+    if (out.isEmpty()
+        && s.getSpec().getClusterIP() != null
+        && !"None".equals(s.getSpec().getClusterIP())) {
+      out.add(new IngressLoadBalancerIngressBuilder().withIp(s.getSpec().getClusterIP()).build());
+    }
+    return out;
+  }
+}

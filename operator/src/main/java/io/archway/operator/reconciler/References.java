@@ -1,0 +1,102 @@
+package io.archway.operator.reconciler;
+
+import io.archway.crds.Plugin;
+import io.archway.crds.apisix.ApisixRoute;
+import io.archway.crds.archway.PluginFlow;
+import io.archway.crds.archway.StreamRoute;
+import io.fabric8.kubernetes.api.model.HasMetadata;
+import io.fabric8.kubernetes.api.model.networking.v1.Ingress;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Set;
+
+/**
+ * What a resource's translation reads besides itself, as {@code Kind/namespace/name}: when one of
+ * those changes, the resource is reconciled again.
+ */
+final class References {
+
+  private References() {}
+
+  static String key(HasMetadata r) {
+    return key(r.getKind(), r.getMetadata().getNamespace(), r.getMetadata().getName());
+  }
+
+  static String key(String kind, String ns, String name) {
+    return kind + "/" + ns + "/" + name;
+  }
+
+  static Set<String> of(HasMetadata r) {
+    var ns = r.getMetadata().getNamespace();
+    var out = new HashSet<String>();
+    switch (r) {
+      case ApisixRoute ar when ar.getSpec() != null -> {
+        if (ar.getSpec().http != null) {
+          for (var rule : ar.getSpec().http) {
+            if (rule.backends != null) {
+              rule.backends.forEach(b -> service(out, ns, b.serviceName));
+            }
+            if (rule.upstreams != null) {
+              rule.upstreams.forEach(u -> out.add(key("ApisixUpstream", ns, u.name)));
+            }
+            if (rule.pluginFlow != null) {
+              out.add(key("PluginFlow", ns, rule.pluginFlow));
+            }
+            secrets(out, ns, rule.plugins);
+          }
+        }
+        if (ar.getSpec().stream != null) {
+          for (var rule : ar.getSpec().stream) {
+            if (rule.backend != null) {
+              service(out, ns, rule.backend.serviceName);
+            }
+            secrets(out, ns, rule.plugins);
+          }
+        }
+      }
+      case StreamRoute sr when sr.getSpec() != null && sr.getSpec().backend != null ->
+          service(out, ns, sr.getSpec().backend.serviceName);
+      case PluginFlow pf when pf.getSpec() != null && pf.getSpec().nodes != null ->
+          pf.getSpec().nodes.forEach(n -> secret(out, ns, n.secretRef));
+      case Ingress ing when ing.getSpec() != null -> {
+        if (ing.getSpec().getDefaultBackend() != null
+            && ing.getSpec().getDefaultBackend().getService() != null) {
+          service(out, ns, ing.getSpec().getDefaultBackend().getService().getName());
+        }
+        if (ing.getSpec().getRules() != null) {
+          for (var rule : ing.getSpec().getRules()) {
+            if (rule.getHttp() != null && rule.getHttp().getPaths() != null) {
+              for (var p : rule.getHttp().getPaths()) {
+                if (p.getBackend() != null && p.getBackend().getService() != null) {
+                  service(out, ns, p.getBackend().getService().getName());
+                }
+              }
+            }
+          }
+        }
+      }
+      default -> {}
+    }
+    return out;
+  }
+
+  /** A Service backend reads the Service and the ApisixUpstream named like it. */
+  private static void service(Set<String> out, String ns, String name) {
+    if (name != null) {
+      out.add(key("Service", ns, name));
+      out.add(key("ApisixUpstream", ns, name));
+    }
+  }
+
+  private static void secrets(Set<String> out, String ns, List<Plugin> plugins) {
+    if (plugins != null) {
+      plugins.forEach(p -> secret(out, ns, p.secretRef));
+    }
+  }
+
+  private static void secret(Set<String> out, String ns, String name) {
+    if (name != null && !name.isEmpty()) {
+      out.add(key("Secret", ns, name));
+    }
+  }
+}

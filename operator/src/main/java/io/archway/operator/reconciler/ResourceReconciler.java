@@ -1,0 +1,190 @@
+package io.archway.operator.reconciler;
+
+import io.archway.model.sink.NotOwnedException;
+import io.archway.model.sink.Owner;
+import io.archway.operator.translate.Conflicts;
+import io.archway.operator.translate.Translation;
+import io.fabric8.kubernetes.api.model.HasMetadata;
+import io.javaoperatorsdk.operator.api.reconciler.Cleaner;
+import io.javaoperatorsdk.operator.api.reconciler.Context;
+import io.javaoperatorsdk.operator.api.reconciler.DeleteControl;
+import io.javaoperatorsdk.operator.api.reconciler.ErrorStatusUpdateControl;
+import io.javaoperatorsdk.operator.api.reconciler.EventSourceContext;
+import io.javaoperatorsdk.operator.api.reconciler.Reconciler;
+import io.javaoperatorsdk.operator.api.reconciler.UpdateControl;
+import io.javaoperatorsdk.operator.processing.event.source.EventSource;
+import java.util.List;
+import java.util.concurrent.TimeoutException;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The reconcile every kind shares: translate the resource against the caches, refuse it with a
+ * precise status when it is wrong (what it wrote before stays), otherwise write what changed to
+ * etcd and delete what it no longer wants; on deletion (finalizer), delete its keys. An etcd
+ * failure is thrown, so the framework retries with backoff, and reported as {@code
+ * Programmed=False} by {@link #updateErrorStatus}.
+ */
+abstract class ResourceReconciler<R extends HasMetadata> implements Reconciler<R>, Cleaner<R> {
+
+  private static final Logger LOG = LoggerFactory.getLogger(ResourceReconciler.class);
+
+  static final String REASON_INVALID = "Invalid";
+  static final String REASON_CONFLICT = "Conflict";
+
+  protected final OperatorContext ctx;
+  final Trigger<R> trigger = new Trigger<>();
+
+  ResourceReconciler(OperatorContext ctx) {
+    this.ctx = ctx;
+  }
+
+  /** What the resource translates to. */
+  abstract Translation translate(R r);
+
+  /** Resources that may claim the same hosts and paths as {@code r}. */
+  List<? extends HasMetadata> rivals(R r) {
+    return List.of();
+  }
+
+  /** Whether this operator serves the resource (its ingress class). */
+  abstract boolean ours(R r);
+
+  /** Records the outcome in the resource's status; returns whether the status changed. */
+  abstract boolean status(R r, Outcome outcome);
+
+  /** What a reconcile came to, for the status. */
+  record Outcome(
+      boolean accepted,
+      String acceptedReason,
+      String acceptedMessage,
+      boolean programmed,
+      String programmedReason,
+      String programmedMessage,
+      List<String> keys) {}
+
+  @Override
+  public List<EventSource<?, R>> prepareEventSources(EventSourceContext<R> context) {
+    return List.of(trigger);
+  }
+
+  @Override
+  public UpdateControl<R> reconcile(R r, Context<R> context) throws Exception {
+    var owner = owner(r);
+    if (!ours(r)) {
+      // Moved to another ingress class: what it wrote as ours goes.
+      ctx.writer().deleteAll(owner);
+      return UpdateControl.noUpdate();
+    }
+    var t = translate(r);
+    Conflicts.check(r, rivals(r), t);
+    t.warnings().forEach(w -> ctx.events().warning(r, "Unsupported", w));
+    if (!t.ok()) {
+      ctx.metrics().invalid(r.getKind());
+      var conflict =
+          t.errors().stream().allMatch(e -> e.message().contains("is already served by"));
+      var reason = conflict ? REASON_CONFLICT : REASON_INVALID;
+      if (conflict) {
+        ctx.conflicted().add(References.key(r));
+      } else {
+        ctx.conflicted().remove(References.key(r));
+      }
+      ctx.events().warning(r, reason, t.errorMessage());
+      var changed =
+          status(
+              r,
+              new Outcome(
+                  false,
+                  reason,
+                  t.errorMessage(),
+                  false,
+                  reason,
+                  "not written: the resource is not accepted; what it wrote before, if anything,"
+                      + " is still served",
+                  null));
+      return changed ? UpdateControl.patchStatus(r) : UpdateControl.noUpdate();
+    }
+    ctx.conflicted().remove(References.key(r));
+    EtcdWriterResult applied;
+    try {
+      var a = ctx.writer().apply(owner, t.items());
+      applied = new EtcdWriterResult(a.keys(), a.created() + a.updated() + a.deleted());
+    } catch (NotOwnedException e) {
+      ctx.events().warning(r, "KeyConflict", e.getMessage());
+      var changed =
+          status(
+              r,
+              new Outcome(true, "Valid", accepted(t), false, "KeyConflict", e.getMessage(), null));
+      return changed ? UpdateControl.patchStatus(r) : UpdateControl.noUpdate();
+    }
+    if (applied.changes() > 0) {
+      LOG.debug("{} {}: {} etcd change(s)", r.getKind(), name(r), applied.changes());
+    }
+    var changed =
+        status(
+            r,
+            new Outcome(
+                true,
+                "Valid",
+                accepted(t),
+                true,
+                "Written",
+                applied.keys().size() + " key(s) in etcd",
+                applied.keys()));
+    return changed ? UpdateControl.patchStatus(r) : UpdateControl.noUpdate();
+  }
+
+  private record EtcdWriterResult(List<String> keys, int changes) {}
+
+  private static String accepted(Translation t) {
+    return t.warnings().isEmpty()
+        ? "valid"
+        : "valid, with warnings: " + String.join("; ", t.warnings());
+  }
+
+  @Override
+  public DeleteControl cleanup(R r, Context<R> context) throws Exception {
+    ctx.writer().deleteAll(owner(r));
+    ctx.events().forget(r);
+    ctx.conflicted().remove(References.key(r));
+    return DeleteControl.defaultDelete();
+  }
+
+  @Override
+  public ErrorStatusUpdateControl<R> updateErrorStatus(R r, Context<R> context, Exception e) {
+    ctx.metrics().error(r.getKind());
+    var message = etcdMessage(e);
+    ctx.events().warning(r, "EtcdUnavailable", message);
+    LOG.warn("{} {}: {}", r.getKind(), name(r), message);
+    var changed =
+        status(r, new Outcome(true, "Valid", "valid", false, "EtcdUnavailable", message, null));
+    return changed
+        ? ErrorStatusUpdateControl.patchStatus(r)
+        : ErrorStatusUpdateControl.noStatusUpdate();
+  }
+
+  static String etcdMessage(Exception e) {
+    Throwable c = e;
+    while (c.getCause() != null && c.getCause() != c) {
+      c = c.getCause();
+    }
+    var detail =
+        c instanceof TimeoutException
+            ? c.getMessage()
+            : c.getClass().getSimpleName() + ": " + c.getMessage();
+    return "etcd unavailable (" + detail + "); retrying with backoff";
+  }
+
+  static Owner owner(HasMetadata r) {
+    var m = r.getMetadata();
+    return new Owner(
+        r.getKind(),
+        m.getNamespace() == null ? "_cluster" : m.getNamespace(),
+        m.getName(),
+        m.getUid() == null ? "unknown" : m.getUid());
+  }
+
+  static String name(HasMetadata r) {
+    return r.getMetadata().getNamespace() + "/" + r.getMetadata().getName();
+  }
+}
