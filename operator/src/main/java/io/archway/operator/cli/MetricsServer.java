@@ -1,0 +1,45 @@
+package io.archway.operator.cli;
+
+import com.sun.net.httpserver.HttpServer;
+import io.archway.operator.reconciler.ArchwayOperator;
+import java.io.IOException;
+import java.net.InetSocketAddress;
+import java.nio.charset.StandardCharsets;
+
+/** {@code /metrics} (Prometheus text), {@code /healthz} and {@code /readyz} of the operator. */
+final class MetricsServer implements AutoCloseable {
+
+  private final HttpServer server;
+
+  private MetricsServer(HttpServer server) {
+    this.server = server;
+  }
+
+  static MetricsServer start(InetSocketAddress address, ArchwayOperator operator)
+      throws IOException {
+    var server = HttpServer.create(address, 16);
+    server.createContext("/metrics", ex -> reply(ex, 200, operator.metrics().render()));
+    server.createContext("/healthz", ex -> reply(ex, 200, "ok\n"));
+    // Ready to take over as well as when leading: a replica waiting for the Lease is healthy.
+    server.createContext(
+        "/readyz",
+        ex -> reply(ex, 200, operator.leader() ? "ready, leader\n" : "ready, standby\n"));
+    server.start();
+    return new MetricsServer(server);
+  }
+
+  private static void reply(com.sun.net.httpserver.HttpExchange ex, int code, String body)
+      throws IOException {
+    var bytes = body.getBytes(StandardCharsets.UTF_8);
+    ex.getResponseHeaders().set("Content-Type", "text/plain; version=0.0.4; charset=utf-8");
+    ex.sendResponseHeaders(code, bytes.length);
+    try (var out = ex.getResponseBody()) {
+      out.write(bytes);
+    }
+  }
+
+  @Override
+  public void close() {
+    server.stop(0);
+  }
+}

@@ -1,0 +1,112 @@
+package io.archway.operator.cli;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.archway.model.Keys;
+import io.archway.model.source.StandaloneFile;
+import java.io.ByteArrayOutputStream;
+import java.io.PrintStream;
+import java.nio.charset.StandardCharsets;
+import org.junit.jupiter.api.Test;
+
+class MainTest {
+
+  private static final String FIXTURES = "src/test/resources/translate/";
+
+  private final ByteArrayOutputStream out = new ByteArrayOutputStream();
+  private final ByteArrayOutputStream err = new ByteArrayOutputStream();
+
+  private int run(String... args) {
+    return Main.run(
+        args,
+        new PrintStream(out, true, StandardCharsets.UTF_8),
+        new PrintStream(err, true, StandardCharsets.UTF_8));
+  }
+
+  private String out() {
+    return out.toString(StandardCharsets.UTF_8);
+  }
+
+  private String err() {
+    return err.toString(StandardCharsets.UTF_8);
+  }
+
+  @Test
+  void validatePassesValidFilesAndReportsEveryErrorWithFileObjectAndField() {
+    assertThat(run("validate", "-f", FIXTURES + "ar-full")).isZero();
+    assertThat(out()).contains("2 resource(s) checked, 0 with errors");
+
+    out.reset();
+    assertThat(
+            run("validate", "-f", FIXTURES + "ar-bad-plugin-config", "-f", FIXTURES + "pf-cycle"))
+        .isEqualTo(1);
+    assertThat(out())
+        .contains(
+            "ar-bad-plugin-config/input.yaml:1: ApisixRoute default/r:"
+                + " spec.http[0].plugins[0].config.count: 0 (expected: >= 1)")
+        .contains("spec.http[0].plugins[1].config.rejected_cod: unknown field")
+        .contains("pf-cycle/input.yaml:1: PluginFlow default/loop: spec.edges: loop a -> b -> a")
+        .contains("2 resource(s) checked, 2 with errors");
+  }
+
+  @Test
+  void validateReportsConflictsBetweenFiles() {
+    assertThat(run("validate", "-f", FIXTURES + "ar-conflict")).isEqualTo(1);
+    assertThat(out())
+        .contains(
+            "ApisixRoute default/newer: spec.http[0].match: host a.example.com path /shop/* is already served by ApisixRoute default/older");
+  }
+
+  @Test
+  void translateWritesAStandaloneFileTheDataplaneReads() throws Exception {
+    assertThat(
+            run(
+                "translate",
+                "-f",
+                FIXTURES + "ar-full",
+                "-f",
+                FIXTURES + "sr-redis",
+                "-f",
+                FIXTURES + "pf-graph"))
+        .isZero();
+    var yaml = out();
+    assertThat(yaml).endsWith("#END\n");
+    var items = StandaloneFile.parse(yaml.getBytes(StandardCharsets.UTF_8), "translated");
+    assertThat(items.keySet().stream().map(Keys.Key::toString))
+        .containsExactlyInAnyOrder(
+            "routes/ar_prod_shop_api",
+            "stream_routes/sr_data_cache_0",
+            "stream_routes/sr_data_cache_1",
+            "plugin_flows/pf_default_checkout");
+  }
+
+  @Test
+  void translateLeavesOutInvalidResourcesAndSaysSo() throws Exception {
+    assertThat(run("translate", "-f", FIXTURES + "ar-missing-service", "-f", FIXTURES + "ar-basic"))
+        .isEqualTo(1);
+    assertThat(err())
+        .contains(
+            "spec.http[0].backends[0].serviceName: Service default/nowhere not found (left out)");
+    var items = StandaloneFile.parse(out().getBytes(StandardCharsets.UTF_8), "translated");
+    assertThat(items).hasSize(1);
+  }
+
+  @Test
+  void usageErrorsExitWithTwoAndHelpWithZero() {
+    assertThat(run("validate")).isEqualTo(2);
+    assertThat(err()).contains("-f FILE|DIR is required");
+    assertThat(run("validate", "-f", "no/such/dir")).isEqualTo(2);
+    assertThat(run("run", "--metrics-port", "x")).isEqualTo(2);
+    assertThat(err()).contains("--metrics-port: \"x\" (expected: an integer 0..65535)");
+    assertThat(run("bogus")).isEqualTo(2);
+    assertThat(run("translate", "--wat")).isEqualTo(2);
+    for (var cmd : new String[] {"run", "translate", "validate"}) {
+      out.reset();
+      assertThat(run(cmd, "--help")).isZero();
+      assertThat(out()).startsWith("Usage: archway-operator " + cmd);
+    }
+    out.reset();
+    assertThat(run("--help")).isZero();
+    assertThat(out()).contains("Commands:");
+  }
+}
