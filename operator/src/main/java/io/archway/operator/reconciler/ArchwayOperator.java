@@ -98,6 +98,7 @@ public final class ArchwayOperator implements AutoCloseable {
           if (s.namespace() != null) {
             o.settingNamespace(s.namespace());
           }
+          o.withGenericFilter(reconciler::accepts);
           // etcd outages are retried for as long as they last, at most every 30 s.
           o.withRetry(
               new GenericRetry()

@@ -50,6 +50,14 @@ abstract class ResourceReconciler<R extends HasMetadata> implements Reconciler<R
   /** Whether this operator serves the resource (its ingress class). */
   abstract boolean ours(R r);
 
+  /**
+   * Whether the resource's own events reach this reconciler at all. All by default; Ingress narrows
+   * it, so that the framework's finalizer never lands on another controller's Ingress.
+   */
+  boolean accepts(R r) {
+    return true;
+  }
+
   /** Records the outcome in the resource's status; returns whether the status changed. */
   abstract boolean status(R r, Outcome outcome);
 

@@ -1,0 +1,448 @@
+package io.archway.operator.reconciler;
+
+import static io.archway.operator.testing.KubeMock.condition;
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+import io.archway.crds.apisix.ApisixRoute;
+import io.archway.crds.apisix.ApisixUpstream;
+import io.archway.crds.archway.PluginFlow;
+import io.archway.crds.archway.StreamRoute;
+import io.archway.model.Kind;
+import io.archway.model.ModelJson;
+import io.archway.model.sink.EtcdConfigSink;
+import io.archway.model.sink.Owner;
+import io.archway.model.testing.EtcdExtension;
+import io.archway.operator.testing.KubeMock;
+import io.etcd.jetcd.Client;
+import io.fabric8.kubernetes.api.model.HasMetadata;
+import io.fabric8.kubernetes.api.model.NamespaceBuilder;
+import io.fabric8.kubernetes.api.model.Service;
+import io.fabric8.kubernetes.api.model.networking.v1.Ingress;
+import io.fabric8.kubernetes.client.KubernetesClient;
+import io.fabric8.kubernetes.client.utils.Serialization;
+import java.time.Duration;
+import java.util.concurrent.atomic.AtomicInteger;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
+
+/**
+ * The operator against fabric8's mock API server (CRUD mode) and a real etcd: each kind created,
+ * updated and deleted; references followed; each bad input refused with a precise status while the
+ * others keep working; an etcd outage reported and recovered from.
+ */
+class OperatorIT {
+
+  @RegisterExtension static final EtcdExtension etcd = new EtcdExtension();
+
+  private static final Duration WAIT = Duration.ofSeconds(20);
+  private static final AtomicInteger NS = new AtomicInteger();
+
+  static KubeMock kube;
+  static KubernetesClient client;
+  static ArchwayOperator operator;
+  static EtcdConfigSink sink;
+  static Client etcdClient;
+
+  @BeforeAll
+  static void start() {
+    kube = new KubeMock();
+    client = kube.client();
+    etcdClient = Client.builder().endpoints(etcd.endpoint()).build();
+    sink = new EtcdConfigSink(etcdClient, "/it", Duration.ofSeconds(3));
+    client
+        .resource(
+            Serialization.unmarshal(
+                """
+                apiVersion: networking.k8s.io/v1
+                kind: IngressClass
+                metadata: {name: archway}
+                spec: {controller: archway.io/ingress-controller}
+                """,
+                io.fabric8.kubernetes.api.model.networking.v1.IngressClass.class))
+        .create();
+    operator =
+        new ArchwayOperator(
+            client,
+            sink,
+            new ArchwayOperator.Settings(
+                null, "archway", null, null, null, "it", Duration.ofSeconds(5)));
+    operator.start();
+  }
+
+  @AfterAll
+  static void stop() {
+    operator.close();
+    sink.close();
+    kube.close();
+  }
+
+  private static String namespace() {
+    var ns = "t" + NS.incrementAndGet();
+    client
+        .namespaces()
+        .resource(new NamespaceBuilder().withNewMetadata().withName(ns).endMetadata().build())
+        .create();
+    return ns;
+  }
+
+  private static <T extends HasMetadata> T apply(String ns, Class<T> type, String yaml) {
+    // Hosts are per namespace: the same host and path in two namespaces would conflict.
+    var r = Serialization.unmarshal(yaml.replace("web.example.com", ns + ".example.com"), type);
+    r.getMetadata().setNamespace(ns);
+    return client.resource(r).inNamespace(ns).createOr(existing -> existing.update());
+  }
+
+  private static Service service(String ns, String name, String ports) {
+    return apply(
+        ns,
+        Service.class,
+        "apiVersion: v1\nkind: Service\nmetadata: {name: "
+            + name
+            + "}\nspec: {clusterIP: 10.96.0.9, ports: "
+            + ports
+            + "}\n");
+  }
+
+  private static <T extends HasMetadata> T get(Class<T> type, String ns, String name) {
+    return client.resources(type).inNamespace(ns).withName(name).get();
+  }
+
+  private static void awaitCondition(
+      Class<? extends HasMetadata> type,
+      String ns,
+      String name,
+      String cond,
+      String status,
+      String messagePart) {
+    await()
+        .atMost(WAIT)
+        .untilAsserted(
+            () -> {
+              var r = get(type, ns, name);
+              var c = condition(r, cond);
+              assertThat(c).as(cond + " of " + ns + "/" + name).isPresent();
+              assertThat(c.get().getStatus()).as(c.get().getMessage()).isEqualTo(status);
+              assertThat(c.get().getMessage()).contains(messagePart);
+              assertThat(c.get().getObservedGeneration())
+                  .isEqualTo(r.getMetadata().getGeneration());
+            });
+  }
+
+  private static String etcdValue(Kind kind, String id) throws Exception {
+    return sink.get(kind, id).map(i -> i.value().toString()).orElse(null);
+  }
+
+  private static final String ROUTE =
+      """
+      apiVersion: apisix.apache.org/v2
+      kind: ApisixRoute
+      metadata: {name: web}
+      spec:
+        http:
+        - name: main
+          match: {hosts: [web.example.com], paths: [/*]}
+          backends: [{serviceName: web, servicePort: 80}]
+      """;
+
+  @Test
+  void apisixRouteIsWrittenUpdatedAndDeletedWithItsOwnerLabels() throws Exception {
+    var ns = namespace();
+    service(ns, "web", "[{port: 80}]");
+    apply(ns, ApisixRoute.class, ROUTE);
+    var id = "ar_" + ns + "_web_main";
+    awaitCondition(ApisixRoute.class, ns, "web", "Programmed", "True", "1 key(s) in etcd");
+    awaitCondition(ApisixRoute.class, ns, "web", "Accepted", "True", "valid");
+    var stored = sink.get(Kind.ROUTES, id).orElseThrow();
+    assertThat(stored.owner()).isEqualTo(new Owner("ApisixRoute", ns, "web", stored.owner().uid()));
+    assertThat(stored.value().get("upstream").get("service_name").asText())
+        .isEqualTo(ns + "/web:80");
+    assertThat(get(ApisixRoute.class, ns, "web").getMetadata().getFinalizers()).isNotEmpty();
+
+    // Rename the rule and add a path: the old key goes, the new one comes.
+    apply(
+        ns,
+        ApisixRoute.class,
+        ROUTE.replace("name: main", "name: front").replace("paths: [/*]", "paths: [/*, /x]"));
+    await()
+        .atMost(WAIT)
+        .until(
+            () ->
+                etcdValue(Kind.ROUTES, "ar_" + ns + "_web_front") != null
+                    && etcdValue(Kind.ROUTES, id) == null);
+    assertThat(etcdValue(Kind.ROUTES, "ar_" + ns + "_web_front")).contains("/x");
+
+    client.resources(ApisixRoute.class).inNamespace(ns).withName("web").delete();
+    await()
+        .atMost(WAIT)
+        .until(
+            () ->
+                etcdValue(Kind.ROUTES, "ar_" + ns + "_web_front") == null
+                    && get(ApisixRoute.class, ns, "web") == null);
+  }
+
+  @Test
+  void aMissingServiceIsReportedAndTheRouteProgrammedOnceItExists() throws Exception {
+    var ns = namespace();
+    apply(ns, ApisixRoute.class, ROUTE);
+    awaitCondition(
+        ApisixRoute.class,
+        ns,
+        "web",
+        "Accepted",
+        "False",
+        "spec.http[0].backends[0].serviceName: Service " + ns + "/web not found");
+    assertThat(etcdValue(Kind.ROUTES, "ar_" + ns + "_web_main")).isNull();
+    await()
+        .atMost(WAIT)
+        .untilAsserted(
+            () ->
+                assertThat(client.v1().events().inNamespace(ns).list().getItems())
+                    .anyMatch(
+                        e ->
+                            "Invalid".equals(e.getReason())
+                                && e.getMessage().contains("not found")));
+
+    service(ns, "web", "[{port: 80, name: http}]");
+    awaitCondition(ApisixRoute.class, ns, "web", "Programmed", "True", "1 key(s)");
+    assertThat(etcdValue(Kind.ROUTES, "ar_" + ns + "_web_main")).contains(ns + "/web:http");
+  }
+
+  @Test
+  void apisixUpstreamSettingsReachTheRoutesOfItsService() throws Exception {
+    var ns = namespace();
+    service(ns, "web", "[{port: 80}]");
+    apply(ns, ApisixRoute.class, ROUTE);
+    awaitCondition(ApisixRoute.class, ns, "web", "Programmed", "True", "key(s)");
+    apply(
+        ns,
+        ApisixUpstream.class,
+        "apiVersion: apisix.apache.org/v2\nkind: ApisixUpstream\nmetadata: {name: web}\nspec: {retries: 4, loadbalancer: {type: least_conn}}\n");
+    await()
+        .atMost(WAIT)
+        .untilAsserted(
+            () ->
+                assertThat(etcdValue(Kind.ROUTES, "ar_" + ns + "_web_main"))
+                    .contains("\"retries\":4")
+                    .contains("least_conn"));
+    awaitCondition(ApisixUpstream.class, ns, "web", "Accepted", "True", "valid");
+
+    apply(
+        ns,
+        ApisixUpstream.class,
+        "apiVersion: apisix.apache.org/v2\nkind: ApisixUpstream\nmetadata: {name: web}\nspec: {loadbalancer: {type: random}}\n");
+    awaitCondition(
+        ApisixUpstream.class, ns, "web", "Accepted", "False", "spec.loadbalancer.type: \"random\"");
+    awaitCondition(
+        ApisixRoute.class,
+        ns,
+        "web",
+        "Accepted",
+        "False",
+        "ApisixUpstream " + ns + "/web: spec.loadbalancer.type");
+    // What the route wrote before stays served.
+    assertThat(etcdValue(Kind.ROUTES, "ar_" + ns + "_web_main")).contains("\"retries\":4");
+  }
+
+  @Test
+  void eachBadInputIsRefusedPreciselyAndTheOthersAreUnaffected() throws Exception {
+    var ns = namespace();
+    service(ns, "web", "[{port: 80, name: http}]");
+    apply(
+        ns,
+        ApisixRoute.class,
+        ROUTE.replace("name: web}", "name: good}").replace("web.example.com", "good.example.com"));
+    apply(
+        ns,
+        ApisixRoute.class,
+        ROUTE
+            .replace("name: web}", "name: port}")
+            .replace("web.example.com", "a.example.com")
+            .replace("servicePort: 80", "servicePort: grpc"));
+    apply(
+        ns,
+        ApisixRoute.class,
+        ROUTE
+            .replace("name: web}", "name: regex}")
+            .replace("web.example.com", "b.example.com")
+            .replace(
+                "paths: [/*]",
+                "paths: [/*], exprs: [{subject: {scope: Header, name: X}, op: RegexMatch, value: '([a'}]"));
+    apply(
+        ns,
+        ApisixRoute.class,
+        ROUTE
+            .replace("name: web}", "name: plugin}")
+            .replace("web.example.com", "c.example.com")
+            .replace(
+                "- name: main", "- name: main\n    plugins: [{name: no-such-plugin, config: {}}]"));
+    apply(
+        ns,
+        ApisixRoute.class,
+        ROUTE
+            .replace("name: web}", "name: conf}")
+            .replace("web.example.com", "d.example.com")
+            .replace(
+                "- name: main",
+                "- name: main\n    plugins: [{name: limit-count, config: {count: -1, time_window: 60}}]"));
+    apply(
+        ns,
+        ApisixRoute.class,
+        ROUTE.replace("name: web}", "name: dup}").replace("web.example.com", "e.example.com")
+            + "  - name: main\n    match: {paths: [/other]}\n    backends: [{serviceName: web, servicePort: 80}]\n");
+    apply(
+        ns,
+        PluginFlow.class,
+        "apiVersion: archway.io/v1alpha1\nkind: PluginFlow\nmetadata: {name: loop}\nspec:\n  root: a\n  nodes: [{id: a, plugin: echo, config: {body: a}}, {id: b, plugin: echo, config: {body: b}}]\n  edges: [{from: a, to: b}, {from: b, to: a}]\n");
+    apply(
+        ns,
+        PluginFlow.class,
+        "apiVersion: archway.io/v1alpha1\nkind: PluginFlow\nmetadata: {name: roots}\nspec:\n  root: a\n  nodes: [{id: a, plugin: echo, config: {body: a}}, {id: b, plugin: echo, config: {body: b}}]\n");
+
+    awaitCondition(ApisixRoute.class, ns, "good", "Programmed", "True", "1 key(s)");
+    awaitCondition(
+        ApisixRoute.class,
+        ns,
+        "port",
+        "Accepted",
+        "False",
+        "spec.http[0].backends[0].servicePort: unknown port name \"grpc\"");
+    awaitCondition(
+        ApisixRoute.class,
+        ns,
+        "regex",
+        "Accepted",
+        "False",
+        "spec.http[0].match.exprs[0].value: \"([a\" (expected: a valid regular expression");
+    awaitCondition(
+        ApisixRoute.class,
+        ns,
+        "plugin",
+        "Accepted",
+        "False",
+        "spec.http[0].plugins[0].name: unknown plugin \"no-such-plugin\"");
+    awaitCondition(
+        ApisixRoute.class,
+        ns,
+        "conf",
+        "Accepted",
+        "False",
+        "spec.http[0].plugins[0].config.count: -1 (expected: >= 1)");
+    awaitCondition(
+        ApisixRoute.class,
+        ns,
+        "dup",
+        "Accepted",
+        "False",
+        "spec.http[1].name: \"main\" is also the name of spec.http[0]");
+    awaitCondition(
+        PluginFlow.class, ns, "loop", "Accepted", "False", "spec.edges: loop a -> b -> a");
+    awaitCondition(
+        PluginFlow.class,
+        ns,
+        "roots",
+        "Accepted",
+        "False",
+        "spec.nodes[1]: \"b\" has no edge into it and is not the root");
+    awaitCondition(ApisixRoute.class, ns, "port", "Programmed", "False", "not written");
+    assertThat(etcdValue(Kind.ROUTES, "ar_" + ns + "_port_main")).isNull();
+    assertThat(etcdValue(Kind.ROUTES, "ar_" + ns + "_good_main")).isNotNull();
+  }
+
+  @Test
+  void theOlderOfTwoRoutesClaimingAHostAndPathKeepsIt() throws Exception {
+    var ns = namespace();
+    service(ns, "web", "[{port: 80}]");
+    apply(ns, ApisixRoute.class, ROUTE.replace("name: web}", "name: first}"));
+    awaitCondition(ApisixRoute.class, ns, "first", "Programmed", "True", "key(s)");
+    apply(ns, ApisixRoute.class, ROUTE.replace("name: web}", "name: second}"));
+    awaitCondition(
+        ApisixRoute.class,
+        ns,
+        "second",
+        "Accepted",
+        "False",
+        "host " + ns + ".example.com path /* is already served by ApisixRoute " + ns + "/first");
+    assertThat(etcdValue(Kind.ROUTES, "ar_" + ns + "_second_main")).isNull();
+
+    client.resources(ApisixRoute.class).inNamespace(ns).withName("first").delete();
+    awaitCondition(ApisixRoute.class, ns, "second", "Programmed", "True", "key(s)");
+    await().atMost(WAIT).until(() -> etcdValue(Kind.ROUTES, "ar_" + ns + "_first_main") == null);
+  }
+
+  @Test
+  void streamRoutePluginFlowAndIngressAreProgrammed() throws Exception {
+    var ns = namespace();
+    service(ns, "redis", "[{port: 6379, name: redis}]");
+    service(ns, "web", "[{port: 80}]");
+    apply(
+        ns,
+        StreamRoute.class,
+        "apiVersion: archway.io/v1alpha1\nkind: StreamRoute\nmetadata: {name: cache}\nspec:\n  port: 6380\n  backend: {serviceName: redis, servicePort: 6379}\n  protocol: {name: redis, faults: [{commands: [get], delay: 0.1}]}\n");
+    apply(
+        ns,
+        PluginFlow.class,
+        "apiVersion: archway.io/v1alpha1\nkind: PluginFlow\nmetadata: {name: gate}\nspec:\n  root: a\n  nodes: [{id: a, plugin: key-auth, config: {}}, {id: b, plugin: echo, config: {body: no}}]\n  edges: [{from: a, to: b, condition: 'code == 401'}]\n");
+    apply(
+        ns, ApisixRoute.class, ROUTE.replace("- name: main", "- name: main\n    pluginFlow: gate"));
+    apply(
+        ns,
+        Ingress.class,
+        "apiVersion: networking.k8s.io/v1\nkind: Ingress\nmetadata: {name: site}\nspec:\n  ingressClassName: archway\n  rules:\n  - host: site.example.com\n    http:\n      paths: [{path: /, pathType: Prefix, backend: {service: {name: web, port: {number: 80}}}}]\n");
+    apply(
+        ns,
+        Ingress.class,
+        "apiVersion: networking.k8s.io/v1\nkind: Ingress\nmetadata: {name: foreign}\nspec:\n  ingressClassName: nginx\n  rules:\n  - host: other.example.com\n    http:\n      paths: [{path: /, pathType: Prefix, backend: {service: {name: web, port: {number: 80}}}}]\n");
+
+    awaitCondition(StreamRoute.class, ns, "cache", "Programmed", "True", "1 key(s)");
+    assertThat(etcdValue(Kind.STREAM_ROUTES, "sr_" + ns + "_cache"))
+        .contains("\"server_port\":6380")
+        .contains("faults");
+    awaitCondition(PluginFlow.class, ns, "gate", "Programmed", "True", "1 key(s)");
+    awaitCondition(ApisixRoute.class, ns, "web", "Programmed", "True", "1 key(s)");
+    assertThat(etcdValue(Kind.ROUTES, "ar_" + ns + "_web_main"))
+        .contains("\"plugin_flow_id\":\"pf_" + ns + "_gate\"");
+    await()
+        .atMost(WAIT)
+        .untilAsserted(
+            () ->
+                assertThat(sink.listManaged())
+                    .anyMatch(
+                        i -> i.owner().equals(new Owner("Ingress", ns, "site", i.owner().uid()))));
+    assertThat(sink.listManaged()).noneMatch(i -> i.owner().name().equals("foreign"));
+    assertThat(get(Ingress.class, ns, "foreign").getMetadata().getFinalizers()).isNullOrEmpty();
+
+    client.resources(StreamRoute.class).inNamespace(ns).withName("cache").delete();
+    client.resources(Ingress.class).inNamespace(ns).withName("site").delete();
+    await().atMost(WAIT).until(() -> etcdValue(Kind.STREAM_ROUTES, "sr_" + ns + "_cache") == null);
+    await()
+        .atMost(WAIT)
+        .untilAsserted(
+            () ->
+                assertThat(sink.listManaged())
+                    .noneMatch(
+                        i ->
+                            i.owner().namespace().equals(ns)
+                                && i.owner().kind().equals("Ingress")));
+  }
+
+  @Test
+  void anEtcdOutageIsReportedAndRetriedUntilItConverges() throws Exception {
+    var ns = namespace();
+    service(ns, "web", "[{port: 80}]");
+    apply(ns, ApisixRoute.class, ROUTE);
+    awaitCondition(ApisixRoute.class, ns, "web", "Programmed", "True", "key(s)");
+    etcd.server().kill();
+    try {
+      apply(ns, ApisixRoute.class, ROUTE.replace("paths: [/*]", "paths: [/*, /down]"));
+      awaitCondition(ApisixRoute.class, ns, "web", "Programmed", "False", "etcd unavailable");
+    } finally {
+      etcd.server().start();
+    }
+    awaitCondition(ApisixRoute.class, ns, "web", "Programmed", "True", "key(s)");
+    assertThat(etcdValue(Kind.ROUTES, "ar_" + ns + "_web_main")).contains("/down");
+    assertThat(ModelJson.mapper()).isNotNull();
+  }
+}

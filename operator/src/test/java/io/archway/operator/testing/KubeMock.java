@@ -1,0 +1,79 @@
+package io.archway.operator.testing;
+
+import io.archway.crds.Status;
+import io.fabric8.kubernetes.api.model.Condition;
+import io.fabric8.kubernetes.api.model.HasMetadata;
+import io.fabric8.kubernetes.client.KubernetesClient;
+import io.fabric8.kubernetes.client.server.mock.KubernetesCrudDispatcher;
+import io.fabric8.kubernetes.client.server.mock.KubernetesMockServer;
+import io.fabric8.mockwebserver.Context;
+import io.fabric8.mockwebserver.MockWebServer;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Optional;
+
+/**
+ * The Kubernetes API stand-in: fabric8's mock server in CRUD mode (no real API server can run
+ * here), with Archway's CRDs from {@code manifests/crds} applied.
+ */
+public final class KubeMock implements AutoCloseable {
+
+  private final KubernetesMockServer server;
+  private final KubernetesClient client;
+
+  public KubeMock() {
+    server =
+        new KubernetesMockServer(
+            new Context(),
+            new MockWebServer(),
+            new HashMap<>(),
+            new KubernetesCrudDispatcher(List.of()),
+            false);
+    server.init();
+    client = server.createClient();
+    try (var files = Files.list(Path.of("..", "manifests", "crds"))) {
+      for (var f : files.sorted().toList()) {
+        try (var in = Files.newInputStream(f)) {
+          client.load(in).create();
+        }
+      }
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    }
+  }
+
+  /** A client of its own, as a second operator replica would have. */
+  public KubernetesClient newClient() {
+    return server.createClient();
+  }
+
+  public KubernetesClient client() {
+    return client;
+  }
+
+  /** The condition of that type on a custom resource's status, if any. */
+  public static Optional<Condition> condition(HasMetadata r, String type) {
+    if (r == null) {
+      return Optional.empty();
+    }
+    Status status;
+    try {
+      status = (Status) r.getClass().getMethod("getStatus").invoke(r);
+    } catch (ReflectiveOperationException e) {
+      throw new IllegalStateException(e);
+    }
+    return status == null || status.conditions == null
+        ? Optional.empty()
+        : status.conditions.stream().filter(c -> type.equals(c.getType())).findFirst();
+  }
+
+  @Override
+  public void close() {
+    client.close();
+    server.destroy();
+  }
+}
