@@ -4,17 +4,19 @@ import io.archway.crds.Status;
 import io.fabric8.kubernetes.api.model.Condition;
 import io.fabric8.kubernetes.api.model.HasMetadata;
 import io.fabric8.kubernetes.client.KubernetesClient;
-import io.fabric8.kubernetes.client.server.mock.KubernetesCrudDispatcher;
+import io.fabric8.kubernetes.client.server.mock.KubernetesMixedDispatcher;
 import io.fabric8.kubernetes.client.server.mock.KubernetesMockServer;
 import io.fabric8.mockwebserver.Context;
 import io.fabric8.mockwebserver.MockWebServer;
+import io.fabric8.mockwebserver.ServerRequest;
+import io.fabric8.mockwebserver.ServerResponse;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.HashMap;
-import java.util.List;
 import java.util.Optional;
+import java.util.Queue;
 
 /**
  * The Kubernetes API stand-in: fabric8's mock server in CRUD mode (no real API server can run
@@ -26,14 +28,30 @@ public final class KubeMock implements AutoCloseable {
   private final KubernetesClient client;
 
   public KubeMock() {
+    var responses = new HashMap<ServerRequest, Queue<ServerResponse>>();
     server =
         new KubernetesMockServer(
             new Context(),
             new MockWebServer(),
-            new HashMap<>(),
-            new KubernetesCrudDispatcher(List.of()),
+            responses,
+            new KubernetesMixedDispatcher(responses),
             false);
     server.init();
+    // The one call the CRUD store cannot answer: leader election asks whether it may use Leases.
+    server
+        .expect()
+        .post()
+        .withPath("/apis/authorization.k8s.io/v1/selfsubjectrulesreviews")
+        .andReturn(
+            201,
+            """
+            {"apiVersion": "authorization.k8s.io/v1", "kind": "SelfSubjectRulesReview",
+             "metadata": {}, "spec": {},
+             "status": {"incomplete": false, "nonResourceRules": [],
+               "resourceRules": [{"apiGroups": ["coordination.k8s.io"], "resources": ["leases"],
+                                  "verbs": ["*"]}]}}
+            """)
+        .always();
     client = server.createClient();
     try (var files = Files.list(Path.of("..", "manifests", "crds"))) {
       for (var f : files.sorted().toList()) {

@@ -1,0 +1,214 @@
+package io.archway.operator.reconciler;
+
+import static io.archway.operator.testing.KubeMock.condition;
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+import io.archway.crds.apisix.ApisixRoute;
+import io.archway.model.Kind;
+import io.archway.model.ModelJson;
+import io.archway.model.Route;
+import io.archway.model.sink.EtcdConfigSink;
+import io.archway.model.sink.Owner;
+import io.archway.model.testing.EtcdExtension;
+import io.archway.operator.testing.KubeMock;
+import io.etcd.jetcd.ByteSequence;
+import io.etcd.jetcd.Client;
+import io.fabric8.kubernetes.api.model.Service;
+import io.fabric8.kubernetes.client.KubernetesClient;
+import io.fabric8.kubernetes.client.utils.Serialization;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
+
+/**
+ * Operator start-up and replicas: keys of resources deleted while no operator ran are removed (keys
+ * without Archway's label are never touched), and of two replicas under leader election only the
+ * leader writes; when it stops, the other takes over with no write lost or repeated.
+ */
+class OperatorLifecycleIT {
+
+  @RegisterExtension static final EtcdExtension etcd = new EtcdExtension();
+
+  private static final Duration WAIT = Duration.ofSeconds(30);
+
+  KubeMock kube;
+  KubernetesClient client;
+  Client etcdClient;
+  EtcdConfigSink sink;
+
+  @BeforeEach
+  void start() {
+    kube = new KubeMock();
+    client = kube.client();
+    etcdClient = Client.builder().endpoints(etcd.endpoint()).build();
+    client
+        .resource(
+            Serialization.unmarshal(
+                "apiVersion: v1\nkind: Service\nmetadata: {name: web, namespace: default}\nspec: {ports: [{port: 80}]}\n",
+                Service.class))
+        .create();
+  }
+
+  @AfterEach
+  void stop() {
+    kube.close();
+    etcdClient.close();
+  }
+
+  private static ApisixRoute route(String name, String path) {
+    return Serialization.unmarshal(
+        """
+        apiVersion: apisix.apache.org/v2
+        kind: ApisixRoute
+        metadata: {name: NAME, namespace: default}
+        spec:
+          http:
+          - name: r
+            match: {paths: [PATH]}
+            backends: [{serviceName: web, servicePort: 80}]
+        """
+            .replace("NAME", name)
+            .replace("PATH", path),
+        ApisixRoute.class);
+  }
+
+  private ArchwayOperator operator(
+      KubernetesClient c, EtcdConfigSink s, String identity, boolean lease) {
+    return new ArchwayOperator(
+        c,
+        s,
+        new ArchwayOperator.Settings(
+            null,
+            "archway",
+            null,
+            lease ? "archway-operator" : null,
+            "default",
+            identity,
+            Duration.ofSeconds(3)));
+  }
+
+  private void awaitProgrammed(String name) {
+    await()
+        .atMost(WAIT)
+        .untilAsserted(
+            () ->
+                assertThat(
+                        condition(
+                                client
+                                    .resources(ApisixRoute.class)
+                                    .inNamespace("default")
+                                    .withName(name)
+                                    .get(),
+                                "Programmed")
+                            .map(c -> c.getStatus()))
+                    .contains("True"));
+  }
+
+  @Test
+  void keysOfResourcesDeletedWhileNoOperatorRanAreRemovedOthersAreNot() throws Exception {
+    var prefix = "/orphans";
+    sink = new EtcdConfigSink(etcdClient, prefix, Duration.ofSeconds(5));
+    // What an earlier operator left: a route of a resource that is gone, and one of a live
+    // resource.
+    var ghost =
+        (Route)
+            ModelJson.read(
+                Kind.ROUTES,
+                ModelJson.mapper()
+                    .readTree(
+                        "{\"id\":\"ar_default_ghost_r\",\"uri\":\"/ghost\",\"upstream\":{\"nodes\":{\"10.0.0.1:80\":1}}}"),
+                "ar_default_ghost_r",
+                "ghost");
+    sink.putIfChanged(Kind.ROUTES, ghost, new Owner("ApisixRoute", "default", "ghost", "u1"));
+    client.resource(route("live", "/live")).create();
+    var live =
+        (Route)
+            ModelJson.read(
+                Kind.ROUTES,
+                ModelJson.mapper()
+                    .readTree(
+                        "{\"id\":\"ar_default_live_r\",\"uri\":\"/live\",\"upstream\":{\"nodes\":{\"10.0.0.1:80\":1}}}"),
+                "ar_default_live_r",
+                "live");
+    sink.putIfChanged(Kind.ROUTES, live, new Owner("ApisixRoute", "default", "live", "u2"));
+    // Written by someone else (APISIX's Admin API, say): no labels, never ours to remove.
+    var foreignKey = prefix + "/routes/admin-api-route";
+    etcdClient
+        .getKVClient()
+        .put(
+            bytes(foreignKey),
+            bytes(
+                "{\"id\":\"admin-api-route\",\"uri\":\"/admin\",\"upstream\":{\"nodes\":{\"10.0.0.2:80\":1}}}"))
+        .get();
+
+    try (var op = operator(kube.newClient(), sink, "solo", false)) {
+      op.start();
+      awaitProgrammed("live");
+      await().atMost(WAIT).until(() -> sink.get(Kind.ROUTES, "ar_default_ghost_r").isEmpty());
+      assertThat(
+              sink.get(Kind.ROUTES, "ar_default_live_r")
+                  .orElseThrow()
+                  .value()
+                  .get("upstream")
+                  .get("service_name")
+                  .asText())
+          .isEqualTo("default/web:80");
+      assertThat(etcdClient.getKVClient().get(bytes(foreignKey)).get().getKvs()).hasSize(1);
+    }
+  }
+
+  @Test
+  void onlyTheLeaderWritesAndTheOtherReplicaTakesOverWhenItStops() throws Exception {
+    var sinkA =
+        new EtcdConfigSink(
+            Client.builder().endpoints(etcd.endpoint()).build(), "/leader", Duration.ofSeconds(5));
+    var sinkB =
+        new EtcdConfigSink(
+            Client.builder().endpoints(etcd.endpoint()).build(), "/leader", Duration.ofSeconds(5));
+    sink = new EtcdConfigSink(etcdClient, "/leader", Duration.ofSeconds(5));
+    var a = operator(kube.newClient(), sinkA, "replica-a", true);
+    var b = operator(kube.newClient(), sinkB, "replica-b", true);
+    try {
+      a.start();
+      await().atMost(WAIT).until(a::leader);
+      b.start();
+      client.resource(route("one", "/one")).create();
+      awaitProgrammed("one");
+      var first = sink.get(Kind.ROUTES, "ar_default_one_r").orElseThrow();
+      assertThat(b.leader()).isFalse();
+      assertThat(b.metrics().render())
+          .doesNotContain("archway_operator_reconciles_total{kind=\"ApisixRoute\"");
+
+      a.close();
+      client.resource(route("two", "/two")).create();
+      await().atMost(WAIT).until(b::leader);
+      awaitProgrammed("two");
+      // The new leader re-reconciles what it finds; an unchanged value is not written again.
+      await()
+          .atMost(WAIT)
+          .untilAsserted(
+              () ->
+                  assertThat(b.metrics().render())
+                      .contains(
+                          "archway_operator_reconciles_total{kind=\"ApisixRoute\",result=\"ok\"} "));
+      assertThat(sink.get(Kind.ROUTES, "ar_default_one_r").orElseThrow().modRevision())
+          .isEqualTo(first.modRevision());
+      assertThat(sink.listManaged())
+          .extracting(i -> i.key().toString())
+          .containsExactlyInAnyOrder("routes/ar_default_one_r", "routes/ar_default_two_r");
+    } finally {
+      a.close();
+      b.close();
+      sinkA.close();
+      sinkB.close();
+    }
+  }
+
+  private static ByteSequence bytes(String s) {
+    return ByteSequence.from(s, StandardCharsets.UTF_8);
+  }
+}
