@@ -53,7 +53,12 @@ public final class KubeMock implements AutoCloseable {
             """)
         .always();
     client = server.createClient();
-    try (var files = Files.list(Path.of("..", "manifests", "crds"))) {
+    // From a module (tests) or from the repository root (bench).
+    var crds =
+        Files.isDirectory(Path.of("manifests", "crds"))
+            ? Path.of("manifests", "crds")
+            : Path.of("..", "manifests", "crds");
+    try (var files = Files.list(crds)) {
       for (var f : files.sorted().toList()) {
         try (var in = Files.newInputStream(f)) {
           client.load(in).create();
