@@ -76,6 +76,15 @@ public final class OperatorBench {
                   "apiVersion: v1\nkind: Service\nmetadata: {name: web, namespace: default}\nspec: {ports: [{port: 80}]}\n",
                   Service.class))
           .create();
+      // Peer for the API side: the same creates with no operator watching (the mock API server's
+      // own cost on this machine), in a namespace the operator does not watch, then removed.
+      long b0 = System.nanoTime();
+      create(client, "baseline", 0, routes);
+      double apiAlone = secs(System.nanoTime() - b0);
+      client.resources(ApisixRoute.class).inNamespace("baseline").delete();
+      System.out.printf(
+          "peer: %d ApisixRoutes created in the mock API server with no operator: %.2f s%n",
+          routes, apiAlone);
       int metricsPort = freePort();
       var operator = startOperator(kubeconfig, etcd.endpoint(), metricsPort, dir);
       try {
@@ -86,7 +95,7 @@ public final class OperatorBench {
 
         // (1) N routes at once.
         long t0 = System.nanoTime();
-        create(client, 0, routes);
+        create(client, "default", 0, routes);
         long created = System.nanoTime();
         awaitEtcd(etcdClient, "/apisix/routes/", routes);
         long inEtcd = System.nanoTime();
@@ -113,7 +122,7 @@ public final class OperatorBench {
         // (3) Heap with M routes.
         if (heapRoutes > routes) {
           long h0 = System.nanoTime();
-          create(client, routes, heapRoutes);
+          create(client, "default", routes, heapRoutes);
           awaitEtcd(etcdClient, "/apisix/routes/", heapRoutes);
           awaitProgrammed(client, heapRoutes);
           System.out.printf(
@@ -126,6 +135,9 @@ public final class OperatorBench {
             "operator heap with %d routes, after a full GC: %s (target < 256 MB; it runs with -Xmx256m)%n",
             Math.max(routes, heapRoutes), heapUsed(heap));
         System.out.println(metric(metricsPort, "archway_operator_reconciles_total"));
+        System.out.println(metric(metricsPort, "archway_operator_reconcile_duration_seconds_sum"));
+        System.out.println(
+            metric(metricsPort, "archway_operator_reconcile_duration_seconds_count"));
       } finally {
         operator.destroy();
         operator.waitFor(10, TimeUnit.SECONDS);
@@ -171,7 +183,8 @@ public final class OperatorBench {
         .start();
   }
 
-  private static void create(KubernetesClient client, int from, int to) throws Exception {
+  private static void create(KubernetesClient client, String ns, int from, int to)
+      throws Exception {
     var pool = Executors.newFixedThreadPool(8);
     try {
       var futures =
@@ -179,7 +192,14 @@ public final class OperatorBench {
               .mapToObj(
                   i ->
                       CompletableFuture.runAsync(
-                          () -> client.resource(route(i, "/")).create(), pool))
+                          () -> {
+                            var r = route(i, "/");
+                            // The mock store matches names across namespaces: prefix them.
+                            r.getMetadata().setName(ns + "-" + i);
+                            r.getMetadata().setNamespace(ns);
+                            client.resource(r).create();
+                          },
+                          pool))
               .toList();
       CompletableFuture.allOf(futures.toArray(CompletableFuture[]::new)).get();
     } finally {
@@ -295,7 +315,7 @@ public final class OperatorBench {
       var path = "/v" + k + "/";
       var key =
           ByteSequence.from(
-              "/apisix/routes/ar_default_route-" + i + "_main", StandardCharsets.UTF_8);
+              "/apisix/routes/ar_default_default-" + i + "_main", StandardCharsets.UTF_8);
       var seen = new CompletableFuture<Long>();
       try (var w =
           etcd.getWatchClient()
@@ -315,7 +335,11 @@ public final class OperatorBench {
                               }))) {
         Thread.sleep(5); // the watch is registered before the change
         var current =
-            client.resources(ApisixRoute.class).inNamespace("default").withName("route-" + i).get();
+            client
+                .resources(ApisixRoute.class)
+                .inNamespace("default")
+                .withName("default-" + i)
+                .get();
         current.getSpec().http.get(0).match.paths = List.of(path + "*");
         long t0 = System.nanoTime();
         client.resource(current).update();

@@ -25,8 +25,8 @@ public final class ApisixRouteReconciler extends CustomResourceReconciler<Apisix
 
   @Override
   List<? extends HasMetadata> rivals(ApisixRoute r) {
-    var all = new ArrayList<HasMetadata>(ctx.caches().apisixRoutes());
-    all.addAll(ctx.caches().ingresses());
+    var all = new ArrayList<HasMetadata>(ctx.caches().primaries("ApisixRoute"));
+    all.addAll(ctx.caches().primaries("Ingress"));
     return all;
   }
 

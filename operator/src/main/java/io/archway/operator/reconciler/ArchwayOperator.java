@@ -56,7 +56,7 @@ public final class ArchwayOperator implements AutoCloseable {
                   .withMetrics(metrics)
                   .withUseSSAToPatchPrimaryResource(false)
                   .withCloseClientOnStop(false)
-                  .withConcurrentReconciliationThreads(16);
+                  .withConcurrentReconciliationThreads(64);
               if (s.leaseName() != null) {
                 var d = s.leaseDuration();
                 o.withLeaderElectionConfiguration(
@@ -73,11 +73,11 @@ public final class ArchwayOperator implements AutoCloseable {
               }
             });
     var primaries = new ArrayList<Dependents.Primaries>();
-    register(new ApisixRouteReconciler(ctx), caches::apisixRoutes, primaries, s);
-    register(new IngressReconciler(ctx), caches::ingresses, primaries, s);
-    register(new StreamRouteReconciler(ctx), caches::streamRoutes, primaries, s);
-    register(new PluginFlowReconciler(ctx), caches::pluginFlows, primaries, s);
-    register(new ApisixUpstreamReconciler(ctx), caches::apisixUpstreams, primaries, s);
+    register(new ApisixRouteReconciler(ctx), "ApisixRoute", primaries, s);
+    register(new IngressReconciler(ctx), "Ingress", primaries, s);
+    register(new StreamRouteReconciler(ctx), "StreamRoute", primaries, s);
+    register(new PluginFlowReconciler(ctx), "PluginFlow", primaries, s);
+    register(new ApisixUpstreamReconciler(ctx), "ApisixUpstream", primaries, s);
     var dependents = new Dependents(ctx, primaries);
     caches.onChange(dependents::changed);
     if (s.leaseName() == null) {
@@ -90,7 +90,7 @@ public final class ArchwayOperator implements AutoCloseable {
 
   private <R extends io.fabric8.kubernetes.api.model.HasMetadata> void register(
       ResourceReconciler<R> reconciler,
-      java.util.function.Supplier<List<? extends io.fabric8.kubernetes.api.model.HasMetadata>> list,
+      String kind,
       List<Dependents.Primaries> primaries,
       Settings s) {
     Consumer<ControllerConfigurationOverrider<R>> config =
@@ -108,7 +108,8 @@ public final class ArchwayOperator implements AutoCloseable {
                   .withoutMaxAttempts());
         };
     operator.register(reconciler, config);
-    primaries.add(new Dependents.Primaries(list, reconciler.trigger));
+    caches.primaries(kind, reconciler::all);
+    primaries.add(new Dependents.Primaries(reconciler::all, reconciler.trigger));
   }
 
   /** Fills the caches, then starts the controllers (or the wait for leadership). */

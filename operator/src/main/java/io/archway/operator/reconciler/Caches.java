@@ -1,14 +1,11 @@
 package io.archway.operator.reconciler;
 
-import io.archway.crds.apisix.ApisixRoute;
 import io.archway.crds.apisix.ApisixUpstream;
 import io.archway.crds.archway.PluginFlow;
-import io.archway.crds.archway.StreamRoute;
 import io.archway.operator.translate.Refs;
 import io.fabric8.kubernetes.api.model.HasMetadata;
 import io.fabric8.kubernetes.api.model.Secret;
 import io.fabric8.kubernetes.api.model.Service;
-import io.fabric8.kubernetes.api.model.networking.v1.Ingress;
 import io.fabric8.kubernetes.api.model.networking.v1.IngressClass;
 import io.fabric8.kubernetes.client.KubernetesClient;
 import io.fabric8.kubernetes.client.informers.ResourceEventHandler;
@@ -16,9 +13,12 @@ import io.fabric8.kubernetes.client.informers.SharedIndexInformer;
 import io.fabric8.kubernetes.client.informers.cache.Cache;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import java.util.Optional;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.function.Consumer;
+import java.util.function.Supplier;
 
 /**
  * One informer per kind the translators read, shared by every reconciler: the {@link Refs} they
@@ -29,13 +29,12 @@ public final class Caches implements Refs, AutoCloseable {
 
   private final List<SharedIndexInformer<?>> informers = new ArrayList<>();
   private final List<Consumer<HasMetadata>> listeners = new CopyOnWriteArrayList<>();
+  private final Map<String, Supplier<List<? extends HasMetadata>>> primaries =
+      new ConcurrentHashMap<>();
   private final SharedIndexInformer<Service> services;
   private final SharedIndexInformer<Secret> secrets;
   private final SharedIndexInformer<ApisixUpstream> upstreams;
   private final SharedIndexInformer<PluginFlow> flows;
-  private final SharedIndexInformer<ApisixRoute> routes;
-  private final SharedIndexInformer<StreamRoute> streamRoutes;
-  private final SharedIndexInformer<Ingress> ingresses;
   private final SharedIndexInformer<IngressClass> ingressClasses;
 
   /**
@@ -46,9 +45,6 @@ public final class Caches implements Refs, AutoCloseable {
     secrets = inform(client, Secret.class, namespace);
     upstreams = inform(client, ApisixUpstream.class, namespace);
     flows = inform(client, PluginFlow.class, namespace);
-    routes = inform(client, ApisixRoute.class, namespace);
-    streamRoutes = inform(client, StreamRoute.class, namespace);
-    ingresses = inform(client, Ingress.class, namespace);
     var classes = client.resources(IngressClass.class).runnableInformer(0);
     ingressClasses = classes;
     informers.add(classes);
@@ -143,14 +139,6 @@ public final class Caches implements Refs, AutoCloseable {
     return Optional.ofNullable(services.getIndexer().getByKey(namespaceName));
   }
 
-  public List<ApisixRoute> apisixRoutes() {
-    return routes.getIndexer().list();
-  }
-
-  public List<StreamRoute> streamRoutes() {
-    return streamRoutes.getIndexer().list();
-  }
-
   public List<PluginFlow> pluginFlows() {
     return flows.getIndexer().list();
   }
@@ -159,21 +147,30 @@ public final class Caches implements Refs, AutoCloseable {
     return upstreams.getIndexer().list();
   }
 
-  public List<Ingress> ingresses() {
-    return ingresses.getIndexer().list();
+  /**
+   * Registers the resources of a kind a controller watches (its own cache, not a second watch): for
+   * conflict checks, dependents and the start-up clean-up.
+   */
+  void primaries(String kind, Supplier<List<? extends HasMetadata>> list) {
+    primaries.put(kind, list);
+  }
+
+  List<? extends HasMetadata> primaries(String kind) {
+    var list = primaries.get(kind);
+    return list == null ? List.of() : list.get();
   }
 
   /** Whether a resource of this kind, namespace and name exists now (an etcd key's owner). */
   public boolean exists(String kind, String namespace, String name) {
-    var key = Cache.namespaceKeyFunc(namespace, name);
-    return switch (kind) {
-      case "ApisixRoute" -> routes.getIndexer().getByKey(key) != null;
-      case "StreamRoute" -> streamRoutes.getIndexer().getByKey(key) != null;
-      case "PluginFlow" -> flows.getIndexer().getByKey(key) != null;
-      case "Ingress" -> ingresses.getIndexer().getByKey(key) != null;
-      case "ApisixUpstream" -> upstreams.getIndexer().getByKey(key) != null;
-      default -> true; // not a kind this operator writes for: never treated as an orphan
-    };
+    var list = primaries.get(kind);
+    if (list == null) {
+      return true; // not a kind this operator writes for: never treated as an orphan
+    }
+    return list.get().stream()
+        .anyMatch(
+            r ->
+                name.equals(r.getMetadata().getName())
+                    && namespace.equals(r.getMetadata().getNamespace()));
   }
 
   @Override

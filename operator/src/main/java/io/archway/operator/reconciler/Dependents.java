@@ -1,6 +1,5 @@
 package io.archway.operator.reconciler;
 
-import io.archway.crds.apisix.ApisixRoute;
 import io.archway.crds.apisix.ApisixUpstream;
 import io.archway.crds.archway.PluginFlow;
 import io.fabric8.kubernetes.api.model.HasMetadata;
@@ -14,8 +13,8 @@ import java.util.function.Supplier;
 /**
  * Turns "this object changed" into reconciles of the resources whose translation read it: the
  * routes of a Service, an ApisixUpstream, a PluginFlow or a Secret; every Ingress when an
- * IngressClass or the published Service changes; and resources refused for a host/path conflict
- * whenever a route changes or goes, since they may now be free to serve it.
+ * IngressClass or the published Service changes. (Resources refused for a host/path conflict are
+ * reconciled again by the reconcilers themselves, when what a route claims changes.)
  */
 final class Dependents {
 
@@ -35,22 +34,18 @@ final class Dependents {
     boolean allIngresses =
         x instanceof IngressClass
             || (ctx.publishService() != null && key.equals("Service/" + ctx.publishService()));
-    boolean route = x instanceof ApisixRoute || x instanceof Ingress;
     boolean referenced =
         x instanceof Service
             || x instanceof ApisixUpstream
             || x instanceof PluginFlow
             || x instanceof Secret;
-    if (!referenced && !allIngresses && !(route && !ctx.conflicted().isEmpty())) {
-      return; // the common case when many routes change at once: nothing to scan
+    if (!referenced && !allIngresses) {
+      return;
     }
     for (var p : primaries) {
       for (var r : p.list().get()) {
         if ((referenced && References.of(r).contains(key))
-            || (allIngresses && r instanceof Ingress)
-            || (route
-                && !References.key(r).equals(key)
-                && ctx.conflicted().contains(References.key(r)))) {
+            || (allIngresses && r instanceof Ingress)) {
           p.trigger().fire(r);
         }
       }

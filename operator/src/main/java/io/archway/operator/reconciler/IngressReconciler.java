@@ -38,8 +38,8 @@ public final class IngressReconciler extends ResourceReconciler<Ingress>
 
   @Override
   List<? extends HasMetadata> rivals(Ingress r) {
-    var all = new ArrayList<HasMetadata>(ctx.caches().apisixRoutes());
-    all.addAll(ctx.caches().ingresses());
+    var all = new ArrayList<HasMetadata>(ctx.caches().primaries("ApisixRoute"));
+    all.addAll(ctx.caches().primaries("Ingress"));
     return all;
   }
 

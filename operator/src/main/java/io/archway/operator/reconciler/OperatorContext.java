@@ -1,8 +1,10 @@
 package io.archway.operator.reconciler;
 
 import io.archway.operator.etcd.EtcdWriter;
+import io.archway.operator.translate.Claim;
 import io.fabric8.kubernetes.client.KubernetesClient;
-import java.util.Set;
+import java.util.List;
+import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
 
 /**
@@ -23,7 +25,8 @@ public record OperatorContext(
     OperatorMetrics metrics,
     String ingressClass,
     String publishService,
-    Set<String> conflicted) {
+    Map<String, Runnable> conflicted,
+    Map<String, List<Claim>> claims) {
 
   public static final String CONTROLLER = "archway.io/ingress-controller";
 
@@ -42,7 +45,8 @@ public record OperatorContext(
         metrics,
         ingressClass,
         publishService,
-        ConcurrentHashMap.newKeySet());
+        new ConcurrentHashMap<>(),
+        new ConcurrentHashMap<>());
   }
 
   /** Whether a custom resource's {@code spec.ingressClassName} is this operator's. */

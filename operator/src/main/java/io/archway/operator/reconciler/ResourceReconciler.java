@@ -2,8 +2,10 @@ package io.archway.operator.reconciler;
 
 import io.archway.model.sink.NotOwnedException;
 import io.archway.model.sink.Owner;
+import io.archway.operator.translate.Claim;
 import io.archway.operator.translate.Conflicts;
 import io.archway.operator.translate.Translation;
+import io.archway.operator.translate.Translators;
 import io.fabric8.kubernetes.api.model.HasMetadata;
 import io.javaoperatorsdk.operator.api.reconciler.Cleaner;
 import io.javaoperatorsdk.operator.api.reconciler.Context;
@@ -13,6 +15,7 @@ import io.javaoperatorsdk.operator.api.reconciler.EventSourceContext;
 import io.javaoperatorsdk.operator.api.reconciler.Reconciler;
 import io.javaoperatorsdk.operator.api.reconciler.UpdateControl;
 import io.javaoperatorsdk.operator.processing.event.source.EventSource;
+import io.javaoperatorsdk.operator.processing.event.source.IndexerResourceCache;
 import java.util.List;
 import java.util.concurrent.TimeoutException;
 import org.slf4j.Logger;
@@ -71,9 +74,18 @@ abstract class ResourceReconciler<R extends HasMetadata> implements Reconciler<R
       String programmedMessage,
       List<String> keys) {}
 
+  private volatile IndexerResourceCache<R> cache;
+
   @Override
   public List<EventSource<?, R>> prepareEventSources(EventSourceContext<R> context) {
+    cache = context.getPrimaryCache();
     return List.of(trigger);
+  }
+
+  /** Every resource of this kind, from the controller's own cache. */
+  List<? extends HasMetadata> all() {
+    var c = cache;
+    return c == null ? List.of() : c.list().toList();
   }
 
   @Override
@@ -86,6 +98,7 @@ abstract class ResourceReconciler<R extends HasMetadata> implements Reconciler<R
     }
     var t = translate(r);
     Conflicts.check(r, rivals(r), t);
+    claimsChanged(r, Translators.claims(r));
     t.warnings().forEach(w -> ctx.events().warning(r, "Unsupported", w));
     if (!t.ok()) {
       ctx.metrics().invalid(r.getKind());
@@ -93,7 +106,7 @@ abstract class ResourceReconciler<R extends HasMetadata> implements Reconciler<R
           t.errors().stream().allMatch(e -> e.message().contains("is already served by"));
       var reason = conflict ? REASON_CONFLICT : REASON_INVALID;
       if (conflict) {
-        ctx.conflicted().add(References.key(r));
+        ctx.conflicted().put(References.key(r), () -> trigger.fire(r));
       } else {
         ctx.conflicted().remove(References.key(r));
       }
@@ -142,6 +155,24 @@ abstract class ResourceReconciler<R extends HasMetadata> implements Reconciler<R
     return changed ? UpdateControl.patchStatus(r) : UpdateControl.noUpdate();
   }
 
+  /**
+   * When what a resource claims changes (or it goes), the resources refused for a conflict may be
+   * free now: they are reconciled again.
+   */
+  private void claimsChanged(R r, List<Claim> claims) {
+    var key = References.key(r);
+    var before = claims.isEmpty() ? ctx.claims().remove(key) : ctx.claims().put(key, claims);
+    if (!claims.equals(before == null ? List.of() : before)) {
+      ctx.conflicted()
+          .forEach(
+              (k, fire) -> {
+                if (!k.equals(key)) {
+                  fire.run();
+                }
+              });
+    }
+  }
+
   private record EtcdWriterResult(List<String> keys, int changes) {}
 
   private static String accepted(Translation t) {
@@ -155,6 +186,7 @@ abstract class ResourceReconciler<R extends HasMetadata> implements Reconciler<R
     ctx.writer().deleteAll(owner(r));
     ctx.events().forget(r);
     ctx.conflicted().remove(References.key(r));
+    claimsChanged(r, List.of());
     return DeleteControl.defaultDelete();
   }
 

@@ -31,7 +31,9 @@ public final class Conflicts {
       return;
     }
     for (var other : others) {
-      if (same(r, other) || AGE.compare(other, r) > 0) {
+      if (same(r, other)
+          || AGE.compare(other, r) > 0
+          || other.getMetadata().getDeletionTimestamp() != null) {
         continue;
       }
       List<Claim> theirs = Translators.claims(other);

@@ -50,6 +50,12 @@ class MainTest {
   }
 
   @Test
+  void theExamplesAreValid() {
+    assertThat(run("validate", "-f", "../examples/kubernetes")).as(out()).isZero();
+    assertThat(out()).contains("6 resource(s) checked, 0 with errors");
+  }
+
+  @Test
   void validateReportsConflictsBetweenFiles() {
     assertThat(run("validate", "-f", FIXTURES + "ar-conflict")).isEqualTo(1);
     assertThat(out())
