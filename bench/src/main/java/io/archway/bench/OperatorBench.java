@@ -313,38 +313,15 @@ public final class OperatorBench {
     for (int k = 0; k < updates; k++) {
       int i = (k * 7919) % routes;
       var path = "/v" + k + "/";
-      var key =
-          ByteSequence.from(
-              "/apisix/routes/ar_default_default-" + i + "_main", StandardCharsets.UTF_8);
-      var seen = new CompletableFuture<Long>();
-      try (var w =
-          etcd.getWatchClient()
-              .watch(
-                  key,
-                  WatchOption.DEFAULT,
-                  resp ->
-                      resp.getEvents()
-                          .forEach(
-                              e -> {
-                                if (e.getKeyValue()
-                                    .getValue()
-                                    .toString(StandardCharsets.UTF_8)
-                                    .contains(path)) {
-                                  seen.complete(System.nanoTime());
-                                }
-                              }))) {
-        Thread.sleep(5); // the watch is registered before the change
-        var current =
-            client
-                .resources(ApisixRoute.class)
-                .inNamespace("default")
-                .withName("default-" + i)
-                .get();
-        current.getSpec().http.get(0).match.paths = List.of(path + "*");
-        long t0 = System.nanoTime();
-        client.resource(current).update();
-        out.add((seen.get(30, TimeUnit.SECONDS) - t0) / 1e6);
-      }
+      var current =
+          client.resources(ApisixRoute.class).inNamespace("default").withName("default-" + i).get();
+      current.getSpec().http.get(0).match.paths = List.of(path + "*");
+      out.add(
+          changeToWatchMs(
+              etcd,
+              "/apisix/routes/ar_default_default-" + i + "_main",
+              v -> v.contains(path),
+              () -> client.resource(current).update()));
     }
     return out;
   }
@@ -354,30 +331,40 @@ public final class OperatorBench {
     var key = ByteSequence.from("/peer/key", StandardCharsets.UTF_8);
     for (int k = 0; k < n; k++) {
       var value = "v" + k;
-      var seen = new CompletableFuture<Long>();
-      try (var w =
-          etcd.getWatchClient()
-              .watch(
-                  key,
-                  WatchOption.DEFAULT,
-                  resp ->
-                      resp.getEvents()
-                          .forEach(
-                              e -> {
-                                if (e.getKeyValue()
-                                    .getValue()
-                                    .toString(StandardCharsets.UTF_8)
-                                    .equals(value)) {
-                                  seen.complete(System.nanoTime());
-                                }
-                              }))) {
-        Thread.sleep(5);
-        long t0 = System.nanoTime();
-        etcd.getKVClient().put(key, ByteSequence.from(value, StandardCharsets.UTF_8)).get();
-        out.add((seen.get(30, TimeUnit.SECONDS) - t0) / 1e6);
-      }
+      out.add(
+          changeToWatchMs(
+              etcd,
+              "/peer/key",
+              value::equals,
+              () -> etcd.getKVClient().put(key, ByteSequence.from(value, StandardCharsets.UTF_8)).join()));
     }
     return out;
+  }
+
+  /** Milliseconds from starting {@code change} to a watch on {@code key} seeing a value {@code seen} accepts. */
+  private static double changeToWatchMs(
+      Client etcd, String key, java.util.function.Predicate<String> seen, Runnable change)
+      throws Exception {
+    var at = new CompletableFuture<Long>();
+    var k = ByteSequence.from(key, StandardCharsets.UTF_8);
+    try (var w =
+        etcd.getWatchClient()
+            .watch(
+                k,
+                WatchOption.DEFAULT,
+                resp ->
+                    resp.getEvents()
+                        .forEach(
+                            e -> {
+                              if (seen.test(e.getKeyValue().getValue().toString(StandardCharsets.UTF_8))) {
+                                at.complete(System.nanoTime());
+                              }
+                            }))) {
+      Thread.sleep(5); // the watch is registered before the change
+      long t0 = System.nanoTime();
+      change.run();
+      return (at.get(30, TimeUnit.SECONDS) - t0) / 1e6;
+    }
   }
 
   private static String jcmd(long pid, String command) throws Exception {

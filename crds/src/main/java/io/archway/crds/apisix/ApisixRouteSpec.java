@@ -142,30 +142,12 @@ public class ApisixRouteSpec {
 
   /** A Service the rule proxies to. */
   @JsonInclude(JsonInclude.Include.NON_NULL)
-  public static class Backend {
-
-    @JsonPropertyDescription("The Service, in the route's namespace.")
-    @Required
-    @Pattern(io.archway.crds.Schema.NAME)
-    public String serviceName;
-
-    @JsonPropertyDescription("The Service port, by number or by name.")
-    @Required
-    public IntOrString servicePort;
-
-    @JsonPropertyDescription(
-        "endpoint (default): the pods behind the Service, watched by the dataplane; service: the"
-            + " Service's cluster IP.")
-    @SchemaFrom(type = Enums.ResolveGranularity.class)
-    public String resolveGranularity;
+  public static class Backend extends StreamBackend {
 
     @JsonPropertyDescription("The share of traffic for this backend when there are several.")
     @Min(0)
     @Max(65535)
     public Integer weight;
-
-    @JsonPropertyDescription("A subset from the Service's ApisixUpstream (pods by labels).")
-    public String subset;
   }
 
   /** An ApisixUpstream the rule proxies to. */
@@ -281,7 +263,7 @@ public class ApisixRouteSpec {
     public String host;
   }
 
-  /** The Service of a stream rule. */
+  /** The Service of a stream rule, and what every Service backend has. */
   @JsonInclude(JsonInclude.Include.NON_NULL)
   public static class StreamBackend {
     @JsonPropertyDescription("The Service, in the route's namespace.")
@@ -293,11 +275,13 @@ public class ApisixRouteSpec {
     @Required
     public IntOrString servicePort;
 
-    @JsonPropertyDescription("endpoint (default) or service.")
+    @JsonPropertyDescription(
+        "endpoint (default): the pods behind the Service, watched by the dataplane; service: the"
+            + " Service's cluster IP.")
     @SchemaFrom(type = Enums.ResolveGranularity.class)
     public String resolveGranularity;
 
-    @JsonPropertyDescription("A subset from the Service's ApisixUpstream.")
+    @JsonPropertyDescription("A subset from the Service's ApisixUpstream (pods by labels).")
     public String subset;
   }
 }

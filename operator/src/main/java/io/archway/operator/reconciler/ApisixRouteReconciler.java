@@ -6,7 +6,6 @@ import io.archway.operator.translate.Translation;
 import io.fabric8.kubernetes.api.model.HasMetadata;
 import io.javaoperatorsdk.operator.api.reconciler.ControllerConfiguration;
 import io.javaoperatorsdk.operator.api.reconciler.Reconciler;
-import java.util.ArrayList;
 import java.util.List;
 
 /** ApisixRoute → {@code routes/ar_…} and {@code stream_routes/ar_…}. */
@@ -25,9 +24,7 @@ public final class ApisixRouteReconciler extends CustomResourceReconciler<Apisix
 
   @Override
   List<? extends HasMetadata> rivals(ApisixRoute r) {
-    var all = new ArrayList<HasMetadata>(ctx.caches().primaries("ApisixRoute"));
-    all.addAll(ctx.caches().primaries("Ingress"));
-    return all;
+    return routes();
   }
 
   @Override

@@ -44,9 +44,7 @@ public final class ArchwayOperator implements AutoCloseable {
 
   public ArchwayOperator(KubernetesClient client, EtcdConfigSink sink, Settings s) {
     caches = new Caches(client, s.namespace());
-    writer =
-        new EtcdWriter(
-            sink, () -> owner -> caches.exists(owner.kind(), owner.namespace(), owner.name()));
+    writer = new EtcdWriter(sink, () -> existing(client, s.namespace()));
     var ctx =
         new OperatorContext(client, writer, caches, metrics, s.ingressClass(), s.publishService());
     operator =
@@ -110,6 +108,37 @@ public final class ArchwayOperator implements AutoCloseable {
     operator.register(reconciler, config);
     caches.primaries(kind, reconciler::all);
     primaries.add(new Dependents.Primaries(reconciler::all, reconciler.trigger));
+  }
+
+  /**
+   * Which owners of etcd keys exist, asked of the API server itself (not of caches that may not
+   * have synced yet): a key is removed as an orphan only when its resource is really gone.
+   */
+  private static java.util.function.Predicate<io.archway.model.sink.Owner> existing(
+      KubernetesClient client, String namespace) {
+    var names = new java.util.HashSet<String>();
+    for (var type :
+        List.<Class<? extends io.fabric8.kubernetes.api.model.HasMetadata>>of(
+            io.archway.crds.apisix.ApisixRoute.class,
+            io.archway.crds.apisix.ApisixUpstream.class,
+            io.archway.crds.archway.StreamRoute.class,
+            io.archway.crds.archway.PluginFlow.class,
+            io.fabric8.kubernetes.api.model.networking.v1.Ingress.class)) {
+      var op = client.resources(type);
+      var list = namespace == null ? op.inAnyNamespace().list() : op.inNamespace(namespace).list();
+      for (var r : list.getItems()) {
+        names.add(
+            r.getKind() + "/" + r.getMetadata().getNamespace() + "/" + r.getMetadata().getName());
+      }
+    }
+    // Keys of kinds this operator does not write, or of namespaces it does not watch, are not
+    // its to judge.
+    var kinds =
+        java.util.Set.of("ApisixRoute", "ApisixUpstream", "StreamRoute", "PluginFlow", "Ingress");
+    return owner ->
+        !kinds.contains(owner.kind())
+            || (namespace != null && !namespace.equals(owner.namespace()))
+            || names.contains(owner.kind() + "/" + owner.namespace() + "/" + owner.name());
   }
 
   /** Fills the caches, then starts the controllers (or the wait for leadership). */

@@ -160,19 +160,6 @@ public final class Caches implements Refs, AutoCloseable {
     return list == null ? List.of() : list.get();
   }
 
-  /** Whether a resource of this kind, namespace and name exists now (an etcd key's owner). */
-  public boolean exists(String kind, String namespace, String name) {
-    var list = primaries.get(kind);
-    if (list == null) {
-      return true; // not a kind this operator writes for: never treated as an orphan
-    }
-    return list.get().stream()
-        .anyMatch(
-            r ->
-                name.equals(r.getMetadata().getName())
-                    && namespace.equals(r.getMetadata().getNamespace()));
-  }
-
   @Override
   public void close() {
     informers.forEach(SharedIndexInformer::close);

@@ -38,9 +38,7 @@ public final class IngressReconciler extends ResourceReconciler<Ingress>
 
   @Override
   List<? extends HasMetadata> rivals(Ingress r) {
-    var all = new ArrayList<HasMetadata>(ctx.caches().primaries("ApisixRoute"));
-    all.addAll(ctx.caches().primaries("Ingress"));
-    return all;
+    return routes();
   }
 
   /**

@@ -50,6 +50,15 @@ abstract class ResourceReconciler<R extends HasMetadata> implements Reconciler<R
     return List.of();
   }
 
+  /**
+   * Every ApisixRoute and Ingress: what an HTTP route's host and path claims are checked against.
+   */
+  List<HasMetadata> routes() {
+    var all = new java.util.ArrayList<HasMetadata>(ctx.caches().primaries("ApisixRoute"));
+    all.addAll(ctx.caches().primaries("Ingress"));
+    return all;
+  }
+
   /** Whether this operator serves the resource (its ingress class). */
   abstract boolean ours(R r);
 
@@ -82,10 +91,10 @@ abstract class ResourceReconciler<R extends HasMetadata> implements Reconciler<R
     return List.of(trigger);
   }
 
-  /** Every resource of this kind, from the controller's own cache. */
+  /** Every resource of this kind, from the controller's own cache; none before it started. */
   List<? extends HasMetadata> all() {
     var c = cache;
-    return c == null ? List.of() : c.list().toList();
+    return c == null || !trigger.isRunning() ? List.of() : c.list().toList();
   }
 
   @Override
@@ -194,6 +203,7 @@ abstract class ResourceReconciler<R extends HasMetadata> implements Reconciler<R
   public ErrorStatusUpdateControl<R> updateErrorStatus(R r, Context<R> context, Exception e) {
     ctx.metrics().error(r.getKind());
     var message = etcdMessage(e);
+    e.printStackTrace();
     ctx.events().warning(r, "EtcdUnavailable", message);
     LOG.warn("{} {}: {}", r.getKind(), name(r), message);
     var changed =
@@ -201,6 +211,18 @@ abstract class ResourceReconciler<R extends HasMetadata> implements Reconciler<R
     return changed
         ? ErrorStatusUpdateControl.patchStatus(r)
         : ErrorStatusUpdateControl.noStatusUpdate();
+  }
+
+  /** An etcd timeout or gRPC failure, as opposed to a defect or an API server error. */
+  static boolean isEtcdFailure(Throwable e) {
+    for (var c = e; c != null; c = c.getCause() == c ? null : c.getCause()) {
+      if (c instanceof TimeoutException
+          || c instanceof io.etcd.jetcd.common.exception.EtcdException
+          || c.getClass().getName().startsWith("io.grpc.")) {
+        return true;
+      }
+    }
+    return false;
   }
 
   static String etcdMessage(Exception e) {

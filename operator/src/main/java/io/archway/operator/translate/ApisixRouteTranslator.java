@@ -38,54 +38,53 @@ public final class ApisixRouteTranslator {
       t.error("spec", "no http or stream rules (expected: at least one rule)");
       return t;
     }
-    var names = new HashMap<String, Integer>();
     if (spec.http != null) {
-      for (int i = 0; i < spec.http.size(); i++) {
-        var rule = spec.http.get(i);
-        var at = "spec.http[" + i + "]";
-        if (rule == null || rule.name == null || rule.name.isEmpty()) {
-          t.error(at + ".name", "missing (expected: the rule's name)");
-          continue;
-        }
-        var first = names.putIfAbsent(rule.name, i);
-        if (first != null) {
-          t.error(
-              at + ".name",
-              "\""
-                  + rule.name
-                  + "\" is also the name of spec.http["
-                  + first
-                  + "] (expected: unique rule names)");
-          continue;
-        }
-        http(ns, name, rule, at, refs, t);
-      }
+      eachNamed(
+          spec.http, r -> r.name, "spec.http", t, (rule, at) -> http(ns, name, rule, at, refs, t));
       checkOwnClaims(ar, t);
     }
     if (spec.stream != null) {
-      var streamNames = new HashMap<String, Integer>();
-      for (int i = 0; i < spec.stream.size(); i++) {
-        var rule = spec.stream.get(i);
-        var at = "spec.stream[" + i + "]";
-        if (rule == null || rule.name == null || rule.name.isEmpty()) {
-          t.error(at + ".name", "missing (expected: the rule's name)");
-          continue;
-        }
-        var first = streamNames.putIfAbsent(rule.name, i);
-        if (first != null) {
-          t.error(
-              at + ".name",
-              "\""
-                  + rule.name
-                  + "\" is also the name of spec.stream["
-                  + first
-                  + "] (expected: unique rule names)");
-          continue;
-        }
-        stream(ns, name, rule, at, refs, t);
-      }
+      eachNamed(
+          spec.stream,
+          r -> r.name,
+          "spec.stream",
+          t,
+          (rule, at) -> stream(ns, name, rule, at, refs, t));
     }
     return t;
+  }
+
+  /** Runs {@code each} on the rules with a name not used by an earlier rule; reports the rest. */
+  private static <T> void eachNamed(
+      List<T> rules,
+      java.util.function.Function<T, String> nameOf,
+      String field,
+      Translation t,
+      java.util.function.BiConsumer<T, String> each) {
+    var names = new HashMap<String, Integer>();
+    for (int i = 0; i < rules.size(); i++) {
+      var rule = rules.get(i);
+      var at = field + "[" + i + "]";
+      var name = rule == null ? null : nameOf.apply(rule);
+      if (name == null || name.isEmpty()) {
+        t.error(at + ".name", "missing (expected: the rule's name)");
+        continue;
+      }
+      var first = names.putIfAbsent(name, i);
+      if (first != null) {
+        t.error(
+            at + ".name",
+            "\""
+                + name
+                + "\" is also the name of "
+                + field
+                + "["
+                + first
+                + "] (expected: unique rule names)");
+        continue;
+      }
+      each.accept(rule, at);
+    }
   }
 
   private static void http(String ns, String name, Http rule, String at, Refs refs, Translation t) {
@@ -199,16 +198,7 @@ public final class ApisixRouteTranslator {
     if (rule.backends != null) {
       for (int j = 0; j < rule.backends.size(); j++) {
         var b = rule.backends.get(j);
-        var up =
-            Upstreams.forService(
-                ns,
-                b.serviceName,
-                b.servicePort,
-                b.resolveGranularity,
-                b.subset,
-                at + ".backends[" + j + "]",
-                refs,
-                t);
+        var up = Upstreams.forService(ns, b, at + ".backends[" + j + "]", refs, t);
         if (up != null) {
           all.add(new Weighted(up, b.weight == null ? Upstreams.DEFAULT_WEIGHT : b.weight));
         }
@@ -336,16 +326,7 @@ public final class ApisixRouteTranslator {
       route.put("sni", rule.match.host);
     }
     var b = rule.backend;
-    var up =
-        Upstreams.forService(
-            ns,
-            b.serviceName,
-            b.servicePort,
-            b.resolveGranularity,
-            b.subset,
-            at + ".backend",
-            refs,
-            t);
+    var up = Upstreams.forService(ns, b, at + ".backend", refs, t);
     if (up != null) {
       up.remove("pass_host");
       route.set("upstream", up);

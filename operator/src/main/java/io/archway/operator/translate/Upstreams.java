@@ -25,6 +25,17 @@ final class Upstreams {
 
   private Upstreams() {}
 
+  /** An ApisixRoute backend; {@code null} (errors recorded) if bad. */
+  static ObjectNode forService(
+      String ns,
+      io.archway.crds.apisix.ApisixRouteSpec.StreamBackend b,
+      String at,
+      Refs refs,
+      Translation t) {
+    return forService(
+        ns, b.serviceName, b.servicePort, b.resolveGranularity, b.subset, at, refs, t);
+  }
+
   /** A Service backend of the resource in {@code ns}; {@code null} (errors recorded) if bad. */
   static ObjectNode forService(
       String ns,

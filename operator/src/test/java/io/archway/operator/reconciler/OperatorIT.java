@@ -68,7 +68,13 @@ class OperatorIT {
             client,
             sink,
             new ArchwayOperator.Settings(
-                null, "archway", null, null, null, "it", Duration.ofSeconds(5)));
+                null,
+                "archway",
+                "default/archway-gateway",
+                null,
+                null,
+                "it",
+                Duration.ofSeconds(5)));
     operator.start();
   }
 
@@ -426,6 +432,64 @@ class OperatorIT {
                         i ->
                             i.owner().namespace().equals(ns)
                                 && i.owner().kind().equals("Ingress")));
+  }
+
+  @Test
+  void aSecretChangeReachesThePluginsThatUseIt() throws Exception {
+    var ns = namespace();
+    service(ns, "web", "[{port: 80}]");
+    apply(
+        ns,
+        io.fabric8.kubernetes.api.model.Secret.class,
+        "apiVersion: v1\nkind: Secret\nmetadata: {name: jwt}\nstringData: {header: X-One}\n");
+    apply(
+        ns,
+        ApisixRoute.class,
+        ROUTE.replace(
+            "- name: main", "- name: main\n    plugins: [{name: jwt-auth, secretRef: jwt}]"));
+    await()
+        .atMost(WAIT)
+        .untilAsserted(
+            () -> assertThat(etcdValue(Kind.ROUTES, "ar_" + ns + "_web_main")).contains("X-One"));
+    apply(
+        ns,
+        io.fabric8.kubernetes.api.model.Secret.class,
+        "apiVersion: v1\nkind: Secret\nmetadata: {name: jwt}\nstringData: {header: X-Two}\n");
+    await()
+        .atMost(WAIT)
+        .untilAsserted(
+            () -> assertThat(etcdValue(Kind.ROUTES, "ar_" + ns + "_web_main")).contains("X-Two"));
+  }
+
+  @Test
+  void ingressStatusCarriesTheAddressOfTheDataplaneService() throws Exception {
+    var ns = namespace();
+    service(ns, "web", "[{port: 80}]");
+    var gw =
+        Serialization.unmarshal(
+            "apiVersion: v1\nkind: Service\nmetadata: {name: archway-gateway, namespace: default}\nspec: {type: LoadBalancer, ports: [{port: 80}]}\nstatus: {loadBalancer: {ingress: [{ip: 203.0.113.7}]}}\n",
+            Service.class);
+    client.resource(gw).createOr(existing -> existing.update());
+    client.resource(gw).updateStatus();
+    apply(
+        ns,
+        Ingress.class,
+        "apiVersion: networking.k8s.io/v1\nkind: Ingress\nmetadata: {name: site}\nspec:\n  ingressClassName: archway\n  rules:\n  - host: status.example.com\n    http:\n      paths: [{path: /, pathType: Prefix, backend: {service: {name: web, port: {number: 80}}}}]\n");
+    await()
+        .atMost(WAIT)
+        .untilAsserted(
+            () -> {
+              var status = get(Ingress.class, ns, "site").getStatus();
+              assertThat(status).isNotNull();
+              assertThat(status.getLoadBalancer().getIngress())
+                  .extracting(i -> i.getIp())
+                  .containsExactly("203.0.113.7");
+            });
+    var metrics = operator.metrics().render();
+    assertThat(metrics)
+        .contains("archway_operator_reconciles_total{kind=\"Ingress\",result=\"ok\"}")
+        .contains("archway_operator_sync_lag_seconds_count{kind=\"ApisixRoute\"}")
+        .contains("archway_operator_leader 1");
   }
 
   @Test
