@@ -45,7 +45,9 @@ public final class IngressTranslator {
           "allowlist-source-range",
           "blocklist-source-range",
           "auth-type",
-          "use-regex");
+          "use-regex",
+          "http-allow-methods",
+          "http-block-methods");
 
   private IngressTranslator() {}
 
@@ -330,6 +332,25 @@ public final class IngressTranslator {
       }
       check("ip-restriction", ip, where + key, t);
     }
+    if (ann.containsKey("http-allow-methods") && ann.containsKey("http-block-methods")) {
+      t.error(where + "http-block-methods", "set with http-allow-methods (expected: one of them)");
+    } else if (ann.containsKey("http-allow-methods")) {
+      var methods = methods(ann.get("http-allow-methods"), where + "http-allow-methods", t);
+      if (methods != null) {
+        var arr = route.putArray("methods");
+        methods.forEach(arr::add);
+      }
+    } else if (ann.containsKey("http-block-methods")) {
+      var methods = methods(ann.get("http-block-methods"), where + "http-block-methods", t);
+      if (methods != null) {
+        var vars =
+            route.has("vars")
+                ? (com.fasterxml.jackson.databind.node.ArrayNode) route.get("vars")
+                : route.putArray("vars");
+        var set = vars.addArray().add("request_method").add("!").add("in").addArray();
+        methods.forEach(set::add);
+      }
+    }
     if (ann.containsKey("auth-type")) {
       switch (ann.get("auth-type")) {
         case "basicAuth" -> plugins.putObject("basic-auth");
@@ -340,6 +361,20 @@ public final class IngressTranslator {
                 "\"" + ann.get("auth-type") + "\" (expected: basicAuth or keyAuth)");
       }
     }
+  }
+
+  /** A comma-separated list of HTTP methods; {@code null} (error recorded) when one is not. */
+  private static List<String> methods(String value, String field, Translation t) {
+    var out = new ArrayList<String>();
+    for (var m : value.split(",")) {
+      var method = m.trim().toUpperCase(java.util.Locale.ROOT);
+      if (!io.archway.model.Route.METHODS.contains(method)) {
+        t.error(field, "\"" + m.trim() + "\" (expected: HTTP methods such as GET,POST)");
+        return null;
+      }
+      out.add(method);
+    }
+    return out;
   }
 
   private static void check(String plugin, ObjectNode conf, String field, Translation t) {
