@@ -336,12 +336,18 @@ public final class OperatorBench {
               etcd,
               "/peer/key",
               value::equals,
-              () -> etcd.getKVClient().put(key, ByteSequence.from(value, StandardCharsets.UTF_8)).join()));
+              () ->
+                  etcd.getKVClient()
+                      .put(key, ByteSequence.from(value, StandardCharsets.UTF_8))
+                      .join()));
     }
     return out;
   }
 
-  /** Milliseconds from starting {@code change} to a watch on {@code key} seeing a value {@code seen} accepts. */
+  /**
+   * Milliseconds from starting {@code change} to a watch on {@code key} seeing a value {@code seen}
+   * accepts.
+   */
   private static double changeToWatchMs(
       Client etcd, String key, java.util.function.Predicate<String> seen, Runnable change)
       throws Exception {
@@ -356,7 +362,8 @@ public final class OperatorBench {
                     resp.getEvents()
                         .forEach(
                             e -> {
-                              if (seen.test(e.getKeyValue().getValue().toString(StandardCharsets.UTF_8))) {
+                              if (seen.test(
+                                  e.getKeyValue().getValue().toString(StandardCharsets.UTF_8))) {
                                 at.complete(System.nanoTime());
                               }
                             }))) {
