@@ -22,7 +22,9 @@ final class Events {
   private static final String COMPONENT = "archway-operator";
 
   private final KubernetesClient client;
-  private final Map<String, String> last = new ConcurrentHashMap<>();
+
+  /** Per resource uid: the generation and what was recorded for it. */
+  private final Map<String, Map<String, Boolean>> recorded = new ConcurrentHashMap<>();
 
   Events(KubernetesClient client) {
     this.client = client;
@@ -37,13 +39,17 @@ final class Events {
   }
 
   void forget(HasMetadata r) {
-    last.remove(r.getMetadata().getUid());
+    recorded.remove(r.getMetadata().getUid());
   }
 
   private void record(HasMetadata r, String type, String reason, String message) {
     var m = r.getMetadata();
     var fingerprint = m.getGeneration() + "|" + reason + "|" + message;
-    if (m.getUid() != null && fingerprint.equals(last.put(m.getUid(), fingerprint))) {
+    if (m.getUid() != null
+        && recorded
+                .computeIfAbsent(m.getUid(), k -> new ConcurrentHashMap<>())
+                .putIfAbsent(fingerprint, Boolean.TRUE)
+            != null) {
       return;
     }
     var now = Instant.now().truncatedTo(ChronoUnit.SECONDS).toString();

@@ -69,15 +69,6 @@ public final class IngressReconciler extends ResourceReconciler<Ingress>
         .orElse(name.equals(ctx.ingressClass()));
   }
 
-  /** Ours, or carrying our finalizer (it was ours: its keys must go when it goes). */
-  @Override
-  boolean accepts(Ingress r) {
-    var finalizers = r.getMetadata().getFinalizers();
-    return ours(r)
-        || (finalizers != null
-            && finalizers.stream().anyMatch(f -> f.startsWith("ingresses.networking.k8s.io/")));
-  }
-
   @Override
   boolean status(Ingress r, Outcome o) {
     if (!o.programmed()) {

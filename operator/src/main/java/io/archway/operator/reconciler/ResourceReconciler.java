@@ -7,6 +7,7 @@ import io.archway.operator.translate.Conflicts;
 import io.archway.operator.translate.Translation;
 import io.archway.operator.translate.Translators;
 import io.fabric8.kubernetes.api.model.HasMetadata;
+import io.javaoperatorsdk.operator.ReconcilerUtils;
 import io.javaoperatorsdk.operator.api.reconciler.Cleaner;
 import io.javaoperatorsdk.operator.api.reconciler.Context;
 import io.javaoperatorsdk.operator.api.reconciler.DeleteControl;
@@ -63,11 +64,15 @@ abstract class ResourceReconciler<R extends HasMetadata> implements Reconciler<R
   abstract boolean ours(R r);
 
   /**
-   * Whether the resource's own events reach this reconciler at all. All by default; Ingress narrows
-   * it, so that the framework's finalizer never lands on another controller's Ingress.
+   * Whether the resource's own events reach this reconciler at all: when it is ours, or carries our
+   * finalizer (it was ours: its keys must go when it goes). So the framework's finalizer never
+   * lands on a resource of another controller's class.
    */
   boolean accepts(R r) {
-    return true;
+    var finalizers = r.getMetadata().getFinalizers();
+    return ours(r)
+        || (finalizers != null
+            && finalizers.contains(ReconcilerUtils.getDefaultFinalizerName(r.getClass())));
   }
 
   /** Records the outcome in the resource's status; returns whether the status changed. */

@@ -74,6 +74,7 @@ final class PluginsBuilder {
         config == null || config.isNull()
             ? JsonNodeFactory.instance.objectNode()
             : ((ObjectNode) config).deepCopy();
+    var fromSecret = new java.util.HashSet<String>();
     if (secretRef != null && !secretRef.isEmpty()) {
       var secret = refs.secret(namespace, secretRef);
       if (secret.isEmpty()) {
@@ -89,9 +90,11 @@ final class PluginsBuilder {
                         conf,
                         k,
                         new String(Base64.getMimeDecoder().decode(v), StandardCharsets.UTF_8)));
+        fromSecret.addAll(s.getData().keySet());
       }
       if (s.getStringData() != null) {
         s.getStringData().forEach((k, v) -> putPath(conf, k, v));
+        fromSecret.addAll(s.getStringData().keySet());
       }
     }
     var problems = PluginSchemas.check(name, conf, "");
@@ -99,6 +102,22 @@ final class PluginsBuilder {
       for (var p : problems) {
         if (p.message().startsWith("unknown plugin")) {
           t.error(at + ".name", p.message());
+        } else if (fromSecret.stream()
+            .anyMatch(
+                k ->
+                    p.path().equals(k)
+                        || p.path().startsWith(k + ".")
+                        || p.path().startsWith(k + "["))) {
+          // Never show a Secret's value in a status or an event.
+          t.error(
+              at + ".secretRef",
+              "Secret "
+                  + namespace
+                  + "/"
+                  + secretRef
+                  + ": key "
+                  + p.path()
+                  + " does not fit the plugin's configuration (value not shown)");
         } else {
           t.error(at + ".config" + (p.path().isEmpty() ? "" : "." + p.path()), p.message());
         }

@@ -402,6 +402,13 @@ class OperatorIT {
         Ingress.class,
         "apiVersion: networking.k8s.io/v1\nkind: Ingress\nmetadata: {name: foreign}\nspec:\n  ingressClassName: nginx\n  rules:\n  - host: other.example.com\n    http:\n      paths: [{path: /, pathType: Prefix, backend: {service: {name: web, port: {number: 80}}}}]\n");
 
+    apply(
+        ns,
+        ApisixRoute.class,
+        ROUTE
+            .replace("name: web}", "name: other-class}")
+            .replace("web.example.com", "other.example.com")
+            .replace("spec:\n", "spec:\n  ingressClassName: nginx\n"));
     awaitCondition(StreamRoute.class, ns, "cache", "Programmed", "True", "1 key(s)");
     assertThat(etcdValue(Kind.STREAM_ROUTES, "sr_" + ns + "_cache"))
         .contains("\"server_port\":6380")
@@ -419,6 +426,9 @@ class OperatorIT {
                         i -> i.owner().equals(new Owner("Ingress", ns, "site", i.owner().uid()))));
     assertThat(sink.listManaged()).noneMatch(i -> i.owner().name().equals("foreign"));
     assertThat(get(Ingress.class, ns, "foreign").getMetadata().getFinalizers()).isNullOrEmpty();
+    var otherClass = get(ApisixRoute.class, ns, "other-class");
+    assertThat(otherClass.getMetadata().getFinalizers()).isNullOrEmpty();
+    assertThat(otherClass.getStatus()).isNull();
 
     client.resources(StreamRoute.class).inNamespace(ns).withName("cache").delete();
     client.resources(Ingress.class).inNamespace(ns).withName("site").delete();
