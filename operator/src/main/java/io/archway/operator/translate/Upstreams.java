@@ -79,6 +79,16 @@ final class Upstreams {
     }
     var svc = service.get();
     var port = port(svc, servicePort);
+    if (port == null
+        && "ExternalName".equals(svc.getSpec().getType())
+        && (svc.getSpec().getPorts() == null || svc.getSpec().getPorts().isEmpty())
+        && servicePort.getIntVal() != null) {
+      // An ExternalName Service often declares no ports: the backend's number is the port.
+      port =
+          new io.fabric8.kubernetes.api.model.ServicePortBuilder()
+              .withPort(servicePort.getIntVal())
+              .build();
+    }
     if (port == null) {
       t.error(
           at + ".servicePort",
