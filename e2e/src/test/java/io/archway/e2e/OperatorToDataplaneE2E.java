@@ -1,0 +1,227 @@
+package io.archway.e2e;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+import com.sun.net.httpserver.HttpServer;
+import io.archway.crds.apisix.ApisixRoute;
+import io.archway.model.testing.EtcdExtension;
+import io.archway.operator.testing.KubeMock;
+import io.fabric8.kubernetes.api.model.Service;
+import io.fabric8.kubernetes.client.utils.Serialization;
+import java.io.IOException;
+import java.net.InetSocketAddress;
+import java.net.ServerSocket;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * The whole path as users run it: the operator's jar and the dataplane's jar as processes, a real
+ * etcd between them, fabric8's mock API server for Kubernetes and a real HTTP upstream. An
+ * ApisixRoute applied is served; changed, served changed; refused, the last good config stays
+ * served; deleted, gone.
+ */
+class OperatorToDataplaneE2E {
+
+  @RegisterExtension static final EtcdExtension etcd = new EtcdExtension();
+
+  private static final Duration WAIT = Duration.ofSeconds(60);
+
+  @TempDir Path dir;
+
+  KubeMock kube;
+  HttpServer upstream;
+  final List<Process> processes = new ArrayList<>();
+  final HttpClient http = HttpClient.newHttpClient();
+  int httpPort;
+
+  @BeforeEach
+  void start() throws Exception {
+    kube = new KubeMock();
+    upstream = HttpServer.create(new InetSocketAddress("127.0.0.1", 0), 0);
+    upstream.createContext(
+        "/",
+        ex -> {
+          var body =
+              ("hello from upstream " + ex.getRequestURI().getPath())
+                  .getBytes(StandardCharsets.UTF_8);
+          ex.sendResponseHeaders(200, body.length);
+          try (var out = ex.getResponseBody()) {
+            out.write(body);
+          }
+        });
+    upstream.start();
+    // A Service whose cluster IP is the upstream: resolveGranularity service sends traffic there.
+    kube.client()
+        .resource(
+            Serialization.unmarshal(
+                "apiVersion: v1\nkind: Service\nmetadata: {name: web, namespace: default}\n"
+                    + "spec: {clusterIP: 127.0.0.1, ports: [{name: http, port: "
+                    + upstream.getAddress().getPort()
+                    + "}]}\n",
+                Service.class))
+        .create();
+
+    var kubeconfig = dir.resolve("kubeconfig");
+    Files.writeString(
+        kubeconfig,
+        """
+        apiVersion: v1
+        kind: Config
+        clusters: [{name: mock, cluster: {server: "URL"}}]
+        users: [{name: e2e, user: {}}]
+        contexts: [{name: mock, context: {cluster: mock, user: e2e, namespace: default}}]
+        current-context: mock
+        """
+            .replace("URL", kube.client().getMasterUrl().toString()));
+    launch(
+        "operator",
+        "../operator/target/archway-operator.jar",
+        "run",
+        "--kubeconfig",
+        kubeconfig.toString(),
+        "--etcd",
+        etcd.endpoint(),
+        "--metrics-port",
+        "0");
+    httpPort = freePort();
+    int statusPort = freePort();
+    launch(
+        "dataplane",
+        "../dataplane/target/archway-dataplane.jar",
+        "--etcd",
+        etcd.endpoint(),
+        "--bind",
+        "127.0.0.1",
+        "--http-port",
+        "" + httpPort,
+        "--status-port",
+        "" + statusPort);
+    await()
+        .atMost(WAIT)
+        .ignoreExceptions()
+        .until(() -> get(statusPort, "/readyz").statusCode() == 200);
+  }
+
+  @AfterEach
+  void stop() throws Exception {
+    for (var p : processes) {
+      p.destroy();
+      if (!p.waitFor(10, TimeUnit.SECONDS)) {
+        p.destroyForcibly();
+      }
+    }
+    upstream.stop(0);
+    kube.close();
+  }
+
+  private void launch(String name, String jar, String... args) throws IOException {
+    var cmd =
+        new ArrayList<>(
+            List.of(
+                Path.of(System.getProperty("java.home"), "bin", "java").toString(), "-jar", jar));
+    cmd.addAll(List.of(args));
+    processes.add(
+        new ProcessBuilder(cmd)
+            .redirectErrorStream(true)
+            .redirectOutput(dir.resolve(name + ".log").toFile())
+            .start());
+  }
+
+  private HttpResponse<String> get(int port, String path) throws Exception {
+    return http.send(
+        HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port + path))
+            .timeout(Duration.ofSeconds(5))
+            .build(),
+        HttpResponse.BodyHandlers.ofString());
+  }
+
+  private void apply(String paths, String servicePort) {
+    var route =
+        Serialization.unmarshal(
+            """
+            apiVersion: apisix.apache.org/v2
+            kind: ApisixRoute
+            metadata: {name: web, namespace: default}
+            spec:
+              http:
+              - name: main
+                match: {paths: PATHS}
+                backends: [{serviceName: web, servicePort: PORT, resolveGranularity: service}]
+            """
+                .replace("PATHS", paths)
+                .replace("PORT", servicePort),
+            ApisixRoute.class);
+    kube.client().resource(route).createOr(existing -> existing.update());
+  }
+
+  private String accepted() {
+    var r = kube.client().resources(ApisixRoute.class).inNamespace("default").withName("web").get();
+    return r == null || r.getStatus() == null
+        ? ""
+        : r.getStatus().conditions.stream()
+            .filter(c -> c.getType().equals("Accepted"))
+            .map(c -> c.getStatus() + ": " + c.getMessage())
+            .findFirst()
+            .orElse("");
+  }
+
+  @Test
+  void anApisixRouteIsServedChangedKeptWhenRefusedAndRemoved() throws Exception {
+    assertThat(get(httpPort, "/hello").statusCode()).isEqualTo(404);
+
+    apply("[/hello*]", "http");
+    await()
+        .atMost(WAIT)
+        .ignoreExceptions()
+        .untilAsserted(
+            () ->
+                assertThat(get(httpPort, "/hello/there").body())
+                    .isEqualTo("hello from upstream /hello/there"));
+
+    apply("[/bye*]", "http");
+    await()
+        .atMost(WAIT)
+        .ignoreExceptions()
+        .untilAsserted(() -> assertThat(get(httpPort, "/bye").statusCode()).isEqualTo(200));
+    assertThat(get(httpPort, "/hello").statusCode()).isEqualTo(404);
+
+    // A bad change is refused with a status naming the field; what was served stays served.
+    apply("[/other*]", "nope");
+    await()
+        .atMost(WAIT)
+        .untilAsserted(
+            () ->
+                assertThat(accepted())
+                    .startsWith(
+                        "False: spec.http[0].backends[0].servicePort: unknown port name \"nope\""));
+    assertThat(get(httpPort, "/bye").body()).isEqualTo("hello from upstream /bye");
+    assertThat(get(httpPort, "/other").statusCode()).isEqualTo(404);
+
+    kube.client().resources(ApisixRoute.class).inNamespace("default").withName("web").delete();
+    await()
+        .atMost(WAIT)
+        .ignoreExceptions()
+        .untilAsserted(() -> assertThat(get(httpPort, "/bye").statusCode()).isEqualTo(404));
+  }
+
+  private static int freePort() throws IOException {
+    try (var s = new ServerSocket(0)) {
+      return s.getLocalPort();
+    }
+  }
+}
