@@ -234,6 +234,15 @@ public final class Main {
           .ifPresent(
               t -> {
                 Conflicts.check(d.resource(), all, t);
+                d.unknownFields()
+                    .forEach(
+                        f ->
+                            t.errors()
+                                .add(
+                                    new Translation.FieldError(
+                                        f,
+                                        "unknown field (the API server would drop it; check the"
+                                            + " spelling)")));
                 out.put(d, t);
               });
     }

@@ -30,8 +30,12 @@ import java.util.stream.Stream;
  */
 public final class Manifests implements Refs {
 
-  /** A resource and where it was read: {@code file:document}. */
-  public record Doc(HasMetadata resource, String source) {
+  /**
+   * A resource and where it was read: {@code file:document}. {@code unknownFields} are the paths in
+   * its {@code spec} that its kind does not have (a typo such as {@code backend:} for {@code
+   * backends:}); an API server would drop them without a word.
+   */
+  public record Doc(HasMetadata resource, String source, List<String> unknownFields) {
     public String describe() {
       var m = resource.getMetadata();
       return resource.getKind()
@@ -45,7 +49,12 @@ public final class Manifests implements Refs {
   public record Unreadable(String source, String message) {}
 
   private static final ObjectMapper YAML = new ObjectMapper(new YAMLFactory());
-  private static final ObjectMapper JSON = new ObjectMapper();
+  // Unknown fields are read past and reported all at once (unknownFields), not one by one.
+  private static final ObjectMapper JSON =
+      new ObjectMapper()
+          .configure(
+              com.fasterxml.jackson.databind.DeserializationFeature.FAIL_ON_UNKNOWN_PROPERTIES,
+              false);
 
   private static final Map<String, Class<? extends HasMetadata>> KINDS =
       Map.of(
@@ -131,9 +140,36 @@ public final class Manifests implements Refs {
       if (resource.getMetadata().getNamespace() == null && !(resource instanceof IngressClass)) {
         resource.getMetadata().setNamespace(defaultNamespace);
       }
-      docs.add(new Doc(resource, where));
+      var unknown = new ArrayList<String>();
+      if (resource instanceof io.fabric8.kubernetes.client.CustomResource<?, ?>) {
+        unknownFields(node.get("spec"), JSON.valueToTree(resource).get("spec"), "spec", unknown);
+      }
+      docs.add(new Doc(resource, where, List.copyOf(unknown)));
     } catch (IOException | IllegalArgumentException e) {
       unreadable.add(new Unreadable(where, kind + ": " + rootMessage(e)));
+    }
+  }
+
+  /** The fields of {@code raw} that did not survive reading it into its Java type. */
+  private static void unknownFields(JsonNode raw, JsonNode typed, String path, List<String> out) {
+    if (raw == null || typed == null) {
+      return;
+    }
+    if (raw.isObject() && typed.isObject()) {
+      for (var e : raw.properties()) {
+        var back = typed.get(e.getKey());
+        if (back == null) {
+          if (!e.getValue().isNull()) {
+            out.add(path + "." + e.getKey());
+          }
+        } else {
+          unknownFields(e.getValue(), back, path + "." + e.getKey(), out);
+        }
+      }
+    } else if (raw.isArray() && typed.isArray()) {
+      for (int i = 0; i < Math.min(raw.size(), typed.size()); i++) {
+        unknownFields(raw.get(i), typed.get(i), path + "[" + i + "]", out);
+      }
     }
   }
 

@@ -56,6 +56,31 @@ class MainTest {
   }
 
   @Test
+  void validateReportsFieldsTheKindDoesNotHave(
+      @org.junit.jupiter.api.io.TempDir java.nio.file.Path dir) throws Exception {
+    var file = dir.resolve("typo.yaml");
+    java.nio.file.Files.writeString(
+        file,
+        """
+        apiVersion: apisix.apache.org/v2
+        kind: ApisixRoute
+        metadata: {name: typo}
+        spec:
+          http:
+          - name: r
+            websockets: true
+            match: {paths: [/], hosts: [a.example.com]}
+            backend: {serviceName: web, servicePort: 80}
+            plugins: [{name: cors, config: {allow_origins: "*"}}]
+        """);
+    assertThat(run("validate", "-f", file.toString())).isEqualTo(1);
+    assertThat(out())
+        .contains("ApisixRoute default/typo: spec.http[0].websockets: unknown field")
+        .contains("ApisixRoute default/typo: spec.http[0].backend: unknown field")
+        .doesNotContain("config.allow_origins");
+  }
+
+  @Test
   void validateReportsConflictsBetweenFiles() {
     assertThat(run("validate", "-f", FIXTURES + "ar-conflict")).isEqualTo(1);
     assertThat(out())
