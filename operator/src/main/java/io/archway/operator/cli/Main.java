@@ -55,7 +55,7 @@ public final class Main {
       Reconciles ApisixRoute, ApisixUpstream, StreamRoute, PluginFlow and Ingress into etcd.
 
         --kubeconfig FILE        kubeconfig to use (default: in-cluster, else $KUBECONFIG or ~/.kube/config)
-        --namespace NS           watch only this namespace (default: all)
+        --namespace NS[,NS...]   watch only these namespaces (default: all)
         --etcd URL[,URL...]      etcd endpoints (default: http://127.0.0.1:2379)
         --prefix PREFIX          etcd key prefix (default: /apisix)
         --ingress-class NAME     the ingress class served (default: archway)
@@ -202,6 +202,23 @@ public final class Main {
       throw new UsageException(
           name + ": \"" + v + "\" (expected: an integer " + min + ".." + max + ")");
     }
+  }
+
+  /** {@code --namespace a,b --namespace c}: the set of them; empty for all. */
+  private static java.util.Set<String> namespaces(List<String> values) throws UsageException {
+    var out = new java.util.TreeSet<String>();
+    if (values != null) {
+      for (var v : values) {
+        for (var ns : v.split(",")) {
+          var n = ns.trim();
+          if (!n.matches("[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?")) {
+            throw new UsageException("--namespace: \"" + n + "\" (expected: namespace names)");
+          }
+          out.add(n);
+        }
+      }
+    }
+    return out;
   }
 
   private static Manifests read(Map<String, List<String>> o, PrintStream err)
@@ -363,7 +380,7 @@ public final class Main {
             config.getNamespace() == null ? "default" : config.getNamespace());
     var settings =
         new ArchwayOperator.Settings(
-            one(o, "--namespace", null),
+            namespaces(o.get("--namespace")),
             one(o, "--ingress-class", "archway"),
             publish,
             o.containsKey("--leader-election") ? one(o, "--lease-name", "archway-operator") : null,

@@ -21,14 +21,14 @@ public final class ArchwayOperator implements AutoCloseable {
   /**
    * How it runs.
    *
-   * @param namespace the one namespace watched, or {@code null} for all
+   * @param namespaces the namespaces watched; empty for all
    * @param leaseName the Lease for leader election, or {@code null} to run without it
    * @param leaseNamespace the Lease's namespace
    * @param identity this replica's name in the Lease
    * @param leaseDuration how long a lost leader keeps the Lease (failover time)
    */
   public record Settings(
-      String namespace,
+      java.util.Set<String> namespaces,
       String ingressClass,
       String publishService,
       String leaseName,
@@ -43,8 +43,8 @@ public final class ArchwayOperator implements AutoCloseable {
   private volatile boolean leader;
 
   public ArchwayOperator(KubernetesClient client, EtcdConfigSink sink, Settings s) {
-    caches = new Caches(client, s.namespace());
-    writer = new EtcdWriter(sink, () -> existing(client, s.namespace()));
+    caches = new Caches(client, s.namespaces(), s.publishService());
+    writer = new EtcdWriter(sink, () -> existing(client, s.namespaces()));
     var ctx =
         new OperatorContext(client, writer, caches, metrics, s.ingressClass(), s.publishService());
     operator =
@@ -93,8 +93,8 @@ public final class ArchwayOperator implements AutoCloseable {
       Settings s) {
     Consumer<ControllerConfigurationOverrider<R>> config =
         o -> {
-          if (s.namespace() != null) {
-            o.settingNamespace(s.namespace());
+          if (!s.namespaces().isEmpty()) {
+            o.settingNamespaces(s.namespaces());
           }
           o.withGenericFilter(reconciler::accepts);
           // etcd outages are retried for as long as they last, at most every 30 s.
@@ -115,7 +115,7 @@ public final class ArchwayOperator implements AutoCloseable {
    * have synced yet): a key is removed as an orphan only when its resource is really gone.
    */
   private static java.util.function.Predicate<io.archway.model.sink.Owner> existing(
-      KubernetesClient client, String namespace) {
+      KubernetesClient client, java.util.Set<String> namespaces) {
     var names = new java.util.HashSet<String>();
     for (var type :
         List.<Class<? extends io.fabric8.kubernetes.api.model.HasMetadata>>of(
@@ -125,10 +125,15 @@ public final class ArchwayOperator implements AutoCloseable {
             io.archway.crds.archway.PluginFlow.class,
             io.fabric8.kubernetes.api.model.networking.v1.Ingress.class)) {
       var op = client.resources(type);
-      var list = namespace == null ? op.inAnyNamespace().list() : op.inNamespace(namespace).list();
-      for (var r : list.getItems()) {
-        names.add(
-            r.getKind() + "/" + r.getMetadata().getNamespace() + "/" + r.getMetadata().getName());
+      var lists =
+          namespaces.isEmpty()
+              ? List.of(op.inAnyNamespace().list())
+              : namespaces.stream().map(ns -> op.inNamespace(ns).list()).toList();
+      for (var list : lists) {
+        for (var r : list.getItems()) {
+          names.add(
+              r.getKind() + "/" + r.getMetadata().getNamespace() + "/" + r.getMetadata().getName());
+        }
       }
     }
     // Keys of kinds this operator does not write, or of namespaces it does not watch, are not
@@ -137,7 +142,7 @@ public final class ArchwayOperator implements AutoCloseable {
         java.util.Set.of("ApisixRoute", "ApisixUpstream", "StreamRoute", "PluginFlow", "Ingress");
     return owner ->
         !kinds.contains(owner.kind())
-            || (namespace != null && !namespace.equals(owner.namespace()))
+            || (!namespaces.isEmpty() && !namespaces.contains(owner.namespace()))
             || names.contains(owner.kind() + "/" + owner.namespace() + "/" + owner.name());
   }
 

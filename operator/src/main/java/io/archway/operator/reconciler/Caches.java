@@ -31,36 +31,66 @@ public final class Caches implements Refs, AutoCloseable {
   private final List<Consumer<HasMetadata>> listeners = new CopyOnWriteArrayList<>();
   private final Map<String, Supplier<List<? extends HasMetadata>>> primaries =
       new ConcurrentHashMap<>();
-  private final SharedIndexInformer<Service> services;
-  private final SharedIndexInformer<Secret> secrets;
-  private final SharedIndexInformer<ApisixUpstream> upstreams;
-  private final SharedIndexInformer<PluginFlow> flows;
+  private final Watched<Service> services;
+  private final Watched<Secret> secrets;
+  private final Watched<ApisixUpstream> upstreams;
+  private final Watched<PluginFlow> flows;
   private final SharedIndexInformer<IngressClass> ingressClasses;
 
+  /** The informers of one kind: one for all namespaces, or one per watched namespace. */
+  private static final class Watched<T> {
+    final Map<String, SharedIndexInformer<T>> byNamespace = new java.util.LinkedHashMap<>();
+
+    Optional<T> get(String ns, String name) {
+      var informer = byNamespace.getOrDefault(ns, byNamespace.get(ALL));
+      return informer == null
+          ? Optional.empty()
+          : Optional.ofNullable(informer.getIndexer().getByKey(Cache.namespaceKeyFunc(ns, name)));
+    }
+
+    List<T> list() {
+      var out = new ArrayList<T>();
+      byNamespace.values().forEach(i -> out.addAll(i.getIndexer().list()));
+      return out;
+    }
+  }
+
+  private static final String ALL = "";
+
   /**
-   * @param namespace the one namespace watched, or {@code null} for all
+   * @param namespaces the namespaces watched; empty for all
+   * @param publishService {@code namespace/name} of the dataplane Service, watched even outside
+   *     those namespaces; or {@code null}
    */
-  public Caches(KubernetesClient client, String namespace) {
-    services = inform(client, Service.class, namespace);
-    secrets = inform(client, Secret.class, namespace);
-    upstreams = inform(client, ApisixUpstream.class, namespace);
-    flows = inform(client, PluginFlow.class, namespace);
+  public Caches(KubernetesClient client, java.util.Set<String> namespaces, String publishService) {
+    var serviceNamespaces = new java.util.TreeSet<>(namespaces);
+    if (!namespaces.isEmpty() && publishService != null) {
+      serviceNamespaces.add(publishService.substring(0, publishService.indexOf('/')));
+    }
+    services = inform(client, Service.class, serviceNamespaces);
+    secrets = inform(client, Secret.class, namespaces);
+    upstreams = inform(client, ApisixUpstream.class, namespaces);
+    flows = inform(client, PluginFlow.class, namespaces);
     var classes = client.resources(IngressClass.class).runnableInformer(0);
     ingressClasses = classes;
     informers.add(classes);
     classes.addEventHandler(handler());
   }
 
-  private <T extends HasMetadata> SharedIndexInformer<T> inform(
-      KubernetesClient client, Class<T> type, String namespace) {
+  private <T extends HasMetadata> Watched<T> inform(
+      KubernetesClient client, Class<T> type, java.util.Set<String> namespaces) {
     var op = client.resources(type);
-    SharedIndexInformer<T> informer =
-        namespace == null
-            ? op.inAnyNamespace().runnableInformer(0)
-            : op.inNamespace(namespace).runnableInformer(0);
-    informer.addEventHandler(handler());
-    informers.add(informer);
-    return informer;
+    var watched = new Watched<T>();
+    if (namespaces.isEmpty()) {
+      watched.byNamespace.put(ALL, op.inAnyNamespace().runnableInformer(0));
+    } else {
+      namespaces.forEach(ns -> watched.byNamespace.put(ns, op.inNamespace(ns).runnableInformer(0)));
+    }
+    for (var informer : watched.byNamespace.values()) {
+      informer.addEventHandler(handler());
+      informers.add(informer);
+    }
+    return watched;
   }
 
   private <T extends HasMetadata> ResourceEventHandler<T> handler() {
@@ -103,28 +133,24 @@ public final class Caches implements Refs, AutoCloseable {
     listeners.add(listener);
   }
 
-  private static <T> Optional<T> get(SharedIndexInformer<T> informer, String ns, String name) {
-    return Optional.ofNullable(informer.getIndexer().getByKey(Cache.namespaceKeyFunc(ns, name)));
-  }
-
   @Override
   public Optional<Service> service(String namespace, String name) {
-    return get(services, namespace, name);
+    return services.get(namespace, name);
   }
 
   @Override
   public Optional<Secret> secret(String namespace, String name) {
-    return get(secrets, namespace, name);
+    return secrets.get(namespace, name);
   }
 
   @Override
   public Optional<ApisixUpstream> apisixUpstream(String namespace, String name) {
-    return get(upstreams, namespace, name);
+    return upstreams.get(namespace, name);
   }
 
   @Override
   public Optional<PluginFlow> pluginFlow(String namespace, String name) {
-    return get(flows, namespace, name);
+    return flows.get(namespace, name);
   }
 
   public Optional<IngressClass> ingressClass(String name) {
@@ -136,15 +162,16 @@ public final class Caches implements Refs, AutoCloseable {
   }
 
   public Optional<Service> serviceByKey(String namespaceName) {
-    return Optional.ofNullable(services.getIndexer().getByKey(namespaceName));
+    int slash = namespaceName.indexOf('/');
+    return services.get(namespaceName.substring(0, slash), namespaceName.substring(slash + 1));
   }
 
   public List<PluginFlow> pluginFlows() {
-    return flows.getIndexer().list();
+    return flows.list();
   }
 
   public List<ApisixUpstream> apisixUpstreams() {
-    return upstreams.getIndexer().list();
+    return upstreams.list();
   }
 
   /**

@@ -68,7 +68,7 @@ class OperatorIT {
             client,
             sink,
             new ArchwayOperator.Settings(
-                null,
+                java.util.Set.of(),
                 "archway",
                 "default/archway-gateway",
                 null,

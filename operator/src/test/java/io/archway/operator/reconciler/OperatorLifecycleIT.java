@@ -82,7 +82,7 @@ class OperatorLifecycleIT {
         c,
         s,
         new ArchwayOperator.Settings(
-            null,
+            java.util.Set.of("default", "extra"),
             "archway",
             null,
             lease ? "archway-operator" : null,
@@ -135,6 +135,17 @@ class OperatorLifecycleIT {
                 "ar_default_live_r",
                 "live");
     sink.putIfChanged(Kind.ROUTES, live, new Owner("ApisixRoute", "default", "live", "u2"));
+    // Written for a namespace this operator does not watch: another operator's to judge.
+    var elsewhere =
+        (Route)
+            ModelJson.read(
+                Kind.ROUTES,
+                ModelJson.mapper()
+                    .readTree(
+                        "{\"id\":\"ar_elsewhere_x_r\",\"uri\":\"/x\",\"upstream\":{\"nodes\":{\"10.0.0.1:80\":1}}}"),
+                "ar_elsewhere_x_r",
+                "x");
+    sink.putIfChanged(Kind.ROUTES, elsewhere, new Owner("ApisixRoute", "elsewhere", "x", "u3"));
     // Written by someone else (APISIX's Admin API, say): no labels, never ours to remove.
     var foreignKey = prefix + "/routes/admin-api-route";
     etcdClient
@@ -158,6 +169,7 @@ class OperatorLifecycleIT {
                   .asText())
           .isEqualTo("default/web:80");
       assertThat(etcdClient.getKVClient().get(bytes(foreignKey)).get().getKvs()).hasSize(1);
+      assertThat(sink.get(Kind.ROUTES, "ar_elsewhere_x_r")).isPresent();
     }
   }
 
