@@ -55,7 +55,8 @@ public final class IngressTranslator {
     var t = new Translation();
     var ns = ing.getMetadata().getNamespace();
     var name = ing.getMetadata().getName();
-    var ann = annotations(ing, t);
+    var byName = annotations(ing, t);
+    var ann = annotated(byName, t);
     var spec = ing.getSpec();
     if (spec == null
         || ((spec.getRules() == null || spec.getRules().isEmpty())
@@ -67,7 +68,7 @@ public final class IngressTranslator {
       t.warn(
           "spec.tls: HTTPS termination is not served by this version; the rules are served over HTTP");
     }
-    boolean regex = "true".equals(ann.get("use-regex"));
+    boolean regex = "true".equals(byName.get("use-regex"));
     var rules =
         spec.getRules() == null
             ? List.<io.fabric8.kubernetes.api.model.networking.v1.IngressRule>of()
@@ -169,7 +170,7 @@ public final class IngressTranslator {
       String ns,
       ObjectNode route,
       IngressBackend backend,
-      Map<String, String> ann,
+      Annotated ann,
       String at,
       String hostField,
       Refs refs,
@@ -194,14 +195,19 @@ public final class IngressTranslator {
     }
     var up =
         Upstreams.forService(ns, svc.getName(), servicePort, null, null, at + ".service", refs, t);
+    fixFields(t, at + ".service", before);
     if (up == null) {
       return;
     }
-    fixFields(t, at + ".service", before);
-    var plugins = JsonNodeFactory.instance.objectNode();
-    applyAnnotations(ann, route, up, plugins, t);
-    if (t.errors().size() > before) {
-      return;
+    up.setAll(ann.upstream().deepCopy());
+    var plugins = ann.plugins().deepCopy();
+    for (var e : ann.route().properties()) {
+      if (e.getKey().equals("vars") && route.has("vars")) {
+        ((com.fasterxml.jackson.databind.node.ArrayNode) route.get("vars"))
+            .addAll((com.fasterxml.jackson.databind.node.ArrayNode) e.getValue().deepCopy());
+      } else {
+        route.set(e.getKey(), e.getValue().deepCopy());
+      }
     }
     route.set("upstream", up);
     if (!plugins.isEmpty()) {
@@ -246,6 +252,19 @@ public final class IngressTranslator {
     return out;
   }
 
+  /**
+   * What the annotations add to every route of the Ingress: route fields, upstream fields, plugins.
+   */
+  private record Annotated(ObjectNode route, ObjectNode upstream, ObjectNode plugins) {}
+
+  /** The annotations read once per Ingress, so each problem is reported once. */
+  private static Annotated annotated(Map<String, String> ann, Translation t) {
+    var f = JsonNodeFactory.instance;
+    var out = new Annotated(f.objectNode(), f.objectNode(), f.objectNode());
+    applyAnnotations(ann, out.route(), out.upstream(), out.plugins(), t);
+    return out;
+  }
+
   private static void applyAnnotations(
       Map<String, String> ann, ObjectNode route, ObjectNode up, ObjectNode plugins, Translation t) {
     var where = "metadata.annotations." + ANNOTATION_PREFIX;
@@ -277,13 +296,14 @@ public final class IngressTranslator {
     for (var kind : List.of("connect", "read", "send")) {
       var key = "upstream-" + kind + "-timeout";
       if (ann.containsKey(key)) {
-        Upstreams.putSeconds(
-            timeout,
-            kind,
-            ann.get(key),
-            "metadata.annotations." + ANNOTATION_PREFIX + "upstream-" + kind,
-            "",
-            t);
+        var seconds = Durations.seconds(ann.get(key));
+        if (seconds == null || seconds <= 0) {
+          t.error(
+              where + key,
+              "\"" + ann.get(key) + "\" (expected: a duration > 0 such as 5s, 500ms or 1m30s)");
+        } else {
+          timeout.put(kind, seconds);
+        }
       }
     }
     if (!timeout.isEmpty()) {
