@@ -21,9 +21,11 @@ import java.util.function.Consumer;
 import java.util.function.Supplier;
 
 /**
- * One informer per kind the translators read, shared by every reconciler: the {@link Refs} they
- * translate against, and the source of "something a resource references changed" notices ({@link
- * #onChange}), which {@link Dependents} turns into reconciles of the resources that reference it.
+ * One informer per kind the translators read (per watched namespace), shared by every reconciler:
+ * the {@link Refs} they translate against, and the source of "something a resource references
+ * changed" notices ({@link #onChange}), which {@link Dependents} turns into reconciles of the
+ * resources that reference it. The resources the controllers reconcile are not watched twice: their
+ * lists come from the controllers' own caches ({@link #primaries}).
  */
 public final class Caches implements Refs, AutoCloseable {
 
