@@ -11,6 +11,7 @@ import io.fabric8.kubernetes.client.KubernetesClient;
 import io.fabric8.kubernetes.client.informers.ResourceEventHandler;
 import io.fabric8.kubernetes.client.informers.SharedIndexInformer;
 import io.fabric8.kubernetes.client.informers.cache.Cache;
+import io.fabric8.kubernetes.client.informers.cache.ReducedStateItemStore;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
@@ -35,6 +36,7 @@ public final class Caches implements Refs, AutoCloseable {
       new ConcurrentHashMap<>();
   private final Watched<Service> services;
   private final Watched<Secret> secrets;
+  private final KubernetesClient client;
   private final Watched<ApisixUpstream> upstreams;
   private final Watched<PluginFlow> flows;
   private final SharedIndexInformer<IngressClass> ingressClasses;
@@ -70,7 +72,19 @@ public final class Caches implements Refs, AutoCloseable {
       serviceNamespaces.add(publishService.substring(0, publishService.indexOf('/')));
     }
     services = inform(client, Service.class, serviceNamespaces);
+    this.client = client;
     secrets = inform(client, Secret.class, namespaces);
+    // Secrets are many and can be large (Helm keeps its release history in them): only their
+    // names and versions are kept, to notice changes; a translation reads a Secret when it needs
+    // it.
+    for (var informer : secrets.byNamespace.values()) {
+      informer.itemStore(
+          new ReducedStateItemStore<>(
+              ReducedStateItemStore.NAME_KEY_STATE,
+              Secret.class,
+              client.getKubernetesSerialization(),
+              "metadata.resourceVersion"));
+    }
     upstreams = inform(client, ApisixUpstream.class, namespaces);
     flows = inform(client, PluginFlow.class, namespaces);
     var classes = client.resources(IngressClass.class).runnableInformer(0);
@@ -142,7 +156,7 @@ public final class Caches implements Refs, AutoCloseable {
 
   @Override
   public Optional<Secret> secret(String namespace, String name) {
-    return secrets.get(namespace, name);
+    return Optional.ofNullable(client.secrets().inNamespace(namespace).withName(name).get());
   }
 
   @Override
