@@ -57,8 +57,18 @@ public final class PluginFlowTranslator {
           if (plugin == null) {
             continue; // the model's reader names it
           }
+          int before = t.errors().size();
           var checked =
               PluginsBuilder.config(plugin, e.getValue().get("conf"), null, at, ns, refs, t);
+          // The Dashboard's JSON calls the plugin's settings "conf", not "config".
+          for (int i = before; i < t.errors().size(); i++) {
+            var fe = t.errors().get(i);
+            t.errors()
+                .set(
+                    i,
+                    new Translation.FieldError(
+                        fe.field().replace(at + ".config", at + ".conf"), fe.message()));
+          }
           if (checked != null) {
             ((ObjectNode) flow.get("conf").get(e.getKey())).set("conf", checked);
           }
@@ -71,11 +81,13 @@ public final class PluginFlowTranslator {
       fields.put("rule", "spec.edges");
       fields.put("conf", "spec.nodes");
     }
-    if (!t.ok()) {
+    // The graph of a Dashboard DAG is checked even when a plugin's settings are wrong, so both
+    // kinds of problem are reported at once; root/nodes/edges were checked above already.
+    if (!t.ok() && !dag) {
       return t;
     }
     var obj = ModelObjects.read(Kind.PLUGIN_FLOWS, flow, fields, "spec", t);
-    if (obj != null) {
+    if (obj != null && t.ok()) {
       t.add(Kind.PLUGIN_FLOWS, obj);
     }
     return t;
