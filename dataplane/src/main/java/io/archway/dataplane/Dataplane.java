@@ -59,7 +59,8 @@ public final class Dataplane implements AutoCloseable {
                       options.statusPort(),
                       options.workers(),
                       options.http(),
-                      options.stream()),
+                      options.stream(),
+                      options.kubernetes()),
                   config,
                   source);
     } catch (RuntimeException | InterruptedException | IOException e) {

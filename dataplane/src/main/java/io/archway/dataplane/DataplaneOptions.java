@@ -1,5 +1,6 @@
 package io.archway.dataplane;
 
+import io.archway.dataplane.discovery.KubernetesSettings;
 import io.archway.dataplane.http.HttpSettings;
 import io.archway.dataplane.stream.StreamSettings;
 import java.nio.file.Path;
@@ -35,7 +36,8 @@ public record DataplaneOptions(
     Duration shutdownTimeout,
     int workers,
     HttpSettings http,
-    StreamSettings stream) {
+    StreamSettings stream,
+    KubernetesSettings kubernetes) {
 
   public static final int DEFAULT_HTTP_PORT = 9080;
   public static final int DEFAULT_STATUS_PORT = 9091;
@@ -59,7 +61,8 @@ public record DataplaneOptions(
         Duration.ofSeconds(2),
         0,
         HttpSettings.DEFAULTS.withAccessLog("off"),
-        StreamSettings.DEFAULTS);
+        StreamSettings.DEFAULTS,
+        KubernetesSettings.AUTO);
   }
 
   public DataplaneOptions withHttp(HttpSettings http) {
@@ -75,7 +78,8 @@ public record DataplaneOptions(
         shutdownTimeout,
         workers,
         http,
-        stream);
+        stream,
+        kubernetes);
   }
 
   public DataplaneOptions withWorkers(int workers) {
@@ -91,7 +95,8 @@ public record DataplaneOptions(
         shutdownTimeout,
         workers,
         http,
-        stream);
+        stream,
+        kubernetes);
   }
 
   public DataplaneOptions withStream(StreamSettings stream) {
@@ -107,7 +112,25 @@ public record DataplaneOptions(
         shutdownTimeout,
         workers,
         http,
-        stream);
+        stream,
+        kubernetes);
+  }
+
+  public DataplaneOptions withKubernetes(KubernetesSettings kubernetes) {
+    return new DataplaneOptions(
+        standalone,
+        etcdEndpoints,
+        prefix,
+        etcdUser,
+        etcdPassword,
+        bindAddress,
+        httpPort,
+        statusPort,
+        shutdownTimeout,
+        workers,
+        http,
+        stream,
+        kubernetes);
   }
 
   public boolean standaloneMode() {

@@ -3,6 +3,7 @@ package io.archway.dataplane;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.dataformat.yaml.YAMLFactory;
+import io.archway.dataplane.discovery.KubernetesSettings;
 import io.archway.dataplane.http.HttpSettings;
 import io.archway.dataplane.stream.StreamSettings;
 import io.archway.model.Keys;
@@ -65,6 +66,10 @@ public final class OptionsParser {
                               largest request body; larger gets 413 (default: 0, no limit)
         --stream-port N[,N...]
                               TCP listeners for stream routes (repeatable; default: none)
+        --kubeconfig FILE     Kubernetes API access for upstreams with discovery_type
+                              kubernetes (default: in-cluster, else $KUBECONFIG or
+                              ~/.kube/config)
+        --kube-api URL        Kubernetes API server URL instead of a kubeconfig
         --help                print this and exit
       """;
 
@@ -83,7 +88,9 @@ public final class OptionsParser {
           "--workers",
           "--access-log",
           "--client-max-body-size",
-          "--stream-port");
+          "--stream-port",
+          "--kubeconfig",
+          "--kube-api");
   private static final Set<String> CONFIG_FIELDS =
       Set.of(
           "standalone",
@@ -99,7 +106,8 @@ public final class OptionsParser {
           "keepalive_timeout",
           "stream_ports",
           "stream_idle_timeout",
-          "redis_max_bulk_size");
+          "redis_max_bulk_size",
+          "discovery");
   private static final Set<String> ETCD_FIELDS = Set.of("endpoints", "prefix", "user", "password");
 
   private Path standalone;
@@ -115,6 +123,8 @@ public final class OptionsParser {
   private HttpSettings http = HttpSettings.DEFAULTS;
   private StreamSettings stream = StreamSettings.DEFAULTS;
   private boolean streamPortsFromCommandLine;
+  private Path kubeconfig;
+  private String kubeApi;
 
   private OptionsParser() {}
 
@@ -156,6 +166,8 @@ public final class OptionsParser {
       switch (name) {
         case "--config" -> {}
         case "--standalone" -> p.standalone = Path.of(v);
+        case "--kubeconfig" -> p.kubeconfig = Path.of(v);
+        case "--kube-api" -> p.kubeApi = kubeApi("--kube-api", v);
         case "--etcd" -> p.etcd = endpoints("--etcd", Arrays.asList(v.split(",")));
         case "--prefix" -> p.prefix = prefix("--prefix", v);
         case "--etcd-user" -> p.user = v;
@@ -222,7 +234,8 @@ public final class OptionsParser {
         p.shutdownTimeout,
         p.workers,
         p.http,
-        p.stream);
+        p.stream,
+        new KubernetesSettings(p.kubeconfig, p.kubeApi));
   }
 
   private void readConfigFile(Path file) throws UsageException {
@@ -274,6 +287,7 @@ public final class OptionsParser {
           case "stream_idle_timeout" -> stream = stream.withIdleTimeout(seconds(at, v.asText()));
           case "redis_max_bulk_size" -> stream = stream.withMaxBulkBytes(bytes(at, v.asText()));
           case "etcd" -> readEtcd(file, v);
+          case "discovery" -> readDiscovery(file, v);
           default ->
               throw new UsageException(
                   at
@@ -316,6 +330,47 @@ public final class OptionsParser {
                     + String.join(", ", sorted(ETCD_FIELDS))
                     + ")");
       }
+    }
+  }
+
+  /** {@code discovery: {kubernetes: {kubeconfig: FILE, api_server: URL}}}. */
+  private void readDiscovery(Path file, JsonNode v) throws UsageException {
+    if (!v.isObject()) {
+      throw new UsageException(file + ": discovery: expected a mapping (kubernetes)");
+    }
+    for (var e : v.properties()) {
+      if (!e.getKey().equals("kubernetes")) {
+        throw new UsageException(
+            file + ": discovery." + e.getKey() + ": unknown discovery (expected: kubernetes)");
+      }
+      if (!e.getValue().isObject()) {
+        throw new UsageException(
+            file + ": discovery.kubernetes: expected a mapping (kubeconfig, api_server)");
+      }
+      for (var k : e.getValue().properties()) {
+        var at = file + ": discovery.kubernetes." + k.getKey();
+        switch (k.getKey()) {
+          case "kubeconfig" -> kubeconfig = Path.of(text(at, k.getValue()));
+          case "api_server" -> kubeApi = kubeApi(at, text(at, k.getValue()));
+          default ->
+              throw new UsageException(
+                  at + ": unknown setting (expected one of: api_server, kubeconfig)");
+        }
+      }
+    }
+  }
+
+  private static String kubeApi(String at, String v) throws UsageException {
+    try {
+      var uri = URI.create(v);
+      if ((!"https".equals(uri.getScheme()) && !"http".equals(uri.getScheme()))
+          || uri.getHost() == null) {
+        throw new IllegalArgumentException();
+      }
+      return v;
+    } catch (IllegalArgumentException e) {
+      throw new UsageException(
+          at + ": \"" + v + "\" (expected: an API server URL, e.g. https://10.0.0.1:6443)");
     }
   }
 

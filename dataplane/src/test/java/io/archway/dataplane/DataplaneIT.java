@@ -162,7 +162,8 @@ class DataplaneIT {
             Duration.ofSeconds(2),
             0,
             HttpSettings.DEFAULTS.withAccessLog("off"),
-            io.archway.dataplane.stream.StreamSettings.DEFAULTS));
+            io.archway.dataplane.stream.StreamSettings.DEFAULTS,
+            io.archway.dataplane.discovery.KubernetesSettings.AUTO));
     await().until(() -> dataplane.config().loaded());
 
     var metrics = status("/metrics");
@@ -196,7 +197,8 @@ class DataplaneIT {
             Duration.ZERO,
             0,
             HttpSettings.DEFAULTS.withAccessLog("off"),
-            io.archway.dataplane.stream.StreamSettings.DEFAULTS));
+            io.archway.dataplane.stream.StreamSettings.DEFAULTS,
+            io.archway.dataplane.discovery.KubernetesSettings.AUTO));
     var ready = get(dataplane.servers().statusPort(), "/readyz");
     assertThat(ready.statusCode()).isEqualTo(503);
     assertThat(ready.body()).contains("\"ready\" : false");

@@ -73,6 +73,33 @@ public record Upstream(
         updateTime);
   }
 
+  /** This upstream with {@code nodes} (for discovery, which finds the nodes at run time). */
+  public Upstream withNodes(UpstreamNodes nodes) {
+    return new Upstream(
+        id,
+        name,
+        desc,
+        type,
+        nodes,
+        serviceName,
+        discoveryType,
+        discoveryArgs,
+        hashOn,
+        key,
+        checks,
+        retries,
+        retryTimeout,
+        timeout,
+        scheme,
+        passHost,
+        upstreamHost,
+        keepalivePool,
+        tls,
+        labels,
+        createTime,
+        updateTime);
+  }
+
   static Upstream read(Fields f, String path) {
     var up =
         new Upstream(

@@ -1,5 +1,6 @@
 package io.archway.dataplane.config;
 
+import io.archway.dataplane.discovery.KubernetesDiscovery;
 import io.archway.dataplane.http.HttpMetrics;
 import io.archway.dataplane.route.Cidr;
 import io.archway.dataplane.route.RouteEntry;
@@ -45,6 +46,8 @@ public final class ConfigCompiler implements Consumer<ConfigSnapshot> {
   private volatile CompiledConfig current = CompiledConfig.EMPTY;
   private Map<String, Cached> cache = Map.of();
   private volatile long lastCompileNanos;
+  private final KubernetesDiscovery discovery;
+  private ConfigSnapshot last;
 
   private record Cached(
       ConfigItem route,
@@ -54,6 +57,20 @@ public final class ConfigCompiler implements Consumer<ConfigSnapshot> {
 
   public ConfigCompiler(
       Upstreams upstreams, HttpMetrics metrics, StreamMetrics streamMetrics, SyslogSinks sinks) {
+    this(upstreams, metrics, streamMetrics, sinks, null);
+  }
+
+  /**
+   * @param discovery nodes for upstreams with {@code discovery_type: kubernetes}, or {@code null}
+   *     when the dataplane has no Kubernetes access (those upstreams then have no nodes: 503)
+   */
+  public ConfigCompiler(
+      Upstreams upstreams,
+      HttpMetrics metrics,
+      StreamMetrics streamMetrics,
+      SyslogSinks sinks,
+      KubernetesDiscovery discovery) {
+    this.discovery = discovery;
     this.upstreams = upstreams;
     this.metrics = metrics;
     this.streamMetrics = streamMetrics;
@@ -69,9 +86,17 @@ public final class ConfigCompiler implements Consumer<ConfigSnapshot> {
     return lastCompileNanos;
   }
 
+  /** Compiles the last snapshot again: discovered endpoints changed. */
+  public synchronized void recompile() {
+    if (last != null) {
+      accept(last);
+    }
+  }
+
   @Override
   public synchronized void accept(ConfigSnapshot snapshot) {
     long start = System.nanoTime();
+    last = snapshot;
     var routes = snapshot.items(Kind.ROUTES);
     var services = snapshot.items(Kind.SERVICES);
     var wanted = new HashMap<String, Upstream>();
@@ -100,7 +125,7 @@ public final class ConfigCompiler implements Consumer<ConfigSnapshot> {
             wanted.put("stream_routes/" + id, r.upstream());
           }
         });
-    var runtimes = upstreams.update(wanted);
+    var runtimes = upstreams.update(discover(wanted));
     var nextCache = new HashMap<String, Cached>(routes.size() * 2);
     var entries = new ArrayList<RouteEntry<CompiledRoute>>(routes.size());
     for (var e : routes.entrySet()) {
@@ -136,6 +161,31 @@ public final class ConfigCompiler implements Consumer<ConfigSnapshot> {
     current = new CompiledConfig(Router.build(entries), streams, runtimes, snapshot.revision());
     lastCompileNanos = System.nanoTime() - start;
   }
+
+  /**
+   * Upstreams with {@code discovery_type: kubernetes} get the nodes discovery has for their Service
+   * now; discovery watches exactly the Services referenced.
+   */
+  private Map<String, Upstream> discover(Map<String, Upstream> wanted) {
+    var services = new java.util.HashSet<String>();
+    for (var e : wanted.entrySet()) {
+      var up = e.getValue();
+      if (KUBERNETES.equals(up.discoveryType()) && up.serviceName() != null) {
+        services.add(up.serviceName());
+        var nodes =
+            discovery == null
+                ? List.<io.archway.model.UpstreamNode>of()
+                : discovery.nodes(up.serviceName());
+        e.setValue(up.withNodes(io.archway.model.UpstreamNodes.list(nodes)));
+      }
+    }
+    if (discovery != null) {
+      discovery.retain(services);
+    }
+    return wanted;
+  }
+
+  private static final String KUBERNETES = "kubernetes";
 
   private StreamRoutes compileStreams(
       Map<String, ConfigItem> items,

@@ -8,6 +8,7 @@ import io.archway.dataplane.stream.StreamSettings;
  * listeners.
  *
  * @param workers I/O event loops ({@code 0}: one per core)
+ * @param kubernetes API access for upstreams with {@code discovery_type: kubernetes}
  */
 public record ServerSettings(
     String bindAddress,
@@ -15,4 +16,5 @@ public record ServerSettings(
     int statusPort,
     int workers,
     HttpSettings http,
-    StreamSettings stream) {}
+    StreamSettings stream,
+    io.archway.dataplane.discovery.KubernetesSettings kubernetes) {}

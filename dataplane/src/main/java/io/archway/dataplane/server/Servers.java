@@ -2,6 +2,7 @@ package io.archway.dataplane.server;
 
 import io.archway.dataplane.config.ConfigCompiler;
 import io.archway.dataplane.config.ConfigHolder;
+import io.archway.dataplane.discovery.KubernetesDiscovery;
 import io.archway.dataplane.http.AccessLog;
 import io.archway.dataplane.http.Gateway;
 import io.archway.dataplane.http.HttpChannelInitializer;
@@ -51,7 +52,8 @@ public final class Servers implements AutoCloseable {
   private final SyslogSinks sinks = new SyslogSinks();
   private final List<Channel> streams = new ArrayList<>();
   private Upstreams upstreams;
-  private ConfigCompiler compiler;
+  private volatile ConfigCompiler compiler;
+  private KubernetesDiscovery discovery;
   private AccessLog accessLog;
   private volatile boolean stopping;
   private Channel http;
@@ -63,7 +65,9 @@ public final class Servers implements AutoCloseable {
         settings.workers() > 0 ? settings.workers() : Runtime.getRuntime().availableProcessors();
     workers = transport.newLoopGroup(loops, "archway-io");
     upstreams = new Upstreams(transport, workers, loops);
-    compiler = new ConfigCompiler(upstreams, httpMetrics, streamMetrics, sinks);
+    var kubernetes = settings.kubernetes();
+    discovery = new KubernetesDiscovery(kubernetes::client, () -> compiler.recompile());
+    compiler = new ConfigCompiler(upstreams, httpMetrics, streamMetrics, sinks, discovery);
     compiler.accept(config.current());
     config.subscribe(compiler);
     accessLog = AccessLog.open(settings.http().accessLog());
@@ -162,6 +166,10 @@ public final class Servers implements AutoCloseable {
     return upstreams;
   }
 
+  public KubernetesDiscovery discovery() {
+    return discovery;
+  }
+
   /**
    * Stops accepting HTTP connections at once, waits up to {@code timeout} for in-flight requests,
    * then closes every connection and the status port.
@@ -187,6 +195,9 @@ public final class Servers implements AutoCloseable {
     connections.close().awaitUninterruptibly();
     if (status != null) {
       status.close().awaitUninterruptibly();
+    }
+    if (discovery != null) {
+      discovery.close();
     }
     if (upstreams != null) {
       upstreams.close();

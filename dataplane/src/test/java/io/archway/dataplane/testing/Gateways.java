@@ -43,9 +43,22 @@ public final class Gateways implements AutoCloseable {
   private static Gateways start(Path dir, String yaml, HttpSettings http, StreamSettings stream)
       throws Exception {
     var file = TestFiles.replaceAtomically(dir.resolve("apisix.yaml"), yaml + "\n#END\n");
-    var dp =
-        new Dataplane(DataplaneOptions.standaloneOnLoopback(file).withHttp(http).withStream(stream))
-            .start();
+    return start(
+        file, DataplaneOptions.standaloneOnLoopback(file).withHttp(http).withStream(stream));
+  }
+
+  /** A gateway whose discovery reaches the Kubernetes API at {@code apiServer}. */
+  public static Gateways withKubernetes(Path dir, String yaml, String apiServer) throws Exception {
+    var file = TestFiles.replaceAtomically(dir.resolve("apisix.yaml"), yaml + "\n#END\n");
+    return start(
+        file,
+        DataplaneOptions.standaloneOnLoopback(file)
+            .withKubernetes(
+                new io.archway.dataplane.discovery.KubernetesSettings(null, apiServer)));
+  }
+
+  private static Gateways start(Path file, DataplaneOptions options) throws Exception {
+    var dp = new Dataplane(options).start();
     // Ready means compiled: the compiler runs before the holder reports the first load.
     await().atMost(Duration.ofSeconds(10)).until(() -> dp.config().loaded());
     return new Gateways(file, dp);

@@ -1,0 +1,260 @@
+package io.archway.dataplane.discovery;
+
+import io.archway.model.UpstreamNode;
+import io.fabric8.kubernetes.api.model.Service;
+import io.fabric8.kubernetes.api.model.discovery.v1.EndpointSlice;
+import io.fabric8.kubernetes.client.KubernetesClient;
+import io.fabric8.kubernetes.client.informers.ResourceEventHandler;
+import io.fabric8.kubernetes.client.informers.SharedIndexInformer;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.function.Supplier;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Nodes of upstreams with {@code discovery_type: kubernetes}, from the EndpointSlices of the
+ * Service their {@code service_name} ({@code namespace/name:port}) names. Only Services the current
+ * config references are watched: {@link #retain} starts and stops the informers (one for the
+ * Service, for its port names, and one for its EndpointSlices, selected by {@code
+ * kubernetes.io/service-name}).
+ *
+ * <p>Ready endpoints get traffic. An endpoint that is not ready, or terminating, is left out: the
+ * dataplane stops sending it new requests and its in-flight ones finish on their connections (the
+ * drain of a node that leaves the config). When the API server is unreachable the informers keep
+ * the last endpoints they saw and reconnect with backoff.
+ *
+ * <p>Changes are coalesced: {@code onChange} runs at most once per 20 ms burst, on this class's own
+ * thread, never on an event loop.
+ */
+public final class KubernetesDiscovery implements AutoCloseable {
+
+  private static final Logger log = LoggerFactory.getLogger(KubernetesDiscovery.class);
+  static final String SERVICE_NAME_LABEL = "kubernetes.io/service-name";
+
+  /** The weight of a discovered node; the same for all, as the Service's own balancing has. */
+  static final int WEIGHT = 100;
+
+  private final Supplier<KubernetesClient> clientFactory;
+  private final Runnable onChange;
+  private final ScheduledExecutorService thread =
+      Executors.newSingleThreadScheduledExecutor(
+          r -> {
+            var t = new Thread(r, "archway-discovery");
+            t.setDaemon(true);
+            return t;
+          });
+  private final AtomicBoolean pending = new AtomicBoolean();
+  private final Map<String, Watched> watched = new HashMap<>();
+  private KubernetesClient client;
+  private volatile String clientError;
+
+  /** The informers of one Service ({@code namespace/name}). */
+  private record Watched(
+      SharedIndexInformer<Service> service, SharedIndexInformer<EndpointSlice> slices) {
+    void close() {
+      service.close();
+      slices.close();
+    }
+
+    boolean watching() {
+      return service.isWatching() && slices.isWatching();
+    }
+  }
+
+  /**
+   * @param clientFactory makes the Kubernetes client when a first Service is referenced
+   * @param onChange called after endpoints change (coalesced, on the discovery thread)
+   */
+  public KubernetesDiscovery(Supplier<KubernetesClient> clientFactory, Runnable onChange) {
+    this.clientFactory = clientFactory;
+    this.onChange = onChange;
+  }
+
+  /**
+   * Watches exactly the Services of these {@code service_name}s; the others stop being watched.
+   * Returns at once: informers fill in the background and report through {@code onChange}.
+   */
+  public synchronized void retain(Set<String> serviceNames) {
+    var services = new LinkedHashSet<String>();
+    for (var s : serviceNames) {
+      var ref = ServiceRef.parse(s);
+      if (ref != null) {
+        services.add(ref.namespace() + "/" + ref.name());
+      }
+    }
+    var it = watched.entrySet().iterator();
+    while (it.hasNext()) {
+      var e = it.next();
+      if (!services.contains(e.getKey())) {
+        e.getValue().close();
+        it.remove();
+        log.info("discovery: no longer watching Service {}", e.getKey());
+      }
+    }
+    for (var key : services) {
+      if (watched.containsKey(key)) {
+        continue;
+      }
+      var c = client();
+      if (c == null) {
+        return;
+      }
+      int slash = key.indexOf('/');
+      var ns = key.substring(0, slash);
+      var name = key.substring(slash + 1);
+      var service = c.services().inNamespace(ns).withName(name).runnableInformer(0);
+      var slices =
+          c.discovery()
+              .v1()
+              .endpointSlices()
+              .inNamespace(ns)
+              .withLabel(SERVICE_NAME_LABEL, name)
+              .runnableInformer(0);
+      service.addEventHandler(handler());
+      slices.addEventHandler(handler());
+      service.start();
+      slices.start();
+      watched.put(key, new Watched(service, slices));
+      log.info("discovery: watching Service {}", key);
+    }
+  }
+
+  private KubernetesClient client() {
+    if (client == null) {
+      try {
+        client = clientFactory.get();
+        clientError = null;
+      } catch (RuntimeException e) {
+        clientError = e.getMessage();
+        log.warn("discovery: no Kubernetes client: {}", e.getMessage());
+        return null;
+      }
+    }
+    return client;
+  }
+
+  private <T> ResourceEventHandler<T> handler() {
+    return new ResourceEventHandler<>() {
+      @Override
+      public void onAdd(T obj) {
+        changed();
+      }
+
+      @Override
+      public void onUpdate(T oldObj, T newObj) {
+        changed();
+      }
+
+      @Override
+      public void onDelete(T obj, boolean deletedFinalStateUnknown) {
+        changed();
+      }
+    };
+  }
+
+  private void changed() {
+    if (pending.compareAndSet(false, true)) {
+      thread.schedule(
+          () -> {
+            pending.set(false);
+            try {
+              onChange.run();
+            } catch (RuntimeException e) {
+              log.warn("discovery: applying an endpoint change failed", e);
+            }
+          },
+          20,
+          TimeUnit.MILLISECONDS);
+    }
+  }
+
+  /**
+   * The ready nodes of {@code serviceName} ({@code namespace/name:port}) as last seen; empty when
+   * it is not watched yet, the Service does not exist, or no endpoint is ready.
+   */
+  public synchronized List<UpstreamNode> nodes(String serviceName) {
+    var ref = ServiceRef.parse(serviceName);
+    if (ref == null) {
+      return List.of();
+    }
+    var w = watched.get(ref.namespace() + "/" + ref.name());
+    if (w == null) {
+      return List.of();
+    }
+    var svc = w.service().getStore().getByKey(ref.namespace() + "/" + ref.name());
+    var portName = ref.portName(svc);
+    var out = new ArrayList<UpstreamNode>();
+    var seen = new java.util.HashSet<String>();
+    for (var slice : w.slices().getStore().list()) {
+      Integer port = null;
+      if (slice.getPorts() != null) {
+        for (var p : slice.getPorts()) {
+          var name = p.getName() == null ? "" : p.getName();
+          if (portName != null
+              ? portName.equals(name)
+              : ref.number() != null && ref.number().equals(p.getPort())) {
+            port = p.getPort();
+            break;
+          }
+        }
+      }
+      if (port == null || slice.getEndpoints() == null) {
+        continue;
+      }
+      for (var ep : slice.getEndpoints()) {
+        var c = ep.getConditions();
+        boolean ready = c == null || c.getReady() == null || c.getReady();
+        boolean terminating = c != null && Boolean.TRUE.equals(c.getTerminating());
+        if (!ready || terminating || ep.getAddresses() == null) {
+          continue;
+        }
+        for (var address : ep.getAddresses()) {
+          if (seen.add(address + "|" + port)) {
+            out.add(new UpstreamNode(address, port, WEIGHT, null, null));
+          }
+        }
+      }
+    }
+    out.sort(java.util.Comparator.comparing(UpstreamNode::host).thenComparing(n -> n.port()));
+    return List.copyOf(out);
+  }
+
+  /** How many Services are watched, and how many of them have their watches up. */
+  public synchronized Status status() {
+    int up = 0;
+    for (var w : watched.values()) {
+      if (w.watching()) {
+        up++;
+      }
+    }
+    return new Status(watched.size(), up, clientError);
+  }
+
+  /**
+   * @param error why there is no Kubernetes client, or {@code null}
+   */
+  public record Status(int services, int watching, String error) {
+    public boolean connected() {
+      return error == null && watching == services;
+    }
+  }
+
+  @Override
+  public synchronized void close() {
+    watched.values().forEach(Watched::close);
+    watched.clear();
+    thread.shutdownNow();
+    if (client != null) {
+      client.close();
+    }
+  }
+}
