@@ -117,7 +117,7 @@ class OptionsParserTest {
                 file + ": http_port: \"x\" (expected: a port 0..65535)",
                 file
                     + ": listen: unknown setting (expected one of: access_log, bind,"
-                    + " client_header_timeout, client_max_body_size, etcd, http_port,"
+                    + " client_header_timeout, client_max_body_size, discovery, etcd, http_port,"
                     + " keepalive_timeout, redis_max_bulk_size, shutdown_timeout, standalone,"
                     + " status_port, stream_idle_timeout, stream_ports, workers)",
                 file
@@ -145,10 +145,26 @@ class OptionsParserTest {
   }
 
   @Test
+  void kubernetesAccessForDiscovery() throws Exception {
+    var file = dir.resolve("kube.yaml");
+    Files.writeString(file, "discovery:\n  kubernetes:\n    api_server: https://10.0.0.1:6443\n");
+    assertThat(OptionsParser.parse("--config", file.toString()).kubernetes().apiServer())
+        .isEqualTo("https://10.0.0.1:6443");
+    assertThat(OptionsParser.parse("--kubeconfig", "/etc/kube/config").kubernetes().kubeconfig())
+        .isEqualTo(Path.of("/etc/kube/config"));
+    assertThatThrownBy(() -> OptionsParser.parse("--kube-api", "10.0.0.1"))
+        .hasMessage(
+            "--kube-api: \"10.0.0.1\" (expected: an API server URL, e.g. https://10.0.0.1:6443)");
+    Files.writeString(file, "discovery:\n  consul: {}\n");
+    assertThatThrownBy(() -> OptionsParser.parse("--config", file.toString()))
+        .hasMessage(file + ": discovery.consul: unknown discovery (expected: kubernetes)");
+  }
+
+  @Test
   void helpListsEveryOption() {
     assertThatThrownBy(() -> OptionsParser.parse("--etcd", "http://h:1", "--help"))
         .isInstanceOf(OptionsParser.HelpRequested.class);
-    assertThat(OptionsParser.OPTIONS).hasSize(14);
+    assertThat(OptionsParser.OPTIONS).hasSize(16);
     for (var option : OptionsParser.OPTIONS) {
       assertThat(OptionsParser.HELP).contains(option + " ");
     }
