@@ -2,6 +2,7 @@ package io.archway.dataplane.server;
 
 import io.archway.dataplane.config.ConfigCompiler;
 import io.archway.dataplane.config.ConfigHolder;
+import io.archway.dataplane.discovery.KubernetesDiscovery;
 import io.archway.dataplane.http.HttpMetrics;
 import io.archway.dataplane.http.InFlight;
 import io.archway.dataplane.stream.StreamMetrics;
@@ -9,6 +10,7 @@ import io.archway.dataplane.stream.SyslogSinks;
 import io.archway.dataplane.upstream.Upstreams;
 import io.archway.model.Kind;
 import io.archway.model.source.ConfigSource;
+import java.util.function.Supplier;
 
 /** Renders {@code /metrics} in the Prometheus text format (version 0.0.4). */
 final class Metrics {
@@ -30,7 +32,9 @@ final class Metrics {
       StreamMetrics stream,
       SyslogSinks sinks,
       Upstreams upstreams,
-      ConfigCompiler compiler) {
+      ConfigCompiler compiler,
+      Supplier<KubernetesDiscovery.Status> discovery) {
+    this.discovery = discovery;
     this.config = config;
     this.http = http;
     this.stream = stream;
@@ -40,6 +44,8 @@ final class Metrics {
     this.source = source;
     this.inFlight = inFlight;
   }
+
+  private final Supplier<KubernetesDiscovery.Status> discovery;
 
   String render() {
     var out = new StringBuilder(2048);
@@ -111,6 +117,15 @@ final class Metrics {
             .append('\n');
       }
     }
+    var d = discovery.get();
+    gauge(out, "archway_discovery_services", "Kubernetes Services watched for upstream nodes.");
+    out.append("archway_discovery_services ").append(d.services()).append('\n');
+    gauge(
+        out,
+        "archway_discovery_services_watching",
+        "Watched Services whose watches are up (fewer: the API server is not answering; the last"
+            + " endpoints stay in force).");
+    out.append("archway_discovery_services_watching ").append(d.watching()).append('\n');
     return out.toString();
   }
 

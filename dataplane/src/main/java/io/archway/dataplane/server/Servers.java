@@ -82,8 +82,17 @@ public final class Servers implements AutoCloseable {
             () -> stopping);
     var metrics =
         new Metrics(
-            config, source, inFlight, httpMetrics, streamMetrics, sinks, upstreams, compiler);
-    var statusHandler = new StatusHandler(config, source, metrics, upstreams, () -> stopping);
+            config,
+            source,
+            inFlight,
+            httpMetrics,
+            streamMetrics,
+            sinks,
+            upstreams,
+            compiler,
+            discovery::status);
+    var statusHandler =
+        new StatusHandler(config, source, metrics, upstreams, () -> stopping, discovery::status);
     http =
         bootstrap(new HttpChannelInitializer(gateway, connections))
             .childOption(ChannelOption.AUTO_READ, false)

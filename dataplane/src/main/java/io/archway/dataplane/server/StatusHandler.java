@@ -2,6 +2,7 @@ package io.archway.dataplane.server;
 
 import com.fasterxml.jackson.databind.node.JsonNodeFactory;
 import io.archway.dataplane.config.ConfigHolder;
+import io.archway.dataplane.discovery.KubernetesDiscovery;
 import io.archway.dataplane.upstream.Upstreams;
 import io.archway.model.source.ConfigSource;
 import io.netty.buffer.Unpooled;
@@ -19,6 +20,7 @@ import io.netty.handler.codec.http.HttpVersion;
 import io.netty.handler.codec.http.QueryStringDecoder;
 import java.nio.charset.StandardCharsets;
 import java.util.function.BooleanSupplier;
+import java.util.function.Supplier;
 
 /**
  * {@code /healthz} (the process is up and not stopping), {@code /readyz} (a first full config is
@@ -33,12 +35,16 @@ final class StatusHandler extends SimpleChannelInboundHandler<FullHttpRequest> {
   private final BooleanSupplier stopping;
   private final Upstreams upstreams;
 
+  private final Supplier<KubernetesDiscovery.Status> discovery;
+
   StatusHandler(
       ConfigHolder config,
       ConfigSource source,
       Metrics metrics,
       Upstreams upstreams,
-      BooleanSupplier stopping) {
+      BooleanSupplier stopping,
+      Supplier<KubernetesDiscovery.Status> discovery) {
+    this.discovery = discovery;
     this.config = config;
     this.upstreams = upstreams;
     this.source = source;
@@ -95,6 +101,17 @@ final class StatusHandler extends SimpleChannelInboundHandler<FullHttpRequest> {
     }
     var invalid = body.putObject("invalid");
     status.invalid().forEach(invalid::put);
+    var d = discovery.get();
+    if (d.services() > 0 || d.error() != null) {
+      // Discovery does not decide readiness: without the API server the last endpoints serve.
+      var k = body.putObject("discovery").putObject("kubernetes");
+      k.put("services", d.services());
+      k.put("watching", d.watching());
+      k.put("connected", d.connected());
+      if (d.error() != null) {
+        k.put("error", d.error());
+      }
+    }
     send(
         ctx,
         req,

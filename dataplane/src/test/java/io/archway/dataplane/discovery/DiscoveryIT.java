@@ -44,6 +44,7 @@ class DiscoveryIT {
 
   @TempDir Path dir;
   KubernetesMockServer server;
+  KubernetesCrudDispatcher store;
   KubernetesClient kube;
   int port;
   final List<HttpServer> pods = new ArrayList<>();
@@ -51,13 +52,9 @@ class DiscoveryIT {
 
   @BeforeEach
   void start() throws Exception {
+    store = new KubernetesCrudDispatcher(List.of());
     server =
-        new KubernetesMockServer(
-            new Context(),
-            new MockWebServer(),
-            new HashMap<>(),
-            new KubernetesCrudDispatcher(List.of()),
-            false);
+        new KubernetesMockServer(new Context(), new MockWebServer(), new HashMap<>(), store, false);
     server.init();
     kube = server.createClient();
     try (var s = new ServerSocket(0, 50, java.net.InetAddress.getByName("127.0.0.10"))) {
@@ -281,5 +278,81 @@ class DiscoveryIT {
                     HttpResponse.BodyHandlers.ofString())
                 .statusCode())
         .isEqualTo(200);
+  }
+
+  @Test
+  void keepsTheLastEndpointsWhileTheApiServerIsDownAndFollowsAgainAfter() throws Exception {
+    endpoints(Set.of(0, 1), Set.of(), Set.of());
+    await()
+        .atMost(WAIT)
+        .untilAsserted(() -> assertThat(responders()).isEqualTo(addresses(Set.of(0, 1))));
+    int apiPort = server.getPort();
+    server.destroy();
+    await()
+        .atMost(WAIT)
+        .untilAsserted(() -> assertThat(gw.status("/readyz")).contains("\"connected\" : false"));
+    assertThat(responders()).isEqualTo(addresses(Set.of(0, 1)));
+    assertThat(gw.status("/metrics")).contains("archway_discovery_services 1");
+
+    // The same store behind a new server on the same port: an API server restart.
+    server =
+        new KubernetesMockServer(new Context(), new MockWebServer(), new HashMap<>(), store, false);
+    server.init(java.net.InetAddress.getByName("localhost"), apiPort);
+    kube.close();
+    kube = server.createClient();
+    endpoints(Set.of(2), Set.of(), Set.of());
+    await()
+        .atMost(Duration.ofSeconds(60))
+        .untilAsserted(() -> assertThat(responders()).isEqualTo(Set.of(address(2))));
+  }
+
+  @Test
+  void aRollingUpdateUnderLoadFailsNoRequest() throws Exception {
+    var live = new HashSet<>(Set.of(0, 1, 2));
+    endpoints(live, Set.of(), Set.of());
+    await().atMost(WAIT).untilAsserted(() -> assertThat(responders()).isEqualTo(addresses(live)));
+    var stop = new java.util.concurrent.atomic.AtomicBoolean();
+    var ok = new java.util.concurrent.atomic.AtomicInteger();
+    var failed = new java.util.concurrent.ConcurrentLinkedQueue<String>();
+    var load = new ArrayList<Thread>();
+    for (int t = 0; t < 4; t++) {
+      load.add(
+          Thread.ofPlatform()
+              .start(
+                  () -> {
+                    while (!stop.get()) {
+                      try {
+                        var res = gw.get("/who");
+                        if (res.statusCode() == 200) {
+                          ok.incrementAndGet();
+                        } else {
+                          failed.add(res.statusCode() + " " + res.body());
+                        }
+                      } catch (Exception e) {
+                        failed.add(e.toString());
+                      }
+                    }
+                  }));
+    }
+    // Each step: a new pod ready; an old one terminating (drained), then stopped and gone.
+    for (int i = 0; i < 3; i++) {
+      var old = i;
+      var fresh = 3 + i;
+      live.add(fresh);
+      live.remove(old);
+      endpoints(live, Set.of(), Set.of(old));
+      Thread.sleep(400);
+      pods.get(old).stop(0);
+      endpoints(live, Set.of(), Set.of());
+      Thread.sleep(200);
+    }
+    Thread.sleep(300);
+    stop.set(true);
+    for (var t : load) {
+      t.join();
+    }
+    assertThat(failed).isEmpty();
+    assertThat(ok.get()).isGreaterThan(100);
+    assertThat(responders()).isEqualTo(addresses(Set.of(3, 4, 5)));
   }
 }
