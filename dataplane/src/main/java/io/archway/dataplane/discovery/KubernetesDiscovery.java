@@ -1,12 +1,13 @@
 package io.archway.dataplane.discovery;
 
+import io.archway.model.EndpointSliceNodes;
+import io.archway.model.ModelJson;
 import io.archway.model.UpstreamNode;
 import io.fabric8.kubernetes.api.model.Service;
 import io.fabric8.kubernetes.api.model.discovery.v1.EndpointSlice;
 import io.fabric8.kubernetes.client.KubernetesClient;
 import io.fabric8.kubernetes.client.informers.ResourceEventHandler;
 import io.fabric8.kubernetes.client.informers.SharedIndexInformer;
-import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.LinkedHashSet;
 import java.util.List;
@@ -40,9 +41,6 @@ public final class KubernetesDiscovery implements AutoCloseable {
   private static final Logger log = LoggerFactory.getLogger(KubernetesDiscovery.class);
   static final String SERVICE_NAME_LABEL = "kubernetes.io/service-name";
 
-  /** The weight of a discovered node; the same for all, as the Service's own balancing has. */
-  static final int WEIGHT = 100;
-
   private final Supplier<KubernetesClient> clientFactory;
   private final Runnable onChange;
   private final ScheduledExecutorService thread =
@@ -57,16 +55,39 @@ public final class KubernetesDiscovery implements AutoCloseable {
   private KubernetesClient client;
   private volatile String clientError;
 
-  /** The informers of one Service ({@code namespace/name}). */
-  private record Watched(
-      SharedIndexInformer<Service> service, SharedIndexInformer<EndpointSlice> slices) {
+  /**
+   * The informers of one Service ({@code namespace/name}), and its slices as the shared rule takes
+   * them, parsed once per change (a compile asks for every discovered upstream's nodes).
+   */
+  private static final class Watched {
+    final SharedIndexInformer<Service> service;
+    final SharedIndexInformer<EndpointSlice> informer;
+    volatile List<EndpointSliceNodes.Slice> parsed;
+
+    Watched(SharedIndexInformer<Service> service, SharedIndexInformer<EndpointSlice> informer) {
+      this.service = service;
+      this.informer = informer;
+    }
+
+    List<EndpointSliceNodes.Slice> slices() {
+      var p = parsed;
+      if (p == null) {
+        p =
+            informer.getStore().list().stream()
+                .map(s -> EndpointSliceNodes.slice(ModelJson.mapper().valueToTree(s)))
+                .toList();
+        parsed = p;
+      }
+      return p;
+    }
+
     void close() {
       service.close();
-      slices.close();
+      informer.close();
     }
 
     boolean watching() {
-      return service.isWatching() && slices.isWatching();
+      return service.isWatching() && informer.isWatching();
     }
   }
 
@@ -119,11 +140,12 @@ public final class KubernetesDiscovery implements AutoCloseable {
               .inNamespace(ns)
               .withLabel(SERVICE_NAME_LABEL, name)
               .runnableInformer(0);
-      service.addEventHandler(handler());
-      slices.addEventHandler(handler());
+      var w = new Watched(service, slices);
+      service.addEventHandler(handler(w));
+      slices.addEventHandler(handler(w));
       service.start();
       slices.start();
-      watched.put(key, new Watched(service, slices));
+      watched.put(key, w);
       log.info("discovery: watching Service {}", key);
     }
   }
@@ -142,26 +164,27 @@ public final class KubernetesDiscovery implements AutoCloseable {
     return client;
   }
 
-  private <T> ResourceEventHandler<T> handler() {
+  private <T> ResourceEventHandler<T> handler(Watched w) {
     return new ResourceEventHandler<>() {
       @Override
       public void onAdd(T obj) {
-        changed();
+        changed(w);
       }
 
       @Override
       public void onUpdate(T oldObj, T newObj) {
-        changed();
+        changed(w);
       }
 
       @Override
       public void onDelete(T obj, boolean deletedFinalStateUnknown) {
-        changed();
+        changed(w);
       }
     };
   }
 
-  private void changed() {
+  private void changed(Watched w) {
+    w.parsed = null;
     if (pending.compareAndSet(false, true)) {
       thread.schedule(
           () -> {
@@ -190,42 +213,9 @@ public final class KubernetesDiscovery implements AutoCloseable {
     if (w == null) {
       return List.of();
     }
-    var svc = w.service().getStore().getByKey(ref.namespace() + "/" + ref.name());
-    var portName = ref.portName(svc);
-    var out = new ArrayList<UpstreamNode>();
-    var seen = new java.util.HashSet<String>();
-    for (var slice : w.slices().getStore().list()) {
-      Integer port = null;
-      if (slice.getPorts() != null) {
-        for (var p : slice.getPorts()) {
-          var name = p.getName() == null ? "" : p.getName();
-          if (portName != null
-              ? portName.equals(name)
-              : ref.number() != null && ref.number().equals(p.getPort())) {
-            port = p.getPort();
-            break;
-          }
-        }
-      }
-      if (port == null || slice.getEndpoints() == null) {
-        continue;
-      }
-      for (var ep : slice.getEndpoints()) {
-        var c = ep.getConditions();
-        boolean ready = c == null || c.getReady() == null || c.getReady();
-        boolean terminating = c != null && Boolean.TRUE.equals(c.getTerminating());
-        if (!ready || terminating || ep.getAddresses() == null) {
-          continue;
-        }
-        for (var address : ep.getAddresses()) {
-          if (seen.add(address + "|" + port)) {
-            out.add(new UpstreamNode(address, port, WEIGHT, null, null));
-          }
-        }
-      }
-    }
-    out.sort(java.util.Comparator.comparing(UpstreamNode::host).thenComparing(n -> n.port()));
-    return List.copyOf(out);
+    var svc = w.service.getStore().getByKey(ref.namespace() + "/" + ref.name());
+    var slices = w.slices();
+    return EndpointSliceNodes.nodes(slices, ref.portName(svc), ref.number());
   }
 
   /** How many Services are watched, and how many of them have their watches up. */

@@ -1,0 +1,97 @@
+package io.archway.model;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.HashSet;
+import java.util.List;
+
+/**
+ * Which endpoints of a Kubernetes Service get traffic, as upstream nodes: the rule both discovery
+ * modes share (the dataplane following EndpointSlices itself, the operator writing nodes into
+ * etcd). Kept free of Kubernetes client types, so the model does not depend on them: each side
+ * hands over its EndpointSlices in these records.
+ *
+ * <p>A ready endpoint is a node for each of its addresses (both families of a dual-stack Service);
+ * an endpoint that is not ready, or terminating, is left out so it drains. The port is the slice
+ * port of the Service port's name ({@code ""} for an unnamed port).
+ */
+public final class EndpointSliceNodes {
+
+  /** The weight of a discovered node: all equal, as the Service's own balancing has them. */
+  public static final int WEIGHT = 100;
+
+  private EndpointSliceNodes() {}
+
+  /** An EndpointSlice: its ports and endpoints. */
+  public record Slice(List<Port> ports, List<Endpoint> endpoints) {}
+
+  /** A slice port: its name ({@code ""} when unnamed) and number (the pods' port). */
+  public record Port(String name, int port) {}
+
+  /** An endpoint: its addresses and conditions ({@code null} ready means ready). */
+  public record Endpoint(List<String> addresses, Boolean ready, Boolean terminating) {}
+
+  /**
+   * An EndpointSlice from its JSON ({@code discovery.k8s.io/v1}), as a Kubernetes client serialises
+   * it: {@code ports[{name, port}]}, {@code endpoints[{addresses, conditions{ready,
+   * terminating}}]}.
+   */
+  public static Slice slice(JsonNode json) {
+    var ports = new ArrayList<Port>();
+    for (var p : json.path("ports")) {
+      if (p.path("port").isInt()) {
+        ports.add(new Port(p.path("name").asText(""), p.path("port").intValue()));
+      }
+    }
+    var endpoints = new ArrayList<Endpoint>();
+    for (var e : json.path("endpoints")) {
+      var addresses = new ArrayList<String>();
+      e.path("addresses").forEach(a -> addresses.add(a.asText()));
+      var c = e.path("conditions");
+      endpoints.add(
+          new Endpoint(
+              addresses,
+              c.path("ready").isBoolean() ? c.path("ready").booleanValue() : null,
+              c.path("terminating").isBoolean() ? c.path("terminating").booleanValue() : null));
+    }
+    return new Slice(ports, endpoints);
+  }
+
+  /**
+   * The nodes of {@code slices} for the Service port named {@code portName}; when that is {@code
+   * null} (the Service is not known), the slice port numbered {@code portNumber}.
+   */
+  public static List<UpstreamNode> nodes(List<Slice> slices, String portName, Integer portNumber) {
+    var out = new ArrayList<UpstreamNode>();
+    var seen = new HashSet<String>();
+    for (var slice : slices) {
+      Integer port = null;
+      for (var p : slice.ports()) {
+        var name = p.name() == null ? "" : p.name();
+        if (portName != null
+            ? portName.equals(name)
+            : portNumber != null && portNumber == p.port()) {
+          port = p.port();
+          break;
+        }
+      }
+      if (port == null) {
+        continue;
+      }
+      for (var ep : slice.endpoints()) {
+        boolean ready = ep.ready() == null || ep.ready();
+        if (!ready || Boolean.TRUE.equals(ep.terminating()) || ep.addresses() == null) {
+          continue;
+        }
+        for (var address : ep.addresses()) {
+          if (seen.add(address + "|" + port)) {
+            out.add(new UpstreamNode(address, port, WEIGHT, null, null));
+          }
+        }
+      }
+    }
+    out.sort(Comparator.comparing(UpstreamNode::host).thenComparing(UpstreamNode::port));
+    return List.copyOf(out);
+  }
+}
