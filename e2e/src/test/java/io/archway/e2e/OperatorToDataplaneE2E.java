@@ -97,7 +97,9 @@ class OperatorToDataplaneE2E {
         "--etcd",
         etcd.endpoint(),
         "--metrics-port",
-        "0");
+        "0",
+        "--control-plane-discovery",
+        "marked");
     httpPort = freePort();
     int statusPort = freePort();
     launch(
@@ -217,6 +219,68 @@ class OperatorToDataplaneE2E {
         .atMost(WAIT)
         .ignoreExceptions()
         .untilAsserted(() -> assertThat(get(httpPort, "/bye").statusCode()).isEqualTo(404));
+  }
+
+  @Test
+  void controlPlaneDiscoveryServesEndpointsWithNoKubernetesAccessInTheDataplane() throws Exception {
+    // The operator resolves the Service's endpoints; the dataplane only reads etcd.
+    var slice =
+        "apiVersion: discovery.k8s.io/v1\nkind: EndpointSlice\n"
+            + "metadata: {name: pods-1, namespace: default, labels: {kubernetes.io/service-name: pods}}\n"
+            + "addressType: IPv4\nports: [{name: http, port: "
+            + upstream.getAddress().getPort()
+            + "}]\nendpoints:\n- {addresses: [ADDRESS], conditions: {ready: true}}\n";
+    kube.client()
+        .resource(
+            Serialization.unmarshal(
+                "apiVersion: v1\nkind: Service\nmetadata: {name: pods, namespace: default}\n"
+                    + "spec: {ports: [{name: http, port: 80}]}\n",
+                Service.class))
+        .create();
+    kube.client()
+        .resource(
+            Serialization.unmarshal(
+                "apiVersion: apisix.apache.org/v2\nkind: ApisixUpstream\n"
+                    + "metadata: {name: pods, namespace: default}\nspec: {discovery: {type: controlplane}}\n",
+                io.archway.crds.apisix.ApisixUpstream.class))
+        .create();
+    kube.client()
+        .resource(
+            Serialization.unmarshal(
+                slice.replace("ADDRESS", "127.0.0.2"),
+                io.fabric8.kubernetes.api.model.discovery.v1.EndpointSlice.class))
+        .create();
+    kube.client()
+        .resource(
+            Serialization.unmarshal(
+                """
+                apiVersion: apisix.apache.org/v2
+                kind: ApisixRoute
+                metadata: {name: pods, namespace: default}
+                spec:
+                  http:
+                  - name: main
+                    match: {paths: [/pods*]}
+                    backends: [{serviceName: pods, servicePort: 80}]
+                """,
+                ApisixRoute.class))
+        .create();
+    // 127.0.0.2 has no upstream listening: the route is written, and the node answers 502.
+    await()
+        .atMost(WAIT)
+        .ignoreExceptions()
+        .untilAsserted(() -> assertThat(get(httpPort, "/pods").statusCode()).isEqualTo(502));
+    kube.client()
+        .resource(
+            Serialization.unmarshal(
+                slice.replace("ADDRESS", "127.0.0.1"),
+                io.fabric8.kubernetes.api.model.discovery.v1.EndpointSlice.class))
+        .update();
+    await()
+        .atMost(WAIT)
+        .ignoreExceptions()
+        .untilAsserted(
+            () -> assertThat(get(httpPort, "/pods").body()).isEqualTo("hello from upstream /pods"));
   }
 
   private static int freePort() throws IOException {

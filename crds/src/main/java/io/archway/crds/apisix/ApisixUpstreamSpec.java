@@ -107,11 +107,16 @@ public class ApisixUpstreamSpec extends UpstreamSettings {
   /** {@code discovery}. */
   @JsonInclude(JsonInclude.Include.NON_NULL)
   public static class Discovery {
-    @JsonPropertyDescription("The service name in the discovery system.")
-    @Required
+    @JsonPropertyDescription(
+        "The service name in the discovery system (not for controlplane, which uses the Service's"
+            + " own endpoints).")
     public String serviceName;
 
-    @JsonPropertyDescription("The discovery system, e.g. kubernetes, dns, nacos.")
+    @JsonPropertyDescription(
+        "The discovery system, e.g. kubernetes, dns, nacos; controlplane: the operator resolves the"
+            + " Service's EndpointSlices and writes the nodes into etcd, so the dataplane needs no"
+            + " Kubernetes access (the operator must run with --control-plane-discovery marked or"
+            + " all).")
     @Required
     public String type;
 

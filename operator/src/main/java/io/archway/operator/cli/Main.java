@@ -65,6 +65,10 @@ public final class Main {
         --lease-namespace NS     the Lease's namespace (default: the pod's, else default)
         --lease-duration SECONDS failover time after the leader is lost (default: 15)
         --metrics-port N         /metrics, /healthz and /readyz (default: 9092; 0: off)
+        --control-plane-discovery off|marked|all
+                                 write Services' ready endpoints into etcd as nodes, for the
+                                 ApisixUpstreams marked discovery: {type: controlplane} or for
+                                 all Service backends (default: off, the dataplane follows them)
         --help                   this text
       """;
 
@@ -78,6 +82,8 @@ public final class Main {
         -f, --filename FILE|DIR  resource files (.yaml, .yml, .json; directories are walked)
         -n, --namespace NS       namespace of resources that name none (default: default)
         -o, --output FILE        write there instead of stdout
+        --control-plane-discovery off|marked|all
+                                 nodes from the EndpointSlices in the files (as run does)
         --help                   this text
       """;
 
@@ -91,6 +97,8 @@ public final class Main {
 
         -f, --filename FILE|DIR  resource files (.yaml, .yml, .json; directories are walked)
         -n, --namespace NS       namespace of resources that name none (default: default)
+        --control-plane-discovery off|marked|all
+                                 check as the operator with that setting would
         --help                   this text
       """;
 
@@ -204,6 +212,18 @@ public final class Main {
     }
   }
 
+  private static io.archway.operator.translate.Refs.ControlPlaneDiscovery controlPlaneDiscovery(
+      Map<String, List<String>> o) throws UsageException {
+    var v = one(o, "--control-plane-discovery", "off");
+    try {
+      return io.archway.operator.translate.Refs.ControlPlaneDiscovery.valueOf(
+          v.toUpperCase(java.util.Locale.ROOT));
+    } catch (IllegalArgumentException e) {
+      throw new UsageException(
+          "--control-plane-discovery: \"" + v + "\" (expected: off, marked or all)");
+    }
+  }
+
   /** {@code --namespace a,b --namespace c}: the set of them; empty for all. */
   private static java.util.Set<String> namespaces(List<String> values) throws UsageException {
     var out = new java.util.TreeSet<String>();
@@ -227,7 +247,7 @@ public final class Main {
     if (files == null || files.isEmpty()) {
       throw new UsageException("-f FILE|DIR is required");
     }
-    var m = new Manifests(one(o, "--namespace", "default"));
+    var m = new Manifests(one(o, "--namespace", "default"), controlPlaneDiscovery(o));
     for (var f : files) {
       var p = Path.of(f);
       if (!Files.exists(p)) {
@@ -386,7 +406,8 @@ public final class Main {
             o.containsKey("--leader-election") ? one(o, "--lease-name", "archway-operator") : null,
             leaseNs,
             identity,
-            Duration.ofSeconds(leaseSeconds));
+            Duration.ofSeconds(leaseSeconds),
+            controlPlaneDiscovery(o));
     var operator = new ArchwayOperator(client, sink, settings);
     MetricsServer metrics = null;
     try {

@@ -26,6 +26,7 @@ public final class ArchwayOperator implements AutoCloseable {
    * @param leaseNamespace the Lease's namespace
    * @param identity this replica's name in the Lease
    * @param leaseDuration how long a lost leader keeps the Lease (failover time)
+   * @param controlPlaneDiscovery whether the operator writes Services' endpoints as nodes
    */
   public record Settings(
       java.util.Set<String> namespaces,
@@ -34,7 +35,8 @@ public final class ArchwayOperator implements AutoCloseable {
       String leaseName,
       String leaseNamespace,
       String identity,
-      Duration leaseDuration) {}
+      Duration leaseDuration,
+      io.archway.operator.translate.Refs.ControlPlaneDiscovery controlPlaneDiscovery) {}
 
   private final Caches caches;
   private final Operator operator;
@@ -43,7 +45,7 @@ public final class ArchwayOperator implements AutoCloseable {
   private volatile boolean leader;
 
   public ArchwayOperator(KubernetesClient client, EtcdConfigSink sink, Settings s) {
-    caches = new Caches(client, s.namespaces(), s.publishService());
+    caches = new Caches(client, s.namespaces(), s.publishService(), s.controlPlaneDiscovery());
     writer = new EtcdWriter(sink, () -> existing(client, s.namespaces()));
     var ctx =
         new OperatorContext(client, writer, caches, metrics, s.ingressClass(), s.publishService());

@@ -2,10 +2,13 @@ package io.archway.operator.reconciler;
 
 import io.archway.crds.apisix.ApisixUpstream;
 import io.archway.crds.archway.PluginFlow;
+import io.archway.model.EndpointSliceNodes;
+import io.archway.model.ModelJson;
 import io.archway.operator.translate.Refs;
 import io.fabric8.kubernetes.api.model.HasMetadata;
 import io.fabric8.kubernetes.api.model.Secret;
 import io.fabric8.kubernetes.api.model.Service;
+import io.fabric8.kubernetes.api.model.discovery.v1.EndpointSlice;
 import io.fabric8.kubernetes.api.model.networking.v1.IngressClass;
 import io.fabric8.kubernetes.client.KubernetesClient;
 import io.fabric8.kubernetes.client.informers.ResourceEventHandler;
@@ -36,6 +39,8 @@ public final class Caches implements Refs, AutoCloseable {
       new ConcurrentHashMap<>();
   private final Watched<Service> services;
   private final Watched<Secret> secrets;
+  private final Watched<EndpointSlice> slices;
+  private final ControlPlaneDiscovery controlPlaneDiscovery;
   private final KubernetesClient client;
   private final Watched<ApisixUpstream> upstreams;
   private final Watched<PluginFlow> flows;
@@ -66,7 +71,17 @@ public final class Caches implements Refs, AutoCloseable {
    * @param publishService {@code namespace/name} of the dataplane Service, watched even outside
    *     those namespaces; or {@code null}
    */
-  public Caches(KubernetesClient client, java.util.Set<String> namespaces, String publishService) {
+  public Caches(
+      KubernetesClient client,
+      java.util.Set<String> namespaces,
+      String publishService,
+      ControlPlaneDiscovery controlPlaneDiscovery) {
+    this.controlPlaneDiscovery = controlPlaneDiscovery;
+    // EndpointSlices are watched only when the operator resolves endpoints itself.
+    slices =
+        controlPlaneDiscovery == ControlPlaneDiscovery.OFF
+            ? null
+            : inform(client, EndpointSlice.class, namespaces);
     var serviceNamespaces = new java.util.TreeSet<>(namespaces);
     if (!namespaces.isEmpty() && publishService != null) {
       serviceNamespaces.add(publishService.substring(0, publishService.indexOf('/')));
@@ -168,6 +183,29 @@ public final class Caches implements Refs, AutoCloseable {
   public Optional<PluginFlow> pluginFlow(String namespace, String name) {
     return flows.get(namespace, name);
   }
+
+  @Override
+  public ControlPlaneDiscovery controlPlaneDiscovery() {
+    return controlPlaneDiscovery;
+  }
+
+  @Override
+  public List<EndpointSliceNodes.Slice> endpointSlices(String namespace, String service) {
+    if (slices == null) {
+      return List.of();
+    }
+    return slices.list().stream()
+        .filter(s -> namespace.equals(s.getMetadata().getNamespace()))
+        .filter(
+            s ->
+                s.getMetadata().getLabels() != null
+                    && service.equals(s.getMetadata().getLabels().get(SERVICE_NAME_LABEL)))
+        .map(s -> EndpointSliceNodes.slice(ModelJson.mapper().valueToTree(s)))
+        .toList();
+  }
+
+  /** The label that ties an EndpointSlice to its Service. */
+  public static final String SERVICE_NAME_LABEL = "kubernetes.io/service-name";
 
   public Optional<IngressClass> ingressClass(String name) {
     return Optional.ofNullable(ingressClasses.getIndexer().getByKey(name));

@@ -5,6 +5,7 @@ import io.archway.crds.archway.PluginFlow;
 import io.fabric8.kubernetes.api.model.HasMetadata;
 import io.fabric8.kubernetes.api.model.Secret;
 import io.fabric8.kubernetes.api.model.Service;
+import io.fabric8.kubernetes.api.model.discovery.v1.EndpointSlice;
 import io.fabric8.kubernetes.api.model.networking.v1.Ingress;
 import io.fabric8.kubernetes.api.model.networking.v1.IngressClass;
 import java.util.List;
@@ -29,13 +30,41 @@ final class Dependents {
     this.primaries = primaries;
   }
 
+  /** Whether the operator resolves this Service's endpoints (so a slice change matters). */
+  private boolean resolvedHere(String ns, String service) {
+    var caches = ctx.caches();
+    return switch (caches.controlPlaneDiscovery()) {
+      case ALL -> true;
+      case OFF -> false;
+      case MARKED ->
+          caches
+              .apisixUpstream(ns, service)
+              .map(
+                  au ->
+                      au.getSpec() != null
+                          && au.getSpec().discovery != null
+                          && "controlplane".equals(au.getSpec().discovery.type))
+              .orElse(false);
+    };
+  }
+
   void changed(HasMetadata x) {
     var key = References.key(x);
+    if (x instanceof EndpointSlice slice) {
+      // Control-plane discovery: a Service's endpoints changed, its routes write new nodes.
+      var labels = slice.getMetadata().getLabels();
+      var service = labels == null ? null : labels.get(Caches.SERVICE_NAME_LABEL);
+      if (service == null || !resolvedHere(slice.getMetadata().getNamespace(), service)) {
+        return;
+      }
+      key = References.key("Service", slice.getMetadata().getNamespace(), service);
+    }
     boolean allIngresses =
         x instanceof IngressClass
             || (ctx.publishService() != null && key.equals("Service/" + ctx.publishService()));
     boolean referenced =
-        x instanceof Service
+        x instanceof EndpointSlice
+            || x instanceof Service
             || x instanceof ApisixUpstream
             || x instanceof PluginFlow
             || x instanceof Secret;

@@ -8,9 +8,11 @@ import io.archway.crds.apisix.ApisixRoute;
 import io.archway.crds.apisix.ApisixUpstream;
 import io.archway.crds.archway.PluginFlow;
 import io.archway.crds.archway.StreamRoute;
+import io.archway.model.EndpointSliceNodes;
 import io.fabric8.kubernetes.api.model.HasMetadata;
 import io.fabric8.kubernetes.api.model.Secret;
 import io.fabric8.kubernetes.api.model.Service;
+import io.fabric8.kubernetes.api.model.discovery.v1.EndpointSlice;
 import io.fabric8.kubernetes.api.model.networking.v1.Ingress;
 import io.fabric8.kubernetes.api.model.networking.v1.IngressClass;
 import java.io.IOException;
@@ -65,14 +67,22 @@ public final class Manifests implements Refs {
           "networking.k8s.io/v1/Ingress", Ingress.class,
           "networking.k8s.io/v1/IngressClass", IngressClass.class,
           "v1/Service", Service.class,
-          "v1/Secret", Secret.class);
+          "v1/Secret", Secret.class,
+          "discovery.k8s.io/v1/EndpointSlice", EndpointSlice.class);
 
   private final List<Doc> docs = new ArrayList<>();
   private final List<Unreadable> unreadable = new ArrayList<>();
   private final String defaultNamespace;
+  private final ControlPlaneDiscovery controlPlaneDiscovery;
 
   public Manifests(String defaultNamespace) {
+    this(defaultNamespace, ControlPlaneDiscovery.OFF);
+  }
+
+  /** Resources read as an operator with that control-plane discovery setting would see them. */
+  public Manifests(String defaultNamespace, ControlPlaneDiscovery controlPlaneDiscovery) {
     this.defaultNamespace = defaultNamespace;
+    this.controlPlaneDiscovery = controlPlaneDiscovery;
   }
 
   /** Reads a file, or every {@code .yaml}/{@code .yml}/{@code .json} file under a directory. */
@@ -215,6 +225,26 @@ public final class Manifests implements Refs {
   @Override
   public Optional<PluginFlow> pluginFlow(String namespace, String name) {
     return find(PluginFlow.class, namespace, name);
+  }
+
+  @Override
+  public ControlPlaneDiscovery controlPlaneDiscovery() {
+    return controlPlaneDiscovery;
+  }
+
+  @Override
+  public List<EndpointSliceNodes.Slice> endpointSlices(String namespace, String service) {
+    return docs.stream()
+        .map(Doc::resource)
+        .filter(EndpointSlice.class::isInstance)
+        .filter(r -> namespace.equals(r.getMetadata().getNamespace()))
+        .filter(
+            r ->
+                r.getMetadata().getLabels() != null
+                    && service.equals(
+                        r.getMetadata().getLabels().get("kubernetes.io/service-name")))
+        .map(r -> EndpointSliceNodes.slice(JSON.valueToTree(r)))
+        .toList();
   }
 
   @Override

@@ -20,6 +20,26 @@ public interface Refs {
 
   Optional<PluginFlow> pluginFlow(String namespace, String name);
 
+  /** Whether the operator resolves Services' endpoints into nodes itself. */
+  enum ControlPlaneDiscovery {
+    /** Never: the dataplane follows the endpoints. */
+    OFF,
+    /** For Services whose ApisixUpstream says {@code discovery: {type: controlplane}}. */
+    MARKED,
+    /** For every Service backend with endpoint granularity. */
+    ALL
+  }
+
+  default ControlPlaneDiscovery controlPlaneDiscovery() {
+    return ControlPlaneDiscovery.OFF;
+  }
+
+  /** The EndpointSlices of a Service (control-plane discovery), as the shared rule takes them. */
+  default java.util.List<io.archway.model.EndpointSliceNodes.Slice> endpointSlices(
+      String namespace, String service) {
+    return java.util.List.of();
+  }
+
   /**
    * Whether a Service missing from the lookup may be assumed to exist (offline translation of files
    * that do not hold every Service): a numbered port is then used as it is, with a warning.

@@ -22,6 +22,7 @@ final class Upstreams {
 
   static final int DEFAULT_WEIGHT = 100;
   static final String DISCOVERY = "kubernetes";
+  static final String CONTROL_PLANE = "controlplane";
 
   private Upstreams() {}
 
@@ -121,6 +122,15 @@ final class Upstreams {
         return null;
       }
       up.putObject("nodes").put(hostPort(ip, port.getPort()), DEFAULT_WEIGHT);
+    } else if (controlPlane(ns, serviceName, at, refs, t)) {
+      // Control-plane discovery: the Service's ready endpoints, written as nodes.
+      var portName = port.getName() == null ? "" : port.getName();
+      var nodes = up.putArray("nodes");
+      for (var n :
+          io.archway.model.EndpointSliceNodes.nodes(
+              refs.endpointSlices(ns, serviceName), portName, null)) {
+        nodes.addObject().put("host", n.host()).put("port", n.port()).put("weight", n.weight());
+      }
     } else {
       var portKey =
           port.getName() != null && !port.getName().isEmpty()
@@ -129,6 +139,34 @@ final class Upstreams {
       discovery(up, ns, serviceName, portKey);
     }
     return settings(up, ns, serviceName, port.getPort(), subset, at, refs, t);
+  }
+
+  /**
+   * Whether the operator resolves this Service's endpoints itself: always under {@code ALL}; under
+   * {@code MARKED} when its ApisixUpstream says {@code discovery: {type: controlplane}}. A marked
+   * one while the operator does not resolve endpoints is an error, not a silent fallback.
+   */
+  private static boolean controlPlane(
+      String ns, String serviceName, String at, Refs refs, Translation t) {
+    var au = refs.apisixUpstream(ns, serviceName).map(ApisixUpstream::getSpec).orElse(null);
+    boolean marked = au != null && au.discovery != null && CONTROL_PLANE.equals(au.discovery.type);
+    return switch (refs.controlPlaneDiscovery()) {
+      case ALL -> true;
+      case MARKED -> marked;
+      case OFF -> {
+        if (marked) {
+          t.error(
+              at,
+              "ApisixUpstream "
+                  + ns
+                  + "/"
+                  + serviceName
+                  + ": spec.discovery.type: controlplane needs the operator to run with"
+                  + " --control-plane-discovery marked or all");
+        }
+        yield false;
+      }
+    };
   }
 
   /** The nodes of an ApisixUpstream with {@code externalNodes}, with its settings. */
@@ -243,7 +281,7 @@ final class Upstreams {
     if ("rewrite".equals(spec.passHost) && spec.upstreamHost == null) {
       t.error(at, where + ".upstreamHost: missing (expected: set when passHost is rewrite)");
     }
-    if (spec.discovery != null) {
+    if (spec.discovery != null && !CONTROL_PLANE.equals(spec.discovery.type)) {
       if (spec.discovery.serviceName == null || spec.discovery.type == null) {
         t.error(at, where + ".discovery: serviceName and type are required");
       } else {

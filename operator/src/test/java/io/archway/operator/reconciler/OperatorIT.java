@@ -74,7 +74,8 @@ class OperatorIT {
                 null,
                 null,
                 "it",
-                Duration.ofSeconds(5)));
+                Duration.ofSeconds(5),
+                io.archway.operator.translate.Refs.ControlPlaneDiscovery.MARKED));
     operator.start();
   }
 
@@ -500,6 +501,54 @@ class OperatorIT {
         .contains("archway_operator_reconciles_total{kind=\"Ingress\",result=\"ok\"}")
         .contains("archway_operator_sync_lag_seconds_count{kind=\"ApisixRoute\"}")
         .contains("archway_operator_leader 1");
+  }
+
+  @Test
+  void controlPlaneDiscoveryWritesTheReadyEndpointsAsNodes() throws Exception {
+    var ns = namespace();
+    service(ns, "web", "[{name: http, port: 80, targetPort: 8080}]");
+    apply(
+        ns,
+        ApisixUpstream.class,
+        "apiVersion: apisix.apache.org/v2\nkind: ApisixUpstream\nmetadata: {name: web}\nspec: {discovery: {type: controlplane}}\n");
+    var slice =
+        "apiVersion: discovery.k8s.io/v1\nkind: EndpointSlice\nmetadata: {name: web-1, labels: {kubernetes.io/service-name: web}}\naddressType: IPv4\nports: [{name: http, port: 8080}]\nendpoints:\n";
+    apply(
+        ns,
+        io.fabric8.kubernetes.api.model.discovery.v1.EndpointSlice.class,
+        slice
+            + "- {addresses: [10.0.0.1], conditions: {ready: true}}\n- {addresses: [10.0.0.2], conditions: {ready: false}}\n");
+    apply(ns, ApisixRoute.class, ROUTE);
+    await()
+        .atMost(WAIT)
+        .untilAsserted(
+            () ->
+                assertThat(etcdValue(Kind.ROUTES, "ar_" + ns + "_web_main"))
+                    .contains("\"nodes\":[{\"host\":\"10.0.0.1\",\"port\":8080,\"weight\":100}]"));
+    apply(
+        ns,
+        io.fabric8.kubernetes.api.model.discovery.v1.EndpointSlice.class,
+        slice
+            + "- {addresses: [10.0.0.2], conditions: {ready: true}}\n- {addresses: [10.0.0.3], conditions: {ready: true}}\n");
+    await()
+        .atMost(WAIT)
+        .untilAsserted(
+            () ->
+                assertThat(etcdValue(Kind.ROUTES, "ar_" + ns + "_web_main"))
+                    .contains("10.0.0.2")
+                    .contains("10.0.0.3")
+                    .doesNotContain("10.0.0.1"));
+    client
+        .resources(io.fabric8.kubernetes.api.model.discovery.v1.EndpointSlice.class)
+        .inNamespace(ns)
+        .withName("web-1")
+        .delete();
+    await()
+        .atMost(WAIT)
+        .untilAsserted(
+            () ->
+                assertThat(etcdValue(Kind.ROUTES, "ar_" + ns + "_web_main"))
+                    .contains("\"nodes\":[]"));
   }
 
   @Test

@@ -88,7 +88,8 @@ class OperatorLifecycleIT {
             lease ? "archway-operator" : null,
             "default",
             identity,
-            Duration.ofSeconds(3)));
+            Duration.ofSeconds(3),
+            io.archway.operator.translate.Refs.ControlPlaneDiscovery.OFF));
   }
 
   private void awaitProgrammed(String name) {

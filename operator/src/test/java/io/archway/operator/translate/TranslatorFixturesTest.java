@@ -41,7 +41,13 @@ class TranslatorFixturesTest {
   @MethodSource("cases")
   void translatesAsExpected(String name) throws IOException {
     var dir = ROOT.resolve(name);
-    var manifests = new Manifests("default").read(dir.resolve("input.yaml"));
+    // A fixture may say how the operator resolves endpoints: a file named control-plane-discovery.
+    var modeFile = dir.resolve("control-plane-discovery");
+    var mode =
+        Files.exists(modeFile)
+            ? Refs.ControlPlaneDiscovery.valueOf(Files.readString(modeFile).strip().toUpperCase())
+            : Refs.ControlPlaneDiscovery.OFF;
+    var manifests = new Manifests("default", mode).read(dir.resolve("input.yaml"));
     assertThat(manifests.unreadable()).isEmpty();
     var subject = manifests.docs().get(0).resource();
     var t = Translators.translate(subject, manifests).orElseThrow();
