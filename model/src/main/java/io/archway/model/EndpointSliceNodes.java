@@ -29,8 +29,11 @@ public final class EndpointSliceNodes {
   /** A slice port: its name ({@code ""} when unnamed) and number (the pods' port). */
   public record Port(String name, int port) {}
 
-  /** An endpoint: its addresses and conditions ({@code null} ready means ready). */
-  public record Endpoint(List<String> addresses, Boolean ready, Boolean terminating) {}
+  /**
+   * An endpoint: its addresses, conditions ({@code null} ready means ready) and the Pod behind it
+   * ({@code null} when it is not a Pod).
+   */
+  public record Endpoint(List<String> addresses, Boolean ready, Boolean terminating, String pod) {}
 
   /**
    * An EndpointSlice from its JSON ({@code discovery.k8s.io/v1}), as a Kubernetes client serialises
@@ -49,11 +52,13 @@ public final class EndpointSliceNodes {
       var addresses = new ArrayList<String>();
       e.path("addresses").forEach(a -> addresses.add(a.asText()));
       var c = e.path("conditions");
+      var ref = e.path("targetRef");
       endpoints.add(
           new Endpoint(
               addresses,
               c.path("ready").isBoolean() ? c.path("ready").booleanValue() : null,
-              c.path("terminating").isBoolean() ? c.path("terminating").booleanValue() : null));
+              c.path("terminating").isBoolean() ? c.path("terminating").booleanValue() : null,
+              "Pod".equals(ref.path("kind").asText()) ? ref.path("name").asText(null) : null));
     }
     return new Slice(ports, endpoints);
   }
@@ -63,6 +68,18 @@ public final class EndpointSliceNodes {
    * null} (the Service is not known), the slice port numbered {@code portNumber}.
    */
   public static List<UpstreamNode> nodes(List<Slice> slices, String portName, Integer portNumber) {
+    return nodes(slices, portName, portNumber, null);
+  }
+
+  /**
+   * As {@link #nodes(List, String, Integer)}, keeping only endpoints whose Pod {@code pods} accepts
+   * (a subset: the Pods that carry its labels); {@code null} keeps all.
+   */
+  public static List<UpstreamNode> nodes(
+      List<Slice> slices,
+      String portName,
+      Integer portNumber,
+      java.util.function.Predicate<String> pods) {
     var out = new ArrayList<UpstreamNode>();
     var seen = new HashSet<String>();
     for (var slice : slices) {
@@ -82,6 +99,9 @@ public final class EndpointSliceNodes {
       for (var ep : slice.endpoints()) {
         boolean ready = ep.ready() == null || ep.ready();
         if (!ready || Boolean.TRUE.equals(ep.terminating()) || ep.addresses() == null) {
+          continue;
+        }
+        if (pods != null && (ep.pod() == null || !pods.test(ep.pod()))) {
           continue;
         }
         for (var address : ep.addresses()) {

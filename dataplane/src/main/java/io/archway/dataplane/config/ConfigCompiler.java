@@ -168,24 +168,42 @@ public final class ConfigCompiler implements Consumer<ConfigSnapshot> {
    */
   private Map<String, Upstream> discover(Map<String, Upstream> wanted) {
     var services = new java.util.HashSet<String>();
+    var subsets = new java.util.HashSet<String>();
     for (var e : wanted.entrySet()) {
       var up = e.getValue();
       if (KUBERNETES.equals(up.discoveryType()) && up.serviceName() != null) {
         services.add(up.serviceName());
+        var labels = subsetLabels(up);
+        int slash = up.serviceName().indexOf('/');
+        if (!labels.isEmpty() && slash > 0) {
+          subsets.add(KubernetesDiscovery.subsetKey(up.serviceName().substring(0, slash), labels));
+        }
         var nodes =
             discovery == null
                 ? List.<io.archway.model.UpstreamNode>of()
-                : discovery.nodes(up.serviceName());
+                : discovery.nodes(up.serviceName(), labels);
         e.setValue(up.withNodes(io.archway.model.UpstreamNodes.list(nodes)));
       }
     }
     if (discovery != null) {
-      discovery.retain(services);
+      discovery.retain(services, subsets);
     }
     return wanted;
   }
 
   private static final String KUBERNETES = "kubernetes";
+
+  /** {@code discovery_args.labels}: a subset, the Pods that carry these labels. */
+  private static Map<String, String> subsetLabels(Upstream up) {
+    var args = up.discoveryArgs();
+    var labels = args == null ? null : args.get("labels");
+    if (labels == null || !labels.isObject()) {
+      return Map.of();
+    }
+    var out = new java.util.TreeMap<String, String>();
+    labels.properties().forEach(e -> out.put(e.getKey(), e.getValue().asText()));
+    return out;
+  }
 
   private StreamRoutes compileStreams(
       Map<String, ConfigItem> items,

@@ -52,6 +52,11 @@ public final class KubernetesDiscovery implements AutoCloseable {
           });
   private final AtomicBoolean pending = new AtomicBoolean();
   private final Map<String, Watched> watched = new HashMap<>();
+
+  /** Pods by {@code namespace|selector}, for subsets ({@code discovery_args.labels}). */
+  private final Map<String, SharedIndexInformer<io.fabric8.kubernetes.api.model.Pod>> subsets =
+      new HashMap<>();
+
   private KubernetesClient client;
   private volatile String clientError;
 
@@ -105,6 +110,38 @@ public final class KubernetesDiscovery implements AutoCloseable {
    * Returns at once: informers fill in the background and report through {@code onChange}.
    */
   public synchronized void retain(Set<String> serviceNames) {
+    retain(serviceNames, Set.of());
+  }
+
+  /**
+   * As {@link #retain(Set)}, and watches the Pods of these subsets ({@code namespace|k=v,...}, from
+   * {@link #subsetKey}) so that their endpoints can be told apart.
+   */
+  public synchronized void retain(Set<String> serviceNames, Set<String> subsetKeys) {
+    var gone = subsets.entrySet().iterator();
+    while (gone.hasNext()) {
+      var e = gone.next();
+      if (!subsetKeys.contains(e.getKey())) {
+        e.getValue().close();
+        gone.remove();
+      }
+    }
+    for (var key : subsetKeys) {
+      if (subsets.containsKey(key) || client() == null) {
+        continue;
+      }
+      int bar = key.indexOf('|');
+      var selector = new HashMap<String, String>();
+      for (var kv : key.substring(bar + 1).split(",")) {
+        int eq = kv.indexOf('=');
+        selector.put(kv.substring(0, eq), kv.substring(eq + 1));
+      }
+      var informer =
+          client.pods().inNamespace(key.substring(0, bar)).withLabels(selector).runnableInformer(0);
+      informer.addEventHandler(handler(null));
+      informer.start();
+      subsets.put(key, informer);
+    }
     var services = new LinkedHashSet<String>();
     for (var s : serviceNames) {
       var ref = ServiceRef.parse(s);
@@ -184,7 +221,9 @@ public final class KubernetesDiscovery implements AutoCloseable {
   }
 
   private void changed(Watched w) {
-    w.parsed = null;
+    if (w != null) {
+      w.parsed = null;
+    }
     if (pending.compareAndSet(false, true)) {
       thread.schedule(
           () -> {
@@ -205,6 +244,22 @@ public final class KubernetesDiscovery implements AutoCloseable {
    * it is not watched yet, the Service does not exist, or no endpoint is ready.
    */
   public synchronized List<UpstreamNode> nodes(String serviceName) {
+    return nodes(serviceName, Map.of());
+  }
+
+  /** The key of a subset's Pods: {@code namespace|k=v,k2=v2}, labels sorted. */
+  public static String subsetKey(String namespace, Map<String, String> labels) {
+    var sb = new StringBuilder(namespace).append('|');
+    new java.util.TreeMap<>(labels)
+        .forEach((k, v) -> sb.append(k).append('=').append(v).append(','));
+    return sb.substring(0, sb.length() - 1);
+  }
+
+  /**
+   * The ready nodes of {@code serviceName} whose Pods carry {@code labels} (a subset); all of them
+   * when {@code labels} is empty.
+   */
+  public synchronized List<UpstreamNode> nodes(String serviceName, Map<String, String> labels) {
     var ref = ServiceRef.parse(serviceName);
     if (ref == null) {
       return List.of();
@@ -215,7 +270,16 @@ public final class KubernetesDiscovery implements AutoCloseable {
     }
     var svc = w.service.getStore().getByKey(ref.namespace() + "/" + ref.name());
     var slices = w.slices();
-    return EndpointSliceNodes.nodes(slices, ref.portName(svc), ref.number());
+    java.util.function.Predicate<String> pods = null;
+    if (!labels.isEmpty()) {
+      var informer = subsets.get(subsetKey(ref.namespace(), labels));
+      var names = new java.util.HashSet<String>();
+      if (informer != null) {
+        informer.getStore().list().forEach(p -> names.add(p.getMetadata().getName()));
+      }
+      pods = names::contains;
+    }
+    return EndpointSliceNodes.nodes(slices, ref.portName(svc), ref.number(), pods);
   }
 
   /** How many Services are watched, and how many of them have their watches up. */
@@ -240,6 +304,8 @@ public final class KubernetesDiscovery implements AutoCloseable {
 
   @Override
   public synchronized void close() {
+    subsets.values().forEach(SharedIndexInformer::close);
+    subsets.clear();
     watched.values().forEach(Watched::close);
     watched.clear();
     thread.shutdownNow();

@@ -355,4 +355,48 @@ class DiscoveryIT {
     assertThat(ok.get()).isGreaterThan(100);
     assertThat(responders()).isEqualTo(addresses(Set.of(3, 4, 5)));
   }
+
+  @Test
+  void aSubsetGetsTheEndpointsOfThePodsWithItsLabels() throws Exception {
+    var eps = new StringBuilder();
+    for (int i = 0; i < 4; i++) {
+      eps.append("- {addresses: [")
+          .append(address(i))
+          .append("], conditions: {ready: true}, targetRef: {kind: Pod, name: pod-")
+          .append(i)
+          .append("}}\n");
+      kube.resource(
+              Serialization.unmarshal(
+                  "apiVersion: v1\nkind: Pod\nmetadata: {name: pod-"
+                      + i
+                      + ", namespace: default, labels: {app: web, version: v"
+                      + (i < 2 ? 1 : 2)
+                      + "}}\n",
+                  io.fabric8.kubernetes.api.model.Pod.class))
+          .create();
+    }
+    kube.resource(
+            Serialization.unmarshal(
+                "apiVersion: discovery.k8s.io/v1\nkind: EndpointSlice\n"
+                    + "metadata: {name: web-abc, namespace: default, labels: {kubernetes.io/service-name: web}}\n"
+                    + "addressType: IPv4\nports: [{name: http, port: "
+                    + port
+                    + "}]\nendpoints:\n"
+                    + eps,
+                EndpointSlice.class))
+        .create();
+    gw.reload(
+        """
+        routes:
+          - id: v2
+            uri: /*
+            upstream:
+              discovery_type: kubernetes
+              service_name: default/web:http
+              discovery_args: {labels: {version: v2}}
+        """);
+    await()
+        .atMost(WAIT)
+        .untilAsserted(() -> assertThat(responders()).isEqualTo(addresses(Set.of(2, 3))));
+  }
 }

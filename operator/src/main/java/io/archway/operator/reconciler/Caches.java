@@ -40,6 +40,7 @@ public final class Caches implements Refs, AutoCloseable {
   private final Watched<Service> services;
   private final Watched<Secret> secrets;
   private final Watched<EndpointSlice> slices;
+  private final Watched<io.fabric8.kubernetes.api.model.Pod> pods;
   private final ControlPlaneDiscovery controlPlaneDiscovery;
   private final KubernetesClient client;
   private final Watched<ApisixUpstream> upstreams;
@@ -82,6 +83,22 @@ public final class Caches implements Refs, AutoCloseable {
         controlPlaneDiscovery == ControlPlaneDiscovery.OFF
             ? null
             : inform(client, EndpointSlice.class, namespaces);
+    // Pods, for subsets: their labels only.
+    pods =
+        controlPlaneDiscovery == ControlPlaneDiscovery.OFF
+            ? null
+            : inform(client, io.fabric8.kubernetes.api.model.Pod.class, namespaces);
+    if (pods != null) {
+      for (var informer : pods.byNamespace.values()) {
+        informer.itemStore(
+            new ReducedStateItemStore<>(
+                ReducedStateItemStore.NAME_KEY_STATE,
+                io.fabric8.kubernetes.api.model.Pod.class,
+                client.getKubernetesSerialization(),
+                "metadata.resourceVersion",
+                "metadata.labels"));
+      }
+    }
     var serviceNamespaces = new java.util.TreeSet<>(namespaces);
     if (!namespaces.isEmpty() && publishService != null) {
       serviceNamespaces.add(publishService.substring(0, publishService.indexOf('/')));
@@ -202,6 +219,13 @@ public final class Caches implements Refs, AutoCloseable {
                     && service.equals(s.getMetadata().getLabels().get(SERVICE_NAME_LABEL)))
         .map(s -> EndpointSliceNodes.slice(ModelJson.mapper().valueToTree(s)))
         .toList();
+  }
+
+  @Override
+  public Map<String, String> podLabels(String namespace, String pod) {
+    return pods == null
+        ? null
+        : pods.get(namespace, pod).map(p -> p.getMetadata().getLabels()).orElse(null);
   }
 
   /** The label that ties an EndpointSlice to its Service. */

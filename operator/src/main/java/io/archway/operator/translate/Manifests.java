@@ -68,7 +68,8 @@ public final class Manifests implements Refs {
           "networking.k8s.io/v1/IngressClass", IngressClass.class,
           "v1/Service", Service.class,
           "v1/Secret", Secret.class,
-          "discovery.k8s.io/v1/EndpointSlice", EndpointSlice.class);
+          "discovery.k8s.io/v1/EndpointSlice", EndpointSlice.class,
+          "v1/Pod", io.fabric8.kubernetes.api.model.Pod.class);
 
   private final List<Doc> docs = new ArrayList<>();
   private final List<Unreadable> unreadable = new ArrayList<>();
@@ -245,6 +246,13 @@ public final class Manifests implements Refs {
                         r.getMetadata().getLabels().get("kubernetes.io/service-name")))
         .map(r -> EndpointSliceNodes.slice(JSON.valueToTree(r)))
         .toList();
+  }
+
+  @Override
+  public Map<String, String> podLabels(String namespace, String pod) {
+    return find(io.fabric8.kubernetes.api.model.Pod.class, namespace, pod)
+        .map(p -> p.getMetadata().getLabels())
+        .orElse(null);
   }
 
   @Override

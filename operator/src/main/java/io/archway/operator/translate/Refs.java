@@ -40,6 +40,11 @@ public interface Refs {
     return java.util.List.of();
   }
 
+  /** The labels of a Pod (subsets under control-plane discovery); {@code null} when unknown. */
+  default java.util.Map<String, String> podLabels(String namespace, String pod) {
+    return null;
+  }
+
   /**
    * Whether a Service missing from the lookup may be assumed to exist (offline translation of files
    * that do not hold every Service): a numbered port is then used as it is, with a warning.

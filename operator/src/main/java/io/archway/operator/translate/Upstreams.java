@@ -123,14 +123,29 @@ final class Upstreams {
       }
       up.putObject("nodes").put(hostPort(ip, port.getPort()), DEFAULT_WEIGHT);
     } else if (controlPlane(ns, serviceName, at, refs, t)) {
-      // Control-plane discovery: the Service's ready endpoints, written as nodes.
+      // Control-plane discovery: the Service's ready endpoints (of the subset's Pods), as nodes.
+      var labels =
+          subset == null || subset.isEmpty()
+              ? null
+              : subsetLabels(ns, serviceName, subset, at, refs, t);
+      if (subset != null && !subset.isEmpty() && labels == null) {
+        return null;
+      }
+      java.util.function.Predicate<String> pods =
+          labels == null
+              ? null
+              : pod -> {
+                var have = refs.podLabels(ns, pod);
+                return have != null && have.entrySet().containsAll(labels.entrySet());
+              };
       var portName = port.getName() == null ? "" : port.getName();
       var nodes = up.putArray("nodes");
       for (var n :
           io.archway.model.EndpointSliceNodes.nodes(
-              refs.endpointSlices(ns, serviceName), portName, null)) {
+              refs.endpointSlices(ns, serviceName), portName, null, pods)) {
         nodes.addObject().put("host", n.host()).put("port", n.port()).put("weight", n.weight());
       }
+      return settings(up, ns, serviceName, port.getPort(), null, at, refs, t);
     } else {
       var portKey =
           port.getName() != null && !port.getName().isEmpty()
@@ -139,6 +154,23 @@ final class Upstreams {
       discovery(up, ns, serviceName, portKey);
     }
     return settings(up, ns, serviceName, port.getPort(), subset, at, refs, t);
+  }
+
+  /** The labels of the ApisixUpstream subset {@code subset}; {@code null} (error) when none. */
+  private static java.util.Map<String, String> subsetLabels(
+      String ns, String serviceName, String subset, String at, Refs refs, Translation t) {
+    var au = refs.apisixUpstream(ns, serviceName).map(ApisixUpstream::getSpec).orElse(null);
+    var found =
+        au == null || au.subsets == null
+            ? null
+            : au.subsets.stream().filter(s -> subset.equals(s.name)).findFirst().orElse(null);
+    if (found == null || found.labels == null) {
+      t.error(
+          at + ".subset",
+          "\"" + subset + "\" is not a subset of ApisixUpstream " + ns + "/" + serviceName);
+      return null;
+    }
+    return found.labels;
   }
 
   /**
@@ -226,14 +258,8 @@ final class Upstreams {
       Translation t) {
     var au = refs.apisixUpstream(ns, serviceName).map(ApisixUpstream::getSpec).orElse(null);
     if (subset != null && !subset.isEmpty()) {
-      var found =
-          au == null || au.subsets == null
-              ? null
-              : au.subsets.stream().filter(s -> subset.equals(s.name)).findFirst().orElse(null);
+      var found = subsetLabels(ns, serviceName, subset, at, refs, t);
       if (found == null) {
-        t.error(
-            at + ".subset",
-            "\"" + subset + "\" is not a subset of ApisixUpstream " + ns + "/" + serviceName);
         return null;
       }
       if (!up.has("service_name")) {
@@ -241,7 +267,7 @@ final class Upstreams {
         return null;
       }
       var labels = up.putObject("discovery_args").putObject("labels");
-      found.labels.forEach(labels::put);
+      found.forEach(labels::put);
     }
     if (au != null) {
       int before = t.errors().size();
