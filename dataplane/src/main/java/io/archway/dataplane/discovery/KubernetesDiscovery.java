@@ -1,10 +1,7 @@
 package io.archway.dataplane.discovery;
 
 import io.archway.model.EndpointSliceNodes;
-import io.archway.model.ModelJson;
 import io.archway.model.UpstreamNode;
-import io.fabric8.kubernetes.api.model.Service;
-import io.fabric8.kubernetes.api.model.discovery.v1.EndpointSlice;
 import io.fabric8.kubernetes.client.KubernetesClient;
 import io.fabric8.kubernetes.client.informers.ResourceEventHandler;
 import io.fabric8.kubernetes.client.informers.SharedIndexInformer;
@@ -51,7 +48,11 @@ public final class KubernetesDiscovery implements AutoCloseable {
             return t;
           });
   private final AtomicBoolean pending = new AtomicBoolean();
-  private final Map<String, Watched> watched = new HashMap<>();
+
+  /** The watches by namespace, each for the Services referenced there. */
+  private final Map<String, NamespaceWatch> watched = new HashMap<>();
+
+  private Set<String> referenced = Set.of();
 
   /** Pods by {@code namespace|selector}, for subsets ({@code discovery_args.labels}). */
   private final Map<String, SharedIndexInformer<io.fabric8.kubernetes.api.model.Pod>> subsets =
@@ -59,42 +60,6 @@ public final class KubernetesDiscovery implements AutoCloseable {
 
   private KubernetesClient client;
   private volatile String clientError;
-
-  /**
-   * The informers of one Service ({@code namespace/name}), and its slices as the shared rule takes
-   * them, parsed once per change (a compile asks for every discovered upstream's nodes).
-   */
-  private static final class Watched {
-    final SharedIndexInformer<Service> service;
-    final SharedIndexInformer<EndpointSlice> informer;
-    volatile List<EndpointSliceNodes.Slice> parsed;
-
-    Watched(SharedIndexInformer<Service> service, SharedIndexInformer<EndpointSlice> informer) {
-      this.service = service;
-      this.informer = informer;
-    }
-
-    List<EndpointSliceNodes.Slice> slices() {
-      var p = parsed;
-      if (p == null) {
-        p =
-            informer.getStore().list().stream()
-                .map(s -> EndpointSliceNodes.slice(ModelJson.mapper().valueToTree(s)))
-                .toList();
-        parsed = p;
-      }
-      return p;
-    }
-
-    void close() {
-      service.close();
-      informer.close();
-    }
-
-    boolean watching() {
-      return service.isWatching() && informer.isWatching();
-    }
-  }
 
   /**
    * @param clientFactory makes the Kubernetes client when a first Service is referenced
@@ -138,52 +103,45 @@ public final class KubernetesDiscovery implements AutoCloseable {
       }
       var informer =
           client.pods().inNamespace(key.substring(0, bar)).withLabels(selector).runnableInformer(0);
-      informer.addEventHandler(handler(null));
+      informer.addEventHandler(podHandler());
       informer.start();
       subsets.put(key, informer);
     }
+    var byNamespace = new HashMap<String, Set<String>>();
     var services = new LinkedHashSet<String>();
     for (var s : serviceNames) {
       var ref = ServiceRef.parse(s);
       if (ref != null) {
+        byNamespace
+            .computeIfAbsent(ref.namespace(), k -> new java.util.TreeSet<>())
+            .add(ref.name());
         services.add(ref.namespace() + "/" + ref.name());
       }
     }
+    referenced = Set.copyOf(services);
     var it = watched.entrySet().iterator();
     while (it.hasNext()) {
       var e = it.next();
-      if (!services.contains(e.getKey())) {
+      var wanted = byNamespace.get(e.getKey());
+      if (wanted == null || !wanted.equals(e.getValue().services())) {
         e.getValue().close();
         it.remove();
-        log.info("discovery: no longer watching Service {}", e.getKey());
+        if (wanted == null) {
+          log.info("discovery: no longer watching namespace {}", e.getKey());
+        }
       }
     }
-    for (var key : services) {
-      if (watched.containsKey(key)) {
+    for (var e : byNamespace.entrySet()) {
+      if (watched.containsKey(e.getKey())) {
         continue;
       }
       var c = client();
       if (c == null) {
         return;
       }
-      int slash = key.indexOf('/');
-      var ns = key.substring(0, slash);
-      var name = key.substring(slash + 1);
-      var service = c.services().inNamespace(ns).withName(name).runnableInformer(0);
-      var slices =
-          c.discovery()
-              .v1()
-              .endpointSlices()
-              .inNamespace(ns)
-              .withLabel(SERVICE_NAME_LABEL, name)
-              .runnableInformer(0);
-      var w = new Watched(service, slices);
-      service.addEventHandler(handler(w));
-      slices.addEventHandler(handler(w));
-      service.start();
-      slices.start();
-      watched.put(key, w);
-      log.info("discovery: watching Service {}", key);
+      watched.put(
+          e.getKey(), new NamespaceWatch(c, e.getKey(), e.getValue(), service -> changed()));
+      log.info("discovery: watching Services {} in namespace {}", e.getValue(), e.getKey());
     }
   }
 
@@ -201,29 +159,26 @@ public final class KubernetesDiscovery implements AutoCloseable {
     return client;
   }
 
-  private <T> ResourceEventHandler<T> handler(Watched w) {
+  private <T> ResourceEventHandler<T> podHandler() {
     return new ResourceEventHandler<>() {
       @Override
       public void onAdd(T obj) {
-        changed(w);
+        changed();
       }
 
       @Override
       public void onUpdate(T oldObj, T newObj) {
-        changed(w);
+        changed();
       }
 
       @Override
       public void onDelete(T obj, boolean deletedFinalStateUnknown) {
-        changed(w);
+        changed();
       }
     };
   }
 
-  private void changed(Watched w) {
-    if (w != null) {
-      w.parsed = null;
-    }
+  private void changed() {
     if (pending.compareAndSet(false, true)) {
       thread.schedule(
           () -> {
@@ -264,12 +219,12 @@ public final class KubernetesDiscovery implements AutoCloseable {
     if (ref == null) {
       return List.of();
     }
-    var w = watched.get(ref.namespace() + "/" + ref.name());
-    if (w == null) {
+    var w = watched.get(ref.namespace());
+    if (w == null || !w.services().contains(ref.name())) {
       return List.of();
     }
-    var svc = w.service.getStore().getByKey(ref.namespace() + "/" + ref.name());
-    var slices = w.slices();
+    var svc = w.service(ref.name());
+    var slices = w.slices(ref.name());
     java.util.function.Predicate<String> pods = null;
     if (!labels.isEmpty()) {
       var informer = subsets.get(subsetKey(ref.namespace(), labels));
@@ -287,10 +242,10 @@ public final class KubernetesDiscovery implements AutoCloseable {
     int up = 0;
     for (var w : watched.values()) {
       if (w.watching()) {
-        up++;
+        up += w.services().size();
       }
     }
-    return new Status(watched.size(), up, clientError);
+    return new Status(referenced.size(), up, clientError);
   }
 
   /**
@@ -306,7 +261,7 @@ public final class KubernetesDiscovery implements AutoCloseable {
   public synchronized void close() {
     subsets.values().forEach(SharedIndexInformer::close);
     subsets.clear();
-    watched.values().forEach(Watched::close);
+    watched.values().forEach(NamespaceWatch::close);
     watched.clear();
     thread.shutdownNow();
     if (client != null) {
