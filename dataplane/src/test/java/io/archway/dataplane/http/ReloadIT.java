@@ -100,8 +100,10 @@ class ReloadIT {
     }
     assertThat(failures).isEmpty();
     assertThat(ok.get()).isGreaterThan(100);
-    // The pool to the node that never left survived the reloads.
-    assertThat(a.connections()).isLessThanOrEqualTo(8);
+    // The pool to the node that never left survived the reloads: at most 4 connections per event
+    // loop, plus one for each connection retired after its 1,000th request (keepalive_pool
+    // requests), which a fast run reaches.
+    assertThat(a.connections()).isLessThanOrEqualTo(8 + ok.get() / 1000);
   }
 
   @Test
