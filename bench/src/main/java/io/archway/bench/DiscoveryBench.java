@@ -21,7 +21,6 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
-import java.util.Collections;
 import java.util.HashMap;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
@@ -44,13 +43,7 @@ public final class DiscoveryBench {
   private DiscoveryBench() {}
 
   public static void main(String[] args) {
-    try {
-      run(args);
-      System.exit(0);
-    } catch (Exception e) {
-      e.printStackTrace();
-      System.exit(1);
-    }
+    BenchSupport.main(args, DiscoveryBench::run);
   }
 
   private static void run(String[] args) throws Exception {
@@ -115,8 +108,8 @@ public final class DiscoveryBench {
 
     var file = dir.resolve("discovery.yaml");
     Files.writeString(file, config(services, true, port));
-    int httpPort = freePort();
-    int statusPort = freePort();
+    int httpPort = BenchSupport.freePort();
+    int statusPort = BenchSupport.freePort();
     var dp = start(file, kube, httpPort, statusPort, dir);
     try {
       long w0 = System.nanoTime();
@@ -139,9 +132,11 @@ public final class DiscoveryBench {
       }
       System.out.printf(
           "EndpointSlice change -> routed to the new node, %d changes: p50 %.1f ms, p99 %.1f ms, max %.1f ms (target p99 < 200 ms)%n",
-          changes, pct(lat, 50), pct(lat, 99), pct(lat, 100));
-      jcmd(dp.pid(), "GC.run");
-      long used = heapUsed(jcmd(dp.pid(), "GC.heap_info"));
+          changes,
+          BenchSupport.pct(lat, 50),
+          BenchSupport.pct(lat, 99),
+          BenchSupport.pct(lat, 100));
+      long used = BenchSupport.heapAfterGc(dp.pid());
       System.out.printf(
           "dataplane heap with %d Services × %d endpoints watched: %.1f MB; %.0f bytes per watched endpoint over static nodes%n",
           services,
@@ -217,13 +212,12 @@ public final class DiscoveryBench {
       throws Exception {
     var file = dir.resolve("static.yaml");
     Files.writeString(file, yaml);
-    int httpPort = freePort();
-    int statusPort = freePort();
+    int httpPort = BenchSupport.freePort();
+    int statusPort = BenchSupport.freePort();
     var p = start(file, kube, httpPort, statusPort, dir);
     try {
       awaitFrom(http, httpPort, 0, "127.0.0.2", 60_000);
-      jcmd(p.pid(), "GC.run");
-      return heapUsed(jcmd(p.pid(), "GC.heap_info"));
+      return BenchSupport.heapAfterGc(p.pid());
     } finally {
       p.destroy();
       p.waitFor(10, TimeUnit.SECONDS);
@@ -314,35 +308,5 @@ public final class DiscoveryBench {
       }
       Thread.sleep(1);
     }
-  }
-
-  private static String jcmd(long pid, String command) throws Exception {
-    var jcmd = Path.of(System.getProperty("java.home"), "bin", "jcmd").toString();
-    var p =
-        new ProcessBuilder(jcmd, String.valueOf(pid), command).redirectErrorStream(true).start();
-    var out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
-    p.waitFor(60, TimeUnit.SECONDS);
-    return out;
-  }
-
-  private static long heapUsed(String heapInfo) {
-    var m = Pattern.compile("used (\\d+)K").matcher(heapInfo);
-    if (!m.find()) {
-      throw new IllegalStateException("no heap figure in: " + heapInfo);
-    }
-    return Long.parseLong(m.group(1)) * 1024;
-  }
-
-  private static int freePort() throws IOException {
-    try (var s = new ServerSocket(0)) {
-      return s.getLocalPort();
-    }
-  }
-
-  private static double pct(List<Double> xs, double p) {
-    var s = new ArrayList<>(xs);
-    Collections.sort(s);
-    int i = (int) Math.ceil(p / 100 * s.size()) - 1;
-    return s.get(Math.max(0, Math.min(i, s.size() - 1)));
   }
 }

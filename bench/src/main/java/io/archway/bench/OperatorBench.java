@@ -25,7 +25,6 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
-import java.util.Collections;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.Executors;
@@ -50,13 +49,7 @@ public final class OperatorBench {
   private OperatorBench() {}
 
   public static void main(String[] args) {
-    try {
-      run(args);
-      System.exit(0);
-    } catch (Exception e) {
-      e.printStackTrace();
-      System.exit(1);
-    }
+    BenchSupport.main(args, OperatorBench::run);
   }
 
   private static void run(String[] args) throws Exception {
@@ -85,7 +78,7 @@ public final class OperatorBench {
       System.out.printf(
           "peer: %d ApisixRoutes created in the mock API server with no operator: %.2f s%n",
           routes, apiAlone);
-      int metricsPort = freePort();
+      int metricsPort = BenchSupport.freePort();
       var operator = startOperator(kubeconfig, etcd.endpoint(), metricsPort, dir);
       try {
         awaitReady(metricsPort);
@@ -114,10 +107,14 @@ public final class OperatorBench {
         var peer = bareEtcd(etcdClient, updates);
         System.out.printf(
             "update → etcd with %d routes, %d updates: p50 %.1f ms, p99 %.1f ms, max %.1f ms (target p99 < 100 ms)%n",
-            routes, updates, pct(lat, 50), pct(lat, 99), pct(lat, 100));
+            routes,
+            updates,
+            BenchSupport.pct(lat, 50),
+            BenchSupport.pct(lat, 99),
+            BenchSupport.pct(lat, 100));
         System.out.printf(
             "peer: bare etcd put → watch event: p50 %.2f ms, p99 %.2f ms%n",
-            pct(peer, 50), pct(peer, 99));
+            BenchSupport.pct(peer, 50), BenchSupport.pct(peer, 99));
 
         // (3) Heap with M routes.
         if (heapRoutes > routes) {
@@ -129,11 +126,10 @@ public final class OperatorBench {
               "%d more routes programmed in %.2f s%n",
               heapRoutes - routes, secs(System.nanoTime() - h0));
         }
-        jcmd(operator.pid(), "GC.run");
-        var heap = jcmd(operator.pid(), "GC.heap_info");
+        var heap = BenchSupport.heapAfterGc(operator.pid());
         System.out.printf(
             "operator heap with %d routes, after a full GC: %s (target < 256 MB; it runs with -Xmx256m)%n",
-            Math.max(routes, heapRoutes), heapUsed(heap));
+            Math.max(routes, heapRoutes), String.format("%.1f MB used", heap / 1048576.0));
         System.out.println(metric(metricsPort, "archway_operator_reconciles_total"));
         System.out.println(metric(metricsPort, "archway_operator_reconcile_duration_seconds_sum"));
         System.out.println(
@@ -374,23 +370,7 @@ public final class OperatorBench {
     }
   }
 
-  private static String jcmd(long pid, String command) throws Exception {
-    var jcmd = Path.of(System.getProperty("java.home"), "bin", "jcmd").toString();
-    var p =
-        new ProcessBuilder(jcmd, String.valueOf(pid), command).redirectErrorStream(true).start();
-    var out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
-    p.waitFor(60, TimeUnit.SECONDS);
-    return out;
-  }
-
   /** "used 123456K" from {@code GC.heap_info}, in MB. */
-  private static String heapUsed(String heapInfo) {
-    var m = java.util.regex.Pattern.compile("used (\\d+)K").matcher(heapInfo);
-    return m.find()
-        ? String.format("%.1f MB used", Long.parseLong(m.group(1)) / 1024.0)
-        : heapInfo.strip();
-  }
-
   private static String metric(int port, String name) throws Exception {
     var body =
         HttpClient.newHttpClient()
@@ -421,19 +401,6 @@ public final class OperatorBench {
       }
       Thread.sleep(100);
     }
-  }
-
-  private static int freePort() throws IOException {
-    try (var s = new java.net.ServerSocket(0)) {
-      return s.getLocalPort();
-    }
-  }
-
-  private static double pct(List<Double> xs, double p) {
-    var s = new ArrayList<>(xs);
-    Collections.sort(s);
-    int i = (int) Math.ceil(p / 100 * s.size()) - 1;
-    return s.get(Math.max(0, Math.min(i, s.size() - 1)));
   }
 
   private static double secs(long nanos) {

@@ -1,0 +1,65 @@
+package io.archway.bench;
+
+import java.io.IOException;
+import java.net.ServerSocket;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+import java.util.regex.Pattern;
+
+/** What the benchmarks that run Archway as a process share: jcmd, heap figures, percentiles. */
+final class BenchSupport {
+
+  private BenchSupport() {}
+
+  /** Runs a benchmark's body and exits 0, or prints the failure and exits 1. */
+  interface Body {
+    void run(String[] args) throws Exception;
+  }
+
+  static void main(String[] args, Body body) {
+    try {
+      body.run(args);
+      System.exit(0);
+    } catch (Exception e) {
+      e.printStackTrace();
+      System.exit(1);
+    }
+  }
+
+  static String jcmd(long pid, String command) throws Exception {
+    var jcmd = Path.of(System.getProperty("java.home"), "bin", "jcmd").toString();
+    var p =
+        new ProcessBuilder(jcmd, String.valueOf(pid), command).redirectErrorStream(true).start();
+    var out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+    p.waitFor(60, TimeUnit.SECONDS);
+    return out;
+  }
+
+  /** The heap in use after a full GC ({@code jcmd GC.run}, then {@code GC.heap_info}), in bytes. */
+  static long heapAfterGc(long pid) throws Exception {
+    jcmd(pid, "GC.run");
+    var info = jcmd(pid, "GC.heap_info");
+    var m = Pattern.compile("used (\\d+)K").matcher(info);
+    if (!m.find()) {
+      throw new IllegalStateException("no heap figure in: " + info);
+    }
+    return Long.parseLong(m.group(1)) * 1024;
+  }
+
+  static int freePort() throws IOException {
+    try (var s = new ServerSocket(0)) {
+      return s.getLocalPort();
+    }
+  }
+
+  static double pct(List<Double> xs, double p) {
+    var s = new ArrayList<>(xs);
+    Collections.sort(s);
+    int i = (int) Math.ceil(p / 100 * s.size()) - 1;
+    return s.get(Math.max(0, Math.min(i, s.size() - 1)));
+  }
+}
