@@ -3,7 +3,6 @@ package io.archway.operator.etcd;
 import io.archway.model.Keys.Key;
 import io.archway.model.sink.EtcdConfigSink;
 import io.archway.model.sink.Owner;
-import io.archway.model.sink.StoredItem;
 import io.archway.operator.translate.Translation;
 import java.util.HashSet;
 import java.util.List;
@@ -50,40 +49,41 @@ public final class EtcdWriter {
   }
 
   /**
-   * Before the first write: learns which keys each resource owns and removes those whose resource
-   * is gone. Throws while etcd is unreachable, so the reconcile that asked is retried.
+   * Before the first write, from one read of every Archway-managed key: removes the keys of
+   * resources deleted while no operator ran, and records which keys each remaining resource owns.
+   * Which resources exist is asked after etcd is read, so a resource created meanwhile is in the
+   * answer and keeps its keys; keys without Archway's label are never looked at. Throws while etcd
+   * is unreachable, so the reconcile that asked is retried.
    */
   private synchronized void ensureLoaded() throws Exception {
     if (loaded) {
       return;
     }
-    var removed = removeOrphans(existing);
+    var items = sink.listManaged();
+    var exists = existing.get();
+    var removed = new TreeSet<String>();
+    owned.clear();
+    for (var item : items) {
+      if (exists.test(item.owner())) {
+        owned
+            .computeIfAbsent(ownerKey(item.owner()), k -> ConcurrentHashMap.newKeySet())
+            .add(item.key());
+      } else {
+        if (sink.delete(item.key().kind(), item.key().id(), item.owner())) {
+          deletes.incrementAndGet();
+        }
+        removed.add(item.owner().toString());
+      }
+    }
     if (!removed.isEmpty()) {
       LOG.info(
           "removed the etcd keys of {} resource(s) deleted meanwhile: {}", removed.size(), removed);
     }
-    load();
     loaded = true;
   }
 
   public EtcdConfigSink sink() {
     return sink;
-  }
-
-  /**
-   * Reads every Archway-managed key once and records its owner.
-   *
-   * @return the items read
-   */
-  List<StoredItem> load() throws Exception {
-    var items = sink.listManaged();
-    owned.clear();
-    for (var item : items) {
-      owned
-          .computeIfAbsent(ownerKey(item.owner()), k -> ConcurrentHashMap.newKeySet())
-          .add(item.key());
-    }
-    return items;
   }
 
   public Applied apply(Owner owner, List<Translation.Item> items) throws Exception {
@@ -122,32 +122,6 @@ public final class EtcdWriter {
   /** Deletes every key {@code owner} has; returns how many. */
   public int deleteAll(Owner owner) throws Exception {
     return apply(owner, List.of()).deleted();
-  }
-
-  /**
-   * Deletes the keys of owners that are gone (resources deleted while no operator ran); keys
-   * without Archway's label are never looked at. {@code existing} is asked after etcd is read, so a
-   * resource created meanwhile is in its answer and keeps its keys.
-   *
-   * @return the owners whose keys were removed
-   */
-  public List<String> removeOrphans(Supplier<Predicate<Owner>> existing) throws Exception {
-    var items = sink.listManaged();
-    var exists = existing.get();
-    var removed = new TreeSet<String>();
-    for (var item : items) {
-      if (!exists.test(item.owner())) {
-        if (sink.delete(item.key().kind(), item.key().id(), item.owner())) {
-          deletes.incrementAndGet();
-        }
-        var set = owned.get(ownerKey(item.owner()));
-        if (set != null) {
-          set.remove(item.key());
-        }
-        removed.add(item.owner().toString());
-      }
-    }
-    return List.copyOf(removed);
   }
 
   public long puts() {
