@@ -82,10 +82,6 @@ public final class EtcdWriter {
     loaded = true;
   }
 
-  public EtcdConfigSink sink() {
-    return sink;
-  }
-
   public Applied apply(Owner owner, List<Translation.Item> items) throws Exception {
     ensureLoaded();
     var before = owned.computeIfAbsent(ownerKey(owner), k -> ConcurrentHashMap.newKeySet());

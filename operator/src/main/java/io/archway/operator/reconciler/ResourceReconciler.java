@@ -111,8 +111,9 @@ abstract class ResourceReconciler<R extends HasMetadata> implements Reconciler<R
       return UpdateControl.noUpdate();
     }
     var t = translate(r);
-    Conflicts.check(r, rivals(r), t);
-    claimsChanged(r, Translators.claims(r));
+    var claims = Translators.claims(r);
+    Conflicts.check(r, claims, rivals(r), t);
+    claimsChanged(r, claims);
     t.warnings().forEach(w -> ctx.events().warning(r, "Unsupported", w));
     if (!t.ok()) {
       ctx.metrics().invalid(r.getKind());

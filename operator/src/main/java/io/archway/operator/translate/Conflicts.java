@@ -26,7 +26,12 @@ public final class Conflicts {
 
   /** Records an error on {@code t} for each claim of {@code r} that an older resource holds. */
   public static void check(HasMetadata r, Iterable<? extends HasMetadata> others, Translation t) {
-    var mine = Translators.claims(r);
+    check(r, Translators.claims(r), others, t);
+  }
+
+  /** As {@link #check(HasMetadata, Iterable, Translation)}, with {@code r}'s claims at hand. */
+  public static void check(
+      HasMetadata r, List<Claim> mine, Iterable<? extends HasMetadata> others, Translation t) {
     if (mine.isEmpty()) {
       return;
     }
