@@ -175,7 +175,6 @@ public final class IngressTranslator {
       String hostField,
       Refs refs,
       Translation t) {
-    int before = t.errors().size();
     if (backend == null || backend.getService() == null) {
       t.error(
           at,
@@ -194,8 +193,16 @@ public final class IngressTranslator {
       servicePort = new IntOrString(port.getName());
     }
     var up =
-        Upstreams.forService(ns, svc.getName(), servicePort, null, null, at + ".service", refs, t);
-    fixFields(t, at + ".service", before);
+        Upstreams.forService(
+            ns,
+            svc.getName(),
+            servicePort,
+            null,
+            null,
+            new Upstreams.BackendFields(
+                at + ".service", at + ".service.name", at + ".service.port"),
+            refs,
+            t);
     if (up == null) {
       return;
     }
@@ -216,18 +223,6 @@ public final class IngressTranslator {
     var obj = ModelObjects.read(Kind.ROUTES, route, Map.of("hosts", hostField), at, t);
     if (obj != null) {
       t.add(Kind.ROUTES, obj);
-    }
-  }
-
-  /** Errors of an Ingress service backend use its field names (name, port), not ApisixRoute's. */
-  private static void fixFields(Translation t, String at, int from) {
-    for (int i = from; i < t.errors().size(); i++) {
-      var e = t.errors().get(i);
-      var field =
-          e.field()
-              .replace(at + ".serviceName", at + ".name")
-              .replace(at + ".servicePort", at + ".port");
-      t.errors().set(i, new Translation.FieldError(field, e.message()));
     }
   }
 

@@ -57,18 +57,9 @@ public final class PluginFlowTranslator {
           if (plugin == null) {
             continue; // the model's reader names it
           }
-          int before = t.errors().size();
           var checked =
-              PluginsBuilder.config(plugin, e.getValue().get("conf"), null, at, ns, refs, t);
-          // The Dashboard's JSON calls the plugin's settings "conf", not "config".
-          for (int i = before; i < t.errors().size(); i++) {
-            var fe = t.errors().get(i);
-            t.errors()
-                .set(
-                    i,
-                    new Translation.FieldError(
-                        fe.field().replace(at + ".config", at + ".conf"), fe.message()));
-          }
+              PluginsBuilder.config(
+                  plugin, e.getValue().get("conf"), "conf", null, at, ns, refs, t);
           if (checked != null) {
             ((ObjectNode) flow.get("conf").get(e.getKey())).set("conf", checked);
           }

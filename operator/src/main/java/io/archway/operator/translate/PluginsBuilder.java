@@ -66,8 +66,25 @@ final class PluginsBuilder {
       String namespace,
       Refs refs,
       Translation t) {
+    return config(name, config, "config", secretRef, at, namespace, refs, t);
+  }
+
+  /**
+   * As {@link #config(String, JsonNode, String, String, String, Refs, Translation)}, the settings
+   * being the field {@code configField} of {@code at} ({@code conf} in the Dashboard's DAG JSON).
+   */
+  static ObjectNode config(
+      String name,
+      JsonNode config,
+      String configField,
+      String secretRef,
+      String at,
+      String namespace,
+      Refs refs,
+      Translation t) {
     if (config != null && !config.isNull() && !config.isObject()) {
-      t.error(at + ".config", "not an object (expected: the plugin's configuration object)");
+      t.error(
+          at + "." + configField, "not an object (expected: the plugin's configuration object)");
       return null;
     }
     var conf =
@@ -119,7 +136,7 @@ final class PluginsBuilder {
                   + p.path()
                   + " does not fit the plugin's configuration (value not shown)");
         } else {
-          t.error(at + ".config" + (p.path().isEmpty() ? "" : "." + p.path()), p.message());
+          t.error(at + "." + configField + (p.path().isEmpty() ? "" : "." + p.path()), p.message());
         }
       }
       return null;

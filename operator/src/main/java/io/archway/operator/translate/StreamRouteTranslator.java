@@ -54,7 +54,7 @@ public final class StreamRouteTranslator {
               b.servicePort,
               b.resolveGranularity,
               null,
-              "spec.backend",
+              Upstreams.BackendFields.of("spec.backend"),
               refs,
               t);
       if (up != null) {

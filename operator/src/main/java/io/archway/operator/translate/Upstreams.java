@@ -22,6 +22,18 @@ final class Upstreams {
 
   static final int DEFAULT_WEIGHT = 100;
   static final String DISCOVERY = "kubernetes";
+
+  /**
+   * Where a Service backend is in its resource, for errors: the backend, its Service name field and
+   * its port field ({@code serviceName}/{@code servicePort} in Archway's and APISIX's resources,
+   * {@code service.name}/{@code service.port} in an Ingress).
+   */
+  record BackendFields(String at, String name, String port) {
+    static BackendFields of(String at) {
+      return new BackendFields(at, at + ".serviceName", at + ".servicePort");
+    }
+  }
+
   static final String CONTROL_PLANE = "controlplane";
 
   private Upstreams() {}
@@ -34,7 +46,14 @@ final class Upstreams {
       Refs refs,
       Translation t) {
     return forService(
-        ns, b.serviceName, b.servicePort, b.resolveGranularity, b.subset, at, refs, t);
+        ns,
+        b.serviceName,
+        b.servicePort,
+        b.resolveGranularity,
+        b.subset,
+        BackendFields.of(at),
+        refs,
+        t);
   }
 
   /** A Service backend of the resource in {@code ns}; {@code null} (errors recorded) if bad. */
@@ -44,15 +63,16 @@ final class Upstreams {
       IntOrString servicePort,
       String granularity,
       String subset,
-      String at,
+      BackendFields fields,
       Refs refs,
       Translation t) {
+    var at = fields.at();
     if (serviceName == null || serviceName.isEmpty()) {
-      t.error(at + ".serviceName", "missing (expected: a Service name)");
+      t.error(fields.name(), "missing (expected: a Service name)");
       return null;
     }
     if (servicePort == null) {
-      t.error(at + ".servicePort", "missing (expected: a port number or name)");
+      t.error(fields.port(), "missing (expected: a port number or name)");
       return null;
     }
     if (granularity != null && !Enums.isOneOf(Enums.ResolveGranularity.class, granularity)) {
@@ -75,7 +95,7 @@ final class Upstreams {
         discovery(up, ns, serviceName, String.valueOf(servicePort.getIntVal()));
         return settings(up, ns, serviceName, servicePort.getIntVal(), subset, at, refs, t);
       }
-      t.error(at + ".serviceName", "Service " + ns + "/" + serviceName + " not found");
+      t.error(fields.name(), "Service " + ns + "/" + serviceName + " not found");
       return null;
     }
     var svc = service.get();
@@ -92,7 +112,7 @@ final class Upstreams {
     }
     if (port == null) {
       t.error(
-          at + ".servicePort",
+          fields.port(),
           (servicePort.getIntVal() != null
                   ? "port " + servicePort.getIntVal()
                   : "unknown port name \"" + servicePort.getStrVal() + "\"")
