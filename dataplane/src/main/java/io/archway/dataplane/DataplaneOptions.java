@@ -66,57 +66,24 @@ public record DataplaneOptions(
   }
 
   public DataplaneOptions withHttp(HttpSettings http) {
-    return new DataplaneOptions(
-        standalone,
-        etcdEndpoints,
-        prefix,
-        etcdUser,
-        etcdPassword,
-        bindAddress,
-        httpPort,
-        statusPort,
-        shutdownTimeout,
-        workers,
-        http,
-        stream,
-        kubernetes);
+    return with(workers, http, stream, kubernetes);
   }
 
   public DataplaneOptions withWorkers(int workers) {
-    return new DataplaneOptions(
-        standalone,
-        etcdEndpoints,
-        prefix,
-        etcdUser,
-        etcdPassword,
-        bindAddress,
-        httpPort,
-        statusPort,
-        shutdownTimeout,
-        workers,
-        http,
-        stream,
-        kubernetes);
+    return with(workers, http, stream, kubernetes);
   }
 
   public DataplaneOptions withStream(StreamSettings stream) {
-    return new DataplaneOptions(
-        standalone,
-        etcdEndpoints,
-        prefix,
-        etcdUser,
-        etcdPassword,
-        bindAddress,
-        httpPort,
-        statusPort,
-        shutdownTimeout,
-        workers,
-        http,
-        stream,
-        kubernetes);
+    return with(workers, http, stream, kubernetes);
   }
 
   public DataplaneOptions withKubernetes(KubernetesSettings kubernetes) {
+    return with(workers, http, stream, kubernetes);
+  }
+
+  /** A copy with these settings: the ones tests and tools change. */
+  private DataplaneOptions with(
+      int workers, HttpSettings http, StreamSettings stream, KubernetesSettings kubernetes) {
     return new DataplaneOptions(
         standalone,
         etcdEndpoints,
