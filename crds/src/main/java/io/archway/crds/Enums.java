@@ -19,6 +19,11 @@ public final class Enums {
     return Arrays.stream(type.getEnumConstants()).map(Enum::name).toList();
   }
 
+  /** {@code one of a, b, c}: what a message expects of a field of this set. */
+  public static String oneOf(Class<? extends Enum<?>> type) {
+    return "one of " + String.join(", ", values(type));
+  }
+
   public static boolean isOneOf(Class<? extends Enum<?>> type, String v) {
     return v != null && values(type).contains(v);
   }

@@ -115,8 +115,8 @@ public final class ApisixRouteTranslator {
           t.error(
               at + ".match.methods[" + j + "]",
               Exprs.show(m.methods.get(j))
-                  + " (expected: one of "
-                  + String.join(", ", Enums.values(Enums.HttpMethod.class))
+                  + " (expected: "
+                  + Enums.oneOf(Enums.HttpMethod.class)
                   + ")");
         }
       }
@@ -261,10 +261,7 @@ public final class ApisixRouteTranslator {
     if (!Enums.isOneOf(Enums.AuthType.class, auth.type)) {
       t.error(
           at + ".type",
-          Exprs.show(auth.type)
-              + " (expected: one of "
-              + String.join(", ", Enums.values(Enums.AuthType.class))
-              + ")");
+          Exprs.show(auth.type) + " (expected: " + Enums.oneOf(Enums.AuthType.class) + ")");
       return;
     }
     var conf = JsonNodeFactory.instance.objectNode();

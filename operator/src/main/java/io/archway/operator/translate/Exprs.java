@@ -38,12 +38,7 @@ final class Exprs {
     }
     var variable = variable(e.subject.scope, e.subject.name, at + ".subject", t);
     if (!Enums.isOneOf(Enums.ExprOp.class, e.op)) {
-      t.error(
-          at + ".op",
-          show(e.op)
-              + " (expected: one of "
-              + String.join(", ", Enums.values(Enums.ExprOp.class))
-              + ")");
+      t.error(at + ".op", show(e.op) + " (expected: " + Enums.oneOf(Enums.ExprOp.class) + ")");
       return null;
     }
     if (variable == null) {
@@ -98,11 +93,7 @@ final class Exprs {
   private static String variable(String scope, String name, String at, Translation t) {
     if (!Enums.isOneOf(Enums.ExprScope.class, scope)) {
       t.error(
-          at + ".scope",
-          show(scope)
-              + " (expected: one of "
-              + String.join(", ", Enums.values(Enums.ExprScope.class))
-              + ")");
+          at + ".scope", show(scope) + " (expected: " + Enums.oneOf(Enums.ExprScope.class) + ")");
       return null;
     }
     if (scope.equals("Path")) {

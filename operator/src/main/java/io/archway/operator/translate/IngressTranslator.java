@@ -69,10 +69,7 @@ public final class IngressTranslator {
           "spec.tls: HTTPS termination is not served by this version; the rules are served over HTTP");
     }
     boolean regex = "true".equals(byName.get("use-regex"));
-    var rules =
-        spec.getRules() == null
-            ? List.<io.fabric8.kubernetes.api.model.networking.v1.IngressRule>of()
-            : spec.getRules();
+    var rules = rules(spec);
     for (int i = 0; i < rules.size(); i++) {
       var rule = rules.get(i);
       var at = "spec.rules[" + i + "]";
@@ -415,6 +412,11 @@ public final class IngressTranslator {
     }
   }
 
+  private static List<io.fabric8.kubernetes.api.model.networking.v1.IngressRule> rules(
+      io.fabric8.kubernetes.api.model.networking.v1.IngressSpec spec) {
+    return spec.getRules() == null ? List.of() : spec.getRules();
+  }
+
   /** What the Ingress's paths claim, for conflict checks with other Ingresses and ApisixRoutes. */
   public static List<Claim> claims(Ingress ing) {
     var out = new ArrayList<Claim>();
@@ -422,10 +424,7 @@ public final class IngressTranslator {
     if (spec == null) {
       return out;
     }
-    var rules =
-        spec.getRules() == null
-            ? List.<io.fabric8.kubernetes.api.model.networking.v1.IngressRule>of()
-            : spec.getRules();
+    var rules = rules(spec);
     for (int i = 0; i < rules.size(); i++) {
       var rule = rules.get(i);
       if (rule.getHttp() == null || rule.getHttp().getPaths() == null) {

@@ -359,8 +359,8 @@ final class Upstreams {
             where
                 + ".loadbalancer.type: "
                 + Exprs.show(lb.type)
-                + " (expected: one of "
-                + String.join(", ", Enums.values(Enums.LoadBalancer.class))
+                + " (expected: "
+                + Enums.oneOf(Enums.LoadBalancer.class)
                 + ")");
       } else {
         up.put("type", lb.type);
@@ -372,8 +372,8 @@ final class Upstreams {
               where
                   + ".loadbalancer.hashOn: "
                   + Exprs.show(lb.hashOn)
-                  + " (expected: one of "
-                  + String.join(", ", Enums.values(Enums.HashOn.class))
+                  + " (expected: "
+                  + Enums.oneOf(Enums.HashOn.class)
                   + ")");
         }
         up.put("hash_on", lb.hashOn);
@@ -392,8 +392,8 @@ final class Upstreams {
             where
                 + ".scheme: "
                 + Exprs.show(s.scheme)
-                + " (expected: one of "
-                + String.join(", ", Enums.values(Enums.Scheme.class))
+                + " (expected: "
+                + Enums.oneOf(Enums.Scheme.class)
                 + ")");
       }
       up.put("scheme", s.scheme);
