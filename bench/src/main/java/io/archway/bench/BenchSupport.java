@@ -30,6 +30,16 @@ final class BenchSupport {
     }
   }
 
+  /** JVM options for a process under test: these, then {@code ARCHWAY_JAVA_OPTS}. */
+  static List<String> jvm(String... options) {
+    var out = new ArrayList<>(List.of(options));
+    var env = System.getenv("ARCHWAY_JAVA_OPTS");
+    if (env != null && !env.isBlank()) {
+      out.addAll(List.of(env.trim().split("\\s+")));
+    }
+    return out;
+  }
+
   static String jcmd(long pid, String command) throws Exception {
     var jcmd = Path.of(System.getProperty("java.home"), "bin", "jcmd").toString();
     var p =

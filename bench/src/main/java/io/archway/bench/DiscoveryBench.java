@@ -1,6 +1,7 @@
 package io.archway.bench;
 
 import com.sun.net.httpserver.HttpServer;
+import io.archway.model.testing.JarProcess;
 import io.fabric8.kubernetes.api.model.Service;
 import io.fabric8.kubernetes.api.model.discovery.v1.EndpointSlice;
 import io.fabric8.kubernetes.client.KubernetesClient;
@@ -226,16 +227,11 @@ public final class DiscoveryBench {
 
   private static Process start(
       Path file, KubernetesClient kube, int httpPort, int statusPort, Path dir) throws IOException {
-    var java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
-    var cmd = new ArrayList<>(List.of(java, "-Xmx512m", "-XX:+UseG1GC"));
-    var opts = System.getenv("ARCHWAY_JAVA_OPTS");
-    if (opts != null && !opts.isBlank()) {
-      cmd.addAll(List.of(opts.trim().split("\\s+")));
-    }
-    cmd.addAll(
+    return JarProcess.start(
+        Path.of("dataplane/target/archway-dataplane.jar"),
+        dir.resolve("dataplane-" + httpPort + ".log"),
+        BenchSupport.jvm("-Xmx512m", "-XX:+UseG1GC"),
         List.of(
-            "-jar",
-            "dataplane/target/archway-dataplane.jar",
             "--standalone",
             file.toString(),
             "--bind",
@@ -248,10 +244,6 @@ public final class DiscoveryBench {
             "off",
             "--kube-api",
             kube.getMasterUrl().toString()));
-    return new ProcessBuilder(cmd)
-        .redirectErrorStream(true)
-        .redirectOutput(dir.resolve("dataplane-" + httpPort + ".log").toFile())
-        .start();
   }
 
   private static void awaitWatching(HttpClient http, int statusPort, int services)

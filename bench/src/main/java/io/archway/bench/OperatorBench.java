@@ -5,6 +5,7 @@ import io.archway.model.Kind;
 import io.archway.model.sink.EtcdConfigSink;
 import io.archway.model.sink.Owner;
 import io.archway.model.testing.EtcdServer;
+import io.archway.model.testing.JarProcess;
 import io.archway.operator.testing.KubeMock;
 import io.archway.operator.translate.ApisixRouteTranslator;
 import io.archway.operator.translate.Manifests;
@@ -70,7 +71,8 @@ public final class OperatorBench {
                   Service.class))
           .create();
       // Peer for the API side: the same creates with no operator watching (the mock API server's
-      // own cost on this machine), in a namespace the operator does not watch, then removed.
+      // own cost on this machine), before the operator starts, in a namespace of their own, then
+      // removed.
       long b0 = System.nanoTime();
       create(client, "baseline", 0, routes);
       double apiAlone = secs(System.nanoTime() - b0);
@@ -155,17 +157,12 @@ public final class OperatorBench {
 
   private static Process startOperator(Path kubeconfig, String etcd, int metricsPort, Path dir)
       throws IOException {
-    var java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
-    var cmd = new ArrayList<String>(List.of(java, "-Xmx256m", "-XX:+UseG1GC"));
-    var opts = System.getenv("ARCHWAY_JAVA_OPTS");
-    if (opts != null && !opts.isBlank()) {
-      cmd.addAll(List.of(opts.trim().split("\\s+")));
-    }
-    cmd.addAll(
+    return JarProcess.start(
+        Path.of("operator/target/archway-operator.jar"),
+        dir.resolve("operator.log"),
+        BenchSupport.jvm(
+            "-Xmx256m", "-XX:+UseG1GC", "-Dorg.slf4j.simpleLogger.defaultLogLevel=warn"),
         List.of(
-            "-Dorg.slf4j.simpleLogger.defaultLogLevel=warn",
-            "-jar",
-            "operator/target/archway-operator.jar",
             "run",
             "--kubeconfig",
             kubeconfig.toString(),
@@ -173,10 +170,6 @@ public final class OperatorBench {
             etcd,
             "--metrics-port",
             String.valueOf(metricsPort)));
-    return new ProcessBuilder(cmd)
-        .redirectErrorStream(true)
-        .redirectOutput(dir.resolve("operator.log").toFile())
-        .start();
   }
 
   private static void create(KubernetesClient client, String ns, int from, int to)

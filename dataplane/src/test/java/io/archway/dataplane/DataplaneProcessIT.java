@@ -3,6 +3,7 @@ package io.archway.dataplane;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
+import io.archway.model.testing.JarProcess;
 import java.io.IOException;
 import java.net.ServerSocket;
 import java.net.URI;
@@ -12,7 +13,6 @@ import java.net.http.HttpResponse;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
@@ -28,17 +28,7 @@ class DataplaneProcessIT {
   }
 
   private Process launch(String... args) throws IOException {
-    var cmd =
-        new ArrayList<>(
-            List.of(
-                Path.of(System.getProperty("java.home"), "bin", "java").toString(),
-                "-jar",
-                jar().toString()));
-    cmd.addAll(List.of(args));
-    return new ProcessBuilder(cmd)
-        .redirectErrorStream(true)
-        .redirectOutput(dir.resolve("out.log").toFile())
-        .start();
+    return JarProcess.start(jar(), dir.resolve("out.log"), List.of(), List.of(args));
   }
 
   private static int freePort() throws IOException {

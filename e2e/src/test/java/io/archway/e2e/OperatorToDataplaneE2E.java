@@ -6,6 +6,7 @@ import static org.awaitility.Awaitility.await;
 import com.sun.net.httpserver.HttpServer;
 import io.archway.crds.apisix.ApisixRoute;
 import io.archway.model.testing.EtcdExtension;
+import io.archway.model.testing.JarProcess;
 import io.archway.operator.testing.KubeMock;
 import io.fabric8.kubernetes.api.model.Service;
 import io.fabric8.kubernetes.client.utils.Serialization;
@@ -132,16 +133,8 @@ class OperatorToDataplaneE2E {
   }
 
   private void launch(String name, String jar, String... args) throws IOException {
-    var cmd =
-        new ArrayList<>(
-            List.of(
-                Path.of(System.getProperty("java.home"), "bin", "java").toString(), "-jar", jar));
-    cmd.addAll(List.of(args));
     processes.add(
-        new ProcessBuilder(cmd)
-            .redirectErrorStream(true)
-            .redirectOutput(dir.resolve(name + ".log").toFile())
-            .start());
+        JarProcess.start(Path.of(jar), dir.resolve(name + ".log"), List.of(), List.of(args)));
   }
 
   private HttpResponse<String> get(int port, String path) throws Exception {
