@@ -137,6 +137,11 @@ class DiscoveryIT {
             .append("], conditions: {ready: false, serving: true, terminating: true}}\n");
       }
     }
+    slice(eps.toString());
+  }
+
+  /** The Service's one EndpointSlice, with these endpoints (YAML list items). */
+  private void slice(String endpoints) {
     kube.resource(
             Serialization.unmarshal(
                 "apiVersion: discovery.k8s.io/v1\nkind: EndpointSlice\n"
@@ -144,7 +149,7 @@ class DiscoveryIT {
                     + "addressType: IPv4\nports: [{name: http, port: "
                     + port
                     + "}]\nendpoints:\n"
-                    + eps,
+                    + endpoints,
                 EndpointSlice.class))
         .createOr(e -> e.update());
   }
@@ -375,16 +380,7 @@ class DiscoveryIT {
                   io.fabric8.kubernetes.api.model.Pod.class))
           .create();
     }
-    kube.resource(
-            Serialization.unmarshal(
-                "apiVersion: discovery.k8s.io/v1\nkind: EndpointSlice\n"
-                    + "metadata: {name: web-abc, namespace: default, labels: {kubernetes.io/service-name: web}}\n"
-                    + "addressType: IPv4\nports: [{name: http, port: "
-                    + port
-                    + "}]\nendpoints:\n"
-                    + eps,
-                EndpointSlice.class))
-        .create();
+    slice(eps.toString());
     gw.reload(
         """
         routes:
