@@ -83,6 +83,12 @@ public final class Caches implements Refs, AutoCloseable {
         controlPlaneDiscovery == ControlPlaneDiscovery.OFF
             ? null
             : inform(client, EndpointSlice.class, namespaces);
+    if (slices != null) {
+      // A translation asks for one Service's slices: indexed by it, not scanned for.
+      for (var informer : slices.byNamespace.values()) {
+        informer.addIndexers(Map.of(BY_SERVICE, Caches::serviceOf));
+      }
+    }
     // Pods, for subsets: their labels only.
     pods =
         controlPlaneDiscovery == ControlPlaneDiscovery.OFF
@@ -211,14 +217,22 @@ public final class Caches implements Refs, AutoCloseable {
     if (slices == null) {
       return List.of();
     }
-    return slices.list().stream()
-        .filter(s -> namespace.equals(s.getMetadata().getNamespace()))
-        .filter(
-            s ->
-                s.getMetadata().getLabels() != null
-                    && service.equals(s.getMetadata().getLabels().get(SERVICE_NAME_LABEL)))
+    var informer = slices.byNamespace.getOrDefault(namespace, slices.byNamespace.get(ALL));
+    if (informer == null) {
+      return List.of();
+    }
+    return informer.getIndexer().byIndex(BY_SERVICE, namespace + "/" + service).stream()
         .map(s -> EndpointSliceNodes.slice(ModelJson.mapper().valueToTree(s)))
         .toList();
+  }
+
+  private static final String BY_SERVICE = "service";
+
+  /** {@code namespace/service} of an EndpointSlice, from its service-name label. */
+  private static List<String> serviceOf(EndpointSlice s) {
+    var labels = s.getMetadata().getLabels();
+    var service = labels == null ? null : labels.get(SERVICE_NAME_LABEL);
+    return service == null ? List.of() : List.of(s.getMetadata().getNamespace() + "/" + service);
   }
 
   @Override
