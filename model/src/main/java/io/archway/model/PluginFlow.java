@@ -136,9 +136,22 @@ public record PluginFlow(
         var condition = pair.get(0).textValue().strip();
         if (!conditions.add(condition)) {
           f.problem(
-              at + "[" + i + "]", Fields.show(pair) + " (expected: each condition once per node)");
+              at + "[" + i + "]",
+              Fields.show(pair)
+                  + (condition.isEmpty()
+                      ? " is a second default edge (expected: at most one \"\" edge per node)"
+                      : " (expected: each condition once per node)"));
           ok = false;
           continue;
+        }
+        if (!condition.isEmpty()) {
+          try {
+            FlowCondition.parse(condition);
+          } catch (IllegalArgumentException ex) {
+            f.problem(at + "[" + i + "][0]", "condition \"" + condition + "\" " + ex.getMessage());
+            ok = false;
+            continue;
+          }
         }
         out.add(new Edge(condition, pair.get(1).textValue()));
       }
@@ -201,10 +214,22 @@ public record PluginFlow(
         rule.edgesOf(n).forEach(e -> todo.push(e.next()));
       }
     }
+    var targets = new HashSet<String>();
+    rule.edges().values().forEach(list -> list.forEach(e -> targets.add(e.next())));
     for (var id : conf.keySet()) {
-      if (!reached.contains(id)) {
+      if (reached.contains(id)) {
+        continue;
+      }
+      if (!targets.contains(id)) {
         f.problem(
-            "conf." + id, "not reachable from root \"" + rule.root() + "\" (expected: one start)");
+            "conf." + id,
+            "a second start: no edge leads to it and it is not the root \""
+                + rule.root()
+                + "\" (expected: one root)");
+      } else {
+        f.problem(
+            "conf." + id,
+            "not reachable from root \"" + rule.root() + "\" (expected: every node reachable)");
       }
     }
     var cycle = findCycle(rule);

@@ -8,8 +8,9 @@ import java.util.Map;
 
 /**
  * A route as APISIX 3.x stores it under {@code /apisix/routes/<id>}. Fields hold what was written
- * ({@code null} when absent). {@code plugin_flow_id} is Archway's addition: the route runs that
- * {@link PluginFlow}.
+ * ({@code null} when absent). {@code plugin_flow_id} and {@code plugin_flow} are Archway's
+ * additions: the route runs that {@link PluginFlow} (stored, or inline in the Dashboard's DAG
+ * shape) after its plugins' request phases.
  */
 public record Route(
     String id,
@@ -30,6 +31,7 @@ public record Route(
     Map<String, ObjectNode> plugins,
     String pluginConfigId,
     String pluginFlowId,
+    PluginFlow pluginFlow,
     Upstream upstream,
     String upstreamId,
     String serviceId,
@@ -60,7 +62,7 @@ public record Route(
   private static final Fields.Check METHOD = Fields.Check.oneOf(METHODS.toArray(String[]::new));
 
   static Route read(Fields f, String path) {
-    f.unsupported("script", "generated Lua is not run; use plugin_flow_id and a plugin flow");
+    f.unsupported("script", "generated Lua is not run; use plugin_flow_id or plugin_flow");
     f.unsupported("filter_func", "Lua functions are not run; use vars");
     var route =
         new Route(
@@ -82,6 +84,7 @@ public record Route(
             f.plugins("plugins"),
             f.id("plugin_config_id"),
             f.id("plugin_flow_id"),
+            f.child("plugin_flow", PluginFlow::read),
             f.child("upstream", Upstream::read),
             f.id("upstream_id"),
             f.id("service_id"),
@@ -96,14 +99,16 @@ public record Route(
     f.exactlyOne("uri", "uris");
     f.atMostOne("host", "hosts");
     f.atMostOne("remote_addr", "remote_addrs");
+    f.atMostOne("plugin_flow_id", "plugin_flow");
     if (!f.has("plugins")
         && !f.has("upstream")
         && !f.has("upstream_id")
         && !f.has("service_id")
-        && !f.has("plugin_flow_id")) {
+        && !f.has("plugin_flow_id")
+        && !f.has("plugin_flow")) {
       f.problem(
           "nothing to do (expected: at least one of plugins, upstream, upstream_id, service_id,"
-              + " plugin_flow_id)");
+              + " plugin_flow_id, plugin_flow)");
     }
     return route;
   }

@@ -61,6 +61,7 @@ class EtcdConfigSinkIT {
             r.plugins(),
             r.pluginConfigId(),
             r.pluginFlowId(),
+            r.pluginFlow(),
             r.upstream(),
             r.upstreamId(),
             r.serviceId(),
