@@ -19,4 +19,16 @@ public final class Messages {
     var m = t.getMessage();
     return m == null || m.isBlank() ? t.getClass().getSimpleName() : firstLine(m);
   }
+
+  /** Problems on one line: {@code "a: x; b: y"}. */
+  public static String join(java.util.List<Problem> problems) {
+    var out = new StringBuilder();
+    for (var p : problems) {
+      if (out.length() > 0) {
+        out.append("; ");
+      }
+      out.append(p);
+    }
+    return out.toString();
+  }
 }

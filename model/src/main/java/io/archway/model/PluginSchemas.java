@@ -49,7 +49,9 @@ public final class PluginSchemas {
           Map.entry("request-id", strict(PluginSchemas::requestId)),
           Map.entry("traffic-split", strict(PluginSchemas::trafficSplit)),
           Map.entry("prometheus", strict((f, p) -> f.bool("prefer_name"))),
-          Map.entry("kafka-proxy", strict(PluginSchemas::kafkaProxy)));
+          Map.entry("kafka-proxy", strict(PluginSchemas::kafkaProxy)),
+          Map.entry("http-logger", strict(PluginSchemas::httpLogger)),
+          Map.entry("kafka-logger", strict(PluginSchemas::kafkaLogger)));
 
   /** APISIX plugins accepted by name, their configuration taken as it is. */
   private static final Set<String> BY_NAME =
@@ -76,11 +78,9 @@ public final class PluginSchemas {
           "proxy-cache",
           "proxy-mirror",
           "api-breaker",
-          "http-logger",
           "tcp-logger",
           "udp-logger",
           "syslog",
-          "kafka-logger",
           "file-logger",
           "zipkin",
           "skywalking",
@@ -337,6 +337,64 @@ public final class PluginSchemas {
           s.requiredString("password", Fields.Check.length(1, 256));
           return null;
         });
+  }
+
+  /** The batch processor's settings every APISIX logger has. */
+  private static void batching(Fields f) {
+    f.string("name", Fields.Check.length(1, 256));
+    f.integer("batch_max_size", 1, 1_000_000);
+    f.number("inactive_timeout", 0, true);
+    f.number("buffer_duration", 0, true);
+    f.integer("max_retry_count", 0, 1000);
+    f.number("retry_delay", 0, false);
+    f.bool("include_req_body");
+    f.array("include_req_body_expr");
+    f.object("log_format");
+  }
+
+  private static void httpLogger(Fields f, String path) {
+    f.requiredString("uri", Fields.Check.pattern(java.util.regex.Pattern.compile("^https?://.+")));
+    f.string("auth_header", Fields.Check.length(1, 4096));
+    f.number("timeout", 0, true);
+    f.string("concat_method", Fields.Check.oneOf("json", "new_line"));
+    f.bool("include_resp_body");
+    f.array("include_resp_body_expr");
+    f.bool("ssl_verify");
+    batching(f);
+  }
+
+  private static void kafkaLogger(Fields f, String path) {
+    f.children(
+        "brokers",
+        (b, p) -> {
+          b.requiredString("host", Fields.Check.length(1, 253));
+          b.integer("port", 1, 65535);
+          b.required("port", "integer 1..65535");
+          b.child(
+              "sasl_config",
+              (s, q) -> {
+                s.string("mechanism", Fields.Check.oneOf("PLAIN"));
+                s.requiredString("user", Fields.Check.length(1, 256));
+                s.requiredString("password", Fields.Check.length(1, 256));
+                return null;
+              });
+          return null;
+        });
+    f.object("broker_list");
+    f.exactlyOne("brokers", "broker_list");
+    f.requiredString("kafka_topic", Fields.Check.length(1, 249));
+    f.string("key", Fields.Check.length(1, 1024));
+    f.number("timeout", 0, true);
+    f.string("meta_format", Fields.Check.oneOf("default", "origin"));
+    f.integer("required_acks", -1, 1);
+    f.string("producer_type", Fields.Check.oneOf("async", "sync"));
+    f.string("cluster_name", Fields.Check.length(1, 256));
+    f.integer("producer_batch_num", 1, Integer.MAX_VALUE);
+    f.integer("producer_batch_size", 0, Integer.MAX_VALUE);
+    f.integer("producer_max_buffering", 1, Integer.MAX_VALUE);
+    f.integer("producer_time_linger", 0, Integer.MAX_VALUE);
+    f.integer("meta_refresh_interval", 1, Integer.MAX_VALUE);
+    batching(f);
   }
 
   private static void checkRegex(Fields f, String at, String regex) {

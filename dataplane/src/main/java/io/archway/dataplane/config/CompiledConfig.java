@@ -1,5 +1,8 @@
 package io.archway.dataplane.config;
 
+import io.archway.dataplane.flow.CompiledFlow;
+import io.archway.dataplane.plugin.Consumers;
+import io.archway.dataplane.plugin.PluginChain;
 import io.archway.dataplane.route.Router;
 import io.archway.dataplane.stream.CompiledStream;
 import io.archway.dataplane.stream.StreamRoutes;
@@ -7,17 +10,36 @@ import io.archway.dataplane.upstream.UpstreamRuntime;
 import java.util.Map;
 
 /**
- * The config compiled for traffic: the HTTP router, the stream routes and every upstream runtime.
- * Immutable and swapped whole; a request uses the one it started with from start to end.
+ * The config compiled for traffic: the HTTP router, the stream routes, every upstream runtime, the
+ * global rules' plugins, the consumers and the stored plugin flows. Immutable and swapped whole; a
+ * request uses the one it started with from start to end.
  */
 public record CompiledConfig(
     Router<CompiledRoute> router,
     StreamRoutes streams,
     Map<String, UpstreamRuntime> upstreams,
+    PluginChain global,
+    Consumers consumers,
+    Map<String, CompiledFlow> flows,
     long revision) {
 
   public static final CompiledConfig EMPTY =
-      new CompiledConfig(Router.empty(), StreamRoutes.EMPTY, Map.of(), 0);
+      new CompiledConfig(
+          Router.empty(),
+          StreamRoutes.EMPTY,
+          Map.of(),
+          PluginChain.EMPTY,
+          Consumers.EMPTY,
+          Map.of(),
+          0);
+
+  /**
+   * The flow the route runs: its inline one, else the stored one it names; {@code null} when it
+   * names one that is missing or invalid.
+   */
+  public CompiledFlow flowOf(CompiledRoute r) {
+    return r.flow() != null ? r.flow() : flows.get(r.flowId());
+  }
 
   /** The upstream the route sends to, or {@code null} when it names one that does not exist. */
   public UpstreamRuntime upstreamOf(CompiledRoute r) {

@@ -1,6 +1,8 @@
 package io.archway.dataplane.config;
 
+import io.archway.dataplane.flow.CompiledFlow;
 import io.archway.dataplane.http.HttpMetrics;
+import io.archway.dataplane.plugin.PluginChain;
 import io.archway.dataplane.upstream.UpstreamRuntime;
 import io.archway.model.Route;
 
@@ -12,6 +14,9 @@ import io.archway.model.Route;
  * @param upstreamKey the key of the named upstream ({@code upstreams/<id>}) when not inline
  * @param websocket whether upgrades to WebSocket are proxied
  * @param connectMillis the route's own timeout, or {@code -1} for the upstream's
+ * @param plugins the route's plugins merged with its service's and its plugin config's
+ * @param flowId the stored plugin flow it runs ({@code plugin_flow_id}), or {@code null}
+ * @param flow its inline plugin flow ({@code plugin_flow}), or {@code null}
  */
 public record CompiledRoute(
     String id,
@@ -22,4 +27,7 @@ public record CompiledRoute(
     long connectMillis,
     long sendMillis,
     long readMillis,
-    HttpMetrics.RouteStats stats) {}
+    HttpMetrics.RouteStats stats,
+    PluginChain plugins,
+    String flowId,
+    CompiledFlow flow) {}

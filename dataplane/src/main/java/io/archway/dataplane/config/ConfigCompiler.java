@@ -1,7 +1,14 @@
 package io.archway.dataplane.config;
 
+import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.archway.dataplane.discovery.KubernetesDiscovery;
+import io.archway.dataplane.flow.CompiledFlow;
 import io.archway.dataplane.http.HttpMetrics;
+import io.archway.dataplane.plugin.Consumers;
+import io.archway.dataplane.plugin.PluginChain;
+import io.archway.dataplane.plugin.PluginRegistry;
+import io.archway.dataplane.plugin.PluginScope;
+import io.archway.dataplane.plugin.PluginServices;
 import io.archway.dataplane.route.Cidr;
 import io.archway.dataplane.route.RouteEntry;
 import io.archway.dataplane.route.Router;
@@ -13,7 +20,13 @@ import io.archway.dataplane.stream.SyslogSinks;
 import io.archway.dataplane.stream.redis.RedisProtocol;
 import io.archway.dataplane.upstream.UpstreamRuntime;
 import io.archway.dataplane.upstream.Upstreams;
+import io.archway.model.GlobalRule;
 import io.archway.model.Kind;
+import io.archway.model.Messages;
+import io.archway.model.ModelJson;
+import io.archway.model.PluginConfig;
+import io.archway.model.PluginFlow;
+import io.archway.model.Problem;
 import io.archway.model.Route;
 import io.archway.model.Service;
 import io.archway.model.StreamRoute;
@@ -22,6 +35,7 @@ import io.archway.model.source.ConfigItem;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.HashSet;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.function.Consumer;
@@ -49,15 +63,45 @@ public final class ConfigCompiler implements Consumer<ConfigSnapshot> {
   private final KubernetesDiscovery discovery;
   private ConfigSnapshot last;
 
+  private final PluginRegistry registry;
+  private final PluginServices services;
+  // What was compiled from the last snapshot, kept while its items stay the same.
+  private Map<String, ConfigItem> consumerItems;
+  private Consumers consumers = Consumers.EMPTY;
+  private Map<String, ConfigItem> globalItems;
+  private PluginChain global = PluginChain.EMPTY;
+  private Map<String, CachedFlow> flowCache = Map.of();
+  private volatile Map<Kind, Integer> rejected = Map.of();
+
+  /** A route's compiled entry, or why it is not served ({@code entry == null}). */
   private record Cached(
       ConfigItem route,
       ConfigItem service,
+      ConfigItem pluginConfig,
       UpstreamRuntime inline,
       RouteEntry<CompiledRoute> entry) {}
+
+  private record CachedFlow(ConfigItem item, CompiledFlow flow) {}
 
   public ConfigCompiler(
       Upstreams upstreams, HttpMetrics metrics, StreamMetrics streamMetrics, SyslogSinks sinks) {
     this(upstreams, metrics, streamMetrics, sinks, null);
+  }
+
+  public ConfigCompiler(
+      Upstreams upstreams,
+      HttpMetrics metrics,
+      StreamMetrics streamMetrics,
+      SyslogSinks sinks,
+      KubernetesDiscovery discovery) {
+    this(
+        upstreams,
+        metrics,
+        streamMetrics,
+        sinks,
+        discovery,
+        PluginRegistry.load(),
+        new PluginServices());
   }
 
   /**
@@ -69,7 +113,11 @@ public final class ConfigCompiler implements Consumer<ConfigSnapshot> {
       HttpMetrics metrics,
       StreamMetrics streamMetrics,
       SyslogSinks sinks,
-      KubernetesDiscovery discovery) {
+      KubernetesDiscovery discovery,
+      PluginRegistry registry,
+      PluginServices services) {
+    this.registry = registry;
+    this.services = services;
     this.discovery = discovery;
     this.upstreams = upstreams;
     this.metrics = metrics;
@@ -79,6 +127,15 @@ public final class ConfigCompiler implements Consumer<ConfigSnapshot> {
 
   public CompiledConfig current() {
     return current;
+  }
+
+  public PluginServices pluginServices() {
+    return services;
+  }
+
+  /** Objects of each kind not served now because they did not compile (bad plugins, flows). */
+  public Map<Kind, Integer> rejected() {
+    return rejected;
   }
 
   /** How long the last compile took, in nanoseconds. */
@@ -110,11 +167,17 @@ public final class ConfigCompiler implements Consumer<ConfigSnapshot> {
             wanted.put("services/" + id, s.upstream());
           }
         });
+    var pluginConfigs = snapshot.items(Kind.PLUGIN_CONFIGS);
     routes.forEach(
         (id, item) -> {
           var r = (Route) item.value();
           if (r.upstream() != null) {
             wanted.put("routes/" + id, r.upstream());
+          }
+          var serviceItem = r.serviceId() == null ? null : services.get(r.serviceId());
+          var split = plugins(r, serviceItem, pluginConfigs).get("traffic-split");
+          if (split != null) {
+            splitUpstreams("routes/" + id, split, wanted);
           }
         });
     var streamRoutes = snapshot.items(Kind.STREAM_ROUTES);
@@ -126,6 +189,10 @@ public final class ConfigCompiler implements Consumer<ConfigSnapshot> {
           }
         });
     var runtimes = upstreams.update(discover(wanted));
+    var rejectedNow = new java.util.EnumMap<Kind, Integer>(Kind.class);
+    compileConsumers(snapshot.items(Kind.CONSUMERS), rejectedNow);
+    compileGlobalRules(snapshot.items(Kind.GLOBAL_RULES), rejectedNow);
+    var flows = compileFlows(snapshot.items(Kind.PLUGIN_FLOWS), rejectedNow);
     var nextCache = new HashMap<String, Cached>(routes.size() * 2);
     var entries = new ArrayList<RouteEntry<CompiledRoute>>(routes.size());
     for (var e : routes.entrySet()) {
@@ -139,26 +206,44 @@ public final class ConfigCompiler implements Consumer<ConfigSnapshot> {
       var inline =
           inlineUpstream(
               "routes/" + id, route.upstream(), route.upstreamId(), route.serviceId(), runtimes);
+      var pcItem =
+          route.pluginConfigId() == null ? null : pluginConfigs.get(route.pluginConfigId());
       var before = cache.get(id);
       if (before != null
           && before.route == item
           && before.service == serviceItem
+          && before.pluginConfig == pcItem
           && before.inline == inline) {
         nextCache.put(id, before);
-        entries.add(before.entry);
+        if (before.entry != null) {
+          entries.add(before.entry);
+        } else {
+          rejectedNow.merge(Kind.ROUTES, 1, Integer::sum);
+        }
         continue;
       }
+      RouteEntry<CompiledRoute> entry = null;
       try {
-        var entry = compile(id, route, serviceItem, inline);
-        nextCache.put(id, new Cached(item, serviceItem, inline, entry));
+        entry = compile(id, route, serviceItem, pcItem, pluginConfigs, inline);
         entries.add(entry);
       } catch (RuntimeException ex) {
         log.warn("routes/{}: not served: {}", id, ex.getMessage());
+        rejectedNow.merge(Kind.ROUTES, 1, Integer::sum);
       }
+      nextCache.put(id, new Cached(item, serviceItem, pcItem, inline, entry));
     }
     cache = nextCache;
     var streams = compileStreams(streamRoutes, services, runtimes);
-    current = new CompiledConfig(Router.build(entries), streams, runtimes, snapshot.revision());
+    rejected = rejectedNow;
+    current =
+        new CompiledConfig(
+            Router.build(entries),
+            streams,
+            runtimes,
+            global,
+            consumers,
+            flows,
+            snapshot.revision());
     lastCompileNanos = System.nanoTime() - start;
   }
 
@@ -275,9 +360,217 @@ public final class ConfigCompiler implements Consumer<ConfigSnapshot> {
     return id == null ? null : "upstreams/" + id;
   }
 
-  private RouteEntry<CompiledRoute> compile(
-      String id, Route route, ConfigItem serviceItem, UpstreamRuntime inline) {
+  /**
+   * The plugins a route runs, by APISIX's precedence: its service's, overridden by its own,
+   * overridden by its plugin config's.
+   */
+  private static Map<String, ObjectNode> plugins(
+      Route route, ConfigItem serviceItem, Map<String, ConfigItem> pluginConfigs) {
     var service = serviceItem == null ? null : (Service) serviceItem.value();
+    var pcItem = route.pluginConfigId() == null ? null : pluginConfigs.get(route.pluginConfigId());
+    if ((service == null || service.plugins() == null)
+        && pcItem == null
+        && route.plugins() == null) {
+      return Map.of();
+    }
+    var out = new LinkedHashMap<String, ObjectNode>();
+    if (service != null && service.plugins() != null) {
+      out.putAll(service.plugins());
+    }
+    if (route.plugins() != null) {
+      out.putAll(route.plugins());
+    }
+    if (pcItem != null) {
+      out.putAll(((PluginConfig) pcItem.value()).plugins());
+    }
+    return out;
+  }
+
+  /**
+   * traffic-split's inline upstreams become upstreams of their own, keyed {@code
+   * <owner>#traffic-split/<rule>/<n>}, so they get pools, health checks and discovery like any.
+   */
+  private static void splitUpstreams(String owner, ObjectNode conf, Map<String, Upstream> wanted) {
+    var rules = conf.path("rules");
+    for (int i = 0; i < rules.size(); i++) {
+      var weighted = rules.get(i).path("weighted_upstreams");
+      for (int j = 0; j < weighted.size(); j++) {
+        var up = weighted.get(j).get("upstream");
+        if (up != null && up.isObject()) {
+          var key = splitKey(owner, i, j);
+          try {
+            wanted.put(key, (Upstream) ModelJson.read(Kind.UPSTREAMS, up, null, key));
+          } catch (Exception ex) {
+            log.warn("{}: not served: {}", key, ex.getMessage());
+          }
+        }
+      }
+    }
+  }
+
+  /** The key of traffic-split's inline upstream {@code n} of rule {@code rule}. */
+  public static String splitKey(String owner, int rule, int n) {
+    return owner + "#traffic-split/" + rule + "/" + n;
+  }
+
+  private void compileConsumers(Map<String, ConfigItem> items, Map<Kind, Integer> rejectedNow) {
+    if (items == consumerItems) {
+      rejectedNow.put(Kind.CONSUMERS, this.rejected.getOrDefault(Kind.CONSUMERS, 0));
+      return;
+    }
+    consumerItems = items;
+    var byName = new HashMap<String, Consumers.Entry>();
+    var byCredential = new HashMap<String, Map<String, Consumers.Entry>>();
+    int bad = 0;
+    for (var name : new java.util.TreeSet<>(items.keySet())) {
+      var c = (io.archway.model.Consumer) items.get(name).value();
+      var credentials = new HashMap<String, ObjectNode>();
+      var others = new LinkedHashMap<String, ObjectNode>();
+      if (c.plugins() != null) {
+        c.plugins()
+            .forEach(
+                (plugin, conf) -> {
+                  if (CREDENTIAL.containsKey(plugin)) {
+                    credentials.put(plugin, conf);
+                  } else {
+                    others.put(plugin, conf);
+                  }
+                });
+      }
+      var problems = new ArrayList<Problem>();
+      var chain =
+          registry.compile(
+              others, new PluginScope("consumers/" + name, services), "plugins", problems);
+      for (var e : credentials.entrySet()) {
+        var field = CREDENTIAL.get(e.getKey());
+        var value = e.getValue().path(field);
+        if (!value.isTextual() || value.textValue().isEmpty()) {
+          problems.add(
+              new Problem(
+                  "plugins." + e.getKey() + "." + field, "missing (expected: a non-empty string)"));
+        }
+      }
+      if (!problems.isEmpty()) {
+        log.warn("consumers/{}: not used: {}", name, Messages.join(problems));
+        bad++;
+        continue;
+      }
+      var entry = new Consumers.Entry(name, Map.copyOf(credentials), chain);
+      byName.put(name, entry);
+      for (var e : credentials.entrySet()) {
+        var value = e.getValue().get(CREDENTIAL.get(e.getKey())).textValue();
+        var other =
+            byCredential
+                .computeIfAbsent(e.getKey(), k -> new HashMap<>())
+                .putIfAbsent(value, entry);
+        if (other != null) {
+          log.warn(
+              "consumers/{}: plugins.{}: the same {} as consumer {} (expected: unique); not used",
+              name,
+              e.getKey(),
+              CREDENTIAL.get(e.getKey()),
+              other.username());
+        }
+      }
+    }
+    consumers = new Consumers(Map.copyOf(byName), byCredential);
+    rejectedNow.put(Kind.CONSUMERS, bad);
+  }
+
+  /** The field each auth plugin finds its consumer by. */
+  private static final Map<String, String> CREDENTIAL =
+      Map.of("key-auth", "key", "basic-auth", "username", "jwt-auth", "key");
+
+  private void compileGlobalRules(Map<String, ConfigItem> items, Map<Kind, Integer> rejectedNow) {
+    if (items == globalItems) {
+      rejectedNow.put(Kind.GLOBAL_RULES, this.rejected.getOrDefault(Kind.GLOBAL_RULES, 0));
+      return;
+    }
+    globalItems = items;
+    var all = new ArrayList<PluginChain.Entry>();
+    int bad = 0;
+    for (var id : new java.util.TreeSet<>(items.keySet())) {
+      var rule = (GlobalRule) items.get(id).value();
+      var problems = new ArrayList<Problem>();
+      var chain =
+          registry.compile(
+              rule.plugins(), new PluginScope("global_rules/" + id, services), "plugins", problems);
+      if (!problems.isEmpty()) {
+        log.warn("global_rules/{}: not run: {}", id, Messages.join(problems));
+        bad++;
+        continue;
+      }
+      all.addAll(chain.entries());
+    }
+    global = PluginChain.of(all);
+    rejectedNow.put(Kind.GLOBAL_RULES, bad);
+  }
+
+  private Map<String, CompiledFlow> compileFlows(
+      Map<String, ConfigItem> items, Map<Kind, Integer> rejectedNow) {
+    var next = new HashMap<String, CachedFlow>();
+    var out = new HashMap<String, CompiledFlow>();
+    int bad = 0;
+    for (var e : items.entrySet()) {
+      var before = flowCache.get(e.getKey());
+      CompiledFlow flow;
+      if (before != null && before.item == e.getValue()) {
+        flow = before.flow;
+      } else {
+        flow = compileFlow((PluginFlow) e.getValue().value(), "plugin_flows/" + e.getKey());
+      }
+      next.put(e.getKey(), new CachedFlow(e.getValue(), flow));
+      if (flow != null) {
+        out.put(e.getKey(), flow);
+      } else {
+        bad++;
+      }
+    }
+    flowCache = next;
+    rejectedNow.put(Kind.PLUGIN_FLOWS, bad);
+    return Map.copyOf(out);
+  }
+
+  /** A flow compiled, or {@code null} with every problem logged by node. */
+  private CompiledFlow compileFlow(PluginFlow flow, String owner) {
+    var problems = new ArrayList<Problem>();
+    var compiled = CompiledFlow.compile(flow, owner, registry, services, problems);
+    if (compiled == null) {
+      log.warn("{}: not run: {}", owner, Messages.join(problems));
+    }
+    return compiled;
+  }
+
+  private RouteEntry<CompiledRoute> compile(
+      String id,
+      Route route,
+      ConfigItem serviceItem,
+      ConfigItem pcItem,
+      Map<String, ConfigItem> pluginConfigs,
+      UpstreamRuntime inline) {
+    var service = serviceItem == null ? null : (Service) serviceItem.value();
+    if (route.pluginConfigId() != null && pcItem == null) {
+      throw new IllegalArgumentException(
+          "plugin_config_id: \""
+              + route.pluginConfigId()
+              + "\" (expected: an existing plugin config)");
+    }
+    var problems = new ArrayList<Problem>();
+    var chain =
+        registry.compile(
+            plugins(route, serviceItem, pluginConfigs),
+            new PluginScope("routes/" + id, services),
+            "plugins",
+            problems);
+    CompiledFlow flow = null;
+    if (route.pluginFlow() != null) {
+      var inner = new ArrayList<Problem>();
+      flow = CompiledFlow.compile(route.pluginFlow(), "routes/" + id, registry, services, inner);
+      inner.forEach(p -> problems.add(new Problem("plugin_flow." + p.path(), p.message())));
+    }
+    if (!problems.isEmpty()) {
+      throw new IllegalArgumentException(Messages.join(problems));
+    }
     var upstreamKey = inline == null ? upstreamKey(route.upstreamId(), serviceItem) : null;
     boolean websocket =
         route.enableWebsocket() != null
@@ -294,7 +587,10 @@ public final class ConfigCompiler implements Consumer<ConfigSnapshot> {
             millis(t == null ? null : t.connect()),
             millis(t == null ? null : t.send()),
             millis(t == null ? null : t.read()),
-            metrics.route(id));
+            metrics.route(id),
+            chain,
+            route.pluginFlowId(),
+            flow);
     List<String> hosts =
         route.host() != null
             ? List.of(route.host())

@@ -1,6 +1,9 @@
 package io.archway.dataplane.http;
 
+import io.archway.dataplane.config.CompiledConfig;
 import io.archway.dataplane.config.CompiledRoute;
+import io.archway.dataplane.plugin.Outcome;
+import io.archway.dataplane.plugin.PluginContext;
 import io.archway.dataplane.route.Peer;
 import io.archway.dataplane.route.RequestVars;
 import io.archway.dataplane.upstream.UpstreamRuntime;
@@ -10,10 +13,12 @@ import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandlerAdapter;
 import io.netty.handler.codec.TooLongFrameException;
 import io.netty.handler.codec.http.DefaultFullHttpResponse;
+import io.netty.handler.codec.http.DefaultHttpResponse;
 import io.netty.handler.codec.http.FullHttpResponse;
 import io.netty.handler.codec.http.HttpContent;
 import io.netty.handler.codec.http.HttpHeaderNames;
 import io.netty.handler.codec.http.HttpHeaderValues;
+import io.netty.handler.codec.http.HttpHeaders;
 import io.netty.handler.codec.http.HttpRequest;
 import io.netty.handler.codec.http.HttpResponseStatus;
 import io.netty.handler.codec.http.HttpUtil;
@@ -38,6 +43,7 @@ final class GatewayHandler extends ChannelInboundHandlerAdapter {
 
   private enum State {
     IDLE,
+    PLUGINS,
     PROXY,
     DRAIN,
     CLOSED
@@ -48,6 +54,8 @@ final class GatewayHandler extends ChannelInboundHandlerAdapter {
   private ChannelHandlerContext ctx;
   private State state = State.IDLE;
   private ProxyExchange exchange;
+  // The plugins of the current request, or null when it has none.
+  private PluginRun run;
   private boolean keepAlive;
   private boolean inRequest;
   private long drained;
@@ -142,7 +150,7 @@ final class GatewayHandler extends ChannelInboundHandlerAdapter {
         exchange.onClientContent((HttpContent) msg);
       }
       case DRAIN -> drain(msg);
-      case CLOSED -> ReferenceCountUtil.release(msg);
+      case PLUGINS, CLOSED -> ReferenceCountUtil.release(msg);
     }
   }
 
@@ -179,7 +187,58 @@ final class GatewayHandler extends ChannelInboundHandlerAdapter {
       return;
     }
     var route = entry.target();
-    UpstreamRuntime upstream = config.upstreamOf(route);
+    var flow = config.flowOf(route);
+    if (route.flowId() != null && flow == null) {
+      gateway.metrics().error("plugin_flow_unavailable");
+      respond(503, errorBody(503), route, null, start, req);
+      return;
+    }
+    if (route.plugins().isEmpty() && config.global().isEmpty() && flow == null) {
+      proceed(req, vars, route, config, start);
+      return;
+    }
+    var pc =
+        new PluginContext(
+            req,
+            vars,
+            route.id(),
+            ctx.executor(),
+            config.consumers(),
+            config.upstreams()::get,
+            start);
+    state = State.PLUGINS;
+    run =
+        new PluginRun(
+            pc,
+            config.global(),
+            route.plugins(),
+            flow,
+            new PluginRun.Listener() {
+              @Override
+              public void proceed() {
+                if (state == State.PLUGINS) {
+                  state = State.IDLE;
+                  GatewayHandler.this.proceed(req, vars, route, config, start);
+                }
+              }
+
+              @Override
+              public void respond(Outcome.Respond r) {
+                if (state == State.PLUGINS) {
+                  state = State.IDLE;
+                  GatewayHandler.this.respond(
+                      r.status(), r.headers(), r.body(), route, null, start, req);
+                }
+              }
+            });
+    run.start();
+  }
+
+  /** The request phases are done: send the request upstream. */
+  private void proceed(
+      HttpRequest req, RequestVars vars, CompiledRoute route, CompiledConfig config, long start) {
+    var chosen = run == null ? null : run.context().upstreamOverride();
+    UpstreamRuntime upstream = chosen != null ? chosen : config.upstreamOf(route);
     if (upstream == null || upstream.nodes().isEmpty()) {
       gateway.metrics().error("no_upstream_nodes");
       respond(503, errorBody(503), route, null, start, req);
@@ -204,7 +263,8 @@ final class GatewayHandler extends ChannelInboundHandlerAdapter {
     }
     state = State.PROXY;
     exchange =
-        new ProxyExchange(this, ctx, gateway, req, vars, route, upstream, expectContinue, start);
+        new ProxyExchange(
+            this, ctx, gateway, req, vars, route, upstream, expectContinue, start, run);
     exchange.start();
   }
 
@@ -238,18 +298,50 @@ final class GatewayHandler extends ChannelInboundHandlerAdapter {
       String upstreamAddr,
       long start,
       HttpRequest req) {
-    FullHttpResponse res =
+    respond(status, JSON, body, route, upstreamAddr, start, req);
+  }
+
+  private static final HttpHeaders JSON =
+      new io.netty.handler.codec.http.DefaultHttpHeaders()
+          .set(HttpHeaderNames.CONTENT_TYPE, HttpHeaderValues.APPLICATION_JSON);
+
+  /**
+   * Sends a response made here (an error, or a plugin's answer) through the plugins' response
+   * phases when the request has plugins.
+   */
+  void respond(
+      int status,
+      HttpHeaders headers,
+      byte[] body,
+      CompiledRoute route,
+      String upstreamAddr,
+      long start,
+      HttpRequest req) {
+    var res = new DefaultHttpResponse(HttpVersion.HTTP_1_1, HttpResponseStatus.valueOf(status));
+    if (headers != null) {
+      res.headers().set(headers);
+    }
+    res.headers().set(HttpHeaderNames.SERVER, "Archway");
+    if (run != null && run.headerFilter(res)) {
+      body = run.bodyFilter(body);
+    }
+    FullHttpResponse full =
         new DefaultFullHttpResponse(
-            HttpVersion.HTTP_1_1, HttpResponseStatus.valueOf(status), Unpooled.wrappedBuffer(body));
-    res.headers()
-        .set(HttpHeaderNames.CONTENT_TYPE, HttpHeaderValues.APPLICATION_JSON)
-        .setInt(HttpHeaderNames.CONTENT_LENGTH, body.length)
-        .set(HttpHeaderNames.SERVER, "Archway");
+            HttpVersion.HTTP_1_1,
+            res.status(),
+            Unpooled.wrappedBuffer(body),
+            res.headers(),
+            io.netty.handler.codec.http.EmptyHttpHeaders.INSTANCE);
+    full.headers()
+        .remove(HttpHeaderNames.TRANSFER_ENCODING)
+        .setInt(HttpHeaderNames.CONTENT_LENGTH, body.length);
+    status = full.status().code();
+    var res2 = full;
     boolean close = !keepAlive || state == State.CLOSED;
     if (close) {
-      res.headers().set(HttpHeaderNames.CONNECTION, HttpHeaderValues.CLOSE);
+      res2.headers().set(HttpHeaderNames.CONNECTION, HttpHeaderValues.CLOSE);
     }
-    var done = ctx.writeAndFlush(res);
+    var done = ctx.writeAndFlush(res2);
     if (close) {
       done.addListener(ChannelFutureListener.CLOSE);
     }
@@ -282,6 +374,11 @@ final class GatewayHandler extends ChannelInboundHandlerAdapter {
       return;
     }
     inRequest = false;
+    var r = run;
+    run = null;
+    if (r != null) {
+      r.log(status, bytesSent, upstreamAddr);
+    }
     long nanos = System.nanoTime() - start;
     gateway.inFlight().end(status);
     var stats = route == null ? gateway.metrics().route("") : route.stats();
@@ -376,6 +473,14 @@ final class GatewayHandler extends ChannelInboundHandlerAdapter {
     }
     if (timer != null) {
       timer.stop();
+    }
+    var r = run;
+    run = null;
+    if (r != null) {
+      r.cancel();
+      if (inRequest) {
+        r.log(499, 0, null);
+      }
     }
     if (inRequest) {
       inRequest = false;

@@ -62,6 +62,11 @@ final class ProxyExchange implements UpstreamConnection.Listener, ExchangeTimer.
   private boolean pausedForClient;
   private boolean done;
 
+  private final PluginRun run; // null when the route has no plugins
+  // A body filter wants the whole body: the head waits here while the body gathers.
+  private HttpResponse heldHead;
+  private io.netty.buffer.CompositeByteBuf heldBody;
+
   private final ExchangeTimer timer;
   private final ChannelFutureListener afterWrite = this::afterWrite;
   private long timeoutNanos;
@@ -76,7 +81,9 @@ final class ProxyExchange implements UpstreamConnection.Listener, ExchangeTimer.
       CompiledRoute route,
       UpstreamRuntime upstream,
       boolean expectContinue,
-      long start) {
+      long start,
+      PluginRun run) {
+    this.run = run;
     this.owner = owner;
     this.client = client;
     this.gateway = gateway;
@@ -133,6 +140,9 @@ final class ProxyExchange implements UpstreamConnection.Listener, ExchangeTimer.
     upstream.begin(node);
     attemptStart = System.nanoTime();
     ProxyHeaders.host(request.headers(), upstream, node, originalHost);
+    if (run != null && run.context().upstreamHost() != null) {
+      request.headers().set(HttpHeaderNames.HOST, run.context().upstreamHost());
+    }
     var endpoint = upstream.endpoint(node);
     var pooled = replacedStale ? null : gateway.pools().poll(endpoint);
     if (pooled != null) {
@@ -275,7 +285,16 @@ final class ProxyExchange implements UpstreamConnection.Listener, ExchangeTimer.
       if (!owner.keepAlive()) {
         res.headers().set(HttpHeaderNames.CONNECTION, HttpHeaderValues.CLOSE);
       }
-      client.write(res);
+      if (run != null && run.headerFilter(res)) {
+        heldHead = res;
+        heldBody = client.alloc().compositeBuffer(Integer.MAX_VALUE);
+      } else {
+        client.write(res);
+      }
+    }
+    if (msg instanceof HttpContent c && heldHead != null) {
+      gather(c);
+      return;
     }
     if (msg instanceof HttpContent c) {
       bytesSent += c.content().readableBytes();
@@ -289,6 +308,46 @@ final class ProxyExchange implements UpstreamConnection.Listener, ExchangeTimer.
       }
       client.write(c);
     }
+  }
+
+  /**
+   * Gathers the body for the body filters; at its end sends the head and the filtered body with its
+   * new length.
+   */
+  private void gather(HttpContent c) {
+    var content = c.content();
+    long max = Math.max(gateway.settings().maxBodySize(), 8L << 20);
+    if (heldBody.readableBytes() + (long) content.readableBytes() > max) {
+      ReferenceCountUtil.release(c);
+      gateway.metrics().error("response_too_large_to_filter");
+      upstreamFailed(NodeState.Failure.TCP, 502);
+      return;
+    }
+    heldBody.addComponent(true, content.retain());
+    boolean last = c instanceof LastHttpContent;
+    ReferenceCountUtil.release(c);
+    if (!last) {
+      return;
+    }
+    var bytes = io.netty.buffer.ByteBufUtil.getBytes(heldBody);
+    heldBody.release();
+    heldBody = null;
+    var body = run.bodyFilter(bytes);
+    var head = heldHead;
+    heldHead = null;
+    head.headers()
+        .remove(HttpHeaderNames.TRANSFER_ENCODING)
+        .setInt(HttpHeaderNames.CONTENT_LENGTH, body.length);
+    client.write(head);
+    bytesSent += body.length;
+    var written =
+        client.writeAndFlush(
+            new io.netty.handler.codec.http.DefaultLastHttpContent(
+                io.netty.buffer.Unpooled.wrappedBuffer(body)));
+    if (!owner.keepAlive()) {
+      written.addListener(ChannelFutureListener.CLOSE);
+    }
+    finish(true);
   }
 
   @Override
@@ -407,11 +466,19 @@ final class ProxyExchange implements UpstreamConnection.Listener, ExchangeTimer.
   }
 
   private void abandonConnection() {
+    releaseHeld();
     var c = conn;
     conn = null;
     if (c != null) {
       c.detach();
       c.channel().close();
+    }
+  }
+
+  private void releaseHeld() {
+    if (heldBody != null) {
+      heldBody.release();
+      heldBody = null;
     }
   }
 

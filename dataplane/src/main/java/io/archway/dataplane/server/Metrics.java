@@ -95,7 +95,21 @@ final class Metrics {
     out.append("archway_config_compile_seconds ")
         .append(compiler.lastCompileNanos() / 1e9)
         .append('\n');
+    gauge(
+        out,
+        "archway_config_objects_rejected",
+        "Objects not served now because their plugins or flow do not compile, by kind.");
+    compiler
+        .rejected()
+        .forEach(
+            (kind, n) ->
+                out.append("archway_config_objects_rejected{kind=\"")
+                    .append(kind.dir())
+                    .append("\"} ")
+                    .append(n)
+                    .append('\n'));
     http.render(out);
+    compiler.pluginServices().metrics().render(out);
     stream.render(out);
     var lines = sinks.totals();
     Prometheus.head(

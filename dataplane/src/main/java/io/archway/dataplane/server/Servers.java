@@ -218,6 +218,9 @@ public final class Servers implements AutoCloseable {
       accessLog.close();
     }
     sinks.close();
+    if (compiler != null) {
+      compiler.pluginServices().close();
+    }
     boss.shutdownGracefully(0, 2, TimeUnit.SECONDS).awaitUninterruptibly();
   }
 

@@ -1,0 +1,334 @@
+package io.archway.dataplane.http;
+
+import io.archway.dataplane.flow.CompiledFlow;
+import io.archway.dataplane.plugin.Outcome;
+import io.archway.dataplane.plugin.PluginChain;
+import io.archway.dataplane.plugin.PluginContext;
+import io.archway.dataplane.plugin.PluginInstance;
+import io.archway.dataplane.route.Variables;
+import io.netty.handler.codec.http.HttpResponse;
+import java.net.InetAddress;
+import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.List;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Runs one request's plugins, on its event loop: the request phases in APISIX's order (global
+ * rules' rewrite and access, the route's rewrite, the identified consumer's plugins joining, the
+ * route's access, then the route's plugin flow if it has one), pausing where a plugin decides
+ * later; then, for whatever response is sent, the response phases of every plugin on the path
+ * taken, and the log phase. See {@code DESIGN.md} in the plugin package.
+ */
+final class PluginRun {
+
+  private static final Logger log = LoggerFactory.getLogger(PluginRun.class);
+
+  /** Where the request goes once the request phases are done. */
+  interface Listener {
+    /** No plugin answered: send the request upstream. */
+    void proceed();
+
+    /** A plugin answered. */
+    void respond(Outcome.Respond response);
+  }
+
+  private enum Stage {
+    GLOBAL_REWRITE,
+    GLOBAL_ACCESS,
+    ROUTE_REWRITE,
+    CONSUMER_REWRITE,
+    ROUTE_ACCESS,
+    FLOW,
+    DONE
+  }
+
+  private final PluginContext ctx;
+  private final PluginChain global;
+  private PluginChain route;
+  private final CompiledFlow flow;
+  private final Listener listener;
+  private Stage stage = Stage.GLOBAL_REWRITE;
+  private int index;
+  private boolean cancelled;
+  // The flow: the node running, whether its access phase is next, the nodes run so far.
+  private CompiledFlow.Node node;
+  private boolean nodeAccess;
+  private List<PluginChain.Entry> path;
+  private boolean wantsBody;
+
+  PluginRun(
+      PluginContext ctx,
+      PluginChain global,
+      PluginChain route,
+      CompiledFlow flow,
+      Listener listener) {
+    this.ctx = ctx;
+    this.global = global;
+    this.route = route;
+    this.flow = flow;
+    this.listener = listener;
+  }
+
+  PluginContext context() {
+    return ctx;
+  }
+
+  void start() {
+    advance(null);
+  }
+
+  /** The client went away: a pending decision is dropped when it arrives. */
+  void cancel() {
+    cancelled = true;
+  }
+
+  private void advance(Outcome resumed) {
+    var o = resumed;
+    while (true) {
+      if (o != null) {
+        if (o instanceof Outcome.Later later) {
+          later
+              .stage()
+              .whenComplete(
+                  (result, err) ->
+                      ctx.executor()
+                          .execute(
+                              () -> {
+                                if (cancelled) {
+                                  return;
+                                }
+                                Outcome next;
+                                try {
+                                  next = err != null ? null : later.then().apply(result);
+                                } catch (RuntimeException ex) {
+                                  err = ex;
+                                  next = null;
+                                }
+                                if (err != null) {
+                                  log.warn(
+                                      "route {}: a plugin failed: {}",
+                                      ctx.routeId(),
+                                      err.toString());
+                                  next = Outcome.message(500, "internal error in a plugin");
+                                }
+                                advance(next == null ? Outcome.CONTINUE : next);
+                              }));
+          return;
+        }
+        if (stage == Stage.FLOW) {
+          if (!flowStep(o)) {
+            return;
+          }
+        } else if (o instanceof Outcome.Respond r) {
+          stage = Stage.DONE;
+          listener.respond(r);
+          return;
+        }
+      }
+      o = next();
+      if (o == null) {
+        listener.proceed();
+        return;
+      }
+    }
+  }
+
+  /** Runs the next plugin phase and returns what it decided; {@code null} when all are done. */
+  private Outcome next() {
+    while (true) {
+      switch (stage) {
+        case GLOBAL_REWRITE, GLOBAL_ACCESS -> {
+          if (index < global.size()) {
+            var p = global.get(index++).instance();
+            return call(p, stage == Stage.GLOBAL_REWRITE);
+          }
+        }
+        case ROUTE_REWRITE -> {
+          if (index < route.size()) {
+            var e = route.get(index++);
+            return call(e.instance(), true);
+          }
+          var consumer = ctx.consumer();
+          if (consumer != null) {
+            route = route.with(consumer);
+          }
+        }
+        case CONSUMER_REWRITE -> {
+          while (index < route.size()) {
+            var e = route.get(index++);
+            if (e.fromConsumer()) {
+              return call(e.instance(), true);
+            }
+          }
+        }
+        case ROUTE_ACCESS -> {
+          if (index < route.size()) {
+            return call(route.get(index++).instance(), false);
+          }
+        }
+        case FLOW -> {
+          if (flow != null) {
+            if (node == null) {
+              node = flow.root();
+              nodeAccess = false;
+              path = new ArrayList<>(4);
+              path.add(node.plugin());
+            }
+            var p = node.plugin().instance();
+            if (!nodeAccess) {
+              nodeAccess = true;
+              var o = call(p, true);
+              if (o != Outcome.CONTINUE) {
+                // An answer ends the node; a later decision resumes in flowStep.
+                nodeAccess = o instanceof Outcome.Later;
+                return o;
+              }
+            }
+            nodeAccess = false;
+            return call(p, false);
+          }
+        }
+        case DONE -> {
+          return null;
+        }
+      }
+      stage = Stage.values()[stage.ordinal() + 1];
+      index = 0;
+    }
+  }
+
+  private Outcome call(PluginInstance p, boolean rewrite) {
+    try {
+      var o = rewrite ? p.rewrite(ctx) : p.access(ctx);
+      return o == null ? Outcome.CONTINUE : o;
+    } catch (RuntimeException ex) {
+      log.warn("route {}: a plugin failed: {}", ctx.routeId(), ex.toString());
+      return Outcome.message(500, "internal error in a plugin");
+    }
+  }
+
+  /**
+   * A flow node finished with {@code o}: follow the first edge whose condition holds, else the
+   * default one; with no edge to follow the flow ends, answering with the node's response if it
+   * gave one. Returns whether to go on.
+   */
+  private boolean flowStep(Outcome o) {
+    if (o == Outcome.CONTINUE && nodeAccess) {
+      return true; // rewrite passed; the node's access phase is next
+    }
+    nodeAccess = false;
+    var respond = o instanceof Outcome.Respond r ? r : null;
+    var vars = new NodeResult(respond);
+    CompiledFlow.Edge taken = null;
+    for (var e : node.edges()) {
+      if (e.when() == null || e.when().test(vars)) {
+        taken = e;
+        break;
+      }
+    }
+    if (taken == null) {
+      stage = Stage.DONE;
+      if (respond != null) {
+        listener.respond(respond);
+        return false;
+      }
+      return true;
+    }
+    node = flow.node(taken.next());
+    path.add(node.plugin());
+    return true;
+  }
+
+  /** What edge conditions see: the node's {@code code} and {@code body}, then the request. */
+  private final class NodeResult implements Variables {
+    private final Outcome.Respond respond;
+
+    NodeResult(Outcome.Respond respond) {
+      this.respond = respond;
+    }
+
+    @Override
+    public String get(String name) {
+      return switch (name) {
+        case "code" -> respond == null ? "200" : Integer.toString(respond.status());
+        case "body" -> respond == null ? "" : new String(respond.body(), StandardCharsets.UTF_8);
+        default -> ctx.get(name);
+      };
+    }
+
+    @Override
+    public InetAddress remoteAddress() {
+      return ctx.remoteAddress();
+    }
+  }
+
+  // Response phases, over the plugins on the path taken.
+
+  private void forTaken(java.util.function.Consumer<PluginInstance> action) {
+    for (int i = 0; i < global.size(); i++) {
+      action.accept(global.get(i).instance());
+    }
+    for (int i = 0; i < route.size(); i++) {
+      action.accept(route.get(i).instance());
+    }
+    if (path != null) {
+      for (var e : path) {
+        action.accept(e.instance());
+      }
+    }
+  }
+
+  /**
+   * Runs the header filters on the response about to be sent; returns whether a body filter wants
+   * the whole body.
+   */
+  boolean headerFilter(HttpResponse response) {
+    ctx.status(response.status().code());
+    if (ctx.hasResponseHeaders()) {
+      response.headers().set(ctx.responseHeaders());
+    }
+    wantsBody = false;
+    forTaken(
+        p -> {
+          try {
+            p.headerFilter(ctx, response);
+            wantsBody |= p.wantsBody(ctx);
+          } catch (RuntimeException ex) {
+            log.warn("route {}: a header filter failed: {}", ctx.routeId(), ex.toString());
+          }
+        });
+    ctx.status(response.status().code());
+    return wantsBody;
+  }
+
+  /** Runs the body filters that asked for the body, in order. */
+  byte[] bodyFilter(byte[] body) {
+    var holder = new byte[][] {body};
+    forTaken(
+        p -> {
+          try {
+            if (p.wantsBody(ctx)) {
+              holder[0] = p.bodyFilter(ctx, holder[0]);
+            }
+          } catch (RuntimeException ex) {
+            log.warn("route {}: a body filter failed: {}", ctx.routeId(), ex.toString());
+          }
+        });
+    return holder[0];
+  }
+
+  /** The log phase, once the response went out (or the client left). */
+  void log(int status, long bytesSent, String upstreamAddr) {
+    ctx.answered(status, bytesSent, upstreamAddr);
+    forTaken(
+        p -> {
+          try {
+            p.log(ctx);
+          } catch (RuntimeException ex) {
+            log.warn("route {}: a log phase failed: {}", ctx.routeId(), ex.toString());
+          }
+        });
+  }
+}

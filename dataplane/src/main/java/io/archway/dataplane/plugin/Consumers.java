@@ -1,0 +1,42 @@
+package io.archway.dataplane.plugin;
+
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import java.util.Map;
+
+/**
+ * The consumers of one config, compiled: by username, and by the credential each auth plugin looks
+ * them up with ({@code key-auth}'s {@code key}, {@code basic-auth}'s {@code username}, {@code
+ * jwt-auth}'s {@code key}).
+ */
+public final class Consumers {
+
+  public static final Consumers EMPTY = new Consumers(Map.of(), Map.of());
+
+  /**
+   * One consumer: its auth plugins' configurations as written and its other plugins compiled, which
+   * join the route's once the consumer is identified.
+   */
+  public record Entry(String username, Map<String, ObjectNode> credentials, PluginChain plugins) {}
+
+  private final Map<String, Entry> byName;
+  private final Map<String, Map<String, Entry>> byCredential;
+
+  public Consumers(Map<String, Entry> byName, Map<String, Map<String, Entry>> byCredential) {
+    this.byName = byName;
+    this.byCredential = byCredential;
+  }
+
+  public Entry byName(String username) {
+    return byName.get(username);
+  }
+
+  /** The consumer whose {@code plugin} credential is {@code value}, or {@code null}. */
+  public Entry byCredential(String plugin, String value) {
+    var m = byCredential.get(plugin);
+    return m == null || value == null ? null : m.get(value);
+  }
+
+  public int size() {
+    return byName.size();
+  }
+}

@@ -1,0 +1,101 @@
+package io.archway.dataplane.plugin;
+
+import java.net.http.HttpClient;
+import java.time.Duration;
+import java.util.Map;
+import java.util.Properties;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+import org.apache.kafka.clients.producer.KafkaProducer;
+import org.apache.kafka.common.serialization.ByteArraySerializer;
+
+/**
+ * What plugins share across config changes, made on first use and closed with the dataplane: Redis
+ * connections (limit-count's {@code policy: redis}), Kafka producers (kafka-logger), an HTTP client
+ * (http-logger), a small pool of threads for their I/O, and counters for {@code /metrics}. Nothing
+ * here runs on an event loop.
+ */
+public final class PluginServices implements AutoCloseable {
+
+  private final PluginMetrics metrics = new PluginMetrics();
+  private final Map<String, RedisLink> redis = new ConcurrentHashMap<>();
+  private final Map<String, KafkaProducer<byte[], byte[]>> producers = new ConcurrentHashMap<>();
+  private final Map<String, Object> shared = new ConcurrentHashMap<>();
+  private final ScheduledExecutorService io =
+      Executors.newScheduledThreadPool(
+          2,
+          r -> {
+            var t = new Thread(r, "archway-plugin-io-" + IO_THREADS.incrementAndGet());
+            t.setDaemon(true);
+            return t;
+          });
+  private static final AtomicInteger IO_THREADS = new AtomicInteger();
+  private volatile HttpClient http;
+
+  public PluginMetrics metrics() {
+    return metrics;
+  }
+
+  /** Threads for loggers' batches and other I/O that must stay off the event loops. */
+  public ScheduledExecutorService io() {
+    return io;
+  }
+
+  /** The connection to one Redis server, shared by every configuration that names it. */
+  public RedisLink redis(RedisLink.Settings settings) {
+    return redis.computeIfAbsent(settings.key(), k -> new RedisLink(settings));
+  }
+
+  /** A Kafka producer per broker list and settings, shared by every logger that names them. */
+  public KafkaProducer<byte[], byte[]> kafka(String key, Properties props) {
+    return producers.computeIfAbsent(
+        key,
+        k -> {
+          var p = new Properties();
+          p.putAll(props);
+          return new KafkaProducer<>(p, new ByteArraySerializer(), new ByteArraySerializer());
+        });
+  }
+
+  public HttpClient http() {
+    var h = http;
+    if (h == null) {
+      synchronized (this) {
+        if (http == null) {
+          http =
+              HttpClient.newBuilder()
+                  .connectTimeout(Duration.ofSeconds(3))
+                  .executor(io)
+                  .version(HttpClient.Version.HTTP_1_1)
+                  .build();
+        }
+        h = http;
+      }
+    }
+    return h;
+  }
+
+  /**
+   * A value shared by every configuration with the same key across config changes (limit-count's
+   * {@code group} counters).
+   */
+  @SuppressWarnings("unchecked")
+  public <T> T shared(String key, java.util.function.Supplier<T> make) {
+    return (T) shared.computeIfAbsent(key, k -> make.get());
+  }
+
+  @Override
+  public void close() {
+    io.shutdownNow();
+    redis.values().forEach(RedisLink::close);
+    producers.values().forEach(p -> p.close(Duration.ofSeconds(1)));
+    try {
+      io.awaitTermination(2, TimeUnit.SECONDS);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    }
+  }
+}

@@ -1,0 +1,140 @@
+package io.archway.dataplane.plugins;
+
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.archway.dataplane.plugin.Outcome;
+import io.archway.dataplane.plugin.Plugin;
+import io.archway.dataplane.plugin.PluginContext;
+import io.archway.dataplane.plugin.PluginInstance;
+import io.archway.dataplane.plugin.PluginScope;
+import io.netty.handler.codec.http.HttpHeaderNames;
+import io.netty.handler.codec.http.HttpHeaders;
+import io.netty.handler.codec.http.HttpResponse;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import java.util.Set;
+import java.util.regex.Pattern;
+import java.util.stream.Collectors;
+
+/**
+ * cors: answers preflight {@code OPTIONS} requests itself (200) and adds the CORS headers to
+ * responses whose {@code Origin} is allowed: {@code allow_origins} ({@code *}, or a comma list,
+ * echoed back), {@code allow_origins_by_regex}, methods, headers, exposed headers, max age and
+ * credentials. An origin that is not allowed gets no CORS headers, so the browser refuses.
+ */
+public final class CorsPlugin implements Plugin {
+
+  private static final String ALL_METHODS = "GET,POST,PUT,DELETE,PATCH,HEAD,OPTIONS,CONNECT,TRACE";
+
+  @Override
+  public String name() {
+    return "cors";
+  }
+
+  @Override
+  public int priority() {
+    return 4000;
+  }
+
+  @Override
+  public PluginInstance compile(ObjectNode conf, PluginScope scope) {
+    var origins = Conf.text(conf, "allow_origins", "*");
+    boolean credentials = Conf.bool(conf, "allow_credential", false);
+    var methods = Conf.text(conf, "allow_methods", "*");
+    var headers = Conf.text(conf, "allow_headers", "*");
+    if (credentials && (origins.equals("*") || methods.equals("*") || headers.equals("*"))) {
+      if (origins.equals("*") && !conf.has("allow_origins_by_regex")) {
+        throw new IllegalArgumentException(
+            "allow_credential: true with allow_origins \"*\" (expected: the origins listed;"
+                + " browsers refuse credentials with a wildcard)");
+      }
+    }
+    var expose = Conf.text(conf, "expose_headers", null);
+    int maxAge = Conf.integer(conf, "max_age", 5);
+    Set<String> list =
+        origins.equals("*")
+            ? Set.of()
+            : Arrays.stream(origins.split(",")).map(String::strip).collect(Collectors.toSet());
+    var regexes = new ArrayList<Pattern>();
+    for (var r : Conf.strings(conf, "allow_origins_by_regex")) {
+      regexes.add(Pattern.compile(r));
+    }
+    return new Cors(
+        origins.equals("*") && regexes.isEmpty(),
+        list,
+        List.copyOf(regexes),
+        methods.equals("*") ? ALL_METHODS : methods,
+        headers,
+        expose,
+        maxAge,
+        credentials);
+  }
+
+  private record Cors(
+      boolean any,
+      Set<String> origins,
+      List<Pattern> regexes,
+      String methods,
+      String headers,
+      String expose,
+      int maxAge,
+      boolean credentials)
+      implements PluginInstance {
+
+    /** The value of Access-Control-Allow-Origin for this request, or null: not allowed. */
+    private String allowed(PluginContext ctx) {
+      var origin = ctx.request().headers().get(HttpHeaderNames.ORIGIN);
+      if (any) {
+        return credentials && origin != null ? origin : "*";
+      }
+      if (origin == null) {
+        return null;
+      }
+      if (origins.contains(origin)) {
+        return origin;
+      }
+      for (var r : regexes) {
+        if (r.matcher(origin).matches()) {
+          return origin;
+        }
+      }
+      return null;
+    }
+
+    @Override
+    public Outcome rewrite(PluginContext ctx) {
+      var h = ctx.request().headers();
+      if (ctx.vars().method().equals("OPTIONS")
+          && h.contains(HttpHeaderNames.ORIGIN)
+          && h.contains(HttpHeaderNames.ACCESS_CONTROL_REQUEST_METHOD)) {
+        return Outcome.status(200);
+      }
+      return Outcome.CONTINUE;
+    }
+
+    @Override
+    public void headerFilter(PluginContext ctx, HttpResponse response) {
+      var origin = allowed(ctx);
+      if (origin == null) {
+        return;
+      }
+      HttpHeaders h = response.headers();
+      h.set(HttpHeaderNames.ACCESS_CONTROL_ALLOW_ORIGIN, origin);
+      if (!origin.equals("*")) {
+        h.add(HttpHeaderNames.VARY, "Origin");
+      }
+      h.set(HttpHeaderNames.ACCESS_CONTROL_ALLOW_METHODS, methods);
+      var requested = ctx.request().headers().get(HttpHeaderNames.ACCESS_CONTROL_REQUEST_HEADERS);
+      h.set(
+          HttpHeaderNames.ACCESS_CONTROL_ALLOW_HEADERS,
+          headers.equals("*") && requested != null ? requested : headers);
+      if (expose != null) {
+        h.set(HttpHeaderNames.ACCESS_CONTROL_EXPOSE_HEADERS, expose);
+      }
+      h.set(HttpHeaderNames.ACCESS_CONTROL_MAX_AGE, maxAge);
+      if (credentials) {
+        h.set(HttpHeaderNames.ACCESS_CONTROL_ALLOW_CREDENTIALS, "true");
+      }
+    }
+  }
+}

@@ -1,0 +1,117 @@
+package io.archway.dataplane.plugins;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.node.ArrayNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.archway.dataplane.plugin.Outcome;
+import io.archway.dataplane.plugin.Plugin;
+import io.archway.dataplane.plugin.PluginContext;
+import io.archway.dataplane.plugin.PluginInstance;
+import io.archway.dataplane.plugin.PluginScope;
+import io.archway.dataplane.route.VarsMatcher;
+import io.archway.model.Vars;
+import io.netty.handler.codec.http.DefaultHttpHeaders;
+import io.netty.handler.codec.http.HttpHeaders;
+import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ThreadLocalRandom;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * fault-injection: delays a share of requests ({@code delay.duration} seconds, on a timer, the
+ * event loop never waits) and answers a share itself ({@code abort}: status, body with variables,
+ * headers). Each applies to {@code percentage} of requests, and only where one of its {@code vars}
+ * expressions holds when it has any.
+ */
+public final class FaultInjectionPlugin implements Plugin {
+
+  @Override
+  public String name() {
+    return "fault-injection";
+  }
+
+  @Override
+  public int priority() {
+    return 11000;
+  }
+
+  private record When(int percentage, List<VarsMatcher> vars) {
+
+    static When of(JsonNode conf, String at) {
+      var out = new ArrayList<VarsMatcher>();
+      var list = conf.get("vars");
+      if (list != null) {
+        for (int i = 0; i < list.size(); i++) {
+          if (!(list.get(i) instanceof ArrayNode expr)) {
+            throw new IllegalArgumentException(
+                at + ".vars[" + i + "]: " + list.get(i) + " (expected: an expression array)");
+          }
+          try {
+            out.add(VarsMatcher.compile(Vars.parse(expr)));
+          } catch (IllegalArgumentException e) {
+            throw new IllegalArgumentException(at + ".vars[" + i + "]: " + e.getMessage());
+          }
+        }
+      }
+      return new When(Conf.integer(conf, "percentage", 100), List.copyOf(out));
+    }
+
+    boolean hit(PluginContext ctx) {
+      if (percentage < 100 && ThreadLocalRandom.current().nextInt(100) >= percentage) {
+        return false;
+      }
+      if (vars.isEmpty()) {
+        return true;
+      }
+      for (var v : vars) {
+        if (v.matches(ctx)) {
+          return true;
+        }
+      }
+      return false;
+    }
+  }
+
+  @Override
+  public PluginInstance compile(ObjectNode conf, PluginScope scope) {
+    var abort = conf.get("abort");
+    var delay = conf.get("delay");
+    When abortWhen = abort == null ? null : When.of(abort, "abort");
+    When delayWhen = delay == null ? null : When.of(delay, "delay");
+    long delayNanos = delay == null ? 0 : (long) (delay.get("duration").doubleValue() * 1e9);
+    int status = abort == null ? 0 : abort.get("http_status").intValue();
+    var body = abort == null ? Template.of("") : Template.of(Conf.text(abort, "body", ""));
+    HttpHeaders headers = new DefaultHttpHeaders();
+    if (abort != null && abort.get("headers") != null) {
+      HeaderOps.parse(abort.get("headers"), "abort.headers"); // checks names and values
+      abort
+          .get("headers")
+          .properties()
+          .forEach(e -> headers.set(e.getKey(), e.getValue().asText()));
+    }
+    return new PluginInstance() {
+      @Override
+      public Outcome rewrite(PluginContext ctx) {
+        if (delayWhen != null && delayWhen.hit(ctx)) {
+          var later = new CompletableFuture<Outcome>();
+          ctx.executor()
+              .schedule(() -> later.complete(afterDelay(ctx)), delayNanos, TimeUnit.NANOSECONDS);
+          return Outcome.later(later);
+        }
+        return afterDelay(ctx);
+      }
+
+      private Outcome afterDelay(PluginContext ctx) {
+        if (abortWhen != null && abortWhen.hit(ctx)) {
+          return Outcome.respond(
+              status,
+              headers.isEmpty() ? null : headers,
+              body.render(ctx).getBytes(StandardCharsets.UTF_8));
+        }
+        return Outcome.CONTINUE;
+      }
+    };
+  }
+}

@@ -1,0 +1,95 @@
+package io.archway.dataplane.plugins;
+
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.archway.dataplane.plugin.LogBatcher;
+import io.archway.dataplane.plugin.Plugin;
+import io.archway.dataplane.plugin.PluginContext;
+import io.archway.dataplane.plugin.PluginInstance;
+import io.archway.dataplane.plugin.PluginScope;
+import io.archway.model.ModelJson;
+import java.io.ByteArrayOutputStream;
+import java.net.URI;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.time.Duration;
+
+/**
+ * http-logger: each request's log entry, batched, POSTed to {@code uri} as a JSON array ({@code
+ * concat_method: json}) or one JSON object per line ({@code new_line}), with {@code auth_header}. A
+ * status of 300 or more is a failure, retried as {@code max_retry_count} says.
+ */
+public final class HttpLoggerPlugin implements Plugin {
+
+  @Override
+  public String name() {
+    return "http-logger";
+  }
+
+  @Override
+  public int priority() {
+    return 410;
+  }
+
+  @Override
+  public PluginInstance compile(ObjectNode conf, PluginScope scope) {
+    URI uri;
+    try {
+      uri = URI.create(conf.get("uri").asText());
+    } catch (IllegalArgumentException e) {
+      throw new IllegalArgumentException(
+          "uri: \"" + conf.get("uri").asText() + "\" (expected: an http(s) URL)");
+    }
+    if (uri.getScheme() == null
+        || !(uri.getScheme().equals("http") || uri.getScheme().equals("https"))
+        || uri.getHost() == null) {
+      throw new IllegalArgumentException("uri: \"" + uri + "\" (expected: an http(s) URL)");
+    }
+    var auth = Conf.text(conf, "auth_header", null);
+    var timeout = Duration.ofMillis((long) (Conf.number(conf, "timeout", 3) * 1000));
+    boolean lines = Conf.text(conf, "concat_method", "json").equals("new_line");
+    boolean reqBody = Conf.bool(conf, "include_req_body", false);
+    var services = scope.services();
+    LogBatcher.Sender sender =
+        batch -> {
+          var body = new ByteArrayOutputStream();
+          if (lines) {
+            for (var e : batch) {
+              body.writeBytes(e);
+              body.write('\n');
+            }
+          } else {
+            body.write('[');
+            for (int i = 0; i < batch.size(); i++) {
+              if (i > 0) {
+                body.write(',');
+              }
+              body.writeBytes(batch.get(i));
+            }
+            body.write(']');
+          }
+          var req =
+              HttpRequest.newBuilder(uri)
+                  .timeout(timeout)
+                  .header("Content-Type", lines ? "text/plain" : "application/json")
+                  .POST(HttpRequest.BodyPublishers.ofByteArray(body.toByteArray()));
+          if (auth != null) {
+            req.header("Authorization", auth);
+          }
+          var res = services.http().send(req.build(), HttpResponse.BodyHandlers.discarding());
+          if (res.statusCode() >= 300) {
+            throw new java.io.IOException(uri + " answered " + res.statusCode());
+          }
+        };
+    var batcher = new LogBatcher("http-logger", LogEntries.settings(conf), sender, services);
+    return new PluginInstance() {
+      @Override
+      public void log(PluginContext ctx) {
+        try {
+          batcher.offer(ModelJson.mapper().writeValueAsBytes(LogEntries.entry(ctx, reqBody)));
+        } catch (com.fasterxml.jackson.core.JsonProcessingException e) {
+          services.metrics().logger("http-logger")[1].increment();
+        }
+      }
+    };
+  }
+}

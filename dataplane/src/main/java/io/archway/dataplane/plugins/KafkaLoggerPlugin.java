@@ -1,0 +1,111 @@
+package io.archway.dataplane.plugins;
+
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.archway.dataplane.plugin.LogBatcher;
+import io.archway.dataplane.plugin.Plugin;
+import io.archway.dataplane.plugin.PluginContext;
+import io.archway.dataplane.plugin.PluginInstance;
+import io.archway.dataplane.plugin.PluginScope;
+import io.archway.model.ModelJson;
+import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.Properties;
+import java.util.TreeSet;
+import java.util.concurrent.Future;
+import java.util.concurrent.TimeUnit;
+import org.apache.kafka.clients.producer.ProducerConfig;
+import org.apache.kafka.clients.producer.ProducerRecord;
+import org.apache.kafka.clients.producer.RecordMetadata;
+
+/**
+ * kafka-logger: each request's log entry, batched off the event loop, produced to {@code
+ * kafka_topic} on {@code brokers} with kafka-clients ({@code required_acks}, {@code key}, {@code
+ * timeout}; SASL/PLAIN from a broker's {@code sasl_config}). A dead broker costs dropped entries
+ * (counted), never request time.
+ */
+public final class KafkaLoggerPlugin implements Plugin {
+
+  @Override
+  public String name() {
+    return "kafka-logger";
+  }
+
+  @Override
+  public int priority() {
+    return 403;
+  }
+
+  @Override
+  public PluginInstance compile(ObjectNode conf, PluginScope scope) {
+    var servers = new TreeSet<String>();
+    var brokers = conf.get("brokers");
+    String user = null;
+    String password = null;
+    if (brokers != null) {
+      for (int i = 0; i < brokers.size(); i++) {
+        var b = brokers.get(i);
+        servers.add(b.get("host").asText() + ":" + b.get("port").asInt());
+        var sasl = b.get("sasl_config");
+        if (sasl != null) {
+          user = sasl.path("user").asText(null);
+          password = sasl.path("password").asText(null);
+        }
+      }
+    }
+    var list = conf.get("broker_list");
+    if (list != null) {
+      list.properties().forEach(e -> servers.add(e.getKey() + ":" + e.getValue().asInt()));
+    }
+    if (servers.isEmpty()) {
+      throw new IllegalArgumentException("brokers: missing (expected: at least one {host, port})");
+    }
+    var topic = conf.get("kafka_topic").asText();
+    var key = Conf.text(conf, "key", null);
+    long timeoutMillis = (long) (Conf.number(conf, "timeout", 3) * 1000);
+    var props = new Properties();
+    props.put(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, String.join(",", servers));
+    props.put(ProducerConfig.ACKS_CONFIG, Integer.toString(Conf.integer(conf, "required_acks", 1)));
+    props.put(ProducerConfig.MAX_BLOCK_MS_CONFIG, Long.toString(timeoutMillis));
+    props.put(ProducerConfig.REQUEST_TIMEOUT_MS_CONFIG, (int) timeoutMillis);
+    props.put(ProducerConfig.DELIVERY_TIMEOUT_MS_CONFIG, (int) timeoutMillis * 2);
+    props.put(ProducerConfig.LINGER_MS_CONFIG, 5);
+    props.put(ProducerConfig.CLIENT_ID_CONFIG, "archway-kafka-logger");
+    if (user != null) {
+      props.put("security.protocol", "SASL_PLAINTEXT");
+      props.put("sasl.mechanism", "PLAIN");
+      props.put(
+          "sasl.jaas.config",
+          "org.apache.kafka.common.security.plain.PlainLoginModule required username=\""
+              + user
+              + "\" password=\""
+              + password
+              + "\";");
+    }
+    var services = scope.services();
+    var producerKey = props.toString();
+    byte[] keyBytes = key == null ? null : key.getBytes(StandardCharsets.UTF_8);
+    LogBatcher.Sender sender =
+        batch -> {
+          var producer = services.kafka(producerKey, props);
+          var sent = new ArrayList<Future<RecordMetadata>>(batch.size());
+          for (var e : batch) {
+            sent.add(producer.send(new ProducerRecord<>(topic, keyBytes, e)));
+          }
+          for (var f : sent) {
+            f.get(timeoutMillis * 2, TimeUnit.MILLISECONDS);
+          }
+        };
+    boolean reqBody = Conf.bool(conf, "include_req_body", false);
+    var batcher = new LogBatcher("kafka-logger", LogEntries.settings(conf), sender, services);
+    return new PluginInstance() {
+      @Override
+      public void log(PluginContext ctx) {
+        try {
+          batcher.offer(ModelJson.mapper().writeValueAsBytes(LogEntries.entry(ctx, reqBody)));
+        } catch (com.fasterxml.jackson.core.JsonProcessingException e) {
+          services.metrics().logger("kafka-logger")[1].increment();
+        }
+      }
+    };
+  }
+}

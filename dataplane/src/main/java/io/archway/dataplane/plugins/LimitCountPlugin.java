@@ -1,0 +1,196 @@
+package io.archway.dataplane.plugins;
+
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.archway.dataplane.plugin.Outcome;
+import io.archway.dataplane.plugin.Plugin;
+import io.archway.dataplane.plugin.PluginContext;
+import io.archway.dataplane.plugin.PluginInstance;
+import io.archway.dataplane.plugin.PluginScope;
+import io.archway.dataplane.plugin.RedisLink;
+import io.lettuce.core.ScriptOutputType;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * limit-count: at most {@code count} requests per {@code time_window} seconds per key, in fixed
+ * windows; over it, {@code rejected_code} (503). Counts live in this dataplane ({@code policy:
+ * local}) or in Redis ({@code policy: redis}: one atomic script per request, so every dataplane pod
+ * shares the count). Adds {@code X-RateLimit-Limit}, {@code -Remaining} and {@code -Reset}, and
+ * publishes {@code remaining}. Routes with the same {@code group} share one count.
+ */
+public final class LimitCountPlugin implements Plugin {
+
+  private static final Logger log = LoggerFactory.getLogger(LimitCountPlugin.class);
+
+  // INCR, and the window's expiry set by the request that opens it; returns {count, ms left}.
+  private static final String SCRIPT =
+      "local c = redis.call('incr', KEYS[1]) "
+          + "if c == 1 then redis.call('pexpire', KEYS[1], ARGV[1]) end "
+          + "local ttl = redis.call('pttl', KEYS[1]) "
+          + "if ttl < 0 then redis.call('pexpire', KEYS[1], ARGV[1]) ttl = tonumber(ARGV[1]) end "
+          + "return {c, ttl}";
+
+  @Override
+  public String name() {
+    return "limit-count";
+  }
+
+  @Override
+  public int priority() {
+    return 1002;
+  }
+
+  @Override
+  public PluginInstance compile(ObjectNode conf, PluginScope scope) {
+    int count = conf.get("count").intValue();
+    long windowMillis = conf.get("time_window").longValue() * 1000;
+    var key = new RateKey(conf);
+    var reject = Rejection.of(conf);
+    boolean headers = Conf.bool(conf, "show_limit_quota_header", true);
+    boolean degrade = Conf.bool(conf, "allow_degradation", false);
+    var policy = Conf.text(conf, "policy", "local");
+    var group = Conf.text(conf, "group", null);
+    var prefix =
+        group != null ? "group:" + group : scope.owner() + ":" + conf.toString().hashCode();
+    switch (policy) {
+      case "local" -> {
+        Windows windows =
+            scope.services().shared("limit-count:" + prefix + ":" + windowMillis, Windows::new);
+        return new Local(count, windowMillis, key, reject, headers, windows);
+      }
+      case "redis" -> {
+        var host = Conf.text(conf, "redis_host", null);
+        if (host == null) {
+          throw new IllegalArgumentException("redis_host: missing (expected: with policy redis)");
+        }
+        var link =
+            scope
+                .services()
+                .redis(
+                    new RedisLink.Settings(
+                        host,
+                        Conf.integer(conf, "redis_port", 6379),
+                        Conf.text(conf, "redis_username", null),
+                        Conf.text(conf, "redis_password", null),
+                        Conf.integer(conf, "redis_database", 0),
+                        Conf.integer(conf, "redis_timeout", 1000)));
+        return new Redis(
+            count,
+            windowMillis,
+            key,
+            reject,
+            headers,
+            degrade,
+            link,
+            "archway:limit-count:" + prefix + ":");
+      }
+      default ->
+          throw new IllegalArgumentException(
+              "policy: \"" + policy + "\" (expected: local or redis)");
+    }
+  }
+
+  private static Outcome decide(
+      PluginContext ctx,
+      int count,
+      long used,
+      long msLeft,
+      boolean headers,
+      Outcome.Respond reject) {
+    long remaining = Math.max(0, count - used);
+    ctx.publish("remaining", remaining);
+    if (headers) {
+      var h = ctx.responseHeaders();
+      h.set("X-RateLimit-Limit", count);
+      h.set("X-RateLimit-Remaining", remaining);
+      h.set("X-RateLimit-Reset", Math.max(0, (msLeft + 999) / 1000));
+    }
+    return used > count ? reject : Outcome.CONTINUE;
+  }
+
+  /** Fixed windows per key, in this process; expired windows are swept as new ones open. */
+  static final class Windows {
+    private record Window(long end, long used) {}
+
+    private final Map<String, Window> byKey = new ConcurrentHashMap<>();
+    private long nextSweep;
+
+    /** Counts one request; returns {used, ms left}. */
+    long[] hit(String key, long windowMillis) {
+      long now = System.currentTimeMillis();
+      var w =
+          byKey.compute(
+              key,
+              (k, old) ->
+                  old == null || old.end <= now
+                      ? new Window(now + windowMillis, 1)
+                      : new Window(old.end, old.used + 1));
+      if (now >= nextSweep) {
+        nextSweep = now + windowMillis;
+        byKey.values().removeIf(x -> x.end <= now);
+      }
+      return new long[] {w.used, w.end - now};
+    }
+  }
+
+  private record Local(
+      int count,
+      long windowMillis,
+      RateKey key,
+      Outcome.Respond reject,
+      boolean headers,
+      Windows windows)
+      implements PluginInstance {
+    @Override
+    public Outcome access(PluginContext ctx) {
+      var r = windows.hit(key.of(ctx), windowMillis);
+      return decide(ctx, count, r[0], r[1], headers, reject);
+    }
+  }
+
+  private record Redis(
+      int count,
+      long windowMillis,
+      RateKey key,
+      Outcome.Respond reject,
+      boolean headers,
+      boolean degrade,
+      RedisLink link,
+      String prefix)
+      implements PluginInstance {
+    @Override
+    public Outcome access(PluginContext ctx) {
+      var k = prefix + key.of(ctx);
+      var stage =
+          link.connection()
+              .thenCompose(
+                  c ->
+                      c.async()
+                          .<List<Long>>eval(
+                              SCRIPT,
+                              ScriptOutputType.MULTI,
+                              new String[] {k},
+                              Long.toString(windowMillis)))
+              .handle((r, err) -> err != null ? err : r);
+      return Outcome.later(
+          stage,
+          r -> {
+            if (r instanceof Throwable err) {
+              log.warn("limit-count: redis: {}", err.toString());
+              return degrade ? Outcome.CONTINUE : Outcome.message(500, "failed to limit count");
+            }
+            var counts = (List<?>) r;
+            return decide(
+                ctx,
+                count,
+                ((Number) counts.get(0)).longValue(),
+                ((Number) counts.get(1)).longValue(),
+                headers,
+                reject);
+          });
+    }
+  }
+}

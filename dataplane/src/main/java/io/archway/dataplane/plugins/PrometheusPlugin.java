@@ -1,0 +1,44 @@
+package io.archway.dataplane.plugins;
+
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.archway.dataplane.plugin.Plugin;
+import io.archway.dataplane.plugin.PluginContext;
+import io.archway.dataplane.plugin.PluginInstance;
+import io.archway.dataplane.plugin.PluginMetrics;
+import io.archway.dataplane.plugin.PluginScope;
+import io.netty.handler.codec.http.HttpUtil;
+
+/**
+ * prometheus: counts the route's requests under APISIX's metric names on {@code /metrics} (status
+ * per route and consumer, latency, bandwidth), so dashboards made for APISIX keep working.
+ */
+public final class PrometheusPlugin implements Plugin {
+
+  @Override
+  public String name() {
+    return "prometheus";
+  }
+
+  @Override
+  public int priority() {
+    return 500;
+  }
+
+  @Override
+  public PluginInstance compile(ObjectNode conf, PluginScope scope) {
+    PluginMetrics metrics = scope.services().metrics();
+    return new PluginInstance() {
+      @Override
+      public void log(PluginContext ctx) {
+        var consumer = ctx.consumer();
+        metrics.request(
+            ctx.routeId(),
+            consumer == null ? null : consumer.username(),
+            ctx.status(),
+            ctx.latencyNanos(),
+            Math.max(0, HttpUtil.getContentLength(ctx.request(), 0L)),
+            ctx.bytesSent());
+      }
+    };
+  }
+}

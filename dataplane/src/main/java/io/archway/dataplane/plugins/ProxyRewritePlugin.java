@@ -1,0 +1,84 @@
+package io.archway.dataplane.plugins;
+
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.archway.dataplane.plugin.Outcome;
+import io.archway.dataplane.plugin.Plugin;
+import io.archway.dataplane.plugin.PluginContext;
+import io.archway.dataplane.plugin.PluginInstance;
+import io.archway.dataplane.plugin.PluginScope;
+import io.netty.handler.codec.http.HttpMethod;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.regex.Pattern;
+
+/**
+ * proxy-rewrite: what the upstream receives: {@code uri} (with variables) or the first matching
+ * {@code regex_uri} pair, {@code host}, {@code method}, and header changes. The client's query
+ * string is kept unless the new URI has its own.
+ */
+public final class ProxyRewritePlugin implements Plugin {
+
+  @Override
+  public String name() {
+    return "proxy-rewrite";
+  }
+
+  @Override
+  public int priority() {
+    return 1008;
+  }
+
+  private record RegexUri(Pattern regex, String replacement) {}
+
+  @Override
+  public PluginInstance compile(ObjectNode conf, PluginScope scope) {
+    var uri = conf.has("uri") ? Template.of(conf.get("uri").asText()) : null;
+    var regexes = new ArrayList<RegexUri>();
+    var pairs = Conf.strings(conf, "regex_uri");
+    for (int i = 0; i + 1 < pairs.size(); i += 2) {
+      regexes.add(new RegexUri(Pattern.compile(pairs.get(i)), pairs.get(i + 1)));
+    }
+    var host = Conf.text(conf, "host", null);
+    var method = conf.has("method") ? HttpMethod.valueOf(conf.get("method").asText()) : null;
+    var headers = HeaderOps.parse(conf.get("headers"), "headers");
+    return new Rewrite(uri, List.copyOf(regexes), host, method, headers);
+  }
+
+  private record Rewrite(
+      Template uri, List<RegexUri> regexes, String host, HttpMethod method, HeaderOps headers)
+      implements PluginInstance {
+
+    @Override
+    public Outcome rewrite(PluginContext ctx) {
+      var req = ctx.request();
+      String path = null;
+      if (uri != null) {
+        path = uri.render(ctx);
+      } else {
+        var current = ctx.vars().path();
+        for (var r : regexes) {
+          var m = r.regex.matcher(current);
+          if (m.find()) {
+            path = m.replaceFirst(r.replacement);
+            break;
+          }
+        }
+      }
+      if (path != null) {
+        var raw = req.uri();
+        int q = raw.indexOf('?');
+        req.setUri(path.indexOf('?') < 0 && q >= 0 ? path + raw.substring(q) : path);
+      }
+      if (host != null) {
+        ctx.upstreamHost(host);
+      }
+      if (method != null) {
+        req.setMethod(method);
+      }
+      if (!headers.isEmpty()) {
+        headers.apply(req.headers(), ctx);
+      }
+      return Outcome.CONTINUE;
+    }
+  }
+}

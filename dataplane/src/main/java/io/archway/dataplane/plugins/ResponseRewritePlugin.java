@@ -1,0 +1,150 @@
+package io.archway.dataplane.plugins;
+
+import com.fasterxml.jackson.databind.node.ArrayNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.archway.dataplane.plugin.Plugin;
+import io.archway.dataplane.plugin.PluginContext;
+import io.archway.dataplane.plugin.PluginInstance;
+import io.archway.dataplane.plugin.PluginScope;
+import io.archway.dataplane.route.VarsMatcher;
+import io.archway.model.Vars;
+import io.netty.handler.codec.http.HttpResponse;
+import io.netty.handler.codec.http.HttpResponseStatus;
+import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.Base64;
+import java.util.List;
+import java.util.regex.Pattern;
+import java.util.regex.PatternSyntaxException;
+
+/**
+ * response-rewrite: changes the response the client gets, when {@code vars} (over the request and
+ * {@code status}) hold: {@code status_code}, header changes, and the body: replaced ({@code body},
+ * {@code body_base64}) or edited by {@code filters} (regex, {@code scope} once or global,
+ * replacement). Only when the body changes is it gathered whole.
+ */
+public final class ResponseRewritePlugin implements Plugin {
+
+  @Override
+  public String name() {
+    return "response-rewrite";
+  }
+
+  @Override
+  public int priority() {
+    return 899;
+  }
+
+  private record Filter(Pattern regex, boolean global, String replace) {}
+
+  @Override
+  public PluginInstance compile(ObjectNode conf, PluginScope scope) {
+    int status = Conf.integer(conf, "status_code", 0);
+    var headers = HeaderOps.parse(conf.get("headers"), "headers");
+    byte[] body = null;
+    if (conf.has("body")) {
+      var text = conf.get("body").asText();
+      if (Conf.bool(conf, "body_base64", false)) {
+        try {
+          body = Base64.getDecoder().decode(text);
+        } catch (IllegalArgumentException e) {
+          throw new IllegalArgumentException(
+              "body: not base64 (expected: base64 as body_base64 says)");
+        }
+      } else {
+        body = text.getBytes(StandardCharsets.UTF_8);
+      }
+    }
+    var filters = new ArrayList<Filter>();
+    var list = conf.get("filters");
+    if (list != null) {
+      if (body != null) {
+        throw new IllegalArgumentException("body and filters both set (expected: one of them)");
+      }
+      for (int i = 0; i < list.size(); i++) {
+        var f = list.get(i);
+        var at = "filters[" + i + "]";
+        if (!f.isObject() || !f.path("regex").isTextual() || f.path("regex").asText().isEmpty()) {
+          throw new IllegalArgumentException(
+              at + ".regex: missing (expected: a regular expression)");
+        }
+        if (!f.path("replace").isTextual()) {
+          throw new IllegalArgumentException(at + ".replace: missing (expected: a string)");
+        }
+        var scopeName = f.path("scope").asText("once");
+        if (!scopeName.equals("once") && !scopeName.equals("global")) {
+          throw new IllegalArgumentException(
+              at + ".scope: \"" + scopeName + "\" (expected: one of once, global)");
+        }
+        for (var e : f.properties()) {
+          if (!List.of("regex", "replace", "scope", "options").contains(e.getKey())) {
+            throw new IllegalArgumentException(
+                at
+                    + "."
+                    + e.getKey()
+                    + ": unknown field (expected: regex, scope, replace, options)");
+          }
+        }
+        int flags = f.path("options").asText("jo").indexOf('i') >= 0 ? Pattern.CASE_INSENSITIVE : 0;
+        try {
+          filters.add(
+              new Filter(
+                  Pattern.compile(f.get("regex").asText(), flags),
+                  scopeName.equals("global"),
+                  f.get("replace").asText()));
+        } catch (PatternSyntaxException e) {
+          throw new IllegalArgumentException(
+              at
+                  + ".regex: \""
+                  + f.get("regex").asText()
+                  + "\" (expected: a valid regular expression)");
+        }
+      }
+    }
+    VarsMatcher when = null;
+    if (conf.get("vars") instanceof ArrayNode vars && !vars.isEmpty()) {
+      when = VarsMatcher.compile(Vars.parse(vars));
+    }
+    if (status == 0 && headers.isEmpty() && body == null && filters.isEmpty()) {
+      throw new IllegalArgumentException(
+          "nothing to rewrite (expected: at least one of status_code, headers, body, filters)");
+    }
+    return new Rewrite(status, headers, body, List.copyOf(filters), when);
+  }
+
+  private record Rewrite(
+      int status, HeaderOps headers, byte[] body, List<Filter> filters, VarsMatcher when)
+      implements PluginInstance {
+
+    @Override
+    public void headerFilter(PluginContext ctx, HttpResponse response) {
+      if (when != null && !when.matches(ctx)) {
+        return;
+      }
+      ctx.state(this, Boolean.TRUE);
+      if (status != 0) {
+        response.setStatus(HttpResponseStatus.valueOf(status));
+      }
+      headers.apply(response.headers(), ctx);
+    }
+
+    @Override
+    public boolean wantsBody(PluginContext ctx) {
+      return (body != null || !filters.isEmpty()) && ctx.state(this) != null;
+    }
+
+    @Override
+    public byte[] bodyFilter(PluginContext ctx, byte[] in) {
+      if (body != null) {
+        return body;
+      }
+      var text = new String(in, StandardCharsets.UTF_8);
+      for (var f : filters) {
+        var m = f.regex.matcher(text);
+        var replacement = java.util.regex.Matcher.quoteReplacement(f.replace);
+        text = f.global ? m.replaceAll(replacement) : m.replaceFirst(replacement);
+      }
+      return text.getBytes(StandardCharsets.UTF_8);
+    }
+  }
+}

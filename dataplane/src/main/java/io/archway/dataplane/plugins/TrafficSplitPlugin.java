@@ -1,0 +1,137 @@
+package io.archway.dataplane.plugins;
+
+import com.fasterxml.jackson.databind.node.ArrayNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.archway.dataplane.config.ConfigCompiler;
+import io.archway.dataplane.plugin.Outcome;
+import io.archway.dataplane.plugin.Plugin;
+import io.archway.dataplane.plugin.PluginContext;
+import io.archway.dataplane.plugin.PluginInstance;
+import io.archway.dataplane.plugin.PluginScope;
+import io.archway.dataplane.route.VarsMatcher;
+import io.archway.model.Vars;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.atomic.AtomicLong;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * traffic-split: the first rule whose {@code match} holds (any of its {@code vars} expressions; no
+ * match: every request) spreads requests over its {@code weighted_upstreams} by weight, in a smooth
+ * rotation: an entry with {@code upstream_id} sends to that upstream, one with an inline {@code
+ * upstream} to it, one with neither to the route's own upstream.
+ */
+public final class TrafficSplitPlugin implements Plugin {
+
+  private static final Logger log = LoggerFactory.getLogger(TrafficSplitPlugin.class);
+
+  @Override
+  public String name() {
+    return "traffic-split";
+  }
+
+  @Override
+  public int priority() {
+    return 966;
+  }
+
+  /** {@code key == null}: the route's own upstream. */
+  private record Target(String key, int weight) {}
+
+  private record Rule(List<VarsMatcher> match, Target[] slots, AtomicLong turn) {}
+
+  @Override
+  public PluginInstance compile(ObjectNode conf, PluginScope scope) {
+    var rules = new ArrayList<Rule>();
+    var list = conf.path("rules");
+    for (int i = 0; i < list.size(); i++) {
+      var r = list.get(i);
+      var match = new ArrayList<VarsMatcher>();
+      var m = r.path("match");
+      for (int j = 0; j < m.size(); j++) {
+        if (m.get(j).get("vars") instanceof ArrayNode vars) {
+          try {
+            match.add(VarsMatcher.compile(Vars.parse(vars)));
+          } catch (IllegalArgumentException e) {
+            throw new IllegalArgumentException(
+                "rules[" + i + "].match[" + j + "].vars: " + e.getMessage());
+          }
+        }
+      }
+      var targets = new ArrayList<Target>();
+      var weighted = r.path("weighted_upstreams");
+      for (int j = 0; j < weighted.size(); j++) {
+        var w = weighted.get(j);
+        int weight = w.path("weight").asInt(1);
+        String key = null;
+        if (w.hasNonNull("upstream_id")) {
+          key = "upstreams/" + w.get("upstream_id").asText();
+        } else if (w.has("upstream")) {
+          key = ConfigCompiler.splitKey(scope.owner(), i, j);
+        }
+        if (weight > 0) {
+          targets.add(new Target(key, weight));
+        }
+      }
+      rules.add(new Rule(List.copyOf(match), slots(targets), new AtomicLong()));
+    }
+    return new Split(List.copyOf(rules));
+  }
+
+  /** Weights laid out smoothly over one cycle (weighted round robin, interleaved). */
+  private static Target[] slots(List<Target> targets) {
+    int total = targets.stream().mapToInt(Target::weight).sum();
+    if (total > 1000) {
+      // Keep the cycle small: scale weights down, keeping every entry at least once.
+      var scaled = new ArrayList<Target>();
+      for (var t : targets) {
+        scaled.add(new Target(t.key, Math.max(1, (int) ((long) t.weight * 1000 / total))));
+      }
+      targets = scaled;
+      total = targets.stream().mapToInt(Target::weight).sum();
+    }
+    var out = new Target[total];
+    var current = new int[targets.size()];
+    for (int n = 0; n < total; n++) {
+      int best = 0;
+      for (int i = 0; i < targets.size(); i++) {
+        current[i] += targets.get(i).weight;
+        if (current[i] > current[best]) {
+          best = i;
+        }
+      }
+      current[best] -= total;
+      out[n] = targets.get(best);
+    }
+    return out;
+  }
+
+  private record Split(List<Rule> rules) implements PluginInstance {
+    @Override
+    public Outcome access(PluginContext ctx) {
+      for (var r : rules) {
+        if (!r.match.isEmpty() && r.match.stream().noneMatch(m -> m.matches(ctx))) {
+          continue;
+        }
+        if (r.slots.length == 0) {
+          return Outcome.CONTINUE;
+        }
+        var t = r.slots[(int) (r.turn.getAndIncrement() % r.slots.length)];
+        if (t.key != null) {
+          var up = ctx.upstream(t.key);
+          if (up == null) {
+            log.warn(
+                "route {}: traffic-split: {} does not exist; using the route's",
+                ctx.routeId(),
+                t.key);
+          } else {
+            ctx.upstreamOverride(up);
+          }
+        }
+        return Outcome.CONTINUE;
+      }
+      return Outcome.CONTINUE;
+    }
+  }
+}
