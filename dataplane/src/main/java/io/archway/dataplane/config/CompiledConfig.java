@@ -38,7 +38,7 @@ public record CompiledConfig(
    * names one that is missing or invalid.
    */
   public CompiledFlow flowOf(CompiledRoute r) {
-    return r.flow() != null ? r.flow() : flows.get(r.flowId());
+    return r.flow() != null ? r.flow() : r.flowId() == null ? null : flows.get(r.flowId());
   }
 
   /** The upstream the route sends to, or {@code null} when it names one that does not exist. */

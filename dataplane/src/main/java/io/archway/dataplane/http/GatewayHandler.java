@@ -499,6 +499,10 @@ final class GatewayHandler extends ChannelInboundHandlerAdapter {
 
   @Override
   public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
+    if (!(cause instanceof java.io.IOException)) {
+      // A defect, not a client going away: it must be seen.
+      org.slf4j.LoggerFactory.getLogger(GatewayHandler.class).warn("request failed", cause);
+    }
     ctx.close();
   }
 }

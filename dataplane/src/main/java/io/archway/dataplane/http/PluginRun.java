@@ -92,29 +92,7 @@ final class PluginRun {
           later
               .stage()
               .whenComplete(
-                  (result, err) ->
-                      ctx.executor()
-                          .execute(
-                              () -> {
-                                if (cancelled) {
-                                  return;
-                                }
-                                Outcome next;
-                                try {
-                                  next = err != null ? null : later.then().apply(result);
-                                } catch (RuntimeException ex) {
-                                  err = ex;
-                                  next = null;
-                                }
-                                if (err != null) {
-                                  log.warn(
-                                      "route {}: a plugin failed: {}",
-                                      ctx.routeId(),
-                                      err.toString());
-                                  next = Outcome.message(500, "internal error in a plugin");
-                                }
-                                advance(next == null ? Outcome.CONTINUE : next);
-                              }));
+                  (result, err) -> ctx.executor().execute(() -> resume(later, result, err)));
           return;
         }
         if (stage == Stage.FLOW) {
@@ -133,6 +111,26 @@ final class PluginRun {
         return;
       }
     }
+  }
+
+  /** A later decision arrived: turn it into the outcome, on the event loop, and go on. */
+  private void resume(Outcome.Later later, Object result, Throwable err) {
+    if (cancelled) {
+      return;
+    }
+    Outcome next = null;
+    if (err == null) {
+      try {
+        next = later.then().apply(result);
+      } catch (RuntimeException ex) {
+        err = ex;
+      }
+    }
+    if (err != null) {
+      log.warn("route {}: a plugin failed: {}", ctx.routeId(), err.toString());
+      next = Outcome.message(500, "internal error in a plugin");
+    }
+    advance(next == null ? Outcome.CONTINUE : next);
   }
 
   /** Runs the next plugin phase and returns what it decided; {@code null} when all are done. */
@@ -287,7 +285,7 @@ final class PluginRun {
   boolean headerFilter(HttpResponse response) {
     ctx.status(response.status().code());
     if (ctx.hasResponseHeaders()) {
-      response.headers().set(ctx.responseHeaders());
+      response.headers().setAll(ctx.responseHeaders());
     }
     wantsBody = false;
     forTaken(

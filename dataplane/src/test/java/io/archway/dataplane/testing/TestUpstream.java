@@ -63,6 +63,7 @@ public final class TestUpstream implements AutoCloseable {
   private final AtomicLong uploaded = new AtomicLong();
   private final Map<String, String> lastHeaders = new ConcurrentHashMap<>();
   private volatile int forcedStatus;
+  private volatile String lastRequest;
 
   public TestUpstream(String name) throws InterruptedException {
     this(name, 0);
@@ -117,6 +118,11 @@ public final class TestUpstream implements AutoCloseable {
   }
 
   /** Headers of the last request, lower-case names. */
+  /** The method and request target of the last request, e.g. {@code GET /a?x=1}. */
+  public String lastRequest() {
+    return lastRequest;
+  }
+
   public Map<String, String> lastHeaders() {
     return lastHeaders;
   }
@@ -150,6 +156,7 @@ public final class TestUpstream implements AutoCloseable {
         }
         requests.incrementAndGet();
         lastHeaders.clear();
+        lastRequest = req.method().name() + " " + req.uri();
         req.headers().forEach(e -> lastHeaders.put(e.getKey().toLowerCase(), e.getValue()));
         if (HttpUtil.is100ContinueExpected(req)) {
           ctx.writeAndFlush(
