@@ -98,8 +98,7 @@ class FlowIT {
   void aStoredFlowBranchesOnCodesResultsAndDefaultEdges() throws Exception {
     gw =
         Gateways.start(
-            dir,
-            config("plugin_flow_id: f1", "plugin_flows:\n  - id: f1\n" + FLOW.indent(4)));
+            dir, config("plugin_flow_id: f1", "plugin_flows:\n  - id: f1\n" + FLOW.indent(4)));
     assertTheFlowRuns();
   }
 

@@ -348,9 +348,7 @@ class PluginsIT {
             .build();
     var https =
         noFollow.send(
-            HttpRequest.newBuilder(URI.create(gw.url("/secure/a?b=1")))
-                
-                .build(),
+            HttpRequest.newBuilder(URI.create(gw.url("/secure/a?b=1"))).build(),
             HttpResponse.BodyHandlers.ofString());
     assertThat(https.statusCode()).isEqualTo(301);
     assertThat(https.headers().firstValue("location")).hasValue("https://127.0.0.1/secure/a?b=1");
