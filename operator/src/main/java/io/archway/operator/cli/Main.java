@@ -44,6 +44,7 @@ public final class Main {
         run         reconcile resources from Kubernetes into etcd
         translate   render resource files as a standalone apisix.yaml (GitOps previews, local runs)
         validate    check resource files; every error with file, object and field; exit 1 on any
+        flow        draw the PluginFlows in resource files as Graphviz DOT or Mermaid
 
       archway-operator <command> --help lists the command's options.
       """;
@@ -102,6 +103,22 @@ public final class Main {
         --help                   this text
       """;
 
+  static final String FLOW_HELP =
+      """
+      Usage: archway-operator flow -f FILE|DIR [-f ...] [options]
+
+      Draws each PluginFlow in the files (checked as the operator would) as a graph: its nodes
+      with their plugins, its edges with their conditions, the default edges dashed.
+      Render DOT with Graphviz (dot -Tsvg); Mermaid renders in GitHub and most wikis.
+
+        -f, --filename FILE|DIR  resource files (.yaml, .yml, .json; directories are walked)
+        -n, --namespace NS       namespace of resources that name none (default: default)
+        --format dot|mermaid     the drawing's language (default: dot)
+        --name NAME              only the PluginFlow of this name
+        -o, --output FILE        write there instead of stdout
+        --help                   this text
+      """;
+
   static final class UsageException extends Exception {
     UsageException(String message) {
       super(message);
@@ -125,6 +142,7 @@ public final class Main {
         case "run" -> runOperator(options(rest, RUN_HELP, out), err);
         case "translate" -> translate(options(rest, TRANSLATE_HELP, out), out, err);
         case "validate" -> validate(options(rest, VALIDATE_HELP, out), out, err);
+        case "flow" -> flow(options(rest, FLOW_HELP, out), out, err);
         default -> throw new UsageException("unknown command \"" + args[0] + "\"");
       };
     } catch (HelpShown e) {
@@ -356,6 +374,60 @@ public final class Main {
         Files.writeString(Path.of(file), yaml, StandardCharsets.UTF_8);
       } catch (IOException e) {
         throw new UsageException("-o " + file + ": " + e.getMessage());
+      }
+    }
+    return bad == 0 ? 0 : 1;
+  }
+
+  static int flow(Map<String, List<String>> o, PrintStream out, PrintStream err)
+      throws UsageException {
+    var format = one(o, "--format", "dot");
+    if (!format.equals("dot") && !format.equals("mermaid")) {
+      throw new UsageException("--format: \"" + format + "\" (expected: dot or mermaid)");
+    }
+    var only = one(o, "--name", null);
+    var m = read(o, err);
+    m.unreadable().forEach(u -> err.println(u.source() + ": " + u.message()));
+    var text = new StringBuilder();
+    int drawn = 0;
+    int bad = 0;
+    for (var e : translateAll(m).entrySet()) {
+      var d = e.getKey();
+      if (!(d.resource() instanceof io.archway.crds.archway.PluginFlow pf)
+          || (only != null && !only.equals(pf.getMetadata().getName()))) {
+        continue;
+      }
+      var t = e.getValue();
+      if (!t.ok()) {
+        bad++;
+        t.errors().forEach(fe -> err.println(d.source() + ": " + d.describe() + ": " + fe));
+        continue;
+      }
+      for (var item : t.items()) {
+        if (item.object() instanceof io.archway.model.PluginFlow flow) {
+          var name = pf.getMetadata().getNamespace() + "/" + pf.getMetadata().getName();
+          if (format.equals("dot")) {
+            text.append(FlowDiagrams.dot(name, flow));
+          } else {
+            text.append("%% PluginFlow ").append(name).append('\n');
+            text.append(FlowDiagrams.mermaid(flow));
+          }
+          drawn++;
+        }
+      }
+    }
+    if (drawn == 0 && bad == 0) {
+      throw new UsageException(
+          "no PluginFlow" + (only == null ? "" : " named " + only) + " in the files");
+    }
+    var file = one(o, "--output", null);
+    if (file == null) {
+      out.print(text);
+    } else {
+      try {
+        Files.writeString(Path.of(file), text, StandardCharsets.UTF_8);
+      } catch (IOException ex) {
+        throw new UsageException("-o " + file + ": " + ex.getMessage());
       }
     }
     return bad == 0 ? 0 : 1;

@@ -52,7 +52,7 @@ class MainTest {
   @Test
   void theExamplesAreValid() {
     assertThat(run("validate", "-f", "../examples/kubernetes")).as(out()).isZero();
-    assertThat(out()).contains("6 resource(s) checked, 0 with errors");
+    assertThat(out()).contains("8 resource(s) checked, 0 with errors");
   }
 
   @Test
@@ -109,6 +109,64 @@ class MainTest {
             "stream_routes/sr_data_cache_0",
             "stream_routes/sr_data_cache_1",
             "plugin_flows/pf_default_checkout");
+  }
+
+  @Test
+  void theSeedFlowTranslatesToTheFlowTheStandaloneExampleRuns() throws Exception {
+    assertThat(run("translate", "-f", "../examples/kubernetes/pluginflow-seed.yaml")).isZero();
+    var translated =
+        StandaloneFile.parse(out().getBytes(StandardCharsets.UTF_8), "translated").values().stream()
+            .filter(o -> o instanceof io.archway.model.PluginFlow)
+            .map(o -> (io.archway.model.PluginFlow) o)
+            .findFirst()
+            .orElseThrow();
+    var standalone =
+        StandaloneFile.parse(
+                java.nio.file.Files.readAllBytes(
+                    java.nio.file.Path.of("../examples/pluginflow.yaml")),
+                "example")
+            .values()
+            .stream()
+            .filter(o -> o instanceof io.archway.model.PluginFlow)
+            .map(o -> (io.archway.model.PluginFlow) o)
+            .findFirst()
+            .orElseThrow();
+    assertThat(translated.rule()).isEqualTo(standalone.rule());
+    assertThat(translated.conf()).isEqualTo(standalone.conf());
+  }
+
+  @Test
+  void flowDrawsAPluginFlowAsDotAndMermaid() {
+    assertThat(run("flow", "-f", "../examples/kubernetes/pluginflow-seed.yaml")).isZero();
+    assertThat(out())
+        .startsWith("digraph \"demo/gatekeeper\" {")
+        .contains("start -> \"auth\";")
+        .contains("\"auth\" [label=\"auth\\nkey-auth\"];")
+        .contains("\"auth\" -> \"log\" [label=\"code == 200\"];")
+        .contains("\"auth\" -> \"throttle\" [label=\"code == 401\"];");
+    out.reset();
+    assertThat(
+            run(
+                "flow",
+                "-f",
+                "../examples/kubernetes",
+                "--format",
+                "mermaid",
+                "--name",
+                "checkout"))
+        .isZero();
+    assertThat(out())
+        .contains("%% PluginFlow demo/checkout")
+        .contains("flowchart LR")
+        .contains("n0[\"limit<br/>limit-count\"]")
+        .contains("n0 -- \"code == 429\" --> n1")
+        .contains("n0 -. default .-> n2")
+        .doesNotContain("gatekeeper");
+    assertThat(run("flow", "-f", FIXTURES + "pf-cycle")).isEqualTo(1);
+    assertThat(err()).contains("spec.edges: loop a -> b -> a");
+    assertThat(run("flow", "-f", FIXTURES + "ar-basic")).isEqualTo(2);
+    assertThat(err()).contains("no PluginFlow in the files");
+    assertThat(run("flow", "-f", FIXTURES + "pf-graph", "--format", "svg")).isEqualTo(2);
   }
 
   @Test
