@@ -6,26 +6,10 @@ set -euo pipefail
 root="$(cd "$(dirname "$0")/../.." && pwd)"
 secs="${1:-10}"
 conns="${2:-50}"
-work="$(mktemp -d)"
-pids=()
-cleanup() { for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done; wait 2>/dev/null || true; rm -rf "$work"; }
-trap cleanup EXIT
-for tool in wrk nginx haproxy; do
-  command -v "$tool" >/dev/null || { echo "bench http: $tool is missing (apt-get install wrk nginx-light haproxy)" >&2; exit 2; }
-done
-free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
-wait_port() { for _ in $(seq 1 200); do (exec 3<>/dev/tcp/127.0.0.1/"$1") 2>/dev/null && return 0; sleep 0.05; done; echo "port $1 never opened" >&2; exit 1; }
+. "$root/bench/lib.sh"
+need http wrk nginx haproxy
 
-up=$(free_port)
-mkdir -p "$work/up"
-cat > "$work/up/nginx.conf" <<CONF
-worker_processes 1; daemon off; pid $work/up/nginx.pid; error_log $work/up/error.log;
-events { worker_connections 4096; }
-http { access_log off; keepalive_requests 1000000;
-  server { listen 127.0.0.1:$up; location / { return 200 "hello from the upstream\n"; } } }
-CONF
-nginx -c "$work/up/nginx.conf" -p "$work/up" & pids+=($!)
-wait_port "$up"
+start_upstream
 
 start_nginx() { # workers port
   local d="$work/nginx-$1"; mkdir -p "$d"

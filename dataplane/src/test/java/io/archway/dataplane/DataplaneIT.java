@@ -176,7 +176,7 @@ class DataplaneIT {
         .contains("\"ready\" : true")
         .contains(
             "\"routes/bad\" : \"routes/bad: nothing to do (expected: at least one of plugins,"
-                + " upstream, upstream_id, service_id, plugin_flow_id)\"");
+                + " upstream, upstream_id, service_id, plugin_flow_id, plugin_flow)\"");
 
     kv.put(bytes("/dp/routes/more"), bytes("{\"uri\":\"/m\",\"upstream_id\":\"u\"}")).get();
     await().until(() -> status("/metrics").contains("archway_config_items{kind=\"routes\"} 2\n"));

@@ -37,4 +37,13 @@ final class Conf {
     }
     return out;
   }
+
+  /** limit-req and limit-conn count in this process only; shared counts are limit-count's. */
+  static void localPolicyOnly(JsonNode conf) {
+    var policy = text(conf, "policy", "local");
+    if (!policy.equals("local")) {
+      throw new IllegalArgumentException(
+          "policy: \"" + policy + "\" (expected: local; shared counts are limit-count's)");
+    }
+  }
 }

@@ -3,10 +3,8 @@ package io.archway.dataplane.plugins;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.archway.dataplane.plugin.LogBatcher;
 import io.archway.dataplane.plugin.Plugin;
-import io.archway.dataplane.plugin.PluginContext;
 import io.archway.dataplane.plugin.PluginInstance;
 import io.archway.dataplane.plugin.PluginScope;
-import io.archway.model.ModelJson;
 import java.io.ByteArrayOutputStream;
 import java.net.URI;
 import java.net.http.HttpRequest;
@@ -47,7 +45,6 @@ public final class HttpLoggerPlugin implements Plugin {
     var auth = Conf.text(conf, "auth_header", null);
     var timeout = Duration.ofMillis((long) (Conf.number(conf, "timeout", 3) * 1000));
     boolean lines = Conf.text(conf, "concat_method", "json").equals("new_line");
-    boolean reqBody = Conf.bool(conf, "include_req_body", false);
     var services = scope.services();
     LogBatcher.Sender sender =
         batch -> {
@@ -81,15 +78,6 @@ public final class HttpLoggerPlugin implements Plugin {
           }
         };
     var batcher = new LogBatcher("http-logger", LogEntries.settings(conf), sender, services);
-    return new PluginInstance() {
-      @Override
-      public void log(PluginContext ctx) {
-        try {
-          batcher.offer(ModelJson.mapper().writeValueAsBytes(LogEntries.entry(ctx, reqBody)));
-        } catch (com.fasterxml.jackson.core.JsonProcessingException e) {
-          services.metrics().logger("http-logger")[1].increment();
-        }
-      }
-    };
+    return LogEntries.logTo(batcher, "http-logger", services);
   }
 }

@@ -3,10 +3,8 @@ package io.archway.dataplane.plugins;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.archway.dataplane.plugin.LogBatcher;
 import io.archway.dataplane.plugin.Plugin;
-import io.archway.dataplane.plugin.PluginContext;
 import io.archway.dataplane.plugin.PluginInstance;
 import io.archway.dataplane.plugin.PluginScope;
-import io.archway.model.ModelJson;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.Properties;
@@ -95,17 +93,7 @@ public final class KafkaLoggerPlugin implements Plugin {
             f.get(timeoutMillis * 2, TimeUnit.MILLISECONDS);
           }
         };
-    boolean reqBody = Conf.bool(conf, "include_req_body", false);
     var batcher = new LogBatcher("kafka-logger", LogEntries.settings(conf), sender, services);
-    return new PluginInstance() {
-      @Override
-      public void log(PluginContext ctx) {
-        try {
-          batcher.offer(ModelJson.mapper().writeValueAsBytes(LogEntries.entry(ctx, reqBody)));
-        } catch (com.fasterxml.jackson.core.JsonProcessingException e) {
-          services.metrics().logger("kafka-logger")[1].increment();
-        }
-      }
-    };
+    return LogEntries.logTo(batcher, "kafka-logger", services);
   }
 }

@@ -30,11 +30,7 @@ public final class LimitConnPlugin implements Plugin {
 
   @Override
   public PluginInstance compile(ObjectNode conf, PluginScope scope) {
-    var policy = Conf.text(conf, "policy", "local");
-    if (!policy.equals("local")) {
-      throw new IllegalArgumentException(
-          "policy: \"" + policy + "\" (expected: local; shared counts are limit-count's)");
-    }
+    Conf.localPolicyOnly(conf);
     return new Slots(
         conf.get("conn").intValue(),
         conf.get("burst").intValue(),

@@ -31,11 +31,7 @@ public final class LimitReqPlugin implements Plugin {
 
   @Override
   public PluginInstance compile(ObjectNode conf, PluginScope scope) {
-    var policy = Conf.text(conf, "policy", "local");
-    if (!policy.equals("local")) {
-      throw new IllegalArgumentException(
-          "policy: \"" + policy + "\" (expected: local; shared counts are limit-count's)");
-    }
+    Conf.localPolicyOnly(conf);
     double rate = conf.get("rate").doubleValue();
     double burst = conf.get("burst").doubleValue();
     boolean nodelay = Conf.bool(conf, "nodelay", false);

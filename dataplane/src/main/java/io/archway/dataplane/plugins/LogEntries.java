@@ -22,7 +22,22 @@ final class LogEntries {
         Math.max(10_000, batch * 10));
   }
 
-  static ObjectNode entry(PluginContext ctx, boolean includeReqBody) {
+  /** A logger's log phase: the request's entry, queued on {@code batcher}. */
+  static io.archway.dataplane.plugin.PluginInstance logTo(
+      LogBatcher batcher, String plugin, io.archway.dataplane.plugin.PluginServices services) {
+    return new io.archway.dataplane.plugin.PluginInstance() {
+      @Override
+      public void log(PluginContext ctx) {
+        try {
+          batcher.offer(ModelJson.mapper().writeValueAsBytes(entry(ctx)));
+        } catch (com.fasterxml.jackson.core.JsonProcessingException e) {
+          services.metrics().logger(plugin)[1].increment();
+        }
+      }
+    };
+  }
+
+  static ObjectNode entry(PluginContext ctx) {
     var m = ModelJson.mapper();
     var e = m.createObjectNode();
     var req = ctx.request();

@@ -4,9 +4,6 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import io.archway.dataplane.testing.Gateways;
 import io.archway.dataplane.testing.TestUpstream;
-import java.net.URI;
-import java.net.http.HttpRequest;
-import java.net.http.HttpResponse;
 import java.nio.file.Path;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
@@ -31,14 +28,6 @@ class FlowIT {
       gw.close();
     }
     up.close();
-  }
-
-  HttpResponse<String> get(String path, String... headers) throws Exception {
-    var b = HttpRequest.newBuilder(URI.create(gw.url(path)));
-    for (int i = 0; i < headers.length; i += 2) {
-      b.header(headers[i], headers[i + 1]);
-    }
-    return gw.client().send(b.build(), HttpResponse.BodyHandlers.ofString());
   }
 
   /**
@@ -79,19 +68,19 @@ class FlowIT {
   }
 
   void assertTheFlowRuns() throws Exception {
-    var jack = get("/a", "apikey", "jack-key");
+    var jack = gw.get("/a", "apikey", "jack-key");
     assertThat(jack.statusCode()).isEqualTo(200);
     assertThat(jack.headers().firstValue("x-jack")).hasValue("yes");
     assertThat(up.lastHeaders()).containsEntry("x-consumer", "jack");
-    var bob = get("/a", "apikey", "bob-key");
+    var bob = gw.get("/a", "apikey", "bob-key");
     assertThat(bob.statusCode()).isEqualTo(402);
     assertThat(bob.body()).isEqualTo("pay first");
     assertThat(bob.headers().firstValue("x-jack")).isEmpty();
     // No key: key-auth answers 401, the flow goes on to limit-req, which lets one through.
-    var anonymous = get("/a");
+    var anonymous = gw.get("/a");
     assertThat(anonymous.statusCode()).isEqualTo(200);
     assertThat(up.lastHeaders()).doesNotContainKey("x-consumer");
-    assertThat(get("/a").statusCode()).isEqualTo(503);
+    assertThat(gw.get("/a").statusCode()).isEqualTo(503);
   }
 
   @Test
@@ -124,9 +113,9 @@ class FlowIT {
                     echo: {name: echo, conf: {before_body: "<", after_body: ">"}}
                 """,
                 ""));
-    assertThat(get("/a").statusCode()).isEqualTo(401);
-    assertThat(get("/a", "apikey", "jack-key").body()).isEqualTo("up");
-    assertThat(get("/a?mode=echo", "apikey", "jack-key").body()).isEqualTo("<up>");
+    assertThat(gw.get("/a").statusCode()).isEqualTo(401);
+    assertThat(gw.get("/a", "apikey", "jack-key").body()).isEqualTo("up");
+    assertThat(gw.get("/a?mode=echo", "apikey", "jack-key").body()).isEqualTo("<up>");
   }
 
   @Test
@@ -154,9 +143,9 @@ class FlowIT {
                 upstream: {nodes: {"%s": 1}}
             """
                 .formatted(up.node(), up.node(), up.node()));
-    assertThat(get("/missing").statusCode()).isEqualTo(503);
-    assertThat(get("/invalid").statusCode()).isEqualTo(503);
-    assertThat(get("/fine").statusCode()).isEqualTo(200);
+    assertThat(gw.get("/missing").statusCode()).isEqualTo(503);
+    assertThat(gw.get("/invalid").statusCode()).isEqualTo(503);
+    assertThat(gw.get("/fine").statusCode()).isEqualTo(200);
     assertThat(up.requests()).isEqualTo(1);
     assertThat(gw.status("/metrics"))
         .contains("archway_config_objects_rejected{kind=\"plugin_flows\"} 1");
@@ -175,6 +164,6 @@ class FlowIT {
                     a: {name: limit-count, conf: {count: -1, time_window: 1}}
                 """,
                 ""));
-    assertThat(get("/a").statusCode()).isEqualTo(404);
+    assertThat(gw.get("/a").statusCode()).isEqualTo(404);
   }
 }

@@ -60,14 +60,6 @@ class PluginsIT {
     return "routes:\n" + String.join("", routes);
   }
 
-  HttpResponse<String> get(String path, String... headers) throws Exception {
-    var b = HttpRequest.newBuilder(URI.create(gw.url(path)));
-    for (int i = 0; i < headers.length; i += 2) {
-      b.header(headers[i], headers[i + 1]);
-    }
-    return gw.client().send(b.build(), HttpResponse.BodyHandlers.ofString());
-  }
-
   @Test
   void keyAuthFindsTheConsumerByHeaderOrQueryAndHidesTheKey() throws Exception {
     gw =
@@ -80,14 +72,14 @@ class PluginsIT {
                     plugins:
                       key-auth: {key: jack-key}
                 """);
-    var missing = get("/a");
+    var missing = gw.get("/a");
     assertThat(missing.statusCode()).isEqualTo(401);
     assertThat(missing.body()).contains("Missing API key in request");
-    assertThat(get("/a", "apikey", "wrong").body()).contains("Invalid API key in request");
-    var ok = get("/a", "apikey", "jack-key");
+    assertThat(gw.get("/a", "apikey", "wrong").body()).contains("Invalid API key in request");
+    var ok = gw.get("/a", "apikey", "jack-key");
     assertThat(ok.statusCode()).isEqualTo(200);
     assertThat(up.lastHeaders()).doesNotContainKey("apikey");
-    assertThat(get("/a?apikey=jack-key&x=1").statusCode()).isEqualTo(200);
+    assertThat(gw.get("/a?apikey=jack-key&x=1").statusCode()).isEqualTo(200);
     assertThat(up.lastRequest()).isEqualTo("GET /a?x=1");
   }
 
@@ -107,10 +99,10 @@ class PluginsIT {
                     plugins:
                       key-auth: {key: k2}
                 """);
-    assertThat(get("/a", "apikey", "k1").statusCode()).isEqualTo(200);
-    assertThat(get("/a", "apikey", "k1").statusCode()).isEqualTo(429);
+    assertThat(gw.get("/a", "apikey", "k1").statusCode()).isEqualTo(200);
+    assertThat(gw.get("/a", "apikey", "k1").statusCode()).isEqualTo(429);
     for (int i = 0; i < 3; i++) {
-      assertThat(get("/a", "apikey", "k2").statusCode()).isEqualTo(200);
+      assertThat(gw.get("/a", "apikey", "k2").statusCode()).isEqualTo(200);
     }
   }
 
@@ -126,12 +118,12 @@ class PluginsIT {
                     plugins:
                       basic-auth: {username: ann, password: s3cret}
                 """);
-    var missing = get("/a");
+    var missing = gw.get("/a");
     assertThat(missing.statusCode()).isEqualTo(401);
     assertThat(missing.headers().firstValue("www-authenticate")).hasValue("Basic realm='.'");
-    assertThat(get("/a", "Authorization", basic("ann", "nope")).statusCode()).isEqualTo(401);
-    assertThat(get("/a", "Authorization", "Basic !!!").statusCode()).isEqualTo(401);
-    assertThat(get("/a", "Authorization", basic("ann", "s3cret")).statusCode()).isEqualTo(200);
+    assertThat(gw.get("/a", "Authorization", basic("ann", "nope")).statusCode()).isEqualTo(401);
+    assertThat(gw.get("/a", "Authorization", "Basic !!!").statusCode()).isEqualTo(401);
+    assertThat(gw.get("/a", "Authorization", basic("ann", "s3cret")).statusCode()).isEqualTo(200);
   }
 
   static String basic(String user, String password) {
@@ -165,17 +157,17 @@ class PluginsIT {
                     .formatted(pem));
     long now = System.currentTimeMillis() / 1000;
     var hs = hs256("{\"key\":\"hs-key\",\"exp\":" + (now + 60) + "}", "hs-secret");
-    assertThat(get("/a", "Authorization", "Bearer " + hs).statusCode()).isEqualTo(200);
-    assertThat(get("/a?jwt=" + hs).statusCode()).isEqualTo(200);
-    assertThat(get("/a", "Cookie", "jwt=" + hs).statusCode()).isEqualTo(200);
+    assertThat(gw.get("/a", "Authorization", "Bearer " + hs).statusCode()).isEqualTo(200);
+    assertThat(gw.get("/a?jwt=" + hs).statusCode()).isEqualTo(200);
+    assertThat(gw.get("/a", "Cookie", "jwt=" + hs).statusCode()).isEqualTo(200);
     var forged = hs256("{\"key\":\"hs-key\"}", "other-secret");
-    assertThat(get("/a", "Authorization", forged).body()).contains("failed to verify jwt");
+    assertThat(gw.get("/a", "Authorization", forged).body()).contains("failed to verify jwt");
     var expired = hs256("{\"key\":\"hs-key\",\"exp\":" + (now - 10) + "}", "hs-secret");
-    assertThat(get("/a", "Authorization", expired).body()).contains("token expired");
+    assertThat(gw.get("/a", "Authorization", expired).body()).contains("token expired");
     var early = hs256("{\"key\":\"hs-key\",\"nbf\":" + (now + 600) + "}", "hs-secret");
-    assertThat(get("/a", "Authorization", early).body()).contains("not valid yet");
-    assertThat(get("/a", "Authorization", "a.b").body()).contains("JWT token invalid");
-    assertThat(get("/a").body()).contains("Missing JWT token in request");
+    assertThat(gw.get("/a", "Authorization", early).body()).contains("not valid yet");
+    assertThat(gw.get("/a", "Authorization", "a.b").body()).contains("JWT token invalid");
+    assertThat(gw.get("/a").body()).contains("Missing JWT token in request");
 
     var header = b64("{\"alg\":\"RS256\",\"typ\":\"JWT\"}");
     var payload = b64("{\"key\":\"rs-key\",\"exp\":" + (now + 60) + "}");
@@ -188,10 +180,10 @@ class PluginsIT {
             + payload
             + "."
             + Base64.getUrlEncoder().withoutPadding().encodeToString(sig.sign());
-    assertThat(get("/a", "Authorization", rs).statusCode()).isEqualTo(200);
+    assertThat(gw.get("/a", "Authorization", rs).statusCode()).isEqualTo(200);
     // An RS256 consumer's token signed with HS256 (the algorithm confusion attack) is refused.
     var confused = hs256("{\"key\":\"rs-key\"}", pem);
-    assertThat(get("/a", "Authorization", confused).statusCode()).isEqualTo(401);
+    assertThat(gw.get("/a", "Authorization", confused).statusCode()).isEqualTo(401);
   }
 
   static String b64(String json) {
@@ -222,8 +214,8 @@ class PluginsIT {
                     "deny",
                     "/deny",
                     "ip-restriction: {blacklist: [127.0.0.1, \"::1\"], message: go away}")));
-    assertThat(get("/allow").statusCode()).isEqualTo(200);
-    var denied = get("/deny");
+    assertThat(gw.get("/allow").statusCode()).isEqualTo(200);
+    var denied = gw.get("/deny");
     assertThat(denied.statusCode()).isEqualTo(403);
     assertThat(denied.body()).contains("go away");
   }
@@ -254,12 +246,12 @@ class PluginsIT {
     assertThat(pre.headers().firstValue("access-control-max-age")).hasValue("60");
     assertThat(pre.headers().firstValue("access-control-allow-credentials")).hasValue("true");
     assertThat(up.requests()).isZero();
-    var simple = get("/x", "Origin", "https://b.example");
+    var simple = gw.get("/x", "Origin", "https://b.example");
     assertThat(simple.body()).isEqualTo("up");
     assertThat(simple.headers().firstValue("access-control-allow-origin"))
         .hasValue("https://b.example");
     assertThat(
-            get("/x", "Origin", "https://evil.example")
+            gw.get("/x", "Origin", "https://evil.example")
                 .headers()
                 .firstValue("access-control-allow-origin"))
         .isEmpty();
@@ -285,14 +277,14 @@ class PluginsIT {
                         remove: [X-Drop]
                     """),
                 route("r2", "/fixed", "proxy-rewrite: {uri: /to/$arg_id}")));
-    assertThat(get("/old/a/b?q=1", "X-Drop", "x").statusCode()).isEqualTo(200);
+    assertThat(gw.get("/old/a/b?q=1", "X-Drop", "x").statusCode()).isEqualTo(200);
     assertThat(up.lastRequest()).isEqualTo("POST /new/a/b?q=1");
     assertThat(up.lastHeaders())
         .containsEntry("host", "backend.internal")
         .containsEntry("x-client", "127.0.0.1")
         .containsEntry("x-added", "1")
         .doesNotContainKey("x-drop");
-    get("/fixed?id=42");
+    gw.get("/fixed?id=42");
     assertThat(up.lastRequest()).isEqualTo("GET /to/42?id=42");
   }
 
@@ -318,16 +310,16 @@ class PluginsIT {
                     "when",
                     "/status/*",
                     "response-rewrite: {status_code: 200, body: hidden, vars: [[status, ==, 500]]}")));
-    var f = get("/f/x");
+    var f = gw.get("/f/x");
     assertThat(f.body()).isEqualTo("[$0]p");
     assertThat(f.headers().firstValue("x-rewritten")).hasValue("yes");
     assertThat(f.headers().firstValue("content-length")).hasValue("5");
-    var b = get("/b");
+    var b = gw.get("/b");
     assertThat(b.statusCode()).isEqualTo(201);
     assertThat(b.body()).isEqualTo("replaced");
-    assertThat(get("/b64").body()).isEqualTo("hi");
-    assertThat(get("/status/500").body()).isEqualTo("hidden");
-    var untouched = get("/status/404");
+    assertThat(gw.get("/b64").body()).isEqualTo("hi");
+    assertThat(gw.get("/status/500").body()).isEqualTo("hidden");
+    var untouched = gw.get("/status/404");
     assertThat(untouched.statusCode()).isEqualTo(404);
   }
 
@@ -375,13 +367,13 @@ class PluginsIT {
                       abort: {http_status: 418, body: "teapot $arg_who", headers: {X-Fault: "1"}, vars: [[[arg_who, ==, me]]]}
                     """),
                 route("delay", "/delay", "fault-injection: {delay: {duration: 0.3}}")));
-    var hit = get("/abort?who=me");
+    var hit = gw.get("/abort?who=me");
     assertThat(hit.statusCode()).isEqualTo(418);
     assertThat(hit.body()).isEqualTo("teapot me");
     assertThat(hit.headers().firstValue("x-fault")).hasValue("1");
-    assertThat(get("/abort?who=you").statusCode()).isEqualTo(200);
+    assertThat(gw.get("/abort?who=you").statusCode()).isEqualTo(200);
     long start = System.nanoTime();
-    assertThat(get("/delay").statusCode()).isEqualTo(200);
+    assertThat(gw.get("/delay").statusCode()).isEqualTo(200);
     assertThat(System.nanoTime() - start).isGreaterThanOrEqualTo(300_000_000L);
   }
 
@@ -395,24 +387,24 @@ class PluginsIT {
                     "r1",
                     "/*",
                     "limit-count: {count: 2, time_window: 60, key: http_x_user, rejected_code: 429, rejected_msg: slow down}")));
-    var first = get("/a", "X-User", "u1");
+    var first = gw.get("/a", "X-User", "u1");
     assertThat(first.headers().firstValue("x-ratelimit-limit")).hasValue("2");
     assertThat(first.headers().firstValue("x-ratelimit-remaining")).hasValue("1");
-    assertThat(get("/a", "X-User", "u1").statusCode()).isEqualTo(200);
-    var third = get("/a", "X-User", "u1");
+    assertThat(gw.get("/a", "X-User", "u1").statusCode()).isEqualTo(200);
+    var third = gw.get("/a", "X-User", "u1");
     assertThat(third.statusCode()).isEqualTo(429);
     assertThat(third.body()).contains("slow down");
     assertThat(third.headers().firstValue("x-ratelimit-remaining")).hasValue("0");
-    assertThat(get("/a", "X-User", "u2").statusCode()).isEqualTo(200);
+    assertThat(gw.get("/a", "X-User", "u2").statusCode()).isEqualTo(200);
   }
 
   @Test
   void countsSurviveAConfigChangeElsewhere() throws Exception {
     var r1 = route("r1", "/*", "limit-count: {count: 1, time_window: 60}");
     gw = Gateways.start(dir, routes(r1));
-    assertThat(get("/a").statusCode()).isEqualTo(200);
+    assertThat(gw.get("/a").statusCode()).isEqualTo(200);
     gw.reload(routes(r1, route("r2", "/other", "request-id: {}")));
-    assertThat(get("/a").statusCode()).isEqualTo(503);
+    assertThat(gw.get("/a").statusCode()).isEqualTo(503);
   }
 
   @Test
@@ -428,12 +420,12 @@ class PluginsIT {
                 route("delay", "/d", "limit-req: {rate: 5, burst: 5, key: remote_addr}")));
     var codes = new ArrayList<Integer>();
     for (int i = 0; i < 4; i++) {
-      codes.add(get("/n").statusCode());
+      codes.add(gw.get("/n").statusCode());
     }
     assertThat(codes).containsExactly(200, 200, 503, 503);
     long start = System.nanoTime();
     for (int i = 0; i < 3; i++) {
-      assertThat(get("/d").statusCode()).isEqualTo(200);
+      assertThat(gw.get("/d").statusCode()).isEqualTo(200);
     }
     // The 2nd and 3rd waited to fit 5 per second: about 0.2 s and 0.4 s, less the time between.
     assertThat(System.nanoTime() - start).isGreaterThan(250_000_000L);
@@ -455,27 +447,27 @@ class PluginsIT {
                 HttpRequest.newBuilder(URI.create(gw.url("/delay/500"))).build(),
                 HttpResponse.BodyHandlers.ofString());
     org.awaitility.Awaitility.await().until(() -> up.requests() == 1);
-    assertThat(get("/fast").statusCode()).isEqualTo(429);
+    assertThat(gw.get("/fast").statusCode()).isEqualTo(429);
     assertThat(slow.get().statusCode()).isEqualTo(200);
-    assertThat(get("/fast").statusCode()).isEqualTo(200);
+    assertThat(gw.get("/fast").statusCode()).isEqualTo(200);
   }
 
   @Test
   void requestIdIsSentUpstreamAndBack() throws Exception {
     gw = Gateways.start(dir, routes(route("r1", "/*", "request-id: {algorithm: nanoid}")));
-    var res = get("/a");
+    var res = gw.get("/a");
     var id = res.headers().firstValue("x-request-id").orElseThrow();
     assertThat(id).hasSize(21);
     assertThat(up.lastHeaders()).containsEntry("x-request-id", id);
-    assertThat(get("/a", "X-Request-Id", "mine").headers().firstValue("x-request-id"))
+    assertThat(gw.get("/a", "X-Request-Id", "mine").headers().firstValue("x-request-id"))
         .hasValue("mine");
   }
 
   @Test
   void prometheusCountsUnderApisixNames() throws Exception {
     gw = Gateways.start(dir, routes(route("r1", "/*", "prometheus: {}")));
-    get("/a");
-    get("/status/404");
+    gw.get("/a");
+    gw.get("/status/404");
     var metrics = gw.status("/metrics");
     assertThat(metrics)
         .contains("apisix_http_status{code=\"200\",route=\"r1\"")
@@ -511,10 +503,10 @@ class PluginsIT {
                             - {weight: 3}
               """
                   .formatted(other.node(), up.node(), other.node()));
-      assertThat(get("/a", "X-Canary", "1").body()).isEqualTo("other");
+      assertThat(gw.get("/a", "X-Canary", "1").body()).isEqualTo("other");
       var bodies = new ArrayList<String>();
       for (int i = 0; i < 8; i++) {
-        bodies.add(get("/a").body());
+        bodies.add(gw.get("/a").body());
       }
       assertThat(bodies.stream().filter("other"::equals).count()).isEqualTo(2);
       assertThat(bodies.stream().filter("up"::equals).count()).isEqualTo(6);
@@ -550,7 +542,7 @@ class PluginsIT {
                     "%s": 1
             """
                 .formatted(up.node()));
-    var res = get("/a");
+    var res = gw.get("/a");
     assertThat(res.headers().firstValue("x-global")).hasValue("1");
     assertThat(up.lastHeaders())
         .containsEntry("x-from", "plugin-config")
@@ -572,9 +564,9 @@ class PluginsIT {
                 route(
                     "policy", "/policy", "limit-count: {count: 1, time_window: 1, policy: redis}"),
                 route("byname", "/byname", "hmac-auth: {}")));
-    assertThat(get("/ok").statusCode()).isEqualTo(200);
+    assertThat(gw.get("/ok").statusCode()).isEqualTo(200);
     for (var path : List.of("/unknown", "/schema", "/field", "/regex", "/policy", "/byname")) {
-      assertThat(get(path).statusCode()).as(path).isEqualTo(404);
+      assertThat(gw.get(path).statusCode()).as(path).isEqualTo(404);
     }
     assertThat(gw.status("/metrics"))
         .contains("archway_config_objects_rejected{kind=\"routes\"} 6");

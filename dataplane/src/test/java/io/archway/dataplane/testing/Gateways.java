@@ -85,10 +85,13 @@ public final class Gateways implements AutoCloseable {
         .until(() -> dataplane.servers().compiler().current().revision() != before);
   }
 
-  public HttpResponse<String> get(String path) throws Exception {
-    return client.send(
-        HttpRequest.newBuilder(URI.create(url(path))).build(),
-        HttpResponse.BodyHandlers.ofString());
+  /** GET {@code path} with {@code headers} given as name, value, name, value... */
+  public HttpResponse<String> get(String path, String... headers) throws Exception {
+    var b = HttpRequest.newBuilder(URI.create(url(path)));
+    for (int i = 0; i + 1 < headers.length; i += 2) {
+      b.header(headers[i], headers[i + 1]);
+    }
+    return client.send(b.build(), HttpResponse.BodyHandlers.ofString());
   }
 
   public HttpClient client() {
