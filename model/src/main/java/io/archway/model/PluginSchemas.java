@@ -15,8 +15,9 @@ import java.util.function.BiConsumer;
  * <p>A plugin with a schema here is read strictly: a field the schema does not name is reported (a
  * misspelt {@code rejected_cod} is an error, not a silently ignored setting). The few plugins whose
  * APISIX schema grows with every release (the {@code redis_*} settings of the rate limiters) are
- * checked on the fields that matter and let the rest through. Plugins known by name only accept any
- * object.
+ * checked on the fields that matter and let the rest through. Every plugin here is one the
+ * dataplane runs; the other APISIX plugins are known by name only, so that naming one gets "not run
+ * by Archway" rather than "unknown plugin".
  */
 public final class PluginSchemas {
 
@@ -116,6 +117,19 @@ public final class PluginSchemas {
     if (!known(name)) {
       problems.add(
           new Problem(path, "unknown plugin \"" + name + "\" (expected: a plugin Archway runs)"));
+      return problems;
+    }
+    if (!SCHEMAS.containsKey(name)) {
+      // An APISIX plugin the dataplane does not run: a route with it would be refused there, so
+      // it is refused here too rather than accepted and then silently not served.
+      problems.add(
+          new Problem(
+              path,
+              "APISIX plugin \""
+                  + name
+                  + "\" is not run by Archway (expected: one of "
+                  + String.join(", ", new TreeSet<>(SCHEMAS.keySet()))
+                  + ")"));
       return problems;
     }
     var f = Fields.of(conf, path, problems);

@@ -319,7 +319,7 @@ final class GatewayHandler extends ChannelInboundHandlerAdapter {
       HttpRequest req) {
     var res = new DefaultHttpResponse(HttpVersion.HTTP_1_1, HttpResponseStatus.valueOf(status));
     if (headers != null) {
-      res.headers().set(headers);
+      res.headers().setAll(headers);
     }
     res.headers().set(HttpHeaderNames.SERVER, "Archway");
     if (run != null && run.headerFilter(res)) {
@@ -336,12 +336,11 @@ final class GatewayHandler extends ChannelInboundHandlerAdapter {
         .remove(HttpHeaderNames.TRANSFER_ENCODING)
         .setInt(HttpHeaderNames.CONTENT_LENGTH, body.length);
     status = full.status().code();
-    var res2 = full;
     boolean close = !keepAlive || state == State.CLOSED;
     if (close) {
-      res2.headers().set(HttpHeaderNames.CONNECTION, HttpHeaderValues.CLOSE);
+      full.headers().set(HttpHeaderNames.CONNECTION, HttpHeaderValues.CLOSE);
     }
-    var done = ctx.writeAndFlush(res2);
+    var done = ctx.writeAndFlush(full);
     if (close) {
       done.addListener(ChannelFutureListener.CLOSE);
     }

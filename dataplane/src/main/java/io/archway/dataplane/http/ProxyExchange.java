@@ -320,7 +320,12 @@ final class ProxyExchange implements UpstreamConnection.Listener, ExchangeTimer.
     if (heldBody.readableBytes() + (long) content.readableBytes() > max) {
       ReferenceCountUtil.release(c);
       gateway.metrics().error("response_too_large_to_filter");
-      upstreamFailed(NodeState.Failure.TCP, 502);
+      // Not the node's fault, and nothing reached the client yet: a plain 502.
+      abandonConnection();
+      upstream.release(node);
+      heldHead = null;
+      responseStarted = false;
+      fail(502, null, node.address());
       return;
     }
     heldBody.addComponent(true, content.retain());

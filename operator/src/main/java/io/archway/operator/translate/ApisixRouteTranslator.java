@@ -298,6 +298,18 @@ public final class ApisixRouteTranslator {
       case "hmacAuth" -> plugins.set("hmac-auth", conf);
       default -> plugins.set("wolf-rbac", conf);
     }
+    // ldap-auth, hmac-auth and wolf-rbac are APISIX plugins the dataplane does not run: a route
+    // with one would not be served, so the resource is refused with the reason.
+    plugins
+        .properties()
+        .forEach(
+            e -> {
+              for (var p : io.archway.model.PluginSchemas.check(e.getKey(), e.getValue(), "")) {
+                if (p.message().startsWith("APISIX plugin")) {
+                  t.error(at + ".type", "\"" + auth.type + "\": " + p.message());
+                }
+              }
+            });
   }
 
   private static void stream(
