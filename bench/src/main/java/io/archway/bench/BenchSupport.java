@@ -1,7 +1,5 @@
 package io.archway.bench;
 
-import java.io.IOException;
-import java.net.ServerSocket;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -58,12 +56,6 @@ final class BenchSupport {
       throw new IllegalStateException("no heap figure in: " + info);
     }
     return Long.parseLong(m.group(1)) * 1024;
-  }
-
-  static int freePort() throws IOException {
-    try (var s = new ServerSocket(0)) {
-      return s.getLocalPort();
-    }
   }
 
   static double pct(List<Double> xs, double p) {

@@ -2,6 +2,7 @@ package io.archway.bench;
 
 import com.sun.net.httpserver.HttpServer;
 import io.archway.model.testing.JarProcess;
+import io.archway.model.testing.Ports;
 import io.fabric8.kubernetes.api.model.Service;
 import io.fabric8.kubernetes.api.model.discovery.v1.EndpointSlice;
 import io.fabric8.kubernetes.client.KubernetesClient;
@@ -109,8 +110,8 @@ public final class DiscoveryBench {
 
     var file = dir.resolve("discovery.yaml");
     Files.writeString(file, config(services, true, port));
-    int httpPort = BenchSupport.freePort();
-    int statusPort = BenchSupport.freePort();
+    int httpPort = Ports.free();
+    int statusPort = Ports.free();
     var dp = start(file, kube, httpPort, statusPort, dir);
     try {
       long w0 = System.nanoTime();
@@ -213,8 +214,8 @@ public final class DiscoveryBench {
       throws Exception {
     var file = dir.resolve("static.yaml");
     Files.writeString(file, yaml);
-    int httpPort = BenchSupport.freePort();
-    int statusPort = BenchSupport.freePort();
+    int httpPort = Ports.free();
+    int statusPort = Ports.free();
     var p = start(file, kube, httpPort, statusPort, dir);
     try {
       awaitFrom(http, httpPort, 0, "127.0.0.2", 60_000);

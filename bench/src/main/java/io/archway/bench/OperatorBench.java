@@ -6,6 +6,7 @@ import io.archway.model.sink.EtcdConfigSink;
 import io.archway.model.sink.Owner;
 import io.archway.model.testing.EtcdServer;
 import io.archway.model.testing.JarProcess;
+import io.archway.model.testing.Ports;
 import io.archway.operator.testing.KubeMock;
 import io.archway.operator.translate.ApisixRouteTranslator;
 import io.archway.operator.translate.Manifests;
@@ -80,7 +81,7 @@ public final class OperatorBench {
       System.out.printf(
           "peer: %d ApisixRoutes created in the mock API server with no operator: %.2f s%n",
           routes, apiAlone);
-      int metricsPort = BenchSupport.freePort();
+      int metricsPort = Ports.free();
       var operator = startOperator(kubeconfig, etcd.endpoint(), metricsPort, dir);
       try {
         awaitReady(metricsPort);

@@ -4,8 +4,8 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
 import io.archway.model.testing.JarProcess;
+import io.archway.model.testing.Ports;
 import java.io.IOException;
-import java.net.ServerSocket;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
@@ -31,18 +31,12 @@ class DataplaneProcessIT {
     return JarProcess.start(jar(), dir.resolve("out.log"), List.of(), List.of(args));
   }
 
-  private static int freePort() throws IOException {
-    try (var s = new ServerSocket(0)) {
-      return s.getLocalPort();
-    }
-  }
-
   @Test
   void servesThenStopsCleanlyOnSigterm() throws Exception {
     var file = dir.resolve("apisix.yaml");
     Files.writeString(file, "routes: []\n#END\n");
-    int httpPort = freePort();
-    int statusPort = freePort();
+    int httpPort = Ports.free();
+    int statusPort = Ports.free();
     var p =
         launch(
             "--standalone",

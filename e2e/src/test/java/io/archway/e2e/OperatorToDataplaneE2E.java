@@ -7,12 +7,12 @@ import com.sun.net.httpserver.HttpServer;
 import io.archway.crds.apisix.ApisixRoute;
 import io.archway.model.testing.EtcdExtension;
 import io.archway.model.testing.JarProcess;
+import io.archway.model.testing.Ports;
 import io.archway.operator.testing.KubeMock;
 import io.fabric8.kubernetes.api.model.Service;
 import io.fabric8.kubernetes.client.utils.Serialization;
 import java.io.IOException;
 import java.net.InetSocketAddress;
-import java.net.ServerSocket;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
@@ -101,8 +101,8 @@ class OperatorToDataplaneE2E {
         "0",
         "--control-plane-discovery",
         "marked");
-    httpPort = freePort();
-    int statusPort = freePort();
+    httpPort = Ports.free();
+    int statusPort = Ports.free();
     launch(
         "dataplane",
         "../dataplane/target/archway-dataplane.jar",
@@ -274,11 +274,5 @@ class OperatorToDataplaneE2E {
         .ignoreExceptions()
         .untilAsserted(
             () -> assertThat(get(httpPort, "/pods").body()).isEqualTo("hello from upstream /pods"));
-  }
-
-  private static int freePort() throws IOException {
-    try (var s = new ServerSocket(0)) {
-      return s.getLocalPort();
-    }
   }
 }

@@ -5,10 +5,10 @@ import static org.awaitility.Awaitility.await;
 
 import io.archway.dataplane.testing.Gateways;
 import io.archway.dataplane.testing.TestUpstream;
+import io.archway.model.testing.Ports;
 import io.netty.buffer.PooledByteBufAllocator;
 import io.netty.util.ResourceLeakDetector;
 import java.io.InputStream;
-import java.net.ServerSocket;
 import java.net.URI;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
@@ -61,12 +61,6 @@ class ProxyIT {
       out.append("  \"").append(n).append("\": 1\n");
     }
     return out.toString();
-  }
-
-  static int deadPort() throws Exception {
-    try (var s = new ServerSocket(0)) {
-      return s.getLocalPort();
-    }
   }
 
   @Test
@@ -279,7 +273,7 @@ class ProxyIT {
 
   @Test
   void errorsHaveTheirStatusAndAreCounted() throws Exception {
-    int dead = deadPort();
+    int dead = Ports.free();
     gw =
         Gateways.start(
             dir,
@@ -365,7 +359,7 @@ class ProxyIT {
 
   @Test
   void retriesGoToAnotherNodeWithinTheBounds() throws Exception {
-    int dead = deadPort();
+    int dead = Ports.free();
     gw = Gateways.start(dir, route("/*", nodes("127.0.0.1:" + dead, a.node())));
     for (int i = 0; i < 10; i++) {
       assertThat(gw.get("/").statusCode()).isEqualTo(200);

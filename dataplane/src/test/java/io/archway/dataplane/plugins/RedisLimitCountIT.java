@@ -5,7 +5,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import io.archway.dataplane.testing.Gateways;
 import io.archway.dataplane.testing.RedisServer;
 import io.archway.dataplane.testing.TestUpstream;
-import java.net.ServerSocket;
+import io.archway.model.testing.Ports;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -64,10 +64,7 @@ class RedisLimitCountIT {
 
   @Test
   void redisDownAnswers500UnlessDegradationIsAllowed() throws Exception {
-    int dead;
-    try (var s = new ServerSocket(0)) {
-      dead = s.getLocalPort();
-    }
+    int dead = Ports.free();
     try (var up = new TestUpstream("up");
         var strict =
             Gateways.start(Files.createDirectories(dir.resolve("a")), config(up, dead, ""));

@@ -5,6 +5,7 @@ import static org.awaitility.Awaitility.await;
 
 import io.archway.dataplane.testing.Gateways;
 import io.archway.dataplane.testing.RedisServer;
+import io.archway.model.testing.Ports;
 import io.lettuce.core.LettuceFutures;
 import io.lettuce.core.RedisClient;
 import io.lettuce.core.RedisFuture;
@@ -68,11 +69,11 @@ class RedisStreamIT {
                     }
                   }
                 });
-    redisPort = RedisServer.freePort();
-    tcpPort = RedisServer.freePort();
-    downPort = RedisServer.freePort();
-    deadNode = RedisServer.freePort();
-    ownPort = RedisServer.freePort();
+    redisPort = Ports.free();
+    tcpPort = Ports.free();
+    downPort = Ports.free();
+    deadNode = Ports.free();
+    ownPort = Ports.free();
     var yaml =
         """
         stream_routes:

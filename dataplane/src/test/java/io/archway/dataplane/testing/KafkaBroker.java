@@ -1,7 +1,7 @@
 package io.archway.dataplane.testing;
 
+import io.archway.model.testing.Ports;
 import java.io.IOException;
-import java.net.ServerSocket;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -31,8 +31,8 @@ public final class KafkaBroker implements AutoCloseable {
 
   public static KafkaBroker start() throws Exception {
     var dir = Files.createTempDirectory("archway-kafka");
-    int port = freePort();
-    int controller = freePort();
+    int port = Ports.free();
+    int controller = Ports.free();
     var props = dir.resolve("server.properties");
     Files.writeString(
         props,
@@ -137,12 +137,6 @@ public final class KafkaBroker implements AutoCloseable {
     stop();
     try (var files = Files.walk(dir)) {
       files.sorted(java.util.Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
-    }
-  }
-
-  private static int freePort() throws IOException {
-    try (var s = new ServerSocket(0)) {
-      return s.getLocalPort();
     }
   }
 }

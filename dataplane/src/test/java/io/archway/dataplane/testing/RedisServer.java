@@ -2,10 +2,10 @@ package io.archway.dataplane.testing;
 
 import static org.awaitility.Awaitility.await;
 
+import io.archway.model.testing.Ports;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
-import java.net.ServerSocket;
 import java.net.Socket;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
@@ -18,7 +18,7 @@ public final class RedisServer implements AutoCloseable {
   private final int port;
 
   public RedisServer(Path dir) throws IOException {
-    this(dir, freePort());
+    this(dir, Ports.free());
   }
 
   public RedisServer(Path dir, int port) throws IOException {
@@ -40,12 +40,6 @@ public final class RedisServer implements AutoCloseable {
             .redirectOutput(dir.resolve("redis-" + port + ".log").toFile())
             .start();
     await().atMost(Duration.ofSeconds(10)).until(this::answers);
-  }
-
-  public static int freePort() throws IOException {
-    try (var s = new ServerSocket(0)) {
-      return s.getLocalPort();
-    }
   }
 
   public int port() {

@@ -2,7 +2,6 @@ package io.archway.model.testing;
 
 import java.io.IOException;
 import java.io.UncheckedIOException;
-import java.net.ServerSocket;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
@@ -33,10 +32,10 @@ public final class EtcdServer implements AutoCloseable {
   public EtcdServer() {
     try {
       dir = Files.createTempDirectory("archway-etcd-");
-      clientPort = freePort();
+      clientPort = Ports.free();
       int p;
       do {
-        p = freePort();
+        p = Ports.free();
       } while (p == clientPort);
       peerPort = p;
     } catch (IOException e) {
@@ -213,12 +212,6 @@ public final class EtcdServer implements AutoCloseable {
       p.waitFor(30, TimeUnit.SECONDS);
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
-    }
-  }
-
-  private static int freePort() throws IOException {
-    try (var s = new ServerSocket(0, 1, java.net.InetAddress.getLoopbackAddress())) {
-      return s.getLocalPort();
     }
   }
 
