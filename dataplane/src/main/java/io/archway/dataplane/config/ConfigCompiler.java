@@ -175,7 +175,7 @@ public final class ConfigCompiler implements Consumer<ConfigSnapshot> {
             wanted.put("routes/" + id, r.upstream());
           }
           var serviceItem = r.serviceId() == null ? null : services.get(r.serviceId());
-          var split = plugins(r, serviceItem, pluginConfigs).get("traffic-split");
+          var split = plugin("traffic-split", r, serviceItem, pluginConfigs);
           if (split != null) {
             splitUpstreams("routes/" + id, split, wanted);
           }
@@ -361,29 +361,49 @@ public final class ConfigCompiler implements Consumer<ConfigSnapshot> {
   }
 
   /**
-   * The plugins a route runs, by APISIX's precedence: its service's, overridden by its own,
-   * overridden by its plugin config's.
+   * Where a route's plugins come from, by APISIX's precedence, lowest first: its service's, its
+   * own, its plugin config's.
    */
-  private static Map<String, ObjectNode> plugins(
+  private static List<Map<String, ObjectNode>> pluginSources(
       Route route, ConfigItem serviceItem, Map<String, ConfigItem> pluginConfigs) {
     var service = serviceItem == null ? null : (Service) serviceItem.value();
     var pcItem = route.pluginConfigId() == null ? null : pluginConfigs.get(route.pluginConfigId());
-    if ((service == null || service.plugins() == null)
-        && pcItem == null
-        && route.plugins() == null) {
+    var out = new ArrayList<Map<String, ObjectNode>>(3);
+    if (service != null && service.plugins() != null) {
+      out.add(service.plugins());
+    }
+    if (route.plugins() != null) {
+      out.add(route.plugins());
+    }
+    if (pcItem != null) {
+      out.add(((PluginConfig) pcItem.value()).plugins());
+    }
+    return out;
+  }
+
+  /** The plugins a route runs: its sources merged, a later one's plugin replacing an earlier's. */
+  private static Map<String, ObjectNode> plugins(
+      Route route, ConfigItem serviceItem, Map<String, ConfigItem> pluginConfigs) {
+    var sources = pluginSources(route, serviceItem, pluginConfigs);
+    if (sources.isEmpty()) {
       return Map.of();
     }
     var out = new LinkedHashMap<String, ObjectNode>();
-    if (service != null && service.plugins() != null) {
-      out.putAll(service.plugins());
-    }
-    if (route.plugins() != null) {
-      out.putAll(route.plugins());
-    }
-    if (pcItem != null) {
-      out.putAll(((PluginConfig) pcItem.value()).plugins());
-    }
+    sources.forEach(out::putAll);
     return out;
+  }
+
+  /** The configuration of one plugin the route runs, or {@code null}, without merging them all. */
+  private static ObjectNode plugin(
+      String name, Route route, ConfigItem serviceItem, Map<String, ConfigItem> pluginConfigs) {
+    var sources = pluginSources(route, serviceItem, pluginConfigs);
+    for (int i = sources.size() - 1; i >= 0; i--) {
+      var conf = sources.get(i).get(name);
+      if (conf != null) {
+        return conf;
+      }
+    }
+    return null;
   }
 
   /**
