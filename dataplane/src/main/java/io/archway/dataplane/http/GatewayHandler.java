@@ -28,7 +28,6 @@ import io.netty.handler.codec.http.TooLongHttpHeaderException;
 import io.netty.handler.codec.http.TooLongHttpLineException;
 import io.netty.util.ReferenceCountUtil;
 import java.net.InetSocketAddress;
-import java.nio.charset.StandardCharsets;
 import java.util.ArrayDeque;
 
 /**
@@ -39,7 +38,7 @@ import java.util.ArrayDeque;
  */
 final class GatewayHandler extends ChannelInboundHandlerAdapter {
 
-  static final byte[] NOT_FOUND = errorBody("404 Route Not Found");
+  static final byte[] NOT_FOUND = Outcome.errorBody("404 Route Not Found");
 
   private enum State {
     IDLE,
@@ -67,15 +66,6 @@ final class GatewayHandler extends ChannelInboundHandlerAdapter {
   GatewayHandler(Gateway gateway, ClientTimeouts timeouts) {
     this.gateway = gateway;
     this.timeouts = timeouts;
-  }
-
-  static byte[] errorBody(String message) {
-    return ("{\"error_msg\":\"" + message + "\"}\n").getBytes(StandardCharsets.UTF_8);
-  }
-
-  /** APISIX's error body for a status: {@code {"error_msg":"502 Bad Gateway"}}. */
-  static byte[] errorBody(int status) {
-    return errorBody(status + " " + HttpResponseStatus.valueOf(status).reasonPhrase());
   }
 
   @Override
@@ -175,7 +165,7 @@ final class GatewayHandler extends ChannelInboundHandlerAdapter {
       gateway.metrics().error(error);
       keepAlive = false;
       state = State.CLOSED;
-      respond(status, errorBody(status), null, null, start, req);
+      respond(status, Outcome.errorBody(status), null, null, start, req);
       return;
     }
     keepAlive = HttpUtil.isKeepAlive(req) && !gateway.stopping().getAsBoolean();
@@ -190,7 +180,7 @@ final class GatewayHandler extends ChannelInboundHandlerAdapter {
     var flow = config.flowOf(route);
     if (route.flowId() != null && flow == null) {
       gateway.metrics().error("plugin_flow_unavailable");
-      respond(503, errorBody(503), route, null, start, req);
+      respond(503, Outcome.errorBody(503), route, null, start, req);
       return;
     }
     if (route.plugins().isEmpty() && config.global().isEmpty() && flow == null) {
@@ -241,7 +231,7 @@ final class GatewayHandler extends ChannelInboundHandlerAdapter {
     UpstreamRuntime upstream = chosen != null ? chosen : config.upstreamOf(route);
     if (upstream == null || upstream.nodes().isEmpty()) {
       gateway.metrics().error("no_upstream_nodes");
-      respond(503, errorBody(503), route, null, start, req);
+      respond(503, Outcome.errorBody(503), route, null, start, req);
       return;
     }
     long max = gateway.settings().maxBodySize();
@@ -249,7 +239,7 @@ final class GatewayHandler extends ChannelInboundHandlerAdapter {
       gateway.metrics().error("body_too_large");
       keepAlive = false;
       state = State.CLOSED;
-      respond(413, errorBody(413), route, null, start, req);
+      respond(413, Outcome.errorBody(413), route, null, start, req);
       return;
     }
     boolean expectContinue = HttpUtil.is100ContinueExpected(req);
@@ -430,7 +420,8 @@ final class GatewayHandler extends ChannelInboundHandlerAdapter {
     var ex = exchange;
     exchange = null;
     state = State.IDLE;
-    respond(status, errorBody(status), ex.route(), upstreamAddr, ex.startNanos(), ex.request());
+    respond(
+        status, Outcome.errorBody(status), ex.route(), upstreamAddr, ex.startNanos(), ex.request());
   }
 
   boolean keepAlive() {

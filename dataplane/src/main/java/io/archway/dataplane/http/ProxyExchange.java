@@ -1,6 +1,7 @@
 package io.archway.dataplane.http;
 
 import io.archway.dataplane.config.CompiledRoute;
+import io.archway.dataplane.plugin.Outcome;
 import io.archway.dataplane.route.RequestVars;
 import io.archway.dataplane.upstream.NodeState;
 import io.archway.dataplane.upstream.UpstreamConnection;
@@ -217,7 +218,7 @@ final class ProxyExchange implements UpstreamConnection.Listener, ExchangeTimer.
       abandonConnection();
       if (!responseStarted) {
         upstream.release(node);
-        owner.respond(413, GatewayHandler.errorBody(413), route, node.address(), start, request);
+        owner.respond(413, Outcome.errorBody(413), route, node.address(), start, request);
         done = true;
         cancelTimer();
       } else {

@@ -1,6 +1,7 @@
 package io.archway.dataplane.http;
 
 import io.archway.dataplane.config.CompiledRoute;
+import io.archway.dataplane.plugin.Outcome;
 import io.archway.dataplane.route.RequestVars;
 import io.archway.dataplane.server.Relay;
 import io.archway.dataplane.upstream.NodeState;
@@ -121,7 +122,7 @@ final class WebSocketTunnel implements UpstreamConnection.Listener {
 
   private void fail(int status) {
     done = true;
-    owner().respond(status, GatewayHandler.errorBody(status), route, null, start, request);
+    owner().respond(status, Outcome.errorBody(status), route, null, start, request);
   }
 
   @Override

@@ -48,6 +48,19 @@ public sealed interface Outcome {
         ("{\"message\":\"" + jsonEscape(message) + "\"}\n").getBytes(StandardCharsets.UTF_8));
   }
 
+  /** APISIX's error body: {@code {"error_msg":"404 Route Not Found"}}. */
+  static byte[] errorBody(String message) {
+    return ("{\"error_msg\":\"" + message + "\"}\n").getBytes(StandardCharsets.UTF_8);
+  }
+
+  /** APISIX's error body for a status: {@code {"error_msg":"502 Bad Gateway"}}. */
+  static byte[] errorBody(int status) {
+    return errorBody(
+        status
+            + " "
+            + io.netty.handler.codec.http.HttpResponseStatus.valueOf(status).reasonPhrase());
+  }
+
   /** A plain body with no content type, as APISIX sends {@code rejected_msg}-less answers. */
   static Respond status(int status) {
     return new Respond(status, null, new byte[0]);
