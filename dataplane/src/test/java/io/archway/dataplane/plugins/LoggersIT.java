@@ -136,17 +136,7 @@ class LoggersIT {
                   "kafka-logger: {brokers: [{host: 127.0.0.1, port: %d}], kafka_topic: lost, batch_max_size: 1, timeout: 0.5}"
                       .formatted(dead.port())));
       dead.stop();
-      var all = new ArrayList<java.util.concurrent.CompletableFuture<HttpResponse<String>>>();
-      for (int i = 0; i < 20; i++) {
-        all.add(
-            gw.client()
-                .sendAsync(
-                    HttpRequest.newBuilder(URI.create(gw.url("/a"))).build(),
-                    HttpResponse.BodyHandlers.ofString()));
-      }
-      for (var f : all) {
-        assertThat(f.get().statusCode()).isEqualTo(200);
-      }
+      assertThat(gw.getAtOnce("/a", 20)).hasSize(20).containsOnly(200);
       var metrics = gw.dataplane().servers().compiler().pluginServices().metrics();
       await()
           .atMost(Duration.ofSeconds(60))
@@ -216,18 +206,7 @@ class LoggersIT {
     assertThat(logged.get(0).path("consumer").path("username").asText()).isEqualTo("jack");
     // Anonymous requests are not refused but throttled: of six at once, limit-req lets one
     // through, delays two (burst 2) to fit one a second, and refuses three.
-    var all = new ArrayList<java.util.concurrent.CompletableFuture<HttpResponse<String>>>();
-    for (int i = 0; i < 6; i++) {
-      all.add(
-          gw.client()
-              .sendAsync(
-                  HttpRequest.newBuilder(URI.create(gw.url("/orders"))).build(),
-                  HttpResponse.BodyHandlers.ofString()));
-    }
-    var codes = new ArrayList<Integer>();
-    for (var f : all) {
-      codes.add(f.get().statusCode());
-    }
+    var codes = gw.getAtOnce("/orders", 6);
     assertThat(codes).containsOnly(200, 429);
     assertThat(codes.stream().filter(c -> c == 200).count()).isEqualTo(3);
   }

@@ -94,6 +94,23 @@ public final class Gateways implements AutoCloseable {
     return client.send(b.build(), HttpResponse.BodyHandlers.ofString());
   }
 
+  /** {@code n} GETs of {@code path} sent at once; their statuses, in the order sent. */
+  public java.util.List<Integer> getAtOnce(String path, int n) throws Exception {
+    var all =
+        new java.util.ArrayList<java.util.concurrent.CompletableFuture<HttpResponse<String>>>();
+    for (int i = 0; i < n; i++) {
+      all.add(
+          client.sendAsync(
+              HttpRequest.newBuilder(URI.create(url(path))).build(),
+              HttpResponse.BodyHandlers.ofString()));
+    }
+    var codes = new java.util.ArrayList<Integer>();
+    for (var f : all) {
+      codes.add(f.get().statusCode());
+    }
+    return codes;
+  }
+
   public HttpClient client() {
     return client;
   }
