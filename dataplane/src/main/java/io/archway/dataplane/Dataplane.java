@@ -60,6 +60,7 @@ public final class Dataplane implements AutoCloseable {
                       options.workers(),
                       options.http(),
                       options.stream(),
+                      options.pubsub(),
                       options.kubernetes()),
                   config,
                   source);

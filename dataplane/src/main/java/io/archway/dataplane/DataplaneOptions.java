@@ -2,6 +2,7 @@ package io.archway.dataplane;
 
 import io.archway.dataplane.discovery.KubernetesSettings;
 import io.archway.dataplane.http.HttpSettings;
+import io.archway.dataplane.pubsub.PubSubSettings;
 import io.archway.dataplane.stream.StreamSettings;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -23,6 +24,7 @@ import java.util.List;
  * @param workers I/O threads ({@code 0}: one per core)
  * @param http client-side limits, timeouts and the access log
  * @param stream TCP listeners (stream routes, Redis xRPC)
+ * @param pubsub limits of Kafka pub-sub sessions
  */
 public record DataplaneOptions(
     Path standalone,
@@ -37,6 +39,7 @@ public record DataplaneOptions(
     int workers,
     HttpSettings http,
     StreamSettings stream,
+    PubSubSettings pubsub,
     KubernetesSettings kubernetes) {
 
   public static final int DEFAULT_HTTP_PORT = 9080;
@@ -62,28 +65,37 @@ public record DataplaneOptions(
         0,
         HttpSettings.DEFAULTS.withAccessLog("off"),
         StreamSettings.DEFAULTS,
+        PubSubSettings.DEFAULTS,
         KubernetesSettings.AUTO);
   }
 
   public DataplaneOptions withHttp(HttpSettings http) {
-    return with(workers, http, stream, kubernetes);
+    return with(workers, http, stream, pubsub, kubernetes);
   }
 
   public DataplaneOptions withWorkers(int workers) {
-    return with(workers, http, stream, kubernetes);
+    return with(workers, http, stream, pubsub, kubernetes);
   }
 
   public DataplaneOptions withStream(StreamSettings stream) {
-    return with(workers, http, stream, kubernetes);
+    return with(workers, http, stream, pubsub, kubernetes);
+  }
+
+  public DataplaneOptions withPubSub(PubSubSettings pubsub) {
+    return with(workers, http, stream, pubsub, kubernetes);
   }
 
   public DataplaneOptions withKubernetes(KubernetesSettings kubernetes) {
-    return with(workers, http, stream, kubernetes);
+    return with(workers, http, stream, pubsub, kubernetes);
   }
 
   /** A copy with these settings: the ones tests and tools change. */
   private DataplaneOptions with(
-      int workers, HttpSettings http, StreamSettings stream, KubernetesSettings kubernetes) {
+      int workers,
+      HttpSettings http,
+      StreamSettings stream,
+      PubSubSettings pubsub,
+      KubernetesSettings kubernetes) {
     return new DataplaneOptions(
         standalone,
         etcdEndpoints,
@@ -97,6 +109,7 @@ public record DataplaneOptions(
         workers,
         http,
         stream,
+        pubsub,
         kubernetes);
   }
 

@@ -5,6 +5,7 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.dataformat.yaml.YAMLFactory;
 import io.archway.dataplane.discovery.KubernetesSettings;
 import io.archway.dataplane.http.HttpSettings;
+import io.archway.dataplane.pubsub.PubSubSettings;
 import io.archway.dataplane.stream.StreamSettings;
 import io.archway.model.Keys;
 import io.archway.model.Messages;
@@ -107,7 +108,17 @@ public final class OptionsParser {
           "stream_ports",
           "stream_idle_timeout",
           "redis_max_bulk_size",
+          "pubsub",
           "discovery");
+  private static final Set<String> PUBSUB_FIELDS =
+      Set.of(
+          "max_frame_size",
+          "max_fetch_size",
+          "fetch_wait",
+          "broker_timeout",
+          "consumers",
+          "max_in_flight",
+          "idle_timeout");
   private static final Set<String> ETCD_FIELDS = Set.of("endpoints", "prefix", "user", "password");
 
   private Path standalone;
@@ -122,6 +133,7 @@ public final class OptionsParser {
   private int workers;
   private HttpSettings http = HttpSettings.DEFAULTS;
   private StreamSettings stream = StreamSettings.DEFAULTS;
+  private PubSubSettings pubsub = PubSubSettings.DEFAULTS;
   private boolean streamPortsFromCommandLine;
   private Path kubeconfig;
   private String kubeApi;
@@ -235,6 +247,7 @@ public final class OptionsParser {
         p.workers,
         p.http,
         p.stream,
+        p.pubsub,
         new KubernetesSettings(p.kubeconfig, p.kubeApi));
   }
 
@@ -288,6 +301,7 @@ public final class OptionsParser {
           case "redis_max_bulk_size" -> stream = stream.withMaxBulkBytes(bytes(at, v.asText()));
           case "etcd" -> readEtcd(file, v);
           case "discovery" -> readDiscovery(file, v);
+          case "pubsub" -> readPubSub(file, v);
           default ->
               throw new UsageException(
                   at
@@ -331,6 +345,56 @@ public final class OptionsParser {
                     + ")");
       }
     }
+  }
+
+  /** {@code pubsub: {max_fetch_size: 1m, fetch_wait: 0.1, ...}}: limits of pub-sub sessions. */
+  private void readPubSub(Path file, JsonNode v) throws UsageException {
+    if (!v.isObject()) {
+      throw new UsageException(
+          file + ": pubsub: expected a mapping (" + String.join(", ", sorted(PUBSUB_FIELDS)) + ")");
+    }
+    for (var e : v.properties()) {
+      var at = file + ": pubsub." + e.getKey();
+      var value = e.getValue().asText();
+      pubsub =
+          switch (e.getKey()) {
+            case "max_frame_size" -> pubsub.withMaxFrameBytes(intBytes(at, value));
+            case "max_fetch_size" -> pubsub.withMaxFetchBytes(intBytes(at, value));
+            case "fetch_wait" -> pubsub.withFetchWait(positive(at, seconds(at, value)));
+            case "broker_timeout" -> pubsub.withBrokerTimeout(positive(at, seconds(at, value)));
+            case "consumers" -> pubsub.withConsumers(atLeastOne(at, count(at, value)));
+            case "max_in_flight" -> pubsub.withMaxInFlight(atLeastOne(at, count(at, value)));
+            case "idle_timeout" -> pubsub.withIdleTimeout(positive(at, seconds(at, value)));
+            default ->
+                throw new UsageException(
+                    at
+                        + ": unknown setting (expected one of: "
+                        + String.join(", ", sorted(PUBSUB_FIELDS))
+                        + ")");
+          };
+    }
+  }
+
+  private static int intBytes(String at, String v) throws UsageException {
+    long n = bytes(at, v);
+    if (n < 1 || n > Integer.MAX_VALUE - 1024) {
+      throw new UsageException(at + ": \"" + v + "\" (expected: 1 byte to 2g)");
+    }
+    return (int) n;
+  }
+
+  private static Duration positive(String at, Duration d) throws UsageException {
+    if (d.isZero()) {
+      throw new UsageException(at + ": 0 (expected: more than 0 seconds)");
+    }
+    return d;
+  }
+
+  private static int atLeastOne(String at, int n) throws UsageException {
+    if (n < 1) {
+      throw new UsageException(at + ": 0 (expected: 1..1024)");
+    }
+    return n;
   }
 
   /** {@code discovery: {kubernetes: {kubeconfig: FILE, api_server: URL}}}. */

@@ -163,6 +163,7 @@ class DataplaneIT {
             0,
             HttpSettings.DEFAULTS.withAccessLog("off"),
             io.archway.dataplane.stream.StreamSettings.DEFAULTS,
+            io.archway.dataplane.pubsub.PubSubSettings.DEFAULTS,
             io.archway.dataplane.discovery.KubernetesSettings.AUTO));
     await().until(() -> dataplane.config().loaded());
 
@@ -198,6 +199,7 @@ class DataplaneIT {
             0,
             HttpSettings.DEFAULTS.withAccessLog("off"),
             io.archway.dataplane.stream.StreamSettings.DEFAULTS,
+            io.archway.dataplane.pubsub.PubSubSettings.DEFAULTS,
             io.archway.dataplane.discovery.KubernetesSettings.AUTO));
     var ready = get(dataplane.servers().statusPort(), "/readyz");
     assertThat(ready.statusCode()).isEqualTo(503);

@@ -4,6 +4,8 @@ import io.archway.dataplane.config.CompiledConfig;
 import io.archway.dataplane.config.CompiledRoute;
 import io.archway.dataplane.plugin.Outcome;
 import io.archway.dataplane.plugin.PluginContext;
+import io.archway.dataplane.plugins.KafkaProxyPlugin;
+import io.archway.dataplane.pubsub.PubSub;
 import io.archway.dataplane.route.Peer;
 import io.archway.dataplane.route.RequestVars;
 import io.archway.dataplane.upstream.UpstreamRuntime;
@@ -78,6 +80,9 @@ final class GatewayHandler extends ChannelInboundHandlerAdapter {
             "http");
     timer = new ExchangeTimer(ctx.executor());
     gateway.metrics().connectionOpened();
+    // Counted on close rather than in channelInactive: after a WebSocket upgrade this handler
+    // is no longer in the pipeline to see it.
+    ctx.channel().closeFuture().addListener(f -> gateway.metrics().connectionClosed());
     pull();
     ctx.fireChannelActive();
   }
@@ -234,6 +239,10 @@ final class GatewayHandler extends ChannelInboundHandlerAdapter {
       respond(503, Outcome.errorBody(503), route, null, start, req);
       return;
     }
+    if (PubSub.serves(upstream)) {
+      pubsub(req, route, upstream, start);
+      return;
+    }
     long max = gateway.settings().maxBodySize();
     if (max > 0 && HttpUtil.getContentLength(req, -1L) > max) {
       gateway.metrics().error("body_too_large");
@@ -256,6 +265,35 @@ final class GatewayHandler extends ChannelInboundHandlerAdapter {
         new ProxyExchange(
             this, ctx, gateway, req, vars, route, upstream, expectContinue, start, run);
     exchange.start();
+  }
+
+  /** A route whose upstream is Kafka: the connection becomes a pub-sub session, or is refused. */
+  private void pubsub(HttpRequest req, CompiledRoute route, UpstreamRuntime upstream, long start) {
+    var sasl =
+        route.plugins().find(KafkaProxyPlugin.NAME) instanceof KafkaProxyPlugin.Sasl s ? s : null;
+    var refusal =
+        gateway
+            .pubsub()
+            .upgrade(
+                ctx,
+                req,
+                upstream,
+                sasl == null ? null : sasl.username(),
+                sasl == null ? null : sasl.password(),
+                route.id());
+    if (refusal != null) {
+      gateway.metrics().error("pubsub_refused");
+      var headers = new io.netty.handler.codec.http.DefaultHttpHeaders().add(JSON);
+      if (refusal.headers() != null) {
+        headers.add(refusal.headers());
+      }
+      respond(
+          refusal.status(), headers, Outcome.errorBody(refusal.message()), route, null, start, req);
+      return;
+    }
+    // This handler has left the pipeline; the session serves the connection from now on.
+    state = State.CLOSED;
+    finished(101, 0, route, null, 0, start, req);
   }
 
   void drain(Object msg) {
@@ -450,7 +488,6 @@ final class GatewayHandler extends ChannelInboundHandlerAdapter {
 
   @Override
   public void channelInactive(ChannelHandlerContext ctx) {
-    gateway.metrics().connectionClosed();
     Object m;
     while ((m = pending.poll()) != null) {
       ReferenceCountUtil.release(m);
@@ -484,6 +521,9 @@ final class GatewayHandler extends ChannelInboundHandlerAdapter {
     Object m;
     while ((m = pending.poll()) != null) {
       ReferenceCountUtil.release(m);
+    }
+    if (timer != null) {
+      timer.stop();
     }
   }
 

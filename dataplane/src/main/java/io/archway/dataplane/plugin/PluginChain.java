@@ -56,6 +56,16 @@ public final class PluginChain {
     return List.of(entries);
   }
 
+  /** The instance of the plugin called {@code name}, or {@code null}. */
+  public PluginInstance find(String name) {
+    for (var e : entries) {
+      if (e.name.equals(name)) {
+        return e.instance;
+      }
+    }
+    return null;
+  }
+
   public boolean has(String name) {
     for (var e : entries) {
       if (e.name.equals(name)) {

@@ -6,14 +6,24 @@ import io.archway.dataplane.plugin.PluginInstance;
 import io.archway.dataplane.plugin.PluginScope;
 
 /**
- * kafka-proxy: settings only (SASL/PLAIN credentials) for routes whose upstream is Kafka; it has no
- * request phase of its own.
+ * kafka-proxy: the SASL/PLAIN credentials a pub-sub route uses at its Kafka brokers. It has no
+ * request phase; the pub-sub session reads {@link Sasl} from the route's chain when it opens.
  */
 public final class KafkaProxyPlugin implements Plugin {
 
+  public static final String NAME = "kafka-proxy";
+
+  /** {@code sasl{username, password}}, both {@code null} when the plugin names none. */
+  public record Sasl(String username, String password) implements PluginInstance {
+    @Override
+    public String toString() {
+      return "Sasl[username=" + username + "]";
+    }
+  }
+
   @Override
   public String name() {
-    return "kafka-proxy";
+    return NAME;
   }
 
   @Override
@@ -23,6 +33,10 @@ public final class KafkaProxyPlugin implements Plugin {
 
   @Override
   public PluginInstance compile(ObjectNode conf, PluginScope scope) {
-    return new PluginInstance() {};
+    var sasl = conf.path("sasl");
+    if (!sasl.isObject()) {
+      return new Sasl(null, null);
+    }
+    return new Sasl(sasl.path("username").asText(), sasl.path("password").asText());
   }
 }

@@ -5,6 +5,7 @@ import io.archway.dataplane.config.ConfigHolder;
 import io.archway.dataplane.discovery.KubernetesDiscovery;
 import io.archway.dataplane.http.HttpMetrics;
 import io.archway.dataplane.http.InFlight;
+import io.archway.dataplane.pubsub.PubSubMetrics;
 import io.archway.dataplane.stream.StreamMetrics;
 import io.archway.dataplane.stream.SyslogSinks;
 import io.archway.dataplane.upstream.Upstreams;
@@ -23,6 +24,7 @@ final class Metrics {
   private final SyslogSinks sinks;
   private final Upstreams upstreams;
   private final ConfigCompiler compiler;
+  private final PubSubMetrics pubsub;
 
   Metrics(
       ConfigHolder config,
@@ -33,7 +35,9 @@ final class Metrics {
       SyslogSinks sinks,
       Upstreams upstreams,
       ConfigCompiler compiler,
+      PubSubMetrics pubsub,
       Supplier<KubernetesDiscovery.Status> discovery) {
+    this.pubsub = pubsub;
     this.discovery = discovery;
     this.config = config;
     this.http = http;
@@ -111,6 +115,7 @@ final class Metrics {
     http.render(out);
     compiler.pluginServices().metrics().render(out);
     stream.render(out);
+    pubsub.render(out);
     var lines = sinks.totals();
     Prometheus.head(
         out, "archway_syslog_lines_total", "counter", "Log lines to syslog, sent or dropped.");

@@ -8,6 +8,7 @@ import io.archway.dataplane.stream.StreamSettings;
  * listeners.
  *
  * @param workers I/O event loops ({@code 0}: one per core)
+ * @param pubsub limits of Kafka pub-sub sessions
  * @param kubernetes API access for upstreams with {@code discovery_type: kubernetes}
  */
 public record ServerSettings(
@@ -17,4 +18,5 @@ public record ServerSettings(
     int workers,
     HttpSettings http,
     StreamSettings stream,
+    io.archway.dataplane.pubsub.PubSubSettings pubsub,
     io.archway.dataplane.discovery.KubernetesSettings kubernetes) {}

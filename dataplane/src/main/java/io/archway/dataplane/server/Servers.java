@@ -8,6 +8,7 @@ import io.archway.dataplane.http.Gateway;
 import io.archway.dataplane.http.HttpChannelInitializer;
 import io.archway.dataplane.http.HttpMetrics;
 import io.archway.dataplane.http.InFlight;
+import io.archway.dataplane.pubsub.PubSub;
 import io.archway.dataplane.stream.StreamChannelInitializer;
 import io.archway.dataplane.stream.StreamGateway;
 import io.archway.dataplane.stream.StreamMetrics;
@@ -55,6 +56,7 @@ public final class Servers implements AutoCloseable {
   private volatile ConfigCompiler compiler;
   private KubernetesDiscovery discovery;
   private AccessLog accessLog;
+  private PubSub pubsub;
   private volatile boolean stopping;
   private Channel http;
   private Channel status;
@@ -71,6 +73,7 @@ public final class Servers implements AutoCloseable {
     compiler.accept(config.current());
     config.subscribe(compiler);
     accessLog = AccessLog.open(settings.http().accessLog());
+    pubsub = new PubSub(settings.pubsub());
     var gateway =
         new Gateway(
             compiler,
@@ -79,6 +82,7 @@ public final class Servers implements AutoCloseable {
             inFlight,
             accessLog,
             settings.http(),
+            pubsub,
             () -> stopping);
     var metrics =
         new Metrics(
@@ -90,6 +94,7 @@ public final class Servers implements AutoCloseable {
             sinks,
             upstreams,
             compiler,
+            pubsub.metrics(),
             discovery::status);
     var statusHandler =
         new StatusHandler(config, source, metrics, upstreams, () -> stopping, discovery::status);
@@ -175,6 +180,10 @@ public final class Servers implements AutoCloseable {
     return upstreams;
   }
 
+  public PubSub pubsub() {
+    return pubsub;
+  }
+
   public KubernetesDiscovery discovery() {
     return discovery;
   }
@@ -202,6 +211,9 @@ public final class Servers implements AutoCloseable {
       log.warn("stopping with {} request(s) still in flight after {}", inFlight.active(), timeout);
     }
     connections.close().awaitUninterruptibly();
+    if (pubsub != null) {
+      pubsub.close();
+    }
     if (status != null) {
       status.close().awaitUninterruptibly();
     }
