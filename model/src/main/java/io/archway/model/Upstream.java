@@ -39,8 +39,10 @@ public record Upstream(
   public static final String DEFAULT_SCHEME = "http";
   public static final String DEFAULT_PASS_HOST = "pass";
 
+  // "none" is what APISIX's own pub-sub and xRPC examples write (APISIX does not check the type,
+  // and a single node needs no balancer); it is served as roundrobin.
   private static final Fields.Check TYPE =
-      Fields.Check.oneOf("roundrobin", "chash", "ewma", "least_conn");
+      Fields.Check.oneOf("roundrobin", "chash", "ewma", "least_conn", "none");
   private static final Fields.Check HASH_ON =
       Fields.Check.oneOf("vars", "header", "cookie", "consumer", "vars_combinations");
   private static final Fields.Check SCHEME =

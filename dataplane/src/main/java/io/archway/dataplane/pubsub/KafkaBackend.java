@@ -325,20 +325,25 @@ final class KafkaBackend implements AutoCloseable {
         consumer.seek(tp, c.offset());
         next = c.offset();
       }
-      if (ahead.isEmpty()) {
+      long deadline = System.nanoTime() + settings.brokerTimeout().toNanos();
+      while (ahead.isEmpty()) {
         try {
           ahead.addAll(consumer.poll(settings.fetchWait()).records(tp));
         } catch (OffsetOutOfRangeException e) {
           next = -1;
           return outOfRange(c, tp);
         }
-        if (ahead.isEmpty()) {
-          // The end of the log, or brokers that do not answer: the end offset tells which.
-          long end = consumer.endOffsets(List.of(tp), settings.brokerTimeout()).get(tp);
-          if (c.offset() > end) {
-            next = -1;
-            return outOfRange(c, tp);
-          }
+        if (!ahead.isEmpty()) {
+          break;
+        }
+        // Nothing yet: the end of the log, a fetch that takes longer (the first after a seek),
+        // or brokers that do not answer. The end offset tells which.
+        long end = consumer.endOffsets(List.of(tp), settings.brokerTimeout()).get(tp);
+        if (c.offset() > end) {
+          next = -1;
+          return outOfRange(c, tp);
+        }
+        if (c.offset() == end || System.nanoTime() > deadline) {
           return PubSubResp.newBuilder()
               .setSequence(c.sequence())
               .setKafkaFetchResp(KafkaFetchResp.getDefaultInstance())

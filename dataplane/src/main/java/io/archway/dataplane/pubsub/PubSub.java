@@ -152,8 +152,9 @@ public final class PubSub implements AutoCloseable {
         "idle",
         new IdleStateHandler(0, 0, settings.idleTimeout().toMillis(), TimeUnit.MILLISECONDS));
     p.addBefore("idle", "ws-aggregator", new WebSocketFrameAggregator(settings.maxFrameBytes()));
-    p.addBefore("ws-aggregator", "ws-encoder", new WebSocket13FrameEncoder(false));
     p.replace("codec", "ws-decoder", new WebSocket13FrameDecoder(decoder));
+    // Before the decoder: the close frame it sends on a violation must be encoded too.
+    p.addBefore("ws-decoder", "ws-encoder", new WebSocket13FrameEncoder(false));
     if (p.get("timeouts") != null) {
       p.remove("timeouts");
     }

@@ -23,6 +23,7 @@ sealed interface Balancer {
       case "chash" -> new ConsistentHash(nodes, hashKey);
       case "least_conn" -> new LeastConn(nodes);
       case "ewma" -> new Ewma(nodes);
+      // roundrobin, and "none" (APISIX's examples for Kafka and Redis upstreams)
       default -> new RoundRobin(nodes, loops);
     };
   }

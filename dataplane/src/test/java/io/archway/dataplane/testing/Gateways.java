@@ -47,6 +47,14 @@ public final class Gateways implements AutoCloseable {
         file, DataplaneOptions.standaloneOnLoopback(file).withHttp(http).withStream(stream));
   }
 
+  /** A gateway with options changed by {@code options} (pub-sub limits, say). */
+  public static Gateways start(
+      Path dir, String yaml, java.util.function.UnaryOperator<DataplaneOptions> options)
+      throws Exception {
+    var file = TestFiles.replaceAtomically(dir.resolve("apisix.yaml"), yaml + "\n#END\n");
+    return start(file, options.apply(DataplaneOptions.standaloneOnLoopback(file)));
+  }
+
   /** A gateway whose discovery reaches the Kubernetes API at {@code apiServer}. */
   public static Gateways withKubernetes(Path dir, String yaml, String apiServer) throws Exception {
     var file = TestFiles.replaceAtomically(dir.resolve("apisix.yaml"), yaml + "\n#END\n");
