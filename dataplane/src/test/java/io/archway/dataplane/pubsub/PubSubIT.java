@@ -369,4 +369,96 @@ class PubSubIT {
       }
     }
   }
+
+  @Test
+  void aClientThatFloodsIsHeldBackNotBuffered() throws Exception {
+    gw =
+        Gateways.start(
+            dir,
+            routes(kafka.bootstrap(), "{}"),
+            o ->
+                o.withPubSub(
+                    PubSubSettings.DEFAULTS.withMaxInFlight(4).withMaxFetchBytes(64 * 1024)));
+    int total = 1000;
+    // Each command padded to 32 KiB with a field the gateway skips (protobuf's unknown fields),
+    // so the socket buffers fill after a few hundred of them.
+    var padding = new byte[32 * 1024];
+    var command =
+        PubSubReq.newBuilder()
+            .setSequence(1)
+            .setCmdKafkaFetch(
+                io.archway.dataplane.pubsub.proto.CmdKafkaFetch.newBuilder()
+                    .setTopic("events")
+                    .setOffset(0))
+            .setUnknownFields(
+                com.google.protobuf.UnknownFieldSet.newBuilder()
+                    .addField(
+                        20,
+                        com.google.protobuf.UnknownFieldSet.Field.newBuilder()
+                            .addLengthDelimited(com.google.protobuf.ByteString.copyFrom(padding))
+                            .build())
+                    .build())
+            .build()
+            .toByteArray();
+    try (var raw = RawWebSocket.open(gw.port(), "/kafka")) {
+      var sent = new java.util.concurrent.atomic.AtomicInteger();
+      var writer =
+          Thread.ofPlatform()
+              .daemon()
+              .start(
+                  () -> {
+                    try {
+                      for (int i = 0; i < total; i++) {
+                        raw.writeBinary(command);
+                        sent.incrementAndGet();
+                      }
+                    } catch (java.io.IOException e) {
+                      // the test fails on the counts below
+                    }
+                  });
+      // Not reading: the gateway answers what it took, then stops reading, and the writer stalls.
+      await()
+          .pollDelay(Duration.ofSeconds(2))
+          .atMost(Duration.ofSeconds(20))
+          .until(
+              () -> {
+                int before = sent.get();
+                Thread.sleep(500);
+                return sent.get() == before;
+              });
+      assertThat(sent.get()).isLessThan(total);
+      long taken = commands(true) + commands(false);
+      assertThat(taken).as("commands taken while the client reads nothing").isLessThan(100);
+
+      // Reading again: everything sent is answered, in full.
+      int answered = 0;
+      while (answered < total) {
+        var resp = PubSubResp.parseFrom(raw.readBinary());
+        assertThat(resp.getKafkaFetchResp().getMessages(0).getOffset()).isZero();
+        answered++;
+      }
+      writer.join(10_000);
+      assertThat(sent.get()).isEqualTo(total);
+    }
+  }
+
+  long commands(boolean ok) {
+    return gw.dataplane().servers().pubsub().metrics().commands("cmd_kafka_fetch", ok);
+  }
+
+  @Test
+  void aSessionWithNothingToDoIsClosedWhenIdle() throws Exception {
+    gw =
+        Gateways.start(
+            dir,
+            routes(kafka.bootstrap(), "{}"),
+            o -> o.withPubSub(PubSubSettings.DEFAULTS.withIdleTimeout(Duration.ofMillis(500))));
+    try (var c = connect()) {
+      assertThat(c.ping("one").hasPongResp()).isTrue();
+      assertThat(c.closeStatus()).isEqualTo(1000);
+    }
+    await()
+        .atMost(Duration.ofSeconds(5))
+        .until(() -> gw.dataplane().servers().pubsub().metrics().sessions() == 0);
+  }
 }
