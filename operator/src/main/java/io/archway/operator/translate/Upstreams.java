@@ -256,6 +256,15 @@ final class Upstreams {
         }
         host = svc.get().getSpec().getExternalName();
       }
+      if (n.port == null && "kafka".equals(spec.scheme)) {
+        t.error(
+            at + ".name",
+            where
+                + "["
+                + i
+                + "].port: missing (expected: the broker's port, e.g. 9092, as scheme is kafka)");
+        return null;
+      }
       var node = nodes.addObject().put("host", host);
       if (n.port != null) {
         node.put("port", n.port);
