@@ -355,7 +355,7 @@ final class KafkaBackend implements AutoCloseable {
       int n = 0;
       while (!ahead.isEmpty()) {
         var r = ahead.peek();
-        long s = 24L + length(r.key()) + length(r.value());
+        long s = size(r);
         if (n > 0 && size + s > settings.maxFetchBytes()) {
           break;
         }
@@ -394,6 +394,14 @@ final class KafkaBackend implements AutoCloseable {
               + end
               + ")");
     }
+  }
+
+  /**
+   * A message's bytes as the limit counts them: key and value, as Kafka counts a fetch's (which is
+   * capped at the same size), so one broker fetch fits one answer whole.
+   */
+  private static long size(ConsumerRecord<byte[], byte[]> r) {
+    return length(r.key()) + length(r.value());
   }
 
   private static int length(byte[] b) {

@@ -1,0 +1,416 @@
+package io.archway.bench;
+
+import com.google.protobuf.CodedInputStream;
+import io.archway.dataplane.pubsub.proto.CmdKafkaFetch;
+import io.archway.dataplane.pubsub.proto.PubSubReq;
+import io.archway.dataplane.pubsub.proto.PubSubResp;
+import io.archway.dataplane.testing.KafkaBroker;
+import io.archway.model.testing.JarProcess;
+import io.archway.model.testing.Ports;
+import io.netty.bootstrap.Bootstrap;
+import io.netty.buffer.Unpooled;
+import io.netty.channel.Channel;
+import io.netty.channel.ChannelHandlerContext;
+import io.netty.channel.ChannelInitializer;
+import io.netty.channel.ChannelOption;
+import io.netty.channel.SimpleChannelInboundHandler;
+import io.netty.channel.socket.SocketChannel;
+import io.netty.handler.codec.http.DefaultHttpHeaders;
+import io.netty.handler.codec.http.HttpClientCodec;
+import io.netty.handler.codec.http.HttpObjectAggregator;
+import io.netty.handler.codec.http.websocketx.BinaryWebSocketFrame;
+import io.netty.handler.codec.http.websocketx.WebSocketClientHandshakerFactory;
+import io.netty.handler.codec.http.websocketx.WebSocketClientProtocolHandler;
+import io.netty.handler.codec.http.websocketx.WebSocketFrameAggregator;
+import io.netty.handler.codec.http.websocketx.WebSocketVersion;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.WebSocket;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.Random;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
+import org.apache.kafka.clients.consumer.ConsumerConfig;
+import org.apache.kafka.clients.consumer.KafkaConsumer;
+import org.apache.kafka.clients.producer.KafkaProducer;
+import org.apache.kafka.clients.producer.ProducerConfig;
+import org.apache.kafka.clients.producer.ProducerRecord;
+import org.apache.kafka.common.TopicPartition;
+import org.apache.kafka.common.serialization.ByteArrayDeserializer;
+import org.apache.kafka.common.serialization.ByteArraySerializer;
+
+/**
+ * Kafka pub-sub: messages per second read from one partition of 1 KB messages through the gateway's
+ * WebSocket (fetch after fetch, each at the offset after the last answer's) against a kafka-clients
+ * consumer reading the same partition straight from the broker, in the same run, with the same
+ * per-fetch size limit (1 MiB). Both sides take turns for several rounds; the best round of each
+ * counts. Also the time per fetch: the client's send to the whole answer read, against the direct
+ * consumer's {@code poll()}.
+ *
+ * <p>Usage: {@code bench/run pubsub [messages] [rounds]}
+ */
+public final class PubSubBench {
+
+  private static final String TOPIC = "bench";
+  private static final TopicPartition TP = new TopicPartition(TOPIC, 0);
+
+  record Run(double seconds, long messages, long bytes, List<Double> fetchMillis) {
+    double rate() {
+      return messages / seconds;
+    }
+  }
+
+  public static void main(String[] args) {
+    BenchSupport.main(args, PubSubBench::run);
+  }
+
+  static void run(String[] args) throws Exception {
+    int messages = args.length > 0 ? Integer.parseInt(args[0]) : 100_000;
+    int rounds = args.length > 1 ? Integer.parseInt(args[1]) : 3;
+    var dir = Files.createTempDirectory("archway-pubsub-bench");
+    try (var kafka = KafkaBroker.start()) {
+      kafka.createTopic(TOPIC, 1);
+      produce(kafka.bootstrap(), messages);
+      var yaml = dir.resolve("apisix.yaml");
+      Files.writeString(
+          yaml,
+          """
+          routes:
+            - id: kafka
+              uri: /kafka
+              upstream:
+                type: none
+                scheme: kafka
+                nodes:
+                  "%s": 1
+          #END
+          """
+              .formatted(kafka.bootstrap()));
+      int http = Ports.free();
+      int status = Ports.free();
+      var gateway =
+          JarProcess.start(
+              Path.of("dataplane/target/archway-dataplane.jar"),
+              dir.resolve("dataplane.log"),
+              BenchSupport.jvm("-Xms256m", "-Xmx256m", "-XX:+UseParallelGC"),
+              List.of(
+                  "--standalone",
+                  yaml.toString(),
+                  "--bind",
+                  "127.0.0.1",
+                  "--http-port",
+                  "" + http,
+                  "--status-port",
+                  "" + status,
+                  "--workers",
+                  "1",
+                  "--access-log",
+                  "off"));
+      try {
+        var url = "ws://127.0.0.1:" + http + "/kafka";
+        awaitUp(url);
+        // Warm-up: JIT both paths.
+        direct(kafka.bootstrap(), messages);
+        viaGateway(url, messages, DEPTH);
+        viaGateway(url, messages, 1);
+        Run bestDirect = null;
+        Run bestGateway = null;
+        Run bestSerial = null;
+        for (int r = 0; r < rounds; r++) {
+          var d = direct(kafka.bootstrap(), messages);
+          var g = viaGateway(url, messages, DEPTH);
+          var one = viaGateway(url, messages, 1);
+          System.out.printf(
+              "round %d: direct %.0f msg/s, gateway %.0f msg/s (%d in flight), %.0f msg/s (1)%n",
+              r + 1, d.rate(), g.rate(), DEPTH, one.rate());
+          bestDirect = best(bestDirect, d);
+          bestGateway = best(bestGateway, g);
+          bestSerial = best(bestSerial, one);
+        }
+        report(messages, bestDirect, bestGateway, bestSerial);
+        var metrics =
+            HttpClient.newHttpClient()
+                .send(
+                    java.net.http.HttpRequest.newBuilder(
+                            URI.create("http://127.0.0.1:" + status + "/metrics"))
+                        .build(),
+                    java.net.http.HttpResponse.BodyHandlers.ofString())
+                .body();
+        metrics
+            .lines()
+            .filter(
+                l ->
+                    l.startsWith("archway_pubsub_kafka_seconds_sum")
+                        || l.startsWith("archway_pubsub_kafka_seconds_count"))
+            .forEach(System.out::println);
+      } finally {
+        gateway.destroy();
+        gateway.waitFor(10, TimeUnit.SECONDS);
+      }
+    } finally {
+      try (var files = Files.walk(dir)) {
+        files.sorted(java.util.Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
+      }
+    }
+  }
+
+  static void produce(String bootstrap, int messages) throws Exception {
+    var random = new Random(1);
+    try (var producer =
+        new KafkaProducer<>(
+            Map.<String, Object>of(
+                ProducerConfig.BOOTSTRAP_SERVERS_CONFIG,
+                bootstrap,
+                ProducerConfig.BATCH_SIZE_CONFIG,
+                256 * 1024,
+                ProducerConfig.LINGER_MS_CONFIG,
+                5,
+                ProducerConfig.ACKS_CONFIG,
+                "1"),
+            new ByteArraySerializer(),
+            new ByteArraySerializer())) {
+      for (int i = 0; i < messages; i++) {
+        var value = new byte[1024];
+        random.nextBytes(value);
+        producer.send(new ProducerRecord<>(TOPIC, 0, null, value));
+      }
+      producer.flush();
+    }
+  }
+
+  /** Reads every message with a kafka-clients consumer, one poll per broker fetch. */
+  static Run direct(String bootstrap, int messages) {
+    try (var consumer =
+        new KafkaConsumer<>(
+            Map.<String, Object>of(
+                ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG,
+                bootstrap,
+                ConsumerConfig.MAX_PARTITION_FETCH_BYTES_CONFIG,
+                1024 * 1024,
+                ConsumerConfig.MAX_POLL_RECORDS_CONFIG,
+                100_000,
+                ConsumerConfig.FETCH_MAX_WAIT_MS_CONFIG,
+                100,
+                ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG,
+                false,
+                ConsumerConfig.AUTO_OFFSET_RESET_CONFIG,
+                "none"),
+            new ByteArrayDeserializer(),
+            new ByteArrayDeserializer())) {
+      consumer.assign(List.of(TP));
+      consumer.seek(TP, 0);
+      var latencies = new ArrayList<Double>();
+      long count = 0;
+      long bytes = 0;
+      long start = System.nanoTime();
+      while (count < messages) {
+        long t = System.nanoTime();
+        var records = consumer.poll(Duration.ofSeconds(5));
+        latencies.add((System.nanoTime() - t) / 1e6);
+        for (var r : records) {
+          if (r.offset() != count) {
+            throw new IllegalStateException("offset " + r.offset() + ", expected " + count);
+          }
+          bytes += r.value().length;
+          count++;
+        }
+      }
+      return new Run((System.nanoTime() - start) / 1e9, count, bytes, latencies);
+    }
+  }
+
+  /**
+   * Reads every message through the gateway with up to {@code depth} fetches in flight. A client
+   * cannot know where an answer will end, so it pipelines on the size of the last answer: the next
+   * fetch asks for the offset that many messages on; a shorter answer has its gap fetched at once,
+   * a longer one's overlap is dropped. With {@code depth} 1 each fetch waits for the answer before.
+   */
+  static Run viaGateway(String url, int messages, int depth) throws Exception {
+    var done = new CompletableFuture<Run>();
+    var latencies = new ArrayList<Double>();
+    var got = new java.util.BitSet(messages);
+    var group = new io.netty.channel.nio.NioEventLoopGroup(1);
+    try {
+      var state =
+          new Object() {
+            Channel ch;
+            long frontier; // the offset the next new fetch asks for
+            long stride;
+            long bytes;
+            long start;
+            // Fetches in flight, oldest first: offset and when sent. The gateway answers a
+            // partition's fetches in order.
+            final java.util.ArrayDeque<long[]> inFlight = new java.util.ArrayDeque<>();
+
+            void send(long offset) {
+              inFlight.add(new long[] {offset, System.nanoTime()});
+              ch.writeAndFlush(new BinaryWebSocketFrame(Unpooled.wrappedBuffer(request(offset))));
+            }
+
+            void fill() {
+              while (inFlight.size() < (stride == 0 ? 1 : depth) && frontier < messages) {
+                send(frontier);
+                frontier += Math.max(stride, 1);
+              }
+            }
+
+            void answer(PubSubResp resp) {
+              var sent = inFlight.poll();
+              latencies.add((System.nanoTime() - sent[1]) / 1e6);
+              if (!resp.hasKafkaFetchResp() || resp.getSequence() != sent[0]) {
+                throw new IllegalStateException("answer to " + sent[0] + ": " + resp);
+              }
+              var list = resp.getKafkaFetchResp().getMessagesList();
+              for (var m : list) {
+                int o = (int) m.getOffset();
+                if (!got.get(o)) {
+                  got.set(o);
+                  bytes += m.getValue().size();
+                }
+              }
+              if (stride == 0) {
+                stride = list.size();
+                frontier = sent[0] + list.size();
+              } else if (!list.isEmpty()) {
+                long end = list.get(list.size() - 1).getOffset() + 1;
+                if (end < sent[0] + stride && end < messages) {
+                  send(end); // a short answer: fetch the rest of its share now
+                }
+              }
+              if (got.cardinality() >= messages) {
+                done.complete(
+                    new Run((System.nanoTime() - start) / 1e9, messages, bytes, latencies));
+                return;
+              }
+              fill();
+            }
+          };
+      var uri = URI.create(url);
+      var handshaker =
+          WebSocketClientHandshakerFactory.newHandshaker(
+              uri, WebSocketVersion.V13, null, false, new DefaultHttpHeaders(), 64 << 20);
+      state.ch =
+          new Bootstrap()
+              .group(group)
+              .channel(io.netty.channel.socket.nio.NioSocketChannel.class)
+              .option(ChannelOption.TCP_NODELAY, true)
+              .handler(
+                  new ChannelInitializer<SocketChannel>() {
+                    @Override
+                    protected void initChannel(SocketChannel ch) {
+                      ch.pipeline()
+                          .addLast(new HttpClientCodec())
+                          .addLast(new HttpObjectAggregator(8192))
+                          .addLast(new WebSocketClientProtocolHandler(handshaker))
+                          .addLast(new WebSocketFrameAggregator(64 << 20))
+                          .addLast(
+                              new SimpleChannelInboundHandler<Object>() {
+                                @Override
+                                public void userEventTriggered(
+                                    ChannelHandlerContext ctx, Object e) {
+                                  if (e
+                                      == WebSocketClientProtocolHandler.ClientHandshakeStateEvent
+                                          .HANDSHAKE_COMPLETE) {
+                                    state.start = System.nanoTime();
+                                    state.fill();
+                                  }
+                                }
+
+                                @Override
+                                protected void channelRead0(ChannelHandlerContext ctx, Object msg)
+                                    throws Exception {
+                                  if (msg instanceof BinaryWebSocketFrame f) {
+                                    // The values alias the frame, as a client reading them in
+                                    // place would; they are counted before it is released.
+                                    var in = CodedInputStream.newInstance(f.content().nioBuffer());
+                                    in.enableAliasing(true);
+                                    state.answer(PubSubResp.parseFrom(in));
+                                  }
+                                }
+
+                                @Override
+                                public void exceptionCaught(
+                                    ChannelHandlerContext ctx, Throwable t) {
+                                  done.completeExceptionally(t);
+                                  ctx.close();
+                                }
+                              });
+                    }
+                  })
+              .connect(uri.getHost(), uri.getPort())
+              .sync()
+              .channel();
+      return done.get(10, TimeUnit.MINUTES);
+    } finally {
+      group.shutdownGracefully(0, 1, TimeUnit.SECONDS);
+    }
+  }
+
+  static byte[] request(long offset) {
+    return PubSubReq.newBuilder()
+        .setSequence(offset)
+        .setCmdKafkaFetch(
+            CmdKafkaFetch.newBuilder().setTopic(TOPIC).setPartition(0).setOffset(offset))
+        .build()
+        .toByteArray();
+  }
+
+  static void awaitUp(String url) throws Exception {
+    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
+    while (true) {
+      try {
+        HttpClient.newHttpClient()
+            .newWebSocketBuilder()
+            .buildAsync(URI.create(url), new WebSocket.Listener() {})
+            .get(5, TimeUnit.SECONDS)
+            .abort();
+        return;
+      } catch (Exception e) {
+        if (System.nanoTime() > deadline) {
+          throw e;
+        }
+        Thread.sleep(100);
+      }
+    }
+  }
+
+  static final int DEPTH = 3;
+
+  static Run best(Run a, Run b) {
+    return a == null || b.rate() > a.rate() ? b : a;
+  }
+
+  static void report(int messages, Run direct, Run gateway, Run serial) {
+    System.out.printf("%nKafka pub-sub, %d messages of 1 KB, one partition%n", messages);
+    System.out.println("| reader | msg/s | MB/s | fetches | p50 ms/fetch | p99 ms/fetch |");
+    System.out.println("|---|---:|---:|---:|---:|---:|");
+    row("kafka-clients consumer, direct", direct);
+    row("Archway WebSocket, " + DEPTH + " fetches in flight", gateway);
+    row("Archway WebSocket, 1 fetch in flight", serial);
+    System.out.printf(
+        "%ngateway / direct: %.1f%% of the direct consumer's messages per second%n",
+        100 * gateway.rate() / direct.rate());
+    System.out.printf(
+        "added p99 per fetch (1 in flight): %.2f ms (gateway p99 %.2f ms - direct poll p99 %.2f"
+            + " ms)%n",
+        BenchSupport.pct(serial.fetchMillis, 99) - BenchSupport.pct(direct.fetchMillis, 99),
+        BenchSupport.pct(serial.fetchMillis, 99),
+        BenchSupport.pct(direct.fetchMillis, 99));
+  }
+
+  static void row(String name, Run r) {
+    System.out.printf(
+        "| %s | %,.0f | %.1f | %d | %.2f | %.2f |%n",
+        name,
+        r.rate(),
+        r.bytes / r.seconds / 1e6,
+        r.fetchMillis.size(),
+        BenchSupport.pct(r.fetchMillis, 50),
+        BenchSupport.pct(r.fetchMillis, 99));
+  }
+}
