@@ -19,7 +19,6 @@ import java.util.function.Consumer;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.consumer.KafkaConsumer;
 import org.apache.kafka.clients.consumer.OffsetOutOfRangeException;
-import org.apache.kafka.common.KafkaException;
 import org.apache.kafka.common.TopicPartition;
 import org.apache.kafka.common.errors.AuthenticationException;
 import org.apache.kafka.common.errors.AuthorizationException;
@@ -224,7 +223,8 @@ final class KafkaBackend implements AutoCloseable {
         dropConsumer();
       } catch (AuthorizationException e) {
         resp = error(c.sequence(), "not authorized by Kafka: " + e.getMessage());
-      } catch (KafkaException | IllegalStateException | IllegalArgumentException e) {
+      } catch (RuntimeException e) {
+        // KafkaException and anything unexpected: the command fails, the thread goes on.
         log.warn("{}: {} failed: {}", access, c.getClass().getSimpleName(), e.toString());
         resp = error(c.sequence(), "Kafka error: " + e.getMessage());
         dropConsumer();

@@ -11,6 +11,7 @@ import io.archway.dataplane.pubsub.proto.PubSubResp;
 import io.archway.dataplane.testing.Gateways;
 import io.archway.dataplane.testing.KafkaBroker;
 import io.archway.dataplane.testing.PubSubClient;
+import io.archway.dataplane.testing.Stalls;
 import java.net.http.WebSocketHandshakeException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
@@ -417,15 +418,7 @@ class PubSubIT {
                     }
                   });
       // Not reading: the gateway answers what it took, then stops reading, and the writer stalls.
-      await()
-          .pollDelay(Duration.ofSeconds(2))
-          .atMost(Duration.ofSeconds(20))
-          .until(
-              () -> {
-                int before = sent.get();
-                Thread.sleep(500);
-                return sent.get() == before;
-              });
+      Stalls.awaitStalled(sent::get);
       assertThat(sent.get()).isLessThan(total);
       long taken = commands(true) + commands(false);
       assertThat(taken).as("commands taken while the client reads nothing").isLessThan(100);
@@ -460,5 +453,20 @@ class PubSubIT {
     await()
         .atMost(Duration.ofSeconds(5))
         .until(() -> gw.dataplane().servers().pubsub().metrics().sessions() == 0);
+  }
+
+  @Test
+  void theExampleFileServes() throws Exception {
+    var example =
+        java.nio.file.Files.readString(Path.of("../examples/kafka-pubsub.yaml"))
+            .replace("127.0.0.1:9092", kafka.bootstrap())
+            .replace("#END", "");
+    gw = Gateways.start(dir, example);
+    assertThatThrownBy(this::connect).isInstanceOf(ExecutionException.class);
+    try (var c = connect("apikey", "reader-key")) {
+      long first = c.listOffset("events", 0, -2).getKafkaListOffsetResp().getOffset();
+      var messages = c.fetch("events", 0, first).getKafkaFetchResp().getMessagesList();
+      assertThat(messages.get(0).getValue().toByteArray()).isEqualTo(produced.get(0)[1]);
+    }
   }
 }

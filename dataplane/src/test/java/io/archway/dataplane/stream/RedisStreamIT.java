@@ -5,6 +5,7 @@ import static org.awaitility.Awaitility.await;
 
 import io.archway.dataplane.testing.Gateways;
 import io.archway.dataplane.testing.RedisServer;
+import io.archway.dataplane.testing.Stalls;
 import io.archway.model.testing.Ports;
 import io.lettuce.core.LettuceFutures;
 import io.lettuce.core.RedisClient;
@@ -357,15 +358,7 @@ class RedisStreamIT {
                   });
       // The gateway stops reading the slow client (at most 1,024 commands unanswered, and none
       // while its replies back up): the writer blocks far short of its 2,000,000 commands.
-      await()
-          .atMost(Duration.ofSeconds(20))
-          .pollInterval(Duration.ofMillis(500))
-          .until(
-              () -> {
-                long before = written.get();
-                Thread.sleep(500);
-                return written.get() == before;
-              });
+      Stalls.awaitStalled(written::get);
       assertThat(written.get()).isLessThan((long) total * get.length);
       send(other, "PING\r\n");
       expect(other, "+PONG\r\n");
