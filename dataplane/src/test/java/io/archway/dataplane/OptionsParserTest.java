@@ -118,7 +118,7 @@ class OptionsParserTest {
                 file
                     + ": listen: unknown setting (expected one of: access_log, bind,"
                     + " client_header_timeout, client_max_body_size, discovery, etcd, http_port,"
-                    + " keepalive_timeout, redis_max_bulk_size, shutdown_timeout, standalone,"
+                    + " keepalive_timeout, pubsub, redis_max_bulk_size, shutdown_timeout, standalone,"
                     + " status_port, stream_idle_timeout, stream_ports, workers)",
                 file
                     + ": etcd.hosts: unknown setting (expected one of: endpoints, password, prefix, user)"));
@@ -142,6 +142,37 @@ class OptionsParserTest {
             "--client-max-body-size: \"lots\" (expected: bytes, e.g. 1048576 or 1m; 0: no limit)");
     assertThatThrownBy(() -> OptionsParser.parse("--workers", "-1"))
         .hasMessage("--workers: \"-1\" (expected: 0..1024, 0 for one per core)");
+  }
+
+  @Test
+  void pubSubLimitsFromTheFile() throws Exception {
+    assertThat(OptionsParser.parse().pubsub())
+        .isEqualTo(io.archway.dataplane.pubsub.PubSubSettings.DEFAULTS);
+    var file = dir.resolve("pubsub.yaml");
+    Files.writeString(
+        file,
+        "pubsub: {max_frame_size: 16k, max_fetch_size: 2m, fetch_wait: 0.25, broker_timeout: 3,"
+            + " consumers: 4, max_in_flight: 8, idle_timeout: 30}\n");
+    var p = OptionsParser.parse("--config", file.toString()).pubsub();
+    assertThat(p.maxFrameBytes()).isEqualTo(16 * 1024);
+    assertThat(p.maxFetchBytes()).isEqualTo(2 * 1024 * 1024);
+    assertThat(p.fetchWait()).isEqualTo(Duration.ofMillis(250));
+    assertThat(p.brokerTimeout()).isEqualTo(Duration.ofSeconds(3));
+    assertThat(p.consumers()).isEqualTo(4);
+    assertThat(p.maxInFlight()).isEqualTo(8);
+    assertThat(p.idleTimeout()).isEqualTo(Duration.ofSeconds(30));
+
+    Files.writeString(file, "pubsub: {consumers: 0, fetch_wait: soon, partitions: 3}\n");
+    assertThatThrownBy(() -> OptionsParser.parse("--config", file.toString()))
+        .hasMessageContaining("pubsub.consumers: 0 (expected: 1..1024)")
+        .hasMessageNotContaining("fetch_wait");
+    Files.writeString(file, "pubsub: {fetch_wait: soon}\n");
+    assertThatThrownBy(() -> OptionsParser.parse("--config", file.toString()))
+        .hasMessageContaining("pubsub.fetch_wait: \"soon\" (expected: seconds 0..3600)");
+    Files.writeString(file, "pubsub: {partitions: 3}\n");
+    assertThatThrownBy(() -> OptionsParser.parse("--config", file.toString()))
+        .hasMessageContaining(
+            "pubsub.partitions: unknown setting (expected one of: broker_timeout,");
   }
 
   @Test
