@@ -5,6 +5,7 @@ import io.archway.dataplane.pubsub.proto.CmdKafkaFetch;
 import io.archway.dataplane.pubsub.proto.PubSubReq;
 import io.archway.dataplane.pubsub.proto.PubSubResp;
 import io.archway.dataplane.testing.KafkaBroker;
+import io.archway.dataplane.testing.PubSubClient;
 import io.archway.model.testing.JarProcess;
 import io.archway.model.testing.Ports;
 import io.netty.bootstrap.Bootstrap;
@@ -77,20 +78,7 @@ public final class PubSubBench {
       kafka.createTopic(TOPIC, 1);
       produce(kafka.bootstrap(), messages);
       var yaml = dir.resolve("apisix.yaml");
-      Files.writeString(
-          yaml,
-          """
-          routes:
-            - id: kafka
-              uri: /kafka
-              upstream:
-                type: none
-                scheme: kafka
-                nodes:
-                  "%s": 1
-          #END
-          """
-              .formatted(kafka.bootstrap()));
+      Files.writeString(yaml, PubSubClient.routes(kafka.bootstrap(), "{}") + "#END\n");
       int http = Ports.free();
       int status = Ports.free();
       var gateway =

@@ -272,15 +272,18 @@ final class GatewayHandler extends ChannelInboundHandlerAdapter {
     var sasl =
         route.plugins().find(KafkaProxyPlugin.NAME) instanceof KafkaProxyPlugin.Sasl s ? s : null;
     var refusal =
-        gateway
-            .pubsub()
-            .upgrade(
-                ctx,
-                req,
-                upstream,
-                sasl == null ? null : sasl.username(),
-                sasl == null ? null : sasl.password(),
-                route.id());
+        !WebSocketTunnel.isUpgrade(req)
+            ? new PubSub.Refusal(
+                400, "400 Bad Request: this route serves Kafka pub-sub over WebSocket", null)
+            : gateway
+                .pubsub()
+                .upgrade(
+                    ctx,
+                    req,
+                    upstream,
+                    sasl == null ? null : sasl.username(),
+                    sasl == null ? null : sasl.password(),
+                    route.id());
     if (refusal != null) {
       gateway.metrics().error("pubsub_refused");
       var headers = new io.netty.handler.codec.http.DefaultHttpHeaders().add(JSON);

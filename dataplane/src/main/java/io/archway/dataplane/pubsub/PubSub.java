@@ -71,9 +71,10 @@ public final class PubSub implements AutoCloseable {
   }
 
   /**
-   * Turns the connection into a pub-sub session: answers 101 and replaces the HTTP handlers of the
-   * pipeline ({@code timeouts}, {@code codec}, {@code gateway}) with WebSocket framing and the
-   * session. Returns {@code null} when done, else what to answer over HTTP instead.
+   * Turns the connection (a WebSocket upgrade request, to an upstream with nodes) into a pub-sub
+   * session: answers 101 and replaces the HTTP handlers of the pipeline ({@code timeouts}, {@code
+   * codec}, {@code gateway}) with WebSocket framing and the session. Returns {@code null} when
+   * done, else what to answer over HTTP instead.
    *
    * @param username SASL/PLAIN user from the route's kafka-proxy plugin, or {@code null}
    */
@@ -85,11 +86,6 @@ public final class PubSub implements AutoCloseable {
       String password,
       String route) {
     var h = req.headers();
-    if (!h.containsValue(HttpHeaderNames.CONNECTION, HttpHeaderValues.UPGRADE, true)
-        || !h.contains(HttpHeaderNames.UPGRADE, HttpHeaderValues.WEBSOCKET, true)) {
-      return new Refusal(
-          400, "400 Bad Request: this route serves Kafka pub-sub over WebSocket", null);
-    }
     if (!"13".equals(h.get(HttpHeaderNames.SEC_WEBSOCKET_VERSION))) {
       return new Refusal(
           426,
@@ -99,9 +95,6 @@ public final class PubSub implements AutoCloseable {
     var key = h.get(HttpHeaderNames.SEC_WEBSOCKET_KEY);
     if (key == null || key.isBlank()) {
       return new Refusal(400, "400 Bad Request: Sec-WebSocket-Key missing", null);
-    }
-    if (upstream.nodes().isEmpty()) {
-      return new Refusal(503, "503 Service Temporarily Unavailable", null);
     }
     var brokers = new ArrayList<String>();
     upstream.nodes().forEach(n -> brokers.add(n.address()));

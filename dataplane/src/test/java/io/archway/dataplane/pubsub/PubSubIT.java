@@ -1,5 +1,6 @@
 package io.archway.dataplane.pubsub;
 
+import static io.archway.dataplane.testing.PubSubClient.routes;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.awaitility.Awaitility.await;
@@ -85,22 +86,6 @@ class PubSubIT {
     if (gw != null) {
       gw.close();
     }
-  }
-
-  static String routes(String brokers, String plugins) {
-    return """
-        routes:
-          - id: kafka
-            uri: /kafka
-            upstream:
-              type: none
-              scheme: kafka
-              nodes:
-                "%s": 1
-            plugins:
-        %s
-        """
-        .formatted(brokers, plugins.indent(6).stripTrailing());
   }
 
   PubSubClient connect(String... headers) throws Exception {
@@ -402,24 +387,10 @@ class PubSubIT {
             .build()
             .toByteArray();
     try (var raw = RawWebSocket.open(gw.port(), "/kafka")) {
-      var sent = new java.util.concurrent.atomic.AtomicInteger();
-      var writer =
-          Thread.ofPlatform()
-              .daemon()
-              .start(
-                  () -> {
-                    try {
-                      for (int i = 0; i < total; i++) {
-                        raw.writeBinary(command);
-                        sent.incrementAndGet();
-                      }
-                    } catch (java.io.IOException e) {
-                      // the test fails on the counts below
-                    }
-                  });
+      var writer = Stalls.flood(total, () -> raw.writeBinary(command));
       // Not reading: the gateway answers what it took, then stops reading, and the writer stalls.
-      Stalls.awaitStalled(sent::get);
-      assertThat(sent.get()).isLessThan(total);
+      Stalls.awaitStalled(writer);
+      assertThat(writer.count()).isLessThan(total);
       long taken = commands(true) + commands(false);
       assertThat(taken).as("commands taken while the client reads nothing").isLessThan(100);
 
@@ -430,8 +401,8 @@ class PubSubIT {
         assertThat(resp.getKafkaFetchResp().getMessages(0).getOffset()).isZero();
         answered++;
       }
-      writer.join(10_000);
-      assertThat(sent.get()).isEqualTo(total);
+      writer.join();
+      assertThat(writer.count()).isEqualTo(total);
     }
   }
 

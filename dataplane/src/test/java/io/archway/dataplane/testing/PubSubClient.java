@@ -36,6 +36,26 @@ public final class PubSubClient implements AutoCloseable {
   }
 
   /**
+   * A standalone config (without its {@code #END}) with one pub-sub route, {@code /kafka}, to
+   * {@code brokers} (a {@code host:port}), running {@code plugins} (YAML; {@code {}} for none).
+   */
+  public static String routes(String brokers, String plugins) {
+    return """
+        routes:
+          - id: kafka
+            uri: /kafka
+            upstream:
+              type: none
+              scheme: kafka
+              nodes:
+                "%s": 1
+            plugins:
+        %s
+        """
+        .formatted(brokers, plugins.indent(6).stripTrailing());
+  }
+
+  /**
    * Opens a session at {@code url} ({@code ws://...}) with {@code headers} as name, value, ...;
    * throws {@code java.net.http.WebSocketHandshakeException} (in an ExecutionException) when the
    * gateway answers something else than 101.

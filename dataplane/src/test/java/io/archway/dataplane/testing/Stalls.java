@@ -2,24 +2,67 @@ package io.archway.dataplane.testing;
 
 import static org.awaitility.Awaitility.await;
 
+import java.io.IOException;
 import java.time.Duration;
-import java.util.function.LongSupplier;
+import java.util.concurrent.atomic.AtomicLong;
 
-/** Waiting for a writer the gateway holds back: its count stops moving. */
+/**
+ * A client that writes without reading, and waiting for the gateway to hold it back: the
+ * backpressure tests of the Redis proxy and of pub-sub.
+ */
 public final class Stalls {
 
   private Stalls() {}
 
-  /** Waits (up to 20 s) until {@code count} has not moved for half a second. */
-  public static void awaitStalled(LongSupplier count) {
+  /** One write of the flood; it blocks when the socket takes no more. */
+  public interface Write {
+    void run() throws IOException;
+  }
+
+  /** A thread writing in a loop, and how many writes it has made. */
+  public record Writer(Thread thread, AtomicLong writes) {
+    public long count() {
+      return writes.get();
+    }
+
+    public void join() throws InterruptedException {
+      thread.join(10_000);
+    }
+  }
+
+  /**
+   * Starts a daemon thread making {@code total} writes; it stops early when a write fails (the
+   * socket closed at the end of the test).
+   */
+  public static Writer flood(long total, Write write) {
+    var writes = new AtomicLong();
+    var thread =
+        Thread.ofPlatform()
+            .daemon()
+            .start(
+                () -> {
+                  try {
+                    for (long i = 0; i < total; i++) {
+                      write.run();
+                      writes.incrementAndGet();
+                    }
+                  } catch (IOException e) {
+                    // the test's counts tell
+                  }
+                });
+    return new Writer(thread, writes);
+  }
+
+  /** Waits (up to 20 s) until the writer has made no write for half a second. */
+  public static void awaitStalled(Writer writer) {
     await()
         .atMost(Duration.ofSeconds(20))
         .pollInterval(Duration.ofMillis(500))
         .until(
             () -> {
-              long before = count.getAsLong();
+              long before = writer.count();
               Thread.sleep(500);
-              return count.getAsLong() == before;
+              return writer.count() == before;
             });
   }
 }
