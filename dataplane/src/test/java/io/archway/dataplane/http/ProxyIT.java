@@ -335,26 +335,32 @@ class ProxyIT {
       assertThat(res).startsWith("HTTP/1.1 400").doesNotContain("Exception");
       assertThat(raw.closed()).isTrue();
     }
-    var metrics = gw.status("/metrics");
-    for (var cause :
-        new String[] {
-          "upstream_connect_failed",
-          "upstream_read_timeout",
-          "no_upstream_nodes",
-          "body_too_large",
-          "uri_too_long",
-          "headers_too_large",
-          "bad_request"
-        }) {
-      assertThat(metrics).contains("archway_http_errors_total{cause=\"" + cause + "\"}");
-    }
-    assertThat(metrics)
-        .contains("archway_http_requests_total{route=\"\",code=\"404\"} 2")
-        .contains("archway_http_requests_total{route=\"dead\",code=\"502\"} 1")
-        .contains("archway_http_requests_total{route=\"slow\",code=\"504\"} 1")
-        .contains("archway_http_requests_total{route=\"slow\",code=\"413\"} 2")
-        .contains("archway_http_request_duration_seconds_bucket{route=\"slow\",le=\"+Inf\"} 4")
-        .contains("archway_http_upstream_duration_seconds_count{route=\"slow\"}");
+    // A request is counted once its last byte is written: the count can trail the answer.
+    org.awaitility.Awaitility.await()
+        .untilAsserted(
+            () -> {
+              var metrics = gw.status("/metrics");
+              for (var cause :
+                  new String[] {
+                    "upstream_connect_failed",
+                    "upstream_read_timeout",
+                    "no_upstream_nodes",
+                    "body_too_large",
+                    "uri_too_long",
+                    "headers_too_large",
+                    "bad_request"
+                  }) {
+                assertThat(metrics).contains("archway_http_errors_total{cause=\"" + cause + "\"}");
+              }
+              assertThat(metrics)
+                  .contains("archway_http_requests_total{route=\"\",code=\"404\"} 2")
+                  .contains("archway_http_requests_total{route=\"dead\",code=\"502\"} 1")
+                  .contains("archway_http_requests_total{route=\"slow\",code=\"504\"} 1")
+                  .contains("archway_http_requests_total{route=\"slow\",code=\"413\"} 2")
+                  .contains(
+                      "archway_http_request_duration_seconds_bucket{route=\"slow\",le=\"+Inf\"} 4")
+                  .contains("archway_http_upstream_duration_seconds_count{route=\"slow\"}");
+            });
   }
 
   @Test
