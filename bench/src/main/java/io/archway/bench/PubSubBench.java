@@ -214,9 +214,10 @@ public final class PubSubBench {
 
   /**
    * Reads every message through the gateway with up to {@code depth} fetches in flight. A client
-   * cannot know where an answer will end, so it pipelines on the size of the last answer: the next
-   * fetch asks for the offset that many messages on; a shorter answer has its gap fetched at once,
-   * a longer one's overlap is dropped. With {@code depth} 1 each fetch waits for the answer before.
+   * cannot know where an answer will end, so it pipelines on the smallest answer seen: each new
+   * fetch asks for the offset that many messages past the one before, overlaps are dropped, and a
+   * gap is fetched as soon as no fetch in flight will cover it. With {@code depth} 1 each fetch
+   * asks for the offset after the last answer's, as a reader without pipelining does.
    */
   static Run viaGateway(String url, int messages, int depth) throws Exception {
     var done = new CompletableFuture<Run>();
@@ -228,6 +229,7 @@ public final class PubSubBench {
           new Object() {
             Channel ch;
             long frontier; // the offset the next new fetch asks for
+            long hole; // no message before it is missing
             long stride;
             long bytes;
             long start;
@@ -261,19 +263,24 @@ public final class PubSubBench {
                   bytes += m.getValue().size();
                 }
               }
-              if (stride == 0) {
-                stride = list.size();
-                frontier = sent[0] + list.size();
-              } else if (!list.isEmpty()) {
-                long end = list.get(list.size() - 1).getOffset() + 1;
-                if (end < sent[0] + stride && end < messages) {
-                  send(end); // a short answer: fetch the rest of its share now
-                }
-              }
               if (got.cardinality() >= messages) {
                 done.complete(
                     new Run((System.nanoTime() - start) / 1e9, messages, bytes, latencies));
                 return;
+              }
+              if (!list.isEmpty()) {
+                stride = Math.max(stride, list.size());
+              }
+              // The first message missing: when no fetch in flight starts at or before it, a
+              // reader without pipelining asks for it next; a pipelining one asks for it now, on
+              // top of the fetches in flight.
+              hole = got.nextClearBit((int) hole);
+              if (inFlight.stream().allMatch(f -> f[0] > hole)) {
+                if (inFlight.isEmpty()) {
+                  frontier = hole;
+                } else {
+                  send(hole);
+                }
               }
               fill();
             }
@@ -282,57 +289,54 @@ public final class PubSubBench {
       var handshaker =
           WebSocketClientHandshakerFactory.newHandshaker(
               uri, WebSocketVersion.V13, null, false, new DefaultHttpHeaders(), 64 << 20);
-      state.ch =
-          new Bootstrap()
-              .group(group)
-              .channel(io.netty.channel.socket.nio.NioSocketChannel.class)
-              .option(ChannelOption.TCP_NODELAY, true)
-              .handler(
-                  new ChannelInitializer<SocketChannel>() {
-                    @Override
-                    protected void initChannel(SocketChannel ch) {
-                      ch.pipeline()
-                          .addLast(new HttpClientCodec())
-                          .addLast(new HttpObjectAggregator(8192))
-                          .addLast(new WebSocketClientProtocolHandler(handshaker))
-                          .addLast(new WebSocketFrameAggregator(64 << 20))
-                          .addLast(
-                              new SimpleChannelInboundHandler<Object>() {
-                                @Override
-                                public void userEventTriggered(
-                                    ChannelHandlerContext ctx, Object e) {
-                                  if (e
-                                      == WebSocketClientProtocolHandler.ClientHandshakeStateEvent
-                                          .HANDSHAKE_COMPLETE) {
-                                    state.start = System.nanoTime();
-                                    state.fill();
-                                  }
-                                }
+      new Bootstrap()
+          .group(group)
+          .channel(io.netty.channel.socket.nio.NioSocketChannel.class)
+          .option(ChannelOption.TCP_NODELAY, true)
+          .handler(
+              new ChannelInitializer<SocketChannel>() {
+                @Override
+                protected void initChannel(SocketChannel ch) {
+                  ch.pipeline()
+                      .addLast(new HttpClientCodec())
+                      .addLast(new HttpObjectAggregator(8192))
+                      .addLast(new WebSocketClientProtocolHandler(handshaker))
+                      .addLast(new WebSocketFrameAggregator(64 << 20))
+                      .addLast(
+                          new SimpleChannelInboundHandler<Object>() {
+                            @Override
+                            public void userEventTriggered(ChannelHandlerContext ctx, Object e) {
+                              if (e
+                                  == WebSocketClientProtocolHandler.ClientHandshakeStateEvent
+                                      .HANDSHAKE_COMPLETE) {
+                                state.ch = ctx.channel();
+                                state.start = System.nanoTime();
+                                state.fill();
+                              }
+                            }
 
-                                @Override
-                                protected void channelRead0(ChannelHandlerContext ctx, Object msg)
-                                    throws Exception {
-                                  if (msg instanceof BinaryWebSocketFrame f) {
-                                    // The values alias the frame, as a client reading them in
-                                    // place would; they are counted before it is released.
-                                    var in = CodedInputStream.newInstance(f.content().nioBuffer());
-                                    in.enableAliasing(true);
-                                    state.answer(PubSubResp.parseFrom(in));
-                                  }
-                                }
+                            @Override
+                            protected void channelRead0(ChannelHandlerContext ctx, Object msg)
+                                throws Exception {
+                              if (msg instanceof BinaryWebSocketFrame f) {
+                                // The values alias the frame, as a client reading them in
+                                // place would; they are counted before it is released.
+                                var in = CodedInputStream.newInstance(f.content().nioBuffer());
+                                in.enableAliasing(true);
+                                state.answer(PubSubResp.parseFrom(in));
+                              }
+                            }
 
-                                @Override
-                                public void exceptionCaught(
-                                    ChannelHandlerContext ctx, Throwable t) {
-                                  done.completeExceptionally(t);
-                                  ctx.close();
-                                }
-                              });
-                    }
-                  })
-              .connect(uri.getHost(), uri.getPort())
-              .sync()
-              .channel();
+                            @Override
+                            public void exceptionCaught(ChannelHandlerContext ctx, Throwable t) {
+                              done.completeExceptionally(t);
+                              ctx.close();
+                            }
+                          });
+                }
+              })
+          .connect(uri.getHost(), uri.getPort())
+          .sync();
       return done.get(10, TimeUnit.MINUTES);
     } finally {
       group.shutdownGracefully(0, 1, TimeUnit.SECONDS);

@@ -1,14 +1,12 @@
 package io.archway.dataplane.pubsub;
 
-import com.google.protobuf.ByteString;
-import com.google.protobuf.UnsafeByteOperations;
 import io.archway.dataplane.pubsub.proto.ErrorResp;
-import io.archway.dataplane.pubsub.proto.KafkaFetchResp;
 import io.archway.dataplane.pubsub.proto.KafkaListOffsetResp;
-import io.archway.dataplane.pubsub.proto.KafkaMessage;
 import io.archway.dataplane.pubsub.proto.PubSubResp;
+import java.nio.ByteBuffer;
 import java.time.Duration;
 import java.util.ArrayDeque;
+import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
@@ -25,7 +23,7 @@ import org.apache.kafka.common.errors.AuthorizationException;
 import org.apache.kafka.common.errors.InterruptException;
 import org.apache.kafka.common.errors.TimeoutException;
 import org.apache.kafka.common.errors.WakeupException;
-import org.apache.kafka.common.serialization.ByteArrayDeserializer;
+import org.apache.kafka.common.serialization.ByteBufferDeserializer;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -42,6 +40,24 @@ final class KafkaBackend implements AutoCloseable {
   private static final Logger log = LoggerFactory.getLogger(KafkaBackend.class);
   private static final AtomicInteger IDS = new AtomicInteger();
 
+  /**
+   * What a command gets back, on the consumer's thread: an answer to encode as it is, or the
+   * messages a fetch found, encoded straight from the consumer's buffers ({@link Encoding}).
+   */
+  sealed interface Answer {
+    long sequence();
+  }
+
+  record Reply(PubSubResp resp) implements Answer {
+    @Override
+    public long sequence() {
+      return resp.getSequence();
+    }
+  }
+
+  record Messages(long sequence, List<ConsumerRecord<ByteBuffer, ByteBuffer>> records)
+      implements Answer {}
+
   /** A command for the brokers, answered by {@code reply} on the consumer's thread. */
   sealed interface Command {
     long sequence();
@@ -52,7 +68,7 @@ final class KafkaBackend implements AutoCloseable {
 
     long arrivedNanos();
 
-    Consumer<PubSubResp> reply();
+    Consumer<Answer> reply();
   }
 
   record ListOffset(
@@ -61,7 +77,7 @@ final class KafkaBackend implements AutoCloseable {
       int partition,
       long timestamp,
       long arrivedNanos,
-      Consumer<PubSubResp> reply)
+      Consumer<Answer> reply)
       implements Command {}
 
   record Fetch(
@@ -70,7 +86,7 @@ final class KafkaBackend implements AutoCloseable {
       int partition,
       long offset,
       long arrivedNanos,
-      Consumer<PubSubResp> reply)
+      Consumer<Answer> reply)
       implements Command {}
 
   private final KafkaAccess access;
@@ -115,11 +131,19 @@ final class KafkaBackend implements AutoCloseable {
 
   void submit(Command c) {
     if (closed) {
-      c.reply().accept(error(c.sequence(), "the gateway is stopping"));
+      c.reply().accept(new Reply(error(c.sequence(), "the gateway is stopping")));
       return;
     }
     int h = 31 * c.topic().hashCode() + c.partition();
-    workers[Math.floorMod(h, workers.length)].queue.add(c);
+    var w = workers[Math.floorMod(h, workers.length)];
+    w.queue.add(c);
+    if (w.fetchingAhead) {
+      // The consumer is reading ahead for a session: the command comes first.
+      var k = w.consumer;
+      if (k != null) {
+        k.wakeup();
+      }
+    }
   }
 
   @Override
@@ -153,12 +177,21 @@ final class KafkaBackend implements AutoCloseable {
   private final class Worker implements Runnable {
     final Thread thread;
     final LinkedBlockingQueue<Command> queue = new LinkedBlockingQueue<>();
-    volatile KafkaConsumer<byte[], byte[]> consumer;
-    // The partition assigned, the offset its next fetch is expected at, and the messages the
-    // consumer returned past the last answer's size limit, served first to that next fetch.
+    volatile KafkaConsumer<ByteBuffer, ByteBuffer> consumer;
+    // Set while the consumer polls for a fetch not asked yet; a command arriving wakes it.
+    volatile boolean fetchingAhead;
+    // The partition assigned and the offset its next fetch is expected at; the messages read past
+    // the last answer (its size limit, or read ahead), served first to that next fetch; and the
+    // last answer's worth of messages behind it, for a pipelining client whose fetches overlap.
     private TopicPartition assigned;
     private long next = -1;
-    private final ArrayDeque<ConsumerRecord<byte[], byte[]>> ahead = new ArrayDeque<>();
+    private final ArrayDeque<ConsumerRecord<ByteBuffer, ByteBuffer>> ahead = new ArrayDeque<>();
+    private long aheadBytes;
+    private final ArrayDeque<ConsumerRecord<ByteBuffer, ByteBuffer>> behind = new ArrayDeque<>();
+    private long behindBytes;
+    // Whether to read ahead while no command waits: after a fetch that found messages, until the
+    // end of the log or two answers' worth are held.
+    private boolean readAhead;
     // Partition counts of the topics seen, with when they were looked up.
     private final Map<String, long[]> topics = new HashMap<>();
 
@@ -171,11 +204,17 @@ final class KafkaBackend implements AutoCloseable {
     public void run() {
       try {
         while (!closed) {
-          Command c;
-          try {
-            c = queue.poll(1, TimeUnit.SECONDS);
-          } catch (InterruptedException e) {
-            break;
+          Command c = queue.poll();
+          if (c == null && readAhead && aheadBytes < 2L * settings.maxFetchBytes()) {
+            fetchAhead();
+            continue;
+          }
+          if (c == null) {
+            try {
+              c = queue.poll(1, TimeUnit.SECONDS);
+            } catch (InterruptedException e) {
+              break;
+            }
           }
           if (c != null) {
             serve(c);
@@ -184,29 +223,143 @@ final class KafkaBackend implements AutoCloseable {
       } finally {
         Command c;
         while ((c = queue.poll()) != null) {
-          c.reply().accept(error(c.sequence(), "the gateway is stopping"));
+          c.reply().accept(new Reply(error(c.sequence(), "the gateway is stopping")));
         }
         dropConsumer();
       }
     }
 
+    /**
+     * Reads on while a session that reads forwards is busy with the last answer, as a consumer
+     * application's next poll would: the broker's answer to the fetch the consumer already sent is
+     * taken off the socket instead of waiting there, and the session's next fetch finds it ready. A
+     * command arriving meanwhile wakes the poll up.
+     */
+    private void fetchAhead() {
+      fetchingAhead = true;
+      try {
+        if (!queue.isEmpty()) {
+          return;
+        }
+        var records = consumer.poll(settings.fetchWait()).records(assigned);
+        if (records.isEmpty()) {
+          readAhead = false; // the end of the log (or a slow broker): wait for the session
+        }
+        for (var r : records) {
+          hold(r);
+        }
+      } catch (WakeupException e) {
+        // A command came (or the backend closes): serve it.
+      } catch (RuntimeException e) {
+        // The session's next fetch meets the same problem and answers it.
+        readAhead = false;
+        log.debug("{}: reading ahead: {}", access, e.toString());
+      } finally {
+        fetchingAhead = false;
+      }
+    }
+
+    private void hold(ConsumerRecord<ByteBuffer, ByteBuffer> r) {
+      ahead.add(r);
+      aheadBytes += size(r);
+    }
+
+    /** Moves the first message ahead behind (it is being answered, or skipped). */
+    private ConsumerRecord<ByteBuffer, ByteBuffer> take() {
+      var r = ahead.poll();
+      long s = size(r);
+      aheadBytes -= s;
+      behind.add(r);
+      behindBytes += s;
+      while (behindBytes > settings.maxFetchBytes() && behind.size() > 1) {
+        behindBytes -= size(behind.poll());
+      }
+      return r;
+    }
+
+    /** Moves the last message behind back ahead. */
+    private void untake() {
+      var r = behind.pollLast();
+      long s = size(r);
+      behindBytes -= s;
+      ahead.addFirst(r);
+      aheadBytes += s;
+    }
+
+    /**
+     * Moves the next fetch to {@code offset} within the messages held (behind or ahead of where the
+     * last answer ended), rather than seek the consumer and drop them; false when they do not reach
+     * it.
+     */
+    private boolean moveWithin(long offset) {
+      if (next < 0) {
+        return false;
+      }
+      if (offset < next) {
+        if (behind.isEmpty() || offset < behind.peek().offset()) {
+          return false;
+        }
+        while (!behind.isEmpty() && behind.peekLast().offset() >= offset) {
+          untake();
+        }
+      } else {
+        if (ahead.isEmpty() || offset > ahead.peekLast().offset()) {
+          return false;
+        }
+        while (ahead.peek().offset() < offset) {
+          take();
+        }
+      }
+      next = offset;
+      return true;
+    }
+
+    /** Whether the consumer's last fetch saw messages past those it has returned. */
+    private boolean moreOnBroker(TopicPartition tp) {
+      var lag = consumer.currentLag(tp);
+      return lag.isPresent() && lag.getAsLong() > 0;
+    }
+
+    private void forget() {
+      ahead.clear();
+      aheadBytes = 0;
+      behind.clear();
+      behindBytes = 0;
+      readAhead = false;
+    }
+
     private void serve(Command c) {
+      Answer answer = attempt(c);
+      for (int i = 0; answer == null && i < 3 && !closed; i++) {
+        // A wakeup meant for a read ahead that had just ended is spent now: try again.
+        answer = attempt(c);
+      }
+      if (answer == null) {
+        answer = new Reply(error(c.sequence(), "the gateway is stopping"));
+      }
+      metrics.kafkaCall(c instanceof Fetch, System.nanoTime() - c.arrivedNanos());
+      c.reply().accept(answer);
+    }
+
+    /** The answer to {@code c}, or {@code null} when the consumer was woken up. */
+    private Answer attempt(Command c) {
       PubSubResp resp;
       try {
         if (consumer == null) {
           consumer =
               new KafkaConsumer<>(
                   access.consumerProperties(settings, thread.getName()),
-                  new ByteArrayDeserializer(),
-                  new ByteArrayDeserializer());
+                  new ByteBufferDeserializer(),
+                  new ByteBufferDeserializer());
           metrics.consumers.incrementAndGet();
         }
-        resp =
-            switch (c) {
-              case ListOffset l -> listOffset(l);
-              case Fetch f -> fetch(f);
-            };
-      } catch (WakeupException | InterruptException e) {
+        return switch (c) {
+          case ListOffset l -> new Reply(listOffset(l));
+          case Fetch f -> fetch(f);
+        };
+      } catch (WakeupException e) {
+        return null;
+      } catch (InterruptException e) {
         resp = error(c.sequence(), "the gateway is stopping");
       } catch (TimeoutException e) {
         resp =
@@ -229,8 +382,7 @@ final class KafkaBackend implements AutoCloseable {
         resp = error(c.sequence(), "Kafka error: " + e.getMessage());
         dropConsumer();
       }
-      metrics.kafkaCall(c instanceof Fetch, System.nanoTime() - c.arrivedNanos());
-      c.reply().accept(resp);
+      return new Reply(resp);
     }
 
     private void dropConsumer() {
@@ -238,7 +390,7 @@ final class KafkaBackend implements AutoCloseable {
       consumer = null;
       assigned = null;
       next = -1;
-      ahead.clear();
+      forget();
       topics.clear();
       if (k != null) {
         metrics.consumers.decrementAndGet();
@@ -304,23 +456,23 @@ final class KafkaBackend implements AutoCloseable {
           .build();
     }
 
-    private PubSubResp fetch(Fetch c) {
+    private Answer fetch(Fetch c) {
       var problem = checkPartition(c.topic(), c.partition());
       if (problem != null) {
-        return error(c.sequence(), problem);
+        return new Reply(error(c.sequence(), problem));
       }
       var tp = new TopicPartition(c.topic(), c.partition());
       if (!tp.equals(assigned)) {
         consumer.assign(List.of(tp));
         assigned = tp;
         next = -1;
-        ahead.clear();
+        forget();
       }
-      if (c.offset() != next) {
-        ahead.clear();
+      if (c.offset() != next && !moveWithin(c.offset())) {
+        forget();
         next = -1;
         if (c.offset() < 0) {
-          return outOfRange(c, tp);
+          return new Reply(outOfRange(c, tp));
         }
         consumer.seek(tp, c.offset());
         next = c.offset();
@@ -328,10 +480,12 @@ final class KafkaBackend implements AutoCloseable {
       long deadline = System.nanoTime() + settings.brokerTimeout().toNanos();
       while (ahead.isEmpty()) {
         try {
-          ahead.addAll(consumer.poll(settings.fetchWait()).records(tp));
+          for (var r : consumer.poll(settings.fetchWait()).records(tp)) {
+            hold(r);
+          }
         } catch (OffsetOutOfRangeException e) {
           next = -1;
-          return outOfRange(c, tp);
+          return new Reply(outOfRange(c, tp));
         }
         if (!ahead.isEmpty()) {
           break;
@@ -341,16 +495,29 @@ final class KafkaBackend implements AutoCloseable {
         long end = consumer.endOffsets(List.of(tp), settings.brokerTimeout()).get(tp);
         if (c.offset() > end) {
           next = -1;
-          return outOfRange(c, tp);
+          return new Reply(outOfRange(c, tp));
         }
         if (c.offset() == end || System.nanoTime() > deadline) {
-          return PubSubResp.newBuilder()
-              .setSequence(c.sequence())
-              .setKafkaFetchResp(KafkaFetchResp.getDefaultInstance())
-              .build();
+          return new Messages(c.sequence(), List.of());
         }
       }
-      var out = KafkaFetchResp.newBuilder();
+      // Less than a whole answer held while the partition has more: wait for what the consumer
+      // is fetching, so that answers are whole whenever the log holds that much (a client that
+      // pipelines its fetches counts on where an answer ends).
+      while (aheadBytes < settings.maxFetchBytes() && moreOnBroker(tp)) {
+        int before = ahead.size();
+        try {
+          for (var r : consumer.poll(settings.fetchWait()).records(tp)) {
+            hold(r);
+          }
+        } catch (OffsetOutOfRangeException e) {
+          break; // the log was cut short; answer what is held
+        }
+        if (ahead.size() == before) {
+          break;
+        }
+      }
+      var out = new ArrayList<ConsumerRecord<ByteBuffer, ByteBuffer>>();
       long size = 0;
       int n = 0;
       while (!ahead.isEmpty()) {
@@ -359,21 +526,14 @@ final class KafkaBackend implements AutoCloseable {
         if (n > 0 && size + s > settings.maxFetchBytes()) {
           break;
         }
-        ahead.poll();
-        var m = KafkaMessage.newBuilder().setOffset(r.offset()).setTimestamp(r.timestamp());
-        if (r.key() != null) {
-          m.setKey(wrap(r.key()));
-        }
-        if (r.value() != null) {
-          m.setValue(wrap(r.value()));
-        }
-        out.addMessages(m);
+        out.add(take());
         size += s;
         n++;
         next = r.offset() + 1;
       }
       metrics.fetched(n, size);
-      return PubSubResp.newBuilder().setSequence(c.sequence()).setKafkaFetchResp(out).build();
+      readAhead = true;
+      return new Messages(c.sequence(), out);
     }
 
     private PubSubResp outOfRange(Fetch c, TopicPartition tp) {
@@ -400,16 +560,11 @@ final class KafkaBackend implements AutoCloseable {
    * A message's bytes as the limit counts them: key and value, as Kafka counts a fetch's (which is
    * capped at the same size), so one broker fetch fits one answer whole.
    */
-  private static long size(ConsumerRecord<byte[], byte[]> r) {
+  private static long size(ConsumerRecord<ByteBuffer, ByteBuffer> r) {
     return length(r.key()) + length(r.value());
   }
 
-  private static int length(byte[] b) {
-    return b == null ? 0 : b.length;
-  }
-
-  // The consumer made the arrays for this answer alone: no copy is needed.
-  private static ByteString wrap(byte[] b) {
-    return UnsafeByteOperations.unsafeWrap(b);
+  private static int length(ByteBuffer b) {
+    return b == null ? 0 : b.remaining();
   }
 }

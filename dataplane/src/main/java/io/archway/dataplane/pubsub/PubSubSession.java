@@ -1,12 +1,10 @@
 package io.archway.dataplane.pubsub;
 
-import com.google.protobuf.CodedOutputStream;
 import com.google.protobuf.InvalidProtocolBufferException;
 import io.archway.dataplane.pubsub.proto.PongResp;
 import io.archway.dataplane.pubsub.proto.PubSubReq;
 import io.archway.dataplane.pubsub.proto.PubSubResp;
 import io.netty.buffer.ByteBuf;
-import io.netty.buffer.ByteBufAllocator;
 import io.netty.channel.ChannelFutureListener;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandlerAdapter;
@@ -163,14 +161,19 @@ final class PubSubSession extends ChannelInboundHandlerAdapter {
   }
 
   /** An answer from a consumer thread: encoded there, written on the event loop. */
-  private void reply(PubSubMetrics.Command command, PubSubResp resp) {
-    metrics.command(command, !resp.hasErrorResp());
+  private void reply(PubSubMetrics.Command command, KafkaBackend.Answer answer) {
+    metrics.command(command, !(answer instanceof KafkaBackend.Reply r && r.resp().hasErrorResp()));
     ByteBuf buf;
     try {
-      buf = encode(ctx.alloc(), resp);
+      buf =
+          switch (answer) {
+            case KafkaBackend.Reply r -> Encoding.encode(ctx.alloc(), r.resp());
+            case KafkaBackend.Messages m ->
+                Encoding.encodeFetch(ctx.alloc(), m.sequence(), m.records());
+          };
     } catch (RuntimeException e) {
       log.warn("route {}: cannot encode an answer: {}", route, e.toString());
-      buf = encode(ctx.alloc(), KafkaBackend.error(resp.getSequence(), "internal error"));
+      buf = Encoding.encode(ctx.alloc(), KafkaBackend.error(answer.sequence(), "internal error"));
     }
     var out = buf;
     try {
@@ -191,22 +194,7 @@ final class PubSubSession extends ChannelInboundHandlerAdapter {
   }
 
   private void write(PubSubResp resp) {
-    ctx.writeAndFlush(new BinaryWebSocketFrame(encode(ctx.alloc(), resp)));
-  }
-
-  static ByteBuf encode(ByteBufAllocator alloc, PubSubResp resp) {
-    int size = resp.getSerializedSize();
-    var buf = alloc.directBuffer(size);
-    try {
-      var out = CodedOutputStream.newInstance(buf.nioBuffer(0, size));
-      resp.writeTo(out);
-      out.checkNoSpaceLeft();
-      buf.writerIndex(size);
-      return buf;
-    } catch (IOException | RuntimeException e) {
-      buf.release();
-      throw new IllegalStateException("encoding a PubSubResp: " + e.getMessage(), e);
-    }
+    ctx.writeAndFlush(new BinaryWebSocketFrame(Encoding.encode(ctx.alloc(), resp)));
   }
 
   private boolean canRead() {

@@ -6,6 +6,7 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.awaitility.Awaitility.await;
 
 import io.archway.dataplane.pubsub.proto.CmdEmpty;
+import io.archway.dataplane.pubsub.proto.CmdKafkaFetch;
 import io.archway.dataplane.pubsub.proto.KafkaMessage;
 import io.archway.dataplane.pubsub.proto.PubSubReq;
 import io.archway.dataplane.pubsub.proto.PubSubResp;
@@ -174,6 +175,76 @@ class PubSubIT {
       assertThat(c.fetch("events", 0, 5).getKafkaFetchResp().getMessages(0).getOffset())
           .isEqualTo(5);
     }
+  }
+
+  @Test
+  void pipelinedFetchesAreAnsweredWholeWhereverTheyStart() throws Exception {
+    int limit = 8 * 1024;
+    gw =
+        Gateways.start(
+            dir,
+            routes(kafka.bootstrap(), "{}"),
+            o -> o.withPubSub(PubSubSettings.DEFAULTS.withMaxFetchBytes(limit)));
+    // Where whole answers end, reading forwards from 0.
+    var ends = new ArrayList<Long>();
+    for (long o = 0; o < N; ) {
+      o = answerEnd(o, limit);
+      ends.add(o);
+    }
+    try (var c = connect()) {
+      // Sent all at once, answered in order: answers tiling the log, then fetches starting a
+      // little behind the last answer's end (overlap), a little past it (skip), far back (a
+      // seek), and the end of the log.
+      var offsets = new ArrayList<Long>();
+      offsets.add(0L);
+      offsets.addAll(ends.subList(0, 4));
+      offsets.add(ends.get(4) - 2);
+      offsets.add(ends.get(6) + 1);
+      offsets.add(3L);
+      offsets.add((long) N - 1);
+      offsets.add((long) N);
+      for (int i = 0; i < offsets.size(); i++) {
+        c.send(
+            PubSubReq.newBuilder()
+                .setSequence(i)
+                .setCmdKafkaFetch(
+                    CmdKafkaFetch.newBuilder()
+                        .setTopic("events")
+                        .setPartition(0)
+                        .setOffset(offsets.get(i)))
+                .build()
+                .toByteArray());
+      }
+      for (int i = 0; i < offsets.size(); i++) {
+        var resp = c.next();
+        assertThat(resp.getSequence()).isEqualTo(i);
+        long from = offsets.get(i);
+        var messages = resp.getKafkaFetchResp().getMessagesList();
+        long to = from == N ? N : answerEnd(from, limit);
+        assertThat(messages).as("answer from %d", from).hasSize((int) (to - from));
+        for (int j = 0; j < messages.size(); j++) {
+          var m = messages.get(j);
+          assertThat(m.getOffset()).isEqualTo(from + j);
+          assertThat(m.getValue().toByteArray()).isEqualTo(produced.get((int) (from + j))[1]);
+        }
+      }
+    }
+  }
+
+  /** Where a whole answer of at most {@code limit} bytes from {@code from} ends. */
+  static long answerEnd(long from, int limit) {
+    long bytes = 0;
+    long o = from;
+    while (o < N) {
+      var kv = produced.get((int) o);
+      long size = (kv[0] == null ? 0 : kv[0].length) + kv[1].length;
+      if (o > from && bytes + size > limit) {
+        break;
+      }
+      bytes += size;
+      o++;
+    }
+    return o;
   }
 
   @Test

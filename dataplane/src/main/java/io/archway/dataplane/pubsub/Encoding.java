@@ -1,0 +1,135 @@
+package io.archway.dataplane.pubsub;
+
+import static com.google.protobuf.CodedOutputStream.computeInt64SizeNoTag;
+import static com.google.protobuf.CodedOutputStream.computeUInt32SizeNoTag;
+
+import com.google.protobuf.CodedOutputStream;
+import io.archway.dataplane.pubsub.proto.PubSubResp;
+import io.netty.buffer.ByteBuf;
+import io.netty.buffer.ByteBufAllocator;
+import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.util.List;
+import org.apache.kafka.clients.consumer.ConsumerRecord;
+
+/**
+ * Answers as bytes on the wire, in pooled direct buffers. Most answers go through protobuf's
+ * generated code; a fetch's answer, nearly all of the bytes a session sends, is written here field
+ * by field straight from the consumer's records, so the keys and values are copied once, from the
+ * consumer's fetch buffer into the socket's, with no message objects in between. The bytes are
+ * exactly what {@code PubSubResp.writeTo} writes for the same answer (proto3: fields holding their
+ * default value are left out; the oneof's message is always written).
+ */
+final class Encoding {
+
+  // Field tags: (number << 3) | wire type (0 varint, 2 length-delimited).
+  private static final int SEQUENCE = 1 << 3;
+  private static final int KAFKA_FETCH_RESP = 33 << 3 | 2;
+  private static final int MESSAGES = 1 << 3 | 2;
+  private static final int OFFSET = 1 << 3;
+  private static final int TIMESTAMP = 2 << 3;
+  private static final int KEY = 3 << 3 | 2;
+  private static final int VALUE = 4 << 3 | 2;
+
+  private Encoding() {}
+
+  static ByteBuf encode(ByteBufAllocator alloc, PubSubResp resp) {
+    int size = resp.getSerializedSize();
+    var buf = alloc.directBuffer(size);
+    try {
+      var out = CodedOutputStream.newInstance(buf.nioBuffer(0, size));
+      resp.writeTo(out);
+      out.checkNoSpaceLeft();
+      buf.writerIndex(size);
+      return buf;
+    } catch (IOException | RuntimeException e) {
+      buf.release();
+      throw new IllegalStateException("encoding a PubSubResp: " + e.getMessage(), e);
+    }
+  }
+
+  /** {@code PubSubResp{sequence, kafka_fetch_resp{messages}}}. */
+  static ByteBuf encodeFetch(
+      ByteBufAllocator alloc, long sequence, List<ConsumerRecord<ByteBuffer, ByteBuffer>> records) {
+    int n = records.size();
+    var sizes = new int[n];
+    long body = 0;
+    for (int i = 0; i < n; i++) {
+      var r = records.get(i);
+      int m =
+          int64Field(r.offset())
+              + int64Field(r.timestamp())
+              + bytesField(r.key())
+              + bytesField(r.value());
+      sizes[i] = m;
+      body += 1 + computeUInt32SizeNoTag(m) + m;
+    }
+    if (body > Integer.MAX_VALUE / 2) {
+      throw new IllegalStateException("a fetch answer of " + body + " bytes");
+    }
+    int fetch = (int) body;
+    int total =
+        int64Field(sequence)
+            + computeUInt32SizeNoTag(KAFKA_FETCH_RESP)
+            + computeUInt32SizeNoTag(fetch)
+            + fetch;
+    var buf = alloc.directBuffer(total);
+    try {
+      if (sequence != 0) {
+        varint(buf, SEQUENCE);
+        varint(buf, sequence);
+      }
+      varint(buf, KAFKA_FETCH_RESP);
+      varint(buf, fetch);
+      for (int i = 0; i < n; i++) {
+        var r = records.get(i);
+        buf.writeByte(MESSAGES);
+        varint(buf, sizes[i]);
+        if (r.offset() != 0) {
+          buf.writeByte(OFFSET);
+          varint(buf, r.offset());
+        }
+        if (r.timestamp() != 0) {
+          buf.writeByte(TIMESTAMP);
+          varint(buf, r.timestamp());
+        }
+        bytes(buf, KEY, r.key());
+        bytes(buf, VALUE, r.value());
+      }
+      if (buf.readableBytes() != total) {
+        throw new IllegalStateException(
+            "a fetch answer came to " + buf.readableBytes() + " bytes, not " + total);
+      }
+      return buf;
+    } catch (RuntimeException e) {
+      buf.release();
+      throw e;
+    }
+  }
+
+  private static int int64Field(long v) {
+    return v == 0 ? 0 : 1 + computeInt64SizeNoTag(v);
+  }
+
+  private static int bytesField(ByteBuffer b) {
+    int n = b == null ? 0 : b.remaining();
+    return n == 0 ? 0 : 1 + computeUInt32SizeNoTag(n) + n;
+  }
+
+  private static void bytes(ByteBuf buf, int tag, ByteBuffer b) {
+    if (b != null && b.hasRemaining()) {
+      buf.writeByte(tag);
+      varint(buf, b.remaining());
+      buf.writeBytes(b.duplicate()); // the record's own position stays where it is
+    }
+  }
+
+  /** A base-128 varint; a negative int64 takes ten bytes, as protobuf writes it. */
+  private static void varint(ByteBuf buf, long v) {
+    while ((v & ~0x7FL) != 0) {
+      buf.writeByte((int) (v & 0x7F) | 0x80);
+      v >>>= 7;
+    }
+    buf.writeByte((int) v);
+  }
+}
