@@ -75,35 +75,35 @@ final class Encoding {
             + fetch;
     var buf = alloc.directBuffer(total);
     try {
+      // protobuf's own writer over the buffer's memory: its varints and copies are the fast ones.
+      var out = CodedOutputStream.newInstance(buf.nioBuffer(0, total));
       if (sequence != 0) {
-        varint(buf, SEQUENCE);
-        varint(buf, sequence);
+        out.writeUInt32NoTag(SEQUENCE);
+        out.writeInt64NoTag(sequence);
       }
-      varint(buf, KAFKA_FETCH_RESP);
-      varint(buf, fetch);
+      out.writeUInt32NoTag(KAFKA_FETCH_RESP);
+      out.writeUInt32NoTag(fetch);
       for (int i = 0; i < n; i++) {
         var r = records.get(i);
-        buf.writeByte(MESSAGES);
-        varint(buf, sizes[i]);
+        out.writeUInt32NoTag(MESSAGES);
+        out.writeUInt32NoTag(sizes[i]);
         if (r.offset() != 0) {
-          buf.writeByte(OFFSET);
-          varint(buf, r.offset());
+          out.writeUInt32NoTag(OFFSET);
+          out.writeInt64NoTag(r.offset());
         }
         if (r.timestamp() != 0) {
-          buf.writeByte(TIMESTAMP);
-          varint(buf, r.timestamp());
+          out.writeUInt32NoTag(TIMESTAMP);
+          out.writeInt64NoTag(r.timestamp());
         }
-        bytes(buf, KEY, r.key());
-        bytes(buf, VALUE, r.value());
+        bytes(out, KEY, r.key());
+        bytes(out, VALUE, r.value());
       }
-      if (buf.readableBytes() != total) {
-        throw new IllegalStateException(
-            "a fetch answer came to " + buf.readableBytes() + " bytes, not " + total);
-      }
+      out.checkNoSpaceLeft();
+      buf.writerIndex(total);
       return buf;
-    } catch (RuntimeException e) {
+    } catch (IOException | RuntimeException e) {
       buf.release();
-      throw e;
+      throw new IllegalStateException("encoding a fetch answer: " + e.getMessage(), e);
     }
   }
 
@@ -116,20 +116,15 @@ final class Encoding {
     return n == 0 ? 0 : 1 + computeUInt32SizeNoTag(n) + n;
   }
 
-  private static void bytes(ByteBuf buf, int tag, ByteBuffer b) {
+  private static void bytes(CodedOutputStream out, int tag, ByteBuffer b) throws IOException {
     if (b != null && b.hasRemaining()) {
-      buf.writeByte(tag);
-      varint(buf, b.remaining());
-      buf.writeBytes(b.duplicate()); // the record's own position stays where it is
+      out.writeUInt32NoTag(tag);
+      out.writeUInt32NoTag(b.remaining());
+      if (b.hasArray()) {
+        out.write(b.array(), b.arrayOffset() + b.position(), b.remaining());
+      } else {
+        out.write(b.duplicate()); // the record's own position stays where it is
+      }
     }
-  }
-
-  /** A base-128 varint; a negative int64 takes ten bytes, as protobuf writes it. */
-  private static void varint(ByteBuf buf, long v) {
-    while ((v & ~0x7FL) != 0) {
-      buf.writeByte((int) (v & 0x7F) | 0x80);
-      v >>>= 7;
-    }
-    buf.writeByte((int) v);
   }
 }

@@ -32,7 +32,12 @@ public record KafkaAccess(
     p.put(ConsumerConfig.AUTO_OFFSET_RESET_CONFIG, "none");
     p.put(ConsumerConfig.ALLOW_AUTO_CREATE_TOPICS_CONFIG, "false");
     p.put(ConsumerConfig.FETCH_MAX_WAIT_MS_CONFIG, (int) settings.fetchWait().toMillis());
-    p.put(ConsumerConfig.MAX_PARTITION_FETCH_BYTES_CONFIG, settings.maxFetchBytes());
+    // Broker fetches of up to four answers, and a socket buffer sized by the kernel: fewer round
+    // trips to the brokers while sessions read forwards (the answers stay bounded).
+    p.put(
+        ConsumerConfig.MAX_PARTITION_FETCH_BYTES_CONFIG,
+        (int) Math.min(Integer.MAX_VALUE / 2, 4L * settings.maxFetchBytes()));
+    p.put(CommonClientConfigs.RECEIVE_BUFFER_CONFIG, -1);
     p.put(ConsumerConfig.MAX_POLL_RECORDS_CONFIG, 100_000);
     int timeout = (int) settings.brokerTimeout().toMillis();
     p.put(CommonClientConfigs.REQUEST_TIMEOUT_MS_CONFIG, timeout);
