@@ -556,10 +556,7 @@ final class KafkaBackend implements AutoCloseable {
     }
   }
 
-  /**
-   * A message's bytes as the limit counts them: key and value, as Kafka counts a fetch's (which is
-   * capped at the same size), so one broker fetch fits one answer whole.
-   */
+  /** A message's bytes as the limit counts them: key and value, as Kafka counts a fetch's. */
   private static long size(ConsumerRecord<ByteBuffer, ByteBuffer> r) {
     return length(r.key()) + length(r.value());
   }
