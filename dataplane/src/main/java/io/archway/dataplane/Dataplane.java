@@ -56,12 +56,14 @@ public final class Dataplane implements AutoCloseable {
                   new ServerSettings(
                       options.bindAddress(),
                       options.httpPort(),
+                      options.httpsPort(),
                       options.statusPort(),
                       options.workers(),
                       options.http(),
                       options.stream(),
                       options.pubsub(),
-                      options.kubernetes()),
+                      options.kubernetes(),
+                      options.tls()),
                   config,
                   source);
     } catch (RuntimeException | InterruptedException | IOException e) {

@@ -4,6 +4,7 @@ import io.archway.dataplane.discovery.KubernetesSettings;
 import io.archway.dataplane.http.HttpSettings;
 import io.archway.dataplane.pubsub.PubSubSettings;
 import io.archway.dataplane.stream.StreamSettings;
+import io.archway.dataplane.tls.TlsSettings;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
@@ -19,12 +20,14 @@ import java.util.List;
  * @param etcdPassword etcd password, or {@code null}
  * @param bindAddress where the listeners bind
  * @param httpPort the HTTP listener ({@code 0}: any free port)
+ * @param httpsPort the HTTPS listener ({@code 0}: any free port)
  * @param statusPort {@code /healthz}, {@code /readyz} and {@code /metrics}
  * @param shutdownTimeout how long in-flight work may take to finish on SIGTERM
  * @param workers I/O threads ({@code 0}: one per core)
  * @param http client-side limits, timeouts and the access log
  * @param stream TCP listeners (stream routes, Redis xRPC)
  * @param pubsub limits of Kafka pub-sub sessions
+ * @param tls the HTTPS listener's protocols, ciphers and unknown-name behaviour
  */
 public record DataplaneOptions(
     Path standalone,
@@ -34,15 +37,18 @@ public record DataplaneOptions(
     String etcdPassword,
     String bindAddress,
     int httpPort,
+    int httpsPort,
     int statusPort,
     Duration shutdownTimeout,
     int workers,
     HttpSettings http,
     StreamSettings stream,
     PubSubSettings pubsub,
-    KubernetesSettings kubernetes) {
+    KubernetesSettings kubernetes,
+    TlsSettings tls) {
 
   public static final int DEFAULT_HTTP_PORT = 9080;
+  public static final int DEFAULT_HTTPS_PORT = 9443;
   public static final int DEFAULT_STATUS_PORT = 9091;
   public static final Path DEFAULT_STANDALONE = Path.of("conf/apisix.yaml");
 
@@ -61,32 +67,38 @@ public record DataplaneOptions(
         "127.0.0.1",
         0,
         0,
+        0,
         Duration.ofSeconds(2),
         0,
         HttpSettings.DEFAULTS.withAccessLog("off"),
         StreamSettings.DEFAULTS,
         PubSubSettings.DEFAULTS,
-        KubernetesSettings.AUTO);
+        KubernetesSettings.AUTO,
+        TlsSettings.DEFAULTS);
   }
 
   public DataplaneOptions withHttp(HttpSettings http) {
-    return with(workers, http, stream, pubsub, kubernetes);
+    return with(workers, http, stream, pubsub, kubernetes, tls);
   }
 
   public DataplaneOptions withWorkers(int workers) {
-    return with(workers, http, stream, pubsub, kubernetes);
+    return with(workers, http, stream, pubsub, kubernetes, tls);
   }
 
   public DataplaneOptions withStream(StreamSettings stream) {
-    return with(workers, http, stream, pubsub, kubernetes);
+    return with(workers, http, stream, pubsub, kubernetes, tls);
   }
 
   public DataplaneOptions withPubSub(PubSubSettings pubsub) {
-    return with(workers, http, stream, pubsub, kubernetes);
+    return with(workers, http, stream, pubsub, kubernetes, tls);
   }
 
   public DataplaneOptions withKubernetes(KubernetesSettings kubernetes) {
-    return with(workers, http, stream, pubsub, kubernetes);
+    return with(workers, http, stream, pubsub, kubernetes, tls);
+  }
+
+  public DataplaneOptions withTls(TlsSettings tls) {
+    return with(workers, http, stream, pubsub, kubernetes, tls);
   }
 
   /** A copy with these settings: the ones tests and tools change. */
@@ -95,7 +107,8 @@ public record DataplaneOptions(
       HttpSettings http,
       StreamSettings stream,
       PubSubSettings pubsub,
-      KubernetesSettings kubernetes) {
+      KubernetesSettings kubernetes,
+      TlsSettings tls) {
     return new DataplaneOptions(
         standalone,
         etcdEndpoints,
@@ -104,13 +117,15 @@ public record DataplaneOptions(
         etcdPassword,
         bindAddress,
         httpPort,
+        httpsPort,
         statusPort,
         shutdownTimeout,
         workers,
         http,
         stream,
         pubsub,
-        kubernetes);
+        kubernetes,
+        tls);
   }
 
   public boolean standaloneMode() {

@@ -7,6 +7,7 @@ import io.archway.dataplane.discovery.KubernetesSettings;
 import io.archway.dataplane.http.HttpSettings;
 import io.archway.dataplane.pubsub.PubSubSettings;
 import io.archway.dataplane.stream.StreamSettings;
+import io.archway.dataplane.tls.TlsSettings;
 import io.archway.model.Keys;
 import io.archway.model.Messages;
 import java.io.IOException;
@@ -59,6 +60,7 @@ public final class OptionsParser {
         --etcd-password PASS  etcd password
         --bind ADDRESS        address the listeners bind (default: 0.0.0.0)
         --http-port N         HTTP listener (default: 9080)
+        --https-port N        HTTPS listener, certificates from ssls objects (default: 9443)
         --status-port N       /healthz, /readyz and /metrics (default: 9091)
         --shutdown-timeout S  seconds in-flight work may take to finish on SIGTERM (default: 10)
         --workers N           I/O threads (default: one per core)
@@ -84,6 +86,7 @@ public final class OptionsParser {
           "--etcd-password",
           "--bind",
           "--http-port",
+          "--https-port",
           "--status-port",
           "--shutdown-timeout",
           "--workers",
@@ -98,6 +101,7 @@ public final class OptionsParser {
           "etcd",
           "bind",
           "http_port",
+          "https_port",
           "status_port",
           "shutdown_timeout",
           "workers",
@@ -109,6 +113,7 @@ public final class OptionsParser {
           "stream_idle_timeout",
           "redis_max_bulk_size",
           "pubsub",
+          "tls",
           "discovery");
   private static final Set<String> PUBSUB_FIELDS =
       Set.of(
@@ -119,6 +124,15 @@ public final class OptionsParser {
           "consumers",
           "max_in_flight",
           "idle_timeout");
+  private static final Set<String> TLS_FIELDS =
+      Set.of(
+          "protocols",
+          "ciphers",
+          "fallback_sni",
+          "unknown_sni",
+          "provider",
+          "redirect_port",
+          "handshake_timeout");
   private static final Set<String> ETCD_FIELDS = Set.of("endpoints", "prefix", "user", "password");
 
   private Path standalone;
@@ -128,6 +142,8 @@ public final class OptionsParser {
   private String password = System.getenv("ARCHWAY_ETCD_PASSWORD");
   private String bind = "0.0.0.0";
   private int httpPort = DataplaneOptions.DEFAULT_HTTP_PORT;
+  private int httpsPort = DataplaneOptions.DEFAULT_HTTPS_PORT;
+  private TlsSettings tls = TlsSettings.DEFAULTS;
   private int statusPort = DataplaneOptions.DEFAULT_STATUS_PORT;
   private Duration shutdownTimeout = Duration.ofSeconds(10);
   private int workers;
@@ -186,6 +202,7 @@ public final class OptionsParser {
         case "--etcd-password" -> p.password = v;
         case "--bind" -> p.bind = v;
         case "--http-port" -> p.httpPort = port("--http-port", v);
+        case "--https-port" -> p.httpsPort = port("--https-port", v);
         case "--status-port" -> p.statusPort = port("--status-port", v);
         case "--shutdown-timeout" -> p.shutdownTimeout = seconds("--shutdown-timeout", v);
         case "--workers" -> p.workers = count("--workers", v);
@@ -222,12 +239,18 @@ public final class OptionsParser {
       throw new UsageException(
           "--http-port and --status-port are both " + p.httpPort + " (expected: two ports)");
     }
+    if (p.httpsPort != 0 && (p.httpsPort == p.httpPort || p.httpsPort == p.statusPort)) {
+      throw new UsageException(
+          "--https-port "
+              + p.httpsPort
+              + " is also the HTTP or status port (expected: a port of its own)");
+    }
     for (int port : p.stream.ports()) {
-      if (port == p.httpPort || port == p.statusPort) {
+      if (port != 0 && (port == p.httpPort || port == p.httpsPort || port == p.statusPort)) {
         throw new UsageException(
             "stream port "
                 + port
-                + " is also the HTTP or status port (expected: a port of its own)");
+                + " is also the HTTP, HTTPS or status port (expected: a port of its own)");
       }
     }
     if (p.stream.ports().size() != java.util.Set.copyOf(p.stream.ports()).size()) {
@@ -242,13 +265,15 @@ public final class OptionsParser {
         p.password,
         p.bind,
         p.httpPort,
+        p.httpsPort,
         p.statusPort,
         p.shutdownTimeout,
         p.workers,
         p.http,
         p.stream,
         p.pubsub,
-        new KubernetesSettings(p.kubeconfig, p.kubeApi));
+        new KubernetesSettings(p.kubeconfig, p.kubeApi),
+        p.tls);
   }
 
   private void readConfigFile(Path file) throws UsageException {
@@ -276,6 +301,7 @@ public final class OptionsParser {
           case "standalone" -> standalone = Path.of(text(at, v));
           case "bind" -> bind = text(at, v);
           case "http_port" -> httpPort = port(at, v.asText());
+          case "https_port" -> httpsPort = port(at, v.asText());
           case "status_port" -> statusPort = port(at, v.asText());
           case "shutdown_timeout" -> shutdownTimeout = seconds(at, v.asText());
           case "workers" -> workers = count(at, v.asText());
@@ -302,6 +328,7 @@ public final class OptionsParser {
           case "etcd" -> readEtcd(file, v);
           case "discovery" -> readDiscovery(file, v);
           case "pubsub" -> readPubSub(file, v);
+          case "tls" -> readTls(file, v);
           default ->
               throw new UsageException(
                   at
@@ -345,6 +372,78 @@ public final class OptionsParser {
                     + ")");
       }
     }
+  }
+
+  /** {@code tls: {protocols: [TLSv1.2, TLSv1.3], fallback_sni: NAME, ...}}: the HTTPS listener. */
+  private void readTls(Path file, JsonNode v) throws UsageException {
+    if (!v.isObject()) {
+      throw new UsageException(
+          file + ": tls: expected a mapping (" + String.join(", ", sorted(TLS_FIELDS)) + ")");
+    }
+    for (var e : v.properties()) {
+      var at = file + ": tls." + e.getKey();
+      var value = e.getValue();
+      tls =
+          switch (e.getKey()) {
+            case "protocols" -> {
+              var list = texts(at, value);
+              for (var protocol : list) {
+                if (!protocol.equals("TLSv1.2") && !protocol.equals("TLSv1.3")) {
+                  throw new UsageException(
+                      at + ": \"" + protocol + "\" (expected: TLSv1.2, TLSv1.3)");
+                }
+              }
+              if (list.isEmpty()) {
+                throw new UsageException(at + ": empty (expected: TLSv1.2, TLSv1.3 or both)");
+              }
+              yield tls.withProtocols(list);
+            }
+            case "ciphers" -> tls.withCiphers(texts(at, value));
+            case "fallback_sni" -> tls.withFallbackSni(text(at, value));
+            case "unknown_sni" ->
+                switch (text(at, value)) {
+                  case "default" -> tls.withRejectUnknownSni(false);
+                  case "reject" -> tls.withRejectUnknownSni(true);
+                  default ->
+                      throw new UsageException(
+                          at + ": \"" + value.asText() + "\" (expected: default or reject)");
+                };
+            case "provider" -> {
+              var name = text(at, value);
+              if (!Set.of("auto", "openssl", "jdk").contains(name)) {
+                throw new UsageException(
+                    at + ": \"" + name + "\" (expected: auto, openssl or jdk)");
+              }
+              yield tls.withProvider(name);
+            }
+            case "redirect_port" -> {
+              int port = port(at, value.asText());
+              if (port == 0) {
+                throw new UsageException(at + ": 0 (expected: a port 1..65535)");
+              }
+              yield tls.withRedirectPort(port);
+            }
+            case "handshake_timeout" ->
+                tls.withHandshakeTimeout(positive(at, seconds(at, value.asText())));
+            default ->
+                throw new UsageException(
+                    at
+                        + ": unknown setting (expected one of: "
+                        + String.join(", ", sorted(TLS_FIELDS))
+                        + ")");
+          };
+    }
+  }
+
+  private static List<String> texts(String at, JsonNode v) throws UsageException {
+    if (!v.isArray()) {
+      throw new UsageException(at + ": expected a list");
+    }
+    var out = new ArrayList<String>();
+    for (var n : v) {
+      out.add(text(at, n));
+    }
+    return out;
   }
 
   /** {@code pubsub: {max_fetch_size: 1m, fetch_wait: 0.1, ...}}: limits of pub-sub sessions. */

@@ -159,12 +159,14 @@ class DataplaneIT {
             "127.0.0.1",
             0,
             0,
+            0,
             Duration.ofSeconds(2),
             0,
             HttpSettings.DEFAULTS.withAccessLog("off"),
             io.archway.dataplane.stream.StreamSettings.DEFAULTS,
             io.archway.dataplane.pubsub.PubSubSettings.DEFAULTS,
-            io.archway.dataplane.discovery.KubernetesSettings.AUTO));
+            io.archway.dataplane.discovery.KubernetesSettings.AUTO,
+            io.archway.dataplane.tls.TlsSettings.DEFAULTS));
     await().until(() -> dataplane.config().loaded());
 
     var metrics = status("/metrics");
@@ -195,12 +197,14 @@ class DataplaneIT {
             "127.0.0.1",
             0,
             0,
+            0,
             Duration.ZERO,
             0,
             HttpSettings.DEFAULTS.withAccessLog("off"),
             io.archway.dataplane.stream.StreamSettings.DEFAULTS,
             io.archway.dataplane.pubsub.PubSubSettings.DEFAULTS,
-            io.archway.dataplane.discovery.KubernetesSettings.AUTO));
+            io.archway.dataplane.discovery.KubernetesSettings.AUTO,
+            io.archway.dataplane.tls.TlsSettings.DEFAULTS));
     var ready = get(dataplane.servers().statusPort(), "/readyz");
     assertThat(ready.statusCode()).isEqualTo(503);
     assertThat(ready.body()).contains("\"ready\" : false");

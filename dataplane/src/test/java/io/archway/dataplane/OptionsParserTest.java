@@ -83,7 +83,7 @@ class OptionsParserTest {
     assertThat(OptionsParser.parse().stream().ports()).isEmpty();
     assertThatThrownBy(() -> OptionsParser.parse("--stream-port", "9080"))
         .hasMessage(
-            "stream port 9080 is also the HTTP or status port (expected: a port of its own)");
+            "stream port 9080 is also the HTTP, HTTPS or status port (expected: a port of its own)");
     assertThatThrownBy(() -> OptionsParser.parse("--stream-port", "7000,7000"))
         .hasMessageContaining("name a port twice");
   }
@@ -118,8 +118,9 @@ class OptionsParserTest {
                 file
                     + ": listen: unknown setting (expected one of: access_log, bind,"
                     + " client_header_timeout, client_max_body_size, discovery, etcd, http_port,"
-                    + " keepalive_timeout, pubsub, redis_max_bulk_size, shutdown_timeout, standalone,"
-                    + " status_port, stream_idle_timeout, stream_ports, workers)",
+                    + " https_port, keepalive_timeout, pubsub, redis_max_bulk_size,"
+                    + " shutdown_timeout, standalone, status_port, stream_idle_timeout,"
+                    + " stream_ports, tls, workers)",
                 file
                     + ": etcd.hosts: unknown setting (expected one of: endpoints, password, prefix, user)"));
   }
@@ -176,6 +177,50 @@ class OptionsParserTest {
   }
 
   @Test
+  void httpsPortAndTlsFromTheFile() throws Exception {
+    var defaults = OptionsParser.parse();
+    assertThat(defaults.httpsPort()).isEqualTo(9443);
+    assertThat(defaults.tls()).isEqualTo(io.archway.dataplane.tls.TlsSettings.DEFAULTS);
+    var file = dir.resolve("tls.yaml");
+    Files.writeString(
+        file,
+        "https_port: 8443\ntls: {protocols: [TLSv1.3], ciphers: [TLS_AES_128_GCM_SHA256],"
+            + " fallback_sni: www.example.com, unknown_sni: reject, provider: jdk,"
+            + " redirect_port: 8443, handshake_timeout: 5}\n");
+    var o = OptionsParser.parse("--config", file.toString());
+    assertThat(o.httpsPort()).isEqualTo(8443);
+    var t = o.tls();
+    assertThat(t.protocols()).containsExactly("TLSv1.3");
+    assertThat(t.ciphers()).containsExactly("TLS_AES_128_GCM_SHA256");
+    assertThat(t.fallbackSni()).isEqualTo("www.example.com");
+    assertThat(t.rejectUnknownSni()).isTrue();
+    assertThat(t.provider()).isEqualTo("jdk");
+    assertThat(t.redirectPort()).isEqualTo(8443);
+    assertThat(t.handshakeTimeout()).hasSeconds(5);
+    assertThat(OptionsParser.parse("--config", file.toString(), "--https-port", "9444").httpsPort())
+        .isEqualTo(9444);
+
+    Files.writeString(
+        file,
+        "tls: {protocols: [SSLv3], unknown_sni: maybe, provider: nss, redirect_port: 0, sni: x}\n");
+    assertThatThrownBy(() -> OptionsParser.parse("--config", file.toString()))
+        .hasMessageContaining("tls.protocols: \"SSLv3\" (expected: TLSv1.2, TLSv1.3)")
+        .hasMessageNotContaining("unknown_sni");
+    Files.writeString(file, "tls: {unknown_sni: maybe}\n");
+    assertThatThrownBy(() -> OptionsParser.parse("--config", file.toString()))
+        .hasMessageContaining("tls.unknown_sni: \"maybe\" (expected: default or reject)");
+    Files.writeString(file, "tls: {provider: nss}\n");
+    assertThatThrownBy(() -> OptionsParser.parse("--config", file.toString()))
+        .hasMessageContaining("tls.provider: \"nss\" (expected: auto, openssl or jdk)");
+    Files.writeString(file, "tls: {sni: x}\n");
+    assertThatThrownBy(() -> OptionsParser.parse("--config", file.toString()))
+        .hasMessageContaining("tls.sni: unknown setting (expected one of: ciphers, fallback_sni,");
+    assertThatThrownBy(() -> OptionsParser.parse("--https-port", "9080"))
+        .hasMessage(
+            "--https-port 9080 is also the HTTP or status port (expected: a port of its own)");
+  }
+
+  @Test
   void kubernetesAccessForDiscovery() throws Exception {
     var file = dir.resolve("kube.yaml");
     Files.writeString(file, "discovery:\n  kubernetes:\n    api_server: https://10.0.0.1:6443\n");
@@ -195,7 +240,7 @@ class OptionsParserTest {
   void helpListsEveryOption() {
     assertThatThrownBy(() -> OptionsParser.parse("--etcd", "http://h:1", "--help"))
         .isInstanceOf(OptionsParser.HelpRequested.class);
-    assertThat(OptionsParser.OPTIONS).hasSize(16);
+    assertThat(OptionsParser.OPTIONS).hasSize(17);
     for (var option : OptionsParser.OPTIONS) {
       assertThat(OptionsParser.HELP).contains(option + " ");
     }

@@ -6,13 +6,14 @@ import io.archway.dataplane.plugin.PluginChain;
 import io.archway.dataplane.route.Router;
 import io.archway.dataplane.stream.CompiledStream;
 import io.archway.dataplane.stream.StreamRoutes;
+import io.archway.dataplane.tls.ServerCertificates;
 import io.archway.dataplane.upstream.UpstreamRuntime;
 import java.util.Map;
 
 /**
  * The config compiled for traffic: the HTTP router, the stream routes, every upstream runtime, the
- * global rules' plugins, the consumers and the stored plugin flows. Immutable and swapped whole; a
- * request uses the one it started with from start to end.
+ * global rules' plugins, the consumers, the stored plugin flows and the HTTPS certificates.
+ * Immutable and swapped whole; a request uses the one it started with from start to end.
  */
 public record CompiledConfig(
     Router<CompiledRoute> router,
@@ -21,6 +22,7 @@ public record CompiledConfig(
     PluginChain global,
     Consumers consumers,
     Map<String, CompiledFlow> flows,
+    ServerCertificates certificates,
     long revision) {
 
   public static final CompiledConfig EMPTY =
@@ -31,6 +33,7 @@ public record CompiledConfig(
           PluginChain.EMPTY,
           Consumers.EMPTY,
           Map.of(),
+          ServerCertificates.EMPTY,
           0);
 
   /**

@@ -18,6 +18,7 @@ import io.archway.dataplane.stream.StreamRoutes;
 import io.archway.dataplane.stream.SyslogSink;
 import io.archway.dataplane.stream.SyslogSinks;
 import io.archway.dataplane.stream.redis.RedisProtocol;
+import io.archway.dataplane.tls.CertificateCompiler;
 import io.archway.dataplane.upstream.UpstreamRuntime;
 import io.archway.dataplane.upstream.Upstreams;
 import io.archway.model.GlobalRule;
@@ -61,6 +62,7 @@ public final class ConfigCompiler implements Consumer<ConfigSnapshot> {
   private Map<String, Cached> cache = Map.of();
   private volatile long lastCompileNanos;
   private final KubernetesDiscovery discovery;
+  private final CertificateCompiler certificates;
   private ConfigSnapshot last;
 
   private final PluginRegistry registry;
@@ -84,22 +86,19 @@ public final class ConfigCompiler implements Consumer<ConfigSnapshot> {
   private record CachedFlow(ConfigItem item, CompiledFlow flow) {}
 
   public ConfigCompiler(
-      Upstreams upstreams, HttpMetrics metrics, StreamMetrics streamMetrics, SyslogSinks sinks) {
-    this(upstreams, metrics, streamMetrics, sinks, null);
-  }
-
-  public ConfigCompiler(
       Upstreams upstreams,
       HttpMetrics metrics,
       StreamMetrics streamMetrics,
       SyslogSinks sinks,
-      KubernetesDiscovery discovery) {
+      KubernetesDiscovery discovery,
+      CertificateCompiler certificates) {
     this(
         upstreams,
         metrics,
         streamMetrics,
         sinks,
         discovery,
+        certificates,
         PluginRegistry.load(),
         new PluginServices());
   }
@@ -114,8 +113,10 @@ public final class ConfigCompiler implements Consumer<ConfigSnapshot> {
       StreamMetrics streamMetrics,
       SyslogSinks sinks,
       KubernetesDiscovery discovery,
+      CertificateCompiler certificates,
       PluginRegistry registry,
       PluginServices services) {
+    this.certificates = certificates;
     this.registry = registry;
     this.services = services;
     this.discovery = discovery;
@@ -234,6 +235,11 @@ public final class ConfigCompiler implements Consumer<ConfigSnapshot> {
     }
     cache = nextCache;
     var streams = compileStreams(streamRoutes, services, runtimes);
+    var badSsls = new int[1];
+    var served = certificates.compile(snapshot.items(Kind.SSLS), badSsls);
+    if (badSsls[0] > 0) {
+      rejectedNow.put(Kind.SSLS, badSsls[0]);
+    }
     rejected = rejectedNow;
     current =
         new CompiledConfig(
@@ -243,6 +249,7 @@ public final class ConfigCompiler implements Consumer<ConfigSnapshot> {
             global,
             consumers,
             flows,
+            served,
             snapshot.revision());
     lastCompileNanos = System.nanoTime() - start;
   }

@@ -8,6 +8,7 @@ import io.archway.dataplane.plugins.KafkaProxyPlugin;
 import io.archway.dataplane.pubsub.PubSub;
 import io.archway.dataplane.route.Peer;
 import io.archway.dataplane.route.RequestVars;
+import io.archway.dataplane.tls.TlsHandlers;
 import io.archway.dataplane.upstream.UpstreamRuntime;
 import io.netty.buffer.Unpooled;
 import io.netty.channel.ChannelFutureListener;
@@ -28,9 +29,11 @@ import io.netty.handler.codec.http.HttpVersion;
 import io.netty.handler.codec.http.LastHttpContent;
 import io.netty.handler.codec.http.TooLongHttpHeaderException;
 import io.netty.handler.codec.http.TooLongHttpLineException;
+import io.netty.handler.ssl.SslHandler;
 import io.netty.util.ReferenceCountUtil;
 import java.net.InetSocketAddress;
 import java.util.ArrayDeque;
+import javax.net.ssl.SSLPeerUnverifiedException;
 
 /**
  * The one handler that runs a request through the gateway: route, then proxy (or a WebSocket
@@ -62,12 +65,14 @@ final class GatewayHandler extends ChannelInboundHandlerAdapter {
   private long drained;
   private Peer peer;
   private ExchangeTimer timer;
+  private final boolean https;
   // The current request's last content has been read from the client.
   private boolean requestBodyDone;
 
-  GatewayHandler(Gateway gateway, ClientTimeouts timeouts) {
+  GatewayHandler(Gateway gateway, ClientTimeouts timeouts, boolean https) {
     this.gateway = gateway;
     this.timeouts = timeouts;
+    this.https = https;
   }
 
   @Override
@@ -77,7 +82,7 @@ final class GatewayHandler extends ChannelInboundHandlerAdapter {
         Peer.of(
             (InetSocketAddress) ctx.channel().remoteAddress(),
             ((InetSocketAddress) ctx.channel().localAddress()).getPort(),
-            "http");
+            https ? "https" : "http");
     timer = new ExchangeTimer(ctx.executor());
     gateway.metrics().connectionOpened();
     // Counted on close rather than in channelInactive: after a WebSocket upgrade this handler
@@ -175,6 +180,11 @@ final class GatewayHandler extends ChannelInboundHandlerAdapter {
     }
     keepAlive = HttpUtil.isKeepAlive(req) && !gateway.stopping().getAsBoolean();
     var vars = new RequestVars(req.method().name(), req.uri(), req.headers(), peer);
+    if (https && !clientCertificateAdmits(vars.path())) {
+      gateway.metrics().error("client_certificate_required");
+      respond(400, NO_CLIENT_CERTIFICATE, null, null, start, req);
+      return;
+    }
     var config = gateway.config().current();
     var entry = config.router().match(vars);
     if (entry == null) {
@@ -473,6 +483,27 @@ final class GatewayHandler extends ChannelInboundHandlerAdapter {
   ExchangeTimer timer() {
     return timer;
   }
+
+  /**
+   * Whether a request for {@code path} may go on: mTLS with {@code skip_mtls_uri_regex} asks for a
+   * client certificate without requiring one, so requests outside those paths are checked here.
+   */
+  private boolean clientCertificateAdmits(String path) {
+    var entry = ctx.channel().attr(TlsHandlers.CERTIFICATE).get();
+    if (entry == null || !entry.clientCertificates() || entry.admits(path)) {
+      return true;
+    }
+    var tls = ctx.pipeline().get(SslHandler.class);
+    try {
+      return tls != null && tls.engine().getSession().getPeerCertificates().length > 0;
+    } catch (SSLPeerUnverifiedException e) {
+      return false;
+    }
+  }
+
+  private static final byte[] NO_CLIENT_CERTIFICATE =
+      "{\"error_msg\":\"No required SSL certificate was sent\"}\n"
+          .getBytes(java.nio.charset.StandardCharsets.UTF_8);
 
   private void nextRequest() {
     state = State.IDLE;

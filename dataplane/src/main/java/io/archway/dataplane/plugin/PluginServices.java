@@ -35,8 +35,19 @@ public final class PluginServices implements AutoCloseable {
   private static final AtomicInteger IO_THREADS = new AtomicInteger();
   private volatile HttpClient http;
 
+  private volatile int httpsPort = 443;
+
   public PluginMetrics metrics() {
     return metrics;
+  }
+
+  /** The HTTPS port clients are sent to by {@code redirect: {http_to_https: true}}. */
+  public int httpsPort() {
+    return httpsPort;
+  }
+
+  public void httpsPort(int port) {
+    httpsPort = port;
   }
 
   /** Threads for loggers' batches and other I/O that must stay off the event loops. */

@@ -49,7 +49,8 @@ public final class RedirectPlugin implements Plugin {
           if ("https".equals(vars.scheme())) {
             return Outcome.CONTINUE;
           }
-          target = "https://" + vars.host() + vars.rawUri();
+          int port = scope.services().httpsPort();
+          target = "https://" + vars.host() + (port == 443 ? "" : ":" + port) + vars.rawUri();
         } else if (uri != null) {
           target = uri.render(ctx);
         } else {

@@ -8,6 +8,7 @@ import io.archway.dataplane.http.InFlight;
 import io.archway.dataplane.pubsub.PubSubMetrics;
 import io.archway.dataplane.stream.StreamMetrics;
 import io.archway.dataplane.stream.SyslogSinks;
+import io.archway.dataplane.tls.TlsMetrics;
 import io.archway.dataplane.upstream.Upstreams;
 import io.archway.model.Kind;
 import io.archway.model.source.ConfigSource;
@@ -25,6 +26,7 @@ final class Metrics {
   private final Upstreams upstreams;
   private final ConfigCompiler compiler;
   private final PubSubMetrics pubsub;
+  private final TlsMetrics tls;
 
   Metrics(
       ConfigHolder config,
@@ -36,8 +38,10 @@ final class Metrics {
       Upstreams upstreams,
       ConfigCompiler compiler,
       PubSubMetrics pubsub,
+      TlsMetrics tls,
       Supplier<KubernetesDiscovery.Status> discovery) {
     this.pubsub = pubsub;
+    this.tls = tls;
     this.discovery = discovery;
     this.config = config;
     this.http = http;
@@ -116,6 +120,7 @@ final class Metrics {
     compiler.pluginServices().metrics().render(out);
     stream.render(out);
     pubsub.render(out);
+    tls.render(out);
     var lines = sinks.totals();
     Prometheus.head(
         out, "archway_syslog_lines_total", "counter", "Log lines to syslog, sent or dropped.");

@@ -10,13 +10,16 @@ import io.archway.dataplane.stream.StreamSettings;
  * @param workers I/O event loops ({@code 0}: one per core)
  * @param pubsub limits of Kafka pub-sub sessions
  * @param kubernetes API access for upstreams with {@code discovery_type: kubernetes}
+ * @param tls the HTTPS listener's protocols, ciphers and unknown-name behaviour
  */
 public record ServerSettings(
     String bindAddress,
     int httpPort,
+    int httpsPort,
     int statusPort,
     int workers,
     HttpSettings http,
     StreamSettings stream,
     io.archway.dataplane.pubsub.PubSubSettings pubsub,
-    io.archway.dataplane.discovery.KubernetesSettings kubernetes) {}
+    io.archway.dataplane.discovery.KubernetesSettings kubernetes,
+    io.archway.dataplane.tls.TlsSettings tls) {}

@@ -13,6 +13,9 @@ import io.archway.dataplane.stream.StreamChannelInitializer;
 import io.archway.dataplane.stream.StreamGateway;
 import io.archway.dataplane.stream.StreamMetrics;
 import io.archway.dataplane.stream.SyslogSinks;
+import io.archway.dataplane.tls.CertificateCompiler;
+import io.archway.dataplane.tls.TlsHandlers;
+import io.archway.dataplane.tls.TlsMetrics;
 import io.archway.dataplane.upstream.Upstreams;
 import io.archway.model.source.ConfigSource;
 import io.netty.bootstrap.ServerBootstrap;
@@ -59,6 +62,9 @@ public final class Servers implements AutoCloseable {
   private PubSub pubsub;
   private volatile boolean stopping;
   private Channel http;
+  private Channel https;
+  private final TlsMetrics tlsMetrics = new TlsMetrics();
+  private CertificateCompiler certificates;
   private Channel status;
 
   public Servers start(ServerSettings settings, ConfigHolder config, ConfigSource source)
@@ -69,7 +75,10 @@ public final class Servers implements AutoCloseable {
     upstreams = new Upstreams(transport, workers, loops);
     var kubernetes = settings.kubernetes();
     discovery = new KubernetesDiscovery(kubernetes::client, () -> compiler.recompile());
-    compiler = new ConfigCompiler(upstreams, httpMetrics, streamMetrics, sinks, discovery);
+    certificates = new CertificateCompiler(settings.tls(), tlsMetrics);
+    compiler =
+        new ConfigCompiler(upstreams, httpMetrics, streamMetrics, sinks, discovery, certificates);
+    compiler.pluginServices().httpsPort(settings.tls().redirectPort());
     compiler.accept(config.current());
     config.subscribe(compiler);
     accessLog = AccessLog.open(settings.http().accessLog());
@@ -95,13 +104,29 @@ public final class Servers implements AutoCloseable {
             upstreams,
             compiler,
             pubsub.metrics(),
+            tlsMetrics,
             discovery::status);
     var statusHandler =
         new StatusHandler(config, source, metrics, upstreams, () -> stopping, discovery::status);
     http =
-        bootstrap(new HttpChannelInitializer(gateway, connections))
+        bootstrap(new HttpChannelInitializer(gateway, connections, null))
             .childOption(ChannelOption.AUTO_READ, false)
             .bind(settings.bindAddress(), settings.httpPort())
+            .sync()
+            .channel();
+    https =
+        bootstrap(
+                new HttpChannelInitializer(
+                    gateway,
+                    connections,
+                    p ->
+                        TlsHandlers.addTo(
+                            p,
+                            () -> compiler.current().certificates(),
+                            settings.tls(),
+                            tlsMetrics)))
+            .childOption(ChannelOption.AUTO_READ, false)
+            .bind(settings.bindAddress(), settings.httpsPort())
             .sync()
             .channel();
     status =
@@ -129,8 +154,9 @@ public final class Servers implements AutoCloseable {
               .channel());
     }
     log.info(
-        "listening: http {}, status {}, stream {} ({})",
+        "listening: http {}, https {}, status {}, stream {} ({})",
         ((InetSocketAddress) http.localAddress()).getPort(),
+        httpsPort(),
         ((InetSocketAddress) status.localAddress()).getPort(),
         streamPorts(),
         transport);
@@ -149,6 +175,14 @@ public final class Servers implements AutoCloseable {
 
   public int httpPort() {
     return ((InetSocketAddress) http.localAddress()).getPort();
+  }
+
+  public int httpsPort() {
+    return ((InetSocketAddress) https.localAddress()).getPort();
+  }
+
+  public TlsMetrics tlsMetrics() {
+    return tlsMetrics;
   }
 
   /** The stream listeners' ports, in the order configured. */
@@ -196,6 +230,9 @@ public final class Servers implements AutoCloseable {
     stopping = true;
     if (http != null) {
       http.close().awaitUninterruptibly();
+    }
+    if (https != null) {
+      https.close().awaitUninterruptibly();
     }
     streams.forEach(c -> c.close().awaitUninterruptibly());
     long deadline = System.nanoTime() + timeout.toNanos();

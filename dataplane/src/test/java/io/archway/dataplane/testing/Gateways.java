@@ -80,6 +80,10 @@ public final class Gateways implements AutoCloseable {
     return dataplane.servers().httpPort();
   }
 
+  public int httpsPort() {
+    return dataplane.servers().httpsPort();
+  }
+
   public String url(String path) {
     return "http://127.0.0.1:" + port() + path;
   }
