@@ -75,6 +75,33 @@ public record Upstream(
         updateTime);
   }
 
+  /** This upstream with {@code tls} (a client certificate found by id, say). */
+  public Upstream withTls(Tls tls) {
+    return new Upstream(
+        id,
+        name,
+        desc,
+        type,
+        nodes,
+        serviceName,
+        discoveryType,
+        discoveryArgs,
+        hashOn,
+        key,
+        checks,
+        retries,
+        retryTimeout,
+        timeout,
+        scheme,
+        passHost,
+        upstreamHost,
+        keepalivePool,
+        tls,
+        labels,
+        createTime,
+        updateTime);
+  }
+
   /** This upstream with {@code nodes} (for discovery, which finds the nodes at run time). */
   public Upstream withNodes(UpstreamNodes nodes) {
     return new Upstream(
@@ -167,7 +194,32 @@ public record Upstream(
   }
 
   /** {@code tls}: client certificate towards the upstream and whether to verify it. */
-  public record Tls(String clientCert, String clientKey, String clientCertId, Boolean verify) {
+  /**
+   * TLS towards the nodes: a client certificate (inline, or an {@code ssls} object of type client
+   * by id), and whether to verify the nodes' certificates. {@code ca} is Archway's addition (APISIX
+   * verifies against one global bundle): the authorities to verify against instead of the JVM's.
+   */
+  public record Tls(
+      String clientCert, String clientKey, String clientCertId, Boolean verify, String ca) {
+
+    @Override
+    public String toString() {
+      // Never print the private key.
+      return "Tls[client_cert="
+          + (clientCert != null)
+          + ", client_cert_id="
+          + clientCertId
+          + ", verify="
+          + verify
+          + ", ca="
+          + (ca != null)
+          + "]";
+    }
+
+    /** With the client certificate and key given inline (a {@code client_cert_id} resolved). */
+    public Tls withClientCertificate(String cert, String key) {
+      return new Tls(cert, key, null, verify, ca);
+    }
 
     static Tls read(Fields f, String path) {
       var tls =
@@ -175,7 +227,8 @@ public record Upstream(
               f.string("client_cert", Pem.CERTIFICATE),
               f.secret("client_key", Pem.PRIVATE_KEY),
               f.id("client_cert_id"),
-              f.bool("verify"));
+              f.bool("verify"),
+              f.string("ca", Pem.CERTIFICATE));
       if (f.has("client_cert") != f.has("client_key")) {
         f.problem("client_cert and client_key go together (expected: both or neither)");
       }

@@ -189,6 +189,7 @@ public final class ConfigCompiler implements Consumer<ConfigSnapshot> {
             wanted.put("stream_routes/" + id, r.upstream());
           }
         });
+    clientCertificates(wanted, snapshot.items(Kind.SSLS));
     var runtimes = upstreams.update(discover(wanted));
     var rejectedNow = new java.util.EnumMap<Kind, Integer>(Kind.class);
     compileConsumers(snapshot.items(Kind.CONSUMERS), rejectedNow);
@@ -281,6 +282,30 @@ public final class ConfigCompiler implements Consumer<ConfigSnapshot> {
       discovery.retain(services, subsets);
     }
     return wanted;
+  }
+
+  /**
+   * Upstreams whose {@code tls.client_cert_id} names an {@code ssls} object get its certificate and
+   * key inline, so the connection pools need nothing else.
+   */
+  private static void clientCertificates(
+      Map<String, Upstream> wanted, Map<String, ConfigItem> ssls) {
+    for (var e : wanted.entrySet()) {
+      var tls = e.getValue().tls();
+      if (tls == null || tls.clientCertId() == null) {
+        continue;
+      }
+      var item = ssls.get(tls.clientCertId());
+      if (item == null) {
+        log.warn(
+            "{}: tls.client_cert_id: ssls/{} not found; connecting without a client certificate",
+            e.getKey(),
+            tls.clientCertId());
+        continue;
+      }
+      var ssl = (io.archway.model.Ssl) item.value();
+      e.setValue(e.getValue().withTls(tls.withClientCertificate(ssl.cert(), ssl.key())));
+    }
   }
 
   private static final String KUBERNETES = "kubernetes";

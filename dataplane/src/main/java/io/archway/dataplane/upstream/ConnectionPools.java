@@ -3,6 +3,7 @@ package io.archway.dataplane.upstream;
 import io.archway.dataplane.server.EarliestTimer;
 import io.archway.dataplane.server.LoopThread;
 import io.archway.dataplane.server.Transport;
+import io.archway.dataplane.tls.Pems;
 import io.archway.model.Upstream;
 import io.netty.channel.ChannelInitializer;
 import io.netty.channel.EventLoop;
@@ -14,12 +15,17 @@ import io.netty.handler.ssl.SslHandler;
 import io.netty.handler.ssl.util.InsecureTrustManagerFactory;
 import io.netty.util.concurrent.Future;
 import io.netty.util.concurrent.Promise;
+import java.security.GeneralSecurityException;
+import java.security.cert.X509Certificate;
 import java.util.ArrayDeque;
 import java.util.HashMap;
 import java.util.Map;
 import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicInteger;
 import javax.net.ssl.SSLException;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * Keep-alive connections to nodes, one pool per event loop (a connection is only ever used on the
@@ -30,10 +36,13 @@ import javax.net.ssl.SSLException;
  */
 public final class ConnectionPools {
 
+  private static final Logger log = LoggerFactory.getLogger(ConnectionPools.class);
+
   private final Transport transport;
   private final Map<Endpoint, Idle>[] pools;
   private final SslContext verifying;
   private final SslContext trusting;
+  private final Map<Endpoint.TlsOptions, Object> contexts = new ConcurrentHashMap<>();
   private volatile Set<Endpoint> live = Set.of();
   private final AtomicInteger open = new AtomicInteger();
 
@@ -56,6 +65,46 @@ public final class ConnectionPools {
   /** The TLS client context towards nodes: verifying certificates, or trusting any. */
   SslContext sslContext(boolean verify) {
     return verify ? verifying : trusting;
+  }
+
+  /**
+   * The TLS client context for {@code options}: made once per distinct set (a client certificate,
+   * authorities) and shared by every node that uses it.
+   */
+  SslContext sslContext(Endpoint.TlsOptions options) throws SSLException {
+    if (options.clientCert() == null && options.ca() == null) {
+      return sslContext(options.verify());
+    }
+    var made = contexts.computeIfAbsent(options, ConnectionPools::build);
+    if (made instanceof SslContext c) {
+      return c;
+    }
+    throw (SSLException) made;
+  }
+
+  /**
+   * A context, or the reason there is none (kept, so a bad certificate is not retried per call).
+   */
+  private static Object build(Endpoint.TlsOptions options) {
+    try {
+      var b = SslContextBuilder.forClient();
+      if (!options.verify()) {
+        b.trustManager(InsecureTrustManagerFactory.INSTANCE);
+      } else if (options.ca() != null) {
+        b.trustManager(Pems.certificates(options.ca()).toArray(X509Certificate[]::new));
+      }
+      if (options.clientCert() != null) {
+        var chain = Pems.certificates(options.clientCert());
+        var key = Pems.privateKey(options.clientKey());
+        Pems.checkPair(chain.get(0), key);
+        b.keyManager(key, chain);
+      }
+      return b.build();
+    } catch (GeneralSecurityException | SSLException | RuntimeException e) {
+      var failure = new SSLException("upstream TLS settings: " + e.getMessage());
+      log.warn("{}", failure.getMessage());
+      return failure;
+    }
   }
 
   /** Connections open to nodes now, idle or busy. */
@@ -95,7 +144,14 @@ public final class ConnectionPools {
                   @Override
                   protected void initChannel(SocketChannel ch) {
                     if (ep.tls()) {
-                      var ctx = sslContext(ep.verify());
+                      SslContext ctx;
+                      try {
+                        ctx = sslContext(ep.options());
+                      } catch (SSLException e) {
+                        promise.tryFailure(e);
+                        ch.close();
+                        return;
+                      }
                       var handler =
                           ep.sni() == null
                               ? ctx.newHandler(ch.alloc(), ep.host(), ep.port())

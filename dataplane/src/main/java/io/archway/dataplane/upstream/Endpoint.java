@@ -5,5 +5,33 @@ package io.archway.dataplane.upstream;
  * with the same TLS settings, so they survive a reload that changes something else.
  *
  * @param sni the TLS server name, or {@code null} (plain HTTP, or an IP address)
+ * @param options how TLS goes (verification, client certificate), or {@code null} for plain HTTP
  */
-public record Endpoint(String host, int port, boolean tls, String sni, boolean verify) {}
+public record Endpoint(String host, int port, boolean tls, String sni, TlsOptions options) {
+
+  public boolean verify() {
+    return options != null && options.verify();
+  }
+
+  /**
+   * TLS towards a node: verify its certificate (against {@code ca}, or the JVM's authorities), and
+   * show a client certificate when one is given (PEM).
+   */
+  public record TlsOptions(boolean verify, String clientCert, String clientKey, String ca) {
+
+    public static final TlsOptions TRUSTING = new TlsOptions(false, null, null, null);
+    public static final TlsOptions VERIFYING = new TlsOptions(true, null, null, null);
+
+    @Override
+    public String toString() {
+      // Never print the private key.
+      return "TlsOptions[verify="
+          + verify
+          + ", client_cert="
+          + (clientCert != null)
+          + ", ca="
+          + (ca != null)
+          + "]";
+    }
+  }
+}

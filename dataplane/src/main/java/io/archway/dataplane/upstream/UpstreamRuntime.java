@@ -54,7 +54,17 @@ public final class UpstreamRuntime {
       list.add(new NodeState(written.get(i), defaultPort, i));
     }
     this.nodes = List.copyOf(list);
-    boolean verify = config.tls() != null && Boolean.TRUE.equals(config.tls().verify());
+    var tlsConfig = config.tls();
+    var options =
+        !tls
+            ? null
+            : tlsConfig == null
+                ? Endpoint.TlsOptions.TRUSTING
+                : new Endpoint.TlsOptions(
+                    Boolean.TRUE.equals(tlsConfig.verify()),
+                    tlsConfig.clientCert(),
+                    tlsConfig.clientKey(),
+                    tlsConfig.ca());
     for (var n : nodes) {
       String sni = null;
       if (tls) {
@@ -64,7 +74,7 @@ public final class UpstreamRuntime {
           sni = null; // an IP address is never a server name
         }
       }
-      n.endpoint = new Endpoint(n.host(), n.port(), tls, sni, verify);
+      n.endpoint = new Endpoint(n.host(), n.port(), tls, sni, options);
     }
     if (previous != null) {
       var before = new HashMap<String, NodeState>();
