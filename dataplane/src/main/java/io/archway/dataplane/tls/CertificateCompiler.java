@@ -1,5 +1,6 @@
 package io.archway.dataplane.tls;
 
+import io.archway.model.Pems;
 import io.archway.model.Ssl;
 import io.archway.model.source.ConfigItem;
 import io.netty.handler.ssl.ApplicationProtocolConfig;

@@ -3,7 +3,7 @@ package io.archway.dataplane.upstream;
 import io.archway.dataplane.server.EarliestTimer;
 import io.archway.dataplane.server.LoopThread;
 import io.archway.dataplane.server.Transport;
-import io.archway.dataplane.tls.Pems;
+import io.archway.model.Pems;
 import io.archway.model.Upstream;
 import io.netty.channel.ChannelInitializer;
 import io.netty.channel.EventLoop;

@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import io.archway.dataplane.testing.Pki;
+import io.archway.model.Pems;
 import java.security.GeneralSecurityException;
 import java.security.cert.CertificateException;
 import org.junit.jupiter.api.Test;

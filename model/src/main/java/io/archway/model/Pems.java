@@ -1,4 +1,4 @@
-package io.archway.dataplane.tls;
+package io.archway.model;
 
 import java.io.ByteArrayInputStream;
 import java.io.ByteArrayOutputStream;
