@@ -78,6 +78,8 @@ public final class ArchwayOperator implements AutoCloseable {
     register(new StreamRouteReconciler(ctx), "StreamRoute", primaries, s);
     register(new PluginFlowReconciler(ctx), "PluginFlow", primaries, s);
     register(new ApisixUpstreamReconciler(ctx), "ApisixUpstream", primaries, s);
+    register(new ApisixTlsReconciler(ctx), "ApisixTls", primaries, s);
+    register(new ApisixConsumerReconciler(ctx), "ApisixConsumer", primaries, s);
     var dependents = new Dependents(ctx, primaries);
     caches.onChange(dependents::changed);
     if (s.leaseName() == null) {
@@ -125,6 +127,8 @@ public final class ArchwayOperator implements AutoCloseable {
             io.archway.crds.apisix.ApisixUpstream.class,
             io.archway.crds.archway.StreamRoute.class,
             io.archway.crds.archway.PluginFlow.class,
+            io.archway.crds.apisix.ApisixTls.class,
+            io.archway.crds.apisix.ApisixConsumer.class,
             io.fabric8.kubernetes.api.model.networking.v1.Ingress.class)) {
       var op = client.resources(type);
       var lists =
@@ -141,7 +145,14 @@ public final class ArchwayOperator implements AutoCloseable {
     // Keys of kinds this operator does not write, or of namespaces it does not watch, are not
     // its to judge.
     var kinds =
-        java.util.Set.of("ApisixRoute", "ApisixUpstream", "StreamRoute", "PluginFlow", "Ingress");
+        java.util.Set.of(
+            "ApisixRoute",
+            "ApisixUpstream",
+            "StreamRoute",
+            "PluginFlow",
+            "ApisixTls",
+            "ApisixConsumer",
+            "Ingress");
     return owner ->
         !kinds.contains(owner.kind())
             || (!namespaces.isEmpty() && !namespaces.contains(owner.namespace()))

@@ -58,7 +58,32 @@ final class References {
           service(out, ns, sr.getSpec().backend.serviceName);
       case PluginFlow pf when pf.getSpec() != null && pf.getSpec().nodes != null ->
           pf.getSpec().nodes.forEach(n -> secret(out, ns, n.secretRef));
+      case io.archway.crds.apisix.ApisixTls tls when tls.getSpec() != null -> {
+        var spec = tls.getSpec();
+        if (spec.secret != null) {
+          secret(out, spec.secret.namespace == null ? ns : spec.secret.namespace, spec.secret.name);
+        }
+        if (spec.client != null && spec.client.caSecret != null) {
+          var ca = spec.client.caSecret;
+          secret(out, ca.namespace == null ? ns : ca.namespace, ca.name);
+        }
+      }
+      case io.archway.crds.apisix.ApisixConsumer c
+          when c.getSpec() != null && c.getSpec().authParameter != null -> {
+        var a = c.getSpec().authParameter;
+        for (var creds :
+            new io.archway.crds.apisix.ApisixConsumerSpec.Credentials[] {
+              a.keyAuth, a.basicAuth, a.jwtAuth
+            }) {
+          if (creds != null && creds.secretRef != null) {
+            secret(out, ns, creds.secretRef.name);
+          }
+        }
+      }
       case Ingress ing when ing.getSpec() != null -> {
+        if (ing.getSpec().getTls() != null) {
+          ing.getSpec().getTls().forEach(tls -> secret(out, ns, tls.getSecretName()));
+        }
         if (ing.getSpec().getDefaultBackend() != null
             && ing.getSpec().getDefaultBackend().getService() != null) {
           service(out, ns, ing.getSpec().getDefaultBackend().getService().getName());

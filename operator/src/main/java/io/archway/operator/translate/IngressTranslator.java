@@ -51,6 +51,51 @@ public final class IngressTranslator {
 
   private IngressTranslator() {}
 
+  /**
+   * {@code spec.tls}: each entry's hosts served with the certificate of its Secret (in the
+   * Ingress's namespace), as {@code ssls/ing_<namespace>_<name>_tls<i>}. A Secret that is missing
+   * or holds no usable certificate is a warning: the rules are still served.
+   */
+  private static void tls(
+      List<io.fabric8.kubernetes.api.model.networking.v1.IngressTLS> entries,
+      String ns,
+      String name,
+      Refs refs,
+      Translation t) {
+    for (int i = 0; i < entries.size(); i++) {
+      var e = entries.get(i);
+      var at = "spec.tls[" + i + "]";
+      if (e.getHosts() == null || e.getHosts().isEmpty()) {
+        t.warn(at + ": no hosts; its certificate is not served (name the hosts it covers)");
+        continue;
+      }
+      // A certificate that cannot be served leaves the routes alone: they are still served over
+      // HTTP, and the problem is reported as a warning naming the entry.
+      var scratch = new Translation();
+      var pair = TlsSecrets.pair(refs, ns, e.getSecretName(), at + ".secretName", scratch);
+      if (pair != null) {
+        TlsSecrets.ssl(
+            Ids.of("ing", ns, name, "tls" + i),
+            e.getHosts(),
+            pair,
+            null,
+            null,
+            null,
+            java.util.Map.of("snis", at + ".hosts"),
+            at,
+            scratch);
+      }
+      scratch.warnings().forEach(t::warn);
+      if (scratch.ok()) {
+        scratch.items().forEach(item -> t.add(item.kind(), item.object()));
+      } else {
+        scratch
+            .errors()
+            .forEach(err -> t.warn(err + "; the hosts of " + at + " get no certificate from it"));
+      }
+    }
+  }
+
   public static Translation translate(Ingress ing, Refs refs) {
     var t = new Translation();
     var ns = ing.getMetadata().getNamespace();
@@ -64,9 +109,8 @@ public final class IngressTranslator {
       t.error("spec", "no rules and no defaultBackend (expected: at least one)");
       return t;
     }
-    if (spec.getTls() != null && !spec.getTls().isEmpty()) {
-      t.warn(
-          "spec.tls: HTTPS termination is not served by this version; the rules are served over HTTP");
+    if (spec.getTls() != null) {
+      tls(spec.getTls(), ns, name, refs, t);
     }
     boolean regex = "true".equals(byName.get("use-regex"));
     var rules = rules(spec);

@@ -59,17 +59,20 @@ public final class Manifests implements Refs {
               false);
 
   private static final Map<String, Class<? extends HasMetadata>> KINDS =
-      Map.of(
-          "apisix.apache.org/v2/ApisixRoute", ApisixRoute.class,
-          "apisix.apache.org/v2/ApisixUpstream", ApisixUpstream.class,
-          "archway.io/v1alpha1/StreamRoute", StreamRoute.class,
-          "archway.io/v1alpha1/PluginFlow", PluginFlow.class,
-          "networking.k8s.io/v1/Ingress", Ingress.class,
-          "networking.k8s.io/v1/IngressClass", IngressClass.class,
-          "v1/Service", Service.class,
-          "v1/Secret", Secret.class,
-          "discovery.k8s.io/v1/EndpointSlice", EndpointSlice.class,
-          "v1/Pod", io.fabric8.kubernetes.api.model.Pod.class);
+      Map.ofEntries(
+          Map.entry("apisix.apache.org/v2/ApisixRoute", ApisixRoute.class),
+          Map.entry("apisix.apache.org/v2/ApisixUpstream", ApisixUpstream.class),
+          Map.entry("archway.io/v1alpha1/StreamRoute", StreamRoute.class),
+          Map.entry("archway.io/v1alpha1/PluginFlow", PluginFlow.class),
+          Map.entry("apisix.apache.org/v2/ApisixTls", io.archway.crds.apisix.ApisixTls.class),
+          Map.entry(
+              "apisix.apache.org/v2/ApisixConsumer", io.archway.crds.apisix.ApisixConsumer.class),
+          Map.entry("networking.k8s.io/v1/Ingress", Ingress.class),
+          Map.entry("networking.k8s.io/v1/IngressClass", IngressClass.class),
+          Map.entry("v1/Service", Service.class),
+          Map.entry("v1/Secret", Secret.class),
+          Map.entry("discovery.k8s.io/v1/EndpointSlice", EndpointSlice.class),
+          Map.entry("v1/Pod", io.fabric8.kubernetes.api.model.Pod.class));
 
   private final List<Doc> docs = new ArrayList<>();
   private final List<Unreadable> unreadable = new ArrayList<>();

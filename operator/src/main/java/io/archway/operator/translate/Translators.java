@@ -20,6 +20,9 @@ public final class Translators {
         switch (r) {
           case ApisixRoute ar -> ApisixRouteTranslator.translate(ar, refs);
           case ApisixUpstream au -> ApisixUpstreamTranslator.translate(au, refs);
+          case io.archway.crds.apisix.ApisixTls tls -> ApisixTlsTranslator.translate(tls, refs);
+          case io.archway.crds.apisix.ApisixConsumer c ->
+              ApisixConsumerTranslator.translate(c, refs);
           case StreamRoute sr -> StreamRouteTranslator.translate(sr, refs);
           case PluginFlow pf -> PluginFlowTranslator.translate(pf, refs);
           case Ingress ing -> IngressTranslator.translate(ing, refs);

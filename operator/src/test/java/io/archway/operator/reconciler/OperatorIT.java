@@ -472,6 +472,94 @@ class OperatorIT {
             () -> assertThat(etcdValue(Kind.ROUTES, "ar_" + ns + "_web_main")).contains("X-Two"));
   }
 
+  private static String pem(String file) throws java.io.IOException {
+    return java.nio.file.Files.readString(java.nio.file.Path.of("src/test/resources/tls", file));
+  }
+
+  private static String tlsSecret(String name, String cert, String key) {
+    return "apiVersion: v1\nkind: Secret\nmetadata: {name: "
+        + name
+        + "}\ntype: kubernetes.io/tls\nstringData:\n  tls.crt: "
+        + io.archway.model.ModelJson.mapper().valueToTree(cert)
+        + "\n  tls.key: "
+        + io.archway.model.ModelJson.mapper().valueToTree(key)
+        + "\n";
+  }
+
+  @Test
+  void apisixTlsFollowsItsSecretAndReportsBadCertificates() throws Exception {
+    var ns = namespace();
+    var secret = io.fabric8.kubernetes.api.model.Secret.class;
+    apply(ns, secret, tlsSecret("app-tls", pem("app.crt"), pem("app.key")));
+    apply(
+        ns,
+        io.archway.crds.apisix.ApisixTls.class,
+        "apiVersion: apisix.apache.org/v2\nkind: ApisixTls\nmetadata: {name: app}\n"
+            + "spec: {hosts: [app.example.com], secret: {name: app-tls}}\n");
+    var id = "tls_" + ns + "_app";
+    await()
+        .atMost(WAIT)
+        .untilAsserted(
+            () ->
+                assertThat(etcdValue(Kind.SSLS, id))
+                    .contains(pem("app.crt").strip().lines().skip(1).findFirst().orElseThrow()));
+    awaitCondition(io.archway.crds.apisix.ApisixTls.class, ns, "app", "Accepted", "True", "");
+
+    // Rotated: the new certificate reaches etcd (an expired one is served, with a warning).
+    apply(ns, secret, tlsSecret("app-tls", pem("old.crt"), pem("app.key")));
+    await()
+        .atMost(WAIT)
+        .untilAsserted(
+            () ->
+                assertThat(etcdValue(Kind.SSLS, id))
+                    .contains(pem("old.crt").strip().lines().skip(1).findFirst().orElseThrow()));
+    awaitCondition(
+        io.archway.crds.apisix.ApisixTls.class,
+        ns,
+        "app",
+        "Accepted",
+        "True",
+        "certificate expired");
+
+    // A key that is not the certificate's: refused, naming the Secret; never the key itself.
+    apply(ns, secret, tlsSecret("app-tls", pem("app.crt"), pem("other.key")));
+    awaitCondition(
+        io.archway.crds.apisix.ApisixTls.class,
+        ns,
+        "app",
+        "Accepted",
+        "False",
+        "spec.secret: Secret " + ns + "/app-tls: certificate and key do not match");
+    var status = get(io.archway.crds.apisix.ApisixTls.class, ns, "app").getStatus().toString();
+    assertThat(status).doesNotContain("PRIVATE KEY");
+  }
+
+  @Test
+  void apisixConsumerIsWrittenWithCredentialsFromItsSecret() throws Exception {
+    var ns = namespace();
+    apply(
+        ns,
+        io.fabric8.kubernetes.api.model.Secret.class,
+        "apiVersion: v1\nkind: Secret\nmetadata: {name: jack}\nstringData: {key: one}\n");
+    apply(
+        ns,
+        io.archway.crds.apisix.ApisixConsumer.class,
+        "apiVersion: apisix.apache.org/v2\nkind: ApisixConsumer\nmetadata: {name: jack}\n"
+            + "spec: {authParameter: {keyAuth: {secretRef: {name: jack}}}}\n");
+    await()
+        .atMost(WAIT)
+        .untilAsserted(
+            () -> assertThat(etcdValue(Kind.CONSUMERS, ns + "_jack")).contains("\"one\""));
+    apply(
+        ns,
+        io.fabric8.kubernetes.api.model.Secret.class,
+        "apiVersion: v1\nkind: Secret\nmetadata: {name: jack}\nstringData: {key: two}\n");
+    await()
+        .atMost(WAIT)
+        .untilAsserted(
+            () -> assertThat(etcdValue(Kind.CONSUMERS, ns + "_jack")).contains("\"two\""));
+  }
+
   @Test
   void ingressStatusCarriesTheAddressOfTheDataplaneService() throws Exception {
     var ns = namespace();

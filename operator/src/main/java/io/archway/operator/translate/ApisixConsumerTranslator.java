@@ -1,0 +1,174 @@
+package io.archway.operator.translate;
+
+import com.fasterxml.jackson.databind.node.JsonNodeFactory;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.archway.crds.apisix.ApisixConsumer;
+import io.archway.crds.apisix.ApisixConsumerSpec;
+import io.archway.model.Kind;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+
+/**
+ * An ApisixConsumer as {@code consumers/<namespace>_<name>}: the credentials of its auth plugins,
+ * given as values or read from a Secret of its namespace (one data key per field). Values taken
+ * from a Secret are named in problems by their key only, never shown.
+ */
+public final class ApisixConsumerTranslator {
+
+  private ApisixConsumerTranslator() {}
+
+  /** The consumer's username, as the APISIX Ingress Controller names it. */
+  public static String username(String ns, String name) {
+    var u = (ns + "_" + name).replaceAll("[^a-zA-Z0-9_\\-]", "_");
+    return u.length() <= 100 ? u : u.substring(0, 83) + "_" + Ids.hash(u);
+  }
+
+  /** Fields each plugin takes on a consumer, with the ones it needs. */
+  private record Plugin(String name, String field, List<String> fields, List<String> required) {}
+
+  private static final List<Plugin> PLUGINS =
+      List.of(
+          new Plugin("key-auth", "keyAuth", List.of("key"), List.of("key")),
+          new Plugin(
+              "basic-auth",
+              "basicAuth",
+              List.of("username", "password"),
+              List.of("username", "password")),
+          new Plugin(
+              "jwt-auth",
+              "jwtAuth",
+              List.of(
+                  "key",
+                  "secret",
+                  "public_key",
+                  "private_key",
+                  "algorithm",
+                  "exp",
+                  "base64_secret",
+                  "lifetime_grace_period"),
+              List.of("key")));
+
+  private static final Set<String> NUMBERS = Set.of("exp", "lifetime_grace_period");
+  private static final Set<String> BOOLEANS = Set.of("base64_secret");
+
+  public static Translation translate(ApisixConsumer c, Refs refs) {
+    var t = new Translation();
+    var ns = c.getMetadata().getNamespace();
+    var spec = c.getSpec();
+    if (spec == null || spec.authParameter == null) {
+      t.error("spec.authParameter", "missing (expected: keyAuth, basicAuth or jwtAuth)");
+      return t;
+    }
+    var consumer = JsonNodeFactory.instance.objectNode();
+    consumer.put("username", username(ns, c.getMetadata().getName()));
+    var plugins = consumer.putObject("plugins");
+    var a = spec.authParameter;
+    Map<String, ApisixConsumerSpec.Credentials> given =
+        new java.util.LinkedHashMap<String, ApisixConsumerSpec.Credentials>();
+    given.put("keyAuth", a.keyAuth);
+    given.put("basicAuth", a.basicAuth);
+    given.put("jwtAuth", a.jwtAuth);
+    for (var p : PLUGINS) {
+      var creds = given.get(p.field);
+      if (creds == null) {
+        continue;
+      }
+      var conf = credentials(p, creds, "spec.authParameter." + p.field, ns, refs, t);
+      if (conf != null) {
+        plugins.set(p.name, conf);
+      }
+    }
+    if (plugins.isEmpty() && t.ok()) {
+      t.error("spec.authParameter", "no credentials (expected: keyAuth, basicAuth or jwtAuth)");
+    }
+    if (!t.ok()) {
+      return t;
+    }
+    var obj =
+        ModelObjects.read(
+            Kind.CONSUMERS, consumer, Map.of("plugins", "spec.authParameter"), "spec", t);
+    if (obj != null) {
+      t.add(Kind.CONSUMERS, obj);
+    }
+    return t;
+  }
+
+  private static ObjectNode credentials(
+      Plugin p,
+      ApisixConsumerSpec.Credentials creds,
+      String at,
+      String ns,
+      Refs refs,
+      Translation t) {
+    boolean value = creds.value != null && !creds.value.isNull();
+    boolean secret = creds.secretRef != null;
+    if (value == secret) {
+      t.error(
+          at,
+          (value ? "value and secretRef both set" : "empty") + " (expected: value or secretRef)");
+      return null;
+    }
+    var conf = JsonNodeFactory.instance.objectNode();
+    String source;
+    if (value) {
+      if (!creds.value.isObject()) {
+        t.error(at + ".value", "not an object (expected: " + String.join(", ", p.fields) + ")");
+        return null;
+      }
+      conf.setAll(((ObjectNode) creds.value).deepCopy());
+      source = at + ".value";
+    } else {
+      var s = TlsSecrets.secret(refs, ns, creds.secretRef.name, at + ".secretRef", t);
+      if (s == null) {
+        return null;
+      }
+      for (var field : p.fields) {
+        var v = TlsSecrets.data(s, field);
+        if (v == null) {
+          continue;
+        }
+        if (NUMBERS.contains(field)) {
+          try {
+            conf.put(field, Long.parseLong(v.strip()));
+          } catch (NumberFormatException e) {
+            t.error(
+                at + ".secretRef",
+                "Secret "
+                    + ns
+                    + "/"
+                    + creds.secretRef.name
+                    + ": key "
+                    + field
+                    + " is not a number (value not shown)");
+          }
+        } else if (BOOLEANS.contains(field)) {
+          conf.put(field, Boolean.parseBoolean(v.strip()));
+        } else {
+          conf.put(field, v);
+        }
+      }
+      source = at + ".secretRef (Secret " + ns + "/" + creds.secretRef.name + ")";
+    }
+    for (var name : conf.properties().stream().map(Map.Entry::getKey).toList()) {
+      if (!p.fields.contains(name)) {
+        t.error(
+            source,
+            "unknown field "
+                + name
+                + " (expected: "
+                + String.join(", ", new java.util.TreeSet<>(p.fields))
+                + ")");
+      }
+    }
+    for (var need : p.required) {
+      if (!conf.hasNonNull(need) || conf.get(need).asText().isEmpty()) {
+        t.error(source, need + ": missing (expected: the " + p.name + " credential)");
+      }
+    }
+    if (p.name.equals("jwt-auth") && !conf.hasNonNull("secret") && !conf.hasNonNull("public_key")) {
+      t.error(source, "secret or public_key: missing (expected: one, to check tokens)");
+    }
+    return conf;
+  }
+}
