@@ -420,4 +420,22 @@ class TlsIT {
     assertThat(followed.status()).isEqualTo(200);
     assertThat(up.lastRequest()).contains("/path?q=1");
   }
+
+  @Test
+  void theExampleFileServes() throws Exception {
+    var example =
+        java.nio.file.Files.readString(Path.of("../examples/https.yaml"))
+            .replace("127.0.0.1:8000", up.node())
+            .replace("#END", "");
+    gw = Gateways.start(dir, example);
+    gw.dataplane().servers().compiler().pluginServices().httpsPort(gw.httpsPort());
+    var res = new TlsClient(Pki.trustingContext()).get(gw.httpsPort(), "app.example.com", "/hello");
+    assertThat(res.status()).isEqualTo(200);
+    assertThat(res.subject()).isEqualTo("CN=app.example.com");
+    assertThat(
+            new TlsClient(Pki.trustingContext())
+                .get(gw.httpsPort(), "www.app.example.com", "/hello")
+                .status())
+        .isEqualTo(200);
+  }
 }

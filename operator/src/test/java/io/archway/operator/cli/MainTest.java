@@ -52,7 +52,7 @@ class MainTest {
   @Test
   void theExamplesAreValid() {
     assertThat(run("validate", "-f", "../examples/kubernetes")).as(out()).isZero();
-    assertThat(out()).contains("10 resource(s) checked, 0 with errors");
+    assertThat(out()).contains("12 resource(s) checked, 0 with errors");
   }
 
   @Test
