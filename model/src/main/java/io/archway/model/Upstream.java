@@ -77,33 +77,15 @@ public record Upstream(
 
   /** This upstream with {@code tls} (a client certificate found by id, say). */
   public Upstream withTls(Tls tls) {
-    return new Upstream(
-        id,
-        name,
-        desc,
-        type,
-        nodes,
-        serviceName,
-        discoveryType,
-        discoveryArgs,
-        hashOn,
-        key,
-        checks,
-        retries,
-        retryTimeout,
-        timeout,
-        scheme,
-        passHost,
-        upstreamHost,
-        keepalivePool,
-        tls,
-        labels,
-        createTime,
-        updateTime);
+    return with(nodes, tls);
   }
 
   /** This upstream with {@code nodes} (for discovery, which finds the nodes at run time). */
   public Upstream withNodes(UpstreamNodes nodes) {
+    return with(nodes, tls);
+  }
+
+  private Upstream with(UpstreamNodes nodes, Tls tls) {
     return new Upstream(
         id,
         name,
