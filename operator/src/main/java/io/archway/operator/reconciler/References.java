@@ -58,6 +58,11 @@ final class References {
           service(out, ns, sr.getSpec().backend.serviceName);
       case PluginFlow pf when pf.getSpec() != null && pf.getSpec().nodes != null ->
           pf.getSpec().nodes.forEach(n -> secret(out, ns, n.secretRef));
+      case io.archway.crds.apisix.ApisixUpstream au
+          when au.getSpec() != null && au.getSpec().tlsSecret != null -> {
+        var ref = au.getSpec().tlsSecret;
+        secret(out, ref.namespace == null ? ns : ref.namespace, ref.name);
+      }
       case io.archway.crds.apisix.ApisixTls tls when tls.getSpec() != null -> {
         var spec = tls.getSpec();
         if (spec.secret != null) {

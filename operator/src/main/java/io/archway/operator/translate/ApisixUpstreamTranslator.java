@@ -20,7 +20,8 @@ public final class ApisixUpstreamTranslator {
     if (spec == null) {
       return t;
     }
-    Upstreams.apply(spec, null, JsonNodeFactory.instance.objectNode(), "spec", "", t);
+    var ns = au.getMetadata().getNamespace();
+    Upstreams.apply(spec, null, JsonNodeFactory.instance.objectNode(), "spec", "", ns, refs, t);
     if (spec.portLevelSettings != null) {
       var ports = new HashSet<Integer>();
       for (int i = 0; i < spec.portLevelSettings.size(); i++) {
@@ -31,7 +32,7 @@ public final class ApisixUpstreamTranslator {
         } else if (!ports.add(p.port)) {
           t.error(at + ".port", p.port + " listed twice (expected: each port once)");
         } else {
-          Upstreams.settings(p, JsonNodeFactory.instance.objectNode(), at, "", t);
+          Upstreams.settings(p, JsonNodeFactory.instance.objectNode(), at, "", ns, refs, t);
         }
       }
     }

@@ -272,7 +272,8 @@ final class Upstreams {
       node.put("weight", n.weight == null ? DEFAULT_WEIGHT : n.weight);
     }
     up.put("pass_host", "node");
-    apply(spec, null, up, "ApisixUpstream " + ns + "/" + name + ": spec", at + ".name", t);
+    apply(
+        spec, null, up, "ApisixUpstream " + ns + "/" + name + ": spec", at + ".name", ns, refs, t);
     return t.errors().size() == before ? up : null;
   }
 
@@ -300,7 +301,7 @@ final class Upstreams {
     }
     if (au != null) {
       int before = t.errors().size();
-      apply(au, port, up, "ApisixUpstream " + ns + "/" + serviceName + ": spec", at, t);
+      apply(au, port, up, "ApisixUpstream " + ns + "/" + serviceName + ": spec", at, ns, refs, t);
       if (t.errors().size() > before) {
         return null;
       }
@@ -318,6 +319,8 @@ final class Upstreams {
       ObjectNode up,
       String where,
       String at,
+      String ns,
+      Refs refs,
       Translation t) {
     if (spec.passHost != null) {
       if (!Enums.isOneOf(Enums.PassHost.class, spec.passHost)) {
@@ -348,18 +351,25 @@ final class Upstreams {
         }
       }
     }
-    settings(spec, up, where, at, t);
+    settings(spec, up, where, at, ns, refs, t);
     if (port != null && spec.portLevelSettings != null) {
       for (int i = 0; i < spec.portLevelSettings.size(); i++) {
         var pls = spec.portLevelSettings.get(i);
         if (pls.port != null && pls.port.equals(port)) {
-          settings(pls, up, where + ".portLevelSettings[" + i + "]", at, t);
+          settings(pls, up, where + ".portLevelSettings[" + i + "]", at, ns, refs, t);
         }
       }
     }
   }
 
-  static void settings(UpstreamSettings s, ObjectNode up, String where, String at, Translation t) {
+  static void settings(
+      UpstreamSettings s,
+      ObjectNode up,
+      String where,
+      String at,
+      String ns,
+      Refs refs,
+      Translation t) {
     if (s.loadbalancer != null) {
       var lb = s.loadbalancer;
       if (!Enums.isOneOf(Enums.LoadBalancer.class, lb.type)) {
@@ -426,7 +436,39 @@ final class Upstreams {
       }
     }
     if (s.tlsSecret != null) {
-      t.warn(where + ".tlsSecret: upstream mTLS certificates come with TLS support; ignored");
+      tlsSecret(s.tlsSecret, up, where + ".tlsSecret", at, ns, refs, t);
+    }
+  }
+
+  /**
+   * {@code tlsSecret}: the client certificate shown to the nodes ({@code tls.crt}, {@code
+   * tls.key}), and, when the Secret holds a {@code ca.crt}, the authorities their certificates are
+   * verified against ({@code tls.ca}, {@code tls.verify: true}).
+   */
+  private static void tlsSecret(
+      ApisixUpstreamSpec.SecretReference ref,
+      ObjectNode up,
+      String where,
+      String at,
+      String ns,
+      Refs refs,
+      Translation t) {
+    var secretNs = ref.namespace == null ? ns : ref.namespace;
+    var scratch = new Translation();
+    var pair = TlsSecrets.pair(refs, secretNs, ref.name, at, scratch);
+    scratch.warnings().forEach(w -> t.warn(where + ": " + w));
+    if (pair == null) {
+      scratch.errors().forEach(e -> t.error(at, where + ": " + e.message()));
+      return;
+    }
+    var tls = up.putObject("tls");
+    tls.put("client_cert", pair.cert());
+    tls.put("client_key", pair.key());
+    var secret = refs.secret(secretNs, ref.name).orElseThrow();
+    var ca = TlsSecrets.data(secret, "ca.crt");
+    if (ca != null) {
+      tls.put("ca", ca);
+      tls.put("verify", true);
     }
   }
 
