@@ -63,7 +63,7 @@ archway_pid=""
 start_archway() { # workers port routes
   local f="$work/archway-$3.yaml"; routes_file "$3" "$f"
   java -Xms128m -Xmx128m -XX:+UseParallelGC -XX:+AlwaysPreTouch $ARCHWAY_JAVA_OPTS -jar "$root/dataplane/target/archway-dataplane.jar" \
-    --standalone "$f" --bind 127.0.0.1 --http-port "$2" --status-port "$(free_port)" \
+    --standalone "$f" --bind 127.0.0.1 --http-port "$2" --https-port 0 --status-port "$(free_port)" \
     --workers "$1" --access-log off > "$work/archway-$1-$3.log" 2>&1 & archway_pid=$!; pids+=($!)
 }
 measure() { # name port -> prints "name rps p50 p99 p999 errors"

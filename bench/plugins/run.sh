@@ -60,7 +60,7 @@ YAML
 port=$(free_port)
 status=$(free_port)
 java -Xms256m -Xmx256m -XX:+UseParallelGC -XX:+AlwaysPreTouch $ARCHWAY_JAVA_OPTS -jar "$root/dataplane/target/archway-dataplane.jar" \
-  --standalone "$work/bench.yaml" --bind 127.0.0.1 --http-port "$port" --status-port "$status" \
+  --standalone "$work/bench.yaml" --bind 127.0.0.1 --http-port "$port" --https-port 0 --status-port "$status" \
   --workers "$workers" --access-log off > "$work/archway.log" 2>&1 & pids+=($!)
 wait_port "$port"
 for path in plain plugins chain flow; do

@@ -239,6 +239,8 @@ public final class DiscoveryBench {
             "127.0.0.1",
             "--http-port",
             "" + httpPort,
+            "--https-port",
+            "0",
             "--status-port",
             "" + statusPort,
             "--access-log",

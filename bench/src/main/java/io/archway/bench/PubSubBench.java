@@ -94,6 +94,8 @@ public final class PubSubBench {
                   "127.0.0.1",
                   "--http-port",
                   "" + http,
+                  "--https-port",
+                  "0",
                   "--status-port",
                   "" + status,
                   "--workers",

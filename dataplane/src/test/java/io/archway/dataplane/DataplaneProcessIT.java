@@ -45,6 +45,8 @@ class DataplaneProcessIT {
             "127.0.0.1",
             "--http-port",
             "" + httpPort,
+            "--https-port",
+            "0",
             "--status-port",
             "" + statusPort);
     try {
@@ -73,7 +75,16 @@ class DataplaneProcessIT {
   void aBadFileStopsTheStartWithEveryProblem() throws Exception {
     var file = dir.resolve("apisix.yaml");
     Files.writeString(file, "routes:\n  - uri: nope\n  - uri: /x\n#END\n");
-    var p = launch("--standalone", file.toString(), "--http-port", "0", "--status-port", "0");
+    var p =
+        launch(
+            "--standalone",
+            file.toString(),
+            "--http-port",
+            "0",
+            "--https-port",
+            "0",
+            "--status-port",
+            "0");
     assertThat(p.waitFor(30, TimeUnit.SECONDS)).isTrue();
     assertThat(p.exitValue()).isEqualTo(1);
     assertThat(Files.readString(dir.resolve("out.log")))

@@ -112,6 +112,8 @@ class OperatorToDataplaneE2E {
         "127.0.0.1",
         "--http-port",
         "" + httpPort,
+        "--https-port",
+        "0",
         "--status-port",
         "" + statusPort);
     await()
