@@ -438,4 +438,87 @@ class TlsIT {
                 .status())
         .isEqualTo(200);
   }
+
+  /** Runs a command, returning what it printed (both streams); {@code null} when not installed. */
+  private static String run(String... command) throws Exception {
+    Process p;
+    try {
+      p = new ProcessBuilder(command).redirectErrorStream(true).start();
+    } catch (IOException e) {
+      return null; // not installed here
+    }
+    p.getOutputStream().close();
+    var out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+    p.waitFor();
+    return out;
+  }
+
+  @Test
+  void curlAndOpensslWhereThereAreAny() throws Exception {
+    var a = Pki.server(ca, false, "a.test");
+    var b = Pki.server(ca, true, "b.test");
+    gw =
+        Gateways.start(
+            dir,
+            config(
+                Pki.ssl("a", a, List.of("a.test"), null)
+                    + Pki.ssl("b", b, List.of("b.test"), null)));
+    int port = gw.httpsPort();
+    var caFile = dir.resolve("ca.pem");
+    java.nio.file.Files.writeString(caFile, ca.getCertificatePEM());
+    var curl =
+        run(
+            "curl",
+            "-sS",
+            "--cacert",
+            caFile.toString(),
+            "--resolve",
+            "a.test:" + port + ":127.0.0.1",
+            "-o",
+            "/dev/null",
+            "-w",
+            "%{http_code} %{http_version}",
+            "https://a.test:" + port + "/x");
+    org.junit.jupiter.api.Assumptions.assumeTrue(curl != null, "curl is not installed");
+    assertThat(curl).isEqualTo("200 1.1"); // verified against the CA, by name
+    var session = dir.resolve("session.pem");
+    var first =
+        run(
+            "openssl",
+            "s_client",
+            "-connect",
+            "127.0.0.1:" + port,
+            "-servername",
+            "b.test",
+            "-tls1_2",
+            "-sess_out",
+            session.toString());
+    org.junit.jupiter.api.Assumptions.assumeTrue(first != null, "openssl is not installed");
+    assertThat(first).contains("subject=CN = b.test").contains("New, TLSv1.2");
+    // The session resumes with the same name, and not with another one.
+    var again =
+        run(
+            "openssl",
+            "s_client",
+            "-connect",
+            "127.0.0.1:" + port,
+            "-servername",
+            "b.test",
+            "-tls1_2",
+            "-sess_in",
+            session.toString());
+    assertThat(again).contains("Reused, TLSv1.2");
+    var other =
+        run(
+            "openssl",
+            "s_client",
+            "-connect",
+            "127.0.0.1:" + port,
+            "-servername",
+            "a.test",
+            "-tls1_2",
+            "-sess_in",
+            session.toString());
+    assertThat(other).contains("New, TLSv1.2").contains("subject=CN = a.test");
+  }
 }
