@@ -71,9 +71,21 @@ final class Dependents {
     if (!referenced && !allIngresses) {
       return;
     }
+    var keys = new java.util.HashSet<String>();
+    keys.add(key);
+    if (x instanceof Secret) {
+      // An ApisixUpstream's tlsSecret reaches etcd through the routes that use the upstream.
+      for (var p : primaries) {
+        for (var r : p.list().get()) {
+          if (r instanceof ApisixUpstream au && References.of(au).contains(key)) {
+            keys.add(References.key(au));
+          }
+        }
+      }
+    }
     for (var p : primaries) {
       for (var r : p.list().get()) {
-        if ((referenced && References.of(r).contains(key))
+        if ((referenced && !java.util.Collections.disjoint(References.of(r), keys))
             || (allIngresses && r instanceof Ingress)) {
           p.trigger().fire(r);
         }

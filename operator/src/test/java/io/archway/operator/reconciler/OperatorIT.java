@@ -535,6 +535,34 @@ class OperatorIT {
   }
 
   @Test
+  void anUpstreamClientCertificateFollowsItsSecretIntoTheRoutes() throws Exception {
+    var ns = namespace();
+    service(ns, "web", "[{port: 80}]");
+    var secret = io.fabric8.kubernetes.api.model.Secret.class;
+    apply(ns, secret, tlsSecret("web-client", pem("app.crt"), pem("app.key")));
+    apply(
+        ns,
+        ApisixUpstream.class,
+        "apiVersion: apisix.apache.org/v2\nkind: ApisixUpstream\nmetadata: {name: web}\n"
+            + "spec: {scheme: https, tlsSecret: {name: web-client}}\n");
+    apply(ns, ApisixRoute.class, ROUTE);
+    var route = "ar_" + ns + "_web_main";
+    await()
+        .atMost(WAIT)
+        .untilAsserted(
+            () ->
+                assertThat(etcdValue(Kind.ROUTES, route))
+                    .contains(pem("app.crt").strip().lines().skip(1).findFirst().orElseThrow()));
+    apply(ns, secret, tlsSecret("web-client", pem("old.crt"), pem("app.key")));
+    await()
+        .atMost(WAIT)
+        .untilAsserted(
+            () ->
+                assertThat(etcdValue(Kind.ROUTES, route))
+                    .contains(pem("old.crt").strip().lines().skip(1).findFirst().orElseThrow()));
+  }
+
+  @Test
   void apisixConsumerIsWrittenWithCredentialsFromItsSecret() throws Exception {
     var ns = namespace();
     apply(
