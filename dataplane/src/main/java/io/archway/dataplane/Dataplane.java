@@ -46,7 +46,8 @@ public final class Dataplane implements AutoCloseable {
     } else {
       var settings =
           EtcdConfigSource.Settings.of(options.etcdEndpoints(), options.prefix())
-              .withAuth(options.etcdUser(), options.etcdPassword());
+              .withAuth(options.etcdUser(), options.etcdPassword())
+              .withTls(options.etcdTls());
       source = new EtcdConfigSource(settings);
     }
     try {

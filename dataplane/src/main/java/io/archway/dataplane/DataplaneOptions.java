@@ -5,6 +5,7 @@ import io.archway.dataplane.http.HttpSettings;
 import io.archway.dataplane.pubsub.PubSubSettings;
 import io.archway.dataplane.stream.StreamSettings;
 import io.archway.dataplane.tls.TlsSettings;
+import io.archway.model.source.EtcdTls;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
@@ -18,6 +19,7 @@ import java.util.List;
  * @param prefix the etcd key prefix
  * @param etcdUser etcd user, or {@code null}
  * @param etcdPassword etcd password, or {@code null}
+ * @param etcdTls TLS to etcd, or {@code null}
  * @param bindAddress where the listeners bind
  * @param httpPort the HTTP listener ({@code 0}: any free port)
  * @param httpsPort the HTTPS listener ({@code 0}: any free port)
@@ -35,6 +37,7 @@ public record DataplaneOptions(
     String prefix,
     String etcdUser,
     String etcdPassword,
+    EtcdTls etcdTls,
     String bindAddress,
     int httpPort,
     int httpsPort,
@@ -62,6 +65,7 @@ public record DataplaneOptions(
         file,
         List.of(),
         "/apisix",
+        null,
         null,
         null,
         "127.0.0.1",
@@ -115,6 +119,7 @@ public record DataplaneOptions(
         prefix,
         etcdUser,
         etcdPassword,
+        etcdTls,
         bindAddress,
         httpPort,
         httpsPort,

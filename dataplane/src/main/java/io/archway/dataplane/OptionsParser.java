@@ -10,6 +10,7 @@ import io.archway.dataplane.stream.StreamSettings;
 import io.archway.dataplane.tls.TlsSettings;
 import io.archway.model.Keys;
 import io.archway.model.Messages;
+import io.archway.model.source.EtcdTls;
 import java.io.IOException;
 import java.net.URI;
 import java.nio.file.Files;
@@ -56,7 +57,11 @@ public final class OptionsParser {
                               (default: conf/apisix.yaml)
         --etcd URL[,URL...]   take the config from etcd instead, e.g. http://127.0.0.1:2379
         --prefix PREFIX       etcd key prefix (default: /apisix)
-        --etcd-user USER      etcd user (password from --etcd-password or ARCHWAY_ETCD_PASSWORD)
+        --etcd-user USER      etcd user (or ARCHWAY_ETCD_USER; password from --etcd-password
+                              or ARCHWAY_ETCD_PASSWORD)
+        --etcd-ca FILE        CA certificates (PEM) that sign etcd's, for https:// endpoints
+        --etcd-cert FILE      client certificate (PEM) for etcd's --client-cert-auth
+        --etcd-key FILE       its private key (PEM)
         --etcd-password PASS  etcd password
         --bind ADDRESS        address the listeners bind (default: 0.0.0.0)
         --http-port N         HTTP listener (default: 9080)
@@ -84,6 +89,9 @@ public final class OptionsParser {
           "--prefix",
           "--etcd-user",
           "--etcd-password",
+          "--etcd-ca",
+          "--etcd-cert",
+          "--etcd-key",
           "--bind",
           "--http-port",
           "--https-port",
@@ -133,12 +141,16 @@ public final class OptionsParser {
           "provider",
           "redirect_port",
           "handshake_timeout");
-  private static final Set<String> ETCD_FIELDS = Set.of("endpoints", "prefix", "user", "password");
+  private static final Set<String> ETCD_FIELDS =
+      Set.of("endpoints", "prefix", "user", "password", "ca", "cert", "key");
 
   private Path standalone;
   private List<String> etcd = List.of();
   private String prefix = Keys.DEFAULT_PREFIX;
-  private String user;
+  private String user = System.getenv("ARCHWAY_ETCD_USER");
+  private Path etcdCa;
+  private Path etcdCert;
+  private Path etcdKey;
   private String password = System.getenv("ARCHWAY_ETCD_PASSWORD");
   private String bind = "0.0.0.0";
   private int httpPort = DataplaneOptions.DEFAULT_HTTP_PORT;
@@ -200,6 +212,9 @@ public final class OptionsParser {
         case "--prefix" -> p.prefix = prefix("--prefix", v);
         case "--etcd-user" -> p.user = v;
         case "--etcd-password" -> p.password = v;
+        case "--etcd-ca" -> p.etcdCa = Path.of(v);
+        case "--etcd-cert" -> p.etcdCert = Path.of(v);
+        case "--etcd-key" -> p.etcdKey = Path.of(v);
         case "--bind" -> p.bind = v;
         case "--http-port" -> p.httpPort = port("--http-port", v);
         case "--https-port" -> p.httpsPort = port("--https-port", v);
@@ -263,6 +278,7 @@ public final class OptionsParser {
         p.prefix,
         p.user,
         p.password,
+        p.etcdTls(),
         p.bind,
         p.httpPort,
         p.httpsPort,
@@ -274,6 +290,23 @@ public final class OptionsParser {
         p.pubsub,
         new KubernetesSettings(p.kubeconfig, p.kubeApi),
         p.tls);
+  }
+
+  /** TLS to etcd from --etcd-ca/--etcd-cert/--etcd-key, checked for readable files. */
+  private EtcdTls etcdTls() throws UsageException {
+    if (etcdCa == null && etcdCert == null && etcdKey == null) {
+      return null;
+    }
+    if ((etcdCert == null) != (etcdKey == null)) {
+      throw new UsageException(
+          "--etcd-cert and --etcd-key go together (expected: both or neither)");
+    }
+    for (var f : new Path[] {etcdCa, etcdCert, etcdKey}) {
+      if (f != null && !Files.isReadable(f)) {
+        throw new UsageException(f + ": no such file or not readable (etcd TLS)");
+      }
+    }
+    return new EtcdTls(etcdCa, etcdCert, etcdKey);
   }
 
   private void readConfigFile(Path file) throws UsageException {
@@ -364,6 +397,9 @@ public final class OptionsParser {
         case "prefix" -> prefix = prefix(at, text(at, e.getValue()));
         case "user" -> user = text(at, e.getValue());
         case "password" -> password = text(at, e.getValue());
+        case "ca" -> etcdCa = Path.of(text(at, e.getValue()));
+        case "cert" -> etcdCert = Path.of(text(at, e.getValue()));
+        case "key" -> etcdKey = Path.of(text(at, e.getValue()));
         default ->
             throw new UsageException(
                 at

@@ -122,7 +122,7 @@ class OptionsParserTest {
                     + " shutdown_timeout, standalone, status_port, stream_idle_timeout,"
                     + " stream_ports, tls, workers)",
                 file
-                    + ": etcd.hosts: unknown setting (expected one of: endpoints, password, prefix, user)"));
+                    + ": etcd.hosts: unknown setting (expected one of: ca, cert, endpoints, key, password, prefix, user)"));
   }
 
   @Test
@@ -174,6 +174,33 @@ class OptionsParserTest {
     assertThatThrownBy(() -> OptionsParser.parse("--config", file.toString()))
         .hasMessageContaining(
             "pubsub.partitions: unknown setting (expected one of: broker_timeout,");
+  }
+
+  @Test
+  void etcdTlsFromTheCommandLineOrTheFile() throws Exception {
+    var ca = Files.writeString(dir.resolve("ca.crt"), "x");
+    var cert = Files.writeString(dir.resolve("tls.crt"), "x");
+    var key = Files.writeString(dir.resolve("tls.key"), "x");
+    var o =
+        OptionsParser.parse(
+            "--etcd",
+            "https://h:2379",
+            "--etcd-ca",
+            ca.toString(),
+            "--etcd-cert",
+            cert.toString(),
+            "--etcd-key",
+            key.toString());
+    assertThat(o.etcdTls()).isEqualTo(new io.archway.model.source.EtcdTls(ca, cert, key));
+    var file = dir.resolve("etcd.yaml");
+    Files.writeString(file, "etcd: {endpoints: [\"https://h:2379\"], ca: " + ca + ", user: gw}\n");
+    var fromFile = OptionsParser.parse("--config", file.toString());
+    assertThat(fromFile.etcdTls().ca()).isEqualTo(ca);
+    assertThat(fromFile.etcdUser()).isEqualTo("gw");
+    assertThatThrownBy(() -> OptionsParser.parse("--etcd-cert", cert.toString()))
+        .hasMessage("--etcd-cert and --etcd-key go together (expected: both or neither)");
+    assertThatThrownBy(() -> OptionsParser.parse("--etcd-ca", "/no/such/ca.crt"))
+        .hasMessage("/no/such/ca.crt: no such file or not readable (etcd TLS)");
   }
 
   @Test
@@ -240,7 +267,7 @@ class OptionsParserTest {
   void helpListsEveryOption() {
     assertThatThrownBy(() -> OptionsParser.parse("--etcd", "http://h:1", "--help"))
         .isInstanceOf(OptionsParser.HelpRequested.class);
-    assertThat(OptionsParser.OPTIONS).hasSize(17);
+    assertThat(OptionsParser.OPTIONS).hasSize(20);
     for (var option : OptionsParser.OPTIONS) {
       assertThat(OptionsParser.HELP).contains(option + " ");
     }

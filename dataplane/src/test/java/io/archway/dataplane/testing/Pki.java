@@ -45,6 +45,16 @@ public final class Pki {
     return server(ca, rsa, Instant.now().plus(30, ChronoUnit.DAYS), names);
   }
 
+  /** A server certificate for an IP address (as clients that dial 127.0.0.1 check it). */
+  public static X509Bundle serverForIp(X509Bundle ca, String ip) throws Exception {
+    return new CertificateBuilder()
+        .subject("CN=" + ip)
+        .addSanIpAddress(ip)
+        .addExtendedKeyUsageServerAuth()
+        .ecp256()
+        .buildIssuedBy(ca);
+  }
+
   /** A server certificate that expired yesterday. */
   public static X509Bundle expired(X509Bundle ca, String... names) throws Exception {
     return server(ca, false, Instant.now().minus(1, ChronoUnit.DAYS), names);

@@ -60,12 +60,34 @@ public final class EtcdConfigSink implements AutoCloseable {
   }
 
   public static EtcdConfigSink connect(List<String> endpoints, String prefix) {
-    var client =
+    return connect(endpoints, prefix, null, null, null);
+  }
+
+  /**
+   * @param user etcd user, or {@code null} when etcd has no authentication
+   * @param tls TLS to etcd, or {@code null}
+   */
+  public static EtcdConfigSink connect(
+      List<String> endpoints,
+      String prefix,
+      String user,
+      String password,
+      io.archway.model.source.EtcdTls tls) {
+    var builder =
         Client.builder()
             .endpoints(endpoints.toArray(String[]::new))
-            .maxInboundMessageSize(64 * 1024 * 1024)
-            .build();
-    return new EtcdConfigSink(client, prefix, Duration.ofSeconds(10));
+            .maxInboundMessageSize(64 * 1024 * 1024);
+    if (user != null) {
+      builder
+          .user(io.etcd.jetcd.ByteSequence.from(user, java.nio.charset.StandardCharsets.UTF_8))
+          .password(
+              io.etcd.jetcd.ByteSequence.from(
+                  password == null ? "" : password, java.nio.charset.StandardCharsets.UTF_8));
+    }
+    if (tls != null) {
+      tls.apply(builder);
+    }
+    return new EtcdConfigSink(builder.build(), prefix, Duration.ofSeconds(10));
   }
 
   public Keys keys() {

@@ -64,7 +64,8 @@ public final class EtcdConfigSource implements ConfigSource {
       Duration probeInterval,
       Duration backoffMin,
       Duration backoffMax,
-      int pageSize) {
+      int pageSize,
+      EtcdTls tls) {
 
     public Settings {
       endpoints = List.copyOf(endpoints);
@@ -83,7 +84,8 @@ public final class EtcdConfigSource implements ConfigSource {
           Duration.ofSeconds(2),
           Duration.ofMillis(100),
           Duration.ofSeconds(5),
-          500);
+          500,
+          null);
     }
 
     public Settings withTiming(Duration probeInterval, Duration backoffMin, Duration backoffMax) {
@@ -96,7 +98,23 @@ public final class EtcdConfigSource implements ConfigSource {
           probeInterval,
           backoffMin,
           backoffMax,
-          pageSize);
+          pageSize,
+          tls);
+    }
+
+    /** With TLS to etcd ({@code null}: plain). */
+    public Settings withTls(EtcdTls tls) {
+      return new Settings(
+          endpoints,
+          prefix,
+          user,
+          password,
+          requestTimeout,
+          probeInterval,
+          backoffMin,
+          backoffMax,
+          pageSize,
+          tls);
     }
 
     public Settings withAuth(String user, String password) {
@@ -109,7 +127,8 @@ public final class EtcdConfigSource implements ConfigSource {
           probeInterval,
           backoffMin,
           backoffMax,
-          pageSize);
+          pageSize,
+          tls);
     }
   }
 
@@ -152,6 +171,9 @@ public final class EtcdConfigSource implements ConfigSource {
             .maxInboundMessageSize(64 * 1024 * 1024);
     if (settings.user() != null) {
       builder.user(bytes(settings.user())).password(bytes(settings.password()));
+    }
+    if (settings.tls() != null) {
+      settings.tls().apply(builder);
     }
     this.client = builder.build();
     this.loop = Executors.newSingleThreadScheduledExecutor(Threads.daemon("archway-etcd-source"));

@@ -27,7 +27,12 @@ public final class EtcdServer implements AutoCloseable {
   private final Path dir;
   private final int clientPort;
   private final int peerPort;
+  private final int metricsPort;
   private Process process;
+  // TLS on the client port, with client certificates required: set before start().
+  private Path tlsCert;
+  private Path tlsKey;
+  private Path clientCa;
 
   public EtcdServer() {
     try {
@@ -38,14 +43,30 @@ public final class EtcdServer implements AutoCloseable {
         p = Ports.free();
       } while (p == clientPort);
       peerPort = p;
+      int m;
+      do {
+        m = Ports.free();
+      } while (m == clientPort || m == peerPort);
+      metricsPort = m;
     } catch (IOException e) {
       throw new UncheckedIOException(e);
     }
   }
 
-  /** {@code http://127.0.0.1:<port>}. */
+  /** {@code http://127.0.0.1:<port>}, or {@code https://} with TLS. */
   public String endpoint() {
-    return "http://127.0.0.1:" + clientPort;
+    return (tlsCert == null ? "http" : "https") + "://127.0.0.1:" + clientPort;
+  }
+
+  /**
+   * Serves clients over TLS with this certificate and key, and requires client certificates signed
+   * by {@code clientCa} (etcd's {@code --client-cert-auth}). Call before {@link #start()}.
+   */
+  public EtcdServer withTls(Path cert, Path key, Path clientCa) {
+    this.tlsCert = cert;
+    this.tlsKey = key;
+    this.clientCa = clientCa;
+    return this;
   }
 
   public int clientPort() {
@@ -63,15 +84,37 @@ public final class EtcdServer implements AutoCloseable {
     var cmd = new ArrayList<>(List.of(binary("etcd", "ARCHWAY_ETCD")));
     cmd.addAll(
         List.of(
-            "--name", "default",
-            "--data-dir", dataDir().toString(),
-            "--listen-client-urls", endpoint(),
-            "--advertise-client-urls", endpoint(),
-            "--listen-peer-urls", peerUrl(),
-            "--initial-advertise-peer-urls", peerUrl(),
-            "--initial-cluster", "default=" + peerUrl(),
-            "--log-level", "warn",
-            "--logger", "zap"));
+            "--name",
+            "default",
+            "--data-dir",
+            dataDir().toString(),
+            "--listen-client-urls",
+            endpoint(),
+            "--advertise-client-urls",
+            endpoint(),
+            "--listen-peer-urls",
+            peerUrl(),
+            "--initial-advertise-peer-urls",
+            peerUrl(),
+            "--initial-cluster",
+            "default=" + peerUrl(),
+            "--listen-metrics-urls",
+            "http://127.0.0.1:" + metricsPort,
+            "--log-level",
+            "warn",
+            "--logger",
+            "zap"));
+    if (tlsCert != null) {
+      cmd.addAll(
+          List.of(
+              "--cert-file",
+              tlsCert.toString(),
+              "--key-file",
+              tlsKey.toString(),
+              "--trusted-ca-file",
+              clientCa.toString(),
+              "--client-cert-auth"));
+    }
     try {
       process =
           new ProcessBuilder(cmd)
@@ -151,7 +194,7 @@ public final class EtcdServer implements AutoCloseable {
       try {
         var res =
             http.send(
-                HttpRequest.newBuilder(URI.create(endpoint() + "/health"))
+                HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + metricsPort + "/health"))
                     .timeout(Duration.ofSeconds(1))
                     .build(),
                 HttpResponse.BodyHandlers.ofString());

@@ -59,6 +59,12 @@ public final class Main {
         --namespace NS[,NS...]   watch only these namespaces (default: all)
         --etcd URL[,URL...]      etcd endpoints (default: http://127.0.0.1:2379)
         --prefix PREFIX          etcd key prefix (default: /apisix)
+        --etcd-user USER         etcd user (or ARCHWAY_ETCD_USER); the password from
+                                 --etcd-password or ARCHWAY_ETCD_PASSWORD
+        --etcd-password PASS     etcd password
+        --etcd-ca FILE           CA certificates (PEM) that sign etcd's, for https:// endpoints
+        --etcd-cert FILE         client certificate (PEM) for etcd's --client-cert-auth
+        --etcd-key FILE          its private key (PEM)
         --ingress-class NAME     the ingress class served (default: archway)
         --publish-service NS/NAME  the dataplane Service whose address goes into Ingress status
         --leader-election        run under leader election on a Lease (for several replicas)
@@ -433,6 +439,30 @@ public final class Main {
     return bad == 0 ? 0 : 1;
   }
 
+  /** TLS to etcd from --etcd-ca, --etcd-cert and --etcd-key; {@code null} when none is given. */
+  static io.archway.model.source.EtcdTls etcdTls(Map<String, List<String>> o)
+      throws UsageException {
+    var ca = one(o, "--etcd-ca", null);
+    var cert = one(o, "--etcd-cert", null);
+    var key = one(o, "--etcd-key", null);
+    if (ca == null && cert == null && key == null) {
+      return null;
+    }
+    if ((cert == null) != (key == null)) {
+      throw new UsageException(
+          "--etcd-cert and --etcd-key go together (expected: both or neither)");
+    }
+    for (var f : new String[] {ca, cert, key}) {
+      if (f != null && !Files.isReadable(Path.of(f))) {
+        throw new UsageException(f + ": no such file or not readable (etcd TLS)");
+      }
+    }
+    return new io.archway.model.source.EtcdTls(
+        ca == null ? null : Path.of(ca),
+        cert == null ? null : Path.of(cert),
+        key == null ? null : Path.of(key));
+  }
+
   static int runOperator(Map<String, List<String>> o, PrintStream err) throws UsageException {
     var etcd = List.of(one(o, "--etcd", "http://127.0.0.1:2379").split(","));
     var prefix = one(o, "--prefix", Keys.DEFAULT_PREFIX);
@@ -447,6 +477,9 @@ public final class Main {
     if (publish != null && !publish.matches("[^/]+/[^/]+")) {
       throw new UsageException("--publish-service: \"" + publish + "\" (expected: namespace/name)");
     }
+    var user = one(o, "--etcd-user", System.getenv("ARCHWAY_ETCD_USER"));
+    var password = one(o, "--etcd-password", System.getenv("ARCHWAY_ETCD_PASSWORD"));
+    var tls = etcdTls(o);
     var kubeconfig = one(o, "--kubeconfig", null);
     Config config;
     try {
@@ -458,7 +491,13 @@ public final class Main {
       throw new UsageException("--kubeconfig " + kubeconfig + ": " + e.getMessage());
     }
     var client = new KubernetesClientBuilder().withConfig(config).build();
-    var sink = EtcdConfigSink.connect(etcd, prefix);
+    EtcdConfigSink sink;
+    try {
+      sink = EtcdConfigSink.connect(etcd, prefix, user, password, tls);
+    } catch (IllegalArgumentException e) {
+      client.close();
+      throw new UsageException(e.getMessage());
+    }
     String identity;
     try {
       identity = System.getenv().getOrDefault("POD_NAME", InetAddress.getLocalHost().getHostName());

@@ -50,6 +50,14 @@ class MainTest {
   }
 
   @Test
+  void etcdTlsOptionsAreCheckedBeforeAnythingStarts() {
+    assertThat(run("run", "--etcd-cert", "src/test/resources/tls/app.crt")).isEqualTo(2);
+    assertThat(err()).contains("--etcd-cert and --etcd-key go together");
+    assertThat(run("run", "--etcd-ca", "no/such/ca.crt")).isEqualTo(2);
+    assertThat(err()).contains("no/such/ca.crt: no such file or not readable (etcd TLS)");
+  }
+
+  @Test
   void theExamplesAreValid() {
     assertThat(run("validate", "-f", "../examples/kubernetes")).as(out()).isZero();
     assertThat(out()).contains("12 resource(s) checked, 0 with errors");

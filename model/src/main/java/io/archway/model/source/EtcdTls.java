@@ -1,0 +1,63 @@
+package io.archway.model.source;
+
+import io.archway.model.Pems;
+import io.etcd.jetcd.ClientBuilder;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.security.GeneralSecurityException;
+import java.security.cert.X509Certificate;
+import javax.net.ssl.SSLException;
+
+/**
+ * TLS to etcd, shared by the operator and the dataplane: the authorities that sign etcd's
+ * certificate ({@code ca}; the JVM's when {@code null}) and a client certificate for etcd's {@code
+ * --client-cert-auth} ({@code cert} and {@code key}, PEM files as a Kubernetes TLS Secret mounts
+ * them). Endpoints are then {@code https://} URLs.
+ */
+public record EtcdTls(Path ca, Path cert, Path key) {
+
+  public EtcdTls {
+    if ((cert == null) != (key == null)) {
+      throw new IllegalArgumentException(
+          "etcd client certificate and key go together (expected: both or neither)");
+    }
+  }
+
+  /** Sets {@code builder}'s TLS; problems name the file and never quote a key. */
+  public void apply(ClientBuilder builder) {
+    try {
+      var authorities = ca == null ? null : Pems.certificates(read(ca, "CA"));
+      var chain = cert == null ? null : Pems.certificates(read(cert, "certificate"));
+      var privateKey = key == null ? null : privateKey();
+      builder.sslContext(
+          b -> {
+            if (authorities != null) {
+              b.trustManager(authorities.toArray(X509Certificate[]::new));
+            }
+            if (chain != null) {
+              b.keyManager(privateKey, chain);
+            }
+          });
+    } catch (SSLException | GeneralSecurityException e) {
+      throw new IllegalArgumentException("etcd TLS: " + e.getMessage(), e);
+    }
+  }
+
+  private java.security.PrivateKey privateKey() throws GeneralSecurityException {
+    try {
+      return Pems.privateKey(read(key, "key"));
+    } catch (GeneralSecurityException e) {
+      throw new GeneralSecurityException(key + ": " + e.getMessage());
+    }
+  }
+
+  private static String read(Path file, String what) throws GeneralSecurityException {
+    try {
+      return Files.readString(file);
+    } catch (IOException e) {
+      throw new GeneralSecurityException(
+          "cannot read the " + what + " file " + file + ": " + e.getMessage());
+    }
+  }
+}
