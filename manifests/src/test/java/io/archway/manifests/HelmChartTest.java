@@ -271,6 +271,33 @@ class HelmChartTest {
   }
 
   @Test
+  void theChartInstallsTheImagesTheBuildMakes() throws Exception {
+    var pom = Files.readString(Path.of("..", "pom.xml"));
+    var tag = pom.replaceAll("(?s).*<archway.image.tag>([^<]+)</archway.image.tag>.*", "$1");
+    var chart = Files.readString(CHART.resolve("Chart.yaml"));
+    assertThat(chart).contains("appVersion: \"" + tag + "\"");
+    var objects = objects(render(Map.of()));
+    assertThat(
+            deployment(objects, "archway-dataplane")
+                .getSpec()
+                .getTemplate()
+                .getSpec()
+                .getContainers()
+                .get(0)
+                .getImage())
+        .isEqualTo("archway/dataplane:" + tag);
+    assertThat(
+            deployment(objects, "archway-operator")
+                .getSpec()
+                .getTemplate()
+                .getSpec()
+                .getContainers()
+                .get(0)
+                .getImage())
+        .isEqualTo("archway/operator:" + tag);
+  }
+
+  @Test
   void badValuesAreRefusedByTheSchema() {
     assertThatThrownBy(() -> render(Map.of("etcd.mode", "embedded")))
         .hasMessageContaining("etcd")
