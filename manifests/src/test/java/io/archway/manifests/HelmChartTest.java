@@ -200,7 +200,7 @@ class HelmChartTest {
 
   /**
    * What the operator calls: its informers (get, list, watch) and writes (status, finalizers on the
-   * resources it reconciles), events, and the CRD check at start. Keep in step with the code.
+   * resources it reconciles) and events. Keep in step with the code.
    */
   static final List<String> OPERATOR =
       List.of(
@@ -223,8 +223,7 @@ class HelmChartTest {
           "/secrets: get,list,watch",
           "/services: get,list,watch",
           "discovery.k8s.io/endpointslices: get,list,watch",
-          "/events: create,patch",
-          "apiextensions.k8s.io/customresourcedefinitions: get,list");
+          "/events: create,patch");
 
   /** What the dataplane's discovery reads: Services, their EndpointSlices, Pods for subsets. */
   static final List<String> DATAPLANE =
