@@ -114,7 +114,7 @@ abstract class ResourceReconciler<R extends HasMetadata> implements Reconciler<R
     var claims = Translators.claims(r);
     Conflicts.check(r, claims, rivals(r), t);
     claimsChanged(r, claims);
-    t.warnings().forEach(w -> ctx.events().warning(r, "Unsupported", w));
+    t.warnings().forEach(w -> ctx.events().warning(r, t.reason(w), w));
     if (!t.ok()) {
       ctx.metrics().invalid(r.getKind());
       var conflict =

@@ -62,6 +62,7 @@ final class TlsSecrets {
       var notAfter = chain.get(0).getNotAfter().toInstant();
       if (notAfter.isBefore(Instant.now())) {
         t.warn(
+            "CertificateExpired",
             "Secret "
                 + ns
                 + "/"

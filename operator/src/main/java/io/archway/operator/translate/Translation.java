@@ -29,6 +29,8 @@ public final class Translation {
   private final List<Item> items = new ArrayList<>();
   private final List<FieldError> errors = new ArrayList<>();
   private final List<String> warnings = new ArrayList<>();
+  // The event reason of a warning that has one of its own; the others are "Unsupported".
+  private final java.util.Map<String, String> reasons = new java.util.HashMap<>();
 
   public List<Item> items() {
     return items;
@@ -56,6 +58,17 @@ public final class Translation {
 
   void warn(String message) {
     warnings.add(message);
+  }
+
+  /** A warning with its own event reason ({@code CertificateExpired}, say). */
+  void warn(String reason, String message) {
+    warnings.add(message);
+    reasons.put(message, reason);
+  }
+
+  /** The event reason of {@code warning}: its own, or {@code Unsupported}. */
+  public String reason(String warning) {
+    return reasons.getOrDefault(warning, "Unsupported");
   }
 
   /** Every error on one line each, for a status message or a CLI report. */

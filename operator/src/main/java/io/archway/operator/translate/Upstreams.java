@@ -456,7 +456,7 @@ final class Upstreams {
     var secretNs = ref.namespace == null ? ns : ref.namespace;
     var scratch = new Translation();
     var pair = TlsSecrets.pair(refs, secretNs, ref.name, at, scratch);
-    scratch.warnings().forEach(w -> t.warn(where + ": " + w));
+    scratch.warnings().forEach(w -> t.warn(scratch.reason(w), where + ": " + w));
     if (pair == null) {
       scratch.errors().forEach(e -> t.error(at, where + ": " + e.message()));
       return;

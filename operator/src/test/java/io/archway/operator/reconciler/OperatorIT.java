@@ -520,6 +520,17 @@ class OperatorIT {
         "Accepted",
         "True",
         "certificate expired");
+    await()
+        .atMost(WAIT)
+        .untilAsserted(
+            () ->
+                assertThat(client.v1().events().inNamespace(ns).list().getItems())
+                    .anySatisfy(
+                        e -> {
+                          assertThat(e.getReason()).isEqualTo("CertificateExpired");
+                          assertThat(e.getType()).isEqualTo("Warning");
+                          assertThat(e.getInvolvedObject().getName()).isEqualTo("app");
+                        }));
 
     // A key that is not the certificate's: refused, naming the Secret; never the key itself.
     apply(ns, secret, tlsSecret("app-tls", pem("app.crt"), pem("other.key")));
