@@ -47,8 +47,8 @@ public final class CertificateCompiler {
   private final TlsMetrics metrics;
   private Map<String, Compiled> cache = Map.of();
 
-  /** An object's compiled entry, or why it is not served ({@code entry == null}). */
-  private record Compiled(ConfigItem item, ServerCertificates.Entry entry, String problem) {}
+  /** An object's compiled entry, or {@code null} when it is not served (a warning said why). */
+  private record Compiled(ConfigItem item, ServerCertificates.Entry entry) {}
 
   public CertificateCompiler(TlsSettings settings, TlsMetrics metrics) {
     this.settings = settings;
@@ -60,10 +60,6 @@ public final class CertificateCompiler {
         provider == SslProvider.OPENSSL
             ? OpenSsl.versionString()
             : System.getProperty("java.vm.version"));
-  }
-
-  public SslProvider provider() {
-    return provider;
   }
 
   private static SslProvider provider(String wanted) {
@@ -126,17 +122,14 @@ public final class CertificateCompiler {
     ServerCertificates.Entry fallback = null;
     if (!settings.rejectUnknownSni()) {
       if (settings.fallbackSni() != null) {
-        var name = settings.fallbackSni().toLowerCase(Locale.ROOT);
-        fallback = exact.get(name);
-        if (fallback == null && name.indexOf('.') > 0) {
-          fallback = wildcard.get(name.substring(name.indexOf('.') + 1));
-        }
+        // The certificate a handshake asking for that name would get.
+        fallback = new ServerCertificates(exact, wildcard, null).select(settings.fallbackSni());
       } else if (!served.isEmpty()) {
         fallback = served.firstEntry().getValue();
       }
     }
     metrics.certificates(served.values(), expired);
-    return new ServerCertificates(exact, wildcard, fallback, List.copyOf(served.values()));
+    return new ServerCertificates(exact, wildcard, fallback);
   }
 
   private Compiled compile(String id, ConfigItem item, Ssl ssl) {
@@ -150,11 +143,10 @@ public final class CertificateCompiler {
             id,
             entry.notAfter());
       }
-      return new Compiled(item, entry, null);
+      return new Compiled(item, entry);
     } catch (GeneralSecurityException | SSLException | IllegalArgumentException e) {
-      var problem = e.getMessage();
-      log.warn("ssls/{}: not served: {}", id, problem);
-      return new Compiled(item, null, problem);
+      log.warn("ssls/{}: not served: {}", id, e.getMessage());
+      return new Compiled(item, null);
     }
   }
 

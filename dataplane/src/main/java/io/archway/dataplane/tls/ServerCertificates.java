@@ -81,20 +81,16 @@ public final class ServerCertificates {
     }
   }
 
-  public static final ServerCertificates EMPTY =
-      new ServerCertificates(Map.of(), Map.of(), null, List.of());
+  public static final ServerCertificates EMPTY = new ServerCertificates(Map.of(), Map.of(), null);
 
   private final Map<String, Entry> exact;
   private final Map<String, Entry> wildcard; // by the name without its "*."
   private final Entry fallback;
-  private final List<Entry> all;
 
-  ServerCertificates(
-      Map<String, Entry> exact, Map<String, Entry> wildcard, Entry fallback, List<Entry> all) {
+  ServerCertificates(Map<String, Entry> exact, Map<String, Entry> wildcard, Entry fallback) {
     this.exact = Map.copyOf(exact);
     this.wildcard = Map.copyOf(wildcard);
     this.fallback = fallback;
-    this.all = List.copyOf(all);
   }
 
   /**
@@ -120,14 +116,5 @@ public final class ServerCertificates {
       }
     }
     return fallback;
-  }
-
-  /** Every certificate served, in id order. */
-  public List<Entry> all() {
-    return all;
-  }
-
-  public int size() {
-    return all.size();
   }
 }

@@ -46,14 +46,6 @@ public final class TlsMetrics {
     expired = expiredNow;
   }
 
-  public long handshakes() {
-    return handshakes.sum();
-  }
-
-  public long failures(Failure f) {
-    return failures[f.ordinal()].sum();
-  }
-
   public void render(StringBuilder out) {
     head(out, "archway_tls_handshakes_total", "counter", "TLS handshakes completed.");
     out.append("archway_tls_handshakes_total ").append(handshakes.sum()).append('\n');

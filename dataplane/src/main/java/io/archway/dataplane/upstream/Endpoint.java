@@ -20,7 +20,6 @@ public record Endpoint(String host, int port, boolean tls, String sni, TlsOption
   public record TlsOptions(boolean verify, String clientCert, String clientKey, String ca) {
 
     public static final TlsOptions TRUSTING = new TlsOptions(false, null, null, null);
-    public static final TlsOptions VERIFYING = new TlsOptions(true, null, null, null);
 
     @Override
     public String toString() {
