@@ -32,9 +32,11 @@ final class TlsSecrets {
    */
   static Pair pair(Refs refs, String ns, String name, String at, Translation t) {
     var secret = secret(refs, ns, name, at, t);
-    if (secret == null) {
-      return null;
-    }
+    return secret == null ? null : pair(secret, ns, name, at, t);
+  }
+
+  /** As {@link #pair(Refs, String, String, String, Translation)}, of a Secret already read. */
+  static Pair pair(Secret secret, String ns, String name, String at, Translation t) {
     var cert = data(secret, "tls.crt", "cert");
     var key = data(secret, "tls.key", "key");
     if (cert == null || key == null) {

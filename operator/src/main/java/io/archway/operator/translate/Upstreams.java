@@ -455,7 +455,8 @@ final class Upstreams {
       Translation t) {
     var secretNs = ref.namespace == null ? ns : ref.namespace;
     var scratch = new Translation();
-    var pair = TlsSecrets.pair(refs, secretNs, ref.name, at, scratch);
+    var secret = TlsSecrets.secret(refs, secretNs, ref.name, at, scratch);
+    var pair = secret == null ? null : TlsSecrets.pair(secret, secretNs, ref.name, at, scratch);
     scratch.warnings().forEach(w -> t.warn(scratch.reason(w), where + ": " + w));
     if (pair == null) {
       scratch.errors().forEach(e -> t.error(at, where + ": " + e.message()));
@@ -464,7 +465,6 @@ final class Upstreams {
     var tls = up.putObject("tls");
     tls.put("client_cert", pair.cert());
     tls.put("client_key", pair.key());
-    var secret = refs.secret(secretNs, ref.name).orElseThrow();
     var ca = TlsSecrets.data(secret, "ca.crt");
     if (ca != null) {
       tls.put("ca", ca);
