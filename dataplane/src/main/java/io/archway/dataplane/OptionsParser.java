@@ -294,19 +294,11 @@ public final class OptionsParser {
 
   /** TLS to etcd from --etcd-ca/--etcd-cert/--etcd-key, checked for readable files. */
   private EtcdTls etcdTls() throws UsageException {
-    if (etcdCa == null && etcdCert == null && etcdKey == null) {
-      return null;
+    try {
+      return EtcdTls.fromFiles(etcdCa, etcdCert, etcdKey);
+    } catch (IllegalArgumentException e) {
+      throw new UsageException(e.getMessage());
     }
-    if ((etcdCert == null) != (etcdKey == null)) {
-      throw new UsageException(
-          "--etcd-cert and --etcd-key go together (expected: both or neither)");
-    }
-    for (var f : new Path[] {etcdCa, etcdCert, etcdKey}) {
-      if (f != null && !Files.isReadable(f)) {
-        throw new UsageException(f + ": no such file or not readable (etcd TLS)");
-      }
-    }
-    return new EtcdTls(etcdCa, etcdCert, etcdKey);
   }
 
   private void readConfigFile(Path file) throws UsageException {

@@ -77,16 +77,7 @@ public final class EtcdConfigSink implements AutoCloseable {
         Client.builder()
             .endpoints(endpoints.toArray(String[]::new))
             .maxInboundMessageSize(64 * 1024 * 1024);
-    if (user != null) {
-      builder
-          .user(io.etcd.jetcd.ByteSequence.from(user, java.nio.charset.StandardCharsets.UTF_8))
-          .password(
-              io.etcd.jetcd.ByteSequence.from(
-                  password == null ? "" : password, java.nio.charset.StandardCharsets.UTF_8));
-    }
-    if (tls != null) {
-      tls.apply(builder);
-    }
+    io.archway.model.source.EtcdTls.access(builder, user, password, tls);
     return new EtcdConfigSink(builder.build(), prefix, Duration.ofSeconds(10));
   }
 

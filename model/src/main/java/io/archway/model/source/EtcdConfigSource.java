@@ -169,12 +169,7 @@ public final class EtcdConfigSource implements ConfigSource {
             .keepaliveTime(Duration.ofSeconds(10))
             .keepaliveTimeout(Duration.ofSeconds(5))
             .maxInboundMessageSize(64 * 1024 * 1024);
-    if (settings.user() != null) {
-      builder.user(bytes(settings.user())).password(bytes(settings.password()));
-    }
-    if (settings.tls() != null) {
-      settings.tls().apply(builder);
-    }
+    EtcdTls.access(builder, settings.user(), settings.password(), settings.tls());
     this.client = builder.build();
     this.loop = Executors.newSingleThreadScheduledExecutor(Threads.daemon("archway-etcd-source"));
     this.backoff = new Backoff(settings.backoffMin(), settings.backoffMax());

@@ -445,22 +445,14 @@ public final class Main {
     var ca = one(o, "--etcd-ca", null);
     var cert = one(o, "--etcd-cert", null);
     var key = one(o, "--etcd-key", null);
-    if (ca == null && cert == null && key == null) {
-      return null;
+    try {
+      return io.archway.model.source.EtcdTls.fromFiles(
+          ca == null ? null : Path.of(ca),
+          cert == null ? null : Path.of(cert),
+          key == null ? null : Path.of(key));
+    } catch (IllegalArgumentException e) {
+      throw new UsageException(e.getMessage());
     }
-    if ((cert == null) != (key == null)) {
-      throw new UsageException(
-          "--etcd-cert and --etcd-key go together (expected: both or neither)");
-    }
-    for (var f : new String[] {ca, cert, key}) {
-      if (f != null && !Files.isReadable(Path.of(f))) {
-        throw new UsageException(f + ": no such file or not readable (etcd TLS)");
-      }
-    }
-    return new io.archway.model.source.EtcdTls(
-        ca == null ? null : Path.of(ca),
-        cert == null ? null : Path.of(cert),
-        key == null ? null : Path.of(key));
   }
 
   static int runOperator(Map<String, List<String>> o, PrintStream err) throws UsageException {
