@@ -85,12 +85,10 @@ class HelmChartTest {
         .containsEntry("PodDisruptionBudget", 2)
         .containsEntry("IngressClass", 1)
         .doesNotContainKeys("HorizontalPodAutoscaler", "ServiceMonitor");
-    var operator = deployment(objects, "archway-operator");
-    assertThat(operator.getSpec().getReplicas()).isEqualTo(2);
-    assertThat(operator.getSpec().getTemplate().getSpec().getContainers().get(0).getArgs())
+    assertThat(deployment(objects, "archway-operator").getSpec().getReplicas()).isEqualTo(2);
+    assertThat(container(objects, "archway-operator").getArgs())
         .contains("--leader-election", "--etcd", "http://archway-etcd:2379");
-    var dataplane = deployment(objects, "archway-dataplane");
-    assertThat(dataplane.getSpec().getTemplate().getSpec().getContainers().get(0).getArgs())
+    assertThat(container(objects, "archway-dataplane").getArgs())
         .contains("--https-port", "9443", "--status-port", "9091");
     var service =
         objects.stream()
@@ -109,6 +107,11 @@ class HelmChartTest {
     assertThat(etcd.getSpec().getTemplate().getSpec().getContainers().get(0).getCommand())
         .contains("--auto-compaction-mode=periodic");
     everyContainerIsLockedDown(objects);
+  }
+
+  /** The one container of Deployment {@code name}. */
+  static Container container(List<HasMetadata> objects, String name) {
+    return deployment(objects, name).getSpec().getTemplate().getSpec().getContainers().get(0);
   }
 
   static Deployment deployment(List<HasMetadata> objects, String name) {
@@ -276,23 +279,9 @@ class HelmChartTest {
     var chart = Files.readString(CHART.resolve("Chart.yaml"));
     assertThat(chart).contains("appVersion: \"" + tag + "\"");
     var objects = objects(render(Map.of()));
-    assertThat(
-            deployment(objects, "archway-dataplane")
-                .getSpec()
-                .getTemplate()
-                .getSpec()
-                .getContainers()
-                .get(0)
-                .getImage())
+    assertThat(container(objects, "archway-dataplane").getImage())
         .isEqualTo("archway/dataplane:" + tag);
-    assertThat(
-            deployment(objects, "archway-operator")
-                .getSpec()
-                .getTemplate()
-                .getSpec()
-                .getContainers()
-                .get(0)
-                .getImage())
+    assertThat(container(objects, "archway-operator").getImage())
         .isEqualTo("archway/operator:" + tag);
   }
 

@@ -453,6 +453,24 @@ class TlsIT {
     return out;
   }
 
+  /**
+   * {@code openssl s_client} over TLS 1.2 to {@code serverName}, writing ({@code -sess_out}) or
+   * offering ({@code -sess_in}) the session in {@code session}; {@code null} without openssl.
+   */
+  private static String sClient(int port, String serverName, String sessionFlag, Path session)
+      throws Exception {
+    return run(
+        "openssl",
+        "s_client",
+        "-connect",
+        "127.0.0.1:" + port,
+        "-servername",
+        serverName,
+        "-tls1_2",
+        sessionFlag,
+        session.toString());
+  }
+
   @Test
   void curlAndOpensslWhereThereAreAny() throws Exception {
     var a = Pki.server(ca, false, "a.test");
@@ -482,43 +500,13 @@ class TlsIT {
     org.junit.jupiter.api.Assumptions.assumeTrue(curl != null, "curl is not installed");
     assertThat(curl).isEqualTo("200 1.1"); // verified against the CA, by name
     var session = dir.resolve("session.pem");
-    var first =
-        run(
-            "openssl",
-            "s_client",
-            "-connect",
-            "127.0.0.1:" + port,
-            "-servername",
-            "b.test",
-            "-tls1_2",
-            "-sess_out",
-            session.toString());
+    var first = sClient(port, "b.test", "-sess_out", session);
     org.junit.jupiter.api.Assumptions.assumeTrue(first != null, "openssl is not installed");
     assertThat(first).contains("subject=CN = b.test").contains("New, TLSv1.2");
     // The session resumes with the same name, and not with another one.
-    var again =
-        run(
-            "openssl",
-            "s_client",
-            "-connect",
-            "127.0.0.1:" + port,
-            "-servername",
-            "b.test",
-            "-tls1_2",
-            "-sess_in",
-            session.toString());
+    var again = sClient(port, "b.test", "-sess_in", session);
     assertThat(again).contains("Reused, TLSv1.2");
-    var other =
-        run(
-            "openssl",
-            "s_client",
-            "-connect",
-            "127.0.0.1:" + port,
-            "-servername",
-            "a.test",
-            "-tls1_2",
-            "-sess_in",
-            session.toString());
+    var other = sClient(port, "a.test", "-sess_in", session);
     assertThat(other).contains("New, TLSv1.2").contains("subject=CN = a.test");
   }
 }
