@@ -117,6 +117,8 @@ public final class OptionsParser {
           "client_max_body_size",
           "client_header_timeout",
           "keepalive_timeout",
+          "client_body_timeout",
+          "client_body_buffer_size",
           "stream_ports",
           "stream_idle_timeout",
           "redis_max_bulk_size",
@@ -338,6 +340,15 @@ public final class OptionsParser {
               http = http.withTimeouts(seconds(at, v.asText()), http.idleTimeout());
           case "keepalive_timeout" ->
               http = http.withTimeouts(http.headerTimeout(), seconds(at, v.asText()));
+          case "client_body_timeout" ->
+              http = http.withClientBody(seconds(at, v.asText()), http.clientBodyBufferSize());
+          case "client_body_buffer_size" -> {
+            long n = bytes(at, v.asText());
+            if (n > 16 << 20) {
+              throw new UsageException(at + ": \"" + v.asText() + "\" (expected: at most 16m)");
+            }
+            http = http.withClientBody(http.clientBodyTimeout(), (int) n);
+          }
           case "stream_ports" -> {
             if (!v.isArray()) {
               throw new UsageException(at + ": expected a list of ports");

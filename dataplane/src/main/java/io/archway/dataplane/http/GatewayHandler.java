@@ -14,7 +14,6 @@ import io.netty.buffer.Unpooled;
 import io.netty.channel.ChannelFutureListener;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandlerAdapter;
-import io.netty.handler.codec.TooLongFrameException;
 import io.netty.handler.codec.http.DefaultFullHttpResponse;
 import io.netty.handler.codec.http.DefaultHttpResponse;
 import io.netty.handler.codec.http.FullHttpResponse;
@@ -27,8 +26,6 @@ import io.netty.handler.codec.http.HttpResponseStatus;
 import io.netty.handler.codec.http.HttpUtil;
 import io.netty.handler.codec.http.HttpVersion;
 import io.netty.handler.codec.http.LastHttpContent;
-import io.netty.handler.codec.http.TooLongHttpHeaderException;
-import io.netty.handler.codec.http.TooLongHttpLineException;
 import io.netty.handler.ssl.SslHandler;
 import io.netty.util.ReferenceCountUtil;
 import java.net.InetSocketAddress;
@@ -44,6 +41,8 @@ import javax.net.ssl.SSLPeerUnverifiedException;
 final class GatewayHandler extends ChannelInboundHandlerAdapter {
 
   static final byte[] NOT_FOUND = Outcome.errorBody("404 Route Not Found");
+  private static final org.slf4j.Logger LOG =
+      org.slf4j.LoggerFactory.getLogger(GatewayHandler.class);
 
   private enum State {
     IDLE,
@@ -136,6 +135,10 @@ final class GatewayHandler extends ChannelInboundHandlerAdapter {
   }
 
   private void dispatch(Object msg) {
+    if (msg instanceof HttpContent c && c.decoderResult().isFailure()) {
+      bodyBroken(c);
+      return;
+    }
     switch (state) {
       case IDLE -> {
         if (msg instanceof HttpRequest req) {
@@ -164,13 +167,10 @@ final class GatewayHandler extends ChannelInboundHandlerAdapter {
       var cause = req.decoderResult().cause();
       int status = 400;
       String error = "bad_request";
-      if (cause instanceof TooLongHttpLineException) {
-        status = 414;
-        error = "uri_too_long";
-      } else if (cause instanceof TooLongHttpHeaderException
-          || cause instanceof TooLongFrameException) {
-        status = 431;
-        error = "headers_too_large";
+      if (cause instanceof RequestRejected r) {
+        status = r.status();
+        error = r.error();
+        LOG.debug("request from {} refused: {}", peer.addressText(), r.getMessage());
       }
       gateway.metrics().error(error);
       keepAlive = false;
@@ -307,6 +307,41 @@ final class GatewayHandler extends ChannelInboundHandlerAdapter {
     // This handler has left the pipeline; the session serves the connection from now on.
     state = State.CLOSED;
     finished(101, 0, route, null, 0, start, req);
+  }
+
+  /** The decoder found the body's framing broken (a bad chunk): refuse, and close. */
+  private void bodyBroken(HttpContent c) {
+    var cause = c.decoderResult().cause();
+    ReferenceCountUtil.release(c);
+    var r = cause instanceof RequestRejected rr ? rr : RequestRejected.malformed("body");
+    gateway.metrics().error(r.error());
+    LOG.debug("request body from {} refused: {}", peer.addressText(), r.getMessage());
+    keepAlive = false;
+    if (state == State.PROXY && exchange != null) {
+      exchange.onClientBodyBroken(r.status());
+    } else {
+      state = State.CLOSED;
+      ctx.close();
+    }
+  }
+
+  /**
+   * The exchange refuses the request's body (too large, too slow, broken) before any response went
+   * out. With {@code close} the connection closes after the answer.
+   */
+  void refuse(
+      int status,
+      boolean close,
+      CompiledRoute route,
+      String upstreamAddr,
+      long start,
+      HttpRequest req) {
+    exchange = null;
+    if (close) {
+      keepAlive = false;
+    }
+    state = State.IDLE;
+    respond(status, Outcome.errorBody(status), route, upstreamAddr, start, req);
   }
 
   void drain(Object msg) {

@@ -4,13 +4,13 @@ import io.netty.channel.ChannelInitializer;
 import io.netty.channel.ChannelPipeline;
 import io.netty.channel.group.ChannelGroup;
 import io.netty.channel.socket.SocketChannel;
-import io.netty.handler.codec.http.HttpServerCodec;
 import java.util.function.Consumer;
 
 /**
  * The client-facing HTTP/1.1 pipeline, built in named steps: TLS on the HTTPS listener (SNI, the
- * handshake), timeouts on raw bytes, the codec with the size limits, flow control (one decoded
- * message per {@code read()}, so pipelined requests wait their turn), and the gateway handler.
+ * handshake), timeouts on raw bytes, the strict codec with the size limits, flow control (one
+ * decoded message per {@code read()}, so pipelined requests wait their turn), and the gateway
+ * handler.
  */
 public final class HttpChannelInitializer extends ChannelInitializer<SocketChannel> {
 
@@ -48,7 +48,7 @@ public final class HttpChannelInitializer extends ChannelInitializer<SocketChann
 
   private void addCodecHandlers(ChannelPipeline p) {
     var s = gateway.settings();
-    p.addLast("codec", new HttpServerCodec(s.maxUriLength(), s.maxHeaderSize(), 16 * 1024));
+    p.addLast("codec", new Http1ServerCodec(s.maxUriLength(), s.maxHeaderSize()));
   }
 
   private void addGatewayHandler(ChannelPipeline p, ClientTimeouts timeouts) {

@@ -13,6 +13,10 @@ import java.time.Duration;
  * @param idleTimeout time a keep-alive connection may sit with no request, and a request body may
  *     pause
  * @param accessLog {@code -} for standard output, a file path, or {@code off}
+ * @param clientBodyTimeout {@code client_body_timeout}: longest wait for the next piece of a
+ *     request body; longer gets 408 and a close ({@code 0}: no limit)
+ * @param clientBodyBufferSize {@code client_body_buffer_size}: body bytes read before a node is
+ *     chosen, so a slow sender holds no upstream connection ({@code 0}: none, stream at once)
  */
 public record HttpSettings(
     int maxUriLength,
@@ -20,21 +24,66 @@ public record HttpSettings(
     long maxBodySize,
     Duration headerTimeout,
     Duration idleTimeout,
-    String accessLog) {
+    String accessLog,
+    Duration clientBodyTimeout,
+    int clientBodyBufferSize) {
 
   public static final HttpSettings DEFAULTS =
-      new HttpSettings(8192, 32 * 1024, 0, Duration.ofSeconds(60), Duration.ofSeconds(60), "-");
+      new HttpSettings(
+          8192,
+          32 * 1024,
+          0,
+          Duration.ofSeconds(60),
+          Duration.ofSeconds(60),
+          "-",
+          Duration.ofSeconds(60),
+          64 * 1024);
 
   public HttpSettings withAccessLog(String accessLog) {
     return new HttpSettings(
-        maxUriLength, maxHeaderSize, maxBodySize, headerTimeout, idleTimeout, accessLog);
+        maxUriLength,
+        maxHeaderSize,
+        maxBodySize,
+        headerTimeout,
+        idleTimeout,
+        accessLog,
+        clientBodyTimeout,
+        clientBodyBufferSize);
   }
 
   public HttpSettings withTimeouts(Duration header, Duration idle) {
-    return new HttpSettings(maxUriLength, maxHeaderSize, maxBodySize, header, idle, accessLog);
+    return new HttpSettings(
+        maxUriLength,
+        maxHeaderSize,
+        maxBodySize,
+        header,
+        idle,
+        accessLog,
+        clientBodyTimeout,
+        clientBodyBufferSize);
   }
 
   public HttpSettings withLimits(int uri, int headers, long body) {
-    return new HttpSettings(uri, headers, body, headerTimeout, idleTimeout, accessLog);
+    return new HttpSettings(
+        uri,
+        headers,
+        body,
+        headerTimeout,
+        idleTimeout,
+        accessLog,
+        clientBodyTimeout,
+        clientBodyBufferSize);
+  }
+
+  public HttpSettings withClientBody(Duration timeout, int bufferSize) {
+    return new HttpSettings(
+        maxUriLength,
+        maxHeaderSize,
+        maxBodySize,
+        headerTimeout,
+        idleTimeout,
+        accessLog,
+        timeout,
+        bufferSize);
   }
 }

@@ -1,7 +1,6 @@
 package io.archway.dataplane.http;
 
 import io.archway.dataplane.config.CompiledRoute;
-import io.archway.dataplane.plugin.Outcome;
 import io.archway.dataplane.route.RequestVars;
 import io.archway.dataplane.upstream.NodeState;
 import io.archway.dataplane.upstream.UpstreamConnection;
@@ -56,6 +55,13 @@ final class ProxyExchange implements UpstreamConnection.Listener, ExchangeTimer.
   private boolean requestDone; // the client's last content has been read
   private boolean requestSent; // ... and written to the node
   private long bodyBytes;
+  // The body is read up to client_body_buffer_size before a node is picked, so a client that
+  // sends slowly holds no upstream connection while it does; a retry writes it again.
+  private boolean buffering = true;
+  private io.netty.buffer.CompositeByteBuf early;
+  private boolean bodyWritten; // some of the body went to a node: no retry from here on
+  private boolean awaitingClient; // body content was asked of the client and has not come
+  private final long clientBodyNanos;
   private boolean responseStarted;
   private int status;
   private long bytesSent;
@@ -95,6 +101,7 @@ final class ProxyExchange implements UpstreamConnection.Listener, ExchangeTimer.
     this.expectContinue = expectContinue;
     this.start = start;
     this.timer = owner.timer();
+    this.clientBodyNanos = gateway.settings().clientBodyTimeout().toNanos();
     this.originalHost = request.headers().get(HttpHeaderNames.HOST);
     ProxyHeaders.removeHopByHop(request.headers());
     ProxyHeaders.forwarded(request.headers(), vars, originalHost);
@@ -113,8 +120,30 @@ final class ProxyExchange implements UpstreamConnection.Listener, ExchangeTimer.
     return request;
   }
 
+  /** Reads the body up to the buffer's size (or its end), then picks a node. */
   void start() {
-    attempt();
+    if (expectContinue) {
+      // The gateway reads the body itself before a node is chosen, so it answers the expectation.
+      expectContinue = false;
+      client.writeAndFlush(
+          new DefaultFullHttpResponse(HttpVersion.HTTP_1_1, HttpResponseStatus.CONTINUE));
+    }
+    if (gateway.settings().clientBodyBufferSize() <= 0) {
+      buffering = false;
+      attempt();
+      return;
+    }
+    pullBody();
+  }
+
+  /** Asks the client for more of the body; client_body_timeout runs until it comes. */
+  private void pullBody() {
+    awaitingClient = true;
+    touch();
+    if (clientBodyNanos > 0) {
+      timer.watch(this, lastActivity + clientBodyNanos);
+    }
+    owner.pull();
   }
 
   private long connectMillis() {
@@ -183,30 +212,39 @@ final class ProxyExchange implements UpstreamConnection.Listener, ExchangeTimer.
     c.attach(this);
     var ch = c.channel();
     ch.write(request);
-    if (requestDone) {
-      // A retry: the (empty) body was read already.
+    if (early != null) {
+      var body = early.retainedDuplicate();
+      bodyWritten = true;
+      ch.writeAndFlush(
+              requestDone
+                  ? new io.netty.handler.codec.http.DefaultLastHttpContent(body)
+                  : new io.netty.handler.codec.http.DefaultHttpContent(body))
+          .addListener(afterWrite);
+    } else if (requestDone) {
       ch.writeAndFlush(LastHttpContent.EMPTY_LAST_CONTENT).addListener(afterWrite);
+    } else {
+      ch.flush();
+    }
+    if (requestDone) {
       requestSent = true;
       arm(readMillis());
     } else {
       arm(sendMillis());
-      if (expectContinue) {
-        expectContinue = false;
-        ch.flush();
-        client.writeAndFlush(
-            new DefaultFullHttpResponse(HttpVersion.HTTP_1_1, HttpResponseStatus.CONTINUE));
+      if (early == null) {
+        pullBody();
       }
-      owner.pull();
+      // else: afterWrite asks for more once the buffered part is written
     }
     ch.read();
   }
 
   /** A piece of the request body from the client. */
   void onClientContent(HttpContent content) {
-    if (done || conn == null) {
+    if (done || (conn == null && !buffering)) {
       ReferenceCountUtil.release(content);
       return;
     }
+    awaitingClient = false;
     touch();
     int n = content.content().readableBytes();
     bodyBytes += n;
@@ -215,25 +253,61 @@ final class ProxyExchange implements UpstreamConnection.Listener, ExchangeTimer.
     if (max > 0 && bodyBytes > max) {
       ReferenceCountUtil.release(content);
       gateway.metrics().error("body_too_large");
-      abandonConnection();
-      if (!responseStarted) {
-        upstream.release(node);
-        owner.respond(413, Outcome.errorBody(413), route, node.address(), start, request);
-        done = true;
-        cancelTimer();
-      } else {
-        finish(false);
-      }
+      refuseBody(413, false);
       return;
     }
     boolean last = content instanceof LastHttpContent;
     if (last) {
       requestDone = true;
     }
+    if (buffering) {
+      if (n > 0) {
+        if (early == null) {
+          early = client.alloc().compositeBuffer(Integer.MAX_VALUE);
+        }
+        early.addComponent(true, content.content().retain());
+      }
+      content.release();
+      if (last || early.readableBytes() >= gateway.settings().clientBodyBufferSize()) {
+        buffering = false;
+        attempt();
+      } else {
+        pullBody();
+      }
+      return;
+    }
+    bodyWritten = true;
     conn.channel().writeAndFlush(content).addListener(afterWrite);
     if (last) {
       requestSent = true;
       arm(readMillis());
+    }
+  }
+
+  /**
+   * The client's body cannot go on: over the size limit (413), not sent in time (408), or broken
+   * framing mid-body (400). The node is not to blame. With {@code close}, the connection closes
+   * after the answer (the rest of the body cannot be skipped safely).
+   */
+  private void refuseBody(int code, boolean close) {
+    abandonConnection();
+    if (responseStarted) {
+      finish(false);
+      client.close();
+      return;
+    }
+    if (node != null) {
+      upstream.release(node);
+    }
+    var addr = node == null ? null : node.address();
+    ended();
+    owner.refuse(code, close, route, addr, start, request);
+  }
+
+  /** The request body's framing broke after its head was accepted (a bad chunk). */
+  void onClientBodyBroken(int code) {
+    if (!done) {
+      refuseBody(code, true);
     }
   }
 
@@ -246,15 +320,15 @@ final class ProxyExchange implements UpstreamConnection.Listener, ExchangeTimer.
       return;
     }
     touch();
-    if (!requestDone && conn.channel().isWritable()) {
-      owner.pull();
+    if (!requestDone && !awaitingClient && conn.channel().isWritable()) {
+      pullBody();
     }
   }
 
   @Override
   public void onUpstreamWritable() {
-    if (!done && !requestDone) {
-      owner.pull();
+    if (!done && !requestDone && !awaitingClient && !buffering) {
+      pullBody();
     }
   }
 
@@ -388,7 +462,7 @@ final class ProxyExchange implements UpstreamConnection.Listener, ExchangeTimer.
       cutMidResponse(NodeState.Failure.TCP);
       return;
     }
-    if (reused && !replacedStale && bodyBytes == 0) {
+    if (reused && !replacedStale && !bodyWritten) {
       // A kept-alive connection the node had closed: try once more on a fresh one.
       replacedStale = true;
       upstream.release(node);
@@ -403,8 +477,7 @@ final class ProxyExchange implements UpstreamConnection.Listener, ExchangeTimer.
     if (done) {
       return;
     }
-    done = true;
-    cancelTimer();
+    ended();
     abandonConnection();
     if (node != null) {
       upstream.end(node, 499, (System.nanoTime() - attemptStart) / 1000);
@@ -427,7 +500,7 @@ final class ProxyExchange implements UpstreamConnection.Listener, ExchangeTimer.
     boolean withinTime =
         upstream.retryTimeoutNanos() == 0
             || System.nanoTime() - start < upstream.retryTimeoutNanos();
-    if (!responseStarted && bodyBytes == 0 && failures <= upstream.retries() && withinTime) {
+    if (!responseStarted && !bodyWritten && failures <= upstream.retries() && withinTime) {
       gateway.metrics().error("upstream_retry");
       attempt();
       return;
@@ -443,8 +516,7 @@ final class ProxyExchange implements UpstreamConnection.Listener, ExchangeTimer.
     if (cause != null) {
       gateway.metrics().error(cause);
     }
-    done = true;
-    cancelTimer();
+    ended();
     if (responseStarted) {
       client.close();
       return;
@@ -453,8 +525,7 @@ final class ProxyExchange implements UpstreamConnection.Listener, ExchangeTimer.
   }
 
   private void finish(boolean complete) {
-    done = true;
-    cancelTimer();
+    ended();
     long upstreamNanos = System.nanoTime() - attemptStart;
     upstream.end(node, status, upstreamNanos / 1000);
     var c = conn;
@@ -481,6 +552,16 @@ final class ProxyExchange implements UpstreamConnection.Listener, ExchangeTimer.
     }
   }
 
+  /** The exchange is over: no more timeouts, and the buffered body goes. */
+  private void ended() {
+    done = true;
+    timer.unwatch(this);
+    if (early != null) {
+      early.release();
+      early = null;
+    }
+  }
+
   private void releaseHeld() {
     if (heldBody != null) {
       heldBody.release();
@@ -504,13 +585,22 @@ final class ProxyExchange implements UpstreamConnection.Listener, ExchangeTimer.
     lastActivity = System.nanoTime();
   }
 
-  private void cancelTimer() {
-    timer.unwatch(this);
-  }
-
   @Override
   public long onDeadline(long now) {
-    if (done || timeoutNanos <= 0) {
+    if (done) {
+      return 0;
+    }
+    if (awaitingClient && clientBodyNanos > 0) {
+      // The client owes the next piece of its body: its time, not the node's.
+      long idle = now - lastActivity;
+      if (idle < clientBodyNanos) {
+        return clientBodyNanos - idle;
+      }
+      gateway.metrics().error("client_body_timeout");
+      refuseBody(408, true);
+      return 0;
+    }
+    if (timeoutNanos <= 0) {
       return 0;
     }
     if (pausedForClient) {
@@ -534,8 +624,7 @@ final class ProxyExchange implements UpstreamConnection.Listener, ExchangeTimer.
   private void cutMidResponse(NodeState.Failure kind) {
     abandonConnection();
     upstream.failed(node, kind);
-    done = true;
-    cancelTimer();
+    ended();
     owner.finished(
         status, bytesSent, route, node.address(), System.nanoTime() - attemptStart, start, request);
     client.close();

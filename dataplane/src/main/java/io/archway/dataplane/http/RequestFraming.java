@@ -1,0 +1,292 @@
+package io.archway.dataplane.http;
+
+import io.netty.handler.codec.http.HttpHeaderNames;
+import io.netty.handler.codec.http.HttpHeaderValues;
+import io.netty.handler.codec.http.HttpHeaders;
+import io.netty.handler.codec.http.HttpMethod;
+import io.netty.util.AsciiString;
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * The one request-framing policy (RFC 9112 §6-7, RFC 9110 §7.6.1): what decides where a request's
+ * body ends, checked once on the parsed head, whatever protocol carried it. A request that two
+ * readers could frame differently is refused, never guessed at; see {@code docs/security.md}.
+ *
+ * <ul>
+ *   <li>{@code Connection} may not name {@code Content-Length}, {@code Transfer-Encoding} or {@code
+ *       Host} (400): a proxy that drops them as hop-by-hop reframes the body. The other headers it
+ *       names are removed here, before routing and plugins, so a header a plugin adds later is
+ *       never dropped because the client named it.
+ *   <li>{@code Transfer-Encoding}: {@code chunked} is the only coding (anything else, parameters
+ *       included, is 501, as nginx); it must be the only and last one (400); not in HTTP/1.0 (400).
+ *   <li>{@code Transfer-Encoding} with {@code Content-Length}: 400 (nginx does the same). A proxy
+ *       that drops one of them lets the next hop read the body the other way.
+ *   <li>{@code Content-Length}: one field, digits only (400 otherwise, duplicates included).
+ *   <li>{@code Host}: exactly one on HTTP/1.1, at most one on HTTP/1.0, a valid authority (400).
+ *   <li>An upgrade request carries no body (400): the bytes after its head belong to the new
+ *       protocol.
+ *   <li>{@code CONNECT} and {@code TRACE} are not served (405); an {@code Expect} other than {@code
+ *       100-continue} is 417.
+ * </ul>
+ */
+final class RequestFraming {
+
+  private RequestFraming() {}
+
+  /** How the request's body is delimited. */
+  enum Body {
+    NONE,
+    FIXED,
+    CHUNKED
+  }
+
+  /** The framing of one request: {@code length} is the body's size for {@link Body#FIXED}. */
+  record Framing(Body body, long length) {
+    static final Framing NONE = new Framing(Body.NONE, 0);
+    static final Framing CHUNKED = new Framing(Body.CHUNKED, -1);
+  }
+
+  private static final AsciiString CHUNKED = HttpHeaderValues.CHUNKED;
+
+  /**
+   * Checks a parsed request head and returns its body framing, or throws {@link RequestRejected}.
+   * Removes the headers that {@code Connection} names (the hop-by-hop ones of this request) and
+   * leaves in {@code Connection} only {@code close}, {@code keep-alive} and {@code upgrade}.
+   *
+   * @param http10 the request is HTTP/1.0
+   */
+  static Framing check(HttpMethod method, boolean http10, HttpHeaders h) {
+    if (method == HttpMethod.CONNECT || method == HttpMethod.TRACE) {
+      throw new RequestRejected(405, "method_not_allowed", method + " is not served");
+    }
+    boolean upgrade = connection(h);
+    host(h, http10);
+    var expect = h.get(HttpHeaderNames.EXPECT);
+    if (expect != null && !HttpHeaderValues.CONTINUE.contentEqualsIgnoreCase(expect.strip())) {
+      throw new RequestRejected(417, "expectation_failed", "Expect: " + expect);
+    }
+    var te = h.getAll(HttpHeaderNames.TRANSFER_ENCODING);
+    var cl = h.getAll(HttpHeaderNames.CONTENT_LENGTH);
+    Framing framing;
+    if (!te.isEmpty()) {
+      if (http10) {
+        throw RequestRejected.ambiguous("Transfer-Encoding in an HTTP/1.0 request");
+      }
+      if (!cl.isEmpty()) {
+        throw RequestRejected.ambiguous("Transfer-Encoding and Content-Length together");
+      }
+      transferCodings(te);
+      h.set(HttpHeaderNames.TRANSFER_ENCODING, CHUNKED);
+      framing = Framing.CHUNKED;
+    } else if (!cl.isEmpty()) {
+      if (cl.size() > 1) {
+        throw RequestRejected.ambiguous("more than one Content-Length");
+      }
+      long n = contentLength(cl.get(0));
+      framing = n == 0 ? Framing.NONE : new Framing(Body.FIXED, n);
+    } else {
+      framing = Framing.NONE;
+    }
+    if (upgrade && framing != Framing.NONE) {
+      throw RequestRejected.ambiguous("an upgrade request with a body");
+    }
+    return framing;
+  }
+
+  /**
+   * Checks the {@code Connection} tokens and removes the headers they name; returns whether the
+   * request asks for an upgrade (names {@code upgrade} and has an {@code Upgrade} field).
+   */
+  private static boolean connection(HttpHeaders h) {
+    var values = h.getAll(HttpHeaderNames.CONNECTION);
+    if (values.isEmpty()) {
+      return false;
+    }
+    if (values.size() == 1) {
+      var only = values.get(0);
+      if (HttpHeaderValues.KEEP_ALIVE.contentEqualsIgnoreCase(only)
+          || HttpHeaderValues.CLOSE.contentEqualsIgnoreCase(only)) {
+        return false;
+      }
+    }
+    boolean close = false;
+    boolean keepAlive = false;
+    boolean upgrade = false;
+    List<String> named = null;
+    for (var value : values) {
+      for (var token : Tokens.list(value)) {
+        if (token.equalsIgnoreCase("close")) {
+          close = true;
+        } else if (token.equalsIgnoreCase("keep-alive")) {
+          keepAlive = true;
+        } else if (token.equalsIgnoreCase("upgrade")) {
+          upgrade = true;
+        } else if (token.equalsIgnoreCase("content-length")
+            || token.equalsIgnoreCase("transfer-encoding")
+            || token.equalsIgnoreCase("host")) {
+          throw RequestRejected.ambiguous("Connection names " + token);
+        } else {
+          if (named == null) {
+            named = new ArrayList<>(2);
+          }
+          named.add(token);
+        }
+      }
+    }
+    if (named != null) {
+      for (var name : named) {
+        h.remove(name);
+      }
+    }
+    upgrade = upgrade && h.contains(HttpHeaderNames.UPGRADE);
+    if (named != null || values.size() > 1) {
+      var kept = new StringBuilder();
+      if (close) {
+        kept.append("close");
+      } else if (keepAlive) {
+        kept.append("keep-alive");
+      }
+      if (upgrade) {
+        kept.append(kept.isEmpty() ? "" : ", ").append("upgrade");
+      }
+      if (kept.isEmpty()) {
+        h.remove(HttpHeaderNames.CONNECTION);
+      } else {
+        h.set(HttpHeaderNames.CONNECTION, kept.toString());
+      }
+    }
+    return upgrade;
+  }
+
+  private static void host(HttpHeaders h, boolean http10) {
+    var hosts = h.getAll(HttpHeaderNames.HOST);
+    if (hosts.size() > 1) {
+      throw RequestRejected.malformed("more than one Host");
+    }
+    if (hosts.isEmpty()) {
+      if (!http10) {
+        throw RequestRejected.malformed("no Host in an HTTP/1.1 request");
+      }
+      return;
+    }
+    if (!validAuthority(hosts.get(0))) {
+      throw RequestRejected.malformed("Host is not a host[:port]");
+    }
+  }
+
+  /**
+   * {@code uri-host [ ":" port ]} of RFC 3986: a bracketed IPv6 literal or a reg-name (which covers
+   * IPv4), without userinfo; empty is allowed (RFC 9112 §3.2).
+   */
+  static boolean validAuthority(String v) {
+    int n = v.length();
+    int i = 0;
+    if (n > 0 && v.charAt(0) == '[') {
+      int close = v.indexOf(']');
+      if (close < 2) {
+        return false;
+      }
+      for (i = 1; i < close; i++) {
+        char c = v.charAt(i);
+        if (!(hex(c) || c == ':' || c == '.')) {
+          return false;
+        }
+      }
+      i = close + 1;
+    } else {
+      for (; i < n && v.charAt(i) != ':'; i++) {
+        if (!regNameChar(v.charAt(i))) {
+          return false;
+        }
+      }
+    }
+    if (i == n) {
+      return true;
+    }
+    if (v.charAt(i) != ':' || n - i - 1 > 5) {
+      return false;
+    }
+    for (i++; i < n; i++) {
+      char c = v.charAt(i);
+      if (c < '0' || c > '9') {
+        return false;
+      }
+    }
+    return true;
+  }
+
+  private static boolean hex(char c) {
+    return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F');
+  }
+
+  // unreserved / pct-encoded / sub-delims
+  private static boolean regNameChar(char c) {
+    return (c >= 'a' && c <= 'z')
+        || (c >= 'A' && c <= 'Z')
+        || (c >= '0' && c <= '9')
+        || "-._~%!$&'()*+,;=".indexOf(c) >= 0;
+  }
+
+  private static void transferCodings(List<String> values) {
+    int codings = 0;
+    for (var value : values) {
+      for (var element : value.split(",", -1)) {
+        var coding = element.strip();
+        if (coding.isEmpty()) {
+          continue;
+        }
+        codings++;
+        if (!CHUNKED.contentEqualsIgnoreCase(coding)) {
+          // gzip, identity, "chunked", chunked;q=1, ...: codings the gateway would have to apply
+          // and does not.
+          throw new RequestRejected(
+              501, "unsupported_transfer_coding", "Transfer-Encoding: " + value);
+        }
+      }
+    }
+    if (codings != 1) {
+      throw RequestRejected.ambiguous(
+          codings == 0 ? "an empty Transfer-Encoding" : "chunked more than once");
+    }
+  }
+
+  /** {@code 1*DIGIT}, at most 18 of them (a long never overflows); anything else is 400. */
+  static long contentLength(String v) {
+    int n = v.length();
+    if (n == 0 || n > 18) {
+      throw RequestRejected.ambiguous("Content-Length: " + v);
+    }
+    long value = 0;
+    for (int i = 0; i < n; i++) {
+      char c = v.charAt(i);
+      if (c < '0' || c > '9') {
+        throw RequestRejected.ambiguous("Content-Length: " + v);
+      }
+      value = value * 10 + (c - '0');
+    }
+    return value;
+  }
+
+  /** Comma-separated tokens of a list field (RFC 9110 §5.6.1), each checked to be a token. */
+  static final class Tokens {
+    private Tokens() {}
+
+    static List<String> list(String value) {
+      var out = new ArrayList<String>(2);
+      for (var element : value.split(",", -1)) {
+        var token = element.strip();
+        if (token.isEmpty()) {
+          continue;
+        }
+        for (int i = 0; i < token.length(); i++) {
+          if (!Http1RequestDecoder.tchar(token.charAt(i))) {
+            throw RequestRejected.malformed("not a token in a list: " + token);
+          }
+        }
+        out.add(token);
+      }
+      return out;
+    }
+  }
+}
