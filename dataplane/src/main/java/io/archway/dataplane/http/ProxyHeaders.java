@@ -46,7 +46,12 @@ final class ProxyHeaders {
 
   /** Sets {@code Host} for the node, by the upstream's {@code pass_host}. */
   static void host(HttpHeaders h, UpstreamRuntime up, NodeState node, String originalHost) {
-    switch (up.config().passHost()) {
+    // An HTTP/1.0 client may send no Host; the node gets an HTTP/1.1 request, which needs one.
+    var mode = up.config().passHost();
+    if (originalHost == null && !mode.equals("rewrite")) {
+      mode = "node";
+    }
+    switch (mode) {
       case "node" -> {
         int port = node.port();
         boolean defaultPort = up.tls() ? port == 443 : port == 80;
@@ -54,11 +59,7 @@ final class ProxyHeaders {
         h.set(HttpHeaderNames.HOST, defaultPort ? host : host + ":" + port);
       }
       case "rewrite" -> h.set(HttpHeaderNames.HOST, up.config().upstreamHost());
-      default -> {
-        if (originalHost != null) {
-          h.set(HttpHeaderNames.HOST, originalHost);
-        }
-      }
+      default -> h.set(HttpHeaderNames.HOST, originalHost);
     }
   }
 
