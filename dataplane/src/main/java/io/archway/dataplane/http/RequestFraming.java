@@ -18,8 +18,9 @@ import java.util.List;
  *       Host} (400): a proxy that drops them as hop-by-hop reframes the body. The other headers it
  *       names are removed here, before routing and plugins, so a header a plugin adds later is
  *       never dropped because the client named it.
- *   <li>{@code Transfer-Encoding}: {@code chunked} is the only coding (anything else, parameters
- *       included, is 501, as nginx); it must be the only and last one (400); not in HTTP/1.0 (400).
+ *   <li>{@code Transfer-Encoding}: {@code chunked} must be there once and last (400); it is the
+ *       only coding served (anything else, parameters included, is 501, as nginx); not in HTTP/1.0
+ *       (400).
  *   <li>{@code Transfer-Encoding} with {@code Content-Length}: 400 (nginx does the same). A proxy
  *       that drops one of them lets the next hop read the body the other way.
  *   <li>{@code Content-Length}: one field, digits only (400 otherwise, duplicates included).
@@ -228,8 +229,15 @@ final class RequestFraming {
         || "-._~%!$&'()*+,;=".indexOf(c) >= 0;
   }
 
+  /**
+   * {@code chunked} must be there once and last (else 400); any other coding, {@code chunked} with
+   * parameters or quoted included, is one the gateway would have to apply and does not (501).
+   */
   private static void transferCodings(List<String> values) {
     int codings = 0;
+    int chunked = 0;
+    boolean chunkedLast = false;
+    boolean other = false;
     for (var value : values) {
       for (var element : value.split(",", -1)) {
         var coding = element.strip();
@@ -237,17 +245,20 @@ final class RequestFraming {
           continue;
         }
         codings++;
-        if (!CHUNKED.contentEqualsIgnoreCase(coding)) {
-          // gzip, identity, "chunked", chunked;q=1, ...: codings the gateway would have to apply
-          // and does not.
-          throw new RequestRejected(
-              501, "unsupported_transfer_coding", "Transfer-Encoding: " + value);
+        chunkedLast = CHUNKED.contentEqualsIgnoreCase(coding);
+        if (chunkedLast) {
+          chunked++;
+        } else {
+          other = true;
         }
       }
     }
-    if (codings != 1) {
-      throw RequestRejected.ambiguous(
-          codings == 0 ? "an empty Transfer-Encoding" : "chunked more than once");
+    if (codings == 0 || chunked > 1 || (chunked == 1 && !chunkedLast)) {
+      throw RequestRejected.ambiguous("Transfer-Encoding: " + String.join(", ", values));
+    }
+    if (other) {
+      throw new RequestRejected(
+          501, "unsupported_transfer_coding", "Transfer-Encoding: " + String.join(", ", values));
     }
   }
 

@@ -120,7 +120,7 @@ class Http1RequestDecoderTest {
           xchunked                             | POST / HTTP/1.1\\r\\nHost: x\\r\\nTransfer-Encoding: xchunked\\r\\n\\r\\n | 501
           chunked;q=1                          | POST / HTTP/1.1\\r\\nHost: x\\r\\nTransfer-Encoding: chunked;q=1\\r\\n\\r\\n | 501
           quoted chunked                       | POST / HTTP/1.1\\r\\nHost: x\\r\\nTransfer-Encoding: "chunked"\\r\\n\\r\\n | 501
-          chunked, identity                    | POST / HTTP/1.1\\r\\nHost: x\\r\\nTransfer-Encoding: chunked, identity\\r\\n\\r\\n | 501
+          chunked, identity                    | POST / HTTP/1.1\\r\\nHost: x\\r\\nTransfer-Encoding: chunked, identity\\r\\n\\r\\n | 400
           gzip, chunked                        | POST / HTTP/1.1\\r\\nHost: x\\r\\nTransfer-Encoding: gzip, chunked\\r\\n\\r\\n | 501
           chunked twice                        | POST / HTTP/1.1\\r\\nHost: x\\r\\nTransfer-Encoding: chunked\\r\\nTransfer-Encoding: chunked\\r\\n\\r\\n | 400
           TE and CL                            | POST / HTTP/1.1\\r\\nHost: x\\r\\nContent-Length: 4\\r\\nTransfer-Encoding: chunked\\r\\n\\r\\n0\\r\\n\\r\\n | 400

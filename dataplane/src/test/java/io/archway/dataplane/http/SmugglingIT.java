@@ -336,7 +336,7 @@ class SmugglingIT {
   }
 
   static Stream<String> versions() {
-    return Stream.of("HTTP/2.0", "HTTP/1.2", "HTTP/3.0");
+    return Stream.of("HTTP/2.0", "HTTP/3.0", "HTTP/0.9");
   }
 
   @ParameterizedTest(name = "{0}")
@@ -344,6 +344,14 @@ class SmugglingIT {
   void anotherVersionInAnHttp1RequestLineGets505(String version) throws Exception {
     gateway();
     assertRejected(send("GET /public/a " + version + "\r\nHost: x\r\n\r\n"), Set.of(505));
+  }
+
+  @Test
+  void aHigherMinorVersionIsServedAsHttp11() throws Exception {
+    // RFC 9112 §2.3: a higher minor version is read as the highest one supported (as nginx).
+    gateway();
+    var r = send("GET /public/a HTTP/1.2\r\nHost: x\r\n\r\n");
+    assertThat(r.statuses()).containsExactly(200, 200);
   }
 
   @Test
