@@ -119,6 +119,7 @@ public final class OptionsParser {
           "keepalive_timeout",
           "client_body_timeout",
           "client_body_buffer_size",
+          "send_timeout",
           "stream_ports",
           "stream_idle_timeout",
           "redis_max_bulk_size",
@@ -342,6 +343,7 @@ public final class OptionsParser {
               http = http.withTimeouts(http.headerTimeout(), seconds(at, v.asText()));
           case "client_body_timeout" ->
               http = http.withClientBody(seconds(at, v.asText()), http.clientBodyBufferSize());
+          case "send_timeout" -> http = http.withSendTimeout(seconds(at, v.asText()));
           case "client_body_buffer_size" -> {
             long n = bytes(at, v.asText());
             if (n > 16 << 20) {

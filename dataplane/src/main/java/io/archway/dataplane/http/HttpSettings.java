@@ -17,6 +17,8 @@ import java.time.Duration;
  *     request body; longer gets 408 and a close ({@code 0}: no limit)
  * @param clientBodyBufferSize {@code client_body_buffer_size}: body bytes read before a node is
  *     chosen, so a slow sender holds no upstream connection ({@code 0}: none, stream at once)
+ * @param sendTimeout {@code send_timeout}: longest a client may leave a response unread (its socket
+ *     full) before the connection and the node's are closed ({@code 0}: no limit)
  */
 public record HttpSettings(
     int maxUriLength,
@@ -26,7 +28,8 @@ public record HttpSettings(
     Duration idleTimeout,
     String accessLog,
     Duration clientBodyTimeout,
-    int clientBodyBufferSize) {
+    int clientBodyBufferSize,
+    Duration sendTimeout) {
 
   public static final HttpSettings DEFAULTS =
       new HttpSettings(
@@ -37,7 +40,8 @@ public record HttpSettings(
           Duration.ofSeconds(60),
           "-",
           Duration.ofSeconds(60),
-          64 * 1024);
+          64 * 1024,
+          Duration.ofSeconds(60));
 
   public HttpSettings withAccessLog(String accessLog) {
     return new HttpSettings(
@@ -48,7 +52,8 @@ public record HttpSettings(
         idleTimeout,
         accessLog,
         clientBodyTimeout,
-        clientBodyBufferSize);
+        clientBodyBufferSize,
+        sendTimeout);
   }
 
   public HttpSettings withTimeouts(Duration header, Duration idle) {
@@ -60,7 +65,8 @@ public record HttpSettings(
         idle,
         accessLog,
         clientBodyTimeout,
-        clientBodyBufferSize);
+        clientBodyBufferSize,
+        sendTimeout);
   }
 
   public HttpSettings withLimits(int uri, int headers, long body) {
@@ -72,7 +78,8 @@ public record HttpSettings(
         idleTimeout,
         accessLog,
         clientBodyTimeout,
-        clientBodyBufferSize);
+        clientBodyBufferSize,
+        sendTimeout);
   }
 
   public HttpSettings withClientBody(Duration timeout, int bufferSize) {
@@ -84,6 +91,20 @@ public record HttpSettings(
         idleTimeout,
         accessLog,
         timeout,
-        bufferSize);
+        bufferSize,
+        sendTimeout);
+  }
+
+  public HttpSettings withSendTimeout(Duration timeout) {
+    return new HttpSettings(
+        maxUriLength,
+        maxHeaderSize,
+        maxBodySize,
+        headerTimeout,
+        idleTimeout,
+        accessLog,
+        clientBodyTimeout,
+        clientBodyBufferSize,
+        timeout);
   }
 }

@@ -62,6 +62,7 @@ final class ProxyExchange implements UpstreamConnection.Listener, ExchangeTimer.
   private boolean bodyWritten; // some of the body went to a node: no retry from here on
   private boolean awaitingClient; // body content was asked of the client and has not come
   private final long clientBodyNanos;
+  private final long clientSendNanos; // send_timeout: how long a client may leave the answer unread
   private boolean responseStarted;
   private int status;
   private long bytesSent;
@@ -102,6 +103,7 @@ final class ProxyExchange implements UpstreamConnection.Listener, ExchangeTimer.
     this.start = start;
     this.timer = owner.timer();
     this.clientBodyNanos = gateway.settings().clientBodyTimeout().toNanos();
+    this.clientSendNanos = gateway.settings().sendTimeout().toNanos();
     this.originalHost = request.headers().get(HttpHeaderNames.HOST);
     ProxyHeaders.removeHopByHop(request.headers());
     ProxyHeaders.forwarded(request.headers(), vars, originalHost);
@@ -440,6 +442,10 @@ final class ProxyExchange implements UpstreamConnection.Listener, ExchangeTimer.
       conn.channel().read();
     } else {
       pausedForClient = true;
+      touch();
+      if (clientSendNanos > 0) {
+        timer.watch(this, lastActivity + clientSendNanos);
+      }
     }
   }
 
@@ -600,12 +606,23 @@ final class ProxyExchange implements UpstreamConnection.Listener, ExchangeTimer.
       refuseBody(408, true);
       return 0;
     }
-    if (timeoutNanos <= 0) {
+    if (pausedForClient) {
+      // Waiting for the client to take what was sent: its time (send_timeout), not the node's.
+      if (clientSendNanos <= 0) {
+        return timeoutNanos;
+      }
+      long idle = now - lastActivity;
+      if (idle < clientSendNanos) {
+        return clientSendNanos - idle;
+      }
+      gateway.metrics().error("client_send_timeout");
+      abandonConnection();
+      finish(false);
+      client.close();
       return 0;
     }
-    if (pausedForClient) {
-      // Waiting for the client to take what was sent: not the node's fault.
-      return timeoutNanos;
+    if (timeoutNanos <= 0) {
+      return 0;
     }
     long idle = now - lastActivity;
     if (idle < timeoutNanos) {
