@@ -261,6 +261,14 @@ final class GatewayHandler extends ChannelInboundHandlerAdapter {
       respond(413, Outcome.errorBody(413), route, null, start, req);
       return;
     }
+    if (run != null && !OutboundCheck.requestSafe(req.uri(), req.headers())) {
+      // A plugin filled the path or a field from a variable holding CR, LF or NUL.
+      gateway.metrics().error("unsafe_rewrite");
+      keepAlive = false;
+      state = State.CLOSED;
+      respond(400, Outcome.errorBody(400), route, null, start, req);
+      return;
+    }
     boolean expectContinue = HttpUtil.is100ContinueExpected(req);
     if (expectContinue) {
       req.headers().remove(HttpHeaderNames.EXPECT);

@@ -66,19 +66,46 @@ final class HeaderOps {
     if (name.isEmpty() || name.chars().anyMatch(c -> c <= ' ' || c == ':' || c >= 127)) {
       throw new IllegalArgumentException(at + ": \"" + name + "\" (expected: a header name)");
     }
-    return new Op(name, Template.of(value.asText()));
+    var template = Template.of(value.asText());
+    if (template.constant() && !safe(value.asText())) {
+      throw new IllegalArgumentException(
+          at + "." + name + ": a control character in the value (expected: a header value)");
+    }
+    return new Op(name, template);
+  }
+
+  private static boolean safe(String v) {
+    for (int i = 0; i < v.length(); i++) {
+      char c = v.charAt(i);
+      if ((c < ' ' && c != '\t') || c == 0x7f) {
+        return false;
+      }
+    }
+    return true;
   }
 
   boolean isEmpty() {
     return add.isEmpty() && set.isEmpty() && remove.isEmpty();
   }
 
+  /**
+   * Applies the changes. A value made from variables that holds a control character (a decoded
+   * {@code %0d%0a} in {@code $arg_x}) is left out: written, it would split the message.
+   */
   void apply(HttpHeaders h, Variables vars) {
     for (var op : add) {
-      h.add(op.name, op.value.render(vars));
+      var v = op.value.render(vars);
+      if (safe(v)) {
+        h.add(op.name, v);
+      }
     }
     for (var op : set) {
-      h.set(op.name, op.value.render(vars));
+      var v = op.value.render(vars);
+      if (safe(v)) {
+        h.set(op.name, v);
+      } else {
+        h.remove(op.name);
+      }
     }
     for (var name : remove) {
       h.remove(name);

@@ -65,6 +65,8 @@ public final class ProxyRewritePlugin implements Plugin {
         }
       }
       if (path != null) {
+        // Variables are decoded: what would break the request line is escaped again.
+        path = escapeUnsafe(path);
         var raw = req.uri();
         int q = raw.indexOf('?');
         req.setUri(path.indexOf('?') < 0 && q >= 0 ? path + raw.substring(q) : path);
@@ -80,5 +82,27 @@ public final class ProxyRewritePlugin implements Plugin {
       }
       return Outcome.CONTINUE;
     }
+  }
+
+  /** Percent-encodes control characters, spaces, DEL and non-ASCII (as UTF-8) in a path. */
+  static String escapeUnsafe(String path) {
+    int i = 0;
+    while (i < path.length() && path.charAt(i) > ' ' && path.charAt(i) < 0x7f) {
+      i++;
+    }
+    if (i == path.length()) {
+      return path;
+    }
+    var out = new StringBuilder(path.length() + 16).append(path, 0, i);
+    for (byte b : path.substring(i).getBytes(java.nio.charset.StandardCharsets.UTF_8)) {
+      int c = b & 0xff;
+      if (c > ' ' && c < 0x7f) {
+        out.append((char) c);
+      } else {
+        out.append('%').append(Character.toUpperCase(Character.forDigit(c >> 4, 16)));
+        out.append(Character.toUpperCase(Character.forDigit(c & 15, 16)));
+      }
+    }
+    return out.toString();
   }
 }
