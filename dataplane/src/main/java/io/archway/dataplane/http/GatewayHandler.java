@@ -552,13 +552,28 @@ final class GatewayHandler extends ChannelInboundHandlerAdapter {
     state = State.IDLE;
     requestBodyDone = false;
     timeouts.idle();
-    pull();
+    if (ctx.channel().isWritable()) {
+      pull();
+    } else {
+      // The client is not reading its answers: pipelined requests wait until it does, so their
+      // answers cannot pile up without bound.
+      pullWhenWritable = true;
+    }
   }
+
+  private boolean pullWhenWritable;
 
   @Override
   public void channelWritabilityChanged(ChannelHandlerContext ctx) {
-    if (exchange != null && ctx.channel().isWritable()) {
-      exchange.onClientWritable();
+    if (ctx.channel().isWritable()) {
+      if (exchange != null) {
+        exchange.onClientWritable();
+      } else if (pullWhenWritable) {
+        pullWhenWritable = false;
+        if (state == State.IDLE) {
+          pull();
+        }
+      }
     }
     ctx.fireChannelWritabilityChanged();
   }

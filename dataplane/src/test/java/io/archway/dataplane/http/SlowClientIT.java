@@ -86,6 +86,66 @@ class SlowClientIT {
     }
   }
 
+  @Test
+  void pipelinedRequestsWaitForAClientThatDoesNotReadItsAnswers() throws Exception {
+    var request =
+        "GET /nowhere/at/all HTTP/1.1\r\nHost: x\r\n\r\n".getBytes(StandardCharsets.ISO_8859_1);
+    int count = 1_000_000;
+    var written = new java.util.concurrent.atomic.AtomicLong();
+    try (var s = new Socket()) {
+      s.setReceiveBufferSize(4096);
+      s.connect(new InetSocketAddress("127.0.0.1", gw.port()));
+      var writer =
+          Thread.ofPlatform()
+              .daemon()
+              .start(
+                  () -> {
+                    try {
+                      var out = s.getOutputStream();
+                      var batch = new byte[request.length * 1000];
+                      for (int i = 0; i < 1000; i++) {
+                        System.arraycopy(request, 0, batch, i * request.length, request.length);
+                      }
+                      for (int i = 0; i < count / 1000; i++) {
+                        out.write(batch);
+                        written.addAndGet(batch.length);
+                      }
+                    } catch (java.io.IOException e) {
+                      // the socket was closed at the end of the test
+                    }
+                  });
+      // The gateway answers until the client's socket is full, then stops reading requests: the
+      // count of answered requests stops moving long before all were sent (unread answers do not
+      // pile up in memory).
+      var last = new long[] {-1};
+      await()
+          .pollInterval(Duration.ofSeconds(1))
+          .atMost(Duration.ofSeconds(60))
+          .until(
+              () -> {
+                long now = answered();
+                boolean still = now == last[0];
+                last[0] = now;
+                return still && now > 0;
+              });
+      assertThat(last[0]).isLessThan(count / 2);
+      assertThat(written.get()).isLessThan((long) count * request.length);
+      s.close();
+      writer.join(10_000);
+    }
+  }
+
+  /** Requests answered so far, from the status port's metrics. */
+  private long answered() throws Exception {
+    long n = 0;
+    for (var line : gw.status("/metrics").split("\n")) {
+      if (line.startsWith("archway_http_requests_total{")) {
+        n += (long) Double.parseDouble(line.substring(line.lastIndexOf(' ') + 1));
+      }
+    }
+    return n;
+  }
+
   /** Reads to the end of the stream (the gateway closed it); returns the bytes read. */
   private static long drain(InputStream in) throws Exception {
     long total = 0;
