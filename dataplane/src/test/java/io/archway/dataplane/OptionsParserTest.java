@@ -45,6 +45,25 @@ class OptionsParserTest {
   }
 
   @Test
+  void pathNormalizationSettings() throws Exception {
+    assertThat(OptionsParser.parse().http().paths())
+        .isEqualTo(io.archway.dataplane.route.PathNormalizer.Policy.DEFAULT);
+    var file = dir.resolve("paths.yaml");
+    Files.writeString(file, "merge_slashes: false\nescaped_slashes: keep\n");
+    var paths = OptionsParser.parse("--config", file.toString()).http().paths();
+    assertThat(paths.mergeSlashes()).isFalse();
+    assertThat(paths.escapedSlashes())
+        .isEqualTo(io.archway.dataplane.route.PathNormalizer.EscapedSlashes.KEEP);
+    Files.writeString(file, "merge_slashes: maybe\nescaped_slashes: drop\n");
+    assertThatThrownBy(() -> OptionsParser.parse("--config", file.toString()))
+        .hasMessage(
+            file
+                + ": merge_slashes: \"maybe\" (expected: true or false)\n"
+                + file
+                + ": escaped_slashes: \"drop\" (expected: decode, reject or keep)");
+  }
+
+  @Test
   void configFileIsReadAndTheCommandLineWins() throws Exception {
     var file = dir.resolve("dataplane.yaml");
     Files.writeString(
@@ -117,8 +136,9 @@ class OptionsParserTest {
                 file + ": http_port: \"x\" (expected: a port 0..65535)",
                 file
                     + ": listen: unknown setting (expected one of: access_log, bind,"
-                    + " client_header_timeout, client_max_body_size, discovery, etcd, http_port,"
-                    + " https_port, keepalive_timeout, pubsub, redis_max_bulk_size,"
+                    + " client_header_timeout, client_max_body_size, discovery, escaped_slashes,"
+                    + " etcd, http_port, https_port, keepalive_timeout, merge_slashes, pubsub,"
+                    + " redis_max_bulk_size,"
                     + " shutdown_timeout, standalone, status_port, stream_idle_timeout,"
                     + " stream_ports, tls, workers)",
                 file

@@ -1,5 +1,6 @@
 package io.archway.dataplane.http;
 
+import io.archway.dataplane.route.PathNormalizer;
 import java.time.Duration;
 
 /**
@@ -13,6 +14,7 @@ import java.time.Duration;
  * @param idleTimeout time a keep-alive connection may sit with no request, and a request body may
  *     pause
  * @param accessLog {@code -} for standard output, a file path, or {@code off}
+ * @param paths how request paths are normalized ({@code merge_slashes}, {@code escaped_slashes})
  */
 public record HttpSettings(
     int maxUriLength,
@@ -20,21 +22,35 @@ public record HttpSettings(
     long maxBodySize,
     Duration headerTimeout,
     Duration idleTimeout,
-    String accessLog) {
+    String accessLog,
+    PathNormalizer.Policy paths) {
 
   public static final HttpSettings DEFAULTS =
-      new HttpSettings(8192, 32 * 1024, 0, Duration.ofSeconds(60), Duration.ofSeconds(60), "-");
+      new HttpSettings(
+          8192,
+          32 * 1024,
+          0,
+          Duration.ofSeconds(60),
+          Duration.ofSeconds(60),
+          "-",
+          PathNormalizer.Policy.DEFAULT);
 
   public HttpSettings withAccessLog(String accessLog) {
     return new HttpSettings(
-        maxUriLength, maxHeaderSize, maxBodySize, headerTimeout, idleTimeout, accessLog);
+        maxUriLength, maxHeaderSize, maxBodySize, headerTimeout, idleTimeout, accessLog, paths);
   }
 
   public HttpSettings withTimeouts(Duration header, Duration idle) {
-    return new HttpSettings(maxUriLength, maxHeaderSize, maxBodySize, header, idle, accessLog);
+    return new HttpSettings(
+        maxUriLength, maxHeaderSize, maxBodySize, header, idle, accessLog, paths);
   }
 
   public HttpSettings withLimits(int uri, int headers, long body) {
-    return new HttpSettings(uri, headers, body, headerTimeout, idleTimeout, accessLog);
+    return new HttpSettings(uri, headers, body, headerTimeout, idleTimeout, accessLog, paths);
+  }
+
+  public HttpSettings withPaths(PathNormalizer.Policy paths) {
+    return new HttpSettings(
+        maxUriLength, maxHeaderSize, maxBodySize, headerTimeout, idleTimeout, accessLog, paths);
   }
 }

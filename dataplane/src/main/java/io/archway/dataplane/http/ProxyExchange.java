@@ -96,6 +96,8 @@ final class ProxyExchange implements UpstreamConnection.Listener, ExchangeTimer.
     this.start = start;
     this.timer = owner.timer();
     this.originalHost = request.headers().get(HttpHeaderNames.HOST);
+    // The normalized path, unless plugins ran (they were given it, and may have rewritten it).
+    vars.applyTarget(request);
     ProxyHeaders.removeHopByHop(request.headers());
     ProxyHeaders.forwarded(request.headers(), vars, originalHost);
     request.setProtocolVersion(HttpVersion.HTTP_1_1);
