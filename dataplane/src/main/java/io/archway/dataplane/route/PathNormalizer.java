@@ -102,6 +102,10 @@ public final class PathNormalizer {
         }
         top--;
         trailingSlash = last;
+      } else if (seg.isDotWithParameters()) {
+        // "..;x" is ".." to servlet containers (they drop path parameters first) and a name to
+        // everyone else: the upstream and the router could not agree on it.
+        throw new BadTarget("dot segment with parameters");
       } else if (seg.encoded.isEmpty() && policy.mergeSlashes()) {
         trailingSlash = last;
       } else {
@@ -132,6 +136,10 @@ public final class PathNormalizer {
 
     boolean isDotDot() {
       return encoded.equals("..");
+    }
+
+    boolean isDotWithParameters() {
+      return encoded.startsWith(".;") || encoded.startsWith("..;");
     }
   }
 

@@ -21,7 +21,6 @@ import java.util.Map;
 public final class RequestVars implements Variables {
 
   private final String method;
-  private final String rawUri;
   // The normalized path (decoded): what routes match, and what plugins see unless the route
   // takes the raw path.
   private final String path;
@@ -56,7 +55,6 @@ public final class RequestVars implements Variables {
   public RequestVars(
       String method, String rawUri, HttpHeaders headers, Peer peer, PathNormalizer.Policy policy) {
     this.method = method;
-    this.rawUri = rawUri;
     this.headers = headers;
     this.peer = peer;
     int start = 0;
@@ -183,9 +181,12 @@ public final class RequestVars implements Variables {
     }
   }
 
-  /** The request target as received: path and query, not decoded. */
+  /**
+   * The request target as received, in origin-form (path and query; for an absolute-form target,
+   * without the scheme and authority), not decoded: nginx's {@code $request_uri}.
+   */
   public String rawUri() {
-    return rawUri;
+    return rawTarget;
   }
 
   /** The {@code Host} header's host part, lower case, or {@code ""}. */
@@ -226,7 +227,7 @@ public final class RequestVars implements Variables {
       case "uri":
         return path();
       case "request_uri":
-        return rawUri;
+        return rawTarget;
       case "host":
         return host;
       case "request_method":

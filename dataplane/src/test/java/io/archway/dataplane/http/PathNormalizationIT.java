@@ -116,6 +116,7 @@ class PathNormalizationIT {
           "/public/../../admin/secret",
           "/public/%C0%AE%C0%AE/admin/secret",
           "/public/a#b",
+          "/public/..;/admin/secret",
           "*",
           "ftp://gw/public/x");
 

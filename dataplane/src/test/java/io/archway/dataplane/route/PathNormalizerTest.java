@@ -164,6 +164,10 @@ class PathNormalizerTest {
         "http://ho st/a",
         "://host/a",
         "/public/\u0100",
+        "/public/..;/admin/secret",
+        "/public/..;x=1/admin/secret",
+        "/public/.;/admin",
+        "/public/%2e%2e;/admin/secret",
       })
   void theseAre400(String target) {
     bad(target);
@@ -242,7 +246,9 @@ class PathNormalizerTest {
         "/.hidden/..file | /.hidden/..file | /.hidden/..file",
         "/a/...| /a/... | /a/...",
         "/a/.../b | /a/.../b | /a/.../b",
-        "/a/..;/b | /a/..;/b | /a/..;/b",
+        "/a/b..;/c | /a/b..;/c | /a/b..;/c",
+        "/a/;/b | /a/;/b | /a/;/b",
+        "/a/.%3b/b | /a/.;/b | /a/.%3B/b",
       })
   void escapesAreDecodedOrCanonicalized(String target, String routed, String forwarded) {
     assertThat(path(target)).isEqualTo(routed);
@@ -337,6 +343,14 @@ class PathNormalizerTest {
   }
 
   @Test
+  void requestUriIsTheOriginFormAsReceived() {
+    assertThat(vars("/a/../b?x=%2e").get("request_uri")).isEqualTo("/a/../b?x=%2e");
+    assertThat(vars("/a/../b?x=%2e").rawUri()).isEqualTo("/a/../b?x=%2e");
+    assertThat(vars("http://h/a/../b?x").get("request_uri")).isEqualTo("/a/../b?x");
+    assertThat(vars("http://h").rawUri()).isEqualTo("/");
+  }
+
+  @Test
   void aRawPathRouteSeesAndForwardsThePathAsReceived() {
     var target = "/raw/./a//b/%2e%2e/c%2fd?q=%2e";
     var v = vars(target);
@@ -395,7 +409,11 @@ class PathNormalizerTest {
         }
         var climbed = new boolean[1];
         var expected = removeDotSegments(decoded, climbed);
-        if (climbed[0]) {
+        boolean dotWithParameters = false;
+        for (var segment : decoded.split("/")) {
+          dotWithParameters |= segment.startsWith(".;") || segment.startsWith("..;");
+        }
+        if (climbed[0] || dotWithParameters) {
           bad(target, policy);
           continue;
         }
