@@ -6,6 +6,7 @@ import io.archway.dataplane.plugin.Plugin;
 import io.archway.dataplane.plugin.PluginContext;
 import io.archway.dataplane.plugin.PluginInstance;
 import io.archway.dataplane.plugin.PluginScope;
+import io.archway.dataplane.route.PathNormalizer;
 import io.netty.handler.codec.http.HttpMethod;
 import java.util.ArrayList;
 import java.util.List;
@@ -65,6 +66,10 @@ public final class ProxyRewritePlugin implements Plugin {
         }
       }
       if (path != null) {
+        if (!ctx.vars().usesRawPath()) {
+          // Made from the decoded path: escape it again, or %252e would reach the upstream as %2e.
+          path = PathNormalizer.escapePath(path);
+        }
         var raw = req.uri();
         int q = raw.indexOf('?');
         req.setUri(path.indexOf('?') < 0 && q >= 0 ? path + raw.substring(q) : path);

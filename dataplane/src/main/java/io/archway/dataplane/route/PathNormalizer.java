@@ -222,6 +222,46 @@ public final class PathNormalizer {
     }
   }
 
+  /**
+   * {@code s} with what cannot stand raw in a request target's path escaped: spaces, control
+   * characters, {@code #}, {@code %} and non-ASCII (as UTF-8). For a path made from the decoded
+   * spelling (a {@code proxy-rewrite} of {@code $uri}): a decoded {@code %2e} must not reach the
+   * upstream as an escape again. From the first {@code ?} on, {@code s} is a query and is kept.
+   */
+  public static String escapePath(String s) {
+    int q = s.indexOf('?');
+    int end = q < 0 ? s.length() : q;
+    int i = 0;
+    while (i < end && !needsEscape(s.charAt(i))) {
+      i++;
+    }
+    if (i == end) {
+      return s;
+    }
+    var sb = new StringBuilder(end + 16).append(s, 0, i);
+    for (; i < end; i++) {
+      char c = s.charAt(i);
+      if (c >= 0x80) {
+        int cp = s.codePointAt(i);
+        if (Character.charCount(cp) == 2) {
+          i++;
+        }
+        for (var b : new String(Character.toChars(cp)).getBytes(StandardCharsets.UTF_8)) {
+          escape(sb, b & 0xFF);
+        }
+      } else if (needsEscape(c)) {
+        escape(sb, c);
+      } else {
+        sb.append(c);
+      }
+    }
+    return sb.append(s, end, s.length()).toString();
+  }
+
+  private static boolean needsEscape(char c) {
+    return c <= ' ' || c >= 0x7F || c == '#' || c == '%';
+  }
+
   static boolean isUnreserved(int b) {
     return (b >= 'a' && b <= 'z')
         || (b >= 'A' && b <= 'Z')

@@ -165,6 +165,11 @@ public final class RequestVars implements Variables {
     useRawPath = true;
   }
 
+  /** Whether {@link #path} is the raw path (the matched route has {@code raw_path}). */
+  public boolean usesRawPath() {
+    return useRawPath;
+  }
+
   /**
    * Sets the request target the upstream receives, once, before plugins may change it: the
    * normalized path and the query as received (or the target as received, see {@link #useRawPath}).

@@ -343,6 +343,22 @@ class PathNormalizerTest {
   }
 
   @Test
+  void aPathMadeFromTheDecodedSpellingIsEscapedAgain() {
+    var plain = "/a/b-c~d.e;f=g:h@i!$&'()*+,";
+    assertThat(PathNormalizer.escapePath(plain)).isSameAs(plain);
+    assertThat(PathNormalizer.escapePath("/x/%2e%2e/a b#c")).isEqualTo("/x/%252e%252e/a%20b%23c");
+    assertThat(PathNormalizer.escapePath("/café/€?q=a b%"))
+        .isEqualTo("/caf%C3%A9/%E2%82%AC?q=a b%");
+    assertThat(PathNormalizer.escapePath("/\u0000\u007f\uD83D\uDE00"))
+        .isEqualTo("/%00%7F%F0%9F%98%80");
+    // escaping what normalization decoded gives back its encoded spelling
+    var v = vars("/a%2520b/caf%C3%A9/x%7E");
+    assertThat(PathNormalizer.escapePath(v.path()))
+        .isEqualTo(upstream(v, "/a%2520b/caf%C3%A9/x%7E"))
+        .isEqualTo("/a%2520b/caf%C3%A9/x~");
+  }
+
+  @Test
   void requestUriIsTheOriginFormAsReceived() {
     assertThat(vars("/a/../b?x=%2e").get("request_uri")).isEqualTo("/a/../b?x=%2e");
     assertThat(vars("/a/../b?x=%2e").rawUri()).isEqualTo("/a/../b?x=%2e");
