@@ -55,6 +55,10 @@ class PathNormalizationIT {
             uri: /v/*
             vars: [["uri", "==", "/v/x"]]
             upstream: {nodes: {"%1$s": 1}}
+          - id: ws
+            uri: /ws
+            enable_websocket: true
+            upstream: {nodes: {"%1$s": 1}}
           - id: raw
             uri: /raw/*
             raw_path: true
@@ -171,6 +175,19 @@ class PathNormalizationIT {
     assertThat(status("/v/./y/../x")).isEqualTo(200);
     assertThat(up.lastRequest()).isEqualTo("GET /v/x");
     assertThat(status("/v/y")).isEqualTo(404);
+  }
+
+  @Test
+  void aWebSocketUpgradeGoesToTheNormalizedPath() throws Exception {
+    gw = Gateways.start(dir, config());
+    try (var raw = new Raw(gw.port())) {
+      // the test upstream upgrades /ws only
+      raw.send(
+          "GET /x/%2e%2e/ws HTTP/1.1\r\nHost: gw\r\nUpgrade: websocket\r\n"
+              + "Connection: Upgrade\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n"
+              + "Sec-WebSocket-Version: 13\r\n\r\n");
+      assertThat(raw.response()).startsWith("HTTP/1.1 101");
+    }
   }
 
   @Test
