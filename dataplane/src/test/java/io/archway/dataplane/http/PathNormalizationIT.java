@@ -178,6 +178,17 @@ class PathNormalizationIT {
   }
 
   @Test
+  void anAsteriskIsForOptionsAndNoRouteHasIt() throws Exception {
+    gw = Gateways.start(dir, config());
+    try (var raw = new Raw(gw.port())) {
+      raw.send("OPTIONS * HTTP/1.1\r\nHost: gw\r\n\r\n");
+      assertThat(raw.response()).startsWith("HTTP/1.1 404");
+      raw.send("GET * HTTP/1.1\r\nHost: gw\r\n\r\n");
+      assertThat(raw.response()).startsWith("HTTP/1.1 400");
+    }
+  }
+
+  @Test
   void aWebSocketUpgradeGoesToTheNormalizedPath() throws Exception {
     gw = Gateways.start(dir, config());
     try (var raw = new Raw(gw.port())) {
