@@ -157,6 +157,11 @@ public final class RequestVars implements Variables {
     return useRawPath ? rawPath : path;
   }
 
+  /** The normalized path, whatever the route: what routes are matched on. */
+  String routingPath() {
+    return path;
+  }
+
   /**
    * From now on, plugins see and the upstream receives the path as received: the matched route has
    * {@code raw_path}. Routing has used the normalized path.
