@@ -6,6 +6,7 @@ import com.fasterxml.jackson.dataformat.yaml.YAMLFactory;
 import io.archway.dataplane.discovery.KubernetesSettings;
 import io.archway.dataplane.http.HttpSettings;
 import io.archway.dataplane.pubsub.PubSubSettings;
+import io.archway.dataplane.route.PathNormalizer;
 import io.archway.dataplane.stream.StreamSettings;
 import io.archway.dataplane.tls.TlsSettings;
 import io.archway.model.Keys;
@@ -120,6 +121,8 @@ public final class OptionsParser {
           "client_body_timeout",
           "client_body_buffer_size",
           "send_timeout",
+          "merge_slashes",
+          "escaped_slashes",
           "stream_ports",
           "stream_idle_timeout",
           "redis_max_bulk_size",
@@ -350,6 +353,22 @@ public final class OptionsParser {
               throw new UsageException(at + ": \"" + v.asText() + "\" (expected: at most 16m)");
             }
             http = http.withClientBody(http.clientBodyTimeout(), (int) n);
+          }
+          case "merge_slashes" -> {
+            if (!v.isBoolean()) {
+              throw new UsageException(at + ": " + v + " (expected: true or false)");
+            }
+            http =
+                http.withPaths(
+                    new PathNormalizer.Policy(v.booleanValue(), http.paths().escapedSlashes()));
+          }
+          case "escaped_slashes" -> {
+            var policy = PathNormalizer.EscapedSlashes.parse(text(at, v));
+            if (policy == null) {
+              throw new UsageException(
+                  at + ": \"" + v.asText() + "\" (expected: decode, reject or keep)");
+            }
+            http = http.withPaths(new PathNormalizer.Policy(http.paths().mergeSlashes(), policy));
           }
           case "stream_ports" -> {
             if (!v.isArray()) {

@@ -45,6 +45,47 @@ class OptionsParserTest {
   }
 
   @Test
+  void pathNormalizationSettings() throws Exception {
+    assertThat(OptionsParser.parse().http().paths())
+        .isEqualTo(io.archway.dataplane.route.PathNormalizer.Policy.DEFAULT);
+    var file = dir.resolve("paths.yaml");
+    Files.writeString(file, "merge_slashes: false\nescaped_slashes: keep\n");
+    var paths = OptionsParser.parse("--config", file.toString()).http().paths();
+    assertThat(paths.mergeSlashes()).isFalse();
+    assertThat(paths.escapedSlashes())
+        .isEqualTo(io.archway.dataplane.route.PathNormalizer.EscapedSlashes.KEEP);
+    Files.writeString(file, "merge_slashes: maybe\nescaped_slashes: drop\n");
+    assertThatThrownBy(() -> OptionsParser.parse("--config", file.toString()))
+        .hasMessage(
+            file
+                + ": merge_slashes: \"maybe\" (expected: true or false)\n"
+                + file
+                + ": escaped_slashes: \"drop\" (expected: decode, reject or keep)");
+  }
+
+  @Test
+  void clientBodyAndSendSettings() throws Exception {
+    var defaults = OptionsParser.parse().http();
+    assertThat(defaults.clientBodyTimeout()).isEqualTo(java.time.Duration.ofSeconds(60));
+    assertThat(defaults.clientBodyBufferSize()).isEqualTo(64 * 1024);
+    assertThat(defaults.sendTimeout()).isEqualTo(java.time.Duration.ofSeconds(60));
+    var file = dir.resolve("body.yaml");
+    Files.writeString(
+        file, "client_body_timeout: 2.5\nclient_body_buffer_size: 1m\nsend_timeout: 0\n");
+    var http = OptionsParser.parse("--config", file.toString()).http();
+    assertThat(http.clientBodyTimeout()).isEqualTo(java.time.Duration.ofMillis(2500));
+    assertThat(http.clientBodyBufferSize()).isEqualTo(1 << 20);
+    assertThat(http.sendTimeout()).isZero();
+    Files.writeString(file, "client_body_buffer_size: 1g\nsend_timeout: -1\n");
+    assertThatThrownBy(() -> OptionsParser.parse("--config", file.toString()))
+        .hasMessage(
+            file
+                + ": client_body_buffer_size: \"1g\" (expected: at most 16m)\n"
+                + file
+                + ": send_timeout: \"-1\" (expected: seconds 0..3600)");
+  }
+
+  @Test
   void configFileIsReadAndTheCommandLineWins() throws Exception {
     var file = dir.resolve("dataplane.yaml");
     Files.writeString(
@@ -117,8 +158,10 @@ class OptionsParserTest {
                 file + ": http_port: \"x\" (expected: a port 0..65535)",
                 file
                     + ": listen: unknown setting (expected one of: access_log, bind,"
-                    + " client_header_timeout, client_max_body_size, discovery, etcd, http_port,"
-                    + " https_port, keepalive_timeout, pubsub, redis_max_bulk_size,"
+                    + " client_body_buffer_size, client_body_timeout,"
+                    + " client_header_timeout, client_max_body_size, discovery, escaped_slashes,"
+                    + " etcd, http_port, https_port, keepalive_timeout, merge_slashes, pubsub,"
+                    + " redis_max_bulk_size, send_timeout,"
                     + " shutdown_timeout, standalone, status_port, stream_idle_timeout,"
                     + " stream_ports, tls, workers)",
                 file

@@ -10,7 +10,9 @@ import java.util.Map;
  * A route as APISIX 3.x stores it under {@code /apisix/routes/<id>}. Fields hold what was written
  * ({@code null} when absent). {@code plugin_flow_id} and {@code plugin_flow} are Archway's
  * additions: the route runs that {@link PluginFlow} (stored, or inline in the Dashboard's DAG
- * shape) after its plugins' request phases.
+ * shape) after its plugins' request phases. {@code raw_path} is another: {@code true} has the
+ * route's plugins see, and its upstream receive, the request path as the client sent it instead of
+ * the normalized one (routing always uses the normalized path; see docs/security-paths.md).
  */
 public record Route(
     String id,
@@ -32,6 +34,7 @@ public record Route(
     String pluginConfigId,
     String pluginFlowId,
     PluginFlow pluginFlow,
+    Boolean rawPath,
     Upstream upstream,
     String upstreamId,
     String serviceId,
@@ -85,6 +88,7 @@ public record Route(
             f.id("plugin_config_id"),
             f.id("plugin_flow_id"),
             f.child("plugin_flow", PluginFlow::read),
+            f.bool("raw_path"),
             f.child("upstream", Upstream::read),
             f.id("upstream_id"),
             f.id("service_id"),

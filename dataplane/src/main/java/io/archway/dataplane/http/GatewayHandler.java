@@ -6,6 +6,7 @@ import io.archway.dataplane.plugin.Outcome;
 import io.archway.dataplane.plugin.PluginContext;
 import io.archway.dataplane.plugins.KafkaProxyPlugin;
 import io.archway.dataplane.pubsub.PubSub;
+import io.archway.dataplane.route.PathNormalizer;
 import io.archway.dataplane.route.Peer;
 import io.archway.dataplane.route.RequestVars;
 import io.archway.dataplane.tls.TlsHandlers;
@@ -179,7 +180,19 @@ final class GatewayHandler extends ChannelInboundHandlerAdapter {
       return;
     }
     keepAlive = HttpUtil.isKeepAlive(req) && !gateway.stopping().getAsBoolean();
-    var vars = new RequestVars(req.method().name(), req.uri(), req.headers(), peer);
+    RequestVars vars;
+    try {
+      vars =
+          new RequestVars(
+              req.method().name(), req.uri(), req.headers(), peer, gateway.settings().paths());
+    } catch (PathNormalizer.BadTarget e) {
+      // A path that would mean one thing here and another upstream (docs/security-paths.md).
+      gateway.metrics().error("bad_request_target");
+      keepAlive = false;
+      state = State.CLOSED;
+      respond(400, Outcome.errorBody(400), null, null, start, req);
+      return;
+    }
     if (https && !clientCertificateAdmits(vars.path())) {
       gateway.metrics().error("client_certificate_required");
       respond(400, NO_CLIENT_CERTIFICATE, null, null, start, req);

@@ -1,5 +1,6 @@
 package io.archway.dataplane.http;
 
+import io.archway.dataplane.route.PathNormalizer;
 import java.time.Duration;
 
 /**
@@ -19,6 +20,7 @@ import java.time.Duration;
  *     chosen, so a slow sender holds no upstream connection ({@code 0}: none, stream at once)
  * @param sendTimeout {@code send_timeout}: longest a client may leave a response unread (its socket
  *     full) before the connection and the node's are closed ({@code 0}: no limit)
+ * @param paths how request paths are normalized ({@code merge_slashes}, {@code escaped_slashes})
  */
 public record HttpSettings(
     int maxUriLength,
@@ -29,7 +31,8 @@ public record HttpSettings(
     String accessLog,
     Duration clientBodyTimeout,
     int clientBodyBufferSize,
-    Duration sendTimeout) {
+    Duration sendTimeout,
+    PathNormalizer.Policy paths) {
 
   public static final HttpSettings DEFAULTS =
       new HttpSettings(
@@ -41,7 +44,8 @@ public record HttpSettings(
           "-",
           Duration.ofSeconds(60),
           64 * 1024,
-          Duration.ofSeconds(60));
+          Duration.ofSeconds(60),
+          PathNormalizer.Policy.DEFAULT);
 
   public HttpSettings withAccessLog(String accessLog) {
     return new HttpSettings(
@@ -53,7 +57,8 @@ public record HttpSettings(
         accessLog,
         clientBodyTimeout,
         clientBodyBufferSize,
-        sendTimeout);
+        sendTimeout,
+        paths);
   }
 
   public HttpSettings withTimeouts(Duration header, Duration idle) {
@@ -66,7 +71,8 @@ public record HttpSettings(
         accessLog,
         clientBodyTimeout,
         clientBodyBufferSize,
-        sendTimeout);
+        sendTimeout,
+        paths);
   }
 
   public HttpSettings withLimits(int uri, int headers, long body) {
@@ -79,7 +85,8 @@ public record HttpSettings(
         accessLog,
         clientBodyTimeout,
         clientBodyBufferSize,
-        sendTimeout);
+        sendTimeout,
+        paths);
   }
 
   public HttpSettings withClientBody(Duration timeout, int bufferSize) {
@@ -92,7 +99,8 @@ public record HttpSettings(
         accessLog,
         timeout,
         bufferSize,
-        sendTimeout);
+        sendTimeout,
+        paths);
   }
 
   public HttpSettings withSendTimeout(Duration timeout) {
@@ -105,6 +113,21 @@ public record HttpSettings(
         accessLog,
         clientBodyTimeout,
         clientBodyBufferSize,
-        timeout);
+        timeout,
+        paths);
+  }
+
+  public HttpSettings withPaths(PathNormalizer.Policy paths) {
+    return new HttpSettings(
+        maxUriLength,
+        maxHeaderSize,
+        maxBodySize,
+        headerTimeout,
+        idleTimeout,
+        accessLog,
+        clientBodyTimeout,
+        clientBodyBufferSize,
+        sendTimeout,
+        paths);
   }
 }

@@ -105,6 +105,8 @@ final class ProxyExchange implements UpstreamConnection.Listener, ExchangeTimer.
     this.clientBodyNanos = gateway.settings().clientBodyTimeout().toNanos();
     this.clientSendNanos = gateway.settings().sendTimeout().toNanos();
     this.originalHost = request.headers().get(HttpHeaderNames.HOST);
+    // The normalized path, unless plugins ran (they were given it, and may have rewritten it).
+    vars.applyTarget(request);
     ProxyHeaders.removeHopByHop(request.headers());
     ProxyHeaders.forwarded(request.headers(), vars, originalHost);
     request.setProtocolVersion(HttpVersion.HTTP_1_1);

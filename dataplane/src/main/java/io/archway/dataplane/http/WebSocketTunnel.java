@@ -73,6 +73,7 @@ final class WebSocketTunnel implements UpstreamConnection.Listener {
 
   void start() {
     var originalHost = request.headers().get(HttpHeaderNames.HOST);
+    vars.applyTarget(request);
     ProxyHeaders.forwarded(request.headers(), vars, originalHost);
     // The client's (empty) last content is waiting; take it now so it does not reach the tunnel.
     owner().pull();

@@ -50,6 +50,8 @@ public final class PluginContext implements Variables {
       long startNanos) {
     this.request = request;
     this.vars = vars;
+    // Plugins see, and build their rewrites on, the target the upstream would get.
+    vars.applyTarget(request);
     this.routeId = routeId;
     this.executor = executor;
     this.consumers = consumers;

@@ -6,6 +6,7 @@ import io.archway.dataplane.plugin.Plugin;
 import io.archway.dataplane.plugin.PluginContext;
 import io.archway.dataplane.plugin.PluginInstance;
 import io.archway.dataplane.plugin.PluginScope;
+import io.archway.dataplane.route.PathNormalizer;
 import io.netty.handler.codec.http.HttpMethod;
 import java.util.ArrayList;
 import java.util.List;
@@ -65,8 +66,10 @@ public final class ProxyRewritePlugin implements Plugin {
         }
       }
       if (path != null) {
-        // Variables are decoded: what would break the request line is escaped again.
-        path = escapeUnsafe(path);
+        // Variables are decoded: what would break the request line is escaped again, and a path
+        // made from the decoded path is escaped again whole (or %252e would reach the node as
+        // %2e).
+        path = escapeUnsafe(ctx.vars().usesRawPath() ? path : PathNormalizer.escapePath(path));
         var raw = req.uri();
         int q = raw.indexOf('?');
         req.setUri(path.indexOf('?') < 0 && q >= 0 ? path + raw.substring(q) : path);

@@ -40,7 +40,7 @@ final class PathIndex<T> {
   }
 
   RouteEntry<T> match(RequestVars r) {
-    var path = r.path();
+    var path = r.routingPath();
     var hit = Router.first(exact.get(path), r);
     if (hit != null) {
       return hit;

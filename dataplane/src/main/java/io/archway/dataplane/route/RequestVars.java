@@ -2,6 +2,7 @@ package io.archway.dataplane.route;
 
 import io.netty.handler.codec.http.HttpHeaderNames;
 import io.netty.handler.codec.http.HttpHeaders;
+import io.netty.handler.codec.http.HttpRequest;
 import io.netty.handler.codec.http.QueryStringDecoder;
 import io.netty.handler.codec.http.cookie.ServerCookieDecoder;
 import java.net.InetAddress;
@@ -15,29 +16,129 @@ import java.util.Map;
 /**
  * The request as routes and balancers see it: APISIX's variables ({@code uri}, {@code host}, {@code
  * request_method}, {@code remote_addr}, {@code server_port}, {@code arg_*}, {@code http_*}, {@code
- * cookie_*}, ...). The query string and cookies are parsed on first use only.
+ * cookie_*}, ...). The query string and cookies are parsed on first use only. {@code uri} is the
+ * normalized path (docs/security-paths.md), the raw one on a route with {@code raw_path}; {@code
+ * request_uri} is the target as received.
  */
 public final class RequestVars implements Variables {
 
   private final String method;
-  private final String rawUri;
+  // The normalized path (decoded): what routes match, and what plugins see unless the route
+  // takes the raw path.
   private final String path;
+  // The path as received, without the query; for a route with raw_path.
+  private final String rawPath;
+  // What the upstream receives: the normalized path (encoded) and the query as received.
+  private final String target;
+  // What the upstream receives on a route with raw_path: the request target as received, in
+  // origin-form.
+  private final String rawTarget;
   private final String query;
   private final String host;
   private final HttpHeaders headers;
   private final Peer peer;
+  private boolean useRawPath;
+  private boolean targetApplied;
   private Map<String, List<String>> args;
   private Map<String, String> cookies;
 
+  /** A request under the default path policy. */
   public RequestVars(String method, String rawUri, HttpHeaders headers, Peer peer) {
+    this(method, rawUri, headers, peer, PathNormalizer.Policy.DEFAULT);
+  }
+
+  /**
+   * Parses the request target and normalizes its path (see {@link PathNormalizer}). For an
+   * absolute-form target ({@code http://host/path}), the authority replaces the {@code Host} header
+   * (RFC 9112 §3.2.2): the host routes, plugins and the upstream see is that one.
+   *
+   * @throws PathNormalizer.BadTarget for a target that gets a 400
+   */
+  public RequestVars(
+      String method, String rawUri, HttpHeaders headers, Peer peer, PathNormalizer.Policy policy) {
     this.method = method;
-    this.rawUri = rawUri;
-    int q = rawUri.indexOf('?');
-    this.path = normalizePath(q < 0 ? rawUri : rawUri.substring(0, q));
-    this.query = q < 0 ? "" : rawUri.substring(q + 1);
     this.headers = headers;
-    this.host = hostOf(headers.get(HttpHeaderNames.HOST));
     this.peer = peer;
+    int start = 0;
+    if (rawUri.isEmpty()) {
+      throw new PathNormalizer.BadTarget("empty request target");
+    }
+    if (rawUri.charAt(0) != '/') {
+      if (rawUri.equals("*")) {
+        // asterisk-form: the server as a whole; only OPTIONS may ask (RFC 9112 §3.2.4).
+        if (!method.equals("OPTIONS")) {
+          throw new PathNormalizer.BadTarget("'*' is for OPTIONS only");
+        }
+        path = rawPath = target = rawTarget = rawUri;
+        query = "";
+        host = hostOf(headers.get(HttpHeaderNames.HOST));
+        return;
+      }
+      start = authorityEnd(rawUri);
+      headers.set(HttpHeaderNames.HOST, rawUri.substring(rawUri.indexOf("://") + 3, start));
+    }
+    int q = rawUri.indexOf('?', start);
+    int end = q < 0 ? rawUri.length() : q;
+    if (q >= 0 && rawUri.indexOf('#', q) >= 0) {
+      throw new PathNormalizer.BadTarget("fragment");
+    }
+    if (start == end) {
+      // absolute-form without a path: the root.
+      path = rawPath = "/";
+      target = rawTarget = "/" + rawUri.substring(end);
+    } else if (PathNormalizer.isNormal(rawUri, start, end)) {
+      path = rawPath = start == 0 && q < 0 ? rawUri : rawUri.substring(start, end);
+      target = rawTarget = start == 0 ? rawUri : rawUri.substring(start);
+    } else {
+      var n = PathNormalizer.normalize(rawUri, start, end, policy);
+      path = n.decoded();
+      rawPath = rawUri.substring(start, end);
+      rawTarget = start == 0 ? rawUri : rawUri.substring(start);
+      target = n.encoded().equals(rawPath) ? rawTarget : n.encoded() + rawUri.substring(end);
+    }
+    this.query = q < 0 ? "" : rawUri.substring(q + 1);
+    this.host = hostOf(headers.get(HttpHeaderNames.HOST));
+  }
+
+  /**
+   * Where the path of an absolute-form target ({@code http://authority/path}) starts. Only {@code
+   * http} and {@code https}, and an authority that is a host and an optional port (no user info).
+   */
+  private static int authorityEnd(String uri) {
+    int colon = uri.indexOf("://");
+    if (colon <= 0) {
+      throw new PathNormalizer.BadTarget("not origin-form nor absolute-form");
+    }
+    var scheme = uri.substring(0, colon);
+    if (!scheme.equalsIgnoreCase("http") && !scheme.equalsIgnoreCase("https")) {
+      throw new PathNormalizer.BadTarget("scheme is not http or https");
+    }
+    int i = colon + 3;
+    int from = i;
+    for (; i < uri.length(); i++) {
+      char c = uri.charAt(i);
+      if (c == '/' || c == '?') {
+        break;
+      }
+      boolean ok =
+          (c >= 'a' && c <= 'z')
+              || (c >= 'A' && c <= 'Z')
+              || (c >= '0' && c <= '9')
+              || c == '-'
+              || c == '.'
+              || c == '_'
+              || c == '~'
+              || c == ':'
+              || c == '['
+              || c == ']';
+      if (!ok) {
+        throw new PathNormalizer.BadTarget("bad authority");
+      }
+    }
+    if (i == from) {
+      throw new PathNormalizer.BadTarget("empty authority");
+    }
+    return i;
   }
 
   /** A request built from parts, for tests and tools. */
@@ -50,14 +151,54 @@ public final class RequestVars implements Variables {
     return method;
   }
 
-  /** The path, percent-decoded, without the query string. */
+  /**
+   * The path without the query string: normalized and percent-decoded; on a route that takes the
+   * raw path (once it has been matched), as received.
+   */
   public String path() {
+    return useRawPath ? rawPath : path;
+  }
+
+  /** The normalized path, whatever the route: what routes are matched on. */
+  String routingPath() {
     return path;
   }
 
-  /** The request target as received: path and query, not decoded. */
+  /**
+   * From now on, plugins see and the upstream receives the path as received: the matched route has
+   * {@code raw_path}. Routing has used the normalized path.
+   */
+  void useRawPath() {
+    useRawPath = true;
+  }
+
+  /** Whether {@link #path} is the raw path (the matched route has {@code raw_path}). */
+  public boolean usesRawPath() {
+    return useRawPath;
+  }
+
+  /**
+   * Sets the request target the upstream receives, once, before plugins may change it: the
+   * normalized path and the query as received (or the target as received, see {@link #useRawPath}).
+   * Later calls do nothing, so a plugin's rewrite stays.
+   */
+  public void applyTarget(HttpRequest request) {
+    if (targetApplied) {
+      return;
+    }
+    targetApplied = true;
+    var t = useRawPath ? rawTarget : target;
+    if (!t.equals(request.uri())) {
+      request.setUri(t);
+    }
+  }
+
+  /**
+   * The request target as received, in origin-form (path and query; for an absolute-form target,
+   * without the scheme and authority), not decoded: nginx's {@code $request_uri}.
+   */
   public String rawUri() {
-    return rawUri;
+    return rawTarget;
   }
 
   /** The {@code Host} header's host part, lower case, or {@code ""}. */
@@ -96,9 +237,9 @@ public final class RequestVars implements Variables {
   public String get(String name) {
     switch (name) {
       case "uri":
-        return path;
+        return path();
       case "request_uri":
-        return rawUri;
+        return rawTarget;
       case "host":
         return host;
       case "request_method":
@@ -176,22 +317,5 @@ public final class RequestVars implements Variables {
       }
     }
     return h;
-  }
-
-  /**
-   * Percent-decodes the path when it holds escapes; leaves it alone otherwise (the common case).
-   */
-  static String normalizePath(String raw) {
-    if (raw.isEmpty()) {
-      return "/";
-    }
-    if (raw.indexOf('%') < 0) {
-      return raw;
-    }
-    try {
-      return QueryStringDecoder.decodeComponent(raw.replace("+", "%2B"), StandardCharsets.UTF_8);
-    } catch (IllegalArgumentException e) {
-      return raw;
-    }
   }
 }

@@ -19,6 +19,7 @@ public final class RouteEntry<T> {
   private final Cidr[] remoteAddrs;
   private final VarsMatcher vars;
   private final List<String> hosts;
+  private final boolean rawPath;
 
   /**
    * @param hosts the hosts the route answers for: its own, else its service's; empty for any host
@@ -29,6 +30,7 @@ public final class RouteEntry<T> {
     this.target = target;
     this.priority = route.priorityOrDefault();
     this.hosts = hosts;
+    this.rawPath = Boolean.TRUE.equals(route.rawPath());
     int mask = 0;
     if (route.methods() != null) {
       for (var m : route.methods()) {
@@ -61,6 +63,11 @@ public final class RouteEntry<T> {
 
   int priority() {
     return priority;
+  }
+
+  /** Whether the route's plugins and upstream see the path as received ({@code raw_path}). */
+  boolean rawPath() {
+    return rawPath;
   }
 
   List<String> hosts() {

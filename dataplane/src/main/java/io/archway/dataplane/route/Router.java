@@ -69,8 +69,20 @@ public final class Router<T> {
     return size;
   }
 
-  /** The route for the request, or {@code null} for a 404. */
+  /**
+   * The route for the request, or {@code null} for a 404. Routing uses the normalized path; a
+   * matched route with {@code raw_path} then has the request show its raw path to its plugins and
+   * upstream ({@link RequestVars#useRawPath}).
+   */
   public RouteEntry<T> match(RequestVars r) {
+    var hit = find(r);
+    if (hit != null && hit.rawPath()) {
+      r.useRawPath();
+    }
+    return hit;
+  }
+
+  private RouteEntry<T> find(RequestVars r) {
     var host = r.host();
     if (!host.isEmpty()) {
       if (!exactHosts.isEmpty()) {

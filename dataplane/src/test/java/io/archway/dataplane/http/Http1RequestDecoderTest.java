@@ -97,6 +97,13 @@ class Http1RequestDecoderTest {
   }
 
   @Test
+  void rawNonAsciiBytesInTheTargetAreReadAsTheyCame() {
+    var d = decode("GET /caf\u00e9 HTTP/1.1\r\nHost: x\r\nX-A: \u00ff\r\n\r\n");
+    assertThat(d.refusal()).isZero();
+    assertThat(d.requests()).containsExactly("GET /caf\u00e9 HTTP/1.1 [host=x, X-A=\u00ff]");
+  }
+
+  @Test
   void aMinorVersionAboveOneIsHttp11() {
     var d = decode("GET / HTTP/1.2\r\nHost: x\r\n\r\n");
     assertThat(d.requests()).containsExactly("GET / HTTP/1.1 [host=x]");

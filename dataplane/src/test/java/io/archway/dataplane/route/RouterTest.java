@@ -48,6 +48,25 @@ class RouterTest {
   }
 
   @Test
+  void routesMatchTheNormalizedPathAndRawPathOnlyChangesWhatTheMatchedRouteSees() throws Exception {
+    var router =
+        router(
+            r("raw", "\"uri\":\"/raw/*\",\"raw_path\":true"),
+            r("admin", "\"uri\":\"/admin/*\""),
+            r("users", "\"uri\":\"/users/:id\""));
+    assertThat(match(router, "GET", "/raw/../admin/x", null)).isEqualTo("admin");
+    assertThat(match(router, "GET", "/users/%2e/7", null)).isEqualTo("users");
+    var v = RequestVars.of("GET", "/raw/./a%2fb", new DefaultHttpHeaders(), "10.1.2.3");
+    assertThat(router.match(v).target()).isEqualTo("raw");
+    assertThat(v.path()).isEqualTo("/raw/./a%2fb");
+    assertThat(v.usesRawPath()).isTrue();
+    var other = RequestVars.of("GET", "/admin/./a", new DefaultHttpHeaders(), "10.1.2.3");
+    assertThat(router.match(other).target()).isEqualTo("admin");
+    assertThat(other.path()).isEqualTo("/admin/a");
+    assertThat(other.usesRawPath()).isFalse();
+  }
+
+  @Test
   void exactPrefixAndParameterPaths() throws Exception {
     var router =
         router(

@@ -62,6 +62,7 @@ class EtcdConfigSinkIT {
             r.pluginConfigId(),
             r.pluginFlowId(),
             r.pluginFlow(),
+            r.rawPath(),
             r.upstream(),
             r.upstreamId(),
             r.serviceId(),
