@@ -12,7 +12,7 @@ import java.util.Map;
  * additions: the route runs that {@link PluginFlow} (stored, or inline in the Dashboard's DAG
  * shape) after its plugins' request phases. {@code raw_path} is another: {@code true} has the
  * route's plugins see, and its upstream receive, the request path as the client sent it instead of
- * the normalized one (routing always uses the normalized path; see docs/security-paths.md).
+ * the normalized one (routing always uses the normalized path; see docs/security.md, "Paths").
  */
 public record Route(
     String id,

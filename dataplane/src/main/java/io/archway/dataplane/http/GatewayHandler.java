@@ -186,7 +186,7 @@ final class GatewayHandler extends ChannelInboundHandlerAdapter {
           new RequestVars(
               req.method().name(), req.uri(), req.headers(), peer, gateway.settings().paths());
     } catch (PathNormalizer.BadTarget e) {
-      // A path that would mean one thing here and another upstream (docs/security-paths.md).
+      // A path that would mean one thing here and another upstream (docs/security.md, "Paths").
       gateway.metrics().error("bad_request_target");
       keepAlive = false;
       state = State.CLOSED;

@@ -8,9 +8,9 @@ import java.util.Arrays;
 
 /**
  * Puts a request path in the one form that routes, plugins and the upstream all see, as nginx does
- * before it routes (docs/security-paths.md says exactly what and in which order). A path that needs
- * no work, the common case, is recognised in one scan and returned as it is; only the others are
- * copied.
+ * before it routes (docs/security.md, "Paths" says exactly what and in which order). A path that
+ * needs no work, the common case, is recognised in one scan and returned as it is; only the others
+ * are copied.
  *
  * <p>The result has two spellings of the same path: {@code decoded} (every escape decoded, UTF-8;
  * what routes match and the {@code uri} variable holds, like nginx's {@code $uri}) and {@code

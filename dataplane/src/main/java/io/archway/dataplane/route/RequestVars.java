@@ -17,7 +17,7 @@ import java.util.Map;
  * The request as routes and balancers see it: APISIX's variables ({@code uri}, {@code host}, {@code
  * request_method}, {@code remote_addr}, {@code server_port}, {@code arg_*}, {@code http_*}, {@code
  * cookie_*}, ...). The query string and cookies are parsed on first use only. {@code uri} is the
- * normalized path (docs/security-paths.md), the raw one on a route with {@code raw_path}; {@code
+ * normalized path (docs/security.md, "Paths"), the raw one on a route with {@code raw_path}; {@code
  * request_uri} is the target as received.
  */
 public final class RequestVars implements Variables {
