@@ -187,7 +187,9 @@ public final class RecordingUpstream implements AutoCloseable {
                   + (close ? "\r\nConnection: close" : "\r\nConnection: keep-alive")
                   + "\r\n\r\n";
           out.write(head.getBytes(StandardCharsets.ISO_8859_1));
-          out.write(body);
+          if (!r.method().equals("HEAD")) {
+            out.write(body);
+          }
           out.flush();
           in.reset();
           if (close) {
