@@ -34,8 +34,9 @@ import java.util.function.Consumer;
  *       DEL; {@code HTTP/1.0} or {@code HTTP/1.1} (a higher minor is read as 1.1), another major is
  *       505. Longer than {@code maxUriLength}: 414.
  *   <li>Header lines: a token, a colon with nothing before it, a value without control characters
- *       (tab aside) or DEL. A line that starts with white space (obs-fold) is 400. More than {@code
- *       maxHeaderSize} bytes or {@value #MAX_HEADERS} fields: 431.
+ *       (tab aside) or DEL; leading spaces and tabs and trailing spaces are not part of the value.
+ *       A line that starts with white space (obs-fold) is 400. More than {@code maxHeaderSize}
+ *       bytes or {@value #MAX_HEADERS} fields: 431.
  *   <li>Lines end with CRLF; a bare LF is read as CRLF (RFC 9112 §2.2 allows it, nginx does it), a
  *       bare CR is 400.
  *   <li>Bodies: framed by {@link RequestFraming}; chunk sizes are hex digits that fit in 60 bits,
@@ -342,7 +343,9 @@ final class Http1RequestDecoder extends ByteToMessageDecoder {
       v++;
     }
     int ve = end;
-    while (ve > v && isBlank(in.getByte(ve - 1))) {
+    // Trailing spaces go; a trailing tab stays part of the value, as nginx reads it (so
+    // "chunked<TAB>" is not chunked, and "5<TAB>" not a length, to nginx and to us alike).
+    while (ve > v && in.getByte(ve - 1) == ' ') {
       ve--;
     }
     for (int k = v; k < ve; k++) {

@@ -24,7 +24,8 @@ import java.util.List;
  *   <li>{@code Transfer-Encoding} with {@code Content-Length}: 400 (nginx does the same). A proxy
  *       that drops one of them lets the next hop read the body the other way.
  *   <li>{@code Content-Length}: one field, digits only (400 otherwise, duplicates included).
- *   <li>{@code Host}: exactly one on HTTP/1.1, at most one on HTTP/1.0, a valid authority (400).
+ *   <li>{@code Host}: exactly one on HTTP/1.1, at most one on HTTP/1.0, a valid authority, not
+ *       empty, no {@code ..} (400, as nginx).
  *   <li>An upgrade request carries no body (400): the bytes after its head belong to the new
  *       protocol.
  *   <li>{@code CONNECT} and {@code TRACE} are not served (405); an {@code Expect} other than {@code
@@ -171,7 +172,8 @@ final class RequestFraming {
       }
       return;
     }
-    if (!validAuthority(hosts.get(0))) {
+    var host = hosts.get(0);
+    if (host.isEmpty() || host.contains("..") || !validAuthority(host)) {
       throw RequestRejected.malformed("Host is not a host[:port]");
     }
   }
@@ -230,36 +232,30 @@ final class RequestFraming {
   }
 
   /**
-   * {@code chunked} must be there once and last (else 400); any other coding, {@code chunked} with
-   * parameters or quoted included, is one the gateway would have to apply and does not (501).
+   * One field whose value is {@code chunked} (any case) and nothing else: that is all nginx takes
+   * too. A second field, or {@code chunked} that is not alone and last, is 400; any other coding
+   * ({@code gzip, chunked}, {@code chunked;q=1}, {@code "chunked"}, {@code identity}) is 501.
    */
   private static void transferCodings(List<String> values) {
-    int codings = 0;
+    if (values.size() > 1) {
+      throw RequestRejected.ambiguous("more than one Transfer-Encoding field");
+    }
+    var value = values.get(0);
+    if (CHUNKED.contentEqualsIgnoreCase(value)) {
+      return;
+    }
+    var elements = value.split(",", -1);
     int chunked = 0;
-    boolean chunkedLast = false;
-    boolean other = false;
-    for (var value : values) {
-      for (var element : value.split(",", -1)) {
-        var coding = element.strip();
-        if (coding.isEmpty()) {
-          continue;
-        }
-        codings++;
-        chunkedLast = CHUNKED.contentEqualsIgnoreCase(coding);
-        if (chunkedLast) {
-          chunked++;
-        } else {
-          other = true;
-        }
+    for (var element : elements) {
+      if (CHUNKED.contentEqualsIgnoreCase(element.strip())) {
+        chunked++;
       }
     }
-    if (codings == 0 || chunked > 1 || (chunked == 1 && !chunkedLast)) {
-      throw RequestRejected.ambiguous("Transfer-Encoding: " + String.join(", ", values));
+    boolean chunkedLast = CHUNKED.contentEqualsIgnoreCase(elements[elements.length - 1].strip());
+    if (value.isBlank() || chunked > 1 || (chunked == 1 && !chunkedLast)) {
+      throw RequestRejected.ambiguous("Transfer-Encoding: " + value);
     }
-    if (other) {
-      throw new RequestRejected(
-          501, "unsupported_transfer_coding", "Transfer-Encoding: " + String.join(", ", values));
-    }
+    throw new RequestRejected(501, "unsupported_transfer_coding", "Transfer-Encoding: " + value);
   }
 
   /** {@code 1*DIGIT}, at most 18 of them (a long never overflows); anything else is 400. */

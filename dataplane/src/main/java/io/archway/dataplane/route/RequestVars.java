@@ -65,14 +65,9 @@ public final class RequestVars implements Variables {
     }
     if (rawUri.charAt(0) != '/') {
       if (rawUri.equals("*")) {
-        // asterisk-form: the server as a whole; only OPTIONS may ask (RFC 9112 §3.2.4).
-        if (!method.equals("OPTIONS")) {
-          throw new PathNormalizer.BadTarget("'*' is for OPTIONS only");
-        }
-        path = rawPath = target = rawTarget = rawUri;
-        query = "";
-        host = hostOf(headers.get(HttpHeaderNames.HOST));
-        return;
+        // asterisk-form asks about the server as a whole (RFC 9112 §3.2.4): no route serves it,
+        // and nginx refuses it too.
+        throw new PathNormalizer.BadTarget("'*' is not served");
       }
       start = authorityEnd(rawUri);
       headers.set(HttpHeaderNames.HOST, rawUri.substring(rawUri.indexOf("://") + 3, start));
