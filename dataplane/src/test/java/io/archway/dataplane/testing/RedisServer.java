@@ -11,7 +11,10 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.time.Duration;
 
-/** A real {@code redis-server} on a loopback port of its own, without persistence. */
+/**
+ * A real {@code redis-server} on a loopback port of its own, without persistence, {@code DEBUG}
+ * allowed from loopback.
+ */
 public final class RedisServer implements AutoCloseable {
 
   private final Process process;
@@ -35,7 +38,10 @@ public final class RedisServer implements AutoCloseable {
                 "--appendonly",
                 "no",
                 "--dir",
-                dir.toString())
+                dir.toString(),
+                // DEBUG SLEEP holds the server still for tests of links lost mid-command.
+                "--enable-debug-command",
+                "local")
             .redirectErrorStream(true)
             .redirectOutput(dir.resolve("redis-" + port + ".log").toFile())
             .start();

@@ -49,6 +49,15 @@ public final class RedisCommand extends AbstractReferenceCounted {
     return name.startsPushes();
   }
 
+  /** Whether Redis closes the connection that sends it ({@code POST}, {@code Host:}). */
+  boolean closes() {
+    return name.closes();
+  }
+
+  boolean quits() {
+    return name.quits();
+  }
+
   public String key() {
     if (key == null) {
       key =
