@@ -73,7 +73,10 @@ public final class RedisServer implements AutoCloseable {
   public void close() {
     process.destroy();
     try {
-      process.waitFor();
+      // A server busy in a script ignores SIGTERM until the script ends: then it is killed.
+      if (!process.waitFor(5, java.util.concurrent.TimeUnit.SECONDS)) {
+        process.destroyForcibly().waitFor();
+      }
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
     }
