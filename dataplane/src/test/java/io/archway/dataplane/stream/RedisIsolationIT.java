@@ -331,6 +331,46 @@ class RedisIsolationIT {
     }
   }
 
+  // --- CLIENT PAUSE: each paused client waits on a connection of its own, as Redis counts them.
+
+  @Test
+  void clientsPausedByClientPauseAreEachBlockedOnTheirOwn() throws Exception {
+    var clients = new ArrayList<Socket>();
+    try (var admin = socket(shared)) {
+      for (int i = 0; i < 3; i++) {
+        var s = socket(shared);
+        clients.add(s);
+        send(s, "PING\r\n");
+        expect(s, "+PONG\r\n");
+      }
+      send(admin, "CLIENT PAUSE 5000 WRITE\r\n");
+      expect(admin, "+OK\r\n");
+      for (var s : clients) {
+        send(s, "SET iso:paused 1\r\n");
+      }
+      await().atMost(Duration.ofSeconds(5)).until(() -> info("blocked_clients") == 3);
+      send(admin, "CLIENT UNPAUSE\r\n");
+      expect(admin, "+OK\r\n");
+      for (var s : clients) {
+        expect(s, "+OK\r\n");
+      }
+    } finally {
+      for (var s : clients) {
+        s.close();
+      }
+    }
+  }
+
+  static long info(String field) throws Exception {
+    try (var s = socket(redis.port())) {
+      send(s, "INFO clients\r\n");
+      int length = Integer.parseInt(line(s).substring(1));
+      var body = new String(s.getInputStream().readNBytes(length), StandardCharsets.UTF_8);
+      var m = Pattern.compile(field + ":(\\d+)").matcher(body);
+      return m.find() ? Long.parseLong(m.group(1)) : -1;
+    }
+  }
+
   // --- The proxy's links have names.
 
   @Test

@@ -45,6 +45,9 @@ public final class RedisLinks {
   private final Transport transport;
   private final StreamMetrics metrics;
   private final Map<EventLoop, Map<String, Node>> byLoop = new ConcurrentHashMap<>();
+  // Per node, across loops: until when (System.nanoTime) a CLIENT PAUSE sent through the proxy
+  // holds; 0 when none.
+  private final Map<String, AtomicLong> pauses = new ConcurrentHashMap<>();
 
   public RedisLinks(Transport transport, StreamMetrics metrics) {
     this.transport = transport;
@@ -57,7 +60,7 @@ public final class RedisLinks {
     var key = host + ":" + port;
     var n = nodes.get(key);
     if (n == null) {
-      n = new Node(loop, host, port);
+      n = new Node(loop, host, port, pauses.computeIfAbsent(key, k -> new AtomicLong()));
       nodes.put(key, n);
     }
     n.connectTimeout = connectTimeout;
@@ -90,11 +93,29 @@ public final class RedisLinks {
     private final ArrayDeque<Spare> spares = new ArrayDeque<>();
     private List<Admission> waiting = new ArrayList<>();
     private boolean probing;
+    private final AtomicLong pausedUntil;
 
-    Node(EventLoop loop, String host, int port) {
+    Node(EventLoop loop, String host, int port, AtomicLong pausedUntil) {
       this.loop = loop;
       this.host = host;
       this.port = port;
+      this.pausedUntil = pausedUntil;
+    }
+
+    /**
+     * Whether a {@code CLIENT PAUSE} sent through the proxy to this node holds now. While it does,
+     * shared sessions move to connections of their own before sending anything, so that each paused
+     * client waits on its own connection (as Redis counts and lists them) and none waits behind
+     * another on a link.
+     */
+    boolean paused() {
+      long until = pausedUntil.get();
+      return until != 0 && System.nanoTime() - until < 0;
+    }
+
+    /** {@code CLIENT PAUSE timeout} for {@code millis}, or {@code CLIENT UNPAUSE} (0), was sent. */
+    void pause(long millis) {
+      pausedUntil.set(millis <= 0 ? 0 : System.nanoTime() + millis * 1_000_000L);
     }
 
     /**

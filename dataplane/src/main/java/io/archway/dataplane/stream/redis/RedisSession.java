@@ -190,7 +190,7 @@ public final class RedisSession extends ChannelInboundHandlerAdapter {
           settle();
           return;
         }
-        if (link == null || c.needsOwnConnection()) {
+        if (link == null || c.needsOwnConnection() || node.paused()) {
           headDelayDone = true; // its delay, if any, is served: not again once moved
           moving = true;
           if (link == null) {
@@ -361,6 +361,9 @@ public final class RedisSession extends ChannelInboundHandlerAdapter {
   }
 
   private void forward(RedisCommand c, boolean denied) {
+    if (node != null && upstream != null && c.name().equals("client")) {
+      notePause(c);
+    }
     var frame = denied ? deniedFrame(c) : c.frame().retain();
     if (link != null) {
       pending.add(pending(c));
@@ -389,6 +392,20 @@ public final class RedisSession extends ChannelInboundHandlerAdapter {
     frame.writeCharSequence("*1\r\n$" + bytes.length + "\r\n", StandardCharsets.US_ASCII);
     frame.writeBytes(bytes).writeByte('\r').writeByte('\n');
     return frame;
+  }
+
+  /** {@code CLIENT PAUSE ms} and {@code CLIENT UNPAUSE} are noted for the node (see paused()). */
+  private void notePause(RedisCommand c) {
+    var sub = c.key();
+    if (sub.equalsIgnoreCase("pause")) {
+      try {
+        node.pause(Long.parseLong(c.arg(2)));
+      } catch (RuntimeException e) {
+        // not a valid pause: Redis refuses it
+      }
+    } else if (sub.equalsIgnoreCase("unpause")) {
+      node.pause(0);
+    }
   }
 
   /** What is kept of a command until its reply: the key only when a logger may want it. */
