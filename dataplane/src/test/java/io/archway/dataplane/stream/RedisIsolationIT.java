@@ -1,6 +1,7 @@
 package io.archway.dataplane.stream;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.awaitility.Awaitility.await;
 
 import io.archway.dataplane.testing.Gateways;
@@ -201,6 +202,36 @@ class RedisIsolationIT {
   }
 
   static final String NOAUTH = "-NOAUTH Authentication required.\r\n";
+
+  @Test
+  void lettuceWithoutThePasswordIsRefusedAndWithItWorksNeitherHangs() throws Exception {
+    try (var admin = socket(authRedis.port())) {
+      send(admin, "CONFIG SET requirepass lettuce-pw\r\n");
+      expect(admin, "+OK\r\n");
+      try {
+        for (int port : new int[] {authShared, authOwn}) {
+          var client = io.lettuce.core.RedisClient.create("redis://127.0.0.1:" + port);
+          client.setDefaultTimeout(Duration.ofSeconds(5));
+          try {
+            assertThatThrownBy(() -> client.connect().sync().set("x", "1"))
+                .hasStackTraceContaining("NOAUTH");
+            var withPassword =
+                io.lettuce.core.RedisClient.create("redis://lettuce-pw@127.0.0.1:" + port);
+            try (var c = withPassword.connect()) {
+              assertThat(c.sync().set("lettuce:auth", "1")).isEqualTo("OK");
+            } finally {
+              withPassword.shutdown(Duration.ZERO, Duration.ofSeconds(2));
+            }
+          } finally {
+            client.shutdown(Duration.ZERO, Duration.ofSeconds(2));
+          }
+        }
+      } finally {
+        send(admin, "AUTH lettuce-pw\r\nCONFIG SET requirepass \"\"\r\n");
+        expect(admin, "+OK\r\n+OK\r\n");
+      }
+    }
+  }
 
   @Test
   void requirepassSetThroughTheProxyAppliesToTheNextClient() throws Exception {
