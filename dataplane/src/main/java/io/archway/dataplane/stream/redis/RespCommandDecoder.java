@@ -44,11 +44,23 @@ public final class RespCommandDecoder extends ByteToMessageDecoder {
   // A command seen whole up to its header but not its last byte: wait until this many bytes are in.
   private long needed;
   private boolean failed;
+  private final long maxCommand;
+  // An array not yet whole: its element count, the first element not yet whole and where it starts
+  // (from the array's first byte), and what was read of it so far. partCount 0: none.
+  private long partCount;
+  private long partIndex;
+  private int partOffset;
+  private CommandNames.Name partName;
+  private int partKeyAt;
+  private int partKeyLength;
 
   /** {@code maxBulk} 0 (or above what a buffer can hold) means as much as a buffer can hold. */
   public RespCommandDecoder(long maxBulk) {
     long most = Integer.MAX_VALUE - 1024;
     this.maxBulk = maxBulk <= 0 || maxBulk > most ? most : maxBulk;
+    // Redis's client-query-buffer-limit is 1 GB; a command may be one bulk string at its limit
+    // and then some.
+    this.maxCommand = Math.min(most, Math.max(this.maxBulk + MAX_INLINE, 1L << 30));
   }
 
   @Override
@@ -90,36 +102,60 @@ public final class RespCommandDecoder extends ByteToMessageDecoder {
     if (in.getByte(start) != '*') {
       return inline(in, start, now);
     }
-    int cr = headerEnd(in, start, "too big mbulk count string");
-    if (cr < 0) {
-      return null;
-    }
-    long count = string2ll(in, start + 1, cr);
-    if (count == INCOMPLETE || count > Integer.MAX_VALUE) {
-      throw new RespException("invalid multibulk length");
-    }
-    int pos = cr + 2;
-    if (count <= 0) {
-      in.readerIndex(pos);
-      return null;
-    }
-    CommandNames.Name name = null;
-    int keyAt = -1;
-    int keyLength = 0;
-    for (long i = 0; i < count; i++) {
-      if (pos >= in.writerIndex()) {
+    long count;
+    long i;
+    int pos;
+    CommandNames.Name name;
+    int keyAt;
+    int keyLength;
+    if (partCount > 0) {
+      // An array begun in an earlier read: go on from its first element not yet whole, so a long
+      // array arriving in many reads is scanned once.
+      count = partCount;
+      i = partIndex;
+      pos = start + partOffset;
+      name = partName;
+      keyAt = partKeyAt;
+      keyLength = partKeyLength;
+    } else {
+      int cr = headerEnd(in, start, "too big mbulk count string");
+      if (cr < 0) {
         return null;
       }
-      long len = bulkHeader(in, pos);
-      if (len == INCOMPLETE) {
+      count = string2ll(in, start + 1, cr);
+      if (count == INCOMPLETE || count > Integer.MAX_VALUE) {
+        throw new RespException("invalid multibulk length");
+      }
+      pos = cr + 2;
+      if (count <= 0) {
+        in.readerIndex(pos);
+        return null;
+      }
+      i = 0;
+      name = null;
+      keyAt = -1;
+      keyLength = 0;
+    }
+    for (; i < count; i++) {
+      if (pos - start > maxCommand) {
+        throw new RespException("too big command (above the query buffer limit)");
+      }
+      long len = pos >= in.writerIndex() ? INCOMPLETE : bulkHeader(in, pos);
+      long end = len == INCOMPLETE ? 0 : pos + headerLength + len + 2; // 2 bytes skipped unseen
+      if (len == INCOMPLETE || end > in.writerIndex()) {
+        if (end - start > maxCommand) {
+          throw new RespException("too big command (above the query buffer limit)");
+        }
+        needed = end == 0 ? 0 : end - start;
+        partCount = count;
+        partIndex = i;
+        partOffset = pos - start;
+        partName = name;
+        partKeyAt = keyAt;
+        partKeyLength = keyLength;
         return null;
       }
       int data = pos + headerLength;
-      long end = data + len + 2; // the two bytes after the data are skipped unseen, as Redis does
-      if (end > in.writerIndex()) {
-        needed = end - start;
-        return null;
-      }
       if (i == 0) {
         name = lookupName(in, data, (int) len);
       } else if (i == 1) {
@@ -128,6 +164,8 @@ public final class RespCommandDecoder extends ByteToMessageDecoder {
       }
       pos = (int) end;
     }
+    partCount = 0;
+    partName = null;
     int length = pos - start;
     var frame = in.readRetainedSlice(length);
     return new RedisCommand(name, frame, keyAt, keyLength, now);

@@ -101,6 +101,22 @@ class RespTest {
   }
 
   @Test
+  void aLongArrayArrivingInManyReadsIsScannedOnceAndKeepsItsBytes() {
+    var cmd = new StringBuilder("*200001\r\n$4\r\nMSET\r\n");
+    for (int i = 0; i < 100_000; i++) {
+      cmd.append("$1\r\nk\r\n$2\r\nv").append(i % 10).append("\r\n");
+    }
+    var bytes = cmd.toString() + "PING\r\n";
+    long t0 = System.nanoTime();
+    var cmds = decode(bytes, 1000, 1024); // 2,100 reads: a rescan per read would be quadratic
+    assertThat(System.nanoTime() - t0).isLessThan(5_000_000_000L);
+    assertThat(cmds).extracting(RedisCommand::name).containsExactly("mset", "ping");
+    assertThat(cmds.get(0).key()).isEqualTo("k");
+    assertThat(cmds.get(0).frame().toString(StandardCharsets.UTF_8)).isEqualTo(cmd.toString());
+    cmds.forEach(RedisCommand::release);
+  }
+
+  @Test
   void inlineCommandsEndAtABareNewlineAndAreSplitAsRedisSplitsThem() {
     var cmds =
         decode(
