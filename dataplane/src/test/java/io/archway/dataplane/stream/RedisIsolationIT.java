@@ -149,6 +149,22 @@ class RedisIsolationIT {
     assertThat(converse(own, bytes)).as("own connection").isEqualTo(direct);
   }
 
+  @Test
+  void redisCliPipeWithInlineCommandsEndedByNewlines() throws Exception {
+    for (int port : new int[] {shared, own}) {
+      var p =
+          new ProcessBuilder("redis-cli", "-p", Integer.toString(port), "--pipe")
+              .redirectErrorStream(true)
+              .start();
+      try (var in = p.getOutputStream()) {
+        in.write("SET pipe:a 1\nINCR pipe:a\nGET pipe:a\n".getBytes(StandardCharsets.US_ASCII));
+      }
+      var out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+      assertThat(p.waitFor(10, java.util.concurrent.TimeUnit.SECONDS)).isTrue();
+      assertThat(out).contains("errors: 0, replies: 3");
+    }
+  }
+
   /** Sends {@code bytes} then QUIT; everything until the connection closes. */
   static String converse(int port, String bytes) throws Exception {
     try (var s = socket(port)) {
