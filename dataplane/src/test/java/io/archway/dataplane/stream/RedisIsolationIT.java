@@ -135,6 +135,24 @@ class RedisIsolationIT {
         "WATCH iso:w\r\nMULTI\r\nGET iso:w\r\nEXEC\r\nCLIENT GETNAME\r\n",
         "BLPOP iso:nothing 0.05\r\nEVAL \"return 1\" 0\r\nPING\r\n",
         "CLIENT SETNAME mine\r\nCLIENT GETNAME\r\n",
+        // Authentication on a server without a password.
+        "AUTH nopass\r\nAUTH default nopass\r\nPING\r\n",
+        // Scripting and functions.
+        "EVAL \"return redis.call('set', KEYS[1], ARGV[1])\" 1 iso:ev 5\r\nGET iso:ev\r\n"
+            + "EVAL \"return redis.error_reply('boom')\" 0\r\nSCRIPT EXISTS 0000\r\n"
+            + "FCALL nosuch 0\r\nEVALSHA 0000 0\r\n",
+        // Transactions.
+        "MULTI\r\nINCR iso:m\r\nDISCARD\r\nEXEC\r\n",
+        "WATCH iso:w2\r\nSET iso:w2 1\r\nMULTI\r\nGET iso:w2\r\nEXEC\r\n",
+        "MULTI\r\nMULTI\r\nEXEC\r\n",
+        // Blocking commands that time out.
+        "BRPOPLPUSH iso:none iso:dst 0.05\r\nBLMOVE iso:none iso:dst LEFT RIGHT 0.05\r\n"
+            + "XREAD BLOCK 50 STREAMS iso:nostream 0\r\nBZPOPMIN iso:nozset 0.05\r\n",
+        // Pub/sub.
+        "SUBSCRIBE iso:a iso:b\r\nPSUBSCRIBE iso:p*\r\nPUNSUBSCRIBE\r\nUNSUBSCRIBE\r\nPING\r\n",
+        "PUBLISH iso:nobody hi\r\n",
+        // Replies switched off: fewer replies than commands.
+        "CLIENT REPLY OFF\r\nPING\r\nCLIENT REPLY ON\r\nPING\r\n",
         // HTTP sent to Redis: closed at once, without a reply.
         "GET / HTTP/1.1\r\nHost: example\r\n\r\n",
         "POST /x HTTP/1.1\r\n",
