@@ -41,6 +41,9 @@ class RedisIsolationIT {
   static int authShared;
   static int authOwn;
   static int limited;
+  static RedisServer locked; // requires a password from the start
+  static int lockedShared;
+  static int lockedOwn;
 
   @BeforeAll
   static void start() throws Exception {
@@ -51,6 +54,9 @@ class RedisIsolationIT {
     authShared = Ports.free();
     authOwn = Ports.free();
     limited = Ports.free();
+    locked = new RedisServer(dir, Ports.free(), "--requirepass", "locked-pw");
+    lockedShared = Ports.free();
+    lockedOwn = Ports.free();
     var yaml =
         """
         stream_routes:
@@ -76,6 +82,14 @@ class RedisIsolationIT {
             protocol:
               name: redis
               conf: {output_buffer: {hard: 1mb, soft: 512kb, soft_seconds: 5}}
+          - id: locked-shared
+            server_port: %d
+            upstream: {nodes: {"%s": 1}}
+            protocol: {name: redis}
+          - id: locked-own
+            server_port: %d
+            upstream: {nodes: {"%s": 1}}
+            protocol: {name: redis, conf: {multiplex: false}}
         """
             .formatted(
                 shared,
@@ -87,7 +101,11 @@ class RedisIsolationIT {
                 authOwn,
                 authRedis.node(),
                 limited,
-                redis.node());
+                redis.node(),
+                lockedShared,
+                locked.node(),
+                lockedOwn,
+                locked.node());
     // One event loop: clients on different loops are no more ordered than clients on different
     // connections to Redis, and the ordering test is about one loop's shared link.
     gw =
@@ -98,7 +116,14 @@ class RedisIsolationIT {
                 o.withWorkers(1)
                     .withStream(
                         StreamSettings.DEFAULTS.withPorts(
-                            List.of(shared, own, authShared, authOwn, limited))));
+                            List.of(
+                                shared,
+                                own,
+                                authShared,
+                                authOwn,
+                                limited,
+                                lockedShared,
+                                lockedOwn))));
   }
 
   @AfterAll
@@ -108,6 +133,7 @@ class RedisIsolationIT {
     }
     redis.close();
     authRedis.close();
+    locked.close();
   }
 
   // --- The same bytes, direct and through the proxy (shared and own connections).
@@ -189,6 +215,26 @@ class RedisIsolationIT {
       send(s, bytes + "QUIT\r\n");
       return readAll(s.getInputStream());
     }
+  }
+
+  // --- A server that requires a password from the start: the same bytes, direct and proxied.
+
+  static Stream<String> lockedConversations() {
+    return Stream.of(
+        "PING\r\nGET x\r\nAUTH wrong\r\nAUTH default wrong\r\nAUTH locked-pw\r\nPING\r\n",
+        "HELLO 3\r\nSELECT 1\r\nMULTI\r\nSUBSCRIBE c\r\nEVAL \"return 1\" 0\r\n",
+        "PING\r\n*11\r\n" + "$1\r\na\r\n".repeat(11),
+        "PING\r\n*2\r\n$4\r\nECHO\r\n$20000\r\n" + "x".repeat(20000) + "\r\n",
+        "AUTH locked-pw\r\n*2\r\n$4\r\nECHO\r\n$20000\r\n" + "x".repeat(20000) + "\r\n",
+        "GET / HTTP/1.1\r\nHost: x\r\n\r\n");
+  }
+
+  @ParameterizedTest
+  @MethodSource("lockedConversations")
+  void aServerWithAPasswordAnswersTheProxyAsItAnswersDirectly(String bytes) throws Exception {
+    var direct = converse(locked.port(), bytes);
+    assertThat(converse(lockedShared, bytes)).as("shared").isEqualTo(direct);
+    assertThat(converse(lockedOwn, bytes)).as("own connection").isEqualTo(direct);
   }
 
   // --- Authentication is per client.
