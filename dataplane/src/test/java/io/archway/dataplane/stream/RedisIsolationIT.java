@@ -284,6 +284,35 @@ class RedisIsolationIT {
   static final String NOAUTH = "-NOAUTH Authentication required.\r\n";
 
   @Test
+  void aLinkReplacedAfterAPasswordWasSetIsNotUsedWithoutAuth() throws Exception {
+    try (var idle = socket(authShared);
+        var admin = socket(authRedis.port())) {
+      send(idle, "PING\r\n");
+      expect(idle, "+PONG\r\n");
+      send(admin, "CONFIG SET requirepass pw3\r\nAUTH pw3\r\n");
+      expect(admin, "+OK\r\n+OK\r\n");
+      try {
+        long links = streamMetrics().upstreams(true);
+        var ids = sharedLinkIds(authRedis.port(), "pw3");
+        assertThat(ids).isNotEmpty();
+        for (var id : ids) {
+          send(admin, "CLIENT KILL ID " + id + "\r\n");
+          expect(admin, ":1\r\n");
+        }
+        await().atMost(Duration.ofSeconds(5)).until(() -> streamMetrics().upstreams(true) < links);
+        // The new link would run commands unauthenticated no more than a new connection would.
+        send(idle, "SET auth:relinked 1\r\n");
+        expect(idle, NOAUTH);
+        send(idle, "AUTH pw3\r\nSET auth:relinked 1\r\n");
+        expect(idle, "+OK\r\n+OK\r\n");
+      } finally {
+        send(admin, "CONFIG SET requirepass \"\"\r\n");
+        expect(admin, "+OK\r\n");
+      }
+    }
+  }
+
+  @Test
   void lettuceWithoutThePasswordIsRefusedAndWithItWorksNeitherHangs() throws Exception {
     try (var admin = socket(authRedis.port())) {
       send(admin, "CONFIG SET requirepass lettuce-pw\r\n");
@@ -570,7 +599,15 @@ class RedisIsolationIT {
   }
 
   static List<String> clientList() throws Exception {
-    try (var s = socket(redis.port())) {
+    return clientList(redis.port(), null);
+  }
+
+  static List<String> clientList(int port, String password) throws Exception {
+    try (var s = socket(port)) {
+      if (password != null) {
+        send(s, "AUTH " + password + "\r\n");
+        expect(s, "+OK\r\n");
+      }
       send(s, "CLIENT LIST\r\n");
       var header = line(s);
       int length = Integer.parseInt(header.substring(1));
@@ -592,8 +629,12 @@ class RedisIsolationIT {
   }
 
   static List<String> sharedLinkIds() throws Exception {
+    return sharedLinkIds(redis.port(), null);
+  }
+
+  static List<String> sharedLinkIds(int port, String password) throws Exception {
     var ids = new ArrayList<String>();
-    for (var l : clientList()) {
+    for (var l : clientList(port, password)) {
       if (l.contains(" name=archway-shared-")) {
         var x = Pattern.compile("^id=(\\d+) ").matcher(l);
         if (x.find()) {

@@ -204,11 +204,11 @@ public final class SharedLink extends ChannelInboundHandlerAdapter {
     }
     named = true;
     usable = nameReplyFirst == '+';
+    ready.trySuccess(this); // an unusable link too: its callers then take connections of their own
     if (!usable) {
       metrics.error("upstream_auth_required");
       channel.close();
     }
-    ready.trySuccess(this);
     return usable ? next : -1;
   }
 
