@@ -3,6 +3,7 @@ package io.archway.dataplane.stream;
 import io.archway.dataplane.route.Peer;
 import io.archway.dataplane.route.RequestVars;
 import io.archway.dataplane.server.Relay;
+import io.archway.dataplane.stream.redis.RedisLinks;
 import io.archway.dataplane.stream.redis.RedisSession;
 import io.archway.dataplane.stream.redis.RespCommandDecoder;
 import io.archway.dataplane.stream.redis.SharedLink;
@@ -50,6 +51,7 @@ public final class StreamHandler extends ChannelInboundHandlerAdapter {
   // the upstream is connected waits here and is replayed through the new handlers.
   private final ArrayDeque<Object> early = new ArrayDeque<>();
   private boolean inputShutdown;
+  private boolean handedOver; // to a session or relay, which is given what was read early
 
   public StreamHandler(StreamGateway gateway) {
     this.gateway = gateway;
@@ -90,35 +92,58 @@ public final class StreamHandler extends ChannelInboundHandlerAdapter {
     upstream.begin(node);
     var attemptNode = node;
     if (route.redis() != null && route.redis().multiplex()) {
-      gateway
-          .redisLinks()
-          .acquire(
-              ctx.channel().eventLoop(), node.host(), node.port(), upstream.connectTimeoutMillis())
-          .addListener(
-              f -> {
-                if (closed) {
-                  upstream.release(attemptNode);
-                } else if (f.isSuccess()) {
-                  onSharedLink((SharedLink) f.getNow());
-                } else {
-                  failed(attemptNode, f.cause());
-                }
-              });
+      var links =
+          gateway
+              .redisLinks()
+              .node(
+                  ctx.channel().eventLoop(),
+                  node.host(),
+                  node.port(),
+                  upstream.connectTimeoutMillis());
+      // Only a client that a new server connection would find authenticated may share a link.
+      links.admit(
+          (authenticated, cause) -> {
+            if (closed) {
+              upstream.release(attemptNode);
+            } else if (cause != null) {
+              failed(attemptNode, cause);
+            } else if (!authenticated) {
+              ownConnection(attemptNode, links.own(false));
+            } else {
+              links
+                  .link()
+                  .addListener(
+                      f -> {
+                        if (closed) {
+                          upstream.release(attemptNode);
+                        } else if (!f.isSuccess()) {
+                          failed(attemptNode, f.cause());
+                        } else if (!((SharedLink) f.getNow()).usable()) {
+                          ownConnection(attemptNode, links.own(false));
+                        } else {
+                          onSharedLink((SharedLink) f.getNow(), links);
+                        }
+                      });
+            }
+          });
       return;
     }
-    connect(attemptNode)
-        .addListener(
-            (ChannelFutureListener)
-                f -> {
-                  if (closed) {
-                    upstream.release(attemptNode);
-                    f.channel().close();
-                  } else if (f.isSuccess()) {
-                    connected(f.channel());
-                  } else {
-                    failed(attemptNode, f.cause());
-                  }
-                });
+    ownConnection(attemptNode, connect(attemptNode));
+  }
+
+  private void ownConnection(NodeState attemptNode, ChannelFuture connecting) {
+    connecting.addListener(
+        (ChannelFutureListener)
+            f -> {
+              if (closed) {
+                upstream.release(attemptNode);
+                f.channel().close();
+              } else if (f.isSuccess()) {
+                connected(f.channel());
+              } else {
+                failed(attemptNode, f.cause());
+              }
+            });
   }
 
   /** A new upstream connection to {@code n}, on the client's event loop, not read until asked. */
@@ -149,6 +174,7 @@ public final class StreamHandler extends ChannelInboundHandlerAdapter {
 
   private void connected(Channel up) {
     upstreamChannel = up;
+    handedOver = true;
     var client = ctx.channel();
     var released = node;
     up.closeFuture().addListener(x -> upstream.release(released));
@@ -170,16 +196,17 @@ public final class StreamHandler extends ChannelInboundHandlerAdapter {
    * A Redis session on the event loop's shared link; its own connection, if ever, goes to the same
    * node.
    */
-  private void onSharedLink(SharedLink link) {
+  private void onSharedLink(SharedLink link, RedisLinks.Node links) {
     if (!link.isActive()) { // closed by the server between connect and now
       failed(node, new ConnectException("shared connection closed"));
       return;
     }
+    handedOver = true;
     var client = ctx.channel();
     var released = node;
     client.closeFuture().addListener(x -> upstream.release(released));
     var p = ctx.pipeline();
-    var session = new RedisSession(route, link, client, gateway.metrics(), () -> connect(released));
+    var session = new RedisSession(route, link, client, gateway.metrics(), links);
     p.addBefore(ctx.name(), "resp", new RespCommandDecoder(gateway.settings().maxBulkBytes()));
     p.replace(this, "redis", session);
     start(p);
@@ -215,7 +242,7 @@ public final class StreamHandler extends ChannelInboundHandlerAdapter {
 
   @Override
   public void handlerRemoved(ChannelHandlerContext ctx) {
-    if (upstreamChannel == null) {
+    if (!handedOver) { // else what was read early is replayed through the new handlers
       Object m;
       while ((m = early.poll()) != null) {
         ReferenceCountUtil.release(m);

@@ -219,7 +219,10 @@ class RedisStreamIT {
     await()
         .atMost(Duration.ofSeconds(5))
         .until(() -> lines.stream().anyMatch(l -> l.contains("\"key\":\"slow:1\"")));
-    assertThat(lines).allMatch(l -> l.startsWith("<14>1 ") && l.contains("\"cmd\":\"get\""));
+    // (Other tests' commands may be slow too on a busy machine: only this test's keys are checked.)
+    assertThat(lines)
+        .filteredOn(l -> l.contains("\"key\":\"slow:1\""))
+        .allMatch(l -> l.startsWith("<14>1 ") && l.contains("\"cmd\":\"get\""));
     assertThat(lines).noneMatch(l -> l.contains("fast:1"));
   }
 
@@ -263,9 +266,12 @@ class RedisStreamIT {
       assertThat(late.port()).isEqualTo(deadNode);
       send(s, "PING\r\n");
       expect(s, "+PONG\r\n");
-      // The server goes away: its shared connection closes, and so does this client, cleanly.
+      // The server goes away: its shared connection closes; this client had nothing in flight, so
+      // it is told only when it sends a command (whether the proxy has seen the close by then or
+      // not), then closed.
       late.close();
-      assertThat(s.getInputStream().read()).isEqualTo(-1);
+      send(s, "PING\r\n");
+      assertThat(readAll(s.getInputStream())).startsWith("-ERR upstream ");
     }
   }
 

@@ -13,10 +13,23 @@ import java.util.Set;
  */
 final class CommandNames {
 
-  /** A known command: its lower-case name and what it asks of its connection. */
-  record Name(String name, boolean needsOwnConnection, boolean startsPushes) {}
+  /**
+   * A known command: its lower-case name and what it asks of its connection ({@code closes}: Redis
+   * closes the connection that sends it; {@code quits}: {@code QUIT}).
+   */
+  record Name(
+      String name,
+      boolean needsOwnConnection,
+      boolean startsPushes,
+      boolean closes,
+      boolean quits) {}
 
-  /** Commands that change or depend on the state of their server connection. */
+  /**
+   * Commands that change or depend on the state of their server connection, that can answer with
+   * more than one reply, or that can keep the server busy while it still serves other connections
+   * (scripts and functions: a shared link behind a busy script would hold {@code SCRIPT KILL}
+   * back). The table in docs/security-redis.md lists them; keep the two in step.
+   */
   static final Set<String> NEEDS_OWN_CONNECTION =
       Set.of(
           "multi",
@@ -45,16 +58,42 @@ final class CommandNames {
           "readonly",
           "readwrite",
           "asking",
-          "quit",
           "sync",
           "psync",
           "replconf",
           "debug",
-          "shutdown");
+          "shutdown",
+          "unsubscribe",
+          "punsubscribe",
+          "sunsubscribe",
+          "eval",
+          "evalsha",
+          "eval_ro",
+          "evalsha_ro",
+          "fcall",
+          "fcall_ro",
+          "script",
+          "function");
 
-  /** After these, a RESP2 connection receives messages that answer no command. */
+  /**
+   * After these, a RESP2 connection receives messages that answer no command (or, for the
+   * unsubscribes, one reply per channel).
+   */
   static final Set<String> STARTS_PUSHES =
-      Set.of("subscribe", "psubscribe", "ssubscribe", "monitor");
+      Set.of(
+          "subscribe",
+          "psubscribe",
+          "ssubscribe",
+          "monitor",
+          "unsubscribe",
+          "punsubscribe",
+          "sunsubscribe");
+
+  /**
+   * Redis's {@code securityWarningCommand}: an HTTP request sent to Redis (cross-protocol
+   * scripting) makes it close the connection at once, without a reply.
+   */
+  static final Set<String> CLOSES = Set.of("host:", "post");
 
   private static final String KNOWN =
       ""
@@ -92,6 +131,9 @@ final class CommandNames {
     for (var n : NEEDS_OWN_CONNECTION) {
       add(n); // and those newer than the list, such as WAITAOF
     }
+    for (var n : CLOSES) {
+      add(n);
+    }
   }
 
   private static void add(String n) {
@@ -111,7 +153,12 @@ final class CommandNames {
   }
 
   static Name of(String lower) {
-    return new Name(lower, NEEDS_OWN_CONNECTION.contains(lower), STARTS_PUSHES.contains(lower));
+    return new Name(
+        lower,
+        NEEDS_OWN_CONNECTION.contains(lower),
+        STARTS_PUSHES.contains(lower),
+        CLOSES.contains(lower),
+        lower.equals("quit"));
   }
 
   private CommandNames() {}

@@ -49,6 +49,15 @@ public final class RedisCommand extends AbstractReferenceCounted {
     return name.startsPushes();
   }
 
+  /** Whether Redis closes the connection that sends it ({@code POST}, {@code Host:}). */
+  boolean closes() {
+    return name.closes();
+  }
+
+  boolean quits() {
+    return name.quits();
+  }
+
   public String key() {
     if (key == null) {
       key =
@@ -60,6 +69,31 @@ public final class RedisCommand extends AbstractReferenceCounted {
                   StandardCharsets.UTF_8);
     }
     return key;
+  }
+
+  /**
+   * Argument {@code index} (0 is the name) as text, read from the frame; {@code null} when there is
+   * none. For the few commands whose arguments the proxy acts on ({@code CLIENT PAUSE}): it parses
+   * the frame again.
+   */
+  String arg(int index) {
+    int i = frame.readerIndex();
+    int end = frame.writerIndex();
+    int cr = frame.indexOf(i, end, (byte) '\r');
+    if (cr < 0 || frame.getByte(i) != '*') {
+      return null;
+    }
+    int count = Integer.parseInt(frame.toString(i + 1, cr - i - 1, StandardCharsets.US_ASCII));
+    i = cr + 2;
+    for (int n = 0; n < count && i < end; n++) {
+      cr = frame.indexOf(i, end, (byte) '\r');
+      int len = Integer.parseInt(frame.toString(i + 1, cr - i - 1, StandardCharsets.US_ASCII));
+      if (n == index) {
+        return frame.toString(cr + 2, Math.min(len, MAX_KEY_COPY), StandardCharsets.UTF_8);
+      }
+      i = cr + 2 + len + 2;
+    }
+    return null;
   }
 
   /** The command's bytes; written on, they pass to the writer (one release in all). */

@@ -2,67 +2,332 @@ package io.archway.dataplane.stream.redis;
 
 import io.archway.dataplane.server.Transport;
 import io.archway.dataplane.stream.StreamMetrics;
+import io.netty.buffer.ByteBuf;
+import io.netty.buffer.Unpooled;
+import io.netty.channel.Channel;
+import io.netty.channel.ChannelFuture;
 import io.netty.channel.ChannelFutureListener;
+import io.netty.channel.ChannelHandlerContext;
+import io.netty.channel.ChannelInboundHandlerAdapter;
+import io.netty.channel.ChannelOption;
 import io.netty.channel.EventLoop;
+import io.netty.util.ReferenceCountUtil;
 import io.netty.util.concurrent.Future;
 import io.netty.util.concurrent.Promise;
+import java.net.ConnectException;
+import java.nio.charset.StandardCharsets;
+import java.util.ArrayDeque;
+import java.util.ArrayList;
 import java.util.HashMap;
+import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicLong;
 
 /**
- * The shared Redis upstream connections ({@link SharedLink}): one per event loop and node, made on
- * first use, forgotten when closed. Each event loop's map is touched only by that loop's thread, so
- * a session and its link never cross threads.
+ * The proxy's Redis upstream connections other than those of {@code multiplex: false} routes, per
+ * event loop and node ({@link Node}): the shared link ({@link SharedLink}), made on first use and
+ * forgotten when closed; the admission probe, which tells whether a new client would have to
+ * authenticate; and a few spare connections, made ahead, so that a session moving to a connection
+ * of its own never waits for a connect while other clients' commands go ahead of it. Each event
+ * loop's map is touched only by that loop's thread, so a session and its connections never cross
+ * threads.
  */
 public final class RedisLinks {
 
+  /** Spare connections kept ready per event loop and node. */
+  static final int MAX_SPARES = 2;
+
+  private static final AtomicLong LINK_NUMBERS = new AtomicLong();
+  private static final byte[] PING = "*1\r\n$4\r\nPING\r\n".getBytes(StandardCharsets.US_ASCII);
+
   private final Transport transport;
   private final StreamMetrics metrics;
-  private final Map<EventLoop, Map<String, Future<SharedLink>>> byLoop = new ConcurrentHashMap<>();
+  private final Map<EventLoop, Map<String, Node>> byLoop = new ConcurrentHashMap<>();
+  // Per node, across loops: until when (System.nanoTime) a CLIENT PAUSE sent through the proxy
+  // holds; 0 when none.
+  private final Map<String, AtomicLong> pauses = new ConcurrentHashMap<>();
 
   public RedisLinks(Transport transport, StreamMetrics metrics) {
     this.transport = transport;
     this.metrics = metrics;
   }
 
-  /**
-   * The loop's link to {@code host:port}, connected or being connected; a failed connect fails the
-   * future and every caller waiting on it, and the next call tries again. Call on {@code loop}.
-   */
-  public Future<SharedLink> acquire(EventLoop loop, String host, int port, long connectTimeout) {
-    var links = byLoop.computeIfAbsent(loop, l -> new HashMap<>());
+  /** The loop's connections to {@code host:port}. Call on {@code loop}. */
+  public Node node(EventLoop loop, String host, int port, long connectTimeout) {
+    var nodes = byLoop.computeIfAbsent(loop, l -> new HashMap<>());
     var key = host + ":" + port;
-    var known = links.get(key);
-    if (known != null && (!known.isDone() || (known.isSuccess() && known.getNow().isActive()))) {
-      return known;
+    var n = nodes.get(key);
+    if (n == null) {
+      n = new Node(loop, host, port, pauses.computeIfAbsent(key, k -> new AtomicLong()));
+      nodes.put(key, n);
     }
-    Promise<SharedLink> promise = loop.newPromise();
-    links.put(key, promise);
-    transport
-        .upstreamBootstrap(loop, connectTimeout)
-        .connect(host, port)
-        .addListener(
-            (ChannelFutureListener)
-                f -> {
-                  if (!f.isSuccess()) {
-                    links.remove(key, promise);
-                    promise.setFailure(f.cause());
-                    return;
-                  }
-                  var ch = f.channel();
-                  var link = new SharedLink(ch, metrics);
-                  ch.pipeline().addLast("shared-link", link);
-                  metrics.upstreamOpened(true);
-                  ch.closeFuture()
-                      .addListener(
-                          x -> {
-                            links.remove(key, promise);
-                            metrics.upstreamClosed(true);
-                          });
-                  ch.config().setAutoRead(true);
-                  promise.setSuccess(link);
-                });
-    return promise;
+    n.connectTimeout = connectTimeout;
+    return n;
+  }
+
+  /** The loop's shared link to {@code host:port} (see {@link Node#link}). Call on {@code loop}. */
+  public Future<SharedLink> acquire(EventLoop loop, String host, int port, long connectTimeout) {
+    return node(loop, host, port, connectTimeout).link();
+  }
+
+  /** What a new client learns when it is admitted. */
+  public interface Admission {
+    /**
+     * {@code authenticated}: a connection made now would be authenticated (the server's default
+     * user needs no password), so the client may share; {@code failure}: the node is unreachable.
+     */
+    void admitted(boolean authenticated, Throwable failure);
+  }
+
+  private record Spare(Channel channel, boolean authenticated) {}
+
+  /** One event loop's connections to one node. Everything here runs on that loop. */
+  public final class Node {
+    private final EventLoop loop;
+    private final String host;
+    private final int port;
+    private long connectTimeout;
+    private Promise<SharedLink> link;
+    private final ArrayDeque<Spare> spares = new ArrayDeque<>();
+    private List<Admission> waiting = new ArrayList<>();
+    private boolean probing;
+    private final AtomicLong pausedUntil;
+
+    Node(EventLoop loop, String host, int port, AtomicLong pausedUntil) {
+      this.loop = loop;
+      this.host = host;
+      this.port = port;
+      this.pausedUntil = pausedUntil;
+    }
+
+    /**
+     * Whether a {@code CLIENT PAUSE} sent through the proxy to this node holds now. While it does,
+     * shared sessions move to connections of their own before sending anything, so that each paused
+     * client waits on its own connection (as Redis counts and lists them) and none waits behind
+     * another on a link.
+     */
+    boolean paused() {
+      long until = pausedUntil.get();
+      return until != 0 && System.nanoTime() - until < 0;
+    }
+
+    /** {@code CLIENT PAUSE timeout} for {@code millis}, or {@code CLIENT UNPAUSE} (0), was sent. */
+    void pause(long millis) {
+      pausedUntil.set(millis <= 0 ? 0 : System.nanoTime() + millis * 1_000_000L);
+    }
+
+    /**
+     * Tells {@code a} whether a connection made after this call is authenticated by the server
+     * without {@code AUTH}: a connection is opened for it (one for all the clients waiting at the
+     * time) and sent a {@code PING}. Redis decides a connection's authentication when it accepts
+     * it, and a link made earlier keeps what it had then, so only a connection newer than the
+     * client can answer for it. The probe connection is kept as a spare.
+     */
+    public void admit(Admission a) {
+      waiting.add(a);
+      if (!probing) {
+        probe();
+      }
+    }
+
+    private void probe() {
+      probing = true;
+      var batch = waiting;
+      waiting = new ArrayList<>();
+      open()
+          .addListener(
+              (ChannelFutureListener)
+                  f -> {
+                    if (!f.isSuccess()) {
+                      probed(batch, false, f.cause());
+                      return;
+                    }
+                    var ch = f.channel();
+                    ch.pipeline()
+                        .addLast(
+                            "probe",
+                            new ProbeReply(
+                                ok -> {
+                                  if (ch.isActive()) {
+                                    keep(new Spare(ch, ok));
+                                  }
+                                  probed(batch, ok, null);
+                                },
+                                () ->
+                                    probed(
+                                        batch,
+                                        false,
+                                        new ConnectException("connection closed by the server"))));
+                    ch.writeAndFlush(Unpooled.wrappedBuffer(PING));
+                    ch.read();
+                  });
+    }
+
+    private void probed(List<Admission> batch, boolean ok, Throwable failure) {
+      probing = false;
+      for (var a : batch) {
+        a.admitted(ok, failure);
+      }
+      if (!waiting.isEmpty()) {
+        probe();
+      }
+    }
+
+    private void keep(Spare s) {
+      if (spares.size() >= MAX_SPARES) {
+        s.channel().close();
+        return;
+      }
+      spares.add(s);
+      s.channel().closeFuture().addListener(x -> spares.remove(s));
+      if (!s.authenticated()) {
+        // Kept only to serve the clients this probe admitted; made again when needed.
+        loop.schedule(
+            () -> {
+              if (spares.remove(s)) {
+                s.channel().close();
+              }
+            },
+            SharedLink.LINGER_SECONDS,
+            TimeUnit.SECONDS);
+      }
+    }
+
+    /**
+     * A connection of a session's own, not yet read: a spare made earlier when there is one whose
+     * authentication matches {@code authenticated}, at once, else a new one. Taking a spare makes
+     * another.
+     */
+    public ChannelFuture own(boolean authenticated) {
+      for (var it = spares.iterator(); it.hasNext(); ) {
+        var s = it.next();
+        if (s.authenticated() == authenticated && s.channel().isActive()) {
+          it.remove();
+          if (authenticated && !probing) {
+            probe(); // a new spare, for the next session that moves
+          }
+          return s.channel().newSucceededFuture();
+        }
+      }
+      return open();
+    }
+
+    /** Closes the spares: no session uses the node's shared link any more. */
+    void closeSpares() {
+      Spare s;
+      while ((s = spares.poll()) != null) {
+        s.channel().close();
+      }
+    }
+
+    private ChannelFuture open() {
+      return transport
+          .upstreamBootstrap(loop, connectTimeout)
+          .option(ChannelOption.ALLOW_HALF_CLOSURE, true)
+          .connect(host, port);
+    }
+
+    /**
+     * The shared link, connected or being connected; it is ready once its {@code CLIENT SETNAME} is
+     * answered, which also tells whether the server lets it run commands without {@code AUTH}
+     * ({@link SharedLink#usable}). A failed connect fails the future and every caller waiting on
+     * it, and the next call tries again.
+     */
+    public Future<SharedLink> link() {
+      var known = link;
+      if (known != null && (!known.isDone() || (known.isSuccess() && known.getNow().isActive()))) {
+        return known;
+      }
+      Promise<SharedLink> promise = loop.newPromise();
+      link = promise;
+      transport
+          .upstreamBootstrap(loop, connectTimeout)
+          .connect(host, port)
+          .addListener(
+              (ChannelFutureListener)
+                  f -> {
+                    if (!f.isSuccess()) {
+                      if (link == promise) {
+                        link = null;
+                      }
+                      promise.setFailure(f.cause());
+                      return;
+                    }
+                    var ch = f.channel();
+                    var name = "archway-shared-" + LINK_NUMBERS.incrementAndGet();
+                    var shared = new SharedLink(ch, metrics, promise, this::closeSpares);
+                    ch.pipeline().addLast("shared-link", shared);
+                    metrics.upstreamOpened(true);
+                    ch.closeFuture()
+                        .addListener(
+                            x -> {
+                              if (link == promise) {
+                                link = null;
+                              }
+                              metrics.upstreamClosed(true);
+                            });
+                    ch.config().setAutoRead(true);
+                    // Pipelined: the link is ready when it is answered.
+                    shared.name(name);
+                  });
+      return promise;
+    }
+  }
+
+  /** Reads a probe's reply line: {@code +PONG} (authenticated) or an error ({@code -NOAUTH}). */
+  private static final class ProbeReply extends ChannelInboundHandlerAdapter {
+    private final java.util.function.Consumer<Boolean> done;
+    private final Runnable closed;
+    private final ByteBuf line = Unpooled.buffer(64, 4096);
+    private boolean told;
+
+    ProbeReply(java.util.function.Consumer<Boolean> done, Runnable closed) {
+      this.done = done;
+      this.closed = closed;
+    }
+
+    @Override
+    public void channelRead(ChannelHandlerContext ctx, Object msg) {
+      try {
+        if (msg instanceof ByteBuf b) {
+          line.writeBytes(b, Math.min(b.readableBytes(), line.maxWritableBytes()));
+        }
+      } finally {
+        ReferenceCountUtil.release(msg);
+      }
+      int lf = line.indexOf(0, line.writerIndex(), (byte) '\n');
+      if (lf < 0 && line.isWritable()) {
+        ctx.read();
+        return;
+      }
+      // An error (-NOAUTH) leaves a connection as new as any: it is kept too.
+      boolean ok = lf >= 0 && line.getByte(0) == '+';
+      told = true;
+      ctx.pipeline().remove(this);
+      if (lf < 0) {
+        ctx.close();
+      }
+      done.accept(ok);
+    }
+
+    @Override
+    public void channelInactive(ChannelHandlerContext ctx) {
+      if (!told) {
+        told = true;
+        closed.run();
+      }
+    }
+
+    @Override
+    public void handlerRemoved(ChannelHandlerContext ctx) {
+      line.release();
+    }
+
+    @Override
+    public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
+      ctx.close();
+    }
   }
 }

@@ -21,7 +21,6 @@ import java.net.InetSocketAddress;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayDeque;
 import java.util.concurrent.TimeUnit;
-import java.util.function.Supplier;
 
 /**
  * One Redis client connection. Commands arrive decoded by {@link RespCommandDecoder} and leave as
@@ -37,6 +36,21 @@ import java.util.function.Supplier;
  * before it are in, then the session moves, for good, to a connection of its own, so transactions,
  * blocking commands, pub/sub, authentication and databases keep their meaning. Without
  * multiplexing, the session has its own connection from the start.
+ *
+ * <p>A shared session is admitted first ({@link RedisLinks.Node#admit}): only a client that a new
+ * server connection would find authenticated shares a link; any other has a connection of its own
+ * from the start, where Redis answers it exactly as it would answer the client directly ({@code
+ * -NOAUTH} included). The move to a connection of its own takes a spare connection made earlier, so
+ * it never waits on a connect that another client's later command could overtake. When the shared
+ * link is lost, the sessions with commands in flight on it get an error per command and are closed;
+ * the others carry on, on a new link.
+ *
+ * <p>Each client's replies waiting to be written are bounded ({@link RedisProtocol.OutputLimits}):
+ * over the limit the client is disconnected, and the link is never held up for it. {@code QUIT} on
+ * a shared session is answered here; commands that make Redis close the connection ({@code POST},
+ * {@code Host:}) close this client only and are never forwarded; denied commands ({@code
+ * deny_commands}) are forwarded as an unknown command, so Redis answers them with an error in their
+ * place (and fails a transaction they are part of, as it fails one with an unknown command).
  *
  * <p>A command that a fault rule delays holds back the commands behind it on this connection only;
  * the wait is a timer on the event loop, never a sleep. After {@code SUBSCRIBE}, {@code
@@ -57,7 +71,8 @@ public final class RedisSession extends ChannelInboundHandlerAdapter {
   private final RedisProtocol protocol;
   private final Channel client;
   private final StreamMetrics metrics;
-  private final Supplier<ChannelFuture> connector;
+  private final RedisLinks.Node node; // for a session that started shared
+  private final boolean denies;
   private final InetAddress clientAddress;
   private final String clientIp;
   private String upstreamAddress;
@@ -73,6 +88,9 @@ public final class RedisSession extends ChannelInboundHandlerAdapter {
   private boolean unmatched;
   private boolean closing;
   private boolean clientDone; // the client half-closed: pass it on once the held commands are out
+  private boolean quitting; // QUIT on the shared link: answered once the commands before it are
+  private String protocolError; // sent, and the client closed, once the commands before it are
+  private long softSince; // when the client's output went over the soft limit; 0 when under
   boolean flushQueued; // for the shared link: replies written, client not yet flushed
 
   /** A session on its own connection {@code upstream}. */
@@ -91,31 +109,29 @@ public final class RedisSession extends ChannelInboundHandlerAdapter {
   }
 
   /**
-   * A session on the shared {@code link}; {@code connector} makes its own connection (to the same
-   * node) when a command needs one.
+   * A session on the shared {@code link}, admitted as authenticated; {@code node} gives it its own
+   * connection (to the same node) when a command needs one, and a new link if this one is lost.
    */
   public RedisSession(
       CompiledStream route,
       SharedLink link,
       Channel client,
       StreamMetrics metrics,
-      Supplier<ChannelFuture> connector) {
-    this(route, client, metrics, connector);
+      RedisLinks.Node node) {
+    this(route, client, metrics, node);
     this.link = link;
     this.upstreamAddress = link.address();
     link.attach(this);
   }
 
   private RedisSession(
-      CompiledStream route,
-      Channel client,
-      StreamMetrics metrics,
-      Supplier<ChannelFuture> connector) {
+      CompiledStream route, Channel client, StreamMetrics metrics, RedisLinks.Node node) {
     this.route = route;
     this.protocol = route.redis();
     this.client = client;
     this.metrics = metrics;
-    this.connector = connector;
+    this.node = node;
+    this.denies = !protocol.denied().isEmpty();
     var remote = (InetSocketAddress) client.remoteAddress();
     this.clientAddress = remote == null ? null : remote.getAddress();
     this.clientIp = clientAddress == null ? "" : clientAddress.getHostAddress();
@@ -135,7 +151,7 @@ public final class RedisSession extends ChannelInboundHandlerAdapter {
 
   @Override
   public void channelRead(ChannelHandlerContext ctx, Object msg) {
-    if (!(msg instanceof RedisCommand cmd) || closing) {
+    if (!(msg instanceof RedisCommand cmd) || closing || quitting || protocolError != null) {
       ReferenceCountUtil.release(msg);
       return;
     }
@@ -150,6 +166,10 @@ public final class RedisSession extends ChannelInboundHandlerAdapter {
   private void drain() {
     RedisCommand c;
     while (!delaying && !moving && (c = held.peek()) != null) {
+      if (c.closes()) {
+        closeAtOnce(c);
+        return;
+      }
       if (!headDelayDone) {
         long delay = protocol.faults().delayNanos(c);
         if (delay > 0) {
@@ -158,32 +178,97 @@ public final class RedisSession extends ChannelInboundHandlerAdapter {
           return;
         }
       }
-      if (link != null && c.needsOwnConnection()) {
-        headDelayDone = true; // its delay, if any, is served: not again once moved
-        moving = true;
-        moveWhenAnswered();
-        return;
+      boolean denied = denies && protocol.denied().contains(c.name());
+      if (upstream == null && !denied) {
+        if (c.quits()) {
+          // Answered here, once the replies before it are out; what follows it is dropped, as
+          // Redis drops it.
+          held.poll();
+          c.release();
+          releaseHeld();
+          quitting = true;
+          settle();
+          return;
+        }
+        if (link == null || c.needsOwnConnection() || node.paused()) {
+          headDelayDone = true; // its delay, if any, is served: not again once moved
+          moving = true;
+          if (link == null) {
+            relink();
+          } else {
+            moveWhenAnswered();
+          }
+          return;
+        }
       }
       headDelayDone = false;
       held.poll();
-      forward(c);
+      forward(c, denied);
     }
-    if (clientDone && held.isEmpty() && !moving) {
-      if (link != null) {
-        closeWhenAnswered();
-      } else if (upstream instanceof DuplexChannel d && upstream.isActive()) {
-        upstream.flush();
-        d.shutdownOutput();
+    if (held.isEmpty() && !moving) {
+      if (protocolError != null) {
+        settle();
+      } else if (clientDone) {
+        if (upstream == null) {
+          settle();
+        } else if (upstream instanceof DuplexChannel d && upstream.isActive()) {
+          upstream.flush();
+          d.shutdownOutput();
+        }
       }
     }
   }
 
-  /** On the shared link, a half-closed client is closed once every command is answered. */
-  private void closeWhenAnswered() {
-    if (pending.isEmpty() && !closing) {
-      closing = true;
-      client.writeAndFlush(Unpooled.EMPTY_BUFFER).addListener(ChannelFutureListener.CLOSE);
+  /**
+   * Once every command sent is answered: a session waiting to move moves, and a client that quit,
+   * half-closed or sent bad bytes is told what it is owed and closed.
+   */
+  private void settle() {
+    if (closing || !(pending.isEmpty() || unmatched)) {
+      return;
     }
+    if (moving && link != null && held.peek() != null) {
+      moveWhenAnswered();
+      return;
+    }
+    if (!held.isEmpty() && !quitting) {
+      return;
+    }
+    if (quitting) {
+      closeAfter("+OK\r\n");
+    } else if (protocolError != null) {
+      closeAfter("-ERR Protocol error: " + protocolError + "\r\n");
+    } else if (clientDone && upstream == null) {
+      closeAfter("");
+    }
+  }
+
+  private void closeAfter(String last) {
+    letGo();
+    var reply =
+        last.isEmpty()
+            ? Unpooled.EMPTY_BUFFER
+            : Unpooled.copiedBuffer(last, StandardCharsets.ISO_8859_1);
+    client.writeAndFlush(reply).addListener(ChannelFutureListener.CLOSE);
+  }
+
+  /**
+   * {@code POST} or {@code Host:}: an HTTP request sent to Redis. Redis closes the connection at
+   * once without a reply; so does the proxy, for this client only, and the command goes nowhere.
+   */
+  private void closeAtOnce(RedisCommand c) {
+    metrics.error("closing_command");
+    RedisLog.warnRarely(
+        "closing_command",
+        "Redis route "
+            + route.id()
+            + ": client "
+            + clientIp
+            + " sent '"
+            + c.name()
+            + "' (an HTTP request sent to Redis?); connection closed");
+    letGo();
+    client.close();
   }
 
   /** Leaves the shared link for a connection of its own once the link has answered everything. */
@@ -191,30 +276,67 @@ public final class RedisSession extends ChannelInboundHandlerAdapter {
     if (!pending.isEmpty() || closing) {
       return;
     }
-    connector
-        .get()
+    moveTo(node.own(true));
+  }
+
+  /** The session's commands go to {@code connecting} from now on (and nothing is sent before). */
+  private void moveTo(ChannelFuture connecting) {
+    connecting.addListener(
+        (ChannelFutureListener)
+            f -> {
+              if (closing) {
+                f.channel().close();
+                return;
+              }
+              if (!f.isSuccess()) {
+                metrics.error("upstream_connect_failed");
+                fail("upstream unavailable (" + f.cause().getMessage() + ")");
+                return;
+              }
+              if (link != null) {
+                link.detach(this);
+                link = null;
+              }
+              own(f.channel());
+              upstream.pipeline().addLast("replies", upstreamHandler());
+              moving = false;
+              drain();
+              upstream.flush();
+              upstream.read();
+              readClientIfRoom();
+            });
+  }
+
+  /**
+   * The shared link was lost while this session had nothing in flight: its next command waits for a
+   * new link. A new link that the server does not let run commands without {@code AUTH} means a new
+   * connection would not be authenticated either, so the session takes a connection of its own
+   * instead, where Redis answers it as it would answer a new client.
+   */
+  private void relink() {
+    node.link()
         .addListener(
-            (ChannelFutureListener)
-                f -> {
-                  if (closing) {
-                    f.channel().close();
-                    return;
-                  }
-                  if (!f.isSuccess()) {
-                    metrics.error("upstream_connect_failed");
-                    fail("upstream unavailable (" + f.cause().getMessage() + ")");
-                    return;
-                  }
-                  link.detach(this);
-                  link = null;
-                  own(f.channel());
-                  upstream.pipeline().addLast("replies", upstreamHandler());
-                  moving = false;
-                  drain();
-                  upstream.flush();
-                  upstream.read();
-                  readClientIfRoom();
-                });
+            f -> {
+              if (closing) {
+                return;
+              }
+              if (!f.isSuccess()) {
+                metrics.error("upstream_connect_failed");
+                fail("upstream unavailable (" + f.cause().getMessage() + ")");
+                return;
+              }
+              var l = (SharedLink) f.getNow();
+              if (!l.usable()) {
+                moveTo(node.own(false));
+                return;
+              }
+              link = l;
+              upstreamAddress = l.address();
+              l.attach(this);
+              moving = false;
+              drain();
+              readClientIfRoom();
+            });
   }
 
   @Override
@@ -238,8 +360,11 @@ public final class RedisSession extends ChannelInboundHandlerAdapter {
     readClientIfRoom();
   }
 
-  private void forward(RedisCommand c) {
-    var frame = c.frame().retain();
+  private void forward(RedisCommand c, boolean denied) {
+    if (node != null && upstream != null && c.name().equals("client")) {
+      notePause(c);
+    }
+    var frame = denied ? deniedFrame(c) : c.frame().retain();
     if (link != null) {
       pending.add(pending(c));
       link.send(this, frame);
@@ -251,6 +376,36 @@ public final class RedisSession extends ChannelInboundHandlerAdapter {
       upstream.write(frame);
     }
     c.release();
+  }
+
+  /**
+   * What goes to the server in place of a denied command: a command that does not exist, named so
+   * that Redis's error says why ({@code -ERR unknown command 'flushall (denied by the proxy)',
+   * ...}). Redis refuses it when it is read, so inside {@code MULTI} the transaction fails, as it
+   * would for any command refused there.
+   */
+  private ByteBuf deniedFrame(RedisCommand c) {
+    metrics.error("denied_command");
+    var name = c.name() + " (denied by the proxy)";
+    var bytes = name.getBytes(StandardCharsets.UTF_8);
+    var frame = Unpooled.buffer(bytes.length + 16);
+    frame.writeCharSequence("*1\r\n$" + bytes.length + "\r\n", StandardCharsets.US_ASCII);
+    frame.writeBytes(bytes).writeByte('\r').writeByte('\n');
+    return frame;
+  }
+
+  /** {@code CLIENT PAUSE ms} and {@code CLIENT UNPAUSE} are noted for the node (see paused()). */
+  private void notePause(RedisCommand c) {
+    var sub = c.key();
+    if (sub.equalsIgnoreCase("pause")) {
+      try {
+        node.pause(Long.parseLong(c.arg(2)));
+      } catch (RuntimeException e) {
+        // not a valid pause: Redis refuses it
+      }
+    } else if (sub.equalsIgnoreCase("unpause")) {
+      node.pause(0);
+    }
   }
 
   /** What is kept of a command until its reply: the key only when a logger may want it. */
@@ -272,20 +427,26 @@ public final class RedisSession extends ChannelInboundHandlerAdapter {
   }
 
   private void readClientIfRoom() {
-    if (delaying || moving || closing || held.size() >= MAX_HELD || Relay.inputShutdown(client)) {
+    if (delaying
+        || moving
+        || closing
+        || quitting
+        || protocolError != null
+        || held.size() >= MAX_HELD
+        || Relay.inputShutdown(client)) {
       return;
     }
-    if (link != null) {
+    if (upstream == null) {
       // The shared link is never paused for one client: a client that does not read its replies
       // stops being read instead.
       if (pending.size() >= MAX_IN_FLIGHT || !client.isWritable()) {
         return;
       }
-      if (!link.isWritable()) {
+      if (link != null && !link.isWritable()) {
         link.whenWritable(this);
         return;
       }
-    } else if (upstream == null || !upstream.isWritable()) {
+    } else if (!upstream.isWritable()) {
       return;
     }
     client.read();
@@ -299,9 +460,10 @@ public final class RedisSession extends ChannelInboundHandlerAdapter {
   @Override
   public void channelWritabilityChanged(ChannelHandlerContext ctx) {
     if (client.isWritable()) {
+      softSince = 0;
       if (upstream != null && !Relay.inputShutdown(upstream)) {
         upstream.read();
-      } else if (link != null) {
+      } else if (upstream == null) {
         readClientIfRoom();
       }
     }
@@ -344,10 +506,14 @@ public final class RedisSession extends ChannelInboundHandlerAdapter {
             ? r
             : cause instanceof RespException r2 ? r2 : null;
     if (resp != null && !closing) {
-      // As Redis does: say what was wrong, then close. Replies still due to earlier commands are
-      // dropped.
-      metrics.error("bad_resp");
-      fail("Protocol error: " + resp.getMessage());
+      // As Redis does: the commands before the bad bytes are answered, then the error says what
+      // was wrong, then the connection closes. The decoder has passed those commands on already.
+      if (protocolError == null && !quitting) {
+        metrics.error("bad_resp");
+        protocolError = resp.getMessage();
+        drain();
+        flushUpstream();
+      }
       return;
     }
     ctx.close();
@@ -371,25 +537,70 @@ public final class RedisSession extends ChannelInboundHandlerAdapter {
     }
     client.write(slice, client.voidPromise());
     replied(done);
+    if (overOutputLimit()) {
+      return;
+    }
     if (pending.isEmpty()) {
-      if (moving) {
-        moveWhenAnswered();
-      } else if (clientDone && held.isEmpty()) {
-        closeWhenAnswered();
-      }
+      settle();
     }
     if (pending.size() < MAX_IN_FLIGHT) {
       readClientIfRoom();
     }
   }
 
+  /**
+   * Checks the client's replies waiting to be written against the route's limits, and disconnects
+   * it (logged, counted) when they are over.
+   */
+  private boolean overOutputLimit() {
+    var out = client.unsafe().outboundBuffer();
+    if (out == null) {
+      return false;
+    }
+    long queued = out.totalPendingWriteBytes();
+    var limits = protocol.output();
+    if (queued <= limits.softBytes()) {
+      softSince = 0;
+      return false;
+    }
+    long now = System.nanoTime();
+    if (softSince == 0) {
+      softSince = now;
+    }
+    if (queued <= limits.hardBytes() && now - softSince < limits.softNanos()) {
+      return false;
+    }
+    metrics.error("output_buffer_limit");
+    RedisLog.warnRarely(
+        "output_buffer_limit",
+        "Redis route "
+            + route.id()
+            + ": client "
+            + clientIp
+            + " disconnected: "
+            + queued
+            + " bytes of replies waiting for it ("
+            + (queued > limits.hardBytes() ? "hard" : "soft")
+            + " output buffer limit)");
+    letGo();
+    client.close();
+    return true;
+  }
+
   void flushClient() {
     client.flush();
   }
 
-  /** The shared link closed: each unanswered command gets an error, then the client is closed. */
-  void linkLost() {
-    if (closing) {
+  /**
+   * The shared link closed. With commands in flight on it, each gets an error and the client is
+   * closed (whether they ran is unknown); without, the session goes on, on a new link.
+   */
+  void linkLost(SharedLink lost) {
+    if (closing || lost != link) {
+      return;
+    }
+    link = null;
+    if (pending.isEmpty()) {
       return;
     }
     letGo();
@@ -425,6 +636,9 @@ public final class RedisSession extends ChannelInboundHandlerAdapter {
           replied(scanner.takeReplies());
         }
         client.write(buf);
+        if (!overOutputLimit() && pending.isEmpty() && (protocolError != null || moving)) {
+          settle();
+        }
       }
 
       @Override

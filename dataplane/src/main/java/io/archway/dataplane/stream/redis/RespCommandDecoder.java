@@ -3,39 +3,72 @@ package io.archway.dataplane.stream.redis;
 import io.netty.buffer.ByteBuf;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.handler.codec.ByteToMessageDecoder;
+import java.io.ByteArrayOutputStream;
 import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
 import java.util.List;
 
 /**
- * Splits a client's bytes into {@link RedisCommand}s: RESP arrays of bulk strings (what every
- * client library sends, in RESP2 and RESP3 alike) and inline commands ({@code PING\r\n}, as typed
- * into telnet). Nothing is copied out: the name is looked up in {@link CommandNames}, the key is
- * decoded only if asked for, and the command's bytes are a slice of what was read, forwarded
- * unchanged. Lengths are checked before anything is allocated for them: a bulk string above {@code
- * maxBulk} or an array above a million elements is a protocol error, as Redis itself has it.
+ * Splits a client's bytes into {@link RedisCommand}s exactly where redis-server (7.0, {@code
+ * processMultibulkBuffer} and {@code processInlineBuffer}) splits them, and refuses exactly what it
+ * refuses, with its error text: a server behind a shared link must never see a boundary the proxy
+ * did not see.
+ *
+ * <ul>
+ *   <li>RESP arrays of bulk strings (what every client library sends, RESP2 and RESP3 alike). As in
+ *       Redis, a header line ends at its first {@code \r} and the byte after it is skipped unseen,
+ *       and a bulk string is followed by two bytes that are skipped unseen; numbers are read as
+ *       Redis's {@code string2ll} reads them (no sign on counts but {@code -}, no leading zeros).
+ *       Those bytes are forwarded unchanged, and Redis reads them the same way.
+ *   <li>Inline commands ({@code PING\r\n} as typed into telnet, or ended by a bare {@code \n} as
+ *       {@code redis-cli --pipe} may send them), split as Redis's {@code sdssplitargs} splits them
+ *       (quotes, {@code \x..} escapes). An inline command is forwarded as the RESP array it means,
+ *       so the server never has to parse a line the proxy parsed.
+ * </ul>
+ *
+ * Nothing is copied out of a RESP array: the name is looked up in {@link CommandNames}, the key is
+ * decoded only if asked for, and the command's bytes are a slice of what was read. Lengths are
+ * checked before anything is allocated for them. After the first error nothing more is decoded: the
+ * commands before it have been passed on, and the session answers them before the error.
  */
 public final class RespCommandDecoder extends ByteToMessageDecoder {
 
+  /** Redis's {@code PROTO_INLINE_MAX_SIZE}: an inline command or a header line at most. */
   static final int MAX_INLINE = 64 * 1024;
-  static final int MAX_ARRAY = 1024 * 1024;
 
-  private static final short CRLF = ('\r' << 8) | '\n';
-  private static final long INCOMPLETE = -1;
+  private static final long INCOMPLETE = Long.MIN_VALUE;
 
   private final long maxBulk;
   private final byte[] scratch = new byte[32];
   private int headerLength; // of the bulk string header read last
   // A command seen whole up to its header but not its last byte: wait until this many bytes are in.
   private long needed;
+  private boolean failed;
+  private final long maxCommand;
+  // An array not yet whole: its element count, the first element not yet whole and where it starts
+  // (from the array's first byte), and what was read of it so far. partCount 0: none.
+  private long partCount;
+  private long partIndex;
+  private int partOffset;
+  private CommandNames.Name partName;
+  private int partKeyAt;
+  private int partKeyLength;
 
   /** {@code maxBulk} 0 (or above what a buffer can hold) means as much as a buffer can hold. */
   public RespCommandDecoder(long maxBulk) {
     long most = Integer.MAX_VALUE - 1024;
     this.maxBulk = maxBulk <= 0 || maxBulk > most ? most : maxBulk;
+    // Redis's client-query-buffer-limit is 1 GB; a command may be one bulk string at its limit
+    // and then some.
+    this.maxCommand = Math.min(most, Math.max(this.maxBulk + MAX_INLINE, 1L << 30));
   }
 
   @Override
   protected void decode(ChannelHandlerContext ctx, ByteBuf in, List<Object> out) {
+    if (failed) {
+      in.skipBytes(in.readableBytes());
+      return;
+    }
     long now = System.nanoTime();
     while (in.isReadable()) {
       if (in.readableBytes() < needed) {
@@ -43,7 +76,14 @@ public final class RespCommandDecoder extends ByteToMessageDecoder {
       }
       needed = 0;
       int before = in.readerIndex();
-      var cmd = parse(in, now);
+      RedisCommand cmd;
+      try {
+        cmd = parse(in, now);
+      } catch (RespException e) {
+        failed = true;
+        in.skipBytes(in.readableBytes());
+        throw e;
+      }
       if (cmd != null) {
         out.add(cmd);
       } else if (in.readerIndex() == before) {
@@ -62,39 +102,60 @@ public final class RespCommandDecoder extends ByteToMessageDecoder {
     if (in.getByte(start) != '*') {
       return inline(in, start, now);
     }
-    int eol = lineEnd(in, start, MAX_INLINE);
-    if (eol < 0) {
-      return null;
-    }
-    long count = number(in, start + 1, eol, "invalid multibulk length");
-    if (count > MAX_ARRAY) {
-      throw new RespException("invalid multibulk length");
-    }
-    int pos = eol + 2;
-    if (count <= 0) {
-      in.readerIndex(pos);
-      return null;
-    }
-    CommandNames.Name name = null;
-    int keyAt = -1;
-    int keyLength = 0;
-    for (long i = 0; i < count; i++) {
-      if (pos >= in.writerIndex()) {
+    long count;
+    long i;
+    int pos;
+    CommandNames.Name name;
+    int keyAt;
+    int keyLength;
+    if (partCount > 0) {
+      // An array begun in an earlier read: go on from its first element not yet whole, so a long
+      // array arriving in many reads is scanned once.
+      count = partCount;
+      i = partIndex;
+      pos = start + partOffset;
+      name = partName;
+      keyAt = partKeyAt;
+      keyLength = partKeyLength;
+    } else {
+      int cr = headerEnd(in, start, "too big mbulk count string");
+      if (cr < 0) {
         return null;
       }
-      long len = bulkHeader(in, pos);
-      if (len == INCOMPLETE) {
+      count = string2ll(in, start + 1, cr);
+      if (count == INCOMPLETE || count > Integer.MAX_VALUE) {
+        throw new RespException("invalid multibulk length");
+      }
+      pos = cr + 2;
+      if (count <= 0) {
+        in.readerIndex(pos);
+        return null;
+      }
+      i = 0;
+      name = null;
+      keyAt = -1;
+      keyLength = 0;
+    }
+    for (; i < count; i++) {
+      if (pos - start > maxCommand) {
+        throw new RespException("too big command (above the query buffer limit)");
+      }
+      long len = pos >= in.writerIndex() ? INCOMPLETE : bulkHeader(in, pos);
+      long end = len == INCOMPLETE ? 0 : pos + headerLength + len + 2; // 2 bytes skipped unseen
+      if (len == INCOMPLETE || end > in.writerIndex()) {
+        if (end - start > maxCommand) {
+          throw new RespException("too big command (above the query buffer limit)");
+        }
+        needed = end == 0 ? 0 : end - start;
+        partCount = count;
+        partIndex = i;
+        partOffset = pos - start;
+        partName = name;
+        partKeyAt = keyAt;
+        partKeyLength = keyLength;
         return null;
       }
       int data = pos + headerLength;
-      long end = data + len + 2;
-      if (end > in.writerIndex()) {
-        needed = end - start;
-        return null;
-      }
-      if (in.getShort((int) (end - 2)) != CRLF) {
-        throw new RespException("bulk string not followed by CRLF");
-      }
       if (i == 0) {
         name = lookupName(in, data, (int) len);
       } else if (i == 1) {
@@ -103,51 +164,62 @@ public final class RespCommandDecoder extends ByteToMessageDecoder {
       }
       pos = (int) end;
     }
+    partCount = 0;
+    partName = null;
     int length = pos - start;
     var frame = in.readRetainedSlice(length);
     return new RedisCommand(name, frame, keyAt, keyLength, now);
   }
 
   /**
-   * The length in the bulk string header {@code $<length>\r\n} at {@code pos}, read with one copy
+   * The index of the {@code \r} ending the header line at {@code from}, once the byte after it is
+   * in too; -1 when not all read; a protocol error when there is none in Redis's inline limit.
+   */
+  private static int headerEnd(ByteBuf in, int from, String tooBig) {
+    int limit = Math.min(in.writerIndex(), from + MAX_INLINE + 1);
+    int cr = in.indexOf(from, limit, (byte) '\r');
+    if (cr < 0) {
+      if (in.writerIndex() - from > MAX_INLINE) {
+        throw new RespException(tooBig);
+      }
+      return -1;
+    }
+    return cr + 1 < in.writerIndex() ? cr : -1;
+  }
+
+  /**
+   * The length in the bulk string header {@code $<length>\r?} at {@code pos}, read with one copy
    * into {@link #scratch}, which also says how long the header is ({@link #headerLength}); {@link
    * #INCOMPLETE} when it is not all there.
    */
   private long bulkHeader(ByteBuf in, int pos) {
     int n = Math.min(scratch.length, in.writerIndex() - pos);
     in.getBytes(pos, scratch, 0, n);
+    int cr = 0;
+    while (cr < n && scratch[cr] != '\r') {
+      cr++;
+    }
+    if (cr >= n - 1) { // no \r, or not the byte after it: a long header, or not all there
+      int at = headerEnd(in, pos, "too big bulk count string");
+      if (at < 0) {
+        return INCOMPLETE;
+      }
+      if (scratch[0] != '$') {
+        throw new RespException("expected '$', got '" + shown(scratch[0]) + "'");
+      }
+      if (at - pos >= scratch.length) {
+        throw new RespException("invalid bulk length"); // more digits than any valid length
+      }
+      cr = at - pos;
+    }
     if (scratch[0] != '$') {
-      throw new RespException("expected '$', got '" + printable(scratch[0]) + "'");
+      throw new RespException("expected '$', got '" + shown(scratch[0]) + "'");
     }
-    int lf = 1;
-    while (lf < n && scratch[lf] != '\n') {
-      lf++;
-    }
-    if (lf == n) {
-      if (n == scratch.length) {
-        throw new RespException("too big length");
-      }
-      return INCOMPLETE;
-    }
-    if (scratch[lf - 1] != '\r') {
-      throw new RespException("line not ended by CRLF");
-    }
-    int to = lf - 1;
-    if (to == 1 || to - 1 > 19) {
+    long v = string2ll(scratch, 1, cr);
+    if (v == INCOMPLETE || v < 0 || v > maxBulk) {
       throw new RespException("invalid bulk length");
     }
-    long v = 0;
-    for (int i = 1; i < to; i++) {
-      byte b = scratch[i];
-      if (b < '0' || b > '9') {
-        throw new RespException("invalid bulk length"); // negative lengths included
-      }
-      v = v * 10 + (b - '0');
-    }
-    if (v > maxBulk) {
-      throw new RespException("invalid bulk length");
-    }
-    headerLength = lf + 1;
+    headerLength = cr + 2;
     return v;
   }
 
@@ -162,62 +234,195 @@ public final class RespCommandDecoder extends ByteToMessageDecoder {
     return CommandNames.lookup(scratch, length);
   }
 
+  /**
+   * An inline command: one line up to {@code \n} (a {@code \r} before it is dropped), split into
+   * words as Redis splits them, and forwarded as a RESP array.
+   */
   private RedisCommand inline(ByteBuf in, int start, long now) {
-    int eol = lineEnd(in, start, MAX_INLINE);
-    if (eol < 0) {
-      if (in.readableBytes() > MAX_INLINE) {
+    int limit = Math.min(in.writerIndex(), start + MAX_INLINE + 1);
+    int lf = in.indexOf(start, limit, (byte) '\n');
+    if (lf < 0) {
+      if (in.writerIndex() - start > MAX_INLINE) {
         throw new RespException("too big inline request");
       }
       return null;
     }
-    var line = in.toString(start, eol - start, StandardCharsets.UTF_8).strip();
-    if (line.isEmpty()) {
-      in.readerIndex(eol + 2);
+    int end = lf > start && in.getByte(lf - 1) == '\r' ? lf - 1 : lf;
+    var line = new byte[end - start];
+    in.getBytes(start, line);
+    var words = splitArgs(line);
+    if (words == null) {
+      throw new RespException("unbalanced quotes in request");
+    }
+    in.readerIndex(lf + 1);
+    if (words.isEmpty()) {
       return null;
     }
-    var words = line.split("\\s+");
-    var frame = in.readRetainedSlice(eol + 2 - start);
-    return new RedisCommand(
-        CommandNames.lookup(words[0]), words.length > 1 ? words[1] : "", frame, now);
+    var frame = in.alloc().buffer(line.length + 16 * words.size());
+    frame
+        .writeByte('*')
+        .writeCharSequence(Integer.toString(words.size()), StandardCharsets.US_ASCII);
+    frame.writeShort(('\r' << 8) | '\n');
+    for (var w : words) {
+      frame.writeByte('$').writeCharSequence(Integer.toString(w.length), StandardCharsets.US_ASCII);
+      frame.writeShort(('\r' << 8) | '\n').writeBytes(w).writeShort(('\r' << 8) | '\n');
+    }
+    var first = words.get(0);
+    var name =
+        first.length <= scratch.length
+            ? CommandNames.lookup(first, first.length)
+            : CommandNames.of(
+                new String(first, 0, Math.min(first.length, 64), StandardCharsets.ISO_8859_1)
+                    .toLowerCase(java.util.Locale.ROOT));
+    var key = words.size() > 1 ? new String(words.get(1), StandardCharsets.UTF_8) : "";
+    return new RedisCommand(name, key, frame, now);
   }
 
-  /** The index of the {@code \r} ending the line at {@code from}, or -1 when not all read. */
-  private static int lineEnd(ByteBuf in, int from, int max) {
-    int limit = Math.min(in.writerIndex(), from + max);
-    int cr = in.indexOf(from, limit, (byte) '\n');
-    if (cr < 0) {
-      if (limit - from >= max) {
-        throw new RespException("too big " + (max == MAX_INLINE ? "inline request" : "length"));
+  /**
+   * Redis's {@code sdssplitargs}: words separated by blanks, {@code "..."} with backslash escapes
+   * ({@code \n \r \t \b \a \xHH}), {@code '...'} with {@code \'}; a closing quote must be followed
+   * by a blank or the end. {@code null} for unbalanced quotes.
+   */
+  static List<byte[]> splitArgs(byte[] line) {
+    var args = new ArrayList<byte[]>();
+    int p = 0;
+    int n = line.length;
+    while (true) {
+      while (p < n && line[p] != 0 && isSpace(line[p])) {
+        p++;
       }
-      return -1;
+      if (p >= n || line[p] == 0) {
+        return args;
+      }
+      var current = new ByteArrayOutputStream();
+      boolean inq = false;
+      boolean insq = false;
+      boolean done = false;
+      while (!done) {
+        int c = p < n ? line[p] : 0;
+        int next = p + 1 < n ? line[p + 1] : 0;
+        if (inq) {
+          if (c == '\\'
+              && next == 'x'
+              && p + 3 < n
+              && hex(line[p + 2]) >= 0
+              && hex(line[p + 3]) >= 0) {
+            current.write(hex(line[p + 2]) * 16 + hex(line[p + 3]));
+            p += 3;
+          } else if (c == '\\' && next != 0) {
+            p++;
+            current.write(
+                switch (next) {
+                  case 'n' -> '\n';
+                  case 'r' -> '\r';
+                  case 't' -> '\t';
+                  case 'b' -> '\b';
+                  case 'a' -> 7;
+                  default -> next;
+                });
+          } else if (c == '"') {
+            if (next != 0 && !isSpace((byte) next)) {
+              return null;
+            }
+            done = true;
+          } else if (c == 0) {
+            return null;
+          } else {
+            current.write(c);
+          }
+        } else if (insq) {
+          if (c == '\\' && next == '\'') {
+            p++;
+            current.write('\'');
+          } else if (c == '\'') {
+            if (next != 0 && !isSpace((byte) next)) {
+              return null;
+            }
+            done = true;
+          } else if (c == 0) {
+            return null;
+          } else {
+            current.write(c);
+          }
+        } else {
+          switch (c) {
+            case ' ', '\n', '\r', '\t', 0 -> done = true;
+            case '"' -> inq = true;
+            case '\'' -> insq = true;
+            default -> current.write(c);
+          }
+        }
+        if (p < n && line[p] != 0) {
+          p++;
+        }
+      }
+      args.add(current.toByteArray());
     }
-    if (cr == from || in.getByte(cr - 1) != '\r') {
-      throw new RespException("line not ended by CRLF");
-    }
-    return cr - 1;
   }
 
-  private static long number(ByteBuf in, int from, int to, String error) {
-    if (from >= to || to - from > 19) {
-      throw new RespException(error);
+  private static boolean isSpace(byte b) {
+    return b == ' ' || b == '\t' || b == '\n' || b == '\r' || b == 0x0b || b == '\f';
+  }
+
+  private static int hex(byte b) {
+    if (b >= '0' && b <= '9') {
+      return b - '0';
     }
-    boolean negative = in.getByte(from) == '-';
-    int i = negative ? from + 1 : from;
-    if (i >= to) {
-      throw new RespException(error);
+    if (b >= 'a' && b <= 'f') {
+      return b - 'a' + 10;
+    }
+    if (b >= 'A' && b <= 'F') {
+      return b - 'A' + 10;
+    }
+    return -1;
+  }
+
+  /**
+   * Redis's {@code string2ll} on {@code in[from, to)}: an optional {@code -}, then digits without a
+   * leading zero (or a lone {@code 0}), at most 20 characters, within a long; {@link #INCOMPLETE}
+   * when it is none of that.
+   */
+  private long string2ll(ByteBuf in, int from, int to) {
+    int len = to - from;
+    if (len <= 0 || len > 20) {
+      return INCOMPLETE;
+    }
+    in.getBytes(from, scratch, 0, len);
+    return string2ll(scratch, 0, len);
+  }
+
+  private static long string2ll(byte[] b, int from, int to) {
+    int len = to - from;
+    if (len <= 0 || len > 20) {
+      return INCOMPLETE;
+    }
+    if (len == 1 && b[from] == '0') {
+      return 0;
+    }
+    int i = from;
+    boolean negative = b[i] == '-';
+    if (negative && ++i == to) {
+      return INCOMPLETE;
+    }
+    if (b[i] < '1' || b[i] > '9') {
+      return INCOMPLETE;
     }
     long v = 0;
     for (; i < to; i++) {
-      byte b = in.getByte(i);
-      if (b < '0' || b > '9') {
-        throw new RespException(error);
+      if (b[i] < '0' || b[i] > '9') {
+        return INCOMPLETE;
       }
-      v = v * 10 + (b - '0');
+      int d = b[i] - '0';
+      if (v > (Long.MAX_VALUE - d) / 10) {
+        return INCOMPLETE;
+      }
+      v = v * 10 + d;
     }
     return negative ? -v : v;
   }
 
-  private static String printable(byte b) {
-    return b >= 32 && b < 127 ? String.valueOf((char) b) : String.format("\\x%02x", b & 0xff);
+  /** A byte as Redis prints it in an error line: as is, but no line break. */
+  private static String shown(byte b) {
+    return b == '\r' || b == '\n' ? " " : String.valueOf((char) (b & 0xff));
   }
 }

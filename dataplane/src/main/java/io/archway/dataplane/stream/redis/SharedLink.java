@@ -2,10 +2,14 @@ package io.archway.dataplane.stream.redis;
 
 import io.archway.dataplane.stream.StreamMetrics;
 import io.netty.buffer.ByteBuf;
+import io.netty.buffer.Unpooled;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandlerAdapter;
 import io.netty.util.ReferenceCountUtil;
+import io.netty.util.concurrent.Promise;
+import java.net.ConnectException;
+import java.nio.charset.StandardCharsets;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.LinkedHashSet;
@@ -22,10 +26,15 @@ import java.util.concurrent.TimeUnit;
  *
  * <p>Everything here runs on the link's event loop, which is also its sessions' loop. The link
  * reads whatever the server sends: a session whose client reads slowly stops sending commands
- * instead (it has at most {@link RedisSession#MAX_IN_FLIGHT} unanswered), so no session can hold up
- * the others. When the server closes the link, every session on it is told and closes its client
- * after an error reply for each unanswered command; the next client connection makes a new link. A
- * link no session uses is closed after {@link #LINGER_SECONDS} seconds.
+ * instead (it has at most {@link RedisSession#MAX_IN_FLIGHT} unanswered, and a bounded output
+ * buffer), so no session can hold up the others. When the server closes the link, every session on
+ * it is told: those with commands in flight close their clients after an error reply for each, the
+ * others go on, on a new link. A link no session uses is closed after {@link #LINGER_SECONDS}
+ * seconds.
+ *
+ * <p>The link names itself first ({@code CLIENT SETNAME archway-shared-<n>}, pipelined): it shows
+ * up so in {@code CLIENT LIST}, and the reply says whether the server lets it run commands without
+ * {@code AUTH} ({@link #usable}). Until that reply the link is not handed to any session.
  */
 public final class SharedLink extends ChannelInboundHandlerAdapter {
 
@@ -43,11 +52,33 @@ public final class SharedLink extends ChannelInboundHandlerAdapter {
   private final Runnable flushTask = this::flushNow;
   private boolean flushScheduled;
   private long idleSince;
+  private final Promise<SharedLink> ready;
+  private final Runnable onIdleClose;
+  private boolean named;
+  private int nameReplyFirst = -1;
+  private boolean usable;
 
-  SharedLink(Channel channel, StreamMetrics metrics) {
+  SharedLink(
+      Channel channel, StreamMetrics metrics, Promise<SharedLink> ready, Runnable onIdleClose) {
     this.channel = channel;
     this.metrics = metrics;
     this.address = RedisSession.address(channel);
+    this.ready = ready;
+    this.onIdleClose = onIdleClose;
+  }
+
+  /** Sends {@code CLIENT SETNAME name}; {@code ready} completes with its reply. */
+  void name(String name) {
+    var cmd = "*3\r\n$6\r\nCLIENT\r\n$7\r\nSETNAME\r\n$" + name.length() + "\r\n" + name + "\r\n";
+    channel.writeAndFlush(Unpooled.copiedBuffer(cmd, StandardCharsets.US_ASCII));
+  }
+
+  /**
+   * Whether the server ran the link's first command: false when it asked for {@code AUTH}, and the
+   * link is closed. Sessions must not use a link that is not usable.
+   */
+  public boolean usable() {
+    return usable;
   }
 
   Channel channel() {
@@ -83,6 +114,7 @@ public final class SharedLink extends ChannelInboundHandlerAdapter {
               () -> {
                 if (sessions.isEmpty() && idleSince == since && waiting.isEmpty()) {
                   channel.close();
+                  onIdleClose.run();
                 }
               },
               LINGER_SECONDS,
@@ -121,6 +153,12 @@ public final class SharedLink extends ChannelInboundHandlerAdapter {
     try {
       int i = buf.readerIndex();
       int end = buf.writerIndex();
+      if (!named) {
+        i = nameReply(buf, i, end);
+        if (i < 0) {
+          return;
+        }
+      }
       // A run of replies to one session, from sliceStart, of which `done` have ended.
       RedisSession owner = null;
       int sliceStart = i;
@@ -155,6 +193,25 @@ public final class SharedLink extends ChannelInboundHandlerAdapter {
     }
   }
 
+  /** Reads the reply to SETNAME: the index after it, or -1 when the buffer holds no more. */
+  private int nameReply(ByteBuf buf, int i, int end) {
+    if (nameReplyFirst < 0 && i < end) {
+      nameReplyFirst = buf.getByte(i);
+    }
+    int next = scanner.next(buf, i, end);
+    if (next < 0) {
+      return -1;
+    }
+    named = true;
+    usable = nameReplyFirst == '+';
+    ready.trySuccess(this); // an unusable link too: its callers then take connections of their own
+    if (!usable) {
+      metrics.error("upstream_auth_required");
+      channel.close();
+    }
+    return usable ? next : -1;
+  }
+
   private void deliver(ByteBuf buf, RedisSession owner, int from, int to, int done) {
     if (owner == null || to == from) {
       return;
@@ -187,11 +244,14 @@ public final class SharedLink extends ChannelInboundHandlerAdapter {
 
   @Override
   public void channelInactive(ChannelHandlerContext ctx) {
+    ready.tryFailure(new ConnectException("connection closed by the server"));
     waiting.clear();
     var lost = new ArrayList<>(sessions);
     sessions.clear();
     blocked.clear();
-    lost.forEach(RedisSession::linkLost);
+    for (var s : lost) {
+      s.linkLost(this);
+    }
   }
 
   @Override

@@ -67,8 +67,117 @@ class RespTest {
         .hasRootCauseMessage("expected '$', got '+'");
     assertThatThrownBy(() -> decode("*x\r\n", 100, 1024))
         .hasRootCauseMessage("invalid multibulk length");
-    assertThatThrownBy(() -> decode("*1\r\n$3\r\nabcde\r\n", 100, 1024))
-        .hasRootCauseMessage("bulk string not followed by CRLF");
+    assertThatThrownBy(() -> decode("*01\r\n$4\r\nPING\r\n", 100, 1024))
+        .hasRootCauseMessage("invalid multibulk length");
+    assertThatThrownBy(() -> decode("*+1\r\n$4\r\nPING\r\n", 100, 1024))
+        .hasRootCauseMessage("invalid multibulk length");
+    assertThatThrownBy(() -> decode("*1\r\n$04\r\nPING\r\n", 100, 1024))
+        .hasRootCauseMessage("invalid bulk length");
+    assertThatThrownBy(() -> decode("*1\r\n$-1\r\n", 100, 1024))
+        .hasRootCauseMessage("invalid bulk length");
+    assertThatThrownBy(() -> decode("SET \"a b\r\n", 100, 1024))
+        .hasRootCauseMessage("unbalanced quotes in request");
+    assertThatThrownBy(() -> decode("SET \"a\"b c\r\n", 100, 1024))
+        .hasRootCauseMessage("unbalanced quotes in request");
+    assertThatThrownBy(() -> decode("x".repeat(70_000), 1000, 1024))
+        .hasRootCauseMessage("too big inline request");
+    assertThatThrownBy(() -> decode("*" + "1".repeat(70_000), 1000, 1024))
+        .hasRootCauseMessage("too big mbulk count string");
+    assertThatThrownBy(() -> decode("*1\r\n$" + "1".repeat(70_000), 1000, 1024))
+        .hasRootCauseMessage("too big bulk count string");
+    assertThatThrownBy(() -> decode("*1\r\n$" + "1".repeat(40) + "\r\n", 1000, 1024))
+        .hasRootCauseMessage("invalid bulk length");
+  }
+
+  @Test
+  void boundariesAreWhereRedisPutsThem() {
+    // Redis skips the two bytes after a bulk string and after a header's \r unseen; so does the
+    // proxy (the bytes go on unchanged, and Redis reads them the same way).
+    for (int step = 1; step < 40; step++) {
+      var cmds = decode("*1\r\n$4\r\nPINGxx*1\rX$4\rYPING\r\n*-1\r\n*2000000\r\n", step, 1024);
+      assertThat(cmds).extracting(RedisCommand::name).containsExactly("ping", "ping");
+      cmds.forEach(RedisCommand::release);
+    }
+  }
+
+  @Test
+  void aLongArrayArrivingInManyReadsIsScannedOnceAndKeepsItsBytes() {
+    var cmd = new StringBuilder("*200001\r\n$4\r\nMSET\r\n");
+    for (int i = 0; i < 100_000; i++) {
+      cmd.append("$1\r\nk\r\n$2\r\nv").append(i % 10).append("\r\n");
+    }
+    var bytes = cmd.toString() + "PING\r\n";
+    long t0 = System.nanoTime();
+    var cmds = decode(bytes, 1000, 1024); // 2,100 reads: a rescan per read would be quadratic
+    assertThat(System.nanoTime() - t0).isLessThan(5_000_000_000L);
+    assertThat(cmds).extracting(RedisCommand::name).containsExactly("mset", "ping");
+    assertThat(cmds.get(0).key()).isEqualTo("k");
+    assertThat(cmds.get(0).frame().toString(StandardCharsets.UTF_8)).isEqualTo(cmd.toString());
+    cmds.forEach(RedisCommand::release);
+  }
+
+  @Test
+  void inlineCommandsEndAtABareNewlineAndAreSplitAsRedisSplitsThem() {
+    var cmds =
+        decode(
+            "SET k v\nGET k\r\n  \n" + "SET \"a b\" 'c\\'d' \"\\x41\\n\"\n" + "ECHO \"\"\n",
+            3,
+            1024);
+    assertThat(cmds).extracting(RedisCommand::name).containsExactly("set", "get", "set", "echo");
+    assertThat(cmds.get(0).frame().toString(StandardCharsets.UTF_8))
+        .isEqualTo("*3\r\n$3\r\nSET\r\n$1\r\nk\r\n$1\r\nv\r\n");
+    assertThat(cmds.get(2).key()).isEqualTo("a b");
+    assertThat(cmds.get(2).frame().toString(StandardCharsets.UTF_8))
+        .isEqualTo("*4\r\n$3\r\nSET\r\n$3\r\na b\r\n$3\r\nc'd\r\n$2\r\nA\n\r\n");
+    assertThat(cmds.get(3).frame().toString(StandardCharsets.UTF_8))
+        .isEqualTo("*2\r\n$4\r\nECHO\r\n$0\r\n\r\n");
+    cmds.forEach(RedisCommand::release);
+  }
+
+  @Test
+  void commandsBeforeAProtocolErrorArePassedOnAndNothingAfterIt() {
+    var ch = new EmbeddedChannel(new RespCommandDecoder(1024));
+    assertThatThrownBy(() -> ch.writeInbound(buf("PING\r\nECHO a\r\n*1\r\n+x\r\nPING\r\n")))
+        .hasRootCauseMessage("expected '$', got '+'");
+    ch.writeInbound(buf("PING\r\n"));
+    var out = new ArrayList<RedisCommand>();
+    RedisCommand c;
+    while ((c = ch.readInbound()) != null) {
+      out.add(c);
+    }
+    assertThat(out).extracting(RedisCommand::name).containsExactly("ping", "echo");
+    out.forEach(RedisCommand::release);
+    ch.finishAndReleaseAll();
+  }
+
+  @Test
+  void httpRequestLinesAreKnownAsClosingCommands() {
+    var cmds = decode("POST / HTTP/1.1\r\nHost: x\r\n*1\r\n$5\r\nHOST:\r\nQUIT\n", 5, 1024);
+    assertThat(cmds).extracting(RedisCommand::closes).containsExactly(true, true, true, false);
+    assertThat(cmds.get(3).quits()).isTrue();
+    cmds.forEach(RedisCommand::release);
+  }
+
+  @Test
+  void denyCommandsAndOutputLimitsAreValidated() throws Exception {
+    var p = protocol("{\"deny_commands\": [\"FLUSHALL\", \"config\"]}");
+    assertThat(p.denied()).containsExactlyInAnyOrder("flushall", "config");
+    assertThat(protocol(null).denied()).isEmpty();
+    assertThat(protocol(null).output()).isEqualTo(RedisProtocol.OutputLimits.DEFAULTS);
+    assertThatThrownBy(() -> protocol("{\"deny_commands\": \"flushall\"}"))
+        .hasMessage("protocol.conf.deny_commands: expected an array of command names");
+    assertThatThrownBy(() -> protocol("{\"deny_commands\": [\"flush all\"]}"))
+        .hasMessageStartingWith("protocol.conf.deny_commands[0]: expected a command name");
+    var o =
+        protocol("{\"output_buffer\": {\"hard\": \"8mb\", \"soft\": 1024, \"soft_seconds\": 2}}");
+    assertThat(o.output()).isEqualTo(new RedisProtocol.OutputLimits(8 << 20, 1024, 2_000_000_000L));
+    assertThatThrownBy(() -> protocol("{\"output_buffer\": {\"hard\": \"lots\"}}"))
+        .hasMessageStartingWith("protocol.conf.output_buffer.hard: expected a size above 0");
+    assertThatThrownBy(() -> protocol("{\"output_buffer\": {\"hard\": 10, \"soft\": 20}}"))
+        .hasMessage("protocol.conf.output_buffer.soft: 20 bytes is above hard (10 bytes)");
+    assertThatThrownBy(() -> protocol("{\"output_buffer\": {\"hardd\": 10}}"))
+        .hasMessage(
+            "protocol.conf.output_buffer.hardd: unknown field (expected hard, soft, soft_seconds)");
   }
 
   @Test
