@@ -101,6 +101,30 @@ public class StreamRouteSpec {
 
     @JsonPropertyDescription("Loggers for the commands that pass their filter (redis).")
     public List<Logger> loggers;
+
+    @JsonPropertyDescription(
+        "Commands refused with an error reply, any case, e.g. [flushall, config] (redis).")
+    public List<String> denyCommands;
+
+    @JsonPropertyDescription(
+        "Each client's output buffer limits, as redis's client-output-buffer-limit (redis).")
+    public OutputBuffer outputBuffer;
+  }
+
+  /** {@code protocol.outputBuffer}: what a client that does not read may have waiting. */
+  @JsonInclude(JsonInclude.Include.NON_NULL)
+  public static class OutputBuffer {
+    @JsonPropertyDescription(
+        "Over this many bytes of replies waiting the client is disconnected, e.g. 64mb.")
+    public String hard;
+
+    @JsonPropertyDescription(
+        "Over this many bytes for softSeconds the client is disconnected, e.g. 16mb.")
+    public String soft;
+
+    @JsonPropertyDescription("How long a client may stay over the soft limit, in seconds.")
+    @Min(0)
+    public Double softSeconds;
   }
 
   /** A fault rule. */

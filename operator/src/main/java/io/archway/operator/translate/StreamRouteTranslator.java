@@ -111,9 +111,16 @@ public final class StreamRouteTranslator {
   private static void protocol(
       io.archway.crds.archway.StreamRouteSpec.Protocol p, ObjectNode route, Translation t) {
     if (p == null || "tcp".equals(p.name)) {
-      if (p != null && (p.faults != null || p.loggers != null || p.multiplex != null)) {
+      if (p != null
+          && (p.faults != null
+              || p.loggers != null
+              || p.multiplex != null
+              || p.denyCommands != null
+              || p.outputBuffer != null)) {
         t.error(
-            "spec.protocol", "faults, multiplex and loggers are for redis (expected: name: redis)");
+            "spec.protocol",
+            "faults, multiplex, loggers, denyCommands and outputBuffer are for redis"
+                + " (expected: name: redis)");
       }
       return;
     }
@@ -152,6 +159,31 @@ public final class StreamRouteTranslator {
     }
     if (p.multiplex != null) {
       conf.put("multiplex", p.multiplex);
+    }
+    if (p.denyCommands != null) {
+      var deny = conf.putArray("deny_commands");
+      for (int i = 0; i < p.denyCommands.size(); i++) {
+        var c = p.denyCommands.get(i);
+        if (c == null || !c.matches("[!-~]+")) {
+          t.error(
+              "spec.protocol.denyCommands[" + i + "]",
+              Exprs.show(c) + " (expected: a command name, such as flushall)");
+          continue;
+        }
+        deny.add(c);
+      }
+    }
+    if (p.outputBuffer != null) {
+      var ob = conf.putObject("output_buffer");
+      if (p.outputBuffer.hard != null) {
+        ob.put("hard", p.outputBuffer.hard);
+      }
+      if (p.outputBuffer.soft != null) {
+        ob.put("soft", p.outputBuffer.soft);
+      }
+      if (p.outputBuffer.softSeconds != null) {
+        ob.put("soft_seconds", p.outputBuffer.softSeconds);
+      }
     }
     if (p.loggers != null && !p.loggers.isEmpty()) {
       var loggers = out.putArray("logger");
