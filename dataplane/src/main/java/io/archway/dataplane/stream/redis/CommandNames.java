@@ -28,7 +28,8 @@ final class CommandNames {
    * Commands that change or depend on the state of their server connection, that can answer with
    * more than one reply, or that can keep the server busy while it still serves other connections
    * (scripts and functions: a shared link behind a busy script would hold {@code SCRIPT KILL}
-   * back). The table in docs/security.md ("Redis proxy isolation") lists them; keep the two in step.
+   * back). The table in docs/security.md ("Redis proxy isolation") lists them; keep the two in
+   * step.
    */
   static final Set<String> NEEDS_OWN_CONNECTION =
       Set.of(
