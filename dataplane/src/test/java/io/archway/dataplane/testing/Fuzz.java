@@ -6,6 +6,7 @@ import java.util.List;
 import net.jqwik.api.Arbitraries;
 import net.jqwik.api.Arbitrary;
 import net.jqwik.api.Combinators;
+import net.jqwik.api.Tuple;
 
 /**
  * Generators shared by the {@code *FuzzTest} properties: inputs made from valid samples by byte
@@ -109,7 +110,11 @@ public final class Fuzz {
 
   /** Sizes of successive reads: the input is cut into pieces of these sizes, cycling. */
   public static Arbitrary<List<Integer>> splits() {
-    return Arbitraries.integers().between(1, 64).list().ofMinSize(1).ofMaxSize(8);
+    var size =
+        Arbitraries.frequencyOf(
+            Tuple.of(4, Arbitraries.integers().between(1, 64)),
+            Tuple.of(1, Arbitraries.integers().between(65, 4096)));
+    return size.list().ofMinSize(1).ofMaxSize(8);
   }
 
   /** {@code data} cut into pieces as {@code sizes} say (cycling through them). */
