@@ -23,7 +23,7 @@ public final class LeakDetectionExtension implements AfterEachCallback, AfterAll
 
   @Override
   public void afterEach(ExtensionContext context) {
-    fail(LeakRecorder.collect(), context.getDisplayName());
+    fail(LeakRecorder.collect(2), context.getDisplayName());
   }
 
   @Override

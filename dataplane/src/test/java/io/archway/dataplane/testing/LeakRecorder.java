@@ -63,10 +63,18 @@ public final class LeakRecorder {
    * access records of the leaked object.
    */
   public static List<String> collect() {
+    return collect(ROUNDS);
+  }
+
+  /**
+   * {@link #collect()} with {@code rounds} rounds of GC and probing: after each test two (each is a
+   * full GC), where a leak made by the test is found in the first.
+   */
+  static List<String> collect(int rounds) {
     if (!installed) {
       install();
     }
-    for (int i = 0; i < ROUNDS; i++) {
+    for (int i = 0; i < rounds; i++) {
       gc();
       probe();
     }
