@@ -84,10 +84,19 @@ public final class FlowCondition {
     CLOSE
   }
 
+  static final int MAX_DEPTH = 64;
+
   private static final class Parser {
     private final String text;
     private final List<Token> tokens = new ArrayList<>();
     private int next;
+    private int depth; // of "not" and "(": the parser recurses, and a config can nest at will
+
+    private void nest() {
+      if (++depth > MAX_DEPTH) {
+        throw error("at most " + MAX_DEPTH + " nested \"not\" and \"(\"");
+      }
+    }
 
     Parser(String text) {
       this.text = text;
@@ -196,7 +205,10 @@ public final class FlowCondition {
 
     Expr unary() {
       if (keyword("not")) {
-        return new Not(unary());
+        nest();
+        var e = new Not(unary());
+        depth--;
+        return e;
       }
       var t = peek();
       if (t == null) {
@@ -204,7 +216,9 @@ public final class FlowCondition {
       }
       if (t.kind == Kind.OPEN) {
         next++;
+        nest();
         var e = or();
+        depth--;
         var close = peek();
         if (close == null || close.kind != Kind.CLOSE) {
           throw error(")");

@@ -1,6 +1,7 @@
 package io.archway.dataplane.flow;
 
 import io.archway.dataplane.route.Variables;
+import io.archway.dataplane.route.VarsMatcher;
 import io.archway.model.FlowCondition;
 import java.util.function.Predicate;
 
@@ -56,7 +57,7 @@ final class Conditions {
         var p = c.regex();
         yield v -> {
           var s = v.get(name);
-          return s != null && p.matcher(s).find();
+          return s != null && VarsMatcher.find(p, s);
         };
       }
       case LT, LE, GT, GE -> {

@@ -8,6 +8,7 @@ import io.netty.buffer.ByteBuf;
 import io.netty.channel.ChannelFutureListener;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandlerAdapter;
+import io.netty.handler.codec.PrematureChannelClosureException;
 import io.netty.handler.codec.TooLongFrameException;
 import io.netty.handler.codec.http.websocketx.BinaryWebSocketFrame;
 import io.netty.handler.codec.http.websocketx.CloseWebSocketFrame;
@@ -246,6 +247,11 @@ final class PubSubSession extends ChannelInboundHandlerAdapter {
 
   @Override
   public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
+    if (cause instanceof PrematureChannelClosureException) {
+      // The client left in the middle of a message: its business, not a failure to log.
+      log.debug("route {}: pub-sub client left mid-message", route);
+      return;
+    }
     if (cause instanceof TooLongFrameException
         || cause instanceof CorruptedWebSocketFrameException) {
       boolean tooBig =

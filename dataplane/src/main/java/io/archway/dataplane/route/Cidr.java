@@ -1,5 +1,6 @@
 package io.archway.dataplane.route;
 
+import io.netty.util.NetUtil;
 import java.net.InetAddress;
 import java.net.UnknownHostException;
 
@@ -40,11 +41,15 @@ public final class Cidr {
    * @throws IllegalArgumentException when {@code ip} is not an address
    */
   static InetAddress literal(String ip) {
-    if (ip.isEmpty() || !(ip.indexOf(':') >= 0 || Character.isDigit(ip.charAt(0)))) {
+    // Not InetAddress.getByName: it looks up what is not a literal, and a name that starts with a
+    // digit ("1.example.com", from a request's header for ipmatch) was looked up in DNS, blocking
+    // the event loop.
+    var bytes = NetUtil.createByteArrayFromIpAddressString(ip);
+    if (bytes == null) {
       throw new IllegalArgumentException("not an IP address: " + ip);
     }
     try {
-      return InetAddress.getByName(ip);
+      return InetAddress.getByAddress(bytes);
     } catch (UnknownHostException e) {
       throw new IllegalArgumentException("not an IP address: " + ip);
     }

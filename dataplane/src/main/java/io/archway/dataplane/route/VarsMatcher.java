@@ -86,7 +86,7 @@ public interface VarsMatcher {
             var p = t.regex();
             yield r -> {
               var v = r.get(name);
-              return v != null && p.matcher(v).find();
+              return v != null && find(p, v);
             };
           }
           case IN -> {
@@ -128,5 +128,20 @@ public interface VarsMatcher {
           }
         };
     return t.not() ? r -> !m.matches(r) : m;
+  }
+
+  /**
+   * Whether {@code p} is found in {@code value}, a request's: {@code false} when the search
+   * overflows the stack. Java's regex engine recurses once per repetition of a group such as {@code
+   * (a|b)*}, so a value of a few thousand characters (a header, a query argument) overflowed the
+   * event loop's stack on every request. APISIX's PCRE stops at its match limit with an error, not
+   * a match.
+   */
+  static boolean find(java.util.regex.Pattern p, String value) {
+    try {
+      return p.matcher(value).find();
+    } catch (StackOverflowError e) {
+      return false;
+    }
   }
 }

@@ -6,9 +6,12 @@ import io.archway.model.ModelJson;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.net.URISyntaxException;
+import java.nio.file.FileSystemAlreadyExistsException;
+import java.nio.file.FileSystems;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
+import java.util.Map;
 import java.util.stream.Stream;
 
 /**
@@ -25,7 +28,7 @@ public final class Fixtures {
 
     public JsonNode json() {
       try {
-        return ModelJson.mapper().readTree(file.toFile());
+        return ModelJson.mapper().readTree(Files.readAllBytes(file));
       } catch (IOException e) {
         throw new UncheckedIOException(e);
       }
@@ -61,6 +64,15 @@ public final class Fixtures {
       var url = Fixtures.class.getResource("/fixtures/" + group);
       if (url == null) {
         throw new IllegalStateException("fixtures/" + group + " not on the class path");
+      }
+      if (url.getProtocol().equals("jar")) {
+        // From the model's test jar (another module's tests): its files through a zip file
+        // system, left open for the fixtures' paths.
+        try {
+          FileSystems.newFileSystem(url.toURI(), Map.of());
+        } catch (FileSystemAlreadyExistsException e) {
+          // opened by an earlier call
+        }
       }
       var root = Path.of(url.toURI());
       try (Stream<Path> files = Files.walk(root)) {
