@@ -58,9 +58,8 @@ public final class ProxyRewritePlugin implements Plugin {
       } else {
         var current = ctx.vars().path();
         for (var r : regexes) {
-          var m = r.regex.matcher(current);
-          if (m.find()) {
-            path = m.replaceFirst(r.replacement);
+          path = replaceFirst(r.regex, current, r.replacement);
+          if (path != null) {
             break;
           }
         }
@@ -84,6 +83,20 @@ public final class ProxyRewritePlugin implements Plugin {
         headers.apply(req.headers(), ctx);
       }
       return Outcome.CONTINUE;
+    }
+  }
+
+  /**
+   * {@code input} with the first match of {@code regex} replaced, or {@code null} when there is
+   * none or the search overflows the stack (Java's engine recurses per repetition of a group such
+   * as {@code (a|b)*}, and the input is the client's; see {@code VarsMatcher.find}).
+   */
+  static String replaceFirst(java.util.regex.Pattern regex, String input, String replacement) {
+    try {
+      var m = regex.matcher(input);
+      return m.find() ? m.replaceFirst(replacement) : null;
+    } catch (StackOverflowError e) {
+      return null;
     }
   }
 

@@ -54,11 +54,10 @@ public final class RedirectPlugin implements Plugin {
         } else if (uri != null) {
           target = uri.render(ctx);
         } else {
-          var m = pattern.matcher(vars.path());
-          if (!m.find()) {
+          target = ProxyRewritePlugin.replaceFirst(pattern, vars.path(), replacement);
+          if (target == null) {
             return Outcome.CONTINUE;
           }
-          target = m.replaceFirst(replacement);
         }
         var query = vars.get("query_string");
         if (appendQuery && query != null && !query.isEmpty()) {

@@ -142,7 +142,11 @@ public final class ResponseRewritePlugin implements Plugin {
       for (var f : filters) {
         var m = f.regex.matcher(text);
         var replacement = java.util.regex.Matcher.quoteReplacement(f.replace);
-        text = f.global ? m.replaceAll(replacement) : m.replaceFirst(replacement);
+        try {
+          text = f.global ? m.replaceAll(replacement) : m.replaceFirst(replacement);
+        } catch (StackOverflowError e) {
+          // The node's body overflowed the regex engine's stack: this filter is left out.
+        }
       }
       return text.getBytes(StandardCharsets.UTF_8);
     }

@@ -73,7 +73,7 @@ public final class ServerCertificates {
         return true;
       }
       for (var p : skipClientCertificates) {
-        if (p.matcher(path).find()) {
+        if (io.archway.dataplane.route.VarsMatcher.find(p, path)) {
           return true;
         }
       }

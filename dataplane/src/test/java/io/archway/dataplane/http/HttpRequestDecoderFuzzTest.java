@@ -10,7 +10,6 @@ import io.netty.handler.codec.http.HttpContent;
 import io.netty.handler.codec.http.HttpHeaderNames;
 import io.netty.handler.codec.http.HttpObject;
 import io.netty.handler.codec.http.HttpRequest;
-import io.netty.handler.codec.http.HttpServerCodec;
 import io.netty.handler.codec.http.HttpUtil;
 import io.netty.handler.codec.http.LastHttpContent;
 import io.netty.util.ReferenceCountUtil;
@@ -38,7 +37,7 @@ class HttpRequestDecoderFuzzTest {
   /** The decoder under test, configured as {@code HttpChannelInitializer} configures it. */
   static ChannelHandler decoder() {
     var s = HttpSettings.DEFAULTS;
-    return new HttpServerCodec(s.maxUriLength(), s.maxHeaderSize(), 16 * 1024);
+    return new Http1ServerCodec(s.maxUriLength(), s.maxHeaderSize());
   }
 
   @Property
