@@ -63,9 +63,13 @@ redis_run() { # name port
       awk -F'","' -v n="$1" -v p="$p" 'NR > 1 { gsub(/"/, "", $1); gsub(/"/, "", $2); print n, "redis-" $1 "-P" p, $2 }' >> "$results"
   done
 }
-for n in before after; do   # warm-up: the JIT of both
-  port="http_$n"; wrk -t1 -c50 -d3s "http://127.0.0.1:${!port}/bench" > /dev/null
-  port="redis_$n"; redis-benchmark -h 127.0.0.1 -p "${!port}" -t set,get -c 50 -n 100000 -q > /dev/null
+for n in before after; do   # warm-up: the JIT of both, on every path that is measured
+  port="http_$n"; wrk -t1 -c50 -d5s "http://127.0.0.1:${!port}/bench" > /dev/null
+  wrk -t1 -c50 -d3s -s "$post" "http://127.0.0.1:${!port}/bench" > /dev/null
+  port="redis_$n"
+  for p in 1 16; do
+    redis-benchmark -h 127.0.0.1 -p "${!port}" -t set,get -c 50 -n 300000 -P "$p" -q > /dev/null
+  done
 done
 for round in $(seq 1 "$rounds"); do
   echo "round $round of $rounds" >&2
