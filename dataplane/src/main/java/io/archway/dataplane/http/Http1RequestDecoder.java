@@ -17,6 +17,7 @@ import io.netty.handler.codec.http.HttpRequest;
 import io.netty.handler.codec.http.HttpVersion;
 import io.netty.handler.codec.http.LastHttpContent;
 import io.netty.util.AsciiString;
+import io.netty.util.ByteProcessor;
 import java.nio.charset.StandardCharsets;
 import java.util.List;
 import java.util.function.Consumer;
@@ -249,17 +250,11 @@ final class Http1RequestDecoder extends ByteToMessageDecoder {
     }
     method = method(in, start, i - start);
     int t = ++i;
-    while (i < end) {
-      int b = in.getByte(i) & 0xff;
-      if (b == ' ') {
-        break;
-      }
-      if (b < 0x21 || b == 0x7f) {
-        throw RequestRejected.malformed("request target");
-      }
-      i++;
+    i = in.forEachByte(t, end - t, NOT_TARGET);
+    if (i < 0 || in.getByte(i) != ' ') {
+      throw RequestRejected.malformed(i < 0 ? "request line" : "request target");
     }
-    if (i == t || i == end) {
+    if (i == t) {
       throw RequestRejected.malformed("request line");
     }
     target = in.toString(t, i - t, StandardCharsets.ISO_8859_1);
@@ -323,18 +318,11 @@ final class Http1RequestDecoder extends ByteToMessageDecoder {
     if (first == ' ' || first == '\t') {
       throw RequestRejected.malformed("obs-fold or white space before a field line");
     }
-    int i = start;
-    while (i < end) {
-      byte b = in.getByte(i);
-      if (b == ':') {
-        break;
-      }
-      if (!tchar(b)) {
-        throw RequestRejected.malformed("field name");
-      }
-      i++;
+    int i = in.forEachByte(start, end - start, NOT_TCHAR);
+    if (i < 0 || in.getByte(i) != ':') {
+      throw RequestRejected.malformed(i < 0 ? "field line without a colon" : "field name");
     }
-    if (i == end || i == start) {
+    if (i == start) {
       throw RequestRejected.malformed("field line without a name and colon");
     }
     int nameEnd = i;
@@ -348,11 +336,8 @@ final class Http1RequestDecoder extends ByteToMessageDecoder {
     while (ve > v && in.getByte(ve - 1) == ' ') {
       ve--;
     }
-    for (int k = v; k < ve; k++) {
-      int b = in.getByte(k) & 0xff;
-      if ((b < 0x20 && b != '\t') || b == 0x7f) {
-        throw RequestRejected.malformed("control character in a field value");
-      }
+    if (ve > v && in.forEachByte(v, ve - v, NOT_FIELD_VALUE) >= 0) {
+      throw RequestRejected.malformed("control character in a field value");
     }
     if (into != null) {
       into.add(
@@ -420,12 +405,31 @@ final class Http1RequestDecoder extends ByteToMessageDecoder {
     return size;
   }
 
+  // Byte classes, looked up per byte (a branchy test per character cost a fifth of a decode).
+  private static final boolean[] TCHAR = new boolean[256];
+  private static final boolean[] TARGET = new boolean[256];
+  private static final boolean[] FIELD_VALUE = new boolean[256];
+
+  static {
+    for (int c = 0; c < 256; c++) {
+      TCHAR[c] =
+          (c >= 'a' && c <= 'z')
+              || (c >= 'A' && c <= 'Z')
+              || (c >= '0' && c <= '9')
+              || (c < 128 && "!#$%&'*+-.^_`|~".indexOf(c) >= 0);
+      TARGET[c] = c > 0x20 && c != 0x7f;
+      FIELD_VALUE[c] = (c >= 0x20 && c != 0x7f) || c == '\t';
+    }
+  }
+
+  // forEachByte stops at the first byte for which these return false.
+  private static final ByteProcessor NOT_TCHAR = b -> TCHAR[b & 0xff];
+  private static final ByteProcessor NOT_FIELD_VALUE = b -> FIELD_VALUE[b & 0xff];
+  private static final ByteProcessor NOT_TARGET = b -> TARGET[b & 0xff];
+
   /** {@code tchar} of RFC 9110 §5.6.2. */
   static boolean tchar(int c) {
-    return (c >= 'a' && c <= 'z')
-        || (c >= 'A' && c <= 'Z')
-        || (c >= '0' && c <= '9')
-        || (c > 0 && c < 128 && "!#$%&'*+-.^_`|~".indexOf(c) >= 0);
+    return c >= 0 && c < 256 && TCHAR[c];
   }
 
   private void fail(ByteBuf in, List<Object> out, RequestRejected e) {

@@ -68,8 +68,15 @@ final class RequestFraming {
     if (expect != null && !HttpHeaderValues.CONTINUE.contentEqualsIgnoreCase(expect.strip())) {
       throw new RequestRejected(417, "expectation_failed", "Expect: " + expect);
     }
-    var te = h.getAll(HttpHeaderNames.TRANSFER_ENCODING);
-    var cl = h.getAll(HttpHeaderNames.CONTENT_LENGTH);
+    // Most requests have neither field: no lists made for them.
+    var te =
+        h.contains(HttpHeaderNames.TRANSFER_ENCODING)
+            ? h.getAll(HttpHeaderNames.TRANSFER_ENCODING)
+            : List.<String>of();
+    var cl =
+        h.contains(HttpHeaderNames.CONTENT_LENGTH)
+            ? h.getAll(HttpHeaderNames.CONTENT_LENGTH)
+            : List.<String>of();
     Framing framing;
     if (!te.isEmpty()) {
       if (http10) {
@@ -101,10 +108,11 @@ final class RequestFraming {
    * request asks for an upgrade (names {@code upgrade} and has an {@code Upgrade} field).
    */
   private static boolean connection(HttpHeaders h) {
-    var values = h.getAll(HttpHeaderNames.CONNECTION);
-    if (values.isEmpty()) {
+    var first = h.get(HttpHeaderNames.CONNECTION);
+    if (first == null) {
       return false;
     }
+    var values = h.getAll(HttpHeaderNames.CONNECTION);
     if (values.size() == 1) {
       var only = values.get(0);
       if (HttpHeaderValues.KEEP_ALIVE.contentEqualsIgnoreCase(only)
@@ -162,17 +170,17 @@ final class RequestFraming {
   }
 
   private static void host(HttpHeaders h, boolean http10) {
-    var hosts = h.getAll(HttpHeaderNames.HOST);
-    if (hosts.size() > 1) {
-      throw RequestRejected.malformed("more than one Host");
-    }
-    if (hosts.isEmpty()) {
+    var it = h.valueStringIterator(HttpHeaderNames.HOST);
+    if (!it.hasNext()) {
       if (!http10) {
         throw RequestRejected.malformed("no Host in an HTTP/1.1 request");
       }
       return;
     }
-    var host = hosts.get(0);
+    var host = it.next();
+    if (it.hasNext()) {
+      throw RequestRejected.malformed("more than one Host");
+    }
     if (host.isEmpty() || host.contains("..") || !validAuthority(host)) {
       throw RequestRejected.malformed("Host is not a host[:port]");
     }
@@ -224,11 +232,20 @@ final class RequestFraming {
   }
 
   // unreserved / pct-encoded / sub-delims
+  private static final boolean[] REG_NAME = new boolean[128];
+
+  static {
+    for (char c = 0; c < 128; c++) {
+      REG_NAME[c] =
+          (c >= 'a' && c <= 'z')
+              || (c >= 'A' && c <= 'Z')
+              || (c >= '0' && c <= '9')
+              || "-._~%!$&'()*+,;=".indexOf(c) >= 0;
+    }
+  }
+
   private static boolean regNameChar(char c) {
-    return (c >= 'a' && c <= 'z')
-        || (c >= 'A' && c <= 'Z')
-        || (c >= '0' && c <= '9')
-        || "-._~%!$&'()*+,;=".indexOf(c) >= 0;
+    return c < 128 && REG_NAME[c];
   }
 
   /**
