@@ -53,6 +53,6 @@ class LeakRecorderTest {
   private static void leakOne(String hint) {
     var b = ByteBufAllocator.DEFAULT.buffer(32);
     b.writeInt(42);
-    b.touch(hint);
+    b.touch(LeakRecorder.EXPECTED + ": " + hint);
   }
 }
