@@ -7,6 +7,7 @@ import io.archway.dataplane.plugin.PluginContext;
 import io.archway.dataplane.plugin.PluginInstance;
 import io.archway.dataplane.plugin.PluginScope;
 import io.archway.dataplane.route.PathNormalizer;
+import io.archway.dataplane.route.VarsMatcher;
 import io.netty.handler.codec.http.HttpMethod;
 import java.util.ArrayList;
 import java.util.List;
@@ -58,7 +59,7 @@ public final class ProxyRewritePlugin implements Plugin {
       } else {
         var current = ctx.vars().path();
         for (var r : regexes) {
-          path = replaceFirst(r.regex, current, r.replacement);
+          path = VarsMatcher.replaceFirst(r.regex, current, r.replacement);
           if (path != null) {
             break;
           }
@@ -68,7 +69,7 @@ public final class ProxyRewritePlugin implements Plugin {
         // Variables are decoded: what would break the request line is escaped again, and a path
         // made from the decoded path is escaped again whole (or %252e would reach the node as
         // %2e).
-        path = escapeUnsafe(ctx.vars().usesRawPath() ? path : PathNormalizer.escapePath(path));
+        path = PathNormalizer.escapeRewritten(path, !ctx.vars().usesRawPath());
         var raw = req.uri();
         int q = raw.indexOf('?');
         req.setUri(path.indexOf('?') < 0 && q >= 0 ? path + raw.substring(q) : path);
@@ -84,41 +85,5 @@ public final class ProxyRewritePlugin implements Plugin {
       }
       return Outcome.CONTINUE;
     }
-  }
-
-  /**
-   * {@code input} with the first match of {@code regex} replaced, or {@code null} when there is
-   * none or the search overflows the stack (Java's engine recurses per repetition of a group such
-   * as {@code (a|b)*}, and the input is the client's; see {@code VarsMatcher.find}).
-   */
-  static String replaceFirst(java.util.regex.Pattern regex, String input, String replacement) {
-    try {
-      var m = regex.matcher(input);
-      return m.find() ? m.replaceFirst(replacement) : null;
-    } catch (StackOverflowError e) {
-      return null;
-    }
-  }
-
-  /** Percent-encodes control characters, spaces, DEL and non-ASCII (as UTF-8) in a path. */
-  static String escapeUnsafe(String path) {
-    int i = 0;
-    while (i < path.length() && path.charAt(i) > ' ' && path.charAt(i) < 0x7f) {
-      i++;
-    }
-    if (i == path.length()) {
-      return path;
-    }
-    var out = new StringBuilder(path.length() + 16).append(path, 0, i);
-    for (byte b : path.substring(i).getBytes(java.nio.charset.StandardCharsets.UTF_8)) {
-      int c = b & 0xff;
-      if (c > ' ' && c < 0x7f) {
-        out.append((char) c);
-      } else {
-        out.append('%').append(Character.toUpperCase(Character.forDigit(c >> 4, 16)));
-        out.append(Character.toUpperCase(Character.forDigit(c & 15, 16)));
-      }
-    }
-    return out.toString();
   }
 }

@@ -54,7 +54,9 @@ public final class RedirectPlugin implements Plugin {
         } else if (uri != null) {
           target = uri.render(ctx);
         } else {
-          target = ProxyRewritePlugin.replaceFirst(pattern, vars.path(), replacement);
+          target =
+              io.archway.dataplane.route.VarsMatcher.replaceFirst(
+                  pattern, vars.path(), replacement);
           if (target == null) {
             return Outcome.CONTINUE;
           }

@@ -229,18 +229,38 @@ public final class PathNormalizer {
    * upstream as an escape again. From the first {@code ?} on, {@code s} is a query and is kept.
    */
   public static String escapePath(String s) {
+    return escape(s, true, false);
+  }
+
+  /**
+   * A target a plugin made from variables (which are decoded), escaped so it cannot break the
+   * request line: spaces, control characters, DEL and non-ASCII (as UTF-8) everywhere, query
+   * included, and in the path also {@code #} and {@code %} when it was made from the decoded
+   * spelling, as {@link #escapePath}.
+   */
+  public static String escapeRewritten(String s, boolean fromDecodedPath) {
+    return escape(s, fromDecodedPath, true);
+  }
+
+  private static String escape(String s, boolean decodedPath, boolean query) {
     int q = s.indexOf('?');
     int end = q < 0 ? s.length() : q;
-    int i = 0;
-    while (i < end && !needsEscape(s.charAt(i))) {
-      i++;
-    }
-    if (i == end) {
-      return s;
-    }
-    var sb = new StringBuilder(end + 16).append(s, 0, i);
-    for (; i < end; i++) {
+    StringBuilder sb = null;
+    for (int i = 0; i < s.length(); i++) {
       char c = s.charAt(i);
+      boolean inPath = i < end;
+      boolean escaped =
+          (inPath || query)
+              && (c <= ' ' || c >= 0x7F || (inPath && decodedPath && (c == '#' || c == '%')));
+      if (!escaped) {
+        if (sb != null) {
+          sb.append(c);
+        }
+        continue;
+      }
+      if (sb == null) {
+        sb = new StringBuilder(s.length() + 16).append(s, 0, i);
+      }
       if (c >= 0x80) {
         int cp = s.codePointAt(i);
         if (Character.charCount(cp) == 2) {
@@ -249,17 +269,11 @@ public final class PathNormalizer {
         for (var b : new String(Character.toChars(cp)).getBytes(StandardCharsets.UTF_8)) {
           escape(sb, b & 0xFF);
         }
-      } else if (needsEscape(c)) {
-        escape(sb, c);
       } else {
-        sb.append(c);
+        escape(sb, c);
       }
     }
-    return sb.append(s, end, s.length()).toString();
-  }
-
-  private static boolean needsEscape(char c) {
-    return c <= ' ' || c >= 0x7F || c == '#' || c == '%';
+    return sb == null ? s : sb.toString();
   }
 
   static boolean isUnreserved(int b) {

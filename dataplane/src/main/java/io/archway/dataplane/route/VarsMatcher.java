@@ -144,4 +144,26 @@ public interface VarsMatcher {
       return false;
     }
   }
+
+  /** Whether {@code p} matches all of {@code value}: {@code false} on a stack overflow, as find. */
+  static boolean matches(java.util.regex.Pattern p, String value) {
+    try {
+      return p.matcher(value).matches();
+    } catch (StackOverflowError e) {
+      return false;
+    }
+  }
+
+  /**
+   * {@code input} with the first match of {@code p} replaced, or {@code null} when there is none or
+   * the search overflows the stack, as find.
+   */
+  static String replaceFirst(java.util.regex.Pattern p, String input, String replacement) {
+    try {
+      var m = p.matcher(input);
+      return m.find() ? m.replaceFirst(replacement) : null;
+    } catch (StackOverflowError e) {
+      return null;
+    }
+  }
 }
