@@ -427,6 +427,11 @@ final class Http1RequestDecoder extends ByteToMessageDecoder {
   private static final ByteProcessor NOT_FIELD_VALUE = b -> FIELD_VALUE[b & 0xff];
   private static final ByteProcessor NOT_TARGET = b -> TARGET[b & 0xff];
 
+  /** Whether {@code c} may stand in a field value (no control character but tab, no DEL). */
+  static boolean fieldValueChar(int c) {
+    return c >= 0 && c < 256 && FIELD_VALUE[c];
+  }
+
   /** {@code tchar} of RFC 9110 §5.6.2. */
   static boolean tchar(int c) {
     return c >= 0 && c < 256 && TCHAR[c];

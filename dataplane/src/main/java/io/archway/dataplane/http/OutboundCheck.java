@@ -40,7 +40,7 @@ final class OutboundCheck {
     var v = e.getValue();
     for (int i = 0; i < v.length(); i++) {
       char c = v.charAt(i);
-      if ((c < ' ' && c != '\t') || c == 0x7f) {
+      if (c < 0x80 && !Http1RequestDecoder.fieldValueChar(c)) {
         return false;
       }
     }
