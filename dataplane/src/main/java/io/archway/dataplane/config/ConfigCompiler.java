@@ -5,6 +5,7 @@ import io.archway.dataplane.discovery.KubernetesDiscovery;
 import io.archway.dataplane.flow.CompiledFlow;
 import io.archway.dataplane.http.HttpMetrics;
 import io.archway.dataplane.plugin.Consumers;
+import io.archway.dataplane.plugin.Plugin;
 import io.archway.dataplane.plugin.PluginChain;
 import io.archway.dataplane.plugin.PluginRegistry;
 import io.archway.dataplane.plugin.PluginScope;
@@ -158,6 +159,7 @@ public final class ConfigCompiler implements Consumer<ConfigSnapshot> {
     var routes = snapshot.items(Kind.ROUTES);
     var services = snapshot.items(Kind.SERVICES);
     var wanted = new HashMap<String, Upstream>();
+    var inlineUpstreamPlugins = registry.withInlineUpstreams();
     snapshot
         .items(Kind.UPSTREAMS)
         .forEach((id, item) -> wanted.put("upstreams/" + id, (Upstream) item.value()));
@@ -176,9 +178,11 @@ public final class ConfigCompiler implements Consumer<ConfigSnapshot> {
             wanted.put("routes/" + id, r.upstream());
           }
           var serviceItem = r.serviceId() == null ? null : services.get(r.serviceId());
-          var split = plugin("traffic-split", r, serviceItem, pluginConfigs);
-          if (split != null) {
-            splitUpstreams("routes/" + id, split, wanted);
+          for (var p : inlineUpstreamPlugins) {
+            var conf = plugin(p.name(), r, serviceItem, pluginConfigs);
+            if (conf != null) {
+              inlineUpstreams(p, "routes/" + id, conf, wanted);
+            }
           }
         });
     var streamRoutes = snapshot.items(Kind.STREAM_ROUTES);
@@ -438,31 +442,19 @@ public final class ConfigCompiler implements Consumer<ConfigSnapshot> {
     return null;
   }
 
-  /**
-   * traffic-split's inline upstreams become upstreams of their own, keyed {@code
-   * <owner>#traffic-split/<rule>/<n>}, so they get pools, health checks and discovery like any.
-   */
-  private static void splitUpstreams(String owner, ObjectNode conf, Map<String, Upstream> wanted) {
-    var rules = conf.path("rules");
-    for (int i = 0; i < rules.size(); i++) {
-      var weighted = rules.get(i).path("weighted_upstreams");
-      for (int j = 0; j < weighted.size(); j++) {
-        var up = weighted.get(j).get("upstream");
-        if (up != null && up.isObject()) {
-          var key = splitKey(owner, i, j);
-          try {
-            wanted.put(key, (Upstream) ModelJson.read(Kind.UPSTREAMS, up, null, key));
-          } catch (Exception ex) {
-            log.warn("{}: not served: {}", key, ex.getMessage());
-          }
-        }
-      }
-    }
-  }
-
-  /** The key of traffic-split's inline upstream {@code n} of rule {@code rule}. */
-  public static String splitKey(String owner, int rule, int n) {
-    return owner + "#traffic-split/" + rule + "/" + n;
+  /** A plugin's inline upstreams become upstreams of their own, under the keys it gives. */
+  private static void inlineUpstreams(
+      Plugin plugin, String owner, ObjectNode conf, Map<String, Upstream> wanted) {
+    plugin
+        .inlineUpstreams(conf, owner)
+        .forEach(
+            (key, up) -> {
+              try {
+                wanted.put(key, (Upstream) ModelJson.read(Kind.UPSTREAMS, up, null, key));
+              } catch (Exception ex) {
+                log.warn("{}: not served: {}", key, ex.getMessage());
+              }
+            });
   }
 
   private void compileConsumers(Map<String, ConfigItem> items, Map<Kind, Integer> rejectedNow) {
@@ -482,7 +474,7 @@ public final class ConfigCompiler implements Consumer<ConfigSnapshot> {
         c.plugins()
             .forEach(
                 (plugin, conf) -> {
-                  if (CREDENTIAL.containsKey(plugin)) {
+                  if (registry.credentialField(plugin) != null) {
                     credentials.put(plugin, conf);
                   } else {
                     others.put(plugin, conf);
@@ -494,7 +486,7 @@ public final class ConfigCompiler implements Consumer<ConfigSnapshot> {
           registry.compile(
               others, new PluginScope("consumers/" + name, services), "plugins", problems);
       for (var e : credentials.entrySet()) {
-        var field = CREDENTIAL.get(e.getKey());
+        var field = registry.credentialField(e.getKey());
         var value = e.getValue().path(field);
         if (!value.isTextual() || value.textValue().isEmpty()) {
           problems.add(
@@ -510,7 +502,7 @@ public final class ConfigCompiler implements Consumer<ConfigSnapshot> {
       var entry = new Consumers.Entry(name, Map.copyOf(credentials), chain);
       byName.put(name, entry);
       for (var e : credentials.entrySet()) {
-        var value = e.getValue().get(CREDENTIAL.get(e.getKey())).textValue();
+        var value = e.getValue().get(registry.credentialField(e.getKey())).textValue();
         var other =
             byCredential
                 .computeIfAbsent(e.getKey(), k -> new HashMap<>())
@@ -520,7 +512,7 @@ public final class ConfigCompiler implements Consumer<ConfigSnapshot> {
               "consumers/{}: plugins.{}: the same {} as consumer {} (expected: unique); not used",
               name,
               e.getKey(),
-              CREDENTIAL.get(e.getKey()),
+              registry.credentialField(e.getKey()),
               other.username());
         }
       }
@@ -528,10 +520,6 @@ public final class ConfigCompiler implements Consumer<ConfigSnapshot> {
     consumers = new Consumers(Map.copyOf(byName), byCredential);
     rejectedNow.put(Kind.CONSUMERS, bad);
   }
-
-  /** The field each auth plugin finds its consumer by. */
-  private static final Map<String, String> CREDENTIAL =
-      Map.of("key-auth", "key", "basic-auth", "username", "jwt-auth", "key");
 
   private void compileGlobalRules(Map<String, ConfigItem> items, Map<Kind, Integer> rejectedNow) {
     if (items == globalItems) {

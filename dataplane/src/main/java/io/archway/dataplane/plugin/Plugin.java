@@ -1,6 +1,8 @@
 package io.archway.dataplane.plugin;
 
+import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import java.util.Map;
 
 /**
  * A plugin, found by name through {@link java.util.ServiceLoader}. The dataplane compiles each
@@ -28,4 +30,28 @@ public interface Plugin {
    * @throws IllegalArgumentException naming the field at fault and what was expected
    */
   PluginInstance compile(ObjectNode conf, PluginScope scope);
+
+  /**
+   * For a consumer credential plugin ({@code key-auth}, {@code basic-auth}, {@code jwt-auth}): the
+   * field of a consumer's configuration that identifies the consumer, unique among consumers;
+   * {@code null} for every other plugin.
+   */
+  default String credentialField() {
+    return null;
+  }
+
+  /**
+   * Upstreams written inline in a configuration (traffic-split's weighted upstreams), by the key
+   * the compiler builds them under, so they get pools, health checks and discovery like any; the
+   * plugin finds them again with {@link PluginContext#upstream(String)}. The configuration has not
+   * been checked yet: an entry that is not an object is left out.
+   */
+  default Map<String, JsonNode> inlineUpstreams(ObjectNode conf, String owner) {
+    return Map.of();
+  }
+
+  /** Whether {@link #inlineUpstreams} can return anything (asked once per compile). */
+  default boolean hasInlineUpstreams() {
+    return false;
+  }
 }

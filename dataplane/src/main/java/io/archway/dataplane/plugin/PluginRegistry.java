@@ -44,6 +44,17 @@ public final class PluginRegistry {
     return plugins.keySet();
   }
 
+  /** The field a consumer credential plugin identifies consumers by, or {@code null}. */
+  public String credentialField(String name) {
+    var p = plugins.get(name);
+    return p == null ? null : p.credentialField();
+  }
+
+  /** The plugins that may declare inline upstreams ({@link Plugin#inlineUpstreams}). */
+  public List<Plugin> withInlineUpstreams() {
+    return plugins.values().stream().filter(Plugin::hasInlineUpstreams).toList();
+  }
+
   /**
    * Compiles {@code configs}; every problem is added to {@code problems} with a path under {@code
    * path} (e.g. {@code plugins.limit-count.count}), and a plugin with problems is left out of the

@@ -37,6 +37,11 @@ public final class BasicAuthPlugin implements Plugin {
   }
 
   @Override
+  public String credentialField() {
+    return "username";
+  }
+
+  @Override
   public PluginInstance compile(ObjectNode conf, PluginScope scope) {
     boolean hide = Conf.bool(conf, "hide_credentials", false);
     return new PluginInstance() {

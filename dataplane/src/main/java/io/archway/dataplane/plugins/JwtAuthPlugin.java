@@ -52,6 +52,11 @@ public final class JwtAuthPlugin implements Plugin {
   }
 
   @Override
+  public String credentialField() {
+    return "key";
+  }
+
+  @Override
   public PluginInstance compile(ObjectNode conf, PluginScope scope) {
     var header = Conf.text(conf, "header", "authorization");
     var query = Conf.text(conf, "query", "jwt");

@@ -31,6 +31,11 @@ public final class KeyAuthPlugin implements Plugin {
   }
 
   @Override
+  public String credentialField() {
+    return "key";
+  }
+
+  @Override
   public PluginInstance compile(ObjectNode conf, PluginScope scope) {
     var header = Conf.text(conf, "header", "apikey");
     var query = Conf.text(conf, "query", "apikey");

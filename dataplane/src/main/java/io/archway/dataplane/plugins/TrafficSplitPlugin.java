@@ -1,8 +1,8 @@
 package io.archway.dataplane.plugins;
 
+import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
-import io.archway.dataplane.config.ConfigCompiler;
 import io.archway.dataplane.plugin.Outcome;
 import io.archway.dataplane.plugin.Plugin;
 import io.archway.dataplane.plugin.PluginContext;
@@ -11,7 +11,9 @@ import io.archway.dataplane.plugin.PluginScope;
 import io.archway.dataplane.route.VarsMatcher;
 import io.archway.model.Vars;
 import java.util.ArrayList;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.concurrent.atomic.AtomicLong;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -34,6 +36,33 @@ public final class TrafficSplitPlugin implements Plugin {
   @Override
   public int priority() {
     return 966;
+  }
+
+  @Override
+  public boolean hasInlineUpstreams() {
+    return true;
+  }
+
+  /** Each inline weighted upstream, keyed {@code <owner>#traffic-split/<rule>/<n>}. */
+  @Override
+  public Map<String, JsonNode> inlineUpstreams(ObjectNode conf, String owner) {
+    var out = new LinkedHashMap<String, JsonNode>();
+    var rules = conf.path("rules");
+    for (int i = 0; i < rules.size(); i++) {
+      var weighted = rules.get(i).path("weighted_upstreams");
+      for (int j = 0; j < weighted.size(); j++) {
+        var up = weighted.get(j).get("upstream");
+        if (up != null && up.isObject()) {
+          out.put(splitKey(owner, i, j), up);
+        }
+      }
+    }
+    return out;
+  }
+
+  /** The key of inline upstream {@code n} of rule {@code rule}. */
+  static String splitKey(String owner, int rule, int n) {
+    return owner + "#traffic-split/" + rule + "/" + n;
   }
 
   /** {@code key == null}: the route's own upstream. */
@@ -68,7 +97,7 @@ public final class TrafficSplitPlugin implements Plugin {
         if (w.hasNonNull("upstream_id")) {
           key = "upstreams/" + w.get("upstream_id").asText();
         } else if (w.has("upstream")) {
-          key = ConfigCompiler.splitKey(scope.owner(), i, j);
+          key = splitKey(scope.owner(), i, j);
         }
         if (weight > 0) {
           targets.add(new Target(key, weight));
