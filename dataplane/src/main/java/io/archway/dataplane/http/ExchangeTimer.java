@@ -1,6 +1,6 @@
 package io.archway.dataplane.http;
 
-import io.archway.dataplane.server.EarliestTimer;
+import io.archway.dataplane.support.EarliestTimer;
 import io.netty.util.concurrent.EventExecutor;
 
 /**

@@ -1,9 +1,9 @@
 package io.archway.dataplane.http;
 
-import static io.archway.dataplane.server.Prometheus.escape;
-import static io.archway.dataplane.server.Prometheus.head;
+import static io.archway.dataplane.support.Prometheus.escape;
+import static io.archway.dataplane.support.Prometheus.head;
 
-import io.archway.dataplane.server.Histogram;
+import io.archway.dataplane.support.Histogram;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicLong;

@@ -3,7 +3,7 @@ package io.archway.dataplane.http;
 import io.archway.dataplane.config.CompiledRoute;
 import io.archway.dataplane.plugin.Outcome;
 import io.archway.dataplane.route.RequestVars;
-import io.archway.dataplane.server.Relay;
+import io.archway.dataplane.support.Relay;
 import io.archway.dataplane.upstream.NodeState;
 import io.archway.dataplane.upstream.UpstreamConnection;
 import io.archway.dataplane.upstream.UpstreamRuntime;

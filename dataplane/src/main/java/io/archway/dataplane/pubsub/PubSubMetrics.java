@@ -1,8 +1,8 @@
 package io.archway.dataplane.pubsub;
 
-import static io.archway.dataplane.server.Prometheus.head;
+import static io.archway.dataplane.support.Prometheus.head;
 
-import io.archway.dataplane.server.Histogram;
+import io.archway.dataplane.support.Histogram;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.LongAdder;
 

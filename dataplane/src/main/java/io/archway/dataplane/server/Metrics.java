@@ -8,6 +8,7 @@ import io.archway.dataplane.http.InFlight;
 import io.archway.dataplane.pubsub.PubSubMetrics;
 import io.archway.dataplane.stream.StreamMetrics;
 import io.archway.dataplane.stream.SyslogSinks;
+import io.archway.dataplane.support.Prometheus;
 import io.archway.dataplane.tls.TlsMetrics;
 import io.archway.dataplane.upstream.Upstreams;
 import io.archway.model.Kind;

@@ -13,6 +13,7 @@ import io.archway.dataplane.stream.StreamChannelInitializer;
 import io.archway.dataplane.stream.StreamGateway;
 import io.archway.dataplane.stream.StreamMetrics;
 import io.archway.dataplane.stream.SyslogSinks;
+import io.archway.dataplane.support.Transport;
 import io.archway.dataplane.tls.CertificateCompiler;
 import io.archway.dataplane.tls.TlsHandlers;
 import io.archway.dataplane.tls.TlsMetrics;

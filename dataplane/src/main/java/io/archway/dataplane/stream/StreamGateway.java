@@ -1,8 +1,8 @@
 package io.archway.dataplane.stream;
 
 import io.archway.dataplane.config.ConfigCompiler;
-import io.archway.dataplane.server.Transport;
 import io.archway.dataplane.stream.redis.RedisLinks;
+import io.archway.dataplane.support.Transport;
 
 /**
  * What every stream connection shares: the compiled config, the transport, limits, counters, and

@@ -2,11 +2,11 @@ package io.archway.dataplane.stream;
 
 import io.archway.dataplane.route.Peer;
 import io.archway.dataplane.route.RequestVars;
-import io.archway.dataplane.server.Relay;
 import io.archway.dataplane.stream.redis.RedisLinks;
 import io.archway.dataplane.stream.redis.RedisSession;
 import io.archway.dataplane.stream.redis.RespCommandDecoder;
 import io.archway.dataplane.stream.redis.SharedLink;
+import io.archway.dataplane.support.Relay;
 import io.archway.dataplane.upstream.NodeState;
 import io.archway.dataplane.upstream.UpstreamRuntime;
 import io.netty.buffer.Unpooled;

@@ -1,7 +1,7 @@
 package io.archway.dataplane.tls;
 
-import static io.archway.dataplane.server.Prometheus.escape;
-import static io.archway.dataplane.server.Prometheus.head;
+import static io.archway.dataplane.support.Prometheus.escape;
+import static io.archway.dataplane.support.Prometheus.head;
 
 import java.util.Collection;
 import java.util.List;

@@ -1,7 +1,7 @@
 package io.archway.dataplane.upstream;
 
 import io.archway.dataplane.route.RequestVars;
-import io.archway.dataplane.server.LoopThread;
+import io.archway.dataplane.support.LoopThread;
 import java.nio.charset.StandardCharsets;
 import java.util.Arrays;
 import java.util.List;

@@ -1,8 +1,8 @@
 package io.archway.dataplane.upstream;
 
-import io.archway.dataplane.server.EarliestTimer;
-import io.archway.dataplane.server.LoopThread;
-import io.archway.dataplane.server.Transport;
+import io.archway.dataplane.support.EarliestTimer;
+import io.archway.dataplane.support.LoopThread;
+import io.archway.dataplane.support.Transport;
 import io.archway.model.Pems;
 import io.archway.model.Upstream;
 import io.netty.channel.ChannelInitializer;

@@ -1,6 +1,6 @@
 package io.archway.dataplane.upstream;
 
-import io.archway.dataplane.server.Transport;
+import io.archway.dataplane.support.Transport;
 import io.archway.model.HealthChecks;
 import io.netty.bootstrap.Bootstrap;
 import io.netty.buffer.Unpooled;

@@ -1,6 +1,6 @@
 package io.archway.dataplane.upstream;
 
-import io.archway.dataplane.server.Transport;
+import io.archway.dataplane.support.Transport;
 import io.archway.model.Upstream;
 import io.netty.channel.EventLoop;
 import io.netty.channel.EventLoopGroup;

@@ -3,7 +3,7 @@ package io.archway.dataplane.http;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
-import io.archway.dataplane.OptionsParser;
+import io.archway.dataplane.cli.OptionsParser;
 import io.archway.dataplane.testing.Gateways;
 import io.archway.dataplane.testing.RecordingUpstream;
 import java.net.Socket;

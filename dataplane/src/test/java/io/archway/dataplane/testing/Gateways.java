@@ -2,9 +2,9 @@ package io.archway.dataplane.testing;
 
 import static org.awaitility.Awaitility.await;
 
-import io.archway.dataplane.Dataplane;
-import io.archway.dataplane.DataplaneOptions;
 import io.archway.dataplane.http.HttpSettings;
+import io.archway.dataplane.server.Dataplane;
+import io.archway.dataplane.server.DataplaneOptions;
 import io.archway.dataplane.stream.StreamSettings;
 import io.archway.model.testing.TestFiles;
 import java.net.URI;

@@ -1,7 +1,7 @@
 package io.archway.dataplane.stream.redis;
 
-import io.archway.dataplane.server.Transport;
 import io.archway.dataplane.stream.StreamMetrics;
+import io.archway.dataplane.support.Transport;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.Unpooled;
 import io.netty.channel.Channel;

@@ -2,9 +2,9 @@ package io.archway.dataplane.stream.redis;
 
 import com.fasterxml.jackson.core.io.JsonStringEncoder;
 import io.archway.dataplane.route.Variables;
-import io.archway.dataplane.server.Relay;
 import io.archway.dataplane.stream.CompiledStream;
 import io.archway.dataplane.stream.StreamMetrics;
+import io.archway.dataplane.support.Relay;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.Unpooled;
 import io.netty.channel.Channel;

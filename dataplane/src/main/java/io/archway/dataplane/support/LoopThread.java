@@ -1,4 +1,4 @@
-package io.archway.dataplane.server;
+package io.archway.dataplane.support;
 
 import io.netty.util.concurrent.FastThreadLocalThread;
 import java.util.concurrent.ThreadFactory;

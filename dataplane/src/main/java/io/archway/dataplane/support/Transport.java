@@ -1,4 +1,4 @@
-package io.archway.dataplane.server;
+package io.archway.dataplane.support;
 
 import io.netty.bootstrap.Bootstrap;
 import io.netty.channel.Channel;

@@ -1,5 +1,7 @@
-package io.archway.dataplane;
+package io.archway.dataplane.cli;
 
+import io.archway.dataplane.server.Dataplane;
+import io.archway.dataplane.server.DataplaneOptions;
 import io.archway.model.source.ConfigFileException;
 import java.util.concurrent.CountDownLatch;
 

@@ -1,4 +1,4 @@
-package io.archway.dataplane;
+package io.archway.dataplane.server;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;

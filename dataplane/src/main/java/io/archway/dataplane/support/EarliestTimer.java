@@ -1,4 +1,4 @@
-package io.archway.dataplane.server;
+package io.archway.dataplane.support;
 
 import io.netty.util.concurrent.EventExecutor;
 import java.util.concurrent.ScheduledFuture;

@@ -1,4 +1,4 @@
-package io.archway.dataplane.server;
+package io.archway.dataplane.support;
 
 import java.util.concurrent.atomic.LongAdder;
 

@@ -1,4 +1,4 @@
-package io.archway.dataplane;
+package io.archway.dataplane.cli;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
@@ -7,6 +7,7 @@ import io.archway.dataplane.discovery.KubernetesSettings;
 import io.archway.dataplane.http.HttpSettings;
 import io.archway.dataplane.pubsub.PubSubSettings;
 import io.archway.dataplane.route.PathNormalizer;
+import io.archway.dataplane.server.DataplaneOptions;
 import io.archway.dataplane.stream.StreamSettings;
 import io.archway.dataplane.tls.TlsSettings;
 import io.archway.model.Keys;

@@ -1,4 +1,4 @@
-package io.archway.dataplane;
+package io.archway.dataplane.server;
 
 import io.archway.dataplane.discovery.KubernetesSettings;
 import io.archway.dataplane.http.HttpSettings;

@@ -1,8 +1,6 @@
-package io.archway.dataplane;
+package io.archway.dataplane.server;
 
 import io.archway.dataplane.config.ConfigHolder;
-import io.archway.dataplane.server.ServerSettings;
-import io.archway.dataplane.server.Servers;
 import io.archway.model.source.ConfigFileException;
 import io.archway.model.source.ConfigSource;
 import io.archway.model.source.EtcdConfigSource;

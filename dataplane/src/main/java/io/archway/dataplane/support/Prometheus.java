@@ -1,4 +1,4 @@
-package io.archway.dataplane.server;
+package io.archway.dataplane.support;
 
 /** Pieces of the Prometheus text format (version 0.0.4) shared by every metrics writer. */
 public final class Prometheus {
