@@ -50,6 +50,14 @@ public final class Keys {
     return dir(kind) + id;
   }
 
+  /**
+   * An item's key without the prefix, {@code <dir>/<id>} (e.g. {@code upstreams/web}): how the
+   * dataplane names what it compiled from an item, and how logs and messages name the item.
+   */
+  public static String item(Kind kind, String id) {
+    return kind.dir() + "/" + id;
+  }
+
   public byte[] keyBytes(Kind kind, String id) {
     return key(kind, id).getBytes(StandardCharsets.UTF_8);
   }
@@ -84,7 +92,7 @@ public final class Keys {
 
     @Override
     public String toString() {
-      return kind.dir() + "/" + id;
+      return item(kind, id);
     }
   }
 }
