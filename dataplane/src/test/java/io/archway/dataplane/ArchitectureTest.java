@@ -1,0 +1,201 @@
+package io.archway.dataplane;
+
+import static com.tngtech.archunit.lang.syntax.ArchRuleDefinition.classes;
+import static com.tngtech.archunit.lang.syntax.ArchRuleDefinition.noClasses;
+import static com.tngtech.archunit.library.Architectures.layeredArchitecture;
+import static com.tngtech.archunit.library.dependencies.SlicesRuleDefinition.slices;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import com.tngtech.archunit.core.domain.JavaClass;
+import com.tngtech.archunit.core.domain.JavaClasses;
+import com.tngtech.archunit.core.importer.ClassFileImporter;
+import com.tngtech.archunit.core.importer.ImportOption;
+import com.tngtech.archunit.lang.ArchCondition;
+import com.tngtech.archunit.lang.ArchRule;
+import com.tngtech.archunit.lang.ConditionEvents;
+import com.tngtech.archunit.lang.SimpleConditionEvent;
+import org.junit.jupiter.api.Test;
+
+/**
+ * The dataplane's package graph only points down (DESIGN.md, "Dataplane layers"):
+ *
+ * <pre>
+ * cli → server (wiring) → protocol adapters (http, stream, stream.redis, pubsub)
+ *   → pipeline → config → flow → plugins → plugin SPI · exchange
+ *   → route · upstream · tls · discovery → support
+ * </pre>
+ *
+ * Plugins are found by {@link java.util.ServiceLoader} only: no other package names one. The last
+ * two tests break the rules on purpose (classes under {@code archfixture}, test code only) and show
+ * that the rules notice.
+ */
+class ArchitectureTest {
+
+  private static final String DP = "io.archway.dataplane";
+
+  private static final JavaClasses MAIN =
+      new ClassFileImporter()
+          .withImportOption(ImportOption.Predefined.DO_NOT_INCLUDE_TESTS)
+          .importPackages(DP);
+
+  private static final String[] ABOVE_CORE = {
+    "cli", "server", "adapters", "pipeline", "config", "flow", "plugins", "spi"
+  };
+
+  static final ArchRule LAYERS =
+      layeredArchitecture()
+          .consideringOnlyDependenciesInLayers()
+          .layer("cli")
+          .definedBy(DP + ".cli..")
+          .layer("server")
+          .definedBy(DP + ".server..")
+          .layer("adapters")
+          .definedBy(DP + ".http..", DP + ".stream..", DP + ".pubsub..", DP + ".admin..")
+          .layer("pipeline")
+          .definedBy(DP + ".pipeline..")
+          .layer("config")
+          .definedBy(DP + ".config..")
+          .layer("flow")
+          .definedBy(DP + ".flow..")
+          .layer("plugins")
+          .definedBy(DP + ".plugins..")
+          .layer("spi")
+          .definedBy(DP + ".plugin..", DP + ".exchange..")
+          .layer("core")
+          .definedBy(DP + ".route..", DP + ".upstream..", DP + ".tls..", DP + ".discovery..")
+          .layer("support")
+          .definedBy(DP + ".support..")
+          .whereLayer("cli")
+          .mayNotBeAccessedByAnyLayer()
+          .whereLayer("server")
+          .mayOnlyBeAccessedByLayers("cli")
+          .whereLayer("adapters")
+          .mayOnlyBeAccessedByLayers("cli", "server")
+          .whereLayer("pipeline")
+          .mayOnlyBeAccessedByLayers("cli", "server", "adapters")
+          .whereLayer("config")
+          .mayOnlyBeAccessedByLayers("cli", "server", "adapters", "pipeline")
+          .whereLayer("flow")
+          .mayOnlyBeAccessedByLayers("cli", "server", "adapters", "pipeline", "config")
+          .whereLayer("plugins")
+          .mayNotBeAccessedByAnyLayer()
+          .whereLayer("spi")
+          .mayOnlyBeAccessedByLayers(
+              "cli", "server", "adapters", "pipeline", "config", "flow", "plugins")
+          .whereLayer("core")
+          .mayOnlyBeAccessedByLayers(ABOVE_CORE)
+          .whereLayer("support")
+          .mayOnlyBeAccessedByLayers(
+              "cli", "server", "adapters", "pipeline", "config", "flow", "plugins", "spi", "core")
+          .because("arrows between the dataplane's packages only point down (DESIGN.md)");
+
+  static final ArchRule NO_CYCLES =
+      slices()
+          .matching(DP + ".(**)")
+          .should()
+          .beFreeOfCycles()
+          .because("a package cycle makes the layers meaningless");
+
+  @Test
+  void layersOnlyPointDown() {
+    LAYERS.check(MAIN);
+  }
+
+  @Test
+  void packagesFormNoCycle() {
+    NO_CYCLES.check(MAIN);
+  }
+
+  @Test
+  void protocolHandlersKnowNoSpecificPlugin() {
+    noClasses()
+        .that()
+        .resideInAnyPackage(
+            DP + ".http..",
+            DP + ".stream..",
+            DP + ".pubsub..",
+            DP + ".pipeline..",
+            DP + ".server..")
+        .should()
+        .dependOnClassesThat()
+        .resideInAPackage(DP + ".plugins..")
+        .because("a route's plugins are found by name when the config is compiled")
+        .check(MAIN);
+  }
+
+  @Test
+  void pluginsDoNotKnowTheCompiler() {
+    noClasses()
+        .that()
+        .resideInAnyPackage(DP + ".plugins..", DP + ".plugin..", DP + ".flow..")
+        .should()
+        .dependOnClassesThat()
+        .resideInAnyPackage(DP + ".config..", DP + ".pipeline..", DP + ".http..", DP + ".server..")
+        .check(MAIN);
+  }
+
+  @Test
+  void dataplaneDependsOnNeitherCrdsNorOperator() {
+    noClasses()
+        .that()
+        .resideInAPackage(DP + "..")
+        .should()
+        .dependOnClassesThat()
+        .resideInAnyPackage("io.archway.crds..", "io.archway.operator..")
+        .because("the etcd object model is the only contract between the two sides")
+        .check(MAIN);
+  }
+
+  /**
+   * Package-private by default (CONVENTIONS.md): a public type must be used from another package.
+   * Plugins are public because {@link java.util.ServiceLoader} makes them; nothing else is exempt.
+   */
+  @Test
+  void publicTypesAreUsedFromAnotherPackage() {
+    classes()
+        .that()
+        .arePublic()
+        .and()
+        .areTopLevelClasses()
+        .and()
+        .resideOutsideOfPackage(DP + ".plugins..")
+        .and()
+        .resideOutsideOfPackage(DP + ".pubsub.proto..")
+        .should(beUsedFromAnotherPackage())
+        .check(MAIN);
+  }
+
+  private static ArchCondition<JavaClass> beUsedFromAnotherPackage() {
+    return new ArchCondition<>("be used from another package") {
+      @Override
+      public void check(JavaClass type, ConditionEvents events) {
+        boolean used =
+            type.getDirectDependenciesToSelf().stream()
+                .anyMatch(d -> !d.getOriginClass().getPackageName().equals(type.getPackageName()));
+        if (!used && !type.getName().equals(DP + ".cli.Main")) {
+          events.add(
+              SimpleConditionEvent.violated(
+                  type, type.getName() + " is public but only its own package uses it"));
+        }
+      }
+    };
+  }
+
+  @Test
+  void aCycleMadeOnPurposeFails() {
+    var fixture = new ClassFileImporter().importPackages(DP + ".archfixture");
+    assertThatThrownBy(() -> NO_CYCLES.check(fixture))
+        .isInstanceOf(AssertionError.class)
+        .hasMessageContaining("archfixture.ping")
+        .hasMessageContaining("archfixture.pong");
+  }
+
+  @Test
+  void anUpwardArrowMadeOnPurposeFails() {
+    var fixture =
+        new ClassFileImporter().importPackages(DP + ".support.archfixture", DP + ".config");
+    assertThatThrownBy(() -> LAYERS.check(fixture))
+        .isInstanceOf(AssertionError.class)
+        .hasMessageContaining("UpwardReference");
+  }
+}
