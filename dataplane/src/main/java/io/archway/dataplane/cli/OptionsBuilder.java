@@ -25,86 +25,12 @@ import java.util.List;
 import java.util.Set;
 
 /**
- * Parses the dataplane's command line and its {@code --config} YAML file into {@link
- * DataplaneOptions}. Every error names the option or the file and field, and says what was
- * expected.
+ * The dataplane's settings as they are put together: the defaults, then the {@code --config} YAML
+ * file, then the command line ({@link DataplaneCommand}), which wins. Every error names the option
+ * or the file and field, and says what was expected.
  */
-public final class OptionsParser {
+final class OptionsBuilder {
 
-  /** Thrown for a bad command line or config file; the message is for the user. */
-  public static final class UsageException extends Exception {
-    public UsageException(String message) {
-      super(message, null, false, false);
-    }
-  }
-
-  /** {@code --help} was asked for. */
-  public static final class HelpRequested extends Exception {
-    public HelpRequested() {
-      super(null, null, false, false);
-    }
-  }
-
-  public static final String HELP =
-      """
-      Usage: java -jar archway-dataplane.jar [options]
-
-      Runs the Archway dataplane. The config comes from a standalone file (the default) or etcd.
-
-      Options:
-        --config FILE         dataplane settings in YAML (see dataplane/README.md); options
-                              given on the command line override the file
-        --standalone FILE     serve the routes, upstreams, ... in FILE, APISIX's apisix.yaml
-                              shape ending with #END; reloaded when it changes
-                              (default: conf/apisix.yaml)
-        --etcd URL[,URL...]   take the config from etcd instead, e.g. http://127.0.0.1:2379
-        --prefix PREFIX       etcd key prefix (default: /apisix)
-        --etcd-user USER      etcd user (or ARCHWAY_ETCD_USER; password from --etcd-password
-                              or ARCHWAY_ETCD_PASSWORD)
-        --etcd-ca FILE        CA certificates (PEM) that sign etcd's, for https:// endpoints
-        --etcd-cert FILE      client certificate (PEM) for etcd's --client-cert-auth
-        --etcd-key FILE       its private key (PEM)
-        --etcd-password PASS  etcd password
-        --bind ADDRESS        address the listeners bind (default: 0.0.0.0)
-        --http-port N         HTTP listener (default: 9080)
-        --https-port N        HTTPS listener, certificates from ssls objects (default: 9443)
-        --status-port N       /healthz, /readyz and /metrics (default: 9091)
-        --shutdown-timeout S  seconds in-flight work may take to finish on SIGTERM (default: 10)
-        --workers N           I/O threads (default: one per core)
-        --access-log WHERE    - (standard output, the default), a file, or off
-        --client-max-body-size BYTES
-                              largest request body; larger gets 413 (default: 0, no limit)
-        --stream-port N[,N...]
-                              TCP listeners for stream routes (repeatable; default: none)
-        --kubeconfig FILE     Kubernetes API access for upstreams with discovery_type
-                              kubernetes (default: in-cluster, else $KUBECONFIG or
-                              ~/.kube/config)
-        --kube-api URL        Kubernetes API server URL instead of a kubeconfig
-        --help                print this and exit
-      """;
-
-  static final Set<String> OPTIONS =
-      Set.of(
-          "--config",
-          "--standalone",
-          "--etcd",
-          "--prefix",
-          "--etcd-user",
-          "--etcd-password",
-          "--etcd-ca",
-          "--etcd-cert",
-          "--etcd-key",
-          "--bind",
-          "--http-port",
-          "--https-port",
-          "--status-port",
-          "--shutdown-timeout",
-          "--workers",
-          "--access-log",
-          "--client-max-body-size",
-          "--stream-port",
-          "--kubeconfig",
-          "--kube-api");
   private static final Set<String> CONFIG_FIELDS =
       Set.of(
           "standalone",
@@ -169,88 +95,84 @@ public final class OptionsParser {
   private HttpSettings http = HttpSettings.DEFAULTS;
   private StreamSettings stream = StreamSettings.DEFAULTS;
   private PubSubSettings pubsub = PubSubSettings.DEFAULTS;
-  private boolean streamPortsFromCommandLine;
   private Path kubeconfig;
   private String kubeApi;
 
-  private OptionsParser() {}
-
-  public static DataplaneOptions parse(String... args) throws UsageException, HelpRequested {
-    var p = new OptionsParser();
-    var list = Arrays.asList(args);
-    if (list.contains("--help") || list.contains("-h")) {
-      throw new HelpRequested();
+  /** Applies the command line's values, each checked as the file's are. */
+  void apply(DataplaneCommand c) throws UsageException {
+    if (c.standalone != null) {
+      standalone = Path.of(c.standalone);
     }
-    // The file first, so that the command line overrides it.
-    for (int i = 0; i < args.length; i++) {
-      if (args[i].equals("--config")) {
-        p.readConfigFile(Path.of(value(args, i)));
-      } else if (args[i].startsWith("--config=")) {
-        p.readConfigFile(Path.of(args[i].substring("--config=".length())));
-      }
+    if (c.kubeconfig != null) {
+      kubeconfig = Path.of(c.kubeconfig);
     }
-    for (int i = 0; i < args.length; i++) {
-      var arg = args[i];
-      String name = arg;
-      String inline = null;
-      int eq = arg.indexOf('=');
-      if (arg.startsWith("--") && eq > 0) {
-        name = arg.substring(0, eq);
-        inline = arg.substring(eq + 1);
-      }
-      if (!OPTIONS.contains(name)) {
-        throw new UsageException(
-            (name.startsWith("-")
-                    ? "unknown option " + name
-                    : "unexpected argument \"" + name + "\"")
-                + " (expected one of the options in --help)");
-      }
-      var v = inline;
-      if (v == null) {
-        v = value(args, i);
-        i++;
-      }
-      switch (name) {
-        case "--config" -> {}
-        case "--standalone" -> p.standalone = Path.of(v);
-        case "--kubeconfig" -> p.kubeconfig = Path.of(v);
-        case "--kube-api" -> p.kubeApi = kubeApi("--kube-api", v);
-        case "--etcd" -> p.etcd = endpoints("--etcd", Arrays.asList(v.split(",")));
-        case "--prefix" -> p.prefix = prefix("--prefix", v);
-        case "--etcd-user" -> p.user = v;
-        case "--etcd-password" -> p.password = v;
-        case "--etcd-ca" -> p.etcdCa = Path.of(v);
-        case "--etcd-cert" -> p.etcdCert = Path.of(v);
-        case "--etcd-key" -> p.etcdKey = Path.of(v);
-        case "--bind" -> p.bind = v;
-        case "--http-port" -> p.httpPort = port("--http-port", v);
-        case "--https-port" -> p.httpsPort = port("--https-port", v);
-        case "--status-port" -> p.statusPort = port("--status-port", v);
-        case "--shutdown-timeout" -> p.shutdownTimeout = seconds("--shutdown-timeout", v);
-        case "--workers" -> p.workers = count("--workers", v);
-        case "--access-log" -> p.http = p.http.withAccessLog(v);
-        case "--stream-port" -> {
-          var ports = new ArrayList<Integer>();
-          if (p.streamPortsFromCommandLine) {
-            ports.addAll(p.stream.ports());
-          }
-          for (var part : v.split(",")) {
-            ports.add(port("--stream-port", part.strip()));
-          }
-          p.stream = p.stream.withPorts(ports);
-          p.streamPortsFromCommandLine = true;
+    if (c.kubeApi != null) {
+      kubeApi = kubeApi("--kube-api", c.kubeApi);
+    }
+    if (c.etcd != null) {
+      etcd = endpoints("--etcd", Arrays.asList(c.etcd.split(",")));
+    }
+    if (c.prefix != null) {
+      prefix = prefix("--prefix", c.prefix);
+    }
+    if (c.etcdUser != null) {
+      user = c.etcdUser;
+    }
+    if (c.etcdPassword != null) {
+      password = c.etcdPassword;
+    }
+    if (c.etcdCa != null) {
+      etcdCa = Path.of(c.etcdCa);
+    }
+    if (c.etcdCert != null) {
+      etcdCert = Path.of(c.etcdCert);
+    }
+    if (c.etcdKey != null) {
+      etcdKey = Path.of(c.etcdKey);
+    }
+    if (c.bind != null) {
+      bind = c.bind;
+    }
+    if (c.httpPort != null) {
+      httpPort = port("--http-port", c.httpPort);
+    }
+    if (c.httpsPort != null) {
+      httpsPort = port("--https-port", c.httpsPort);
+    }
+    if (c.statusPort != null) {
+      statusPort = port("--status-port", c.statusPort);
+    }
+    if (c.shutdownTimeout != null) {
+      shutdownTimeout = seconds("--shutdown-timeout", c.shutdownTimeout);
+    }
+    if (c.workers != null) {
+      workers = count("--workers", c.workers);
+    }
+    if (c.accessLog != null) {
+      http = http.withAccessLog(c.accessLog);
+    }
+    if (c.clientMaxBodySize != null) {
+      http =
+          http.withLimits(
+              http.maxUriLength(),
+              http.maxHeaderSize(),
+              bytes("--client-max-body-size", c.clientMaxBodySize));
+    }
+    if (!c.streamPorts.isEmpty()) {
+      // Repeated and comma-separated values add up, and replace the file's list.
+      var ports = new ArrayList<Integer>();
+      for (var value : c.streamPorts) {
+        for (var part : value.split(",")) {
+          ports.add(port("--stream-port", part.strip()));
         }
-        case "--client-max-body-size" ->
-            p.http =
-                p.http.withLimits(
-                    p.http.maxUriLength(),
-                    p.http.maxHeaderSize(),
-                    bytes("--client-max-body-size", v));
-        default ->
-            throw new UsageException(
-                "unknown option " + name + " (expected one of the options in --help)");
       }
+      stream = stream.withPorts(ports);
     }
+  }
+
+  /** The settings, checked as a whole. */
+  DataplaneOptions build() throws UsageException {
+    var p = this;
     if (p.standalone != null && !p.etcd.isEmpty()) {
       throw new UsageException("--standalone and --etcd both given (expected: one config source)");
     }
@@ -308,7 +230,7 @@ public final class OptionsParser {
     }
   }
 
-  private void readConfigFile(Path file) throws UsageException {
+  void readConfigFile(Path file) throws UsageException {
     JsonNode root;
     try {
       root = new ObjectMapper(new YAMLFactory()).readTree(Files.readString(file));
