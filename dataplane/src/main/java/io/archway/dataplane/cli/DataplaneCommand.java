@@ -31,17 +31,17 @@ import picocli.CommandLine.Option;
     usageHelpWidth = 100,
     usageHelpAutoWidth = false,
     sortOptions = false)
-public final class DataplaneCommand {
+final class DataplaneCommand {
 
   /** {@code --help} was asked for. */
-  public static final class HelpRequested extends Exception {
+  static final class HelpRequested extends Exception {
     HelpRequested() {
       super(null, null, false, false);
     }
   }
 
   /** {@code --version} was asked for. */
-  public static final class VersionRequested extends Exception {
+  static final class VersionRequested extends Exception {
     VersionRequested() {
       super(null, null, false, false);
     }
@@ -192,7 +192,7 @@ public final class DataplaneCommand {
           .collect(Collectors.toUnmodifiableSet());
 
   /** What {@code --help} prints. */
-  public static String usage() {
+  static String usage() {
     // Shown with a space before the value ("--http-port N") as most tools' help writes it;
     // both that and "--http-port=N" are read.
     return commandLine(new DataplaneCommand()).setSeparator(" ").getUsageMessage();
@@ -205,7 +205,7 @@ public final class DataplaneCommand {
    * @throws VersionRequested for {@code --version}
    * @throws UsageException for anything not understood or not valid
    */
-  public static DataplaneOptions parse(String... args)
+  static DataplaneOptions parse(String... args)
       throws UsageException, HelpRequested, VersionRequested {
     var list = Arrays.asList(args);
     if (list.contains("--help") || list.contains("-h")) {

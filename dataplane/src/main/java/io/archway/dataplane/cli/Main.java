@@ -22,6 +22,16 @@ public final class Main {
     System.exit(run(args));
   }
 
+  /**
+   * The options the process would start with given {@code args}, for tests and tools that start a
+   * dataplane in-process from a command line or a {@code --config} file.
+   *
+   * @throws Exception for a command line that would not start one (a usage error, {@code --help})
+   */
+  public static DataplaneOptions parse(String... args) throws Exception {
+    return DataplaneCommand.parse(args);
+  }
+
   static int run(String[] args) {
     return run(args, System.out, System.err);
   }

@@ -1,5 +1,15 @@
 package io.archway.dataplane.cli;
 
+import static io.archway.dataplane.cli.Values.bytes;
+import static io.archway.dataplane.cli.Values.count;
+import static io.archway.dataplane.cli.Values.endpoints;
+import static io.archway.dataplane.cli.Values.kubeApi;
+import static io.archway.dataplane.cli.Values.port;
+import static io.archway.dataplane.cli.Values.prefix;
+import static io.archway.dataplane.cli.Values.seconds;
+import static io.archway.dataplane.cli.Values.sorted;
+import static io.archway.dataplane.cli.Values.text;
+
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.dataformat.yaml.YAMLFactory;
@@ -14,7 +24,6 @@ import io.archway.model.Keys;
 import io.archway.model.Messages;
 import io.archway.model.source.EtcdTls;
 import java.io.IOException;
-import java.net.URI;
 import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
@@ -56,24 +65,6 @@ final class OptionsBuilder {
           "pubsub",
           "tls",
           "discovery");
-  private static final Set<String> PUBSUB_FIELDS =
-      Set.of(
-          "max_frame_size",
-          "max_fetch_size",
-          "fetch_wait",
-          "broker_timeout",
-          "consumers",
-          "max_in_flight",
-          "idle_timeout");
-  private static final Set<String> TLS_FIELDS =
-      Set.of(
-          "protocols",
-          "ciphers",
-          "fallback_sni",
-          "unknown_sni",
-          "provider",
-          "redirect_port",
-          "handshake_timeout");
   private static final Set<String> ETCD_FIELDS =
       Set.of("endpoints", "prefix", "user", "password", "ca", "cert", "key");
 
@@ -307,8 +298,8 @@ final class OptionsBuilder {
           case "redis_max_bulk_size" -> stream = stream.withMaxBulkBytes(bytes(at, v.asText()));
           case "etcd" -> readEtcd(file, v);
           case "discovery" -> readDiscovery(file, v);
-          case "pubsub" -> readPubSub(file, v);
-          case "tls" -> readTls(file, v);
+          case "pubsub" -> pubsub = ConfigSections.pubsub(file, v, pubsub);
+          case "tls" -> tls = ConfigSections.tls(file, v, tls);
           default ->
               throw new UsageException(
                   at
@@ -357,128 +348,6 @@ final class OptionsBuilder {
     }
   }
 
-  /** {@code tls: {protocols: [TLSv1.2, TLSv1.3], fallback_sni: NAME, ...}}: the HTTPS listener. */
-  private void readTls(Path file, JsonNode v) throws UsageException {
-    if (!v.isObject()) {
-      throw new UsageException(
-          file + ": tls: expected a mapping (" + String.join(", ", sorted(TLS_FIELDS)) + ")");
-    }
-    for (var e : v.properties()) {
-      var at = file + ": tls." + e.getKey();
-      var value = e.getValue();
-      tls =
-          switch (e.getKey()) {
-            case "protocols" -> {
-              var list = texts(at, value);
-              for (var protocol : list) {
-                if (!protocol.equals("TLSv1.2") && !protocol.equals("TLSv1.3")) {
-                  throw new UsageException(
-                      at + ": \"" + protocol + "\" (expected: TLSv1.2, TLSv1.3)");
-                }
-              }
-              if (list.isEmpty()) {
-                throw new UsageException(at + ": empty (expected: TLSv1.2, TLSv1.3 or both)");
-              }
-              yield tls.withProtocols(list);
-            }
-            case "ciphers" -> tls.withCiphers(texts(at, value));
-            case "fallback_sni" -> tls.withFallbackSni(text(at, value));
-            case "unknown_sni" ->
-                switch (text(at, value)) {
-                  case "default" -> tls.withRejectUnknownSni(false);
-                  case "reject" -> tls.withRejectUnknownSni(true);
-                  default ->
-                      throw new UsageException(
-                          at + ": \"" + value.asText() + "\" (expected: default or reject)");
-                };
-            case "provider" -> {
-              var name = text(at, value);
-              if (!Set.of("auto", "openssl", "jdk").contains(name)) {
-                throw new UsageException(
-                    at + ": \"" + name + "\" (expected: auto, openssl or jdk)");
-              }
-              yield tls.withProvider(name);
-            }
-            case "redirect_port" -> {
-              int port = port(at, value.asText());
-              if (port == 0) {
-                throw new UsageException(at + ": 0 (expected: a port 1..65535)");
-              }
-              yield tls.withRedirectPort(port);
-            }
-            case "handshake_timeout" ->
-                tls.withHandshakeTimeout(positive(at, seconds(at, value.asText())));
-            default ->
-                throw new UsageException(
-                    at
-                        + ": unknown setting (expected one of: "
-                        + String.join(", ", sorted(TLS_FIELDS))
-                        + ")");
-          };
-    }
-  }
-
-  private static List<String> texts(String at, JsonNode v) throws UsageException {
-    if (!v.isArray()) {
-      throw new UsageException(at + ": expected a list");
-    }
-    var out = new ArrayList<String>();
-    for (var n : v) {
-      out.add(text(at, n));
-    }
-    return out;
-  }
-
-  /** {@code pubsub: {max_fetch_size: 1m, fetch_wait: 0.1, ...}}: limits of pub-sub sessions. */
-  private void readPubSub(Path file, JsonNode v) throws UsageException {
-    if (!v.isObject()) {
-      throw new UsageException(
-          file + ": pubsub: expected a mapping (" + String.join(", ", sorted(PUBSUB_FIELDS)) + ")");
-    }
-    for (var e : v.properties()) {
-      var at = file + ": pubsub." + e.getKey();
-      var value = e.getValue().asText();
-      pubsub =
-          switch (e.getKey()) {
-            case "max_frame_size" -> pubsub.withMaxFrameBytes(intBytes(at, value));
-            case "max_fetch_size" -> pubsub.withMaxFetchBytes(intBytes(at, value));
-            case "fetch_wait" -> pubsub.withFetchWait(positive(at, seconds(at, value)));
-            case "broker_timeout" -> pubsub.withBrokerTimeout(positive(at, seconds(at, value)));
-            case "consumers" -> pubsub.withConsumers(atLeastOne(at, count(at, value)));
-            case "max_in_flight" -> pubsub.withMaxInFlight(atLeastOne(at, count(at, value)));
-            case "idle_timeout" -> pubsub.withIdleTimeout(positive(at, seconds(at, value)));
-            default ->
-                throw new UsageException(
-                    at
-                        + ": unknown setting (expected one of: "
-                        + String.join(", ", sorted(PUBSUB_FIELDS))
-                        + ")");
-          };
-    }
-  }
-
-  private static int intBytes(String at, String v) throws UsageException {
-    long n = bytes(at, v);
-    if (n < 1 || n > Integer.MAX_VALUE - 1024) {
-      throw new UsageException(at + ": \"" + v + "\" (expected: 1 byte to 2g)");
-    }
-    return (int) n;
-  }
-
-  private static Duration positive(String at, Duration d) throws UsageException {
-    if (d.isZero()) {
-      throw new UsageException(at + ": 0 (expected: more than 0 seconds)");
-    }
-    return d;
-  }
-
-  private static int atLeastOne(String at, int n) throws UsageException {
-    if (n < 1) {
-      throw new UsageException(at + ": 0 (expected: 1..1024)");
-    }
-    return n;
-  }
-
   /** {@code discovery: {kubernetes: {kubeconfig: FILE, api_server: URL}}}. */
   private void readDiscovery(Path file, JsonNode v) throws UsageException {
     if (!v.isObject()) {
@@ -504,124 +373,5 @@ final class OptionsBuilder {
         }
       }
     }
-  }
-
-  private static String kubeApi(String at, String v) throws UsageException {
-    try {
-      var uri = URI.create(v);
-      if ((!"https".equals(uri.getScheme()) && !"http".equals(uri.getScheme()))
-          || uri.getHost() == null) {
-        throw new IllegalArgumentException();
-      }
-      return v;
-    } catch (IllegalArgumentException e) {
-      throw new UsageException(
-          at + ": \"" + v + "\" (expected: an API server URL, e.g. https://10.0.0.1:6443)");
-    }
-  }
-
-  private static List<String> sorted(Set<String> s) {
-    return s.stream().sorted().toList();
-  }
-
-  private static String text(String at, JsonNode v) throws UsageException {
-    if (!v.isTextual() || v.textValue().isBlank()) {
-      throw new UsageException(at + ": " + v + " (expected: a non-empty string)");
-    }
-    return v.textValue();
-  }
-
-  private static String value(String[] args, int i) throws UsageException {
-    if (i + 1 >= args.length || args[i + 1].startsWith("--")) {
-      throw new UsageException(args[i] + " needs a value (see --help)");
-    }
-    return args[i + 1];
-  }
-
-  private static int port(String at, String v) throws UsageException {
-    try {
-      int p = Integer.parseInt(v.strip());
-      if (p >= 0 && p <= 65535) {
-        return p;
-      }
-    } catch (NumberFormatException e) {
-      // reported below
-    }
-    throw new UsageException(at + ": \"" + v + "\" (expected: a port 0..65535)");
-  }
-
-  private static int count(String at, String v) throws UsageException {
-    try {
-      int n = Integer.parseInt(v.strip());
-      if (n >= 0 && n <= 1024) {
-        return n;
-      }
-    } catch (NumberFormatException e) {
-      // reported below
-    }
-    throw new UsageException(at + ": \"" + v + "\" (expected: 0..1024, 0 for one per core)");
-  }
-
-  /** A size in bytes, with an optional k, m or g suffix as nginx writes it. */
-  private static long bytes(String at, String v) throws UsageException {
-    var s = v.strip().toLowerCase(java.util.Locale.ROOT);
-    long unit = 1;
-    if (s.endsWith("k") || s.endsWith("m") || s.endsWith("g")) {
-      unit = s.endsWith("k") ? 1L << 10 : s.endsWith("m") ? 1L << 20 : 1L << 30;
-      s = s.substring(0, s.length() - 1);
-    }
-    try {
-      long n = Long.parseLong(s);
-      if (n >= 0) {
-        return n * unit;
-      }
-    } catch (NumberFormatException e) {
-      // reported below
-    }
-    throw new UsageException(
-        at + ": \"" + v + "\" (expected: bytes, e.g. 1048576 or 1m; 0: no limit)");
-  }
-
-  private static Duration seconds(String at, String v) throws UsageException {
-    try {
-      double s = Double.parseDouble(v.strip());
-      if (s >= 0 && s <= 3600) {
-        return Duration.ofMillis((long) (s * 1000));
-      }
-    } catch (NumberFormatException e) {
-      // reported below
-    }
-    throw new UsageException(at + ": \"" + v + "\" (expected: seconds 0..3600)");
-  }
-
-  private static String prefix(String at, String v) throws UsageException {
-    try {
-      return Keys.of(v).prefix();
-    } catch (IllegalArgumentException e) {
-      throw new UsageException(at + ": " + e.getMessage().replaceFirst("^prefix: ", ""));
-    }
-  }
-
-  private static List<String> endpoints(String at, List<String> raw) throws UsageException {
-    var out = new ArrayList<String>();
-    for (var s : raw) {
-      var e = s.strip();
-      try {
-        var uri = URI.create(e);
-        if ((!"http".equals(uri.getScheme()) && !"https".equals(uri.getScheme()))
-            || uri.getHost() == null
-            || uri.getPort() < 0) {
-          throw new IllegalArgumentException();
-        }
-      } catch (IllegalArgumentException ex) {
-        throw new UsageException(
-            at + ": \"" + e + "\" (expected: http(s)://host:port, e.g. http://127.0.0.1:2379)");
-      }
-      out.add(e);
-    }
-    if (out.isEmpty()) {
-      throw new UsageException(at + ": no endpoints (expected: at least one URL)");
-    }
-    return out;
   }
 }
