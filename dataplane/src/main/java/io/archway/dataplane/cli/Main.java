@@ -2,10 +2,18 @@ package io.archway.dataplane.cli;
 
 import io.archway.dataplane.server.Dataplane;
 import io.archway.dataplane.server.DataplaneOptions;
+import io.archway.model.BuildInfo;
 import io.archway.model.source.ConfigFileException;
+import java.io.PrintStream;
+import java.io.PrintWriter;
+import java.nio.charset.StandardCharsets;
 import java.util.concurrent.CountDownLatch;
+import picocli.CommandLine;
 
-/** {@code java -jar archway-dataplane.jar [options]}; {@code --help} lists them. */
+/**
+ * {@code java -jar archway-dataplane.jar [options]}; {@code --help} lists them, {@code --version}
+ * says which build it is.
+ */
 public final class Main {
 
   private Main() {}
@@ -14,30 +22,53 @@ public final class Main {
     System.exit(run(args));
   }
 
+  /**
+   * The options the process would start with given {@code args}, for tests and tools that start a
+   * dataplane in-process from a command line or a {@code --config} file.
+   *
+   * @throws Exception for a command line that would not start one (a usage error, {@code --help})
+   */
+  public static DataplaneOptions parse(String... args) throws Exception {
+    return DataplaneCommand.parse(args);
+  }
+
   static int run(String[] args) {
+    return run(args, System.out, System.err);
+  }
+
+  /** Parses {@code args} and runs the dataplane until SIGTERM; the exit status. */
+  static int run(String[] args, PrintStream out, PrintStream err) {
     DataplaneOptions options;
     try {
-      options = OptionsParser.parse(args);
-    } catch (OptionsParser.HelpRequested e) {
-      System.out.print(OptionsParser.HELP);
+      options = DataplaneCommand.parse(args);
+    } catch (DataplaneCommand.HelpRequested e) {
+      out.print(DataplaneCommand.usage());
       return 0;
-    } catch (OptionsParser.UsageException e) {
-      System.err.println("archway-dataplane: " + e.getMessage());
-      System.err.println("Try --help.");
+    } catch (DataplaneCommand.VersionRequested e) {
+      out.println(BuildInfo.current().describe("archway-dataplane"));
+      return 0;
+    } catch (UsageException e) {
+      err.println("archway-dataplane: " + e.getMessage());
+      if (e.parseError() != null) {
+        var suggestions = new PrintWriter(err, true, StandardCharsets.UTF_8);
+        CommandLine.UnmatchedArgumentException.printSuggestions(e.parseError(), suggestions);
+        suggestions.flush();
+      }
+      err.println("Try --help.");
       return 2;
     }
     var dataplane = new Dataplane(options);
     try {
       dataplane.start();
     } catch (ConfigFileException e) {
-      System.err.println("archway-dataplane: cannot start, the config file is not usable:");
-      e.lines().forEach(l -> System.err.println("  " + l));
+      err.println("archway-dataplane: cannot start, the config file is not usable:");
+      e.lines().forEach(l -> err.println("  " + l));
       return 1;
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
       return 1;
     } catch (RuntimeException | java.io.IOException e) {
-      System.err.println("archway-dataplane: cannot start: " + e.getMessage());
+      err.println("archway-dataplane: cannot start: " + e.getMessage());
       return 1;
     }
     var stopped = new CountDownLatch(1);

@@ -3,7 +3,7 @@ package io.archway.dataplane.http;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
-import io.archway.dataplane.cli.OptionsParser;
+import io.archway.dataplane.cli.Main;
 import io.archway.dataplane.testing.Gateways;
 import io.archway.dataplane.testing.RecordingUpstream;
 import java.net.Socket;
@@ -409,7 +409,7 @@ class SmugglingIT {
   void aClientThatStallsItsBodyGets408AfterClientBodyTimeout() throws Exception {
     // The dataplane's --config file: client_body_timeout next to client_header_timeout.
     var config = Files.writeString(dir.resolve("dataplane.yaml"), "client_body_timeout: 1\n");
-    var options = OptionsParser.parse("--config", config.toString());
+    var options = Main.parse("--config", config.toString());
     gw = Gateways.start(dir, routes(), o -> o.withHttp(options.http().withAccessLog("off")));
     try (var s = new Socket("127.0.0.1", gw.port())) {
       var out = s.getOutputStream();

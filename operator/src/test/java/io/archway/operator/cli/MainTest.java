@@ -206,4 +206,64 @@ class MainTest {
     assertThat(run("--help")).isZero();
     assertThat(out()).contains("Commands:");
   }
+
+  @Test
+  void helpListsEveryCommandAndEachCommandEveryOption() {
+    assertThat(run("--help")).isZero();
+    assertThat(out())
+        .startsWith("Usage: archway-operator")
+        .contains("  run ", "  translate ", "  validate ", "  flow ")
+        .contains("-V, --version");
+    var commands = Main.commandLine(System.out, System.err).getSubcommands();
+    assertThat(commands.keySet()).containsExactlyInAnyOrder("run", "translate", "validate", "flow");
+    for (var command : commands.entrySet()) {
+      out.reset();
+      assertThat(run(command.getKey(), "--help")).isZero();
+      for (var option : command.getValue().getCommandSpec().options()) {
+        for (var name : option.names()) {
+          assertThat(out()).as(command.getKey()).contains(name);
+        }
+      }
+    }
+    out.reset();
+    assertThat(run("run", "--help")).isZero();
+    assertThat(out())
+        .contains("--etcd URL[,URL...]")
+        .contains("--leader-election")
+        .contains("(default: 9092; 0: off)");
+  }
+
+  @Test
+  void withoutACommandTheCommandsAreListedAndTheStatusIsTwo() {
+    assertThat(run()).isEqualTo(2);
+    assertThat(out()).contains("Commands:");
+  }
+
+  @Test
+  void anUnknownOptionOrCommandIsAUsageErrorWithSuggestions() {
+    assertThat(run("validate", "--filname", "x.yaml")).isEqualTo(2);
+    assertThat(err())
+        .contains("archway-operator: Unknown option")
+        .contains("'--filname'")
+        .containsPattern("(Did you mean|Possible solutions).*--filename")
+        .contains("Try archway-operator validate --help.");
+    err.reset();
+    assertThat(run("valdate", "-f", "x.yaml")).isEqualTo(2);
+    assertThat(err()).contains("Did you mean: archway-operator validate");
+    err.reset();
+    assertThat(run("run", "--etcd")).isEqualTo(2);
+    assertThat(err()).contains("--etcd").contains("Try archway-operator run --help.");
+  }
+
+  @Test
+  void versionSaysTheProductVersionAndCommit() {
+    var info = io.archway.model.BuildInfo.current();
+    var line = "archway-operator " + info.version() + " (commit " + info.commit() + ")";
+    assertThat(run("--version")).isZero();
+    assertThat(out().strip()).isEqualTo(line);
+    assertThat(info.version()).doesNotContain("${").isNotEqualTo("unknown");
+    out.reset();
+    assertThat(run("validate", "-V")).isZero();
+    assertThat(out().strip()).isEqualTo(line);
+  }
 }

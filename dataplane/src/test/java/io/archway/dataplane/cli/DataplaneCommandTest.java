@@ -10,13 +10,13 @@ import java.util.List;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
-class OptionsParserTest {
+class DataplaneCommandTest {
 
   @TempDir Path dir;
 
   @Test
   void defaultsAreStandaloneOnTheDocumentedPorts() throws Exception {
-    var o = OptionsParser.parse();
+    var o = DataplaneCommand.parse();
     assertThat(o.standaloneMode()).isTrue();
     assertThat(o.standalone()).isEqualTo(Path.of("conf/apisix.yaml"));
     assertThat(o.httpPort()).isEqualTo(9080);
@@ -28,7 +28,7 @@ class OptionsParserTest {
   @Test
   void etcdModeWithPrefixAndPorts() throws Exception {
     var o =
-        OptionsParser.parse(
+        DataplaneCommand.parse(
             "--etcd",
             "http://10.0.0.1:2379,http://10.0.0.2:2379",
             "--prefix=/gw/",
@@ -46,16 +46,16 @@ class OptionsParserTest {
 
   @Test
   void pathNormalizationSettings() throws Exception {
-    assertThat(OptionsParser.parse().http().paths())
+    assertThat(DataplaneCommand.parse().http().paths())
         .isEqualTo(io.archway.dataplane.route.PathNormalizer.Policy.DEFAULT);
     var file = dir.resolve("paths.yaml");
     Files.writeString(file, "merge_slashes: false\nescaped_slashes: keep\n");
-    var paths = OptionsParser.parse("--config", file.toString()).http().paths();
+    var paths = DataplaneCommand.parse("--config", file.toString()).http().paths();
     assertThat(paths.mergeSlashes()).isFalse();
     assertThat(paths.escapedSlashes())
         .isEqualTo(io.archway.dataplane.route.PathNormalizer.EscapedSlashes.KEEP);
     Files.writeString(file, "merge_slashes: maybe\nescaped_slashes: drop\n");
-    assertThatThrownBy(() -> OptionsParser.parse("--config", file.toString()))
+    assertThatThrownBy(() -> DataplaneCommand.parse("--config", file.toString()))
         .hasMessage(
             file
                 + ": merge_slashes: \"maybe\" (expected: true or false)\n"
@@ -65,19 +65,19 @@ class OptionsParserTest {
 
   @Test
   void clientBodyAndSendSettings() throws Exception {
-    var defaults = OptionsParser.parse().http();
+    var defaults = DataplaneCommand.parse().http();
     assertThat(defaults.clientBodyTimeout()).isEqualTo(java.time.Duration.ofSeconds(60));
     assertThat(defaults.clientBodyBufferSize()).isEqualTo(64 * 1024);
     assertThat(defaults.sendTimeout()).isEqualTo(java.time.Duration.ofSeconds(60));
     var file = dir.resolve("body.yaml");
     Files.writeString(
         file, "client_body_timeout: 2.5\nclient_body_buffer_size: 1m\nsend_timeout: 0\n");
-    var http = OptionsParser.parse("--config", file.toString()).http();
+    var http = DataplaneCommand.parse("--config", file.toString()).http();
     assertThat(http.clientBodyTimeout()).isEqualTo(java.time.Duration.ofMillis(2500));
     assertThat(http.clientBodyBufferSize()).isEqualTo(1 << 20);
     assertThat(http.sendTimeout()).isZero();
     Files.writeString(file, "client_body_buffer_size: 1g\nsend_timeout: -1\n");
-    assertThatThrownBy(() -> OptionsParser.parse("--config", file.toString()))
+    assertThatThrownBy(() -> DataplaneCommand.parse("--config", file.toString()))
         .hasMessage(
             file
                 + ": client_body_buffer_size: \"1g\" (expected: at most 16m)\n"
@@ -99,7 +99,7 @@ class OptionsParserTest {
         status_port: 8001
         shutdown_timeout: 2.5
         """);
-    var o = OptionsParser.parse("--config", file.toString(), "--http-port", "9000");
+    var o = DataplaneCommand.parse("--config", file.toString(), "--http-port", "9000");
     assertThat(o.etcdEndpoints()).isEqualTo(List.of("http://127.0.0.1:2379"));
     assertThat(o.prefix()).isEqualTo("/archway");
     assertThat(o.etcdUser()).isEqualTo("gw");
@@ -113,45 +113,47 @@ class OptionsParserTest {
     var file = dir.resolve("stream.yaml");
     Files.writeString(
         file, "stream_ports: [6380, 6381]\nstream_idle_timeout: 30\nredis_max_bulk_size: 1m\n");
-    var o = OptionsParser.parse("--config", file.toString());
+    var o = DataplaneCommand.parse("--config", file.toString());
     assertThat(o.stream().ports()).containsExactly(6380, 6381);
     assertThat(o.stream().idleTimeout()).hasSeconds(30);
     assertThat(o.stream().maxBulkBytes()).isEqualTo(1 << 20);
     o =
-        OptionsParser.parse(
+        DataplaneCommand.parse(
             "--config", file.toString(), "--stream-port", "7000,7001", "--stream-port", "7002");
     assertThat(o.stream().ports()).containsExactly(7000, 7001, 7002);
-    assertThat(OptionsParser.parse().stream().ports()).isEmpty();
-    assertThatThrownBy(() -> OptionsParser.parse("--stream-port", "9080"))
+    assertThat(DataplaneCommand.parse().stream().ports()).isEmpty();
+    assertThatThrownBy(() -> DataplaneCommand.parse("--stream-port", "9080"))
         .hasMessage(
             "stream port 9080 is also the HTTP, HTTPS or status port (expected: a port of its own)");
-    assertThatThrownBy(() -> OptionsParser.parse("--stream-port", "7000,7000"))
+    assertThatThrownBy(() -> DataplaneCommand.parse("--stream-port", "7000,7000"))
         .hasMessageContaining("name a port twice");
   }
 
   @Test
   void errorsNameTheOptionOrTheFileAndField() throws Exception {
-    assertThatThrownBy(() -> OptionsParser.parse("--http-port", "99999"))
+    assertThatThrownBy(() -> DataplaneCommand.parse("--http-port", "99999"))
         .hasMessage("--http-port: \"99999\" (expected: a port 0..65535)");
-    assertThatThrownBy(() -> OptionsParser.parse("--etcd", "localhost:2379"))
+    assertThatThrownBy(() -> DataplaneCommand.parse("--etcd", "localhost:2379"))
         .hasMessage(
             "--etcd: \"localhost:2379\" (expected: http(s)://host:port, e.g. http://127.0.0.1:2379)");
-    assertThatThrownBy(() -> OptionsParser.parse("--prefix", "apisix"))
+    assertThatThrownBy(() -> DataplaneCommand.parse("--prefix", "apisix"))
         .hasMessage("--prefix: \"apisix\" (expected: starts with \"/\", e.g. /apisix)");
-    assertThatThrownBy(() -> OptionsParser.parse("--standalone", "a.yaml", "--etcd", "http://h:1"))
+    assertThatThrownBy(
+            () -> DataplaneCommand.parse("--standalone", "a.yaml", "--etcd", "http://h:1"))
         .hasMessage("--standalone and --etcd both given (expected: one config source)");
-    assertThatThrownBy(() -> OptionsParser.parse("--verbose"))
+    assertThatThrownBy(() -> DataplaneCommand.parse("--verbose"))
         .hasMessage("unknown option --verbose (expected one of the options in --help)");
-    assertThatThrownBy(() -> OptionsParser.parse("--http-port"))
+    assertThatThrownBy(() -> DataplaneCommand.parse("--http-port"))
         .hasMessage("--http-port needs a value (see --help)");
-    assertThatThrownBy(() -> OptionsParser.parse("--http-port", "9091"))
+    assertThatThrownBy(() -> DataplaneCommand.parse("--http-port", "9091"))
         .hasMessage("--http-port and --status-port are both 9091 (expected: two ports)");
-    assertThatThrownBy(() -> OptionsParser.parse("--config", dir.resolve("none.yaml").toString()))
+    assertThatThrownBy(
+            () -> DataplaneCommand.parse("--config", dir.resolve("none.yaml").toString()))
         .hasMessage(dir.resolve("none.yaml") + ": no such file (from --config)");
 
     var file = dir.resolve("bad.yaml");
     Files.writeString(file, "http_port: x\nlisten: 1\netcd:\n  hosts: []\n");
-    assertThatThrownBy(() -> OptionsParser.parse("--config", file.toString()))
+    assertThatThrownBy(() -> DataplaneCommand.parse("--config", file.toString()))
         .hasMessage(
             String.join(
                 "\n",
@@ -175,29 +177,29 @@ class OptionsParserTest {
         file,
         "workers: 2\naccess_log: \"off\"\nclient_max_body_size: 1m\n"
             + "client_header_timeout: 5\nkeepalive_timeout: 30\n");
-    var o = OptionsParser.parse("--config", file.toString(), "--access-log", "/tmp/access.log");
+    var o = DataplaneCommand.parse("--config", file.toString(), "--access-log", "/tmp/access.log");
     assertThat(o.workers()).isEqualTo(2);
     assertThat(o.http().maxBodySize()).isEqualTo(1 << 20);
     assertThat(o.http().headerTimeout()).hasSeconds(5);
     assertThat(o.http().idleTimeout()).hasSeconds(30);
     assertThat(o.http().accessLog()).isEqualTo("/tmp/access.log");
-    assertThatThrownBy(() -> OptionsParser.parse("--client-max-body-size", "lots"))
+    assertThatThrownBy(() -> DataplaneCommand.parse("--client-max-body-size", "lots"))
         .hasMessage(
             "--client-max-body-size: \"lots\" (expected: bytes, e.g. 1048576 or 1m; 0: no limit)");
-    assertThatThrownBy(() -> OptionsParser.parse("--workers", "-1"))
+    assertThatThrownBy(() -> DataplaneCommand.parse("--workers", "-1"))
         .hasMessage("--workers: \"-1\" (expected: 0..1024, 0 for one per core)");
   }
 
   @Test
   void pubSubLimitsFromTheFile() throws Exception {
-    assertThat(OptionsParser.parse().pubsub())
+    assertThat(DataplaneCommand.parse().pubsub())
         .isEqualTo(io.archway.dataplane.pubsub.PubSubSettings.DEFAULTS);
     var file = dir.resolve("pubsub.yaml");
     Files.writeString(
         file,
         "pubsub: {max_frame_size: 16k, max_fetch_size: 2m, fetch_wait: 0.25, broker_timeout: 3,"
             + " consumers: 4, max_in_flight: 8, idle_timeout: 30}\n");
-    var p = OptionsParser.parse("--config", file.toString()).pubsub();
+    var p = DataplaneCommand.parse("--config", file.toString()).pubsub();
     assertThat(p.maxFrameBytes()).isEqualTo(16 * 1024);
     assertThat(p.maxFetchBytes()).isEqualTo(2 * 1024 * 1024);
     assertThat(p.fetchWait()).isEqualTo(Duration.ofMillis(250));
@@ -207,14 +209,14 @@ class OptionsParserTest {
     assertThat(p.idleTimeout()).isEqualTo(Duration.ofSeconds(30));
 
     Files.writeString(file, "pubsub: {consumers: 0, fetch_wait: soon, partitions: 3}\n");
-    assertThatThrownBy(() -> OptionsParser.parse("--config", file.toString()))
+    assertThatThrownBy(() -> DataplaneCommand.parse("--config", file.toString()))
         .hasMessageContaining("pubsub.consumers: 0 (expected: 1..1024)")
         .hasMessageNotContaining("fetch_wait");
     Files.writeString(file, "pubsub: {fetch_wait: soon}\n");
-    assertThatThrownBy(() -> OptionsParser.parse("--config", file.toString()))
+    assertThatThrownBy(() -> DataplaneCommand.parse("--config", file.toString()))
         .hasMessageContaining("pubsub.fetch_wait: \"soon\" (expected: seconds 0..3600)");
     Files.writeString(file, "pubsub: {partitions: 3}\n");
-    assertThatThrownBy(() -> OptionsParser.parse("--config", file.toString()))
+    assertThatThrownBy(() -> DataplaneCommand.parse("--config", file.toString()))
         .hasMessageContaining(
             "pubsub.partitions: unknown setting (expected one of: broker_timeout,");
   }
@@ -225,7 +227,7 @@ class OptionsParserTest {
     var cert = Files.writeString(dir.resolve("tls.crt"), "x");
     var key = Files.writeString(dir.resolve("tls.key"), "x");
     var o =
-        OptionsParser.parse(
+        DataplaneCommand.parse(
             "--etcd",
             "https://h:2379",
             "--etcd-ca",
@@ -237,18 +239,18 @@ class OptionsParserTest {
     assertThat(o.etcdTls()).isEqualTo(new io.archway.model.source.EtcdTls(ca, cert, key));
     var file = dir.resolve("etcd.yaml");
     Files.writeString(file, "etcd: {endpoints: [\"https://h:2379\"], ca: " + ca + ", user: gw}\n");
-    var fromFile = OptionsParser.parse("--config", file.toString());
+    var fromFile = DataplaneCommand.parse("--config", file.toString());
     assertThat(fromFile.etcdTls().ca()).isEqualTo(ca);
     assertThat(fromFile.etcdUser()).isEqualTo("gw");
-    assertThatThrownBy(() -> OptionsParser.parse("--etcd-cert", cert.toString()))
+    assertThatThrownBy(() -> DataplaneCommand.parse("--etcd-cert", cert.toString()))
         .hasMessage("--etcd-cert and --etcd-key go together (expected: both or neither)");
-    assertThatThrownBy(() -> OptionsParser.parse("--etcd-ca", "/no/such/ca.crt"))
+    assertThatThrownBy(() -> DataplaneCommand.parse("--etcd-ca", "/no/such/ca.crt"))
         .hasMessage("/no/such/ca.crt: no such file or not readable (etcd TLS)");
   }
 
   @Test
   void httpsPortAndTlsFromTheFile() throws Exception {
-    var defaults = OptionsParser.parse();
+    var defaults = DataplaneCommand.parse();
     assertThat(defaults.httpsPort()).isEqualTo(9443);
     assertThat(defaults.tls()).isEqualTo(io.archway.dataplane.tls.TlsSettings.DEFAULTS);
     var file = dir.resolve("tls.yaml");
@@ -257,7 +259,7 @@ class OptionsParserTest {
         "https_port: 8443\ntls: {protocols: [TLSv1.3], ciphers: [TLS_AES_128_GCM_SHA256],"
             + " fallback_sni: www.example.com, unknown_sni: reject, provider: jdk,"
             + " redirect_port: 8443, handshake_timeout: 5}\n");
-    var o = OptionsParser.parse("--config", file.toString());
+    var o = DataplaneCommand.parse("--config", file.toString());
     assertThat(o.httpsPort()).isEqualTo(8443);
     var t = o.tls();
     assertThat(t.protocols()).containsExactly("TLSv1.3");
@@ -267,25 +269,26 @@ class OptionsParserTest {
     assertThat(t.provider()).isEqualTo("jdk");
     assertThat(t.redirectPort()).isEqualTo(8443);
     assertThat(t.handshakeTimeout()).hasSeconds(5);
-    assertThat(OptionsParser.parse("--config", file.toString(), "--https-port", "9444").httpsPort())
+    assertThat(
+            DataplaneCommand.parse("--config", file.toString(), "--https-port", "9444").httpsPort())
         .isEqualTo(9444);
 
     Files.writeString(
         file,
         "tls: {protocols: [SSLv3], unknown_sni: maybe, provider: nss, redirect_port: 0, sni: x}\n");
-    assertThatThrownBy(() -> OptionsParser.parse("--config", file.toString()))
+    assertThatThrownBy(() -> DataplaneCommand.parse("--config", file.toString()))
         .hasMessageContaining("tls.protocols: \"SSLv3\" (expected: TLSv1.2, TLSv1.3)")
         .hasMessageNotContaining("unknown_sni");
     Files.writeString(file, "tls: {unknown_sni: maybe}\n");
-    assertThatThrownBy(() -> OptionsParser.parse("--config", file.toString()))
+    assertThatThrownBy(() -> DataplaneCommand.parse("--config", file.toString()))
         .hasMessageContaining("tls.unknown_sni: \"maybe\" (expected: default or reject)");
     Files.writeString(file, "tls: {provider: nss}\n");
-    assertThatThrownBy(() -> OptionsParser.parse("--config", file.toString()))
+    assertThatThrownBy(() -> DataplaneCommand.parse("--config", file.toString()))
         .hasMessageContaining("tls.provider: \"nss\" (expected: auto, openssl or jdk)");
     Files.writeString(file, "tls: {sni: x}\n");
-    assertThatThrownBy(() -> OptionsParser.parse("--config", file.toString()))
+    assertThatThrownBy(() -> DataplaneCommand.parse("--config", file.toString()))
         .hasMessageContaining("tls.sni: unknown setting (expected one of: ciphers, fallback_sni,");
-    assertThatThrownBy(() -> OptionsParser.parse("--https-port", "9080"))
+    assertThatThrownBy(() -> DataplaneCommand.parse("--https-port", "9080"))
         .hasMessage(
             "--https-port 9080 is also the HTTP or status port (expected: a port of its own)");
   }
@@ -294,26 +297,26 @@ class OptionsParserTest {
   void kubernetesAccessForDiscovery() throws Exception {
     var file = dir.resolve("kube.yaml");
     Files.writeString(file, "discovery:\n  kubernetes:\n    api_server: https://10.0.0.1:6443\n");
-    assertThat(OptionsParser.parse("--config", file.toString()).kubernetes().apiServer())
+    assertThat(DataplaneCommand.parse("--config", file.toString()).kubernetes().apiServer())
         .isEqualTo("https://10.0.0.1:6443");
-    assertThat(OptionsParser.parse("--kubeconfig", "/etc/kube/config").kubernetes().kubeconfig())
+    assertThat(DataplaneCommand.parse("--kubeconfig", "/etc/kube/config").kubernetes().kubeconfig())
         .isEqualTo(Path.of("/etc/kube/config"));
-    assertThatThrownBy(() -> OptionsParser.parse("--kube-api", "10.0.0.1"))
+    assertThatThrownBy(() -> DataplaneCommand.parse("--kube-api", "10.0.0.1"))
         .hasMessage(
             "--kube-api: \"10.0.0.1\" (expected: an API server URL, e.g. https://10.0.0.1:6443)");
     Files.writeString(file, "discovery:\n  consul: {}\n");
-    assertThatThrownBy(() -> OptionsParser.parse("--config", file.toString()))
+    assertThatThrownBy(() -> DataplaneCommand.parse("--config", file.toString()))
         .hasMessage(file + ": discovery.consul: unknown discovery (expected: kubernetes)");
   }
 
   @Test
   void helpListsEveryOption() {
-    assertThatThrownBy(() -> OptionsParser.parse("--etcd", "http://h:1", "--help"))
-        .isInstanceOf(OptionsParser.HelpRequested.class);
-    assertThat(OptionsParser.OPTIONS).hasSize(20);
-    for (var option : OptionsParser.OPTIONS) {
-      assertThat(OptionsParser.HELP).contains(option + " ");
+    assertThatThrownBy(() -> DataplaneCommand.parse("--etcd", "http://h:1", "--help"))
+        .isInstanceOf(DataplaneCommand.HelpRequested.class);
+    assertThat(DataplaneCommand.OPTIONS).hasSize(20);
+    for (var option : DataplaneCommand.OPTIONS) {
+      assertThat(DataplaneCommand.usage()).contains(option + " ");
     }
-    assertThat(OptionsParser.HELP).contains("--help ");
+    assertThat(DataplaneCommand.usage()).contains("--help ");
   }
 }

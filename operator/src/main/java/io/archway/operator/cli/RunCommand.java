@@ -1,0 +1,283 @@
+package io.archway.operator.cli;
+
+import io.archway.model.Keys;
+import io.archway.model.sink.EtcdConfigSink;
+import io.archway.model.source.EtcdTls;
+import io.archway.operator.reconciler.ArchwayOperator;
+import io.fabric8.kubernetes.client.Config;
+import io.fabric8.kubernetes.client.ConfigBuilder;
+import io.fabric8.kubernetes.client.KubernetesClientBuilder;
+import java.io.IOException;
+import java.net.InetAddress;
+import java.net.InetSocketAddress;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Set;
+import java.util.TreeSet;
+import java.util.concurrent.Callable;
+import java.util.concurrent.CountDownLatch;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.ParentCommand;
+
+/**
+ * {@code archway-operator run}: reconciles resources from Kubernetes into etcd until SIGTERM. The
+ * options are read as text and checked here, so that each error names its option and what was
+ * expected.
+ */
+@Command(
+    name = "run",
+    header = "reconcile resources from Kubernetes into etcd",
+    customSynopsis = "archway-operator run [options]",
+    description = {
+      "",
+      "Reconciles ApisixRoute, ApisixUpstream, StreamRoute, PluginFlow and Ingress into etcd.",
+      ""
+    },
+    mixinStandardHelpOptions = true,
+    versionProvider = OperatorCommand.Version.class,
+    sortOptions = false)
+final class RunCommand implements Callable<Integer> {
+
+  @ParentCommand OperatorCommand parent;
+
+  @Option(
+      names = "--kubeconfig",
+      paramLabel = "FILE",
+      description = "kubeconfig to use (default: in-cluster, else $KUBECONFIG or ~/.kube/config)")
+  String kubeconfig;
+
+  @Option(
+      names = {"-n", "--namespace"},
+      paramLabel = "NS[,NS...]",
+      description = "watch only these namespaces (repeatable; default: all)")
+  List<String> namespaces = new ArrayList<>();
+
+  @Option(
+      names = "--etcd",
+      paramLabel = "URL[,URL...]",
+      description = "etcd endpoints (default: http://127.0.0.1:2379)")
+  String etcd = "http://127.0.0.1:2379";
+
+  @Option(
+      names = "--prefix",
+      paramLabel = "PREFIX",
+      description = "etcd key prefix (default: /apisix)")
+  String prefix = Keys.DEFAULT_PREFIX;
+
+  @Option(
+      names = "--etcd-user",
+      paramLabel = "USER",
+      description =
+          "etcd user (or ARCHWAY_ETCD_USER); the password from --etcd-password or"
+              + " ARCHWAY_ETCD_PASSWORD")
+  String etcdUser = System.getenv("ARCHWAY_ETCD_USER");
+
+  @Option(names = "--etcd-password", paramLabel = "PASS", description = "etcd password")
+  String etcdPassword = System.getenv("ARCHWAY_ETCD_PASSWORD");
+
+  @Option(
+      names = "--etcd-ca",
+      paramLabel = "FILE",
+      description = "CA certificates (PEM) that sign etcd's, for https:// endpoints")
+  String etcdCa;
+
+  @Option(
+      names = "--etcd-cert",
+      paramLabel = "FILE",
+      description = "client certificate (PEM) for etcd's --client-cert-auth")
+  String etcdCert;
+
+  @Option(names = "--etcd-key", paramLabel = "FILE", description = "its private key (PEM)")
+  String etcdKey;
+
+  @Option(
+      names = "--ingress-class",
+      paramLabel = "NAME",
+      description = "the ingress class served (default: archway)")
+  String ingressClass = "archway";
+
+  @Option(
+      names = "--publish-service",
+      paramLabel = "NS/NAME",
+      description = "the dataplane Service whose address goes into Ingress status")
+  String publishService;
+
+  @Option(
+      names = "--leader-election",
+      description = "run under leader election on a Lease (for several replicas)")
+  boolean leaderElection;
+
+  @Option(
+      names = "--lease-name",
+      paramLabel = "NAME",
+      description = "the Lease (default: archway-operator)")
+  String leaseName = "archway-operator";
+
+  @Option(
+      names = "--lease-namespace",
+      paramLabel = "NS",
+      description = "the Lease's namespace (default: the pod's, else default)")
+  String leaseNamespace;
+
+  @Option(
+      names = "--lease-duration",
+      paramLabel = "SECONDS",
+      description = "failover time after the leader is lost (default: 15)")
+  String leaseDuration;
+
+  @Option(
+      names = "--metrics-port",
+      paramLabel = "N",
+      description = "/metrics, /healthz and /readyz (default: 9092; 0: off)")
+  String metricsPort;
+
+  @Option(
+      names = "--control-plane-discovery",
+      paramLabel = "off|marked|all",
+      description =
+          "write Services' ready endpoints into etcd as nodes, for the ApisixUpstreams marked"
+              + " discovery: {type: controlplane} or for all Service backends (default: off, the"
+              + " dataplane follows them)")
+  String controlPlaneDiscovery = "off";
+
+  @Override
+  public Integer call() throws UsageException {
+    var err = parent.err;
+    var endpoints = List.of(etcd.split(","));
+    try {
+      Keys.of(prefix);
+    } catch (IllegalArgumentException e) {
+      throw new UsageException("--prefix: " + e.getMessage());
+    }
+    int metrics = integer("--metrics-port", metricsPort, 9092, 0, 65535);
+    int leaseSeconds = integer("--lease-duration", leaseDuration, 15, 3, 3600);
+    if (publishService != null && !publishService.matches("[^/]+/[^/]+")) {
+      throw new UsageException(
+          "--publish-service: \"" + publishService + "\" (expected: namespace/name)");
+    }
+    var tls = etcdTls();
+    Config config;
+    try {
+      config =
+          kubeconfig == null
+              ? new ConfigBuilder().build()
+              : Config.fromKubeconfig(Files.readString(Path.of(kubeconfig)));
+    } catch (IOException e) {
+      throw new UsageException("--kubeconfig " + kubeconfig + ": " + e.getMessage());
+    }
+    var client = new KubernetesClientBuilder().withConfig(config).build();
+    EtcdConfigSink sink;
+    try {
+      sink = EtcdConfigSink.connect(endpoints, prefix, etcdUser, etcdPassword, tls);
+    } catch (IllegalArgumentException e) {
+      client.close();
+      throw new UsageException(e.getMessage());
+    }
+    String identity;
+    try {
+      identity = System.getenv().getOrDefault("POD_NAME", InetAddress.getLocalHost().getHostName());
+    } catch (IOException e) {
+      identity = "archway-operator-" + ProcessHandle.current().pid();
+    }
+    var leaseNs =
+        leaseNamespace != null
+            ? leaseNamespace
+            : config.getNamespace() == null ? "default" : config.getNamespace();
+    var settings =
+        new ArchwayOperator.Settings(
+            namespaces(),
+            ingressClass,
+            publishService,
+            leaderElection ? leaseName : null,
+            leaseNs,
+            identity,
+            Duration.ofSeconds(leaseSeconds),
+            ResourceFiles.controlPlaneDiscovery(controlPlaneDiscovery));
+    var operator = new ArchwayOperator(client, sink, settings);
+    MetricsServer metricsServer = null;
+    try {
+      if (metrics > 0) {
+        metricsServer = MetricsServer.start(new InetSocketAddress(metrics), operator);
+      }
+      operator.start();
+    } catch (RuntimeException | IOException e) {
+      err.println("archway-operator: cannot start: " + e.getMessage());
+      operator.close();
+      if (metricsServer != null) {
+        metricsServer.close();
+      }
+      sink.close();
+      client.close();
+      return 1;
+    }
+    var stopped = new CountDownLatch(1);
+    var started = metricsServer;
+    Runtime.getRuntime()
+        .addShutdownHook(
+            new Thread(
+                () -> {
+                  operator.close();
+                  if (started != null) {
+                    started.close();
+                  }
+                  sink.close();
+                  client.close();
+                  stopped.countDown();
+                },
+                "archway-operator-shutdown"));
+    try {
+      stopped.await();
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    }
+    return 0;
+  }
+
+  private static int integer(String name, String v, int dflt, int min, int max)
+      throws UsageException {
+    if (v == null) {
+      return dflt;
+    }
+    try {
+      int n = Integer.parseInt(v);
+      if (n < min || n > max) {
+        throw new NumberFormatException();
+      }
+      return n;
+    } catch (NumberFormatException e) {
+      throw new UsageException(
+          name + ": \"" + v + "\" (expected: an integer " + min + ".." + max + ")");
+    }
+  }
+
+  /** {@code --namespace a,b --namespace c}: the set of them; empty for all. */
+  private Set<String> namespaces() throws UsageException {
+    var out = new TreeSet<String>();
+    for (var v : namespaces) {
+      for (var ns : v.split(",")) {
+        var n = ns.trim();
+        if (!n.matches("[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?")) {
+          throw new UsageException("--namespace: \"" + n + "\" (expected: namespace names)");
+        }
+        out.add(n);
+      }
+    }
+    return out;
+  }
+
+  /** TLS to etcd from --etcd-ca, --etcd-cert and --etcd-key; {@code null} when none is given. */
+  private EtcdTls etcdTls() throws UsageException {
+    try {
+      return EtcdTls.fromFiles(
+          etcdCa == null ? null : Path.of(etcdCa),
+          etcdCert == null ? null : Path.of(etcdCert),
+          etcdKey == null ? null : Path.of(etcdKey));
+    } catch (IllegalArgumentException e) {
+      throw new UsageException(e.getMessage());
+    }
+  }
+}
