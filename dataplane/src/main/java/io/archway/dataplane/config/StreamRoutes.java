@@ -1,4 +1,4 @@
-package io.archway.dataplane.stream;
+package io.archway.dataplane.config;
 
 import java.net.InetAddress;
 import java.util.ArrayList;
