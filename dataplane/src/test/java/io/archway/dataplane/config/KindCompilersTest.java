@@ -6,6 +6,7 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import io.archway.dataplane.plugin.PluginRegistry;
 import io.archway.dataplane.plugin.PluginServices;
 import io.archway.dataplane.route.RouteEntry;
+import io.archway.dataplane.support.SyslogSinks;
 import io.archway.model.Keys.Key;
 import io.archway.model.Kind;
 import io.archway.model.ModelJson;
@@ -139,6 +140,31 @@ class KindCompilersTest {
     var r3 = new Rejections();
     assertThat(flows.compile(Map.of(), r3)).isEmpty();
     assertThat(r3.counts()).containsEntry(Kind.PLUGIN_FLOWS, 0);
+  }
+
+  @Test
+  void streamRoutesAreAllCompiledAndARejectedOneIsCountedEachTime() throws Exception {
+    var metrics = new StreamMetrics();
+    try (var sinks = new SyslogSinks()) {
+      var streams = new StreamRouteCompiler(metrics, sinks);
+      var s =
+          snapshot(
+              item(
+                  Kind.STREAM_ROUTES,
+                  "{\"id\": \"t1\", \"server_port\": 9000, \"service_id\": \"s1\"}"),
+              item(
+                  Kind.STREAM_ROUTES,
+                  "{\"id\": \"t2\", \"server_port\": 9001, \"upstream_id\": \"u1\","
+                      + " \"protocol\": {\"name\": \"redis\", \"conf\": {\"multiplex\": \"yes\"}}}"),
+              item(Kind.SERVICES, "{\"id\": \"s1\", \"upstream_id\": \"u2\"}"));
+      var first = streams.compile(s.items(Kind.STREAM_ROUTES), new References(s));
+      assertThat(first.all()).extracting(CompiledStream::id).containsExactly("t1");
+      assertThat(first.all().get(0).upstreamKey()).isEqualTo("upstreams/u2");
+      assertThat(first.all().get(0).stats()).isSameAs(metrics.route("t1"));
+      assertThat(metrics.errors("route_rejected")).isEqualTo(1);
+      streams.compile(s.items(Kind.STREAM_ROUTES), new References(s));
+      assertThat(metrics.errors("route_rejected")).isEqualTo(2);
+    }
   }
 
   @Test
