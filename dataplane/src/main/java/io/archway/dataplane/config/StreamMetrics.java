@@ -29,7 +29,7 @@ public final class StreamMetrics {
   private final AtomicLong sharedUpstreams = new AtomicLong();
   private final AtomicLong ownUpstreams = new AtomicLong();
 
-  public RouteStats route(String id) {
+  RouteStats route(String id) {
     return routes.computeIfAbsent(id, RouteStats::new);
   }
 
