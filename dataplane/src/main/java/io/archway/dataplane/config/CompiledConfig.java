@@ -4,8 +4,6 @@ import io.archway.dataplane.flow.CompiledFlow;
 import io.archway.dataplane.plugin.Consumers;
 import io.archway.dataplane.plugin.PluginChain;
 import io.archway.dataplane.route.Router;
-import io.archway.dataplane.stream.CompiledStream;
-import io.archway.dataplane.stream.StreamRoutes;
 import io.archway.dataplane.tls.ServerCertificates;
 import io.archway.dataplane.upstream.UpstreamRuntime;
 import java.util.Map;

@@ -1,7 +1,6 @@
 package io.archway.dataplane.config;
 
 import io.archway.dataplane.flow.CompiledFlow;
-import io.archway.dataplane.http.HttpMetrics;
 import io.archway.dataplane.plugin.PluginChain;
 import io.archway.dataplane.upstream.UpstreamRuntime;
 import io.archway.model.Route;
@@ -27,7 +26,7 @@ public record CompiledRoute(
     long connectMillis,
     long sendMillis,
     long readMillis,
-    HttpMetrics.RouteStats stats,
+    HttpRouteStats stats,
     PluginChain plugins,
     String flowId,
     CompiledFlow flow) {}

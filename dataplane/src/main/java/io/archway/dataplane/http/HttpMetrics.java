@@ -3,6 +3,7 @@ package io.archway.dataplane.http;
 import static io.archway.dataplane.support.Prometheus.escape;
 import static io.archway.dataplane.support.Prometheus.head;
 
+import io.archway.dataplane.config.HttpRouteStats;
 import io.archway.dataplane.support.Histogram;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
@@ -16,14 +17,17 @@ import java.util.concurrent.atomic.LongAdder;
  */
 public final class HttpMetrics {
 
-  private final Map<String, RouteStats> routes = new ConcurrentHashMap<>();
+  private final Map<String, HttpRouteStats> routes = new ConcurrentHashMap<>();
   private final Map<String, LongAdder> errors = new ConcurrentHashMap<>();
   private final AtomicLong connections = new AtomicLong();
   private final LongAdder connectionsTotal = new LongAdder();
 
-  /** The counters of one route; {@code ""} for requests no route matched. */
-  public RouteStats route(String id) {
-    return routes.computeIfAbsent(id, RouteStats::new);
+  /**
+   * The counters of one route, the same for an id from one compile to the next; {@code ""} for
+   * requests no route matched.
+   */
+  public HttpRouteStats route(String id) {
+    return routes.computeIfAbsent(id, HttpRouteStats::new);
   }
 
   void connectionOpened() {
@@ -49,34 +53,6 @@ public final class HttpMetrics {
     return connections.get();
   }
 
-  /** One route's counters. */
-  public static final class RouteStats {
-    final String id;
-    final Map<Integer, LongAdder> byStatus = new ConcurrentHashMap<>();
-    final Histogram latency = new Histogram();
-    final Histogram upstreamLatency = new Histogram();
-    final LongAdder bytesIn = new LongAdder();
-    final LongAdder bytesOut = new LongAdder();
-
-    RouteStats(String id) {
-      this.id = id;
-    }
-
-    void answered(int status, long nanos) {
-      var a = byStatus.get(status);
-      if (a == null) {
-        a = byStatus.computeIfAbsent(status, s -> new LongAdder());
-      }
-      a.increment();
-      latency.observe(nanos);
-    }
-
-    public long answered(int status) {
-      var a = byStatus.get(status);
-      return a == null ? 0 : a.sum();
-    }
-  }
-
   /** Appends the HTTP metrics in the Prometheus text format. */
   public void render(StringBuilder out) {
     head(out, "archway_http_connections", "gauge", "Client connections open now.");
@@ -91,7 +67,7 @@ public final class HttpMetrics {
     var sorted = new java.util.TreeMap<>(routes);
     sorted.forEach(
         (id, s) ->
-            new java.util.TreeMap<>(s.byStatus)
+            s.statuses()
                 .forEach(
                     (code, n) ->
                         out.append("archway_http_requests_total{route=\"")
@@ -99,7 +75,7 @@ public final class HttpMetrics {
                             .append("\",code=\"")
                             .append(code)
                             .append("\"} ")
-                            .append(n.sum())
+                            .append(n)
                             .append('\n')));
     head(
         out, "archway_http_request_duration_seconds", "histogram", "Whole request time, by route.");

@@ -2,13 +2,13 @@ package io.archway.dataplane.server;
 
 import io.archway.dataplane.config.ConfigCompiler;
 import io.archway.dataplane.config.ConfigHolder;
+import io.archway.dataplane.config.StreamMetrics;
 import io.archway.dataplane.discovery.KubernetesDiscovery;
 import io.archway.dataplane.http.HttpMetrics;
 import io.archway.dataplane.http.InFlight;
 import io.archway.dataplane.pubsub.PubSubMetrics;
-import io.archway.dataplane.stream.StreamMetrics;
-import io.archway.dataplane.stream.SyslogSinks;
 import io.archway.dataplane.support.Prometheus;
+import io.archway.dataplane.support.SyslogSinks;
 import io.archway.dataplane.tls.TlsMetrics;
 import io.archway.dataplane.upstream.Upstreams;
 import io.archway.model.Kind;

@@ -2,6 +2,7 @@ package io.archway.dataplane.server;
 
 import io.archway.dataplane.config.ConfigCompiler;
 import io.archway.dataplane.config.ConfigHolder;
+import io.archway.dataplane.config.StreamMetrics;
 import io.archway.dataplane.discovery.KubernetesDiscovery;
 import io.archway.dataplane.http.AccessLog;
 import io.archway.dataplane.http.Gateway;
@@ -11,8 +12,7 @@ import io.archway.dataplane.http.InFlight;
 import io.archway.dataplane.pubsub.PubSub;
 import io.archway.dataplane.stream.StreamChannelInitializer;
 import io.archway.dataplane.stream.StreamGateway;
-import io.archway.dataplane.stream.StreamMetrics;
-import io.archway.dataplane.stream.SyslogSinks;
+import io.archway.dataplane.support.SyslogSinks;
 import io.archway.dataplane.support.Transport;
 import io.archway.dataplane.tls.CertificateCompiler;
 import io.archway.dataplane.tls.TlsHandlers;
@@ -78,7 +78,8 @@ public final class Servers implements AutoCloseable {
     discovery = new KubernetesDiscovery(kubernetes::client, () -> compiler.recompile());
     certificates = new CertificateCompiler(settings.tls(), tlsMetrics);
     compiler =
-        new ConfigCompiler(upstreams, httpMetrics, streamMetrics, sinks, discovery, certificates);
+        new ConfigCompiler(
+            upstreams, httpMetrics::route, streamMetrics, sinks, discovery, certificates);
     compiler.pluginServices().httpsPort(settings.tls().redirectPort());
     compiler.accept(config.current());
     config.subscribe(compiler);

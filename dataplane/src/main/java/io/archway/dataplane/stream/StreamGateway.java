@@ -1,6 +1,7 @@
 package io.archway.dataplane.stream;
 
 import io.archway.dataplane.config.ConfigCompiler;
+import io.archway.dataplane.config.StreamMetrics;
 import io.archway.dataplane.stream.redis.RedisLinks;
 import io.archway.dataplane.support.Transport;
 

@@ -1,5 +1,6 @@
 package io.archway.dataplane.stream;
 
+import io.archway.dataplane.config.CompiledStream;
 import io.archway.dataplane.route.Peer;
 import io.archway.dataplane.route.RequestVars;
 import io.archway.dataplane.stream.redis.RedisLinks;
@@ -69,7 +70,7 @@ public final class StreamHandler extends ChannelInboundHandlerAdapter {
       ctx.close();
       return;
     }
-    route.stats().connections.increment();
+    route.stats().connected();
     upstream = config.upstreamOf(route);
     if (upstream == null || upstream.nodes().isEmpty()) {
       gateway.metrics().error("no_upstream_nodes");

@@ -1,5 +1,7 @@
 package io.archway.dataplane.tls;
 
+import io.archway.model.Keys;
+import io.archway.model.Kind;
 import io.archway.model.Pems;
 import io.archway.model.Ssl;
 import io.archway.model.source.ConfigItem;
@@ -112,7 +114,11 @@ public final class CertificateCompiler {
         var key = name.startsWith("*.") ? name.substring(2) : name;
         var had = map.putIfAbsent(key, entry);
         if (had != null && had != entry) {
-          log.warn("ssls/{}: {} is served by ssls/{} already", entry.id(), name, had.id());
+          log.warn(
+              "{}: {} is served by {} already",
+              Keys.item(Kind.SSLS, entry.id()),
+              name,
+              Keys.item(Kind.SSLS, had.id()));
         }
       }
       if (entry.expired(now)) {
@@ -139,13 +145,13 @@ public final class CertificateCompiler {
         // Served, so that a lapse in renewal degrades to browser warnings rather than an outage;
         // the metric and this line are for the alert that should have fired before.
         log.warn(
-            "ssls/{}: certificate expired at {}; served until it is replaced",
-            id,
+            "{}: certificate expired at {}; served until it is replaced",
+            Keys.item(Kind.SSLS, id),
             entry.notAfter());
       }
       return new Compiled(item, entry);
     } catch (GeneralSecurityException | SSLException | IllegalArgumentException e) {
-      log.warn("ssls/{}: not served: {}", id, e.getMessage());
+      log.warn("{}: not served: {}", Keys.item(Kind.SSLS, id), e.getMessage());
       return new Compiled(item, null);
     }
   }

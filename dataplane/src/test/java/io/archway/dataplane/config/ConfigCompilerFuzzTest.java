@@ -5,9 +5,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.JsonNodeFactory;
 import com.fasterxml.jackson.databind.node.ObjectNode;
-import io.archway.dataplane.http.HttpMetrics;
-import io.archway.dataplane.stream.StreamMetrics;
-import io.archway.dataplane.stream.SyslogSinks;
+import io.archway.dataplane.support.SyslogSinks;
 import io.archway.dataplane.support.Transport;
 import io.archway.dataplane.tls.CertificateCompiler;
 import io.archway.dataplane.tls.TlsMetrics;
@@ -63,7 +61,7 @@ class ConfigCompilerFuzzTest {
   private static final ConfigCompiler COMPILER =
       new ConfigCompiler(
           UPSTREAMS,
-          new HttpMetrics(),
+          HttpRouteStats::new,
           new StreamMetrics(),
           SINKS,
           null,

@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.awaitility.Awaitility.await;
 
+import io.archway.dataplane.config.StreamMetrics;
 import io.archway.dataplane.testing.Gateways;
 import io.archway.dataplane.testing.RedisServer;
 import io.archway.model.testing.Ports;

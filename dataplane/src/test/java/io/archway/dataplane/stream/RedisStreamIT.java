@@ -3,6 +3,7 @@ package io.archway.dataplane.stream;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
+import io.archway.dataplane.config.StreamMetrics;
 import io.archway.dataplane.testing.Gateways;
 import io.archway.dataplane.testing.RedisServer;
 import io.archway.dataplane.testing.Stalls;

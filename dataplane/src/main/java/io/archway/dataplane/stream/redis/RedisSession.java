@@ -1,9 +1,10 @@
 package io.archway.dataplane.stream.redis;
 
 import com.fasterxml.jackson.core.io.JsonStringEncoder;
+import io.archway.dataplane.config.CompiledStream;
+import io.archway.dataplane.config.RedisProtocol;
+import io.archway.dataplane.config.StreamMetrics;
 import io.archway.dataplane.route.Variables;
-import io.archway.dataplane.stream.CompiledStream;
-import io.archway.dataplane.stream.StreamMetrics;
 import io.archway.dataplane.support.Relay;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.Unpooled;
@@ -171,7 +172,8 @@ public final class RedisSession extends ChannelInboundHandlerAdapter {
         return;
       }
       if (!headDelayDone) {
-        long delay = protocol.faults().delayNanos(c);
+        long delay =
+            protocol.faults().isEmpty() ? 0 : protocol.faults().delayNanos(c.name(), c::key);
         if (delay > 0) {
           delaying = true;
           ctx.executor().schedule(this::delayOver, delay, TimeUnit.NANOSECONDS);

@@ -1,6 +1,6 @@
 package io.archway.dataplane.stream.redis;
 
-import io.archway.dataplane.stream.StreamMetrics;
+import io.archway.dataplane.config.StreamMetrics;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.Unpooled;
 import io.netty.channel.Channel;

@@ -3,6 +3,8 @@ package io.archway.dataplane.stream.redis;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import io.archway.dataplane.config.RedisFaults;
+import io.archway.dataplane.config.RedisProtocol;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.Unpooled;
 import io.netty.channel.embedded.EmbeddedChannel;
@@ -284,7 +286,7 @@ class RespTest {
             ? null
             : (com.fasterxml.jackson.databind.node.ObjectNode)
                 new com.fasterxml.jackson.databind.ObjectMapper().readTree(conf);
-    try (var sinks = new io.archway.dataplane.stream.SyslogSinks()) {
+    try (var sinks = new io.archway.dataplane.support.SyslogSinks()) {
       return RedisProtocol.compile(
           new io.archway.model.StreamRoute.Protocol("redis", null, json, null),
           sinks,
@@ -347,7 +349,7 @@ class RespTest {
                  {"commands": ["get"], "key": "user:1?", "delay": 0.1},
                  {"commands": ["ping"], "delay": 1}]
                 """);
-    var f = Faults.compile(json);
+    var f = RedisFaults.compile(json);
     assertThat(f.delayNanos("get", "user:7")).isEqualTo(500_000_000L);
     assertThat(f.delayNanos("get", "user:12")).isEqualTo(100_000_000L);
     assertThat(f.delayNanos("mget", "user:12")).isEqualTo(500_000_000L);
@@ -356,7 +358,7 @@ class RespTest {
     assertThat(f.delayNanos("set", "user:1")).isZero();
     assertThatThrownBy(
             () ->
-                Faults.compile(
+                RedisFaults.compile(
                     new com.fasterxml.jackson.databind.ObjectMapper()
                         .readTree("[{\"commands\": [], \"delay\": 1}]")))
         .hasMessageContaining("protocol.conf.faults[0].commands");

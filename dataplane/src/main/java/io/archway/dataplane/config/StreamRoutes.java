@@ -1,4 +1,4 @@
-package io.archway.dataplane.stream;
+package io.archway.dataplane.config;
 
 import java.net.InetAddress;
 import java.util.ArrayList;
@@ -12,7 +12,7 @@ import java.util.List;
  */
 public final class StreamRoutes {
 
-  public static final StreamRoutes EMPTY = new StreamRoutes(List.of());
+  static final StreamRoutes EMPTY = new StreamRoutes(List.of());
 
   private final List<CompiledStream> routes;
 
@@ -20,7 +20,7 @@ public final class StreamRoutes {
     this.routes = routes;
   }
 
-  public static StreamRoutes of(List<CompiledStream> routes) {
+  static StreamRoutes of(List<CompiledStream> routes) {
     var sorted = new ArrayList<>(routes);
     sorted.sort(
         Comparator.comparingInt(CompiledStream::specificity)

@@ -1,4 +1,4 @@
-package io.archway.dataplane.stream;
+package io.archway.dataplane.support;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import java.io.IOException;

@@ -1,10 +1,10 @@
-package io.archway.dataplane.stream.redis;
+package io.archway.dataplane.config;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import io.archway.dataplane.route.VarsMatcher;
-import io.archway.dataplane.stream.SyslogSink;
-import io.archway.dataplane.stream.SyslogSinks;
+import io.archway.dataplane.support.SyslogSink;
+import io.archway.dataplane.support.SyslogSinks;
 import io.archway.model.StreamRoute;
 import io.archway.model.Vars;
 import java.util.ArrayList;
@@ -17,12 +17,12 @@ import java.util.concurrent.TimeUnit;
 /**
  * A Redis stream route's {@code protocol}, compiled once per config change: its fault rules, its
  * loggers (filter and sink), whether sessions share upstream connections ({@code conf.multiplex},
- * true unless set to false; see {@link RedisSession}), the commands it denies ({@code
+ * true unless set to false; see {@code RedisSession}), the commands it denies ({@code
  * conf.deny_commands}, lower case) and each client's output buffer limits ({@code
  * conf.output_buffer}).
  */
 public record RedisProtocol(
-    Faults faults,
+    RedisFaults faults,
     List<CommandLogger> loggers,
     boolean multiplex,
     Set<String> denied,
@@ -42,7 +42,7 @@ public record RedisProtocol(
   }
 
   /** Like {@link #compile}, for tests and code that has no route: no faults, no loggers. */
-  public RedisProtocol(Faults faults, List<CommandLogger> loggers, boolean multiplex) {
+  public RedisProtocol(RedisFaults faults, List<CommandLogger> loggers, boolean multiplex) {
     this(faults, loggers, multiplex, Set.of(), OutputLimits.DEFAULTS);
   }
 
@@ -55,7 +55,7 @@ public record RedisProtocol(
   public static RedisProtocol compile(
       StreamRoute.Protocol protocol, SyslogSinks sinks, Set<SyslogSink.Conf> used) {
     var conf = protocol.conf();
-    var faults = Faults.compile(conf == null ? null : conf.get("faults"));
+    var faults = RedisFaults.compile(conf == null ? null : conf.get("faults"));
     var multiplex = conf == null ? null : conf.get("multiplex");
     if (multiplex != null && !multiplex.isNull() && !multiplex.isBoolean()) {
       throw new IllegalArgumentException("protocol.conf.multiplex: expected true or false");

@@ -1,7 +1,6 @@
-package io.archway.dataplane.stream;
+package io.archway.dataplane.config;
 
 import io.archway.dataplane.route.Cidr;
-import io.archway.dataplane.stream.redis.RedisProtocol;
 import io.archway.dataplane.upstream.UpstreamRuntime;
 import io.archway.model.StreamRoute;
 import java.net.InetAddress;

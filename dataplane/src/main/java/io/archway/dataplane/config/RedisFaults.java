@@ -1,4 +1,4 @@
-package io.archway.dataplane.stream.redis;
+package io.archway.dataplane.config;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import java.util.ArrayList;
@@ -14,15 +14,15 @@ import java.util.regex.Pattern;
  * absent). When several rules match, the last one wins, so a later, narrower rule can override an
  * earlier one.
  */
-public final class Faults {
+public final class RedisFaults {
 
-  public static final Faults NONE = new Faults(List.of());
+  public static final RedisFaults NONE = new RedisFaults(List.of());
 
   private record Rule(List<String> commands, Pattern key, long delayNanos) {}
 
   private final List<Rule> rules;
 
-  private Faults(List<Rule> rules) {
+  private RedisFaults(List<Rule> rules) {
     this.rules = rules;
   }
 
@@ -31,7 +31,7 @@ public final class Faults {
    *
    * @throws IllegalArgumentException naming the field at fault
    */
-  public static Faults compile(JsonNode faults) {
+  public static RedisFaults compile(JsonNode faults) {
     if (faults == null || faults.isNull() || faults.isMissingNode()) {
       return NONE;
     }
@@ -70,7 +70,7 @@ public final class Faults {
               glob(key == null ? "*" : key.asText()),
               (long) (delay.asDouble() * 1e9)));
     }
-    return new Faults(List.copyOf(rules));
+    return new RedisFaults(List.copyOf(rules));
   }
 
   public boolean isEmpty() {
@@ -82,12 +82,11 @@ public final class Faults {
     return delayNanos(command, () -> key);
   }
 
-  /** The same for a command; its key is decoded only if a rule names the command. */
-  public long delayNanos(RedisCommand c) {
-    return rules.isEmpty() ? 0 : delayNanos(c.name(), c::key);
-  }
-
-  private long delayNanos(String command, Supplier<String> key) {
+  /**
+   * The same for a command whose key is decoded only if a rule names the command (callers on the
+   * hot path check {@link #isEmpty} first, so a route without faults allocates no supplier).
+   */
+  public long delayNanos(String command, Supplier<String> key) {
     for (int i = rules.size() - 1; i >= 0; i--) {
       var r = rules.get(i);
       if (r.commands.contains(command)

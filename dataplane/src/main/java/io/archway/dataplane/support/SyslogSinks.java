@@ -1,4 +1,4 @@
-package io.archway.dataplane.stream;
+package io.archway.dataplane.support;
 
 import java.util.HashMap;
 import java.util.Map;

@@ -1,4 +1,4 @@
-package io.archway.dataplane.stream;
+package io.archway.dataplane.config;
 
 import static io.archway.dataplane.support.Prometheus.escape;
 import static io.archway.dataplane.support.Prometheus.head;
@@ -14,6 +14,10 @@ import java.util.concurrent.atomic.LongAdder;
  * Stream counters for {@code /metrics}: connections by route, errors by cause, and for Redis routes
  * a count and a latency histogram per command. Command names come from clients, so a route keeps at
  * most {@value #MAX_COMMANDS} of them; later names are counted as {@code other}.
+ *
+ * <p>Here rather than in {@code stream} because a compiled stream route carries its counters (so a
+ * connection finds them without a lookup) and the compiler counts the routes it rejects; the TCP
+ * and Redis adapters above both write to it.
  */
 public final class StreamMetrics {
 
@@ -25,15 +29,15 @@ public final class StreamMetrics {
   private final AtomicLong sharedUpstreams = new AtomicLong();
   private final AtomicLong ownUpstreams = new AtomicLong();
 
-  public RouteStats route(String id) {
+  RouteStats route(String id) {
     return routes.computeIfAbsent(id, RouteStats::new);
   }
 
-  void opened() {
+  public void opened() {
     open.incrementAndGet();
   }
 
-  void closed() {
+  public void closed() {
     open.decrementAndGet();
   }
 
@@ -73,6 +77,11 @@ public final class StreamMetrics {
 
     RouteStats(String id) {
       this.id = id;
+    }
+
+    /** A connection matched the route. */
+    public void connected() {
+      connections.increment();
     }
 
     /** The histogram of one command (lower-case name). */

@@ -1,0 +1,66 @@
+package io.archway.dataplane.config;
+
+import io.archway.dataplane.support.Histogram;
+import java.util.Map;
+import java.util.SortedMap;
+import java.util.TreeMap;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.atomic.LongAdder;
+
+/**
+ * One HTTP route's counters: requests by status, latency of whole requests and of the upstream
+ * part, body bytes each way. A {@link CompiledRoute} carries them, so a request finds them without
+ * a lookup; the HTTP adapter writes them on the event loops (lock-free adders) and renders them
+ * when scraped. The same route id keeps the same counters across compiles.
+ */
+public final class HttpRouteStats {
+
+  private final String id;
+  private final Map<Integer, LongAdder> byStatus = new ConcurrentHashMap<>();
+
+  /** Whole request time. */
+  public final Histogram latency = new Histogram();
+
+  /** From sending to the upstream to its last byte. */
+  public final Histogram upstreamLatency = new Histogram();
+
+  /** Request body bytes. */
+  public final LongAdder bytesIn = new LongAdder();
+
+  /** Response body bytes. */
+  public final LongAdder bytesOut = new LongAdder();
+
+  /**
+   * @param id the route's id; {@code ""} for requests no route matched
+   */
+  public HttpRouteStats(String id) {
+    this.id = id;
+  }
+
+  public String id() {
+    return id;
+  }
+
+  /** A request answered with {@code status}, after {@code nanos} in all. */
+  public void answered(int status, long nanos) {
+    var a = byStatus.get(status);
+    if (a == null) {
+      a = byStatus.computeIfAbsent(status, s -> new LongAdder());
+    }
+    a.increment();
+    latency.observe(nanos);
+  }
+
+  /** Requests answered with {@code status} so far. */
+  public long answered(int status) {
+    var a = byStatus.get(status);
+    return a == null ? 0 : a.sum();
+  }
+
+  /** Requests answered so far, by status, in order. */
+  public SortedMap<Integer, Long> statuses() {
+    var out = new TreeMap<Integer, Long>();
+    byStatus.forEach((status, n) -> out.put(status, n.sum()));
+    return out;
+  }
+}

@@ -1,0 +1,161 @@
+package io.archway.dataplane.config;
+
+import io.archway.dataplane.flow.CompiledFlow;
+import io.archway.dataplane.plugin.PluginRegistry;
+import io.archway.dataplane.plugin.PluginScope;
+import io.archway.dataplane.plugin.PluginServices;
+import io.archway.dataplane.route.RouteEntry;
+import io.archway.dataplane.upstream.UpstreamRuntime;
+import io.archway.model.Keys;
+import io.archway.model.Kind;
+import io.archway.model.Messages;
+import io.archway.model.Problem;
+import io.archway.model.Route;
+import io.archway.model.Service;
+import io.archway.model.source.ConfigItem;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.function.Function;
+
+/**
+ * HTTP routes: each enabled route becomes a {@link RouteEntry} for the router, with its {@link
+ * CompiledRoute} (plugins merged from its service and plugin config, upstream resolved, inline flow
+ * compiled). Incremental: a route keeps its entry — or stays rejected, without a second warning —
+ * while its item, its service item, its plugin config item and its inline upstream's runtime are
+ * the same objects as at the last compile.
+ */
+final class RouteCompiler {
+
+  private final PluginRegistry registry;
+  private final PluginServices services;
+  private final Function<String, HttpRouteStats> stats;
+  private Map<String, Cached> cache = Map.of();
+
+  /** A route's compiled entry, or why it is not served ({@code entry == null}). */
+  private record Cached(
+      ConfigItem route,
+      ConfigItem service,
+      ConfigItem pluginConfig,
+      UpstreamRuntime inline,
+      RouteEntry<CompiledRoute> entry) {}
+
+  RouteCompiler(
+      PluginRegistry registry, PluginServices services, Function<String, HttpRouteStats> stats) {
+    this.registry = registry;
+    this.services = services;
+    this.stats = stats;
+  }
+
+  /**
+   * The entries of the enabled routes that compile; the others are counted in {@code rejections}.
+   */
+  List<RouteEntry<CompiledRoute>> compile(
+      Map<String, ConfigItem> routes, References refs, Rejections rejections) {
+    var nextCache = new HashMap<String, Cached>(routes.size() * 2);
+    var entries = new ArrayList<RouteEntry<CompiledRoute>>(routes.size());
+    for (var e : routes.entrySet()) {
+      var id = e.getKey();
+      var item = e.getValue();
+      var route = (Route) item.value();
+      if (!route.enabled()) {
+        continue;
+      }
+      var serviceItem = refs.service(route.serviceId());
+      var inline =
+          refs.inlineUpstream(
+              Keys.item(Kind.ROUTES, id), route.upstream(), route.upstreamId(), route.serviceId());
+      var pcItem = refs.pluginConfig(route.pluginConfigId());
+      var before = cache.get(id);
+      if (before != null
+          && before.route == item
+          && before.service == serviceItem
+          && before.pluginConfig == pcItem
+          && before.inline == inline) {
+        nextCache.put(id, before);
+        if (before.entry != null) {
+          entries.add(before.entry);
+        } else {
+          rejections.count(Kind.ROUTES, 1);
+        }
+        continue;
+      }
+      RouteEntry<CompiledRoute> entry = null;
+      try {
+        entry = compile(id, route, serviceItem, pcItem, refs, inline);
+        entries.add(entry);
+      } catch (RuntimeException ex) {
+        rejections.reject(Kind.ROUTES, id, "not served", ex.getMessage());
+      }
+      nextCache.put(id, new Cached(item, serviceItem, pcItem, inline, entry));
+    }
+    cache = nextCache;
+    return entries;
+  }
+
+  private RouteEntry<CompiledRoute> compile(
+      String id,
+      Route route,
+      ConfigItem serviceItem,
+      ConfigItem pcItem,
+      References refs,
+      UpstreamRuntime inline) {
+    var service = serviceItem == null ? null : (Service) serviceItem.value();
+    if (route.pluginConfigId() != null && pcItem == null) {
+      throw new IllegalArgumentException(
+          "plugin_config_id: \""
+              + route.pluginConfigId()
+              + "\" (expected: an existing plugin config)");
+    }
+    var owner = Keys.item(Kind.ROUTES, id);
+    var problems = new ArrayList<Problem>();
+    var chain =
+        registry.compile(
+            refs.plugins(route, serviceItem),
+            new PluginScope(owner, services),
+            "plugins",
+            problems);
+    CompiledFlow flow = null;
+    if (route.pluginFlow() != null) {
+      var inner = new ArrayList<Problem>();
+      flow = CompiledFlow.compile(route.pluginFlow(), owner, registry, services, inner);
+      inner.forEach(p -> problems.add(new Problem("plugin_flow." + p.path(), p.message())));
+    }
+    if (!problems.isEmpty()) {
+      throw new IllegalArgumentException(Messages.join(problems));
+    }
+    var upstreamKey =
+        inline == null ? References.upstreamKey(route.upstreamId(), serviceItem) : null;
+    boolean websocket =
+        route.enableWebsocket() != null
+            ? route.enableWebsocket()
+            : service != null && Boolean.TRUE.equals(service.enableWebsocket());
+    var t = route.timeout();
+    var target =
+        new CompiledRoute(
+            id,
+            route,
+            inline,
+            upstreamKey,
+            websocket,
+            millis(t == null ? null : t.connect()),
+            millis(t == null ? null : t.send()),
+            millis(t == null ? null : t.read()),
+            stats.apply(id),
+            chain,
+            route.pluginFlowId(),
+            flow);
+    List<String> hosts =
+        route.host() != null
+            ? List.of(route.host())
+            : route.hosts() != null
+                ? route.hosts()
+                : service != null && service.hosts() != null ? service.hosts() : List.of();
+    return new RouteEntry<>(id, route, hosts, target);
+  }
+
+  private static long millis(Double seconds) {
+    return seconds == null ? -1 : (long) (seconds * 1000);
+  }
+}
