@@ -144,7 +144,13 @@ class K3sE2E {
   /** Copies an image from the Docker engine into k3s's containerd (no registry in between). */
   private static void load(Path dir, String image) throws Exception {
     var tar = dir.resolve(repository(image).replace('/', '_') + ".tar");
-    try (var in = DockerClientFactory.instance().client().saveImageCmd(image).exec()) {
+    var tag = image.substring(image.lastIndexOf(':') + 1);
+    try (var in =
+        DockerClientFactory.instance()
+            .client()
+            .saveImageCmd(repository(image))
+            .withTag(tag)
+            .exec()) {
       Files.copy(in, tar);
     }
     k3s.copyFileToContainer(MountableFile.forHostPath(tar), "/tmp/image.tar");
@@ -197,6 +203,7 @@ class K3sE2E {
 
     await()
         .atMost(WAIT)
+        .ignoreExceptions() // no status yet
         .untilAsserted(
             () ->
                 assertThat(
