@@ -19,6 +19,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
+import java.util.concurrent.Callable;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.BeforeAll;
@@ -162,8 +163,39 @@ class K3sE2E {
     kube.resource((HasMetadata) Serialization.unmarshal(yaml)).serverSideApply();
   }
 
+  private static void route(String paths, String servicePort) {
+    kube.resource(
+            Serialization.unmarshal(
+                """
+                apiVersion: apisix.apache.org/v2
+                kind: ApisixRoute
+                metadata: {name: whoami, namespace: default}
+                spec:
+                  http:
+                  - name: main
+                    match: {paths: PATHS}
+                    backends: [{serviceName: whoami, servicePort: PORT}]
+                """
+                    .replace("PATHS", paths)
+                    .replace("PORT", servicePort),
+                ApisixRoute.class))
+        .serverSideApply();
+  }
+
+  /** The route's condition of {@code type} as {@code "<status>: <message>"}, or {@code ""}. */
+  private static String condition(String type) {
+    var r = kube.resources(ApisixRoute.class).inNamespace("default").withName("whoami").get();
+    return r == null || r.getStatus() == null || r.getStatus().conditions == null
+        ? ""
+        : r.getStatus().conditions.stream()
+            .filter(c -> c.getType().equals(type))
+            .map(c -> c.getStatus() + ": " + c.getMessage())
+            .findFirst()
+            .orElse("");
+  }
+
   @Test
-  void anApisixRouteIsServedThroughTheDataplane() throws Exception {
+  void anApisixRouteIsServedChangedKeptWhenRefusedAndRemoved() throws Exception {
     apply(
         """
         apiVersion: apps/v1
@@ -186,38 +218,6 @@ class K3sE2E {
           selector: {app: whoami}
           ports: [{name: http, port: 80, targetPort: http}]
         """);
-    kube.resource(
-            Serialization.unmarshal(
-                """
-                apiVersion: apisix.apache.org/v2
-                kind: ApisixRoute
-                metadata: {name: whoami, namespace: default}
-                spec:
-                  http:
-                  - name: main
-                    match: {paths: [/hello*]}
-                    backends: [{serviceName: whoami, servicePort: http}]
-                """,
-                ApisixRoute.class))
-        .serverSideApply();
-
-    await()
-        .atMost(WAIT)
-        .ignoreExceptions() // no status yet
-        .untilAsserted(
-            () ->
-                assertThat(
-                        kube.resources(ApisixRoute.class)
-                            .inNamespace("default")
-                            .withName("whoami")
-                            .get()
-                            .getStatus()
-                            .conditions)
-                    .anySatisfy(
-                        c -> {
-                          assertThat(c.getType()).isEqualTo("Programmed");
-                          assertThat(c.getStatus()).isEqualTo("True");
-                        }));
 
     // Through a port-forward to a dataplane pod, as a client in the cluster would reach it.
     var selector =
@@ -237,25 +237,55 @@ class K3sE2E {
             .inNamespace(NAMESPACE)
             .withName(pods.get(0).getMetadata().getName())
             .portForward(9080)) {
-      var url = URI.create("http://127.0.0.1:" + forward.getLocalPort() + "/hello/there");
+      var base = URI.create("http://127.0.0.1:" + forward.getLocalPort());
+      Callable<HttpResponse<String>> hello = () -> get(http, base.resolve("/hello/there"));
+      Callable<HttpResponse<String>> bye = () -> get(http, base.resolve("/bye"));
+
+      route("[/hello*]", "http");
       await()
           .atMost(WAIT)
           .ignoreExceptions()
           .untilAsserted(
               () -> {
-                var res =
-                    http.send(
-                        HttpRequest.newBuilder(url).timeout(Duration.ofSeconds(10)).build(),
-                        HttpResponse.BodyHandlers.ofString());
+                var res = hello.call();
                 assertThat(res.statusCode()).isEqualTo(200);
                 // whoami answers with the request it got: the path went through unchanged.
                 assertThat(res.body()).contains("GET /hello/there");
               });
-      var missing =
-          http.send(
-              HttpRequest.newBuilder(url.resolve("/nowhere")).build(),
-              HttpResponse.BodyHandlers.ofString());
-      assertThat(missing.statusCode()).isEqualTo(404);
+      assertThat(condition("Programmed")).startsWith("True: ");
+      assertThat(get(http, base.resolve("/nowhere")).statusCode()).isEqualTo(404);
+
+      route("[/bye*]", "http");
+      await()
+          .atMost(WAIT)
+          .ignoreExceptions()
+          .untilAsserted(() -> assertThat(bye.call().statusCode()).isEqualTo(200));
+      assertThat(hello.call().statusCode()).isEqualTo(404);
+
+      // A bad change is refused with a status naming the field; what was served stays served.
+      route("[/other*]", "nope");
+      await()
+          .atMost(WAIT)
+          .untilAsserted(
+              () ->
+                  assertThat(condition("Accepted"))
+                      .startsWith(
+                          "False: spec.http[0].backends[0].servicePort: unknown port name"
+                              + " \"nope\""));
+      assertThat(bye.call().statusCode()).isEqualTo(200);
+      assertThat(get(http, base.resolve("/other")).statusCode()).isEqualTo(404);
+
+      kube.resources(ApisixRoute.class).inNamespace("default").withName("whoami").delete();
+      await()
+          .atMost(WAIT)
+          .ignoreExceptions()
+          .untilAsserted(() -> assertThat(bye.call().statusCode()).isEqualTo(404));
     }
+  }
+
+  private static HttpResponse<String> get(HttpClient http, URI uri) throws Exception {
+    return http.send(
+        HttpRequest.newBuilder(uri).timeout(Duration.ofSeconds(10)).build(),
+        HttpResponse.BodyHandlers.ofString());
   }
 }
