@@ -108,6 +108,11 @@ public final class PluginSchemas {
     return SCHEMAS.containsKey(name) || BY_NAME.contains(name);
   }
 
+  /** Whether the dataplane runs plugin {@code name} (the others are known by name only). */
+  public static boolean runs(String name) {
+    return SCHEMAS.containsKey(name);
+  }
+
   /**
    * The problems of {@code conf} as the configuration of plugin {@code name}, each with a path
    * under {@code path} (e.g. {@code plugins.limit-count}); empty when it is valid.
@@ -119,7 +124,7 @@ public final class PluginSchemas {
           new Problem(path, "unknown plugin \"" + name + "\" (expected: a plugin Archway runs)"));
       return problems;
     }
-    if (!SCHEMAS.containsKey(name)) {
+    if (!runs(name)) {
       // An APISIX plugin the dataplane does not run: a route with it would be refused there, so
       // it is refused here too rather than accepted and then silently not served.
       problems.add(

@@ -27,7 +27,9 @@ import java.util.HashSet;
 import java.util.List;
 import java.util.Set;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.Executors;
+import java.util.concurrent.TimeUnit;
 import java.util.stream.IntStream;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
@@ -48,6 +50,9 @@ class DiscoveryIT {
   KubernetesClient kube;
   int port;
   final List<HttpServer> pods = new ArrayList<>();
+  // A request to /slow is held in its pod until the test lets it go.
+  final CountDownLatch slowArrived = new CountDownLatch(1);
+  final CountDownLatch slowRelease = new CountDownLatch(1);
   Gateways gw;
 
   @BeforeEach
@@ -68,8 +73,9 @@ class DiscoveryIT {
           "/",
           ex -> {
             if (ex.getRequestURI().getPath().startsWith("/slow")) {
+              slowArrived.countDown();
               try {
-                Thread.sleep(1500);
+                slowRelease.await(WAIT.toMillis(), TimeUnit.MILLISECONDS);
               } catch (InterruptedException e) {
                 Thread.currentThread().interrupt();
               }
@@ -100,6 +106,7 @@ class DiscoveryIT {
 
   @AfterEach
   void stop() {
+    slowRelease.countDown();
     if (gw != null) {
       gw.close();
     }
@@ -217,12 +224,14 @@ class DiscoveryIT {
                 throw new IllegalStateException(e);
               }
             });
-    Thread.sleep(300); // the slow request is on pod 0 now
+    await().atMost(WAIT).until(() -> slowArrived.getCount() == 0); // on pod 0 now
     endpoints(Set.of(1), Set.of(), Set.of(0));
     await()
         .atMost(WAIT)
         .untilAsserted(() -> assertThat(responders()).isEqualTo(Set.of(address(1))));
-    var res = slow.get();
+    assertThat(slow).isNotDone();
+    slowRelease.countDown();
+    var res = slow.get(WAIT.toMillis(), TimeUnit.MILLISECONDS);
     assertThat(res.statusCode()).isEqualTo(200);
     assertThat(res.body()).isEqualTo(address(0));
   }
@@ -346,12 +355,15 @@ class DiscoveryIT {
       live.add(fresh);
       live.remove(old);
       endpoints(live, Set.of(), Set.of(old));
-      Thread.sleep(400);
+      // Drained: new requests go to the live pods only; then the old pod stops.
+      await().atMost(WAIT).untilAsserted(() -> assertThat(responders()).isEqualTo(addresses(live)));
       pods.get(old).stop(0);
       endpoints(live, Set.of(), Set.of());
-      Thread.sleep(200);
+      var served = ok.get();
+      await().atMost(WAIT).until(() -> ok.get() >= served + 20);
     }
-    Thread.sleep(300);
+    var served = ok.get();
+    await().atMost(WAIT).until(() -> ok.get() >= served + 50);
     stop.set(true);
     for (var t : load) {
       t.join();

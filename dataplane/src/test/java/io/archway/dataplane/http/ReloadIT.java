@@ -1,6 +1,7 @@
 package io.archway.dataplane.http;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
 
 import io.archway.dataplane.testing.Gateways;
 import io.archway.dataplane.testing.TestUpstream;
@@ -8,6 +9,7 @@ import java.net.URI;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicBoolean;
@@ -18,6 +20,8 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 class ReloadIT {
+
+  private static final Duration WAIT = Duration.ofSeconds(10);
 
   @TempDir Path dir;
   TestUpstream a;
@@ -92,7 +96,9 @@ class ReloadIT {
     }
     for (int i = 1; i <= 8; i++) {
       gw.reload(i % 2 == 0 ? config(i, a.node()) : config(i, a.node(), b.node()));
-      Thread.sleep(150);
+      // Some load served under each config before the next.
+      var served = ok.get();
+      await().atMost(WAIT).until(() -> ok.get() >= served + 15);
     }
     stop.set(true);
     for (var t : threads) {
@@ -109,13 +115,15 @@ class ReloadIT {
   @Test
   void aRemovedNodeIsDrainedNotCut() throws Exception {
     gw = Gateways.start(dir, config(0, a.node()));
+    // The node takes its time to answer: the request is in flight while the node is removed.
     var slow =
         gw.client()
             .sendAsync(
                 HttpRequest.newBuilder(URI.create(gw.url("/delay/1500"))).build(),
                 HttpResponse.BodyHandlers.ofString());
-    Thread.sleep(300);
+    await().atMost(WAIT).until(() -> a.requests() == 1);
     gw.reload(config(1, b.node()));
+    assertThat(slow).isNotDone();
     var res = slow.get();
     assertThat(res.statusCode()).isEqualTo(200);
     assertThat(res.body()).isEqualTo("a");

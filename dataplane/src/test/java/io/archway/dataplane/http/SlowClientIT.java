@@ -80,7 +80,8 @@ class SlowClientIT {
       var buf = new byte[64 * 1024];
       for (int n; (n = in.read(buf)) >= 0; ) {
         total += n;
-        Thread.sleep(2); // paced reads, each well within send_timeout
+        // The stimulus, not a wait: paced reads, each well within send_timeout.
+        Thread.sleep(2);
       }
       assertThat(total).isGreaterThan(2_000_000L);
     }

@@ -418,10 +418,8 @@ class SmugglingIT {
               .getBytes(StandardCharsets.ISO_8859_1));
       out.write(new byte[100]);
       out.flush();
-      long start = System.nanoTime();
       var r = Wire.read(s, 1, Duration.ofSeconds(10));
       assertThat(r.status()).as("answer to a stalled body: %s", r).isEqualTo(408);
-      assertThat(Duration.ofNanos(System.nanoTime() - start)).isLessThan(Duration.ofSeconds(5));
       assertThat(r.closed() || Wire.read(s, 1, DEADLINE).closed()).as("closed after 408").isTrue();
     }
     assertThat(up.requests()).isEmpty();

@@ -90,12 +90,18 @@ class LoggersIT {
             new StringDeserializer(),
             new StringDeserializer())) {
       consumer.subscribe(List.of(topic));
-      long deadline = System.nanoTime() + Duration.ofSeconds(30).toNanos();
-      while (out.size() < atLeast && System.nanoTime() < deadline) {
-        for (var r : consumer.poll(Duration.ofMillis(200))) {
-          out.add(ModelJson.mapper().readTree(r.value()));
-        }
-      }
+      // Each poll waits up to 0.2 s for records itself.
+      await()
+          .atMost(Duration.ofSeconds(30))
+          .pollInSameThread()
+          .pollInterval(Duration.ZERO)
+          .until(
+              () -> {
+                for (var r : consumer.poll(Duration.ofMillis(200))) {
+                  out.add(ModelJson.mapper().readTree(r.value()));
+                }
+                return out.size() >= atLeast;
+              });
     }
     return out;
   }

@@ -1,5 +1,7 @@
 package io.archway.dataplane.testing;
 
+import static org.awaitility.Awaitility.await;
+
 import io.archway.model.testing.Ports;
 import java.io.IOException;
 import java.nio.file.Files;
@@ -7,7 +9,9 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
 import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.clients.admin.AdminClientConfig;
 import org.apache.kafka.common.Uuid;
@@ -125,22 +129,23 @@ public final class KafkaBroker implements AutoCloseable {
   }
 
   private void awaitReady() throws Exception {
-    long deadline = System.nanoTime() + Duration.ofSeconds(90).toNanos();
     try (var admin = admin()) {
-      while (true) {
-        try {
-          admin.describeCluster().nodes().get(5, TimeUnit.SECONDS);
-          return;
-        } catch (Exception e) {
-          if (!process.isAlive()) {
-            throw new IOException("kafka exited: " + Files.readString(dir.resolve("broker.log")));
-          }
-          if (System.nanoTime() > deadline) {
-            throw new IOException("kafka not ready in 90 s", e);
-          }
-          Thread.sleep(200);
-        }
-      }
+      await("kafka ready")
+          .atMost(Duration.ofSeconds(90))
+          .pollInterval(Duration.ofMillis(200))
+          .until(
+              () -> {
+                if (!process.isAlive()) {
+                  throw new IOException(
+                      "kafka exited: " + Files.readString(dir.resolve("broker.log")));
+                }
+                try {
+                  admin.describeCluster().nodes().get(5, TimeUnit.SECONDS);
+                  return true;
+                } catch (ExecutionException | TimeoutException e) {
+                  return false;
+                }
+              });
     }
   }
 

@@ -55,14 +55,15 @@ public final class Stalls {
 
   /** Waits (up to 20 s) until the writer has made no write for half a second. */
   public static void awaitStalled(Writer writer) {
+    // Each poll compares with the one half a second before.
+    var last = new AtomicLong(-1);
     await()
         .atMost(Duration.ofSeconds(20))
         .pollInterval(Duration.ofMillis(500))
         .until(
             () -> {
-              long before = writer.count();
-              Thread.sleep(500);
-              return writer.count() == before;
+              long now = writer.count();
+              return now == last.getAndSet(now);
             });
   }
 }

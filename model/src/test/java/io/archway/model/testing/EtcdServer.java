@@ -1,5 +1,7 @@
 package io.archway.model.testing;
 
+import static org.awaitility.Awaitility.await;
+
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.net.URI;
@@ -186,35 +188,28 @@ public final class EtcdServer implements AutoCloseable {
 
   private void awaitHealthy() {
     var http = HttpClient.newBuilder().connectTimeout(Duration.ofMillis(500)).build();
-    long deadline = System.nanoTime() + START_TIMEOUT.toNanos();
-    while (System.nanoTime() < deadline) {
-      if (!process.isAlive()) {
-        throw new IllegalStateException("etcd exited at start; see " + dir.resolve("etcd.log"));
-      }
-      try {
-        var res =
-            http.send(
-                HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + metricsPort + "/health"))
-                    .timeout(Duration.ofSeconds(1))
-                    .build(),
-                HttpResponse.BodyHandlers.ofString());
-        if (res.statusCode() == 200 && res.body().contains("true")) {
-          return;
-        }
-      } catch (IOException e) {
-        // not listening yet
-      } catch (InterruptedException e) {
-        Thread.currentThread().interrupt();
-        throw new IllegalStateException(e);
-      }
-      try {
-        Thread.sleep(50);
-      } catch (InterruptedException e) {
-        Thread.currentThread().interrupt();
-        throw new IllegalStateException(e);
-      }
-    }
-    throw new IllegalStateException("etcd not healthy after " + START_TIMEOUT);
+    await("etcd healthy")
+        .atMost(START_TIMEOUT)
+        .pollInterval(Duration.ofMillis(50))
+        .until(
+            () -> {
+              if (!process.isAlive()) {
+                throw new IllegalStateException(
+                    "etcd exited at start; see " + dir.resolve("etcd.log"));
+              }
+              try {
+                var res =
+                    http.send(
+                        HttpRequest.newBuilder(
+                                URI.create("http://127.0.0.1:" + metricsPort + "/health"))
+                            .timeout(Duration.ofSeconds(1))
+                            .build(),
+                        HttpResponse.BodyHandlers.ofString());
+                return res.statusCode() == 200 && res.body().contains("true");
+              } catch (IOException e) {
+                return false; // not listening yet
+              }
+            });
   }
 
   private void run(String... cmd) {

@@ -37,7 +37,7 @@ public final class ApisixUpstreamReconciler extends CustomResourceReconciler<Api
               o.acceptedReason(),
               o.acceptedMessage(),
               true,
-              "AppliedByRoutes",
+              Reason.APPLIED_BY_ROUTES,
               "its settings are written with the routes that use it",
               java.util.List.of());
     }

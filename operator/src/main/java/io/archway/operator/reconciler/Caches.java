@@ -57,12 +57,6 @@ public final class Caches implements Refs, AutoCloseable {
           ? Optional.empty()
           : Optional.ofNullable(informer.getIndexer().getByKey(Cache.namespaceKeyFunc(ns, name)));
     }
-
-    List<T> list() {
-      var out = new ArrayList<T>();
-      byNamespace.values().forEach(i -> out.addAll(i.getIndexer().list()));
-      return out;
-    }
   }
 
   private static final String ALL = "";
@@ -256,14 +250,6 @@ public final class Caches implements Refs, AutoCloseable {
   public Optional<Service> serviceByKey(String namespaceName) {
     int slash = namespaceName.indexOf('/');
     return services.get(namespaceName.substring(0, slash), namespaceName.substring(slash + 1));
-  }
-
-  public List<PluginFlow> pluginFlows() {
-    return flows.list();
-  }
-
-  public List<ApisixUpstream> apisixUpstreams() {
-    return upstreams.list();
   }
 
   /**

@@ -55,17 +55,6 @@ final class Conditions {
     return true;
   }
 
-  static boolean isFalseWithReason(Status status, String type, String reason) {
-    return status != null
-        && status.conditions != null
-        && status.conditions.stream()
-            .anyMatch(
-                c ->
-                    type.equals(c.getType())
-                        && "False".equals(c.getStatus())
-                        && reason.equals(c.getReason()));
-  }
-
   private static String now() {
     return Instant.now().truncatedTo(ChronoUnit.SECONDS).toString();
   }

@@ -32,7 +32,7 @@ abstract class CustomResourceReconciler<R extends CustomResource<?, Status>>
             status,
             Conditions.ACCEPTED,
             o.accepted(),
-            o.acceptedReason(),
+            o.acceptedReason().text(),
             o.acceptedMessage(),
             generation);
     changed |=
@@ -40,7 +40,7 @@ abstract class CustomResourceReconciler<R extends CustomResource<?, Status>>
             status,
             Conditions.PROGRAMMED,
             o.programmed(),
-            o.programmedReason(),
+            o.programmedReason().text(),
             o.programmedMessage(),
             generation);
     if (!java.util.Objects.equals(status.observedGeneration, generation)) {

@@ -33,9 +33,6 @@ abstract class ResourceReconciler<R extends HasMetadata> implements Reconciler<R
 
   private static final Logger LOG = LoggerFactory.getLogger(ResourceReconciler.class);
 
-  static final String REASON_INVALID = "Invalid";
-  static final String REASON_CONFLICT = "Conflict";
-
   protected final OperatorContext ctx;
   final Trigger<R> trigger = new Trigger<>();
 
@@ -81,10 +78,10 @@ abstract class ResourceReconciler<R extends HasMetadata> implements Reconciler<R
   /** What a reconcile came to, for the status. */
   record Outcome(
       boolean accepted,
-      String acceptedReason,
+      Reason acceptedReason,
       String acceptedMessage,
       boolean programmed,
-      String programmedReason,
+      Reason programmedReason,
       String programmedMessage,
       List<String> keys) {}
 
@@ -114,18 +111,17 @@ abstract class ResourceReconciler<R extends HasMetadata> implements Reconciler<R
     var claims = Translators.claims(r);
     Conflicts.check(r, claims, rivals(r), t);
     claimsChanged(r, claims);
-    t.warnings().forEach(w -> ctx.events().warning(r, t.reason(w), w));
-    if (!t.ok()) {
+    t.warningsWithReason().forEach(w -> ctx.events().warning(r, w.reason(), w.message()));
+    var refusal = t.refusal();
+    if (refusal.isPresent()) {
       ctx.metrics().invalid(r.getKind());
-      var conflict =
-          t.errors().stream().allMatch(e -> e.message().contains("is already served by"));
-      var reason = conflict ? REASON_CONFLICT : REASON_INVALID;
-      if (conflict) {
+      var reason = Reason.of(refusal.get());
+      if (reason == Reason.CONFLICT) {
         ctx.conflicted().put(References.key(r), () -> trigger.fire(r));
       } else {
         ctx.conflicted().remove(References.key(r));
       }
-      ctx.events().warning(r, reason, t.errorMessage());
+      ctx.events().warning(r, reason.text(), t.errorMessage());
       var changed =
           status(
               r,
@@ -146,11 +142,18 @@ abstract class ResourceReconciler<R extends HasMetadata> implements Reconciler<R
       var a = ctx.writer().apply(owner, t.items());
       applied = new EtcdWriterResult(a.keys(), a.created() + a.updated() + a.deleted());
     } catch (NotOwnedException e) {
-      ctx.events().warning(r, "KeyConflict", e.getMessage());
+      ctx.events().warning(r, Reason.KEY_CONFLICT.text(), e.getMessage());
       var changed =
           status(
               r,
-              new Outcome(true, "Valid", accepted(t), false, "KeyConflict", e.getMessage(), null));
+              new Outcome(
+                  true,
+                  Reason.VALID,
+                  accepted(t),
+                  false,
+                  Reason.KEY_CONFLICT,
+                  e.getMessage(),
+                  null));
       return changed ? UpdateControl.patchStatus(r) : UpdateControl.noUpdate();
     }
     if (applied.changes() > 0) {
@@ -161,10 +164,10 @@ abstract class ResourceReconciler<R extends HasMetadata> implements Reconciler<R
             r,
             new Outcome(
                 true,
-                "Valid",
+                Reason.VALID,
                 accepted(t),
                 true,
-                "Written",
+                Reason.WRITTEN,
                 applied.keys().size() + " key(s) in etcd",
                 applied.keys()));
     return changed ? UpdateControl.patchStatus(r) : UpdateControl.noUpdate();
@@ -209,26 +212,17 @@ abstract class ResourceReconciler<R extends HasMetadata> implements Reconciler<R
   public ErrorStatusUpdateControl<R> updateErrorStatus(R r, Context<R> context, Exception e) {
     ctx.metrics().error(r.getKind());
     var message = etcdMessage(e);
-    e.printStackTrace();
-    ctx.events().warning(r, "EtcdUnavailable", message);
+    LOG.debug("{} {}: reconcile failed", r.getKind(), name(r), e);
+    ctx.events().warning(r, Reason.ETCD_UNAVAILABLE.text(), message);
     LOG.warn("{} {}: {}", r.getKind(), name(r), message);
     var changed =
-        status(r, new Outcome(true, "Valid", "valid", false, "EtcdUnavailable", message, null));
+        status(
+            r,
+            new Outcome(
+                true, Reason.VALID, "valid", false, Reason.ETCD_UNAVAILABLE, message, null));
     return changed
         ? ErrorStatusUpdateControl.patchStatus(r)
         : ErrorStatusUpdateControl.noStatusUpdate();
-  }
-
-  /** An etcd timeout or gRPC failure, as opposed to a defect or an API server error. */
-  static boolean isEtcdFailure(Throwable e) {
-    for (var c = e; c != null; c = c.getCause() == c ? null : c.getCause()) {
-      if (c instanceof TimeoutException
-          || c instanceof io.etcd.jetcd.common.exception.EtcdException
-          || c.getClass().getName().startsWith("io.grpc.")) {
-        return true;
-      }
-    }
-    return false;
   }
 
   static String etcdMessage(Exception e) {

@@ -304,8 +304,10 @@ public final class ApisixRouteTranslator {
         .properties()
         .forEach(
             e -> {
-              for (var p : io.archway.model.PluginSchemas.check(e.getKey(), e.getValue(), "")) {
-                if (p.message().startsWith("APISIX plugin")) {
+              var name = e.getKey();
+              if (io.archway.model.PluginSchemas.known(name)
+                  && !io.archway.model.PluginSchemas.runs(name)) {
+                for (var p : io.archway.model.PluginSchemas.check(name, e.getValue(), "")) {
                   t.error(at + ".type", "\"" + auth.type + "\": " + p.message());
                 }
               }

@@ -45,7 +45,7 @@ public final class Conflicts {
       for (var c : mine) {
         for (var o : theirs) {
           if (c.conflictsWith(o)) {
-            t.error(
+            t.conflict(
                 c.field() + ".match",
                 c.describe()
                     + " is already served by "

@@ -85,7 +85,7 @@ public final class IngressTranslator {
             at,
             scratch);
       }
-      scratch.warnings().forEach(w -> t.warn(scratch.reason(w), w));
+      scratch.warningsWithReason().forEach(w -> t.warn(w, ""));
       if (scratch.ok()) {
         scratch.items().forEach(item -> t.add(item.kind(), item.object()));
       } else {

@@ -2,6 +2,7 @@ package io.archway.operator.translate;
 
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.archway.model.ConfigObject;
+import io.archway.model.Keys;
 import io.archway.model.Kind;
 import io.archway.model.ModelJson;
 import io.archway.model.ValidationException;
@@ -24,7 +25,7 @@ final class ModelObjects {
       Kind kind, ObjectNode json, Map<String, String> fields, String at, Translation t) {
     var id = json.get(kind.idField()).asText();
     try {
-      return ModelJson.read(kind, json, id, kind.dir() + "/" + id);
+      return ModelJson.read(kind, json, id, Keys.item(kind, id));
     } catch (ValidationException e) {
       for (var p : e.problems()) {
         var mapped = map(p.path(), fields);

@@ -117,7 +117,7 @@ final class PluginsBuilder {
     var problems = PluginSchemas.check(name, conf, "");
     if (!problems.isEmpty()) {
       for (var p : problems) {
-        if (p.message().startsWith("unknown plugin")) {
+        if (!PluginSchemas.known(name)) {
           t.error(at + ".name", p.message());
         } else if (fromSecret.stream()
             .anyMatch(

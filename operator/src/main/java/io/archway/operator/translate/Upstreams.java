@@ -457,7 +457,7 @@ final class Upstreams {
     var scratch = new Translation();
     var secret = TlsSecrets.secret(refs, secretNs, ref.name, at, scratch);
     var pair = secret == null ? null : TlsSecrets.pair(secret, secretNs, ref.name, at, scratch);
-    scratch.warnings().forEach(w -> t.warn(scratch.reason(w), where + ": " + w));
+    scratch.warningsWithReason().forEach(w -> t.warn(w, where + ": "));
     if (pair == null) {
       scratch.errors().forEach(e -> t.error(at, where + ": " + e.message()));
       return;

@@ -372,6 +372,11 @@ class OperatorIT {
         "Accepted",
         "False",
         "host " + ns + ".example.com path /* is already served by ApisixRoute " + ns + "/first");
+    assertThat(
+            io.archway.operator.testing.KubeMock.condition(
+                client.resources(ApisixRoute.class).inNamespace(ns).withName("second").get(),
+                "Accepted"))
+        .hasValueSatisfying(c -> assertThat(c.getReason()).isEqualTo("Conflict"));
     assertThat(etcdValue(Kind.ROUTES, "ar_" + ns + "_second_main")).isNull();
 
     client.resources(ApisixRoute.class).inNamespace(ns).withName("first").delete();

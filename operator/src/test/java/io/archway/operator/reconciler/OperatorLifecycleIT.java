@@ -5,6 +5,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
 import io.archway.crds.apisix.ApisixRoute;
+import io.archway.model.Keys;
 import io.archway.model.Kind;
 import io.archway.model.ModelJson;
 import io.archway.model.Route;
@@ -148,7 +149,7 @@ class OperatorLifecycleIT {
                 "x");
     sink.putIfChanged(Kind.ROUTES, elsewhere, new Owner("ApisixRoute", "elsewhere", "x", "u3"));
     // Written by someone else (APISIX's Admin API, say): no labels, never ours to remove.
-    var foreignKey = prefix + "/routes/admin-api-route";
+    var foreignKey = Keys.of(prefix).key(Kind.ROUTES, "admin-api-route");
     etcdClient
         .getKVClient()
         .put(

@@ -109,9 +109,8 @@ class RespTest {
       cmd.append("$1\r\nk\r\n$2\r\nv").append(i % 10).append("\r\n");
     }
     var bytes = cmd.toString() + "PING\r\n";
-    long t0 = System.nanoTime();
-    var cmds = decode(bytes, 1000, 1024); // 2,100 reads: a rescan per read would be quadratic
-    assertThat(System.nanoTime() - t0).isLessThan(5_000_000_000L);
+    // 2,100 reads: a rescan per read would be quadratic (how long it takes is bench/'s to say).
+    var cmds = decode(bytes, 1000, 1024);
     assertThat(cmds).extracting(RedisCommand::name).containsExactly("mset", "ping");
     assertThat(cmds.get(0).key()).isEqualTo("k");
     assertThat(cmds.get(0).frame().toString(StandardCharsets.UTF_8)).isEqualTo(cmd.toString());
