@@ -2,8 +2,8 @@ package io.archway.dataplane.config;
 
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.archway.dataplane.discovery.KubernetesDiscovery;
+import io.archway.dataplane.exchange.HttpMetrics;
 import io.archway.dataplane.flow.CompiledFlow;
-import io.archway.dataplane.http.HttpMetrics;
 import io.archway.dataplane.plugin.Consumers;
 import io.archway.dataplane.plugin.Plugin;
 import io.archway.dataplane.plugin.PluginChain;

@@ -5,7 +5,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.JsonNodeFactory;
 import com.fasterxml.jackson.databind.node.ObjectNode;
-import io.archway.dataplane.http.HttpMetrics;
+import io.archway.dataplane.exchange.HttpMetrics;
 import io.archway.dataplane.stream.StreamMetrics;
 import io.archway.dataplane.stream.SyslogSinks;
 import io.archway.dataplane.support.Transport;

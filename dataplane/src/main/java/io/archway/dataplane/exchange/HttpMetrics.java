@@ -1,4 +1,4 @@
-package io.archway.dataplane.http;
+package io.archway.dataplane.exchange;
 
 import static io.archway.dataplane.support.Prometheus.escape;
 import static io.archway.dataplane.support.Prometheus.head;
@@ -26,17 +26,17 @@ public final class HttpMetrics {
     return routes.computeIfAbsent(id, RouteStats::new);
   }
 
-  void connectionOpened() {
+  public void connectionOpened() {
     connections.incrementAndGet();
     connectionsTotal.increment();
   }
 
-  void connectionClosed() {
+  public void connectionClosed() {
     connections.decrementAndGet();
   }
 
   /** An error answered or suffered, by cause: {@code upstream_timeout}, {@code bad_request}, ... */
-  void error(String cause) {
+  public void error(String cause) {
     errors.computeIfAbsent(cause, c -> new LongAdder()).increment();
   }
 
@@ -60,6 +60,22 @@ public final class HttpMetrics {
 
     RouteStats(String id) {
       this.id = id;
+    }
+
+    /**
+     * A response went out: its status, the whole request's time, its body bytes, the node's time.
+     */
+    public void answered(int status, long nanos, long bytesSent, long upstreamNanos) {
+      answered(status, nanos);
+      bytesOut.add(bytesSent);
+      if (upstreamNanos > 0) {
+        upstreamLatency.observe(upstreamNanos);
+      }
+    }
+
+    /** Request body bytes read from the client. */
+    public void bodyIn(long n) {
+      bytesIn.add(n);
     }
 
     void answered(int status, long nanos) {
