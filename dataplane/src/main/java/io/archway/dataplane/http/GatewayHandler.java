@@ -26,6 +26,8 @@ import io.netty.util.ReferenceCountUtil;
 import java.net.InetSocketAddress;
 import java.util.ArrayDeque;
 import javax.net.ssl.SSLPeerUnverifiedException;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * The HTTP/1.1 adapter: turns a client connection into exchanges for the {@link
@@ -37,8 +39,7 @@ import javax.net.ssl.SSLPeerUnverifiedException;
  */
 final class GatewayHandler extends ChannelInboundHandlerAdapter implements Downstream {
 
-  private static final org.slf4j.Logger LOG =
-      org.slf4j.LoggerFactory.getLogger(GatewayHandler.class);
+  private static final Logger LOG = LoggerFactory.getLogger(GatewayHandler.class);
 
   private enum State {
     IDLE, // waiting for a request head
@@ -343,8 +344,6 @@ final class GatewayHandler extends ChannelInboundHandlerAdapter implements Downs
   public void upgraded() {
     state = State.CLOSED;
   }
-
-  // Netty's events.
 
   @Override
   public void channelWritabilityChanged(ChannelHandlerContext ctx) {
