@@ -1,6 +1,7 @@
 package io.archway.dataplane.config;
 
 import io.archway.dataplane.discovery.KubernetesDiscovery;
+import io.archway.dataplane.exchange.HttpRouteStats;
 import io.archway.dataplane.plugin.PluginRegistry;
 import io.archway.dataplane.plugin.PluginServices;
 import io.archway.dataplane.route.Router;

@@ -1,5 +1,6 @@
 package io.archway.dataplane.config;
 
+import io.archway.dataplane.exchange.HttpRouteStats;
 import io.archway.dataplane.flow.CompiledFlow;
 import io.archway.dataplane.plugin.PluginRegistry;
 import io.archway.dataplane.plugin.PluginScope;

@@ -1,5 +1,6 @@
 package io.archway.dataplane.http;
 
+import io.archway.dataplane.exchange.HttpMetrics;
 import io.netty.buffer.ByteBuf;
 import io.netty.channel.ChannelDuplexHandler;
 import io.netty.channel.ChannelHandlerContext;

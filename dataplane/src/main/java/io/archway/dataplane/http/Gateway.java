@@ -1,20 +1,12 @@
 package io.archway.dataplane.http;
 
-import io.archway.dataplane.config.ConfigCompiler;
-import io.archway.dataplane.pubsub.PubSub;
-import io.archway.dataplane.upstream.ConnectionPools;
+import io.archway.dataplane.exchange.HttpMetrics;
+import io.archway.dataplane.pipeline.Pipeline;
 import java.util.function.BooleanSupplier;
 
 /**
- * What every client connection's handler shares: config, pools, counters, log, limits, pub-sub's
- * Kafka consumers.
+ * What every HTTP/1.1 connection's handlers share: the request pipeline, the counters, the client
+ * side's limits, and whether the server is stopping (answers then close their connections).
  */
 public record Gateway(
-    ConfigCompiler config,
-    ConnectionPools pools,
-    HttpMetrics metrics,
-    InFlight inFlight,
-    AccessLog accessLog,
-    HttpSettings settings,
-    PubSub pubsub,
-    BooleanSupplier stopping) {}
+    Pipeline pipeline, HttpMetrics metrics, HttpSettings settings, BooleanSupplier stopping) {}

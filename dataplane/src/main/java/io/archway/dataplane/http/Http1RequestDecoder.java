@@ -1,5 +1,6 @@
 package io.archway.dataplane.http;
 
+import io.archway.dataplane.exchange.HttpSyntax;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.Unpooled;
 import io.netty.channel.ChannelHandlerContext;
@@ -44,6 +45,11 @@ import java.util.function.Consumer;
  *       extensions are checked and dropped, the CRLF after chunk data is required, trailer fields
  *       are read like header fields and dropped (they are never forwarded).
  * </ul>
+ *
+ * <p>It is longer than our other classes on purpose: it is one state machine over one buffer
+ * (request line, fields, body, chunks, trailers), and each state's rules sit beside the others so
+ * that one can check that no input is read two ways; split, the states would share their cursor and
+ * limits through fields of another object on the hottest path.
  */
 final class Http1RequestDecoder extends ByteToMessageDecoder {
 
@@ -405,20 +411,17 @@ final class Http1RequestDecoder extends ByteToMessageDecoder {
     return size;
   }
 
-  // Byte classes, looked up per byte (a branchy test per character cost a fifth of a decode).
+  // Byte classes, looked up per byte (a branchy test per character cost a fifth of a decode);
+  // HttpSyntax defines them.
   private static final boolean[] TCHAR = new boolean[256];
   private static final boolean[] TARGET = new boolean[256];
   private static final boolean[] FIELD_VALUE = new boolean[256];
 
   static {
     for (int c = 0; c < 256; c++) {
-      TCHAR[c] =
-          (c >= 'a' && c <= 'z')
-              || (c >= 'A' && c <= 'Z')
-              || (c >= '0' && c <= '9')
-              || (c < 128 && "!#$%&'*+-.^_`|~".indexOf(c) >= 0);
+      TCHAR[c] = HttpSyntax.tchar(c);
       TARGET[c] = c > 0x20 && c != 0x7f;
-      FIELD_VALUE[c] = (c >= 0x20 && c != 0x7f) || c == '\t';
+      FIELD_VALUE[c] = HttpSyntax.fieldValueChar(c);
     }
   }
 
@@ -426,16 +429,6 @@ final class Http1RequestDecoder extends ByteToMessageDecoder {
   private static final ByteProcessor NOT_TCHAR = b -> TCHAR[b & 0xff];
   private static final ByteProcessor NOT_FIELD_VALUE = b -> FIELD_VALUE[b & 0xff];
   private static final ByteProcessor NOT_TARGET = b -> TARGET[b & 0xff];
-
-  /** Whether {@code c} may stand in a field value (no control character but tab, no DEL). */
-  static boolean fieldValueChar(int c) {
-    return c >= 0 && c < 256 && FIELD_VALUE[c];
-  }
-
-  /** {@code tchar} of RFC 9110 §5.6.2. */
-  static boolean tchar(int c) {
-    return c >= 0 && c < 256 && TCHAR[c];
-  }
 
   private void fail(ByteBuf in, List<Object> out, RequestRejected e) {
     boolean inHead = state == State.REQUEST_LINE || state == State.HEADERS;

@@ -1,5 +1,6 @@
 package io.archway.dataplane.http;
 
+import io.archway.dataplane.pipeline.RequestLimits;
 import io.archway.dataplane.route.PathNormalizer;
 import java.time.Duration;
 
@@ -46,6 +47,12 @@ public record HttpSettings(
           64 * 1024,
           Duration.ofSeconds(60),
           PathNormalizer.Policy.DEFAULT);
+
+  /** What the request pipeline applies to every request. */
+  public RequestLimits requestLimits() {
+    return new RequestLimits(
+        maxBodySize, clientBodyTimeout, clientBodyBufferSize, sendTimeout, paths);
+  }
 
   public HttpSettings withAccessLog(String accessLog) {
     return new HttpSettings(

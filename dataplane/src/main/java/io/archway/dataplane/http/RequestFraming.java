@@ -1,5 +1,6 @@
 package io.archway.dataplane.http;
 
+import io.archway.dataplane.exchange.HttpSyntax;
 import io.netty.handler.codec.http.HttpHeaderNames;
 import io.netty.handler.codec.http.HttpHeaderValues;
 import io.netty.handler.codec.http.HttpHeaders;
@@ -304,7 +305,7 @@ final class RequestFraming {
           continue;
         }
         for (int i = 0; i < token.length(); i++) {
-          if (!Http1RequestDecoder.tchar(token.charAt(i))) {
+          if (!HttpSyntax.tchar(token.charAt(i))) {
             throw RequestRejected.malformed("not a token in a list: " + token);
           }
         }

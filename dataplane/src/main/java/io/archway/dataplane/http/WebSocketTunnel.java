@@ -1,7 +1,7 @@
 package io.archway.dataplane.http;
 
-import io.archway.dataplane.config.CompiledRoute;
-import io.archway.dataplane.plugin.Outcome;
+import io.archway.dataplane.pipeline.ProxyHeaders;
+import io.archway.dataplane.pipeline.RouteCall;
 import io.archway.dataplane.route.RequestVars;
 import io.archway.dataplane.support.Relay;
 import io.archway.dataplane.upstream.NodeState;
@@ -29,11 +29,10 @@ import java.util.BitSet;
  */
 final class WebSocketTunnel implements UpstreamConnection.Listener {
 
-  private final Gateway gateway;
+  private final RouteCall call;
   private final ChannelHandlerContext client;
   private final HttpRequest request;
   private final RequestVars vars;
-  private final CompiledRoute route;
   private final UpstreamRuntime upstream;
   private final long start;
   private final BitSet tried = new BitSet();
@@ -44,21 +43,13 @@ final class WebSocketTunnel implements UpstreamConnection.Listener {
   private int failures;
   private final java.util.List<ByteBuf> early = new java.util.ArrayList<>();
 
-  WebSocketTunnel(
-      Gateway gateway,
-      ChannelHandlerContext client,
-      HttpRequest request,
-      RequestVars vars,
-      CompiledRoute route,
-      UpstreamRuntime upstream,
-      long start) {
-    this.gateway = gateway;
+  WebSocketTunnel(RouteCall call, ChannelHandlerContext client) {
+    this.call = call;
     this.client = client;
-    this.request = request;
-    this.vars = vars;
-    this.route = route;
-    this.upstream = upstream;
-    this.start = start;
+    this.request = call.exchange().request();
+    this.vars = call.exchange().vars();
+    this.upstream = call.upstream();
+    this.start = call.exchange().startNanos();
   }
 
   static boolean isUpgrade(HttpRequest req) {
@@ -67,16 +58,16 @@ final class WebSocketTunnel implements UpstreamConnection.Listener {
         && h.contains(HttpHeaderNames.UPGRADE, HttpHeaderValues.WEBSOCKET, true);
   }
 
-  private GatewayHandler owner() {
-    return (GatewayHandler) client.handler();
-  }
-
   void start() {
     var originalHost = request.headers().get(HttpHeaderNames.HOST);
     vars.applyTarget(request);
     ProxyHeaders.forwarded(request.headers(), vars, originalHost);
-    // The client's (empty) last content is waiting; take it now so it does not reach the tunnel.
-    owner().pull();
+    // The connection is the tunnel's from here on, and closes if it cannot be made. The client's
+    // (empty) last content is waiting; take it now so it does not reach the tunnel.
+    var d = call.downstream();
+    d.closeAfterResponse();
+    d.upgraded();
+    d.pullBody();
     connect(originalHost);
   }
 
@@ -88,7 +79,7 @@ final class WebSocketTunnel implements UpstreamConnection.Listener {
     }
     upstream.begin(node);
     ProxyHeaders.host(request.headers(), upstream, node, originalHost);
-    gateway
+    call.pipeline()
         .pools()
         .connect(
             client.channel().eventLoop(), upstream.endpoint(node), upstream.connectTimeoutMillis())
@@ -108,7 +99,7 @@ final class WebSocketTunnel implements UpstreamConnection.Listener {
                 if (failures <= upstream.retries()) {
                   connect(originalHost);
                 } else {
-                  gateway.metrics().error("upstream_connect_failed");
+                  call.pipeline().metrics().error("upstream_connect_failed");
                   fail(502);
                 }
                 return;
@@ -123,7 +114,7 @@ final class WebSocketTunnel implements UpstreamConnection.Listener {
 
   private void fail(int status) {
     done = true;
-    owner().respond(status, Outcome.errorBody(status), route, null, start, request);
+    call.respondError(status);
   }
 
   @Override
@@ -158,7 +149,7 @@ final class WebSocketTunnel implements UpstreamConnection.Listener {
         client.writeAndFlush(c).addListener(ChannelFutureListener.CLOSE);
         done = true;
         upstream.end(node, 0, 0);
-        owner().finished(502, 0, route, node.address(), 0, start, request);
+        call.finished(502, 0, node.address(), 0);
         conn.channel().close();
         return;
       }
@@ -183,8 +174,7 @@ final class WebSocketTunnel implements UpstreamConnection.Listener {
   private void splice() {
     done = true;
     client.flush();
-    var owner = owner();
-    owner.finished(101, 0, route, node.address(), System.nanoTime() - start, start, request);
+    call.finished(101, 0, node.address(), System.nanoTime() - start);
     upstream.end(node, 101, (System.nanoTime() - start) / 1000);
     var up = conn.channel();
     var down = client.channel();

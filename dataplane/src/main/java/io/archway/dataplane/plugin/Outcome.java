@@ -21,12 +21,7 @@ public sealed interface Outcome {
    * @param headers extra response headers, or {@code null}
    * @param body the body, or an empty array
    */
-  record Respond(int status, HttpHeaders headers, byte[] body) implements Outcome {
-
-    public String bodyText() {
-      return new String(body, StandardCharsets.UTF_8);
-    }
-  }
+  record Respond(int status, HttpHeaders headers, byte[] body) implements Outcome {}
 
   /**
    * The decision needs I/O or a timer (a Redis counter, a delay). When {@code stage} completes,
@@ -48,9 +43,9 @@ public sealed interface Outcome {
         ("{\"message\":\"" + jsonEscape(message) + "\"}\n").getBytes(StandardCharsets.UTF_8));
   }
 
-  /** APISIX's error body: {@code {"error_msg":"404 Route Not Found"}}. */
+  /** APISIX's error body: {@code {"error_msg":"404 Route Not Found"}}, the message JSON-escaped. */
   static byte[] errorBody(String message) {
-    return ("{\"error_msg\":\"" + message + "\"}\n").getBytes(StandardCharsets.UTF_8);
+    return ("{\"error_msg\":\"" + jsonEscape(message) + "\"}\n").getBytes(StandardCharsets.UTF_8);
   }
 
   /** APISIX's error body for a status: {@code {"error_msg":"502 Bad Gateway"}}. */

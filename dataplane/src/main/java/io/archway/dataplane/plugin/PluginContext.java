@@ -1,80 +1,63 @@
 package io.archway.dataplane.plugin;
 
+import io.archway.dataplane.exchange.Exchange;
 import io.archway.dataplane.route.RequestVars;
 import io.archway.dataplane.route.Variables;
 import io.archway.dataplane.upstream.UpstreamRuntime;
-import io.netty.handler.codec.http.DefaultHttpHeaders;
 import io.netty.handler.codec.http.HttpHeaders;
 import io.netty.handler.codec.http.HttpRequest;
 import io.netty.util.concurrent.EventExecutor;
 import java.net.InetAddress;
-import java.util.HashMap;
 import java.util.IdentityHashMap;
 import java.util.Map;
 import java.util.function.Function;
 
 /**
- * One request as plugins see it, on its event loop only: the request (plugins may change its URI,
- * method and headers before it goes upstream), its variables, the results earlier plugins published
- * ({@code consumer}, {@code remaining}, ...), headers to add to whatever response is sent, and,
- * once answered, the response's status and size for the log phase.
+ * One request as plugins see it, on its event loop only: a view over its {@link Exchange} (the
+ * request, which plugins may change before it goes upstream, its variables, the results earlier
+ * plugins published ({@code consumer}, {@code remaining}, ...), fields to add to whatever response
+ * is sent, and, once answered, the response's status and size for the log phase), plus what only
+ * plugins need: the consumers, the identified consumer, each plugin's own per-request state.
  */
 public final class PluginContext implements Variables {
 
-  private final HttpRequest request;
-  private final RequestVars vars;
-  private final String routeId;
-  private final EventExecutor executor;
+  private final Exchange exchange;
   private final Consumers consumers;
   private final Function<String, UpstreamRuntime> upstreams;
-  private final long startNanos;
   private final long startMillis;
-  private Map<String, Object> results;
   private Map<PluginInstance, Object> state;
-  private HttpHeaders responseHeaders;
   private Consumers.Entry consumer;
-  private UpstreamRuntime upstream;
-  private String upstreamHost;
-  private int status;
-  private long bytesSent;
-  private long latencyNanos;
-  private String upstreamAddr;
 
   public PluginContext(
-      HttpRequest request,
-      RequestVars vars,
-      String routeId,
-      EventExecutor executor,
-      Consumers consumers,
-      Function<String, UpstreamRuntime> upstreams,
-      long startNanos) {
-    this.request = request;
-    this.vars = vars;
+      Exchange exchange, Consumers consumers, Function<String, UpstreamRuntime> upstreams) {
+    this.exchange = exchange;
     // Plugins see, and build their rewrites on, the target the upstream would get.
-    vars.applyTarget(request);
-    this.routeId = routeId;
-    this.executor = executor;
+    exchange.vars().applyTarget(exchange.request());
     this.consumers = consumers;
     this.upstreams = upstreams;
-    this.startNanos = startNanos;
     this.startMillis = System.currentTimeMillis();
   }
 
+  /** The exchange this is a view of. */
+  public Exchange exchange() {
+    return exchange;
+  }
+
   public HttpRequest request() {
-    return request;
+    return exchange.request();
   }
 
   public RequestVars vars() {
-    return vars;
+    return exchange.vars();
   }
 
   public String routeId() {
-    return routeId;
+    return exchange.routeId();
   }
 
   /** The request's event loop: for timers, and where work done elsewhere hands back. */
   public EventExecutor executor() {
-    return executor;
+    return exchange.downstream().eventLoop();
   }
 
   /** The consumers of the config this request runs under. */
@@ -87,17 +70,23 @@ public final class PluginContext implements Variables {
     return upstreams.apply(key);
   }
 
-  /** Publishes a result for later plugins and flow conditions. */
+  /** Publishes a result for later plugins, flow conditions and loggers. */
   public void publish(String name, Object value) {
-    if (results == null) {
-      results = new HashMap<>(4);
-    }
-    results.put(name, value);
+    exchange.publish(name, value);
   }
 
   /** A published result, or {@code null}. */
   public Object result(String name) {
-    return results == null ? null : results.get(name);
+    return exchange.result(name);
+  }
+
+  /** Hands a later step a typed value that is not a variable (loggers never see it). */
+  public <T> void attribute(Exchange.Key<T> key, T value) {
+    exchange.attribute(key, value);
+  }
+
+  public <T> T attribute(Exchange.Key<T> key) {
+    return exchange.attribute(key);
   }
 
   /** The consumer an auth plugin identified, or {@code null}. */
@@ -113,14 +102,11 @@ public final class PluginContext implements Variables {
 
   /** Headers every response of this request gets (rate-limit quotas, request ids, ...). */
   public HttpHeaders responseHeaders() {
-    if (responseHeaders == null) {
-      responseHeaders = new DefaultHttpHeaders();
-    }
-    return responseHeaders;
+    return exchange.responseHeaders();
   }
 
   public boolean hasResponseHeaders() {
-    return responseHeaders != null && !responseHeaders.isEmpty();
+    return exchange.hasResponseHeaders();
   }
 
   /** A per-request value a plugin keeps between its phases (a held connection slot). */
@@ -138,44 +124,41 @@ public final class PluginContext implements Variables {
 
   /** The upstream a plugin chose instead of the route's (traffic-split), or {@code null}. */
   public UpstreamRuntime upstreamOverride() {
-    return upstream;
+    return exchange.upstreamOverride();
   }
 
   public void upstreamOverride(UpstreamRuntime up) {
-    upstream = up;
+    exchange.upstreamOverride(up);
   }
 
   /** The {@code Host} the upstream request gets instead of pass_host's (proxy-rewrite). */
   public String upstreamHost() {
-    return upstreamHost;
+    return exchange.upstreamHost();
   }
 
   public void upstreamHost(String host) {
-    upstreamHost = host;
+    exchange.upstreamHost(host);
   }
 
   /** Called when the response went out, before the log phase. */
   public void answered(int status, long bytesSent, String upstreamAddr) {
-    this.status = status;
-    this.bytesSent = bytesSent;
-    this.upstreamAddr = upstreamAddr;
-    this.latencyNanos = System.nanoTime() - startNanos;
+    exchange.answered(status, bytesSent, upstreamAddr);
   }
 
   public int status() {
-    return status;
+    return exchange.status();
   }
 
   public void status(int status) {
-    this.status = status;
+    exchange.status(status);
   }
 
   public long bytesSent() {
-    return bytesSent;
+    return exchange.bytesSent();
   }
 
   public long latencyNanos() {
-    return latencyNanos;
+    return exchange.latencyNanos();
   }
 
   public long startMillis() {
@@ -183,7 +166,7 @@ public final class PluginContext implements Variables {
   }
 
   public String upstreamAddr() {
-    return upstreamAddr;
+    return exchange.upstreamAddr();
   }
 
   /**
@@ -192,20 +175,23 @@ public final class PluginContext implements Variables {
    */
   @Override
   public String get(String name) {
-    var r = result(name);
+    var r = exchange.result(name);
     if (r != null) {
       return r.toString();
     }
     return switch (name) {
-      case "status" -> status == 0 ? null : Integer.toString(status);
-      case "route_id" -> routeId;
+      case "status" -> {
+        int status = exchange.status();
+        yield status == 0 ? null : Integer.toString(status);
+      }
+      case "route_id" -> exchange.routeId();
       case "consumer_name" -> consumer == null ? null : consumer.username();
-      default -> vars.get(name);
+      default -> exchange.vars().get(name);
     };
   }
 
   @Override
   public InetAddress remoteAddress() {
-    return vars.remoteAddress();
+    return exchange.vars().remoteAddress();
   }
 }

@@ -1,13 +1,17 @@
 package io.archway.dataplane.plugins;
 
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.archway.dataplane.exchange.UpstreamCredentials;
+import io.archway.dataplane.plugin.Outcome;
 import io.archway.dataplane.plugin.Plugin;
+import io.archway.dataplane.plugin.PluginContext;
 import io.archway.dataplane.plugin.PluginInstance;
 import io.archway.dataplane.plugin.PluginScope;
 
 /**
- * kafka-proxy: the SASL/PLAIN credentials a pub-sub route uses at its Kafka brokers. It has no
- * request phase; the pub-sub session reads {@link Sasl} from the route's chain when it opens.
+ * kafka-proxy: the SASL/PLAIN credentials a pub-sub route uses at its Kafka brokers. Its access
+ * phase hands them to the pub-sub route handler as a typed attribute of the exchange ({@link
+ * UpstreamCredentials}), which loggers cannot read.
  */
 public final class KafkaProxyPlugin implements Plugin {
 
@@ -15,6 +19,14 @@ public final class KafkaProxyPlugin implements Plugin {
 
   /** {@code sasl{username, password}}, both {@code null} when the plugin names none. */
   public record Sasl(String username, String password) implements PluginInstance {
+    @Override
+    public Outcome access(PluginContext ctx) {
+      if (username != null) {
+        ctx.attribute(UpstreamCredentials.KEY, new UpstreamCredentials(username, password));
+      }
+      return Outcome.CONTINUE;
+    }
+
     @Override
     public String toString() {
       return "Sasl[username=" + username + "]";

@@ -1,5 +1,9 @@
 package io.archway.dataplane.pubsub;
 
+import io.archway.dataplane.exchange.UpstreamCredentials;
+import io.archway.dataplane.pipeline.RouteCall;
+import io.archway.dataplane.pipeline.RouteHandler;
+import io.archway.dataplane.plugin.Outcome;
 import io.archway.dataplane.upstream.UpstreamRuntime;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.handler.codec.http.DefaultFullHttpResponse;
@@ -27,18 +31,22 @@ import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
 
 /**
- * Kafka pub-sub over WebSocket, APISIX's way: a route whose upstream has {@code scheme: kafka}
- * takes a WebSocket upgrade (after the route's plugins, so auth runs first) and then serves {@code
- * pubsub.proto} commands from Kafka through consumers shared per broker list and credentials. See
- * {@code DESIGN.md} in this package.
+ * Kafka pub-sub over WebSocket, APISIX's way, as the route handler of routes whose upstream has
+ * {@code scheme: kafka}: such a route takes a WebSocket upgrade (after the route's plugins, so auth
+ * runs first; {@code kafka-proxy} leaves its SASL credentials on the exchange) and then serves
+ * {@code pubsub.proto} commands from Kafka through consumers shared per broker list and
+ * credentials. See {@code DESIGN.md} in this package.
  */
-public final class PubSub implements AutoCloseable {
+public final class PubSub implements RouteHandler, AutoCloseable {
 
   private static final String GUID = "258EAFA5-E914-47DA-95CA-C5AB0DC85B11";
   private static final long IDLE_BACKEND_NANOS = TimeUnit.MINUTES.toNanos(1);
 
   /** Why an upgrade was not made: the HTTP answer to send instead. */
-  public record Refusal(int status, String message, HttpHeaders headers) {}
+  record Refusal(int status, String message, HttpHeaders headers) {}
+
+  private static final HttpHeaders JSON =
+      new DefaultHttpHeaders().set(HttpHeaderNames.CONTENT_TYPE, HttpHeaderValues.APPLICATION_JSON);
 
   private final PubSubSettings settings;
   private final PubSubMetrics metrics = new PubSubMetrics();
@@ -65,9 +73,44 @@ public final class PubSub implements AutoCloseable {
     return metrics;
   }
 
-  /** Whether requests to {@code upstream} are pub-sub sessions rather than proxied. */
-  public static boolean serves(UpstreamRuntime upstream) {
-    return "kafka".equals(upstream.config().scheme());
+  /**
+   * Serves a request to a Kafka upstream: the connection becomes a pub-sub session, or the request
+   * is refused (not a WebSocket upgrade over HTTP/1.1, a bad handshake).
+   */
+  @Override
+  public void serve(RouteCall call) {
+    var req = call.exchange().request();
+    var ctx = call.downstream().connection();
+    var sasl = call.exchange().attribute(UpstreamCredentials.KEY);
+    var refusal =
+        ctx == null || !isUpgrade(req)
+            ? new Refusal(
+                400, "400 Bad Request: this route serves Kafka pub-sub over WebSocket", null)
+            : upgrade(
+                ctx,
+                req,
+                call.upstream(),
+                sasl == null ? null : sasl.username(),
+                sasl == null ? null : sasl.password(),
+                call.route().id());
+    if (refusal != null) {
+      call.pipeline().metrics().error("pubsub_refused");
+      var headers = new DefaultHttpHeaders().add(JSON);
+      if (refusal.headers() != null) {
+        headers.add(refusal.headers());
+      }
+      call.respond(refusal.status(), headers, Outcome.errorBody(refusal.message()), null);
+      return;
+    }
+    // The gateway handler has left the pipeline; the session serves the connection from now on.
+    call.downstream().upgraded();
+    call.finished(101, 0, null, 0);
+  }
+
+  private static boolean isUpgrade(HttpRequest req) {
+    var h = req.headers();
+    return h.containsValue(HttpHeaderNames.CONNECTION, HttpHeaderValues.UPGRADE, true)
+        && h.contains(HttpHeaderNames.UPGRADE, HttpHeaderValues.WEBSOCKET, true);
   }
 
   /**
@@ -78,7 +121,7 @@ public final class PubSub implements AutoCloseable {
    *
    * @param username SASL/PLAIN user from the route's kafka-proxy plugin, or {@code null}
    */
-  public Refusal upgrade(
+  private Refusal upgrade(
       ChannelHandlerContext ctx,
       HttpRequest req,
       UpstreamRuntime upstream,

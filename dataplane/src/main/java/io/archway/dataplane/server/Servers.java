@@ -1,14 +1,18 @@
 package io.archway.dataplane.server;
 
+import io.archway.dataplane.config.CompiledRoute;
 import io.archway.dataplane.config.ConfigCompiler;
 import io.archway.dataplane.config.ConfigHolder;
 import io.archway.dataplane.config.StreamMetrics;
 import io.archway.dataplane.discovery.KubernetesDiscovery;
-import io.archway.dataplane.http.AccessLog;
+import io.archway.dataplane.exchange.HttpMetrics;
 import io.archway.dataplane.http.Gateway;
 import io.archway.dataplane.http.HttpChannelInitializer;
-import io.archway.dataplane.http.HttpMetrics;
-import io.archway.dataplane.http.InFlight;
+import io.archway.dataplane.http.WebSocketProxy;
+import io.archway.dataplane.pipeline.AccessLog;
+import io.archway.dataplane.pipeline.HttpProxy;
+import io.archway.dataplane.pipeline.InFlight;
+import io.archway.dataplane.pipeline.Pipeline;
 import io.archway.dataplane.pubsub.PubSub;
 import io.archway.dataplane.stream.StreamChannelInitializer;
 import io.archway.dataplane.stream.StreamGateway;
@@ -35,6 +39,7 @@ import java.net.InetSocketAddress;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import java.util.concurrent.TimeUnit;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -85,16 +90,20 @@ public final class Servers implements AutoCloseable {
     config.subscribe(compiler);
     accessLog = AccessLog.open(settings.http().accessLog());
     pubsub = new PubSub(settings.pubsub());
-    var gateway =
-        new Gateway(
+    var proxy = new HttpProxy();
+    var pipeline =
+        new Pipeline(
             compiler,
             upstreams.pools(),
             httpMetrics,
             inFlight,
             accessLog,
-            settings.http(),
-            pubsub,
-            () -> stopping);
+            settings.http().requestLimits(),
+            Map.of(
+                CompiledRoute.Handler.HTTP, proxy,
+                CompiledRoute.Handler.WEBSOCKET, new WebSocketProxy(proxy),
+                CompiledRoute.Handler.PUBSUB, pubsub));
+    var gateway = new Gateway(pipeline, httpMetrics, settings.http(), () -> stopping);
     var metrics =
         new Metrics(
             config,

@@ -5,6 +5,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.JsonNodeFactory;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.archway.dataplane.exchange.HttpRouteStats;
 import io.archway.dataplane.support.SyslogSinks;
 import io.archway.dataplane.support.Transport;
 import io.archway.dataplane.tls.CertificateCompiler;

@@ -3,6 +3,7 @@ package io.archway.dataplane.config;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
+import io.archway.dataplane.exchange.HttpRouteStats;
 import io.archway.dataplane.plugin.PluginRegistry;
 import io.archway.dataplane.plugin.PluginServices;
 import io.archway.dataplane.route.RouteEntry;

@@ -1,4 +1,4 @@
-package io.archway.dataplane.config;
+package io.archway.dataplane.exchange;
 
 import io.archway.dataplane.support.Histogram;
 import java.util.Map;
@@ -9,9 +9,9 @@ import java.util.concurrent.atomic.LongAdder;
 
 /**
  * One HTTP route's counters: requests by status, latency of whole requests and of the upstream
- * part, body bytes each way. A {@link CompiledRoute} carries them, so a request finds them without
- * a lookup; the HTTP adapter writes them on the event loops (lock-free adders) and renders them
- * when scraped. The same route id keeps the same counters across compiles.
+ * part, body bytes each way. A compiled route carries them, so a request finds them without a
+ * lookup; the HTTP adapter writes them on the event loops (lock-free adders) and renders them when
+ * scraped. The same route id keeps the same counters across compiles.
  */
 public final class HttpRouteStats {
 
@@ -49,6 +49,23 @@ public final class HttpRouteStats {
     }
     a.increment();
     latency.observe(nanos);
+  }
+
+  /**
+   * A response went out: its status, the whole request's time, its body bytes, the node's time
+   * ({@code 0}: no node answered).
+   */
+  public void answered(int status, long nanos, long bytesSent, long upstreamNanos) {
+    answered(status, nanos);
+    bytesOut.add(bytesSent);
+    if (upstreamNanos > 0) {
+      upstreamLatency.observe(upstreamNanos);
+    }
+  }
+
+  /** Request body bytes read from the client. */
+  public void bodyIn(long n) {
+    bytesIn.add(n);
   }
 
   /** Requests answered with {@code status} so far. */

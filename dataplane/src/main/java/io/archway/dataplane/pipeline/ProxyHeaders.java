@@ -1,4 +1,4 @@
-package io.archway.dataplane.http;
+package io.archway.dataplane.pipeline;
 
 import io.archway.dataplane.route.RequestVars;
 import io.archway.dataplane.upstream.NodeState;
@@ -8,7 +8,7 @@ import io.netty.handler.codec.http.HttpHeaders;
 import io.netty.util.AsciiString;
 
 /** What the proxy changes in headers on the way through. */
-final class ProxyHeaders {
+public final class ProxyHeaders {
 
   private ProxyHeaders() {}
 
@@ -24,7 +24,7 @@ final class ProxyHeaders {
    * {@code Proxy-Connection}, {@code TE}, {@code Trailer} and {@code Upgrade}. {@code
    * Transfer-Encoding} stays: it says how the body that is streamed on is framed.
    */
-  static void removeHopByHop(HttpHeaders h) {
+  public static void removeHopByHop(HttpHeaders h) {
     var connection = h.getAll(HttpHeaderNames.CONNECTION);
     for (var value : connection) {
       for (var token : value.split(",")) {
@@ -45,7 +45,7 @@ final class ProxyHeaders {
   }
 
   /** Sets {@code Host} for the node, by the upstream's {@code pass_host}. */
-  static void host(HttpHeaders h, UpstreamRuntime up, NodeState node, String originalHost) {
+  public static void host(HttpHeaders h, UpstreamRuntime up, NodeState node, String originalHost) {
     // An HTTP/1.0 client may send no Host; the node gets an HTTP/1.1 request, which needs one.
     var mode = up.config().passHost();
     if (originalHost == null && !mode.equals("rewrite")) {
@@ -64,7 +64,7 @@ final class ProxyHeaders {
   }
 
   /** Adds the {@code X-Forwarded-*} and {@code X-Real-IP} headers, as APISIX sets them. */
-  static void forwarded(HttpHeaders h, RequestVars v, String originalHost) {
+  public static void forwarded(HttpHeaders h, RequestVars v, String originalHost) {
     var remote = v.remoteAddr();
     var xff = h.get(X_FORWARDED_FOR);
     h.set(X_FORWARDED_FOR, xff == null || xff.isEmpty() ? remote : xff + ", " + remote);

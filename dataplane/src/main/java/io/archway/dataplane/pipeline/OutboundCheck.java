@@ -1,5 +1,6 @@
-package io.archway.dataplane.http;
+package io.archway.dataplane.pipeline;
 
+import io.archway.dataplane.exchange.HttpSyntax;
 import io.netty.handler.codec.http.HttpHeaders;
 import java.util.Map;
 
@@ -33,14 +34,14 @@ final class OutboundCheck {
   private static boolean fieldSafe(Map.Entry<CharSequence, CharSequence> e) {
     var name = e.getKey();
     for (int i = 0; i < name.length(); i++) {
-      if (!Http1RequestDecoder.tchar(name.charAt(i))) {
+      if (!HttpSyntax.tchar(name.charAt(i))) {
         return false;
       }
     }
     var v = e.getValue();
     for (int i = 0; i < v.length(); i++) {
       char c = v.charAt(i);
-      if (c < 0x80 && !Http1RequestDecoder.fieldValueChar(c)) {
+      if (c < 0x80 && !HttpSyntax.fieldValueChar(c)) {
         return false;
       }
     }

@@ -1,4 +1,4 @@
-package io.archway.dataplane.http;
+package io.archway.dataplane.pipeline;
 
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.atomic.LongAdder;

@@ -1,4 +1,4 @@
-package io.archway.dataplane.http;
+package io.archway.dataplane.exchange;
 
 import io.archway.dataplane.support.EarliestTimer;
 import io.netty.util.concurrent.EventExecutor;
@@ -10,10 +10,10 @@ import io.netty.util.concurrent.EventExecutor;
  * sleeps again for that long. Requests on a kept-alive connection therefore schedule nothing (a
  * timer per request cost an allocation and two priority-queue operations each).
  */
-final class ExchangeTimer {
+public final class ExchangeTimer {
 
   /** What the timer watches. */
-  interface Watched {
+  public interface Watched {
     /**
      * Called when a deadline the exchange gave is reached: nanoseconds to wait still, or 0 when it
      * timed out (and handled it) or no longer needs watching.
@@ -24,24 +24,24 @@ final class ExchangeTimer {
   private final EarliestTimer timer;
   private Watched watched;
 
-  ExchangeTimer(EventExecutor loop) {
+  public ExchangeTimer(EventExecutor loop) {
     this.timer = new EarliestTimer(loop, this::fire);
   }
 
   /** Watches {@code w} until {@link #unwatch}, with its next deadline at {@code deadline}. */
-  void watch(Watched w, long deadline) {
+  public void watch(Watched w, long deadline) {
     watched = w;
     timer.atOrBefore(deadline);
   }
 
-  void unwatch(Watched w) {
+  public void unwatch(Watched w) {
     if (watched == w) {
       watched = null;
     }
   }
 
   /** The connection closed. */
-  void stop() {
+  public void stop() {
     watched = null;
     timer.cancel();
   }

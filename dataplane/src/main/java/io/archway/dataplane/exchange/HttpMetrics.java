@@ -1,9 +1,8 @@
-package io.archway.dataplane.http;
+package io.archway.dataplane.exchange;
 
 import static io.archway.dataplane.support.Prometheus.escape;
 import static io.archway.dataplane.support.Prometheus.head;
 
-import io.archway.dataplane.config.HttpRouteStats;
 import io.archway.dataplane.support.Histogram;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
@@ -30,17 +29,17 @@ public final class HttpMetrics {
     return routes.computeIfAbsent(id, HttpRouteStats::new);
   }
 
-  void connectionOpened() {
+  public void connectionOpened() {
     connections.incrementAndGet();
     connectionsTotal.increment();
   }
 
-  void connectionClosed() {
+  public void connectionClosed() {
     connections.decrementAndGet();
   }
 
   /** An error answered or suffered, by cause: {@code upstream_timeout}, {@code bad_request}, ... */
-  void error(String cause) {
+  public void error(String cause) {
     errors.computeIfAbsent(cause, c -> new LongAdder()).increment();
   }
 

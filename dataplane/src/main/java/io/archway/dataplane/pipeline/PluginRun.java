@@ -1,4 +1,4 @@
-package io.archway.dataplane.http;
+package io.archway.dataplane.pipeline;
 
 import io.archway.dataplane.flow.CompiledFlow;
 import io.archway.dataplane.plugin.Outcome;

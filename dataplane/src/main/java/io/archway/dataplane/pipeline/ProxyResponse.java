@@ -1,0 +1,272 @@
+package io.archway.dataplane.pipeline;
+
+import io.archway.dataplane.exchange.Downstream;
+import io.archway.dataplane.exchange.ExchangeTimer;
+import io.archway.dataplane.exchange.HttpMetrics;
+import io.archway.dataplane.upstream.NodeState;
+import io.archway.dataplane.upstream.UpstreamConnection;
+import io.archway.dataplane.upstream.UpstreamRuntime;
+import io.netty.buffer.ByteBufUtil;
+import io.netty.buffer.CompositeByteBuf;
+import io.netty.buffer.Unpooled;
+import io.netty.handler.codec.http.DefaultLastHttpContent;
+import io.netty.handler.codec.http.HttpContent;
+import io.netty.handler.codec.http.HttpHeaderNames;
+import io.netty.handler.codec.http.HttpResponse;
+import io.netty.handler.codec.http.HttpUtil;
+import io.netty.handler.codec.http.HttpVersion;
+import io.netty.handler.codec.http.LastHttpContent;
+import io.netty.util.ReferenceCountUtil;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * The response half of a proxied request ({@link ProxyCall} is the rest; one object per request,
+ * split over two classes for size) and the timeouts of both halves: the node's response goes to the
+ * client as it arrives, its head through header_filter, its body streamed, or gathered whole when a
+ * body filter asks for it. It is flushed per read, and the next read is asked of the node only
+ * while the client takes what was written (read-after-write back-pressure), {@code send_timeout}
+ * bounding the wait.
+ */
+abstract class ProxyResponse implements UpstreamConnection.Listener, ExchangeTimer.Watched {
+
+  final RouteCall call;
+  final Downstream downstream;
+  final HttpMetrics metrics;
+  final RequestLimits limits;
+  final UpstreamRuntime upstream;
+  final long clientSendNanos; // send_timeout: how long a client may leave the answer unread
+
+  NodeState node;
+  UpstreamConnection conn;
+  boolean done;
+  boolean responseStarted;
+  int status;
+  long bytesSent;
+  boolean upstreamKeepAlive;
+  boolean pausedForClient;
+  long lastActivity;
+  final ExchangeTimer timer;
+  final long clientBodyNanos;
+  long timeoutNanos;
+  long attemptStart;
+  boolean requestSent; // the request went to the node whole
+  boolean awaitingClient; // body content was asked of the client and has not come
+  // A body filter wants the whole body: the head waits here while the body gathers.
+  private HttpResponse heldHead;
+  private CompositeByteBuf heldBody;
+
+  ProxyResponse(RouteCall call) {
+    this.call = call;
+    this.downstream = call.downstream();
+    this.metrics = call.pipeline().metrics();
+    this.limits = call.pipeline().limits();
+    this.upstream = call.upstream();
+    this.clientSendNanos = limits.sendTimeout().toNanos();
+    this.timer = downstream.timer();
+    this.clientBodyNanos = limits.clientBodyTimeout().toNanos();
+  }
+
+  /** The node failed this attempt: retry elsewhere if nothing was streamed yet, else give up. */
+  abstract void upstreamFailed(NodeState.Failure kind, int statusIfFinal);
+
+  /** Fails the request with {@code code} before any response went out (else closes). */
+  abstract void fail(int code, String cause, String addr);
+
+  /** The response is over; {@code complete}: it went out whole. */
+  abstract void finish(boolean complete);
+
+  /** Drops the node's connection (it cannot be reused). */
+  abstract void abandonConnection();
+
+  /** Refuses the client's body with {@code code} (the node is not to blame). */
+  abstract void refuseBody(int code, boolean close);
+
+  /** The exchange is over: no more timeouts, and what is buffered goes. */
+  abstract void ended();
+
+  @Override
+  public void onUpstreamMessage(Object msg) {
+    if (done) {
+      ReferenceCountUtil.release(msg);
+      return;
+    }
+    touch();
+    if (msg instanceof HttpResponse res) {
+      // A 101 needs a tunnel; a plain exchange (the route allows no upgrade) cannot switch.
+      if (res.decoderResult().isFailure() || res.status().code() == 101) {
+        ReferenceCountUtil.release(msg);
+        metrics.error("upstream_bad_response");
+        upstreamFailed(NodeState.Failure.TCP, 502);
+        return;
+      }
+      if (res.status().code() == 100) {
+        ReferenceCountUtil.release(msg);
+        conn.channel().read();
+        return;
+      }
+      responseStarted = true;
+      status = res.status().code();
+      upstreamKeepAlive = HttpUtil.isKeepAlive(res);
+      ProxyHeaders.removeHopByHop(res.headers());
+      res.setProtocolVersion(HttpVersion.HTTP_1_1);
+      if (call.headerFilter(res)) {
+        heldHead = res;
+        heldBody = downstream.alloc().compositeBuffer(Integer.MAX_VALUE);
+      } else {
+        downstream.write(res);
+      }
+    }
+    if (msg instanceof HttpContent c && heldHead != null) {
+      gather(c);
+      return;
+    }
+    if (msg instanceof HttpContent c) {
+      bytesSent += c.content().readableBytes();
+      downstream.write(c);
+      if (c instanceof LastHttpContent) {
+        finish(true);
+      }
+    }
+  }
+
+  /**
+   * Gathers the body for the body filters; at its end sends the head and the filtered body with its
+   * new length.
+   */
+  private void gather(HttpContent c) {
+    var content = c.content();
+    long max = Math.max(limits.maxBodySize(), 8L << 20);
+    if (heldBody.readableBytes() + (long) content.readableBytes() > max) {
+      ReferenceCountUtil.release(c);
+      metrics.error("response_too_large_to_filter");
+      // Not the node's fault, and nothing reached the client yet: a plain 502.
+      abandonConnection();
+      upstream.release(node);
+      heldHead = null;
+      responseStarted = false;
+      fail(502, null, node.address());
+      return;
+    }
+    heldBody.addComponent(true, content.retain());
+    boolean last = c instanceof LastHttpContent;
+    ReferenceCountUtil.release(c);
+    if (!last) {
+      return;
+    }
+    var bytes = ByteBufUtil.getBytes(heldBody);
+    heldBody.release();
+    heldBody = null;
+    var body = call.bodyFilter(bytes);
+    var head = heldHead;
+    heldHead = null;
+    head.headers()
+        .remove(HttpHeaderNames.TRANSFER_ENCODING)
+        .setInt(HttpHeaderNames.CONTENT_LENGTH, body.length);
+    downstream.write(head);
+    bytesSent += body.length;
+    downstream.write(new DefaultLastHttpContent(Unpooled.wrappedBuffer(body)));
+    finish(true);
+  }
+
+  @Override
+  public void onUpstreamReadComplete() {
+    if (done) {
+      return;
+    }
+    downstream.flush();
+    if (downstream.isWritable()) {
+      conn.channel().read();
+    } else {
+      pausedForClient = true;
+      touch();
+      if (clientSendNanos > 0) {
+        timer.watch(this, lastActivity + clientSendNanos);
+      }
+    }
+  }
+
+  /** The client takes writes again: read on from the node. */
+  public void onWritable() {
+    if (pausedForClient && !done) {
+      pausedForClient = false;
+      touch();
+      conn.channel().read();
+    }
+  }
+
+  void releaseHeld() {
+    if (heldBody != null) {
+      heldBody.release();
+      heldBody = null;
+    }
+  }
+
+  // Timeouts: the connection's timer is told the deadline; progress only moves lastActivity.
+
+  void arm(long millis) {
+    timeoutNanos = TimeUnit.MILLISECONDS.toNanos(millis);
+    lastActivity = System.nanoTime();
+    if (timeoutNanos > 0) {
+      timer.watch(this, lastActivity + timeoutNanos);
+    } else {
+      timer.unwatch(this);
+    }
+  }
+
+  void touch() {
+    lastActivity = System.nanoTime();
+  }
+
+  @Override
+  public long onDeadline(long now) {
+    if (done) {
+      return 0;
+    }
+    long idle = now - lastActivity;
+    if (awaitingClient && clientBodyNanos > 0) {
+      // The client owes the next piece of its body: its time, not the node's.
+      if (idle < clientBodyNanos) {
+        return clientBodyNanos - idle;
+      }
+      metrics.error("client_body_timeout");
+      refuseBody(408, true);
+      return 0;
+    }
+    if (pausedForClient) {
+      // Waiting for the client to take what was sent: its time (send_timeout), not the node's.
+      if (clientSendNanos <= 0) {
+        return timeoutNanos;
+      }
+      if (idle < clientSendNanos) {
+        return clientSendNanos - idle;
+      }
+      metrics.error("client_send_timeout");
+      abandonConnection();
+      finish(false);
+      downstream.close();
+      return 0;
+    }
+    if (timeoutNanos <= 0) {
+      return 0;
+    }
+    if (idle < timeoutNanos) {
+      return timeoutNanos - idle;
+    }
+    metrics.error(requestSent ? "upstream_read_timeout" : "upstream_send_timeout");
+    if (responseStarted) {
+      cutMidResponse(NodeState.Failure.TIMEOUT);
+    } else {
+      upstreamFailed(NodeState.Failure.TIMEOUT, 504);
+    }
+    return 0;
+  }
+
+  /** The node failed after the response began: the client can only be told by a close. */
+  void cutMidResponse(NodeState.Failure kind) {
+    abandonConnection();
+    upstream.failed(node, kind);
+    ended();
+    call.finished(status, bytesSent, node.address(), System.nanoTime() - attemptStart);
+    downstream.close();
+  }
+}
