@@ -12,7 +12,7 @@ import io.archway.dataplane.stream.StreamSettings;
  * @param kubernetes API access for upstreams with {@code discovery_type: kubernetes}
  * @param tls the HTTPS listener's protocols, ciphers and unknown-name behaviour
  */
-public record ServerSettings(
+record ServerSettings(
     String bindAddress,
     int httpPort,
     int httpsPort,
