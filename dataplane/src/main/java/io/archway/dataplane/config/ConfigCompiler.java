@@ -444,7 +444,7 @@ public final class ConfigCompiler implements Consumer<ConfigSnapshot> {
 
   /** A plugin's inline upstreams become upstreams of their own, under the keys it gives. */
   private static void inlineUpstreams(
-      Plugin plugin, String owner, ObjectNode conf, Map<String, Upstream> wanted) {
+      Plugin<?> plugin, String owner, ObjectNode conf, Map<String, Upstream> wanted) {
     plugin
         .inlineUpstreams(conf, owner)
         .forEach(

@@ -1,15 +1,17 @@
 package io.archway.dataplane.plugins;
 
-import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.archway.dataplane.plugin.Plugin;
+import io.archway.dataplane.plugin.Plugin.Phase;
 import io.archway.dataplane.plugin.PluginInstance;
 import io.archway.dataplane.plugin.PluginScope;
+import java.util.EnumSet;
+import java.util.Set;
 
 /**
  * kafka-proxy: the SASL/PLAIN credentials a pub-sub route uses at its Kafka brokers. It has no
  * request phase; the pub-sub session reads {@link Sasl} from the route's chain when it opens.
  */
-public final class KafkaProxyPlugin implements Plugin {
+public final class KafkaProxyPlugin implements Plugin<KafkaProxyPlugin.Config> {
 
   public static final String NAME = "kafka-proxy";
 
@@ -19,6 +21,27 @@ public final class KafkaProxyPlugin implements Plugin {
     public String toString() {
       return "Sasl[username=" + username + "]";
     }
+  }
+
+  /** The configuration; schema {@code kafka-proxy.json}. */
+  public record Config(Credentials sasl) {}
+
+  /** SASL/PLAIN credentials as written. */
+  public record Credentials(String username, String password) {
+    @Override
+    public String toString() {
+      return "Credentials[username=" + username + "]";
+    }
+  }
+
+  @Override
+  public Class<Config> configType() {
+    return Config.class;
+  }
+
+  @Override
+  public Set<Phase> phases() {
+    return EnumSet.noneOf(Phase.class);
   }
 
   @Override
@@ -32,11 +55,11 @@ public final class KafkaProxyPlugin implements Plugin {
   }
 
   @Override
-  public PluginInstance compile(ObjectNode conf, PluginScope scope) {
-    var sasl = conf.path("sasl");
-    if (!sasl.isObject()) {
+  public PluginInstance compile(Config conf, PluginScope scope) {
+    var sasl = conf.sasl();
+    if (sasl == null) {
       return new Sasl(null, null);
     }
-    return new Sasl(sasl.path("username").asText(), sasl.path("password").asText());
+    return new Sasl(sasl.username(), sasl.password());
   }
 }
