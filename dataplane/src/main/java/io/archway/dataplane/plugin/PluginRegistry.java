@@ -6,7 +6,6 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.PropertyNamingStrategies;
 import com.fasterxml.jackson.databind.json.JsonMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
-import io.archway.model.JsonSchema;
 import io.archway.model.PluginSchemas;
 import io.archway.model.Problem;
 import java.util.ArrayList;
@@ -93,12 +92,15 @@ public final class PluginRegistry {
     return List.copyOf(out);
   }
 
-  /** The JSON Schema of plugin {@code name}'s configuration; empty when it is not run here. */
+  /**
+   * The JSON Schema of plugin {@code name}'s configuration (a copy); empty when it is not run here.
+   */
   public Optional<JsonNode> schema(String name) {
     if (!plugins.containsKey(name)) {
       return Optional.empty();
     }
-    return PluginSchemas.schema(name).map(JsonSchema::json);
+    // A copy: the schema read is shared, and a caller (the Admin API) may add to what it serves.
+    return PluginSchemas.schema(name).map(s -> s.json().deepCopy());
   }
 
   /** The field a consumer credential plugin identifies consumers by, or {@code null}. */

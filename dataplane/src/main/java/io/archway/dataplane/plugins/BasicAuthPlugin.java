@@ -32,6 +32,16 @@ public final class BasicAuthPlugin implements Plugin<BasicAuthPlugin.Config> {
   public record Config(boolean hideCredentials) {}
 
   @Override
+  public String name() {
+    return "basic-auth";
+  }
+
+  @Override
+  public int priority() {
+    return 2520;
+  }
+
+  @Override
   public Class<Config> configType() {
     return Config.class;
   }
@@ -44,16 +54,6 @@ public final class BasicAuthPlugin implements Plugin<BasicAuthPlugin.Config> {
   @Override
   public Set<String> results() {
     return Set.of("consumer");
-  }
-
-  @Override
-  public String name() {
-    return "basic-auth";
-  }
-
-  @Override
-  public int priority() {
-    return 2520;
   }
 
   @Override

@@ -41,16 +41,6 @@ public final class CorsPlugin implements Plugin<CorsPlugin.Config> {
       List<String> timingAllowOriginsByRegex) {}
 
   @Override
-  public Class<Config> configType() {
-    return Config.class;
-  }
-
-  @Override
-  public Set<Phase> phases() {
-    return EnumSet.of(Phase.REWRITE, Phase.HEADER_FILTER);
-  }
-
-  @Override
   public String name() {
     return "cors";
   }
@@ -58,6 +48,16 @@ public final class CorsPlugin implements Plugin<CorsPlugin.Config> {
   @Override
   public int priority() {
     return 4000;
+  }
+
+  @Override
+  public Class<Config> configType() {
+    return Config.class;
+  }
+
+  @Override
+  public Set<Phase> phases() {
+    return EnumSet.of(Phase.REWRITE, Phase.HEADER_FILTER);
   }
 
   @Override

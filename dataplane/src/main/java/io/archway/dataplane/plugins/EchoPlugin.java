@@ -22,16 +22,6 @@ public final class EchoPlugin implements Plugin<EchoPlugin.Config> {
   public record Config(String beforeBody, String body, String afterBody, ObjectNode headers) {}
 
   @Override
-  public Class<Config> configType() {
-    return Config.class;
-  }
-
-  @Override
-  public Set<Phase> phases() {
-    return EnumSet.of(Phase.HEADER_FILTER, Phase.BODY_FILTER);
-  }
-
-  @Override
   public String name() {
     return "echo";
   }
@@ -39,6 +29,16 @@ public final class EchoPlugin implements Plugin<EchoPlugin.Config> {
   @Override
   public int priority() {
     return 412;
+  }
+
+  @Override
+  public Class<Config> configType() {
+    return Config.class;
+  }
+
+  @Override
+  public Set<Phase> phases() {
+    return EnumSet.of(Phase.HEADER_FILTER, Phase.BODY_FILTER);
   }
 
   @Override

@@ -40,16 +40,6 @@ public final class FaultInjectionPlugin implements Plugin<FaultInjectionPlugin.C
   public record Delay(double duration, int percentage, List<ArrayNode> vars) {}
 
   @Override
-  public Class<Config> configType() {
-    return Config.class;
-  }
-
-  @Override
-  public Set<Phase> phases() {
-    return EnumSet.of(Phase.REWRITE);
-  }
-
-  @Override
   public String name() {
     return "fault-injection";
   }
@@ -57,6 +47,16 @@ public final class FaultInjectionPlugin implements Plugin<FaultInjectionPlugin.C
   @Override
   public int priority() {
     return 11000;
+  }
+
+  @Override
+  public Class<Config> configType() {
+    return Config.class;
+  }
+
+  @Override
+  public Set<Phase> phases() {
+    return EnumSet.of(Phase.REWRITE);
   }
 
   private record When(int percentage, List<VarsMatcher> vars) {

@@ -48,16 +48,6 @@ public final class HttpLoggerPlugin implements Plugin<HttpLoggerPlugin.Config> {
   }
 
   @Override
-  public Class<Config> configType() {
-    return Config.class;
-  }
-
-  @Override
-  public Set<Phase> phases() {
-    return EnumSet.of(Phase.LOG);
-  }
-
-  @Override
   public String name() {
     return "http-logger";
   }
@@ -65,6 +55,16 @@ public final class HttpLoggerPlugin implements Plugin<HttpLoggerPlugin.Config> {
   @Override
   public int priority() {
     return 410;
+  }
+
+  @Override
+  public Class<Config> configType() {
+    return Config.class;
+  }
+
+  @Override
+  public Set<Phase> phases() {
+    return EnumSet.of(Phase.LOG);
   }
 
   @Override

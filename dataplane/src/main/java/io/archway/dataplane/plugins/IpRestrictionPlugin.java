@@ -24,16 +24,6 @@ public final class IpRestrictionPlugin implements Plugin<IpRestrictionPlugin.Con
       List<String> whitelist, List<String> blacklist, String message, int responseCode) {}
 
   @Override
-  public Class<Config> configType() {
-    return Config.class;
-  }
-
-  @Override
-  public Set<Phase> phases() {
-    return EnumSet.of(Phase.ACCESS);
-  }
-
-  @Override
   public String name() {
     return "ip-restriction";
   }
@@ -41,6 +31,16 @@ public final class IpRestrictionPlugin implements Plugin<IpRestrictionPlugin.Con
   @Override
   public int priority() {
     return 3000;
+  }
+
+  @Override
+  public Class<Config> configType() {
+    return Config.class;
+  }
+
+  @Override
+  public Set<Phase> phases() {
+    return EnumSet.of(Phase.ACCESS);
   }
 
   @Override

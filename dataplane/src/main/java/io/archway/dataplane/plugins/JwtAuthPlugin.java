@@ -53,6 +53,16 @@ public final class JwtAuthPlugin implements Plugin<JwtAuthPlugin.Config> {
       boolean storeInCtx) {}
 
   @Override
+  public String name() {
+    return "jwt-auth";
+  }
+
+  @Override
+  public int priority() {
+    return 2510;
+  }
+
+  @Override
   public Class<Config> configType() {
     return Config.class;
   }
@@ -65,16 +75,6 @@ public final class JwtAuthPlugin implements Plugin<JwtAuthPlugin.Config> {
   @Override
   public Set<String> results() {
     return Set.of("consumer");
-  }
-
-  @Override
-  public String name() {
-    return "jwt-auth";
-  }
-
-  @Override
-  public int priority() {
-    return 2510;
   }
 
   @Override

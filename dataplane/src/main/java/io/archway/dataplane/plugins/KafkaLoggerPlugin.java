@@ -66,16 +66,6 @@ public final class KafkaLoggerPlugin implements Plugin<KafkaLoggerPlugin.Config>
   }
 
   @Override
-  public Class<Config> configType() {
-    return Config.class;
-  }
-
-  @Override
-  public Set<Phase> phases() {
-    return EnumSet.of(Phase.LOG);
-  }
-
-  @Override
   public String name() {
     return "kafka-logger";
   }
@@ -83,6 +73,16 @@ public final class KafkaLoggerPlugin implements Plugin<KafkaLoggerPlugin.Config>
   @Override
   public int priority() {
     return 403;
+  }
+
+  @Override
+  public Class<Config> configType() {
+    return Config.class;
+  }
+
+  @Override
+  public Set<Phase> phases() {
+    return EnumSet.of(Phase.LOG);
   }
 
   @Override

@@ -35,16 +35,6 @@ public final class KafkaProxyPlugin implements Plugin<KafkaProxyPlugin.Config> {
   }
 
   @Override
-  public Class<Config> configType() {
-    return Config.class;
-  }
-
-  @Override
-  public Set<Phase> phases() {
-    return EnumSet.noneOf(Phase.class);
-  }
-
-  @Override
   public String name() {
     return NAME;
   }
@@ -52,6 +42,16 @@ public final class KafkaProxyPlugin implements Plugin<KafkaProxyPlugin.Config> {
   @Override
   public int priority() {
     return 508;
+  }
+
+  @Override
+  public Class<Config> configType() {
+    return Config.class;
+  }
+
+  @Override
+  public Set<Phase> phases() {
+    return EnumSet.noneOf(Phase.class);
   }
 
   @Override

@@ -26,6 +26,16 @@ public final class KeyAuthPlugin implements Plugin<KeyAuthPlugin.Config> {
   public record Config(String header, String query, boolean hideCredentials) {}
 
   @Override
+  public String name() {
+    return "key-auth";
+  }
+
+  @Override
+  public int priority() {
+    return 2500;
+  }
+
+  @Override
   public Class<Config> configType() {
     return Config.class;
   }
@@ -38,16 +48,6 @@ public final class KeyAuthPlugin implements Plugin<KeyAuthPlugin.Config> {
   @Override
   public Set<String> results() {
     return Set.of("consumer");
-  }
-
-  @Override
-  public String name() {
-    return "key-auth";
-  }
-
-  @Override
-  public int priority() {
-    return 2500;
   }
 
   @Override

@@ -34,16 +34,6 @@ public final class LimitConnPlugin implements Plugin<LimitConnPlugin.Config> {
       String policy) {}
 
   @Override
-  public Class<Config> configType() {
-    return Config.class;
-  }
-
-  @Override
-  public Set<Phase> phases() {
-    return EnumSet.of(Phase.ACCESS, Phase.LOG);
-  }
-
-  @Override
   public String name() {
     return "limit-conn";
   }
@@ -51,6 +41,16 @@ public final class LimitConnPlugin implements Plugin<LimitConnPlugin.Config> {
   @Override
   public int priority() {
     return 1003;
+  }
+
+  @Override
+  public Class<Config> configType() {
+    return Config.class;
+  }
+
+  @Override
+  public Set<Phase> phases() {
+    return EnumSet.of(Phase.ACCESS, Phase.LOG);
   }
 
   @Override

@@ -95,6 +95,16 @@ public final class LimitCountPlugin implements Plugin<LimitCountPlugin.Config> {
   }
 
   @Override
+  public String name() {
+    return "limit-count";
+  }
+
+  @Override
+  public int priority() {
+    return 1002;
+  }
+
+  @Override
   public Class<Config> configType() {
     return Config.class;
   }
@@ -107,16 +117,6 @@ public final class LimitCountPlugin implements Plugin<LimitCountPlugin.Config> {
   @Override
   public Set<String> results() {
     return Set.of("remaining");
-  }
-
-  @Override
-  public String name() {
-    return "limit-count";
-  }
-
-  @Override
-  public int priority() {
-    return 1002;
   }
 
   @Override

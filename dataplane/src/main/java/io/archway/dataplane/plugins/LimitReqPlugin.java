@@ -34,16 +34,6 @@ public final class LimitReqPlugin implements Plugin<LimitReqPlugin.Config> {
       String policy) {}
 
   @Override
-  public Class<Config> configType() {
-    return Config.class;
-  }
-
-  @Override
-  public Set<Phase> phases() {
-    return EnumSet.of(Phase.ACCESS);
-  }
-
-  @Override
   public String name() {
     return "limit-req";
   }
@@ -51,6 +41,16 @@ public final class LimitReqPlugin implements Plugin<LimitReqPlugin.Config> {
   @Override
   public int priority() {
     return 1001;
+  }
+
+  @Override
+  public Class<Config> configType() {
+    return Config.class;
+  }
+
+  @Override
+  public Set<Phase> phases() {
+    return EnumSet.of(Phase.ACCESS);
   }
 
   @Override

@@ -20,16 +20,6 @@ public final class PrometheusPlugin implements Plugin<PrometheusPlugin.Config> {
   public record Config(boolean preferName) {}
 
   @Override
-  public Class<Config> configType() {
-    return Config.class;
-  }
-
-  @Override
-  public Set<Phase> phases() {
-    return EnumSet.of(Phase.LOG);
-  }
-
-  @Override
   public String name() {
     return "prometheus";
   }
@@ -37,6 +27,16 @@ public final class PrometheusPlugin implements Plugin<PrometheusPlugin.Config> {
   @Override
   public int priority() {
     return 500;
+  }
+
+  @Override
+  public Class<Config> configType() {
+    return Config.class;
+  }
+
+  @Override
+  public Set<Phase> phases() {
+    return EnumSet.of(Phase.LOG);
   }
 
   @Override

@@ -33,16 +33,6 @@ public final class ProxyRewritePlugin implements Plugin<ProxyRewritePlugin.Confi
       boolean useRealRequestUriUnsafe) {}
 
   @Override
-  public Class<Config> configType() {
-    return Config.class;
-  }
-
-  @Override
-  public Set<Phase> phases() {
-    return EnumSet.of(Phase.REWRITE);
-  }
-
-  @Override
   public String name() {
     return "proxy-rewrite";
   }
@@ -50,6 +40,16 @@ public final class ProxyRewritePlugin implements Plugin<ProxyRewritePlugin.Confi
   @Override
   public int priority() {
     return 1008;
+  }
+
+  @Override
+  public Class<Config> configType() {
+    return Config.class;
+  }
+
+  @Override
+  public Set<Phase> phases() {
+    return EnumSet.of(Phase.REWRITE);
   }
 
   private record RegexUri(Pattern regex, String replacement) {}

@@ -30,16 +30,6 @@ public final class RedirectPlugin implements Plugin<RedirectPlugin.Config> {
       boolean appendQueryString) {}
 
   @Override
-  public Class<Config> configType() {
-    return Config.class;
-  }
-
-  @Override
-  public Set<Phase> phases() {
-    return EnumSet.of(Phase.REWRITE);
-  }
-
-  @Override
   public String name() {
     return "redirect";
   }
@@ -47,6 +37,16 @@ public final class RedirectPlugin implements Plugin<RedirectPlugin.Config> {
   @Override
   public int priority() {
     return 900;
+  }
+
+  @Override
+  public Class<Config> configType() {
+    return Config.class;
+  }
+
+  @Override
+  public Set<Phase> phases() {
+    return EnumSet.of(Phase.REWRITE);
   }
 
   @Override

@@ -29,6 +29,16 @@ public final class RequestIdPlugin implements Plugin<RequestIdPlugin.Config> {
   public record RangeId(String charSet, int length) {}
 
   @Override
+  public String name() {
+    return "request-id";
+  }
+
+  @Override
+  public int priority() {
+    return 12015;
+  }
+
+  @Override
   public Class<Config> configType() {
     return Config.class;
   }
@@ -41,16 +51,6 @@ public final class RequestIdPlugin implements Plugin<RequestIdPlugin.Config> {
   @Override
   public Set<String> results() {
     return Set.of("request_id");
-  }
-
-  @Override
-  public String name() {
-    return "request-id";
-  }
-
-  @Override
-  public int priority() {
-    return 12015;
   }
 
   @Override

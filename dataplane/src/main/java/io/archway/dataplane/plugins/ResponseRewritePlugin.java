@@ -41,16 +41,6 @@ public final class ResponseRewritePlugin implements Plugin<ResponseRewritePlugin
   public record FilterConf(String regex, String scope, String replace, String options) {}
 
   @Override
-  public Class<Config> configType() {
-    return Config.class;
-  }
-
-  @Override
-  public Set<Phase> phases() {
-    return EnumSet.of(Phase.HEADER_FILTER, Phase.BODY_FILTER);
-  }
-
-  @Override
   public String name() {
     return "response-rewrite";
   }
@@ -58,6 +48,16 @@ public final class ResponseRewritePlugin implements Plugin<ResponseRewritePlugin
   @Override
   public int priority() {
     return 899;
+  }
+
+  @Override
+  public Class<Config> configType() {
+    return Config.class;
+  }
+
+  @Override
+  public Set<Phase> phases() {
+    return EnumSet.of(Phase.HEADER_FILTER, Phase.BODY_FILTER);
   }
 
   private record Filter(Pattern regex, boolean global, String replace) {}

@@ -44,16 +44,6 @@ public final class TrafficSplitPlugin implements Plugin<TrafficSplitPlugin.Confi
   public record Weighted(JsonNode upstreamId, ObjectNode upstream, int weight) {}
 
   @Override
-  public Class<Config> configType() {
-    return Config.class;
-  }
-
-  @Override
-  public Set<Phase> phases() {
-    return EnumSet.of(Phase.ACCESS);
-  }
-
-  @Override
   public String name() {
     return "traffic-split";
   }
@@ -61,6 +51,16 @@ public final class TrafficSplitPlugin implements Plugin<TrafficSplitPlugin.Confi
   @Override
   public int priority() {
     return 966;
+  }
+
+  @Override
+  public Class<Config> configType() {
+    return Config.class;
+  }
+
+  @Override
+  public Set<Phase> phases() {
+    return EnumSet.of(Phase.ACCESS);
   }
 
   @Override
