@@ -99,7 +99,7 @@ final class UpstreamCompiler {
 
   /** A plugin's inline upstreams become upstreams of their own, under the keys it gives. */
   private static void inlineUpstreams(
-      Plugin plugin, String owner, ObjectNode conf, Map<String, Upstream> wanted) {
+      Plugin<?> plugin, String owner, ObjectNode conf, Map<String, Upstream> wanted) {
     plugin
         .inlineUpstreams(conf, owner)
         .forEach(

@@ -3,16 +3,51 @@ package io.archway.dataplane.plugin;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import java.util.Map;
+import java.util.Set;
 
 /**
- * A plugin, found by name through {@link java.util.ServiceLoader}. The dataplane compiles each
- * configuration once per config change ({@link #compile}); requests only ever see the compiled
- * {@link PluginInstance}. Names and configuration fields are APISIX's, so routes written for APISIX
- * run unchanged.
+ * A plugin: the typed service-provider interface every plugin implements. Names and configuration
+ * fields are APISIX's, so routes written for APISIX run unchanged.
+ *
+ * <p>What a plugin is made of, and nothing else needs editing to add one:
+ *
+ * <ul>
+ *   <li>this class, in {@code io.archway.dataplane.plugins} named after the plugin ({@code real-ip}
+ *       is {@code RealIpPlugin}), where the built-in plugins are found ({@link PluginSource}); a
+ *       plugin elsewhere registers itself as a {@link java.util.ServiceLoader} provider of {@code
+ *       Plugin};
+ *   <li>its configuration, a record ({@link #configType}) with APISIX's field names (snake_case of
+ *       the components, or {@code @JsonProperty});
+ *   <li>its JSON Schema, {@code io/archway/model/plugins/<name>.json} in the model ({@link
+ *       io.archway.model.PluginSchemas}): the defaults, the validation, the messages and the
+ *       descriptions. The operator checks configurations with the same file.
+ * </ul>
+ *
+ * <p>A configuration is checked against the schema, its defaults are filled in, it is bound to the
+ * record, and then {@link #compile} turns it into a {@link PluginInstance} once per config change;
+ * requests only ever see the instance.
+ *
+ * @param <C> the configuration record
  */
-public interface Plugin {
+public interface Plugin<C extends Record> {
 
-  /** The APISIX name, e.g. {@code key-auth}. */
+  /** The phases of a request a plugin may run in, in the order they run. */
+  enum Phase {
+    /**
+     * Early request phase: authentication, rewriting, redirects ({@link PluginInstance#rewrite}).
+     */
+    REWRITE,
+    /** Late request phase: limits, access rules, the upstream ({@link PluginInstance#access}). */
+    ACCESS,
+    /** The response's status and headers ({@link PluginInstance#headerFilter}). */
+    HEADER_FILTER,
+    /** The whole response body ({@link PluginInstance#bodyFilter}). */
+    BODY_FILTER,
+    /** After the response went out: counters, loggers ({@link PluginInstance#log}). */
+    LOG
+  }
+
+  /** The APISIX name, e.g. {@code key-auth}; also the name of its schema file. */
   String name();
 
   /**
@@ -21,15 +56,30 @@ public interface Plugin {
    */
   int priority();
 
+  /** The record the configuration is bound to. */
+  Class<C> configType();
+
+  /** The phases its instances run in (for listings and the Studio; every phase is still asked). */
+  Set<Phase> phases();
+
   /**
-   * Compiles a configuration that {@link io.archway.model.PluginSchemas} has already accepted:
-   * parses what it needs (regular expressions, keys, numbers) once.
-   *
-   * @param conf the configuration as written
-   * @param scope where it comes from and the shared services plugins may use
-   * @throws IllegalArgumentException naming the field at fault and what was expected
+   * The results it publishes for later plugins and for PluginFlow conditions ({@link
+   * PluginContext#publish}), e.g. {@code consumer}, {@code remaining}; empty by default.
    */
-  PluginInstance compile(ObjectNode conf, PluginScope scope);
+  default Set<String> results() {
+    return Set.of();
+  }
+
+  /**
+   * Compiles a configuration its schema accepted, with the schema's defaults filled in: parses what
+   * it needs (regular expressions, keys, numbers) once.
+   *
+   * @param conf the configuration, bound to its record
+   * @param scope where it comes from and the shared services plugins may use
+   * @throws IllegalArgumentException naming the field at fault and what was expected, for what the
+   *     schema cannot say
+   */
+  PluginInstance compile(C conf, PluginScope scope);
 
   /**
    * For a consumer credential plugin ({@code key-auth}, {@code basic-auth}, {@code jwt-auth}): the

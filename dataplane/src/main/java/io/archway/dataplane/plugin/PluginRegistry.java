@@ -1,47 +1,106 @@
 package io.archway.dataplane.plugin;
 
+import com.fasterxml.jackson.databind.DeserializationFeature;
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.PropertyNamingStrategies;
+import com.fasterxml.jackson.databind.json.JsonMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.archway.model.PluginSchemas;
 import io.archway.model.Problem;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.ServiceLoader;
 import java.util.Set;
 import java.util.TreeMap;
 
 /**
- * The plugins this dataplane runs, found through {@link ServiceLoader}, and the compiler from a
- * {@code plugins} object to a {@link PluginChain}: each configuration is checked against its schema
- * ({@link PluginSchemas}), then compiled by its plugin, once.
+ * The plugins this dataplane runs and the compiler from a {@code plugins} object to a {@link
+ * PluginChain}: each configuration is checked against its plugin's schema ({@link PluginSchemas}),
+ * completed with the schema's defaults, bound to the plugin's record, then compiled by its plugin,
+ * once.
+ *
+ * <p>Plugins are found through {@link ServiceLoader}: the {@link PluginSource}s (the built-in
+ * plugins come from one), and single {@link Plugin} providers.
  */
 public final class PluginRegistry {
 
-  private final Map<String, Plugin> plugins;
+  /** A plugin as the Admin API and the Studio list it. */
+  public record Info(
+      String name, int priority, Set<Plugin.Phase> phases, Set<String> results, JsonNode schema) {}
 
-  private PluginRegistry(Map<String, Plugin> plugins) {
+  /**
+   * Binds checked configurations: unknown fields are let through, as the schema decided about them
+   * (the loose ones of the rate limiters).
+   */
+  private static final ObjectMapper BINDER =
+      JsonMapper.builder()
+          .propertyNamingStrategy(PropertyNamingStrategies.SNAKE_CASE)
+          .disable(DeserializationFeature.FAIL_ON_UNKNOWN_PROPERTIES)
+          .build();
+
+  private final Map<String, Plugin<?>> plugins;
+
+  private PluginRegistry(Map<String, Plugin<?>> plugins) {
     this.plugins = plugins;
   }
 
   /** Every plugin on the class path. */
   public static PluginRegistry load() {
-    var out = new TreeMap<String, Plugin>();
-    for (var p : ServiceLoader.load(Plugin.class, PluginRegistry.class.getClassLoader())) {
-      var before = out.putIfAbsent(p.name(), p);
-      if (before != null) {
-        throw new IllegalStateException(
-            "two plugins named " + p.name() + ": " + before.getClass() + ", " + p.getClass());
-      }
+    var out = new TreeMap<String, Plugin<?>>();
+    var loader = PluginRegistry.class.getClassLoader();
+    for (var source : ServiceLoader.load(PluginSource.class, loader)) {
+      source.plugins().forEach(p -> add(out, p));
+    }
+    for (var p : ServiceLoader.load(Plugin.class, loader)) {
+      add(out, p);
     }
     return new PluginRegistry(out);
   }
 
-  public Plugin get(String name) {
+  private static void add(Map<String, Plugin<?>> out, Plugin<?> p) {
+    var before = out.putIfAbsent(p.name(), p);
+    if (before != null) {
+      throw new IllegalStateException(
+          "two plugins named " + p.name() + ": " + before.getClass() + ", " + p.getClass());
+    }
+  }
+
+  public Plugin<?> get(String name) {
     return plugins.get(name);
   }
 
+  /** The names of the plugins, sorted. */
   public Set<String> names() {
     return plugins.keySet();
+  }
+
+  /** Every plugin with its schema, sorted by name. */
+  public List<Info> list() {
+    var out = new ArrayList<Info>(plugins.size());
+    for (var p : plugins.values()) {
+      out.add(
+          new Info(
+              p.name(),
+              p.priority(),
+              Set.copyOf(p.phases()),
+              Set.copyOf(p.results()),
+              schema(p.name()).orElse(null)));
+    }
+    return List.copyOf(out);
+  }
+
+  /**
+   * The JSON Schema of plugin {@code name}'s configuration (a copy); empty when it is not run here.
+   */
+  public Optional<JsonNode> schema(String name) {
+    if (!plugins.containsKey(name)) {
+      return Optional.empty();
+    }
+    // A copy: the schema read is shared, and a caller (the Admin API) may add to what it serves.
+    return PluginSchemas.schema(name).map(s -> s.json().deepCopy());
   }
 
   /** The field a consumer credential plugin identifies consumers by, or {@code null}. */
@@ -51,7 +110,7 @@ public final class PluginRegistry {
   }
 
   /** The plugins that may declare inline upstreams ({@link Plugin#inlineUpstreams}). */
-  public List<Plugin> withInlineUpstreams() {
+  public List<Plugin<?>> withInlineUpstreams() {
     return plugins.values().stream().filter(Plugin::hasInlineUpstreams).toList();
   }
 
@@ -106,10 +165,34 @@ public final class PluginRegistry {
       priority = meta.get("priority").intValue();
     }
     try {
-      return new PluginChain.Entry(name, priority, plugin.compile(conf, scope), false);
+      return new PluginChain.Entry(name, priority, compile(plugin, conf, scope), false);
     } catch (IllegalArgumentException ex) {
       problems.add(new Problem(at, ex.getMessage()));
       return null;
     }
+  }
+
+  /**
+   * Binds {@code conf} (checked) with its schema's defaults to the plugin's record.
+   *
+   * @throws IllegalArgumentException when it does not bind, which a schema that matches its record
+   *     never lets happen
+   */
+  public static <C extends Record> C bind(Plugin<C> plugin, JsonNode conf) {
+    var complete =
+        PluginSchemas.schema(plugin.name())
+            .map(s -> s.withDefaults(PluginSchemas.withoutMeta(conf)))
+            .orElse(PluginSchemas.withoutMeta(conf));
+    try {
+      return BINDER.treeToValue(complete, plugin.configType());
+    } catch (com.fasterxml.jackson.core.JsonProcessingException e) {
+      throw new IllegalArgumentException(
+          "does not fit " + plugin.configType().getSimpleName() + ": " + e.getOriginalMessage());
+    }
+  }
+
+  private static <C extends Record> PluginInstance compile(
+      Plugin<C> plugin, JsonNode conf, PluginScope scope) {
+    return plugin.compile(bind(plugin, conf), scope);
   }
 }

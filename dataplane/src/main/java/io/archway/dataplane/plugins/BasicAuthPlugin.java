@@ -1,8 +1,8 @@
 package io.archway.dataplane.plugins;
 
-import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.archway.dataplane.plugin.Outcome;
 import io.archway.dataplane.plugin.Plugin;
+import io.archway.dataplane.plugin.Plugin.Phase;
 import io.archway.dataplane.plugin.PluginContext;
 import io.archway.dataplane.plugin.PluginInstance;
 import io.archway.dataplane.plugin.PluginScope;
@@ -10,12 +10,14 @@ import io.netty.handler.codec.http.HttpHeaderNames;
 import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;
 import java.util.Base64;
+import java.util.EnumSet;
+import java.util.Set;
 
 /**
  * basic-auth: {@code Authorization: Basic} checked against the consumers' {@code basic-auth}
  * username and password (compared in constant time); 401 with {@code WWW-Authenticate} otherwise.
  */
-public final class BasicAuthPlugin implements Plugin {
+public final class BasicAuthPlugin implements Plugin<BasicAuthPlugin.Config> {
 
   private static final Outcome.Respond MISSING = challenge("Missing authorization in request");
   private static final Outcome.Respond INVALID = Outcome.message(401, "Invalid user authorization");
@@ -25,6 +27,9 @@ public final class BasicAuthPlugin implements Plugin {
     r.headers().set(HttpHeaderNames.WWW_AUTHENTICATE, "Basic realm='.'");
     return r;
   }
+
+  /** The configuration; schema {@code basic-auth.json}. */
+  public record Config(boolean hideCredentials) {}
 
   @Override
   public String name() {
@@ -37,13 +42,28 @@ public final class BasicAuthPlugin implements Plugin {
   }
 
   @Override
+  public Class<Config> configType() {
+    return Config.class;
+  }
+
+  @Override
+  public Set<Phase> phases() {
+    return EnumSet.of(Phase.REWRITE);
+  }
+
+  @Override
+  public Set<String> results() {
+    return Set.of("consumer");
+  }
+
+  @Override
   public String credentialField() {
     return "username";
   }
 
   @Override
-  public PluginInstance compile(ObjectNode conf, PluginScope scope) {
-    boolean hide = Conf.bool(conf, "hide_credentials", false);
+  public PluginInstance compile(Config conf, PluginScope scope) {
+    boolean hide = conf.hideCredentials();
     return new PluginInstance() {
       @Override
       public Outcome rewrite(PluginContext ctx) {

@@ -1,8 +1,8 @@
 package io.archway.dataplane.plugins;
 
-import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.archway.dataplane.plugin.Outcome;
 import io.archway.dataplane.plugin.Plugin;
+import io.archway.dataplane.plugin.Plugin.Phase;
 import io.archway.dataplane.plugin.PluginContext;
 import io.archway.dataplane.plugin.PluginInstance;
 import io.archway.dataplane.plugin.PluginScope;
@@ -11,6 +11,7 @@ import io.netty.handler.codec.http.HttpHeaders;
 import io.netty.handler.codec.http.HttpResponse;
 import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.EnumSet;
 import java.util.List;
 import java.util.Set;
 import java.util.regex.Pattern;
@@ -22,9 +23,22 @@ import java.util.stream.Collectors;
  * echoed back), {@code allow_origins_by_regex}, methods, headers, exposed headers, max age and
  * credentials. An origin that is not allowed gets no CORS headers, so the browser refuses.
  */
-public final class CorsPlugin implements Plugin {
+public final class CorsPlugin implements Plugin<CorsPlugin.Config> {
 
   private static final String ALL_METHODS = "GET,POST,PUT,DELETE,PATCH,HEAD,OPTIONS,CONNECT,TRACE";
+
+  /** The configuration; schema {@code cors.json}. */
+  public record Config(
+      String allowOrigins,
+      String allowMethods,
+      String allowHeaders,
+      String exposeHeaders,
+      int maxAge,
+      boolean allowCredential,
+      List<String> allowOriginsByRegex,
+      List<String> allowOriginsByMetadata,
+      String timingAllowOrigins,
+      List<String> timingAllowOriginsByRegex) {}
 
   @Override
   public String name() {
@@ -37,26 +51,37 @@ public final class CorsPlugin implements Plugin {
   }
 
   @Override
-  public PluginInstance compile(ObjectNode conf, PluginScope scope) {
-    var origins = Conf.text(conf, "allow_origins", "*");
-    boolean credentials = Conf.bool(conf, "allow_credential", false);
-    var methods = Conf.text(conf, "allow_methods", "*");
-    var headers = Conf.text(conf, "allow_headers", "*");
+  public Class<Config> configType() {
+    return Config.class;
+  }
+
+  @Override
+  public Set<Phase> phases() {
+    return EnumSet.of(Phase.REWRITE, Phase.HEADER_FILTER);
+  }
+
+  @Override
+  public PluginInstance compile(Config conf, PluginScope scope) {
+    var origins = conf.allowOrigins();
+    boolean credentials = conf.allowCredential();
+    var methods = conf.allowMethods();
+    var headers = conf.allowHeaders();
     if (credentials && (origins.equals("*") || methods.equals("*") || headers.equals("*"))) {
-      if (origins.equals("*") && !conf.has("allow_origins_by_regex")) {
+      if (origins.equals("*") && conf.allowOriginsByRegex() == null) {
         throw new IllegalArgumentException(
             "allow_credential: true with allow_origins \"*\" (expected: the origins listed;"
                 + " browsers refuse credentials with a wildcard)");
       }
     }
-    var expose = Conf.text(conf, "expose_headers", null);
-    int maxAge = Conf.integer(conf, "max_age", 5);
+    var expose = conf.exposeHeaders();
+    int maxAge = conf.maxAge();
     Set<String> list =
         origins.equals("*")
             ? Set.of()
             : Arrays.stream(origins.split(",")).map(String::strip).collect(Collectors.toSet());
     var regexes = new ArrayList<Pattern>();
-    for (var r : Conf.strings(conf, "allow_origins_by_regex")) {
+    for (var r :
+        conf.allowOriginsByRegex() == null ? List.<String>of() : conf.allowOriginsByRegex()) {
       regexes.add(Pattern.compile(r));
     }
     return new Cors(

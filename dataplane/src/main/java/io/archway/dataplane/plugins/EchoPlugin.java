@@ -2,18 +2,24 @@ package io.archway.dataplane.plugins;
 
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.archway.dataplane.plugin.Plugin;
+import io.archway.dataplane.plugin.Plugin.Phase;
 import io.archway.dataplane.plugin.PluginContext;
 import io.archway.dataplane.plugin.PluginInstance;
 import io.archway.dataplane.plugin.PluginScope;
 import io.netty.handler.codec.http.HttpResponse;
 import java.io.ByteArrayOutputStream;
 import java.nio.charset.StandardCharsets;
+import java.util.EnumSet;
+import java.util.Set;
 
 /**
  * echo: replaces the response body ({@code body}), or wraps it ({@code before_body}, {@code
  * after_body}), and sets {@code headers}.
  */
-public final class EchoPlugin implements Plugin {
+public final class EchoPlugin implements Plugin<EchoPlugin.Config> {
+
+  /** The configuration; schema {@code echo.json}. */
+  public record Config(String beforeBody, String body, String afterBody, ObjectNode headers) {}
 
   @Override
   public String name() {
@@ -26,11 +32,21 @@ public final class EchoPlugin implements Plugin {
   }
 
   @Override
-  public PluginInstance compile(ObjectNode conf, PluginScope scope) {
-    var before = bytes(conf, "before_body");
-    var body = bytes(conf, "body");
-    var after = bytes(conf, "after_body");
-    var headers = HeaderOps.parse(conf.get("headers"), "headers");
+  public Class<Config> configType() {
+    return Config.class;
+  }
+
+  @Override
+  public Set<Phase> phases() {
+    return EnumSet.of(Phase.HEADER_FILTER, Phase.BODY_FILTER);
+  }
+
+  @Override
+  public PluginInstance compile(Config conf, PluginScope scope) {
+    var before = bytes(conf.beforeBody());
+    var body = bytes(conf.body());
+    var after = bytes(conf.afterBody());
+    var headers = HeaderOps.parse(conf.headers(), "headers");
     return new PluginInstance() {
       @Override
       public void headerFilter(PluginContext ctx, HttpResponse response) {
@@ -53,9 +69,7 @@ public final class EchoPlugin implements Plugin {
     };
   }
 
-  private static byte[] bytes(ObjectNode conf, String field) {
-    return conf.has(field)
-        ? conf.get(field).asText().getBytes(StandardCharsets.UTF_8)
-        : new byte[0];
+  private static byte[] bytes(String text) {
+    return text != null ? text.getBytes(StandardCharsets.UTF_8) : new byte[0];
   }
 }

@@ -1,10 +1,10 @@
 package io.archway.dataplane.plugins;
 
-import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.archway.dataplane.plugin.Outcome;
 import io.archway.dataplane.plugin.Plugin;
+import io.archway.dataplane.plugin.Plugin.Phase;
 import io.archway.dataplane.plugin.PluginContext;
 import io.archway.dataplane.plugin.PluginInstance;
 import io.archway.dataplane.plugin.PluginScope;
@@ -14,7 +14,9 @@ import io.netty.handler.codec.http.DefaultHttpHeaders;
 import io.netty.handler.codec.http.HttpHeaders;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
+import java.util.EnumSet;
 import java.util.List;
+import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.TimeUnit;
@@ -25,7 +27,17 @@ import java.util.concurrent.TimeUnit;
  * headers). Each applies to {@code percentage} of requests, and only where one of its {@code vars}
  * expressions holds when it has any.
  */
-public final class FaultInjectionPlugin implements Plugin {
+public final class FaultInjectionPlugin implements Plugin<FaultInjectionPlugin.Config> {
+
+  /** The configuration; schema {@code fault-injection.json}. */
+  public record Config(Abort abort, Delay delay) {}
+
+  /** Answer instead of proxying. */
+  public record Abort(
+      int httpStatus, String body, ObjectNode headers, int percentage, List<ArrayNode> vars) {}
+
+  /** Wait before going on. */
+  public record Delay(double duration, int percentage, List<ArrayNode> vars) {}
 
   @Override
   public String name() {
@@ -37,25 +49,30 @@ public final class FaultInjectionPlugin implements Plugin {
     return 11000;
   }
 
+  @Override
+  public Class<Config> configType() {
+    return Config.class;
+  }
+
+  @Override
+  public Set<Phase> phases() {
+    return EnumSet.of(Phase.REWRITE);
+  }
+
   private record When(int percentage, List<VarsMatcher> vars) {
 
-    static When of(JsonNode conf, String at) {
+    static When of(int percentage, List<ArrayNode> vars, String at) {
       var out = new ArrayList<VarsMatcher>();
-      var list = conf.get("vars");
-      if (list != null) {
-        for (int i = 0; i < list.size(); i++) {
-          if (!(list.get(i) instanceof ArrayNode expr)) {
-            throw new IllegalArgumentException(
-                at + ".vars[" + i + "]: " + list.get(i) + " (expected: an expression array)");
-          }
+      if (vars != null) {
+        for (int i = 0; i < vars.size(); i++) {
           try {
-            out.add(VarsMatcher.compile(Vars.parse(expr)));
+            out.add(VarsMatcher.compile(Vars.parse(vars.get(i))));
           } catch (IllegalArgumentException e) {
             throw new IllegalArgumentException(at + ".vars[" + i + "]: " + e.getMessage());
           }
         }
       }
-      return new When(Conf.integer(conf, "percentage", 100), List.copyOf(out));
+      return new When(percentage, List.copyOf(out));
     }
 
     boolean hit(PluginContext ctx) {
@@ -75,21 +92,18 @@ public final class FaultInjectionPlugin implements Plugin {
   }
 
   @Override
-  public PluginInstance compile(ObjectNode conf, PluginScope scope) {
-    var abort = conf.get("abort");
-    var delay = conf.get("delay");
-    When abortWhen = abort == null ? null : When.of(abort, "abort");
-    When delayWhen = delay == null ? null : When.of(delay, "delay");
-    long delayNanos = delay == null ? 0 : (long) (delay.get("duration").doubleValue() * 1e9);
-    int status = abort == null ? 0 : abort.get("http_status").intValue();
-    var body = abort == null ? Template.of("") : Template.of(Conf.text(abort, "body", ""));
+  public PluginInstance compile(Config conf, PluginScope scope) {
+    var abort = conf.abort();
+    var delay = conf.delay();
+    When abortWhen = abort == null ? null : When.of(abort.percentage(), abort.vars(), "abort");
+    When delayWhen = delay == null ? null : When.of(delay.percentage(), delay.vars(), "delay");
+    long delayNanos = delay == null ? 0 : (long) (delay.duration() * 1e9);
+    int status = abort == null ? 0 : abort.httpStatus();
+    var body = abort == null ? Template.of("") : Template.of(abort.body());
     HttpHeaders headers = new DefaultHttpHeaders();
-    if (abort != null && abort.get("headers") != null) {
-      HeaderOps.parse(abort.get("headers"), "abort.headers"); // checks names and values
-      abort
-          .get("headers")
-          .properties()
-          .forEach(e -> headers.set(e.getKey(), e.getValue().asText()));
+    if (abort != null && abort.headers() != null) {
+      HeaderOps.parse(abort.headers(), "abort.headers"); // checks names and values
+      abort.headers().properties().forEach(e -> headers.set(e.getKey(), e.getValue().asText()));
     }
     return new PluginInstance() {
       @Override

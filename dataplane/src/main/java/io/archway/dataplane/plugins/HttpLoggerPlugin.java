@@ -1,8 +1,10 @@
 package io.archway.dataplane.plugins;
 
+import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.archway.dataplane.plugin.LogBatcher;
 import io.archway.dataplane.plugin.Plugin;
+import io.archway.dataplane.plugin.Plugin.Phase;
 import io.archway.dataplane.plugin.PluginInstance;
 import io.archway.dataplane.plugin.PluginScope;
 import java.io.ByteArrayOutputStream;
@@ -10,13 +12,40 @@ import java.net.URI;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.time.Duration;
+import java.util.EnumSet;
+import java.util.Set;
 
 /**
  * http-logger: each request's log entry, batched, POSTed to {@code uri} as a JSON array ({@code
  * concat_method: json}) or one JSON object per line ({@code new_line}), with {@code auth_header}. A
  * status of 300 or more is a failure, retried as {@code max_retry_count} says.
  */
-public final class HttpLoggerPlugin implements Plugin {
+public final class HttpLoggerPlugin implements Plugin<HttpLoggerPlugin.Config> {
+
+  /** The configuration; schema {@code http-logger.json}. */
+  public record Config(
+      String uri,
+      String authHeader,
+      double timeout,
+      String concatMethod,
+      boolean includeRespBody,
+      ArrayNode includeRespBodyExpr,
+      boolean sslVerify,
+      String name,
+      int batchMaxSize,
+      double inactiveTimeout,
+      double bufferDuration,
+      int maxRetryCount,
+      double retryDelay,
+      boolean includeReqBody,
+      ArrayNode includeReqBodyExpr,
+      ObjectNode logFormat) {
+
+    @Override
+    public String toString() {
+      return "Config[uri=" + uri + "]"; // auth_header stays out of logs
+    }
+  }
 
   @Override
   public String name() {
@@ -29,22 +58,31 @@ public final class HttpLoggerPlugin implements Plugin {
   }
 
   @Override
-  public PluginInstance compile(ObjectNode conf, PluginScope scope) {
+  public Class<Config> configType() {
+    return Config.class;
+  }
+
+  @Override
+  public Set<Phase> phases() {
+    return EnumSet.of(Phase.LOG);
+  }
+
+  @Override
+  public PluginInstance compile(Config conf, PluginScope scope) {
     URI uri;
     try {
-      uri = URI.create(conf.get("uri").asText());
+      uri = URI.create(conf.uri());
     } catch (IllegalArgumentException e) {
-      throw new IllegalArgumentException(
-          "uri: \"" + conf.get("uri").asText() + "\" (expected: an http(s) URL)");
+      throw new IllegalArgumentException("uri: \"" + conf.uri() + "\" (expected: an http(s) URL)");
     }
     if (uri.getScheme() == null
         || !(uri.getScheme().equals("http") || uri.getScheme().equals("https"))
         || uri.getHost() == null) {
       throw new IllegalArgumentException("uri: \"" + uri + "\" (expected: an http(s) URL)");
     }
-    var auth = Conf.text(conf, "auth_header", null);
-    var timeout = Duration.ofMillis((long) (Conf.number(conf, "timeout", 3) * 1000));
-    boolean lines = Conf.text(conf, "concat_method", "json").equals("new_line");
+    var auth = conf.authHeader();
+    var timeout = Duration.ofMillis((long) (conf.timeout() * 1000));
+    boolean lines = conf.concatMethod().equals("new_line");
     var services = scope.services();
     LogBatcher.Sender sender =
         batch -> {
@@ -77,7 +115,16 @@ public final class HttpLoggerPlugin implements Plugin {
             throw new java.io.IOException(uri + " answered " + res.statusCode());
           }
         };
-    var batcher = new LogBatcher("http-logger", LogEntries.settings(conf), sender, services);
+    var batcher =
+        new LogBatcher(
+            "http-logger",
+            LogEntries.settings(
+                conf.batchMaxSize(),
+                conf.inactiveTimeout(),
+                conf.maxRetryCount(),
+                conf.retryDelay()),
+            sender,
+            services);
     return LogEntries.logTo(batcher, "http-logger", services);
   }
 }

@@ -1,21 +1,27 @@
 package io.archway.dataplane.plugins;
 
-import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.archway.dataplane.plugin.Outcome;
 import io.archway.dataplane.plugin.Plugin;
+import io.archway.dataplane.plugin.Plugin.Phase;
 import io.archway.dataplane.plugin.PluginContext;
 import io.archway.dataplane.plugin.PluginInstance;
 import io.archway.dataplane.plugin.PluginScope;
 import io.archway.dataplane.route.Cidr;
 import java.util.ArrayList;
+import java.util.EnumSet;
 import java.util.List;
+import java.util.Set;
 
 /**
  * ip-restriction: lets in only the client addresses in {@code whitelist}, or keeps out those in
  * {@code blacklist} (addresses or CIDR ranges, IPv4 and IPv6); others get {@code response_code}
  * (403) with {@code message}.
  */
-public final class IpRestrictionPlugin implements Plugin {
+public final class IpRestrictionPlugin implements Plugin<IpRestrictionPlugin.Config> {
+
+  /** The configuration; schema {@code ip-restriction.json}. */
+  public record Config(
+      List<String> whitelist, List<String> blacklist, String message, int responseCode) {}
 
   @Override
   public String name() {
@@ -28,16 +34,23 @@ public final class IpRestrictionPlugin implements Plugin {
   }
 
   @Override
-  public PluginInstance compile(ObjectNode conf, PluginScope scope) {
-    boolean allow = conf.has("whitelist");
+  public Class<Config> configType() {
+    return Config.class;
+  }
+
+  @Override
+  public Set<Phase> phases() {
+    return EnumSet.of(Phase.ACCESS);
+  }
+
+  @Override
+  public PluginInstance compile(Config conf, PluginScope scope) {
+    boolean allow = conf.whitelist() != null;
     var ranges = new ArrayList<Cidr>();
-    for (var c : Conf.strings(conf, allow ? "whitelist" : "blacklist")) {
+    for (var c : allow ? conf.whitelist() : conf.blacklist()) {
       ranges.add(Cidr.parse(c));
     }
-    var refuse =
-        Outcome.message(
-            Conf.integer(conf, "response_code", 403),
-            Conf.text(conf, "message", "Your IP address is not allowed"));
+    var refuse = Outcome.message(conf.responseCode(), conf.message());
     return new Restriction(allow, List.copyOf(ranges), refuse);
   }
 

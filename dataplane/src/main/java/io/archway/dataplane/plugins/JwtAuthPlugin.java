@@ -1,10 +1,10 @@
 package io.archway.dataplane.plugins;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.archway.dataplane.plugin.Consumers;
 import io.archway.dataplane.plugin.Outcome;
 import io.archway.dataplane.plugin.Plugin;
+import io.archway.dataplane.plugin.Plugin.Phase;
 import io.archway.dataplane.plugin.PluginContext;
 import io.archway.dataplane.plugin.PluginInstance;
 import io.archway.dataplane.plugin.PluginScope;
@@ -17,7 +17,9 @@ import java.security.PublicKey;
 import java.security.Signature;
 import java.security.spec.X509EncodedKeySpec;
 import java.util.Base64;
+import java.util.EnumSet;
 import java.util.Map;
+import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import javax.crypto.Mac;
 import javax.crypto.spec.SecretKeySpec;
@@ -29,7 +31,7 @@ import javax.crypto.spec.SecretKeySpec;
  * base64_secret}), RS256 with {@code public_key}; {@code exp} and {@code nbf} are enforced. 401
  * otherwise.
  */
-public final class JwtAuthPlugin implements Plugin {
+public final class JwtAuthPlugin implements Plugin<JwtAuthPlugin.Config> {
 
   private static final Outcome.Respond MISSING =
       Outcome.message(401, "Missing JWT token in request");
@@ -40,6 +42,15 @@ public final class JwtAuthPlugin implements Plugin {
 
   // Public keys parsed once per PEM text: a consumer's key is used by every request of it.
   private static final Map<String, PublicKey> KEYS = new ConcurrentHashMap<>();
+
+  /** The configuration; schema {@code jwt-auth.json}. */
+  public record Config(
+      String header,
+      String query,
+      String cookie,
+      boolean hideCredentials,
+      String keyClaimName,
+      boolean storeInCtx) {}
 
   @Override
   public String name() {
@@ -52,17 +63,32 @@ public final class JwtAuthPlugin implements Plugin {
   }
 
   @Override
+  public Class<Config> configType() {
+    return Config.class;
+  }
+
+  @Override
+  public Set<Phase> phases() {
+    return EnumSet.of(Phase.REWRITE);
+  }
+
+  @Override
+  public Set<String> results() {
+    return Set.of("consumer");
+  }
+
+  @Override
   public String credentialField() {
     return "key";
   }
 
   @Override
-  public PluginInstance compile(ObjectNode conf, PluginScope scope) {
-    var header = Conf.text(conf, "header", "authorization");
-    var query = Conf.text(conf, "query", "jwt");
-    var cookie = Conf.text(conf, "cookie", "jwt");
-    var claim = Conf.text(conf, "key_claim_name", "key");
-    boolean hide = Conf.bool(conf, "hide_credentials", false);
+  public PluginInstance compile(Config conf, PluginScope scope) {
+    var header = conf.header();
+    var query = conf.query();
+    var cookie = conf.cookie();
+    var claim = conf.keyClaimName();
+    boolean hide = conf.hideCredentials();
     return new PluginInstance() {
       @Override
       public Outcome rewrite(PluginContext ctx) {

@@ -1,13 +1,18 @@
 package io.archway.dataplane.plugins;
 
+import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.archway.dataplane.plugin.LogBatcher;
 import io.archway.dataplane.plugin.Plugin;
+import io.archway.dataplane.plugin.Plugin.Phase;
 import io.archway.dataplane.plugin.PluginInstance;
 import io.archway.dataplane.plugin.PluginScope;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
+import java.util.EnumSet;
+import java.util.List;
 import java.util.Properties;
+import java.util.Set;
 import java.util.TreeSet;
 import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
@@ -21,7 +26,44 @@ import org.apache.kafka.clients.producer.RecordMetadata;
  * timeout}; SASL/PLAIN from a broker's {@code sasl_config}). A dead broker costs dropped entries
  * (counted), never request time.
  */
-public final class KafkaLoggerPlugin implements Plugin {
+public final class KafkaLoggerPlugin implements Plugin<KafkaLoggerPlugin.Config> {
+
+  /** The configuration; schema {@code kafka-logger.json}. */
+  public record Config(
+      List<Broker> brokers,
+      ObjectNode brokerList,
+      String kafkaTopic,
+      String key,
+      double timeout,
+      String metaFormat,
+      int requiredAcks,
+      String producerType,
+      String clusterName,
+      Integer producerBatchNum,
+      Integer producerBatchSize,
+      Integer producerMaxBuffering,
+      Integer producerTimeLinger,
+      Integer metaRefreshInterval,
+      String name,
+      int batchMaxSize,
+      double inactiveTimeout,
+      double bufferDuration,
+      int maxRetryCount,
+      double retryDelay,
+      boolean includeReqBody,
+      ArrayNode includeReqBodyExpr,
+      ObjectNode logFormat) {}
+
+  /** A broker, with its SASL credentials. */
+  public record Broker(String host, int port, Sasl saslConfig) {}
+
+  /** SASL/PLAIN credentials. */
+  public record Sasl(String mechanism, String user, String password) {
+    @Override
+    public String toString() {
+      return "Sasl[user=" + user + "]";
+    }
+  }
 
   @Override
   public String name() {
@@ -34,35 +76,42 @@ public final class KafkaLoggerPlugin implements Plugin {
   }
 
   @Override
-  public PluginInstance compile(ObjectNode conf, PluginScope scope) {
+  public Class<Config> configType() {
+    return Config.class;
+  }
+
+  @Override
+  public Set<Phase> phases() {
+    return EnumSet.of(Phase.LOG);
+  }
+
+  @Override
+  public PluginInstance compile(Config conf, PluginScope scope) {
     var servers = new TreeSet<String>();
-    var brokers = conf.get("brokers");
     String user = null;
     String password = null;
-    if (brokers != null) {
-      for (int i = 0; i < brokers.size(); i++) {
-        var b = brokers.get(i);
-        servers.add(b.get("host").asText() + ":" + b.get("port").asInt());
-        var sasl = b.get("sasl_config");
-        if (sasl != null) {
-          user = sasl.path("user").asText(null);
-          password = sasl.path("password").asText(null);
+    if (conf.brokers() != null) {
+      for (var b : conf.brokers()) {
+        servers.add(b.host() + ":" + b.port());
+        if (b.saslConfig() != null) {
+          user = b.saslConfig().user();
+          password = b.saslConfig().password();
         }
       }
     }
-    var list = conf.get("broker_list");
+    var list = conf.brokerList();
     if (list != null) {
       list.properties().forEach(e -> servers.add(e.getKey() + ":" + e.getValue().asInt()));
     }
     if (servers.isEmpty()) {
       throw new IllegalArgumentException("brokers: missing (expected: at least one {host, port})");
     }
-    var topic = conf.get("kafka_topic").asText();
-    var key = Conf.text(conf, "key", null);
-    long timeoutMillis = (long) (Conf.number(conf, "timeout", 3) * 1000);
+    var topic = conf.kafkaTopic();
+    var key = conf.key();
+    long timeoutMillis = (long) (conf.timeout() * 1000);
     var props = new Properties();
     props.put(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, String.join(",", servers));
-    props.put(ProducerConfig.ACKS_CONFIG, Integer.toString(Conf.integer(conf, "required_acks", 1)));
+    props.put(ProducerConfig.ACKS_CONFIG, Integer.toString(conf.requiredAcks()));
     props.put(ProducerConfig.MAX_BLOCK_MS_CONFIG, Long.toString(timeoutMillis));
     props.put(ProducerConfig.REQUEST_TIMEOUT_MS_CONFIG, (int) timeoutMillis);
     props.put(ProducerConfig.DELIVERY_TIMEOUT_MS_CONFIG, (int) timeoutMillis * 2);
@@ -93,7 +142,16 @@ public final class KafkaLoggerPlugin implements Plugin {
             f.get(timeoutMillis * 2, TimeUnit.MILLISECONDS);
           }
         };
-    var batcher = new LogBatcher("kafka-logger", LogEntries.settings(conf), sender, services);
+    var batcher =
+        new LogBatcher(
+            "kafka-logger",
+            LogEntries.settings(
+                conf.batchMaxSize(),
+                conf.inactiveTimeout(),
+                conf.maxRetryCount(),
+                conf.retryDelay()),
+            sender,
+            services);
     return LogEntries.logTo(batcher, "kafka-logger", services);
   }
 }

@@ -1,19 +1,21 @@
 package io.archway.dataplane.plugins;
 
-import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.archway.dataplane.exchange.UpstreamCredentials;
 import io.archway.dataplane.plugin.Outcome;
 import io.archway.dataplane.plugin.Plugin;
+import io.archway.dataplane.plugin.Plugin.Phase;
 import io.archway.dataplane.plugin.PluginContext;
 import io.archway.dataplane.plugin.PluginInstance;
 import io.archway.dataplane.plugin.PluginScope;
+import java.util.EnumSet;
+import java.util.Set;
 
 /**
  * kafka-proxy: the SASL/PLAIN credentials a pub-sub route uses at its Kafka brokers. Its access
  * phase hands them to the pub-sub route handler as a typed attribute of the exchange ({@link
  * UpstreamCredentials}), which loggers cannot read.
  */
-public final class KafkaProxyPlugin implements Plugin {
+public final class KafkaProxyPlugin implements Plugin<KafkaProxyPlugin.Config> {
 
   public static final String NAME = "kafka-proxy";
 
@@ -33,6 +35,17 @@ public final class KafkaProxyPlugin implements Plugin {
     }
   }
 
+  /** The configuration; schema {@code kafka-proxy.json}. */
+  public record Config(Credentials sasl) {}
+
+  /** SASL/PLAIN credentials as written. */
+  public record Credentials(String username, String password) {
+    @Override
+    public String toString() {
+      return "Credentials[username=" + username + "]";
+    }
+  }
+
   @Override
   public String name() {
     return NAME;
@@ -44,11 +57,21 @@ public final class KafkaProxyPlugin implements Plugin {
   }
 
   @Override
-  public PluginInstance compile(ObjectNode conf, PluginScope scope) {
-    var sasl = conf.path("sasl");
-    if (!sasl.isObject()) {
+  public Class<Config> configType() {
+    return Config.class;
+  }
+
+  @Override
+  public Set<Phase> phases() {
+    return EnumSet.of(Phase.ACCESS);
+  }
+
+  @Override
+  public PluginInstance compile(Config conf, PluginScope scope) {
+    var sasl = conf.sasl();
+    if (sasl == null) {
       return new Sasl(null, null);
     }
-    return new Sasl(sasl.path("username").asText(), sasl.path("password").asText());
+    return new Sasl(sasl.username(), sasl.password());
   }
 }

@@ -1,13 +1,15 @@
 package io.archway.dataplane.plugins;
 
-import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.archway.dataplane.plugin.Outcome;
 import io.archway.dataplane.plugin.Plugin;
+import io.archway.dataplane.plugin.Plugin.Phase;
 import io.archway.dataplane.plugin.PluginContext;
 import io.archway.dataplane.plugin.PluginInstance;
 import io.archway.dataplane.plugin.PluginScope;
 import io.netty.handler.codec.http.QueryStringDecoder;
 import io.netty.handler.codec.http.QueryStringEncoder;
+import java.util.EnumSet;
+import java.util.Set;
 
 /**
  * key-auth: finds the consumer whose {@code key-auth.key} the request carries in {@code header}
@@ -15,10 +17,13 @@ import io.netty.handler.codec.http.QueryStringEncoder;
  * unknown one. Publishes {@code consumer}; {@code hide_credentials} keeps the key from the
  * upstream.
  */
-public final class KeyAuthPlugin implements Plugin {
+public final class KeyAuthPlugin implements Plugin<KeyAuthPlugin.Config> {
 
   static final Outcome.Respond MISSING = Outcome.message(401, "Missing API key in request");
   static final Outcome.Respond INVALID = Outcome.message(401, "Invalid API key in request");
+
+  /** The configuration; schema {@code key-auth.json}. */
+  public record Config(String header, String query, boolean hideCredentials) {}
 
   @Override
   public String name() {
@@ -31,15 +36,30 @@ public final class KeyAuthPlugin implements Plugin {
   }
 
   @Override
+  public Class<Config> configType() {
+    return Config.class;
+  }
+
+  @Override
+  public Set<Phase> phases() {
+    return EnumSet.of(Phase.REWRITE);
+  }
+
+  @Override
+  public Set<String> results() {
+    return Set.of("consumer");
+  }
+
+  @Override
   public String credentialField() {
     return "key";
   }
 
   @Override
-  public PluginInstance compile(ObjectNode conf, PluginScope scope) {
-    var header = Conf.text(conf, "header", "apikey");
-    var query = Conf.text(conf, "query", "apikey");
-    boolean hide = Conf.bool(conf, "hide_credentials", false);
+  public PluginInstance compile(Config conf, PluginScope scope) {
+    var header = conf.header();
+    var query = conf.query();
+    boolean hide = conf.hideCredentials();
     return new PluginInstance() {
       @Override
       public Outcome rewrite(PluginContext ctx) {

@@ -1,12 +1,14 @@
 package io.archway.dataplane.plugins;
 
-import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.archway.dataplane.plugin.Outcome;
 import io.archway.dataplane.plugin.Plugin;
+import io.archway.dataplane.plugin.Plugin.Phase;
 import io.archway.dataplane.plugin.PluginContext;
 import io.archway.dataplane.plugin.PluginInstance;
 import io.archway.dataplane.plugin.PluginScope;
+import java.util.EnumSet;
 import java.util.Map;
+import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
@@ -16,7 +18,20 @@ import java.util.concurrent.TimeUnit;
  * {@code default_conn_delay} seconds, the rest refused with {@code rejected_code} (503). A request
  * holds its slot until its log phase (answered, or the client gone).
  */
-public final class LimitConnPlugin implements Plugin {
+public final class LimitConnPlugin implements Plugin<LimitConnPlugin.Config> {
+
+  /** The configuration; schema {@code limit-conn.json}. */
+  public record Config(
+      int conn,
+      int burst,
+      double defaultConnDelay,
+      boolean onlyUseDefaultDelay,
+      String keyType,
+      String key,
+      int rejectedCode,
+      String rejectedMsg,
+      boolean allowDegradation,
+      String policy) {}
 
   @Override
   public String name() {
@@ -29,14 +44,24 @@ public final class LimitConnPlugin implements Plugin {
   }
 
   @Override
-  public PluginInstance compile(ObjectNode conf, PluginScope scope) {
-    Conf.localPolicyOnly(conf);
+  public Class<Config> configType() {
+    return Config.class;
+  }
+
+  @Override
+  public Set<Phase> phases() {
+    return EnumSet.of(Phase.ACCESS, Phase.LOG);
+  }
+
+  @Override
+  public PluginInstance compile(Config conf, PluginScope scope) {
+    RateKey.localPolicyOnly(conf.policy());
     return new Slots(
-        conf.get("conn").intValue(),
-        conf.get("burst").intValue(),
-        (long) (conf.get("default_conn_delay").doubleValue() * 1e9),
-        new RateKey(conf),
-        Rejection.of(conf),
+        conf.conn(),
+        conf.burst(),
+        (long) (conf.defaultConnDelay() * 1e9),
+        new RateKey(conf.keyType(), conf.key()),
+        Rejection.of(conf.rejectedCode(), conf.rejectedMsg()),
         new ConcurrentHashMap<>());
   }
 

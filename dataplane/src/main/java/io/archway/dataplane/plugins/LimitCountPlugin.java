@@ -1,15 +1,17 @@
 package io.archway.dataplane.plugins;
 
-import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.archway.dataplane.plugin.Outcome;
 import io.archway.dataplane.plugin.Plugin;
+import io.archway.dataplane.plugin.Plugin.Phase;
 import io.archway.dataplane.plugin.PluginContext;
 import io.archway.dataplane.plugin.PluginInstance;
 import io.archway.dataplane.plugin.PluginScope;
 import io.archway.dataplane.plugin.RedisLink;
 import io.lettuce.core.ScriptOutputType;
+import java.util.EnumSet;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -21,7 +23,7 @@ import org.slf4j.LoggerFactory;
  * shares the count). Adds {@code X-RateLimit-Limit}, {@code -Remaining} and {@code -Reset}, and
  * publishes {@code remaining}. Routes with the same {@code group} share one count.
  */
-public final class LimitCountPlugin implements Plugin {
+public final class LimitCountPlugin implements Plugin<LimitCountPlugin.Config> {
 
   private static final Logger log = LoggerFactory.getLogger(LimitCountPlugin.class);
 
@@ -32,6 +34,65 @@ public final class LimitCountPlugin implements Plugin {
           + "local ttl = redis.call('pttl', KEYS[1]) "
           + "if ttl < 0 then redis.call('pexpire', KEYS[1], ARGV[1]) ttl = tonumber(ARGV[1]) end "
           + "return {c, ttl}";
+
+  /** The configuration; schema {@code limit-count.json}. */
+  public record Config(
+      int count,
+      int timeWindow,
+      boolean showLimitQuotaHeader,
+      String group,
+      String keyType,
+      String key,
+      int rejectedCode,
+      String rejectedMsg,
+      boolean allowDegradation,
+      String policy,
+      String redisHost,
+      int redisPort,
+      String redisUsername,
+      String redisPassword,
+      int redisDatabase,
+      int redisTimeout) {
+
+    @Override
+    public String toString() {
+      // Names the password's presence only: a configuration may end up in a log.
+      return "Config[count=%d, time_window=%d, key=%s %s, policy=%s, group=%s, redis=%s:%d/%d%s]"
+          .formatted(
+              count,
+              timeWindow,
+              keyType,
+              key,
+              policy,
+              group,
+              redisHost,
+              redisPort,
+              redisDatabase,
+              redisPassword == null ? "" : " with password");
+    }
+
+    /** A hash of every field (stable across processes, as List's is specified). */
+    int identity() {
+      return java.util.Arrays.asList(
+              count,
+              timeWindow,
+              showLimitQuotaHeader,
+              group,
+              keyType,
+              key,
+              rejectedCode,
+              rejectedMsg,
+              allowDegradation,
+              policy,
+              redisHost,
+              redisPort,
+              redisUsername,
+              redisPassword,
+              redisDatabase,
+              redisTimeout)
+          .hashCode();
+    }
+  }
 
   @Override
   public String name() {
@@ -44,17 +105,32 @@ public final class LimitCountPlugin implements Plugin {
   }
 
   @Override
-  public PluginInstance compile(ObjectNode conf, PluginScope scope) {
-    int count = conf.get("count").intValue();
-    long windowMillis = conf.get("time_window").longValue() * 1000;
-    var key = new RateKey(conf);
-    var reject = Rejection.of(conf);
-    boolean headers = Conf.bool(conf, "show_limit_quota_header", true);
-    boolean degrade = Conf.bool(conf, "allow_degradation", false);
-    var policy = Conf.text(conf, "policy", "local");
-    var group = Conf.text(conf, "group", null);
-    var prefix =
-        group != null ? "group:" + group : scope.owner() + ":" + conf.toString().hashCode();
+  public Class<Config> configType() {
+    return Config.class;
+  }
+
+  @Override
+  public Set<Phase> phases() {
+    return EnumSet.of(Phase.ACCESS);
+  }
+
+  @Override
+  public Set<String> results() {
+    return Set.of("remaining");
+  }
+
+  @Override
+  public PluginInstance compile(Config conf, PluginScope scope) {
+    int count = conf.count();
+    long windowMillis = conf.timeWindow() * 1000L;
+    var key = new RateKey(conf.keyType(), conf.key());
+    var reject = Rejection.of(conf.rejectedCode(), conf.rejectedMsg());
+    boolean headers = conf.showLimitQuotaHeader();
+    boolean degrade = conf.allowDegradation();
+    var policy = conf.policy();
+    var group = conf.group();
+    // Counts are kept per configuration: a changed one starts afresh.
+    var prefix = group != null ? "group:" + group : scope.owner() + ":" + conf.identity();
     switch (policy) {
       case "local" -> {
         Windows windows =
@@ -62,7 +138,7 @@ public final class LimitCountPlugin implements Plugin {
         return new Local(count, windowMillis, key, reject, headers, windows);
       }
       case "redis" -> {
-        var host = Conf.text(conf, "redis_host", null);
+        var host = conf.redisHost();
         if (host == null) {
           throw new IllegalArgumentException("redis_host: missing (expected: with policy redis)");
         }
@@ -72,11 +148,11 @@ public final class LimitCountPlugin implements Plugin {
                 .redis(
                     new RedisLink.Settings(
                         host,
-                        Conf.integer(conf, "redis_port", 6379),
-                        Conf.text(conf, "redis_username", null),
-                        Conf.text(conf, "redis_password", null),
-                        Conf.integer(conf, "redis_database", 0),
-                        Conf.integer(conf, "redis_timeout", 1000)));
+                        conf.redisPort(),
+                        conf.redisUsername(),
+                        conf.redisPassword(),
+                        conf.redisDatabase(),
+                        conf.redisTimeout()));
         return new Redis(
             count,
             windowMillis,

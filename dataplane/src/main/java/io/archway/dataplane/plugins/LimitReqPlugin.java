@@ -1,12 +1,14 @@
 package io.archway.dataplane.plugins;
 
-import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.archway.dataplane.plugin.Outcome;
 import io.archway.dataplane.plugin.Plugin;
+import io.archway.dataplane.plugin.Plugin.Phase;
 import io.archway.dataplane.plugin.PluginContext;
 import io.archway.dataplane.plugin.PluginInstance;
 import io.archway.dataplane.plugin.PluginScope;
+import java.util.EnumSet;
 import java.util.Map;
+import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
@@ -17,7 +19,19 @@ import java.util.concurrent.TimeUnit;
  * timer), or let through at once with {@code nodelay}; beyond the burst, {@code rejected_code}
  * (503).
  */
-public final class LimitReqPlugin implements Plugin {
+public final class LimitReqPlugin implements Plugin<LimitReqPlugin.Config> {
+
+  /** The configuration; schema {@code limit-req.json}. */
+  public record Config(
+      double rate,
+      double burst,
+      boolean nodelay,
+      String keyType,
+      String key,
+      int rejectedCode,
+      String rejectedMsg,
+      boolean allowDegradation,
+      String policy) {}
 
   @Override
   public String name() {
@@ -30,13 +44,25 @@ public final class LimitReqPlugin implements Plugin {
   }
 
   @Override
-  public PluginInstance compile(ObjectNode conf, PluginScope scope) {
-    Conf.localPolicyOnly(conf);
-    double rate = conf.get("rate").doubleValue();
-    double burst = conf.get("burst").doubleValue();
-    boolean nodelay = Conf.bool(conf, "nodelay", false);
+  public Class<Config> configType() {
+    return Config.class;
+  }
+
+  @Override
+  public Set<Phase> phases() {
+    return EnumSet.of(Phase.ACCESS);
+  }
+
+  @Override
+  public PluginInstance compile(Config conf, PluginScope scope) {
+    RateKey.localPolicyOnly(conf.policy());
     return new Bucket(
-        rate, burst, nodelay, new RateKey(conf), Rejection.of(conf), new ConcurrentHashMap<>());
+        conf.rate(),
+        conf.burst(),
+        conf.nodelay(),
+        new RateKey(conf.keyType(), conf.key()),
+        Rejection.of(conf.rejectedCode(), conf.rejectedMsg()),
+        new ConcurrentHashMap<>());
   }
 
   private record State(double excess, long at) {}

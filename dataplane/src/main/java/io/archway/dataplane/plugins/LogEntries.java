@@ -1,6 +1,5 @@
 package io.archway.dataplane.plugins;
 
-import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.archway.dataplane.plugin.LogBatcher;
 import io.archway.dataplane.plugin.PluginContext;
@@ -12,13 +11,14 @@ final class LogEntries {
 
   private LogEntries() {}
 
-  static LogBatcher.Settings settings(JsonNode conf) {
-    int batch = Conf.integer(conf, "batch_max_size", 1000);
+  /** The batch processor's settings every logger has (seconds in the configuration). */
+  static LogBatcher.Settings settings(
+      int batch, double inactiveTimeout, int maxRetryCount, double retryDelay) {
     return new LogBatcher.Settings(
         batch,
-        (long) (Conf.number(conf, "inactive_timeout", 5) * 1000),
-        Conf.integer(conf, "max_retry_count", 0),
-        (long) (Conf.number(conf, "retry_delay", 1) * 1000),
+        (long) (inactiveTimeout * 1000),
+        maxRetryCount,
+        (long) (retryDelay * 1000),
         Math.max(10_000, batch * 10));
   }
 

@@ -3,6 +3,7 @@ package io.archway.dataplane.plugins;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.archway.dataplane.plugin.Outcome;
 import io.archway.dataplane.plugin.Plugin;
+import io.archway.dataplane.plugin.Plugin.Phase;
 import io.archway.dataplane.plugin.PluginContext;
 import io.archway.dataplane.plugin.PluginInstance;
 import io.archway.dataplane.plugin.PluginScope;
@@ -10,7 +11,9 @@ import io.archway.dataplane.route.PathNormalizer;
 import io.archway.dataplane.route.VarsMatcher;
 import io.netty.handler.codec.http.HttpMethod;
 import java.util.ArrayList;
+import java.util.EnumSet;
 import java.util.List;
+import java.util.Set;
 import java.util.regex.Pattern;
 
 /**
@@ -18,7 +21,16 @@ import java.util.regex.Pattern;
  * {@code regex_uri} pair, {@code host}, {@code method}, and header changes. The client's query
  * string is kept unless the new URI has its own.
  */
-public final class ProxyRewritePlugin implements Plugin {
+public final class ProxyRewritePlugin implements Plugin<ProxyRewritePlugin.Config> {
+
+  /** The configuration; schema {@code proxy-rewrite.json}. */
+  public record Config(
+      String uri,
+      String method,
+      List<String> regexUri,
+      String host,
+      ObjectNode headers,
+      boolean useRealRequestUriUnsafe) {}
 
   @Override
   public String name() {
@@ -30,19 +42,29 @@ public final class ProxyRewritePlugin implements Plugin {
     return 1008;
   }
 
+  @Override
+  public Class<Config> configType() {
+    return Config.class;
+  }
+
+  @Override
+  public Set<Phase> phases() {
+    return EnumSet.of(Phase.REWRITE);
+  }
+
   private record RegexUri(Pattern regex, String replacement) {}
 
   @Override
-  public PluginInstance compile(ObjectNode conf, PluginScope scope) {
-    var uri = conf.has("uri") ? Template.of(conf.get("uri").asText()) : null;
+  public PluginInstance compile(Config conf, PluginScope scope) {
+    var uri = conf.uri() != null ? Template.of(conf.uri()) : null;
     var regexes = new ArrayList<RegexUri>();
-    var pairs = Conf.strings(conf, "regex_uri");
+    var pairs = conf.regexUri() == null ? List.<String>of() : conf.regexUri();
     for (int i = 0; i + 1 < pairs.size(); i += 2) {
       regexes.add(new RegexUri(Pattern.compile(pairs.get(i)), pairs.get(i + 1)));
     }
-    var host = Conf.text(conf, "host", null);
-    var method = conf.has("method") ? HttpMethod.valueOf(conf.get("method").asText()) : null;
-    var headers = HeaderOps.parse(conf.get("headers"), "headers");
+    var host = conf.host();
+    var method = conf.method() != null ? HttpMethod.valueOf(conf.method()) : null;
+    var headers = HeaderOps.parse(conf.headers(), "headers");
     return new Rewrite(uri, List.copyOf(regexes), host, method, headers);
   }
 

@@ -1,6 +1,5 @@
 package io.archway.dataplane.plugins;
 
-import com.fasterxml.jackson.databind.JsonNode;
 import io.archway.dataplane.plugin.PluginContext;
 
 /**
@@ -15,10 +14,18 @@ final class RateKey {
   private final String key;
   private final Template template;
 
-  RateKey(JsonNode conf) {
-    this.type = Conf.text(conf, "key_type", "var");
-    this.key = Conf.text(conf, "key", "remote_addr");
+  RateKey(String type, String key) {
+    this.type = type;
+    this.key = key;
     this.template = Template.of(key);
+  }
+
+  /** limit-req and limit-conn count in this process only; shared counts are limit-count's. */
+  static void localPolicyOnly(String policy) {
+    if (!policy.equals("local")) {
+      throw new IllegalArgumentException(
+          "policy: \"" + policy + "\" (expected: local; shared counts are limit-count's)");
+    }
   }
 
   String of(PluginContext ctx) {

@@ -1,13 +1,16 @@
 package io.archway.dataplane.plugins;
 
-import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.archway.dataplane.plugin.Outcome;
 import io.archway.dataplane.plugin.Plugin;
+import io.archway.dataplane.plugin.Plugin.Phase;
 import io.archway.dataplane.plugin.PluginContext;
 import io.archway.dataplane.plugin.PluginInstance;
 import io.archway.dataplane.plugin.PluginScope;
 import io.netty.handler.codec.http.DefaultHttpHeaders;
 import io.netty.handler.codec.http.HttpHeaderNames;
+import java.util.EnumSet;
+import java.util.List;
+import java.util.Set;
 import java.util.regex.Pattern;
 
 /**
@@ -15,7 +18,16 @@ import java.util.regex.Pattern;
  * http_to_https}, 301), to {@code uri} (with variables), or to {@code regex_uri}'s replacement of
  * the path; {@code ret_code} (302 by default) and {@code append_query_string}.
  */
-public final class RedirectPlugin implements Plugin {
+public final class RedirectPlugin implements Plugin<RedirectPlugin.Config> {
+
+  /** The configuration; schema {@code redirect.json}. */
+  public record Config(
+      Boolean httpToHttps,
+      String uri,
+      List<String> regexUri,
+      Integer retCode,
+      boolean encodeUri,
+      boolean appendQueryString) {}
 
   @Override
   public String name() {
@@ -28,14 +40,24 @@ public final class RedirectPlugin implements Plugin {
   }
 
   @Override
-  public PluginInstance compile(ObjectNode conf, PluginScope scope) {
-    boolean toHttps = Conf.bool(conf, "http_to_https", false);
-    var uri = conf.has("uri") ? Template.of(conf.get("uri").asText()) : null;
-    var regex = Conf.strings(conf, "regex_uri");
+  public Class<Config> configType() {
+    return Config.class;
+  }
+
+  @Override
+  public Set<Phase> phases() {
+    return EnumSet.of(Phase.REWRITE);
+  }
+
+  @Override
+  public PluginInstance compile(Config conf, PluginScope scope) {
+    boolean toHttps = Boolean.TRUE.equals(conf.httpToHttps());
+    var uri = conf.uri() != null ? Template.of(conf.uri()) : null;
+    var regex = conf.regexUri() == null ? List.<String>of() : conf.regexUri();
     var pattern = regex.size() == 2 ? Pattern.compile(regex.get(0)) : null;
     var replacement = regex.size() == 2 ? regex.get(1) : null;
-    int code = Conf.integer(conf, "ret_code", toHttps ? 301 : 302);
-    boolean appendQuery = Conf.bool(conf, "append_query_string", false);
+    int code = conf.retCode() != null ? conf.retCode() : toHttps ? 301 : 302;
+    boolean appendQuery = conf.appendQueryString();
     if (toHttps && appendQuery) {
       throw new IllegalArgumentException(
           "append_query_string with http_to_https (expected: one of them; https keeps the query)");

@@ -1,6 +1,5 @@
 package io.archway.dataplane.plugins;
 
-import com.fasterxml.jackson.databind.JsonNode;
 import io.archway.dataplane.plugin.Outcome;
 
 /**
@@ -11,9 +10,7 @@ final class Rejection {
 
   private Rejection() {}
 
-  static Outcome.Respond of(JsonNode conf) {
-    int code = Conf.integer(conf, "rejected_code", 503);
-    var msg = Conf.text(conf, "rejected_msg", null);
+  static Outcome.Respond of(int code, String msg) {
     if (msg == null) {
       return Outcome.respond(code, null, Outcome.errorBody(code));
     }

@@ -1,12 +1,14 @@
 package io.archway.dataplane.plugins;
 
-import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.archway.dataplane.plugin.Outcome;
 import io.archway.dataplane.plugin.Plugin;
+import io.archway.dataplane.plugin.Plugin.Phase;
 import io.archway.dataplane.plugin.PluginContext;
 import io.archway.dataplane.plugin.PluginInstance;
 import io.archway.dataplane.plugin.PluginScope;
 import io.netty.handler.codec.http.HttpResponse;
+import java.util.EnumSet;
+import java.util.Set;
 import java.util.UUID;
 import java.util.concurrent.ThreadLocalRandom;
 
@@ -14,10 +16,17 @@ import java.util.concurrent.ThreadLocalRandom;
  * request-id: gives each request an id in {@code header_name} (kept when the client sent one),
  * publishes it as {@code request_id}, and returns it in the response.
  */
-public final class RequestIdPlugin implements Plugin {
+public final class RequestIdPlugin implements Plugin<RequestIdPlugin.Config> {
 
   private static final String NANOID =
       "_-0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ";
+
+  /** The configuration; schema {@code request-id.json}. */
+  public record Config(
+      String headerName, boolean includeInResponse, String algorithm, RangeId rangeId) {}
+
+  /** The settings of algorithm {@code range_id}. */
+  public record RangeId(String charSet, int length) {}
 
   @Override
   public String name() {
@@ -30,20 +39,27 @@ public final class RequestIdPlugin implements Plugin {
   }
 
   @Override
-  public PluginInstance compile(ObjectNode conf, PluginScope scope) {
-    var header = Conf.text(conf, "header_name", "X-Request-Id");
-    boolean inResponse = Conf.bool(conf, "include_in_response", true);
-    var algorithm = Conf.text(conf, "algorithm", "uuid");
-    var range = conf.path("range_id");
-    var charSet =
-        range
-            .path("char_set")
-            .asText("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789");
-    int length = range.path("length").asInt(16);
-    if (charSet.isEmpty() || length < 6) {
-      throw new IllegalArgumentException(
-          "range_id: char_set empty or length < 6 (expected: length >= 6)");
-    }
+  public Class<Config> configType() {
+    return Config.class;
+  }
+
+  @Override
+  public Set<Phase> phases() {
+    return EnumSet.of(Phase.REWRITE, Phase.HEADER_FILTER);
+  }
+
+  @Override
+  public Set<String> results() {
+    return Set.of("request_id");
+  }
+
+  @Override
+  public PluginInstance compile(Config conf, PluginScope scope) {
+    var header = conf.headerName();
+    boolean inResponse = conf.includeInResponse();
+    var algorithm = conf.algorithm();
+    var charSet = conf.rangeId().charSet();
+    int length = conf.rangeId().length();
     return new PluginInstance() {
       @Override
       public Outcome rewrite(PluginContext ctx) {

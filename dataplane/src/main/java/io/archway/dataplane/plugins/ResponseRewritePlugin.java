@@ -3,6 +3,7 @@ package io.archway.dataplane.plugins;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.archway.dataplane.plugin.Plugin;
+import io.archway.dataplane.plugin.Plugin.Phase;
 import io.archway.dataplane.plugin.PluginContext;
 import io.archway.dataplane.plugin.PluginInstance;
 import io.archway.dataplane.plugin.PluginScope;
@@ -13,7 +14,9 @@ import io.netty.handler.codec.http.HttpResponseStatus;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.Base64;
+import java.util.EnumSet;
 import java.util.List;
+import java.util.Set;
 import java.util.regex.Pattern;
 import java.util.regex.PatternSyntaxException;
 
@@ -23,7 +26,19 @@ import java.util.regex.PatternSyntaxException;
  * {@code body_base64}) or edited by {@code filters} (regex, {@code scope} once or global,
  * replacement). Only when the body changes is it gathered whole.
  */
-public final class ResponseRewritePlugin implements Plugin {
+public final class ResponseRewritePlugin implements Plugin<ResponseRewritePlugin.Config> {
+
+  /** The configuration; schema {@code response-rewrite.json}. */
+  public record Config(
+      Integer statusCode,
+      String body,
+      boolean bodyBase64,
+      ObjectNode headers,
+      ArrayNode vars,
+      List<FilterConf> filters) {}
+
+  /** One regex replacement in the body. */
+  public record FilterConf(String regex, String scope, String replace, String options) {}
 
   @Override
   public String name() {
@@ -35,16 +50,26 @@ public final class ResponseRewritePlugin implements Plugin {
     return 899;
   }
 
+  @Override
+  public Class<Config> configType() {
+    return Config.class;
+  }
+
+  @Override
+  public Set<Phase> phases() {
+    return EnumSet.of(Phase.HEADER_FILTER, Phase.BODY_FILTER);
+  }
+
   private record Filter(Pattern regex, boolean global, String replace) {}
 
   @Override
-  public PluginInstance compile(ObjectNode conf, PluginScope scope) {
-    int status = Conf.integer(conf, "status_code", 0);
-    var headers = HeaderOps.parse(conf.get("headers"), "headers");
+  public PluginInstance compile(Config conf, PluginScope scope) {
+    int status = conf.statusCode() == null ? 0 : conf.statusCode();
+    var headers = HeaderOps.parse(conf.headers(), "headers");
     byte[] body = null;
-    if (conf.has("body")) {
-      var text = conf.get("body").asText();
-      if (Conf.bool(conf, "body_base64", false)) {
+    if (conf.body() != null) {
+      var text = conf.body();
+      if (conf.bodyBase64()) {
         try {
           body = Base64.getDecoder().decode(text);
         } catch (IllegalArgumentException e) {
@@ -56,53 +81,30 @@ public final class ResponseRewritePlugin implements Plugin {
       }
     }
     var filters = new ArrayList<Filter>();
-    var list = conf.get("filters");
+    var list = conf.filters();
     if (list != null) {
       if (body != null) {
         throw new IllegalArgumentException("body and filters both set (expected: one of them)");
       }
       for (int i = 0; i < list.size(); i++) {
         var f = list.get(i);
-        var at = "filters[" + i + "]";
-        if (!f.isObject() || !f.path("regex").isTextual() || f.path("regex").asText().isEmpty()) {
-          throw new IllegalArgumentException(
-              at + ".regex: missing (expected: a regular expression)");
-        }
-        if (!f.path("replace").isTextual()) {
-          throw new IllegalArgumentException(at + ".replace: missing (expected: a string)");
-        }
-        var scopeName = f.path("scope").asText("once");
-        if (!scopeName.equals("once") && !scopeName.equals("global")) {
-          throw new IllegalArgumentException(
-              at + ".scope: \"" + scopeName + "\" (expected: one of once, global)");
-        }
-        for (var e : f.properties()) {
-          if (!List.of("regex", "replace", "scope", "options").contains(e.getKey())) {
-            throw new IllegalArgumentException(
-                at
-                    + "."
-                    + e.getKey()
-                    + ": unknown field (expected: regex, scope, replace, options)");
-          }
-        }
-        int flags = f.path("options").asText("jo").indexOf('i') >= 0 ? Pattern.CASE_INSENSITIVE : 0;
+        int flags = f.options().indexOf('i') >= 0 ? Pattern.CASE_INSENSITIVE : 0;
         try {
           filters.add(
               new Filter(
-                  Pattern.compile(f.get("regex").asText(), flags),
-                  scopeName.equals("global"),
-                  f.get("replace").asText()));
+                  Pattern.compile(f.regex(), flags), f.scope().equals("global"), f.replace()));
         } catch (PatternSyntaxException e) {
           throw new IllegalArgumentException(
-              at
-                  + ".regex: \""
-                  + f.get("regex").asText()
+              "filters["
+                  + i
+                  + "].regex: \""
+                  + f.regex()
                   + "\" (expected: a valid regular expression)");
         }
       }
     }
     VarsMatcher when = null;
-    if (conf.get("vars") instanceof ArrayNode vars && !vars.isEmpty()) {
+    if (conf.vars() instanceof ArrayNode vars && !vars.isEmpty()) {
       when = VarsMatcher.compile(Vars.parse(vars));
     }
     if (status == 0 && headers.isEmpty() && body == null && filters.isEmpty()) {

@@ -5,15 +5,18 @@ import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.archway.dataplane.plugin.Outcome;
 import io.archway.dataplane.plugin.Plugin;
+import io.archway.dataplane.plugin.Plugin.Phase;
 import io.archway.dataplane.plugin.PluginContext;
 import io.archway.dataplane.plugin.PluginInstance;
 import io.archway.dataplane.plugin.PluginScope;
 import io.archway.dataplane.route.VarsMatcher;
 import io.archway.model.Vars;
 import java.util.ArrayList;
+import java.util.EnumSet;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import java.util.concurrent.atomic.AtomicLong;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -24,9 +27,21 @@ import org.slf4j.LoggerFactory;
  * rotation: an entry with {@code upstream_id} sends to that upstream, one with an inline {@code
  * upstream} to it, one with neither to the route's own upstream.
  */
-public final class TrafficSplitPlugin implements Plugin {
+public final class TrafficSplitPlugin implements Plugin<TrafficSplitPlugin.Config> {
 
   private static final Logger log = LoggerFactory.getLogger(TrafficSplitPlugin.class);
+
+  /** The configuration; schema {@code traffic-split.json}. */
+  public record Config(List<Rule> rules) {}
+
+  /** Where matching requests go. */
+  public record Rule(List<Match> match, List<Weighted> weightedUpstreams) {}
+
+  /** The rule applies when these expressions all hold. */
+  public record Match(ArrayNode vars) {}
+
+  /** An upstream by id, inline, or (neither) the route's own, with its share. */
+  public record Weighted(JsonNode upstreamId, ObjectNode upstream, int weight) {}
 
   @Override
   public String name() {
@@ -36,6 +51,16 @@ public final class TrafficSplitPlugin implements Plugin {
   @Override
   public int priority() {
     return 966;
+  }
+
+  @Override
+  public Class<Config> configType() {
+    return Config.class;
+  }
+
+  @Override
+  public Set<Phase> phases() {
+    return EnumSet.of(Phase.ACCESS);
   }
 
   @Override
@@ -68,18 +93,18 @@ public final class TrafficSplitPlugin implements Plugin {
   /** {@code key == null}: the route's own upstream. */
   private record Target(String key, int weight) {}
 
-  private record Rule(List<VarsMatcher> match, Target[] slots, AtomicLong turn) {}
+  private record Compiled(List<VarsMatcher> match, Target[] slots, AtomicLong turn) {}
 
   @Override
-  public PluginInstance compile(ObjectNode conf, PluginScope scope) {
-    var rules = new ArrayList<Rule>();
-    var list = conf.path("rules");
+  public PluginInstance compile(Config conf, PluginScope scope) {
+    var rules = new ArrayList<Compiled>();
+    var list = conf.rules() == null ? List.<Rule>of() : conf.rules();
     for (int i = 0; i < list.size(); i++) {
       var r = list.get(i);
       var match = new ArrayList<VarsMatcher>();
-      var m = r.path("match");
+      var m = r.match() == null ? List.<Match>of() : r.match();
       for (int j = 0; j < m.size(); j++) {
-        if (m.get(j).get("vars") instanceof ArrayNode vars) {
+        if (m.get(j).vars() instanceof ArrayNode vars) {
           try {
             match.add(VarsMatcher.compile(Vars.parse(vars)));
           } catch (IllegalArgumentException e) {
@@ -89,21 +114,21 @@ public final class TrafficSplitPlugin implements Plugin {
         }
       }
       var targets = new ArrayList<Target>();
-      var weighted = r.path("weighted_upstreams");
+      var weighted = r.weightedUpstreams() == null ? List.<Weighted>of() : r.weightedUpstreams();
       for (int j = 0; j < weighted.size(); j++) {
         var w = weighted.get(j);
-        int weight = w.path("weight").asInt(1);
+        int weight = w.weight();
         String key = null;
-        if (w.hasNonNull("upstream_id")) {
-          key = "upstreams/" + w.get("upstream_id").asText();
-        } else if (w.has("upstream")) {
+        if (w.upstreamId() != null && !w.upstreamId().isNull()) {
+          key = "upstreams/" + w.upstreamId().asText();
+        } else if (w.upstream() != null) {
           key = splitKey(scope.owner(), i, j);
         }
         if (weight > 0) {
           targets.add(new Target(key, weight));
         }
       }
-      rules.add(new Rule(List.copyOf(match), slots(targets), new AtomicLong()));
+      rules.add(new Compiled(List.copyOf(match), slots(targets), new AtomicLong()));
     }
     return new Split(List.copyOf(rules));
   }
@@ -136,7 +161,7 @@ public final class TrafficSplitPlugin implements Plugin {
     return out;
   }
 
-  private record Split(List<Rule> rules) implements PluginInstance {
+  private record Split(List<Compiled> rules) implements PluginInstance {
     @Override
     public Outcome access(PluginContext ctx) {
       for (var r : rules) {

@@ -36,7 +36,7 @@ public final class RequestVars implements Variables {
   private final String query;
   private final String host;
   private final HttpHeaders headers;
-  private final Peer peer;
+  private Peer peer;
   private boolean useRawPath;
   private boolean targetApplied;
   private Map<String, List<String>> args;
@@ -214,7 +214,23 @@ public final class RequestVars implements Variables {
     return peer.addressText();
   }
 
-  /** The connection the request came on. */
+  /**
+   * Sets the client's address (and port, when {@code port > 0}) as a trusted proxy reported it (the
+   * real-ip plugin): {@code remote_addr}, {@code remote_port}, address rules and the access log see
+   * it from then on. The connection is not changed.
+   */
+  public void clientAddress(InetAddress address, int port) {
+    peer =
+        new Peer(
+            address,
+            address.getHostAddress(),
+            port > 0 ? port : peer.port(),
+            peer.serverPort(),
+            peer.serverPortText(),
+            peer.scheme());
+  }
+
+  /** The connection the request came on (its client address as {@link #clientAddress} set it). */
   public Peer peer() {
     return peer;
   }

@@ -1,0 +1,175 @@
+package io.archway.dataplane.plugin;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.PropertyNamingStrategies;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.archway.model.ModelJson;
+import io.archway.model.PluginSchemas;
+import io.archway.model.Problem;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.Comparator;
+import java.util.Map;
+import java.util.TreeSet;
+import java.util.stream.Collectors;
+import org.junit.jupiter.api.Test;
+
+/** The registry against the schema files: one schema per plugin, one plugin per schema. */
+class PluginRegistryTest {
+
+  private static final PluginRegistry REGISTRY = PluginRegistry.load();
+
+  /** A valid configuration of each plugin with required fields. */
+  private static final Map<String, String> MINIMAL =
+      Map.of(
+          "limit-count", "{\"count\": 1, \"time_window\": 1}",
+          "limit-req", "{\"rate\": 1, \"burst\": 0, \"key\": \"remote_addr\"}",
+          "limit-conn",
+              "{\"conn\": 1, \"burst\": 0, \"default_conn_delay\": 0.1, \"key\": \"remote_addr\"}",
+          "ip-restriction", "{\"whitelist\": [\"10.0.0.0/8\"]}",
+          "redirect", "{\"uri\": \"/x\"}",
+          "echo", "{\"body\": \"x\"}",
+          "fault-injection", "{\"abort\": {\"http_status\": 500}}",
+          "http-logger", "{\"uri\": \"http://127.0.0.1:1/log\"}",
+          "kafka-logger",
+              "{\"brokers\": [{\"host\": \"127.0.0.1\", \"port\": 9092}], \"kafka_topic\": \"t\"}",
+          "real-ip", "{\"source\": \"http_x_real_ip\"}");
+
+  @Test
+  void everyPluginHasASchemaFileAndEverySchemaFileAPlugin() {
+    assertThat(REGISTRY.names()).containsExactlyElementsOf(PluginSchemas.withSchema());
+    for (var name : REGISTRY.names()) {
+      assertThat(REGISTRY.schema(name)).as(name).isPresent();
+    }
+  }
+
+  @Test
+  void everyPluginClassOfThePluginsPackageIsRegistered() throws Exception {
+    // The directory the built-in plugins were compiled to (test classes have one by that name too).
+    var builtin = REGISTRY.get("key-auth").getClass();
+    var dir = Path.of(builtin.getResource(builtin.getSimpleName() + ".class").toURI()).getParent();
+    var classes = new TreeSet<String>();
+    try (var files = Files.list(dir)) {
+      files
+          .map(f -> f.getFileName().toString())
+          .filter(n -> n.endsWith("Plugin.class"))
+          .forEach(n -> classes.add(n.substring(0, n.length() - ".class".length())));
+    }
+    var registered =
+        REGISTRY.names().stream()
+            .map(n -> REGISTRY.get(n).getClass().getSimpleName())
+            .collect(Collectors.toCollection(TreeSet::new));
+    assertThat(registered).isEqualTo(classes);
+  }
+
+  @Test
+  void theListingIsCompleteAndSortedByName() {
+    var list = REGISTRY.list();
+    assertThat(list)
+        .extracting(PluginRegistry.Info::name)
+        .containsExactlyElementsOf(REGISTRY.names());
+    assertThat(list).isSortedAccordingTo(Comparator.comparing(PluginRegistry.Info::name));
+    var realIp = list.stream().filter(i -> i.name().equals("real-ip")).findFirst().orElseThrow();
+    assertThat(realIp.priority()).isEqualTo(23000);
+    assertThat(realIp.phases()).containsExactly(Plugin.Phase.REWRITE);
+    assertThat(realIp.schema().path("required").toString()).isEqualTo("[\"source\"]");
+    var limitCount =
+        list.stream().filter(i -> i.name().equals("limit-count")).findFirst().orElseThrow();
+    assertThat(limitCount.results()).containsExactly("remaining");
+    assertThat(REGISTRY.schema("no-such-plugin")).isEmpty();
+    assertThat(REGISTRY.schema("hmac-auth")).isEmpty();
+  }
+
+  @Test
+  void eachRecordHasExactlyTheFieldsOfItsSchema() {
+    var snake = new PropertyNamingStrategies.SnakeCaseStrategy();
+    for (var name : REGISTRY.names()) {
+      var plugin = REGISTRY.get(name);
+      var fields =
+          Arrays.stream(plugin.configType().getRecordComponents())
+              .map(c -> snake.translate(c.getName()))
+              .collect(Collectors.toCollection(TreeSet::new));
+      var properties = new TreeSet<String>();
+      REGISTRY
+          .schema(name)
+          .orElseThrow()
+          .path("properties")
+          .fieldNames()
+          .forEachRemaining(properties::add);
+      assertThat(fields).as(name).isEqualTo(properties);
+    }
+  }
+
+  @Test
+  void eachMinimalConfigurationBindsWithTheSchemasDefaults() throws Exception {
+    for (var name : REGISTRY.names()) {
+      var conf = (ObjectNode) json(MINIMAL.getOrDefault(name, "{}"));
+      var problems = PluginSchemas.check(name, conf, name);
+      if (!problems.isEmpty()) {
+        // Only the plugins whose every field is optional are given "{}", and for the others the
+        // rule between fields is what is missing.
+        assertThat(name).isIn("traffic-split", "kafka-proxy");
+      }
+      assertThat(PluginRegistry.bind(REGISTRY.get(name), conf)).as(name).isNotNull();
+    }
+  }
+
+  @Test
+  void defaultsComeFromTheSchema() throws Exception {
+    var keyAuth = bind("key-auth", "{}");
+    assertThat(keyAuth.toString())
+        .isEqualTo("Config[header=apikey, query=apikey, hideCredentials=false]");
+    var limitCount = bind("limit-count", "{\"count\": 2, \"time_window\": 60, \"_meta\": {}}");
+    assertThat(limitCount.toString()).contains("key=var remote_addr", "policy=local");
+    var requestId = bind("request-id", "{\"algorithm\": \"range_id\"}");
+    assertThat(requestId.toString())
+        .contains(
+            "rangeId=RangeId[charSet=abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789, length=16]");
+    var fault = bind("fault-injection", "{\"delay\": {\"duration\": 1}}");
+    assertThat(fault.toString()).contains("percentage=100");
+  }
+
+  @Test
+  void compilingReportsSchemaProblemsWithTheirPathsAndLeavesThePluginOut() throws Exception {
+    var problems = new ArrayList<Problem>();
+    var scope = new PluginScope("routes/r", null);
+    var chain =
+        REGISTRY.compile(
+            Map.of(
+                "limit-count",
+                (ObjectNode) json("{\"count\": -1, \"time_window\": 1}"),
+                "real-ip",
+                (ObjectNode)
+                    json(
+                        "{\"source\": \"http_x_real_ip\", \"trusted_addresses\": [\"10.0.0.0/33\"]}")),
+            scope,
+            "plugins",
+            problems);
+    assertThat(chain.entries()).isEmpty();
+    assertThat(problems)
+        .extracting(Problem::toString)
+        .containsExactlyInAnyOrder(
+            "plugins.limit-count.count: -1 (expected: >= 1)",
+            "plugins.real-ip.trusted_addresses[0]: \"10.0.0.0/33\" (expected: prefix length 0..32)");
+  }
+
+  @Test
+  void bindingWhatTheSchemaRefusedFailsWithAMessage() {
+    assertThatThrownBy(() -> bind("limit-count", "{\"count\": \"x\", \"time_window\": 1}"))
+        .isInstanceOf(IllegalArgumentException.class)
+        .hasMessageStartingWith("does not fit Config");
+  }
+
+  private static Record bind(String name, String conf) throws Exception {
+    return PluginRegistry.bind(REGISTRY.get(name), json(conf));
+  }
+
+  private static JsonNode json(String s) throws Exception {
+    return ModelJson.mapper().readTree(s);
+  }
+}

@@ -1,0 +1,85 @@
+package io.archway.model;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.util.List;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.CsvSource;
+
+/** The plugin schemas as the operator and the dataplane use them. */
+class PluginSchemasTest {
+
+  static List<String> check(String plugin, String conf) {
+    return PluginSchemas.check(plugin, JsonSchemaTest.json(conf), "plugins." + plugin).stream()
+        .map(Problem::toString)
+        .toList();
+  }
+
+  @Test
+  void everySchemaFileLoadsAndNamesItsPlugin() {
+    assertThat(List.copyOf(PluginSchemas.withSchema()))
+        .contains("limit-count", "key-auth", "real-ip", "traffic-split")
+        .isSorted();
+    for (var name : PluginSchemas.withSchema()) {
+      var schema = PluginSchemas.schema(name).orElseThrow();
+      assertThat(schema.json().path("title").asText()).isEqualTo(name);
+      assertThat(schema.json().path("type").asText()).isEqualTo("object");
+      assertThat(schema.json().path("description").asText()).as(name).isNotEmpty();
+    }
+  }
+
+  @Test
+  void namesKnownAndRun() {
+    assertThat(List.copyOf(PluginSchemas.names()))
+        .contains("hmac-auth", "real-ip", "limit-count")
+        .isSorted();
+    assertThat(PluginSchemas.known("hmac-auth")).isTrue();
+    assertThat(PluginSchemas.known("real-ip")).isTrue();
+    assertThat(PluginSchemas.known("no-such")).isFalse();
+    assertThat(PluginSchemas.known("../plugins/key-auth")).isFalse();
+    assertThat(PluginSchemas.schema("hmac-auth")).isEmpty();
+  }
+
+  @ParameterizedTest
+  @CsvSource(
+      delimiter = '|',
+      quoteCharacter = '`',
+      textBlock =
+          """
+          limit-count | {'count': 0, 'time_window': 1} | plugins.limit-count.count: 0 (expected: >= 1)
+          limit-count | {'time_window': '60', 'count': 1} | plugins.limit-count.time_window: "60" (expected: integer)
+          limit-count | {'count': 1}                    | plugins.limit-count.time_window: missing (expected: integer > 0, seconds)
+          limit-count | {'count': 1, 'time_window': 1, 'rejected_code': 700} | plugins.limit-count.rejected_code: 700 (expected: 200..599)
+          limit-req   | {'rate': 1, 'burst': 0}         | plugins.limit-req.key: missing (expected: string, e.g. remote_addr)
+          limit-req   | {'rate': 0, 'burst': 0, 'key': 'k'} | plugins.limit-req.rate: 0 (expected: > 0)
+          key-auth    | {'heder': 'apikey'}             | plugins.key-auth.heder: unknown field
+          ip-restriction | {'whitelist': ['10.0.0.0/33']} | plugins.ip-restriction.whitelist[0]: "10.0.0.0/33" (expected: prefix length 0..32)
+          ip-restriction | {}                           | plugins.ip-restriction: whitelist and blacklist both missing (expected: exactly one of them)
+          redirect    | {'uri': '/a', 'http_to_https': true} | plugins.redirect: expected exactly one of http_to_https, uri, regex_uri
+          proxy-rewrite | {'regex_uri': ['^/a', '/b', '^/c']} | plugins.proxy-rewrite.regex_uri: odd number of items (expected: pairs of [regex, replacement])
+          proxy-rewrite | {'uri': 'a'}                  | plugins.proxy-rewrite.uri: "a" (expected: starts with "/")
+          echo        | {}                              | plugins.echo: before_body, body and after_body all missing (expected: at least one)
+          fault-injection | {}                          | plugins.fault-injection: abort and delay both missing (expected: at least one of them)
+          fault-injection | {'abort': {}}               | plugins.fault-injection.abort.http_status: missing (expected: integer 200..599)
+          http-logger | {'uri': 'ftp://x'}              | plugins.http-logger.uri: "ftp://x" (expected: matches ^https?://.+)
+          kafka-logger | {'kafka_topic': 't', 'brokers': [{'host': 'h'}]} | plugins.kafka-logger.brokers[0].port: missing (expected: integer 1..65535)
+          kafka-proxy | {'sasl': {'username': 'u'}}     | plugins.kafka-proxy.sasl.password: missing (expected: string)
+          traffic-split | {'rules': [{'weighted_upstreams': [{'upstream_id': true}]}]} | plugins.traffic-split.rules[0].weighted_upstreams[0].upstream_id: true (expected: string matching ^[a-zA-Z0-9-_.]{1,64}$)
+          response-rewrite | {'vars': [['status', '=', 200]]} | plugins.response-rewrite.vars[0][1]: "=" (expected: one of ==, ~=, >, >=, <, <=, ~~, ~*, in, has, ipmatch)
+          real-ip     | {}                              | plugins.real-ip.source: missing (expected: a variable such as http_x_forwarded_for, http_<header> or arg_<name>)
+          hmac-auth   | {}                              | plugins.hmac-auth: APISIX plugin "hmac-auth" is not run by Archway (expected: one of basic-auth, cors, echo, fault-injection, http-logger, ip-restriction, jwt-auth, kafka-logger, kafka-proxy, key-auth, limit-conn, limit-count, limit-req, prometheus, proxy-rewrite, real-ip, redirect, request-id, response-rewrite, traffic-split)
+          no-such     | {}                              | plugins.no-such: unknown plugin "no-such" (expected: a plugin Archway runs)
+          """)
+  void problemsKeepArchwaysWording(String plugin, String conf, String message) {
+    assertThat(check(plugin, conf)).contains(message);
+  }
+
+  @Test
+  void metaIsAllowedEverywhereAndLooseSchemasLetOtherFieldsThrough() {
+    assertThat(check("key-auth", "{'_meta': {'disable': true}}")).isEmpty();
+    assertThat(check("limit-count", "{'count': 1, 'time_window': 1, 'redis_cluster_nodes': []}"))
+        .isEmpty();
+    assertThat(check("key-auth", "[]")).containsExactly("plugins.key-auth: [] (expected: object)");
+  }
+}
