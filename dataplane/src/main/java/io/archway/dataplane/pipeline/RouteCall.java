@@ -203,7 +203,8 @@ public final class RouteCall implements Exchange.Listener, PluginRun.Listener {
     if (log.enabled()) {
       var req = exchange.request();
       var h = req.headers();
-      var peer = exchange.downstream().peer();
+      // The client as the request's variables see it: real-ip may have named one behind a proxy.
+      var peer = exchange.vars() != null ? exchange.vars().peer() : exchange.downstream().peer();
       log.offer(
           new AccessLog.Entry(
               System.currentTimeMillis(),
