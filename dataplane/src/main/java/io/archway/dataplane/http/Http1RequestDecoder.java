@@ -44,6 +44,10 @@ import java.util.function.Consumer;
  *       extensions are checked and dropped, the CRLF after chunk data is required, trailer fields
  *       are read like header fields and dropped (they are never forwarded).
  * </ul>
+ *
+ * <p>It stays one class over the usual size on purpose: it is one state machine (request line,
+ * headers, body, chunks, trailers) over one buffer, and splitting it would spread each rule above
+ * over several files.
  */
 final class Http1RequestDecoder extends ByteToMessageDecoder {
 
