@@ -49,11 +49,11 @@ public final class RouteEntry<T> {
             : VarsMatcher.compile(Vars.parse(route.vars()));
   }
 
-  public String id() {
+  String id() {
     return id;
   }
 
-  public Route route() {
+  Route route() {
     return route;
   }
 

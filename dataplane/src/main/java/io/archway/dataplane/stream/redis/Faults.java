@@ -14,9 +14,9 @@ import java.util.regex.Pattern;
  * absent). When several rules match, the last one wins, so a later, narrower rule can override an
  * earlier one.
  */
-public final class Faults {
+final class Faults {
 
-  public static final Faults NONE = new Faults(List.of());
+  static final Faults NONE = new Faults(List.of());
 
   private record Rule(List<String> commands, Pattern key, long delayNanos) {}
 
@@ -31,7 +31,7 @@ public final class Faults {
    *
    * @throws IllegalArgumentException naming the field at fault
    */
-  public static Faults compile(JsonNode faults) {
+  static Faults compile(JsonNode faults) {
     if (faults == null || faults.isNull() || faults.isMissingNode()) {
       return NONE;
     }
@@ -73,17 +73,17 @@ public final class Faults {
     return new Faults(List.copyOf(rules));
   }
 
-  public boolean isEmpty() {
+  boolean isEmpty() {
     return rules.isEmpty();
   }
 
   /** The delay for this command, in nanoseconds; 0 for none. */
-  public long delayNanos(String command, String key) {
+  long delayNanos(String command, String key) {
     return delayNanos(command, () -> key);
   }
 
   /** The same for a command; its key is decoded only if a rule names the command. */
-  public long delayNanos(RedisCommand c) {
+  long delayNanos(RedisCommand c) {
     return rules.isEmpty() ? 0 : delayNanos(c.name(), c::key);
   }
 

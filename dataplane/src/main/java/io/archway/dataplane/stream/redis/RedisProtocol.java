@@ -36,13 +36,13 @@ public record RedisProtocol(
    * for a client above {@code hardBytes}, or above {@code softBytes} for {@code softNanos} on end,
    * disconnect it. (It stops being read long before: as soon as its replies back up.)
    */
-  public record OutputLimits(long hardBytes, long softBytes, long softNanos) {
-    public static final OutputLimits DEFAULTS =
+  record OutputLimits(long hardBytes, long softBytes, long softNanos) {
+    static final OutputLimits DEFAULTS =
         new OutputLimits(64L << 20, 16L << 20, TimeUnit.SECONDS.toNanos(60));
   }
 
   /** Like {@link #compile}, for tests and code that has no route: no faults, no loggers. */
-  public RedisProtocol(Faults faults, List<CommandLogger> loggers, boolean multiplex) {
+  RedisProtocol(Faults faults, List<CommandLogger> loggers, boolean multiplex) {
     this(faults, loggers, multiplex, Set.of(), OutputLimits.DEFAULTS);
   }
 
