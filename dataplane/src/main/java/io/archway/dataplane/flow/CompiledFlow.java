@@ -40,7 +40,7 @@ public final class CompiledFlow {
     this.root = root;
   }
 
-  public String id() {
+  String id() {
     return id;
   }
 
@@ -52,7 +52,7 @@ public final class CompiledFlow {
     return nodes[i];
   }
 
-  public int size() {
+  int size() {
     return nodes.length;
   }
 

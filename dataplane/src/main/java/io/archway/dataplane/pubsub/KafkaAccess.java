@@ -16,10 +16,10 @@ import org.apache.kafka.common.config.SslConfigs;
  *     authorities (APISIX's {@code tls.verify}, off by default)
  * @param username SASL/PLAIN user, or {@code null} for none
  */
-public record KafkaAccess(
+record KafkaAccess(
     List<String> brokers, boolean tls, boolean verify, String username, String password) {
 
-  public KafkaAccess {
+  KafkaAccess {
     brokers = List.copyOf(brokers);
   }
 

@@ -60,11 +60,11 @@ public final class PubSubMetrics {
     (fetch ? fetchLatency : listLatency).observe(nanos);
   }
 
-  public int sessions() {
+  int sessions() {
     return sessions.get();
   }
 
-  public long commands(String command, boolean ok) {
+  long commands(String command, boolean ok) {
     return commands[Command.valueOf(command).ordinal()][ok ? 0 : 1].sum();
   }
 

@@ -228,7 +228,7 @@ public final class PathNormalizer {
    * spelling (a {@code proxy-rewrite} of {@code $uri}): a decoded {@code %2e} must not reach the
    * upstream as an escape again. From the first {@code ?} on, {@code s} is a query and is kept.
    */
-  public static String escapePath(String s) {
+  static String escapePath(String s) {
     return escape(s, true, false);
   }
 

@@ -53,7 +53,7 @@ public final class RouteEntry<T> {
     return id;
   }
 
-  public Route route() {
+  Route route() {
     return route;
   }
 

@@ -65,7 +65,7 @@ public final class Router<T> {
     return new Router<>(exact, wildcard, any.seal(), entries.size());
   }
 
-  public int size() {
+  int size() {
     return size;
   }
 

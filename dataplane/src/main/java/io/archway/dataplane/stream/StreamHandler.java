@@ -36,7 +36,7 @@ import java.util.BitSet;
  * so nothing is buffered while connecting. One upstream connection per client connection, except
  * for multiplexed Redis routes, whose sessions start on the event loop's shared link to the node.
  */
-public final class StreamHandler extends ChannelInboundHandlerAdapter {
+final class StreamHandler extends ChannelInboundHandlerAdapter {
 
   private final StreamGateway gateway;
   private ChannelHandlerContext ctx;
@@ -54,7 +54,7 @@ public final class StreamHandler extends ChannelInboundHandlerAdapter {
   private boolean inputShutdown;
   private boolean handedOver; // to a session or relay, which is given what was read early
 
-  public StreamHandler(StreamGateway gateway) {
+  StreamHandler(StreamGateway gateway) {
     this.gateway = gateway;
   }
 

@@ -33,7 +33,7 @@ public final class ServerCertificates {
    *     without one get 400
    */
   /** A TLS context holding one key pair, and the pair's key algorithm ({@code RSA}, {@code EC}). */
-  public record Keyed(String keyAlgorithm, SslContext context) {}
+  record Keyed(String keyAlgorithm, SslContext context) {}
 
   public record Entry(
       String id,
@@ -47,7 +47,7 @@ public final class ServerCertificates {
      * The context for a client whose signature algorithms take ECDSA and/or RSA certificates: ECDSA
      * where both are possible (smaller, faster handshakes), else what the client takes.
      */
-    public SslContext context(boolean ecdsa, boolean rsa) {
+    SslContext context(boolean ecdsa, boolean rsa) {
       if (contexts.size() > 1) {
         for (var want : ecdsa ? new String[] {"EC", "RSA"} : new String[] {"RSA", "EC"}) {
           if (want.equals("RSA") && !rsa && ecdsa) {
@@ -63,7 +63,7 @@ public final class ServerCertificates {
       return contexts.get(0).context();
     }
 
-    public boolean expired(Instant now) {
+    boolean expired(Instant now) {
       return notAfter.isBefore(now);
     }
 
@@ -97,7 +97,7 @@ public final class ServerCertificates {
    * The certificate for a handshake that asked for {@code serverName} ({@code null}: no SNI), or
    * {@code null} when none answers it.
    */
-  public Entry select(String serverName) {
+  Entry select(String serverName) {
     if (serverName != null) {
       var name = serverName.toLowerCase(Locale.ROOT);
       if (name.endsWith(".")) {

@@ -11,7 +11,7 @@ import java.util.concurrent.atomic.LongAdder;
 public final class TlsMetrics {
 
   /** Why a TLS connection ended before its first request could be read. */
-  public enum Failure {
+  enum Failure {
     /** Not TLS at all: plaintext HTTP or garbage on the TLS port. */
     not_tls,
     /** An SNI no certificate covers, with {@code tls.unknown_sni: reject} (or no certificates). */

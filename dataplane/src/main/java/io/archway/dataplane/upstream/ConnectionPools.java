@@ -47,7 +47,7 @@ public final class ConnectionPools {
   private final AtomicInteger open = new AtomicInteger();
 
   @SuppressWarnings("unchecked")
-  public ConnectionPools(Transport transport, int loops) {
+  ConnectionPools(Transport transport, int loops) {
     this.transport = transport;
     this.pools = new Map[loops];
     for (int i = 0; i < loops; i++) {
@@ -231,7 +231,7 @@ public final class ConnectionPools {
   }
 
   /** The endpoints of the config in force; idle connections to others are closed. */
-  public void retain(Set<Endpoint> endpoints, Iterable<EventLoop> loops) {
+  void retain(Set<Endpoint> endpoints, Iterable<EventLoop> loops) {
     live = Set.copyOf(endpoints);
     for (var loop : loops) {
       loop.execute(

@@ -7,9 +7,9 @@ package io.archway.dataplane.upstream;
  * @param sni the TLS server name, or {@code null} (plain HTTP, or an IP address)
  * @param options how TLS goes (verification, client certificate), or {@code null} for plain HTTP
  */
-public record Endpoint(String host, int port, boolean tls, String sni, TlsOptions options) {
+record Endpoint(String host, int port, boolean tls, String sni, TlsOptions options) {
 
-  public boolean verify() {
+  boolean verify() {
     return options != null && options.verify();
   }
 
@@ -17,9 +17,9 @@ public record Endpoint(String host, int port, boolean tls, String sni, TlsOption
    * TLS towards a node: verify its certificate (against {@code ca}, or the JVM's authorities), and
    * show a client certificate when one is given (PEM).
    */
-  public record TlsOptions(boolean verify, String clientCert, String clientKey, String ca) {
+  record TlsOptions(boolean verify, String clientCert, String clientKey, String ca) {
 
-    public static final TlsOptions TRUSTING = new TlsOptions(false, null, null, null);
+    static final TlsOptions TRUSTING = new TlsOptions(false, null, null, null);
 
     @Override
     public String toString() {

@@ -44,7 +44,7 @@ public final class NodeState {
     this.index = index;
   }
 
-  public UpstreamNode node() {
+  UpstreamNode node() {
     return node;
   }
 
@@ -56,7 +56,7 @@ public final class NodeState {
     return port;
   }
 
-  public int weight() {
+  int weight() {
     return weight;
   }
 
@@ -65,7 +65,7 @@ public final class NodeState {
     return index;
   }
 
-  public int priority() {
+  int priority() {
     return node.priorityOrDefault();
   }
 
@@ -78,7 +78,7 @@ public final class NodeState {
     return healthy;
   }
 
-  public int activeRequests() {
+  int activeRequests() {
     return active.get();
   }
 

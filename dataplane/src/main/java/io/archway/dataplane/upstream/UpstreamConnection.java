@@ -35,7 +35,7 @@ public final class UpstreamConnection extends ChannelInboundHandlerAdapter {
     this.endpoint = endpoint;
   }
 
-  public Endpoint endpoint() {
+  Endpoint endpoint() {
     return endpoint;
   }
 
@@ -44,7 +44,7 @@ public final class UpstreamConnection extends ChannelInboundHandlerAdapter {
   }
 
   /** Requests sent on this connection so far, this one included. */
-  public int requests() {
+  int requests() {
     return requests;
   }
 

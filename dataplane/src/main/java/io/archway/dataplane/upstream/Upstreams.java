@@ -40,7 +40,7 @@ public final class Upstreams implements AutoCloseable {
   }
 
   /** The runtimes in force by key, as of the last {@link #update}. */
-  public synchronized Map<String, UpstreamRuntime> current() {
+  synchronized Map<String, UpstreamRuntime> current() {
     return current;
   }
 

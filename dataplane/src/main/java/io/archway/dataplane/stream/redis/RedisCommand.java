@@ -11,7 +11,7 @@ import java.nio.charset.StandardCharsets;
  * decoded only when asked for (by a fault rule for the command, or a logger), and only before the
  * bytes are written on.
  */
-public final class RedisCommand extends AbstractReferenceCounted {
+final class RedisCommand extends AbstractReferenceCounted {
 
   static final int MAX_KEY_COPY = 1024;
 
@@ -35,7 +35,7 @@ public final class RedisCommand extends AbstractReferenceCounted {
     this.key = key;
   }
 
-  public String name() {
+  String name() {
     return name.name();
   }
 
@@ -58,7 +58,7 @@ public final class RedisCommand extends AbstractReferenceCounted {
     return name.quits();
   }
 
-  public String key() {
+  String key() {
     if (key == null) {
       key =
           keyOffset < 0
@@ -97,12 +97,12 @@ public final class RedisCommand extends AbstractReferenceCounted {
   }
 
   /** The command's bytes; written on, they pass to the writer (one release in all). */
-  public ByteBuf frame() {
+  ByteBuf frame() {
     return frame;
   }
 
   /** {@link System#nanoTime()} when the read that completed the command began to be decoded. */
-  public long arrived() {
+  long arrived() {
     return arrived;
   }
 

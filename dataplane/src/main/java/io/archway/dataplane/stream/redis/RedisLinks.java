@@ -68,7 +68,7 @@ public final class RedisLinks {
   }
 
   /** The loop's shared link to {@code host:port} (see {@link Node#link}). Call on {@code loop}. */
-  public Future<SharedLink> acquire(EventLoop loop, String host, int port, long connectTimeout) {
+  Future<SharedLink> acquire(EventLoop loop, String host, int port, long connectTimeout) {
     return node(loop, host, port, connectTimeout).link();
   }
 

@@ -30,6 +30,11 @@ import java.util.List;
  * decoded only if asked for, and the command's bytes are a slice of what was read. Lengths are
  * checked before anything is allocated for them. After the first error nothing more is decoded: the
  * commands before it have been passed on, and the session answers them before the error.
+ *
+ * <p>It stays one class over the usual size on purpose: it is one state machine over one buffer
+ * (multibulk, bulk and inline states sharing the cursor and the scratch array), and reading it
+ * against {@code processMultibulkBuffer} and {@code processInlineBuffer} side by side is how it is
+ * checked.
  */
 public final class RespCommandDecoder extends ByteToMessageDecoder {
 

@@ -1,8 +1,8 @@
 package io.archway.dataplane.stream.redis;
 
 /** Bytes that are not RESP; the message follows {@code -ERR Protocol error: }. */
-public final class RespException extends RuntimeException {
-  public RespException(String message) {
+final class RespException extends RuntimeException {
+  RespException(String message) {
     super(message, null, false, false);
   }
 }

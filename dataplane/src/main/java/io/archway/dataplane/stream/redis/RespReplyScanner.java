@@ -10,7 +10,7 @@ import io.netty.buffer.Unpooled;
  * so {@code HELLO 3} connections are followed too. RESP3 pushes ({@code >}) are counted apart: they
  * answer no command.
  */
-public final class RespReplyScanner {
+final class RespReplyScanner {
 
   private static final int MAX_LINE = 64 * 1024;
   private static final int MAX_DEPTH = 128;
@@ -26,21 +26,21 @@ public final class RespReplyScanner {
   private int pushes;
 
   /** Replies that ended in the chunks fed since the last call. */
-  public int takeReplies() {
+  int takeReplies() {
     int n = replies;
     replies = 0;
     return n;
   }
 
   /** Pushes that ended in the chunks fed since the last call. */
-  public int takePushes() {
+  int takePushes() {
     int n = pushes;
     pushes = 0;
     return n;
   }
 
   /** Reads {@code buf}'s readable bytes without consuming them. */
-  public void feed(ByteBuf buf) {
+  void feed(ByteBuf buf) {
     scan(buf, buf.readerIndex(), buf.writerIndex(), false);
   }
 
@@ -49,7 +49,7 @@ public final class RespReplyScanner {
    * index just past that reply; -1 when none ended (everything up to {@code to} was read, and the
    * reply in progress goes on in the next chunk). Nothing is consumed.
    */
-  public int next(ByteBuf buf, int from, int to) {
+  int next(ByteBuf buf, int from, int to) {
     return scan(buf, from, to, true);
   }
 

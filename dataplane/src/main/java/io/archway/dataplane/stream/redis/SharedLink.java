@@ -62,7 +62,7 @@ public final class SharedLink extends ChannelInboundHandlerAdapter {
       Channel channel, StreamMetrics metrics, Promise<SharedLink> ready, Runnable onIdleClose) {
     this.channel = channel;
     this.metrics = metrics;
-    this.address = RedisSession.address(channel);
+    this.address = SessionUpstream.address(channel);
     this.ready = ready;
     this.onIdleClose = onIdleClose;
   }

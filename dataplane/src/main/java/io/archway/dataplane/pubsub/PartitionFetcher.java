@@ -1,0 +1,232 @@
+package io.archway.dataplane.pubsub;
+
+import java.nio.ByteBuffer;
+import java.util.ArrayDeque;
+import java.util.ArrayList;
+import java.util.List;
+import org.apache.kafka.clients.consumer.ConsumerRecord;
+import org.apache.kafka.clients.consumer.KafkaConsumer;
+import org.apache.kafka.clients.consumer.OffsetOutOfRangeException;
+import org.apache.kafka.common.TopicPartition;
+
+/**
+ * The fetches of one consumer thread, and the window on its assigned partition that makes reading
+ * forwards cheap: the offset where the last answer ended ({@code next}), the messages read past it
+ * ({@code ahead}) and the last answer's worth before it ({@code behind}). A fetch within the window
+ * needs no seek; anywhere else the consumer seeks and the window starts afresh. Runs on the
+ * consumer's thread only (see DESIGN.md, "Kafka access").
+ */
+final class PartitionFetcher {
+
+  private final PubSubSettings settings;
+  private final PubSubMetrics metrics;
+  private final OffsetLookup offsets;
+  // The partition assigned and the offset its next fetch is expected at; the messages read past
+  // the last answer (its size limit, or read ahead), served first to that next fetch; and the
+  // last answer's worth of messages behind it, for a pipelining client whose fetches overlap.
+  private TopicPartition assigned;
+  private long next = -1;
+  private final ArrayDeque<ConsumerRecord<ByteBuffer, ByteBuffer>> ahead = new ArrayDeque<>();
+  private long aheadBytes;
+  private final ArrayDeque<ConsumerRecord<ByteBuffer, ByteBuffer>> behind = new ArrayDeque<>();
+  private long behindBytes;
+  // Whether to read ahead while no command waits: after a fetch that found messages, until the
+  // end of the log or two answers' worth are held.
+  private boolean readAhead;
+
+  PartitionFetcher(PubSubSettings settings, PubSubMetrics metrics, OffsetLookup offsets) {
+    this.settings = settings;
+    this.metrics = metrics;
+    this.offsets = offsets;
+  }
+
+  /** Whether to read on while no command waits. */
+  boolean wantsReadAhead() {
+    return readAhead && aheadBytes < 2L * settings.maxFetchBytes();
+  }
+
+  /**
+   * One poll past what was answered, while the session that reads forwards is busy with the last
+   * answer; a wakeup ({@code WakeupException}) ends it early.
+   */
+  void readAhead(KafkaConsumer<ByteBuffer, ByteBuffer> consumer) {
+    var records = consumer.poll(settings.fetchWait()).records(assigned);
+    if (records.isEmpty()) {
+      readAhead = false; // the end of the log (or a slow broker): wait for the session
+    }
+    for (var r : records) {
+      hold(r);
+    }
+  }
+
+  /** Reading ahead failed: the session's next fetch meets the same problem and answers it. */
+  void stopReadingAhead() {
+    readAhead = false;
+  }
+
+  /** Forgets the partition and the window (the consumer is dropped). */
+  void reset() {
+    assigned = null;
+    next = -1;
+    forget();
+  }
+
+  private void hold(ConsumerRecord<ByteBuffer, ByteBuffer> r) {
+    ahead.add(r);
+    aheadBytes += size(r);
+  }
+
+  /** Moves the first message ahead behind (it is being answered, or skipped). */
+  private ConsumerRecord<ByteBuffer, ByteBuffer> take() {
+    var r = ahead.poll();
+    long s = size(r);
+    aheadBytes -= s;
+    behind.add(r);
+    behindBytes += s;
+    while (behindBytes > settings.maxFetchBytes() && behind.size() > 1) {
+      behindBytes -= size(behind.poll());
+    }
+    return r;
+  }
+
+  /** Moves the last message behind back ahead. */
+  private void untake() {
+    var r = behind.pollLast();
+    long s = size(r);
+    behindBytes -= s;
+    ahead.addFirst(r);
+    aheadBytes += s;
+  }
+
+  /**
+   * Moves the next fetch to {@code offset} within the messages held (behind or ahead of where the
+   * last answer ended), rather than seek the consumer and drop them; false when they do not reach
+   * it.
+   */
+  private boolean moveWithin(long offset) {
+    if (next < 0) {
+      return false;
+    }
+    if (offset < next) {
+      if (behind.isEmpty() || offset < behind.peek().offset()) {
+        return false;
+      }
+      while (!behind.isEmpty() && behind.peekLast().offset() >= offset) {
+        untake();
+      }
+    } else {
+      if (ahead.isEmpty() || offset > ahead.peekLast().offset()) {
+        return false;
+      }
+      while (ahead.peek().offset() < offset) {
+        take();
+      }
+    }
+    next = offset;
+    return true;
+  }
+
+  /** Whether the consumer's last fetch saw messages past those it has returned. */
+  private static boolean moreOnBroker(
+      KafkaConsumer<ByteBuffer, ByteBuffer> consumer, TopicPartition tp) {
+    var lag = consumer.currentLag(tp);
+    return lag.isPresent() && lag.getAsLong() > 0;
+  }
+
+  private void forget() {
+    ahead.clear();
+    aheadBytes = 0;
+    behind.clear();
+    behindBytes = 0;
+    readAhead = false;
+  }
+
+  KafkaBackend.Answer fetch(KafkaConsumer<ByteBuffer, ByteBuffer> consumer, KafkaBackend.Fetch c) {
+    var problem = offsets.checkPartition(consumer, c.topic(), c.partition());
+    if (problem != null) {
+      return new KafkaBackend.Reply(KafkaBackend.error(c.sequence(), problem));
+    }
+    var tp = new TopicPartition(c.topic(), c.partition());
+    if (!tp.equals(assigned)) {
+      consumer.assign(List.of(tp));
+      assigned = tp;
+      next = -1;
+      forget();
+    }
+    if (c.offset() != next && !moveWithin(c.offset())) {
+      forget();
+      next = -1;
+      if (c.offset() < 0) {
+        return new KafkaBackend.Reply(offsets.outOfRange(consumer, c, tp));
+      }
+      consumer.seek(tp, c.offset());
+      next = c.offset();
+    }
+    long deadline = System.nanoTime() + settings.brokerTimeout().toNanos();
+    while (ahead.isEmpty()) {
+      try {
+        for (var r : consumer.poll(settings.fetchWait()).records(tp)) {
+          hold(r);
+        }
+      } catch (OffsetOutOfRangeException e) {
+        next = -1;
+        return new KafkaBackend.Reply(offsets.outOfRange(consumer, c, tp));
+      }
+      if (!ahead.isEmpty()) {
+        break;
+      }
+      // Nothing yet: the end of the log, a fetch that takes longer (the first after a seek),
+      // or brokers that do not answer. The end offset tells which.
+      long end = consumer.endOffsets(List.of(tp), settings.brokerTimeout()).get(tp);
+      if (c.offset() > end) {
+        next = -1;
+        return new KafkaBackend.Reply(offsets.outOfRange(consumer, c, tp));
+      }
+      if (c.offset() == end || System.nanoTime() > deadline) {
+        return new KafkaBackend.Messages(c.sequence(), List.of());
+      }
+    }
+    // Less than a whole answer held while the partition has more: wait for what the consumer
+    // is fetching, so that answers are whole whenever the log holds that much (a client that
+    // pipelines its fetches counts on where an answer ends).
+    while (aheadBytes < settings.maxFetchBytes() && moreOnBroker(consumer, tp)) {
+      int before = ahead.size();
+      try {
+        for (var r : consumer.poll(settings.fetchWait()).records(tp)) {
+          hold(r);
+        }
+      } catch (OffsetOutOfRangeException e) {
+        break; // the log was cut short; answer what is held
+      }
+      if (ahead.size() == before) {
+        break;
+      }
+    }
+    var out = new ArrayList<ConsumerRecord<ByteBuffer, ByteBuffer>>();
+    long size = 0;
+    int n = 0;
+    while (!ahead.isEmpty()) {
+      var r = ahead.peek();
+      long s = size(r);
+      if (n > 0 && size + s > settings.maxFetchBytes()) {
+        break;
+      }
+      out.add(take());
+      size += s;
+      n++;
+      next = r.offset() + 1;
+    }
+    metrics.fetched(n, size);
+    readAhead = true;
+    return new KafkaBackend.Messages(c.sequence(), out);
+  }
+
+  /** A message's bytes as the limit counts them: key and value, as Kafka counts a fetch's. */
+  private static long size(ConsumerRecord<ByteBuffer, ByteBuffer> r) {
+    return length(r.key()) + length(r.value());
+  }
+
+  private static int length(ByteBuffer b) {
+    return b == null ? 0 : b.remaining();
+  }
+}
