@@ -62,7 +62,8 @@ public final class PluginRegistry {
 
   private static void add(Map<String, Plugin<?>> out, Plugin<?> p) {
     var before = out.putIfAbsent(p.name(), p);
-    if (before != null) {
+    // The same class found twice (a built-in also listed as a provider of Plugin) is one plugin.
+    if (before != null && before.getClass() != p.getClass()) {
       throw new IllegalStateException(
           "two plugins named " + p.name() + ": " + before.getClass() + ", " + p.getClass());
     }
