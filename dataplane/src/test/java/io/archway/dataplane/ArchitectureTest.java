@@ -135,6 +135,25 @@ class ArchitectureTest {
   }
 
   @Test
+  void protocolAdaptersDoNotKnowEachOther() {
+    var adapters = new String[] {DP + ".http..", DP + ".stream..", DP + ".pubsub.."};
+    for (var adapter : adapters) {
+      var others =
+          java.util.Arrays.stream(adapters).filter(a -> !a.equals(adapter)).toArray(String[]::new);
+      noClasses()
+          .that()
+          .resideInAPackage(adapter)
+          .should()
+          .dependOnClassesThat()
+          .resideInAnyPackage(others)
+          .because(
+              "a route's handler (HTTP proxy, WebSocket, pub-sub) is reached through the"
+                  + " pipeline, chosen when the config is compiled")
+          .check(MAIN);
+    }
+  }
+
+  @Test
   void pluginsDoNotKnowTheCompiler() {
     noClasses()
         .that()

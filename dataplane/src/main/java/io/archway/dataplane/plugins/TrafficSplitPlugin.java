@@ -10,6 +10,8 @@ import io.archway.dataplane.plugin.PluginContext;
 import io.archway.dataplane.plugin.PluginInstance;
 import io.archway.dataplane.plugin.PluginScope;
 import io.archway.dataplane.route.VarsMatcher;
+import io.archway.model.Keys;
+import io.archway.model.Kind;
 import io.archway.model.Vars;
 import java.util.ArrayList;
 import java.util.EnumSet;
@@ -120,7 +122,7 @@ public final class TrafficSplitPlugin implements Plugin<TrafficSplitPlugin.Confi
         int weight = w.weight();
         String key = null;
         if (w.upstreamId() != null && !w.upstreamId().isNull()) {
-          key = "upstreams/" + w.upstreamId().asText();
+          key = Keys.item(Kind.UPSTREAMS, w.upstreamId().asText());
         } else if (w.upstream() != null) {
           key = splitKey(scope.owner(), i, j);
         }
