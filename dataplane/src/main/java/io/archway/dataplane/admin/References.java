@@ -42,6 +42,15 @@ final class References {
   private static final List<String> WITH_PLUGINS =
       List.of("routes", "services", "plugin_configs", "global_rules", "stream_routes");
 
+  /**
+   * The stored objects {@link AdminStore#list} returned, by key, as {@link #referrer} takes them.
+   */
+  static Map<String, JsonNode> byKey(List<AdminStore.Stored> stored) {
+    var out = new TreeMap<String, JsonNode>();
+    stored.forEach(s -> out.put(s.key(), s.value()));
+    return out;
+  }
+
   /** The directories whose objects {@link #referrer} needs to check a delete in {@code dir}. */
   static List<String> dirsToRead(String dir) {
     return switch (dir) {

@@ -65,6 +65,18 @@ class EtcdAdminStoreIT {
   }
 
   @Test
+  void connectsWithItsOwnClient() throws Exception {
+    try (var own = EtcdAdminStore.connect(List.of(etcd.endpoint()), prefix, null, null, null)) {
+      var put = await(own.put("services/s", ModelJson.mapper().createObjectNode(), AdminStore.ANY));
+      assertThat(await(store.get("services/s")).orElseThrow().modifiedIndex())
+          .isEqualTo(put.modifiedIndex());
+      assertThat(await(own.list("services/")))
+          .extracting(Stored::key)
+          .containsExactly("services/s");
+    }
+  }
+
+  @Test
   void staleRevisionsAndCreatesOverExistingKeysAreConflicts() throws Exception {
     var first = await(store.put("upstreams/u", upstream(), AdminStore.ABSENT));
     assertConflict(store.put("upstreams/u", upstream(), AdminStore.ABSENT), "already exists");

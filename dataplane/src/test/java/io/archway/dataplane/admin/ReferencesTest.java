@@ -104,6 +104,16 @@ class ReferencesTest {
     assertThat(References.referrer("routes", "1", Map.of())).isEmpty();
   }
 
+  @Test
+  void takesWhatTheStoresList() {
+    var route =
+        (com.fasterxml.jackson.databind.node.ObjectNode)
+            objects("r", "{\"upstream_id\":\"u\"}").get("r");
+    var listed = java.util.List.of(new AdminStore.Stored("routes/9", route, 1, 2));
+    assertThat(References.referrer("upstreams", "u", References.byKey(listed)))
+        .hasValue("can not delete this upstream, route [9] is still using it now");
+  }
+
   private static Map<String, JsonNode> objects(String... keysAndJson) {
     var out = new LinkedHashMap<String, JsonNode>();
     for (int i = 0; i < keysAndJson.length; i += 2) {
