@@ -13,8 +13,8 @@ import java.util.concurrent.CompletionStage;
  * result back to its loop.
  *
  * <p>Keys are prefix-less item keys as {@link io.archway.model.Keys#item} spells them ({@code
- * routes/1}, {@code plugin_metadata/http-logger}, {@code consumers/jack/credentials/c1}); values are
- * the objects' JSON with APISIX's field names, already validated by the caller.
+ * routes/1}, {@code plugin_metadata/http-logger}, {@code consumers/jack/credentials/c1}); values
+ * are the objects' JSON with APISIX's field names, already validated by the caller.
  */
 interface AdminStore extends AutoCloseable {
 
@@ -39,12 +39,14 @@ interface AdminStore extends AutoCloseable {
 
   /**
    * Writes {@code value} at {@code key} if the object there is at revision {@code expected} ({@link
-   * #ANY}: whatever is there; {@link #ABSENT}: nothing may be). Fails with {@link Conflict} when the
-   * revision does not match, or when the key belongs to someone else (an operator-owned key).
+   * #ANY}: whatever is there; {@link #ABSENT}: nothing may be). Fails with {@link Conflict} when
+   * the revision does not match, or when the key belongs to someone else (an operator-owned key).
    */
   CompletionStage<Stored> put(String key, ObjectNode value, long expected);
 
-  /** Deletes the object at {@code key} under the same guard; completes with whether one was there. */
+  /**
+   * Deletes the object at {@code key} under the same guard; completes with whether one was there.
+   */
   CompletionStage<Boolean> delete(String key, long expected);
 
   /** The store's current revision (etcd's header revision, or the standalone config's counter). */

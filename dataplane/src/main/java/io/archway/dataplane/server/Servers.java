@@ -1,5 +1,9 @@
 package io.archway.dataplane.server;
 
+import io.archway.dataplane.admin.AdminMetrics;
+import io.archway.dataplane.admin.AdminServer;
+import io.archway.dataplane.admin.AdminSettings;
+import io.archway.dataplane.admin.StandaloneAdminStore;
 import io.archway.dataplane.config.CompiledRoute;
 import io.archway.dataplane.config.ConfigCompiler;
 import io.archway.dataplane.config.ConfigHolder;
@@ -72,6 +76,9 @@ public final class Servers implements AutoCloseable {
   private final TlsMetrics tlsMetrics = new TlsMetrics();
   private CertificateCompiler certificates;
   private Channel status;
+  private final AdminMetrics adminMetrics = new AdminMetrics();
+  private AdminServer adminServer;
+  private Channel admin;
 
   public Servers start(ServerSettings settings, ConfigHolder config, ConfigSource source)
       throws InterruptedException, IOException {
@@ -116,6 +123,7 @@ public final class Servers implements AutoCloseable {
             compiler,
             pubsub.metrics(),
             tlsMetrics,
+            adminMetrics,
             discovery::status);
     var statusHandler =
         new StatusHandler(config, source, metrics, upstreams, () -> stopping, discovery::status);
@@ -172,6 +180,27 @@ public final class Servers implements AutoCloseable {
         streamPorts(),
         transport);
     return this;
+  }
+
+  /**
+   * Opens the Admin API's port over the standalone config, on the same event loops.
+   *
+   * @throws IllegalStateException when no key is set and the address is not loopback
+   */
+  public void startAdmin(AdminSettings settings, String prefix, StandaloneAdminStore store)
+      throws InterruptedException {
+    adminServer = AdminServer.standalone(settings, prefix, store, adminMetrics);
+    admin =
+        bootstrap(adminServer.initializer())
+            .bind(settings.address(), settings.port())
+            .sync()
+            .channel();
+    log.info("admin API on {}:{}", settings.address(), adminPort());
+  }
+
+  /** The admin port, or {@code -1} when there is none. */
+  public int adminPort() {
+    return admin == null ? -1 : ((InetSocketAddress) admin.localAddress()).getPort();
   }
 
   private ServerBootstrap bootstrap(ChannelInitializer<SocketChannel> initializer) {
@@ -264,6 +293,12 @@ public final class Servers implements AutoCloseable {
     }
     if (status != null) {
       status.close().awaitUninterruptibly();
+    }
+    if (admin != null) {
+      admin.close().awaitUninterruptibly();
+    }
+    if (adminServer != null) {
+      adminServer.close();
     }
     if (discovery != null) {
       discovery.close();
