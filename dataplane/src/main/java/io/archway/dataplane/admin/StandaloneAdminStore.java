@@ -26,8 +26,8 @@ import java.util.Optional;
 import java.util.TreeMap;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
-import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -49,8 +49,8 @@ public final class StandaloneAdminStore implements AdminStore, ConfigSource {
 
   private final Path file;
   private final boolean persist;
-  private final ExecutorService loop =
-      Executors.newSingleThreadExecutor(
+  private final ScheduledExecutorService loop =
+      Executors.newSingleThreadScheduledExecutor(
           r -> {
             var t = new Thread(r, "archway-standalone-admin");
             t.setDaemon(true);
@@ -60,6 +60,9 @@ public final class StandaloneAdminStore implements AdminStore, ConfigSource {
   // Owned by `loop` once loaded.
   private final TreeMap<String, Entry> items = new TreeMap<>();
   private ConfigListener listener;
+  private byte[] applied;
+  private Object seen;
+  private String lastRejected;
 
   private volatile long revision;
   private volatile boolean loaded;
@@ -108,6 +111,8 @@ public final class StandaloneAdminStore implements AdminStore, ConfigSource {
       throw new ConfigFileException(problems, false);
     }
     store.revision = 1;
+    store.applied = content;
+    store.seen = fingerprint(file);
     values.forEach((k, v) -> store.items.put(k, entry(k, v, 1, 1)));
     store.lastModified = System.currentTimeMillis() / 1000;
     return store;
@@ -123,6 +128,57 @@ public final class StandaloneAdminStore implements AdminStore, ConfigSource {
           listener.onState(state());
           loaded = true;
         });
+    loop.scheduleWithFixedDelay(this::poll, 500, 500, TimeUnit.MILLISECONDS);
+  }
+
+  /**
+   * An edit of the file by hand or by a deploy tool is still applied, as the file source applies it
+   * (whole, once it ends with {@code #END}; an invalid one is reported and left out), now as
+   * changes against what the Admin API holds. The file's own write-back is not read again.
+   */
+  private void poll() {
+    try {
+      var fp = fingerprint(file);
+      if (java.util.Objects.equals(fp, seen)) {
+        return;
+      }
+      seen = fp;
+      byte[] content = Files.readAllBytes(file);
+      var text = new String(content, java.nio.charset.StandardCharsets.UTF_8);
+      if (java.util.Arrays.equals(content, applied)
+          || !text.strip().endsWith(io.archway.model.source.StandaloneFile.END_MARKER)) {
+        return;
+      }
+      var problems = new ArrayList<String>();
+      var values =
+          StandaloneDoc.items(StandaloneDoc.YAML.readTree(text), file.toString(), problems);
+      if (!problems.isEmpty()) {
+        var message = String.join("; ", problems);
+        if (!message.equals(lastRejected)) {
+          log.warn("standalone admin: {} rejected, keeping the config in force: {}", file, message);
+        }
+        lastRejected = message;
+        lastError = message;
+        return;
+      }
+      applied = content;
+      lastRejected = null;
+      lastError = null;
+      replace(values);
+      log.info("standalone admin: applied the edited {} ({} item(s))", file, values.size());
+    } catch (IOException | RuntimeException e) {
+      log.debug("standalone admin: poll of {} failed: {}", file, e.toString());
+    }
+  }
+
+  private static Object fingerprint(Path file) {
+    try {
+      var a = Files.readAttributes(file, java.nio.file.attribute.BasicFileAttributes.class);
+      return List.of(
+          a.size(), a.lastModifiedTime().to(TimeUnit.NANOSECONDS), String.valueOf(a.fileKey()));
+    } catch (IOException e) {
+      return null;
+    }
   }
 
   @Override
@@ -192,28 +248,28 @@ public final class StandaloneAdminStore implements AdminStore, ConfigSource {
   CompletionStage<Long> replaceAll(Map<String, ObjectNode> values, String digest) {
     return on(
         () -> {
-          long rev = revision + 1;
-          var puts = new TreeMap<String, Entry>();
-          values.forEach(
-              (k, v) -> {
-                var before = items.get(k);
-                if (before == null || !before.stored().value().equals(v)) {
-                  puts.put(
-                      k,
-                      entry(
-                          k,
-                          v.deepCopy(),
-                          before == null ? rev : before.stored().createdIndex(),
-                          rev));
-                }
-              });
-          var deletes = items.keySet().stream().filter(k -> !values.containsKey(k)).toList();
-          if (!puts.isEmpty() || !deletes.isEmpty()) {
-            apply(puts, deletes, rev);
-          }
+          replace(values);
           this.digest = digest;
           return revision;
         });
+  }
+
+  /** On the loop: {@code values} become the config, in one change. */
+  private void replace(Map<String, ObjectNode> values) {
+    long rev = revision + 1;
+    var puts = new TreeMap<String, Entry>();
+    values.forEach(
+        (k, v) -> {
+          var before = items.get(k);
+          if (before == null || !before.stored().value().equals(v)) {
+            long created = before == null ? rev : before.stored().createdIndex();
+            puts.put(k, entry(k, v.deepCopy(), created, rev));
+          }
+        });
+    var deletes = items.keySet().stream().filter(k -> !values.containsKey(k)).toList();
+    if (!puts.isEmpty() || !deletes.isEmpty()) {
+      apply(puts, deletes, rev);
+    }
   }
 
   /** Every object, by key, for {@code GET /apisix/admin/configs}. */
@@ -297,6 +353,8 @@ public final class StandaloneAdminStore implements AdminStore, ConfigSource {
       var tmp = Files.createTempFile(file.toAbsolutePath().getParent(), ".apisix", ".yaml.tmp");
       Files.write(tmp, bytes);
       Files.move(tmp, file, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
+      applied = bytes;
+      seen = fingerprint(file);
       lastError = null;
     } catch (IOException e) {
       // The change is in force; only its copy on disk failed. Say so where /readyz shows it.

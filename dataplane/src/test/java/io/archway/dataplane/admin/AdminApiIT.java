@@ -333,6 +333,68 @@ class AdminApiIT {
   }
 
   @Test
+  void anEditOfTheFileIsStillApplied() throws Exception {
+    assertThat(admin("PUT", "/apisix/admin/routes/api", route("/api")).statusCode()).isEqualTo(201);
+    io.archway.model.testing.TestFiles.replaceAtomically(
+        file,
+        "routes:\n  - id: edited\n    uri: /edited\n    upstream:\n      nodes:\n        \""
+            + upstream.node()
+            + "\": 1\n#END\n");
+    await().atMost(Duration.ofSeconds(10)).until(() -> data("/edited").statusCode() == 200);
+    assertThat(data("/api").statusCode()).isEqualTo(404);
+    assertThat(json(admin("GET", "/apisix/admin/routes", null)).get("total").asInt()).isEqualTo(1);
+  }
+
+  @Test
+  void withoutAKeyOnlyLoopbackMayServe() {
+    var open = new AdminSettings(true, "0.0.0.0", 0, null, null, java.util.List.of(), false);
+    org.assertj.core.api.Assertions.assertThatThrownBy(
+            () ->
+                new Dataplane(DataplaneOptions.standaloneOnLoopback(file).withAdmin(open)).start())
+        .isInstanceOf(IllegalStateException.class)
+        .hasMessageContaining("without --admin-key: refused");
+  }
+
+  @Test
+  void resourcesTheModelLacksAreStoredAndSecretsMasked() throws Exception {
+    assertThat(admin("PUT", "/apisix/admin/consumer_groups/g", "{\"plugins\":{}}").statusCode())
+        .isEqualTo(201);
+    assertThat(admin("PUT", "/apisix/admin/consumer_groups/h", "{}").statusCode()).isEqualTo(400);
+    var secret =
+        admin(
+            "PUT",
+            "/apisix/admin/secrets/vault/1",
+            "{\"uri\":\"http://127.0.0.1:8200\",\"prefix\":\"kv/apisix\",\"token\":\"t0k\"}");
+    assertThat(secret.statusCode()).as(secret.body()).isEqualTo(201);
+    assertThat(json(secret).get("key").asText()).isEqualTo("/apisix/secrets/vault/1");
+    assertThat(secret.body()).doesNotContain("t0k");
+    assertThat(admin("PUT", "/apisix/admin/consumers/jack", "{\"username\":\"jack\"}").statusCode())
+        .isEqualTo(201);
+    var cred =
+        admin(
+            "PUT",
+            "/apisix/admin/consumers/jack/credentials/c1",
+            "{\"plugins\":{\"key-auth\":{\"key\":\"k1\"}}}");
+    assertThat(cred.statusCode()).as(cred.body()).isEqualTo(201);
+    assertThat(json(cred).get("key").asText()).isEqualTo("/apisix/consumers/jack/credentials/c1");
+    assertThat(cred.body()).doesNotContain("k1\"");
+    assertThat(json(admin("GET", "/apisix/admin/consumers", null)).get("total").asInt())
+        .isEqualTo(1);
+    assertThat(
+            json(admin("GET", "/apisix/admin/consumers/jack/credentials", null))
+                .get("total")
+                .asInt())
+        .isEqualTo(1);
+    assertThat(json(admin("GET", "/apisix/admin/secrets", null)).get("total").asInt()).isEqualTo(1);
+    // They survive a restart through the file.
+    dataplane.close();
+    dataplane = startDataplane();
+    assertThat(admin("GET", "/apisix/admin/consumers/jack/credentials/c1", null).statusCode())
+        .isEqualTo(200);
+    assertThat(admin("GET", "/apisix/admin/secrets/vault/1", null).statusCode()).isEqualTo(200);
+  }
+
+  @Test
   void consumerSecretsAreMaskedAndKept() throws Exception {
     var put =
         admin(
