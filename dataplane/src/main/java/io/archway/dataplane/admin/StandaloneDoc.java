@@ -28,10 +28,7 @@ final class StandaloneDoc {
 
   static final ObjectMapper YAML =
       new ObjectMapper(
-          YAMLFactory.builder()
-              .disable(YAMLGenerator.Feature.WRITE_DOC_START_MARKER)
-              .enable(YAMLGenerator.Feature.MINIMIZE_QUOTES)
-              .build());
+          YAMLFactory.builder().disable(YAMLGenerator.Feature.WRITE_DOC_START_MARKER).build());
 
   private static final List<String> EXTRA_SECTIONS =
       List.of("consumer_groups", "protos", "secrets", AdminPaths.CREDENTIALS);
