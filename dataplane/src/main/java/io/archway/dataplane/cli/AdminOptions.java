@@ -92,7 +92,9 @@ final class AdminOptions {
       var value = e.getValue();
       a =
           switch (e.getKey()) {
-            case "port" -> port(a, at, value.asText());
+            case "port" ->
+                // YAML reads a bare off as false.
+                port(a, at, value.isBoolean() && !value.booleanValue() ? "off" : value.asText());
             case "address" ->
                 with(
                     a,
