@@ -193,6 +193,22 @@ class AdminApiIT {
     assertThat(gone.statusCode()).isEqualTo(404);
     assertThat(admin("DELETE", "/apisix/admin/routes/" + id, null).statusCode()).isEqualTo(404);
     assertThat(admin("GET", "/apisix/admin/nothing", null).statusCode()).isEqualTo(404);
+    var inBody =
+        admin(
+            "PUT",
+            "/apisix/admin/upstreams",
+            "{\"id\":\"web\",\"nodes\":{\"" + upstream.node() + "\":1}}");
+    assertThat(inBody.statusCode()).as(inBody.body()).isEqualTo(201);
+    assertThat(json(inBody).get("key").asText()).isEqualTo("/apisix/upstreams/web");
+    assertThat(admin("POST", "/apisix/admin/consumers", "{}").statusCode()).isEqualTo(405);
+    assertThat(admin("PUT", "/apisix/admin/routes/x/plugins", "{}").statusCode()).isEqualTo(405);
+    var meta =
+        admin(
+            "PUT",
+            "/apisix/admin/plugin_metadata/http-logger",
+            "{\"log_format\":{\"host\":\"$host\"}}");
+    assertThat(meta.statusCode()).as(meta.body()).isEqualTo(201);
+    assertThat(json(meta).get("key").asText()).isEqualTo("/apisix/plugin_metadata/http-logger");
   }
 
   @Test
@@ -296,6 +312,56 @@ class AdminApiIT {
         .contains("line 17, column 9")
         .contains("`logger = {` is Lua table syntax")
         .contains("\"logger\": value");
+  }
+
+  /** The seeds' other two bodies, as published (the limit-req one without its closing ’). */
+  @Test
+  void theSeedsRouteBodiesAreAccepted() throws Exception {
+    var kafka =
+        """
+        {
+            "uri": "/kafka",
+            "upstream": {
+                "nodes": {
+                    "kafka-server1:9092": 1,
+                    "kafka-server2:9092": 1,
+                    "kafka-server3:9092": 1
+                },
+                "type": "none",
+                "scheme": "kafka"
+            }
+        }""";
+    var r = admin("PUT", "/apisix/admin/routes/kafka", kafka, "Content-Type", "application/json");
+    assertThat(r.statusCode()).as(r.body()).isEqualTo(201);
+    var limitReq =
+        " {   \"uri\": \"/get\",   \"methods\": [\"GET\"],   \"upstream\": {     \"type\":"
+            + " \"roundrobin\",     \"nodes\": {       \"httpbin.org:80\": 1     }   },  "
+            + " \"plugins\": {     \"limit-req\": {       \"rate\": 1,       \"burst\": 2,      "
+            + " \"rejected_code\": 503,       \"key\": \"remote_addr\"     }   } }";
+    r = admin("PUT", "/apisix/admin/routes/1", limitReq);
+    assertThat(r.statusCode()).as(r.body()).isEqualTo(201);
+    // With the typographic quote the article closes it with, the body is not JSON.
+    r = admin("PUT", "/apisix/admin/routes/1", limitReq + "\u2019");
+    assertThat(r.statusCode()).isEqualTo(400);
+    assertThat(json(r).get("error_msg").asText()).contains("line 1");
+    // The stream route, its logger written as JSON.
+    var stream =
+        """
+        {
+            "upstream": {"type": "none", "nodes": {"127.0.0.1:6379": 1}},
+            "protocol": {
+                "name": "redis",
+                "conf": {"faults": [{"commands": ["get", "ping"], "delay": 5}]},
+                "logger": [{
+                    "name": "syslog",
+                    "filter": [["rpc_time", ">=", 1]],
+                    "conf": {"host": "127.0.0.1", "port": 8125, "sock_type": "udp",
+                             "batch_max_size": 1, "flush_limit": 1}
+                }]
+            }
+        }""";
+    r = admin("PUT", "/apisix/admin/stream_routes/1", stream);
+    assertThat(r.statusCode()).as(r.body()).isEqualTo(201);
   }
 
   @Test
