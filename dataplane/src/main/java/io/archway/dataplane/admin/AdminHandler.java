@@ -14,7 +14,6 @@ import io.netty.handler.codec.http.HttpUtil;
 import io.netty.handler.codec.http.HttpVersion;
 import io.netty.handler.codec.http.QueryStringDecoder;
 import java.net.InetSocketAddress;
-import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
 import java.util.concurrent.Executor;
@@ -32,8 +31,6 @@ final class AdminHandler extends SimpleChannelInboundHandler<FullHttpRequest> {
 
   static final String BASE = "/apisix/admin/";
   private static final Logger audit = LoggerFactory.getLogger("io.archway.dataplane.admin.audit");
-  private static final Set<String> METHODS =
-      Set.of("GET", "HEAD", "PUT", "POST", "PATCH", "DELETE", "OPTIONS");
 
   private final AdminAuth auth;
   private final Executor admin;
@@ -128,8 +125,7 @@ final class AdminHandler extends SimpleChannelInboundHandler<FullHttpRequest> {
 
   private void send(
       ChannelHandlerContext ctx, boolean keepAlive, String path, String method, AdminResponse r) {
-    metrics.count(
-        AdminMetrics.resource(path), METHODS.contains(method) ? method : "other", r.status());
+    metrics.count(AdminMetrics.resource(path), method, r.status());
     byte[] bytes;
     try {
       bytes = io.archway.model.ModelJson.mapper().writeValueAsBytes(r.body());

@@ -13,7 +13,12 @@ public final class AdminMetrics {
 
   private final Map<Labels, LongAdder> requests = new ConcurrentHashMap<>();
 
+  private static final java.util.Set<String> METHODS =
+      java.util.Set.of("GET", "HEAD", "PUT", "POST", "PATCH", "DELETE", "OPTIONS");
+
+  /** Counts one answer; a method outside HTTP's usual ones is {@code other}, so labels stay few. */
   void count(String resource, String method, int status) {
+    method = METHODS.contains(method) ? method : "other";
     requests
         .computeIfAbsent(new Labels(resource, method, status), l -> new LongAdder())
         .increment();

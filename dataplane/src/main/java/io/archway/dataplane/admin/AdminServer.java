@@ -78,7 +78,7 @@ public final class AdminServer implements AutoCloseable {
   public ChannelInitializer<SocketChannel> initializer() {
     var resources = new ResourceApi(store, validation, endpoints.deleteCheck(), prefix);
     return new AdminChannelInitializer(
-        new AdminHandler(auth, admin, req -> serve(req, resources), metrics));
+        new AdminHandler(auth, admin, req -> serve(req, resources), metrics), metrics);
   }
 
   private CompletionStage<AdminResponse> serve(AdminRequest req, ResourceApi resources) {

@@ -537,5 +537,17 @@ class AdminApiIT {
   void aBodyOverTheLimitGets413() throws Exception {
     var big = "{\"uri\":\"/" + "x".repeat(AdminChannelInitializer.MAX_BODY) + "\"}";
     assertThat(admin("PUT", "/apisix/admin/routes/big", big).statusCode()).isEqualTo(413);
+    var metrics =
+        client
+            .send(
+                HttpRequest.newBuilder(
+                        URI.create(
+                            "http://127.0.0.1:" + dataplane.servers().statusPort() + "/metrics"))
+                    .build(),
+                HttpResponse.BodyHandlers.ofString())
+            .body();
+    assertThat(metrics)
+        .contains(
+            "archway_admin_requests_total{resource=\"routes\",method=\"PUT\",status=\"413\"} 1");
   }
 }
