@@ -45,6 +45,35 @@ public record AdminSettings(
     return new AdminSettings(true, DEFAULT_ADDRESS, 0, adminKey, viewerKey, List.of(), persist);
   }
 
+  /** On ({@code port}) or off ({@code enabled} false, the port kept). */
+  public AdminSettings withPort(boolean enabled, int port) {
+    return new AdminSettings(enabled, address, port, adminKey, viewerKey, allow, persist);
+  }
+
+  public AdminSettings withAddress(String address) {
+    return new AdminSettings(enabled, address, port, adminKey, viewerKey, allow, persist);
+  }
+
+  /** The keys; a {@code null} leaves that key as it is. */
+  public AdminSettings withKeys(String adminKey, String viewerKey) {
+    return new AdminSettings(
+        enabled,
+        address,
+        port,
+        adminKey == null ? this.adminKey : adminKey,
+        viewerKey == null ? this.viewerKey : viewerKey,
+        allow,
+        persist);
+  }
+
+  public AdminSettings withAllow(List<String> allow) {
+    return new AdminSettings(enabled, address, port, adminKey, viewerKey, allow, persist);
+  }
+
+  public AdminSettings withPersist(boolean persist) {
+    return new AdminSettings(enabled, address, port, adminKey, viewerKey, allow, persist);
+  }
+
   private static String blankToNull(String s) {
     return s == null || s.isBlank() ? null : s;
   }

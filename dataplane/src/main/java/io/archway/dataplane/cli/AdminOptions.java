@@ -24,60 +24,25 @@ final class AdminOptions {
 
   private AdminOptions() {}
 
+  /** The defaults with the keys from {@code ARCHWAY_ADMIN_KEY} and {@code ARCHWAY_VIEWER_KEY}. */
+  static AdminSettings defaults() {
+    return AdminSettings.DEFAULTS.withKeys(
+        System.getenv("ARCHWAY_ADMIN_KEY"), System.getenv("ARCHWAY_VIEWER_KEY"));
+  }
+
   static AdminSettings apply(AdminSettings a, DataplaneCommand c) throws UsageException {
     if (c.adminPort != null) {
       a = port(a, "--admin-port", c.adminPort);
     }
     if (c.adminAddress != null) {
-      a =
-          with(
-              a,
-              a.enabled(),
-              c.adminAddress,
-              a.port(),
-              a.adminKey(),
-              a.viewerKey(),
-              a.allow(),
-              a.persist());
+      a = a.withAddress(c.adminAddress);
     }
-    if (c.adminKey != null) {
-      a =
-          with(
-              a,
-              a.enabled(),
-              a.address(),
-              a.port(),
-              c.adminKey,
-              a.viewerKey(),
-              a.allow(),
-              a.persist());
-    }
-    if (c.viewerKey != null) {
-      a =
-          with(
-              a,
-              a.enabled(),
-              a.address(),
-              a.port(),
-              a.adminKey(),
-              c.viewerKey,
-              a.allow(),
-              a.persist());
-    }
+    a = a.withKeys(c.adminKey, c.viewerKey);
     if (c.adminAllow != null) {
-      a =
-          with(
-              a,
-              a.enabled(),
-              a.address(),
-              a.port(),
-              a.adminKey(),
-              a.viewerKey(),
-              cidrs("--admin-allow", List.of(c.adminAllow.split(","))),
-              a.persist());
+      a = a.withAllow(cidrs("--admin-allow", List.of(c.adminAllow.split(","))));
     }
     if (c.adminPersist) {
-      a = with(a, a.enabled(), a.address(), a.port(), a.adminKey(), a.viewerKey(), a.allow(), true);
+      a = a.withPersist(true);
     }
     return a;
   }
@@ -92,68 +57,25 @@ final class AdminOptions {
       var value = e.getValue();
       a =
           switch (e.getKey()) {
+            // YAML reads a bare off as false.
             case "port" ->
-                // YAML reads a bare off as false.
                 port(a, at, value.isBoolean() && !value.booleanValue() ? "off" : value.asText());
-            case "address" ->
-                with(
-                    a,
-                    a.enabled(),
-                    text(at, value),
-                    a.port(),
-                    a.adminKey(),
-                    a.viewerKey(),
-                    a.allow(),
-                    a.persist());
-            case "key" ->
-                with(
-                    a,
-                    a.enabled(),
-                    a.address(),
-                    a.port(),
-                    text(at, value),
-                    a.viewerKey(),
-                    a.allow(),
-                    a.persist());
-            case "viewer_key" ->
-                with(
-                    a,
-                    a.enabled(),
-                    a.address(),
-                    a.port(),
-                    a.adminKey(),
-                    text(at, value),
-                    a.allow(),
-                    a.persist());
+            case "address" -> a.withAddress(text(at, value));
+            case "key" -> a.withKeys(text(at, value), null);
+            case "viewer_key" -> a.withKeys(null, text(at, value));
             case "allow" -> {
               if (!value.isArray()) {
                 throw new UsageException(at + ": expected a list of CIDRs");
               }
               var list = new ArrayList<String>();
               value.forEach(n -> list.add(n.asText()));
-              yield with(
-                  a,
-                  a.enabled(),
-                  a.address(),
-                  a.port(),
-                  a.adminKey(),
-                  a.viewerKey(),
-                  cidrs(at, list),
-                  a.persist());
+              yield a.withAllow(cidrs(at, list));
             }
             case "persist" -> {
               if (!value.isBoolean()) {
                 throw new UsageException(at + ": " + value + " (expected: true or false)");
               }
-              yield with(
-                  a,
-                  a.enabled(),
-                  a.address(),
-                  a.port(),
-                  a.adminKey(),
-                  a.viewerKey(),
-                  a.allow(),
-                  value.booleanValue());
+              yield a.withPersist(value.booleanValue());
             }
             default ->
                 throw new UsageException(
@@ -167,19 +89,7 @@ final class AdminOptions {
   }
 
   private static AdminSettings port(AdminSettings a, String at, String v) throws UsageException {
-    if (v.equals("off")) {
-      return with(
-          a, false, a.address(), a.port(), a.adminKey(), a.viewerKey(), a.allow(), a.persist());
-    }
-    return with(
-        a,
-        true,
-        a.address(),
-        Values.port(at, v),
-        a.adminKey(),
-        a.viewerKey(),
-        a.allow(),
-        a.persist());
+    return v.equals("off") ? a.withPort(false, a.port()) : a.withPort(true, Values.port(at, v));
   }
 
   private static List<String> cidrs(String at, List<String> raw) throws UsageException {
@@ -195,17 +105,5 @@ final class AdminOptions {
       out.add(s);
     }
     return out;
-  }
-
-  private static AdminSettings with(
-      AdminSettings a,
-      boolean enabled,
-      String address,
-      int port,
-      String adminKey,
-      String viewerKey,
-      List<String> allow,
-      boolean persist) {
-    return new AdminSettings(enabled, address, port, adminKey, viewerKey, allow, persist);
   }
 }

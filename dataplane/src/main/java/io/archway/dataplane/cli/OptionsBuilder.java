@@ -90,11 +90,7 @@ final class OptionsBuilder {
   private PubSubSettings pubsub = PubSubSettings.DEFAULTS;
   private Path kubeconfig;
   private String kubeApi;
-  private AdminSettings admin =
-      withKeys(
-          AdminSettings.DEFAULTS,
-          System.getenv("ARCHWAY_ADMIN_KEY"),
-          System.getenv("ARCHWAY_VIEWER_KEY"));
+  private AdminSettings admin = AdminOptions.defaults();
 
   /** Applies the command line's values, each checked as the file's are. */
   void apply(DataplaneCommand c) throws UsageException {
@@ -230,17 +226,6 @@ final class OptionsBuilder {
         new KubernetesSettings(p.kubeconfig, p.kubeApi),
         p.tls,
         p.admin);
-  }
-
-  private static AdminSettings withKeys(AdminSettings a, String adminKey, String viewerKey) {
-    return new AdminSettings(
-        a.enabled(),
-        a.address(),
-        a.port(),
-        adminKey == null ? a.adminKey() : adminKey,
-        viewerKey == null ? a.viewerKey() : viewerKey,
-        a.allow(),
-        a.persist());
   }
 
   /** TLS to etcd from --etcd-ca/--etcd-cert/--etcd-key, checked for readable files. */
