@@ -180,6 +180,12 @@ final class ResourceApi {
     }
     boolean deleted =
         store.delete(t.key(), expected(req, AdminStore.ANY)).toCompletableFuture().join();
+    if (deleted && t.kind() == Kind.CONSUMERS) {
+      // A consumer's credentials go with it, as in APISIX.
+      for (var c : store.list(t.key() + "/credentials/").toCompletableFuture().join()) {
+        store.delete(c.key(), AdminStore.ANY).toCompletableFuture().join();
+      }
+    }
     if (!deleted) {
       return AdminResponse.json(404, JSON.objectNode().put("message", "Key not found"));
     }
@@ -216,6 +222,13 @@ final class ResourceApi {
         value.put("create_time", now);
       }
       value.put("update_time", now);
+    }
+    if (t.type().equals(AdminPaths.CREDENTIALS)) {
+      var owner = t.dir().substring(0, t.dir().length() - "/credentials/".length());
+      if (store.get(owner).toCompletableFuture().join().isEmpty()) {
+        throw new BadRequest(
+            404, owner + " does not exist (expected: the consumer before its credentials)");
+      }
     }
     var problem = validation.check(t, value);
     if (problem != null) {

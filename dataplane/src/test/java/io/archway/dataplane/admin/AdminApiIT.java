@@ -458,6 +458,17 @@ class AdminApiIT {
     assertThat(admin("GET", "/apisix/admin/consumers/jack/credentials/c1", null).statusCode())
         .isEqualTo(200);
     assertThat(admin("GET", "/apisix/admin/secrets/vault/1", null).statusCode()).isEqualTo(200);
+    // Credentials belong to a consumer that exists, and go with it.
+    assertThat(
+            admin(
+                    "PUT",
+                    "/apisix/admin/consumers/nobody/credentials/c1",
+                    "{\"plugins\":{\"key-auth\":{\"key\":\"k2\"}}}")
+                .statusCode())
+        .isEqualTo(404);
+    assertThat(admin("DELETE", "/apisix/admin/consumers/jack", null).statusCode()).isEqualTo(200);
+    assertThat(admin("GET", "/apisix/admin/consumers/jack/credentials/c1", null).statusCode())
+        .isEqualTo(404);
   }
 
   @Test
