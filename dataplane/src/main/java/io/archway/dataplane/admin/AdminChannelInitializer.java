@@ -34,8 +34,12 @@ final class AdminChannelInitializer extends ChannelInitializer<SocketChannel> {
 
   @Override
   protected void initChannel(SocketChannel ch) {
-    ch.pipeline()
-        .addLast("idle", new ReadTimeoutHandler(120))
+    addTo(ch.pipeline());
+  }
+
+  /** The admin steps, at the end of {@code p} (also on a data-port connection taken over). */
+  void addTo(io.netty.channel.ChannelPipeline p) {
+    p.addLast("idle", new ReadTimeoutHandler(120))
         .addLast("codec", new HttpServerCodec(8192, 16384, 8192))
         .addLast("aggregator", new Aggregator(metrics))
         .addLast("admin", handler);

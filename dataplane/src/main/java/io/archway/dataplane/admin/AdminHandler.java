@@ -36,12 +36,19 @@ final class AdminHandler extends SimpleChannelInboundHandler<FullHttpRequest> {
   private final Executor admin;
   private final Function<AdminRequest, CompletionStage<AdminResponse>> api;
   private final AdminMetrics metrics;
+  private final boolean oneRequest;
 
+  /**
+   * @param oneRequest close after each answer: on the HTTP port a connection taken over for the
+   *     Admin API must not carry the client's next, ordinary request to it
+   */
   AdminHandler(
       AdminAuth auth,
       Executor admin,
       Function<AdminRequest, CompletionStage<AdminResponse>> api,
-      AdminMetrics metrics) {
+      AdminMetrics metrics,
+      boolean oneRequest) {
+    this.oneRequest = oneRequest;
     this.auth = auth;
     this.admin = admin;
     this.api = api;
@@ -50,7 +57,7 @@ final class AdminHandler extends SimpleChannelInboundHandler<FullHttpRequest> {
 
   @Override
   protected void channelRead0(ChannelHandlerContext ctx, FullHttpRequest req) {
-    boolean keepAlive = HttpUtil.isKeepAlive(req);
+    boolean keepAlive = !oneRequest && HttpUtil.isKeepAlive(req);
     var method = req.method().name();
     var remote = (InetSocketAddress) ctx.channel().remoteAddress();
     var client = remote.getAddress().getHostAddress();

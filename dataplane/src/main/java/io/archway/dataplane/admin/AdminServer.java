@@ -49,7 +49,7 @@ public final class AdminServer implements AutoCloseable {
     this.metrics = metrics;
     this.validation = new AdminValidation(registry);
     this.auth = new AdminAuth(settings);
-    refuseOpenWithoutKey();
+    refuseOpenWithoutKey(settings.address());
   }
 
   /**
@@ -74,11 +74,39 @@ public final class AdminServer implements AutoCloseable {
     return validation;
   }
 
+  private AdminChannelInitializer pipeline;
+  private AdminChannelInitializer onHttpPort;
+
   /** The admin port's pipeline. */
-  public ChannelInitializer<SocketChannel> initializer() {
-    var resources = new ResourceApi(store, validation, endpoints.deleteCheck(), prefix);
-    return new AdminChannelInitializer(
-        new AdminHandler(auth, admin, req -> serve(req, resources), metrics), metrics);
+  public synchronized ChannelInitializer<SocketChannel> initializer() {
+    if (pipeline == null) {
+      var resources = new ResourceApi(store, validation, endpoints.deleteCheck(), prefix);
+      pipeline =
+          new AdminChannelInitializer(
+              new AdminHandler(auth, admin, req -> serve(req, resources), metrics, false), metrics);
+      onHttpPort =
+          new AdminChannelInitializer(
+              new AdminHandler(auth, admin, req -> serve(req, resources), metrics, true), metrics);
+    }
+    return pipeline;
+  }
+
+  /**
+   * Makes the first handler of each HTTP-port connection when the Admin API is served there too
+   * ({@link AdminSettings#dataPort}); {@code null} when it is not.
+   *
+   * @param bindAddress where the HTTP port listens: without a key it must be loopback
+   * @throws IllegalStateException when no key is configured and that address is not loopback
+   */
+  public java.util.function.Supplier<io.netty.channel.ChannelHandler> dataPortHandlers(
+      String bindAddress) {
+    if (!settings.dataPort()) {
+      return null;
+    }
+    refuseOpenWithoutKey(bindAddress);
+    initializer();
+    var admin = onHttpPort;
+    return () -> new DataPortSniffer(admin);
   }
 
   private CompletionStage<AdminResponse> serve(AdminRequest req, ResourceApi resources) {
@@ -96,20 +124,20 @@ public final class AdminServer implements AutoCloseable {
    * An admin port anyone who reaches it can write through is refused, unless only this host can
    * reach it: without a key the address must be loopback.
    */
-  private void refuseOpenWithoutKey() {
+  private void refuseOpenWithoutKey(String address) {
     if (auth.keyed()) {
       return;
     }
     boolean loopback;
     try {
-      loopback = InetAddress.getByName(settings.address()).isLoopbackAddress();
+      loopback = InetAddress.getByName(address).isLoopbackAddress();
     } catch (UnknownHostException e) {
       loopback = false;
     }
     if (!loopback) {
       var message =
           "admin API on "
-              + settings.address()
+              + address
               + " without --admin-key: refused (expected: a key, or --admin-address 127.0.0.1)";
       log.error(message);
       throw new IllegalStateException(message);
@@ -117,7 +145,7 @@ public final class AdminServer implements AutoCloseable {
     log.warn(
         "admin API on {} without a key: anyone on this host can change the config"
             + " (set --admin-key or ARCHWAY_ADMIN_KEY)",
-        settings.address());
+        address);
   }
 
   @Override

@@ -13,14 +13,15 @@ import java.util.Set;
 
 /**
  * The Admin API's settings: {@code --admin-port N|off}, {@code --admin-address}, {@code
- * --admin-key}, {@code --viewer-key}, {@code --admin-allow}, {@code --admin-persist}, and the
- * {@code admin:} section of the {@code --config} file ({@code port}, {@code address}, {@code key},
- * {@code viewer_key}, {@code allow}, {@code persist}).
+ * --admin-key}, {@code --viewer-key}, {@code --admin-allow}, {@code --admin-persist}, {@code
+ * --admin-on-http-port}, and the {@code admin:} section of the {@code --config} file ({@code port},
+ * {@code address}, {@code key}, {@code viewer_key}, {@code allow}, {@code persist}, {@code
+ * on_http_port}).
  */
 final class AdminOptions {
 
   private static final Set<String> FIELDS =
-      Set.of("port", "address", "key", "viewer_key", "allow", "persist");
+      Set.of("port", "address", "key", "viewer_key", "allow", "persist", "on_http_port");
 
   private AdminOptions() {}
 
@@ -43,6 +44,9 @@ final class AdminOptions {
     }
     if (c.adminPersist) {
       a = a.withPersist(true);
+    }
+    if (c.adminOnHttpPort) {
+      a = a.withDataPort(true);
     }
     return a;
   }
@@ -76,6 +80,12 @@ final class AdminOptions {
                 throw new UsageException(at + ": " + value + " (expected: true or false)");
               }
               yield a.withPersist(value.booleanValue());
+            }
+            case "on_http_port" -> {
+              if (!value.isBoolean()) {
+                throw new UsageException(at + ": " + value + " (expected: true or false)");
+              }
+              yield a.withDataPort(value.booleanValue());
             }
             default ->
                 throw new UsageException(

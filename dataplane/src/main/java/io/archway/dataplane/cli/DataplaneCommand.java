@@ -214,6 +214,12 @@ final class DataplaneCommand {
               + " memory only)")
   boolean adminPersist;
 
+  @Option(
+      names = "--admin-on-http-port",
+      description =
+          "also serve /apisix/admin on the HTTP port, as APISIX 2.x did (default: admin port only)")
+  boolean adminOnHttpPort;
+
   private DataplaneCommand() {}
 
   static CommandLine commandLine(DataplaneCommand command) {

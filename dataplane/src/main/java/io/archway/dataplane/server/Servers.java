@@ -77,11 +77,15 @@ public final class Servers implements AutoCloseable {
   private CertificateCompiler certificates;
   private Channel status;
   private final AdminMetrics adminMetrics = new AdminMetrics();
-  private AdminServer adminServer;
+  private volatile AdminServer adminServer;
+  private volatile java.util.function.Supplier<io.netty.channel.ChannelHandler> adminOnHttp;
   private Channel admin;
+
+  private String bindAddress;
 
   public Servers start(ServerSettings settings, ConfigHolder config, ConfigSource source)
       throws InterruptedException, IOException {
+    bindAddress = settings.bindAddress();
     int loops =
         settings.workers() > 0 ? settings.workers() : Runtime.getRuntime().availableProcessors();
     workers = transport.newLoopGroup(loops, "archway-io");
@@ -127,8 +131,20 @@ public final class Servers implements AutoCloseable {
             discovery::status);
     var statusHandler =
         new StatusHandler(config, source, metrics, upstreams, () -> stopping, discovery::status);
+    var httpInitializer = new HttpChannelInitializer(gateway, connections, null);
     http =
-        bootstrap(new HttpChannelInitializer(gateway, connections, null))
+        bootstrap(
+                new ChannelInitializer<SocketChannel>() {
+                  @Override
+                  protected void initChannel(SocketChannel ch) {
+                    // The Admin API on the HTTP port too (off by default): it looks first.
+                    var admin = adminOnHttp;
+                    if (admin != null) {
+                      ch.pipeline().addLast("admin-sniff", admin.get());
+                    }
+                    ch.pipeline().addLast(httpInitializer);
+                  }
+                })
             .childOption(ChannelOption.AUTO_READ, false)
             .bind(settings.bindAddress(), settings.httpPort())
             .sync()
@@ -196,6 +212,10 @@ public final class Servers implements AutoCloseable {
             .sync()
             .channel();
     log.info("admin API on {}:{}", settings.address(), adminPort());
+    adminOnHttp = adminServer.dataPortHandlers(bindAddress);
+    if (adminOnHttp != null) {
+      log.info("admin API also on the HTTP port {}", httpPort());
+    }
   }
 
   /** The admin port, or {@code -1} when there is none. */

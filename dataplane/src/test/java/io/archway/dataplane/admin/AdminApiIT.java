@@ -364,6 +364,47 @@ class AdminApiIT {
     assertThat(r.statusCode()).as(r.body()).isEqualTo(201);
   }
 
+  /**
+   * The seeds' curl commands name the HTTP port (APISIX 2.x served the Admin API there): with
+   * {@code --admin-on-http-port} they work as written; other requests on that port are untouched.
+   */
+  @Test
+  void theAdminApiOnTheHttpPort() throws Exception {
+    dataplane.close();
+    dataplane =
+        new Dataplane(
+                DataplaneOptions.standaloneOnLoopback(file)
+                    .withAdmin(AdminSettings.onLoopback(ADMIN, VIEWER, false).withDataPort(true)))
+            .start();
+    await().atMost(Duration.ofSeconds(10)).until(() -> dataplane.config().loaded());
+    var put =
+        client.send(
+            HttpRequest.newBuilder(
+                    URI.create(
+                        "http://127.0.0.1:"
+                            + dataplane.servers().httpPort()
+                            + "/apisix/admin/routes/1"))
+                .header("X-API-KEY", ADMIN)
+                .PUT(HttpRequest.BodyPublishers.ofString(route("/seed")))
+                .build(),
+            HttpResponse.BodyHandlers.ofString());
+    assertThat(put.statusCode()).as(put.body()).isEqualTo(201);
+    assertThat(data("/seed").body()).isEqualTo("up1");
+    assertThat(data("/from-file").body()).isEqualTo("up1");
+    // A connection is taken over by its first request only (curl opens one per command).
+    var fresh = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).build();
+    var noKey =
+        fresh.send(
+            HttpRequest.newBuilder(
+                    URI.create(
+                        "http://127.0.0.1:"
+                            + dataplane.servers().httpPort()
+                            + "/apisix/admin/routes/1"))
+                .build(),
+            HttpResponse.BodyHandlers.ofString());
+    assertThat(noKey.statusCode()).isEqualTo(401);
+  }
+
   @Test
   void ifMatchGuardsAgainstLostUpdates() throws Exception {
     var first = json(admin("PUT", "/apisix/admin/routes/c", route("/c")));
@@ -413,7 +454,7 @@ class AdminApiIT {
 
   @Test
   void withoutAKeyOnlyLoopbackMayServe() {
-    var open = new AdminSettings(true, "0.0.0.0", 0, null, null, java.util.List.of(), false);
+    var open = new AdminSettings(true, "0.0.0.0", 0, null, null, java.util.List.of(), false, false);
     org.assertj.core.api.Assertions.assertThatThrownBy(
             () ->
                 new Dataplane(DataplaneOptions.standaloneOnLoopback(file).withAdmin(open)).start())

@@ -10,7 +10,8 @@ class AdminAuthTest {
 
   private final AdminAuth auth =
       new AdminAuth(
-          new AdminSettings(true, "127.0.0.1", 0, "adm", "view", List.of("10.0.0.0/8"), false));
+          new AdminSettings(
+              true, "127.0.0.1", 0, "adm", "view", List.of("10.0.0.0/8"), false, false));
 
   @Test
   void keysGiveRoles() {

@@ -20,6 +20,7 @@ class AdminOptionsTest {
     assertThat(admin.address()).isEqualTo("127.0.0.1");
     assertThat(admin.port()).isEqualTo(9180);
     assertThat(admin.persist()).isFalse();
+    assertThat(admin.dataPort()).isFalse();
     assertThat(DataplaneCommand.parse("--admin-port", "off").admin().enabled()).isFalse();
   }
 
@@ -37,8 +38,10 @@ class AdminOptionsTest {
                 "v",
                 "--admin-allow",
                 "10.0.0.0/8, 127.0.0.1",
-                "--admin-persist")
+                "--admin-persist",
+                "--admin-on-http-port")
             .admin();
+    assertThat(admin.dataPort()).isTrue();
     assertThat(admin.port()).isEqualTo(9200);
     assertThat(admin.address()).isEqualTo("0.0.0.0");
     assertThat(admin.adminKey()).isEqualTo("k");
