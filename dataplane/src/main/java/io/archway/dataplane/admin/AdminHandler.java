@@ -62,17 +62,17 @@ final class AdminHandler extends SimpleChannelInboundHandler<FullHttpRequest> {
     var remote = (InetSocketAddress) ctx.channel().remoteAddress();
     var client = remote.getAddress().getHostAddress();
     if (!req.decoderResult().isSuccess()) {
-      send(ctx, false, "", method, AdminResponse.error(400, "bad request"));
+      reply(ctx, false, "", method, AdminResponse.error(400, "bad request"));
       return;
     }
     var query = new QueryStringDecoder(req.uri());
     var path = query.path();
     if (!auth.allows(remote.getAddress())) {
-      send(ctx, false, path, method, AdminResponse.error(403, "client address not allowed"));
+      reply(ctx, false, path, method, AdminResponse.error(403, "client address not allowed"));
       return;
     }
     if (!path.startsWith(BASE) && !path.equals("/apisix/admin")) {
-      send(ctx, keepAlive, path, method, AdminResponse.error(404, "404 Route Not Found"));
+      reply(ctx, keepAlive, path, method, AdminResponse.error(404, "404 Route Not Found"));
       return;
     }
     var key = req.headers().get("X-API-KEY");
@@ -86,7 +86,7 @@ final class AdminHandler extends SimpleChannelInboundHandler<FullHttpRequest> {
       if (writes) {
         audit.info("refused {} {} from {}: {}", method, path, client, decision.status());
       }
-      send(
+      reply(
           ctx, keepAlive, path, method, AdminResponse.error(decision.status(), decision.message()));
       return;
     }
@@ -99,23 +99,65 @@ final class AdminHandler extends SimpleChannelInboundHandler<FullHttpRequest> {
             ByteBufUtil.getBytes(req.content()),
             decision.role(),
             client);
+    answer(
+        ctx,
+        keepAlive,
+        path,
+        method,
+        () ->
+            CompletableFuture.supplyAsync(() -> api.apply(request), admin)
+                .thenCompose(s -> s)
+                .exceptionally(AdminHandler::internalError)
+                .thenApply(
+                    res -> {
+                      if (writes) {
+                        audit.info(
+                            "{} {} by {} from {}: {}",
+                            method,
+                            path,
+                            decision.role().name().toLowerCase(),
+                            client,
+                            res.status());
+                      }
+                      return res;
+                    }));
+  }
+
+  /**
+   * Answers in the order the requests came (a pipelining client gets its answers in order): each
+   * answer is written, on the channel's loop, after the one before it.
+   */
+  private void answer(
+      ChannelHandlerContext ctx,
+      boolean keepAlive,
+      String path,
+      String method,
+      java.util.function.Supplier<CompletionStage<AdminResponse>> work) {
     var loop = ctx.channel().eventLoop();
-    CompletableFuture.supplyAsync(() -> api.apply(request), admin)
-        .thenCompose(s -> s)
-        .exceptionally(AdminHandler::internalError)
-        .thenAccept(
-            res -> {
-              if (writes) {
-                audit.info(
-                    "{} {} by {} from {}: {}",
-                    method,
-                    path,
-                    decision.role().name().toLowerCase(),
-                    client,
-                    res.status());
-              }
-              loop.execute(() -> send(ctx, keepAlive, path, method, res));
-            });
+    var attr = ctx.channel().attr(LAST);
+    var before = attr.get() == null ? CompletableFuture.<Void>completedFuture(null) : attr.get();
+    var written =
+        before
+            .thenCompose(v -> work.get())
+            .exceptionally(AdminHandler::internalError)
+            .thenCompose(
+                res -> {
+                  var done = new CompletableFuture<Void>();
+                  loop.execute(
+                      () ->
+                          send(ctx, keepAlive, path, method, res)
+                              .addListener(f -> done.complete(null)));
+                  return done;
+                });
+    attr.set(written);
+  }
+
+  private static final io.netty.util.AttributeKey<CompletableFuture<Void>> LAST =
+      io.netty.util.AttributeKey.valueOf("archway-admin-last-answer");
+
+  private void reply(
+      ChannelHandlerContext ctx, boolean keepAlive, String path, String method, AdminResponse r) {
+    answer(ctx, keepAlive, path, method, () -> CompletableFuture.completedFuture(r));
   }
 
   private static AdminResponse internalError(Throwable t) {
@@ -130,7 +172,7 @@ final class AdminHandler extends SimpleChannelInboundHandler<FullHttpRequest> {
     return AdminResponse.error(500, "internal error: " + cause.getClass().getSimpleName());
   }
 
-  private void send(
+  private io.netty.channel.ChannelFuture send(
       ChannelHandlerContext ctx, boolean keepAlive, String path, String method, AdminResponse r) {
     metrics.count(AdminMetrics.resource(path), method, r.status());
     byte[] bytes;
@@ -154,6 +196,7 @@ final class AdminHandler extends SimpleChannelInboundHandler<FullHttpRequest> {
     if (!keepAlive) {
       done.addListener(ChannelFutureListener.CLOSE);
     }
+    return done;
   }
 
   @Override
