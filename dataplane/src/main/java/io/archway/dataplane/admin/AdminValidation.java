@@ -1,0 +1,167 @@
+package io.archway.dataplane.admin;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.archway.dataplane.plugin.Plugin;
+import io.archway.dataplane.plugin.PluginRegistry;
+import io.archway.model.Kind;
+import io.archway.model.ModelJson;
+import io.archway.model.PluginSchemas;
+import io.archway.model.Problem;
+import io.archway.model.ValidationException;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.stream.Collectors;
+
+/**
+ * Checks an object before anything is written, with the code the dataplane compiles with: the
+ * model's reader ({@link ModelJson#read}: fields, types, ranges, references' shapes), then every
+ * plugin configuration in it the way {@link PluginRegistry#compileOne} checks one (the plugin runs
+ * here, its JSON Schema, the binding to its record). What only {@code Plugin.compile} finds (a
+ * regex that does not compile, say) is found when the config is compiled, after the write, and
+ * counted in {@code archway_config_objects_rejected}.
+ */
+final class AdminValidation {
+
+  private final PluginRegistry registry;
+
+  AdminValidation(PluginRegistry registry) {
+    this.registry = registry;
+  }
+
+  /**
+   * The problems of {@code value} as the object at {@code target}, as one message naming each field
+   * and what was expected; {@code null} when it is valid.
+   */
+  String check(AdminPaths.Target target, ObjectNode value) {
+    var problems = new ArrayList<Problem>();
+    if (target.kind() != null) {
+      try {
+        ModelJson.read(target.kind(), value, target.id(), target.key());
+      } catch (ValidationException e) {
+        problems.addAll(e.problems());
+      }
+      if (problems.isEmpty()) {
+        plugins(value.get("plugins"), "plugins", target.kind() == Kind.CONSUMERS, problems);
+        if (target.kind() == Kind.PLUGIN_FLOWS) {
+          flow(value, "", problems);
+        } else if (value.has("plugin_flow")) {
+          flow(value.get("plugin_flow"), "plugin_flow.", problems);
+        }
+      }
+    } else {
+      extra(target.type(), value, problems);
+    }
+    if (problems.isEmpty()) {
+      return null;
+    }
+    return "invalid configuration: "
+        + problems.stream().map(Problem::toString).collect(Collectors.joining("; "));
+  }
+
+  /** The kinds the model lacks: their shape, minimally, as APISIX's schemas require it. */
+  private void extra(String type, ObjectNode value, List<Problem> problems) {
+    switch (type) {
+      case "consumer_groups" -> {
+        if (!value.path("plugins").isObject()) {
+          problems.add(new Problem("plugins", "missing (expected: object)"));
+        }
+        plugins(value.get("plugins"), "plugins", problems);
+      }
+      case AdminPaths.CREDENTIALS -> {
+        if (!value.path("plugins").isObject()) {
+          problems.add(new Problem("plugins", "missing (expected: object)"));
+        }
+        plugins(value.get("plugins"), "plugins", true, problems);
+      }
+      case "protos" -> {
+        if (!value.path("content").isTextual() || value.get("content").textValue().isBlank()) {
+          problems.add(new Problem("content", "missing (expected: the .proto file as a string)"));
+        }
+      }
+      case "secrets" -> {
+        if (!value.path("uri").isTextual() && !value.path("region").isTextual()) {
+          problems.add(
+              new Problem("uri", "missing (expected: the secret manager's address, string)"));
+        }
+      }
+      default -> problems.add(new Problem("", "unknown resource " + type));
+    }
+    for (var field : List.of("name", "desc")) {
+      if (value.has(field) && !value.get(field).isTextual()) {
+        problems.add(new Problem(field, value.get(field) + " (expected: string)"));
+      }
+    }
+  }
+
+  private void flow(JsonNode flow, String at, List<Problem> problems) {
+    var conf = flow.path("conf");
+    for (var e : conf.properties()) {
+      var node = e.getValue();
+      if (node.path("name").isTextual() && node.path("conf").isObject()) {
+        one(
+            node.get("name").textValue(),
+            (ObjectNode) node.get("conf"),
+            at + "conf." + e.getKey() + ".conf",
+            problems);
+      }
+    }
+  }
+
+  private void plugins(JsonNode plugins, String at, List<Problem> problems) {
+    plugins(plugins, at, false, problems);
+  }
+
+  /**
+   * A consumer's (or credential's) auth plugins hold its credential, checked as the consumer
+   * compiler checks it (the field it is found by, a non-empty string), not against the schema of
+   * the plugin's route-side configuration.
+   */
+  private void plugins(JsonNode plugins, String at, boolean consumer, List<Problem> problems) {
+    if (plugins == null || !plugins.isObject()) {
+      return;
+    }
+    for (var e : plugins.properties()) {
+      var field = consumer ? registry.credentialField(e.getKey()) : null;
+      if (field != null) {
+        var v = e.getValue().path(field);
+        if (!v.isTextual() || v.textValue().isEmpty()) {
+          problems.add(
+              new Problem(
+                  at + "." + e.getKey() + "." + field, "missing (expected: a non-empty string)"));
+        }
+      } else if (e.getValue().isObject()) {
+        one(e.getKey(), (ObjectNode) e.getValue(), at + "." + e.getKey(), problems);
+      } else {
+        problems.add(new Problem(at + "." + e.getKey(), e.getValue() + " (expected: object)"));
+      }
+    }
+  }
+
+  private void one(String name, ObjectNode conf, String at, List<Problem> problems) {
+    var plugin = registry.get(name);
+    if (plugin == null) {
+      problems.add(
+          new Problem(
+              at,
+              PluginSchemas.known(name)
+                  ? "plugin \"" + name + "\" is not run by this dataplane"
+                  : "unknown plugin \"" + name + "\" (expected: a plugin Archway runs)"));
+      return;
+    }
+    var found = PluginSchemas.check(name, conf, at);
+    if (!found.isEmpty()) {
+      problems.addAll(found);
+      return;
+    }
+    try {
+      bind(plugin, conf);
+    } catch (IllegalArgumentException ex) {
+      problems.add(new Problem(at, ex.getMessage()));
+    }
+  }
+
+  private static <C extends Record> void bind(Plugin<C> plugin, JsonNode conf) {
+    PluginRegistry.bind(plugin, conf);
+  }
+}

@@ -1,0 +1,182 @@
+package io.archway.dataplane.admin;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.JsonNodeFactory;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import com.fasterxml.jackson.dataformat.yaml.YAMLFactory;
+import com.fasterxml.jackson.dataformat.yaml.YAMLGenerator;
+import io.archway.model.Kind;
+import io.archway.model.ModelJson;
+import io.archway.model.ValidationException;
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * The whole config in APISIX's standalone shape ({@code routes:}, {@code upstreams:}, ... each a
+ * list of objects), read into store keys and written back. Besides the model's sections it keeps
+ * the resources the dataplane stores but does not act on: {@code consumer_groups}, {@code protos},
+ * {@code secrets} (id {@code <manager>/<id>}) and {@code credentials} (id {@code
+ * <username>/credentials/<id>}). APISIX 3.x's {@code <section>_conf_version} fields are accepted
+ * and ignored.
+ */
+final class StandaloneDoc {
+
+  static final ObjectMapper YAML =
+      new ObjectMapper(
+          YAMLFactory.builder().disable(YAMLGenerator.Feature.WRITE_DOC_START_MARKER).build());
+
+  private static final List<String> EXTRA_SECTIONS =
+      List.of("consumer_groups", "protos", "secrets", AdminPaths.CREDENTIALS);
+
+  private StandaloneDoc() {}
+
+  /**
+   * The objects of {@code root} by store key, each with its id in its value (an object without one
+   * gets its 1-based position, as APISIX gives it); every problem is added to {@code problems},
+   * named {@code <name>: <section>/<id>: ...}.
+   */
+  static Map<String, ObjectNode> items(JsonNode root, String name, List<String> problems) {
+    var out = new LinkedHashMap<String, ObjectNode>();
+    if (root == null || root.isNull() || root.isMissingNode()) {
+      return out;
+    }
+    if (!root.isObject()) {
+      problems.add(name + ": top level is not a mapping (expected: sections such as routes:)");
+      return out;
+    }
+    for (var section : root.properties()) {
+      var dir = section.getKey();
+      if (dir.endsWith("_conf_version")) {
+        continue;
+      }
+      var kind = Kind.ofDir(dir).orElse(null);
+      if (kind == null && !EXTRA_SECTIONS.contains(dir)) {
+        problems.add(name + ": " + dir + ": unknown section (expected one of: " + sections() + ")");
+        continue;
+      }
+      var list = section.getValue();
+      if (list.isNull()) {
+        continue;
+      }
+      if (!list.isArray()) {
+        problems.add(name + ": " + dir + ": not a list (expected: a list of objects)");
+        continue;
+      }
+      var idField = kind == null ? "id" : kind.idField();
+      for (int i = 0; i < list.size(); i++) {
+        if (!list.get(i).isObject()) {
+          problems.add(name + ": " + dir + "[" + i + "]: not an object");
+          continue;
+        }
+        var item = ((ObjectNode) list.get(i)).deepCopy();
+        var idNode = item.get(idField);
+        boolean given = idNode != null && idNode.isValueNode() && !idNode.isNull();
+        var where = name + ": " + dir + (given ? "/" + idNode.asText() : "[" + i + "]");
+        if (!given && kind != Kind.CONSUMERS) {
+          item.put(idField, Integer.toString(i + 1));
+        }
+        var id = item.path(idField).asText("");
+        var key = key(dir, id);
+        if (key == null) {
+          problems.add(
+              where + ": " + idField + ": \"" + id + "\" (expected: " + idShape(dir) + ")");
+          continue;
+        }
+        if (dir.equals("secrets") || dir.equals(AdminPaths.CREDENTIALS)) {
+          // The Admin API's value has the last part; the section needs the whole path.
+          item.put("id", id.substring(id.lastIndexOf('/') + 1));
+        }
+        if (kind != null) {
+          try {
+            ModelJson.read(kind, item, null, where);
+          } catch (ValidationException e) {
+            problems.addAll(e.lines());
+            continue;
+          }
+        }
+        if (out.putIfAbsent(key, item) != null) {
+          problems.add(where + ": duplicate id \"" + id + "\" in " + dir);
+        }
+      }
+    }
+    return out;
+  }
+
+  /** The store key of the object {@code id} in section {@code dir}, or {@code null}. */
+  private static String key(String dir, String id) {
+    var parts = id.split("/", -1);
+    return switch (dir) {
+      case "secrets" ->
+          parts.length == 2 && !parts[0].isEmpty() && !parts[1].isEmpty() ? "secrets/" + id : null;
+      case AdminPaths.CREDENTIALS ->
+          parts.length == 3 && parts[1].equals("credentials") && !parts[0].isEmpty()
+              ? "consumers/" + id
+              : null;
+      default -> id.isEmpty() || parts.length != 1 ? null : dir + "/" + id;
+    };
+  }
+
+  private static String idShape(String dir) {
+    return switch (dir) {
+      case "secrets" -> "<manager>/<id>";
+      case AdminPaths.CREDENTIALS -> "<username>/credentials/<id>";
+      default -> "an id without /";
+    };
+  }
+
+  /** The section a store key belongs in, and the id it has there. */
+  static String[] sectionOf(String key) {
+    if (key.startsWith("consumers/") && key.indexOf('/', "consumers/".length()) > 0) {
+      return new String[] {AdminPaths.CREDENTIALS, key.substring("consumers/".length())};
+    }
+    int slash = key.indexOf('/');
+    return new String[] {key.substring(0, slash), key.substring(slash + 1)};
+  }
+
+  /** The config as one document: the model's sections first, each sorted by key. */
+  static ObjectNode document(Map<String, ObjectNode> values) {
+    var root = JsonNodeFactory.instance.objectNode();
+    for (var kind : Kind.values()) {
+      root.putArray(kind.dir());
+    }
+    EXTRA_SECTIONS.forEach(root::putArray);
+    new java.util.TreeMap<>(values)
+        .forEach(
+            (key, value) -> {
+              var section = sectionOf(key);
+              var v = value;
+              if (section[0].equals("secrets") || section[0].equals(AdminPaths.CREDENTIALS)) {
+                v = value.deepCopy().put("id", section[1]);
+              }
+              root.withArray(section[0]).add(v);
+            });
+    var empty = new ArrayList<String>();
+    root.properties()
+        .forEach(
+            e -> {
+              if (e.getValue().isEmpty()) empty.add(e.getKey());
+            });
+    root.remove(empty);
+    return root;
+  }
+
+  /** The standalone file's text for {@code values}, ending with the {@code #END} line. */
+  static byte[] yaml(Map<String, ObjectNode> values) throws IOException {
+    var text = YAML.writeValueAsString(document(values));
+    return (text + "#END\n").getBytes(StandardCharsets.UTF_8);
+  }
+
+  private static String sections() {
+    var all = new ArrayList<String>();
+    for (var k : Kind.values()) {
+      all.add(k.dir());
+    }
+    all.addAll(EXTRA_SECTIONS);
+    return String.join(", ", all);
+  }
+}
