@@ -22,9 +22,9 @@ final class AdminEndpoints {
   }
 
   /**
-   * Asked before an object is deleted (unless {@code ?force=true}): the referrer that still uses
-   * {@code key} ({@code routes/1} uses {@code upstreams/web}), or empty when none does. Completes
-   * off the event loop.
+   * Asked before an object is deleted (unless {@code ?force=true}): why {@code key} may not go,
+   * naming the referrer that still uses it, in APISIX's words ({@code can not delete this upstream,
+   * route [1] is still using it now}), or empty when none does. Completes off the event loop.
    */
   @FunctionalInterface
   interface DeleteCheck {

@@ -42,7 +42,8 @@ public final class AdminServer implements AutoCloseable {
       String prefix,
       AdminStore store,
       PluginRegistry registry,
-      AdminMetrics metrics) {
+      AdminMetrics metrics,
+      Runnable recompile) {
     this.settings = settings;
     this.prefix = prefix;
     this.store = store;
@@ -50,19 +51,51 @@ public final class AdminServer implements AutoCloseable {
     this.validation = new AdminValidation(registry);
     this.auth = new AdminAuth(settings);
     refuseOpenWithoutKey(settings.address());
+    HelperEndpoints.register(endpoints, registry, recompile);
   }
 
   /**
    * The Admin API over the standalone config: the resources and {@code /apisix/admin/configs}.
    *
+   * <p>{@code recompile} is what {@code PUT /apisix/admin/plugins/reload} runs (both factories).
+   *
    * @throws IllegalStateException when no key is configured and the address is not loopback
    * @throws IllegalArgumentException for an {@code allow} entry that is not a CIDR
    */
   public static AdminServer standalone(
-      AdminSettings settings, String prefix, StandaloneAdminStore store, AdminMetrics metrics) {
-    var server = new AdminServer(settings, prefix, store, PluginRegistry.load(), metrics);
+      AdminSettings settings,
+      String prefix,
+      StandaloneAdminStore store,
+      AdminMetrics metrics,
+      Runnable recompile) {
+    var server =
+        new AdminServer(settings, prefix, store, PluginRegistry.load(), metrics, recompile);
     server.endpoints.add("*", ConfigsEndpoint.PATH, new ConfigsEndpoint(store, server.validation));
     return server;
+  }
+
+  /**
+   * The Admin API over etcd ({@code --etcd}): every write is a compare-and-swap on the key's
+   * revision, under the prefix the dataplane watches, so a write is served through the watch.
+   *
+   * @throws IllegalStateException when no key is configured and the address is not loopback
+   */
+  public static AdminServer etcd(
+      AdminSettings settings,
+      String prefix,
+      java.util.List<String> endpoints,
+      String user,
+      String password,
+      io.archway.model.source.EtcdTls tls,
+      AdminMetrics metrics,
+      Runnable recompile) {
+    var store = EtcdAdminStore.connect(endpoints, prefix, user, password, tls);
+    try {
+      return new AdminServer(settings, prefix, store, PluginRegistry.load(), metrics, recompile);
+    } catch (RuntimeException e) {
+      store.close();
+      throw e;
+    }
   }
 
   /** Where helper endpoints (plugins, schemas, OpenAPI) are added, before the port opens. */

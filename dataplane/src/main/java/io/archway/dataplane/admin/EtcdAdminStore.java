@@ -228,7 +228,12 @@ final class EtcdAdminStore implements AdminStore {
         actual < 0
             ? "it changed meanwhile"
             : actual == 0 ? "it does not exist" : "it is at " + actual;
-    return key + " is not at revision " + expected + ": " + now + " (expected: the current one)";
+    return key
+        + " is not at revision "
+        + expected
+        + ": "
+        + now
+        + " (expected: the current modifiedIndex)";
   }
 
   @Override

@@ -70,10 +70,16 @@ final class ResourceApi {
     } catch (BadRequest e) {
       return AdminResponse.error(e.status, e.getMessage());
     } catch (java.util.concurrent.CompletionException e) {
+      // The etcd store fails its stages with these (the standalone store throws them plainly).
       if (e.getCause() instanceof AdminStore.Conflict c) {
         return AdminResponse.error(409, c.getMessage());
       }
+      if (e.getCause() instanceof IllegalArgumentException bad) {
+        return AdminResponse.error(400, "invalid configuration: " + bad.getMessage());
+      }
       throw e;
+    } catch (AdminStore.Conflict c) {
+      return AdminResponse.error(409, c.getMessage());
     }
   }
 
@@ -170,12 +176,7 @@ final class ResourceApi {
       var referrer = deleteCheck.referrer(store, t.key()).toCompletableFuture().join();
       if (referrer.isPresent()) {
         throw new BadRequest(
-            400,
-            "can not delete this "
-                + t.type()
-                + ", "
-                + referrer.get()
-                + " is still using it now (expected: delete that first, or ?force=true)");
+            400, referrer.get() + " (expected: delete that first, or ?force=true)");
       }
     }
     boolean deleted =
@@ -229,6 +230,16 @@ final class ResourceApi {
         throw new BadRequest(
             404, owner + " does not exist (expected: the consumer before its credentials)");
       }
+    }
+    // The operator's object is its custom resource's to change (the store checks again,
+    // atomically).
+    var owner = before.map(s -> OwnerLabels.owner(s.value())).orElse(null);
+    if (owner != null) {
+      throw new BadRequest(409, OwnerLabels.ownedMessage(t.key(), owner));
+    }
+    var owned = OwnerLabels.problem(value);
+    if (owned != null) {
+      throw new BadRequest(400, "invalid configuration: " + owned);
     }
     var problem = validation.check(t, value);
     if (problem != null) {

@@ -74,8 +74,14 @@ public final class Dataplane implements AutoCloseable {
                   source);
       if (adminStore != null) {
         servers.startAdmin(admin, options.prefix(), adminStore);
-      } else if (admin.enabled()) {
-        log.warn("admin API: not served with --etcd yet (etcd storage is not wired in this build)");
+      } else if (admin.enabled() && !options.standaloneMode()) {
+        servers.startAdmin(
+            admin,
+            options.prefix(),
+            options.etcdEndpoints(),
+            options.etcdUser(),
+            options.etcdPassword(),
+            options.etcdTls());
       }
     } catch (RuntimeException | InterruptedException | IOException e) {
       if (servers != null) {

@@ -205,7 +205,35 @@ public final class Servers implements AutoCloseable {
    */
   public void startAdmin(AdminSettings settings, String prefix, StandaloneAdminStore store)
       throws InterruptedException {
-    adminServer = AdminServer.standalone(settings, prefix, store, adminMetrics);
+    startAdmin(
+        settings,
+        AdminServer.standalone(settings, prefix, store, adminMetrics, compiler::recompile));
+  }
+
+  /** Starts the Admin API over etcd ({@code --etcd}): its writes go to the keys we watch. */
+  public void startAdmin(
+      AdminSettings settings,
+      String prefix,
+      List<String> etcdEndpoints,
+      String etcdUser,
+      String etcdPassword,
+      io.archway.model.source.EtcdTls etcdTls)
+      throws InterruptedException {
+    startAdmin(
+        settings,
+        AdminServer.etcd(
+            settings,
+            prefix,
+            etcdEndpoints,
+            etcdUser,
+            etcdPassword,
+            etcdTls,
+            adminMetrics,
+            compiler::recompile));
+  }
+
+  private void startAdmin(AdminSettings settings, AdminServer server) throws InterruptedException {
+    adminServer = server;
     admin =
         bootstrap(adminServer.initializer())
             .bind(settings.address(), settings.port())

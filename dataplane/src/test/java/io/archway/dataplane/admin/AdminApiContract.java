@@ -1,0 +1,654 @@
+package io.archway.dataplane.admin;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import io.archway.dataplane.server.Dataplane;
+import io.archway.dataplane.server.DataplaneOptions;
+import io.archway.dataplane.testing.TestUpstream;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.time.Duration;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+
+/**
+ * What the Admin API does whatever it stores in, over a real dataplane called with a real HTTP
+ * client: roles, each method, paging, PATCH of parts, validation errors, lost-update conflicts, a
+ * route created through the API then served. {@link AdminApiIT} runs it in standalone mode, {@link
+ * EtcdAdminApiIT} on a real etcd; each starts with a route {@code file} ({@code /from-file}).
+ */
+abstract class AdminApiContract {
+
+  static final String ADMIN = "edd1c9f034335f136f87ad84b625c8f1";
+  static final String VIEWER = "4054f7cf07e344346cd3f287985e76a2";
+  static final ObjectMapper JSON = new ObjectMapper();
+
+  Dataplane dataplane;
+  TestUpstream upstream;
+  final HttpClient client = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).build();
+
+  /** Puts route {@code file} ({@code /from-file} to {@code upstream}) where the dataplane reads. */
+  abstract void prepare(TestUpstream upstream) throws Exception;
+
+  /** The dataplane's options, without the Admin API's. */
+  abstract DataplaneOptions options();
+
+  /**
+   * Whether a write answers only once the dataplane serves it (standalone: the compile runs before
+   * the answer); otherwise (etcd) the watch brings it a moment later.
+   */
+  abstract boolean servedOnAnswer();
+
+  @BeforeEach
+  void start() throws Exception {
+    upstream = new TestUpstream("up1");
+    prepare(upstream);
+    dataplane = startDataplane();
+  }
+
+  Dataplane startDataplane() throws Exception {
+    return startDataplane(AdminSettings.onLoopback(ADMIN, VIEWER, true));
+  }
+
+  Dataplane startDataplane(AdminSettings admin) throws Exception {
+    var dp = new Dataplane(options().withAdmin(admin)).start();
+    await().atMost(Duration.ofSeconds(10)).until(() -> dp.config().loaded());
+    return dp;
+  }
+
+  /**
+   * The data port's answer for {@code path} once {@code expected} holds: at once where a write is
+   * served on its answer (a failure then is the answer's), else when the watch has brought it.
+   */
+  HttpResponse<String> served(
+      String path, java.util.function.Predicate<HttpResponse<String>> expected) throws Exception {
+    if (servedOnAnswer()) {
+      var r = data(path);
+      assertThat(expected.test(r)).as(path + " → " + r.statusCode() + " " + r.body()).isTrue();
+      return r;
+    }
+    return await().atMost(Duration.ofSeconds(10)).until(() -> data(path), expected::test);
+  }
+
+  HttpResponse<String> served(String path, int status) throws Exception {
+    return served(path, r -> r.statusCode() == status);
+  }
+
+  @AfterEach
+  void stop() {
+    if (dataplane != null) {
+      dataplane.close();
+    }
+    upstream.close();
+  }
+
+  HttpResponse<String> call(String method, String path, String body, String... headers)
+      throws Exception {
+    var b =
+        HttpRequest.newBuilder(
+                URI.create("http://127.0.0.1:" + dataplane.servers().adminPort() + path))
+            .method(
+                method,
+                body == null
+                    ? HttpRequest.BodyPublishers.noBody()
+                    : HttpRequest.BodyPublishers.ofString(body));
+    for (int i = 0; i + 1 < headers.length; i += 2) {
+      b.header(headers[i], headers[i + 1]);
+    }
+    return client.send(b.build(), HttpResponse.BodyHandlers.ofString());
+  }
+
+  HttpResponse<String> admin(String method, String path, String body, String... more)
+      throws Exception {
+    var headers = new String[more.length + 2];
+    headers[0] = "X-API-KEY";
+    headers[1] = ADMIN;
+    System.arraycopy(more, 0, headers, 2, more.length);
+    return call(method, path, body, headers);
+  }
+
+  static JsonNode json(HttpResponse<String> r) throws Exception {
+    return JSON.readTree(r.body());
+  }
+
+  HttpResponse<String> data(String path) throws Exception {
+    return client.send(
+        HttpRequest.newBuilder(
+                URI.create("http://127.0.0.1:" + dataplane.servers().httpPort() + path))
+            .build(),
+        HttpResponse.BodyHandlers.ofString());
+  }
+
+  String route(String uri) {
+    return "{\"uri\":\"" + uri + "\",\"upstream\":{\"nodes\":{\"" + upstream.node() + "\":1}}}";
+  }
+
+  /** Checks that the secret itself (not its mask) is what the store holds. */
+  abstract void assertStoredSecret(String secret) throws Exception;
+
+  @Test
+  void rolesDecideWhoReadsAndWhoWrites() throws Exception {
+    assertThat(call("GET", "/apisix/admin/routes", null).statusCode()).isEqualTo(401);
+    assertThat(call("GET", "/apisix/admin/routes", null, "X-API-KEY", "nope").statusCode())
+        .isEqualTo(401);
+    assertThat(call("GET", "/apisix/admin/routes", null, "X-API-KEY", VIEWER).statusCode())
+        .isEqualTo(200);
+    var viewerWrites = call("PUT", "/apisix/admin/routes/v", route("/v"), "X-API-KEY", VIEWER);
+    assertThat(viewerWrites.statusCode()).isEqualTo(403);
+    assertThat(json(viewerWrites).get("error_msg").asText()).contains("viewer");
+    assertThat(call("GET", "/apisix/admin/routes/file?api_key=" + ADMIN, null).statusCode())
+        .isEqualTo(200);
+    assertThat(call("DELETE", "/apisix/admin/routes/file?api_key=" + VIEWER, null).statusCode())
+        .isEqualTo(403);
+  }
+
+  @Test
+  void aRouteCreatedThroughTheApiIsServed() throws Exception {
+    assertThat(data("/hello").statusCode()).isEqualTo(404);
+    var put = admin("PUT", "/apisix/admin/routes/1", route("/hello"));
+    assertThat(put.statusCode()).as(put.body()).isEqualTo(201);
+    var body = json(put);
+    assertThat(body.get("key").asText()).isEqualTo("/apisix/routes/1");
+    assertThat(body.at("/value/id").asText()).isEqualTo("1");
+    assertThat(body.at("/value/uri").asText()).isEqualTo("/hello");
+    assertThat(body.at("/value/create_time").asLong()).isPositive();
+    assertThat(body.get("modifiedIndex").asLong()).isPositive();
+    // The write answers once the new config is in force.
+    var served = served("/hello", 200);
+    assertThat(served.body()).isEqualTo("up1");
+    assertThat(admin("PUT", "/apisix/admin/routes/1", route("/hello")).statusCode()).isEqualTo(200);
+    assertThat(admin("DELETE", "/apisix/admin/routes/1", null).statusCode()).isEqualTo(200);
+    served("/hello", 404);
+  }
+
+  @Test
+  void eachMethod() throws Exception {
+    var post = admin("POST", "/apisix/admin/routes", route("/posted"));
+    assertThat(post.statusCode()).as(post.body()).isEqualTo(201);
+    var id = json(post).at("/value/id").asText();
+    assertThat(id).matches("\\d{20}");
+    var get = admin("GET", "/apisix/admin/routes/" + id, null);
+    assertThat(json(get).at("/value/uri").asText()).isEqualTo("/posted");
+    assertThat(json(get).get("key").asText()).isEqualTo("/apisix/routes/" + id);
+
+    var merged =
+        admin("PATCH", "/apisix/admin/routes/" + id, "{\"name\":\"posted\",\"desc\":\"d\"}");
+    assertThat(merged.statusCode()).as(merged.body()).isEqualTo(200);
+    assertThat(json(merged).at("/value/name").asText()).isEqualTo("posted");
+    assertThat(json(merged).at("/value/uri").asText()).isEqualTo("/posted");
+    var removed = admin("PATCH", "/apisix/admin/routes/" + id, "{\"desc\":null}");
+    assertThat(json(removed).at("/value").has("desc")).isFalse();
+
+    var other = new TestUpstream("up2");
+    try {
+      var nodes =
+          admin(
+              "PATCH",
+              "/apisix/admin/routes/" + id + "/upstream/nodes",
+              "{\"" + other.node() + "\":1}");
+      assertThat(nodes.statusCode()).as(nodes.body()).isEqualTo(200);
+      assertThat(json(nodes).at("/value/upstream/nodes").size()).isEqualTo(1);
+      served("/posted", r -> r.body().equals("up2"));
+    } finally {
+      other.close();
+    }
+    var plugins =
+        admin(
+            "PATCH",
+            "/apisix/admin/routes/" + id + "/plugins",
+            "{\"limit-req\":{\"rate\":1,\"burst\":2,\"rejected_code\":503,\"key\":\"remote_addr\"}}");
+    assertThat(plugins.statusCode()).as(plugins.body()).isEqualTo(200);
+    assertThat(json(plugins).at("/value/plugins/limit-req/rate").asInt()).isEqualTo(1);
+
+    var list = json(admin("GET", "/apisix/admin/routes", null));
+    assertThat(list.get("total").asInt()).isEqualTo(2);
+    assertThat(list.get("list").get(0).get("key").asText()).startsWith("/apisix/routes/");
+
+    assertThat(admin("DELETE", "/apisix/admin/routes/" + id, null).statusCode()).isEqualTo(200);
+    var gone = admin("GET", "/apisix/admin/routes/" + id, null);
+    assertThat(gone.statusCode()).isEqualTo(404);
+    assertThat(admin("DELETE", "/apisix/admin/routes/" + id, null).statusCode()).isEqualTo(404);
+    assertThat(admin("GET", "/apisix/admin/nothing", null).statusCode()).isEqualTo(404);
+    var inBody =
+        admin(
+            "PUT",
+            "/apisix/admin/upstreams",
+            "{\"id\":\"web\",\"nodes\":{\"" + upstream.node() + "\":1}}");
+    assertThat(inBody.statusCode()).as(inBody.body()).isEqualTo(201);
+    assertThat(json(inBody).get("key").asText()).isEqualTo("/apisix/upstreams/web");
+    assertThat(admin("POST", "/apisix/admin/consumers", "{}").statusCode()).isEqualTo(405);
+    assertThat(admin("PUT", "/apisix/admin/routes/x/plugins", "{}").statusCode()).isEqualTo(405);
+    var meta =
+        admin(
+            "PUT",
+            "/apisix/admin/plugin_metadata/http-logger",
+            "{\"log_format\":{\"host\":\"$host\"}}");
+    assertThat(meta.statusCode()).as(meta.body()).isEqualTo(201);
+    assertThat(json(meta).get("key").asText()).isEqualTo("/apisix/plugin_metadata/http-logger");
+  }
+
+  @Test
+  void listsComeInPagesAndFilter() throws Exception {
+    for (int i = 0; i < 25; i++) {
+      var body =
+          "{\"uri\":\"/p/"
+              + i
+              + "\",\"name\":\"n"
+              + i
+              + "\",\"labels\":{\"team\":\""
+              + (i % 2 == 0 ? "a" : "b")
+              + "\"},\"upstream\":{\"nodes\":{\""
+              + upstream.node()
+              + "\":1}}}";
+      assertThat(admin("POST", "/apisix/admin/routes", body).statusCode()).isEqualTo(201);
+    }
+    var page = json(admin("GET", "/apisix/admin/routes?page=3&page_size=10", null));
+    assertThat(page.get("total").asInt()).isEqualTo(26);
+    assertThat(page.get("list").size()).isEqualTo(6);
+    assertThat(admin("GET", "/apisix/admin/routes?page_size=5", null).statusCode()).isEqualTo(400);
+    assertThat(json(admin("GET", "/apisix/admin/routes?name=n1", null)).get("total").asInt())
+        .isEqualTo(11); // n1, n10..n19
+    assertThat(json(admin("GET", "/apisix/admin/routes?label=team:a", null)).get("total").asInt())
+        .isEqualTo(13);
+    assertThat(json(admin("GET", "/apisix/admin/routes?uri=/p/2", null)).get("total").asInt())
+        .isEqualTo(6); // /p/2, /p/20../p/24
+  }
+
+  @Test
+  void invalidObjectsAreRefusedNamingTheField() throws Exception {
+    var bad = admin("PUT", "/apisix/admin/routes/b", "{\"uri\":\"nope\",\"upstream_id\":\"u\"}");
+    assertThat(bad.statusCode()).isEqualTo(400);
+    assertThat(json(bad).get("error_msg").asText())
+        .contains("uri: \"nope\" (expected: starts with \"/\")");
+    var plugin =
+        admin(
+            "PUT",
+            "/apisix/admin/routes/b",
+            "{\"uri\":\"/b\",\"upstream_id\":\"u\",\"plugins\":{\"limit-req\":{\"rate\":-1,"
+                + "\"burst\":1,\"key\":\"remote_addr\"}}}");
+    assertThat(plugin.statusCode()).isEqualTo(400);
+    assertThat(json(plugin).get("error_msg").asText()).contains("plugins.limit-req.rate");
+    var unknown =
+        admin(
+            "PUT",
+            "/apisix/admin/routes/b",
+            "{\"uri\":\"/b\",\"upstream_id\":\"u\",\"plugins\":{\"no-such\":{}}}");
+    assertThat(json(unknown).get("error_msg").asText()).contains("unknown plugin \"no-such\"");
+    var idMismatch =
+        admin(
+            "PUT", "/apisix/admin/routes/b", "{\"id\":\"c\",\"uri\":\"/b\",\"upstream_id\":\"u\"}");
+    assertThat(json(idMismatch).get("error_msg").asText()).contains("the id in the path");
+    var malformed = admin("PUT", "/apisix/admin/routes/b", "{\n  \"uri\": \"/b\",\n}");
+    assertThat(malformed.statusCode()).isEqualTo(400);
+    assertThat(json(malformed).get("error_msg").asText()).contains("line 3, column 1");
+    assertThat(admin("GET", "/apisix/admin/routes/b", null).statusCode()).isEqualTo(404);
+  }
+
+  /** The seed's stream route, verbatim: a Lua table ({@code logger = {...}}) inside its JSON. */
+  @Test
+  void theSeedsLuaStyleStreamRouteGetsAClear400() throws Exception {
+    var seed =
+        """
+
+        {
+            "upstream": {
+                "type": "none",
+                "nodes": {
+                    "127.0.0.1:6379": 1
+                }
+            },
+            "protocol": {
+                "name": "redis",
+                "conf": {
+                    "faults": [{
+                        "commands": ["get", "ping"],
+                        "delay": 5
+                    }]
+                },
+                logger = {
+                    [
+                        "name": "syslog",
+                        "filter": [
+                            ["rpc_time", ">=", 1],
+                        ],
+                        "conf": {
+                            "host": "127.0.0.1",
+                            "port": 8125,
+                            "sock_type": "udp",
+                            "batch_max_size": 1,
+                            "flush_limit": 1
+                        }
+                    ]
+                }
+            }
+        }""";
+    var r = admin("PUT", "/apisix/admin/stream_routes/1", seed);
+    assertThat(r.statusCode()).isEqualTo(400);
+    assertThat(json(r).get("error_msg").asText())
+        .contains("line 17, column 9")
+        .contains("`logger = {` is Lua table syntax")
+        .contains("\"logger\": value");
+  }
+
+  /** The seeds' other two bodies, as published (the limit-req one without its closing ’). */
+  @Test
+  void theSeedsRouteBodiesAreAccepted() throws Exception {
+    var kafka =
+        """
+        {
+            "uri": "/kafka",
+            "upstream": {
+                "nodes": {
+                    "kafka-server1:9092": 1,
+                    "kafka-server2:9092": 1,
+                    "kafka-server3:9092": 1
+                },
+                "type": "none",
+                "scheme": "kafka"
+            }
+        }""";
+    var r = admin("PUT", "/apisix/admin/routes/kafka", kafka, "Content-Type", "application/json");
+    assertThat(r.statusCode()).as(r.body()).isEqualTo(201);
+    var limitReq =
+        " {   \"uri\": \"/get\",   \"methods\": [\"GET\"],   \"upstream\": {     \"type\":"
+            + " \"roundrobin\",     \"nodes\": {       \"httpbin.org:80\": 1     }   },  "
+            + " \"plugins\": {     \"limit-req\": {       \"rate\": 1,       \"burst\": 2,      "
+            + " \"rejected_code\": 503,       \"key\": \"remote_addr\"     }   } }";
+    r = admin("PUT", "/apisix/admin/routes/1", limitReq);
+    assertThat(r.statusCode()).as(r.body()).isEqualTo(201);
+    // With the typographic quote the article closes it with, the body is not JSON.
+    r = admin("PUT", "/apisix/admin/routes/1", limitReq + "\u2019");
+    assertThat(r.statusCode()).isEqualTo(400);
+    assertThat(json(r).get("error_msg").asText()).contains("line 1");
+    // The stream route, its logger written as JSON.
+    var stream =
+        """
+        {
+            "upstream": {"type": "none", "nodes": {"127.0.0.1:6379": 1}},
+            "protocol": {
+                "name": "redis",
+                "conf": {"faults": [{"commands": ["get", "ping"], "delay": 5}]},
+                "logger": [{
+                    "name": "syslog",
+                    "filter": [["rpc_time", ">=", 1]],
+                    "conf": {"host": "127.0.0.1", "port": 8125, "sock_type": "udp",
+                             "batch_max_size": 1, "flush_limit": 1}
+                }]
+            }
+        }""";
+    r = admin("PUT", "/apisix/admin/stream_routes/1", stream);
+    assertThat(r.statusCode()).as(r.body()).isEqualTo(201);
+  }
+
+  /**
+   * The seeds' curl commands name the HTTP port (APISIX 2.x served the Admin API there): with
+   * {@code --admin-on-http-port} they work as written; other requests on that port are untouched.
+   */
+  @Test
+  void theAdminApiOnTheHttpPort() throws Exception {
+    dataplane.close();
+    dataplane = startDataplane(AdminSettings.onLoopback(ADMIN, VIEWER, false).withDataPort(true));
+    var put =
+        client.send(
+            HttpRequest.newBuilder(
+                    URI.create(
+                        "http://127.0.0.1:"
+                            + dataplane.servers().httpPort()
+                            + "/apisix/admin/routes/1"))
+                .header("X-API-KEY", ADMIN)
+                .PUT(HttpRequest.BodyPublishers.ofString(route("/seed")))
+                .build(),
+            HttpResponse.BodyHandlers.ofString());
+    assertThat(put.statusCode()).as(put.body()).isEqualTo(201);
+    served("/seed", r -> r.body().equals("up1"));
+    assertThat(data("/from-file").body()).isEqualTo("up1");
+    // A connection is taken over by its first request only (curl opens one per command).
+    var fresh = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).build();
+    var noKey =
+        fresh.send(
+            HttpRequest.newBuilder(
+                    URI.create(
+                        "http://127.0.0.1:"
+                            + dataplane.servers().httpPort()
+                            + "/apisix/admin/routes/1"))
+                .build(),
+            HttpResponse.BodyHandlers.ofString());
+    assertThat(noKey.statusCode()).isEqualTo(401);
+  }
+
+  @Test
+  void ifMatchGuardsAgainstLostUpdates() throws Exception {
+    var first = json(admin("PUT", "/apisix/admin/routes/c", route("/c")));
+    long rev = first.get("modifiedIndex").asLong();
+    var second = admin("PUT", "/apisix/admin/routes/c", route("/c2"), "If-Match", "" + rev);
+    assertThat(second.statusCode()).isEqualTo(200);
+    var stale = admin("PUT", "/apisix/admin/routes/c", route("/c3"), "If-Match", "" + rev);
+    assertThat(stale.statusCode()).isEqualTo(409);
+    assertThat(json(stale).get("error_msg").asText()).contains("modifiedIndex");
+    assertThat(
+            admin("PUT", "/apisix/admin/routes/c", route("/c"), "If-None-Match", "*").statusCode())
+        .isEqualTo(409);
+    assertThat(admin("DELETE", "/apisix/admin/routes/c", null, "If-Match", "" + rev).statusCode())
+        .isEqualTo(409);
+    assertThat(json(admin("GET", "/apisix/admin/routes/c", null)).at("/value/uri").asText())
+        .isEqualTo("/c2");
+  }
+
+  @Test
+  void resourcesTheModelLacksAreStoredAndSecretsMasked() throws Exception {
+    assertThat(admin("PUT", "/apisix/admin/consumer_groups/g", "{\"plugins\":{}}").statusCode())
+        .isEqualTo(201);
+    assertThat(admin("PUT", "/apisix/admin/consumer_groups/h", "{}").statusCode()).isEqualTo(400);
+    var secret =
+        admin(
+            "PUT",
+            "/apisix/admin/secrets/vault/1",
+            "{\"uri\":\"http://127.0.0.1:8200\",\"prefix\":\"kv/apisix\",\"token\":\"t0k\"}");
+    assertThat(secret.statusCode()).as(secret.body()).isEqualTo(201);
+    assertThat(json(secret).get("key").asText()).isEqualTo("/apisix/secrets/vault/1");
+    assertThat(secret.body()).doesNotContain("t0k");
+    assertThat(admin("PUT", "/apisix/admin/consumers/jack", "{\"username\":\"jack\"}").statusCode())
+        .isEqualTo(201);
+    var cred =
+        admin(
+            "PUT",
+            "/apisix/admin/consumers/jack/credentials/c1",
+            "{\"plugins\":{\"key-auth\":{\"key\":\"k1\"}}}");
+    assertThat(cred.statusCode()).as(cred.body()).isEqualTo(201);
+    assertThat(json(cred).get("key").asText()).isEqualTo("/apisix/consumers/jack/credentials/c1");
+    assertThat(cred.body()).doesNotContain("k1\"");
+    assertThat(json(admin("GET", "/apisix/admin/consumers", null)).get("total").asInt())
+        .isEqualTo(1);
+    assertThat(
+            json(admin("GET", "/apisix/admin/consumers/jack/credentials", null))
+                .get("total")
+                .asInt())
+        .isEqualTo(1);
+    assertThat(json(admin("GET", "/apisix/admin/secrets", null)).get("total").asInt()).isEqualTo(1);
+    // They survive a restart (the file, or etcd).
+    dataplane.close();
+    dataplane = startDataplane();
+    assertThat(admin("GET", "/apisix/admin/consumers/jack/credentials/c1", null).statusCode())
+        .isEqualTo(200);
+    assertThat(admin("GET", "/apisix/admin/secrets/vault/1", null).statusCode()).isEqualTo(200);
+    // Credentials belong to a consumer that exists, and go with it.
+    assertThat(
+            admin(
+                    "PUT",
+                    "/apisix/admin/consumers/nobody/credentials/c1",
+                    "{\"plugins\":{\"key-auth\":{\"key\":\"k2\"}}}")
+                .statusCode())
+        .isEqualTo(404);
+    assertThat(admin("DELETE", "/apisix/admin/consumers/jack", null).statusCode()).isEqualTo(200);
+    assertThat(admin("GET", "/apisix/admin/consumers/jack/credentials/c1", null).statusCode())
+        .isEqualTo(404);
+  }
+
+  @Test
+  void consumerSecretsAreMaskedAndKept() throws Exception {
+    var put =
+        admin(
+            "PUT",
+            "/apisix/admin/consumers/jack",
+            "{\"username\":\"jack\",\"plugins\":{\"key-auth\":{\"key\":\"s3cret\"}}}");
+    assertThat(put.statusCode()).as(put.body()).isEqualTo(201);
+    assertThat(put.body()).doesNotContain("s3cret");
+    var got = json(admin("GET", "/apisix/admin/consumers/jack", null));
+    assertThat(got.at("/value/plugins/key-auth/key").asText()).isEqualTo("******");
+    // A GET edited and sent back keeps the secret.
+    var back = JSON.writeValueAsString(got.get("value"));
+    assertThat(admin("PUT", "/apisix/admin/consumers/jack", back).statusCode()).isEqualTo(200);
+    assertStoredSecret("s3cret");
+    var route =
+        "{\"uri\":\"/auth\",\"plugins\":{\"key-auth\":{}},\"upstream\":{\"nodes\":{\""
+            + upstream.node()
+            + "\":1}}}";
+    assertThat(admin("PUT", "/apisix/admin/routes/auth", route).statusCode()).isEqualTo(201);
+    served("/auth", 401);
+    var ok =
+        client.send(
+            HttpRequest.newBuilder(
+                    URI.create("http://127.0.0.1:" + dataplane.servers().httpPort() + "/auth"))
+                .header("apikey", "s3cret")
+                .build(),
+            HttpResponse.BodyHandlers.ofString());
+    assertThat(ok.statusCode()).isEqualTo(200);
+  }
+
+  @Test
+  void callsAreCountedInMetrics() throws Exception {
+    admin("PUT", "/apisix/admin/routes/m", route("/m"));
+    call("GET", "/apisix/admin/routes", null);
+    var metrics =
+        client
+            .send(
+                HttpRequest.newBuilder(
+                        URI.create(
+                            "http://127.0.0.1:" + dataplane.servers().statusPort() + "/metrics"))
+                    .build(),
+                HttpResponse.BodyHandlers.ofString())
+            .body();
+    assertThat(metrics)
+        .contains(
+            "archway_admin_requests_total{resource=\"routes\",method=\"PUT\",status=\"201\"} 1")
+        .contains(
+            "archway_admin_requests_total{resource=\"routes\",method=\"GET\",status=\"401\"} 1");
+  }
+
+  @Test
+  void pipelinedCallsAreAnsweredInOrder() throws Exception {
+    try (var socket = new java.net.Socket("127.0.0.1", dataplane.servers().adminPort())) {
+      var ask =
+          "PUT /apisix/admin/routes/p HTTP/1.1\r\nHost: a\r\nX-API-KEY: "
+              + ADMIN
+              + "\r\nContent-Length: "
+              + route("/p").length()
+              + "\r\n\r\n"
+              + route("/p")
+              // No key: refused at once on the event loop, but answered second.
+              + "GET /apisix/admin/routes HTTP/1.1\r\nHost: a\r\nConnection: close\r\n\r\n";
+      socket.getOutputStream().write(ask.getBytes(java.nio.charset.StandardCharsets.UTF_8));
+      var answers =
+          new String(
+              socket.getInputStream().readAllBytes(), java.nio.charset.StandardCharsets.UTF_8);
+      assertThat(answers.indexOf("HTTP/1.1 201")).isNotNegative();
+      assertThat(answers.indexOf("HTTP/1.1 401")).isGreaterThan(answers.indexOf("HTTP/1.1 201"));
+    }
+  }
+
+  @Test
+  void aBodyOverTheLimitGets413() throws Exception {
+    var big = "{\"uri\":\"/" + "x".repeat(AdminChannelInitializer.MAX_BODY) + "\"}";
+    assertThat(admin("PUT", "/apisix/admin/routes/big", big).statusCode()).isEqualTo(413);
+    var metrics =
+        client
+            .send(
+                HttpRequest.newBuilder(
+                        URI.create(
+                            "http://127.0.0.1:" + dataplane.servers().statusPort() + "/metrics"))
+                    .build(),
+                HttpResponse.BodyHandlers.ofString())
+            .body();
+    assertThat(metrics)
+        .contains(
+            "archway_admin_requests_total{resource=\"routes\",method=\"PUT\",status=\"413\"} 1");
+  }
+
+  @Test
+  void helperEndpointsAnswerAsApisixDoes() throws Exception {
+    var list = admin("GET", "/apisix/admin/plugins/list", null);
+    assertThat(list.statusCode()).isEqualTo(200);
+    assertThat(json(list).isArray()).isTrue();
+    var names = new java.util.ArrayList<String>();
+    json(list).forEach(n -> names.add(n.asText()));
+    assertThat(names).contains("limit-req", "key-auth", "proxy-rewrite");
+    var schema = admin("GET", "/apisix/admin/plugins/limit-req", null);
+    assertThat(schema.statusCode()).isEqualTo(200);
+    assertThat(json(schema).at("/properties/rate").isObject()).isTrue();
+    assertThat(json(admin("GET", "/apisix/admin/schema/plugins/limit-req", null)))
+        .isEqualTo(json(schema));
+    assertThat(admin("GET", "/apisix/admin/plugins/no-such", null).statusCode()).isEqualTo(404);
+    assertThat(
+            admin("GET", "/apisix/admin/schema/plugins/limit-req?subsystem=stream", null)
+                .statusCode())
+        .isEqualTo(404);
+    assertThat(admin("GET", "/apisix/admin/plugins/list?subsystem=x", null).statusCode())
+        .isEqualTo(400);
+    var all = json(admin("GET", "/apisix/admin/plugins?all=true", null));
+    assertThat(all.at("/limit-req/priority").isNumber()).isTrue();
+    assertThat(all.at("/limit-req/schema").isObject()).isTrue();
+    var route = admin("GET", "/apisix/admin/schema/route", null);
+    assertThat(route.statusCode()).isEqualTo(200);
+    assertThat(json(route).at("/properties/uri").isObject()).isTrue();
+    assertThat(admin("GET", "/apisix/admin/schema/plugin_metadata/http-logger", null).statusCode())
+        .isEqualTo(200);
+    assertThat(admin("GET", "/apisix/admin/schema/nothing", null).statusCode()).isEqualTo(404);
+    var openapi = admin("GET", "/apisix/admin/openapi.json", null);
+    assertThat(openapi.statusCode()).isEqualTo(200);
+    assertThat(json(openapi).get("openapi").asText()).isEqualTo("3.0.3");
+    // The viewer reads them; a reload is a write.
+    assertThat(call("GET", "/apisix/admin/plugins/list", null, "X-API-KEY", VIEWER).statusCode())
+        .isEqualTo(200);
+    assertThat(call("PUT", "/apisix/admin/plugins/reload", null, "X-API-KEY", VIEWER).statusCode())
+        .isEqualTo(403);
+    var reload = admin("PUT", "/apisix/admin/plugins/reload", null);
+    assertThat(reload.statusCode()).isEqualTo(200);
+    assertThat(reload.body()).contains("done");
+    assertThat(data("/from-file").body()).isEqualTo("up1");
+  }
+
+  @Test
+  void deletingWhatIsStillUsedNamesTheReferrer() throws Exception {
+    var up = "{\"nodes\":{\"" + upstream.node() + "\":1}}";
+    assertThat(admin("PUT", "/apisix/admin/upstreams/web", up).statusCode()).isEqualTo(201);
+    assertThat(
+            admin("PUT", "/apisix/admin/routes/r1", "{\"uri\":\"/r1\",\"upstream_id\":\"web\"}")
+                .statusCode())
+        .isEqualTo(201);
+    var refused = admin("DELETE", "/apisix/admin/upstreams/web", null);
+    assertThat(refused.statusCode()).isEqualTo(400);
+    assertThat(json(refused).get("error_msg").asText())
+        .contains("can not delete this upstream, route [r1] is still using it now");
+    assertThat(admin("GET", "/apisix/admin/upstreams/web", null).statusCode()).isEqualTo(200);
+    assertThat(admin("PUT", "/apisix/admin/plugin_configs/pc", "{\"plugins\":{}}").statusCode())
+        .isEqualTo(201);
+    assertThat(
+            admin("PATCH", "/apisix/admin/routes/r1", "{\"plugin_config_id\":\"pc\"}").statusCode())
+        .isEqualTo(200);
+    assertThat(
+            json(admin("DELETE", "/apisix/admin/plugin_configs/pc", null))
+                .get("error_msg")
+                .asText())
+        .contains("route [r1]");
+    assertThat(admin("DELETE", "/apisix/admin/plugin_configs/pc?force=true", null).statusCode())
+        .isEqualTo(200);
+    assertThat(admin("DELETE", "/apisix/admin/routes/r1", null).statusCode()).isEqualTo(200);
+    assertThat(admin("DELETE", "/apisix/admin/upstreams/web", null).statusCode()).isEqualTo(200);
+  }
+}
