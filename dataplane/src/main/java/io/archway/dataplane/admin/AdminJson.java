@@ -36,7 +36,7 @@ final class AdminJson {
     }
     com.fasterxml.jackson.databind.JsonNode node;
     try {
-      node = READER.readTree(body);
+      node = READER.readTree(withoutNoBreakSpaces(body));
     } catch (JsonProcessingException e) {
       throw new BadBody(describe(e, body));
     } catch (IOException e) {
@@ -88,5 +88,37 @@ final class AdminJson {
     }
     var l = lines[n - 1];
     return l.length() > 120 ? l.substring(0, 120) + "..." : l;
+  }
+
+  /**
+   * {@code body} with each no-break space (U+00A0) outside a string made a plain space. Examples
+   * copied from web pages carry them between tokens (the seed's limit-req example does); JSON does
+   * not count them as white space, but nothing else can be meant by them there. Inside strings they
+   * are kept.
+   */
+  static byte[] withoutNoBreakSpaces(byte[] body) {
+    byte[] out = null;
+    boolean inString = false;
+    for (int i = 0; i < body.length; i++) {
+      byte b = body[i];
+      if (inString) {
+        if (b == '\\') {
+          i++;
+        } else if (b == '"') {
+          inString = false;
+        }
+      } else if (b == '"') {
+        inString = true;
+      } else if (b == (byte) 0xC2 && i + 1 < body.length && body[i + 1] == (byte) 0xA0) {
+        if (out == null) {
+          out = body.clone();
+        }
+        // Two bytes in UTF-8: two spaces keep every column where the error message counts it.
+        out[i] = ' ';
+        out[i + 1] = ' ';
+        i++;
+      }
+    }
+    return out == null ? body : out;
   }
 }

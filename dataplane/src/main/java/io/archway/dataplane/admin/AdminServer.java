@@ -91,7 +91,19 @@ public final class AdminServer implements AutoCloseable {
       Runnable recompile) {
     var store = EtcdAdminStore.connect(endpoints, prefix, user, password, tls);
     try {
-      return new AdminServer(settings, prefix, store, PluginRegistry.load(), metrics, recompile);
+      var server =
+          new AdminServer(settings, prefix, store, PluginRegistry.load(), metrics, recompile);
+      // The whole-config call is standalone mode's (ADC's); etcd holds objects one by one.
+      server.endpoints.add(
+          "*",
+          ConfigsEndpoint.PATH,
+          req ->
+              CompletableFuture.completedFuture(
+                  AdminResponse.error(
+                      400,
+                      "/apisix/admin/configs is served in standalone mode only (expected: with"
+                          + " --etcd, write each object under its own path)")));
+      return server;
     } catch (RuntimeException e) {
       store.close();
       throw e;

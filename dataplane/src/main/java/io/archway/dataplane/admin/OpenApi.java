@@ -125,7 +125,33 @@ final class OpenApi {
     addPluginMetadata(paths);
     addSecrets(paths);
     addHelpers(paths);
+    putStatuses(paths);
     return doc;
+  }
+
+  /**
+   * A PUT that creates answers 201 (200 when it replaces), as APISIX does; the whole-config PUT
+   * answers 202 (applied asynchronously, as APISIX's standalone mode says).
+   */
+  private static void putStatuses(ObjectNode paths) {
+    paths
+        .properties()
+        .forEach(
+            e -> {
+              var put = e.getValue().get("put");
+              if (put == null) {
+                return;
+              }
+              var responses = (ObjectNode) put.get("responses");
+              var ok = responses.get("200");
+              if (e.getKey().endsWith("/configs")) {
+                responses.set("202", responses.remove("200"));
+              } else if (ok != null && !e.getKey().endsWith("/plugins/reload")) {
+                var created = ok.deepCopy();
+                ((ObjectNode) created).put("description", "Created.");
+                responses.set("201", created);
+              }
+            });
   }
 
   // ---- components ----

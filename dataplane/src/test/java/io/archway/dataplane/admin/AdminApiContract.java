@@ -651,4 +651,156 @@ abstract class AdminApiContract {
     assertThat(admin("DELETE", "/apisix/admin/routes/r1", null).statusCode()).isEqualTo(200);
     assertThat(admin("DELETE", "/apisix/admin/upstreams/web", null).statusCode()).isEqualTo(200);
   }
+
+  /**
+   * Every curl command of the seeds, as published: the key and the port substituted, and the
+   * limit-req example's httpbin.org:80 replaced by a local upstream (no network in tests). The
+   * limit-req example sends no key (APISIX 2.x's default config had none), so the Admin API runs
+   * without one, on loopback, and on the HTTP port, which the commands name.
+   */
+  @Test
+  void theSeedsCurlCommandsRunAsPublished() throws Exception {
+    dataplane.close();
+    dataplane = startDataplane(AdminSettings.onLoopback(null, null, false).withDataPort(true));
+    var commands = SeedCommands.read();
+    assertThat(commands).extracting(SeedCommands::url).hasSize(3);
+    var answers = new java.util.ArrayList<HttpResponse<String>>();
+    for (var c : commands) {
+      var url =
+          c.url().replace("127.0.0.1:9080", "127.0.0.1:" + dataplane.servers().httpPort()).strip();
+      var b =
+          HttpRequest.newBuilder(URI.create(url))
+              .method(
+                  c.method(),
+                  c.body() == null
+                      ? HttpRequest.BodyPublishers.noBody()
+                      : HttpRequest.BodyPublishers.ofString(
+                          c.body().replace("httpbin.org:80", upstream.node())));
+      c.headers().forEach((k, v) -> b.header(k, v.replace("${api-key}", ADMIN)));
+      // One connection per command, as curl opens.
+      var fresh = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).build();
+      answers.add(fresh.send(b.build(), HttpResponse.BodyHandlers.ofString()));
+    }
+    var kafka = answers.get(0);
+    assertThat(kafka.statusCode()).as(kafka.body()).isEqualTo(201);
+    var stream = answers.get(1);
+    assertThat(stream.statusCode()).isEqualTo(400);
+    assertThat(json(stream).get("error_msg").asText())
+        .contains("line 17, column 9")
+        .contains("`logger = {` is Lua table syntax");
+    var limitReq = answers.get(2);
+    assertThat(limitReq.statusCode()).as(limitReq.body()).isEqualTo(201);
+    // "When a request reaches the API it is rate limited": rate 1/s, burst 2, then 503.
+    served("/get", 200);
+    var burst = new java.util.ArrayList<java.util.concurrent.CompletableFuture<Integer>>();
+    for (int i = 0; i < 6; i++) {
+      burst.add(
+          HttpClient.newHttpClient()
+              .sendAsync(
+                  HttpRequest.newBuilder(
+                          URI.create("http://127.0.0.1:" + dataplane.servers().httpPort() + "/get"))
+                      .build(),
+                  HttpResponse.BodyHandlers.discarding())
+              .thenApply(HttpResponse::statusCode));
+    }
+    var codes = burst.stream().map(java.util.concurrent.CompletableFuture::join).toList();
+    assertThat(codes).contains(503).allMatch(code -> code == 200 || code == 503);
+    // Only the GET method is routed.
+    assertThat(
+            client
+                .send(
+                    HttpRequest.newBuilder(
+                            URI.create(
+                                "http://127.0.0.1:" + dataplane.servers().httpPort() + "/get"))
+                        .POST(HttpRequest.BodyPublishers.noBody())
+                        .build(),
+                    HttpResponse.BodyHandlers.discarding())
+                .statusCode())
+        .isEqualTo(404);
+  }
+
+  /**
+   * Every operation of the OpenAPI document answers with a status the document lists for it, never
+   * 500, and never the 404 of a path the server does not know (a 404 must be "Key not found" or the
+   * helper's "not found"): objects are made first (PUT, POST), then read, changed and deleted.
+   */
+  @Test
+  void everyOperationOfTheOpenApiDocumentAnswers() throws Exception {
+    var doc = json(admin("GET", "/apisix/admin/openapi.json", null));
+    var paths = new java.util.ArrayList<String>();
+    doc.get("paths").fieldNames().forEachRemaining(paths::add);
+    var node = upstream.node();
+    var bodies =
+        java.util.Map.ofEntries(
+            java.util.Map.entry("routes", route("/oa")),
+            java.util.Map.entry("services", "{\"upstream\":{\"nodes\":{\"" + node + "\":1}}}"),
+            java.util.Map.entry("upstreams", "{\"nodes\":{\"" + node + "\":1}}"),
+            java.util.Map.entry("consumers", "{\"username\":\"oa1\"}"),
+            java.util.Map.entry("credentials", "{\"plugins\":{\"key-auth\":{\"key\":\"k-oa\"}}}"),
+            java.util.Map.entry("consumer_groups", "{\"plugins\":{}}"),
+            java.util.Map.entry("plugin_configs", "{\"plugins\":{}}"),
+            java.util.Map.entry("global_rules", "{\"plugins\":{}}"),
+            java.util.Map.entry("protos", "{\"content\":\"syntax = \\\"proto3\\\";\"}"),
+            java.util.Map.entry(
+                "secrets", "{\"uri\":\"http://127.0.0.1:8200\",\"prefix\":\"kv\",\"token\":\"t\"}"),
+            java.util.Map.entry("plugin_metadata", "{\"log_format\":{\"host\":\"$host\"}}"),
+            java.util.Map.entry(
+                "stream_routes",
+                "{\"server_port\":9100,\"upstream\":{\"nodes\":{\"" + node + "\":1}}}"));
+    var problems = new java.util.ArrayList<String>();
+    int answered = 0;
+    // Made first, then read and changed, then deleted; the whole-config calls last of all.
+    var order = new java.util.ArrayList<String[]>();
+    for (var method : java.util.List.of("put", "post", "get", "patch", "delete")) {
+      for (var path : paths) {
+        if (!path.endsWith("/configs")) {
+          order.add(new String[] {method, path});
+        }
+      }
+    }
+    order.add(new String[] {"get", "/apisix/admin/configs"});
+    order.add(new String[] {"put", "/apisix/admin/configs"});
+    for (var step : order) {
+      var method = step[0];
+      var path = step[1];
+      {
+        var op = doc.get("paths").get(path).get(method);
+        if (op == null) {
+          continue;
+        }
+        var concrete =
+            path.replace("{id}", "oa1")
+                .replace("{credential}", "c1")
+                .replace("{plugin}", "http-logger")
+                .replace("{name}", "limit-req")
+                .replace("{manager}", "vault")
+                .replace("{field}", "desc");
+        if (path.endsWith("/plugins")) {
+          concrete += "?all=true";
+        }
+        var parts = path.substring("/apisix/admin/".length()).split("/");
+        var dir = path.contains("/credentials") ? "credentials" : parts[0];
+        String body = null;
+        if (!method.equals("get") && !method.equals("delete")) {
+          body =
+              path.endsWith("{field}")
+                  ? "\"d\""
+                  : path.endsWith("/configs") ? "{}" : bodies.getOrDefault(dir, "{}");
+        }
+        var r = admin(method.toUpperCase(java.util.Locale.ROOT), concrete, body);
+        answered++;
+        var status = String.valueOf(r.statusCode());
+        var documented = op.get("responses").has(status);
+        var unknown =
+            r.statusCode() == 404
+                && !r.body().contains("Key not found")
+                && !r.body().contains("not found");
+        if (!documented || r.statusCode() >= 500 || unknown) {
+          problems.add(method + " " + concrete + " → " + status + " " + r.body());
+        }
+      }
+    }
+    assertThat(answered).isGreaterThan(40);
+    assertThat(problems).isEmpty();
+  }
 }

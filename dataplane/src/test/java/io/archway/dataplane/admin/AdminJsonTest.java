@@ -40,4 +40,12 @@ class AdminJsonTest {
         .hasMessageContaining("`logger = {` is Lua table syntax")
         .hasMessageContaining("JSON needs \"logger\": value");
   }
+
+  /** Web pages put no-break spaces between tokens (the seed's limit-req example has them). */
+  @Test
+  void noBreakSpacesBetweenTokensAreWhiteSpaceAndKeptInStrings() throws Exception {
+    var node = AdminJson.object(b("{\u00a0 \"uri\":\u00a0\"/a\u00a0b\", \"q\": \"\\\"\u00a0\"}"));
+    assertThat(node.get("uri").asText()).isEqualTo("/a\u00a0b");
+    assertThat(node.get("q").asText()).isEqualTo("\"\u00a0");
+  }
 }
