@@ -803,4 +803,99 @@ abstract class AdminApiContract {
     assertThat(answered).isGreaterThan(40);
     assertThat(problems).isEmpty();
   }
+
+  /**
+   * The seed's Redis stream route, its logger written as JSON (the published body is Lua-style and
+   * refused, see above), the node and the syslog port substituted: GET and PING wait out the
+   * 5-second fault, other commands do not, and a command that took a second or more is sent to
+   * syslog over UDP.
+   */
+  @Test
+  void theSeedsRedisStreamRouteDelaysAndLogs(
+      @org.junit.jupiter.api.io.TempDir java.nio.file.Path tmp) throws Exception {
+    var streamPort = io.archway.model.testing.Ports.free();
+    try (var redis = new io.archway.dataplane.testing.RedisServer(tmp);
+        var syslog = new java.net.DatagramSocket(0, java.net.InetAddress.getLoopbackAddress())) {
+      dataplane.close();
+      var dp =
+          new Dataplane(
+                  options()
+                      .withStream(
+                          io.archway.dataplane.stream.StreamSettings.DEFAULTS.withPorts(
+                              java.util.List.of(streamPort)))
+                      .withAdmin(AdminSettings.onLoopback(ADMIN, VIEWER, false)))
+              .start();
+      dataplane = dp;
+      await().atMost(Duration.ofSeconds(10)).until(() -> dp.config().loaded());
+      var body =
+          """
+          {
+              "upstream": {"type": "none", "nodes": {"127.0.0.1:6379": 1}},
+              "protocol": {
+                  "name": "redis",
+                  "conf": {"faults": [{"commands": ["get", "ping"], "delay": 5}]},
+                  "logger": [{
+                      "name": "syslog",
+                      "filter": [["rpc_time", ">=", 1]],
+                      "conf": {"host": "127.0.0.1", "port": 8125, "sock_type": "udp",
+                               "batch_max_size": 1, "flush_limit": 1}
+                  }]
+              }
+          }"""
+              .replace("127.0.0.1:6379", redis.node())
+              .replace("8125", String.valueOf(syslog.getLocalPort()));
+      var put = admin("PUT", "/apisix/admin/stream_routes/1", body);
+      assertThat(put.statusCode()).as(put.body()).isEqualTo(201);
+      try (var s =
+          await()
+              .atMost(Duration.ofSeconds(10))
+              .ignoreExceptions()
+              .until(
+                  () -> {
+                    var socket = new java.net.Socket("127.0.0.1", streamPort);
+                    socket.setSoTimeout(15_000);
+                    socket
+                        .getOutputStream()
+                        .write(
+                            "*2\r\n$4\r\nECHO\r\n$2\r\nhi\r\n"
+                                .getBytes(java.nio.charset.StandardCharsets.US_ASCII));
+                    var echo = socket.getInputStream().readNBytes(8);
+                    if (!"$2\r\nhi\r\n"
+                        .equals(new String(echo, java.nio.charset.StandardCharsets.US_ASCII))) {
+                      socket.close();
+                      throw new IllegalStateException("not proxied yet");
+                    }
+                    return socket;
+                  },
+                  java.util.Objects::nonNull)) {
+        // (The ECHO came back: the route is in force.)
+        var out = s.getOutputStream();
+        var in = s.getInputStream();
+        long t0 = System.nanoTime();
+        out.write(
+            "*3\r\n$3\r\nSET\r\n$1\r\nk\r\n$1\r\nv\r\n"
+                .getBytes(java.nio.charset.StandardCharsets.US_ASCII));
+        assertThat(new String(in.readNBytes(5), java.nio.charset.StandardCharsets.US_ASCII))
+            .isEqualTo("+OK\r\n");
+        assertThat(Duration.ofNanos(System.nanoTime() - t0)).isLessThan(Duration.ofSeconds(4));
+        t0 = System.nanoTime();
+        out.write(
+            "*2\r\n$3\r\nGET\r\n$1\r\nk\r\n".getBytes(java.nio.charset.StandardCharsets.US_ASCII));
+        assertThat(new String(in.readNBytes(7), java.nio.charset.StandardCharsets.US_ASCII))
+            .isEqualTo("$1\r\nv\r\n");
+        assertThat(Duration.ofNanos(System.nanoTime() - t0))
+            .isGreaterThanOrEqualTo(Duration.ofMillis(4900));
+      }
+      syslog.setSoTimeout(10_000);
+      var packet = new java.net.DatagramPacket(new byte[8192], 8192);
+      String line;
+      do {
+        syslog.receive(packet);
+        line =
+            new String(
+                packet.getData(), 0, packet.getLength(), java.nio.charset.StandardCharsets.UTF_8);
+      } while (!line.contains("\"cmd\":\"get\""));
+      assertThat(line).startsWith("<14>1 ").contains("\"key\":\"k\"");
+    }
+  }
 }
