@@ -898,4 +898,60 @@ abstract class AdminApiContract {
       assertThat(line).startsWith("<14>1 ").contains("\"key\":\"k\"");
     }
   }
+
+  /**
+   * The seed's Kafka route, its three brokers replaced by one real broker: a WebSocket client then
+   * reads the topic through it with APISIX's pub-sub protocol (list offset, fetch).
+   */
+  @Test
+  void theSeedsKafkaRouteServesPubSub() throws Exception {
+    try (var kafka = io.archway.dataplane.testing.KafkaBroker.start()) {
+      kafka.createTopic("seed", 1);
+      try (var producer =
+          new org.apache.kafka.clients.producer.KafkaProducer<byte[], byte[]>(
+              java.util.Map.of(
+                  org.apache.kafka.clients.producer.ProducerConfig.BOOTSTRAP_SERVERS_CONFIG,
+                  kafka.bootstrap()),
+              new org.apache.kafka.common.serialization.ByteArraySerializer(),
+              new org.apache.kafka.common.serialization.ByteArraySerializer())) {
+        producer
+            .send(
+                new org.apache.kafka.clients.producer.ProducerRecord<>(
+                    "seed", 0, null, "hello".getBytes(java.nio.charset.StandardCharsets.UTF_8)))
+            .get();
+      }
+      var seed =
+          """
+          {
+              "uri": "/kafka",
+              "upstream": {
+                  "nodes": {
+                      "kafka-server1:9092": 1,
+                      "kafka-server2:9092": 1,
+                      "kafka-server3:9092": 1
+                  },
+                  "type": "none",
+                  "scheme": "kafka"
+              }
+          }""";
+      var body =
+          seed.replaceAll(
+              "\"kafka-server1:9092\": 1,\\s*\"kafka-server2:9092\": 1,\\s*\"kafka-server3:9092\": 1",
+              "\"" + kafka.bootstrap() + "\": 1");
+      var put =
+          admin("PUT", "/apisix/admin/routes/kafka", body, "Content-Type", "application/json");
+      assertThat(put.statusCode()).as(put.body()).isEqualTo(201);
+      var url = "ws://127.0.0.1:" + dataplane.servers().httpPort() + "/kafka";
+      try (var c =
+          await()
+              .atMost(Duration.ofSeconds(20))
+              .ignoreExceptions()
+              .until(() -> io.archway.dataplane.testing.PubSubClient.connect(url), x -> true)) {
+        assertThat(c.listOffset("seed", 0, -1).getKafkaListOffsetResp().getOffset()).isEqualTo(1);
+        var messages = c.fetch("seed", 0, 0).getKafkaFetchResp().getMessagesList();
+        assertThat(messages).isNotEmpty();
+        assertThat(messages.get(0).getValue().toStringUtf8()).isEqualTo("hello");
+      }
+    }
+  }
 }
