@@ -1,6 +1,14 @@
 package io.archway.dataplane.admin;
 
-import static io.archway.dataplane.admin.OpenApiPaths.*;
+import static io.archway.dataplane.admin.OpenApiPaths.addConsumerCredentials;
+import static io.archway.dataplane.admin.OpenApiPaths.addHelpers;
+import static io.archway.dataplane.admin.OpenApiPaths.addPluginMetadata;
+import static io.archway.dataplane.admin.OpenApiPaths.addResource;
+import static io.archway.dataplane.admin.OpenApiPaths.addSecrets;
+import static io.archway.dataplane.admin.OpenApiPaths.pathParam;
+import static io.archway.dataplane.admin.OpenApiPaths.queryParam;
+import static io.archway.dataplane.admin.OpenApiPaths.ref;
+import static io.archway.dataplane.admin.OpenApiPaths.response;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ArrayNode;
