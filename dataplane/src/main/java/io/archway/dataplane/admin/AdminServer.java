@@ -36,6 +36,7 @@ public final class AdminServer implements AutoCloseable {
             return t;
           });
   private final AdminAuth auth;
+  private final ConfigApplied applied;
 
   AdminServer(
       AdminSettings settings,
@@ -43,8 +44,10 @@ public final class AdminServer implements AutoCloseable {
       AdminStore store,
       PluginRegistry registry,
       AdminMetrics metrics,
-      Runnable recompile) {
+      Runnable recompile,
+      ConfigApplied applied) {
     this.settings = settings;
+    this.applied = applied;
     this.prefix = prefix;
     this.store = store;
     this.metrics = metrics;
@@ -68,8 +71,16 @@ public final class AdminServer implements AutoCloseable {
       StandaloneAdminStore store,
       AdminMetrics metrics,
       Runnable recompile) {
+    // The store compiles each change before its call completes: answers follow the apply.
     var server =
-        new AdminServer(settings, prefix, store, PluginRegistry.load(), metrics, recompile);
+        new AdminServer(
+            settings,
+            prefix,
+            store,
+            PluginRegistry.load(),
+            metrics,
+            recompile,
+            ConfigApplied.ON_ANSWER);
     server.endpoints.add("*", ConfigsEndpoint.PATH, new ConfigsEndpoint(store, server.validation));
     return server;
   }
@@ -78,6 +89,8 @@ public final class AdminServer implements AutoCloseable {
    * The Admin API over etcd ({@code --etcd}): every write is a compare-and-swap on the key's
    * revision, under the prefix the dataplane watches, so a write is served through the watch.
    *
+   * @param applied when this node serves a revision: a write answers once it does (within {@link
+   *     AdminSettings#applyTimeout}), so a client's next request through this node sees it
    * @throws IllegalStateException when no key is configured and the address is not loopback
    */
   public static AdminServer etcd(
@@ -88,11 +101,13 @@ public final class AdminServer implements AutoCloseable {
       String password,
       io.archway.model.source.EtcdTls tls,
       AdminMetrics metrics,
-      Runnable recompile) {
+      Runnable recompile,
+      ConfigApplied applied) {
     var store = EtcdAdminStore.connect(endpoints, prefix, user, password, tls);
     try {
       var server =
-          new AdminServer(settings, prefix, store, PluginRegistry.load(), metrics, recompile);
+          new AdminServer(
+              settings, prefix, store, PluginRegistry.load(), metrics, recompile, applied);
       // The whole-config call is standalone mode's (ADC's); etcd holds objects one by one.
       server.endpoints.add(
           "*",
@@ -125,7 +140,9 @@ public final class AdminServer implements AutoCloseable {
   /** The admin port's pipeline. */
   public synchronized ChannelInitializer<SocketChannel> initializer() {
     if (pipeline == null) {
-      var resources = new ResourceApi(store, validation, endpoints.deleteCheck(), prefix);
+      var resources =
+          new ResourceApi(
+              store, validation, endpoints.deleteCheck(), prefix, applied, settings.applyTimeout());
       pipeline =
           new AdminChannelInitializer(
               new AdminHandler(auth, admin, req -> serve(req, resources), metrics, false), metrics);
@@ -158,7 +175,7 @@ public final class AdminServer implements AutoCloseable {
     return endpoints
         .find(req.method(), req.path())
         .map(e -> e.handle(req))
-        .orElseGet(() -> CompletableFuture.completedFuture(resources.serve(req)));
+        .orElseGet(() -> resources.serve(req));
   }
 
   public AdminSettings settings() {

@@ -49,6 +49,14 @@ interface AdminStore extends AutoCloseable {
    */
   CompletionStage<Boolean> delete(String key, long expected);
 
+  /**
+   * {@link #delete}, completing with the revision of the delete ({@code 0}: nothing was there), the
+   * revision the dataplane serves the delete at. By default the store's revision just after it.
+   */
+  default CompletionStage<Long> deleteAt(String key, long expected) {
+    return delete(key, expected).thenApply(deleted -> deleted ? revision() : 0L);
+  }
+
   /** The store's current revision (etcd's header revision, or the standalone config's counter). */
   long revision();
 

@@ -149,6 +149,11 @@ final class EtcdAdminStore implements AdminStore {
 
   @Override
   public CompletionStage<Boolean> delete(String key, long expected) {
+    return deleteAt(key, expected).thenApply(rev -> rev > 0);
+  }
+
+  @Override
+  public CompletionStage<Long> deleteAt(String key, long expected) {
     if (expected == ABSENT) {
       return get(key)
           .thenApply(
@@ -156,12 +161,17 @@ final class EtcdAdminStore implements AdminStore {
                 if (cur.isPresent()) {
                   throw new Conflict(key + " exists (expected: absent)");
                 }
-                return false;
+                return 0L;
               });
     }
     var del = Op.delete(bytes(key), DeleteOption.DEFAULT);
+    // The transaction's own revision: the store's highest one may be a later, unrelated write.
     return guarded(key, expected, del, true, 1)
-        .thenApply(res -> res != null && res.getDeleteResponses().get(0).getDeleted() > 0);
+        .thenApply(
+            res ->
+                res != null && res.getDeleteResponses().get(0).getDeleted() > 0
+                    ? res.getHeader().getRevision()
+                    : 0L);
   }
 
   /**

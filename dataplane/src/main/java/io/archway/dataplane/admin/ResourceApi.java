@@ -4,83 +4,160 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.JsonNodeFactory;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.archway.model.Kind;
+import java.time.Duration;
 import java.util.List;
 import java.util.Optional;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionStage;
+import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * The stored resources, {@code /apisix/admin/<dir>[/<id>[/<sub-path>]]}, in APISIX 3.x's request
  * and response shapes. Runs on the admin thread; the store's calls are awaited there, never on an
- * event loop.
+ * event loop. A write's answer then waits, off that thread, until this node serves the write
+ * ({@link ConfigApplied}), within {@code applyTimeout}.
  */
 final class ResourceApi {
 
+  /** On an answer sent before this node served its write (the wait ran out). */
+  static final String APPLIED_HEADER = "X-Archway-Applied";
+
+  private static final Logger log = LoggerFactory.getLogger(ResourceApi.class);
   private static final JsonNodeFactory JSON = JsonNodeFactory.instance;
 
   private final AdminStore store;
   private final AdminValidation validation;
   private final AdminEndpoints.DeleteCheck deleteCheck;
   private final String prefix;
+  private final ConfigApplied applied;
+  private final Duration applyTimeout;
   private final AtomicLong lastId = new AtomicLong();
 
   /**
    * @param prefix the etcd prefix responses name keys with ({@code /apisix})
+   * @param applied when this node serves a revision ({@link ConfigApplied#ON_ANSWER} for a store
+   *     that applies before it answers)
+   * @param applyTimeout how long an answer waits for that
    */
   ResourceApi(
       AdminStore store,
       AdminValidation validation,
       AdminEndpoints.DeleteCheck deleteCheck,
-      String prefix) {
+      String prefix,
+      ConfigApplied applied,
+      Duration applyTimeout) {
     this.store = store;
     this.validation = validation;
     this.deleteCheck = deleteCheck;
     this.prefix = prefix.endsWith("/") ? prefix : prefix + "/";
+    this.applied = applied;
+    this.applyTimeout = applyTimeout;
   }
 
-  AdminResponse serve(AdminRequest req) {
+  /**
+   * An answer, and the revision this node must serve before it goes out ({@code 0}: none, a read or
+   * a refusal, or an object the dataplane does not act on).
+   */
+  private record Answer(AdminResponse response, long revision) {
+    static Answer now(AdminResponse response) {
+      return new Answer(response, 0);
+    }
+  }
+
+  /**
+   * Serves {@code req} on the admin thread; a write's answer completes once this node serves it
+   * (read-your-writes), or after {@code applyTimeout} with {@value #APPLIED_HEADER}{@code : false}.
+   */
+  CompletionStage<AdminResponse> serve(AdminRequest req) {
+    var answer = answer(req);
+    if (answer.revision() <= 0) {
+      return CompletableFuture.completedFuture(answer.response());
+    }
+    var reached = applied.reached(answer.revision());
+    if (reached.isDone()) {
+      return CompletableFuture.completedFuture(answer.response());
+    }
+    long started = System.nanoTime();
+    // completeOnTimeout runs on the JDK's delay thread: no loop and no admin thread waits.
+    return reached
+        .thenApply(v -> true)
+        .completeOnTimeout(false, applyTimeout.toNanos(), TimeUnit.NANOSECONDS)
+        .thenApply(
+            done -> {
+              if (done) {
+                return answer.response();
+              }
+              log.warn(
+                  "{} {}: answered before this node applied revision {} (waited {} ms)",
+                  req.method(),
+                  req.path(),
+                  answer.revision(),
+                  (System.nanoTime() - started) / 1_000_000);
+              return answer.response().withHeader(APPLIED_HEADER, "false");
+            });
+  }
+
+  private Answer answer(AdminRequest req) {
     var rest = req.path().substring(Math.min(req.path().length(), AdminHandler.BASE.length()));
     var target = AdminPaths.parse(rest);
     if (target.isEmpty()) {
-      return AdminResponse.error(
-          404,
-          "unknown resource /apisix/admin/"
-              + rest
-              + " (expected one of: "
-              + AdminPaths.known()
-              + ")");
+      return Answer.now(
+          AdminResponse.error(
+              404,
+              "unknown resource /apisix/admin/"
+                  + rest
+                  + " (expected one of: "
+                  + AdminPaths.known()
+                  + ")"));
     }
     var t = target.get();
     if (!t.sub().isEmpty() && !req.method().equals("PATCH")) {
-      return AdminResponse.error(
-          405, req.method() + " on a part of an object (expected: PATCH, or the whole object)");
+      return Answer.now(
+          AdminResponse.error(
+              405,
+              req.method() + " on a part of an object (expected: PATCH, or the whole object)"));
     }
     try {
       return switch (req.method()) {
-        case "GET", "HEAD" -> t.collection() ? list(t, req) : get(t);
+        case "GET", "HEAD" -> Answer.now(t.collection() ? list(t, req) : get(t));
         case "PUT" -> put(t, req);
         case "POST" -> post(t, req);
         case "PATCH" -> patch(t, req);
         case "DELETE" -> delete(t, req);
         default ->
-            AdminResponse.error(
-                405, "method " + req.method() + " (expected: GET, PUT, POST, PATCH or DELETE)");
+            Answer.now(
+                AdminResponse.error(
+                    405,
+                    "method " + req.method() + " (expected: GET, PUT, POST, PATCH or DELETE)"));
       };
     } catch (AdminJson.BadBody e) {
-      return AdminResponse.error(400, e.getMessage());
+      return Answer.now(AdminResponse.error(400, e.getMessage()));
     } catch (BadRequest e) {
-      return AdminResponse.error(e.status, e.getMessage());
+      return Answer.now(AdminResponse.error(e.status, e.getMessage()));
     } catch (java.util.concurrent.CompletionException e) {
       // The etcd store fails its stages with these (the standalone store throws them plainly).
       if (e.getCause() instanceof AdminStore.Conflict c) {
-        return AdminResponse.error(409, c.getMessage());
+        return Answer.now(AdminResponse.error(409, c.getMessage()));
       }
       if (e.getCause() instanceof IllegalArgumentException bad) {
-        return AdminResponse.error(400, "invalid configuration: " + bad.getMessage());
+        return Answer.now(AdminResponse.error(400, "invalid configuration: " + bad.getMessage()));
       }
       throw e;
     } catch (AdminStore.Conflict c) {
-      return AdminResponse.error(409, c.getMessage());
+      return Answer.now(AdminResponse.error(409, c.getMessage()));
     }
+  }
+
+  /**
+   * A write's answer waits for the revision it was stored at, when the dataplane acts on objects of
+   * its kind: {@code consumer_groups}, credentials, {@code protos} and {@code secrets} are stored
+   * but never reach the compiled config (the watch skips them), so nothing would come.
+   */
+  private static Answer written(AdminPaths.Target t, AdminResponse response, long revision) {
+    return new Answer(response, t.kind() == null ? 0 : revision);
   }
 
   private AdminResponse get(AdminPaths.Target t) {
@@ -107,8 +184,7 @@ final class ResourceApi {
     return AdminResponse.json(200, body);
   }
 
-  private AdminResponse put(AdminPaths.Target t, AdminRequest req)
-      throws AdminJson.BadBody, BadRequest {
+  private Answer put(AdminPaths.Target t, AdminRequest req) throws AdminJson.BadBody, BadRequest {
     var value = AdminJson.object(req.body());
     var target = t;
     if (t.collection()) {
@@ -122,11 +198,13 @@ final class ResourceApi {
     }
     var before = store.get(target.key()).toCompletableFuture().join();
     var stored = write(target, value, before, expected(req, AdminStore.ANY));
-    return AdminResponse.json(before.isPresent() ? 200 : 201, item(target, stored));
+    return written(
+        target,
+        AdminResponse.json(before.isPresent() ? 200 : 201, item(target, stored)),
+        stored.modifiedIndex());
   }
 
-  private AdminResponse post(AdminPaths.Target t, AdminRequest req)
-      throws AdminJson.BadBody, BadRequest {
+  private Answer post(AdminPaths.Target t, AdminRequest req) throws AdminJson.BadBody, BadRequest {
     if (!t.collection() || t.kind() == Kind.PLUGIN_METADATA || t.kind() == Kind.CONSUMERS) {
       throw new BadRequest(
           405, "POST makes an id: post to a collection of ids (expected: PUT here)");
@@ -134,17 +212,16 @@ final class ResourceApi {
     var value = AdminJson.object(req.body());
     var target = new AdminPaths.Target(t.type(), t.kind(), t.dir(), newId(), List.of());
     var stored = write(target, value, Optional.empty(), AdminStore.ABSENT);
-    return AdminResponse.json(201, item(target, stored));
+    return written(target, AdminResponse.json(201, item(target, stored)), stored.modifiedIndex());
   }
 
-  private AdminResponse patch(AdminPaths.Target t, AdminRequest req)
-      throws AdminJson.BadBody, BadRequest {
+  private Answer patch(AdminPaths.Target t, AdminRequest req) throws AdminJson.BadBody, BadRequest {
     if (t.collection()) {
       throw new BadRequest(405, "PATCH needs an object's id");
     }
     var before = store.get(t.key()).toCompletableFuture().join();
     if (before.isEmpty()) {
-      return AdminResponse.json(404, JSON.objectNode().put("message", "Key not found"));
+      return Answer.now(AdminResponse.json(404, JSON.objectNode().put("message", "Key not found")));
     }
     var value = before.get().value().deepCopy();
     if (t.sub().isEmpty()) {
@@ -165,10 +242,10 @@ final class ResourceApi {
     // The object read is the one changed: a write in between is a conflict, not a lost update.
     long expected = expected(req, before.get().modifiedIndex());
     var stored = write(t, value, before, expected);
-    return AdminResponse.json(200, item(t, stored));
+    return written(t, AdminResponse.json(200, item(t, stored)), stored.modifiedIndex());
   }
 
-  private AdminResponse delete(AdminPaths.Target t, AdminRequest req) throws BadRequest {
+  private Answer delete(AdminPaths.Target t, AdminRequest req) throws BadRequest {
     if (t.collection()) {
       throw new BadRequest(405, "DELETE needs an object's id");
     }
@@ -179,8 +256,9 @@ final class ResourceApi {
             400, referrer.get() + " (expected: delete that first, or ?force=true)");
       }
     }
-    boolean deleted =
-        store.delete(t.key(), expected(req, AdminStore.ANY)).toCompletableFuture().join();
+    long revision =
+        store.deleteAt(t.key(), expected(req, AdminStore.ANY)).toCompletableFuture().join();
+    boolean deleted = revision > 0;
     if (deleted && t.kind() == Kind.CONSUMERS) {
       // A consumer's credentials go with it, as in APISIX.
       for (var c : store.list(t.key() + "/credentials/").toCompletableFuture().join()) {
@@ -188,10 +266,13 @@ final class ResourceApi {
       }
     }
     if (!deleted) {
-      return AdminResponse.json(404, JSON.objectNode().put("message", "Key not found"));
+      return Answer.now(AdminResponse.json(404, JSON.objectNode().put("message", "Key not found")));
     }
-    return AdminResponse.json(
-        200, JSON.objectNode().put("deleted", "1").put("key", prefix + t.key()));
+    // The consumer's own delete is what the dataplane serves; its credentials it never held.
+    return written(
+        t,
+        AdminResponse.json(200, JSON.objectNode().put("deleted", "1").put("key", prefix + t.key())),
+        revision);
   }
 
   /** Fills id and times, checks, writes; the stored object. */

@@ -1,5 +1,6 @@
 package io.archway.dataplane.cli;
 
+import static io.archway.dataplane.cli.Values.seconds;
 import static io.archway.dataplane.cli.Values.sorted;
 import static io.archway.dataplane.cli.Values.text;
 
@@ -14,14 +15,22 @@ import java.util.Set;
 /**
  * The Admin API's settings: {@code --admin-port N|off}, {@code --admin-address}, {@code
  * --admin-key}, {@code --viewer-key}, {@code --admin-allow}, {@code --admin-persist}, {@code
- * --admin-on-http-port}, and the {@code admin:} section of the {@code --config} file ({@code port},
- * {@code address}, {@code key}, {@code viewer_key}, {@code allow}, {@code persist}, {@code
- * on_http_port}).
+ * --admin-on-http-port}, {@code --admin-apply-timeout}, and the {@code admin:} section of the
+ * {@code --config} file ({@code port}, {@code address}, {@code key}, {@code viewer_key}, {@code
+ * allow}, {@code persist}, {@code on_http_port}, {@code apply_timeout}).
  */
 final class AdminOptions {
 
   private static final Set<String> FIELDS =
-      Set.of("port", "address", "key", "viewer_key", "allow", "persist", "on_http_port");
+      Set.of(
+          "port",
+          "address",
+          "key",
+          "viewer_key",
+          "allow",
+          "persist",
+          "on_http_port",
+          "apply_timeout");
 
   private AdminOptions() {}
 
@@ -47,6 +56,9 @@ final class AdminOptions {
     }
     if (c.adminOnHttpPort) {
       a = a.withDataPort(true);
+    }
+    if (c.adminApplyTimeout != null) {
+      a = a.withApplyTimeout(seconds("--admin-apply-timeout", c.adminApplyTimeout));
     }
     return a;
   }
@@ -87,6 +99,7 @@ final class AdminOptions {
               }
               yield a.withDataPort(value.booleanValue());
             }
+            case "apply_timeout" -> a.withApplyTimeout(seconds(at, value.asText()));
             default ->
                 throw new UsageException(
                     at

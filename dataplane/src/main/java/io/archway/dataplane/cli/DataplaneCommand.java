@@ -220,6 +220,14 @@ final class DataplaneCommand {
           "also serve /apisix/admin on the HTTP port, as APISIX 2.x did (default: admin port only)")
   boolean adminOnHttpPort;
 
+  @Option(
+      names = "--admin-apply-timeout",
+      paramLabel = "SECONDS",
+      description =
+          "with --etcd, how long an Admin API write waits for this node to serve it before it"
+              + " answers anyway, with X-Archway-Applied: false (default: 5)")
+  String adminApplyTimeout;
+
   private DataplaneCommand() {}
 
   static CommandLine commandLine(DataplaneCommand command) {

@@ -82,10 +82,12 @@ public final class Servers implements AutoCloseable {
   private Channel admin;
 
   private String bindAddress;
+  private ConfigHolder config;
 
   public Servers start(ServerSettings settings, ConfigHolder config, ConfigSource source)
       throws InterruptedException, IOException {
     bindAddress = settings.bindAddress();
+    this.config = config;
     int loops =
         settings.workers() > 0 ? settings.workers() : Runtime.getRuntime().availableProcessors();
     workers = transport.newLoopGroup(loops, "archway-io");
@@ -210,7 +212,10 @@ public final class Servers implements AutoCloseable {
         AdminServer.standalone(settings, prefix, store, adminMetrics, compiler::recompile));
   }
 
-  /** Starts the Admin API over etcd ({@code --etcd}): its writes go to the keys we watch. */
+  /**
+   * Starts the Admin API over etcd ({@code --etcd}): its writes go to the keys we watch, and each
+   * answers once the snapshot compiled here has reached its revision (read-your-writes).
+   */
   public void startAdmin(
       AdminSettings settings,
       String prefix,
@@ -219,6 +224,9 @@ public final class Servers implements AutoCloseable {
       String etcdPassword,
       io.archway.model.source.EtcdTls etcdTls)
       throws InterruptedException {
+    // Subscribed after the compiler (start), so a snapshot seen there is compiled and served.
+    var applied = new AppliedRevisions(config.current().revision());
+    config.subscribe(applied);
     startAdmin(
         settings,
         AdminServer.etcd(
@@ -229,7 +237,8 @@ public final class Servers implements AutoCloseable {
             etcdPassword,
             etcdTls,
             adminMetrics,
-            compiler::recompile));
+            compiler::recompile,
+            applied));
   }
 
   private void startAdmin(AdminSettings settings, AdminServer server) throws InterruptedException {

@@ -21,6 +21,7 @@ class AdminOptionsTest {
     assertThat(admin.port()).isEqualTo(9180);
     assertThat(admin.persist()).isFalse();
     assertThat(admin.dataPort()).isFalse();
+    assertThat(admin.applyTimeout()).isEqualTo(java.time.Duration.ofSeconds(5));
     assertThat(DataplaneCommand.parse("--admin-port", "off").admin().enabled()).isFalse();
   }
 
@@ -39,8 +40,11 @@ class AdminOptionsTest {
                 "--admin-allow",
                 "10.0.0.0/8, 127.0.0.1",
                 "--admin-persist",
-                "--admin-on-http-port")
+                "--admin-on-http-port",
+                "--admin-apply-timeout",
+                "0.25")
             .admin();
+    assertThat(admin.applyTimeout()).isEqualTo(java.time.Duration.ofMillis(250));
     assertThat(admin.dataPort()).isTrue();
     assertThat(admin.port()).isEqualTo(9200);
     assertThat(admin.address()).isEqualTo("0.0.0.0");
@@ -56,13 +60,14 @@ class AdminOptionsTest {
     Files.writeString(
         file,
         "admin:\n  port: 9300\n  key: fromfile\n  viewer_key: v\n  allow: [10.0.0.0/8]\n"
-            + "  persist: true\n");
+            + "  persist: true\n  apply_timeout: 2\n");
     var admin = DataplaneCommand.parse("--config", file.toString(), "--admin-key", "cli").admin();
     assertThat(admin.port()).isEqualTo(9300);
     assertThat(admin.adminKey()).isEqualTo("cli");
     assertThat(admin.viewerKey()).isEqualTo("v");
     assertThat(admin.allow()).isEqualTo(List.of("10.0.0.0/8"));
     assertThat(admin.persist()).isTrue();
+    assertThat(admin.applyTimeout()).isEqualTo(java.time.Duration.ofSeconds(2));
     Files.writeString(file, "admin:\n  port: off\n");
     assertThat(DataplaneCommand.parse("--config", file.toString()).admin().enabled()).isFalse();
   }
@@ -75,6 +80,8 @@ class AdminOptionsTest {
         .hasMessageContaining("--admin-port: \"x\"");
     assertThatThrownBy(() -> DataplaneCommand.parse("--admin-port", "9080"))
         .hasMessageContaining("--admin-port 9080 is also another listener's port");
+    assertThatThrownBy(() -> DataplaneCommand.parse("--admin-apply-timeout", "soon"))
+        .hasMessageContaining("--admin-apply-timeout: \"soon\" (expected: seconds");
     var file = dir.resolve("dp.yaml");
     Files.writeString(file, "admin:\n  keys: x\n");
     assertThatThrownBy(() -> DataplaneCommand.parse("--config", file.toString()))
