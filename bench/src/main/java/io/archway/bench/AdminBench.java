@@ -98,6 +98,12 @@ public final class AdminBench {
     } finally {
       upstream.stop(0);
     }
+    // Kept after a failure: the dataplanes' logs are there.
+    try (var files = Files.walk(dir)) {
+      for (var f : files.sorted(java.util.Comparator.reverseOrder()).toList()) {
+        Files.deleteIfExists(f);
+      }
+    }
   }
 
   // ---- the two modes ------------------------------------------------------------------------
