@@ -3,6 +3,7 @@ package io.archway.dataplane.admin;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.JsonNodeFactory;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.archway.model.Keys;
 import io.archway.model.Kind;
 import java.time.Duration;
 import java.util.List;
@@ -32,6 +33,7 @@ final class ResourceApi {
   private final AdminValidation validation;
   private final AdminEndpoints.DeleteCheck deleteCheck;
   private final String prefix;
+  private final Keys keys;
   private final ConfigApplied applied;
   private final Duration applyTimeout;
   private final AtomicLong lastId = new AtomicLong();
@@ -53,6 +55,8 @@ final class ResourceApi {
     this.validation = validation;
     this.deleteCheck = deleteCheck;
     this.prefix = prefix.endsWith("/") ? prefix : prefix + "/";
+    // The keys as the dataplane's watch reads them (the same prefix, the same rules).
+    this.keys = Keys.of(prefix);
     this.applied = applied;
     this.applyTimeout = applyTimeout;
   }
@@ -152,12 +156,13 @@ final class ResourceApi {
   }
 
   /**
-   * A write's answer waits for the revision it was stored at, when the dataplane acts on objects of
-   * its kind: {@code consumer_groups}, credentials, {@code protos} and {@code secrets} are stored
-   * but never reach the compiled config (the watch skips them), so nothing would come.
+   * A write's answer waits for the revision it was stored at when the dataplane's watch takes its
+   * key ({@link Keys#parse}, the watch's own rule): objects of no model kind (e.g. {@code protos},
+   * {@code secrets}) are stored but never reach the compiled config, so nothing would come.
    */
-  private static Answer written(AdminPaths.Target t, AdminResponse response, long revision) {
-    return new Answer(response, t.kind() == null ? 0 : revision);
+  private Answer written(AdminPaths.Target t, AdminResponse response, long revision) {
+    boolean watched = keys.parse(keys.root() + t.key()).isPresent();
+    return new Answer(response, watched ? revision : 0);
   }
 
   private AdminResponse get(AdminPaths.Target t) {
