@@ -49,6 +49,8 @@ final class AdminValidation {
           flow(value.get("plugin_flow"), "plugin_flow.", problems);
         }
       }
+    } else if (target.type().equals(AdminPaths.CREDENTIALS)) {
+      credential(target, value, problems);
     } else {
       extra(target.type(), value, problems);
     }
@@ -59,21 +61,47 @@ final class AdminValidation {
         + problems.stream().map(Problem::toString).collect(Collectors.joining("; "));
   }
 
+  /**
+   * A credential: the model's reader (its key gives the whole id, {@code
+   * <username>/credentials/<id>}), then its plugins, which must all be authentication plugins (a
+   * plugin with {@link Plugin#credentialField}), each checked against its consumer schema.
+   */
+  private void credential(AdminPaths.Target target, ObjectNode value, List<Problem> problems) {
+    var id = target.key().substring("consumers/".length());
+    try {
+      ModelJson.read(Kind.CREDENTIALS, value, id, target.key());
+    } catch (ValidationException e) {
+      problems.addAll(e.problems());
+      return;
+    }
+    for (var e : value.get("plugins").properties()) {
+      var at = "plugins." + e.getKey();
+      if (registry.credentialField(e.getKey()) == null) {
+        problems.add(
+            new Problem(
+                at,
+                (registry.get(e.getKey()) == null
+                        ? "plugin \"" + e.getKey() + "\" is not run by this dataplane"
+                        : "\"" + e.getKey() + "\" is not an authentication plugin")
+                    + " (expected: only authentication plugins in a credential: "
+                    + String.join(", ", authPlugins())
+                    + ")"));
+      } else {
+        problems.addAll(PluginSchemas.checkConsumer(e.getKey(), e.getValue(), at));
+      }
+    }
+  }
+
+  private List<String> authPlugins() {
+    return registry.names().stream()
+        .filter(n -> registry.credentialField(n) != null)
+        .sorted()
+        .toList();
+  }
+
   /** The kinds the model lacks: their shape, minimally, as APISIX's schemas require it. */
   private void extra(String type, ObjectNode value, List<Problem> problems) {
     switch (type) {
-      case "consumer_groups" -> {
-        if (!value.path("plugins").isObject()) {
-          problems.add(new Problem("plugins", "missing (expected: object)"));
-        }
-        plugins(value.get("plugins"), "plugins", problems);
-      }
-      case AdminPaths.CREDENTIALS -> {
-        if (!value.path("plugins").isObject()) {
-          problems.add(new Problem("plugins", "missing (expected: object)"));
-        }
-        plugins(value.get("plugins"), "plugins", true, problems);
-      }
       case "protos" -> {
         if (!value.path("content").isTextual() || value.get("content").textValue().isBlank()) {
           problems.add(new Problem("content", "missing (expected: the .proto file as a string)"));
@@ -113,9 +141,9 @@ final class AdminValidation {
   }
 
   /**
-   * A consumer's (or credential's) auth plugins hold its credential, checked as the consumer
-   * compiler checks it (the field it is found by, a non-empty string), not against the schema of
-   * the plugin's route-side configuration.
+   * A consumer's auth plugins hold its credential, checked against the plugin's consumer schema
+   * ({@link PluginSchemas#checkConsumer}), as the consumer compiler checks it, not against the
+   * schema of the plugin's route-side configuration.
    */
   private void plugins(JsonNode plugins, String at, boolean consumer, List<Problem> problems) {
     if (plugins == null || !plugins.isObject()) {
@@ -124,12 +152,8 @@ final class AdminValidation {
     for (var e : plugins.properties()) {
       var field = consumer ? registry.credentialField(e.getKey()) : null;
       if (field != null) {
-        var v = e.getValue().path(field);
-        if (!v.isTextual() || v.textValue().isEmpty()) {
-          problems.add(
-              new Problem(
-                  at + "." + e.getKey() + "." + field, "missing (expected: a non-empty string)"));
-        }
+        problems.addAll(
+            PluginSchemas.checkConsumer(e.getKey(), e.getValue(), at + "." + e.getKey()));
       } else if (e.getValue().isObject()) {
         one(e.getKey(), (ObjectNode) e.getValue(), at + "." + e.getKey(), problems);
       } else {

@@ -171,7 +171,8 @@ class FileConfigSourceTest {
                         "apisix.yaml: upstreams: not a list (expected: a list of objects)",
                         "apisix.yaml: services_typo: unknown section (expected one of: routes,"
                             + " upstreams, services, consumers, plugin_configs, global_rules, ssls,"
-                            + " stream_routes, plugin_metadata, plugin_flows)",
+                            + " stream_routes, plugin_metadata, plugin_flows, credentials,"
+                            + " consumer_groups)",
                         "apisix.yaml: consumers[0]: username: missing (expected: string)"));
   }
 
