@@ -47,6 +47,74 @@ class AdminApiIT extends AdminApiContract {
     assertThat(Files.readString(file)).contains(secret);
   }
 
+  /**
+   * APISIX's standalone form: credentials in {@code consumers:} with their whole id; Archway's
+   * {@code credentials:} section (what the Admin API writes back) too. Read the same with the Admin
+   * API on (its store) and off (the file source).
+   */
+  @Test
+  void aFileWithConsumerGroupsAndCredentialsLoads() throws Exception {
+    dataplane.close();
+    dataplane = null;
+    Files.writeString(
+        file,
+        """
+        routes:
+          - id: file
+            uri: /from-file
+            plugins:
+              key-auth: {}
+            upstream:
+              nodes:
+                "%s": 1
+        consumer_groups:
+          - id: gold
+            plugins:
+              response-rewrite:
+                headers:
+                  set:
+                    X-Tier: gold
+        consumers:
+          - username: jack
+            group_id: gold
+          - id: jack/credentials/a
+            plugins:
+              key-auth:
+                key: key-a
+        credentials:
+          - id: jack/credentials/b
+            plugins:
+              key-auth:
+                key: key-b
+        #END
+        """
+            .formatted(upstream.node()));
+    for (var withAdmin : new boolean[] {true, false}) {
+      dataplane =
+          withAdmin
+              ? startDataplane()
+              : new Dataplane(DataplaneOptions.standaloneOnLoopback(file)).start();
+      await().atMost(Duration.ofSeconds(10)).until(() -> dataplane.config().loaded());
+      assertThat(data("/from-file").statusCode()).isEqualTo(401);
+      for (var key : new String[] {"key-a", "key-b"}) {
+        var ok = dataWith("/from-file", "apikey", key);
+        assertThat(ok.statusCode()).as(key + " admin " + withAdmin).isEqualTo(200);
+        assertThat(ok.headers().firstValue("X-Tier")).hasValue("gold");
+      }
+      if (withAdmin) {
+        assertThat(
+                json(admin("GET", "/apisix/admin/consumers/jack/credentials", null))
+                    .get("total")
+                    .asInt())
+            .isEqualTo(2);
+        assertThat(admin("GET", "/apisix/admin/consumer_groups/gold", null).statusCode())
+            .isEqualTo(200);
+      }
+      dataplane.close();
+    }
+    dataplane = null;
+  }
+
   @Test
   void writesArePersistedAndSurviveARestart() throws Exception {
     assertThat(admin("PUT", "/apisix/admin/routes/kept", route("/kept")).statusCode())
