@@ -19,11 +19,11 @@ import java.util.Map;
 
 /**
  * The whole config in APISIX's standalone shape ({@code routes:}, {@code upstreams:}, ... each a
- * list of objects), read into store keys and written back. Besides the model's sections it keeps
- * the resources the dataplane stores but does not act on: {@code consumer_groups}, {@code protos},
- * {@code secrets} (id {@code <manager>/<id>}) and {@code credentials} (id {@code
- * <username>/credentials/<id>}). APISIX 3.x's {@code <section>_conf_version} fields are accepted
- * and ignored.
+ * list of objects), read into store keys and written back. Credentials (id {@code
+ * <username>/credentials/<id>}) are read from {@code consumers:} (APISIX's form, how they are
+ * written back) or a {@code credentials:} section. Besides the model's sections it keeps the
+ * resources the dataplane stores but does not act on: {@code protos} and {@code secrets} (id {@code
+ * <manager>/<id>}). APISIX 3.x's {@code <section>_conf_version} fields are accepted and ignored.
  */
 final class StandaloneDoc {
 
@@ -157,7 +157,11 @@ final class StandaloneDoc {
               if (section[0].equals("secrets") || section[0].equals(AdminPaths.CREDENTIALS)) {
                 v = value.deepCopy().put("id", section[1]);
               }
-              root.withArray(section[0]).add(v);
+              // Credentials in consumers:, after their consumer (key order), as APISIX lists
+              // them: the file stays APISIX's, and ADC diffs GET configs in that shape.
+              var into =
+                  section[0].equals(AdminPaths.CREDENTIALS) ? Kind.CONSUMERS.dir() : section[0];
+              root.withArray(into).add(v);
             });
     var empty = new ArrayList<String>();
     root.properties()

@@ -48,8 +48,8 @@ class AdminApiIT extends AdminApiContract {
   }
 
   /**
-   * APISIX's standalone form: credentials in {@code consumers:} with their whole id; Archway's
-   * {@code credentials:} section (what the Admin API writes back) too. Read the same with the Admin
+   * APISIX's standalone form: credentials in {@code consumers:} with their whole id (how the Admin
+   * API writes them back); Archway's {@code credentials:} section too. Read the same with the Admin
    * API on (its store) and off (the file source).
    */
   @Test
