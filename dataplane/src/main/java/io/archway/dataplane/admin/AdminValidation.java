@@ -4,6 +4,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.archway.dataplane.plugin.Plugin;
 import io.archway.dataplane.plugin.PluginRegistry;
+import io.archway.model.Keys;
 import io.archway.model.Kind;
 import io.archway.model.ModelJson;
 import io.archway.model.PluginSchemas;
@@ -97,6 +98,56 @@ final class AdminValidation {
         .filter(n -> registry.credentialField(n) != null)
         .sorted()
         .toList();
+  }
+
+  /**
+   * A credential value of {@code value} (a key-auth key, a basic-auth username, a jwt-auth key),
+   * the consumer or credential at {@code key}, that another consumer or credential in {@code
+   * stored} already holds, as a 400's message; {@code null} when none. APISIX would store it and
+   * let one of them win; the compiler lets neither win (a new object must not take over a key), so
+   * the write is refused here, where the client can be told. Two writes racing past this check
+   * still meet the compiler's rule.
+   *
+   * @param stored what the store lists under {@code consumers/} (consumers and credentials)
+   */
+  String duplicate(String key, ObjectNode value, List<AdminStore.Stored> stored) {
+    var mine = credentialValues(value);
+    if (mine.isEmpty()) {
+      return null;
+    }
+    for (var s : stored) {
+      if (s.key().equals(key) || Keys.parseItem(s.key()).isEmpty()) {
+        continue;
+      }
+      var theirs = credentialValues(s.value());
+      for (var e : mine.entrySet()) {
+        if (e.getValue().equals(theirs.get(e.getKey()))) {
+          var field = registry.credentialField(e.getKey());
+          return "invalid configuration: plugins."
+              + e.getKey()
+              + "."
+              + field
+              + ": the same "
+              + field
+              + " as "
+              + s.key()
+              + " (expected: unique among consumers and credentials)";
+        }
+      }
+    }
+    return null;
+  }
+
+  /** Auth plugin name → the value consumers are found by, for the auth plugins in {@code value}. */
+  private java.util.Map<String, String> credentialValues(JsonNode value) {
+    var out = new java.util.TreeMap<String, String>();
+    for (var e : value.path("plugins").properties()) {
+      var field = registry.credentialField(e.getKey());
+      if (field != null && e.getValue().path(field).isTextual()) {
+        out.put(e.getKey(), e.getValue().get(field).textValue());
+      }
+    }
+    return out;
   }
 
   /** The kinds the model lacks: their shape, minimally, as APISIX's schemas require it. */

@@ -248,6 +248,11 @@ final class ResourceApi {
       throw new BadRequest(400, "invalid configuration: " + owned);
     }
     var problem = validation.check(t, value);
+    if (problem == null
+        && (t.kind() == Kind.CONSUMERS || t.type().equals(AdminPaths.CREDENTIALS))) {
+      var all = store.list("consumers/").toCompletableFuture().join();
+      problem = validation.duplicate(t.key(), value, all);
+    }
     if (problem != null) {
       throw new BadRequest(400, problem);
     }

@@ -689,6 +689,12 @@ abstract class AdminApiContract {
     assertThat(metrics()).contains("archway_config_objects_rejected{kind=\"consumers\"} 1");
   }
 
+  /**
+   * Writes {@code json} at store key {@code key} without the Admin API's per-object checks (etcd:
+   * directly; standalone: through {@code PUT /apisix/admin/configs}), as another writer could.
+   */
+  abstract void writeBehindTheApi(String key, String json) throws Exception;
+
   @Test
   void aKeyHeldTwiceIdentifiesNobody() throws Exception {
     assertThat(
@@ -703,14 +709,34 @@ abstract class AdminApiContract {
     servedWith("/dup", "apikey", "shared", r -> r.statusCode() == 200);
     assertThat(admin("PUT", "/apisix/admin/consumers/bob", "{\"username\":\"bob\"}").statusCode())
         .isEqualTo(201);
+    // The Admin API refuses a second holder, naming the first.
+    var refused =
+        admin(
+            "PUT",
+            "/apisix/admin/consumers/bob/credentials/c1",
+            "{\"plugins\":{\"key-auth\":{\"key\":\"shared\"}}}");
+    assertThat(refused.statusCode()).isEqualTo(400);
+    assertThat(json(refused).get("error_msg").asText())
+        .contains("plugins.key-auth.key: the same key as consumers/alice");
+    var consumer =
+        admin(
+            "PUT",
+            "/apisix/admin/consumers/carol",
+            "{\"username\":\"carol\",\"plugins\":{\"key-auth\":{\"key\":\"shared\"}}}");
+    assertThat(consumer.statusCode()).isEqualTo(400);
+    // Alice's own PUT again is no clash with herself.
     assertThat(
             admin(
                     "PUT",
-                    "/apisix/admin/consumers/bob/credentials/c1",
-                    "{\"plugins\":{\"key-auth\":{\"key\":\"shared\"}}}")
+                    "/apisix/admin/consumers/alice",
+                    "{\"username\":\"alice\",\"plugins\":{\"key-auth\":{\"key\":\"shared\"}}}")
                 .statusCode())
-        .isEqualTo(201);
-    // Neither wins: a new object must not take over another's key.
+        .isEqualTo(200);
+
+    // Written behind the API's back: neither wins, a new object must not take over a key.
+    writeBehindTheApi(
+        "consumers/bob/credentials/c1",
+        "{\"id\":\"c1\",\"plugins\":{\"key-auth\":{\"key\":\"shared\"}}}");
     servedWith("/dup", "apikey", "shared", r -> r.statusCode() == 401);
     assertThat(metrics())
         .contains("archway_config_objects_rejected{kind=\"consumers\"} 1")

@@ -37,6 +37,20 @@ class AdminApiIT extends AdminApiContract {
     return DataplaneOptions.standaloneOnLoopback(file);
   }
 
+  /** The whole config, read and sent back with the object added: no per-object checks there. */
+  @Override
+  void writeBehindTheApi(String key, String json) throws Exception {
+    var config =
+        (com.fasterxml.jackson.databind.node.ObjectNode)
+            json(admin("GET", "/apisix/admin/configs", null));
+    var value = (com.fasterxml.jackson.databind.node.ObjectNode) JSON.readTree(json);
+    int slash = key.indexOf('/');
+    value.put("id", key.substring(slash + 1));
+    config.withArray(key.substring(0, slash)).add(value);
+    var put = admin("PUT", "/apisix/admin/configs", JSON.writeValueAsString(config));
+    assertThat(put.statusCode()).as(put.body()).isEqualTo(202);
+  }
+
   @Override
   boolean servedOnAnswer() {
     return true;

@@ -66,6 +66,11 @@ class EtcdAdminApiIT extends AdminApiContract {
   }
 
   @Override
+  void writeBehindTheApi(String key, String json) throws Exception {
+    put("/apisix/" + key, json);
+  }
+
+  @Override
   boolean servedOnAnswer() {
     return false;
   }
