@@ -243,6 +243,31 @@ class TrafficPluginsIT {
     up.forceStatus(0);
   }
 
+  @Test
+  void aNodeThatCannotBeReachedCountsAsItsGateways502() throws Exception {
+    int dead;
+    try (var s = new java.net.ServerSocket(0, 1, java.net.InetAddress.getLoopbackAddress())) {
+      dead = s.getLocalPort();
+    }
+    gw =
+        Gateways.start(
+            dir,
+            "routes:\n"
+                + route(
+                    "r1",
+                    "/*",
+                    "127.0.0.1:" + dead,
+                    """
+                    api-breaker:
+                      break_response_code: 503
+                      unhealthy: {http_statuses: [502], failures: 2}"""));
+    assertThat(gw.get("/a").statusCode()).isEqualTo(502);
+    assertThat(gw.get("/a").statusCode()).isEqualTo(502);
+    var open = gw.get("/a");
+    assertThat(open.statusCode()).isEqualTo(503);
+    assertThat(open.body()).isEqualTo("{\"error_msg\":\"503 Service Unavailable\"}\n");
+  }
+
   // gzip
 
   void startPages() throws Exception {
@@ -297,6 +322,17 @@ class TrafficPluginsIT {
             out.write(bytes);
           }
         });
+    pages.createContext(
+        "/broken",
+        x -> {
+          x.getResponseHeaders().set("Content-Type", "text/html");
+          x.sendResponseHeaders(200, 0);
+          var out = x.getResponseBody();
+          out.write(PAGE.getBytes(StandardCharsets.UTF_8), 0, 100_000);
+          out.flush();
+          // Gone mid-body: the connection closes without the last chunk.
+          throw new IllegalStateException("cut");
+        });
     pages.start();
   }
 
@@ -335,6 +371,44 @@ class TrafficPluginsIT {
     var json = bytes("/json", "gzip");
     assertThat(json.headers().firstValue("content-encoding")).hasValue("gzip");
     assertThat(gunzip(json.body())).startsWith("{\"a\": \"bbb");
+  }
+
+  @Test
+  void gzipFollowsTheWholeBodyFiltersAndFreesWhatItHeldWhenTheUpstreamIsCut() throws Exception {
+    startPages();
+    var node = "127.0.0.1:" + pages.getAddress().getPort();
+    gw =
+        Gateways.start(
+            dir,
+            "routes:\n"
+                + route(
+                    "rewritten",
+                    "/json",
+                    node,
+                    """
+                    gzip: {types: "*", min_length: 1}
+                    response-rewrite: {body: "rewritten, then compressed"}""")
+                + route("html", "/*", node, "gzip: {}"));
+    var res = bytes("/json", "gzip");
+    assertThat(res.headers().firstValue("content-encoding")).hasValue("gzip");
+    assertThat(res.headers().firstValue("content-length"))
+        .hasValue(Integer.toString(res.body().length));
+    assertThat(gunzip(res.body())).isEqualTo("rewritten, then compressed");
+
+    // The upstream goes away mid-body: the client's response is cut, the stream's buffers freed
+    // (the leak detector checks), and the gateway goes on serving.
+    var cut =
+        gw.client()
+            .sendAsync(
+                HttpRequest.newBuilder(URI.create(gw.url("/broken")))
+                    .header("Accept-Encoding", "gzip")
+                    .build(),
+                HttpResponse.BodyHandlers.ofByteArray());
+    assertThat(cut)
+        .failsWithin(Duration.ofSeconds(10))
+        .withThrowableOfType(java.util.concurrent.ExecutionException.class)
+        .withCauseInstanceOf(java.io.IOException.class);
+    assertThat(gunzip(bytes("/page", "gzip").body())).isEqualTo(PAGE);
   }
 
   @Test
