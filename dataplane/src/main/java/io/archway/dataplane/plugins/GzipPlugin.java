@@ -28,7 +28,9 @@ import java.util.Set;
  * http_version}, the response's Content-Type is one of {@code types} (or any with {@code "*"}), its
  * Content-Length (when it has one) is at least {@code min_length}, and it is not encoded already.
  * As nginx does: no body (HEAD, 204, 304) is left alone, a strong ETag becomes weak, {@code vary}
- * adds {@code Vary: Accept-Encoding}. {@code buffers} is accepted and has no effect.
+ * adds {@code Vary: Accept-Encoding}. {@code buffers} is accepted and has no effect, and so is
+ * {@code http_version: 1.0}: HTTP/1.0 clients are not compressed (no chunked coding for a body
+ * whose length is not known in advance).
  */
 public final class GzipPlugin implements Plugin<GzipPlugin.Config> {
 
@@ -128,8 +130,11 @@ public final class GzipPlugin implements Plugin<GzipPlugin.Config> {
     @Override
     public Outcome rewrite(PluginContext ctx) {
       // The version the client spoke: the request goes upstream as HTTP/1.1 whatever it was.
+      // HTTP/1.0 has no chunked coding, and a compressed body has no length known in advance:
+      // its clients get the body as it is (nginx closes their connection instead).
       var v = ctx.request().protocolVersion();
-      ctx.state(this, v.majorVersion() * 10 + v.minorVersion() >= minVersion ? YES : NO);
+      int version = v.majorVersion() * 10 + v.minorVersion();
+      ctx.state(this, version >= minVersion && version >= 11 ? YES : NO);
       return Outcome.CONTINUE;
     }
 
