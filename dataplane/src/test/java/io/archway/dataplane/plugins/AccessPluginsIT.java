@@ -245,6 +245,45 @@ class AccessPluginsIT {
     assertThat(ungrouped.body()).contains("please check the consumer_group_id");
   }
 
+  @Test
+  void consumerRestrictionByService() throws Exception {
+    gw =
+        Gateways.start(
+            dir,
+            """
+            services:
+              - id: billing
+                plugins:
+                  key-auth: {}
+              - id: reports
+                plugins:
+                  key-auth: {}
+            routes:
+              - id: r1
+                uri: /billing
+                service_id: billing
+                upstream:
+                  nodes:
+                    "%1$s": 1
+              - id: r2
+                uri: /reports
+                service_id: reports
+                upstream:
+                  nodes:
+                    "%1$s": 1
+            consumers:
+              - username: jack
+                plugins:
+                  key-auth: {key: jack-key}
+                  consumer-restriction: {type: service_id, whitelist: [billing], rejected_code: 401}
+            """
+                .formatted(up.node()));
+    assertThat(gw.get("/billing", "apikey", "jack-key").statusCode()).isEqualTo(200);
+    var other = gw.get("/reports", "apikey", "jack-key");
+    assertThat(other.statusCode()).isEqualTo(401);
+    assertThat(other.body()).isEqualTo("{\"message\":\"The service_id is forbidden.\"}\n");
+  }
+
   private HttpResponse<String> send(String method, String path, String key) throws Exception {
     return gw.client()
         .send(
