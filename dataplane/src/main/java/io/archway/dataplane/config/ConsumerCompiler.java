@@ -85,7 +85,7 @@ final class ConsumerCompiler {
         bad++;
         continue;
       }
-      var entry = new Consumers.Entry(name, Map.copyOf(credentials), chain);
+      var entry = new Consumers.Entry(name, Map.copyOf(credentials), chain, c.groupId());
       byName.put(name, entry);
       for (var e : credentials.entrySet()) {
         var value = e.getValue().get(registry.credentialField(e.getKey())).textValue();

@@ -14,9 +14,16 @@ public final class Consumers {
 
   /**
    * One consumer: its auth plugins' configurations as written and its other plugins compiled, which
-   * join the route's once the consumer is identified.
+   * join the route's once the consumer is identified, and its consumer group ({@code group_id}, or
+   * {@code null}).
    */
-  public record Entry(String username, Map<String, ObjectNode> credentials, PluginChain plugins) {}
+  public record Entry(
+      String username, Map<String, ObjectNode> credentials, PluginChain plugins, String groupId) {
+
+    public Entry(String username, Map<String, ObjectNode> credentials, PluginChain plugins) {
+      this(username, credentials, plugins, null);
+    }
+  }
 
   private final Map<String, Entry> byName;
   private final Map<String, Map<String, Entry>> byCredential;
