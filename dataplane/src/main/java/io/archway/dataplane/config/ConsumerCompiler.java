@@ -176,13 +176,14 @@ final class ConsumerCompiler {
       if (one.chain() == null) {
         continue;
       }
-      byName.put(name, new Consumers.Entry(name, Map.copyOf(one.own()), one.chain()));
+      var groupId = ((Consumer) one.inputs().consumer().value()).groupId();
+      byName.put(name, new Consumers.Entry(name, Map.copyOf(one.own()), one.chain(), groupId));
       for (var a : one.auths()) {
         holders
             .computeIfAbsent(a.plugin(), k -> new TreeMap<>())
             .computeIfAbsent(a.value(), k -> new ArrayList<>())
             .add(a);
-        entries.put(a, new Consumers.Entry(name, Map.copyOf(a.confs()), one.chain()));
+        entries.put(a, new Consumers.Entry(name, Map.copyOf(a.confs()), one.chain(), groupId));
       }
     }
     var byCredential = new HashMap<String, Map<String, Consumers.Entry>>();

@@ -17,9 +17,16 @@ public final class Consumers {
    * one of its credentials', so an auth plugin reads the secret of the credential that matched) and
    * its other plugins compiled (its group's merged under its own), which join the route's once the
    * consumer is identified. A consumer with several credentials has an entry per credential, all
-   * with the same {@code username} and chain.
+   * with the same {@code username} and chain. {@code groupId} is its consumer group ({@code
+   * group_id}), or {@code null}.
    */
-  public record Entry(String username, Map<String, ObjectNode> credentials, PluginChain plugins) {}
+  public record Entry(
+      String username, Map<String, ObjectNode> credentials, PluginChain plugins, String groupId) {
+
+    public Entry(String username, Map<String, ObjectNode> credentials, PluginChain plugins) {
+      this(username, credentials, plugins, null);
+    }
+  }
 
   private final Map<String, Entry> byName;
   private final Map<String, Map<String, Entry>> byCredential;
