@@ -48,6 +48,8 @@ public final class KindSchemas {
       case STREAM_ROUTES -> "stream_route";
       case PLUGIN_METADATA -> "plugin_metadata";
       case PLUGIN_FLOWS -> "plugin_flow";
+      case CREDENTIALS -> "credential";
+      case CONSUMER_GROUPS -> "consumer_group";
     };
   }
 

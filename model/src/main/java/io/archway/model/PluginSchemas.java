@@ -43,19 +43,13 @@ public final class PluginSchemas {
   private static final String DIR = "io/archway/model/plugins/";
   private static final Pattern NAME = Pattern.compile("^[a-z0-9][a-z0-9-]*$");
   private static final Map<String, Optional<JsonSchema>> SCHEMAS = new ConcurrentHashMap<>();
+  private static final Map<String, Optional<JsonSchema>> CONSUMER_SCHEMAS =
+      new ConcurrentHashMap<>();
 
   /** APISIX plugins accepted by name, their configuration taken as it is. */
   private static final Set<String> BY_NAME =
       Set.of(
-          "client-control",
-          "proxy-control",
           "request-validation",
-          "gzip",
-          "brotli",
-          "uri-blocker",
-          "ua-restriction",
-          "referer-restriction",
-          "consumer-restriction",
           "openid-connect",
           "authz-keycloak",
           "hmac-auth",
@@ -67,7 +61,6 @@ public final class PluginSchemas {
           "csrf",
           "proxy-cache",
           "proxy-mirror",
-          "api-breaker",
           "tcp-logger",
           "udp-logger",
           "syslog",
@@ -78,18 +71,56 @@ public final class PluginSchemas {
           "grpc-transcode",
           "grpc-web",
           "body-transformer",
-          "mocking",
           "workflow",
-          "serverless-pre-function",
-          "serverless-post-function",
           "ext-plugin-pre-req",
           "ext-plugin-post-req",
           "ext-plugin-post-resp");
+
+  private static final String LUA =
+      "Archway cannot run Lua, so serverless functions are refused (expected: a plugin flow,"
+          + " plugin_flow or plugin_flow_id, for conditions between plugins, or a Java plugin: a"
+          + " class implementing io.archway.dataplane.plugin.Plugin, registered as a ServiceLoader"
+          + " provider)";
+  private static final String DUBBO =
+      "Archway does not speak the Dubbo protocol, and no Dubbo server runs in its tests to check"
+          + " it against, so it is refused rather than half served (expected: an HTTP or gRPC"
+          + " upstream, such as a Dubbo 3 service on its gRPC-compatible Triple protocol)";
+
+  /**
+   * APISIX plugins Archway refuses on purpose, and why: naming one is an error that says so, in the
+   * operator's checks and in the dataplane alike.
+   */
+  private static final Map<String, String> REFUSED =
+      Map.of(
+          "serverless-pre-function",
+          LUA,
+          "serverless-post-function",
+          LUA,
+          "dubbo-proxy",
+          DUBBO,
+          "http-dubbo",
+          DUBBO,
+          "brotli",
+          "Brotli needs a native encoder (brotli4j, which Netty's brotli support uses) that is not"
+              + " on Archway's class path (expected: gzip, which compresses responses as they"
+              + " stream)");
+
+  /**
+   * Why Archway refuses APISIX plugin {@code name} on purpose, as the whole message; empty for
+   * every other name.
+   */
+  public static Optional<String> refusal(String name) {
+    var why = REFUSED.get(name);
+    return why == null
+        ? Optional.empty()
+        : Optional.of("APISIX plugin \"" + name + "\" is refused by Archway: " + why);
+  }
 
   /** Every plugin name Archway knows, sorted. */
   public static Set<String> names() {
     var all = new TreeSet<>(withSchema());
     all.addAll(BY_NAME);
+    all.addAll(REFUSED.keySet());
     return Collections.unmodifiableSet(all);
   }
 
@@ -99,7 +130,7 @@ public final class PluginSchemas {
   }
 
   public static boolean known(String name) {
-    return BY_NAME.contains(name) || schema(name).isPresent();
+    return BY_NAME.contains(name) || REFUSED.containsKey(name) || schema(name).isPresent();
   }
 
   /**
@@ -113,6 +144,38 @@ public final class PluginSchemas {
       return Optional.empty();
     }
     return SCHEMAS.computeIfAbsent(name, PluginSchemas::load);
+  }
+
+  /**
+   * The consumer-side schema of an authentication plugin ({@code
+   * io/archway/model/plugins/consumer/<name>.json}): what a consumer's or a credential's
+   * configuration of it holds ({@code key-auth}'s {@code key}), APISIX's {@code consumer_schema};
+   * empty for the other plugins.
+   */
+  public static Optional<JsonSchema> consumerSchema(String name) {
+    if (name == null || !NAME.matcher(name).matches()) {
+      return Optional.empty();
+    }
+    return CONSUMER_SCHEMAS.computeIfAbsent(name, n -> load("consumer/" + n));
+  }
+
+  /**
+   * The problems of {@code conf} as a consumer's (or a credential's) configuration of plugin {@code
+   * name}: its consumer schema when it has one (an authentication plugin), else its schema as for a
+   * route ({@link #check}).
+   */
+  public static List<Problem> checkConsumer(String name, JsonNode conf, String path) {
+    var schema = consumerSchema(name);
+    if (schema.isEmpty()) {
+      return check(name, conf, path);
+    }
+    var problems = new ArrayList<Problem>();
+    if (conf == null || !conf.isObject()) {
+      problems.add(new Problem(path, Fields.show(conf) + " (expected: object)"));
+      return problems;
+    }
+    schema.get().validate(withoutMeta(conf), path, problems);
+    return problems;
   }
 
   private static Optional<JsonSchema> load(String name) {
@@ -138,6 +201,11 @@ public final class PluginSchemas {
    */
   public static List<Problem> check(String name, JsonNode conf, String path) {
     var problems = new ArrayList<Problem>();
+    var refused = refusal(name);
+    if (refused.isPresent()) {
+      problems.add(new Problem(path, refused.get()));
+      return problems;
+    }
     if (!known(name)) {
       problems.add(
           new Problem(path, "unknown plugin \"" + name + "\" (expected: a plugin Archway runs)"));

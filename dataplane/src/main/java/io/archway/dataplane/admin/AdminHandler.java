@@ -176,8 +176,13 @@ final class AdminHandler extends SimpleChannelInboundHandler<FullHttpRequest> {
       ChannelHandlerContext ctx, boolean keepAlive, String path, String method, AdminResponse r) {
     metrics.count(AdminMetrics.resource(path), method, r.status());
     byte[] bytes;
+    // A bare string is answered as text, as APISIX answers "done" to plugins/reload.
+    boolean text = r.body() != null && r.body().isTextual();
     try {
-      bytes = io.archway.model.ModelJson.mapper().writeValueAsBytes(r.body());
+      bytes =
+          text
+              ? r.body().asText().getBytes(java.nio.charset.StandardCharsets.UTF_8)
+              : io.archway.model.ModelJson.mapper().writeValueAsBytes(r.body());
     } catch (com.fasterxml.jackson.core.JsonProcessingException e) {
       bytes =
           "{\"error_msg\":\"internal error\"}".getBytes(java.nio.charset.StandardCharsets.UTF_8);
@@ -188,7 +193,7 @@ final class AdminHandler extends SimpleChannelInboundHandler<FullHttpRequest> {
             HttpResponseStatus.valueOf(r.status()),
             method.equals("HEAD") ? Unpooled.EMPTY_BUFFER : Unpooled.wrappedBuffer(bytes));
     res.headers()
-        .set(HttpHeaderNames.CONTENT_TYPE, "application/json")
+        .set(HttpHeaderNames.CONTENT_TYPE, text ? "text/plain; charset=utf-8" : "application/json")
         .setInt(HttpHeaderNames.CONTENT_LENGTH, bytes.length);
     r.headers().forEach((k, v) -> res.headers().set(k, v));
     HttpUtil.setKeepAlive(res, keepAlive);

@@ -15,7 +15,7 @@ import java.util.TreeSet;
 final class AdminPaths {
 
   /** Resource directories the dataplane's model does not have: stored and served, not acted on. */
-  static final Set<String> EXTRA = Set.of("consumer_groups", "protos", "secrets");
+  static final Set<String> EXTRA = Set.of("protos", "secrets");
 
   static final String CREDENTIALS = "credentials";
 
@@ -53,7 +53,11 @@ final class AdminPaths {
   /** Every resource directory, for messages. */
   static String known() {
     var all = new TreeSet<String>(EXTRA);
-    Arrays.stream(Kind.values()).map(Kind::dir).forEach(all::add);
+    // Credentials are under their consumer, not a directory of their own.
+    Arrays.stream(Kind.values())
+        .filter(k -> k != Kind.CREDENTIALS)
+        .map(Kind::dir)
+        .forEach(all::add);
     return String.join(", ", all);
   }
 
@@ -92,7 +96,7 @@ final class AdminPaths {
         default -> Optional.empty();
       };
     }
-    var kind = Kind.ofDir(dir);
+    var kind = Kind.ofDir(dir).filter(k -> k != Kind.CREDENTIALS);
     if (kind.isEmpty() && !EXTRA.contains(dir)) {
       return Optional.empty();
     }

@@ -4,6 +4,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.archway.dataplane.plugin.Plugin;
 import io.archway.dataplane.plugin.PluginRegistry;
+import io.archway.model.Keys;
 import io.archway.model.Kind;
 import io.archway.model.ModelJson;
 import io.archway.model.PluginSchemas;
@@ -49,6 +50,8 @@ final class AdminValidation {
           flow(value.get("plugin_flow"), "plugin_flow.", problems);
         }
       }
+    } else if (target.type().equals(AdminPaths.CREDENTIALS)) {
+      credential(target, value, problems);
     } else {
       extra(target.type(), value, problems);
     }
@@ -59,21 +62,97 @@ final class AdminValidation {
         + problems.stream().map(Problem::toString).collect(Collectors.joining("; "));
   }
 
+  /**
+   * A credential: the model's reader (its key gives the whole id, {@code
+   * <username>/credentials/<id>}), then its plugins, which must all be authentication plugins (a
+   * plugin with {@link Plugin#credentialField}), each checked against its consumer schema.
+   */
+  private void credential(AdminPaths.Target target, ObjectNode value, List<Problem> problems) {
+    var id = target.key().substring("consumers/".length());
+    try {
+      ModelJson.read(Kind.CREDENTIALS, value, id, target.key());
+    } catch (ValidationException e) {
+      problems.addAll(e.problems());
+      return;
+    }
+    for (var e : value.get("plugins").properties()) {
+      var at = "plugins." + e.getKey();
+      if (registry.credentialField(e.getKey()) == null) {
+        problems.add(
+            new Problem(
+                at,
+                (registry.get(e.getKey()) == null
+                        ? "plugin \"" + e.getKey() + "\" is not run by this dataplane"
+                        : "\"" + e.getKey() + "\" is not an authentication plugin")
+                    + " (expected: only authentication plugins in a credential: "
+                    + String.join(", ", authPlugins())
+                    + ")"));
+      } else {
+        problems.addAll(PluginSchemas.checkConsumer(e.getKey(), e.getValue(), at));
+      }
+    }
+  }
+
+  private List<String> authPlugins() {
+    return registry.names().stream()
+        .filter(n -> registry.credentialField(n) != null)
+        .sorted()
+        .toList();
+  }
+
+  /**
+   * A credential value of {@code value} (a key-auth key, a basic-auth username, a jwt-auth key),
+   * the consumer or credential at {@code key}, that another consumer or credential in {@code
+   * stored} already holds, as a 400's message; {@code null} when none. APISIX would store it and
+   * let one of them win; the compiler lets neither win (a new object must not take over a key), so
+   * the write is refused here, where the client can be told. Two writes racing past this check
+   * still meet the compiler's rule.
+   *
+   * @param stored what the store lists under {@code consumers/} (consumers and credentials)
+   */
+  String duplicate(String key, ObjectNode value, List<AdminStore.Stored> stored) {
+    var mine = credentialValues(value);
+    if (mine.isEmpty()) {
+      return null;
+    }
+    for (var s : stored) {
+      if (s.key().equals(key) || Keys.parseItem(s.key()).isEmpty()) {
+        continue;
+      }
+      var theirs = credentialValues(s.value());
+      for (var e : mine.entrySet()) {
+        if (e.getValue().equals(theirs.get(e.getKey()))) {
+          var field = registry.credentialField(e.getKey());
+          return "invalid configuration: plugins."
+              + e.getKey()
+              + "."
+              + field
+              + ": the same "
+              + field
+              + " as "
+              + s.key()
+              + " (expected: unique among consumers and credentials)";
+        }
+      }
+    }
+    return null;
+  }
+
+  /** Auth plugin name → the value consumers are found by, for the auth plugins in {@code value}. */
+  private java.util.Map<String, String> credentialValues(JsonNode value) {
+    var out = new java.util.TreeMap<String, String>();
+    for (var e : value.path("plugins").properties()) {
+      var field = registry.credentialField(e.getKey());
+      if (field != null && e.getValue().path(field).isTextual()) {
+        out.put(e.getKey(), e.getValue().get(field).textValue());
+      }
+    }
+    return out;
+  }
+
   /** The kinds the model lacks: their shape, minimally, as APISIX's schemas require it. */
   private void extra(String type, ObjectNode value, List<Problem> problems) {
     switch (type) {
-      case "consumer_groups" -> {
-        if (!value.path("plugins").isObject()) {
-          problems.add(new Problem("plugins", "missing (expected: object)"));
-        }
-        plugins(value.get("plugins"), "plugins", problems);
-      }
-      case AdminPaths.CREDENTIALS -> {
-        if (!value.path("plugins").isObject()) {
-          problems.add(new Problem("plugins", "missing (expected: object)"));
-        }
-        plugins(value.get("plugins"), "plugins", true, problems);
-      }
       case "protos" -> {
         if (!value.path("content").isTextual() || value.get("content").textValue().isBlank()) {
           problems.add(new Problem("content", "missing (expected: the .proto file as a string)"));
@@ -113,9 +192,9 @@ final class AdminValidation {
   }
 
   /**
-   * A consumer's (or credential's) auth plugins hold its credential, checked as the consumer
-   * compiler checks it (the field it is found by, a non-empty string), not against the schema of
-   * the plugin's route-side configuration.
+   * A consumer's auth plugins hold its credential, checked against the plugin's consumer schema
+   * ({@link PluginSchemas#checkConsumer}), as the consumer compiler checks it, not against the
+   * schema of the plugin's route-side configuration.
    */
   private void plugins(JsonNode plugins, String at, boolean consumer, List<Problem> problems) {
     if (plugins == null || !plugins.isObject()) {
@@ -124,12 +203,8 @@ final class AdminValidation {
     for (var e : plugins.properties()) {
       var field = consumer ? registry.credentialField(e.getKey()) : null;
       if (field != null) {
-        var v = e.getValue().path(field);
-        if (!v.isTextual() || v.textValue().isEmpty()) {
-          problems.add(
-              new Problem(
-                  at + "." + e.getKey() + "." + field, "missing (expected: a non-empty string)"));
-        }
+        problems.addAll(
+            PluginSchemas.checkConsumer(e.getKey(), e.getValue(), at + "." + e.getKey()));
       } else if (e.getValue().isObject()) {
         one(e.getKey(), (ObjectNode) e.getValue(), at + "." + e.getKey(), problems);
       } else {

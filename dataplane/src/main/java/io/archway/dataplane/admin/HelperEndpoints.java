@@ -130,7 +130,14 @@ final class HelperEndpoints {
         req,
         sub ->
             Schemas.plugin(registry, name, sub)
-                .map(s -> AdminResponse.json(200, s))
+                .map(
+                    s ->
+                        "consumer".equals(req.param("schema_type"))
+                            ? Schemas.consumerSchema(name)
+                                .map(c -> AdminResponse.json(200, c))
+                                // APISIX's answer for a plugin with no consumer_schema.
+                                .orElseGet(() -> AdminResponse.error(400, "not found schema"))
+                            : AdminResponse.json(200, s))
                 .orElseGet(
                     () ->
                         AdminResponse.error(

@@ -61,22 +61,6 @@ final class OpenApi {
   /** Schemas of resources the model has no kind for: the server checks them itself. */
   private static final Map<String, String> OWN_SCHEMAS =
       Map.of(
-          "consumer_group",
-          """
-          {"type": "object", "description": "Plugins shared by the consumers naming it with group_id.",
-           "properties": {"id": {"type": "string"}, "desc": {"type": "string", "maxLength": 256},
-             "plugins": {"$ref": "#/components/schemas/plugins"},
-             "labels": {"type": "object", "additionalProperties": {"type": "string"}}},
-           "required": ["plugins"]}
-          """,
-          "credential",
-          """
-          {"type": "object", "description": "One credential of a consumer: one authentication plugin's configuration.",
-           "properties": {"id": {"type": "string"}, "desc": {"type": "string", "maxLength": 256},
-             "plugins": {"$ref": "#/components/schemas/plugins"},
-             "labels": {"type": "object", "additionalProperties": {"type": "string"}}},
-           "required": ["plugins"]}
-          """,
           "proto",
           """
           {"type": "object", "description": "A protobuf definition grpc-transcode refers to by proto_id.",

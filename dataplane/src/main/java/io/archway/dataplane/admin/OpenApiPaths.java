@@ -177,12 +177,27 @@ final class OpenApiPaths {
     plugin.putArray("parameters").add(pathParam("name", "The plugin's name."));
     var pluginOp = op(plugin, "get", "The plugin's JSON Schema.", "plugins");
     params(pluginOp, "subsystem");
+    pluginOp
+        .withArray("parameters")
+        .add(
+            queryParam(
+                "schema_type",
+                "string",
+                "consumer: the consumer-side schema of an authentication plugin (what a consumer's"
+                    + " or a credential's configuration holds); 400 for other plugins."));
     okAny(pluginOp, "A JSON Schema (components/schemas/plugin.<name>).");
 
     var pluginSchema = paths.putObject(BASE + "/schema/plugins/{name}");
     pluginSchema.putArray("parameters").add(pathParam("name", "The plugin's name."));
     var psOp = op(pluginSchema, "get", "The plugin's JSON Schema.", "schema");
     params(psOp, "subsystem");
+    psOp.withArray("parameters")
+        .add(
+            queryParam(
+                "schema_type",
+                "string",
+                "consumer: the consumer-side schema of an authentication plugin (what a consumer's"
+                    + " or a credential's configuration holds); 400 for other plugins."));
     okAny(psOp, "A JSON Schema (components/schemas/plugin.<name>).");
 
     for (var k : Kind.values()) {

@@ -21,8 +21,9 @@ import java.util.TreeMap;
  *
  * <ul>
  *   <li>an upstream: {@code upstream_id} of routes, services and stream routes, and any {@code
- *       upstream_id} inside the plugins of routes, services, plugin configs and global rules
- *       (traffic-split's {@code weighted_upstreams}), worded {@code plugin in route [1]};
+ *       upstream_id} inside the plugins of routes, services, plugin configs, global rules and
+ *       consumer groups (traffic-split's {@code weighted_upstreams}), worded {@code plugin in route
+ *       [1]};
  *   <li>a service: {@code service_id} of routes and stream routes ("delete this service directly");
  *   <li>a plugin config: {@code plugin_config_id} of routes;
  *   <li>a consumer group: {@code group_id} of consumers;
@@ -40,7 +41,13 @@ final class References {
   private record Check(String field, String dir, String label) {}
 
   private static final List<String> WITH_PLUGINS =
-      List.of("routes", "services", "plugin_configs", "global_rules", "stream_routes");
+      List.of(
+          "routes",
+          "services",
+          "plugin_configs",
+          "global_rules",
+          "stream_routes",
+          "consumer_groups");
 
   /**
    * The stored objects {@link AdminStore#list} returned, by key, as {@link #referrer} takes them.
@@ -217,6 +224,7 @@ final class References {
       case "plugin_configs" -> "plugin_config";
       case "global_rules" -> "global_rule";
       case "stream_routes" -> "stream_route";
+      case "consumer_groups" -> "consumer_group";
       default -> dir;
     };
   }
@@ -224,6 +232,19 @@ final class References {
   /** An id as APISIX compares them: {@code 1} and {@code "1"} are the same id. */
   private static boolean same(JsonNode v, String id) {
     return v != null && (v.isTextual() || v.isNumber()) && v.asText().equals(id);
+  }
+
+  /**
+   * A consumer written with a {@code group_id} that names no stored group: refused (400) rather
+   * than stored as a consumer the dataplane would leave out.
+   */
+  static String missingGroup(String groupId) {
+    return "invalid configuration: group_id: consumer group \""
+        + groupId
+        + "\" does not exist (expected: the id of a consumer group; PUT"
+        + " /apisix/admin/consumer_groups/"
+        + groupId
+        + " first)";
   }
 
   private static String message(String what, String label, String id) {

@@ -317,6 +317,12 @@ final class ResourceApi {
             404, owner + " does not exist (expected: the consumer before its credentials)");
       }
     }
+    var group = t.kind() == Kind.CONSUMERS ? value.path("group_id") : null;
+    if (group != null && group.isValueNode() && !group.isNull()) {
+      if (store.get("consumer_groups/" + group.asText()).toCompletableFuture().join().isEmpty()) {
+        throw new BadRequest(400, References.missingGroup(group.asText()));
+      }
+    }
     // The operator's object is its custom resource's to change (the store checks again,
     // atomically).
     var owner = before.map(s -> OwnerLabels.owner(s.value())).orElse(null);
@@ -328,6 +334,11 @@ final class ResourceApi {
       throw new BadRequest(400, "invalid configuration: " + owned);
     }
     var problem = validation.check(t, value);
+    if (problem == null
+        && (t.kind() == Kind.CONSUMERS || t.type().equals(AdminPaths.CREDENTIALS))) {
+      var all = store.list("consumers/").toCompletableFuture().join();
+      problem = validation.duplicate(t.key(), value, all);
+    }
     if (problem != null) {
       throw new BadRequest(400, problem);
     }

@@ -7,6 +7,7 @@ import io.archway.dataplane.plugin.PluginRegistry;
 import io.archway.model.Kind;
 import io.archway.model.KindSchemas;
 import io.archway.model.ModelJson;
+import io.archway.model.PluginSchemas;
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.List;
@@ -102,6 +103,16 @@ final class Schemas {
       return Optional.empty();
     }
     return registry.schema(name).map(s -> (JsonNode) s);
+  }
+
+  /**
+   * {@code ?schema_type=consumer}: the consumer-side schema of an authentication plugin (what a
+   * consumer's or a credential's configuration of it holds, APISIX's {@code consumer_schema}), a
+   * copy; empty for the other plugins. The Admin API and the consumer compiler validate with the
+   * same schema ({@link PluginSchemas#checkConsumer}).
+   */
+  static Optional<JsonNode> consumerSchema(String name) {
+    return PluginSchemas.consumerSchema(name).map(s -> s.json().deepCopy());
   }
 
   /** The plugins that run in {@code subsystem}: their names, highest priority first. */

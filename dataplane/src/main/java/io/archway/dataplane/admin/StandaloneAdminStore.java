@@ -3,7 +3,6 @@ package io.archway.dataplane.admin;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.archway.model.ConfigObject;
 import io.archway.model.Keys;
-import io.archway.model.Kind;
 import io.archway.model.ModelJson;
 import io.archway.model.ValidationException;
 import io.archway.model.source.ConfigChange;
@@ -366,15 +365,13 @@ public final class StandaloneAdminStore implements AdminStore, ConfigSource {
   /** The stored object and, for the model's kinds, what the dataplane compiles from it. */
   private static Entry entry(String key, ObjectNode value, long created, long modified) {
     var stored = new Stored(key, value, created, modified);
-    int slash = key.indexOf('/');
-    var kind = Kind.ofDir(key.substring(0, slash));
-    var id = key.substring(slash + 1);
-    if (kind.isEmpty() || id.indexOf('/') >= 0) {
+    var parsed = Keys.parseItem(key);
+    if (parsed.isEmpty()) {
       return new Entry(stored, null);
     }
     try {
-      ConfigObject obj = ModelJson.read(kind.get(), value, id, key);
-      return new Entry(stored, new ConfigItem(new Keys.Key(kind.get(), id), obj, modified));
+      ConfigObject obj = ModelJson.read(parsed.get().kind(), value, parsed.get().id(), key);
+      return new Entry(stored, new ConfigItem(parsed.get(), obj, modified));
     } catch (ValidationException e) {
       // Checked before it got here; a failure is a bug, and the write must not happen.
       throw new IllegalArgumentException(e.getMessage(), e);

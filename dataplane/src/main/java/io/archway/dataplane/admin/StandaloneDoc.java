@@ -9,6 +9,7 @@ import com.fasterxml.jackson.dataformat.yaml.YAMLGenerator;
 import io.archway.model.Kind;
 import io.archway.model.ModelJson;
 import io.archway.model.ValidationException;
+import io.archway.model.source.StandaloneFile;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
@@ -18,11 +19,11 @@ import java.util.Map;
 
 /**
  * The whole config in APISIX's standalone shape ({@code routes:}, {@code upstreams:}, ... each a
- * list of objects), read into store keys and written back. Besides the model's sections it keeps
- * the resources the dataplane stores but does not act on: {@code consumer_groups}, {@code protos},
- * {@code secrets} (id {@code <manager>/<id>}) and {@code credentials} (id {@code
- * <username>/credentials/<id>}). APISIX 3.x's {@code <section>_conf_version} fields are accepted
- * and ignored.
+ * list of objects), read into store keys and written back. Credentials (id {@code
+ * <username>/credentials/<id>}) are read from {@code consumers:} (APISIX's form, how they are
+ * written back) or a {@code credentials:} section. Besides the model's sections it keeps the
+ * resources the dataplane stores but does not act on: {@code protos} and {@code secrets} (id {@code
+ * <manager>/<id>}). APISIX 3.x's {@code <section>_conf_version} fields are accepted and ignored.
  */
 final class StandaloneDoc {
 
@@ -30,8 +31,7 @@ final class StandaloneDoc {
       new ObjectMapper(
           YAMLFactory.builder().disable(YAMLGenerator.Feature.WRITE_DOC_START_MARKER).build());
 
-  private static final List<String> EXTRA_SECTIONS =
-      List.of("consumer_groups", "protos", "secrets", AdminPaths.CREDENTIALS);
+  private static final List<String> EXTRA_SECTIONS = List.of("protos", "secrets");
 
   private StandaloneDoc() {}
 
@@ -67,40 +67,44 @@ final class StandaloneDoc {
         problems.add(name + ": " + dir + ": not a list (expected: a list of objects)");
         continue;
       }
-      var idField = kind == null ? "id" : kind.idField();
       for (int i = 0; i < list.size(); i++) {
         if (!list.get(i).isObject()) {
           problems.add(name + ": " + dir + "[" + i + "]: not an object");
           continue;
         }
         var item = ((ObjectNode) list.get(i)).deepCopy();
+        // APISIX lists credentials among the consumers, with their whole id.
+        var credential = StandaloneFile.credentialInConsumers(kind, item);
+        var itemKind = credential ? Kind.CREDENTIALS : kind;
+        var itemDir = credential ? AdminPaths.CREDENTIALS : dir;
+        var idField = itemKind == null ? "id" : itemKind.idField();
         var idNode = item.get(idField);
         boolean given = idNode != null && idNode.isValueNode() && !idNode.isNull();
         var where = name + ": " + dir + (given ? "/" + idNode.asText() : "[" + i + "]");
-        if (!given && kind != Kind.CONSUMERS) {
+        if (!given && itemKind != Kind.CONSUMERS) {
           item.put(idField, Integer.toString(i + 1));
         }
         var id = item.path(idField).asText("");
-        var key = key(dir, id);
+        var key = key(itemDir, id);
         if (key == null) {
           problems.add(
-              where + ": " + idField + ": \"" + id + "\" (expected: " + idShape(dir) + ")");
+              where + ": " + idField + ": \"" + id + "\" (expected: " + idShape(itemDir) + ")");
           continue;
         }
-        if (dir.equals("secrets") || dir.equals(AdminPaths.CREDENTIALS)) {
-          // The Admin API's value has the last part; the section needs the whole path.
-          item.put("id", id.substring(id.lastIndexOf('/') + 1));
-        }
-        if (kind != null) {
+        if (itemKind != null) {
           try {
-            ModelJson.read(kind, item, null, where);
+            ModelJson.read(itemKind, item, null, where);
           } catch (ValidationException e) {
             problems.addAll(e.lines());
             continue;
           }
         }
+        if (dir.equals("secrets") || itemDir.equals(AdminPaths.CREDENTIALS)) {
+          // The Admin API's value has the last part; the section needs the whole path.
+          item.put("id", id.substring(id.lastIndexOf('/') + 1));
+        }
         if (out.putIfAbsent(key, item) != null) {
-          problems.add(where + ": duplicate id \"" + id + "\" in " + dir);
+          problems.add(where + ": duplicate id \"" + id + "\" in " + itemDir);
         }
       }
     }
@@ -153,7 +157,11 @@ final class StandaloneDoc {
               if (section[0].equals("secrets") || section[0].equals(AdminPaths.CREDENTIALS)) {
                 v = value.deepCopy().put("id", section[1]);
               }
-              root.withArray(section[0]).add(v);
+              // Credentials in consumers:, after their consumer (key order), as APISIX lists
+              // them: the file stays APISIX's, and ADC diffs GET configs in that shape.
+              var into =
+                  section[0].equals(AdminPaths.CREDENTIALS) ? Kind.CONSUMERS.dir() : section[0];
+              root.withArray(into).add(v);
             });
     var empty = new ArrayList<String>();
     root.properties()
@@ -177,6 +185,7 @@ final class StandaloneDoc {
       all.add(k.dir());
     }
     all.addAll(EXTRA_SECTIONS);
+    // (credentials may also be in consumers:, with ids <username>/credentials/<id>)
     return String.join(", ", all);
   }
 }

@@ -60,6 +60,9 @@ public final class Exchange {
   private final long startNanos;
   private Listener listener;
   private String routeId;
+  private String serviceId;
+  private long maxBodySize = -1;
+  private boolean requestBuffering = true;
   private Map<String, Object> results;
   private Map<Key<?>, Object> attributes;
   private HttpHeaders responseHeaders;
@@ -139,6 +142,39 @@ public final class Exchange {
 
   public void routeId(String id) {
     routeId = id;
+  }
+
+  /** The service of the route matched, or {@code null}. */
+  public String serviceId() {
+    return serviceId;
+  }
+
+  public void serviceId(String id) {
+    serviceId = id;
+  }
+
+  /**
+   * The largest request body for this request, set by a plugin (client-control) in place of the
+   * listener's {@code client_max_body_size}; {@code 0}: no limit, {@code -1}: the listener's.
+   */
+  public long maxBodySize() {
+    return maxBodySize;
+  }
+
+  public void maxBodySize(long max) {
+    maxBodySize = max;
+  }
+
+  /**
+   * Whether the body is read up to {@code client_body_buffer_size} before a node is chosen (the
+   * default), or streamed from the first byte (proxy-control's {@code request_buffering: false}).
+   */
+  public boolean requestBuffering() {
+    return requestBuffering;
+  }
+
+  public void requestBuffering(boolean buffering) {
+    requestBuffering = buffering;
   }
 
   public void publish(String name, Object value) {

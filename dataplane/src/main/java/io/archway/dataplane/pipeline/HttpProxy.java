@@ -25,7 +25,7 @@ public final class HttpProxy implements RouteHandler {
   public boolean admit(RouteCall call) {
     var req = call.exchange().request();
     var d = call.downstream();
-    long max = call.pipeline().limits().maxBodySize();
+    long max = maxBodySize(call);
     if (max > 0 && HttpUtil.getContentLength(req, -1L) > max) {
       call.pipeline().metrics().error("body_too_large");
       d.closeAfterResponse();
@@ -44,6 +44,12 @@ public final class HttpProxy implements RouteHandler {
       call.expectContinue(true);
     }
     return true;
+  }
+
+  /** {@code client_max_body_size}, or what a plugin set for this request (client-control). */
+  static long maxBodySize(RouteCall call) {
+    long own = call.exchange().maxBodySize();
+    return own >= 0 ? own : call.pipeline().limits().maxBodySize();
   }
 
   /** Proxies an admitted request. */

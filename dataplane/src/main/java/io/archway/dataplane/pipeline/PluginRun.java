@@ -1,6 +1,7 @@
 package io.archway.dataplane.pipeline;
 
 import io.archway.dataplane.flow.CompiledFlow;
+import io.archway.dataplane.plugin.BodyStream;
 import io.archway.dataplane.plugin.Outcome;
 import io.archway.dataplane.plugin.PluginChain;
 import io.archway.dataplane.plugin.PluginContext;
@@ -57,6 +58,7 @@ final class PluginRun {
   private boolean nodeAccess;
   private List<PluginChain.Entry> path;
   private boolean wantsBody;
+  private BodyStream bodyStream;
 
   PluginRun(
       PluginContext ctx,
@@ -298,7 +300,29 @@ final class PluginRun {
           }
         });
     ctx.status(response.status().code());
+    bodyStream = null;
+    forTaken(
+        p -> {
+          try {
+            var s = p.bodyStream(ctx);
+            if (s != null) {
+              bodyStream = bodyStream == null ? s : BodyStream.chain(bodyStream, s);
+            }
+          } catch (RuntimeException ex) {
+            log.warn("route {}: a body stream failed: {}", ctx.routeId(), ex.toString());
+          }
+        });
     return wantsBody;
+  }
+
+  /**
+   * The streaming transformation of the body the header filters just let through, or {@code null};
+   * taken once (the caller owns it from then on).
+   */
+  BodyStream takeBodyStream() {
+    var s = bodyStream;
+    bodyStream = null;
+    return s;
   }
 
   /** Runs the body filters that asked for the body, in order. */

@@ -69,7 +69,7 @@ final class ProxyCall extends ProxyResponse implements Exchange.Listener {
       // The gateway reads the body itself before a node is chosen, so it answers the expectation.
       downstream.sendContinue();
     }
-    if (limits.clientBodyBufferSize() <= 0) {
+    if (limits.clientBodyBufferSize() <= 0 || !call.exchange().requestBuffering()) {
       buffering = false;
       attempt();
       return;
@@ -191,7 +191,7 @@ final class ProxyCall extends ProxyResponse implements Exchange.Listener {
     int n = content.content().readableBytes();
     bodyBytes += n;
     route.stats().bodyIn(n);
-    long max = limits.maxBodySize();
+    long max = HttpProxy.maxBodySize(call);
     if (max > 0 && bodyBytes > max) {
       ReferenceCountUtil.release(content);
       metrics.error("body_too_large");
@@ -381,6 +381,7 @@ final class ProxyCall extends ProxyResponse implements Exchange.Listener {
   @Override
   void ended() {
     done = true;
+    releaseHeld();
     timer.unwatch(this);
     if (early != null) {
       early.release();

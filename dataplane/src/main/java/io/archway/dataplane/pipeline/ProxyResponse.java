@@ -3,12 +3,14 @@ package io.archway.dataplane.pipeline;
 import io.archway.dataplane.exchange.Downstream;
 import io.archway.dataplane.exchange.ExchangeTimer;
 import io.archway.dataplane.exchange.HttpMetrics;
+import io.archway.dataplane.plugin.BodyStream;
 import io.archway.dataplane.upstream.NodeState;
 import io.archway.dataplane.upstream.UpstreamConnection;
 import io.archway.dataplane.upstream.UpstreamRuntime;
 import io.netty.buffer.ByteBufUtil;
 import io.netty.buffer.CompositeByteBuf;
 import io.netty.buffer.Unpooled;
+import io.netty.handler.codec.http.DefaultHttpContent;
 import io.netty.handler.codec.http.DefaultLastHttpContent;
 import io.netty.handler.codec.http.HttpContent;
 import io.netty.handler.codec.http.HttpHeaderNames;
@@ -54,6 +56,8 @@ abstract class ProxyResponse implements UpstreamConnection.Listener, ExchangeTim
   // A body filter wants the whole body: the head waits here while the body gathers.
   private HttpResponse heldHead;
   private CompositeByteBuf heldBody;
+  // A plugin transforms the body as it streams (gzip): every piece goes through it.
+  private BodyStream bodyStream;
 
   ProxyResponse(RouteCall call) {
     this.call = call;
@@ -109,10 +113,16 @@ abstract class ProxyResponse implements UpstreamConnection.Listener, ExchangeTim
       upstreamKeepAlive = HttpUtil.isKeepAlive(res);
       ProxyHeaders.removeHopByHop(res.headers());
       res.setProtocolVersion(HttpVersion.HTTP_1_1);
-      if (call.headerFilter(res)) {
+      boolean whole = call.headerFilter(res);
+      bodyStream = call.takeBodyStream();
+      if (whole) {
         heldHead = res;
         heldBody = downstream.alloc().compositeBuffer(Integer.MAX_VALUE);
       } else {
+        if (bodyStream != null) {
+          res.headers().remove(HttpHeaderNames.CONTENT_LENGTH);
+          HttpUtil.setTransferEncodingChunked(res, true);
+        }
         downstream.write(res);
       }
     }
@@ -121,12 +131,35 @@ abstract class ProxyResponse implements UpstreamConnection.Listener, ExchangeTim
       return;
     }
     if (msg instanceof HttpContent c) {
+      if (bodyStream != null) {
+        c = encode(c);
+      }
       bytesSent += c.content().readableBytes();
       downstream.write(c);
       if (c instanceof LastHttpContent) {
         finish(true);
       }
     }
+  }
+
+  /** One piece of the body through the body stream; at the end, the stream's rest goes with it. */
+  private HttpContent encode(HttpContent c) {
+    var stream = bodyStream;
+    var alloc = downstream.alloc();
+    var in = c.content().retain();
+    boolean last = c instanceof LastHttpContent;
+    var trailers = last ? ((LastHttpContent) c).trailingHeaders() : null;
+    c.release();
+    if (!last) {
+      return new DefaultHttpContent(stream.next(in, alloc));
+    }
+    bodyStream = null;
+    var out = alloc.compositeBuffer(2);
+    out.addComponent(true, stream.next(in, alloc));
+    out.addComponent(true, stream.finish(alloc));
+    var end = new DefaultLastHttpContent(out);
+    end.trailingHeaders().set(trailers);
+    return end;
   }
 
   /**
@@ -156,15 +189,25 @@ abstract class ProxyResponse implements UpstreamConnection.Listener, ExchangeTim
     var bytes = ByteBufUtil.getBytes(heldBody);
     heldBody.release();
     heldBody = null;
-    var body = call.bodyFilter(bytes);
+    var body = Unpooled.wrappedBuffer(call.bodyFilter(bytes));
     var head = heldHead;
     heldHead = null;
+    var stream = bodyStream;
+    if (stream != null) {
+      bodyStream = null;
+      var alloc = downstream.alloc();
+      var out = alloc.compositeBuffer(2);
+      out.addComponent(true, stream.next(body, alloc));
+      out.addComponent(true, stream.finish(alloc));
+      body = out;
+    }
+    int length = body.readableBytes();
     head.headers()
         .remove(HttpHeaderNames.TRANSFER_ENCODING)
-        .setInt(HttpHeaderNames.CONTENT_LENGTH, body.length);
+        .setInt(HttpHeaderNames.CONTENT_LENGTH, length);
     downstream.write(head);
-    bytesSent += body.length;
-    downstream.write(new DefaultLastHttpContent(Unpooled.wrappedBuffer(body)));
+    bytesSent += length;
+    downstream.write(new DefaultLastHttpContent(body));
     finish(true);
   }
 
@@ -195,6 +238,11 @@ abstract class ProxyResponse implements UpstreamConnection.Listener, ExchangeTim
   }
 
   void releaseHeld() {
+    if (bodyStream != null) {
+      var s = bodyStream;
+      bodyStream = null;
+      s.abort();
+    }
     if (heldBody != null) {
       heldBody.release();
       heldBody = null;

@@ -4,6 +4,7 @@ import io.archway.dataplane.config.CompiledConfig;
 import io.archway.dataplane.config.CompiledRoute;
 import io.archway.dataplane.exchange.Downstream;
 import io.archway.dataplane.exchange.Exchange;
+import io.archway.dataplane.plugin.BodyStream;
 import io.archway.dataplane.plugin.Outcome;
 import io.archway.dataplane.upstream.UpstreamRuntime;
 import io.netty.buffer.Unpooled;
@@ -52,6 +53,7 @@ public final class RouteCall implements Exchange.Listener, PluginRun.Listener {
     route = r;
     config = c;
     exchange.routeId(r.id());
+    exchange.serviceId(r.route().serviceId());
   }
 
   void plugins(PluginRun run) {
@@ -153,20 +155,36 @@ public final class RouteCall implements Exchange.Listener, PluginRun.Listener {
     if (headerFilter(res)) {
       body = bodyFilter(body);
     }
+    var d = exchange.downstream();
+    var content = Unpooled.wrappedBuffer(body);
+    var stream = takeBodyStream();
+    if (stream != null) {
+      content = encodeWhole(stream, content);
+    }
+    int length = content.readableBytes();
     var full =
         new DefaultFullHttpResponse(
-            HttpVersion.HTTP_1_1,
-            res.status(),
-            Unpooled.wrappedBuffer(body),
-            res.headers(),
-            EmptyHttpHeaders.INSTANCE);
+            HttpVersion.HTTP_1_1, res.status(), content, res.headers(), EmptyHttpHeaders.INSTANCE);
     full.headers()
         .remove(HttpHeaderNames.TRANSFER_ENCODING)
-        .setInt(HttpHeaderNames.CONTENT_LENGTH, body.length);
-    var d = exchange.downstream();
+        .setInt(HttpHeaderNames.CONTENT_LENGTH, length);
     d.write(full);
-    finished(full.status().code(), body.length, upstreamAddr, 0);
+    finished(full.status().code(), length, upstreamAddr, 0);
     d.exchangeDone(true);
+  }
+
+  /** A whole body through a body stream: its pieces for {@code body}, then its end. */
+  private io.netty.buffer.ByteBuf encodeWhole(BodyStream stream, io.netty.buffer.ByteBuf body) {
+    var alloc = exchange.downstream().alloc();
+    var out = alloc.compositeBuffer(2);
+    try {
+      out.addComponent(true, stream.next(body, alloc));
+      out.addComponent(true, stream.finish(alloc));
+      return out;
+    } catch (RuntimeException e) {
+      out.release();
+      throw e;
+    }
   }
 
   /**
@@ -175,6 +193,14 @@ public final class RouteCall implements Exchange.Listener, PluginRun.Listener {
    */
   public boolean headerFilter(HttpResponse res) {
     return plugins != null && plugins.headerFilter(res);
+  }
+
+  /**
+   * The streaming transformation (gzip) of the body the header filters just passed, or {@code
+   * null}; the caller owns it, and ends it with {@code finish} or {@code abort}.
+   */
+  public BodyStream takeBodyStream() {
+    return plugins == null ? null : plugins.takeBodyStream();
   }
 
   /** body_filter: the whole body through the filters that asked for it. */

@@ -55,6 +55,25 @@ public final class PluginContext implements Variables {
     return exchange.routeId();
   }
 
+  /** The service of the route matched, or {@code null}. */
+  public String serviceId() {
+    return exchange.serviceId();
+  }
+
+  /**
+   * Sets the largest request body for this request in place of the listener's ({@code 0}: no
+   * limit): a larger declared body gets 413 before it is read, a larger streamed one when it passes
+   * the limit.
+   */
+  public void maxBodySize(long max) {
+    exchange.maxBodySize(max);
+  }
+
+  /** Whether the body is read up to the buffer's size before a node is chosen (the default). */
+  public void requestBuffering(boolean buffering) {
+    exchange.requestBuffering(buffering);
+  }
+
   /** The request's event loop: for timers, and where work done elsewhere hands back. */
   public EventExecutor executor() {
     return exchange.downstream().eventLoop();

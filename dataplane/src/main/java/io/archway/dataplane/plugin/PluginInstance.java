@@ -39,6 +39,16 @@ public interface PluginInstance {
     return body;
   }
 
+  /**
+   * A transformation of the response body as it streams (gzip), asked once per response after the
+   * header filters (which may have decided it, and set the fields it needs, such as {@code
+   * Content-Encoding}); {@code null}: none. It runs after the whole-body filters, on what they
+   * give; the body is sent without a length ({@code Content-Length} is removed).
+   */
+  default BodyStream bodyStream(PluginContext ctx) {
+    return null;
+  }
+
   /** After the response went out: counters, loggers. Must not block. */
   default void log(PluginContext ctx) {}
 }

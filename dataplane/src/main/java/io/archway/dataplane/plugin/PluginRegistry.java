@@ -143,13 +143,15 @@ public final class PluginRegistry {
       problems.add(
           new Problem(
               at,
-              PluginSchemas.known(name)
-                  ? "plugin \""
-                      + name
-                      + "\" is not run by this dataplane (expected: one of "
-                      + String.join(", ", plugins.keySet())
-                      + ")"
-                  : "unknown plugin \"" + name + "\" (expected: a plugin Archway runs)"));
+              PluginSchemas.refusal(name).isPresent()
+                  ? PluginSchemas.refusal(name).get()
+                  : PluginSchemas.known(name)
+                      ? "plugin \""
+                          + name
+                          + "\" is not run by this dataplane (expected: one of "
+                          + String.join(", ", plugins.keySet())
+                          + ")"
+                      : "unknown plugin \"" + name + "\" (expected: a plugin Archway runs)"));
       return null;
     }
     var schema = PluginSchemas.check(name, conf, at);

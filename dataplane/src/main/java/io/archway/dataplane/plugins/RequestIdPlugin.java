@@ -14,7 +14,8 @@ import java.util.concurrent.ThreadLocalRandom;
 
 /**
  * request-id: gives each request an id in {@code header_name} (kept when the client sent one),
- * publishes it as {@code request_id}, and returns it in the response.
+ * publishes it as {@code request_id}, and returns it in the response. The {@code algorithm}s are
+ * APISIX's: {@code uuid}, {@code nanoid}, {@code range_id} and {@code ksuid}.
  */
 public final class RequestIdPlugin implements Plugin<RequestIdPlugin.Config> {
 
@@ -70,6 +71,7 @@ public final class RequestIdPlugin implements Plugin<RequestIdPlugin.Config> {
               switch (algorithm) {
                 case "nanoid" -> random(NANOID, 21);
                 case "range_id" -> random(charSet, length);
+                case "ksuid" -> ksuid(System.currentTimeMillis() / 1000, randomBytes(16));
                 default -> UUID.randomUUID().toString();
               };
           h.set(header, id);
@@ -86,6 +88,40 @@ public final class RequestIdPlugin implements Plugin<RequestIdPlugin.Config> {
         }
       }
     };
+  }
+
+  private static final String BASE62 =
+      "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz";
+  // KSUID's epoch: 2014-05-13T16:53:20Z.
+  private static final long KSUID_EPOCH = 1_400_000_000L;
+
+  /**
+   * A KSUID: 4 bytes of seconds since its epoch and 16 random bytes, big-endian, in base 62 padded
+   * to 27 characters, so ids sort by time.
+   */
+  static String ksuid(long epochSeconds, byte[] payload) {
+    var bytes = new byte[21]; // a leading zero keeps the number positive
+    int t = (int) (epochSeconds - KSUID_EPOCH);
+    bytes[1] = (byte) (t >>> 24);
+    bytes[2] = (byte) (t >>> 16);
+    bytes[3] = (byte) (t >>> 8);
+    bytes[4] = (byte) t;
+    System.arraycopy(payload, 0, bytes, 5, 16);
+    var n = new java.math.BigInteger(bytes);
+    var base = java.math.BigInteger.valueOf(62);
+    var out = new char[27];
+    for (int i = 26; i >= 0; i--) {
+      var qr = n.divideAndRemainder(base);
+      out[i] = BASE62.charAt(qr[1].intValue());
+      n = qr[0];
+    }
+    return new String(out);
+  }
+
+  private static byte[] randomBytes(int n) {
+    var b = new byte[n];
+    ThreadLocalRandom.current().nextBytes(b);
+    return b;
   }
 
   private static String random(String chars, int n) {

@@ -243,11 +243,21 @@ public final class Servers implements AutoCloseable {
 
   private void startAdmin(AdminSettings settings, AdminServer server) throws InterruptedException {
     adminServer = server;
-    admin =
-        bootstrap(adminServer.initializer())
-            .bind(settings.address(), settings.port())
-            .sync()
-            .channel();
+    var bound = bootstrap(adminServer.initializer()).bind(settings.address(), settings.port());
+    bound.await();
+    if (!bound.isSuccess()) {
+      // A second gateway on one host meets the first one's 9180: say which port and what to do.
+      throw new IllegalStateException(
+          "the Admin API cannot listen on "
+              + settings.address()
+              + ":"
+              + settings.port()
+              + " ("
+              + bound.cause().getMessage()
+              + "); choose another port with --admin-port N, or turn it off with --admin-port off",
+          bound.cause());
+    }
+    admin = bound.channel();
     log.info("admin API on {}:{}", settings.address(), adminPort());
     adminOnHttp = adminServer.dataPortHandlers(bindAddress);
     if (adminOnHttp != null) {

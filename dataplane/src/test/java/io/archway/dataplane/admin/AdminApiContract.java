@@ -521,6 +521,267 @@ abstract class AdminApiContract {
     assertThat(ok.statusCode()).isEqualTo(200);
   }
 
+  /** The data port's answer for {@code path} with header {@code name: value}. */
+  HttpResponse<String> dataWith(String path, String name, String value) throws Exception {
+    return client.send(
+        HttpRequest.newBuilder(
+                URI.create("http://127.0.0.1:" + dataplane.servers().httpPort() + path))
+            .header(name, value)
+            .build(),
+        HttpResponse.BodyHandlers.ofString());
+  }
+
+  /**
+   * {@link #dataWith}'s answer once {@code expected} holds: at once where a write is served on its
+   * answer, else when the watch has brought it.
+   */
+  HttpResponse<String> servedWith(
+      String path,
+      String name,
+      String value,
+      java.util.function.Predicate<HttpResponse<String>> expected)
+      throws Exception {
+    if (servedOnAnswer()) {
+      var r = dataWith(path, name, value);
+      assertThat(expected.test(r))
+          .as(path + " " + name + ": " + value + " → " + r.statusCode() + " " + r.body())
+          .isTrue();
+      return r;
+    }
+    return await()
+        .atMost(Duration.ofSeconds(10))
+        .until(() -> dataWith(path, name, value), expected::test);
+  }
+
+  String metrics() throws Exception {
+    return client
+        .send(
+            HttpRequest.newBuilder(
+                    URI.create("http://127.0.0.1:" + dataplane.servers().statusPort() + "/metrics"))
+                .build(),
+            HttpResponse.BodyHandlers.ofString())
+        .body();
+  }
+
+  String keyAuthRoute(String uri) {
+    return "{\"uri\":\""
+        + uri
+        + "\",\"plugins\":{\"key-auth\":{}},\"upstream\":{\"nodes\":{\""
+        + upstream.node()
+        + "\":1}}}";
+  }
+
+  @Test
+  void aConsumersCredentialsEachAuthenticateUntilDeleted() throws Exception {
+    assertThat(admin("PUT", "/apisix/admin/consumers/jack", "{\"username\":\"jack\"}").statusCode())
+        .isEqualTo(201);
+    for (var id : new String[] {"one", "two"}) {
+      var put =
+          admin(
+              "PUT",
+              "/apisix/admin/consumers/jack/credentials/" + id,
+              "{\"desc\":\"key "
+                  + id
+                  + "\",\"plugins\":{\"key-auth\":{\"key\":\"key-"
+                  + id
+                  + "\"}}}");
+      assertThat(put.statusCode()).as(put.body()).isEqualTo(201);
+      assertThat(put.body()).doesNotContain("key-" + id);
+    }
+    assertThat(admin("PUT", "/apisix/admin/routes/cred", keyAuthRoute("/cred")).statusCode())
+        .isEqualTo(201);
+    served("/cred", 401);
+    servedWith("/cred", "apikey", "key-one", r -> r.statusCode() == 200);
+    servedWith("/cred", "apikey", "key-two", r -> r.statusCode() == 200);
+    assertThat(dataWith("/cred", "apikey", "key-three").statusCode()).isEqualTo(401);
+
+    // Only authentication plugins, each as its consumer schema says.
+    var notAuth =
+        admin(
+            "PUT",
+            "/apisix/admin/consumers/jack/credentials/bad",
+            "{\"plugins\":{\"limit-count\":{\"count\":1,\"time_window\":60}}}");
+    assertThat(notAuth.statusCode()).isEqualTo(400);
+    assertThat(json(notAuth).get("error_msg").asText())
+        .contains("plugins.limit-count")
+        .contains("not an authentication plugin");
+    var noKey =
+        admin(
+            "PUT",
+            "/apisix/admin/consumers/jack/credentials/bad",
+            "{\"plugins\":{\"key-auth\":{}}}");
+    assertThat(noKey.statusCode()).isEqualTo(400);
+    assertThat(json(noKey).get("error_msg").asText()).contains("plugins.key-auth").contains("key");
+
+    // One credential deleted: its key stops working, the other goes on.
+    assertThat(admin("DELETE", "/apisix/admin/consumers/jack/credentials/two", null).statusCode())
+        .isEqualTo(200);
+    servedWith("/cred", "apikey", "key-two", r -> r.statusCode() == 401);
+    assertThat(dataWith("/cred", "apikey", "key-one").statusCode()).isEqualTo(200);
+    // The consumer deleted: its credentials go with it.
+    assertThat(admin("DELETE", "/apisix/admin/consumers/jack", null).statusCode()).isEqualTo(200);
+    assertThat(admin("GET", "/apisix/admin/consumers/jack/credentials/one", null).statusCode())
+        .isEqualTo(404);
+    servedWith("/cred", "apikey", "key-one", r -> r.statusCode() == 401);
+  }
+
+  @Test
+  void aConsumerGroupsPluginsJoinItsConsumers() throws Exception {
+    var group = "{\"plugins\":{\"response-rewrite\":{\"headers\":{\"set\":{\"X-Tier\":\"%s\"}}}}}";
+    assertThat(
+            admin("PUT", "/apisix/admin/consumer_groups/gold", group.formatted("gold"))
+                .statusCode())
+        .isEqualTo(201);
+    var missing =
+        admin(
+            "PUT",
+            "/apisix/admin/consumers/jack",
+            "{\"username\":\"jack\",\"group_id\":\"nope\","
+                + "\"plugins\":{\"key-auth\":{\"key\":\"jack-key\"}}}");
+    assertThat(missing.statusCode()).isEqualTo(400);
+    assertThat(json(missing).get("error_msg").asText()).contains("consumer group \"nope\"");
+    assertThat(
+            admin(
+                    "PUT",
+                    "/apisix/admin/consumers/jack",
+                    "{\"username\":\"jack\",\"group_id\":\"gold\","
+                        + "\"plugins\":{\"key-auth\":{\"key\":\"jack-key\"}}}")
+                .statusCode())
+        .isEqualTo(201);
+    assertThat(admin("PUT", "/apisix/admin/routes/grp", keyAuthRoute("/grp")).statusCode())
+        .isEqualTo(201);
+    var gold =
+        servedWith(
+            "/grp",
+            "apikey",
+            "jack-key",
+            r -> r.statusCode() == 200 && r.headers().firstValue("X-Tier").isPresent());
+    assertThat(gold.headers().firstValue("X-Tier")).hasValue("gold");
+
+    // The group changed: its consumers run the new plugins.
+    assertThat(
+            admin("PUT", "/apisix/admin/consumer_groups/gold", group.formatted("silver"))
+                .statusCode())
+        .isEqualTo(200);
+    servedWith(
+        "/grp",
+        "apikey",
+        "jack-key",
+        r ->
+            r.statusCode() == 200
+                && r.headers().firstValue("X-Tier").equals(java.util.Optional.of("silver")));
+    assertThat(admin("PUT", "/apisix/admin/consumer_groups/gold", "{\"plugins\":{}}").statusCode())
+        .isEqualTo(200);
+    servedWith(
+        "/grp",
+        "apikey",
+        "jack-key",
+        r -> r.statusCode() == 200 && r.headers().firstValue("X-Tier").isEmpty());
+
+    // A group still used is not deleted unless forced; then its consumer is left out, named.
+    var refused = admin("DELETE", "/apisix/admin/consumer_groups/gold", null);
+    assertThat(refused.statusCode()).isEqualTo(400);
+    assertThat(json(refused).get("error_msg").asText())
+        .contains("can not delete this consumer group, consumer [jack] is still using it now");
+    assertThat(admin("DELETE", "/apisix/admin/consumer_groups/gold?force=true", null).statusCode())
+        .isEqualTo(200);
+    servedWith("/grp", "apikey", "jack-key", r -> r.statusCode() == 401);
+    assertThat(metrics()).contains("archway_config_objects_rejected{kind=\"consumers\"} 1");
+  }
+
+  /**
+   * Writes {@code json} at store key {@code key} without the Admin API's per-object checks (etcd:
+   * directly; standalone: through {@code PUT /apisix/admin/configs}), as another writer could.
+   */
+  abstract void writeBehindTheApi(String key, String json) throws Exception;
+
+  @Test
+  void aKeyHeldTwiceIdentifiesNobody() throws Exception {
+    assertThat(
+            admin(
+                    "PUT",
+                    "/apisix/admin/consumers/alice",
+                    "{\"username\":\"alice\",\"plugins\":{\"key-auth\":{\"key\":\"shared\"}}}")
+                .statusCode())
+        .isEqualTo(201);
+    assertThat(admin("PUT", "/apisix/admin/routes/dup", keyAuthRoute("/dup")).statusCode())
+        .isEqualTo(201);
+    servedWith("/dup", "apikey", "shared", r -> r.statusCode() == 200);
+    assertThat(admin("PUT", "/apisix/admin/consumers/bob", "{\"username\":\"bob\"}").statusCode())
+        .isEqualTo(201);
+    // The Admin API refuses a second holder, naming the first.
+    var refused =
+        admin(
+            "PUT",
+            "/apisix/admin/consumers/bob/credentials/c1",
+            "{\"plugins\":{\"key-auth\":{\"key\":\"shared\"}}}");
+    assertThat(refused.statusCode()).isEqualTo(400);
+    assertThat(json(refused).get("error_msg").asText())
+        .contains("plugins.key-auth.key: the same key as consumers/alice");
+    var consumer =
+        admin(
+            "PUT",
+            "/apisix/admin/consumers/carol",
+            "{\"username\":\"carol\",\"plugins\":{\"key-auth\":{\"key\":\"shared\"}}}");
+    assertThat(consumer.statusCode()).isEqualTo(400);
+    // Alice's own PUT again is no clash with herself.
+    assertThat(
+            admin(
+                    "PUT",
+                    "/apisix/admin/consumers/alice",
+                    "{\"username\":\"alice\",\"plugins\":{\"key-auth\":{\"key\":\"shared\"}}}")
+                .statusCode())
+        .isEqualTo(200);
+
+    // Written behind the API's back: neither wins, a new object must not take over a key.
+    writeBehindTheApi(
+        "consumers/bob/credentials/c1",
+        "{\"id\":\"c1\",\"plugins\":{\"key-auth\":{\"key\":\"shared\"}}}");
+    servedWith("/dup", "apikey", "shared", r -> r.statusCode() == 401);
+    assertThat(metrics())
+        .contains("archway_config_objects_rejected{kind=\"consumers\"} 1")
+        .contains("archway_config_objects_rejected{kind=\"credentials\"} 1");
+    assertThat(admin("DELETE", "/apisix/admin/consumers/bob/credentials/c1", null).statusCode())
+        .isEqualTo(200);
+    servedWith("/dup", "apikey", "shared", r -> r.statusCode() == 200);
+  }
+
+  @Test
+  void anAuthPluginsConsumerSchemaIsServed() throws Exception {
+    var keyAuth = admin("GET", "/apisix/admin/schema/plugins/key-auth?schema_type=consumer", null);
+    assertThat(keyAuth.statusCode()).isEqualTo(200);
+    assertThat(json(keyAuth).at("/properties/key/type").asText()).isEqualTo("string");
+    assertThat(json(keyAuth).get("required").toString()).isEqualTo("[\"key\"]");
+    var basic = json(admin("GET", "/apisix/admin/plugins/basic-auth?schema_type=consumer", null));
+    assertThat(basic.at("/properties/password").isObject()).isTrue();
+    var jwt =
+        json(admin("GET", "/apisix/admin/schema/plugins/jwt-auth?schema_type=consumer", null));
+    assertThat(jwt.at("/properties/secret").isObject()).isTrue();
+    // The route side is unchanged; a plugin without a consumer side has no such schema.
+    assertThat(json(admin("GET", "/apisix/admin/schema/plugins/key-auth", null)).has("properties"))
+        .isTrue();
+    assertThat(
+            json(admin("GET", "/apisix/admin/schema/plugins/key-auth", null))
+                .at("/properties/key")
+                .isMissingNode())
+        .isTrue();
+    var none = admin("GET", "/apisix/admin/schema/plugins/limit-count?schema_type=consumer", null);
+    assertThat(none.statusCode()).isEqualTo(400);
+    assertThat(admin("GET", "/apisix/admin/schema/credential", null).statusCode()).isEqualTo(200);
+    assertThat(admin("GET", "/apisix/admin/schema/consumer_group", null).statusCode())
+        .isEqualTo(200);
+    // The same schema decides a consumer's own auth plugin.
+    var bad =
+        admin(
+            "PUT",
+            "/apisix/admin/consumers/carol",
+            "{\"username\":\"carol\",\"plugins\":{\"basic-auth\":{\"username\":\"carol\"}}}");
+    assertThat(bad.statusCode()).isEqualTo(400);
+    assertThat(json(bad).get("error_msg").asText())
+        .contains("plugins.basic-auth")
+        .contains("password");
+  }
+
   @Test
   void callsAreCountedInMetrics() throws Exception {
     admin("PUT", "/apisix/admin/routes/m", route("/m"));
@@ -619,7 +880,7 @@ abstract class AdminApiContract {
         .isEqualTo(403);
     var reload = admin("PUT", "/apisix/admin/plugins/reload", null);
     assertThat(reload.statusCode()).isEqualTo(200);
-    assertThat(reload.body()).contains("done");
+    assertThat(reload.body()).isEqualTo("done");
     assertThat(data("/from-file").body()).isEqualTo("up1");
   }
 

@@ -37,6 +37,20 @@ class AdminApiIT extends AdminApiContract {
     return DataplaneOptions.standaloneOnLoopback(file);
   }
 
+  /** The whole config, read and sent back with the object added: no per-object checks there. */
+  @Override
+  void writeBehindTheApi(String key, String json) throws Exception {
+    var config =
+        (com.fasterxml.jackson.databind.node.ObjectNode)
+            json(admin("GET", "/apisix/admin/configs", null));
+    var value = (com.fasterxml.jackson.databind.node.ObjectNode) JSON.readTree(json);
+    int slash = key.indexOf('/');
+    value.put("id", key.substring(slash + 1));
+    config.withArray(key.substring(0, slash)).add(value);
+    var put = admin("PUT", "/apisix/admin/configs", JSON.writeValueAsString(config));
+    assertThat(put.statusCode()).as(put.body()).isEqualTo(202);
+  }
+
   @Override
   boolean servedOnAnswer() {
     return true;
@@ -45,6 +59,74 @@ class AdminApiIT extends AdminApiContract {
   @Override
   void assertStoredSecret(String secret) throws Exception {
     assertThat(Files.readString(file)).contains(secret);
+  }
+
+  /**
+   * APISIX's standalone form: credentials in {@code consumers:} with their whole id (how the Admin
+   * API writes them back); Archway's {@code credentials:} section too. Read the same with the Admin
+   * API on (its store) and off (the file source).
+   */
+  @Test
+  void aFileWithConsumerGroupsAndCredentialsLoads() throws Exception {
+    dataplane.close();
+    dataplane = null;
+    Files.writeString(
+        file,
+        """
+        routes:
+          - id: file
+            uri: /from-file
+            plugins:
+              key-auth: {}
+            upstream:
+              nodes:
+                "%s": 1
+        consumer_groups:
+          - id: gold
+            plugins:
+              response-rewrite:
+                headers:
+                  set:
+                    X-Tier: gold
+        consumers:
+          - username: jack
+            group_id: gold
+          - id: jack/credentials/a
+            plugins:
+              key-auth:
+                key: key-a
+        credentials:
+          - id: jack/credentials/b
+            plugins:
+              key-auth:
+                key: key-b
+        #END
+        """
+            .formatted(upstream.node()));
+    for (var withAdmin : new boolean[] {true, false}) {
+      dataplane =
+          withAdmin
+              ? startDataplane()
+              : new Dataplane(DataplaneOptions.standaloneOnLoopback(file)).start();
+      await().atMost(Duration.ofSeconds(10)).until(() -> dataplane.config().loaded());
+      assertThat(data("/from-file").statusCode()).isEqualTo(401);
+      for (var key : new String[] {"key-a", "key-b"}) {
+        var ok = dataWith("/from-file", "apikey", key);
+        assertThat(ok.statusCode()).as(key + " admin " + withAdmin).isEqualTo(200);
+        assertThat(ok.headers().firstValue("X-Tier")).hasValue("gold");
+      }
+      if (withAdmin) {
+        assertThat(
+                json(admin("GET", "/apisix/admin/consumers/jack/credentials", null))
+                    .get("total")
+                    .asInt())
+            .isEqualTo(2);
+        assertThat(admin("GET", "/apisix/admin/consumer_groups/gold", null).statusCode())
+            .isEqualTo(200);
+      }
+      dataplane.close();
+    }
+    dataplane = null;
   }
 
   @Test

@@ -66,6 +66,24 @@ class EtcdAdminApiIT extends AdminApiContract {
         TlsSettings.DEFAULTS);
   }
 
+  /**
+   * Straight into etcd; returns once this dataplane's watch has brought it, as an API write's
+   * answer does (the contract then checks the data port at once, in both modes).
+   */
+  @Override
+  void writeBehindTheApi(String key, String json) throws Exception {
+    long revision =
+        etcd.client()
+            .getKVClient()
+            .put(bytes("/apisix/" + key), bytes(json))
+            .get(5, TimeUnit.SECONDS)
+            .getHeader()
+            .getRevision();
+    org.awaitility.Awaitility.await()
+        .atMost(Duration.ofSeconds(10))
+        .until(() -> dataplane.config().current().revision() >= revision);
+  }
+
   /** A write answers once this node's compiled config has reached its revision. */
   @Override
   boolean servedOnAnswer() {

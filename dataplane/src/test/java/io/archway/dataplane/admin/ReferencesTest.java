@@ -34,6 +34,26 @@ class ReferencesTest {
   }
 
   @Test
+  void aConsumerGroupsPluginsHoldUpstreamsAndAGroupIsHeldByItsConsumers() {
+    var objects =
+        objects(
+            "consumer_groups/g",
+            "{\"plugins\":{\"traffic-split\":{\"rules\":[{\"weighted_upstreams\":"
+                + "[{\"upstream_id\":\"u\",\"weight\":1}]}]}}}",
+            "consumers/jack",
+            "{\"username\":\"jack\",\"group_id\":\"g\"}",
+            "consumers/jack/credentials/c1",
+            "{\"id\":\"c1\",\"plugins\":{\"key-auth\":{\"key\":\"k\"}}}");
+    assertThat(References.referrer("upstreams", "u", objects))
+        .hasValue(
+            "can not delete this upstream, plugin in consumer_group [g] is still using it now");
+    assertThat(References.referrer("consumer_groups", "g", objects))
+        .hasValue("can not delete this consumer group, consumer [jack] is still using it now");
+    assertThat(References.dirsToRead("upstreams")).contains("consumer_groups");
+    assertThat(References.missingGroup("x")).contains("consumer group \"x\" does not exist");
+  }
+
+  @Test
   void numericAndStringIdsAreTheSameId() {
     var objects = objects("routes/1", "{\"uri\":\"/a\",\"upstream_id\":1}");
     assertThat(References.referrer("upstreams", "1", objects))

@@ -15,7 +15,8 @@ class SchemasTest {
   void servesEveryKindSchemaByItsAdminApiName() {
     assertThat(Schemas.kindNames())
         .contains("route", "upstream", "service", "consumer", "ssl", "global_rule")
-        .contains("plugin_config", "stream_route", "plugin_metadata", "plugin_flow");
+        .contains("plugin_config", "stream_route", "plugin_metadata", "plugin_flow")
+        .contains("credential", "consumer_group");
     for (var name : Schemas.kindNames()) {
       var schema = Schemas.kind(name, REGISTRY).orElseThrow();
       assertThat(schema.path("title").asText()).isEqualTo(name);
@@ -26,6 +27,24 @@ class SchemasTest {
     assertThat(route.at("/properties/status/default").asInt()).isEqualTo(1);
     assertThat(Schemas.kind("routes", REGISTRY)).isEmpty();
     assertThat(Schemas.kind("nope", REGISTRY)).isEmpty();
+  }
+
+  @Test
+  void everyAuthPluginHasAConsumerSchemaAndNoOtherPluginDoes() {
+    for (var name : REGISTRY.names()) {
+      assertThat(Schemas.consumerSchema(name).isPresent())
+          .as(name)
+          .isEqualTo(REGISTRY.credentialField(name) != null);
+    }
+    for (var name : REGISTRY.names()) {
+      var field = REGISTRY.credentialField(name);
+      if (field != null) {
+        // The field consumers are found by is one the consumer schema requires.
+        assertThat(Schemas.consumerSchema(name).orElseThrow().get("required").toString())
+            .as(name)
+            .contains("\"" + field + "\"");
+      }
+    }
   }
 
   @Test

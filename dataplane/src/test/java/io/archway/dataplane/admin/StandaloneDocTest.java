@@ -45,6 +45,10 @@ class StandaloneDocTest {
     assertThat(items.get("consumers/jack/credentials/c1").get("id").asText()).isEqualTo("c1");
     var written = new String(StandaloneDoc.yaml(items), StandardCharsets.UTF_8);
     assertThat(written).endsWith("#END\n").contains("id: \"jack/credentials/c1\"");
+    // Written back in APISIX's form: in consumers:, after the consumer.
+    assertThat(written).doesNotContain("credentials:");
+    assertThat(written.indexOf("username: \"jack\""))
+        .isLessThan(written.indexOf("jack/credentials/c1"));
     var again = StandaloneDoc.items(StandaloneDoc.YAML.readTree(written), "f", problems);
     assertThat(problems).isEmpty();
     assertThat(again).isEqualTo(items);

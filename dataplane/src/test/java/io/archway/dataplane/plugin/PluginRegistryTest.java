@@ -26,19 +26,27 @@ class PluginRegistryTest {
 
   /** A valid configuration of each plugin with required fields. */
   private static final Map<String, String> MINIMAL =
-      Map.of(
-          "limit-count", "{\"count\": 1, \"time_window\": 1}",
-          "limit-req", "{\"rate\": 1, \"burst\": 0, \"key\": \"remote_addr\"}",
-          "limit-conn",
-              "{\"conn\": 1, \"burst\": 0, \"default_conn_delay\": 0.1, \"key\": \"remote_addr\"}",
-          "ip-restriction", "{\"whitelist\": [\"10.0.0.0/8\"]}",
-          "redirect", "{\"uri\": \"/x\"}",
-          "echo", "{\"body\": \"x\"}",
-          "fault-injection", "{\"abort\": {\"http_status\": 500}}",
-          "http-logger", "{\"uri\": \"http://127.0.0.1:1/log\"}",
-          "kafka-logger",
-              "{\"brokers\": [{\"host\": \"127.0.0.1\", \"port\": 9092}], \"kafka_topic\": \"t\"}",
-          "real-ip", "{\"source\": \"http_x_real_ip\"}");
+      Map.ofEntries(
+          Map.entry("limit-count", "{\"count\": 1, \"time_window\": 1}"),
+          Map.entry("limit-req", "{\"rate\": 1, \"burst\": 0, \"key\": \"remote_addr\"}"),
+          Map.entry(
+              "limit-conn",
+              "{\"conn\": 1, \"burst\": 0, \"default_conn_delay\": 0.1, \"key\": \"remote_addr\"}"),
+          Map.entry("ip-restriction", "{\"whitelist\": [\"10.0.0.0/8\"]}"),
+          Map.entry("redirect", "{\"uri\": \"/x\"}"),
+          Map.entry("echo", "{\"body\": \"x\"}"),
+          Map.entry("fault-injection", "{\"abort\": {\"http_status\": 500}}"),
+          Map.entry("http-logger", "{\"uri\": \"http://127.0.0.1:1/log\"}"),
+          Map.entry(
+              "kafka-logger",
+              "{\"brokers\": [{\"host\": \"127.0.0.1\", \"port\": 9092}], \"kafka_topic\": \"t\"}"),
+          Map.entry("real-ip", "{\"source\": \"http_x_real_ip\"}"),
+          Map.entry("ua-restriction", "{\"denylist\": [\"bot\"]}"),
+          Map.entry("referer-restriction", "{\"whitelist\": [\"a.example\"]}"),
+          Map.entry("uri-blocker", "{\"block_rules\": [\"^/admin\"]}"),
+          Map.entry("consumer-restriction", "{\"whitelist\": [\"jack\"]}"),
+          Map.entry("mocking", "{\"response_example\": \"x\"}"),
+          Map.entry("api-breaker", "{\"break_response_code\": 502}"));
 
   @Test
   void everyPluginHasASchemaFileAndEverySchemaFileAPlugin() {
