@@ -265,15 +265,18 @@ final class ResourceApi {
         store.deleteAt(t.key(), expected(req, AdminStore.ANY)).toCompletableFuture().join();
     boolean deleted = revision > 0;
     if (deleted && t.kind() == Kind.CONSUMERS) {
-      // A consumer's credentials go with it, as in APISIX.
+      // A consumer's credentials go with it, as in APISIX; the answer waits for the last of them
+      // (deletes of keys the watch skips move nothing: their revisions are not waited for).
       for (var c : store.list(t.key() + "/credentials/").toCompletableFuture().join()) {
-        store.delete(c.key(), AdminStore.ANY).toCompletableFuture().join();
+        long r = store.deleteAt(c.key(), AdminStore.ANY).toCompletableFuture().join();
+        if (keys.parse(keys.root() + c.key()).isPresent()) {
+          revision = Math.max(revision, r);
+        }
       }
     }
     if (!deleted) {
       return Answer.now(AdminResponse.json(404, JSON.objectNode().put("message", "Key not found")));
     }
-    // The consumer's own delete is what the dataplane serves; its credentials it never held.
     return written(
         t,
         AdminResponse.json(200, JSON.objectNode().put("deleted", "1").put("key", prefix + t.key())),
