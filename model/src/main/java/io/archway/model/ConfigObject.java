@@ -13,7 +13,9 @@ public sealed interface ConfigObject
         Ssl,
         StreamRoute,
         PluginFlow,
-        PluginMetadata {
+        PluginMetadata,
+        Credential,
+        ConsumerGroup {
 
   /** The id in the object's key ({@code username} for consumers, plugin name for metadata). */
   String id();

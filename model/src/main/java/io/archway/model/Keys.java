@@ -43,7 +43,7 @@ public final class Keys {
   }
 
   public String dir(Kind kind) {
-    return prefix + "/" + kind.dir() + "/";
+    return prefix + "/" + kind.keyDir() + "/";
   }
 
   public String key(Kind kind, String id) {
@@ -55,7 +55,7 @@ public final class Keys {
    * dataplane names what it compiled from an item, and how logs and messages name the item.
    */
   public static String item(Kind kind, String id) {
-    return kind.dir() + "/" + id;
+    return kind.keyDir() + "/" + id;
   }
 
   public byte[] keyBytes(Kind kind, String id) {
@@ -70,14 +70,25 @@ public final class Keys {
     if (!key.startsWith(root())) {
       return Optional.empty();
     }
-    var rest = key.substring(root().length());
-    int slash = rest.indexOf('/');
-    if (slash <= 0 || slash == rest.length() - 1) {
+    return parseItem(key.substring(root().length()));
+  }
+
+  /**
+   * The kind and id of an item key without the prefix ({@link #item}'s form, e.g. {@code routes/1}
+   * or {@code consumers/jack/credentials/c1}); empty for keys of no known kind.
+   */
+  public static Optional<Key> parseItem(String item) {
+    int slash = item.indexOf('/');
+    if (slash <= 0 || slash == item.length() - 1) {
       return Optional.empty();
     }
-    var id = rest.substring(slash + 1);
-    return Kind.ofDir(rest.substring(0, slash))
-        .filter(k -> id.indexOf('/') < 0)
+    var dir = item.substring(0, slash);
+    var id = item.substring(slash + 1);
+    if (dir.equals(Kind.CONSUMERS.dir()) && Credential.ID.matcher(id).matches()) {
+      return Optional.of(new Key(Kind.CREDENTIALS, id));
+    }
+    return Kind.ofDir(dir)
+        .filter(k -> k.keyDir().equals(dir) && id.indexOf('/') < 0)
         .map(k -> new Key(k, id));
   }
 

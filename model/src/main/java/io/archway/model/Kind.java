@@ -15,7 +15,15 @@ public enum Kind {
   STREAM_ROUTES("stream_routes", StreamRoute.class, StreamRoute::read),
   PLUGIN_METADATA("plugin_metadata", PluginMetadata.class, PluginMetadata::read),
   /** Archway's own directory: plugin DAGs (PluginFlow). */
-  PLUGIN_FLOWS("plugin_flows", PluginFlow.class, PluginFlow::read);
+  PLUGIN_FLOWS("plugin_flows", PluginFlow.class, PluginFlow::read),
+  /**
+   * A consumer's credentials (APISIX 3.x): stored under the consumer, {@code
+   * consumers/<username>/credentials/<id>}; the id is {@code <username>/credentials/<id>}. The
+   * directory name {@code credentials} is the standalone file's section and how metrics name them.
+   */
+  CREDENTIALS("credentials", Credential.class, Credential::read),
+  /** Plugins shared by the consumers naming the group in {@code group_id}. */
+  CONSUMER_GROUPS("consumer_groups", ConsumerGroup.class, ConsumerGroup::read);
 
   private final String dir;
   private final Class<? extends ConfigObject> type;
@@ -33,6 +41,15 @@ public enum Kind {
   /** The directory name in etcd and the top-level key in the standalone file. */
   public String dir() {
     return dir;
+  }
+
+  /**
+   * The directory its keys are under: {@link #dir()}, except for credentials, which are under their
+   * consumer's key ({@code consumers/jack/credentials/c1}, the id being {@code
+   * jack/credentials/c1}).
+   */
+  public String keyDir() {
+    return this == CREDENTIALS ? CONSUMERS.dir : dir;
   }
 
   public Class<? extends ConfigObject> type() {

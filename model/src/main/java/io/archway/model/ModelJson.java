@@ -64,7 +64,7 @@ public final class ModelJson {
     var node = json;
     if (idFromKey != null && json != null && json.isObject()) {
       var given = json.get(kind.idField());
-      if (given == null || given.isNull()) {
+      if (given == null || given.isNull() || sameCredential(kind, idFromKey, given)) {
         node = ((ObjectNode) json).put(kind.idField(), idFromKey);
       } else if (!idFromKey.equals(given.isTextual() ? given.textValue() : given.toString())) {
         problems.add(
@@ -89,6 +89,17 @@ public final class ModelJson {
           where, problems.isEmpty() ? List.of(new Problem("", "invalid")) : problems);
     }
     return obj;
+  }
+
+  /**
+   * A credential's value names itself by its last part ({@code c1}, as the Admin API stores it) or
+   * by its whole id ({@code jack/credentials/c1}, as APISIX's standalone file lists it); its key
+   * gives the whole id.
+   */
+  private static boolean sameCredential(Kind kind, String idFromKey, JsonNode given) {
+    return kind == Kind.CREDENTIALS
+        && given.isTextual()
+        && idFromKey.endsWith("/credentials/" + given.textValue());
   }
 
   /** Parses and validates; a value that is not JSON is one problem. */

@@ -43,6 +43,8 @@ public final class PluginSchemas {
   private static final String DIR = "io/archway/model/plugins/";
   private static final Pattern NAME = Pattern.compile("^[a-z0-9][a-z0-9-]*$");
   private static final Map<String, Optional<JsonSchema>> SCHEMAS = new ConcurrentHashMap<>();
+  private static final Map<String, Optional<JsonSchema>> CONSUMER_SCHEMAS =
+      new ConcurrentHashMap<>();
 
   /** APISIX plugins accepted by name, their configuration taken as it is. */
   private static final Set<String> BY_NAME =
@@ -142,6 +144,38 @@ public final class PluginSchemas {
       return Optional.empty();
     }
     return SCHEMAS.computeIfAbsent(name, PluginSchemas::load);
+  }
+
+  /**
+   * The consumer-side schema of an authentication plugin ({@code
+   * io/archway/model/plugins/consumer/<name>.json}): what a consumer's or a credential's
+   * configuration of it holds ({@code key-auth}'s {@code key}), APISIX's {@code consumer_schema};
+   * empty for the other plugins.
+   */
+  public static Optional<JsonSchema> consumerSchema(String name) {
+    if (name == null || !NAME.matcher(name).matches()) {
+      return Optional.empty();
+    }
+    return CONSUMER_SCHEMAS.computeIfAbsent(name, n -> load("consumer/" + n));
+  }
+
+  /**
+   * The problems of {@code conf} as a consumer's (or a credential's) configuration of plugin {@code
+   * name}: its consumer schema when it has one (an authentication plugin), else its schema as for a
+   * route ({@link #check}).
+   */
+  public static List<Problem> checkConsumer(String name, JsonNode conf, String path) {
+    var schema = consumerSchema(name);
+    if (schema.isEmpty()) {
+      return check(name, conf, path);
+    }
+    var problems = new ArrayList<Problem>();
+    if (conf == null || !conf.isObject()) {
+      problems.add(new Problem(path, Fields.show(conf) + " (expected: object)"));
+      return problems;
+    }
+    schema.get().validate(withoutMeta(conf), path, problems);
+    return problems;
   }
 
   private static Optional<JsonSchema> load(String name) {

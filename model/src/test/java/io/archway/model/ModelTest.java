@@ -26,6 +26,61 @@ class ModelTest {
   }
 
   @Test
+  void credentialsAreKeyedUnderTheirConsumerAndGroupsInTheirOwnDirectory() throws Exception {
+    var keys = Keys.of(Keys.DEFAULT_PREFIX);
+    assertThat(keys.parse("/apisix/consumers/jack/credentials/c1"))
+        .contains(new Keys.Key(Kind.CREDENTIALS, "jack/credentials/c1"));
+    assertThat(keys.key(Kind.CREDENTIALS, "jack/credentials/c1"))
+        .isEqualTo("/apisix/consumers/jack/credentials/c1");
+    assertThat(Keys.item(Kind.CREDENTIALS, "jack/credentials/c1"))
+        .isEqualTo("consumers/jack/credentials/c1");
+    assertThat(keys.parse("/apisix/consumer_groups/gold"))
+        .contains(new Keys.Key(Kind.CONSUMER_GROUPS, "gold"));
+    assertThat(keys.parse("/apisix/consumers/jack")).contains(new Keys.Key(Kind.CONSUMERS, "jack"));
+    // Not a directory of its own, and nothing deeper or other under a consumer.
+    assertThat(keys.parse("/apisix/credentials/c1")).isEmpty();
+    assertThat(keys.parse("/apisix/consumers/jack/credentials")).isEmpty();
+    assertThat(keys.parse("/apisix/consumers/jack/other/c1")).isEmpty();
+    assertThat(keys.parse("/apisix/consumers/jack/credentials/c1/x")).isEmpty();
+    assertThat(Keys.parseItem("consumers/jack/credentials/c1"))
+        .contains(new Keys.Key(Kind.CREDENTIALS, "jack/credentials/c1"));
+
+    // The Admin API's value names the credential by its last part; the key gives the rest.
+    var json =
+        ModelJson.mapper().readTree("{\"id\":\"c1\",\"plugins\":{\"key-auth\":{\"key\":\"k\"}}}");
+    var c = (Credential) ModelJson.read(Kind.CREDENTIALS, json, "jack/credentials/c1", "x");
+    assertThat(c.id()).isEqualTo("jack/credentials/c1");
+    assertThat(c.username()).isEqualTo("jack");
+    assertThat(c.credentialId()).isEqualTo("c1");
+    var other = ModelJson.mapper().readTree("{\"id\":\"c2\",\"plugins\":{}}");
+    assertThatThrownBy(() -> ModelJson.read(Kind.CREDENTIALS, other, "jack/credentials/c1", "x"))
+        .hasMessageContaining("the id in the key");
+    var group = ModelJson.mapper().readTree("{\"desc\":\"d\"}");
+    assertThatThrownBy(() -> ModelJson.read(Kind.CONSUMER_GROUPS, group, "g", "x"))
+        .hasMessageContaining("plugins: missing");
+  }
+
+  @Test
+  void authPluginsHaveAConsumerSchema() throws Exception {
+    var conf = ModelJson.mapper().readTree("{\"key\":\"\"}");
+    assertThat(PluginSchemas.checkConsumer("key-auth", conf, "plugins.key-auth"))
+        .extracting(Problem::toString)
+        .singleElement()
+        .asString()
+        .startsWith("plugins.key-auth.key");
+    assertThat(
+            PluginSchemas.checkConsumer(
+                "basic-auth",
+                ModelJson.mapper().readTree("{\"username\":\"u\",\"password\":\"p\"}"),
+                "p"))
+        .isEmpty();
+    assertThat(PluginSchemas.consumerSchema("jwt-auth")).isPresent();
+    assertThat(PluginSchemas.consumerSchema("limit-count")).isEmpty();
+    // Not a plugin of its own: the route side's list is unchanged.
+    assertThat(PluginSchemas.withSchema()).doesNotContain("consumer");
+  }
+
+  @Test
   void nodeMapKeysInEveryForm() {
     assertThat(UpstreamNode.fromMapKey("10.0.0.1:80", 1))
         .isEqualTo(new UpstreamNode("10.0.0.1", 80, 1, null, null));

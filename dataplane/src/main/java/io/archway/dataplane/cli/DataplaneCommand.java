@@ -175,6 +175,59 @@ final class DataplaneCommand {
       description = "Kubernetes API server URL instead of a kubeconfig")
   String kubeApi;
 
+  @Option(
+      names = "--admin-port",
+      paramLabel = "N|off",
+      description = "Admin API (/apisix/admin) port; off: no Admin API (default: 9180)")
+  String adminPort;
+
+  @Option(
+      names = "--admin-address",
+      paramLabel = "ADDRESS",
+      description = "address the Admin API binds (default: 127.0.0.1)")
+  String adminAddress;
+
+  @Option(
+      names = "--admin-key",
+      paramLabel = "KEY",
+      description =
+          "X-API-KEY of the admin role, read and write (or ARCHWAY_ADMIN_KEY); without a key the"
+              + " Admin API only starts on loopback")
+  String adminKey;
+
+  @Option(
+      names = "--viewer-key",
+      paramLabel = "KEY",
+      description = "X-API-KEY of the viewer role, read only (or ARCHWAY_VIEWER_KEY)")
+  String viewerKey;
+
+  @Option(
+      names = "--admin-allow",
+      paramLabel = "CIDR[,CIDR...]",
+      description = "clients the Admin API answers (default: any that reach the address)")
+  String adminAllow;
+
+  @Option(
+      names = "--admin-persist",
+      description =
+          "standalone mode: write Admin API changes back to the --standalone file (default: in"
+              + " memory only)")
+  boolean adminPersist;
+
+  @Option(
+      names = "--admin-on-http-port",
+      description =
+          "also serve /apisix/admin on the HTTP port, as APISIX 2.x did (default: admin port only)")
+  boolean adminOnHttpPort;
+
+  @Option(
+      names = "--admin-apply-timeout",
+      paramLabel = "SECONDS",
+      description =
+          "with --etcd, how long an Admin API write waits for this node to serve it before it"
+              + " answers anyway, with X-Archway-Applied: false (default: 5)")
+  String adminApplyTimeout;
+
   private DataplaneCommand() {}
 
   static CommandLine commandLine(DataplaneCommand command) {

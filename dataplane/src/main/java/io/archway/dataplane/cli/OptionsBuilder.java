@@ -13,6 +13,7 @@ import static io.archway.dataplane.cli.Values.text;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.dataformat.yaml.YAMLFactory;
+import io.archway.dataplane.admin.AdminSettings;
 import io.archway.dataplane.discovery.KubernetesSettings;
 import io.archway.dataplane.http.HttpSettings;
 import io.archway.dataplane.pubsub.PubSubSettings;
@@ -64,7 +65,8 @@ final class OptionsBuilder {
           "redis_max_bulk_size",
           "pubsub",
           "tls",
-          "discovery");
+          "discovery",
+          "admin");
   private static final Set<String> ETCD_FIELDS =
       Set.of("endpoints", "prefix", "user", "password", "ca", "cert", "key");
 
@@ -88,6 +90,7 @@ final class OptionsBuilder {
   private PubSubSettings pubsub = PubSubSettings.DEFAULTS;
   private Path kubeconfig;
   private String kubeApi;
+  private AdminSettings admin = AdminOptions.defaults();
 
   /** Applies the command line's values, each checked as the file's are. */
   void apply(DataplaneCommand c) throws UsageException {
@@ -149,6 +152,7 @@ final class OptionsBuilder {
               http.maxHeaderSize(),
               bytes("--client-max-body-size", c.clientMaxBodySize));
     }
+    admin = AdminOptions.apply(admin, c);
     if (!c.streamPorts.isEmpty()) {
       // Repeated and comma-separated values add up, and replace the file's list.
       var ports = new ArrayList<Integer>();
@@ -188,6 +192,17 @@ final class OptionsBuilder {
                 + " is also the HTTP, HTTPS or status port (expected: a port of its own)");
       }
     }
+    if (p.admin.enabled()
+        && p.admin.port() != 0
+        && (p.admin.port() == p.httpPort
+            || p.admin.port() == p.httpsPort
+            || p.admin.port() == p.statusPort
+            || p.stream.ports().contains(p.admin.port()))) {
+      throw new UsageException(
+          "--admin-port "
+              + p.admin.port()
+              + " is also another listener's port (expected: a port of its own)");
+    }
     if (p.stream.ports().size() != java.util.Set.copyOf(p.stream.ports()).size()) {
       throw new UsageException(
           "stream ports " + p.stream.ports() + " name a port twice (expected: distinct ports)");
@@ -209,7 +224,8 @@ final class OptionsBuilder {
         p.stream,
         p.pubsub,
         new KubernetesSettings(p.kubeconfig, p.kubeApi),
-        p.tls);
+        p.tls,
+        p.admin);
   }
 
   /** TLS to etcd from --etcd-ca/--etcd-cert/--etcd-key, checked for readable files. */
@@ -300,6 +316,7 @@ final class OptionsBuilder {
           case "discovery" -> readDiscovery(file, v);
           case "pubsub" -> pubsub = ConfigSections.pubsub(file, v, pubsub);
           case "tls" -> tls = ConfigSections.tls(file, v, tls);
+          case "admin" -> admin = AdminOptions.read(file, v, admin);
           default ->
               throw new UsageException(
                   at

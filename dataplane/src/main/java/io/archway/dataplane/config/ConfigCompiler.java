@@ -120,7 +120,12 @@ public final class ConfigCompiler implements Consumer<ConfigSnapshot> {
     var runtimes = upstreams.compile(snapshot, refs);
     refs.runtimes(runtimes);
     var rejections = new Rejections();
-    var consumers = this.consumers.compile(snapshot.items(Kind.CONSUMERS), rejections);
+    var consumers =
+        this.consumers.compile(
+            snapshot.items(Kind.CONSUMERS),
+            snapshot.items(Kind.CREDENTIALS),
+            snapshot.items(Kind.CONSUMER_GROUPS),
+            rejections);
     var global = globalRules.compile(snapshot.items(Kind.GLOBAL_RULES), rejections);
     var flows = this.flows.compile(snapshot.items(Kind.PLUGIN_FLOWS), rejections);
     var entries = routes.compile(snapshot.items(Kind.ROUTES), refs, rejections);

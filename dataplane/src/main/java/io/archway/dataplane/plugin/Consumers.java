@@ -6,16 +6,19 @@ import java.util.Map;
 /**
  * The consumers of one config, compiled: by username, and by the credential each auth plugin looks
  * them up with ({@code key-auth}'s {@code key}, {@code basic-auth}'s {@code username}, {@code
- * jwt-auth}'s {@code key}).
+ * jwt-auth}'s {@code key}), from the consumers' own auth plugins and their credentials.
  */
 public final class Consumers {
 
   public static final Consumers EMPTY = new Consumers(Map.of(), Map.of());
 
   /**
-   * One consumer: its auth plugins' configurations as written and its other plugins compiled, which
-   * join the route's once the consumer is identified, and its consumer group ({@code group_id}, or
-   * {@code null}).
+   * One consumer as found one way: the auth plugins' configurations it was found by (its own, or
+   * one of its credentials', so an auth plugin reads the secret of the credential that matched) and
+   * its other plugins compiled (its group's merged under its own), which join the route's once the
+   * consumer is identified. A consumer with several credentials has an entry per credential, all
+   * with the same {@code username} and chain. {@code groupId} is its consumer group ({@code
+   * group_id}), or {@code null}.
    */
   public record Entry(
       String username, Map<String, ObjectNode> credentials, PluginChain plugins, String groupId) {

@@ -1,5 +1,6 @@
 package io.archway.dataplane.server;
 
+import io.archway.dataplane.admin.StandaloneAdminStore;
 import io.archway.dataplane.config.ConfigHolder;
 import io.archway.model.source.ConfigFileException;
 import io.archway.model.source.ConfigSource;
@@ -32,7 +33,13 @@ public final class Dataplane implements AutoCloseable {
    * @throws IOException when the access log cannot be opened
    */
   public Dataplane start() throws ConfigFileException, InterruptedException, IOException {
-    if (options.standaloneMode()) {
+    var admin = options.admin();
+    StandaloneAdminStore adminStore = null;
+    if (options.standaloneMode() && admin.enabled()) {
+      // API-driven standalone: the file is where the config starts; the Admin API changes it.
+      adminStore = StandaloneAdminStore.load(options.standalone(), admin.persist());
+      source = adminStore;
+    } else if (options.standaloneMode()) {
       var file = new FileConfigSource(options.standalone(), Duration.ofMillis(500));
       try {
         file.load();
@@ -65,7 +72,21 @@ public final class Dataplane implements AutoCloseable {
                       options.tls()),
                   config,
                   source);
+      if (adminStore != null) {
+        servers.startAdmin(admin, options.prefix(), adminStore);
+      } else if (admin.enabled() && !options.standaloneMode()) {
+        servers.startAdmin(
+            admin,
+            options.prefix(),
+            options.etcdEndpoints(),
+            options.etcdUser(),
+            options.etcdPassword(),
+            options.etcdTls());
+      }
     } catch (RuntimeException | InterruptedException | IOException e) {
+      if (servers != null) {
+        servers.close();
+      }
       source.close();
       throw e;
     }

@@ -1,5 +1,6 @@
 package io.archway.dataplane.server;
 
+import io.archway.dataplane.admin.AdminSettings;
 import io.archway.dataplane.discovery.KubernetesSettings;
 import io.archway.dataplane.http.HttpSettings;
 import io.archway.dataplane.pubsub.PubSubSettings;
@@ -30,6 +31,7 @@ import java.util.List;
  * @param stream TCP listeners (stream routes, Redis xRPC)
  * @param pubsub limits of Kafka pub-sub sessions
  * @param tls the HTTPS listener's protocols, ciphers and unknown-name behaviour
+ * @param admin the Admin API's port and keys
  */
 public record DataplaneOptions(
     Path standalone,
@@ -48,7 +50,8 @@ public record DataplaneOptions(
     StreamSettings stream,
     PubSubSettings pubsub,
     KubernetesSettings kubernetes,
-    TlsSettings tls) {
+    TlsSettings tls,
+    AdminSettings admin) {
 
   public static final int DEFAULT_HTTP_PORT = 9080;
   public static final int DEFAULT_HTTPS_PORT = 9443;
@@ -57,6 +60,69 @@ public record DataplaneOptions(
 
   public DataplaneOptions {
     etcdEndpoints = List.copyOf(etcdEndpoints);
+  }
+
+  /** Options without an Admin API (tests and tools that build them field by field). */
+  public DataplaneOptions(
+      Path standalone,
+      List<String> etcdEndpoints,
+      String prefix,
+      String etcdUser,
+      String etcdPassword,
+      EtcdTls etcdTls,
+      String bindAddress,
+      int httpPort,
+      int httpsPort,
+      int statusPort,
+      Duration shutdownTimeout,
+      int workers,
+      HttpSettings http,
+      StreamSettings stream,
+      PubSubSettings pubsub,
+      KubernetesSettings kubernetes,
+      TlsSettings tls) {
+    this(
+        standalone,
+        etcdEndpoints,
+        prefix,
+        etcdUser,
+        etcdPassword,
+        etcdTls,
+        bindAddress,
+        httpPort,
+        httpsPort,
+        statusPort,
+        shutdownTimeout,
+        workers,
+        http,
+        stream,
+        pubsub,
+        kubernetes,
+        tls,
+        AdminSettings.DISABLED);
+  }
+
+  /** A copy with the Admin API's settings. */
+  public DataplaneOptions withAdmin(AdminSettings admin) {
+    return new DataplaneOptions(
+        standalone,
+        etcdEndpoints,
+        prefix,
+        etcdUser,
+        etcdPassword,
+        etcdTls,
+        bindAddress,
+        httpPort,
+        httpsPort,
+        statusPort,
+        shutdownTimeout,
+        workers,
+        http,
+        stream,
+        pubsub,
+        kubernetes,
+        tls,
+        admin);
   }
 
   /** Options for tests and tools: standalone {@code file}, any free ports on loopback. */
@@ -130,7 +196,8 @@ public record DataplaneOptions(
         stream,
         pubsub,
         kubernetes,
-        tls);
+        tls,
+        admin);
   }
 
   public boolean standaloneMode() {

@@ -1,5 +1,6 @@
 package io.archway.dataplane.server;
 
+import io.archway.dataplane.admin.AdminMetrics;
 import io.archway.dataplane.config.ConfigCompiler;
 import io.archway.dataplane.config.ConfigHolder;
 import io.archway.dataplane.config.StreamMetrics;
@@ -28,6 +29,7 @@ final class Metrics {
   private final ConfigCompiler compiler;
   private final PubSubMetrics pubsub;
   private final TlsMetrics tls;
+  private final AdminMetrics admin;
 
   Metrics(
       ConfigHolder config,
@@ -40,7 +42,9 @@ final class Metrics {
       ConfigCompiler compiler,
       PubSubMetrics pubsub,
       TlsMetrics tls,
+      AdminMetrics admin,
       Supplier<KubernetesDiscovery.Status> discovery) {
+    this.admin = admin;
     this.pubsub = pubsub;
     this.tls = tls;
     this.discovery = discovery;
@@ -122,6 +126,7 @@ final class Metrics {
     stream.render(out);
     pubsub.render(out);
     tls.render(out);
+    admin.render(out);
     var lines = sinks.totals();
     Prometheus.head(
         out, "archway_syslog_lines_total", "counter", "Log lines to syslog, sent or dropped.");

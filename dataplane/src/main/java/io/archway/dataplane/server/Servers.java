@@ -1,5 +1,9 @@
 package io.archway.dataplane.server;
 
+import io.archway.dataplane.admin.AdminMetrics;
+import io.archway.dataplane.admin.AdminServer;
+import io.archway.dataplane.admin.AdminSettings;
+import io.archway.dataplane.admin.StandaloneAdminStore;
 import io.archway.dataplane.config.CompiledRoute;
 import io.archway.dataplane.config.ConfigCompiler;
 import io.archway.dataplane.config.ConfigHolder;
@@ -72,9 +76,18 @@ public final class Servers implements AutoCloseable {
   private final TlsMetrics tlsMetrics = new TlsMetrics();
   private CertificateCompiler certificates;
   private Channel status;
+  private final AdminMetrics adminMetrics = new AdminMetrics();
+  private volatile AdminServer adminServer;
+  private volatile java.util.function.Supplier<io.netty.channel.ChannelHandler> adminOnHttp;
+  private Channel admin;
+
+  private String bindAddress;
+  private ConfigHolder config;
 
   public Servers start(ServerSettings settings, ConfigHolder config, ConfigSource source)
       throws InterruptedException, IOException {
+    bindAddress = settings.bindAddress();
+    this.config = config;
     int loops =
         settings.workers() > 0 ? settings.workers() : Runtime.getRuntime().availableProcessors();
     workers = transport.newLoopGroup(loops, "archway-io");
@@ -116,11 +129,24 @@ public final class Servers implements AutoCloseable {
             compiler,
             pubsub.metrics(),
             tlsMetrics,
+            adminMetrics,
             discovery::status);
     var statusHandler =
         new StatusHandler(config, source, metrics, upstreams, () -> stopping, discovery::status);
+    var httpInitializer = new HttpChannelInitializer(gateway, connections, null);
     http =
-        bootstrap(new HttpChannelInitializer(gateway, connections, null))
+        bootstrap(
+                new ChannelInitializer<SocketChannel>() {
+                  @Override
+                  protected void initChannel(SocketChannel ch) {
+                    // The Admin API on the HTTP port too (off by default): it looks first.
+                    var admin = adminOnHttp;
+                    if (admin != null) {
+                      ch.pipeline().addLast("admin-sniff", admin.get());
+                    }
+                    ch.pipeline().addLast(httpInitializer);
+                  }
+                })
             .childOption(ChannelOption.AUTO_READ, false)
             .bind(settings.bindAddress(), settings.httpPort())
             .sync()
@@ -172,6 +198,76 @@ public final class Servers implements AutoCloseable {
         streamPorts(),
         transport);
     return this;
+  }
+
+  /**
+   * Opens the Admin API's port over the standalone config, on the same event loops.
+   *
+   * @throws IllegalStateException when no key is set and the address is not loopback
+   */
+  public void startAdmin(AdminSettings settings, String prefix, StandaloneAdminStore store)
+      throws InterruptedException {
+    startAdmin(
+        settings,
+        AdminServer.standalone(settings, prefix, store, adminMetrics, compiler::recompile));
+  }
+
+  /**
+   * Starts the Admin API over etcd ({@code --etcd}): its writes go to the keys we watch, and each
+   * answers once the snapshot compiled here has reached its revision (read-your-writes).
+   */
+  public void startAdmin(
+      AdminSettings settings,
+      String prefix,
+      List<String> etcdEndpoints,
+      String etcdUser,
+      String etcdPassword,
+      io.archway.model.source.EtcdTls etcdTls)
+      throws InterruptedException {
+    // Subscribed after the compiler (start), so a snapshot seen there is compiled and served.
+    var applied = new AppliedRevisions(config.current().revision());
+    config.subscribe(applied);
+    startAdmin(
+        settings,
+        AdminServer.etcd(
+            settings,
+            prefix,
+            etcdEndpoints,
+            etcdUser,
+            etcdPassword,
+            etcdTls,
+            adminMetrics,
+            compiler::recompile,
+            applied));
+  }
+
+  private void startAdmin(AdminSettings settings, AdminServer server) throws InterruptedException {
+    adminServer = server;
+    var bound = bootstrap(adminServer.initializer()).bind(settings.address(), settings.port());
+    bound.await();
+    if (!bound.isSuccess()) {
+      // A second gateway on one host meets the first one's 9180: say which port and what to do.
+      throw new IllegalStateException(
+          "the Admin API cannot listen on "
+              + settings.address()
+              + ":"
+              + settings.port()
+              + " ("
+              + bound.cause().getMessage()
+              + "); choose another port with --admin-port N, or turn it off with --admin-port off",
+          bound.cause());
+    }
+    admin = bound.channel();
+    log.info("admin API on {}:{}", settings.address(), adminPort());
+    adminOnHttp = adminServer.dataPortHandlers(bindAddress);
+    if (adminOnHttp != null) {
+      log.info("admin API also on the HTTP port {}", httpPort());
+    }
+  }
+
+  /** The admin port, or {@code -1} when there is none. */
+  public int adminPort() {
+    return admin == null ? -1 : ((InetSocketAddress) admin.localAddress()).getPort();
   }
 
   private ServerBootstrap bootstrap(ChannelInitializer<SocketChannel> initializer) {
@@ -264,6 +360,12 @@ public final class Servers implements AutoCloseable {
     }
     if (status != null) {
       status.close().awaitUninterruptibly();
+    }
+    if (admin != null) {
+      admin.close().awaitUninterruptibly();
+    }
+    if (adminServer != null) {
+      adminServer.close();
     }
     if (discovery != null) {
       discovery.close();

@@ -159,7 +159,7 @@ class DataplaneCommandTest {
                 "\n",
                 file + ": http_port: \"x\" (expected: a port 0..65535)",
                 file
-                    + ": listen: unknown setting (expected one of: access_log, bind,"
+                    + ": listen: unknown setting (expected one of: access_log, admin, bind,"
                     + " client_body_buffer_size, client_body_timeout,"
                     + " client_header_timeout, client_max_body_size, discovery, escaped_slashes,"
                     + " etcd, http_port, https_port, keepalive_timeout, merge_slashes, pubsub,"
@@ -313,7 +313,7 @@ class DataplaneCommandTest {
   void helpListsEveryOption() {
     assertThatThrownBy(() -> DataplaneCommand.parse("--etcd", "http://h:1", "--help"))
         .isInstanceOf(DataplaneCommand.HelpRequested.class);
-    assertThat(DataplaneCommand.OPTIONS).hasSize(20);
+    assertThat(DataplaneCommand.OPTIONS).hasSize(28);
     for (var option : DataplaneCommand.OPTIONS) {
       assertThat(DataplaneCommand.usage()).contains(option + " ");
     }

@@ -48,7 +48,9 @@ class DataplaneProcessIT {
             "--https-port",
             "0",
             "--status-port",
-            "" + statusPort);
+            "" + statusPort,
+            "--admin-port",
+            "0");
     try {
       var http = HttpClient.newHttpClient();
       await()
@@ -91,6 +93,31 @@ class DataplaneProcessIT {
         .contains("cannot start, the config file is not usable:")
         .contains(file + ": routes[0]: uri: \"nope\" (expected: starts with \"/\")")
         .contains(file + ": routes[1]: nothing to do (expected: at least one of plugins,");
+  }
+
+  @Test
+  void anAdminPortInUseStopsTheStartNamingThePortAndTheWayOut() throws Exception {
+    var file = dir.resolve("apisix.yaml");
+    Files.writeString(file, "routes: []\n#END\n");
+    try (var taken = new java.net.ServerSocket(0, 1, java.net.InetAddress.getLoopbackAddress())) {
+      var p =
+          launch(
+              "--standalone",
+              file.toString(),
+              "--http-port",
+              "0",
+              "--https-port",
+              "0",
+              "--status-port",
+              "0",
+              "--admin-port",
+              "" + taken.getLocalPort());
+      assertThat(p.waitFor(30, TimeUnit.SECONDS)).isTrue();
+      assertThat(p.exitValue()).isEqualTo(1);
+      assertThat(Files.readString(dir.resolve("out.log")))
+          .contains("the Admin API cannot listen on 127.0.0.1:" + taken.getLocalPort())
+          .contains("--admin-port off");
+    }
   }
 
   @Test

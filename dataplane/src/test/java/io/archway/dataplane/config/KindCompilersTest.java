@@ -121,6 +121,120 @@ class KindCompilersTest {
   }
 
   @Test
+  void credentialsAndGroupsJoinTheirConsumersAndOnlyThoseAreCompiledAgain() throws Exception {
+    var consumers = new ConsumerCompiler(registry, services);
+    var s1 =
+        snapshot(
+            item(Kind.CONSUMER_GROUPS, "{\"id\": \"g\", \"plugins\": {\"request-id\": {}}}"),
+            item(Kind.CONSUMERS, "{\"username\": \"alice\", \"group_id\": \"g\"}"),
+            item(
+                Kind.CONSUMERS,
+                "{\"username\": \"bob\", \"plugins\": {\"key-auth\": {\"key\": \"bob-own\"}}}"),
+            item(
+                Kind.CREDENTIALS,
+                "{\"id\": \"alice/credentials/k1\","
+                    + " \"plugins\": {\"key-auth\": {\"key\": \"alice-1\"}}}"),
+            item(
+                Kind.CREDENTIALS,
+                "{\"id\": \"alice/credentials/k2\","
+                    + " \"plugins\": {\"key-auth\": {\"key\": \"alice-2\"}}}"),
+            item(
+                Kind.CREDENTIALS,
+                "{\"id\": \"bob/credentials/j\", \"plugins\": {\"jwt-auth\": {\"key\": \"bob-jwt\","
+                    + " \"secret\": \"s\"}}}"),
+            item(
+                Kind.CREDENTIALS,
+                "{\"id\": \"nobody/credentials/x\","
+                    + " \"plugins\": {\"key-auth\": {\"key\": \"wild\"}}}"));
+    var r1 = new Rejections();
+    var first = compile(consumers, s1, r1);
+    assertThat(first.byCredential("key-auth", "alice-1").username()).isEqualTo("alice");
+    assertThat(first.byCredential("key-auth", "alice-2").username()).isEqualTo("alice");
+    assertThat(first.byCredential("key-auth", "bob-own").username()).isEqualTo("bob");
+    assertThat(
+            first
+                .byCredential("jwt-auth", "bob-jwt")
+                .credentials()
+                .get("jwt-auth")
+                .get("secret")
+                .asText())
+        .isEqualTo("s");
+    assertThat(first.byCredential("key-auth", "wild")).isNull();
+    assertThat(first.byName("alice").plugins().size()).isEqualTo(1); // the group's request-id
+    assertThat(r1.counts())
+        .containsEntry(Kind.CONSUMERS, 0)
+        .containsEntry(Kind.CREDENTIALS, 1); // the credential of no consumer
+
+    // The group changed: alice is compiled again, bob is not.
+    var s2 =
+        s1.with(
+            changed(
+                s1,
+                item(
+                    Kind.CONSUMER_GROUPS,
+                    "{\"id\": \"g\", \"plugins\": {\"request-id\": {}, \"echo\": {\"body\": \"x\"}}}")),
+            ++revision);
+    var second = compile(consumers, s2, new Rejections());
+    assertThat(second.byName("alice").plugins()).isNotSameAs(first.byName("alice").plugins());
+    assertThat(second.byName("alice").plugins().size()).isEqualTo(2);
+    assertThat(second.byName("bob").plugins()).isSameAs(first.byName("bob").plugins());
+
+    // A credential removed: its key identifies no one; the other stays.
+    var withoutK2 = new HashMap<>(s2.items(Kind.CREDENTIALS));
+    withoutK2.remove("alice/credentials/k2");
+    var s3 = s2.with(Map.of(Kind.CREDENTIALS, withoutK2), ++revision);
+    var third = compile(consumers, s3, new Rejections());
+    assertThat(third.byCredential("key-auth", "alice-2")).isNull();
+    assertThat(third.byCredential("key-auth", "alice-1").username()).isEqualTo("alice");
+    assertThat(third.byName("bob").plugins()).isSameAs(first.byName("bob").plugins());
+
+    // The group gone: alice is left out, named; a key held twice identifies nobody.
+    var s4 =
+        s3.with(
+            Map.of(
+                Kind.CONSUMER_GROUPS,
+                Map.of(),
+                Kind.CREDENTIALS,
+                Map.of(
+                    "bob/credentials/j",
+                    s3.items(Kind.CREDENTIALS).get("bob/credentials/j"),
+                    "bob/credentials/dup",
+                    item(
+                        Kind.CREDENTIALS,
+                        "{\"id\": \"bob/credentials/dup\","
+                            + " \"plugins\": {\"key-auth\": {\"key\": \"bob-own\"}}}"))),
+            ++revision);
+    var r4 = new Rejections();
+    var fourth = compile(consumers, s4, r4);
+    assertThat(fourth.byName("alice")).isNull();
+    assertThat(fourth.byCredential("key-auth", "bob-own")).isNull();
+    assertThat(fourth.byCredential("jwt-auth", "bob-jwt").username()).isEqualTo("bob");
+    assertThat(r4.counts())
+        .containsEntry(Kind.CONSUMERS, 2) // alice (no group), bob (its own key is held twice)
+        .containsEntry(Kind.CREDENTIALS, 1); // bob/credentials/dup
+
+    // A credential with a plugin that is not an auth plugin is left out, the consumer is not.
+    var s5 =
+        s4.with(
+            changed(
+                s4,
+                item(
+                    Kind.CREDENTIALS,
+                    "{\"id\": \"bob/credentials/dup\"," + " \"plugins\": {\"request-id\": {}}}")),
+            ++revision);
+    var r5 = new Rejections();
+    var fifth = compile(consumers, s5, r5);
+    assertThat(fifth.byCredential("key-auth", "bob-own").username()).isEqualTo("bob");
+    assertThat(r5.counts()).containsEntry(Kind.CONSUMERS, 1).containsEntry(Kind.CREDENTIALS, 1);
+  }
+
+  private static io.archway.dataplane.plugin.Consumers compile(
+      ConsumerCompiler c, ConfigSnapshot s, Rejections r) {
+    return c.compile(
+        s.items(Kind.CONSUMERS), s.items(Kind.CREDENTIALS), s.items(Kind.CONSUMER_GROUPS), r);
+  }
+
+  @Test
   void globalRulesAndFlowsAreCountedFromWhatWasKept() throws Exception {
     var rules = new GlobalRuleCompiler(registry, services);
     var flows = new FlowCompiler(registry, services);

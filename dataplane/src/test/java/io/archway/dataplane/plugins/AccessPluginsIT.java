@@ -193,6 +193,11 @@ class AccessPluginsIT {
                 + route("closed", "/closed", "key-auth: {}")
                 + route("anonymous", "/anonymous", "consumer-restriction: {whitelist: [jack]}")
                 + """
+                consumer_groups:
+                  - id: staff
+                    plugins: {}
+                  - id: interns
+                    plugins: {}
                 consumers:
                   - username: jack
                     group_id: staff

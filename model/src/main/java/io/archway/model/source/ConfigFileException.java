@@ -12,7 +12,7 @@ public final class ConfigFileException extends Exception {
   private final List<String> lines;
   private final boolean incomplete;
 
-  ConfigFileException(List<String> lines, boolean incomplete) {
+  public ConfigFileException(List<String> lines, boolean incomplete) {
     super(String.join("\n", lines), null, false, false);
     this.lines = List.copyOf(lines);
     this.incomplete = incomplete;

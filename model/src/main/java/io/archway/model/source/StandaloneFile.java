@@ -4,6 +4,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.dataformat.yaml.YAMLFactory;
 import io.archway.model.ConfigObject;
+import io.archway.model.Credential;
 import io.archway.model.Keys.Key;
 import io.archway.model.Kind;
 import io.archway.model.Messages;
@@ -20,9 +21,11 @@ import java.util.Map;
 /**
  * APISIX's standalone {@code apisix.yaml}: top-level {@code routes:}, {@code upstreams:}, {@code
  * services:}, {@code consumers:}, {@code plugin_configs:}, {@code global_rules:}, {@code ssls:},
- * {@code stream_routes:}, {@code plugin_metadata:} and Archway's {@code plugin_flows:}, each a list
- * of objects, and a final {@code #END} line that marks a complete write. An object without an id
- * gets its 1-based position in its list, as APISIX does.
+ * {@code stream_routes:}, {@code plugin_metadata:}, {@code consumer_groups:}, {@code credentials:}
+ * (ids {@code <username>/credentials/<id>}) and Archway's {@code plugin_flows:}, each a list of
+ * objects (a credential may also be in {@code consumers:}, with its whole id, as APISIX lists it),
+ * and a final {@code #END} line that marks a complete write. An object without an id gets its
+ * 1-based position in its list, as APISIX does.
  */
 public final class StandaloneFile {
 
@@ -94,16 +97,20 @@ public final class StandaloneFile {
       }
       for (int i = 0; i < list.size(); i++) {
         var item = list.get(i);
-        var idNode = item.get(kind.get().idField());
+        var itemKind = credentialInConsumers(kind.get(), item) ? Kind.CREDENTIALS : kind.get();
+        var idNode = item.get(itemKind.idField());
         var where =
             section.getKey()
                 + (idNode != null && idNode.isValueNode() ? "/" + idNode.asText() : "[" + i + "]");
-        var fallbackId = kind.get() == Kind.CONSUMERS ? null : Integer.toString(i + 1);
+        var fallbackId =
+            itemKind == Kind.CONSUMERS || itemKind == Kind.CREDENTIALS
+                ? null
+                : Integer.toString(i + 1);
         try {
           var obj =
               ModelJson.read(
-                  kind.get(), item, idNode == null ? fallbackId : null, name + ": " + where);
-          var key = new Key(kind.get(), obj.id());
+                  itemKind, item, idNode == null ? fallbackId : null, name + ": " + where);
+          var key = new Key(itemKind, obj.id());
           if (out.putIfAbsent(key, obj) != null) {
             problems.add(
                 name + ": " + where + ": duplicate id \"" + obj.id() + "\" in " + section.getKey());
@@ -117,6 +124,17 @@ public final class StandaloneFile {
       throw new ConfigFileException(problems, false);
     }
     return out;
+  }
+
+  /**
+   * APISIX lists a consumer's credentials in the {@code consumers:} section, as objects with no
+   * {@code username} and an {@code id} of {@code <username>/credentials/<id>}.
+   */
+  public static boolean credentialInConsumers(Kind section, JsonNode item) {
+    return section == Kind.CONSUMERS
+        && item != null
+        && !item.has("username")
+        && Credential.isId(item.path("id").asText(null));
   }
 
   /** Whether the last non-blank line is {@code #END}. */

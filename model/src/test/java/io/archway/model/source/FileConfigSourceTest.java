@@ -64,6 +64,47 @@ class FileConfigSourceTest {
   }
 
   @Test
+  void consumerGroupsAndCredentialsAreReadInApisixsFormAndInTheirOwnSection() throws Exception {
+    var file =
+        write(
+            "apisix.yaml",
+            """
+            consumer_groups:
+              - id: gold
+                plugins:
+                  limit-count: {count: 10, time_window: 60}
+            consumers:
+              - username: jack
+                group_id: gold
+              - id: jack/credentials/a
+                plugins:
+                  key-auth: {key: key-a}
+            credentials:
+              - id: jack/credentials/b
+                plugins:
+                  key-auth: {key: key-b}
+            #END
+            """);
+    var items = source(file).load().items();
+    assertThat(items)
+        .containsKeys(
+            new Key(Kind.CONSUMER_GROUPS, "gold"),
+            new Key(Kind.CONSUMERS, "jack"),
+            new Key(Kind.CREDENTIALS, "jack/credentials/a"),
+            new Key(Kind.CREDENTIALS, "jack/credentials/b"));
+    var bad =
+        write(
+            "bad.yaml",
+            """
+            credentials:
+              - id: b
+                plugins: {}
+            #END
+            """);
+    assertThatThrownBy(() -> source(bad).load()).hasMessageContaining("credentials/b: id: \"b\"");
+  }
+
+  @Test
   void loadsAndReloadsOnChange() throws Exception {
     var file = write("apisix.yaml", ONE_ROUTE);
     var listener = new RecordingListener();
@@ -171,7 +212,8 @@ class FileConfigSourceTest {
                         "apisix.yaml: upstreams: not a list (expected: a list of objects)",
                         "apisix.yaml: services_typo: unknown section (expected one of: routes,"
                             + " upstreams, services, consumers, plugin_configs, global_rules, ssls,"
-                            + " stream_routes, plugin_metadata, plugin_flows)",
+                            + " stream_routes, plugin_metadata, plugin_flows, credentials,"
+                            + " consumer_groups)",
                         "apisix.yaml: consumers[0]: username: missing (expected: string)"));
   }
 

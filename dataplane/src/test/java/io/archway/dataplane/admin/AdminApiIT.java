@@ -1,0 +1,193 @@
+package io.archway.dataplane.admin;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+import io.archway.dataplane.server.Dataplane;
+import io.archway.dataplane.server.DataplaneOptions;
+import io.archway.dataplane.testing.TestUpstream;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * The Admin API in API-driven standalone mode: {@link AdminApiContract}'s calls, and what only this
+ * mode has: the config written back to the file, hand edits of it, {@code /apisix/admin/configs}
+ * with {@code X-Digest}, the no-key rule.
+ */
+class AdminApiIT extends AdminApiContract {
+
+  @TempDir Path dir;
+  private Path file;
+
+  @Override
+  void prepare(TestUpstream upstream) throws Exception {
+    file = dir.resolve("apisix.yaml");
+    Files.writeString(
+        file,
+        "routes:\n  - id: file\n    uri: /from-file\n    upstream:\n      nodes:\n        \""
+            + upstream.node()
+            + "\": 1\n#END\n");
+  }
+
+  @Override
+  DataplaneOptions options() {
+    return DataplaneOptions.standaloneOnLoopback(file);
+  }
+
+  /** The whole config, read and sent back with the object added: no per-object checks there. */
+  @Override
+  void writeBehindTheApi(String key, String json) throws Exception {
+    var config =
+        (com.fasterxml.jackson.databind.node.ObjectNode)
+            json(admin("GET", "/apisix/admin/configs", null));
+    var value = (com.fasterxml.jackson.databind.node.ObjectNode) JSON.readTree(json);
+    int slash = key.indexOf('/');
+    value.put("id", key.substring(slash + 1));
+    config.withArray(key.substring(0, slash)).add(value);
+    var put = admin("PUT", "/apisix/admin/configs", JSON.writeValueAsString(config));
+    assertThat(put.statusCode()).as(put.body()).isEqualTo(202);
+  }
+
+  @Override
+  boolean servedOnAnswer() {
+    return true;
+  }
+
+  @Override
+  void assertStoredSecret(String secret) throws Exception {
+    assertThat(Files.readString(file)).contains(secret);
+  }
+
+  /**
+   * APISIX's standalone form: credentials in {@code consumers:} with their whole id (how the Admin
+   * API writes them back); Archway's {@code credentials:} section too. Read the same with the Admin
+   * API on (its store) and off (the file source).
+   */
+  @Test
+  void aFileWithConsumerGroupsAndCredentialsLoads() throws Exception {
+    dataplane.close();
+    dataplane = null;
+    Files.writeString(
+        file,
+        """
+        routes:
+          - id: file
+            uri: /from-file
+            plugins:
+              key-auth: {}
+            upstream:
+              nodes:
+                "%s": 1
+        consumer_groups:
+          - id: gold
+            plugins:
+              response-rewrite:
+                headers:
+                  set:
+                    X-Tier: gold
+        consumers:
+          - username: jack
+            group_id: gold
+          - id: jack/credentials/a
+            plugins:
+              key-auth:
+                key: key-a
+        credentials:
+          - id: jack/credentials/b
+            plugins:
+              key-auth:
+                key: key-b
+        #END
+        """
+            .formatted(upstream.node()));
+    for (var withAdmin : new boolean[] {true, false}) {
+      dataplane =
+          withAdmin
+              ? startDataplane()
+              : new Dataplane(DataplaneOptions.standaloneOnLoopback(file)).start();
+      await().atMost(Duration.ofSeconds(10)).until(() -> dataplane.config().loaded());
+      assertThat(data("/from-file").statusCode()).isEqualTo(401);
+      for (var key : new String[] {"key-a", "key-b"}) {
+        var ok = dataWith("/from-file", "apikey", key);
+        assertThat(ok.statusCode()).as(key + " admin " + withAdmin).isEqualTo(200);
+        assertThat(ok.headers().firstValue("X-Tier")).hasValue("gold");
+      }
+      if (withAdmin) {
+        assertThat(
+                json(admin("GET", "/apisix/admin/consumers/jack/credentials", null))
+                    .get("total")
+                    .asInt())
+            .isEqualTo(2);
+        assertThat(admin("GET", "/apisix/admin/consumer_groups/gold", null).statusCode())
+            .isEqualTo(200);
+      }
+      dataplane.close();
+    }
+    dataplane = null;
+  }
+
+  @Test
+  void writesArePersistedAndSurviveARestart() throws Exception {
+    assertThat(admin("PUT", "/apisix/admin/routes/kept", route("/kept")).statusCode())
+        .isEqualTo(201);
+    assertThat(
+            admin("PUT", "/apisix/admin/protos/1", "{\"content\":\"syntax = \\\"proto3\\\";\"}")
+                .statusCode())
+        .isEqualTo(201);
+    var text = Files.readString(file);
+    assertThat(text).contains("/kept").contains("protos:").endsWith("#END\n");
+    dataplane.close();
+    dataplane = startDataplane();
+    assertThat(data("/kept").body()).isEqualTo("up1");
+    assertThat(admin("GET", "/apisix/admin/protos/1", null).statusCode()).isEqualTo(200);
+  }
+
+  @Test
+  void anEditOfTheFileIsStillApplied() throws Exception {
+    assertThat(admin("PUT", "/apisix/admin/routes/api", route("/api")).statusCode()).isEqualTo(201);
+    io.archway.model.testing.TestFiles.replaceAtomically(
+        file,
+        "routes:\n  - id: edited\n    uri: /edited\n    upstream:\n      nodes:\n        \""
+            + upstream.node()
+            + "\": 1\n#END\n");
+    await().atMost(Duration.ofSeconds(10)).until(() -> data("/edited").statusCode() == 200);
+    assertThat(data("/api").statusCode()).isEqualTo(404);
+    assertThat(json(admin("GET", "/apisix/admin/routes", null)).get("total").asInt()).isEqualTo(1);
+  }
+
+  @Test
+  void withoutAKeyOnlyLoopbackMayServe() {
+    var open = new AdminSettings(true, "0.0.0.0", 0, null, null, java.util.List.of(), false, false);
+    org.assertj.core.api.Assertions.assertThatThrownBy(
+            () ->
+                new Dataplane(DataplaneOptions.standaloneOnLoopback(file).withAdmin(open)).start())
+        .isInstanceOf(IllegalStateException.class)
+        .hasMessageContaining("without --admin-key: refused");
+  }
+
+  @Test
+  void wholeConfigReplacedWithDigest() throws Exception {
+    var config =
+        "{\"routes\":[{\"id\":\"a\",\"uri\":\"/a\",\"upstream\":{\"nodes\":{\""
+            + upstream.node()
+            + "\":1}}}],\"routes_conf_version\":3}";
+    var put = admin("PUT", "/apisix/admin/configs", config, "X-Digest", "d1");
+    assertThat(put.statusCode()).as(put.body()).isEqualTo(202);
+    assertThat(data("/a").statusCode()).isEqualTo(200);
+    assertThat(data("/from-file").statusCode()).isEqualTo(404);
+    var get = admin("GET", "/apisix/admin/configs", null);
+    assertThat(get.headers().firstValue("X-Digest")).hasValue("d1");
+    assertThat(get.headers().firstValue("X-Last-Modified")).isPresent();
+    assertThat(json(get).get("routes").size()).isEqualTo(1);
+    // The same digest again: nothing changes, whatever the body.
+    assertThat(admin("PUT", "/apisix/admin/configs", "{}", "X-Digest", "d1").statusCode())
+        .isEqualTo(202);
+    assertThat(data("/a").statusCode()).isEqualTo(200);
+    var invalid = admin("PUT", "/apisix/admin/configs", "{\"routes\":[{\"uri\":\"x\"}]}");
+    assertThat(invalid.statusCode()).isEqualTo(400);
+    assertThat(data("/a").statusCode()).isEqualTo(200);
+  }
+}
