@@ -661,6 +661,44 @@ class ObservabilityLoggersIT {
     }
   }
 
+  @Test
+  void prometheusMetadataAddsApisixGatewayMetricNames() throws Exception {
+    var yaml =
+        """
+        routes:
+          - id: r1
+            uri: /*
+            plugins: {prometheus: {}}
+            upstream:
+              nodes: {"%s": 1}
+              checks: {active: {http_path: /, healthy: {interval: 1}, unhealthy: {interval: 1}}}
+        """
+            .formatted(up.node());
+    gw = Gateways.start(dir, yaml);
+    gw.get("/p");
+    assertThat(gw.status("/metrics"))
+        .contains("apisix_http_status{code=\"200\",route=\"r1\"")
+        .doesNotContain("apisix_http_requests_total");
+    gw.reload(
+        yaml
+            + """
+            plugin_metadata:
+              - id: prometheus
+                apisix_metrics: true
+            """);
+    await()
+        .untilAsserted(
+            () ->
+                assertThat(gw.status("/metrics"))
+                    .contains(
+                        "apisix_etcd_reachable 1",
+                        "apisix_node_info{hostname=",
+                        "apisix_nginx_http_current_connections{state=\"active\"} ",
+                        "apisix_upstream_status{name=\"/apisix/",
+                        "\",ip=\"127.0.0.1\",port=\"" + up.node().split(":")[1] + "\"} 1")
+                    .containsPattern("apisix_http_requests_total [1-9]"));
+  }
+
   HttpResponse<String> post(String path, String body) throws Exception {
     return gw.client()
         .send(
