@@ -69,7 +69,7 @@ public final class ClickhouseLoggerPlugin implements Plugin<ClickhouseLoggerPlug
 
   @Override
   public Set<Phase> phases() {
-    return EnumSet.of(Phase.BODY_FILTER, Phase.LOG);
+    return EnumSet.of(Phase.ACCESS, Phase.BODY_FILTER, Phase.LOG);
   }
 
   @Override

@@ -74,7 +74,7 @@ public final class ElasticsearchLoggerPlugin implements Plugin<ElasticsearchLogg
 
   @Override
   public Set<Phase> phases() {
-    return EnumSet.of(Phase.BODY_FILTER, Phase.LOG);
+    return EnumSet.of(Phase.ACCESS, Phase.BODY_FILTER, Phase.LOG);
   }
 
   @Override

@@ -65,6 +65,7 @@ public final class FileLoggerPlugin implements Plugin<FileLoggerPlugin.Config> {
             name(),
             conf.logFormat(),
             false,
+            null,
             conf.includeRespBody(),
             conf.includeRespBodyExpr(),
             services);

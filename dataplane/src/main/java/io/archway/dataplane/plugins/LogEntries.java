@@ -3,6 +3,7 @@ package io.archway.dataplane.plugins;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.archway.dataplane.exchange.RequestBodyCopy;
 import io.archway.dataplane.plugin.LogBatcher;
 import io.archway.dataplane.plugin.PluginContext;
 import io.archway.dataplane.plugin.PluginInstance;
@@ -26,10 +27,15 @@ final class LogEntries {
 
   private LogEntries() {}
 
+  /** How much of a request body an entry carries (APISIX's {@code max_req_body_bytes} default). */
+  static final int MAX_REQ_BODY = 524_288;
+
   /** What a logger writes for a request, compiled once per configuration. */
   static final class Builder {
     private final String plugin;
     private final LogFormat own;
+    private final boolean reqBody;
+    private final VarsMatcher reqBodyWhen;
     private final boolean respBody;
     private final VarsMatcher respBodyWhen;
     private final PluginServices services;
@@ -39,11 +45,15 @@ final class LogEntries {
     private Builder(
         String plugin,
         LogFormat own,
+        boolean reqBody,
+        VarsMatcher reqBodyWhen,
         boolean respBody,
         VarsMatcher respBodyWhen,
         PluginServices services) {
       this.plugin = plugin;
       this.own = own;
+      this.reqBody = reqBody;
+      this.reqBodyWhen = reqBodyWhen;
       this.respBody = respBody;
       this.respBodyWhen = respBodyWhen;
       this.services = services;
@@ -53,9 +63,13 @@ final class LogEntries {
     ObjectNode entry(PluginContext ctx, PluginInstance owner) {
       var format = own != null ? own : metadataFormat();
       ObjectNode e = format != null ? format.render(ctx) : LogEntries.entry(ctx);
+      var copy = reqBody ? ctx.attribute(RequestBodyCopy.KEY) : null;
+      if (copy != null && copy.text() != null && e.get("request") instanceof ObjectNode request) {
+        request.put("body", copy.text());
+      }
       byte[] body = ctx.state(owner);
-      if (body != null) {
-        var response = e.path("response") instanceof ObjectNode r ? r : e.putObject("response");
+      // A log_format says the whole entry: the bodies go in APISIX's default entry only.
+      if (body != null && e.get("response") instanceof ObjectNode response) {
         response.put("body", new String(body, StandardCharsets.UTF_8));
       }
       return e;
@@ -69,6 +83,15 @@ final class LogEntries {
         metadataSeen = m;
       }
       return metadataFormat;
+    }
+
+    /** Before the request goes upstream: asks the proxy for a copy of the body when wanted. */
+    void access(PluginContext ctx) {
+      if (reqBody
+          && (reqBodyWhen == null || reqBodyWhen.matches(ctx))
+          && ctx.attribute(RequestBodyCopy.KEY) == null) {
+        ctx.attribute(RequestBodyCopy.KEY, new RequestBodyCopy(MAX_REQ_BODY));
+      }
     }
 
     boolean wantsBody(PluginContext ctx) {
@@ -89,25 +112,30 @@ final class LogEntries {
       String plugin,
       ObjectNode logFormat,
       boolean includeReqBody,
+      ArrayNode includeReqBodyExpr,
       boolean includeRespBody,
       ArrayNode includeRespBodyExpr,
       PluginServices services) {
-    if (includeReqBody) {
-      // The request body streams to the node as it arrives and is never kept whole.
-      throw new IllegalArgumentException(
-          "include_req_body: true is not supported (expected: false; the request body is streamed"
-              + " to the upstream, not kept for the log)");
-    }
-    VarsMatcher when = null;
-    if (includeRespBodyExpr != null && !includeRespBodyExpr.isEmpty()) {
-      try {
-        when = VarsMatcher.compile(Vars.parse(includeRespBodyExpr));
-      } catch (IllegalArgumentException e) {
-        throw new IllegalArgumentException("include_resp_body_expr: " + e.getMessage());
-      }
-    }
     var own = logFormat == null || logFormat.isEmpty() ? null : LogFormat.compile(logFormat);
-    return new Builder(plugin, own, includeRespBody, when, services);
+    return new Builder(
+        plugin,
+        own,
+        includeReqBody,
+        expr("include_req_body_expr", includeReqBodyExpr),
+        includeRespBody,
+        expr("include_resp_body_expr", includeRespBodyExpr),
+        services);
+  }
+
+  private static VarsMatcher expr(String field, ArrayNode expr) {
+    if (expr == null || expr.isEmpty()) {
+      return null;
+    }
+    try {
+      return VarsMatcher.compile(Vars.parse(expr));
+    } catch (IllegalArgumentException e) {
+      throw new IllegalArgumentException(field + ": " + e.getMessage());
+    }
   }
 
   /**
@@ -116,6 +144,12 @@ final class LogEntries {
    */
   static PluginInstance instance(Builder builder, BiConsumer<PluginContext, ObjectNode> sink) {
     return new PluginInstance() {
+      @Override
+      public io.archway.dataplane.plugin.Outcome access(PluginContext ctx) {
+        builder.access(ctx);
+        return io.archway.dataplane.plugin.Outcome.CONTINUE;
+      }
+
       @Override
       public boolean wantsBody(PluginContext ctx) {
         return builder.wantsBody(ctx);
@@ -235,6 +269,8 @@ final class LogEntries {
 
     boolean includeReqBody();
 
+    ArrayNode includeReqBodyExpr();
+
     boolean includeRespBody();
 
     ArrayNode includeRespBodyExpr();
@@ -257,6 +293,7 @@ final class LogEntries {
         plugin,
         conf.logFormat(),
         conf.includeReqBody(),
+        conf.includeReqBodyExpr(),
         conf.includeRespBody(),
         conf.includeRespBodyExpr(),
         services);
@@ -282,20 +319,6 @@ final class LogEntries {
         maxRetryCount,
         (long) (retryDelay * 1000),
         Math.max(10_000, batch * 10));
-  }
-
-  /** A logger's log phase: the request's entry, queued on {@code batcher}. */
-  static PluginInstance logTo(LogBatcher batcher, String plugin, PluginServices services) {
-    return new PluginInstance() {
-      @Override
-      public void log(PluginContext ctx) {
-        try {
-          batcher.offer(ModelJson.mapper().writeValueAsBytes(entry(ctx)));
-        } catch (com.fasterxml.jackson.core.JsonProcessingException e) {
-          services.metrics().logger(plugin)[1].increment();
-        }
-      }
-    };
   }
 
   static ObjectNode entry(PluginContext ctx) {

@@ -66,7 +66,7 @@ public final class LokiLoggerPlugin implements Plugin<LokiLoggerPlugin.Config> {
 
   @Override
   public Set<Phase> phases() {
-    return EnumSet.of(Phase.BODY_FILTER, Phase.LOG);
+    return EnumSet.of(Phase.ACCESS, Phase.BODY_FILTER, Phase.LOG);
   }
 
   @Override

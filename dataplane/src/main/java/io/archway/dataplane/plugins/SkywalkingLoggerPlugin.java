@@ -60,7 +60,7 @@ public final class SkywalkingLoggerPlugin implements Plugin<SkywalkingLoggerPlug
 
   @Override
   public Set<Phase> phases() {
-    return EnumSet.of(Phase.BODY_FILTER, Phase.LOG);
+    return EnumSet.of(Phase.ACCESS, Phase.BODY_FILTER, Phase.LOG);
   }
 
   @Override

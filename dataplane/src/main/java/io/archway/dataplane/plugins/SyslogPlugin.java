@@ -61,7 +61,7 @@ public final class SyslogPlugin implements Plugin<SyslogPlugin.Config> {
 
   @Override
   public Set<Phase> phases() {
-    return EnumSet.of(Phase.BODY_FILTER, Phase.LOG);
+    return EnumSet.of(Phase.ACCESS, Phase.BODY_FILTER, Phase.LOG);
   }
 
   @Override

@@ -55,7 +55,7 @@ public final class TcpLoggerPlugin implements Plugin<TcpLoggerPlugin.Config> {
 
   @Override
   public Set<Phase> phases() {
-    return EnumSet.of(Phase.BODY_FILTER, Phase.LOG);
+    return EnumSet.of(Phase.ACCESS, Phase.BODY_FILTER, Phase.LOG);
   }
 
   @Override

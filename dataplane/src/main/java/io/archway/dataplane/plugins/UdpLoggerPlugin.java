@@ -54,7 +54,7 @@ public final class UdpLoggerPlugin implements Plugin<UdpLoggerPlugin.Config> {
 
   @Override
   public Set<Phase> phases() {
-    return EnumSet.of(Phase.BODY_FILTER, Phase.LOG);
+    return EnumSet.of(Phase.ACCESS, Phase.BODY_FILTER, Phase.LOG);
   }
 
   @Override

@@ -606,16 +606,42 @@ class ObservabilityLoggersIT {
   }
 
   @Test
-  void includeReqBodyIsRefusedNotIgnored() throws Exception {
+  void includeReqBodyLogsTheBodyThatStreamedUpstream() throws Exception {
     var peer = new TcpPeer();
     gw =
         Gateways.start(
             dir,
             route(
-                "tcp-logger: {host: 127.0.0.1, port: %d, include_req_body: true}"
+                "tcp-logger: {host: 127.0.0.1, port: %d, batch_max_size: 1, include_req_body: true, include_req_body_expr: [[arg_log, ==, \"yes\"]]}"
                     .formatted(peer.port())));
-    // The route is not served rather than served without what its logger was asked for.
-    assertThat(gw.get("/x").statusCode()).isEqualTo(404);
+    assertThat(post("/echo?log=yes", "hello body").body()).isEqualTo("hello body");
+    assertThat(post("/echo?log=no", "not this one").body()).isEqualTo("not this one");
+    await().until(() -> peer.received.size() == 2);
+    var entries = peer.received.stream().map(ObservabilityLoggersIT::uncheckedJson).toList();
+    var logged =
+        entries.stream()
+            .filter(e -> e.path("request").path("querystring").path("log").asText().equals("yes"))
+            .findFirst()
+            .orElseThrow();
+    assertThat(logged.path("request").path("body").asText()).isEqualTo("hello body");
+    assertThat(entries)
+        .filteredOn(e -> e.path("request").path("querystring").path("log").asText().equals("no"))
+        .singleElement()
+        .satisfies(e -> assertThat(e.path("request").has("body")).isFalse());
+  }
+
+  @Test
+  void httpLoggerUsesTheSameEntryOptions() throws Exception {
+    var peer = new HttpPeer();
+    gw =
+        Gateways.start(
+            dir,
+            route(
+                "http-logger: {uri: \"%s/log\", batch_max_size: 1, log_format: {u: $uri}, include_resp_body: true}"
+                    .formatted(peer.url())));
+    gw.get("/h");
+    await().until(() -> peer.received.size() == 1);
+    assertThat(peer.received.get(0).body()).isEqualTo("[{\"u\":\"/h\"}]");
   }
 
   @Test
