@@ -282,6 +282,8 @@ final class LogEntries {
 
     double inactiveTimeout();
 
+    double bufferDuration();
+
     int maxRetryCount();
 
     double retryDelay();
@@ -304,8 +306,13 @@ final class LogEntries {
       String plugin, Batching conf, LogBatcher.Sender sender, PluginServices services) {
     return new LogBatcher(
         plugin,
+        // A partial batch goes out inactive_timeout after its first entry, so no entry waits
+        // longer than buffer_duration either when that is the shorter.
         settings(
-            conf.batchMaxSize(), conf.inactiveTimeout(), conf.maxRetryCount(), conf.retryDelay()),
+            conf.batchMaxSize(),
+            Math.min(conf.inactiveTimeout(), conf.bufferDuration()),
+            conf.maxRetryCount(),
+            conf.retryDelay()),
         sender,
         services);
   }
