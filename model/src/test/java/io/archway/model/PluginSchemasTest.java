@@ -68,7 +68,7 @@ class PluginSchemasTest {
           traffic-split | {'rules': [{'weighted_upstreams': [{'upstream_id': true}]}]} | plugins.traffic-split.rules[0].weighted_upstreams[0].upstream_id: true (expected: string matching ^[a-zA-Z0-9-_.]{1,64}$)
           response-rewrite | {'vars': [['status', '=', 200]]} | plugins.response-rewrite.vars[0][1]: "=" (expected: one of ==, ~=, >, >=, <, <=, ~~, ~*, in, has, ipmatch)
           real-ip     | {}                              | plugins.real-ip.source: missing (expected: a variable such as http_x_forwarded_for, http_<header> or arg_<name>)
-          hmac-auth   | {}                              | plugins.hmac-auth: APISIX plugin "hmac-auth" is not run by Archway (expected: one of basic-auth, cors, echo, fault-injection, http-logger, ip-restriction, jwt-auth, kafka-logger, kafka-proxy, key-auth, limit-conn, limit-count, limit-req, prometheus, proxy-rewrite, real-ip, redirect, request-id, response-rewrite, traffic-split)
+          hmac-auth   | {}                              | plugins.hmac-auth: APISIX plugin "hmac-auth" is not run by Archway (expected: one of basic-auth, clickhouse-logger, cors, datadog, echo, elasticsearch-logger, error-log-logger, fault-injection, file-logger, http-logger, ip-restriction, jwt-auth, kafka-logger, kafka-proxy, key-auth, limit-conn, limit-count, limit-req, loki-logger, prometheus, proxy-rewrite, real-ip, redirect, request-id, response-rewrite, skywalking-logger, syslog, tcp-logger, traffic-split, udp-logger)
           no-such     | {}                              | plugins.no-such: unknown plugin "no-such" (expected: a plugin Archway runs)
           """)
   void problemsKeepArchwaysWording(String plugin, String conf, String message) {
