@@ -131,7 +131,7 @@ public final class PluginServices implements AutoCloseable {
 
   /**
    * A value shared by every configuration with the same key across config changes (limit-count's
-   * {@code group} counters).
+   * {@code group} counters); closed with the services when it is {@link AutoCloseable}.
    */
   @SuppressWarnings("unchecked")
   public <T> T shared(String key, java.util.function.Supplier<T> make) {
@@ -140,6 +140,15 @@ public final class PluginServices implements AutoCloseable {
 
   @Override
   public void close() {
+    for (var v : shared.values()) {
+      if (v instanceof AutoCloseable c) {
+        try {
+          c.close();
+        } catch (Exception e) {
+          // closing anyway
+        }
+      }
+    }
     io.shutdownNow();
     redis.values().forEach(RedisLink::close);
     producers.values().forEach(p -> p.close(Duration.ofSeconds(1)));

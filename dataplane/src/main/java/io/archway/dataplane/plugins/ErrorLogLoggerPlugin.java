@@ -71,8 +71,13 @@ public final class ErrorLogLoggerPlugin implements Plugin<ErrorLogLoggerPlugin.C
   }
 
   /** The running shipper of one dataplane, if any. */
-  static final class Shipper {
+  static final class Shipper implements AutoCloseable {
     private Consumer<String> listener;
+
+    @Override
+    public void close() {
+      stop();
+    }
 
     synchronized void stop() {
       if (listener != null) {

@@ -524,6 +524,23 @@ class ObservabilityLoggersIT {
   }
 
   @Test
+  void aDeadTcpPeerCostsDroppedEntriesNeverFailedRequests() throws Exception {
+    int port;
+    try (var probe = new ServerSocket(0, 50, InetAddress.getLoopbackAddress())) {
+      port = probe.getLocalPort();
+    }
+    gw =
+        Gateways.start(
+            dir,
+            route(
+                "tcp-logger: {host: 127.0.0.1, port: %d, batch_max_size: 5, max_retry_count: 1, retry_delay: 0.1}"
+                    .formatted(port)));
+    assertThat(gw.getAtOnce("/dead", 20)).hasSize(20).containsOnly(200);
+    await().until(() -> dropped("tcp-logger") == 20);
+    assertThat(sent("tcp-logger")).isZero();
+  }
+
+  @Test
   void datadogSendsDogStatsdMetricsToTheAgentInItsMetadata() throws Exception {
     var agent = new UdpPeer();
     gw =
