@@ -45,7 +45,9 @@ final class PluginMetadataApplier {
       try {
         plugin.metadata(after, services);
       } catch (IllegalArgumentException e) {
-        log.warn("plugin_metadata/{}: {}", name, e.getMessage());
+        // Not applied, and not handed to the plugin's uses either: checked again on each change.
+        log.warn("plugin_metadata/{}: {} (not applied)", name, e.getMessage());
+        now.remove(name);
       }
     }
     services.metadata(now);

@@ -7,6 +7,7 @@ import io.archway.dataplane.plugin.Plugin;
 import io.archway.dataplane.plugin.Plugin.Phase;
 import io.archway.dataplane.plugin.PluginInstance;
 import io.archway.dataplane.plugin.PluginScope;
+import io.archway.dataplane.plugin.PluginServices;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.EnumSet;
@@ -70,6 +71,11 @@ public final class ClickhouseLoggerPlugin implements Plugin<ClickhouseLoggerPlug
   @Override
   public Set<Phase> phases() {
     return EnumSet.of(Phase.ACCESS, Phase.BODY_FILTER, Phase.LOG);
+  }
+
+  @Override
+  public void metadata(ObjectNode value, PluginServices services) {
+    LogEntries.checkMetadata(value, "max_pending_entries");
   }
 
   @Override

@@ -1,6 +1,7 @@
 package io.archway.dataplane.plugins;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.archway.dataplane.plugin.LogBatcher;
 import io.archway.dataplane.plugin.Plugin;
 import io.archway.dataplane.plugin.Plugin.Phase;
@@ -60,6 +61,30 @@ public final class DatadogPlugin implements Plugin<DatadogPlugin.Config> {
   @Override
   public Set<Phase> phases() {
     return EnumSet.of(Phase.LOG);
+  }
+
+  @Override
+  public void metadata(ObjectNode value, PluginServices services) {
+    if (value == null) {
+      return;
+    }
+    var it = value.fieldNames();
+    while (it.hasNext()) {
+      var f = it.next();
+      var v = value.get(f);
+      var expected =
+          switch (f) {
+            case "host", "namespace" -> v.isTextual() ? null : "a string";
+            case "port" -> v.canConvertToInt() && v.asInt() >= 0 ? null : "an integer >= 0";
+            case "constant_tags" -> v.isArray() ? null : "an array of strings";
+            default ->
+                throw new IllegalArgumentException(
+                    f + ": unknown field (expected: constant_tags, host, namespace, port)");
+          };
+      if (expected != null) {
+        throw new IllegalArgumentException(f + ": " + v + " (expected: " + expected + ")");
+      }
+    }
   }
 
   @Override

@@ -7,6 +7,7 @@ import io.archway.dataplane.plugin.Plugin;
 import io.archway.dataplane.plugin.Plugin.Phase;
 import io.archway.dataplane.plugin.PluginInstance;
 import io.archway.dataplane.plugin.PluginScope;
+import io.archway.dataplane.plugin.PluginServices;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.channels.FileChannel;
@@ -54,6 +55,11 @@ public final class FileLoggerPlugin implements Plugin<FileLoggerPlugin.Config> {
   @Override
   public Set<Phase> phases() {
     return EnumSet.of(Phase.BODY_FILTER, Phase.LOG);
+  }
+
+  @Override
+  public void metadata(ObjectNode value, PluginServices services) {
+    LogEntries.checkMetadata(value);
   }
 
   @Override

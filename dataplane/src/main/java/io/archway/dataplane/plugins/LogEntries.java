@@ -317,6 +317,32 @@ final class LogEntries {
         services);
   }
 
+  /**
+   * Checks a logger's {@code plugin_metadata}: {@code log_format}, an object, and {@code extra}
+   * fields (checked by the caller).
+   *
+   * @throws IllegalArgumentException naming the field at fault
+   */
+  static void checkMetadata(ObjectNode value, String... extra) {
+    if (value == null) {
+      return;
+    }
+    var allowed = new java.util.TreeSet<>(List.of(extra));
+    allowed.add("log_format");
+    var it = value.fieldNames();
+    while (it.hasNext()) {
+      var f = it.next();
+      if (!allowed.contains(f)) {
+        throw new IllegalArgumentException(
+            f + ": unknown field (expected: " + String.join(", ", allowed) + ")");
+      }
+    }
+    var format = value.get("log_format");
+    if (format != null && !format.isObject()) {
+      throw new IllegalArgumentException("log_format: " + format + " (expected: an object)");
+    }
+  }
+
   /** The batch processor's settings every logger has (seconds in the configuration). */
   static LogBatcher.Settings settings(
       int batch, double inactiveTimeout, int maxRetryCount, double retryDelay) {

@@ -7,6 +7,7 @@ import io.archway.dataplane.plugin.Plugin;
 import io.archway.dataplane.plugin.Plugin.Phase;
 import io.archway.dataplane.plugin.PluginInstance;
 import io.archway.dataplane.plugin.PluginScope;
+import io.archway.dataplane.plugin.PluginServices;
 import io.archway.model.ModelJson;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
@@ -61,6 +62,11 @@ public final class SkywalkingLoggerPlugin implements Plugin<SkywalkingLoggerPlug
   @Override
   public Set<Phase> phases() {
     return EnumSet.of(Phase.ACCESS, Phase.BODY_FILTER, Phase.LOG);
+  }
+
+  @Override
+  public void metadata(ObjectNode value, PluginServices services) {
+    LogEntries.checkMetadata(value);
   }
 
   @Override

@@ -7,6 +7,7 @@ import io.archway.dataplane.plugin.Plugin;
 import io.archway.dataplane.plugin.Plugin.Phase;
 import io.archway.dataplane.plugin.PluginInstance;
 import io.archway.dataplane.plugin.PluginScope;
+import io.archway.dataplane.plugin.PluginServices;
 import java.util.EnumSet;
 import java.util.Set;
 
@@ -56,6 +57,11 @@ public final class TcpLoggerPlugin implements Plugin<TcpLoggerPlugin.Config> {
   @Override
   public Set<Phase> phases() {
     return EnumSet.of(Phase.ACCESS, Phase.BODY_FILTER, Phase.LOG);
+  }
+
+  @Override
+  public void metadata(ObjectNode value, PluginServices services) {
+    LogEntries.checkMetadata(value);
   }
 
   @Override

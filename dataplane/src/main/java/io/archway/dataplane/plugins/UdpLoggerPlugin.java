@@ -7,6 +7,7 @@ import io.archway.dataplane.plugin.Plugin;
 import io.archway.dataplane.plugin.Plugin.Phase;
 import io.archway.dataplane.plugin.PluginInstance;
 import io.archway.dataplane.plugin.PluginScope;
+import io.archway.dataplane.plugin.PluginServices;
 import java.net.DatagramPacket;
 import java.net.DatagramSocket;
 import java.net.InetSocketAddress;
@@ -55,6 +56,11 @@ public final class UdpLoggerPlugin implements Plugin<UdpLoggerPlugin.Config> {
   @Override
   public Set<Phase> phases() {
     return EnumSet.of(Phase.ACCESS, Phase.BODY_FILTER, Phase.LOG);
+  }
+
+  @Override
+  public void metadata(ObjectNode value, PluginServices services) {
+    LogEntries.checkMetadata(value);
   }
 
   @Override

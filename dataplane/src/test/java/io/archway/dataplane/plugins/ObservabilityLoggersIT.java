@@ -623,6 +623,27 @@ class ObservabilityLoggersIT {
   }
 
   @Test
+  void metadataWithAnUnknownFieldIsNotApplied() throws Exception {
+    var log = dir.resolve("typo.log");
+    gw =
+        Gateways.start(
+            dir,
+            route(
+                "file-logger: {path: \"%s\"}".formatted(log),
+                """
+                plugin_metadata:
+                  - id: file-logger
+                    log_fromat: {u: $uri}
+                """));
+    gw.get("/typo");
+    await().until(() -> Files.exists(log) && Files.readAllLines(log).size() == 1);
+    assertThat(json(Files.readAllLines(log).get(0)).path("request").path("uri").asText())
+        .isEqualTo("/typo");
+    assertThat(gw.dataplane().servers().compiler().pluginServices().metadata("file-logger"))
+        .isNull();
+  }
+
+  @Test
   void includeReqBodyLogsTheBodyThatStreamedUpstream() throws Exception {
     var peer = new TcpPeer();
     gw =
