@@ -3,24 +3,20 @@ package io.archway.dataplane.plugins;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.archway.dataplane.plugin.LogBatcher;
-import io.archway.dataplane.plugin.Plugin;
-import io.archway.dataplane.plugin.Plugin.Phase;
 import io.archway.dataplane.plugin.PluginInstance;
 import io.archway.dataplane.plugin.PluginScope;
 import io.archway.dataplane.plugin.PluginServices;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
-import java.util.EnumSet;
 import java.util.List;
 import java.util.Map;
-import java.util.Set;
 
 /**
  * clickhouse-logger: each request's entry, batched, inserted over ClickHouse's HTTP interface: a
  * POST of {@code INSERT INTO <logtable> FORMAT JSONEachRow {..} {..}} with {@code
  * X-ClickHouse-User}, {@code -Key} and {@code -Database}, as APISIX sends it.
  */
-public final class ClickhouseLoggerPlugin implements Plugin<ClickhouseLoggerPlugin.Config> {
+public final class ClickhouseLoggerPlugin implements EntryLogger<ClickhouseLoggerPlugin.Config> {
 
   /** The configuration; schema {@code clickhouse-logger.json}. */
   public record Config(
@@ -66,11 +62,6 @@ public final class ClickhouseLoggerPlugin implements Plugin<ClickhouseLoggerPlug
   @Override
   public Class<Config> configType() {
     return Config.class;
-  }
-
-  @Override
-  public Set<Phase> phases() {
-    return EnumSet.of(Phase.ACCESS, Phase.BODY_FILTER, Phase.LOG);
   }
 
   @Override

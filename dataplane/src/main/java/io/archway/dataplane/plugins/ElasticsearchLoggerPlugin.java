@@ -3,19 +3,14 @@ package io.archway.dataplane.plugins;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.archway.dataplane.plugin.LogBatcher;
-import io.archway.dataplane.plugin.Plugin;
-import io.archway.dataplane.plugin.Plugin.Phase;
 import io.archway.dataplane.plugin.PluginInstance;
 import io.archway.dataplane.plugin.PluginScope;
-import io.archway.dataplane.plugin.PluginServices;
 import io.archway.model.ModelJson;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.Base64;
-import java.util.EnumSet;
 import java.util.List;
 import java.util.Map;
-import java.util.Set;
 
 /**
  * elasticsearch-logger: each request's entry, batched, sent to {@code <endpoint>/_bulk} as NDJSON:
@@ -24,7 +19,8 @@ import java.util.Set;
  * sends {@code application/x-ndjson} as every version since 6 takes it, and leaves {@code _type}
  * out unless configured.
  */
-public final class ElasticsearchLoggerPlugin implements Plugin<ElasticsearchLoggerPlugin.Config> {
+public final class ElasticsearchLoggerPlugin
+    implements EntryLogger<ElasticsearchLoggerPlugin.Config> {
 
   /** The configuration; schema {@code elasticsearch-logger.json}. */
   public record Config(
@@ -71,16 +67,6 @@ public final class ElasticsearchLoggerPlugin implements Plugin<ElasticsearchLogg
   @Override
   public Class<Config> configType() {
     return Config.class;
-  }
-
-  @Override
-  public Set<Phase> phases() {
-    return EnumSet.of(Phase.ACCESS, Phase.BODY_FILTER, Phase.LOG);
-  }
-
-  @Override
-  public void metadata(ObjectNode value, PluginServices services) {
-    LogEntries.checkMetadata(value);
   }
 
   @Override

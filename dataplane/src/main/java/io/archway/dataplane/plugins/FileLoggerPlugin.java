@@ -3,11 +3,8 @@ package io.archway.dataplane.plugins;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.archway.dataplane.plugin.LogBatcher;
-import io.archway.dataplane.plugin.Plugin;
-import io.archway.dataplane.plugin.Plugin.Phase;
 import io.archway.dataplane.plugin.PluginInstance;
 import io.archway.dataplane.plugin.PluginScope;
-import io.archway.dataplane.plugin.PluginServices;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.channels.FileChannel;
@@ -16,10 +13,8 @@ import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
 import java.nio.file.attribute.BasicFileAttributes;
-import java.util.EnumSet;
 import java.util.List;
 import java.util.Locale;
-import java.util.Set;
 
 /**
  * file-logger: each request's entry appended to {@code path} as one JSON line. The event loop only
@@ -27,7 +22,7 @@ import java.util.Set;
  * write the file at {@code path} is checked to be the one open: when logrotate moved it away or it
  * was deleted, the file is opened (created) again, so no {@code USR1} is needed.
  */
-public final class FileLoggerPlugin implements Plugin<FileLoggerPlugin.Config> {
+public final class FileLoggerPlugin implements EntryLogger<FileLoggerPlugin.Config> {
 
   /** The configuration; schema {@code file-logger.json}. */
   public record Config(
@@ -50,16 +45,6 @@ public final class FileLoggerPlugin implements Plugin<FileLoggerPlugin.Config> {
   @Override
   public Class<Config> configType() {
     return Config.class;
-  }
-
-  @Override
-  public Set<Phase> phases() {
-    return EnumSet.of(Phase.BODY_FILTER, Phase.LOG);
-  }
-
-  @Override
-  public void metadata(ObjectNode value, PluginServices services) {
-    LogEntries.checkMetadata(value);
   }
 
   @Override

@@ -3,18 +3,13 @@ package io.archway.dataplane.plugins;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.archway.dataplane.plugin.LogBatcher;
-import io.archway.dataplane.plugin.Plugin;
-import io.archway.dataplane.plugin.Plugin.Phase;
 import io.archway.dataplane.plugin.PluginInstance;
 import io.archway.dataplane.plugin.PluginScope;
-import io.archway.dataplane.plugin.PluginServices;
 import io.archway.model.ModelJson;
 import java.time.Duration;
-import java.util.EnumSet;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.Set;
 
 /**
  * loki-logger: each request's entry, batched, pushed to Loki ({@code endpoint_addrs} + {@code
@@ -23,7 +18,7 @@ import java.util.Set;
  * are resolved per request (APISIX resolves them for the batch's first request), so entries with
  * different labels go in different streams of the same push.
  */
-public final class LokiLoggerPlugin implements Plugin<LokiLoggerPlugin.Config> {
+public final class LokiLoggerPlugin implements EntryLogger<LokiLoggerPlugin.Config> {
 
   /** The configuration; schema {@code loki-logger.json}. */
   public record Config(
@@ -63,16 +58,6 @@ public final class LokiLoggerPlugin implements Plugin<LokiLoggerPlugin.Config> {
   @Override
   public Class<Config> configType() {
     return Config.class;
-  }
-
-  @Override
-  public Set<Phase> phases() {
-    return EnumSet.of(Phase.ACCESS, Phase.BODY_FILTER, Phase.LOG);
-  }
-
-  @Override
-  public void metadata(ObjectNode value, PluginServices services) {
-    LogEntries.checkMetadata(value);
   }
 
   @Override

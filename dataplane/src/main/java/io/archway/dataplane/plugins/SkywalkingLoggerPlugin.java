@@ -3,19 +3,14 @@ package io.archway.dataplane.plugins;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.archway.dataplane.plugin.LogBatcher;
-import io.archway.dataplane.plugin.Plugin;
-import io.archway.dataplane.plugin.Plugin.Phase;
 import io.archway.dataplane.plugin.PluginInstance;
 import io.archway.dataplane.plugin.PluginScope;
-import io.archway.dataplane.plugin.PluginServices;
 import io.archway.model.ModelJson;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.Base64;
-import java.util.EnumSet;
 import java.util.List;
 import java.util.Map;
-import java.util.Set;
 
 /**
  * skywalking-logger: each request's entry, batched, POSTed as a JSON array to SkyWalking's HTTP log
@@ -23,7 +18,7 @@ import java.util.Set;
  * "<entry>"}}, "service", "serviceInstance", "endpoint": <uri>}}, the trace context read from the
  * request's {@code sw8} header.
  */
-public final class SkywalkingLoggerPlugin implements Plugin<SkywalkingLoggerPlugin.Config> {
+public final class SkywalkingLoggerPlugin implements EntryLogger<SkywalkingLoggerPlugin.Config> {
 
   /** The configuration; schema {@code skywalking-logger.json}. */
   public record Config(
@@ -57,16 +52,6 @@ public final class SkywalkingLoggerPlugin implements Plugin<SkywalkingLoggerPlug
   @Override
   public Class<Config> configType() {
     return Config.class;
-  }
-
-  @Override
-  public Set<Phase> phases() {
-    return EnumSet.of(Phase.ACCESS, Phase.BODY_FILTER, Phase.LOG);
-  }
-
-  @Override
-  public void metadata(ObjectNode value, PluginServices services) {
-    LogEntries.checkMetadata(value);
   }
 
   @Override

@@ -3,16 +3,11 @@ package io.archway.dataplane.plugins;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.archway.dataplane.plugin.LogBatcher;
-import io.archway.dataplane.plugin.Plugin;
-import io.archway.dataplane.plugin.Plugin.Phase;
 import io.archway.dataplane.plugin.PluginInstance;
 import io.archway.dataplane.plugin.PluginScope;
-import io.archway.dataplane.plugin.PluginServices;
 import io.archway.dataplane.support.SyslogSink;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
-import java.util.EnumSet;
-import java.util.Set;
 
 /**
  * syslog (the HTTP plugin; the stream routes' Redis loggers have their own conf): each request's
@@ -20,7 +15,7 @@ import java.util.Set;
  * stream loggers use ({@link SyslogSink.Writer}): over TCP (kept open, optionally TLS) or one UDP
  * datagram per line. Configurations naming the same server share one writer.
  */
-public final class SyslogPlugin implements Plugin<SyslogPlugin.Config> {
+public final class SyslogPlugin implements EntryLogger<SyslogPlugin.Config> {
 
   /** The configuration; schema {@code syslog.json}. */
   public record Config(
@@ -58,16 +53,6 @@ public final class SyslogPlugin implements Plugin<SyslogPlugin.Config> {
   @Override
   public Class<Config> configType() {
     return Config.class;
-  }
-
-  @Override
-  public Set<Phase> phases() {
-    return EnumSet.of(Phase.ACCESS, Phase.BODY_FILTER, Phase.LOG);
-  }
-
-  @Override
-  public void metadata(ObjectNode value, PluginServices services) {
-    LogEntries.checkMetadata(value);
   }
 
   @Override

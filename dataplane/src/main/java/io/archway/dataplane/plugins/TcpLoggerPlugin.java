@@ -3,13 +3,8 @@ package io.archway.dataplane.plugins;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.archway.dataplane.plugin.LogBatcher;
-import io.archway.dataplane.plugin.Plugin;
-import io.archway.dataplane.plugin.Plugin.Phase;
 import io.archway.dataplane.plugin.PluginInstance;
 import io.archway.dataplane.plugin.PluginScope;
-import io.archway.dataplane.plugin.PluginServices;
-import java.util.EnumSet;
-import java.util.Set;
 
 /**
  * tcp-logger: each request's entry, batched off the event loop, written to {@code host:port} over a
@@ -17,7 +12,7 @@ import java.util.Set;
  * array. {@code tls} encrypts without checking the server's certificate, {@code tls_options} being
  * the server name sent, as in APISIX.
  */
-public final class TcpLoggerPlugin implements Plugin<TcpLoggerPlugin.Config> {
+public final class TcpLoggerPlugin implements EntryLogger<TcpLoggerPlugin.Config> {
 
   /** The configuration; schema {@code tcp-logger.json}. */
   public record Config(
@@ -52,16 +47,6 @@ public final class TcpLoggerPlugin implements Plugin<TcpLoggerPlugin.Config> {
   @Override
   public Class<Config> configType() {
     return Config.class;
-  }
-
-  @Override
-  public Set<Phase> phases() {
-    return EnumSet.of(Phase.ACCESS, Phase.BODY_FILTER, Phase.LOG);
-  }
-
-  @Override
-  public void metadata(ObjectNode value, PluginServices services) {
-    LogEntries.checkMetadata(value);
   }
 
   @Override

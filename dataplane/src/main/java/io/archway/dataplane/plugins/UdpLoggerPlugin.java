@@ -3,22 +3,17 @@ package io.archway.dataplane.plugins;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.archway.dataplane.plugin.LogBatcher;
-import io.archway.dataplane.plugin.Plugin;
-import io.archway.dataplane.plugin.Plugin.Phase;
 import io.archway.dataplane.plugin.PluginInstance;
 import io.archway.dataplane.plugin.PluginScope;
-import io.archway.dataplane.plugin.PluginServices;
 import java.net.DatagramPacket;
 import java.net.DatagramSocket;
 import java.net.InetSocketAddress;
-import java.util.EnumSet;
-import java.util.Set;
 
 /**
  * udp-logger: each request's entry, batched off the event loop, sent to {@code host:port} as one
  * datagram per batch: the entry itself for a batch of one, else a JSON array (as APISIX does).
  */
-public final class UdpLoggerPlugin implements Plugin<UdpLoggerPlugin.Config> {
+public final class UdpLoggerPlugin implements EntryLogger<UdpLoggerPlugin.Config> {
 
   /** The configuration; schema {@code udp-logger.json}. */
   public record Config(
@@ -51,16 +46,6 @@ public final class UdpLoggerPlugin implements Plugin<UdpLoggerPlugin.Config> {
   @Override
   public Class<Config> configType() {
     return Config.class;
-  }
-
-  @Override
-  public Set<Phase> phases() {
-    return EnumSet.of(Phase.ACCESS, Phase.BODY_FILTER, Phase.LOG);
-  }
-
-  @Override
-  public void metadata(ObjectNode value, PluginServices services) {
-    LogEntries.checkMetadata(value);
   }
 
   @Override

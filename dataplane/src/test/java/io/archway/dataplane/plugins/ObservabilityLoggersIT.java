@@ -253,7 +253,7 @@ class ObservabilityLoggersIT {
         Gateways.start(
             dir,
             route(
-                "tcp-logger: {host: 127.0.0.1, port: %d, batch_max_size: 2, inactive_timeout: 0.3}"
+                "tcp-logger: {host: 127.0.0.1, port: %d, batch_max_size: 2, inactive_timeout: 2}"
                     .formatted(peer.port())));
     for (int i = 0; i < 5; i++) {
       assertThat(gw.get("/t?i=" + i).statusCode()).isEqualTo(200);
@@ -372,7 +372,7 @@ class ObservabilityLoggersIT {
                   tenant_id: tenant-1
                   log_labels: {job: gateway, path: $uri}
                   batch_max_size: 3
-                  inactive_timeout: 0.2
+                  inactive_timeout: 30
                   max_retry_count: 3
                   retry_delay: 0.1
                 """
