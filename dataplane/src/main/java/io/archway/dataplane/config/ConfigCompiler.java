@@ -27,6 +27,7 @@ import java.util.function.Function;
 public final class ConfigCompiler implements Consumer<ConfigSnapshot> {
 
   private final PluginServices services;
+  private final PluginRegistry registry;
   private final UpstreamCompiler upstreams;
   private final ConsumerCompiler consumers;
   private final GlobalRuleCompiler globalRules;
@@ -74,6 +75,7 @@ public final class ConfigCompiler implements Consumer<ConfigSnapshot> {
       PluginRegistry registry,
       PluginServices services) {
     this.services = services;
+    this.registry = registry;
     this.upstreams = new UpstreamCompiler(upstreams, discovery, registry);
     this.consumers = new ConsumerCompiler(registry, services);
     this.globalRules = new GlobalRuleCompiler(registry, services);
@@ -120,6 +122,7 @@ public final class ConfigCompiler implements Consumer<ConfigSnapshot> {
     var runtimes = upstreams.compile(snapshot, refs);
     refs.runtimes(runtimes);
     var rejections = new Rejections();
+    PluginMetadataApplier.apply(snapshot.items(Kind.PLUGIN_METADATA), registry, services);
     var consumers =
         this.consumers.compile(
             snapshot.items(Kind.CONSUMERS),

@@ -2,6 +2,7 @@ package io.archway.dataplane.pipeline;
 
 import io.archway.dataplane.config.CompiledRoute;
 import io.archway.dataplane.exchange.Exchange;
+import io.archway.dataplane.exchange.RequestBodyCopy;
 import io.archway.dataplane.upstream.NodeState;
 import io.archway.dataplane.upstream.UpstreamConnection;
 import io.netty.buffer.CompositeByteBuf;
@@ -190,6 +191,10 @@ final class ProxyCall extends ProxyResponse implements Exchange.Listener {
     touch();
     int n = content.content().readableBytes();
     bodyBytes += n;
+    var copy = call.exchange().attribute(RequestBodyCopy.KEY);
+    if (copy != null) {
+      copy.add(content.content());
+    }
     route.stats().bodyIn(n);
     long max = HttpProxy.maxBodySize(call);
     if (max > 0 && bodyBytes > max) {

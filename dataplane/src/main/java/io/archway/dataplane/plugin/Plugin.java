@@ -100,6 +100,16 @@ public interface Plugin<C extends Record> {
     return Map.of();
   }
 
+  /**
+   * Called on the config thread when this plugin's {@code plugin_metadata} changes ({@code null}
+   * when removed): where a plugin that runs without any route ({@code error-log-logger}) starts or
+   * stops. Loggers read their metadata's {@code log_format} when they log ({@link
+   * PluginServices#metadata(String)}) and need nothing here.
+   *
+   * @throws IllegalArgumentException naming the field at fault; the metadata is then not applied
+   */
+  default void metadata(ObjectNode value, PluginServices services) {}
+
   /** Whether {@link #inlineUpstreams} can return anything (asked once per compile). */
   default boolean hasInlineUpstreams() {
     return false;

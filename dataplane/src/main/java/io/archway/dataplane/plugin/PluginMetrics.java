@@ -4,6 +4,8 @@ import static io.archway.dataplane.support.Prometheus.escape;
 import static io.archway.dataplane.support.Prometheus.head;
 
 import io.archway.dataplane.support.Histogram;
+import io.archway.dataplane.upstream.UpstreamRuntime;
+import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;
 import java.util.concurrent.ConcurrentHashMap;
@@ -22,6 +24,34 @@ public final class PluginMetrics {
   private final Map<String, Histogram> latency = new ConcurrentHashMap<>();
   private final Map<String, LongAdder[]> bandwidth = new ConcurrentHashMap<>();
   private final Map<String, LongAdder[]> loggers = new ConcurrentHashMap<>();
+  private volatile boolean apisixMetrics;
+
+  /**
+   * What the gateway as a whole reports for APISIX's gateway-wide metrics: requests answered,
+   * client connections open, whether the config source is reachable and its revision, and the
+   * health-checked upstreams.
+   */
+  public record Gateway(
+      long requests,
+      long connections,
+      boolean configReachable,
+      long configRevision,
+      List<UpstreamRuntime> checked) {}
+
+  /**
+   * Whether {@code /metrics} also has APISIX's gateway-wide metrics ({@code
+   * apisix_upstream_status}, {@code apisix_http_requests_total}, {@code
+   * apisix_nginx_http_current_connections}, {@code apisix_etcd_reachable}, {@code
+   * apisix_etcd_modify_indexes}, {@code apisix_node_info}): set by {@code
+   * plugin_metadata/prometheus}'s {@code apisix_metrics}.
+   */
+  public void apisixMetrics(boolean on) {
+    apisixMetrics = on;
+  }
+
+  public boolean apisixMetrics() {
+    return apisixMetrics;
+  }
 
   /** One request seen by the prometheus plugin. */
   public void request(String route, String consumer, int code, long nanos, long in, long out) {
@@ -49,6 +79,60 @@ public final class PluginMetrics {
     return logger(plugin)[0].sum();
   }
 
+  /** The plugins' metrics, and APISIX's gateway-wide ones when asked for. */
+  public void render(StringBuilder out, Gateway gateway) {
+    render(out);
+    if (apisixMetrics) {
+      renderGateway(out, gateway);
+    }
+  }
+
+  private static void renderGateway(StringBuilder out, Gateway g) {
+    head(out, "apisix_http_requests_total", "gauge", "The total number of client requests.");
+    out.append("apisix_http_requests_total ").append(g.requests()).append('\n');
+    head(out, "apisix_nginx_http_current_connections", "gauge", "Number of HTTP connections.");
+    out.append("apisix_nginx_http_current_connections{state=\"active\"} ")
+        .append(g.connections())
+        .append('\n');
+    head(out, "apisix_etcd_reachable", "gauge", "Config server reachable from the gateway.");
+    out.append("apisix_etcd_reachable ").append(g.configReachable() ? 1 : 0).append('\n');
+    head(out, "apisix_etcd_modify_indexes", "gauge", "Revision of the config in force.");
+    out.append("apisix_etcd_modify_indexes{key=\"x_etcd_index\"} ")
+        .append(g.configRevision())
+        .append('\n');
+    head(out, "apisix_node_info", "gauge", "Info of the gateway node.");
+    out.append("apisix_node_info{hostname=\"").append(escape(HOST)).append("\"} 1\n");
+    head(out, "apisix_upstream_status", "gauge", "Health of upstream nodes (1 healthy).");
+    for (var up : g.checked()) {
+      for (var n : up.nodes()) {
+        out.append("apisix_upstream_status{name=\"/apisix/")
+            .append(escape(up.key()))
+            .append("\",ip=\"")
+            .append(escape(n.host()))
+            .append("\",port=\"")
+            .append(n.port())
+            .append("\"} ")
+            .append(n.healthy() ? 1 : 0)
+            .append('\n');
+      }
+    }
+  }
+
+  private static final String HOST = hostName();
+
+  private static String hostName() {
+    var env = System.getenv("HOSTNAME");
+    if (env != null && !env.isEmpty()) {
+      return env;
+    }
+    try {
+      return java.net.InetAddress.getLocalHost().getHostName();
+    } catch (java.io.IOException e) {
+      return "localhost";
+    }
+  }
+
+  /** The plugins' metrics. */
   public void render(StringBuilder out) {
     head(out, "apisix_http_status", "counter", "HTTP status codes per route (prometheus plugin).");
     var sorted = new TreeMap<String, Long>();

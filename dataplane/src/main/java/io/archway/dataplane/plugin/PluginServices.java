@@ -1,5 +1,7 @@
 package io.archway.dataplane.plugin;
 
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.archway.dataplane.support.TlsSockets;
 import java.net.http.HttpClient;
 import java.time.Duration;
 import java.util.Map;
@@ -34,6 +36,8 @@ public final class PluginServices implements AutoCloseable {
           });
   private static final AtomicInteger IO_THREADS = new AtomicInteger();
   private volatile HttpClient http;
+  private volatile HttpClient httpUnverified;
+  private volatile Map<String, ObjectNode> metadata = Map.of();
 
   private volatile int httpsPort = 443;
 
@@ -90,8 +94,44 @@ public final class PluginServices implements AutoCloseable {
   }
 
   /**
+   * An HTTP client that does not verify the server's certificate, for loggers with {@code
+   * ssl_verify: false} (APISIX's default for several of them).
+   */
+  public HttpClient httpUnverified() {
+    var h = httpUnverified;
+    if (h == null) {
+      synchronized (this) {
+        if (httpUnverified == null) {
+          httpUnverified =
+              HttpClient.newBuilder()
+                  .connectTimeout(Duration.ofSeconds(3))
+                  .executor(io)
+                  .version(HttpClient.Version.HTTP_1_1)
+                  .sslContext(TlsSockets.trustAllContext())
+                  .build();
+        }
+        h = httpUnverified;
+      }
+    }
+    return h;
+  }
+
+  /**
+   * The {@code plugin_metadata} of {@code plugin} in the config in force, or {@code null}: read
+   * when used (a logger's {@code log_format}), so a change applies without recompiling routes.
+   */
+  public ObjectNode metadata(String plugin) {
+    return metadata.get(plugin);
+  }
+
+  /** Every plugin's metadata, set by the config compiler on each change. */
+  public void metadata(Map<String, ObjectNode> byPlugin) {
+    metadata = Map.copyOf(byPlugin);
+  }
+
+  /**
    * A value shared by every configuration with the same key across config changes (limit-count's
-   * {@code group} counters).
+   * {@code group} counters); closed with the services when it is {@link AutoCloseable}.
    */
   @SuppressWarnings("unchecked")
   public <T> T shared(String key, java.util.function.Supplier<T> make) {
@@ -100,6 +140,15 @@ public final class PluginServices implements AutoCloseable {
 
   @Override
   public void close() {
+    for (var v : shared.values()) {
+      if (v instanceof AutoCloseable c) {
+        try {
+          c.close();
+        } catch (Exception e) {
+          // closing anyway
+        }
+      }
+    }
     io.shutdownNow();
     redis.values().forEach(RedisLink::close);
     producers.values().forEach(p -> p.close(Duration.ofSeconds(1)));

@@ -39,7 +39,8 @@ public final class HttpLoggerPlugin implements Plugin<HttpLoggerPlugin.Config> {
       double retryDelay,
       boolean includeReqBody,
       ArrayNode includeReqBodyExpr,
-      ObjectNode logFormat) {
+      ObjectNode logFormat)
+      implements LogEntries.Options, LogEntries.Batching {
 
     @Override
     public String toString() {
@@ -64,7 +65,7 @@ public final class HttpLoggerPlugin implements Plugin<HttpLoggerPlugin.Config> {
 
   @Override
   public Set<Phase> phases() {
-    return EnumSet.of(Phase.LOG);
+    return EnumSet.of(Phase.ACCESS, Phase.BODY_FILTER, Phase.LOG);
   }
 
   @Override
@@ -125,6 +126,6 @@ public final class HttpLoggerPlugin implements Plugin<HttpLoggerPlugin.Config> {
                 conf.retryDelay()),
             sender,
             services);
-    return LogEntries.logTo(batcher, "http-logger", services);
+    return LogEntries.batched(LogEntries.builder(name(), conf, services), batcher);
   }
 }

@@ -82,7 +82,7 @@ public final class KafkaLoggerPlugin implements Plugin<KafkaLoggerPlugin.Config>
 
   @Override
   public Set<Phase> phases() {
-    return EnumSet.of(Phase.LOG);
+    return EnumSet.of(Phase.ACCESS, Phase.LOG);
   }
 
   @Override
@@ -152,6 +152,15 @@ public final class KafkaLoggerPlugin implements Plugin<KafkaLoggerPlugin.Config>
                 conf.retryDelay()),
             sender,
             services);
-    return LogEntries.logTo(batcher, "kafka-logger", services);
+    return LogEntries.batched(
+        LogEntries.builder(
+            name(),
+            conf.logFormat(),
+            conf.includeReqBody(),
+            conf.includeReqBodyExpr(),
+            false,
+            null,
+            services),
+        batcher);
   }
 }

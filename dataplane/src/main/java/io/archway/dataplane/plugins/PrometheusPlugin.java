@@ -1,18 +1,24 @@
 package io.archway.dataplane.plugins;
 
+import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.archway.dataplane.plugin.Plugin;
 import io.archway.dataplane.plugin.Plugin.Phase;
 import io.archway.dataplane.plugin.PluginContext;
 import io.archway.dataplane.plugin.PluginInstance;
 import io.archway.dataplane.plugin.PluginMetrics;
 import io.archway.dataplane.plugin.PluginScope;
+import io.archway.dataplane.plugin.PluginServices;
 import io.netty.handler.codec.http.HttpUtil;
 import java.util.EnumSet;
 import java.util.Set;
 
 /**
  * prometheus: counts the route's requests under APISIX's metric names on {@code /metrics} (status
- * per route and consumer, latency, bandwidth), so dashboards made for APISIX keep working.
+ * per route and consumer, latency, bandwidth), so dashboards made for APISIX keep working. With
+ * {@code plugin_metadata/prometheus} {@code {"apisix_metrics": true}} (Archway's setting: APISIX
+ * has these always), {@code /metrics} also has APISIX's gateway-wide metrics under their names
+ * ({@code apisix_upstream_status}, {@code apisix_http_requests_total}, {@code
+ * apisix_nginx_http_current_connections}, {@code apisix_etcd_reachable}, {@code apisix_node_info}).
  */
 public final class PrometheusPlugin implements Plugin<PrometheusPlugin.Config> {
 
@@ -37,6 +43,26 @@ public final class PrometheusPlugin implements Plugin<PrometheusPlugin.Config> {
   @Override
   public Set<Phase> phases() {
     return EnumSet.of(Phase.LOG);
+  }
+
+  @Override
+  public void metadata(ObjectNode value, PluginServices services) {
+    boolean on = false;
+    if (value != null) {
+      var it = value.fieldNames();
+      while (it.hasNext()) {
+        var f = it.next();
+        if (!f.equals("apisix_metrics")) {
+          throw new IllegalArgumentException(f + ": unknown field (expected: apisix_metrics)");
+        }
+      }
+      var v = value.get("apisix_metrics");
+      if (v != null && !v.isBoolean()) {
+        throw new IllegalArgumentException("apisix_metrics: " + v + " (expected: true or false)");
+      }
+      on = v != null && v.asBoolean();
+    }
+    services.metrics().apisixMetrics(on);
   }
 
   @Override

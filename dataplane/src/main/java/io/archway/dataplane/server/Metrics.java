@@ -7,6 +7,7 @@ import io.archway.dataplane.config.StreamMetrics;
 import io.archway.dataplane.discovery.KubernetesDiscovery;
 import io.archway.dataplane.exchange.HttpMetrics;
 import io.archway.dataplane.pipeline.InFlight;
+import io.archway.dataplane.plugin.PluginMetrics;
 import io.archway.dataplane.pubsub.PubSubMetrics;
 import io.archway.dataplane.support.Prometheus;
 import io.archway.dataplane.support.SyslogSinks;
@@ -122,7 +123,21 @@ final class Metrics {
                     .append(n)
                     .append('\n'));
     http.render(out);
-    compiler.pluginServices().metrics().render(out);
+    long answered = 0;
+    for (int c = 1; c <= 5; c++) {
+      answered += inFlight.answered(c);
+    }
+    compiler
+        .pluginServices()
+        .metrics()
+        .render(
+            out,
+            new PluginMetrics.Gateway(
+                answered + inFlight.active(),
+                http.openConnections(),
+                status.connected(),
+                snapshot.revision(),
+                upstreams.checked()));
     stream.render(out);
     pubsub.render(out);
     tls.render(out);

@@ -74,12 +74,11 @@ public final class SyslogSink implements AutoCloseable {
   private final LongAdder dropped = new LongAdder();
   private final Thread thread;
   private volatile boolean closed;
-  private DatagramSocket udp;
-  private Socket tcp;
-  private OutputStream tcpOut;
+  private final Writer writer;
 
   public SyslogSink(Conf conf) {
     this.conf = conf;
+    this.writer = new Writer(conf.host(), conf.port(), conf.tcp(), false, 2000);
     thread = Thread.ofPlatform().daemon().name("archway-syslog-" + conf.port()).start(this::run);
   }
 
@@ -125,34 +124,12 @@ public final class SyslogSink implements AutoCloseable {
         // close(): the loop drains what is queued, then ends
       }
     }
-    closeSockets();
+    writer.close();
   }
 
   private void send(List<String> batch) {
-    var stamp = Instant.now().toString();
     try {
-      if (conf.tcp()) {
-        if (tcp == null || tcp.isClosed()) {
-          tcp = new Socket();
-          tcp.connect(new InetSocketAddress(conf.host(), conf.port()), 2000);
-          tcpOut = tcp.getOutputStream();
-        }
-        var all = new StringBuilder();
-        for (var m : batch) {
-          all.append(format(stamp, m)).append('\n');
-        }
-        tcpOut.write(all.toString().getBytes(StandardCharsets.UTF_8));
-        tcpOut.flush();
-      } else {
-        if (udp == null) {
-          udp = new DatagramSocket();
-        }
-        var to = new InetSocketAddress(conf.host(), conf.port());
-        for (var m : batch) {
-          var bytes = format(stamp, m).getBytes(StandardCharsets.UTF_8);
-          udp.send(new DatagramPacket(bytes, bytes.length, to));
-        }
-      }
+      writer.send(batch);
       sent.add(batch.size());
     } catch (IOException e) {
       dropped.add(batch.size());
@@ -163,29 +140,97 @@ public final class SyslogSink implements AutoCloseable {
           conf.tcp() ? "tcp" : "udp",
           batch.size(),
           e.toString());
-      closeSockets();
+    }
+  }
+
+  /**
+   * Writes messages to one syslog server as RFC 5424 lines, from the caller's thread (blocking:
+   * never call it on an event loop): one datagram each over UDP, newline framed over TCP
+   * (optionally TLS, the server's certificate not checked, as APISIX's {@code tls: true}). A TCP
+   * connection is kept and made again after a failure. Used by the stream loggers' sink thread and
+   * by the {@code syslog} plugin's batches.
+   */
+  public static final class Writer implements AutoCloseable {
+    private final String host;
+    private final int port;
+    private final boolean tcp;
+    private final boolean tls;
+    private final int timeoutMillis;
+    private DatagramSocket udp;
+    private Socket socket;
+    private OutputStream out;
+
+    public Writer(String host, int port, boolean tcp, boolean tls, int timeoutMillis) {
+      this.host = host;
+      this.port = port;
+      this.tcp = tcp;
+      this.tls = tls;
+      this.timeoutMillis = timeoutMillis;
+    }
+
+    /** Sends {@code messages} (MSG parts), stamped now; on failure the connection is dropped. */
+    public synchronized void send(List<String> messages) throws IOException {
+      var stamp = Instant.now().toString();
+      try {
+        if (tcp) {
+          if (socket == null || socket.isClosed()) {
+            var s = new Socket();
+            s.connect(new InetSocketAddress(host, port), timeoutMillis);
+            s.setSoTimeout(timeoutMillis);
+            if (tls) {
+              var ssl =
+                  (javax.net.ssl.SSLSocket)
+                      io.archway.dataplane.support.TlsSockets.trustAll()
+                          .createSocket(s, host, port, true);
+              ssl.startHandshake();
+              s = ssl;
+            }
+            socket = s;
+            out = s.getOutputStream();
+          }
+          var all = new StringBuilder();
+          for (var m : messages) {
+            all.append(format(stamp, m)).append('\n');
+          }
+          out.write(all.toString().getBytes(StandardCharsets.UTF_8));
+          out.flush();
+        } else {
+          if (udp == null) {
+            udp = new DatagramSocket();
+          }
+          var to = new InetSocketAddress(host, port);
+          for (var m : messages) {
+            var bytes = format(stamp, m).getBytes(StandardCharsets.UTF_8);
+            udp.send(new DatagramPacket(bytes, bytes.length, to));
+          }
+        }
+      } catch (IOException e) {
+        close();
+        throw e;
+      }
+    }
+
+    @Override
+    public synchronized void close() {
+      if (udp != null) {
+        udp.close();
+        udp = null;
+      }
+      if (socket != null) {
+        try {
+          socket.close();
+        } catch (IOException ignored) {
+          // closing anyway
+        }
+        socket = null;
+        out = null;
+      }
     }
   }
 
   /** {@code <14>1 TIMESTAMP HOST archway - - - MSG}: facility user, severity info. */
   static String format(String timestamp, String message) {
     return "<14>1 " + timestamp + " " + HOST_NAME + " archway - - - " + message;
-  }
-
-  private void closeSockets() {
-    if (udp != null) {
-      udp.close();
-      udp = null;
-    }
-    if (tcp != null) {
-      try {
-        tcp.close();
-      } catch (IOException ignored) {
-        // closing anyway
-      }
-      tcp = null;
-      tcpOut = null;
-    }
   }
 
   private static String hostName() {

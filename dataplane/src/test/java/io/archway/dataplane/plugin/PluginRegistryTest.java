@@ -48,6 +48,21 @@ class PluginRegistryTest {
           Map.entry("mocking", "{\"response_example\": \"x\"}"),
           Map.entry("api-breaker", "{\"break_response_code\": 502}"));
 
+  /** The observability loggers' minimal configurations. */
+  private static final Map<String, String> MINIMAL_LOGGERS =
+      Map.of(
+          "file-logger", "{\"path\": \"logs/file.log\"}",
+          "tcp-logger", "{\"host\": \"127.0.0.1\", \"port\": 5044}",
+          "udp-logger", "{\"host\": \"127.0.0.1\", \"port\": 5044}",
+          "syslog", "{\"host\": \"127.0.0.1\", \"port\": 514}",
+          "loki-logger", "{\"endpoint_addrs\": [\"http://127.0.0.1:3100\"]}",
+          "elasticsearch-logger",
+              "{\"endpoint_addrs\": [\"http://127.0.0.1:9200\"], \"field\": {\"index\": \"i\"}}",
+          "clickhouse-logger",
+              "{\"endpoint_addr\": \"http://127.0.0.1:8123\", \"user\": \"u\", \"password\": \"p\","
+                  + " \"database\": \"d\", \"logtable\": \"t\"}",
+          "skywalking-logger", "{\"endpoint_addr\": \"http://127.0.0.1:12800\"}");
+
   @Test
   void everyPluginHasASchemaFileAndEverySchemaFileAPlugin() {
     assertThat(REGISTRY.names()).containsExactlyElementsOf(PluginSchemas.withSchema());
@@ -116,7 +131,8 @@ class PluginRegistryTest {
   @Test
   void eachMinimalConfigurationBindsWithTheSchemasDefaults() throws Exception {
     for (var name : REGISTRY.names()) {
-      var conf = (ObjectNode) json(MINIMAL.getOrDefault(name, "{}"));
+      var conf =
+          (ObjectNode) json(MINIMAL.getOrDefault(name, MINIMAL_LOGGERS.getOrDefault(name, "{}")));
       var problems = PluginSchemas.check(name, conf, name);
       if (!problems.isEmpty()) {
         // Only the plugins whose every field is optional are given "{}", and for the others the
