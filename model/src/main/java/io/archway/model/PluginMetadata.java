@@ -29,6 +29,10 @@ public record PluginMetadata(String id, ObjectNode value) implements ConfigObjec
       return null;
     }
     all.remove("id");
+    if (id != null) {
+      // Metadata of a plugin that does not run would be kept and never read.
+      PluginSchemas.notRun(id).ifPresent(why -> f.problem("id", why));
+    }
     return new PluginMetadata(id, all);
   }
 }

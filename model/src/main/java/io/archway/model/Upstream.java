@@ -36,6 +36,19 @@ public record Upstream(
 
   public static final String DEFAULT_TYPE = "roundrobin";
   public static final String DEFAULT_HASH_ON = "vars";
+
+  /**
+   * The discovery types the dataplane finds nodes with. APISIX's others (nacos, eureka, consul,
+   * consul_kv, dns) would leave the upstream without nodes, so they are refused by name.
+   */
+  static final Fields.Check DISCOVERY_TYPE =
+      v ->
+          "kubernetes".equals(v)
+              ? null
+              : "kubernetes, the only discovery type Archway supports (nacos, eureka, consul,"
+                  + " consul_kv and dns would leave the upstream without nodes; list DNS names as"
+                  + " nodes instead)";
+
   public static final String DEFAULT_SCHEME = "http";
   public static final String DEFAULT_PASS_HOST = "pass";
 
@@ -120,7 +133,7 @@ public record Upstream(
             f.string("type", TYPE),
             UpstreamNodes.read(f, "nodes"),
             f.string("service_name", Fields.Check.length(1, 256)),
-            f.string("discovery_type", Fields.Check.length(1, 64)),
+            f.string("discovery_type", DISCOVERY_TYPE),
             f.object("discovery_args"),
             f.string("hash_on", HASH_ON),
             f.string("key", Fields.Check.length(1, 256)),

@@ -219,9 +219,11 @@ final class AdminValidation {
       problems.add(
           new Problem(
               at,
-              PluginSchemas.known(name)
-                  ? "plugin \"" + name + "\" is not run by this dataplane"
-                  : "unknown plugin \"" + name + "\" (expected: a plugin Archway runs)"));
+              PluginSchemas.notRun(name)
+                  .orElse(
+                      "plugin \""
+                          + name
+                          + "\" has a schema but no class in this dataplane (a build error)")));
       return;
     }
     var found = PluginSchemas.check(name, conf, at);

@@ -143,15 +143,11 @@ public final class PluginRegistry {
       problems.add(
           new Problem(
               at,
-              PluginSchemas.refusal(name).isPresent()
-                  ? PluginSchemas.refusal(name).get()
-                  : PluginSchemas.known(name)
-                      ? "plugin \""
+              PluginSchemas.notRun(name)
+                  .orElse(
+                      "plugin \""
                           + name
-                          + "\" is not run by this dataplane (expected: one of "
-                          + String.join(", ", plugins.keySet())
-                          + ")"
-                      : "unknown plugin \"" + name + "\" (expected: a plugin Archway runs)"));
+                          + "\" has a schema but no class in this dataplane (a build error)")));
       return null;
     }
     var schema = PluginSchemas.check(name, conf, at);
