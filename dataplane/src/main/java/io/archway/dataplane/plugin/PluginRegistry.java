@@ -8,6 +8,7 @@ import com.fasterxml.jackson.databind.json.JsonMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.archway.model.PluginSchemas;
 import io.archway.model.Problem;
+import io.archway.model.ValueRefs;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
@@ -148,6 +149,12 @@ public final class PluginRegistry {
                       "plugin \""
                           + name
                           + "\" has a schema but no class in this dataplane (a build error)")));
+      return null;
+    }
+    var refs = new ArrayList<Problem>();
+    conf = ValueRefs.resolve(conf, at, refs);
+    if (!refs.isEmpty()) {
+      problems.addAll(refs);
       return null;
     }
     var schema = PluginSchemas.check(name, conf, at);
