@@ -2,6 +2,7 @@ package io.archway.model;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ArrayNode;
+import com.fasterxml.jackson.databind.node.JsonNodeFactory;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import java.util.ArrayList;
 import java.util.Collections;
@@ -311,7 +312,10 @@ final class Fields {
     var out = new LinkedHashMap<String, ObjectNode>();
     boolean ok = true;
     for (var e : v.properties()) {
-      if (!e.getValue().isObject()) {
+      if (e.getValue().isNull()) {
+        // `key-auth:` with nothing after it (APISIX's standalone files have it): the defaults.
+        out.put(e.getKey(), JsonNodeFactory.instance.objectNode());
+      } else if (!e.getValue().isObject()) {
         problems.add(
             new Problem(
                 pathOf(name) + "." + e.getKey(), show(e.getValue()) + " (expected: object)"));

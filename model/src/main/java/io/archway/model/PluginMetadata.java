@@ -29,6 +29,12 @@ public record PluginMetadata(String id, ObjectNode value) implements ConfigObjec
       return null;
     }
     all.remove("id");
+    if (id != null && (!PluginSchemas.known(id) || PluginSchemas.refusal(id).isPresent())) {
+      // Metadata of a plugin that does not exist would be kept and never read. (Known APISIX
+      // plugins keep theirs: syslog's is shared with the stream loggers, and the loggers' branch
+      // reads their log formats.)
+      PluginSchemas.notRun(id).ifPresent(why -> f.problem("id", why));
+    }
     return new PluginMetadata(id, all);
   }
 }

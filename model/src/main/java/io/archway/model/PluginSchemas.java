@@ -201,36 +201,49 @@ public final class PluginSchemas {
    */
   public static List<Problem> check(String name, JsonNode conf, String path) {
     var problems = new ArrayList<Problem>();
-    var refused = refusal(name);
-    if (refused.isPresent()) {
-      problems.add(new Problem(path, refused.get()));
-      return problems;
-    }
-    if (!known(name)) {
-      problems.add(
-          new Problem(path, "unknown plugin \"" + name + "\" (expected: a plugin Archway runs)"));
+    var why = notRun(name);
+    if (why.isPresent()) {
+      problems.add(new Problem(path, why.get()));
       return problems;
     }
     var schema = schema(name);
-    if (schema.isEmpty()) {
-      // An APISIX plugin the dataplane does not run: a route with it would be refused there, so
-      // it is refused here too rather than accepted and then silently not served.
-      problems.add(
-          new Problem(
-              path,
-              "APISIX plugin \""
-                  + name
-                  + "\" is not run by Archway (expected: one of "
-                  + String.join(", ", withSchema())
-                  + ")"));
-      return problems;
-    }
     if (conf == null || !conf.isObject()) {
       problems.add(new Problem(path, Fields.show(conf) + " (expected: object)"));
       return problems;
     }
     schema.get().validate(withoutMeta(conf), path, problems);
     return problems;
+  }
+
+  /**
+   * Why plugin {@code name} is not run, as the whole message, the one wording every check uses (the
+   * operator's translators, the dataplane's compiler, the Admin API): refused on purpose ({@link
+   * #refusal}), an APISIX plugin Archway does not run (a route with it would be refused by the
+   * dataplane, so it is refused everywhere rather than accepted and then silently not served), or a
+   * name nobody knows. Empty for a plugin Archway runs.
+   */
+  public static Optional<String> notRun(String name) {
+    var refused = refusal(name);
+    if (refused.isPresent()) {
+      return refused;
+    }
+    if (!known(name)) {
+      return Optional.of(unknown(name));
+    }
+    if (schema(name).isEmpty()) {
+      return Optional.of(
+          "APISIX plugin \""
+              + name
+              + "\" is not run by Archway (expected: one of "
+              + String.join(", ", withSchema())
+              + ")");
+    }
+    return Optional.empty();
+  }
+
+  /** The message for a plugin name Archway does not know at all. */
+  public static String unknown(String name) {
+    return "unknown plugin \"" + name + "\" (expected: a plugin Archway runs)";
   }
 
   /**

@@ -46,12 +46,28 @@ public record StreamRoute(
             f.labels("labels"),
             f.longValue("create_time", 0),
             f.longValue("update_time", 0));
+    if (route.plugins != null) {
+      // No plugin runs on a stream route yet: one named there would be served as if it were not,
+      // so it is refused, naming it, until it exists.
+      route.plugins.keySet().forEach(name -> f.problem("plugins." + name, streamPlugin(name)));
+    }
     if (!f.has("upstream") && !f.has("upstream_id") && !f.has("service_id") && !f.has("plugins")) {
       f.problem(
           "nothing to proxy to (expected: at least one of upstream, upstream_id, service_id,"
               + " plugins)");
     }
     return route;
+  }
+
+  /** Why plugin {@code name} on a stream route is refused. */
+  public static String streamPlugin(String name) {
+    var notRun = PluginSchemas.notRun(name);
+    return notRun.isPresent() && !PluginSchemas.known(name)
+        ? notRun.get()
+        : "stream plugin \""
+            + name
+            + "\" is not run by Archway: no plugin runs on stream routes yet (expected: no"
+            + " plugins; Redis faults and loggers go under protocol.conf and protocol.logger)";
   }
 
   /** {@code protocol{name, superior_id, conf, logger}}: the xRPC protocol and its settings. */

@@ -1,6 +1,7 @@
 package io.archway.model;
 
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import java.util.List;
 import java.util.Map;
 
 /**
@@ -36,6 +37,42 @@ public record Upstream(
 
   public static final String DEFAULT_TYPE = "roundrobin";
   public static final String DEFAULT_HASH_ON = "vars";
+
+  /**
+   * The discovery types the dataplane finds nodes with. APISIX's others (nacos, eureka, consul,
+   * consul_kv, dns) would leave the upstream without nodes, so they are refused by name.
+   */
+  /**
+   * The request variables a chash upstream with {@code hash_on: vars} can hash on: those the
+   * dataplane's request variables give ({@code route/RequestVars.get}), plus the prefixed families.
+   * A name outside them would hash every request on nothing, so it is refused, as APISIX's schema
+   * refuses it.
+   */
+  static final List<String> HASH_VARIABLES =
+      List.of(
+          "uri",
+          "request_uri",
+          "host",
+          "request_method",
+          "remote_addr",
+          "remote_port",
+          "server_port",
+          "scheme",
+          "args",
+          "query_string");
+
+  static boolean hashVariable(String key) {
+    return HASH_VARIABLES.contains(key) || (key.matches("(arg|http|cookie)_[A-Za-z0-9_-]+"));
+  }
+
+  static final Fields.Check DISCOVERY_TYPE =
+      v ->
+          "kubernetes".equals(v)
+              ? null
+              : "kubernetes, the only discovery type Archway supports (nacos, eureka, consul,"
+                  + " consul_kv and dns would leave the upstream without nodes; list DNS names as"
+                  + " nodes instead)";
+
   public static final String DEFAULT_SCHEME = "http";
   public static final String DEFAULT_PASS_HOST = "pass";
 
@@ -120,7 +157,7 @@ public record Upstream(
             f.string("type", TYPE),
             UpstreamNodes.read(f, "nodes"),
             f.string("service_name", Fields.Check.length(1, 256)),
-            f.string("discovery_type", Fields.Check.length(1, 64)),
+            f.string("discovery_type", DISCOVERY_TYPE),
             f.object("discovery_args"),
             f.string("hash_on", HASH_ON),
             f.string("key", Fields.Check.length(1, 256)),
@@ -148,6 +185,18 @@ public record Upstream(
     }
     if ("chash".equals(up.type) && !"consumer".equals(up.hashOn) && !f.has("key")) {
       f.problem("key", "missing (expected: the hash key when type is chash)");
+    }
+    if ("chash".equals(up.type)
+        && (up.hashOn == null || DEFAULT_HASH_ON.equals(up.hashOn))
+        && up.key != null
+        && !hashVariable(up.key)) {
+      f.problem(
+          "key",
+          Fields.show(f.raw("key"))
+              + " is not a request variable (expected, for hash_on vars: a variable name without"
+              + " $: "
+              + String.join(", ", HASH_VARIABLES)
+              + ", or arg_<name>, http_<header>, cookie_<name>)");
     }
     if ("rewrite".equals(up.passHost) && !f.has("upstream_host")) {
       f.problem("upstream_host", "missing (expected: set when pass_host is rewrite)");

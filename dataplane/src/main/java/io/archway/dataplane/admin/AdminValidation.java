@@ -205,8 +205,13 @@ final class AdminValidation {
       if (field != null) {
         problems.addAll(
             PluginSchemas.checkConsumer(e.getKey(), e.getValue(), at + "." + e.getKey()));
-      } else if (e.getValue().isObject()) {
-        one(e.getKey(), (ObjectNode) e.getValue(), at + "." + e.getKey(), problems);
+      } else if (e.getValue().isObject() || e.getValue().isNull()) {
+        // A null configuration is the plugin's defaults, as the model reads it.
+        var conf =
+            e.getValue().isNull()
+                ? com.fasterxml.jackson.databind.node.JsonNodeFactory.instance.objectNode()
+                : (ObjectNode) e.getValue();
+        one(e.getKey(), conf, at + "." + e.getKey(), problems);
       } else {
         problems.add(new Problem(at + "." + e.getKey(), e.getValue() + " (expected: object)"));
       }
@@ -219,9 +224,17 @@ final class AdminValidation {
       problems.add(
           new Problem(
               at,
-              PluginSchemas.known(name)
-                  ? "plugin \"" + name + "\" is not run by this dataplane"
-                  : "unknown plugin \"" + name + "\" (expected: a plugin Archway runs)"));
+              PluginSchemas.notRun(name)
+                  .orElse(
+                      "plugin \""
+                          + name
+                          + "\" has a schema but no class in this dataplane (a build error)")));
+      return;
+    }
+    var refs = new ArrayList<Problem>();
+    conf = io.archway.model.ValueRefs.resolve(conf, at, refs);
+    if (!refs.isEmpty()) {
+      problems.addAll(refs);
       return;
     }
     var found = PluginSchemas.check(name, conf, at);

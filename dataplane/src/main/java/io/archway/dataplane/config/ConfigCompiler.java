@@ -35,9 +35,11 @@ public final class ConfigCompiler implements Consumer<ConfigSnapshot> {
   private final RouteCompiler routes;
   private final StreamRouteCompiler streamRoutes;
   private final SslCompiler ssls;
+  private final PluginNames pluginNames = new PluginNames();
   private volatile CompiledConfig current = CompiledConfig.EMPTY;
   private volatile long lastCompileNanos;
   private volatile Map<Kind, Integer> rejected = Map.of();
+  private volatile java.util.List<String> rejections = java.util.List.of();
   private ConfigSnapshot last;
 
   /**
@@ -98,6 +100,14 @@ public final class ConfigCompiler implements Consumer<ConfigSnapshot> {
     return rejected;
   }
 
+  /**
+   * Why objects were left out by the last compile, one line each ({@code routes/1: not served:
+   * plugins.x: ...}); an object rejected before and unchanged since is not repeated.
+   */
+  public java.util.List<String> lastRejections() {
+    return rejections;
+  }
+
   /** How long the last compile took, in nanoseconds. */
   public long lastCompileNanos() {
     return lastCompileNanos;
@@ -132,9 +142,11 @@ public final class ConfigCompiler implements Consumer<ConfigSnapshot> {
     var global = globalRules.compile(snapshot.items(Kind.GLOBAL_RULES), rejections);
     var flows = this.flows.compile(snapshot.items(Kind.PLUGIN_FLOWS), rejections);
     var entries = routes.compile(snapshot.items(Kind.ROUTES), refs, rejections);
-    var streams = streamRoutes.compile(snapshot.items(Kind.STREAM_ROUTES), refs);
+    pluginNames.check(snapshot, rejections);
+    var streams = streamRoutes.compile(snapshot.items(Kind.STREAM_ROUTES), refs, rejections);
     var served = ssls.compile(snapshot.items(Kind.SSLS), rejections);
     rejected = rejections.counts();
+    this.rejections = java.util.List.copyOf(rejections.messages());
     current =
         new CompiledConfig(
             Router.build(entries),

@@ -14,6 +14,7 @@ import io.archway.model.Kind;
 import io.archway.model.Messages;
 import io.archway.model.PluginSchemas;
 import io.archway.model.Problem;
+import io.archway.model.ValueRefs;
 import io.archway.model.source.ConfigItem;
 import java.util.ArrayList;
 import java.util.HashMap;
@@ -258,7 +259,7 @@ final class ConsumerCompiler {
           .forEach(
               (plugin, conf) -> {
                 if (registry.credentialField(plugin) != null) {
-                  own.put(plugin, conf);
+                  own.put(plugin, ValueRefs.resolve(conf, "plugins." + plugin, problems));
                 } else {
                   merged.put(plugin, conf);
                   fromGroup.remove(plugin);
@@ -305,12 +306,13 @@ final class ConsumerCompiler {
                         new Problem(
                             at,
                             registry.get(plugin) == null
-                                ? "plugin \"" + plugin + "\" is not run by this dataplane"
+                                ? PluginSchemas.notRun(plugin).orElse(plugin)
                                 : "not an authentication plugin (expected: only key-auth,"
                                     + " basic-auth, jwt-auth... in a credential)"));
                   } else {
-                    credProblems.addAll(PluginSchemas.checkConsumer(plugin, conf, at));
-                    confs.put(plugin, conf);
+                    var resolved = ValueRefs.resolve(conf, at, credProblems);
+                    credProblems.addAll(PluginSchemas.checkConsumer(plugin, resolved, at));
+                    confs.put(plugin, resolved);
                   }
                 });
       }

@@ -2,7 +2,9 @@ package io.archway.dataplane.config;
 
 import io.archway.model.Keys;
 import io.archway.model.Kind;
+import java.util.ArrayList;
 import java.util.EnumMap;
+import java.util.List;
 import java.util.Map;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -19,6 +21,7 @@ final class Rejections {
   static final Logger log = LoggerFactory.getLogger(ConfigCompiler.class);
 
   private final EnumMap<Kind, Integer> counts = new EnumMap<>(Kind.class);
+  private final List<String> messages = new ArrayList<>();
 
   /**
    * Logs that an object is left out, and counts it.
@@ -27,6 +30,7 @@ final class Rejections {
    */
   void reject(Kind kind, String id, String outcome, String why) {
     warn(kind, id, outcome, why);
+    messages.add(Keys.item(kind, id) + ": " + outcome + ": " + why);
     count(kind, 1);
   }
 
@@ -38,6 +42,11 @@ final class Rejections {
   /** Counts objects left out whose warning was logged when they were compiled. */
   void count(Kind kind, int n) {
     counts.merge(kind, n, Integer::sum);
+  }
+
+  /** The warnings {@link #reject} logged in this compile, as logged. */
+  List<String> messages() {
+    return messages;
   }
 
   /** Objects of each kind left out; kinds whose compiler ran are present even with 0. */

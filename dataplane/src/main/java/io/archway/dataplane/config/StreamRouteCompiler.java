@@ -28,6 +28,10 @@ final class StreamRouteCompiler {
   }
 
   StreamRoutes compile(Map<String, ConfigItem> items, References refs) {
+    return compile(items, refs, new Rejections());
+  }
+
+  StreamRoutes compile(Map<String, ConfigItem> items, References refs, Rejections rejections) {
     var out = new ArrayList<CompiledStream>();
     var used = new HashSet<SyslogSink.Conf>();
     for (var e : items.entrySet()) {
@@ -61,7 +65,7 @@ final class StreamRouteCompiler {
                 redis,
                 metrics.route(id)));
       } catch (RuntimeException ex) {
-        Rejections.warn(Kind.STREAM_ROUTES, id, "not served", ex.getMessage());
+        rejections.reject(Kind.STREAM_ROUTES, id, "not served", ex.getMessage());
         metrics.error("route_rejected");
       }
     }

@@ -8,6 +8,7 @@ import com.fasterxml.jackson.databind.json.JsonMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.archway.model.PluginSchemas;
 import io.archway.model.Problem;
+import io.archway.model.ValueRefs;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
@@ -143,15 +144,17 @@ public final class PluginRegistry {
       problems.add(
           new Problem(
               at,
-              PluginSchemas.refusal(name).isPresent()
-                  ? PluginSchemas.refusal(name).get()
-                  : PluginSchemas.known(name)
-                      ? "plugin \""
+              PluginSchemas.notRun(name)
+                  .orElse(
+                      "plugin \""
                           + name
-                          + "\" is not run by this dataplane (expected: one of "
-                          + String.join(", ", plugins.keySet())
-                          + ")"
-                      : "unknown plugin \"" + name + "\" (expected: a plugin Archway runs)"));
+                          + "\" has a schema but no class in this dataplane (a build error)")));
+      return null;
+    }
+    var refs = new ArrayList<Problem>();
+    conf = ValueRefs.resolve(conf, at, refs);
+    if (!refs.isEmpty()) {
+      problems.addAll(refs);
       return null;
     }
     var schema = PluginSchemas.check(name, conf, at);

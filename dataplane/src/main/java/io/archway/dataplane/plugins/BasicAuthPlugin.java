@@ -29,7 +29,7 @@ public final class BasicAuthPlugin implements Plugin<BasicAuthPlugin.Config> {
   }
 
   /** The configuration; schema {@code basic-auth.json}. */
-  public record Config(boolean hideCredentials) {}
+  public record Config(boolean hideCredentials, String anonymousConsumer) {}
 
   @Override
   public String name() {
@@ -64,45 +64,48 @@ public final class BasicAuthPlugin implements Plugin<BasicAuthPlugin.Config> {
   @Override
   public PluginInstance compile(Config conf, PluginScope scope) {
     boolean hide = conf.hideCredentials();
-    return new PluginInstance() {
-      @Override
-      public Outcome rewrite(PluginContext ctx) {
-        var h = ctx.request().headers();
-        var auth = h.get(HttpHeaderNames.AUTHORIZATION);
-        if (auth == null) {
-          return MISSING;
-        }
-        if (auth.length() < 6 || !auth.regionMatches(true, 0, "Basic ", 0, 6)) {
-          return INVALID;
-        }
-        String decoded;
-        try {
-          decoded =
-              new String(
-                  Base64.getDecoder().decode(auth.substring(6).strip()), StandardCharsets.UTF_8);
-        } catch (IllegalArgumentException e) {
-          return INVALID;
-        }
-        int colon = decoded.indexOf(':');
-        if (colon <= 0) {
-          return INVALID;
-        }
-        var consumer = ctx.consumers().byCredential("basic-auth", decoded.substring(0, colon));
-        if (consumer == null) {
-          return INVALID;
-        }
-        var want = consumer.credentials().get("basic-auth").path("password").asText("");
-        if (!MessageDigest.isEqual(
-            want.getBytes(StandardCharsets.UTF_8),
-            decoded.substring(colon + 1).getBytes(StandardCharsets.UTF_8))) {
-          return INVALID;
-        }
-        ctx.consumer(consumer);
-        if (hide) {
-          h.remove(HttpHeaderNames.AUTHORIZATION);
-        }
-        return Outcome.CONTINUE;
-      }
-    };
+    PluginInstance auth =
+        new PluginInstance() {
+          @Override
+          public Outcome rewrite(PluginContext ctx) {
+            var h = ctx.request().headers();
+            var auth = h.get(HttpHeaderNames.AUTHORIZATION);
+            if (auth == null) {
+              return MISSING;
+            }
+            if (auth.length() < 6 || !auth.regionMatches(true, 0, "Basic ", 0, 6)) {
+              return INVALID;
+            }
+            String decoded;
+            try {
+              decoded =
+                  new String(
+                      Base64.getDecoder().decode(auth.substring(6).strip()),
+                      StandardCharsets.UTF_8);
+            } catch (IllegalArgumentException e) {
+              return INVALID;
+            }
+            int colon = decoded.indexOf(':');
+            if (colon <= 0) {
+              return INVALID;
+            }
+            var consumer = ctx.consumers().byCredential("basic-auth", decoded.substring(0, colon));
+            if (consumer == null) {
+              return INVALID;
+            }
+            var want = consumer.credentials().get("basic-auth").path("password").asText("");
+            if (!MessageDigest.isEqual(
+                want.getBytes(StandardCharsets.UTF_8),
+                decoded.substring(colon + 1).getBytes(StandardCharsets.UTF_8))) {
+              return INVALID;
+            }
+            ctx.consumer(consumer);
+            if (hide) {
+              h.remove(HttpHeaderNames.AUTHORIZATION);
+            }
+            return Outcome.CONTINUE;
+          }
+        };
+    return AnonymousConsumer.wrap(auth, conf.anonymousConsumer());
   }
 }

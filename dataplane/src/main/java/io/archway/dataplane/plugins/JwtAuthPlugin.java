@@ -50,7 +50,8 @@ public final class JwtAuthPlugin implements Plugin<JwtAuthPlugin.Config> {
       String cookie,
       boolean hideCredentials,
       String keyClaimName,
-      boolean storeInCtx) {}
+      boolean storeInCtx,
+      String anonymousConsumer) {}
 
   @Override
   public String name() {
@@ -89,65 +90,68 @@ public final class JwtAuthPlugin implements Plugin<JwtAuthPlugin.Config> {
     var cookie = conf.cookie();
     var claim = conf.keyClaimName();
     boolean hide = conf.hideCredentials();
-    return new PluginInstance() {
-      @Override
-      public Outcome rewrite(PluginContext ctx) {
-        var h = ctx.request().headers();
-        var token = h.get(header);
-        if (token != null && token.regionMatches(true, 0, "Bearer ", 0, 7)) {
-          token = token.substring(7).strip();
-        }
-        if (token == null) {
-          token = ctx.vars().get("arg_" + query);
-        }
-        if (token == null) {
-          token = ctx.vars().get("cookie_" + cookie);
-        }
-        if (token == null || token.isEmpty()) {
-          return MISSING;
-        }
-        var parts = token.split("\\.", -1);
-        if (parts.length != 3) {
-          return INVALID;
-        }
-        JsonNode head;
-        JsonNode payload;
-        try {
-          var dec = Base64.getUrlDecoder();
-          head = ModelJson.mapper().readTree(dec.decode(parts[0]));
-          payload = ModelJson.mapper().readTree(dec.decode(parts[1]));
-        } catch (Exception e) {
-          return INVALID;
-        }
-        if (!head.isObject() || !payload.isObject()) {
-          return INVALID;
-        }
-        var key = payload.path(claim).asText(null);
-        if (key == null) {
-          return Outcome.message(401, "missing user key in JWT token");
-        }
-        var consumer = ctx.consumers().byCredential("jwt-auth", key);
-        if (consumer == null) {
-          return NO_CONSUMER;
-        }
-        if (!verify(consumer, head.path("alg").asText(""), parts)) {
-          return FAILED;
-        }
-        long now = System.currentTimeMillis() / 1000;
-        long grace = consumer.credentials().get("jwt-auth").path("lifetime_grace_period").asLong(0);
-        if (payload.has("exp") && payload.get("exp").asLong() + grace <= now) {
-          return Outcome.message(401, "failed to verify jwt: token expired");
-        }
-        if (payload.has("nbf") && payload.get("nbf").asLong() - grace > now) {
-          return Outcome.message(401, "failed to verify jwt: token not valid yet");
-        }
-        ctx.consumer(consumer);
-        if (hide) {
-          h.remove(header);
-        }
-        return Outcome.CONTINUE;
-      }
-    };
+    PluginInstance auth =
+        new PluginInstance() {
+          @Override
+          public Outcome rewrite(PluginContext ctx) {
+            var h = ctx.request().headers();
+            var token = h.get(header);
+            if (token != null && token.regionMatches(true, 0, "Bearer ", 0, 7)) {
+              token = token.substring(7).strip();
+            }
+            if (token == null) {
+              token = ctx.vars().get("arg_" + query);
+            }
+            if (token == null) {
+              token = ctx.vars().get("cookie_" + cookie);
+            }
+            if (token == null || token.isEmpty()) {
+              return MISSING;
+            }
+            var parts = token.split("\\.", -1);
+            if (parts.length != 3) {
+              return INVALID;
+            }
+            JsonNode head;
+            JsonNode payload;
+            try {
+              var dec = Base64.getUrlDecoder();
+              head = ModelJson.mapper().readTree(dec.decode(parts[0]));
+              payload = ModelJson.mapper().readTree(dec.decode(parts[1]));
+            } catch (Exception e) {
+              return INVALID;
+            }
+            if (!head.isObject() || !payload.isObject()) {
+              return INVALID;
+            }
+            var key = payload.path(claim).asText(null);
+            if (key == null) {
+              return Outcome.message(401, "missing user key in JWT token");
+            }
+            var consumer = ctx.consumers().byCredential("jwt-auth", key);
+            if (consumer == null) {
+              return NO_CONSUMER;
+            }
+            if (!verify(consumer, head.path("alg").asText(""), parts)) {
+              return FAILED;
+            }
+            long now = System.currentTimeMillis() / 1000;
+            long grace =
+                consumer.credentials().get("jwt-auth").path("lifetime_grace_period").asLong(0);
+            if (payload.has("exp") && payload.get("exp").asLong() + grace <= now) {
+              return Outcome.message(401, "failed to verify jwt: token expired");
+            }
+            if (payload.has("nbf") && payload.get("nbf").asLong() - grace > now) {
+              return Outcome.message(401, "failed to verify jwt: token not valid yet");
+            }
+            ctx.consumer(consumer);
+            if (hide) {
+              h.remove(header);
+            }
+            return Outcome.CONTINUE;
+          }
+        };
+    return AnonymousConsumer.wrap(auth, conf.anonymousConsumer());
   }
 
   /** Checks the signature with the consumer's algorithm; the token's own {@code alg} must agree. */

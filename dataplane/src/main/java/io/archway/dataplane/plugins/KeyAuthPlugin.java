@@ -23,7 +23,8 @@ public final class KeyAuthPlugin implements Plugin<KeyAuthPlugin.Config> {
   static final Outcome.Respond INVALID = Outcome.message(401, "Invalid API key in request");
 
   /** The configuration; schema {@code key-auth.json}. */
-  public record Config(String header, String query, boolean hideCredentials) {}
+  public record Config(
+      String header, String query, boolean hideCredentials, String anonymousConsumer) {}
 
   @Override
   public String name() {
@@ -60,34 +61,36 @@ public final class KeyAuthPlugin implements Plugin<KeyAuthPlugin.Config> {
     var header = conf.header();
     var query = conf.query();
     boolean hide = conf.hideCredentials();
-    return new PluginInstance() {
-      @Override
-      public Outcome rewrite(PluginContext ctx) {
-        var h = ctx.request().headers();
-        var key = h.get(header);
-        boolean fromQuery = false;
-        if (key == null) {
-          key = ctx.vars().get("arg_" + query);
-          fromQuery = key != null;
-        }
-        if (key == null) {
-          return MISSING;
-        }
-        var consumer = ctx.consumers().byCredential("key-auth", key);
-        if (consumer == null) {
-          return INVALID;
-        }
-        ctx.consumer(consumer);
-        if (hide) {
-          if (fromQuery) {
-            ctx.request().setUri(withoutArg(ctx.request().uri(), query));
-          } else {
-            h.remove(header);
+    PluginInstance auth =
+        new PluginInstance() {
+          @Override
+          public Outcome rewrite(PluginContext ctx) {
+            var h = ctx.request().headers();
+            var key = h.get(header);
+            boolean fromQuery = false;
+            if (key == null) {
+              key = ctx.vars().get("arg_" + query);
+              fromQuery = key != null;
+            }
+            if (key == null) {
+              return MISSING;
+            }
+            var consumer = ctx.consumers().byCredential("key-auth", key);
+            if (consumer == null) {
+              return INVALID;
+            }
+            ctx.consumer(consumer);
+            if (hide) {
+              if (fromQuery) {
+                ctx.request().setUri(withoutArg(ctx.request().uri(), query));
+              } else {
+                h.remove(header);
+              }
+            }
+            return Outcome.CONTINUE;
           }
-        }
-        return Outcome.CONTINUE;
-      }
-    };
+        };
+    return AnonymousConsumer.wrap(auth, conf.anonymousConsumer());
   }
 
   static String withoutArg(String uri, String name) {

@@ -6,12 +6,17 @@ import io.archway.dataplane.plugin.Plugin.Phase;
 import io.archway.dataplane.plugin.PluginContext;
 import io.archway.dataplane.plugin.PluginInstance;
 import io.archway.dataplane.plugin.PluginScope;
+import io.archway.dataplane.plugin.RedisLink;
+import io.lettuce.core.ScriptOutputType;
 import java.util.EnumSet;
+import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * limit-conn: at most {@code conn} requests in progress per key, {@code burst} more delayed by
@@ -31,7 +36,30 @@ public final class LimitConnPlugin implements Plugin<LimitConnPlugin.Config> {
       int rejectedCode,
       String rejectedMsg,
       boolean allowDegradation,
-      String policy) {}
+      String policy,
+      String redisHost,
+      int redisPort,
+      String redisUsername,
+      String redisPassword,
+      int redisDatabase,
+      int redisTimeout) {
+
+    @Override
+    public String toString() {
+      // Never print the Redis password.
+      return "Config[conn=%d, burst=%d, key=%s %s, policy=%s, redis=%s:%d/%d%s]"
+          .formatted(
+              conn,
+              burst,
+              keyType,
+              key,
+              policy,
+              redisHost,
+              redisPort,
+              redisDatabase,
+              redisPassword == null ? "" : " with password");
+    }
+  }
 
   @Override
   public String name() {
@@ -55,6 +83,31 @@ public final class LimitConnPlugin implements Plugin<LimitConnPlugin.Config> {
 
   @Override
   public PluginInstance compile(Config conf, PluginScope scope) {
+    if (conf.policy().equals("redis")) {
+      if (conf.redisHost() == null) {
+        throw new IllegalArgumentException("redis_host: missing (expected: with policy redis)");
+      }
+      var link =
+          scope
+              .services()
+              .redis(
+                  new RedisLink.Settings(
+                      conf.redisHost(),
+                      conf.redisPort(),
+                      conf.redisUsername(),
+                      conf.redisPassword(),
+                      conf.redisDatabase(),
+                      conf.redisTimeout()));
+      return new RedisSlots(
+          conf.conn(),
+          conf.burst(),
+          (long) (conf.defaultConnDelay() * 1e9),
+          new RateKey(conf.keyType(), conf.key()),
+          Rejection.of(conf.rejectedCode(), conf.rejectedMsg()),
+          conf.allowDegradation(),
+          link,
+          "archway:limit-conn:" + scope.owner() + ":");
+    }
     RateKey.localPolicyOnly(conf.policy());
     return new Slots(
         conf.conn(),
@@ -63,6 +116,97 @@ public final class LimitConnPlugin implements Plugin<LimitConnPlugin.Config> {
         new RateKey(conf.keyType(), conf.key()),
         Rejection.of(conf.rejectedCode(), conf.rejectedMsg()),
         new ConcurrentHashMap<>());
+  }
+
+  /**
+   * Takes a slot: one script, so pods never interleave between the count and the check; the key
+   * expires an hour after its last use, so the slots of a pod that died holding them come back.
+   * Returns {count, refused 0/1}.
+   */
+  static final String TAKE =
+      "local n = redis.call('incr', KEYS[1]) "
+          + "redis.call('pexpire', KEYS[1], 3600000) "
+          + "if n > tonumber(ARGV[1]) then redis.call('decr', KEYS[1]) return {n, 1} end "
+          + "return {n, 0}";
+
+  /** Gives a slot back; the key goes when nobody holds one. */
+  static final String GIVE =
+      "local n = redis.call('decr', KEYS[1]) "
+          + "if n <= 0 then redis.call('del', KEYS[1]) end "
+          + "return n";
+
+  private static final Logger log = LoggerFactory.getLogger(LimitConnPlugin.class);
+
+  /** limit-conn with its counts in Redis, shared by every dataplane pod. */
+  private record RedisSlots(
+      int conn,
+      int burst,
+      long delayNanos,
+      RateKey key,
+      Outcome.Respond reject,
+      boolean degrade,
+      RedisLink link,
+      String prefix)
+      implements PluginInstance {
+
+    @Override
+    public Outcome access(PluginContext ctx) {
+      var k = prefix + key.of(ctx);
+      var stage =
+          link.connection()
+              .thenCompose(
+                  c ->
+                      c.async()
+                          .<List<Object>>eval(
+                              TAKE,
+                              ScriptOutputType.MULTI,
+                              new String[] {k},
+                              Integer.toString(conn + burst)))
+              .handle((r, err) -> err != null ? err : r);
+      return Outcome.later(
+          stage,
+          r -> {
+            if (r instanceof Throwable err) {
+              log.warn("limit-conn: redis: {}", err.toString());
+              return degrade ? Outcome.CONTINUE : Outcome.message(500, "failed to limit conn");
+            }
+            var out = (List<?>) r;
+            if (((Number) out.get(1)).longValue() == 1) {
+              return reject;
+            }
+            ctx.state(this, k);
+            if (((Number) out.get(0)).longValue() > conn) {
+              var later = new CompletableFuture<Outcome>();
+              ctx.executor()
+                  .schedule(
+                      () -> later.complete(Outcome.CONTINUE), delayNanos, TimeUnit.NANOSECONDS);
+              return Outcome.later(later);
+            }
+            return Outcome.CONTINUE;
+          });
+    }
+
+    @Override
+    public void log(PluginContext ctx) {
+      String k = ctx.state(this);
+      if (k == null) {
+        return;
+      }
+      ctx.state(this, null);
+      // Not awaited: the response is out; a lost decrement drains with the key's expiry.
+      link.connection()
+          .thenCompose(
+              c ->
+                  c.async()
+                      .<Long>eval(GIVE, ScriptOutputType.INTEGER, new String[] {k})
+                      .toCompletableFuture())
+          .whenComplete(
+              (n, err) -> {
+                if (err != null) {
+                  log.warn("limit-conn: redis: {}", err.toString());
+                }
+              });
+    }
   }
 
   private record Slots(

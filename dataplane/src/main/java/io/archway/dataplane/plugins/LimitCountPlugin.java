@@ -165,7 +165,9 @@ public final class LimitCountPlugin implements Plugin<LimitCountPlugin.Config> {
       }
       default ->
           throw new IllegalArgumentException(
-              "policy: \"" + policy + "\" (expected: local or redis)");
+              "policy: \""
+                  + policy
+                  + "\" (expected: local or redis; redis-cluster is not supported by Archway yet)");
     }
   }
 

@@ -6,12 +6,17 @@ import io.archway.dataplane.plugin.Plugin.Phase;
 import io.archway.dataplane.plugin.PluginContext;
 import io.archway.dataplane.plugin.PluginInstance;
 import io.archway.dataplane.plugin.PluginScope;
+import io.archway.dataplane.plugin.RedisLink;
+import io.lettuce.core.ScriptOutputType;
 import java.util.EnumSet;
+import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * limit-req: a leaky bucket per key, as nginx's limit_req: {@code rate} requests per second with
@@ -31,7 +36,31 @@ public final class LimitReqPlugin implements Plugin<LimitReqPlugin.Config> {
       int rejectedCode,
       String rejectedMsg,
       boolean allowDegradation,
-      String policy) {}
+      String policy,
+      String redisHost,
+      int redisPort,
+      String redisUsername,
+      String redisPassword,
+      int redisDatabase,
+      int redisTimeout) {
+
+    @Override
+    public String toString() {
+      // Never print the Redis password.
+      return "Config[rate=%s, burst=%s, nodelay=%s, key=%s %s, policy=%s, redis=%s:%d/%d%s]"
+          .formatted(
+              rate,
+              burst,
+              nodelay,
+              keyType,
+              key,
+              policy,
+              redisHost,
+              redisPort,
+              redisDatabase,
+              redisPassword == null ? "" : " with password");
+    }
+  }
 
   @Override
   public String name() {
@@ -55,14 +84,135 @@ public final class LimitReqPlugin implements Plugin<LimitReqPlugin.Config> {
 
   @Override
   public PluginInstance compile(Config conf, PluginScope scope) {
+    var reject = Rejection.of(conf.rejectedCode(), conf.rejectedMsg());
+    var key = new RateKey(conf.keyType(), conf.key());
+    if (conf.policy().equals("redis")) {
+      if (conf.redisHost() == null) {
+        throw new IllegalArgumentException("redis_host: missing (expected: with policy redis)");
+      }
+      var link =
+          scope
+              .services()
+              .redis(
+                  new RedisLink.Settings(
+                      conf.redisHost(),
+                      conf.redisPort(),
+                      conf.redisUsername(),
+                      conf.redisPassword(),
+                      conf.redisDatabase(),
+                      conf.redisTimeout()));
+      // The bucket is the route's (or service's...): every dataplane pod takes from the same one.
+      return new RedisBucket(
+          conf.rate(),
+          conf.burst(),
+          conf.nodelay(),
+          key,
+          reject,
+          conf.allowDegradation(),
+          link,
+          "archway:limit-req:" + scope.owner() + ":");
+    }
     RateKey.localPolicyOnly(conf.policy());
     return new Bucket(
-        conf.rate(),
-        conf.burst(),
-        conf.nodelay(),
-        new RateKey(conf.keyType(), conf.key()),
-        Rejection.of(conf.rejectedCode(), conf.rejectedMsg()),
-        new ConcurrentHashMap<>());
+        conf.rate(), conf.burst(), conf.nodelay(), key, reject, new ConcurrentHashMap<>());
+  }
+
+  /**
+   * The leaky bucket in Redis, one script per request so concurrent pods never interleave: the
+   * excess and the time it was reckoned at (Redis's clock, shared by every pod) in one hash, which
+   * expires once the bucket has drained. Returns {refused 0/1, excess}.
+   */
+  static final String SCRIPT =
+      "local t = redis.call('time') "
+          + "local now = tonumber(t[1]) * 1000000 + tonumber(t[2]) "
+          + "local rate = tonumber(ARGV[1]) "
+          + "local burst = tonumber(ARGV[2]) "
+          + "local s = redis.call('hmget', KEYS[1], 'excess', 'at') "
+          + "local excess = 0 "
+          + "if s[1] then "
+          + "  excess = math.max(0, tonumber(s[1]) - rate * (now - tonumber(s[2])) / 1000000 + 1) "
+          + "  if excess > burst then return {1, tostring(excess)} end "
+          + "end "
+          + "redis.call('hset', KEYS[1], 'excess', tostring(excess), 'at', tostring(now)) "
+          + "redis.call('pexpire', KEYS[1], math.ceil((excess / rate + 1) * 1000)) "
+          + "return {0, tostring(excess)}";
+
+  private record RedisBucket(
+      double rate,
+      double burst,
+      boolean nodelay,
+      RateKey key,
+      Outcome.Respond reject,
+      boolean degrade,
+      RedisLink link,
+      String prefix)
+      implements PluginInstance {
+
+    @Override
+    public Outcome access(PluginContext ctx) {
+      var k = prefix + key.of(ctx);
+      var stage =
+          link.connection()
+              .thenCompose(
+                  c ->
+                      c.async()
+                          .<List<Object>>evalsha(
+                              SCRIPT_SHA,
+                              ScriptOutputType.MULTI,
+                              new String[] {k},
+                              Double.toString(rate),
+                              Double.toString(burst))
+                          .exceptionallyCompose(
+                              err ->
+                                  // NOSCRIPT: a restarted or flushed Redis; load it once more.
+                                  c.async()
+                                      .<List<Object>>eval(
+                                          SCRIPT,
+                                          ScriptOutputType.MULTI,
+                                          new String[] {k},
+                                          Double.toString(rate),
+                                          Double.toString(burst))))
+              .handle((r, err) -> err != null ? err : r);
+      return Outcome.later(
+          stage,
+          r -> {
+            if (r instanceof Throwable err) {
+              log.warn("limit-req: redis: {}", err.toString());
+              return degrade ? Outcome.CONTINUE : Outcome.message(500, "failed to limit req");
+            }
+            var out = (List<?>) r;
+            if (((Number) out.get(0)).longValue() == 1) {
+              return reject;
+            }
+            double excess = Double.parseDouble(out.get(1).toString());
+            return nodelay || excess <= 0 ? Outcome.CONTINUE : delay(ctx, excess, rate);
+          });
+    }
+  }
+
+  private static final Logger log = LoggerFactory.getLogger(LimitReqPlugin.class);
+
+  /** EVALSHA's digest of {@link #SCRIPT}; EVAL loads it into Redis's script cache. */
+  static final String SCRIPT_SHA = sha1(SCRIPT);
+
+  private static String sha1(String text) {
+    try {
+      return java.util.HexFormat.of()
+          .formatHex(
+              java.security.MessageDigest.getInstance("SHA-1")
+                  .digest(text.getBytes(java.nio.charset.StandardCharsets.UTF_8)));
+    } catch (java.security.NoSuchAlgorithmException e) {
+      throw new IllegalStateException(e);
+    }
+  }
+
+  /** The request goes on after {@code excess / rate} seconds, on a timer of its event loop. */
+  private static Outcome delay(PluginContext ctx, double excess, double rate) {
+    long delayNanos = (long) (excess / rate * 1e9);
+    var later = new CompletableFuture<Outcome>();
+    ctx.executor()
+        .schedule(() -> later.complete(Outcome.CONTINUE), delayNanos, TimeUnit.NANOSECONDS);
+    return Outcome.later(later);
   }
 
   private record State(double excess, long at) {}
@@ -102,11 +252,7 @@ public final class LimitReqPlugin implements Plugin<LimitReqPlugin.Config> {
       if (nodelay || s.excess <= 0) {
         return Outcome.CONTINUE;
       }
-      long delayNanos = (long) (s.excess / rate * 1e9);
-      var later = new CompletableFuture<Outcome>();
-      ctx.executor()
-          .schedule(() -> later.complete(Outcome.CONTINUE), delayNanos, TimeUnit.NANOSECONDS);
-      return Outcome.later(later);
+      return delay(ctx, s.excess, rate);
     }
   }
 }

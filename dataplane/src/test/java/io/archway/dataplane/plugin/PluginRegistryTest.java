@@ -147,7 +147,8 @@ class PluginRegistryTest {
   void defaultsComeFromTheSchema() throws Exception {
     var keyAuth = bind("key-auth", "{}");
     assertThat(keyAuth.toString())
-        .isEqualTo("Config[header=apikey, query=apikey, hideCredentials=false]");
+        .isEqualTo(
+            "Config[header=apikey, query=apikey, hideCredentials=false, anonymousConsumer=null]");
     var limitCount = bind("limit-count", "{\"count\": 2, \"time_window\": 60, \"_meta\": {}}");
     assertThat(limitCount.toString()).contains("key=var remote_addr", "policy=local");
     var requestId = bind("request-id", "{\"algorithm\": \"range_id\"}");

@@ -17,6 +17,8 @@ import java.util.Arrays;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.function.Function;
+import java.util.regex.Pattern;
 
 /**
  * APISIX's standalone {@code apisix.yaml}: top-level {@code routes:}, {@code upstreams:}, {@code
@@ -42,8 +44,14 @@ public final class StandaloneFile {
    */
   public static Map<Key, ConfigObject> parse(byte[] content, String name)
       throws ConfigFileException {
-    var text = new String(content, StandardCharsets.UTF_8);
-    if (!hasEndMarker(text)) {
+    return parse(content, name, System::getenv);
+  }
+
+  /** As {@link #parse(byte[], String)}, with {@code env} for the {@code ${{VAR}}} substitutions. */
+  public static Map<Key, ConfigObject> parse(
+      byte[] content, String name, Function<String, String> env) throws ConfigFileException {
+    var raw = new String(content, StandardCharsets.UTF_8);
+    if (!hasEndMarker(raw)) {
       throw new ConfigFileException(
           List.of(
               name
@@ -54,6 +62,7 @@ public final class StandaloneFile {
                   + ")"),
           true);
     }
+    var text = substitute(raw, name, env);
     JsonNode root;
     try {
       root = YAML.readTree(text);
@@ -135,6 +144,66 @@ public final class StandaloneFile {
         && item != null
         && !item.has("username")
         && Credential.isId(item.path("id").asText(null));
+  }
+
+  /**
+   * APISIX's environment substitution in the standalone file: {@code ${{VAR}}} is the value of
+   * {@code VAR}, {@code ${{VAR:=default}}} the same or {@code default} when it is unset. An unset
+   * variable without a default is an error naming it and its line (APISIX refuses the file too),
+   * never an empty string that would change what the file means.
+   */
+  static String substitute(String text, String name, Function<String, String> env)
+      throws ConfigFileException {
+    if (!text.contains("${{")) {
+      return text;
+    }
+    var problems = new ArrayList<String>();
+    var out = new StringBuilder(text.length());
+    int line = 1;
+    int last = 0;
+    var m = ENV_VAR.matcher(text);
+    while (m.find()) {
+      line += count(text, last, m.start());
+      out.append(text, last, m.start());
+      var value = env.apply(m.group(1));
+      if (value == null) {
+        value = m.group(2);
+      }
+      if (value == null) {
+        problems.add(
+            name
+                + ": line "
+                + line
+                + ": "
+                + m.group()
+                + ": environment variable "
+                + m.group(1)
+                + " is not set (expected: set it, or give a default: ${{"
+                + m.group(1)
+                + ":=default}})");
+        value = "";
+      }
+      out.append(value);
+      last = m.end();
+    }
+    out.append(text, last, text.length());
+    if (!problems.isEmpty()) {
+      throw new ConfigFileException(problems, false);
+    }
+    return out.toString();
+  }
+
+  private static final Pattern ENV_VAR =
+      Pattern.compile("\\$\\{\\{\\s*([A-Za-z_][A-Za-z0-9_]*)\\s*(?::=([^}]*))?\\}\\}");
+
+  private static int count(String text, int from, int to) {
+    int n = 0;
+    for (int i = from; i < to; i++) {
+      if (text.charAt(i) == '\n') {
+        n++;
+      }
+    }
+    return n;
   }
 
   /** Whether the last non-blank line is {@code #END}. */

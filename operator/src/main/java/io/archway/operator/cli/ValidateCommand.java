@@ -13,9 +13,11 @@ import picocli.CommandLine.ParentCommand;
     customSynopsis = "archway-operator validate -f FILE|DIR [-f ...] [options]",
     description = {
       "",
-      "Checks every ApisixRoute, ApisixUpstream, StreamRoute, PluginFlow and Ingress in the files"
-          + " as the operator would; prints each error as FILE:DOC: Kind namespace/name: field:"
-          + " message.",
+      "Checks every ApisixRoute, ApisixUpstream, ApisixConsumer, ApisixTls, StreamRoute,"
+          + " PluginFlow and Ingress in the files as the operator would; prints each error as"
+          + " FILE:DOC: Kind namespace/name: field: message. A resource of a gateway API group"
+          + " (apisix.apache.org, archway.io, gateway.networking.k8s.io) that Archway does not"
+          + " read is an error naming its kind and apiVersion; other kinds are listed as skipped.",
       "Exit status 0 when all are valid, 1 when any is not, 2 on a usage error.",
       ""
     },
@@ -42,6 +44,9 @@ final class ValidateCommand implements Callable<Integer> {
     for (var u : m.unreadable()) {
       out.println(u.source() + ": " + u.message());
       bad++;
+    }
+    for (var u : m.skipped()) {
+      out.println(u.source() + ": " + u.message());
     }
     int checked = 0;
     for (var e : ResourceFiles.translateAll(m).entrySet()) {

@@ -20,7 +20,7 @@ import java.util.regex.PatternSyntaxException;
  * ing_<namespace>_<name>_<hash of host, path and type>}, stable when rules are reordered), the
  * default backend as a catch-all route, and the APISIX Ingress Controller's {@code
  * k8s.apisix.apache.org/*} annotations for the features Archway has. Any other annotation of that
- * prefix is reported as a warning, never dropped silently.
+ * prefix is an error naming it, never dropped silently.
  */
 public final class IngressTranslator {
 
@@ -267,7 +267,7 @@ public final class IngressTranslator {
     }
   }
 
-  /** Our annotations by their short name; unknown ones of our prefix become warnings. */
+  /** Our annotations by their short name; unknown ones of our prefix are errors. */
   private static Map<String, String> annotations(Ingress ing, Translation t) {
     var out = new TreeMap<String, String>();
     var all = ing.getMetadata().getAnnotations();
@@ -282,7 +282,12 @@ public final class IngressTranslator {
       if (SUPPORTED.contains(name)) {
         out.put(name, e.getValue() == null ? "" : e.getValue().trim());
       } else {
-        t.warn("metadata.annotations." + e.getKey() + ": not supported by Archway; ignored");
+        // Served without it, the Ingress would not do what it says: refused, naming it.
+        t.error(
+            "metadata.annotations." + e.getKey(),
+            "annotation not supported by Archway (expected: one of "
+                + String.join(", ", new java.util.TreeSet<>(SUPPORTED))
+                + ")");
       }
     }
     return out;

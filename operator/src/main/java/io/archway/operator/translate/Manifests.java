@@ -76,6 +76,7 @@ public final class Manifests implements Refs {
 
   private final List<Doc> docs = new ArrayList<>();
   private final List<Unreadable> unreadable = new ArrayList<>();
+  private final List<Unreadable> skipped = new ArrayList<>();
   private final String defaultNamespace;
   private final ControlPlaneDiscovery controlPlaneDiscovery;
 
@@ -141,9 +142,34 @@ public final class Manifests implements Refs {
       }
       return;
     }
-    var type = KINDS.get(node.path("apiVersion").asText("") + "/" + kind);
+    var apiVersion = node.path("apiVersion").asText("");
+    var type = KINDS.get(apiVersion + "/" + kind);
     if (type == null) {
-      return; // other kinds (Deployments, ConfigMaps ...) are not ours to translate
+      var why = notTranslated(apiVersion, kind);
+      if (why != null) {
+        unreadable.add(new Unreadable(where, why));
+      } else {
+        // Deployments, ConfigMaps ...: not gateway resources; said so, not an error.
+        skipped.add(
+            new Unreadable(
+                where,
+                kind
+                    + " ("
+                    + apiVersion
+                    + ") "
+                    + node.path("metadata").path("name").asText("")
+                    + ": skipped (not a resource Archway translates)"));
+      }
+      return;
+    }
+    if (type == IngressClass.class && node.path("spec").has("parameters")) {
+      unreadable.add(
+          new Unreadable(
+              where,
+              "IngressClass "
+                  + node.path("metadata").path("name").asText("")
+                  + ": spec.parameters: not supported by Archway yet (expected: no parameters;"
+                  + " the dataplane's settings come from its own options)"));
     }
     try {
       var resource = JSON.treeToValue(node, type);
@@ -187,6 +213,65 @@ public final class Manifests implements Refs {
     }
   }
 
+  /** API groups whose every kind is a gateway resource: one Archway does not read is an error. */
+  private static final List<String> GATEWAY_GROUPS =
+      List.of("apisix.apache.org", "archway.io", "gateway.networking.k8s.io");
+
+  /** Kinds of the APISIX Ingress Controller (1.x and 2.x) that Archway does not translate yet. */
+  private static final List<String> AIC_KINDS =
+      List.of(
+          "ApisixPluginConfig",
+          "ApisixGlobalRule",
+          "ApisixClusterConfig",
+          "PluginConfig",
+          "Consumer",
+          "GatewayProxy",
+          "BackendTrafficPolicy",
+          "HTTPRoutePolicy",
+          "L4RoutePolicy");
+
+  /**
+   * Why a resource of a gateway API group is not translated, as its whole message; {@code null} for
+   * a kind of another group (a Deployment), which is not Archway's to read.
+   */
+  static String notTranslated(String apiVersion, String kind) {
+    int slash = apiVersion.indexOf('/');
+    var group = slash < 0 ? "" : apiVersion.substring(0, slash);
+    if (!GATEWAY_GROUPS.contains(group)) {
+      return null;
+    }
+    var versions =
+        KINDS.keySet().stream()
+            .filter(k -> k.endsWith("/" + kind))
+            .map(k -> k.substring(0, k.length() - kind.length() - 1))
+            .sorted()
+            .toList();
+    var name = kind.isEmpty() ? "a resource without kind" : kind + " (" + apiVersion + ")";
+    if (!versions.isEmpty()) {
+      return name
+          + ": version not supported by Archway (expected: apiVersion "
+          + String.join(" or ", versions)
+          + ")";
+    }
+    if (group.equals("apisix.apache.org") && AIC_KINDS.contains(kind)) {
+      return name
+          + ": an APISIX Ingress Controller kind Archway does not support yet (expected: one of "
+          + supportedKinds()
+          + ")";
+    }
+    return name + ": unknown kind (expected: one of " + supportedKinds() + ")";
+  }
+
+  private static String supportedKinds() {
+    return String.join(
+        ", ",
+        KINDS.keySet().stream()
+            .filter(k -> GATEWAY_GROUPS.stream().anyMatch(k::startsWith) || k.contains("Ingress"))
+            .map(k -> k.substring(k.lastIndexOf('/') + 1))
+            .sorted()
+            .toList());
+  }
+
   private static String rootMessage(Throwable e) {
     var m = e.getMessage() == null ? e.toString() : e.getMessage();
     int nl = m.indexOf('\n');
@@ -199,6 +284,11 @@ public final class Manifests implements Refs {
 
   public List<Unreadable> unreadable() {
     return unreadable;
+  }
+
+  /** Documents of kinds that are not gateway resources (Deployments ...), with what they are. */
+  public List<Unreadable> skipped() {
+    return skipped;
   }
 
   private <T extends HasMetadata> Optional<T> find(Class<T> type, String ns, String name) {

@@ -131,7 +131,12 @@ final class Upstreams {
       up.put("pass_host", "node");
     } else if ("service".equals(granularity)) {
       var ip = spec.getClusterIP();
-      if (ip == null || ip.isEmpty() || ip.equals("None")) {
+      if (ip == null || ip.isEmpty()) {
+        // Not headless: the API server has not assigned the IP yet (a manifest as written, read
+        // by translate or validate). The Service's DNS name resolves to that IP in the cluster.
+        ip = serviceName + "." + ns + ".svc";
+      }
+      if (ip.equals("None")) {
         t.error(
             at + ".resolveGranularity",
             "Service "
@@ -342,6 +347,15 @@ final class Upstreams {
     if (spec.discovery != null && !CONTROL_PLANE.equals(spec.discovery.type)) {
       if (spec.discovery.serviceName == null || spec.discovery.type == null) {
         t.error(at, where + ".discovery: serviceName and type are required");
+      } else if (!DISCOVERY.equals(spec.discovery.type)) {
+        // dns, nacos, eureka, consul ...: the dataplane would find no nodes for them.
+        t.error(
+            at,
+            where
+                + ".discovery.type: \""
+                + spec.discovery.type
+                + "\" not supported by Archway (expected: kubernetes, or controlplane for nodes"
+                + " the operator resolves; for a DNS name, an ExternalName Service)");
       } else {
         up.remove("nodes");
         up.put("service_name", spec.discovery.serviceName);

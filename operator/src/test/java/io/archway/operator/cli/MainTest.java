@@ -266,4 +266,73 @@ class MainTest {
     assertThat(run("validate", "-V")).isZero();
     assertThat(out().strip()).isEqualTo(line);
   }
+
+  @Test
+  void validateNamesEveryKindItDoesNotRead(@org.junit.jupiter.api.io.TempDir java.nio.file.Path dir)
+      throws Exception {
+    var file = dir.resolve("aic.yaml");
+    java.nio.file.Files.writeString(
+        file,
+        """
+        apiVersion: apisix.apache.org/v2
+        kind: ApisixPluginConfig
+        metadata: {name: cors}
+        spec:
+          plugins:
+          - {name: cors, enable: true}
+        ---
+        apiVersion: apisix.apache.org/v1alpha1
+        kind: GatewayProxy
+        metadata: {name: proxy}
+        spec: {provider: {type: ControlPlane}}
+        ---
+        apiVersion: apisix.apache.org/v2beta3
+        kind: ApisixRoute
+        metadata: {name: old}
+        spec: {http: []}
+        ---
+        apiVersion: archway.io/v1alpha1
+        kind: NoSuchKind
+        metadata: {name: x}
+        ---
+        apiVersion: apps/v1
+        kind: Deployment
+        metadata: {name: app}
+        """);
+    assertThat(run("validate", "-f", file.toString())).as(out()).isEqualTo(1);
+    assertThat(out())
+        .contains(
+            "aic.yaml:1: ApisixPluginConfig (apisix.apache.org/v2): an APISIX Ingress Controller"
+                + " kind Archway does not support yet")
+        .contains(
+            "aic.yaml:2: GatewayProxy (apisix.apache.org/v1alpha1): an APISIX Ingress Controller"
+                + " kind Archway does not support yet")
+        .contains(
+            "aic.yaml:3: ApisixRoute (apisix.apache.org/v2beta3): version not supported by Archway"
+                + " (expected: apiVersion apisix.apache.org/v2)")
+        .contains("aic.yaml:4: NoSuchKind (archway.io/v1alpha1): unknown kind")
+        .contains(
+            "aic.yaml:5: Deployment (apps/v1) app: skipped (not a resource Archway translates)")
+        .contains("0 resource(s) checked, 4 with errors");
+  }
+
+  @Test
+  void validateRefusesIngressAnnotationsArchwayDoesNotImplement() {
+    assertThat(run("validate", "-f", FIXTURES + "ing-annotation-unsupported")).isEqualTo(1);
+    assertThat(out())
+        .contains(
+            "Ingress default/csrf: metadata.annotations.k8s.apisix.apache.org/enable-csrf:"
+                + " annotation not supported by Archway")
+        .contains("metadata.annotations.k8s.apisix.apache.org/csrf-key")
+        .doesNotContain("ignored")
+        .contains("1 resource(s) checked, 1 with errors");
+  }
+
+  @Test
+  void validateAcceptsAClusterIpServiceBeforeItsIpIsAssigned() {
+    assertThat(run("validate", "-f", FIXTURES + "ar-granularity-unassigned")).as(out()).isZero();
+    out.reset();
+    assertThat(run("validate", "-f", FIXTURES + "ar-granularity-headless")).isEqualTo(1);
+    assertThat(out()).contains("has no cluster IP (headless)");
+  }
 }

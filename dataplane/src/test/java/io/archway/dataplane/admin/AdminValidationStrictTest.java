@@ -1,0 +1,62 @@
+package io.archway.dataplane.admin;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.archway.dataplane.plugin.PluginRegistry;
+import io.archway.model.ModelJson;
+import org.junit.jupiter.api.Test;
+
+/** The Admin API refuses, naming it, what the dataplane would keep without acting on. */
+class AdminValidationStrictTest {
+
+  private final AdminValidation validation = new AdminValidation(PluginRegistry.load());
+
+  private String check(String path, String json) throws Exception {
+    return validation.check(
+        AdminPaths.parse(path).orElseThrow(), (ObjectNode) ModelJson.mapper().readTree(json));
+  }
+
+  @Test
+  void refusesWhatIsNotRunNamingIt() throws Exception {
+    assertThat(
+            check(
+                "stream_routes/1",
+                "{\"server_port\": 9100, \"upstream_id\": \"1\","
+                    + " \"plugins\": {\"syslog\": {\"host\": \"127.0.0.1\"}}}"))
+        .contains("plugins.syslog: stream plugin \"syslog\" is not run by Archway");
+    assertThat(check("plugin_metadata/no-such", "{\"log_format\": {\"host\": \"$host\"}}"))
+        .contains("unknown plugin \"no-such\"");
+    assertThat(
+            check(
+                "upstreams/1",
+                "{\"service_name\": \"APISIX-NACOS\", \"discovery_type\": \"nacos\"}"))
+        .contains("discovery_type: \"nacos\" (expected: kubernetes, the only discovery type");
+    assertThat(
+            check(
+                "upstreams/2",
+                "{\"type\": \"chash\", \"hash_on\": \"vars\", \"key\": \"$aaa\","
+                    + " \"nodes\": {\"127.0.0.1:80\": 1}}"))
+        .contains("key: \"$aaa\" is not a request variable");
+    assertThat(
+            check(
+                "routes/1",
+                "{\"uri\": \"/a\", \"upstream_id\": \"1\", \"plugins\": {\"hmac-auth\": {}}}"))
+        .contains("plugins.hmac-auth: APISIX plugin \"hmac-auth\" is not run by Archway");
+    assertThat(
+            check(
+                "routes/2",
+                "{\"uri\": \"/a\", \"upstream_id\": \"1\", \"plugins\": {\"key-auth\": {},"
+                    + " \"response-rewrite\": {\"body\": \"$secret://vault/1/x/y\"}}}"))
+        .contains("plugins.response-rewrite.body: $secret://vault/1/x/y: secret managers");
+  }
+
+  @Test
+  void aNullPluginConfigurationIsItsDefaults() throws Exception {
+    assertThat(
+            check(
+                "routes/1",
+                "{\"uri\": \"/a\", \"upstream_id\": \"1\", \"plugins\": {\"key-auth\": null}}"))
+        .isNull();
+  }
+}
