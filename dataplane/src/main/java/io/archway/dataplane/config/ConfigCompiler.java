@@ -21,8 +21,10 @@ import java.util.function.Function;
  * objects refer to ({@link References}) and the count of what is left out ({@link Rejections}).
  * Work is incremental where it costs: a route whose item (and service) did not change keeps its
  * compiled entry (parsed vars, address ranges, resolved upstream), an unchanged upstream keeps its
- * runtime; only the router's index is rebuilt, which is linear and cheap (measured in {@code
- * bench/}: see {@code bench/RESULTS.md}).
+ * runtime, and the router is updated ({@link Router#update}) with the entries that changed only,
+ * sharing the rest of the previous router's index (measured in {@code bench/}: see {@code
+ * bench/RESULTS.md}). The router is built from scratch on the first compile, or after a compile
+ * that did not finish.
  */
 public final class ConfigCompiler implements Consumer<ConfigSnapshot> {
 
@@ -38,6 +40,8 @@ public final class ConfigCompiler implements Consumer<ConfigSnapshot> {
   private volatile long lastCompileNanos;
   private volatile Map<Kind, Integer> rejected = Map.of();
   private ConfigSnapshot last;
+  // Whether current's router no longer matches the route compiler's cache (a compile failed).
+  private boolean rebuildRouter = true;
 
   /**
    * @param routeStats each HTTP route's counters, by route id (the same for an id every time)
@@ -115,6 +119,8 @@ public final class ConfigCompiler implements Consumer<ConfigSnapshot> {
   @Override
   public synchronized void accept(ConfigSnapshot snapshot) {
     long start = System.nanoTime();
+    boolean rebuild = rebuildRouter;
+    rebuildRouter = true;
     last = snapshot;
     var refs = new References(snapshot);
     var runtimes = upstreams.compile(snapshot, refs);
@@ -132,16 +138,14 @@ public final class ConfigCompiler implements Consumer<ConfigSnapshot> {
     var streams = streamRoutes.compile(snapshot.items(Kind.STREAM_ROUTES), refs);
     var served = ssls.compile(snapshot.items(Kind.SSLS), rejections);
     rejected = rejections.counts();
+    var router =
+        rebuild
+            ? Router.build(entries)
+            : current.router().update(routes.changedIds(), routes.changedEntries());
     current =
         new CompiledConfig(
-            Router.build(entries),
-            streams,
-            runtimes,
-            global,
-            consumers,
-            flows,
-            served,
-            snapshot.revision());
+            router, streams, runtimes, global, consumers, flows, served, snapshot.revision());
+    rebuildRouter = false;
     lastCompileNanos = System.nanoTime() - start;
   }
 }

@@ -16,8 +16,10 @@ import io.archway.model.Service;
 import io.archway.model.source.ConfigItem;
 import java.util.ArrayList;
 import java.util.HashMap;
+import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import java.util.function.Function;
 
 /**
@@ -33,6 +35,8 @@ final class RouteCompiler {
   private final PluginServices services;
   private final Function<String, HttpRouteStats> stats;
   private Map<String, Cached> cache = Map.of();
+  private Set<String> changedIds = Set.of();
+  private List<RouteEntry<CompiledRoute>> changedEntries = List.of();
 
   /** A route's compiled entry, or why it is not served ({@code entry == null}). */
   private record Cached(
@@ -91,8 +95,41 @@ final class RouteCompiler {
       }
       nextCache.put(id, new Cached(item, serviceItem, pcItem, inline, entry));
     }
+    var changed = new HashSet<String>();
+    var changedEntries = new ArrayList<RouteEntry<CompiledRoute>>();
+    nextCache.forEach(
+        (id, c) -> {
+          var before = cache.get(id);
+          if (before == null || before.entry != c.entry) {
+            changed.add(id);
+            if (c.entry != null) {
+              changedEntries.add(c.entry);
+            }
+          }
+        });
+    cache.forEach(
+        (id, c) -> {
+          if (c.entry != null && !nextCache.containsKey(id)) {
+            changed.add(id);
+          }
+        });
     cache = nextCache;
+    this.changedIds = changed;
+    this.changedEntries = changedEntries;
     return entries;
+  }
+
+  /**
+   * The ids of the routes whose entry the last {@link #compile} added, replaced or removed (for
+   * {@link io.archway.dataplane.route.Router#update}).
+   */
+  Set<String> changedIds() {
+    return changedIds;
+  }
+
+  /** The new entries among {@link #changedIds}. */
+  List<RouteEntry<CompiledRoute>> changedEntries() {
+    return changedEntries;
   }
 
   private RouteEntry<CompiledRoute> compile(
