@@ -4,12 +4,15 @@ import io.archway.dataplane.discovery.KubernetesDiscovery;
 import io.archway.dataplane.exchange.HttpRouteStats;
 import io.archway.dataplane.plugin.PluginRegistry;
 import io.archway.dataplane.plugin.PluginServices;
+import io.archway.dataplane.route.RouteEntry;
 import io.archway.dataplane.route.Router;
 import io.archway.dataplane.support.SyslogSinks;
 import io.archway.dataplane.tls.CertificateCompiler;
 import io.archway.dataplane.upstream.Upstreams;
 import io.archway.model.Kind;
+import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import java.util.function.Consumer;
 import java.util.function.Function;
 
@@ -108,7 +111,8 @@ public final class ConfigCompiler implements Consumer<ConfigSnapshot> {
   /** Compiles the last snapshot again: discovered endpoints changed. */
   public synchronized void recompile() {
     if (last != null) {
-      accept(last);
+      // Upstream runtimes change under unchanged routes: every route is looked at.
+      compile(last, null);
     }
   }
 
@@ -118,6 +122,14 @@ public final class ConfigCompiler implements Consumer<ConfigSnapshot> {
    */
   @Override
   public synchronized void accept(ConfigSnapshot snapshot) {
+    compile(snapshot, rebuildRouter ? null : snapshot.changesSince(last));
+  }
+
+  /**
+   * @param changes the ids changed since the last compile, by kind, when known; only routes
+   *     changed: the route compiler visits those only
+   */
+  private void compile(ConfigSnapshot snapshot, Map<Kind, Set<String>> changes) {
     long start = System.nanoTime();
     boolean rebuild = rebuildRouter;
     rebuildRouter = true;
@@ -134,12 +146,17 @@ public final class ConfigCompiler implements Consumer<ConfigSnapshot> {
             rejections);
     var global = globalRules.compile(snapshot.items(Kind.GLOBAL_RULES), rejections);
     var flows = this.flows.compile(snapshot.items(Kind.PLUGIN_FLOWS), rejections);
-    var entries = routes.compile(snapshot.items(Kind.ROUTES), refs, rejections);
+    List<RouteEntry<CompiledRoute>> entries = null;
+    if (changes != null && changes.keySet().equals(Set.of(Kind.ROUTES))) {
+      routes.update(changes.get(Kind.ROUTES), snapshot.items(Kind.ROUTES), refs, rejections);
+    } else {
+      entries = routes.compile(snapshot.items(Kind.ROUTES), refs, rejections);
+    }
     var streams = streamRoutes.compile(snapshot.items(Kind.STREAM_ROUTES), refs);
     var served = ssls.compile(snapshot.items(Kind.SSLS), rejections);
     rejected = rejections.counts();
     var router =
-        rebuild
+        rebuild && entries != null
             ? Router.build(entries)
             : current.router().update(routes.changedIds(), routes.changedEntries());
     current =

@@ -34,7 +34,8 @@ final class RouteCompiler {
   private final PluginRegistry registry;
   private final PluginServices services;
   private final Function<String, HttpRouteStats> stats;
-  private Map<String, Cached> cache = Map.of();
+  private HashMap<String, Cached> cache = new HashMap<>();
+  private int rejectedCount;
   private Set<String> changedIds = Set.of();
   private List<RouteEntry<CompiledRoute>> changedEntries = List.of();
 
@@ -114,9 +115,67 @@ final class RouteCompiler {
           }
         });
     cache = nextCache;
+    rejectedCount = 0;
+    for (var c : nextCache.values()) {
+      if (c.entry == null) {
+        rejectedCount++;
+      }
+    }
     this.changedIds = changed;
     this.changedEntries = changedEntries;
     return entries;
+  }
+
+  /**
+   * Compiles the routes {@code ids} only (put, changed or deleted since the last compile), when
+   * nothing else a route depends on changed: no service, plugin config or upstream runtime (see
+   * {@link ConfigCompiler}). The other routes keep their entries (or stay rejected, counted again)
+   * without being visited, so a change costs the routes it touches.
+   */
+  void update(
+      Set<String> ids, Map<String, ConfigItem> routes, References refs, Rejections rejections) {
+    var changed = new HashSet<String>();
+    var changedEntries = new ArrayList<RouteEntry<CompiledRoute>>();
+    int rejectedKept = rejectedCount;
+    for (var id : ids) {
+      var before = cache.remove(id);
+      if (before != null) {
+        if (before.entry == null) {
+          rejectedKept--;
+        } else {
+          changed.add(id);
+        }
+      }
+    }
+    if (rejectedKept > 0) {
+      rejections.count(Kind.ROUTES, rejectedKept);
+    }
+    int rejectedNow = rejectedKept;
+    for (var id : ids) {
+      var item = routes.get(id);
+      if (item == null || !((Route) item.value()).enabled()) {
+        continue;
+      }
+      var route = (Route) item.value();
+      var serviceItem = refs.service(route.serviceId());
+      var inline =
+          refs.inlineUpstream(
+              Keys.item(Kind.ROUTES, id), route.upstream(), route.upstreamId(), route.serviceId());
+      var pcItem = refs.pluginConfig(route.pluginConfigId());
+      RouteEntry<CompiledRoute> entry = null;
+      try {
+        entry = compile(id, route, serviceItem, pcItem, refs, inline);
+        changed.add(id);
+        changedEntries.add(entry);
+      } catch (RuntimeException ex) {
+        rejections.reject(Kind.ROUTES, id, "not served", ex.getMessage());
+        rejectedNow++;
+      }
+      cache.put(id, new Cached(item, serviceItem, pcItem, inline, entry));
+    }
+    rejectedCount = rejectedNow;
+    this.changedIds = changed;
+    this.changedEntries = changedEntries;
   }
 
   /**
