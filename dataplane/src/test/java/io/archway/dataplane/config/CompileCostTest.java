@@ -23,13 +23,12 @@ import org.junit.jupiter.api.Test;
 
 /**
  * The cost of one route change with many routes present, as the Admin API benchmark makes it: the
- * compile of a single changed route must not grow with the number of routes (a regression guard
- * with a generous bound; {@code -Dcompile.cost.routes=N} times a bigger config).
+ * compile of a single changed route, printed (no wall-clock bound: speed is measured in {@code
+ * bench/run admin}, not asserted here); {@code -Dcompile.cost.routes=N} times a bigger config.
  */
 class CompileCostTest {
 
   private static final ObjectMapper JSON = new ObjectMapper();
-  private static final long BOUND_MILLIS = Long.getLong("compile.cost.maxMillis", 1000);
 
   @Test
   void oneRouteChangeCostsLittleWithManyRoutes() throws Exception {
@@ -66,7 +65,6 @@ class CompileCostTest {
       }
       System.out.printf("%d routes: one change compiles in %.3f ms (best)%n", n, best / 1e6);
       assertThat(compiler.current().revision()).isEqualTo(rev);
-      assertThat(best).isLessThan(TimeUnit.MILLISECONDS.toNanos(BOUND_MILLIS));
     } finally {
       compiler.pluginServices().close();
       sinks.close();
