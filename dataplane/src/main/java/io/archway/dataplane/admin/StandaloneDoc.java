@@ -4,7 +4,6 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.JsonNodeFactory;
 import com.fasterxml.jackson.databind.node.ObjectNode;
-import com.fasterxml.jackson.dataformat.yaml.YAMLFactory;
 import com.fasterxml.jackson.dataformat.yaml.YAMLGenerator;
 import io.archway.model.Kind;
 import io.archway.model.ModelJson;
@@ -29,7 +28,10 @@ final class StandaloneDoc {
 
   static final ObjectMapper YAML =
       new ObjectMapper(
-          YAMLFactory.builder().disable(YAMLGenerator.Feature.WRITE_DOC_START_MARKER).build());
+          // Files up to StandaloneFile.MAX_CODE_POINTS, as the standalone source reads them.
+          StandaloneFile.yamlFactoryBuilder()
+              .disable(YAMLGenerator.Feature.WRITE_DOC_START_MARKER)
+              .build());
 
   private static final List<String> EXTRA_SECTIONS = List.of("protos", "secrets");
 

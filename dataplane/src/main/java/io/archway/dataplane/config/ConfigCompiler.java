@@ -4,12 +4,15 @@ import io.archway.dataplane.discovery.KubernetesDiscovery;
 import io.archway.dataplane.exchange.HttpRouteStats;
 import io.archway.dataplane.plugin.PluginRegistry;
 import io.archway.dataplane.plugin.PluginServices;
+import io.archway.dataplane.route.RouteEntry;
 import io.archway.dataplane.route.Router;
 import io.archway.dataplane.support.SyslogSinks;
 import io.archway.dataplane.tls.CertificateCompiler;
 import io.archway.dataplane.upstream.Upstreams;
 import io.archway.model.Kind;
+import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import java.util.function.Consumer;
 import java.util.function.Function;
 
@@ -21,8 +24,10 @@ import java.util.function.Function;
  * objects refer to ({@link References}) and the count of what is left out ({@link Rejections}).
  * Work is incremental where it costs: a route whose item (and service) did not change keeps its
  * compiled entry (parsed vars, address ranges, resolved upstream), an unchanged upstream keeps its
- * runtime; only the router's index is rebuilt, which is linear and cheap (measured in {@code
- * bench/}: see {@code bench/RESULTS.md}).
+ * runtime, and the router is updated ({@link Router#update}) with the entries that changed only,
+ * sharing the rest of the previous router's index (measured in {@code bench/}: see {@code
+ * bench/RESULTS.md}). The router is built from scratch on the first compile, or after a compile
+ * that did not finish.
  */
 public final class ConfigCompiler implements Consumer<ConfigSnapshot> {
 
@@ -41,6 +46,8 @@ public final class ConfigCompiler implements Consumer<ConfigSnapshot> {
   private volatile Map<Kind, Integer> rejected = Map.of();
   private volatile java.util.List<String> rejections = java.util.List.of();
   private ConfigSnapshot last;
+  // Whether current's router no longer matches the route compiler's cache (a compile failed).
+  private boolean rebuildRouter = true;
 
   /**
    * @param routeStats each HTTP route's counters, by route id (the same for an id every time)
@@ -116,7 +123,8 @@ public final class ConfigCompiler implements Consumer<ConfigSnapshot> {
   /** Compiles the last snapshot again: discovered endpoints changed. */
   public synchronized void recompile() {
     if (last != null) {
-      accept(last);
+      // Upstream runtimes change under unchanged routes: every route is looked at.
+      compile(last, null);
     }
   }
 
@@ -126,7 +134,17 @@ public final class ConfigCompiler implements Consumer<ConfigSnapshot> {
    */
   @Override
   public synchronized void accept(ConfigSnapshot snapshot) {
+    compile(snapshot, rebuildRouter ? null : snapshot.changesSince(last));
+  }
+
+  /**
+   * @param changes the ids changed since the last compile, by kind, when known; only routes
+   *     changed: the route compiler visits those only
+   */
+  private void compile(ConfigSnapshot snapshot, Map<Kind, Set<String>> changes) {
     long start = System.nanoTime();
+    boolean rebuild = rebuildRouter;
+    rebuildRouter = true;
     last = snapshot;
     var refs = new References(snapshot);
     var runtimes = upstreams.compile(snapshot, refs);
@@ -141,22 +159,25 @@ public final class ConfigCompiler implements Consumer<ConfigSnapshot> {
             rejections);
     var global = globalRules.compile(snapshot.items(Kind.GLOBAL_RULES), rejections);
     var flows = this.flows.compile(snapshot.items(Kind.PLUGIN_FLOWS), rejections);
-    var entries = routes.compile(snapshot.items(Kind.ROUTES), refs, rejections);
+    List<RouteEntry<CompiledRoute>> entries = null;
+    if (changes != null && changes.keySet().equals(Set.of(Kind.ROUTES))) {
+      routes.update(changes.get(Kind.ROUTES), snapshot.items(Kind.ROUTES), refs, rejections);
+    } else {
+      entries = routes.compile(snapshot.items(Kind.ROUTES), refs, rejections);
+    }
     pluginNames.check(snapshot, rejections);
     var streams = streamRoutes.compile(snapshot.items(Kind.STREAM_ROUTES), refs, rejections);
     var served = ssls.compile(snapshot.items(Kind.SSLS), rejections);
     rejected = rejections.counts();
     this.rejections = java.util.List.copyOf(rejections.messages());
+    var router =
+        rebuild && entries != null
+            ? Router.build(entries)
+            : current.router().update(routes.changedIds(), routes.changedEntries());
     current =
         new CompiledConfig(
-            Router.build(entries),
-            streams,
-            runtimes,
-            global,
-            consumers,
-            flows,
-            served,
-            snapshot.revision());
+            router, streams, runtimes, global, consumers, flows, served, snapshot.revision());
+    rebuildRouter = false;
     lastCompileNanos = System.nanoTime() - start;
   }
 }

@@ -7,8 +7,10 @@ import io.archway.model.source.ConfigListener;
 import io.archway.model.source.ConfigState;
 import java.util.EnumMap;
 import java.util.HashMap;
+import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.function.Consumer;
 
@@ -47,15 +49,17 @@ public final class ConfigHolder implements ConfigListener {
   public void onChanges(List<ConfigChange> changes, long revision) {
     var base = current;
     var changed = new EnumMap<Kind, Map<String, ConfigItem>>(Kind.class);
+    var ids = new EnumMap<Kind, Set<String>>(Kind.class);
     for (var c : changes) {
       var kind = c.key().kind();
+      ids.computeIfAbsent(kind, k -> new HashSet<>()).add(c.key().id());
       var m = changed.computeIfAbsent(kind, k -> new HashMap<>(base.items(k)));
       switch (c) {
         case ConfigChange.Put p -> m.put(p.key().id(), p.item());
         case ConfigChange.Delete d -> m.remove(d.key().id());
       }
     }
-    publish(base.with(changed, revision));
+    publish(base.with(changed, ids, revision));
   }
 
   private void publish(ConfigSnapshot next) {

@@ -7,6 +7,8 @@ import java.util.Collections;
 import java.util.EnumMap;
 import java.util.HashMap;
 import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.atomic.AtomicLong;
 
 /**
  * The config in force: every valid item, by kind and id, at one revision. Immutable; a request
@@ -15,14 +17,39 @@ import java.util.Map;
  */
 public final class ConfigSnapshot {
 
+  // Before EMPTY: its constructor takes a serial.
+  private static final AtomicLong SERIALS = new AtomicLong();
   private static final ConfigSnapshot EMPTY = new ConfigSnapshot(new EnumMap<>(Kind.class), 0);
 
   private final Map<Kind, Map<String, ConfigItem>> byKind;
   private final long revision;
+  // Which snapshot this one was made from by with(), and the ids that changed, by kind: lets the
+  // compiler visit only what changed. -1 and null when made from a whole state.
+  private final long serial = SERIALS.incrementAndGet();
+  private final long baseSerial;
+  private final Map<Kind, Set<String>> changedIds;
 
   private ConfigSnapshot(Map<Kind, Map<String, ConfigItem>> byKind, long revision) {
+    this(byKind, revision, -1, null);
+  }
+
+  private ConfigSnapshot(
+      Map<Kind, Map<String, ConfigItem>> byKind,
+      long revision,
+      long baseSerial,
+      Map<Kind, Set<String>> changedIds) {
     this.byKind = byKind;
     this.revision = revision;
+    this.baseSerial = baseSerial;
+    this.changedIds = changedIds;
+  }
+
+  /**
+   * The ids put or deleted, by kind, if this snapshot was made from {@code base} by {@link
+   * #with(Map, Map, long)}; otherwise {@code null} (unknown: everything may have changed).
+   */
+  Map<Kind, Set<String>> changesSince(ConfigSnapshot base) {
+    return base != null && changedIds != null && baseSerial == base.serial ? changedIds : null;
   }
 
   public static ConfigSnapshot empty() {
@@ -41,6 +68,12 @@ public final class ConfigSnapshot {
    * changed route copies the routes map only.
    */
   ConfigSnapshot with(Map<Kind, Map<String, ConfigItem>> changed, long revision) {
+    return with(changed, null, revision);
+  }
+
+  /** As {@link #with(Map, long)}, recording the ids that changed ({@link #changesSince}). */
+  ConfigSnapshot with(
+      Map<Kind, Map<String, ConfigItem>> changed, Map<Kind, Set<String>> ids, long revision) {
     var byKind = new EnumMap<>(this.byKind);
     changed.forEach(
         (k, m) -> {
@@ -50,7 +83,9 @@ public final class ConfigSnapshot {
             byKind.put(k, Collections.unmodifiableMap(m));
           }
         });
-    return new ConfigSnapshot(byKind, revision);
+    return ids == null
+        ? new ConfigSnapshot(byKind, revision)
+        : new ConfigSnapshot(byKind, revision, serial, ids);
   }
 
   public long revision() {

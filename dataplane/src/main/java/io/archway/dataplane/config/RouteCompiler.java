@@ -16,8 +16,10 @@ import io.archway.model.Service;
 import io.archway.model.source.ConfigItem;
 import java.util.ArrayList;
 import java.util.HashMap;
+import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import java.util.function.Function;
 
 /**
@@ -32,7 +34,10 @@ final class RouteCompiler {
   private final PluginRegistry registry;
   private final PluginServices services;
   private final Function<String, HttpRouteStats> stats;
-  private Map<String, Cached> cache = Map.of();
+  private HashMap<String, Cached> cache = new HashMap<>();
+  private int rejectedCount;
+  private Set<String> changedIds = Set.of();
+  private List<RouteEntry<CompiledRoute>> changedEntries = List.of();
 
   /** A route's compiled entry, or why it is not served ({@code entry == null}). */
   private record Cached(
@@ -91,8 +96,99 @@ final class RouteCompiler {
       }
       nextCache.put(id, new Cached(item, serviceItem, pcItem, inline, entry));
     }
+    var changed = new HashSet<String>();
+    var changedEntries = new ArrayList<RouteEntry<CompiledRoute>>();
+    nextCache.forEach(
+        (id, c) -> {
+          var before = cache.get(id);
+          if (before == null || before.entry != c.entry) {
+            changed.add(id);
+            if (c.entry != null) {
+              changedEntries.add(c.entry);
+            }
+          }
+        });
+    cache.forEach(
+        (id, c) -> {
+          if (c.entry != null && !nextCache.containsKey(id)) {
+            changed.add(id);
+          }
+        });
     cache = nextCache;
+    rejectedCount = 0;
+    for (var c : nextCache.values()) {
+      if (c.entry == null) {
+        rejectedCount++;
+      }
+    }
+    this.changedIds = changed;
+    this.changedEntries = changedEntries;
     return entries;
+  }
+
+  /**
+   * Compiles the routes {@code ids} only (put, changed or deleted since the last compile), when
+   * nothing else a route depends on changed: no service, plugin config or upstream runtime (see
+   * {@link ConfigCompiler}). The other routes keep their entries (or stay rejected, counted again)
+   * without being visited, so a change costs the routes it touches.
+   */
+  void update(
+      Set<String> ids, Map<String, ConfigItem> routes, References refs, Rejections rejections) {
+    var changed = new HashSet<String>();
+    var changedEntries = new ArrayList<RouteEntry<CompiledRoute>>();
+    int rejectedKept = rejectedCount;
+    for (var id : ids) {
+      var before = cache.remove(id);
+      if (before != null) {
+        if (before.entry == null) {
+          rejectedKept--;
+        } else {
+          changed.add(id);
+        }
+      }
+    }
+    if (rejectedKept > 0) {
+      rejections.count(Kind.ROUTES, rejectedKept);
+    }
+    int rejectedNow = rejectedKept;
+    for (var id : ids) {
+      var item = routes.get(id);
+      if (item == null || !((Route) item.value()).enabled()) {
+        continue;
+      }
+      var route = (Route) item.value();
+      var serviceItem = refs.service(route.serviceId());
+      var inline =
+          refs.inlineUpstream(
+              Keys.item(Kind.ROUTES, id), route.upstream(), route.upstreamId(), route.serviceId());
+      var pcItem = refs.pluginConfig(route.pluginConfigId());
+      RouteEntry<CompiledRoute> entry = null;
+      try {
+        entry = compile(id, route, serviceItem, pcItem, refs, inline);
+        changed.add(id);
+        changedEntries.add(entry);
+      } catch (RuntimeException ex) {
+        rejections.reject(Kind.ROUTES, id, "not served", ex.getMessage());
+        rejectedNow++;
+      }
+      cache.put(id, new Cached(item, serviceItem, pcItem, inline, entry));
+    }
+    rejectedCount = rejectedNow;
+    this.changedIds = changed;
+    this.changedEntries = changedEntries;
+  }
+
+  /**
+   * The ids of the routes whose entry the last {@link #compile} added, replaced or removed (for
+   * {@link io.archway.dataplane.route.Router#update}).
+   */
+  Set<String> changedIds() {
+    return changedIds;
+  }
+
+  /** The new entries among {@link #changedIds}. */
+  List<RouteEntry<CompiledRoute>> changedEntries() {
+    return changedEntries;
   }
 
   private RouteEntry<CompiledRoute> compile(

@@ -5,6 +5,8 @@ import java.util.Arrays;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
+import java.util.function.UnaryOperator;
 
 /**
  * The routes of one host bucket by path. Exact paths sit in a hash map, prefixes ({@code /api/*})
@@ -15,11 +17,31 @@ import java.util.Map;
 final class PathIndex<T> {
 
   private final Map<String, List<RouteEntry<T>>> exactBuild = new HashMap<>();
-  private final CharNode<T> prefixes = new CharNode<>();
-  private final SegmentNode<T> params = new SegmentNode<>();
+  private final CharNode<T> prefixes;
+  private final SegmentNode<T> params;
   private Map<String, RouteEntry<T>[]> exact;
+  private int size;
+
+  PathIndex() {
+    this.prefixes = new CharNode<>();
+    this.params = new SegmentNode<>();
+  }
+
+  private PathIndex(
+      Map<String, RouteEntry<T>[]> exact, CharNode<T> prefixes, SegmentNode<T> params, int size) {
+    this.exact = exact;
+    this.prefixes = prefixes;
+    this.params = params;
+    this.size = size;
+  }
+
+  /** How many (path, route) pairs the index holds. */
+  int size() {
+    return size;
+  }
 
   void add(String path, RouteEntry<T> e) {
+    size++;
     if (path.indexOf(':') >= 0) {
       params.add(path, 1, e);
     } else if (path.endsWith("*")) {
@@ -37,6 +59,54 @@ final class PathIndex<T> {
     prefixes.seal();
     params.seal();
     return this;
+  }
+
+  /**
+   * A new sealed index with the routes on {@code edits}' paths changed, sharing everything else
+   * with this one: on each path, the routes whose id is in {@code changedIds} leave and the given
+   * routes join, ordered as {@link #seal} orders them. The exact paths' map is copied (a shallow
+   * copy, no sorting); the tries copy only the nodes on the changed paths.
+   */
+  PathIndex<T> with(Map<String, List<RouteEntry<T>>> edits, Set<String> changedIds) {
+    var nextExact = exact;
+    var nextPrefixes = prefixes;
+    var nextParams = params;
+    int[] nextSize = {size};
+    for (var edit : edits.entrySet()) {
+      var path = edit.getKey();
+      UnaryOperator<RouteEntry<T>[]> change =
+          before -> {
+            var list = new ArrayList<RouteEntry<T>>();
+            if (before != null) {
+              for (var e : before) {
+                if (changedIds.contains(e.id())) {
+                  nextSize[0]--;
+                } else {
+                  list.add(e);
+                }
+              }
+            }
+            list.addAll(edit.getValue());
+            nextSize[0] += edit.getValue().size();
+            return list.isEmpty() ? null : Router.sorted(list);
+          };
+      if (path.indexOf(':') >= 0) {
+        nextParams = nextParams.with(path, 1, change);
+      } else if (path.endsWith("*")) {
+        nextPrefixes = nextPrefixes.with(path, 0, path.length() - 1, change);
+      } else {
+        if (nextExact == exact) {
+          nextExact = new HashMap<>(exact);
+        }
+        var after = change.apply(nextExact.get(path));
+        if (after == null) {
+          nextExact.remove(path);
+        } else {
+          nextExact.put(path, after);
+        }
+      }
+    }
+    return new PathIndex<>(nextExact, nextPrefixes, nextParams, nextSize[0]);
   }
 
   RouteEntry<T> match(RequestVars r) {
@@ -59,6 +129,39 @@ final class PathIndex<T> {
     private char[] keys = new char[0];
     private CharNode<T>[] kids;
     private RouteEntry<T>[] entries;
+
+    /** A sealed copy with the routes where {@code s[i, end)} ends changed: path copying. */
+    @SuppressWarnings("unchecked")
+    CharNode<T> with(String s, int i, int end, UnaryOperator<RouteEntry<T>[]> change) {
+      var copy = new CharNode<T>();
+      copy.keys = keys;
+      copy.kids = kids;
+      copy.entries = entries;
+      if (i == end) {
+        copy.entries = change.apply(entries);
+        return copy;
+      }
+      char c = s.charAt(i);
+      int k = Arrays.binarySearch(keys, c);
+      if (k >= 0) {
+        copy.kids = kids.clone();
+        copy.kids[k] = kids[k].with(s, i + 1, end, change);
+      } else {
+        int at = -k - 1;
+        var empty = new CharNode<T>();
+        copy.keys = new char[keys.length + 1];
+        copy.kids = new CharNode[keys.length + 1];
+        System.arraycopy(keys, 0, copy.keys, 0, at);
+        System.arraycopy(keys, at, copy.keys, at + 1, keys.length - at);
+        if (kids != null) {
+          System.arraycopy(kids, 0, copy.kids, 0, at);
+          System.arraycopy(kids, at, copy.kids, at + 1, keys.length - at);
+        }
+        copy.keys[at] = c;
+        copy.kids[at] = empty.with(s, i + 1, end, change);
+      }
+      return copy;
+    }
 
     void add(String s, int i, int end, RouteEntry<T> e) {
       if (i == end) {
@@ -115,6 +218,46 @@ final class PathIndex<T> {
     private List<RouteEntry<T>> restBuild;
     private RouteEntry<T>[] end;
     private RouteEntry<T>[] rest;
+
+    private SegmentNode<T> copy() {
+      var copy = new SegmentNode<T>();
+      copy.statics = statics.isEmpty() ? Map.of() : statics;
+      copy.param = param;
+      copy.end = end;
+      copy.rest = rest;
+      return copy;
+    }
+
+    /** A sealed copy with the routes of {@code path} (from {@code i}) changed, as {@link #add}. */
+    SegmentNode<T> with(String path, int i, UnaryOperator<RouteEntry<T>[]> change) {
+      int slash = path.indexOf('/', i);
+      var seg = slash < 0 ? path.substring(i) : path.substring(i, slash);
+      var copy = copy();
+      if (slash < 0 && seg.startsWith("*")) {
+        copy.rest = change.apply(rest);
+        return copy;
+      }
+      boolean isParam = seg.startsWith(":");
+      var next = isParam ? param : statics.get(seg);
+      if (next == null) {
+        next = new SegmentNode<T>().copy();
+      }
+      SegmentNode<T> changed;
+      if (slash < 0) {
+        changed = next.copy();
+        changed.end = change.apply(next.end);
+      } else {
+        changed = next.with(path, slash + 1, change);
+      }
+      if (isParam) {
+        copy.param = changed;
+      } else {
+        var statics = new HashMap<>(copy.statics);
+        statics.put(seg, changed);
+        copy.statics = Map.copyOf(statics);
+      }
+      return copy;
+    }
 
     /** {@code i} is the index just past a '/'. */
     void add(String path, int i, RouteEntry<T> e) {

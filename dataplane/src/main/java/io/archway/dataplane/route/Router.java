@@ -6,12 +6,15 @@ import java.util.Comparator;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
+import java.util.function.BiConsumer;
 
 /**
  * Finds the route for a request, as APISIX's {@code radixtree_host_uri} router does: routes whose
  * host matches exactly first, then those matching a {@code *.wildcard} host (one level), then
- * routes with no host; within each, by path (see {@link PathIndex}). Immutable once built; a new
- * one is built from reused {@link RouteEntry}s on every config change.
+ * routes with no host; within each, by path (see {@link PathIndex}). Immutable once built: the
+ * first config is indexed by {@link #build}, each change after by {@link #update}, which makes a
+ * new router sharing every host bucket and path the change does not touch.
  */
 public final class Router<T> {
 
@@ -23,17 +26,17 @@ public final class Router<T> {
   private final Map<String, PathIndex<T>> exactHosts;
   private final Map<String, PathIndex<T>> wildcardHosts;
   private final PathIndex<T> anyHost;
-  private final int size;
+  private final Map<String, RouteEntry<T>> byId;
 
   private Router(
       Map<String, PathIndex<T>> exactHosts,
       Map<String, PathIndex<T>> wildcardHosts,
       PathIndex<T> anyHost,
-      int size) {
+      Map<String, RouteEntry<T>> byId) {
     this.exactHosts = exactHosts;
     this.wildcardHosts = wildcardHosts;
     this.anyHost = anyHost;
-    this.size = size;
+    this.byId = byId;
   }
 
   public static <T> Router<T> empty() {
@@ -62,11 +65,92 @@ public final class Router<T> {
     }
     exact.values().forEach(PathIndex::seal);
     wildcard.values().forEach(PathIndex::seal);
-    return new Router<>(exact, wildcard, any.seal(), entries.size());
+    var byId = new HashMap<String, RouteEntry<T>>(entries.size() * 2);
+    entries.forEach(e -> byId.put(e.id(), e));
+    return new Router<>(exact, wildcard, any.seal(), byId);
+  }
+
+  /**
+   * The router {@code build} would make of this one's routes with those whose id is in {@code
+   * changedIds} replaced by {@code entries} (a changed id without an entry is removed). Only the
+   * host buckets and paths of the old and new forms of the changed routes are touched; each path's
+   * routes are ordered as {@code build} orders them, so matching is exactly the same.
+   *
+   * @param entries the new entries, each with its id in {@code changedIds}
+   */
+  public Router<T> update(Set<String> changedIds, Collection<RouteEntry<T>> entries) {
+    if (changedIds.isEmpty()) {
+      return this;
+    }
+    // bucket ("=" exact host, "." wildcard suffix, "" any host) -> path -> routes joining it
+    var edits = new HashMap<String, Map<String, List<RouteEntry<T>>>>();
+    for (var id : changedIds) {
+      var old = byId.get(id);
+      if (old != null) {
+        forEachPair(old, (bucket, path) -> edit(edits, bucket, path));
+      }
+    }
+    for (var e : entries) {
+      forEachPair(e, (bucket, path) -> edit(edits, bucket, path).add(e));
+    }
+    var exact = exactHosts;
+    var wildcard = wildcardHosts;
+    var any = anyHost;
+    for (var edit : edits.entrySet()) {
+      var bucket = edit.getKey();
+      if (bucket.isEmpty()) {
+        any = any.with(edit.getValue(), changedIds);
+        continue;
+      }
+      boolean isExact = bucket.charAt(0) == '=';
+      var host = isExact ? bucket.substring(1) : bucket;
+      if (isExact && exact == exactHosts) {
+        exact = new HashMap<>(exactHosts);
+      } else if (!isExact && wildcard == wildcardHosts) {
+        wildcard = new HashMap<>(wildcardHosts);
+      }
+      var map = isExact ? exact : wildcard;
+      var before = map.getOrDefault(host, emptyIndex());
+      var after = before.with(edit.getValue(), changedIds);
+      if (after.size() == 0) {
+        map.remove(host);
+      } else {
+        map.put(host, after);
+      }
+    }
+    var nextById = new HashMap<>(byId);
+    changedIds.forEach(nextById::remove);
+    entries.forEach(e -> nextById.put(e.id(), e));
+    return new Router<>(exact, wildcard, any, nextById);
+  }
+
+  private static <T> PathIndex<T> emptyIndex() {
+    return new PathIndex<T>().seal();
+  }
+
+  private static <T> List<RouteEntry<T>> edit(
+      Map<String, Map<String, List<RouteEntry<T>>>> edits, String bucket, String path) {
+    return edits
+        .computeIfAbsent(bucket, k -> new HashMap<>())
+        .computeIfAbsent(path, k -> new ArrayList<>());
+  }
+
+  /** Each (host bucket, path) pair {@code build} indexes the route under, as {@code build} does. */
+  private static void forEachPair(RouteEntry<?> e, BiConsumer<String, String> pair) {
+    var paths = e.route().paths();
+    if (e.hosts().isEmpty()) {
+      paths.forEach(p -> pair.accept("", p));
+      return;
+    }
+    for (var h : e.hosts()) {
+      var host = h.toLowerCase(java.util.Locale.ROOT);
+      var bucket = host.startsWith("*.") ? host.substring(1) : "=" + host;
+      paths.forEach(p -> pair.accept(bucket, p));
+    }
   }
 
   int size() {
-    return size;
+    return byId.size();
   }
 
   /**

@@ -20,6 +20,12 @@ record SeedCommands(String method, String url, Map<String, String> headers, Stri
   static final Path SEEDS = Path.of("../../shared/seeds");
 
   static List<SeedCommands> read() throws IOException {
+    if (!Files.isDirectory(SEEDS)) {
+      throw new IllegalStateException(
+          "the seeds are read from ../shared/seeds beside the repository, and "
+              + SEEDS.toAbsolutePath().normalize()
+              + " is not a directory (expected: the project's shared documents next to the clone)");
+    }
     var out = new ArrayList<SeedCommands>();
     try (var files = Files.list(SEEDS)) {
       for (var f : files.filter(p -> p.toString().endsWith(".txt")).sorted().toList()) {

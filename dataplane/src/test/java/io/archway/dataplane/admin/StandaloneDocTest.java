@@ -9,6 +9,21 @@ import org.junit.jupiter.api.Test;
 class StandaloneDocTest {
 
   @Test
+  void readsFilesBeyondSnakeYamlsDefaultThreeMebibytes() throws Exception {
+    var yaml = new StringBuilder("routes:\n");
+    int n = 0;
+    while (yaml.length() < 4 * 1024 * 1024) {
+      yaml.append("  - {\"id\": \"r").append(n++).append("\", \"uri\": \"/r/").append(n);
+      yaml.append("\", \"upstream_id\": \"u\"}\n");
+    }
+    yaml.append("#END\n");
+    var problems = new ArrayList<String>();
+    var items = StandaloneDoc.items(StandaloneDoc.YAML.readTree(yaml.toString()), "f", problems);
+    assertThat(problems).isEmpty();
+    assertThat(items).hasSize(n);
+  }
+
+  @Test
   void readsEverySectionAndWritesItBack() throws Exception {
     var yaml =
         """

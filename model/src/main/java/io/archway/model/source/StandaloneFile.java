@@ -3,6 +3,7 @@ package io.archway.model.source;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.dataformat.yaml.YAMLFactory;
+import com.fasterxml.jackson.dataformat.yaml.YAMLFactoryBuilder;
 import io.archway.model.ConfigObject;
 import io.archway.model.Credential;
 import io.archway.model.Keys.Key;
@@ -19,6 +20,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.function.Function;
 import java.util.regex.Pattern;
+import org.yaml.snakeyaml.LoaderOptions;
 
 /**
  * APISIX's standalone {@code apisix.yaml}: top-level {@code routes:}, {@code upstreams:}, {@code
@@ -31,10 +33,28 @@ import java.util.regex.Pattern;
  */
 public final class StandaloneFile {
 
-  private static final ObjectMapper YAML = new ObjectMapper(new YAMLFactory());
+  /**
+   * The largest file read, in code points: SnakeYAML's default (3 MiB) is below what 10,000 routes
+   * take, so it is raised to a bound that still stops a runaway file before it exhausts the heap.
+   */
+  public static final int MAX_CODE_POINTS = 256 * 1024 * 1024;
+
+  private static final ObjectMapper YAML = new ObjectMapper(yamlFactory());
   public static final String END_MARKER = "#END";
 
   private StandaloneFile() {}
+
+  /** A YAML factory that reads documents up to {@link #MAX_CODE_POINTS}. */
+  public static YAMLFactory yamlFactory() {
+    return yamlFactoryBuilder().build();
+  }
+
+  /** The builder of {@link #yamlFactory()}, for a caller adding its own features. */
+  public static YAMLFactoryBuilder yamlFactoryBuilder() {
+    var options = new LoaderOptions();
+    options.setCodePointLimit(MAX_CODE_POINTS);
+    return YAMLFactory.builder().loaderOptions(options);
+  }
 
   /**
    * Parses and validates a whole file; all or nothing.
