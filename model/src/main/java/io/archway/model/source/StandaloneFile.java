@@ -53,7 +53,11 @@ public final class StandaloneFile {
   public static YAMLFactoryBuilder yamlFactoryBuilder() {
     var options = new LoaderOptions();
     options.setCodePointLimit(MAX_CODE_POINTS);
-    return YAMLFactory.builder().loaderOptions(options);
+    // The builder starts with no parser features, unlike new YAMLFactory(): keep its default of
+    // reading an empty value (`key-auth:`) as null, which means "the plugin's defaults".
+    return YAMLFactory.builder()
+        .loaderOptions(options)
+        .enable(com.fasterxml.jackson.dataformat.yaml.YAMLParser.Feature.EMPTY_STRING_AS_NULL);
   }
 
   /**
