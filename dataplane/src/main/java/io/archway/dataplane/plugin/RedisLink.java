@@ -1,7 +1,9 @@
 package io.archway.dataplane.plugin;
 
 import io.lettuce.core.RedisClient;
+import io.lettuce.core.RedisNoScriptException;
 import io.lettuce.core.RedisURI;
+import io.lettuce.core.ScriptOutputType;
 import io.lettuce.core.api.StatefulRedisConnection;
 import io.lettuce.core.codec.StringCodec;
 import java.time.Duration;
@@ -45,6 +47,55 @@ public final class RedisLink implements AutoCloseable {
       uri.setPassword(settings.password().toCharArray());
     }
     this.client = RedisClient.create(uri);
+  }
+
+  /**
+   * A Lua script run by its digest ({@code EVALSHA}), loaded again by {@code EVAL} when Redis does
+   * not have it (a restart or a flush): the rate limiters' atomic steps.
+   */
+  public static final class Script {
+    private final String source;
+    private final String sha;
+
+    public Script(String source) {
+      this.source = source;
+      try {
+        this.sha =
+            java.util.HexFormat.of()
+                .formatHex(
+                    java.security.MessageDigest.getInstance("SHA-1")
+                        .digest(source.getBytes(java.nio.charset.StandardCharsets.UTF_8)));
+      } catch (java.security.NoSuchAlgorithmException e) {
+        throw new IllegalStateException(e);
+      }
+    }
+
+    /**
+     * Runs the script on {@code key} over {@code link}; never completes exceptionally: the value is
+     * the script's reply list, or the failure (a refused connection, a timeout, a script error).
+     */
+    public CompletionStage<Object> run(RedisLink link, String key, String... args) {
+      var keys = new String[] {key};
+      return link.connection()
+          .thenCompose(
+              c ->
+                  c.async()
+                      .<java.util.List<Object>>evalsha(sha, ScriptOutputType.MULTI, keys, args)
+                      .exceptionallyCompose(
+                          err ->
+                              unwrap(err) instanceof RedisNoScriptException
+                                  ? c.async()
+                                      .<java.util.List<Object>>eval(
+                                          source, ScriptOutputType.MULTI, keys, args)
+                                  : CompletableFuture.failedFuture(err)))
+          .handle((r, err) -> err != null ? unwrap(err) : r);
+    }
+
+    private static Throwable unwrap(Throwable t) {
+      return t instanceof java.util.concurrent.CompletionException && t.getCause() != null
+          ? t.getCause()
+          : t;
+    }
   }
 
   /** The connection, once it is up. */

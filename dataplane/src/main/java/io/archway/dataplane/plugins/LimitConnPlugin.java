@@ -123,11 +123,12 @@ public final class LimitConnPlugin implements Plugin<LimitConnPlugin.Config> {
    * expires an hour after its last use, so the slots of a pod that died holding them come back.
    * Returns {count, refused 0/1}.
    */
-  static final String TAKE =
-      "local n = redis.call('incr', KEYS[1]) "
-          + "redis.call('pexpire', KEYS[1], 3600000) "
-          + "if n > tonumber(ARGV[1]) then redis.call('decr', KEYS[1]) return {n, 1} end "
-          + "return {n, 0}";
+  static final RedisLink.Script TAKE =
+      new RedisLink.Script(
+          "local n = redis.call('incr', KEYS[1]) "
+              + "redis.call('pexpire', KEYS[1], 3600000) "
+              + "if n > tonumber(ARGV[1]) then redis.call('decr', KEYS[1]) return {n, 1} end "
+              + "return {n, 0}");
 
   /** Gives a slot back; the key goes when nobody holds one. */
   static final String GIVE =
@@ -152,17 +153,7 @@ public final class LimitConnPlugin implements Plugin<LimitConnPlugin.Config> {
     @Override
     public Outcome access(PluginContext ctx) {
       var k = prefix + key.of(ctx);
-      var stage =
-          link.connection()
-              .thenCompose(
-                  c ->
-                      c.async()
-                          .<List<Object>>eval(
-                              TAKE,
-                              ScriptOutputType.MULTI,
-                              new String[] {k},
-                              Integer.toString(conn + burst)))
-              .handle((r, err) -> err != null ? err : r);
+      var stage = TAKE.run(link, k, Integer.toString(conn + burst));
       return Outcome.later(
           stage,
           r -> {

@@ -7,7 +7,6 @@ import io.archway.dataplane.plugin.PluginContext;
 import io.archway.dataplane.plugin.PluginInstance;
 import io.archway.dataplane.plugin.PluginScope;
 import io.archway.dataplane.plugin.RedisLink;
-import io.lettuce.core.ScriptOutputType;
 import java.util.EnumSet;
 import java.util.List;
 import java.util.Map;
@@ -28,12 +27,13 @@ public final class LimitCountPlugin implements Plugin<LimitCountPlugin.Config> {
   private static final Logger log = LoggerFactory.getLogger(LimitCountPlugin.class);
 
   // INCR, and the window's expiry set by the request that opens it; returns {count, ms left}.
-  private static final String SCRIPT =
-      "local c = redis.call('incr', KEYS[1]) "
-          + "if c == 1 then redis.call('pexpire', KEYS[1], ARGV[1]) end "
-          + "local ttl = redis.call('pttl', KEYS[1]) "
-          + "if ttl < 0 then redis.call('pexpire', KEYS[1], ARGV[1]) ttl = tonumber(ARGV[1]) end "
-          + "return {c, ttl}";
+  private static final RedisLink.Script SCRIPT =
+      new RedisLink.Script(
+          "local c = redis.call('incr', KEYS[1]) "
+              + "if c == 1 then redis.call('pexpire', KEYS[1], ARGV[1]) end "
+              + "local ttl = redis.call('pttl', KEYS[1]) "
+              + "if ttl < 0 then redis.call('pexpire', KEYS[1], ARGV[1]) ttl = tonumber(ARGV[1]) end "
+              + "return {c, ttl}");
 
   /** The configuration; schema {@code limit-count.json}. */
   public record Config(
@@ -242,17 +242,7 @@ public final class LimitCountPlugin implements Plugin<LimitCountPlugin.Config> {
     @Override
     public Outcome access(PluginContext ctx) {
       var k = prefix + key.of(ctx);
-      var stage =
-          link.connection()
-              .thenCompose(
-                  c ->
-                      c.async()
-                          .<List<Long>>eval(
-                              SCRIPT,
-                              ScriptOutputType.MULTI,
-                              new String[] {k},
-                              Long.toString(windowMillis)))
-              .handle((r, err) -> err != null ? err : r);
+      var stage = SCRIPT.run(link, k, Long.toString(windowMillis));
       return Outcome.later(
           stage,
           r -> {

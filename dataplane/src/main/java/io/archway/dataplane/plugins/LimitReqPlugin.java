@@ -7,7 +7,6 @@ import io.archway.dataplane.plugin.PluginContext;
 import io.archway.dataplane.plugin.PluginInstance;
 import io.archway.dataplane.plugin.PluginScope;
 import io.archway.dataplane.plugin.RedisLink;
-import io.lettuce.core.ScriptOutputType;
 import java.util.EnumSet;
 import java.util.List;
 import java.util.Map;
@@ -122,20 +121,21 @@ public final class LimitReqPlugin implements Plugin<LimitReqPlugin.Config> {
    * excess and the time it was reckoned at (Redis's clock, shared by every pod) in one hash, which
    * expires once the bucket has drained. Returns {refused 0/1, excess}.
    */
-  static final String SCRIPT =
-      "local t = redis.call('time') "
-          + "local now = tonumber(t[1]) * 1000000 + tonumber(t[2]) "
-          + "local rate = tonumber(ARGV[1]) "
-          + "local burst = tonumber(ARGV[2]) "
-          + "local s = redis.call('hmget', KEYS[1], 'excess', 'at') "
-          + "local excess = 0 "
-          + "if s[1] then "
-          + "  excess = math.max(0, tonumber(s[1]) - rate * (now - tonumber(s[2])) / 1000000 + 1) "
-          + "  if excess > burst then return {1, tostring(excess)} end "
-          + "end "
-          + "redis.call('hset', KEYS[1], 'excess', tostring(excess), 'at', tostring(now)) "
-          + "redis.call('pexpire', KEYS[1], math.ceil((excess / rate + 1) * 1000)) "
-          + "return {0, tostring(excess)}";
+  static final RedisLink.Script SCRIPT =
+      new RedisLink.Script(
+          "local t = redis.call('time') "
+              + "local now = tonumber(t[1]) * 1000000 + tonumber(t[2]) "
+              + "local rate = tonumber(ARGV[1]) "
+              + "local burst = tonumber(ARGV[2]) "
+              + "local s = redis.call('hmget', KEYS[1], 'excess', 'at') "
+              + "local excess = 0 "
+              + "if s[1] then "
+              + "  excess = math.max(0, tonumber(s[1]) - rate * (now - tonumber(s[2])) / 1000000 + 1) "
+              + "  if excess > burst then return {1, tostring(excess)} end "
+              + "end "
+              + "redis.call('hset', KEYS[1], 'excess', tostring(excess), 'at', tostring(now)) "
+              + "redis.call('pexpire', KEYS[1], math.ceil((excess / rate + 1) * 1000)) "
+              + "return {0, tostring(excess)}");
 
   private record RedisBucket(
       double rate,
@@ -151,28 +151,7 @@ public final class LimitReqPlugin implements Plugin<LimitReqPlugin.Config> {
     @Override
     public Outcome access(PluginContext ctx) {
       var k = prefix + key.of(ctx);
-      var stage =
-          link.connection()
-              .thenCompose(
-                  c ->
-                      c.async()
-                          .<List<Object>>evalsha(
-                              SCRIPT_SHA,
-                              ScriptOutputType.MULTI,
-                              new String[] {k},
-                              Double.toString(rate),
-                              Double.toString(burst))
-                          .exceptionallyCompose(
-                              err ->
-                                  // NOSCRIPT: a restarted or flushed Redis; load it once more.
-                                  c.async()
-                                      .<List<Object>>eval(
-                                          SCRIPT,
-                                          ScriptOutputType.MULTI,
-                                          new String[] {k},
-                                          Double.toString(rate),
-                                          Double.toString(burst))))
-              .handle((r, err) -> err != null ? err : r);
+      var stage = SCRIPT.run(link, k, Double.toString(rate), Double.toString(burst));
       return Outcome.later(
           stage,
           r -> {
@@ -191,20 +170,6 @@ public final class LimitReqPlugin implements Plugin<LimitReqPlugin.Config> {
   }
 
   private static final Logger log = LoggerFactory.getLogger(LimitReqPlugin.class);
-
-  /** EVALSHA's digest of {@link #SCRIPT}; EVAL loads it into Redis's script cache. */
-  static final String SCRIPT_SHA = sha1(SCRIPT);
-
-  private static String sha1(String text) {
-    try {
-      return java.util.HexFormat.of()
-          .formatHex(
-              java.security.MessageDigest.getInstance("SHA-1")
-                  .digest(text.getBytes(java.nio.charset.StandardCharsets.UTF_8)));
-    } catch (java.security.NoSuchAlgorithmException e) {
-      throw new IllegalStateException(e);
-    }
-  }
 
   /** The request goes on after {@code excess / rate} seconds, on a timer of its event loop. */
   private static Outcome delay(PluginContext ctx, double excess, double rate) {
