@@ -42,7 +42,8 @@ public final class LimitConnPlugin implements Plugin<LimitConnPlugin.Config> {
       String redisUsername,
       String redisPassword,
       int redisDatabase,
-      int redisTimeout) {
+      int redisTimeout)
+      implements RedisPolicy {
 
     @Override
     public String toString() {
@@ -84,20 +85,7 @@ public final class LimitConnPlugin implements Plugin<LimitConnPlugin.Config> {
   @Override
   public PluginInstance compile(Config conf, PluginScope scope) {
     if (conf.policy().equals("redis")) {
-      if (conf.redisHost() == null) {
-        throw new IllegalArgumentException("redis_host: missing (expected: with policy redis)");
-      }
-      var link =
-          scope
-              .services()
-              .redis(
-                  new RedisLink.Settings(
-                      conf.redisHost(),
-                      conf.redisPort(),
-                      conf.redisUsername(),
-                      conf.redisPassword(),
-                      conf.redisDatabase(),
-                      conf.redisTimeout()));
+      var link = conf.redisLink(scope);
       return new RedisSlots(
           conf.conn(),
           conf.burst(),

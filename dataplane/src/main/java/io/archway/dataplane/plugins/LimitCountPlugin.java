@@ -52,7 +52,8 @@ public final class LimitCountPlugin implements Plugin<LimitCountPlugin.Config> {
       String redisUsername,
       String redisPassword,
       int redisDatabase,
-      int redisTimeout) {
+      int redisTimeout)
+      implements RedisPolicy {
 
     @Override
     public String toString() {
@@ -138,21 +139,7 @@ public final class LimitCountPlugin implements Plugin<LimitCountPlugin.Config> {
         return new Local(count, windowMillis, key, reject, headers, windows);
       }
       case "redis" -> {
-        var host = conf.redisHost();
-        if (host == null) {
-          throw new IllegalArgumentException("redis_host: missing (expected: with policy redis)");
-        }
-        var link =
-            scope
-                .services()
-                .redis(
-                    new RedisLink.Settings(
-                        host,
-                        conf.redisPort(),
-                        conf.redisUsername(),
-                        conf.redisPassword(),
-                        conf.redisDatabase(),
-                        conf.redisTimeout()));
+        var link = conf.redisLink(scope);
         return new Redis(
             count,
             windowMillis,

@@ -41,7 +41,8 @@ public final class LimitReqPlugin implements Plugin<LimitReqPlugin.Config> {
       String redisUsername,
       String redisPassword,
       int redisDatabase,
-      int redisTimeout) {
+      int redisTimeout)
+      implements RedisPolicy {
 
     @Override
     public String toString() {
@@ -86,20 +87,7 @@ public final class LimitReqPlugin implements Plugin<LimitReqPlugin.Config> {
     var reject = Rejection.of(conf.rejectedCode(), conf.rejectedMsg());
     var key = new RateKey(conf.keyType(), conf.key());
     if (conf.policy().equals("redis")) {
-      if (conf.redisHost() == null) {
-        throw new IllegalArgumentException("redis_host: missing (expected: with policy redis)");
-      }
-      var link =
-          scope
-              .services()
-              .redis(
-                  new RedisLink.Settings(
-                      conf.redisHost(),
-                      conf.redisPort(),
-                      conf.redisUsername(),
-                      conf.redisPassword(),
-                      conf.redisDatabase(),
-                      conf.redisTimeout()));
+      var link = conf.redisLink(scope);
       // The bucket is the route's (or service's...): every dataplane pod takes from the same one.
       return new RedisBucket(
           conf.rate(),
