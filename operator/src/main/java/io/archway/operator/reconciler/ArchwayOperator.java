@@ -80,6 +80,13 @@ public final class ArchwayOperator implements AutoCloseable {
     register(new ApisixUpstreamReconciler(ctx), "ApisixUpstream", primaries, s);
     register(new ApisixTlsReconciler(ctx), "ApisixTls", primaries, s);
     register(new ApisixConsumerReconciler(ctx), "ApisixConsumer", primaries, s);
+    // The APISIX Ingress Controller 2.x kinds (apisix.apache.org/v1alpha1).
+    register(new PluginConfigReconciler(ctx), "PluginConfig", primaries, s);
+    register(new ConsumerReconciler(ctx), "Consumer", primaries, s);
+    register(new GatewayProxyReconciler(ctx), "GatewayProxy", primaries, s);
+    register(new BackendTrafficPolicyReconciler(ctx), "BackendTrafficPolicy", primaries, s);
+    register(new HTTPRoutePolicyReconciler(ctx), "HTTPRoutePolicy", primaries, s);
+    register(new L4RoutePolicyReconciler(ctx), "L4RoutePolicy", primaries, s);
     var dependents = new Dependents(ctx, primaries);
     caches.onChange(dependents::changed);
     if (s.leaseName() == null) {
@@ -129,6 +136,9 @@ public final class ArchwayOperator implements AutoCloseable {
             io.archway.crds.archway.PluginFlow.class,
             io.archway.crds.apisix.ApisixTls.class,
             io.archway.crds.apisix.ApisixConsumer.class,
+            io.archway.crds.apisix.v1alpha1.PluginConfig.class,
+            io.archway.crds.apisix.v1alpha1.Consumer.class,
+            io.archway.crds.apisix.v1alpha1.GatewayProxy.class,
             io.fabric8.kubernetes.api.model.networking.v1.Ingress.class)) {
       var op = client.resources(type);
       var lists =
@@ -152,6 +162,9 @@ public final class ArchwayOperator implements AutoCloseable {
             "PluginFlow",
             "ApisixTls",
             "ApisixConsumer",
+            "PluginConfig",
+            "Consumer",
+            "GatewayProxy",
             "Ingress");
     return owner ->
         !kinds.contains(owner.kind())

@@ -102,6 +102,7 @@ public final class IngressTranslator {
     var name = ing.getMetadata().getName();
     var byName = annotations(ing, t);
     var ann = annotated(byName, t);
+    HTTPRoutePolicyTranslator.apply(ns, name, ann.route(), refs, t);
     var spec = ing.getSpec();
     if (spec == null
         || ((spec.getRules() == null || spec.getRules().isEmpty())
@@ -244,13 +245,17 @@ public final class IngressTranslator {
                 at + ".service", at + ".service.name", at + ".service.port"),
             refs,
             t);
-    if (up == null) {
+    if (up == null
+        || !BackendTrafficPolicyTranslator.apply(
+            ns, svc.getName(), servicePort, up, at + ".service", refs, t)) {
       return;
     }
     up.setAll(ann.upstream().deepCopy());
     var plugins = ann.plugins().deepCopy();
     for (var e : ann.route().properties()) {
-      if (e.getKey().equals("vars") && route.has("vars")) {
+      if (e.getKey().equals("priority") && route.has("priority")) {
+        continue; // the default backend stays the catch-all (an HTTPRoutePolicy's priority)
+      } else if (e.getKey().equals("vars") && route.has("vars")) {
         ((com.fasterxml.jackson.databind.node.ArrayNode) route.get("vars"))
             .addAll((com.fasterxml.jackson.databind.node.ArrayNode) e.getValue().deepCopy());
       } else {

@@ -6,6 +6,12 @@ import com.fasterxml.jackson.dataformat.yaml.YAMLFactory;
 import com.fasterxml.jackson.dataformat.yaml.YAMLParser;
 import io.archway.crds.apisix.ApisixRoute;
 import io.archway.crds.apisix.ApisixUpstream;
+import io.archway.crds.apisix.v1alpha1.BackendTrafficPolicy;
+import io.archway.crds.apisix.v1alpha1.Consumer;
+import io.archway.crds.apisix.v1alpha1.GatewayProxy;
+import io.archway.crds.apisix.v1alpha1.HTTPRoutePolicy;
+import io.archway.crds.apisix.v1alpha1.L4RoutePolicy;
+import io.archway.crds.apisix.v1alpha1.PluginConfig;
 import io.archway.crds.archway.PluginFlow;
 import io.archway.crds.archway.StreamRoute;
 import io.archway.model.EndpointSliceNodes;
@@ -68,6 +74,12 @@ public final class Manifests implements Refs {
           Map.entry(
               "apisix.apache.org/v2/ApisixConsumer", io.archway.crds.apisix.ApisixConsumer.class),
           Map.entry("networking.k8s.io/v1/Ingress", Ingress.class),
+          Map.entry("apisix.apache.org/v1alpha1/PluginConfig", PluginConfig.class),
+          Map.entry("apisix.apache.org/v1alpha1/Consumer", Consumer.class),
+          Map.entry("apisix.apache.org/v1alpha1/GatewayProxy", GatewayProxy.class),
+          Map.entry("apisix.apache.org/v1alpha1/BackendTrafficPolicy", BackendTrafficPolicy.class),
+          Map.entry("apisix.apache.org/v1alpha1/HTTPRoutePolicy", HTTPRoutePolicy.class),
+          Map.entry("apisix.apache.org/v1alpha1/L4RoutePolicy", L4RoutePolicy.class),
           Map.entry("networking.k8s.io/v1/IngressClass", IngressClass.class),
           Map.entry("v1/Service", Service.class),
           Map.entry("v1/Secret", Secret.class),
@@ -162,14 +174,16 @@ public final class Manifests implements Refs {
       }
       return;
     }
-    if (type == IngressClass.class && node.path("spec").has("parameters")) {
+    if (type == IngressClass.class
+        && node.path("spec").has("parameters")
+        && !gatewayProxy(node.path("spec").path("parameters"))) {
       unreadable.add(
           new Unreadable(
               where,
               "IngressClass "
                   + node.path("metadata").path("name").asText("")
-                  + ": spec.parameters: not supported by Archway yet (expected: no parameters;"
-                  + " the dataplane's settings come from its own options)"));
+                  + ": spec.parameters: not supported by Archway yet (expected: none, or a"
+                  + " GatewayProxy: apiGroup apisix.apache.org, kind GatewayProxy)"));
     }
     try {
       var resource = JSON.treeToValue(node, type);
@@ -188,6 +202,12 @@ public final class Manifests implements Refs {
     } catch (IOException | IllegalArgumentException e) {
       unreadable.add(new Unreadable(where, kind + ": " + rootMessage(e)));
     }
+  }
+
+  /** Whether IngressClass parameters name a GatewayProxy (its plugins and plugin metadata). */
+  private static boolean gatewayProxy(JsonNode parameters) {
+    return "apisix.apache.org".equals(parameters.path("apiGroup").asText())
+        && "GatewayProxy".equals(parameters.path("kind").asText());
   }
 
   /** The fields of {@code raw} that did not survive reading it into its Java type. */
@@ -219,16 +239,7 @@ public final class Manifests implements Refs {
 
   /** Kinds of the APISIX Ingress Controller (1.x and 2.x) that Archway does not translate yet. */
   private static final List<String> AIC_KINDS =
-      List.of(
-          "ApisixPluginConfig",
-          "ApisixGlobalRule",
-          "ApisixClusterConfig",
-          "PluginConfig",
-          "Consumer",
-          "GatewayProxy",
-          "BackendTrafficPolicy",
-          "HTTPRoutePolicy",
-          "L4RoutePolicy");
+      List.of("ApisixPluginConfig", "ApisixGlobalRule", "ApisixClusterConfig");
 
   /**
    * Why a resource of a gateway API group is not translated, as its whole message; {@code null} for
@@ -319,6 +330,25 @@ public final class Manifests implements Refs {
   @Override
   public Optional<PluginFlow> pluginFlow(String namespace, String name) {
     return find(PluginFlow.class, namespace, name);
+  }
+
+  @Override
+  public List<BackendTrafficPolicy> backendTrafficPolicies(String namespace) {
+    return all(BackendTrafficPolicy.class, namespace);
+  }
+
+  @Override
+  public List<HTTPRoutePolicy> httpRoutePolicies(String namespace) {
+    return all(HTTPRoutePolicy.class, namespace);
+  }
+
+  private <T extends HasMetadata> List<T> all(Class<T> type, String ns) {
+    return docs.stream()
+        .map(Doc::resource)
+        .filter(type::isInstance)
+        .map(type::cast)
+        .filter(r -> ns.equals(r.getMetadata().getNamespace()))
+        .toList();
   }
 
   @Override

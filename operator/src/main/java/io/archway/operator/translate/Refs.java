@@ -20,6 +20,21 @@ public interface Refs {
 
   Optional<PluginFlow> pluginFlow(String namespace, String name);
 
+  /**
+   * The BackendTrafficPolicies of a namespace: what the upstreams of the Services they target are
+   * given.
+   */
+  default java.util.List<io.archway.crds.apisix.v1alpha1.BackendTrafficPolicy>
+      backendTrafficPolicies(String namespace) {
+    return java.util.List.of();
+  }
+
+  /** The HTTPRoutePolicies of a namespace: what the routes of the Ingresses they target get. */
+  default java.util.List<io.archway.crds.apisix.v1alpha1.HTTPRoutePolicy> httpRoutePolicies(
+      String namespace) {
+    return java.util.List.of();
+  }
+
   /** Whether the operator resolves Services' endpoints into nodes itself. */
   enum ControlPlaneDiscovery {
     /** Never: the dataplane follows the endpoints. */

@@ -26,6 +26,17 @@ public final class Translators {
           case StreamRoute sr -> StreamRouteTranslator.translate(sr, refs);
           case PluginFlow pf -> PluginFlowTranslator.translate(pf, refs);
           case Ingress ing -> IngressTranslator.translate(ing, refs);
+          case io.archway.crds.apisix.v1alpha1.PluginConfig pc ->
+              PluginConfigTranslator.translate(pc, refs);
+          case io.archway.crds.apisix.v1alpha1.Consumer c -> ConsumerTranslator.translate(c, refs);
+          case io.archway.crds.apisix.v1alpha1.GatewayProxy gp ->
+              GatewayProxyTranslator.translate(gp, refs);
+          case io.archway.crds.apisix.v1alpha1.BackendTrafficPolicy p ->
+              BackendTrafficPolicyTranslator.translate(p, refs);
+          case io.archway.crds.apisix.v1alpha1.HTTPRoutePolicy p ->
+              HTTPRoutePolicyTranslator.translate(p, refs);
+          case io.archway.crds.apisix.v1alpha1.L4RoutePolicy p ->
+              L4RoutePolicyTranslator.translate(p, refs);
           default -> null;
         });
   }
