@@ -65,6 +65,7 @@ public final class HTTPRoutePolicyTranslator {
     var route = JsonNodeFactory.instance.objectNode();
     route.put("id", "check");
     route.put("uri", "/");
+    route.put("upstream_id", "check");
     if (spec.priority != null) {
       route.put("priority", spec.priority);
     }
@@ -84,6 +85,7 @@ public final class HTTPRoutePolicyTranslator {
     }
     route.remove("id");
     route.remove("uri");
+    route.remove("upstream_id");
     return route;
   }
 
@@ -116,13 +118,12 @@ public final class HTTPRoutePolicyTranslator {
     if (targeting.size() > 1) {
       t.warn(
           where
-              + " applies; "
+              + " applies; also targeting this Ingress and not applied (the oldest wins): "
               + String.join(
                   ", ",
                   targeting.subList(1, targeting.size()).stream()
-                      .map(p -> "HTTPRoutePolicy " + p.getMetadata().getName())
-                      .toList())
-              + " also target this Ingress and are not applied (the oldest wins)");
+                      .map(p -> "HTTPRoutePolicy " + namespace + "/" + p.getMetadata().getName())
+                      .toList()));
     }
     var scratch = new Translation();
     var fields = route(policy, scratch);
