@@ -19,24 +19,22 @@ public final class GatewayProxyReconciler extends CustomResourceReconciler<Gatew
     super(ctx);
   }
 
-  @Override
-  Translation translate(GatewayProxy r) {
-    return GatewayProxyTranslator.translate(r, ctx.caches());
-  }
-
-  /** The kind has no ingress class: every one in the watched namespaces is this operator's. */
-  @Override
-  String ingressClassName(GatewayProxy r) {
-    return null;
-  }
-
   /**
-   * Ours when an IngressClass of our controller names it in {@code spec.parameters}, as the APISIX
-   * Ingress Controller takes the GatewayProxy of the IngressClasses it serves. IngressClass changes
-   * reconcile every GatewayProxy again ({@link Dependents}).
+   * What it writes while an IngressClass of our controller names it in {@code spec.parameters}, as
+   * the APISIX Ingress Controller takes the GatewayProxy of the IngressClasses it serves; nothing
+   * otherwise, said in a warning. (Every GatewayProxy is reconciled, so that an IngressClass change
+   * can reach it: {@link Dependents} reconciles them all again on one.)
    */
   @Override
-  boolean ours(GatewayProxy r) {
+  Translation translate(GatewayProxy r) {
+    var t = GatewayProxyTranslator.translate(r, ctx.caches());
+    if (!referenced(r)) {
+      return GatewayProxyTranslator.unreferenced(t, OperatorContext.CONTROLLER);
+    }
+    return t;
+  }
+
+  private boolean referenced(GatewayProxy r) {
     var ns = r.getMetadata().getNamespace();
     var name = r.getMetadata().getName();
     return ctx.caches().ingressClasses().stream()
@@ -50,5 +48,11 @@ public final class GatewayProxyReconciler extends CustomResourceReconciler<Gatew
                     && "GatewayProxy".equals(p.getKind())
                     && name.equals(p.getName())
                     && (p.getNamespace() == null || ns.equals(p.getNamespace())));
+  }
+
+  /** The kind has no ingress class: every one in the watched namespaces is this operator's. */
+  @Override
+  String ingressClassName(GatewayProxy r) {
+    return null;
   }
 }

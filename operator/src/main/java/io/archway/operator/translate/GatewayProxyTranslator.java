@@ -16,9 +16,9 @@ import java.util.Map;
  * warning; its enabled {@code plugins} become {@code global_rules/gp_<namespace>_<name>} and each
  * {@code pluginMetadata} entry {@code plugin_metadata/<plugin>}.
  *
- * <p>The operator acts on a GatewayProxy that an IngressClass of its controller names in {@code
- * spec.parameters}, as the APISIX Ingress Controller does; {@code translate|validate} take every
- * GatewayProxy in the files.
+ * <p>The operator writes what a GatewayProxy translates to while an IngressClass of its controller
+ * names it in {@code spec.parameters}, as the APISIX Ingress Controller does ({@link #unreferenced}
+ * otherwise); {@code translate|validate} take every GatewayProxy in the files.
  */
 public final class GatewayProxyTranslator {
 
@@ -100,6 +100,21 @@ public final class GatewayProxyTranslator {
       }
     }
     return t;
+  }
+
+  /**
+   * {@code t} of a GatewayProxy no IngressClass of {@code controller} names: checked all the same,
+   * nothing written, and said so.
+   */
+  public static Translation unreferenced(Translation t, String controller) {
+    var out = new Translation();
+    t.errors().forEach(e -> out.error(e.field(), e.message()));
+    t.warningsWithReason().forEach(w -> out.warn(w, ""));
+    out.warn(
+        "no IngressClass of controller "
+            + controller
+            + " names it in spec.parameters: its plugins and plugin metadata are not written");
+    return out;
   }
 
   /** What says how to reach a data plane: not Archway's way; a warning, never silence. */
