@@ -60,7 +60,7 @@ class MainTest {
   @Test
   void theExamplesAreValid() {
     assertThat(run("validate", "-f", "../examples/kubernetes")).as(out()).isZero();
-    assertThat(out()).contains("12 resource(s) checked, 0 with errors");
+    assertThat(out()).contains("18 resource(s) checked, 0 with errors");
   }
 
   @Test
