@@ -6,6 +6,7 @@ import io.archway.crds.apisix.v1alpha1.HTTPRoutePolicy;
 import io.archway.crds.apisix.v1alpha1.PolicyTargetRef;
 import io.archway.model.Kind;
 import java.util.Comparator;
+import java.util.List;
 import java.util.Map;
 
 /**
@@ -96,23 +97,49 @@ public final class HTTPRoutePolicyTranslator {
    * routes would otherwise match what the policy says they should not.
    */
   static void apply(String namespace, String name, ObjectNode route, Refs refs, Translation t) {
-    var targeting =
-        refs.httpRoutePolicies(namespace).stream()
-            .filter(
-                p ->
-                    p.getSpec() != null
-                        && p.getSpec().targetRefs != null
-                        && p.getSpec().targetRefs.stream()
-                            .anyMatch(r -> r != null && name.equals(r.name) && targetsIngresses(r)))
-            .sorted(
-                Comparator.comparing(
-                        (HTTPRoutePolicy p) ->
-                            String.valueOf(p.getMetadata().getCreationTimestamp()))
-                    .thenComparing(p -> p.getMetadata().getName()))
-            .toList();
+    var targeting = targeting(namespace, name, refs);
     if (targeting.isEmpty()) {
       return;
     }
+    applyOldest(namespace, targeting, route, t);
+  }
+
+  /**
+   * What sets the routes of Ingress {@code namespace/name} apart for the conflict check, as an
+   * ApisixRoute rule's {@code priority|remoteAddrs|vars}: two Ingresses on one host and path that
+   * an HTTPRoutePolicy tells apart (a canary on a header) do not conflict.
+   */
+  static String discriminator(String namespace, String name, Refs refs) {
+    var targeting = refs == null ? List.<HTTPRoutePolicy>of() : targeting(namespace, name, refs);
+    if (targeting.isEmpty()) {
+      return "0||";
+    }
+    var fields = route(targeting.get(0), new Translation());
+    if (fields == null) {
+      return "0||";
+    }
+    return (fields.has("priority") ? fields.get("priority").asLong() : 0)
+        + "||"
+        + (fields.has("vars") ? fields.get("vars").toString() : "");
+  }
+
+  private static List<HTTPRoutePolicy> targeting(String namespace, String name, Refs refs) {
+    return refs.httpRoutePolicies(namespace).stream()
+        .filter(
+            p ->
+                p.getSpec() != null
+                    && p.getSpec().targetRefs != null
+                    && p.getSpec().targetRefs.stream()
+                        .anyMatch(r -> r != null && name.equals(r.name) && targetsIngresses(r)))
+        .sorted(
+            Comparator.comparing(
+                    (HTTPRoutePolicy p) -> String.valueOf(p.getMetadata().getCreationTimestamp()))
+                .thenComparing(p -> p.getMetadata().getName()))
+        .toList();
+  }
+
+  private static void applyOldest(
+      String namespace, List<HTTPRoutePolicy> targeting, ObjectNode route, Translation t) {
     var policy = targeting.get(0);
     var where = "HTTPRoutePolicy " + namespace + "/" + policy.getMetadata().getName();
     if (targeting.size() > 1) {

@@ -473,7 +473,15 @@ public final class IngressTranslator {
 
   /** What the Ingress's paths claim, for conflict checks with other Ingresses and ApisixRoutes. */
   public static List<Claim> claims(Ingress ing) {
+    return claims(ing, null);
+  }
+
+  /** As {@link #claims(Ingress)}, told apart by the HTTPRoutePolicy {@code refs} hold for it. */
+  public static List<Claim> claims(Ingress ing, Refs refs) {
     var out = new ArrayList<Claim>();
+    var d =
+        HTTPRoutePolicyTranslator.discriminator(
+            ing.getMetadata().getNamespace(), ing.getMetadata().getName(), refs);
     var spec = ing.getSpec();
     if (spec == null) {
       return out;
@@ -494,20 +502,14 @@ public final class IngressTranslator {
           var base = path.endsWith("/") ? path.substring(0, path.length() - 1) : path;
           if (!base.isEmpty()) {
             out.add(
-                new Claim(
-                    host, base, List.of(), "0||", "spec.rules[" + i + "].http.paths[" + j + "]"));
+                new Claim(host, base, List.of(), d, "spec.rules[" + i + "].http.paths[" + j + "]"));
           }
           out.add(
               new Claim(
-                  host,
-                  base + "/*",
-                  List.of(),
-                  "0||",
-                  "spec.rules[" + i + "].http.paths[" + j + "]"));
+                  host, base + "/*", List.of(), d, "spec.rules[" + i + "].http.paths[" + j + "]"));
         } else if (seen.putIfAbsent(path, j) == null) {
           out.add(
-              new Claim(
-                  host, path, List.of(), "0||", "spec.rules[" + i + "].http.paths[" + j + "]"));
+              new Claim(host, path, List.of(), d, "spec.rules[" + i + "].http.paths[" + j + "]"));
         }
       }
     }

@@ -42,9 +42,14 @@ public final class Translators {
   }
 
   public static List<Claim> claims(HasMetadata r) {
+    return claims(r, null);
+  }
+
+  /** As {@link #claims(HasMetadata)}, with the policies {@code refs} hold (may be null). */
+  public static List<Claim> claims(HasMetadata r, Refs refs) {
     return switch (r) {
       case ApisixRoute ar -> ApisixRouteTranslator.claims(ar);
-      case Ingress ing -> IngressTranslator.claims(ing);
+      case Ingress ing -> IngressTranslator.claims(ing, refs);
       default -> List.of();
     };
   }
