@@ -166,11 +166,13 @@ public final class ConsumerTranslator {
             source,
             p.path().isEmpty()
                 ? p.message()
-                : "key "
-                    + p.path()
-                    + " does not fit the "
-                    + cred.type
-                    + " credential (value not shown)");
+                : p.message().startsWith("missing")
+                    ? "key " + p.path() + ": " + p.message()
+                    : "key "
+                        + p.path()
+                        + " does not fit the "
+                        + cred.type
+                        + " credential (value not shown)");
       }
     }
     return problems.isEmpty() ? conf : null;
