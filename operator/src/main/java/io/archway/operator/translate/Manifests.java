@@ -333,6 +333,11 @@ public final class Manifests implements Refs {
   }
 
   @Override
+  public Optional<GatewayProxy> gatewayProxy(String namespace, String name) {
+    return find(GatewayProxy.class, namespace, name);
+  }
+
+  @Override
   public List<BackendTrafficPolicy> backendTrafficPolicies(String namespace) {
     return all(BackendTrafficPolicy.class, namespace);
   }

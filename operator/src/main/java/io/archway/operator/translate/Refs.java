@@ -35,6 +35,12 @@ public interface Refs {
     return java.util.List.of();
   }
 
+  /** A GatewayProxy, which IngressClass parameters may name. */
+  default Optional<io.archway.crds.apisix.v1alpha1.GatewayProxy> gatewayProxy(
+      String namespace, String name) {
+    return Optional.empty();
+  }
+
   /** Whether the operator resolves Services' endpoints into nodes itself. */
   enum ControlPlaneDiscovery {
     /** Never: the dataplane follows the endpoints. */

@@ -60,7 +60,7 @@ class MainTest {
   @Test
   void theExamplesAreValid() {
     assertThat(run("validate", "-f", "../examples/kubernetes")).as(out()).isZero();
-    assertThat(out()).contains("18 resource(s) checked, 0 with errors");
+    assertThat(out()).contains("20 resource(s) checked, 0 with errors");
   }
 
   @Test
@@ -395,7 +395,7 @@ class MainTest {
         .contains(
             "aic2.yaml:9: L4RoutePolicy default/tcp: spec.targetRefs[0]: TCPRoute db: Gateway API"
                 + " TCPRoute/UDPRoute are not supported yet")
-        .contains("7 resource(s) checked, 1 with errors");
+        .contains("8 resource(s) checked, 1 with errors");
 
     // What they translate to, as the dataplane reads it (the L4RoutePolicy is left out).
     out.reset();
