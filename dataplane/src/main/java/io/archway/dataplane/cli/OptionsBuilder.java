@@ -15,6 +15,7 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.dataformat.yaml.YAMLFactory;
 import io.archway.dataplane.discovery.KubernetesSettings;
 import io.archway.dataplane.http.HttpSettings;
+import io.archway.dataplane.http2.H2Settings;
 import io.archway.dataplane.pubsub.PubSubSettings;
 import io.archway.dataplane.route.PathNormalizer;
 import io.archway.dataplane.server.DataplaneOptions;
@@ -64,6 +65,7 @@ final class OptionsBuilder {
           "redis_max_bulk_size",
           "pubsub",
           "tls",
+          "http2",
           "discovery");
   private static final Set<String> ETCD_FIELDS =
       Set.of("endpoints", "prefix", "user", "password", "ca", "cert", "key");
@@ -86,6 +88,7 @@ final class OptionsBuilder {
   private HttpSettings http = HttpSettings.DEFAULTS;
   private StreamSettings stream = StreamSettings.DEFAULTS;
   private PubSubSettings pubsub = PubSubSettings.DEFAULTS;
+  private H2Settings http2 = H2Settings.DEFAULTS;
   private Path kubeconfig;
   private String kubeApi;
 
@@ -138,6 +141,9 @@ final class OptionsBuilder {
     }
     if (c.workers != null) {
       workers = count("--workers", c.workers);
+    }
+    if (c.h2c) {
+      http2 = http2.withH2c(true);
     }
     if (c.accessLog != null) {
       http = http.withAccessLog(c.accessLog);
@@ -209,7 +215,8 @@ final class OptionsBuilder {
         p.stream,
         p.pubsub,
         new KubernetesSettings(p.kubeconfig, p.kubeApi),
-        p.tls);
+        p.tls,
+        p.http2);
   }
 
   /** TLS to etcd from --etcd-ca/--etcd-cert/--etcd-key, checked for readable files. */
@@ -300,6 +307,7 @@ final class OptionsBuilder {
           case "discovery" -> readDiscovery(file, v);
           case "pubsub" -> pubsub = ConfigSections.pubsub(file, v, pubsub);
           case "tls" -> tls = ConfigSections.tls(file, v, tls);
+          case "http2" -> http2 = ConfigSections.http2(file, v, http2);
           default ->
               throw new UsageException(
                   at

@@ -22,6 +22,7 @@ import io.netty.handler.codec.http.HttpUtil;
 import io.netty.handler.codec.http.HttpVersion;
 import io.netty.handler.codec.http.LastHttpContent;
 import io.netty.handler.ssl.SslHandler;
+import io.netty.util.AsciiString;
 import io.netty.util.ReferenceCountUtil;
 import java.net.InetSocketAddress;
 import java.util.ArrayDeque;
@@ -51,6 +52,7 @@ final class GatewayHandler extends ChannelInboundHandlerAdapter implements Downs
   private final Gateway gateway;
   private final ClientTimeouts timeouts;
   private final boolean https;
+  private final Http2Handoff h2c; // null unless Upgrade: h2c is taken on this connection
   private ChannelHandlerContext ctx;
   private State state = State.IDLE;
   private Exchange exchange; // the request being served
@@ -61,11 +63,14 @@ final class GatewayHandler extends ChannelInboundHandlerAdapter implements Downs
   // The current request's last content has been read from the client.
   private boolean requestBodyDone;
   private boolean pullWhenWritable;
+  private String protocol = "HTTP/1.1";
+  private boolean handedOver; // upgraded to h2c: bytes pass on to HTTP/2
 
-  GatewayHandler(Gateway gateway, ClientTimeouts timeouts, boolean https) {
+  GatewayHandler(Gateway gateway, ClientTimeouts timeouts, boolean https, Http2Handoff h2c) {
     this.gateway = gateway;
     this.timeouts = timeouts;
     this.https = https;
+    this.h2c = h2c;
   }
 
   @Override
@@ -120,6 +125,10 @@ final class GatewayHandler extends ChannelInboundHandlerAdapter implements Downs
 
   @Override
   public void channelRead(ChannelHandlerContext ctx, Object msg) {
+    if (handedOver && msg instanceof io.netty.buffer.ByteBuf) {
+      ctx.fireChannelRead(msg);
+      return;
+    }
     if (state == State.CLOSED) {
       ReferenceCountUtil.release(msg);
       return;
@@ -156,11 +165,20 @@ final class GatewayHandler extends ChannelInboundHandlerAdapter implements Downs
   }
 
   private void onRequest(HttpRequest req) {
+    if (!req.decoderResult().isFailure() && req.headers().contains(HTTP2_SETTINGS)) {
+      if (h2c != null && isH2cUpgrade(req) && h2c.acceptsUpgrade(req)) {
+        upgradeToH2c(req);
+        return;
+      }
+      // Not taken: the field is this hop's alone.
+      req.headers().remove(HTTP2_SETTINGS);
+    }
     timeouts.busy();
     requestBodyDone = false;
     long start = System.nanoTime();
     var ex = new Exchange(this, req, start);
     exchange = ex;
+    protocol = req.protocolVersion().text();
     state = State.EXCHANGE;
     if (req.decoderResult().isFailure()) {
       var cause = req.decoderResult().cause();
@@ -177,6 +195,50 @@ final class GatewayHandler extends ChannelInboundHandlerAdapter implements Downs
     }
     keepAlive = HttpUtil.isKeepAlive(req) && !gateway.stopping().getAsBoolean();
     gateway.pipeline().run(ex);
+  }
+
+  private static final AsciiString HTTP2_SETTINGS = AsciiString.cached("http2-settings");
+  private static final AsciiString H2C = AsciiString.cached("h2c");
+
+  /**
+   * {@code Upgrade: h2c} with one {@code HTTP2-Settings}, both named by {@code Connection}, and no
+   * body: a request with a body is served over HTTP/1.1 (RFC 7540 §3.2 lets the server ignore the
+   * upgrade), so no body has to be carried across the switch.
+   */
+  private static boolean isH2cUpgrade(HttpRequest req) {
+    var h = req.headers();
+    var upgrade = h.get(HttpHeaderNames.UPGRADE);
+    return upgrade != null
+        && H2C.contentEqualsIgnoreCase(upgrade.strip())
+        && h.containsValue(HttpHeaderNames.CONNECTION, HttpHeaderValues.UPGRADE, true)
+        && h.containsValue(HttpHeaderNames.CONNECTION, HTTP2_SETTINGS, true)
+        && h.getAll(HTTP2_SETTINGS).size() == 1
+        && !h.contains(HttpHeaderNames.TRANSFER_ENCODING)
+        && HttpUtil.getContentLength(req, 0L) == 0
+        && req.protocolVersion() == HttpVersion.HTTP_1_1;
+  }
+
+  /**
+   * Answers {@code 101} through the HTTP/1.1 encoder, then hands the connection to HTTP/2 and
+   * leaves with the HTTP/1.1 handlers; the request is served as stream 1.
+   */
+  private void upgradeToH2c(HttpRequest req) {
+    var res =
+        new DefaultFullHttpResponse(HttpVersion.HTTP_1_1, HttpResponseStatus.SWITCHING_PROTOCOLS);
+    res.headers().set(HttpHeaderNames.CONNECTION, HttpHeaderValues.UPGRADE);
+    res.headers().set(HttpHeaderNames.UPGRADE, H2C);
+    ctx.writeAndFlush(res);
+    state = State.CLOSED;
+    handedOver = true;
+    releasePending();
+    var p = ctx.pipeline();
+    p.remove(timeouts);
+    h2c.upgrade(p, req);
+    // The decoder leaves once its current read is done; bytes it holds past the request (a
+    // preface sent early) come here and go on to HTTP/2, what it decoded (the request's empty
+    // last content) is dropped here. This handler leaves after that.
+    p.remove(Http1ServerCodec.class);
+    ctx.executor().execute(() -> p.remove(this));
   }
 
   /** The decoder found the body's framing broken (a bad chunk): refuse, and close. */
@@ -241,6 +303,11 @@ final class GatewayHandler extends ChannelInboundHandlerAdapter implements Downs
   @Override
   public Peer peer() {
     return peer;
+  }
+
+  @Override
+  public String protocol() {
+    return protocol;
   }
 
   @Override

@@ -211,6 +211,7 @@ public final class RouteCall implements Exchange.Listener, PluginRun.Listener {
               peer.address() == null ? null : peer.addressText(),
               req.method().name(),
               req.uri(),
+              exchange.downstream().protocol(),
               h.get(HttpHeaderNames.HOST),
               status,
               bytesSent,

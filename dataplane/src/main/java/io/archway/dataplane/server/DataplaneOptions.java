@@ -2,6 +2,7 @@ package io.archway.dataplane.server;
 
 import io.archway.dataplane.discovery.KubernetesSettings;
 import io.archway.dataplane.http.HttpSettings;
+import io.archway.dataplane.http2.H2Settings;
 import io.archway.dataplane.pubsub.PubSubSettings;
 import io.archway.dataplane.stream.StreamSettings;
 import io.archway.dataplane.tls.TlsSettings;
@@ -30,6 +31,7 @@ import java.util.List;
  * @param stream TCP listeners (stream routes, Redis xRPC)
  * @param pubsub limits of Kafka pub-sub sessions
  * @param tls the HTTPS listener's protocols, ciphers and unknown-name behaviour
+ * @param http2 HTTP/2 on the listeners (h2 by ALPN, h2c), its SETTINGS and flood limits
  */
 public record DataplaneOptions(
     Path standalone,
@@ -48,7 +50,8 @@ public record DataplaneOptions(
     StreamSettings stream,
     PubSubSettings pubsub,
     KubernetesSettings kubernetes,
-    TlsSettings tls) {
+    TlsSettings tls,
+    H2Settings http2) {
 
   public static final int DEFAULT_HTTP_PORT = 9080;
   public static final int DEFAULT_HTTPS_PORT = 9443;
@@ -57,6 +60,46 @@ public record DataplaneOptions(
 
   public DataplaneOptions {
     etcdEndpoints = List.copyOf(etcdEndpoints);
+  }
+
+  /** Options with HTTP/2's defaults (h2 by ALPN on HTTPS, no h2c). */
+  public DataplaneOptions(
+      Path standalone,
+      List<String> etcdEndpoints,
+      String prefix,
+      String etcdUser,
+      String etcdPassword,
+      EtcdTls etcdTls,
+      String bindAddress,
+      int httpPort,
+      int httpsPort,
+      int statusPort,
+      Duration shutdownTimeout,
+      int workers,
+      HttpSettings http,
+      StreamSettings stream,
+      PubSubSettings pubsub,
+      KubernetesSettings kubernetes,
+      TlsSettings tls) {
+    this(
+        standalone,
+        etcdEndpoints,
+        prefix,
+        etcdUser,
+        etcdPassword,
+        etcdTls,
+        bindAddress,
+        httpPort,
+        httpsPort,
+        statusPort,
+        shutdownTimeout,
+        workers,
+        http,
+        stream,
+        pubsub,
+        kubernetes,
+        tls,
+        H2Settings.DEFAULTS);
   }
 
   /** Options for tests and tools: standalone {@code file}, any free ports on loopback. */
@@ -78,7 +121,8 @@ public record DataplaneOptions(
         StreamSettings.DEFAULTS,
         PubSubSettings.DEFAULTS,
         KubernetesSettings.AUTO,
-        TlsSettings.DEFAULTS);
+        TlsSettings.DEFAULTS,
+        H2Settings.DEFAULTS);
   }
 
   public DataplaneOptions withHttp(HttpSettings http) {
@@ -103,6 +147,28 @@ public record DataplaneOptions(
 
   public DataplaneOptions withTls(TlsSettings tls) {
     return with(workers, http, stream, pubsub, kubernetes, tls);
+  }
+
+  public DataplaneOptions withHttp2(H2Settings http2) {
+    return new DataplaneOptions(
+        standalone,
+        etcdEndpoints,
+        prefix,
+        etcdUser,
+        etcdPassword,
+        etcdTls,
+        bindAddress,
+        httpPort,
+        httpsPort,
+        statusPort,
+        shutdownTimeout,
+        workers,
+        http,
+        stream,
+        pubsub,
+        kubernetes,
+        tls,
+        http2);
   }
 
   /** A copy with these settings: the ones tests and tools change. */
@@ -130,7 +196,8 @@ public record DataplaneOptions(
         stream,
         pubsub,
         kubernetes,
-        tls);
+        tls,
+        http2);
   }
 
   public boolean standaloneMode() {

@@ -7,8 +7,11 @@ import io.archway.dataplane.config.StreamMetrics;
 import io.archway.dataplane.discovery.KubernetesDiscovery;
 import io.archway.dataplane.exchange.HttpMetrics;
 import io.archway.dataplane.http.Gateway;
+import io.archway.dataplane.http.Http2Handoff;
 import io.archway.dataplane.http.HttpChannelInitializer;
 import io.archway.dataplane.http.WebSocketProxy;
+import io.archway.dataplane.http2.Http2Gateway;
+import io.archway.dataplane.http2.Http2Server;
 import io.archway.dataplane.pipeline.AccessLog;
 import io.archway.dataplane.pipeline.HttpProxy;
 import io.archway.dataplane.pipeline.InFlight;
@@ -27,12 +30,15 @@ import io.netty.bootstrap.ServerBootstrap;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelInitializer;
 import io.netty.channel.ChannelOption;
+import io.netty.channel.ChannelPipeline;
 import io.netty.channel.EventLoopGroup;
 import io.netty.channel.group.ChannelGroup;
 import io.netty.channel.group.DefaultChannelGroup;
 import io.netty.channel.socket.SocketChannel;
 import io.netty.handler.codec.http.HttpObjectAggregator;
+import io.netty.handler.codec.http.HttpRequest;
 import io.netty.handler.codec.http.HttpServerCodec;
+import io.netty.handler.ssl.ApplicationProtocolNames;
 import io.netty.util.concurrent.GlobalEventExecutor;
 import java.io.IOException;
 import java.net.InetSocketAddress;
@@ -81,7 +87,14 @@ public final class Servers implements AutoCloseable {
     upstreams = new Upstreams(transport, workers, loops);
     var kubernetes = settings.kubernetes();
     discovery = new KubernetesDiscovery(kubernetes::client, () -> compiler.recompile());
-    certificates = new CertificateCompiler(settings.tls(), tlsMetrics);
+    // ALPN offers h2 first where HTTP/2 is on, then http/1.1.
+    certificates =
+        new CertificateCompiler(
+            settings.tls(),
+            tlsMetrics,
+            settings.http2().tls()
+                ? List.of(ApplicationProtocolNames.HTTP_2, ApplicationProtocolNames.HTTP_1_1)
+                : List.of(ApplicationProtocolNames.HTTP_1_1));
     compiler =
         new ConfigCompiler(
             upstreams, httpMetrics::route, streamMetrics, sinks, discovery, certificates);
@@ -104,6 +117,11 @@ public final class Servers implements AutoCloseable {
                 CompiledRoute.Handler.WEBSOCKET, new WebSocketProxy(proxy),
                 CompiledRoute.Handler.PUBSUB, pubsub));
     var gateway = new Gateway(pipeline, httpMetrics, settings.http(), () -> stopping);
+    var h2 =
+        new Http2Server(
+            new Http2Gateway(
+                pipeline, httpMetrics, settings.http2(), settings.http().idleTimeout()));
+    var handoff = handoff(h2);
     var metrics =
         new Metrics(
             config,
@@ -120,7 +138,9 @@ public final class Servers implements AutoCloseable {
     var statusHandler =
         new StatusHandler(config, source, metrics, upstreams, () -> stopping, discovery::status);
     http =
-        bootstrap(new HttpChannelInitializer(gateway, connections, null))
+        bootstrap(
+                new HttpChannelInitializer(
+                    gateway, connections, null, settings.http2().h2c() ? handoff : null))
             .childOption(ChannelOption.AUTO_READ, false)
             .bind(settings.bindAddress(), settings.httpPort())
             .sync()
@@ -132,10 +152,8 @@ public final class Servers implements AutoCloseable {
                     connections,
                     p ->
                         TlsHandlers.addTo(
-                            p,
-                            () -> compiler.current().certificates(),
-                            settings.tls(),
-                            tlsMetrics)))
+                            p, () -> compiler.current().certificates(), settings.tls(), tlsMetrics),
+                    settings.http2().tls() ? handoff : null))
             .childOption(ChannelOption.AUTO_READ, false)
             .bind(settings.bindAddress(), settings.httpsPort())
             .sync()
@@ -172,6 +190,26 @@ public final class Servers implements AutoCloseable {
         streamPorts(),
         transport);
     return this;
+  }
+
+  /** The HTTP/1.1 adapter hands HTTP/2 connections to the HTTP/2 adapter through this. */
+  private static Http2Handoff handoff(Http2Server h2) {
+    return new Http2Handoff() {
+      @Override
+      public void start(ChannelPipeline p) {
+        h2.start(p);
+      }
+
+      @Override
+      public boolean acceptsUpgrade(HttpRequest upgrade) {
+        return h2.acceptsUpgrade(upgrade);
+      }
+
+      @Override
+      public void upgrade(ChannelPipeline p, HttpRequest upgrade) {
+        h2.upgrade(p, upgrade);
+      }
+    };
   }
 
   private ServerBootstrap bootstrap(ChannelInitializer<SocketChannel> initializer) {
@@ -246,6 +284,9 @@ public final class Servers implements AutoCloseable {
       https.close().awaitUninterruptibly();
     }
     streams.forEach(c -> c.close().awaitUninterruptibly());
+    // HTTP/2 clients are told at once (GOAWAY) to open no more streams here; HTTP/1.1 ones get
+    // Connection: close on their next answer.
+    Http2Server.drain(connections);
     long deadline = System.nanoTime() + timeout.toNanos();
     while (inFlight.active() > 0 && System.nanoTime() < deadline) {
       try {
