@@ -233,11 +233,12 @@ final class GatewayHandler extends ChannelInboundHandlerAdapter implements Downs
     releasePending();
     var p = ctx.pipeline();
     p.remove(timeouts);
-    h2c.upgrade(p, req);
-    // The decoder leaves once its current read is done; bytes it holds past the request (a
-    // preface sent early) come here and go on to HTTP/2, what it decoded (the request's empty
-    // last content) is dropped here. This handler leaves after that.
+    // Out of the pipeline before HTTP/2 writes its first frame. Its decoder finishes its current
+    // read first: bytes it holds past the request (a preface sent early) come here and go on to
+    // HTTP/2, what it decoded (the request's empty last content) is dropped here.
     p.remove(Http1ServerCodec.class);
+    h2c.upgrade(p, req);
+    // This handler leaves after that.
     ctx.executor().execute(() -> p.remove(this));
   }
 

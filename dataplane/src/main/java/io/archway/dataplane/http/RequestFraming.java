@@ -29,7 +29,8 @@ import java.util.List;
  *   <li>{@code Host}: exactly one on HTTP/1.1, at most one on HTTP/1.0, a valid authority, not
  *       empty, no {@code ..} (400, as nginx).
  *   <li>An upgrade request carries no body (400): the bytes after its head belong to the new
- *       protocol.
+ *       protocol. {@code Upgrade: h2c} alone may (its body comes before a switch, and one with a
+ *       body is never switched).
  *   <li>{@code CONNECT} and {@code TRACE} are not served (405); an {@code Expect} other than {@code
  *       100-continue} is 417.
  * </ul>
@@ -99,7 +100,7 @@ final class RequestFraming {
     } else {
       framing = Framing.NONE;
     }
-    if (upgrade && framing != Framing.NONE) {
+    if (upgrade && framing != Framing.NONE && !upgradeToH2cOnly(h)) {
       throw RequestRejected.ambiguous("an upgrade request with a body");
     }
     return framing;
@@ -177,6 +178,16 @@ final class RequestFraming {
       }
     }
     return upgrade;
+  }
+
+  /**
+   * {@code Upgrade: h2c} alone: its body comes before any switch (RFC 7540 §3.2), and the gateway
+   * never switches a request that has one (it is served over HTTP/1.1), so the body is this
+   * request's without doubt.
+   */
+  private static boolean upgradeToH2cOnly(HttpHeaders h) {
+    var values = h.getAll(HttpHeaderNames.UPGRADE);
+    return values.size() == 1 && values.get(0).strip().equalsIgnoreCase("h2c");
   }
 
   private static void host(HttpHeaders h, boolean http10) {
