@@ -6,6 +6,7 @@ import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandlerAdapter;
 import io.netty.handler.codec.http2.DefaultHttp2GoAwayFrame;
 import io.netty.handler.codec.http2.Http2Error;
+import io.netty.handler.codec.http2.Http2Exception;
 import io.netty.handler.codec.http2.Http2FrameCodec;
 import io.netty.handler.codec.http2.Http2PingFrame;
 import io.netty.handler.codec.http2.Http2SettingsFrame;
@@ -39,6 +40,7 @@ final class H2Connection extends ChannelInboundHandlerAdapter {
   private ScheduledFuture<?> idleTimer;
   private long windowStart = System.nanoTime();
   private int controlFrames;
+  private boolean flooded;
 
   /**
    * @param counted count the connection in the metrics (an h2c upgrade was counted as HTTP/1.1)
@@ -135,7 +137,8 @@ final class H2Connection extends ChannelInboundHandlerAdapter {
       windowStart = now;
       controlFrames = 0;
     }
-    if (++controlFrames > s.maxControlFrames()) {
+    if (++controlFrames > s.maxControlFrames() && !flooded) {
+      flooded = true;
       gateway.metrics().error("h2_control_frame_flood");
       LOG.debug(
           "HTTP/2 client {} sent over {} PING/SETTINGS frames in {}: GOAWAY",
@@ -187,6 +190,14 @@ final class H2Connection extends ChannelInboundHandlerAdapter {
 
   @Override
   public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
+    if (cause instanceof Http2Exception e) {
+      // The codec has it in hand (GOAWAY with its error code, then the close): a close from here
+      // would send a GOAWAY NO_ERROR first.
+      gateway.metrics().error("h2_connection_error");
+      LOG.debug(
+          "HTTP/2 connection from {}: {}", peer == null ? "?" : peer.addressText(), e.getMessage());
+      return;
+    }
     if (!(cause instanceof java.io.IOException)) {
       LOG.debug("HTTP/2 connection from {} failed", peer == null ? "?" : peer.addressText(), cause);
     }

@@ -25,6 +25,8 @@ import io.netty.handler.codec.http2.DefaultHttp2HeadersFrame;
 import io.netty.handler.codec.http2.DefaultHttp2ResetFrame;
 import io.netty.handler.codec.http2.Http2DataFrame;
 import io.netty.handler.codec.http2.Http2Error;
+import io.netty.handler.codec.http2.Http2Exception;
+import io.netty.handler.codec.http2.Http2FrameStreamException;
 import io.netty.handler.codec.http2.Http2Headers;
 import io.netty.handler.codec.http2.Http2HeadersFrame;
 import io.netty.handler.codec.http2.HttpConversionUtil;
@@ -267,7 +269,13 @@ final class H2Stream extends ChannelInboundHandlerAdapter implements Downstream 
         }
         return;
       }
-      ctx.write(new DefaultHttp2HeadersFrame(headers, false));
+      if (noBody) {
+        // Nothing follows the head: it ends the stream, and the body pieces still written (the
+        // node's, for a HEAD) are dropped.
+        end(ctx.write(new DefaultHttp2HeadersFrame(headers, true)));
+      } else {
+        ctx.write(new DefaultHttp2HeadersFrame(headers, false));
+      }
       return;
     }
     if (msg instanceof HttpContent c) {
@@ -416,6 +424,21 @@ final class H2Stream extends ChannelInboundHandlerAdapter implements Downstream 
 
   @Override
   public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
+    // A stream error the codec found (content-length against DATA, a frame in the wrong state),
+    // handed over as the multiplexer's exception or its cause: reset with its code, before the
+    // multiplexer's close would send CANCEL.
+    Http2Error error = null;
+    if (cause instanceof Http2FrameStreamException e) {
+      error = e.error();
+    } else if (cause instanceof Http2Exception e) {
+      error = e.error();
+    }
+    if (error != null) {
+      connection.gateway().metrics().error("h2_stream_error");
+      LOG.debug("HTTP/2 stream from {}: {}", peer().addressText(), cause.getMessage());
+      reset(error);
+      return;
+    }
     if (!(cause instanceof java.io.IOException)) {
       LOG.debug("HTTP/2 stream failed", cause);
     }

@@ -199,6 +199,9 @@ public final class H2Wire implements AutoCloseable {
   }
 
   private void read() {
+    // The frame reader allocates header blocks from its context: one of its own, on this thread.
+    var readerChannel = new EmbeddedChannel(new ChannelOutboundHandlerAdapter());
+    var readerCtx = readerChannel.pipeline().firstContext();
     var in = Unpooled.buffer();
     var frameReader = new DefaultHttp2FrameReader(false);
     var listener =
@@ -260,11 +263,13 @@ public final class H2Wire implements AutoCloseable {
       int n;
       while ((n = input.read(buf)) > 0) {
         in.writeBytes(buf, 0, n);
-        frameReader.readFrame(null, in, listener);
+        frameReader.readFrame(readerCtx, in, listener);
         in.discardReadBytes();
       }
     } catch (IOException | Http2Exception e) {
       // the connection ended
+    } catch (RuntimeException e) {
+      add("ERROR " + e);
     } finally {
       in.release();
       frameReader.close();
