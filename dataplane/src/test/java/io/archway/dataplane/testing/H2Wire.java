@@ -48,6 +48,8 @@ public final class H2Wire implements AutoCloseable {
   private final ChannelHandlerContext ctx = channel.pipeline().firstContext();
   private final Thread reader;
   private volatile long dataBytes;
+  private final java.util.Map<Integer, java.util.concurrent.atomic.AtomicLong> credit =
+      new java.util.concurrent.ConcurrentHashMap<>();
 
   private H2Wire(int port, Http2Settings settings) throws IOException {
     socket = new Socket("127.0.0.1", port);
@@ -186,6 +188,29 @@ public final class H2Wire implements AutoCloseable {
     }
   }
 
+  /** WINDOW_UPDATE increments received so far for {@code stream} (0: the connection). */
+  public long credit(int stream) {
+    var c = credit.get(stream);
+    return c == null ? 0 : c.get();
+  }
+
+  /**
+   * Waits until the server has credited {@code stream} with at least {@code atLeast} bytes; false
+   * if it has not within {@code timeout}.
+   */
+  public boolean awaitCredit(int stream, long atLeast, Duration timeout)
+      throws InterruptedException {
+    long deadline = System.nanoTime() + timeout.toNanos();
+    while (credit(stream) < atLeast) {
+      long left = deadline - System.nanoTime();
+      if (left <= 0) {
+        return false;
+      }
+      frames.poll(Math.min(left, TimeUnit.MILLISECONDS.toNanos(50)), TimeUnit.NANOSECONDS);
+    }
+    return true;
+  }
+
   /** DATA bytes received so far, over all streams. */
   public long dataBytes() {
     return dataBytes;
@@ -246,6 +271,14 @@ public final class H2Wire implements AutoCloseable {
           @Override
           public void onGoAwayRead(ChannelHandlerContext c, int last, long code, ByteBuf debug) {
             add("GOAWAY " + last + " " + code);
+          }
+
+          @Override
+          public void onWindowUpdateRead(ChannelHandlerContext c, int stream, int increment) {
+            credit
+                .computeIfAbsent(stream, k -> new java.util.concurrent.atomic.AtomicLong())
+                .addAndGet(increment);
+            add("WINDOW " + stream + " " + increment);
           }
 
           @Override
