@@ -51,11 +51,13 @@ final class H2RequestHead {
   static final class Refused extends Exception {
     final int status;
     final String error;
+    final HttpRequest request; // what was read of it, for the log; null before :path was
 
-    Refused(int status, String error, String detail) {
+    Refused(int status, String error, String detail, HttpRequest request) {
       super(detail, null, false, false);
       this.status = status;
       this.error = error;
+      this.request = request;
     }
   }
 
@@ -136,26 +138,27 @@ final class H2RequestHead {
       throw new Malformed(":method " + method);
     }
     var m = HttpMethod.valueOf(method.toString());
-    if (m == HttpMethod.CONNECT || m == HttpMethod.TRACE) {
-      throw new Refused(405, "method_not_allowed", m + " is not served");
-    }
     checkPath(path, m);
+    var request = new DefaultHttpRequest(HttpVersion.HTTP_1_1, m, path.toString(), out);
+    if (m == HttpMethod.CONNECT || m == HttpMethod.TRACE) {
+      throw new Refused(405, "method_not_allowed", m + " is not served", request);
+    }
     if (!"http".contentEquals(scheme) && !"https".contentEquals(scheme)) {
-      throw new Refused(400, "bad_request", ":scheme " + scheme);
+      throw new Refused(400, "bad_request", ":scheme " + scheme, request);
     }
     var host = out.get(HttpHeaderNames.HOST);
     if (out.getAll(HttpHeaderNames.HOST).size() > 1) {
-      throw new Refused(400, "bad_request", "more than one host");
+      throw new Refused(400, "bad_request", "more than one host", request);
     }
     if (authority != null) {
       var a = authority.toString();
       if (host != null && !host.equalsIgnoreCase(a)) {
-        throw new Refused(400, "bad_request", "host differs from :authority");
+        throw new Refused(400, "bad_request", "host differs from :authority", request);
       }
       host = a;
     }
     if (host == null || !HttpSyntax.validHost(host)) {
-      throw new Refused(400, "bad_request", "no valid :authority or host");
+      throw new Refused(400, "bad_request", "no valid :authority or host", request);
     }
     out.set(HttpHeaderNames.HOST, host);
     if (cookies != null) {
@@ -163,7 +166,7 @@ final class H2RequestHead {
     }
     var expect = out.get(HttpHeaderNames.EXPECT);
     if (expect != null && !HttpHeaderValues.CONTINUE.contentEqualsIgnoreCase(expect.strip())) {
-      throw new Refused(417, "expectation_failed", "expect: " + expect);
+      throw new Refused(417, "expectation_failed", "expect: " + expect, request);
     }
     if (contentLength != null) {
       long n = HttpSyntax.contentLength(contentLength);
@@ -175,7 +178,7 @@ final class H2RequestHead {
       // HTTP/1.1 nodes need the body framed; HTTP/2 frames it by DATA and END_STREAM.
       out.set(HttpHeaderNames.TRANSFER_ENCODING, HttpHeaderValues.CHUNKED);
     }
-    return new DefaultHttpRequest(HttpVersion.HTTP_1_1, m, path.toString(), out);
+    return request;
   }
 
   /**

@@ -116,11 +116,14 @@ final class H2Stream extends ChannelInboundHandlerAdapter implements Downstream 
       gateway.metrics().error(e.error);
       LOG.debug("HTTP/2 request from {} refused: {}", peer().addressText(), e.getMessage());
       var req =
-          new io.netty.handler.codec.http.DefaultHttpRequest(
-              io.netty.handler.codec.http.HttpVersion.HTTP_1_1,
-              HttpMethod.GET,
-              "/",
-              io.netty.handler.codec.http.EmptyHttpHeaders.INSTANCE);
+          e.request != null
+              ? e.request
+              : new io.netty.handler.codec.http.DefaultHttpRequest(
+                  io.netty.handler.codec.http.HttpVersion.HTTP_1_1,
+                  HttpMethod.GET,
+                  "/",
+                  io.netty.handler.codec.http.EmptyHttpHeaders.INSTANCE);
+      noBody = req.method() == HttpMethod.HEAD;
       exchange = new Exchange(this, req, start);
       gateway.pipeline().refuse(exchange, e.status);
     }
