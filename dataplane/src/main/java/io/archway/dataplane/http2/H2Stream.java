@@ -194,8 +194,8 @@ final class H2Stream extends ChannelInboundHandlerAdapter implements Downstream 
   private void reset(Http2Error error) {
     if (ctx.channel().isActive()) {
       ctx.writeAndFlush(new DefaultHttp2ResetFrame(error));
-      ctx.channel().close();
     }
+    ctx.channel().close();
   }
 
   // Downstream.
@@ -343,8 +343,8 @@ final class H2Stream extends ChannelInboundHandlerAdapter implements Downstream 
 
   @Override
   public void close() {
-    // A child channel closed before both sides ended resets its stream (CANCEL).
-    ctx.channel().close();
+    // Explicitly: a stream channel closed after the client ended its side sends no RST_STREAM.
+    reset(Http2Error.CANCEL);
   }
 
   @Override
@@ -355,7 +355,7 @@ final class H2Stream extends ChannelInboundHandlerAdapter implements Downstream 
       return;
     }
     if (!responseEnded) {
-      ctx.channel().close();
+      reset(Http2Error.CANCEL);
       return;
     }
     if (!requestEnded) {
@@ -373,7 +373,7 @@ final class H2Stream extends ChannelInboundHandlerAdapter implements Downstream 
               () -> {
                 if (!stalled.isDone() && ctx.channel().isActive()) {
                   connection.gateway().metrics().error("client_send_timeout");
-                  ctx.channel().close();
+                  reset(Http2Error.CANCEL);
                 }
               },
               nanos,
@@ -445,6 +445,6 @@ final class H2Stream extends ChannelInboundHandlerAdapter implements Downstream 
     if (!(cause instanceof java.io.IOException)) {
       LOG.debug("HTTP/2 stream failed", cause);
     }
-    ctx.close();
+    reset(Http2Error.INTERNAL_ERROR);
   }
 }

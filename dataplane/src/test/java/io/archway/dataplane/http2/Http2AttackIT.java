@@ -57,7 +57,10 @@ class Http2AttackIT {
             routes:
               - id: r1
                 uri: /*
-                upstream: {nodes: {"%s": 1}}"""
+                upstream: {nodes: {"%s": 1}}
+              - id: r2
+                uri: /answered
+                plugins: {fault-injection: {abort: {http_status: 200, body: "from the gateway"}}}"""
                 .formatted(up.node()),
             o -> o.withHttp(http).withHttp2(h2.apply(H2Settings.DEFAULTS.withH2c(true))));
   }
@@ -262,6 +265,20 @@ class Http2AttackIT {
       wire.headers(3, H2Wire.get("/small"), true);
       assertThat(wire.await("HEADERS 3")).isEqualTo("HEADERS 3 200");
       wire.await("DATA 3");
+    }
+    assertThat(gw.dataplane().servers().httpMetrics().errors("client_send_timeout")).isEqualTo(1);
+  }
+
+  @Test
+  void aGatewayAnswerThatCannotGoOutIsResetAfterTheSendTimeout() throws Exception {
+    start(
+        h -> h, HttpSettings.DEFAULTS.withAccessLog("off").withSendTimeout(Duration.ofSeconds(1)));
+    try (var wire = H2Wire.connect(gw.port(), new Http2Settings().initialWindowSize(0))) {
+      wire.headers(1, H2Wire.get("/answered"), true);
+      assertThat(wire.await("HEADERS 1")).isEqualTo("HEADERS 1 200");
+      // The exchange is over, its body waits for a window that never opens: reset, not kept.
+      assertThat(wire.await("RST 1")).isEqualTo("RST 1 " + Http2Error.CANCEL.code());
+      assertThat(wire.dataBytes()).isZero();
     }
     assertThat(gw.dataplane().servers().httpMetrics().errors("client_send_timeout")).isEqualTo(1);
   }
