@@ -5,6 +5,7 @@ import io.archway.dataplane.exchange.Exchange;
 import io.archway.dataplane.exchange.ExchangeTimer;
 import io.archway.dataplane.route.Peer;
 import io.archway.dataplane.tls.TlsHandlers;
+import io.netty.buffer.ByteBuf;
 import io.netty.buffer.ByteBufAllocator;
 import io.netty.channel.ChannelFutureListener;
 import io.netty.channel.ChannelHandlerContext;
@@ -36,7 +37,8 @@ import org.slf4j.LoggerFactory;
  * connection's: the channel does not read on its own, this handler asks for each message ({@code
  * read()}), so pipelined requests are answered in order and a slow side holds back the other; the
  * unread rest of a body is skipped after an early answer; keep-alive or close; {@code 100
- * Continue}; the decoder's refusals; writability. It knows no plugin, route or handler.
+ * Continue}; the decoder's refusals; writability; an {@code Upgrade: h2c} handed to HTTP/2 where
+ * the listener takes h2c. It knows no plugin, route or handler.
  */
 final class GatewayHandler extends ChannelInboundHandlerAdapter implements Downstream {
 
@@ -125,7 +127,7 @@ final class GatewayHandler extends ChannelInboundHandlerAdapter implements Downs
 
   @Override
   public void channelRead(ChannelHandlerContext ctx, Object msg) {
-    if (handedOver && msg instanceof io.netty.buffer.ByteBuf) {
+    if (handedOver && msg instanceof ByteBuf) {
       ctx.fireChannelRead(msg);
       return;
     }

@@ -4,6 +4,7 @@ import io.archway.dataplane.exchange.Downstream;
 import io.archway.dataplane.exchange.Exchange;
 import io.archway.dataplane.exchange.ExchangeTimer;
 import io.archway.dataplane.route.Peer;
+import io.netty.buffer.ByteBuf;
 import io.netty.buffer.ByteBufAllocator;
 import io.netty.buffer.Unpooled;
 import io.netty.channel.ChannelFuture;
@@ -11,13 +12,16 @@ import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandlerAdapter;
 import io.netty.channel.EventLoop;
 import io.netty.handler.codec.http.DefaultHttpContent;
+import io.netty.handler.codec.http.DefaultHttpRequest;
 import io.netty.handler.codec.http.DefaultLastHttpContent;
+import io.netty.handler.codec.http.EmptyHttpHeaders;
 import io.netty.handler.codec.http.FullHttpResponse;
 import io.netty.handler.codec.http.HttpContent;
 import io.netty.handler.codec.http.HttpHeaders;
 import io.netty.handler.codec.http.HttpMethod;
 import io.netty.handler.codec.http.HttpObject;
 import io.netty.handler.codec.http.HttpResponse;
+import io.netty.handler.codec.http.HttpVersion;
 import io.netty.handler.codec.http.LastHttpContent;
 import io.netty.handler.codec.http2.DefaultHttp2DataFrame;
 import io.netty.handler.codec.http2.DefaultHttp2Headers;
@@ -118,11 +122,8 @@ final class H2Stream extends ChannelInboundHandlerAdapter implements Downstream 
       var req =
           e.request != null
               ? e.request
-              : new io.netty.handler.codec.http.DefaultHttpRequest(
-                  io.netty.handler.codec.http.HttpVersion.HTTP_1_1,
-                  HttpMethod.GET,
-                  "/",
-                  io.netty.handler.codec.http.EmptyHttpHeaders.INSTANCE);
+              : new DefaultHttpRequest(
+                  HttpVersion.HTTP_1_1, HttpMethod.GET, "/", EmptyHttpHeaders.INSTANCE);
       noBody = req.method() == HttpMethod.HEAD;
       exchange = new Exchange(this, req, start);
       gateway.pipeline().refuse(exchange, e.status);
@@ -300,7 +301,7 @@ final class H2Stream extends ChannelInboundHandlerAdapter implements Downstream 
   }
 
   /** Ends the response with {@code content} (owned) and, if any, trailers. */
-  private void end(io.netty.buffer.ByteBuf content, HttpHeaders trailers) {
+  private void end(ByteBuf content, HttpHeaders trailers) {
     if (trailers.isEmpty()) {
       end(ctx.write(new DefaultHttp2DataFrame(content, true)));
       return;

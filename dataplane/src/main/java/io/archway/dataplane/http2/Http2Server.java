@@ -1,7 +1,9 @@
 package io.archway.dataplane.http2;
 
+import io.netty.buffer.ByteBuf;
 import io.netty.buffer.Unpooled;
 import io.netty.channel.Channel;
+import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInitializer;
 import io.netty.channel.ChannelPipeline;
 import io.netty.handler.codec.base64.Base64;
@@ -132,8 +134,8 @@ public final class Http2Server {
       return null;
     }
     var encoded = Unpooled.wrappedBuffer(value.strip().getBytes(StandardCharsets.US_ASCII));
-    io.netty.buffer.ByteBuf payload = null;
-    io.netty.buffer.ByteBuf frame = null;
+    ByteBuf payload = null;
+    ByteBuf frame = null;
     try {
       payload = Base64.decode(encoded, Base64Dialect.URL_SAFE);
       if (payload.readableBytes() % 6 != 0) {
@@ -150,8 +152,7 @@ public final class Http2Server {
             frame,
             new Http2FrameAdapter() {
               @Override
-              public void onSettingsRead(
-                  io.netty.channel.ChannelHandlerContext ctx, Http2Settings s) {
+              public void onSettingsRead(ChannelHandlerContext ctx, Http2Settings s) {
                 settings[0] = s;
               }
             });
