@@ -6,6 +6,7 @@ import static org.awaitility.Awaitility.await;
 import io.archway.dataplane.http.HttpSettings;
 import io.archway.dataplane.testing.Gateways;
 import io.archway.dataplane.testing.H2Wire;
+import io.archway.dataplane.testing.TestUpstream;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
@@ -16,7 +17,9 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.concurrent.atomic.AtomicLong;
+import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -28,8 +31,21 @@ import org.junit.jupiter.api.io.TempDir;
  */
 class Http2BackpressureIT {
 
+  static TestUpstream other;
+
   @TempDir Path dir;
   Gateways gw;
+
+  @BeforeAll
+  static void setUp() throws Exception {
+    other = new TestUpstream("other");
+  }
+
+  @AfterAll
+  static void tearDown() {
+    other.close();
+  }
+
   ServerSocket node;
   Socket accepted;
 
@@ -57,8 +73,12 @@ class Http2BackpressureIT {
             routes:
               - id: r1
                 uri: /*
-                upstream: {nodes: {"127.0.0.1:%d": 1}, timeout: {connect: 5, send: 60, read: 60}}"""
-                .formatted(node.getLocalPort()),
+                upstream: {nodes: {"127.0.0.1:%d": 1}, timeout: {connect: 5, send: 60, read: 60}}
+              - id: r2
+                uri: /other/*
+                plugins: {proxy-rewrite: {uri: /upload}}
+                upstream: {nodes: {"%s": 1}}"""
+                .formatted(node.getLocalPort(), other.node()),
             o ->
                 o.withHttp(HttpSettings.DEFAULTS.withAccessLog("off"))
                     .withHttp2(H2Settings.DEFAULTS.withH2c(true)));
@@ -101,6 +121,14 @@ class Http2BackpressureIT {
       // at most, not the 64 MiB offered.
       assertThat(sent).isLessThan(16L << 20);
       assertThat(wire.lines()).noneMatch(l -> l.startsWith("RST") || l.startsWith("GOAWAY"));
+      // The stalled stream holds its own window only: another stream on the connection sends
+      // its body and is answered.
+      var h3 = H2Wire.get("/other/x");
+      h3.method("POST");
+      wire.headers(3, h3, false);
+      wire.data(3, new byte[32 * 1024], true);
+      assertThat(wire.await("HEADERS 3")).isEqualTo("HEADERS 3 200");
+      assertThat(wire.await("DATA 3")).startsWith("DATA 3 5");
     }
     acceptor.join(5000);
   }

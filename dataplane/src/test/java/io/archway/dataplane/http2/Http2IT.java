@@ -347,6 +347,25 @@ class Http2IT {
     }
   }
 
+  @Test
+  void theServerStoppingSendsGoAwayAndLetsOpenStreamsFinish() throws Exception {
+    start(true);
+    try (var wire = io.archway.dataplane.testing.H2Wire.connect(gw.port())) {
+      wire.headers(1, io.archway.dataplane.testing.H2Wire.get("/delay/700"), true);
+      await()
+          .atMost(Duration.ofSeconds(5))
+          .until(() -> gw.dataplane().servers().inFlight().active() == 1);
+      var stopping = CompletableFuture.runAsync(gw::close);
+      // At once: no stream after the one open will be taken.
+      assertThat(wire.await("GOAWAY")).isEqualTo("GOAWAY 1 0");
+      assertThat(wire.await("HEADERS 1")).isEqualTo("HEADERS 1 200");
+      assertThat(wire.await("DATA 1")).isEqualTo("DATA 1 2 end");
+      wire.await("EOF");
+      stopping.get(10, TimeUnit.SECONDS);
+      gw = null;
+    }
+  }
+
   static byte[] bytes(InputStream in) throws Exception {
     var out = new ByteArrayOutputStream();
     in.transferTo(out);
