@@ -214,7 +214,7 @@ class Http2ConformanceIT {
       wire.frame(0x8, 0x0, 0, new byte[] {0, 0, 0, 0});
       assertThat(wire.await("GOAWAY")).endsWith(" " + PROTOCOL_ERROR);
     }
-    // §3.4: no preface at all (with h2c on, a request line is HTTP/1.1's; this is neither).
+    // And a connection that keeps the rules is served.
     try (var wire = H2Wire.connect(gw.port())) {
       wire.headers(1, get(), true);
       assertThat(wire.await("HEADERS 1")).isEqualTo("HEADERS 1 200");
