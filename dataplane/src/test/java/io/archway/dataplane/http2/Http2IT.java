@@ -320,6 +320,28 @@ class Http2IT {
   }
 
   @Test
+  void routesSeeTheProtocolAsServerProtocol() throws Exception {
+    gw =
+        Gateways.start(
+            dir,
+            """
+            routes:
+              - id: h2only
+                uri: /proto
+                priority: 10
+                vars: [["server_protocol", "==", "HTTP/2.0"]]
+                upstream: {nodes: {"%s": 1}}
+              - id: other
+                uri: /proto
+                plugins: {fault-injection: {abort: {http_status: 418, body: "h1"}}}
+                upstream: {nodes: {"%s": 1}}"""
+                .formatted(up.node(), up.node()),
+            o -> o.withHttp2(H2Settings.DEFAULTS.withH2c(true)));
+    assertThat(curl("--http2-prior-knowledge", gw.url("/proto"))).isEqualTo("up\n2 200");
+    assertThat(curl("--http1.1", gw.url("/proto"))).isEqualTo("h1\n1.1 418");
+  }
+
+  @Test
   void aStreamInFlightFinishesWhenTheServerStops() throws Exception {
     start(true);
     try (var client = h2Client()) {
