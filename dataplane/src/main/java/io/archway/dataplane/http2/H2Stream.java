@@ -8,6 +8,7 @@ import io.netty.buffer.ByteBuf;
 import io.netty.buffer.ByteBufAllocator;
 import io.netty.buffer.Unpooled;
 import io.netty.channel.ChannelFuture;
+import io.netty.channel.ChannelFutureListener;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandlerAdapter;
 import io.netty.channel.EventLoop;
@@ -360,8 +361,10 @@ final class H2Stream extends ChannelInboundHandlerAdapter implements Downstream 
       return;
     }
     if (!requestEnded) {
-      // Answered before the body ended (RFC 9113 §8.1): the client may stop sending.
-      ctx.writeAndFlush(new DefaultHttp2ResetFrame(Http2Error.NO_ERROR));
+      // Answered before the body ended (RFC 9113 §8.1): the client may stop sending. The stream's
+      // channel closes after, releasing the DATA the client sent meanwhile (nothing reads it now).
+      ctx.writeAndFlush(new DefaultHttp2ResetFrame(Http2Error.NO_ERROR))
+          .addListener(ChannelFutureListener.CLOSE);
       return;
     }
     // A client that never opens its window would hold the stream and what waits to be written
