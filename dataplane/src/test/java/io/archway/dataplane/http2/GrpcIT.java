@@ -94,6 +94,8 @@ class GrpcIT {
       method("test.Echo", "Chat", MethodDescriptor.MethodType.BIDI_STREAMING);
   static final MethodDescriptor<byte[], byte[]> SECURE =
       method("test.Secure", "Unary", MethodDescriptor.MethodType.UNARY);
+  static final MethodDescriptor<byte[], byte[]> HEALTH =
+      method("grpc.health.v1.Health", "Check", MethodDescriptor.MethodType.UNARY);
   static final MethodDescriptor<byte[], byte[]> NOWHERE =
       method("test.Nowhere", "Unary", MethodDescriptor.MethodType.UNARY);
 
@@ -101,6 +103,22 @@ class GrpcIT {
   static final class Echo {
     final AtomicInteger cancelled = new AtomicInteger();
     final AtomicInteger hanging = new AtomicInteger();
+    final AtomicInteger unaryCalls = new AtomicInteger();
+    // grpc.health.v1 HealthCheckResponse.status: 1 SERVING, 2 NOT_SERVING.
+    volatile int health = 1;
+
+    ServerServiceDefinition healthService() {
+      return ServerServiceDefinition.builder("grpc.health.v1.Health")
+          .addMethod(
+              HEALTH,
+              ServerCalls.asyncUnaryCall(
+                  (req, out) -> {
+                    // An empty request (the whole server); the answer's field 1 is the status.
+                    out.onNext(new byte[] {0x08, (byte) health});
+                    out.onCompleted();
+                  }))
+          .build();
+    }
 
     ServerServiceDefinition definition() {
       return ServerServiceDefinition.builder("test.Echo")
@@ -108,6 +126,7 @@ class GrpcIT {
               UNARY,
               ServerCalls.asyncUnaryCall(
                   (req, out) -> {
+                    unaryCalls.incrementAndGet();
                     out.onNext(req);
                     out.onCompleted();
                   }))
@@ -236,7 +255,8 @@ class GrpcIT {
     var b =
         NettyServerBuilder.forAddress(new InetSocketAddress("127.0.0.1", 0))
             .addService(e.definition())
-            .addService(e.secure());
+            .addService(e.secure())
+            .addService(e.healthService());
     if (tlsDir != null) {
       var cert = Pki.serverForIp(ca, "127.0.0.1");
       var certFile = Files.writeString(tlsDir.resolve("node.crt"), Pki.chainPem(cert));
@@ -574,5 +594,46 @@ class GrpcIT {
         .isInstanceOfSatisfying(
             StatusRuntimeException.class,
             e -> assertThat(e.getStatus().getCode()).isEqualTo(Status.Code.UNAVAILABLE));
+  }
+
+  @Test
+  void grpcHealthChecksTakeNotServingNodesOut() throws Exception {
+    var a = new Echo();
+    var b = new Echo();
+    var nodeA = start(a, null);
+    var nodeB = start(b, null);
+    extraServers.add(nodeA);
+    extraServers.add(nodeB);
+    b.health = 2;
+    start(
+        """
+        routes:
+          - id: echo
+            uri: /test.Echo/*
+            upstream:
+              scheme: grpc
+              nodes: {"%s": 1, "%s": 1}
+              checks:
+                active:
+                  type: grpc
+                  healthy: {interval: 1, successes: 1}
+                  unhealthy: {interval: 1, http_failures: 1}
+        """
+            .formatted(node(nodeA), node(nodeB)));
+    await().atMost(Duration.ofSeconds(15)).until(() -> tenCallsReachOnly(a, b));
+    // The other way round: b serves again, a no longer.
+    b.health = 1;
+    a.health = 2;
+    await().atMost(Duration.ofSeconds(15)).until(() -> tenCallsReachOnly(b, a));
+  }
+
+  /** Ten unary calls, all answered by {@code serving} and none by {@code notServing}. */
+  boolean tenCallsReachOnly(Echo serving, Echo notServing) {
+    int before = notServing.unaryCalls.get();
+    int servedBefore = serving.unaryCalls.get();
+    for (int i = 0; i < 10; i++) {
+      ClientCalls.blockingUnaryCall(channel, UNARY, within(10), bytes("h"));
+    }
+    return notServing.unaryCalls.get() == before && serving.unaryCalls.get() == servedBefore + 10;
   }
 }
