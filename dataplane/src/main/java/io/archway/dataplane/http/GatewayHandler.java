@@ -4,7 +4,6 @@ import io.archway.dataplane.exchange.Downstream;
 import io.archway.dataplane.exchange.Exchange;
 import io.archway.dataplane.exchange.ExchangeTimer;
 import io.archway.dataplane.route.Peer;
-import io.archway.dataplane.tls.TlsHandlers;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.ByteBufAllocator;
 import io.netty.channel.ChannelFutureListener;
@@ -22,12 +21,9 @@ import io.netty.handler.codec.http.HttpResponseStatus;
 import io.netty.handler.codec.http.HttpUtil;
 import io.netty.handler.codec.http.HttpVersion;
 import io.netty.handler.codec.http.LastHttpContent;
-import io.netty.handler.ssl.SslHandler;
-import io.netty.util.AsciiString;
 import io.netty.util.ReferenceCountUtil;
 import java.net.InetSocketAddress;
 import java.util.ArrayDeque;
-import javax.net.ssl.SSLPeerUnverifiedException;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -167,13 +163,17 @@ final class GatewayHandler extends ChannelInboundHandlerAdapter implements Downs
   }
 
   private void onRequest(HttpRequest req) {
-    if (!req.decoderResult().isFailure() && req.headers().contains(HTTP2_SETTINGS)) {
-      if (h2c != null && isH2cUpgrade(req) && h2c.acceptsUpgrade(req)) {
-        upgradeToH2c(req);
+    if (!req.decoderResult().isFailure() && req.headers().contains(H2cUpgrade.HTTP2_SETTINGS)) {
+      if (h2c != null && H2cUpgrade.isH2cUpgrade(req) && h2c.acceptsUpgrade(req)) {
+        // 101, then HTTP/2 takes the connection; the request is served as stream 1.
+        state = State.CLOSED;
+        handedOver = true;
+        releasePending();
+        H2cUpgrade.handOver(ctx, timeouts, this, h2c, req);
         return;
       }
       // Not taken: the field is this hop's alone.
-      req.headers().remove(HTTP2_SETTINGS);
+      req.headers().remove(H2cUpgrade.HTTP2_SETTINGS);
     }
     timeouts.busy();
     requestBodyDone = false;
@@ -197,51 +197,6 @@ final class GatewayHandler extends ChannelInboundHandlerAdapter implements Downs
     }
     keepAlive = HttpUtil.isKeepAlive(req) && !gateway.stopping().getAsBoolean();
     gateway.pipeline().run(ex);
-  }
-
-  private static final AsciiString HTTP2_SETTINGS = AsciiString.cached("http2-settings");
-  private static final AsciiString H2C = AsciiString.cached("h2c");
-
-  /**
-   * {@code Upgrade: h2c} with one {@code HTTP2-Settings}, both named by {@code Connection}, and no
-   * body: a request with a body is served over HTTP/1.1 (RFC 7540 §3.2 lets the server ignore the
-   * upgrade), so no body has to be carried across the switch.
-   */
-  private static boolean isH2cUpgrade(HttpRequest req) {
-    var h = req.headers();
-    var upgrade = h.get(HttpHeaderNames.UPGRADE);
-    return upgrade != null
-        && H2C.contentEqualsIgnoreCase(upgrade.strip())
-        && h.containsValue(HttpHeaderNames.CONNECTION, HttpHeaderValues.UPGRADE, true)
-        && h.containsValue(HttpHeaderNames.CONNECTION, HTTP2_SETTINGS, true)
-        && h.getAll(HTTP2_SETTINGS).size() == 1
-        && !h.contains(HttpHeaderNames.TRANSFER_ENCODING)
-        && HttpUtil.getContentLength(req, 0L) == 0
-        && req.protocolVersion() == HttpVersion.HTTP_1_1;
-  }
-
-  /**
-   * Answers {@code 101} through the HTTP/1.1 encoder, then hands the connection to HTTP/2 and
-   * leaves with the HTTP/1.1 handlers; the request is served as stream 1.
-   */
-  private void upgradeToH2c(HttpRequest req) {
-    var res =
-        new DefaultFullHttpResponse(HttpVersion.HTTP_1_1, HttpResponseStatus.SWITCHING_PROTOCOLS);
-    res.headers().set(HttpHeaderNames.CONNECTION, HttpHeaderValues.UPGRADE);
-    res.headers().set(HttpHeaderNames.UPGRADE, H2C);
-    ctx.writeAndFlush(res);
-    state = State.CLOSED;
-    handedOver = true;
-    releasePending();
-    var p = ctx.pipeline();
-    p.remove(timeouts);
-    // Out of the pipeline before HTTP/2 writes its first frame. Its decoder finishes its current
-    // read first: bytes it holds past the request (a preface sent early) come here and go on to
-    // HTTP/2, what it decoded (the request's empty last content) is dropped here.
-    p.remove(Http1ServerCodec.class);
-    h2c.upgrade(p, req);
-    // This handler leaves after that.
-    ctx.executor().execute(() -> p.remove(this));
   }
 
   /** The decoder found the body's framing broken (a bad chunk): refuse, and close. */
@@ -390,19 +345,7 @@ final class GatewayHandler extends ChannelInboundHandlerAdapter implements Downs
 
   @Override
   public boolean clientCertificateAdmits(String path) {
-    if (!https) {
-      return true;
-    }
-    var entry = ctx.channel().attr(TlsHandlers.CERTIFICATE).get();
-    if (entry == null || !entry.clientCertificates() || entry.admits(path)) {
-      return true;
-    }
-    var tls = ctx.pipeline().get(SslHandler.class);
-    try {
-      return tls != null && tls.engine().getSession().getPeerCertificates().length > 0;
-    } catch (SSLPeerUnverifiedException e) {
-      return false;
-    }
+    return !https || ClientCertificates.admit(ctx, path);
   }
 
   @Override

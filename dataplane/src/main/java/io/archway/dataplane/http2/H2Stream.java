@@ -4,10 +4,8 @@ import io.archway.dataplane.exchange.Downstream;
 import io.archway.dataplane.exchange.Exchange;
 import io.archway.dataplane.exchange.ExchangeTimer;
 import io.archway.dataplane.route.Peer;
-import io.netty.buffer.ByteBuf;
 import io.netty.buffer.ByteBufAllocator;
 import io.netty.buffer.Unpooled;
-import io.netty.channel.ChannelFuture;
 import io.netty.channel.ChannelFutureListener;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandlerAdapter;
@@ -16,15 +14,11 @@ import io.netty.handler.codec.http.DefaultHttpContent;
 import io.netty.handler.codec.http.DefaultHttpRequest;
 import io.netty.handler.codec.http.DefaultLastHttpContent;
 import io.netty.handler.codec.http.EmptyHttpHeaders;
-import io.netty.handler.codec.http.FullHttpResponse;
 import io.netty.handler.codec.http.HttpContent;
-import io.netty.handler.codec.http.HttpHeaders;
 import io.netty.handler.codec.http.HttpMethod;
 import io.netty.handler.codec.http.HttpObject;
-import io.netty.handler.codec.http.HttpResponse;
 import io.netty.handler.codec.http.HttpVersion;
 import io.netty.handler.codec.http.LastHttpContent;
-import io.netty.handler.codec.http2.DefaultHttp2DataFrame;
 import io.netty.handler.codec.http2.DefaultHttp2Headers;
 import io.netty.handler.codec.http2.DefaultHttp2HeadersFrame;
 import io.netty.handler.codec.http2.DefaultHttp2ResetFrame;
@@ -32,9 +26,7 @@ import io.netty.handler.codec.http2.Http2DataFrame;
 import io.netty.handler.codec.http2.Http2Error;
 import io.netty.handler.codec.http2.Http2Exception;
 import io.netty.handler.codec.http2.Http2FrameStreamException;
-import io.netty.handler.codec.http2.Http2Headers;
 import io.netty.handler.codec.http2.Http2HeadersFrame;
-import io.netty.handler.codec.http2.HttpConversionUtil;
 import io.netty.util.ReferenceCountUtil;
 import java.util.ArrayDeque;
 import java.util.concurrent.TimeUnit;
@@ -68,9 +60,7 @@ final class H2Stream extends ChannelInboundHandlerAdapter implements Downstream 
   private final ArrayDeque<HttpContent> early = new ArrayDeque<>(2);
   private long declared = -1;
   private long received;
-  private boolean noBody; // HEAD, 204, 304: the response carries no DATA
-  private boolean responseEnded;
-  private ChannelFuture lastWrite;
+  private H2Response response;
 
   H2Stream(H2Connection connection) {
     this.connection = connection;
@@ -79,6 +69,7 @@ final class H2Stream extends ChannelInboundHandlerAdapter implements Downstream 
   @Override
   public void handlerAdded(ChannelHandlerContext ctx) {
     this.ctx = ctx;
+    this.response = new H2Response(ctx);
   }
 
   @Override
@@ -110,7 +101,7 @@ final class H2Stream extends ChannelInboundHandlerAdapter implements Downstream 
     try {
       var req = H2RequestHead.toRequest(frame.headers(), frame.isEndStream());
       declared = H2RequestHead.declaredLength(req);
-      noBody = req.method() == HttpMethod.HEAD;
+      response.noBody = req.method() == HttpMethod.HEAD;
       exchange = new Exchange(this, req, start);
       gateway.pipeline().run(exchange);
     } catch (H2RequestHead.Malformed e) {
@@ -125,7 +116,7 @@ final class H2Stream extends ChannelInboundHandlerAdapter implements Downstream 
               ? e.request
               : new DefaultHttpRequest(
                   HttpVersion.HTTP_1_1, HttpMethod.GET, "/", EmptyHttpHeaders.INSTANCE);
-      noBody = req.method() == HttpMethod.HEAD;
+      response.noBody = req.method() == HttpMethod.HEAD;
       exchange = new Exchange(this, req, start);
       gateway.pipeline().refuse(exchange, e.status);
     }
@@ -253,74 +244,7 @@ final class H2Stream extends ChannelInboundHandlerAdapter implements Downstream 
 
   @Override
   public void write(HttpObject msg) {
-    if (responseEnded || !ctx.channel().isActive()) {
-      ReferenceCountUtil.release(msg);
-      return;
-    }
-    if (msg instanceof HttpResponse res) {
-      int code = res.status().code();
-      noBody = noBody || code == 204 || code == 304;
-      var headers = HttpConversionUtil.toHttp2Headers(res, false);
-      if (res instanceof FullHttpResponse full) {
-        var content = full.content();
-        var trailers = full.trailingHeaders();
-        if (noBody || (!content.isReadable() && trailers.isEmpty())) {
-          full.release();
-          end(ctx.write(new DefaultHttp2HeadersFrame(headers, true)));
-        } else {
-          ctx.write(new DefaultHttp2HeadersFrame(headers, false));
-          end(content.retain(), trailers);
-          full.release();
-        }
-        return;
-      }
-      if (noBody) {
-        // Nothing follows the head: it ends the stream, and the body pieces still written (the
-        // node's, for a HEAD) are dropped.
-        end(ctx.write(new DefaultHttp2HeadersFrame(headers, true)));
-      } else {
-        ctx.write(new DefaultHttp2HeadersFrame(headers, false));
-      }
-      return;
-    }
-    if (msg instanceof HttpContent c) {
-      if (c instanceof LastHttpContent last) {
-        if (noBody) {
-          last.release();
-          end(Unpooled.EMPTY_BUFFER, last.trailingHeaders());
-        } else {
-          end(last.content(), last.trailingHeaders());
-        }
-      } else if (noBody || !c.content().isReadable()) {
-        c.release();
-      } else {
-        ctx.write(new DefaultHttp2DataFrame(c.content(), false));
-      }
-      return;
-    }
-    ReferenceCountUtil.release(msg);
-  }
-
-  /** Ends the response with {@code content} (owned) and, if any, trailers. */
-  private void end(ByteBuf content, HttpHeaders trailers) {
-    if (trailers.isEmpty()) {
-      end(ctx.write(new DefaultHttp2DataFrame(content, true)));
-      return;
-    }
-    if (content.isReadable()) {
-      ctx.write(new DefaultHttp2DataFrame(content, false));
-    } else {
-      content.release();
-    }
-    Http2Headers h2 = new DefaultHttp2Headers();
-    HttpConversionUtil.toHttp2Headers(trailers, h2);
-    end(ctx.write(new DefaultHttp2HeadersFrame(h2, true)));
-  }
-
-  private void end(ChannelFuture written) {
-    responseEnded = true;
-    lastWrite = written;
-    ctx.flush();
+    response.write(msg);
   }
 
   @Override
@@ -356,7 +280,7 @@ final class H2Stream extends ChannelInboundHandlerAdapter implements Downstream 
     if (!ctx.channel().isActive()) {
       return;
     }
-    if (!responseEnded) {
+    if (!response.ended) {
       reset(Http2Error.CANCEL);
       return;
     }
@@ -370,8 +294,8 @@ final class H2Stream extends ChannelInboundHandlerAdapter implements Downstream 
     // A client that never opens its window would hold the stream and what waits to be written
     // for good: reset it once send_timeout has passed.
     long nanos = connection.gateway().pipeline().limits().sendTimeout().toNanos();
-    if (lastWrite != null && !lastWrite.isDone() && nanos > 0) {
-      var stalled = lastWrite;
+    var stalled = response.lastWrite;
+    if (stalled != null && !stalled.isDone() && nanos > 0) {
       ctx.executor()
           .schedule(
               () -> {

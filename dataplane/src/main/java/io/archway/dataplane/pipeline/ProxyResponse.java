@@ -142,7 +142,8 @@ abstract class ProxyResponse implements UpstreamConnection.Listener, ExchangeTim
       return;
     }
     if (msg instanceof HttpContent c) {
-      if (c instanceof LastHttpContent last) {
+      if (c instanceof LastHttpContent last && !last.trailingHeaders().isEmpty()) {
+        // (EMPTY_LAST_CONTENT's headers are read-only.)
         last.trailingHeaders().remove(STREAM_ID);
       }
       bytesSent += c.content().readableBytes();
