@@ -253,9 +253,8 @@ public final class ConnectionPools {
   public void release(UpstreamConnection c, Upstream.KeepalivePool settings) {
     c.detach();
     if (c.endpoint().h2()) {
-      // A stream is used once; its connection stays for the next ones. Both sides have ended it,
-      // so closing the stream's channel sends nothing.
-      c.channel().close();
+      // A stream is used once; its connection stays for the next ones.
+      h2.release(c, settings.idleTimeout());
       return;
     }
     int loop = LoopThread.current();

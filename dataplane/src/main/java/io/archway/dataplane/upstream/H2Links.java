@@ -30,6 +30,8 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
+import java.util.concurrent.ScheduledFuture;
+import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import javax.net.ssl.SSLException;
 
@@ -42,7 +44,8 @@ import javax.net.ssl.SSLException;
  * UpstreamConnection}, so the proxy drives it as it drives an HTTP/1.1 connection: it reads when it
  * asks (the stream's window stays shut while it does not), and closing it early resets the stream.
  * A GOAWAY from the node stops new streams on that connection; the streams open on it finish, then
- * it is closed.
+ * it is closed. A connection without streams for the upstream's {@code keepalive_pool.idle_timeout}
+ * is closed, as an idle HTTP/1.1 connection is.
  */
 public final class H2Links {
 
@@ -98,6 +101,18 @@ public final class H2Links {
     return promise;
   }
 
+  /**
+   * A stream the proxy is done with: its channel is closed (both sides have ended it, so nothing is
+   * sent), and its connection, once it has no streams, waits {@code idleSeconds} for another.
+   */
+  void release(UpstreamConnection c, double idleSeconds) {
+    var ch = c.channel();
+    if (ch.parent() != null && ch.parent().pipeline().get("link") instanceof Link link) {
+      link.idleNanos = (long) (idleSeconds * 1e9);
+    }
+    ch.close();
+  }
+
   /** The endpoints of the config in force: connections to others close once their streams end. */
   void retain(Set<Endpoint> endpoints, Iterable<EventLoop> loops) {
     live = endpoints;
@@ -128,6 +143,10 @@ public final class H2Links {
     private boolean closed;
     private boolean goAway;
     private int streams; // open and being opened, waiters included
+    // The upstream's keepalive_pool.idle_timeout, as its last stream's release said (APISIX's
+    // default until then).
+    private long idleNanos = TimeUnit.SECONDS.toNanos(60);
+    private ScheduledFuture<?> idleTimer;
 
     Link(Map<Endpoint, List<Link>> owner, Endpoint endpoint) {
       this.owner = owner;
@@ -147,6 +166,10 @@ public final class H2Links {
 
     void take(Promise<UpstreamConnection> promise) {
       streams++;
+      if (idleTimer != null) {
+        idleTimer.cancel(false);
+        idleTimer = null;
+      }
       if (ready) {
         openStream(promise);
       } else {
@@ -260,6 +283,16 @@ public final class H2Links {
     private void streamEnded() {
       streams--;
       closeIfUnused();
+      if (streams == 0 && !closed && idleTimer == null) {
+        idleTimer = channel.eventLoop().schedule(this::idleClose, idleNanos, TimeUnit.NANOSECONDS);
+      }
+    }
+
+    private void idleClose() {
+      idleTimer = null;
+      if (streams == 0 && !closed) {
+        channel.close();
+      }
     }
 
     void closeIfUnused() {
