@@ -47,7 +47,11 @@ public final class UpstreamRuntime {
     this.raw = raw;
     this.config = raw.withDefaults();
     this.tls = "https".equals(config.scheme()) || "grpcs".equals(config.scheme());
-    this.h2 = "grpc".equals(config.scheme()) || "grpcs".equals(config.scheme());
+    // http2: true (Archway's addition) makes http h2c and https h2 by ALPN, as grpc and grpcs are.
+    this.h2 =
+        "grpc".equals(config.scheme())
+            || "grpcs".equals(config.scheme())
+            || Boolean.TRUE.equals(config.http2());
     int defaultPort = tls ? 443 : 80;
     var written =
         config.nodes() == null ? List.<io.archway.model.UpstreamNode>of() : config.nodes().nodes();
@@ -180,7 +184,10 @@ public final class UpstreamRuntime {
     return tls;
   }
 
-  /** HTTP/2 to the nodes ({@code scheme: grpc} cleartext, {@code grpcs} over TLS). */
+  /**
+   * HTTP/2 to the nodes: {@code scheme: grpc} and {@code http} with {@code http2: true} cleartext,
+   * {@code grpcs} and {@code https} with {@code http2: true} over TLS.
+   */
   public boolean h2() {
     return h2;
   }
