@@ -117,6 +117,27 @@ class MainTest {
             "stream_routes/sr_data_cache_0",
             "stream_routes/sr_data_cache_1",
             "plugin_flows/pf_default_checkout");
+
+    out.reset();
+    assertThat(
+            run(
+                "translate",
+                "-f",
+                FIXTURES + "ar-plugin-config",
+                "-f",
+                FIXTURES + "agr-basic",
+                "-f",
+                FIXTURES + "acc-prometheus"))
+        .isZero();
+    items = StandaloneFile.parse(out().getBytes(StandardCharsets.UTF_8), "translated");
+    assertThat(items.keySet().stream().map(Keys.Key::toString))
+        .containsExactlyInAnyOrder(
+            "routes/ar_default_web_local",
+            "routes/ar_default_web_shared",
+            "plugin_configs/apc_default_local-pc",
+            "plugin_configs/apc_platform_shared",
+            "global_rules/agr_ops_observability",
+            "global_rules/acc_default");
   }
 
   @Test
