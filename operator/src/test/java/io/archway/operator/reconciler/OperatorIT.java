@@ -661,6 +661,65 @@ class OperatorIT {
   }
 
   @Test
+  void anIngressFollowsItsPluginConfigAndTheServicesOfSvcNamespace() throws Exception {
+    var ns = namespace();
+    var backends = namespace();
+    apply(
+        ns,
+        Ingress.class,
+        """
+        apiVersion: networking.k8s.io/v1
+        kind: Ingress
+        metadata:
+          name: site
+          annotations:
+            k8s.apisix.apache.org/svc-namespace: BACKENDS
+            k8s.apisix.apache.org/plugin-config-name: site-plugins
+            k8s.apisix.apache.org/enable-response-rewrite: "true"
+            k8s.apisix.apache.org/response-rewrite-set-header: "X-Served-By:archway"
+        spec:
+          ingressClassName: archway
+          rules:
+          - host: web.example.com
+            http:
+              paths: [{path: /, pathType: Prefix, backend: {service: {name: app, port: {number: 80}}}}]
+        """
+            .replace("BACKENDS", backends));
+    java.util.concurrent.Callable<io.archway.model.Keys.Key> ruleKey =
+        () ->
+            sink.listManaged().stream()
+                .filter(i -> i.owner().kind().equals("Ingress"))
+                .filter(i -> i.owner().namespace().equals(ns))
+                .map(io.archway.model.sink.StoredItem::key)
+                .filter(k -> k.kind() == Kind.ROUTES)
+                .findFirst()
+                .orElse(null);
+    // Neither the ApisixPluginConfig nor the Service in the other namespace exists yet.
+    service(backends, "app", "[{port: 80}]");
+    apply(
+        ns,
+        io.archway.crds.apisix.ApisixPluginConfig.class,
+        """
+        apiVersion: apisix.apache.org/v2
+        kind: ApisixPluginConfig
+        metadata: {name: site-plugins}
+        spec:
+          plugins:
+          - {name: cors}
+        """);
+    await().atMost(WAIT).until(() -> ruleKey.call() != null);
+    var key = ruleKey.call();
+    await()
+        .atMost(WAIT)
+        .untilAsserted(
+            () ->
+                assertThat(etcdValue(Kind.ROUTES, key.id()))
+                    .contains("apc_" + ns + "_site-plugins")
+                    .contains(backends + "/app:80")
+                    .contains("X-Served-By"));
+  }
+
+  @Test
   void apisixGlobalRuleAndClusterConfigAreWrittenAsGlobalRules() throws Exception {
     var ns = namespace();
     apply(
