@@ -215,6 +215,12 @@ class HelmChartTest {
           "apisix.apache.org/apisixroutes/status: get,patch,update",
           "apisix.apache.org/apisixtlses/status: get,patch,update",
           "apisix.apache.org/apisixupstreams/status: get,patch,update",
+          "apisix.apache.org/apisixpluginconfigs: get,list,patch,update,watch",
+          "apisix.apache.org/apisixglobalrules: get,list,patch,update,watch",
+          "apisix.apache.org/apisixclusterconfigs: get,list,patch,update,watch",
+          "apisix.apache.org/apisixpluginconfigs/status: get,patch,update",
+          "apisix.apache.org/apisixglobalrules/status: get,patch,update",
+          "apisix.apache.org/apisixclusterconfigs/status: get,patch,update",
           "archway.io/pluginflows: get,list,patch,update,watch",
           "archway.io/streamroutes: get,list,patch,update,watch",
           "archway.io/pluginflows/status: get,patch,update",
@@ -260,7 +266,7 @@ class HelmChartTest {
     var generated = Path.of("crds");
     try (Stream<Path> files = Files.list(generated)) {
       var names = files.map(p -> p.getFileName().toString()).sorted().toList();
-      assertThat(names).hasSize(6);
+      assertThat(names).hasSize(9);
       for (var name : names) {
         assertThat(Files.readString(CHART.resolve("crds").resolve(name)))
             .as("helm/archway/crds/%s (copy it from manifests/crds)", name)
@@ -268,7 +274,7 @@ class HelmChartTest {
       }
     }
     try (Stream<Path> files = Files.list(CHART.resolve("crds"))) {
-      assertThat(files.count()).isEqualTo(6);
+      assertThat(files.count()).isEqualTo(9);
     }
   }
 

@@ -13,8 +13,9 @@ import picocli.CommandLine.ParentCommand;
     customSynopsis = "archway-operator validate -f FILE|DIR [-f ...] [options]",
     description = {
       "",
-      "Checks every ApisixRoute, ApisixUpstream, ApisixConsumer, ApisixTls, StreamRoute,"
-          + " PluginFlow and Ingress in the files as the operator would; prints each error as"
+      "Checks every ApisixRoute, ApisixUpstream, ApisixConsumer, ApisixTls,"
+          + " ApisixPluginConfig, ApisixGlobalRule, ApisixClusterConfig, StreamRoute, PluginFlow"
+          + " and Ingress in the files as the operator would; prints each error as"
           + " FILE:DOC: Kind namespace/name: field: message. A resource of a gateway API group"
           + " (apisix.apache.org, archway.io, gateway.networking.k8s.io) that Archway does not"
           + " read is an error naming its kind and apiVersion; other kinds are listed as skipped.",

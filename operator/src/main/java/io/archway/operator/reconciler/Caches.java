@@ -45,6 +45,7 @@ public final class Caches implements Refs, AutoCloseable {
   private final KubernetesClient client;
   private final Watched<ApisixUpstream> upstreams;
   private final Watched<PluginFlow> flows;
+  private final Watched<io.archway.crds.apisix.ApisixPluginConfig> pluginConfigs;
   private final SharedIndexInformer<IngressClass> ingressClasses;
 
   /** The informers of one kind: one for all namespaces, or one per watched namespace. */
@@ -119,6 +120,7 @@ public final class Caches implements Refs, AutoCloseable {
     }
     upstreams = inform(client, ApisixUpstream.class, namespaces);
     flows = inform(client, PluginFlow.class, namespaces);
+    pluginConfigs = inform(client, io.archway.crds.apisix.ApisixPluginConfig.class, namespaces);
     var classes = client.resources(IngressClass.class).runnableInformer(0);
     ingressClasses = classes;
     informers.add(classes);
@@ -199,6 +201,12 @@ public final class Caches implements Refs, AutoCloseable {
   @Override
   public Optional<PluginFlow> pluginFlow(String namespace, String name) {
     return flows.get(namespace, name);
+  }
+
+  @Override
+  public Optional<io.archway.crds.apisix.ApisixPluginConfig> apisixPluginConfig(
+      String namespace, String name) {
+    return pluginConfigs.get(namespace, name);
   }
 
   @Override

@@ -67,6 +67,15 @@ public final class Manifests implements Refs {
           Map.entry("apisix.apache.org/v2/ApisixTls", io.archway.crds.apisix.ApisixTls.class),
           Map.entry(
               "apisix.apache.org/v2/ApisixConsumer", io.archway.crds.apisix.ApisixConsumer.class),
+          Map.entry(
+              "apisix.apache.org/v2/ApisixPluginConfig",
+              io.archway.crds.apisix.ApisixPluginConfig.class),
+          Map.entry(
+              "apisix.apache.org/v2/ApisixGlobalRule",
+              io.archway.crds.apisix.ApisixGlobalRule.class),
+          Map.entry(
+              "apisix.apache.org/v2/ApisixClusterConfig",
+              io.archway.crds.apisix.ApisixClusterConfig.class),
           Map.entry("networking.k8s.io/v1/Ingress", Ingress.class),
           Map.entry("networking.k8s.io/v1/IngressClass", IngressClass.class),
           Map.entry("v1/Service", Service.class),
@@ -177,7 +186,8 @@ public final class Manifests implements Refs {
         unreadable.add(new Unreadable(where, kind + ": metadata.name: missing"));
         return;
       }
-      if (resource.getMetadata().getNamespace() == null && !(resource instanceof IngressClass)) {
+      if (resource.getMetadata().getNamespace() == null
+          && resource instanceof io.fabric8.kubernetes.api.model.Namespaced) {
         resource.getMetadata().setNamespace(defaultNamespace);
       }
       var unknown = new ArrayList<String>();
@@ -220,9 +230,6 @@ public final class Manifests implements Refs {
   /** Kinds of the APISIX Ingress Controller (1.x and 2.x) that Archway does not translate yet. */
   private static final List<String> AIC_KINDS =
       List.of(
-          "ApisixPluginConfig",
-          "ApisixGlobalRule",
-          "ApisixClusterConfig",
           "PluginConfig",
           "Consumer",
           "GatewayProxy",
@@ -319,6 +326,12 @@ public final class Manifests implements Refs {
   @Override
   public Optional<PluginFlow> pluginFlow(String namespace, String name) {
     return find(PluginFlow.class, namespace, name);
+  }
+
+  @Override
+  public Optional<io.archway.crds.apisix.ApisixPluginConfig> apisixPluginConfig(
+      String namespace, String name) {
+    return find(io.archway.crds.apisix.ApisixPluginConfig.class, namespace, name);
   }
 
   @Override
