@@ -34,7 +34,8 @@ public final class Enums {
     Cookie,
     Path,
     PostArg,
-    Variable
+    Variable,
+    Body
   }
 
   public enum ExprOp {
@@ -104,7 +105,8 @@ public final class Enums {
     https,
     grpc,
     grpcs,
-    kafka
+    kafka,
+    tls
   }
 
   public enum PassHost {

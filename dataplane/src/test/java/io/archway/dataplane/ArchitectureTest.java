@@ -21,7 +21,7 @@ import org.junit.jupiter.api.Test;
  * The dataplane's package graph only points down (DESIGN.md, "Dataplane layers"):
  *
  * <pre>
- * cli → server (wiring) → protocol adapters (http, stream, stream.redis, pubsub)
+ * cli → server (wiring) → protocol adapters (http, http2, stream, stream.redis, pubsub)
  *   → pipeline → config → flow → plugins → plugin SPI · exchange
  *   → route · upstream · tls · discovery → support
  * </pre>
@@ -61,7 +61,8 @@ class ArchitectureTest {
           .layer("server")
           .definedBy(DP + ".server..")
           .layer("adapters")
-          .definedBy(DP + ".http..", DP + ".stream..", DP + ".pubsub..", DP + ".admin..")
+          .definedBy(
+              DP + ".http..", DP + ".http2..", DP + ".stream..", DP + ".pubsub..", DP + ".admin..")
           .layer("pipeline")
           .definedBy(DP + ".pipeline..")
           .layer("config")
@@ -123,6 +124,7 @@ class ArchitectureTest {
         .that()
         .resideInAnyPackage(
             DP + ".http..",
+            DP + ".http2..",
             DP + ".stream..",
             DP + ".pubsub..",
             DP + ".pipeline..",
@@ -136,7 +138,8 @@ class ArchitectureTest {
 
   @Test
   void protocolAdaptersDoNotKnowEachOther() {
-    var adapters = new String[] {DP + ".http..", DP + ".stream..", DP + ".pubsub.."};
+    var adapters =
+        new String[] {DP + ".http..", DP + ".http2..", DP + ".stream..", DP + ".pubsub.."};
     for (var adapter : adapters) {
       var others =
           java.util.Arrays.stream(adapters).filter(a -> !a.equals(adapter)).toArray(String[]::new);
@@ -160,7 +163,8 @@ class ArchitectureTest {
         .resideInAnyPackage(DP + ".plugins..", DP + ".plugin..", DP + ".flow..")
         .should()
         .dependOnClassesThat()
-        .resideInAnyPackage(DP + ".config..", DP + ".pipeline..", DP + ".http..", DP + ".server..")
+        .resideInAnyPackage(
+            DP + ".config..", DP + ".pipeline..", DP + ".http..", DP + ".http2..", DP + ".server..")
         .check(MAIN);
   }
 

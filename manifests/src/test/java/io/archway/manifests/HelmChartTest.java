@@ -215,6 +215,12 @@ class HelmChartTest {
           "apisix.apache.org/apisixroutes/status: get,patch,update",
           "apisix.apache.org/apisixtlses/status: get,patch,update",
           "apisix.apache.org/apisixupstreams/status: get,patch,update",
+          "apisix.apache.org/apisixpluginconfigs: get,list,patch,update,watch",
+          "apisix.apache.org/apisixglobalrules: get,list,patch,update,watch",
+          "apisix.apache.org/apisixclusterconfigs: get,list,patch,update,watch",
+          "apisix.apache.org/apisixpluginconfigs/status: get,patch,update",
+          "apisix.apache.org/apisixglobalrules/status: get,patch,update",
+          "apisix.apache.org/apisixclusterconfigs/status: get,patch,update",
           "apisix.apache.org/pluginconfigs: get,list,patch,update,watch",
           "apisix.apache.org/consumers: get,list,patch,update,watch",
           "apisix.apache.org/gatewayproxies: get,list,patch,update,watch",
@@ -272,7 +278,7 @@ class HelmChartTest {
     var generated = Path.of("crds");
     try (Stream<Path> files = Files.list(generated)) {
       var names = files.map(p -> p.getFileName().toString()).sorted().toList();
-      assertThat(names).hasSize(12);
+      assertThat(names).hasSize(15);
       for (var name : names) {
         assertThat(Files.readString(CHART.resolve("crds").resolve(name)))
             .as("helm/archway/crds/%s (copy it from manifests/crds)", name)
@@ -280,7 +286,7 @@ class HelmChartTest {
       }
     }
     try (Stream<Path> files = Files.list(CHART.resolve("crds"))) {
-      assertThat(files.count()).isEqualTo(12);
+      assertThat(files.count()).isEqualTo(15);
     }
   }
 

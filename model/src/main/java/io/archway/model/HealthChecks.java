@@ -22,7 +22,8 @@ public record HealthChecks(Active active, Passive passive) {
     return new HealthChecks(active, passive);
   }
 
-  private static final Fields.Check TYPE = Fields.Check.oneOf("http", "https", "tcp");
+  // "grpc" is Archway's: grpc.health.v1.Health/Check over h2c (APISIX has http, https, tcp).
+  private static final Fields.Check TYPE = Fields.Check.oneOf("http", "https", "tcp", "grpc");
 
   /** Probes the gateway sends to each node. */
   public record Active(

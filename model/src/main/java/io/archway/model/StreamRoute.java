@@ -51,6 +51,14 @@ public record StreamRoute(
       // so it is refused, naming it, until it exists.
       route.plugins.keySet().forEach(name -> f.problem("plugins." + name, streamPlugin(name)));
     }
+    if (route.upstream != null && "tls".equals(route.upstream.scheme())) {
+      // The stream proxy relays over plain TCP: a tls upstream would get the client's bytes in
+      // clear, so it is refused until the proxy can open TLS towards the nodes.
+      f.problem(
+          "upstream.scheme",
+          "\"tls\": TLS towards the upstream is not supported on stream routes by Archway yet"
+              + " (expected: tcp)");
+    }
     if (!f.has("upstream") && !f.has("upstream_id") && !f.has("service_id") && !f.has("plugins")) {
       f.problem(
           "nothing to proxy to (expected: at least one of upstream, upstream_id, service_id,"

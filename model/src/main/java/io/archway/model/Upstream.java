@@ -26,6 +26,7 @@ public record Upstream(
     Double retryTimeout,
     Timeout timeout,
     String scheme,
+    Boolean http2,
     String passHost,
     String upstreamHost,
     KeepalivePool keepalivePool,
@@ -103,6 +104,7 @@ public record Upstream(
         retryTimeout,
         timeout,
         scheme == null ? DEFAULT_SCHEME : scheme,
+        http2,
         passHost == null ? DEFAULT_PASS_HOST : passHost,
         upstreamHost,
         keepalivePool == null ? KeepalivePool.DEFAULT : keepalivePool.withDefaults(),
@@ -139,6 +141,7 @@ public record Upstream(
         retryTimeout,
         timeout,
         scheme,
+        http2,
         passHost,
         upstreamHost,
         keepalivePool,
@@ -166,6 +169,7 @@ public record Upstream(
             f.number("retry_timeout", 0, false),
             f.child("timeout", Timeout::read),
             f.string("scheme", SCHEME),
+            f.bool("http2"),
             f.string("pass_host", PASS_HOST),
             f.string("upstream_host", Addresses.HOST_NAME),
             f.child("keepalive_pool", KeepalivePool::read),
@@ -197,6 +201,13 @@ public record Upstream(
               + " $: "
               + String.join(", ", HASH_VARIABLES)
               + ", or arg_<name>, http_<header>, cookie_<name>)");
+    }
+    if (Boolean.TRUE.equals(up.http2)
+        && up.scheme != null
+        && !List.of("http", "https", "grpc", "grpcs").contains(up.scheme)) {
+      f.problem(
+          "http2",
+          "true with scheme " + up.scheme + " (expected: scheme http (h2c) or https (h2 by ALPN))");
     }
     if ("rewrite".equals(up.passHost) && !f.has("upstream_host")) {
       f.problem("upstream_host", "missing (expected: set when pass_host is rewrite)");

@@ -86,6 +86,7 @@ class KindSchemasTest {
           upstreams      | {"type": "chash", "nodes": {"a:1": 1}}
           upstreams      | {"nodes": {"a:1": 1}, "service_name": "x", "discovery_type": "dns"}
           upstreams      | {"nodes": {"a:1": 1}, "pass_host": "rewrite"}
+          upstreams      | {"nodes": {"a:1": 1}, "scheme": "tcp", "http2": true}
           upstreams      | {"nodes": {"a:1": 1}, "tls": {"client_cert_id": "1", "client_key": "-----BEGIN PRIVATE KEY-----\\nx\\n-----END PRIVATE KEY-----"}}
           upstreams      | {"nodes": [{"host": "a", "port": 80}]}
           upstreams      | {"nodes": {"a:1": 70000}}
@@ -124,6 +125,8 @@ class KindSchemasTest {
       textBlock =
           """
           upstreams     | {"type": "chash", "hash_on": "consumer", "nodes": {"a:1": 1}}
+          upstreams     | {"nodes": {"a:1": 1}, "scheme": "https", "http2": true}
+          upstreams     | {"nodes": {"a:1": 1}, "http2": true}
           upstreams     | {"id": 7, "nodes": {"a:1": 1}, "pass_host": "rewrite", "upstream_host": "b"}
           upstreams     | {"service_name": "default/web:80", "discovery_type": "kubernetes", "checks": {"active": {"type": "tcp"}}}
           routes        | {"uri": "/a", "plugins": {}, "host": null, "hosts": ["b"]}

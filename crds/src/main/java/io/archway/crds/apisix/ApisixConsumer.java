@@ -11,8 +11,9 @@ import io.fabric8.kubernetes.model.annotation.ShortNames;
 import io.fabric8.kubernetes.model.annotation.Version;
 
 /**
- * A consumer and its credentials for the auth plugins (key-auth, basic-auth, jwt-auth), given as
- * values or taken from Secrets; the APISIX Ingress Controller's {@code ApisixConsumer} v2.
+ * A consumer and its credentials for the auth plugins (key-auth, basic-auth, jwt-auth, hmac-auth,
+ * ldap-auth, wolf-rbac), given as values or taken from Secrets; the APISIX Ingress Controller's
+ * {@code ApisixConsumer} v2.
  */
 @Group("apisix.apache.org")
 @Version("v2")

@@ -13,7 +13,8 @@ public class ApisixConsumerSpec {
   @JsonPropertyDescription("The IngressClass that serves it; the operator's own when empty.")
   public String ingressClassName;
 
-  @JsonPropertyDescription("Credentials, by auth plugin: keyAuth, basicAuth, jwtAuth.")
+  @JsonPropertyDescription(
+      "Credentials, by auth plugin: keyAuth, basicAuth, jwtAuth, hmacAuth, ldapAuth, wolfRBAC.")
   @Required
   public AuthParameter authParameter;
 
@@ -30,6 +31,17 @@ public class ApisixConsumerSpec {
     @JsonPropertyDescription(
         "jwt-auth: value {key, secret, algorithm, exp, public_key, base64_secret}, or secretRef.")
     public Credentials jwtAuth;
+
+    @JsonPropertyDescription(
+        "hmac-auth: value {key_id, secret_key} (or APISIX 2.x's access_key, secret_key,"
+            + " algorithm, ...), or secretRef.")
+    public Credentials hmacAuth;
+
+    @JsonPropertyDescription("ldap-auth: value {user_dn}, or secretRef to a Secret with it.")
+    public Credentials ldapAuth;
+
+    @JsonPropertyDescription("wolf-rbac: value {server, appid, header_prefix}, or secretRef.")
+    public Credentials wolfRBAC;
   }
 
   /** Credentials as values, or in a Secret of the consumer's namespace. */

@@ -29,15 +29,6 @@ public class ApisixUpstreamSpec extends UpstreamSettings {
   @JsonPropertyDescription("Named groups of the Service's pods, chosen by labels.")
   public List<Subset> subsets;
 
-  @JsonPropertyDescription(
-      "The Host header sent upstream: pass (the client's), node (the node's), rewrite"
-          + " (upstreamHost).")
-  @SchemaFrom(type = Enums.PassHost.class)
-  public String passHost;
-
-  @JsonPropertyDescription("The Host header when passHost is rewrite.")
-  public String upstreamHost;
-
   @JsonPropertyDescription("Nodes from a discovery service instead of the Service's pods.")
   public Discovery discovery;
 

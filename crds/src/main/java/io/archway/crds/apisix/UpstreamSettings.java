@@ -30,4 +30,13 @@ public class UpstreamSettings {
 
   @JsonPropertyDescription("A Secret with the client certificate for mTLS to the upstream.")
   public ApisixUpstreamSpec.SecretReference tlsSecret;
+
+  @JsonPropertyDescription(
+      "The Host header sent upstream: pass (the client's), node (the node's), rewrite"
+          + " (upstreamHost).")
+  @SchemaFrom(type = Enums.PassHost.class)
+  public String passHost;
+
+  @JsonPropertyDescription("The Host header when passHost is rewrite.")
+  public String upstreamHost;
 }

@@ -11,6 +11,7 @@ import static io.archway.dataplane.cli.Values.text;
 import static io.archway.dataplane.cli.Values.texts;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import io.archway.dataplane.http2.H2Settings;
 import io.archway.dataplane.pubsub.PubSubSettings;
 import io.archway.dataplane.tls.TlsSettings;
 import java.nio.file.Path;
@@ -38,7 +39,104 @@ final class ConfigSections {
           "redirect_port",
           "handshake_timeout");
 
+  private static final Set<String> HTTP2_FIELDS =
+      Set.of(
+          "tls",
+          "h2c",
+          "max_concurrent_streams",
+          "max_header_list_size",
+          "initial_window_size",
+          "max_frame_size",
+          "max_resets",
+          "reset_window",
+          "max_control_frames",
+          "max_queued_control_frames");
+
   private ConfigSections() {}
+
+  /**
+   * {@code http2: {tls: true, h2c: false, max_concurrent_streams: 128, ...}}: HTTP/2 on the
+   * listeners, its SETTINGS and its flood limits.
+   */
+  static H2Settings http2(Path file, JsonNode v, H2Settings h2) throws UsageException {
+    if (!v.isObject()) {
+      throw new UsageException(
+          file + ": http2: expected a mapping (" + String.join(", ", sorted(HTTP2_FIELDS)) + ")");
+    }
+    for (var e : v.properties()) {
+      var at = file + ": http2." + e.getKey();
+      var node = e.getValue();
+      var value = node.asText();
+      try {
+        h2 =
+            switch (e.getKey()) {
+              case "tls" -> h2.withTls(bool(at, node));
+              case "h2c" -> h2.withH2c(bool(at, node));
+              case "max_concurrent_streams" ->
+                  h2.withSettings(
+                      atLeastOne(at, (int) Math.min(intBytes(at, value), 1 << 20)),
+                      h2.maxHeaderListSize(),
+                      h2.initialWindowSize(),
+                      h2.maxFrameSize());
+              case "max_header_list_size" ->
+                  h2.withSettings(
+                      h2.maxConcurrentStreams(),
+                      intBytes(at, value),
+                      h2.initialWindowSize(),
+                      h2.maxFrameSize());
+              case "initial_window_size" ->
+                  h2.withSettings(
+                      h2.maxConcurrentStreams(),
+                      h2.maxHeaderListSize(),
+                      intBytes(at, value),
+                      h2.maxFrameSize());
+              case "max_frame_size" ->
+                  h2.withSettings(
+                      h2.maxConcurrentStreams(),
+                      h2.maxHeaderListSize(),
+                      h2.initialWindowSize(),
+                      intBytes(at, value));
+              case "max_resets" ->
+                  h2.withFloodLimits(
+                      intBytes(at, value),
+                      h2.resetWindow(),
+                      h2.maxControlFrames(),
+                      h2.maxQueuedControlFrames());
+              case "reset_window" ->
+                  h2.withFloodLimits(
+                      h2.maxResets(),
+                      positive(at, seconds(at, value)),
+                      h2.maxControlFrames(),
+                      h2.maxQueuedControlFrames());
+              case "max_control_frames" ->
+                  h2.withFloodLimits(
+                      h2.maxResets(),
+                      h2.resetWindow(),
+                      intBytes(at, value),
+                      h2.maxQueuedControlFrames());
+              case "max_queued_control_frames" ->
+                  h2.withFloodLimits(
+                      h2.maxResets(), h2.resetWindow(), h2.maxControlFrames(), intBytes(at, value));
+              default ->
+                  throw new UsageException(
+                      at
+                          + ": unknown setting (expected one of: "
+                          + String.join(", ", sorted(HTTP2_FIELDS))
+                          + ")");
+            };
+      } catch (IllegalArgumentException ex) {
+        throw new UsageException(file + ": http2." + ex.getMessage());
+      }
+    }
+    return h2;
+  }
+
+  private static boolean bool(String at, JsonNode v) throws UsageException {
+    if (!v.isBoolean()) {
+      throw new UsageException(at + ": " + v + " (expected: true or false)");
+    }
+    return v.booleanValue();
+  }
 
   /** {@code tls: {protocols: [TLSv1.2, TLSv1.3], fallback_sni: NAME, ...}}: the HTTPS listener. */
   static TlsSettings tls(Path file, JsonNode v, TlsSettings tls) throws UsageException {

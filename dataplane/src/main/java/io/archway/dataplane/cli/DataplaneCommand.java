@@ -126,6 +126,13 @@ final class DataplaneCommand {
   String httpsPort;
 
   @Option(
+      names = "--h2c",
+      description =
+          "also take cleartext HTTP/2 (h2c) on the HTTP listener: prior knowledge and Upgrade: h2c"
+              + " (default: off; HTTPS offers h2 by ALPN unless http2.tls is false)")
+  boolean h2c;
+
+  @Option(
       names = "--status-port",
       paramLabel = "N",
       description = "/healthz, /readyz and /metrics (default: 9091)")

@@ -16,6 +16,7 @@ import com.fasterxml.jackson.dataformat.yaml.YAMLFactory;
 import io.archway.dataplane.admin.AdminSettings;
 import io.archway.dataplane.discovery.KubernetesSettings;
 import io.archway.dataplane.http.HttpSettings;
+import io.archway.dataplane.http2.H2Settings;
 import io.archway.dataplane.pubsub.PubSubSettings;
 import io.archway.dataplane.route.PathNormalizer;
 import io.archway.dataplane.server.DataplaneOptions;
@@ -65,6 +66,7 @@ final class OptionsBuilder {
           "redis_max_bulk_size",
           "pubsub",
           "tls",
+          "http2",
           "discovery",
           "admin");
   private static final Set<String> ETCD_FIELDS =
@@ -88,6 +90,7 @@ final class OptionsBuilder {
   private HttpSettings http = HttpSettings.DEFAULTS;
   private StreamSettings stream = StreamSettings.DEFAULTS;
   private PubSubSettings pubsub = PubSubSettings.DEFAULTS;
+  private H2Settings http2 = H2Settings.DEFAULTS;
   private Path kubeconfig;
   private String kubeApi;
   private AdminSettings admin = AdminOptions.defaults();
@@ -141,6 +144,9 @@ final class OptionsBuilder {
     }
     if (c.workers != null) {
       workers = count("--workers", c.workers);
+    }
+    if (c.h2c) {
+      http2 = http2.withH2c(true);
     }
     if (c.accessLog != null) {
       http = http.withAccessLog(c.accessLog);
@@ -225,7 +231,8 @@ final class OptionsBuilder {
         p.pubsub,
         new KubernetesSettings(p.kubeconfig, p.kubeApi),
         p.tls,
-        p.admin);
+        p.admin,
+        p.http2);
   }
 
   /** TLS to etcd from --etcd-ca/--etcd-cert/--etcd-key, checked for readable files. */
@@ -317,6 +324,7 @@ final class OptionsBuilder {
           case "pubsub" -> pubsub = ConfigSections.pubsub(file, v, pubsub);
           case "tls" -> tls = ConfigSections.tls(file, v, tls);
           case "admin" -> admin = AdminOptions.read(file, v, admin);
+          case "http2" -> http2 = ConfigSections.http2(file, v, http2);
           default ->
               throw new UsageException(
                   at

@@ -8,9 +8,9 @@ import io.netty.handler.codec.http.HttpObject;
 
 /**
  * The client side of one request, as a protocol adapter gives it to the pipeline: an HTTP/1.1
- * connection today (one request at a time), an HTTP/2 stream tomorrow. The pipeline pulls the
- * request body from it and writes the response to it, and never sees how either is framed on the
- * wire. Everything is called on {@link #eventLoop()} only.
+ * connection (one request at a time) or an HTTP/2 stream. The pipeline pulls the request body from
+ * it and writes the response to it, and never sees how either is framed on the wire. Everything is
+ * called on {@link #eventLoop()} only.
  *
  * <p>What the adapter feeds back (body pieces, writability, the client leaving) goes to the {@link
  * Exchange}'s listener.
@@ -24,6 +24,12 @@ public interface Downstream {
 
   /** Who is asking: address, the listener's port and scheme. */
   Peer peer();
+
+  /**
+   * The protocol the request came in, as the access log prints it: {@code HTTP/1.1}, {@code
+   * HTTP/1.0}, {@code HTTP/2.0}.
+   */
+  String protocol();
 
   /** The timer of the request's exchanges (one per connection, so a request schedules nothing). */
   ExchangeTimer timer();

@@ -4,7 +4,7 @@ import io.archway.dataplane.exchange.Downstream;
 import io.archway.dataplane.exchange.Exchange;
 import io.archway.dataplane.exchange.ExchangeTimer;
 import io.archway.dataplane.route.Peer;
-import io.archway.dataplane.tls.TlsHandlers;
+import io.netty.buffer.ByteBuf;
 import io.netty.buffer.ByteBufAllocator;
 import io.netty.channel.ChannelFutureListener;
 import io.netty.channel.ChannelHandlerContext;
@@ -21,11 +21,9 @@ import io.netty.handler.codec.http.HttpResponseStatus;
 import io.netty.handler.codec.http.HttpUtil;
 import io.netty.handler.codec.http.HttpVersion;
 import io.netty.handler.codec.http.LastHttpContent;
-import io.netty.handler.ssl.SslHandler;
 import io.netty.util.ReferenceCountUtil;
 import java.net.InetSocketAddress;
 import java.util.ArrayDeque;
-import javax.net.ssl.SSLPeerUnverifiedException;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -35,7 +33,8 @@ import org.slf4j.LoggerFactory;
  * connection's: the channel does not read on its own, this handler asks for each message ({@code
  * read()}), so pipelined requests are answered in order and a slow side holds back the other; the
  * unread rest of a body is skipped after an early answer; keep-alive or close; {@code 100
- * Continue}; the decoder's refusals; writability. It knows no plugin, route or handler.
+ * Continue}; the decoder's refusals; writability; an {@code Upgrade: h2c} handed to HTTP/2 where
+ * the listener takes h2c. It knows no plugin, route or handler.
  */
 final class GatewayHandler extends ChannelInboundHandlerAdapter implements Downstream {
 
@@ -51,6 +50,7 @@ final class GatewayHandler extends ChannelInboundHandlerAdapter implements Downs
   private final Gateway gateway;
   private final ClientTimeouts timeouts;
   private final boolean https;
+  private final Http2Handoff h2c; // null unless Upgrade: h2c is taken on this connection
   private ChannelHandlerContext ctx;
   private State state = State.IDLE;
   private Exchange exchange; // the request being served
@@ -61,11 +61,14 @@ final class GatewayHandler extends ChannelInboundHandlerAdapter implements Downs
   // The current request's last content has been read from the client.
   private boolean requestBodyDone;
   private boolean pullWhenWritable;
+  private String protocol = "HTTP/1.1";
+  private boolean handedOver; // upgraded to h2c: bytes pass on to HTTP/2
 
-  GatewayHandler(Gateway gateway, ClientTimeouts timeouts, boolean https) {
+  GatewayHandler(Gateway gateway, ClientTimeouts timeouts, boolean https, Http2Handoff h2c) {
     this.gateway = gateway;
     this.timeouts = timeouts;
     this.https = https;
+    this.h2c = h2c;
   }
 
   @Override
@@ -120,6 +123,10 @@ final class GatewayHandler extends ChannelInboundHandlerAdapter implements Downs
 
   @Override
   public void channelRead(ChannelHandlerContext ctx, Object msg) {
+    if (handedOver && msg instanceof ByteBuf) {
+      ctx.fireChannelRead(msg);
+      return;
+    }
     if (state == State.CLOSED) {
       ReferenceCountUtil.release(msg);
       return;
@@ -156,11 +163,24 @@ final class GatewayHandler extends ChannelInboundHandlerAdapter implements Downs
   }
 
   private void onRequest(HttpRequest req) {
+    if (!req.decoderResult().isFailure() && req.headers().contains(H2cUpgrade.HTTP2_SETTINGS)) {
+      if (h2c != null && H2cUpgrade.isH2cUpgrade(req) && h2c.acceptsUpgrade(req)) {
+        // 101, then HTTP/2 takes the connection; the request is served as stream 1.
+        state = State.CLOSED;
+        handedOver = true;
+        releasePending();
+        H2cUpgrade.handOver(ctx, timeouts, this, h2c, req);
+        return;
+      }
+      // Not taken: the field is this hop's alone.
+      req.headers().remove(H2cUpgrade.HTTP2_SETTINGS);
+    }
     timeouts.busy();
     requestBodyDone = false;
     long start = System.nanoTime();
     var ex = new Exchange(this, req, start);
     exchange = ex;
+    protocol = req.protocolVersion().text();
     state = State.EXCHANGE;
     if (req.decoderResult().isFailure()) {
       var cause = req.decoderResult().cause();
@@ -244,6 +264,11 @@ final class GatewayHandler extends ChannelInboundHandlerAdapter implements Downs
   }
 
   @Override
+  public String protocol() {
+    return protocol;
+  }
+
+  @Override
   public ExchangeTimer timer() {
     return timer;
   }
@@ -320,19 +345,7 @@ final class GatewayHandler extends ChannelInboundHandlerAdapter implements Downs
 
   @Override
   public boolean clientCertificateAdmits(String path) {
-    if (!https) {
-      return true;
-    }
-    var entry = ctx.channel().attr(TlsHandlers.CERTIFICATE).get();
-    if (entry == null || !entry.clientCertificates() || entry.admits(path)) {
-      return true;
-    }
-    var tls = ctx.pipeline().get(SslHandler.class);
-    try {
-      return tls != null && tls.engine().getSession().getPeerCertificates().length > 0;
-    } catch (SSLPeerUnverifiedException e) {
-      return false;
-    }
+    return !https || ClientCertificates.admit(ctx, path);
   }
 
   @Override

@@ -246,12 +246,12 @@ final class Http1RequestDecoder extends ByteToMessageDecoder {
     int i = start;
     while (i < end && in.getByte(i) != ' ') {
       byte b = in.getByte(i);
-      if (!((b >= 'A' && b <= 'Z') || b == '-' || b == '_')) {
+      if (!HttpSyntax.methodChar(b)) {
         throw RequestRejected.malformed("method");
       }
       i++;
     }
-    if (i == start || i == end || i - start > 32) {
+    if (i == start || i == end || i - start > HttpSyntax.MAX_METHOD_LENGTH) {
       throw RequestRejected.malformed("method");
     }
     method = method(in, start, i - start);
@@ -420,7 +420,7 @@ final class Http1RequestDecoder extends ByteToMessageDecoder {
   static {
     for (int c = 0; c < 256; c++) {
       TCHAR[c] = HttpSyntax.tchar(c);
-      TARGET[c] = c > 0x20 && c != 0x7f;
+      TARGET[c] = HttpSyntax.targetChar(c);
       FIELD_VALUE[c] = HttpSyntax.fieldValueChar(c);
     }
   }

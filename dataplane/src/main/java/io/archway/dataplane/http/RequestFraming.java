@@ -18,7 +18,8 @@ import java.util.List;
  *   <li>{@code Connection} may not name {@code Content-Length}, {@code Transfer-Encoding} or {@code
  *       Host} (400): a proxy that drops them as hop-by-hop reframes the body. The other headers it
  *       names are removed here, before routing and plugins, so a header a plugin adds later is
- *       never dropped because the client named it.
+ *       never dropped because the client named it ({@code HTTP2-Settings} stays, for an {@code h2c}
+ *       upgrade; the proxy drops it).
  *   <li>{@code Transfer-Encoding}: {@code chunked} must be there once and last (400); it is the
  *       only coding served (anything else, parameters included, is 501, as nginx); not in HTTP/1.0
  *       (400).
@@ -28,7 +29,8 @@ import java.util.List;
  *   <li>{@code Host}: exactly one on HTTP/1.1, at most one on HTTP/1.0, a valid authority, not
  *       empty, no {@code ..} (400, as nginx).
  *   <li>An upgrade request carries no body (400): the bytes after its head belong to the new
- *       protocol.
+ *       protocol. {@code Upgrade: h2c} alone may (its body comes before a switch, and one with a
+ *       body is never switched).
  *   <li>{@code CONNECT} and {@code TRACE} are not served (405); an {@code Expect} other than {@code
  *       100-continue} is 417.
  * </ul>
@@ -98,7 +100,7 @@ final class RequestFraming {
     } else {
       framing = Framing.NONE;
     }
-    if (upgrade && framing != Framing.NONE) {
+    if (upgrade && framing != Framing.NONE && !upgradeToH2cOnly(h)) {
       throw RequestRejected.ambiguous("an upgrade request with a body");
     }
     return framing;
@@ -124,6 +126,7 @@ final class RequestFraming {
     boolean close = false;
     boolean keepAlive = false;
     boolean upgrade = false;
+    boolean http2Settings = false;
     List<String> named = null;
     for (var value : values) {
       for (var token : Tokens.list(value)) {
@@ -133,6 +136,10 @@ final class RequestFraming {
           keepAlive = true;
         } else if (token.equalsIgnoreCase("upgrade")) {
           upgrade = true;
+        } else if (token.equalsIgnoreCase("http2-settings")) {
+          // Kept for an h2c upgrade (GatewayHandler); the proxy drops it with the Connection
+          // field, as it drops every header Connection names.
+          http2Settings = true;
         } else if (token.equalsIgnoreCase("content-length")
             || token.equalsIgnoreCase("transfer-encoding")
             || token.equalsIgnoreCase("host")) {
@@ -161,6 +168,9 @@ final class RequestFraming {
       if (upgrade) {
         kept.append(kept.isEmpty() ? "" : ", ").append("upgrade");
       }
+      if (http2Settings) {
+        kept.append(kept.isEmpty() ? "" : ", ").append("HTTP2-Settings");
+      }
       if (kept.isEmpty()) {
         h.remove(HttpHeaderNames.CONNECTION);
       } else {
@@ -168,6 +178,16 @@ final class RequestFraming {
       }
     }
     return upgrade;
+  }
+
+  /**
+   * {@code Upgrade: h2c} alone: its body comes before any switch (RFC 7540 §3.2), and the gateway
+   * never switches a request that has one (it is served over HTTP/1.1), so the body is this
+   * request's without doubt.
+   */
+  private static boolean upgradeToH2cOnly(HttpHeaders h) {
+    var values = h.getAll(HttpHeaderNames.UPGRADE);
+    return values.size() == 1 && values.get(0).strip().equalsIgnoreCase("h2c");
   }
 
   private static void host(HttpHeaders h, boolean http10) {
@@ -182,71 +202,13 @@ final class RequestFraming {
     if (it.hasNext()) {
       throw RequestRejected.malformed("more than one Host");
     }
-    if (host.isEmpty() || host.contains("..") || !validAuthority(host)) {
+    if (!HttpSyntax.validHost(host)) {
       throw RequestRejected.malformed("Host is not a host[:port]");
     }
   }
 
-  /**
-   * {@code uri-host [ ":" port ]} of RFC 3986: a bracketed IPv6 literal or a reg-name (which covers
-   * IPv4), without userinfo; empty is allowed (RFC 9112 §3.2).
-   */
   static boolean validAuthority(String v) {
-    int n = v.length();
-    int i = 0;
-    if (n > 0 && v.charAt(0) == '[') {
-      int close = v.indexOf(']');
-      if (close < 2) {
-        return false;
-      }
-      for (i = 1; i < close; i++) {
-        char c = v.charAt(i);
-        if (!(hex(c) || c == ':' || c == '.')) {
-          return false;
-        }
-      }
-      i = close + 1;
-    } else {
-      for (; i < n && v.charAt(i) != ':'; i++) {
-        if (!regNameChar(v.charAt(i))) {
-          return false;
-        }
-      }
-    }
-    if (i == n) {
-      return true;
-    }
-    if (v.charAt(i) != ':' || n - i - 1 > 5) {
-      return false;
-    }
-    for (i++; i < n; i++) {
-      char c = v.charAt(i);
-      if (c < '0' || c > '9') {
-        return false;
-      }
-    }
-    return true;
-  }
-
-  private static boolean hex(char c) {
-    return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F');
-  }
-
-  // unreserved / pct-encoded / sub-delims
-  private static final boolean[] REG_NAME = new boolean[128];
-
-  static {
-    for (char c = 0; c < 128; c++) {
-      REG_NAME[c] =
-          (c >= 'a' && c <= 'z')
-              || (c >= 'A' && c <= 'Z')
-              || (c >= '0' && c <= '9')
-              || "-._~%!$&'()*+,;=".indexOf(c) >= 0;
-    }
-  }
-
-  private static boolean regNameChar(char c) {
-    return c < 128 && REG_NAME[c];
+    return HttpSyntax.validAuthority(v);
   }
 
   /**
@@ -278,19 +240,11 @@ final class RequestFraming {
 
   /** {@code 1*DIGIT}, at most 18 of them (a long never overflows); anything else is 400. */
   static long contentLength(String v) {
-    int n = v.length();
-    if (n == 0 || n > 18) {
+    long n = HttpSyntax.contentLength(v);
+    if (n < 0) {
       throw RequestRejected.ambiguous("Content-Length: " + v);
     }
-    long value = 0;
-    for (int i = 0; i < n; i++) {
-      char c = v.charAt(i);
-      if (c < '0' || c > '9') {
-        throw RequestRejected.ambiguous("Content-Length: " + v);
-      }
-      value = value * 10 + (c - '0');
-    }
-    return value;
+    return n;
   }
 
   /** Comma-separated tokens of a list field (RFC 9110 §5.6.1), each checked to be a token. */

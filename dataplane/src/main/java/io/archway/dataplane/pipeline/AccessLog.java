@@ -31,6 +31,7 @@ public final class AccessLog implements AutoCloseable {
       String remoteAddr,
       String method,
       String uri,
+      String protocol,
       String host,
       int status,
       long bytesSent,
@@ -116,6 +117,7 @@ public final class AccessLog implements AutoCloseable {
     field(b, "remote_addr", e.remoteAddr());
     field(b, "method", e.method());
     field(b, "uri", e.uri());
+    field(b, "protocol", e.protocol());
     field(b, "host", e.host());
     b.append(",\"status\":").append(e.status());
     b.append(",\"bytes_sent\":").append(e.bytesSent());

@@ -102,6 +102,7 @@ public final class Pipeline {
       call.respondError(400);
       return;
     }
+    vars.protocol(d.protocol());
     ex.vars(vars);
     if (!d.clientCertificateAdmits(vars.path())) {
       metrics.error("client_certificate_required");

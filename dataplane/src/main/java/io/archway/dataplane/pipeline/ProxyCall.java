@@ -12,6 +12,7 @@ import io.netty.handler.codec.http.DefaultHttpContent;
 import io.netty.handler.codec.http.DefaultLastHttpContent;
 import io.netty.handler.codec.http.HttpContent;
 import io.netty.handler.codec.http.HttpHeaderNames;
+import io.netty.handler.codec.http.HttpHeaderValues;
 import io.netty.handler.codec.http.HttpRequest;
 import io.netty.handler.codec.http.HttpVersion;
 import io.netty.handler.codec.http.LastHttpContent;
@@ -34,6 +35,8 @@ final class ProxyCall extends ProxyResponse implements Exchange.Listener {
   private final HttpRequest request;
   private final long start;
   private final String originalHost;
+  private final boolean teTrailers; // the client accepts trailers (gRPC says so)
+  private final boolean grpc;
   private final ChannelFutureListener afterWrite = this::afterWrite;
   private BitSet tried; // nodes that failed this request; made on the first failure
   private int failures;
@@ -56,6 +59,12 @@ final class ProxyCall extends ProxyResponse implements Exchange.Listener {
     this.request = ex.request();
     this.start = ex.startNanos();
     this.originalHost = request.headers().get(HttpHeaderNames.HOST);
+    this.grpc = GrpcStatus.isGrpc(request);
+    // An HTTP/2 client's te was taken off with the other hop-by-hop fields; gRPC always has it.
+    this.teTrailers =
+        grpc
+            || request.headers().containsValue(HttpHeaderNames.TE, HttpHeaderValues.TRAILERS, true);
+    this.grpcDeadline = grpc ? GrpcStatus.deadline(request, start) : 0;
     // The normalized path, unless plugins ran (they were given it, and may have rewritten it).
     ex.vars().applyTarget(request);
     ProxyHeaders.removeHopByHop(request.headers());
@@ -66,11 +75,15 @@ final class ProxyCall extends ProxyResponse implements Exchange.Listener {
   /** Reads the body up to the buffer's size (or its end), then picks a node. */
   void start() {
     call.serve(this);
+    if (grpcDeadline != 0) {
+      timer.watch(this, grpcDeadline);
+    }
     if (call.expectContinue()) {
       // The gateway reads the body itself before a node is chosen, so it answers the expectation.
       downstream.sendContinue();
     }
-    if (limits.clientBodyBufferSize() <= 0 || !call.exchange().requestBuffering()) {
+    if (limits.clientBodyBufferSize() <= 0 || grpc || !call.exchange().requestBuffering()) {
+      // gRPC streams: a message may wait for the node's answer (bidi), so none is held back.
       buffering = false;
       attempt();
       return;
@@ -121,16 +134,21 @@ final class ProxyCall extends ProxyResponse implements Exchange.Listener {
     }
     var pools = call.pipeline().pools();
     var endpoint = upstream.endpoint(node);
-    var pooled = replacedStale ? null : pools.poll(endpoint);
+    var pooled = replacedStale || upstream.h2() ? null : pools.poll(endpoint);
     if (pooled != null) {
       reused = true;
       connected(pooled);
       return;
     }
     reused = false;
+    if (upstream.h2() && teTrailers) {
+      // Kept for HTTP/2 nodes (gRPC servers look for it); hop-by-hop otherwise.
+      request.headers().set(HttpHeaderNames.TE, HttpHeaderValues.TRAILERS);
+    }
     var attemptNode = node;
-    pools
-        .connect(downstream.eventLoop(), endpoint, connectMillis())
+    (upstream.h2()
+            ? pools.h2().openStream(downstream.eventLoop(), endpoint, connectMillis())
+            : pools.connect(downstream.eventLoop(), endpoint, connectMillis()))
         .addListener(
             f -> {
               if (done || node != attemptNode) {

@@ -11,13 +11,16 @@ import io.netty.buffer.ByteBufUtil;
 import io.netty.buffer.CompositeByteBuf;
 import io.netty.buffer.Unpooled;
 import io.netty.handler.codec.http.DefaultHttpContent;
+import io.netty.handler.codec.http.DefaultHttpResponse;
 import io.netty.handler.codec.http.DefaultLastHttpContent;
+import io.netty.handler.codec.http.FullHttpResponse;
 import io.netty.handler.codec.http.HttpContent;
 import io.netty.handler.codec.http.HttpHeaderNames;
 import io.netty.handler.codec.http.HttpResponse;
 import io.netty.handler.codec.http.HttpUtil;
 import io.netty.handler.codec.http.HttpVersion;
 import io.netty.handler.codec.http.LastHttpContent;
+import io.netty.handler.codec.http2.HttpConversionUtil;
 import io.netty.util.ReferenceCountUtil;
 import java.util.concurrent.TimeUnit;
 
@@ -30,6 +33,11 @@ import java.util.concurrent.TimeUnit;
  * bounding the wait.
  */
 abstract class ProxyResponse implements UpstreamConnection.Listener, ExchangeTimer.Watched {
+
+  // What Netty's HTTP/2 to HTTP/1.1 conversion adds for its own use; never sent on.
+  private static final String STREAM_ID =
+      HttpConversionUtil.ExtensionHeaderNames.STREAM_ID.text().toString();
+  private static final String HTTP2 = "HTTP/2.0";
 
   final RouteCall call;
   final Downstream downstream;
@@ -53,6 +61,7 @@ abstract class ProxyResponse implements UpstreamConnection.Listener, ExchangeTim
   long attemptStart;
   boolean requestSent; // the request went to the node whole
   boolean awaitingClient; // body content was asked of the client and has not come
+  long grpcDeadline; // grpc-timeout as a nanoTime reading, 0: none
   // A body filter wants the whole body: the head waits here while the body gathers.
   private HttpResponse heldHead;
   private CompositeByteBuf heldBody;
@@ -112,9 +121,27 @@ abstract class ProxyResponse implements UpstreamConnection.Listener, ExchangeTim
       status = res.status().code();
       upstreamKeepAlive = HttpUtil.isKeepAlive(res);
       ProxyHeaders.removeHopByHop(res.headers());
+      res.headers().remove(STREAM_ID);
       res.setProtocolVersion(HttpVersion.HTTP_1_1);
       boolean whole = call.headerFilter(res);
       bodyStream = call.takeBodyStream();
+      if (res instanceof FullHttpResponse full) {
+        // From an HTTP/2 node, a head that ends the stream (a gRPC trailers-only answer): it goes
+        // on as one head, never split into a head and an empty body, unless a filter rewrites it.
+        if (whole || bodyStream != null) {
+          heldHead = new DefaultHttpResponse(full.protocolVersion(), full.status(), full.headers());
+          heldBody = downstream.alloc().compositeBuffer(Integer.MAX_VALUE);
+          gather(new DefaultLastHttpContent(full.content()));
+          return;
+        }
+        if (!downstream.protocol().equals(HTTP2)) {
+          full.headers().setInt(HttpHeaderNames.CONTENT_LENGTH, full.content().readableBytes());
+        }
+        bytesSent += full.content().readableBytes();
+        downstream.write(full);
+        finish(true);
+        return;
+      }
       if (whole) {
         heldHead = res;
         heldBody = downstream.alloc().compositeBuffer(Integer.MAX_VALUE);
@@ -131,6 +158,10 @@ abstract class ProxyResponse implements UpstreamConnection.Listener, ExchangeTim
       return;
     }
     if (msg instanceof HttpContent c) {
+      if (c instanceof LastHttpContent last && !last.trailingHeaders().isEmpty()) {
+        // (EMPTY_LAST_CONTENT's headers are read-only.)
+        last.trailingHeaders().remove(STREAM_ID);
+      }
       if (bodyStream != null) {
         c = encode(c);
       }
@@ -256,6 +287,8 @@ abstract class ProxyResponse implements UpstreamConnection.Listener, ExchangeTim
     lastActivity = System.nanoTime();
     if (timeoutNanos > 0) {
       timer.watch(this, lastActivity + timeoutNanos);
+    } else if (grpcDeadline != 0) {
+      timer.watch(this, grpcDeadline);
     } else {
       timer.unwatch(this);
     }
@@ -270,6 +303,51 @@ abstract class ProxyResponse implements UpstreamConnection.Listener, ExchangeTim
     if (done) {
       return 0;
     }
+    if (grpcDeadline != 0) {
+      long left = grpcDeadline - now;
+      if (left <= 0) {
+        metrics.error("grpc_deadline_exceeded");
+        deadlineExceeded();
+        return 0;
+      }
+      long wait = onTimeouts(now);
+      return done ? 0 : wait == 0 ? left : Math.min(wait, left);
+    }
+    return onTimeouts(now);
+  }
+
+  /**
+   * The request's {@code grpc-timeout} passed: the node's stream is reset and the client told
+   * DEADLINE_EXCEEDED, in the trailers if the response has begun.
+   */
+  private void deadlineExceeded() {
+    abandonConnection();
+    if (node != null) {
+      upstream.end(node, 504, (System.nanoTime() - attemptStart) / 1000);
+    }
+    grpcEnd(GrpcStatus.DEADLINE_EXCEEDED, "deadline exceeded at the gateway", 504);
+  }
+
+  /**
+   * Ends a gRPC exchange with {@code grpcStatus}: trailers after a response that began, else a
+   * trailers-only answer.
+   */
+  void grpcEnd(int grpcStatus, String message, int loggedStatus) {
+    ended();
+    var addr = node == null ? null : node.address();
+    if (!responseStarted) {
+      call.respondGrpc(null, grpcStatus, message, loggedStatus, addr);
+      return;
+    }
+    var last = new DefaultLastHttpContent(Unpooled.EMPTY_BUFFER);
+    GrpcStatus.set(last.trailingHeaders(), grpcStatus, message);
+    downstream.write(last);
+    downstream.flush();
+    call.finished(status, bytesSent, addr, System.nanoTime() - attemptStart);
+    downstream.exchangeDone(false);
+  }
+
+  private long onTimeouts(long now) {
     long idle = now - lastActivity;
     if (awaitingClient && clientBodyNanos > 0) {
       // The client owes the next piece of its body: its time, not the node's.
@@ -313,6 +391,11 @@ abstract class ProxyResponse implements UpstreamConnection.Listener, ExchangeTim
   void cutMidResponse(NodeState.Failure kind) {
     abandonConnection();
     upstream.failed(node, kind);
+    if (heldHead == null && GrpcStatus.isGrpc(call.exchange().request())) {
+      // A gRPC client reads a cut stream as the node's failure only from a status.
+      grpcEnd(GrpcStatus.UNAVAILABLE, "upstream failed mid-stream", status);
+      return;
+    }
     ended();
     call.finished(status, bytesSent, node.address(), System.nanoTime() - attemptStart);
     downstream.close();

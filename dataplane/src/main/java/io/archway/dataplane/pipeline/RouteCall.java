@@ -29,6 +29,7 @@ import io.netty.util.ReferenceCountUtil;
  */
 public final class RouteCall implements Exchange.Listener, PluginRun.Listener {
 
+  private static final String HTTP2 = "HTTP/2.0"; // Downstream.protocol() of an HTTP/2 stream
   static final HttpHeaders JSON =
       new DefaultHttpHeaders().set(HttpHeaderNames.CONTENT_TYPE, HttpHeaderValues.APPLICATION_JSON);
 
@@ -124,7 +125,7 @@ public final class RouteCall implements Exchange.Listener, PluginRun.Listener {
   @Override
   public void respond(Outcome.Respond r) {
     if (!closed) {
-      respond(r.status(), r.headers(), r.body(), null);
+      respond(r.status(), r.headers(), r.body(), null, true);
     }
   }
 
@@ -146,6 +147,11 @@ public final class RouteCall implements Exchange.Listener, PluginRun.Listener {
    * about a node.
    */
   public void respond(int status, HttpHeaders headers, byte[] body, String upstreamAddr) {
+    respond(status, headers, body, upstreamAddr, false);
+  }
+
+  private void respond(
+      int status, HttpHeaders headers, byte[] body, String upstreamAddr, boolean byPlugin) {
     served = null;
     var res = new DefaultHttpResponse(HttpVersion.HTTP_1_1, HttpResponseStatus.valueOf(status));
     if (headers != null) {
@@ -154,6 +160,20 @@ public final class RouteCall implements Exchange.Listener, PluginRun.Listener {
     res.headers().set(HttpHeaderNames.SERVER, "Archway");
     if (headerFilter(res)) {
       body = bodyFilter(body);
+    }
+    if (res.status().code() >= 400 && GrpcStatus.isGrpc(exchange.request())) {
+      var code = res.status().code();
+      var unused = takeBodyStream();
+      if (unused != null) {
+        unused.abort();
+      }
+      respondGrpc(
+          res.headers(),
+          GrpcStatus.fromHttp(code, byPlugin),
+          code + " " + res.status().reasonPhrase(),
+          code,
+          upstreamAddr);
+      return;
     }
     var d = exchange.downstream();
     var content = Unpooled.wrappedBuffer(body);
@@ -185,6 +205,38 @@ public final class RouteCall implements Exchange.Listener, PluginRun.Listener {
       out.release();
       throw e;
     }
+  }
+
+  /**
+   * Answers a gRPC request with a gRPC status instead of an HTTP error: HTTP 200 and the status in
+   * a trailers-only response (one HEADERS frame that ends the stream), as gRPC clients expect. The
+   * log keeps {@code loggedStatus}, the HTTP status the answer stands for.
+   */
+  void respondGrpc(
+      HttpHeaders headers, int grpcStatus, String message, int loggedStatus, String upstreamAddr) {
+    served = null;
+    var full =
+        new DefaultFullHttpResponse(
+            HttpVersion.HTTP_1_1,
+            HttpResponseStatus.OK,
+            Unpooled.EMPTY_BUFFER,
+            headers == null ? new DefaultHttpHeaders() : headers,
+            EmptyHttpHeaders.INSTANCE);
+    full.headers()
+        .remove(HttpHeaderNames.TRANSFER_ENCODING)
+        .remove(HttpHeaderNames.CONTENT_ENCODING)
+        .set(HttpHeaderNames.CONTENT_TYPE, GrpcStatus.CONTENT_TYPE)
+        .set(HttpHeaderNames.SERVER, "Archway");
+    GrpcStatus.set(full.headers(), grpcStatus, message);
+    var d = exchange.downstream();
+    if (HTTP2.equals(d.protocol())) {
+      full.headers().remove(HttpHeaderNames.CONTENT_LENGTH);
+    } else {
+      full.headers().setInt(HttpHeaderNames.CONTENT_LENGTH, 0);
+    }
+    d.write(full);
+    finished(loggedStatus, 0, upstreamAddr, 0);
+    d.exchangeDone(true);
   }
 
   /**
@@ -237,6 +289,7 @@ public final class RouteCall implements Exchange.Listener, PluginRun.Listener {
               peer.address() == null ? null : peer.addressText(),
               req.method().name(),
               req.uri(),
+              exchange.downstream().protocol(),
               h.get(HttpHeaderNames.HOST),
               status,
               bytesSent,

@@ -37,6 +37,7 @@ public final class RequestVars implements Variables {
   private final String host;
   private final HttpHeaders headers;
   private Peer peer;
+  private String protocol = "HTTP/1.1";
   private boolean useRawPath;
   private boolean targetApplied;
   private Map<String, List<String>> args;
@@ -243,6 +244,11 @@ public final class RequestVars implements Variables {
     return peer.scheme();
   }
 
+  /** {@code server_protocol}: {@code HTTP/1.1}, {@code HTTP/1.0}, {@code HTTP/2.0}. */
+  public void protocol(String protocol) {
+    this.protocol = protocol;
+  }
+
   /** A variable's value, or {@code null} when the request has none. */
   @Override
   public String get(String name) {
@@ -263,6 +269,8 @@ public final class RequestVars implements Variables {
         return peer.serverPortText();
       case "scheme":
         return peer.scheme();
+      case "server_protocol":
+        return protocol;
       case "args":
       case "query_string":
         return query;

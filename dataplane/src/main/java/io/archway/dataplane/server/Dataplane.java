@@ -69,7 +69,8 @@ public final class Dataplane implements AutoCloseable {
                       options.stream(),
                       options.pubsub(),
                       options.kubernetes(),
-                      options.tls()),
+                      options.tls(),
+                      options.http2()),
                   config,
                   source);
       if (adminStore != null) {

@@ -3,6 +3,7 @@ package io.archway.dataplane.server;
 import io.archway.dataplane.admin.AdminSettings;
 import io.archway.dataplane.discovery.KubernetesSettings;
 import io.archway.dataplane.http.HttpSettings;
+import io.archway.dataplane.http2.H2Settings;
 import io.archway.dataplane.pubsub.PubSubSettings;
 import io.archway.dataplane.stream.StreamSettings;
 import io.archway.dataplane.tls.TlsSettings;
@@ -32,6 +33,7 @@ import java.util.List;
  * @param pubsub limits of Kafka pub-sub sessions
  * @param tls the HTTPS listener's protocols, ciphers and unknown-name behaviour
  * @param admin the Admin API's port and keys
+ * @param http2 HTTP/2 on the listeners (h2 by ALPN, h2c), its SETTINGS and flood limits
  */
 public record DataplaneOptions(
     Path standalone,
@@ -51,7 +53,8 @@ public record DataplaneOptions(
     PubSubSettings pubsub,
     KubernetesSettings kubernetes,
     TlsSettings tls,
-    AdminSettings admin) {
+    AdminSettings admin,
+    H2Settings http2) {
 
   public static final int DEFAULT_HTTP_PORT = 9080;
   public static final int DEFAULT_HTTPS_PORT = 9443;
@@ -62,7 +65,7 @@ public record DataplaneOptions(
     etcdEndpoints = List.copyOf(etcdEndpoints);
   }
 
-  /** Options without an Admin API (tests and tools that build them field by field). */
+  /** Options without an Admin API and with HTTP/2's defaults (h2 by ALPN on HTTPS, no h2c). */
   public DataplaneOptions(
       Path standalone,
       List<String> etcdEndpoints,
@@ -99,30 +102,13 @@ public record DataplaneOptions(
         pubsub,
         kubernetes,
         tls,
-        AdminSettings.DISABLED);
+        AdminSettings.DISABLED,
+        H2Settings.DEFAULTS);
   }
 
   /** A copy with the Admin API's settings. */
   public DataplaneOptions withAdmin(AdminSettings admin) {
-    return new DataplaneOptions(
-        standalone,
-        etcdEndpoints,
-        prefix,
-        etcdUser,
-        etcdPassword,
-        etcdTls,
-        bindAddress,
-        httpPort,
-        httpsPort,
-        statusPort,
-        shutdownTimeout,
-        workers,
-        http,
-        stream,
-        pubsub,
-        kubernetes,
-        tls,
-        admin);
+    return with(workers, http, stream, pubsub, kubernetes, tls, admin, http2);
   }
 
   /** Options for tests and tools: standalone {@code file}, any free ports on loopback. */
@@ -144,31 +130,37 @@ public record DataplaneOptions(
         StreamSettings.DEFAULTS,
         PubSubSettings.DEFAULTS,
         KubernetesSettings.AUTO,
-        TlsSettings.DEFAULTS);
+        TlsSettings.DEFAULTS,
+        AdminSettings.DISABLED,
+        H2Settings.DEFAULTS);
   }
 
   public DataplaneOptions withHttp(HttpSettings http) {
-    return with(workers, http, stream, pubsub, kubernetes, tls);
+    return with(workers, http, stream, pubsub, kubernetes, tls, admin, http2);
   }
 
   public DataplaneOptions withWorkers(int workers) {
-    return with(workers, http, stream, pubsub, kubernetes, tls);
+    return with(workers, http, stream, pubsub, kubernetes, tls, admin, http2);
   }
 
   public DataplaneOptions withStream(StreamSettings stream) {
-    return with(workers, http, stream, pubsub, kubernetes, tls);
+    return with(workers, http, stream, pubsub, kubernetes, tls, admin, http2);
   }
 
   public DataplaneOptions withPubSub(PubSubSettings pubsub) {
-    return with(workers, http, stream, pubsub, kubernetes, tls);
+    return with(workers, http, stream, pubsub, kubernetes, tls, admin, http2);
   }
 
   public DataplaneOptions withKubernetes(KubernetesSettings kubernetes) {
-    return with(workers, http, stream, pubsub, kubernetes, tls);
+    return with(workers, http, stream, pubsub, kubernetes, tls, admin, http2);
   }
 
   public DataplaneOptions withTls(TlsSettings tls) {
-    return with(workers, http, stream, pubsub, kubernetes, tls);
+    return with(workers, http, stream, pubsub, kubernetes, tls, admin, http2);
+  }
+
+  public DataplaneOptions withHttp2(H2Settings http2) {
+    return with(workers, http, stream, pubsub, kubernetes, tls, admin, http2);
   }
 
   /** A copy with these settings: the ones tests and tools change. */
@@ -178,7 +170,9 @@ public record DataplaneOptions(
       StreamSettings stream,
       PubSubSettings pubsub,
       KubernetesSettings kubernetes,
-      TlsSettings tls) {
+      TlsSettings tls,
+      AdminSettings admin,
+      H2Settings http2) {
     return new DataplaneOptions(
         standalone,
         etcdEndpoints,
@@ -197,7 +191,8 @@ public record DataplaneOptions(
         pubsub,
         kubernetes,
         tls,
-        admin);
+        admin,
+        http2);
   }
 
   public boolean standaloneMode() {

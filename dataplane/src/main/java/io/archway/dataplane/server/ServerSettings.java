@@ -11,6 +11,7 @@ import io.archway.dataplane.stream.StreamSettings;
  * @param pubsub limits of Kafka pub-sub sessions
  * @param kubernetes API access for upstreams with {@code discovery_type: kubernetes}
  * @param tls the HTTPS listener's protocols, ciphers and unknown-name behaviour
+ * @param http2 HTTP/2 on the listeners, its SETTINGS and limits
  */
 record ServerSettings(
     String bindAddress,
@@ -22,4 +23,5 @@ record ServerSettings(
     StreamSettings stream,
     io.archway.dataplane.pubsub.PubSubSettings pubsub,
     io.archway.dataplane.discovery.KubernetesSettings kubernetes,
-    io.archway.dataplane.tls.TlsSettings tls) {}
+    io.archway.dataplane.tls.TlsSettings tls,
+    io.archway.dataplane.http2.H2Settings http2) {}

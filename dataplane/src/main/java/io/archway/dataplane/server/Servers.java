@@ -13,6 +13,8 @@ import io.archway.dataplane.exchange.HttpMetrics;
 import io.archway.dataplane.http.Gateway;
 import io.archway.dataplane.http.HttpChannelInitializer;
 import io.archway.dataplane.http.WebSocketProxy;
+import io.archway.dataplane.http2.Http2Gateway;
+import io.archway.dataplane.http2.Http2Server;
 import io.archway.dataplane.pipeline.AccessLog;
 import io.archway.dataplane.pipeline.HttpProxy;
 import io.archway.dataplane.pipeline.InFlight;
@@ -37,6 +39,7 @@ import io.netty.channel.group.DefaultChannelGroup;
 import io.netty.channel.socket.SocketChannel;
 import io.netty.handler.codec.http.HttpObjectAggregator;
 import io.netty.handler.codec.http.HttpServerCodec;
+import io.netty.handler.ssl.ApplicationProtocolNames;
 import io.netty.util.concurrent.GlobalEventExecutor;
 import java.io.IOException;
 import java.net.InetSocketAddress;
@@ -94,7 +97,14 @@ public final class Servers implements AutoCloseable {
     upstreams = new Upstreams(transport, workers, loops);
     var kubernetes = settings.kubernetes();
     discovery = new KubernetesDiscovery(kubernetes::client, () -> compiler.recompile());
-    certificates = new CertificateCompiler(settings.tls(), tlsMetrics);
+    // ALPN offers h2 first where HTTP/2 is on, then http/1.1.
+    certificates =
+        new CertificateCompiler(
+            settings.tls(),
+            tlsMetrics,
+            settings.http2().tls()
+                ? List.of(ApplicationProtocolNames.HTTP_2, ApplicationProtocolNames.HTTP_1_1)
+                : List.of(ApplicationProtocolNames.HTTP_1_1));
     compiler =
         new ConfigCompiler(
             upstreams, httpMetrics::route, streamMetrics, sinks, discovery, certificates);
@@ -117,6 +127,11 @@ public final class Servers implements AutoCloseable {
                 CompiledRoute.Handler.WEBSOCKET, new WebSocketProxy(proxy),
                 CompiledRoute.Handler.PUBSUB, pubsub));
     var gateway = new Gateway(pipeline, httpMetrics, settings.http(), () -> stopping);
+    var h2 =
+        new Http2Server(
+            new Http2Gateway(
+                pipeline, httpMetrics, settings.http2(), settings.http().idleTimeout()));
+    var handoff = new H2Handoff(h2);
     var metrics =
         new Metrics(
             config,
@@ -133,7 +148,9 @@ public final class Servers implements AutoCloseable {
             discovery::status);
     var statusHandler =
         new StatusHandler(config, source, metrics, upstreams, () -> stopping, discovery::status);
-    var httpInitializer = new HttpChannelInitializer(gateway, connections, null);
+    var httpInitializer =
+        new HttpChannelInitializer(
+            gateway, connections, null, settings.http2().h2c() ? handoff : null);
     http =
         bootstrap(
                 new ChannelInitializer<SocketChannel>() {
@@ -158,10 +175,8 @@ public final class Servers implements AutoCloseable {
                     connections,
                     p ->
                         TlsHandlers.addTo(
-                            p,
-                            () -> compiler.current().certificates(),
-                            settings.tls(),
-                            tlsMetrics)))
+                            p, () -> compiler.current().certificates(), settings.tls(), tlsMetrics),
+                    settings.http2().tls() ? handoff : null))
             .childOption(ChannelOption.AUTO_READ, false)
             .bind(settings.bindAddress(), settings.httpsPort())
             .sync()
@@ -342,6 +357,9 @@ public final class Servers implements AutoCloseable {
       https.close().awaitUninterruptibly();
     }
     streams.forEach(c -> c.close().awaitUninterruptibly());
+    // HTTP/2 clients are told at once (GOAWAY) to open no more streams here; HTTP/1.1 ones get
+    // Connection: close on their next answer.
+    Http2Server.drain(connections);
     long deadline = System.nanoTime() + timeout.toNanos();
     while (inFlight.active() > 0 && System.nanoTime() < deadline) {
       try {

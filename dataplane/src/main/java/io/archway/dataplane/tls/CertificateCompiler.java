@@ -47,12 +47,21 @@ public final class CertificateCompiler {
   private final TlsSettings settings;
   private final SslProvider provider;
   private final TlsMetrics metrics;
+  private final List<String> alpn;
   private Map<String, Compiled> cache = Map.of();
 
   /** An object's compiled entry, or {@code null} when it is not served (a warning said why). */
   private record Compiled(ConfigItem item, ServerCertificates.Entry entry) {}
 
   public CertificateCompiler(TlsSettings settings, TlsMetrics metrics) {
+    this(settings, metrics, List.of(ApplicationProtocolNames.HTTP_1_1));
+  }
+
+  /**
+   * @param alpn the application protocols offered, in order of preference
+   */
+  public CertificateCompiler(TlsSettings settings, TlsMetrics metrics, List<String> alpn) {
+    this.alpn = List.copyOf(alpn);
     this.settings = settings;
     this.metrics = metrics;
     this.provider = provider(settings.provider());
@@ -230,7 +239,7 @@ public final class CertificateCompiler {
                       ApplicationProtocolConfig.Protocol.ALPN,
                       ApplicationProtocolConfig.SelectorFailureBehavior.NO_ADVERTISE,
                       ApplicationProtocolConfig.SelectedListenerFailureBehavior.ACCEPT,
-                      ApplicationProtocolNames.HTTP_1_1));
+                      alpn));
       if (mtls) {
         builder
             .trustManager(new ClientCertificateTrust(cas, depth))

@@ -5,10 +5,13 @@ import io.archway.dataplane.support.LoopThread;
 import io.archway.dataplane.support.Transport;
 import io.archway.model.Pems;
 import io.archway.model.Upstream;
+import io.netty.channel.Channel;
 import io.netty.channel.ChannelInitializer;
 import io.netty.channel.EventLoop;
 import io.netty.channel.socket.SocketChannel;
 import io.netty.handler.codec.http.HttpClientCodec;
+import io.netty.handler.ssl.ApplicationProtocolConfig;
+import io.netty.handler.ssl.ApplicationProtocolNames;
 import io.netty.handler.ssl.SslContext;
 import io.netty.handler.ssl.SslContextBuilder;
 import io.netty.handler.ssl.SslHandler;
@@ -42,7 +45,11 @@ public final class ConnectionPools {
   private final Map<Endpoint, Idle>[] pools;
   private final SslContext verifying;
   private final SslContext trusting;
+  private final SslContext verifyingH2;
+  private final SslContext trustingH2;
   private final Map<Endpoint.TlsOptions, Object> contexts = new ConcurrentHashMap<>();
+  private final Map<Endpoint.TlsOptions, Object> h2Contexts = new ConcurrentHashMap<>();
+  private final H2Links h2;
   private volatile Set<Endpoint> live = Set.of();
   private final AtomicInteger open = new AtomicInteger();
 
@@ -57,9 +64,29 @@ public final class ConnectionPools {
       verifying = SslContextBuilder.forClient().build();
       trusting =
           SslContextBuilder.forClient().trustManager(InsecureTrustManagerFactory.INSTANCE).build();
+      verifyingH2 = alpnH2(SslContextBuilder.forClient()).build();
+      trustingH2 =
+          alpnH2(SslContextBuilder.forClient().trustManager(InsecureTrustManagerFactory.INSTANCE))
+              .build();
     } catch (SSLException e) {
       throw new IllegalStateException("TLS client set-up failed", e);
     }
+    this.h2 = new H2Links(this, transport, loops);
+  }
+
+  /** HTTP/2 nodes only speak h2 after ALPN chose it: offered alone, and required. */
+  private static SslContextBuilder alpnH2(SslContextBuilder b) {
+    return b.applicationProtocolConfig(
+        new ApplicationProtocolConfig(
+            ApplicationProtocolConfig.Protocol.ALPN,
+            ApplicationProtocolConfig.SelectorFailureBehavior.NO_ADVERTISE,
+            ApplicationProtocolConfig.SelectedListenerFailureBehavior.ACCEPT,
+            ApplicationProtocolNames.HTTP_2));
+  }
+
+  /** The HTTP/2 connections to nodes ({@code scheme: grpc}, {@code grpcs}). */
+  public H2Links h2() {
+    return h2;
   }
 
   /** The TLS client context towards nodes: verifying certificates, or trusting any. */
@@ -72,10 +99,21 @@ public final class ConnectionPools {
    * authorities) and shared by every node that uses it.
    */
   SslContext sslContext(Endpoint.TlsOptions options) throws SSLException {
+    return sslContext(options, false);
+  }
+
+  /** As {@link #sslContext(Endpoint.TlsOptions)}; with {@code h2}, offering only h2 by ALPN. */
+  SslContext sslContext(Endpoint.TlsOptions options, boolean h2) throws SSLException {
     if (options.clientCert() == null && options.ca() == null) {
+      if (h2) {
+        return options.verify() ? verifyingH2 : trustingH2;
+      }
       return sslContext(options.verify());
     }
-    var made = contexts.computeIfAbsent(options, ConnectionPools::build);
+    var made =
+        h2
+            ? h2Contexts.computeIfAbsent(options, o -> build(o, true))
+            : contexts.computeIfAbsent(options, o -> build(o, false));
     if (made instanceof SslContext c) {
       return c;
     }
@@ -85,9 +123,12 @@ public final class ConnectionPools {
   /**
    * A context, or the reason there is none (kept, so a bad certificate is not retried per call).
    */
-  private static Object build(Endpoint.TlsOptions options) {
+  private static Object build(Endpoint.TlsOptions options, boolean h2) {
     try {
       var b = SslContextBuilder.forClient();
+      if (h2) {
+        alpnH2(b);
+      }
       if (!options.verify()) {
         b.trustManager(InsecureTrustManagerFactory.INSTANCE);
       } else if (options.ca() != null) {
@@ -109,7 +150,7 @@ public final class ConnectionPools {
 
   /** Connections open to nodes now, idle or busy. */
   public int open() {
-    return open.get();
+    return open.get() + h2.open();
   }
 
   /** An idle connection to {@code endpoint} made by this loop, or {@code null}. */
@@ -144,25 +185,13 @@ public final class ConnectionPools {
                   @Override
                   protected void initChannel(SocketChannel ch) {
                     if (ep.tls()) {
-                      SslContext ctx;
                       try {
-                        ctx = sslContext(ep.options());
+                        ch.pipeline().addLast("tls", tlsHandler(ch, ep, timeoutMillis));
                       } catch (SSLException e) {
                         promise.tryFailure(e);
                         ch.close();
                         return;
                       }
-                      var handler =
-                          ep.sni() == null
-                              ? ctx.newHandler(ch.alloc(), ep.host(), ep.port())
-                              : ctx.newHandler(ch.alloc(), ep.sni(), ep.port());
-                      if (ep.verify()) {
-                        var params = handler.engine().getSSLParameters();
-                        params.setEndpointIdentificationAlgorithm("HTTPS");
-                        handler.engine().setSSLParameters(params);
-                      }
-                      handler.setHandshakeTimeoutMillis(timeoutMillis);
-                      ch.pipeline().addLast("tls", handler);
                     }
                     ch.pipeline()
                         .addLast("codec", new HttpClientCodec(4096, 64 * 1024, 16 * 1024))
@@ -200,11 +229,34 @@ public final class ConnectionPools {
   }
 
   /**
+   * The TLS client handler towards {@code ep}: its server name, verification and handshake time.
+   */
+  SslHandler tlsHandler(Channel ch, Endpoint ep, long timeoutMillis) throws SSLException {
+    var ctx = sslContext(ep.options(), ep.h2());
+    var handler =
+        ep.sni() == null
+            ? ctx.newHandler(ch.alloc(), ep.host(), ep.port())
+            : ctx.newHandler(ch.alloc(), ep.sni(), ep.port());
+    if (ep.verify()) {
+      var params = handler.engine().getSSLParameters();
+      params.setEndpointIdentificationAlgorithm("HTTPS");
+      handler.engine().setSSLParameters(params);
+    }
+    handler.setHandshakeTimeoutMillis(timeoutMillis);
+    return handler;
+  }
+
+  /**
    * Returns a connection whose exchange ended cleanly, or closes it when the pool is full, the
    * connection served its {@code requests}, or its node left the config.
    */
   public void release(UpstreamConnection c, Upstream.KeepalivePool settings) {
     c.detach();
+    if (c.endpoint().h2()) {
+      // A stream is used once; its connection stays for the next ones.
+      h2.release(c, settings.idleTimeout());
+      return;
+    }
     int loop = LoopThread.current();
     var ch = c.channel();
     if (loop < 0
@@ -233,6 +285,7 @@ public final class ConnectionPools {
   /** The endpoints of the config in force; idle connections to others are closed. */
   void retain(Set<Endpoint> endpoints, Iterable<EventLoop> loops) {
     live = Set.copyOf(endpoints);
+    h2.retain(live, loops);
     for (var loop : loops) {
       loop.execute(
           () -> {

@@ -6,8 +6,10 @@ package io.archway.dataplane.upstream;
  *
  * @param sni the TLS server name, or {@code null} (plain HTTP, or an IP address)
  * @param options how TLS goes (verification, client certificate), or {@code null} for plain HTTP
+ * @param h2 HTTP/2 to the node ({@code scheme: grpc}, {@code grpcs}): streams on shared connections
+ *     ({@link H2Links}) instead of one request per pooled connection
  */
-record Endpoint(String host, int port, boolean tls, String sni, TlsOptions options) {
+record Endpoint(String host, int port, boolean tls, String sni, TlsOptions options, boolean h2) {
 
   boolean verify() {
     return options != null && options.verify();

@@ -28,8 +28,9 @@ import java.util.function.Consumer;
  * Active health checks of one upstream: every node is probed every {@code healthy.interval} seconds
  * while healthy and every {@code unhealthy.interval} while not, at most {@code concurrency} probes
  * at a time. An HTTP(S) probe's status counts as a success or a failure by the configured lists; a
- * connect failure counts as a TCP failure, no answer in {@code timeout} as a timeout. Runs on its
- * own event loop, never on the traffic loops.
+ * connect failure counts as a TCP failure, no answer in {@code timeout} as a timeout. A {@code
+ * grpc} probe ({@link GrpcHealthProbe}) counts SERVING as a success and any other answer as a
+ * failure. Runs on its own event loop, never on the traffic loops.
  */
 final class HealthChecker {
 
@@ -103,6 +104,7 @@ final class HealthChecker {
     long timeoutMillis = Math.max(1, (long) (active.timeout() * 1000));
     int port = active.port() != null ? active.port() : node.port();
     boolean tcp = "tcp".equals(active.type());
+    boolean grpc = "grpc".equals(active.type());
     var result = new Result(node, done);
     var b =
         new Bootstrap()
@@ -114,6 +116,10 @@ final class HealthChecker {
                   @Override
                   protected void initChannel(SocketChannel ch) {
                     if (tcp) {
+                      return;
+                    }
+                    if (grpc) {
+                      GrpcHealthProbe.install(ch);
                       return;
                     }
                     if ("https".equals(active.type())) {
@@ -171,7 +177,13 @@ final class HealthChecker {
                         timer.cancel(false);
                         result.tcpFailure(); // no status before the close; ignored if one came
                       });
-              ch.writeAndFlush(request(node, port));
+              if (grpc) {
+                var host = active.host() != null ? active.host() : node.host();
+                GrpcHealthProbe.send(
+                    ch, host + ":" + port, result::grpcServing, result::tcpFailure);
+              } else {
+                ch.writeAndFlush(request(node, port));
+              }
             });
   }
 
@@ -220,6 +232,18 @@ final class HealthChecker {
       if (active.healthy().httpStatuses().contains(code)) {
         node.success(active.healthy());
       } else if (active.unhealthy().httpStatuses().contains(code)) {
+        node.failure(active.unhealthy(), NodeState.Failure.HTTP_STATUS);
+      }
+    }
+
+    /** A gRPC health answer: SERVING is a success, anything else an unhealthy status. */
+    void grpcServing(boolean serving) {
+      if (!settle()) {
+        return;
+      }
+      if (serving) {
+        node.success(active.healthy());
+      } else {
         node.failure(active.unhealthy(), NodeState.Failure.HTTP_STATUS);
       }
     }

@@ -29,6 +29,7 @@ public final class UpstreamRuntime {
   private final Balancer[] groups;
   private final HealthChecks checks;
   private final boolean tls;
+  private final boolean h2;
   private final int retries;
   private final long retryTimeoutNanos;
   private final long connectTimeoutMillis;
@@ -45,7 +46,12 @@ public final class UpstreamRuntime {
     this.key = key;
     this.raw = raw;
     this.config = raw.withDefaults();
-    this.tls = "https".equals(config.scheme());
+    this.tls = "https".equals(config.scheme()) || "grpcs".equals(config.scheme());
+    // http2: true (Archway's addition) makes http h2c and https h2 by ALPN, as grpc and grpcs are.
+    this.h2 =
+        "grpc".equals(config.scheme())
+            || "grpcs".equals(config.scheme())
+            || Boolean.TRUE.equals(config.http2());
     int defaultPort = tls ? 443 : 80;
     var written =
         config.nodes() == null ? List.<io.archway.model.UpstreamNode>of() : config.nodes().nodes();
@@ -74,7 +80,7 @@ public final class UpstreamRuntime {
           sni = null; // an IP address is never a server name
         }
       }
-      n.endpoint = new Endpoint(n.host(), n.port(), tls, sni, options);
+      n.endpoint = new Endpoint(n.host(), n.port(), tls, sni, options, h2);
     }
     if (previous != null) {
       var before = new HashMap<String, NodeState>();
@@ -176,6 +182,14 @@ public final class UpstreamRuntime {
 
   public boolean tls() {
     return tls;
+  }
+
+  /**
+   * HTTP/2 to the nodes: {@code scheme: grpc} and {@code http} with {@code http2: true} cleartext,
+   * {@code grpcs} and {@code https} with {@code http2: true} over TLS.
+   */
+  public boolean h2() {
+    return h2;
   }
 
   public int retries() {

@@ -80,6 +80,9 @@ public final class ArchwayOperator implements AutoCloseable {
     register(new ApisixUpstreamReconciler(ctx), "ApisixUpstream", primaries, s);
     register(new ApisixTlsReconciler(ctx), "ApisixTls", primaries, s);
     register(new ApisixConsumerReconciler(ctx), "ApisixConsumer", primaries, s);
+    register(new ApisixPluginConfigReconciler(ctx), "ApisixPluginConfig", primaries, s);
+    register(new ApisixGlobalRuleReconciler(ctx), "ApisixGlobalRule", primaries, s);
+    register(new ApisixClusterConfigReconciler(ctx), "ApisixClusterConfig", primaries, s);
     // The APISIX Ingress Controller 2.x kinds (apisix.apache.org/v1alpha1).
     register(new PluginConfigReconciler(ctx), "PluginConfig", primaries, s);
     register(new ConsumerReconciler(ctx), "Consumer", primaries, s);
@@ -104,7 +107,8 @@ public final class ArchwayOperator implements AutoCloseable {
       Settings s) {
     Consumer<ControllerConfigurationOverrider<R>> config =
         o -> {
-          if (!s.namespaces().isEmpty()) {
+          // A cluster-scoped kind (ApisixClusterConfig) is watched whatever the namespaces.
+          if (!s.namespaces().isEmpty() && !CLUSTER_SCOPED.contains(kind)) {
             o.settingNamespaces(s.namespaces());
           }
           o.withGenericFilter(reconciler::accepts);
@@ -121,6 +125,9 @@ public final class ArchwayOperator implements AutoCloseable {
     primaries.add(new Dependents.Primaries(reconciler::all, reconciler.trigger));
   }
 
+  private static final java.util.Set<String> CLUSTER_SCOPED =
+      java.util.Set.of("ApisixClusterConfig");
+
   /**
    * Which owners of etcd keys exist, asked of the API server itself (not of caches that may not
    * have synced yet): a key is removed as an orphan only when its resource is really gone.
@@ -136,19 +143,25 @@ public final class ArchwayOperator implements AutoCloseable {
             io.archway.crds.archway.PluginFlow.class,
             io.archway.crds.apisix.ApisixTls.class,
             io.archway.crds.apisix.ApisixConsumer.class,
+            io.archway.crds.apisix.ApisixPluginConfig.class,
+            io.archway.crds.apisix.ApisixGlobalRule.class,
+            io.archway.crds.apisix.ApisixClusterConfig.class,
             io.archway.crds.apisix.v1alpha1.PluginConfig.class,
             io.archway.crds.apisix.v1alpha1.Consumer.class,
             io.archway.crds.apisix.v1alpha1.GatewayProxy.class,
             io.fabric8.kubernetes.api.model.networking.v1.Ingress.class)) {
       var op = client.resources(type);
+      var clusterScoped = type == io.archway.crds.apisix.ApisixClusterConfig.class;
       var lists =
-          namespaces.isEmpty()
+          namespaces.isEmpty() || clusterScoped
               ? List.of(op.inAnyNamespace().list())
               : namespaces.stream().map(ns -> op.inNamespace(ns).list()).toList();
       for (var list : lists) {
         for (var r : list.getItems()) {
-          names.add(
-              r.getKind() + "/" + r.getMetadata().getNamespace() + "/" + r.getMetadata().getName());
+          // A cluster-scoped owner's namespace is written as _cluster (ResourceReconciler.owner).
+          var ns =
+              r.getMetadata().getNamespace() == null ? "_cluster" : r.getMetadata().getNamespace();
+          names.add(r.getKind() + "/" + ns + "/" + r.getMetadata().getName());
         }
       }
     }
@@ -162,13 +175,18 @@ public final class ArchwayOperator implements AutoCloseable {
             "PluginFlow",
             "ApisixTls",
             "ApisixConsumer",
+            "ApisixPluginConfig",
+            "ApisixGlobalRule",
+            "ApisixClusterConfig",
             "PluginConfig",
             "Consumer",
             "GatewayProxy",
             "Ingress");
     return owner ->
         !kinds.contains(owner.kind())
-            || (!namespaces.isEmpty() && !namespaces.contains(owner.namespace()))
+            || (!namespaces.isEmpty()
+                && !namespaces.contains(owner.namespace())
+                && !CLUSTER_SCOPED.contains(owner.kind()))
             || names.contains(owner.kind() + "/" + owner.namespace() + "/" + owner.name());
   }
 

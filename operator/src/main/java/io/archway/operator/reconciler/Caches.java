@@ -49,6 +49,7 @@ public final class Caches implements Refs, AutoCloseable {
   private final Watched<PluginFlow> flows;
   private final Watched<BackendTrafficPolicy> backendPolicies;
   private final Watched<HTTPRoutePolicy> routePolicies;
+  private final Watched<io.archway.crds.apisix.ApisixPluginConfig> pluginConfigs;
   private final SharedIndexInformer<IngressClass> ingressClasses;
 
   /** The informers of one kind: one for all namespaces, or one per watched namespace. */
@@ -134,6 +135,7 @@ public final class Caches implements Refs, AutoCloseable {
     flows = inform(client, PluginFlow.class, namespaces);
     backendPolicies = inform(client, BackendTrafficPolicy.class, namespaces);
     routePolicies = inform(client, HTTPRoutePolicy.class, namespaces);
+    pluginConfigs = inform(client, io.archway.crds.apisix.ApisixPluginConfig.class, namespaces);
     var classes = client.resources(IngressClass.class).runnableInformer(0);
     ingressClasses = classes;
     informers.add(classes);
@@ -228,6 +230,12 @@ public final class Caches implements Refs, AutoCloseable {
   @Override
   public List<HTTPRoutePolicy> httpRoutePolicies(String namespace) {
     return routePolicies.list(namespace);
+  }
+
+  @Override
+  public Optional<io.archway.crds.apisix.ApisixPluginConfig> apisixPluginConfig(
+      String namespace, String name) {
+    return pluginConfigs.get(namespace, name);
   }
 
   @Override

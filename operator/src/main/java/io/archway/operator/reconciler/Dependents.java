@@ -16,9 +16,9 @@ import java.util.function.Supplier;
 
 /**
  * Turns "this object changed" into reconciles of the resources whose translation read it: the
- * routes of a Service, an ApisixUpstream, a PluginFlow or a Secret; every Ingress when an
- * IngressClass or the published Service changes. (Resources refused for a host/path conflict are
- * reconciled again by the reconcilers themselves, when what a route claims changes.)
+ * routes of a Service, an ApisixUpstream, a PluginFlow, an ApisixPluginConfig or a Secret; every
+ * Ingress when an IngressClass or the published Service changes. (Resources refused for a host/path
+ * conflict are reconciled again by the reconcilers themselves, when what a route claims changes.)
  */
 final class Dependents {
 
@@ -74,6 +74,7 @@ final class Dependents {
             || x instanceof Service
             || x instanceof ApisixUpstream
             || x instanceof PluginFlow
+            || x instanceof io.archway.crds.apisix.ApisixPluginConfig
             || x instanceof Secret;
     if (!referenced && !allIngresses) {
       return;

@@ -42,6 +42,13 @@ final class References {
             if (rule.pluginFlow != null) {
               out.add(key("PluginFlow", ns, rule.pluginFlow));
             }
+            if (rule.pluginConfigName != null) {
+              var pcNs =
+                  rule.pluginConfigNamespace == null || rule.pluginConfigNamespace.isEmpty()
+                      ? ns
+                      : rule.pluginConfigNamespace;
+              out.add(key("ApisixPluginConfig", pcNs, rule.pluginConfigName));
+            }
             secrets(out, ns, rule.plugins);
           }
         }
@@ -78,7 +85,7 @@ final class References {
         var a = c.getSpec().authParameter;
         for (var creds :
             new io.archway.crds.apisix.ApisixConsumerSpec.Credentials[] {
-              a.keyAuth, a.basicAuth, a.jwtAuth
+              a.keyAuth, a.basicAuth, a.jwtAuth, a.hmacAuth, a.ldapAuth, a.wolfRBAC
             }) {
           if (creds != null && creds.secretRef != null) {
             secret(out, ns, creds.secretRef.name);
@@ -98,20 +105,34 @@ final class References {
           }
         }
       }
+      case io.archway.crds.apisix.ApisixPluginConfig pc when pc.getSpec() != null ->
+          secrets(out, ns, pc.getSpec().plugins);
+      case io.archway.crds.apisix.ApisixGlobalRule gr when gr.getSpec() != null ->
+          secrets(out, ns, gr.getSpec().plugins);
       case Ingress ing when ing.getSpec() != null -> {
         if (ing.getSpec().getTls() != null) {
           ing.getSpec().getTls().forEach(tls -> secret(out, ns, tls.getSecretName()));
         }
+        var ann = ing.getMetadata().getAnnotations();
+        var prefix = io.archway.operator.translate.IngressTranslator.ANNOTATION_PREFIX;
+        if (ann != null && ann.get(prefix + "plugin-config-name") != null) {
+          out.add(key("ApisixPluginConfig", ns, ann.get(prefix + "plugin-config-name").trim()));
+        }
+        // The backends' Services are in svc-namespace when it is set.
+        var svcNs =
+            ann == null || ann.get(prefix + "svc-namespace") == null
+                ? ns
+                : ann.get(prefix + "svc-namespace").trim();
         if (ing.getSpec().getDefaultBackend() != null
             && ing.getSpec().getDefaultBackend().getService() != null) {
-          service(out, ns, ing.getSpec().getDefaultBackend().getService().getName());
+          service(out, svcNs, ing.getSpec().getDefaultBackend().getService().getName());
         }
         if (ing.getSpec().getRules() != null) {
           for (var rule : ing.getSpec().getRules()) {
             if (rule.getHttp() != null && rule.getHttp().getPaths() != null) {
               for (var p : rule.getHttp().getPaths()) {
                 if (p.getBackend() != null && p.getBackend().getService() != null) {
-                  service(out, ns, p.getBackend().getService().getName());
+                  service(out, svcNs, p.getBackend().getService().getName());
                 }
               }
             }

@@ -47,17 +47,41 @@ public final class ApisixConsumerTranslator {
                   "exp",
                   "base64_secret",
                   "lifetime_grace_period"),
-              List.of("key")));
+              List.of("key")),
+          // APISIX 3.x's consumer fields (key_id, secret_key) and 2.x's, which the APISIX
+          // Ingress Controller 1.x documents (access_key, algorithm, ...).
+          new Plugin(
+              "hmac-auth",
+              "hmacAuth",
+              List.of(
+                  "key_id",
+                  "secret_key",
+                  "access_key",
+                  "algorithm",
+                  "clock_skew",
+                  "signed_headers",
+                  "keep_headers",
+                  "encode_uri_params",
+                  "validate_request_body",
+                  "max_req_body"),
+              List.of("secret_key")),
+          new Plugin("ldap-auth", "ldapAuth", List.of("user_dn"), List.of("user_dn")),
+          new Plugin(
+              "wolf-rbac", "wolfRBAC", List.of("server", "appid", "header_prefix"), List.of()));
 
-  private static final Set<String> NUMBERS = Set.of("exp", "lifetime_grace_period");
-  private static final Set<String> BOOLEANS = Set.of("base64_secret");
+  private static final Set<String> NUMBERS =
+      Set.of("exp", "lifetime_grace_period", "clock_skew", "max_req_body");
+  private static final Set<String> BOOLEANS =
+      Set.of("base64_secret", "keep_headers", "encode_uri_params", "validate_request_body");
+  private static final String EXPECTED =
+      "keyAuth, basicAuth, jwtAuth, hmacAuth, ldapAuth or wolfRBAC";
 
   public static Translation translate(ApisixConsumer c, Refs refs) {
     var t = new Translation();
     var ns = c.getMetadata().getNamespace();
     var spec = c.getSpec();
     if (spec == null || spec.authParameter == null) {
-      t.error("spec.authParameter", "missing (expected: keyAuth, basicAuth or jwtAuth)");
+      t.error("spec.authParameter", "missing (expected: " + EXPECTED + ")");
       return t;
     }
     var consumer = JsonNodeFactory.instance.objectNode();
@@ -69,6 +93,9 @@ public final class ApisixConsumerTranslator {
     given.put("keyAuth", a.keyAuth);
     given.put("basicAuth", a.basicAuth);
     given.put("jwtAuth", a.jwtAuth);
+    given.put("hmacAuth", a.hmacAuth);
+    given.put("ldapAuth", a.ldapAuth);
+    given.put("wolfRBAC", a.wolfRBAC);
     for (var p : PLUGINS) {
       var creds = given.get(p.field);
       if (creds == null) {
@@ -80,7 +107,7 @@ public final class ApisixConsumerTranslator {
       }
     }
     if (plugins.isEmpty() && t.ok()) {
-      t.error("spec.authParameter", "no credentials (expected: keyAuth, basicAuth or jwtAuth)");
+      t.error("spec.authParameter", "no credentials (expected: " + EXPECTED + ")");
     }
     if (!t.ok()) {
       return t;
@@ -101,6 +128,7 @@ public final class ApisixConsumerTranslator {
       String ns,
       Refs refs,
       Translation t) {
+    int before = t.errors().size();
     boolean value = creds.value != null && !creds.value.isNull();
     boolean secret = creds.secretRef != null;
     if (value == secret) {
@@ -169,6 +197,27 @@ public final class ApisixConsumerTranslator {
     if (p.name.equals("jwt-auth") && !conf.hasNonNull("secret") && !conf.hasNonNull("public_key")) {
       t.error(source, "secret or public_key: missing (expected: one, to check tokens)");
     }
+    if (p.name.equals("hmac-auth")
+        && !conf.hasNonNull("key_id")
+        && !conf.hasNonNull("access_key")) {
+      t.error(source, "key_id: missing (expected: the key id clients sign with)");
+    }
+    if (t.errors().size() > before) {
+      return conf;
+    }
+    // The credential checked as the dataplane will: the plugin's consumer schema, or, for a plugin
+    // Archway does not run (yet), the one message that says so.
+    for (var problem : io.archway.model.PluginSchemas.checkConsumer(p.name, conf, "")) {
+      if (problem.path().isEmpty() || !secretSourced(source)) {
+        t.error(source + (problem.path().isEmpty() ? "" : "." + problem.path()), problem.message());
+      } else {
+        t.error(source, "key " + problem.path() + " does not fit " + p.name + " (value not shown)");
+      }
+    }
     return conf;
+  }
+
+  private static boolean secretSourced(String source) {
+    return source.contains(".secretRef");
   }
 }

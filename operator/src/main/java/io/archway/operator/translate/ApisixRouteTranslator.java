@@ -152,9 +152,18 @@ public final class ApisixRouteTranslator {
     authentication(rule.authentication, at + ".authentication", plugins, t);
     PluginsBuilder.add(rule.plugins, at + ".plugins", ns, refs, plugins, t);
     if (rule.pluginConfigName != null && !rule.pluginConfigName.isEmpty()) {
+      var pcNs =
+          rule.pluginConfigNamespace == null || rule.pluginConfigNamespace.isEmpty()
+              ? ns
+              : rule.pluginConfigNamespace;
+      var pcId = pluginConfig(pcNs, rule.pluginConfigName, at + ".plugin_config_name", refs, t);
+      if (pcId != null) {
+        route.put("plugin_config_id", pcId);
+      }
+    } else if (rule.pluginConfigNamespace != null && !rule.pluginConfigNamespace.isEmpty()) {
       t.error(
-          at + ".plugin_config_name",
-          "ApisixPluginConfig is not supported yet (expected: plugins on the rule, or pluginFlow)");
+          at + ".plugin_config_namespace",
+          "set without plugin_config_name (expected: both, or neither)");
     }
     if (rule.pluginFlow != null && !rule.pluginFlow.isEmpty()) {
       var flow = refs.pluginFlow(ns, rule.pluginFlow);
@@ -183,6 +192,27 @@ public final class ApisixRouteTranslator {
     if (obj != null) {
       t.add(Kind.ROUTES, obj);
     }
+  }
+
+  /**
+   * The id of the ApisixPluginConfig {@code where/name} a route names in {@code field}, or {@code
+   * null} (error recorded) when it is missing or not valid: a route served without the plugins it
+   * asks for would silently skip them (an auth plugin, say).
+   */
+  static String pluginConfig(String where, String name, String field, Refs refs, Translation t) {
+    var pc = refs.apisixPluginConfig(where, name);
+    if (pc.isEmpty()) {
+      t.error(field, "ApisixPluginConfig " + where + "/" + name + " not found");
+      return null;
+    }
+    var pt = ApisixPluginConfigTranslator.translate(pc.get(), refs);
+    if (!pt.ok()) {
+      t.error(
+          field,
+          "ApisixPluginConfig " + where + "/" + name + " is not valid: " + pt.errorMessage());
+      return null;
+    }
+    return ApisixPluginConfigTranslator.id(where, name);
   }
 
   private static void backends(
@@ -217,7 +247,7 @@ public final class ApisixRouteTranslator {
         (rule.backends == null || rule.backends.isEmpty())
             && (rule.upstreams == null || rule.upstreams.isEmpty());
     if (none) {
-      if (plugins.isEmpty() && rule.pluginFlow == null) {
+      if (plugins.isEmpty() && rule.pluginFlow == null && !route.has("plugin_config_id")) {
         t.error(
             at + ".backends",
             "missing (expected: backends or upstreams, unless plugins answer every request)");

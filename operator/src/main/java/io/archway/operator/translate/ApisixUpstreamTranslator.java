@@ -21,7 +21,8 @@ public final class ApisixUpstreamTranslator {
       return t;
     }
     var ns = au.getMetadata().getNamespace();
-    Upstreams.apply(spec, null, JsonNodeFactory.instance.objectNode(), "spec", "", ns, refs, t);
+    var all = JsonNodeFactory.instance.objectNode();
+    Upstreams.apply(spec, null, all, "spec", "", ns, refs, t);
     if (spec.portLevelSettings != null) {
       var ports = new HashSet<Integer>();
       for (int i = 0; i < spec.portLevelSettings.size(); i++) {
@@ -32,7 +33,8 @@ public final class ApisixUpstreamTranslator {
         } else if (!ports.add(p.port)) {
           t.error(at + ".port", p.port + " listed twice (expected: each port once)");
         } else {
-          Upstreams.settings(p, JsonNodeFactory.instance.objectNode(), at, "", ns, refs, t);
+          // Over the settings of all ports, as a route's upstream gets them.
+          Upstreams.settings(p, all.deepCopy(), at, "", ns, refs, t);
         }
       }
     }

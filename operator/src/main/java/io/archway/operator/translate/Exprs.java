@@ -99,6 +99,18 @@ final class Exprs {
     if (scope.equals("Path")) {
       return "uri";
     }
+    if (scope.equals("Body") || scope.equals("PostArg")) {
+      // The route is chosen from the request head, before any of the body arrives: matching on
+      // the body would mean holding every request of the host and path until it is read whole.
+      t.error(
+          at + ".scope",
+          "\""
+              + scope
+              + "\": matching on the request body is not supported by Archway (the route is"
+              + " chosen before the body is read; expected: Header, Query, Cookie, Path or"
+              + " Variable)");
+      return null;
+    }
     if (name == null || name.isEmpty()) {
       t.error(at + ".name", "missing (expected: the " + scope.toLowerCase(Locale.ROOT) + " name)");
       return null;
@@ -107,7 +119,6 @@ final class Exprs {
       case "Header" -> "http_" + name.toLowerCase(Locale.ROOT).replace('-', '_');
       case "Query" -> "arg_" + name;
       case "Cookie" -> "cookie_" + name;
-      case "PostArg" -> "post_arg_" + name;
       default -> name;
     };
   }

@@ -47,7 +47,18 @@ public final class IngressTranslator {
           "auth-type",
           "use-regex",
           "http-allow-methods",
-          "http-block-methods");
+          "http-block-methods",
+          "enable-response-rewrite",
+          "response-rewrite-status-code",
+          "response-rewrite-body",
+          "response-rewrite-body-base64",
+          "response-rewrite-add-header",
+          "response-rewrite-set-header",
+          "response-rewrite-remove-header",
+          "http-redirect",
+          "http-redirect-code",
+          "plugin-config-name",
+          "svc-namespace");
 
   private IngressTranslator() {}
 
@@ -114,6 +125,26 @@ public final class IngressTranslator {
       tls(spec.getTls(), ns, name, refs, t);
     }
     boolean regex = "true".equals(byName.get("use-regex"));
+    // svc-namespace: the backends' Services are in that namespace, not the Ingress's.
+    var svcNs = byName.getOrDefault("svc-namespace", ns);
+    if (!svcNs.matches("^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$")) {
+      t.error(
+          "metadata.annotations." + ANNOTATION_PREFIX + "svc-namespace",
+          "\"" + svcNs + "\" (expected: a namespace name)");
+      return t;
+    }
+    if (byName.containsKey("plugin-config-name")) {
+      var id =
+          ApisixRouteTranslator.pluginConfig(
+              ns,
+              byName.get("plugin-config-name"),
+              "metadata.annotations." + ANNOTATION_PREFIX + "plugin-config-name",
+              refs,
+              t);
+      if (id != null) {
+        ann.route().put("plugin_config_id", id);
+      }
+    }
     var rules = rules(spec);
     for (int i = 0; i < rules.size(); i++) {
       var rule = rules.get(i);
@@ -147,7 +178,7 @@ public final class IngressTranslator {
         if (!paths(route, path, type, regex, pat, t)) {
           continue;
         }
-        route(ns, route, p.getBackend(), ann, pat + ".backend", at + ".host", refs, t);
+        route(svcNs, route, p.getBackend(), ann, pat + ".backend", at + ".host", refs, t);
       }
     }
     if (spec.getDefaultBackend() != null) {
@@ -156,7 +187,7 @@ public final class IngressTranslator {
       route.put("name", ApisixRouteTranslator.truncate(ns + "/" + name + " default backend", 100));
       route.putArray("uris").add("/*");
       route.put("priority", -1);
-      route(ns, route, spec.getDefaultBackend(), ann, "spec.defaultBackend", "spec", refs, t);
+      route(svcNs, route, spec.getDefaultBackend(), ann, "spec.defaultBackend", "spec", refs, t);
     }
     return t;
   }
@@ -374,6 +405,24 @@ public final class IngressTranslator {
     if (ann.containsKey("http-to-https") && bool(ann, "http-to-https", t)) {
       plugins.putObject("redirect").put("http_to_https", true);
     }
+    if (ann.containsKey("http-redirect-code") && !ann.containsKey("http-redirect")) {
+      t.error(where + "http-redirect-code", "set without http-redirect (expected: both)");
+    }
+    if (ann.containsKey("http-redirect")) {
+      if (plugins.has("redirect")) {
+        t.error(where + "http-redirect", "set with http-to-https (expected: one of them)");
+      } else {
+        var redirect = plugins.putObject("redirect").put("uri", ann.get("http-redirect"));
+        if (ann.containsKey("http-redirect-code")) {
+          var code = integer(ann, "http-redirect-code", t);
+          if (code != null) {
+            redirect.put("ret_code", code);
+          }
+        }
+        check("redirect", redirect, where + "http-redirect", t);
+      }
+    }
+    responseRewrite(ann, plugins, t);
     if (ann.containsKey("enable-cors") && bool(ann, "enable-cors", t)) {
       var cors = plugins.putObject("cors");
       putIf(cors, "allow_origins", ann.get("cors-allow-origin"));
@@ -426,6 +475,92 @@ public final class IngressTranslator {
                 where + "auth-type",
                 "\"" + ann.get("auth-type") + "\" (expected: basicAuth or keyAuth)");
       }
+    }
+  }
+
+  /**
+   * {@code enable-response-rewrite} and its {@code response-rewrite-*} settings as the
+   * response-rewrite plugin. Settings without {@code enable-response-rewrite: "true"} are an error:
+   * they would do nothing.
+   */
+  private static void responseRewrite(Map<String, String> ann, ObjectNode plugins, Translation t) {
+    var where = "metadata.annotations." + ANNOTATION_PREFIX;
+    var settings =
+        ann.keySet().stream().filter(k -> k.startsWith("response-rewrite-")).sorted().toList();
+    boolean enabled =
+        ann.containsKey("enable-response-rewrite") && bool(ann, "enable-response-rewrite", t);
+    if (!enabled) {
+      if (!settings.isEmpty() && !ann.containsKey("enable-response-rewrite")) {
+        t.error(
+            where + settings.get(0),
+            "set without enable-response-rewrite: \"true\" (expected: both, or neither)");
+      }
+      return;
+    }
+    var rr = plugins.putObject("response-rewrite");
+    if (ann.containsKey("response-rewrite-status-code")) {
+      var code = integer(ann, "response-rewrite-status-code", t);
+      if (code != null) {
+        rr.put("status_code", code);
+      }
+    }
+    if (ann.containsKey("response-rewrite-body")) {
+      rr.put("body", ann.get("response-rewrite-body"));
+    }
+    if (ann.containsKey("response-rewrite-body-base64")) {
+      rr.put("body_base64", bool(ann, "response-rewrite-body-base64", t));
+    }
+    var headers = JsonNodeFactory.instance.objectNode();
+    if (ann.containsKey("response-rewrite-add-header")) {
+      var add = headers.putArray("add");
+      headerPairs(ann, "response-rewrite-add-header", t).forEach((k, v) -> add.add(k + ": " + v));
+    }
+    if (ann.containsKey("response-rewrite-set-header")) {
+      var set = headers.putObject("set");
+      headerPairs(ann, "response-rewrite-set-header", t).forEach(set::put);
+    }
+    if (ann.containsKey("response-rewrite-remove-header")) {
+      var remove = headers.putArray("remove");
+      for (var h : ann.get("response-rewrite-remove-header").split(",")) {
+        if (!h.isBlank()) {
+          remove.add(h.trim());
+        }
+      }
+    }
+    if (!headers.isEmpty()) {
+      rr.set("headers", headers);
+    }
+    check("response-rewrite", rr, where + "enable-response-rewrite", t);
+  }
+
+  /** {@code name1:value1,name2:value2}, in order; pairs without a colon are errors. */
+  private static Map<String, String> headerPairs(
+      Map<String, String> ann, String key, Translation t) {
+    var out = new java.util.LinkedHashMap<String, String>();
+    for (var pair : ann.get(key).split(",")) {
+      if (pair.isBlank()) {
+        continue;
+      }
+      int colon = pair.indexOf(':');
+      if (colon <= 0) {
+        t.error(
+            "metadata.annotations." + ANNOTATION_PREFIX + key,
+            "\"" + pair.trim() + "\" (expected: name:value pairs separated by commas)");
+        continue;
+      }
+      out.put(pair.substring(0, colon).trim(), pair.substring(colon + 1).trim());
+    }
+    return out;
+  }
+
+  private static Integer integer(Map<String, String> ann, String key, Translation t) {
+    try {
+      return Integer.parseInt(ann.get(key));
+    } catch (NumberFormatException e) {
+      t.error(
+          "metadata.annotations." + ANNOTATION_PREFIX + key,
+          "\"" + ann.get(key) + "\" (expected: an integer)");
+      return null;
     }
   }
 

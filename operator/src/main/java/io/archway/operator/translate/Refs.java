@@ -41,6 +41,12 @@ public interface Refs {
     return Optional.empty();
   }
 
+  /** An ApisixPluginConfig, which routes name in {@code plugin_config_name}. */
+  default Optional<io.archway.crds.apisix.ApisixPluginConfig> apisixPluginConfig(
+      String namespace, String name) {
+    return Optional.empty();
+  }
+
   /** Whether the operator resolves Services' endpoints into nodes itself. */
   enum ControlPlaneDiscovery {
     /** Never: the dataplane follows the endpoints. */

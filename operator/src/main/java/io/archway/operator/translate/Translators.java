@@ -23,6 +23,12 @@ public final class Translators {
           case io.archway.crds.apisix.ApisixTls tls -> ApisixTlsTranslator.translate(tls, refs);
           case io.archway.crds.apisix.ApisixConsumer c ->
               ApisixConsumerTranslator.translate(c, refs);
+          case io.archway.crds.apisix.ApisixPluginConfig pc ->
+              ApisixPluginConfigTranslator.translate(pc, refs);
+          case io.archway.crds.apisix.ApisixGlobalRule gr ->
+              ApisixGlobalRuleTranslator.translate(gr, refs);
+          case io.archway.crds.apisix.ApisixClusterConfig cc ->
+              ApisixClusterConfigTranslator.translate(cc, refs);
           case StreamRoute sr -> StreamRouteTranslator.translate(sr, refs);
           case PluginFlow pf -> PluginFlowTranslator.translate(pf, refs);
           case Ingress ing -> IngressTranslator.translate(ing, refs);

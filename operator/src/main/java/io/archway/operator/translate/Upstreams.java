@@ -36,6 +36,13 @@ final class Upstreams {
 
   static final String CONTROL_PLANE = "controlplane";
 
+  /** The schemes served: the CRD's list but tls, which the CRD takes so it can be refused here. */
+  private static final String SCHEMES =
+      "one of "
+          + String.join(
+              ", ",
+              Enums.values(Enums.Scheme.class).stream().filter(v -> !v.equals("tls")).toList());
+
   private Upstreams() {}
 
   /** An ApisixRoute backend; {@code null} (errors recorded) if bad. */
@@ -327,23 +334,6 @@ final class Upstreams {
       String ns,
       Refs refs,
       Translation t) {
-    if (spec.passHost != null) {
-      if (!Enums.isOneOf(Enums.PassHost.class, spec.passHost)) {
-        t.error(
-            at,
-            where
-                + ".passHost: "
-                + Exprs.show(spec.passHost)
-                + " (expected: pass, node or rewrite)");
-      }
-      up.put("pass_host", spec.passHost);
-    }
-    if (spec.upstreamHost != null) {
-      up.put("upstream_host", spec.upstreamHost);
-    }
-    if ("rewrite".equals(spec.passHost) && spec.upstreamHost == null) {
-      t.error(at, where + ".upstreamHost: missing (expected: set when passHost is rewrite)");
-    }
     if (spec.discovery != null && !CONTROL_PLANE.equals(spec.discovery.type)) {
       if (spec.discovery.serviceName == null || spec.discovery.type == null) {
         t.error(at, where + ".discovery: serviceName and type are required");
@@ -419,15 +409,17 @@ final class Upstreams {
       }
     }
     if (s.scheme != null) {
-      if (!Enums.isOneOf(Enums.Scheme.class, s.scheme)) {
+      if ("tls".equals(s.scheme)) {
+        // The stream proxy relays bytes over plain TCP; it cannot open TLS towards the nodes.
         t.error(
             at,
             where
-                + ".scheme: "
-                + Exprs.show(s.scheme)
-                + " (expected: "
-                + Enums.oneOf(Enums.Scheme.class)
+                + ".scheme: \"tls\": TLS towards TCP upstreams is not supported by Archway's"
+                + " stream proxy yet (expected: "
+                + SCHEMES
                 + ")");
+      } else if (!Enums.isOneOf(Enums.Scheme.class, s.scheme)) {
+        t.error(at, where + ".scheme: " + Exprs.show(s.scheme) + " (expected: " + SCHEMES + ")");
       }
       up.put("scheme", s.scheme);
     }
@@ -451,6 +443,21 @@ final class Upstreams {
     }
     if (s.tlsSecret != null) {
       tlsSecret(s.tlsSecret, up, where + ".tlsSecret", at, ns, refs, t);
+    }
+    if (s.passHost != null) {
+      if (!Enums.isOneOf(Enums.PassHost.class, s.passHost)) {
+        t.error(
+            at,
+            where + ".passHost: " + Exprs.show(s.passHost) + " (expected: pass, node or rewrite)");
+      }
+      up.put("pass_host", s.passHost);
+    }
+    if (s.upstreamHost != null) {
+      up.put("upstream_host", s.upstreamHost);
+    }
+    // A port's rewrite may use the upstreamHost set for all ports.
+    if ("rewrite".equals(s.passHost) && !up.hasNonNull("upstream_host")) {
+      t.error(at, where + ".upstreamHost: missing (expected: set when passHost is rewrite)");
     }
   }
 

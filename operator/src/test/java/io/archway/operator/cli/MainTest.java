@@ -117,6 +117,27 @@ class MainTest {
             "stream_routes/sr_data_cache_0",
             "stream_routes/sr_data_cache_1",
             "plugin_flows/pf_default_checkout");
+
+    out.reset();
+    assertThat(
+            run(
+                "translate",
+                "-f",
+                FIXTURES + "ar-plugin-config",
+                "-f",
+                FIXTURES + "agr-basic",
+                "-f",
+                FIXTURES + "acc-prometheus"))
+        .isZero();
+    items = StandaloneFile.parse(out().getBytes(StandardCharsets.UTF_8), "translated");
+    assertThat(items.keySet().stream().map(Keys.Key::toString))
+        .containsExactlyInAnyOrder(
+            "routes/ar_default_web_local",
+            "routes/ar_default_web_shared",
+            "plugin_configs/apc_default_local-pc",
+            "plugin_configs/apc_platform_shared",
+            "global_rules/agr_ops_observability",
+            "global_rules/acc_default");
   }
 
   @Test
@@ -274,7 +295,7 @@ class MainTest {
     java.nio.file.Files.writeString(
         file,
         """
-        apiVersion: apisix.apache.org/v2
+        apiVersion: apisix.apache.org/v2beta3
         kind: ApisixPluginConfig
         metadata: {name: cors}
         spec:
@@ -302,8 +323,8 @@ class MainTest {
     assertThat(run("validate", "-f", file.toString())).as(out()).isEqualTo(1);
     assertThat(out())
         .contains(
-            "aic.yaml:1: ApisixPluginConfig (apisix.apache.org/v2): an APISIX Ingress Controller"
-                + " kind Archway does not support yet")
+            "aic.yaml:1: ApisixPluginConfig (apisix.apache.org/v2beta3): version not supported by"
+                + " Archway (expected: apiVersion apisix.apache.org/v2)")
         // An AIC 2.x kind Archway reads: checked, what does not apply said in a warning.
         .contains(
             "aic.yaml:2: GatewayProxy default/proxy: warning: spec.provider: not used by Archway")
@@ -408,6 +429,69 @@ class MainTest {
             "consumers/default_jack/credentials/k1",
             "global_rules/gp_default_proxy");
     assertThat(out()).contains("priority: 5").contains("retries: 2");
+  }
+
+  @Test
+  void validateChecksThePluginConfigGlobalRuleAndClusterConfigKinds(
+      @org.junit.jupiter.api.io.TempDir java.nio.file.Path dir) throws Exception {
+    var file = dir.resolve("aic-v2.yaml");
+    java.nio.file.Files.writeString(
+        file,
+        """
+        apiVersion: apisix.apache.org/v2
+        kind: ApisixPluginConfig
+        metadata: {name: cors, namespace: shared}
+        spec:
+          plugins:
+          - {name: cors, enable: true, config: {allow_origins: "*"}}
+        ---
+        apiVersion: apisix.apache.org/v2
+        kind: ApisixGlobalRule
+        metadata: {name: ids}
+        spec:
+          plugins:
+          - {name: request-id, config: {header_nam: X-Id}}
+        ---
+        apiVersion: apisix.apache.org/v2
+        kind: ApisixClusterConfig
+        metadata: {name: default}
+        spec:
+          monitoring:
+            prometheus: {enable: true}
+            skywalking: {enable: true}
+        ---
+        apiVersion: apisix.apache.org/v2
+        kind: ApisixRoute
+        metadata: {name: web}
+        spec:
+          http:
+          - name: rule
+            match: {paths: [/*]}
+            plugin_config_name: cors
+            plugin_config_namespace: shared
+            backends:
+            - {serviceName: web, servicePort: 80}
+        """);
+    assertThat(run("validate", "-f", file.toString())).as(out()).isEqualTo(1);
+    assertThat(out())
+        .contains(
+            "aic-v2.yaml:2: ApisixGlobalRule default/ids: spec.plugins[0].config.header_nam:"
+                + " unknown field")
+        .contains(
+            "aic-v2.yaml:3: ApisixClusterConfig default: spec.monitoring.skywalking.enable: true:"
+                + " SkyWalking tracing is not supported by Archway")
+        .doesNotContain("ApisixPluginConfig shared/cors:")
+        .doesNotContain("ApisixRoute default/web: spec")
+        .contains("4 resource(s) checked, 2 with errors");
+
+    out.reset();
+    assertThat(run("translate", "-f", file.toString())).isEqualTo(1);
+    var yaml = out();
+    assertThat(yaml)
+        .contains("plugin_configs:")
+        .contains("id: \"apc_shared_cors\"")
+        .contains("plugin_config_id: \"apc_shared_cors\"")
+        .doesNotContain("global_rules:");
   }
 
   @Test

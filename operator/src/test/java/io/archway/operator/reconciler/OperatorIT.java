@@ -579,6 +579,212 @@ class OperatorIT {
   }
 
   @Test
+  void apisixPluginConfigIsWrittenAndTheRoutesNamingItFollowIt() throws Exception {
+    var ns = namespace();
+    service(ns, "web", "[{port: 80}]");
+    var route = ROUTE.replace("- name: main", "- name: main\n    plugin_config_name: shared");
+    apply(ns, ApisixRoute.class, route);
+    awaitCondition(
+        ApisixRoute.class,
+        ns,
+        "web",
+        "Accepted",
+        "False",
+        "plugin_config_name: ApisixPluginConfig " + ns + "/shared not found");
+
+    var pc =
+        """
+        apiVersion: apisix.apache.org/v2
+        kind: ApisixPluginConfig
+        metadata: {name: shared}
+        spec:
+          plugins:
+          - {name: cors, enable: true, config: {allow_origins: "https://a.example.com"}}
+        """;
+    apply(ns, io.archway.crds.apisix.ApisixPluginConfig.class, pc);
+    awaitCondition(
+        io.archway.crds.apisix.ApisixPluginConfig.class,
+        ns,
+        "shared",
+        "Programmed",
+        "True",
+        "1 key(s)");
+    assertThat(etcdValue(Kind.PLUGIN_CONFIGS, "apc_" + ns + "_shared"))
+        .contains("https://a.example.com")
+        .contains("\"managed-by\":\"archway\"");
+    // The route, refused for the missing reference, is reconciled again once it exists.
+    awaitCondition(ApisixRoute.class, ns, "web", "Programmed", "True", "1 key(s)");
+    assertThat(etcdValue(Kind.ROUTES, "ar_" + ns + "_web_main"))
+        .contains("\"plugin_config_id\":\"apc_" + ns + "_shared\"");
+
+    apply(
+        ns,
+        io.archway.crds.apisix.ApisixPluginConfig.class,
+        pc.replace("https://a.example.com", "https://b.example.com"));
+    await()
+        .atMost(WAIT)
+        .untilAsserted(
+            () ->
+                assertThat(etcdValue(Kind.PLUGIN_CONFIGS, "apc_" + ns + "_shared"))
+                    .contains("https://b.example.com"));
+
+    // A config that is not valid is refused with the field named; what it wrote stays.
+    apply(
+        ns,
+        io.archway.crds.apisix.ApisixPluginConfig.class,
+        pc.replace("{allow_origins: \"https://a.example.com\"}", "{allow_origin: x}"));
+    awaitCondition(
+        io.archway.crds.apisix.ApisixPluginConfig.class,
+        ns,
+        "shared",
+        "Accepted",
+        "False",
+        "spec.plugins[0].config.allow_origin: unknown field");
+    assertThat(etcdValue(Kind.PLUGIN_CONFIGS, "apc_" + ns + "_shared"))
+        .contains("https://b.example.com");
+
+    client
+        .resources(io.archway.crds.apisix.ApisixPluginConfig.class)
+        .inNamespace(ns)
+        .withName("shared")
+        .delete();
+    await()
+        .atMost(WAIT)
+        .until(() -> etcdValue(Kind.PLUGIN_CONFIGS, "apc_" + ns + "_shared") == null);
+    awaitCondition(
+        ApisixRoute.class,
+        ns,
+        "web",
+        "Accepted",
+        "False",
+        "ApisixPluginConfig " + ns + "/shared not found");
+  }
+
+  @Test
+  void anIngressFollowsItsPluginConfigAndTheServicesOfSvcNamespace() throws Exception {
+    var ns = namespace();
+    var backends = namespace();
+    apply(
+        ns,
+        Ingress.class,
+        """
+        apiVersion: networking.k8s.io/v1
+        kind: Ingress
+        metadata:
+          name: site
+          annotations:
+            k8s.apisix.apache.org/svc-namespace: BACKENDS
+            k8s.apisix.apache.org/plugin-config-name: site-plugins
+            k8s.apisix.apache.org/enable-response-rewrite: "true"
+            k8s.apisix.apache.org/response-rewrite-set-header: "X-Served-By:archway"
+        spec:
+          ingressClassName: archway
+          rules:
+          - host: web.example.com
+            http:
+              paths: [{path: /, pathType: Prefix, backend: {service: {name: app, port: {number: 80}}}}]
+        """
+            .replace("BACKENDS", backends));
+    java.util.concurrent.Callable<io.archway.model.Keys.Key> ruleKey =
+        () ->
+            sink.listManaged().stream()
+                .filter(i -> i.owner().kind().equals("Ingress"))
+                .filter(i -> i.owner().namespace().equals(ns))
+                .map(io.archway.model.sink.StoredItem::key)
+                .filter(k -> k.kind() == Kind.ROUTES)
+                .findFirst()
+                .orElse(null);
+    // Neither the ApisixPluginConfig nor the Service in the other namespace exists yet.
+    service(backends, "app", "[{port: 80}]");
+    apply(
+        ns,
+        io.archway.crds.apisix.ApisixPluginConfig.class,
+        """
+        apiVersion: apisix.apache.org/v2
+        kind: ApisixPluginConfig
+        metadata: {name: site-plugins}
+        spec:
+          plugins:
+          - {name: cors}
+        """);
+    await().atMost(WAIT).until(() -> ruleKey.call() != null);
+    var key = ruleKey.call();
+    await()
+        .atMost(WAIT)
+        .untilAsserted(
+            () ->
+                assertThat(etcdValue(Kind.ROUTES, key.id()))
+                    .contains("apc_" + ns + "_site-plugins")
+                    .contains(backends + "/app:80")
+                    .contains("X-Served-By"));
+  }
+
+  @Test
+  void apisixGlobalRuleAndClusterConfigAreWrittenAsGlobalRules() throws Exception {
+    var ns = namespace();
+    apply(
+        ns,
+        io.archway.crds.apisix.ApisixGlobalRule.class,
+        """
+        apiVersion: apisix.apache.org/v2
+        kind: ApisixGlobalRule
+        metadata: {name: ids}
+        spec:
+          plugins:
+          - {name: request-id, config: {header_name: X-Trace}}
+        """);
+    awaitCondition(
+        io.archway.crds.apisix.ApisixGlobalRule.class, ns, "ids", "Programmed", "True", "1 key(s)");
+    assertThat(etcdValue(Kind.GLOBAL_RULES, "agr_" + ns + "_ids")).contains("X-Trace");
+
+    // Cluster-scoped: no namespace; its owner's namespace is _cluster.
+    var name = "cluster-" + ns;
+    var cc =
+        Serialization.unmarshal(
+            "apiVersion: apisix.apache.org/v2\nkind: ApisixClusterConfig\nmetadata: {name: "
+                + name
+                + "}\nspec: {monitoring: {prometheus: {enable: true}}}\n",
+            io.archway.crds.apisix.ApisixClusterConfig.class);
+    client.resource(cc).create();
+    await()
+        .atMost(WAIT)
+        .untilAsserted(
+            () ->
+                assertThat(etcdValue(Kind.GLOBAL_RULES, "acc_" + name))
+                    .contains("\"prometheus\"")
+                    .contains("_cluster"));
+
+    cc.getSpec().monitoring.skywalking =
+        new io.archway.crds.apisix.ApisixClusterConfigSpec.Skywalking();
+    cc.getSpec().monitoring.skywalking.enable = true;
+    client.resource(cc).update();
+    await()
+        .atMost(WAIT)
+        .untilAsserted(
+            () -> {
+              var r =
+                  client
+                      .resources(io.archway.crds.apisix.ApisixClusterConfig.class)
+                      .withName(name)
+                      .get();
+              var c = condition(r, "Accepted");
+              assertThat(c).isPresent();
+              assertThat(c.get().getStatus()).isEqualTo("False");
+              assertThat(c.get().getMessage())
+                  .contains("spec.monitoring.skywalking.enable: true: SkyWalking tracing");
+            });
+
+    client.resources(io.archway.crds.apisix.ApisixClusterConfig.class).withName(name).delete();
+    client
+        .resources(io.archway.crds.apisix.ApisixGlobalRule.class)
+        .inNamespace(ns)
+        .withName("ids")
+        .delete();
+    await().atMost(WAIT).until(() -> etcdValue(Kind.GLOBAL_RULES, "acc_" + name) == null);
+    await().atMost(WAIT).until(() -> etcdValue(Kind.GLOBAL_RULES, "agr_" + ns + "_ids") == null);
+  }
+
+  @Test
   void apisixConsumerIsWrittenWithCredentialsFromItsSecret() throws Exception {
     var ns = namespace();
     apply(
