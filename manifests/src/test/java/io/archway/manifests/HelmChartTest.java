@@ -221,6 +221,18 @@ class HelmChartTest {
           "apisix.apache.org/apisixpluginconfigs/status: get,patch,update",
           "apisix.apache.org/apisixglobalrules/status: get,patch,update",
           "apisix.apache.org/apisixclusterconfigs/status: get,patch,update",
+          "apisix.apache.org/pluginconfigs: get,list,patch,update,watch",
+          "apisix.apache.org/consumers: get,list,patch,update,watch",
+          "apisix.apache.org/gatewayproxies: get,list,patch,update,watch",
+          "apisix.apache.org/backendtrafficpolicies: get,list,patch,update,watch",
+          "apisix.apache.org/httproutepolicies: get,list,patch,update,watch",
+          "apisix.apache.org/l4routepolicies: get,list,patch,update,watch",
+          "apisix.apache.org/pluginconfigs/status: get,patch,update",
+          "apisix.apache.org/consumers/status: get,patch,update",
+          "apisix.apache.org/gatewayproxies/status: get,patch,update",
+          "apisix.apache.org/backendtrafficpolicies/status: get,patch,update",
+          "apisix.apache.org/httproutepolicies/status: get,patch,update",
+          "apisix.apache.org/l4routepolicies/status: get,patch,update",
           "archway.io/pluginflows: get,list,patch,update,watch",
           "archway.io/streamroutes: get,list,patch,update,watch",
           "archway.io/pluginflows/status: get,patch,update",
@@ -266,7 +278,7 @@ class HelmChartTest {
     var generated = Path.of("crds");
     try (Stream<Path> files = Files.list(generated)) {
       var names = files.map(p -> p.getFileName().toString()).sorted().toList();
-      assertThat(names).hasSize(9);
+      assertThat(names).hasSize(15);
       for (var name : names) {
         assertThat(Files.readString(CHART.resolve("crds").resolve(name)))
             .as("helm/archway/crds/%s (copy it from manifests/crds)", name)
@@ -274,7 +286,7 @@ class HelmChartTest {
       }
     }
     try (Stream<Path> files = Files.list(CHART.resolve("crds"))) {
-      assertThat(files.count()).isEqualTo(9);
+      assertThat(files.count()).isEqualTo(15);
     }
   }
 

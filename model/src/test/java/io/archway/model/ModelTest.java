@@ -173,4 +173,30 @@ class ModelTest {
             () -> ModelJson.read(Kind.SSLS, bad.getBytes(StandardCharsets.UTF_8), "s", "ssls/s"))
         .satisfies(e -> assertThat(e.getMessage()).doesNotContain("TOP-SECRET"));
   }
+
+  @Test
+  void pluginMetadataKeepsItsLabelsApartFromWhatThePluginReads() throws Exception {
+    var json =
+        ModelJson.mapper()
+            .readTree(
+                """
+                {"log_format": {"host": "$host"},
+                 "labels": {"managed-by": "archway", "archway.io/kind": "GatewayProxy"}}
+                """);
+    var md = (PluginMetadata) ModelJson.read(Kind.PLUGIN_METADATA, json, "http-logger", "pm");
+    assertThat(md.value().has("labels")).isFalse();
+    assertThat(md.value().get("log_format").get("host").asText()).isEqualTo("$host");
+    assertThat(md.labels()).containsEntry("managed-by", "archway");
+    // Written back whole: the owner's labels survive a round trip through etcd.
+    assertThat(ModelJson.toTree(md).get("labels").get("managed-by").asText()).isEqualTo("archway");
+    // Labels are checked as everywhere else.
+    assertThatThrownBy(
+            () ->
+                ModelJson.read(
+                    Kind.PLUGIN_METADATA,
+                    ModelJson.mapper().readTree("{\"labels\": {\"a\": 1}}"),
+                    "http-logger",
+                    "pm"))
+        .hasMessageContaining("labels.a");
+  }
 }

@@ -224,9 +224,6 @@ public final class EtcdConfigSink implements AutoCloseable {
     if (kind.type() != obj.getClass()) {
       throw new IllegalArgumentException(kind + " cannot hold a " + obj.getClass().getSimpleName());
     }
-    if (kind == Kind.PLUGIN_METADATA) {
-      throw new IllegalArgumentException("plugin_metadata has no labels to carry an owner");
-    }
     var json = (ObjectNode) ModelJson.toTree(obj);
     var labels = new java.util.TreeMap<String, String>();
     if (obj.labels() != null) {

@@ -59,7 +59,7 @@ final class ResourceFiles {
       Translators.translate(d.resource(), m)
           .ifPresent(
               t -> {
-                Conflicts.check(d.resource(), all, t);
+                Conflicts.check(d.resource(), all, m, t);
                 d.unknownFields()
                     .forEach(
                         f ->

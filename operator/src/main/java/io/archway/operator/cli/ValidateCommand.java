@@ -14,7 +14,9 @@ import picocli.CommandLine.ParentCommand;
     description = {
       "",
       "Checks every ApisixRoute, ApisixUpstream, ApisixConsumer, ApisixTls,"
-          + " ApisixPluginConfig, ApisixGlobalRule, ApisixClusterConfig, StreamRoute, PluginFlow"
+          + " ApisixPluginConfig, ApisixGlobalRule, ApisixClusterConfig, the APISIX Ingress"
+          + " Controller 2.x v1alpha1 kinds (PluginConfig, Consumer, GatewayProxy,"
+          + " BackendTrafficPolicy, HTTPRoutePolicy, L4RoutePolicy), StreamRoute, PluginFlow"
           + " and Ingress in the files as the operator would; prints each error as"
           + " FILE:DOC: Kind namespace/name: field: message. A resource of a gateway API group"
           + " (apisix.apache.org, archway.io, gateway.networking.k8s.io) that Archway does not"

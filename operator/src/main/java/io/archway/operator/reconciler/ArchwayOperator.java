@@ -83,6 +83,13 @@ public final class ArchwayOperator implements AutoCloseable {
     register(new ApisixPluginConfigReconciler(ctx), "ApisixPluginConfig", primaries, s);
     register(new ApisixGlobalRuleReconciler(ctx), "ApisixGlobalRule", primaries, s);
     register(new ApisixClusterConfigReconciler(ctx), "ApisixClusterConfig", primaries, s);
+    // The APISIX Ingress Controller 2.x kinds (apisix.apache.org/v1alpha1).
+    register(new PluginConfigReconciler(ctx), "PluginConfig", primaries, s);
+    register(new ConsumerReconciler(ctx), "Consumer", primaries, s);
+    register(new GatewayProxyReconciler(ctx), "GatewayProxy", primaries, s);
+    register(new BackendTrafficPolicyReconciler(ctx), "BackendTrafficPolicy", primaries, s);
+    register(new HTTPRoutePolicyReconciler(ctx), "HTTPRoutePolicy", primaries, s);
+    register(new L4RoutePolicyReconciler(ctx), "L4RoutePolicy", primaries, s);
     var dependents = new Dependents(ctx, primaries);
     caches.onChange(dependents::changed);
     if (s.leaseName() == null) {
@@ -139,6 +146,9 @@ public final class ArchwayOperator implements AutoCloseable {
             io.archway.crds.apisix.ApisixPluginConfig.class,
             io.archway.crds.apisix.ApisixGlobalRule.class,
             io.archway.crds.apisix.ApisixClusterConfig.class,
+            io.archway.crds.apisix.v1alpha1.PluginConfig.class,
+            io.archway.crds.apisix.v1alpha1.Consumer.class,
+            io.archway.crds.apisix.v1alpha1.GatewayProxy.class,
             io.fabric8.kubernetes.api.model.networking.v1.Ingress.class)) {
       var op = client.resources(type);
       var clusterScoped = type == io.archway.crds.apisix.ApisixClusterConfig.class;
@@ -168,6 +178,9 @@ public final class ArchwayOperator implements AutoCloseable {
             "ApisixPluginConfig",
             "ApisixGlobalRule",
             "ApisixClusterConfig",
+            "PluginConfig",
+            "Consumer",
+            "GatewayProxy",
             "Ingress");
     return owner ->
         !kinds.contains(owner.kind())

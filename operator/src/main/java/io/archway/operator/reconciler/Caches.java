@@ -1,6 +1,8 @@
 package io.archway.operator.reconciler;
 
 import io.archway.crds.apisix.ApisixUpstream;
+import io.archway.crds.apisix.v1alpha1.BackendTrafficPolicy;
+import io.archway.crds.apisix.v1alpha1.HTTPRoutePolicy;
 import io.archway.crds.archway.PluginFlow;
 import io.archway.model.EndpointSliceNodes;
 import io.archway.model.ModelJson;
@@ -45,12 +47,23 @@ public final class Caches implements Refs, AutoCloseable {
   private final KubernetesClient client;
   private final Watched<ApisixUpstream> upstreams;
   private final Watched<PluginFlow> flows;
+  private final Watched<BackendTrafficPolicy> backendPolicies;
+  private final Watched<HTTPRoutePolicy> routePolicies;
   private final Watched<io.archway.crds.apisix.ApisixPluginConfig> pluginConfigs;
   private final SharedIndexInformer<IngressClass> ingressClasses;
 
   /** The informers of one kind: one for all namespaces, or one per watched namespace. */
   private static final class Watched<T> {
     final Map<String, SharedIndexInformer<T>> byNamespace = new java.util.LinkedHashMap<>();
+
+    List<T> list(String ns) {
+      var informer = byNamespace.getOrDefault(ns, byNamespace.get(ALL));
+      return informer == null
+          ? List.of()
+          : informer.getIndexer().list().stream()
+              .filter(r -> ns.equals(((HasMetadata) r).getMetadata().getNamespace()))
+              .toList();
+    }
 
     Optional<T> get(String ns, String name) {
       var informer = byNamespace.getOrDefault(ns, byNamespace.get(ALL));
@@ -120,6 +133,8 @@ public final class Caches implements Refs, AutoCloseable {
     }
     upstreams = inform(client, ApisixUpstream.class, namespaces);
     flows = inform(client, PluginFlow.class, namespaces);
+    backendPolicies = inform(client, BackendTrafficPolicy.class, namespaces);
+    routePolicies = inform(client, HTTPRoutePolicy.class, namespaces);
     pluginConfigs = inform(client, io.archway.crds.apisix.ApisixPluginConfig.class, namespaces);
     var classes = client.resources(IngressClass.class).runnableInformer(0);
     ingressClasses = classes;
@@ -154,6 +169,10 @@ public final class Caches implements Refs, AutoCloseable {
       public void onUpdate(T oldObj, T newObj) {
         if (!java.util.Objects.equals(
             oldObj.getMetadata().getResourceVersion(), newObj.getMetadata().getResourceVersion())) {
+          if (oldObj instanceof BackendTrafficPolicy || oldObj instanceof HTTPRoutePolicy) {
+            // What a policy targeted before matters too: those lose its settings.
+            changed(oldObj);
+          }
           changed(newObj);
         }
       }
@@ -201,6 +220,16 @@ public final class Caches implements Refs, AutoCloseable {
   @Override
   public Optional<PluginFlow> pluginFlow(String namespace, String name) {
     return flows.get(namespace, name);
+  }
+
+  @Override
+  public List<BackendTrafficPolicy> backendTrafficPolicies(String namespace) {
+    return backendPolicies.list(namespace);
+  }
+
+  @Override
+  public List<HTTPRoutePolicy> httpRoutePolicies(String namespace) {
+    return routePolicies.list(namespace);
   }
 
   @Override

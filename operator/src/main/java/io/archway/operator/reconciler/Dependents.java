@@ -1,6 +1,9 @@
 package io.archway.operator.reconciler;
 
 import io.archway.crds.apisix.ApisixUpstream;
+import io.archway.crds.apisix.v1alpha1.BackendTrafficPolicy;
+import io.archway.crds.apisix.v1alpha1.GatewayProxy;
+import io.archway.crds.apisix.v1alpha1.HTTPRoutePolicy;
 import io.archway.crds.archway.PluginFlow;
 import io.fabric8.kubernetes.api.model.HasMetadata;
 import io.fabric8.kubernetes.api.model.Secret;
@@ -49,6 +52,10 @@ final class Dependents {
   }
 
   void changed(HasMetadata x) {
+    if (x instanceof BackendTrafficPolicy || x instanceof HTTPRoutePolicy) {
+      policyChanged(x);
+      return;
+    }
     var key = References.key(x);
     if (x instanceof EndpointSlice slice) {
       // Control-plane discovery: a Service's endpoints changed, its routes write new nodes.
@@ -87,7 +94,39 @@ final class Dependents {
     for (var p : primaries) {
       for (var r : p.list().get()) {
         if ((referenced && !java.util.Collections.disjoint(References.of(r), keys))
-            || (allIngresses && r instanceof Ingress)) {
+            || (allIngresses && (r instanceof Ingress || r instanceof GatewayProxy))) {
+          p.trigger().fire(r);
+        }
+      }
+    }
+  }
+
+  /**
+   * A policy changed: what it targets is reconciled again. A BackendTrafficPolicy's Services are
+   * read by the routes whose backends they are; an HTTPRoutePolicy's Ingresses are the targets
+   * themselves.
+   */
+  private void policyChanged(HasMetadata x) {
+    var ns = x.getMetadata().getNamespace();
+    var services = new java.util.HashSet<String>();
+    var targets = new java.util.HashSet<String>();
+    if (x instanceof BackendTrafficPolicy p
+        && p.getSpec() != null
+        && p.getSpec().targetRefs != null) {
+      p.getSpec().targetRefs.stream()
+          .filter(r -> r != null && r.name != null)
+          .forEach(r -> services.add(References.key("Service", ns, r.name)));
+    }
+    if (x instanceof HTTPRoutePolicy p && p.getSpec() != null && p.getSpec().targetRefs != null) {
+      p.getSpec().targetRefs.stream()
+          .filter(r -> r != null && r.name != null && "Ingress".equals(r.kind))
+          .forEach(r -> targets.add(References.key("Ingress", ns, r.name)));
+    }
+    for (var p : primaries) {
+      for (var r : p.list().get()) {
+        if (r instanceof Ingress
+            && (targets.contains(References.key(r))
+                || !java.util.Collections.disjoint(References.of(r), services))) {
           p.trigger().fire(r);
         }
       }

@@ -92,6 +92,19 @@ final class References {
           }
         }
       }
+      case io.archway.crds.apisix.v1alpha1.PluginConfig pc when pc.getSpec() != null ->
+          secrets(out, ns, pc.getSpec().plugins);
+      case io.archway.crds.apisix.v1alpha1.Consumer c when c.getSpec() != null -> {
+        secrets(out, ns, c.getSpec().plugins);
+        if (c.getSpec().credentials != null) {
+          for (var cred : c.getSpec().credentials) {
+            if (cred != null && cred.secretRef != null) {
+              var s = cred.secretRef;
+              secret(out, s.namespace == null ? ns : s.namespace, s.name);
+            }
+          }
+        }
+      }
       case io.archway.crds.apisix.ApisixPluginConfig pc when pc.getSpec() != null ->
           secrets(out, ns, pc.getSpec().plugins);
       case io.archway.crds.apisix.ApisixGlobalRule gr when gr.getSpec() != null ->

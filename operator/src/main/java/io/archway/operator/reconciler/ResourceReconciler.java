@@ -108,8 +108,8 @@ abstract class ResourceReconciler<R extends HasMetadata> implements Reconciler<R
       return UpdateControl.noUpdate();
     }
     var t = translate(r);
-    var claims = Translators.claims(r);
-    Conflicts.check(r, claims, rivals(r), t);
+    var claims = Translators.claims(r, ctx.caches());
+    Conflicts.check(r, claims, rivals(r), ctx.caches(), t);
     claimsChanged(r, claims);
     t.warningsWithReason().forEach(w -> ctx.events().warning(r, w.reason(), w.message()));
     var refusal = t.refusal();

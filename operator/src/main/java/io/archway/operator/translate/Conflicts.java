@@ -29,9 +29,25 @@ public final class Conflicts {
     check(r, Translators.claims(r), others, t);
   }
 
+  /** As above, claims told apart by the policies {@code refs} hold (HTTPRoutePolicy). */
+  public static void check(
+      HasMetadata r, Iterable<? extends HasMetadata> others, Refs refs, Translation t) {
+    check(r, Translators.claims(r, refs), others, refs, t);
+  }
+
   /** As {@link #check(HasMetadata, Iterable, Translation)}, with {@code r}'s claims at hand. */
   public static void check(
       HasMetadata r, List<Claim> mine, Iterable<? extends HasMetadata> others, Translation t) {
+    check(r, mine, others, null, t);
+  }
+
+  /** As above, the others' claims told apart by the policies {@code refs} hold. */
+  public static void check(
+      HasMetadata r,
+      List<Claim> mine,
+      Iterable<? extends HasMetadata> others,
+      Refs refs,
+      Translation t) {
     if (mine.isEmpty()) {
       return;
     }
@@ -41,7 +57,7 @@ public final class Conflicts {
           || other.getMetadata().getDeletionTimestamp() != null) {
         continue;
       }
-      List<Claim> theirs = Translators.claims(other);
+      List<Claim> theirs = Translators.claims(other, refs);
       for (var c : mine) {
         for (var o : theirs) {
           if (c.conflictsWith(o)) {

@@ -113,6 +113,7 @@ public final class IngressTranslator {
     var name = ing.getMetadata().getName();
     var byName = annotations(ing, t);
     var ann = annotated(byName, t);
+    HTTPRoutePolicyTranslator.apply(ns, name, ann.route(), refs, t);
     var spec = ing.getSpec();
     if (spec == null
         || ((spec.getRules() == null || spec.getRules().isEmpty())
@@ -275,13 +276,17 @@ public final class IngressTranslator {
                 at + ".service", at + ".service.name", at + ".service.port"),
             refs,
             t);
-    if (up == null) {
+    if (up == null
+        || !BackendTrafficPolicyTranslator.apply(
+            ns, svc.getName(), servicePort, up, at + ".service", refs, t)) {
       return;
     }
     up.setAll(ann.upstream().deepCopy());
     var plugins = ann.plugins().deepCopy();
     for (var e : ann.route().properties()) {
-      if (e.getKey().equals("vars") && route.has("vars")) {
+      if (e.getKey().equals("priority") && route.has("priority")) {
+        continue; // the default backend stays the catch-all (an HTTPRoutePolicy's priority)
+      } else if (e.getKey().equals("vars") && route.has("vars")) {
         ((com.fasterxml.jackson.databind.node.ArrayNode) route.get("vars"))
             .addAll((com.fasterxml.jackson.databind.node.ArrayNode) e.getValue().deepCopy());
       } else {
@@ -603,7 +608,15 @@ public final class IngressTranslator {
 
   /** What the Ingress's paths claim, for conflict checks with other Ingresses and ApisixRoutes. */
   public static List<Claim> claims(Ingress ing) {
+    return claims(ing, null);
+  }
+
+  /** As {@link #claims(Ingress)}, told apart by the HTTPRoutePolicy {@code refs} hold for it. */
+  public static List<Claim> claims(Ingress ing, Refs refs) {
     var out = new ArrayList<Claim>();
+    var d =
+        HTTPRoutePolicyTranslator.discriminator(
+            ing.getMetadata().getNamespace(), ing.getMetadata().getName(), refs);
     var spec = ing.getSpec();
     if (spec == null) {
       return out;
@@ -624,20 +637,14 @@ public final class IngressTranslator {
           var base = path.endsWith("/") ? path.substring(0, path.length() - 1) : path;
           if (!base.isEmpty()) {
             out.add(
-                new Claim(
-                    host, base, List.of(), "0||", "spec.rules[" + i + "].http.paths[" + j + "]"));
+                new Claim(host, base, List.of(), d, "spec.rules[" + i + "].http.paths[" + j + "]"));
           }
           out.add(
               new Claim(
-                  host,
-                  base + "/*",
-                  List.of(),
-                  "0||",
-                  "spec.rules[" + i + "].http.paths[" + j + "]"));
+                  host, base + "/*", List.of(), d, "spec.rules[" + i + "].http.paths[" + j + "]"));
         } else if (seen.putIfAbsent(path, j) == null) {
           out.add(
-              new Claim(
-                  host, path, List.of(), "0||", "spec.rules[" + i + "].http.paths[" + j + "]"));
+              new Claim(host, path, List.of(), d, "spec.rules[" + i + "].http.paths[" + j + "]"));
         }
       }
     }

@@ -20,6 +20,27 @@ public interface Refs {
 
   Optional<PluginFlow> pluginFlow(String namespace, String name);
 
+  /**
+   * The BackendTrafficPolicies of a namespace: what the upstreams of the Services they target are
+   * given.
+   */
+  default java.util.List<io.archway.crds.apisix.v1alpha1.BackendTrafficPolicy>
+      backendTrafficPolicies(String namespace) {
+    return java.util.List.of();
+  }
+
+  /** The HTTPRoutePolicies of a namespace: what the routes of the Ingresses they target get. */
+  default java.util.List<io.archway.crds.apisix.v1alpha1.HTTPRoutePolicy> httpRoutePolicies(
+      String namespace) {
+    return java.util.List.of();
+  }
+
+  /** A GatewayProxy, which IngressClass parameters may name. */
+  default Optional<io.archway.crds.apisix.v1alpha1.GatewayProxy> gatewayProxy(
+      String namespace, String name) {
+    return Optional.empty();
+  }
+
   /** An ApisixPluginConfig, which routes name in {@code plugin_config_name}. */
   default Optional<io.archway.crds.apisix.ApisixPluginConfig> apisixPluginConfig(
       String namespace, String name) {

@@ -32,14 +32,32 @@ public final class Translators {
           case StreamRoute sr -> StreamRouteTranslator.translate(sr, refs);
           case PluginFlow pf -> PluginFlowTranslator.translate(pf, refs);
           case Ingress ing -> IngressTranslator.translate(ing, refs);
+          case io.fabric8.kubernetes.api.model.networking.v1.IngressClass ic ->
+              IngressClassTranslator.translate(ic, refs);
+          case io.archway.crds.apisix.v1alpha1.PluginConfig pc ->
+              PluginConfigTranslator.translate(pc, refs);
+          case io.archway.crds.apisix.v1alpha1.Consumer c -> ConsumerTranslator.translate(c, refs);
+          case io.archway.crds.apisix.v1alpha1.GatewayProxy gp ->
+              GatewayProxyTranslator.translate(gp, refs);
+          case io.archway.crds.apisix.v1alpha1.BackendTrafficPolicy p ->
+              BackendTrafficPolicyTranslator.translate(p, refs);
+          case io.archway.crds.apisix.v1alpha1.HTTPRoutePolicy p ->
+              HTTPRoutePolicyTranslator.translate(p, refs);
+          case io.archway.crds.apisix.v1alpha1.L4RoutePolicy p ->
+              L4RoutePolicyTranslator.translate(p, refs);
           default -> null;
         });
   }
 
   public static List<Claim> claims(HasMetadata r) {
+    return claims(r, null);
+  }
+
+  /** As {@link #claims(HasMetadata)}, with the policies {@code refs} hold (may be null). */
+  public static List<Claim> claims(HasMetadata r, Refs refs) {
     return switch (r) {
       case ApisixRoute ar -> ApisixRouteTranslator.claims(ar);
-      case Ingress ing -> IngressTranslator.claims(ing);
+      case Ingress ing -> IngressTranslator.claims(ing, refs);
       default -> List.of();
     };
   }

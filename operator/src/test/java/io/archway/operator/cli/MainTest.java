@@ -60,7 +60,7 @@ class MainTest {
   @Test
   void theExamplesAreValid() {
     assertThat(run("validate", "-f", "../examples/kubernetes")).as(out()).isZero();
-    assertThat(out()).contains("12 resource(s) checked, 0 with errors");
+    assertThat(out()).contains("20 resource(s) checked, 0 with errors");
   }
 
   @Test
@@ -325,16 +325,110 @@ class MainTest {
         .contains(
             "aic.yaml:1: ApisixPluginConfig (apisix.apache.org/v2beta3): version not supported by"
                 + " Archway (expected: apiVersion apisix.apache.org/v2)")
+        // An AIC 2.x kind Archway reads: checked, what does not apply said in a warning.
         .contains(
-            "aic.yaml:2: GatewayProxy (apisix.apache.org/v1alpha1): an APISIX Ingress Controller"
-                + " kind Archway does not support yet")
+            "aic.yaml:2: GatewayProxy default/proxy: warning: spec.provider: not used by Archway")
         .contains(
             "aic.yaml:3: ApisixRoute (apisix.apache.org/v2beta3): version not supported by Archway"
                 + " (expected: apiVersion apisix.apache.org/v2)")
         .contains("aic.yaml:4: NoSuchKind (archway.io/v1alpha1): unknown kind")
         .contains(
             "aic.yaml:5: Deployment (apps/v1) app: skipped (not a resource Archway translates)")
-        .contains("0 resource(s) checked, 4 with errors");
+        .contains("1 resource(s) checked, 3 with errors");
+  }
+
+  @Test
+  void validateChecksEveryApisixIngressControllerV1alpha1Kind(
+      @org.junit.jupiter.api.io.TempDir java.nio.file.Path dir) throws Exception {
+    var file = dir.resolve("aic2.yaml");
+    java.nio.file.Files.writeString(
+        file,
+        """
+        apiVersion: apisix.apache.org/v1alpha1
+        kind: PluginConfig
+        metadata: {name: cors}
+        spec:
+          plugins:
+          - {name: cors, config: {allow_origins: "*"}}
+        ---
+        apiVersion: apisix.apache.org/v1alpha1
+        kind: Consumer
+        metadata: {name: jack}
+        spec:
+          credentials:
+          - {type: key-auth, name: k1, config: {key: jack-key}}
+        ---
+        apiVersion: apisix.apache.org/v1alpha1
+        kind: GatewayProxy
+        metadata: {name: proxy}
+        spec:
+          plugins:
+          - {name: prometheus, enabled: true}
+        ---
+        apiVersion: networking.k8s.io/v1
+        kind: IngressClass
+        metadata: {name: archway}
+        spec:
+          controller: archway.io/ingress-controller
+          parameters: {apiGroup: apisix.apache.org, kind: GatewayProxy, name: proxy,
+                       namespace: default, scope: Namespace}
+        ---
+        apiVersion: apisix.apache.org/v1alpha1
+        kind: BackendTrafficPolicy
+        metadata: {name: web}
+        spec:
+          targetRefs: [{name: web, kind: Service, group: ""}]
+          retries: 2
+        ---
+        apiVersion: apisix.apache.org/v1alpha1
+        kind: HTTPRoutePolicy
+        metadata: {name: web}
+        spec:
+          targetRefs: [{name: web, kind: Ingress, group: networking.k8s.io}]
+          priority: 5
+        ---
+        apiVersion: networking.k8s.io/v1
+        kind: Ingress
+        metadata: {name: web}
+        spec:
+          ingressClassName: archway
+          rules:
+          - http:
+              paths:
+              - {path: /, pathType: Prefix, backend: {service: {name: web, port: {number: 80}}}}
+        ---
+        apiVersion: v1
+        kind: Service
+        metadata: {name: web}
+        spec: {ports: [{port: 80}]}
+        ---
+        apiVersion: apisix.apache.org/v1alpha1
+        kind: L4RoutePolicy
+        metadata: {name: tcp}
+        spec:
+          targetRefs: [{name: db, kind: TCPRoute, group: gateway.networking.k8s.io}]
+        """);
+    assertThat(run("validate", "-f", file.toString())).as(out()).isEqualTo(1);
+    assertThat(out())
+        .doesNotContain("does not support yet")
+        .doesNotContain("skipped")
+        .doesNotContain("IngressClass")
+        .contains(
+            "aic2.yaml:9: L4RoutePolicy default/tcp: spec.targetRefs[0]: TCPRoute db: Gateway API"
+                + " TCPRoute/UDPRoute are not supported yet")
+        .contains("8 resource(s) checked, 1 with errors");
+
+    // What they translate to, as the dataplane reads it (the L4RoutePolicy is left out).
+    out.reset();
+    assertThat(run("translate", "-f", file.toString())).isEqualTo(1);
+    var items = StandaloneFile.parse(out().getBytes(StandardCharsets.UTF_8), "translated");
+    assertThat(items.keySet().stream().map(Keys.Key::toString))
+        .contains(
+            "plugin_configs/pc_default_cors",
+            "consumers/default_jack",
+            "consumers/default_jack/credentials/k1",
+            "global_rules/gp_default_proxy");
+    assertThat(out()).contains("priority: 5").contains("retries: 2");
   }
 
   @Test

@@ -51,7 +51,8 @@ class TranslatorFixturesTest {
     assertThat(manifests.unreadable()).isEmpty();
     var subject = manifests.docs().get(0).resource();
     var t = Translators.translate(subject, manifests).orElseThrow();
-    Conflicts.check(subject, manifests.docs().stream().map(Manifests.Doc::resource).toList(), t);
+    Conflicts.check(
+        subject, manifests.docs().stream().map(Manifests.Doc::resource).toList(), manifests, t);
     var actual = render(t);
     var expectedFile = dir.resolve("expected.json");
     var pretty =

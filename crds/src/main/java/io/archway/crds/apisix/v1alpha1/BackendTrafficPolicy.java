@@ -1,0 +1,29 @@
+package io.archway.crds.apisix.v1alpha1;
+
+import io.archway.crds.Status;
+import io.fabric8.crd.generator.annotation.AdditionalPrinterColumn;
+import io.fabric8.kubernetes.api.model.Namespaced;
+import io.fabric8.kubernetes.client.CustomResource;
+import io.fabric8.kubernetes.model.annotation.Group;
+import io.fabric8.kubernetes.model.annotation.Kind;
+import io.fabric8.kubernetes.model.annotation.Plural;
+import io.fabric8.kubernetes.model.annotation.Version;
+
+/**
+ * Upstream settings (load balancer, scheme, retries, timeouts, Host header) for the upstreams of
+ * the Services it targets; the APISIX Ingress Controller 2.x's {@code BackendTrafficPolicy}
+ * v1alpha1.
+ */
+@Group("apisix.apache.org")
+@Version("v1alpha1")
+@Kind("BackendTrafficPolicy")
+@Plural("backendtrafficpolicies")
+@AdditionalPrinterColumn(
+    name = "Accepted",
+    jsonPath = ".status.conditions[?(@.type==\"Accepted\")].status")
+@AdditionalPrinterColumn(
+    name = "Age",
+    jsonPath = ".metadata.creationTimestamp",
+    type = AdditionalPrinterColumn.Type.DATE)
+public class BackendTrafficPolicy extends CustomResource<BackendTrafficPolicySpec, Status>
+    implements Namespaced {}

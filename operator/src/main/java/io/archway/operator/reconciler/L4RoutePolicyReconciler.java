@@ -1,0 +1,28 @@
+package io.archway.operator.reconciler;
+
+import io.archway.crds.apisix.v1alpha1.L4RoutePolicy;
+import io.archway.operator.translate.L4RoutePolicyTranslator;
+import io.archway.operator.translate.Translation;
+import io.javaoperatorsdk.operator.api.reconciler.ControllerConfiguration;
+import io.javaoperatorsdk.operator.api.reconciler.Reconciler;
+
+/** L4RoutePolicy: refused with its reason (it targets Gateway API L4 routes only). */
+@ControllerConfiguration(name = "l4routepolicy")
+public final class L4RoutePolicyReconciler extends CustomResourceReconciler<L4RoutePolicy>
+    implements Reconciler<L4RoutePolicy> {
+
+  public L4RoutePolicyReconciler(OperatorContext ctx) {
+    super(ctx);
+  }
+
+  @Override
+  Translation translate(L4RoutePolicy r) {
+    return L4RoutePolicyTranslator.translate(r, ctx.caches());
+  }
+
+  /** The kind has no ingress class: every one in the watched namespaces is this operator's. */
+  @Override
+  String ingressClassName(L4RoutePolicy r) {
+    return null;
+  }
+}
