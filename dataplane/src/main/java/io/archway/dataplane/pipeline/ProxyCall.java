@@ -6,6 +6,7 @@ import io.archway.dataplane.exchange.RequestBodyCopy;
 import io.archway.dataplane.upstream.NodeState;
 import io.archway.dataplane.upstream.UpstreamConnection;
 import io.netty.buffer.CompositeByteBuf;
+import io.netty.buffer.Unpooled;
 import io.netty.channel.ChannelFutureListener;
 import io.netty.channel.ConnectTimeoutException;
 import io.netty.handler.codec.http.DefaultHttpContent;
@@ -59,13 +60,29 @@ final class ProxyCall extends ProxyResponse implements Exchange.Listener {
     // The normalized path, unless plugins ran (they were given it, and may have rewritten it).
     ex.vars().applyTarget(request);
     ProxyHeaders.removeHopByHop(request.headers());
-    ProxyHeaders.forwarded(request.headers(), ex.vars(), originalHost);
+    if (call.forwardOnce()) {
+      // Not again when a plugin sends the request on to another upstream (ai-proxy-multi).
+      ProxyHeaders.forwarded(request.headers(), ex.vars(), originalHost);
+    }
     request.setProtocolVersion(HttpVersion.HTTP_1_1);
   }
 
   /** Reads the body up to the buffer's size (or its end), then picks a node. */
   void start() {
     call.serve(this);
+    var whole = call.exchange().body();
+    if (whole != null) {
+      // A plugin read the body whole (and may have replaced it): it goes on as it is now.
+      buffering = false;
+      requestDone = true;
+      bodyBytes = whole.length;
+      if (whole.length > 0) {
+        early = downstream.alloc().compositeBuffer(1);
+        early.addComponent(true, Unpooled.wrappedBuffer(whole));
+      }
+      attempt();
+      return;
+    }
     if (call.expectContinue()) {
       // The gateway reads the body itself before a node is chosen, so it answers the expectation.
       downstream.sendContinue();
@@ -339,10 +356,42 @@ final class ProxyCall extends ProxyResponse implements Exchange.Listener {
     fail(statusIfFinal, null, failedAddr);
   }
 
+  /**
+   * The node answered {@code code} before anything went to the client: when a plugin's fallback
+   * chose another upstream for it, this answer and its connection are dropped and the request goes
+   * there (with the body the plugin set).
+   */
+  @Override
+  boolean fallBack(int code) {
+    var f = call.exchange().fallback();
+    if (f == null || !f.test(code)) {
+      return false;
+    }
+    abandonConnection();
+    upstream.end(node, code, (System.nanoTime() - attemptStart) / 1000);
+    ended();
+    call.proceed();
+    return true;
+  }
+
+  /** The same when no node could answer (connect failures, timeouts): {@code code} is ours. */
+  private boolean fallBackAfterFailure(int code) {
+    var f = call.exchange().fallback();
+    if (f == null || responseStarted || node != null || !f.test(code)) {
+      return false;
+    }
+    ended();
+    call.proceed();
+    return true;
+  }
+
   @Override
   void fail(int code, String cause, String addr) {
     if (cause != null) {
       metrics.error(cause);
+    }
+    if (fallBackAfterFailure(code)) {
+      return;
     }
     ended();
     if (responseStarted) {

@@ -73,6 +73,9 @@ abstract class ProxyResponse implements UpstreamConnection.Listener, ExchangeTim
   /** The node failed this attempt: retry elsewhere if nothing was streamed yet, else give up. */
   abstract void upstreamFailed(NodeState.Failure kind, int statusIfFinal);
 
+  /** Whether a plugin sends the request elsewhere instead of passing on this answer's status. */
+  abstract boolean fallBack(int code);
+
   /** Fails the request with {@code code} before any response went out (else closes). */
   abstract void fail(int code, String cause, String addr);
 
@@ -106,6 +109,10 @@ abstract class ProxyResponse implements UpstreamConnection.Listener, ExchangeTim
       if (res.status().code() == 100) {
         ReferenceCountUtil.release(msg);
         conn.channel().read();
+        return;
+      }
+      if (fallBack(res.status().code())) {
+        ReferenceCountUtil.release(msg);
         return;
       }
       responseStarted = true;

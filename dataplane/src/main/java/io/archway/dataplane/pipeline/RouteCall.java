@@ -40,6 +40,7 @@ public final class RouteCall implements Exchange.Listener, PluginRun.Listener {
   private UpstreamRuntime upstream;
   private Exchange.Listener served; // the handler streaming the request, when one does
   private boolean expectContinue;
+  private boolean forwarded;
   private boolean logged;
   private boolean closed;
 
@@ -94,6 +95,15 @@ public final class RouteCall implements Exchange.Listener, PluginRun.Listener {
 
   void expectContinue(boolean e) {
     expectContinue = e;
+  }
+
+  /** Whether the {@code X-Forwarded-*} fields are still to be added (true the first time only). */
+  boolean forwardOnce() {
+    if (forwarded) {
+      return false;
+    }
+    forwarded = true;
+    return true;
   }
 
   /** Client events go to {@code handler} from now on: the request body, writability, leaving. */

@@ -364,8 +364,16 @@ final class LogEntries {
     request.put("uri", v.rawUri());
     request.put("method", v.method());
     var headers = request.putObject("headers");
+    // The provider's key an AI plugin added is not the client's to log.
+    var secret = ctx.attribute(LlmCall.SECRET_HEADERS);
     req.headers()
-        .forEach(h -> headers.put(h.getKey().toLowerCase(java.util.Locale.ROOT), h.getValue()));
+        .forEach(
+            h -> {
+              var name = h.getKey().toLowerCase(java.util.Locale.ROOT);
+              if (secret == null || !secret.contains(name)) {
+                headers.put(name, h.getValue());
+              }
+            });
     var query = request.putObject("querystring");
     var qs = v.get("query_string");
     if (qs != null && !qs.isEmpty()) {
@@ -392,6 +400,10 @@ final class LogEntries {
       e.put("request_id", requestId.toString());
     }
     e.putObject("server").put("hostname", Host.NAME).put("version", "archway");
+    var llm = ctx.attribute(LlmCall.LOG);
+    if (llm != null) {
+      e.setAll(llm); // ai-proxy's logging: llm_summary, llm_request, llm_response_text
+    }
     return e;
   }
 
