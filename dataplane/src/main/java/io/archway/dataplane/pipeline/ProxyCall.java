@@ -75,11 +75,8 @@ final class ProxyCall extends ProxyResponse implements Exchange.Listener {
       // A plugin read the body whole (and may have replaced it): it goes on as it is now.
       buffering = false;
       requestDone = true;
-      bodyBytes = whole.length;
-      if (whole.length > 0) {
-        early = downstream.alloc().compositeBuffer(1);
-        early.addComponent(true, Unpooled.wrappedBuffer(whole));
-      }
+      early = downstream.alloc().compositeBuffer(1);
+      early.addComponent(true, Unpooled.wrappedBuffer(whole));
       attempt();
       return;
     }
@@ -356,41 +353,12 @@ final class ProxyCall extends ProxyResponse implements Exchange.Listener {
     fail(statusIfFinal, null, failedAddr);
   }
 
-  /**
-   * The node answered {@code code} before anything went to the client: when a plugin's fallback
-   * chose another upstream for it, this answer and its connection are dropped and the request goes
-   * there (with the body the plugin set).
-   */
-  @Override
-  boolean fallBack(int code) {
-    var f = call.exchange().fallback();
-    if (f == null || !f.test(code)) {
-      return false;
-    }
-    abandonConnection();
-    upstream.end(node, code, (System.nanoTime() - attemptStart) / 1000);
-    ended();
-    call.proceed();
-    return true;
-  }
-
-  /** The same when no node could answer (connect failures, timeouts): {@code code} is ours. */
-  private boolean fallBackAfterFailure(int code) {
-    var f = call.exchange().fallback();
-    if (f == null || responseStarted || node != null || !f.test(code)) {
-      return false;
-    }
-    ended();
-    call.proceed();
-    return true;
-  }
-
   @Override
   void fail(int code, String cause, String addr) {
     if (cause != null) {
       metrics.error(cause);
     }
-    if (fallBackAfterFailure(code)) {
+    if (node == null && fallBack(code)) {
       return;
     }
     ended();

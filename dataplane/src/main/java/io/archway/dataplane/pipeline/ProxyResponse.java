@@ -73,8 +73,23 @@ abstract class ProxyResponse implements UpstreamConnection.Listener, ExchangeTim
   /** The node failed this attempt: retry elsewhere if nothing was streamed yet, else give up. */
   abstract void upstreamFailed(NodeState.Failure kind, int statusIfFinal);
 
-  /** Whether a plugin sends the request elsewhere instead of passing on this answer's status. */
-  abstract boolean fallBack(int code);
+  /**
+   * The node answered {@code code} (or none could: no node is held then) before anything went to
+   * the client: when a plugin's fallback chose another upstream, the request goes there instead.
+   */
+  final boolean fallBack(int code) {
+    var f = call.exchange().fallback();
+    if (f == null || responseStarted || !f.test(code)) {
+      return false;
+    }
+    if (node != null) {
+      abandonConnection();
+      upstream.end(node, code, (System.nanoTime() - attemptStart) / 1000);
+    }
+    ended();
+    call.proceed();
+    return true;
+  }
 
   /** Fails the request with {@code code} before any response went out (else closes). */
   abstract void fail(int code, String cause, String addr);

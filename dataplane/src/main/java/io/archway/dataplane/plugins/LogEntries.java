@@ -364,16 +364,7 @@ final class LogEntries {
     request.put("uri", v.rawUri());
     request.put("method", v.method());
     var headers = request.putObject("headers");
-    // The provider's key an AI plugin added is not the client's to log.
-    var secret = ctx.attribute(LlmCall.SECRET_HEADERS);
-    req.headers()
-        .forEach(
-            h -> {
-              var name = h.getKey().toLowerCase(java.util.Locale.ROOT);
-              if (secret == null || !secret.contains(name)) {
-                headers.put(name, h.getValue());
-              }
-            });
+    LlmCall.logHeaders(ctx, headers);
     var query = request.putObject("querystring");
     var qs = v.get("query_string");
     if (qs != null && !qs.isEmpty()) {
@@ -400,10 +391,7 @@ final class LogEntries {
       e.put("request_id", requestId.toString());
     }
     e.putObject("server").put("hostname", Host.NAME).put("version", "archway");
-    var llm = ctx.attribute(LlmCall.LOG);
-    if (llm != null) {
-      e.setAll(llm); // ai-proxy's logging: llm_summary, llm_request, llm_response_text
-    }
+    LlmCall.addLog(ctx, e);
     return e;
   }
 

@@ -46,7 +46,12 @@ class PluginRegistryTest {
           Map.entry("uri-blocker", "{\"block_rules\": [\"^/admin\"]}"),
           Map.entry("consumer-restriction", "{\"whitelist\": [\"jack\"]}"),
           Map.entry("mocking", "{\"response_example\": \"x\"}"),
-          Map.entry("api-breaker", "{\"break_response_code\": 502}"));
+          Map.entry("api-breaker", "{\"break_response_code\": 502}"),
+          Map.entry("ai-proxy", "{\"provider\": \"openai\", \"auth\": {}}"),
+          Map.entry(
+              "ai-proxy-multi",
+              "{\"instances\": [{\"name\": \"a\", \"provider\": \"openai\", \"weight\": 1,"
+                  + " \"auth\": {}}]}"));
 
   /** The observability loggers' minimal configurations. */
   private static final Map<String, String> MINIMAL_LOGGERS =
