@@ -112,28 +112,6 @@ final class LlmCall {
     return call;
   }
 
-  /**
-   * The request's fields for a logger's entry, lower case, without those that carry the provider's
-   * key (an AI plugin set them: they are not the client's to log).
-   */
-  static void logHeaders(PluginContext ctx, ObjectNode out) {
-    var secret = ctx.attribute(SECRET_HEADERS);
-    for (var h : ctx.request().headers()) {
-      var name = h.getKey().toLowerCase(Locale.ROOT);
-      if (secret == null || !secret.contains(name)) {
-        out.put(name, h.getValue());
-      }
-    }
-  }
-
-  /** What {@code logging} adds to a logger's entry: llm_summary, llm_request, llm_response_text. */
-  static void addLog(PluginContext ctx, ObjectNode entry) {
-    var llm = ctx.attribute(LOG);
-    if (llm != null) {
-      entry.setAll(llm);
-    }
-  }
-
   /** A plain-text answer, as APISIX's {@code core.response.exit(code, "text")}. */
   static Outcome.Respond plain(int status, String text) {
     var h = new DefaultHttpHeaders().set(HttpHeaderNames.CONTENT_TYPE, "text/plain");

@@ -364,7 +364,7 @@ final class LogEntries {
     request.put("uri", v.rawUri());
     request.put("method", v.method());
     var headers = request.putObject("headers");
-    LlmCall.logHeaders(ctx, headers);
+    LlmBodies.logHeaders(ctx, headers);
     var query = request.putObject("querystring");
     var qs = v.get("query_string");
     if (qs != null && !qs.isEmpty()) {
@@ -391,7 +391,7 @@ final class LogEntries {
       e.put("request_id", requestId.toString());
     }
     e.putObject("server").put("hostname", Host.NAME).put("version", "archway");
-    LlmCall.addLog(ctx, e);
+    LlmBodies.addLog(ctx, e);
     return e;
   }
 

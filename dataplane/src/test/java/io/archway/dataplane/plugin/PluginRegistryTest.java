@@ -49,6 +49,11 @@ class PluginRegistryTest {
           Map.entry("api-breaker", "{\"break_response_code\": 502}"),
           Map.entry("ai-proxy", "{\"provider\": \"openai\", \"auth\": {}}"),
           Map.entry(
+              "ai-prompt-decorator", "{\"append\": [{\"role\": \"user\", \"content\": \"x\"}]}"),
+          Map.entry(
+              "ai-prompt-template",
+              "{\"templates\": [{\"name\": \"t\", \"template\": {\"model\": \"m\"}}]}"),
+          Map.entry(
               "ai-proxy-multi",
               "{\"instances\": [{\"name\": \"a\", \"provider\": \"openai\", \"weight\": 1,"
                   + " \"auth\": {}}]}"));

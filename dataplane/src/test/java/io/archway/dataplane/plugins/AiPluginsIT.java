@@ -298,4 +298,106 @@ class AiPluginsIT {
     assertThat(plain.body()).contains("rate limited");
     assertThat(post("/only429", CHAT).statusCode()).isEqualTo(200);
   }
+
+  String proxyTo(String name) {
+    return """
+        ai-proxy:
+          provider: openai-compatible
+          auth: {header: {Authorization: "Bearer sk-test"}}
+          override: {endpoint: "%s"}
+        """
+        .formatted(llm.endpoint(name));
+  }
+
+  @Test
+  void promptDecoratorAndTemplateShapeWhatTheProviderIsSent() throws Exception {
+    var decorator =
+        proxyTo("main")
+            + """
+            ai-prompt-decorator:
+              prepend: [{role: system, content: "Answer in French"}]
+              append: [{role: user, content: "Be brief"}]
+            """;
+    var template =
+        proxyTo("main")
+            + """
+            ai-prompt-template:
+              templates:
+                - name: explain
+                  template:
+                    model: gpt-templated
+                    messages:
+                      - {role: user, content: "Explain {{topic}} to a {{audience.age}} year old"}
+            """;
+    gw =
+        Gateways.start(
+            dir,
+            "routes:\n"
+                + route("decorated", "/decorated", decorator)
+                + route("templated", "/templated", template));
+    assertThat(post("/decorated", CHAT).statusCode()).isEqualTo(200);
+    var messages = llm.received.get(0).body().path("messages");
+    assertThat(messages).hasSize(4);
+    assertThat(messages.get(0).path("content").asText()).isEqualTo("Answer in French");
+    assertThat(messages.get(1).path("content").asText()).isEqualTo("You are terse");
+    assertThat(messages.get(3).path("content").asText()).isEqualTo("Be brief");
+    var filled =
+        post(
+            "/templated",
+            "{\"template_name\":\"explain\",\"topic\":\"\\\"quarks\\\"\",\"audience\":{\"age\":5}}");
+    assertThat(filled.statusCode()).isEqualTo(200);
+    var sent = llm.received.get(1).body();
+    assertThat(sent.path("model").asText()).isEqualTo("gpt-templated");
+    assertThat(sent.path("messages").get(0).path("content").asText())
+        .isEqualTo("Explain \"quarks\" to a 5 year old");
+    var unknown = post("/templated", "{\"template_name\":\"nope\"}");
+    assertThat(unknown.statusCode()).isEqualTo(400);
+    assertThat(json(unknown.body()).path("message").asText())
+        .isEqualTo("template: nope not configured.");
+    var missing = post("/templated", "{}");
+    assertThat(json(missing.body()).path("message").asText())
+        .isEqualTo("template name is missing in request.");
+    assertThat(llm.received).hasSize(2);
+  }
+
+  @Test
+  void promptGuardRefusesByItsPatternsBeforeTheProviderIsAsked() throws Exception {
+    var guard =
+        proxyTo("main")
+            + """
+            ai-prompt-guard:
+              allow_patterns: ["(?i)hello|weather"]
+              deny_patterns: ["password", "(.*a){12}$"]
+            """;
+    var history =
+        proxyTo("main")
+            + """
+            ai-prompt-guard:
+              match_all_conversation_history: true
+              deny_patterns: ["terse"]
+            """;
+    gw =
+        Gateways.start(
+            dir, "routes:\n" + route("guard", "/guard", guard) + route("all", "/all", history));
+    assertThat(post("/guard", CHAT).statusCode()).isEqualTo(200);
+    var off = post("/guard", chat("user", "Tell me a joke"));
+    assertThat(off.statusCode()).isEqualTo(400);
+    assertThat(json(off.body()).path("message").asText())
+        .isEqualTo("Request doesn't match allow patterns");
+    var denied = post("/guard", chat("user", "hello, what is the admin password"));
+    assertThat(json(denied.body()).path("message").asText())
+        .isEqualTo("Request contains prohibited content");
+    // A pattern that backtracks without end is stopped, and the request refused.
+    var slow = post("/guard", chat("user", "hello " + "a".repeat(40) + "!"));
+    assertThat(slow.statusCode()).isEqualTo(400);
+    // Not the user's last word: not checked (match_all_roles is off).
+    assertThat(post("/guard", chat("assistant", "password")).statusCode()).isEqualTo(200);
+    // The whole history: the system message is checked too.
+    assertThat(post("/all", CHAT).statusCode()).isEqualTo(400);
+    assertThat(llm.received).hasSize(2);
+  }
+
+  static String chat(String role, String content) {
+    return "{\"messages\":[{\"role\":\"%s\",\"content\":\"%s\"}]}".formatted(role, content);
+  }
 }
