@@ -118,7 +118,7 @@ public final class AiProxyPlugin implements Plugin<AiProxyPlugin.Config> {
     checkAuth(conf.auth().gcp(), conf.auth().aws(), "");
     var target =
         new LlmCall.Target(
-            "ai-proxy",
+            "ai-proxy-" + conf.provider(), // APISIX's instance name, for ai-rate-limiting
             conf.provider(),
             key(scope.owner()),
             endpoint(conf, ""),

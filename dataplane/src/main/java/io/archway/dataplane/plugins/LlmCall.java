@@ -43,6 +43,9 @@ final class LlmCall {
   /** What the loggers add to their entries ({@code llm_summary}, {@code llm_request}, ...). */
   static final Exchange.Key<ObjectNode> LOG = new Exchange.Key<>("llm-log");
 
+  /** The name of the instance the request went to (ai-rate-limiting counts by it). */
+  static final Exchange.Key<String> INSTANCE = new Exchange.Key<>("llm-instance");
+
   /** The request fields that carry the provider's key: loggers leave them out. */
   static final Exchange.Key<Set<String>> SECRET_HEADERS = new Exchange.Key<>("llm-secret-headers");
 
@@ -162,6 +165,7 @@ final class LlmCall {
     }
     ctx.requestBody(bytes);
     ctx.upstreamOverride(up);
+    ctx.attribute(INSTANCE, t.name());
     ctx.publish("request_type", stream ? "ai_stream" : "ai_chat");
     ctx.publish("llm_model", model);
     ctx.publish("llm_time_to_first_token", "0");

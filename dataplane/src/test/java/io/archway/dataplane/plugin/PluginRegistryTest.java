@@ -48,6 +48,7 @@ class PluginRegistryTest {
           Map.entry("mocking", "{\"response_example\": \"x\"}"),
           Map.entry("api-breaker", "{\"break_response_code\": 502}"),
           Map.entry("ai-proxy", "{\"provider\": \"openai\", \"auth\": {}}"),
+          Map.entry("ai-rate-limiting", "{\"limit\": 1, \"time_window\": 1}"),
           Map.entry(
               "ai-prompt-decorator", "{\"append\": [{\"role\": \"user\", \"content\": \"x\"}]}"),
           Map.entry(

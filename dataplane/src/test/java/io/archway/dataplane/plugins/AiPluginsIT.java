@@ -400,4 +400,49 @@ class AiPluginsIT {
   static String chat(String role, String content) {
     return "{\"messages\":[{\"role\":\"%s\",\"content\":\"%s\"}]}".formatted(role, content);
   }
+
+  @Test
+  void aiRateLimitingCountsTheTokensOfEachAnswerAndRefusesOnceTheyAreSpent() throws Exception {
+    var plugins =
+        proxyTo("main")
+            + """
+            ai-rate-limiting:
+              limit: 20
+              time_window: 60
+              rejected_code: 429
+              rejected_msg: "token quota exceeded"
+            """;
+    var perInstance =
+        """
+        ai-proxy-multi:
+          instances:
+            - {name: small, provider: openai-compatible, weight: 1,
+               auth: {header: {Authorization: "Bearer k"}}, override: {endpoint: "%s"}}
+        ai-rate-limiting:
+          limit_strategy: completion_tokens
+          instances: [{name: small, limit: 5, time_window: 60}]
+        """
+            .formatted(llm.endpoint("small"));
+    gw =
+        Gateways.start(
+            dir,
+            "routes:\n"
+                + route("limited", "/limited", plugins)
+                + route("per", "/per", perInstance));
+    // 15 tokens an answer: the first passes with 20 left, the second with 5 left (it crosses the
+    // limit, counted once answered), then requests are refused.
+    var first = post("/limited", CHAT);
+    assertThat(first.statusCode()).isEqualTo(200);
+    assertThat(first.headers().firstValue("X-AI-RateLimit-Remaining-ai-proxy-openai-compatible"))
+        .hasValue("20");
+    await().until(() -> post("/limited", CHAT).statusCode() == 429);
+    var refused = post("/limited", CHAT);
+    assertThat(refused.statusCode()).isEqualTo(429);
+    assertThat(json(refused.body()).path("error_msg").asText()).isEqualTo("token quota exceeded");
+    assertThat(llm.received).hasSize(2);
+    // Per instance, by completion tokens (3 an answer): two pass, the third is refused.
+    assertThat(post("/per", CHAT).statusCode()).isEqualTo(200);
+    await().until(() -> post("/per", CHAT).statusCode() == 503);
+    assertThat(llm.received.stream().filter(r -> r.path().startsWith("/small/"))).hasSize(2);
+  }
 }
