@@ -254,8 +254,22 @@ public final class RouteCall implements Exchange.Listener, PluginRun.Listener {
               route == null ? null : route.id(),
               upstreamAddr,
               upstreamNanos / 1000,
-              h.get(HttpHeaderNames.USER_AGENT)));
+              h.get(HttpHeaderNames.USER_AGENT),
+              llm()));
     }
+  }
+
+  /** The AI plugins' {@code $llm_*} results for the access log, when one ran. */
+  private AccessLog.Llm llm() {
+    var model = exchange.result("llm_model");
+    if (model == null) {
+      return null;
+    }
+    return new AccessLog.Llm(
+        model.toString(),
+        String.valueOf(exchange.result("llm_time_to_first_token")),
+        String.valueOf(exchange.result("llm_prompt_tokens")),
+        String.valueOf(exchange.result("llm_completion_tokens")));
   }
 
   // The client's side, passed to the handler serving the request.

@@ -180,6 +180,24 @@ class AiPluginsIT {
   }
 
   @Test
+  void theAccessLogHasTheLlmFields() throws Exception {
+    var access = dir.resolve("access.log");
+    gw =
+        Gateways.start(
+            dir,
+            "routes:\n" + route("chat", "/chat", proxyTo("main")),
+            io.archway.dataplane.http.HttpSettings.DEFAULTS.withAccessLog(access.toString()));
+    assertThat(post("/chat", CHAT).statusCode()).isEqualTo(200);
+    await().until(() -> Files.exists(access) && Files.readAllLines(access).size() == 1);
+    var line = json(Files.readAllLines(access).get(0));
+    assertThat(line.path("llm_model").asText()).isEqualTo("client-model");
+    assertThat(line.path("llm_prompt_tokens").asText()).isEqualTo("12");
+    assertThat(line.path("llm_completion_tokens").asText()).isEqualTo("3");
+    assertThat(Long.parseLong(line.path("llm_time_to_first_token").asText()))
+        .isGreaterThanOrEqualTo(0);
+  }
+
+  @Test
   void aiProxyRefusesWhatIsNotAJsonChatRequest() throws Exception {
     var plugins =
         """
