@@ -50,6 +50,8 @@ class PluginRegistryTest {
           Map.entry("ai-proxy", "{\"provider\": \"openai\", \"auth\": {}}"),
           Map.entry("ai-rate-limiting", "{\"limit\": 1, \"time_window\": 1}"),
           Map.entry(
+              "ai-request-rewrite", "{\"prompt\": \"p\", \"provider\": \"openai\", \"auth\": {}}"),
+          Map.entry(
               "ai-prompt-decorator", "{\"append\": [{\"role\": \"user\", \"content\": \"x\"}]}"),
           Map.entry(
               "ai-prompt-template",

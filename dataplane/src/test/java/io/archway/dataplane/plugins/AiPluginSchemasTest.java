@@ -96,6 +96,8 @@ class AiPluginSchemasTest {
           ai-rate-limiting | {'limit': 1, 'time_window': 1, 'limit_strategy': 'expression'} | plugins.ai-rate-limiting.limit_strategy: "expression" (expected: one of total_tokens, prompt_tokens, completion_tokens)
           ai-rate-limiting | {'limit': 1, 'time_window': 1, 'policy': 'redis'} | plugins.ai-rate-limiting.policy: "redis" (expected: local (counters shared through Redis
           ai-rate-limiting | {'instances': [{'name': 'a', 'limit': 1}]}   | plugins.ai-rate-limiting.instances[0].time_window: missing
+          ai-request-rewrite | {'provider': 'openai', 'auth': {}}          | plugins.ai-request-rewrite.prompt: missing
+          ai-request-rewrite | {'prompt': 'p', 'provider': 'openai', 'auth': {}, 'timeout': 60001} | plugins.ai-request-rewrite.timeout: 60001 (expected: 1..60000)
           """)
   void badConfigurationsAreRefusedNamingTheField(String plugin, String conf, String start)
       throws Exception {

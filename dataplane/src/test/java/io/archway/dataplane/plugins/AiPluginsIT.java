@@ -463,4 +463,48 @@ class AiPluginsIT {
     await().until(() -> post("/per", CHAT).statusCode() == 503);
     assertThat(llm.received.stream().filter(r -> r.path().startsWith("/small/"))).hasSize(2);
   }
+
+  @Test
+  void requestRewriteForwardsTheLlmsAnswerAsTheNewBody() throws Exception {
+    try (var up = new io.archway.dataplane.testing.RecordingUpstream()) {
+      var rewrite =
+          """
+          - id: rewrite
+            uri: /rewrite
+            upstream: {nodes: {"%s": 1}}
+            plugins:
+              ai-request-rewrite:
+                prompt: "Mask every card number"
+                provider: openai-compatible
+                auth: {header: {Authorization: "Bearer sk-rw"}}
+                options: {model: gpt-rewriter}
+                override: {endpoint: "%s"}
+          - id: failing
+            uri: /failing
+            upstream: {nodes: {"%s": 1}}
+            plugins:
+              ai-request-rewrite:
+                prompt: "Mask every card number"
+                provider: openai-compatible
+                auth: {header: {Authorization: "Bearer sk-rw"}}
+                override: {endpoint: "%s"}
+          """
+              .formatted(up.node(), llm.endpoint("rewriter"), up.node(), llm.endpoint("busy"));
+      gw = Gateways.start(dir, "routes:\n" + rewrite);
+      var res = post("/rewrite", "card 4111-1111-1111-1111", "Content-Type", "text/plain");
+      assertThat(res.statusCode()).isEqualTo(200);
+      await().until(() -> up.requests().size() == 1);
+      assertThat(up.requests().get(0).bodyText()).isEqualTo("Hello from rewriter");
+      var asked = llm.received.get(0).body();
+      assertThat(asked.path("model").asText()).isEqualTo("gpt-rewriter");
+      assertThat(asked.path("stream").asBoolean()).isFalse();
+      assertThat(asked.path("messages").get(0).path("content").asText())
+          .isEqualTo("Mask every card number");
+      assertThat(asked.path("messages").get(1).path("content").asText())
+          .isEqualTo("card 4111-1111-1111-1111");
+      // An LLM that answers an error: 500, and the upstream never hears of the request.
+      assertThat(post("/failing", "x").statusCode()).isEqualTo(500);
+      assertThat(up.requests()).hasSize(1);
+    }
+  }
 }
