@@ -138,7 +138,6 @@ final class LlmCall {
           new DefaultHttpHeaders().set(HttpHeaderNames.CONTENT_TYPE, "application/json"),
           Outcome.errorBody(503));
     }
-    target = t;
     var body = request.deepCopy();
     if (t.options() != null) {
       t.options().fields().forEachRemaining(e -> body.set(e.getKey(), e.getValue()));
@@ -159,10 +158,15 @@ final class LlmCall {
     h.set(HttpHeaderNames.CONTENT_TYPE, "application/json");
     // The tap reads the answer as it streams: it must come unencoded.
     h.remove(HttpHeaderNames.ACCEPT_ENCODING);
+    if (target != null && target.header() != null) {
+      // A fallback: the previous instance's key must not reach the next provider.
+      target.header().keySet().forEach(h::remove);
+    }
     if (t.header() != null) {
       t.header().forEach(h::set);
       ctx.attribute(SECRET_HEADERS, lowerCase(t.header().keySet()));
     }
+    target = t;
     ctx.requestBody(bytes);
     ctx.upstreamOverride(up);
     ctx.attribute(INSTANCE, t.name());

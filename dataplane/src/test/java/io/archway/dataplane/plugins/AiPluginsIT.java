@@ -271,7 +271,8 @@ class AiPluginsIT {
           fallback_strategy: [http_429, http_5xx]
           instances:
             - {name: busy, provider: openai-compatible, priority: 3, weight: 1,
-               auth: {header: {Authorization: "Bearer k"}}, override: {endpoint: "%s"}}
+               auth: {header: {Authorization: "Bearer k", X-Busy-Key: "busy-secret"}},
+               override: {endpoint: "%s"}}
             - {name: broken, provider: openai-compatible, priority: 2, weight: 1,
                auth: {header: {Authorization: "Bearer k"}}, override: {endpoint: "%s"}}
             - {name: gone, provider: openai-compatible, priority: 1, weight: 1,
@@ -310,6 +311,9 @@ class AiPluginsIT {
         .containsExactly("busy", "broken", "last");
     assertThat(llm.received)
         .allSatisfy(r -> assertThat(r.body().path("messages").size()).isEqualTo(2));
+    // The first instance's key went to it only.
+    assertThat(llm.received.get(0).headers().getFirst("X-Busy-Key")).isEqualTo("busy-secret");
+    assertThat(llm.received.get(2).headers().containsKey("X-Busy-Key")).isFalse();
     // Without a fallback strategy, the highest priority's answer is the answer.
     var plain = post("/plain", CHAT);
     assertThat(plain.statusCode()).isEqualTo(429);

@@ -28,7 +28,13 @@ final class FakeLlm implements AutoCloseable {
   static final ObjectMapper JSON = new ObjectMapper();
 
   /** One request as received. */
-  record Received(String path, String query, String authorization, String host, JsonNode body) {}
+  record Received(
+      String path,
+      String query,
+      String authorization,
+      String host,
+      JsonNode body,
+      com.sun.net.httpserver.Headers headers) {}
 
   final List<Received> received = new CopyOnWriteArrayList<>();
 
@@ -65,7 +71,8 @@ final class FakeLlm implements AutoCloseable {
               uri.getRawQuery(),
               auth,
               ex.getRequestHeaders().getFirst("Host"),
-              body));
+              body,
+              ex.getRequestHeaders()));
       var name = uri.getPath().split("/")[1];
       if (!ex.getRequestMethod().equals("POST") || !uri.getPath().endsWith("/chat/completions")) {
         send(ex, 404, "{\"error\":\"not found\"}");
