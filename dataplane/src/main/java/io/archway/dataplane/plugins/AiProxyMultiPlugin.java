@@ -173,11 +173,11 @@ public final class AiProxyMultiPlugin implements Plugin<AiProxyMultiPlugin.Confi
   }
 
   /** {@code fallback_strategy}: which answers move on, and whether health is looked at. */
-  record Fallback(boolean on429, boolean on5xx, boolean health) {}
+  record Fallback(boolean on429, boolean on5xx, boolean health, boolean rateLimiting) {}
 
   static Fallback fallback(JsonNode strategy) {
     if (strategy == null || strategy.isNull()) {
-      return new Fallback(false, false, false);
+      return new Fallback(false, false, false, false);
     }
     var names = new java.util.HashSet<String>();
     if (strategy.isTextual()) {
@@ -188,7 +188,8 @@ public final class AiProxyMultiPlugin implements Plugin<AiProxyMultiPlugin.Confi
     return new Fallback(
         names.contains("http_429"),
         names.contains("http_5xx"),
-        names.contains("instance_health_and_rate_limiting"));
+        names.contains("instance_health_and_rate_limiting"),
+        names.contains("rate_limiting") || names.contains("instance_health_and_rate_limiting"));
   }
 
   private record Member(LlmCall.Target target, int weight) {}
@@ -302,8 +303,20 @@ public final class AiProxyMultiPlugin implements Plugin<AiProxyMultiPlugin.Confi
             if (refused != null) {
               return refused;
             }
+            var next = new int[] {1};
+            if (order.size() > 1 && fallback.rateLimiting()) {
+              ctx.attribute(
+                  LlmCall.NEXT_INSTANCE,
+                  () -> {
+                    while (next[0] < order.size()) {
+                      if (call.sendTo(order.get(next[0]++)) == null) {
+                        return true;
+                      }
+                    }
+                    return false;
+                  });
+            }
             if (order.size() > 1 && (fallback.on429() || fallback.on5xx())) {
-              var next = new int[] {1};
               ctx.fallback(
                   status -> {
                     boolean moves =

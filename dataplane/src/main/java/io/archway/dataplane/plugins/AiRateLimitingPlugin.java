@@ -149,28 +149,34 @@ public final class AiRateLimitingPlugin implements Plugin<AiRateLimitingPlugin.C
 
     @Override
     public Outcome access(PluginContext ctx) {
-      var instance = ctx.attribute(LlmCall.INSTANCE);
-      if (instance == null) {
-        return Outcome.CONTINUE; // no AI instance picked on this route
+      while (true) {
+        var instance = ctx.attribute(LlmCall.INSTANCE);
+        if (instance == null) {
+          return Outcome.CONTINUE; // no AI instance picked on this route
+        }
+        var l = limitOf(instance);
+        if (l == null) {
+          return Outcome.CONTINUE;
+        }
+        var w = windows.peek(l.key(), l.windowMillis());
+        long remaining = Math.max(0, l.limit() - w[0]);
+        if (headers) {
+          var h = ctx.responseHeaders();
+          h.set("X-AI-RateLimit-Limit-" + instance, l.limit());
+          h.set("X-AI-RateLimit-Remaining-" + instance, remaining);
+          h.set("X-AI-RateLimit-Reset-" + instance, (w[1] + 999) / 1000);
+        }
+        if (remaining > 0) {
+          return Outcome.CONTINUE;
+        }
+        // Spent: ai-proxy-multi moves on when its fallback strategy says so, else refused.
+        var next = ctx.attribute(LlmCall.NEXT_INSTANCE);
+        if (next == null || !next.getAsBoolean()) {
+          ctx.state(this, Boolean.TRUE);
+          var h = new DefaultHttpHeaders().set(HttpHeaderNames.CONTENT_TYPE, "application/json");
+          return Outcome.respond(rejectedCode, h, rejectedBody);
+        }
       }
-      var l = limitOf(instance);
-      if (l == null) {
-        return Outcome.CONTINUE;
-      }
-      var w = windows.peek(l.key(), l.windowMillis());
-      long remaining = Math.max(0, l.limit() - w[0]);
-      if (headers) {
-        var h = ctx.responseHeaders();
-        h.set("X-AI-RateLimit-Limit-" + instance, l.limit());
-        h.set("X-AI-RateLimit-Remaining-" + instance, remaining);
-        h.set("X-AI-RateLimit-Reset-" + instance, (w[1] + 999) / 1000);
-      }
-      if (remaining <= 0) {
-        ctx.state(this, Boolean.TRUE);
-        var h = new DefaultHttpHeaders().set(HttpHeaderNames.CONTENT_TYPE, "application/json");
-        return Outcome.respond(rejectedCode, h, rejectedBody);
-      }
-      return Outcome.CONTINUE;
     }
 
     @Override

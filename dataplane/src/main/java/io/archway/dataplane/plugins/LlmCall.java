@@ -46,6 +46,13 @@ final class LlmCall {
   /** The name of the instance the request went to (ai-rate-limiting counts by it). */
   static final Exchange.Key<String> INSTANCE = new Exchange.Key<>("llm-instance");
 
+  /**
+   * ai-proxy-multi's move to its next instance (true when it moved), for ai-rate-limiting to call
+   * when the chosen instance's tokens are spent and the fallback strategy includes rate limiting.
+   */
+  static final Exchange.Key<java.util.function.BooleanSupplier> NEXT_INSTANCE =
+      new Exchange.Key<>("llm-next-instance");
+
   /** The request fields that carry the provider's key: loggers leave them out. */
   static final Exchange.Key<Set<String>> SECRET_HEADERS = new Exchange.Key<>("llm-secret-headers");
 

@@ -511,4 +511,31 @@ class AiPluginsIT {
       assertThat(up.requests()).hasSize(1);
     }
   }
+
+  @Test
+  void aRateLimitingFallbackMovesOnWhenTheFirstInstancesTokensAreSpent() throws Exception {
+    var plugins =
+        """
+        ai-proxy-multi:
+          fallback_strategy: [rate_limiting]
+          instances:
+            - {name: first, provider: openai-compatible, priority: 1, weight: 1,
+               auth: {header: {Authorization: "Bearer k"}}, override: {endpoint: "%s"}}
+            - {name: second, provider: openai-compatible, weight: 1,
+               auth: {header: {Authorization: "Bearer k"}}, override: {endpoint: "%s"}}
+        ai-rate-limiting:
+          instances: [{name: first, limit: 10, time_window: 60}]
+        """
+            .formatted(llm.endpoint("first"), llm.endpoint("second"));
+    gw = Gateways.start(dir, "routes:\n" + route("rl", "/rl", plugins));
+    var one = post("/rl", CHAT);
+    assertThat(json(one.body()).path("served_by").asText()).isEqualTo("first");
+    // 15 tokens spent the first instance's 10: the next requests go to the second.
+    await().until(() -> json(post("/rl", CHAT).body()).path("served_by").asText().equals("second"));
+    var later = post("/rl", CHAT);
+    assertThat(later.statusCode()).isEqualTo(200);
+    assertThat(json(later.body()).path("served_by").asText()).isEqualTo("second");
+    assertThat(later.headers().firstValue("X-AI-RateLimit-Remaining-first")).hasValue("0");
+    assertThat(llm.received.stream().filter(r -> r.path().startsWith("/first/"))).hasSize(1);
+  }
 }
