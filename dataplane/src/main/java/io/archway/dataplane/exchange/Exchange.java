@@ -72,6 +72,9 @@ public final class Exchange {
   private long bytesSent;
   private long latencyNanos;
   private String upstreamAddr;
+  private RequestBodyReader bodyReader; // a plugin reading the whole body, while it does
+  private byte[] body; // the whole body, once a plugin read it (or set the one sent on)
+  private java.util.function.IntPredicate fallback;
 
   public Exchange(Downstream downstream, HttpRequest request, long startNanos) {
     this.downstream = downstream;
@@ -107,7 +110,9 @@ public final class Exchange {
   // From the adapter.
 
   public void content(HttpContent c) {
-    if (listener == null) {
+    if (bodyReader != null) {
+      bodyReader.onContent(c);
+    } else if (listener == null) {
       ReferenceCountUtil.release(c);
     } else {
       listener.onContent(c);
@@ -115,7 +120,9 @@ public final class Exchange {
   }
 
   public void bodyBroken(int status) {
-    if (listener == null) {
+    if (bodyReader != null) {
+      bodyReader.onBodyBroken(status);
+    } else if (listener == null) {
       downstream.close();
     } else {
       listener.onBodyBroken(status);
@@ -129,9 +136,69 @@ public final class Exchange {
   }
 
   public void closed() {
+    if (bodyReader != null) {
+      bodyReader.onClosed();
+    }
     if (listener != null) {
       listener.onClosed();
     }
+  }
+
+  // The whole request body, for plugins that read or replace it (the AI plugins).
+
+  /**
+   * Reads the whole request body (at most {@code max} bytes) before the request goes on; it then
+   * stays here ({@link #body()}) and is what goes upstream. Completes on the event loop with the
+   * body, or with the status to answer (413 over {@code max}, 400 broken framing, 408 too slow).
+   */
+  public java.util.concurrent.CompletionStage<Object> readBody(long max, long timeoutMillis) {
+    if (body != null) {
+      return java.util.concurrent.CompletableFuture.completedFuture(body);
+    }
+    if (bodyReader != null) {
+      return bodyReader.result();
+    }
+    bodyReader = new RequestBodyReader(this, max, timeoutMillis);
+    bodyReader.start();
+    return bodyReader.result();
+  }
+
+  /** The reader is done (whatever the outcome): the body goes to the exchange's listener again. */
+  void bodyRead(byte[] whole) {
+    bodyReader = null;
+    if (whole != null) {
+      body(whole);
+    }
+  }
+
+  /** The whole body read, or set by a plugin; {@code null} when it streams as it comes. */
+  public byte[] body() {
+    return body;
+  }
+
+  /**
+   * Sets the body that goes upstream in place of the client's (which must have been read whole,
+   * {@link #readBody}), with its length.
+   */
+  public void body(byte[] replacement) {
+    body = replacement;
+    request
+        .headers()
+        .remove(io.netty.handler.codec.http.HttpHeaderNames.TRANSFER_ENCODING)
+        .setInt(io.netty.handler.codec.http.HttpHeaderNames.CONTENT_LENGTH, replacement.length);
+  }
+
+  /**
+   * What a plugin does when the node answers {@code status} (429, 5xx) before anything went to the
+   * client: {@code true} when it chose another upstream (and target, fields, body) to send the
+   * request to instead, so the answer is dropped; {@code null}: none.
+   */
+  public java.util.function.IntPredicate fallback() {
+    return fallback;
+  }
+
+  public void fallback(java.util.function.IntPredicate f) {
+    fallback = f;
   }
 
   // What steps publish.

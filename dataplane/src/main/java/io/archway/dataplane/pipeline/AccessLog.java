@@ -39,7 +39,15 @@ public final class AccessLog implements AutoCloseable {
       String routeId,
       String upstreamAddr,
       long upstreamMicros,
-      String userAgent) {}
+      String userAgent,
+      Llm llm) {}
+
+  /**
+   * What an AI plugin learned of an LLM call (APISIX's {@code $llm_*} variables of its access log
+   * format), or {@code null} for other requests.
+   */
+  public record Llm(
+      String model, String timeToFirstToken, String promptTokens, String completionTokens) {}
 
   private final BlockingQueue<Entry> queue;
   private final Writer out;
@@ -128,6 +136,12 @@ public final class AccessLog implements AutoCloseable {
       b.append(",\"upstream_response_time\":").append(e.upstreamMicros() / 1e6);
     }
     field(b, "user_agent", e.userAgent());
+    if (e.llm() != null) {
+      field(b, "llm_model", e.llm().model());
+      field(b, "llm_time_to_first_token", e.llm().timeToFirstToken());
+      field(b, "llm_prompt_tokens", e.llm().promptTokens());
+      field(b, "llm_completion_tokens", e.llm().completionTokens());
+    }
     b.append("}\n");
   }
 

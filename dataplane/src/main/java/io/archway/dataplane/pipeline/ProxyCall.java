@@ -6,6 +6,7 @@ import io.archway.dataplane.exchange.RequestBodyCopy;
 import io.archway.dataplane.upstream.NodeState;
 import io.archway.dataplane.upstream.UpstreamConnection;
 import io.netty.buffer.CompositeByteBuf;
+import io.netty.buffer.Unpooled;
 import io.netty.channel.ChannelFutureListener;
 import io.netty.channel.ConnectTimeoutException;
 import io.netty.handler.codec.http.DefaultHttpContent;
@@ -68,7 +69,10 @@ final class ProxyCall extends ProxyResponse implements Exchange.Listener {
     // The normalized path, unless plugins ran (they were given it, and may have rewritten it).
     ex.vars().applyTarget(request);
     ProxyHeaders.removeHopByHop(request.headers());
-    ProxyHeaders.forwarded(request.headers(), ex.vars(), originalHost);
+    if (call.forwardOnce()) {
+      // Not again when a plugin sends the request on to another upstream (ai-proxy-multi).
+      ProxyHeaders.forwarded(request.headers(), ex.vars(), originalHost);
+    }
     request.setProtocolVersion(HttpVersion.HTTP_1_1);
   }
 
@@ -77,6 +81,16 @@ final class ProxyCall extends ProxyResponse implements Exchange.Listener {
     call.serve(this);
     if (grpcDeadline != 0) {
       timer.watch(this, grpcDeadline);
+    }
+    var whole = call.exchange().body();
+    if (whole != null) {
+      // A plugin read the body whole (and may have replaced it): it goes on as it is now.
+      buffering = false;
+      requestDone = true;
+      early = downstream.alloc().compositeBuffer(1);
+      early.addComponent(true, Unpooled.wrappedBuffer(whole));
+      attempt();
+      return;
     }
     if (call.expectContinue()) {
       // The gateway reads the body itself before a node is chosen, so it answers the expectation.
@@ -361,6 +375,9 @@ final class ProxyCall extends ProxyResponse implements Exchange.Listener {
   void fail(int code, String cause, String addr) {
     if (cause != null) {
       metrics.error(cause);
+    }
+    if (node == null && fallBack(code)) {
+      return;
     }
     ended();
     if (responseStarted) {

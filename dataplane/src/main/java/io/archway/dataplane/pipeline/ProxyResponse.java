@@ -82,6 +82,24 @@ abstract class ProxyResponse implements UpstreamConnection.Listener, ExchangeTim
   /** The node failed this attempt: retry elsewhere if nothing was streamed yet, else give up. */
   abstract void upstreamFailed(NodeState.Failure kind, int statusIfFinal);
 
+  /**
+   * The node answered {@code code} (or none could: no node is held then) before anything went to
+   * the client: when a plugin's fallback chose another upstream, the request goes there instead.
+   */
+  final boolean fallBack(int code) {
+    var f = call.exchange().fallback();
+    if (f == null || responseStarted || !f.test(code)) {
+      return false;
+    }
+    if (node != null) {
+      abandonConnection();
+      upstream.end(node, code, (System.nanoTime() - attemptStart) / 1000);
+    }
+    ended();
+    call.proceed();
+    return true;
+  }
+
   /** Fails the request with {@code code} before any response went out (else closes). */
   abstract void fail(int code, String cause, String addr);
 
@@ -115,6 +133,10 @@ abstract class ProxyResponse implements UpstreamConnection.Listener, ExchangeTim
       if (res.status().code() == 100) {
         ReferenceCountUtil.release(msg);
         conn.channel().read();
+        return;
+      }
+      if (fallBack(res.status().code())) {
+        ReferenceCountUtil.release(msg);
         return;
       }
       responseStarted = true;

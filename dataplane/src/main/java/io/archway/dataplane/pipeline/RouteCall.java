@@ -41,6 +41,7 @@ public final class RouteCall implements Exchange.Listener, PluginRun.Listener {
   private UpstreamRuntime upstream;
   private Exchange.Listener served; // the handler streaming the request, when one does
   private boolean expectContinue;
+  private boolean forwarded;
   private boolean logged;
   private boolean closed;
 
@@ -95,6 +96,15 @@ public final class RouteCall implements Exchange.Listener, PluginRun.Listener {
 
   void expectContinue(boolean e) {
     expectContinue = e;
+  }
+
+  /** Whether the {@code X-Forwarded-*} fields are still to be added (true the first time only). */
+  boolean forwardOnce() {
+    if (forwarded) {
+      return false;
+    }
+    forwarded = true;
+    return true;
   }
 
   /** Client events go to {@code handler} from now on: the request body, writability, leaving. */
@@ -297,8 +307,22 @@ public final class RouteCall implements Exchange.Listener, PluginRun.Listener {
               route == null ? null : route.id(),
               upstreamAddr,
               upstreamNanos / 1000,
-              h.get(HttpHeaderNames.USER_AGENT)));
+              h.get(HttpHeaderNames.USER_AGENT),
+              llm()));
     }
+  }
+
+  /** The AI plugins' {@code $llm_*} results for the access log, when one ran. */
+  private AccessLog.Llm llm() {
+    var model = exchange.result("llm_model");
+    if (model == null) {
+      return null;
+    }
+    return new AccessLog.Llm(
+        model.toString(),
+        String.valueOf(exchange.result("llm_time_to_first_token")),
+        String.valueOf(exchange.result("llm_prompt_tokens")),
+        String.valueOf(exchange.result("llm_completion_tokens")));
   }
 
   // The client's side, passed to the handler serving the request.

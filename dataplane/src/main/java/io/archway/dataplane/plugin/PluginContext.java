@@ -74,6 +74,46 @@ public final class PluginContext implements Variables {
     exchange.requestBuffering(buffering);
   }
 
+  /**
+   * Runs {@code then} on the whole request body (read now, at most {@code max} bytes, or the one an
+   * earlier plugin read or set): the request waits until it is read. A body over {@code max} is
+   * answered 413, one whose framing breaks 400, one not sent within {@code timeoutMillis} 408
+   * (APISIX's error bodies), and the connection closes after the answer.
+   */
+  public Outcome withRequestBody(long max, long timeoutMillis, Function<byte[], Outcome> then) {
+    var whole = exchange.body();
+    if (whole != null) {
+      return then.apply(whole);
+    }
+    return new Outcome.Later(
+        exchange.readBody(max, timeoutMillis),
+        r ->
+            r instanceof byte[] b
+                ? then.apply(b)
+                : Outcome.respond(
+                    (Integer) r,
+                    new io.netty.handler.codec.http.DefaultHttpHeaders()
+                        .set("content-type", "application/json"),
+                    Outcome.errorBody((Integer) r)));
+  }
+
+  /**
+   * Replaces the body that goes upstream (and its {@code Content-Length}); only after {@link
+   * #withRequestBody} read the client's.
+   */
+  public void requestBody(byte[] body) {
+    exchange.body(body);
+  }
+
+  /**
+   * What to do when the node answers {@code status} before anything reached the client: return
+   * {@code true} after choosing another upstream ({@link #upstreamOverride(UpstreamRuntime)}, and
+   * the target, fields and body for it) to have the request sent there instead.
+   */
+  public void fallback(java.util.function.IntPredicate onStatus) {
+    exchange.fallback(onStatus);
+  }
+
   /** The request's event loop: for timers, and where work done elsewhere hands back. */
   public EventExecutor executor() {
     return exchange.downstream().eventLoop();

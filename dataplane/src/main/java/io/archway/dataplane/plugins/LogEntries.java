@@ -364,8 +364,7 @@ final class LogEntries {
     request.put("uri", v.rawUri());
     request.put("method", v.method());
     var headers = request.putObject("headers");
-    req.headers()
-        .forEach(h -> headers.put(h.getKey().toLowerCase(java.util.Locale.ROOT), h.getValue()));
+    LlmBodies.logHeaders(ctx, headers);
     var query = request.putObject("querystring");
     var qs = v.get("query_string");
     if (qs != null && !qs.isEmpty()) {
@@ -392,6 +391,7 @@ final class LogEntries {
       e.put("request_id", requestId.toString());
     }
     e.putObject("server").put("hostname", Host.NAME).put("version", "archway");
+    LlmBodies.addLog(ctx, e);
     return e;
   }
 

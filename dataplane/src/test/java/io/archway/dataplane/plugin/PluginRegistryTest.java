@@ -46,7 +46,20 @@ class PluginRegistryTest {
           Map.entry("uri-blocker", "{\"block_rules\": [\"^/admin\"]}"),
           Map.entry("consumer-restriction", "{\"whitelist\": [\"jack\"]}"),
           Map.entry("mocking", "{\"response_example\": \"x\"}"),
-          Map.entry("api-breaker", "{\"break_response_code\": 502}"));
+          Map.entry("api-breaker", "{\"break_response_code\": 502}"),
+          Map.entry("ai-proxy", "{\"provider\": \"openai\", \"auth\": {}}"),
+          Map.entry("ai-rate-limiting", "{\"limit\": 1, \"time_window\": 1}"),
+          Map.entry(
+              "ai-request-rewrite", "{\"prompt\": \"p\", \"provider\": \"openai\", \"auth\": {}}"),
+          Map.entry(
+              "ai-prompt-decorator", "{\"append\": [{\"role\": \"user\", \"content\": \"x\"}]}"),
+          Map.entry(
+              "ai-prompt-template",
+              "{\"templates\": [{\"name\": \"t\", \"template\": {\"model\": \"m\"}}]}"),
+          Map.entry(
+              "ai-proxy-multi",
+              "{\"instances\": [{\"name\": \"a\", \"provider\": \"openai\", \"weight\": 1,"
+                  + " \"auth\": {}}]}"));
 
   /** The observability loggers' minimal configurations. */
   private static final Map<String, String> MINIMAL_LOGGERS =

@@ -1,0 +1,108 @@
+package io.archway.dataplane.exchange;
+
+import io.netty.handler.codec.http.HttpContent;
+import io.netty.handler.codec.http.HttpHeaderNames;
+import io.netty.handler.codec.http.HttpUtil;
+import io.netty.handler.codec.http.LastHttpContent;
+import io.netty.util.concurrent.ScheduledFuture;
+import java.io.ByteArrayOutputStream;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionStage;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * Reads a request's whole body for a plugin that needs it before the request goes on (the AI
+ * plugins merge fields into a JSON body), bounded by a size and a time: pulls it piece by piece as
+ * the proxy would, copies each piece and releases it at once, so nothing is left to free whichever
+ * way the read ends. On the request's event loop only.
+ */
+final class RequestBodyReader {
+
+  private final Exchange exchange;
+  private final long max;
+  private final long timeoutMillis;
+  private final CompletableFuture<Object> result = new CompletableFuture<>();
+  private final ByteArrayOutputStream bytes = new ByteArrayOutputStream();
+  private ScheduledFuture<?> timeout;
+
+  RequestBodyReader(Exchange exchange, long max, long timeoutMillis) {
+    this.exchange = exchange;
+    this.max = max;
+    this.timeoutMillis = timeoutMillis;
+  }
+
+  /** The body ({@code byte[]}), or the status to answer ({@code Integer}). */
+  CompletionStage<Object> result() {
+    return result;
+  }
+
+  void start() {
+    var req = exchange.request();
+    var d = exchange.downstream();
+    if (max > 0 && HttpUtil.getContentLength(req, -1L) > max) {
+      end(413);
+      return;
+    }
+    if (HttpUtil.is100ContinueExpected(req)) {
+      // The gateway wants the body now, so it answers the expectation itself.
+      req.headers().remove(HttpHeaderNames.EXPECT);
+      d.sendContinue();
+    }
+    if (timeoutMillis > 0) {
+      timeout = d.eventLoop().schedule(() -> end(408), timeoutMillis, TimeUnit.MILLISECONDS);
+    }
+    d.pullBody();
+  }
+
+  void onContent(HttpContent c) {
+    try {
+      if (result.isDone()) {
+        return;
+      }
+      var content = c.content();
+      if (max > 0 && bytes.size() + (long) content.readableBytes() > max) {
+        end(413);
+        return;
+      }
+      content.readBytes(bytes, content.readableBytes());
+    } catch (java.io.IOException e) {
+      // A ByteArrayOutputStream does not fail.
+      throw new IllegalStateException(e);
+    } finally {
+      c.release();
+    }
+    if (c instanceof LastHttpContent) {
+      end(null);
+    } else {
+      exchange.downstream().pullBody();
+    }
+  }
+
+  void onBodyBroken(int status) {
+    end(status);
+  }
+
+  void onClosed() {
+    end(499);
+  }
+
+  /** {@code status == null}: the body is whole. */
+  private void end(Integer status) {
+    if (result.isDone()) {
+      return;
+    }
+    if (timeout != null) {
+      timeout.cancel(false);
+    }
+    if (status == null) {
+      var whole = bytes.toByteArray();
+      exchange.bodyRead(whole);
+      result.complete(whole);
+      return;
+    }
+    exchange.bodyRead(null);
+    // What is left of the body cannot be skipped safely: the connection ends with the answer.
+    exchange.downstream().closeAfterResponse();
+    result.complete(status);
+  }
+}
