@@ -48,17 +48,6 @@ final class GrpcStatus {
   }
 
   /**
-   * Whether a response's {@code content-type} is gRPC-Web ({@code application/grpc-web}, {@code
-   * -text}, {@code +proto}): an answer the grpc-web plugin made, whose status is in its body.
-   */
-  static boolean isGrpcWeb(HttpHeaders headers) {
-    var type = headers.get(HttpHeaderNames.CONTENT_TYPE);
-    return type != null && type.regionMatches(true, 0, GRPC_WEB, 0, GRPC_WEB.length());
-  }
-
-  private static final String GRPC_WEB = "application/grpc-web";
-
-  /**
    * The status for a gateway answer of {@code httpStatus} to a gRPC request; {@code byPlugin}: a
    * plugin refused it (a 503 from a limit is RESOURCE_EXHAUSTED, the gateway's own 503 is
    * UNAVAILABLE).

@@ -238,20 +238,20 @@ abstract class ProxyResponse implements UpstreamConnection.Listener, ExchangeTim
       body = out;
     }
     int length = body.readableBytes();
-    head.headers()
-        .remove(HttpHeaderNames.TRANSFER_ENCODING)
-        .setInt(HttpHeaderNames.CONTENT_LENGTH, length);
-    downstream.write(head);
-    bytesSent += length;
     var end = new DefaultLastHttpContent(body);
     if (trailers.isEmpty()) {
-      downstream.write(end);
+      head.headers()
+          .remove(HttpHeaderNames.TRANSFER_ENCODING)
+          .setInt(HttpHeaderNames.CONTENT_LENGTH, length);
     } else {
       // Trailers the node sent after a gathered body (gRPC's status) still follow it.
       head.headers().remove(HttpHeaderNames.CONTENT_LENGTH);
+      HttpUtil.setTransferEncodingChunked(head, true);
       end.trailingHeaders().set(trailers);
-      downstream.write(end);
     }
+    downstream.write(head);
+    bytesSent += length;
+    downstream.write(end);
     finish(true);
   }
 

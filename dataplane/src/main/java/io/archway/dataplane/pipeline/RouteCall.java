@@ -43,10 +43,14 @@ public final class RouteCall implements Exchange.Listener, PluginRun.Listener {
   private boolean expectContinue;
   private boolean logged;
   private boolean closed;
+  // The client speaks gRPC: decided before plugins run, since grpc-web and grpc-transcode make
+  // their clients' requests gRPC for the node, and those clients do not read gRPC statuses.
+  private final boolean clientGrpc;
 
   RouteCall(Pipeline pipeline, Exchange exchange) {
     this.pipeline = pipeline;
     this.exchange = exchange;
+    this.clientGrpc = GrpcStatus.isGrpc(exchange.request());
     exchange.listener(this);
   }
 
@@ -162,10 +166,7 @@ public final class RouteCall implements Exchange.Listener, PluginRun.Listener {
     if (headerFilter(res)) {
       body = bodyFilter(body);
     }
-    if (res.status().code() >= 400
-        && GrpcStatus.isGrpc(exchange.request())
-        && !GrpcStatus.isGrpcWeb(res.headers())) {
-      // (An answer the header filters made gRPC-Web, grpc-web's, carries its status in its body.)
+    if (res.status().code() >= 400 && clientGrpc) {
       var code = res.status().code();
       var unused = takeBodyStream();
       if (unused != null) {
