@@ -46,7 +46,9 @@ class PluginRegistryTest {
           Map.entry("uri-blocker", "{\"block_rules\": [\"^/admin\"]}"),
           Map.entry("consumer-restriction", "{\"whitelist\": [\"jack\"]}"),
           Map.entry("mocking", "{\"response_example\": \"x\"}"),
-          Map.entry("api-breaker", "{\"break_response_code\": 502}"));
+          Map.entry("api-breaker", "{\"break_response_code\": 502}"),
+          Map.entry(
+              "grpc-transcode", "{\"proto_id\": \"1\", \"service\": \"a.S\", \"method\": \"M\"}"));
 
   /** The observability loggers' minimal configurations. */
   private static final Map<String, String> MINIMAL_LOGGERS =
