@@ -142,7 +142,13 @@ public final class GrpcTranscodePlugin implements Plugin<GrpcTranscodePlugin.Con
       printer = printer.includingDefaultValueFields();
     }
     var timeout = conf.deadline() > 0 ? ((long) Math.ceil(conf.deadline())) + "m" : null;
-    return new Instance(method, printer, timeout, conf.showStatusInBody(), detailType);
+    // lua-protobuf's default (APISIX's): 64-bit integers as JSON numbers; protobuf's JSON mapping
+    // writes them as strings, which int64_as_string (and int64_as_hexstring, not rendered in hex
+    // here) keep.
+    boolean int64AsNumber =
+        !options.contains("int64_as_string") && !options.contains("int64_as_hexstring");
+    return new Instance(
+        method, printer, timeout, conf.showStatusInBody(), detailType, int64AsNumber);
   }
 
   private static String methods(Protos.Compiled proto) {
@@ -169,6 +175,57 @@ public final class GrpcTranscodePlugin implements Plugin<GrpcTranscodePlugin.Con
       }
     }
     return null;
+  }
+
+  /**
+   * Turns the 64-bit integers of {@code node} (the JSON of a {@code type} message, proto field
+   * names) from protobuf's JSON strings into numbers, nested messages and maps included; the
+   * well-known types keep their own JSON forms.
+   */
+  static void int64AsNumbers(JsonNode node, Descriptors.Descriptor type) {
+    if (!(node instanceof ObjectNode obj) || type.getFullName().startsWith("google.protobuf.")) {
+      return;
+    }
+    for (var f : type.getFields()) {
+      var v = obj.get(f.getName());
+      if (v == null) {
+        continue;
+      }
+      if (f.isMapField()) {
+        var valueField = f.getMessageType().findFieldByName("value");
+        if (v instanceof ObjectNode map) {
+          for (var name : iterable(map.fieldNames())) {
+            map.set(name, int64Value(map.get(name), valueField));
+          }
+        }
+      } else if (f.isRepeated() && v instanceof ArrayNode a) {
+        for (int i = 0; i < a.size(); i++) {
+          a.set(i, int64Value(a.get(i), f));
+        }
+      } else {
+        obj.set(f.getName(), int64Value(v, f));
+      }
+    }
+  }
+
+  private static JsonNode int64Value(JsonNode v, Descriptors.FieldDescriptor f) {
+    if (f.getJavaType() == Descriptors.FieldDescriptor.JavaType.LONG && v.isTextual()) {
+      try {
+        return JsonNodeFactory.instance.numberNode(new java.math.BigInteger(v.asText()));
+      } catch (NumberFormatException e) {
+        return v;
+      }
+    }
+    if (f.getJavaType() == Descriptors.FieldDescriptor.JavaType.MESSAGE) {
+      int64AsNumbers(v, f.getMessageType());
+    }
+    return v;
+  }
+
+  private static <T> Iterable<T> iterable(java.util.Iterator<T> it) {
+    var list = new java.util.ArrayList<T>();
+    it.forEachRemaining(list::add);
+    return list;
   }
 
   /** APISIX's HTTP status for a gRPC status. */
@@ -225,13 +282,16 @@ public final class GrpcTranscodePlugin implements Plugin<GrpcTranscodePlugin.Con
     private final boolean showStatusInBody;
     private final Descriptors.Descriptor detailType;
     private final String path;
+    private final boolean int64AsNumber;
 
     Instance(
         Descriptors.MethodDescriptor method,
         JsonFormat.Printer printer,
         String timeout,
         boolean showStatusInBody,
-        Descriptors.Descriptor detailType) {
+        Descriptors.Descriptor detailType,
+        boolean int64AsNumber) {
+      this.int64AsNumber = int64AsNumber;
       this.method = method;
       this.printer = printer;
       this.timeout = timeout;
@@ -323,7 +383,13 @@ public final class GrpcTranscodePlugin implements Plugin<GrpcTranscodePlugin.Con
             DynamicMessage.parseFrom(
                 method.getOutputType(),
                 com.google.protobuf.CodedInputStream.newInstance(body, skip, body.length - skip));
-        return printer.print(message).getBytes(StandardCharsets.UTF_8);
+        var json = printer.print(message);
+        if (int64AsNumber) {
+          var tree = JSON.readTree(json);
+          int64AsNumbers(tree, method.getOutputType());
+          return JSON.writeValueAsBytes(tree);
+        }
+        return json.getBytes(StandardCharsets.UTF_8);
       } catch (java.io.IOException e) {
         return Outcome.errorBody("failed to decode the response: " + e.getMessage());
       }

@@ -322,6 +322,9 @@ class GrpcTranscodeIT {
     assertThat(pj.path("customer").asText()).isEqualTo("bob");
     assertThat(pj.path("items").asInt()).isEqualTo(2);
     assertThat(pj.path("total").asLong()).isEqualTo(150 * 3 + 400);
+    // int64 as JSON numbers, APISIX's default (int64_as_number), nested ones too.
+    assertThat(pj.path("total").isNumber()).isTrue();
+    assertThat(pj.path("first_price").path("cents").isNumber()).isTrue();
     assertThat(pj.path("names").toString()).isEqualTo("[\"tea\",\"cake\"]");
     assertThat(pj.path("biggest").asText()).isEqualTo("LARGE");
     assertThat(pj.path("first_price").path("currency").asText()).isEqualTo("EUR");
