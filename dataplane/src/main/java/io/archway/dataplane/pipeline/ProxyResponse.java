@@ -358,7 +358,9 @@ abstract class ProxyResponse implements UpstreamConnection.Listener, ExchangeTim
    */
   void grpcEnd(int grpcStatus, String message, int loggedStatus) {
     var addr = node == null ? null : node.address();
-    if (!responseStarted) {
+    if (!responseStarted || heldHead != null) {
+      // Nothing reached the client yet (a head held for a body filter is not sent): a whole answer.
+      heldHead = null;
       ended();
       call.respondGrpc(null, grpcStatus, message, loggedStatus, addr);
       return;
