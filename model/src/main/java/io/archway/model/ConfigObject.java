@@ -15,7 +15,8 @@ public sealed interface ConfigObject
         PluginFlow,
         PluginMetadata,
         Credential,
-        ConsumerGroup {
+        ConsumerGroup,
+        Proto {
 
   /** The id in the object's key ({@code username} for consumers, plugin name for metadata). */
   String id();

@@ -23,7 +23,9 @@ public enum Kind {
    */
   CREDENTIALS("credentials", Credential.class, Credential::read),
   /** Plugins shared by the consumers naming the group in {@code group_id}. */
-  CONSUMER_GROUPS("consumer_groups", ConsumerGroup.class, ConsumerGroup::read);
+  CONSUMER_GROUPS("consumer_groups", ConsumerGroup.class, ConsumerGroup::read),
+  /** Protobuf definitions for grpc-transcode ({@code proto_id}). */
+  PROTOS("protos", Proto.class, Proto::read);
 
   private final String dir;
   private final Class<? extends ConfigObject> type;

@@ -50,6 +50,7 @@ public final class KindSchemas {
       case PLUGIN_FLOWS -> "plugin_flow";
       case CREDENTIALS -> "credential";
       case CONSUMER_GROUPS -> "consumer_group";
+      case PROTOS -> "proto";
     };
   }
 

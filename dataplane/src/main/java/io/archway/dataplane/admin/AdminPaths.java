@@ -15,7 +15,7 @@ import java.util.TreeSet;
 final class AdminPaths {
 
   /** Resource directories the dataplane's model does not have: stored and served, not acted on. */
-  static final Set<String> EXTRA = Set.of("protos", "secrets");
+  static final Set<String> EXTRA = Set.of("secrets");
 
   static final String CREDENTIALS = "credentials";
 

@@ -4,6 +4,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.archway.dataplane.plugin.Plugin;
 import io.archway.dataplane.plugin.PluginRegistry;
+import io.archway.dataplane.plugin.Protos;
 import io.archway.model.Keys;
 import io.archway.model.Kind;
 import io.archway.model.ModelJson;
@@ -44,7 +45,9 @@ final class AdminValidation {
       }
       if (problems.isEmpty()) {
         plugins(value.get("plugins"), "plugins", target.kind() == Kind.CONSUMERS, problems);
-        if (target.kind() == Kind.PLUGIN_FLOWS) {
+        if (target.kind() == Kind.PROTOS) {
+          proto(target.id(), value, problems);
+        } else if (target.kind() == Kind.PLUGIN_FLOWS) {
           flow(value, "", problems);
         } else if (value.has("plugin_flow")) {
           flow(value.get("plugin_flow"), "plugin_flow.", problems);
@@ -150,14 +153,19 @@ final class AdminValidation {
     return out;
   }
 
+  /** A proto must compile, as APISIX parses it when it is written. */
+  private static void proto(String id, ObjectNode value, List<Problem> problems) {
+    try {
+      Protos.compile(id == null ? "proto" : id, value.path("content").asText());
+    } catch (IllegalArgumentException e) {
+      var m = e.getMessage();
+      problems.add(new Problem("content", m.startsWith("content: ") ? m.substring(9) : m));
+    }
+  }
+
   /** The kinds the model lacks: their shape, minimally, as APISIX's schemas require it. */
   private void extra(String type, ObjectNode value, List<Problem> problems) {
     switch (type) {
-      case "protos" -> {
-        if (!value.path("content").isTextual() || value.get("content").textValue().isBlank()) {
-          problems.add(new Problem("content", "missing (expected: the .proto file as a string)"));
-        }
-      }
       case "secrets" -> {
         if (!value.path("uri").isTextual() && !value.path("region").isTextual()) {
           problems.add(

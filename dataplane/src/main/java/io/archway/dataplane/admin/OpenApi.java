@@ -61,14 +61,6 @@ final class OpenApi {
   /** Schemas of resources the model has no kind for: the server checks them itself. */
   private static final Map<String, String> OWN_SCHEMAS =
       Map.of(
-          "proto",
-          """
-          {"type": "object", "description": "A protobuf definition grpc-transcode refers to by proto_id.",
-           "properties": {"id": {"type": "string"}, "desc": {"type": "string", "maxLength": 256},
-             "content": {"type": "string", "minLength": 1},
-             "labels": {"type": "object", "additionalProperties": {"type": "string"}}},
-           "required": ["content"]}
-          """,
           "secret",
           """
           {"type": "object", "description": "Where a secret manager is reached ($secret://<manager>/<id>/...); its fields are the manager's.",

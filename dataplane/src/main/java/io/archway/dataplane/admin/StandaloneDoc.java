@@ -21,8 +21,8 @@ import java.util.Map;
  * list of objects), read into store keys and written back. Credentials (id {@code
  * <username>/credentials/<id>}) are read from {@code consumers:} (APISIX's form, how they are
  * written back) or a {@code credentials:} section. Besides the model's sections it keeps the
- * resources the dataplane stores but does not act on: {@code protos} and {@code secrets} (id {@code
- * <manager>/<id>}). APISIX 3.x's {@code <section>_conf_version} fields are accepted and ignored.
+ * resources the dataplane stores but does not act on: {@code secrets} (id {@code <manager>/<id>}).
+ * APISIX 3.x's {@code <section>_conf_version} fields are accepted and ignored.
  */
 final class StandaloneDoc {
 
@@ -33,7 +33,7 @@ final class StandaloneDoc {
               .disable(YAMLGenerator.Feature.WRITE_DOC_START_MARKER)
               .build());
 
-  private static final List<String> EXTRA_SECTIONS = List.of("protos", "secrets");
+  private static final List<String> EXTRA_SECTIONS = List.of("secrets");
 
   private StandaloneDoc() {}
 

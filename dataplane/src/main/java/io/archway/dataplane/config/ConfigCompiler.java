@@ -40,6 +40,7 @@ public final class ConfigCompiler implements Consumer<ConfigSnapshot> {
   private final RouteCompiler routes;
   private final StreamRouteCompiler streamRoutes;
   private final SslCompiler ssls;
+  private final ProtoCompiler protos;
   private final PluginNames pluginNames = new PluginNames();
   private volatile CompiledConfig current = CompiledConfig.EMPTY;
   private volatile long lastCompileNanos;
@@ -92,6 +93,7 @@ public final class ConfigCompiler implements Consumer<ConfigSnapshot> {
     this.routes = new RouteCompiler(registry, services, routeStats);
     this.streamRoutes = new StreamRouteCompiler(streamMetrics, sinks);
     this.ssls = new SslCompiler(certificates);
+    this.protos = new ProtoCompiler();
   }
 
   public CompiledConfig current() {
@@ -151,6 +153,11 @@ public final class ConfigCompiler implements Consumer<ConfigSnapshot> {
     refs.runtimes(runtimes);
     var rejections = new Rejections();
     PluginMetadataApplier.apply(snapshot.items(Kind.PLUGIN_METADATA), registry, services);
+    if (protos.compile(snapshot.items(Kind.PROTOS), rejections)) {
+      // grpc-transcode looked its proto up when it was compiled: its routes compile again.
+      services.protos(protos.compiled());
+      routes.forget();
+    }
     var consumers =
         this.consumers.compile(
             snapshot.items(Kind.CONSUMERS),

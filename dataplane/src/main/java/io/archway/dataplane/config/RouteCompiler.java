@@ -54,6 +54,11 @@ final class RouteCompiler {
     this.stats = stats;
   }
 
+  /** Forgets every compiled route: the next compile compiles them all (the protos changed). */
+  void forget() {
+    cache = new HashMap<>();
+  }
+
   /**
    * The entries of the enabled routes that compile; the others are counted in {@code rejections}.
    */

@@ -9,6 +9,7 @@ import io.netty.handler.codec.http.HttpRequest;
 import io.netty.util.ReferenceCountUtil;
 import java.util.HashMap;
 import java.util.IdentityHashMap;
+import java.util.List;
 import java.util.Map;
 
 /**
@@ -60,6 +61,7 @@ public final class Exchange {
   private final long startNanos;
   private Listener listener;
   private String routeId;
+  private List<String> routePaths = List.of();
   private String serviceId;
   private long maxBodySize = -1;
   private boolean requestBuffering = true;
@@ -209,6 +211,15 @@ public final class Exchange {
 
   public void routeId(String id) {
     routeId = id;
+  }
+
+  /** The matched route's {@code uri}/{@code uris} as written ({@code /grpc/*}); empty if none. */
+  public List<String> routePaths() {
+    return routePaths;
+  }
+
+  public void routePaths(List<String> paths) {
+    routePaths = paths == null ? List.of() : paths;
   }
 
   /** The service of the route matched, or {@code null}. */

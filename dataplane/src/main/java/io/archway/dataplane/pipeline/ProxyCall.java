@@ -3,6 +3,8 @@ package io.archway.dataplane.pipeline;
 import io.archway.dataplane.config.CompiledRoute;
 import io.archway.dataplane.exchange.Exchange;
 import io.archway.dataplane.exchange.RequestBodyCopy;
+import io.archway.dataplane.plugin.BodyStream;
+import io.archway.dataplane.plugin.PluginContext;
 import io.archway.dataplane.upstream.NodeState;
 import io.archway.dataplane.upstream.UpstreamConnection;
 import io.netty.buffer.CompositeByteBuf;
@@ -10,11 +12,14 @@ import io.netty.buffer.Unpooled;
 import io.netty.channel.ChannelFutureListener;
 import io.netty.channel.ConnectTimeoutException;
 import io.netty.handler.codec.http.DefaultHttpContent;
+import io.netty.handler.codec.http.DefaultHttpHeaders;
 import io.netty.handler.codec.http.DefaultLastHttpContent;
 import io.netty.handler.codec.http.HttpContent;
 import io.netty.handler.codec.http.HttpHeaderNames;
 import io.netty.handler.codec.http.HttpHeaderValues;
+import io.netty.handler.codec.http.HttpHeaders;
 import io.netty.handler.codec.http.HttpRequest;
+import io.netty.handler.codec.http.HttpUtil;
 import io.netty.handler.codec.http.HttpVersion;
 import io.netty.handler.codec.http.LastHttpContent;
 import io.netty.util.ReferenceCountUtil;
@@ -52,6 +57,9 @@ final class ProxyCall extends ProxyResponse implements Exchange.Listener {
   private boolean buffering = true;
   private CompositeByteBuf early;
   private boolean bodyWritten; // some of the body went to a node: no retry from here on
+  // A plugin transforms the body on its way to the node (grpc-web's base64): every piece goes
+  // through it; null when none does, and once it was finished or aborted.
+  private BodyStream requestStream;
 
   ProxyCall(RouteCall call) {
     super(call);
@@ -72,6 +80,13 @@ final class ProxyCall extends ProxyResponse implements Exchange.Listener {
     if (call.forwardOnce()) {
       // Not again when a plugin sends the request on to another upstream (ai-proxy-multi).
       ProxyHeaders.forwarded(request.headers(), ex.vars(), originalHost);
+    }
+    this.requestStream = ex.attribute(PluginContext.REQUEST_BODY_STREAM);
+    if (requestStream != null) {
+      // Its length changes on the way: framed by chunks (HTTP/1.1 nodes) or by DATA frames.
+      ex.attribute(PluginContext.REQUEST_BODY_STREAM, null);
+      request.headers().remove(HttpHeaderNames.CONTENT_LENGTH);
+      HttpUtil.setTransferEncodingChunked(request, true);
     }
     request.setProtocolVersion(HttpVersion.HTTP_1_1);
   }
@@ -236,6 +251,15 @@ final class ProxyCall extends ProxyResponse implements Exchange.Listener {
       return;
     }
     boolean last = content instanceof LastHttpContent;
+    if (requestStream != null) {
+      try {
+        content = transform(content, last);
+      } catch (IllegalArgumentException e) {
+        metrics.error("request_body_refused");
+        refuseBody(400, true);
+        return;
+      }
+    }
     if (last) {
       requestDone = true;
     }
@@ -260,6 +284,40 @@ final class ProxyCall extends ProxyResponse implements Exchange.Listener {
     if (last) {
       requestSent = true;
       arm(readMillis());
+    }
+  }
+
+  /** One piece of the request body through the plugin's request stream (released on failure). */
+  private HttpContent transform(HttpContent content, boolean last) {
+    var stream = requestStream;
+    var alloc = downstream.alloc();
+    var in = content.content().retain();
+    HttpHeaders trailers = null;
+    if (last) {
+      trailers = new DefaultHttpHeaders().set(((LastHttpContent) content).trailingHeaders());
+      requestStream = null; // finished or aborted below, exactly once
+    }
+    content.release();
+    try {
+      if (!last) {
+        return new DefaultHttpContent(stream.next(in, alloc));
+      }
+      var out = alloc.compositeBuffer(2);
+      try {
+        out.addComponent(true, stream.next(in, alloc));
+        out.addComponent(true, stream.finish(alloc, trailers));
+      } catch (RuntimeException e) {
+        out.release();
+        throw e;
+      }
+      var end = new DefaultLastHttpContent(out);
+      end.trailingHeaders().set(trailers);
+      return end;
+    } catch (RuntimeException e) {
+      if (last) {
+        stream.abort();
+      }
+      throw e;
     }
   }
 
@@ -426,6 +484,11 @@ final class ProxyCall extends ProxyResponse implements Exchange.Listener {
     if (early != null) {
       early.release();
       early = null;
+    }
+    if (requestStream != null) {
+      var s = requestStream;
+      requestStream = null;
+      s.abort();
     }
   }
 }

@@ -11,6 +11,7 @@ import io.netty.buffer.ByteBufUtil;
 import io.netty.buffer.CompositeByteBuf;
 import io.netty.buffer.Unpooled;
 import io.netty.handler.codec.http.DefaultHttpContent;
+import io.netty.handler.codec.http.DefaultHttpHeaders;
 import io.netty.handler.codec.http.DefaultHttpResponse;
 import io.netty.handler.codec.http.DefaultLastHttpContent;
 import io.netty.handler.codec.http.FullHttpResponse;
@@ -207,11 +208,13 @@ abstract class ProxyResponse implements UpstreamConnection.Listener, ExchangeTim
       return new DefaultHttpContent(stream.next(in, alloc));
     }
     bodyStream = null;
+    // The stream may turn trailers into body bytes (gRPC-Web): it gets a copy it may change.
+    var rest = new DefaultHttpHeaders().set(trailers);
     var out = alloc.compositeBuffer(2);
     out.addComponent(true, stream.next(in, alloc));
-    out.addComponent(true, stream.finish(alloc));
+    out.addComponent(true, stream.finish(alloc, rest));
     var end = new DefaultLastHttpContent(out);
-    end.trailingHeaders().set(trailers);
+    end.trailingHeaders().set(rest);
     return end;
   }
 
@@ -235,6 +238,8 @@ abstract class ProxyResponse implements UpstreamConnection.Listener, ExchangeTim
     }
     heldBody.addComponent(true, content.retain());
     boolean last = c instanceof LastHttpContent;
+    var trailers =
+        last ? new DefaultHttpHeaders().set(((LastHttpContent) c).trailingHeaders()) : null;
     ReferenceCountUtil.release(c);
     if (!last) {
       return;
@@ -251,16 +256,24 @@ abstract class ProxyResponse implements UpstreamConnection.Listener, ExchangeTim
       var alloc = downstream.alloc();
       var out = alloc.compositeBuffer(2);
       out.addComponent(true, stream.next(body, alloc));
-      out.addComponent(true, stream.finish(alloc));
+      out.addComponent(true, stream.finish(alloc, trailers));
       body = out;
     }
     int length = body.readableBytes();
-    head.headers()
-        .remove(HttpHeaderNames.TRANSFER_ENCODING)
-        .setInt(HttpHeaderNames.CONTENT_LENGTH, length);
+    var end = new DefaultLastHttpContent(body);
+    if (trailers.isEmpty()) {
+      head.headers()
+          .remove(HttpHeaderNames.TRANSFER_ENCODING)
+          .setInt(HttpHeaderNames.CONTENT_LENGTH, length);
+    } else {
+      // Trailers the node sent after a gathered body (gRPC's status) still follow it.
+      head.headers().remove(HttpHeaderNames.CONTENT_LENGTH);
+      HttpUtil.setTransferEncodingChunked(head, true);
+      end.trailingHeaders().set(trailers);
+    }
     downstream.write(head);
     bytesSent += length;
-    downstream.write(new DefaultLastHttpContent(body));
+    downstream.write(end);
     finish(true);
   }
 
@@ -288,6 +301,17 @@ abstract class ProxyResponse implements UpstreamConnection.Listener, ExchangeTim
       touch();
       conn.channel().read();
     }
+  }
+
+  /**
+   * Drops the node's connection but keeps the body stream: a gRPC status made here still goes
+   * through it (gRPC-Web's trailer frame); {@link #ended} frees it if nothing does.
+   */
+  private void abandonKeepingStream() {
+    var s = bodyStream;
+    bodyStream = null;
+    abandonConnection();
+    bodyStream = s;
   }
 
   void releaseHeld() {
@@ -343,7 +367,7 @@ abstract class ProxyResponse implements UpstreamConnection.Listener, ExchangeTim
    * DEADLINE_EXCEEDED, in the trailers if the response has begun.
    */
   private void deadlineExceeded() {
-    abandonConnection();
+    abandonKeepingStream();
     if (node != null) {
       upstream.end(node, 504, (System.nanoTime() - attemptStart) / 1000);
     }
@@ -355,14 +379,21 @@ abstract class ProxyResponse implements UpstreamConnection.Listener, ExchangeTim
    * trailers-only answer.
    */
   void grpcEnd(int grpcStatus, String message, int loggedStatus) {
-    ended();
     var addr = node == null ? null : node.address();
-    if (!responseStarted) {
+    if (!responseStarted || heldHead != null) {
+      // Nothing reached the client yet (a head held for a body filter is not sent): a whole answer.
+      heldHead = null;
+      ended();
       call.respondGrpc(null, grpcStatus, message, loggedStatus, addr);
       return;
     }
-    var last = new DefaultLastHttpContent(Unpooled.EMPTY_BUFFER);
-    GrpcStatus.set(last.trailingHeaders(), grpcStatus, message);
+    HttpContent last = new DefaultLastHttpContent(Unpooled.EMPTY_BUFFER);
+    GrpcStatus.set(((LastHttpContent) last).trailingHeaders(), grpcStatus, message);
+    if (bodyStream != null) {
+      // A plugin streams the body (gRPC-Web): the status goes through it like the node's would.
+      last = encode(last);
+    }
+    ended();
     downstream.write(last);
     downstream.flush();
     call.finished(status, bytesSent, addr, System.nanoTime() - attemptStart);
@@ -411,7 +442,7 @@ abstract class ProxyResponse implements UpstreamConnection.Listener, ExchangeTim
 
   /** The node failed after the response began: the client can only be told by a close. */
   void cutMidResponse(NodeState.Failure kind) {
-    abandonConnection();
+    abandonKeepingStream();
     upstream.failed(node, kind);
     if (heldHead == null && GrpcStatus.isGrpc(call.exchange().request())) {
       // A gRPC client reads a cut stream as the node's failure only from a status.

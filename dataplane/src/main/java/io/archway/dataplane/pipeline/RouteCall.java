@@ -44,10 +44,14 @@ public final class RouteCall implements Exchange.Listener, PluginRun.Listener {
   private boolean forwarded;
   private boolean logged;
   private boolean closed;
+  // The client speaks gRPC: decided before plugins run, since grpc-web and grpc-transcode make
+  // their clients' requests gRPC for the node, and those clients do not read gRPC statuses.
+  private final boolean clientGrpc;
 
   RouteCall(Pipeline pipeline, Exchange exchange) {
     this.pipeline = pipeline;
     this.exchange = exchange;
+    this.clientGrpc = GrpcStatus.isGrpc(exchange.request());
     exchange.listener(this);
   }
 
@@ -55,6 +59,7 @@ public final class RouteCall implements Exchange.Listener, PluginRun.Listener {
     route = r;
     config = c;
     exchange.routeId(r.id());
+    exchange.routePaths(r.route().paths());
     exchange.serviceId(r.route().serviceId());
   }
 
@@ -171,7 +176,7 @@ public final class RouteCall implements Exchange.Listener, PluginRun.Listener {
     if (headerFilter(res)) {
       body = bodyFilter(body);
     }
-    if (res.status().code() >= 400 && GrpcStatus.isGrpc(exchange.request())) {
+    if (res.status().code() >= 400 && clientGrpc) {
       var code = res.status().code();
       var unused = takeBodyStream();
       if (unused != null) {
@@ -239,6 +244,28 @@ public final class RouteCall implements Exchange.Listener, PluginRun.Listener {
         .set(HttpHeaderNames.SERVER, "Archway");
     GrpcStatus.set(full.headers(), grpcStatus, message);
     var d = exchange.downstream();
+    if (headers == null) {
+      // Made for an exchange whose answer had not begun (a deadline): the response filters have
+      // not seen it yet. A body stream (grpc-web's) turns its status into body bytes.
+      headerFilter(full);
+      var stream = takeBodyStream();
+      if (stream != null) {
+        var content = encodeWhole(stream, Unpooled.EMPTY_BUFFER);
+        int length = content.readableBytes();
+        var encoded =
+            new DefaultFullHttpResponse(
+                HttpVersion.HTTP_1_1,
+                full.status(),
+                content,
+                full.headers(),
+                EmptyHttpHeaders.INSTANCE);
+        encoded.headers().setInt(HttpHeaderNames.CONTENT_LENGTH, length);
+        d.write(encoded);
+        finished(loggedStatus, length, upstreamAddr, 0);
+        d.exchangeDone(true);
+        return;
+      }
+    }
     if (HTTP2.equals(d.protocol())) {
       full.headers().remove(HttpHeaderNames.CONTENT_LENGTH);
     } else {

@@ -2,12 +2,15 @@ package io.archway.dataplane.plugin;
 
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.ByteBufAllocator;
+import io.netty.handler.codec.http.DefaultHttpHeaders;
+import io.netty.handler.codec.http.HttpHeaders;
 
 /**
- * A response body transformed as it streams (gzip's compression), piece by piece, without holding
- * the whole body: what {@link PluginInstance#bodyStream} gives for one response. On the request's
- * event loop only. Each method is called in order: {@link #next} for every piece, then exactly one
- * of {@link #finish} (the body ended) or {@link #abort} (the response was cut short).
+ * A body transformed as it streams (gzip's compression, gRPC-Web's framing and base64), piece by
+ * piece, without holding the whole body: what {@link PluginInstance#bodyStream} gives for one
+ * response, or what {@link PluginContext#requestBodyStream} sets for a request body. On the
+ * request's event loop only. Each method is called in order: {@link #next} for every piece, then
+ * exactly one of {@link #finish} (the body ended) or {@link #abort} (the body was cut short).
  */
 public interface BodyStream {
 
@@ -22,6 +25,17 @@ public interface BodyStream {
   /** The body ended: what is left to send (a trailer), owned by the caller. */
   ByteBuf finish(ByteBufAllocator alloc);
 
+  /**
+   * The body ended with {@code trailers} (the HTTP trailer fields that follow it, possibly empty,
+   * never read-only): what is left to send. A stream that carries trailers in the body itself
+   * (gRPC-Web's trailer frame) encodes them here and removes them from {@code trailers}; what is
+   * left in {@code trailers} is sent as trailer fields. By default, {@link
+   * #finish(ByteBufAllocator)} and the trailers left as they are.
+   */
+  default ByteBuf finish(ByteBufAllocator alloc, HttpHeaders trailers) {
+    return finish(alloc);
+  }
+
   /** The response ends early: frees what the stream holds. */
   void abort();
 
@@ -35,16 +49,21 @@ public interface BodyStream {
 
       @Override
       public ByteBuf finish(ByteBufAllocator alloc) {
+        return finish(alloc, new DefaultHttpHeaders());
+      }
+
+      @Override
+      public ByteBuf finish(ByteBufAllocator alloc, HttpHeaders trailers) {
         ByteBuf rest;
         try {
-          rest = first.finish(alloc);
+          rest = first.finish(alloc, trailers);
         } catch (RuntimeException e) {
           second.abort();
           throw e;
         }
         var out = second.next(rest, alloc);
         try {
-          var tail = second.finish(alloc);
+          var tail = second.finish(alloc, trailers);
           return alloc.compositeBuffer(2).addComponents(true, out, tail);
         } catch (RuntimeException e) {
           out.release();

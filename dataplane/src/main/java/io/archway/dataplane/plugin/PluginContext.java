@@ -9,6 +9,7 @@ import io.netty.handler.codec.http.HttpRequest;
 import io.netty.util.concurrent.EventExecutor;
 import java.net.InetAddress;
 import java.util.IdentityHashMap;
+import java.util.List;
 import java.util.Map;
 import java.util.function.Function;
 
@@ -53,6 +54,11 @@ public final class PluginContext implements Variables {
 
   public String routeId() {
     return exchange.routeId();
+  }
+
+  /** The matched route's paths as written ({@code uri}, or {@code uris}), e.g. {@code /grpc/*}. */
+  public List<String> routePaths() {
+    return exchange.routePaths();
   }
 
   /** The service of the route matched, or {@code null}. */
@@ -113,6 +119,28 @@ public final class PluginContext implements Variables {
   public void fallback(java.util.function.IntPredicate onStatus) {
     exchange.fallback(onStatus);
   }
+
+  /**
+   * Transforms the request body as it streams to the node (gRPC-Web's base64 decoding), piece by
+   * piece: the proxy sends every piece through {@code stream} and its {@code finish} at the end
+   * (request trailers are passed to it). The body's length changes, so the request goes to the node
+   * without {@code Content-Length} (chunked to an HTTP/1.1 node). The proxy owns the stream from
+   * here on and ends it exactly once ({@code finish} or {@code abort}); a piece the stream refuses
+   * ({@link IllegalArgumentException}) ends the request with 400. A request answered before it is
+   * proxied drops the stream without a call, so a stream holds nothing to free before its first
+   * piece.
+   */
+  public void requestBodyStream(BodyStream stream) {
+    var old = exchange.attribute(REQUEST_BODY_STREAM);
+    if (old != null) {
+      old.abort();
+    }
+    exchange.attribute(REQUEST_BODY_STREAM, stream);
+  }
+
+  /** Where {@link #requestBodyStream} keeps the stream for the proxy. */
+  public static final Exchange.Key<BodyStream> REQUEST_BODY_STREAM =
+      new Exchange.Key<>("request_body_stream");
 
   /** The request's event loop: for timers, and where work done elsewhere hands back. */
   public EventExecutor executor() {

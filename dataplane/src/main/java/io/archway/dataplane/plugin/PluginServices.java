@@ -40,6 +40,19 @@ public final class PluginServices implements AutoCloseable {
   private volatile Map<String, ObjectNode> metadata = Map.of();
 
   private volatile int httpsPort = 443;
+  private volatile Map<String, Protos.Compiled> protos = Map.of();
+
+  /**
+   * The compiled {@code protos} object {@code id} (grpc-transcode's {@code proto_id}), or {@code
+   * null}: set by the config compiler before it compiles plugins.
+   */
+  public Protos.Compiled proto(String id) {
+    return protos.get(id);
+  }
+
+  public void protos(Map<String, Protos.Compiled> compiled) {
+    protos = Map.copyOf(compiled);
+  }
 
   public PluginMetrics metrics() {
     return metrics;

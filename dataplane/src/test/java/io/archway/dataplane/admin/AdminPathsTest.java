@@ -32,7 +32,9 @@ class AdminPathsTest {
     assertThat(t("secrets/vault/1").key()).isEqualTo("secrets/vault/1");
     assertThat(t("secrets/vault").dir()).isEqualTo("secrets/vault/");
     assertThat(t("secrets").idParts()).isEqualTo(2);
-    assertThat(t("protos/p").kind()).isNull();
+    // protos are a model kind (grpc-transcode compiles them); secrets are not.
+    assertThat(t("protos/p").kind()).isEqualTo(io.archway.model.Kind.PROTOS);
+    assertThat(t("secrets/vault/1").kind()).isNull();
   }
 
   @Test

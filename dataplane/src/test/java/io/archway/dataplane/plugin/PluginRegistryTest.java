@@ -59,7 +59,9 @@ class PluginRegistryTest {
           Map.entry(
               "ai-proxy-multi",
               "{\"instances\": [{\"name\": \"a\", \"provider\": \"openai\", \"weight\": 1,"
-                  + " \"auth\": {}}]}"));
+                  + " \"auth\": {}}]}"),
+          Map.entry(
+              "grpc-transcode", "{\"proto_id\": \"1\", \"service\": \"a.S\", \"method\": \"M\"}"));
 
   /** The observability loggers' minimal configurations. */
   private static final Map<String, String> MINIMAL_LOGGERS =

@@ -1,0 +1,585 @@
+package io.archway.dataplane.plugins;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ArrayNode;
+import com.fasterxml.jackson.databind.node.JsonNodeFactory;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import com.google.protobuf.Descriptors;
+import com.google.protobuf.DynamicMessage;
+import com.google.protobuf.InvalidProtocolBufferException;
+import com.google.protobuf.util.JsonFormat;
+import io.archway.dataplane.plugin.BodyStream;
+import io.archway.dataplane.plugin.Outcome;
+import io.archway.dataplane.plugin.Plugin;
+import io.archway.dataplane.plugin.Plugin.Phase;
+import io.archway.dataplane.plugin.PluginContext;
+import io.archway.dataplane.plugin.PluginInstance;
+import io.archway.dataplane.plugin.PluginScope;
+import io.archway.dataplane.plugin.Protos;
+import io.netty.buffer.ByteBuf;
+import io.netty.buffer.ByteBufAllocator;
+import io.netty.buffer.CompositeByteBuf;
+import io.netty.buffer.Unpooled;
+import io.netty.handler.codec.http.HttpHeaderNames;
+import io.netty.handler.codec.http.HttpHeaders;
+import io.netty.handler.codec.http.HttpMethod;
+import io.netty.handler.codec.http.HttpResponse;
+import io.netty.handler.codec.http.HttpResponseStatus;
+import io.netty.handler.codec.http.QueryStringDecoder;
+import java.nio.ByteBuffer;
+import java.nio.charset.StandardCharsets;
+import java.util.Base64;
+import java.util.EnumSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+
+/**
+ * grpc-transcode (APISIX 3.x, priority 506): an HTTP/JSON request becomes a unary gRPC call to the
+ * route's {@code scheme: grpc} upstream, and the answer JSON.
+ *
+ * <p>The method ({@code service}, {@code method}) is looked up in the {@code protos} object {@code
+ * proto_id} when the route is compiled (compiled once per config change by the config compiler); a
+ * missing proto, a method not in it, or a streaming method refuses the route. Access: the request
+ * message is made from the JSON body (POST, PUT, PATCH with {@code application/json}), a form body
+ * (POST), or the query arguments (a repeated field from repeated arguments), with protobuf's JSON
+ * mapping (names as in the proto or lowerCamel, enums by name or number, unknown fields ignored);
+ * it goes as {@code POST /<service>/<method>}, {@code content-type: application/grpc}, one gRPC
+ * frame, {@code grpc-timeout: <deadline>m} when {@code deadline > 0}. A body that does not map is
+ * 400.
+ *
+ * <p>Response (2xx only, as APISIX): {@code content-type: application/json}, the message as JSON
+ * (proto field names; {@code pb_option}: enums by name or number, fields at their defaults shown
+ * unless {@code no_default_values}). A {@code grpc-status} other than 0 in the head (a
+ * trailers-only answer) sets APISIX's HTTP status for it; with {@code show_status_in_body} the body
+ * is {@code {"error": {"code", "message", "details"}}} from {@code grpc-status-details-bin} (a
+ * {@code google.rpc.Status}; its details decoded as {@code status_detail_type} of the proto when
+ * given, else {@code type_url} and base64 {@code value}), or from {@code grpc-status} and {@code
+ * grpc-message}. The node's trailers ({@code grpc-status: 0}) are not passed on.
+ */
+public final class GrpcTranscodePlugin implements Plugin<GrpcTranscodePlugin.Config> {
+
+  /** The configuration; schema {@code grpc-transcode.json}. */
+  public record Config(
+      JsonNode protoId,
+      String service,
+      String method,
+      double deadline,
+      List<String> pbOption,
+      boolean showStatusInBody,
+      String statusDetailType) {}
+
+  @Override
+  public String name() {
+    return "grpc-transcode";
+  }
+
+  @Override
+  public int priority() {
+    return 506;
+  }
+
+  @Override
+  public Class<Config> configType() {
+    return Config.class;
+  }
+
+  @Override
+  public Set<Phase> phases() {
+    return EnumSet.of(Phase.ACCESS, Phase.HEADER_FILTER, Phase.BODY_FILTER);
+  }
+
+  @Override
+  public PluginInstance compile(Config conf, PluginScope scope) {
+    var protoId = conf.protoId().asText();
+    var proto = scope.services().proto(protoId);
+    if (proto == null) {
+      throw new IllegalArgumentException(
+          "proto_id: \"" + protoId + "\" is not a proto that compiled (expected: a protos id)");
+    }
+    var method = proto.method(conf.service(), conf.method());
+    if (method == null) {
+      throw new IllegalArgumentException(
+          "service/method: \""
+              + conf.service()
+              + "/"
+              + conf.method()
+              + "\" is not in proto "
+              + protoId
+              + " (expected: one of "
+              + methods(proto)
+              + ")");
+    }
+    if (method.isClientStreaming() || method.isServerStreaming()) {
+      throw new IllegalArgumentException(
+          "method: \"" + conf.method() + "\" is a streaming method (expected: a unary method)");
+    }
+    Descriptors.Descriptor detailType = null;
+    if (conf.statusDetailType() != null) {
+      detailType = findMessage(proto, conf.statusDetailType());
+      if (detailType == null) {
+        throw new IllegalArgumentException(
+            "status_detail_type: \""
+                + conf.statusDetailType()
+                + "\" is not a message of proto "
+                + protoId);
+      }
+    }
+    var options = conf.pbOption() == null ? List.<String>of() : conf.pbOption();
+    var printer =
+        JsonFormat.printer().preservingProtoFieldNames().omittingInsignificantWhitespace();
+    if (options.contains("enum_as_value")) {
+      printer = printer.printingEnumsAsInts();
+    }
+    boolean proto3 = method.getFile().toProto().getSyntax().equals("proto3");
+    boolean defaults =
+        !options.contains("no_default_values")
+            && (proto3
+                || options.contains("use_default_values")
+                || options.contains("use_default_metatable"));
+    if (defaults) {
+      printer = printer.includingDefaultValueFields();
+    }
+    var timeout = conf.deadline() > 0 ? ((long) Math.ceil(conf.deadline())) + "m" : null;
+    // lua-protobuf's default (APISIX's): 64-bit integers as JSON numbers; protobuf's JSON mapping
+    // writes them as strings, which int64_as_string (and int64_as_hexstring, not rendered in hex
+    // here) keep.
+    boolean int64AsNumber =
+        !options.contains("int64_as_string") && !options.contains("int64_as_hexstring");
+    return new Instance(
+        method, printer, timeout, conf.showStatusInBody(), detailType, int64AsNumber);
+  }
+
+  private static String methods(Protos.Compiled proto) {
+    var out = new StringBuilder();
+    for (var f : proto.files()) {
+      for (var s : f.getServices()) {
+        for (var m : s.getMethods()) {
+          out.append(out.isEmpty() ? "" : ", ").append(s.getFullName()).append('/');
+          out.append(m.getName());
+        }
+      }
+    }
+    return out.isEmpty() ? "no method" : out.toString();
+  }
+
+  private static Descriptors.Descriptor findMessage(Protos.Compiled proto, String name) {
+    for (var f : proto.files()) {
+      var pkg = f.getPackage();
+      var simple =
+          !pkg.isEmpty() && name.startsWith(pkg + ".") ? name.substring(pkg.length() + 1) : name;
+      var m = f.findMessageTypeByName(simple);
+      if (m != null) {
+        return m;
+      }
+    }
+    return null;
+  }
+
+  /**
+   * Turns the 64-bit integers of {@code node} (the JSON of a {@code type} message, proto field
+   * names) from protobuf's JSON strings into numbers, nested messages and maps included; the
+   * well-known types keep their own JSON forms.
+   */
+  static void int64AsNumbers(JsonNode node, Descriptors.Descriptor type) {
+    if (!(node instanceof ObjectNode obj) || type.getFullName().startsWith("google.protobuf.")) {
+      return;
+    }
+    for (var f : type.getFields()) {
+      var v = obj.get(f.getName());
+      if (v == null) {
+        continue;
+      }
+      if (f.isMapField()) {
+        var valueField = f.getMessageType().findFieldByName("value");
+        if (v instanceof ObjectNode map) {
+          for (var name : iterable(map.fieldNames())) {
+            map.set(name, int64Value(map.get(name), valueField));
+          }
+        }
+      } else if (f.isRepeated() && v instanceof ArrayNode a) {
+        for (int i = 0; i < a.size(); i++) {
+          a.set(i, int64Value(a.get(i), f));
+        }
+      } else {
+        obj.set(f.getName(), int64Value(v, f));
+      }
+    }
+  }
+
+  private static JsonNode int64Value(JsonNode v, Descriptors.FieldDescriptor f) {
+    if (f.getJavaType() == Descriptors.FieldDescriptor.JavaType.LONG && v.isTextual()) {
+      try {
+        return JsonNodeFactory.instance.numberNode(new java.math.BigInteger(v.asText()));
+      } catch (NumberFormatException e) {
+        return v;
+      }
+    }
+    if (f.getJavaType() == Descriptors.FieldDescriptor.JavaType.MESSAGE) {
+      int64AsNumbers(v, f.getMessageType());
+    }
+    return v;
+  }
+
+  private static <T> Iterable<T> iterable(java.util.Iterator<T> it) {
+    var list = new java.util.ArrayList<T>();
+    it.forEachRemaining(list::add);
+    return list;
+  }
+
+  /** APISIX's HTTP status for a gRPC status. */
+  static int httpStatusOf(int grpcStatus) {
+    return switch (grpcStatus) {
+      case 1 -> 499;
+      case 2, 13, 15 -> 500;
+      case 3, 9, 11 -> 400;
+      case 4 -> 504;
+      case 5 -> 404;
+      case 6, 10 -> 409;
+      case 7 -> 403;
+      case 8 -> 429;
+      case 12 -> 501;
+      case 14 -> 503;
+      case 16 -> 401;
+      default -> 599;
+    };
+  }
+
+  static final ObjectMapper JSON = new ObjectMapper();
+
+  // google.rpc.Status, what grpc-status-details-bin carries.
+  private static final Descriptors.Descriptor STATUS =
+      Protos.compile(
+              "google-rpc-status",
+              """
+              syntax = "proto3";
+              package google.rpc;
+              import "google/protobuf/any.proto";
+              message Status {
+                int32 code = 1;
+                string message = 2;
+                repeated google.protobuf.Any details = 3;
+              }
+              """)
+          .files()
+          .get(0)
+          .findMessageTypeByName("Status");
+
+  /** What access decided, for the response phases. */
+  private static final class Call {
+    boolean error;
+    String status;
+    String message;
+    String details;
+    boolean grpcWeb; // the client sent X-Grpc-Web: APISIX then reads no frame prefix
+  }
+
+  private static final class Instance implements PluginInstance {
+    private final Descriptors.MethodDescriptor method;
+    private final JsonFormat.Printer printer;
+    private final String timeout;
+    private final boolean showStatusInBody;
+    private final Descriptors.Descriptor detailType;
+    private final String path;
+    private final boolean int64AsNumber;
+
+    Instance(
+        Descriptors.MethodDescriptor method,
+        JsonFormat.Printer printer,
+        String timeout,
+        boolean showStatusInBody,
+        Descriptors.Descriptor detailType,
+        boolean int64AsNumber) {
+      this.int64AsNumber = int64AsNumber;
+      this.method = method;
+      this.printer = printer;
+      this.timeout = timeout;
+      this.showStatusInBody = showStatusInBody;
+      this.detailType = detailType;
+      this.path = "/" + method.getService().getFullName() + "/" + method.getName();
+    }
+
+    @Override
+    public Outcome access(PluginContext ctx) {
+      var req = ctx.request();
+      var h = req.headers();
+      var type = h.get(HttpHeaderNames.CONTENT_TYPE, "");
+      var m = req.method();
+      Source source;
+      if (type.contains("application/json")
+          && (m.equals(HttpMethod.POST)
+              || m.equals(HttpMethod.PUT)
+              || m.equals(HttpMethod.PATCH))) {
+        source = Source.JSON;
+      } else if (m.equals(HttpMethod.POST)) {
+        source = Source.FORM;
+      } else {
+        source = Source.ARGS;
+      }
+      var args = new QueryStringDecoder(req.uri()).parameters();
+      var call = new Call();
+      call.grpcWeb = h.contains("x-grpc-web");
+      ctx.state(this, call);
+      req.setMethod(HttpMethod.POST);
+      req.setUri(path);
+      h.set(HttpHeaderNames.CONTENT_TYPE, "application/grpc");
+      h.remove(HttpHeaderNames.ACCEPT_ENCODING);
+      if (timeout != null) {
+        h.set("grpc-timeout", timeout);
+      }
+      ctx.requestBodyStream(new RequestStream(method.getInputType(), source, args));
+      return Outcome.CONTINUE;
+    }
+
+    @Override
+    public void headerFilter(PluginContext ctx, HttpResponse response) {
+      Call call = ctx.state(this);
+      if (call == null || response.status().code() >= 300) {
+        return;
+      }
+      var h = response.headers();
+      h.set(HttpHeaderNames.CONTENT_TYPE, "application/json");
+      h.remove(HttpHeaderNames.CONTENT_LENGTH);
+      var status = h.get("grpc-status");
+      if (status != null && !status.equals("0")) {
+        call.error = true;
+        call.status = status;
+        call.message = h.get("grpc-message");
+        call.details = h.get("grpc-status-details-bin");
+        int code;
+        try {
+          code = Integer.parseInt(status);
+        } catch (NumberFormatException e) {
+          code = -1;
+        }
+        response.setStatus(HttpResponseStatus.valueOf(httpStatusOf(code)));
+      }
+      for (var name : List.of("grpc-status", "grpc-message", "grpc-status-details-bin")) {
+        h.remove(name);
+      }
+    }
+
+    @Override
+    public boolean wantsBody(PluginContext ctx) {
+      return ctx.state(this) != null;
+    }
+
+    @Override
+    public byte[] bodyFilter(PluginContext ctx, byte[] body) {
+      Call call = ctx.state(this);
+      if (call == null) {
+        return body;
+      }
+      if (call.error) {
+        return showStatusInBody ? errorBody(call) : body;
+      }
+      try {
+        int skip = call.grpcWeb ? 0 : 5;
+        if (body.length < skip) {
+          return "{}".getBytes(StandardCharsets.UTF_8);
+        }
+        var message =
+            DynamicMessage.parseFrom(
+                method.getOutputType(),
+                com.google.protobuf.CodedInputStream.newInstance(body, skip, body.length - skip));
+        var json = printer.print(message);
+        if (int64AsNumber) {
+          var tree = JSON.readTree(json);
+          int64AsNumbers(tree, method.getOutputType());
+          return JSON.writeValueAsBytes(tree);
+        }
+        return json.getBytes(StandardCharsets.UTF_8);
+      } catch (java.io.IOException e) {
+        return Outcome.errorBody("failed to decode the response: " + e.getMessage());
+      }
+    }
+
+    private byte[] errorBody(Call call) {
+      var error = JsonNodeFactory.instance.objectNode();
+      try {
+        if (call.details != null) {
+          var status =
+              DynamicMessage.parseFrom(STATUS, Base64.getDecoder().decode(pad(call.details)));
+          error.put("code", (Integer) status.getField(STATUS.findFieldByName("code")));
+          error.put("message", (String) status.getField(STATUS.findFieldByName("message")));
+          var details = error.putArray("details");
+          for (var any : (List<?>) status.getField(STATUS.findFieldByName("details"))) {
+            details.add(detail((DynamicMessage) any));
+          }
+        } else {
+          error.put("code", Integer.parseInt(call.status));
+          error.put("message", call.message == null ? "" : decodeMessage(call.message));
+        }
+      } catch (InvalidProtocolBufferException | IllegalArgumentException e) {
+        return Outcome.errorBody("failed to decode grpc-status-details-bin");
+      }
+      var root = JsonNodeFactory.instance.objectNode();
+      root.set("error", error);
+      return root.toString().getBytes(StandardCharsets.UTF_8);
+    }
+
+    private JsonNode detail(DynamicMessage any) throws InvalidProtocolBufferException {
+      var d = any.getDescriptorForType();
+      var typeUrl = (String) any.getField(d.findFieldByName("type_url"));
+      var value = (com.google.protobuf.ByteString) any.getField(d.findFieldByName("value"));
+      if (detailType != null) {
+        try {
+          return JSON.readTree(printer.print(DynamicMessage.parseFrom(detailType, value)));
+        } catch (com.fasterxml.jackson.core.JsonProcessingException e) {
+          throw new IllegalArgumentException(e);
+        }
+      }
+      ObjectNode raw = JsonNodeFactory.instance.objectNode();
+      raw.put("type_url", typeUrl);
+      raw.put("value", Base64.getEncoder().encodeToString(value.toByteArray()));
+      return raw;
+    }
+
+    @Override
+    public BodyStream bodyStream(PluginContext ctx) {
+      // Only to take the node's grpc-* trailers off: a JSON client has no use for them.
+      return ctx.state(this) == null ? null : TRAILERS_OFF;
+    }
+  }
+
+  private static final BodyStream TRAILERS_OFF =
+      new BodyStream() {
+        @Override
+        public ByteBuf next(ByteBuf in, ByteBufAllocator alloc) {
+          return in;
+        }
+
+        @Override
+        public ByteBuf finish(ByteBufAllocator alloc) {
+          return Unpooled.EMPTY_BUFFER;
+        }
+
+        @Override
+        public ByteBuf finish(ByteBufAllocator alloc, HttpHeaders trailers) {
+          trailers.remove("grpc-status").remove("grpc-message").remove("grpc-status-details-bin");
+          return Unpooled.EMPTY_BUFFER;
+        }
+
+        @Override
+        public void abort() {}
+      };
+
+  private static String pad(String base64) {
+    var s = base64.strip();
+    return s + "==".substring(0, (4 - s.length() % 4) % 4 == 3 ? 2 : (4 - s.length() % 4) % 4);
+  }
+
+  /** grpc-message is percent-encoded. */
+  private static String decodeMessage(String m) {
+    try {
+      return QueryStringDecoder.decodeComponent(m.replace("+", "%2B"));
+    } catch (IllegalArgumentException e) {
+      return m;
+    }
+  }
+
+  private enum Source {
+    JSON,
+    FORM,
+    ARGS
+  }
+
+  /**
+   * The request body (JSON or a form; with the query arguments otherwise) gathered, then made into
+   * the request message and its gRPC frame at its end.
+   */
+  static final class RequestStream implements BodyStream {
+    private final Descriptors.Descriptor type;
+    private final Source source;
+    private final Map<String, List<String>> args;
+    private CompositeByteBuf body;
+
+    RequestStream(Descriptors.Descriptor type, Source source, Map<String, List<String>> args) {
+      this.type = type;
+      this.source = source;
+      this.args = args;
+    }
+
+    @Override
+    public ByteBuf next(ByteBuf in, ByteBufAllocator alloc) {
+      if (source == Source.ARGS || !in.isReadable()) {
+        in.release();
+        return Unpooled.EMPTY_BUFFER;
+      }
+      if (body == null) {
+        body = alloc.compositeBuffer(Integer.MAX_VALUE);
+      }
+      body.addComponent(true, in);
+      return Unpooled.EMPTY_BUFFER;
+    }
+
+    @Override
+    public ByteBuf finish(ByteBufAllocator alloc) {
+      String text = null;
+      if (body != null) {
+        text = body.toString(StandardCharsets.UTF_8);
+        body.release();
+        body = null;
+      }
+      var frame = encode(type, source, args, text);
+      return Unpooled.wrappedBuffer(frame);
+    }
+
+    @Override
+    public void abort() {
+      if (body != null) {
+        body.release();
+        body = null;
+      }
+    }
+  }
+
+  /**
+   * The gRPC frame of the request message made from {@code body} or {@code args}.
+   *
+   * @throws IllegalArgumentException when they do not map to the message (400)
+   */
+  static byte[] encode(
+      Descriptors.Descriptor type, Source source, Map<String, List<String>> args, String body) {
+    var builder = DynamicMessage.newBuilder(type);
+    try {
+      String json;
+      if (source == Source.JSON && body != null && !body.isBlank()) {
+        json = body;
+      } else {
+        var from =
+            source == Source.FORM && body != null
+                ? new QueryStringDecoder(body, false).parameters()
+                : args;
+        json = argsJson(type, from).toString();
+      }
+      JsonFormat.parser().ignoringUnknownFields().merge(json, builder);
+      var message = builder.build().toByteArray();
+      var frame = ByteBuffer.allocate(5 + message.length);
+      frame.put((byte) 0).putInt(message.length).put(message);
+      return frame.array();
+    } catch (InvalidProtocolBufferException | RuntimeException e) {
+      throw new IllegalArgumentException("failed to encode request data to protobuf", e);
+    }
+  }
+
+  /** The arguments of the message's fields as JSON: strings, arrays for repeated fields. */
+  static ObjectNode argsJson(Descriptors.Descriptor type, Map<String, List<String>> args) {
+    var out = JsonNodeFactory.instance.objectNode();
+    args.forEach(
+        (name, values) -> {
+          var f = type.findFieldByName(name);
+          if (f == null) {
+            return;
+          }
+          if (f.isRepeated()) {
+            ArrayNode a = out.putArray(name);
+            values.forEach(a::add);
+          } else if (!values.isEmpty()) {
+            out.put(name, values.get(0));
+          }
+        });
+    return out;
+  }
+}
