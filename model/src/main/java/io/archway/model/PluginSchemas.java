@@ -50,7 +50,6 @@ public final class PluginSchemas {
   private static final Set<String> BY_NAME =
       Set.of(
           "request-validation",
-          "openid-connect",
           "authz-keycloak",
           "hmac-auth",
           "ldap-auth",

@@ -46,7 +46,11 @@ class PluginRegistryTest {
           Map.entry("uri-blocker", "{\"block_rules\": [\"^/admin\"]}"),
           Map.entry("consumer-restriction", "{\"whitelist\": [\"jack\"]}"),
           Map.entry("mocking", "{\"response_example\": \"x\"}"),
-          Map.entry("api-breaker", "{\"break_response_code\": 502}"));
+          Map.entry("api-breaker", "{\"break_response_code\": 502}"),
+          Map.entry(
+              "openid-connect",
+              "{\"client_id\": \"c\", \"client_secret\": \"s\","
+                  + " \"discovery\": \"http://127.0.0.1:1/.well-known/openid-configuration\"}"));
 
   /** The observability loggers' minimal configurations. */
   private static final Map<String, String> MINIMAL_LOGGERS =
