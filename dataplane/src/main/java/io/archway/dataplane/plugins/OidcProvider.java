@@ -13,6 +13,7 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
+import java.util.function.Predicate;
 
 /**
  * One OpenID provider as openid-connect sees it, shared by every configuration naming the same
@@ -58,16 +59,19 @@ final class OidcProvider {
   }
 
   /**
-   * The key for a token: the cached JWKS's entry for {@code kid}, else the JWKS fetched again (when
-   * the last fetch is older than {@link #REFETCH_MILLIS} or the cache is older than {@code ttl});
-   * empty when the provider has no such key. A token without a kid gets every key.
+   * The keys for a token: the cached JWKS's entry for {@code kid} (every key for a token without
+   * one). When none is there or none {@code fits} (verifies the token: a provider may rotate keys
+   * and keep the kid), the JWKS is fetched again, if the last fetch is older than {@link
+   * #REFETCH_MILLIS}, and its keys are given whatever they are; a JWKS older than {@code ttlMillis}
+   * is fetched again anyway.
    */
-  CompletableFuture<List<PublicKey>> keys(String kid, Duration timeout, long ttlMillis) {
+  CompletableFuture<List<PublicKey>> keys(
+      String kid, Duration timeout, long ttlMillis, Predicate<List<PublicKey>> fits) {
     return jwks(timeout, false, ttlMillis)
         .thenCompose(
             k -> {
               var found = pick(k, kid);
-              if (!found.isEmpty() || !mayRefetch()) {
+              if ((!found.isEmpty() && fits.test(found)) || !mayRefetch()) {
                 return CompletableFuture.completedFuture(found);
               }
               return jwks(timeout, true, ttlMillis).thenApply(k2 -> pick(k2, kid));

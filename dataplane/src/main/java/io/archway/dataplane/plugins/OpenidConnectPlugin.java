@@ -310,7 +310,8 @@ public final class OpenidConnectPlugin implements Plugin<OpenidConnectPlugin.Con
           .thenCompose(
               d ->
                   provider
-                      .keys(t.kid(), timeout, conf.jwkExpiresIn() * 1000L)
+                      .keys(
+                          t.kid(), timeout, conf.jwkExpiresIn() * 1000L, k -> OidcJwt.verify(t, k))
                       .thenApply(keys -> checked(t, keys, d)));
     }
 
@@ -580,7 +581,7 @@ public final class OpenidConnectPlugin implements Plugin<OpenidConnectPlugin.Con
         }
         idClaims =
             provider
-                .keys(t.kid(), timeout, conf.jwkExpiresIn() * 1000L)
+                .keys(t.kid(), timeout, conf.jwkExpiresIn() * 1000L, k -> OidcJwt.verify(t, k))
                 .thenApply(
                     keys -> {
                       long now = System.currentTimeMillis() / 1000;
