@@ -630,8 +630,11 @@ public final class OpenidConnectPlugin implements Plugin<OpenidConnectPlugin.Con
                   long expiresIn =
                       tokens.hasNonNull("expires_in")
                           ? tokens.get("expires_in").asLong()
-                          : conf.accessTokenExpiresIn() == null ? 0 : conf.accessTokenExpiresIn();
-                  data.put("expires_at", expiresIn > 0 ? now + expiresIn : 0);
+                          : conf.accessTokenExpiresIn() == null
+                              // lua-resty-openidc's default lifetime
+                              ? 3600
+                              : conf.accessTokenExpiresIn();
+                  data.put("expires_at", now + expiresIn);
                   data.put("scope", tokens.path("scope").asText(""));
                   if (idRaw != null) {
                     data.put("id_token_raw", idRaw);

@@ -249,7 +249,10 @@ class OpenidConnectIT {
                         set_refresh_token_header: true
                         """)
                 + route("deny", "/deny/*", common + "unauth_action: deny\n")
-                + route("pass", "/pass/*", common + "unauth_action: pass\n"));
+                + route("pass", "/pass/*", common + "unauth_action: pass\n")
+                // Tokens count as expired two hours early: the provider's last an hour, so the
+                // session's access token is renewed on its first use here.
+                + route("renew", "/renew/*", common + "access_token_expires_leeway: 7200\n"));
 
     var first = browse("/app/hello?x=1", null);
     assertThat(first.statusCode()).isEqualTo(302);
@@ -304,6 +307,13 @@ class OpenidConnectIT {
     assertThat(up.lastHeaders()).doesNotContainKey("x-access-token");
     // The session cookie is the gateway's, good on every route with the same secret.
     assertThat(browse("/deny/x", session).statusCode()).isEqualTo(200);
+
+    var firstToken = h.get("x-access-token");
+    var renewed = browse("/renew/x", session);
+    assertThat(renewed.statusCode()).isEqualTo(200);
+    assertThat(up.lastHeaders().get("x-access-token")).isNotEmpty().isNotEqualTo(firstToken);
+    assertThat(renewed.headers().firstValue("set-cookie").orElseThrow()).startsWith("session=");
+    assertThat(cookieOf(renewed)).isNotEqualTo(session);
 
     var logout = browse("/app/logout", session);
     assertThat(logout.statusCode()).isEqualTo(302);
