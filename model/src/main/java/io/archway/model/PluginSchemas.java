@@ -51,6 +51,7 @@ public final class PluginSchemas {
       Set.of(
           "request-validation",
           "authz-keycloak",
+          "casdoor",
           "hmac-auth",
           "ldap-auth",
           "wolf-rbac",

@@ -794,7 +794,8 @@ public final class OpenidConnectPlugin implements Plugin<OpenidConnectPlugin.Con
     if (e instanceof Invalid) {
       return e.getMessage();
     }
-    return "the identity provider could not be reached: " + e.getClass().getSimpleName();
+    // Not the failure's own text: it names the provider's internal addresses.
+    return "the token could not be checked with the identity provider";
   }
 
   static String base64Json(JsonNode node) {

@@ -61,6 +61,8 @@ class OpenidConnectIT {
     idp.shutdown();
   }
 
+  // The routes give the provider 10 s (APISIX's default is 3): the first calls load the JDK
+  // client's classes and TLS setup, which takes seconds on a loaded test machine.
   String discovery() {
     return idp.wellKnownUrl("default").toString();
   }
@@ -100,6 +102,7 @@ class OpenidConnectIT {
                     client_id: client
                     client_secret: secret
                     discovery: "%s"
+                    timeout: 10
                     bearer_only: true
                     use_jwks: true
                     required_scopes: ["read"]
@@ -112,7 +115,7 @@ class OpenidConnectIT {
 
     var good = token("default", "client", Map.of("scope", "openid read"));
     var ok = get("/api/x", "Authorization", "Bearer " + good);
-    assertThat(ok.statusCode()).isEqualTo(200);
+    assertThat(ok.statusCode()).as(ok.headers().map().toString()).isEqualTo(200);
     assertThat(up.lastHeaders()).containsEntry("x-access-token", good);
     var userinfo =
         ModelJson.mapper().readTree(Base64.getDecoder().decode(up.lastHeaders().get("x-userinfo")));
@@ -160,6 +163,7 @@ class OpenidConnectIT {
                     client_id: client
                     client_secret: secret
                     discovery: "%s"
+                    timeout: 10
                     bearer_only: true
                     use_jwks: true
                     """
@@ -194,6 +198,7 @@ class OpenidConnectIT {
                     client_id: client
                     client_secret: secret
                     discovery: "%s"
+                    timeout: 10
                     bearer_only: true
                     set_userinfo_header: false
                     access_token_in_authorization_header: true
@@ -229,6 +234,7 @@ class OpenidConnectIT {
         client_id: client
         client_secret: secret
         discovery: "%s"
+        timeout: 10
         session:
           secret: "a-secret-of-at-least-16-characters"
         """
