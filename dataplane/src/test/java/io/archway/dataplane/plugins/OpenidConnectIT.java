@@ -330,4 +330,90 @@ class OpenidConnectIT {
         .startsWith("session=;")
         .contains("Max-Age=0");
   }
+
+  /** A JWKS entry for an RSA key. */
+  static String jwk(String kid, java.security.KeyPair pair) {
+    var rsa = (java.security.interfaces.RSAPublicKey) pair.getPublic();
+    return "{\"kty\":\"RSA\",\"kid\":\"%s\",\"use\":\"sig\",\"n\":\"%s\",\"e\":\"%s\"}"
+        .formatted(
+            kid,
+            OpenidConnectTest.b64(OpenidConnectTest.unsigned(rsa.getModulus())),
+            OpenidConnectTest.b64(OpenidConnectTest.unsigned(rsa.getPublicExponent())));
+  }
+
+  @Test
+  void aTokenWithAnUnknownKidRefetchesTheJwksAtMostOnceASecond() throws Exception {
+    // A provider of our own keys (discovery and JWKS only) on the JDK's HTTP server, to choose the
+    // key ids and count the JWKS fetches.
+    var k1 = OpenidConnectTest.pair("RSA", null);
+    var k2 = OpenidConnectTest.pair("RSA", null);
+    var jwks =
+        new java.util.concurrent.atomic.AtomicReference<>("{\"keys\":[" + jwk("k1", k1) + "]}");
+    var fetches = new java.util.concurrent.atomic.AtomicInteger();
+    var server =
+        com.sun.net.httpserver.HttpServer.create(
+            new java.net.InetSocketAddress(java.net.InetAddress.getLoopbackAddress(), 0), 0);
+    var base = "http://127.0.0.1:" + server.getAddress().getPort();
+    server.createContext(
+        "/",
+        ex -> {
+          String body;
+          if (ex.getRequestURI().getPath().endsWith("/jwks")) {
+            fetches.incrementAndGet();
+            body = jwks.get();
+          } else {
+            body = "{\"issuer\":\"" + base + "\",\"jwks_uri\":\"" + base + "/jwks\"}";
+          }
+          var bytes = body.getBytes(StandardCharsets.UTF_8);
+          ex.getResponseHeaders().set("Content-Type", "application/json");
+          ex.sendResponseHeaders(200, bytes.length);
+          ex.getResponseBody().write(bytes);
+          ex.close();
+        });
+    server.start();
+    try {
+      gw =
+          Gateways.start(
+              dir,
+              "routes:\n"
+                  + route(
+                      "jwks",
+                      "/api/*",
+                      """
+                      client_id: client
+                      client_secret: secret
+                      discovery: "%s/.well-known/openid-configuration"
+                      timeout: 10
+                      bearer_only: true
+                      use_jwks: true
+                      """
+                          .formatted(base)));
+      var claims =
+          "{\"iss\":\"%s\",\"aud\":\"client\",\"exp\":%d}"
+              .formatted(base, System.currentTimeMillis() / 1000 + 600);
+      var first = OpenidConnectTest.sign("RS256", "k1", k1.getPrivate(), claims);
+      assertThat(get("/api/x", "Authorization", "Bearer " + first).statusCode()).isEqualTo(200);
+      assertThat(fetches.get()).isEqualTo(1);
+
+      // Made-up key ids cannot make the gateway hammer the provider.
+      var madeUp = OpenidConnectTest.sign("RS256", "nope", k2.getPrivate(), claims);
+      long start = System.nanoTime();
+      for (int i = 0; i < 20; i++) {
+        assertThat(get("/api/x", "Authorization", "Bearer " + madeUp).statusCode()).isEqualTo(401);
+      }
+      long seconds = (System.nanoTime() - start) / 1_000_000_000L;
+      assertThat(fetches.get()).isLessThanOrEqualTo(2 + (int) seconds);
+
+      // The provider adds k2: a token naming it is accepted once the JWKS is fetched again.
+      jwks.set("{\"keys\":[" + jwk("k1", k1) + "," + jwk("k2", k2) + "]}");
+      var second = OpenidConnectTest.sign("RS256", "k2", k2.getPrivate(), claims);
+      await()
+          .atMost(Duration.ofSeconds(10))
+          .pollInterval(Duration.ofMillis(200))
+          .until(() -> get("/api/x", "Authorization", "Bearer " + second).statusCode() == 200);
+      assertThat(get("/api/x", "Authorization", "Bearer " + first).statusCode()).isEqualTo(200);
+    } finally {
+      server.stop(0);
+    }
+  }
 }

@@ -181,7 +181,7 @@ class OpenidConnectTest {
     assertThatThrownBy(() -> OidcJwt.fromPem("nope")).hasMessageContaining("public_key");
   }
 
-  private static byte[] unsigned(BigInteger i) {
+  static byte[] unsigned(BigInteger i) {
     var b = i.toByteArray();
     return b[0] == 0 ? java.util.Arrays.copyOfRange(b, 1, b.length) : b;
   }
