@@ -50,8 +50,8 @@ public final class PluginSchemas {
   private static final Set<String> BY_NAME =
       Set.of(
           "request-validation",
-          "openid-connect",
           "authz-keycloak",
+          "casdoor",
           "hmac-auth",
           "ldap-auth",
           "wolf-rbac",

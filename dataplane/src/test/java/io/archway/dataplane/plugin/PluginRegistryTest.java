@@ -61,7 +61,11 @@ class PluginRegistryTest {
               "{\"instances\": [{\"name\": \"a\", \"provider\": \"openai\", \"weight\": 1,"
                   + " \"auth\": {}}]}"),
           Map.entry(
-              "grpc-transcode", "{\"proto_id\": \"1\", \"service\": \"a.S\", \"method\": \"M\"}"));
+              "grpc-transcode", "{\"proto_id\": \"1\", \"service\": \"a.S\", \"method\": \"M\"}"),
+          Map.entry(
+              "openid-connect",
+              "{\"client_id\": \"c\", \"client_secret\": \"s\","
+                  + " \"discovery\": \"http://127.0.0.1:1/.well-known/openid-configuration\"}"));
 
   /** The observability loggers' minimal configurations. */
   private static final Map<String, String> MINIMAL_LOGGERS =
