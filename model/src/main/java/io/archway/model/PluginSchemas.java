@@ -71,7 +71,6 @@ public final class PluginSchemas {
           "grpc-transcode",
           "grpc-web",
           "body-transformer",
-          "workflow",
           "ext-plugin-pre-req",
           "ext-plugin-post-req",
           "ext-plugin-post-resp");
