@@ -59,7 +59,6 @@ public final class PluginSchemas {
           "multi-auth",
           "opa",
           "csrf",
-          "proxy-cache",
           "proxy-mirror",
           "tcp-logger",
           "udp-logger",
