@@ -380,10 +380,14 @@ public final class ProxyCachePlugin implements Plugin<ProxyCachePlugin.Config> {
         headers.remove(HttpHeaderNames.EXPIRES);
       }
       if (keep > 0) {
+        // The upstream's headers only: what plugins added for this request (limit-count's
+        // remaining count, a request id) would be stale on every hit.
+        var added = ctx.hasResponseHeaders() ? ctx.responseHeaders() : null;
         var kept = new ArrayList<Map.Entry<String, String>>();
         for (var h : headers) {
           var n = h.getKey();
-          if (!n.equalsIgnoreCase(STATUS_HEADER)
+          if ((added == null || !added.contains(n))
+              && !n.equalsIgnoreCase(STATUS_HEADER)
               && !n.equalsIgnoreCase("content-length")
               && !n.equalsIgnoreCase("transfer-encoding")
               && !n.equalsIgnoreCase("connection")
