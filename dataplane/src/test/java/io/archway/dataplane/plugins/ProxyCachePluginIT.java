@@ -5,6 +5,7 @@ import static org.awaitility.Awaitility.await;
 
 import com.sun.net.httpserver.HttpServer;
 import io.archway.dataplane.testing.Gateways;
+import java.io.ByteArrayInputStream;
 import java.net.InetSocketAddress;
 import java.net.URI;
 import java.net.http.HttpRequest;
@@ -15,6 +16,7 @@ import java.time.Duration;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.zip.GZIPInputStream;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -32,6 +34,7 @@ class ProxyCachePluginIT {
   final Map<String, AtomicInteger> hits = new ConcurrentHashMap<>();
 
   static final int BIG = 2 << 20;
+  static final String LONG = "Archway caches this text and compresses it each time.\n".repeat(500);
 
   @BeforeEach
   void origin() throws Exception {
@@ -51,6 +54,7 @@ class ProxyCachePluginIT {
             case "/missing" -> status = 404;
             case "/broken" -> status = 500;
             case "/big" -> body = new byte[BIG];
+            case "/long" -> body = LONG.getBytes(StandardCharsets.UTF_8);
             default -> h.set("Cache-Control", "public, max-age=600");
           }
           x.sendResponseHeaders(status, path.equals("/big") ? 0 : body.length);
@@ -156,6 +160,34 @@ class ProxyCachePluginIT {
     // Answered before limit-count (1085 > 1002), as in APISIX; its count of the miss is not sent.
     assertThat(hit.headers().firstValue("X-RateLimit-Remaining")).isEmpty();
     assertThat(hits("/h")).isEqualTo(1);
+  }
+
+  @Test
+  void gzipCompressesWhatTheCacheKeptUncompressed() throws Exception {
+    startPlugins(
+        """
+        proxy-cache: {cache_strategy: memory}
+        gzip: {types: ["text/plain"]}
+        """);
+    for (var expected : new String[] {"MISS", "HIT"}) {
+      var r =
+          gw.client()
+              .send(
+                  HttpRequest.newBuilder(URI.create(gw.url("/long")))
+                      .header("Accept-Encoding", "gzip")
+                      .build(),
+                  HttpResponse.BodyHandlers.ofByteArray());
+      assertThat(cacheStatus(r)).isEqualTo(expected);
+      assertThat(r.headers().firstValue("Content-Encoding")).hasValue("gzip");
+      try (var in = new GZIPInputStream(new ByteArrayInputStream(r.body()))) {
+        assertThat(new String(in.readAllBytes(), StandardCharsets.UTF_8)).isEqualTo(LONG);
+      }
+    }
+    // A client without gzip gets the kept body as it is.
+    var plain = gw.get("/long");
+    assertThat(cacheStatus(plain)).isEqualTo("HIT");
+    assertThat(plain.body()).isEqualTo(LONG);
+    assertThat(hits("/long")).isEqualTo(1);
   }
 
   @Test
