@@ -59,7 +59,6 @@ public final class PluginSchemas {
           "multi-auth",
           "opa",
           "csrf",
-          "proxy-cache",
           "proxy-mirror",
           "tcp-logger",
           "udp-logger",
@@ -71,7 +70,6 @@ public final class PluginSchemas {
           "grpc-transcode",
           "grpc-web",
           "body-transformer",
-          "workflow",
           "ext-plugin-pre-req",
           "ext-plugin-post-req",
           "ext-plugin-post-resp");

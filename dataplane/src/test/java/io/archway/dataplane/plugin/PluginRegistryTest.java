@@ -65,7 +65,8 @@ class PluginRegistryTest {
           Map.entry(
               "openid-connect",
               "{\"client_id\": \"c\", \"client_secret\": \"s\","
-                  + " \"discovery\": \"http://127.0.0.1:1/.well-known/openid-configuration\"}"));
+                  + " \"discovery\": \"http://127.0.0.1:1/.well-known/openid-configuration\"}"),
+          Map.entry("workflow", "{\"rules\": [{\"actions\": [[\"return\", {\"code\": 403}]]}]}"));
 
   /** The observability loggers' minimal configurations. */
   private static final Map<String, String> MINIMAL_LOGGERS =

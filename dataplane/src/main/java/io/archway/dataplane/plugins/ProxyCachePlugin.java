@@ -1,0 +1,475 @@
+package io.archway.dataplane.plugins;
+
+import com.github.benmanes.caffeine.cache.Cache;
+import com.github.benmanes.caffeine.cache.Caffeine;
+import com.github.benmanes.caffeine.cache.Expiry;
+import io.archway.dataplane.plugin.BodyStream;
+import io.archway.dataplane.plugin.Outcome;
+import io.archway.dataplane.plugin.Plugin;
+import io.archway.dataplane.plugin.Plugin.Phase;
+import io.archway.dataplane.plugin.PluginContext;
+import io.archway.dataplane.plugin.PluginInstance;
+import io.archway.dataplane.plugin.PluginScope;
+import io.archway.dataplane.route.Variables;
+import io.netty.buffer.ByteBuf;
+import io.netty.buffer.ByteBufAllocator;
+import io.netty.buffer.Unpooled;
+import io.netty.handler.codec.DateFormatter;
+import io.netty.handler.codec.http.DefaultHttpHeaders;
+import io.netty.handler.codec.http.HttpHeaderNames;
+import io.netty.handler.codec.http.HttpHeaders;
+import io.netty.handler.codec.http.HttpResponse;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.EnumSet;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.Set;
+
+/**
+ * proxy-cache (APISIX 3.x, memory strategy): responses of {@code cache_method} with a status of
+ * {@code cache_http_status} are kept under the expanded {@code cache_key} for {@code cache_ttl}
+ * seconds (or what the upstream's Cache-Control / Expires say, with {@code cache_control}), and
+ * later requests with the same key are answered from the store without reaching the upstream.
+ * {@code Apisix-Cache-Status} says MISS, HIT, EXPIRED or BYPASS; a {@code PURGE} request on the
+ * route removes its key (200, or 404 when nothing was cached).
+ *
+ * <p>The store of a {@code cache_zone} is shared by the event loops and every route naming the
+ * zone, and survives reloads: bounded to {@link #ZONE_BYTES} (bodies, headers, keys and a fixed
+ * overhead per entry, which also bounds the number of entries), at most {@link #ENTRY_BYTES} of
+ * body per response. The body is copied into a byte array as it streams to the client (never held
+ * back); a response that outgrows the limit is simply not stored. A cached body is a byte array, so
+ * serving it shares no buffer.
+ *
+ * <p>{@code cache_strategy: disk} (APISIX's default) is refused: Archway has no disk cache.
+ */
+public final class ProxyCachePlugin implements Plugin<ProxyCachePlugin.Config> {
+
+  /** A zone's bound, APISIX's default {@code memory_cache} size. */
+  static final long ZONE_BYTES = 50L << 20;
+
+  /** The largest body stored. */
+  static final int ENTRY_BYTES = 1 << 20;
+
+  /** Counted for each entry besides its bytes: bounds the number of entries too. */
+  static final int ENTRY_OVERHEAD = 256;
+
+  static final String STATUS_HEADER = "Apisix-Cache-Status";
+
+  /** The configuration; schema {@code proxy-cache.json}. */
+  public record Config(
+      String cacheStrategy,
+      String cacheZone,
+      List<String> cacheKey,
+      List<String> cacheBypass,
+      List<String> cacheMethod,
+      List<Integer> cacheHttpStatus,
+      boolean hideCacheHeaders,
+      boolean cacheControl,
+      List<String> noCache,
+      int cacheTtl) {}
+
+  @Override
+  public String name() {
+    return "proxy-cache";
+  }
+
+  @Override
+  public int priority() {
+    return 1085;
+  }
+
+  @Override
+  public Class<Config> configType() {
+    return Config.class;
+  }
+
+  @Override
+  public Set<Phase> phases() {
+    return EnumSet.of(Phase.ACCESS, Phase.HEADER_FILTER, Phase.BODY_FILTER);
+  }
+
+  @Override
+  public PluginInstance compile(Config conf, PluginScope scope) {
+    if (!"memory".equals(conf.cacheStrategy())) {
+      throw new IllegalArgumentException(
+          "cache_strategy: \""
+              + conf.cacheStrategy()
+              + "\" (Archway caches responses in memory only; expected: memory)");
+    }
+    var zone = conf.cacheZone();
+    Store store =
+        scope.services() == null
+            ? new Store(ZONE_BYTES, ENTRY_BYTES)
+            : scope
+                .services()
+                .shared("proxy-cache:zone:" + zone, () -> new Store(ZONE_BYTES, ENTRY_BYTES));
+    return new Instance(
+        store,
+        List.copyOf(conf.cacheKey()),
+        conf.cacheBypass() == null ? null : List.copyOf(conf.cacheBypass()),
+        Set.copyOf(conf.cacheMethod()),
+        Set.copyOf(conf.cacheHttpStatus()),
+        conf.hideCacheHeaders(),
+        conf.cacheControl(),
+        conf.noCache() == null ? null : List.copyOf(conf.noCache()),
+        conf.cacheTtl());
+  }
+
+  /**
+   * APISIX's complex value: each {@code $name} is the variable (empty when unset), anything else
+   * itself, all joined.
+   */
+  static String expand(List<String> parts, Variables vars) {
+    var out = new StringBuilder();
+    for (var p : parts) {
+      if (p.startsWith("$")) {
+        var v = vars.get(p.substring(1));
+        if (v != null) {
+          out.append(v);
+        }
+      } else {
+        out.append(p);
+      }
+    }
+    return out.toString();
+  }
+
+  /** Whether a {@code cache_bypass} / {@code no_cache} list is set for this request. */
+  static boolean holds(List<String> parts, Variables vars) {
+    if (parts == null) {
+      return false;
+    }
+    var v = expand(parts, vars);
+    return !v.isEmpty() && !v.equals("0");
+  }
+
+  /**
+   * Cache-Control's directives, lower case, with their values ({@code ""} for none): {@code
+   * max-age=60, no-cache} gives {max-age: 60, no-cache: ""}.
+   */
+  static Map<String, String> directives(List<String> values) {
+    var out = new HashMap<String, String>();
+    for (var value : values) {
+      for (var d : value.split(",")) {
+        var t = d.trim();
+        if (t.isEmpty()) {
+          continue;
+        }
+        int eq = t.indexOf('=');
+        if (eq < 0) {
+          out.put(t.toLowerCase(Locale.ROOT), "");
+        } else {
+          var v = t.substring(eq + 1).trim();
+          if (v.length() >= 2 && v.startsWith("\"") && v.endsWith("\"")) {
+            v = v.substring(1, v.length() - 1);
+          }
+          out.put(t.substring(0, eq).trim().toLowerCase(Locale.ROOT), v);
+        }
+      }
+    }
+    return out;
+  }
+
+  /** A directive's seconds, or -1 when missing or not a number. */
+  static long seconds(Map<String, String> cc, String name) {
+    var v = cc.get(name);
+    if (v == null) {
+      return -1;
+    }
+    try {
+      return Long.parseLong(v);
+    } catch (NumberFormatException e) {
+      return -1;
+    }
+  }
+
+  /**
+   * How long a response may be kept, in seconds, by the upstream's headers: 0 when it must not be
+   * (no-store, no-cache, private, a max-age of 0, an Expires in the past or unreadable), -1 when
+   * they do not say.
+   */
+  static long upstreamTtl(HttpHeaders headers, long nowMillis) {
+    var cc = directives(headers.getAll(HttpHeaderNames.CACHE_CONTROL));
+    if (cc.containsKey("no-store") || cc.containsKey("no-cache") || cc.containsKey("private")) {
+      return 0;
+    }
+    long s = seconds(cc, "s-maxage");
+    if (s < 0) {
+      s = seconds(cc, "max-age");
+    }
+    if (s >= 0) {
+      return s;
+    }
+    var expires = headers.get(HttpHeaderNames.EXPIRES);
+    if (expires != null) {
+      var at = DateFormatter.parseHttpDate(expires);
+      if (at == null) {
+        return 0;
+      }
+      return Math.max(0, (at.getTime() - nowMillis) / 1000);
+    }
+    return -1;
+  }
+
+  /** A cached response; immutable (the body is a copy, never a buffer). */
+  record Entry(
+      int status, List<Map.Entry<String, String>> headers, byte[] body, long stored, long expires) {
+
+    int weight(String key) {
+      int w = ENTRY_OVERHEAD + body.length + key.length() * 2;
+      for (var h : headers) {
+        w += (h.getKey().length() + h.getValue().length()) * 2;
+      }
+      return w;
+    }
+  }
+
+  /** A zone: entries bounded by weight, kept a while past their freshness so EXPIRED shows. */
+  static final class Store {
+    final Cache<String, Entry> cache;
+    final int maxEntry;
+
+    Store(long maxBytes, int maxEntry) {
+      this.maxEntry = maxEntry;
+      this.cache =
+          Caffeine.newBuilder()
+              .maximumWeight(maxBytes)
+              .weigher((String k, Entry e) -> e.weight(k))
+              .expireAfter(
+                  new Expiry<String, Entry>() {
+                    @Override
+                    public long expireAfterCreate(String k, Entry e, long now) {
+                      long fresh = Math.max(0, e.expires - e.stored);
+                      // As long again (at most an hour) to answer EXPIRED rather than MISS.
+                      return (fresh + Math.min(fresh, 3_600_000L)) * 1_000_000L;
+                    }
+
+                    @Override
+                    public long expireAfterUpdate(String k, Entry e, long now, long left) {
+                      return expireAfterCreate(k, e, now);
+                    }
+
+                    @Override
+                    public long expireAfterRead(String k, Entry e, long now, long left) {
+                      return left;
+                    }
+                  })
+              .build();
+    }
+
+    Entry get(String key) {
+      return cache.getIfPresent(key);
+    }
+
+    void put(String key, Entry e) {
+      cache.put(key, e);
+    }
+
+    boolean purge(String key) {
+      return cache.asMap().remove(key) != null;
+    }
+  }
+
+  /** What this request is to the cache (its state on the context). */
+  private static final class Pending {
+    final String key;
+    final String status;
+    boolean store;
+    int code;
+    List<Map.Entry<String, String>> headers;
+    long ttlMillis;
+
+    Pending(String key, String status) {
+      this.key = key;
+      this.status = status;
+    }
+  }
+
+  private record Instance(
+      Store store,
+      List<String> cacheKey,
+      List<String> bypass,
+      Set<String> methods,
+      Set<Integer> statuses,
+      boolean hide,
+      boolean cacheControl,
+      List<String> noCache,
+      int ttl)
+      implements PluginInstance {
+
+    @Override
+    public Outcome access(PluginContext ctx) {
+      var method = ctx.request().method().name();
+      var key = expand(cacheKey, ctx);
+      if (method.equals("PURGE")) {
+        return Outcome.status(store.purge(key) ? 200 : 404);
+      }
+      if (!methods.contains(method)) {
+        return Outcome.CONTINUE;
+      }
+      if (holds(bypass, ctx)) {
+        ctx.state(this, new Pending(key, "BYPASS"));
+        return Outcome.CONTINUE;
+      }
+      Map<String, String> cc = Map.of();
+      if (cacheControl) {
+        cc = directives(ctx.request().headers().getAll(HttpHeaderNames.CACHE_CONTROL));
+        if (cc.containsKey("no-cache")) {
+          ctx.state(this, new Pending(key, "BYPASS"));
+          return Outcome.CONTINUE;
+        }
+      }
+      var e = store.get(key);
+      long now = System.currentTimeMillis();
+      if (e == null) {
+        if (cc.containsKey("only-if-cached")) {
+          return Outcome.status(504);
+        }
+        ctx.state(this, new Pending(key, "MISS"));
+        return Outcome.CONTINUE;
+      }
+      long age = (now - e.stored) / 1000;
+      long maxAge = seconds(cc, "max-age");
+      long minFresh = seconds(cc, "min-fresh");
+      if (now >= e.expires
+          || (maxAge >= 0 && age > maxAge)
+          || (minFresh >= 0 && e.expires - now < minFresh * 1000)) {
+        ctx.state(this, new Pending(key, "EXPIRED"));
+        return Outcome.CONTINUE;
+      }
+      ctx.state(this, new Pending(key, "HIT"));
+      var h = new DefaultHttpHeaders();
+      for (var x : e.headers) {
+        h.add(x.getKey(), x.getValue());
+      }
+      h.set(STATUS_HEADER, "HIT");
+      h.set(HttpHeaderNames.AGE, age);
+      return Outcome.respond(e.status, h, method.equals("HEAD") ? new byte[0] : e.body);
+    }
+
+    @Override
+    public void headerFilter(PluginContext ctx, HttpResponse response) {
+      Pending p = ctx.state(this);
+      if (p == null || p.status.equals("HIT")) {
+        return;
+      }
+      var headers = response.headers();
+      headers.set(STATUS_HEADER, p.status);
+      long keep = -1;
+      if (!p.status.equals("BYPASS")
+          && !ctx.request().method().name().equals("HEAD")
+          && statuses.contains(response.status().code())
+          && !holds(noCache, ctx)) {
+        keep = ttl;
+        if (cacheControl) {
+          long up = upstreamTtl(headers, System.currentTimeMillis());
+          if (up >= 0) {
+            keep = up;
+          }
+        }
+        long declared = headers.getInt(HttpHeaderNames.CONTENT_LENGTH, -1);
+        if (declared > store.maxEntry) {
+          keep = -1;
+        }
+      }
+      if (hide) {
+        headers.remove(HttpHeaderNames.CACHE_CONTROL);
+        headers.remove(HttpHeaderNames.EXPIRES);
+      }
+      if (keep > 0) {
+        // The upstream's headers only: what plugins added for this request (limit-count's
+        // remaining count, a request id) would be stale on every hit.
+        var added = ctx.hasResponseHeaders() ? ctx.responseHeaders() : null;
+        var kept = new ArrayList<Map.Entry<String, String>>();
+        for (var h : headers) {
+          var n = h.getKey();
+          if ((added == null || !added.contains(n))
+              && !n.equalsIgnoreCase(STATUS_HEADER)
+              && !n.equalsIgnoreCase("content-length")
+              && !n.equalsIgnoreCase("transfer-encoding")
+              && !n.equalsIgnoreCase("connection")
+              && !n.equalsIgnoreCase("keep-alive")
+              && !n.equalsIgnoreCase("server")) {
+            kept.add(Map.entry(n, h.getValue()));
+          }
+        }
+        p.store = true;
+        p.code = response.status().code();
+        p.headers = List.copyOf(kept);
+        p.ttlMillis = keep * 1000;
+      }
+    }
+
+    @Override
+    public BodyStream bodyStream(PluginContext ctx) {
+      Pending p = ctx.state(this);
+      if (p == null || !p.store) {
+        return null;
+      }
+      p.store = false;
+      return new Capture(store, p.key, p.code, p.headers, p.ttlMillis);
+    }
+  }
+
+  /**
+   * Copies the body as it passes (each piece goes on to the client unchanged) and stores the
+   * response at its end; gives up at the size limit.
+   */
+  static final class Capture implements BodyStream {
+    private final Store store;
+    private final String key;
+    private final int code;
+    private final List<Map.Entry<String, String>> headers;
+    private final long ttlMillis;
+    private byte[] buf = new byte[4096];
+    private int size;
+
+    Capture(
+        Store store,
+        String key,
+        int code,
+        List<Map.Entry<String, String>> headers,
+        long ttlMillis) {
+      this.store = store;
+      this.key = key;
+      this.code = code;
+      this.headers = headers;
+      this.ttlMillis = ttlMillis;
+    }
+
+    @Override
+    public ByteBuf next(ByteBuf in, ByteBufAllocator alloc) {
+      if (buf != null) {
+        int n = in.readableBytes();
+        if ((long) size + n > store.maxEntry) {
+          buf = null;
+        } else {
+          if (size + n > buf.length) {
+            buf = Arrays.copyOf(buf, Math.min(store.maxEntry, Math.max(size + n, buf.length * 2)));
+          }
+          in.getBytes(in.readerIndex(), buf, size, n);
+          size += n;
+        }
+      }
+      return in;
+    }
+
+    @Override
+    public ByteBuf finish(ByteBufAllocator alloc) {
+      if (buf != null) {
+        long now = System.currentTimeMillis();
+        store.put(key, new Entry(code, headers, Arrays.copyOf(buf, size), now, now + ttlMillis));
+        buf = null;
+      }
+      return Unpooled.EMPTY_BUFFER;
+    }
+
+    @Override
+    public void abort() {
+      buf = null;
+    }
+  }
+}
