@@ -55,7 +55,6 @@ public final class PluginSchemas {
           "hmac-auth",
           "ldap-auth",
           "wolf-rbac",
-          "forward-auth",
           "multi-auth",
           "opa",
           "csrf",

@@ -38,7 +38,7 @@ class PluginSchemasTest {
     assertThat(PluginSchemas.known("real-ip")).isTrue();
     assertThat(PluginSchemas.known("no-such")).isFalse();
     assertThat(PluginSchemas.known("../plugins/key-auth")).isFalse();
-    assertThat(PluginSchemas.schema("hmac-auth")).isEmpty();
+    assertThat(PluginSchemas.schema("ldap-auth")).isEmpty();
   }
 
   @ParameterizedTest
@@ -68,7 +68,7 @@ class PluginSchemasTest {
           traffic-split | {'rules': [{'weighted_upstreams': [{'upstream_id': true}]}]} | plugins.traffic-split.rules[0].weighted_upstreams[0].upstream_id: true (expected: string matching ^[a-zA-Z0-9-_.]{1,64}$)
           response-rewrite | {'vars': [['status', '=', 200]]} | plugins.response-rewrite.vars[0][1]: "=" (expected: one of ==, ~=, >, >=, <, <=, ~~, ~*, in, has, ipmatch)
           real-ip     | {}                              | plugins.real-ip.source: missing (expected: a variable such as http_x_forwarded_for, http_<header> or arg_<name>)
-          hmac-auth   | {}                              | plugins.hmac-auth: APISIX plugin "hmac-auth" is not run by Archway (expected: one of api-breaker, basic-auth, clickhouse-logger, client-control, consumer-restriction, cors, datadog, echo, elasticsearch-logger, error-log-logger, fault-injection, file-logger, gzip, http-logger, ip-restriction, jwt-auth, kafka-logger, kafka-proxy, key-auth, limit-conn, limit-count, limit-req, loki-logger, mocking, prometheus, proxy-control, proxy-rewrite, real-ip, redirect, referer-restriction, request-id, response-rewrite, skywalking-logger, syslog, tcp-logger, traffic-split, ua-restriction, udp-logger, uri-blocker)
+          ldap-auth   | {}                              | plugins.ldap-auth: APISIX plugin "ldap-auth" is not run by Archway (expected: one of api-breaker, basic-auth, clickhouse-logger, client-control, consumer-restriction, cors, datadog, echo, elasticsearch-logger, error-log-logger, fault-injection, file-logger, forward-auth, gzip, http-logger, ip-restriction, jwt-auth, kafka-logger, kafka-proxy, key-auth, limit-conn, limit-count, limit-req, loki-logger, mocking, prometheus, proxy-control, proxy-rewrite, real-ip, redirect, referer-restriction, request-id, response-rewrite, skywalking-logger, syslog, tcp-logger, traffic-split, ua-restriction, udp-logger, uri-blocker)
           no-such     | {}                              | plugins.no-such: unknown plugin "no-such" (expected: a plugin Archway runs)
           serverless-pre-function | {'functions': ['return function() end']} | plugins.serverless-pre-function: APISIX plugin "serverless-pre-function" is refused by Archway: Archway cannot run Lua, so serverless functions are refused (expected: a plugin flow, plugin_flow or plugin_flow_id, for conditions between plugins, or a Java plugin: a class implementing io.archway.dataplane.plugin.Plugin, registered as a ServiceLoader provider)
           dubbo-proxy | {}                              | plugins.dubbo-proxy: APISIX plugin "dubbo-proxy" is refused by Archway: Archway does not speak the Dubbo protocol, and no Dubbo server runs in its tests to check it against, so it is refused rather than half served (expected: an HTTP or gRPC upstream, such as a Dubbo 3 service on its gRPC-compatible Triple protocol)

@@ -2,7 +2,9 @@ package io.archway.dataplane.exchange;
 
 import io.archway.dataplane.route.RequestVars;
 import io.archway.dataplane.upstream.UpstreamRuntime;
+import io.netty.buffer.Unpooled;
 import io.netty.handler.codec.http.DefaultHttpHeaders;
+import io.netty.handler.codec.http.DefaultLastHttpContent;
 import io.netty.handler.codec.http.HttpContent;
 import io.netty.handler.codec.http.HttpHeaders;
 import io.netty.handler.codec.http.HttpRequest;
@@ -59,6 +61,7 @@ public final class Exchange {
   private RequestVars vars;
   private final long startNanos;
   private Listener listener;
+  private byte[] heldBody;
   private String routeId;
   private String serviceId;
   private long maxBodySize = -1;
@@ -102,6 +105,31 @@ public final class Exchange {
 
   public void listener(Listener l) {
     listener = l;
+  }
+
+  /** Who hears the client's side now. */
+  public Listener listener() {
+    return listener;
+  }
+
+  /**
+   * Asks for the next piece of the request body: the body a plugin already read whole ({@link
+   * RequestBody}), handed over as one last piece, else the client's next piece ({@link
+   * Downstream#pullBody()}).
+   */
+  public void pullBody() {
+    var held = heldBody;
+    if (held != null) {
+      heldBody = null;
+      content(new DefaultLastHttpContent(Unpooled.wrappedBuffer(held)));
+      return;
+    }
+    downstream.pullBody();
+  }
+
+  /** The whole body, read by a plugin, that the next {@link #pullBody()} gives. */
+  void holdBody(byte[] body) {
+    heldBody = body;
   }
 
   // From the adapter.

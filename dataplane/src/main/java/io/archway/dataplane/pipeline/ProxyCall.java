@@ -85,7 +85,8 @@ final class ProxyCall extends ProxyResponse implements Exchange.Listener {
     if (clientBodyNanos > 0) {
       timer.watch(this, lastActivity + clientBodyNanos);
     }
-    downstream.pullBody();
+    // The body a plugin read whole, if one did; else the client's next piece.
+    call.exchange().pullBody();
   }
 
   private long connectMillis() {
@@ -193,7 +194,7 @@ final class ProxyCall extends ProxyResponse implements Exchange.Listener {
     bodyBytes += n;
     var copy = call.exchange().attribute(RequestBodyCopy.KEY);
     if (copy != null) {
-      copy.add(content.content());
+      copy.add(content.content(), content instanceof LastHttpContent);
     }
     route.stats().bodyIn(n);
     long max = HttpProxy.maxBodySize(call);

@@ -1,6 +1,7 @@
 package io.archway.dataplane.plugin;
 
 import io.archway.dataplane.exchange.Exchange;
+import io.archway.dataplane.exchange.RequestBody;
 import io.archway.dataplane.route.RequestVars;
 import io.archway.dataplane.route.Variables;
 import io.archway.dataplane.upstream.UpstreamRuntime;
@@ -10,6 +11,7 @@ import io.netty.util.concurrent.EventExecutor;
 import java.net.InetAddress;
 import java.util.IdentityHashMap;
 import java.util.Map;
+import java.util.concurrent.CompletionStage;
 import java.util.function.Function;
 
 /**
@@ -72,6 +74,15 @@ public final class PluginContext implements Variables {
   /** Whether the body is read up to the buffer's size before a node is chosen (the default). */
   public void requestBuffering(boolean buffering) {
     exchange.requestBuffering(buffering);
+  }
+
+  /**
+   * The whole request body, read once (up to {@code max} bytes) before the request goes upstream,
+   * which then gets the same bytes; for plugins that decide on the body. Use it from a request
+   * phase through {@link Outcome#later}.
+   */
+  public CompletionStage<RequestBody.Body> body(int max) {
+    return RequestBody.read(exchange, max);
   }
 
   /** The request's event loop: for timers, and where work done elsewhere hands back. */

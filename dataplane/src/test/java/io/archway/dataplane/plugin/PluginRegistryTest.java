@@ -46,7 +46,12 @@ class PluginRegistryTest {
           Map.entry("uri-blocker", "{\"block_rules\": [\"^/admin\"]}"),
           Map.entry("consumer-restriction", "{\"whitelist\": [\"jack\"]}"),
           Map.entry("mocking", "{\"response_example\": \"x\"}"),
-          Map.entry("api-breaker", "{\"break_response_code\": 502}"));
+          Map.entry("api-breaker", "{\"break_response_code\": 502}"),
+          Map.entry("forward-auth", "{\"uri\": \"http://127.0.0.1:1/auth\"}"),
+          Map.entry("csrf", "{\"key\": \"k\"}"),
+          Map.entry("multi-auth", "{\"auth_plugins\": [{\"key-auth\": {}}, {\"basic-auth\": {}}]}"),
+          Map.entry("request-validation", "{\"header_schema\": {\"type\": \"object\"}}"),
+          Map.entry("proxy-mirror", "{\"host\": \"http://127.0.0.1:1\"}"));
 
   /** The observability loggers' minimal configurations. */
   private static final Map<String, String> MINIMAL_LOGGERS =
@@ -105,7 +110,7 @@ class PluginRegistryTest {
         list.stream().filter(i -> i.name().equals("limit-count")).findFirst().orElseThrow();
     assertThat(limitCount.results()).containsExactly("remaining");
     assertThat(REGISTRY.schema("no-such-plugin")).isEmpty();
-    assertThat(REGISTRY.schema("hmac-auth")).isEmpty();
+    assertThat(REGISTRY.schema("ldap-auth")).isEmpty();
   }
 
   @Test
