@@ -49,17 +49,12 @@ public final class PluginSchemas {
   /** APISIX plugins accepted by name, their configuration taken as it is. */
   private static final Set<String> BY_NAME =
       Set.of(
-          "request-validation",
           "openid-connect",
           "authz-keycloak",
-          "hmac-auth",
           "ldap-auth",
           "wolf-rbac",
-          "multi-auth",
           "opa",
-          "csrf",
           "proxy-cache",
-          "proxy-mirror",
           "tcp-logger",
           "udp-logger",
           "syslog",

@@ -199,4 +199,369 @@ class AuthPluginsIT {
     release.countDown();
     assertThat(slow.get(10, TimeUnit.SECONDS).statusCode()).isEqualTo(200);
   }
+
+  @Test
+  void csrfSetsATokenAndChecksItOnUnsafeMethods() throws Exception {
+    gw =
+        Gateways.start(
+            dir,
+            "routes:\n" + route("r", "/*", "csrf: {key: \"edd1c9f034335f136f87ad84b625c8f1\"}"));
+    var first = gw.get("/a");
+    assertThat(first.statusCode()).isEqualTo(200);
+    var cookie = first.headers().firstValue("Set-Cookie").orElseThrow();
+    assertThat(cookie).startsWith("apisix-csrf-token=").contains(";path=/;SameSite=Lax;Expires=");
+    var token = cookie.substring("apisix-csrf-token=".length(), cookie.indexOf(';'));
+
+    var noHeader = send(req("/a").POST(HttpRequest.BodyPublishers.noBody()));
+    assertThat(noHeader.statusCode()).isEqualTo(401);
+    assertThat(noHeader.body()).isEqualTo("{\"error_msg\":\"no csrf token in headers\"}\n");
+    // Refusals get a fresh cookie too, as in APISIX.
+    assertThat(noHeader.headers().firstValue("Set-Cookie")).isPresent();
+
+    var noCookie =
+        send(
+            req("/a").header("apisix-csrf-token", token).POST(HttpRequest.BodyPublishers.noBody()));
+    assertThat(noCookie.body()).contains("no csrf cookie");
+    var mismatch =
+        send(
+            req("/a")
+                .header("apisix-csrf-token", token)
+                .header("Cookie", "apisix-csrf-token=other")
+                .POST(HttpRequest.BodyPublishers.noBody()));
+    assertThat(mismatch.body()).contains("csrf token mismatch");
+    var forged =
+        java.util.Base64.getEncoder()
+            .encodeToString(
+                "{\"random\":0.5,\"expires\":1,\"sign\":\"x\"}".getBytes(StandardCharsets.UTF_8));
+    var bad =
+        send(
+            req("/a")
+                .header("apisix-csrf-token", forged)
+                .header("Cookie", "apisix-csrf-token=" + forged)
+                .method("DELETE", HttpRequest.BodyPublishers.noBody()));
+    assertThat(bad.statusCode()).isEqualTo(401);
+    assertThat(bad.body()).contains("Failed to verify the csrf token signature");
+
+    var ok =
+        send(
+            req("/a")
+                .header("apisix-csrf-token", token)
+                .header("Cookie", "x=1; apisix-csrf-token=" + token)
+                .POST(HttpRequest.BodyPublishers.ofString("x")));
+    assertThat(ok.statusCode()).isEqualTo(200);
+    assertThat(ok.body()).isEqualTo("up");
+  }
+
+  static String hmacAuthorization(
+      String keyId, String secret, String algorithm, String signing, String headers) {
+    var sig =
+        java.util.Base64.getEncoder()
+            .encodeToString(HmacAuthPlugin.hmac(algorithm, secret, signing));
+    return "Signature keyId=\""
+        + keyId
+        + "\",algorithm=\""
+        + algorithm
+        + "\",headers=\""
+        + headers
+        + "\",signature=\""
+        + sig
+        + "\"";
+  }
+
+  static String now() {
+    return java.time.format.DateTimeFormatter.RFC_1123_DATE_TIME.format(
+        java.time.ZonedDateTime.now(java.time.ZoneOffset.UTC));
+  }
+
+  static final String CONSUMERS =
+      """
+      consumers:
+        - username: jack
+          plugins:
+            hmac-auth:
+              key_id: jack-key
+              secret_key: jack-secret
+        - username: kate
+          plugins:
+            key-auth:
+              key: kate-key
+      """;
+
+  @Test
+  void hmacAuthChecksApisix3Signatures() throws Exception {
+    gw =
+        Gateways.start(
+            dir,
+            CONSUMERS
+                + "routes:\n"
+                + route("r", "/h/*", "hmac-auth: {hide_credentials: true}")
+                + route(
+                    "strict",
+                    "/strict",
+                    """
+                    hmac-auth:
+                      allowed_algorithms: [hmac-sha512]
+                      signed_headers: [x-custom]
+                      validate_request_body: true"""));
+    var date = now();
+    var auth =
+        hmacAuthorization(
+            "jack-key",
+            "jack-secret",
+            "hmac-sha256",
+            "jack-key\n@request-target\ndate: " + date + "\n",
+            "@request-target date");
+    // The signing string covers "GET /h/x?a=1" and the Date header.
+    var signed = "jack-key\nGET /h/x?a=1\ndate: " + date + "\n";
+    auth =
+        hmacAuthorization("jack-key", "jack-secret", "hmac-sha256", signed, "@request-target date");
+    var ok = gw.get("/h/x?a=1", "Authorization", auth, "Date", date);
+    assertThat(ok.statusCode()).isEqualTo(200);
+    assertThat(up.lastHeaders()).doesNotContainKey("authorization");
+
+    var wrongPath = gw.get("/h/y?a=1", "Authorization", auth, "Date", date);
+    assertThat(wrongPath.statusCode()).isEqualTo(401);
+    assertThat(wrongPath.body()).isEqualTo("{\"message\":\"client request can't be validated\"}\n");
+    assertThat(gw.get("/h/x").statusCode()).isEqualTo(401);
+    var unknown =
+        hmacAuthorization("nobody", "jack-secret", "hmac-sha256", signed, "@request-target date");
+    assertThat(gw.get("/h/x?a=1", "Authorization", unknown, "Date", date).statusCode())
+        .isEqualTo(401);
+    var old = "Tue, 01 Jan 2019 00:00:00 GMT";
+    var stale =
+        hmacAuthorization(
+            "jack-key",
+            "jack-secret",
+            "hmac-sha256",
+            "jack-key\nGET /h/x\ndate: " + old + "\n",
+            "@request-target date");
+    assertThat(gw.get("/h/x", "Authorization", stale, "Date", old).statusCode()).isEqualTo(401);
+
+    // The strict route: sha512 only, x-custom signed, and the body's digest.
+    var body = "{\"a\":1}";
+    var digest =
+        "SHA-256="
+            + java.util.Base64.getEncoder()
+                .encodeToString(HmacAuthPlugin.sha256(body.getBytes(StandardCharsets.UTF_8)));
+    var strictSigned = "jack-key\nPOST /strict\ndate: " + date + "\nx-custom: v\n";
+    var strict =
+        hmacAuthorization(
+            "jack-key",
+            "jack-secret",
+            "hmac-sha512",
+            strictSigned,
+            "@request-target date x-custom");
+    var good =
+        send(
+            req("/strict")
+                .header("Authorization", strict)
+                .header("Date", date)
+                .header("X-Custom", "v")
+                .header("Digest", digest)
+                .POST(HttpRequest.BodyPublishers.ofString(body)));
+    assertThat(good.statusCode()).isEqualTo(200);
+    var badDigest =
+        send(
+            req("/strict")
+                .header("Authorization", strict)
+                .header("Date", date)
+                .header("X-Custom", "v")
+                .header("Digest", digest)
+                .POST(HttpRequest.BodyPublishers.ofString("{\"a\":2}")));
+    assertThat(badDigest.statusCode()).isEqualTo(401);
+    var sha256 =
+        hmacAuthorization(
+            "jack-key",
+            "jack-secret",
+            "hmac-sha256",
+            strictSigned,
+            "@request-target date x-custom");
+    assertThat(
+            send(req("/strict")
+                    .header("Authorization", sha256)
+                    .header("Date", date)
+                    .header("X-Custom", "v")
+                    .header("Digest", digest)
+                    .POST(HttpRequest.BodyPublishers.ofString(body)))
+                .statusCode())
+        .isEqualTo(401);
+  }
+
+  @Test
+  void multiAuthTakesTheFirstThatSucceeds() throws Exception {
+    gw =
+        Gateways.start(
+            dir,
+            CONSUMERS
+                + "routes:\n"
+                + route(
+                    "m",
+                    "/m",
+                    """
+                    multi-auth:
+                      auth_plugins:
+                        - hmac-auth: {}
+                        - key-auth: {}
+                    consumer-restriction:
+                      whitelist: [kate]"""));
+    var byKey = gw.get("/m", "apikey", "kate-key");
+    assertThat(byKey.statusCode()).isEqualTo(200);
+    var date = now();
+    var auth =
+        hmacAuthorization(
+            "jack-key",
+            "jack-secret",
+            "hmac-sha256",
+            "jack-key\nGET /m\ndate: " + date + "\n",
+            "@request-target date");
+    // jack is identified by hmac-auth, then refused by the consumer-restriction that follows.
+    var jack = gw.get("/m", "Authorization", auth, "Date", date);
+    assertThat(jack.statusCode()).isEqualTo(403);
+    assertThat(jack.body()).contains("consumer_name");
+    var none = gw.get("/m", "apikey", "wrong");
+    assertThat(none.statusCode()).isEqualTo(401);
+    assertThat(none.body()).isEqualTo("{\"message\":\"Authorization Failed\"}\n");
+  }
+
+  @Test
+  void requestValidationChecksHeadersAndBody() throws Exception {
+    gw =
+        Gateways.start(
+            dir,
+            "routes:\n"
+                + route(
+                    "v",
+                    "/echo",
+                    """
+                    request-validation:
+                      header_schema:
+                        type: object
+                        required: [x-api-version]
+                        properties:
+                          x-api-version: {type: string, enum: ["1", "2"]}
+                      body_schema:
+                        type: object
+                        required: [name]
+                        properties:
+                          name: {type: string, minLength: 1}
+                          age: {type: string, pattern: "^[0-9]+$"}""")
+                + route(
+                    "msg",
+                    "/msg",
+                    """
+                    request-validation:
+                      header_schema: {type: object, required: [x-token]}
+                      rejected_code: 403
+                      rejected_msg: "no way\""""));
+    var ok =
+        send(
+            req("/echo")
+                .header("X-Api-Version", "1")
+                .header("Content-Type", "application/json")
+                .POST(HttpRequest.BodyPublishers.ofString("{\"name\":\"jo\"}")));
+    assertThat(ok.statusCode()).isEqualTo(200);
+    // The upstream got the body the plugin read.
+    assertThat(ok.body()).isEqualTo("{\"name\":\"jo\"}");
+
+    var noHeader =
+        send(req("/echo").POST(HttpRequest.BodyPublishers.ofString("{\"name\":\"jo\"}")));
+    assertThat(noHeader.statusCode()).isEqualTo(400);
+    assertThat(noHeader.body()).contains("x-api-version");
+
+    var badBody =
+        send(
+            req("/echo")
+                .header("X-Api-Version", "2")
+                .POST(HttpRequest.BodyPublishers.ofString("{\"age\":\"x\"}")));
+    assertThat(badBody.statusCode()).isEqualTo(400);
+    assertThat(badBody.body()).contains("age", "pattern");
+    var notJson =
+        send(
+            req("/echo")
+                .header("X-Api-Version", "2")
+                .POST(HttpRequest.BodyPublishers.ofString("{oops")));
+    assertThat(notJson.statusCode()).isEqualTo(400);
+
+    var form =
+        send(
+            req("/echo")
+                .header("X-Api-Version", "2")
+                .header("Content-Type", "application/x-www-form-urlencoded")
+                .POST(HttpRequest.BodyPublishers.ofString("name=jo&age=12")));
+    assertThat(form.statusCode()).isEqualTo(200);
+    assertThat(form.body()).isEqualTo("name=jo&age=12");
+
+    var refused = gw.get("/msg");
+    assertThat(refused.statusCode()).isEqualTo(403);
+    assertThat(refused.body()).isEqualTo("no way");
+    assertThat(gw.get("/msg", "X-Token", "t").statusCode()).isEqualTo(200);
+
+    // A body sent in chunks, with Expect: 100-continue, is read whole and still reaches the node.
+    try (var s = new java.net.Socket("127.0.0.1", gw.port())) {
+      s.getOutputStream()
+          .write(
+              ("POST /echo HTTP/1.1\r\nHost: x\r\nX-Api-Version: 1\r\nConnection: close\r\n"
+                      + "Expect: 100-continue\r\nTransfer-Encoding: chunked\r\n\r\n"
+                      + "5\r\n{\"nam\r\n8\r\ne\":\"ab\"}\r\n0\r\n\r\n")
+                  .getBytes(StandardCharsets.US_ASCII));
+      var answer = new String(s.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+      assertThat(answer)
+          .startsWith("HTTP/1.1 100 Continue")
+          .contains("HTTP/1.1 200")
+          .endsWith("{\"name\":\"ab\"}");
+    }
+  }
+
+  @Test
+  void proxyMirrorSendsACopyAndNeverWaitsForIt() throws Exception {
+    var copies = new java.util.concurrent.LinkedBlockingQueue<String>();
+    var mirror =
+        sideServer(
+            ex -> {
+              copies.add(
+                  ex.getRequestMethod()
+                      + " "
+                      + ex.getRequestURI()
+                      + " "
+                      + ex.getRequestHeaders().getFirst("X-Trace")
+                      + " "
+                      + new String(ex.getRequestBody().readAllBytes(), StandardCharsets.UTF_8));
+              // A mirror that answers 500: the client never sees it.
+              ex.sendResponseHeaders(500, -1);
+              ex.close();
+            });
+    gw =
+        Gateways.start(
+            dir,
+            "routes:\n"
+                + route("m", "/echo", "proxy-mirror: {host: \"%s\"}".formatted(mirror))
+                + route(
+                    "p",
+                    "/p/*",
+                    "proxy-mirror: {host: \"%s\", path: /shadow, path_concat_mode: prefix}"
+                        .formatted(mirror))
+                + route("down", "/down", "proxy-mirror: {host: \"http://127.0.0.1:1\"}")
+                + route(
+                    "never",
+                    "/never",
+                    "proxy-mirror: {host: \"%s\", sample_ratio: 0.00001}".formatted(mirror)));
+    var res =
+        send(
+            req("/echo?q=1")
+                .header("X-Trace", "t1")
+                .POST(HttpRequest.BodyPublishers.ofString("payload")));
+    assertThat(res.statusCode()).isEqualTo(200);
+    assertThat(res.body()).isEqualTo("payload");
+    assertThat(copies.poll(10, TimeUnit.SECONDS)).isEqualTo("POST /echo?q=1 t1 payload");
+
+    assertThat(gw.get("/p/a?x=2", "X-Trace", "t2").statusCode()).isEqualTo(200);
+    assertThat(copies.poll(10, TimeUnit.SECONDS)).isEqualTo("GET /shadow/p/a?x=2 t2 ");
+
+    // A mirror that cannot be reached changes nothing for the client.
+    assertThat(gw.get("/down").statusCode()).isEqualTo(200);
+    for (int i = 0; i < 20; i++) {
+      assertThat(gw.get("/never").statusCode()).isEqualTo(200);
+    }
+    assertThat(copies.poll(200, TimeUnit.MILLISECONDS)).isNull();
+  }
 }
