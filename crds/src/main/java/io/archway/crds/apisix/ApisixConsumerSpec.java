@@ -13,7 +13,7 @@ public class ApisixConsumerSpec {
   @JsonPropertyDescription("The IngressClass that serves it; the operator's own when empty.")
   public String ingressClassName;
 
-  @JsonPropertyDescription("Credentials, by auth plugin: keyAuth, basicAuth, jwtAuth.")
+  @JsonPropertyDescription("Credentials, by auth plugin: keyAuth, basicAuth, jwtAuth, hmacAuth.")
   @Required
   public AuthParameter authParameter;
 
@@ -30,6 +30,10 @@ public class ApisixConsumerSpec {
     @JsonPropertyDescription(
         "jwt-auth: value {key, secret, algorithm, exp, public_key, base64_secret}, or secretRef.")
     public Credentials jwtAuth;
+
+    @JsonPropertyDescription(
+        "hmac-auth: value {key_id, secret_key}, or secretRef to a Secret with them.")
+    public Credentials hmacAuth;
   }
 
   /** Credentials as values, or in a Secret of the consumer's namespace. */

@@ -78,7 +78,7 @@ final class References {
         var a = c.getSpec().authParameter;
         for (var creds :
             new io.archway.crds.apisix.ApisixConsumerSpec.Credentials[] {
-              a.keyAuth, a.basicAuth, a.jwtAuth
+              a.keyAuth, a.basicAuth, a.jwtAuth, a.hmacAuth
             }) {
           if (creds != null && creds.secretRef != null) {
             secret(out, ns, creds.secretRef.name);

@@ -47,7 +47,12 @@ public final class ApisixConsumerTranslator {
                   "exp",
                   "base64_secret",
                   "lifetime_grace_period"),
-              List.of("key")));
+              List.of("key")),
+          new Plugin(
+              "hmac-auth",
+              "hmacAuth",
+              List.of("key_id", "secret_key"),
+              List.of("key_id", "secret_key")));
 
   private static final Set<String> NUMBERS = Set.of("exp", "lifetime_grace_period");
   private static final Set<String> BOOLEANS = Set.of("base64_secret");
@@ -57,7 +62,7 @@ public final class ApisixConsumerTranslator {
     var ns = c.getMetadata().getNamespace();
     var spec = c.getSpec();
     if (spec == null || spec.authParameter == null) {
-      t.error("spec.authParameter", "missing (expected: keyAuth, basicAuth or jwtAuth)");
+      t.error("spec.authParameter", "missing (expected: keyAuth, basicAuth, jwtAuth or hmacAuth)");
       return t;
     }
     var consumer = JsonNodeFactory.instance.objectNode();
@@ -69,6 +74,7 @@ public final class ApisixConsumerTranslator {
     given.put("keyAuth", a.keyAuth);
     given.put("basicAuth", a.basicAuth);
     given.put("jwtAuth", a.jwtAuth);
+    given.put("hmacAuth", a.hmacAuth);
     for (var p : PLUGINS) {
       var creds = given.get(p.field);
       if (creds == null) {
@@ -80,7 +86,9 @@ public final class ApisixConsumerTranslator {
       }
     }
     if (plugins.isEmpty() && t.ok()) {
-      t.error("spec.authParameter", "no credentials (expected: keyAuth, basicAuth or jwtAuth)");
+      t.error(
+          "spec.authParameter",
+          "no credentials (expected: keyAuth, basicAuth, jwtAuth or hmacAuth)");
     }
     if (!t.ok()) {
       return t;
