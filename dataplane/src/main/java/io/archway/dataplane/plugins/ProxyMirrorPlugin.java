@@ -24,11 +24,11 @@ import org.slf4j.LoggerFactory;
 /**
  * proxy-mirror: a copy of each request ({@code sample_ratio} of them) to {@code host}, with the
  * request's method, headers and body, and its path and query (or {@code path}, in place of the path
- * or before it). Fire and forget: the copy is sent once the request was answered (its log phase),
- * from the plugins' I/O threads, and its answer or failure never reaches the client. What it may
- * cost is bounded: a body is copied as it streams upstream up to {@link #MAX_BODY} (a larger one is
- * not mirrored), and at most {@link #MAX_IN_FLIGHT} copies are in flight per gateway (more are
- * dropped and logged).
+ * or before it), for the requests that go to a node. Fire and forget: the copy is sent once the
+ * request was answered (its log phase), from the plugins' I/O threads, and its answer or failure
+ * never reaches the client. What it may cost is bounded: a body is copied as it streams upstream up
+ * to {@link #MAX_BODY} (a larger one is not mirrored), and at most {@link #MAX_IN_FLIGHT} copies
+ * are in flight per gateway (more are dropped and logged).
  *
  * <p>Not as APISIX: the copy goes once the request is answered, not alongside it (nginx's {@code
  * mirror} subrequest); a {@code grpc://} or {@code grpcs://} host is refused (the copy is sent over
@@ -126,7 +126,9 @@ public final class ProxyMirrorPlugin implements Plugin<ProxyMirrorPlugin.Config>
       @Override
       public void log(PluginContext ctx) {
         Pending p = ctx.state(this);
-        if (p == null) {
+        if (p == null || ctx.upstreamAddr() == null) {
+          // Only a request that went to a node is mirrored (nginx mirrors from the proxy), not
+          // one a later plugin refused.
           return;
         }
         HttpRequest.BodyPublisher body = HttpRequest.BodyPublishers.noBody();

@@ -573,6 +573,11 @@ class AuthPluginsIT {
                         .formatted(mirror))
                 + route("down", "/down", "proxy-mirror: {host: \"http://127.0.0.1:1\"}")
                 + route(
+                    "refused",
+                    "/refused",
+                    "proxy-mirror: {host: \"%s\"}\nip-restriction: {blacklist: [127.0.0.1]}"
+                        .formatted(mirror))
+                + route(
                     "never",
                     "/never",
                     "proxy-mirror: {host: \"%s\", sample_ratio: 0.00001}".formatted(mirror)));
@@ -590,6 +595,8 @@ class AuthPluginsIT {
 
     // A mirror that cannot be reached changes nothing for the client.
     assertThat(gw.get("/down").statusCode()).isEqualTo(200);
+    // A request a later plugin refuses never reached a node: no copy either.
+    assertThat(gw.get("/refused").statusCode()).isEqualTo(403);
     for (int i = 0; i < 20; i++) {
       assertThat(gw.get("/never").statusCode()).isEqualTo(200);
     }
