@@ -14,8 +14,11 @@ import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.time.Duration;
 import java.util.EnumSet;
+import java.util.HashSet;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
+import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
@@ -24,9 +27,11 @@ import org.slf4j.LoggerFactory;
 
 /**
  * forward-auth: asks an authorization service about the request before it goes upstream, as APISIX
- * does: {@code X-Forwarded-Proto/-Method/-Host/-Uri/-For} and the {@code request_headers} go to
- * {@code uri} (with the client's body for {@code POST}); a 2xx answer lets the request on with the
- * {@code upstream_headers} copied from it, any other answer goes to the client (status, body and
+ * does (in the rewrite phase): {@code X-Forwarded-Proto/-Method/-Host/-Uri/-For}, the {@code
+ * extra_headers} (values with variables) and the {@code request_headers} go to {@code uri} (with
+ * the client's body for {@code POST}); a 2xx answer lets the request on with the {@code
+ * upstream_headers} copied from it (one it lacks is removed from the request) and, with {@code
+ * consumer_header}, as the consumer it names; any other answer goes to the client (status, body and
  * the {@code client_headers}). A service that cannot be reached gives {@code status_on_error}, or
  * lets the request on with {@code allow_degradation}.
  *
@@ -40,6 +45,20 @@ public final class ForwardAuthPlugin implements Plugin<ForwardAuthPlugin.Config>
   /** What is kept of the service's answer body, and of a client body sent with POST. */
   static final int MAX_BODY = 1 << 20;
 
+  private static final byte[] CONSUMER_MISSING =
+      "consumer header missing in auth response".getBytes(java.nio.charset.StandardCharsets.UTF_8);
+  private static final byte[] CONSUMER_UNKNOWN =
+      "consumer not found".getBytes(java.nio.charset.StandardCharsets.UTF_8);
+
+  /** The fields every authorization request carries, which the configuration cannot replace. */
+  private static final Set<String> FORWARDED =
+      Set.of(
+          "x-forwarded-proto",
+          "x-forwarded-method",
+          "x-forwarded-host",
+          "x-forwarded-uri",
+          "x-forwarded-for");
+
   /** Fields the JDK's client sets itself and refuses from callers. */
   private static final Set<String> RESTRICTED =
       Set.of("connection", "content-length", "expect", "host", "upgrade");
@@ -50,8 +69,10 @@ public final class ForwardAuthPlugin implements Plugin<ForwardAuthPlugin.Config>
       boolean sslVerify,
       String requestMethod,
       List<String> requestHeaders,
+      Map<String, String> extraHeaders,
       List<String> upstreamHeaders,
       List<String> clientHeaders,
+      String consumerHeader,
       int timeout,
       boolean keepalive,
       int keepaliveTimeout,
@@ -76,7 +97,12 @@ public final class ForwardAuthPlugin implements Plugin<ForwardAuthPlugin.Config>
 
   @Override
   public Set<Phase> phases() {
-    return EnumSet.of(Phase.ACCESS);
+    return EnumSet.of(Phase.REWRITE);
+  }
+
+  @Override
+  public Set<String> results() {
+    return Set.of("consumer");
   }
 
   @Override
@@ -101,8 +127,12 @@ public final class ForwardAuthPlugin implements Plugin<ForwardAuthPlugin.Config>
     private final PluginServices services;
     private final Duration timeout;
     private final boolean post;
+    private final Map<String, Template> extra = new LinkedHashMap<>();
 
     Instance(Config conf, URI uri, PluginServices services) {
+      if (conf.extraHeaders() != null) {
+        conf.extraHeaders().forEach((k, v) -> extra.put(k, Template.of(v)));
+      }
       this.conf = conf;
       this.uri = uri;
       this.services = services;
@@ -111,7 +141,7 @@ public final class ForwardAuthPlugin implements Plugin<ForwardAuthPlugin.Config>
     }
 
     @Override
-    public Outcome access(PluginContext ctx) {
+    public Outcome rewrite(PluginContext ctx) {
       var req = HttpRequest.newBuilder(uri).timeout(timeout);
       var vars = ctx.vars();
       header(req, "X-Forwarded-Proto", vars.get("scheme"));
@@ -120,8 +150,20 @@ public final class ForwardAuthPlugin implements Plugin<ForwardAuthPlugin.Config>
       header(req, "X-Forwarded-Uri", vars.get("request_uri"));
       header(req, "X-Forwarded-For", vars.get("remote_addr"));
       var h = ctx.request().headers();
+      var named = new HashSet<String>(FORWARDED);
+      if (post) {
+        // Content-Length, Expect and Transfer-Encoding are the client's own business.
+        header(req, "Content-Encoding", h.get(HttpHeaderNames.CONTENT_ENCODING));
+        named.add("content-encoding");
+      }
+      extra.forEach(
+          (name, value) -> {
+            if (named.add(name.toLowerCase(Locale.ROOT))) {
+              header(req, name, value.render(ctx));
+            }
+          });
       for (var name : conf.requestHeaders()) {
-        if (!name.toLowerCase(Locale.ROOT).startsWith("x-forwarded-")) {
+        if (named.add(name.toLowerCase(Locale.ROOT))) {
           for (var v : h.getAll(name)) {
             header(req, name, v);
           }
@@ -136,10 +178,6 @@ public final class ForwardAuthPlugin implements Plugin<ForwardAuthPlugin.Config>
                   body -> {
                     if (!body.ok()) {
                       return CompletableFuture.completedFuture(new Sent(null, null, body.status()));
-                    }
-                    var ct = h.get(HttpHeaderNames.CONTENT_TYPE);
-                    if (ct != null) {
-                      header(req, "Content-Type", ct);
                     }
                     return send(req.POST(HttpRequest.BodyPublishers.ofByteArray(body.bytes())));
                   });
@@ -178,10 +216,24 @@ public final class ForwardAuthPlugin implements Plugin<ForwardAuthPlugin.Config>
         }
         return Outcome.respond(res.statusCode(), headers, res.body());
       }
+      if (conf.consumerHeader() != null) {
+        var name = res.headers().firstValue(conf.consumerHeader()).orElse("");
+        if (name.isEmpty()) {
+          return Outcome.respond(403, null, CONSUMER_MISSING);
+        }
+        var consumer = ctx.consumers().byName(name);
+        if (consumer == null) {
+          return Outcome.respond(403, null, CONSUMER_UNKNOWN);
+        }
+        ctx.consumer(consumer);
+      }
       var h = ctx.request().headers();
       for (var name : conf.upstreamHeaders()) {
         var v = res.headers().allValues(name);
-        if (!v.isEmpty()) {
+        if (v.isEmpty()) {
+          // Not the service's to say: the client's own value must not pass for it.
+          h.remove(name);
+        } else {
           h.set(name, v);
         }
       }

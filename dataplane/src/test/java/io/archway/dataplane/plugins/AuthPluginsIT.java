@@ -93,6 +93,7 @@ class AuthPluginsIT {
               seen.put("proto", String.valueOf(h.getFirst("X-Forwarded-Proto")));
               seen.put("for", String.valueOf(h.getFirst("X-Forwarded-For")));
               seen.put("token", String.valueOf(h.getFirst("Authorization")));
+              seen.put("extra", String.valueOf(h.getFirst("X-Client")));
               seen.put(
                   "body", new String(ex.getRequestBody().readAllBytes(), StandardCharsets.UTF_8));
               var user = h.getFirst("Authorization");
@@ -105,7 +106,12 @@ class AuthPluginsIT {
               }
               byte[] body;
               if (user != null && (user.startsWith("good") || user.equals("slow"))) {
-                ex.getResponseHeaders().add("X-User-ID", "i-am-" + user);
+                if (!user.equals("good-anonymous")) {
+                  ex.getResponseHeaders().add("X-User-ID", "i-am-" + user);
+                }
+                if (user.startsWith("good-as-")) {
+                  ex.getResponseHeaders().add("X-Consumer", user.substring(8));
+                }
                 body = new byte[0];
                 ex.sendResponseHeaders(200, -1);
               } else {
@@ -120,7 +126,8 @@ class AuthPluginsIT {
     gw =
         Gateways.start(
             dir,
-            "routes:\n"
+            CONSUMERS
+                + "routes:\n"
                 + route(
                     "get",
                     "/get/*",
@@ -128,8 +135,18 @@ class AuthPluginsIT {
                     forward-auth:
                       uri: "%s/auth"
                       request_headers: ["Authorization"]
+                      extra_headers: {X-Client: "addr=$remote_addr"}
                       upstream_headers: ["X-User-ID"]
                       client_headers: ["Location"]"""
+                        .formatted(auth))
+                + route(
+                    "as",
+                    "/as",
+                    """
+                    forward-auth:
+                      uri: "%s/auth"
+                      request_headers: ["Authorization"]
+                      consumer_header: X-Consumer"""
                         .formatted(auth))
                 + route(
                     "post",
@@ -166,6 +183,22 @@ class AuthPluginsIT {
         .containsEntry("proto", "http")
         .containsEntry("for", "127.0.0.1")
         .containsEntry("token", "good-1");
+
+    assertThat(seen).containsEntry("extra", "addr=127.0.0.1");
+    // The service said nothing of X-User-ID: the client's own value does not pass for it.
+    assertThat(
+            gw.get("/get/b", "Authorization", "good-anonymous", "X-User-ID", "admin").statusCode())
+        .isEqualTo(200);
+    assertThat(up.lastHeaders()).doesNotContainKey("x-user-id");
+
+    // consumer_header: the request goes on as the consumer the service names.
+    assertThat(gw.get("/as", "Authorization", "good-as-kate").statusCode()).isEqualTo(200);
+    var unknown = gw.get("/as", "Authorization", "good-as-nobody");
+    assertThat(unknown.statusCode()).isEqualTo(403);
+    assertThat(unknown.body()).isEqualTo("consumer not found");
+    var missing = gw.get("/as", "Authorization", "good-1");
+    assertThat(missing.statusCode()).isEqualTo(403);
+    assertThat(missing.body()).isEqualTo("consumer header missing in auth response");
 
     var refused = gw.get("/get/a", "Authorization", "bad");
     assertThat(refused.statusCode()).isEqualTo(403);

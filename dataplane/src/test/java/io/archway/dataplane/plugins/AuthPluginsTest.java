@@ -61,7 +61,8 @@ class AuthPluginsTest {
     assertThat(bind("forward-auth", "{\"uri\": \"http://auth\"}").toString())
         .isEqualTo(
             "Config[uri=http://auth, sslVerify=true, requestMethod=GET, requestHeaders=[],"
-                + " upstreamHeaders=[], clientHeaders=[], timeout=3000, keepalive=true,"
+                + " extraHeaders=null, upstreamHeaders=[], clientHeaders=[], consumerHeader=null,"
+                + " timeout=3000, keepalive=true,"
                 + " keepaliveTimeout=60000, keepalivePool=5, allowDegradation=false,"
                 + " statusOnError=403]");
     assertThat(bind("csrf", "{\"key\": \"k\"}").toString())
