@@ -67,6 +67,18 @@ public final class RequestBody implements Exchange.Listener {
     return r.done;
   }
 
+  /**
+   * Replaces the body a plugin read with {@code body} (request-validation's JSON as it checked it):
+   * the proxy sends these bytes instead, with their length.
+   */
+  public static void replace(Exchange exchange, byte[] body) {
+    exchange.holdBody(body);
+    var h = exchange.request().headers();
+    if (h.contains(HttpHeaderNames.CONTENT_LENGTH)) {
+      h.setInt(HttpHeaderNames.CONTENT_LENGTH, body.length);
+    }
+  }
+
   private void start() {
     var req = exchange.request();
     if (HttpUtil.getContentLength(req, -1L) > max) {

@@ -29,8 +29,9 @@ import org.slf4j.LoggerFactory;
  * once as an array) checked against {@code header_schema}, and its body (JSON, or an {@code
  * application/x-www-form-urlencoded} form as an object) against {@code body_schema}, before it goes
  * upstream. A request that fails gets {@code rejected_code} with {@code rejected_msg}, or the
- * validator's message when there is none. The body is read whole first (up to {@link #MAX_BODY};
- * the upstream then gets the same bytes).
+ * validator's message when there is none. The body is read whole first (up to {@link #MAX_BODY});
+ * the upstream then gets the same form, or the JSON as it was checked (written again by the parser,
+ * as APISIX does, so no other parser can read a different document from it).
  *
  * <p>The schemas are compiled when the configuration is: one that is not a valid JSON Schema, or
  * that refers to anything outside itself ({@code $ref} other than {@code #...}; nothing is
@@ -146,11 +147,13 @@ public final class RequestValidationPlugin implements Plugin<RequestValidationPl
         String json;
         var type = ctx.request().headers().get(HttpHeaderNames.CONTENT_TYPE);
         var text = new String(b.bytes(), StandardCharsets.UTF_8);
-        if (type != null
-            && type.split(";", 2)[0]
-                .strip()
-                .toLowerCase(Locale.ROOT)
-                .equals("application/x-www-form-urlencoded")) {
+        boolean form =
+            type != null
+                && type.split(";", 2)[0]
+                    .strip()
+                    .toLowerCase(Locale.ROOT)
+                    .equals("application/x-www-form-urlencoded");
+        if (form) {
           json = formObject(text).toString();
         } else {
           try {
@@ -160,7 +163,15 @@ public final class RequestValidationPlugin implements Plugin<RequestValidationPl
           }
         }
         var err = first(body, json);
-        return err == null ? Outcome.CONTINUE : refuse(err);
+        if (err != null) {
+          return refuse(err);
+        }
+        if (!form) {
+          // The upstream gets the JSON that was checked, not a text another parser could read
+          // differently (duplicate keys, say), as APISIX does.
+          RequestBody.replace(ctx.exchange(), json.getBytes(StandardCharsets.UTF_8));
+        }
+        return Outcome.CONTINUE;
       }
 
       private Outcome refuse(String err) {

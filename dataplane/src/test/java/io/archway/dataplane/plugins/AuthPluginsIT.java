@@ -496,6 +496,15 @@ class AuthPluginsIT {
     // The upstream got the body the plugin read.
     assertThat(ok.body()).isEqualTo("{\"name\":\"jo\"}");
 
+    // Checked as the parser reads it (the last of duplicate keys), and sent on as checked.
+    var duplicate =
+        send(
+            req("/echo")
+                .header("X-Api-Version", "1")
+                .POST(HttpRequest.BodyPublishers.ofString("{\"name\": 1, \"name\": \"jo\"}")));
+    assertThat(duplicate.statusCode()).isEqualTo(200);
+    assertThat(duplicate.body()).isEqualTo("{\"name\":\"jo\"}");
+
     var noHeader =
         send(req("/echo").POST(HttpRequest.BodyPublishers.ofString("{\"name\":\"jo\"}")));
     assertThat(noHeader.statusCode()).isEqualTo(400);
