@@ -571,6 +571,8 @@ class AuthPluginsIT {
       var answer = new String(s.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
       assertThat(answer).startsWith("HTTP/1.1 413");
     }
+    // No body at all: refused at once (APISIX: rejected_code), not waited for.
+    assertThat(gw.get("/echo").statusCode()).isEqualTo(400);
     // A client that leaves half-way through its body: nothing is left behind (the leak detector
     // would fail the test), and the gateway goes on serving.
     try (var s = new java.net.Socket("127.0.0.1", gw.port())) {
