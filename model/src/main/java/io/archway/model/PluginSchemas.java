@@ -49,26 +49,14 @@ public final class PluginSchemas {
   /** APISIX plugins accepted by name, their configuration taken as it is. */
   private static final Set<String> BY_NAME =
       Set.of(
-          "request-validation",
           "authz-keycloak",
           "casdoor",
-          "hmac-auth",
           "ldap-auth",
           "wolf-rbac",
-          "forward-auth",
-          "multi-auth",
           "opa",
-          "csrf",
-          "proxy-mirror",
-          "tcp-logger",
-          "udp-logger",
-          "syslog",
-          "file-logger",
           "zipkin",
           "skywalking",
           "opentelemetry",
-          "grpc-transcode",
-          "grpc-web",
           "body-transformer",
           "ext-plugin-pre-req",
           "ext-plugin-post-req",
@@ -210,7 +198,47 @@ public final class PluginSchemas {
       return problems;
     }
     schema.get().validate(withoutMeta(conf), path, problems);
+    if (problems.isEmpty() && name.equals("multi-auth")) {
+      checkAuthPlugins(conf.get("auth_plugins"), path + ".auth_plugins", problems);
+    }
     return problems;
+  }
+
+  /**
+   * multi-auth's {@code auth_plugins}: each entry one authentication plugin (one with a consumer
+   * schema), checked as that plugin's configuration on a route.
+   */
+  private static void checkAuthPlugins(JsonNode list, String path, List<Problem> problems) {
+    for (int i = 0; i < list.size(); i++) {
+      var entry = list.get(i);
+      var at = path + "[" + i + "]";
+      if (entry.size() != 1) {
+        problems.add(
+            new Problem(
+                at, entry.size() + " plugins (expected: one plugin, e.g. {\"key-auth\": {}})"));
+        continue;
+      }
+      var plugin = entry.fieldNames().next();
+      var conf = entry.get(plugin);
+      if (runs(plugin) && consumerSchema(plugin).isEmpty()) {
+        var auth = new TreeSet<String>();
+        for (var n : withSchema()) {
+          if (consumerSchema(n).isPresent()) {
+            auth.add(n);
+          }
+        }
+        problems.add(
+            new Problem(
+                at + "." + plugin,
+                "not an authentication plugin (expected: one of " + String.join(", ", auth) + ")"));
+        continue;
+      }
+      problems.addAll(
+          check(
+              plugin,
+              conf == null || conf.isNull() ? ModelJson.mapper().createObjectNode() : conf,
+              at + "." + plugin));
+    }
   }
 
   /**

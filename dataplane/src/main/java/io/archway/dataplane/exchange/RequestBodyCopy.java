@@ -17,6 +17,8 @@ public final class RequestBodyCopy {
 
   private final int max;
   private final ByteArrayOutputStream bytes = new ByteArrayOutputStream();
+  private long seen;
+  private boolean ended;
 
   public RequestBodyCopy(int max) {
     this.max = max;
@@ -26,14 +28,32 @@ public final class RequestBodyCopy {
     return max;
   }
 
+  /**
+   * Copies what fits of {@code piece}, leaving its reader index where it was; {@code last}: the
+   * body ends with it.
+   */
+  public void add(ByteBuf piece, boolean last) {
+    add(piece);
+    ended |= last;
+  }
+
   /** Copies what fits of {@code piece}, leaving its reader index where it was. */
   public void add(ByteBuf piece) {
+    seen += piece.readableBytes();
     int n = Math.min(piece.readableBytes(), max - bytes.size());
     if (n > 0) {
       var b = new byte[n];
       piece.getBytes(piece.readerIndex(), b);
       bytes.writeBytes(b);
     }
+  }
+
+  /**
+   * The whole body, or {@code null} while its end has not passed or when it was larger than the
+   * bound (proxy-mirror sends a body only whole).
+   */
+  public byte[] whole() {
+    return ended && seen <= max ? bytes.toByteArray() : null;
   }
 
   /** The body as text, or {@code null} when none was seen. */

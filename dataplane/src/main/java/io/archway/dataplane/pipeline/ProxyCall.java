@@ -240,7 +240,7 @@ final class ProxyCall extends ProxyResponse implements Exchange.Listener {
     bodyBytes += n;
     var copy = call.exchange().attribute(RequestBodyCopy.KEY);
     if (copy != null) {
-      copy.add(content.content());
+      copy.add(content.content(), content instanceof LastHttpContent);
     }
     route.stats().bodyIn(n);
     long max = HttpProxy.maxBodySize(call);

@@ -1,6 +1,7 @@
 package io.archway.dataplane.plugin;
 
 import io.archway.dataplane.exchange.Exchange;
+import io.archway.dataplane.exchange.RequestBody;
 import io.archway.dataplane.route.RequestVars;
 import io.archway.dataplane.route.Variables;
 import io.archway.dataplane.upstream.UpstreamRuntime;
@@ -11,6 +12,7 @@ import java.net.InetAddress;
 import java.util.IdentityHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.CompletionStage;
 import java.util.function.Function;
 
 /**
@@ -141,6 +143,15 @@ public final class PluginContext implements Variables {
   /** Where {@link #requestBodyStream} keeps the stream for the proxy. */
   public static final Exchange.Key<BodyStream> REQUEST_BODY_STREAM =
       new Exchange.Key<>("request_body_stream");
+
+  /**
+   * The whole request body, read once (up to {@code max} bytes) before the request goes upstream,
+   * which then gets the same bytes; for plugins that decide on the body. Use it from a request
+   * phase through {@link Outcome#later}. The same read as {@link #withRequestBody}'s.
+   */
+  public CompletionStage<RequestBody.Body> body(int max) {
+    return RequestBody.read(exchange, max);
+  }
 
   /** The request's event loop: for timers, and where work done elsewhere hands back. */
   public EventExecutor executor() {

@@ -41,8 +41,8 @@ class AdminValidationStrictTest {
     assertThat(
             check(
                 "routes/1",
-                "{\"uri\": \"/a\", \"upstream_id\": \"1\", \"plugins\": {\"hmac-auth\": {}}}"))
-        .contains("plugins.hmac-auth: APISIX plugin \"hmac-auth\" is not run by Archway");
+                "{\"uri\": \"/a\", \"upstream_id\": \"1\", \"plugins\": {\"ldap-auth\": {}}}"))
+        .contains("plugins.ldap-auth: APISIX plugin \"ldap-auth\" is not run by Archway");
     assertThat(
             check(
                 "routes/2",

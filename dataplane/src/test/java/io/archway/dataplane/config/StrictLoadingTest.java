@@ -60,7 +60,7 @@ class StrictLoadingTest {
             services:
               - id: unused
                 plugins:
-                  hmac-auth: {}
+                  ldap-auth: {}
             plugin_configs:
               - id: pc
                 plugins:
@@ -74,7 +74,7 @@ class StrictLoadingTest {
             "routes/disabled: not served (disabled): plugins.no-such-plugin: unknown plugin"
                 + " \"no-such-plugin\" (expected: a plugin Archway runs)")
         .contains(
-            "services/unused: not used: plugins.hmac-auth: APISIX plugin \"hmac-auth\" is"
+            "services/unused: not used: plugins.ldap-auth: APISIX plugin \"ldap-auth\" is"
                 + " not run by Archway")
         .contains("plugin_configs/pc: not used: plugins.limit-count.count: 0 (expected: >= 1)");
   }
@@ -88,7 +88,7 @@ class StrictLoadingTest {
               - id: 1
                 uri: /a
                 plugins:
-                  hmac-auth: {}
+                  ldap-auth: {}
             %s"""
                 .formatted(UPSTREAM));
     var onService =
@@ -97,9 +97,9 @@ class StrictLoadingTest {
             services:
               - id: 1
                 plugins:
-                  hmac-auth: {}
+                  ldap-auth: {}
             """);
-    var message = "plugins.hmac-auth: APISIX plugin \"hmac-auth\" is not run by Archway (expected:";
+    var message = "plugins.ldap-auth: APISIX plugin \"ldap-auth\" is not run by Archway (expected:";
     assertThat(onRoute).contains("routes/1: not served: " + message);
     assertThat(onService).contains("services/1: not used: " + message);
   }

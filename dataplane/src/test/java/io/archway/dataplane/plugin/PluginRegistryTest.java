@@ -66,7 +66,12 @@ class PluginRegistryTest {
               "openid-connect",
               "{\"client_id\": \"c\", \"client_secret\": \"s\","
                   + " \"discovery\": \"http://127.0.0.1:1/.well-known/openid-configuration\"}"),
-          Map.entry("workflow", "{\"rules\": [{\"actions\": [[\"return\", {\"code\": 403}]]}]}"));
+          Map.entry("workflow", "{\"rules\": [{\"actions\": [[\"return\", {\"code\": 403}]]}]}"),
+          Map.entry("forward-auth", "{\"uri\": \"http://127.0.0.1:1/auth\"}"),
+          Map.entry("csrf", "{\"key\": \"k\"}"),
+          Map.entry("multi-auth", "{\"auth_plugins\": [{\"key-auth\": {}}, {\"basic-auth\": {}}]}"),
+          Map.entry("request-validation", "{\"header_schema\": {\"type\": \"object\"}}"),
+          Map.entry("proxy-mirror", "{\"host\": \"http://127.0.0.1:1\"}"));
 
   /** The observability loggers' minimal configurations. */
   private static final Map<String, String> MINIMAL_LOGGERS =
@@ -125,7 +130,7 @@ class PluginRegistryTest {
         list.stream().filter(i -> i.name().equals("limit-count")).findFirst().orElseThrow();
     assertThat(limitCount.results()).containsExactly("remaining");
     assertThat(REGISTRY.schema("no-such-plugin")).isEmpty();
-    assertThat(REGISTRY.schema("hmac-auth")).isEmpty();
+    assertThat(REGISTRY.schema("ldap-auth")).isEmpty();
   }
 
   @Test

@@ -328,7 +328,7 @@ public final class ApisixRouteTranslator {
       case "hmacAuth" -> plugins.set("hmac-auth", conf);
       default -> plugins.set("wolf-rbac", conf);
     }
-    // ldap-auth, hmac-auth and wolf-rbac are APISIX plugins the dataplane does not run: a route
+    // ldap-auth and wolf-rbac are APISIX plugins the dataplane does not run: a route
     // with one would not be served, so the resource is refused with the reason.
     plugins
         .properties()

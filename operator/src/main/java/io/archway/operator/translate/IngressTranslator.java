@@ -58,7 +58,15 @@ public final class IngressTranslator {
           "http-redirect",
           "http-redirect-code",
           "plugin-config-name",
-          "svc-namespace");
+          "svc-namespace",
+          // csrf and forward-auth (applyAuthPlugins)
+          "enable-csrf",
+          "csrf-key",
+          "auth-uri",
+          "auth-ssl-verify",
+          "auth-request-headers",
+          "auth-upstream-headers",
+          "auth-client-headers");
 
   private IngressTranslator() {}
 
@@ -474,6 +482,58 @@ public final class IngressTranslator {
             t.error(
                 where + "auth-type",
                 "\"" + ann.get("auth-type") + "\" (expected: basicAuth or keyAuth)");
+      }
+    }
+    applyAuthPlugins(ann, plugins, where, t);
+  }
+
+  /**
+   * The csrf and forward-auth annotations, as the APISIX Ingress Controller reads them: {@code
+   * enable-csrf: "true"} with {@code csrf-key} is the csrf plugin; {@code auth-uri} is
+   * forward-auth, with {@code auth-ssl-verify} (false unless "true", as there) and the
+   * comma-separated {@code auth-request-headers}, {@code auth-upstream-headers} and {@code
+   * auth-client-headers}. What the controller would silently drop (a key without enable-csrf,
+   * headers without auth-uri) is an error here.
+   */
+  private static void applyAuthPlugins(
+      Map<String, String> ann, ObjectNode plugins, String where, Translation t) {
+    if (ann.containsKey("enable-csrf")) {
+      if (bool(ann, "enable-csrf", t)) {
+        var key = ann.get("csrf-key");
+        if (key == null || key.isEmpty()) {
+          t.error(where + "csrf-key", "missing (expected: the key csrf tokens are signed with)");
+        } else {
+          plugins.putObject("csrf").put("key", key);
+        }
+      }
+    } else if (ann.containsKey("csrf-key")) {
+      t.error(where + "csrf-key", "set without enable-csrf: \"true\" (expected: both)");
+    }
+    if (ann.containsKey("auth-uri")) {
+      var conf = plugins.putObject("forward-auth");
+      conf.put("uri", ann.get("auth-uri"));
+      conf.put("ssl_verify", ann.containsKey("auth-ssl-verify") && bool(ann, "auth-ssl-verify", t));
+      for (var name : List.of("request", "upstream", "client")) {
+        var list = ann.get("auth-" + name + "-headers");
+        if (list != null) {
+          var arr = conf.putArray(name + "_headers");
+          for (var h : list.split(",")) {
+            if (!h.isBlank()) {
+              arr.add(h.trim());
+            }
+          }
+        }
+      }
+    } else {
+      for (var name :
+          List.of(
+              "auth-ssl-verify",
+              "auth-request-headers",
+              "auth-upstream-headers",
+              "auth-client-headers")) {
+        if (ann.containsKey(name)) {
+          t.error(where + name, "set without auth-uri (expected: auth-uri, the forward-auth URL)");
+        }
       }
     }
   }

@@ -499,9 +499,9 @@ class MainTest {
     assertThat(run("validate", "-f", FIXTURES + "ing-annotation-unsupported")).isEqualTo(1);
     assertThat(out())
         .contains(
-            "Ingress default/csrf: metadata.annotations.k8s.apisix.apache.org/enable-csrf:"
+            "Ingress default/csrf: metadata.annotations.k8s.apisix.apache.org/no-such-annotation:"
                 + " annotation not supported by Archway")
-        .contains("metadata.annotations.k8s.apisix.apache.org/csrf-key")
+        .contains("metadata.annotations.k8s.apisix.apache.org/no-such-key")
         .doesNotContain("ignored")
         .contains("1 resource(s) checked, 1 with errors");
   }
