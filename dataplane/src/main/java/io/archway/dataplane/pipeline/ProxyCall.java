@@ -12,12 +12,10 @@ import io.netty.buffer.Unpooled;
 import io.netty.channel.ChannelFutureListener;
 import io.netty.channel.ConnectTimeoutException;
 import io.netty.handler.codec.http.DefaultHttpContent;
-import io.netty.handler.codec.http.DefaultHttpHeaders;
 import io.netty.handler.codec.http.DefaultLastHttpContent;
 import io.netty.handler.codec.http.HttpContent;
 import io.netty.handler.codec.http.HttpHeaderNames;
 import io.netty.handler.codec.http.HttpHeaderValues;
-import io.netty.handler.codec.http.HttpHeaders;
 import io.netty.handler.codec.http.HttpRequest;
 import io.netty.handler.codec.http.HttpUtil;
 import io.netty.handler.codec.http.HttpVersion;
@@ -290,35 +288,10 @@ final class ProxyCall extends ProxyResponse implements Exchange.Listener {
   /** One piece of the request body through the plugin's request stream (released on failure). */
   private HttpContent transform(HttpContent content, boolean last) {
     var stream = requestStream;
-    var alloc = downstream.alloc();
-    var in = content.content().retain();
-    HttpHeaders trailers = null;
     if (last) {
-      trailers = new DefaultHttpHeaders().set(((LastHttpContent) content).trailingHeaders());
-      requestStream = null; // finished or aborted below, exactly once
+      requestStream = null; // finished or aborted now, exactly once
     }
-    content.release();
-    try {
-      if (!last) {
-        return new DefaultHttpContent(stream.next(in, alloc));
-      }
-      var out = alloc.compositeBuffer(2);
-      try {
-        out.addComponent(true, stream.next(in, alloc));
-        out.addComponent(true, stream.finish(alloc, trailers));
-      } catch (RuntimeException e) {
-        out.release();
-        throw e;
-      }
-      var end = new DefaultLastHttpContent(out);
-      end.trailingHeaders().set(trailers);
-      return end;
-    } catch (RuntimeException e) {
-      if (last) {
-        stream.abort();
-      }
-      throw e;
-    }
+    return BodyStreams.through(stream, content, downstream.alloc());
   }
 
   /**

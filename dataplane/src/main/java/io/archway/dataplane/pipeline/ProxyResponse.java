@@ -10,7 +10,6 @@ import io.archway.dataplane.upstream.UpstreamRuntime;
 import io.netty.buffer.ByteBufUtil;
 import io.netty.buffer.CompositeByteBuf;
 import io.netty.buffer.Unpooled;
-import io.netty.handler.codec.http.DefaultHttpContent;
 import io.netty.handler.codec.http.DefaultHttpHeaders;
 import io.netty.handler.codec.http.DefaultHttpResponse;
 import io.netty.handler.codec.http.DefaultLastHttpContent;
@@ -199,23 +198,10 @@ abstract class ProxyResponse implements UpstreamConnection.Listener, ExchangeTim
   /** One piece of the body through the body stream; at the end, the stream's rest goes with it. */
   private HttpContent encode(HttpContent c) {
     var stream = bodyStream;
-    var alloc = downstream.alloc();
-    var in = c.content().retain();
-    boolean last = c instanceof LastHttpContent;
-    var trailers = last ? ((LastHttpContent) c).trailingHeaders() : null;
-    c.release();
-    if (!last) {
-      return new DefaultHttpContent(stream.next(in, alloc));
+    if (c instanceof LastHttpContent) {
+      bodyStream = null; // finished or aborted now, exactly once
     }
-    bodyStream = null;
-    // The stream may turn trailers into body bytes (gRPC-Web): it gets a copy it may change.
-    var rest = new DefaultHttpHeaders().set(trailers);
-    var out = alloc.compositeBuffer(2);
-    out.addComponent(true, stream.next(in, alloc));
-    out.addComponent(true, stream.finish(alloc, rest));
-    var end = new DefaultLastHttpContent(out);
-    end.trailingHeaders().set(rest);
-    return end;
+    return BodyStreams.through(stream, c, downstream.alloc());
   }
 
   /**
