@@ -25,3 +25,21 @@ CONF
   nginx -c "$work/up/nginx.conf" -p "$work/up" & pids+=($!)
   wait_port "$up"
 }
+bench_certificate() { # an ECDSA P-256 certificate for bench.example.com: $work/cert.pem, $work/key.pem
+  openssl ecparam -name prime256v1 -genkey -noout -out "$work/key.pem"
+  openssl req -x509 -new -key "$work/key.pem" -subj "/CN=bench.example.com" -days 2 \
+    -addext "subjectAltName=DNS:bench.example.com" -out "$work/cert.pem" 2>/dev/null
+}
+write_archway_tls_config() { # $work/archway.yaml (one route to $up, the bench certificate) and
+  # $work/archway-settings.yaml (TLS 1.2, ECDHE-ECDSA-AES128-GCM-SHA256, as the nginx side)
+  python3 - "$work" "$up" > "$work/archway.yaml" <<'PY'
+import json, sys
+work, up = sys.argv[1], sys.argv[2]
+print("routes:\n  - {id: main, uri: /*, upstream: {nodes: {\"127.0.0.1:%s\": 1}}}" % up)
+print("ssls:\n  - id: bench\n    snis: [bench.example.com]")
+print("    cert: " + json.dumps(open(work + "/cert.pem").read()))
+print("    key: " + json.dumps(open(work + "/key.pem").read()))
+print("#END")
+PY
+  printf 'tls: {protocols: [TLSv1.2], ciphers: [TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256]}\n' > "$work/archway-settings.yaml"
+}

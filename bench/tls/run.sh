@@ -12,9 +12,7 @@ conns="${2:-50}"
 need tls wrk nginx openssl
 
 start_upstream
-openssl ecparam -name prime256v1 -genkey -noout -out "$work/key.pem"
-openssl req -x509 -new -key "$work/key.pem" -subj "/CN=bench.example.com" -days 2 \
-  -addext "subjectAltName=DNS:bench.example.com" -out "$work/cert.pem" 2>/dev/null
+bench_certificate
 
 start_nginx() { # workers port
   local d="$work/nginx-$1"; mkdir -p "$d"
@@ -35,19 +33,9 @@ CONF
 }
 archway_pid=""
 start_archway() { # workers port
-  local f="$work/archway.yaml"
-  python3 - "$work" "$up" > "$f" <<'PY'
-import json, sys
-work, up = sys.argv[1], sys.argv[2]
-print("routes:\n  - {id: main, uri: /*, upstream: {nodes: {\"127.0.0.1:%s\": 1}}}" % up)
-print("ssls:\n  - id: bench\n    snis: [bench.example.com]")
-print("    cert: " + json.dumps(open(work + "/cert.pem").read()))
-print("    key: " + json.dumps(open(work + "/key.pem").read()))
-print("#END")
-PY
-  printf 'tls: {protocols: [TLSv1.2], ciphers: [TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256]}\n' > "$work/archway-settings.yaml"
+  write_archway_tls_config
   java -Xms128m -Xmx128m -XX:+UseParallelGC -XX:+AlwaysPreTouch $ARCHWAY_JAVA_OPTS -jar "$root/dataplane/target/archway-dataplane.jar" \
-    --config "$work/archway-settings.yaml" --standalone "$f" --bind 127.0.0.1 --http-port "$(free_port)" \
+    --config "$work/archway-settings.yaml" --standalone "$work/archway.yaml" --bind 127.0.0.1 --http-port "$(free_port)" \
     --https-port "$2" --status-port "$(free_port)" --workers "$1" --access-log off > "$work/archway-$1.log" 2>&1 &
   archway_pid=$!; pids+=($!)
 }
