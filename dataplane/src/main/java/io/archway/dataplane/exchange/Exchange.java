@@ -160,9 +160,11 @@ public final class Exchange {
     if (bodyReader != null) {
       return bodyReader.result();
     }
-    bodyReader = new RequestBodyReader(this, max, timeoutMillis);
-    bodyReader.start();
-    return bodyReader.result();
+    // The read may end within start() (a declared length over max), which clears bodyReader.
+    var reader = new RequestBodyReader(this, max, timeoutMillis);
+    bodyReader = reader;
+    reader.start();
+    return reader.result();
   }
 
   /** The reader is done (whatever the outcome): the body goes to the exchange's listener again. */

@@ -2,7 +2,6 @@ package io.archway.dataplane.plugins;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
-import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.JsonNodeFactory;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import com.google.protobuf.Descriptors;
@@ -19,7 +18,6 @@ import io.archway.dataplane.plugin.PluginScope;
 import io.archway.dataplane.plugin.Protos;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.ByteBufAllocator;
-import io.netty.buffer.CompositeByteBuf;
 import io.netty.buffer.Unpooled;
 import io.netty.handler.codec.http.HttpHeaderNames;
 import io.netty.handler.codec.http.HttpHeaders;
@@ -27,12 +25,10 @@ import io.netty.handler.codec.http.HttpMethod;
 import io.netty.handler.codec.http.HttpResponse;
 import io.netty.handler.codec.http.HttpResponseStatus;
 import io.netty.handler.codec.http.QueryStringDecoder;
-import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
 import java.util.Base64;
 import java.util.EnumSet;
 import java.util.List;
-import java.util.Map;
 import java.util.Set;
 
 /**
@@ -177,57 +173,6 @@ public final class GrpcTranscodePlugin implements Plugin<GrpcTranscodePlugin.Con
     return null;
   }
 
-  /**
-   * Turns the 64-bit integers of {@code node} (the JSON of a {@code type} message, proto field
-   * names) from protobuf's JSON strings into numbers, nested messages and maps included; the
-   * well-known types keep their own JSON forms.
-   */
-  static void int64AsNumbers(JsonNode node, Descriptors.Descriptor type) {
-    if (!(node instanceof ObjectNode obj) || type.getFullName().startsWith("google.protobuf.")) {
-      return;
-    }
-    for (var f : type.getFields()) {
-      var v = obj.get(f.getName());
-      if (v == null) {
-        continue;
-      }
-      if (f.isMapField()) {
-        var valueField = f.getMessageType().findFieldByName("value");
-        if (v instanceof ObjectNode map) {
-          for (var name : iterable(map.fieldNames())) {
-            map.set(name, int64Value(map.get(name), valueField));
-          }
-        }
-      } else if (f.isRepeated() && v instanceof ArrayNode a) {
-        for (int i = 0; i < a.size(); i++) {
-          a.set(i, int64Value(a.get(i), f));
-        }
-      } else {
-        obj.set(f.getName(), int64Value(v, f));
-      }
-    }
-  }
-
-  private static JsonNode int64Value(JsonNode v, Descriptors.FieldDescriptor f) {
-    if (f.getJavaType() == Descriptors.FieldDescriptor.JavaType.LONG && v.isTextual()) {
-      try {
-        return JsonNodeFactory.instance.numberNode(new java.math.BigInteger(v.asText()));
-      } catch (NumberFormatException e) {
-        return v;
-      }
-    }
-    if (f.getJavaType() == Descriptors.FieldDescriptor.JavaType.MESSAGE) {
-      int64AsNumbers(v, f.getMessageType());
-    }
-    return v;
-  }
-
-  private static <T> Iterable<T> iterable(java.util.Iterator<T> it) {
-    var list = new java.util.ArrayList<T>();
-    it.forEachRemaining(list::add);
-    return list;
-  }
-
   /** APISIX's HTTP status for a gRPC status. */
   static int httpStatusOf(int grpcStatus) {
     return switch (grpcStatus) {
@@ -306,16 +251,16 @@ public final class GrpcTranscodePlugin implements Plugin<GrpcTranscodePlugin.Con
       var h = req.headers();
       var type = h.get(HttpHeaderNames.CONTENT_TYPE, "");
       var m = req.method();
-      Source source;
+      GrpcTranscodeJson.Source source;
       if (type.contains("application/json")
           && (m.equals(HttpMethod.POST)
               || m.equals(HttpMethod.PUT)
               || m.equals(HttpMethod.PATCH))) {
-        source = Source.JSON;
+        source = GrpcTranscodeJson.Source.JSON;
       } else if (m.equals(HttpMethod.POST)) {
-        source = Source.FORM;
+        source = GrpcTranscodeJson.Source.FORM;
       } else {
-        source = Source.ARGS;
+        source = GrpcTranscodeJson.Source.ARGS;
       }
       var args = new QueryStringDecoder(req.uri()).parameters();
       var call = new Call();
@@ -328,7 +273,8 @@ public final class GrpcTranscodePlugin implements Plugin<GrpcTranscodePlugin.Con
       if (timeout != null) {
         h.set("grpc-timeout", timeout);
       }
-      ctx.requestBodyStream(new RequestStream(method.getInputType(), source, args));
+      ctx.requestBodyStream(
+          new GrpcTranscodeJson.RequestStream(method.getInputType(), source, args));
       return Outcome.CONTINUE;
     }
 
@@ -386,7 +332,7 @@ public final class GrpcTranscodePlugin implements Plugin<GrpcTranscodePlugin.Con
         var json = printer.print(message);
         if (int64AsNumber) {
           var tree = JSON.readTree(json);
-          int64AsNumbers(tree, method.getOutputType());
+          GrpcTranscodeJson.int64AsNumbers(tree, method.getOutputType());
           return JSON.writeValueAsBytes(tree);
         }
         return json.getBytes(StandardCharsets.UTF_8);
@@ -400,7 +346,8 @@ public final class GrpcTranscodePlugin implements Plugin<GrpcTranscodePlugin.Con
       try {
         if (call.details != null) {
           var status =
-              DynamicMessage.parseFrom(STATUS, Base64.getDecoder().decode(pad(call.details)));
+              DynamicMessage.parseFrom(
+                  STATUS, Base64.getDecoder().decode(GrpcTranscodeJson.pad(call.details)));
           error.put("code", (Integer) status.getField(STATUS.findFieldByName("code")));
           error.put("message", (String) status.getField(STATUS.findFieldByName("message")));
           var details = error.putArray("details");
@@ -409,7 +356,8 @@ public final class GrpcTranscodePlugin implements Plugin<GrpcTranscodePlugin.Con
           }
         } else {
           error.put("code", Integer.parseInt(call.status));
-          error.put("message", call.message == null ? "" : decodeMessage(call.message));
+          error.put(
+              "message", call.message == null ? "" : GrpcTranscodeJson.decodeMessage(call.message));
         }
       } catch (InvalidProtocolBufferException | IllegalArgumentException e) {
         return Outcome.errorBody("failed to decode grpc-status-details-bin");
@@ -464,122 +412,4 @@ public final class GrpcTranscodePlugin implements Plugin<GrpcTranscodePlugin.Con
         @Override
         public void abort() {}
       };
-
-  private static String pad(String base64) {
-    var s = base64.strip();
-    return s + "==".substring(0, (4 - s.length() % 4) % 4 == 3 ? 2 : (4 - s.length() % 4) % 4);
-  }
-
-  /** grpc-message is percent-encoded. */
-  private static String decodeMessage(String m) {
-    try {
-      return QueryStringDecoder.decodeComponent(m.replace("+", "%2B"));
-    } catch (IllegalArgumentException e) {
-      return m;
-    }
-  }
-
-  private enum Source {
-    JSON,
-    FORM,
-    ARGS
-  }
-
-  /**
-   * The request body (JSON or a form; with the query arguments otherwise) gathered, then made into
-   * the request message and its gRPC frame at its end.
-   */
-  static final class RequestStream implements BodyStream {
-    private final Descriptors.Descriptor type;
-    private final Source source;
-    private final Map<String, List<String>> args;
-    private CompositeByteBuf body;
-
-    RequestStream(Descriptors.Descriptor type, Source source, Map<String, List<String>> args) {
-      this.type = type;
-      this.source = source;
-      this.args = args;
-    }
-
-    @Override
-    public ByteBuf next(ByteBuf in, ByteBufAllocator alloc) {
-      if (source == Source.ARGS || !in.isReadable()) {
-        in.release();
-        return Unpooled.EMPTY_BUFFER;
-      }
-      if (body == null) {
-        body = alloc.compositeBuffer(Integer.MAX_VALUE);
-      }
-      body.addComponent(true, in);
-      return Unpooled.EMPTY_BUFFER;
-    }
-
-    @Override
-    public ByteBuf finish(ByteBufAllocator alloc) {
-      String text = null;
-      if (body != null) {
-        text = body.toString(StandardCharsets.UTF_8);
-        body.release();
-        body = null;
-      }
-      var frame = encode(type, source, args, text);
-      return Unpooled.wrappedBuffer(frame);
-    }
-
-    @Override
-    public void abort() {
-      if (body != null) {
-        body.release();
-        body = null;
-      }
-    }
-  }
-
-  /**
-   * The gRPC frame of the request message made from {@code body} or {@code args}.
-   *
-   * @throws IllegalArgumentException when they do not map to the message (400)
-   */
-  static byte[] encode(
-      Descriptors.Descriptor type, Source source, Map<String, List<String>> args, String body) {
-    var builder = DynamicMessage.newBuilder(type);
-    try {
-      String json;
-      if (source == Source.JSON && body != null && !body.isBlank()) {
-        json = body;
-      } else {
-        var from =
-            source == Source.FORM && body != null
-                ? new QueryStringDecoder(body, false).parameters()
-                : args;
-        json = argsJson(type, from).toString();
-      }
-      JsonFormat.parser().ignoringUnknownFields().merge(json, builder);
-      var message = builder.build().toByteArray();
-      var frame = ByteBuffer.allocate(5 + message.length);
-      frame.put((byte) 0).putInt(message.length).put(message);
-      return frame.array();
-    } catch (InvalidProtocolBufferException | RuntimeException e) {
-      throw new IllegalArgumentException("failed to encode request data to protobuf", e);
-    }
-  }
-
-  /** The arguments of the message's fields as JSON: strings, arrays for repeated fields. */
-  static ObjectNode argsJson(Descriptors.Descriptor type, Map<String, List<String>> args) {
-    var out = JsonNodeFactory.instance.objectNode();
-    args.forEach(
-        (name, values) -> {
-          var f = type.findFieldByName(name);
-          if (f == null) {
-            return;
-          }
-          if (f.isRepeated()) {
-            ArrayNode a = out.putArray(name);
-            values.forEach(a::add);
-          } else if (!values.isEmpty()) {
-            out.put(name, values.get(0));
-          }
-        });
-    return out;
-  }
 }

@@ -1,8 +1,5 @@
 package io.archway.dataplane.plugins;
 
-import com.github.benmanes.caffeine.cache.Cache;
-import com.github.benmanes.caffeine.cache.Caffeine;
-import com.github.benmanes.caffeine.cache.Expiry;
 import io.archway.dataplane.plugin.BodyStream;
 import io.archway.dataplane.plugin.Outcome;
 import io.archway.dataplane.plugin.Plugin;
@@ -11,16 +8,12 @@ import io.archway.dataplane.plugin.PluginContext;
 import io.archway.dataplane.plugin.PluginInstance;
 import io.archway.dataplane.plugin.PluginScope;
 import io.archway.dataplane.route.Variables;
-import io.netty.buffer.ByteBuf;
-import io.netty.buffer.ByteBufAllocator;
-import io.netty.buffer.Unpooled;
 import io.netty.handler.codec.DateFormatter;
 import io.netty.handler.codec.http.DefaultHttpHeaders;
 import io.netty.handler.codec.http.HttpHeaderNames;
 import io.netty.handler.codec.http.HttpHeaders;
 import io.netty.handler.codec.http.HttpResponse;
 import java.util.ArrayList;
-import java.util.Arrays;
 import java.util.EnumSet;
 import java.util.HashMap;
 import java.util.List;
@@ -100,12 +93,12 @@ public final class ProxyCachePlugin implements Plugin<ProxyCachePlugin.Config> {
               + "\" (Archway caches responses in memory only; expected: memory)");
     }
     var zone = conf.cacheZone();
-    Store store =
+    CacheStore store =
         scope.services() == null
-            ? new Store(ZONE_BYTES, ENTRY_BYTES)
+            ? new CacheStore(ZONE_BYTES, ENTRY_BYTES)
             : scope
                 .services()
-                .shared("proxy-cache:zone:" + zone, () -> new Store(ZONE_BYTES, ENTRY_BYTES));
+                .shared("proxy-cache:zone:" + zone, () -> new CacheStore(ZONE_BYTES, ENTRY_BYTES));
     return new Instance(
         store,
         List.copyOf(conf.cacheKey()),
@@ -214,65 +207,6 @@ public final class ProxyCachePlugin implements Plugin<ProxyCachePlugin.Config> {
     return -1;
   }
 
-  /** A cached response; immutable (the body is a copy, never a buffer). */
-  record Entry(
-      int status, List<Map.Entry<String, String>> headers, byte[] body, long stored, long expires) {
-
-    int weight(String key) {
-      int w = ENTRY_OVERHEAD + body.length + key.length() * 2;
-      for (var h : headers) {
-        w += (h.getKey().length() + h.getValue().length()) * 2;
-      }
-      return w;
-    }
-  }
-
-  /** A zone: entries bounded by weight, kept a while past their freshness so EXPIRED shows. */
-  static final class Store {
-    final Cache<String, Entry> cache;
-    final int maxEntry;
-
-    Store(long maxBytes, int maxEntry) {
-      this.maxEntry = maxEntry;
-      this.cache =
-          Caffeine.newBuilder()
-              .maximumWeight(maxBytes)
-              .weigher((String k, Entry e) -> e.weight(k))
-              .expireAfter(
-                  new Expiry<String, Entry>() {
-                    @Override
-                    public long expireAfterCreate(String k, Entry e, long now) {
-                      long fresh = Math.max(0, e.expires - e.stored);
-                      // As long again (at most an hour) to answer EXPIRED rather than MISS.
-                      return (fresh + Math.min(fresh, 3_600_000L)) * 1_000_000L;
-                    }
-
-                    @Override
-                    public long expireAfterUpdate(String k, Entry e, long now, long left) {
-                      return expireAfterCreate(k, e, now);
-                    }
-
-                    @Override
-                    public long expireAfterRead(String k, Entry e, long now, long left) {
-                      return left;
-                    }
-                  })
-              .build();
-    }
-
-    Entry get(String key) {
-      return cache.getIfPresent(key);
-    }
-
-    void put(String key, Entry e) {
-      cache.put(key, e);
-    }
-
-    boolean purge(String key) {
-      return cache.asMap().remove(key) != null;
-    }
-  }
-
   /** What this request is to the cache (its state on the context). */
   private static final class Pending {
     final String key;
@@ -289,7 +223,7 @@ public final class ProxyCachePlugin implements Plugin<ProxyCachePlugin.Config> {
   }
 
   private record Instance(
-      Store store,
+      CacheStore store,
       List<String> cacheKey,
       List<String> bypass,
       Set<String> methods,
@@ -331,23 +265,23 @@ public final class ProxyCachePlugin implements Plugin<ProxyCachePlugin.Config> {
         ctx.state(this, new Pending(key, "MISS"));
         return Outcome.CONTINUE;
       }
-      long age = (now - e.stored) / 1000;
+      long age = (now - e.stored()) / 1000;
       long maxAge = seconds(cc, "max-age");
       long minFresh = seconds(cc, "min-fresh");
-      if (now >= e.expires
+      if (now >= e.expires()
           || (maxAge >= 0 && age > maxAge)
-          || (minFresh >= 0 && e.expires - now < minFresh * 1000)) {
+          || (minFresh >= 0 && e.expires() - now < minFresh * 1000)) {
         ctx.state(this, new Pending(key, "EXPIRED"));
         return Outcome.CONTINUE;
       }
       ctx.state(this, new Pending(key, "HIT"));
       var h = new DefaultHttpHeaders();
-      for (var x : e.headers) {
+      for (var x : e.headers()) {
         h.add(x.getKey(), x.getValue());
       }
       h.set(STATUS_HEADER, "HIT");
       h.set(HttpHeaderNames.AGE, age);
-      return Outcome.respond(e.status, h, method.equals("HEAD") ? new byte[0] : e.body);
+      return Outcome.respond(e.status(), h, method.equals("HEAD") ? new byte[0] : e.body());
     }
 
     @Override
@@ -410,66 +344,7 @@ public final class ProxyCachePlugin implements Plugin<ProxyCachePlugin.Config> {
         return null;
       }
       p.store = false;
-      return new Capture(store, p.key, p.code, p.headers, p.ttlMillis);
-    }
-  }
-
-  /**
-   * Copies the body as it passes (each piece goes on to the client unchanged) and stores the
-   * response at its end; gives up at the size limit.
-   */
-  static final class Capture implements BodyStream {
-    private final Store store;
-    private final String key;
-    private final int code;
-    private final List<Map.Entry<String, String>> headers;
-    private final long ttlMillis;
-    private byte[] buf = new byte[4096];
-    private int size;
-
-    Capture(
-        Store store,
-        String key,
-        int code,
-        List<Map.Entry<String, String>> headers,
-        long ttlMillis) {
-      this.store = store;
-      this.key = key;
-      this.code = code;
-      this.headers = headers;
-      this.ttlMillis = ttlMillis;
-    }
-
-    @Override
-    public ByteBuf next(ByteBuf in, ByteBufAllocator alloc) {
-      if (buf != null) {
-        int n = in.readableBytes();
-        if ((long) size + n > store.maxEntry) {
-          buf = null;
-        } else {
-          if (size + n > buf.length) {
-            buf = Arrays.copyOf(buf, Math.min(store.maxEntry, Math.max(size + n, buf.length * 2)));
-          }
-          in.getBytes(in.readerIndex(), buf, size, n);
-          size += n;
-        }
-      }
-      return in;
-    }
-
-    @Override
-    public ByteBuf finish(ByteBufAllocator alloc) {
-      if (buf != null) {
-        long now = System.currentTimeMillis();
-        store.put(key, new Entry(code, headers, Arrays.copyOf(buf, size), now, now + ttlMillis));
-        buf = null;
-      }
-      return Unpooled.EMPTY_BUFFER;
-    }
-
-    @Override
-    public void abort() {
-      buf = null;
+      return new CacheStore.Capture(store, p.key, p.code, p.headers, p.ttlMillis);
     }
   }
 }

@@ -113,7 +113,7 @@ class GrpcTranscodePluginTest {
   void queryArgumentsAndJsonBecomeTheMessage() throws Exception {
     var in = Protos.compile("1", PROTO).method("t.S", "Get").getInputType();
     var args =
-        GrpcTranscodePlugin.argsJson(
+        GrpcTranscodeJson.argsJson(
             in, Map.of("name", List.of("a", "b"), "ids", List.of("1", "2"), "x", List.of("y")));
     // The first value of a single field, all of a repeated one; unknown names left out.
     assertThat(args.size()).isEqualTo(2);
@@ -125,7 +125,7 @@ class GrpcTranscodePluginTest {
         json.readTree(
             "{\"big\":\"9007199254740993\",\"sub\":{\"n\":\"5\"},\"counts\":{\"a\":\"7\"},"
                 + "\"subs\":[{\"n\":\"1\"}],\"name\":\"12\"}");
-    GrpcTranscodePlugin.int64AsNumbers(node, in);
+    GrpcTranscodeJson.int64AsNumbers(node, in);
     assertThat(node.toString())
         .isEqualTo(
             "{\"big\":9007199254740993,\"sub\":{\"n\":5},\"counts\":{\"a\":7},"

@@ -138,9 +138,9 @@ class ProxyCachePluginTest {
 
   @Test
   void theCaptureStoresWhatPassedAndGivesEachPieceOn() {
-    var store = new ProxyCachePlugin.Store(1 << 20, 12);
+    var store = new CacheStore(1 << 20, 12);
     var alloc = ByteBufAllocator.DEFAULT;
-    var small = new ProxyCachePlugin.Capture(store, "k", 200, List.of(Map.entry("a", "b")), 60_000);
+    var small = new CacheStore.Capture(store, "k", 200, List.of(Map.entry("a", "b")), 60_000);
     var piece = Unpooled.copiedBuffer("hello ", StandardCharsets.UTF_8);
     var out = small.next(piece, alloc);
     assertThat(out.toString(StandardCharsets.UTF_8)).isEqualTo("hello ");
@@ -154,14 +154,14 @@ class ProxyCachePluginTest {
     assertThat(e.expires() - e.stored()).isEqualTo(60_000);
 
     // Over the per-entry limit: passed on, not stored.
-    var big = new ProxyCachePlugin.Capture(store, "big", 200, List.of(), 60_000);
+    var big = new CacheStore.Capture(store, "big", 200, List.of(), 60_000);
     big.next(Unpooled.wrappedBuffer(new byte[8]), alloc).release();
     big.next(Unpooled.wrappedBuffer(new byte[8]), alloc).release();
     big.finish(alloc).release();
     assertThat(store.get("big")).isNull();
 
     // Cut short: nothing stored.
-    var cut = new ProxyCachePlugin.Capture(store, "cut", 200, List.of(), 60_000);
+    var cut = new CacheStore.Capture(store, "cut", 200, List.of(), 60_000);
     cut.next(Unpooled.wrappedBuffer(new byte[2]), alloc).release();
     cut.abort();
     assertThat(store.get("cut")).isNull();
@@ -172,11 +172,10 @@ class ProxyCachePluginTest {
 
   @Test
   void theStoreIsBoundedByBytes() {
-    var store = new ProxyCachePlugin.Store(64 * 1024, 4096);
+    var store = new CacheStore(64 * 1024, 4096);
     long now = System.currentTimeMillis();
     for (int i = 0; i < 1000; i++) {
-      store.put(
-          "k" + i, new ProxyCachePlugin.Entry(200, List.of(), new byte[1000], now, now + 60_000));
+      store.put("k" + i, new CacheStore.Entry(200, List.of(), new byte[1000], now, now + 60_000));
     }
     store.cache.cleanUp();
     assertThat(store.cache.estimatedSize()).isLessThan(64);
