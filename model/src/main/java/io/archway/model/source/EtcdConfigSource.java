@@ -253,7 +253,10 @@ public final class EtcdConfigSource implements ConfigSource {
           (t1 - t0) / 1_000_000,
           (t2 - t1) / 1_000_000);
       openWatch();
-    } catch (Exception e) {
+    } catch (Exception | LinkageError e) {
+      // A class missing from the package (a LinkageError) is logged and retried like any failure,
+      // never
+      // lost in the executor.
       onFailure("full read", e);
       retryLater(() -> fullLoad(why));
     }
