@@ -77,19 +77,16 @@ public final class PluginSchemas {
    * operator's checks and in the dataplane alike.
    */
   private static final Map<String, String> REFUSED =
-      Map.of(
-          "serverless-pre-function",
-          LUA,
-          "serverless-post-function",
-          LUA,
-          "dubbo-proxy",
-          DUBBO,
-          "http-dubbo",
-          DUBBO,
-          "brotli",
-          "Brotli needs a native encoder (brotli4j, which Netty's brotli support uses) that is not"
-              + " on Archway's class path (expected: gzip, which compresses responses as they"
-              + " stream)");
+      Map.ofEntries(
+          Map.entry("serverless-pre-function", LUA),
+          Map.entry("serverless-post-function", LUA),
+          Map.entry("dubbo-proxy", DUBBO),
+          Map.entry("http-dubbo", DUBBO),
+          Map.entry(
+              "brotli",
+              "Brotli needs a native encoder (brotli4j, which Netty's brotli support uses) that is"
+                  + " not on Archway's class path (expected: gzip, which compresses responses as"
+                  + " they stream)"));
 
   /**
    * Why Archway refuses APISIX plugin {@code name} on purpose, as the whole message; empty for
