@@ -50,6 +50,7 @@ public final class Caches implements Refs, AutoCloseable {
   private final Watched<BackendTrafficPolicy> backendPolicies;
   private final Watched<HTTPRoutePolicy> routePolicies;
   private final Watched<io.archway.crds.apisix.ApisixPluginConfig> pluginConfigs;
+  private final Watched<io.archway.crds.apisix.v1alpha1.PluginConfig> v1alpha1PluginConfigs;
   private final SharedIndexInformer<IngressClass> ingressClasses;
 
   /** The informers of one kind: one for all namespaces, or one per watched namespace. */
@@ -136,6 +137,8 @@ public final class Caches implements Refs, AutoCloseable {
     backendPolicies = inform(client, BackendTrafficPolicy.class, namespaces);
     routePolicies = inform(client, HTTPRoutePolicy.class, namespaces);
     pluginConfigs = inform(client, io.archway.crds.apisix.ApisixPluginConfig.class, namespaces);
+    v1alpha1PluginConfigs =
+        inform(client, io.archway.crds.apisix.v1alpha1.PluginConfig.class, namespaces);
     var classes = client.resources(IngressClass.class).runnableInformer(0);
     ingressClasses = classes;
     informers.add(classes);
@@ -236,6 +239,12 @@ public final class Caches implements Refs, AutoCloseable {
   public Optional<io.archway.crds.apisix.ApisixPluginConfig> apisixPluginConfig(
       String namespace, String name) {
     return pluginConfigs.get(namespace, name);
+  }
+
+  @Override
+  public Optional<io.archway.crds.apisix.v1alpha1.PluginConfig> pluginConfig(
+      String namespace, String name) {
+    return v1alpha1PluginConfigs.get(namespace, name);
   }
 
   @Override

@@ -75,6 +75,7 @@ final class Dependents {
             || x instanceof ApisixUpstream
             || x instanceof PluginFlow
             || x instanceof io.archway.crds.apisix.ApisixPluginConfig
+            || x instanceof io.archway.crds.apisix.v1alpha1.PluginConfig
             || x instanceof Secret;
     if (!referenced && !allIngresses) {
       return;

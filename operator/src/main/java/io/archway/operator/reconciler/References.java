@@ -116,7 +116,10 @@ final class References {
         var ann = ing.getMetadata().getAnnotations();
         var prefix = io.archway.operator.translate.IngressTranslator.ANNOTATION_PREFIX;
         if (ann != null && ann.get(prefix + "plugin-config-name") != null) {
-          out.add(key("ApisixPluginConfig", ns, ann.get(prefix + "plugin-config-name").trim()));
+          // Either kind may carry the name (an ApisixPluginConfig is looked for first).
+          var pcName = ann.get(prefix + "plugin-config-name").trim();
+          out.add(key("ApisixPluginConfig", ns, pcName));
+          out.add(key("PluginConfig", ns, pcName));
         }
         // The backends' Services are in svc-namespace when it is set.
         var svcNs =

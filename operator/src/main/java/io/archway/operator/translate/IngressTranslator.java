@@ -75,6 +75,30 @@ public final class IngressTranslator {
    * Ingress's namespace), as {@code ssls/ing_<namespace>_<name>_tls<i>}. A Secret that is missing
    * or holds no usable certificate is a warning: the rules are still served.
    */
+  /**
+   * The {@code plugin_configs} id the annotation {@code plugin-config-name} names: an
+   * ApisixPluginConfig (AIC 1.x and 2.x) or, when there is none of that name, a PluginConfig of
+   * {@code apisix.apache.org/v1alpha1} (AIC 2.x's own kind); null with an error when neither is
+   * there or the one found is not valid.
+   */
+  private static String pluginConfig(String ns, String name, Refs refs, Translation t) {
+    var field = "metadata.annotations." + ANNOTATION_PREFIX + "plugin-config-name";
+    if (refs.apisixPluginConfig(ns, name).isPresent()) {
+      return ApisixRouteTranslator.pluginConfig(ns, name, field, refs, t);
+    }
+    var pc = refs.pluginConfig(ns, name);
+    if (pc.isEmpty()) {
+      t.error(field, "ApisixPluginConfig or PluginConfig " + ns + "/" + name + " not found");
+      return null;
+    }
+    var pt = PluginConfigTranslator.translate(pc.get(), refs);
+    if (!pt.ok()) {
+      t.error(field, "PluginConfig " + ns + "/" + name + " is not valid: " + pt.errorMessage());
+      return null;
+    }
+    return PluginConfigTranslator.id(ns, name);
+  }
+
   private static void tls(
       List<io.fabric8.kubernetes.api.model.networking.v1.IngressTLS> entries,
       String ns,
@@ -142,13 +166,7 @@ public final class IngressTranslator {
       return t;
     }
     if (byName.containsKey("plugin-config-name")) {
-      var id =
-          ApisixRouteTranslator.pluginConfig(
-              ns,
-              byName.get("plugin-config-name"),
-              "metadata.annotations." + ANNOTATION_PREFIX + "plugin-config-name",
-              refs,
-              t);
+      var id = pluginConfig(ns, byName.get("plugin-config-name"), refs, t);
       if (id != null) {
         ann.route().put("plugin_config_id", id);
       }

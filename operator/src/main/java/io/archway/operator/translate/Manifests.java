@@ -375,6 +375,11 @@ public final class Manifests implements Refs {
   }
 
   @Override
+  public Optional<PluginConfig> pluginConfig(String namespace, String name) {
+    return find(PluginConfig.class, namespace, name);
+  }
+
+  @Override
   public ControlPlaneDiscovery controlPlaneDiscovery() {
     return controlPlaneDiscovery;
   }

@@ -47,6 +47,15 @@ public interface Refs {
     return Optional.empty();
   }
 
+  /**
+   * A PluginConfig (APISIX Ingress Controller 2.x, {@code apisix.apache.org/v1alpha1}), which the
+   * Ingress annotation {@code plugin-config-name} may name as well as an ApisixPluginConfig.
+   */
+  default Optional<io.archway.crds.apisix.v1alpha1.PluginConfig> pluginConfig(
+      String namespace, String name) {
+    return Optional.empty();
+  }
+
   /** Whether the operator resolves Services' endpoints into nodes itself. */
   enum ControlPlaneDiscovery {
     /** Never: the dataplane follows the endpoints. */

@@ -720,6 +720,60 @@ class OperatorIT {
   }
 
   @Test
+  void anIngressPluginConfigNameFindsAnAic2PluginConfig() throws Exception {
+    var ns = namespace();
+    service(ns, "app", "[{port: 80}]");
+    apply(
+        ns,
+        Ingress.class,
+        """
+        apiVersion: networking.k8s.io/v1
+        kind: Ingress
+        metadata:
+          name: shop
+          annotations:
+            k8s.apisix.apache.org/plugin-config-name: shop-plugins
+        spec:
+          ingressClassName: archway
+          rules:
+          - host: shop.example.com
+            http:
+              paths: [{path: /, pathType: Prefix, backend: {service: {name: app, port: {number: 80}}}}]
+        """);
+    // The PluginConfig (apisix.apache.org/v1alpha1) comes after the Ingress naming it.
+    apply(
+        ns,
+        io.archway.crds.apisix.v1alpha1.PluginConfig.class,
+        """
+        apiVersion: apisix.apache.org/v1alpha1
+        kind: PluginConfig
+        metadata: {name: shop-plugins}
+        spec:
+          plugins:
+          - {name: cors, config: {allow_origins: "https://shop.example.com"}}
+        """);
+    java.util.concurrent.Callable<String> routeValue =
+        () -> {
+          for (var item : sink.listManaged()) {
+            if (item.owner().kind().equals("Ingress")
+                && item.owner().namespace().equals(ns)
+                && item.key().kind() == Kind.ROUTES) {
+              return etcdValue(Kind.ROUTES, item.key().id());
+            }
+          }
+          return null;
+        };
+    await()
+        .atMost(WAIT)
+        .untilAsserted(
+            () ->
+                assertThat(routeValue.call())
+                    .contains("\"plugin_config_id\":\"pc_" + ns + "_shop-plugins\""));
+    assertThat(etcdValue(Kind.PLUGIN_CONFIGS, "pc_" + ns + "_shop-plugins"))
+        .contains("https://shop.example.com");
+  }
+
+  @Test
   void apisixGlobalRuleAndClusterConfigAreWrittenAsGlobalRules() throws Exception {
     var ns = namespace();
     apply(
