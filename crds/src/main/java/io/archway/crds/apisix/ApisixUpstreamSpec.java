@@ -145,9 +145,12 @@ public class ApisixUpstreamSpec extends UpstreamSettings {
     @SchemaFrom(type = Enums.HealthCheckType.class)
     public String type;
 
-    @JsonPropertyDescription("Probe timeout, e.g. 1s.")
-    @Pattern(Schema.DURATION)
-    public String timeout;
+    /**
+     * A number of seconds, as the APISIX Ingress Controller's schema takes it (an integer there),
+     * or a duration such as {@code 1s}; the translation checks either.
+     */
+    @JsonPropertyDescription("Probe timeout: seconds (5) or a duration (5s, 500ms).")
+    public io.fabric8.kubernetes.api.model.IntOrString timeout;
 
     @JsonPropertyDescription("Probes run at once.")
     @Min(0)
@@ -239,5 +242,16 @@ public class ApisixUpstreamSpec extends UpstreamSettings {
     @Min(1)
     @Max(254)
     public Integer timeouts;
+
+    /**
+     * The same count under the name the APISIX Ingress Controller gives it ({@code timeout}); one
+     * of the two, or both equal.
+     */
+    @JsonPropertyDescription(
+        "Timeouts in a row that make a node unhealthy (the APISIX Ingress"
+            + " Controller's name for timeouts).")
+    @Min(1)
+    @Max(254)
+    public Integer timeout;
   }
 }

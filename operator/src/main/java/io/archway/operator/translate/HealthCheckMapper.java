@@ -22,7 +22,16 @@ final class HealthCheckMapper {
     var a = hc.active;
     var active = out.putObject("active");
     type(a.type, active, where + ".active", at, t);
-    Upstreams.putSeconds(active, "timeout", a.timeout, where + ".active", at, t);
+    if (a.timeout != null) {
+      // A bare number is seconds (the controller's schema has an integer here); a string is a
+      // duration.
+      var seconds =
+          a.timeout.getIntVal() != null ? a.timeout.getIntVal() + "s" : a.timeout.getStrVal();
+      if (seconds != null && seconds.matches("[0-9]+(\\.[0-9]+)?")) {
+        seconds = seconds + "s";
+      }
+      Upstreams.putSeconds(active, "timeout", seconds, where + ".active", at, t);
+    }
     if (a.concurrency != null) {
       active.put("concurrency", a.concurrency);
     }
@@ -48,7 +57,7 @@ final class HealthCheckMapper {
       active.set("healthy", healthy);
     }
     if (a.unhealthy != null) {
-      var unhealthy = unhealthy(a.unhealthy);
+      var unhealthy = unhealthy(a.unhealthy, where + ".active.unhealthy", at, t);
       interval(unhealthy, a.unhealthy.interval, where + ".active.unhealthy", at, t);
       active.set("unhealthy", unhealthy);
     }
@@ -60,7 +69,7 @@ final class HealthCheckMapper {
         passive.set("healthy", healthy(p.healthy));
       }
       if (p.unhealthy != null) {
-        passive.set("unhealthy", unhealthy(p.unhealthy));
+        passive.set("unhealthy", unhealthy(p.unhealthy, where + ".passive.unhealthy", at, t));
       }
     }
     return out;
@@ -98,7 +107,7 @@ final class HealthCheckMapper {
     return out;
   }
 
-  private static ObjectNode unhealthy(PassiveUnhealthy u) {
+  private static ObjectNode unhealthy(PassiveUnhealthy u, String where, String at, Translation t) {
     var out = JsonNodeFactory.instance.objectNode();
     codes(out, u.httpCodes);
     if (u.httpFailures != null) {
@@ -107,8 +116,19 @@ final class HealthCheckMapper {
     if (u.tcpFailures != null) {
       out.put("tcp_failures", u.tcpFailures);
     }
-    if (u.timeouts != null) {
-      out.put("timeouts", u.timeouts);
+    if (u.timeouts != null && u.timeout != null && !u.timeouts.equals(u.timeout)) {
+      t.error(
+          at,
+          where
+              + ".timeout: "
+              + u.timeout
+              + " and timeouts: "
+              + u.timeouts
+              + " differ (expected: one of them; timeout is the controller's name for timeouts)");
+    }
+    var timeouts = u.timeouts != null ? u.timeouts : u.timeout;
+    if (timeouts != null) {
+      out.put("timeouts", timeouts);
     }
     return out;
   }
