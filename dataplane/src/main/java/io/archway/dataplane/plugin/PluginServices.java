@@ -40,6 +40,7 @@ public final class PluginServices implements AutoCloseable {
   private volatile Map<String, ObjectNode> metadata = Map.of();
 
   private volatile int httpsPort = 443;
+  private volatile java.nio.file.Path cacheDirectory = defaultCacheDirectory();
   private volatile Map<String, Protos.Compiled> protos = Map.of();
 
   /**
@@ -65,6 +66,25 @@ public final class PluginServices implements AutoCloseable {
 
   public void httpsPort(int port) {
     httpsPort = port;
+  }
+
+  /**
+   * Where proxy-cache keeps its disk zones (one directory each): {@code ARCHWAY_PROXY_CACHE_DIR}
+   * when set, else {@code archway-proxy-cache} in the system's temporary directory.
+   */
+  public static java.nio.file.Path defaultCacheDirectory() {
+    var env = System.getenv("ARCHWAY_PROXY_CACHE_DIR");
+    return env != null && !env.isBlank()
+        ? java.nio.file.Path.of(env)
+        : java.nio.file.Path.of(System.getProperty("java.io.tmpdir"), "archway-proxy-cache");
+  }
+
+  public java.nio.file.Path cacheDirectory() {
+    return cacheDirectory;
+  }
+
+  public void cacheDirectory(java.nio.file.Path dir) {
+    cacheDirectory = dir;
   }
 
   /** Threads for loggers' batches and other I/O that must stay off the event loops. */

@@ -10,12 +10,15 @@ import io.netty.buffer.Unpooled;
 import java.util.Arrays;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionStage;
 
 /**
- * A proxy-cache zone: entries bounded by weight, kept a while past their freshness so EXPIRED
- * shows; and the body capture that fills it as a response streams to the client.
+ * A proxy-cache zone in memory: entries bounded by weight, kept a while past their freshness so
+ * EXPIRED shows; and the body capture that fills a zone (this one or a {@link DiskCacheStore}) as a
+ * response streams to the client.
  */
-final class CacheStore {
+final class CacheStore implements CacheZone {
 
   final Cache<String, Entry> cache;
   final int maxEntry;
@@ -30,9 +33,7 @@ final class CacheStore {
                 new Expiry<String, Entry>() {
                   @Override
                   public long expireAfterCreate(String k, Entry e, long now) {
-                    long fresh = Math.max(0, e.expires - e.stored);
-                    // As long again (at most an hour) to answer EXPIRED rather than MISS.
-                    return (fresh + Math.min(fresh, 3_600_000L)) * 1_000_000L;
+                    return keepNanos(e.stored, e.expires);
                   }
 
                   @Override
@@ -48,16 +49,37 @@ final class CacheStore {
             .build();
   }
 
+  /**
+   * How long an entry stored at {@code stored} and fresh until {@code expires} (epoch millis) is
+   * kept: as long again past its freshness (at most an hour), to answer EXPIRED rather than MISS.
+   */
+  static long keepNanos(long stored, long expires) {
+    long fresh = Math.max(0, expires - stored);
+    return (fresh + Math.min(fresh, 3_600_000L)) * 1_000_000L;
+  }
+
   Entry get(String key) {
     return cache.getIfPresent(key);
   }
 
-  void put(String key, Entry e) {
+  @Override
+  public CompletionStage<Entry> lookup(String key) {
+    return CompletableFuture.completedFuture(get(key));
+  }
+
+  @Override
+  public void put(String key, Entry e) {
     cache.put(key, e);
   }
 
-  boolean purge(String key) {
+  @Override
+  public boolean purge(String key) {
     return cache.asMap().remove(key) != null;
+  }
+
+  @Override
+  public int maxEntry() {
+    return maxEntry;
   }
 
   /** A cached response; immutable (the body is a copy, never a buffer). */
@@ -78,7 +100,7 @@ final class CacheStore {
    * response at its end; gives up at the size limit.
    */
   static final class Capture implements BodyStream {
-    private final CacheStore store;
+    private final CacheZone store;
     private final String key;
     private final int code;
     private final List<Map.Entry<String, String>> headers;
@@ -87,7 +109,7 @@ final class CacheStore {
     private int size;
 
     Capture(
-        CacheStore store,
+        CacheZone store,
         String key,
         int code,
         List<Map.Entry<String, String>> headers,
@@ -103,11 +125,12 @@ final class CacheStore {
     public ByteBuf next(ByteBuf in, ByteBufAllocator alloc) {
       if (buf != null) {
         int n = in.readableBytes();
-        if ((long) size + n > store.maxEntry) {
+        if ((long) size + n > store.maxEntry()) {
           buf = null;
         } else {
           if (size + n > buf.length) {
-            buf = Arrays.copyOf(buf, Math.min(store.maxEntry, Math.max(size + n, buf.length * 2)));
+            buf =
+                Arrays.copyOf(buf, Math.min(store.maxEntry(), Math.max(size + n, buf.length * 2)));
           }
           in.getBytes(in.readerIndex(), buf, size, n);
           size += n;

@@ -7,6 +7,7 @@ import io.archway.dataplane.plugin.Plugin.Phase;
 import io.archway.dataplane.plugin.PluginContext;
 import io.archway.dataplane.plugin.PluginInstance;
 import io.archway.dataplane.plugin.PluginScope;
+import io.archway.dataplane.plugin.PluginServices;
 import io.archway.dataplane.route.Variables;
 import io.netty.handler.codec.DateFormatter;
 import io.netty.handler.codec.http.DefaultHttpHeaders;
@@ -20,14 +21,20 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Set;
+import java.util.concurrent.ForkJoinPool;
+import java.util.function.Supplier;
 
 /**
- * proxy-cache (APISIX 3.x, memory strategy): responses of {@code cache_method} with a status of
- * {@code cache_http_status} are kept under the expanded {@code cache_key} for {@code cache_ttl}
- * seconds (or what the upstream's Cache-Control / Expires say, with {@code cache_control}), and
- * later requests with the same key are answered from the store without reaching the upstream.
- * {@code Apisix-Cache-Status} says MISS, HIT, EXPIRED or BYPASS; a {@code PURGE} request on the
- * route removes its key (200, or 404 when nothing was cached).
+ * proxy-cache (APISIX 3.x): responses of {@code cache_method} with a status of {@code
+ * cache_http_status} are kept under the expanded {@code cache_key}, and later requests with the
+ * same key are answered from the store without reaching the upstream. With {@code cache_strategy:
+ * memory} a response stays fresh {@code cache_ttl} seconds (or what the upstream's Cache-Control /
+ * Expires say, with {@code cache_control}); with {@code disk} (APISIX's default, nginx's {@code
+ * proxy_cache}) for what the upstream's Cache-Control / Expires say, else {@link #DISK_TTL}
+ * (APISIX's {@code proxy_cache.cache_ttl}), and, as nginx, a response with {@code Set-Cookie},
+ * {@code Vary: *}, or Cache-Control {@code private}, {@code no-store} or {@code no-cache} is not
+ * stored. {@code Apisix-Cache-Status} says MISS, HIT, EXPIRED or BYPASS; a {@code PURGE} request on
+ * the route removes its key (200, or 404 when nothing was cached).
  *
  * <p>The store of a {@code cache_zone} is shared by the event loops and every route naming the
  * zone, and survives reloads: bounded to {@link #ZONE_BYTES} (bodies, headers, keys and a fixed
@@ -36,7 +43,9 @@ import java.util.Set;
  * back); a response that outgrows the limit is simply not stored. A cached body is a byte array, so
  * serving it shares no buffer.
  *
- * <p>{@code cache_strategy: disk} (APISIX's default) is refused: Archway has no disk cache.
+ * <p>A disk zone ({@link DiskCacheStore}) is a directory under the dataplane's cache directory
+ * ({@link PluginServices#cacheDirectory}), bounded to {@link #DISK_ZONE_BYTES} (APISIX's {@code
+ * disk_size}) with at most {@link #DISK_ENTRY_BYTES} per response; its files survive a restart.
  */
 public final class ProxyCachePlugin implements Plugin<ProxyCachePlugin.Config> {
 
@@ -50,6 +59,15 @@ public final class ProxyCachePlugin implements Plugin<ProxyCachePlugin.Config> {
   static final int ENTRY_OVERHEAD = 256;
 
   static final String STATUS_HEADER = "Apisix-Cache-Status";
+
+  /** A disk zone's bound, APISIX's default {@code disk_size}. */
+  static final long DISK_ZONE_BYTES = 1L << 30;
+
+  /** The largest body a disk zone stores (held in memory until it is written). */
+  static final int DISK_ENTRY_BYTES = 8 << 20;
+
+  /** Seconds a disk entry stays fresh when the upstream does not say (APISIX's default). */
+  static final int DISK_TTL = 10;
 
   /** The configuration; schema {@code proxy-cache.json}. */
   public record Config(
@@ -86,21 +104,30 @@ public final class ProxyCachePlugin implements Plugin<ProxyCachePlugin.Config> {
 
   @Override
   public PluginInstance compile(Config conf, PluginScope scope) {
-    if (!"memory".equals(conf.cacheStrategy())) {
-      throw new IllegalArgumentException(
-          "cache_strategy: \""
-              + conf.cacheStrategy()
-              + "\" (Archway caches responses in memory only; expected: memory)");
-    }
+    boolean disk = "disk".equals(conf.cacheStrategy());
     var zone = conf.cacheZone();
-    CacheStore store =
-        scope.services() == null
-            ? new CacheStore(ZONE_BYTES, ENTRY_BYTES)
-            : scope
-                .services()
-                .shared("proxy-cache:zone:" + zone, () -> new CacheStore(ZONE_BYTES, ENTRY_BYTES));
+    var services = scope.services();
+    // One store per zone and strategy, shared by every route naming it and kept across reloads.
+    CacheZone store;
+    if (disk) {
+      Supplier<DiskCacheStore> make =
+          () ->
+              new DiskCacheStore(
+                  (services == null
+                          ? PluginServices.defaultCacheDirectory()
+                          : services.cacheDirectory())
+                      .resolve(directoryName(zone)),
+                  DISK_ZONE_BYTES,
+                  DISK_ENTRY_BYTES,
+                  services == null ? ForkJoinPool.commonPool() : services.io());
+      store = services == null ? make.get() : services.shared("proxy-cache:disk:" + zone, make);
+    } else {
+      Supplier<CacheStore> make = () -> new CacheStore(ZONE_BYTES, ENTRY_BYTES);
+      store = services == null ? make.get() : services.shared("proxy-cache:zone:" + zone, make);
+    }
     return new Instance(
         store,
+        disk,
         List.copyOf(conf.cacheKey()),
         conf.cacheBypass() == null ? null : List.copyOf(conf.cacheBypass()),
         Set.copyOf(conf.cacheMethod()),
@@ -109,6 +136,14 @@ public final class ProxyCachePlugin implements Plugin<ProxyCachePlugin.Config> {
         conf.cacheControl(),
         conf.noCache() == null ? null : List.copyOf(conf.noCache()),
         conf.cacheTtl());
+  }
+
+  /** A zone's directory name: the name itself when it is a safe one, else a digest of it. */
+  static String directoryName(String zone) {
+    if (zone.matches("[A-Za-z0-9_][A-Za-z0-9_.-]{0,99}")) {
+      return zone;
+    }
+    return "zone-" + Integer.toHexString(zone.hashCode());
   }
 
   /**
@@ -223,7 +258,8 @@ public final class ProxyCachePlugin implements Plugin<ProxyCachePlugin.Config> {
   }
 
   private record Instance(
-      CacheStore store,
+      CacheZone store,
+      boolean disk,
       List<String> cacheKey,
       List<String> bypass,
       Set<String> methods,
@@ -256,7 +292,18 @@ public final class ProxyCachePlugin implements Plugin<ProxyCachePlugin.Config> {
           return Outcome.CONTINUE;
         }
       }
-      var e = store.get(key);
+      var lookup = store.lookup(key).toCompletableFuture();
+      final var clientCc = cc;
+      if (lookup.isDone()) {
+        return decide(ctx, key, clientCc, lookup.getNow(null));
+      }
+      return Outcome.later(lookup, e -> decide(ctx, key, clientCc, e));
+    }
+
+    /** The request's fate once the entry (or {@code null}) is known. */
+    private Outcome decide(
+        PluginContext ctx, String key, Map<String, String> cc, CacheStore.Entry e) {
+      var method = ctx.request().method().name();
       long now = System.currentTimeMillis();
       if (e == null) {
         if (cc.containsKey("only-if-cached")) {
@@ -297,15 +344,20 @@ public final class ProxyCachePlugin implements Plugin<ProxyCachePlugin.Config> {
           && !ctx.request().method().name().equals("HEAD")
           && statuses.contains(response.status().code())
           && !holds(noCache, ctx)) {
-        keep = ttl;
-        if (cacheControl) {
+        keep = disk ? DISK_TTL : ttl;
+        if (cacheControl || disk) {
           long up = upstreamTtl(headers, System.currentTimeMillis());
           if (up >= 0) {
             keep = up;
           }
         }
+        if (disk
+            && (headers.contains(HttpHeaderNames.SET_COOKIE)
+                || "*".equals(headers.get(HttpHeaderNames.VARY)))) {
+          keep = -1; // as nginx: a response for one client is not kept for the others
+        }
         long declared = headers.getInt(HttpHeaderNames.CONTENT_LENGTH, -1);
-        if (declared > store.maxEntry) {
+        if (declared > store.maxEntry()) {
           keep = -1;
         }
       }

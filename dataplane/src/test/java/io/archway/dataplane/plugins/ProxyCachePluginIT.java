@@ -11,6 +11,7 @@ import java.net.URI;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.Map;
@@ -268,5 +269,58 @@ class ProxyCachePluginIT {
     assertThat(cacheStatus(again)).isEqualTo("MISS");
     assertThat(again.body()).hasSize(BIG);
     assertThat(hits("/big")).isEqualTo(2);
+  }
+
+  @Test
+  void theDiskStrategyKeepsResponsesInFilesThatOutliveTheDataplane() throws Exception {
+    // A zone of its own under the default cache directory, so other runs do not share it.
+    var zone = "it-" + java.util.UUID.randomUUID();
+    var zoneDir = io.archway.dataplane.plugin.PluginServices.defaultCacheDirectory().resolve(zone);
+    try {
+      start("{cache_zone: %s}".formatted(zone)); // cache_strategy: disk is the default
+      var first = gw.get("/d");
+      assertThat(cacheStatus(first)).isEqualTo("MISS");
+      await()
+          .untilAsserted(
+              () -> {
+                var hit = gw.get("/d");
+                assertThat(cacheStatus(hit)).isEqualTo("HIT");
+                assertThat(hit.body()).isEqualTo(first.body());
+              });
+      int origins = hits("/d");
+      // As nginx, the upstream's headers decide: private and Set-Cookie are not kept.
+      gw.get("/private");
+      assertThat(cacheStatus(gw.get("/private"))).isEqualTo("MISS");
+      // A new dataplane finds the files of the last one.
+      gw.close();
+      gw = null;
+      start("{cache_zone: %s}".formatted(zone));
+      var again = gw.get("/d");
+      assertThat(cacheStatus(again)).isEqualTo("HIT");
+      assertThat(again.body()).isEqualTo(first.body());
+      assertThat(hits("/d")).isEqualTo(origins);
+      // PURGE removes the entry and its file.
+      assertThat(send("PURGE", "/d").statusCode()).isEqualTo(200);
+      assertThat(cacheStatus(gw.get("/d"))).isEqualTo("MISS");
+    } finally {
+      if (Files.isDirectory(zoneDir)) {
+        try (var files = Files.list(zoneDir)) {
+          for (var f : files.toList()) {
+            Files.deleteIfExists(f);
+          }
+        }
+        Files.deleteIfExists(zoneDir);
+      }
+    }
+  }
+
+  @Test
+  void theDiskStrategyUsesTheDefaultTtlWhenTheUpstreamDoesNotSay() throws Exception {
+    var zone = "it-" + java.util.UUID.randomUUID();
+    start("{cache_zone: %s}".formatted(zone));
+    // /missing (404, cached by default) has no Cache-Control: kept for APISIX's 10 s.
+    gw.get("/missing");
+    await().untilAsserted(() -> assertThat(cacheStatus(gw.get("/missing"))).isEqualTo("HIT"));
+    assertThat(hits("/missing")).isEqualTo(1);
   }
 }

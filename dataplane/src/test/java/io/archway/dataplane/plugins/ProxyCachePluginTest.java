@@ -66,12 +66,16 @@ class ProxyCachePluginTest {
   }
 
   @Test
-  void theDiskStrategyIsRefusedSayingMemoryIsSupported() throws Exception {
-    assertThat(compile("{}"))
-        .containsExactly(
-            "plugins.proxy-cache: cache_strategy: \"disk\" (Archway caches responses in memory"
-                + " only; expected: memory)");
+  void bothStrategiesCompile() throws Exception {
+    assertThat(compile("{}")).isEmpty();
     assertThat(compile("{'cache_strategy': 'memory', 'cache_zone': 'memory_cache'}")).isEmpty();
+  }
+
+  @Test
+  void zoneDirectoryNamesAreSafe() {
+    assertThat(ProxyCachePlugin.directoryName("disk_cache_one")).isEqualTo("disk_cache_one");
+    assertThat(ProxyCachePlugin.directoryName("../etc")).startsWith("zone-").doesNotContain("/");
+    assertThat(ProxyCachePlugin.directoryName("a/b")).startsWith("zone-");
   }
 
   @ParameterizedTest
