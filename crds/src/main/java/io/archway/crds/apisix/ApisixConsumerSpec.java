@@ -18,6 +18,15 @@ public class ApisixConsumerSpec {
   @Required
   public AuthParameter authParameter;
 
+  /**
+   * Plugins run for this consumer once it is authenticated (limit-count, response-rewrite ...), as
+   * APISIX's consumer {@code plugins}: each with its config, optionally merged with a Secret's
+   * keys. Archway's addition; the controller's ApisixConsumer has only credentials.
+   */
+  @JsonPropertyDescription(
+      "Plugins run for this consumer once authenticated: name, enable, config, secretRef.")
+  public java.util.List<io.archway.crds.Plugin> plugins;
+
   /** {@code authParameter}. */
   @JsonInclude(JsonInclude.Include.NON_NULL)
   public static class AuthParameter {

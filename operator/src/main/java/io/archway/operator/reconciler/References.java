@@ -91,6 +91,7 @@ final class References {
             secret(out, ns, creds.secretRef.name);
           }
         }
+        secrets(out, ns, c.getSpec().plugins);
       }
       case io.archway.crds.apisix.v1alpha1.PluginConfig pc when pc.getSpec() != null ->
           secrets(out, ns, pc.getSpec().plugins);

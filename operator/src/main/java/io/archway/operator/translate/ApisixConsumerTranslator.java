@@ -109,6 +109,20 @@ public final class ApisixConsumerTranslator {
     if (plugins.isEmpty() && t.ok()) {
       t.error("spec.authParameter", "no credentials (expected: " + EXPECTED + ")");
     }
+    // Other plugins of the consumer; an auth plugin here would contradict authParameter.
+    var others = JsonNodeFactory.instance.objectNode();
+    PluginsBuilder.add(spec.plugins, "spec.plugins", ns, refs, others, t);
+    for (var name : (Iterable<String>) others::fieldNames) {
+      if (plugins.has(name)) {
+        t.error(
+            "spec.plugins",
+            "\""
+                + name
+                + "\" is also given in spec.authParameter (expected: its credentials there only)");
+      } else {
+        plugins.set(name, others.get(name));
+      }
+    }
     if (!t.ok()) {
       return t;
     }
