@@ -150,23 +150,6 @@ public final class SkywalkingPlugin implements Plugin<SkywalkingPlugin.Config> {
   public PluginInstance compile(Config conf, PluginScope scope) {
     var services = scope.services();
     var settings = services.shared("skywalking.settings", () -> new Tracing.Cached<>(Settings::of));
-    LogBatcher reporter =
-        services.shared(
-            "skywalking.reporter",
-            () ->
-                Tracing.reporter(
-                    name(),
-                    () -> {
-                      var s = settings.get(services.metadata("skywalking"));
-                      return Tracing.post(
-                          "endpoint_addr",
-                          s.endpoint() + "/v3/segments",
-                          Duration.ofSeconds(3),
-                          services);
-                    },
-                    1000,
-                    settings.get(services.metadata("skywalking")).intervalMillis(),
-                    services));
     return new PluginInstance() {
       @Override
       public Outcome rewrite(PluginContext ctx) {
@@ -248,9 +231,33 @@ public final class SkywalkingPlugin implements Plugin<SkywalkingPlugin.Config> {
               .put("networkAddressUsedAtPeer", p.address());
         }
         doc.put("isSizeLimited", false);
-        Tracing.offer(reporter, name(), services, doc);
+        Tracing.offer(reporter(services, settings, seg.settings), name(), services, doc);
       }
     };
+  }
+
+  /**
+   * The reporter for the {@code report_interval} in force: one per interval (a change makes a new
+   * one; the old one sends what it holds), shared by every route.
+   */
+  private static LogBatcher reporter(
+      PluginServices services, Tracing.Cached<Settings> settings, Settings now) {
+    return services.shared(
+        "skywalking.reporter." + now.intervalMillis(),
+        () ->
+            Tracing.reporter(
+                "skywalking",
+                () -> {
+                  var s = settings.get(services.metadata("skywalking"));
+                  return Tracing.post(
+                      "endpoint_addr",
+                      s.endpoint() + "/v3/segments",
+                      Duration.ofSeconds(3),
+                      services);
+                },
+                1000,
+                now.intervalMillis(),
+                services));
   }
 
   private static ObjectNode span(ObjectNode o, Span s, String type, boolean error) {

@@ -345,6 +345,30 @@ class TracingPluginsIT {
   }
 
   @Test
+  void opentelemetryFollowsAMetadataChangeWithoutARouteChange() throws Exception {
+    var first = new Collector();
+    var second = new Collector();
+    var routes = "routes:\n" + route("r1", "/m", "opentelemetry: {sampler: {name: always_on}}");
+    gw = Gateways.start(dir, routes + otelMetadata(first, ""));
+    gw.get("/m");
+    await().atMost(Duration.ofSeconds(10)).until(() -> spans(first).size() == 1);
+    gw.reload(
+        routes
+            + """
+            plugin_metadata:
+              - id: opentelemetry
+                resource: {service.name: gateway-b}
+                collector: {address: "%s"}
+                batch_span_processor: {inactive_timeout: 0.2}
+            """
+                .formatted(second.address()));
+    gw.get("/m");
+    await().atMost(Duration.ofSeconds(10)).until(() -> spans(second).size() == 1);
+    assertThat(spans(second).get(0).resource()).containsEntry("service.name", "gateway-b");
+    assertThat(spans(first)).hasSize(1);
+  }
+
+  @Test
   void zipkinReportsV2SpansAndPassesMultiB3Upstream() throws Exception {
     var z = new Collector();
     gw =
