@@ -11,6 +11,10 @@ import io.archway.model.Problem;
 import io.netty.handler.codec.http.HttpHeaders;
 import java.io.IOException;
 import java.io.UncheckedIOException;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
@@ -223,7 +227,7 @@ final class Tracing {
 
   /** Where a reporter sends one batch (read when sending, so a metadata change applies). */
   interface Target {
-    LogPost post();
+    Post post();
   }
 
   /**
@@ -232,8 +236,7 @@ final class Tracing {
    */
   static LogBatcher reporter(
       String plugin, Target target, int batch, long intervalMillis, PluginServices services) {
-    LogBatcher.Sender sender =
-        docs -> target.post().post(LogEntries.joined(docs, "[", ",", "]"), "application/json");
+    LogBatcher.Sender sender = docs -> target.post().send(LogEntries.joined(docs, "[", ",", "]"));
     return new LogBatcher(
         plugin,
         new LogBatcher.Settings(batch, intervalMillis, 1, 1000, Math.max(10_000, batch * 10)),
@@ -241,9 +244,55 @@ final class Tracing {
         services);
   }
 
-  /** A POST to {@code url} with the plugins' client ({@code https} verified). */
-  static LogPost post(String field, String url, Duration timeout, PluginServices services) {
-    return LogPost.to(field, List.of(url), "", Map.of(), timeout, true, services);
+  /**
+   * A JSON POST to a collector, with an HTTP client of the tracing plugins' own: the plugins'
+   * shared client runs its internal work on the two I/O threads the batchers send from, so two
+   * collectors that never answer would hold both threads in {@code send} and starve the client
+   * itself until the timeouts; this one has the JDK's own executor.
+   */
+  record Post(URI uri, Duration timeout, HttpClient client) {
+
+    /** Throws when the collector did not take it (300 or more), so the batcher retries. */
+    void send(byte[] json) throws IOException, InterruptedException {
+      var req =
+          HttpRequest.newBuilder(uri)
+              .timeout(timeout)
+              .header("Content-Type", "application/json")
+              .POST(HttpRequest.BodyPublishers.ofByteArray(json))
+              .build();
+      var res = client.send(req, HttpResponse.BodyHandlers.discarding());
+      if (res.statusCode() >= 300) {
+        throw new IOException(uri + " answered " + res.statusCode());
+      }
+    }
+  }
+
+  /**
+   * A POST to {@code url}.
+   *
+   * @throws IllegalArgumentException naming {@code field} when it is not an http(s) URL
+   */
+  static Post post(String field, String url, Duration timeout, PluginServices services) {
+    URI u;
+    try {
+      u = URI.create(url);
+    } catch (IllegalArgumentException e) {
+      u = null;
+    }
+    if (u == null
+        || u.getHost() == null
+        || !("http".equals(u.getScheme()) || "https".equals(u.getScheme()))) {
+      throw new IllegalArgumentException(field + ": \"" + url + "\" (expected: an http(s) URL)");
+    }
+    HttpClient client =
+        services.shared(
+            "tracing.http",
+            () ->
+                HttpClient.newBuilder()
+                    .connectTimeout(Duration.ofSeconds(3))
+                    .version(HttpClient.Version.HTTP_1_1)
+                    .build());
+    return new Post(u, timeout, client);
   }
 
   static void offer(LogBatcher batcher, String plugin, PluginServices services, JsonNode doc) {

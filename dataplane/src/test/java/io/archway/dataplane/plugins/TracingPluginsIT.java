@@ -80,12 +80,25 @@ class TracingPluginsIT {
   final class Collector implements AutoCloseable {
     final HttpServer server = HttpServer.create(new InetSocketAddress("127.0.0.1", 0), 0);
     final List<Post> posts = new CopyOnWriteArrayList<>();
+    final java.util.concurrent.CountDownLatch release = new java.util.concurrent.CountDownLatch(1);
+    final java.util.concurrent.atomic.AtomicInteger arrived =
+        new java.util.concurrent.atomic.AtomicInteger();
+    volatile boolean hang;
 
     Collector() throws IOException {
+      server.setExecutor(java.util.concurrent.Executors.newCachedThreadPool());
       server.createContext(
           "/",
           ex -> {
             var body = ex.getRequestBody().readAllBytes();
+            arrived.incrementAndGet();
+            if (hang) {
+              try {
+                release.await();
+              } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+              }
+            }
             var headers = new LinkedHashMap<String, String>();
             ex.getRequestHeaders().forEach((k, v) -> headers.put(k.toLowerCase(), v.get(0)));
             posts.add(new Post(ex.getRequestURI().getPath(), headers, body));
@@ -102,6 +115,7 @@ class TracingPluginsIT {
 
     @Override
     public void close() {
+      release.countDown();
       server.stop(0);
     }
   }
@@ -366,6 +380,44 @@ class TracingPluginsIT {
     await().atMost(Duration.ofSeconds(10)).until(() -> spans(second).size() == 1);
     assertThat(spans(second).get(0).resource()).containsEntry("service.name", "gateway-b");
     assertThat(spans(first)).hasSize(1);
+  }
+
+  @Test
+  void collectorsThatNeverAnswerNeverSlowRequests() throws Exception {
+    var c = new Collector();
+    c.hang = true;
+    gw =
+        Gateways.start(
+            dir,
+            "routes:\n"
+                + route(
+                    "r1",
+                    "/slow",
+                    """
+                    opentelemetry: {sampler: {name: always_on}}
+                    zipkin: {endpoint: "http://%s/api/v2/spans", sample_ratio: 1}
+                    skywalking: {}
+                    """
+                        .formatted(c.address()))
+                + """
+                plugin_metadata:
+                  - id: opentelemetry
+                    collector: {address: "%s", request_timeout: 60}
+                    batch_span_processor: {inactive_timeout: 0.1, max_export_batch_size: 1}
+                  - id: skywalking
+                    endpoint_addr: http://%s
+                    report_interval: 1
+                """
+                    .formatted(c.address(), c.address()));
+    long start = System.nanoTime();
+    for (int round = 0; round < 3; round++) {
+      assertThat(gw.getAtOnce("/slow", 20)).hasSize(20).containsOnly(200);
+    }
+    assertThat(Duration.ofNanos(System.nanoTime() - start)).isLessThan(Duration.ofSeconds(10));
+    // The three exports were on their way to the collector, which never answered them.
+    await().atMost(Duration.ofSeconds(10)).until(() -> c.arrived.get() >= 3);
+    assertThat(c.posts).isEmpty();
+    assertThat(gw.get("/slow").statusCode()).isEqualTo(200);
   }
 
   @Test
