@@ -5,11 +5,12 @@ import io.archway.crds.apisix.ApisixClusterConfig;
 
 /**
  * An ApisixClusterConfig (cluster-scoped) as {@code global_rules/acc_<name>}: {@code
- * monitoring.prometheus.enable} runs the prometheus plugin on every request, as the APISIX Ingress
- * Controller's global rule does. What Archway cannot honour is refused with the field named, never
- * dropped: SkyWalking tracing (the dataplane has no SkyWalking tracer) and {@code admin} (the Admin
- * API the APISIX Ingress Controller writes through; Archway's operator writes etcd itself). A
- * config that enables nothing writes nothing.
+ * monitoring.prometheus.enable} runs the prometheus plugin on every request and {@code
+ * monitoring.skywalking.enable} the skywalking tracer (with {@code sampleRatio}), as the APISIX
+ * Ingress Controller's global rule does; where spans go is the skywalking plugin's {@code
+ * plugin_metadata}. What Archway cannot honour is refused with the field named, never dropped:
+ * {@code admin} (the Admin API the APISIX Ingress Controller writes through; Archway's operator
+ * writes etcd itself). A config that enables nothing writes nothing.
  */
 public final class ApisixClusterConfigTranslator {
 
@@ -33,12 +34,6 @@ public final class ApisixClusterConfigTranslator {
               + " option)");
     }
     var m = spec.monitoring;
-    if (m != null && m.skywalking != null && Boolean.TRUE.equals(m.skywalking.enable)) {
-      t.error(
-          "spec.monitoring.skywalking.enable",
-          "true: SkyWalking tracing is not supported by Archway (no skywalking tracer plugin;"
-              + " expected: false or absent; skywalking-logger sends access logs to SkyWalking)");
-    }
     if (m != null && m.skywalking != null && m.skywalking.sampleRatio != null) {
       var ratio = m.skywalking.sampleRatio;
       if (ratio < 0 || ratio > 1) {
@@ -48,16 +43,30 @@ public final class ApisixClusterConfigTranslator {
     if (!t.ok()) {
       return t;
     }
+    var plugins = JsonNodeFactory.instance.objectNode();
     if (m != null && m.prometheus != null && Boolean.TRUE.equals(m.prometheus.enable)) {
-      var plugins = JsonNodeFactory.instance.objectNode();
       var conf =
           PluginsBuilder.config(
               "prometheus", null, null, "spec.monitoring.prometheus", null, refs, t);
       if (conf != null) {
         plugins.set("prometheus", conf);
-        ApisixGlobalRuleTranslator.globalRule(
-            id(r.getMetadata().getName()), plugins, "spec.monitoring.prometheus", t);
       }
+    }
+    if (m != null && m.skywalking != null && Boolean.TRUE.equals(m.skywalking.enable)) {
+      var given = JsonNodeFactory.instance.objectNode();
+      if (m.skywalking.sampleRatio != null) {
+        given.put("sample_ratio", m.skywalking.sampleRatio);
+      }
+      var conf =
+          PluginsBuilder.config(
+              "skywalking", given, null, "spec.monitoring.skywalking", null, refs, t);
+      if (conf != null) {
+        plugins.set("skywalking", conf);
+      }
+    }
+    if (!plugins.isEmpty() && t.ok()) {
+      ApisixGlobalRuleTranslator.globalRule(
+          id(r.getMetadata().getName()), plugins, "spec.monitoring", t);
     }
     return t;
   }

@@ -811,6 +811,17 @@ class OperatorIT {
     cc.getSpec().monitoring.skywalking =
         new io.archway.crds.apisix.ApisixClusterConfigSpec.Skywalking();
     cc.getSpec().monitoring.skywalking.enable = true;
+    cc.getSpec().monitoring.skywalking.sampleRatio = 0.25;
+    client.resource(cc).update();
+    await()
+        .atMost(WAIT)
+        .untilAsserted(
+            () ->
+                assertThat(etcdValue(Kind.GLOBAL_RULES, "acc_" + name))
+                    .contains("\"skywalking\":{\"sample_ratio\":0.25}"));
+
+    cc = client.resources(io.archway.crds.apisix.ApisixClusterConfig.class).withName(name).get();
+    cc.getSpec().monitoring.skywalking.sampleRatio = 1.5;
     client.resource(cc).update();
     await()
         .atMost(WAIT)
@@ -825,7 +836,7 @@ class OperatorIT {
               assertThat(c).isPresent();
               assertThat(c.get().getStatus()).isEqualTo("False");
               assertThat(c.get().getMessage())
-                  .contains("spec.monitoring.skywalking.enable: true: SkyWalking tracing");
+                  .contains("spec.monitoring.skywalking.sampleRatio: 1.5 (expected: 0..1)");
             });
 
     client.resources(io.archway.crds.apisix.ApisixClusterConfig.class).withName(name).delete();
