@@ -87,6 +87,10 @@ final class Upstreams {
           at + ".resolveGranularity", Exprs.show(granularity) + " (expected: endpoint or service)");
       return null;
     }
+    if ("endpoints".equals(granularity)) {
+      // The APISIX Ingress Controller's documented spelling for http backends.
+      granularity = "endpoint";
+    }
     var up = JsonNodeFactory.instance.objectNode();
     var service = refs.service(ns, serviceName);
     if (service.isEmpty()) {
@@ -496,10 +500,24 @@ final class Upstreams {
   /** {@code timeout{connect, send, read}} in seconds; {@code null} when there is none. */
   static ObjectNode timeout(Timeout timeout, String where, String at, Translation t) {
     var out = JsonNodeFactory.instance.objectNode();
-    putSeconds(out, "connect", timeout.connect, where, at, t);
-    putSeconds(out, "send", timeout.send, where, at, t);
-    putSeconds(out, "read", timeout.read, where, at, t);
+    putTimeout(out, "connect", timeout.connect, where, at, t);
+    putTimeout(out, "send", timeout.send, where, at, t);
+    putTimeout(out, "read", timeout.read, where, at, t);
     return out.isEmpty() ? null : out;
+  }
+
+  /**
+   * A zero timeout ({@code 0}, {@code 0s}) is the default, as the APISIX Ingress Controller reads
+   * its {@code metav1.Duration} (zero is its unset value, and it then uses 60s, the dataplane's
+   * default too).
+   */
+  private static void putTimeout(
+      ObjectNode out, String name, String value, String where, String at, Translation t) {
+    var s = Durations.seconds(value);
+    if (s != null && s == 0) {
+      return;
+    }
+    putSeconds(out, name, value, where, at, t);
   }
 
   static void putSeconds(
