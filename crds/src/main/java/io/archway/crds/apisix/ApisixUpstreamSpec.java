@@ -48,8 +48,12 @@ public class ApisixUpstreamSpec extends UpstreamSettings {
   /** {@code loadbalancer}. */
   @JsonInclude(JsonInclude.Include.NON_NULL)
   public static class LoadBalancer {
-    @JsonPropertyDescription("roundrobin, chash, ewma or least_conn.")
-    @Required
+    /**
+     * Optional: the APISIX Ingress Controller's BackendTrafficPolicy schema defaults it to
+     * roundrobin (so {@code loadbalancer: {}} is valid there), and its ApisixUpstream translation
+     * reads an empty type as roundrobin too.
+     */
+    @JsonPropertyDescription("roundrobin (the default), chash, ewma or least_conn.")
     @SchemaFrom(type = Enums.LoadBalancer.class)
     public String type;
 

@@ -380,7 +380,10 @@ final class Upstreams {
       Translation t) {
     if (s.loadbalancer != null) {
       var lb = s.loadbalancer;
-      if (!Enums.isOneOf(Enums.LoadBalancer.class, lb.type)) {
+      // No type is roundrobin: the BackendTrafficPolicy schema's default in the APISIX Ingress
+      // Controller, and what its ApisixUpstream translation does with an empty type.
+      var type = lb.type == null ? "roundrobin" : lb.type;
+      if (!Enums.isOneOf(Enums.LoadBalancer.class, type)) {
         t.error(
             at,
             where
@@ -390,7 +393,7 @@ final class Upstreams {
                 + Enums.oneOf(Enums.LoadBalancer.class)
                 + ")");
       } else {
-        up.put("type", lb.type);
+        up.put("type", type);
       }
       if (lb.hashOn != null) {
         if (!Enums.isOneOf(Enums.HashOn.class, lb.hashOn)) {
