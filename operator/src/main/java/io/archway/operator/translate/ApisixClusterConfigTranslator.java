@@ -1,5 +1,6 @@
 package io.archway.operator.translate;
 
+import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.JsonNodeFactory;
 import io.archway.crds.apisix.ApisixClusterConfig;
 
@@ -25,7 +26,10 @@ public final class ApisixClusterConfigTranslator {
     if (spec == null) {
       return t;
     }
-    if (spec.admin != null && (spec.admin.baseURL != null || spec.admin.adminKey != null)) {
+    if (spec.admin != null
+        && (spec.admin.baseURL != null
+            || spec.admin.adminKey != null
+            || spec.admin.clientTimeout != null)) {
       t.error(
           "spec.admin",
           "not applicable to Archway: its operator writes the configuration to etcd directly, not"
@@ -50,9 +54,13 @@ public final class ApisixClusterConfigTranslator {
     }
     if (m != null && m.prometheus != null && Boolean.TRUE.equals(m.prometheus.enable)) {
       var plugins = JsonNodeFactory.instance.objectNode();
+      JsonNode given = null;
+      if (m.prometheus.preferName != null) {
+        given = JsonNodeFactory.instance.objectNode().put("prefer_name", m.prometheus.preferName);
+      }
       var conf =
           PluginsBuilder.config(
-              "prometheus", null, null, "spec.monitoring.prometheus", null, refs, t);
+              "prometheus", given, null, "spec.monitoring.prometheus", null, refs, t);
       if (conf != null) {
         plugins.set("prometheus", conf);
         ApisixGlobalRuleTranslator.globalRule(

@@ -430,6 +430,23 @@ final class Upstreams {
       }
       up.put("scheme", s.scheme);
     }
+    if (s.keepalivePool != null) {
+      // 0 is the controller's unset value (omitempty there): APISIX's default.
+      var k = s.keepalivePool;
+      var pool = JsonNodeFactory.instance.objectNode();
+      if (k.size != null && k.size != 0) {
+        pool.put("size", k.size);
+      }
+      if (k.idleTimeout != null && k.idleTimeout != 0) {
+        pool.put("idle_timeout", k.idleTimeout);
+      }
+      if (k.requests != null && k.requests != 0) {
+        pool.put("requests", k.requests);
+      }
+      if (!pool.isEmpty()) {
+        up.set("keepalive_pool", pool);
+      }
+    }
     if (s.retries != null) {
       if (s.retries < 0) {
         t.error(at, where + ".retries: " + s.retries + " (expected: >= 0)");
