@@ -230,7 +230,7 @@ public class ApisixUpstreamSpec extends UpstreamSettings {
 
     /** 0, the APISIX Ingress Controller's unset value, is APISIX's default as when absent. */
     @JsonPropertyDescription(
-        "Healthy answers in a row that make a node healthy APISIX's default when 0 or absent.")
+        "Healthy answers in a row that make a node healthy; APISIX's default when 0 or absent.")
     @Min(0)
     @Max(254)
     public Integer successes;
@@ -244,21 +244,21 @@ public class ApisixUpstreamSpec extends UpstreamSettings {
 
     /** 0, the APISIX Ingress Controller's unset value, is APISIX's default as when absent. */
     @JsonPropertyDescription(
-        "HTTP failures in a row that make a node unhealthy APISIX's default when 0 or absent.")
+        "HTTP failures in a row that make a node unhealthy; APISIX's default when 0 or absent.")
     @Min(0)
     @Max(254)
     public Integer httpFailures;
 
     /** 0, the APISIX Ingress Controller's unset value, is APISIX's default as when absent. */
     @JsonPropertyDescription(
-        "TCP failures in a row that make a node unhealthy APISIX's default when 0 or absent.")
+        "TCP failures in a row that make a node unhealthy; APISIX's default when 0 or absent.")
     @Min(0)
     @Max(254)
     public Integer tcpFailures;
 
     /** 0, the APISIX Ingress Controller's unset value, is APISIX's default as when absent. */
     @JsonPropertyDescription(
-        "Timeouts in a row that make a node unhealthy APISIX's default when 0 or absent.")
+        "Timeouts in a row that make a node unhealthy; APISIX's default when 0 or absent.")
     @Min(0)
     @Max(254)
     public Integer timeouts;
