@@ -53,8 +53,14 @@ public final class Enums {
     RegexNotMatchCaseInsensitive
   }
 
+  /**
+   * {@code endpoints} is the same as {@code endpoint}: the APISIX Ingress Controller documents it
+   * for http backends (whose schema there has no enum) and reads anything but {@code service} as
+   * the pods.
+   */
   public enum ResolveGranularity {
     endpoint,
+    endpoints,
     service
   }
 

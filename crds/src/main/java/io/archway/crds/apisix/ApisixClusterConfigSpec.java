@@ -1,11 +1,17 @@
 package io.archway.crds.apisix;
 
 import com.fasterxml.jackson.annotation.JsonInclude;
+import com.fasterxml.jackson.annotation.JsonProperty;
 import com.fasterxml.jackson.annotation.JsonPropertyDescription;
 
 /** What an {@link ApisixClusterConfig} sets for the whole gateway. */
 @JsonInclude(JsonInclude.Include.NON_NULL)
 public class ApisixClusterConfigSpec {
+
+  @JsonPropertyDescription(
+      "The IngressClass that serves it (APISIX Ingress Controller 1.x); the operator's own when"
+          + " empty.")
+  public String ingressClassName;
 
   @JsonPropertyDescription("Metrics and tracing for every request.")
   public Monitoring monitoring;
@@ -31,6 +37,11 @@ public class ApisixClusterConfigSpec {
   public static class Prometheus {
     @JsonPropertyDescription("Whether every request is counted in the Prometheus metrics.")
     public Boolean enable;
+
+    /** The prometheus plugin's {@code prefer_name}, as the controller 1.x passes it on. */
+    @JsonProperty("prefer_name")
+    @JsonPropertyDescription("Whether metrics are labelled with route names instead of ids.")
+    public Boolean preferName;
   }
 
   /** {@code monitoring.skywalking}. */
@@ -51,5 +62,9 @@ public class ApisixClusterConfigSpec {
 
     @JsonPropertyDescription("The Admin API's key.")
     public String adminKey;
+
+    /** Part of {@code admin}, which is refused as a whole when set. */
+    @JsonPropertyDescription("The Admin API client's request timeout, e.g. 15s.")
+    public String clientTimeout;
   }
 }

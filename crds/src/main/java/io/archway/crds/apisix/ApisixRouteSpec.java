@@ -11,7 +11,6 @@ import io.fabric8.generator.annotation.Max;
 import io.fabric8.generator.annotation.Min;
 import io.fabric8.generator.annotation.Pattern;
 import io.fabric8.generator.annotation.Required;
-import io.fabric8.generator.annotation.Size;
 import io.fabric8.kubernetes.api.model.IntOrString;
 import java.util.List;
 
@@ -33,9 +32,12 @@ public class ApisixRouteSpec {
   @JsonInclude(JsonInclude.Include.NON_NULL)
   public static class Http {
 
+    /**
+     * Any non-empty string, as in the APISIX Ingress Controller's schema (no pattern there); route
+     * ids made from it are hashed when it has other characters or is long.
+     */
     @JsonPropertyDescription("The rule's name, unique within the ApisixRoute.")
     @Required
-    @Pattern("^[a-zA-Z0-9]([-a-zA-Z0-9_.]{0,62})$")
     public String name;
 
     @JsonPropertyDescription(
@@ -45,8 +47,11 @@ public class ApisixRouteSpec {
     @JsonPropertyDescription("Timeouts towards the backends.")
     public Timeout timeout;
 
-    @JsonPropertyDescription("What requests the rule matches.")
-    @Required
+    /**
+     * Optional in the schema as in the APISIX Ingress Controller's; the translation refuses a rule
+     * without it (or without paths), which the controller cannot sync either.
+     */
+    @JsonPropertyDescription("What requests the rule matches (paths are needed).")
     public Match match;
 
     @JsonPropertyDescription(
@@ -87,7 +92,6 @@ public class ApisixRouteSpec {
 
     @JsonPropertyDescription("Paths: exact (/a/b), prefix (/a/*) or with parameters (/user/:id).")
     @Required
-    @Size(min = 1)
     public List<String> paths;
 
     @JsonPropertyDescription("HTTP methods; all when empty.")

@@ -34,9 +34,11 @@ public class ApisixTlsSpec {
     @Required
     public ApisixUpstreamSpec.SecretReference caSecret;
 
+    /** 0 is the APISIX Ingress Controller's unset value (omitempty there): the default, 1. */
     @JsonPropertyDescription(
-        "How many certificates may stand above the client's, up to the authority (default 1).")
-    @Min(1)
+        "How many certificates may stand above the client's, up to the authority (default 1, also"
+            + " when 0).")
+    @Min(0)
     @Max(64)
     public Integer depth;
 

@@ -48,8 +48,12 @@ public class ApisixUpstreamSpec extends UpstreamSettings {
   /** {@code loadbalancer}. */
   @JsonInclude(JsonInclude.Include.NON_NULL)
   public static class LoadBalancer {
-    @JsonPropertyDescription("roundrobin, chash, ewma or least_conn.")
-    @Required
+    /**
+     * Optional: the APISIX Ingress Controller's BackendTrafficPolicy schema defaults it to
+     * roundrobin (so {@code loadbalancer: {}} is valid there), and its ApisixUpstream translation
+     * reads an empty type as roundrobin too.
+     */
+    @JsonPropertyDescription("roundrobin (the default), chash, ewma or least_conn.")
     @SchemaFrom(type = Enums.LoadBalancer.class)
     public String type;
 
@@ -146,11 +150,18 @@ public class ApisixUpstreamSpec extends UpstreamSettings {
     public String type;
 
     /**
-     * A number of seconds, as the APISIX Ingress Controller's schema takes it (an integer there),
-     * or a duration such as {@code 1s}; the translation checks either.
+     * An integer or a duration string. The APISIX Ingress Controller's schema has a Go {@code
+     * time.Duration} here: an integer of nanoseconds, often beyond 32 bits ({@code 5000000000} is
+     * 5s), so it is held as a JSON node (the schema stays int-or-string). Integers of at least one
+     * second's worth of nanoseconds are read as the controller reads them; smaller ones are
+     * seconds, as Archway read them before (the controller sends 0 for them, so APISIX's 1s
+     * default). A string is a duration such as {@code 1s}; the translation checks either.
      */
-    @JsonPropertyDescription("Probe timeout: seconds (5) or a duration (5s, 500ms).")
-    public io.fabric8.kubernetes.api.model.IntOrString timeout;
+    @JsonPropertyDescription(
+        "Probe timeout: nanoseconds as the APISIX Ingress Controller writes it (5000000000),"
+            + " seconds below one second's worth of nanoseconds (5), or a duration (5s, 500ms).")
+    @SchemaFrom(type = io.fabric8.kubernetes.api.model.IntOrString.class)
+    public JsonNode timeout;
 
     @JsonPropertyDescription("Probes run at once.")
     @Min(0)
@@ -159,8 +170,9 @@ public class ApisixUpstreamSpec extends UpstreamSettings {
     @JsonPropertyDescription("The Host header of HTTP probes.")
     public String host;
 
-    @JsonPropertyDescription("The port probed; the node's by default.")
-    @Min(1)
+    /** 0, the APISIX Ingress Controller's unset value, is the node's port as when absent. */
+    @JsonPropertyDescription("The port probed; the node's by default (also when 0).")
+    @Min(0)
     @Max(65535)
     public Integer port;
 
@@ -216,8 +228,10 @@ public class ApisixUpstreamSpec extends UpstreamSettings {
     @JsonPropertyDescription("Status codes of a healthy answer.")
     public List<Integer> httpCodes;
 
-    @JsonPropertyDescription("Healthy answers in a row that make a node healthy.")
-    @Min(1)
+    /** 0, the APISIX Ingress Controller's unset value, is APISIX's default as when absent. */
+    @JsonPropertyDescription(
+        "Healthy answers in a row that make a node healthy; APISIX's default when 0 or absent.")
+    @Min(0)
     @Max(254)
     public Integer successes;
   }
@@ -228,29 +242,35 @@ public class ApisixUpstreamSpec extends UpstreamSettings {
     @JsonPropertyDescription("Status codes of an unhealthy answer.")
     public List<Integer> httpCodes;
 
-    @JsonPropertyDescription("HTTP failures in a row that make a node unhealthy.")
-    @Min(1)
+    /** 0, the APISIX Ingress Controller's unset value, is APISIX's default as when absent. */
+    @JsonPropertyDescription(
+        "HTTP failures in a row that make a node unhealthy; APISIX's default when 0 or absent.")
+    @Min(0)
     @Max(254)
     public Integer httpFailures;
 
-    @JsonPropertyDescription("TCP failures in a row that make a node unhealthy.")
-    @Min(1)
+    /** 0, the APISIX Ingress Controller's unset value, is APISIX's default as when absent. */
+    @JsonPropertyDescription(
+        "TCP failures in a row that make a node unhealthy; APISIX's default when 0 or absent.")
+    @Min(0)
     @Max(254)
     public Integer tcpFailures;
 
-    @JsonPropertyDescription("Timeouts in a row that make a node unhealthy.")
-    @Min(1)
+    /** 0, the APISIX Ingress Controller's unset value, is APISIX's default as when absent. */
+    @JsonPropertyDescription(
+        "Timeouts in a row that make a node unhealthy; APISIX's default when 0 or absent.")
+    @Min(0)
     @Max(254)
     public Integer timeouts;
 
     /**
      * The same count under the name the APISIX Ingress Controller gives it ({@code timeout}); one
-     * of the two, or both equal.
+     * of the two, or both equal; 0 is unset, as there.
      */
     @JsonPropertyDescription(
         "Timeouts in a row that make a node unhealthy (the APISIX Ingress"
             + " Controller's name for timeouts).")
-    @Min(1)
+    @Min(0)
     @Max(254)
     public Integer timeout;
   }

@@ -1,6 +1,7 @@
 package io.archway.crds.apisix;
 
 import com.fasterxml.jackson.annotation.JsonInclude;
+import com.fasterxml.jackson.annotation.JsonProperty;
 import com.fasterxml.jackson.annotation.JsonPropertyDescription;
 import io.archway.crds.Enums;
 import io.archway.crds.Timeout;
@@ -39,4 +40,31 @@ public class UpstreamSettings {
 
   @JsonPropertyDescription("The Host header when passHost is rewrite.")
   public String upstreamHost;
+
+  /**
+   * The APISIX Ingress Controller 1.x field (its ApisixUpstream v2 had it; 2.x dropped it), written
+   * as APISIX's upstream {@code keepalive_pool}.
+   */
+  @JsonProperty("keepalive_pool")
+  @JsonPropertyDescription(
+      "Upstream connections kept open: size, idle_timeout (seconds), requests; 0 or absent is"
+          + " APISIX's default.")
+  public KeepalivePool keepalivePool;
+
+  /** {@code keepalive_pool}. */
+  @JsonInclude(JsonInclude.Include.NON_NULL)
+  public static class KeepalivePool {
+    @JsonPropertyDescription("Connections kept per upstream; 320 by default.")
+    @Min(0)
+    public Integer size;
+
+    @JsonProperty("idle_timeout")
+    @JsonPropertyDescription("Seconds an idle connection is kept; 60 by default.")
+    @Min(0)
+    public Integer idleTimeout;
+
+    @JsonPropertyDescription("Requests a connection serves before it is closed; 1000 by default.")
+    @Min(0)
+    public Integer requests;
+  }
 }

@@ -27,6 +27,6 @@ public final class ApisixClusterConfigReconciler
 
   @Override
   String ingressClassName(ApisixClusterConfig r) {
-    return null;
+    return r.getSpec() == null ? null : r.getSpec().ingressClassName;
   }
 }

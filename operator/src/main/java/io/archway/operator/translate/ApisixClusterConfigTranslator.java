@@ -1,5 +1,6 @@
 package io.archway.operator.translate;
 
+import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.JsonNodeFactory;
 import io.archway.crds.apisix.ApisixClusterConfig;
 
@@ -26,7 +27,10 @@ public final class ApisixClusterConfigTranslator {
     if (spec == null) {
       return t;
     }
-    if (spec.admin != null && (spec.admin.baseURL != null || spec.admin.adminKey != null)) {
+    if (spec.admin != null
+        && (spec.admin.baseURL != null
+            || spec.admin.adminKey != null
+            || spec.admin.clientTimeout != null)) {
       t.error(
           "spec.admin",
           "not applicable to Archway: its operator writes the configuration to etcd directly, not"
@@ -45,21 +49,25 @@ public final class ApisixClusterConfigTranslator {
     }
     var plugins = JsonNodeFactory.instance.objectNode();
     if (m != null && m.prometheus != null && Boolean.TRUE.equals(m.prometheus.enable)) {
+      JsonNode given = null;
+      if (m.prometheus.preferName != null) {
+        given = JsonNodeFactory.instance.objectNode().put("prefer_name", m.prometheus.preferName);
+      }
       var conf =
           PluginsBuilder.config(
-              "prometheus", null, null, "spec.monitoring.prometheus", null, refs, t);
+              "prometheus", given, null, "spec.monitoring.prometheus", null, refs, t);
       if (conf != null) {
         plugins.set("prometheus", conf);
       }
     }
     if (m != null && m.skywalking != null && Boolean.TRUE.equals(m.skywalking.enable)) {
-      var given = JsonNodeFactory.instance.objectNode();
+      var ratio = JsonNodeFactory.instance.objectNode();
       if (m.skywalking.sampleRatio != null) {
-        given.put("sample_ratio", m.skywalking.sampleRatio);
+        ratio.put("sample_ratio", m.skywalking.sampleRatio);
       }
       var conf =
           PluginsBuilder.config(
-              "skywalking", given, null, "spec.monitoring.skywalking", null, refs, t);
+              "skywalking", ratio, null, "spec.monitoring.skywalking", null, refs, t);
       if (conf != null) {
         plugins.set("skywalking", conf);
       }

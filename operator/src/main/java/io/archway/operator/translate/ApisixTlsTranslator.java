@@ -53,7 +53,10 @@ public final class ApisixTlsTranslator {
         spec.hosts,
         pair,
         ca,
-        spec.client == null ? null : spec.client.depth,
+        // 0 is the controller's unset value (omitempty there): the default depth.
+        spec.client == null || Integer.valueOf(0).equals(spec.client.depth)
+            ? null
+            : spec.client.depth,
         spec.client == null ? null : spec.client.skipMtlsUriRegex,
         Map.of(
             "snis",

@@ -1,5 +1,6 @@
 package io.archway.operator.translate;
 
+import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.JsonNodeFactory;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.archway.crds.Enums;
@@ -23,14 +24,7 @@ final class HealthCheckMapper {
     var active = out.putObject("active");
     type(a.type, active, where + ".active", at, t);
     if (a.timeout != null) {
-      // A bare number is seconds (the controller's schema has an integer here); a string is a
-      // duration.
-      var seconds =
-          a.timeout.getIntVal() != null ? a.timeout.getIntVal() + "s" : a.timeout.getStrVal();
-      if (seconds != null && seconds.matches("[0-9]+(\\.[0-9]+)?")) {
-        seconds = seconds + "s";
-      }
-      Upstreams.putSeconds(active, "timeout", seconds, where + ".active", at, t);
+      activeTimeout(active, a.timeout, where + ".active", at, t);
     }
     if (a.concurrency != null) {
       active.put("concurrency", a.concurrency);
@@ -38,7 +32,8 @@ final class HealthCheckMapper {
     if (a.host != null) {
       active.put("host", a.host);
     }
-    if (a.port != null) {
+    if (a.port != null && a.port != 0) {
+      // 0 is the controller's unset value (omitempty): the node's port.
       active.put("port", a.port);
     }
     if (a.httpPath != null) {
@@ -101,7 +96,7 @@ final class HealthCheckMapper {
   private static ObjectNode healthy(PassiveHealthy h) {
     var out = JsonNodeFactory.instance.objectNode();
     codes(out, h.httpCodes);
-    if (h.successes != null) {
+    if (positive(h.successes)) {
       out.put("successes", h.successes);
     }
     return out;
@@ -110,13 +105,16 @@ final class HealthCheckMapper {
   private static ObjectNode unhealthy(PassiveUnhealthy u, String where, String at, Translation t) {
     var out = JsonNodeFactory.instance.objectNode();
     codes(out, u.httpCodes);
-    if (u.httpFailures != null) {
+    if (positive(u.httpFailures)) {
       out.put("http_failures", u.httpFailures);
     }
-    if (u.tcpFailures != null) {
+    if (positive(u.tcpFailures)) {
       out.put("tcp_failures", u.tcpFailures);
     }
-    if (u.timeouts != null && u.timeout != null && !u.timeouts.equals(u.timeout)) {
+    // Zero is the controller's unset value (its fields are omitempty): APISIX's default.
+    var timeoutsSet = positive(u.timeouts) ? u.timeouts : null;
+    var timeoutSet = positive(u.timeout) ? u.timeout : null;
+    if (timeoutsSet != null && timeoutSet != null && !timeoutsSet.equals(timeoutSet)) {
       t.error(
           at,
           where
@@ -126,11 +124,48 @@ final class HealthCheckMapper {
               + u.timeouts
               + " differ (expected: one of them; timeout is the controller's name for timeouts)");
     }
-    var timeouts = u.timeouts != null ? u.timeouts : u.timeout;
+    var timeouts = timeoutsSet != null ? timeoutsSet : timeoutSet;
     if (timeouts != null) {
       out.put("timeouts", timeouts);
     }
     return out;
+  }
+
+  /**
+   * {@code active.timeout}: the APISIX Ingress Controller's schema has a Go {@code time.Duration}
+   * here, an integer of nanoseconds, which it truncates to whole seconds (0, its unset value,
+   * leaves APISIX's default). Integers of at least one second's worth of nanoseconds mean just
+   * that. Smaller integers were already read as seconds by Archway (manifests write {@code timeout:
+   * 5} meaning five seconds; the controller would send 0 and so APISIX's default of 1s), and still
+   * are. A string is a duration such as {@code 5s}.
+   */
+  private static void activeTimeout(
+      ObjectNode active, JsonNode value, String where, String at, Translation t) {
+    if (value.isNull()) {
+      return;
+    }
+    if (value.isIntegralNumber()) {
+      long v = value.longValue();
+      if (v == 0) {
+        return;
+      }
+      if (v >= 1_000_000_000L) {
+        // Truncated to whole seconds, as the controller does (int(d.Seconds())).
+        active.put("timeout", v / 1_000_000_000L);
+        return;
+      }
+      Upstreams.putSeconds(active, "timeout", v + "s", where, at, t);
+      return;
+    }
+    var s = value.isTextual() ? value.textValue() : value.toString();
+    if (s.matches("[0-9]+(\\.[0-9]+)?")) {
+      s = s + "s";
+    }
+    Upstreams.putSeconds(active, "timeout", s, where, at, t);
+  }
+
+  private static boolean positive(Integer n) {
+    return n != null && n != 0;
   }
 
   private static void codes(ObjectNode out, List<Integer> codes) {

@@ -87,6 +87,10 @@ final class Upstreams {
           at + ".resolveGranularity", Exprs.show(granularity) + " (expected: endpoint or service)");
       return null;
     }
+    if ("endpoints".equals(granularity)) {
+      // The APISIX Ingress Controller's documented spelling for http backends.
+      granularity = "endpoint";
+    }
     var up = JsonNodeFactory.instance.objectNode();
     var service = refs.service(ns, serviceName);
     if (service.isEmpty()) {
@@ -376,7 +380,10 @@ final class Upstreams {
       Translation t) {
     if (s.loadbalancer != null) {
       var lb = s.loadbalancer;
-      if (!Enums.isOneOf(Enums.LoadBalancer.class, lb.type)) {
+      // No type is roundrobin: the BackendTrafficPolicy schema's default in the APISIX Ingress
+      // Controller, and what its ApisixUpstream translation does with an empty type.
+      var type = lb.type == null ? "roundrobin" : lb.type;
+      if (!Enums.isOneOf(Enums.LoadBalancer.class, type)) {
         t.error(
             at,
             where
@@ -386,7 +393,7 @@ final class Upstreams {
                 + Enums.oneOf(Enums.LoadBalancer.class)
                 + ")");
       } else {
-        up.put("type", lb.type);
+        up.put("type", type);
       }
       if (lb.hashOn != null) {
         if (!Enums.isOneOf(Enums.HashOn.class, lb.hashOn)) {
@@ -422,6 +429,23 @@ final class Upstreams {
         t.error(at, where + ".scheme: " + Exprs.show(s.scheme) + " (expected: " + SCHEMES + ")");
       }
       up.put("scheme", s.scheme);
+    }
+    if (s.keepalivePool != null) {
+      // 0 is the controller's unset value (omitempty there): APISIX's default.
+      var k = s.keepalivePool;
+      var pool = JsonNodeFactory.instance.objectNode();
+      if (k.size != null && k.size != 0) {
+        pool.put("size", k.size);
+      }
+      if (k.idleTimeout != null && k.idleTimeout != 0) {
+        pool.put("idle_timeout", k.idleTimeout);
+      }
+      if (k.requests != null && k.requests != 0) {
+        pool.put("requests", k.requests);
+      }
+      if (!pool.isEmpty()) {
+        up.set("keepalive_pool", pool);
+      }
     }
     if (s.retries != null) {
       if (s.retries < 0) {
@@ -496,10 +520,24 @@ final class Upstreams {
   /** {@code timeout{connect, send, read}} in seconds; {@code null} when there is none. */
   static ObjectNode timeout(Timeout timeout, String where, String at, Translation t) {
     var out = JsonNodeFactory.instance.objectNode();
-    putSeconds(out, "connect", timeout.connect, where, at, t);
-    putSeconds(out, "send", timeout.send, where, at, t);
-    putSeconds(out, "read", timeout.read, where, at, t);
+    putTimeout(out, "connect", timeout.connect, where, at, t);
+    putTimeout(out, "send", timeout.send, where, at, t);
+    putTimeout(out, "read", timeout.read, where, at, t);
     return out.isEmpty() ? null : out;
+  }
+
+  /**
+   * A zero timeout ({@code 0}, {@code 0s}) is the default, as the APISIX Ingress Controller reads
+   * its {@code metav1.Duration} (zero is its unset value, and it then uses 60s, the dataplane's
+   * default too).
+   */
+  private static void putTimeout(
+      ObjectNode out, String name, String value, String where, String at, Translation t) {
+    var s = Durations.seconds(value);
+    if (s != null && s == 0) {
+      return;
+    }
+    putSeconds(out, name, value, where, at, t);
   }
 
   static void putSeconds(

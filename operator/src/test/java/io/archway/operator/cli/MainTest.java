@@ -458,7 +458,7 @@ class MainTest {
         spec:
           monitoring:
             prometheus: {enable: true}
-            skywalking: {enable: true}
+            skywalking: {enable: true, sampleRatio: 1.5}
         ---
         apiVersion: apisix.apache.org/v2
         kind: ApisixRoute
@@ -478,8 +478,8 @@ class MainTest {
             "aic-v2.yaml:2: ApisixGlobalRule default/ids: spec.plugins[0].config.header_nam:"
                 + " unknown field")
         .contains(
-            "aic-v2.yaml:3: ApisixClusterConfig default: spec.monitoring.skywalking.enable: true:"
-                + " SkyWalking tracing is not supported by Archway")
+            "aic-v2.yaml:3: ApisixClusterConfig default: spec.monitoring.skywalking.sampleRatio:"
+                + " 1.5 (expected: 0..1)")
         .doesNotContain("ApisixPluginConfig shared/cors:")
         .doesNotContain("ApisixRoute default/web: spec")
         .contains("4 resource(s) checked, 2 with errors");
