@@ -57,7 +57,6 @@ public final class PluginSchemas {
           "zipkin",
           "skywalking",
           "opentelemetry",
-          "body-transformer",
           "ext-plugin-pre-req",
           "ext-plugin-post-req",
           "ext-plugin-post-resp");

@@ -71,7 +71,10 @@ class PluginRegistryTest {
           Map.entry("csrf", "{\"key\": \"k\"}"),
           Map.entry("multi-auth", "{\"auth_plugins\": [{\"key-auth\": {}}, {\"basic-auth\": {}}]}"),
           Map.entry("request-validation", "{\"header_schema\": {\"type\": \"object\"}}"),
-          Map.entry("proxy-mirror", "{\"host\": \"http://127.0.0.1:1\"}"));
+          Map.entry("proxy-mirror", "{\"host\": \"http://127.0.0.1:1\"}"),
+          Map.entry("attach-consumer-label", "{\"headers\": {\"X-Team\": \"$team\"}}"),
+          Map.entry("degraphql", "{\"query\": \"{ persons { id } }\"}"),
+          Map.entry("body-transformer", "{\"request\": {\"template\": \"x\"}}"));
 
   /** The observability loggers' minimal configurations. */
   private static final Map<String, String> MINIMAL_LOGGERS =
