@@ -80,6 +80,10 @@ class PluginRegistryTest {
               "{\"comprehend\": {\"access_key_id\": \"a\", \"secret_access_key\": \"s\","
                   + " \"region\": \"us-east-1\"}}"),
           Map.entry(
+              "ai-aliyun-content-moderation",
+              "{\"endpoint\": \"http://127.0.0.1:1\", \"region_id\": \"r\", \"access_key_id\": \"a\","
+                  + " \"access_key_secret\": \"s\"}"),
+          Map.entry(
               "ai-content-moderation",
               "{\"provider\": {\"aws_comprehend\": {\"access_key_id\": \"a\","
                   + " \"secret_access_key\": \"s\", \"region\": \"us-east-1\"}},"

@@ -46,6 +46,7 @@ class AiModerationIT {
   ExecutorService pool;
   final List<JsonNode> comprehend = new CopyOnWriteArrayList<>();
   final Map<String, String> seen = new ConcurrentHashMap<>();
+  final List<Map<String, String>> aliyun = new CopyOnWriteArrayList<>();
 
   @BeforeEach
   void start() throws Exception {
@@ -75,7 +76,32 @@ class AiModerationIT {
     var h = ex.getRequestHeaders();
     int status = 200;
     String out;
-    if (path.equals("/")) {
+    if (path.equals("/") && h.getFirst("X-Amz-Target") == null) {
+      // Aliyun's text moderation: check the signature over the parameters that arrived.
+      var params = new java.util.TreeMap<String, String>();
+      for (var p : new String(body, StandardCharsets.UTF_8).split("&")) {
+        int eq = p.indexOf('=');
+        params.put(
+            java.net.URLDecoder.decode(p.substring(0, eq), StandardCharsets.UTF_8),
+            java.net.URLDecoder.decode(p.substring(eq + 1), StandardCharsets.UTF_8));
+      }
+      aliyun.add(params);
+      var sp = ModelJson.mapper().readTree(params.get("ServiceParameters"));
+      boolean signed =
+          params
+              .get("Signature")
+              .equals(AiAliyunContentModerationPlugin.sign(params, "ali-secret&"));
+      if (!signed) {
+        status = 400;
+        out = "{\"Code\":\"SignatureDoesNotMatch\"}";
+      } else {
+        var risky = sp.path("content").asText().contains("bad");
+        out =
+            "{\"Code\":200,\"Data\":{\"RiskLevel\":\""
+                + (risky ? "high" : "none")
+                + "\",\"Advice\":[{\"Answer\":\"Let us talk about something else.\"}]}}";
+      }
+    } else if (path.equals("/")) {
       // Comprehend: recompute the signature over what arrived.
       var amzDate = h.getFirst("X-Amz-Date");
       var signed = new LinkedHashMap<String, String>();
@@ -281,5 +307,62 @@ class AiModerationIT {
     assertThat(post("/bad", req).statusCode()).isEqualTo(401);
     assertThat(post("/rag", "{\"messages\":[]}").statusCode()).isEqualTo(400);
     assertThat(post("/rag", "{\"ai_rag\":{\"embeddings\":{}}}").statusCode()).isEqualTo(400);
+  }
+
+  @Test
+  void aliyunContentModerationDeniesRiskyPromptsAsAChatAnswer() throws Exception {
+    var plugins =
+        """
+        ai-proxy:
+          provider: openai-compatible
+          auth: {header: {Authorization: "Bearer sk"}}
+          override: {endpoint: "%s/v1/chat/completions"}
+        ai-aliyun-content-moderation:
+          endpoint: "%s"
+          region_id: cn-shanghai
+          access_key_id: ali-key
+          access_key_secret: ali-secret
+        """
+            .formatted(base(), base());
+    var alone =
+        """
+        ai-aliyun-content-moderation:
+          endpoint: "%s"
+          region_id: cn-shanghai
+          access_key_id: ali-key
+          access_key_secret: ali-secret
+        """
+            .formatted(base());
+    gw =
+        Gateways.start(
+            dir, "routes:\n" + route("ali", "/ali", plugins) + route("alone", "/alone", alone));
+    var ok =
+        post(
+            "/ali",
+            "{\"model\":\"m\",\"messages\":[{\"role\":\"system\",\"content\":\"be nice\"},"
+                + "{\"role\":\"user\",\"content\":\"hello\"}]}");
+    assertThat(ok.statusCode()).isEqualTo(200);
+    assertThat(ok.body()).contains("\"answer\"");
+    var call = aliyun.get(0);
+    assertThat(call.get("Action")).isEqualTo("TextModerationPlus");
+    assertThat(call.get("Service")).isEqualTo("llm_query_moderation");
+    assertThat(call.get("Version")).isEqualTo("2022-03-02");
+    assertThat(call.get("AccessKeyId")).isEqualTo("ali-key");
+    assertThat(ModelJson.mapper().readTree(call.get("ServiceParameters")).path("content").asText())
+        .isEqualTo("be nice hello");
+
+    seen.remove("upstream");
+    var denied =
+        post("/ali", "{\"model\":\"m\",\"messages\":[{\"role\":\"user\",\"content\":\"bad\"}]}");
+    assertThat(denied.statusCode()).isEqualTo(200);
+    var answer = ModelJson.mapper().readTree(denied.body());
+    assertThat(answer.path("object").asText()).isEqualTo("chat.completion");
+    assertThat(answer.path("choices").get(0).path("message").path("content").asText())
+        .isEqualTo("Let us talk about something else.");
+    assertThat(seen).doesNotContainKey("upstream");
+
+    var without = post("/alone", "{\"messages\":[]}");
+    assertThat(without.statusCode()).isEqualTo(500);
+    assertThat(without.body()).startsWith("no ai instance picked");
   }
 }
