@@ -54,7 +54,6 @@ public final class PluginSchemas {
           "ldap-auth",
           "wolf-rbac",
           "opa",
-          "body-transformer",
           "ext-plugin-pre-req",
           "ext-plugin-post-req",
           "ext-plugin-post-resp");
@@ -83,7 +82,14 @@ public final class PluginSchemas {
               "brotli",
               "Brotli needs a native encoder (brotli4j, which Netty's brotli support uses) that is"
                   + " not on Archway's class path (expected: gzip, which compresses responses as"
-                  + " they stream)"));
+                  + " they stream)"),
+          Map.entry(
+              "chaitin-waf",
+              "it asks Chaitin SafeLine's detection engine over SafeLine's own binary protocol"
+                  + " (t1k), which is not published completely enough to implement and test here"
+                  + " without a SafeLine detector; refused rather than passing requests unchecked"
+                  + " (expected: a WAF in front of the gateway, or forward-auth to a service that"
+                  + " asks the detector)"));
 
   /**
    * Why Archway refuses APISIX plugin {@code name} on purpose, as the whole message; empty for

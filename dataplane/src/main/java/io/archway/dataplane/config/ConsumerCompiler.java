@@ -177,14 +177,18 @@ final class ConsumerCompiler {
       if (one.chain() == null) {
         continue;
       }
-      var groupId = ((Consumer) one.inputs().consumer().value()).groupId();
-      byName.put(name, new Consumers.Entry(name, Map.copyOf(one.own()), one.chain(), groupId));
+      var consumer = (Consumer) one.inputs().consumer().value();
+      var groupId = consumer.groupId();
+      var labels = consumer.labels() == null ? Map.<String, String>of() : consumer.labels();
+      byName.put(
+          name, new Consumers.Entry(name, Map.copyOf(one.own()), one.chain(), groupId, labels));
       for (var a : one.auths()) {
         holders
             .computeIfAbsent(a.plugin(), k -> new TreeMap<>())
             .computeIfAbsent(a.value(), k -> new ArrayList<>())
             .add(a);
-        entries.put(a, new Consumers.Entry(name, Map.copyOf(a.confs()), one.chain(), groupId));
+        entries.put(
+            a, new Consumers.Entry(name, Map.copyOf(a.confs()), one.chain(), groupId, labels));
       }
     }
     var byCredential = new HashMap<String, Map<String, Consumers.Entry>>();

@@ -18,13 +18,27 @@ public final class Consumers {
    * its other plugins compiled (its group's merged under its own), which join the route's once the
    * consumer is identified. A consumer with several credentials has an entry per credential, all
    * with the same {@code username} and chain. {@code groupId} is its consumer group ({@code
-   * group_id}), or {@code null}.
+   * group_id}), or {@code null}. {@code labels} are the consumer's own (attach-consumer-label
+   * copies them into request fields), never {@code null}.
    */
   public record Entry(
-      String username, Map<String, ObjectNode> credentials, PluginChain plugins, String groupId) {
+      String username,
+      Map<String, ObjectNode> credentials,
+      PluginChain plugins,
+      String groupId,
+      Map<String, String> labels) {
+
+    public Entry {
+      labels = labels == null ? Map.of() : labels;
+    }
 
     public Entry(String username, Map<String, ObjectNode> credentials, PluginChain plugins) {
-      this(username, credentials, plugins, null);
+      this(username, credentials, plugins, null, Map.of());
+    }
+
+    public Entry(
+        String username, Map<String, ObjectNode> credentials, PluginChain plugins, String groupId) {
+      this(username, credentials, plugins, groupId, Map.of());
     }
   }
 

@@ -74,7 +74,28 @@ class PluginRegistryTest {
           Map.entry("proxy-mirror", "{\"host\": \"http://127.0.0.1:1\"}"),
           Map.entry(
               "zipkin",
-              "{\"endpoint\": \"http://127.0.0.1:9411/api/v2/spans\", \"sample_ratio\": 1}"));
+              "{\"endpoint\": \"http://127.0.0.1:9411/api/v2/spans\", \"sample_ratio\": 1}"),
+          Map.entry("attach-consumer-label", "{\"headers\": {\"X-Team\": \"$team\"}}"),
+          Map.entry("degraphql", "{\"query\": \"{ persons { id } }\"}"),
+          Map.entry("body-transformer", "{\"request\": {\"template\": \"x\"}}"),
+          Map.entry(
+              "ai-aws-content-moderation",
+              "{\"comprehend\": {\"access_key_id\": \"a\", \"secret_access_key\": \"s\","
+                  + " \"region\": \"us-east-1\"}}"),
+          Map.entry(
+              "ai-aliyun-content-moderation",
+              "{\"endpoint\": \"http://127.0.0.1:1\", \"region_id\": \"r\", \"access_key_id\": \"a\","
+                  + " \"access_key_secret\": \"s\"}"),
+          Map.entry(
+              "ai-content-moderation",
+              "{\"provider\": {\"aws_comprehend\": {\"access_key_id\": \"a\","
+                  + " \"secret_access_key\": \"s\", \"region\": \"us-east-1\"}},"
+                  + " \"type\": \"openai\"}"),
+          Map.entry(
+              "ai-rag",
+              "{\"embeddings_provider\": {\"azure_openai\": {\"endpoint\": \"http://127.0.0.1:1/e\","
+                  + " \"api_key\": \"k\"}}, \"vector_search_provider\": {\"azure_ai_search\":"
+                  + " {\"endpoint\": \"http://127.0.0.1:1/s\", \"api_key\": \"k\"}}}"));
 
   /** The observability loggers' minimal configurations. */
   private static final Map<String, String> MINIMAL_LOGGERS =
