@@ -71,7 +71,11 @@ class PluginRegistryTest {
           Map.entry("csrf", "{\"key\": \"k\"}"),
           Map.entry("multi-auth", "{\"auth_plugins\": [{\"key-auth\": {}}, {\"basic-auth\": {}}]}"),
           Map.entry("request-validation", "{\"header_schema\": {\"type\": \"object\"}}"),
-          Map.entry("proxy-mirror", "{\"host\": \"http://127.0.0.1:1\"}"));
+          Map.entry("proxy-mirror", "{\"host\": \"http://127.0.0.1:1\"}"),
+          Map.entry(
+              "ldap-auth", "{\"base_dn\": \"ou=users,dc=example\", \"ldap_uri\": \"127.0.0.1:1\"}"),
+          Map.entry("authz-casbin", "{\"username\": \"user\"}"),
+          Map.entry("opa", "{\"host\": \"http://127.0.0.1:1\", \"policy\": \"p\"}"));
 
   /** The observability loggers' minimal configurations. */
   private static final Map<String, String> MINIMAL_LOGGERS =
@@ -130,7 +134,7 @@ class PluginRegistryTest {
         list.stream().filter(i -> i.name().equals("limit-count")).findFirst().orElseThrow();
     assertThat(limitCount.results()).containsExactly("remaining");
     assertThat(REGISTRY.schema("no-such-plugin")).isEmpty();
-    assertThat(REGISTRY.schema("ldap-auth")).isEmpty();
+    assertThat(REGISTRY.schema("ext-plugin-pre-req")).isEmpty();
   }
 
   @Test
