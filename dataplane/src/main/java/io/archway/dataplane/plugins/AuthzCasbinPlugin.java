@@ -34,6 +34,12 @@ public final class AuthzCasbinPlugin implements Plugin<AuthzCasbinPlugin.Config>
   private static final Logger LOG = LoggerFactory.getLogger(AuthzCasbinPlugin.class);
   private static final Outcome.Respond DENIED = Outcome.message(403, "Access Denied");
 
+  static {
+    // jCasbin logs every model, policy and decision at INFO by default: the policies on every
+    // compile and a line per request. Archway logs its own refusals instead.
+    org.casbin.jcasbin.util.Util.enableLog = false;
+  }
+
   /** The configuration; schema {@code authz-casbin.json}. */
   public record Config(
       String modelPath, String policyPath, String model, String policy, String username) {}
