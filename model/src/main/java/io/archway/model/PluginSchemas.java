@@ -49,7 +49,6 @@ public final class PluginSchemas {
   /** APISIX plugins accepted by name, their configuration taken as it is. */
   private static final Set<String> BY_NAME =
       Set.of(
-          "authz-keycloak",
           "casdoor",
           "zipkin",
           "skywalking",

@@ -75,6 +75,9 @@ class PluginRegistryTest {
           Map.entry(
               "ldap-auth", "{\"base_dn\": \"ou=users,dc=example\", \"ldap_uri\": \"127.0.0.1:1\"}"),
           Map.entry("authz-casbin", "{\"username\": \"user\"}"),
+          Map.entry(
+              "authz-keycloak",
+              "{\"client_id\": \"c\", \"token_endpoint\": \"http://127.0.0.1:1/token\"}"),
           Map.entry("opa", "{\"host\": \"http://127.0.0.1:1\", \"policy\": \"p\"}"));
 
   /** The observability loggers' minimal configurations. */

@@ -484,4 +484,130 @@ class MoreAuthPluginsIT {
     assertThat(down.statusCode()).isEqualTo(500);
     assertThat(down.body()).contains("request to wolf-server failed");
   }
+
+  @Test
+  void authzKeycloakAsksTheUmaTokenEndpoint() throws Exception {
+    var discoveries = new java.util.concurrent.atomic.AtomicInteger();
+    var keycloak =
+        sideServer(
+            ex -> {
+              var path = ex.getRequestURI().getPath();
+              if (path.endsWith("/.well-known/uma2-configuration")) {
+                discoveries.incrementAndGet();
+                var self = "http://127.0.0.1:" + side.getAddress().getPort();
+                answer(
+                    ex,
+                    200,
+                    "{\"issuer\": \"%s/realms/r\", \"token_endpoint\":".formatted(self)
+                        + " \"%s/realms/r/protocol/openid-connect/token\"}".formatted(self));
+                return;
+              }
+              var form =
+                  new io.netty.handler.codec.http.QueryStringDecoder(
+                          new String(ex.getRequestBody().readAllBytes(), StandardCharsets.UTF_8),
+                          false)
+                      .parameters();
+              seen.put("form", JSON.valueToTree(form));
+              var grant = form.get("grant_type").get(0);
+              if (grant.equals("password")) {
+                if (form.get("password").get(0).equals("alice-pw")) {
+                  answer(ex, 200, "{\"access_token\": \"alice-token\", \"expires_in\": 300}");
+                } else {
+                  answer(ex, 401, "{\"error\": \"invalid_grant\"}");
+                }
+                return;
+              }
+              var auth = String.valueOf(ex.getRequestHeaders().getFirst("Authorization"));
+              switch (auth) {
+                case "Bearer good" -> answer(ex, 200, "{\"result\": true}");
+                case "Bearer expired" -> answer(ex, 401, "{\"error\": \"invalid_grant\"}");
+                default ->
+                    answer(
+                        ex,
+                        403,
+                        "{\"error\": \"access_denied\", \"error_description\":"
+                            + " \"not_authorized\"}");
+              }
+            });
+    gw =
+        Gateways.start(
+            dir,
+            "routes:\n"
+                + route(
+                    "kc",
+                    "/kc",
+                    """
+                    authz-keycloak:
+                      discovery: "%s/realms/r/.well-known/uma2-configuration"
+                      client_id: api
+                      client_secret: api-secret
+                      permissions: ["res#read", "other"]
+                      password_grant_token_generation_incoming_uri: /kc
+                    """
+                        .formatted(keycloak))
+                + route(
+                    "method",
+                    "/method",
+                    """
+                    authz-keycloak:
+                      token_endpoint: "%s/realms/r/protocol/openid-connect/token"
+                      client_id: api
+                      http_method_as_scope: true
+                      permissions: ["res"]
+                      access_denied_redirect_uri: "http://login.example/denied"
+                    """
+                        .formatted(keycloak))
+                + route(
+                    "down",
+                    "/down",
+                    "authz-keycloak: {client_id: api, token_endpoint: \"http://127.0.0.1:1/t\"}"));
+    var ok = gw.get("/kc", "Authorization", "Bearer good");
+    assertThat(ok.statusCode()).isEqualTo(200);
+    var form = seen.get("form");
+    assertThat(form.path("grant_type").get(0).asText())
+        .isEqualTo("urn:ietf:params:oauth:grant-type:uma-ticket");
+    assertThat(form.path("audience").get(0).asText()).isEqualTo("api");
+    assertThat(form.path("response_mode").get(0).asText()).isEqualTo("decision");
+    assertThat(form.path("permission").toString()).isEqualTo("[\"res#read\",\"other\"]");
+    assertThat(gw.get("/kc", "Authorization", "good").statusCode()).isEqualTo(200);
+
+    var denied = gw.get("/kc", "Authorization", "Bearer bad");
+    assertThat(denied.statusCode()).isEqualTo(403);
+    assertThat(denied.body()).contains("not_authorized");
+    assertThat(gw.get("/kc", "Authorization", "Bearer expired").statusCode()).isEqualTo(401);
+    var none = gw.get("/kc");
+    assertThat(none.statusCode()).isEqualTo(401);
+    assertThat(none.body()).contains("Missing JWT token in request");
+    assertThat(discoveries.get()).isEqualTo(1);
+
+    var login =
+        send(
+            req("/kc")
+                .header("Content-Type", "application/x-www-form-urlencoded")
+                .POST(HttpRequest.BodyPublishers.ofString("username=alice&password=alice-pw")));
+    assertThat(login.statusCode()).isEqualTo(200);
+    assertThat(login.body()).contains("alice-token");
+    assertThat(seen.get("form").path("client_secret").get(0).asText()).isEqualTo("api-secret");
+    var wrong =
+        send(
+            req("/kc")
+                .header("Content-Type", "application/x-www-form-urlencoded")
+                .POST(HttpRequest.BodyPublishers.ofString("username=alice&password=no")));
+    assertThat(wrong.statusCode()).isEqualTo(401);
+    var noUser =
+        send(
+            req("/kc")
+                .header("Content-Type", "application/x-www-form-urlencoded")
+                .POST(HttpRequest.BodyPublishers.ofString("password=x")));
+    assertThat(noUser.statusCode()).isEqualTo(422);
+    assertThat(noUser.body()).contains("username is missing.");
+
+    assertThat(send(req("/method").header("Authorization", "Bearer good").DELETE()).statusCode())
+        .isEqualTo(200);
+    assertThat(seen.get("form").path("permission").toString()).isEqualTo("[\"res#DELETE\"]");
+    var redirected = gw.get("/method", "Authorization", "Bearer bad");
+    assertThat(redirected.statusCode()).isEqualTo(307);
+    assertThat(redirected.headers().firstValue("Location")).hasValue("http://login.example/denied");
+    assertThat(gw.get("/down", "Authorization", "Bearer good").statusCode()).isEqualTo(503);
+  }
 }

@@ -84,6 +84,18 @@ class MoreAuthPluginsTest {
     assertThat(REGISTRY.get("authz-casbin").priority()).isEqualTo(2560);
     assertThat(REGISTRY.get("opa").priority()).isEqualTo(2001);
     assertThat(REGISTRY.get("wolf-rbac").priority()).isEqualTo(2555);
+    assertThat(REGISTRY.get("authz-keycloak").priority()).isEqualTo(2000);
+    var kc =
+        (AuthzKeycloakPlugin.Config)
+            bind("authz-keycloak", "{\"client_id\": \"c\", \"discovery\": \"http://k/d\"}");
+    assertThat(kc.grantType()).isEqualTo("urn:ietf:params:oauth:grant-type:uma-ticket");
+    assertThat(kc.policyEnforcementMode()).isEqualTo("ENFORCING");
+    assertThat(kc.permissions()).isEmpty();
+    assertThat(kc.timeout()).isEqualTo(3000);
+    assertThat(kc.cacheTtlSeconds()).isEqualTo(86400);
+    assertThat(kc.accessTokenExpiresIn()).isEqualTo(300);
+    assertThat(kc.refreshTokenExpiresIn()).isEqualTo(3600);
+    assertThat(kc.sslVerify()).isTrue();
     assertThat(bind("ldap-auth", "{\"base_dn\": \"dc=x\", \"ldap_uri\": \"h:389\"}"))
         .isEqualTo(new LdapAuthPlugin.Config("dc=x", "h:389", false, false, "cn", null));
     assertThat(bind("jwe-decrypt", "{}"))
@@ -117,6 +129,14 @@ class MoreAuthPluginsTest {
     assertThat(check("wolf-rbac", "{'server': 'http://w'}"))
         .anyMatch(p -> p.startsWith("plugins.wolf-rbac.server: unknown field"));
     assertThat(checkConsumer("wolf-rbac", "{'appid': 'a', 'server': 'http://w'}")).isEmpty();
+    assertThat(check("authz-keycloak", "{'client_id': 'c'}")).isNotEmpty();
+    assertThat(check("authz-keycloak", "{'client_id': 'c', 'token_endpoint': 'http://k/t'}"))
+        .isEmpty();
+    assertThat(
+            check(
+                "authz-keycloak",
+                "{'client_id': 'c', 'token_endpoint': 'http://k/t', 'grant_type': 'password'}"))
+        .anyMatch(p -> p.startsWith("plugins.authz-keycloak.grant_type"));
   }
 
   @Test
@@ -134,6 +154,11 @@ class MoreAuthPluginsTest {
         .anyMatch(p -> p.contains("ldap_uri: not host:port"));
     assertThat(compile("ldap-auth", "{'base_dn': 'dc=x', 'ldap_uri': 'h:70000'}"))
         .anyMatch(p -> p.contains("ldap_uri: port out of range"));
+    assertThat(
+            compile(
+                "authz-keycloak",
+                "{'client_id': 'c', 'token_endpoint': 'http://k/t', 'lazy_load_paths': true}"))
+        .anyMatch(p -> p.contains("lazy_load_paths: not supported yet"));
     assertThat(compile("opa", "{'host': 'ftp://o', 'policy': 'p'}"))
         .anyMatch(p -> p.contains("host: not an http(s) URL"));
     assertThat(compile("authz-casbin", "{'username': 'u', 'model': 'x'}"))
