@@ -76,6 +76,10 @@ class PluginRegistryTest {
               "ldap-auth", "{\"base_dn\": \"ou=users,dc=example\", \"ldap_uri\": \"127.0.0.1:1\"}"),
           Map.entry("authz-casbin", "{\"username\": \"user\"}"),
           Map.entry(
+              "cas-auth",
+              "{\"idp_uri\": \"http://127.0.0.1:1/cas\", \"cas_callback_uri\": \"/cb\","
+                  + " \"logout_uri\": \"/logout\"}"),
+          Map.entry(
               "authz-keycloak",
               "{\"client_id\": \"c\", \"token_endpoint\": \"http://127.0.0.1:1/token\"}"),
           Map.entry("opa", "{\"host\": \"http://127.0.0.1:1\", \"policy\": \"p\"}"));

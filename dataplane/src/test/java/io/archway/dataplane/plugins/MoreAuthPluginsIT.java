@@ -610,4 +610,96 @@ class MoreAuthPluginsIT {
     assertThat(redirected.headers().firstValue("Location")).hasValue("http://login.example/denied");
     assertThat(gw.get("/down", "Authorization", "Bearer good").statusCode()).isEqualTo(503);
   }
+
+  @Test
+  void casAuthSignsInWithAServiceTicket() throws Exception {
+    var cas =
+        sideServer(
+            ex -> {
+              var q =
+                  new io.netty.handler.codec.http.QueryStringDecoder(ex.getRequestURI())
+                      .parameters();
+              seen.put("validate", JSON.valueToTree(q));
+              var ticket = q.get("ticket").get(0);
+              if (ex.getRequestURI().getPath().equals("/cas/serviceValidate")
+                  && ticket.startsWith("ST-good")) {
+                answer(
+                    ex,
+                    200,
+                    "<cas:serviceResponse xmlns:cas=\"http://www.yale.edu/tp/cas\">"
+                        + "<cas:authenticationSuccess><cas:user>alice</cas:user>"
+                        + "</cas:authenticationSuccess></cas:serviceResponse>");
+              } else {
+                answer(
+                    ex,
+                    200,
+                    "<cas:serviceResponse xmlns:cas=\"http://www.yale.edu/tp/cas\">"
+                        + "<cas:authenticationFailure code=\"INVALID_TICKET\">no"
+                        + "</cas:authenticationFailure></cas:serviceResponse>");
+              }
+            });
+    gw =
+        Gateways.start(
+            dir,
+            "routes:\n"
+                + route(
+                    "cas",
+                    "/*",
+                    """
+                    cas-auth:
+                      idp_uri: "%s/cas"
+                      cas_callback_uri: /cas_callback
+                      logout_uri: /logout"""
+                        .formatted(cas)));
+    var first = gw.get("/app/page?x=1");
+    assertThat(first.statusCode()).isEqualTo(302);
+    var service = "http://127.0.0.1:" + gw.port() + "/cas_callback";
+    assertThat(first.headers().firstValue("Location"))
+        .hasValue(
+            cas
+                + "/cas/login?service="
+                + java.net.URLEncoder.encode(service, StandardCharsets.UTF_8));
+    assertThat(first.headers().allValues("Set-Cookie"))
+        .contains("CAS_REDIRECT_URI=/app/page?x=1; Path=/; HttpOnly");
+    assertThat(up.requests()).isZero();
+
+    var back = gw.get("/cas_callback?ticket=ST-good-1", "Cookie", "CAS_REDIRECT_URI=/app/page?x=1");
+    assertThat(back.statusCode()).isEqualTo(302);
+    assertThat(back.headers().firstValue("Location")).hasValue("/app/page?x=1");
+    assertThat(back.headers().allValues("Set-Cookie"))
+        .contains("CAS_SESSION=ST-good-1; Path=/; HttpOnly");
+    assertThat(seen.get("validate").path("service").get(0).asText()).isEqualTo(service);
+
+    assertThat(gw.get("/app/page", "Cookie", "CAS_SESSION=ST-good-1").statusCode()).isEqualTo(200);
+    assertThat(up.lastRequest()).isEqualTo("GET /app/page");
+
+    var replay = gw.get("/cas_callback?ticket=ST-good-1");
+    assertThat(replay.statusCode()).isEqualTo(401);
+    assertThat(replay.body()).contains("invalid ticket");
+    assertThat(gw.get("/cas_callback?ticket=ST-bad").statusCode()).isEqualTo(401);
+    var unknown = gw.get("/app/page", "Cookie", "CAS_SESSION=made-up");
+    assertThat(unknown.statusCode()).isEqualTo(302);
+    assertThat(unknown.headers().allValues("Set-Cookie"))
+        .contains("CAS_SESSION=deleted; Max-Age=0; Path=/; HttpOnly");
+
+    // The IdP's back-channel log-out ends the ticket's session.
+    var slo =
+        send(
+            req("/cas_callback")
+                .POST(
+                    HttpRequest.BodyPublishers.ofString(
+                        "<samlp:LogoutRequest><samlp:SessionIndex>ST-good-1"
+                            + "</samlp:SessionIndex></samlp:LogoutRequest>")));
+    assertThat(slo.statusCode()).isEqualTo(200);
+    assertThat(gw.get("/app/page", "Cookie", "CAS_SESSION=ST-good-1").statusCode()).isEqualTo(302);
+    assertThat(send(req("/cas_callback").POST(HttpRequest.BodyPublishers.ofString("x"))).body())
+        .contains("invalid logout request from IdP, no ticket");
+
+    assertThat(gw.get("/cas_callback?ticket=ST-good-2").statusCode()).isEqualTo(302);
+    var out = gw.get("/logout", "Cookie", "CAS_SESSION=ST-good-2");
+    assertThat(out.statusCode()).isEqualTo(302);
+    assertThat(out.headers().firstValue("Location")).hasValue(cas + "/cas/logout");
+    assertThat(gw.get("/app/page", "Cookie", "CAS_SESSION=ST-good-2").statusCode()).isEqualTo(302);
+    assertThat(gw.get("/logout").statusCode()).isEqualTo(401);
+  }
 }

@@ -85,6 +85,7 @@ class MoreAuthPluginsTest {
     assertThat(REGISTRY.get("opa").priority()).isEqualTo(2001);
     assertThat(REGISTRY.get("wolf-rbac").priority()).isEqualTo(2555);
     assertThat(REGISTRY.get("authz-keycloak").priority()).isEqualTo(2000);
+    assertThat(REGISTRY.get("cas-auth").priority()).isEqualTo(2597);
     var kc =
         (AuthzKeycloakPlugin.Config)
             bind("authz-keycloak", "{\"client_id\": \"c\", \"discovery\": \"http://k/d\"}");
@@ -130,6 +131,8 @@ class MoreAuthPluginsTest {
         .anyMatch(p -> p.startsWith("plugins.wolf-rbac.server: unknown field"));
     assertThat(checkConsumer("wolf-rbac", "{'appid': 'a', 'server': 'http://w'}")).isEmpty();
     assertThat(check("authz-keycloak", "{'client_id': 'c'}")).isNotEmpty();
+    assertThat(check("cas-auth", "{'idp_uri': 'http://cas', 'cas_callback_uri': '/cb'}"))
+        .anyMatch(p -> p.startsWith("plugins.cas-auth.logout_uri: missing"));
     assertThat(check("authz-keycloak", "{'client_id': 'c', 'token_endpoint': 'http://k/t'}"))
         .isEmpty();
     assertThat(
