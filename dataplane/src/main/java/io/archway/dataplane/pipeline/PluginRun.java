@@ -287,7 +287,12 @@ final class PluginRun {
   boolean headerFilter(HttpResponse response) {
     ctx.status(response.status().code());
     if (ctx.hasResponseHeaders()) {
-      response.headers().setAll(ctx.responseHeaders());
+      // Each name's values replace the response's, all of them (setAll would keep one value per
+      // name, and a field such as Set-Cookie has many).
+      var added = ctx.responseHeaders();
+      for (var name : added.names()) {
+        response.headers().set(name, added.getAll(name));
+      }
     }
     wantsBody = false;
     forTaken(

@@ -41,8 +41,9 @@ class AdminValidationStrictTest {
     assertThat(
             check(
                 "routes/1",
-                "{\"uri\": \"/a\", \"upstream_id\": \"1\", \"plugins\": {\"ldap-auth\": {}}}"))
-        .contains("plugins.ldap-auth: APISIX plugin \"ldap-auth\" is not run by Archway");
+                "{\"uri\": \"/a\", \"upstream_id\": \"1\", \"plugins\": {\"ext-plugin-pre-req\": {}}}"))
+        .contains(
+            "plugins.ext-plugin-pre-req: APISIX plugin \"ext-plugin-pre-req\" is not run by Archway");
     assertThat(
             check(
                 "routes/2",

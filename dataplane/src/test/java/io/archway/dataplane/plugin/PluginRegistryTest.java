@@ -95,7 +95,18 @@ class PluginRegistryTest {
               "ai-rag",
               "{\"embeddings_provider\": {\"azure_openai\": {\"endpoint\": \"http://127.0.0.1:1/e\","
                   + " \"api_key\": \"k\"}}, \"vector_search_provider\": {\"azure_ai_search\":"
-                  + " {\"endpoint\": \"http://127.0.0.1:1/s\", \"api_key\": \"k\"}}}"));
+                  + " {\"endpoint\": \"http://127.0.0.1:1/s\", \"api_key\": \"k\"}}}"),
+          Map.entry(
+              "ldap-auth", "{\"base_dn\": \"ou=users,dc=example\", \"ldap_uri\": \"127.0.0.1:1\"}"),
+          Map.entry("authz-casbin", "{\"username\": \"user\"}"),
+          Map.entry(
+              "cas-auth",
+              "{\"idp_uri\": \"http://127.0.0.1:1/cas\", \"cas_callback_uri\": \"/cb\","
+                  + " \"logout_uri\": \"/logout\"}"),
+          Map.entry(
+              "authz-keycloak",
+              "{\"client_id\": \"c\", \"token_endpoint\": \"http://127.0.0.1:1/token\"}"),
+          Map.entry("opa", "{\"host\": \"http://127.0.0.1:1\", \"policy\": \"p\"}"));
 
   /** The observability loggers' minimal configurations. */
   private static final Map<String, String> MINIMAL_LOGGERS =
@@ -154,7 +165,7 @@ class PluginRegistryTest {
         list.stream().filter(i -> i.name().equals("limit-count")).findFirst().orElseThrow();
     assertThat(limitCount.results()).containsExactly("remaining");
     assertThat(REGISTRY.schema("no-such-plugin")).isEmpty();
-    assertThat(REGISTRY.schema("ldap-auth")).isEmpty();
+    assertThat(REGISTRY.schema("ext-plugin-pre-req")).isEmpty();
   }
 
   @Test

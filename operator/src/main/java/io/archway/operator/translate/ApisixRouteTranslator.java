@@ -328,8 +328,8 @@ public final class ApisixRouteTranslator {
       case "hmacAuth" -> plugins.set("hmac-auth", conf);
       default -> plugins.set("wolf-rbac", conf);
     }
-    // ldap-auth and wolf-rbac are APISIX plugins the dataplane does not run: a route
-    // with one would not be served, so the resource is refused with the reason.
+    // An auth plugin the dataplane does not run would leave the route unserved, so the
+    // resource is refused with the reason.
     plugins
         .properties()
         .forEach(
