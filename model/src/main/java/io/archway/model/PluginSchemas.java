@@ -86,7 +86,13 @@ public final class PluginSchemas {
               "brotli",
               "Brotli needs a native encoder (brotli4j, which Netty's brotli support uses) that is"
                   + " not on Archway's class path (expected: gzip, which compresses responses as"
-                  + " they stream)"));
+                  + " they stream)"),
+          Map.entry(
+              "rocketmq-logger",
+              "Archway has no RocketMQ client: RocketMQ's remoting client brings a Netty build of"
+                  + " its own onto the dataplane's class path, and no RocketMQ broker runs in"
+                  + " Archway's tests to check a producer against (expected: kafka-logger, or"
+                  + " http-logger or tcp-logger to a collector that forwards to RocketMQ)"));
 
   /**
    * Why Archway refuses APISIX plugin {@code name} on purpose, as the whole message; empty for
