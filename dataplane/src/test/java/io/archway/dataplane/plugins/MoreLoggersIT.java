@@ -7,6 +7,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.google.protobuf.UnknownFieldSet;
 import com.sun.net.httpserver.HttpExchange;
 import com.sun.net.httpserver.HttpServer;
+import io.archway.dataplane.http.HttpSettings;
 import io.archway.dataplane.testing.Gateways;
 import io.archway.dataplane.testing.Pki;
 import io.archway.dataplane.testing.TestUpstream;
@@ -777,5 +778,85 @@ class MoreLoggersIT {
       assertThat(e.path("properties").path("tier").asText()).isEqualTo("gold");
     }
     assertThat(ids).containsExactlyInAnyOrder("tx_/l/a", "tx_/l/b");
+  }
+
+  /** The rotated access logs in {@link #dir}, oldest first. */
+  List<Path> rotated() throws IOException {
+    try (var files = Files.list(dir)) {
+      return files
+          .filter(p -> p.getFileName().toString().matches(".*__access\\.log(\\.gz)?"))
+          .sorted()
+          .toList();
+    }
+  }
+
+  static String gunzip(Path p) throws IOException {
+    try (var in = new java.util.zip.GZIPInputStream(Files.newInputStream(p))) {
+      return new String(in.readAllBytes(), StandardCharsets.UTF_8);
+    }
+  }
+
+  @Test
+  void logRotateRotatesTheAccessLogByIntervalCompressesAndKeepsMaxKept() throws Exception {
+    var log = dir.resolve("access.log");
+    gw =
+        Gateways.start(
+            dir,
+            route(
+                "log-rotate: {}",
+                """
+                plugin_metadata:
+                  - id: log-rotate
+                    interval: 0.5
+                    max_kept: 2
+                    enable_compression: true
+                """),
+            HttpSettings.DEFAULTS.withAccessLog(log.toString()));
+    for (var uri : List.of("/rot1", "/rot2", "/rot3")) {
+      assertThat(gw.get(uri).statusCode()).isEqualTo(200);
+      await()
+          .until(
+              () ->
+                  rotated().stream()
+                      .filter(p -> p.toString().endsWith(".gz"))
+                      .anyMatch(p -> uncheckedGunzip(p).contains("\"uri\":\"" + uri + "\"")));
+    }
+    await().until(() -> rotated().size() == 2);
+    assertThat(rotated())
+        .allMatch(
+            p ->
+                p.getFileName()
+                    .toString()
+                    .matches(
+                        "\\d{4}-\\d\\d-\\d\\d_\\d\\d-\\d\\d-\\d\\d(-\\d+)?__access\\.log\\.gz"));
+    assertThat(Files.exists(log)).isTrue();
+  }
+
+  static String uncheckedGunzip(Path p) {
+    try {
+      return gunzip(p);
+    } catch (IOException e) {
+      return ""; // still being written
+    }
+  }
+
+  @Test
+  void logRotateRotatesTheAccessLogPastMaxSize() throws Exception {
+    var log = dir.resolve("access.log");
+    gw =
+        Gateways.start(
+            dir,
+            route(
+                "log-rotate: {}",
+                """
+                plugin_metadata:
+                  - id: log-rotate
+                    max_size: 100
+                """),
+            HttpSettings.DEFAULTS.withAccessLog(log.toString()));
+    assertThat(gw.get("/big-enough-to-pass-one-hundred-bytes").statusCode()).isEqualTo(200);
+    await().until(() -> rotated().size() == 1);
+    assertThat(Files.readString(rotated().get(0)))
+        .contains("\"uri\":\"/big-enough-to-pass-one-hundred-bytes\"");
   }
 }
