@@ -123,7 +123,11 @@ public final class GoogleCloudLoggingPlugin
     return LogEntries.instance(
         entries,
         (ctx, e) -> {
-          var out = entry(e, entries.customized(), ctx.serviceId());
+          var out =
+              entry(
+                  e,
+                  SplunkHecLoggingPlugin.customized(conf.logFormat(), services, name()),
+                  ctx.serviceId());
           out.putObject("labels").put("source", "apache-apisix-google-cloud-logging");
           out.put("timestamp", STAMP.format(Instant.now()));
           out.set("resource", conf.resource());

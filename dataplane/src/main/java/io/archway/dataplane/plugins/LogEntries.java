@@ -75,14 +75,6 @@ final class LogEntries {
       return e;
     }
 
-    /**
-     * Whether entries follow a {@code log_format} (the plugin's or its metadata's) rather than
-     * APISIX's default entry: some loggers reshape only the default one.
-     */
-    boolean customized() {
-      return own != null || metadataFormat() != null;
-    }
-
     private LogFormat metadataFormat() {
       var m = services.metadata(plugin);
       if (m != metadataSeen) {

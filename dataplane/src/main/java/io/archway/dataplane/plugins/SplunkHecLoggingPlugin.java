@@ -4,6 +4,7 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.archway.dataplane.plugin.LogBatcher;
 import io.archway.dataplane.plugin.PluginInstance;
 import io.archway.dataplane.plugin.PluginScope;
+import io.archway.dataplane.plugin.PluginServices;
 import io.archway.model.ModelJson;
 import java.time.Duration;
 import java.util.LinkedHashMap;
@@ -77,7 +78,24 @@ public final class SplunkHecLoggingPlugin implements EntryLogger<SplunkHecLoggin
     var batcher = LogEntries.batcher(name(), conf, sender, services);
     return LogEntries.instance(
         entries,
-        (ctx, e) -> LogEntries.offer(batcher, name(), services, event(e, entries.customized())));
+        (ctx, e) ->
+            LogEntries.offer(
+                batcher,
+                name(),
+                services,
+                event(e, customized(conf.logFormat(), services, name()))));
+  }
+
+  /**
+   * Whether entries follow a {@code log_format}, the plugin's or its metadata's (as {@code
+   * LogEntries} picks them), rather than APISIX's default entry, which some loggers reshape.
+   */
+  static boolean customized(ObjectNode own, PluginServices services, String plugin) {
+    if (own != null && !own.isEmpty()) {
+      return true;
+    }
+    var m = services.metadata(plugin);
+    return m != null && m.get("log_format") instanceof ObjectNode f && !f.isEmpty();
   }
 
   /** APISIX's HEC event of entry {@code e}. */

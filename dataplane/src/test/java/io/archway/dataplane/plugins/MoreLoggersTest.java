@@ -242,4 +242,30 @@ class MoreLoggersTest {
                 + "\"response_size\":5,\"latency\":1.5,\"upstream\":\"127.0.0.1:80\"}");
     assertThat(SplunkHecLoggingPlugin.event(entry, true).path("event")).isSameAs(entry);
   }
+
+  @Test
+  void logRotateChecksItsMetadata() throws Exception {
+    var rotate = REGISTRY.get("log-rotate");
+    assertThat(rotate.priority()).isEqualTo(100);
+    assertThat(rotate.phases()).isEmpty();
+    rotate.metadata(
+        (ObjectNode)
+            ModelJson.mapper()
+                .readTree(
+                    "{\"interval\": 3600, \"max_kept\": 168, \"max_size\": -1,"
+                        + " \"enable_compression\": false}"),
+        SERVICES);
+    for (var bad :
+        List.of(
+            "{\"interval\": 0}",
+            "{\"max_kept\": 0}",
+            "{\"max_size\": \"1m\"}",
+            "{\"enable_compression\": \"yes\"}",
+            "{\"rotate\": true}")) {
+      org.assertj.core.api.Assertions.assertThatThrownBy(
+              () -> rotate.metadata((ObjectNode) ModelJson.mapper().readTree(bad), SERVICES))
+          .as(bad)
+          .isInstanceOf(IllegalArgumentException.class);
+    }
+  }
 }
