@@ -88,7 +88,13 @@ public final class PluginSchemas {
                   + " (t1k), which is not published completely enough to implement and test here"
                   + " without a SafeLine detector; refused rather than passing requests unchecked"
                   + " (expected: a WAF in front of the gateway, or forward-auth to a service that"
-                  + " asks the detector)"));
+                  + " asks the detector)"),
+          Map.entry(
+              "rocketmq-logger",
+              "Archway has no RocketMQ client: RocketMQ's remoting client brings a Netty build of"
+                  + " its own onto the dataplane's class path, and no RocketMQ broker runs in"
+                  + " Archway's tests to check a producer against (expected: kafka-logger, or"
+                  + " http-logger or tcp-logger to a collector that forwards to RocketMQ)"));
 
   /**
    * Why Archway refuses APISIX plugin {@code name} on purpose, as the whole message; empty for

@@ -1,5 +1,6 @@
 package io.archway.dataplane.pipeline;
 
+import com.fasterxml.jackson.databind.JsonNode;
 import java.io.BufferedWriter;
 import java.io.IOException;
 import java.io.OutputStreamWriter;
@@ -9,10 +10,15 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
 import java.time.Instant;
+import java.time.ZoneOffset;
+import java.time.format.DateTimeFormatter;
+import java.util.ArrayList;
 import java.util.concurrent.ArrayBlockingQueue;
 import java.util.concurrent.BlockingQueue;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.LongAdder;
+import java.util.function.Supplier;
+import java.util.zip.GZIPOutputStream;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -50,13 +56,17 @@ public final class AccessLog implements AutoCloseable {
       String model, String timeToFirstToken, String promptTokens, String completionTokens) {}
 
   private final BlockingQueue<Entry> queue;
-  private final Writer out;
+  private final Path path;
+  private Writer out;
+  private volatile Supplier<JsonNode> rotation = () -> null;
+  private long rotatedAt = System.currentTimeMillis();
   private final Thread writer;
   private final LongAdder dropped = new LongAdder();
   private volatile boolean closed;
 
-  private AccessLog(Writer out) {
+  private AccessLog(Writer out, Path path) {
     this.out = out;
+    this.path = path;
     this.queue = out == null ? null : new ArrayBlockingQueue<>(65536);
     this.writer =
         out == null
@@ -70,16 +80,29 @@ public final class AccessLog implements AutoCloseable {
   /** {@code off}, {@code -} (standard output) or a file, appended to. */
   public static AccessLog open(String where) throws IOException {
     if (where == null || where.equals("off")) {
-      return new AccessLog(null);
+      return new AccessLog(null, null);
     }
     if (where.equals("-")) {
       return new AccessLog(
-          new BufferedWriter(new OutputStreamWriter(System.out, StandardCharsets.UTF_8), 1 << 16));
+          new BufferedWriter(new OutputStreamWriter(System.out, StandardCharsets.UTF_8), 1 << 16),
+          null);
     }
     var path = Path.of(where);
-    return new AccessLog(
-        Files.newBufferedWriter(
-            path, StandardCharsets.UTF_8, StandardOpenOption.CREATE, StandardOpenOption.APPEND));
+    return new AccessLog(append(path), path);
+  }
+
+  private static Writer append(Path path) throws IOException {
+    return Files.newBufferedWriter(
+        path, StandardCharsets.UTF_8, StandardOpenOption.CREATE, StandardOpenOption.APPEND);
+  }
+
+  /**
+   * Where the rotation settings are read (log-rotate's {@code plugin_metadata}: {@code interval}
+   * seconds, {@code max_size} bytes, {@code max_kept} files, {@code enable_compression}); none, no
+   * rotation. Read by the writer thread, so a change applies without a restart.
+   */
+  public void rotation(Supplier<JsonNode> settings) {
+    this.rotation = settings;
   }
 
   public boolean enabled() {
@@ -102,6 +125,7 @@ public final class AccessLog implements AutoCloseable {
     while (!closed || !queue.isEmpty()) {
       try {
         var e = queue.poll(200, TimeUnit.MILLISECONDS);
+        rotateIfDue();
         if (e == null) {
           continue;
         }
@@ -119,6 +143,73 @@ public final class AccessLog implements AutoCloseable {
       }
     }
   }
+
+  /**
+   * On the writer thread: renames the file to {@code <yyyy-MM-dd_HH-mm-ss>__<name>} (APISIX's
+   * naming) when {@code interval} passed since the last rotation or the file reached {@code
+   * max_size}, opens a new one, gzips the old one with {@code enable_compression} and deletes the
+   * oldest past {@code max_kept}.
+   */
+  private void rotateIfDue() throws IOException {
+    var settings = path == null ? null : rotation.get();
+    long now = System.currentTimeMillis();
+    if (settings == null) {
+      rotatedAt = now;
+      return;
+    }
+    long interval = (long) (settings.path("interval").asDouble(3600) * 1000);
+    long maxSize = settings.path("max_size").asLong(-1);
+    boolean due = now - rotatedAt >= interval;
+    if (!due && maxSize > 0) {
+      out.flush();
+      due = Files.exists(path) && Files.size(path) >= maxSize;
+    }
+    if (!due) {
+      return;
+    }
+    rotatedAt = now;
+    out.close();
+    var name = path.getFileName().toString();
+    var dir = path.toAbsolutePath().getParent();
+    var stamp = ROTATED.format(Instant.ofEpochMilli(now));
+    var rotated = dir.resolve(stamp + "__" + name);
+    for (int i = 1; Files.exists(rotated) || Files.exists(gz(rotated)); i++) {
+      rotated = dir.resolve(stamp + "-" + i + "__" + name);
+    }
+    if (Files.exists(path)) {
+      Files.move(path, rotated);
+    }
+    out = append(path);
+    if (Files.exists(rotated) && settings.path("enable_compression").asBoolean(false)) {
+      try (var in = Files.newInputStream(rotated);
+          var zip = new GZIPOutputStream(Files.newOutputStream(gz(rotated)))) {
+        in.transferTo(zip);
+      }
+      Files.delete(rotated);
+    }
+    int keep = settings.path("max_kept").asInt(168);
+    var old = new ArrayList<Path>();
+    try (var files = Files.list(dir)) {
+      files
+          .filter(
+              p -> {
+                var n = p.getFileName().toString();
+                return n.endsWith("__" + name) || n.endsWith("__" + name + ".gz");
+              })
+          .sorted()
+          .forEach(old::add);
+    }
+    for (int i = 0; i < old.size() - keep; i++) {
+      Files.deleteIfExists(old.get(i));
+    }
+  }
+
+  private static Path gz(Path p) {
+    return p.resolveSibling(p.getFileName() + ".gz");
+  }
+
+  private static final DateTimeFormatter ROTATED =
+      DateTimeFormatter.ofPattern("yyyy-MM-dd_HH-mm-ss").withZone(ZoneOffset.UTC);
 
   static void format(Entry e, StringBuilder b) {
     b.append("{\"time\":\"").append(Instant.ofEpochMilli(e.epochMillis())).append('"');

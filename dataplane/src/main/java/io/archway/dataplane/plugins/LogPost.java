@@ -1,8 +1,10 @@
 package io.archway.dataplane.plugins;
 
 import io.archway.dataplane.plugin.PluginServices;
+import io.archway.dataplane.support.TlsSockets;
 import java.io.IOException;
 import java.net.URI;
+import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.time.Duration;
@@ -78,8 +80,48 @@ final class LogPost {
     return new LogPost(List.copyOf(uris), Map.copyOf(headers), timeout, verify, services);
   }
 
+  /**
+   * The loggers' blocking client, with threads of its own. Not the plugins' shared client: its
+   * executor is the plugins' two I/O threads, and {@code send} waits for work done on that
+   * executor, so two batches sent at once (two loggers, or a batcher's full batch while a partial
+   * one is out) would hold both threads waiting for each other's responses.
+   */
+  static HttpClient client(PluginServices services, boolean verify) {
+    return services
+        .shared(
+            "loggers:http-client:" + verify,
+            () -> {
+              var b =
+                  HttpClient.newBuilder()
+                      .connectTimeout(Duration.ofSeconds(3))
+                      .version(HttpClient.Version.HTTP_1_1);
+              if (!verify) {
+                b.sslContext(TlsSockets.trustAllContext());
+              }
+              return new Client(b.build());
+            })
+        .http();
+  }
+
+  /** Closed with the plugin services: without waiting for requests still out (a hung peer). */
+  private record Client(HttpClient http) implements AutoCloseable {
+    @Override
+    public void close() {
+      http.shutdownNow();
+    }
+  }
+
   /** POSTs {@code body}; throws when the server did not take it. */
   void post(byte[] body, String contentType) throws IOException, InterruptedException {
+    post(body, contentType, Map.of());
+  }
+
+  /**
+   * POSTs {@code body} with {@code more} headers, made for this batch (an access token, a
+   * signature); throws when the server did not take it.
+   */
+  void post(byte[] body, String contentType, Map<String, String> more)
+      throws IOException, InterruptedException {
     var uri = endpoints.get(ThreadLocalRandom.current().nextInt(endpoints.size()));
     var req =
         HttpRequest.newBuilder(uri)
@@ -87,8 +129,8 @@ final class LogPost {
             .header("Content-Type", contentType)
             .POST(HttpRequest.BodyPublishers.ofByteArray(body));
     headers.forEach(req::header);
-    var client = verify ? services.http() : services.httpUnverified();
-    var res = client.send(req.build(), HttpResponse.BodyHandlers.ofString());
+    more.forEach(req::header);
+    var res = client(services, verify).send(req.build(), HttpResponse.BodyHandlers.ofString());
     if (res.statusCode() >= 300) {
       var text = res.body();
       throw new IOException(

@@ -112,6 +112,8 @@ public final class Servers implements AutoCloseable {
     compiler.accept(config.current());
     config.subscribe(compiler);
     accessLog = AccessLog.open(settings.http().accessLog());
+    var services = compiler.pluginServices();
+    accessLog.rotation(() -> services.metadata("log-rotate"));
     pubsub = new PubSub(settings.pubsub());
     var proxy = new HttpProxy();
     var pipeline =

@@ -106,7 +106,29 @@ class PluginRegistryTest {
           Map.entry(
               "authz-keycloak",
               "{\"client_id\": \"c\", \"token_endpoint\": \"http://127.0.0.1:1/token\"}"),
-          Map.entry("opa", "{\"host\": \"http://127.0.0.1:1\", \"policy\": \"p\"}"));
+          Map.entry("opa", "{\"host\": \"http://127.0.0.1:1\", \"policy\": \"p\"}"),
+          Map.entry(
+              "splunk-hec-logging",
+              "{\"endpoint\": {\"uri\": \"http://127.0.0.1:8088/services/collector\","
+                  + " \"token\": \"t\"}}"),
+          Map.entry("loggly", "{\"customer_token\": \"t\"}"),
+          Map.entry(
+              "google-cloud-logging",
+              "{\"auth_config\": {\"client_email\": \"e\", \"private_key\": \"k\","
+                  + " \"project_id\": \"p\"}}"),
+          Map.entry(
+              "sls-logger",
+              "{\"host\": \"127.0.0.1\", \"port\": 10009, \"project\": \"p\","
+                  + " \"logstore\": \"l\", \"access_key_id\": \"i\", \"access_key_secret\": \"s\"}"),
+          Map.entry(
+              "tencent-cloud-cls",
+              "{\"cls_host\": \"127.0.0.1\", \"cls_topic\": \"t\", \"secret_id\": \"i\","
+                  + " \"secret_key\": \"k\"}"),
+          Map.entry(
+              "lago",
+              "{\"endpoint_addrs\": [\"http://127.0.0.1:3000\"], \"token\": \"t\","
+                  + " \"event_transaction_id\": \"$request_id\", \"event_subscription_id\": \"s\","
+                  + " \"event_code\": \"c\"}"));
 
   /** The observability loggers' minimal configurations. */
   private static final Map<String, String> MINIMAL_LOGGERS =
