@@ -57,10 +57,7 @@ public final class PluginSchemas {
           "zipkin",
           "skywalking",
           "opentelemetry",
-          "body-transformer",
-          "ext-plugin-pre-req",
-          "ext-plugin-post-req",
-          "ext-plugin-post-resp");
+          "body-transformer");
 
   private static final String LUA =
       "Archway cannot run Lua, so serverless functions are refused (expected: a plugin flow,"
@@ -72,6 +69,13 @@ public final class PluginSchemas {
           + " it against, so it is refused rather than half served (expected: an HTTP or gRPC"
           + " upstream, such as a Dubbo 3 service on its gRPC-compatible Triple protocol)";
 
+  private static final String EXT_PLUGIN =
+      "Archway does not speak APISIX's external plugin runner protocol (flatbuffers RPC over a Unix"
+          + " socket to a runner process in Go, Java or Python), so plugins written for a runner"
+          + " cannot be called (expected: a Java plugin, a class implementing"
+          + " io.archway.dataplane.plugin.Plugin registered as a ServiceLoader provider, or a plugin"
+          + " flow for conditions between plugins)";
+
   /**
    * APISIX plugins Archway refuses on purpose, and why: naming one is an error that says so, in the
    * operator's checks and in the dataplane alike.
@@ -82,6 +86,19 @@ public final class PluginSchemas {
           Map.entry("serverless-post-function", LUA),
           Map.entry("dubbo-proxy", DUBBO),
           Map.entry("http-dubbo", DUBBO),
+          Map.entry(
+              "inspect",
+              "inspect sets breakpoints on Lua functions of APISIX's own code, and Archway runs no"
+                  + " Lua (expected: the dataplane's logs at debug level, /metrics and the Admin"
+                  + " API's dry-run)"),
+          Map.entry("ext-plugin-pre-req", EXT_PLUGIN),
+          Map.entry("ext-plugin-post-req", EXT_PLUGIN),
+          Map.entry("ext-plugin-post-resp", EXT_PLUGIN),
+          Map.entry(
+              "gm",
+              "gm serves TLS with the Chinese SM2/SM3/SM4 suites (GB/T 38636), which need Tongsuo;"
+                  + " the JDK's TLS and Netty's have none of them (expected: TLS 1.2/1.3 with the"
+                  + " certificates of ssls objects)"),
           Map.entry(
               "brotli",
               "Brotli needs a native encoder (brotli4j, which Netty's brotli support uses) that is"
