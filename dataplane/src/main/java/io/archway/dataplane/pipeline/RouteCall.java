@@ -170,7 +170,8 @@ public final class RouteCall implements Exchange.Listener, PluginRun.Listener {
     served = null;
     var res = new DefaultHttpResponse(HttpVersion.HTTP_1_1, HttpResponseStatus.valueOf(status));
     if (headers != null) {
-      res.headers().setAll(headers);
+      // add, not setAll: setAll keeps one value of a field given twice (a function's Set-Cookie).
+      res.headers().add(headers);
     }
     res.headers().set(HttpHeaderNames.SERVER, "Archway");
     if (headerFilter(res)) {

@@ -344,9 +344,12 @@ final class ServerlessFunction implements PluginInstance {
     return null;
   }
 
-  /** APISIX's join: one {@code /} between the function's path and the matched part. */
+  /**
+   * APISIX's join: one {@code /} between the function's path and the matched part (an empty part,
+   * {@code /prefix/} itself, still ends the path with {@code /}, as the client's did).
+   */
   static String withExt(String basePath, String ext) {
-    if (ext == null || ext.isEmpty()) {
+    if (ext == null) {
       return basePath;
     }
     if (basePath.endsWith("/") || ext.startsWith("/")) {
