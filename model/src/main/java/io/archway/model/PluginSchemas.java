@@ -100,6 +100,14 @@ public final class PluginSchemas {
                   + " the JDK's TLS and Netty's have none of them (expected: TLS 1.2/1.3 with the"
                   + " certificates of ssls objects)"),
           Map.entry(
+              "ocsp-stapling",
+              "not done yet: with OpenSSL (Archway's TLS provider where available) stapling needs"
+                  + " the gateway to fetch and refresh each certificate's OCSP response itself, and"
+                  + " the JDK's status_request (jdk.tls.server.enableStatusRequestExtension) is one"
+                  + " setting for the whole process that fetches responses inside the handshake,"
+                  + " on the event loop (expected: clients that check revocation themselves, or"
+                  + " short-lived certificates)"),
+          Map.entry(
               "brotli",
               "Brotli needs a native encoder (brotli4j, which Netty's brotli support uses) that is"
                   + " not on Archway's class path (expected: gzip, which compresses responses as"

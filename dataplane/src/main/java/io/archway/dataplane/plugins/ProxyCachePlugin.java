@@ -7,6 +7,7 @@ import io.archway.dataplane.plugin.Plugin.Phase;
 import io.archway.dataplane.plugin.PluginContext;
 import io.archway.dataplane.plugin.PluginInstance;
 import io.archway.dataplane.plugin.PluginScope;
+import io.archway.dataplane.plugin.PluginServices;
 import io.archway.dataplane.route.Variables;
 import io.netty.handler.codec.DateFormatter;
 import io.netty.handler.codec.http.DefaultHttpHeaders;
@@ -99,6 +100,10 @@ public final class ProxyCachePlugin implements Plugin<ProxyCachePlugin.Config> {
             : scope
                 .services()
                 .shared("proxy-cache:zone:" + zone, () -> new CacheStore(ZONE_BYTES, ENTRY_BYTES));
+    if (scope.services() != null) {
+      // public-api's PURGE /apisix/plugin/proxy-cache/memory/{route_id}/{key} finds the zone here.
+      zones(scope.services()).put(scope.owner(), zone);
+    }
     return new Instance(
         store,
         List.copyOf(conf.cacheKey()),
@@ -115,6 +120,17 @@ public final class ProxyCachePlugin implements Plugin<ProxyCachePlugin.Config> {
    * APISIX's complex value: each {@code $name} is the variable (empty when unset), anything else
    * itself, all joined.
    */
+  /** The zone of each owner ({@code routes/<id>}) compiled with proxy-cache. */
+  static Map<String, String> zones(PluginServices services) {
+    return services.shared(
+        "proxy-cache:owner-zones", java.util.concurrent.ConcurrentHashMap<String, String>::new);
+  }
+
+  /** The store of {@code zone}, if a configuration made it. */
+  static CacheStore store(PluginServices services, String zone) {
+    return services.shared("proxy-cache:zone:" + zone, () -> null);
+  }
+
   static String expand(List<String> parts, Variables vars) {
     var out = new StringBuilder();
     for (var p : parts) {
