@@ -1,5 +1,8 @@
 package io.archway.dataplane.plugin;
 
+import com.fasterxml.jackson.databind.node.JsonNodeFactory;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+
 /**
  * What the gateway as a whole tells the plugins that serve APISIX's public endpoints (node-status,
  * server-info, batch-requests, prometheus through public-api): set by the server once its listeners
@@ -45,4 +48,20 @@ public interface GatewayInfo {
       long writing,
       long waiting,
       long total) {}
+
+  /**
+   * server-info's report, APISIX's shape: {@code {id, version, hostname, up_time, boot_time,
+   * etcd_version}} (the status port's {@code /v1/server_info}).
+   */
+  default ObjectNode serverInfo() {
+    var o = JsonNodeFactory.instance.objectNode();
+    long now = System.currentTimeMillis() / 1000;
+    o.put("id", id());
+    o.put("version", version());
+    o.put("hostname", hostname());
+    o.put("up_time", now - bootTime());
+    o.put("boot_time", bootTime());
+    o.put("etcd_version", configStoreVersion());
+    return o;
+  }
 }

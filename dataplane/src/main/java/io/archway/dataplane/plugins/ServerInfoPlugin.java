@@ -1,8 +1,5 @@
 package io.archway.dataplane.plugins;
 
-import com.fasterxml.jackson.databind.node.JsonNodeFactory;
-import com.fasterxml.jackson.databind.node.ObjectNode;
-import io.archway.dataplane.plugin.GatewayInfo;
 import io.archway.dataplane.plugin.Plugin;
 import io.archway.dataplane.plugin.PluginInstance;
 import io.archway.dataplane.plugin.PluginScope;
@@ -10,7 +7,8 @@ import java.util.EnumSet;
 import java.util.Set;
 
 /**
- * server-info (APISIX 3.x, priority 990): the node's facts, {@code {id, version, hostname, up_time,
+ * server-info (APISIX 3.x, priority 990): the node's facts ({@link
+ * io.archway.dataplane.plugin.GatewayInfo#serverInfo}), {@code {id, version, hostname, up_time,
  * boot_time, etcd_version}}, served at {@code /v1/server_info} on the status port (where Archway
  * serves APISIX's control API, {@code /v1/healthcheck} too). As in APISIX it is a node-wide plugin:
  * on a route it does nothing. Not written to etcd under {@code /apisix/data_plane/server_info/<id>}
@@ -44,21 +42,5 @@ public final class ServerInfoPlugin implements Plugin<ServerInfoPlugin.Config> {
   @Override
   public PluginInstance compile(Config conf, PluginScope scope) {
     return new PluginInstance() {};
-  }
-
-  /** The report, APISIX's shape; {@code {}} before the gateway listens. */
-  public static ObjectNode report(GatewayInfo g) {
-    var o = JsonNodeFactory.instance.objectNode();
-    if (g == null) {
-      return o;
-    }
-    long now = System.currentTimeMillis() / 1000;
-    o.put("id", g.id());
-    o.put("version", g.version());
-    o.put("hostname", g.hostname());
-    o.put("up_time", now - g.bootTime());
-    o.put("boot_time", g.bootTime());
-    o.put("etcd_version", g.configStoreVersion());
-    return o;
   }
 }

@@ -84,7 +84,8 @@ final class StatusHandler extends SimpleChannelInboundHandler<FullHttpRequest> {
               req,
               HttpResponseStatus.OK,
               "application/json",
-              io.archway.dataplane.plugins.ServerInfoPlugin.report(services.gateway()) + "\n");
+              (services.gateway() == null ? "{}" : services.gateway().serverInfo().toString())
+                  + "\n");
       case "/v1/healthcheck" ->
           send(ctx, req, HttpResponseStatus.OK, "application/json", healthcheck());
       case "/metrics" ->
