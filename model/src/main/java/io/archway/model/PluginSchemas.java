@@ -47,8 +47,7 @@ public final class PluginSchemas {
       new ConcurrentHashMap<>();
 
   /** APISIX plugins accepted by name, their configuration taken as it is. */
-  private static final Set<String> BY_NAME =
-      Set.of("casdoor", "ext-plugin-pre-req", "ext-plugin-post-req", "ext-plugin-post-resp");
+  private static final Set<String> BY_NAME = Set.of("casdoor");
 
   private static final String LUA =
       "Archway cannot run Lua, so serverless functions are refused (expected: a plugin flow,"
@@ -59,6 +58,13 @@ public final class PluginSchemas {
       "Archway does not speak the Dubbo protocol, and no Dubbo server runs in its tests to check"
           + " it against, so it is refused rather than half served (expected: an HTTP or gRPC"
           + " upstream, such as a Dubbo 3 service on its gRPC-compatible Triple protocol)";
+
+  private static final String EXT_PLUGIN =
+      "Archway does not speak APISIX's external plugin runner protocol (flatbuffers RPC over a Unix"
+          + " socket to a runner process in Go, Java or Python), so plugins written for a runner"
+          + " cannot be called (expected: a Java plugin, a class implementing"
+          + " io.archway.dataplane.plugin.Plugin registered as a ServiceLoader provider, or a plugin"
+          + " flow for conditions between plugins)";
 
   /**
    * APISIX plugins Archway refuses on purpose, and why: naming one is an error that says so, in the
@@ -77,6 +83,27 @@ public final class PluginSchemas {
                   + " than half served (expected: openid-connect, cas-auth or authz-casdoor with an"
                   + " identity provider that speaks them, or forward-auth to a SAML service"
                   + " provider)"),
+          Map.entry(
+              "inspect",
+              "inspect sets breakpoints on Lua functions of APISIX's own code, and Archway runs no"
+                  + " Lua (expected: the dataplane's logs at debug level, /metrics and the Admin"
+                  + " API's dry-run)"),
+          Map.entry("ext-plugin-pre-req", EXT_PLUGIN),
+          Map.entry("ext-plugin-post-req", EXT_PLUGIN),
+          Map.entry("ext-plugin-post-resp", EXT_PLUGIN),
+          Map.entry(
+              "gm",
+              "gm serves TLS with the Chinese SM2/SM3/SM4 suites (GB/T 38636), which need Tongsuo;"
+                  + " the JDK's TLS and Netty's have none of them (expected: TLS 1.2/1.3 with the"
+                  + " certificates of ssls objects)"),
+          Map.entry(
+              "ocsp-stapling",
+              "not done yet: with OpenSSL (Archway's TLS provider where available) stapling needs"
+                  + " the gateway to fetch and refresh each certificate's OCSP response itself, and"
+                  + " the JDK's status_request (jdk.tls.server.enableStatusRequestExtension) is one"
+                  + " setting for the whole process that fetches responses inside the handshake,"
+                  + " on the event loop (expected: clients that check revocation themselves, or"
+                  + " short-lived certificates)"),
           Map.entry(
               "brotli",
               "Brotli needs a native encoder (brotli4j, which Netty's brotli support uses) that is"

@@ -48,6 +48,11 @@ public final class HttpMetrics {
     return a == null ? 0 : a.sum();
   }
 
+  /** Client connections accepted since start. */
+  public long connectionsAccepted() {
+    return connectionsTotal.sum();
+  }
+
   public long openConnections() {
     return connections.get();
   }

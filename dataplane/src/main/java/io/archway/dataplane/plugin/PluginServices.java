@@ -41,6 +41,17 @@ public final class PluginServices implements AutoCloseable {
 
   private volatile int httpsPort = 443;
   private volatile java.nio.file.Path cacheDirectory = defaultCacheDirectory();
+  private volatile GatewayInfo gateway;
+
+  /** The gateway's own facts for the public endpoints, or {@code null} before it listens. */
+  public GatewayInfo gateway() {
+    return gateway;
+  }
+
+  public void gateway(GatewayInfo info) {
+    gateway = info;
+  }
+
   private volatile Map<String, Protos.Compiled> protos = Map.of();
 
   /**

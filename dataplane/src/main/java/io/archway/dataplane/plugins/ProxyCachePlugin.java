@@ -125,6 +125,10 @@ public final class ProxyCachePlugin implements Plugin<ProxyCachePlugin.Config> {
       Supplier<CacheStore> make = () -> new CacheStore(ZONE_BYTES, ENTRY_BYTES);
       store = services == null ? make.get() : services.shared("proxy-cache:zone:" + zone, make);
     }
+    if (services != null) {
+      // public-api's PURGE /apisix/plugin/proxy-cache/{strategy}/{route_id}/{key} finds it here.
+      zones(services).put(scope.owner() + " " + conf.cacheStrategy(), zone);
+    }
     return new Instance(
         store,
         disk,
@@ -144,6 +148,18 @@ public final class ProxyCachePlugin implements Plugin<ProxyCachePlugin.Config> {
       return zone;
     }
     return "zone-" + Integer.toHexString(zone.hashCode());
+  }
+
+  /** The zone of each owner and strategy ({@code routes/<id> memory}) compiled with proxy-cache. */
+  static Map<String, String> zones(PluginServices services) {
+    return services.shared(
+        "proxy-cache:owner-zones", java.util.concurrent.ConcurrentHashMap<String, String>::new);
+  }
+
+  /** The store of {@code zone} of {@code strategy} (memory or disk), if a configuration made it. */
+  static CacheZone store(PluginServices services, String strategy, String zone) {
+    return services.shared(
+        (strategy.equals("disk") ? "proxy-cache:disk:" : "proxy-cache:zone:") + zone, () -> null);
   }
 
   /**

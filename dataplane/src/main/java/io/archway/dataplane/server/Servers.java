@@ -149,7 +149,14 @@ public final class Servers implements AutoCloseable {
             adminMetrics,
             discovery::status);
     var statusHandler =
-        new StatusHandler(config, source, metrics, upstreams, () -> stopping, discovery::status);
+        new StatusHandler(
+            config,
+            source,
+            metrics,
+            upstreams,
+            () -> stopping,
+            discovery::status,
+            compiler.pluginServices());
     var httpInitializer =
         new HttpChannelInitializer(
             gateway, connections, null, settings.http2().h2c() ? handoff : null);
@@ -197,6 +204,10 @@ public final class Servers implements AutoCloseable {
             .bind(settings.bindAddress(), settings.statusPort())
             .sync()
             .channel();
+    // The public endpoints (node-status, server-info, batch-requests, prometheus) read the node.
+    compiler
+        .pluginServices()
+        .gateway(new NodeInfo(httpMetrics, inFlight, this::httpPort, metrics::render));
     var streamGateway = new StreamGateway(compiler, transport, settings.stream(), streamMetrics);
     for (int port : settings.stream().ports()) {
       streams.add(

@@ -3,6 +3,7 @@ package io.archway.dataplane.server;
 import com.fasterxml.jackson.databind.node.JsonNodeFactory;
 import io.archway.dataplane.config.ConfigHolder;
 import io.archway.dataplane.discovery.KubernetesDiscovery;
+import io.archway.dataplane.plugin.PluginServices;
 import io.archway.dataplane.upstream.Upstreams;
 import io.archway.model.source.ConfigSource;
 import io.netty.buffer.Unpooled;
@@ -24,7 +25,8 @@ import java.util.function.Supplier;
 
 /**
  * {@code /healthz} (the process is up and not stopping), {@code /readyz} (a first full config is
- * loaded; the body says where it came from and what is wrong) and {@code /metrics}.
+ * loaded; the body says where it came from and what is wrong), {@code /metrics}, and APISIX's
+ * control API's {@code /v1/healthcheck} and {@code /v1/server_info} (server-info).
  */
 @ChannelHandler.Sharable
 final class StatusHandler extends SimpleChannelInboundHandler<FullHttpRequest> {
@@ -34,6 +36,7 @@ final class StatusHandler extends SimpleChannelInboundHandler<FullHttpRequest> {
   private final Metrics metrics;
   private final BooleanSupplier stopping;
   private final Upstreams upstreams;
+  private final PluginServices services;
 
   private final Supplier<KubernetesDiscovery.Status> discovery;
 
@@ -43,7 +46,9 @@ final class StatusHandler extends SimpleChannelInboundHandler<FullHttpRequest> {
       Metrics metrics,
       Upstreams upstreams,
       BooleanSupplier stopping,
-      Supplier<KubernetesDiscovery.Status> discovery) {
+      Supplier<KubernetesDiscovery.Status> discovery,
+      PluginServices services) {
+    this.services = services;
     this.discovery = discovery;
     this.config = config;
     this.upstreams = upstreams;
@@ -73,6 +78,14 @@ final class StatusHandler extends SimpleChannelInboundHandler<FullHttpRequest> {
               "text/plain",
               stopping.getAsBoolean() ? "stopping\n" : "ok\n");
       case "/readyz" -> readyz(ctx, req);
+      case "/v1/server_info" ->
+          send(
+              ctx,
+              req,
+              HttpResponseStatus.OK,
+              "application/json",
+              (services.gateway() == null ? "{}" : services.gateway().serverInfo().toString())
+                  + "\n");
       case "/v1/healthcheck" ->
           send(ctx, req, HttpResponseStatus.OK, "application/json", healthcheck());
       case "/metrics" ->

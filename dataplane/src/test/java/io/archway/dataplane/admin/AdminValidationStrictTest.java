@@ -41,9 +41,8 @@ class AdminValidationStrictTest {
     assertThat(
             check(
                 "routes/1",
-                "{\"uri\": \"/a\", \"upstream_id\": \"1\", \"plugins\": {\"ext-plugin-pre-req\": {}}}"))
-        .contains(
-            "plugins.ext-plugin-pre-req: APISIX plugin \"ext-plugin-pre-req\" is not run by Archway");
+                "{\"uri\": \"/a\", \"upstream_id\": \"1\", \"plugins\": {\"casdoor\": {}}}"))
+        .contains("plugins.casdoor: APISIX plugin \"casdoor\" is not run by Archway");
     assertThat(
             check(
                 "routes/2",

@@ -60,7 +60,7 @@ class StrictLoadingTest {
             services:
               - id: unused
                 plugins:
-                  ext-plugin-pre-req: {}
+                  casdoor: {}
             plugin_configs:
               - id: pc
                 plugins:
@@ -74,7 +74,7 @@ class StrictLoadingTest {
             "routes/disabled: not served (disabled): plugins.no-such-plugin: unknown plugin"
                 + " \"no-such-plugin\" (expected: a plugin Archway runs)")
         .contains(
-            "services/unused: not used: plugins.ext-plugin-pre-req: APISIX plugin \"ext-plugin-pre-req\" is"
+            "services/unused: not used: plugins.casdoor: APISIX plugin \"casdoor\" is"
                 + " not run by Archway")
         .contains("plugin_configs/pc: not used: plugins.limit-count.count: 0 (expected: >= 1)");
   }
@@ -88,7 +88,7 @@ class StrictLoadingTest {
               - id: 1
                 uri: /a
                 plugins:
-                  ext-plugin-pre-req: {}
+                  casdoor: {}
             %s"""
                 .formatted(UPSTREAM));
     var onService =
@@ -97,10 +97,9 @@ class StrictLoadingTest {
             services:
               - id: 1
                 plugins:
-                  ext-plugin-pre-req: {}
+                  casdoor: {}
             """);
-    var message =
-        "plugins.ext-plugin-pre-req: APISIX plugin \"ext-plugin-pre-req\" is not run by Archway (expected:";
+    var message = "plugins.casdoor: APISIX plugin \"casdoor\" is not run by Archway (expected:";
     assertThat(onRoute).contains("routes/1: not served: " + message);
     assertThat(onService).contains("services/1: not used: " + message);
   }

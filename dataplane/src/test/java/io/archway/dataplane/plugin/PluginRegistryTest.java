@@ -3,6 +3,7 @@ package io.archway.dataplane.plugin;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import com.fasterxml.jackson.annotation.JsonProperty;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.PropertyNamingStrategies;
 import com.fasterxml.jackson.databind.node.ObjectNode;
@@ -128,7 +129,14 @@ class PluginRegistryTest {
               "lago",
               "{\"endpoint_addrs\": [\"http://127.0.0.1:3000\"], \"token\": \"t\","
                   + " \"event_transaction_id\": \"$request_id\", \"event_subscription_id\": \"s\","
-                  + " \"event_code\": \"c\"}"));
+                  + " \"event_code\": \"c\"}"),
+          Map.entry("aws-lambda", "{\"function_uri\": \"http://127.0.0.1:1/f\"}"),
+          Map.entry("azure-functions", "{\"function_uri\": \"http://127.0.0.1:1/f\"}"),
+          Map.entry("openfunction", "{\"function_uri\": \"http://127.0.0.1:1/f\"}"),
+          Map.entry(
+              "openwhisk",
+              "{\"api_host\": \"http://127.0.0.1:1\", \"service_token\": \"u:k\","
+                  + " \"namespace\": \"guest\", \"action\": \"hello\"}"));
 
   /** The observability loggers' minimal configurations. */
   private static final Map<String, String> MINIMAL_LOGGERS =
@@ -197,7 +205,13 @@ class PluginRegistryTest {
       var plugin = REGISTRY.get(name);
       var fields =
           Arrays.stream(plugin.configType().getRecordComponents())
-              .map(c -> snake.translate(c.getName()))
+              .map(
+                  c -> {
+                    // A field that is a Java keyword (openwhisk's "package") is named by the
+                    // annotation on its accessor.
+                    var named = c.getAccessor().getAnnotation(JsonProperty.class);
+                    return named != null ? named.value() : snake.translate(c.getName());
+                  })
               .collect(Collectors.toCollection(TreeSet::new));
       var properties = new TreeSet<String>();
       REGISTRY

@@ -566,7 +566,7 @@ class PluginsIT {
                     "regex", "/regex", "response-rewrite: {filters: [{regex: \"(\", replace: x}]}"),
                 route(
                     "policy", "/policy", "limit-count: {count: 1, time_window: 1, policy: redis}"),
-                route("byname", "/byname", "ext-plugin-pre-req: {}")));
+                route("byname", "/byname", "casdoor: {}")));
     assertThat(gw.get("/ok").statusCode()).isEqualTo(200);
     for (var path : List.of("/unknown", "/schema", "/field", "/regex", "/policy", "/byname")) {
       assertThat(gw.get(path).statusCode()).as(path).isEqualTo(404);
