@@ -77,7 +77,7 @@ class MqttProxyIT {
     p.setProperty("websocket_port", "disabled");
     p.setProperty("persistence_enabled", "false");
     p.setProperty("allow_anonymous", "true");
-    p.setProperty("data_path", dir.resolve(name).toString());
+    p.setProperty("data_path", java.nio.file.Files.createDirectories(dir.resolve(name)).toString());
     var s = new Server();
     s.startServer(new MemoryConfig(p));
     return s;
