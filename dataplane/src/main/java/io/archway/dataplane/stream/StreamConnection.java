@@ -89,6 +89,15 @@ final class StreamConnection implements StreamSession {
     }
   }
 
+  /** Counts a datagram's bytes (UDP sessions, which have no pipeline of their own). */
+  void countReceived(int n) {
+    received += n;
+  }
+
+  void countSent(int n) {
+    sent += n;
+  }
+
   /** Counts the client's bytes each way. */
   ChannelDuplexHandler counter() {
     return new ChannelDuplexHandler() {

@@ -1,6 +1,8 @@
 package io.archway.dataplane.stream;
 
 import io.archway.dataplane.config.CompiledStream;
+import io.archway.dataplane.plugin.StreamPluginInstance;
+import io.archway.dataplane.plugin.StreamPluginInstance.Preread;
 import io.archway.dataplane.route.Peer;
 import io.archway.dataplane.route.RequestVars;
 import io.archway.dataplane.upstream.NodeState;
@@ -92,7 +94,7 @@ public final class UdpStreamHandler extends ChannelInboundHandlerAdapter {
     session.fromClient(packet.content());
   }
 
-  /** A new session for {@code client}, or null (counted) when there is no route or node. */
+  /** A new session for {@code client}, or null (counted) when there is no route. */
   private Session open(InetSocketAddress client) {
     var local = (InetSocketAddress) listener.localAddress();
     var config = gateway.config().current();
@@ -102,22 +104,10 @@ public final class UdpStreamHandler extends ChannelInboundHandlerAdapter {
       return null;
     }
     route.stats().connected();
-    var upstream = config.upstreamOf(route);
-    if (upstream == null || upstream.nodes().isEmpty()) {
-      gateway.metrics().error("no_upstream_nodes");
-      return null;
-    }
-    var vars =
-        new RequestVars(
-            "", "/", EmptyHttpHeaders.INSTANCE, Peer.of(client, local.getPort(), "udp"));
-    var node = upstream.pick(vars, null);
-    if (node == null) {
-      gateway.metrics().error("no_node_available");
-      return null;
-    }
-    upstream.begin(node);
     gateway.metrics().opened();
-    return new Session(client, route, upstream, node);
+    var session = new Session(client, local, route, config.upstreamOf(route));
+    session.start();
+    return session;
   }
 
   @Override
@@ -133,25 +123,131 @@ public final class UdpStreamHandler extends ChannelInboundHandlerAdapter {
     // A listener's error (an ICMP error for a reply, a full buffer) is not the listener's end.
   }
 
-  /** One client address's datagrams and its connected channel to the node. */
+  /**
+   * One client address's datagrams and its connected channel to the node. A route with stream
+   * plugins runs their preread first (with no bytes to look at: a plugin asking for more closes the
+   * session) and their log when the session ends; datagrams wait in the queue meanwhile.
+   */
   private final class Session {
     private final InetSocketAddress client;
+    private final InetSocketAddress local;
+    private final CompiledStream route;
     private final UpstreamRuntime upstream;
-    private final NodeState node;
+    private final StreamConnection plugins; // null: the route has none
     private final ArrayDeque<ByteBuf> pending = new ArrayDeque<>();
     private final long timeoutNanos = gateway.settings().udpIdleTimeout().toNanos();
+    private NodeState node;
     private Channel up;
     private boolean connected;
     private boolean ended;
+    private boolean deciding; // a plugin's decision is pending: log waits for it
+    private boolean logged;
+    private int next;
     private long last = System.nanoTime();
     private ScheduledFuture<?> idle;
 
     Session(
-        InetSocketAddress client, CompiledStream route, UpstreamRuntime upstream, NodeState node) {
+        InetSocketAddress client,
+        InetSocketAddress local,
+        CompiledStream route,
+        UpstreamRuntime upstream) {
       this.client = client;
+      this.local = local;
+      this.route = route;
       this.upstream = upstream;
-      this.node = node;
-      sessions.put(client, this); // before connecting: a failure reported at once removes it
+      this.plugins =
+          route.plugins().isEmpty() ? null : new StreamConnection(route, listener, client, local);
+      sessions.put(client, this); // before anything can end it
+    }
+
+    void start() {
+      schedule(timeoutNanos);
+      if (plugins == null) {
+        connect();
+      } else {
+        plugins.prereadDone(); // nothing to copy: a datagram is not a byte stream
+        preread();
+      }
+    }
+
+    private void preread() {
+      var chain = route.plugins().instances();
+      while (next < chain.size() && !ended) {
+        Preread d;
+        try {
+          d = chain.get(next).preread(plugins);
+        } catch (RuntimeException e) {
+          gateway.metrics().error("plugin_failed");
+          end();
+          return;
+        }
+        if (!decide(d)) {
+          return;
+        }
+      }
+      if (!ended) {
+        connect();
+      }
+    }
+
+    private boolean decide(Preread d) {
+      switch (d) {
+        case StreamPluginInstance.Decision.CONTINUE -> {
+          next++;
+          return true;
+        }
+        case StreamPluginInstance.Decision.CLOSE, StreamPluginInstance.Decision.MORE -> {
+          gateway.metrics().error("plugin_closed");
+          end();
+          return false;
+        }
+        case StreamPluginInstance.Later later -> {
+          deciding = true;
+          later
+              .stage()
+              .whenComplete(
+                  (decided, err) ->
+                      listener
+                          .eventLoop()
+                          .execute(
+                              () -> {
+                                deciding = false;
+                                if (ended) {
+                                  log();
+                                } else if (err != null || decided == null) {
+                                  gateway.metrics().error("plugin_failed");
+                                  end();
+                                } else if (decide(decided)) {
+                                  preread();
+                                }
+                              }));
+          return false;
+        }
+      }
+    }
+
+    private void connect() {
+      if (upstream == null || upstream.nodes().isEmpty()) {
+        gateway.metrics().error("no_upstream_nodes");
+        end();
+        return;
+      }
+      var vars =
+          new RequestVars(
+              "", "/", EmptyHttpHeaders.INSTANCE, Peer.of(client, local.getPort(), "udp"));
+      if (plugins != null) {
+        plugins.vars().forEach(vars::set);
+      }
+      node = upstream.pick(vars, null);
+      if (node == null) {
+        gateway.metrics().error("no_node_available");
+        end();
+        return;
+      }
+      upstream.begin(node);
+      if (plugins != null) {
+        plugins.set("upstream_addr", node.host() + ":" + node.port());
+      }
       var bootstrap =
           new Bootstrap()
               .group(listener.eventLoop())
@@ -184,12 +280,14 @@ public final class UdpStreamHandler extends ChannelInboundHandlerAdapter {
                 }
               });
       up.closeFuture().addListener(f -> end());
-      schedule(timeoutNanos);
     }
 
     /** Takes {@code content}: sends it, queues it while connecting, or releases it. */
     void fromClient(ByteBuf content) {
       last = System.nanoTime();
+      if (plugins != null) {
+        plugins.countReceived(content.readableBytes());
+      }
       if (ended) {
         content.release();
       } else if (connected) {
@@ -228,9 +326,34 @@ public final class UdpStreamHandler extends ChannelInboundHandlerAdapter {
         b.release();
       }
       sessions.remove(client, this);
-      up.close();
-      upstream.release(node);
+      if (up != null) {
+        up.close();
+      }
+      if (node != null) {
+        upstream.release(node);
+      }
       gateway.metrics().closed();
+      if (plugins != null) {
+        plugins.ended();
+        if (!deciding) {
+          log();
+        }
+      }
+    }
+
+    /** The plugins' log phase, once, after the session ended and no decision is pending. */
+    private void log() {
+      if (logged || plugins == null) {
+        return;
+      }
+      logged = true;
+      for (var p : route.plugins().instances()) {
+        try {
+          p.log(plugins);
+        } catch (RuntimeException e) {
+          gateway.metrics().error("plugin_failed");
+        }
+      }
     }
 
     /** What the node sends back goes to the client, from the listener's address. */
@@ -245,6 +368,9 @@ public final class UdpStreamHandler extends ChannelInboundHandlerAdapter {
         if (ended || !listener.isActive()) {
           reply.release();
           return;
+        }
+        if (plugins != null) {
+          plugins.countSent(reply.content().readableBytes());
         }
         listener.writeAndFlush(new DatagramPacket(reply.content(), client), listener.voidPromise());
       }

@@ -35,6 +35,8 @@ class UdpStreamIT {
   static int echoPort;
   static int dnsPort;
   static int nowhere;
+  static int denied;
+  static int counted;
 
   @BeforeAll
   static void start() throws Exception {
@@ -43,6 +45,8 @@ class UdpStreamIT {
     echoPort = Ports.free();
     dnsPort = Ports.free();
     nowhere = Ports.free();
+    denied = Ports.free();
+    counted = Ports.free();
     var yaml =
         """
         stream_routes:
@@ -52,14 +56,33 @@ class UdpStreamIT {
           - id: dns
             server_port: %d
             upstream: {nodes: {"127.0.0.1:%d": 1}}
+          - id: denied
+            server_port: %d
+            plugins:
+              ip-restriction: {whitelist: ["10.0.0.0/8"]}
+            upstream: {nodes: {"127.0.0.1:%d": 1}}
+          - id: counted
+            server_port: %d
+            plugins:
+              ip-restriction: {blacklist: ["10.0.0.0/8"]}
+              prometheus: {}
+            upstream: {nodes: {"127.0.0.1:%d": 1}}
         """
-            .formatted(echoPort, echo.port(), dnsPort, dns.port());
+            .formatted(
+                echoPort,
+                echo.port(),
+                dnsPort,
+                dns.port(),
+                denied,
+                echo.port(),
+                counted,
+                echo.port());
     gw =
         Gateways.start(
             dir,
             yaml,
             StreamSettings.DEFAULTS
-                .withUdpPorts(List.of(echoPort, dnsPort, nowhere))
+                .withUdpPorts(List.of(echoPort, dnsPort, nowhere, denied, counted))
                 .withUdpIdleTimeout(Duration.ofSeconds(1)));
   }
 
@@ -123,6 +146,29 @@ class UdpStreamIT {
               () ->
                   assertThat(gw.status("/metrics"))
                       .containsPattern("archway_stream_errors_total\\{cause=\"no_route\"} [1-9]"));
+    }
+  }
+
+  @Test
+  void streamPluginsRunOnUdpSessions() throws Exception {
+    try (var a = client()) {
+      var data = "refused".getBytes(StandardCharsets.US_ASCII);
+      a.send(new DatagramPacket(data, data.length, new InetSocketAddress("127.0.0.1", denied)));
+      await()
+          .atMost(Duration.ofSeconds(10))
+          .untilAsserted(
+              () ->
+                  assertThat(gw.status("/metrics"))
+                      .containsPattern(
+                          "archway_stream_errors_total\\{cause=\"plugin_closed\"} [1-9]"));
+      assertThat(ask(a, counted, "counted")).isEqualTo("counted");
+      // Counted when the session ends (idle timeout), as a TCP connection when it closes.
+      await()
+          .atMost(Duration.ofSeconds(10))
+          .untilAsserted(
+              () ->
+                  assertThat(gw.status("/metrics"))
+                      .contains("apisix_stream_connection_total{route=\"counted\"} 1"));
     }
   }
 
