@@ -241,7 +241,8 @@ final class StreamHandler extends ChannelInboundHandlerAdapter {
     }
     upstream.begin(node);
     var attemptNode = node;
-    if (route.redis() != null && route.redis().multiplex()) {
+    // The shared Redis links speak plain TCP: over TLS each client has its own connection.
+    if (route.redis() != null && route.redis().multiplex() && !upstream.tls()) {
       var links =
           gateway
               .redisLinks()
