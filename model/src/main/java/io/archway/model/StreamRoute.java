@@ -8,7 +8,8 @@ import java.util.Map;
 /**
  * A TCP route, matched by the listener's port, the client's address or the server address. With
  * {@code protocol} the stream is decoded (xRPC, e.g. {@code redis}) and each request is visible to
- * the protocol's {@code conf} (faults) and {@code logger}s.
+ * the protocol's {@code conf} (faults) and {@code logger}s. Its {@code plugins} are stream plugins
+ * ({@link StreamPluginSchemas}), run when a connection is accepted and when it closes.
  */
 public record StreamRoute(
     String id,
@@ -47,17 +48,11 @@ public record StreamRoute(
             f.longValue("create_time", 0),
             f.longValue("update_time", 0));
     if (route.plugins != null) {
-      // No plugin runs on a stream route yet: one named there would be served as if it were not,
-      // so it is refused, naming it, until it exists.
-      route.plugins.keySet().forEach(name -> f.problem("plugins." + name, streamPlugin(name)));
-    }
-    if (route.upstream != null && "tls".equals(route.upstream.scheme())) {
-      // The stream proxy relays over plain TCP: a tls upstream would get the client's bytes in
-      // clear, so it is refused until the proxy can open TLS towards the nodes.
-      f.problem(
-          "upstream.scheme",
-          "\"tls\": TLS towards the upstream is not supported on stream routes by Archway yet"
-              + " (expected: tcp)");
+      // Stream plugins are checked against their stream schemas (StreamPluginSchemas), never the
+      // HTTP ones of the same name; a plugin that does not run on streams is refused, naming it.
+      route.plugins.forEach(
+          (name, conf) ->
+              f.problems(StreamPluginSchemas.check(name, conf, f.pathOf("plugins") + "." + name)));
     }
     if (!f.has("upstream") && !f.has("upstream_id") && !f.has("service_id") && !f.has("plugins")) {
       f.problem(
@@ -67,15 +62,12 @@ public record StreamRoute(
     return route;
   }
 
-  /** Why plugin {@code name} on a stream route is refused. */
+  /**
+   * Why plugin {@code name} on a stream route is refused, or {@code null} when it runs there
+   * ({@link StreamPluginSchemas#names()}).
+   */
   public static String streamPlugin(String name) {
-    var notRun = PluginSchemas.notRun(name);
-    return notRun.isPresent() && !PluginSchemas.known(name)
-        ? notRun.get()
-        : "stream plugin \""
-            + name
-            + "\" is not run by Archway: no plugin runs on stream routes yet (expected: no"
-            + " plugins; Redis faults and loggers go under protocol.conf and protocol.logger)";
+    return StreamPluginSchemas.runs(name) ? null : StreamPluginSchemas.notRun(name);
   }
 
   /** {@code protocol{name, superior_id, conf, logger}}: the xRPC protocol and its settings. */

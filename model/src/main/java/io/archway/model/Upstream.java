@@ -63,8 +63,16 @@ public record Upstream(
           "query_string");
 
   static boolean hashVariable(String key) {
-    return HASH_VARIABLES.contains(key) || (key.matches("(arg|http|cookie)_[A-Za-z0-9_-]+"));
+    return HASH_VARIABLES.contains(key)
+        || STREAM_HASH_VARIABLES.contains(key)
+        || (key.matches("(arg|http|cookie)_[A-Za-z0-9_-]+"));
   }
+
+  /**
+   * Hash keys a stream plugin sets ({@code mqtt_client_id}, by mqtt-proxy); elsewhere, as in
+   * APISIX, the variable is empty and the client address is hashed instead.
+   */
+  static final List<String> STREAM_HASH_VARIABLES = List.of("mqtt_client_id");
 
   static final Fields.Check DISCOVERY_TYPE =
       v ->
@@ -200,7 +208,8 @@ public record Upstream(
               + " is not a request variable (expected, for hash_on vars: a variable name without"
               + " $: "
               + String.join(", ", HASH_VARIABLES)
-              + ", or arg_<name>, http_<header>, cookie_<name>)");
+              + ", or arg_<name>, http_<header>, cookie_<name>; on stream routes with mqtt-proxy,"
+              + " mqtt_client_id)");
     }
     if (Boolean.TRUE.equals(up.http2)
         && up.scheme != null

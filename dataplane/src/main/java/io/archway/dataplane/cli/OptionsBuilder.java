@@ -63,6 +63,8 @@ final class OptionsBuilder {
           "escaped_slashes",
           "stream_ports",
           "stream_idle_timeout",
+          "stream_udp_ports",
+          "stream_udp_idle_timeout",
           "redis_max_bulk_size",
           "pubsub",
           "tls",
@@ -317,6 +319,18 @@ final class OptionsBuilder {
             }
             stream = stream.withPorts(ports);
           }
+          case "stream_udp_ports" -> {
+            if (!v.isArray()) {
+              throw new UsageException(at + ": expected a list of ports");
+            }
+            var ports = new ArrayList<Integer>();
+            for (var n : v) {
+              ports.add(port(at, n.asText()));
+            }
+            stream = stream.withUdpPorts(ports);
+          }
+          case "stream_udp_idle_timeout" ->
+              stream = stream.withUdpIdleTimeout(seconds(at, v.asText()));
           case "stream_idle_timeout" -> stream = stream.withIdleTimeout(seconds(at, v.asText()));
           case "redis_max_bulk_size" -> stream = stream.withMaxBulkBytes(bytes(at, v.asText()));
           case "etcd" -> readEtcd(file, v);

@@ -1,5 +1,6 @@
 package io.archway.dataplane.config;
 
+import io.archway.dataplane.plugin.StreamChain;
 import io.archway.dataplane.route.Cidr;
 import io.archway.dataplane.upstream.UpstreamRuntime;
 import io.archway.model.StreamRoute;
@@ -7,7 +8,8 @@ import java.net.InetAddress;
 
 /**
  * A stream route compiled for connections: its match (listener port, client range, server address),
- * its upstream (inline, or by key among the config's upstreams), and its Redis protocol, if any.
+ * its upstream (inline, or by key among the config's upstreams), its Redis protocol, if any, and
+ * its stream plugins.
  */
 public record CompiledStream(
     String id,
@@ -18,6 +20,7 @@ public record CompiledStream(
     Cidr remote,
     Cidr server,
     RedisProtocol redis,
+    StreamChain plugins,
     StreamMetrics.RouteStats stats) {
 
   public boolean matches(int port, InetAddress client, InetAddress local) {

@@ -91,7 +91,7 @@ public final class ConfigCompiler implements Consumer<ConfigSnapshot> {
     this.globalRules = new GlobalRuleCompiler(registry, services);
     this.flows = new FlowCompiler(registry, services);
     this.routes = new RouteCompiler(registry, services, routeStats);
-    this.streamRoutes = new StreamRouteCompiler(streamMetrics, sinks);
+    this.streamRoutes = new StreamRouteCompiler(streamMetrics, sinks, services);
     this.ssls = new SslCompiler(certificates);
     this.protos = new ProtoCompiler();
   }

@@ -1,5 +1,8 @@
 package io.archway.dataplane.config;
 
+import io.archway.dataplane.plugin.PluginScope;
+import io.archway.dataplane.plugin.PluginServices;
+import io.archway.dataplane.plugin.StreamPluginRegistry;
 import io.archway.dataplane.route.Cidr;
 import io.archway.dataplane.support.SyslogSink;
 import io.archway.dataplane.support.SyslogSinks;
@@ -12,19 +15,26 @@ import java.util.HashSet;
 import java.util.Map;
 
 /**
- * Stream routes: each becomes a {@link CompiledStream} (match, upstream, Redis protocol). They are
- * few and cheap, so all are compiled on every change; a rejected one is logged and counted as the
- * stream error {@code route_rejected} each time. The syslog sinks no route uses any more are
- * closed.
+ * Stream routes: each becomes a {@link CompiledStream} (match, upstream, Redis protocol, stream
+ * plugins). They are few and cheap, so all are compiled on every change; a rejected one is logged
+ * and counted as the stream error {@code route_rejected} each time. The syslog sinks no route uses
+ * any more are closed.
  */
 final class StreamRouteCompiler {
 
   private final StreamMetrics metrics;
   private final SyslogSinks sinks;
+  private final PluginServices services;
+  private final StreamPluginRegistry plugins = StreamPluginRegistry.load();
 
   StreamRouteCompiler(StreamMetrics metrics, SyslogSinks sinks) {
+    this(metrics, sinks, new PluginServices());
+  }
+
+  StreamRouteCompiler(StreamMetrics metrics, SyslogSinks sinks, PluginServices services) {
     this.metrics = metrics;
     this.sinks = sinks;
+    this.services = services;
   }
 
   StreamRoutes compile(Map<String, ConfigItem> items, References refs) {
@@ -63,6 +73,8 @@ final class StreamRouteCompiler {
                 r.remoteAddr() == null ? null : Cidr.parse(r.remoteAddr()),
                 r.serverAddr() == null ? null : Cidr.parse(r.serverAddr()),
                 redis,
+                plugins.compile(
+                    r.plugins(), new PluginScope(Keys.item(Kind.STREAM_ROUTES, id), services)),
                 metrics.route(id)));
       } catch (RuntimeException ex) {
         rejections.reject(Kind.STREAM_ROUTES, id, "not served", ex.getMessage());

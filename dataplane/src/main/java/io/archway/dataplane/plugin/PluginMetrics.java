@@ -24,6 +24,7 @@ public final class PluginMetrics {
   private final Map<String, Histogram> latency = new ConcurrentHashMap<>();
   private final Map<String, LongAdder[]> bandwidth = new ConcurrentHashMap<>();
   private final Map<String, LongAdder[]> loggers = new ConcurrentHashMap<>();
+  private final Map<String, LongAdder> streamConnections = new ConcurrentHashMap<>();
   private volatile boolean apisixMetrics;
 
   /**
@@ -64,6 +65,11 @@ public final class PluginMetrics {
         bandwidth.computeIfAbsent(route, k -> new LongAdder[] {new LongAdder(), new LongAdder()});
     bw[0].add(in);
     bw[1].add(out);
+  }
+
+  /** One connection of a stream route seen by the stream prometheus plugin. */
+  public void streamConnection(String route) {
+    streamConnections.computeIfAbsent(route, k -> new LongAdder()).increment();
   }
 
   /** Log entries of one logger plugin: {@code sent}, {@code dropped} (queue full or give up). */
@@ -173,6 +179,21 @@ public final class PluginMetrics {
                   .append(bw[1].sum())
                   .append('\n');
             });
+    if (!streamConnections.isEmpty()) {
+      head(
+          out,
+          "apisix_stream_connection_total",
+          "counter",
+          "Connections per stream route (prometheus stream plugin).");
+      new TreeMap<>(streamConnections)
+          .forEach(
+              (route, n) ->
+                  out.append("apisix_stream_connection_total{route=\"")
+                      .append(escape(route))
+                      .append("\"} ")
+                      .append(n.sum())
+                      .append('\n'));
+    }
     head(
         out,
         "archway_plugin_log_entries_total",

@@ -42,6 +42,8 @@ public final class RequestVars implements Variables {
   private boolean targetApplied;
   private Map<String, List<String>> args;
   private Map<String, String> cookies;
+  // Variables set by a stream plugin (mqtt-proxy's mqtt_client_id), for a chash key.
+  private Map<String, String> extra;
 
   /** A request under the default path policy. */
   public RequestVars(String method, String rawUri, HttpHeaders headers, Peer peer) {
@@ -249,9 +251,20 @@ public final class RequestVars implements Variables {
     this.protocol = protocol;
   }
 
+  /** Sets a variable that is not the request's own (a stream plugin's, such as mqtt_client_id). */
+  public void set(String name, String value) {
+    if (extra == null) {
+      extra = new HashMap<>();
+    }
+    extra.put(name, value);
+  }
+
   /** A variable's value, or {@code null} when the request has none. */
   @Override
   public String get(String name) {
+    if (extra != null && extra.containsKey(name)) {
+      return extra.get(name);
+    }
     switch (name) {
       case "uri":
         return path();

@@ -22,6 +22,7 @@ import io.archway.dataplane.pipeline.Pipeline;
 import io.archway.dataplane.pubsub.PubSub;
 import io.archway.dataplane.stream.StreamChannelInitializer;
 import io.archway.dataplane.stream.StreamGateway;
+import io.archway.dataplane.stream.UdpStreamHandler;
 import io.archway.dataplane.support.SyslogSinks;
 import io.archway.dataplane.support.Transport;
 import io.archway.dataplane.tls.CertificateCompiler;
@@ -208,12 +209,23 @@ public final class Servers implements AutoCloseable {
     compiler
         .pluginServices()
         .gateway(new NodeInfo(httpMetrics, inFlight, this::httpPort, metrics::render));
-    var streamGateway = new StreamGateway(compiler, transport, settings.stream(), streamMetrics);
+    var streamGateway =
+        new StreamGateway(compiler, transport, settings.stream(), streamMetrics, upstreams.pools());
     for (int port : settings.stream().ports()) {
       streams.add(
           bootstrap(new StreamChannelInitializer(streamGateway, connections))
               .childOption(ChannelOption.AUTO_READ, false)
               .childOption(ChannelOption.ALLOW_HALF_CLOSURE, true)
+              .bind(settings.bindAddress(), port)
+              .sync()
+              .channel());
+    }
+    for (int port : settings.stream().udpPorts()) {
+      streams.add(
+          new io.netty.bootstrap.Bootstrap()
+              .group(workers)
+              .channel(transport.datagramChannel())
+              .handler(new UdpStreamHandler(streamGateway))
               .bind(settings.bindAddress(), port)
               .sync()
               .channel());

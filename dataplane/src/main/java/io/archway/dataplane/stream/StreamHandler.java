@@ -1,6 +1,9 @@
 package io.archway.dataplane.stream;
 
+import io.archway.dataplane.config.CompiledConfig;
 import io.archway.dataplane.config.CompiledStream;
+import io.archway.dataplane.plugin.StreamPluginInstance;
+import io.archway.dataplane.plugin.StreamPluginInstance.Preread;
 import io.archway.dataplane.route.Peer;
 import io.archway.dataplane.route.RequestVars;
 import io.archway.dataplane.stream.redis.RedisLinks;
@@ -16,17 +19,21 @@ import io.netty.channel.ChannelFuture;
 import io.netty.channel.ChannelFutureListener;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandlerAdapter;
+import io.netty.channel.ChannelInitializer;
 import io.netty.channel.ChannelOption;
 import io.netty.channel.ChannelPipeline;
 import io.netty.channel.ConnectTimeoutException;
 import io.netty.channel.socket.ChannelInputShutdownEvent;
 import io.netty.handler.codec.http.EmptyHttpHeaders;
+import io.netty.handler.ssl.SslHandler;
 import io.netty.util.ReferenceCountUtil;
 import java.net.ConnectException;
 import java.net.InetSocketAddress;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayDeque;
 import java.util.BitSet;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * A client connection on a stream listener, until its upstream connection is made: it finds the
@@ -35,11 +42,21 @@ import java.util.BitSet;
  * for {@code protocol.name: redis}, to a {@link RedisSession}. The client is not read before that,
  * so nothing is buffered while connecting. One upstream connection per client connection, except
  * for multiplexed Redis routes, whose sessions start on the event loop's shared link to the node.
+ *
+ * <p>A route with stream plugins runs their preread first, in priority order, before any upstream
+ * is picked: a plugin may close the connection (ip-restriction, limit-conn), wait (limit-conn's
+ * delay, a Redis count), or ask for the client's first bytes (mqtt-proxy's CONNECT), which are then
+ * read, copied for the plugins ({@link StreamConnection}) and kept to be sent upstream unchanged.
+ * What plugins set ({@code mqtt_client_id}) is a variable for the balancer. Their log phase runs
+ * once the connection closed, and after any decision still pending.
  */
 final class StreamHandler extends ChannelInboundHandlerAdapter {
 
+  private static final Logger log = LoggerFactory.getLogger(StreamHandler.class);
+
   private final StreamGateway gateway;
   private ChannelHandlerContext ctx;
+  private CompiledConfig snapshot;
   private CompiledStream route;
   private UpstreamRuntime upstream;
   private RequestVars vars;
@@ -53,6 +70,13 @@ final class StreamHandler extends ChannelInboundHandlerAdapter {
   private final ArrayDeque<Object> early = new ArrayDeque<>();
   private boolean inputShutdown;
   private boolean handedOver; // to a session or relay, which is given what was read early
+  // A route with stream plugins: the connection as they see it, the next plugin to preread, and
+  // whether it waits for bytes or for a plugin's later decision (log runs only after that).
+  private StreamConnection session;
+  private int next;
+  private boolean waitingForBytes;
+  private boolean pending;
+  private boolean logged;
 
   StreamHandler(StreamGateway gateway) {
     this.gateway = gateway;
@@ -64,6 +88,7 @@ final class StreamHandler extends ChannelInboundHandlerAdapter {
     var local = (InetSocketAddress) ctx.channel().localAddress();
     var remote = (InetSocketAddress) ctx.channel().remoteAddress();
     var config = gateway.config().current();
+    snapshot = config;
     route = config.streams().match(local.getPort(), remote.getAddress(), local.getAddress());
     if (route == null) {
       gateway.metrics().error("no_route");
@@ -71,19 +96,143 @@ final class StreamHandler extends ChannelInboundHandlerAdapter {
       return;
     }
     route.stats().connected();
-    upstream = config.upstreamOf(route);
+    if (!route.plugins().isEmpty()) {
+      session = new StreamConnection(route, ctx.channel(), remote, local);
+      ctx.pipeline().addFirst("bytes", session.counter());
+      ctx.channel().closeFuture().addListener(f -> closedWithPlugins());
+      preread();
+      return;
+    }
+    toUpstream();
+  }
+
+  /** The route's plugins' preread, from the next one to run, until one stops or all let it by. */
+  private void preread() {
+    var chain = route.plugins().instances();
+    while (next < chain.size()) {
+      if (closed) {
+        return;
+      }
+      Preread d;
+      try {
+        d = chain.get(next).preread(session);
+      } catch (RuntimeException e) {
+        log.warn(
+            "stream route {}: plugin {}: preread failed",
+            route.id(),
+            route.plugins().names().get(next),
+            e);
+        gateway.metrics().error("plugin_failed");
+        ctx.close();
+        return;
+      }
+      if (!decide(d)) {
+        return;
+      }
+    }
+    session.prereadDone();
+    toUpstream();
+  }
+
+  /** Acts on a preread decision; true when the next plugin runs now. */
+  private boolean decide(Preread d) {
+    switch (d) {
+      case StreamPluginInstance.Decision.CONTINUE -> {
+        next++;
+        return true;
+      }
+      case StreamPluginInstance.Decision.CLOSE -> {
+        gateway.metrics().error("plugin_closed");
+        ctx.close();
+        return false;
+      }
+      case StreamPluginInstance.Decision.MORE -> {
+        if (inputShutdown || session.prereadBytes() >= StreamConnection.MAX_PREREAD) {
+          gateway.metrics().error(inputShutdown ? "preread_incomplete" : "preread_too_large");
+          ctx.close();
+          return false;
+        }
+        waitingForBytes = true;
+        ctx.channel().read();
+        return false;
+      }
+      case StreamPluginInstance.Later later -> {
+        pending = true;
+        later
+            .stage()
+            .whenComplete(
+                (decided, err) ->
+                    ctx.executor()
+                        .execute(
+                            () -> {
+                              pending = false;
+                              if (closed) {
+                                logPhase(); // deferred until the plugin's decision was in
+                              } else if (err != null || decided == null) {
+                                gateway.metrics().error("plugin_failed");
+                                ctx.close();
+                              } else if (decide(decided)) {
+                                preread();
+                              }
+                            }));
+        return false;
+      }
+    }
+  }
+
+  private void closedWithPlugins() {
+    closed = true;
+    session.ended();
+    session.prereadDone();
+    if (!pending) {
+      logPhase();
+    }
+  }
+
+  /** Every plugin's log phase, once, after the connection closed. */
+  private void logPhase() {
+    if (logged) {
+      return;
+    }
+    logged = true;
+    var chain = route.plugins().instances();
+    for (int i = 0; i < chain.size(); i++) {
+      try {
+        chain.get(i).log(session);
+      } catch (RuntimeException e) {
+        log.warn(
+            "stream route {}: plugin {}: log failed",
+            route.id(),
+            route.plugins().names().get(i),
+            e);
+      }
+    }
+  }
+
+  private void toUpstream() {
+    upstream = snapshot.upstreamOf(route);
     if (upstream == null || upstream.nodes().isEmpty()) {
       gateway.metrics().error("no_upstream_nodes");
       refuse("no upstream nodes");
       return;
     }
+    var local = (InetSocketAddress) ctx.channel().localAddress();
+    var remote = (InetSocketAddress) ctx.channel().remoteAddress();
     vars =
         new RequestVars(
             "", "/", EmptyHttpHeaders.INSTANCE, Peer.of(remote, local.getPort(), "tcp"));
+    if (session != null) {
+      session.vars().forEach(vars::set);
+    }
     attempt();
   }
 
   private void attempt() {
+    if (upstream.tls() && gateway.pools() == null) {
+      gateway.metrics().error("upstream_tls_unavailable");
+      refuse("no TLS towards the upstream");
+      return;
+    }
     node = upstream.pick(vars, tried);
     if (node == null) {
       gateway.metrics().error(failures == 0 ? "no_node_available" : "upstream_unavailable");
@@ -92,7 +241,8 @@ final class StreamHandler extends ChannelInboundHandlerAdapter {
     }
     upstream.begin(node);
     var attemptNode = node;
-    if (route.redis() != null && route.redis().multiplex()) {
+    // The shared Redis links speak plain TCP: over TLS each client has its own connection.
+    if (route.redis() != null && route.redis().multiplex() && !upstream.tls()) {
       var links =
           gateway
               .redisLinks()
@@ -147,13 +297,51 @@ final class StreamHandler extends ChannelInboundHandlerAdapter {
             });
   }
 
-  /** A new upstream connection to {@code n}, on the client's event loop, not read until asked. */
+  /**
+   * A new upstream connection to {@code n}, on the client's event loop, not read until asked; for
+   * {@code scheme: tls}, complete once its TLS handshake is.
+   */
   private ChannelFuture connect(NodeState n) {
-    return gateway
-        .transport()
-        .upstreamBootstrap(ctx.channel().eventLoop(), upstream.connectTimeoutMillis())
-        .option(ChannelOption.ALLOW_HALF_CLOSURE, true)
-        .connect(n.host(), n.port());
+    var bootstrap =
+        gateway
+            .transport()
+            .upstreamBootstrap(ctx.channel().eventLoop(), upstream.connectTimeoutMillis())
+            .option(ChannelOption.ALLOW_HALF_CLOSURE, true);
+    if (!upstream.tls()) {
+      return bootstrap.connect(n.host(), n.port());
+    }
+    var pools = gateway.pools();
+    var up = upstream;
+    bootstrap.handler(
+        new ChannelInitializer<Channel>() {
+          @Override
+          protected void initChannel(Channel ch) throws Exception {
+            ch.pipeline().addLast("tls", pools.tlsHandler(ch, up, n));
+          }
+        });
+    var connecting = bootstrap.connect(n.host(), n.port());
+    var ready = connecting.channel().newPromise();
+    connecting.addListener(
+        (ChannelFutureListener)
+            f -> {
+              if (!f.isSuccess()) {
+                ready.tryFailure(f.cause());
+                return;
+              }
+              var tls = f.channel().pipeline().get(SslHandler.class);
+              f.channel().read(); // the handshake needs the channel to read
+              tls.handshakeFuture()
+                  .addListener(
+                      h -> {
+                        if (h.isSuccess()) {
+                          ready.trySuccess();
+                        } else {
+                          f.channel().close();
+                          ready.tryFailure(h.cause());
+                        }
+                      });
+            });
+    return ready;
   }
 
   private void failed(NodeState attemptNode, Throwable cause) {
@@ -175,6 +363,9 @@ final class StreamHandler extends ChannelInboundHandlerAdapter {
 
   private void connected(Channel up) {
     upstreamChannel = up;
+    if (session != null) {
+      session.set("upstream_addr", node.host() + ":" + node.port());
+    }
     handedOver = true;
     var client = ctx.channel();
     var released = node;
@@ -230,12 +421,26 @@ final class StreamHandler extends ChannelInboundHandlerAdapter {
   @Override
   public void channelRead(ChannelHandlerContext ctx, Object msg) {
     early.add(msg);
+    if (session != null && !session.append(msg)) {
+      gateway.metrics().error("preread_too_large");
+      ctx.close();
+      return;
+    }
+    if (waitingForBytes) {
+      waitingForBytes = false;
+      preread();
+    }
   }
 
   @Override
   public void userEventTriggered(ChannelHandlerContext ctx, Object evt) {
     if (evt instanceof ChannelInputShutdownEvent) {
       inputShutdown = true;
+      if (waitingForBytes) { // the client said all it will, and it is not enough
+        waitingForBytes = false;
+        gateway.metrics().error("preread_incomplete");
+        ctx.close();
+      }
       return;
     }
     ctx.fireUserEventTriggered(evt);

@@ -69,6 +69,13 @@ public enum Transport {
         .option(ChannelOption.TCP_NODELAY, true);
   }
 
+  /** UDP: the stream proxy's UDP listeners and their connected channels to the nodes. */
+  public Class<? extends io.netty.channel.socket.DatagramChannel> datagramChannel() {
+    return this == EPOLL
+        ? io.netty.channel.epoll.EpollDatagramChannel.class
+        : io.netty.channel.socket.nio.NioDatagramChannel.class;
+  }
+
   public Class<? extends ServerChannel> serverChannel() {
     return this == EPOLL ? EpollServerSocketChannel.class : NioServerSocketChannel.class;
   }

@@ -229,6 +229,16 @@ public final class ConnectionPools {
   }
 
   /**
+   * The TLS client handler towards node {@code n} of {@code upstream} (a TLS upstream): for the
+   * stream proxy's {@code scheme: tls}, with the same contexts, server name and verification as
+   * HTTPS to nodes.
+   */
+  public SslHandler tlsHandler(Channel ch, UpstreamRuntime upstream, NodeState n)
+      throws SSLException {
+    return tlsHandler(ch, upstream.endpoint(n), upstream.connectTimeoutMillis());
+  }
+
+  /**
    * The TLS client handler towards {@code ep}: its server name, verification and handshake time.
    */
   SslHandler tlsHandler(Channel ch, Endpoint ep, long timeoutMillis) throws SSLException {

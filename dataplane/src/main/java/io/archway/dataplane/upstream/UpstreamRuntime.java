@@ -46,7 +46,11 @@ public final class UpstreamRuntime {
     this.key = key;
     this.raw = raw;
     this.config = raw.withDefaults();
-    this.tls = "https".equals(config.scheme()) || "grpcs".equals(config.scheme());
+    // tls: a stream route's TCP over TLS to the nodes (the stream proxy adds the handler).
+    this.tls =
+        "https".equals(config.scheme())
+            || "grpcs".equals(config.scheme())
+            || "tls".equals(config.scheme());
     // http2: true (Archway's addition) makes http h2c and https h2 by ALPN, as grpc and grpcs are.
     this.h2 =
         "grpc".equals(config.scheme())

@@ -23,8 +23,8 @@ class AdminValidationStrictTest {
             check(
                 "stream_routes/1",
                 "{\"server_port\": 9100, \"upstream_id\": \"1\","
-                    + " \"plugins\": {\"syslog\": {\"host\": \"127.0.0.1\"}}}"))
-        .contains("plugins.syslog: stream plugin \"syslog\" is not run by Archway");
+                    + " \"plugins\": {\"key-auth\": {}}}"))
+        .contains("plugins.key-auth: plugin \"key-auth\" does not run on stream routes");
     assertThat(check("plugin_metadata/no-such", "{\"log_format\": {\"host\": \"$host\"}}"))
         .contains("unknown plugin \"no-such\"");
     assertThat(

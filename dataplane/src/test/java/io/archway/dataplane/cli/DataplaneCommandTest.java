@@ -122,6 +122,12 @@ class DataplaneCommandTest {
             "--config", file.toString(), "--stream-port", "7000,7001", "--stream-port", "7002");
     assertThat(o.stream().ports()).containsExactly(7000, 7001, 7002);
     assertThat(DataplaneCommand.parse().stream().ports()).isEmpty();
+    var udp = dir.resolve("udp.yaml");
+    Files.writeString(udp, "stream_udp_ports: [5353, 5354]\nstream_udp_idle_timeout: 5\n");
+    o = DataplaneCommand.parse("--config", udp.toString());
+    assertThat(o.stream().udpPorts()).containsExactly(5353, 5354);
+    assertThat(o.stream().udpIdleTimeout()).hasSeconds(5);
+    assertThat(DataplaneCommand.parse().stream().udpPorts()).isEmpty();
     assertThatThrownBy(() -> DataplaneCommand.parse("--stream-port", "9080"))
         .hasMessage(
             "stream port 9080 is also the HTTP, HTTPS or status port (expected: a port of its own)");
@@ -165,7 +171,7 @@ class DataplaneCommandTest {
                     + " etcd, http2, http_port, https_port, keepalive_timeout, merge_slashes, pubsub,"
                     + " redis_max_bulk_size, send_timeout,"
                     + " shutdown_timeout, standalone, status_port, stream_idle_timeout,"
-                    + " stream_ports, tls, workers)",
+                    + " stream_ports, stream_udp_idle_timeout, stream_udp_ports, tls, workers)",
                 file
                     + ": etcd.hosts: unknown setting (expected one of: ca, cert, endpoints, key, password, prefix, user)"));
   }

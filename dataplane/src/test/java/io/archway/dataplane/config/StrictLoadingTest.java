@@ -105,7 +105,7 @@ class StrictLoadingTest {
   }
 
   @Test
-  void streamRoutesWithPluginsAreRefused() {
+  void streamRoutesWithPluginsThatDoNotRunThereAreRefused() {
     assertThat(
             problems(
                 """
@@ -113,12 +113,12 @@ class StrictLoadingTest {
                   - id: mqtt
                     server_port: 1883
                     plugins:
-                      mqtt-proxy:
+                      mqtt-proxi:
                         protocol_name: MQTT
                         protocol_level: 4
                 %s"""
                     .formatted(UPSTREAM)))
-        .contains("stream_routes/mqtt: plugins.mqtt-proxy: unknown plugin \"mqtt-proxy\"");
+        .contains("stream_routes/mqtt: plugins.mqtt-proxi: unknown plugin \"mqtt-proxi\"");
   }
 
   @Test

@@ -88,7 +88,7 @@ class StandaloneStrictTest {
   }
 
   @Test
-  void streamRoutePluginsAreRefusedByName() {
+  void streamRoutePluginsAreCheckedAgainstTheirStreamSchemas() {
     assertThat(
             problems(
                 """
@@ -100,13 +100,19 @@ class StandaloneStrictTest {
                         host: 127.0.0.1
                       mqtt-proxy:
                         protocol_name: MQTT
+                      key-auth: {}
+                      mqtt-proxi: {}
                     upstream:
                       nodes:
                         "127.0.0.1:1995": 1
                 #END
                 """))
-        .contains("stream_routes/1: plugins.syslog: stream plugin \"syslog\" is not run by Archway")
-        .contains("plugins.mqtt-proxy: unknown plugin \"mqtt-proxy\"");
+        .contains("stream_routes/1: plugins.syslog.port: missing")
+        .contains("stream_routes/1: plugins.mqtt-proxy.protocol_level: missing")
+        .contains(
+            "stream_routes/1: plugins.key-auth: plugin \"key-auth\" does not run on stream routes"
+                + " (expected: one of ip-restriction, limit-conn, mqtt-proxy, prometheus, syslog)")
+        .contains("stream_routes/1: plugins.mqtt-proxi: unknown plugin \"mqtt-proxi\"");
   }
 
   @Test

@@ -347,8 +347,8 @@ public final class ApisixRouteTranslator {
   private static void stream(
       String ns, String name, ApisixRouteSpec.Stream rule, String at, Refs refs, Translation t) {
     int before = t.errors().size();
-    if (!"TCP".equals(rule.protocol)) {
-      t.error(at + ".protocol", Exprs.show(rule.protocol) + " (expected: TCP; UDP is not proxied)");
+    if (!"TCP".equals(rule.protocol) && !"UDP".equals(rule.protocol)) {
+      t.error(at + ".protocol", Exprs.show(rule.protocol) + " (expected: TCP or UDP)");
       return;
     }
     if (rule.match == null || rule.match.ingressPort == null) {
@@ -370,6 +370,11 @@ public final class ApisixRouteTranslator {
     var up = Upstreams.forService(ns, b, at + ".backend", refs, t);
     if (up != null) {
       up.remove("pass_host");
+      if ("UDP".equals(rule.protocol)) {
+        // A UDP rule's ingressPort is one of the dataplane's UDP stream ports
+        // (stream_udp_ports); the upstream says the nodes are spoken to over UDP, as APISIX's.
+        up.put("scheme", "udp");
+      }
       route.set("upstream", up);
     }
     var plugins = JsonNodeFactory.instance.objectNode();

@@ -36,12 +36,9 @@ final class Upstreams {
 
   static final String CONTROL_PLANE = "controlplane";
 
-  /** The schemes served: the CRD's list but tls, which the CRD takes so it can be refused here. */
+  /** The schemes served: the CRD's list (tls: TCP over TLS to the nodes of a stream route). */
   private static final String SCHEMES =
-      "one of "
-          + String.join(
-              ", ",
-              Enums.values(Enums.Scheme.class).stream().filter(v -> !v.equals("tls")).toList());
+      "one of " + String.join(", ", Enums.values(Enums.Scheme.class));
 
   private Upstreams() {}
 
@@ -416,16 +413,7 @@ final class Upstreams {
       }
     }
     if (s.scheme != null) {
-      if ("tls".equals(s.scheme)) {
-        // The stream proxy relays bytes over plain TCP; it cannot open TLS towards the nodes.
-        t.error(
-            at,
-            where
-                + ".scheme: \"tls\": TLS towards TCP upstreams is not supported by Archway's"
-                + " stream proxy yet (expected: "
-                + SCHEMES
-                + ")");
-      } else if (!Enums.isOneOf(Enums.Scheme.class, s.scheme)) {
+      if (!Enums.isOneOf(Enums.Scheme.class, s.scheme)) {
         t.error(at, where + ".scheme: " + Exprs.show(s.scheme) + " (expected: " + SCHEMES + ")");
       }
       up.put("scheme", s.scheme);
