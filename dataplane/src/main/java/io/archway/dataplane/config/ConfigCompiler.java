@@ -42,6 +42,7 @@ public final class ConfigCompiler implements Consumer<ConfigSnapshot> {
   private final SslCompiler ssls;
   private final ProtoCompiler protos;
   private final PluginNames pluginNames = new PluginNames();
+  private final SecretStore secrets = new SecretStore();
   private volatile CompiledConfig current = CompiledConfig.EMPTY;
   private volatile long lastCompileNanos;
   private volatile Map<Kind, Integer> rejected = Map.of();
@@ -94,6 +95,7 @@ public final class ConfigCompiler implements Consumer<ConfigSnapshot> {
     this.streamRoutes = new StreamRouteCompiler(streamMetrics, sinks);
     this.ssls = new SslCompiler(certificates);
     this.protos = new ProtoCompiler();
+    registry.secrets(secrets);
   }
 
   public CompiledConfig current() {
@@ -152,6 +154,10 @@ public final class ConfigCompiler implements Consumer<ConfigSnapshot> {
     var runtimes = upstreams.compile(snapshot, refs);
     refs.runtimes(runtimes);
     var rejections = new Rejections();
+    if (secrets.update(snapshot)) {
+      // Plugins read their $secret:// references when they were compiled.
+      routes.forget();
+    }
     PluginMetadataApplier.apply(snapshot.items(Kind.PLUGIN_METADATA), registry, services);
     if (protos.compile(snapshot.items(Kind.PROTOS), rejections)) {
       // grpc-transcode looked its proto up when it was compiled: its routes compile again.
