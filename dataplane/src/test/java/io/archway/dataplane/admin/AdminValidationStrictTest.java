@@ -31,7 +31,7 @@ class AdminValidationStrictTest {
             check(
                 "upstreams/1",
                 "{\"service_name\": \"APISIX-NACOS\", \"discovery_type\": \"nacos\"}"))
-        .contains("discovery_type: \"nacos\" (expected: kubernetes, the only discovery type");
+        .contains("discovery_type: \"nacos\" (expected: kubernetes or dns, the discovery types");
     assertThat(
             check(
                 "upstreams/2",
