@@ -32,9 +32,9 @@ import java.util.concurrent.atomic.AtomicInteger;
  * A minimal authoritative DNS server on a random UDP loopback port: answers A, AAAA and SRV
  * questions from records the test sets, NXDOMAIN for names it has none for.
  */
-final class TestDnsServer implements AutoCloseable {
+public final class TestDnsServer implements AutoCloseable {
 
-  record Rec(DnsRecordType type, byte[] content, long ttl) {}
+  public record Rec(DnsRecordType type, byte[] content, long ttl) {}
 
   private final EventLoopGroup group =
       new MultiThreadIoEventLoopGroup(1, NioIoHandler.newFactory());
@@ -42,7 +42,7 @@ final class TestDnsServer implements AutoCloseable {
   private final Map<String, List<Rec>> records = new ConcurrentHashMap<>();
   final AtomicInteger queries = new AtomicInteger();
 
-  TestDnsServer() throws InterruptedException {
+  public TestDnsServer() throws InterruptedException {
     channel =
         new Bootstrap()
             .group(group)
@@ -62,28 +62,28 @@ final class TestDnsServer implements AutoCloseable {
             .channel();
   }
 
-  InetSocketAddress address() {
+  public InetSocketAddress address() {
     return (InetSocketAddress) channel.localAddress();
   }
 
   /** Replaces the records of {@code name} (no trailing dot). */
-  void set(String name, Rec... recs) {
+  public void set(String name, Rec... recs) {
     records.put(name.toLowerCase() + ".", List.of(recs));
   }
 
-  void remove(String name) {
+  public void remove(String name) {
     records.remove(name.toLowerCase() + ".");
   }
 
-  static Rec a(String ip, long ttl) throws Exception {
+  public static Rec a(String ip, long ttl) throws Exception {
     return new Rec(DnsRecordType.A, InetAddress.getByName(ip).getAddress(), ttl);
   }
 
-  static Rec aaaa(String ip, long ttl) throws Exception {
+  public static Rec aaaa(String ip, long ttl) throws Exception {
     return new Rec(DnsRecordType.AAAA, InetAddress.getByName(ip).getAddress(), ttl);
   }
 
-  static Rec srv(int priority, int weight, int port, String target, long ttl) {
+  public static Rec srv(int priority, int weight, int port, String target, long ttl) {
     var b = Unpooled.buffer();
     b.writeShort(priority).writeShort(weight).writeShort(port);
     for (var label : target.split("\\.")) {
