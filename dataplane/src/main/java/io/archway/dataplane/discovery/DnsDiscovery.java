@@ -1,13 +1,11 @@
 package io.archway.dataplane.discovery;
 
 import io.archway.model.UpstreamNode;
-import io.netty.buffer.ByteBuf;
 import io.netty.channel.EventLoopGroup;
 import io.netty.channel.MultiThreadIoEventLoopGroup;
 import io.netty.channel.nio.NioIoHandler;
 import io.netty.channel.socket.nio.NioDatagramChannel;
 import io.netty.handler.codec.dns.DefaultDnsQuestion;
-import io.netty.handler.codec.dns.DefaultDnsRecordDecoder;
 import io.netty.handler.codec.dns.DnsRawRecord;
 import io.netty.handler.codec.dns.DnsRecord;
 import io.netty.handler.codec.dns.DnsRecordType;
@@ -22,7 +20,6 @@ import io.netty.resolver.dns.SequentialDnsServerAddressStreamProvider;
 import io.netty.util.ReferenceCountUtil;
 import io.netty.util.concurrent.DefaultThreadFactory;
 import io.netty.util.concurrent.Future;
-import java.net.InetAddress;
 import java.net.UnknownHostException;
 import java.util.ArrayList;
 import java.util.Comparator;
@@ -229,15 +226,12 @@ public final class DnsDiscovery implements AutoCloseable {
                       var nodes = new ArrayList<UpstreamNode>();
                       long ttl = Long.MAX_VALUE;
                       for (var ans : answers) {
-                        nodes.add(new UpstreamNode(ans.address, p, 1, null, null));
-                        ttl = Math.min(ttl, ans.ttl);
+                        nodes.add(new UpstreamNode(ans.address(), p, 1, null, null));
+                        ttl = Math.min(ttl, ans.ttl());
                       }
                       apply(e, nodes, null, ttl);
                     }));
   }
-
-  private record Answer(
-      String address, long ttl, int priority, int weight, int port, String target) {}
 
   /** The records of one type for {@code host}, decoded; each record is released here. */
   private CompletableFuture<List<Answer>> query(String host, DnsRecordType type) {
@@ -261,7 +255,7 @@ public final class DnsDiscovery implements AutoCloseable {
           try {
             for (var r : records) {
               if (r instanceof DnsRawRecord raw && r.type() == type) {
-                var a = decode(raw, type);
+                var a = Answer.decode(raw, type);
                 if (a != null) {
                   answers.add(a);
                 }
@@ -278,39 +272,12 @@ public final class DnsDiscovery implements AutoCloseable {
     return out;
   }
 
-  private static Answer decode(DnsRawRecord raw, DnsRecordType type) throws UnknownHostException {
-    ByteBuf c = raw.content();
-    int at = c.readerIndex();
-    if (type == DnsRecordType.A || type == DnsRecordType.AAAA) {
-      int len = type == DnsRecordType.A ? 4 : 16;
-      if (c.readableBytes() != len) {
-        return null;
-      }
-      var bytes = new byte[len];
-      c.getBytes(at, bytes);
-      return new Answer(
-          InetAddress.getByAddress(bytes).getHostAddress(), raw.timeToLive(), 0, 0, 0, null);
-    }
-    if (c.readableBytes() < 7) {
-      return null;
-    }
-    int priority = c.getUnsignedShort(at);
-    int weight = c.getUnsignedShort(at + 2);
-    int port = c.getUnsignedShort(at + 4);
-    // The content shares the whole message: a compressed target name points into it.
-    var target = DefaultDnsRecordDecoder.decodeName(c.duplicate().readerIndex(at + 6));
-    if (target.endsWith(".")) {
-      target = target.substring(0, target.length() - 1);
-    }
-    return new Answer(null, raw.timeToLive(), priority, weight, port, target);
-  }
-
   /** The addresses of each SRV target. */
   private CompletableFuture<Map<String, List<Answer>>> targets(List<Answer> srv) {
     var out = new HashMap<String, CompletableFuture<List<Answer>>>();
     for (var s : srv) {
       out.computeIfAbsent(
-          s.target,
+          s.target(),
           t -> {
             var a = query(t, DnsRecordType.A);
             var aaaa = query(t, DnsRecordType.AAAA);
@@ -342,10 +309,10 @@ public final class DnsDiscovery implements AutoCloseable {
     var nodes = new ArrayList<UpstreamNode>();
     long ttl = Long.MAX_VALUE;
     for (var s : srv) {
-      ttl = Math.min(ttl, s.ttl);
-      for (var addr : targets.getOrDefault(s.target, List.of())) {
-        ttl = Math.min(ttl, addr.ttl);
-        nodes.add(new UpstreamNode(addr.address, s.port, s.weight, -s.priority, null));
+      ttl = Math.min(ttl, s.ttl());
+      for (var addr : targets.getOrDefault(s.target(), List.of())) {
+        ttl = Math.min(ttl, addr.ttl());
+        nodes.add(new UpstreamNode(addr.address(), s.port(), s.weight(), -s.priority(), null));
       }
     }
     if (nodes.isEmpty()) {
