@@ -39,6 +39,12 @@ public record Secret(
   /** {@code <manager>/<id>}. */
   public static final Pattern ID = Pattern.compile("^(vault|aws|gcp)/([a-zA-Z0-9-_.]{1,64})$");
 
+  /** Names the manager only: a record would print its token and keys. */
+  @Override
+  public String toString() {
+    return "Secret[" + id + "]";
+  }
+
   /** {@code vault} or {@code aws}. */
   public String manager() {
     return id.substring(0, id.indexOf('/'));
