@@ -16,7 +16,8 @@ public sealed interface ConfigObject
         PluginMetadata,
         Credential,
         ConsumerGroup,
-        Proto {
+        Proto,
+        Secret {
 
   /** The id in the object's key ({@code username} for consumers, plugin name for metadata). */
   String id();

@@ -87,6 +87,12 @@ public final class Keys {
     if (dir.equals(Kind.CONSUMERS.dir()) && Credential.ID.matcher(id).matches()) {
       return Optional.of(new Key(Kind.CREDENTIALS, id));
     }
+    if (dir.equals(Kind.SECRETS.dir())) {
+      // secrets/<manager>/<id>; the bare secrets/<manager> directory is no item.
+      return Secret.ID.matcher(id).matches()
+          ? Optional.of(new Key(Kind.SECRETS, id))
+          : Optional.empty();
+    }
     return Kind.ofDir(dir)
         .filter(k -> k.keyDir().equals(dir) && id.indexOf('/') < 0)
         .map(k -> new Key(k, id));

@@ -25,7 +25,12 @@ public enum Kind {
   /** Plugins shared by the consumers naming the group in {@code group_id}. */
   CONSUMER_GROUPS("consumer_groups", ConsumerGroup.class, ConsumerGroup::read),
   /** Protobuf definitions for grpc-transcode ({@code proto_id}). */
-  PROTOS("protos", Proto.class, Proto::read);
+  PROTOS("protos", Proto.class, Proto::read),
+  /**
+   * Secret managers ({@code $secret://} references): ids {@code <manager>/<id>}, keys {@code
+   * secrets/vault/1}.
+   */
+  SECRETS("secrets", Secret.class, Secret::read);
 
   private final String dir;
   private final Class<? extends ConfigObject> type;

@@ -51,6 +51,7 @@ public final class KindSchemas {
       case CREDENTIALS -> "credential";
       case CONSUMER_GROUPS -> "consumer_group";
       case PROTOS -> "proto";
+      case SECRETS -> "secret";
     };
   }
 

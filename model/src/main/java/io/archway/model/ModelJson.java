@@ -97,6 +97,11 @@ public final class ModelJson {
    * gives the whole id.
    */
   private static boolean sameCredential(Kind kind, String idFromKey, JsonNode given) {
+    // A secret manager's value, as the Admin API stores it, names itself by its last part too.
+    if (kind == Kind.SECRETS) {
+      var last = given.isTextual() ? given.textValue() : given.toString();
+      return idFromKey.endsWith("/" + last);
+    }
     return kind == Kind.CREDENTIALS
         && given.isTextual()
         && idFromKey.endsWith("/credentials/" + given.textValue());

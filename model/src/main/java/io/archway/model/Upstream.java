@@ -76,11 +76,10 @@ public record Upstream(
 
   static final Fields.Check DISCOVERY_TYPE =
       v ->
-          "kubernetes".equals(v)
+          "kubernetes".equals(v) || "dns".equals(v)
               ? null
-              : "kubernetes, the only discovery type Archway supports (nacos, eureka, consul,"
-                  + " consul_kv and dns would leave the upstream without nodes; list DNS names as"
-                  + " nodes instead)";
+              : "kubernetes or dns, the discovery types Archway supports (nacos, eureka, consul"
+                  + " and consul_kv would leave the upstream without nodes)";
 
   public static final String DEFAULT_SCHEME = "http";
   public static final String DEFAULT_PASS_HOST = "pass";

@@ -55,6 +55,13 @@ final class AdminValidation {
       }
     } else if (target.type().equals(AdminPaths.CREDENTIALS)) {
       credential(target, value, problems);
+    } else if (target.type().equals("secrets") && target.id() != null) {
+      // The model's reader: the dataplane reads secret managers from what is stored.
+      try {
+        ModelJson.read(Kind.SECRETS, value, target.key().substring(8), target.key());
+      } catch (ValidationException e) {
+        problems.addAll(e.problems());
+      }
     } else {
       extra(target.type(), value, problems);
     }

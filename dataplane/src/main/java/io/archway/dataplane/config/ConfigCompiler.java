@@ -42,6 +42,8 @@ public final class ConfigCompiler implements Consumer<ConfigSnapshot> {
   private final SslCompiler ssls;
   private final ProtoCompiler protos;
   private final PluginNames pluginNames = new PluginNames();
+  private final SecretStore secrets = new SecretStore();
+  private final io.archway.dataplane.discovery.DnsDiscovery dns;
   private volatile CompiledConfig current = CompiledConfig.EMPTY;
   private volatile long lastCompileNanos;
   private volatile Map<Kind, Integer> rejected = Map.of();
@@ -84,9 +86,35 @@ public final class ConfigCompiler implements Consumer<ConfigSnapshot> {
       CertificateCompiler certificates,
       PluginRegistry registry,
       PluginServices services) {
+    this(
+        upstreams,
+        routeStats,
+        streamMetrics,
+        sinks,
+        discovery,
+        certificates,
+        registry,
+        services,
+        io.archway.dataplane.discovery.DnsSettings.SYSTEM);
+  }
+
+  /**
+   * @param dnsSettings how upstreams with {@code discovery_type: dns} are resolved
+   */
+  public ConfigCompiler(
+      Upstreams upstreams,
+      Function<String, HttpRouteStats> routeStats,
+      StreamMetrics streamMetrics,
+      SyslogSinks sinks,
+      KubernetesDiscovery discovery,
+      CertificateCompiler certificates,
+      PluginRegistry registry,
+      PluginServices services,
+      io.archway.dataplane.discovery.DnsSettings dnsSettings) {
     this.services = services;
+    this.dns = new io.archway.dataplane.discovery.DnsDiscovery(dnsSettings, this::recompile);
     this.registry = registry;
-    this.upstreams = new UpstreamCompiler(upstreams, discovery, registry);
+    this.upstreams = new UpstreamCompiler(upstreams, discovery, dns, registry);
     this.consumers = new ConsumerCompiler(registry, services);
     this.globalRules = new GlobalRuleCompiler(registry, services);
     this.flows = new FlowCompiler(registry, services);
@@ -94,10 +122,16 @@ public final class ConfigCompiler implements Consumer<ConfigSnapshot> {
     this.streamRoutes = new StreamRouteCompiler(streamMetrics, sinks, services);
     this.ssls = new SslCompiler(certificates);
     this.protos = new ProtoCompiler();
+    registry.secrets(secrets);
   }
 
   public CompiledConfig current() {
     return current;
+  }
+
+  /** Stops what the compiler started (DNS discovery's resolutions). */
+  public void close() {
+    dns.close();
   }
 
   public PluginServices pluginServices() {
@@ -152,6 +186,10 @@ public final class ConfigCompiler implements Consumer<ConfigSnapshot> {
     var runtimes = upstreams.compile(snapshot, refs);
     refs.runtimes(runtimes);
     var rejections = new Rejections();
+    if (secrets.update(snapshot)) {
+      // Plugins read their $secret:// references when they were compiled.
+      routes.forget();
+    }
     PluginMetadataApplier.apply(snapshot.items(Kind.PLUGIN_METADATA), registry, services);
     if (protos.compile(snapshot.items(Kind.PROTOS), rejections)) {
       // grpc-transcode looked its proto up when it was compiled: its routes compile again.

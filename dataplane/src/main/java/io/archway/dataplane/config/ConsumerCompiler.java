@@ -263,7 +263,9 @@ final class ConsumerCompiler {
           .forEach(
               (plugin, conf) -> {
                 if (registry.credentialField(plugin) != null) {
-                  own.put(plugin, ValueRefs.resolve(conf, "plugins." + plugin, problems));
+                  own.put(
+                      plugin,
+                      ValueRefs.resolve(conf, "plugins." + plugin, registry.secrets(), problems));
                 } else {
                   merged.put(plugin, conf);
                   fromGroup.remove(plugin);
@@ -314,7 +316,7 @@ final class ConsumerCompiler {
                                 : "not an authentication plugin (expected: only key-auth,"
                                     + " basic-auth, jwt-auth... in a credential)"));
                   } else {
-                    var resolved = ValueRefs.resolve(conf, at, credProblems);
+                    var resolved = ValueRefs.resolve(conf, at, registry.secrets(), credProblems);
                     credProblems.addAll(PluginSchemas.checkConsumer(plugin, resolved, at));
                     confs.put(plugin, resolved);
                   }

@@ -32,17 +32,24 @@ import java.util.TreeMap;
 final class UpstreamCompiler {
 
   private static final String KUBERNETES = "kubernetes";
+  private static final String DNS = "dns";
 
   private final Upstreams upstreams;
   private final KubernetesDiscovery discovery;
+  private final io.archway.dataplane.discovery.DnsDiscovery dns;
   private final PluginRegistry registry;
 
   /**
    * @param discovery nodes for upstreams with {@code discovery_type: kubernetes}, or {@code null}
    */
-  UpstreamCompiler(Upstreams upstreams, KubernetesDiscovery discovery, PluginRegistry registry) {
+  UpstreamCompiler(
+      Upstreams upstreams,
+      KubernetesDiscovery discovery,
+      io.archway.dataplane.discovery.DnsDiscovery dns,
+      PluginRegistry registry) {
     this.upstreams = upstreams;
     this.discovery = discovery;
+    this.dns = dns;
     this.registry = registry;
   }
 
@@ -117,11 +124,22 @@ final class UpstreamCompiler {
    * now; discovery watches exactly the Services referenced.
    */
   private Map<String, Upstream> discover(Map<String, Upstream> wanted) {
+    var names = new HashSet<String>();
+    for (var up : wanted.values()) {
+      if (DNS.equals(up.discoveryType()) && up.serviceName() != null) {
+        names.add(up.serviceName());
+      }
+    }
+    // New names are resolved before their upstreams are compiled (off the event loops: this is
+    // the config source's thread), so a new upstream does not start with no nodes.
+    dns.retain(names);
     var services = new HashSet<String>();
     var subsets = new HashSet<String>();
     for (var e : wanted.entrySet()) {
       var up = e.getValue();
-      if (KUBERNETES.equals(up.discoveryType()) && up.serviceName() != null) {
+      if (DNS.equals(up.discoveryType()) && up.serviceName() != null) {
+        e.setValue(up.withNodes(UpstreamNodes.list(dns.nodes(up.serviceName()))));
+      } else if (KUBERNETES.equals(up.discoveryType()) && up.serviceName() != null) {
         services.add(up.serviceName());
         var labels = subsetLabels(up);
         int slash = up.serviceName().indexOf('/');

@@ -43,6 +43,11 @@ public final class PluginRegistry {
           .build();
 
   private final Map<String, Plugin<?>> plugins;
+  private volatile ValueRefs.Secrets secrets =
+      (manager, id, path, key) -> {
+        throw new ValueRefs.Unresolved(
+            "no secret manager secrets/" + manager + "/" + id + " (expected: a secrets object)");
+      };
 
   private PluginRegistry(Map<String, Plugin<?>> plugins) {
     this.plugins = plugins;
@@ -105,6 +110,19 @@ public final class PluginRegistry {
     return PluginSchemas.schema(name).map(s -> s.json().deepCopy());
   }
 
+  /**
+   * Where the compiler reads {@code $secret://} references from (the config's secret managers);
+   * until it is set, every such reference is an error.
+   */
+  public void secrets(ValueRefs.Secrets secrets) {
+    this.secrets = secrets;
+  }
+
+  /** What {@link #secrets(ValueRefs.Secrets)} set. */
+  public ValueRefs.Secrets secrets() {
+    return secrets;
+  }
+
   /** The field a consumer credential plugin identifies consumers by, or {@code null}. */
   public String credentialField(String name) {
     var p = plugins.get(name);
@@ -152,7 +170,7 @@ public final class PluginRegistry {
       return null;
     }
     var refs = new ArrayList<Problem>();
-    conf = ValueRefs.resolve(conf, at, refs);
+    conf = ValueRefs.resolve(conf, at, secrets, refs);
     if (!refs.isEmpty()) {
       problems.addAll(refs);
       return null;

@@ -425,6 +425,7 @@ public final class Servers implements AutoCloseable {
     sinks.close();
     if (compiler != null) {
       compiler.pluginServices().close();
+      compiler.close();
     }
     boss.shutdownGracefully(0, 2, TimeUnit.SECONDS).awaitUninterruptibly();
   }

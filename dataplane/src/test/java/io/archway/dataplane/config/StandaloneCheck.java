@@ -62,6 +62,7 @@ final class StandaloneCheck implements AutoCloseable {
       return out;
     } finally {
       compiler.pluginServices().close();
+      compiler.close();
     }
   }
 

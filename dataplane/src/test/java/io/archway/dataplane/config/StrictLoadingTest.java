@@ -165,8 +165,8 @@ class StrictLoadingTest {
     assertThat(out)
         .contains(
             "routes/1: not served: plugins.response-rewrite.headers.set.X-Secret:"
-                + " $secret://vault/1/jack/auth-key: secret managers ($secret://) are not"
-                + " supported by Archway yet")
+                + " $secret://vault/1/jack/auth-key: no secret manager secrets/vault/1 (expected:"
+                + " a secrets object with id vault/1)")
         .contains(
             "routes/2: not served: plugins.response-rewrite.headers.set.X-Env:"
                 + " $env://ARCHWAY_TEST_NEVER_SET: environment variable ARCHWAY_TEST_NEVER_SET is"

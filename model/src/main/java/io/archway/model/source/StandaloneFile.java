@@ -136,7 +136,7 @@ public final class StandaloneFile {
             section.getKey()
                 + (idNode != null && idNode.isValueNode() ? "/" + idNode.asText() : "[" + i + "]");
         var fallbackId =
-            itemKind == Kind.CONSUMERS || itemKind == Kind.CREDENTIALS
+            itemKind == Kind.CONSUMERS || itemKind == Kind.CREDENTIALS || itemKind == Kind.SECRETS
                 ? null
                 : Integer.toString(i + 1);
         try {

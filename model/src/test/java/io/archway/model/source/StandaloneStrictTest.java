@@ -131,7 +131,7 @@ class StandaloneStrictTest {
 
   @Test
   void discoveryTypesWithoutNodesAreRefusedByName() {
-    for (var type : new String[] {"nacos", "eureka", "consul", "consul_kv", "dns"}) {
+    for (var type : new String[] {"nacos", "eureka", "consul", "consul_kv"}) {
       assertThat(
               problems(
                   """
@@ -143,7 +143,7 @@ class StandaloneStrictTest {
                   """
                       .formatted(type)))
           .contains("upstreams/1: discovery_type: \"" + type + "\"")
-          .contains("the only discovery type Archway supports");
+          .contains("the discovery types Archway supports");
     }
   }
 

@@ -338,15 +338,15 @@ final class Upstreams {
     if (spec.discovery != null && !CONTROL_PLANE.equals(spec.discovery.type)) {
       if (spec.discovery.serviceName == null || spec.discovery.type == null) {
         t.error(at, where + ".discovery: serviceName and type are required");
-      } else if (!DISCOVERY.equals(spec.discovery.type)) {
-        // dns, nacos, eureka, consul ...: the dataplane would find no nodes for them.
+      } else if (!DISCOVERY.equals(spec.discovery.type) && !"dns".equals(spec.discovery.type)) {
+        // nacos, eureka, consul ...: the dataplane would find no nodes for them.
         t.error(
             at,
             where
                 + ".discovery.type: \""
                 + spec.discovery.type
-                + "\" not supported by Archway (expected: kubernetes, or controlplane for nodes"
-                + " the operator resolves; for a DNS name, an ExternalName Service)");
+                + "\" not supported by Archway (expected: kubernetes or dns, or controlplane for"
+                + " nodes the operator resolves)");
       } else {
         up.remove("nodes");
         up.put("service_name", spec.discovery.serviceName);
