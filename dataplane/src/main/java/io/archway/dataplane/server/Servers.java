@@ -20,9 +20,6 @@ import io.archway.dataplane.pipeline.HttpProxy;
 import io.archway.dataplane.pipeline.InFlight;
 import io.archway.dataplane.pipeline.Pipeline;
 import io.archway.dataplane.pubsub.PubSub;
-import io.archway.dataplane.stream.StreamChannelInitializer;
-import io.archway.dataplane.stream.StreamGateway;
-import io.archway.dataplane.stream.UdpStreamHandler;
 import io.archway.dataplane.support.SyslogSinks;
 import io.archway.dataplane.support.Transport;
 import io.archway.dataplane.tls.CertificateCompiler;
@@ -45,7 +42,6 @@ import io.netty.util.concurrent.GlobalEventExecutor;
 import java.io.IOException;
 import java.net.InetSocketAddress;
 import java.time.Duration;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
@@ -68,7 +64,8 @@ public final class Servers implements AutoCloseable {
   private final HttpMetrics httpMetrics = new HttpMetrics();
   private final StreamMetrics streamMetrics = new StreamMetrics();
   private final SyslogSinks sinks = new SyslogSinks();
-  private final List<Channel> streams = new ArrayList<>();
+  private final StreamListeners streams =
+      new StreamListeners(transport, streamMetrics, connections);
   private Upstreams upstreams;
   private volatile ConfigCompiler compiler;
   private KubernetesDiscovery discovery;
@@ -209,27 +206,7 @@ public final class Servers implements AutoCloseable {
     compiler
         .pluginServices()
         .gateway(new NodeInfo(httpMetrics, inFlight, this::httpPort, metrics::render));
-    var streamGateway =
-        new StreamGateway(compiler, transport, settings.stream(), streamMetrics, upstreams.pools());
-    for (int port : settings.stream().ports()) {
-      streams.add(
-          bootstrap(new StreamChannelInitializer(streamGateway, connections))
-              .childOption(ChannelOption.AUTO_READ, false)
-              .childOption(ChannelOption.ALLOW_HALF_CLOSURE, true)
-              .bind(settings.bindAddress(), port)
-              .sync()
-              .channel());
-    }
-    for (int port : settings.stream().udpPorts()) {
-      streams.add(
-          new io.netty.bootstrap.Bootstrap()
-              .group(workers)
-              .channel(transport.datagramChannel())
-              .handler(new UdpStreamHandler(streamGateway))
-              .bind(settings.bindAddress(), port)
-              .sync()
-              .channel());
-    }
+    streams.start(settings, compiler, workers, upstreams.pools(), this::bootstrap);
     log.info(
         "listening: http {}, https {}, status {}, stream {} ({})",
         ((InetSocketAddress) http.localAddress()).getPort(),
@@ -334,7 +311,7 @@ public final class Servers implements AutoCloseable {
 
   /** The stream listeners' ports, in the order configured. */
   public List<Integer> streamPorts() {
-    return streams.stream().map(c -> ((InetSocketAddress) c.localAddress()).getPort()).toList();
+    return streams.ports();
   }
 
   public StreamMetrics streamMetrics() {
@@ -381,7 +358,7 @@ public final class Servers implements AutoCloseable {
     if (https != null) {
       https.close().awaitUninterruptibly();
     }
-    streams.forEach(c -> c.close().awaitUninterruptibly());
+    streams.close();
     // HTTP/2 clients are told at once (GOAWAY) to open no more streams here; HTTP/1.1 ones get
     // Connection: close on their next answer.
     Http2Server.drain(connections);

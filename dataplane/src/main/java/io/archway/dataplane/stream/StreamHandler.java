@@ -2,8 +2,6 @@ package io.archway.dataplane.stream;
 
 import io.archway.dataplane.config.CompiledConfig;
 import io.archway.dataplane.config.CompiledStream;
-import io.archway.dataplane.plugin.StreamPluginInstance;
-import io.archway.dataplane.plugin.StreamPluginInstance.Preread;
 import io.archway.dataplane.route.Peer;
 import io.archway.dataplane.route.RequestVars;
 import io.archway.dataplane.stream.redis.RedisLinks;
@@ -32,8 +30,6 @@ import java.net.InetSocketAddress;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayDeque;
 import java.util.BitSet;
-import org.slf4j.Logger;
-import org.slf4j.LoggerFactory;
 
 /**
  * A client connection on a stream listener, until its upstream connection is made: it finds the
@@ -43,16 +39,12 @@ import org.slf4j.LoggerFactory;
  * so nothing is buffered while connecting. One upstream connection per client connection, except
  * for multiplexed Redis routes, whose sessions start on the event loop's shared link to the node.
  *
- * <p>A route with stream plugins runs their preread first, in priority order, before any upstream
- * is picked: a plugin may close the connection (ip-restriction, limit-conn), wait (limit-conn's
- * delay, a Redis count), or ask for the client's first bytes (mqtt-proxy's CONNECT), which are then
- * read, copied for the plugins ({@link StreamConnection}) and kept to be sent upstream unchanged.
- * What plugins set ({@code mqtt_client_id}) is a variable for the balancer. Their log phase runs
- * once the connection closed, and after any decision still pending.
+ * <p>A route with stream plugins runs their preread first ({@link StreamPreread}), before any
+ * upstream is picked; the client bytes a plugin asks for are read here, given to it, and kept to be
+ * sent upstream unchanged. What plugins set ({@code mqtt_client_id}) is a variable for the
+ * balancer.
  */
 final class StreamHandler extends ChannelInboundHandlerAdapter {
-
-  private static final Logger log = LoggerFactory.getLogger(StreamHandler.class);
 
   private final StreamGateway gateway;
   private ChannelHandlerContext ctx;
@@ -70,13 +62,9 @@ final class StreamHandler extends ChannelInboundHandlerAdapter {
   private final ArrayDeque<Object> early = new ArrayDeque<>();
   private boolean inputShutdown;
   private boolean handedOver; // to a session or relay, which is given what was read early
-  // A route with stream plugins: the connection as they see it, the next plugin to preread, and
-  // whether it waits for bytes or for a plugin's later decision (log runs only after that).
+  // A route with stream plugins: the connection as they see it, and their preread step.
   private StreamConnection session;
-  private int next;
-  private boolean waitingForBytes;
-  private boolean pending;
-  private boolean logged;
+  private StreamPreread preread;
 
   StreamHandler(StreamGateway gateway) {
     this.gateway = gateway;
@@ -99,114 +87,17 @@ final class StreamHandler extends ChannelInboundHandlerAdapter {
     if (!route.plugins().isEmpty()) {
       session = new StreamConnection(route, ctx.channel(), remote, local);
       ctx.pipeline().addFirst("bytes", session.counter());
+      preread = new StreamPreread(gateway, ctx, route, session, () -> closed, this::toUpstream);
       ctx.channel().closeFuture().addListener(f -> closedWithPlugins());
-      preread();
+      preread.run();
       return;
     }
     toUpstream();
-  }
-
-  /** The route's plugins' preread, from the next one to run, until one stops or all let it by. */
-  private void preread() {
-    var chain = route.plugins().instances();
-    while (next < chain.size()) {
-      if (closed) {
-        return;
-      }
-      Preread d;
-      try {
-        d = chain.get(next).preread(session);
-      } catch (RuntimeException e) {
-        log.warn(
-            "stream route {}: plugin {}: preread failed",
-            route.id(),
-            route.plugins().names().get(next),
-            e);
-        gateway.metrics().error("plugin_failed");
-        ctx.close();
-        return;
-      }
-      if (!decide(d)) {
-        return;
-      }
-    }
-    session.prereadDone();
-    toUpstream();
-  }
-
-  /** Acts on a preread decision; true when the next plugin runs now. */
-  private boolean decide(Preread d) {
-    switch (d) {
-      case StreamPluginInstance.Decision.CONTINUE -> {
-        next++;
-        return true;
-      }
-      case StreamPluginInstance.Decision.CLOSE -> {
-        gateway.metrics().error("plugin_closed");
-        ctx.close();
-        return false;
-      }
-      case StreamPluginInstance.Decision.MORE -> {
-        if (inputShutdown || session.prereadBytes() >= StreamConnection.MAX_PREREAD) {
-          gateway.metrics().error(inputShutdown ? "preread_incomplete" : "preread_too_large");
-          ctx.close();
-          return false;
-        }
-        waitingForBytes = true;
-        ctx.channel().read();
-        return false;
-      }
-      case StreamPluginInstance.Later later -> {
-        pending = true;
-        later
-            .stage()
-            .whenComplete(
-                (decided, err) ->
-                    ctx.executor()
-                        .execute(
-                            () -> {
-                              pending = false;
-                              if (closed) {
-                                logPhase(); // deferred until the plugin's decision was in
-                              } else if (err != null || decided == null) {
-                                gateway.metrics().error("plugin_failed");
-                                ctx.close();
-                              } else if (decide(decided)) {
-                                preread();
-                              }
-                            }));
-        return false;
-      }
-    }
   }
 
   private void closedWithPlugins() {
     closed = true;
-    session.ended();
-    session.prereadDone();
-    if (!pending) {
-      logPhase();
-    }
-  }
-
-  /** Every plugin's log phase, once, after the connection closed. */
-  private void logPhase() {
-    if (logged) {
-      return;
-    }
-    logged = true;
-    var chain = route.plugins().instances();
-    for (int i = 0; i < chain.size(); i++) {
-      try {
-        chain.get(i).log(session);
-      } catch (RuntimeException e) {
-        log.warn(
-            "stream route {}: plugin {}: log failed",
-            route.id(),
-            route.plugins().names().get(i),
-            e);
-      }
-    }
+    preread.closed();
   }
 
   private void toUpstream() {
@@ -421,14 +312,8 @@ final class StreamHandler extends ChannelInboundHandlerAdapter {
   @Override
   public void channelRead(ChannelHandlerContext ctx, Object msg) {
     early.add(msg);
-    if (session != null && !session.append(msg)) {
-      gateway.metrics().error("preread_too_large");
-      ctx.close();
-      return;
-    }
-    if (waitingForBytes) {
-      waitingForBytes = false;
-      preread();
+    if (preread != null) {
+      preread.read(msg);
     }
   }
 
@@ -436,10 +321,8 @@ final class StreamHandler extends ChannelInboundHandlerAdapter {
   public void userEventTriggered(ChannelHandlerContext ctx, Object evt) {
     if (evt instanceof ChannelInputShutdownEvent) {
       inputShutdown = true;
-      if (waitingForBytes) { // the client said all it will, and it is not enough
-        waitingForBytes = false;
-        gateway.metrics().error("preread_incomplete");
-        ctx.close();
+      if (preread != null) {
+        preread.inputShutdown();
       }
       return;
     }
