@@ -36,7 +36,9 @@ public final class PluginCoverage {
       var row =
           rows.computeIfAbsent(
               category, c -> new Row(c, new ArrayList<>(), new ArrayList<>(), new ArrayList<>()));
-      if (PluginSchemas.runs(name)) {
+      // A stream-only plugin (mqtt-proxy) runs on stream routes, with a stream schema.
+      if (PluginSchemas.runs(name)
+          || (category.equals("stream") && io.archway.model.StreamPluginSchemas.runs(name))) {
         row.runs().add(name);
       } else if (PluginSchemas.refusal(name).isPresent()) {
         row.refused().add(name);
