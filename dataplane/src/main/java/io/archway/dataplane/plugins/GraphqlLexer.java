@@ -62,21 +62,15 @@ class GraphqlLexer {
     if (peek('-')) {
       pos++;
     }
-    int digits = pos;
-    while (pos < src.length() && Character.isDigit(src.charAt(pos))) {
-      pos++;
-    }
-    if (pos == digits || (src.charAt(digits) == '0' && pos - digits > 1)) {
+    int first = pos;
+    int digits = digits();
+    if (digits == 0 || (src.charAt(first) == '0' && digits > 1)) {
       pos = start;
       throw error("bad number");
     }
     if (peek('.')) {
       pos++;
-      int f = pos;
-      while (pos < src.length() && Character.isDigit(src.charAt(pos))) {
-        pos++;
-      }
-      if (pos == f) {
+      if (digits() == 0) {
         throw error("bad number");
       }
     }
@@ -85,17 +79,22 @@ class GraphqlLexer {
       if (peek('+') || peek('-')) {
         pos++;
       }
-      int f = pos;
-      while (pos < src.length() && Character.isDigit(src.charAt(pos))) {
-        pos++;
-      }
-      if (pos == f) {
+      if (digits() == 0) {
         throw error("bad number");
       }
     }
     if (isNameStart() || peek('.')) {
       throw error("bad number");
     }
+  }
+
+  /** Skips a run of digits; how many there were. */
+  private int digits() {
+    int start = pos;
+    while (pos < src.length() && Character.isDigit(src.charAt(pos))) {
+      pos++;
+    }
+    return pos - start;
   }
 
   String name(String what) {
