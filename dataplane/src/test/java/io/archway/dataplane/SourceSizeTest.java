@@ -45,13 +45,7 @@ class SourceSizeTest {
               "for now: bearer checks, introspection and the browser's code flow with its session"
                   + " share one instance's provider state; the code flow (authorize, callback, refresh,"
                   + " logout) is to move into a class of its own, as the provider, JWT and session"
-                  + " parts already did"),
-          Map.entry(
-              "plugins/LuaTemplate.java",
-              "for now: the template language (lexer, parser, evaluator) landed as one class; the parser is to move into a class of its own"),
-          Map.entry(
-              "plugins/GraphqlDocument.java",
-              "for now: the GraphQL document checker (lexer and the operation/variable walk) landed as one class, a few lines over"));
+                  + " parts already did"));
 
   @Test
   void noClassIsOverTheLimitWithoutAReason() throws IOException {

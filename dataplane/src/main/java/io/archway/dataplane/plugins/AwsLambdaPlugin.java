@@ -3,6 +3,7 @@ package io.archway.dataplane.plugins;
 import io.archway.dataplane.plugin.Plugin;
 import io.archway.dataplane.plugin.PluginInstance;
 import io.archway.dataplane.plugin.PluginScope;
+import io.archway.dataplane.support.SigV4;
 import java.time.Clock;
 import java.util.EnumSet;
 import java.util.List;
@@ -13,7 +14,7 @@ import java.util.Set;
  * function (through API Gateway or a function URL) instead of the upstream ({@link
  * ServerlessFunction}). {@code authorization.apikey} goes as {@code x-api-key}, unless the client
  * sent one; {@code authorization.iam} signs the request with AWS Signature Version 4 ({@link
- * AwsSigV4}), unless the client sent an {@code Authorization} of its own: {@code host}, {@code
+ * SigV4}), unless the client sent an {@code Authorization} of its own: {@code host}, {@code
  * x-amz-date} and every field forwarded are signed, as APISIX signs them.
  */
 public final class AwsLambdaPlugin implements Plugin<AwsLambdaPlugin.Config> {
@@ -73,7 +74,7 @@ public final class AwsLambdaPlugin implements Plugin<AwsLambdaPlugin.Config> {
     }
     if (a != null && a.iam() != null) {
       var iam = a.iam();
-      var key = new AwsSigV4.Key(iam.accesskey(), iam.secretkey(), iam.awsRegion(), iam.service());
+      var credentials = new SigV4.Credentials(iam.accesskey(), iam.secretkey(), null);
       var apikey = auth;
       auth =
           call -> {
@@ -83,8 +84,10 @@ public final class AwsLambdaPlugin implements Plugin<AwsLambdaPlugin.Config> {
             }
             call.headers.put("host", List.of(call.authority()));
             var signed =
-                AwsSigV4.sign(
-                    key,
+                SigV4.sign(
+                    credentials,
+                    iam.awsRegion(),
+                    iam.service(),
                     call.method,
                     call.path,
                     call.rawQuery,

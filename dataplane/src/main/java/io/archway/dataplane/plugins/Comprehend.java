@@ -3,6 +3,7 @@ package io.archway.dataplane.plugins;
 import com.fasterxml.jackson.databind.JsonNode;
 import io.archway.dataplane.plugin.Outcome;
 import io.archway.dataplane.plugin.PluginServices;
+import io.archway.dataplane.support.SigV4;
 import io.archway.model.ModelJson;
 import io.netty.handler.codec.http.DefaultHttpHeaders;
 import io.netty.handler.codec.http.HttpHeaderNames;
@@ -14,8 +15,7 @@ import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
-import java.time.ZoneOffset;
-import java.time.ZonedDateTime;
+import java.time.Instant;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -81,24 +81,26 @@ final class Comprehend {
     } catch (IOException e) {
       throw new UncheckedIOException(e);
     }
-    var now = ZonedDateTime.now(ZoneOffset.UTC);
-    var amzDate = SigV4.AMZ_DATE.format(now);
-    var host = uri.getPort() < 0 ? uri.getHost() : uri.getHost() + ":" + uri.getPort();
-    var signed = new LinkedHashMap<String, String>();
-    signed.put("Content-Type", "application/x-amz-json-1.1");
-    signed.put("Host", host);
-    signed.put("X-Amz-Date", amzDate);
-    signed.put("X-Amz-Target", TARGET);
-    var auth =
-        SigV4.authorization(
-            "POST", "/", "", signed, body, accessKey, secretKey, region, "comprehend", now);
+    var fields = new LinkedHashMap<String, String>();
+    fields.put("Content-Type", "application/x-amz-json-1.1");
+    fields.put("X-Amz-Target", TARGET);
+    var signed =
+        SigV4.sign(
+            "POST",
+            uri,
+            fields,
+            body,
+            new SigV4.Credentials(accessKey, secretKey, null),
+            region,
+            "comprehend",
+            Instant.now());
     var http =
         HttpRequest.newBuilder(uri)
             .timeout(Duration.ofSeconds(60))
             .header("Content-Type", "application/x-amz-json-1.1")
-            .header("X-Amz-Date", amzDate)
+            .header("X-Amz-Date", signed.get("X-Amz-Date"))
             .header("X-Amz-Target", TARGET)
-            .header("Authorization", auth)
+            .header("Authorization", signed.get("Authorization"))
             .POST(HttpRequest.BodyPublishers.ofByteArray(body))
             .build();
     return client

@@ -8,19 +8,18 @@ import java.util.List;
  * its executable definitions), for degraphql's {@code query}: it finds the operations and fragments
  * and the variables each operation declares, and refuses what is not a well-formed document. It
  * does not validate against a schema (no GraphQL server does that here either; the upstream does).
- * graphql-java would do the same with some 4 MB of jars, for one check when a route compiles.
+ * graphql-java would do the same with some 4 MB of jars, for one check when a route compiles. The
+ * tokens are {@link GraphqlLexer}'s.
  */
-final class GraphqlDocument {
+final class GraphqlDocument extends GraphqlLexer {
 
   /** One definition: {@code query}/{@code mutation}/{@code subscription}, or {@code fragment}. */
   record Definition(String kind, String name, List<String> variables) {}
 
-  private final String src;
-  private int pos;
   private final List<Definition> definitions = new ArrayList<>();
 
   private GraphqlDocument(String src) {
-    this.src = src;
+    super(src);
   }
 
   /**
@@ -277,162 +276,5 @@ final class GraphqlDocument {
     } else {
       throw error("unexpected \"" + c + "\" (expected: a value)");
     }
-  }
-
-  private void string() {
-    if (src.startsWith("\"\"\"", pos)) {
-      int end = pos + 3;
-      while (true) {
-        end = src.indexOf("\"\"\"", end);
-        if (end < 0) {
-          throw error("unterminated block string");
-        }
-        if (src.charAt(end - 1) == '\\') {
-          end += 3;
-          continue;
-        }
-        break;
-      }
-      pos = end + 3;
-      return;
-    }
-    pos++;
-    while (true) {
-      if (pos >= src.length() || src.charAt(pos) == '\n' || src.charAt(pos) == '\r') {
-        throw error("unterminated string");
-      }
-      char c = src.charAt(pos++);
-      if (c == '"') {
-        return;
-      }
-      if (c == '\\') {
-        if (pos >= src.length()) {
-          throw error("unterminated string");
-        }
-        char e = src.charAt(pos++);
-        if (e == 'u') {
-          if (pos + 4 > src.length() || !src.substring(pos, pos + 4).matches("[0-9a-fA-F]{4}")) {
-            throw error("bad unicode escape");
-          }
-          pos += 4;
-        } else if ("\"\\/bfnrt".indexOf(e) < 0) {
-          throw error("bad escape \\" + e);
-        }
-      }
-    }
-  }
-
-  private void number() {
-    int start = pos;
-    if (peek('-')) {
-      pos++;
-    }
-    int digits = pos;
-    while (pos < src.length() && Character.isDigit(src.charAt(pos))) {
-      pos++;
-    }
-    if (pos == digits || (src.charAt(digits) == '0' && pos - digits > 1)) {
-      pos = start;
-      throw error("bad number");
-    }
-    if (peek('.')) {
-      pos++;
-      int f = pos;
-      while (pos < src.length() && Character.isDigit(src.charAt(pos))) {
-        pos++;
-      }
-      if (pos == f) {
-        throw error("bad number");
-      }
-    }
-    if (peek('e') || peek('E')) {
-      pos++;
-      if (peek('+') || peek('-')) {
-        pos++;
-      }
-      int f = pos;
-      while (pos < src.length() && Character.isDigit(src.charAt(pos))) {
-        pos++;
-      }
-      if (pos == f) {
-        throw error("bad number");
-      }
-    }
-    if (isNameStart() || peek('.')) {
-      throw error("bad number");
-    }
-  }
-
-  private String name(String what) {
-    skip();
-    if (!isNameStart()) {
-      throw error(
-          pos >= src.length()
-              ? "unexpected end (expected: " + what + ")"
-              : "unexpected \"" + src.charAt(pos) + "\" (expected: " + what + ")");
-    }
-    int start = pos;
-    while (pos < src.length()) {
-      char c = src.charAt(pos);
-      if (c == '_' || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9')) {
-        pos++;
-      } else {
-        break;
-      }
-    }
-    return src.substring(start, pos);
-  }
-
-  private boolean isNameStart() {
-    if (pos >= src.length()) {
-      return false;
-    }
-    char c = src.charAt(pos);
-    return c == '_' || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z');
-  }
-
-  private boolean peek(char c) {
-    return pos < src.length() && src.charAt(pos) == c;
-  }
-
-  private void expect(char c) {
-    skip();
-    if (!peek(c)) {
-      throw error(
-          pos >= src.length()
-              ? "unexpected end (expected: \"" + c + "\")"
-              : "unexpected \"" + src.charAt(pos) + "\" (expected: \"" + c + "\")");
-    }
-    pos++;
-  }
-
-  /** Skips white space, commas (insignificant in GraphQL), line terminators and comments. */
-  private void skip() {
-    while (pos < src.length()) {
-      char c = src.charAt(pos);
-      if (c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == ',' || c == '\uFEFF') {
-        pos++;
-      } else if (c == '#') {
-        while (pos < src.length() && src.charAt(pos) != '\n' && src.charAt(pos) != '\r') {
-          pos++;
-        }
-      } else {
-        return;
-      }
-    }
-  }
-
-  private IllegalArgumentException error(String what) {
-    int line = 1;
-    int col = 1;
-    for (int i = 0; i < Math.min(pos, src.length()); i++) {
-      if (src.charAt(i) == '\n') {
-        line++;
-        col = 1;
-      } else {
-        col++;
-      }
-    }
-    return new IllegalArgumentException(what + " at " + line + ":" + col);
   }
 }

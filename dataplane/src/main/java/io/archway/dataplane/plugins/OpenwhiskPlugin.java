@@ -4,6 +4,7 @@ import com.fasterxml.jackson.annotation.JsonProperty;
 import io.archway.dataplane.plugin.Plugin;
 import io.archway.dataplane.plugin.PluginInstance;
 import io.archway.dataplane.plugin.PluginScope;
+import io.archway.dataplane.support.SigV4;
 import java.util.EnumSet;
 import java.util.Set;
 
@@ -58,12 +59,12 @@ public final class OpenwhiskPlugin implements Plugin<OpenwhiskPlugin.Config> {
     }
     var path =
         new StringBuilder("/api/v1/namespaces/")
-            .append(AwsSigV4.encode(conf.namespace()))
+            .append(SigV4.encode(conf.namespace()))
             .append("/actions/");
     if (conf.pkg() != null && !conf.pkg().isEmpty()) {
-      path.append(AwsSigV4.encode(conf.pkg())).append('/');
+      path.append(SigV4.encode(conf.pkg())).append('/');
     }
-    path.append(AwsSigV4.encode(conf.action()));
+    path.append(SigV4.encode(conf.action()));
     var uri = ServerlessFunction.httpUrl("api_host", host + path);
     var auth = ServerlessFunction.basic(conf.serviceToken());
     return new ServerlessFunction(
