@@ -45,21 +45,26 @@ public final class IpRestrictionPlugin implements Plugin<IpRestrictionPlugin.Con
 
   @Override
   public PluginInstance compile(Config conf, PluginScope scope) {
-    boolean allow = conf.whitelist() != null;
-    var ranges = new ArrayList<Cidr>();
-    for (var c : allow ? conf.whitelist() : conf.blacklist()) {
-      ranges.add(Cidr.parse(c));
-    }
     var refuse = Outcome.message(conf.responseCode(), conf.message());
-    return new Restriction(allow, List.copyOf(ranges), refuse);
+    return new Restriction(Listed.of(conf.whitelist(), conf.blacklist()), refuse);
   }
 
-  private record Restriction(boolean allow, List<Cidr> ranges, Outcome.Respond refuse)
-      implements PluginInstance {
+  /**
+   * The addresses of a whitelist ({@code allow}) or a blacklist, and whether a client passes: the
+   * rule of the HTTP and the stream plugin alike. An unknown address is in no list.
+   */
+  record Listed(boolean allow, List<Cidr> ranges) {
 
-    @Override
-    public Outcome access(PluginContext ctx) {
-      var addr = ctx.remoteAddress();
+    static Listed of(List<String> whitelist, List<String> blacklist) {
+      boolean allow = whitelist != null;
+      var ranges = new ArrayList<Cidr>();
+      for (var c : allow ? whitelist : blacklist) {
+        ranges.add(Cidr.parse(c));
+      }
+      return new Listed(allow, List.copyOf(ranges));
+    }
+
+    boolean admits(java.net.InetAddress addr) {
       boolean listed = false;
       if (addr != null) {
         for (var c : ranges) {
@@ -69,7 +74,15 @@ public final class IpRestrictionPlugin implements Plugin<IpRestrictionPlugin.Con
           }
         }
       }
-      return listed == allow ? Outcome.CONTINUE : refuse;
+      return listed == allow;
+    }
+  }
+
+  private record Restriction(Listed listed, Outcome.Respond refuse) implements PluginInstance {
+
+    @Override
+    public Outcome access(PluginContext ctx) {
+      return listed.admits(ctx.remoteAddress()) ? Outcome.CONTINUE : refuse;
     }
   }
 }

@@ -4,8 +4,6 @@ import io.archway.dataplane.plugin.PluginScope;
 import io.archway.dataplane.plugin.StreamPlugin;
 import io.archway.dataplane.plugin.StreamPluginInstance;
 import io.archway.dataplane.plugin.StreamSession;
-import io.archway.dataplane.route.Cidr;
-import java.util.ArrayList;
 import java.util.List;
 
 /**
@@ -36,29 +34,14 @@ public final class StreamIpRestriction implements StreamPlugin<StreamIpRestricti
 
   @Override
   public StreamPluginInstance compile(Config conf, PluginScope scope) {
-    boolean allow = conf.whitelist() != null;
-    var ranges = new ArrayList<Cidr>();
-    for (var c : allow ? conf.whitelist() : conf.blacklist()) {
-      ranges.add(Cidr.parse(c));
-    }
-    return new Restriction(allow, List.copyOf(ranges));
+    return new Restriction(IpRestrictionPlugin.Listed.of(conf.whitelist(), conf.blacklist()));
   }
 
-  private record Restriction(boolean allow, List<Cidr> ranges) implements StreamPluginInstance {
+  private record Restriction(IpRestrictionPlugin.Listed listed) implements StreamPluginInstance {
 
     @Override
     public Preread preread(StreamSession session) {
-      var addr = session.remoteAddress();
-      boolean listed = false;
-      if (addr != null) {
-        for (var c : ranges) {
-          if (c.contains(addr)) {
-            listed = true;
-            break;
-          }
-        }
-      }
-      return listed == allow ? Preread.CONTINUE : Preread.CLOSE;
+      return listed.admits(session.remoteAddress()) ? Preread.CONTINUE : Preread.CLOSE;
     }
   }
 }
