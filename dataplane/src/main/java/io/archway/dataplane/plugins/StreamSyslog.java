@@ -9,8 +9,6 @@ import io.archway.dataplane.plugin.StreamPluginInstance;
 import io.archway.dataplane.plugin.StreamSession;
 import io.archway.dataplane.support.SyslogSink;
 import io.archway.model.ModelJson;
-import java.nio.charset.StandardCharsets;
-import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -60,10 +58,6 @@ public final class StreamSyslog implements StreamPlugin<StreamSyslog.Config> {
 
   @Override
   public StreamPluginInstance compile(Config conf, PluginScope scope) {
-    boolean tcp = conf.sockType().equals("tcp");
-    if (conf.tls() && !tcp) {
-      throw new IllegalArgumentException("tls: true needs sock_type: tcp (expected: tcp with tls)");
-    }
     var format = new LinkedHashMap<String, Template>();
     if (conf.logFormat() != null) {
       for (var e : conf.logFormat().properties()) {
@@ -75,18 +69,9 @@ public final class StreamSyslog implements StreamPlugin<StreamSyslog.Config> {
       }
     }
     var services = scope.services();
-    SyslogSink.Writer writer =
-        services.shared(
-            "syslog:" + conf.host() + ":" + conf.port() + ":" + tcp + ":" + conf.tls(),
-            () -> new SyslogSink.Writer(conf.host(), conf.port(), tcp, conf.tls(), conf.timeout()));
-    LogBatcher.Sender sender =
-        batch -> {
-          var lines = new ArrayList<String>(batch.size());
-          for (var e : batch) {
-            lines.add(new String(e, StandardCharsets.UTF_8));
-          }
-          writer.send(lines);
-        };
+    var sender =
+        SyslogPlugin.sender(
+            services, conf.host(), conf.port(), conf.sockType(), conf.tls(), conf.timeout());
     var batcher = LogEntries.batcher("syslog", conf, sender, services);
     return new Logger(List.copyOf(format.entrySet()), batcher, services);
   }

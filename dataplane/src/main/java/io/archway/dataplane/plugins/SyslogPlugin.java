@@ -5,6 +5,7 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.archway.dataplane.plugin.LogBatcher;
 import io.archway.dataplane.plugin.PluginInstance;
 import io.archway.dataplane.plugin.PluginScope;
+import io.archway.dataplane.plugin.PluginServices;
 import io.archway.dataplane.support.SyslogSink;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
@@ -57,25 +58,36 @@ public final class SyslogPlugin implements EntryLogger<SyslogPlugin.Config> {
 
   @Override
   public PluginInstance compile(Config conf, PluginScope scope) {
-    boolean tcp = conf.sockType().equals("tcp");
-    if (conf.tls() && !tcp) {
-      throw new IllegalArgumentException("tls: true needs sock_type: tcp (expected: tcp with tls)");
-    }
     var services = scope.services();
     var entries = LogEntries.builder(name(), conf, services);
-    SyslogSink.Writer writer =
-        services.shared(
-            "syslog:" + conf.host() + ":" + conf.port() + ":" + tcp + ":" + conf.tls(),
-            () -> new SyslogSink.Writer(conf.host(), conf.port(), tcp, conf.tls(), conf.timeout()));
-    LogBatcher.Sender sender =
-        batch -> {
-          var lines = new ArrayList<String>(batch.size());
-          for (var e : batch) {
-            lines.add(new String(e, StandardCharsets.UTF_8));
-          }
-          writer.send(lines);
-        };
+    var sender =
+        sender(services, conf.host(), conf.port(), conf.sockType(), conf.tls(), conf.timeout());
     var batcher = LogEntries.batcher(name(), conf, sender, services);
     return LogEntries.batched(entries, batcher);
+  }
+
+  /**
+   * What sends a batch of lines to a syslog server: one writer per server and transport, shared by
+   * every route (HTTP or stream) that names it.
+   *
+   * @throws IllegalArgumentException for {@code tls} without TCP
+   */
+  static LogBatcher.Sender sender(
+      PluginServices services, String host, int port, String sockType, boolean tls, int timeout) {
+    boolean tcp = sockType.equals("tcp");
+    if (tls && !tcp) {
+      throw new IllegalArgumentException("tls: true needs sock_type: tcp (expected: tcp with tls)");
+    }
+    SyslogSink.Writer writer =
+        services.shared(
+            "syslog:" + host + ":" + port + ":" + tcp + ":" + tls,
+            () -> new SyslogSink.Writer(host, port, tcp, tls, timeout));
+    return batch -> {
+      var lines = new ArrayList<String>(batch.size());
+      for (var e : batch) {
+        lines.add(new String(e, StandardCharsets.UTF_8));
+      }
+      writer.send(lines);
+    };
   }
 }
