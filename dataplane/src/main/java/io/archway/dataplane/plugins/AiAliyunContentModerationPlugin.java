@@ -7,6 +7,7 @@ import io.archway.dataplane.plugin.PluginContext;
 import io.archway.dataplane.plugin.PluginInstance;
 import io.archway.dataplane.plugin.PluginScope;
 import io.archway.dataplane.plugin.PluginServices;
+import io.archway.dataplane.support.SigV4;
 import io.archway.model.ModelJson;
 import io.netty.handler.codec.http.DefaultHttpHeaders;
 import io.netty.handler.codec.http.HttpHeaderNames;
@@ -297,25 +298,8 @@ public final class AiAliyunContentModerationPlugin
     }
   }
 
-  /** RFC 3986 percent-encoding (only A-Z a-z 0-9 - _ . ~ kept), as Aliyun signs. */
+  /** RFC 3986 percent-encoding (only A-Z a-z 0-9 - _ . ~ kept), as Aliyun signs (and AWS). */
   static String encode(String s) {
-    var b = new StringBuilder();
-    for (byte x : s.getBytes(StandardCharsets.UTF_8)) {
-      int c = x & 0xff;
-      if ((c >= 'A' && c <= 'Z')
-          || (c >= 'a' && c <= 'z')
-          || (c >= '0' && c <= '9')
-          || c == '-'
-          || c == '_'
-          || c == '.'
-          || c == '~') {
-        b.append((char) c);
-      } else {
-        b.append('%')
-            .append(Character.toUpperCase(Character.forDigit(c >> 4, 16)))
-            .append(Character.toUpperCase(Character.forDigit(c & 15, 16)));
-      }
-    }
-    return b.toString();
+    return SigV4.encode(s);
   }
 }
