@@ -10,8 +10,8 @@ class SecretTest {
 
   private static final ObjectMapper JSON = new ObjectMapper();
 
-  private static ConfigObject read(String json, String idFromKey) throws Exception {
-    return ModelJson.read(Kind.SECRETS, JSON.readTree(json), idFromKey, "secrets");
+  private static Secret read(String json, String idFromKey) throws Exception {
+    return (Secret) ModelJson.read(Kind.SECRETS, JSON.readTree(json), idFromKey, "secrets");
   }
 
   @Test
@@ -37,9 +37,32 @@ class SecretTest {
   }
 
   @Test
-  void gcpAndMixedFieldsAreRefusedByName() {
-    assertThatThrownBy(() -> read("{\"auth_file\": \"/x.json\"}", "gcp/1"))
-        .hasMessageContaining("the gcp secret manager is not supported by Archway yet");
+  void gcpNeedsOneServiceAccountAndMixedFieldsAreRefusedByName() throws Exception {
+    assertThat(read("{\"auth_file\": \"/x.json\"}", "gcp/1").authFile()).isEqualTo("/x.json");
+    var gcp =
+        read(
+            "{\"auth_config\": {\"client_email\": \"a@p.iam\", \"private_key\": \"k\","
+                + " \"project_id\": \"p\"}, \"ssl_verify\": false}",
+            "gcp/1");
+    assertThat(gcp.authConfig().tokenUri()).isEqualTo("https://oauth2.googleapis.com/token");
+    assertThat(gcp.authConfig().entriesUri()).isEqualTo("https://secretmanager.googleapis.com/v1/");
+    assertThat(gcp.sslVerify()).isFalse();
+    assertThat(gcp.toString()).doesNotContain("\"k\"");
+    assertThatThrownBy(() -> read("{}", "gcp/1"))
+        .hasMessageContaining("auth_config and auth_file both missing");
+    assertThatThrownBy(
+            () ->
+                read(
+                    "{\"auth_file\": \"/x.json\", \"auth_config\": {\"client_email\": \"a\","
+                        + " \"private_key\": \"secret-key-text\"}}",
+                    "gcp/1"))
+        .hasMessageContaining("auth_config.project_id: missing")
+        .hasMessageContaining("both set")
+        .hasMessageNotContaining("secret-key-text");
+    assertThatThrownBy(() -> read("{\"auth_file\": \"/x.json\", \"token\": \"t\"}", "gcp/1"))
+        .hasMessageContaining("token: not supported (a vault field; this is a gcp secret manager");
+    assertThatThrownBy(() -> read("{\"uri\": \"http://v\", \"auth_file\": \"/f\"}", "vault/1"))
+        .hasMessageContaining("auth_file: not supported (a gcp field");
     assertThatThrownBy(() -> read("{\"uri\": \"http://v\", \"region\": \"eu-west-1\"}", "vault/1"))
         .hasMessageContaining("region: not supported (an aws field");
     assertThatThrownBy(() -> read("{\"access_key_id\": \"a\"}", "aws/1"))

@@ -6,26 +6,16 @@ import io.archway.dataplane.plugin.LogBatcher;
 import io.archway.dataplane.plugin.PluginInstance;
 import io.archway.dataplane.plugin.PluginScope;
 import io.archway.dataplane.plugin.PluginServices;
+import io.archway.dataplane.support.GoogleServiceAccount;
 import io.archway.model.ModelJson;
 import java.io.IOException;
-import java.net.URI;
-import java.net.URLEncoder;
-import java.net.http.HttpRequest;
-import java.net.http.HttpResponse;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.security.GeneralSecurityException;
-import java.security.KeyFactory;
-import java.security.PrivateKey;
-import java.security.Signature;
-import java.security.spec.PKCS8EncodedKeySpec;
 import java.time.Duration;
 import java.time.Instant;
 import java.time.ZoneOffset;
 import java.time.format.DateTimeFormatter;
 import java.util.ArrayList;
-import java.util.Base64;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
@@ -45,7 +35,7 @@ import java.util.Map;
 public final class GoogleCloudLoggingPlugin
     implements EntryLogger<GoogleCloudLoggingPlugin.Config> {
 
-  static final String TOKEN_URI = "https://oauth2.googleapis.com/token";
+  static final String TOKEN_URI = GoogleServiceAccount.TOKEN_URI;
   static final String ENTRIES_URI = "https://logging.googleapis.com/v2/entries:write";
   static final List<String> SCOPE =
       List.of(
@@ -101,7 +91,7 @@ public final class GoogleCloudLoggingPlugin
   public PluginInstance compile(Config conf, PluginScope scope) {
     var services = scope.services();
     var auth = conf.authConfig() != null ? conf.authConfig() : readAuthFile(conf.authFile());
-    var oauth = new OAuth(auth, key(auth.privateKey()), conf.sslVerify(), services);
+    var oauth = account(auth, conf.sslVerify(), services);
     var entries = LogEntries.builder(name(), conf.logFormat(), false, null, false, null, services);
     var post =
         LogPost.to(
@@ -171,6 +161,18 @@ public final class GoogleCloudLoggingPlugin
     return out;
   }
 
+  /** The service account of {@code auth}, its tokens fetched through the loggers' client. */
+  static GoogleServiceAccount account(AuthConfig auth, boolean verify, PluginServices services) {
+    var scope = auth.scope() == null || auth.scope().isEmpty() ? SCOPE : auth.scope();
+    return new GoogleServiceAccount(
+        new GoogleServiceAccount.Credentials(
+            auth.clientEmail(),
+            GoogleServiceAccount.privateKey(auth.privateKey(), "auth_config.private_key"),
+            auth.tokenUri() == null ? TOKEN_URI : auth.tokenUri(),
+            scope),
+        LogPost.client(services, verify));
+  }
+
   private static AuthConfig readAuthFile(String file) {
     JsonNode json;
     try {
@@ -199,101 +201,5 @@ public final class GoogleCloudLoggingPlugin
         json.path("token_uri").asText(TOKEN_URI),
         scope.isEmpty() ? SCOPE : scope,
         json.path("entries_uri").asText(ENTRIES_URI));
-  }
-
-  /** A PEM PKCS #8 RSA private key, as in service account key files. */
-  static PrivateKey key(String pem) {
-    var body =
-        pem.replace("-----BEGIN PRIVATE KEY-----", "")
-            .replace("-----END PRIVATE KEY-----", "")
-            .replace("\\n", "")
-            .replaceAll("\\s", "");
-    try {
-      return KeyFactory.getInstance("RSA")
-          .generatePrivate(new PKCS8EncodedKeySpec(Base64.getDecoder().decode(body)));
-    } catch (GeneralSecurityException | IllegalArgumentException e) {
-      throw new IllegalArgumentException(
-          "auth_config.private_key: not a PEM PKCS #8 RSA private key (expected: -----BEGIN"
-              + " PRIVATE KEY----- ..., as in a service account's key file)");
-    }
-  }
-
-  /** The service account's access token, fetched when needed and kept until it nearly expires. */
-  static final class OAuth {
-    private final AuthConfig auth;
-    private final PrivateKey key;
-    private final boolean verify;
-    private final PluginServices services;
-    private String token;
-    private long expiresAtMillis;
-
-    OAuth(AuthConfig auth, PrivateKey key, boolean verify, PluginServices services) {
-      this.auth = auth;
-      this.key = key;
-      this.verify = verify;
-      this.services = services;
-    }
-
-    /** The Authorization header's value; fetches a token first when there is none left. */
-    synchronized String authorization() throws IOException, InterruptedException {
-      if (token == null || System.currentTimeMillis() > expiresAtMillis - 60_000) {
-        refresh();
-      }
-      return token;
-    }
-
-    private void refresh() throws IOException, InterruptedException {
-      var tokenUri = auth.tokenUri() == null ? TOKEN_URI : auth.tokenUri();
-      var form =
-          "grant_type="
-              + URLEncoder.encode(
-                  "urn:ietf:params:oauth:grant-type:jwt-bearer", StandardCharsets.UTF_8)
-              + "&assertion="
-              + URLEncoder.encode(jwt(tokenUri, Instant.now()), StandardCharsets.UTF_8);
-      var req =
-          HttpRequest.newBuilder(URI.create(tokenUri))
-              .timeout(Duration.ofSeconds(10))
-              .header("Content-Type", "application/x-www-form-urlencoded")
-              .POST(HttpRequest.BodyPublishers.ofString(form))
-              .build();
-      var res = LogPost.client(services, verify).send(req, HttpResponse.BodyHandlers.ofString());
-      if (res.statusCode() != 200) {
-        throw new IOException(tokenUri + " refused the service account: " + res.statusCode());
-      }
-      var json = ModelJson.mapper().readTree(res.body());
-      if (!json.path("access_token").isTextual()) {
-        throw new IOException(tokenUri + " answered no access_token");
-      }
-      var type = json.path("token_type").asText("Bearer");
-      token = (type.isEmpty() ? "Bearer" : type) + " " + json.get("access_token").asText();
-      expiresAtMillis = System.currentTimeMillis() + json.path("expires_in").asLong(3600) * 1000;
-    }
-
-    /** The signed assertion: iss, aud (the token URI), scope, iat, exp an hour later. */
-    String jwt(String tokenUri, Instant now) {
-      var enc = Base64.getUrlEncoder().withoutPadding();
-      var m = ModelJson.mapper();
-      var header = m.createObjectNode().put("alg", "RS256").put("typ", "JWT");
-      var scope = auth.scope() == null || auth.scope().isEmpty() ? SCOPE : auth.scope();
-      var claims =
-          m.createObjectNode()
-              .put("iss", auth.clientEmail())
-              .put("aud", tokenUri)
-              .put("scope", String.join(" ", scope))
-              .put("iat", now.getEpochSecond())
-              .put("exp", now.getEpochSecond() + 3600);
-      var signed =
-          enc.encodeToString(header.toString().getBytes(StandardCharsets.UTF_8))
-              + "."
-              + enc.encodeToString(claims.toString().getBytes(StandardCharsets.UTF_8));
-      try {
-        var sig = Signature.getInstance("SHA256withRSA");
-        sig.initSign(key);
-        sig.update(signed.getBytes(StandardCharsets.US_ASCII));
-        return signed + "." + enc.encodeToString(sig.sign());
-      } catch (GeneralSecurityException e) {
-        throw new IllegalStateException("RS256 signing failed", e);
-      }
-    }
   }
 }

@@ -210,9 +210,9 @@ class MoreLoggersTest {
     var auth =
         new GoogleCloudLoggingPlugin.AuthConfig(
             "sa@p.iam.gserviceaccount.com", pem, "p", "https://t/token", List.of("a", "b"), null);
-    var oauth =
-        new GoogleCloudLoggingPlugin.OAuth(auth, GoogleCloudLoggingPlugin.key(pem), true, SERVICES);
-    var jwt = oauth.jwt("https://t/token", Instant.ofEpochSecond(1_700_000_000L)).split("\\.");
+    var oauth = GoogleCloudLoggingPlugin.account(auth, true, SERVICES);
+    var jwt =
+        oauth.assertion("https://t/token", Instant.ofEpochSecond(1_700_000_000L)).split("\\.");
     var sig = Signature.getInstance("SHA256withRSA");
     sig.initVerify(keys.getPublic());
     sig.update((jwt[0] + "." + jwt[1]).getBytes(StandardCharsets.US_ASCII));
