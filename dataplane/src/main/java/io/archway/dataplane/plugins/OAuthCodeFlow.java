@@ -32,6 +32,12 @@ final class OAuthCodeFlow {
   /** How long a login may take, as lua-resty-openidc's state lasts. */
   static final long LOGIN_SECONDS = 600;
 
+  /** What a call to the provider decided, applied to the request back on its event loop. */
+  @FunctionalInterface
+  interface Step {
+    Outcome apply(PluginContext ctx);
+  }
+
   /** What a callback carries, checked against the login in progress, in APISIX's order. */
   enum Callback {
     OK,

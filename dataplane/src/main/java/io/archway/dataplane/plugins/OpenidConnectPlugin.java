@@ -7,6 +7,7 @@ import io.archway.dataplane.plugin.Plugin.Phase;
 import io.archway.dataplane.plugin.PluginContext;
 import io.archway.dataplane.plugin.PluginInstance;
 import io.archway.dataplane.plugin.PluginScope;
+import io.archway.dataplane.plugins.OAuthCodeFlow.Step;
 import io.archway.model.ModelJson;
 import io.netty.handler.codec.http.DefaultHttpHeaders;
 import java.net.http.HttpClient;
@@ -151,12 +152,6 @@ public final class OpenidConnectPlugin implements Plugin<OpenidConnectPlugin.Con
             conf.clientSecret(),
             Duration.ofSeconds(conf.timeout()));
     return new Instance(conf, provider, publicKey, flow, List.copyOf(issuers));
-  }
-
-  /** What a provider call decided, applied to the request back on its event loop. */
-  @FunctionalInterface
-  interface Step {
-    Outcome apply(PluginContext ctx);
   }
 
   static final class Instance implements PluginInstance {
