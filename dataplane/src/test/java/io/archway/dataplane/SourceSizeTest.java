@@ -39,13 +39,7 @@ class SourceSizeTest {
               "for now: the response half of one proxied exchange (heads, trailers-only answers,"
                   + " body filters and streams, gRPC deadlines, failures mid-response) grew past the"
                   + " limit in the same merges; the held-body gathering is to move out with the"
-                  + " intake"),
-          Map.entry(
-              "plugins/OpenidConnectPlugin.java",
-              "for now: bearer checks, introspection and the browser's code flow with its session"
-                  + " share one instance's provider state; the code flow (authorize, callback, refresh,"
-                  + " logout) is to move into a class of its own, as the provider, JWT and session"
-                  + " parts already did"));
+                  + " intake"));
 
   @Test
   void noClassIsOverTheLimitWithoutAReason() throws IOException {

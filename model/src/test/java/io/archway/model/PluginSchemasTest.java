@@ -32,9 +32,13 @@ class PluginSchemasTest {
   @Test
   void namesKnownAndRun() {
     assertThat(List.copyOf(PluginSchemas.names()))
-        .contains("hmac-auth", "real-ip", "limit-count")
+        .contains("hmac-auth", "real-ip", "limit-count", "authz-casdoor")
+        .doesNotContain("casdoor")
         .isSorted();
     assertThat(PluginSchemas.known("hmac-auth")).isTrue();
+    assertThat(PluginSchemas.runs("authz-casdoor")).isTrue();
+    // Not an APISIX name (APISIX's plugin is authz-casdoor): unknown.
+    assertThat(PluginSchemas.known("casdoor")).isFalse();
     assertThat(PluginSchemas.known("real-ip")).isTrue();
     assertThat(PluginSchemas.known("no-such")).isFalse();
     assertThat(PluginSchemas.known("../plugins/key-auth")).isFalse();
@@ -68,7 +72,7 @@ class PluginSchemasTest {
           traffic-split | {'rules': [{'weighted_upstreams': [{'upstream_id': true}]}]} | plugins.traffic-split.rules[0].weighted_upstreams[0].upstream_id: true (expected: string matching ^[a-zA-Z0-9-_.]{1,64}$)
           response-rewrite | {'vars': [['status', '=', 200]]} | plugins.response-rewrite.vars[0][1]: "=" (expected: one of ==, ~=, >, >=, <, <=, ~~, ~*, in, has, ipmatch)
           real-ip     | {}                              | plugins.real-ip.source: missing (expected: a variable such as http_x_forwarded_for, http_<header> or arg_<name>)
-          casdoor     | {}                              | plugins.casdoor: APISIX plugin "casdoor" is not run by Archway (expected: one of ai-aliyun-content-moderation, ai-aws-content-moderation, ai-content-moderation, ai-prompt-decorator, ai-prompt-guard, ai-prompt-template, ai-proxy, ai-proxy-multi, ai-rag, ai-rate-limiting, ai-request-rewrite, api-breaker, attach-consumer-label, authz-casbin, authz-keycloak, aws-lambda, azure-functions, basic-auth, batch-requests, body-transformer, cas-auth, clickhouse-logger, client-control, consumer-restriction, cors, csrf, datadog, degraphql, echo, elasticsearch-logger, error-log-logger, fault-injection, file-logger, forward-auth, google-cloud-logging, grpc-transcode, grpc-web, gzip, hmac-auth, http-logger, ip-restriction, jwe-decrypt, jwt-auth, kafka-logger, kafka-proxy, key-auth, lago, ldap-auth, limit-conn, limit-count, limit-req, log-rotate, loggly, loki-logger, mocking, multi-auth, node-status, opa, openfunction, openid-connect, opentelemetry, openwhisk, prometheus, proxy-cache, proxy-control, proxy-mirror, proxy-rewrite, public-api, real-ip, redirect, referer-restriction, request-id, request-validation, response-rewrite, server-info, skywalking, skywalking-logger, sls-logger, splunk-hec-logging, syslog, tcp-logger, tencent-cloud-cls, traffic-split, ua-restriction, udp-logger, uri-blocker, wolf-rbac, workflow, zipkin)
+          gm          | {}                              | plugins.gm: APISIX plugin "gm" is refused by Archway: gm serves TLS with the Chinese SM2/SM3/SM4 suites (GB/T 38636), which need Tongsuo; the JDK's TLS and Netty's have none of them (expected: TLS 1.2/1.3 with the certificates of ssls objects)
           no-such     | {}                              | plugins.no-such: unknown plugin "no-such" (expected: a plugin Archway runs)
           serverless-pre-function | {'functions': ['return function() end']} | plugins.serverless-pre-function: APISIX plugin "serverless-pre-function" is refused by Archway: Archway cannot run Lua, so serverless functions are refused (expected: a plugin flow, plugin_flow or plugin_flow_id, for conditions between plugins, or a Java plugin: a class implementing io.archway.dataplane.plugin.Plugin, registered as a ServiceLoader provider)
           dubbo-proxy | {}                              | plugins.dubbo-proxy: APISIX plugin "dubbo-proxy" is refused by Archway: Archway does not speak the Dubbo protocol, and no Dubbo server runs in its tests to check it against, so it is refused rather than half served (expected: an HTTP or gRPC upstream, such as a Dubbo 3 service on its gRPC-compatible Triple protocol)

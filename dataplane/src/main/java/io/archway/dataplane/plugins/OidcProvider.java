@@ -1,11 +1,9 @@
 package io.archway.dataplane.plugins;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import io.archway.model.ModelJson;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
-import java.net.http.HttpResponse;
 import java.security.PublicKey;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -141,22 +139,6 @@ final class OidcProvider {
 
   /** Sends a request whose answer is a JSON object; failures complete exceptionally. */
   CompletableFuture<JsonNode> send(HttpRequest req) {
-    return http.sendAsync(req, HttpResponse.BodyHandlers.ofByteArray())
-        .thenApply(
-            r -> {
-              if (r.statusCode() != 200) {
-                throw new IllegalStateException(
-                    req.uri() + " answered " + r.statusCode() + " to " + req.method());
-              }
-              try {
-                var json = ModelJson.mapper().readTree(r.body());
-                if (json == null || !json.isObject()) {
-                  throw new IllegalStateException(req.uri() + " did not answer a JSON object");
-                }
-                return json;
-              } catch (java.io.IOException e) {
-                throw new IllegalStateException(req.uri() + " did not answer JSON", e);
-              }
-            });
+    return OAuthCodeFlow.sendJson(http, req);
   }
 }

@@ -13,11 +13,13 @@ import javax.crypto.spec.GCMParameterSpec;
 import javax.crypto.spec.SecretKeySpec;
 
 /**
- * openid-connect's browser session: a JSON object sealed into one cookie value with AES-256-GCM
- * (encrypted and authenticated), under a key derived from {@code session.secret} with HKDF-SHA256,
- * so every replica given the same secret reads every other's cookies and nothing is kept on the
- * gateway. The cookie's name is the associated data: a value moved to another cookie is refused.
- * The payload carries its own expiry ({@code exp}, seconds), checked when opened.
+ * The browser session of the sign-in plugins ({@link OAuthCodeFlow}: openid-connect,
+ * authz-casdoor): a JSON object sealed into one cookie value with AES-256-GCM (encrypted and
+ * authenticated), under a key derived from a secret (openid-connect's {@code session.secret}) with
+ * HKDF-SHA256 and a label per plugin, so every replica given the same secret reads every other's
+ * cookies, one plugin's cookie is never another's, and nothing is kept on the gateway. The cookie's
+ * name is the associated data: a value moved to another cookie is refused. The payload carries its
+ * own expiry ({@code exp}, seconds), checked when opened.
  */
 final class OidcSession {
 
@@ -28,7 +30,14 @@ final class OidcSession {
   private final byte[] aad;
 
   OidcSession(String secret, String cookieName) {
-    this.key = new SecretKeySpec(hkdf(secret.getBytes(StandardCharsets.UTF_8)), "AES");
+    this(secret, cookieName, "openid-connect");
+  }
+
+  /**
+   * A session whose key is {@code purpose}'s own: the same secret gives another plugin another key.
+   */
+  OidcSession(String secret, String cookieName, String purpose) {
+    this.key = new SecretKeySpec(hkdf(secret.getBytes(StandardCharsets.UTF_8), purpose), "AES");
     this.aad = cookieName.getBytes(StandardCharsets.US_ASCII);
   }
 
@@ -80,12 +89,12 @@ final class OidcSession {
   }
 
   /** HKDF-SHA256 (RFC 5869), one block: 32 bytes of key. */
-  private static byte[] hkdf(byte[] secret) {
+  private static byte[] hkdf(byte[] secret, String purpose) {
     try {
       var mac = Mac.getInstance("HmacSHA256");
       mac.init(
           new SecretKeySpec(
-              "archway openid-connect session".getBytes(StandardCharsets.US_ASCII), "HmacSHA256"));
+              ("archway " + purpose + " session").getBytes(StandardCharsets.UTF_8), "HmacSHA256"));
       var prk = mac.doFinal(secret);
       mac.init(new SecretKeySpec(prk, "HmacSHA256"));
       mac.update("aes-256-gcm".getBytes(StandardCharsets.US_ASCII));

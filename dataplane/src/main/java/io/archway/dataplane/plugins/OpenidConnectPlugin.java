@@ -1,29 +1,21 @@
 package io.archway.dataplane.plugins;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.archway.dataplane.plugin.Outcome;
 import io.archway.dataplane.plugin.Plugin;
 import io.archway.dataplane.plugin.Plugin.Phase;
 import io.archway.dataplane.plugin.PluginContext;
 import io.archway.dataplane.plugin.PluginInstance;
 import io.archway.dataplane.plugin.PluginScope;
+import io.archway.dataplane.plugins.OAuthCodeFlow.Step;
 import io.archway.model.ModelJson;
 import io.netty.handler.codec.http.DefaultHttpHeaders;
-import io.netty.handler.codec.http.HttpHeaders;
-import java.net.URI;
-import java.net.URLEncoder;
 import java.net.http.HttpClient;
-import java.net.http.HttpRequest;
-import java.nio.charset.StandardCharsets;
-import java.security.MessageDigest;
-import java.security.NoSuchAlgorithmException;
 import java.security.PublicKey;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Base64;
 import java.util.EnumSet;
-import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
@@ -38,10 +30,11 @@ import java.util.concurrent.CompletableFuture;
  * {@code client_id} when the token names one), else RFC 7662 introspection. 401 with APISIX's
  * {@code WWW-Authenticate}, 403 for a missing {@code required_scopes} entry.
  *
- * <p>Browsers (otherwise): the authorization code flow with state, nonce and optionally PKCE; the
- * tokens and the user's claims are kept in an encrypted, authenticated cookie ({@link
- * OidcSession}), renewed with the refresh token when the access token expires; {@code logout_path}
- * ends it through the provider's {@code end_session_endpoint}.
+ * <p>Browsers (otherwise): the authorization code flow ({@link OidcBrowser}, on the shared {@link
+ * OAuthCodeFlow}) with state, nonce and optionally PKCE; the tokens and the user's claims are kept
+ * in an encrypted, authenticated cookie ({@link OidcSession}), renewed with the refresh token when
+ * the access token expires; {@code logout_path} ends it through the provider's {@code
+ * end_session_endpoint}.
  *
  * <p>Every call to the provider (discovery, JWKS, token, userinfo, introspection) goes out with the
  * JDK client's {@code sendAsync}; the request waits in {@link Outcome.Later} and resumes on its
@@ -50,7 +43,6 @@ import java.util.concurrent.CompletableFuture;
 public final class OpenidConnectPlugin implements Plugin<OpenidConnectPlugin.Config> {
 
   static final String COOKIE = "session";
-  private static final String SUFFIX = "/.apisix/redirect";
 
   /** The configuration; schema {@code openid-connect.json}. */
   public record Config(
@@ -151,40 +143,39 @@ public final class OpenidConnectPlugin implements Plugin<OpenidConnectPlugin.Con
         issuers.add(i.asText());
       }
     }
-    return new Instance(conf, provider, publicKey, session, List.copyOf(issuers));
-  }
-
-  /** What a provider call decided, applied to the request back on its event loop. */
-  @FunctionalInterface
-  interface Step {
-    Outcome apply(PluginContext ctx);
+    var flow =
+        new OAuthCodeFlow(
+            session,
+            COOKIE,
+            http,
+            conf.clientId(),
+            conf.clientSecret(),
+            Duration.ofSeconds(conf.timeout()));
+    return new Instance(conf, provider, publicKey, flow, List.copyOf(issuers));
   }
 
   static final class Instance implements PluginInstance {
     private final Config conf;
     private final OidcProvider provider;
     private final PublicKey publicKey;
-    private final OidcSession session;
+    private final OAuthCodeFlow flow;
+    private final OidcBrowser browser;
     private final List<String> issuers;
     private final Duration timeout;
-    private final long lifetime;
 
     Instance(
         Config conf,
         OidcProvider provider,
         PublicKey publicKey,
-        OidcSession session,
+        OAuthCodeFlow flow,
         List<String> issuers) {
       this.conf = conf;
       this.provider = provider;
       this.publicKey = publicKey;
-      this.session = session;
+      this.flow = flow;
       this.issuers = issuers;
       this.timeout = Duration.ofSeconds(conf.timeout());
-      this.lifetime =
-          conf.session() == null
-              ? 3600
-              : conf.session().path("cookie").path("lifetime").asLong(3600);
+      this.browser = new OidcBrowser(this, conf, provider, flow, timeout);
     }
 
     @Override
@@ -207,7 +198,7 @@ public final class OpenidConnectPlugin implements Plugin<OpenidConnectPlugin.Con
           return Outcome.respond(401, h, Outcome.errorBody(401));
         }
       }
-      return browser(ctx);
+      return browser.browser(ctx);
     }
 
     private static Outcome later(PluginContext ctx, CompletableFuture<Step> step) {
@@ -274,7 +265,7 @@ public final class OpenidConnectPlugin implements Plugin<OpenidConnectPlugin.Con
       return null;
     }
 
-    private void accessTokenHeader(PluginContext ctx, String token) {
+    void accessTokenHeader(PluginContext ctx, String token) {
       if (token == null || !conf.setAccessTokenHeader()) {
         return;
       }
@@ -336,7 +327,7 @@ public final class OpenidConnectPlugin implements Plugin<OpenidConnectPlugin.Con
     }
 
     /** {@code claim_validator.issuer.valid_issuers}, else the discovery's issuer. */
-    private List<String> acceptedIssuers(JsonNode discovery) {
+    List<String> acceptedIssuers(JsonNode discovery) {
       if (!issuers.isEmpty()) {
         return issuers;
       }
@@ -363,7 +354,7 @@ public final class OpenidConnectPlugin implements Plugin<OpenidConnectPlugin.Con
           .thenCompose(
               url ->
                   provider.send(
-                      clientAuth(
+                      flow.clientAuth(
                               conf.introspectionEndpointAuthMethod(),
                               url,
                               Map.of("token", token, "token_type_hint", "access_token"))
@@ -375,405 +366,6 @@ public final class OpenidConnectPlugin implements Plugin<OpenidConnectPlugin.Con
                 }
                 return r;
               });
-    }
-
-    /** A form POST to the provider authenticated as the client. */
-    private HttpRequest.Builder clientAuth(String method, String url, Map<String, String> form) {
-      var params = new LinkedHashMap<>(form);
-      var b =
-          HttpRequest.newBuilder(URI.create(url))
-              .timeout(timeout)
-              .header("Content-Type", "application/x-www-form-urlencoded")
-              .header("Accept", "application/json");
-      if ("client_secret_post".equals(method)) {
-        params.put("client_id", conf.clientId());
-        params.put("client_secret", conf.clientSecret());
-      } else {
-        var pair = enc(conf.clientId()) + ":" + enc(conf.clientSecret());
-        b.header(
-            "Authorization",
-            "Basic " + Base64.getEncoder().encodeToString(pair.getBytes(StandardCharsets.UTF_8)));
-      }
-      return b.POST(HttpRequest.BodyPublishers.ofString(form(params)));
-    }
-
-    // ---- browsers: the authorization code flow ----
-
-    private Outcome browser(PluginContext ctx) {
-      long now = System.currentTimeMillis() / 1000;
-      var data = session.open(ctx.vars().get("cookie_" + COOKIE), now);
-      var path = ctx.vars().get("uri");
-      var redirect = redirectPath(path);
-      if (path.equals(redirect)) {
-        return later(ctx, callback(ctx, data, redirectUri(ctx, redirect)));
-      }
-      if (path.equals(conf.logoutPath())) {
-        return later(ctx, logout(data));
-      }
-      if (data != null && data.has("access_token")) {
-        long expires = data.path("expires_at").asLong(0);
-        if (expires == 0 || now < expires - conf.accessTokenExpiresLeeway()) {
-          return signedIn(ctx, data, false);
-        }
-        if (conf.renewAccessTokenOnExpiry() && data.hasNonNull("refresh_token")) {
-          return later(ctx, refresh(data));
-        }
-      }
-      return unauthenticated(ctx, redirect);
-    }
-
-    private Outcome unauthenticated(PluginContext ctx, String redirect) {
-      switch (conf.unauthAction()) {
-        case "pass" -> {
-          return Outcome.CONTINUE;
-        }
-        case "deny" -> {
-          return Outcome.respond(401, null, Outcome.errorBody(401));
-        }
-        default -> {
-          return later(ctx, authorize(ctx, redirectUri(ctx, redirect)));
-        }
-      }
-    }
-
-    /** The path of the callback: {@code redirect_uri}'s, else the request's path + suffix. */
-    private String redirectPath(String path) {
-      if (conf.redirectUri() != null) {
-        var p = URI.create(conf.redirectUri()).getRawPath();
-        return p == null || p.isEmpty() ? "/" : p;
-      }
-      if (path.endsWith(SUFFIX)) {
-        return path;
-      }
-      return (path.endsWith("/") ? path.substring(0, path.length() - 1) : path) + SUFFIX;
-    }
-
-    /** {@code redirect_uri} made absolute with the request's scheme and host. */
-    private String redirectUri(PluginContext ctx, String redirectPath) {
-      if (conf.redirectUri() != null && URI.create(conf.redirectUri()).isAbsolute()) {
-        return conf.redirectUri();
-      }
-      return origin(ctx) + redirectPath;
-    }
-
-    private static String origin(PluginContext ctx) {
-      var host = ctx.request().headers().get("host");
-      if (host == null) {
-        host = ctx.vars().get("host");
-      }
-      return ctx.vars().get("scheme") + "://" + host;
-    }
-
-    /** Redirects to the authorization endpoint, the login's state kept in the session cookie. */
-    private CompletableFuture<Step> authorize(PluginContext ctx, String redirectUri) {
-      var target = ctx.vars().get("request_uri");
-      var secure = "https".equals(ctx.vars().get("scheme"));
-      return provider
-          .discovery(timeout)
-          .thenApply(
-              d -> {
-                var endpoint = d.path("authorization_endpoint").asText(null);
-                if (endpoint == null) {
-                  throw new IllegalStateException("the provider has no authorization_endpoint");
-                }
-                var state = OidcSession.random();
-                var nonce = OidcSession.random();
-                var params = new LinkedHashMap<String, String>();
-                params.put("response_type", "code");
-                params.put("client_id", conf.clientId());
-                params.put("redirect_uri", redirectUri);
-                params.put("scope", conf.scope());
-                params.put("state", state);
-                params.put("nonce", nonce);
-                var pending = ModelJson.mapper().createObjectNode();
-                pending.put("state", state);
-                pending.put("nonce", nonce);
-                pending.put("target", target);
-                if (conf.usePkce()) {
-                  var verifier = OidcSession.random();
-                  pending.put("code_verifier", verifier);
-                  params.put("code_challenge", s256(verifier));
-                  params.put("code_challenge_method", "S256");
-                }
-                if (conf.authorizationParams() != null) {
-                  params.putAll(conf.authorizationParams());
-                }
-                // Ten minutes to log in, as lua-resty-openidc's state lasts.
-                pending.put("exp", System.currentTimeMillis() / 1000 + 600);
-                var location = endpoint + (endpoint.contains("?") ? "&" : "?") + form(params);
-                var cookie = cookie(session.seal(pending), 600, secure);
-                return ctx2 -> redirect(location, cookie);
-              });
-    }
-
-    /** The provider sent the browser back with a code: exchange it, check the ID token. */
-    private CompletableFuture<Step> callback(
-        PluginContext ctx, ObjectNode pending, String redirectUri) {
-      var code = ctx.vars().get("arg_code");
-      var state = ctx.vars().get("arg_state");
-      var secure = "https".equals(ctx.vars().get("scheme"));
-      if (pending == null
-          || code == null
-          || state == null
-          || !state.equals(pending.path("state").asText(null))) {
-        return CompletableFuture.completedFuture(
-            c ->
-                Outcome.message(401, "openid-connect: no login in progress, or its state differs"));
-      }
-      var form = new LinkedHashMap<String, String>();
-      form.put("grant_type", "authorization_code");
-      form.put("code", code);
-      form.put("redirect_uri", redirectUri);
-      if (pending.hasNonNull("code_verifier")) {
-        form.put("code_verifier", pending.get("code_verifier").asText());
-      }
-      var nonce = pending.path("nonce").asText();
-      var target = pending.path("target").asText("/");
-      return provider
-          .discovery(timeout)
-          .thenCompose(
-              d ->
-                  provider
-                      .send(
-                          clientAuth(
-                                  conf.tokenEndpointAuthMethod(),
-                                  d.path("token_endpoint").asText(),
-                                  form)
-                              .build())
-                      .thenCompose(tokens -> signIn(d, tokens, nonce, null)))
-          .thenApply(
-              data -> {
-                if (data == null) {
-                  return (Step)
-                      c -> Outcome.message(401, "openid-connect: the ID token is not valid");
-                }
-                var cookie = cookie(session.seal(data), lifetime, secure);
-                return (Step) c -> redirect(target, cookie);
-              });
-    }
-
-    /**
-     * The session for a token response: the ID token verified with the JWKS (issuer, audience,
-     * nonce, times), the user's claims from the userinfo endpoint. {@code null} when the ID token
-     * fails; {@code previous} is the session being renewed (its ID token and user are kept when the
-     * refresh gives none).
-     */
-    private CompletableFuture<ObjectNode> signIn(
-        JsonNode d, JsonNode tokens, String nonce, ObjectNode previous) {
-      var access = tokens.path("access_token").asText(null);
-      if (access == null) {
-        return CompletableFuture.failedFuture(
-            new IllegalStateException("the token endpoint gave no access_token"));
-      }
-      var idRaw = tokens.path("id_token").asText(null);
-      CompletableFuture<JsonNode> idClaims;
-      if (idRaw == null) {
-        if (previous == null) {
-          return CompletableFuture.completedFuture(null);
-        }
-        idClaims = CompletableFuture.completedFuture(previous.get("id_token"));
-      } else {
-        OidcJwt.Token t;
-        try {
-          t = OidcJwt.parse(idRaw);
-        } catch (IllegalArgumentException e) {
-          return CompletableFuture.completedFuture(null);
-        }
-        idClaims =
-            provider
-                .keys(t.kid(), timeout, conf.jwkExpiresIn() * 1000L, k -> OidcJwt.verify(t, k))
-                .thenApply(
-                    keys -> {
-                      long now = System.currentTimeMillis() / 1000;
-                      var c = t.claims();
-                      if (!OidcJwt.verify(t, keys)
-                          || OidcJwt.checkClaims(
-                                  c, now, conf.iatSlack(), acceptedIssuers(d), conf.clientId())
-                              != null
-                          || !c.has("aud")
-                          || (nonce != null && !nonce.equals(c.path("nonce").asText(null)))
-                          || c.path("iat").asLong(now) > now + conf.iatSlack()) {
-                        return null;
-                      }
-                      return c;
-                    });
-      }
-      var userinfo = d.path("userinfo_endpoint").asText(null);
-      return idClaims.thenCompose(
-          id -> {
-            if (id == null) {
-              return CompletableFuture.completedFuture(null);
-            }
-            CompletableFuture<JsonNode> user =
-                userinfo == null
-                    ? CompletableFuture.completedFuture(
-                        previous == null ? null : previous.get("user"))
-                    : provider.send(
-                        HttpRequest.newBuilder(URI.create(userinfo))
-                            .timeout(timeout)
-                            .header("Authorization", "Bearer " + access)
-                            .header("Accept", "application/json")
-                            .GET()
-                            .build());
-            return user.thenApply(
-                u -> {
-                  long now = System.currentTimeMillis() / 1000;
-                  var data = ModelJson.mapper().createObjectNode();
-                  data.put("access_token", access);
-                  var refresh = tokens.path("refresh_token").asText(null);
-                  if (refresh == null && previous != null) {
-                    refresh = previous.path("refresh_token").asText(null);
-                  }
-                  if (refresh != null) {
-                    data.put("refresh_token", refresh);
-                  }
-                  long expiresIn =
-                      tokens.hasNonNull("expires_in")
-                          ? tokens.get("expires_in").asLong()
-                          : conf.accessTokenExpiresIn() == null
-                              // lua-resty-openidc's default lifetime
-                              ? 3600
-                              : conf.accessTokenExpiresIn();
-                  data.put("expires_at", now + expiresIn);
-                  data.put("scope", tokens.path("scope").asText(""));
-                  if (idRaw != null) {
-                    data.put("id_token_raw", idRaw);
-                  } else if (previous != null && previous.has("id_token_raw")) {
-                    data.set("id_token_raw", previous.get("id_token_raw"));
-                  }
-                  data.set("id_token", id);
-                  if (u != null) {
-                    data.set("user", u);
-                  }
-                  data.put(
-                      "exp", previous == null ? now + lifetime : previous.path("exp").asLong(now));
-                  return data;
-                });
-          });
-    }
-
-    /** Renews an expired access token with the refresh token; a failed renewal logs in again. */
-    private CompletableFuture<Step> refresh(ObjectNode data) {
-      var form = new LinkedHashMap<String, String>();
-      form.put("grant_type", "refresh_token");
-      form.put("refresh_token", data.get("refresh_token").asText());
-      return provider
-          .discovery(timeout)
-          .thenCompose(
-              d ->
-                  provider
-                      .send(
-                          clientAuth(
-                                  conf.tokenEndpointAuthMethod(),
-                                  d.path("token_endpoint").asText(),
-                                  form)
-                              .build())
-                      .thenCompose(tokens -> signIn(d, tokens, null, data)))
-          .handle(
-              (renewed, e) ->
-                  ctx -> {
-                    if (renewed == null) {
-                      return unauthenticated(ctx, redirectPath(ctx.vars().get("uri")));
-                    }
-                    return signedIn(ctx, renewed, true);
-                  });
-    }
-
-    private Outcome signedIn(PluginContext ctx, ObjectNode data, boolean renewed) {
-      if (missingScope(scopes(data)) != null) {
-        return Outcome.respond(403, null, Outcome.errorBody(403));
-      }
-      var h = ctx.request().headers();
-      accessTokenHeader(ctx, data.path("access_token").asText(null));
-      if (conf.setIdTokenHeader() && data.has("id_token")) {
-        h.set("x-id-token", base64Json(data.get("id_token")));
-      }
-      if (conf.setUserinfoHeader() && data.has("user")) {
-        h.set("x-userinfo", base64Json(data.get("user")));
-      }
-      if (conf.setRefreshTokenHeader() && data.hasNonNull("refresh_token")) {
-        h.set("x-refresh-token", data.get("refresh_token").asText());
-      }
-      if (renewed) {
-        long left = data.path("exp").asLong() - System.currentTimeMillis() / 1000;
-        ctx.responseHeaders()
-            .add(
-                "set-cookie",
-                cookie(session.seal(data), left, "https".equals(ctx.vars().get("scheme"))));
-      }
-      return Outcome.CONTINUE;
-    }
-
-    /** The scopes granted: the access token's claim when it is a JWT, else the token response's. */
-    private static JsonNode scopes(ObjectNode data) {
-      try {
-        var claims = OidcJwt.parse(data.path("access_token").asText("")).claims();
-        if (claims.has("scope") || claims.has("scp")) {
-          return claims;
-        }
-      } catch (IllegalArgumentException e) {
-        // an opaque access token
-      }
-      var o = ModelJson.mapper().createObjectNode();
-      o.set("scope", data.path("scope"));
-      return o;
-    }
-
-    /** Ends the session, and the provider's with end_session_endpoint when it has one. */
-    private CompletableFuture<Step> logout(ObjectNode data) {
-      return provider
-          .discovery(timeout)
-          .thenApply(
-              d -> {
-                var clear = COOKIE + "=; Path=/; Max-Age=0; HttpOnly; SameSite=Lax";
-                var end = d.path("end_session_endpoint").asText(null);
-                var after = conf.postLogoutRedirectUri();
-                if (end != null) {
-                  var params = new LinkedHashMap<String, String>();
-                  if (data != null && data.hasNonNull("id_token_raw")) {
-                    params.put("id_token_hint", data.get("id_token_raw").asText());
-                  }
-                  if (after != null) {
-                    params.put("post_logout_redirect_uri", after);
-                  }
-                  var location =
-                      params.isEmpty() ? end : end + (end.contains("?") ? "&" : "?") + form(params);
-                  return (Step) c -> redirect(location, clear);
-                }
-                if (after != null) {
-                  return (Step) c -> redirect(after, clear);
-                }
-                return (Step)
-                    c -> {
-                      var h = new DefaultHttpHeaders();
-                      h.set("content-type", "text/html");
-                      h.set("cache-control", "no-cache, no-store");
-                      h.add("set-cookie", clear);
-                      return Outcome.respond(
-                          200,
-                          h,
-                          "<html><body><h1>Logged Out</h1></body></html>"
-                              .getBytes(StandardCharsets.UTF_8));
-                    };
-              });
-    }
-
-    private static Outcome redirect(String location, String cookie) {
-      HttpHeaders h = new DefaultHttpHeaders();
-      h.set("location", location);
-      h.set("cache-control", "no-cache, no-store");
-      h.add("set-cookie", cookie);
-      return Outcome.respond(302, h, null);
-    }
-
-    private static String cookie(String value, long maxAge, boolean secure) {
-      return COOKIE
-          + "="
-          + value
-          + "; Path=/; Max-Age="
-          + Math.max(0, maxAge)
-          + "; HttpOnly; SameSite=Lax"
-          + (secure ? "; Secure" : "");
     }
   }
 
@@ -804,31 +396,5 @@ public final class OpenidConnectPlugin implements Plugin<OpenidConnectPlugin.Con
     } catch (java.io.IOException e) {
       throw new IllegalStateException(e);
     }
-  }
-
-  static String s256(String verifier) {
-    try {
-      var digest =
-          MessageDigest.getInstance("SHA-256").digest(verifier.getBytes(StandardCharsets.US_ASCII));
-      return Base64.getUrlEncoder().withoutPadding().encodeToString(digest);
-    } catch (NoSuchAlgorithmException e) {
-      throw new IllegalStateException(e);
-    }
-  }
-
-  static String enc(String s) {
-    return URLEncoder.encode(s, StandardCharsets.UTF_8);
-  }
-
-  static String form(Map<String, String> params) {
-    var sb = new StringBuilder();
-    params.forEach(
-        (k, v) -> {
-          if (sb.length() > 0) {
-            sb.append('&');
-          }
-          sb.append(enc(k)).append('=').append(enc(v));
-        });
-    return sb.toString();
   }
 }

@@ -40,9 +40,8 @@ class AdminValidationStrictTest {
         .contains("key: \"$aaa\" is not a request variable");
     assertThat(
             check(
-                "routes/1",
-                "{\"uri\": \"/a\", \"upstream_id\": \"1\", \"plugins\": {\"casdoor\": {}}}"))
-        .contains("plugins.casdoor: APISIX plugin \"casdoor\" is not run by Archway");
+                "routes/1", "{\"uri\": \"/a\", \"upstream_id\": \"1\", \"plugins\": {\"gm\": {}}}"))
+        .contains("plugins.gm: APISIX plugin \"gm\" is refused by Archway");
     assertThat(
             check(
                 "routes/2",

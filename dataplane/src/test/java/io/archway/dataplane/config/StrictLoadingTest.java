@@ -60,7 +60,7 @@ class StrictLoadingTest {
             services:
               - id: unused
                 plugins:
-                  casdoor: {}
+                  gm: {}
             plugin_configs:
               - id: pc
                 plugins:
@@ -74,8 +74,8 @@ class StrictLoadingTest {
             "routes/disabled: not served (disabled): plugins.no-such-plugin: unknown plugin"
                 + " \"no-such-plugin\" (expected: a plugin Archway runs)")
         .contains(
-            "services/unused: not used: plugins.casdoor: APISIX plugin \"casdoor\" is"
-                + " not run by Archway")
+            "services/unused: not used: plugins.gm: APISIX plugin \"gm\" is"
+                + " refused by Archway")
         .contains("plugin_configs/pc: not used: plugins.limit-count.count: 0 (expected: >= 1)");
   }
 
@@ -88,7 +88,7 @@ class StrictLoadingTest {
               - id: 1
                 uri: /a
                 plugins:
-                  casdoor: {}
+                  gm: {}
             %s"""
                 .formatted(UPSTREAM));
     var onService =
@@ -97,9 +97,9 @@ class StrictLoadingTest {
             services:
               - id: 1
                 plugins:
-                  casdoor: {}
+                  gm: {}
             """);
-    var message = "plugins.casdoor: APISIX plugin \"casdoor\" is not run by Archway (expected:";
+    var message = "plugins.gm: APISIX plugin \"gm\" is refused by Archway: gm serves TLS";
     assertThat(onRoute).contains("routes/1: not served: " + message);
     assertThat(onService).contains("services/1: not used: " + message);
   }

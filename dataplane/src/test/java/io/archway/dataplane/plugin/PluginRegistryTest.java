@@ -105,6 +105,10 @@ class PluginRegistryTest {
               "{\"idp_uri\": \"http://127.0.0.1:1/cas\", \"cas_callback_uri\": \"/cb\","
                   + " \"logout_uri\": \"/logout\"}"),
           Map.entry(
+              "authz-casdoor",
+              "{\"endpoint_addr\": \"http://127.0.0.1:1\", \"client_id\": \"c\","
+                  + " \"client_secret\": \"s\", \"callback_url\": \"http://gw/cb\"}"),
+          Map.entry(
               "authz-keycloak",
               "{\"client_id\": \"c\", \"token_endpoint\": \"http://127.0.0.1:1/token\"}"),
           Map.entry("opa", "{\"host\": \"http://127.0.0.1:1\", \"policy\": \"p\"}"),

@@ -566,9 +566,9 @@ class PluginsIT {
                     "regex", "/regex", "response-rewrite: {filters: [{regex: \"(\", replace: x}]}"),
                 route(
                     "policy", "/policy", "limit-count: {count: 1, time_window: 1, policy: redis}"),
-                route("byname", "/byname", "casdoor: {}")));
+                route("refused", "/refused", "gm: {}")));
     assertThat(gw.get("/ok").statusCode()).isEqualTo(200);
-    for (var path : List.of("/unknown", "/schema", "/field", "/regex", "/policy", "/byname")) {
+    for (var path : List.of("/unknown", "/schema", "/field", "/regex", "/policy", "/refused")) {
       assertThat(gw.get(path).statusCode()).as(path).isEqualTo(404);
     }
     assertThat(gw.status("/metrics"))
