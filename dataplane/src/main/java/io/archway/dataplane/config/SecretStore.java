@@ -2,9 +2,7 @@ package io.archway.dataplane.config;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
-import io.archway.dataplane.support.GoogleServiceAccount;
 import io.archway.dataplane.support.SigV4;
-import io.archway.dataplane.support.TlsSockets;
 import io.archway.model.Kind;
 import io.archway.model.Secret;
 import io.archway.model.ValueRefs;
@@ -15,14 +13,9 @@ import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
-import java.nio.file.Path;
-import java.security.PrivateKey;
 import java.time.Clock;
 import java.time.Duration;
-import java.util.Base64;
 import java.util.LinkedHashMap;
-import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.function.Function;
@@ -49,12 +42,7 @@ final class SecretStore implements ValueRefs.Secrets {
   private final Clock clock;
   private final Function<String, String> env;
   private final HttpClient http;
-  // For gcp managers with ssl_verify false, made when one needs it.
-  private volatile HttpClient trusting;
-  // A gcp manager's service account (its auth_file read once), with the token it holds.
-  private final Map<Secret, Gcp> accounts = new ConcurrentHashMap<>();
-
-  private record Gcp(Secret.GcpAuth auth, GoogleServiceAccount account) {}
+  private final GcpSecretManager gcp;
 
   private volatile Map<String, Secret> managers = Map.of();
   // By manager settings and path: a changed manager reads again.
@@ -77,6 +65,7 @@ final class SecretStore implements ValueRefs.Secrets {
             .connectTimeout(TIMEOUT)
             .followRedirects(HttpClient.Redirect.NEVER)
             .build();
+    this.gcp = new GcpSecretManager(http);
   }
 
   /**
@@ -96,7 +85,7 @@ final class SecretStore implements ValueRefs.Secrets {
     }
     managers = Map.copyOf(next);
     cache.keySet().removeIf(r -> !r.manager().equals(next.get(r.manager().id())));
-    accounts.keySet().removeIf(s -> !s.equals(next.get(s.id())));
+    gcp.retain(next);
     return true;
   }
 
@@ -136,7 +125,7 @@ final class SecretStore implements ValueRefs.Secrets {
           switch (read.manager().manager()) {
             case "vault" -> vault(read.manager(), read.path());
             case "aws" -> aws(read.manager(), read.path());
-            case "gcp" -> gcp(read.manager(), read.path());
+            case "gcp" -> gcp.read(read.manager(), read.path());
             default ->
                 throw new ValueRefs.Unresolved(
                     "secret manager " + read.manager().manager() + " is not supported");
@@ -249,125 +238,12 @@ final class SecretStore implements ValueRefs.Secrets {
     }
   }
 
-  /**
-   * Secret Manager's access of the latest version of {@code path}, as APISIX reads it: the
-   * payload's {@code data} (base64) is a JSON object whose fields are the keys. The service
-   * account's token comes from its token endpoint (see {@link GoogleServiceAccount}).
-   */
-  private JsonNode gcp(Secret s, String path) throws ValueRefs.Unresolved {
-    var where = "gcp secrets/" + s.id();
-    var gcp = accounts.get(s);
-    if (gcp == null) {
-      var auth = s.authConfig() != null ? s.authConfig() : authFile(s);
-      PrivateKey key;
-      try {
-        key = GoogleServiceAccount.privateKey(auth.privateKey(), "auth_config.private_key");
-      } catch (IllegalArgumentException e) {
-        throw new ValueRefs.Unresolved(where + ": " + e.getMessage());
-      }
-      gcp =
-          new Gcp(
-              auth,
-              new GoogleServiceAccount(
-                  new GoogleServiceAccount.Credentials(
-                      auth.clientEmail(),
-                      key,
-                      auth.tokenUri(),
-                      List.of(auth.scopes().trim().split(" +"))),
-                  client(s)));
-      accounts.put(s, gcp);
-    }
-    var auth = gcp.auth();
-    String authorization;
-    try {
-      authorization = gcp.account().authorization();
-    } catch (IOException e) {
-      // Read again next time: the key file may have been fixed.
-      accounts.remove(s);
-      throw new ValueRefs.Unresolved(where + ": no access token: " + e.getMessage());
-    } catch (InterruptedException e) {
-      Thread.currentThread().interrupt();
-      throw new ValueRefs.Unresolved(where + ": interrupted");
-    }
-    var base = auth.entriesUri().endsWith("/") ? auth.entriesUri() : auth.entriesUri() + "/";
-    var uri =
-        base
-            + "projects/"
-            + trim(auth.projectId())
-            + "/secrets/"
-            + trim(path)
-            + "/versions/latest:access";
-    var req =
-        HttpRequest.newBuilder(uri(uri, s))
-            .timeout(TIMEOUT)
-            .header("Authorization", authorization)
-            .header("Content-Type", "application/json")
-            .GET()
-            .build();
-    var body = send(client(s), req, s, "access " + path);
-    var data = body.path("payload").path("data");
-    if (!data.isTextual()) {
-      throw new ValueRefs.Unresolved(where + ": access " + path + ": no payload.data");
-    }
-    try {
-      var doc = JSON.readTree(Base64.getDecoder().decode(data.textValue()));
-      if (doc != null && doc.isObject()) {
-        return doc;
-      }
-    } catch (IOException | IllegalArgumentException e) {
-      // Reported below, without the payload.
-    }
-    throw new ValueRefs.Unresolved(
-        where + ": the secret " + path + " is not a JSON object (expected: key/value pairs)");
-  }
-
-  /** A gcp manager's {@code auth_file}: a service account key file, read when it is needed. */
-  private static Secret.GcpAuth authFile(Secret s) throws ValueRefs.Unresolved {
-    var where = "gcp secrets/" + s.id() + ": auth_file \"" + s.authFile() + "\"";
-    JsonNode json;
-    try {
-      json = JSON.readTree(Files.readAllBytes(Path.of(s.authFile())));
-    } catch (IOException | RuntimeException e) {
-      throw new ValueRefs.Unresolved(where + " cannot be read as JSON");
-    }
-    for (var f : List.of("client_email", "private_key", "project_id")) {
-      if (json == null || !json.path(f).isTextual()) {
-        throw new ValueRefs.Unresolved(
-            where + " has no " + f + " (expected: a service account key file)");
-      }
-    }
-    return new Secret.GcpAuth(
-        json.get("client_email").asText(),
-        json.get("private_key").asText(),
-        json.get("project_id").asText(),
-        json.path("token_uri").asText(Secret.GCP_TOKEN_URI),
-        json.path("scopes").asText("https://www.googleapis.com/auth/cloud-platform"),
-        json.path("entries_uri").asText(Secret.GCP_ENTRIES_URI));
-  }
-
-  /** The client for {@code s}: gcp's {@code ssl_verify: false} trusts any certificate. */
-  private HttpClient client(Secret s) {
-    if (!Boolean.FALSE.equals(s.sslVerify())) {
-      return http;
-    }
-    var c = trusting;
-    if (c == null) {
-      c =
-          HttpClient.newBuilder()
-              .connectTimeout(TIMEOUT)
-              .followRedirects(HttpClient.Redirect.NEVER)
-              .sslContext(TlsSockets.trustAllContext())
-              .build();
-      trusting = c;
-    }
-    return c;
-  }
-
   private JsonNode send(HttpRequest req, Secret s, String what) throws ValueRefs.Unresolved {
     return send(http, req, s, what);
   }
 
-  private JsonNode send(HttpClient client, HttpRequest req, Secret s, String what)
+  /** {@code req}'s JSON answer; an error names {@code what} and the status, never the body. */
+  static JsonNode send(HttpClient client, HttpRequest req, Secret s, String what)
       throws ValueRefs.Unresolved {
     var where = s.manager() + " secrets/" + s.id() + ": " + what;
     HttpResponse<byte[]> res;
@@ -405,7 +281,7 @@ final class SecretStore implements ValueRefs.Secrets {
     return value;
   }
 
-  private static URI uri(String s, Secret conf) throws ValueRefs.Unresolved {
+  static URI uri(String s, Secret conf) throws ValueRefs.Unresolved {
     try {
       return URI.create(s);
     } catch (IllegalArgumentException e) {
@@ -413,7 +289,7 @@ final class SecretStore implements ValueRefs.Secrets {
     }
   }
 
-  private static String trim(String p) {
+  static String trim(String p) {
     var out = p.replaceAll("^/+", "").replaceAll("/+$", "");
     // Each part is sent as it is written, but a space or a ? must not change the path.
     var parts = out.split("/", -1);
