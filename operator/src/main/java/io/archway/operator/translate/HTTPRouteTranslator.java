@@ -406,7 +406,7 @@ public final class HTTPRouteTranslator {
           invalid.add(
               new Translation.FieldError(
                   at + ".type",
-                  "ReplacePrefixMatch on a rule with a " + type + " match (expected: PathPrefix)"));
+                  "ReplacePrefixMatch with a match of type " + type + " (expected: PathPrefix)"));
           return;
         }
       }
