@@ -21,7 +21,6 @@ import io.fabric8.kubernetes.api.model.gatewayapi.v1.RouteParentStatusBuilder;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.HashMap;
-import java.util.LinkedHashMap;
 import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Locale;
@@ -82,6 +81,9 @@ public final class HTTPRouteTranslator {
     }
     for (var p : a.refProblems()) {
       t.warn(p.reason(), p.message());
+    }
+    if (route.getSpec() != null) {
+      unsupported(route, t);
     }
     var seen = new LinkedHashSet<String>();
     for (var parent : a.parents()) {
@@ -632,6 +634,7 @@ public final class HTTPRouteTranslator {
           backends(route, backends, at, refs, json, plugins, t);
         }
         timeouts(rule, at, json, t);
+        retry(rule, json);
         if (!plugins.isEmpty()) {
           json.set("plugins", plugins);
         }
@@ -1053,16 +1056,35 @@ public final class HTTPRouteTranslator {
     return out;
   }
 
-  /** For tests: the listener-independent part, the routes' ids by rule and match. */
-  static Map<String, Integer> priorities(HTTPRoute route) {
-    var out = new LinkedHashMap<String, Integer>();
-    var rules = route.getSpec().getRules();
+  /**
+   * {@code retry.attempts}: the upstream's {@code retries} (another node each time, on connection
+   * failures and timeouts, as the dataplane retries); {@code codes} and {@code backoff} are not
+   * served yet ({@link #unsupported}).
+   */
+  private static void retry(HTTPRouteRule rule, ObjectNode json) {
+    var retry = rule.getRetry();
+    if (retry != null && retry.getAttempts() != null && json.has("upstream")) {
+      ((ObjectNode) json.get("upstream")).put("retries", Math.max(0, retry.getAttempts()));
+    }
+  }
+
+  /** Warnings, once per route, for what is accepted but not served. */
+  private static void unsupported(HTTPRoute route, Translation t) {
+    var rules =
+        route.getSpec().getRules() == null ? List.<HTTPRouteRule>of() : route.getSpec().getRules();
     for (int i = 0; i < rules.size(); i++) {
-      var ms = matches(rules.get(i));
-      for (int j = 0; j < ms.size(); j++) {
-        out.put(i + "/" + j, HTTPRoutePrecedence.priority(ms.get(j)));
+      var rule = rules.get(i);
+      var at = "spec.rules[" + i + "]";
+      if (rule.getSessionPersistence() != null) {
+        t.warn(at + ".sessionPersistence: not supported yet (ignored)");
+      }
+      var retry = rule.getRetry();
+      if (retry != null && retry.getCodes() != null && !retry.getCodes().isEmpty()) {
+        t.warn(at + ".retry.codes: not supported yet (retries happen on connection errors only)");
+      }
+      if (retry != null && retry.getBackoff() != null) {
+        t.warn(at + ".retry.backoff: not supported yet (ignored)");
       }
     }
-    return out;
   }
 }
