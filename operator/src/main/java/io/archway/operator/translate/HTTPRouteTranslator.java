@@ -170,6 +170,10 @@ public final class HTTPRouteTranslator {
     for (int i = 0; i < refsList.size(); i++) {
       var ref = refsList.get(i);
       var field = "spec.parentRefs[" + i + "]";
+      if (ref == null || ref.getName() == null || ref.getName().isEmpty()) {
+        invalid.add(new Translation.FieldError(field + ".name", "missing (expected: a name)"));
+        continue;
+      }
       if (!ListenerAttachment.isGateway(ref)) {
         continue; // a Service (GAMMA) or another kind: not Archway's to answer for.
       }
@@ -257,7 +261,11 @@ public final class HTTPRouteTranslator {
       if (m.getHeaders() != null) {
         for (int k = 0; k < m.getHeaders().size(); k++) {
           var h = m.getHeaders().get(k);
-          if ("RegularExpression".equals(h.getType())) {
+          if (h.getName() == null || h.getName().isEmpty() || h.getValue() == null) {
+            invalid.add(
+                new Translation.FieldError(
+                    mAt + ".headers[" + k + "]", "missing name or value (expected: both)"));
+          } else if ("RegularExpression".equals(h.getType())) {
             regex(h.getValue(), mAt + ".headers[" + k + "].value", invalid);
           }
         }
@@ -265,7 +273,11 @@ public final class HTTPRouteTranslator {
       if (m.getQueryParams() != null) {
         for (int k = 0; k < m.getQueryParams().size(); k++) {
           var q = m.getQueryParams().get(k);
-          if ("RegularExpression".equals(q.getType())) {
+          if (q.getName() == null || q.getName().isEmpty() || q.getValue() == null) {
+            invalid.add(
+                new Translation.FieldError(
+                    mAt + ".queryParams[" + k + "]", "missing name or value (expected: both)"));
+          } else if ("RegularExpression".equals(q.getType())) {
             regex(q.getValue(), mAt + ".queryParams[" + k + "].value", invalid);
           }
         }
@@ -338,6 +350,26 @@ public final class HTTPRouteTranslator {
         invalid.add(
             new Translation.FieldError(
                 fAt + ".type", type + " is also " + at + "[" + first + "] (expected: once)"));
+      }
+      var body =
+          switch (type) {
+            case "RequestHeaderModifier" -> f.getRequestHeaderModifier();
+            case "ResponseHeaderModifier" -> f.getResponseHeaderModifier();
+            case "RequestRedirect" -> f.getRequestRedirect();
+            case "URLRewrite" -> f.getUrlRewrite();
+            case "RequestMirror" -> f.getRequestMirror();
+            case "ExtensionRef" -> f.getExtensionRef();
+            default -> "";
+          };
+      if (body == null) {
+        var fieldName = Character.toLowerCase(type.charAt(0)) + type.substring(1);
+        if (type.equals("URLRewrite")) {
+          fieldName = "urlRewrite";
+        }
+        invalid.add(
+            new Translation.FieldError(
+                fAt + "." + fieldName, "missing (expected: the " + type + " filter's settings)"));
+        continue;
       }
       switch (type) {
         case "RequestHeaderModifier", "ResponseHeaderModifier" -> {}
@@ -428,6 +460,9 @@ public final class HTTPRouteTranslator {
     var ns = route.getMetadata().getNamespace();
     var bNs = b.getNamespace() == null || b.getNamespace().isEmpty() ? ns : b.getNamespace();
     var what = at + ": " + kind + " " + bNs + "/" + b.getName();
+    if (b.getName() == null || b.getName().isEmpty()) {
+      return new RefProblem(BACKEND_NOT_FOUND, at + ".name: missing (expected: a Service name)");
+    }
     if (!CORE.equals(group) || !"Service".equals(kind)) {
       return new RefProblem(
           INVALID_KIND,
@@ -754,7 +789,7 @@ public final class HTTPRouteTranslator {
         }
         case "RequestRedirect" -> {
           answers = true;
-          redirect(f, m, listener, hostnames, plugins);
+          redirect(f, m, listener, hostnames, at, plugins, t);
         }
         case "RequestMirror" -> {
           var mirror = f.getRequestMirror();
@@ -865,7 +900,9 @@ public final class HTTPRouteTranslator {
       HTTPRouteMatch m,
       Listener listener,
       List<String> hostnames,
-      ObjectNode plugins) {
+      String at,
+      ObjectNode plugins,
+      Translation t) {
     var r = f.getRequestRedirect();
     var listenerScheme = "HTTPS".equals(listener.getProtocol()) ? "https" : "http";
     var scheme = r.getScheme() != null ? r.getScheme() : listenerScheme;
@@ -887,6 +924,13 @@ public final class HTTPRouteTranslator {
       // absolute when the host is known, else relative (same scheme, host and port).
       var host = r.getHostname() != null ? r.getHostname() : single(hostnames);
       var base = host == null ? "" : scheme + "://" + host + (wellKnown ? "" : ":" + port);
+      if (host == null && (!scheme.equals(listenerScheme) || port != listener.getPort())) {
+        t.warn(
+            at
+                + ".filters: RequestRedirect: ReplacePrefixMatch to another scheme or port needs a"
+                + " hostname (the filter's, or one exact route hostname): the Location is"
+                + " relative, so the scheme and port stay the request's");
+      }
       var r0 = path.getReplacePrefixMatch() == null ? "/" : path.getReplacePrefixMatch();
       var trimmed = r0.endsWith("/") ? r0.substring(0, r0.length() - 1) : r0;
       // One pair (the plugin takes one) for /p and /p/rest alike.
