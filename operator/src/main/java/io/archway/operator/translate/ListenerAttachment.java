@@ -179,6 +179,34 @@ public final class ListenerAttachment {
   }
 
   /**
+   * The names of the listeners of {@code gateway} that a route attaches to through any of its
+   * {@code parentRefs} (those that {@link #refersTo} it): what the Gateway's listener statuses
+   * count in {@code attachedRoutes} (once per route and listener).
+   */
+  public static java.util.Set<String> attachedListeners(
+      String routeKind,
+      String routeNamespace,
+      List<String> routeHostnames,
+      List<ParentReference> parentRefs,
+      Gateway gateway,
+      Function<String, Optional<Namespace>> namespaces) {
+    var out = new java.util.LinkedHashSet<String>();
+    if (parentRefs == null) {
+      return out;
+    }
+    for (var ref : parentRefs) {
+      if (ref != null && ref.getName() != null && refersTo(ref, routeNamespace, gateway)) {
+        for (var a :
+            attach(routeKind, routeNamespace, routeHostnames, ref, gateway, namespaces)
+                .listeners()) {
+          out.add(a.listener().getName());
+        }
+      }
+    }
+    return out;
+  }
+
+  /**
    * Whether listener {@code l} takes routes of {@code routeKind}: its protocol serves that kind,
    * and its {@code allowedRoutes.kinds}, when set, list it.
    */

@@ -258,6 +258,26 @@ class ListenerAttachmentTest {
         .isEqualTo("NoMatchingParent");
   }
 
+  @Test
+  void attachedListenersAreTheUnionOverTheParentRefsToTheGateway() {
+    var gw =
+        gateway(
+            listener("a", "HTTP", 80, null),
+            listener("b", "HTTP", 81, null),
+            listener("c", "HTTP", 82, null));
+    allowAll(gw);
+    var elsewhere = new ParentReferenceBuilder().withName("other").withNamespace("infra").build();
+    assertThat(
+            ListenerAttachment.attachedListeners(
+                "HTTPRoute",
+                "apps",
+                List.of(),
+                List.of(ref("b", null), ref(null, 80), ref("b", null), elsewhere),
+                gw,
+                NO_NAMESPACES))
+        .containsExactly("b", "a");
+  }
+
   private static ListenerAttachment.Result attach(
       Gateway gw, ParentReference ref, List<String> hostnames) {
     return ListenerAttachment.attach("HTTPRoute", "apps", hostnames, ref, gw, NO_NAMESPACES);
