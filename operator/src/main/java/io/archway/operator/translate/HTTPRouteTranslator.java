@@ -73,6 +73,11 @@ public final class HTTPRouteTranslator {
   public static Translation translate(HTTPRoute route, Refs refs) {
     var t = new Translation();
     var a = analyze(route, refs);
+    if (a.parents().isEmpty()) {
+      // No parent is an Archway Gateway: the route is another controller's (or no one's).
+      t.warn("NoArchwayParent", "no parentRef names a Gateway of Archway's GatewayClass");
+      return t;
+    }
     for (var e : a.invalid()) {
       t.error(e.field(), e.message());
     }
@@ -481,6 +486,14 @@ public final class HTTPRouteTranslator {
       return new RefProblem(BACKEND_NOT_FOUND, what + " not found");
     }
     var ports = svc.get().getSpec().getPorts();
+    boolean externalName = "ExternalName".equals(svc.get().getSpec().getType());
+    if ((ports == null || ports.isEmpty()) && !externalName
+        || ports != null
+            && !ports.isEmpty()
+            && ports.stream().noneMatch(p -> b.getPort().equals(p.getPort()))) {
+      return new RefProblem(
+          BACKEND_NOT_FOUND, what + " has no port " + b.getPort() + " (expected: a port it has)");
+    }
     if (ports != null) {
       for (var p : ports) {
         if (b.getPort().equals(p.getPort())) {
