@@ -247,6 +247,58 @@ public final class Caches implements Refs, AutoCloseable {
     return v1alpha1PluginConfigs.get(namespace, name);
   }
 
+  // Gateway API lookups, read from the API server until the Gateway API informers (started only
+  // where its CRDs are installed) hold them; a kind that is not installed is simply not found.
+  @Override
+  public Optional<io.fabric8.kubernetes.api.model.gatewayapi.v1.Gateway> gateway(
+      String namespace, String name) {
+    return gatewayApi(
+        () ->
+            client
+                .resources(io.fabric8.kubernetes.api.model.gatewayapi.v1.Gateway.class)
+                .inNamespace(namespace)
+                .withName(name)
+                .get());
+  }
+
+  @Override
+  public Optional<io.fabric8.kubernetes.api.model.gatewayapi.v1.GatewayClass> gatewayClass(
+      String name) {
+    return gatewayApi(
+        () ->
+            client
+                .resources(io.fabric8.kubernetes.api.model.gatewayapi.v1.GatewayClass.class)
+                .withName(name)
+                .get());
+  }
+
+  @Override
+  public Optional<io.fabric8.kubernetes.api.model.Namespace> namespace(String name) {
+    return gatewayApi(() -> client.namespaces().withName(name).get());
+  }
+
+  @Override
+  public List<io.fabric8.kubernetes.api.model.gatewayapi.v1beta1.ReferenceGrant> referenceGrants(
+      String namespace) {
+    return gatewayApi(
+            () ->
+                client
+                    .resources(
+                        io.fabric8.kubernetes.api.model.gatewayapi.v1beta1.ReferenceGrant.class)
+                    .inNamespace(namespace)
+                    .list()
+                    .getItems())
+        .orElse(List.of());
+  }
+
+  private static <T> Optional<T> gatewayApi(java.util.function.Supplier<T> get) {
+    try {
+      return Optional.ofNullable(get.get());
+    } catch (io.fabric8.kubernetes.client.KubernetesClientException e) {
+      return Optional.empty();
+    }
+  }
+
   @Override
   public ControlPlaneDiscovery controlPlaneDiscovery() {
     return controlPlaneDiscovery;

@@ -90,6 +90,19 @@ public final class Manifests implements Refs {
           Map.entry("apisix.apache.org/v1alpha1/HTTPRoutePolicy", HTTPRoutePolicy.class),
           Map.entry("apisix.apache.org/v1alpha1/L4RoutePolicy", L4RoutePolicy.class),
           Map.entry("networking.k8s.io/v1/IngressClass", IngressClass.class),
+          Map.entry(
+              "gateway.networking.k8s.io/v1/HTTPRoute",
+              io.fabric8.kubernetes.api.model.gatewayapi.v1.HTTPRoute.class),
+          Map.entry(
+              "gateway.networking.k8s.io/v1/Gateway",
+              io.fabric8.kubernetes.api.model.gatewayapi.v1.Gateway.class),
+          Map.entry(
+              "gateway.networking.k8s.io/v1/GatewayClass",
+              io.fabric8.kubernetes.api.model.gatewayapi.v1.GatewayClass.class),
+          Map.entry(
+              "gateway.networking.k8s.io/v1beta1/ReferenceGrant",
+              io.fabric8.kubernetes.api.model.gatewayapi.v1beta1.ReferenceGrant.class),
+          Map.entry("v1/Namespace", io.fabric8.kubernetes.api.model.Namespace.class),
           Map.entry("v1/Service", Service.class),
           Map.entry("v1/Secret", Secret.class),
           Map.entry("discovery.k8s.io/v1/EndpointSlice", EndpointSlice.class),
@@ -377,6 +390,29 @@ public final class Manifests implements Refs {
   @Override
   public Optional<PluginConfig> pluginConfig(String namespace, String name) {
     return find(PluginConfig.class, namespace, name);
+  }
+
+  @Override
+  public Optional<io.fabric8.kubernetes.api.model.gatewayapi.v1.Gateway> gateway(
+      String namespace, String name) {
+    return find(io.fabric8.kubernetes.api.model.gatewayapi.v1.Gateway.class, namespace, name);
+  }
+
+  @Override
+  public Optional<io.fabric8.kubernetes.api.model.gatewayapi.v1.GatewayClass> gatewayClass(
+      String name) {
+    return find(io.fabric8.kubernetes.api.model.gatewayapi.v1.GatewayClass.class, null, name);
+  }
+
+  @Override
+  public Optional<io.fabric8.kubernetes.api.model.Namespace> namespace(String name) {
+    return find(io.fabric8.kubernetes.api.model.Namespace.class, null, name);
+  }
+
+  @Override
+  public List<io.fabric8.kubernetes.api.model.gatewayapi.v1beta1.ReferenceGrant> referenceGrants(
+      String namespace) {
+    return all(io.fabric8.kubernetes.api.model.gatewayapi.v1beta1.ReferenceGrant.class, namespace);
   }
 
   @Override

@@ -56,6 +56,29 @@ public interface Refs {
     return Optional.empty();
   }
 
+  /** A Gateway API Gateway, which HTTPRoutes name in {@code parentRefs}. */
+  default Optional<io.fabric8.kubernetes.api.model.gatewayapi.v1.Gateway> gateway(
+      String namespace, String name) {
+    return Optional.empty();
+  }
+
+  /** A GatewayClass (cluster-scoped): whether a Gateway is Archway's. */
+  default Optional<io.fabric8.kubernetes.api.model.gatewayapi.v1.GatewayClass> gatewayClass(
+      String name) {
+    return Optional.empty();
+  }
+
+  /** A Namespace, whose labels a listener's {@code allowedRoutes.namespaces.selector} matches. */
+  default Optional<io.fabric8.kubernetes.api.model.Namespace> namespace(String name) {
+    return Optional.empty();
+  }
+
+  /** The ReferenceGrants of a namespace: which other namespaces may refer to its objects. */
+  default java.util.List<io.fabric8.kubernetes.api.model.gatewayapi.v1beta1.ReferenceGrant>
+      referenceGrants(String namespace) {
+    return java.util.List.of();
+  }
+
   /** Whether the operator resolves Services' endpoints into nodes itself. */
   enum ControlPlaneDiscovery {
     /** Never: the dataplane follows the endpoints. */

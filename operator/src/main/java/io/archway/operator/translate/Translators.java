@@ -32,6 +32,8 @@ public final class Translators {
           case StreamRoute sr -> StreamRouteTranslator.translate(sr, refs);
           case PluginFlow pf -> PluginFlowTranslator.translate(pf, refs);
           case Ingress ing -> IngressTranslator.translate(ing, refs);
+          case io.fabric8.kubernetes.api.model.gatewayapi.v1.HTTPRoute hr ->
+              HTTPRouteTranslator.translate(hr, refs);
           case io.fabric8.kubernetes.api.model.networking.v1.IngressClass ic ->
               IngressClassTranslator.translate(ic, refs);
           case io.archway.crds.apisix.v1alpha1.PluginConfig pc ->

@@ -54,6 +54,11 @@ class TranslatorFixturesTest {
     Conflicts.check(
         subject, manifests.docs().stream().map(Manifests.Doc::resource).toList(), manifests, t);
     var actual = render(t);
+    if (subject instanceof io.fabric8.kubernetes.api.model.gatewayapi.v1.HTTPRoute route) {
+      // Gateway API routes also report the status written per parent.
+      actual.set(
+          "status", ModelJson.mapper().valueToTree(HTTPRouteTranslator.status(route, manifests)));
+    }
     var expectedFile = dir.resolve("expected.json");
     var pretty =
         ModelJson.mapper().writerWithDefaultPrettyPrinter().writeValueAsString(actual) + "\n";

@@ -1,0 +1,1147 @@
+package io.archway.operator.translate;
+
+import com.fasterxml.jackson.databind.node.ArrayNode;
+import com.fasterxml.jackson.databind.node.JsonNodeFactory;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.archway.model.Kind;
+import io.fabric8.kubernetes.api.model.Condition;
+import io.fabric8.kubernetes.api.model.ConditionBuilder;
+import io.fabric8.kubernetes.api.model.IntOrString;
+import io.fabric8.kubernetes.api.model.gatewayapi.v1.Gateway;
+import io.fabric8.kubernetes.api.model.gatewayapi.v1.HTTPBackendRef;
+import io.fabric8.kubernetes.api.model.gatewayapi.v1.HTTPHeaderFilter;
+import io.fabric8.kubernetes.api.model.gatewayapi.v1.HTTPRoute;
+import io.fabric8.kubernetes.api.model.gatewayapi.v1.HTTPRouteFilter;
+import io.fabric8.kubernetes.api.model.gatewayapi.v1.HTTPRouteMatch;
+import io.fabric8.kubernetes.api.model.gatewayapi.v1.HTTPRouteRule;
+import io.fabric8.kubernetes.api.model.gatewayapi.v1.Listener;
+import io.fabric8.kubernetes.api.model.gatewayapi.v1.ParentReference;
+import io.fabric8.kubernetes.api.model.gatewayapi.v1.RouteParentStatus;
+import io.fabric8.kubernetes.api.model.gatewayapi.v1.RouteParentStatusBuilder;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.regex.Pattern;
+import java.util.regex.PatternSyntaxException;
+
+/**
+ * A Gateway API HTTPRoute as APISIX routes: one route per rule × match × listener it attaches to
+ * (see {@link ListenerAttachment}), bound to the listener by {@code vars: [["server_port", "==",
+ * port]]} and to the intersection of hostnames by {@code hosts}, its {@code priority} the spec's
+ * precedence ({@link HTTPRoutePrecedence}).
+ *
+ * <p>What goes wrong is reported as the spec's status ({@link #status}), never by stopping other
+ * routes: a route whose rules cannot be served as written (a regex that does not compile, a filter
+ * the spec does not allow there) is refused whole ({@code Accepted: False, UnsupportedValue}); a
+ * backend that does not resolve keeps its share of the traffic, answered with a 500 ({@code
+ * ResolvedRefs: False}); a parent that does not take the route gets no routes ({@code Accepted:
+ * False} with the reason for that parent).
+ */
+public final class HTTPRouteTranslator {
+
+  public static final String CONTROLLER = "archway.io/gateway-controller";
+  static final String KIND = "HTTPRoute";
+  static final String CORE = "";
+
+  public static final String ACCEPTED = "Accepted";
+  public static final String RESOLVED_REFS = "ResolvedRefs";
+  public static final String UNSUPPORTED_VALUE = "UnsupportedValue";
+  public static final String REF_NOT_PERMITTED = "RefNotPermitted";
+  public static final String INVALID_KIND = "InvalidKind";
+  public static final String BACKEND_NOT_FOUND = "BackendNotFound";
+  public static final String UNSUPPORTED_PROTOCOL = "UnsupportedProtocol";
+
+  /** Gateway API's default backend weight. */
+  private static final int DEFAULT_WEIGHT = 1;
+
+  private HTTPRouteTranslator() {}
+
+  /** A reference the route makes that does not resolve: the ResolvedRefs reason and message. */
+  record RefProblem(String reason, String message) {}
+
+  /** A parentRef of the route that names an Archway Gateway (or one that does not exist). */
+  record Parent(ParentReference ref, String field, Gateway gateway, ListenerAttachment.Result at) {}
+
+  /** Everything the translation and the status read, worked out once. */
+  private record Analysis(
+      List<Parent> parents, List<Translation.FieldError> invalid, List<RefProblem> refProblems) {}
+
+  public static Translation translate(HTTPRoute route, Refs refs) {
+    var t = new Translation();
+    var a = analyze(route, refs);
+    if (a.parents().isEmpty()) {
+      // No parent is an Archway Gateway: the route is another controller's (or no one's).
+      t.warn("NoArchwayParent", "no parentRef names a Gateway of Archway's GatewayClass");
+      return t;
+    }
+    for (var e : a.invalid()) {
+      t.error(e.field(), e.message());
+    }
+    if (!a.invalid().isEmpty()) {
+      return t;
+    }
+    for (var p : a.refProblems()) {
+      t.warn(p.reason(), p.message());
+    }
+    if (route.getSpec() != null) {
+      unsupported(route, t);
+    }
+    var seen = new LinkedHashSet<String>();
+    for (var parent : a.parents()) {
+      if (!parent.at().accepted()) {
+        t.warn(parent.at().reason(), parent.field() + ": " + parent.at().message());
+        continue;
+      }
+      for (var attached : parent.at().listeners()) {
+        var listener = attached.listener();
+        var gw = parent.gateway().getMetadata();
+        var key = gw.getNamespace() + "/" + gw.getName() + "/" + listener.getName();
+        if (seen.add(key)) {
+          routes(route, key, listener, attached.hostnames(), refs, t);
+        }
+      }
+    }
+    return t;
+  }
+
+  /**
+   * The status of the route for each of its parents that is an Archway Gateway (or a Gateway that
+   * does not exist), in {@code parentRefs} order: {@code Accepted} and {@code ResolvedRefs}, with
+   * {@code observedGeneration}. {@code lastTransitionTime} is left to the writer, which keeps the
+   * old one when a condition's status did not change.
+   */
+  public static List<RouteParentStatus> status(HTTPRoute route, Refs refs) {
+    var a = analyze(route, refs);
+    var generation = route.getMetadata().getGeneration();
+    var out = new ArrayList<RouteParentStatus>();
+    for (var p : a.parents()) {
+      Condition accepted;
+      if (!a.invalid().isEmpty()) {
+        accepted =
+            condition(
+                ACCEPTED,
+                false,
+                UNSUPPORTED_VALUE,
+                String.join("; ", a.invalid().stream().map(Object::toString).toList()),
+                generation);
+      } else {
+        accepted =
+            condition(ACCEPTED, p.at().accepted(), p.at().reason(), p.at().message(), generation);
+      }
+      var resolved =
+          a.refProblems().isEmpty()
+              ? condition(RESOLVED_REFS, true, RESOLVED_REFS, "all references resolved", generation)
+              : condition(
+                  RESOLVED_REFS,
+                  false,
+                  a.refProblems().get(0).reason(),
+                  String.join("; ", a.refProblems().stream().map(RefProblem::message).toList()),
+                  generation);
+      out.add(
+          new RouteParentStatusBuilder()
+              .withControllerName(CONTROLLER)
+              .withParentRef(p.ref())
+              .withConditions(accepted, resolved)
+              .build());
+    }
+    return out;
+  }
+
+  private static Condition condition(
+      String type, boolean ok, String reason, String message, Long generation) {
+    return new ConditionBuilder()
+        .withType(type)
+        .withStatus(ok ? "True" : "False")
+        .withReason(reason)
+        .withMessage(message)
+        .withObservedGeneration(generation)
+        .build();
+  }
+
+  private static Analysis analyze(HTTPRoute route, Refs refs) {
+    var ns = route.getMetadata().getNamespace();
+    var spec = route.getSpec();
+    var parents = new ArrayList<Parent>();
+    var invalid = new ArrayList<Translation.FieldError>();
+    var problems = new ArrayList<RefProblem>();
+    var refsList =
+        spec == null || spec.getParentRefs() == null
+            ? List.<ParentReference>of()
+            : spec.getParentRefs();
+    for (int i = 0; i < refsList.size(); i++) {
+      var ref = refsList.get(i);
+      var field = "spec.parentRefs[" + i + "]";
+      if (ref == null || ref.getName() == null || ref.getName().isEmpty()) {
+        invalid.add(new Translation.FieldError(field + ".name", "missing (expected: a name)"));
+        continue;
+      }
+      if (!ListenerAttachment.isGateway(ref)) {
+        continue; // a Service (GAMMA) or another kind: not Archway's to answer for.
+      }
+      var gwNs = ListenerAttachment.namespace(ref, ns);
+      var gw = refs.gateway(gwNs, ref.getName());
+      if (gw.isEmpty()) {
+        parents.add(
+            new Parent(
+                ref,
+                field,
+                null,
+                ListenerAttachment.Result.refused(
+                    ListenerAttachment.NO_MATCHING_PARENT,
+                    "Gateway " + gwNs + "/" + ref.getName() + " not found")));
+        continue;
+      }
+      if (!ours(gw.get(), refs)) {
+        continue;
+      }
+      var hostnames = spec.getHostnames();
+      parents.add(
+          new Parent(
+              ref,
+              field,
+              gw.get(),
+              ListenerAttachment.attach(KIND, ns, hostnames, ref, gw.get(), refs::namespace)));
+    }
+    if (spec != null && spec.getRules() != null) {
+      for (int i = 0; i < spec.getRules().size(); i++) {
+        check(route, spec.getRules().get(i), "spec.rules[" + i + "]", refs, invalid, problems);
+      }
+    }
+    return new Analysis(parents, invalid, problems);
+  }
+
+  /**
+   * Whether {@code gw}'s GatewayClass is Archway's. Offline (files given to the CLI) a class that
+   * is not among them is taken to be.
+   */
+  private static boolean ours(Gateway gw, Refs refs) {
+    var className = gw.getSpec() == null ? null : gw.getSpec().getGatewayClassName();
+    if (className == null) {
+      return false;
+    }
+    var gc = refs.gatewayClass(className);
+    if (gc.isEmpty()) {
+      return refs.offline();
+    }
+    return gc.get().getSpec() != null && CONTROLLER.equals(gc.get().getSpec().getControllerName());
+  }
+
+  // ---- validation (no output): what refuses the route, and what does not resolve ----
+
+  private static void check(
+      HTTPRoute route,
+      HTTPRouteRule rule,
+      String at,
+      Refs refs,
+      List<Translation.FieldError> invalid,
+      List<RefProblem> problems) {
+    var matches = matches(rule);
+    for (int j = 0; j < matches.size(); j++) {
+      var m = matches.get(j);
+      var mAt = at + ".matches[" + j + "]";
+      var path = m.getPath();
+      if (path != null && path.getValue() != null) {
+        var type = path.getType() == null ? "PathPrefix" : path.getType();
+        switch (type) {
+          case "Exact", "PathPrefix" -> {
+            if (!path.getValue().startsWith("/")) {
+              invalid.add(
+                  new Translation.FieldError(
+                      mAt + ".path.value",
+                      Exprs.show(path.getValue()) + " (expected: a path starting with \"/\")"));
+            }
+          }
+          case "RegularExpression" -> regex(path.getValue(), mAt + ".path.value", invalid);
+          default ->
+              invalid.add(
+                  new Translation.FieldError(
+                      mAt + ".path.type",
+                      Exprs.show(type) + " (expected: Exact, PathPrefix or RegularExpression)"));
+        }
+      }
+      if (m.getHeaders() != null) {
+        for (int k = 0; k < m.getHeaders().size(); k++) {
+          var h = m.getHeaders().get(k);
+          if (h.getName() == null || h.getName().isEmpty() || h.getValue() == null) {
+            invalid.add(
+                new Translation.FieldError(
+                    mAt + ".headers[" + k + "]", "missing name or value (expected: both)"));
+          } else if ("RegularExpression".equals(h.getType())) {
+            regex(h.getValue(), mAt + ".headers[" + k + "].value", invalid);
+          }
+        }
+      }
+      if (m.getQueryParams() != null) {
+        for (int k = 0; k < m.getQueryParams().size(); k++) {
+          var q = m.getQueryParams().get(k);
+          if (q.getName() == null || q.getName().isEmpty() || q.getValue() == null) {
+            invalid.add(
+                new Translation.FieldError(
+                    mAt + ".queryParams[" + k + "]", "missing name or value (expected: both)"));
+          } else if ("RegularExpression".equals(q.getType())) {
+            regex(q.getValue(), mAt + ".queryParams[" + k + "].value", invalid);
+          }
+        }
+      }
+    }
+    var filters = rule.getFilters() == null ? List.<HTTPRouteFilter>of() : rule.getFilters();
+    checkFilters(route, filters, matches, at + ".filters", refs, invalid, problems);
+    var backends = backendRefs(rule);
+    boolean backendFilters = false;
+    for (int j = 0; j < backends.size(); j++) {
+      var b = backends.get(j);
+      var bAt = at + ".backendRefs[" + j + "]";
+      if (b.getFilters() != null && !b.getFilters().isEmpty()) {
+        backendFilters = true;
+        checkFilters(route, b.getFilters(), matches, bAt + ".filters", refs, invalid, problems);
+        for (int k = 0; k < b.getFilters().size(); k++) {
+          if ("RequestRedirect".equals(b.getFilters().get(k).getType())) {
+            invalid.add(
+                new Translation.FieldError(
+                    bAt + ".filters[" + k + "].type",
+                    "RequestRedirect on a backendRef (expected: on the rule)"));
+          }
+        }
+      }
+      var problem = backendProblem(route, b, bAt, refs);
+      if (problem != null) {
+        problems.add(problem);
+      }
+    }
+    if (backendFilters && backends.size() > 1) {
+      invalid.add(
+          new Translation.FieldError(
+              at + ".backendRefs",
+              "filters on a backendRef of a rule with several backendRefs (expected: backendRef"
+                  + " filters only where the rule has one backendRef; not supported yet)"));
+    }
+  }
+
+  private static void regex(String re, String field, List<Translation.FieldError> invalid) {
+    try {
+      Pattern.compile(re == null ? "" : re);
+    } catch (PatternSyntaxException e) {
+      invalid.add(
+          new Translation.FieldError(
+              field,
+              Exprs.show(re)
+                  + " does not compile: "
+                  + e.getDescription()
+                  + " (expected: a regular expression)"));
+    }
+  }
+
+  private static void checkFilters(
+      HTTPRoute route,
+      List<HTTPRouteFilter> filters,
+      List<HTTPRouteMatch> matches,
+      String at,
+      Refs refs,
+      List<Translation.FieldError> invalid,
+      List<RefProblem> problems) {
+    boolean redirect = false;
+    boolean rewrite = false;
+    var types = new HashMap<String, Integer>();
+    for (int k = 0; k < filters.size(); k++) {
+      var f = filters.get(k);
+      var fAt = at + "[" + k + "]";
+      var type = f.getType() == null ? "" : f.getType();
+      var first = types.putIfAbsent(type, k);
+      if (first != null && !type.equals("ExtensionRef") && !type.equals("RequestMirror")) {
+        invalid.add(
+            new Translation.FieldError(
+                fAt + ".type", type + " is also " + at + "[" + first + "] (expected: once)"));
+      }
+      var body =
+          switch (type) {
+            case "RequestHeaderModifier" -> f.getRequestHeaderModifier();
+            case "ResponseHeaderModifier" -> f.getResponseHeaderModifier();
+            case "RequestRedirect" -> f.getRequestRedirect();
+            case "URLRewrite" -> f.getUrlRewrite();
+            case "RequestMirror" -> f.getRequestMirror();
+            case "ExtensionRef" -> f.getExtensionRef();
+            default -> "";
+          };
+      if (body == null) {
+        var fieldName = Character.toLowerCase(type.charAt(0)) + type.substring(1);
+        if (type.equals("URLRewrite")) {
+          fieldName = "urlRewrite";
+        }
+        invalid.add(
+            new Translation.FieldError(
+                fAt + "." + fieldName, "missing (expected: the " + type + " filter's settings)"));
+        continue;
+      }
+      switch (type) {
+        case "RequestHeaderModifier", "ResponseHeaderModifier" -> {}
+        case "RequestRedirect" -> {
+          redirect = true;
+          var path = f.getRequestRedirect() == null ? null : f.getRequestRedirect().getPath();
+          checkPathModifier(path, matches, fAt + ".requestRedirect.path", invalid);
+        }
+        case "URLRewrite" -> {
+          rewrite = true;
+          var path = f.getUrlRewrite() == null ? null : f.getUrlRewrite().getPath();
+          checkPathModifier(path, matches, fAt + ".urlRewrite.path", invalid);
+        }
+        case "RequestMirror" -> {
+          var b = f.getRequestMirror() == null ? null : f.getRequestMirror().getBackendRef();
+          if (b == null) {
+            invalid.add(new Translation.FieldError(fAt + ".requestMirror.backendRef", "missing"));
+          } else {
+            var ref = new HTTPBackendRef();
+            ref.setGroup(b.getGroup());
+            ref.setKind(b.getKind());
+            ref.setName(b.getName());
+            ref.setNamespace(b.getNamespace());
+            ref.setPort(b.getPort());
+            var p = backendProblem(route, ref, fAt + ".requestMirror.backendRef", refs);
+            if (p != null) {
+              problems.add(p);
+            }
+          }
+        }
+        case "ExtensionRef" -> {
+          var p = extensionProblem(route, f, fAt + ".extensionRef", refs);
+          if (p != null) {
+            problems.add(p);
+          }
+        }
+        default ->
+            invalid.add(
+                new Translation.FieldError(
+                    fAt + ".type",
+                    Exprs.show(type)
+                        + " (expected: RequestHeaderModifier, ResponseHeaderModifier,"
+                        + " RequestRedirect, URLRewrite, RequestMirror or ExtensionRef)"));
+      }
+    }
+    if (redirect && rewrite) {
+      invalid.add(
+          new Translation.FieldError(
+              at, "RequestRedirect and URLRewrite together (expected: one of them)"));
+    }
+  }
+
+  private static void checkPathModifier(
+      io.fabric8.kubernetes.api.model.gatewayapi.v1.HTTPPathModifier path,
+      List<HTTPRouteMatch> matches,
+      String at,
+      List<Translation.FieldError> invalid) {
+    if (path == null) {
+      return;
+    }
+    if ("ReplacePrefixMatch".equals(path.getType())) {
+      for (var m : matches) {
+        var type =
+            m.getPath() == null || m.getPath().getType() == null
+                ? "PathPrefix"
+                : m.getPath().getType();
+        if (!"PathPrefix".equals(type)) {
+          invalid.add(
+              new Translation.FieldError(
+                  at + ".type",
+                  "ReplacePrefixMatch with a match of type " + type + " (expected: PathPrefix)"));
+          return;
+        }
+      }
+    } else if (!"ReplaceFullPath".equals(path.getType())) {
+      invalid.add(
+          new Translation.FieldError(
+              at + ".type",
+              Exprs.show(path.getType()) + " (expected: ReplaceFullPath or ReplacePrefixMatch)"));
+    }
+  }
+
+  /** Why a backendRef does not resolve, or {@code null} when it does. */
+  private static RefProblem backendProblem(
+      HTTPRoute route, HTTPBackendRef b, String at, Refs refs) {
+    var group = b.getGroup() == null ? CORE : b.getGroup();
+    var kind = b.getKind() == null ? "Service" : b.getKind();
+    var ns = route.getMetadata().getNamespace();
+    var bNs = b.getNamespace() == null || b.getNamespace().isEmpty() ? ns : b.getNamespace();
+    var what = at + ": " + kind + " " + bNs + "/" + b.getName();
+    if (b.getName() == null || b.getName().isEmpty()) {
+      return new RefProblem(BACKEND_NOT_FOUND, at + ".name: missing (expected: a Service name)");
+    }
+    if (!CORE.equals(group) || !"Service".equals(kind)) {
+      return new RefProblem(
+          INVALID_KIND,
+          at + ": " + (group.isEmpty() ? "" : group + "/") + kind + " (expected: a Service)");
+    }
+    if (!bNs.equals(ns) && !granted(ns, KIND, bNs, CORE, "Service", b.getName(), refs)) {
+      return new RefProblem(
+          REF_NOT_PERMITTED,
+          what + " is in another namespace and no ReferenceGrant there allows it");
+    }
+    if (b.getPort() == null) {
+      return new RefProblem(BACKEND_NOT_FOUND, what + ": port missing (expected: a port)");
+    }
+    var svc = refs.service(bNs, b.getName());
+    if (svc.isEmpty()) {
+      return new RefProblem(BACKEND_NOT_FOUND, what + " not found");
+    }
+    var ports = svc.get().getSpec().getPorts();
+    boolean externalName = "ExternalName".equals(svc.get().getSpec().getType());
+    if ((ports == null || ports.isEmpty()) && !externalName
+        || ports != null
+            && !ports.isEmpty()
+            && ports.stream().noneMatch(p -> b.getPort().equals(p.getPort()))) {
+      return new RefProblem(
+          BACKEND_NOT_FOUND, what + " has no port " + b.getPort() + " (expected: a port it has)");
+    }
+    if (ports != null) {
+      for (var p : ports) {
+        if (b.getPort().equals(p.getPort())) {
+          var proto = p.getAppProtocol();
+          if (proto != null && !proto.equals("http") && !proto.equals("kubernetes.io/ws")) {
+            return new RefProblem(
+                UNSUPPORTED_PROTOCOL,
+                what + " port " + b.getPort() + ": appProtocol " + proto + " (expected: http)");
+          }
+        }
+      }
+    }
+    return null;
+  }
+
+  /**
+   * Whether a ReferenceGrant in {@code toNs} lets {@code fromKind}s of {@code fromNs} refer to the
+   * {@code toGroup}/{@code toKind} named {@code toName}.
+   */
+  static boolean granted(
+      String fromNs,
+      String fromKind,
+      String toNs,
+      String toGroup,
+      String toKind,
+      String toName,
+      Refs refs) {
+    for (var g : refs.referenceGrants(toNs)) {
+      var spec = g.getSpec();
+      if (spec == null || spec.getFrom() == null || spec.getTo() == null) {
+        continue;
+      }
+      boolean from =
+          spec.getFrom().stream()
+              .anyMatch(
+                  f ->
+                      ListenerAttachment.GROUP.equals(f.getGroup())
+                          && fromKind.equals(f.getKind())
+                          && fromNs.equals(f.getNamespace()));
+      boolean to =
+          spec.getTo().stream()
+              .anyMatch(
+                  x ->
+                      toGroup.equals(x.getGroup() == null ? CORE : x.getGroup())
+                          && toKind.equals(x.getKind())
+                          && (x.getName() == null
+                              || x.getName().isEmpty()
+                              || x.getName().equals(toName)));
+      if (from && to) {
+        return true;
+      }
+    }
+    return false;
+  }
+
+  private static RefProblem extensionProblem(
+      HTTPRoute route, HTTPRouteFilter f, String at, Refs refs) {
+    var ref = f.getExtensionRef();
+    if (ref == null) {
+      return new RefProblem(INVALID_KIND, at + ": missing");
+    }
+    var ns = route.getMetadata().getNamespace();
+    var kind = ref.getGroup() + "/" + ref.getKind();
+    switch (kind) {
+      case "apisix.apache.org/ApisixPluginConfig" -> {
+        var t = new Translation();
+        ApisixRouteTranslator.pluginConfig(ns, ref.getName(), at, refs, t);
+        return t.ok() ? null : new RefProblem(BACKEND_NOT_FOUND, t.errorMessage());
+      }
+      case "archway.io/PluginFlow" -> {
+        var flow = refs.pluginFlow(ns, ref.getName());
+        if (flow.isEmpty()) {
+          return new RefProblem(
+              BACKEND_NOT_FOUND, at + ": PluginFlow " + ns + "/" + ref.getName() + " not found");
+        }
+        var ft = PluginFlowTranslator.translate(flow.get(), refs);
+        return ft.ok()
+            ? null
+            : new RefProblem(
+                BACKEND_NOT_FOUND,
+                at
+                    + ": PluginFlow "
+                    + ns
+                    + "/"
+                    + ref.getName()
+                    + " is not valid: "
+                    + ft.errorMessage());
+      }
+      default -> {
+        return new RefProblem(
+            INVALID_KIND,
+            at
+                + ": "
+                + kind
+                + " (expected: apisix.apache.org/ApisixPluginConfig or archway.io/PluginFlow)");
+      }
+    }
+  }
+
+  // ---- output ----
+
+  private static List<HTTPRouteMatch> matches(HTTPRouteRule rule) {
+    // No matches is one match of every request: PathPrefix "/".
+    return rule.getMatches() == null || rule.getMatches().isEmpty()
+        ? List.of(new HTTPRouteMatch(null, null, null, null))
+        : rule.getMatches();
+  }
+
+  private static List<HTTPBackendRef> backendRefs(HTTPRouteRule rule) {
+    return rule.getBackendRefs() == null ? List.of() : rule.getBackendRefs();
+  }
+
+  /**
+   * The id of the route of match {@code match} of rule {@code rule} on listener {@code listenerKey}
+   * ({@code gatewayNamespace/gateway/listener}): {@code hr_<created>_<ns>_<name>_<rule 2
+   * digits>_<match 2 digits>_<hash of the listener>}, so that ids sort as the spec breaks ties
+   * (oldest, then by name, then the first rule). Over 64 characters the namespace and name are
+   * shortened and a hash of the whole added.
+   */
+  static String routeId(
+      long createdSeconds, String ns, String name, int rule, int match, String listenerKey) {
+    var created = String.format(Locale.ROOT, "%010d", Math.max(0, createdSeconds));
+    var tail =
+        String.format(Locale.ROOT, "_%02d_%02d_", rule, match)
+            + Ids.hash(listenerKey).substring(0, 8);
+    var head = "hr_" + created + "_";
+    var nsName = ns + "_" + name;
+    var id = head + nsName + tail;
+    if (id.length() <= 64) {
+      return id;
+    }
+    var hash = Ids.hash(ns + "/" + name).substring(0, 8);
+    var room = 64 - head.length() - tail.length() - hash.length() - 1;
+    return head + nsName.substring(0, room) + "_" + hash + tail;
+  }
+
+  private static long created(HTTPRoute route) {
+    var ts = route.getMetadata().getCreationTimestamp();
+    if (ts == null || ts.isEmpty()) {
+      return 0;
+    }
+    try {
+      return Instant.parse(ts).getEpochSecond();
+    } catch (RuntimeException e) {
+      return 0;
+    }
+  }
+
+  private static void routes(
+      HTTPRoute route,
+      String listenerKey,
+      Listener listener,
+      List<String> hostnames,
+      Refs refs,
+      Translation t) {
+    var ns = route.getMetadata().getNamespace();
+    var name = route.getMetadata().getName();
+    var rules =
+        route.getSpec().getRules() == null ? List.<HTTPRouteRule>of() : route.getSpec().getRules();
+    for (int i = 0; i < rules.size(); i++) {
+      var rule = rules.get(i);
+      var at = "spec.rules[" + i + "]";
+      var matches = matches(rule);
+      for (int j = 0; j < matches.size(); j++) {
+        var m = matches.get(j);
+        var json = JsonNodeFactory.instance.objectNode();
+        json.put("id", routeId(created(route), ns, name, i, j, listenerKey));
+        json.put(
+            "name",
+            ApisixRouteTranslator.truncate(
+                ns + "/" + name + "/rule " + i + "/match " + j + " on " + listenerKey, 100));
+        match(m, listener, hostnames, json);
+        json.put("priority", HTTPRoutePrecedence.priority(m));
+        var plugins = JsonNodeFactory.instance.objectNode();
+        var filters = new ArrayList<HTTPRouteFilter>();
+        if (rule.getFilters() != null) {
+          filters.addAll(rule.getFilters());
+        }
+        var backends = backendRefs(rule);
+        if (backends.size() == 1 && backends.get(0).getFilters() != null) {
+          filters.addAll(backends.get(0).getFilters());
+        }
+        boolean answers =
+            filters(route, filters, m, listener, hostnames, at, json, plugins, refs, t);
+        if (!answers) {
+          backends(route, backends, at, refs, json, plugins, t);
+        }
+        timeouts(rule, at, json, t);
+        retry(rule, json);
+        if (!plugins.isEmpty()) {
+          json.set("plugins", plugins);
+        }
+        var obj = ModelObjects.read(Kind.ROUTES, json, Map.of(), at, t);
+        if (obj != null) {
+          t.add(Kind.ROUTES, obj);
+        }
+      }
+    }
+  }
+
+  private static void match(
+      HTTPRouteMatch m, Listener listener, List<String> hostnames, ObjectNode json) {
+    var vars = JsonNodeFactory.instance.arrayNode();
+    vars.addArray().add("server_port").add("==").add(listener.getPort());
+    var path = m.getPath();
+    var type = path == null || path.getType() == null ? "PathPrefix" : path.getType();
+    var value = path == null || path.getValue() == null ? "/" : path.getValue();
+    var uris = json.putArray("uris");
+    switch (type) {
+      case "Exact" -> uris.add(value);
+      case "RegularExpression" -> {
+        uris.add("/*");
+        vars.addArray().add("uri").add("~~").add(anchored(value));
+      }
+      default -> {
+        // Element-wise: /foo matches /foo and /foo/..., not /foobar; a trailing / is ignored.
+        var p = value.endsWith("/") ? value.substring(0, value.length() - 1) : value;
+        if (p.isEmpty()) {
+          uris.add("/*");
+        } else {
+          uris.add(p).add(p + "/*");
+        }
+      }
+    }
+    if (!hostnames.isEmpty()) {
+      var hosts = json.putArray("hosts");
+      hostnames.forEach(hosts::add);
+    }
+    if (m.getMethod() != null) {
+      json.putArray("methods").add(m.getMethod());
+    }
+    if (m.getHeaders() != null) {
+      var seen = new LinkedHashSet<String>();
+      for (var h : m.getHeaders()) {
+        var lower = h.getName().toLowerCase(Locale.ROOT);
+        // The spec: of several matches on one header name, the first counts.
+        if (!seen.add(lower)) {
+          continue;
+        }
+        var v = "http_" + lower.replace('-', '_');
+        term(vars, v, h.getType(), h.getValue());
+      }
+    }
+    if (m.getQueryParams() != null) {
+      var seen = new LinkedHashSet<String>();
+      for (var q : m.getQueryParams()) {
+        if (!seen.add(q.getName())) {
+          continue;
+        }
+        term(vars, "arg_" + q.getName(), q.getType(), q.getValue());
+      }
+    }
+    json.set("vars", vars);
+  }
+
+  private static void term(ArrayNode vars, String var, String type, String value) {
+    if ("RegularExpression".equals(type)) {
+      vars.addArray().add(var).add("~~").add(anchored(value));
+    } else {
+      vars.addArray().add(var).add("==").add(value);
+    }
+  }
+
+  /** A Gateway API regex matches the whole value. */
+  private static String anchored(String re) {
+    return "^(?:" + re + ")$";
+  }
+
+  /**
+   * Adds the filters' plugins; true when they answer every request themselves (a redirect), so the
+   * rule's backends are not used.
+   */
+  private static boolean filters(
+      HTTPRoute route,
+      List<HTTPRouteFilter> filters,
+      HTTPRouteMatch m,
+      Listener listener,
+      List<String> hostnames,
+      String at,
+      ObjectNode json,
+      ObjectNode plugins,
+      Refs refs,
+      Translation t) {
+    boolean answers = false;
+    boolean mirrored = false;
+    var ns = route.getMetadata().getNamespace();
+    for (var f : filters) {
+      switch (f.getType()) {
+        case "RequestHeaderModifier" ->
+            headers(f.getRequestHeaderModifier(), plugins, "proxy-rewrite");
+        case "ResponseHeaderModifier" ->
+            headers(f.getResponseHeaderModifier(), plugins, "response-rewrite");
+        case "URLRewrite" -> {
+          var rw = f.getUrlRewrite();
+          var pr = object(plugins, "proxy-rewrite");
+          if (rw.getHostname() != null) {
+            pr.put("host", rw.getHostname());
+          }
+          var path = rw.getPath();
+          if (path != null && "ReplaceFullPath".equals(path.getType())) {
+            pr.put("uri", path.getReplaceFullPath());
+          } else if (path != null) {
+            var regex = pr.putArray("regex_uri");
+            prefixRewrite(prefix(m), path.getReplacePrefixMatch(), regex);
+          }
+        }
+        case "RequestRedirect" -> {
+          answers = true;
+          redirect(f, m, listener, hostnames, at, plugins, t);
+        }
+        case "RequestMirror" -> {
+          var mirror = f.getRequestMirror();
+          if (mirrored) {
+            t.warn(at + ".filters: RequestMirror: only the first mirror is served");
+            break;
+          }
+          mirrored = true;
+          var b = mirror.getBackendRef();
+          var bNs = b.getNamespace() == null ? ns : b.getNamespace();
+          var ref = new HTTPBackendRef();
+          ref.setName(b.getName());
+          ref.setNamespace(b.getNamespace());
+          ref.setPort(b.getPort());
+          ref.setKind(b.getKind());
+          ref.setGroup(b.getGroup());
+          if (backendProblem(route, ref, at, refs) != null) {
+            break; // reported in the status; nothing is mirrored.
+          }
+          double ratio = 1;
+          if (mirror.getPercent() != null) {
+            ratio = mirror.getPercent() / 100.0;
+          } else if (mirror.getFraction() != null
+              && mirror.getFraction().getDenominator() != null
+              && mirror.getFraction().getDenominator() > 0) {
+            ratio =
+                (double) mirror.getFraction().getNumerator()
+                    / mirror.getFraction().getDenominator();
+          }
+          if (ratio <= 0) {
+            break;
+          }
+          var pm = object(plugins, "proxy-mirror");
+          pm.put("host", "http://" + b.getName() + "." + bNs + ".svc:" + b.getPort());
+          if (ratio < 1) {
+            pm.put("sample_ratio", Math.max(ratio, 0.00001));
+          }
+        }
+        case "ExtensionRef" -> extension(route, f, json, plugins, refs);
+        default -> {}
+      }
+    }
+    return answers;
+  }
+
+  private static void headers(HTTPHeaderFilter f, ObjectNode plugins, String plugin) {
+    if (f == null) {
+      return;
+    }
+    var headers = object(object(plugins, plugin), "headers");
+    if (f.getSet() != null && !f.getSet().isEmpty()) {
+      var set = object(headers, "set");
+      f.getSet().forEach(h -> set.put(h.getName(), h.getValue()));
+    }
+    if (f.getAdd() != null && !f.getAdd().isEmpty()) {
+      var add = object(headers, "add");
+      f.getAdd().forEach(h -> add.put(h.getName(), h.getValue()));
+    }
+    if (f.getRemove() != null && !f.getRemove().isEmpty()) {
+      var remove =
+          headers.has("remove") ? (ArrayNode) headers.get("remove") : headers.putArray("remove");
+      f.getRemove().forEach(remove::add);
+    }
+  }
+
+  private static ObjectNode object(ObjectNode parent, String name) {
+    return parent.has(name) ? (ObjectNode) parent.get(name) : parent.putObject(name);
+  }
+
+  /** The PathPrefix of a match, without a trailing {@code /}. */
+  private static String prefix(HTTPRouteMatch m) {
+    var v = m.getPath() == null || m.getPath().getValue() == null ? "/" : m.getPath().getValue();
+    return v.endsWith("/") ? v.substring(0, v.length() - 1) : v;
+  }
+
+  /**
+   * {@code regex_uri} pairs replacing the prefix {@code p} by {@code replacement}, element-wise:
+   * {@code /p} becomes {@code replacement}, {@code /p/rest} becomes {@code replacement/rest}
+   * (replacement {@code /}: {@code /rest}).
+   */
+  private static void prefixRewrite(String p, String replacement, ArrayNode regex) {
+    var r = replacement == null || replacement.isEmpty() ? "/" : replacement;
+    var trimmed = r.endsWith("/") ? r.substring(0, r.length() - 1) : r;
+    regex.add("^" + quote(p) + "/?$").add(r);
+    regex
+        .add("^" + quote(p) + "(/.*)$")
+        .add(java.util.regex.Matcher.quoteReplacement(trimmed) + "$1");
+  }
+
+  private static String quote(String s) {
+    var out = new StringBuilder();
+    for (char c : s.toCharArray()) {
+      if (!Character.isLetterOrDigit(c) && c != '/' && c != '-' && c != '_' && c != '~') {
+        out.append('\\');
+      }
+      out.append(c);
+    }
+    return out.toString();
+  }
+
+  /**
+   * The {@code redirect} plugin for a RequestRedirect: the Location from the filter's scheme,
+   * hostname, port and path, each defaulting as the spec says (scheme and port: the listener's;
+   * hostname: the request's; a port that is the scheme's well-known one is left out).
+   */
+  private static void redirect(
+      HTTPRouteFilter f,
+      HTTPRouteMatch m,
+      Listener listener,
+      List<String> hostnames,
+      String at,
+      ObjectNode plugins,
+      Translation t) {
+    var r = f.getRequestRedirect();
+    var listenerScheme = "HTTPS".equals(listener.getProtocol()) ? "https" : "http";
+    var scheme = r.getScheme() != null ? r.getScheme() : listenerScheme;
+    int port;
+    if (r.getPort() != null) {
+      port = r.getPort();
+    } else if (r.getScheme() != null) {
+      port = "https".equals(scheme) ? 443 : 80;
+    } else {
+      port = listener.getPort();
+    }
+    boolean wellKnown = port == ("https".equals(scheme) ? 443 : 80);
+    var conf = object(plugins, "redirect");
+    conf.put("ret_code", r.getStatusCode() == null ? 302 : r.getStatusCode());
+    conf.put("append_query_string", true);
+    var path = r.getPath();
+    if (path != null && "ReplacePrefixMatch".equals(path.getType())) {
+      // The redirect plugin's regex_uri rewrites the path alone (no $host): the Location is
+      // absolute when the host is known, else relative (same scheme, host and port).
+      var host = r.getHostname() != null ? r.getHostname() : single(hostnames);
+      var base = host == null ? "" : scheme + "://" + host + (wellKnown ? "" : ":" + port);
+      if (host == null && (!scheme.equals(listenerScheme) || port != listener.getPort())) {
+        t.warn(
+            at
+                + ".filters: RequestRedirect: ReplacePrefixMatch to another scheme or port needs a"
+                + " hostname (the filter's, or one exact route hostname): the Location is"
+                + " relative, so the scheme and port stay the request's");
+      }
+      var r0 = path.getReplacePrefixMatch() == null ? "/" : path.getReplacePrefixMatch();
+      var trimmed = r0.endsWith("/") ? r0.substring(0, r0.length() - 1) : r0;
+      // One pair (the plugin takes one) for /p and /p/rest alike.
+      var regex = conf.putArray("regex_uri");
+      if (trimmed.isEmpty()) {
+        regex.add("^" + quote(prefix(m)) + "/?(.*)$");
+        regex.add(java.util.regex.Matcher.quoteReplacement(base + "/") + "$1");
+      } else {
+        regex.add("^" + quote(prefix(m)) + "(/.*)?$");
+        regex.add(java.util.regex.Matcher.quoteReplacement(base + trimmed) + "$1");
+      }
+      return;
+    }
+    var host = r.getHostname() != null ? r.getHostname() : "$host";
+    var target =
+        path != null && "ReplaceFullPath".equals(path.getType())
+            ? path.getReplaceFullPath()
+            : "$uri";
+    conf.put("uri", scheme + "://" + host + (wellKnown ? "" : ":" + port) + target);
+  }
+
+  private static String single(List<String> hostnames) {
+    return hostnames.size() == 1 && !hostnames.get(0).startsWith("*") ? hostnames.get(0) : null;
+  }
+
+  private static void extension(
+      HTTPRoute route, HTTPRouteFilter f, ObjectNode json, ObjectNode plugins, Refs refs) {
+    var ref = f.getExtensionRef();
+    if (ref == null || extensionProblem(route, f, "", refs) != null) {
+      // Not resolved: the requests it would have handled get a 500, as the spec requires.
+      abort(plugins, 100);
+      return;
+    }
+    var ns = route.getMetadata().getNamespace();
+    switch (ref.getGroup() + "/" + ref.getKind()) {
+      case "apisix.apache.org/ApisixPluginConfig" ->
+          json.put("plugin_config_id", ApisixPluginConfigTranslator.id(ns, ref.getName()));
+      case "archway.io/PluginFlow" ->
+          json.put("plugin_flow_id", PluginFlowTranslator.id(ns, ref.getName()));
+      default -> {}
+    }
+  }
+
+  private static void abort(ObjectNode plugins, int percent) {
+    var fi = object(plugins, "fault-injection");
+    if (fi.has("abort") && !fi.get("abort").has("percentage")) {
+      return; // every request already gets a 500.
+    }
+    var abort = fi.putObject("abort");
+    abort.put("http_status", 500);
+    if (percent < 100) {
+      abort.put("percentage", percent);
+    }
+  }
+
+  /**
+   * The upstreams of the rule's backendRefs: one, or several split by weight with {@code
+   * traffic-split}; the share of the backends that do not resolve answered with a 500 by {@code
+   * fault-injection} (its {@code percentage}, rounded, at least 1 and at most 99 when some backend
+   * resolves), which runs before {@code traffic-split} picks among the others.
+   */
+  private static void backends(
+      HTTPRoute route,
+      List<HTTPBackendRef> backends,
+      String at,
+      Refs refs,
+      ObjectNode json,
+      ObjectNode plugins,
+      Translation t) {
+    record Weighted(ObjectNode upstream, int weight) {}
+    var ns = route.getMetadata().getNamespace();
+    var valid = new ArrayList<Weighted>();
+    long invalidWeight = 0;
+    for (int j = 0; j < backends.size(); j++) {
+      var b = backends.get(j);
+      int weight = b.getWeight() == null ? DEFAULT_WEIGHT : b.getWeight();
+      if (weight <= 0) {
+        continue;
+      }
+      var bAt = at + ".backendRefs[" + j + "]";
+      if (backendProblem(route, b, bAt, refs) != null) {
+        invalidWeight += weight;
+        continue;
+      }
+      var bNs = b.getNamespace() == null || b.getNamespace().isEmpty() ? ns : b.getNamespace();
+      var inner = new Translation();
+      var up =
+          Upstreams.forService(
+              bNs,
+              b.getName(),
+              new IntOrString(b.getPort()),
+              null,
+              null,
+              new Upstreams.BackendFields(bAt, bAt + ".name", bAt + ".port"),
+              refs,
+              inner);
+      inner.warningsWithReason().forEach(w -> t.warn(w, ""));
+      if (up == null) {
+        invalidWeight += weight;
+        t.warn(BACKEND_NOT_FOUND, inner.errorMessage());
+        continue;
+      }
+      valid.add(new Weighted(up, weight));
+    }
+    long validWeight = valid.stream().mapToLong(Weighted::weight).sum();
+    long total = validWeight + invalidWeight;
+    if (validWeight == 0) {
+      // No backend takes traffic (none, all invalid, all weight 0): every request gets a 500.
+      abort(plugins, 100);
+      return;
+    }
+    if (invalidWeight > 0) {
+      int percent = (int) Math.round(100.0 * invalidWeight / total);
+      abort(plugins, Math.max(1, Math.min(99, percent)));
+    }
+    json.set("upstream", valid.get(0).upstream());
+    if (valid.size() > 1) {
+      var weighted = JsonNodeFactory.instance.arrayNode();
+      for (int j = 1; j < valid.size(); j++) {
+        weighted
+            .addObject()
+            .put("weight", valid.get(j).weight())
+            .set("upstream", valid.get(j).upstream());
+      }
+      weighted.addObject().put("weight", valid.get(0).weight());
+      plugins
+          .putObject("traffic-split")
+          .putArray("rules")
+          .addObject()
+          .set("weighted_upstreams", weighted);
+    }
+  }
+
+  /**
+   * {@code request}: the route's timeout (connect, send and read); {@code backendRequest}: the
+   * upstream's. {@code 0s} means none, as the spec says.
+   */
+  private static void timeouts(HTTPRouteRule rule, String at, ObjectNode json, Translation t) {
+    var timeouts = rule.getTimeouts();
+    if (timeouts == null) {
+      return;
+    }
+    var request = timeout(timeouts.getRequest(), at + ".timeouts.request", t);
+    if (request != null) {
+      json.set("timeout", request);
+    }
+    var backend = timeout(timeouts.getBackendRequest(), at + ".timeouts.backendRequest", t);
+    if (backend != null && json.has("upstream")) {
+      ((ObjectNode) json.get("upstream")).set("timeout", backend);
+    }
+  }
+
+  private static ObjectNode timeout(String value, String field, Translation t) {
+    if (value == null) {
+      return null;
+    }
+    var s = Durations.seconds(value);
+    if (s == null || s < 0) {
+      t.warn(field + ": " + Exprs.show(value) + " is not a duration (ignored)");
+      return null;
+    }
+    if (s == 0) {
+      return null;
+    }
+    var out = JsonNodeFactory.instance.objectNode();
+    out.put("connect", s).put("send", s).put("read", s);
+    return out;
+  }
+
+  /**
+   * {@code retry.attempts}: the upstream's {@code retries} (another node each time, on connection
+   * failures and timeouts, as the dataplane retries); {@code codes} and {@code backoff} are not
+   * served yet ({@link #unsupported}).
+   */
+  private static void retry(HTTPRouteRule rule, ObjectNode json) {
+    var retry = rule.getRetry();
+    if (retry != null && retry.getAttempts() != null && json.has("upstream")) {
+      ((ObjectNode) json.get("upstream")).put("retries", Math.max(0, retry.getAttempts()));
+    }
+  }
+
+  /** Warnings, once per route, for what is accepted but not served. */
+  private static void unsupported(HTTPRoute route, Translation t) {
+    var rules =
+        route.getSpec().getRules() == null ? List.<HTTPRouteRule>of() : route.getSpec().getRules();
+    for (int i = 0; i < rules.size(); i++) {
+      var rule = rules.get(i);
+      var at = "spec.rules[" + i + "]";
+      if (rule.getSessionPersistence() != null) {
+        t.warn(at + ".sessionPersistence: not supported yet (ignored)");
+      }
+      var retry = rule.getRetry();
+      if (retry != null && retry.getCodes() != null && !retry.getCodes().isEmpty()) {
+        t.warn(at + ".retry.codes: not supported yet (retries happen on connection errors only)");
+      }
+      if (retry != null && retry.getBackoff() != null) {
+        t.warn(at + ".retry.backoff: not supported yet (ignored)");
+      }
+    }
+  }
+}
