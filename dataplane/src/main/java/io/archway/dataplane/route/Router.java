@@ -11,10 +11,11 @@ import java.util.function.BiConsumer;
 
 /**
  * Finds the route for a request, as APISIX's {@code radixtree_host_uri} router does: routes whose
- * host matches exactly first, then those matching a {@code *.wildcard} host (one level), then
- * routes with no host; within each, by path (see {@link PathIndex}). Immutable once built: the
- * first config is indexed by {@link #build}, each change after by {@link #update}, which makes a
- * new router sharing every host bucket and path the change does not touch.
+ * host matches exactly first, then those matching a {@code *.wildcard} host (any name ending in the
+ * suffix, the longest suffix first), then routes with no host; within each, by path (see {@link
+ * PathIndex}). Immutable once built: the first config is indexed by {@link #build}, each change
+ * after by {@link #update}, which makes a new router sharing every host bucket and path the change
+ * does not touch.
  */
 public final class Router<T> {
 
@@ -179,8 +180,9 @@ public final class Router<T> {
         }
       }
       if (!wildcardHosts.isEmpty()) {
-        int dot = host.indexOf('.');
-        if (dot > 0) {
+        // *.example.com matches any name ending in .example.com, however many labels come
+        // before (lua-resty-radixtree's suffix match); the longest matching suffix first.
+        for (int dot = host.indexOf('.'); dot >= 0; dot = host.indexOf('.', dot + 1)) {
           var index = wildcardHosts.get(host.substring(dot));
           if (index != null) {
             var hit = index.match(r);

@@ -103,11 +103,16 @@ class RouterTest {
         router(
             r("exact", "\"uri\":\"/*\",\"host\":\"api.example.com\""),
             r("wild", "\"uri\":\"/*\",\"hosts\":[\"*.example.com\"]"),
+            r("wild-b", "\"uri\":\"/*\",\"hosts\":[\"*.b.example.com\"]"),
             r("any", "\"uri\":\"/*\",\"priority\":100"));
     assertThat(match(router, "GET", "/x", "api.example.com")).isEqualTo("exact");
     assertThat(match(router, "GET", "/x", "API.example.com:8080")).isEqualTo("exact");
     assertThat(match(router, "GET", "/x", "www.example.com")).isEqualTo("wild");
-    assertThat(match(router, "GET", "/x", "a.b.example.com")).isEqualTo("any");
+    // As lua-resty-radixtree: a wildcard is a suffix, however many labels come before it, and
+    // the longest suffix wins.
+    assertThat(match(router, "GET", "/x", "a.c.example.com")).isEqualTo("wild");
+    assertThat(match(router, "GET", "/x", "a.b.example.com")).isEqualTo("wild-b");
+    assertThat(match(router, "GET", "/x", "x.y.b.example.com")).isEqualTo("wild-b");
     assertThat(match(router, "GET", "/x", "example.com")).isEqualTo("any");
     assertThat(match(router, "GET", "/x", null)).isEqualTo("any");
   }
