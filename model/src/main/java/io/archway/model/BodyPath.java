@@ -51,7 +51,7 @@ public record BodyPath(String name, boolean formOnly, List<Step> steps) {
 
   /** The path after {@code post_arg.} as written: a form field may be named so literally. */
   public String rawPath() {
-    return name.substring(PREFIX.length());
+    return name.substring(name.startsWith(PREFIX) ? PREFIX.length() : PREFIX.length() - 1);
   }
 
   /**
@@ -66,6 +66,9 @@ public record BodyPath(String name, boolean formOnly, List<Step> steps) {
         throw new IllegalArgumentException("post_arg_<form field>");
       }
       return new BodyPath(var, true, List.of(new Field(field)));
+    }
+    if (var.startsWith("post_arg[")) {
+      return new BodyPath(var, false, parse(var.substring(PREFIX.length() - 1)));
     }
     if (!var.startsWith(PREFIX)) {
       return null;
@@ -98,7 +101,9 @@ public record BodyPath(String name, boolean formOnly, List<Step> steps) {
           steps.add(new Field(inside.substring(1, inside.length() - 1)));
         } else if (inside.equals("*")) {
           steps.add(new Every());
-        } else if (!inside.isEmpty() && inside.length() <= 9 && inside.chars().allMatch(Character::isDigit)) {
+        } else if (!inside.isEmpty()
+            && inside.length() <= 9
+            && inside.chars().allMatch(Character::isDigit)) {
           steps.add(new Index(Integer.parseInt(inside)));
         } else {
           throw new IllegalArgumentException(EXPECTED + "; [" + inside + "] is not an index");
@@ -120,12 +125,12 @@ public record BodyPath(String name, boolean formOnly, List<Step> steps) {
         i = end;
       } else if (first) {
         if (c == '.') {
-          // post_arg..name: every field of that name.
+          // post_arg..name: every field of that name (the prefix's dot is the first of the two).
           int end = nameEnd(p, i + 1);
-          if (i + 1 >= n || p.charAt(i + 1) != '.' || end == i + 2) {
+          if (end == i + 1) {
             throw new IllegalArgumentException(EXPECTED + "; a field name is missing");
           }
-          steps.add(new Descend(p.substring(i + 2, end)));
+          steps.add(new Descend(p.substring(i + 1, end)));
           i = end;
         } else {
           int end = nameEnd(p, i);

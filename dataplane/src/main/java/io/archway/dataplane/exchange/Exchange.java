@@ -171,8 +171,8 @@ public final class Exchange {
   /**
    * Reads the body whole if it has at most {@code max} bytes, for a route that matches on it: the
    * same read as {@link #readBody}, but a body over {@code max} is not an error. A declared length
-   * over it is not read at all; a body found longer on the way stops being read there, and what
-   * was read waits ({@link #takeBodyPrefix}) for the proxy to send first. Completes with the body
+   * over it is not read at all; a body found longer on the way stops being read there, and what was
+   * read waits ({@link #takeBodyPrefix}) for the proxy to send first. Completes with the body
    * ({@code byte[]}, then also {@link #body()}), {@link #OVER}, or the status to answer (400, 408,
    * 499).
    */

@@ -16,14 +16,14 @@ import org.slf4j.LoggerFactory;
  * post_arg.*}, see {@code route/Router.match}): the body is read (bounded, {@link
  * Exchange#peekBody}), its fields given to the request's variables, and the route matched again
  * under the same config, from the first route on (the body route may not match, and the next one
- * may be one with no body condition). What the body cannot give is the absence of every field, so
- * a body condition is false, never an error, as in APISIX:
+ * may be one with no body condition). What the body cannot give is the absence of every field, so a
+ * body condition is false, never an error, as in APISIX:
  *
  * <ul>
- *   <li>no body, or a content type that has no fields (not JSON, urlencoded or multipart): not
- *       read at all;
- *   <li>declared longer than the bound: not read; found longer on the way: read up to the bound
- *       and no further, and the proxy sends what was read, then streams the rest;
+ *   <li>no body, or a content type that has no fields (not JSON, urlencoded or multipart): not read
+ *       at all;
+ *   <li>declared longer than the bound: not read; found longer on the way: read up to the bound and
+ *       no further, and the proxy sends what was read, then streams the rest;
  *   <li>a body that does not parse (JSON, multipart): no fields.
  * </ul>
  *

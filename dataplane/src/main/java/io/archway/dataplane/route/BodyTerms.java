@@ -124,7 +124,8 @@ final class BodyTerms {
     };
   }
 
-  private static VarsMatcher equal(io.archway.model.BodyPath path, com.fasterxml.jackson.databind.JsonNode value) {
+  private static VarsMatcher equal(
+      io.archway.model.BodyPath path, com.fasterxml.jackson.databind.JsonNode value) {
     if (value.isNumber()) {
       double want = value.doubleValue();
       return r -> {

@@ -278,8 +278,8 @@ public final class RequestVars implements Variables {
   }
 
   /**
-   * Whether the last {@link Router#match} found no route because the one to try next matches on
-   * the request body, not read yet: read it, give it to {@link #bodyValues} and match again.
+   * Whether the last {@link Router#match} found no route because the one to try next matches on the
+   * request body, not read yet: read it, give it to {@link #bodyValues} and match again.
    */
   public boolean awaitsBody() {
     return awaitsBody;

@@ -112,7 +112,8 @@ final class Exprs {
       try {
         BodyPath.of(variable);
       } catch (IllegalArgumentException e) {
-        t.error(at + ".name", show(name) + " (expected: a body field path: " + e.getMessage() + ")");
+        t.error(
+            at + ".name", show(name) + " (expected: a body field path: " + e.getMessage() + ")");
         return null;
       }
       return variable;
