@@ -82,4 +82,25 @@ class BodyPathTest {
         .hasMessageContaining("vars[1][0]")
         .hasMessageContaining("post_arg.a[");
   }
+
+  @Test
+  void anyNameParsesOrIsRefusedWithAReason() {
+    var alphabet = ".[]*'\"a0_-9";
+    var r = new java.util.Random(23);
+    for (int i = 0; i < 20_000; i++) {
+      var sb = new StringBuilder(i % 2 == 0 ? "post_arg." : "post_arg");
+      int n = r.nextInt(12);
+      for (int j = 0; j < n; j++) {
+        sb.append(alphabet.charAt(r.nextInt(alphabet.length())));
+      }
+      try {
+        var p = BodyPath.of(sb.toString());
+        if (p != null) {
+          assertThat(p.steps()).isNotEmpty();
+        }
+      } catch (IllegalArgumentException e) {
+        assertThat(e.getMessage()).isNotBlank();
+      }
+    }
+  }
 }
