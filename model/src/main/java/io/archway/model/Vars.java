@@ -26,11 +26,26 @@ public final class Vars {
 
   /**
    * One comparison. {@code value} is the value as written; {@code regex} is set for {@code ~~} and
-   * {@code ~*}, {@code cidrs} for {@code ipmatch}.
+   * {@code ~*}, {@code cidrs} for {@code ipmatch}; {@code body} when {@code var} names a field of
+   * the request body ({@code post_arg.*}, {@code post_arg_*}), parsed here once.
    */
   public record Term(
-      String var, boolean not, Op op, JsonNode value, Pattern regex, List<String> cidrs)
+      String var,
+      boolean not,
+      Op op,
+      JsonNode value,
+      Pattern regex,
+      List<String> cidrs,
+      BodyPath body)
       implements Expr {}
+
+  /** Whether {@code expr} has a term on the request body: the route waits for it to decide. */
+  public static boolean readsBody(Expr expr) {
+    return switch (expr) {
+      case Term t -> t.body() != null;
+      case Group g -> g.terms().stream().anyMatch(Vars::readsBody);
+    };
+  }
 
   /** The operators of lua-resty-expr. */
   public enum Op {
@@ -148,6 +163,13 @@ public final class Vars {
                   + " (expected: one of ==, ~=, >, >=, <, <=, ~~, ~*, in, has, ipmatch)"));
       return null;
     }
+    BodyPath body;
+    try {
+      body = BodyPath.of(var);
+    } catch (IllegalArgumentException e) {
+      problems.add(new Problem(path + "[0]", "\"" + var + "\" (expected: " + e.getMessage() + ")"));
+      return null;
+    }
     var value = node.get(i + 1);
     var valueAt = path + "[" + (i + 1) + "]";
     Pattern regex = null;
@@ -212,7 +234,7 @@ public final class Vars {
         }
       }
     }
-    return new Term(var, not, op, value, regex, cidrs);
+    return new Term(var, not, op, value, regex, cidrs, body);
   }
 
   private static boolean isNumeric(String s) {

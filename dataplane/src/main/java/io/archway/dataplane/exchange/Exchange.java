@@ -76,6 +76,7 @@ public final class Exchange {
   private String upstreamAddr;
   private RequestBodyReader bodyReader; // a plugin reading the whole body, while it does
   private byte[] body; // the whole body, once a plugin read it (or set the one sent on)
+  private byte[] bodyPrefix; // the start of a body a peek stopped reading; the rest is unread
   private java.util.function.IntPredicate fallback;
 
   public Exchange(Downstream downstream, HttpRequest request, long startNanos) {
@@ -165,6 +166,41 @@ public final class Exchange {
     bodyReader = reader;
     reader.start();
     return reader.result();
+  }
+
+  /**
+   * Reads the body whole if it has at most {@code max} bytes, for a route that matches on it: the
+   * same read as {@link #readBody}, but a body over {@code max} is not an error. A declared length
+   * over it is not read at all; a body found longer on the way stops being read there, and what was
+   * read waits ({@link #takeBodyPrefix}) for the proxy to send first. Completes with the body
+   * ({@code byte[]}, then also {@link #body()}), {@link #OVER}, or the status to answer (400, 408,
+   * 499).
+   */
+  public java.util.concurrent.CompletionStage<Object> peekBody(long max, long timeoutMillis) {
+    if (body != null) {
+      return java.util.concurrent.CompletableFuture.completedFuture(body);
+    }
+    var reader = new RequestBodyReader(this, max, timeoutMillis, true);
+    bodyReader = reader;
+    reader.start();
+    return reader.result();
+  }
+
+  /** What {@link #peekBody} answers for a body over its bound. */
+  public static final Object OVER = RequestBodyReader.OVER;
+
+  /**
+   * The first bytes of the body, read by {@link #peekBody} before it stopped, or {@code null}; they
+   * are given once (whoever takes them sends them on, before the rest of the body).
+   */
+  public byte[] takeBodyPrefix() {
+    var p = bodyPrefix;
+    bodyPrefix = null;
+    return p;
+  }
+
+  void bodyPrefix(byte[] prefix) {
+    bodyPrefix = prefix;
   }
 
   /** The reader is done (whatever the outcome): the body goes to the exchange's listener again. */

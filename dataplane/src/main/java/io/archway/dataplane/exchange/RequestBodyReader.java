@@ -23,12 +23,27 @@ final class RequestBodyReader {
   private final long timeoutMillis;
   private final CompletableFuture<Object> result = new CompletableFuture<>();
   private final ByteArrayOutputStream bytes = new ByteArrayOutputStream();
+  // Over max, stop and keep what was read for the proxy (Exchange.peekBody) instead of a 413.
+  private final boolean peek;
   private ScheduledFuture<?> timeout;
 
+  /** The read's answer when a peek went over its bound: the bytes read wait as a prefix. */
+  static final Object OVER = new Object();
+
   RequestBodyReader(Exchange exchange, long max, long timeoutMillis) {
+    this(exchange, max, timeoutMillis, false);
+  }
+
+  RequestBodyReader(Exchange exchange, long max, long timeoutMillis, boolean peek) {
     this.exchange = exchange;
     this.max = max;
     this.timeoutMillis = timeoutMillis;
+    this.peek = peek;
+    var prefix = exchange.takeBodyPrefix();
+    if (prefix != null) {
+      // A peek read these before (and stopped): the whole body starts with them.
+      bytes.writeBytes(prefix);
+    }
   }
 
   /** The body ({@code byte[]}), or the status to answer ({@code Integer}). */
@@ -40,6 +55,10 @@ final class RequestBodyReader {
     var req = exchange.request();
     var d = exchange.downstream();
     if (max > 0 && HttpUtil.getContentLength(req, -1L) > max) {
+      if (peek) {
+        over();
+        return;
+      }
       end(413);
       return;
     }
@@ -61,10 +80,20 @@ final class RequestBodyReader {
       }
       var content = c.content();
       if (max > 0 && bytes.size() + (long) content.readableBytes() > max) {
-        end(413);
-        return;
+        if (peek) {
+          content.readBytes(bytes, content.readableBytes());
+          if (!(c instanceof LastHttpContent)) {
+            over();
+            return;
+          }
+          // The last piece: the body is whole after all, if over the bound.
+        } else {
+          end(413);
+          return;
+        }
+      } else {
+        content.readBytes(bytes, content.readableBytes());
       }
-      content.readBytes(bytes, content.readableBytes());
     } catch (java.io.IOException e) {
       // A ByteArrayOutputStream does not fail.
       throw new IllegalStateException(e);
@@ -84,6 +113,24 @@ final class RequestBodyReader {
 
   void onClosed() {
     end(499);
+  }
+
+  /**
+   * A peek over its bound: what was read waits on the exchange for whoever reads the body next (the
+   * proxy sends it first, then pulls the rest), and the read answers {@link #OVER}.
+   */
+  private void over() {
+    if (result.isDone()) {
+      return;
+    }
+    if (timeout != null) {
+      timeout.cancel(false);
+    }
+    exchange.bodyRead(null);
+    if (bytes.size() > 0) {
+      exchange.bodyPrefix(bytes.toByteArray());
+    }
+    result.complete(OVER);
   }
 
   /** {@code status == null}: the body is whole. */

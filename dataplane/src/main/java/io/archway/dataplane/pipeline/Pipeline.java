@@ -1,5 +1,6 @@
 package io.archway.dataplane.pipeline;
 
+import io.archway.dataplane.config.CompiledConfig;
 import io.archway.dataplane.config.CompiledRoute;
 import io.archway.dataplane.config.ConfigCompiler;
 import io.archway.dataplane.exchange.Exchange;
@@ -8,6 +9,7 @@ import io.archway.dataplane.plugin.Outcome;
 import io.archway.dataplane.plugin.PluginContext;
 import io.archway.dataplane.route.PathNormalizer;
 import io.archway.dataplane.route.RequestVars;
+import io.archway.dataplane.route.RouteEntry;
 import io.archway.dataplane.upstream.ConnectionPools;
 import java.nio.charset.StandardCharsets;
 import java.util.Map;
@@ -112,6 +114,17 @@ public final class Pipeline {
     // match
     var compiled = config.current();
     var entry = compiled.router().match(vars);
+    if (entry == null && vars.awaitsBody()) {
+      // A route that matches on the body is next in line: match again once it is read.
+      BodyMatch.read(this, call, compiled);
+      return;
+    }
+    routed(call, compiled, entry);
+  }
+
+  /** The route is found ({@code null}: none, 404): its plugins, then its handler. */
+  void routed(RouteCall call, CompiledConfig compiled, RouteEntry<CompiledRoute> entry) {
+    var ex = call.exchange();
     if (entry == null) {
       call.respond(404, RouteCall.JSON, NOT_FOUND, null);
       return;

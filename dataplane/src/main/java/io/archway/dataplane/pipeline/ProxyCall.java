@@ -105,6 +105,14 @@ final class ProxyCall extends ProxyResponse implements Exchange.Listener {
       attempt();
       return;
     }
+    var prefix = call.exchange().takeBodyPrefix();
+    if (prefix != null) {
+      // Routing read this much of the body (a route matches on it) and stopped at its bound: it
+      // goes first, as the start of the buffered body, and the rest follows as it comes.
+      buffering = true;
+      onContent(new DefaultHttpContent(Unpooled.wrappedBuffer(prefix)));
+      return;
+    }
     if (call.expectContinue()) {
       // The gateway reads the body itself before a node is chosen, so it answers the expectation.
       downstream.sendContinue();

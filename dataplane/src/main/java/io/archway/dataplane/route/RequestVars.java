@@ -1,5 +1,6 @@
 package io.archway.dataplane.route;
 
+import io.archway.model.BodyPath;
 import io.netty.handler.codec.http.HttpHeaderNames;
 import io.netty.handler.codec.http.HttpHeaders;
 import io.netty.handler.codec.http.HttpRequest;
@@ -44,6 +45,9 @@ public final class RequestVars implements Variables {
   private Map<String, String> cookies;
   // Variables set by a stream plugin (mqtt-proxy's mqtt_client_id), for a chash key.
   private Map<String, String> extra;
+  // The body's fields (post_arg.*), once it was read for a route that matches on it.
+  private BodyValues body;
+  private boolean awaitsBody;
 
   /** A request under the default path policy. */
   public RequestVars(String method, String rawUri, HttpHeaders headers, Peer peer) {
@@ -257,6 +261,37 @@ public final class RequestVars implements Variables {
       extra = new HashMap<>();
     }
     extra.put(name, value);
+  }
+
+  /**
+   * The request body's fields from now on ({@code post_arg.*}): routes that match on the body are
+   * then decided by them ({@link Router#match}).
+   */
+  public void bodyValues(BodyValues values) {
+    body = values;
+    awaitsBody = false;
+  }
+
+  /** Whether the body's fields are known ({@link #bodyValues} was given them). */
+  public boolean bodyKnown() {
+    return body != null;
+  }
+
+  /**
+   * Whether the last {@link Router#match} found no route because the one to try next matches on the
+   * request body, not read yet: read it, give it to {@link #bodyValues} and match again.
+   */
+  public boolean awaitsBody() {
+    return awaitsBody;
+  }
+
+  void awaitBody() {
+    awaitsBody = true;
+  }
+
+  @Override
+  public Object bodyValue(BodyPath path) {
+    return body == null ? null : body.get(path);
   }
 
   /** A variable's value, or {@code null} when the request has none. */

@@ -18,6 +18,8 @@ public final class RouteEntry<T> {
   private final int methods;
   private final Cidr[] remoteAddrs;
   private final VarsMatcher vars;
+  // The vars before the body is read, for a route whose vars name it (post_arg.*); else null.
+  private final BodyTerms.Head head;
   private final List<String> hosts;
   private final boolean rawPath;
 
@@ -43,10 +45,14 @@ public final class RouteEntry<T> {
             ? List.of(route.remoteAddr())
             : route.remoteAddrs() == null ? List.<String>of() : route.remoteAddrs();
     this.remoteAddrs = addrs.stream().map(Cidr::parse).toArray(Cidr[]::new);
-    this.vars =
-        route.vars() == null || route.vars().isEmpty()
-            ? null
-            : VarsMatcher.compile(Vars.parse(route.vars()));
+    var expr = route.vars() == null || route.vars().isEmpty() ? null : Vars.parse(route.vars());
+    this.vars = expr == null ? null : VarsMatcher.compile(expr);
+    this.head = expr != null && Vars.readsBody(expr) ? BodyTerms.head(expr) : null;
+  }
+
+  /** Whether the route's vars name the request body: it may be decided only once that is read. */
+  public boolean readsBody() {
+    return head != null;
   }
 
   public String id() {
@@ -95,6 +101,19 @@ public final class RouteEntry<T> {
         return false;
       }
     }
-    return vars == null || vars.matches(r);
+    if (vars == null) {
+      return true;
+    }
+    if (head != null && !r.bodyKnown()) {
+      int h = head.test(r);
+      if (h == BodyTerms.UNKNOWN) {
+        // The body decides this route, and every route after it waits for that: the search
+        // stops here, and the caller reads the body and matches again (Router.match).
+        r.awaitBody();
+        return true;
+      }
+      return h == BodyTerms.YES;
+    }
+    return vars.matches(r);
   }
 }

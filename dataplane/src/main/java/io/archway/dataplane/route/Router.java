@@ -158,9 +158,19 @@ public final class Router<T> {
    * The route for the request, or {@code null} for a 404. Routing uses the normalized path; a
    * matched route with {@code raw_path} then has the request show its raw path to its plugins and
    * upstream ({@link RequestVars#useRawPath}).
+   *
+   * <p>Routes are tried in order (host, path, priority). When the next one to try matches on the
+   * request body ({@code post_arg.*}) and the body's fields are not known yet, the answer is {@code
+   * null} with {@link RequestVars#awaitsBody()}: read the body, give its fields to the request
+   * ({@link RequestVars#bodyValues}) and match again, which decides that route and goes on to the
+   * next ones if it does not match. A request whose route is found before any such route never
+   * waits for its body.
    */
   public RouteEntry<T> match(RequestVars r) {
     var hit = find(r);
+    if (r.awaitsBody()) {
+      return null;
+    }
     if (hit != null && hit.rawPath()) {
       r.useRawPath();
     }

@@ -47,6 +47,10 @@ public interface VarsMatcher {
   }
 
   private static VarsMatcher term(Vars.Term t) {
+    if (t.body() != null) {
+      var m = BodyTerms.compile(t);
+      return t.not() ? r -> !m.matches(r) : m;
+    }
     var name = t.var();
     var value = t.value();
     VarsMatcher m =

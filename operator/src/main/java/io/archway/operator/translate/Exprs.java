@@ -4,6 +4,7 @@ import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.JsonNodeFactory;
 import io.archway.crds.Enums;
 import io.archway.crds.apisix.ApisixRouteSpec.Expr;
+import io.archway.model.BodyPath;
 import java.util.List;
 import java.util.Locale;
 import java.util.regex.Pattern;
@@ -99,21 +100,23 @@ final class Exprs {
     if (scope.equals("Path")) {
       return "uri";
     }
-    if (scope.equals("Body") || scope.equals("PostArg")) {
-      // The route is chosen from the request head, before any of the body arrives: matching on
-      // the body would mean holding every request of the host and path until it is read whole.
-      t.error(
-          at + ".scope",
-          "\""
-              + scope
-              + "\": matching on the request body is not supported by Archway (the route is"
-              + " chosen before the body is read; expected: Header, Query, Cookie, Path or"
-              + " Variable)");
-      return null;
-    }
     if (name == null || name.isEmpty()) {
       t.error(at + ".name", "missing (expected: the " + scope.toLowerCase(Locale.ROOT) + " name)");
       return null;
+    }
+    if (scope.equals("Body") || scope.equals("PostArg")) {
+      // The APISIX Ingress Controller's Body: a field of a JSON, urlencoded or multipart body,
+      // by a dotted path (model.version, messages[*].role). PostArg (in this CRD since its first
+      // version, not the controller's) reads the same variable.
+      var variable = "post_arg." + name;
+      try {
+        BodyPath.of(variable);
+      } catch (IllegalArgumentException e) {
+        t.error(
+            at + ".name", show(name) + " (expected: a body field path: " + e.getMessage() + ")");
+        return null;
+      }
+      return variable;
     }
     return switch (scope) {
       case "Header" -> "http_" + name.toLowerCase(Locale.ROOT).replace('-', '_');
