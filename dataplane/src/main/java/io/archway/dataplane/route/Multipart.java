@@ -12,60 +12,74 @@ import java.util.Map;
  * Content-Disposition} name and its content as UTF-8 text (a file's too). Strict about the framing
  * (CRLF, the boundary from the content type): anything else is not a form, and has no fields.
  */
-final class Multipart {
+public final class Multipart {
+
+  private static final byte[] CRLF = {'\r', '\n'};
+  private static final byte[] CLOSE = {'-', '-'};
+  private static final Search HEADERS_END = new Search(new byte[] {'\r', '\n', '\r', '\n'});
 
   private Multipart() {}
 
   /** The fields by name (in order, repeated names collected), or {@code null}: not well formed. */
-  static Map<String, List<String>> fields(String contentType, byte[] body) {
+  public static Map<String, List<String>> fields(String contentType, byte[] body) {
     var boundary = boundary(contentType);
     if (boundary == null) {
       return null;
     }
     var dash = ("--" + boundary).getBytes(StandardCharsets.ISO_8859_1);
-    var delimiter = ("\r\n--" + boundary).getBytes(StandardCharsets.ISO_8859_1);
+    var delimiter = new Search(("\r\n--" + boundary).getBytes(StandardCharsets.ISO_8859_1));
     // The first delimiter may have a preamble before it (ignored), after a CRLF.
-    int at = startsWith(body, 0, dash) ? 0 : indexOf(body, delimiter, 0);
-    if (at < 0) {
-      return null;
+    int at;
+    if (startsWith(body, 0, dash)) {
+      at = dash.length;
+    } else {
+      at = delimiter.indexOf(body, 0);
+      if (at < 0) {
+        return null;
+      }
+      at += delimiter.length();
     }
-    at += at == 0 && startsWith(body, 0, dash) ? dash.length : delimiter.length;
     var out = new LinkedHashMap<String, List<String>>();
+    // Each step finds the next delimiter from where the last one ended, and looks for the part's
+    // header end only before it: the whole body is scanned once, whatever its shape.
     while (true) {
-      if (startsWith(body, at, new byte[] {'-', '-'})) {
+      if (startsWith(body, at, CLOSE)) {
         return out; // the close delimiter
       }
       // Transport padding, then CRLF.
       while (at < body.length && (body[at] == ' ' || body[at] == '\t')) {
         at++;
       }
-      if (!startsWith(body, at, new byte[] {'\r', '\n'})) {
+      if (!startsWith(body, at, CRLF)) {
         return null;
       }
       at += 2;
-      int headersEnd = indexOf(body, new byte[] {'\r', '\n', '\r', '\n'}, at);
+      int end = delimiter.indexOf(body, at);
+      if (end < 0) {
+        return null;
+      }
       // A part with no header fields starts with the empty line right away.
       String name;
       int contentStart;
-      if (startsWith(body, at, new byte[] {'\r', '\n'})) {
+      if (startsWith(body, at, CRLF)) {
         name = null;
         contentStart = at + 2;
       } else {
+        int headersEnd = HEADERS_END.indexOf(body, at, end + 2);
         if (headersEnd < 0) {
           return null;
         }
         name = name(new String(body, at, headersEnd - at, StandardCharsets.UTF_8));
         contentStart = headersEnd + 4;
       }
-      int end = indexOf(body, delimiter, contentStart);
-      if (end < 0) {
+      if (contentStart > end) {
         return null;
       }
       if (name != null) {
         out.computeIfAbsent(name, k -> new ArrayList<>(1))
             .add(new String(body, contentStart, end - contentStart, StandardCharsets.UTF_8));
       }
-      at = end + delimiter.length;
+      at = end + delimiter.length();
     }
   }
 
@@ -139,16 +153,51 @@ final class Multipart {
     return true;
   }
 
-  private static int indexOf(byte[] b, byte[] what, int from) {
-    outer:
-    for (int i = from; i <= b.length - what.length; i++) {
-      for (int j = 0; j < what.length; j++) {
-        if (b[i + j] != what[j]) {
-          continue outer;
+  /**
+   * A byte string found in linear time (Knuth-Morris-Pratt): a crafted body of near-matches costs
+   * its length, never its length times the boundary's.
+   */
+  static final class Search {
+    private final byte[] what;
+    private final int[] fallback;
+
+    Search(byte[] what) {
+      this.what = what;
+      fallback = new int[what.length];
+      for (int i = 1, k = 0; i < what.length; i++) {
+        while (k > 0 && what[i] != what[k]) {
+          k = fallback[k - 1];
+        }
+        if (what[i] == what[k]) {
+          k++;
+        }
+        fallback[i] = k;
+      }
+    }
+
+    int length() {
+      return what.length;
+    }
+
+    int indexOf(byte[] b, int from) {
+      return indexOf(b, from, b.length);
+    }
+
+    /** The first index at or after {@code from} where it ends at or before {@code to}; or -1. */
+    int indexOf(byte[] b, int from, int to) {
+      to = Math.min(to, b.length);
+      for (int i = Math.max(from, 0), k = 0; i < to; i++) {
+        while (k > 0 && b[i] != what[k]) {
+          k = fallback[k - 1];
+        }
+        if (b[i] == what[k]) {
+          k++;
+        }
+        if (k == what.length) {
+          return i - what.length + 1;
         }
       }
-      return i;
+      return -1;
     }
-    return -1;
   }
 }
