@@ -90,6 +90,15 @@ public final class Manifests implements Refs {
           Map.entry("apisix.apache.org/v1alpha1/HTTPRoutePolicy", HTTPRoutePolicy.class),
           Map.entry("apisix.apache.org/v1alpha1/L4RoutePolicy", L4RoutePolicy.class),
           Map.entry("networking.k8s.io/v1/IngressClass", IngressClass.class),
+          Map.entry(
+              "gateway.networking.k8s.io/v1/GatewayClass",
+              io.fabric8.kubernetes.api.model.gatewayapi.v1.GatewayClass.class),
+          Map.entry(
+              "gateway.networking.k8s.io/v1/Gateway",
+              io.fabric8.kubernetes.api.model.gatewayapi.v1.Gateway.class),
+          Map.entry(
+              "gateway.networking.k8s.io/v1beta1/ReferenceGrant",
+              io.fabric8.kubernetes.api.model.gatewayapi.v1beta1.ReferenceGrant.class),
           Map.entry("v1/Service", Service.class),
           Map.entry("v1/Secret", Secret.class),
           Map.entry("discovery.k8s.io/v1/EndpointSlice", EndpointSlice.class),
@@ -347,6 +356,12 @@ public final class Manifests implements Refs {
   @Override
   public Optional<GatewayProxy> gatewayProxy(String namespace, String name) {
     return find(GatewayProxy.class, namespace, name);
+  }
+
+  @Override
+  public List<io.fabric8.kubernetes.api.model.gatewayapi.v1beta1.ReferenceGrant> referenceGrants(
+      String namespace) {
+    return all(io.fabric8.kubernetes.api.model.gatewayapi.v1beta1.ReferenceGrant.class, namespace);
   }
 
   @Override

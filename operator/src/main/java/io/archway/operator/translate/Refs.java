@@ -56,6 +56,15 @@ public interface Refs {
     return Optional.empty();
   }
 
+  /**
+   * The ReferenceGrants ({@code gateway.networking.k8s.io/v1beta1}) of a namespace: what lets a
+   * Gateway or a route of another namespace refer to its objects.
+   */
+  default java.util.List<io.fabric8.kubernetes.api.model.gatewayapi.v1beta1.ReferenceGrant>
+      referenceGrants(String namespace) {
+    return java.util.List.of();
+  }
+
   /** Whether the operator resolves Services' endpoints into nodes itself. */
   enum ControlPlaneDiscovery {
     /** Never: the dataplane follows the endpoints. */
