@@ -52,6 +52,8 @@ public final class Caches implements Refs, AutoCloseable {
   private final Watched<io.archway.crds.apisix.ApisixPluginConfig> pluginConfigs;
   private final Watched<io.archway.crds.apisix.v1alpha1.PluginConfig> v1alpha1PluginConfigs;
   private final SharedIndexInformer<IngressClass> ingressClasses;
+  private volatile Watched<io.fabric8.kubernetes.api.model.gatewayapi.v1beta1.ReferenceGrant>
+      referenceGrants;
 
   /** The informers of one kind: one for all namespaces, or one per watched namespace. */
   private static final class Watched<T> {
@@ -191,6 +193,36 @@ public final class Caches implements Refs, AutoCloseable {
     for (var l : listeners) {
       l.accept(r);
     }
+  }
+
+  /**
+   * Watches ReferenceGrants too (when their CRD is installed: {@link GatewayApiCrds}); before
+   * {@link #start}.
+   */
+  void watchReferenceGrants(KubernetesClient client, java.util.Set<String> namespaces) {
+    referenceGrants =
+        inform(
+            client,
+            io.fabric8.kubernetes.api.model.gatewayapi.v1beta1.ReferenceGrant.class,
+            namespaces);
+  }
+
+  @Override
+  public List<io.fabric8.kubernetes.api.model.gatewayapi.v1beta1.ReferenceGrant> referenceGrants(
+      String namespace) {
+    var watched = referenceGrants;
+    return watched == null ? List.of() : watched.list(namespace);
+  }
+
+  /** A GatewayProxy (GatewayClass parameters), from the GatewayProxy controller's cache. */
+  @Override
+  public Optional<io.archway.crds.apisix.v1alpha1.GatewayProxy> gatewayProxy(
+      String namespace, String name) {
+    return primaries("GatewayProxy").stream()
+        .filter(r -> namespace.equals(r.getMetadata().getNamespace()))
+        .filter(r -> name.equals(r.getMetadata().getName()))
+        .map(io.archway.crds.apisix.v1alpha1.GatewayProxy.class::cast)
+        .findFirst();
   }
 
   /** Starts every informer and waits until each has listed its kind once. */
