@@ -4,6 +4,7 @@ import static io.archway.operator.translate.GatewayApi.condition;
 
 import com.fasterxml.jackson.databind.node.JsonNodeFactory;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.archway.model.Kind;
 import io.archway.model.Pems;
 import io.fabric8.kubernetes.api.model.Condition;
 import io.fabric8.kubernetes.api.model.gatewayapi.v1.Gateway;
@@ -171,7 +172,7 @@ public final class GatewayTranslator {
       valid++;
       if (accepted) {
         r.ssls.forEach(s -> emitSsl(t, s, r.at));
-        emitListener(t, r.object);
+        emitListener(t, r.object, r.at);
       }
     }
 
@@ -204,20 +205,24 @@ public final class GatewayTranslator {
           .getConditions()
           .add(condition(GatewayApi.ACCEPTED, true, "Accepted", "accepted", generation));
     }
-    status.getConditions().add(programmed(gw, accepted && valid > 0, published, status));
+    status.getConditions().add(programmed(gw, accepted, valid > 0, published, status));
     return t;
   }
 
   /** The Gateway's {@code Programmed}, and its {@code status.addresses}. */
   private static Condition programmed(
-      Gateway gw, boolean servable, List<GatewayStatusAddress> published, GatewayStatus status) {
+      Gateway gw,
+      boolean accepted,
+      boolean servable,
+      List<GatewayStatusAddress> published,
+      GatewayStatus status) {
     var generation = gw.getMetadata().getGeneration();
-    if (!servable) {
+    if (!accepted || !servable) {
       return condition(
           GatewayApi.PROGRAMMED,
           false,
           GatewayApi.INVALID,
-          "no listener can be served",
+          !accepted ? "the Gateway is not accepted" : "no listener can be served",
           generation);
     }
     if (published == null) {
@@ -625,19 +630,25 @@ public final class GatewayTranslator {
   }
 
   private static void emitSsl(Translation t, ObjectNode ssl, String at) {
-    var obj =
-        ModelObjects.read(io.archway.model.Kind.SSLS, ssl, Map.of("snis", at + ".hostname"), at, t);
+    var obj = ModelObjects.read(Kind.SSLS, ssl, Map.of("snis", at + ".hostname"), at, t);
     if (obj != null) {
-      t.add(io.archway.model.Kind.SSLS, obj);
+      t.add(Kind.SSLS, obj);
     }
   }
 
-  /**
-   * The dataplane {@code listeners} object. TODO(merge with branch listeners): add it as {@code
-   * Kind.LISTENERS} ({@code io.archway.model.Listener}) once the model has the kind.
-   */
-  private static void emitListener(Translation t, ObjectNode listener) {
-    // Built and checked above; written once the model has the kind.
+  /** The dataplane {@code listeners} object, read back as the dataplane will. */
+  private static void emitListener(Translation t, ObjectNode listener, String at) {
+    var obj =
+        ModelObjects.read(
+            Kind.LISTENERS,
+            listener,
+            Map.of(
+                "port", at + ".port", "protocol", at + ".protocol", "hostname", at + ".hostname"),
+            at,
+            t);
+    if (obj != null) {
+      t.add(Kind.LISTENERS, obj);
+    }
   }
 
   private static boolean nonEmpty(Map<?, ?> m) {
