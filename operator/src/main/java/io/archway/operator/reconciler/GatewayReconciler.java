@@ -10,6 +10,7 @@ import io.fabric8.kubernetes.api.model.gatewayapi.v1.Gateway;
 import io.fabric8.kubernetes.api.model.gatewayapi.v1.GatewayClass;
 import io.fabric8.kubernetes.api.model.gatewayapi.v1.GatewayStatus;
 import io.fabric8.kubernetes.api.model.gatewayapi.v1.GatewayStatusAddress;
+import io.javaoperatorsdk.operator.ReconcilerUtils;
 import io.javaoperatorsdk.operator.api.reconciler.Context;
 import io.javaoperatorsdk.operator.api.reconciler.ControllerConfiguration;
 import io.javaoperatorsdk.operator.api.reconciler.ErrorStatusUpdateControl;
@@ -31,6 +32,9 @@ import java.util.Objects;
 public final class GatewayReconciler extends ResourceReconciler<Gateway>
     implements Reconciler<Gateway> {
 
+  /** How often a Gateway whose class does not exist looks for it again. */
+  private static final java.time.Duration CLASS_RECHECK = java.time.Duration.ofSeconds(5);
+
   public GatewayReconciler(OperatorContext ctx) {
     super(ctx);
   }
@@ -46,19 +50,43 @@ public final class GatewayReconciler extends ResourceReconciler<Gateway>
    */
   @Override
   boolean ours(Gateway r) {
+    var c = gatewayClass(r);
+    return c != null && GatewayClassTranslator.ours(c);
+  }
+
+  /** Its GatewayClass; {@code null} when it names none, or one that does not exist. */
+  private GatewayClass gatewayClass(Gateway r) {
     var name = r.getSpec() == null ? null : r.getSpec().getGatewayClassName();
     if (name == null) {
-      return false;
+      return null;
     }
     var cached =
         ctx.caches().primaries("GatewayClass").stream()
             .filter(c -> name.equals(c.getMetadata().getName()))
             .findFirst();
-    GatewayClass c =
-        cached.isPresent()
-            ? (GatewayClass) cached.get()
-            : ctx.client().resources(GatewayClass.class).withName(name).get();
-    return c != null && GatewayClassTranslator.ours(c);
+    return cached.isPresent()
+        ? (GatewayClass) cached.get()
+        : ctx.client().resources(GatewayClass.class).withName(name).get();
+  }
+
+  /**
+   * Also a Gateway whose class does not exist yet: the framework reconciles a resource on a trigger
+   * only when one of its own events got through, and its class's arrival must be able to reconcile
+   * it. If the class turns out to be another controller's, our finalizer is taken off again ({@link
+   * #reconcile}).
+   */
+  @Override
+  boolean accepts(Gateway r) {
+    if (r.getSpec() == null || r.getSpec().getGatewayClassName() == null) {
+      return false;
+    }
+    // Looked up once: the class may appear between two lookups.
+    var c = gatewayClass(r);
+    var finalizers = r.getMetadata().getFinalizers();
+    return c == null
+        || GatewayClassTranslator.ours(c)
+        || (finalizers != null
+            && finalizers.contains(ReconcilerUtils.getDefaultFinalizerName(Gateway.class)));
   }
 
   @Override
@@ -66,8 +94,26 @@ public final class GatewayReconciler extends ResourceReconciler<Gateway>
     var owner = owner(r);
     if (!ours(r)) {
       // Its class is not (or no longer) ours: what it wrote as ours goes; its status is not ours
-      // to write.
+      // to write, nor, once its class exists, is a finalizer.
       ctx.writer().deleteAll(owner);
+      if (gatewayClass(r) == null) {
+        // Its class does not exist yet; another controller's class reconciles nothing here, so
+        // it is looked for again.
+        return UpdateControl.<Gateway>noUpdate().rescheduleAfter(CLASS_RECHECK);
+      }
+      var finalizer = ReconcilerUtils.getDefaultFinalizerName(Gateway.class);
+      var finalizers = r.getMetadata().getFinalizers();
+      if (finalizers != null && finalizers.contains(finalizer)) {
+        ctx.client()
+            .resources(Gateway.class)
+            .inNamespace(r.getMetadata().getNamespace())
+            .withName(r.getMetadata().getName())
+            .edit(
+                g -> {
+                  g.getMetadata().getFinalizers().remove(finalizer);
+                  return g;
+                });
+      }
       return UpdateControl.noUpdate();
     }
     var t = translate(r);

@@ -497,6 +497,44 @@ class GatewayApiIT {
   }
 
   @Test
+  void aGatewayCreatedBeforeItsClassIsServedWhenTheClassComes() throws Exception {
+    var ns = namespace();
+    apply(ns, Gateway.class, GATEWAY.replace("archway-it", "archway-late"));
+    client
+        .resource(
+            Serialization.unmarshal(
+                """
+                apiVersion: gateway.networking.k8s.io/v1
+                kind: GatewayClass
+                metadata: {name: archway-late}
+                spec: {controllerName: archway.io/gateway-controller}
+                """,
+                GatewayClass.class))
+        .create();
+    awaitListener(ns, "edge", "http", "Programmed", "True", "Programmed");
+    await().atMost(WAIT).until(() -> etcdValue(Kind.LISTENERS, ns + "_edge_http") != null);
+
+    // One whose class comes later and is another controller's: left alone, no finalizer kept.
+    apply(ns, Gateway.class, GATEWAY.replace("archway-it", "late-other").replace("edge", "theirs"));
+    await()
+        .atMost(WAIT)
+        .until(() -> !gateway(ns, "theirs").getMetadata().getFinalizers().isEmpty());
+    client
+        .resource(
+            Serialization.unmarshal(
+                """
+                apiVersion: gateway.networking.k8s.io/v1
+                kind: GatewayClass
+                metadata: {name: late-other}
+                spec: {controllerName: example.com/gateway-controller}
+                """,
+                GatewayClass.class))
+        .create();
+    await().atMost(WAIT).until(() -> gateway(ns, "theirs").getMetadata().getFinalizers().isEmpty());
+    assertThat(gateway(ns, "theirs").getStatus()).isNull();
+  }
+
+  @Test
   void aGatewayOfAnotherControllersClassIsLeftAlone() {
     var ns = namespace();
     client
