@@ -41,7 +41,10 @@ public final class GatewayReconciler extends ResourceReconciler<Gateway>
 
   @Override
   Translation translate(Gateway r) {
-    return GatewayTranslator.translate(r, ctx.caches(), published());
+    // TODO(merge with ListenerAttachment, branch gwapi): count, per listener, the routes in the
+    // caches whose parentRefs attach to it (ListenerAttachment.attachedListeners), and reconcile
+    // the Gateways again when routes change; 0 until then.
+    return GatewayTranslator.translate(r, ctx.caches(), published(), listener -> 0);
   }
 
   /**

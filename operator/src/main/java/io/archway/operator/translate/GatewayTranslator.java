@@ -72,6 +72,18 @@ public final class GatewayTranslator {
    *     (the Gateway is then programmed without addresses)
    */
   public static Translation translate(Gateway gw, Refs refs, List<GatewayStatusAddress> published) {
+    return translate(gw, refs, published, listener -> 0);
+  }
+
+  /**
+   * @param attachedRoutes the number of routes attached to a listener (by name), for {@code
+   *     attachedRoutes}
+   */
+  public static Translation translate(
+      Gateway gw,
+      Refs refs,
+      List<GatewayStatusAddress> published,
+      java.util.function.ToIntFunction<String> attachedRoutes) {
     var t = new Translation();
     var ns = gw.getMetadata().getNamespace();
     var name = gw.getMetadata().getName();
@@ -128,9 +140,7 @@ public final class GatewayTranslator {
         // property, it reaches the API server as [].
         ls.setAdditionalProperty("supportedKinds", List.of());
       }
-      // TODO(merge with ListenerAttachment, branch gwapi): count the routes attached to this
-      // listener (route parentRefs + allowedRoutes); 0 until then.
-      ls.setAttachedRoutes(0);
+      ls.setAttachedRoutes(attachedRoutes.applyAsInt(l.getName()));
       var conditions = new ArrayList<Condition>();
       conditions.add(
           condition(

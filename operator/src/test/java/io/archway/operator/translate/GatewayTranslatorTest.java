@@ -58,6 +58,12 @@ class GatewayTranslatorTest {
   }
 
   @Test
+  void attachedRoutesAreTheCountsGivenPerListener() {
+    var t = GatewayTranslator.translate(gateway(""), new Manifests("x"), null, l -> l.length());
+    assertThat(((GatewayStatus) t.status()).getListeners().get(0).getAttachedRoutes()).isEqualTo(4);
+  }
+
+  @Test
   void withoutAPublishedServiceItIsProgrammedWithoutAddresses() {
     var t = GatewayTranslator.translate(gateway(""), new Manifests("x"), null);
     assertThat(((GatewayStatus) t.status()).getAddresses()).isNullOrEmpty();
