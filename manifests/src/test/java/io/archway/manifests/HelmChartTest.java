@@ -201,6 +201,21 @@ class HelmChartTest {
         .containsExactly("coordination.k8s.io/leases: create,get,update");
   }
 
+  /** The Gateway API CRDs are the user's to install (the upstream bundle): the chart has none. */
+  @Test
+  void noGatewayApiCrds() throws java.io.IOException {
+    assertThat(render(Map.of())).doesNotContain("gateway.networking.k8s.io/bundle-version");
+    assertThat(objects(render(Map.of())))
+        .noneSatisfy(
+            o ->
+                assertThat(o.getKind() + " " + o.getMetadata().getName())
+                    .matches("CustomResourceDefinition .*gateway\\.networking\\.k8s\\.io"));
+    try (var files = java.nio.file.Files.walk(java.nio.file.Path.of("helm"))) {
+      assertThat(files.map(Object::toString).toList())
+          .noneMatch(f -> f.contains("gateway.networking.k8s.io"));
+    }
+  }
+
   /**
    * What the operator calls: its informers (get, list, watch) and writes (status, finalizers on the
    * resources it reconciles) and events. Keep in step with the code.
@@ -240,6 +255,23 @@ class HelmChartTest {
           "networking.k8s.io/ingresses: get,list,patch,update,watch",
           "networking.k8s.io/ingresses/status: get,patch,update",
           "networking.k8s.io/ingressclasses: get,list,watch",
+          // Gateway API: which CRDs are installed (read at start-up), and the kinds themselves.
+          "apiextensions.k8s.io/customresourcedefinitions: get,list",
+          "gateway.networking.k8s.io/gatewayclasses: get,list,patch,update,watch",
+          "gateway.networking.k8s.io/gateways: get,list,patch,update,watch",
+          "gateway.networking.k8s.io/httproutes: get,list,patch,update,watch",
+          "gateway.networking.k8s.io/grpcroutes: get,list,patch,update,watch",
+          "gateway.networking.k8s.io/tlsroutes: get,list,patch,update,watch",
+          "gateway.networking.k8s.io/tcproutes: get,list,patch,update,watch",
+          "gateway.networking.k8s.io/udproutes: get,list,patch,update,watch",
+          "gateway.networking.k8s.io/referencegrants: get,list,patch,update,watch",
+          "gateway.networking.k8s.io/gatewayclasses/status: get,patch,update",
+          "gateway.networking.k8s.io/gateways/status: get,patch,update",
+          "gateway.networking.k8s.io/httproutes/status: get,patch,update",
+          "gateway.networking.k8s.io/grpcroutes/status: get,patch,update",
+          "gateway.networking.k8s.io/tlsroutes/status: get,patch,update",
+          "gateway.networking.k8s.io/tcproutes/status: get,patch,update",
+          "gateway.networking.k8s.io/udproutes/status: get,patch,update",
           "/pods: get,list,watch",
           "/secrets: get,list,watch",
           "/services: get,list,watch",

@@ -17,7 +17,8 @@ public sealed interface ConfigObject
         Credential,
         ConsumerGroup,
         Proto,
-        Secret {
+        Secret,
+        Listener {
 
   /** The id in the object's key ({@code username} for consumers, plugin name for metadata). */
   String id();

@@ -30,7 +30,12 @@ public enum Kind {
    * Secret managers ({@code $secret://} references): ids {@code <manager>/<id>}, keys {@code
    * secrets/vault/1}.
    */
-  SECRETS("secrets", Secret.class, Secret::read);
+  SECRETS("secrets", Secret.class, Secret::read),
+  /**
+   * Archway's own directory: ports the dataplane opens from configuration (Gateway API listeners;
+   * APISIX has none).
+   */
+  LISTENERS("listeners", Listener.class, Listener::read);
 
   private final String dir;
   private final Class<? extends ConfigObject> type;

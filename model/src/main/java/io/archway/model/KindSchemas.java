@@ -52,6 +52,7 @@ public final class KindSchemas {
       case CONSUMER_GROUPS -> "consumer_group";
       case PROTOS -> "proto";
       case SECRETS -> "secret";
+      case LISTENERS -> "listener";
     };
   }
 

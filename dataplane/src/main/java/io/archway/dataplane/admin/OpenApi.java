@@ -43,7 +43,7 @@ final class OpenApi {
   /** A resource of the Admin API: its path, the schema of its objects and what it supports. */
   record Resource(String dir, String schema, boolean post, boolean patch, boolean force) {}
 
-  /** The resources with an id, in APISIX's order, and Archway's plugin_flows. */
+  /** The resources with an id, in APISIX's order, and Archway's plugin_flows and listeners. */
   static final List<Resource> RESOURCES =
       List.of(
           new Resource("routes", "route", true, true, false),
@@ -56,7 +56,8 @@ final class OpenApi {
           new Resource("plugin_configs", "plugin_config", false, true, true),
           new Resource("stream_routes", "stream_route", true, false, false),
           new Resource("protos", "proto", true, true, true),
-          new Resource("plugin_flows", "plugin_flow", true, true, true));
+          new Resource("plugin_flows", "plugin_flow", true, true, true),
+          new Resource("listeners", "listener", true, true, false));
 
   /** Schemas of resources the model has no kind for: the server checks them itself. */
   private static final Map<String, String> OWN_SCHEMAS =

@@ -213,7 +213,7 @@ class FileConfigSourceTest {
                         "apisix.yaml: services_typo: unknown section (expected one of: routes,"
                             + " upstreams, services, consumers, plugin_configs, global_rules, ssls,"
                             + " stream_routes, plugin_metadata, plugin_flows, credentials,"
-                            + " consumer_groups, protos, secrets)",
+                            + " consumer_groups, protos, secrets, listeners)",
                         "apisix.yaml: consumers[0]: username: missing (expected: string)"));
   }
 

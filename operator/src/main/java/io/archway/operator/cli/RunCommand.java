@@ -103,7 +103,7 @@ final class RunCommand implements Callable<Integer> {
   @Option(
       names = "--publish-service",
       paramLabel = "NS/NAME",
-      description = "the dataplane Service whose address goes into Ingress status")
+      description = "the dataplane Service whose address goes into Ingress and Gateway status")
   String publishService;
 
   @Option(

@@ -42,11 +42,17 @@ public final class ArchwayOperator implements AutoCloseable {
   private final Operator operator;
   private final OperatorMetrics metrics = new OperatorMetrics();
   private final EtcdWriter writer;
+  private final GatewayApiCrds gatewayApi;
   private volatile boolean leader;
 
   public ArchwayOperator(KubernetesClient client, EtcdConfigSink sink, Settings s) {
     caches = new Caches(client, s.namespaces(), s.publishService(), s.controlPlaneDiscovery());
-    writer = new EtcdWriter(sink, () -> existing(client, s.namespaces()));
+    // Gateway API: only the kinds whose CRDs are installed are watched.
+    gatewayApi = GatewayApiCrds.detect(client);
+    if (gatewayApi.has("ReferenceGrant", "v1beta1")) {
+      caches.watchReferenceGrants(client, s.namespaces());
+    }
+    writer = new EtcdWriter(sink, () -> existing(client, s.namespaces(), gatewayApi));
     var ctx =
         new OperatorContext(client, writer, caches, metrics, s.ingressClass(), s.publishService());
     operator =
@@ -90,6 +96,22 @@ public final class ArchwayOperator implements AutoCloseable {
     register(new BackendTrafficPolicyReconciler(ctx), "BackendTrafficPolicy", primaries, s);
     register(new HTTPRoutePolicyReconciler(ctx), "HTTPRoutePolicy", primaries, s);
     register(new L4RoutePolicyReconciler(ctx), "L4RoutePolicy", primaries, s);
+    GatewayReconciler gateways = null;
+    if (gatewayApi.has("Gateway", "v1")) {
+      gateways = new GatewayReconciler(ctx);
+      register(gateways, "Gateway", primaries, s);
+      var gatewayDependents = new GatewayDependents(ctx, gateways);
+      caches.onChange(gatewayDependents::changed);
+    }
+    if (gatewayApi.has("GatewayClass", "v1")) {
+      var g = gateways;
+      Runnable gatewaysChanged = g == null ? () -> {} : () -> g.all().forEach(g.trigger::fire);
+      register(
+          new GatewayClassReconciler(ctx, gatewayApi.bundleVersion(), gatewaysChanged),
+          "GatewayClass",
+          primaries,
+          s);
+    }
     var dependents = new Dependents(ctx, primaries);
     caches.onChange(dependents::changed);
     if (s.leaseName() == null) {
@@ -126,15 +148,19 @@ public final class ArchwayOperator implements AutoCloseable {
   }
 
   private static final java.util.Set<String> CLUSTER_SCOPED =
-      java.util.Set.of("ApisixClusterConfig");
+      java.util.Set.of("ApisixClusterConfig", "GatewayClass");
 
   /**
    * Which owners of etcd keys exist, asked of the API server itself (not of caches that may not
    * have synced yet): a key is removed as an orphan only when its resource is really gone.
    */
   private static java.util.function.Predicate<io.archway.model.sink.Owner> existing(
-      KubernetesClient client, java.util.Set<String> namespaces) {
+      KubernetesClient client, java.util.Set<String> namespaces, GatewayApiCrds gatewayApi) {
     var names = new java.util.HashSet<String>();
+    var types = new ArrayList<Class<? extends io.fabric8.kubernetes.api.model.HasMetadata>>();
+    if (gatewayApi.has("Gateway", "v1")) {
+      types.add(io.fabric8.kubernetes.api.model.gatewayapi.v1.Gateway.class);
+    }
     for (var type :
         List.<Class<? extends io.fabric8.kubernetes.api.model.HasMetadata>>of(
             io.archway.crds.apisix.ApisixRoute.class,
@@ -150,6 +176,9 @@ public final class ArchwayOperator implements AutoCloseable {
             io.archway.crds.apisix.v1alpha1.Consumer.class,
             io.archway.crds.apisix.v1alpha1.GatewayProxy.class,
             io.fabric8.kubernetes.api.model.networking.v1.Ingress.class)) {
+      types.add(type);
+    }
+    for (var type : types) {
       var op = client.resources(type);
       var clusterScoped = type == io.archway.crds.apisix.ApisixClusterConfig.class;
       var lists =
@@ -167,21 +196,25 @@ public final class ArchwayOperator implements AutoCloseable {
     }
     // Keys of kinds this operator does not write, or of namespaces it does not watch, are not
     // its to judge.
-    var kinds =
-        java.util.Set.of(
-            "ApisixRoute",
-            "ApisixUpstream",
-            "StreamRoute",
-            "PluginFlow",
-            "ApisixTls",
-            "ApisixConsumer",
-            "ApisixPluginConfig",
-            "ApisixGlobalRule",
-            "ApisixClusterConfig",
-            "PluginConfig",
-            "Consumer",
-            "GatewayProxy",
-            "Ingress");
+    var kinds = new java.util.HashSet<String>();
+    if (gatewayApi.has("Gateway", "v1")) {
+      kinds.add("Gateway");
+    }
+    java.util.Collections.addAll(
+        kinds,
+        "ApisixRoute",
+        "ApisixUpstream",
+        "StreamRoute",
+        "PluginFlow",
+        "ApisixTls",
+        "ApisixConsumer",
+        "ApisixPluginConfig",
+        "ApisixGlobalRule",
+        "ApisixClusterConfig",
+        "PluginConfig",
+        "Consumer",
+        "GatewayProxy",
+        "Ingress");
     return owner ->
         !kinds.contains(owner.kind())
             || (!namespaces.isEmpty()
@@ -194,6 +227,11 @@ public final class ArchwayOperator implements AutoCloseable {
   public void start() {
     caches.start();
     operator.start();
+  }
+
+  /** The Gateway API kinds found installed at start-up. */
+  public GatewayApiCrds gatewayApi() {
+    return gatewayApi;
   }
 
   public boolean leader() {

@@ -52,6 +52,8 @@ public final class Caches implements Refs, AutoCloseable {
   private final Watched<io.archway.crds.apisix.ApisixPluginConfig> pluginConfigs;
   private final Watched<io.archway.crds.apisix.v1alpha1.PluginConfig> v1alpha1PluginConfigs;
   private final SharedIndexInformer<IngressClass> ingressClasses;
+  private volatile Watched<io.fabric8.kubernetes.api.model.gatewayapi.v1beta1.ReferenceGrant>
+      referenceGrants;
 
   /** The informers of one kind: one for all namespaces, or one per watched namespace. */
   private static final class Watched<T> {
@@ -193,6 +195,36 @@ public final class Caches implements Refs, AutoCloseable {
     }
   }
 
+  /**
+   * Watches ReferenceGrants too (when their CRD is installed: {@link GatewayApiCrds}); before
+   * {@link #start}.
+   */
+  void watchReferenceGrants(KubernetesClient client, java.util.Set<String> namespaces) {
+    referenceGrants =
+        inform(
+            client,
+            io.fabric8.kubernetes.api.model.gatewayapi.v1beta1.ReferenceGrant.class,
+            namespaces);
+  }
+
+  @Override
+  public List<io.fabric8.kubernetes.api.model.gatewayapi.v1beta1.ReferenceGrant> referenceGrants(
+      String namespace) {
+    var watched = referenceGrants;
+    return watched == null ? List.of() : watched.list(namespace);
+  }
+
+  /** A GatewayProxy (GatewayClass parameters), from the GatewayProxy controller's cache. */
+  @Override
+  public Optional<io.archway.crds.apisix.v1alpha1.GatewayProxy> gatewayProxy(
+      String namespace, String name) {
+    return primaries("GatewayProxy").stream()
+        .filter(r -> namespace.equals(r.getMetadata().getNamespace()))
+        .filter(r -> name.equals(r.getMetadata().getName()))
+        .map(io.archway.crds.apisix.v1alpha1.GatewayProxy.class::cast)
+        .findFirst();
+  }
+
   /** Starts every informer and waits until each has listed its kind once. */
   public void start() {
     var started = informers.stream().map(i -> i.start().toCompletableFuture()).toList();
@@ -275,20 +307,6 @@ public final class Caches implements Refs, AutoCloseable {
   @Override
   public Optional<io.fabric8.kubernetes.api.model.Namespace> namespace(String name) {
     return gatewayApi(() -> client.namespaces().withName(name).get());
-  }
-
-  @Override
-  public List<io.fabric8.kubernetes.api.model.gatewayapi.v1beta1.ReferenceGrant> referenceGrants(
-      String namespace) {
-    return gatewayApi(
-            () ->
-                client
-                    .resources(
-                        io.fabric8.kubernetes.api.model.gatewayapi.v1beta1.ReferenceGrant.class)
-                    .inNamespace(namespace)
-                    .list()
-                    .getItems())
-        .orElse(List.of());
   }
 
   private static <T> Optional<T> gatewayApi(java.util.function.Supplier<T> get) {

@@ -74,7 +74,7 @@ public final class IngressReconciler extends ResourceReconciler<Ingress>
     if (!o.programmed()) {
       return false;
     }
-    var addresses = publishedAddresses();
+    var addresses = publishedAddresses(ctx);
     var current =
         r.getStatus() == null || r.getStatus().getLoadBalancer() == null
             ? List.<IngressLoadBalancerIngress>of()
@@ -86,7 +86,8 @@ public final class IngressReconciler extends ResourceReconciler<Ingress>
     return true;
   }
 
-  private List<IngressLoadBalancerIngress> publishedAddresses() {
+  /** The published Service's addresses (also a Gateway's {@code status.addresses}). */
+  static List<IngressLoadBalancerIngress> publishedAddresses(OperatorContext ctx) {
     if (ctx.publishService() == null) {
       return List.of();
     }

@@ -363,6 +363,12 @@ public final class Manifests implements Refs {
   }
 
   @Override
+  public List<io.fabric8.kubernetes.api.model.gatewayapi.v1beta1.ReferenceGrant> referenceGrants(
+      String namespace) {
+    return all(io.fabric8.kubernetes.api.model.gatewayapi.v1beta1.ReferenceGrant.class, namespace);
+  }
+
+  @Override
   public List<BackendTrafficPolicy> backendTrafficPolicies(String namespace) {
     return all(BackendTrafficPolicy.class, namespace);
   }
@@ -407,12 +413,6 @@ public final class Manifests implements Refs {
   @Override
   public Optional<io.fabric8.kubernetes.api.model.Namespace> namespace(String name) {
     return find(io.fabric8.kubernetes.api.model.Namespace.class, null, name);
-  }
-
-  @Override
-  public List<io.fabric8.kubernetes.api.model.gatewayapi.v1beta1.ReferenceGrant> referenceGrants(
-      String namespace) {
-    return all(io.fabric8.kubernetes.api.model.gatewayapi.v1beta1.ReferenceGrant.class, namespace);
   }
 
   @Override

@@ -73,7 +73,10 @@ public interface Refs {
     return Optional.empty();
   }
 
-  /** The ReferenceGrants of a namespace: which other namespaces may refer to its objects. */
+  /**
+   * The ReferenceGrants ({@code gateway.networking.k8s.io/v1beta1}) of a namespace: what lets a
+   * Gateway or a route of another namespace refer to its objects.
+   */
   default java.util.List<io.fabric8.kubernetes.api.model.gatewayapi.v1beta1.ReferenceGrant>
       referenceGrants(String namespace) {
     return java.util.List.of();

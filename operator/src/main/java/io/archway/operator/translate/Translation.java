@@ -65,6 +65,20 @@ public final class Translation {
   private final List<FieldError> errors = new ArrayList<>();
   private final List<Warning> warnings = new ArrayList<>();
 
+  private Object status;
+
+  /**
+   * The status a Gateway API translator computed (the spec's conditions, without transition times),
+   * or {@code null} for the kinds whose status the reconcilers derive from the outcome.
+   */
+  public Object status() {
+    return status;
+  }
+
+  void status(Object status) {
+    this.status = status;
+  }
+
   public List<Item> items() {
     return items;
   }

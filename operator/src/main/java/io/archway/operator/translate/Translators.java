@@ -47,6 +47,10 @@ public final class Translators {
               HTTPRoutePolicyTranslator.translate(p, refs);
           case io.archway.crds.apisix.v1alpha1.L4RoutePolicy p ->
               L4RoutePolicyTranslator.translate(p, refs);
+          case io.fabric8.kubernetes.api.model.gatewayapi.v1.GatewayClass gc ->
+              GatewayClassTranslator.translate(gc, refs);
+          case io.fabric8.kubernetes.api.model.gatewayapi.v1.Gateway gw ->
+              GatewayTranslator.translate(gw, refs);
           default -> null;
         });
   }

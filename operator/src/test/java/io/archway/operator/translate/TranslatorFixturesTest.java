@@ -83,6 +83,10 @@ class TranslatorFixturesTest {
     }
     strings(out, "errors", t.errors().stream().map(Translation.FieldError::toString).toList());
     strings(out, "warnings", t.warnings());
+    // Gateway API kinds: the status their translators compute (the spec's conditions).
+    if (t.status() != null) {
+      out.set("status", ModelJson.mapper().valueToTree(t.status()));
+    }
     return out;
   }
 
