@@ -29,9 +29,13 @@ class GatewayApiCliTest {
     run("translate", "-f", BUNDLE);
     var yaml = out.toString(StandardCharsets.UTF_8);
     var items = StandaloneFile.parse(yaml.getBytes(StandardCharsets.UTF_8), "translated");
-    assertThat(items.keySet().stream().map(Keys.Key::toString))
+    var keys = items.keySet().stream().map(Keys.Key::toString).toList();
+    assertThat(keys.stream().filter(k -> k.startsWith("routes/")))
         .singleElement()
         .satisfies(k -> assertThat(k).startsWith("routes/hr_0000000000_default_shop_00_00_"));
+    // The Gateway's listeners, each a port the dataplane opens.
+    assertThat(keys.stream().filter(k -> !k.startsWith("routes/")))
+        .containsExactlyInAnyOrder("listeners/default_gw_http", "listeners/default_gw_admin");
     assertThat(yaml).contains("shop.example.com").contains("server_port");
     assertThat(err.toString(StandardCharsets.UTF_8))
         .contains("HTTPRoute default/broken")
