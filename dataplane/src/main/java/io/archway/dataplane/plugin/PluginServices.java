@@ -16,9 +16,9 @@ import org.apache.kafka.common.serialization.ByteArraySerializer;
 
 /**
  * What plugins share across config changes, made on first use and closed with the dataplane: Redis
- * connections (limit-count's {@code policy: redis}), Kafka producers (kafka-logger), an HTTP client
- * (http-logger), a small pool of threads for their I/O, and counters for {@code /metrics}. Nothing
- * here runs on an event loop.
+ * connections (the rate limiters' {@code policy: redis} and {@code redis-cluster}), Kafka producers
+ * (kafka-logger), an HTTP client (http-logger), a small pool of threads for their I/O, and counters
+ * for {@code /metrics}. Nothing here runs on an event loop.
  */
 public final class PluginServices implements AutoCloseable {
 
@@ -105,6 +105,14 @@ public final class PluginServices implements AutoCloseable {
 
   /** The connection to one Redis server, shared by every configuration that names it. */
   public RedisLink redis(RedisLink.Settings settings) {
+    return redis.computeIfAbsent(settings.key(), k -> new RedisLink(settings));
+  }
+
+  /**
+   * The client of one Redis Cluster, shared by every configuration that names the same nodes, name
+   * and settings; kept and closed as the single servers' links are.
+   */
+  public RedisLink redis(RedisLink.ClusterSettings settings) {
     return redis.computeIfAbsent(settings.key(), k -> new RedisLink(settings));
   }
 
