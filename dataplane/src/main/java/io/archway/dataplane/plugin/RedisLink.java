@@ -14,10 +14,12 @@ import io.lettuce.core.cluster.RedisClusterClient;
 import io.lettuce.core.cluster.api.StatefulRedisClusterConnection;
 import io.lettuce.core.cluster.api.async.RedisClusterAsyncCommands;
 import io.lettuce.core.codec.StringCodec;
+import java.lang.ref.Cleaner;
 import java.time.Duration;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
+import java.util.concurrent.atomic.AtomicInteger;
 
 /**
  * One Redis server, or one Redis Cluster, through Lettuce, connected on first use without blocking
@@ -72,11 +74,23 @@ public final class RedisLink implements AutoCloseable {
     }
   }
 
+  /**
+   * The connection and when it last failed to connect: apart from the link, so the action that
+   * closes an unreachable link's client (a {@link Cleaner}'s) does not hold the link.
+   */
+  private static final class State {
+    volatile CompletableFuture<? extends StatefulConnection<String, String>> connection;
+    volatile long failedAt;
+  }
+
+  private static final Cleaner CLEANER = Cleaner.create();
+  private static final AtomicInteger OPEN = new AtomicInteger();
+
   private final AbstractRedisClient client;
   private final RedisURI uri;
   private final boolean cluster;
-  private volatile CompletableFuture<? extends StatefulConnection<String, String>> connection;
-  private volatile long failedAt;
+  private final State state = new State();
+  private final Cleaner.Cleanable cleanable;
 
   RedisLink(Settings settings) {
     uri =
@@ -94,6 +108,7 @@ public final class RedisLink implements AutoCloseable {
     }
     this.client = RedisClient.create(uri);
     this.cluster = false;
+    this.cleanable = CLEANER.register(this, closer(client, state));
   }
 
   RedisLink(ClusterSettings settings) {
@@ -123,6 +138,30 @@ public final class RedisLink implements AutoCloseable {
             .build());
     this.client = c;
     this.cluster = true;
+    this.cleanable = CLEANER.register(this, closer(client, state));
+  }
+
+  /**
+   * Closes the connection and shuts the client down: when the dataplane closes, or once no compiled
+   * configuration holds the link any more (the plugin instances of the routes that name it are its
+   * only holders; {@link PluginServices} keeps it weakly), so a server or cluster no route names
+   * any more is let go.
+   */
+  private static Runnable closer(AbstractRedisClient client, State state) {
+    OPEN.incrementAndGet();
+    return () -> {
+      OPEN.decrementAndGet();
+      var c = state.connection;
+      if (c != null && c.isDone() && !c.isCompletedExceptionally()) {
+        c.join().closeAsync();
+      }
+      client.shutdownAsync();
+    };
+  }
+
+  /** How many links have a client not yet closed (for tests). */
+  static int open() {
+    return OPEN.get();
   }
 
   /** One {@code host:port} of {@code redis_cluster_nodes} (an IPv6 host in brackets or not). */
@@ -248,11 +287,12 @@ public final class RedisLink implements AutoCloseable {
   }
 
   private CompletableFuture<? extends StatefulConnection<String, String>> connect() {
-    var c = connection;
-    if (c == null || (c.isCompletedExceptionally() && System.nanoTime() - failedAt > 1e9)) {
-      synchronized (this) {
-        c = connection;
-        if (c == null || (c.isCompletedExceptionally() && System.nanoTime() - failedAt > 1e9)) {
+    var st = state;
+    var c = st.connection;
+    if (c == null || (c.isCompletedExceptionally() && System.nanoTime() - st.failedAt > 1e9)) {
+      synchronized (st) {
+        c = st.connection;
+        if (c == null || (c.isCompletedExceptionally() && System.nanoTime() - st.failedAt > 1e9)) {
           c =
               client instanceof RedisClusterClient cc
                   // The slot map first, read asynchronously: connectAsync refuses to run
@@ -266,10 +306,10 @@ public final class RedisLink implements AutoCloseable {
           c.whenComplete(
               (ok, err) -> {
                 if (err != null) {
-                  failedAt = System.nanoTime();
+                  st.failedAt = System.nanoTime();
                 }
               });
-          connection = c;
+          st.connection = c;
         }
       }
     }
@@ -278,10 +318,6 @@ public final class RedisLink implements AutoCloseable {
 
   @Override
   public void close() {
-    var c = connection;
-    if (c != null && c.isDone() && !c.isCompletedExceptionally()) {
-      c.join().closeAsync();
-    }
-    client.shutdownAsync();
+    cleanable.clean();
   }
 }

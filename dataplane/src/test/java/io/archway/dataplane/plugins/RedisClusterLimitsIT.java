@@ -99,7 +99,9 @@ class RedisClusterLimitsIT {
         assertThat(b.get("/count/x").headers().firstValue("x-ratelimit-remaining")).hasValue("0");
         // One counter, with its hash tag, on one node.
         var keys =
-            keysByNode("archway:limit-count:*").values().stream().flatMap(List::stream).toList();
+            keysByNode("archway:limit-count:{routes/count:*").values().stream()
+                .flatMap(List::stream)
+                .toList();
         assertThat(keys).hasSize(1);
         assertThat(keys.get(0)).startsWith("archway:limit-count:{routes/count:").endsWith("}");
       }
@@ -187,7 +189,7 @@ class RedisClusterLimitsIT {
         await().atMost(Duration.ofSeconds(5)).until(() -> up.requests() >= 1);
         // The slot pod a holds is counted in the cluster (the route is delay, so the upstream
         // holds /delay/1500 for that long)...
-        var keys = keysByNode("archway:limit-conn:*");
+        var keys = keysByNode("archway:limit-conn:{routes/delay:*");
         var holder =
             keys.entrySet().stream().filter(e -> !e.getValue().isEmpty()).findFirst().orElseThrow();
         var server =
@@ -204,6 +206,50 @@ class RedisClusterLimitsIT {
         await()
             .atMost(Duration.ofSeconds(5))
             .until(() -> server.call("EXISTS", holder.getValue().get(0)).equals("0"));
+      }
+    }
+  }
+
+  /** Clients connected to the cluster's nodes, besides the one asking. */
+  static int clients() throws IOException {
+    int n = 0;
+    for (var s : cluster.servers()) {
+      var info = s.call("INFO", "clients");
+      var m = java.util.regex.Pattern.compile("connected_clients:(\\d+)").matcher(info);
+      n += m.find() ? Integer.parseInt(m.group(1)) - 1 : 0;
+    }
+    return n;
+  }
+
+  @Test
+  void theClientIsClosedOnceNoRouteNamesTheCluster() throws Exception {
+    try (var up = new TestUpstream("up")) {
+      int before = clients();
+      var yaml =
+          config(
+              route(
+                  up, "closing", "limit-count", "count: 5\ntime_window: 60", cluster.nodesYaml()));
+      try (var gw = Gateways.start(dir, yaml)) {
+        assertThat(gw.get("/closing/x").statusCode()).isEqualTo(200);
+        assertThat(clients()).isGreaterThan(before);
+        gw.reload(
+            """
+            routes:
+              - id: closing
+                uri: /closing/*
+                upstream:
+                  nodes:
+                    "%s": 1
+            """
+                .formatted(up.node()));
+        assertThat(gw.get("/closing/x").statusCode()).isEqualTo(200);
+        await()
+            .atMost(Duration.ofSeconds(30))
+            .until(
+                () -> {
+                  System.gc();
+                  return clients() == before;
+                });
       }
     }
   }
