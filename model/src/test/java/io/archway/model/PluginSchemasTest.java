@@ -83,11 +83,29 @@ class PluginSchemasTest {
     assertThat(check(plugin, conf)).contains(message);
   }
 
+  @ParameterizedTest
+  @CsvSource(
+      delimiter = '|',
+      textBlock =
+          """
+          limit-count | {'count': 1, 'time_window': 1, 'policy': 'redis-cluster', 'redis_cluster_nodes': ['10.0.0.1:6379'], 'redis_cluster_name': 'c', 'redis_password': 'p', 'redis_timeout': 1000, 'redis_cluster_ssl': true, 'redis_cluster_ssl_verify': false}
+          limit-req   | {'rate': 1, 'burst': 0, 'key': 'remote_addr', 'policy': 'redis-cluster', 'redis_cluster_nodes': ['a:1', 'b:2'], 'redis_cluster_name': 'c', 'redis_keepalive_timeout': 10000, 'redis_keepalive_pool': 100}
+          limit-conn  | {'conn': 1, 'burst': 0, 'default_conn_delay': 0.1, 'key': 'remote_addr', 'policy': 'redis-cluster', 'redis_cluster_nodes': ['a:1'], 'redis_cluster_name': 'c'}
+          """)
+  void theRateLimitersTakeRedisCluster(String plugin, String conf) {
+    assertThat(check(plugin, conf)).isEmpty();
+  }
+
   @Test
   void metaIsAllowedEverywhereAndLooseSchemasLetOtherFieldsThrough() {
     assertThat(check("key-auth", "{'_meta': {'disable': true}}")).isEmpty();
-    assertThat(check("limit-count", "{'count': 1, 'time_window': 1, 'redis_cluster_nodes': []}"))
+    assertThat(check("limit-count", "{'count': 1, 'time_window': 1, 'redis_prefix': 'x'}"))
         .isEmpty();
+    // redis_cluster_nodes is named since redis-cluster is run: an empty list is refused.
+    assertThat(check("limit-count", "{'count': 1, 'time_window': 1, 'redis_cluster_nodes': []}"))
+        .containsExactly(
+            "plugins.limit-count.redis_cluster_nodes: [] (expected: host:port of at least one node"
+                + " of the cluster)");
     assertThat(check("key-auth", "[]")).containsExactly("plugins.key-auth: [] (expected: object)");
   }
 }

@@ -16,14 +16,17 @@ import org.apache.kafka.common.serialization.ByteArraySerializer;
 
 /**
  * What plugins share across config changes, made on first use and closed with the dataplane: Redis
- * connections (limit-count's {@code policy: redis}), Kafka producers (kafka-logger), an HTTP client
- * (http-logger), a small pool of threads for their I/O, and counters for {@code /metrics}. Nothing
- * here runs on an event loop.
+ * connections (the rate limiters' {@code policy: redis} and {@code redis-cluster}), Kafka producers
+ * (kafka-logger), an HTTP client (http-logger), a small pool of threads for their I/O, and counters
+ * for {@code /metrics}. Nothing here runs on an event loop.
  */
 public final class PluginServices implements AutoCloseable {
 
   private final PluginMetrics metrics = new PluginMetrics();
-  private final Map<String, RedisLink> redis = new ConcurrentHashMap<>();
+  // Weakly: the compiled plugins that use a link hold it; once none does, it is collected and its
+  // client closed (RedisLink's cleaner), and the next configuration naming it makes a new one.
+  private final Map<String, java.lang.ref.WeakReference<RedisLink>> redis =
+      new ConcurrentHashMap<>();
   private final Map<String, KafkaProducer<byte[], byte[]>> producers = new ConcurrentHashMap<>();
   private final Map<String, Object> shared = new ConcurrentHashMap<>();
   private final ScheduledExecutorService io =
@@ -103,9 +106,37 @@ public final class PluginServices implements AutoCloseable {
     return io;
   }
 
-  /** The connection to one Redis server, shared by every configuration that names it. */
+  /**
+   * The connection to one Redis server, shared by every configuration that names it, and closed
+   * once none does (when the link is collected) or with these services.
+   */
   public RedisLink redis(RedisLink.Settings settings) {
-    return redis.computeIfAbsent(settings.key(), k -> new RedisLink(settings));
+    return redis(settings.key(), () -> new RedisLink(settings));
+  }
+
+  /**
+   * The client of one Redis Cluster, shared by every configuration that names the same nodes, name
+   * and settings; kept and closed as the single servers' links are.
+   */
+  public RedisLink redis(RedisLink.ClusterSettings settings) {
+    return redis(settings.key(), () -> new RedisLink(settings));
+  }
+
+  private RedisLink redis(String key, java.util.function.Supplier<RedisLink> make) {
+    var link = new RedisLink[1];
+    redis.compute(
+        key,
+        (k, ref) -> {
+          link[0] = ref == null ? null : ref.get();
+          if (link[0] != null) {
+            return ref;
+          }
+          link[0] = make.get();
+          return new java.lang.ref.WeakReference<>(link[0]);
+        });
+    // Entries of links already collected (their clients closed) go as new ones come.
+    redis.values().removeIf(r -> r.get() == null);
+    return link[0];
   }
 
   /** A Kafka producer per broker list and settings, shared by every logger that names them. */
@@ -194,7 +225,12 @@ public final class PluginServices implements AutoCloseable {
       }
     }
     io.shutdownNow();
-    redis.values().forEach(RedisLink::close);
+    for (var ref : redis.values()) {
+      var link = ref.get();
+      if (link != null) {
+        link.close();
+      }
+    }
     producers.values().forEach(p -> p.close(Duration.ofSeconds(1)));
     try {
       io.awaitTermination(2, TimeUnit.SECONDS);

@@ -7,7 +7,6 @@ import io.archway.dataplane.plugin.PluginContext;
 import io.archway.dataplane.plugin.PluginInstance;
 import io.archway.dataplane.plugin.PluginScope;
 import io.archway.dataplane.plugin.RedisLink;
-import io.lettuce.core.ScriptOutputType;
 import java.util.EnumSet;
 import java.util.List;
 import java.util.Map;
@@ -42,13 +41,21 @@ public final class LimitConnPlugin implements Plugin<LimitConnPlugin.Config> {
       String redisUsername,
       String redisPassword,
       int redisDatabase,
-      int redisTimeout)
+      int redisTimeout,
+      List<String> redisClusterNodes,
+      String redisClusterName,
+      boolean redisClusterSsl,
+      boolean redisClusterSslVerify,
+      // APISIX's pool settings: Lettuce multiplexes one connection per node, so they are read
+      // and not used.
+      int redisKeepaliveTimeout,
+      int redisKeepalivePool)
       implements RedisPolicy {
 
     @Override
     public String toString() {
       // Never print the Redis password.
-      return "Config[conn=%d, burst=%d, key=%s %s, policy=%s, redis=%s:%d/%d%s]"
+      return "Config[conn=%d, burst=%d, key=%s %s, policy=%s, redis=%s:%d/%d, cluster=%s %s%s]"
           .formatted(
               conn,
               burst,
@@ -58,6 +65,8 @@ public final class LimitConnPlugin implements Plugin<LimitConnPlugin.Config> {
               redisHost,
               redisPort,
               redisDatabase,
+              redisClusterName,
+              redisClusterNodes,
               redisPassword == null ? "" : " with password");
     }
   }
@@ -84,7 +93,7 @@ public final class LimitConnPlugin implements Plugin<LimitConnPlugin.Config> {
 
   @Override
   public PluginInstance compile(Config conf, PluginScope scope) {
-    if (conf.policy().equals("redis")) {
+    if (conf.inRedis()) {
       var link = conf.redisLink(scope);
       return new RedisSlots(
           conf.conn(),
@@ -94,7 +103,7 @@ public final class LimitConnPlugin implements Plugin<LimitConnPlugin.Config> {
           Rejection.of(conf.rejectedCode(), conf.rejectedMsg()),
           conf.allowDegradation(),
           link,
-          "archway:limit-conn:" + scope.owner() + ":");
+          scope.owner() + ":");
     }
     RateKey.localPolicyOnly(conf.policy());
     return new Slots(
@@ -118,11 +127,26 @@ public final class LimitConnPlugin implements Plugin<LimitConnPlugin.Config> {
               + "if n > tonumber(ARGV[1]) then redis.call('decr', KEYS[1]) return {n, 1} end "
               + "return {n, 0}");
 
-  /** Gives a slot back; the key goes when nobody holds one. */
-  static final String GIVE =
-      "local n = redis.call('decr', KEYS[1]) "
-          + "if n <= 0 then redis.call('del', KEYS[1]) end "
-          + "return n";
+  /** Gives a slot back; the key goes when nobody holds one. Returns {count left}. */
+  static final RedisLink.Script GIVE =
+      new RedisLink.Script(
+          "local n = redis.call('decr', KEYS[1]) "
+              + "if n <= 0 then redis.call('del', KEYS[1]) end "
+              + "return {n}");
+
+  /**
+   * Gives {@code key}'s slot back, not awaited: the response is out; a lost decrement drains with
+   * the key's expiry.
+   */
+  static void give(RedisLink link, String key, String who) {
+    GIVE.run(link, key)
+        .thenAccept(
+            r -> {
+              if (r instanceof Throwable err) {
+                log.warn("{}: redis: {}", who, err.toString());
+              }
+            });
+  }
 
   private static final Logger log = LoggerFactory.getLogger(LimitConnPlugin.class);
 
@@ -140,7 +164,7 @@ public final class LimitConnPlugin implements Plugin<LimitConnPlugin.Config> {
 
     @Override
     public Outcome access(PluginContext ctx) {
-      var k = prefix + key.of(ctx);
+      var k = link.key("archway:limit-conn:", prefix + key.of(ctx));
       var stage = TAKE.run(link, k, Integer.toString(conn + burst));
       return Outcome.later(
           stage,
@@ -172,19 +196,7 @@ public final class LimitConnPlugin implements Plugin<LimitConnPlugin.Config> {
         return;
       }
       ctx.state(this, null);
-      // Not awaited: the response is out; a lost decrement drains with the key's expiry.
-      link.connection()
-          .thenCompose(
-              c ->
-                  c.async()
-                      .<Long>eval(GIVE, ScriptOutputType.INTEGER, new String[] {k})
-                      .toCompletableFuture())
-          .whenComplete(
-              (n, err) -> {
-                if (err != null) {
-                  log.warn("limit-conn: redis: {}", err.toString());
-                }
-              });
+      give(link, k, "limit-conn");
     }
   }
 

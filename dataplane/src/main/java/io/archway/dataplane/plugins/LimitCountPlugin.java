@@ -18,9 +18,10 @@ import org.slf4j.LoggerFactory;
 /**
  * limit-count: at most {@code count} requests per {@code time_window} seconds per key, in fixed
  * windows; over it, {@code rejected_code} (503). Counts live in this dataplane ({@code policy:
- * local}) or in Redis ({@code policy: redis}: one atomic script per request, so every dataplane pod
- * shares the count). Adds {@code X-RateLimit-Limit}, {@code -Remaining} and {@code -Reset}, and
- * publishes {@code remaining}. Routes with the same {@code group} share one count.
+ * local}) or in Redis ({@code policy: redis}, or {@code redis-cluster} where each key lives on the
+ * node serving its slot: one atomic script per request, so every dataplane pod shares the count).
+ * Adds {@code X-RateLimit-Limit}, {@code -Remaining} and {@code -Reset}, and publishes {@code
+ * remaining}. Routes with the same {@code group} share one count.
  */
 public final class LimitCountPlugin implements Plugin<LimitCountPlugin.Config> {
 
@@ -52,13 +53,22 @@ public final class LimitCountPlugin implements Plugin<LimitCountPlugin.Config> {
       String redisUsername,
       String redisPassword,
       int redisDatabase,
-      int redisTimeout)
+      int redisTimeout,
+      List<String> redisClusterNodes,
+      String redisClusterName,
+      boolean redisClusterSsl,
+      boolean redisClusterSslVerify,
+      // APISIX's pool settings: Lettuce multiplexes one connection per node, so they are read
+      // and not used.
+      int redisKeepaliveTimeout,
+      int redisKeepalivePool)
       implements RedisPolicy {
 
     @Override
     public String toString() {
       // Names the password's presence only: a configuration may end up in a log.
-      return "Config[count=%d, time_window=%d, key=%s %s, policy=%s, group=%s, redis=%s:%d/%d%s]"
+      return ("Config[count=%d, time_window=%d, key=%s %s, policy=%s, group=%s, redis=%s:%d/%d,"
+              + " cluster=%s %s%s]")
           .formatted(
               count,
               timeWindow,
@@ -69,6 +79,8 @@ public final class LimitCountPlugin implements Plugin<LimitCountPlugin.Config> {
               redisHost,
               redisPort,
               redisDatabase,
+              redisClusterName,
+              redisClusterNodes,
               redisPassword == null ? "" : " with password");
     }
 
@@ -90,7 +102,11 @@ public final class LimitCountPlugin implements Plugin<LimitCountPlugin.Config> {
               redisUsername,
               redisPassword,
               redisDatabase,
-              redisTimeout)
+              redisTimeout,
+              redisClusterNodes,
+              redisClusterName,
+              redisClusterSsl,
+              redisClusterSslVerify)
           .hashCode();
     }
   }
@@ -138,23 +154,13 @@ public final class LimitCountPlugin implements Plugin<LimitCountPlugin.Config> {
             scope.services().shared("limit-count:" + prefix + ":" + windowMillis, Windows::new);
         return new Local(count, windowMillis, key, reject, headers, windows);
       }
-      case "redis" -> {
+      case "redis", "redis-cluster" -> {
         var link = conf.redisLink(scope);
-        return new Redis(
-            count,
-            windowMillis,
-            key,
-            reject,
-            headers,
-            degrade,
-            link,
-            "archway:limit-count:" + prefix + ":");
+        return new Redis(count, windowMillis, key, reject, headers, degrade, link, prefix + ":");
       }
       default ->
           throw new IllegalArgumentException(
-              "policy: \""
-                  + policy
-                  + "\" (expected: local or redis; redis-cluster is not supported by Archway yet)");
+              "policy: \"" + policy + "\" (expected: local, redis or redis-cluster)");
     }
   }
 
@@ -228,7 +234,7 @@ public final class LimitCountPlugin implements Plugin<LimitCountPlugin.Config> {
       implements PluginInstance {
     @Override
     public Outcome access(PluginContext ctx) {
-      var k = prefix + key.of(ctx);
+      var k = link.key("archway:limit-count:", prefix + key.of(ctx));
       var stage = SCRIPT.run(link, k, Long.toString(windowMillis));
       return Outcome.later(
           stage,

@@ -41,13 +41,22 @@ public final class LimitReqPlugin implements Plugin<LimitReqPlugin.Config> {
       String redisUsername,
       String redisPassword,
       int redisDatabase,
-      int redisTimeout)
+      int redisTimeout,
+      List<String> redisClusterNodes,
+      String redisClusterName,
+      boolean redisClusterSsl,
+      boolean redisClusterSslVerify,
+      // APISIX's pool settings: Lettuce multiplexes one connection per node, so they are read
+      // and not used.
+      int redisKeepaliveTimeout,
+      int redisKeepalivePool)
       implements RedisPolicy {
 
     @Override
     public String toString() {
       // Never print the Redis password.
-      return "Config[rate=%s, burst=%s, nodelay=%s, key=%s %s, policy=%s, redis=%s:%d/%d%s]"
+      return ("Config[rate=%s, burst=%s, nodelay=%s, key=%s %s, policy=%s, redis=%s:%d/%d,"
+              + " cluster=%s %s%s]")
           .formatted(
               rate,
               burst,
@@ -58,6 +67,8 @@ public final class LimitReqPlugin implements Plugin<LimitReqPlugin.Config> {
               redisHost,
               redisPort,
               redisDatabase,
+              redisClusterName,
+              redisClusterNodes,
               redisPassword == null ? "" : " with password");
     }
   }
@@ -86,7 +97,7 @@ public final class LimitReqPlugin implements Plugin<LimitReqPlugin.Config> {
   public PluginInstance compile(Config conf, PluginScope scope) {
     var reject = Rejection.of(conf.rejectedCode(), conf.rejectedMsg());
     var key = new RateKey(conf.keyType(), conf.key());
-    if (conf.policy().equals("redis")) {
+    if (conf.inRedis()) {
       var link = conf.redisLink(scope);
       // The bucket is the route's (or service's...): every dataplane pod takes from the same one.
       return new RedisBucket(
@@ -97,7 +108,7 @@ public final class LimitReqPlugin implements Plugin<LimitReqPlugin.Config> {
           reject,
           conf.allowDegradation(),
           link,
-          "archway:limit-req:" + scope.owner() + ":");
+          scope.owner() + ":");
     }
     RateKey.localPolicyOnly(conf.policy());
     return new Bucket(
@@ -138,7 +149,7 @@ public final class LimitReqPlugin implements Plugin<LimitReqPlugin.Config> {
 
     @Override
     public Outcome access(PluginContext ctx) {
-      var k = prefix + key.of(ctx);
+      var k = link.key("archway:limit-req:", prefix + key.of(ctx));
       var stage = SCRIPT.run(link, k, Double.toString(rate), Double.toString(burst));
       return Outcome.later(
           stage,

@@ -6,7 +6,6 @@ import io.archway.dataplane.plugin.StreamPlugin;
 import io.archway.dataplane.plugin.StreamPluginInstance;
 import io.archway.dataplane.plugin.StreamPluginInstance.Preread;
 import io.archway.dataplane.plugin.StreamSession;
-import io.lettuce.core.ScriptOutputType;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
@@ -20,8 +19,8 @@ import org.slf4j.LoggerFactory;
  * {@code server_addr}) at a time; up to {@code burst} more wait {@code default_conn_delay} seconds
  * before their upstream is connected, and any beyond are closed. A connection holds its slot until
  * it closes. Policy {@code local} counts in this dataplane (the counts outlive config changes);
- * {@code redis} counts in one Redis server with the HTTP limit-conn's scripts, so every pod shares
- * the limit.
+ * {@code redis} counts in one Redis server, {@code redis-cluster} in a Redis Cluster, with the HTTP
+ * limit-conn's scripts, so every pod shares the limit.
  */
 public final class StreamLimitConn implements StreamPlugin<StreamLimitConn.Config> {
 
@@ -42,14 +41,31 @@ public final class StreamLimitConn implements StreamPlugin<StreamLimitConn.Confi
       String redisUsername,
       String redisPassword,
       int redisDatabase,
-      int redisTimeout)
+      int redisTimeout,
+      List<String> redisClusterNodes,
+      String redisClusterName,
+      boolean redisClusterSsl,
+      boolean redisClusterSslVerify,
+      // APISIX's pool settings: Lettuce multiplexes one connection per node, so they are read
+      // and not used.
+      int redisKeepaliveTimeout,
+      int redisKeepalivePool)
       implements RedisPolicy {
 
     @Override
     public String toString() {
       // Never print the Redis password.
-      return "Config[conn=%d, burst=%d, key=%s, policy=%s, redis=%s:%d/%d]"
-          .formatted(conn, burst, key, policy, redisHost, redisPort, redisDatabase);
+      return "Config[conn=%d, burst=%d, key=%s, policy=%s, redis=%s:%d/%d, cluster=%s %s]"
+          .formatted(
+              conn,
+              burst,
+              key,
+              policy,
+              redisHost,
+              redisPort,
+              redisDatabase,
+              redisClusterName,
+              redisClusterNodes);
     }
   }
 
@@ -71,7 +87,7 @@ public final class StreamLimitConn implements StreamPlugin<StreamLimitConn.Confi
   @Override
   public StreamPluginInstance compile(Config conf, PluginScope scope) {
     long delay = (long) (conf.defaultConnDelay() * 1e9);
-    if (conf.policy().equals("redis")) {
+    if (conf.inRedis()) {
       return new RedisSlots(
           conf.conn(),
           conf.burst(),
@@ -79,7 +95,7 @@ public final class StreamLimitConn implements StreamPlugin<StreamLimitConn.Confi
           conf.key(),
           conf.allowDegradation(),
           conf.redisLink(scope),
-          "archway:limit-conn:" + scope.owner() + ":");
+          scope.owner() + ":");
     }
     RateKey.localPolicyOnly(conf.policy());
     // Kept across config changes: connections open under the old route give their slots back to
@@ -139,13 +155,14 @@ public final class StreamLimitConn implements StreamPlugin<StreamLimitConn.Confi
 
     @Override
     public Preread preread(StreamSession s) {
-      var k = prefix + s.get(key);
+      var k = link.key("archway:limit-conn:", prefix + s.get(key));
       var decided = new CompletableFuture<Preread>();
       LimitConnPlugin.TAKE
           .run(link, k, Integer.toString(conn + burst))
-          .whenComplete(
-              (r, err) -> {
-                if (err != null) {
+          .thenAccept(
+              r -> {
+                // The script's runner hands a failure over as the value.
+                if (r instanceof Throwable err) {
                   log.warn("limit-conn (stream): redis: {}", err.toString());
                   decided.complete(degrade ? Preread.CONTINUE : Preread.CLOSE);
                   return;
@@ -176,18 +193,7 @@ public final class StreamLimitConn implements StreamPlugin<StreamLimitConn.Confi
         return;
       }
       s.state(this, null);
-      link.connection()
-          .thenCompose(
-              c ->
-                  c.async()
-                      .<Long>eval(LimitConnPlugin.GIVE, ScriptOutputType.INTEGER, new String[] {k})
-                      .toCompletableFuture())
-          .whenComplete(
-              (n, err) -> {
-                if (err != null) {
-                  log.warn("limit-conn (stream): redis: {}", err.toString());
-                }
-              });
+      LimitConnPlugin.give(link, k, "limit-conn (stream)");
     }
   }
 }

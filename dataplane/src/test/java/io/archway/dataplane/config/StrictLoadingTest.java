@@ -208,26 +208,35 @@ class StrictLoadingTest {
 
   @Test
   void limitPoliciesArchwayDoesNotHaveGetOneMessage() {
-    var out =
-        problems(
-            """
-            routes:
-              - id: 1
-                uri: /a
-                plugins:
-                  limit-count:
-                    count: 2
-                    time_window: 60
-                    policy: redis-cluster
-                    redis_cluster_nodes: ["127.0.0.1:7000"]
-                    redis_cluster_name: c
-            %s"""
-                .formatted(UPSTREAM));
+    var unit =
+        """
+        routes:
+          - id: 1
+            uri: /a
+            plugins:
+              limit-count:
+                count: 2
+                time_window: 60
+                policy: %s
+                redis_cluster_nodes: %s
+                redis_cluster_name: c
+        %s""";
+    // redis-cluster is run now: the unit that was refused loads.
+    assertThat(problems(unit.formatted("redis-cluster", "[\"127.0.0.1:7000\"]", UPSTREAM)))
+        .isEmpty();
+    var out = problems(unit.formatted("memcached", "[\"127.0.0.1:7000\"]", UPSTREAM));
     assertThat(out)
         .contains(
-            "plugins.limit-count.policy: \"redis-cluster\" (expected: local or redis (counts"
-                + " shared through one Redis server); redis-cluster is not supported by Archway"
-                + " yet)");
+            "plugins.limit-count.policy: \"memcached\" (expected: local, redis (counts"
+                + " shared through one Redis server) or redis-cluster (the same through a Redis"
+                + " Cluster))");
+    assertThat(out.split("\n")).hasSize(1);
+    // A cluster without nodes: one message, from the schema.
+    out = problems(unit.formatted("redis-cluster", "[]", UPSTREAM));
+    assertThat(out)
+        .contains(
+            "plugins.limit-count.redis_cluster_nodes: [] (expected: host:port of at least one node"
+                + " of the cluster)");
     assertThat(out.split("\n")).hasSize(1);
   }
 

@@ -63,6 +63,92 @@ public final class RedisServer implements AutoCloseable {
     return port;
   }
 
+  /**
+   * Skips the calling test when {@code redis-server} (or {@code redis-cli}, which builds clusters)
+   * is not on the {@code PATH}.
+   */
+  public static void assumeInstalled() {
+    var path = System.getenv().getOrDefault("PATH", "");
+    for (var tool : java.util.List.of("redis-server", "redis-cli")) {
+      boolean found =
+          java.util.Arrays.stream(path.split(java.io.File.pathSeparator))
+              .anyMatch(d -> !d.isEmpty() && java.nio.file.Files.isExecutable(Path.of(d, tool)));
+      org.junit.jupiter.api.Assumptions.assumeTrue(found, tool + " is not installed");
+    }
+  }
+
+  /**
+   * One command on a connection of its own; the reply as text: a status or an error line ({@code
+   * -ERR ...}), an integer, a bulk string ({@code null} for a nil one), or an array's items one a
+   * line.
+   */
+  public String call(String... args) throws IOException {
+    try (var s = new Socket("127.0.0.1", port)) {
+      s.setSoTimeout(5000);
+      var out = new java.io.ByteArrayOutputStream();
+      if (password != null) {
+        resp(out, "AUTH", password);
+      }
+      resp(out, args);
+      s.getOutputStream().write(out.toByteArray());
+      var in = new java.io.BufferedInputStream(s.getInputStream());
+      if (password != null) {
+        reply(in);
+      }
+      return reply(in);
+    }
+  }
+
+  private static void resp(java.io.ByteArrayOutputStream out, String... args) {
+    var b = new StringBuilder("*").append(args.length).append("\r\n");
+    for (var a : args) {
+      b.append('$').append(a.getBytes(StandardCharsets.UTF_8).length).append("\r\n");
+      b.append(a).append("\r\n");
+    }
+    out.writeBytes(b.toString().getBytes(StandardCharsets.UTF_8));
+  }
+
+  private static String line(InputStream in) throws IOException {
+    var b = new java.io.ByteArrayOutputStream();
+    int c;
+    while ((c = in.read()) != '\n') {
+      if (c < 0) {
+        throw new IOException("connection closed mid-reply");
+      }
+      b.write(c);
+    }
+    var l = b.toString(StandardCharsets.UTF_8);
+    return l.endsWith("\r") ? l.substring(0, l.length() - 1) : l;
+  }
+
+  private static String reply(InputStream in) throws IOException {
+    var l = line(in);
+    switch (l.charAt(0)) {
+      case '$' -> {
+        int n = Integer.parseInt(l.substring(1));
+        if (n < 0) {
+          return null;
+        }
+        var body = in.readNBytes(n + 2);
+        return new String(body, 0, n, StandardCharsets.UTF_8);
+      }
+      case '*' -> {
+        int n = Integer.parseInt(l.substring(1));
+        var items = new java.util.ArrayList<String>();
+        for (int i = 0; i < n; i++) {
+          items.add(reply(in));
+        }
+        return String.join("\n", items);
+      }
+      case '-' -> {
+        return l;
+      }
+      default -> {
+        return l.substring(1);
+      }
+    }
+  }
+
   public String node() {
     return "127.0.0.1:" + port;
   }
