@@ -70,7 +70,8 @@ final class OptionsBuilder {
           "tls",
           "http2",
           "discovery",
-          "admin");
+          "admin",
+          "privileged_ports");
   private static final Set<String> ETCD_FIELDS =
       Set.of("endpoints", "prefix", "user", "password", "ca", "cert", "key");
 
@@ -96,6 +97,7 @@ final class OptionsBuilder {
   private Path kubeconfig;
   private String kubeApi;
   private AdminSettings admin = AdminOptions.defaults();
+  private boolean privilegedPorts;
 
   /** Applies the command line's values, each checked as the file's are. */
   void apply(DataplaneCommand c) throws UsageException {
@@ -149,6 +151,9 @@ final class OptionsBuilder {
     }
     if (c.h2c) {
       http2 = http2.withH2c(true);
+    }
+    if (c.privilegedPorts) {
+      privilegedPorts = true;
     }
     if (c.accessLog != null) {
       http = http.withAccessLog(c.accessLog);
@@ -234,7 +239,8 @@ final class OptionsBuilder {
         new KubernetesSettings(p.kubeconfig, p.kubeApi),
         p.tls,
         p.admin,
-        p.http2);
+        p.http2,
+        p.privilegedPorts);
   }
 
   /** TLS to etcd from --etcd-ca/--etcd-cert/--etcd-key, checked for readable files. */
@@ -292,6 +298,12 @@ final class OptionsBuilder {
               throw new UsageException(at + ": \"" + v.asText() + "\" (expected: at most 16m)");
             }
             http = http.withClientBody(http.clientBodyTimeout(), (int) n);
+          }
+          case "privileged_ports" -> {
+            if (!v.isBoolean()) {
+              throw new UsageException(at + ": " + v + " (expected: true or false)");
+            }
+            privilegedPorts = v.booleanValue();
           }
           case "merge_slashes" -> {
             if (!v.isBoolean()) {

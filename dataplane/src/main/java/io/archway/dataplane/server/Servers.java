@@ -4,6 +4,7 @@ import io.archway.dataplane.admin.AdminMetrics;
 import io.archway.dataplane.admin.AdminServer;
 import io.archway.dataplane.admin.AdminSettings;
 import io.archway.dataplane.admin.StandaloneAdminStore;
+import io.archway.dataplane.config.CompiledListeners;
 import io.archway.dataplane.config.CompiledRoute;
 import io.archway.dataplane.config.ConfigCompiler;
 import io.archway.dataplane.config.ConfigHolder;
@@ -20,6 +21,7 @@ import io.archway.dataplane.pipeline.HttpProxy;
 import io.archway.dataplane.pipeline.InFlight;
 import io.archway.dataplane.pipeline.Pipeline;
 import io.archway.dataplane.pubsub.PubSub;
+import io.archway.dataplane.stream.StreamGateway;
 import io.archway.dataplane.support.SyslogSinks;
 import io.archway.dataplane.support.Transport;
 import io.archway.dataplane.tls.CertificateCompiler;
@@ -84,6 +86,19 @@ public final class Servers implements AutoCloseable {
 
   private String bindAddress;
   private ConfigHolder config;
+  private final Map<Integer, String> optionPorts = new java.util.concurrent.ConcurrentHashMap<>();
+  private volatile boolean privilegedPorts;
+  private ConfiguredListeners listeners;
+
+  /**
+   * Compiles the listeners objects against the options' ports bound now and applies them (at start,
+   * and when the Admin API's port joins those ports).
+   */
+  private void openListeners() {
+    compiler.listenerSettings(new CompiledListeners.Settings(optionPorts, privilegedPorts));
+    compiler.recompile();
+    listeners.apply(compiler.current().listeners());
+  }
 
   public Servers start(ServerSettings settings, ConfigHolder config, ConfigSource source)
       throws InterruptedException, IOException {
@@ -207,6 +222,39 @@ public final class Servers implements AutoCloseable {
         .pluginServices()
         .gateway(new NodeInfo(httpMetrics, inFlight, this::httpPort, metrics::render));
     streams.start(settings, compiler, workers, upstreams.pools(), this::bootstrap);
+    // Ports from configuration (listeners objects), once the options' ports are bound: a
+    // listener on one of those with another protocol is refused, with the same one served there.
+    optionPorts.put(httpPort(), "HTTP");
+    optionPorts.put(httpsPort(), "HTTPS");
+    optionPorts.put(statusPort(), "status");
+    var tcp = streams.ports();
+    for (int i = 0; i < tcp.size(); i++) {
+      optionPorts.put(tcp.get(i), i < settings.stream().ports().size() ? "TCP" : "UDP");
+    }
+    privilegedPorts = settings.privilegedPorts();
+    listeners =
+        new ConfiguredListeners(
+            compiler,
+            new ConfiguredListeners.Wiring(
+                settings.bindAddress(),
+                transport,
+                workers,
+                connections,
+                this::bootstrap,
+                pipeline,
+                httpMetrics,
+                settings.http(),
+                settings.http2().h2c() ? handoff : null,
+                settings.http2().tls() ? handoff : null,
+                settings.tls(),
+                tlsMetrics,
+                new StreamGateway(
+                    compiler, transport, settings.stream(), streamMetrics, upstreams.pools()),
+                settings.drainTimeout(),
+                () -> stopping));
+    metrics.listeners(listeners);
+    config.subscribe(listeners);
+    openListeners();
     log.info(
         "listening: http {}, https {}, status {}, stream {} ({})",
         ((InetSocketAddress) http.localAddress()).getPort(),
@@ -276,6 +324,10 @@ public final class Servers implements AutoCloseable {
     }
     admin = bound.channel();
     log.info("admin API on {}:{}", settings.address(), adminPort());
+    if (listeners != null) {
+      optionPorts.put(adminPort(), "admin");
+      openListeners();
+    }
     adminOnHttp = adminServer.dataPortHandlers(bindAddress);
     if (adminOnHttp != null) {
       log.info("admin API also on the HTTP port {}", httpPort());
@@ -307,6 +359,16 @@ public final class Servers implements AutoCloseable {
 
   public TlsMetrics tlsMetrics() {
     return tlsMetrics;
+  }
+
+  /** The ports the listeners objects have bound now: the declared port by the port bound. */
+  public Map<Integer, Integer> listenerPorts() {
+    return listeners == null ? Map.of() : listeners.ports();
+  }
+
+  /** Listener ports that could not be bound at the last try, with why. */
+  public Map<Integer, String> listenerBindFailures() {
+    return listeners == null ? Map.of() : listeners.failed();
   }
 
   /** The stream listeners' ports, in the order configured. */
@@ -359,6 +421,9 @@ public final class Servers implements AutoCloseable {
       https.close().awaitUninterruptibly();
     }
     streams.close();
+    if (listeners != null) {
+      listeners.close();
+    }
     // HTTP/2 clients are told at once (GOAWAY) to open no more streams here; HTTP/1.1 ones get
     // Connection: close on their next answer.
     Http2Server.drain(connections);
