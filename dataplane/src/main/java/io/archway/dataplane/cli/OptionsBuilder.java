@@ -152,9 +152,7 @@ final class OptionsBuilder {
     if (c.h2c) {
       http2 = http2.withH2c(true);
     }
-    if (c.privilegedPorts) {
-      privilegedPorts = true;
-    }
+    privilegedPorts |= c.privilegedPorts;
     if (c.accessLog != null) {
       http = http.withAccessLog(c.accessLog);
     }
@@ -299,20 +297,12 @@ final class OptionsBuilder {
             }
             http = http.withClientBody(http.clientBodyTimeout(), (int) n);
           }
-          case "privileged_ports" -> {
-            if (!v.isBoolean()) {
-              throw new UsageException(at + ": " + v + " (expected: true or false)");
-            }
-            privilegedPorts = v.booleanValue();
-          }
-          case "merge_slashes" -> {
-            if (!v.isBoolean()) {
-              throw new UsageException(at + ": " + v + " (expected: true or false)");
-            }
-            http =
-                http.withPaths(
-                    new PathNormalizer.Policy(v.booleanValue(), http.paths().escapedSlashes()));
-          }
+          case "privileged_ports" -> privilegedPorts = ConfigSections.bool(at, v);
+          case "merge_slashes" ->
+              http =
+                  http.withPaths(
+                      new PathNormalizer.Policy(
+                          ConfigSections.bool(at, v), http.paths().escapedSlashes()));
           case "escaped_slashes" -> {
             var policy = PathNormalizer.EscapedSlashes.parse(text(at, v));
             if (policy == null) {

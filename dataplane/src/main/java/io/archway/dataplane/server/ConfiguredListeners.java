@@ -2,6 +2,7 @@ package io.archway.dataplane.server;
 
 import io.archway.dataplane.config.CompiledListeners;
 import io.archway.dataplane.config.ConfigCompiler;
+import io.archway.dataplane.config.ConfigHolder;
 import io.archway.dataplane.config.ConfigSnapshot;
 import io.archway.dataplane.http.Gateway;
 import io.archway.dataplane.http.HttpChannelInitializer;
@@ -32,6 +33,7 @@ import io.netty.channel.group.DefaultChannelGroup;
 import io.netty.channel.socket.SocketChannel;
 import io.netty.util.concurrent.GlobalEventExecutor;
 import java.time.Duration;
+import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;
 import java.util.concurrent.ConcurrentHashMap;
@@ -58,21 +60,42 @@ final class ConfiguredListeners implements Consumer<ConfigSnapshot> {
 
   /** What one listener port's connections need. */
   record Wiring(
-      String bindAddress,
+      ServerSettings settings,
       Transport transport,
       EventLoopGroup workers,
       ChannelGroup connections,
       Function<ChannelInitializer<SocketChannel>, ServerBootstrap> bootstrap,
       Pipeline pipeline,
       io.archway.dataplane.exchange.HttpMetrics httpMetrics,
-      HttpSettings http,
-      io.archway.dataplane.http.Http2Handoff h2c,
-      io.archway.dataplane.http.Http2Handoff h2,
-      TlsSettings tls,
+      io.archway.dataplane.http.Http2Handoff handoff,
       TlsMetrics tlsMetrics,
       StreamGateway streams,
-      Duration drainTimeout,
-      BooleanSupplier stopping) {}
+      BooleanSupplier stopping) {
+
+    String bindAddress() {
+      return settings.bindAddress();
+    }
+
+    HttpSettings http() {
+      return settings.http();
+    }
+
+    TlsSettings tls() {
+      return settings.tls();
+    }
+
+    Duration drainTimeout() {
+      return settings.drainTimeout();
+    }
+
+    io.archway.dataplane.http.Http2Handoff h2c() {
+      return settings.http2().h2c() ? handoff : null;
+    }
+
+    io.archway.dataplane.http.Http2Handoff h2() {
+      return settings.http2().tls() ? handoff : null;
+    }
+  }
 
   /** One bound (or binding) port. */
   private final class Bound {
@@ -92,10 +115,43 @@ final class ConfiguredListeners implements Consumer<ConfigSnapshot> {
   private final Wiring w;
   private final Map<Integer, Bound> bound = new ConcurrentHashMap<>();
   private final Map<Integer, String> failed = new ConcurrentHashMap<>();
+  // The options' ports (by port, their protocol), which listeners may share only with the same.
+  private final Map<Integer, String> optionPorts = new ConcurrentHashMap<>();
 
   ConfiguredListeners(ConfigCompiler compiler, Wiring wiring) {
     this.compiler = compiler;
     this.w = wiring;
+  }
+
+  /**
+   * Compiles the listeners objects against the options' ports, bound now, and applies them, then on
+   * every change of {@code config}.
+   *
+   * @param streamPorts the stream ports bound, TCP ones first, as {@link StreamListeners#ports}
+   */
+  void open(ConfigHolder config, int http, int https, int status, List<Integer> streamPorts) {
+    optionPorts.put(http, "HTTP");
+    optionPorts.put(https, "HTTPS");
+    optionPorts.put(status, "status");
+    int tcp = w.settings().stream().ports().size();
+    for (int i = 0; i < streamPorts.size(); i++) {
+      optionPorts.put(streamPorts.get(i), i < tcp ? "TCP" : "UDP");
+    }
+    config.subscribe(this);
+    recompile();
+  }
+
+  /** Another port of the dataplane's own (the Admin API's), which no listener may take. */
+  void optionPort(int port, String what) {
+    optionPorts.put(port, what);
+    recompile();
+  }
+
+  private void recompile() {
+    compiler.listenerSettings(
+        new CompiledListeners.Settings(optionPorts, w.settings().privilegedPorts()));
+    compiler.recompile();
+    apply(compiler.current().listeners());
   }
 
   @Override

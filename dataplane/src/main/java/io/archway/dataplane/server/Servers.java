@@ -4,7 +4,6 @@ import io.archway.dataplane.admin.AdminMetrics;
 import io.archway.dataplane.admin.AdminServer;
 import io.archway.dataplane.admin.AdminSettings;
 import io.archway.dataplane.admin.StandaloneAdminStore;
-import io.archway.dataplane.config.CompiledListeners;
 import io.archway.dataplane.config.CompiledRoute;
 import io.archway.dataplane.config.ConfigCompiler;
 import io.archway.dataplane.config.ConfigHolder;
@@ -86,19 +85,7 @@ public final class Servers implements AutoCloseable {
 
   private String bindAddress;
   private ConfigHolder config;
-  private final Map<Integer, String> optionPorts = new java.util.concurrent.ConcurrentHashMap<>();
-  private volatile boolean privilegedPorts;
   private ConfiguredListeners listeners;
-
-  /**
-   * Compiles the listeners objects against the options' ports bound now and applies them (at start,
-   * and when the Admin API's port joins those ports).
-   */
-  private void openListeners() {
-    compiler.listenerSettings(new CompiledListeners.Settings(optionPorts, privilegedPorts));
-    compiler.recompile();
-    listeners.apply(compiler.current().listeners());
-  }
 
   public Servers start(ServerSettings settings, ConfigHolder config, ConfigSource source)
       throws InterruptedException, IOException {
@@ -222,39 +209,25 @@ public final class Servers implements AutoCloseable {
         .pluginServices()
         .gateway(new NodeInfo(httpMetrics, inFlight, this::httpPort, metrics::render));
     streams.start(settings, compiler, workers, upstreams.pools(), this::bootstrap);
-    // Ports from configuration (listeners objects), once the options' ports are bound: a
-    // listener on one of those with another protocol is refused, with the same one served there.
-    optionPorts.put(httpPort(), "HTTP");
-    optionPorts.put(httpsPort(), "HTTPS");
-    optionPorts.put(statusPort(), "status");
-    var tcp = streams.ports();
-    for (int i = 0; i < tcp.size(); i++) {
-      optionPorts.put(tcp.get(i), i < settings.stream().ports().size() ? "TCP" : "UDP");
-    }
-    privilegedPorts = settings.privilegedPorts();
+    // Ports from listeners objects, once the options' ports are bound.
     listeners =
         new ConfiguredListeners(
             compiler,
             new ConfiguredListeners.Wiring(
-                settings.bindAddress(),
+                settings,
                 transport,
                 workers,
                 connections,
                 this::bootstrap,
                 pipeline,
                 httpMetrics,
-                settings.http(),
-                settings.http2().h2c() ? handoff : null,
-                settings.http2().tls() ? handoff : null,
-                settings.tls(),
+                handoff,
                 tlsMetrics,
                 new StreamGateway(
                     compiler, transport, settings.stream(), streamMetrics, upstreams.pools()),
-                settings.drainTimeout(),
                 () -> stopping));
     metrics.listeners(listeners);
-    config.subscribe(listeners);
-    openListeners();
+    listeners.open(config, httpPort(), httpsPort(), statusPort(), streams.ports());
     log.info(
         "listening: http {}, https {}, status {}, stream {} ({})",
         ((InetSocketAddress) http.localAddress()).getPort(),
@@ -325,8 +298,7 @@ public final class Servers implements AutoCloseable {
     admin = bound.channel();
     log.info("admin API on {}:{}", settings.address(), adminPort());
     if (listeners != null) {
-      optionPorts.put(adminPort(), "admin");
-      openListeners();
+      listeners.optionPort(adminPort(), "admin");
     }
     adminOnHttp = adminServer.dataPortHandlers(bindAddress);
     if (adminOnHttp != null) {
@@ -361,14 +333,9 @@ public final class Servers implements AutoCloseable {
     return tlsMetrics;
   }
 
-  /** The ports the listeners objects have bound now: the declared port by the port bound. */
-  public Map<Integer, Integer> listenerPorts() {
-    return listeners == null ? Map.of() : listeners.ports();
-  }
-
-  /** Listener ports that could not be bound at the last try, with why. */
-  public Map<Integer, String> listenerBindFailures() {
-    return listeners == null ? Map.of() : listeners.failed();
+  /** The ports from listeners objects ({@code null} before start). */
+  ConfiguredListeners listeners() {
+    return listeners;
   }
 
   /** The stream listeners' ports, in the order configured. */

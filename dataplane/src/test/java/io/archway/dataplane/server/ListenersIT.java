@@ -136,7 +136,7 @@ class ListenersIT {
 
     gw.reload("routes:\n" + route("on-listener", port));
     await().atMost(Duration.ofSeconds(10)).until(() -> !open(port));
-    assertThat(gw.dataplane().servers().listenerPorts()).isEmpty();
+    assertThat(gw.dataplane().servers().listeners().ports()).isEmpty();
   }
 
   @Test
@@ -214,7 +214,7 @@ class ListenersIT {
         .atMost(Duration.ofSeconds(10))
         .untilAsserted(
             () -> assertThat(tls.get(port, "c.example.com", "/x").subject()).contains("c.example"));
-    assertThat(gw.dataplane().servers().listenerPorts()).containsEntry(port, port);
+    assertThat(gw.dataplane().servers().listeners().ports()).containsEntry(port, port);
     var sslSocket =
         (SSLSocket)
             Pki.trustingContext()
@@ -247,7 +247,7 @@ class ListenersIT {
         %s"""
             .formatted(main, gw.dataplane().servers().statusPort(), route("main", main)));
     assertThat(get(main, "/x")).isEqualTo(200);
-    assertThat(gw.dataplane().servers().listenerPorts()).isEmpty();
+    assertThat(gw.dataplane().servers().listeners().ports()).isEmpty();
     assertThat(gw.dataplane().servers().compiler().lastRejections())
         .containsExactly(
             "listeners/other: not served: port "
@@ -275,7 +275,7 @@ class ListenersIT {
         "listeners:\n  - {id: busy, port: %d, protocol: HTTP, desc: again}\nroutes:\n%s"
             .formatted(port, route("busy", port)));
     await().atMost(Duration.ofSeconds(10)).until(() -> open(port) && get(port, "/x") == 200);
-    assertThat(gw.dataplane().servers().listenerBindFailures()).isEmpty();
+    assertThat(gw.dataplane().servers().listeners().failed()).isEmpty();
   }
 
   @Test
@@ -298,7 +298,7 @@ class ListenersIT {
     await().atMost(Duration.ofSeconds(10)).until(() -> open(port + 10000));
     assertThat(get(port + 10000, "/x")).isEqualTo(200);
     assertThat(web.lastHeaders()).containsEntry("x-forwarded-port", String.valueOf(port));
-    assertThat(gw.dataplane().servers().listenerPorts()).containsEntry(port + 10000, port);
+    assertThat(gw.dataplane().servers().listeners().ports()).containsEntry(port + 10000, port);
   }
 
   @Test
