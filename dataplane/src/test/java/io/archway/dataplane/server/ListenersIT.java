@@ -368,12 +368,29 @@ class ListenersIT {
     await().atMost(Duration.ofSeconds(10)).until(() -> open(tcp));
     try (var s = new Socket("127.0.0.1", tcp)) {
       s.setSoTimeout(10_000);
+      var in =
+          new BufferedReader(new InputStreamReader(s.getInputStream(), StandardCharsets.UTF_8));
       s.getOutputStream().write("hello\n".getBytes(StandardCharsets.UTF_8));
-      var line =
-          new BufferedReader(new InputStreamReader(s.getInputStream(), StandardCharsets.UTF_8))
-              .readLine();
-      assertThat(line).isEqualTo("hello");
+      assertThat(in.readLine()).isEqualTo("hello");
+
+      // Removed: the port stops accepting at once; the open connection drains, then is closed
+      // after the drain timeout (2 s here).
+      gw.reload(
+          "routes: []\nstream_routes:\n  - {id: t, server_port: %d, upstream: {nodes: {\"127.0.0.1:%d\": 1}}}"
+              .formatted(tcp, tcpEcho.port()));
+      await().atMost(Duration.ofSeconds(10)).until(() -> !open(tcp));
+      s.getOutputStream().write("still\n".getBytes(StandardCharsets.UTF_8));
+      assertThat(in.readLine()).isEqualTo("still");
+      assertThat(in.readLine()).isNull();
     }
+    gw.reload(
+        """
+        listeners:
+          - {id: udp, port: %d, protocol: UDP}
+        stream_routes:
+          - {id: u, server_port: %d, upstream: {nodes: {"127.0.0.1:%d": 1}}}
+        """
+            .formatted(udp, udp, udpEcho.port()));
     try (var u = new DatagramSocket(0, InetAddress.getLoopbackAddress())) {
       u.setSoTimeout(500);
       var data = "ping".getBytes(StandardCharsets.UTF_8);
