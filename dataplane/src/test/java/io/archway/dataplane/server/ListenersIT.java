@@ -234,6 +234,60 @@ class ListenersIT {
   }
 
   @Test
+  void listenersOverTheAdminApiCheckedByTheModelAndRefusedOnTheAdminPort() throws Exception {
+    var key = "edd1c9f034335f136f87ad84b625c8f1";
+    web = new TestUpstream("web");
+    gw =
+        Gateways.start(
+            dir,
+            "routes: []",
+            o ->
+                o.withAdmin(
+                    io.archway.dataplane.admin.AdminSettings.onLoopback(
+                        key, "viewer-key-0123456789", true)));
+    int port = Ports.free();
+    int adminPort = gw.dataplane().servers().adminPort();
+    var base = "http://127.0.0.1:" + adminPort + "/apisix/admin/";
+    var put =
+        (java.util.function.BiFunction<String, String, HttpResponse<String>>)
+            (path, body) -> {
+              try {
+                return client.send(
+                    HttpRequest.newBuilder(URI.create(base + path))
+                        .header("X-API-KEY", key)
+                        .PUT(HttpRequest.BodyPublishers.ofString(body))
+                        .build(),
+                    HttpResponse.BodyHandlers.ofString());
+              } catch (Exception e) {
+                throw new IllegalStateException(e);
+              }
+            };
+    var bad = put.apply("listeners/l1", "{\"port\": 80, \"protocol\": \"HTTPS\"}");
+    assertThat(bad.statusCode()).isEqualTo(400);
+    assertThat(bad.body()).contains("ssl_ids: missing");
+    assertThat(
+            put.apply("listeners/l1", "{\"port\": %d, \"protocol\": \"HTTP\"}".formatted(port))
+                .statusCode())
+        .isIn(200, 201);
+    var route =
+        "{\"uri\": \"/*\", \"vars\": [[\"server_port\", \"==\", %d]], \"upstream\": {\"nodes\":"
+                .formatted(port)
+            + " {\"%s\": 1}}}".formatted(web.node());
+    assertThat(put.apply("routes/r1", route).statusCode()).isIn(200, 201);
+    await().atMost(Duration.ofSeconds(10)).until(() -> open(port) && get(port, "/x") == 200);
+    assertThat(
+            put.apply("listeners/l2", "{\"port\": %d, \"protocol\": \"HTTP\"}".formatted(adminPort))
+                .statusCode())
+        .isIn(200, 201);
+    assertThat(gw.dataplane().servers().compiler().lastRejections())
+        .containsExactly(
+            "listeners/l2: not served: port "
+                + adminPort
+                + " is the dataplane's admin port (from its options; expected: another port, or"
+                + " protocol admin)");
+  }
+
+  @Test
   void aListenerOnAnOptionsPortIsServedThereWithItsProtocolAndRefusedWithAnother()
       throws Exception {
     start("routes: []");
