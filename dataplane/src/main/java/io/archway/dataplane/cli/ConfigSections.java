@@ -131,7 +131,7 @@ final class ConfigSections {
     return h2;
   }
 
-  private static boolean bool(String at, JsonNode v) throws UsageException {
+  static boolean bool(String at, JsonNode v) throws UsageException {
     if (!v.isBoolean()) {
       throw new UsageException(at + ": " + v + " (expected: true or false)");
     }

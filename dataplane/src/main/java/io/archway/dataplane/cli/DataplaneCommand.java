@@ -133,6 +133,14 @@ final class DataplaneCommand {
   boolean h2c;
 
   @Option(
+      names = "--privileged-ports",
+      description =
+          "listeners objects on ports below 1024 bind those ports (needs root or"
+              + " CAP_NET_BIND_SERVICE; default: they bind port + 10000, server_port stays the"
+              + " declared port)")
+  boolean privilegedPorts;
+
+  @Option(
       names = "--status-port",
       paramLabel = "N",
       description = "/healthz, /readyz and /metrics (default: 9091)")

@@ -70,7 +70,8 @@ final class OptionsBuilder {
           "tls",
           "http2",
           "discovery",
-          "admin");
+          "admin",
+          "privileged_ports");
   private static final Set<String> ETCD_FIELDS =
       Set.of("endpoints", "prefix", "user", "password", "ca", "cert", "key");
 
@@ -96,6 +97,7 @@ final class OptionsBuilder {
   private Path kubeconfig;
   private String kubeApi;
   private AdminSettings admin = AdminOptions.defaults();
+  private boolean privilegedPorts;
 
   /** Applies the command line's values, each checked as the file's are. */
   void apply(DataplaneCommand c) throws UsageException {
@@ -150,6 +152,7 @@ final class OptionsBuilder {
     if (c.h2c) {
       http2 = http2.withH2c(true);
     }
+    privilegedPorts |= c.privilegedPorts;
     if (c.accessLog != null) {
       http = http.withAccessLog(c.accessLog);
     }
@@ -234,7 +237,8 @@ final class OptionsBuilder {
         new KubernetesSettings(p.kubeconfig, p.kubeApi),
         p.tls,
         p.admin,
-        p.http2);
+        p.http2,
+        p.privilegedPorts);
   }
 
   /** TLS to etcd from --etcd-ca/--etcd-cert/--etcd-key, checked for readable files. */
@@ -293,14 +297,12 @@ final class OptionsBuilder {
             }
             http = http.withClientBody(http.clientBodyTimeout(), (int) n);
           }
-          case "merge_slashes" -> {
-            if (!v.isBoolean()) {
-              throw new UsageException(at + ": " + v + " (expected: true or false)");
-            }
-            http =
-                http.withPaths(
-                    new PathNormalizer.Policy(v.booleanValue(), http.paths().escapedSlashes()));
-          }
+          case "privileged_ports" -> privilegedPorts = ConfigSections.bool(at, v);
+          case "merge_slashes" ->
+              http =
+                  http.withPaths(
+                      new PathNormalizer.Policy(
+                          ConfigSections.bool(at, v), http.paths().escapedSlashes()));
           case "escaped_slashes" -> {
             var policy = PathNormalizer.EscapedSlashes.parse(text(at, v));
             if (policy == null) {

@@ -10,8 +10,9 @@ import java.util.Map;
 
 /**
  * The config compiled for traffic: the HTTP router, the stream routes, every upstream runtime, the
- * global rules' plugins, the consumers, the stored plugin flows and the HTTPS certificates.
- * Immutable and swapped whole; a request uses the one it started with from start to end.
+ * global rules' plugins, the consumers, the stored plugin flows, the HTTPS certificates and the
+ * ports the {@code listeners} objects open. Immutable and swapped whole; a request uses the one it
+ * started with from start to end.
  */
 public record CompiledConfig(
     Router<CompiledRoute> router,
@@ -21,6 +22,7 @@ public record CompiledConfig(
     Consumers consumers,
     Map<String, CompiledFlow> flows,
     ServerCertificates certificates,
+    CompiledListeners listeners,
     long revision) {
 
   public static final CompiledConfig EMPTY =
@@ -32,6 +34,7 @@ public record CompiledConfig(
           Consumers.EMPTY,
           Map.of(),
           ServerCertificates.EMPTY,
+          CompiledListeners.EMPTY,
           0);
 
   /**

@@ -41,6 +41,8 @@ public final class ConfigCompiler implements Consumer<ConfigSnapshot> {
   private final StreamRouteCompiler streamRoutes;
   private final SslCompiler ssls;
   private final ProtoCompiler protos;
+  private final ListenerCompiler listeners = new ListenerCompiler();
+  private volatile CompiledListeners.Settings listenerSettings;
   private final PluginNames pluginNames = new PluginNames();
   private final SecretStore secrets = new SecretStore();
   private final io.archway.dataplane.discovery.DnsDiscovery dns;
@@ -156,6 +158,14 @@ public final class ConfigCompiler implements Consumer<ConfigSnapshot> {
     return lastCompileNanos;
   }
 
+  /**
+   * The ports the dataplane's options bind and whether it may bind privileged ports: until they are
+   * given (once those ports are bound), no {@code listeners} object is compiled into a port.
+   */
+  public void listenerSettings(CompiledListeners.Settings settings) {
+    this.listenerSettings = settings;
+  }
+
   /** Compiles the last snapshot again: discovered endpoints changed. */
   public synchronized void recompile() {
     if (last != null) {
@@ -213,6 +223,8 @@ public final class ConfigCompiler implements Consumer<ConfigSnapshot> {
     pluginNames.check(snapshot, rejections);
     var streams = streamRoutes.compile(snapshot.items(Kind.STREAM_ROUTES), refs, rejections);
     var served = ssls.compile(snapshot.items(Kind.SSLS), rejections);
+    var ports =
+        listeners.compile(snapshot.items(Kind.LISTENERS), listenerSettings, served, rejections);
     rejected = rejections.counts();
     this.rejections = java.util.List.copyOf(rejections.messages());
     var router =
@@ -221,7 +233,15 @@ public final class ConfigCompiler implements Consumer<ConfigSnapshot> {
             : current.router().update(routes.changedIds(), routes.changedEntries());
     current =
         new CompiledConfig(
-            router, streams, runtimes, global, consumers, flows, served, snapshot.revision());
+            router,
+            streams,
+            runtimes,
+            global,
+            consumers,
+            flows,
+            served,
+            ports,
+            snapshot.revision());
     rebuildRouter = false;
     lastCompileNanos = System.nanoTime() - start;
   }

@@ -39,6 +39,40 @@ public final class StreamRoutes {
     return null;
   }
 
+  /**
+   * The route for a TLS passthrough connection that asked for {@code sni} ({@code null}: none):
+   * among the routes matching as {@link #match} does, the one whose {@code sni} is the name
+   * exactly, then one whose {@code *.} wildcard covers it one label deep, then one without {@code
+   * sni}; else {@code null}.
+   */
+  public CompiledStream matchSni(
+      int serverPort, String sni, InetAddress client, InetAddress local) {
+    var name = sni == null ? null : sni.toLowerCase(java.util.Locale.ROOT);
+    if (name != null && name.endsWith(".")) {
+      name = name.substring(0, name.length() - 1);
+    }
+    int dot = name == null ? -1 : name.indexOf('.');
+    var wildcard = dot > 0 ? "*" + name.substring(dot) : null;
+    CompiledStream byWildcard = null;
+    CompiledStream any = null;
+    for (var r : routes) {
+      if (!r.matches(serverPort, client, local)) {
+        continue;
+      }
+      var routeSni = r.route().sni();
+      if (routeSni == null) {
+        if (any == null) {
+          any = r;
+        }
+      } else if (name != null && routeSni.equalsIgnoreCase(name)) {
+        return r;
+      } else if (wildcard != null && byWildcard == null && routeSni.equalsIgnoreCase(wildcard)) {
+        byWildcard = r;
+      }
+    }
+    return byWildcard != null ? byWildcard : any;
+  }
+
   public List<CompiledStream> all() {
     return routes;
   }

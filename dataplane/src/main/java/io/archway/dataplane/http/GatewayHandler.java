@@ -77,7 +77,7 @@ final class GatewayHandler extends ChannelInboundHandlerAdapter implements Downs
     peer =
         Peer.of(
             (InetSocketAddress) ctx.channel().remoteAddress(),
-            ((InetSocketAddress) ctx.channel().localAddress()).getPort(),
+            io.archway.dataplane.support.ServerPort.of(ctx.channel()),
             https ? "https" : "http");
     timer = new ExchangeTimer(ctx.executor());
     gateway.metrics().connectionOpened();

@@ -67,7 +67,7 @@ final class H2Connection extends ChannelInboundHandlerAdapter {
     peer =
         Peer.of(
             (InetSocketAddress) ch.remoteAddress(),
-            ((InetSocketAddress) ch.localAddress()).getPort(),
+            io.archway.dataplane.support.ServerPort.of(ch),
             tls ? "https" : "http");
     if (counted) {
       gateway.metrics().connectionOpened();

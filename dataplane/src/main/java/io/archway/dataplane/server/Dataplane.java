@@ -70,7 +70,9 @@ public final class Dataplane implements AutoCloseable {
                       options.pubsub(),
                       options.kubernetes(),
                       options.tls(),
-                      options.http2()),
+                      options.http2(),
+                      options.shutdownTimeout(),
+                      options.privilegedPorts()),
                   config,
                   source);
       if (adminStore != null) {

@@ -34,6 +34,9 @@ import java.util.List;
  * @param tls the HTTPS listener's protocols, ciphers and unknown-name behaviour
  * @param admin the Admin API's port and keys
  * @param http2 HTTP/2 on the listeners (h2 by ALPN, h2c), its SETTINGS and flood limits
+ * @param privilegedPorts whether {@code listeners} objects on ports below 1024 bind those ports
+ *     (the process may: root, or CAP_NET_BIND_SERVICE); else they bind port + 10000, as Envoy
+ *     Gateway maps them, and {@code server_port} stays the declared port
  */
 public record DataplaneOptions(
     Path standalone,
@@ -54,7 +57,8 @@ public record DataplaneOptions(
     KubernetesSettings kubernetes,
     TlsSettings tls,
     AdminSettings admin,
-    H2Settings http2) {
+    H2Settings http2,
+    boolean privilegedPorts) {
 
   public static final int DEFAULT_HTTP_PORT = 9080;
   public static final int DEFAULT_HTTPS_PORT = 9443;
@@ -63,6 +67,50 @@ public record DataplaneOptions(
 
   public DataplaneOptions {
     etcdEndpoints = List.copyOf(etcdEndpoints);
+  }
+
+  /** Options whose {@code listeners} on ports below 1024 bind port + 10000. */
+  public DataplaneOptions(
+      Path standalone,
+      List<String> etcdEndpoints,
+      String prefix,
+      String etcdUser,
+      String etcdPassword,
+      EtcdTls etcdTls,
+      String bindAddress,
+      int httpPort,
+      int httpsPort,
+      int statusPort,
+      Duration shutdownTimeout,
+      int workers,
+      HttpSettings http,
+      StreamSettings stream,
+      PubSubSettings pubsub,
+      KubernetesSettings kubernetes,
+      TlsSettings tls,
+      AdminSettings admin,
+      H2Settings http2) {
+    this(
+        standalone,
+        etcdEndpoints,
+        prefix,
+        etcdUser,
+        etcdPassword,
+        etcdTls,
+        bindAddress,
+        httpPort,
+        httpsPort,
+        statusPort,
+        shutdownTimeout,
+        workers,
+        http,
+        stream,
+        pubsub,
+        kubernetes,
+        tls,
+        admin,
+        http2,
+        false);
   }
 
   /** Options without an Admin API and with HTTP/2's defaults (h2 by ALPN on HTTPS, no h2c). */
@@ -192,7 +240,33 @@ public record DataplaneOptions(
         kubernetes,
         tls,
         admin,
-        http2);
+        http2,
+        privilegedPorts);
+  }
+
+  /** A copy whose {@code listeners} bind ports below 1024 as they are (or not). */
+  public DataplaneOptions withPrivilegedPorts(boolean privilegedPorts) {
+    return new DataplaneOptions(
+        standalone,
+        etcdEndpoints,
+        prefix,
+        etcdUser,
+        etcdPassword,
+        etcdTls,
+        bindAddress,
+        httpPort,
+        httpsPort,
+        statusPort,
+        shutdownTimeout,
+        workers,
+        http,
+        stream,
+        pubsub,
+        kubernetes,
+        tls,
+        admin,
+        http2,
+        privilegedPorts);
   }
 
   public boolean standaloneMode() {

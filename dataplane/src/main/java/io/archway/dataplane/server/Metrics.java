@@ -60,6 +60,12 @@ final class Metrics {
   }
 
   private final Supplier<KubernetesDiscovery.Status> discovery;
+  private volatile ConfiguredListeners listeners;
+
+  /** The ports from listeners objects, once they are opened. */
+  void listeners(ConfiguredListeners listeners) {
+    this.listeners = listeners;
+  }
 
   String render() {
     var out = new StringBuilder(2048);
@@ -122,6 +128,33 @@ final class Metrics {
                     .append("\"} ")
                     .append(n)
                     .append('\n'));
+    var ports = listeners;
+    if (ports != null) {
+      gauge(
+          out,
+          "archway_listener_ports",
+          "Ports bound for listeners objects, by port bound and declared port (server_port).");
+      ports
+          .ports()
+          .forEach(
+              (bound, declared) ->
+                  out.append("archway_listener_ports{port=\"")
+                      .append(bound)
+                      .append("\",server_port=\"")
+                      .append(declared)
+                      .append("\"} 1\n"));
+      gauge(
+          out,
+          "archway_listener_bind_failed",
+          "Ports of listeners objects that could not be bound at the last try (in use, say).");
+      ports
+          .failed()
+          .forEach(
+              (port, why) ->
+                  out.append("archway_listener_bind_failed{port=\"")
+                      .append(port)
+                      .append("\"} 1\n"));
+    }
     http.render(out);
     long answered = 0;
     for (int c = 1; c <= 5; c++) {

@@ -12,6 +12,8 @@ import io.archway.dataplane.stream.StreamSettings;
  * @param kubernetes API access for upstreams with {@code discovery_type: kubernetes}
  * @param tls the HTTPS listener's protocols, ciphers and unknown-name behaviour
  * @param http2 HTTP/2 on the listeners, its SETTINGS and limits
+ * @param drainTimeout how long the connections of a closed listener may take to finish
+ * @param privilegedPorts whether {@code listeners} below 1024 bind their port (else port + 10000)
  */
 record ServerSettings(
     String bindAddress,
@@ -24,4 +26,6 @@ record ServerSettings(
     io.archway.dataplane.pubsub.PubSubSettings pubsub,
     io.archway.dataplane.discovery.KubernetesSettings kubernetes,
     io.archway.dataplane.tls.TlsSettings tls,
-    io.archway.dataplane.http2.H2Settings http2) {}
+    io.archway.dataplane.http2.H2Settings http2,
+    java.time.Duration drainTimeout,
+    boolean privilegedPorts) {}

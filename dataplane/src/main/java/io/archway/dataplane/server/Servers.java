@@ -1,6 +1,5 @@
 package io.archway.dataplane.server;
 
-import io.archway.dataplane.admin.AdminMetrics;
 import io.archway.dataplane.admin.AdminServer;
 import io.archway.dataplane.admin.AdminSettings;
 import io.archway.dataplane.admin.StandaloneAdminStore;
@@ -20,6 +19,7 @@ import io.archway.dataplane.pipeline.HttpProxy;
 import io.archway.dataplane.pipeline.InFlight;
 import io.archway.dataplane.pipeline.Pipeline;
 import io.archway.dataplane.pubsub.PubSub;
+import io.archway.dataplane.stream.StreamGateway;
 import io.archway.dataplane.support.SyslogSinks;
 import io.archway.dataplane.support.Transport;
 import io.archway.dataplane.tls.CertificateCompiler;
@@ -77,13 +77,11 @@ public final class Servers implements AutoCloseable {
   private final TlsMetrics tlsMetrics = new TlsMetrics();
   private CertificateCompiler certificates;
   private Channel status;
-  private final AdminMetrics adminMetrics = new AdminMetrics();
-  private volatile AdminServer adminServer;
-  private volatile java.util.function.Supplier<io.netty.channel.ChannelHandler> adminOnHttp;
-  private Channel admin;
+  private final AdminPort admin = new AdminPort();
 
   private String bindAddress;
   private ConfigHolder config;
+  private ConfiguredListeners listeners;
 
   public Servers start(ServerSettings settings, ConfigHolder config, ConfigSource source)
       throws InterruptedException, IOException {
@@ -144,7 +142,7 @@ public final class Servers implements AutoCloseable {
             compiler,
             pubsub.metrics(),
             tlsMetrics,
-            adminMetrics,
+            admin.metrics(),
             discovery::status);
     var statusHandler =
         new StatusHandler(
@@ -164,9 +162,9 @@ public final class Servers implements AutoCloseable {
                   @Override
                   protected void initChannel(SocketChannel ch) {
                     // The Admin API on the HTTP port too (off by default): it looks first.
-                    var admin = adminOnHttp;
-                    if (admin != null) {
-                      ch.pipeline().addLast("admin-sniff", admin.get());
+                    var onHttp = admin.onHttp();
+                    if (onHttp != null) {
+                      ch.pipeline().addLast("admin-sniff", onHttp.get());
                     }
                     ch.pipeline().addLast(httpInitializer);
                   }
@@ -207,6 +205,25 @@ public final class Servers implements AutoCloseable {
         .pluginServices()
         .gateway(new NodeInfo(httpMetrics, inFlight, this::httpPort, metrics::render));
     streams.start(settings, compiler, workers, upstreams.pools(), this::bootstrap);
+    // Ports from listeners objects, once the options' ports are bound.
+    listeners =
+        new ConfiguredListeners(
+            compiler,
+            new ConfiguredListeners.Wiring(
+                settings,
+                transport,
+                workers,
+                connections,
+                this::bootstrap,
+                pipeline,
+                httpMetrics,
+                handoff,
+                tlsMetrics,
+                new StreamGateway(
+                    compiler, transport, settings.stream(), streamMetrics, upstreams.pools()),
+                () -> stopping));
+    metrics.listeners(listeners);
+    listeners.open(config, httpPort(), httpsPort(), statusPort(), streams.ports());
     log.info(
         "listening: http {}, https {}, status {}, stream {} ({})",
         ((InetSocketAddress) http.localAddress()).getPort(),
@@ -226,7 +243,7 @@ public final class Servers implements AutoCloseable {
       throws InterruptedException {
     startAdmin(
         settings,
-        AdminServer.standalone(settings, prefix, store, adminMetrics, compiler::recompile));
+        AdminServer.standalone(settings, prefix, store, admin.metrics(), compiler::recompile));
   }
 
   /**
@@ -253,38 +270,24 @@ public final class Servers implements AutoCloseable {
             etcdUser,
             etcdPassword,
             etcdTls,
-            adminMetrics,
+            admin.metrics(),
             compiler::recompile,
             applied));
   }
 
   private void startAdmin(AdminSettings settings, AdminServer server) throws InterruptedException {
-    adminServer = server;
-    var bound = bootstrap(adminServer.initializer()).bind(settings.address(), settings.port());
-    bound.await();
-    if (!bound.isSuccess()) {
-      // A second gateway on one host meets the first one's 9180: say which port and what to do.
-      throw new IllegalStateException(
-          "the Admin API cannot listen on "
-              + settings.address()
-              + ":"
-              + settings.port()
-              + " ("
-              + bound.cause().getMessage()
-              + "); choose another port with --admin-port N, or turn it off with --admin-port off",
-          bound.cause());
+    admin.start(settings, server, this::bootstrap, bindAddress);
+    if (listeners != null) {
+      listeners.optionPort(adminPort(), "admin");
     }
-    admin = bound.channel();
-    log.info("admin API on {}:{}", settings.address(), adminPort());
-    adminOnHttp = adminServer.dataPortHandlers(bindAddress);
-    if (adminOnHttp != null) {
+    if (admin.onHttp() != null) {
       log.info("admin API also on the HTTP port {}", httpPort());
     }
   }
 
   /** The admin port, or {@code -1} when there is none. */
   public int adminPort() {
-    return admin == null ? -1 : ((InetSocketAddress) admin.localAddress()).getPort();
+    return admin.port();
   }
 
   private ServerBootstrap bootstrap(ChannelInitializer<SocketChannel> initializer) {
@@ -307,6 +310,11 @@ public final class Servers implements AutoCloseable {
 
   public TlsMetrics tlsMetrics() {
     return tlsMetrics;
+  }
+
+  /** The ports from listeners objects ({@code null} before start). */
+  ConfiguredListeners listeners() {
+    return listeners;
   }
 
   /** The stream listeners' ports, in the order configured. */
@@ -359,6 +367,9 @@ public final class Servers implements AutoCloseable {
       https.close().awaitUninterruptibly();
     }
     streams.close();
+    if (listeners != null) {
+      listeners.close();
+    }
     // HTTP/2 clients are told at once (GOAWAY) to open no more streams here; HTTP/1.1 ones get
     // Connection: close on their next answer.
     Http2Server.drain(connections);
@@ -381,12 +392,7 @@ public final class Servers implements AutoCloseable {
     if (status != null) {
       status.close().awaitUninterruptibly();
     }
-    if (admin != null) {
-      admin.close().awaitUninterruptibly();
-    }
-    if (adminServer != null) {
-      adminServer.close();
-    }
+    admin.close();
     if (discovery != null) {
       discovery.close();
     }

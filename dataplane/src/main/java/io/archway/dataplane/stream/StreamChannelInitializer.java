@@ -10,15 +10,28 @@ import io.netty.handler.timeout.IdleStateEvent;
 import io.netty.handler.timeout.IdleStateHandler;
 import java.util.concurrent.TimeUnit;
 
-/** A stream listener's connection: idle timeout (no bytes either way), then the stream handler. */
+/**
+ * A stream listener's connection: idle timeout (no bytes either way), then the stream handler, or
+ * on a TLS passthrough listener the ClientHello reader that chooses the route by server name first.
+ */
 public final class StreamChannelInitializer extends ChannelInitializer<SocketChannel> {
 
   private final StreamGateway gateway;
   private final ChannelGroup connections;
+  private final boolean tlsPassthrough;
 
   public StreamChannelInitializer(StreamGateway gateway, ChannelGroup connections) {
+    this(gateway, connections, false);
+  }
+
+  /**
+   * @param tlsPassthrough routes are chosen by the ClientHello's server name, TLS not terminated
+   */
+  public StreamChannelInitializer(
+      StreamGateway gateway, ChannelGroup connections, boolean tlsPassthrough) {
     this.gateway = gateway;
     this.connections = connections;
+    this.tlsPassthrough = tlsPassthrough;
   }
 
   @Override
@@ -32,7 +45,11 @@ public final class StreamChannelInitializer extends ChannelInitializer<SocketCha
           .addLast("idle", new IdleStateHandler(0, 0, idle, TimeUnit.MILLISECONDS))
           .addLast("idle-close", IdleClose.INSTANCE);
     }
-    ch.pipeline().addLast("stream", new StreamHandler(gateway));
+    if (tlsPassthrough) {
+      ch.pipeline().addLast("client-hello", new TlsPassthroughHandler(gateway));
+    } else {
+      ch.pipeline().addLast("stream", new StreamHandler(gateway));
+    }
   }
 
   /** Closes the connection when it has been idle for the timeout. */

@@ -9,6 +9,7 @@ import io.archway.dataplane.stream.redis.RedisSession;
 import io.archway.dataplane.stream.redis.RespCommandDecoder;
 import io.archway.dataplane.stream.redis.SharedLink;
 import io.archway.dataplane.support.Relay;
+import io.archway.dataplane.support.ServerPort;
 import io.archway.dataplane.upstream.NodeState;
 import io.archway.dataplane.upstream.UpstreamRuntime;
 import io.netty.buffer.Unpooled;
@@ -66,18 +67,45 @@ final class StreamHandler extends ChannelInboundHandlerAdapter {
   private StreamConnection session;
   private StreamPreread preread;
 
+  // TLS passthrough: the route is chosen by the ClientHello's server name (null: none sent).
+  private final boolean bySni;
+  private final String sni;
+
   StreamHandler(StreamGateway gateway) {
+    this(gateway, null, false);
+  }
+
+  /**
+   * @param sni the server name a TLS passthrough connection's ClientHello asked for
+   * @param bySni whether the route is chosen by {@code sni} (a TLS passthrough listener, whose
+   *     connection is active already when this handler is added)
+   */
+  StreamHandler(StreamGateway gateway, String sni, boolean bySni) {
     this.gateway = gateway;
+    this.sni = sni;
+    this.bySni = bySni;
+  }
+
+  @Override
+  public void handlerAdded(ChannelHandlerContext ctx) {
+    if (bySni && ctx.channel().isActive()) {
+      channelActive(ctx);
+    }
   }
 
   @Override
   public void channelActive(ChannelHandlerContext ctx) {
     this.ctx = ctx;
-    var local = (InetSocketAddress) ctx.channel().localAddress();
+    var local = ServerPort.local(ctx.channel());
     var remote = (InetSocketAddress) ctx.channel().remoteAddress();
     var config = gateway.config().current();
     snapshot = config;
-    route = config.streams().match(local.getPort(), remote.getAddress(), local.getAddress());
+    route =
+        bySni
+            ? config
+                .streams()
+                .matchSni(local.getPort(), sni, remote.getAddress(), local.getAddress())
+            : config.streams().match(local.getPort(), remote.getAddress(), local.getAddress());
     if (route == null) {
       gateway.metrics().error("no_route");
       ctx.close();
@@ -107,7 +135,7 @@ final class StreamHandler extends ChannelInboundHandlerAdapter {
       refuse("no upstream nodes");
       return;
     }
-    var local = (InetSocketAddress) ctx.channel().localAddress();
+    var local = ServerPort.local(ctx.channel());
     var remote = (InetSocketAddress) ctx.channel().remoteAddress();
     vars =
         new RequestVars(

@@ -5,6 +5,7 @@ import io.archway.dataplane.plugin.StreamPluginInstance;
 import io.archway.dataplane.plugin.StreamPluginInstance.Preread;
 import io.archway.dataplane.route.Peer;
 import io.archway.dataplane.route.RequestVars;
+import io.archway.dataplane.support.ServerPort;
 import io.archway.dataplane.upstream.NodeState;
 import io.archway.dataplane.upstream.UpstreamRuntime;
 import io.netty.bootstrap.Bootstrap;
@@ -96,7 +97,7 @@ public final class UdpStreamHandler extends ChannelInboundHandlerAdapter {
 
   /** A new session for {@code client}, or null (counted) when there is no route. */
   private Session open(InetSocketAddress client) {
-    var local = (InetSocketAddress) listener.localAddress();
+    var local = ServerPort.local(listener);
     var config = gateway.config().current();
     var route = config.streams().match(local.getPort(), client.getAddress(), local.getAddress());
     if (route == null) {

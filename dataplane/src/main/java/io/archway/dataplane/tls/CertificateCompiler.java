@@ -144,7 +144,7 @@ public final class CertificateCompiler {
       }
     }
     metrics.certificates(served.values(), expired);
-    return new ServerCertificates(exact, wildcard, fallback);
+    return new ServerCertificates(exact, wildcard, fallback, served);
   }
 
   private Compiled compile(String id, ConfigItem item, Ssl ssl) {

@@ -11,13 +11,13 @@ import java.nio.charset.StandardCharsets;
  * @param ecdsa the client offers an ECDSA signature scheme
  * @param rsa the client offers an RSA scheme (PKCS#1 or PSS), or says nothing (TLS 1.2's default)
  */
-record ClientHello(String serverName, boolean ecdsa, boolean rsa) {
+public record ClientHello(String serverName, boolean ecdsa, boolean rsa) {
 
   private static final int SERVER_NAME = 0;
   private static final int SIGNATURE_ALGORITHMS = 13;
 
   /** Reads the ClientHello body Netty hands over (from client_version on); nothing is consumed. */
-  static ClientHello parse(ByteBuf in) {
+  public static ClientHello parse(ByteBuf in) {
     String name = null;
     boolean ecdsa = false;
     boolean rsa = true;

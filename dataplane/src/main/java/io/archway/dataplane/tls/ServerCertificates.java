@@ -81,16 +81,59 @@ public final class ServerCertificates {
     }
   }
 
-  public static final ServerCertificates EMPTY = new ServerCertificates(Map.of(), Map.of(), null);
+  public static final ServerCertificates EMPTY =
+      new ServerCertificates(Map.of(), Map.of(), null, Map.of());
 
   private final Map<String, Entry> exact;
   private final Map<String, Entry> wildcard; // by the name without its "*."
   private final Entry fallback;
+  private final Map<String, Entry> byId; // every entry served, by its object's id
 
   ServerCertificates(Map<String, Entry> exact, Map<String, Entry> wildcard, Entry fallback) {
+    this(exact, wildcard, fallback, Map.of());
+  }
+
+  ServerCertificates(
+      Map<String, Entry> exact,
+      Map<String, Entry> wildcard,
+      Entry fallback,
+      Map<String, Entry> byId) {
     this.exact = Map.copyOf(exact);
     this.wildcard = Map.copyOf(wildcard);
     this.fallback = fallback;
+    this.byId = Map.copyOf(byId);
+  }
+
+  /**
+   * The certificates of the objects {@code ids} only, as a listener with {@code ssl_ids} serves
+   * them: looked up by name among them alone, the first one (in {@code ids}' order) when none
+   * answers. Ids not served (missing, or left out) are skipped. Built once per config change.
+   */
+  public ServerCertificates only(List<String> ids) {
+    var ex = new java.util.HashMap<String, Entry>();
+    var wild = new java.util.HashMap<String, Entry>();
+    var kept = new java.util.LinkedHashMap<String, Entry>();
+    for (var id : ids) {
+      var e = byId.get(id);
+      if (e == null || kept.containsKey(id)) {
+        continue;
+      }
+      kept.put(id, e);
+      for (var name : e.names()) {
+        if (name.startsWith("*.")) {
+          wild.putIfAbsent(name.substring(2), e);
+        } else {
+          ex.putIfAbsent(name, e);
+        }
+      }
+    }
+    var first = kept.isEmpty() ? null : kept.values().iterator().next();
+    return new ServerCertificates(ex, wild, first, kept);
+  }
+
+  /** Whether the object {@code id} is served. */
+  public boolean serves(String id) {
+    return byId.containsKey(id);
   }
 
   /**

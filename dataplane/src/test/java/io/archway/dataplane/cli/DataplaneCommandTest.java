@@ -168,7 +168,8 @@ class DataplaneCommandTest {
                     + ": listen: unknown setting (expected one of: access_log, admin, bind,"
                     + " client_body_buffer_size, client_body_timeout,"
                     + " client_header_timeout, client_max_body_size, discovery, escaped_slashes,"
-                    + " etcd, http2, http_port, https_port, keepalive_timeout, merge_slashes, pubsub,"
+                    + " etcd, http2, http_port, https_port, keepalive_timeout, merge_slashes,"
+                    + " privileged_ports, pubsub,"
                     + " redis_max_bulk_size, send_timeout,"
                     + " shutdown_timeout, standalone, status_port, stream_idle_timeout,"
                     + " stream_ports, stream_udp_idle_timeout, stream_udp_ports, tls, workers)",
@@ -319,7 +320,7 @@ class DataplaneCommandTest {
   void helpListsEveryOption() {
     assertThatThrownBy(() -> DataplaneCommand.parse("--etcd", "http://h:1", "--help"))
         .isInstanceOf(DataplaneCommand.HelpRequested.class);
-    assertThat(DataplaneCommand.OPTIONS).hasSize(29);
+    assertThat(DataplaneCommand.OPTIONS).hasSize(30);
     for (var option : DataplaneCommand.OPTIONS) {
       assertThat(DataplaneCommand.usage()).contains(option + " ");
     }

@@ -1,0 +1,123 @@
+package io.archway.dataplane.config;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.archway.dataplane.tls.ServerCertificates;
+import io.archway.model.Keys;
+import io.archway.model.Kind;
+import io.archway.model.Listener;
+import io.archway.model.Listener.Protocol;
+import io.archway.model.source.ConfigItem;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import org.junit.jupiter.api.Test;
+
+/** How listeners objects merge into ports, and which are refused. */
+class ListenerCompilerTest {
+
+  private static final CompiledListeners.Settings NO_OPTIONS =
+      new CompiledListeners.Settings(Map.of(9080, "HTTP", 9091, "status"), false);
+
+  private final ListenerCompiler compiler = new ListenerCompiler();
+
+  private static Map<String, ConfigItem> items(Listener... listeners) {
+    var out = new HashMap<String, ConfigItem>();
+    for (var l : listeners) {
+      out.put(l.id(), new ConfigItem(new Keys.Key(Kind.LISTENERS, l.id()), l, 1));
+    }
+    return out;
+  }
+
+  private static Listener listener(String id, int port, Protocol protocol) {
+    return new Listener(id, null, null, port, protocol, null, null, null, null, null);
+  }
+
+  @Test
+  void oneProtocolPerPortTheFirstByIdThenTheOneServingKeepsIt() {
+    var rejections = new Rejections();
+    var out =
+        compiler.compile(
+            items(listener("b", 8000, Protocol.HTTP), listener("c", 8000, Protocol.TCP)),
+            NO_OPTIONS,
+            ServerCertificates.EMPTY,
+            rejections);
+    assertThat(out.ports().get(8000).protocol()).isEqualTo(Protocol.HTTP);
+    assertThat(out.ports().get(8000).ids()).containsExactly("b");
+    assertThat(rejections.counts()).containsEntry(Kind.LISTENERS, 1);
+    assertThat(rejections.messages())
+        .containsExactly(
+            "listeners/c: not served: port 8000: TCP conflicts with HTTP on port 8000 of"
+                + " listeners/b (expected: one protocol per port)");
+
+    // A TCP listener sorting first arrives: the port keeps serving HTTP; the refusal of c is
+    // counted again without a second warning.
+    rejections = new Rejections();
+    out =
+        compiler.compile(
+            items(
+                listener("a", 8000, Protocol.TCP),
+                listener("b", 8000, Protocol.HTTP),
+                listener("c", 8000, Protocol.TCP)),
+            NO_OPTIONS,
+            ServerCertificates.EMPTY,
+            rejections);
+    assertThat(out.ports().get(8000).protocol()).isEqualTo(Protocol.HTTP);
+    assertThat(rejections.counts()).containsEntry(Kind.LISTENERS, 2);
+    assertThat(rejections.messages()).hasSize(1).allMatch(l -> l.startsWith("listeners/a:"));
+  }
+
+  @Test
+  void optionsPortsAndPrivilegedPorts() {
+    var rejections = new Rejections();
+    var out =
+        compiler.compile(
+            items(
+                listener("same", 9080, Protocol.HTTP),
+                listener("status", 9091, Protocol.HTTP),
+                listener("low", 80, Protocol.HTTP)),
+            NO_OPTIONS,
+            ServerCertificates.EMPTY,
+            rejections);
+    assertThat(out.ports().get(9080).options()).isTrue();
+    assertThat(out.ports()).doesNotContainKey(9091);
+    assertThat(out.ports().get(10080).port()).isEqualTo(80);
+    assertThat(rejections.messages())
+        .containsExactly(
+            "listeners/status: not served: port 9091 is the dataplane's status port (from its"
+                + " options; expected: another port, or protocol status)");
+
+    var privileged = new CompiledListeners.Settings(Map.of(), true);
+    out =
+        new ListenerCompiler()
+            .compile(
+                items(listener("low", 80, Protocol.HTTP)),
+                privileged,
+                ServerCertificates.EMPTY,
+                new Rejections());
+    assertThat(out.ports().get(80).bindPort()).isEqualTo(80);
+  }
+
+  @Test
+  void nothingBeforeTheOptionsPortsAreKnownAndHttpsWithoutAServedSslIsRefused() {
+    var rejections = new Rejections();
+    assertThat(
+            compiler
+                .compile(
+                    items(listener("a", 8000, Protocol.HTTP)),
+                    null,
+                    ServerCertificates.EMPTY,
+                    rejections)
+                .ports())
+        .isEmpty();
+    var https =
+        new Listener(
+            "s", null, null, 8443, Protocol.HTTPS, List.of("missing"), null, null, null, null);
+    var out = compiler.compile(items(https), NO_OPTIONS, ServerCertificates.EMPTY, rejections);
+    assertThat(out.ports()).isEmpty();
+    assertThat(rejections.messages())
+        .containsExactly(
+            "listeners/s: not served: ssl_ids: none of [missing] is a served ssl object"
+                + " (expected: an ssl id)");
+  }
+}
