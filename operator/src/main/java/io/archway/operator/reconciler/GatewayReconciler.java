@@ -57,7 +57,10 @@ public final class GatewayReconciler extends ResourceReconciler<Gateway>
     for (var x : ctx.caches().primaries("HTTPRoute")) {
       var route = (io.fabric8.kubernetes.api.model.gatewayapi.v1.HTTPRoute) x;
       var spec = route.getSpec();
-      if (spec == null || spec.getParentRefs() == null) {
+      // A route being deleted is counted no more (its clean-up reconciles this Gateway again).
+      if (spec == null
+          || spec.getParentRefs() == null
+          || route.getMetadata().getDeletionTimestamp() != null) {
         continue;
       }
       var ns = route.getMetadata().getNamespace();
