@@ -483,4 +483,22 @@ class HTTPRouteIT {
     assertThat(after.getStatus().getParents()).contains(theirs).hasSize(2);
     await().atMost(WAIT).until(() -> routes(ns, "web").isEmpty());
   }
+
+  @Test
+  void aBackendServiceCreatedLaterResolvesAndAGatewayCreatedLaterAcceptsTheRoute()
+      throws Exception {
+    var ns = namespace();
+    apply(ns, HTTPRoute.class, ROUTE);
+    // Neither the Gateway nor the Service exists yet.
+    awaitParent(ns, "web", "Accepted", "False", "NoMatchingParent");
+    apply(ns, Gateway.class, GATEWAY);
+    var r = awaitParent(ns, "web", "Accepted", "True", "Accepted");
+    assertThat(condition(ours(r).get(0).getConditions(), "ResolvedRefs").orElseThrow().getReason())
+        .isEqualTo("BackendNotFound");
+    service(ns, "web");
+    awaitParent(ns, "web", "ResolvedRefs", "True", "ResolvedRefs");
+    await()
+        .atMost(WAIT)
+        .until(() -> routes(ns, "web").stream().anyMatch(v -> v.contains(ns + "/web:http")));
+  }
 }
