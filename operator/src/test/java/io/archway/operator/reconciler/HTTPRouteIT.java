@@ -501,4 +501,34 @@ class HTTPRouteIT {
         .atMost(WAIT)
         .until(() -> routes(ns, "web").stream().anyMatch(v -> v.contains(ns + "/web:http")));
   }
+
+  @Test
+  void anExtensionRefPluginConfigCreatedLaterResolves() throws Exception {
+    var ns = namespace();
+    service(ns, "web");
+    apply(ns, Gateway.class, GATEWAY);
+    apply(
+        ns,
+        HTTPRoute.class,
+        ROUTE.replace(
+            "- backendRefs:",
+            "- filters:\n    - type: ExtensionRef\n      extensionRef: {group: apisix.apache.org,"
+                + " kind: ApisixPluginConfig, name: cors}\n    backendRefs:"));
+    awaitParent(ns, "web", "ResolvedRefs", "False", "BackendNotFound");
+    apply(
+        ns,
+        io.archway.crds.apisix.ApisixPluginConfig.class,
+        """
+        apiVersion: apisix.apache.org/v2
+        kind: ApisixPluginConfig
+        metadata: {name: cors}
+        spec:
+          plugins:
+          - {name: cors, enable: true}
+        """);
+    awaitParent(ns, "web", "ResolvedRefs", "True", "ResolvedRefs");
+    await()
+        .atMost(WAIT)
+        .until(() -> routes(ns, "web").stream().anyMatch(v -> v.contains("plugin_config_id")));
+  }
 }
