@@ -275,6 +275,7 @@ class HelmChartTest {
           "/pods: get,list,watch",
           "/secrets: get,list,watch",
           "/services: get,list,watch",
+          "/namespaces: get,list,watch",
           "discovery.k8s.io/endpointslices: get,list,watch",
           "/events: create,patch");
 

@@ -103,6 +103,31 @@ public final class ArchwayOperator implements AutoCloseable {
       var gatewayDependents = new GatewayDependents(ctx, gateways);
       caches.onChange(gatewayDependents::changed);
     }
+    if (gatewayApi.has("HTTPRoute", "v1")) {
+      // A listener's namespace selector matches Namespace labels: watched only for routes.
+      caches.watchNamespaces(client);
+      var routes = new HTTPRouteReconciler(ctx);
+      register(routes, "HTTPRoute", primaries, s);
+      var routeDependents = new HTTPRouteDependents(routes);
+      caches.onChange(routeDependents::changed);
+      if (gateways != null) {
+        var g = gateways;
+        routes.onGatewayChanged(
+            key -> {
+              int slash = key.indexOf('/');
+              var ns = key.substring(0, slash);
+              var name = key.substring(slash + 1);
+              g.trigger.fire(
+                  new io.fabric8.kubernetes.api.model.gatewayapi.v1.GatewayBuilder()
+                      .withNewMetadata()
+                      .withNamespace(ns)
+                      .withName(name)
+                      .endMetadata()
+                      .build());
+            });
+        gateways.onChanged(routeDependents::gatewayChanged);
+      }
+    }
     if (gatewayApi.has("GatewayClass", "v1")) {
       var g = gateways;
       Runnable gatewaysChanged = g == null ? () -> {} : () -> g.all().forEach(g.trigger::fire);
@@ -143,7 +168,7 @@ public final class ArchwayOperator implements AutoCloseable {
                   .withoutMaxAttempts());
         };
     operator.register(reconciler, config);
-    caches.primaries(kind, reconciler::all);
+    caches.primaries(kind, reconciler::all, reconciler.trigger::isRunning);
     primaries.add(new Dependents.Primaries(reconciler::all, reconciler.trigger));
   }
 
@@ -160,6 +185,9 @@ public final class ArchwayOperator implements AutoCloseable {
     var types = new ArrayList<Class<? extends io.fabric8.kubernetes.api.model.HasMetadata>>();
     if (gatewayApi.has("Gateway", "v1")) {
       types.add(io.fabric8.kubernetes.api.model.gatewayapi.v1.Gateway.class);
+    }
+    if (gatewayApi.has("HTTPRoute", "v1")) {
+      types.add(io.fabric8.kubernetes.api.model.gatewayapi.v1.HTTPRoute.class);
     }
     for (var type :
         List.<Class<? extends io.fabric8.kubernetes.api.model.HasMetadata>>of(
@@ -199,6 +227,9 @@ public final class ArchwayOperator implements AutoCloseable {
     var kinds = new java.util.HashSet<String>();
     if (gatewayApi.has("Gateway", "v1")) {
       kinds.add("Gateway");
+    }
+    if (gatewayApi.has("HTTPRoute", "v1")) {
+      kinds.add("HTTPRoute");
     }
     java.util.Collections.addAll(
         kinds,

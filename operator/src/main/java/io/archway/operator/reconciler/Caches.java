@@ -279,11 +279,24 @@ public final class Caches implements Refs, AutoCloseable {
     return v1alpha1PluginConfigs.get(namespace, name);
   }
 
-  // Gateway API lookups, read from the API server until the Gateway API informers (started only
-  // where its CRDs are installed) hold them; a kind that is not installed is simply not found.
+  // Gateway API lookups: Gateways and GatewayClasses from their controllers' caches (no second
+  // watch), Namespaces from their informer (started only when a Gateway API route kind is
+  // installed). Until a controller's cache is running (start-up) the API server is asked, so a
+  // route reconciled first does not see its Gateway as missing; a kind that is not installed is
+  // simply not found.
   @Override
   public Optional<io.fabric8.kubernetes.api.model.gatewayapi.v1.Gateway> gateway(
       String namespace, String name) {
+    if (!primaries.containsKey("Gateway")) {
+      return Optional.empty();
+    }
+    if (ready("Gateway")) {
+      return primaries("Gateway").stream()
+          .filter(r -> namespace.equals(r.getMetadata().getNamespace()))
+          .filter(r -> name.equals(r.getMetadata().getName()))
+          .map(io.fabric8.kubernetes.api.model.gatewayapi.v1.Gateway.class::cast)
+          .findFirst();
+    }
     return gatewayApi(
         () ->
             client
@@ -296,6 +309,15 @@ public final class Caches implements Refs, AutoCloseable {
   @Override
   public Optional<io.fabric8.kubernetes.api.model.gatewayapi.v1.GatewayClass> gatewayClass(
       String name) {
+    if (!primaries.containsKey("GatewayClass")) {
+      return Optional.empty();
+    }
+    if (ready("GatewayClass")) {
+      return primaries("GatewayClass").stream()
+          .filter(r -> name.equals(r.getMetadata().getName()))
+          .map(io.fabric8.kubernetes.api.model.gatewayapi.v1.GatewayClass.class::cast)
+          .findFirst();
+    }
     return gatewayApi(
         () ->
             client
@@ -306,8 +328,24 @@ public final class Caches implements Refs, AutoCloseable {
 
   @Override
   public Optional<io.fabric8.kubernetes.api.model.Namespace> namespace(String name) {
-    return gatewayApi(() -> client.namespaces().withName(name).get());
+    var informer = namespaces;
+    return informer == null
+        ? Optional.empty()
+        : Optional.ofNullable(informer.getIndexer().getByKey(name));
   }
+
+  /**
+   * Watches Namespaces (cluster-wide: their labels are what {@code allowedRoutes.namespaces.from:
+   * Selector} matches); before {@link #start}. Only when a Gateway API route kind is installed.
+   */
+  void watchNamespaces(KubernetesClient client) {
+    var informer = client.namespaces().runnableInformer(0);
+    informer.addEventHandler(handler());
+    informers.add(informer);
+    namespaces = informer;
+  }
+
+  private volatile SharedIndexInformer<io.fabric8.kubernetes.api.model.Namespace> namespaces;
 
   private static <T> Optional<T> gatewayApi(java.util.function.Supplier<T> get) {
     try {
@@ -374,6 +412,22 @@ public final class Caches implements Refs, AutoCloseable {
    */
   void primaries(String kind, Supplier<List<? extends HasMetadata>> list) {
     primaries.put(kind, list);
+  }
+
+  /** As {@link #primaries(String, Supplier)}, with whether the controller's cache is running. */
+  void primaries(
+      String kind,
+      Supplier<List<? extends HasMetadata>> list,
+      java.util.function.BooleanSupplier ready) {
+    primaries.put(kind, list);
+    this.ready.put(kind, ready);
+  }
+
+  private final Map<String, java.util.function.BooleanSupplier> ready = new ConcurrentHashMap<>();
+
+  private boolean ready(String kind) {
+    var r = ready.get(kind);
+    return r != null && r.getAsBoolean();
   }
 
   List<? extends HasMetadata> primaries(String kind) {

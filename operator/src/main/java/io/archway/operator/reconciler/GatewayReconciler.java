@@ -41,10 +41,96 @@ public final class GatewayReconciler extends ResourceReconciler<Gateway>
 
   @Override
   Translation translate(Gateway r) {
-    // TODO(merge with ListenerAttachment, branch gwapi): count, per listener, the routes in the
-    // caches whose parentRefs attach to it (ListenerAttachment.attachedListeners), and reconcile
-    // the Gateways again when routes change; 0 until then.
-    return GatewayTranslator.translate(r, ctx.caches(), published(), listener -> 0);
+    var counts = attachedRoutes(r);
+    return GatewayTranslator.translate(
+        r, ctx.caches(), published(), listener -> counts.getOrDefault(listener, 0));
+  }
+
+  /**
+   * Per listener name, the HTTPRoutes of the controller's cache that attach to it: routes that are
+   * accepted (an invalid route attaches nowhere), counted once per listener through any of their
+   * parentRefs to this Gateway. HTTPRoutes reconcile the Gateways they name when what they tell
+   * them changes ({@link HTTPRouteReconciler}).
+   */
+  private java.util.Map<String, Integer> attachedRoutes(Gateway gw) {
+    var counts = new java.util.HashMap<String, Integer>();
+    for (var x : ctx.caches().primaries("HTTPRoute")) {
+      var route = (io.fabric8.kubernetes.api.model.gatewayapi.v1.HTTPRoute) x;
+      var spec = route.getSpec();
+      // A route being deleted is counted no more (its clean-up reconciles this Gateway again).
+      if (spec == null
+          || spec.getParentRefs() == null
+          || route.getMetadata().getDeletionTimestamp() != null) {
+        continue;
+      }
+      var ns = route.getMetadata().getNamespace();
+      if (spec.getParentRefs().stream()
+          .noneMatch(
+              p ->
+                  p != null
+                      && p.getName() != null
+                      && io.archway.operator.translate.ListenerAttachment.refersTo(p, ns, gw))) {
+        continue;
+      }
+      var accepted =
+          io.archway.operator.translate.HTTPRouteTranslator.status(route, ctx.caches()).stream()
+              .anyMatch(
+                  p ->
+                      io.archway.operator.translate.ListenerAttachment.refersTo(
+                              p.getParentRef(), ns, gw)
+                          && p.getConditions().stream()
+                              .anyMatch(
+                                  c ->
+                                      GatewayApi.ACCEPTED.equals(c.getType())
+                                          && "True".equals(c.getStatus())));
+      if (!accepted) {
+        continue;
+      }
+      for (var l :
+          io.archway.operator.translate.ListenerAttachment.attachedListeners(
+              "HTTPRoute",
+              ns,
+              spec.getHostnames(),
+              spec.getParentRefs(),
+              gw,
+              ctx.caches()::namespace)) {
+        counts.merge(l, 1, Integer::sum);
+      }
+    }
+    return counts;
+  }
+
+  /** Reconciles the HTTPRoutes naming a Gateway ({@code namespace/name}) again. */
+  private volatile java.util.function.Consumer<String> routesChanged = key -> {};
+
+  /** What each Gateway last was to its routes: whether ours, generation, served listeners. */
+  private final java.util.Map<String, String> shapes =
+      new java.util.concurrent.ConcurrentHashMap<>();
+
+  void onChanged(java.util.function.Consumer<String> routesChanged) {
+    this.routesChanged = routesChanged;
+  }
+
+  /**
+   * Records what the Gateway is to its routes; when that changed (it appeared, became or stopped
+   * being ours, its spec changed, a listener started or stopped being served), its routes are
+   * reconciled again. Its status alone (attachedRoutes) does not: routes do not read it.
+   */
+  private void shape(Gateway r, String shape) {
+    var key = r.getMetadata().getNamespace() + "/" + r.getMetadata().getName();
+    if (!shape.equals(shapes.put(key, shape))) {
+      routesChanged.accept(key);
+    }
+  }
+
+  @Override
+  public io.javaoperatorsdk.operator.api.reconciler.DeleteControl cleanup(
+      Gateway r, Context<Gateway> context) throws Exception {
+    var control = super.cleanup(r, context);
+    var key = r.getMetadata().getNamespace() + "/" + r.getMetadata().getName();
+    shapes.remove(key);
+    routesChanged.accept(key);
+    return control;
   }
 
   /**
@@ -96,6 +182,7 @@ public final class GatewayReconciler extends ResourceReconciler<Gateway>
   public UpdateControl<Gateway> reconcile(Gateway r, Context<Gateway> context) throws Exception {
     var owner = owner(r);
     if (!ours(r)) {
+      shape(r, "not ours");
       // Its class is not (or no longer) ours: what it wrote as ours goes; its status is not ours
       // to write, nor, once its class exists, is a finalizer.
       ctx.writer().deleteAll(owner);
@@ -122,6 +209,21 @@ public final class GatewayReconciler extends ResourceReconciler<Gateway>
     var t = translate(r);
     t.warningsWithReason().forEach(w -> ctx.events().warning(r, w.reason(), w.message()));
     var computed = (GatewayStatus) t.status();
+    shape(
+        r,
+        r.getMetadata().getGeneration()
+            + " "
+            + computed.getListeners().stream()
+                .filter(
+                    l ->
+                        l.getConditions().stream()
+                            .anyMatch(
+                                c ->
+                                    GatewayApi.PROGRAMMED.equals(c.getType())
+                                        && "True".equals(c.getStatus())))
+                .map(io.fabric8.kubernetes.api.model.gatewayapi.v1.ListenerStatus::getName)
+                .sorted()
+                .toList());
     if (!t.ok()) {
       // Not accepted (an address it cannot have): nothing is written, what it wrote before stays.
       ctx.metrics().invalid(r.getKind());

@@ -143,9 +143,86 @@ final class References {
           }
         }
       }
+      case io.fabric8.kubernetes.api.model.gatewayapi.v1.HTTPRoute hr when hr.getSpec() != null ->
+          httpRoute(out, ns, hr.getSpec());
       default -> {}
     }
     return out;
+  }
+
+  /**
+   * An HTTPRoute reads its parent Gateways, its backends' Services (in their namespaces), those of
+   * its RequestMirror filters, and the ApisixPluginConfigs and PluginFlows of its ExtensionRef
+   * filters.
+   */
+  private static void httpRoute(
+      Set<String> out,
+      String ns,
+      io.fabric8.kubernetes.api.model.gatewayapi.v1.HTTPRouteSpec spec) {
+    if (spec.getParentRefs() != null) {
+      for (var p : spec.getParentRefs()) {
+        if (p != null
+            && p.getName() != null
+            && io.archway.operator.translate.ListenerAttachment.isGateway(p)) {
+          out.add(
+              key(
+                  "Gateway",
+                  io.archway.operator.translate.ListenerAttachment.namespace(p, ns),
+                  p.getName()));
+        }
+      }
+    }
+    if (spec.getRules() == null) {
+      return;
+    }
+    for (var rule : spec.getRules()) {
+      if (rule == null) {
+        continue;
+      }
+      var filters =
+          new java.util.ArrayList<io.fabric8.kubernetes.api.model.gatewayapi.v1.HTTPRouteFilter>();
+      if (rule.getFilters() != null) {
+        filters.addAll(rule.getFilters());
+      }
+      if (rule.getBackendRefs() != null) {
+        for (var b : rule.getBackendRefs()) {
+          if (b == null) {
+            continue;
+          }
+          if ((b.getGroup() == null || b.getGroup().isEmpty())
+              && (b.getKind() == null || "Service".equals(b.getKind()))) {
+            service(
+                out,
+                b.getNamespace() == null || b.getNamespace().isEmpty() ? ns : b.getNamespace(),
+                b.getName());
+          }
+          if (b.getFilters() != null) {
+            filters.addAll(b.getFilters());
+          }
+        }
+      }
+      for (var f : filters) {
+        if (f == null) {
+          continue;
+        }
+        var m = f.getRequestMirror();
+        if (m != null && m.getBackendRef() != null) {
+          var b = m.getBackendRef();
+          service(
+              out,
+              b.getNamespace() == null || b.getNamespace().isEmpty() ? ns : b.getNamespace(),
+              b.getName());
+        }
+        var e = f.getExtensionRef();
+        if (e != null && e.getName() != null) {
+          if ("ApisixPluginConfig".equals(e.getKind())) {
+            out.add(key("ApisixPluginConfig", ns, e.getName()));
+          } else if ("PluginFlow".equals(e.getKind())) {
+            out.add(key("PluginFlow", ns, e.getName()));
+          }
+        }
+      }
+    }
   }
 
   /** A Service backend reads the Service and the ApisixUpstream named like it. */

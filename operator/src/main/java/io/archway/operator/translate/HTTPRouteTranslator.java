@@ -96,11 +96,14 @@ public final class HTTPRouteTranslator {
         t.warn(parent.at().reason(), parent.field() + ": " + parent.at().message());
         continue;
       }
+      // Listeners the Gateway cannot serve (not accepted, conflicted, certificates unresolved)
+      // are not written: routes for them would hang off a listener that does not exist.
+      var served = refs.servedListeners(parent.gateway());
       for (var attached : parent.at().listeners()) {
         var listener = attached.listener();
         var gw = parent.gateway().getMetadata();
         var key = gw.getNamespace() + "/" + gw.getName() + "/" + listener.getName();
-        if (seen.add(key)) {
+        if (served.contains(listener.getName()) && seen.add(key)) {
           routes(route, key, listener, attached.hostnames(), refs, t);
         }
       }

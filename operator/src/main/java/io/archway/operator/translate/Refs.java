@@ -62,6 +62,27 @@ public interface Refs {
     return Optional.empty();
   }
 
+  /**
+   * The names of the listeners of {@code gateway} that are served ({@code Programmed} in the status
+   * {@link GatewayTranslator} computes): only those get routes. A listener that is not accepted,
+   * conflicted, or whose certificates do not resolve takes none.
+   */
+  default java.util.Set<String> servedListeners(
+      io.fabric8.kubernetes.api.model.gatewayapi.v1.Gateway gateway) {
+    var status =
+        (io.fabric8.kubernetes.api.model.gatewayapi.v1.GatewayStatus)
+            GatewayTranslator.translate(gateway, this).status();
+    var out = new java.util.HashSet<String>();
+    for (var l : status.getListeners()) {
+      if (l.getConditions().stream()
+          .anyMatch(
+              c -> GatewayApi.PROGRAMMED.equals(c.getType()) && "True".equals(c.getStatus()))) {
+        out.add(l.getName());
+      }
+    }
+    return out;
+  }
+
   /** A GatewayClass (cluster-scoped): whether a Gateway is Archway's. */
   default Optional<io.fabric8.kubernetes.api.model.gatewayapi.v1.GatewayClass> gatewayClass(
       String name) {
