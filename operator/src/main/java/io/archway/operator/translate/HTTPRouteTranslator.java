@@ -65,9 +65,30 @@ public final class HTTPRouteTranslator {
       List<Translation.FieldError> invalid,
       List<BackendRefs.RefProblem> refProblems) {}
 
+  /**
+   * What differs between the route kinds translated as HTTPRoutes (HTTPRoute; GRPCRoute, rewritten
+   * as one by {@link GRPCRouteTranslator}): the kind (for attachment and ReferenceGrants), the id
+   * prefix, the backend appProtocols accepted, the upstream scheme, and the priority of match
+   * {@code j} of rule {@code i} (null: {@link HTTPRoutePrecedence}), and what the original kind's
+   * own checks refuse (added to the route's {@code UnsupportedValue}).
+   */
+  record Flavor(
+      String kind,
+      String idPrefix,
+      java.util.Set<String> appProtocols,
+      String scheme,
+      java.util.function.BiFunction<Integer, Integer, Integer> priority,
+      List<Translation.FieldError> invalid) {}
+
+  static final Flavor HTTP = new Flavor(KIND, "hr", APP_PROTOCOLS, null, null, List.of());
+
   public static Translation translate(HTTPRoute route, Refs refs) {
+    return translate(HTTP, route, refs);
+  }
+
+  static Translation translate(Flavor flavor, HTTPRoute route, Refs refs) {
     var t = new Translation();
-    var a = analyze(route, refs);
+    var a = analyze(flavor, route, refs);
     if (!RouteParents.report(a.parents(), a.invalid(), a.refProblems(), t)) {
       return t;
     }
@@ -80,7 +101,7 @@ public final class HTTPRouteTranslator {
         var listener = attached.listener();
         var key = RouteParents.listenerKey(parent, attached);
         if (seen.add(key)) {
-          routes(route, key, listener, attached.hostnames(), refs, t);
+          routes(flavor, route, key, listener, attached.hostnames(), refs, t);
         }
       }
     }
@@ -94,19 +115,23 @@ public final class HTTPRouteTranslator {
    * old one when a condition's status did not change.
    */
   public static List<RouteParentStatus> status(HTTPRoute route, Refs refs) {
-    var a = analyze(route, refs);
+    return status(HTTP, route, refs);
+  }
+
+  static List<RouteParentStatus> status(Flavor flavor, HTTPRoute route, Refs refs) {
+    var a = analyze(flavor, route, refs);
     return RouteParents.status(
         a.parents(), a.invalid(), a.refProblems(), route.getMetadata().getGeneration());
   }
 
-  private static Analysis analyze(HTTPRoute route, Refs refs) {
+  private static Analysis analyze(Flavor flavor, HTTPRoute route, Refs refs) {
     var ns = route.getMetadata().getNamespace();
     var spec = route.getSpec();
-    var invalid = new ArrayList<Translation.FieldError>();
+    var invalid = new ArrayList<Translation.FieldError>(flavor.invalid());
     var problems = new ArrayList<BackendRefs.RefProblem>();
     var parents =
         RouteParents.parents(
-            KIND,
+            flavor.kind(),
             ns,
             spec == null ? null : spec.getParentRefs(),
             spec == null ? null : spec.getHostnames(),
@@ -114,7 +139,14 @@ public final class HTTPRouteTranslator {
             invalid);
     if (spec != null && spec.getRules() != null) {
       for (int i = 0; i < spec.getRules().size(); i++) {
-        check(route, spec.getRules().get(i), "spec.rules[" + i + "]", refs, invalid, problems);
+        check(
+            flavor,
+            route,
+            spec.getRules().get(i),
+            "spec.rules[" + i + "]",
+            refs,
+            invalid,
+            problems);
       }
     }
     return new Analysis(parents, invalid, problems);
@@ -123,6 +155,7 @@ public final class HTTPRouteTranslator {
   // ---- validation (no output): what refuses the route, and what does not resolve ----
 
   private static void check(
+      Flavor flavor,
       HTTPRoute route,
       HTTPRouteRule rule,
       String at,
@@ -179,7 +212,7 @@ public final class HTTPRouteTranslator {
       }
     }
     var filters = rule.getFilters() == null ? List.<HTTPRouteFilter>of() : rule.getFilters();
-    checkFilters(route, filters, matches, at + ".filters", refs, invalid, problems);
+    checkFilters(flavor, route, filters, matches, at + ".filters", refs, invalid, problems);
     var backends = backendRefs(rule);
     boolean backendFilters = false;
     for (int j = 0; j < backends.size(); j++) {
@@ -187,7 +220,8 @@ public final class HTTPRouteTranslator {
       var bAt = at + ".backendRefs[" + j + "]";
       if (b.getFilters() != null && !b.getFilters().isEmpty()) {
         backendFilters = true;
-        checkFilters(route, b.getFilters(), matches, bAt + ".filters", refs, invalid, problems);
+        checkFilters(
+            flavor, route, b.getFilters(), matches, bAt + ".filters", refs, invalid, problems);
         for (int k = 0; k < b.getFilters().size(); k++) {
           if ("RequestRedirect".equals(b.getFilters().get(k).getType())) {
             invalid.add(
@@ -197,7 +231,7 @@ public final class HTTPRouteTranslator {
           }
         }
       }
-      var problem = backendProblem(route, b, bAt, refs);
+      var problem = backendProblem(flavor, route, b, bAt, refs);
       if (problem != null) {
         problems.add(problem);
       }
@@ -226,6 +260,7 @@ public final class HTTPRouteTranslator {
   }
 
   private static void checkFilters(
+      Flavor flavor,
       HTTPRoute route,
       List<HTTPRouteFilter> filters,
       List<HTTPRouteMatch> matches,
@@ -289,7 +324,7 @@ public final class HTTPRouteTranslator {
             ref.setName(b.getName());
             ref.setNamespace(b.getNamespace());
             ref.setPort(b.getPort());
-            var p = backendProblem(route, ref, fAt + ".requestMirror.backendRef", refs);
+            var p = backendProblem(flavor, route, ref, fAt + ".requestMirror.backendRef", refs);
             if (p != null) {
               problems.add(p);
             }
@@ -349,13 +384,13 @@ public final class HTTPRouteTranslator {
 
   /** Why a backendRef does not resolve, or {@code null} when it does. */
   private static BackendRefs.RefProblem backendProblem(
-      HTTPRoute route, HTTPBackendRef b, String at, Refs refs) {
+      Flavor flavor, HTTPRoute route, HTTPBackendRef b, String at, Refs refs) {
     return BackendRefs.problem(
-        KIND,
+        flavor.kind(),
         route.getMetadata().getNamespace(),
         new BackendRefs.Ref(b.getGroup(), b.getKind(), b.getName(), b.getNamespace(), b.getPort()),
         at,
-        APP_PROTOCOLS,
+        flavor.appProtocols(),
         refs);
   }
 
@@ -425,11 +460,22 @@ public final class HTTPRouteTranslator {
    */
   static String routeId(
       long createdSeconds, String ns, String name, int rule, int match, String listenerKey) {
+    return routeId("hr", createdSeconds, ns, name, rule, match, listenerKey);
+  }
+
+  static String routeId(
+      String prefix,
+      long createdSeconds,
+      String ns,
+      String name,
+      int rule,
+      int match,
+      String listenerKey) {
     var created = String.format(Locale.ROOT, "%010d", Math.max(0, createdSeconds));
     var tail =
         String.format(Locale.ROOT, "_%02d_%02d_", rule, match)
             + Ids.hash(listenerKey).substring(0, 8);
-    var head = "hr_" + created + "_";
+    var head = prefix + "_" + created + "_";
     var nsName = ns + "_" + name;
     var id = head + nsName + tail;
     if (id.length() <= 64) {
@@ -453,6 +499,7 @@ public final class HTTPRouteTranslator {
   }
 
   private static void routes(
+      Flavor flavor,
       HTTPRoute route,
       String listenerKey,
       Listener listener,
@@ -470,13 +517,17 @@ public final class HTTPRouteTranslator {
       for (int j = 0; j < matches.size(); j++) {
         var m = matches.get(j);
         var json = JsonNodeFactory.instance.objectNode();
-        json.put("id", routeId(created(route), ns, name, i, j, listenerKey));
+        json.put("id", routeId(flavor.idPrefix(), created(route), ns, name, i, j, listenerKey));
         json.put(
             "name",
             ApisixRouteTranslator.truncate(
                 ns + "/" + name + "/rule " + i + "/match " + j + " on " + listenerKey, 100));
         match(m, listener, hostnames, json);
-        json.put("priority", HTTPRoutePrecedence.priority(m));
+        json.put(
+            "priority",
+            flavor.priority() == null
+                ? HTTPRoutePrecedence.priority(m)
+                : flavor.priority().apply(i, j));
         var plugins = JsonNodeFactory.instance.objectNode();
         var filters = new ArrayList<HTTPRouteFilter>();
         if (rule.getFilters() != null) {
@@ -487,9 +538,9 @@ public final class HTTPRouteTranslator {
           filters.addAll(backends.get(0).getFilters());
         }
         boolean answers =
-            filters(route, filters, m, listener, hostnames, at, json, plugins, refs, t);
+            filters(flavor, route, filters, m, listener, hostnames, at, json, plugins, refs, t);
         if (!answers) {
-          backends(route, backends, at, refs, json, plugins, t);
+          backends(flavor, route, backends, at, refs, json, plugins, t);
         }
         timeouts(rule, at, json, t);
         retry(rule, json);
@@ -577,6 +628,7 @@ public final class HTTPRouteTranslator {
    * rule's backends are not used.
    */
   private static boolean filters(
+      Flavor flavor,
       HTTPRoute route,
       List<HTTPRouteFilter> filters,
       HTTPRouteMatch m,
@@ -629,7 +681,7 @@ public final class HTTPRouteTranslator {
           ref.setPort(b.getPort());
           ref.setKind(b.getKind());
           ref.setGroup(b.getGroup());
-          if (backendProblem(route, ref, at, refs) != null) {
+          if (backendProblem(flavor, route, ref, at, refs) != null) {
             break; // reported in the status; nothing is mirrored.
           }
           double ratio = 1;
@@ -816,6 +868,7 @@ public final class HTTPRouteTranslator {
    * resolves), which runs before {@code traffic-split} picks among the others.
    */
   private static void backends(
+      Flavor flavor,
       HTTPRoute route,
       List<HTTPBackendRef> backends,
       String at,
@@ -834,7 +887,7 @@ public final class HTTPRouteTranslator {
         continue;
       }
       var bAt = at + ".backendRefs[" + j + "]";
-      if (backendProblem(route, b, bAt, refs) != null) {
+      if (backendProblem(flavor, route, b, bAt, refs) != null) {
         invalidWeight += weight;
         continue;
       }
@@ -855,6 +908,9 @@ public final class HTTPRouteTranslator {
         invalidWeight += weight;
         t.warn(BACKEND_NOT_FOUND, inner.errorMessage());
         continue;
+      }
+      if (flavor.scheme() != null) {
+        up.put("scheme", flavor.scheme());
       }
       valid.add(new Weighted(up, weight));
     }
