@@ -4,10 +4,7 @@ import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.JsonNodeFactory;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.archway.model.Kind;
-import io.fabric8.kubernetes.api.model.Condition;
-import io.fabric8.kubernetes.api.model.ConditionBuilder;
 import io.fabric8.kubernetes.api.model.IntOrString;
-import io.fabric8.kubernetes.api.model.gatewayapi.v1.Gateway;
 import io.fabric8.kubernetes.api.model.gatewayapi.v1.HTTPBackendRef;
 import io.fabric8.kubernetes.api.model.gatewayapi.v1.HTTPHeaderFilter;
 import io.fabric8.kubernetes.api.model.gatewayapi.v1.HTTPRoute;
@@ -15,9 +12,7 @@ import io.fabric8.kubernetes.api.model.gatewayapi.v1.HTTPRouteFilter;
 import io.fabric8.kubernetes.api.model.gatewayapi.v1.HTTPRouteMatch;
 import io.fabric8.kubernetes.api.model.gatewayapi.v1.HTTPRouteRule;
 import io.fabric8.kubernetes.api.model.gatewayapi.v1.Listener;
-import io.fabric8.kubernetes.api.model.gatewayapi.v1.ParentReference;
 import io.fabric8.kubernetes.api.model.gatewayapi.v1.RouteParentStatus;
-import io.fabric8.kubernetes.api.model.gatewayapi.v1.RouteParentStatusBuilder;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.HashMap;
@@ -43,57 +38,66 @@ import java.util.regex.PatternSyntaxException;
  */
 public final class HTTPRouteTranslator {
 
-  public static final String CONTROLLER = "archway.io/gateway-controller";
+  public static final String CONTROLLER = RouteParents.CONTROLLER;
   static final String KIND = "HTTPRoute";
-  static final String CORE = "";
+  static final String CORE = BackendRefs.CORE;
 
   public static final String ACCEPTED = "Accepted";
   public static final String RESOLVED_REFS = "ResolvedRefs";
   public static final String UNSUPPORTED_VALUE = "UnsupportedValue";
-  public static final String REF_NOT_PERMITTED = "RefNotPermitted";
-  public static final String INVALID_KIND = "InvalidKind";
-  public static final String BACKEND_NOT_FOUND = "BackendNotFound";
-  public static final String UNSUPPORTED_PROTOCOL = "UnsupportedProtocol";
+  public static final String REF_NOT_PERMITTED = BackendRefs.REF_NOT_PERMITTED;
+  public static final String INVALID_KIND = BackendRefs.INVALID_KIND;
+  public static final String BACKEND_NOT_FOUND = BackendRefs.BACKEND_NOT_FOUND;
+  public static final String UNSUPPORTED_PROTOCOL = BackendRefs.UNSUPPORTED_PROTOCOL;
+
+  /** The Service port appProtocols an HTTPRoute backend may have. */
+  private static final java.util.Set<String> APP_PROTOCOLS =
+      java.util.Set.of("http", "kubernetes.io/ws");
 
   /** Gateway API's default backend weight. */
   private static final int DEFAULT_WEIGHT = 1;
 
   private HTTPRouteTranslator() {}
 
-  /** A reference the route makes that does not resolve: the ResolvedRefs reason and message. */
-  record RefProblem(String reason, String message) {}
-
-  /** A parentRef of the route that names an Archway Gateway (or one that does not exist). */
-  record Parent(ParentReference ref, String field, Gateway gateway, ListenerAttachment.Result at) {}
-
   /** Everything the translation and the status read, worked out once. */
   private record Analysis(
-      List<Parent> parents, List<Translation.FieldError> invalid, List<RefProblem> refProblems) {}
+      List<RouteParents.Parent> parents,
+      List<Translation.FieldError> invalid,
+      List<BackendRefs.RefProblem> refProblems) {}
+
+  /**
+   * What differs between the route kinds translated as HTTPRoutes (HTTPRoute; GRPCRoute, rewritten
+   * as one by {@link GRPCRouteTranslator}): the kind (for attachment and ReferenceGrants), the id
+   * prefix, the backend appProtocols accepted, the upstream scheme, and the priority of match
+   * {@code j} of rule {@code i} (null: {@link HTTPRoutePrecedence}), and what the original kind's
+   * own checks refuse (added to the route's {@code UnsupportedValue}).
+   */
+  record Flavor(
+      String kind,
+      String idPrefix,
+      java.util.Set<String> appProtocols,
+      String scheme,
+      java.util.function.BiFunction<Integer, Integer, Integer> priority,
+      List<Translation.FieldError> invalid) {}
+
+  static final Flavor HTTP = new Flavor(KIND, "hr", APP_PROTOCOLS, null, null, List.of());
 
   public static Translation translate(HTTPRoute route, Refs refs) {
+    return translate(HTTP, route, refs);
+  }
+
+  static Translation translate(Flavor flavor, HTTPRoute route, Refs refs) {
     var t = new Translation();
-    var a = analyze(route, refs);
-    if (a.parents().isEmpty()) {
-      // No parent is an Archway Gateway: the route is another controller's (or no one's).
-      t.warn("NoArchwayParent", "no parentRef names a Gateway of Archway's GatewayClass");
+    var a = analyze(flavor, route, refs);
+    if (!RouteParents.report(a.parents(), a.invalid(), a.refProblems(), t)) {
       return t;
-    }
-    for (var e : a.invalid()) {
-      t.error(e.field(), e.message());
-    }
-    if (!a.invalid().isEmpty()) {
-      return t;
-    }
-    for (var p : a.refProblems()) {
-      t.warn(p.reason(), p.message());
     }
     if (route.getSpec() != null) {
       unsupported(route, t);
     }
     var seen = new LinkedHashSet<String>();
     for (var parent : a.parents()) {
-      if (!parent.at().accepted()) {
-        t.warn(parent.at().reason(), parent.field() + ": " + parent.at().message());
+      if (parent.at().listeners().isEmpty()) {
         continue;
       }
       // Listeners the Gateway cannot serve (not accepted, conflicted, certificates unresolved)
@@ -101,10 +105,9 @@ public final class HTTPRouteTranslator {
       var served = refs.servedListeners(parent.gateway());
       for (var attached : parent.at().listeners()) {
         var listener = attached.listener();
-        var gw = parent.gateway().getMetadata();
-        var key = gw.getNamespace() + "/" + gw.getName() + "/" + listener.getName();
+        var key = RouteParents.listenerKey(parent, attached);
         if (served.contains(listener.getName()) && seen.add(key)) {
-          routes(route, key, listener, attached.hostnames(), refs, t);
+          routes(flavor, route, key, listener, attached.hostnames(), refs, t);
         }
       }
     }
@@ -118,130 +121,53 @@ public final class HTTPRouteTranslator {
    * old one when a condition's status did not change.
    */
   public static List<RouteParentStatus> status(HTTPRoute route, Refs refs) {
-    var a = analyze(route, refs);
-    var generation = route.getMetadata().getGeneration();
-    var out = new ArrayList<RouteParentStatus>();
-    for (var p : a.parents()) {
-      Condition accepted;
-      if (!a.invalid().isEmpty()) {
-        accepted =
-            condition(
-                ACCEPTED,
-                false,
-                UNSUPPORTED_VALUE,
-                String.join("; ", a.invalid().stream().map(Object::toString).toList()),
-                generation);
-      } else {
-        accepted =
-            condition(ACCEPTED, p.at().accepted(), p.at().reason(), p.at().message(), generation);
-      }
-      var resolved =
-          a.refProblems().isEmpty()
-              ? condition(RESOLVED_REFS, true, RESOLVED_REFS, "all references resolved", generation)
-              : condition(
-                  RESOLVED_REFS,
-                  false,
-                  a.refProblems().get(0).reason(),
-                  String.join("; ", a.refProblems().stream().map(RefProblem::message).toList()),
-                  generation);
-      out.add(
-          new RouteParentStatusBuilder()
-              .withControllerName(CONTROLLER)
-              .withParentRef(p.ref())
-              .withConditions(accepted, resolved)
-              .build());
-    }
-    return out;
+    return status(HTTP, route, refs);
   }
 
-  private static Condition condition(
-      String type, boolean ok, String reason, String message, Long generation) {
-    return new ConditionBuilder()
-        .withType(type)
-        .withStatus(ok ? "True" : "False")
-        .withReason(reason)
-        .withMessage(message)
-        .withObservedGeneration(generation)
-        .build();
+  static List<RouteParentStatus> status(Flavor flavor, HTTPRoute route, Refs refs) {
+    var a = analyze(flavor, route, refs);
+    return RouteParents.status(
+        a.parents(), a.invalid(), a.refProblems(), route.getMetadata().getGeneration());
   }
 
-  private static Analysis analyze(HTTPRoute route, Refs refs) {
+  private static Analysis analyze(Flavor flavor, HTTPRoute route, Refs refs) {
     var ns = route.getMetadata().getNamespace();
     var spec = route.getSpec();
-    var parents = new ArrayList<Parent>();
-    var invalid = new ArrayList<Translation.FieldError>();
-    var problems = new ArrayList<RefProblem>();
-    var refsList =
-        spec == null || spec.getParentRefs() == null
-            ? List.<ParentReference>of()
-            : spec.getParentRefs();
-    for (int i = 0; i < refsList.size(); i++) {
-      var ref = refsList.get(i);
-      var field = "spec.parentRefs[" + i + "]";
-      if (ref == null || ref.getName() == null || ref.getName().isEmpty()) {
-        invalid.add(new Translation.FieldError(field + ".name", "missing (expected: a name)"));
-        continue;
-      }
-      if (!ListenerAttachment.isGateway(ref)) {
-        continue; // a Service (GAMMA) or another kind: not Archway's to answer for.
-      }
-      var gwNs = ListenerAttachment.namespace(ref, ns);
-      var gw = refs.gateway(gwNs, ref.getName());
-      if (gw.isEmpty()) {
-        parents.add(
-            new Parent(
-                ref,
-                field,
-                null,
-                ListenerAttachment.Result.refused(
-                    ListenerAttachment.NO_MATCHING_PARENT,
-                    "Gateway " + gwNs + "/" + ref.getName() + " not found")));
-        continue;
-      }
-      if (!ours(gw.get(), refs)) {
-        continue;
-      }
-      var hostnames = spec.getHostnames();
-      parents.add(
-          new Parent(
-              ref,
-              field,
-              gw.get(),
-              ListenerAttachment.attach(KIND, ns, hostnames, ref, gw.get(), refs::namespace)));
-    }
+    var invalid = new ArrayList<Translation.FieldError>(flavor.invalid());
+    var problems = new ArrayList<BackendRefs.RefProblem>();
+    var parents =
+        RouteParents.parents(
+            flavor.kind(),
+            ns,
+            spec == null ? null : spec.getParentRefs(),
+            spec == null ? null : spec.getHostnames(),
+            refs,
+            invalid);
     if (spec != null && spec.getRules() != null) {
       for (int i = 0; i < spec.getRules().size(); i++) {
-        check(route, spec.getRules().get(i), "spec.rules[" + i + "]", refs, invalid, problems);
+        check(
+            flavor,
+            route,
+            spec.getRules().get(i),
+            "spec.rules[" + i + "]",
+            refs,
+            invalid,
+            problems);
       }
     }
     return new Analysis(parents, invalid, problems);
   }
 
-  /**
-   * Whether {@code gw}'s GatewayClass is Archway's. Offline (files given to the CLI) a class that
-   * is not among them is taken to be.
-   */
-  private static boolean ours(Gateway gw, Refs refs) {
-    var className = gw.getSpec() == null ? null : gw.getSpec().getGatewayClassName();
-    if (className == null) {
-      return false;
-    }
-    var gc = refs.gatewayClass(className);
-    if (gc.isEmpty()) {
-      return refs.offline();
-    }
-    return gc.get().getSpec() != null && CONTROLLER.equals(gc.get().getSpec().getControllerName());
-  }
-
   // ---- validation (no output): what refuses the route, and what does not resolve ----
 
   private static void check(
+      Flavor flavor,
       HTTPRoute route,
       HTTPRouteRule rule,
       String at,
       Refs refs,
       List<Translation.FieldError> invalid,
-      List<RefProblem> problems) {
+      List<BackendRefs.RefProblem> problems) {
     var matches = matches(rule);
     for (int j = 0; j < matches.size(); j++) {
       var m = matches.get(j);
@@ -292,7 +218,7 @@ public final class HTTPRouteTranslator {
       }
     }
     var filters = rule.getFilters() == null ? List.<HTTPRouteFilter>of() : rule.getFilters();
-    checkFilters(route, filters, matches, at + ".filters", refs, invalid, problems);
+    checkFilters(flavor, route, filters, matches, at + ".filters", refs, invalid, problems);
     var backends = backendRefs(rule);
     boolean backendFilters = false;
     for (int j = 0; j < backends.size(); j++) {
@@ -300,7 +226,8 @@ public final class HTTPRouteTranslator {
       var bAt = at + ".backendRefs[" + j + "]";
       if (b.getFilters() != null && !b.getFilters().isEmpty()) {
         backendFilters = true;
-        checkFilters(route, b.getFilters(), matches, bAt + ".filters", refs, invalid, problems);
+        checkFilters(
+            flavor, route, b.getFilters(), matches, bAt + ".filters", refs, invalid, problems);
         for (int k = 0; k < b.getFilters().size(); k++) {
           if ("RequestRedirect".equals(b.getFilters().get(k).getType())) {
             invalid.add(
@@ -310,7 +237,7 @@ public final class HTTPRouteTranslator {
           }
         }
       }
-      var problem = backendProblem(route, b, bAt, refs);
+      var problem = backendProblem(flavor, route, b, bAt, refs);
       if (problem != null) {
         problems.add(problem);
       }
@@ -339,13 +266,14 @@ public final class HTTPRouteTranslator {
   }
 
   private static void checkFilters(
+      Flavor flavor,
       HTTPRoute route,
       List<HTTPRouteFilter> filters,
       List<HTTPRouteMatch> matches,
       String at,
       Refs refs,
       List<Translation.FieldError> invalid,
-      List<RefProblem> problems) {
+      List<BackendRefs.RefProblem> problems) {
     boolean redirect = false;
     boolean rewrite = false;
     var types = new HashMap<String, Integer>();
@@ -402,7 +330,7 @@ public final class HTTPRouteTranslator {
             ref.setName(b.getName());
             ref.setNamespace(b.getNamespace());
             ref.setPort(b.getPort());
-            var p = backendProblem(route, ref, fAt + ".requestMirror.backendRef", refs);
+            var p = backendProblem(flavor, route, ref, fAt + ".requestMirror.backendRef", refs);
             if (p != null) {
               problems.add(p);
             }
@@ -461,102 +389,22 @@ public final class HTTPRouteTranslator {
   }
 
   /** Why a backendRef does not resolve, or {@code null} when it does. */
-  private static RefProblem backendProblem(
-      HTTPRoute route, HTTPBackendRef b, String at, Refs refs) {
-    var group = b.getGroup() == null ? CORE : b.getGroup();
-    var kind = b.getKind() == null ? "Service" : b.getKind();
-    var ns = route.getMetadata().getNamespace();
-    var bNs = b.getNamespace() == null || b.getNamespace().isEmpty() ? ns : b.getNamespace();
-    var what = at + ": " + kind + " " + bNs + "/" + b.getName();
-    if (b.getName() == null || b.getName().isEmpty()) {
-      return new RefProblem(BACKEND_NOT_FOUND, at + ".name: missing (expected: a Service name)");
-    }
-    if (!CORE.equals(group) || !"Service".equals(kind)) {
-      return new RefProblem(
-          INVALID_KIND,
-          at + ": " + (group.isEmpty() ? "" : group + "/") + kind + " (expected: a Service)");
-    }
-    if (!bNs.equals(ns) && !granted(ns, KIND, bNs, CORE, "Service", b.getName(), refs)) {
-      return new RefProblem(
-          REF_NOT_PERMITTED,
-          what + " is in another namespace and no ReferenceGrant there allows it");
-    }
-    if (b.getPort() == null) {
-      return new RefProblem(BACKEND_NOT_FOUND, what + ": port missing (expected: a port)");
-    }
-    var svc = refs.service(bNs, b.getName());
-    if (svc.isEmpty()) {
-      return new RefProblem(BACKEND_NOT_FOUND, what + " not found");
-    }
-    var ports = svc.get().getSpec().getPorts();
-    boolean externalName = "ExternalName".equals(svc.get().getSpec().getType());
-    if ((ports == null || ports.isEmpty()) && !externalName
-        || ports != null
-            && !ports.isEmpty()
-            && ports.stream().noneMatch(p -> b.getPort().equals(p.getPort()))) {
-      return new RefProblem(
-          BACKEND_NOT_FOUND, what + " has no port " + b.getPort() + " (expected: a port it has)");
-    }
-    if (ports != null) {
-      for (var p : ports) {
-        if (b.getPort().equals(p.getPort())) {
-          var proto = p.getAppProtocol();
-          if (proto != null && !proto.equals("http") && !proto.equals("kubernetes.io/ws")) {
-            return new RefProblem(
-                UNSUPPORTED_PROTOCOL,
-                what + " port " + b.getPort() + ": appProtocol " + proto + " (expected: http)");
-          }
-        }
-      }
-    }
-    return null;
+  private static BackendRefs.RefProblem backendProblem(
+      Flavor flavor, HTTPRoute route, HTTPBackendRef b, String at, Refs refs) {
+    return BackendRefs.problem(
+        flavor.kind(),
+        route.getMetadata().getNamespace(),
+        new BackendRefs.Ref(b.getGroup(), b.getKind(), b.getName(), b.getNamespace(), b.getPort()),
+        at,
+        flavor.appProtocols(),
+        refs);
   }
 
-  /**
-   * Whether a ReferenceGrant in {@code toNs} lets {@code fromKind}s of {@code fromNs} refer to the
-   * {@code toGroup}/{@code toKind} named {@code toName}.
-   */
-  static boolean granted(
-      String fromNs,
-      String fromKind,
-      String toNs,
-      String toGroup,
-      String toKind,
-      String toName,
-      Refs refs) {
-    for (var g : refs.referenceGrants(toNs)) {
-      var spec = g.getSpec();
-      if (spec == null || spec.getFrom() == null || spec.getTo() == null) {
-        continue;
-      }
-      boolean from =
-          spec.getFrom().stream()
-              .anyMatch(
-                  f ->
-                      ListenerAttachment.GROUP.equals(f.getGroup())
-                          && fromKind.equals(f.getKind())
-                          && fromNs.equals(f.getNamespace()));
-      boolean to =
-          spec.getTo().stream()
-              .anyMatch(
-                  x ->
-                      toGroup.equals(x.getGroup() == null ? CORE : x.getGroup())
-                          && toKind.equals(x.getKind())
-                          && (x.getName() == null
-                              || x.getName().isEmpty()
-                              || x.getName().equals(toName)));
-      if (from && to) {
-        return true;
-      }
-    }
-    return false;
-  }
-
-  private static RefProblem extensionProblem(
+  private static BackendRefs.RefProblem extensionProblem(
       HTTPRoute route, HTTPRouteFilter f, String at, Refs refs) {
     var ref = f.getExtensionRef();
     if (ref == null) {
-      return new RefProblem(INVALID_KIND, at + ": missing");
+      return new BackendRefs.RefProblem(INVALID_KIND, at + ": missing");
     }
     var ns = route.getMetadata().getNamespace();
     var kind = ref.getGroup() + "/" + ref.getKind();
@@ -564,18 +412,18 @@ public final class HTTPRouteTranslator {
       case "apisix.apache.org/ApisixPluginConfig" -> {
         var t = new Translation();
         ApisixRouteTranslator.pluginConfig(ns, ref.getName(), at, refs, t);
-        return t.ok() ? null : new RefProblem(BACKEND_NOT_FOUND, t.errorMessage());
+        return t.ok() ? null : new BackendRefs.RefProblem(BACKEND_NOT_FOUND, t.errorMessage());
       }
       case "archway.io/PluginFlow" -> {
         var flow = refs.pluginFlow(ns, ref.getName());
         if (flow.isEmpty()) {
-          return new RefProblem(
+          return new BackendRefs.RefProblem(
               BACKEND_NOT_FOUND, at + ": PluginFlow " + ns + "/" + ref.getName() + " not found");
         }
         var ft = PluginFlowTranslator.translate(flow.get(), refs);
         return ft.ok()
             ? null
-            : new RefProblem(
+            : new BackendRefs.RefProblem(
                 BACKEND_NOT_FOUND,
                 at
                     + ": PluginFlow "
@@ -586,7 +434,7 @@ public final class HTTPRouteTranslator {
                     + ft.errorMessage());
       }
       default -> {
-        return new RefProblem(
+        return new BackendRefs.RefProblem(
             INVALID_KIND,
             at
                 + ": "
@@ -618,11 +466,22 @@ public final class HTTPRouteTranslator {
    */
   static String routeId(
       long createdSeconds, String ns, String name, int rule, int match, String listenerKey) {
+    return routeId("hr", createdSeconds, ns, name, rule, match, listenerKey);
+  }
+
+  static String routeId(
+      String prefix,
+      long createdSeconds,
+      String ns,
+      String name,
+      int rule,
+      int match,
+      String listenerKey) {
     var created = String.format(Locale.ROOT, "%010d", Math.max(0, createdSeconds));
     var tail =
         String.format(Locale.ROOT, "_%02d_%02d_", rule, match)
             + Ids.hash(listenerKey).substring(0, 8);
-    var head = "hr_" + created + "_";
+    var head = prefix + "_" + created + "_";
     var nsName = ns + "_" + name;
     var id = head + nsName + tail;
     if (id.length() <= 64) {
@@ -646,6 +505,7 @@ public final class HTTPRouteTranslator {
   }
 
   private static void routes(
+      Flavor flavor,
       HTTPRoute route,
       String listenerKey,
       Listener listener,
@@ -663,13 +523,17 @@ public final class HTTPRouteTranslator {
       for (int j = 0; j < matches.size(); j++) {
         var m = matches.get(j);
         var json = JsonNodeFactory.instance.objectNode();
-        json.put("id", routeId(created(route), ns, name, i, j, listenerKey));
+        json.put("id", routeId(flavor.idPrefix(), created(route), ns, name, i, j, listenerKey));
         json.put(
             "name",
             ApisixRouteTranslator.truncate(
                 ns + "/" + name + "/rule " + i + "/match " + j + " on " + listenerKey, 100));
         match(m, listener, hostnames, json);
-        json.put("priority", HTTPRoutePrecedence.priority(m));
+        json.put(
+            "priority",
+            flavor.priority() == null
+                ? HTTPRoutePrecedence.priority(m)
+                : flavor.priority().apply(i, j));
         var plugins = JsonNodeFactory.instance.objectNode();
         var filters = new ArrayList<HTTPRouteFilter>();
         if (rule.getFilters() != null) {
@@ -680,9 +544,9 @@ public final class HTTPRouteTranslator {
           filters.addAll(backends.get(0).getFilters());
         }
         boolean answers =
-            filters(route, filters, m, listener, hostnames, at, json, plugins, refs, t);
+            filters(flavor, route, filters, m, listener, hostnames, at, json, plugins, refs, t);
         if (!answers) {
-          backends(route, backends, at, refs, json, plugins, t);
+          backends(flavor, route, backends, at, refs, json, plugins, t);
         }
         timeouts(rule, at, json, t);
         retry(rule, json);
@@ -770,6 +634,7 @@ public final class HTTPRouteTranslator {
    * rule's backends are not used.
    */
   private static boolean filters(
+      Flavor flavor,
       HTTPRoute route,
       List<HTTPRouteFilter> filters,
       HTTPRouteMatch m,
@@ -822,7 +687,7 @@ public final class HTTPRouteTranslator {
           ref.setPort(b.getPort());
           ref.setKind(b.getKind());
           ref.setGroup(b.getGroup());
-          if (backendProblem(route, ref, at, refs) != null) {
+          if (backendProblem(flavor, route, ref, at, refs) != null) {
             break; // reported in the status; nothing is mirrored.
           }
           double ratio = 1;
@@ -1009,6 +874,7 @@ public final class HTTPRouteTranslator {
    * resolves), which runs before {@code traffic-split} picks among the others.
    */
   private static void backends(
+      Flavor flavor,
       HTTPRoute route,
       List<HTTPBackendRef> backends,
       String at,
@@ -1027,7 +893,7 @@ public final class HTTPRouteTranslator {
         continue;
       }
       var bAt = at + ".backendRefs[" + j + "]";
-      if (backendProblem(route, b, bAt, refs) != null) {
+      if (backendProblem(flavor, route, b, bAt, refs) != null) {
         invalidWeight += weight;
         continue;
       }
@@ -1048,6 +914,9 @@ public final class HTTPRouteTranslator {
         invalidWeight += weight;
         t.warn(BACKEND_NOT_FOUND, inner.errorMessage());
         continue;
+      }
+      if (flavor.scheme() != null) {
+        up.put("scheme", flavor.scheme());
       }
       valid.add(new Weighted(up, weight));
     }

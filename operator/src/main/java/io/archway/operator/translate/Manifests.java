@@ -94,6 +94,18 @@ public final class Manifests implements Refs {
               "gateway.networking.k8s.io/v1/HTTPRoute",
               io.fabric8.kubernetes.api.model.gatewayapi.v1.HTTPRoute.class),
           Map.entry(
+              "gateway.networking.k8s.io/v1/GRPCRoute",
+              io.fabric8.kubernetes.api.model.gatewayapi.v1.GRPCRoute.class),
+          Map.entry(
+              "gateway.networking.k8s.io/v1alpha2/TLSRoute",
+              io.fabric8.kubernetes.api.model.gatewayapi.v1alpha2.TLSRoute.class),
+          Map.entry(
+              "gateway.networking.k8s.io/v1alpha2/TCPRoute",
+              io.fabric8.kubernetes.api.model.gatewayapi.v1alpha2.TCPRoute.class),
+          Map.entry(
+              "gateway.networking.k8s.io/v1alpha2/UDPRoute",
+              io.fabric8.kubernetes.api.model.gatewayapi.v1alpha2.UDPRoute.class),
+          Map.entry(
               "gateway.networking.k8s.io/v1/Gateway",
               io.fabric8.kubernetes.api.model.gatewayapi.v1.Gateway.class),
           Map.entry(
@@ -376,6 +388,11 @@ public final class Manifests implements Refs {
   @Override
   public List<HTTPRoutePolicy> httpRoutePolicies(String namespace) {
     return all(HTTPRoutePolicy.class, namespace);
+  }
+
+  @Override
+  public List<io.archway.crds.apisix.v1alpha1.L4RoutePolicy> l4RoutePolicies(String namespace) {
+    return all(io.archway.crds.apisix.v1alpha1.L4RoutePolicy.class, namespace);
   }
 
   private <T extends HasMetadata> List<T> all(Class<T> type, String ns) {

@@ -35,6 +35,12 @@ public interface Refs {
     return java.util.List.of();
   }
 
+  /** The L4RoutePolicies of a namespace: stream plugins for the L4 Gateway API routes. */
+  default java.util.List<io.archway.crds.apisix.v1alpha1.L4RoutePolicy> l4RoutePolicies(
+      String namespace) {
+    return java.util.List.of();
+  }
+
   /** A GatewayProxy, which IngressClass parameters may name. */
   default Optional<io.archway.crds.apisix.v1alpha1.GatewayProxy> gatewayProxy(
       String namespace, String name) {

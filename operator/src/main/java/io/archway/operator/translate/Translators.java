@@ -34,6 +34,14 @@ public final class Translators {
           case Ingress ing -> IngressTranslator.translate(ing, refs);
           case io.fabric8.kubernetes.api.model.gatewayapi.v1.HTTPRoute hr ->
               HTTPRouteTranslator.translate(hr, refs);
+          case io.fabric8.kubernetes.api.model.gatewayapi.v1.GRPCRoute gr ->
+              GRPCRouteTranslator.translate(gr, refs);
+          case io.fabric8.kubernetes.api.model.gatewayapi.v1alpha2.TCPRoute l4 ->
+              L4RouteTranslator.translate(l4, refs);
+          case io.fabric8.kubernetes.api.model.gatewayapi.v1alpha2.UDPRoute l4 ->
+              L4RouteTranslator.translate(l4, refs);
+          case io.fabric8.kubernetes.api.model.gatewayapi.v1alpha2.TLSRoute l4 ->
+              L4RouteTranslator.translate(l4, refs);
           case io.fabric8.kubernetes.api.model.networking.v1.IngressClass ic ->
               IngressClassTranslator.translate(ic, refs);
           case io.archway.crds.apisix.v1alpha1.PluginConfig pc ->

@@ -407,6 +407,7 @@ class MainTest {
         metadata: {name: tcp}
         spec:
           targetRefs: [{name: db, kind: TCPRoute, group: gateway.networking.k8s.io}]
+          plugins: [{name: proxy-rewrite, config: {uri: /x}}]
         """);
     assertThat(run("validate", "-f", file.toString())).as(out()).isEqualTo(1);
     assertThat(out())
@@ -414,8 +415,8 @@ class MainTest {
         .doesNotContain("skipped")
         .doesNotContain("IngressClass")
         .contains(
-            "aic2.yaml:9: L4RoutePolicy default/tcp: spec.targetRefs[0]: TCPRoute db: Gateway API"
-                + " TCPRoute/UDPRoute are not supported yet")
+            "aic2.yaml:9: L4RoutePolicy default/tcp: spec.plugins[0].name: \"proxy-rewrite\" is not"
+                + " a stream plugin")
         .contains("8 resource(s) checked, 1 with errors");
 
     // What they translate to, as the dataplane reads it (the L4RoutePolicy is left out).

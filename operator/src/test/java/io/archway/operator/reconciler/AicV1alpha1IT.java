@@ -370,13 +370,8 @@ class AicV1alpha1IT {
         ns,
         L4RoutePolicy.class,
         "apiVersion: apisix.apache.org/v1alpha1\nkind: L4RoutePolicy\nmetadata: {name: tcp}\n"
-            + "spec: {targetRefs: [{group: gateway.networking.k8s.io, kind: TCPRoute, name: db}]}\n");
-    awaitCondition(
-        L4RoutePolicy.class,
-        ns,
-        "tcp",
-        "Accepted",
-        "False",
-        "Gateway API TCPRoute/UDPRoute are not supported yet");
+            + "spec: {targetRefs: [{group: gateway.networking.k8s.io, kind: TCPRoute, name: db}],"
+            + " plugins: [{name: proxy-rewrite, config: {uri: /x}}]}\n");
+    awaitCondition(L4RoutePolicy.class, ns, "tcp", "Accepted", "False", "is not a stream plugin");
   }
 }

@@ -59,6 +59,14 @@ class TranslatorFixturesTest {
       actual.set(
           "status", ModelJson.mapper().valueToTree(HTTPRouteTranslator.status(route, manifests)));
     }
+    if (subject instanceof io.fabric8.kubernetes.api.model.gatewayapi.v1.GRPCRoute route) {
+      actual.set(
+          "status", ModelJson.mapper().valueToTree(GRPCRouteTranslator.status(route, manifests)));
+    }
+    if (L4RouteTranslator.of(subject) != null) {
+      actual.set(
+          "status", ModelJson.mapper().valueToTree(L4RouteTranslator.status(subject, manifests)));
+    }
     var expectedFile = dir.resolve("expected.json");
     var pretty =
         ModelJson.mapper().writerWithDefaultPrettyPrinter().writeValueAsString(actual) + "\n";
