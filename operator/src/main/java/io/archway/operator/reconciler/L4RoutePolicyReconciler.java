@@ -6,7 +6,10 @@ import io.archway.operator.translate.Translation;
 import io.javaoperatorsdk.operator.api.reconciler.ControllerConfiguration;
 import io.javaoperatorsdk.operator.api.reconciler.Reconciler;
 
-/** L4RoutePolicy: refused with its reason (it targets Gateway API L4 routes only). */
+/**
+ * L4RoutePolicy: nothing of its own; its stream plugins go into the stream routes of the TCPRoutes,
+ * UDPRoutes and TLSRoutes it targets (see {@code L4RoutePolicyTranslator}).
+ */
 @ControllerConfiguration(name = "l4routepolicy")
 public final class L4RoutePolicyReconciler extends CustomResourceReconciler<L4RoutePolicy>
     implements Reconciler<L4RoutePolicy> {

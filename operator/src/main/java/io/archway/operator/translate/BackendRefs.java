@@ -88,6 +88,41 @@ public final class BackendRefs {
     return null;
   }
 
+  /**
+   * The upstream of the Service {@code b} names (in its namespace, else {@code routeNs}), as {@link
+   * Upstreams#forService} makes it; {@code null} with a {@code BackendNotFound} warning on {@code
+   * t} when it cannot be made.
+   *
+   * @param granularity the ApisixUpstream-style discovery granularity, or {@code null}
+   */
+  static com.fasterxml.jackson.databind.node.ObjectNode serviceUpstream(
+      String routeNs,
+      String namespace,
+      String name,
+      Integer port,
+      String at,
+      String granularity,
+      Refs refs,
+      Translation t) {
+    var bNs = namespace == null || namespace.isEmpty() ? routeNs : namespace;
+    var inner = new Translation();
+    var up =
+        Upstreams.forService(
+            bNs,
+            name,
+            new io.fabric8.kubernetes.api.model.IntOrString(port),
+            granularity,
+            null,
+            new Upstreams.BackendFields(at, at + ".name", at + ".port"),
+            refs,
+            inner);
+    inner.warningsWithReason().forEach(w -> t.warn(w, ""));
+    if (up == null) {
+      t.warn(BACKEND_NOT_FOUND, inner.errorMessage());
+    }
+    return up;
+  }
+
   /** The namespace {@code b} names: its own, else the route's. */
   static String namespace(Ref b, String routeNs) {
     return b.namespace() == null || b.namespace().isEmpty() ? routeNs : b.namespace();

@@ -13,7 +13,8 @@ import java.util.Map;
  * An HTTPRoutePolicy (APISIX Ingress Controller 2.x): {@code priority} and more match conditions
  * ({@code vars}) for the routes of the Ingresses it targets. It writes nothing of its own: the
  * Ingresses carry it ({@link #apply}) and are reconciled again whenever it changes. Gateway API
- * HTTPRoute targets wait for Archway's Gateway API support and are refused meanwhile.
+ * HTTPRoute targets are refused: their precedence is the Gateway API's, encoded in each route's
+ * priority, which a policy's priority would override.
  */
 public final class HTTPRoutePolicyTranslator {
 
@@ -34,8 +35,9 @@ public final class HTTPRoutePolicyTranslator {
       } else if ("HTTPRoute".equals(ref.kind)) {
         t.error(
             at + ".kind",
-            "\"HTTPRoute\": Gateway API HTTPRoute is not supported by Archway yet (expected:"
-                + " Ingress, group networking.k8s.io)");
+            "\"HTTPRoute\": Archway does not apply HTTPRoutePolicy to Gateway API HTTPRoutes yet"
+                + " (expected: Ingress, group networking.k8s.io; for an HTTPRoute, its own matches"
+                + " and filters)");
       } else if (!targetsIngresses(ref)) {
         t.error(
             at + ".kind",

@@ -4,7 +4,6 @@ import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.JsonNodeFactory;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.archway.model.Kind;
-import io.fabric8.kubernetes.api.model.IntOrString;
 import io.fabric8.kubernetes.api.model.gatewayapi.v1.HTTPBackendRef;
 import io.fabric8.kubernetes.api.model.gatewayapi.v1.HTTPHeaderFilter;
 import io.fabric8.kubernetes.api.model.gatewayapi.v1.HTTPRoute;
@@ -897,22 +896,11 @@ public final class HTTPRouteTranslator {
         invalidWeight += weight;
         continue;
       }
-      var bNs = b.getNamespace() == null || b.getNamespace().isEmpty() ? ns : b.getNamespace();
-      var inner = new Translation();
       var up =
-          Upstreams.forService(
-              bNs,
-              b.getName(),
-              new IntOrString(b.getPort()),
-              null,
-              null,
-              new Upstreams.BackendFields(bAt, bAt + ".name", bAt + ".port"),
-              refs,
-              inner);
-      inner.warningsWithReason().forEach(w -> t.warn(w, ""));
+          BackendRefs.serviceUpstream(
+              ns, b.getNamespace(), b.getName(), b.getPort(), bAt, null, refs, t);
       if (up == null) {
         invalidWeight += weight;
-        t.warn(BACKEND_NOT_FOUND, inner.errorMessage());
         continue;
       }
       if (flavor.scheme() != null) {

@@ -4,7 +4,6 @@ import com.fasterxml.jackson.databind.node.JsonNodeFactory;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.archway.model.Kind;
 import io.fabric8.kubernetes.api.model.HasMetadata;
-import io.fabric8.kubernetes.api.model.IntOrString;
 import io.fabric8.kubernetes.api.model.gatewayapi.v1.BackendRef;
 import io.fabric8.kubernetes.api.model.gatewayapi.v1.ParentReference;
 import io.fabric8.kubernetes.api.model.gatewayapi.v1.RouteParentStatus;
@@ -267,21 +266,10 @@ public final class L4RouteTranslator {
       String ns, Valid v, String granularity, Refs refs, Translation t) {
     var b = v.ref();
     var at = v.at();
-    var bNs = b.getNamespace() == null || b.getNamespace().isEmpty() ? ns : b.getNamespace();
-    var inner = new Translation();
     var up =
-        Upstreams.forService(
-            bNs,
-            b.getName(),
-            new IntOrString(b.getPort()),
-            granularity,
-            null,
-            new Upstreams.BackendFields(at, at + ".name", at + ".port"),
-            refs,
-            inner);
-    inner.warningsWithReason().forEach(w -> t.warn(w, ""));
+        BackendRefs.serviceUpstream(
+            ns, b.getNamespace(), b.getName(), b.getPort(), at, granularity, refs, t);
     if (up == null) {
-      t.warn(BackendRefs.BACKEND_NOT_FOUND, inner.errorMessage());
       return null;
     }
     up.remove("pass_host");
