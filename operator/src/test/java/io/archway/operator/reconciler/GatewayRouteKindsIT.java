@@ -521,4 +521,47 @@ class GatewayRouteKindsIT {
     await().atMost(WAIT).until(() -> attachedRoutes(ns, "edge", "tcp") == 0);
     assertThat(attachedRoutes(ns, "edge", "tls")).isEqualTo(1);
   }
+
+  @Test
+  void grpcRouteExtensionRefPluginConfigCreatedLaterResolves() throws Exception {
+    var ns = namespace();
+    service(ns, "grpc", "{name: grpc, port: 8080}");
+    apply(ns, Gateway.class, GATEWAY);
+    apply(
+        ns,
+        GRPCRoute.class,
+        """
+        apiVersion: gateway.networking.k8s.io/v1
+        kind: GRPCRoute
+        metadata: {name: echo}
+        spec:
+          parentRefs: [{name: edge, sectionName: http}]
+          rules:
+          - filters:
+            - type: ExtensionRef
+              extensionRef: {group: apisix.apache.org, kind: ApisixPluginConfig, name: cors}
+            backendRefs: [{name: grpc, port: 8080}]
+        """);
+    Function<GRPCRoute, List<RouteParentStatus>> parents =
+        g -> g.getStatus() == null ? null : g.getStatus().getParents();
+    awaitParent(GRPCRoute.class, parents, ns, "echo", "ResolvedRefs", "False", "BackendNotFound");
+    apply(
+        ns,
+        io.archway.crds.apisix.ApisixPluginConfig.class,
+        """
+        apiVersion: apisix.apache.org/v2
+        kind: ApisixPluginConfig
+        metadata: {name: cors}
+        spec:
+          plugins:
+          - {name: cors, enable: true}
+        """);
+    awaitParent(GRPCRoute.class, parents, ns, "echo", "ResolvedRefs", "True", "ResolvedRefs");
+    await()
+        .atMost(WAIT)
+        .until(
+            () ->
+                written("GRPCRoute", ns, "echo").stream()
+                    .anyMatch(v -> v.contains("plugin_config_id")));
+  }
 }
