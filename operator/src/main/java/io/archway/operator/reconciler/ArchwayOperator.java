@@ -103,13 +103,33 @@ public final class ArchwayOperator implements AutoCloseable {
       var gatewayDependents = new GatewayDependents(ctx, gateways);
       caches.onChange(gatewayDependents::changed);
     }
+    // The Gateway API route kinds, each only when its CRD is installed.
+    var routeKinds = new ArrayList<GatewayRouteReconciler<?>>();
     if (gatewayApi.has("HTTPRoute", "v1")) {
+      routeKinds.add(new HTTPRouteReconciler(ctx));
+    }
+    if (gatewayApi.has("GRPCRoute", "v1")) {
+      routeKinds.add(new GRPCRouteReconciler(ctx));
+    }
+    if (gatewayApi.has("TLSRoute", "v1alpha2")) {
+      routeKinds.add(new TLSRouteReconciler(ctx));
+    }
+    if (gatewayApi.has("TCPRoute", "v1alpha2")) {
+      routeKinds.add(new TCPRouteReconciler(ctx));
+    }
+    if (gatewayApi.has("UDPRoute", "v1alpha2")) {
+      routeKinds.add(new UDPRouteReconciler(ctx));
+    }
+    if (!routeKinds.isEmpty()) {
       // A listener's namespace selector matches Namespace labels: watched only for routes.
       caches.watchNamespaces(client);
-      var routes = new HTTPRouteReconciler(ctx);
-      register(routes, "HTTPRoute", primaries, s);
-      var routeDependents = new HTTPRouteDependents(routes);
-      caches.onChange(routeDependents::changed);
+    }
+    var routeDependents = new ArrayList<RouteDependents>();
+    for (var routes : routeKinds) {
+      registerRoutes(routes, primaries, s);
+      var d = new RouteDependents(routes);
+      routeDependents.add(d);
+      caches.onChange(d::changed);
       if (gateways != null) {
         var g = gateways;
         routes.onGatewayChanged(
@@ -125,8 +145,11 @@ public final class ArchwayOperator implements AutoCloseable {
                       .endMetadata()
                       .build());
             });
-        gateways.onChanged(routeDependents::gatewayChanged);
       }
+    }
+    if (gateways != null) {
+      gateways.routes(routeKinds);
+      gateways.onChanged(key -> routeDependents.forEach(d -> d.gatewayChanged(key)));
     }
     if (gatewayApi.has("GatewayClass", "v1")) {
       var g = gateways;
@@ -172,6 +195,11 @@ public final class ArchwayOperator implements AutoCloseable {
     primaries.add(new Dependents.Primaries(reconciler::all, reconciler.trigger));
   }
 
+  private <R extends io.fabric8.kubernetes.api.model.HasMetadata> void registerRoutes(
+      GatewayRouteReconciler<R> routes, List<Dependents.Primaries> primaries, Settings s) {
+    register(routes, routes.kind(), primaries, s);
+  }
+
   private static final java.util.Set<String> CLUSTER_SCOPED =
       java.util.Set.of("ApisixClusterConfig", "GatewayClass");
 
@@ -188,6 +216,18 @@ public final class ArchwayOperator implements AutoCloseable {
     }
     if (gatewayApi.has("HTTPRoute", "v1")) {
       types.add(io.fabric8.kubernetes.api.model.gatewayapi.v1.HTTPRoute.class);
+    }
+    if (gatewayApi.has("GRPCRoute", "v1")) {
+      types.add(io.fabric8.kubernetes.api.model.gatewayapi.v1.GRPCRoute.class);
+    }
+    if (gatewayApi.has("TLSRoute", "v1alpha2")) {
+      types.add(io.fabric8.kubernetes.api.model.gatewayapi.v1alpha2.TLSRoute.class);
+    }
+    if (gatewayApi.has("TCPRoute", "v1alpha2")) {
+      types.add(io.fabric8.kubernetes.api.model.gatewayapi.v1alpha2.TCPRoute.class);
+    }
+    if (gatewayApi.has("UDPRoute", "v1alpha2")) {
+      types.add(io.fabric8.kubernetes.api.model.gatewayapi.v1alpha2.UDPRoute.class);
     }
     for (var type :
         List.<Class<? extends io.fabric8.kubernetes.api.model.HasMetadata>>of(
@@ -230,6 +270,14 @@ public final class ArchwayOperator implements AutoCloseable {
     }
     if (gatewayApi.has("HTTPRoute", "v1")) {
       kinds.add("HTTPRoute");
+    }
+    if (gatewayApi.has("GRPCRoute", "v1")) {
+      kinds.add("GRPCRoute");
+    }
+    for (var l4 : List.of("TLSRoute", "TCPRoute", "UDPRoute")) {
+      if (gatewayApi.has(l4, "v1alpha2")) {
+        kinds.add(l4);
+      }
     }
     java.util.Collections.addAll(
         kinds,

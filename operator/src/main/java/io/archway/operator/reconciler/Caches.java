@@ -49,6 +49,7 @@ public final class Caches implements Refs, AutoCloseable {
   private final Watched<PluginFlow> flows;
   private final Watched<BackendTrafficPolicy> backendPolicies;
   private final Watched<HTTPRoutePolicy> routePolicies;
+  private final Watched<io.archway.crds.apisix.v1alpha1.L4RoutePolicy> l4Policies;
   private final Watched<io.archway.crds.apisix.ApisixPluginConfig> pluginConfigs;
   private final Watched<io.archway.crds.apisix.v1alpha1.PluginConfig> v1alpha1PluginConfigs;
   private final SharedIndexInformer<IngressClass> ingressClasses;
@@ -138,6 +139,7 @@ public final class Caches implements Refs, AutoCloseable {
     flows = inform(client, PluginFlow.class, namespaces);
     backendPolicies = inform(client, BackendTrafficPolicy.class, namespaces);
     routePolicies = inform(client, HTTPRoutePolicy.class, namespaces);
+    l4Policies = inform(client, io.archway.crds.apisix.v1alpha1.L4RoutePolicy.class, namespaces);
     pluginConfigs = inform(client, io.archway.crds.apisix.ApisixPluginConfig.class, namespaces);
     v1alpha1PluginConfigs =
         inform(client, io.archway.crds.apisix.v1alpha1.PluginConfig.class, namespaces);
@@ -265,6 +267,12 @@ public final class Caches implements Refs, AutoCloseable {
   @Override
   public List<HTTPRoutePolicy> httpRoutePolicies(String namespace) {
     return routePolicies.list(namespace);
+  }
+
+  /** The L4RoutePolicies of a namespace: what the TLSRoutes, TCPRoutes and UDPRoutes apply. */
+  @Override
+  public List<io.archway.crds.apisix.v1alpha1.L4RoutePolicy> l4RoutePolicies(String namespace) {
+    return l4Policies.list(namespace);
   }
 
   @Override

@@ -46,25 +46,39 @@ public final class GatewayReconciler extends ResourceReconciler<Gateway>
         r, ctx.caches(), published(), listener -> counts.getOrDefault(listener, 0));
   }
 
+  /** The route kinds installed, whose routes count in {@code attachedRoutes}. */
+  private volatile java.util.List<GatewayRouteReconciler<?>> routes = java.util.List.of();
+
+  void routes(java.util.List<GatewayRouteReconciler<?>> routes) {
+    this.routes = java.util.List.copyOf(routes);
+  }
+
   /**
-   * Per listener name, the HTTPRoutes of the controller's cache that attach to it: routes that are
-   * accepted (an invalid route attaches nowhere), counted once per listener through any of their
-   * parentRefs to this Gateway. HTTPRoutes reconcile the Gateways they name when what they tell
-   * them changes ({@link HTTPRouteReconciler}).
+   * Per listener name, the routes (every installed route kind) of the controllers' caches that
+   * attach to it: routes that are accepted (an invalid route attaches nowhere), counted once per
+   * listener through any of their parentRefs to this Gateway. Routes reconcile the Gateways they
+   * name when what they tell them changes ({@link GatewayRouteReconciler}).
    */
   private java.util.Map<String, Integer> attachedRoutes(Gateway gw) {
     var counts = new java.util.HashMap<String, Integer>();
-    for (var x : ctx.caches().primaries("HTTPRoute")) {
-      var route = (io.fabric8.kubernetes.api.model.gatewayapi.v1.HTTPRoute) x;
-      var spec = route.getSpec();
+    for (var kind : routes) {
+      count(kind, gw, counts);
+    }
+    return counts;
+  }
+
+  private static <R extends io.fabric8.kubernetes.api.model.HasMetadata> void count(
+      GatewayRouteReconciler<R> kind, Gateway gw, java.util.Map<String, Integer> counts) {
+    for (var x : kind.all()) {
+      @SuppressWarnings("unchecked")
+      var route = (R) x;
+      var parentRefs = kind.parentRefs(route);
       // A route being deleted is counted no more (its clean-up reconciles this Gateway again).
-      if (spec == null
-          || spec.getParentRefs() == null
-          || route.getMetadata().getDeletionTimestamp() != null) {
+      if (parentRefs == null || route.getMetadata().getDeletionTimestamp() != null) {
         continue;
       }
       var ns = route.getMetadata().getNamespace();
-      if (spec.getParentRefs().stream()
+      if (parentRefs.stream()
           .noneMatch(
               p ->
                   p != null
@@ -73,7 +87,7 @@ public final class GatewayReconciler extends ResourceReconciler<Gateway>
         continue;
       }
       var accepted =
-          io.archway.operator.translate.HTTPRouteTranslator.status(route, ctx.caches()).stream()
+          kind.computeStatus(route).stream()
               .anyMatch(
                   p ->
                       io.archway.operator.translate.ListenerAttachment.refersTo(
@@ -88,16 +102,15 @@ public final class GatewayReconciler extends ResourceReconciler<Gateway>
       }
       for (var l :
           io.archway.operator.translate.ListenerAttachment.attachedListeners(
-              "HTTPRoute",
+              kind.kind(),
               ns,
-              spec.getHostnames(),
-              spec.getParentRefs(),
+              kind.hostnames(route),
+              parentRefs,
               gw,
-              ctx.caches()::namespace)) {
+              kind.ctx.caches()::namespace)) {
         counts.merge(l, 1, Integer::sum);
       }
     }
-    return counts;
   }
 
   /** Reconciles the HTTPRoutes naming a Gateway ({@code namespace/name}) again. */

@@ -8,7 +8,9 @@ import io.javaoperatorsdk.operator.api.reconciler.Reconciler;
 
 /**
  * L4RoutePolicy: nothing of its own; its stream plugins go into the stream routes of the TCPRoutes,
- * UDPRoutes and TLSRoutes it targets (see {@code L4RoutePolicyTranslator}).
+ * UDPRoutes and TLSRoutes it targets (see {@code L4RoutePolicyTranslator}). Those read it from
+ * {@link Caches#l4RoutePolicies}; a policy's change reconciles the L4 routes of its namespace again
+ * ({@link RouteDependents}), the ones it targeted before included.
  */
 @ControllerConfiguration(name = "l4routepolicy")
 public final class L4RoutePolicyReconciler extends CustomResourceReconciler<L4RoutePolicy>

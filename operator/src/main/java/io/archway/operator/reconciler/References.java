@@ -145,6 +145,29 @@ final class References {
       }
       case io.fabric8.kubernetes.api.model.gatewayapi.v1.HTTPRoute hr when hr.getSpec() != null ->
           httpRoute(out, ns, hr.getSpec());
+      case io.fabric8.kubernetes.api.model.gatewayapi.v1.GRPCRoute gr when gr.getSpec() != null ->
+          grpcRoute(out, ns, gr.getSpec());
+      case io.fabric8.kubernetes.api.model.gatewayapi.v1alpha2.TLSRoute tr
+          when tr.getSpec() != null -> {
+        parents(out, ns, tr.getSpec().getParentRefs());
+        if (tr.getSpec().getRules() != null) {
+          tr.getSpec().getRules().forEach(rule -> l4Backends(out, ns, rule.getBackendRefs()));
+        }
+      }
+      case io.fabric8.kubernetes.api.model.gatewayapi.v1alpha2.TCPRoute tr
+          when tr.getSpec() != null -> {
+        parents(out, ns, tr.getSpec().getParentRefs());
+        if (tr.getSpec().getRules() != null) {
+          tr.getSpec().getRules().forEach(rule -> l4Backends(out, ns, rule.getBackendRefs()));
+        }
+      }
+      case io.fabric8.kubernetes.api.model.gatewayapi.v1alpha2.UDPRoute ur
+          when ur.getSpec() != null -> {
+        parents(out, ns, ur.getSpec().getParentRefs());
+        if (ur.getSpec().getRules() != null) {
+          ur.getSpec().getRules().forEach(rule -> l4Backends(out, ns, rule.getBackendRefs()));
+        }
+      }
       default -> {}
     }
     return out;
@@ -181,6 +204,108 @@ final class References {
       }
       var filters =
           new java.util.ArrayList<io.fabric8.kubernetes.api.model.gatewayapi.v1.HTTPRouteFilter>();
+      if (rule.getFilters() != null) {
+        filters.addAll(rule.getFilters());
+      }
+      if (rule.getBackendRefs() != null) {
+        for (var b : rule.getBackendRefs()) {
+          if (b == null) {
+            continue;
+          }
+          if ((b.getGroup() == null || b.getGroup().isEmpty())
+              && (b.getKind() == null || "Service".equals(b.getKind()))) {
+            service(
+                out,
+                b.getNamespace() == null || b.getNamespace().isEmpty() ? ns : b.getNamespace(),
+                b.getName());
+          }
+          if (b.getFilters() != null) {
+            filters.addAll(b.getFilters());
+          }
+        }
+      }
+      for (var f : filters) {
+        if (f == null) {
+          continue;
+        }
+        var m = f.getRequestMirror();
+        if (m != null && m.getBackendRef() != null) {
+          var b = m.getBackendRef();
+          service(
+              out,
+              b.getNamespace() == null || b.getNamespace().isEmpty() ? ns : b.getNamespace(),
+              b.getName());
+        }
+        var e = f.getExtensionRef();
+        if (e != null && e.getName() != null) {
+          if ("ApisixPluginConfig".equals(e.getKind())) {
+            out.add(key("ApisixPluginConfig", ns, e.getName()));
+          } else if ("PluginFlow".equals(e.getKind())) {
+            out.add(key("PluginFlow", ns, e.getName()));
+          }
+        }
+      }
+    }
+  }
+
+  /** A route reads the Gateways its parentRefs name. */
+  private static void parents(
+      Set<String> out,
+      String ns,
+      List<io.fabric8.kubernetes.api.model.gatewayapi.v1.ParentReference> parentRefs) {
+    if (parentRefs != null) {
+      for (var p : parentRefs) {
+        if (p != null
+            && p.getName() != null
+            && io.archway.operator.translate.ListenerAttachment.isGateway(p)) {
+          out.add(
+              key(
+                  "Gateway",
+                  io.archway.operator.translate.ListenerAttachment.namespace(p, ns),
+                  p.getName()));
+        }
+      }
+    }
+  }
+
+  /** An L4 route (TLSRoute, TCPRoute, UDPRoute) reads its backends' Services. */
+  private static void l4Backends(
+      Set<String> out,
+      String ns,
+      List<io.fabric8.kubernetes.api.model.gatewayapi.v1.BackendRef> backendRefs) {
+    if (backendRefs == null) {
+      return;
+    }
+    for (var b : backendRefs) {
+      if (b != null
+          && (b.getGroup() == null || b.getGroup().isEmpty())
+          && (b.getKind() == null || "Service".equals(b.getKind()))) {
+        service(
+            out,
+            b.getNamespace() == null || b.getNamespace().isEmpty() ? ns : b.getNamespace(),
+            b.getName());
+      }
+    }
+  }
+
+  /**
+   * A GRPCRoute reads its parent Gateways, its backends' Services, those of its RequestMirror
+   * filters, and the ApisixPluginConfigs and PluginFlows of its ExtensionRef filters.
+   */
+  private static void grpcRoute(
+      Set<String> out,
+      String ns,
+      io.fabric8.kubernetes.api.model.gatewayapi.v1.GRPCRouteSpec spec) {
+    parents(out, ns, spec.getParentRefs());
+    if (spec.getRules() == null) {
+      return;
+    }
+    for (var rule : spec.getRules()) {
+      if (rule == null) {
+        continue;
+      }
+      var filters =
+          new java.util.ArrayList<io.fabric8.kubernetes.api.model.gatewayapi.v1.GRPCRouteFilter>();
       if (rule.getFilters() != null) {
         filters.addAll(rule.getFilters());
       }
