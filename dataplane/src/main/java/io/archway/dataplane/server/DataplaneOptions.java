@@ -156,7 +156,7 @@ public record DataplaneOptions(
 
   /** A copy with the Admin API's settings. */
   public DataplaneOptions withAdmin(AdminSettings admin) {
-    return with(workers, http, stream, pubsub, kubernetes, tls, admin, http2);
+    return with(workers, http, stream, pubsub, kubernetes, tls, admin, http2, privilegedPorts);
   }
 
   /** Options for tests and tools: standalone {@code file}, any free ports on loopback. */
@@ -184,31 +184,31 @@ public record DataplaneOptions(
   }
 
   public DataplaneOptions withHttp(HttpSettings http) {
-    return with(workers, http, stream, pubsub, kubernetes, tls, admin, http2);
+    return with(workers, http, stream, pubsub, kubernetes, tls, admin, http2, privilegedPorts);
   }
 
   public DataplaneOptions withWorkers(int workers) {
-    return with(workers, http, stream, pubsub, kubernetes, tls, admin, http2);
+    return with(workers, http, stream, pubsub, kubernetes, tls, admin, http2, privilegedPorts);
   }
 
   public DataplaneOptions withStream(StreamSettings stream) {
-    return with(workers, http, stream, pubsub, kubernetes, tls, admin, http2);
+    return with(workers, http, stream, pubsub, kubernetes, tls, admin, http2, privilegedPorts);
   }
 
   public DataplaneOptions withPubSub(PubSubSettings pubsub) {
-    return with(workers, http, stream, pubsub, kubernetes, tls, admin, http2);
+    return with(workers, http, stream, pubsub, kubernetes, tls, admin, http2, privilegedPorts);
   }
 
   public DataplaneOptions withKubernetes(KubernetesSettings kubernetes) {
-    return with(workers, http, stream, pubsub, kubernetes, tls, admin, http2);
+    return with(workers, http, stream, pubsub, kubernetes, tls, admin, http2, privilegedPorts);
   }
 
   public DataplaneOptions withTls(TlsSettings tls) {
-    return with(workers, http, stream, pubsub, kubernetes, tls, admin, http2);
+    return with(workers, http, stream, pubsub, kubernetes, tls, admin, http2, privilegedPorts);
   }
 
   public DataplaneOptions withHttp2(H2Settings http2) {
-    return with(workers, http, stream, pubsub, kubernetes, tls, admin, http2);
+    return with(workers, http, stream, pubsub, kubernetes, tls, admin, http2, privilegedPorts);
   }
 
   /** A copy with these settings: the ones tests and tools change. */
@@ -220,7 +220,8 @@ public record DataplaneOptions(
       KubernetesSettings kubernetes,
       TlsSettings tls,
       AdminSettings admin,
-      H2Settings http2) {
+      H2Settings http2,
+      boolean privilegedPorts) {
     return new DataplaneOptions(
         standalone,
         etcdEndpoints,
@@ -246,27 +247,7 @@ public record DataplaneOptions(
 
   /** A copy whose {@code listeners} bind ports below 1024 as they are (or not). */
   public DataplaneOptions withPrivilegedPorts(boolean privilegedPorts) {
-    return new DataplaneOptions(
-        standalone,
-        etcdEndpoints,
-        prefix,
-        etcdUser,
-        etcdPassword,
-        etcdTls,
-        bindAddress,
-        httpPort,
-        httpsPort,
-        statusPort,
-        shutdownTimeout,
-        workers,
-        http,
-        stream,
-        pubsub,
-        kubernetes,
-        tls,
-        admin,
-        http2,
-        privilegedPorts);
+    return with(workers, http, stream, pubsub, kubernetes, tls, admin, http2, privilegedPorts);
   }
 
   public boolean standaloneMode() {
