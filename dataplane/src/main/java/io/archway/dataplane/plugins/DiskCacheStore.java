@@ -169,6 +169,10 @@ final class DiskCacheStore implements CacheZone {
       }
       Files.move(tmp, file, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
       index.put(key, new Meta(file, Files.size(file), e.stored(), e.expires()));
+      // Evict now, on this I/O thread: Caffeine drops a maintenance request that comes while
+      // another runs on a custom executor, which would leave files over disk_size until the
+      // zone's next use.
+      index.cleanUp();
     } catch (IOException | RuntimeException ex) {
       log.warn("proxy-cache: cannot write {}: {}", file, ex.toString());
       delete(new Meta(tmp, 0, 0, 0));
