@@ -938,8 +938,11 @@ public final class HTTPRouteTranslator {
   }
 
   /**
-   * {@code request}: the route's timeout (connect, send and read); {@code backendRequest}: the
-   * upstream's. {@code 0s} means none, as the spec says.
+   * {@code request} and {@code backendRequest}: the route's timeout (connect, send and read) is the
+   * shorter of the two, because a route's timeout overrides its upstreams' (APISIX's rule, and the
+   * dataplane's): a {@code backendRequest} shorter than {@code request} must still apply, also to
+   * the upstreams of a {@code traffic-split}. The upstream keeps {@code backendRequest} too. {@code
+   * 0s} means none, as the spec says.
    */
   private static void timeouts(HTTPRouteRule rule, String at, ObjectNode json, Translation t) {
     var timeouts = rule.getTimeouts();
@@ -947,10 +950,16 @@ public final class HTTPRouteTranslator {
       return;
     }
     var request = timeout(timeouts.getRequest(), at + ".timeouts.request", t);
-    if (request != null) {
-      json.set("timeout", request);
-    }
     var backend = timeout(timeouts.getBackendRequest(), at + ".timeouts.backendRequest", t);
+    var shorter =
+        request == null
+            ? backend
+            : backend == null || request.path("read").asDouble() <= backend.path("read").asDouble()
+                ? request
+                : backend;
+    if (shorter != null) {
+      json.set("timeout", shorter);
+    }
     if (backend != null && json.has("upstream")) {
       ((ObjectNode) json.get("upstream")).set("timeout", backend);
     }
