@@ -137,6 +137,11 @@ class GatewayApiToDataplaneE2E {
     assertThat(get(httpPort, "/elsewhere").statusCode()).isEqualTo(404);
 
     // Half the weight is a Service that does not exist: that share answers 500, the rest is served.
+    // Each rule is its own etcd key: wait until the second one is served too.
+    await()
+        .atMost(WAIT)
+        .ignoreExceptions()
+        .untilAsserted(() -> assertThat(get(httpPort, "/half").statusCode()).isNotEqualTo(404));
     var codes = new java.util.TreeSet<Integer>();
     for (int i = 0; i < 40; i++) {
       codes.add(get(httpPort, "/half").statusCode());

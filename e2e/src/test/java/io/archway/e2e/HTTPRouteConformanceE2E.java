@@ -724,6 +724,59 @@ class HTTPRouteConformanceE2E {
         .isZero();
   }
 
+  @Test
+  void httpRouteParentRefPort() {
+    int one = io.archway.model.testing.Ports.free();
+    int two = io.archway.model.testing.Ports.free();
+    c.apply(
+        """
+        apiVersion: gateway.networking.k8s.io/v1
+        kind: Gateway
+        metadata: {name: httproute-parentref-port, namespace: INFRA}
+        spec:
+          gatewayClassName: archway
+          listeners:
+          - {name: one, port: ONE, protocol: HTTP}
+          - {name: two, port: TWO, protocol: HTTP}
+        """
+            .replace("ONE", "" + one)
+            .replace("TWO", "" + two));
+    c.apply(
+        route(
+            "httproute-parentref-port",
+            INFRA,
+            """
+            parentRefs: [{name: httproute-parentref-port, port: TWO}]
+            rules:
+            - backendRefs: [{name: infra-backend-v1, port: 8080}]
+            """
+                .replace("TWO", "" + two)));
+    c.apply(
+        route(
+            "httproute-parentref-no-such-port",
+            INFRA,
+            """
+            parentRefs: [{name: httproute-parentref-port, port: 1}]
+            hostnames: [no-such-port.example]
+            rules:
+            - backendRefs: [{name: infra-backend-v2, port: 8080}]
+            """));
+    c.awaitRoute(
+        "HTTPRoute",
+        INFRA,
+        "httproute-parentref-port",
+        "httproute-parentref-port",
+        "Accepted=True/Accepted");
+    c.awaitRoute(
+        "HTTPRoute",
+        INFRA,
+        "httproute-parentref-no-such-port",
+        "httproute-parentref-port",
+        "Accepted=False/NoMatchingParent");
+    c.awaitBackend(two, Request.get("any.example", "/"), "infra-backend-v1");
+    c.awaitStatus(one, Request.get("any.example", "/"), 404);
+  }
+
   /**
    * The issue's bad inputs, each next to a good route on the same Gateway that stays served: a
    * route whose parent Gateway does not exist, a hostname no listener allows, a regex that does not
