@@ -685,6 +685,57 @@ class HTTPRouteConformanceE2E {
   }
 
   @Test
+  void gatewayHTTPListenerIsolation() {
+    int port = io.archway.model.testing.Ports.free();
+    var gw = "http-listener-isolation";
+    c.apply(
+        """
+        apiVersion: gateway.networking.k8s.io/v1
+        kind: Gateway
+        metadata: {name: GW, namespace: INFRA}
+        spec:
+          gatewayClassName: archway
+          listeners:
+          - {name: empty-hostname, port: PORT, protocol: HTTP}
+          - {name: wildcard-example-com, port: PORT, protocol: HTTP, hostname: "*.example.com"}
+          - {name: wildcard-foo-example-com, port: PORT, protocol: HTTP, hostname: "*.foo.example.com"}
+          - {name: abc-foo-example-com, port: PORT, protocol: HTTP, hostname: abc.foo.example.com}
+        """
+            .replace("GW", gw)
+            .replace("PORT", "" + port));
+    var spec =
+        """
+        parentRefs: [{name: GW, sectionName: SECTION}]
+        rules:
+        - matches: [{path: {type: PathPrefix, value: /SECTION}}]
+          backendRefs: [{name: infra-backend-v1, port: 8080}]
+        """;
+    for (var section :
+        java.util.List.of(
+            "empty-hostname",
+            "wildcard-example-com",
+            "wildcard-foo-example-com",
+            "abc-foo-example-com")) {
+      c.apply(
+          route(
+              "attached-to-" + section, INFRA, spec.replace("GW", gw).replace("SECTION", section)));
+    }
+    c.awaitBackend(port, Request.get("bar.com", "/empty-hostname"), "infra-backend-v1");
+    c.awaitBackend(
+        port, Request.get("bar.example.com", "/wildcard-example-com"), "infra-backend-v1");
+    c.awaitBackend(
+        port, Request.get("bar.foo.example.com", "/wildcard-foo-example-com"), "infra-backend-v1");
+    c.awaitBackend(
+        port, Request.get("abc.foo.example.com", "/abc-foo-example-com"), "infra-backend-v1");
+    // A request goes only to the routes of the most specific listener its host matches.
+    c.awaitStatus(port, Request.get("bar.com", "/wildcard-example-com"), 404);
+    c.awaitStatus(port, Request.get("bar.example.com", "/empty-hostname"), 404);
+    c.awaitStatus(port, Request.get("bar.foo.example.com", "/wildcard-example-com"), 404);
+    c.awaitStatus(port, Request.get("abc.foo.example.com", "/wildcard-foo-example-com"), 404);
+    c.awaitStatus(port, Request.get("abc.foo.example.com", "/empty-hostname"), 404);
+  }
+
+  @Test
   void httpRouteDisallowedKind() {
     int port = io.archway.model.testing.Ports.free();
     c.apply(
