@@ -160,17 +160,7 @@ final class Conformance implements BeforeAllCallback, AfterEachCallback {
       int port = Ports.free();
       s.gatewayPorts.put(name, port);
       stack.apply(
-          """
-          apiVersion: gateway.networking.k8s.io/v1
-          kind: Gateway
-          metadata: {name: NAME, namespace: INFRA}
-          spec:
-            gatewayClassName: archway
-            listeners:
-            - {name: http, port: PORT, protocol: HTTP, allowedRoutes: ALLOWED}
-          """
-              .replace("NAME", name)
-              .replace("INFRA", INFRA)
+          gateway(name, "- {name: http, port: PORT, protocol: HTTP, allowedRoutes: ALLOWED}")
               .replace("PORT", "" + port)
               .replace("ALLOWED", gw.substring(gw.indexOf(' ') + 1)));
     }
@@ -182,6 +172,21 @@ final class Conformance implements BeforeAllCallback, AfterEachCallback {
                   assertThat(condition(status(s, "Gateway", INFRA, name), "Programmed"))
                       .isEqualTo("True/Programmed"));
     }
+  }
+
+  /** A Gateway of the class {@code archway} in the infra namespace: its name and listener lines. */
+  static String gateway(String name, String listeners) {
+    return """
+        apiVersion: gateway.networking.k8s.io/v1
+        kind: Gateway
+        metadata: {name: NAME, namespace: INFRA}
+        spec:
+          gatewayClassName: archway
+          listeners:
+        """
+            .replace("NAME", name)
+            .replace("INFRA", INFRA)
+        + listeners.stripIndent().indent(2);
   }
 
   /** A Service (port 8080, as the upstream suite's) whose endpoint is the backend. */
@@ -329,6 +334,11 @@ final class Conformance implements BeforeAllCallback, AfterEachCallback {
   /** {@code status/reason} of a route's condition for that parent Gateway. */
   static String parentCondition(JsonNode route, String gateway, String type) {
     return route == null ? null : condition(parent(route, gateway).path("conditions"), type, 0);
+  }
+
+  /** Waits until the route is accepted by that Gateway with its references resolved. */
+  void awaitAccepted(String kind, String ns, String name, String gateway) {
+    awaitRoute(kind, ns, name, gateway, "Accepted=True/Accepted", "ResolvedRefs=True/ResolvedRefs");
   }
 
   /** Waits until the route's conditions for that Gateway are these ({@code type=status/reason}). */

@@ -2,6 +2,7 @@ package io.archway.e2e;
 
 import static io.archway.e2e.Conformance.INFRA;
 import static io.archway.e2e.Conformance.WEB;
+import static io.archway.e2e.Conformance.gateway;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.awaitility.Awaitility.await;
@@ -30,7 +31,7 @@ class GRPCAndL4RouteConformanceE2E {
   static int udpPort;
 
   @BeforeAll
-  static void gateway() {
+  static void createGateway() {
     grpcPort = Ports.free();
     tlsPort = Ports.free();
     tcpPort = Ports.free();
@@ -38,18 +39,14 @@ class GRPCAndL4RouteConformanceE2E {
     // Applied through the stack, not c.apply: it stays for every test of the class.
     c.stack()
         .apply(
-            """
-            apiVersion: gateway.networking.k8s.io/v1
-            kind: Gateway
-            metadata: {name: GW, namespace: INFRA}
-            spec:
-              gatewayClassName: archway
-              listeners:
-              - {name: grpc, port: P_GRPC, protocol: HTTP}
-              - {name: tls, port: P_TLS, protocol: TLS, tls: {mode: Passthrough}}
-              - {name: tcp, port: P_TCP, protocol: TCP}
-              - {name: udp, port: P_UDP, protocol: UDP}
-            """
+            gateway(
+                    "GW",
+                    """
+                - {name: grpc, port: P_GRPC, protocol: HTTP}
+                - {name: tls, port: P_TLS, protocol: TLS, tls: {mode: Passthrough}}
+                - {name: tcp, port: P_TCP, protocol: TCP}
+                - {name: udp, port: P_UDP, protocol: UDP}
+                """)
                 .replace("GW", GATEWAY)
                 .replace("INFRA", INFRA)
                 .replace("P_GRPC", "" + grpcPort)
@@ -91,13 +88,7 @@ class GRPCAndL4RouteConformanceE2E {
             - matches: [{method: {service: gateway_api_conformance.echo_basic.grpcecho.GrpcEcho, method: EchoTwo}}]
               backendRefs: [{name: grpc-infra-backend-v2, port: 8080}]
             """));
-    c.awaitRoute(
-        "GRPCRoute",
-        INFRA,
-        "exact-matching",
-        GATEWAY,
-        "Accepted=True/Accepted",
-        "ResolvedRefs=True/ResolvedRefs");
+    c.awaitAccepted("GRPCRoute", INFRA, "exact-matching", GATEWAY);
     await()
         .atMost(Conformance.WAIT)
         .ignoreExceptions()
@@ -144,6 +135,65 @@ class GRPCAndL4RouteConformanceE2E {
   }
 
   @Test
+  void grpcRouteListenerHostnameMatching() {
+    int port = Ports.free();
+    var gw = "grpcroute-listener-hostname-matching";
+    c.apply(
+        gateway(
+                gw,
+                """
+                - {name: listener-1, port: PORT, protocol: HTTP, hostname: bar.com}
+                - {name: listener-2, port: PORT, protocol: HTTP, hostname: foo.bar.com}
+                - {name: listener-3, port: PORT, protocol: HTTP, hostname: "*.bar.com"}
+                - {name: listener-4, port: PORT, protocol: HTTP, hostname: "*.foo.com"}
+                """)
+            .replace("PORT", "" + port));
+    var spec =
+        """
+        parentRefs: PARENTS
+        rules:
+        - backendRefs: [{name: BACKEND, port: 8080}]
+        """;
+    c.apply(
+        route(
+            "GRPCRoute",
+            "v1",
+            "backend-v1",
+            INFRA,
+            spec.replace("PARENTS", "[{name: " + gw + ", sectionName: listener-1}]")
+                .replace("BACKEND", "grpc-infra-backend-v1")));
+    c.apply(
+        route(
+            "GRPCRoute",
+            "v1",
+            "backend-v2",
+            INFRA,
+            spec.replace(
+                    "PARENTS",
+                    "[{name: "
+                        + gw
+                        + ", sectionName: listener-2}, {name: "
+                        + gw
+                        + ", sectionName: listener-4}]")
+                .replace("BACKEND", "grpc-infra-backend-v2")));
+    await()
+        .atMost(Conformance.WAIT)
+        .ignoreExceptions()
+        .untilAsserted(
+            () -> {
+              assertThat(Wire.grpc(port, "bar.com", "Echo", Map.of()))
+                  .isEqualTo("grpc-infra-backend-v1/Echo");
+              assertThat(Wire.grpc(port, "foo.bar.com", "Echo", Map.of()))
+                  .isEqualTo("grpc-infra-backend-v2/Echo");
+              assertThat(Wire.grpc(port, "boo.foo.com", "Echo", Map.of()))
+                  .isEqualTo("grpc-infra-backend-v2/Echo");
+            });
+    // listener-3 (*.bar.com) has no route: its names are not served by the others.
+    assertThatThrownBy(() -> Wire.grpc(port, "baz.bar.com", "Echo", Map.of()))
+        .isInstanceOf(StatusRuntimeException.class);
+  }
+
+  @Test
   void tlsRouteSimpleSameNamespace() {
     c.apply(
         route(
@@ -157,13 +207,7 @@ class GRPCAndL4RouteConformanceE2E {
             rules:
             - backendRefs: [{name: tls-backend, port: 8080}]
             """));
-    c.awaitRoute(
-        "TLSRoute",
-        INFRA,
-        "gateway-conformance-infra-test",
-        GATEWAY,
-        "Accepted=True/Accepted",
-        "ResolvedRefs=True/ResolvedRefs");
+    c.awaitAccepted("TLSRoute", INFRA, "gateway-conformance-infra-test", GATEWAY);
     // Passthrough: the backend's own certificate terminates TLS, and it answers with its name.
     await()
         .atMost(Conformance.WAIT)
@@ -213,13 +257,7 @@ class GRPCAndL4RouteConformanceE2E {
             rules:
             - backendRefs: [{name: tcp-backend, port: 8080}]
             """));
-    c.awaitRoute(
-        "TCPRoute",
-        INFRA,
-        "tcp",
-        GATEWAY,
-        "Accepted=True/Accepted",
-        "ResolvedRefs=True/ResolvedRefs");
+    c.awaitAccepted("TCPRoute", INFRA, "tcp", GATEWAY);
     await()
         .atMost(Conformance.WAIT)
         .ignoreExceptions()
@@ -240,13 +278,7 @@ class GRPCAndL4RouteConformanceE2E {
             rules:
             - backendRefs: [{name: udp-backend, port: 8080}]
             """));
-    c.awaitRoute(
-        "UDPRoute",
-        INFRA,
-        "udp",
-        GATEWAY,
-        "Accepted=True/Accepted",
-        "ResolvedRefs=True/ResolvedRefs");
+    c.awaitAccepted("UDPRoute", INFRA, "udp", GATEWAY);
     await()
         .atMost(Conformance.WAIT)
         .ignoreExceptions()

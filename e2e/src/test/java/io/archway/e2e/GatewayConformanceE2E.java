@@ -2,6 +2,7 @@ package io.archway.e2e;
 
 import static io.archway.e2e.Conformance.APP;
 import static io.archway.e2e.Conformance.INFRA;
+import static io.archway.e2e.Conformance.gateway;
 import static io.archway.e2e.HTTPRouteConformanceE2E.route;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
@@ -23,19 +24,6 @@ import org.junit.jupiter.api.extension.RegisterExtension;
 class GatewayConformanceE2E {
 
   @RegisterExtension static final Conformance c = new Conformance();
-
-  static String gateway(String name, String listeners) {
-    return """
-        apiVersion: gateway.networking.k8s.io/v1
-        kind: Gateway
-        metadata: {name: NAME, namespace: INFRA}
-        spec:
-          gatewayClassName: archway
-          listeners:
-        """
-            .replace("NAME", name)
-        + listeners.stripIndent().indent(2);
-  }
 
   @Test
   void gatewayClassObservedGenerationBump() {
@@ -123,8 +111,14 @@ class GatewayConformanceE2E {
                 return true;
               }
             });
-    assertThat(Conformance.listener(c.status("Gateway", INFRA, name), "http").isMissingNode())
-        .isTrue();
+    await()
+        .atMost(Conformance.WAIT)
+        .untilAsserted(
+            () ->
+                assertThat(
+                        Conformance.listener(c.status("Gateway", INFRA, name), "http")
+                            .isMissingNode())
+                    .isTrue());
     c.awaitBackend(two, Request.get("any.example", "/"), "infra-backend-v1");
   }
 
@@ -281,13 +275,7 @@ class GatewayConformanceE2E {
             rules:
             - backendRefs: [{name: infra-backend-v2, port: 8080}]
             """));
-    c.awaitRoute(
-        "HTTPRoute",
-        INFRA,
-        "https-listener",
-        name,
-        "Accepted=True/Accepted",
-        "ResolvedRefs=True/ResolvedRefs");
+    c.awaitAccepted("HTTPRoute", INFRA, "https-listener", name);
     await()
         .atMost(Conformance.WAIT)
         .ignoreExceptions()

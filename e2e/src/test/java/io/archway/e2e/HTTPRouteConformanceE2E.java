@@ -3,6 +3,7 @@ package io.archway.e2e;
 import static io.archway.e2e.Conformance.APP;
 import static io.archway.e2e.Conformance.INFRA;
 import static io.archway.e2e.Conformance.WEB;
+import static io.archway.e2e.Conformance.gateway;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
@@ -46,13 +47,7 @@ class HTTPRouteConformanceE2E {
             rules:
             - backendRefs: [{name: infra-backend-v1, port: 8080}]
             """));
-    c.awaitRoute(
-        "HTTPRoute",
-        INFRA,
-        "gateway-conformance-infra-test",
-        "same-namespace",
-        "Accepted=True/Accepted",
-        "ResolvedRefs=True/ResolvedRefs");
+    c.awaitAccepted("HTTPRoute", INFRA, "gateway-conformance-infra-test", "same-namespace");
     var r = c.awaitBackend(same(), Request.get("simple.example", "/"), "infra-backend-v1");
     assertThat(r.header("x-echo-backend")).isEqualTo("infra-backend-v1");
   }
@@ -69,13 +64,7 @@ class HTTPRouteConformanceE2E {
             rules:
             - backendRefs: [{name: web-backend, port: 8080}]
             """));
-    c.awaitRoute(
-        "HTTPRoute",
-        WEB,
-        "cross-namespace",
-        "backend-namespaces",
-        "Accepted=True/Accepted",
-        "ResolvedRefs=True/ResolvedRefs");
+    c.awaitAccepted("HTTPRoute", WEB, "cross-namespace", "backend-namespaces");
     c.awaitBackend(c.port("backend-namespaces"), Request.get("cross.example", "/"), "web-backend");
   }
 
@@ -123,13 +112,7 @@ class HTTPRouteConformanceE2E {
             - backendRefs: [{name: app-backend-v1, namespace: APP, port: 8080}]
             """
                 .replace("APP", APP)));
-    c.awaitRoute(
-        "HTTPRoute",
-        INFRA,
-        "reference-grant",
-        "same-namespace",
-        "Accepted=True/Accepted",
-        "ResolvedRefs=True/ResolvedRefs");
+    c.awaitAccepted("HTTPRoute", INFRA, "reference-grant", "same-namespace");
     c.awaitBackend(same(), Request.get("grant.example", "/"), "app-backend-v1");
   }
 
@@ -552,17 +535,13 @@ class HTTPRouteConformanceE2E {
   void httpRouteHostnameIntersection() {
     int port = io.archway.model.testing.Ports.free();
     c.apply(
-        """
-        apiVersion: gateway.networking.k8s.io/v1
-        kind: Gateway
-        metadata: {name: httproute-hostname-intersection, namespace: INFRA}
-        spec:
-          gatewayClassName: archway
-          listeners:
-          - {name: listener-1, port: PORT, protocol: HTTP, hostname: very.specific.com}
-          - {name: listener-2, port: PORT, protocol: HTTP, hostname: "*.wildcard.io"}
-          - {name: listener-3, port: PORT, protocol: HTTP, hostname: "*.anotherwildcard.io"}
-        """
+        gateway(
+                "httproute-hostname-intersection",
+                """
+            - {name: listener-1, port: PORT, protocol: HTTP, hostname: very.specific.com}
+            - {name: listener-2, port: PORT, protocol: HTTP, hostname: "*.wildcard.io"}
+            - {name: listener-3, port: PORT, protocol: HTTP, hostname: "*.anotherwildcard.io"}
+            """)
             .replace("PORT", "" + port));
     var gw = "httproute-hostname-intersection";
     c.apply(
@@ -631,18 +610,14 @@ class HTTPRouteConformanceE2E {
     int port = io.archway.model.testing.Ports.free();
     var gw = "httproute-listener-hostname-matching";
     c.apply(
-        """
-        apiVersion: gateway.networking.k8s.io/v1
-        kind: Gateway
-        metadata: {name: GW, namespace: INFRA}
-        spec:
-          gatewayClassName: archway
-          listeners:
-          - {name: listener-1, port: PORT, protocol: HTTP, hostname: bar.com}
-          - {name: listener-2, port: PORT, protocol: HTTP, hostname: foo.bar.com}
-          - {name: listener-3, port: PORT, protocol: HTTP, hostname: "*.bar.com"}
-          - {name: listener-4, port: PORT, protocol: HTTP, hostname: "*.foo.com"}
-        """
+        gateway(
+                "GW",
+                """
+            - {name: listener-1, port: PORT, protocol: HTTP, hostname: bar.com}
+            - {name: listener-2, port: PORT, protocol: HTTP, hostname: foo.bar.com}
+            - {name: listener-3, port: PORT, protocol: HTTP, hostname: "*.bar.com"}
+            - {name: listener-4, port: PORT, protocol: HTTP, hostname: "*.foo.com"}
+            """)
             .replace("GW", gw)
             .replace("PORT", "" + port));
     var spec =
@@ -689,18 +664,14 @@ class HTTPRouteConformanceE2E {
     int port = io.archway.model.testing.Ports.free();
     var gw = "http-listener-isolation";
     c.apply(
-        """
-        apiVersion: gateway.networking.k8s.io/v1
-        kind: Gateway
-        metadata: {name: GW, namespace: INFRA}
-        spec:
-          gatewayClassName: archway
-          listeners:
-          - {name: empty-hostname, port: PORT, protocol: HTTP}
-          - {name: wildcard-example-com, port: PORT, protocol: HTTP, hostname: "*.example.com"}
-          - {name: wildcard-foo-example-com, port: PORT, protocol: HTTP, hostname: "*.foo.example.com"}
-          - {name: abc-foo-example-com, port: PORT, protocol: HTTP, hostname: abc.foo.example.com}
-        """
+        gateway(
+                "GW",
+                """
+            - {name: empty-hostname, port: PORT, protocol: HTTP}
+            - {name: wildcard-example-com, port: PORT, protocol: HTTP, hostname: "*.example.com"}
+            - {name: wildcard-foo-example-com, port: PORT, protocol: HTTP, hostname: "*.foo.example.com"}
+            - {name: abc-foo-example-com, port: PORT, protocol: HTTP, hostname: abc.foo.example.com}
+            """)
             .replace("GW", gw)
             .replace("PORT", "" + port));
     var spec =
@@ -739,18 +710,14 @@ class HTTPRouteConformanceE2E {
   void httpRouteDisallowedKind() {
     int port = io.archway.model.testing.Ports.free();
     c.apply(
-        """
-        apiVersion: gateway.networking.k8s.io/v1
-        kind: Gateway
-        metadata: {name: tlsroutes-only, namespace: INFRA}
-        spec:
-          gatewayClassName: archway
-          listeners:
-          - name: http
-            port: PORT
-            protocol: HTTP
-            allowedRoutes: {kinds: [{kind: TLSRoute}]}
-        """
+        gateway(
+                "tlsroutes-only",
+                """
+            - name: http
+              port: PORT
+              protocol: HTTP
+              allowedRoutes: {kinds: [{kind: TLSRoute}]}
+            """)
             .replace("PORT", "" + port));
     c.apply(
         route(
@@ -780,16 +747,12 @@ class HTTPRouteConformanceE2E {
     int one = io.archway.model.testing.Ports.free();
     int two = io.archway.model.testing.Ports.free();
     c.apply(
-        """
-        apiVersion: gateway.networking.k8s.io/v1
-        kind: Gateway
-        metadata: {name: httproute-parentref-port, namespace: INFRA}
-        spec:
-          gatewayClassName: archway
-          listeners:
-          - {name: one, port: ONE, protocol: HTTP}
-          - {name: two, port: TWO, protocol: HTTP}
-        """
+        gateway(
+                "httproute-parentref-port",
+                """
+            - {name: one, port: ONE, protocol: HTTP}
+            - {name: two, port: TWO, protocol: HTTP}
+            """)
             .replace("ONE", "" + one)
             .replace("TWO", "" + two));
     c.apply(
@@ -914,13 +877,7 @@ class HTTPRouteConformanceE2E {
         "hostname-not-allowed",
         "only-foo",
         "Accepted=False/NoMatchingListenerHostname");
-    c.awaitRoute(
-        "HTTPRoute",
-        INFRA,
-        "good",
-        "same-namespace",
-        "Accepted=True/Accepted",
-        "ResolvedRefs=True/ResolvedRefs");
+    c.awaitAccepted("HTTPRoute", INFRA, "good", "same-namespace");
     var host = "good.example";
     c.awaitStatus(same(), Request.get(host, "/no-grant"), 500);
     for (var path : java.util.List.of("/", "/missing-parent", "/bad-regex")) {

@@ -30,13 +30,7 @@ class HTTPRouteFiltersConformanceE2E {
             "parentRefs: [{name: same-namespace}]\nhostnames: [HOST]\nrules:\n"
                     .replace("HOST", host)
                 + rules.stripIndent()));
-    c.awaitRoute(
-        "HTTPRoute",
-        INFRA,
-        name,
-        "same-namespace",
-        "Accepted=True/Accepted",
-        "ResolvedRefs=True/ResolvedRefs");
+    c.awaitAccepted("HTTPRoute", INFRA, name, "same-namespace");
   }
 
   @Test
