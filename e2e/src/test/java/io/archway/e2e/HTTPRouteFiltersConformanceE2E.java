@@ -3,6 +3,7 @@ package io.archway.e2e;
 import static io.archway.e2e.Conformance.INFRA;
 import static io.archway.e2e.HTTPRouteConformanceE2E.route;
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
 
 import io.archway.e2e.Wire.Request;
 import java.net.URI;
@@ -229,6 +230,34 @@ class HTTPRouteFiltersConformanceE2E {
       var r = c.awaitBackend(same(), Request.get(host, e[0]), "infra-backend-v1");
       assertThat(r.echo().path("path").asText()).as("rewrite of %s", e[0]).isEqualTo(e[1]);
     }
+  }
+
+  @Test
+  void httpRouteRequestMirror() {
+    // The mirror goes to the Service's cluster IP and port: a Service whose cluster IP is the
+    // loopback address and whose port is the mirror backend's.
+    var mirror = (Backends.HttpEcho) c.backend("infra-backend-v2");
+    c.apply(
+        """
+        apiVersion: v1
+        kind: Service
+        metadata: {name: infra-backend-mirror, namespace: INFRA}
+        spec: {clusterIP: 127.0.0.1, ports: [{name: p, port: REAL}]}
+        """
+            .replace("REAL", "" + mirror.port()));
+    rules(
+        "request-mirror",
+        "mirror.example",
+        """
+        - filters:
+          - type: RequestMirror
+            requestMirror: {backendRef: {name: infra-backend-mirror, port: REAL}}
+          backendRefs: [{name: infra-backend-v1, port: 8080}]
+        """
+            .replace("REAL", "" + mirror.port()));
+    var path = "/mirror-" + System.nanoTime();
+    c.awaitBackend(same(), Request.get("mirror.example", path), "infra-backend-v1");
+    await().atMost(Conformance.WAIT).until(() -> mirror.seen().contains(path));
   }
 
   @Test

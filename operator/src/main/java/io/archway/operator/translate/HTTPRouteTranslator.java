@@ -746,7 +746,7 @@ public final class HTTPRouteTranslator {
             break;
           }
           var pm = object(plugins, "proxy-mirror");
-          pm.put("host", "http://" + b.getName() + "." + bNs + ".svc:" + b.getPort());
+          pm.put("host", "http://" + mirrorAddress(bNs, b.getName(), b.getPort(), refs));
           if (ratio < 1) {
             pm.put("sample_ratio", Math.max(ratio, 0.00001));
           }
@@ -756,6 +756,18 @@ public final class HTTPRouteTranslator {
       }
     }
     return answers;
+  }
+
+  /**
+   * Where a mirror is sent: the Service's cluster IP and port, as the L4 routes' weighted nodes, so
+   * that the dataplane needs no cluster DNS; its DNS name when it has no cluster IP yet (a manifest
+   * as written) or is headless.
+   */
+  private static String mirrorAddress(String ns, String name, int port, Refs refs) {
+    var ip = refs.service(ns, name).map(svc -> svc.getSpec().getClusterIP()).orElse(null);
+    return ip == null || ip.isEmpty() || ip.equals("None")
+        ? name + "." + ns + ".svc:" + port
+        : Upstreams.hostPort(ip, port);
   }
 
   private static void headers(HTTPHeaderFilter f, ObjectNode plugins, String plugin) {
