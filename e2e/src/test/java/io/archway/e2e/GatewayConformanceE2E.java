@@ -341,6 +341,48 @@ class GatewayConformanceE2E {
                     .isEqualTo(n));
   }
 
+  @Test
+  void gatewayInvalidRouteKind() {
+    int port = Ports.free();
+    var name = "gateway-invalid-route-kind";
+    c.apply(
+        gateway(
+                name,
+                """
+                - name: only-invalid
+                  port: PORT
+                  protocol: HTTP
+                  allowedRoutes: {kinds: [{group: gateway.networking.k8s.io, kind: FooRoute}]}
+                - name: invalid-and-valid
+                  port: PORT
+                  protocol: HTTP
+                  hostname: valid.example
+                  allowedRoutes:
+                    kinds:
+                    - {group: gateway.networking.k8s.io, kind: FooRoute}
+                    - {group: gateway.networking.k8s.io, kind: HTTPRoute}
+                """)
+            .replace("PORT", "" + port));
+    c.awaitListener(INFRA, name, "only-invalid", "ResolvedRefs=False/InvalidRouteKinds");
+    c.awaitListener(INFRA, name, "invalid-and-valid", "ResolvedRefs=False/InvalidRouteKinds");
+    var gw = c.status("Gateway", INFRA, name);
+    assertThat(Conformance.listener(gw, "only-invalid").path("supportedKinds").size()).isZero();
+    var kinds = Conformance.listener(gw, "invalid-and-valid").path("supportedKinds");
+    assertThat(kinds.size()).isEqualTo(1);
+    assertThat(kinds.get(0).path("kind").asText()).isEqualTo("HTTPRoute");
+    // The listener that still takes HTTPRoutes serves them.
+    c.apply(
+        route(
+            "invalid-route-kind-valid",
+            INFRA,
+            """
+            parentRefs: [{name: gateway-invalid-route-kind, sectionName: invalid-and-valid}]
+            rules:
+            - backendRefs: [{name: infra-backend-v1, port: 8080}]
+            """));
+    c.awaitBackend(port, Request.get("valid.example", "/"), "infra-backend-v1");
+  }
+
   /**
    * Listeners conflicting on a port (two HTTP listeners without a hostname; HTTP and TCP on one
    * port) are conflicted and not served; a listener of the same Gateway on another port is served.

@@ -173,6 +173,35 @@ class HTTPRouteFiltersConformanceE2E {
   }
 
   @Test
+  void httpRouteRedirectPortAndScheme() {
+    rules(
+        "redirect-port-and-scheme",
+        "redirect-port-scheme.example",
+        """
+        - matches: [{path: {type: PathPrefix, value: /https-8443}}]
+          filters:
+          - type: RequestRedirect
+            requestRedirect: {scheme: https, port: 8443}
+        - matches: [{path: {type: PathPrefix, value: /http-80}}]
+          filters:
+          - type: RequestRedirect
+            requestRedirect: {scheme: http, port: 80}
+        """);
+    var r =
+        c.awaitStatus(same(), Request.get("redirect-port-scheme.example", "/https-8443/x"), 302);
+    var location = URI.create(r.header("location"));
+    assertThat(location.getScheme()).isEqualTo("https");
+    assertThat(location.getHost()).isEqualTo("redirect-port-scheme.example");
+    assertThat(location.getPort()).isEqualTo(8443);
+    assertThat(location.getPath()).isEqualTo("/https-8443/x");
+    r = c.awaitStatus(same(), Request.get("redirect-port-scheme.example", "/http-80"), 302);
+    location = URI.create(r.header("location"));
+    assertThat(location.getScheme()).isEqualTo("http");
+    assertThat(location.getPort()).isEqualTo(-1); // 80, the well-known port, is left out
+    assertThat(location.getPath()).isEqualTo("/http-80");
+  }
+
+  @Test
   void httpRouteRewriteHost() throws Exception {
     rules(
         "rewrite-host",
