@@ -118,69 +118,29 @@ class HTTPRouteConformanceE2E {
 
   @Test
   void httpRouteInvalidCrossNamespaceBackendRef() {
-    c.apply(
-        route(
-            "invalid-cross-namespace-backend-ref",
-            INFRA,
-            """
-            parentRefs: [{name: same-namespace}]
-            hostnames: [invalid-backend-ns.example]
-            rules:
-            - backendRefs: [{name: web-backend, namespace: WEB, port: 8080}]
-            """
-                .replace("WEB", WEB)));
-    c.awaitRoute(
-        "HTTPRoute",
-        INFRA,
+    unresolvedBackend(
         "invalid-cross-namespace-backend-ref",
-        "same-namespace",
-        "Accepted=True/Accepted",
-        "ResolvedRefs=False/RefNotPermitted");
-    c.awaitStatus(same(), Request.get("invalid-backend-ns.example", "/"), 500);
+        "invalid-backend-ns.example",
+        "{name: web-backend, namespace: WEB, port: 8080}".replace("WEB", WEB),
+        "RefNotPermitted");
   }
 
   @Test
   void httpRouteInvalidNonExistentBackendRef() {
-    c.apply(
-        route(
-            "invalid-nonexistent-backend-ref",
-            INFRA,
-            """
-            parentRefs: [{name: same-namespace}]
-            hostnames: [nonexistent.example]
-            rules:
-            - backendRefs: [{name: nonexistent, port: 8080}]
-            """));
-    c.awaitRoute(
-        "HTTPRoute",
-        INFRA,
+    unresolvedBackend(
         "invalid-nonexistent-backend-ref",
-        "same-namespace",
-        "Accepted=True/Accepted",
-        "ResolvedRefs=False/BackendNotFound");
-    c.awaitStatus(same(), Request.get("nonexistent.example", "/"), 500);
+        "nonexistent.example",
+        "{name: nonexistent, port: 8080}",
+        "BackendNotFound");
   }
 
   @Test
   void httpRouteInvalidBackendRefUnknownKind() {
-    c.apply(
-        route(
-            "invalid-backend-ref-unknown-kind",
-            INFRA,
-            """
-            parentRefs: [{name: same-namespace}]
-            hostnames: [unknown-kind.example]
-            rules:
-            - backendRefs: [{group: unknown.example.com, kind: UnknownKind, name: infra-backend-v1, port: 8080}]
-            """));
-    c.awaitRoute(
-        "HTTPRoute",
-        INFRA,
+    unresolvedBackend(
         "invalid-backend-ref-unknown-kind",
-        "same-namespace",
-        "Accepted=True/Accepted",
-        "ResolvedRefs=False/InvalidKind");
-    c.awaitStatus(same(), Request.get("unknown-kind.example", "/"), 500);
+        "unknown-kind.example",
+        "{group: unknown.example.com, kind: UnknownKind, name: infra-backend-v1, port: 8080}",
+        "InvalidKind");
   }
 
   @Test
@@ -196,25 +156,38 @@ class HTTPRouteConformanceE2E {
           to: [{group: "", kind: Service, name: not-app-backend-v2}]
         """
             .replace("APP", APP));
+    unresolvedBackend(
+        "invalid-reference-grant",
+        "invalid-grant.example",
+        "{name: app-backend-v2, namespace: APP, port: 8080}".replace("APP", APP),
+        "RefNotPermitted");
+  }
+
+  /**
+   * A route whose one backend does not resolve: accepted, {@code ResolvedRefs: False} with that
+   * reason, and every request answered 500.
+   */
+  private void unresolvedBackend(String name, String host, String backendRef, String reason) {
     c.apply(
         route(
-            "invalid-reference-grant",
+            name,
             INFRA,
             """
             parentRefs: [{name: same-namespace}]
-            hostnames: [invalid-grant.example]
+            hostnames: [HOST]
             rules:
-            - backendRefs: [{name: app-backend-v2, namespace: APP, port: 8080}]
+            - backendRefs: [BACKEND]
             """
-                .replace("APP", APP)));
+                .replace("HOST", host)
+                .replace("BACKEND", backendRef)));
     c.awaitRoute(
         "HTTPRoute",
         INFRA,
-        "invalid-reference-grant",
+        name,
         "same-namespace",
         "Accepted=True/Accepted",
-        "ResolvedRefs=False/RefNotPermitted");
-    c.awaitStatus(same(), Request.get("invalid-grant.example", "/"), 500);
+        "ResolvedRefs=False/" + reason);
+    c.awaitStatus(same(), Request.get(host, "/"), 500);
   }
 
   @Test
