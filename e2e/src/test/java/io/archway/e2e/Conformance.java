@@ -293,10 +293,10 @@ final class Conformance implements BeforeAllCallback, AfterEachCallback {
 
   /** {@code status/reason} of the condition of that type in {@code status.conditions}. */
   static String condition(JsonNode object, String type) {
-    return object == null ? null : condition(object.path("status").path("conditions"), type, 0);
+    return object == null ? null : conditionIn(object.path("status").path("conditions"), type);
   }
 
-  private static String condition(JsonNode conditions, String type, int unused) {
+  private static String conditionIn(JsonNode conditions, String type) {
     for (var c : conditions) {
       if (type.equals(c.path("type").asText())) {
         return c.path("status").asText() + "/" + c.path("reason").asText();
@@ -317,7 +317,7 @@ final class Conformance implements BeforeAllCallback, AfterEachCallback {
 
   /** {@code status/reason} of a listener's condition. */
   static String listenerCondition(JsonNode gateway, String listener, String type) {
-    return condition(listener(gateway, listener).path("conditions"), type, 0);
+    return conditionIn(listener(gateway, listener).path("conditions"), type);
   }
 
   /** Our {@code status.parents} entry of a route for that Gateway (missing node when none). */
@@ -333,7 +333,7 @@ final class Conformance implements BeforeAllCallback, AfterEachCallback {
 
   /** {@code status/reason} of a route's condition for that parent Gateway. */
   static String parentCondition(JsonNode route, String gateway, String type) {
-    return route == null ? null : condition(parent(route, gateway).path("conditions"), type, 0);
+    return route == null ? null : conditionIn(parent(route, gateway).path("conditions"), type);
   }
 
   /** Waits until the route is accepted by that Gateway with its references resolved. */
