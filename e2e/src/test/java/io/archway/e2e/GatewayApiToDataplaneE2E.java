@@ -4,31 +4,17 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
 import com.sun.net.httpserver.HttpServer;
-import io.archway.model.testing.EtcdExtension;
-import io.archway.model.testing.JarProcess;
-import io.archway.model.testing.Ports;
-import io.archway.operator.testing.KubeMock;
 import io.fabric8.kubernetes.api.model.HasMetadata;
-import io.fabric8.kubernetes.api.model.apiextensions.v1.CustomResourceDefinition;
 import io.fabric8.kubernetes.api.model.gatewayapi.v1.HTTPRoute;
-import io.fabric8.kubernetes.client.utils.Serialization;
-import java.io.IOException;
 import java.net.InetSocketAddress;
-import java.net.URI;
-import java.net.http.HttpClient;
-import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
-import java.util.ArrayList;
 import java.util.List;
-import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
@@ -40,50 +26,16 @@ import org.junit.jupiter.api.io.TempDir;
  */
 class GatewayApiToDataplaneE2E {
 
-  @RegisterExtension static final EtcdExtension etcd = new EtcdExtension();
-
-  private static final Duration WAIT = Duration.ofSeconds(60);
+  private static final Duration WAIT = ArchwayStack.WAIT;
 
   @TempDir Path dir;
 
-  KubeMock kube;
+  ArchwayStack stack;
   HttpServer upstream;
-  final List<Process> processes = new ArrayList<>();
-  final HttpClient http = HttpClient.newHttpClient();
   int httpPort;
 
   @BeforeEach
   void start() throws Exception {
-    kube = new KubeMock();
-    for (var line :
-        List.of(
-            "GatewayClass gatewayclasses Cluster",
-            "Gateway gateways Namespaced",
-            "HTTPRoute httproutes Namespaced")) {
-      var f = line.split(" ");
-      kube.client()
-          .resource(
-              Serialization.unmarshal(
-                  "apiVersion: apiextensions.k8s.io/v1\nkind: CustomResourceDefinition\n"
-                      + "metadata:\n  name: "
-                      + f[1]
-                      + ".gateway.networking.k8s.io\n  annotations: {"
-                      + io.archway.operator.translate.GatewayApi.BUNDLE_VERSION_ANNOTATION
-                      + ": "
-                      + io.archway.operator.translate.GatewayApi.BUNDLE_VERSION
-                      + "}\nspec:\n  group: gateway.networking.k8s.io\n  scope: "
-                      + f[2]
-                      + "\n  names: {kind: "
-                      + f[0]
-                      + ", plural: "
-                      + f[1]
-                      + "}\n  versions:\n  - name: v1\n    served: true\n    storage: true\n"
-                      + "    subresources: {status: {}}\n"
-                      + "    schema: {openAPIV3Schema: {type: object,"
-                      + " x-kubernetes-preserve-unknown-fields: true}}\n",
-                  CustomResourceDefinition.class))
-          .create();
-    }
     upstream = HttpServer.create(new InetSocketAddress("127.0.0.1", 0), 0);
     upstream.createContext(
         "/",
@@ -97,7 +49,8 @@ class GatewayApiToDataplaneE2E {
           }
         });
     upstream.start();
-    httpPort = Ports.free();
+    stack = ArchwayStack.start(dir, new ArchwayStack.Options("all", true, List.of()));
+    httpPort = stack.httpPort();
     create(
         io.fabric8.kubernetes.api.model.Service.class,
         "apiVersion: v1\nkind: Service\nmetadata: {name: web, namespace: default}\n"
@@ -109,78 +62,20 @@ class GatewayApiToDataplaneE2E {
             + " web}}\naddressType: IPv4\nports: [{name: http, port: "
             + upstream.getAddress().getPort()
             + "}]\nendpoints:\n- {addresses: [127.0.0.1], conditions: {ready: true}}\n");
-
-    var kubeconfig = dir.resolve("kubeconfig");
-    Files.writeString(
-        kubeconfig,
-        """
-        apiVersion: v1
-        kind: Config
-        clusters: [{name: mock, cluster: {server: "URL"}}]
-        users: [{name: e2e, user: {}}]
-        contexts: [{name: mock, context: {cluster: mock, user: e2e, namespace: default}}]
-        current-context: mock
-        """
-            .replace("URL", kube.client().getMasterUrl().toString()));
-    launch(
-        "operator",
-        "../operator/target/archway-operator.jar",
-        "run",
-        "--kubeconfig",
-        kubeconfig.toString(),
-        "--etcd",
-        etcd.endpoint(),
-        "--metrics-port",
-        "0",
-        "--control-plane-discovery",
-        "all");
-    int statusPort = Ports.free();
-    launch(
-        "dataplane",
-        "../dataplane/target/archway-dataplane.jar",
-        "--etcd",
-        etcd.endpoint(),
-        "--bind",
-        "127.0.0.1",
-        "--http-port",
-        "" + httpPort,
-        "--https-port",
-        "0",
-        "--status-port",
-        "" + statusPort);
-    await()
-        .atMost(WAIT)
-        .ignoreExceptions()
-        .until(() -> get(statusPort, "/readyz").statusCode() == 200);
   }
 
   @AfterEach
-  void stop() throws Exception {
-    for (var p : processes) {
-      p.destroy();
-      if (!p.waitFor(10, TimeUnit.SECONDS)) {
-        p.destroyForcibly();
-      }
-    }
+  void stop() {
+    stack.close();
     upstream.stop(0);
-    kube.close();
   }
 
   private <T extends HasMetadata> void create(Class<T> type, String yaml) {
-    kube.client().resource(Serialization.unmarshal(yaml, type)).createOr(e -> e.update());
-  }
-
-  private void launch(String name, String jar, String... args) throws IOException {
-    processes.add(
-        JarProcess.start(Path.of(jar), dir.resolve(name + ".log"), List.of(), List.of(args)));
+    stack.create(type, yaml);
   }
 
   private HttpResponse<String> get(int port, String path) throws Exception {
-    return http.send(
-        HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port + path))
-            .timeout(Duration.ofSeconds(5))
-            .build(),
-        HttpResponse.BodyHandlers.ofString());
+    return stack.get(port, path);
   }
 
   @Test
@@ -227,7 +122,7 @@ class GatewayApiToDataplaneE2E {
                 assertThat(get(httpPort, "/hello/there").body())
                     .isEqualTo("hello from upstream /hello/there"));
     var route =
-        kube.client().resources(HTTPRoute.class).inNamespace("default").withName("web").get();
+        stack.client().resources(HTTPRoute.class).inNamespace("default").withName("web").get();
     assertThat(route.getStatus().getParents())
         .singleElement()
         .satisfies(
@@ -242,13 +137,18 @@ class GatewayApiToDataplaneE2E {
     assertThat(get(httpPort, "/elsewhere").statusCode()).isEqualTo(404);
 
     // Half the weight is a Service that does not exist: that share answers 500, the rest is served.
+    // Each rule is its own etcd key: wait until the second one is served too.
+    await()
+        .atMost(WAIT)
+        .ignoreExceptions()
+        .untilAsserted(() -> assertThat(get(httpPort, "/half").statusCode()).isNotEqualTo(404));
     var codes = new java.util.TreeSet<Integer>();
     for (int i = 0; i < 40; i++) {
       codes.add(get(httpPort, "/half").statusCode());
     }
     assertThat(codes).containsExactly(200, 500);
 
-    kube.client().resources(HTTPRoute.class).inNamespace("default").withName("web").delete();
+    stack.client().resources(HTTPRoute.class).inNamespace("default").withName("web").delete();
     await()
         .atMost(WAIT)
         .ignoreExceptions()

@@ -5,29 +5,17 @@ import static org.awaitility.Awaitility.await;
 
 import com.sun.net.httpserver.HttpServer;
 import io.archway.crds.apisix.ApisixRoute;
-import io.archway.model.testing.EtcdExtension;
-import io.archway.model.testing.JarProcess;
-import io.archway.model.testing.Ports;
-import io.archway.operator.testing.KubeMock;
 import io.fabric8.kubernetes.api.model.Service;
 import io.fabric8.kubernetes.client.utils.Serialization;
-import java.io.IOException;
 import java.net.InetSocketAddress;
-import java.net.URI;
-import java.net.http.HttpClient;
-import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
-import java.util.ArrayList;
 import java.util.List;
-import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
@@ -38,21 +26,16 @@ import org.junit.jupiter.api.io.TempDir;
  */
 class OperatorToDataplaneE2E {
 
-  @RegisterExtension static final EtcdExtension etcd = new EtcdExtension();
-
-  private static final Duration WAIT = Duration.ofSeconds(60);
+  private static final Duration WAIT = ArchwayStack.WAIT;
 
   @TempDir Path dir;
 
-  KubeMock kube;
+  ArchwayStack stack;
   HttpServer upstream;
-  final List<Process> processes = new ArrayList<>();
-  final HttpClient http = HttpClient.newHttpClient();
   int httpPort;
 
   @BeforeEach
   void start() throws Exception {
-    kube = new KubeMock();
     upstream = HttpServer.create(new InetSocketAddress("127.0.0.1", 0), 0);
     upstream.createContext(
         "/",
@@ -66,8 +49,11 @@ class OperatorToDataplaneE2E {
           }
         });
     upstream.start();
+    stack = ArchwayStack.start(dir, new ArchwayStack.Options("marked", false, List.of()));
+    httpPort = stack.httpPort();
     // A Service whose cluster IP is the upstream: resolveGranularity service sends traffic there.
-    kube.client()
+    stack
+        .client()
         .resource(
             Serialization.unmarshal(
                 "apiVersion: v1\nkind: Service\nmetadata: {name: web, namespace: default}\n"
@@ -76,75 +62,16 @@ class OperatorToDataplaneE2E {
                     + "}]}\n",
                 Service.class))
         .create();
-
-    var kubeconfig = dir.resolve("kubeconfig");
-    Files.writeString(
-        kubeconfig,
-        """
-        apiVersion: v1
-        kind: Config
-        clusters: [{name: mock, cluster: {server: "URL"}}]
-        users: [{name: e2e, user: {}}]
-        contexts: [{name: mock, context: {cluster: mock, user: e2e, namespace: default}}]
-        current-context: mock
-        """
-            .replace("URL", kube.client().getMasterUrl().toString()));
-    launch(
-        "operator",
-        "../operator/target/archway-operator.jar",
-        "run",
-        "--kubeconfig",
-        kubeconfig.toString(),
-        "--etcd",
-        etcd.endpoint(),
-        "--metrics-port",
-        "0",
-        "--control-plane-discovery",
-        "marked");
-    httpPort = Ports.free();
-    int statusPort = Ports.free();
-    launch(
-        "dataplane",
-        "../dataplane/target/archway-dataplane.jar",
-        "--etcd",
-        etcd.endpoint(),
-        "--bind",
-        "127.0.0.1",
-        "--http-port",
-        "" + httpPort,
-        "--https-port",
-        "0",
-        "--status-port",
-        "" + statusPort);
-    await()
-        .atMost(WAIT)
-        .ignoreExceptions()
-        .until(() -> get(statusPort, "/readyz").statusCode() == 200);
   }
 
   @AfterEach
-  void stop() throws Exception {
-    for (var p : processes) {
-      p.destroy();
-      if (!p.waitFor(10, TimeUnit.SECONDS)) {
-        p.destroyForcibly();
-      }
-    }
+  void stop() {
+    stack.close();
     upstream.stop(0);
-    kube.close();
-  }
-
-  private void launch(String name, String jar, String... args) throws IOException {
-    processes.add(
-        JarProcess.start(Path.of(jar), dir.resolve(name + ".log"), List.of(), List.of(args)));
   }
 
   private HttpResponse<String> get(int port, String path) throws Exception {
-    return http.send(
-        HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port + path))
-            .timeout(Duration.ofSeconds(5))
-            .build(),
-        HttpResponse.BodyHandlers.ofString());
+    return stack.get(port, path);
   }
 
   private void apply(String paths, String servicePort) {
@@ -163,11 +90,12 @@ class OperatorToDataplaneE2E {
                 .replace("PATHS", paths)
                 .replace("PORT", servicePort),
             ApisixRoute.class);
-    kube.client().resource(route).createOr(existing -> existing.update());
+    stack.client().resource(route).createOr(existing -> existing.update());
   }
 
   private String accepted() {
-    var r = kube.client().resources(ApisixRoute.class).inNamespace("default").withName("web").get();
+    var r =
+        stack.client().resources(ApisixRoute.class).inNamespace("default").withName("web").get();
     return r == null || r.getStatus() == null
         ? ""
         : r.getStatus().conditions.stream()
@@ -209,7 +137,7 @@ class OperatorToDataplaneE2E {
     assertThat(get(httpPort, "/bye").body()).isEqualTo("hello from upstream /bye");
     assertThat(get(httpPort, "/other").statusCode()).isEqualTo(404);
 
-    kube.client().resources(ApisixRoute.class).inNamespace("default").withName("web").delete();
+    stack.client().resources(ApisixRoute.class).inNamespace("default").withName("web").delete();
     await()
         .atMost(WAIT)
         .ignoreExceptions()
@@ -225,27 +153,31 @@ class OperatorToDataplaneE2E {
             + "addressType: IPv4\nports: [{name: http, port: "
             + upstream.getAddress().getPort()
             + "}]\nendpoints:\n- {addresses: [ADDRESS], conditions: {ready: true}}\n";
-    kube.client()
+    stack
+        .client()
         .resource(
             Serialization.unmarshal(
                 "apiVersion: v1\nkind: Service\nmetadata: {name: pods, namespace: default}\n"
                     + "spec: {ports: [{name: http, port: 80}]}\n",
                 Service.class))
         .create();
-    kube.client()
+    stack
+        .client()
         .resource(
             Serialization.unmarshal(
                 "apiVersion: apisix.apache.org/v2\nkind: ApisixUpstream\n"
                     + "metadata: {name: pods, namespace: default}\nspec: {discovery: {type: controlplane}}\n",
                 io.archway.crds.apisix.ApisixUpstream.class))
         .create();
-    kube.client()
+    stack
+        .client()
         .resource(
             Serialization.unmarshal(
                 slice.replace("ADDRESS", "127.0.0.2"),
                 io.fabric8.kubernetes.api.model.discovery.v1.EndpointSlice.class))
         .create();
-    kube.client()
+    stack
+        .client()
         .resource(
             Serialization.unmarshal(
                 """
@@ -265,7 +197,8 @@ class OperatorToDataplaneE2E {
         .atMost(WAIT)
         .ignoreExceptions()
         .untilAsserted(() -> assertThat(get(httpPort, "/pods").statusCode()).isEqualTo(502));
-    kube.client()
+    stack
+        .client()
         .resource(
             Serialization.unmarshal(
                 slice.replace("ADDRESS", "127.0.0.1"),

@@ -4,6 +4,7 @@ import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.JsonNodeFactory;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.archway.model.Kind;
+import io.fabric8.kubernetes.api.model.gatewayapi.v1.Gateway;
 import io.fabric8.kubernetes.api.model.gatewayapi.v1.HTTPBackendRef;
 import io.fabric8.kubernetes.api.model.gatewayapi.v1.HTTPHeaderFilter;
 import io.fabric8.kubernetes.api.model.gatewayapi.v1.HTTPRoute;
@@ -106,7 +107,8 @@ public final class HTTPRouteTranslator {
         var listener = attached.listener();
         var key = RouteParents.listenerKey(parent, attached);
         if (served.contains(listener.getName()) && seen.add(key)) {
-          routes(flavor, route, key, listener, attached.hostnames(), refs, t);
+          var isolated = new Attached(listener, isolation(parent.gateway(), listener, served));
+          routes(flavor, route, key, isolated, attached.hostnames(), refs, t);
         }
       }
     }
@@ -503,14 +505,52 @@ public final class HTTPRouteTranslator {
     }
   }
 
+  /** A listener a route is written for, and the hosts its routes leave to more specific ones. */
+  private record Attached(Listener listener, String excludedHosts) {}
+
+  /**
+   * Listener isolation (Gateway API {@code GatewayHTTPListenerIsolation}): a request goes only to
+   * the routes of the most specific listener of its port whose hostname matches it. The dataplane's
+   * router falls back from a host bucket that lacks the path to a less specific one (a wildcard,
+   * then any host), so the routes of a listener exclude, by a {@code host} regex, the hostnames of
+   * the Gateway's other served listeners on the same port that are more specific than its own:
+   * every one for a listener without a hostname; for {@code *.example.com}, the names and wildcards
+   * under it. Null when there is nothing to exclude.
+   */
+  static String isolation(Gateway gateway, Listener listener, java.util.Set<String> served) {
+    var own = listener.getHostname() == null ? null : listener.getHostname().toLowerCase();
+    var alternatives = new ArrayList<String>();
+    for (var other : gateway.getSpec().getListeners()) {
+      if (other.getName().equals(listener.getName())
+          || !served.contains(other.getName())
+          || !java.util.Objects.equals(other.getPort(), listener.getPort())
+          || other.getHostname() == null) {
+        continue;
+      }
+      var h = other.getHostname().toLowerCase();
+      boolean under =
+          own == null
+              || (own.startsWith("*.")
+                  && !h.equals(own)
+                  && h.endsWith(own.substring(1))
+                  && h.length() > own.length() - 1);
+      if (under) {
+        var quoted = h.replace(".", "\\.");
+        alternatives.add(h.startsWith("*.") ? ".+" + quoted.substring(1) : quoted);
+      }
+    }
+    return alternatives.isEmpty() ? null : anchored(String.join("|", alternatives));
+  }
+
   private static void routes(
       Flavor flavor,
       HTTPRoute route,
       String listenerKey,
-      Listener listener,
+      Attached attached,
       List<String> hostnames,
       Refs refs,
       Translation t) {
+    var listener = attached.listener();
     var ns = route.getMetadata().getNamespace();
     var name = route.getMetadata().getName();
     var rules =
@@ -527,7 +567,7 @@ public final class HTTPRouteTranslator {
             "name",
             ApisixRouteTranslator.truncate(
                 ns + "/" + name + "/rule " + i + "/match " + j + " on " + listenerKey, 100));
-        match(m, listener, hostnames, json);
+        match(m, attached, hostnames, json);
         json.put(
             "priority",
             flavor.priority() == null
@@ -561,9 +601,12 @@ public final class HTTPRouteTranslator {
   }
 
   private static void match(
-      HTTPRouteMatch m, Listener listener, List<String> hostnames, ObjectNode json) {
+      HTTPRouteMatch m, Attached attached, List<String> hostnames, ObjectNode json) {
     var vars = JsonNodeFactory.instance.arrayNode();
-    vars.addArray().add("server_port").add("==").add(listener.getPort());
+    vars.addArray().add("server_port").add("==").add(attached.listener().getPort());
+    if (attached.excludedHosts() != null) {
+      vars.addArray().add("host").add("!").add("~~").add(attached.excludedHosts());
+    }
     var path = m.getPath();
     var type = path == null || path.getType() == null ? "PathPrefix" : path.getType();
     var value = path == null || path.getValue() == null ? "/" : path.getValue();
@@ -703,7 +746,7 @@ public final class HTTPRouteTranslator {
             break;
           }
           var pm = object(plugins, "proxy-mirror");
-          pm.put("host", "http://" + b.getName() + "." + bNs + ".svc:" + b.getPort());
+          pm.put("host", "http://" + mirrorAddress(bNs, b.getName(), b.getPort(), refs));
           if (ratio < 1) {
             pm.put("sample_ratio", Math.max(ratio, 0.00001));
           }
@@ -713,6 +756,18 @@ public final class HTTPRouteTranslator {
       }
     }
     return answers;
+  }
+
+  /**
+   * Where a mirror is sent: the Service's cluster IP and port, as the L4 routes' weighted nodes, so
+   * that the dataplane needs no cluster DNS; its DNS name when it has no cluster IP yet (a manifest
+   * as written) or is headless.
+   */
+  private static String mirrorAddress(String ns, String name, int port, Refs refs) {
+    var ip = refs.service(ns, name).map(svc -> svc.getSpec().getClusterIP()).orElse(null);
+    return ip == null || ip.isEmpty() || ip.equals("None")
+        ? name + "." + ns + ".svc:" + port
+        : Upstreams.hostPort(ip, port);
   }
 
   private static void headers(HTTPHeaderFilter f, ObjectNode plugins, String plugin) {
@@ -938,8 +993,11 @@ public final class HTTPRouteTranslator {
   }
 
   /**
-   * {@code request}: the route's timeout (connect, send and read); {@code backendRequest}: the
-   * upstream's. {@code 0s} means none, as the spec says.
+   * {@code request} and {@code backendRequest}: the route's timeout (connect, send and read) is the
+   * shorter of the two, because a route's timeout overrides its upstreams' (APISIX's rule, and the
+   * dataplane's): a {@code backendRequest} shorter than {@code request} must still apply, also to
+   * the upstreams of a {@code traffic-split}. The upstream keeps {@code backendRequest} too. {@code
+   * 0s} means none, as the spec says.
    */
   private static void timeouts(HTTPRouteRule rule, String at, ObjectNode json, Translation t) {
     var timeouts = rule.getTimeouts();
@@ -947,10 +1005,16 @@ public final class HTTPRouteTranslator {
       return;
     }
     var request = timeout(timeouts.getRequest(), at + ".timeouts.request", t);
-    if (request != null) {
-      json.set("timeout", request);
-    }
     var backend = timeout(timeouts.getBackendRequest(), at + ".timeouts.backendRequest", t);
+    var shorter =
+        request == null
+            ? backend
+            : backend == null || request.path("read").asDouble() <= backend.path("read").asDouble()
+                ? request
+                : backend;
+    if (shorter != null) {
+      json.set("timeout", shorter);
+    }
     if (backend != null && json.has("upstream")) {
       ((ObjectNode) json.get("upstream")).set("timeout", backend);
     }

@@ -16,7 +16,6 @@ import io.fabric8.kubernetes.api.model.Condition;
 import io.fabric8.kubernetes.api.model.HasMetadata;
 import io.fabric8.kubernetes.api.model.NamespaceBuilder;
 import io.fabric8.kubernetes.api.model.Service;
-import io.fabric8.kubernetes.api.model.apiextensions.v1.CustomResourceDefinition;
 import io.fabric8.kubernetes.api.model.gatewayapi.v1.GRPCRoute;
 import io.fabric8.kubernetes.api.model.gatewayapi.v1.Gateway;
 import io.fabric8.kubernetes.api.model.gatewayapi.v1.GatewayClass;
@@ -64,10 +63,8 @@ class GatewayRouteKindsIT {
     kube = new KubeMock();
     client = kube.client();
     var crds = new ArrayList<>(GatewayApiIT.gatewayApiCrds(GatewayApi.BUNDLE_VERSION));
-    crds.add(crd("GRPCRoute", "grpcroutes", "v1"));
-    crds.add(crd("TLSRoute", "tlsroutes", "v1alpha2"));
-    crds.add(crd("TCPRoute", "tcproutes", "v1alpha2"));
-    crds.add(crd("UDPRoute", "udproutes", "v1alpha2"));
+    crds.addAll(
+        KubeMock.gatewayApiCrds(GatewayApi.BUNDLE_VERSION, KubeMock.GATEWAY_API_ROUTE_KINDS));
     for (var crd : crds) {
       client.resource(crd).create();
     }
@@ -124,33 +121,6 @@ class GatewayRouteKindsIT {
     operator.close();
     sink.close();
     kube.close();
-  }
-
-  /** A namespaced Gateway API CRD of one version, with a status subresource. */
-  private static CustomResourceDefinition crd(String kind, String plural, String version) {
-    return Serialization.unmarshal(
-        "apiVersion: apiextensions.k8s.io/v1\n"
-            + "kind: CustomResourceDefinition\n"
-            + "metadata:\n  name: "
-            + plural
-            + ".gateway.networking.k8s.io\n  annotations: {"
-            + GatewayApi.BUNDLE_VERSION_ANNOTATION
-            + ": "
-            + GatewayApi.BUNDLE_VERSION
-            + "}\n"
-            + "spec:\n  group: gateway.networking.k8s.io\n  scope: Namespaced\n"
-            + "  names: {kind: "
-            + kind
-            + ", plural: "
-            + plural
-            + ", singular: "
-            + kind.toLowerCase()
-            + "}\n  versions:\n  - name: "
-            + version
-            + "\n    served: true\n    storage: true\n    subresources: {status: {}}\n"
-            + "    schema: {openAPIV3Schema: {type: object,"
-            + " x-kubernetes-preserve-unknown-fields: true}}\n",
-        CustomResourceDefinition.class);
   }
 
   private static String namespace() {

@@ -1,11 +1,14 @@
 package io.archway.operator.testing;
 
 import io.archway.crds.Status;
+import io.archway.operator.translate.GatewayApi;
 import io.fabric8.kubernetes.api.model.Condition;
 import io.fabric8.kubernetes.api.model.HasMetadata;
+import io.fabric8.kubernetes.api.model.apiextensions.v1.CustomResourceDefinition;
 import io.fabric8.kubernetes.client.KubernetesClient;
 import io.fabric8.kubernetes.client.server.mock.KubernetesMixedDispatcher;
 import io.fabric8.kubernetes.client.server.mock.KubernetesMockServer;
+import io.fabric8.kubernetes.client.utils.Serialization;
 import io.fabric8.mockwebserver.Context;
 import io.fabric8.mockwebserver.MockWebServer;
 import io.fabric8.mockwebserver.ServerRequest;
@@ -15,6 +18,7 @@ import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.HashMap;
+import java.util.List;
 import java.util.Optional;
 import java.util.Queue;
 
@@ -66,6 +70,82 @@ public final class KubeMock implements AutoCloseable {
       }
     } catch (IOException e) {
       throw new UncheckedIOException(e);
+    }
+  }
+
+  /**
+   * The Gateway API CRDs of the standard channel's {@code v1} kinds: {@code kind plural scope
+   * versions} (the first {@code v1}, else the only one, is the storage version).
+   */
+  public static final List<String> GATEWAY_API_STANDARD =
+      List.of(
+          "GatewayClass gatewayclasses Cluster v1,v1beta1",
+          "Gateway gateways Namespaced v1,v1beta1",
+          "HTTPRoute httproutes Namespaced v1,v1beta1",
+          "ReferenceGrant referencegrants Namespaced v1beta1");
+
+  /** The other route kinds: GRPCRoute {@code v1}, the experimental L4 kinds {@code v1alpha2}. */
+  public static final List<String> GATEWAY_API_ROUTE_KINDS =
+      List.of(
+          "GRPCRoute grpcroutes Namespaced v1",
+          "TLSRoute tlsroutes Namespaced v1alpha2",
+          "TCPRoute tcproutes Namespaced v1alpha2",
+          "UDPRoute udproutes Namespaced v1alpha2");
+
+  /**
+   * Gateway API CRDs as the upstream bundle declares them, reduced to what the operator reads
+   * (group, kind, versions, the bundle-version annotation) with an open schema and a status
+   * subresource; {@code lines} as in {@link #GATEWAY_API_STANDARD}.
+   */
+  public static List<CustomResourceDefinition> gatewayApiCrds(
+      String bundleVersion, List<String> lines) {
+    return lines.stream()
+        .map(
+            line -> {
+              var f = line.split(" ");
+              var versions = new StringBuilder();
+              for (var v : f[3].split(",")) {
+                versions
+                    .append("  - name: ")
+                    .append(v)
+                    .append("\n    served: true\n    storage: ")
+                    .append(v.equals("v1") || f[3].equals(v))
+                    .append("\n    subresources: {status: {}}\n")
+                    .append(
+                        "    schema: {openAPIV3Schema: {type: object,"
+                            + " x-kubernetes-preserve-unknown-fields: true}}\n");
+              }
+              return Serialization.unmarshal(
+                  "apiVersion: apiextensions.k8s.io/v1\n"
+                      + "kind: CustomResourceDefinition\n"
+                      + "metadata:\n  name: "
+                      + f[1]
+                      + ".gateway.networking.k8s.io\n  annotations: {"
+                      + GatewayApi.BUNDLE_VERSION_ANNOTATION
+                      + ": "
+                      + bundleVersion
+                      + "}\n"
+                      + "spec:\n  group: gateway.networking.k8s.io\n  scope: "
+                      + f[2]
+                      + "\n  names: {kind: "
+                      + f[0]
+                      + ", plural: "
+                      + f[1]
+                      + ", singular: "
+                      + f[0].toLowerCase()
+                      + "}\n  versions:\n"
+                      + versions,
+                  CustomResourceDefinition.class);
+            })
+        .toList();
+  }
+
+  /** Creates the CRDs of every Gateway API kind Archway serves, of the targeted bundle version. */
+  public void installGatewayApi() {
+    for (var lines : List.of(GATEWAY_API_STANDARD, GATEWAY_API_ROUTE_KINDS)) {
+      for (var crd : gatewayApiCrds(GatewayApi.BUNDLE_VERSION, lines)) {
+        client.resource(crd).create();
+      }
     }
   }
 

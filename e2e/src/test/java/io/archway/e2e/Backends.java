@@ -1,0 +1,341 @@
+package io.archway.e2e;
+
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.sun.net.httpserver.HttpServer;
+import io.grpc.MethodDescriptor;
+import io.grpc.Server;
+import io.grpc.ServerServiceDefinition;
+import io.grpc.netty.shaded.io.grpc.netty.NettyServerBuilder;
+import io.grpc.stub.ServerCalls;
+import io.netty.pkitesting.X509Bundle;
+import java.io.BufferedReader;
+import java.io.ByteArrayInputStream;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.InputStreamReader;
+import java.io.UncheckedIOException;
+import java.net.DatagramPacket;
+import java.net.DatagramSocket;
+import java.net.InetAddress;
+import java.net.InetSocketAddress;
+import java.net.ServerSocket;
+import java.net.Socket;
+import java.nio.charset.StandardCharsets;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.TreeMap;
+import java.util.concurrent.ConcurrentLinkedQueue;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import javax.net.ssl.SSLContext;
+import javax.net.ssl.SSLServerSocket;
+
+/**
+ * The real upstream servers of the conformance suite, on loopback ports: each answers with its own
+ * name, so a test sees which backend a request reached, as the upstream suite's echo server does.
+ */
+final class Backends {
+
+  private Backends() {}
+
+  static final ObjectMapper JSON = new ObjectMapper();
+
+  /** A backend with a name, on a loopback port. */
+  interface Backend extends AutoCloseable {
+    String name();
+
+    int port();
+
+    @Override
+    void close();
+  }
+
+  /**
+   * An HTTP echo: answers 200 with JSON {@code {backend, method, path (with the query), host,
+   * headers: {lower-case name: [values]}}} and the response headers {@code X-Echo-Backend} and
+   * {@code X-Header-Remove}; {@code ?delay=MS} answers after that many milliseconds. Every request
+   * is kept in {@link #seen()} (the mirror tests read it).
+   */
+  static final class HttpEcho implements Backend {
+    private final String name;
+    private final HttpServer server;
+    private final ExecutorService threads = Executors.newCachedThreadPool();
+    private final ConcurrentLinkedQueue<String> seen = new ConcurrentLinkedQueue<>();
+
+    HttpEcho(String name) throws IOException {
+      this.name = name;
+      server = HttpServer.create(new InetSocketAddress("127.0.0.1", 0), 0);
+      server.setExecutor(threads);
+      server.createContext(
+          "/",
+          ex -> {
+            var uri = ex.getRequestURI();
+            var query = uri.getRawQuery();
+            if (query != null && query.startsWith("delay=")) {
+              try {
+                Thread.sleep(Long.parseLong(query.substring("delay=".length())));
+              } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+              }
+            }
+            var headers = new TreeMap<String, List<String>>();
+            ex.getRequestHeaders().forEach((k, v) -> headers.put(k.toLowerCase(), v));
+            var echo = new LinkedHashMap<String, Object>();
+            echo.put("backend", name);
+            echo.put("method", ex.getRequestMethod());
+            echo.put("path", uri.getRawPath() + (query == null ? "" : "?" + query));
+            echo.put("host", ex.getRequestHeaders().getFirst("Host"));
+            echo.put("headers", headers);
+            seen.add(uri.getRawPath());
+            ex.getRequestBody().readAllBytes();
+            var body = JSON.writeValueAsBytes(echo);
+            ex.getResponseHeaders().add("Content-Type", "application/json");
+            ex.getResponseHeaders().add("X-Echo-Backend", name);
+            ex.getResponseHeaders().add("X-Header-Remove", "present");
+            ex.sendResponseHeaders(200, body.length);
+            try (var out = ex.getResponseBody()) {
+              out.write(body);
+            }
+          });
+      server.start();
+    }
+
+    @Override
+    public String name() {
+      return name;
+    }
+
+    @Override
+    public int port() {
+      return server.getAddress().getPort();
+    }
+
+    /** The paths of the requests it received, in order. */
+    ConcurrentLinkedQueue<String> seen() {
+      return seen;
+    }
+
+    @Override
+    public void close() {
+      server.stop(0);
+      threads.shutdownNow();
+    }
+  }
+
+  /** Accepts connections on a thread of its own and hands each to {@code serve}. */
+  private abstract static class SocketBackend implements Backend {
+    final String name;
+    final ServerSocket socket;
+    private final ExecutorService threads = Executors.newCachedThreadPool();
+
+    SocketBackend(String name, ServerSocket socket) {
+      this.name = name;
+      this.socket = socket;
+      threads.execute(
+          () -> {
+            while (!socket.isClosed()) {
+              try {
+                var c = socket.accept();
+                threads.execute(
+                    () -> {
+                      try (c) {
+                        serve(c);
+                      } catch (IOException e) {
+                        // the peer went away: nothing to answer
+                      }
+                    });
+              } catch (IOException e) {
+                return; // closed
+              }
+            }
+          });
+    }
+
+    abstract void serve(Socket c) throws IOException;
+
+    @Override
+    public String name() {
+      return name;
+    }
+
+    @Override
+    public int port() {
+      return socket.getLocalPort();
+    }
+
+    @Override
+    public void close() {
+      try {
+        socket.close();
+      } catch (IOException e) {
+        throw new UncheckedIOException(e);
+      }
+      threads.shutdownNow();
+    }
+  }
+
+  /** A TCP backend: reads a line, answers {@code <name>:<line>}. */
+  static final class TcpEcho extends SocketBackend {
+    TcpEcho(String name) throws IOException {
+      super(name, new ServerSocket(0, 50, InetAddress.getLoopbackAddress()));
+    }
+
+    @Override
+    void serve(Socket c) throws IOException {
+      var line =
+          new BufferedReader(new InputStreamReader(c.getInputStream(), StandardCharsets.UTF_8))
+              .readLine();
+      c.getOutputStream().write((name + ":" + line + "\n").getBytes(StandardCharsets.UTF_8));
+      c.getOutputStream().flush();
+    }
+  }
+
+  /**
+   * A TLS server with its own certificate (the passthrough tests see it end to end): after the
+   * handshake, answers {@code <name>} and the server name the client asked for.
+   */
+  static final class TlsEcho extends SocketBackend {
+    TlsEcho(String name, X509Bundle cert) throws Exception {
+      super(name, serverSocket(cert));
+    }
+
+    private static ServerSocket serverSocket(X509Bundle cert) throws Exception {
+      var ctx = SSLContext.getInstance("TLS");
+      ctx.init(cert.toKeyManagerFactory().getKeyManagers(), null, null);
+      return (SSLServerSocket)
+          ctx.getServerSocketFactory().createServerSocket(0, 50, InetAddress.getLoopbackAddress());
+    }
+
+    @Override
+    void serve(Socket c) throws IOException {
+      var tls = (javax.net.ssl.SSLSocket) c;
+      tls.startHandshake();
+      var line = new BufferedReader(new InputStreamReader(c.getInputStream())).readLine();
+      c.getOutputStream().write((name + ":" + line + "\n").getBytes(StandardCharsets.UTF_8));
+      c.getOutputStream().flush();
+    }
+  }
+
+  /** A UDP backend: answers each datagram with {@code <name>:<payload>}. */
+  static final class UdpEcho implements Backend {
+    private final String name;
+    private final DatagramSocket socket;
+    private final Thread thread;
+
+    UdpEcho(String name) throws IOException {
+      this.name = name;
+      socket = new DatagramSocket(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0));
+      thread =
+          Thread.ofPlatform()
+              .daemon()
+              .start(
+                  () -> {
+                    var buf = new byte[2048];
+                    while (!socket.isClosed()) {
+                      try {
+                        var p = new DatagramPacket(buf, buf.length);
+                        socket.receive(p);
+                        var out =
+                            (name + ":" + new String(buf, 0, p.getLength(), StandardCharsets.UTF_8))
+                                .getBytes(StandardCharsets.UTF_8);
+                        socket.send(new DatagramPacket(out, out.length, p.getSocketAddress()));
+                      } catch (IOException e) {
+                        return;
+                      }
+                    }
+                  });
+    }
+
+    @Override
+    public String name() {
+      return name;
+    }
+
+    @Override
+    public int port() {
+      return socket.getLocalPort();
+    }
+
+    @Override
+    public void close() {
+      socket.close();
+      thread.interrupt();
+    }
+  }
+
+  /** Messages as plain bytes: the suite declares its gRPC methods by hand. */
+  static final MethodDescriptor.Marshaller<byte[]> BYTES =
+      new MethodDescriptor.Marshaller<>() {
+        @Override
+        public InputStream stream(byte[] value) {
+          return new ByteArrayInputStream(value);
+        }
+
+        @Override
+        public byte[] parse(InputStream stream) {
+          try {
+            return stream.readAllBytes();
+          } catch (IOException e) {
+            throw new UncheckedIOException(e);
+          }
+        }
+      };
+
+  /** The upstream suite's gRPC echo service. */
+  static final String GRPC_SERVICE = "gateway_api_conformance.echo_basic.grpcecho.GrpcEcho";
+
+  /** The methods of {@link #GRPC_SERVICE}: Echo, EchoTwo, EchoThree. */
+  static final Map<String, MethodDescriptor<byte[], byte[]>> GRPC_METHODS =
+      Map.of(
+          "Echo", grpcMethod("Echo"),
+          "EchoTwo", grpcMethod("EchoTwo"),
+          "EchoThree", grpcMethod("EchoThree"));
+
+  private static MethodDescriptor<byte[], byte[]> grpcMethod(String name) {
+    return MethodDescriptor.<byte[], byte[]>newBuilder(BYTES, BYTES)
+        .setType(MethodDescriptor.MethodType.UNARY)
+        .setFullMethodName(MethodDescriptor.generateFullMethodName(GRPC_SERVICE, name))
+        .build();
+  }
+
+  /** A real grpc-java server (h2c): each method answers {@code <name>/<method>}. */
+  static final class GrpcEcho implements Backend {
+    private final String name;
+    private final Server server;
+
+    GrpcEcho(String name) throws IOException {
+      this.name = name;
+      var service = ServerServiceDefinition.builder(GRPC_SERVICE);
+      GRPC_METHODS.forEach(
+          (method, d) ->
+              service.addMethod(
+                  d,
+                  ServerCalls.asyncUnaryCall(
+                      (req, out) -> {
+                        out.onNext((name + "/" + method).getBytes(StandardCharsets.UTF_8));
+                        out.onCompleted();
+                      })));
+      server =
+          NettyServerBuilder.forAddress(new InetSocketAddress("127.0.0.1", 0))
+              .addService(service.build())
+              .build()
+              .start();
+    }
+
+    @Override
+    public String name() {
+      return name;
+    }
+
+    @Override
+    public int port() {
+      return server.getPort();
+    }
+
+    @Override
+    public void close() {
+      server.shutdownNow();
+    }
+  }
+}
