@@ -105,52 +105,11 @@ class GatewayApiIT {
     kube.close();
   }
 
-  /** The upstream bundle's CRDs, reduced to what detection reads (group, kind, versions). */
+  /**
+   * The upstream bundle's CRDs, reduced to what detection reads ({@link KubeMock#gatewayApiCrds}).
+   */
   static List<CustomResourceDefinition> gatewayApiCrds(String bundleVersion) {
-    return List.of(
-            "GatewayClass gatewayclasses Cluster v1,v1beta1",
-            "Gateway gateways Namespaced v1,v1beta1",
-            "HTTPRoute httproutes Namespaced v1,v1beta1",
-            "ReferenceGrant referencegrants Namespaced v1beta1")
-        .stream()
-        .map(
-            line -> {
-              var f = line.split(" ");
-              var versions = new StringBuilder();
-              for (var v : f[3].split(",")) {
-                versions
-                    .append("  - name: ")
-                    .append(v)
-                    .append("\n    served: true\n    storage: ")
-                    .append(v.equals("v1") || f[3].equals(v))
-                    .append("\n    subresources: {status: {}}\n")
-                    .append(
-                        "    schema: {openAPIV3Schema: {type: object,"
-                            + " x-kubernetes-preserve-unknown-fields: true}}\n");
-              }
-              return Serialization.unmarshal(
-                  "apiVersion: apiextensions.k8s.io/v1\n"
-                      + "kind: CustomResourceDefinition\n"
-                      + "metadata:\n  name: "
-                      + f[1]
-                      + ".gateway.networking.k8s.io\n  annotations: {"
-                      + GatewayApi.BUNDLE_VERSION_ANNOTATION
-                      + ": "
-                      + bundleVersion
-                      + "}\n"
-                      + "spec:\n  group: gateway.networking.k8s.io\n  scope: "
-                      + f[2]
-                      + "\n  names: {kind: "
-                      + f[0]
-                      + ", plural: "
-                      + f[1]
-                      + ", singular: "
-                      + f[0].toLowerCase()
-                      + "}\n  versions:\n"
-                      + versions,
-                  CustomResourceDefinition.class);
-            })
-        .toList();
+    return KubeMock.gatewayApiCrds(bundleVersion);
   }
 
   private static String namespace() {

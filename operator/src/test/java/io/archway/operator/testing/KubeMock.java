@@ -94,6 +94,59 @@ public final class KubeMock implements AutoCloseable {
         : status.conditions.stream().filter(c -> type.equals(c.getType())).findFirst();
   }
 
+  /**
+   * The upstream Gateway API bundle's CRDs (GatewayClass, Gateway, HTTPRoute, ReferenceGrant),
+   * reduced to what detection reads (group, kind, versions), for the mock API server.
+   */
+  public static java.util.List<
+          io.fabric8.kubernetes.api.model.apiextensions.v1.CustomResourceDefinition>
+      gatewayApiCrds(String bundleVersion) {
+    return java.util.List.of(
+            "GatewayClass gatewayclasses Cluster v1,v1beta1",
+            "Gateway gateways Namespaced v1,v1beta1",
+            "HTTPRoute httproutes Namespaced v1,v1beta1",
+            "ReferenceGrant referencegrants Namespaced v1beta1")
+        .stream()
+        .map(
+            line -> {
+              var f = line.split(" ");
+              var versions = new StringBuilder();
+              for (var v : f[3].split(",")) {
+                versions
+                    .append("  - name: ")
+                    .append(v)
+                    .append("\n    served: true\n    storage: ")
+                    .append(v.equals("v1") || f[3].equals(v))
+                    .append("\n    subresources: {status: {}}\n")
+                    .append(
+                        "    schema: {openAPIV3Schema: {type: object,"
+                            + " x-kubernetes-preserve-unknown-fields: true}}\n");
+              }
+              return io.fabric8.kubernetes.client.utils.Serialization.unmarshal(
+                  "apiVersion: apiextensions.k8s.io/v1\n"
+                      + "kind: CustomResourceDefinition\n"
+                      + "metadata:\n  name: "
+                      + f[1]
+                      + ".gateway.networking.k8s.io\n  annotations: {"
+                      + io.archway.operator.translate.GatewayApi.BUNDLE_VERSION_ANNOTATION
+                      + ": "
+                      + bundleVersion
+                      + "}\n"
+                      + "spec:\n  group: gateway.networking.k8s.io\n  scope: "
+                      + f[2]
+                      + "\n  names: {kind: "
+                      + f[0]
+                      + ", plural: "
+                      + f[1]
+                      + ", singular: "
+                      + f[0].toLowerCase()
+                      + "}\n  versions:\n"
+                      + versions,
+                  io.fabric8.kubernetes.api.model.apiextensions.v1.CustomResourceDefinition.class);
+            })
+        .toList();
+  }
+
   @Override
   public void close() {
     client.close();

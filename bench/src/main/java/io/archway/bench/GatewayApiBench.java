@@ -1,0 +1,793 @@
+package io.archway.bench;
+
+import com.sun.net.httpserver.HttpServer;
+import io.archway.model.sink.EtcdConfigSink;
+import io.archway.model.sink.Owner;
+import io.archway.model.testing.EtcdServer;
+import io.archway.model.testing.JarProcess;
+import io.archway.model.testing.Ports;
+import io.archway.operator.testing.KubeMock;
+import io.archway.operator.translate.GatewayApi;
+import io.archway.operator.translate.HTTPRouteTranslator;
+import io.archway.operator.translate.Manifests;
+import io.etcd.jetcd.ByteSequence;
+import io.etcd.jetcd.Client;
+import io.etcd.jetcd.options.GetOption;
+import io.etcd.jetcd.options.WatchOption;
+import io.fabric8.kubernetes.api.model.HasMetadata;
+import io.fabric8.kubernetes.api.model.Secret;
+import io.fabric8.kubernetes.api.model.gatewayapi.v1.Gateway;
+import io.fabric8.kubernetes.api.model.gatewayapi.v1.HTTPRoute;
+import io.fabric8.kubernetes.client.KubernetesClient;
+import io.fabric8.kubernetes.client.Watcher;
+import io.fabric8.kubernetes.client.WatcherException;
+import io.fabric8.kubernetes.client.utils.Serialization;
+import java.io.IOException;
+import java.net.InetSocketAddress;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.Executors;
+import java.util.concurrent.TimeUnit;
+import java.util.function.Predicate;
+import java.util.stream.IntStream;
+
+/**
+ * The Gateway API benchmark: N HTTPRoutes on one Gateway. The operator runs as its own process
+ * ({@code archway-operator.jar run}, {@code -Xmx256m}, control-plane discovery) against fabric8's
+ * mock API server in CRUD mode in this process (the Gateway API CRDs created in it) and a real
+ * etcd; a real dataplane process ({@code archway-dataplane.jar}) watches the same etcd and opens
+ * the Gateway's listeners; a real HTTP upstream in this process answers.
+ *
+ * <p>The Gateway {@code edge} has an HTTP listener and an HTTPS listener (its certificate a
+ * Secret); every HTTPRoute names the HTTP listener ({@code sectionName: http}), with a hostname,
+ * one path and one Service backend. Measured:
+ *
+ * <ol>
+ *   <li>time to Programmed: the N routes created at once (8 client threads) until every route is in
+ *       etcd, every route's {@code status.parents} says Accepted and ResolvedRefs for Archway's
+ *       controller at its generation, and the listener's {@code attachedRoutes} is N;
+ *   <li>a change with N present: one route's path changed, timed from the API write to its status
+ *       for the new generation and to its route in etcd (both: "programmed"); and new routes
+ *       created one at a time, timed the same way;
+ *   <li>change → traffic: one route's path changed, timed from the API write to the first 200 from
+ *       the dataplane on the listener's port for the new path;
+ *   <li>the operator's heap with N routes, after a full GC.
+ * </ol>
+ *
+ * <p>Peers in the same run: the same creates in the mock API server with no operator watching; the
+ * same routes translated and written straight to etcd by the writer (8 threads); a bare etcd put
+ * seen by a watch; a route put straight into etcd until the dataplane serves it.
+ *
+ * <p>{@code bench/run gateway-api [routes...] [--changes=N] [--traffic=N]}
+ */
+public final class GatewayApiBench {
+
+  private static final String NS = "default";
+  private static final long WAIT = TimeUnit.MINUTES.toNanos(20);
+
+  private GatewayApiBench() {}
+
+  public static void main(String[] args) {
+    // The routes have hostnames: the requests say which.
+    System.setProperty("jdk.httpclient.allowRestrictedHeaders", "host");
+    BenchSupport.main(args, GatewayApiBench::run);
+  }
+
+  private static void run(String[] args) throws Exception {
+    var counts = new ArrayList<Integer>();
+    int changes = 100;
+    int traffic = 50;
+    for (var a : args) {
+      if (a.startsWith("--changes=")) {
+        changes = Integer.parseInt(a.substring("--changes=".length()));
+      } else if (a.startsWith("--traffic=")) {
+        traffic = Integer.parseInt(a.substring("--traffic=".length()));
+      } else {
+        counts.add(Integer.parseInt(a));
+      }
+    }
+    if (counts.isEmpty()) {
+      counts.add(1_000);
+    }
+    for (int n : counts) {
+      System.out.printf("== %d HTTPRoutes on one Gateway ==%n", n);
+      once(n, changes, traffic);
+    }
+  }
+
+  private static void once(int n, int changes, int traffic) throws Exception {
+    var dir = Files.createTempDirectory("archway-gateway-api-bench-");
+    var upstream = HttpServer.create(new InetSocketAddress("127.0.0.1", 0), 0);
+    upstream.createContext(
+        "/",
+        ex -> {
+          var body = "ok".getBytes(StandardCharsets.UTF_8);
+          ex.sendResponseHeaders(200, body.length);
+          try (var out = ex.getResponseBody()) {
+            out.write(body);
+          }
+        });
+    upstream.setExecutor(Executors.newFixedThreadPool(2));
+    upstream.start();
+    try (var etcd = new EtcdServer().start();
+        var kube = new KubeMock();
+        var etcdClient = Client.builder().endpoints(etcd.endpoint()).build()) {
+      var client = kube.client();
+      for (var crd : KubeMock.gatewayApiCrds(GatewayApi.BUNDLE_VERSION)) {
+        client.resource(crd).create();
+      }
+      setup(client, upstream.getAddress().getPort());
+      var kubeconfig = dir.resolve("kubeconfig");
+      Files.writeString(kubeconfig, OperatorBench.kubeconfig(client.getMasterUrl().toString()));
+
+      // Peer for the API side: the same creates with no operator watching, then removed.
+      long b0 = System.nanoTime();
+      create(client, "baseline", 0, n);
+      double apiAlone = OperatorBench.secs(System.nanoTime() - b0);
+      client.resources(HTTPRoute.class).inNamespace("baseline").delete();
+      System.out.printf(
+          "peer: %d HTTPRoutes created in the mock API server with no operator: %.2f s%n",
+          n, apiAlone);
+
+      int listenerPort = Ports.free();
+      gateway(client, listenerPort, Ports.free());
+      int metricsPort = Ports.free();
+      var operator =
+          OperatorBench.startOperator(
+              kubeconfig, etcd.endpoint(), metricsPort, dir, "--control-plane-discovery", "all");
+      var dataplane = startDataplane(etcd.endpoint(), dir);
+      var statuses = new Statuses(client);
+      var routesInEtcd = new EtcdWatch(etcdClient, "/apisix/routes/");
+      try {
+        OperatorBench.awaitReady(metricsPort);
+        awaitStatus(dataplane.statusPort);
+        until(
+            "the Gateway's listeners in etcd", () -> count(etcdClient, "/apisix/listeners/") >= 2);
+        System.out.printf(
+            "operator pid %d (-Xmx256m), dataplane pid %d, listener port %d, etcd %s, mock API server %s%n",
+            operator.pid(),
+            dataplane.process.pid(),
+            listenerPort,
+            etcd.endpoint(),
+            client.getMasterUrl());
+
+        // (1) N routes at once.
+        long t0 = System.nanoTime();
+        create(client, NS, 0, n);
+        long created = System.nanoTime();
+        var inEtcd = new CompletableFuture<Long>();
+        var accepted = new CompletableFuture<Long>();
+        var attached = new CompletableFuture<Long>();
+        var waits =
+            List.of(
+                CompletableFuture.runAsync(
+                    () -> inEtcd.complete(at(() -> count(etcdClient, "/apisix/routes/") >= n))),
+                CompletableFuture.runAsync(
+                    () -> accepted.complete(at(() -> statuses.programmed() >= n))),
+                CompletableFuture.runAsync(
+                    () -> attached.complete(at(() -> attachedRoutes(client) == n))));
+        CompletableFuture.allOf(waits.toArray(CompletableFuture[]::new)).get();
+        long programmed = Math.max(inEtcd.get(), Math.max(accepted.get(), attached.get()));
+        System.out.printf(
+            "%d HTTPRoutes: created in the API %.2f s; all in etcd %.2f s; all Accepted+ResolvedRefs %.2f s;"
+                + " attachedRoutes = %d %.2f s; time to Programmed %.2f s (%.1f ms per route)%n",
+            n,
+            secs(created - t0),
+            secs(inEtcd.get() - t0),
+            secs(accepted.get() - t0),
+            n,
+            secs(attached.get() - t0),
+            secs(programmed - t0),
+            (programmed - t0) / 1e6 / n);
+        double direct = directWrites(etcdClient, n, listenerPort);
+        System.out.printf(
+            "peer: the same %d routes written straight to etcd by the writer (8 threads): %.2f s;"
+                + " operator (all in etcd) / direct = %.1fx%n",
+            n, direct, secs(inEtcd.get() - t0) / direct);
+        System.out.println(OperatorBench.metric(metricsPort, "archway_operator_reconciles_total"));
+
+        // (2) Changes with N present: updates of existing routes, then creates of new ones.
+        var update = new ArrayList<Double>();
+        var updateEtcd = new ArrayList<Double>();
+        var updateStatus = new ArrayList<Double>();
+        for (int k = 0; k < changes; k++) {
+          int i = (int) ((k * 7919L) % n);
+          var path = "/upd-" + k;
+          var c = change(client, statuses, routesInEtcd, i, path, () -> update(client, i, path));
+          update.add(c[0]);
+          updateEtcd.add(c[1]);
+          updateStatus.add(c[2]);
+        }
+        report("update", n, update, updateEtcd, updateStatus);
+        var create = new ArrayList<Double>();
+        var createEtcd = new ArrayList<Double>();
+        var createStatus = new ArrayList<Double>();
+        for (int k = 0; k < changes / 2; k++) {
+          int i = n + k;
+          var c =
+              change(
+                  client,
+                  statuses,
+                  routesInEtcd,
+                  i,
+                  "/r-" + i,
+                  () -> client.resource(route(NS, i, "/r-" + i)).create());
+          create.add(c[0]);
+          createEtcd.add(c[1]);
+          createStatus.add(c[2]);
+        }
+        report("create", n, create, createEtcd, createStatus);
+        var bare = OperatorBench.bareEtcd(etcdClient, changes);
+        System.out.printf(
+            "peer: bare etcd put → watch event: p50 %.2f ms, p99 %.2f ms%n",
+            BenchSupport.pct(bare, 50), BenchSupport.pct(bare, 99));
+
+        // (3) Change → traffic.
+        var served = new ArrayList<Double>();
+        for (int k = 0; k < traffic; k++) {
+          int i = (int) ((k * 104729L + 1) % n);
+          var path = "/t-" + k;
+          long w0 = System.nanoTime();
+          update(client, i, path);
+          dataplane.awaitServed("h" + i + ".example.com", listenerPort, path);
+          served.add((System.nanoTime() - w0) / 1e6);
+        }
+        var peerServed = dataplanePeer(etcdClient, dataplane, listenerPort, traffic);
+        System.out.printf(
+            "change → traffic with %d routes, %d changes: p50 %.1f ms, p99 %.1f ms, max %.1f ms"
+                + " (target p99 < 200 ms)%n",
+            n,
+            traffic,
+            BenchSupport.pct(served, 50),
+            BenchSupport.pct(served, 99),
+            BenchSupport.pct(served, 100));
+        System.out.printf(
+            "peer: a route put straight into etcd → served by the dataplane: p50 %.1f ms, p99 %.1f ms;"
+                + " ratio p50 %.1fx, p99 %.1fx%n",
+            BenchSupport.pct(peerServed, 50),
+            BenchSupport.pct(peerServed, 99),
+            BenchSupport.pct(served, 50) / BenchSupport.pct(peerServed, 50),
+            BenchSupport.pct(served, 99) / BenchSupport.pct(peerServed, 99));
+
+        // (4) Heap.
+        var heap = BenchSupport.heapAfterGc(operator.pid());
+        System.out.printf(
+            "operator heap with %d HTTPRoutes, after a full GC: %.1f MB used (it runs with -Xmx256m)%n",
+            n + changes / 2, heap / 1048576.0);
+        System.out.println(OperatorBench.metric(metricsPort, "archway_operator_reconciles_total"));
+      } finally {
+        statuses.close();
+        routesInEtcd.close();
+        dataplane.close();
+        operator.destroy();
+        operator.waitFor(10, TimeUnit.SECONDS);
+      }
+    } finally {
+      upstream.stop(0);
+      ((java.util.concurrent.ExecutorService) upstream.getExecutor()).shutdownNow();
+    }
+  }
+
+  // ---- the cluster ----------------------------------------------------------------------------
+
+  /** The backend Service, its EndpointSlice (the upstream), the HTTPS listener's Secret. */
+  private static void setup(KubernetesClient client, int upstreamPort) throws IOException {
+    apply(
+        client,
+        "apiVersion: v1\nkind: Service\nmetadata: {name: web, namespace: default}\n"
+            + "spec: {ports: [{name: http, port: 80}]}\n");
+    apply(
+        client,
+        "apiVersion: discovery.k8s.io/v1\nkind: EndpointSlice\n"
+            + "metadata: {name: web-1, namespace: default, labels: {kubernetes.io/service-name:"
+            + " web}}\naddressType: IPv4\nports: [{name: http, port: "
+            + upstreamPort
+            + "}]\nendpoints:\n- {addresses: [127.0.0.1], conditions: {ready: true}}\n");
+    apply(
+        client,
+        "apiVersion: gateway.networking.k8s.io/v1\nkind: GatewayClass\n"
+            + "metadata: {name: archway}\nspec: {controllerName: archway.io/gateway-controller}\n");
+    var secret = (Secret) null;
+    // A certificate and key that match, from the translator fixtures.
+    var fixture =
+        Path.of("operator/src/test/resources/translate/gw-https-referencegrant/input.yaml");
+    for (var doc : Files.readString(fixture).split("(?m)^---\\s*$")) {
+      if (doc.contains("kind: Secret")) {
+        secret = Serialization.unmarshal(doc, Secret.class);
+      }
+    }
+    secret.getMetadata().setNamespace(NS);
+    client.resource(secret).create();
+  }
+
+  private static void gateway(KubernetesClient client, int httpPort, int httpsPort) {
+    apply(
+        client,
+        """
+        apiVersion: gateway.networking.k8s.io/v1
+        kind: Gateway
+        metadata: {name: edge, namespace: default}
+        spec:
+          gatewayClassName: archway
+          listeners:
+          - {name: http, port: HPORT, protocol: HTTP, allowedRoutes: {namespaces: {from: All}}}
+          - name: https
+            port: SPORT
+            protocol: HTTPS
+            hostname: app.example.com
+            tls: {certificateRefs: [{name: app-tls}]}
+        """
+            .replace("HPORT", "" + httpPort)
+            .replace("SPORT", "" + httpsPort));
+  }
+
+  private static void apply(KubernetesClient client, String yaml) {
+    client.resource((HasMetadata) Serialization.unmarshal(yaml)).create();
+  }
+
+  static HTTPRoute route(String ns, int i, String path) {
+    return Serialization.unmarshal(
+        """
+        apiVersion: gateway.networking.k8s.io/v1
+        kind: HTTPRoute
+        metadata: {name: route-I, namespace: NS}
+        spec:
+          parentRefs: [{name: edge, namespace: default, sectionName: http}]
+          hostnames: [hI.example.com]
+          rules:
+          - matches: [{path: {type: PathPrefix, value: PATH}}]
+            backendRefs: [{name: web, namespace: default, port: 80}]
+        """
+            .replace("NS", ns)
+            .replace("I", String.valueOf(i))
+            .replace("PATH", path),
+        HTTPRoute.class);
+  }
+
+  private static void create(KubernetesClient client, String ns, int from, int to)
+      throws Exception {
+    var pool = Executors.newFixedThreadPool(8);
+    try {
+      var futures =
+          IntStream.range(from, to)
+              .mapToObj(
+                  i ->
+                      CompletableFuture.runAsync(
+                          () -> client.resource(route(ns, i, "/r-" + i)).create(), pool))
+              .toList();
+      CompletableFuture.allOf(futures.toArray(CompletableFuture[]::new)).get();
+    } finally {
+      pool.shutdown();
+    }
+  }
+
+  /** Changes route {@code i}'s path; returns the new generation. */
+  private static long update(KubernetesClient client, int i, String path) {
+    var r = client.resources(HTTPRoute.class).inNamespace(NS).withName("route-" + i).get();
+    r.getSpec().getRules().get(0).getMatches().get(0).getPath().setValue(path);
+    return client.resource(r).update().getMetadata().getGeneration();
+  }
+
+  /**
+   * One change of route {@code i} to {@code path}: milliseconds from the API write to both its
+   * status for the new generation and its route with that path in etcd, to etcd, to the status.
+   */
+  private static double[] change(
+      KubernetesClient client,
+      Statuses statuses,
+      EtcdWatch etcd,
+      int i,
+      String path,
+      Runnable write)
+      throws Exception {
+    var name = "route-" + i;
+    var inEtcd = etcd.await(v -> v.contains("\"" + path + "\""));
+    long w0 = System.nanoTime();
+    write.run();
+    long generation =
+        client
+            .resources(HTTPRoute.class)
+            .inNamespace(NS)
+            .withName(name)
+            .get()
+            .getMetadata()
+            .getGeneration();
+    var status = statuses.await(name, generation);
+    long e = inEtcd.get(5, TimeUnit.MINUTES);
+    long s = status.get(5, TimeUnit.MINUTES);
+    return new double[] {(Math.max(e, s) - w0) / 1e6, (e - w0) / 1e6, (s - w0) / 1e6};
+  }
+
+  private static void report(
+      String what, int n, List<Double> both, List<Double> etcd, List<Double> status) {
+    System.out.printf(
+        "%s with %d routes, %d changes → status and etcd: p50 %.1f ms, p99 %.1f ms, max %.1f ms"
+            + " (target p99 < 100 ms); → etcd p50 %.1f / p99 %.1f ms; → status p50 %.1f / p99 %.1f ms%n",
+        what,
+        n,
+        both.size(),
+        BenchSupport.pct(both, 50),
+        BenchSupport.pct(both, 99),
+        BenchSupport.pct(both, 100),
+        BenchSupport.pct(etcd, 50),
+        BenchSupport.pct(etcd, 99),
+        BenchSupport.pct(status, 50),
+        BenchSupport.pct(status, 99));
+  }
+
+  private static int attachedRoutes(KubernetesClient client) {
+    var gw = client.resources(Gateway.class).inNamespace(NS).withName("edge").get();
+    if (gw == null || gw.getStatus() == null || gw.getStatus().getListeners() == null) {
+      return -1;
+    }
+    return gw.getStatus().getListeners().stream()
+        .filter(l -> "http".equals(l.getName()))
+        .mapToInt(l -> l.getAttachedRoutes() == null ? -1 : l.getAttachedRoutes())
+        .findFirst()
+        .orElse(-1);
+  }
+
+  /**
+   * Route by route, the generation its status says Accepted and ResolvedRefs for (Archway's entry),
+   * from a watch.
+   */
+  private static final class Statuses implements AutoCloseable {
+    private final Map<String, Long> programmed = new ConcurrentHashMap<>();
+    private final Map<String, Waiter> waiters = new ConcurrentHashMap<>();
+    private final io.fabric8.kubernetes.client.Watch watch;
+
+    private record Waiter(long generation, CompletableFuture<Long> at) {}
+
+    Statuses(KubernetesClient client) {
+      watch =
+          client
+              .resources(HTTPRoute.class)
+              .inNamespace(NS)
+              .watch(
+                  new Watcher<>() {
+                    @Override
+                    public void eventReceived(Action action, HTTPRoute r) {
+                      long now = System.nanoTime();
+                      var g = generation(r);
+                      if (g == null) {
+                        return;
+                      }
+                      var name = r.getMetadata().getName();
+                      programmed.merge(name, g, Math::max);
+                      var w = waiters.get(name);
+                      if (w != null && g >= w.generation()) {
+                        w.at().complete(now);
+                      }
+                    }
+
+                    @Override
+                    public void onClose(WatcherException cause) {}
+                  });
+    }
+
+    /** The generation the route is Accepted and ResolvedRefs for; null when none. */
+    private static Long generation(HTTPRoute r) {
+      if (r.getStatus() == null || r.getStatus().getParents() == null) {
+        return null;
+      }
+      for (var p : r.getStatus().getParents()) {
+        if (!HTTPRouteTranslator.CONTROLLER.equals(p.getControllerName())) {
+          continue;
+        }
+        var ok =
+            p.getConditions().stream()
+                .filter(c -> "True".equals(c.getStatus()))
+                .filter(
+                    c ->
+                        c.getObservedGeneration() != null
+                            && c.getObservedGeneration().equals(r.getMetadata().getGeneration()))
+                .map(c -> c.getType())
+                .toList();
+        if (ok.contains("Accepted") && ok.contains("ResolvedRefs")) {
+          return r.getMetadata().getGeneration();
+        }
+      }
+      return null;
+    }
+
+    long programmed() {
+      return programmed.size();
+    }
+
+    CompletableFuture<Long> await(String name, long generation) {
+      var at = new CompletableFuture<Long>();
+      waiters.put(name, new Waiter(generation, at));
+      var g = programmed.get(name);
+      if (g != null && g >= generation) {
+        at.complete(System.nanoTime());
+      }
+      return at.whenComplete((x, e) -> waiters.remove(name));
+    }
+
+    @Override
+    public void close() {
+      watch.close();
+    }
+  }
+
+  /** One watch on an etcd prefix, and futures completed at the first value a predicate accepts. */
+  private static final class EtcdWatch implements AutoCloseable {
+    private record Waiter(Predicate<String> seen, CompletableFuture<Long> at) {}
+
+    private final List<Waiter> waiters = new CopyOnWriteArrayList<>();
+    private final io.etcd.jetcd.Watch.Watcher watcher;
+
+    EtcdWatch(Client etcd, String prefix) {
+      watcher =
+          etcd.getWatchClient()
+              .watch(
+                  bytes(prefix),
+                  WatchOption.builder().isPrefix(true).build(),
+                  resp -> {
+                    long now = System.nanoTime();
+                    for (var e : resp.getEvents()) {
+                      var v = e.getKeyValue().getValue().toString(StandardCharsets.UTF_8);
+                      for (var w : waiters) {
+                        if (w.seen().test(v)) {
+                          w.at().complete(now);
+                          waiters.remove(w);
+                        }
+                      }
+                    }
+                  });
+    }
+
+    CompletableFuture<Long> await(Predicate<String> seen) {
+      var w = new Waiter(seen, new CompletableFuture<>());
+      waiters.add(w);
+      return w.at();
+    }
+
+    @Override
+    public void close() {
+      watcher.close();
+    }
+  }
+
+  // ---- peers ----------------------------------------------------------------------------------
+
+  /** The same routes translated here and written straight to etcd (another prefix). */
+  private static double directWrites(Client etcd, int n, int listenerPort) throws Exception {
+    var refs = new Manifests(NS);
+    var file = Files.createTempFile("gateway", ".yaml");
+    Files.writeString(
+        file,
+        """
+        apiVersion: gateway.networking.k8s.io/v1
+        kind: GatewayClass
+        metadata: {name: archway}
+        spec: {controllerName: archway.io/gateway-controller}
+        ---
+        apiVersion: gateway.networking.k8s.io/v1
+        kind: Gateway
+        metadata: {name: edge, namespace: default}
+        spec:
+          gatewayClassName: archway
+          listeners:
+          - {name: http, port: PORT, protocol: HTTP, allowedRoutes: {namespaces: {from: All}}}
+        ---
+        apiVersion: v1
+        kind: Service
+        metadata: {name: web, namespace: default}
+        spec: {ports: [{name: http, port: 80}]}
+        """
+            .replace("PORT", "" + listenerPort));
+    refs.read(file);
+    var translated =
+        IntStream.range(0, n)
+            .mapToObj(
+                i -> {
+                  var r = route(NS, i, "/r-" + i);
+                  r.getMetadata().setUid("u" + i);
+                  r.getMetadata().setCreationTimestamp("2026-12-03T00:00:00Z");
+                  return HTTPRouteTranslator.translate(r, refs);
+                })
+            .toList();
+    var sink = new EtcdConfigSink(etcd, "/direct", Duration.ofSeconds(10));
+    var pool = Executors.newFixedThreadPool(8);
+    long t0 = System.nanoTime();
+    try {
+      var futures = new ArrayList<CompletableFuture<Void>>();
+      for (int i = 0; i < n; i++) {
+        var t = translated.get(i);
+        var owner = new Owner("HTTPRoute", NS, "route-" + i, "u" + i);
+        futures.add(
+            CompletableFuture.runAsync(
+                () -> {
+                  try {
+                    for (var item : t.items()) {
+                      sink.putIfChanged(item.kind(), item.object(), owner);
+                    }
+                  } catch (Exception e) {
+                    throw new IllegalStateException(e);
+                  }
+                },
+                pool));
+      }
+      CompletableFuture.allOf(futures.toArray(CompletableFuture[]::new)).get();
+      return OperatorBench.secs(System.nanoTime() - t0);
+    } finally {
+      pool.shutdown();
+    }
+  }
+
+  /**
+   * The dataplane's own share: a copy of route 0's etcd value with a new id and path put straight
+   * into etcd, timed until the dataplane serves it.
+   */
+  private static List<Double> dataplanePeer(
+      Client etcd, Dataplane dataplane, int listenerPort, int n) throws Exception {
+    var kvs =
+        etcd.getKVClient()
+            .get(bytes("/apisix/routes/"), GetOption.builder().isPrefix(true).withLimit(50).build())
+            .get()
+            .getKvs();
+    var template =
+        kvs.stream()
+            .map(kv -> kv.getValue().toString(StandardCharsets.UTF_8))
+            .filter(v -> v.contains("\"/r-0\""))
+            .findFirst()
+            .orElse(kvs.get(0).getValue().toString(StandardCharsets.UTF_8));
+    var json = (com.fasterxml.jackson.databind.node.ObjectNode) mapper().readTree(template);
+    var out = new ArrayList<Double>();
+    for (int k = 0; k < n; k++) {
+      var id = "peer-" + k;
+      var path = "/p-" + k;
+      json.put("id", id);
+      json.putArray("uris").add(path).add(path + "/*");
+      json.remove("uri");
+      // Not the operator's: no owner labels.
+      json.remove("labels");
+      json.putArray("hosts").add("peer.example.com");
+      var value = mapper().writeValueAsString(json);
+      long t0 = System.nanoTime();
+      etcd.getKVClient().put(bytes("/apisix/routes/" + id), bytes(value)).get();
+      dataplane.awaitServed("peer.example.com", listenerPort, path);
+      out.add((System.nanoTime() - t0) / 1e6);
+    }
+    return out;
+  }
+
+  private static com.fasterxml.jackson.databind.ObjectMapper mapper() {
+    return io.archway.model.ModelJson.mapper();
+  }
+
+  // ---- the dataplane --------------------------------------------------------------------------
+
+  private static Dataplane startDataplane(String etcd, Path dir) throws IOException {
+    var d = new Dataplane();
+    d.process =
+        JarProcess.start(
+            Path.of("dataplane/target/archway-dataplane.jar"),
+            dir.resolve("dataplane.log"),
+            BenchSupport.jvm("-Xms512m", "-Xmx512m", "-XX:+UseG1GC"),
+            List.of(
+                "--etcd",
+                etcd,
+                "--bind",
+                "127.0.0.1",
+                "--http-port",
+                "" + Ports.free(),
+                "--https-port",
+                "0",
+                "--status-port",
+                "" + d.statusPort,
+                "--access-log",
+                "off"));
+    return d;
+  }
+
+  private static final class Dataplane implements AutoCloseable {
+    final int statusPort = Ports.free();
+    final HttpClient http =
+        HttpClient.newBuilder()
+            .version(HttpClient.Version.HTTP_1_1)
+            .connectTimeout(Duration.ofSeconds(5))
+            .build();
+    Process process;
+
+    /** Polls {@code path} on the listener's port until it answers 200. */
+    void awaitServed(String host, int port, String path) throws Exception {
+      var request =
+          HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port + path))
+              .header("Host", host)
+              .timeout(Duration.ofSeconds(5))
+              .build();
+      long deadline = System.nanoTime() + TimeUnit.MINUTES.toNanos(2);
+      while (http.send(request, HttpResponse.BodyHandlers.discarding()).statusCode() != 200) {
+        if (System.nanoTime() > deadline) {
+          throw new IllegalStateException(host + path + " not served in 2 minutes");
+        }
+        Thread.onSpinWait();
+      }
+    }
+
+    @Override
+    public void close() throws Exception {
+      process.destroy();
+      process.waitFor(10, TimeUnit.SECONDS);
+    }
+  }
+
+  private static void awaitStatus(int port) throws Exception {
+    var http = HttpClient.newHttpClient();
+    until(
+        "the dataplane ready",
+        () -> {
+          try {
+            return http.send(
+                        HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port + "/readyz"))
+                            .build(),
+                        HttpResponse.BodyHandlers.discarding())
+                    .statusCode()
+                == 200;
+          } catch (IOException e) {
+            return false;
+          }
+        });
+  }
+
+  // ---- waiting --------------------------------------------------------------------------------
+
+  interface Check {
+    boolean ok() throws Exception;
+  }
+
+  private static void until(String what, Check check) throws Exception {
+    long deadline = System.nanoTime() + TimeUnit.MINUTES.toNanos(2);
+    while (!check.ok()) {
+      if (System.nanoTime() > deadline) {
+        throw new IllegalStateException("not " + what + " after 2 minutes");
+      }
+      Thread.sleep(50);
+    }
+  }
+
+  /** When {@code check} first holds (polled every 20 ms, for at most 20 minutes). */
+  private static long at(Check check) {
+    long deadline = System.nanoTime() + WAIT;
+    try {
+      while (!check.ok()) {
+        if (System.nanoTime() > deadline) {
+          throw new IllegalStateException("not reached in 20 minutes");
+        }
+        Thread.sleep(20);
+      }
+      return System.nanoTime();
+    } catch (Exception e) {
+      throw new IllegalStateException(e);
+    }
+  }
+
+  private static long count(Client etcd, String prefix) throws Exception {
+    return etcd.getKVClient()
+        .get(bytes(prefix), GetOption.builder().isPrefix(true).withCountOnly(true).build())
+        .get()
+        .getCount();
+  }
+
+  private static ByteSequence bytes(String s) {
+    return ByteSequence.from(s, StandardCharsets.UTF_8);
+  }
+
+  private static double secs(long nanos) {
+    return OperatorBench.secs(nanos);
+  }
+}
