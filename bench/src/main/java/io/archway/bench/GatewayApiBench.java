@@ -79,7 +79,12 @@ public final class GatewayApiBench {
 
   private GatewayApiBench() {}
 
+  /** The mock API server logs every request: kept quiet (a strong reference keeps the level). */
+  private static final java.util.logging.Logger MOCK_LOG =
+      java.util.logging.Logger.getLogger("io.fabric8.mockwebserver");
+
   public static void main(String[] args) {
+    MOCK_LOG.setLevel(java.util.logging.Level.WARNING);
     // The routes have hostnames: the requests say which.
     System.setProperty("jdk.httpclient.allowRestrictedHeaders", "host");
     BenchSupport.main(args, GatewayApiBench::run);
@@ -304,7 +309,7 @@ public final class GatewayApiBench {
     var fixture =
         Path.of("operator/src/test/resources/translate/gw-https-referencegrant/input.yaml");
     for (var doc : Files.readString(fixture).split("(?m)^---\\s*$")) {
-      if (doc.contains("kind: Secret")) {
+      if (doc.matches("(?s).*(?m:^kind: Secret$).*")) {
         secret = Serialization.unmarshal(doc, Secret.class);
       }
     }
