@@ -1,6 +1,5 @@
 package io.archway.bench;
 
-import com.sun.net.httpserver.HttpServer;
 import io.archway.model.sink.EtcdConfigSink;
 import io.archway.model.sink.Owner;
 import io.archway.model.testing.EtcdServer;
@@ -23,7 +22,6 @@ import io.fabric8.kubernetes.client.Watcher;
 import io.fabric8.kubernetes.client.WatcherException;
 import io.fabric8.kubernetes.client.utils.Serialization;
 import java.io.IOException;
-import java.net.InetSocketAddress;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
@@ -38,7 +36,6 @@ import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.CopyOnWriteArrayList;
-import java.util.concurrent.Executors;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Predicate;
 import java.util.stream.IntStream;
@@ -114,18 +111,7 @@ public final class GatewayApiBench {
 
   private static void once(int n, int changes, int traffic) throws Exception {
     var dir = Files.createTempDirectory("archway-gateway-api-bench-");
-    var upstream = HttpServer.create(new InetSocketAddress("127.0.0.1", 0), 0);
-    upstream.createContext(
-        "/",
-        ex -> {
-          var body = "ok".getBytes(StandardCharsets.UTF_8);
-          ex.sendResponseHeaders(200, body.length);
-          try (var out = ex.getResponseBody()) {
-            out.write(body);
-          }
-        });
-    upstream.setExecutor(Executors.newFixedThreadPool(2));
-    upstream.start();
+    var upstream = BenchSupport.okUpstream();
     try (var etcd = new EtcdServer().start();
         var kube = new KubeMock();
         var etcdClient = Client.builder().endpoints(etcd.endpoint()).build()) {
@@ -304,10 +290,7 @@ public final class GatewayApiBench {
             + " web}}\naddressType: IPv4\nports: [{name: http, port: "
             + upstreamPort
             + "}]\nendpoints:\n- {addresses: [127.0.0.1], conditions: {ready: true}}\n");
-    apply(
-        client,
-        "apiVersion: gateway.networking.k8s.io/v1\nkind: GatewayClass\n"
-            + "metadata: {name: archway}\nspec: {controllerName: archway.io/gateway-controller}\n");
+    apply(client, GATEWAY_CLASS);
     var secret = (Secret) null;
     // A certificate and key that match, from the translator fixtures.
     var fixture =
@@ -322,9 +305,12 @@ public final class GatewayApiBench {
   }
 
   private static void gateway(KubernetesClient client, int httpPort, int httpsPort) {
-    apply(
-        client,
-        """
+    apply(client, gatewayYaml(httpPort, httpsPort));
+  }
+
+  /** The Gateway {@code edge}: an HTTP listener (every namespace's routes) and an HTTPS one. */
+  private static String gatewayYaml(int httpPort, int httpsPort) {
+    return """
         apiVersion: gateway.networking.k8s.io/v1
         kind: Gateway
         metadata: {name: edge, namespace: default}
@@ -338,9 +324,13 @@ public final class GatewayApiBench {
             hostname: app.example.com
             tls: {certificateRefs: [{name: app-tls}]}
         """
-            .replace("HPORT", "" + httpPort)
-            .replace("SPORT", "" + httpsPort));
+        .replace("HPORT", "" + httpPort)
+        .replace("SPORT", "" + httpsPort);
   }
+
+  private static final String GATEWAY_CLASS =
+      "apiVersion: gateway.networking.k8s.io/v1\nkind: GatewayClass\n"
+          + "metadata: {name: archway}\nspec: {controllerName: archway.io/gateway-controller}\n";
 
   private static void apply(KubernetesClient client, String yaml) {
     client.resource((HasMetadata) Serialization.unmarshal(yaml)).create();
@@ -367,19 +357,7 @@ public final class GatewayApiBench {
 
   private static void create(KubernetesClient client, String ns, int from, int to)
       throws Exception {
-    var pool = Executors.newFixedThreadPool(8);
-    try {
-      var futures =
-          IntStream.range(from, to)
-              .mapToObj(
-                  i ->
-                      CompletableFuture.runAsync(
-                          () -> client.resource(route(ns, i, "/r-" + i)).create(), pool))
-              .toList();
-      CompletableFuture.allOf(futures.toArray(CompletableFuture[]::new)).get();
-    } finally {
-      pool.shutdown();
-    }
+    BenchSupport.parallel(from, to, i -> client.resource(route(ns, i, "/r-" + i)).create());
   }
 
   /** Changes route {@code i}'s path; returns the new generation. */
@@ -619,28 +597,14 @@ public final class GatewayApiBench {
   private static double directWrites(Client etcd, int n, int listenerPort) throws Exception {
     var refs = new Manifests(NS);
     var file = Files.createTempFile("gateway", ".yaml");
+    // The same Gateway (its HTTPS listener's Secret left out: the routes name the HTTP one).
     Files.writeString(
         file,
-        """
-        apiVersion: gateway.networking.k8s.io/v1
-        kind: GatewayClass
-        metadata: {name: archway}
-        spec: {controllerName: archway.io/gateway-controller}
-        ---
-        apiVersion: gateway.networking.k8s.io/v1
-        kind: Gateway
-        metadata: {name: edge, namespace: default}
-        spec:
-          gatewayClassName: archway
-          listeners:
-          - {name: http, port: PORT, protocol: HTTP, allowedRoutes: {namespaces: {from: All}}}
-        ---
-        apiVersion: v1
-        kind: Service
-        metadata: {name: web, namespace: default}
-        spec: {ports: [{name: http, port: 80}]}
-        """
-            .replace("PORT", "" + listenerPort));
+        GATEWAY_CLASS
+            + "---\n"
+            + gatewayYaml(listenerPort, Ports.free())
+            + "---\napiVersion: v1\nkind: Service\nmetadata: {name: web, namespace: default}\n"
+            + "spec: {ports: [{name: http, port: 80}]}\n");
     refs.read(file);
     var translated =
         IntStream.range(0, n)
@@ -653,31 +617,21 @@ public final class GatewayApiBench {
                 })
             .toList();
     var sink = new EtcdConfigSink(etcd, "/direct", Duration.ofSeconds(10));
-    var pool = Executors.newFixedThreadPool(8);
     long t0 = System.nanoTime();
-    try {
-      var futures = new ArrayList<CompletableFuture<Void>>();
-      for (int i = 0; i < n; i++) {
-        var t = translated.get(i);
-        var owner = new Owner("HTTPRoute", NS, "route-" + i, "u" + i);
-        futures.add(
-            CompletableFuture.runAsync(
-                () -> {
-                  try {
-                    for (var item : t.items()) {
-                      sink.putIfChanged(item.kind(), item.object(), owner);
-                    }
-                  } catch (Exception e) {
-                    throw new IllegalStateException(e);
-                  }
-                },
-                pool));
-      }
-      CompletableFuture.allOf(futures.toArray(CompletableFuture[]::new)).get();
-      return OperatorBench.secs(System.nanoTime() - t0);
-    } finally {
-      pool.shutdown();
-    }
+    BenchSupport.parallel(
+        0,
+        n,
+        i -> {
+          var owner = new Owner("HTTPRoute", NS, "route-" + i, "u" + i);
+          try {
+            for (var item : translated.get(i).items()) {
+              sink.putIfChanged(item.kind(), item.object(), owner);
+            }
+          } catch (Exception e) {
+            throw new IllegalStateException(e);
+          }
+        });
+    return OperatorBench.secs(System.nanoTime() - t0);
   }
 
   /**

@@ -179,26 +179,16 @@ public final class OperatorBench {
 
   private static void create(KubernetesClient client, String ns, int from, int to)
       throws Exception {
-    var pool = Executors.newFixedThreadPool(8);
-    try {
-      var futures =
-          IntStream.range(from, to)
-              .mapToObj(
-                  i ->
-                      CompletableFuture.runAsync(
-                          () -> {
-                            var r = route(i, "/");
-                            // The mock store matches names across namespaces: prefix them.
-                            r.getMetadata().setName(ns + "-" + i);
-                            r.getMetadata().setNamespace(ns);
-                            client.resource(r).create();
-                          },
-                          pool))
-              .toList();
-      CompletableFuture.allOf(futures.toArray(CompletableFuture[]::new)).get();
-    } finally {
-      pool.shutdown();
-    }
+    BenchSupport.parallel(
+        from,
+        to,
+        i -> {
+          var r = route(i, "/");
+          // The mock store matches names across namespaces: prefix them.
+          r.getMetadata().setName(ns + "-" + i);
+          r.getMetadata().setNamespace(ns);
+          client.resource(r).create();
+        });
   }
 
   static ApisixRoute route(int i, String path) {

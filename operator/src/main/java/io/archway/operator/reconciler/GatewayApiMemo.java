@@ -46,14 +46,7 @@ final class GatewayApiMemo {
     // Read before computing: a change while computing leaves an entry that no longer matches.
     var version =
         epoch.get() + " " + gw.getMetadata().getUid() + " " + gw.getMetadata().getResourceVersion();
-    var key = gw.getMetadata().getNamespace() + "/" + gw.getMetadata().getName();
-    var e = served.get(key);
-    if (e != null && e.version().equals(version)) {
-      return e.listeners();
-    }
-    var listeners = Set.copyOf(compute.get());
-    served.put(key, new Entry(version, listeners));
-    return listeners;
+    return lookup(served, gw, version, compute);
   }
 
   /**
@@ -75,13 +68,19 @@ final class GatewayApiMemo {
             + classVersion;
     var perGateway =
         attached.computeIfAbsent(References.key(route), k -> new ConcurrentHashMap<>());
+    return lookup(perGateway, gw, version, compute);
+  }
+
+  /** The Gateway's entry in {@code memo} when it is of {@code version}, else computed and kept. */
+  private static Set<String> lookup(
+      Map<String, Entry> memo, Gateway gw, String version, Supplier<Set<String>> compute) {
     var key = gw.getMetadata().getNamespace() + "/" + gw.getMetadata().getName();
-    var e = perGateway.get(key);
+    var e = memo.get(key);
     if (e != null && e.version().equals(version)) {
       return e.listeners();
     }
     var listeners = Set.copyOf(compute.get());
-    perGateway.put(key, new Entry(version, listeners));
+    memo.put(key, new Entry(version, listeners));
     return listeners;
   }
 
