@@ -1,6 +1,5 @@
 package io.archway.bench;
 
-import com.sun.net.httpserver.HttpServer;
 import io.archway.model.testing.EtcdServer;
 import io.archway.model.testing.JarProcess;
 import io.archway.model.testing.Ports;
@@ -12,7 +11,6 @@ import io.etcd.jetcd.options.PutOption;
 import io.etcd.jetcd.options.WatchOption;
 import io.etcd.jetcd.watch.WatchEvent;
 import java.io.IOException;
-import java.net.InetSocketAddress;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
@@ -25,7 +23,6 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
-import java.util.concurrent.Executors;
 import java.util.concurrent.TimeUnit;
 import java.util.regex.Pattern;
 
@@ -72,18 +69,7 @@ public final class AdminBench {
     var modes = List.of((args.length > 2 ? args[2] : "etcd,standalone").split(","));
     int warmup = Math.min(100, Math.max(10, puts / 10));
     var dir = Files.createTempDirectory("archway-admin-bench-");
-    var upstream = HttpServer.create(new InetSocketAddress("127.0.0.1", 0), 200);
-    upstream.setExecutor(Executors.newFixedThreadPool(2));
-    upstream.createContext(
-        "/",
-        ex -> {
-          var body = "ok".getBytes(StandardCharsets.UTF_8);
-          ex.sendResponseHeaders(200, body.length);
-          try (var out = ex.getResponseBody()) {
-            out.write(body);
-          }
-        });
-    upstream.start();
+    var upstream = BenchSupport.okUpstream();
     int up = upstream.getAddress().getPort();
     System.out.printf(
         "%d routes present, %d puts per measure after %d warm-up puts, modes %s, %d cores%n",

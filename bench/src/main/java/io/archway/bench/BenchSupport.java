@@ -58,6 +58,45 @@ final class BenchSupport {
     return Long.parseLong(m.group(1)) * 1024;
   }
 
+  /**
+   * An HTTP upstream on a loopback port answering every request {@code 200 ok} (two threads); the
+   * caller stops it.
+   */
+  static com.sun.net.httpserver.HttpServer okUpstream() throws java.io.IOException {
+    var upstream =
+        com.sun.net.httpserver.HttpServer.create(
+            new java.net.InetSocketAddress("127.0.0.1", 0), 200);
+    upstream.setExecutor(java.util.concurrent.Executors.newFixedThreadPool(2));
+    upstream.createContext(
+        "/",
+        ex -> {
+          var body = "ok".getBytes(StandardCharsets.UTF_8);
+          ex.sendResponseHeaders(200, body.length);
+          try (var out = ex.getResponseBody()) {
+            out.write(body);
+          }
+        });
+    upstream.start();
+    return upstream;
+  }
+
+  /** Runs {@code each} for {@code from} to {@code to} - 1 on 8 threads, until all are done. */
+  static void parallel(int from, int to, java.util.function.IntConsumer each) throws Exception {
+    var pool = java.util.concurrent.Executors.newFixedThreadPool(8);
+    try {
+      var futures =
+          java.util.stream.IntStream.range(from, to)
+              .mapToObj(
+                  i -> java.util.concurrent.CompletableFuture.runAsync(() -> each.accept(i), pool))
+              .toList();
+      java.util.concurrent.CompletableFuture.allOf(
+              futures.toArray(java.util.concurrent.CompletableFuture[]::new))
+          .get();
+    } finally {
+      pool.shutdown();
+    }
+  }
+
   static double pct(List<Double> xs, double p) {
     var s = new ArrayList<>(xs);
     Collections.sort(s);

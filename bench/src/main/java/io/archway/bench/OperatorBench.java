@@ -144,7 +144,7 @@ public final class OperatorBench {
     }
   }
 
-  private static String kubeconfig(String url) {
+  static String kubeconfig(String url) {
     return """
         apiVersion: v1
         kind: Config
@@ -156,45 +156,39 @@ public final class OperatorBench {
         .replace("URL", url);
   }
 
-  private static Process startOperator(Path kubeconfig, String etcd, int metricsPort, Path dir)
-      throws IOException {
+  static Process startOperator(
+      Path kubeconfig, String etcd, int metricsPort, Path dir, String... extra) throws IOException {
+    var args =
+        new ArrayList<>(
+            List.of(
+                "run",
+                "--kubeconfig",
+                kubeconfig.toString(),
+                "--etcd",
+                etcd,
+                "--metrics-port",
+                String.valueOf(metricsPort)));
+    args.addAll(List.of(extra));
     return JarProcess.start(
         Path.of("operator/target/archway-operator.jar"),
         dir.resolve("operator.log"),
         BenchSupport.jvm(
             "-Xmx256m", "-XX:+UseG1GC", "-Dorg.slf4j.simpleLogger.defaultLogLevel=warn"),
-        List.of(
-            "run",
-            "--kubeconfig",
-            kubeconfig.toString(),
-            "--etcd",
-            etcd,
-            "--metrics-port",
-            String.valueOf(metricsPort)));
+        args);
   }
 
   private static void create(KubernetesClient client, String ns, int from, int to)
       throws Exception {
-    var pool = Executors.newFixedThreadPool(8);
-    try {
-      var futures =
-          IntStream.range(from, to)
-              .mapToObj(
-                  i ->
-                      CompletableFuture.runAsync(
-                          () -> {
-                            var r = route(i, "/");
-                            // The mock store matches names across namespaces: prefix them.
-                            r.getMetadata().setName(ns + "-" + i);
-                            r.getMetadata().setNamespace(ns);
-                            client.resource(r).create();
-                          },
-                          pool))
-              .toList();
-      CompletableFuture.allOf(futures.toArray(CompletableFuture[]::new)).get();
-    } finally {
-      pool.shutdown();
-    }
+    BenchSupport.parallel(
+        from,
+        to,
+        i -> {
+          var r = route(i, "/");
+          // The mock store matches names across namespaces: prefix them.
+          r.getMetadata().setName(ns + "-" + i);
+          r.getMetadata().setNamespace(ns);
+          client.resource(r).create();
+        });
   }
 
   static ApisixRoute route(int i, String path) {
@@ -215,7 +209,7 @@ public final class OperatorBench {
         ApisixRoute.class);
   }
 
-  private static void awaitEtcd(Client etcd, String dir, int n) throws Exception {
+  static void awaitEtcd(Client etcd, String dir, int n) throws Exception {
     var key = ByteSequence.from(dir, StandardCharsets.UTF_8);
     var opt = GetOption.builder().isPrefix(true).withCountOnly(true).build();
     long deadline = System.nanoTime() + TimeUnit.MINUTES.toNanos(5);
@@ -316,7 +310,7 @@ public final class OperatorBench {
     return out;
   }
 
-  private static List<Double> bareEtcd(Client etcd, int n) throws Exception {
+  static List<Double> bareEtcd(Client etcd, int n) throws Exception {
     var out = new ArrayList<Double>();
     var key = ByteSequence.from("/peer/key", StandardCharsets.UTF_8);
     for (int k = 0; k < n; k++) {
@@ -338,7 +332,7 @@ public final class OperatorBench {
    * Milliseconds from starting {@code change} to a watch on {@code key} seeing a value {@code seen}
    * accepts.
    */
-  private static double changeToWatchMs(
+  static double changeToWatchMs(
       Client etcd, String key, java.util.function.Predicate<String> seen, Runnable change)
       throws Exception {
     var at = new CompletableFuture<Long>();
@@ -365,7 +359,7 @@ public final class OperatorBench {
   }
 
   /** "used 123456K" from {@code GC.heap_info}, in MB. */
-  private static String metric(int port, String name) throws Exception {
+  static String metric(int port, String name) throws Exception {
     var body =
         HttpClient.newHttpClient()
             .send(
@@ -375,7 +369,7 @@ public final class OperatorBench {
     return String.join("\n", body.lines().filter(l -> l.startsWith(name)).toList());
   }
 
-  private static void awaitReady(int port) throws Exception {
+  static void awaitReady(int port) throws Exception {
     long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
     var http = HttpClient.newHttpClient();
     while (true) {
@@ -397,7 +391,7 @@ public final class OperatorBench {
     }
   }
 
-  private static double secs(long nanos) {
+  static double secs(long nanos) {
     return nanos / 1e9;
   }
 }

@@ -37,6 +37,7 @@ public final class Caches implements Refs, AutoCloseable {
 
   private final List<SharedIndexInformer<?>> informers = new ArrayList<>();
   private final List<Consumer<HasMetadata>> listeners = new CopyOnWriteArrayList<>();
+  private final GatewayApiMemo memo = new GatewayApiMemo();
   private final Map<String, Supplier<List<? extends HasMetadata>>> primaries =
       new ConcurrentHashMap<>();
   private final Watched<Service> services;
@@ -192,6 +193,7 @@ public final class Caches implements Refs, AutoCloseable {
   }
 
   private void changed(HasMetadata r) {
+    memo.changed(r);
     for (var l : listeners) {
       l.accept(r);
     }
@@ -312,6 +314,17 @@ public final class Caches implements Refs, AutoCloseable {
                 .inNamespace(namespace)
                 .withName(name)
                 .get());
+  }
+
+  /** Memoized ({@link GatewayApiMemo}): asked for every parent of every route translation. */
+  @Override
+  public java.util.Set<String> servedListeners(
+      io.fabric8.kubernetes.api.model.gatewayapi.v1.Gateway gateway) {
+    return memo.servedListeners(gateway, () -> Refs.super.servedListeners(gateway));
+  }
+
+  GatewayApiMemo memo() {
+    return memo;
   }
 
   @Override

@@ -69,6 +69,15 @@ public final class GatewayReconciler extends ResourceReconciler<Gateway>
 
   private static <R extends io.fabric8.kubernetes.api.model.HasMetadata> void count(
       GatewayRouteReconciler<R> kind, Gateway gw, java.util.Map<String, Integer> counts) {
+    var className = gw.getSpec() == null ? null : gw.getSpec().getGatewayClassName();
+    var classVersion =
+        className == null
+            ? ""
+            : kind.ctx
+                .caches()
+                .gatewayClass(className)
+                .map(c -> c.getMetadata().getUid() + "/" + c.getMetadata().getResourceVersion())
+                .orElse("");
     for (var x : kind.all()) {
       @SuppressWarnings("unchecked")
       var route = (R) x;
@@ -86,31 +95,39 @@ public final class GatewayReconciler extends ResourceReconciler<Gateway>
                       && io.archway.operator.translate.ListenerAttachment.refersTo(p, ns, gw))) {
         continue;
       }
-      var accepted =
-          kind.computeStatus(route).stream()
-              .anyMatch(
-                  p ->
-                      io.archway.operator.translate.ListenerAttachment.refersTo(
-                              p.getParentRef(), ns, gw)
-                          && p.getConditions().stream()
-                              .anyMatch(
-                                  c ->
-                                      GatewayApi.ACCEPTED.equals(c.getType())
-                                          && "True".equals(c.getStatus())));
-      if (!accepted) {
-        continue;
-      }
       for (var l :
-          io.archway.operator.translate.ListenerAttachment.attachedListeners(
-              kind.kind(),
-              ns,
-              kind.hostnames(route),
-              parentRefs,
-              gw,
-              kind.ctx.caches()::namespace)) {
+          kind.ctx
+              .caches()
+              .memo()
+              .attached(route, gw, classVersion, () -> attached(kind, route, parentRefs, gw))) {
         counts.merge(l, 1, Integer::sum);
       }
     }
+  }
+
+  /** The names of {@code gw}'s listeners the route attaches to: none when not accepted there. */
+  private static <R extends io.fabric8.kubernetes.api.model.HasMetadata>
+      java.util.Set<String> attached(
+          GatewayRouteReconciler<R> kind,
+          R route,
+          java.util.List<io.fabric8.kubernetes.api.model.gatewayapi.v1.ParentReference> parentRefs,
+          Gateway gw) {
+    var ns = route.getMetadata().getNamespace();
+    var accepted =
+        kind.computeStatus(route).stream()
+            .anyMatch(
+                p ->
+                    io.archway.operator.translate.ListenerAttachment.refersTo(
+                            p.getParentRef(), ns, gw)
+                        && p.getConditions().stream()
+                            .anyMatch(
+                                c ->
+                                    GatewayApi.ACCEPTED.equals(c.getType())
+                                        && "True".equals(c.getStatus())));
+    return accepted
+        ? io.archway.operator.translate.ListenerAttachment.attachedListeners(
+            kind.kind(), ns, kind.hostnames(route), parentRefs, gw, kind.ctx.caches()::namespace)
+        : java.util.Set.of();
   }
 
   /** Reconciles the HTTPRoutes naming a Gateway ({@code namespace/name}) again. */

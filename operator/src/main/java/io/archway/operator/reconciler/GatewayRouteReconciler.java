@@ -4,7 +4,6 @@ import io.archway.model.sink.NotOwnedException;
 import io.archway.operator.translate.HTTPRouteTranslator;
 import io.archway.operator.translate.ListenerAttachment;
 import io.fabric8.kubernetes.api.model.Condition;
-import io.fabric8.kubernetes.api.model.ConditionBuilder;
 import io.fabric8.kubernetes.api.model.HasMetadata;
 import io.fabric8.kubernetes.api.model.gatewayapi.v1.Gateway;
 import io.fabric8.kubernetes.api.model.gatewayapi.v1.ParentReference;
@@ -180,8 +179,11 @@ abstract class GatewayRouteReconciler<R extends HasMetadata> extends ResourceRec
     for (var p : ours) {
       what.append(p.getParentRef());
       for (Condition c : p.getConditions()) {
-        // Times aside: only a change of what the condition says matters.
-        what.append(new ConditionBuilder(c).withLastTransitionTime(null).build());
+        // What attachedRoutes counts: whether the route is accepted there (not its generation,
+        // messages or references: a route's path changing does not recount its Gateways).
+        if (io.archway.operator.translate.GatewayApi.ACCEPTED.equals(c.getType())) {
+          what.append(c.getStatus()).append(c.getReason());
+        }
       }
     }
     var now = new Contribution(gateways, what.toString());
@@ -199,6 +201,7 @@ abstract class GatewayRouteReconciler<R extends HasMetadata> extends ResourceRec
   public DeleteControl cleanup(R r, Context<R> context) throws Exception {
     var control = super.cleanup(r, context);
     var before = contributions.remove(References.key(r));
+    ctx.caches().memo().forget(r);
     if (before != null) {
       before.gateways().forEach(gatewayChanged);
     }

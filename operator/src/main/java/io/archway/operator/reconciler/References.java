@@ -146,7 +146,9 @@ final class References {
       case io.fabric8.kubernetes.api.model.gatewayapi.v1.HTTPRoute hr when hr.getSpec() != null ->
           httpRoute(out, ns, hr.getSpec());
       case io.fabric8.kubernetes.api.model.gatewayapi.v1.GRPCRoute gr when gr.getSpec() != null ->
-          grpcRoute(out, ns, gr.getSpec());
+          // The HTTPRoute it is translated as: the same parents, backends and filters.
+          httpRoute(
+              out, ns, io.archway.operator.translate.GRPCRouteTranslator.asHttpRoute(gr).getSpec());
       case io.fabric8.kubernetes.api.model.gatewayapi.v1alpha2.TLSRoute tr
           when tr.getSpec() != null -> {
         parents(out, ns, tr.getSpec().getParentRefs());
@@ -174,27 +176,15 @@ final class References {
   }
 
   /**
-   * An HTTPRoute reads its parent Gateways, its backends' Services (in their namespaces), those of
-   * its RequestMirror filters, and the ApisixPluginConfigs and PluginFlows of its ExtensionRef
-   * filters.
+   * An HTTPRoute (or a GRPCRoute, as the HTTPRoute it is translated as) reads its parent Gateways,
+   * its backends' Services (in their namespaces), those of its RequestMirror filters, and the
+   * ApisixPluginConfigs and PluginFlows of its ExtensionRef filters.
    */
   private static void httpRoute(
       Set<String> out,
       String ns,
       io.fabric8.kubernetes.api.model.gatewayapi.v1.HTTPRouteSpec spec) {
-    if (spec.getParentRefs() != null) {
-      for (var p : spec.getParentRefs()) {
-        if (p != null
-            && p.getName() != null
-            && io.archway.operator.translate.ListenerAttachment.isGateway(p)) {
-          out.add(
-              key(
-                  "Gateway",
-                  io.archway.operator.translate.ListenerAttachment.namespace(p, ns),
-                  p.getName()));
-        }
-      }
-    }
+    parents(out, ns, spec.getParentRefs());
     if (spec.getRules() == null) {
       return;
     }
@@ -284,68 +274,6 @@ final class References {
             out,
             b.getNamespace() == null || b.getNamespace().isEmpty() ? ns : b.getNamespace(),
             b.getName());
-      }
-    }
-  }
-
-  /**
-   * A GRPCRoute reads its parent Gateways, its backends' Services, those of its RequestMirror
-   * filters, and the ApisixPluginConfigs and PluginFlows of its ExtensionRef filters.
-   */
-  private static void grpcRoute(
-      Set<String> out,
-      String ns,
-      io.fabric8.kubernetes.api.model.gatewayapi.v1.GRPCRouteSpec spec) {
-    parents(out, ns, spec.getParentRefs());
-    if (spec.getRules() == null) {
-      return;
-    }
-    for (var rule : spec.getRules()) {
-      if (rule == null) {
-        continue;
-      }
-      var filters =
-          new java.util.ArrayList<io.fabric8.kubernetes.api.model.gatewayapi.v1.GRPCRouteFilter>();
-      if (rule.getFilters() != null) {
-        filters.addAll(rule.getFilters());
-      }
-      if (rule.getBackendRefs() != null) {
-        for (var b : rule.getBackendRefs()) {
-          if (b == null) {
-            continue;
-          }
-          if ((b.getGroup() == null || b.getGroup().isEmpty())
-              && (b.getKind() == null || "Service".equals(b.getKind()))) {
-            service(
-                out,
-                b.getNamespace() == null || b.getNamespace().isEmpty() ? ns : b.getNamespace(),
-                b.getName());
-          }
-          if (b.getFilters() != null) {
-            filters.addAll(b.getFilters());
-          }
-        }
-      }
-      for (var f : filters) {
-        if (f == null) {
-          continue;
-        }
-        var m = f.getRequestMirror();
-        if (m != null && m.getBackendRef() != null) {
-          var b = m.getBackendRef();
-          service(
-              out,
-              b.getNamespace() == null || b.getNamespace().isEmpty() ? ns : b.getNamespace(),
-              b.getName());
-        }
-        var e = f.getExtensionRef();
-        if (e != null && e.getName() != null) {
-          if ("ApisixPluginConfig".equals(e.getKind())) {
-            out.add(key("ApisixPluginConfig", ns, e.getName()));
-          } else if ("PluginFlow".equals(e.getKind())) {
-            out.add(key("PluginFlow", ns, e.getName()));
-          }
-        }
       }
     }
   }

@@ -196,6 +196,14 @@ public final class GRPCRouteTranslator {
    * invalid}), its matches are left out (the route is refused whole anyway; its parents and
    * backends still give the status).
    */
+  /**
+   * The HTTPRoute the GRPCRoute amounts to, for what it refers to (parents, backends, filters): its
+   * matches are left out.
+   */
+  public static HTTPRoute asHttpRoute(GRPCRoute route) {
+    return asHttpRoute(route, List.of(new Translation.FieldError("spec", "references only")));
+  }
+
   static HTTPRoute asHttpRoute(GRPCRoute route, List<Translation.FieldError> invalid) {
     var out = new HTTPRoute();
     out.setMetadata(route.getMetadata());
@@ -208,6 +216,10 @@ public final class GRPCRouteTranslator {
     spec.setHostnames(route.getSpec().getHostnames());
     var rules = new ArrayList<HTTPRouteRule>();
     for (var r : rules(route)) {
+      if (r == null) {
+        rules.add(null);
+        continue;
+      }
       var rule = new HTTPRouteRule();
       rule.setName(r.getName());
       rule.setSessionPersistence(r.getSessionPersistence());
@@ -218,6 +230,10 @@ public final class GRPCRouteTranslator {
       if (r.getBackendRefs() != null) {
         var backends = new ArrayList<HTTPBackendRef>();
         for (var b : r.getBackendRefs()) {
+          if (b == null) {
+            backends.add(null);
+            continue;
+          }
           var hb = new HTTPBackendRef();
           hb.setGroup(b.getGroup());
           hb.setKind(b.getKind());
@@ -242,6 +258,10 @@ public final class GRPCRouteTranslator {
     }
     var out = new ArrayList<HTTPRouteFilter>();
     for (var f : filters) {
+      if (f == null) {
+        out.add(null);
+        continue;
+      }
       var hf = new HTTPRouteFilter();
       hf.setType(f.getType());
       hf.setRequestHeaderModifier(f.getRequestHeaderModifier());

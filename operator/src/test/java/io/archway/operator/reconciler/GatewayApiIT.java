@@ -105,7 +105,9 @@ class GatewayApiIT {
     kube.close();
   }
 
-  /** The upstream bundle's CRDs, reduced to what detection reads (group, kind, versions). */
+  /**
+   * The upstream bundle's CRDs, reduced to what detection reads ({@link KubeMock#gatewayApiCrds}).
+   */
   static List<CustomResourceDefinition> gatewayApiCrds(String bundleVersion) {
     return KubeMock.gatewayApiCrds(bundleVersion, KubeMock.GATEWAY_API_STANDARD);
   }
