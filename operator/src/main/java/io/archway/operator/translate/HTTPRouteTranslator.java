@@ -703,7 +703,9 @@ public final class HTTPRouteTranslator {
             break;
           }
           var pm = object(plugins, "proxy-mirror");
-          pm.put("host", "http://" + b.getName() + "." + bNs + ".svc:" + b.getPort());
+          // A GRPCRoute's mirror is a gRPC server: grpc:// has the copy sent over h2c.
+          var scheme = flavor.scheme() == null ? "http" : flavor.scheme();
+          pm.put("host", scheme + "://" + b.getName() + "." + bNs + ".svc:" + b.getPort());
           if (ratio < 1) {
             pm.put("sample_ratio", Math.max(ratio, 0.00001));
           }
