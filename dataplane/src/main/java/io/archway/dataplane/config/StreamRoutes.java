@@ -11,7 +11,7 @@ import java.util.function.Function;
  * client range before the catch-all of its port), then by id, so the choice never depends on the
  * order the config was read in.
  */
-public final class StreamRoutes {
+final class StreamRoutes {
 
   static final StreamRoutes EMPTY = new StreamRoutes(List.of());
 
@@ -38,7 +38,7 @@ public final class StreamRoutes {
    * @param schemes the {@code scheme} of a route's upstream (its own, or the one it names) as
    *     written, {@code null} for none
    */
-  public CompiledStream match(
+  CompiledStream match(
       int serverPort,
       InetAddress client,
       InetAddress local,
@@ -79,7 +79,7 @@ public final class StreamRoutes {
    * takes {@code a.example.com} and {@code a.b.example.com}, never {@code example.com}), then one
    * without {@code sni}; else {@code null}.
    */
-  public CompiledStream matchSni(
+  CompiledStream matchSni(
       int serverPort,
       String sni,
       InetAddress client,
@@ -127,7 +127,7 @@ public final class StreamRoutes {
         && name.regionMatches(true, name.length() - suffix, wildcard, 1, suffix);
   }
 
-  public List<CompiledStream> all() {
+  List<CompiledStream> all() {
     return routes;
   }
 }

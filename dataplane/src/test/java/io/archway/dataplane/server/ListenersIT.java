@@ -456,23 +456,7 @@ class ListenersIT {
           - {id: u, server_port: %d, upstream: {nodes: {"127.0.0.1:%d": 1}}}
         """
             .formatted(udp, udp, udpEcho.port()));
-    try (var u = new DatagramSocket(0, InetAddress.getLoopbackAddress())) {
-      u.setSoTimeout(500);
-      var data = "ping".getBytes(StandardCharsets.UTF_8);
-      var reply = new DatagramPacket(new byte[64], 64);
-      await()
-          .atMost(Duration.ofSeconds(10))
-          .ignoreExceptions()
-          .untilAsserted(
-              () -> {
-                u.send(
-                    new DatagramPacket(data, data.length, new InetSocketAddress("127.0.0.1", udp)));
-                u.receive(reply);
-                assertThat(
-                        new String(reply.getData(), 0, reply.getLength(), StandardCharsets.UTF_8))
-                    .isEqualTo("ping");
-              });
-    }
+    assertThat(udpEchoes(udp, "ping")).isEqualTo("ping");
   }
 
   @Test
