@@ -6,6 +6,7 @@ import io.archway.dataplane.plugin.PluginChain;
 import io.archway.dataplane.route.Router;
 import io.archway.dataplane.tls.ServerCertificates;
 import io.archway.dataplane.upstream.UpstreamRuntime;
+import java.net.InetAddress;
 import java.util.Map;
 
 /**
@@ -53,5 +54,22 @@ public record CompiledConfig(
   /** The upstream the stream route sends to, or {@code null} when it names one that is missing. */
   public UpstreamRuntime upstreamOf(CompiledStream r) {
     return r.upstream() != null ? r.upstream() : upstreams.get(r.upstreamKey());
+  }
+
+  /** The stream route of a TCP connection or a UDP session ({@code udp}), or {@code null}. */
+  public CompiledStream streamRoute(
+      int serverPort, InetAddress client, InetAddress local, boolean udp) {
+    return streams.match(serverPort, client, local, udp, this::schemeOf);
+  }
+
+  /** The stream route of a TLS passthrough connection by its server name, or {@code null}. */
+  public CompiledStream streamRouteBySni(
+      int serverPort, String sni, InetAddress client, InetAddress local) {
+    return streams.matchSni(serverPort, sni, client, local, this::schemeOf);
+  }
+
+  private String schemeOf(CompiledStream r) {
+    var upstream = upstreamOf(r);
+    return upstream == null ? null : upstream.scheme();
   }
 }

@@ -6,13 +6,13 @@ import java.util.List;
 import java.util.Map;
 
 /**
- * The ports the {@code listeners} objects ask for, merged and checked: one {@link Port} per port to
- * bind, with what it serves. Listeners refused (a protocol conflict, an options port of another
+ * The ports the {@code listeners} objects ask for, merged and checked: one {@link Port} per socket
+ * to bind, with what it serves. Listeners refused (a protocol conflict, an options port of another
  * protocol) are not here; {@link ConfigCompiler#rejected()} counts them and the log says why.
  *
- * @param ports by the port bound
+ * @param ports by the socket bound (a UDP port and a TCP one may share a number)
  */
-public record CompiledListeners(Map<Integer, Port> ports) {
+public record CompiledListeners(Map<Socket, Port> ports) {
 
   public static final CompiledListeners EMPTY = new CompiledListeners(Map.of());
 
@@ -46,14 +46,49 @@ public record CompiledListeners(Map<Integer, Port> ports) {
       ids = List.copyOf(ids);
       sslIds = List.copyOf(sslIds);
     }
+
+    /** The socket it binds. */
+    public Socket socket() {
+      return Socket.of(bindPort, protocol);
+    }
   }
 
   /**
-   * What the listeners are compiled against: the ports the dataplane's options bind (by port, their
-   * protocol: {@code HTTP}, {@code HTTPS}, {@code TCP}, {@code UDP}, or {@code status}/{@code
+   * A socket to bind: a port number and its transport. UDP is a transport of its own; every other
+   * protocol (HTTP, HTTPS, TLS, TCP, and the options' status and admin ports) is on TCP, so a UDP
+   * port and a TCP one with the same number are two sockets that never conflict.
+   */
+  public record Socket(int port, boolean udp) {
+
+    public static Socket tcp(int port) {
+      return new Socket(port, false);
+    }
+
+    public static Socket udp(int port) {
+      return new Socket(port, true);
+    }
+
+    static Socket of(int port, Listener.Protocol protocol) {
+      return new Socket(port, protocol == Listener.Protocol.UDP);
+    }
+
+    /** {@code udp} or {@code tcp}, as the metrics' {@code transport} label says it. */
+    public String transport() {
+      return udp ? "udp" : "tcp";
+    }
+
+    @Override
+    public String toString() {
+      return port + "/" + transport();
+    }
+  }
+
+  /**
+   * What the listeners are compiled against: the sockets the dataplane's options bind (by socket,
+   * their protocol: {@code HTTP}, {@code HTTPS}, {@code TCP}, {@code UDP}, or {@code status}/{@code
    * admin}, which no listener may share) and whether ports below 1024 are bound as they are.
    */
-  public record Settings(Map<Integer, String> optionPorts, boolean privilegedPorts) {
+  public record Settings(Map<Socket, String> optionPorts, boolean privilegedPorts) {
     public Settings {
       optionPorts = Map.copyOf(optionPorts);
     }

@@ -6,6 +6,7 @@ import io.archway.model.Kind;
 import io.archway.model.Listener;
 import io.archway.model.source.ConfigItem;
 import java.util.ArrayList;
+import java.util.Comparator;
 import java.util.HashMap;
 import java.util.HashSet;
 import java.util.LinkedHashSet;
@@ -15,16 +16,18 @@ import java.util.Set;
 import java.util.TreeMap;
 
 /**
- * Merges the {@code listeners} objects into the ports to bind ({@link CompiledListeners}), on every
- * change (they are few). Listeners on one port with one protocol are one port (HTTPS: their {@code
- * ssl_ids} together). On one port with different protocols, the protocol the port serves already
- * keeps it (else the first listener's by id) and the others are refused; a listener on a port of
- * the dataplane's options with another protocol is refused. A refusal is logged when it first
- * appears and counted every compile, as other objects left out.
+ * Merges the {@code listeners} objects into the sockets to bind ({@link CompiledListeners}), on
+ * every change (they are few). Listeners on one port with one protocol are one port (HTTPS: their
+ * {@code ssl_ids} together). UDP listeners bind UDP sockets, every other protocol TCP ones, so UDP
+ * shares a port number with any other protocol without conflict. On one socket with different
+ * protocols, the protocol the socket serves already keeps it (else the first listener's by id) and
+ * the others are refused; a listener on a socket of the dataplane's options with another protocol
+ * is refused. A refusal is logged when it first appears and counted every compile, as other objects
+ * left out.
  */
 final class ListenerCompiler {
 
-  private Map<Integer, CompiledListeners.Port> before = Map.of();
+  private Map<CompiledListeners.Socket, CompiledListeners.Port> before = Map.of();
   private Set<String> told = Set.of();
 
   CompiledListeners compile(
@@ -36,22 +39,27 @@ final class ListenerCompiler {
       return CompiledListeners.EMPTY; // the options' ports are not bound yet
     }
     var now = new HashSet<String>();
-    // By port bound, each group in id order.
-    var groups = new TreeMap<Integer, List<Listener>>();
+    // By socket bound (port, then TCP before UDP), each group in id order.
+    var groups =
+        new TreeMap<CompiledListeners.Socket, List<Listener>>(
+            Comparator.comparingInt(CompiledListeners.Socket::port)
+                .thenComparing(CompiledListeners.Socket::udp));
     for (var id : new java.util.TreeSet<>(items.keySet())) {
       var l = (Listener) items.get(id).value();
       groups
           .computeIfAbsent(
-              CompiledListeners.bindPort(l.port(), settings.privilegedPorts()),
+              CompiledListeners.Socket.of(
+                  CompiledListeners.bindPort(l.port(), settings.privilegedPorts()), l.protocol()),
               k -> new ArrayList<>())
           .add(l);
     }
-    var ports = new HashMap<Integer, CompiledListeners.Port>();
+    var ports = new HashMap<CompiledListeners.Socket, CompiledListeners.Port>();
     for (var g : groups.entrySet()) {
-      int bindPort = g.getKey();
+      var socket = g.getKey();
+      int bindPort = socket.port();
       var listeners = g.getValue();
       var first = listeners.get(0);
-      var had = before.get(bindPort);
+      var had = before.get(socket);
       var keep =
           had != null
                   && listeners.stream()
@@ -60,7 +68,7 @@ final class ListenerCompiler {
               : null;
       var protocol = keep != null ? keep.protocol() : first.protocol();
       int declared = keep != null ? keep.port() : first.port();
-      var option = settings.optionPorts().get(bindPort);
+      var option = settings.optionPorts().get(socket);
       var ids = new ArrayList<String>();
       var sslIds = new LinkedHashSet<String>();
       String holder = null;
@@ -130,7 +138,7 @@ final class ListenerCompiler {
         }
       }
       ports.put(
-          bindPort,
+          socket,
           new CompiledListeners.Port(
               declared,
               bindPort,

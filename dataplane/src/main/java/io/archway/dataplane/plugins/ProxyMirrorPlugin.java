@@ -8,13 +8,17 @@ import io.archway.dataplane.plugin.PluginContext;
 import io.archway.dataplane.plugin.PluginInstance;
 import io.archway.dataplane.plugin.PluginScope;
 import io.archway.dataplane.plugin.PluginServices;
+import io.netty.channel.EventLoop;
 import io.netty.handler.codec.http.HttpUtil;
 import java.net.URI;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.EnumSet;
+import java.util.List;
 import java.util.Locale;
+import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.atomic.AtomicInteger;
@@ -30,9 +34,13 @@ import org.slf4j.LoggerFactory;
  * to {@link #MAX_BODY} (a larger one is not mirrored), and at most {@link #MAX_IN_FLIGHT} copies
  * are in flight per gateway (more are dropped and logged).
  *
+ * <p>A {@code grpc://} host gets the copy over HTTP/2 in clear text (prior knowledge, as gRPC
+ * servers take it), a {@code grpcs://} one over h2 by ALPN ({@link ProxyMirrorH2}), as APISIX's
+ * {@code grpc}/{@code grpcs} mirrors; {@code http://} and {@code https://} ones over the JDK's
+ * client (HTTP/1.1; h2 by ALPN where the mirror offers it over TLS).
+ *
  * <p>Not as APISIX: the copy goes once the request is answered, not alongside it (nginx's {@code
- * mirror} subrequest); a {@code grpc://} or {@code grpcs://} host is refused (the copy is sent over
- * HTTP/1.1); the copy's {@code Host} is the mirror's (the JDK's client sets it).
+ * mirror} subrequest); the copy's {@code Host} (or {@code :authority}) is the mirror's.
  */
 public final class ProxyMirrorPlugin implements Plugin<ProxyMirrorPlugin.Config> {
 
@@ -82,16 +90,21 @@ public final class ProxyMirrorPlugin implements Plugin<ProxyMirrorPlugin.Config>
   /** The copies in flight on a gateway, shared by every configuration. */
   static final class InFlight {
     final AtomicInteger count = new AtomicInteger();
+
+    /** Counts one more copy, or says (and logs) that it is dropped. */
+    boolean take(String what) {
+      if (count.incrementAndGet() > MAX_IN_FLIGHT) {
+        count.decrementAndGet();
+        log.warn("proxy-mirror: {} copies in flight; {} dropped", MAX_IN_FLIGHT, what);
+        return false;
+      }
+      return true;
+    }
   }
 
   @Override
   public PluginInstance compile(Config conf, PluginScope scope) {
-    if (conf.host().startsWith("grpc")) {
-      throw new IllegalArgumentException(
-          "host: \""
-              + conf.host()
-              + "\" (expected: an http:// or https:// mirror; gRPC mirrors are not supported)");
-    }
+    var h2 = conf.host().startsWith("grpc") ? ProxyMirrorH2.of(conf.host()) : null;
     var services = scope.services();
     InFlight inFlight = services.shared("proxy-mirror/in-flight", InFlight::new);
     boolean prefix = "prefix".equals(conf.pathConcatMode());
@@ -103,15 +116,11 @@ public final class ProxyMirrorPlugin implements Plugin<ProxyMirrorPlugin.Config>
           return Outcome.CONTINUE;
         }
         var req = ctx.request();
-        var target = target(ctx, conf.path(), prefix);
-        var b = HttpRequest.newBuilder(URI.create(conf.host() + target)).timeout(TIMEOUT);
+        var headers = new ArrayList<Map.Entry<String, String>>();
         for (var e : req.headers()) {
-          if (!SKIPPED.contains(e.getKey().toLowerCase(Locale.ROOT))) {
-            try {
-              b.header(e.getKey(), e.getValue());
-            } catch (IllegalArgumentException ex) {
-              // a field the JDK's client refuses: the copy goes without it
-            }
+          var name = e.getKey().toLowerCase(Locale.ROOT);
+          if (!SKIPPED.contains(name) && !name.startsWith(":")) {
+            headers.add(Map.entry(name, e.getValue()));
           }
         }
         boolean hasBody =
@@ -119,7 +128,9 @@ public final class ProxyMirrorPlugin implements Plugin<ProxyMirrorPlugin.Config>
         if (hasBody && ctx.attribute(RequestBodyCopy.KEY) == null) {
           ctx.attribute(RequestBodyCopy.KEY, new RequestBodyCopy(MAX_BODY));
         }
-        ctx.state(this, new Pending(b, req.method().name(), hasBody));
+        ctx.state(
+            this,
+            new Pending(req.method().name(), target(ctx, conf.path(), prefix), headers, hasBody));
         return Outcome.CONTINUE;
       }
 
@@ -131,22 +142,56 @@ public final class ProxyMirrorPlugin implements Plugin<ProxyMirrorPlugin.Config>
           // one a later plugin refused.
           return;
         }
-        HttpRequest.BodyPublisher body = HttpRequest.BodyPublishers.noBody();
+        byte[] body = null;
         if (p.hasBody()) {
           var copy = ctx.attribute(RequestBodyCopy.KEY);
-          var whole = copy == null ? null : copy.whole();
-          if (whole == null) {
+          body = copy == null ? null : copy.whole();
+          if (body == null) {
             log.debug("proxy-mirror: body not read whole or over {} bytes; not mirrored", MAX_BODY);
             return;
           }
-          body = HttpRequest.BodyPublishers.ofByteArray(whole);
         }
-        send(services, inFlight, p.builder().method(p.method(), body).build());
+        if (!inFlight.take(conf.host() + p.target())) {
+          return;
+        }
+        if (h2 != null && ctx.executor() instanceof EventLoop loop) {
+          h2.send(
+              loop,
+              p.method(),
+              p.target(),
+              p.headers(),
+              body,
+              TIMEOUT,
+              inFlight.count::decrementAndGet);
+        } else if (h2 != null) {
+          inFlight.count.decrementAndGet(); // not on an event loop: no connection can be made
+        } else {
+          send(services, inFlight, request(conf.host(), p, body));
+        }
       }
     };
   }
 
-  private record Pending(HttpRequest.Builder builder, String method, boolean hasBody) {}
+  /** What the copy will be, taken before later plugins change the request. */
+  private record Pending(
+      String method, String target, List<Map.Entry<String, String>> headers, boolean hasBody) {}
+
+  private static HttpRequest request(String host, Pending p, byte[] body) {
+    var b = HttpRequest.newBuilder(URI.create(host + p.target())).timeout(TIMEOUT);
+    for (var e : p.headers()) {
+      try {
+        b.header(e.getKey(), e.getValue());
+      } catch (IllegalArgumentException ex) {
+        // a field the JDK's client refuses: the copy goes without it
+      }
+    }
+    return b.method(
+            p.method(),
+            body == null
+                ? HttpRequest.BodyPublishers.noBody()
+                : HttpRequest.BodyPublishers.ofByteArray(body))
+        .build();
+  }
 
   /** The mirror's request target: the request's, or {@code path} in its place or before it. */
   static String target(PluginContext ctx, String path, boolean prefix) {
@@ -162,11 +207,6 @@ public final class ProxyMirrorPlugin implements Plugin<ProxyMirrorPlugin.Config>
   }
 
   private static void send(PluginServices services, InFlight inFlight, HttpRequest req) {
-    if (inFlight.count.incrementAndGet() > MAX_IN_FLIGHT) {
-      inFlight.count.decrementAndGet();
-      log.warn("proxy-mirror: {} copies in flight; {} dropped", MAX_IN_FLIGHT, req.uri());
-      return;
-    }
     var client =
         "https".equals(req.uri().getScheme()) ? services.httpUnverified() : services.http();
     client

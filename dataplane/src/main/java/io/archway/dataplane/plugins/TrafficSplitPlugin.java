@@ -13,6 +13,7 @@ import io.archway.dataplane.route.VarsMatcher;
 import io.archway.model.Keys;
 import io.archway.model.Kind;
 import io.archway.model.Vars;
+import io.netty.handler.codec.http.HttpResponse;
 import java.util.ArrayList;
 import java.util.EnumSet;
 import java.util.LinkedHashMap;
@@ -28,6 +29,11 @@ import org.slf4j.LoggerFactory;
  * match: every request) spreads requests over its {@code weighted_upstreams} by weight, in a smooth
  * rotation: an entry with {@code upstream_id} sends to that upstream, one with an inline {@code
  * upstream} to it, one with neither to the route's own upstream.
+ *
+ * <p>Archway's extension (APISIX has none): an entry's {@code plugins} change the headers of the
+ * requests it takes ({@code proxy-rewrite: {headers}}, applied once the entry is chosen, after the
+ * route's own rewrites) and of their responses ({@code response-rewrite: {headers}}, in the header
+ * filter). It is what a Gateway API rule with several backendRefs needs for backendRef filters.
  */
 public final class TrafficSplitPlugin implements Plugin<TrafficSplitPlugin.Config> {
 
@@ -42,8 +48,12 @@ public final class TrafficSplitPlugin implements Plugin<TrafficSplitPlugin.Confi
   /** The rule applies when these expressions all hold. */
   public record Match(ArrayNode vars) {}
 
-  /** An upstream by id, inline, or (neither) the route's own, with its share. */
-  public record Weighted(JsonNode upstreamId, ObjectNode upstream, int weight) {}
+  /**
+   * An upstream by id, inline, or (neither) the route's own, with its share and (Archway's
+   * extension) the header changes of the requests it takes.
+   */
+  public record Weighted(
+      JsonNode upstreamId, ObjectNode upstream, int weight, ObjectNode plugins) {}
 
   @Override
   public String name() {
@@ -62,7 +72,7 @@ public final class TrafficSplitPlugin implements Plugin<TrafficSplitPlugin.Confi
 
   @Override
   public Set<Phase> phases() {
-    return EnumSet.of(Phase.ACCESS);
+    return EnumSet.of(Phase.ACCESS, Phase.HEADER_FILTER);
   }
 
   @Override
@@ -92,8 +102,11 @@ public final class TrafficSplitPlugin implements Plugin<TrafficSplitPlugin.Confi
     return owner + "#traffic-split/" + rule + "/" + n;
   }
 
-  /** {@code key == null}: the route's own upstream. */
-  private record Target(String key, int weight) {}
+  /**
+   * {@code key == null}: the route's own upstream; {@code request}, {@code response}: the entry's
+   * header changes, or {@code null}.
+   */
+  private record Target(String key, int weight, HeaderOps request, HeaderOps response) {}
 
   private record Compiled(List<VarsMatcher> match, Target[] slots, AtomicLong turn) {}
 
@@ -126,13 +139,42 @@ public final class TrafficSplitPlugin implements Plugin<TrafficSplitPlugin.Confi
         } else if (w.upstream() != null) {
           key = splitKey(scope.owner(), i, j);
         }
+        var at = "rules[" + i + "].weighted_upstreams[" + j + "].plugins";
         if (weight > 0) {
-          targets.add(new Target(key, weight));
+          targets.add(
+              new Target(
+                  key,
+                  weight,
+                  headers(w.plugins(), "proxy-rewrite", at),
+                  headers(w.plugins(), "response-rewrite", at)));
         }
       }
       rules.add(new Compiled(List.copyOf(match), slots(targets), new AtomicLong()));
     }
     return new Split(List.copyOf(rules));
+  }
+
+  /** An entry's header changes for {@code plugin}, or {@code null} when it has none. */
+  private static HeaderOps headers(ObjectNode plugins, String plugin, String at) {
+    if (plugins == null) {
+      return null;
+    }
+    for (var name : plugins.properties()) {
+      if (!name.getKey().equals("proxy-rewrite") && !name.getKey().equals("response-rewrite")) {
+        throw new IllegalArgumentException(
+            at
+                + "."
+                + name.getKey()
+                + ": not a plugin of a weighted upstream (expected: proxy-rewrite or"
+                + " response-rewrite, with headers only)");
+      }
+    }
+    var conf = plugins.get(plugin);
+    if (conf == null) {
+      return null;
+    }
+    var ops = HeaderOps.parse(conf.get("headers"), at + "." + plugin + ".headers");
+    return ops.isEmpty() ? null : ops;
   }
 
   /** Weights laid out smoothly over one cycle (weighted round robin, interleaved). */
@@ -142,7 +184,9 @@ public final class TrafficSplitPlugin implements Plugin<TrafficSplitPlugin.Confi
       // Keep the cycle small: scale weights down, keeping every entry at least once.
       var scaled = new ArrayList<Target>();
       for (var t : targets) {
-        scaled.add(new Target(t.key, Math.max(1, (int) ((long) t.weight * 1000 / total))));
+        scaled.add(
+            new Target(
+                t.key, Math.max(1, (int) ((long) t.weight * 1000 / total)), t.request, t.response));
       }
       targets = scaled;
       total = targets.stream().mapToInt(Target::weight).sum();
@@ -185,9 +229,23 @@ public final class TrafficSplitPlugin implements Plugin<TrafficSplitPlugin.Confi
             ctx.upstreamOverride(up);
           }
         }
+        if (t.request != null) {
+          t.request.apply(ctx.request().headers(), ctx);
+        }
+        if (t.response != null) {
+          ctx.state(this, t.response);
+        }
         return Outcome.CONTINUE;
       }
       return Outcome.CONTINUE;
+    }
+
+    @Override
+    public void headerFilter(PluginContext ctx, HttpResponse response) {
+      HeaderOps changes = ctx.state(this);
+      if (changes != null) {
+        changes.apply(response.headers(), ctx);
+      }
     }
   }
 }

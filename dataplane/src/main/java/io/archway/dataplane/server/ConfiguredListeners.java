@@ -33,6 +33,7 @@ import io.netty.channel.group.DefaultChannelGroup;
 import io.netty.channel.socket.SocketChannel;
 import io.netty.util.concurrent.GlobalEventExecutor;
 import java.time.Duration;
+import java.util.Comparator;
 import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;
@@ -97,9 +98,9 @@ final class ConfiguredListeners implements Consumer<ConfigSnapshot> {
     }
   }
 
-  /** One bound (or binding) port. */
+  /** One bound (or binding) socket. */
   private final class Bound {
-    final int bindPort;
+    final CompiledListeners.Socket socket;
     volatile CompiledListeners.Port spec;
     final ChannelGroup children = new DefaultChannelGroup(GlobalEventExecutor.INSTANCE);
     volatile boolean draining;
@@ -107,16 +108,16 @@ final class ConfiguredListeners implements Consumer<ConfigSnapshot> {
 
     Bound(CompiledListeners.Port spec) {
       this.spec = spec;
-      this.bindPort = spec.bindPort();
+      this.socket = spec.socket();
     }
   }
 
   private final ConfigCompiler compiler;
   private final Wiring w;
-  private final Map<Integer, Bound> bound = new ConcurrentHashMap<>();
-  private final Map<Integer, String> failed = new ConcurrentHashMap<>();
-  // The options' ports (by port, their protocol), which listeners may share only with the same.
-  private final Map<Integer, String> optionPorts = new ConcurrentHashMap<>();
+  private final Map<CompiledListeners.Socket, Bound> bound = new ConcurrentHashMap<>();
+  private final Map<CompiledListeners.Socket, String> failed = new ConcurrentHashMap<>();
+  // The options' sockets (their protocol), which listeners may share only with the same.
+  private final Map<CompiledListeners.Socket, String> optionPorts = new ConcurrentHashMap<>();
 
   ConfiguredListeners(ConfigCompiler compiler, Wiring wiring) {
     this.compiler = compiler;
@@ -130,20 +131,21 @@ final class ConfiguredListeners implements Consumer<ConfigSnapshot> {
    * @param streamPorts the stream ports bound, TCP ones first, as {@link StreamListeners#ports}
    */
   void open(ConfigHolder config, int http, int https, int status, List<Integer> streamPorts) {
-    optionPorts.put(http, "HTTP");
-    optionPorts.put(https, "HTTPS");
-    optionPorts.put(status, "status");
+    optionPorts.put(CompiledListeners.Socket.tcp(http), "HTTP");
+    optionPorts.put(CompiledListeners.Socket.tcp(https), "HTTPS");
+    optionPorts.put(CompiledListeners.Socket.tcp(status), "status");
     int tcp = w.settings().stream().ports().size();
     for (int i = 0; i < streamPorts.size(); i++) {
-      optionPorts.put(streamPorts.get(i), i < tcp ? "TCP" : "UDP");
+      optionPorts.put(
+          new CompiledListeners.Socket(streamPorts.get(i), i >= tcp), i < tcp ? "TCP" : "UDP");
     }
     config.subscribe(this);
     recompile();
   }
 
-  /** Another port of the dataplane's own (the Admin API's), which no listener may take. */
+  /** Another TCP port of the dataplane's own (the Admin API's), which no listener may take. */
   void optionPort(int port, String what) {
-    optionPorts.put(port, what);
+    optionPorts.put(CompiledListeners.Socket.tcp(port), what);
     recompile();
   }
 
@@ -163,7 +165,7 @@ final class ConfiguredListeners implements Consumer<ConfigSnapshot> {
   synchronized void apply(CompiledListeners wanted) {
     for (var it = bound.values().iterator(); it.hasNext(); ) {
       var b = it.next();
-      var want = wanted.ports().get(b.bindPort);
+      var want = wanted.ports().get(b.socket);
       if (want == null
           || want.options()
           || want.protocol() != b.spec.protocol()
@@ -177,7 +179,7 @@ final class ConfiguredListeners implements Consumer<ConfigSnapshot> {
       if (want.options()) {
         continue; // the options' server of that port serves it
       }
-      var b = bound.get(want.bindPort());
+      var b = bound.get(want.socket());
       if (b != null) {
         b.spec = want; // ssl_ids: new connections get the new set
       } else {
@@ -186,21 +188,27 @@ final class ConfiguredListeners implements Consumer<ConfigSnapshot> {
     }
   }
 
-  /** Bound ports that failed to bind at the last try, by port, with the reason. */
-  Map<Integer, String> failed() {
-    return new TreeMap<>(failed);
-  }
-
-  /** The ports bound now, declared port by port bound. */
-  Map<Integer, Integer> ports() {
-    var out = new TreeMap<Integer, Integer>();
-    bound.values().forEach(b -> out.put(b.bindPort, b.spec.port()));
+  /** Sockets that failed to bind at the last try, with the reason. */
+  Map<CompiledListeners.Socket, String> failed() {
+    var out = new TreeMap<CompiledListeners.Socket, String>(BY_PORT);
+    out.putAll(failed);
     return out;
   }
 
+  /** The sockets bound now, and their declared port. */
+  Map<CompiledListeners.Socket, Integer> ports() {
+    var out = new TreeMap<CompiledListeners.Socket, Integer>(BY_PORT);
+    bound.values().forEach(b -> out.put(b.socket, b.spec.port()));
+    return out;
+  }
+
+  private static final Comparator<CompiledListeners.Socket> BY_PORT =
+      Comparator.comparingInt(CompiledListeners.Socket::port)
+          .thenComparing(CompiledListeners.Socket::udp);
+
   private void bind(CompiledListeners.Port spec) {
     var b = new Bound(spec);
-    bound.put(b.bindPort, b);
+    bound.put(b.socket, b);
     var ids = spec.ids().stream().map(id -> Keys.item(Kind.LISTENERS, id)).toList();
     if (spec.bindPort() != spec.port()) {
       log.info(
@@ -229,23 +237,23 @@ final class ConfiguredListeners implements Consumer<ConfigSnapshot> {
     binding.addListener(
         (ChannelFuture f) -> {
           if (!f.isSuccess()) {
-            bound.remove(b.bindPort, b);
+            bound.remove(b.socket, b);
             var why = f.cause().getMessage();
-            failed.put(b.bindPort, why == null ? f.cause().toString() : why);
+            failed.put(b.socket, why == null ? f.cause().toString() : why);
             log.warn(
                 "{}: port {} not bound ({}); tried again on the next config change",
                 ids,
-                b.bindPort,
-                failed.get(b.bindPort));
+                b.socket,
+                failed.get(b.socket));
             return;
           }
-          failed.remove(b.bindPort);
+          failed.remove(b.socket);
           b.channel = f.channel();
-          if (bound.get(b.bindPort) != b) {
+          if (bound.get(b.socket) != b) {
             drain(b); // removed while binding
             return;
           }
-          log.info("{}: {} listener on port {}", ids, spec.protocol(), b.bindPort);
+          log.info("{}: {} listener on port {}", ids, spec.protocol(), b.socket);
         });
   }
 
@@ -290,7 +298,7 @@ final class ConfiguredListeners implements Consumer<ConfigSnapshot> {
     log.info(
         "{}: port {} closed; {} connection(s) draining",
         b.spec.ids().stream().map(id -> Keys.item(Kind.LISTENERS, id)).toList(),
-        b.bindPort,
+        b.socket,
         b.children.size());
     if (b.children.isEmpty()) {
       return;

@@ -133,15 +133,17 @@ final class Metrics {
       gauge(
           out,
           "archway_listener_ports",
-          "Ports bound for listeners objects, by port bound and declared port (server_port).");
+          "Ports bound for listeners objects, by port bound, declared port (server_port) and transport.");
       ports
           .ports()
           .forEach(
               (bound, declared) ->
                   out.append("archway_listener_ports{port=\"")
-                      .append(bound)
+                      .append(bound.port())
                       .append("\",server_port=\"")
                       .append(declared)
+                      .append("\",transport=\"")
+                      .append(bound.transport())
                       .append("\"} 1\n"));
       gauge(
           out,
@@ -150,9 +152,11 @@ final class Metrics {
       ports
           .failed()
           .forEach(
-              (port, why) ->
+              (socket, why) ->
                   out.append("archway_listener_bind_failed{port=\"")
-                      .append(port)
+                      .append(socket.port())
+                      .append("\",transport=\"")
+                      .append(socket.transport())
                       .append("\"} 1\n"));
     }
     http.render(out);

@@ -102,10 +102,8 @@ final class StreamHandler extends ChannelInboundHandlerAdapter {
     snapshot = config;
     route =
         bySni
-            ? config
-                .streams()
-                .matchSni(local.getPort(), sni, remote.getAddress(), local.getAddress())
-            : config.streams().match(local.getPort(), remote.getAddress(), local.getAddress());
+            ? config.streamRouteBySni(local.getPort(), sni, remote.getAddress(), local.getAddress())
+            : config.streamRoute(local.getPort(), remote.getAddress(), local.getAddress(), false);
     if (route == null) {
       gateway.metrics().error("no_route");
       ctx.close();

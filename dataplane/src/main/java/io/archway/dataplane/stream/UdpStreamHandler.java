@@ -99,7 +99,7 @@ public final class UdpStreamHandler extends ChannelInboundHandlerAdapter {
   private Session open(InetSocketAddress client) {
     var local = ServerPort.local(listener);
     var config = gateway.config().current();
-    var route = config.streams().match(local.getPort(), client.getAddress(), local.getAddress());
+    var route = config.streamRoute(local.getPort(), client.getAddress(), local.getAddress(), true);
     if (route == null) {
       gateway.metrics().error("no_route");
       return null;

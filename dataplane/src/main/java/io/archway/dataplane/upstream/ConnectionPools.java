@@ -75,7 +75,7 @@ public final class ConnectionPools {
   }
 
   /** HTTP/2 nodes only speak h2 after ALPN chose it: offered alone, and required. */
-  private static SslContextBuilder alpnH2(SslContextBuilder b) {
+  public static SslContextBuilder alpnH2(SslContextBuilder b) {
     return b.applicationProtocolConfig(
         new ApplicationProtocolConfig(
             ApplicationProtocolConfig.Protocol.ALPN,

@@ -172,6 +172,11 @@ public final class UpstreamRuntime {
     return raw;
   }
 
+  /** The scheme as written ({@code null}: none, the default applies). */
+  public String scheme() {
+    return raw.scheme();
+  }
+
   public Endpoint endpoint(NodeState n) {
     return n.endpoint;
   }

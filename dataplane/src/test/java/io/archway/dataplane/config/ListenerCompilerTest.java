@@ -1,5 +1,7 @@
 package io.archway.dataplane.config;
 
+import static io.archway.dataplane.config.CompiledListeners.Socket.tcp;
+import static io.archway.dataplane.config.CompiledListeners.Socket.udp;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.archway.dataplane.tls.ServerCertificates;
@@ -17,7 +19,7 @@ import org.junit.jupiter.api.Test;
 class ListenerCompilerTest {
 
   private static final CompiledListeners.Settings NO_OPTIONS =
-      new CompiledListeners.Settings(Map.of(9080, "HTTP", 9091, "status"), false);
+      new CompiledListeners.Settings(Map.of(tcp(9080), "HTTP", tcp(9091), "status"), false);
 
   private final ListenerCompiler compiler = new ListenerCompiler();
 
@@ -42,8 +44,8 @@ class ListenerCompilerTest {
             NO_OPTIONS,
             ServerCertificates.EMPTY,
             rejections);
-    assertThat(out.ports().get(8000).protocol()).isEqualTo(Protocol.HTTP);
-    assertThat(out.ports().get(8000).ids()).containsExactly("b");
+    assertThat(out.ports().get(tcp(8000)).protocol()).isEqualTo(Protocol.HTTP);
+    assertThat(out.ports().get(tcp(8000)).ids()).containsExactly("b");
     assertThat(rejections.counts()).containsEntry(Kind.LISTENERS, 1);
     assertThat(rejections.messages())
         .containsExactly(
@@ -62,7 +64,7 @@ class ListenerCompilerTest {
             NO_OPTIONS,
             ServerCertificates.EMPTY,
             rejections);
-    assertThat(out.ports().get(8000).protocol()).isEqualTo(Protocol.HTTP);
+    assertThat(out.ports().get(tcp(8000)).protocol()).isEqualTo(Protocol.HTTP);
     assertThat(rejections.counts()).containsEntry(Kind.LISTENERS, 2);
     assertThat(rejections.messages()).hasSize(1).allMatch(l -> l.startsWith("listeners/a:"));
   }
@@ -79,9 +81,9 @@ class ListenerCompilerTest {
             NO_OPTIONS,
             ServerCertificates.EMPTY,
             rejections);
-    assertThat(out.ports().get(9080).options()).isTrue();
-    assertThat(out.ports()).doesNotContainKey(9091);
-    assertThat(out.ports().get(10080).port()).isEqualTo(80);
+    assertThat(out.ports().get(tcp(9080)).options()).isTrue();
+    assertThat(out.ports()).doesNotContainKey(tcp(9091));
+    assertThat(out.ports().get(tcp(10080)).port()).isEqualTo(80);
     assertThat(rejections.messages())
         .containsExactly(
             "listeners/status: not served: port 9091 is the dataplane's status port (from its"
@@ -95,7 +97,7 @@ class ListenerCompilerTest {
                 privileged,
                 ServerCertificates.EMPTY,
                 new Rejections());
-    assertThat(out.ports().get(80).bindPort()).isEqualTo(80);
+    assertThat(out.ports().get(tcp(80)).bindPort()).isEqualTo(80);
   }
 
   @Test
@@ -119,5 +121,64 @@ class ListenerCompilerTest {
         .containsExactly(
             "listeners/s: not served: ssl_ids: none of [missing] is a served ssl object"
                 + " (expected: an ssl id)");
+  }
+
+  @Test
+  void udpSharesAPortNumberWithAnyTcpProtocolAsItIsAnotherSocket() {
+    var options =
+        new CompiledListeners.Settings(
+            Map.of(tcp(9080), "HTTP", tcp(9091), "status", udp(9053), "UDP"), false);
+    var rejections = new Rejections();
+    var out =
+        compiler.compile(
+            items(
+                listener("dns-tcp", 5300, Protocol.TCP),
+                listener("dns-udp", 5300, Protocol.UDP),
+                listener("web", 9080, Protocol.HTTP),
+                listener("web-udp", 9080, Protocol.UDP),
+                listener("quic", 8443, Protocol.UDP),
+                listener("tls", 8443, Protocol.TLS),
+                listener("status-udp", 9091, Protocol.UDP),
+                listener("udp-option", 9053, Protocol.UDP),
+                listener("tcp-on-udp-option", 9053, Protocol.TCP),
+                listener("low-udp", 53, Protocol.UDP),
+                listener("low-tcp", 53, Protocol.TCP)),
+            options,
+            ServerCertificates.EMPTY,
+            rejections);
+    assertThat(rejections.messages()).isEmpty();
+    assertThat(out.ports().get(tcp(5300)).ids()).containsExactly("dns-tcp");
+    assertThat(out.ports().get(udp(5300)).ids()).containsExactly("dns-udp");
+    assertThat(out.ports().get(tcp(9080)).options()).isTrue();
+    assertThat(out.ports().get(udp(9080)).options()).isFalse();
+    assertThat(out.ports().get(udp(9080)).protocol()).isEqualTo(Protocol.UDP);
+    assertThat(out.ports().get(tcp(8443)).protocol()).isEqualTo(Protocol.TLS);
+    assertThat(out.ports().get(udp(8443)).protocol()).isEqualTo(Protocol.UDP);
+    assertThat(out.ports().get(udp(9091)).options()).isFalse();
+    assertThat(out.ports().get(udp(9053)).options()).isTrue();
+    assertThat(out.ports().get(tcp(9053)).options()).isFalse();
+    assertThat(out.ports().get(udp(10053)).port()).isEqualTo(53);
+    assertThat(out.ports().get(tcp(10053)).port()).isEqualTo(53);
+    assertThat(out.ports().get(udp(5300)).socket()).isEqualTo(udp(5300));
+
+    // Two UDP listeners on one port are one socket; TCP and TLS on one port still conflict.
+    rejections = new Rejections();
+    out =
+        new ListenerCompiler()
+            .compile(
+                items(
+                    listener("a", 5300, Protocol.UDP),
+                    listener("b", 5300, Protocol.UDP),
+                    listener("c", 5300, Protocol.TCP),
+                    listener("d", 5300, Protocol.TLS)),
+                NO_OPTIONS,
+                ServerCertificates.EMPTY,
+                rejections);
+    assertThat(out.ports().get(udp(5300)).ids()).containsExactly("a", "b");
+    assertThat(out.ports().get(tcp(5300)).ids()).containsExactly("c");
+    assertThat(rejections.messages())
+        .containsExactly(
+            "listeners/d: not served: port 5300: TLS conflicts with TCP on port 5300 of"
+                + " listeners/c (expected: one protocol per port)");
   }
 }

@@ -104,6 +104,8 @@ class GrpcIT {
     final AtomicInteger cancelled = new AtomicInteger();
     final AtomicInteger hanging = new AtomicInteger();
     final AtomicInteger unaryCalls = new AtomicInteger();
+    // What Unary calls (test.Echo, test.Secure) and Sum calls carried: a mirror's copies, say.
+    final LinkedBlockingQueue<String> payloads = new LinkedBlockingQueue<>();
     // grpc.health.v1 HealthCheckResponse.status: 1 SERVING, 2 NOT_SERVING.
     volatile int health = 1;
 
@@ -127,6 +129,7 @@ class GrpcIT {
               ServerCalls.asyncUnaryCall(
                   (req, out) -> {
                     unaryCalls.incrementAndGet();
+                    payloads.add("Echo " + text(req));
                     out.onNext(req);
                     out.onCompleted();
                   }))
@@ -195,6 +198,7 @@ class GrpcIT {
 
                         @Override
                         public void onCompleted() {
+                          payloads.add("Sum " + messages + " " + total);
                           out.onNext((messages + " " + total).getBytes(StandardCharsets.UTF_8));
                           out.onCompleted();
                         }
@@ -228,6 +232,7 @@ class GrpcIT {
               SECURE,
               ServerCalls.asyncUnaryCall(
                   (req, out) -> {
+                    payloads.add("Secure " + text(req));
                     out.onNext(req);
                     out.onCompleted();
                   }))
@@ -594,6 +599,45 @@ class GrpcIT {
         .isInstanceOfSatisfying(
             StatusRuntimeException.class,
             e -> assertThat(e.getStatus().getCode()).isEqualTo(Status.Code.UNAVAILABLE));
+  }
+
+  @Test
+  void aGrpcMirrorGetsACopyOfEachCallOverHttp2() throws Exception {
+    // A grpc:// mirror is spoken to over h2c with prior knowledge, a grpcs:// one over h2 by ALPN:
+    // grpc-java servers take nothing else (an HTTP/1.1 copy would be refused).
+    var plain = new Echo();
+    var secure = new Echo();
+    var plainMirror = start(plain, null);
+    var tlsMirror = start(secure, dir);
+    extraServers.add(plainMirror);
+    extraServers.add(tlsMirror);
+    start(
+        """
+        routes:
+          - id: echo
+            uri: /test.Echo/*
+            plugins: {proxy-mirror: {host: "grpc://%s"}}
+            upstream: {scheme: grpc, nodes: {"%s": 1}}
+          - id: secure
+            uri: /test.Secure/*
+            plugins: {proxy-mirror: {host: "grpcs://%s"}}
+            upstream: {scheme: grpc, nodes: {"%s": 1}}
+        """
+            .formatted(node(plainMirror), node(server), node(tlsMirror), node(server)));
+    assertThat(text(ClientCalls.blockingUnaryCall(channel, UNARY, within(10), bytes("copy me"))))
+        .isEqualTo("copy me");
+    assertThat(plain.payloads.poll(10, TimeUnit.SECONDS)).isEqualTo("Echo copy me");
+    assertThat(text(ClientCalls.blockingUnaryCall(channel, SECURE, within(10), bytes("over tls"))))
+        .isEqualTo("over tls");
+    assertThat(secure.payloads.poll(10, TimeUnit.SECONDS)).isEqualTo("Secure over tls");
+    // A streamed call is copied too, its messages in one body.
+    var sum = new Chat(SUM, within(10));
+    sum.requests.onNext(new byte[3]);
+    sum.requests.onNext(new byte[4]);
+    sum.requests.onCompleted();
+    assertThat(text(sum.next())).isEqualTo("2 7");
+    assertThat(sum.closed.get(10, TimeUnit.SECONDS).isOk()).isTrue();
+    assertThat(plain.payloads.poll(10, TimeUnit.SECONDS)).isEqualTo("Sum 2 7");
   }
 
   @Test

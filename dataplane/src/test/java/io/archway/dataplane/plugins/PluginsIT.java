@@ -517,6 +517,60 @@ class PluginsIT {
   }
 
   @Test
+  void trafficSplitEntriesChangeTheHeadersOfTheRequestsTheyTakeAndOfTheirAnswers()
+      throws Exception {
+    // Archway's extension, as a Gateway API rule with several backendRefs and backendRef header
+    // filters translates: each entry's header changes apply only to what that entry takes, after
+    // the route's own proxy-rewrite.
+    try (var other = new TestUpstream("other")) {
+      gw =
+          Gateways.start(
+              dir,
+              """
+              routes:
+                - id: r1
+                  uri: /*
+                  upstream: {nodes: {"%s": 1}}
+                  plugins:
+                    proxy-rewrite: {headers: {set: {X-Route: route, X-Backend: route}}}
+                    traffic-split:
+                      rules:
+                        - weighted_upstreams:
+                            - upstream: {nodes: {"%s": 1}}
+                              weight: 1
+                              plugins:
+                                proxy-rewrite:
+                                  headers: {set: {X-Backend: other}, add: {X-Via: $uri}}
+                                response-rewrite: {headers: {set: {X-Answered-By: other}}}
+                            - weight: 1
+                              plugins:
+                                proxy-rewrite: {headers: {remove: [X-Route]}}
+              """
+                  .formatted(up.node(), other.node()));
+      int others = 0;
+      for (int i = 0; i < 4; i++) {
+        var res = gw.get("/a", "X-Route", "client");
+        if (res.body().equals("other")) {
+          others++;
+          assertThat(other.lastHeaders())
+              .containsEntry("x-backend", "other")
+              .containsEntry("x-route", "route")
+              .containsEntry("x-via", "/a");
+          assertThat(res.headers().firstValue("X-Answered-By")).contains("other");
+        } else {
+          assertThat(res.body()).isEqualTo("up");
+          assertThat(up.lastHeaders())
+              .containsEntry("x-backend", "route")
+              .doesNotContainKey("x-route")
+              .doesNotContainKey("x-via");
+          assertThat(res.headers().firstValue("X-Answered-By")).isEmpty();
+        }
+      }
+      assertThat(others).isEqualTo(2);
+    }
+  }
+
+  @Test
   void globalRulesRunOnEveryRouteAndPluginConfigsAndServicesMerge() throws Exception {
     gw =
         Gateways.start(

@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.awaitility.Awaitility.await;
 
+import io.archway.dataplane.config.CompiledListeners;
 import io.archway.dataplane.testing.Gateways;
 import io.archway.dataplane.testing.Pki;
 import io.archway.dataplane.testing.TestUpstream;
@@ -132,7 +133,12 @@ class ListenersIT {
     assertThat(get(gw.port(), "/x")).isEqualTo(404);
     assertThat(gw.status("/metrics"))
         .contains("archway_config_items{kind=\"listeners\"} 1")
-        .contains("archway_listener_ports{port=\"" + port + "\",server_port=\"" + port + "\"} 1");
+        .contains(
+            "archway_listener_ports{port=\""
+                + port
+                + "\",server_port=\""
+                + port
+                + "\",transport=\"tcp\"} 1");
 
     gw.reload("routes:\n" + route("on-listener", port));
     await().atMost(Duration.ofSeconds(10)).until(() -> !open(port));
@@ -214,7 +220,8 @@ class ListenersIT {
         .atMost(Duration.ofSeconds(10))
         .untilAsserted(
             () -> assertThat(tls.get(port, "c.example.com", "/x").subject()).contains("c.example"));
-    assertThat(gw.dataplane().servers().listeners().ports()).containsEntry(port, port);
+    assertThat(gw.dataplane().servers().listeners().ports())
+        .containsEntry(CompiledListeners.Socket.tcp(port), port);
     var sslSocket =
         (SSLSocket)
             Pki.trustingContext()
@@ -323,7 +330,8 @@ class ListenersIT {
         .untilAsserted(
             () ->
                 assertThat(gw.status("/metrics"))
-                    .contains("archway_listener_bind_failed{port=\"" + port + "\"} 1"));
+                    .contains(
+                        "archway_listener_bind_failed{port=\"" + port + "\",transport=\"tcp\"} 1"));
     taken.close();
     gw.reload(
         "listeners:\n  - {id: busy, port: %d, protocol: HTTP, desc: again}\nroutes:\n%s"
@@ -352,7 +360,8 @@ class ListenersIT {
     await().atMost(Duration.ofSeconds(10)).until(() -> open(port + 10000));
     assertThat(get(port + 10000, "/x")).isEqualTo(200);
     assertThat(web.lastHeaders()).containsEntry("x-forwarded-port", String.valueOf(port));
-    assertThat(gw.dataplane().servers().listeners().ports()).containsEntry(port + 10000, port);
+    assertThat(gw.dataplane().servers().listeners().ports())
+        .containsEntry(CompiledListeners.Socket.tcp(port + 10000), port);
   }
 
   @Test
@@ -375,6 +384,8 @@ class ListenersIT {
     await().atMost(Duration.ofSeconds(10)).until(() -> open(port));
     assertThat(passthrough(port, "a.example.com")).isEqualTo("a CN=a.example.com");
     assertThat(passthrough(port, "x.b.example.com")).isEqualTo("b CN=b.example.com");
+    // A wildcard covers one or more labels (Gateway API hostnames, route hosts).
+    assertThat(passthrough(port, "x.y.b.example.com")).isEqualTo("b CN=b.example.com");
     // No route for the name: closed before any TLS answer.
     assertThatThrownBy(() -> passthrough(port, "nowhere.example.com"))
         .isInstanceOf(IOException.class);
@@ -445,22 +456,146 @@ class ListenersIT {
           - {id: u, server_port: %d, upstream: {nodes: {"127.0.0.1:%d": 1}}}
         """
             .formatted(udp, udp, udpEcho.port()));
+    assertThat(udpEchoes(udp, "ping")).isEqualTo("ping");
+  }
+
+  @Test
+  void tcpAndUdpOnOnePortNumberAreTwoSocketsEachWithItsTransportsRoutes() throws Exception {
+    var tcpEcho = new TcpEcho();
+    var udpEcho = new UdpEcho();
+    closing.add(tcpEcho);
+    closing.add(udpEcho);
+    int port = Ports.free();
+    int http = Ports.free();
+    start("routes: []");
+    // As the operator writes a TCPRoute and a UDPRoute on listeners sharing a port number: the
+    // upstream scheme tells the routes apart (the same server_port); and UDP next to HTTP.
+    gw.reload(
+        """
+        listeners:
+          - {id: tcp, port: %d, protocol: TCP}
+          - {id: udp, port: %d, protocol: UDP}
+          - {id: web, port: %d, protocol: HTTP}
+          - {id: web-udp, port: %d, protocol: UDP}
+        stream_routes:
+          - {id: t, server_port: %d, upstream: {scheme: tcp, nodes: {"127.0.0.1:%d": 1}}}
+          - {id: u, server_port: %d, upstream: {scheme: udp, nodes: {"127.0.0.1:%d": 1}}}
+          - {id: w, server_port: %d, upstream: {scheme: udp, nodes: {"127.0.0.1:%d": 1}}}
+        routes:
+        %s"""
+            .formatted(
+                port,
+                port,
+                http,
+                http,
+                port,
+                tcpEcho.port(),
+                port,
+                udpEcho.port(),
+                http,
+                udpEcho.port(),
+                route("web", http)));
+    await().atMost(Duration.ofSeconds(10)).until(() -> open(port) && open(http));
+    assertThat(gw.dataplane().servers().compiler().lastRejections()).isEmpty();
+    assertThat(gw.dataplane().servers().listeners().ports())
+        .containsEntry(CompiledListeners.Socket.tcp(port), port)
+        .containsEntry(CompiledListeners.Socket.udp(port), port)
+        .containsEntry(CompiledListeners.Socket.tcp(http), http)
+        .containsEntry(CompiledListeners.Socket.udp(http), http);
+    assertThat(gw.status("/metrics"))
+        .contains(
+            "archway_listener_ports{port=\"%d\",server_port=\"%d\",transport=\"udp\"} 1"
+                .formatted(port, port));
+    try (var s = new Socket("127.0.0.1", port)) {
+      s.setSoTimeout(10_000);
+      var in =
+          new BufferedReader(new InputStreamReader(s.getInputStream(), StandardCharsets.UTF_8));
+      s.getOutputStream().write("hello\n".getBytes(StandardCharsets.UTF_8));
+      assertThat(in.readLine()).isEqualTo("hello");
+    }
+    assertThat(udpEchoes(port, "ping")).isEqualTo("ping");
+    assertThat(get(http, "/x")).isEqualTo(200);
+    assertThat(udpEchoes(http, "pong")).isEqualTo("pong");
+
+    // The UDP listener goes: the TCP one on the same number stays.
+    gw.reload(
+        """
+        listeners:
+          - {id: tcp, port: %d, protocol: TCP}
+        stream_routes:
+          - {id: t, server_port: %d, upstream: {scheme: tcp, nodes: {"127.0.0.1:%d": 1}}}
+        """
+            .formatted(port, port, tcpEcho.port()));
+    await()
+        .atMost(Duration.ofSeconds(10))
+        .until(
+            () ->
+                !gw.dataplane()
+                    .servers()
+                    .listeners()
+                    .ports()
+                    .containsKey(CompiledListeners.Socket.udp(port)));
+    assertThat(open(port)).isTrue();
+  }
+
+  @Test
+  void aWildcardHostOnAListenerCoversOneOrMoreLabelsNeverTheSuffixItself() throws Exception {
+    int port = Ports.free();
+    start("routes: []");
+    // As the operator writes an HTTPRoute hostname "*.example.com" on the listener's port.
+    gw.reload(
+        """
+        listeners:
+          - {id: default_gw_http, port: %d, protocol: HTTP, hostname: "*.example.com"}
+        routes:
+          - id: wild
+            uri: /*
+            hosts: ["*.example.com"]
+            vars: [["server_port", "==", %d]]
+            upstream: {nodes: {"%s": 1}}
+        """
+            .formatted(port, port, web.node()));
+    await().atMost(Duration.ofSeconds(10)).until(() -> open(port));
+    assertThat(statusWithHost(port, "a.example.com")).isEqualTo(200);
+    assertThat(statusWithHost(port, "a.b.example.com")).isEqualTo(200);
+    assertThat(statusWithHost(port, "A.B.Example.com:" + port)).isEqualTo(200);
+    assertThat(statusWithHost(port, "example.com")).isEqualTo(404);
+    assertThat(statusWithHost(port, "a.example.org")).isEqualTo(404);
+  }
+
+  /** The status of {@code GET /x} with this {@code Host} header, over HTTP/1.1. */
+  private static int statusWithHost(int port, String host) throws Exception {
+    try (var s = new Socket("127.0.0.1", port)) {
+      s.setSoTimeout(10_000);
+      s.getOutputStream()
+          .write(
+              ("GET /x HTTP/1.1\r\nHost: " + host + "\r\nConnection: close\r\n\r\n")
+                  .getBytes(StandardCharsets.US_ASCII));
+      var line =
+          new BufferedReader(new InputStreamReader(s.getInputStream(), StandardCharsets.US_ASCII))
+              .readLine();
+      return Integer.parseInt(line.split(" ")[1]);
+    }
+  }
+
+  /** What a UDP port answers to {@code text} (sent again until an answer comes). */
+  private static String udpEchoes(int port, String text) throws Exception {
     try (var u = new DatagramSocket(0, InetAddress.getLoopbackAddress())) {
       u.setSoTimeout(500);
-      var data = "ping".getBytes(StandardCharsets.UTF_8);
+      var data = text.getBytes(StandardCharsets.UTF_8);
       var reply = new DatagramPacket(new byte[64], 64);
-      await()
+      return await()
           .atMost(Duration.ofSeconds(10))
           .ignoreExceptions()
-          .untilAsserted(
+          .until(
               () -> {
                 u.send(
-                    new DatagramPacket(data, data.length, new InetSocketAddress("127.0.0.1", udp)));
+                    new DatagramPacket(
+                        data, data.length, new InetSocketAddress("127.0.0.1", port)));
                 u.receive(reply);
-                assertThat(
-                        new String(reply.getData(), 0, reply.getLength(), StandardCharsets.UTF_8))
-                    .isEqualTo("ping");
-              });
+                return new String(reply.getData(), 0, reply.getLength(), StandardCharsets.UTF_8);
+              },
+              r -> r != null);
     }
   }
 

@@ -80,6 +80,10 @@ public final class HTTPRouteTranslator {
       java.util.function.BiFunction<Integer, Integer, Integer> priority,
       List<Translation.FieldError> invalid) {}
 
+  /** The backendRef filters a traffic-split entry runs (its plugins, Archway's extension). */
+  private static final java.util.Set<String> PER_BACKEND_FILTERS =
+      java.util.Set.of("RequestHeaderModifier", "ResponseHeaderModifier");
+
   static final Flavor HTTP = new Flavor(KIND, "hr", APP_PROTOCOLS, null, null, List.of());
 
   public static Translation translate(HTTPRoute route, Refs refs) {
@@ -244,11 +248,23 @@ public final class HTTPRouteTranslator {
       }
     }
     if (backendFilters && backends.size() > 1) {
-      invalid.add(
-          new Translation.FieldError(
-              at + ".backendRefs",
-              "filters on a backendRef of a rule with several backendRefs (expected: backendRef"
-                  + " filters only where the rule has one backendRef; not supported yet)"));
+      // Several backends: each one's header filters go on its traffic-split entry; other filters
+      // would need the entry to run more than header changes.
+      for (int j = 0; j < backends.size(); j++) {
+        var bf = backends.get(j).getFilters();
+        for (int k = 0; bf != null && k < bf.size(); k++) {
+          var type = bf.get(k).getType();
+          if (!PER_BACKEND_FILTERS.contains(type) && !"RequestRedirect".equals(type)) {
+            invalid.add(
+                new Translation.FieldError(
+                    at + ".backendRefs[" + j + "].filters[" + k + "].type",
+                    type
+                        + " on a backendRef of a rule with several backendRefs (expected:"
+                        + " RequestHeaderModifier or ResponseHeaderModifier there, or the filter"
+                        + " on the rule)"));
+          }
+        }
+      }
     }
   }
 
@@ -746,7 +762,9 @@ public final class HTTPRouteTranslator {
             break;
           }
           var pm = object(plugins, "proxy-mirror");
-          pm.put("host", "http://" + mirrorAddress(bNs, b.getName(), b.getPort(), refs));
+          // A GRPCRoute's mirror is a gRPC server: grpc:// has the copy sent over h2c.
+          var scheme = flavor.scheme() == null ? "http" : flavor.scheme();
+          pm.put("host", scheme + "://" + mirrorAddress(bNs, b.getName(), b.getPort(), refs));
           if (ratio < 1) {
             pm.put("sample_ratio", Math.max(ratio, 0.00001));
           }
@@ -936,7 +954,7 @@ public final class HTTPRouteTranslator {
       ObjectNode json,
       ObjectNode plugins,
       Translation t) {
-    record Weighted(ObjectNode upstream, int weight) {}
+    record Weighted(ObjectNode upstream, int weight, ObjectNode plugins) {}
     var ns = route.getMetadata().getNamespace();
     var valid = new ArrayList<Weighted>();
     long invalidWeight = 0;
@@ -961,7 +979,21 @@ public final class HTTPRouteTranslator {
       if (flavor.scheme() != null) {
         up.put("scheme", flavor.scheme());
       }
-      valid.add(new Weighted(up, weight));
+      // With several backendRefs, a backend's header filters apply to the requests it takes
+      // (traffic-split entry plugins, Archway's extension); with one, they are the rule's.
+      var own = JsonNodeFactory.instance.objectNode();
+      if (backends.size() > 1 && b.getFilters() != null) {
+        for (var f : b.getFilters()) {
+          switch (f.getType()) {
+            case "RequestHeaderModifier" ->
+                headers(f.getRequestHeaderModifier(), own, "proxy-rewrite");
+            case "ResponseHeaderModifier" ->
+                headers(f.getResponseHeaderModifier(), own, "response-rewrite");
+            default -> {}
+          }
+        }
+      }
+      valid.add(new Weighted(up, weight, own));
     }
     long validWeight = valid.stream().mapToLong(Weighted::weight).sum();
     long total = validWeight + invalidWeight;
@@ -975,15 +1007,19 @@ public final class HTTPRouteTranslator {
       abort(plugins, Math.max(1, Math.min(99, percent)));
     }
     json.set("upstream", valid.get(0).upstream());
-    if (valid.size() > 1) {
+    if (valid.size() > 1 || !valid.get(0).plugins().isEmpty()) {
       var weighted = JsonNodeFactory.instance.arrayNode();
       for (int j = 1; j < valid.size(); j++) {
-        weighted
-            .addObject()
-            .put("weight", valid.get(j).weight())
-            .set("upstream", valid.get(j).upstream());
+        var entry = weighted.addObject().put("weight", valid.get(j).weight());
+        entry.set("upstream", valid.get(j).upstream());
+        if (!valid.get(j).plugins().isEmpty()) {
+          entry.set("plugins", valid.get(j).plugins());
+        }
       }
-      weighted.addObject().put("weight", valid.get(0).weight());
+      var own = weighted.addObject().put("weight", valid.get(0).weight());
+      if (!valid.get(0).plugins().isEmpty()) {
+        own.set("plugins", valid.get(0).plugins());
+      }
       plugins
           .putObject("traffic-split")
           .putArray("rules")

@@ -27,8 +27,10 @@ import java.util.Map;
  * Accepted: False, UnsupportedValue}. Its backendRefs become the stream route's one upstream: one
  * backend, the Service through discovery (as ApisixRoute stream rules); several, weighted nodes
  * (each Service's cluster IP and port, weighted by the backendRef's {@code weight}), as a stream
- * route has no {@code traffic-split}. L4RoutePolicies targeting the route add their stream plugins
- * ({@link L4RoutePolicyTranslator#plugins}).
+ * route has no {@code traffic-split}. The upstream's {@code scheme} is the transport ({@code udp}
+ * for UDPRoute, {@code tcp} for the others), so that the dataplane gives a TCP listener and a UDP
+ * listener sharing a port number each its own routes. L4RoutePolicies targeting the route add their
+ * stream plugins ({@link L4RoutePolicyTranslator#plugins}).
  */
 public final class L4RouteTranslator {
 
@@ -253,9 +255,9 @@ public final class L4RouteTranslator {
         one.get("nodes").fieldNames().forEachRemaining(k -> nodes.put(k, v.weight()));
       }
     }
-    if ("UDPRoute".equals(route.kind())) {
-      up.put("scheme", "udp");
-    }
+    // The transport, which tells the dataplane a TCP listener's routes from a UDP listener's when
+    // both are on one port number (two sockets, the same server_port). TLS passthrough is TCP.
+    up.put("scheme", "UDPRoute".equals(route.kind()) ? "udp" : "tcp");
     return up;
   }
 
