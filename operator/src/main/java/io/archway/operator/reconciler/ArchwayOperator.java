@@ -27,6 +27,8 @@ public final class ArchwayOperator implements AutoCloseable {
    * @param identity this replica's name in the Lease
    * @param leaseDuration how long a lost leader keeps the Lease (failover time)
    * @param controlPlaneDiscovery whether the operator writes Services' endpoints as nodes
+   * @param dataplane the dataplane pods' selector and port mapping, for the Services Archway keeps
+   *     per Gateway (GatewayParameters with a {@code service})
    */
   public record Settings(
       java.util.Set<String> namespaces,
@@ -36,7 +38,31 @@ public final class ArchwayOperator implements AutoCloseable {
       String leaseNamespace,
       String identity,
       Duration leaseDuration,
-      io.archway.operator.translate.Refs.ControlPlaneDiscovery controlPlaneDiscovery) {}
+      io.archway.operator.translate.Refs.ControlPlaneDiscovery controlPlaneDiscovery,
+      io.archway.operator.translate.GatewayServiceTranslator.Dataplane dataplane) {
+
+    /** With the chart's dataplane selector and no privileged ports. */
+    public Settings(
+        java.util.Set<String> namespaces,
+        String ingressClass,
+        String publishService,
+        String leaseName,
+        String leaseNamespace,
+        String identity,
+        Duration leaseDuration,
+        io.archway.operator.translate.Refs.ControlPlaneDiscovery controlPlaneDiscovery) {
+      this(
+          namespaces,
+          ingressClass,
+          publishService,
+          leaseName,
+          leaseNamespace,
+          identity,
+          leaseDuration,
+          controlPlaneDiscovery,
+          io.archway.operator.translate.GatewayServiceTranslator.Dataplane.DEFAULT);
+    }
+  }
 
   private final Caches caches;
   private final Operator operator;
@@ -98,7 +124,7 @@ public final class ArchwayOperator implements AutoCloseable {
     register(new L4RoutePolicyReconciler(ctx), "L4RoutePolicy", primaries, s);
     GatewayReconciler gateways = null;
     if (gatewayApi.has("Gateway", "v1")) {
-      gateways = new GatewayReconciler(ctx);
+      gateways = new GatewayReconciler(ctx, new GatewayServices(ctx, s.dataplane()));
       register(gateways, "Gateway", primaries, s);
       var gatewayDependents = new GatewayDependents(ctx, gateways);
       caches.onChange(gatewayDependents::changed);

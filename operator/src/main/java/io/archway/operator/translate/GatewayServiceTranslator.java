@@ -2,6 +2,8 @@ package io.archway.operator.translate;
 
 import io.archway.crds.archway.GatewayParametersSpec;
 import io.fabric8.kubernetes.api.model.IntOrString;
+import io.fabric8.kubernetes.api.model.LoadBalancerIngress;
+import io.fabric8.kubernetes.api.model.LoadBalancerIngressBuilder;
 import io.fabric8.kubernetes.api.model.OwnerReferenceBuilder;
 import io.fabric8.kubernetes.api.model.Service;
 import io.fabric8.kubernetes.api.model.ServiceBuilder;
@@ -137,8 +139,11 @@ public final class GatewayServiceTranslator {
             .endSpec()
             .build();
     var sp = spec.getSpec();
-    if (!type.equals("ClusterIP") && s.externalTrafficPolicy != null) {
-      sp.setExternalTrafficPolicy(s.externalTrafficPolicy);
+    if (!type.equals("ClusterIP")) {
+      // Cluster is the API server's default: set, so that removing Local from the parameters
+      // brings it back.
+      sp.setExternalTrafficPolicy(
+          s.externalTrafficPolicy == null ? "Cluster" : s.externalTrafficPolicy);
     }
     if (type.equals("LoadBalancer")) {
       sp.setLoadBalancerClass(s.loadBalancerClass);
@@ -192,32 +197,43 @@ public final class GatewayServiceTranslator {
   }
 
   /**
-   * A Service's addresses as a Gateway (and an Ingress) reports them: its load balancer's ingress
-   * IPs and hostnames, else its external IPs, else its cluster IP.
+   * A Service's addresses as a Gateway reports them: its load balancer's ingress IPs and hostnames,
+   * else its external IPs, else its cluster IP ({@link #ingress}).
    */
   public static List<GatewayStatusAddress> addresses(Service s) {
     var out = new ArrayList<GatewayStatusAddress>();
+    for (var lb : ingress(s)) {
+      if (lb.getIp() != null) {
+        out.add(new GatewayStatusAddress("IPAddress", lb.getIp()));
+      } else if (lb.getHostname() != null) {
+        out.add(new GatewayStatusAddress("Hostname", lb.getHostname()));
+      }
+    }
+    return out;
+  }
+
+  /**
+   * Where a Service is reached (Gateway and Ingress status alike): its load balancer's ingress
+   * points, else its external IPs, else its cluster IP.
+   */
+  public static List<LoadBalancerIngress> ingress(Service s) {
+    var out = new ArrayList<LoadBalancerIngress>();
     if (s.getStatus() != null
         && s.getStatus().getLoadBalancer() != null
         && s.getStatus().getLoadBalancer().getIngress() != null) {
-      for (var lb : s.getStatus().getLoadBalancer().getIngress()) {
-        if (lb.getIp() != null) {
-          out.add(new GatewayStatusAddress("IPAddress", lb.getIp()));
-        } else if (lb.getHostname() != null) {
-          out.add(new GatewayStatusAddress("Hostname", lb.getHostname()));
-        }
-      }
+      out.addAll(s.getStatus().getLoadBalancer().getIngress());
     }
     var spec = s.getSpec();
     if (out.isEmpty() && spec != null && spec.getExternalIPs() != null) {
-      spec.getExternalIPs().forEach(ip -> out.add(new GatewayStatusAddress("IPAddress", ip)));
+      spec.getExternalIPs()
+          .forEach(ip -> out.add(new LoadBalancerIngressBuilder().withIp(ip).build()));
     }
     if (out.isEmpty()
         && spec != null
         && spec.getClusterIP() != null
         && !spec.getClusterIP().isEmpty()
         && !"None".equals(spec.getClusterIP())) {
-      out.add(new GatewayStatusAddress("IPAddress", spec.getClusterIP()));
+      out.add(new LoadBalancerIngressBuilder().withIp(spec.getClusterIP()).build());
     }
     return out;
   }
