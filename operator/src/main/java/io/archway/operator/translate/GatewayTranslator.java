@@ -69,7 +69,8 @@ public final class GatewayTranslator {
 
   /**
    * @param published the dataplane Service's addresses, {@code null} when no Service is published
-   *     (the Gateway is then programmed without addresses)
+   *     (the Gateway is then programmed without addresses); a Gateway whose parameters have a
+   *     {@code service} has its own Service's instead ({@link GatewayServiceTranslator})
    */
   public static Translation translate(Gateway gw, Refs refs, List<GatewayStatusAddress> published) {
     return translate(gw, refs, published, listener -> 0);

@@ -568,6 +568,21 @@ class GatewayApiIT {
         .createOr(existing -> existing.update());
   }
 
+  /** A GatewayClass of Archway's whose parameters are the GatewayParameters {@code ns/platform}. */
+  private static void classWithParameters(String name, String ns) {
+    gatewayClass(
+        """
+        apiVersion: gateway.networking.k8s.io/v1
+        kind: GatewayClass
+        metadata: {name: NAME}
+        spec:
+          controllerName: archway.io/gateway-controller
+          parametersRef: {group: archway.io, kind: GatewayParameters, name: platform, namespace: NS}
+        """
+            .replace("NAME", name)
+            .replace("NS", ns));
+  }
+
   private static Condition classCondition(String name, String type) {
     var c = client.resources(GatewayClass.class).withName(name).get();
     return c == null || c.getStatus() == null
@@ -650,16 +665,7 @@ class GatewayApiIT {
                     .extracting(Condition::getStatus, Condition::getReason)
                     .containsExactly("False", "InvalidParameters"));
     // Pointed at a GatewayParameters that does not exist yet: still InvalidParameters.
-    gatewayClass(
-        """
-        apiVersion: gateway.networking.k8s.io/v1
-        kind: GatewayClass
-        metadata: {name: archway-gwp-kind}
-        spec:
-          controllerName: archway.io/gateway-controller
-          parametersRef: {group: archway.io, kind: GatewayParameters, name: platform, namespace: NS}
-        """
-            .replace("NS", infra));
+    classWithParameters("archway-gwp-kind", infra);
     await()
         .atMost(WAIT)
         .untilAsserted(
@@ -697,16 +703,7 @@ class GatewayApiIT {
     var infra = namespace();
     var ns = namespace();
     apply(infra, io.archway.crds.archway.GatewayParameters.class, PARAMETERS);
-    gatewayClass(
-        """
-        apiVersion: gateway.networking.k8s.io/v1
-        kind: GatewayClass
-        metadata: {name: archway-gwp-svc}
-        spec:
-          controllerName: archway.io/gateway-controller
-          parametersRef: {group: archway.io, kind: GatewayParameters, name: platform, namespace: NS}
-        """
-            .replace("NS", infra));
+    classWithParameters("archway-gwp-svc", infra);
     tlsSecret(ns, "app-tls");
     apply(
         ns,
@@ -832,16 +829,7 @@ class GatewayApiIT {
     var infra = namespace();
     var ns = namespace();
     apply(infra, io.archway.crds.archway.GatewayParameters.class, PARAMETERS);
-    gatewayClass(
-        """
-        apiVersion: gateway.networking.k8s.io/v1
-        kind: GatewayClass
-        metadata: {name: archway-gwp-override}
-        spec:
-          controllerName: archway.io/gateway-controller
-          parametersRef: {group: archway.io, kind: GatewayParameters, name: platform, namespace: NS}
-        """
-            .replace("NS", infra));
+    classWithParameters("archway-gwp-override", infra);
     var gateway =
         """
         apiVersion: gateway.networking.k8s.io/v1

@@ -5,7 +5,6 @@ import static org.assertj.core.api.Assertions.assertThat;
 import io.archway.crds.archway.GatewayParametersSpec;
 import io.fabric8.kubernetes.api.model.gatewayapi.v1.Gateway;
 import io.fabric8.kubernetes.client.utils.Serialization;
-import java.nio.file.Files;
 import java.util.Map;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -19,9 +18,7 @@ class GatewayParametersTranslatorTest {
   @TempDir java.nio.file.Path dir;
 
   private Manifests manifests(String yaml) throws Exception {
-    var f = dir.resolve("in.yaml");
-    Files.writeString(f, yaml);
-    return new Manifests("default").read(f);
+    return HTTPRouteTranslatorTest.read(yaml, dir);
   }
 
   private static final String CLASS =
@@ -46,6 +43,11 @@ class GatewayParametersTranslatorTest {
         listenerDefaults:
           tls: {protocols: [TLSv1.2, TLSv1.3]}
       """;
+
+  /** A Gateway's own parameters: the GatewayParameters "mine" of its namespace. */
+  private static final String OWN =
+      "  infrastructure:\n"
+          + "    parametersRef: {group: archway.io, kind: GatewayParameters, name: mine}\n";
 
   private static Gateway gateway(String infrastructure) {
     return Serialization.unmarshal(
@@ -88,13 +90,7 @@ class GatewayParametersTranslatorTest {
                   listenerDefaults:
                     tls: {protocols: [TLSv1.3]}
                 """);
-    var r =
-        GatewayParametersTranslator.effective(
-            gateway(
-                "  infrastructure:\n"
-                    + "    parametersRef: {group: archway.io, kind: GatewayParameters, name:"
-                    + " mine}\n"),
-            refs);
+    var r = GatewayParametersTranslator.effective(gateway(OWN), refs);
     assertThat(r.problem()).isNull();
     var s = r.spec().service;
     assertThat(s.type).isEqualTo("NodePort");
@@ -117,13 +113,7 @@ class GatewayParametersTranslatorTest {
                 metadata: {name: mine, namespace: elsewhere}
                 spec: {}
                 """);
-    var missing =
-        GatewayParametersTranslator.admission(
-            gateway(
-                "  infrastructure:\n"
-                    + "    parametersRef: {group: archway.io, kind: GatewayParameters, name:"
-                    + " mine}\n"),
-            refs);
+    var missing = GatewayParametersTranslator.admission(gateway(OWN), refs);
     assertThat(missing.reason()).isEqualTo(GatewayApi.INVALID_PARAMETERS);
     assertThat(missing.message())
         .isEqualTo("spec.infrastructure.parametersRef: GatewayParameters apps/mine not found");
