@@ -133,7 +133,12 @@ final class GatewayServices {
     spec.setLoadBalancerSourceRanges(want.getLoadBalancerSourceRanges());
     spec.setLoadBalancerIP(want.getLoadBalancerIP());
     spec.setExternalTrafficPolicy(want.getExternalTrafficPolicy());
+    // What the API server defaulted for one type and refuses for another goes with the type.
+    if (!"LoadBalancer".equals(type) || !"Local".equals(want.getExternalTrafficPolicy())) {
+      spec.setHealthCheckNodePort(null);
+    }
     if (!"LoadBalancer".equals(type)) {
+      spec.setAllocateLoadBalancerNodePorts(null);
       spec.setLoadBalancerClass(null);
     } else if (want.getLoadBalancerClass() != null) {
       // Unset in the parameters: what the Service has stays (the API server does not change it).
