@@ -231,10 +231,14 @@ final class RunCommand implements Callable<Integer> {
             leaseNs,
             identity,
             Duration.ofSeconds(leaseSeconds),
-            ResourceFiles.controlPlaneDiscovery(controlPlaneDiscovery),
+            ResourceFiles.controlPlaneDiscovery(controlPlaneDiscovery));
+    var operator =
+        new ArchwayOperator(
+            client,
+            sink,
+            settings,
             new io.archway.operator.translate.GatewayServiceTranslator.Dataplane(
                 selector, dataplanePrivilegedPorts));
-    var operator = new ArchwayOperator(client, sink, settings);
     MetricsServer metricsServer = null;
     try {
       if (metrics > 0) {
