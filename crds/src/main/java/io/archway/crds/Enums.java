@@ -136,4 +136,17 @@ public final class Enums {
     tcp,
     redis
   }
+
+  /** The Service types a GatewayParameters' {@code service.type} takes. */
+  public enum ServiceType {
+    ClusterIP,
+    NodePort,
+    LoadBalancer
+  }
+
+  /** A Service's {@code externalTrafficPolicy}. */
+  public enum ExternalTrafficPolicy {
+    Cluster,
+    Local
+  }
 }

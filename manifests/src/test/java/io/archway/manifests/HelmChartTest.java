@@ -252,6 +252,7 @@ class HelmChartTest {
           "archway.io/streamroutes: get,list,patch,update,watch",
           "archway.io/pluginflows/status: get,patch,update",
           "archway.io/streamroutes/status: get,patch,update",
+          "archway.io/gatewayparameters: get,list,watch",
           "networking.k8s.io/ingresses: get,list,patch,update,watch",
           "networking.k8s.io/ingresses/status: get,patch,update",
           "networking.k8s.io/ingressclasses: get,list,watch",
@@ -274,7 +275,8 @@ class HelmChartTest {
           "gateway.networking.k8s.io/udproutes/status: get,patch,update",
           "/pods: get,list,watch",
           "/secrets: get,list,watch",
-          "/services: get,list,watch",
+          // Services: also the one Archway keeps per Gateway with GatewayParameters.
+          "/services: create,delete,get,list,patch,update,watch",
           "/namespaces: get,list,watch",
           "discovery.k8s.io/endpointslices: get,list,watch",
           "/events: create,patch");
@@ -311,7 +313,7 @@ class HelmChartTest {
     var generated = Path.of("crds");
     try (Stream<Path> files = Files.list(generated)) {
       var names = files.map(p -> p.getFileName().toString()).sorted().toList();
-      assertThat(names).hasSize(15);
+      assertThat(names).hasSize(16);
       for (var name : names) {
         assertThat(Files.readString(CHART.resolve("crds").resolve(name)))
             .as("helm/archway/crds/%s (copy it from manifests/crds)", name)
@@ -319,7 +321,7 @@ class HelmChartTest {
       }
     }
     try (Stream<Path> files = Files.list(CHART.resolve("crds"))) {
-      assertThat(files.count()).isEqualTo(15);
+      assertThat(files.count()).isEqualTo(16);
     }
   }
 

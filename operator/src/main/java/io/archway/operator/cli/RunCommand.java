@@ -144,6 +144,40 @@ final class RunCommand implements Callable<Integer> {
               + " dataplane follows them)")
   String controlPlaneDiscovery = "off";
 
+  @Option(
+      names = "--dataplane-selector",
+      paramLabel = "KEY=VALUE[,KEY=VALUE...]",
+      description =
+          "the labels of the dataplane pods, which the Service Archway creates per Gateway"
+              + " (GatewayParameters with a service) selects (default: the chart's, release"
+              + " archway: app.kubernetes.io/name=archway,app.kubernetes.io/instance=archway,"
+              + "app.kubernetes.io/component=dataplane)")
+  String dataplaneSelector;
+
+  @Option(
+      names = "--dataplane-privileged-ports",
+      description =
+          "the dataplane runs with --privileged-ports: a Gateway's Service sends ports below 1024"
+              + " to the same port (default: to port + 10000, where the dataplane binds them)")
+  boolean dataplanePrivilegedPorts;
+
+  /** {@code --dataplane-selector} as a map (the chart's default when unset). */
+  java.util.Map<String, String> dataplaneSelector() throws UsageException {
+    if (dataplaneSelector == null) {
+      return io.archway.operator.translate.GatewayServiceTranslator.Dataplane.DEFAULT_SELECTOR;
+    }
+    var out = new java.util.LinkedHashMap<String, String>();
+    for (var pair : dataplaneSelector.split(",")) {
+      int eq = pair.indexOf('=');
+      if (eq <= 0 || eq == pair.length() - 1) {
+        throw new UsageException(
+            "--dataplane-selector: \"" + pair + "\" (expected: KEY=VALUE[,KEY=VALUE...])");
+      }
+      out.put(pair.substring(0, eq).strip(), pair.substring(eq + 1).strip());
+    }
+    return out;
+  }
+
   @Override
   public Integer call() throws UsageException {
     var err = parent.err;
@@ -159,6 +193,7 @@ final class RunCommand implements Callable<Integer> {
       throw new UsageException(
           "--publish-service: \"" + publishService + "\" (expected: namespace/name)");
     }
+    var selector = dataplaneSelector();
     var tls = etcdTls();
     Config config;
     try {
@@ -197,7 +232,13 @@ final class RunCommand implements Callable<Integer> {
             identity,
             Duration.ofSeconds(leaseSeconds),
             ResourceFiles.controlPlaneDiscovery(controlPlaneDiscovery));
-    var operator = new ArchwayOperator(client, sink, settings);
+    var operator =
+        new ArchwayOperator(
+            client,
+            sink,
+            settings,
+            new io.archway.operator.translate.GatewayServiceTranslator.Dataplane(
+                selector, dataplanePrivilegedPorts));
     MetricsServer metricsServer = null;
     try {
       if (metrics > 0) {

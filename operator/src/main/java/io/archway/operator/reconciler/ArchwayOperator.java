@@ -45,7 +45,20 @@ public final class ArchwayOperator implements AutoCloseable {
   private final GatewayApiCrds gatewayApi;
   private volatile boolean leader;
 
+  /** With the chart's dataplane selector and no privileged ports. */
   public ArchwayOperator(KubernetesClient client, EtcdConfigSink sink, Settings s) {
+    this(client, sink, s, io.archway.operator.translate.GatewayServiceTranslator.Dataplane.DEFAULT);
+  }
+
+  /**
+   * @param dataplane the dataplane pods' selector and port mapping, for the Services Archway keeps
+   *     per Gateway (GatewayParameters with a {@code service})
+   */
+  public ArchwayOperator(
+      KubernetesClient client,
+      EtcdConfigSink sink,
+      Settings s,
+      io.archway.operator.translate.GatewayServiceTranslator.Dataplane dataplane) {
     caches = new Caches(client, s.namespaces(), s.publishService(), s.controlPlaneDiscovery());
     // Gateway API: only the kinds whose CRDs are installed are watched.
     gatewayApi = GatewayApiCrds.detect(client);
@@ -98,7 +111,7 @@ public final class ArchwayOperator implements AutoCloseable {
     register(new L4RoutePolicyReconciler(ctx), "L4RoutePolicy", primaries, s);
     GatewayReconciler gateways = null;
     if (gatewayApi.has("Gateway", "v1")) {
-      gateways = new GatewayReconciler(ctx);
+      gateways = new GatewayReconciler(ctx, new GatewayServices(ctx, dataplane));
       register(gateways, "Gateway", primaries, s);
       var gatewayDependents = new GatewayDependents(ctx, gateways);
       caches.onChange(gatewayDependents::changed);

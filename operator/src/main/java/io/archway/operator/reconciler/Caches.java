@@ -48,6 +48,7 @@ public final class Caches implements Refs, AutoCloseable {
   private final KubernetesClient client;
   private final Watched<ApisixUpstream> upstreams;
   private final Watched<PluginFlow> flows;
+  private final Watched<io.archway.crds.archway.GatewayParameters> gatewayParameters;
   private final Watched<BackendTrafficPolicy> backendPolicies;
   private final Watched<HTTPRoutePolicy> routePolicies;
   private final Watched<io.archway.crds.apisix.v1alpha1.L4RoutePolicy> l4Policies;
@@ -138,6 +139,7 @@ public final class Caches implements Refs, AutoCloseable {
     }
     upstreams = inform(client, ApisixUpstream.class, namespaces);
     flows = inform(client, PluginFlow.class, namespaces);
+    gatewayParameters = inform(client, io.archway.crds.archway.GatewayParameters.class, namespaces);
     backendPolicies = inform(client, BackendTrafficPolicy.class, namespaces);
     routePolicies = inform(client, HTTPRoutePolicy.class, namespaces);
     l4Policies = inform(client, io.archway.crds.apisix.v1alpha1.L4RoutePolicy.class, namespaces);
@@ -259,6 +261,12 @@ public final class Caches implements Refs, AutoCloseable {
   @Override
   public Optional<PluginFlow> pluginFlow(String namespace, String name) {
     return flows.get(namespace, name);
+  }
+
+  @Override
+  public Optional<io.archway.crds.archway.GatewayParameters> gatewayParameters(
+      String namespace, String name) {
+    return gatewayParameters.get(namespace, name);
   }
 
   @Override

@@ -74,6 +74,7 @@ final class Dependents {
             || x instanceof Service
             || x instanceof ApisixUpstream
             || x instanceof PluginFlow
+            || x instanceof io.archway.crds.archway.GatewayParameters
             || x instanceof io.archway.crds.apisix.ApisixPluginConfig
             || x instanceof io.archway.crds.apisix.v1alpha1.PluginConfig
             || x instanceof Secret;

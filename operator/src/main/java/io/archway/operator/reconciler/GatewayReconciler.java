@@ -35,8 +35,12 @@ public final class GatewayReconciler extends ResourceReconciler<Gateway>
   /** How often a Gateway whose class does not exist looks for it again. */
   private static final java.time.Duration CLASS_RECHECK = java.time.Duration.ofSeconds(5);
 
-  public GatewayReconciler(OperatorContext ctx) {
+  /** The Services of the Gateways whose parameters have a {@code service}. */
+  private final GatewayServices services;
+
+  public GatewayReconciler(OperatorContext ctx, GatewayServices services) {
     super(ctx);
+    this.services = services;
   }
 
   @Override
@@ -157,6 +161,7 @@ public final class GatewayReconciler extends ResourceReconciler<Gateway>
   public io.javaoperatorsdk.operator.api.reconciler.DeleteControl cleanup(
       Gateway r, Context<Gateway> context) throws Exception {
     var control = super.cleanup(r, context);
+    services.delete(r);
     var key = r.getMetadata().getNamespace() + "/" + r.getMetadata().getName();
     shapes.remove(key);
     routesChanged.accept(key);
@@ -216,6 +221,7 @@ public final class GatewayReconciler extends ResourceReconciler<Gateway>
       // Its class is not (or no longer) ours: what it wrote as ours goes; its status is not ours
       // to write, nor, once its class exists, is a finalizer.
       ctx.writer().deleteAll(owner);
+      services.delete(r);
       if (gatewayClass(r) == null) {
         // Its class does not exist yet; another controller's class reconciles nothing here, so
         // it is looked for again.
@@ -266,6 +272,7 @@ public final class GatewayReconciler extends ResourceReconciler<Gateway>
       ctx.events().warning(r, Reason.KEY_CONFLICT.text(), e.getMessage());
       programmedFalse(computed, r, GatewayApi.INVALID, e.getMessage());
     }
+    services.apply(r, computed);
     return update(r, computed);
   }
 
@@ -344,15 +351,10 @@ public final class GatewayReconciler extends ResourceReconciler<Gateway>
     if (ctx.publishService() == null) {
       return null;
     }
-    var out = new ArrayList<GatewayStatusAddress>();
-    for (var a : IngressReconciler.publishedAddresses(ctx)) {
-      if (a.getIp() != null) {
-        out.add(new GatewayStatusAddress("IPAddress", a.getIp()));
-      } else if (a.getHostname() != null) {
-        out.add(new GatewayStatusAddress("Hostname", a.getHostname()));
-      }
-    }
-    return out;
+    return ctx.caches()
+        .serviceByKey(ctx.publishService())
+        .map(io.archway.operator.translate.GatewayServiceTranslator::addresses)
+        .orElse(List.of());
   }
 
   /** Not used: the status is the translator's ({@link #reconcile}). */

@@ -95,28 +95,15 @@ public final class IngressReconciler extends ResourceReconciler<Ingress>
     if (svc.isEmpty()) {
       return List.of();
     }
+    // One address rule with a Gateway's status.addresses (GatewayServiceTranslator.ingress).
     var out = new ArrayList<IngressLoadBalancerIngress>();
-    var s = svc.get();
-    if (s.getStatus() != null
-        && s.getStatus().getLoadBalancer() != null
-        && s.getStatus().getLoadBalancer().getIngress() != null) {
-      for (LoadBalancerIngress lb : s.getStatus().getLoadBalancer().getIngress()) {
-        out.add(
-            new IngressLoadBalancerIngressBuilder()
-                .withIp(lb.getIp())
-                .withHostname(lb.getHostname())
-                .build());
-      }
-    }
-    if (out.isEmpty() && s.getSpec().getExternalIPs() != null) {
-      s.getSpec()
-          .getExternalIPs()
-          .forEach(ip -> out.add(new IngressLoadBalancerIngressBuilder().withIp(ip).build()));
-    }
-    if (out.isEmpty()
-        && s.getSpec().getClusterIP() != null
-        && !"None".equals(s.getSpec().getClusterIP())) {
-      out.add(new IngressLoadBalancerIngressBuilder().withIp(s.getSpec().getClusterIP()).build());
+    for (LoadBalancerIngress lb :
+        io.archway.operator.translate.GatewayServiceTranslator.ingress(svc.get())) {
+      out.add(
+          new IngressLoadBalancerIngressBuilder()
+              .withIp(lb.getIp())
+              .withHostname(lb.getHostname())
+              .build());
     }
     return out;
   }

@@ -4,6 +4,7 @@ import io.archway.crds.Plugin;
 import io.archway.crds.apisix.ApisixRoute;
 import io.archway.crds.archway.PluginFlow;
 import io.archway.crds.archway.StreamRoute;
+import io.archway.operator.translate.GatewayParametersTranslator;
 import io.fabric8.kubernetes.api.model.HasMetadata;
 import io.fabric8.kubernetes.api.model.networking.v1.Ingress;
 import java.util.HashSet;
@@ -169,6 +170,21 @@ final class References {
         if (ur.getSpec().getRules() != null) {
           ur.getSpec().getRules().forEach(rule -> l4Backends(out, ns, rule.getBackendRefs()));
         }
+      }
+      case io.fabric8.kubernetes.api.model.gatewayapi.v1.GatewayClass gc
+          when gc.getSpec() != null && gc.getSpec().getParametersRef() != null -> {
+        var p = gc.getSpec().getParametersRef();
+        if (GatewayParametersTranslator.names(p.getGroup(), p.getKind())
+            && p.getNamespace() != null) {
+          out.add(key(GatewayParametersTranslator.KIND, p.getNamespace(), p.getName()));
+        }
+      }
+      case io.fabric8.kubernetes.api.model.gatewayapi.v1.Gateway gw
+          when gw.getSpec() != null
+              && gw.getSpec().getInfrastructure() != null
+              && gw.getSpec().getInfrastructure().getParametersRef() != null -> {
+        var p = gw.getSpec().getInfrastructure().getParametersRef();
+        out.add(key(GatewayParametersTranslator.KIND, ns, p.getName()));
       }
       default -> {}
     }

@@ -9,10 +9,11 @@ import java.util.ArrayList;
 /**
  * A GatewayClass of Archway's controller ({@value GatewayApi#CONTROLLER}): nothing in etcd, only
  * its status. {@code Accepted} says whether its {@code parametersRef} names something Archway reads
- * (a GatewayProxy, {@code apisix.apache.org}, as the APISIX Ingress Controller 2.x takes it);
- * {@code SupportedVersion} whether the installed Gateway API bundle is the one this build targets
- * ({@link GatewayApi#BUNDLE_VERSION}). An unsupported version is a warning, not a refusal: the
- * class stays accepted.
+ * (an Archway {@code GatewayParameters}, {@code archway.io}, or a GatewayProxy, {@code
+ * apisix.apache.org}, as the APISIX Ingress Controller 2.x takes it); {@code SupportedVersion}
+ * whether the installed Gateway API bundle is the one this build targets ({@link
+ * GatewayApi#BUNDLE_VERSION}). An unsupported version is a warning, not a refusal: the class stays
+ * accepted.
  */
 public final class GatewayClassTranslator {
 
@@ -99,20 +100,28 @@ public final class GatewayClassTranslator {
   }
 
   /**
-   * What is wrong with {@code spec.parametersRef}; {@code null} when nothing is (or it is unset).
+   * What is wrong with {@code spec.parametersRef}; {@code null} when nothing is (or it is unset):
+   * it names an Archway {@code GatewayParameters} that exists and is valid, or a GatewayProxy that
+   * exists.
    */
-  private static String parametersProblem(GatewayClass c, Refs refs) {
+  static String parametersProblem(GatewayClass c, Refs refs) {
     var p = c.getSpec().getParametersRef();
     if (p == null) {
       return null;
+    }
+    if (GatewayParametersTranslator.names(p.getGroup(), p.getKind())) {
+      var problem = GatewayParametersTranslator.ofClass(c, refs).problem();
+      return problem == null
+          ? null
+          : problem.substring(GatewayParametersTranslator.CLASS_REF.length() + 2);
     }
     if (!"apisix.apache.org".equals(p.getGroup()) || !"GatewayProxy".equals(p.getKind())) {
       return "group "
           + p.getGroup()
           + ", kind "
           + p.getKind()
-          + " is not a parameters kind Archway reads (expected: group apisix.apache.org, kind"
-          + " GatewayProxy)";
+          + " is not a parameters kind Archway reads (expected: group archway.io, kind"
+          + " GatewayParameters; or group apisix.apache.org, kind GatewayProxy)";
     }
     if (p.getNamespace() == null || p.getNamespace().isEmpty()) {
       return "namespace: missing (expected: the GatewayProxy's namespace; it is namespaced)";
@@ -121,5 +130,17 @@ public final class GatewayClassTranslator {
       return "GatewayProxy " + p.getNamespace() + "/" + p.getName() + " not found";
     }
     return null;
+  }
+
+  /**
+   * Why a class is not accepted ({@code Accepted: False}, {@code InvalidParameters}), as its
+   * condition's message; {@code null} when it is. Its Gateways are not served while it is not.
+   */
+  public static String notAccepted(GatewayClass c, Refs refs) {
+    if (!ours(c)) {
+      return null;
+    }
+    var problem = parametersProblem(c, refs);
+    return problem == null ? null : "spec.parametersRef: " + problem;
   }
 }

@@ -69,7 +69,8 @@ public final class GatewayTranslator {
 
   /**
    * @param published the dataplane Service's addresses, {@code null} when no Service is published
-   *     (the Gateway is then programmed without addresses)
+   *     (the Gateway is then programmed without addresses); a Gateway whose parameters have a
+   *     {@code service} has its own Service's instead ({@link GatewayServiceTranslator})
    */
   public static Translation translate(Gateway gw, Refs refs, List<GatewayStatusAddress> published) {
     return translate(gw, refs, published, listener -> 0);
@@ -109,15 +110,27 @@ public final class GatewayTranslator {
         }
       }
     }
-    if (spec != null && spec.getInfrastructure() != null) {
+    // Its class and parameters (GatewayParametersTranslator): a class that is not accepted, or
+    // parameters that cannot be used, and the Gateway is not accepted; with a Service of its own,
+    // its addresses are that Service's.
+    var admission = GatewayParametersTranslator.admission(gw, refs);
+    if (admission.reason() != null) {
+      t.warn(admission.reason(), admission.message());
+    }
+    var params = admission.params();
+    if (params != null && params.service != null) {
+      published =
+          refs.service(ns, GatewayServiceTranslator.name(name))
+              .map(GatewayServiceTranslator::addresses)
+              .orElse(List.of());
+    }
+    if (spec != null && spec.getInfrastructure() != null && admission.reason() == null) {
       var infra = spec.getInfrastructure();
-      if (nonEmpty(infra.getLabels()) || nonEmpty(infra.getAnnotations())) {
+      if ((nonEmpty(infra.getLabels()) || nonEmpty(infra.getAnnotations()))
+          && (params == null || params.service == null)) {
         t.warn(
-            "spec.infrastructure: labels and annotations are not applied: the dataplane and its"
-                + " Service are deployed by the chart, not per Gateway");
-      }
-      if (infra.getParametersRef() != null) {
-        t.warn("spec.infrastructure.parametersRef: not supported, ignored");
+            "spec.infrastructure: labels and annotations are not applied: the Gateway has no"
+                + " Service of its own (its parameters, GatewayParameters, have no service)");
       }
     }
 
@@ -128,7 +141,7 @@ public final class GatewayTranslator {
     }
     conflicts(results);
 
-    boolean accepted = addressProblem == null;
+    boolean accepted = addressProblem == null && admission.reason() == null;
     int valid = 0;
     for (var r : results) {
       var l = r.listener;
@@ -181,13 +194,20 @@ public final class GatewayTranslator {
       }
       valid++;
       if (accepted) {
-        r.ssls.forEach(s -> emitSsl(t, s, r.at));
+        r.ssls.forEach(
+            s -> emitSsl(t, GatewayParametersTranslator.withTlsDefaults(s, params), r.at));
         emitListener(t, r.object, r.at);
       }
     }
 
     boolean someInvalid = valid < results.size();
-    if (!accepted) {
+    if (admission.reason() != null) {
+      status
+          .getConditions()
+          .add(
+              condition(
+                  GatewayApi.ACCEPTED, false, admission.reason(), admission.message(), generation));
+    } else if (!accepted) {
       status
           .getConditions()
           .add(

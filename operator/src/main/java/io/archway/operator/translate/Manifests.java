@@ -70,6 +70,9 @@ public final class Manifests implements Refs {
           Map.entry("apisix.apache.org/v2/ApisixUpstream", ApisixUpstream.class),
           Map.entry("archway.io/v1alpha1/StreamRoute", StreamRoute.class),
           Map.entry("archway.io/v1alpha1/PluginFlow", PluginFlow.class),
+          Map.entry(
+              "archway.io/v1alpha1/GatewayParameters",
+              io.archway.crds.archway.GatewayParameters.class),
           Map.entry("apisix.apache.org/v2/ApisixTls", io.archway.crds.apisix.ApisixTls.class),
           Map.entry(
               "apisix.apache.org/v2/ApisixConsumer", io.archway.crds.apisix.ApisixConsumer.class),
@@ -372,6 +375,12 @@ public final class Manifests implements Refs {
   @Override
   public Optional<GatewayProxy> gatewayProxy(String namespace, String name) {
     return find(GatewayProxy.class, namespace, name);
+  }
+
+  @Override
+  public Optional<io.archway.crds.archway.GatewayParameters> gatewayParameters(
+      String namespace, String name) {
+    return find(io.archway.crds.archway.GatewayParameters.class, namespace, name);
   }
 
   @Override

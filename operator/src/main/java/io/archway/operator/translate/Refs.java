@@ -47,6 +47,15 @@ public interface Refs {
     return Optional.empty();
   }
 
+  /**
+   * An Archway GatewayParameters ({@code archway.io/v1alpha1}), which a GatewayClass's {@code
+   * parametersRef} or a Gateway's {@code spec.infrastructure.parametersRef} may name.
+   */
+  default Optional<io.archway.crds.archway.GatewayParameters> gatewayParameters(
+      String namespace, String name) {
+    return Optional.empty();
+  }
+
   /** An ApisixPluginConfig, which routes name in {@code plugin_config_name}. */
   default Optional<io.archway.crds.apisix.ApisixPluginConfig> apisixPluginConfig(
       String namespace, String name) {

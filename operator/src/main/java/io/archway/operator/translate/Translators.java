@@ -31,6 +31,8 @@ public final class Translators {
               ApisixClusterConfigTranslator.translate(cc, refs);
           case StreamRoute sr -> StreamRouteTranslator.translate(sr, refs);
           case PluginFlow pf -> PluginFlowTranslator.translate(pf, refs);
+          case io.archway.crds.archway.GatewayParameters p ->
+              GatewayParametersTranslator.translate(p, refs);
           case Ingress ing -> IngressTranslator.translate(ing, refs);
           case io.fabric8.kubernetes.api.model.gatewayapi.v1.HTTPRoute hr ->
               HTTPRouteTranslator.translate(hr, refs);

@@ -50,4 +50,20 @@ class GatewayApiCliTest {
         .contains("HTTPRoute default/broken")
         .doesNotContain("HTTPRoute default/shop:");
   }
+
+  @Test
+  void validateNamesTheBadFieldsOfGatewayParametersAndTheClassNamingThem() {
+    assertThat(
+            run(
+                "validate",
+                "-f",
+                "src/test/resources/translate/gwc-gatewayparameters-invalid/input.yaml"))
+        .isNotZero();
+    var report = out.toString(StandardCharsets.UTF_8) + err.toString(StandardCharsets.UTF_8);
+    assertThat(report)
+        .contains("GatewayParameters infra/platform")
+        .contains("spec.service.type: ExternalName")
+        .contains("GatewayClass archway")
+        .contains("spec.parametersRef: GatewayParameters infra/platform is not valid");
+  }
 }

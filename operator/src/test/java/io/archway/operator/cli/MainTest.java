@@ -216,6 +216,9 @@ class MainTest {
     assertThat(run("validate", "-f", "no/such/dir")).isEqualTo(2);
     assertThat(run("run", "--metrics-port", "x")).isEqualTo(2);
     assertThat(err()).contains("--metrics-port: \"x\" (expected: an integer 0..65535)");
+    assertThat(run("run", "--dataplane-selector", "app=dp,broken")).isEqualTo(2);
+    assertThat(err())
+        .contains("--dataplane-selector: \"broken\" (expected: KEY=VALUE[,KEY=VALUE...])");
     assertThat(run("bogus")).isEqualTo(2);
     assertThat(run("translate", "--wat")).isEqualTo(2);
     for (var cmd : new String[] {"run", "translate", "validate"}) {

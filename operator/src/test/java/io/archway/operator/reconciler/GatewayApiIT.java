@@ -518,4 +518,367 @@ class GatewayApiIT {
         .satisfiesAnyOf(
             s -> assertThat(s).isNull(), s -> assertThat(s.getConditions()).isNullOrEmpty());
   }
+
+  // GatewayParameters (archway.io/v1alpha1): class and Gateway parameters, the Service per Gateway.
+
+  private static GatewayClass gatewayClass(String yaml) {
+    return client
+        .resource(Serialization.unmarshal(yaml, GatewayClass.class))
+        .createOr(existing -> existing.update());
+  }
+
+  /** A GatewayClass of Archway's whose parameters are the GatewayParameters {@code ns/platform}. */
+  private static void classWithParameters(String name, String ns) {
+    gatewayClass(
+        """
+        apiVersion: gateway.networking.k8s.io/v1
+        kind: GatewayClass
+        metadata: {name: NAME}
+        spec:
+          controllerName: archway.io/gateway-controller
+          parametersRef: {group: archway.io, kind: GatewayParameters, name: platform, namespace: NS}
+        """
+            .replace("NAME", name)
+            .replace("NS", ns));
+  }
+
+  private static Condition classCondition(String name, String type) {
+    var c = client.resources(GatewayClass.class).withName(name).get();
+    return c == null || c.getStatus() == null
+        ? null
+        : condition(c.getStatus().getConditions(), type).orElse(null);
+  }
+
+  private static Condition gatewayCondition(String ns, String name, String type) {
+    var g = gateway(ns, name);
+    return g == null || g.getStatus() == null
+        ? null
+        : condition(g.getStatus().getConditions(), type).orElse(null);
+  }
+
+  private static void awaitGateway(
+      String ns, String name, String type, String status, String reason) {
+    await()
+        .atMost(WAIT)
+        .untilAsserted(
+            () ->
+                assertThat(gatewayCondition(ns, name, type))
+                    .isNotNull()
+                    .extracting(Condition::getStatus, Condition::getReason)
+                    .containsExactly(status, reason));
+  }
+
+  private static io.fabric8.kubernetes.api.model.Service service(String ns, String name) {
+    return client.services().inNamespace(ns).withName(name).get();
+  }
+
+  private static List<String> ports(io.fabric8.kubernetes.api.model.Service s) {
+    return s.getSpec().getPorts().stream()
+        .map(
+            p ->
+                p.getName()
+                    + " "
+                    + p.getProtocol()
+                    + " "
+                    + p.getPort()
+                    + "->"
+                    + p.getTargetPort().getIntVal())
+        .toList();
+  }
+
+  private static final String PARAMETERS =
+      """
+      apiVersion: archway.io/v1alpha1
+      kind: GatewayParameters
+      metadata: {name: platform}
+      spec:
+        service:
+          type: LoadBalancer
+          annotations: {lb.example.com/scheme: internet-facing}
+          labels: {team: platform, tier: edge}
+          externalTrafficPolicy: Local
+        listenerDefaults:
+          tls: {protocols: [TLSv1.2, TLSv1.3]}
+      """;
+
+  @Test
+  void gatewayClassWithGatewayParametersInvalidThenAccepted() {
+    var infra = namespace();
+    // Another kind than Archway's or APISIX's parameters: InvalidParameters.
+    gatewayClass(
+        """
+        apiVersion: gateway.networking.k8s.io/v1
+        kind: GatewayClass
+        metadata: {name: archway-gwp-kind}
+        spec:
+          controllerName: archway.io/gateway-controller
+          parametersRef: {group: "", kind: ConfigMap, name: platform, namespace: NS}
+        """
+            .replace("NS", infra));
+    await()
+        .atMost(WAIT)
+        .untilAsserted(
+            () ->
+                assertThat(classCondition("archway-gwp-kind", "Accepted"))
+                    .isNotNull()
+                    .extracting(Condition::getStatus, Condition::getReason)
+                    .containsExactly("False", "InvalidParameters"));
+    // Pointed at a GatewayParameters that does not exist yet: still InvalidParameters.
+    classWithParameters("archway-gwp-kind", infra);
+    await()
+        .atMost(WAIT)
+        .untilAsserted(
+            () ->
+                assertThat(classCondition("archway-gwp-kind", "Accepted").getMessage())
+                    .contains("GatewayParameters " + infra + "/platform not found"));
+    // It comes: the class is accepted (the parameters object reconciles the class naming it).
+    apply(infra, io.archway.crds.archway.GatewayParameters.class, PARAMETERS);
+    await()
+        .atMost(WAIT)
+        .untilAsserted(
+            () ->
+                assertThat(classCondition("archway-gwp-kind", "Accepted"))
+                    .extracting(Condition::getStatus, Condition::getReason)
+                    .containsExactly("True", "Accepted"));
+    // Made invalid: not accepted again.
+    apply(
+        infra,
+        io.archway.crds.archway.GatewayParameters.class,
+        PARAMETERS.replace("type: LoadBalancer", "type: ExternalName"));
+    await()
+        .atMost(WAIT)
+        .untilAsserted(
+            () ->
+                assertThat(classCondition("archway-gwp-kind", "Accepted").getMessage())
+                    .contains("spec.service.type: ExternalName"));
+  }
+
+  /**
+   * The Service Archway keeps per Gateway. The mock API server runs no cloud controller: the test
+   * plays one, writing the Service's {@code status.loadBalancer} itself.
+   */
+  @Test
+  void aGatewayWithParametersGetsAServiceThatFollowsItsListenersAndLoadBalancer() throws Exception {
+    var infra = namespace();
+    var ns = namespace();
+    apply(infra, io.archway.crds.archway.GatewayParameters.class, PARAMETERS);
+    classWithParameters("archway-gwp-svc", infra);
+    tlsSecret(ns, "app-tls");
+    apply(
+        ns,
+        Gateway.class,
+        EDGE.replace(
+            "  listeners:",
+            "  infrastructure:\n"
+                + "    labels: {team: edge, cost-center: \"42\"}\n"
+                + "    annotations: {example.com/owner: edge-team}\n"
+                + "  listeners:"));
+    var name = "edge-archway";
+    await().atMost(WAIT).until(() -> service(ns, name) != null);
+    var svc = service(ns, name);
+    assertThat(ports(svc))
+        .containsExactly(
+            "tcp-80 TCP 80->10080",
+            "udp-5353 UDP 5353->5353",
+            "tcp-5432 TCP 5432->5432",
+            "tcp-8443 TCP 8443->8443");
+    assertThat(svc.getSpec().getType()).isEqualTo("LoadBalancer");
+    assertThat(svc.getSpec().getExternalTrafficPolicy()).isEqualTo("Local");
+    assertThat(svc.getSpec().getSelector())
+        .containsEntry("app.kubernetes.io/component", "dataplane")
+        .containsEntry("app.kubernetes.io/instance", "archway");
+    assertThat(svc.getMetadata().getLabels())
+        .containsEntry("team", "edge") // the Gateway's infrastructure over the parameters'
+        .containsEntry("tier", "edge")
+        .containsEntry("cost-center", "42")
+        .containsEntry("gateway.networking.k8s.io/gateway-name", "edge");
+    assertThat(svc.getMetadata().getAnnotations())
+        .containsEntry("lb.example.com/scheme", "internet-facing")
+        .containsEntry("example.com/owner", "edge-team");
+    var gw = gateway(ns, "edge");
+    assertThat(svc.getMetadata().getOwnerReferences())
+        .singleElement()
+        .satisfies(
+            o -> {
+              assertThat(o.getKind()).isEqualTo("Gateway");
+              assertThat(o.getUid()).isEqualTo(gw.getMetadata().getUid());
+            });
+    // The listener defaults reach the HTTPS listener's certificate.
+    await().atMost(WAIT).until(() -> etcdValue(Kind.SSLS, "gw_" + ns + "_edge_https_0") != null);
+    assertThat(etcdValue(Kind.SSLS, "gw_" + ns + "_edge_https_0"))
+        .contains("\"ssl_protocols\":[\"TLSv1.2\",\"TLSv1.3\"]");
+
+    // No load balancer address yet (nor a cluster IP: the mock assigns none).
+    awaitGateway(ns, "edge", "Programmed", "False", "AddressNotAssigned");
+    // The cloud controller (the test) gives it one: the Gateway's address.
+    svc.setStatus(
+        new io.fabric8.kubernetes.api.model.ServiceStatusBuilder()
+            .withNewLoadBalancer()
+            .addNewIngress()
+            .withIp("203.0.113.10")
+            .endIngress()
+            .endLoadBalancer()
+            .build());
+    client.services().inNamespace(ns).resource(svc).updateStatus();
+    awaitGateway(ns, "edge", "Programmed", "True", "Programmed");
+    assertThat(gateway(ns, "edge").getStatus().getAddresses())
+        .extracting(a -> a.getType() + " " + a.getValue())
+        .containsExactly("IPAddress 203.0.113.10");
+
+    // The listeners change: so do the ports. (The listeners keep their names and number: the mock
+    // API server misapplies a status patch whose listener list shrinks from under a stale copy.)
+    apply(
+        ns,
+        Gateway.class,
+        EDGE.replace("port: 5432", "port: 6432").replace("port: 80,", "port: 8080,"));
+    await()
+        .atMost(WAIT)
+        .untilAsserted(
+            () ->
+                assertThat(ports(service(ns, name)))
+                    .containsExactly(
+                        "udp-5353 UDP 5353->5353",
+                        "tcp-6432 TCP 6432->6432",
+                        "tcp-8080 TCP 8080->8080",
+                        "tcp-8443 TCP 8443->8443"));
+    // Not in the Gateway's infrastructure any more: not on the Service either.
+    assertThat(service(ns, name).getMetadata().getLabels()).doesNotContainKey("cost-center");
+    assertThat(service(ns, name).getMetadata().getAnnotations())
+        .doesNotContainKey("example.com/owner");
+
+    // No listener left to serve (each has a tls its protocol does not take): no Service.
+    apply(
+        ns,
+        Gateway.class,
+        EDGE.replace("protocol: HTTP,", "protocol: HTTPS,")
+            .replace("protocol: TCP}", "protocol: TCP, tls: {mode: Terminate}}")
+            .replace("protocol: UDP}", "protocol: UDP, tls: {mode: Terminate}}")
+            .replace("{certificateRefs: [{name: app-tls}]}", "{mode: Passthrough}"));
+    awaitListener(ns, "edge", "dns", "Accepted", "False", "UnsupportedValue");
+    await().atMost(WAIT).until(() -> service(ns, name) == null);
+
+    // Served again, then deleted: the Service goes with the Gateway.
+    apply(ns, Gateway.class, EDGE);
+    await().atMost(WAIT).until(() -> service(ns, name) != null);
+    client.resources(Gateway.class).inNamespace(ns).withName("edge").delete();
+    await().atMost(WAIT).until(() -> service(ns, name) == null);
+  }
+
+  private static final String EDGE =
+      """
+      apiVersion: gateway.networking.k8s.io/v1
+      kind: Gateway
+      metadata: {name: edge}
+      spec:
+        gatewayClassName: archway-gwp-svc
+        listeners:
+        - {name: http, port: 80, protocol: HTTP, hostname: "*.example.com"}
+        - {name: http-other, port: 80, protocol: HTTP, hostname: other.example.org}
+        - name: https
+          port: 8443
+          protocol: HTTPS
+          hostname: app.example.com
+          tls: {certificateRefs: [{name: app-tls}]}
+        - {name: db, port: 5432, protocol: TCP}
+        - {name: dns, port: 5353, protocol: UDP}
+      """;
+
+  @Test
+  void infrastructureParametersRefOverridesTheClassFieldByField() throws Exception {
+    var infra = namespace();
+    var ns = namespace();
+    apply(infra, io.archway.crds.archway.GatewayParameters.class, PARAMETERS);
+    classWithParameters("archway-gwp-override", infra);
+    var gateway =
+        """
+        apiVersion: gateway.networking.k8s.io/v1
+        kind: Gateway
+        metadata: {name: internal}
+        spec:
+          gatewayClassName: archway-gwp-override
+          infrastructure:
+            parametersRef: {group: archway.io, kind: GatewayParameters, name: internal}
+          listeners:
+          - {name: http, port: 8080, protocol: HTTP}
+        """;
+    apply(ns, Gateway.class, gateway);
+    // Its own parameters do not exist yet: InvalidParameters, nothing served.
+    awaitGateway(ns, "internal", "Accepted", "False", "InvalidParameters");
+    awaitGateway(ns, "internal", "Programmed", "False", "Invalid");
+    assertThat(gatewayCondition(ns, "internal", "Accepted").getMessage())
+        .contains("GatewayParameters " + ns + "/internal not found");
+    assertThat(etcdValue(Kind.LISTENERS, ns + "_internal_http")).isNull();
+    assertThat(service(ns, "internal-archway")).isNull();
+
+    apply(
+        ns,
+        io.archway.crds.archway.GatewayParameters.class,
+        """
+        apiVersion: archway.io/v1alpha1
+        kind: GatewayParameters
+        metadata: {name: internal}
+        spec:
+          service:
+            type: ClusterIP
+            labels: {tier: internal}
+        """);
+    awaitGateway(ns, "internal", "Accepted", "True", "Accepted");
+    await().atMost(WAIT).until(() -> etcdValue(Kind.LISTENERS, ns + "_internal_http") != null);
+    await().atMost(WAIT).until(() -> service(ns, "internal-archway") != null);
+    var svc = service(ns, "internal-archway");
+    assertThat(svc.getSpec().getType()).isEqualTo("ClusterIP");
+    assertThat(svc.getSpec().getExternalTrafficPolicy()).isNull();
+    assertThat(svc.getMetadata().getLabels())
+        .containsEntry("team", "platform")
+        .containsEntry("tier", "internal");
+    assertThat(svc.getMetadata().getAnnotations())
+        .containsEntry("lb.example.com/scheme", "internet-facing");
+
+    // Another kind in infrastructure.parametersRef: InvalidParameters, its listener removed.
+    apply(
+        ns,
+        Gateway.class,
+        gateway.replace(
+            "group: archway.io, kind: GatewayParameters", "group: \"\", kind: ConfigMap"));
+    awaitGateway(ns, "internal", "Accepted", "False", "InvalidParameters");
+    await().atMost(WAIT).until(() -> etcdValue(Kind.LISTENERS, ns + "_internal_http") == null);
+    await().atMost(WAIT).until(() -> service(ns, "internal-archway") == null);
+  }
+
+  @Test
+  void aGatewayClassNotAcceptedStopsServingItsGatewaysUntilItIs() throws Exception {
+    var ns = namespace();
+    var accepted =
+        """
+        apiVersion: gateway.networking.k8s.io/v1
+        kind: GatewayClass
+        metadata: {name: archway-flip}
+        spec: {controllerName: archway.io/gateway-controller}
+        """;
+    gatewayClass(accepted);
+    apply(ns, Gateway.class, GATEWAY.replace("archway-it", "archway-flip"));
+    awaitListener(ns, "edge", "http", "Programmed", "True", "Programmed");
+    await().atMost(WAIT).until(() -> etcdValue(Kind.LISTENERS, ns + "_edge_http") != null);
+
+    gatewayClass(
+        accepted.replace(
+            "spec: {controllerName: archway.io/gateway-controller}",
+            "spec:\n  controllerName: archway.io/gateway-controller\n  parametersRef: {group:"
+                + " archway.io, kind: GatewayParameters, name: nowhere, namespace: "
+                + ns
+                + "}"));
+    awaitGateway(ns, "edge", "Accepted", "False", "Invalid");
+    awaitGateway(ns, "edge", "Programmed", "False", "Invalid");
+    assertThat(gatewayCondition(ns, "edge", "Accepted").getMessage())
+        .contains("GatewayClass archway-flip is not accepted")
+        .contains("InvalidParameters");
+    awaitListener(ns, "edge", "http", "Programmed", "False", "Invalid");
+    await().atMost(WAIT).until(() -> etcdValue(Kind.LISTENERS, ns + "_edge_http") == null);
+
+    // Accepted again: served again.
+    gatewayClass(accepted);
+    awaitGateway(ns, "edge", "Accepted", "True", "Accepted");
+    awaitListener(ns, "edge", "http", "Programmed", "True", "Programmed");
+    await().atMost(WAIT).until(() -> etcdValue(Kind.LISTENERS, ns + "_edge_http") != null);
+  }
 }

@@ -12,7 +12,8 @@ import org.junit.jupiter.api.Test;
 /** What the fixtures do not show: ids stable across changes, and status written per parent. */
 class HTTPRouteTranslatorTest {
 
-  private static Manifests read(String yaml, Path dir) throws IOException {
+  /** The manifests of one YAML text (a file in {@code dir}). */
+  static Manifests read(String yaml, Path dir) throws IOException {
     var f = dir.resolve("in.yaml");
     Files.writeString(f, yaml);
     return new Manifests("default").read(f);

@@ -67,6 +67,19 @@ class TranslatorFixturesTest {
       actual.set(
           "status", ModelJson.mapper().valueToTree(L4RouteTranslator.status(subject, manifests)));
     }
+    if (subject instanceof io.fabric8.kubernetes.api.model.gatewayapi.v1.Gateway gw) {
+      // A Gateway whose parameters have a service: the Service Archway keeps for it (the chart's
+      // default selector, a dataplane without privileged ports).
+      var service =
+          GatewayServiceTranslator.service(
+              gw,
+              GatewayParametersTranslator.admission(gw, manifests).params(),
+              (io.fabric8.kubernetes.api.model.gatewayapi.v1.GatewayStatus) t.status(),
+              GatewayServiceTranslator.Dataplane.DEFAULT);
+      if (service != null) {
+        actual.set("service", ModelJson.mapper().valueToTree(service));
+      }
+    }
     var expectedFile = dir.resolve("expected.json");
     var pretty =
         ModelJson.mapper().writerWithDefaultPrettyPrinter().writeValueAsString(actual) + "\n";
