@@ -16,6 +16,7 @@
 #   PROFILES             the conformance profiles (default GATEWAY-HTTP,GATEWAY-TLS,GATEWAY-GRPC)
 #   REPORT               the report file (default ./archway-<version>-report.yaml)
 #   WORKDIR              where the gateway-api repository is cloned (default a temporary one)
+#   SERVICE_TYPE         the type of the Service per Gateway (default LoadBalancer)
 set -euo pipefail
 
 ROOT="$(cd "$(dirname "$0")/../.." && pwd)"
@@ -27,7 +28,7 @@ ARCHWAY_VERSION="${ARCHWAY_VERSION:-$(git -C "$ROOT" describe --tags --always)}"
 : "${URL:?set URL, the home page named in the report}"
 : "${CONTACT:?set CONTACT, where readers of the report reach the maintainers}"
 PROFILES="${PROFILES:-GATEWAY-HTTP,GATEWAY-TLS,GATEWAY-GRPC}"
-SUPPORTED_FEATURES="${SUPPORTED_FEATURES:-Gateway,HTTPRoute,ReferenceGrant,GRPCRoute,TLSRoute,HTTPRouteQueryParamMatching,HTTPRouteMethodMatching,HTTPRouteResponseHeaderModification,HTTPRoutePortRedirect,HTTPRouteSchemeRedirect,HTTPRoutePathRedirect,HTTPRouteHostRewrite,HTTPRoutePathRewrite,HTTPRouteRequestTimeout,HTTPRouteBackendTimeout,HTTPRouteParentRefPort,HTTPRouteRequestMirror,GatewayHTTPListenerIsolation}"
+SUPPORTED_FEATURES="${SUPPORTED_FEATURES:-Gateway,HTTPRoute,ReferenceGrant,GRPCRoute,TLSRoute,HTTPRouteQueryParamMatching,HTTPRouteMethodMatching,HTTPRouteResponseHeaderModification,HTTPRoutePortRedirect,HTTPRouteSchemeRedirect,HTTPRoutePathRedirect,HTTPRouteHostRewrite,HTTPRoutePathRewrite,HTTPRouteRequestTimeout,HTTPRouteBackendTimeout,HTTPRouteParentRefPort,HTTPRouteRequestMirror,HTTPRouteBackendRequestHeaderModification,GatewayHTTPListenerIsolation,GatewayPort8080,GatewayInfrastructurePropagation}"
 REPORT="${REPORT:-$PWD/archway-$ARCHWAY_VERSION-report.yaml}"
 WORKDIR="${WORKDIR:-$(mktemp -d)}"
 
@@ -37,29 +38,32 @@ echo "context: $(kubectl config current-context)"
 kubectl apply --server-side -f \
   "https://github.com/kubernetes-sigs/gateway-api/releases/download/$GATEWAY_API_VERSION/experimental-install.yaml"
 
-# 2. Archway from this repository's chart. The operator publishes the dataplane Service
-#    (--publish-service <namespace>/<release>-dataplane): its address becomes the Gateways'.
+# 2. Archway from this repository's chart.
 # shellcheck disable=SC2086
 helm upgrade --install "$RELEASE" "$ROOT/manifests/helm/archway" \
   --namespace "$NAMESPACE" --create-namespace --wait --timeout 10m ${ARCHWAY_HELM_ARGS:-}
-SERVICE="$RELEASE-dataplane"
-[[ "$RELEASE" == *archway* ]] || SERVICE="$RELEASE-archway-dataplane"
 
-# 3. The suite's Gateways listen on 80 and 443. Without --privileged-ports the dataplane binds a
-#    Gateway listener below 1024 at port + 10000, so the Service's 80 and 443 must go there (the
-#    chart points them at the dataplane's own 9080 and 9443).
-kubectl -n "$NAMESPACE" patch service "$SERVICE" --type json -p '[
-  {"op": "replace", "path": "/spec/ports/0/targetPort", "value": 10080},
-  {"op": "replace", "path": "/spec/ports/1/targetPort", "value": 10443}]'
-kubectl -n "$NAMESPACE" wait --for=jsonpath='{.status.loadBalancer.ingress}' \
-  "service/$SERVICE" --timeout=5m
+# 3. A Service per Gateway (GatewayParameters named by the class): each of the suite's Gateways
+#    gets its own LoadBalancer Service exposing its listeners' ports (80 and 443 go to where the
+#    dataplane binds them, 10080 and 10443, unless it runs with --privileged-ports), and that
+#    Service's address becomes the Gateway's status.addresses, which the suite sends traffic to.
+#    spec.infrastructure labels and annotations land on that Service.
+kubectl apply -f - <<YAML
+apiVersion: archway.io/v1alpha1
+kind: GatewayParameters
+metadata: {name: conformance, namespace: $NAMESPACE}
+spec:
+  service: {type: ${SERVICE_TYPE:-LoadBalancer}}
+YAML
 
 # 4. The GatewayClass the suite uses.
 kubectl apply -f - <<YAML
 apiVersion: gateway.networking.k8s.io/v1
 kind: GatewayClass
 metadata: {name: archway}
-spec: {controllerName: archway.io/gateway-controller}
+spec:
+  controllerName: archway.io/gateway-controller
+  parametersRef: {group: archway.io, kind: GatewayParameters, name: conformance, namespace: $NAMESPACE}
 YAML
 kubectl wait --for=condition=Accepted gatewayclass/archway --timeout=2m
 

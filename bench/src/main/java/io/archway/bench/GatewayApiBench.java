@@ -112,7 +112,8 @@ public final class GatewayApiBench {
         var kube = new KubeMock();
         var etcdClient = Client.builder().endpoints(etcd.endpoint()).build()) {
       var client = kube.client();
-      for (var crd : KubeMock.gatewayApiCrds(GatewayApi.BUNDLE_VERSION, KubeMock.GATEWAY_API_STANDARD)) {
+      for (var crd :
+          KubeMock.gatewayApiCrds(GatewayApi.BUNDLE_VERSION, KubeMock.GATEWAY_API_STANDARD)) {
         client.resource(crd).create();
       }
       setup(client, upstream.getAddress().getPort());

@@ -1,5 +1,6 @@
 package io.archway.bench;
 
+import io.archway.dataplane.testing.GrpcMethods;
 import io.archway.model.testing.JarProcess;
 import io.archway.model.testing.Ports;
 import io.grpc.CallOptions;
@@ -12,10 +13,6 @@ import io.grpc.netty.shaded.io.grpc.netty.NettyServerBuilder;
 import io.grpc.stub.ClientCalls;
 import io.grpc.stub.ServerCalls;
 import io.grpc.stub.StreamObserver;
-import java.io.ByteArrayInputStream;
-import java.io.IOException;
-import java.io.InputStream;
-import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -35,25 +32,8 @@ import java.util.concurrent.atomic.AtomicInteger;
  */
 public final class GrpcBench {
 
-  private static final MethodDescriptor.Marshaller<byte[]> BYTES =
-      new MethodDescriptor.Marshaller<>() {
-        @Override
-        public InputStream stream(byte[] value) {
-          return new ByteArrayInputStream(value);
-        }
-
-        @Override
-        public byte[] parse(InputStream stream) {
-          try {
-            return stream.readAllBytes();
-          } catch (IOException e) {
-            throw new UncheckedIOException(e);
-          }
-        }
-      };
-
   private static final MethodDescriptor<byte[], byte[]> ECHO =
-      MethodDescriptor.<byte[], byte[]>newBuilder(BYTES, BYTES)
+      MethodDescriptor.<byte[], byte[]>newBuilder(GrpcMethods.BYTES, GrpcMethods.BYTES)
           .setType(MethodDescriptor.MethodType.UNARY)
           .setFullMethodName("bench.Echo/Unary")
           .build();

@@ -2,6 +2,7 @@ package io.archway.e2e;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.sun.net.httpserver.HttpServer;
+import io.archway.dataplane.testing.GrpcMethods;
 import io.grpc.MethodDescriptor;
 import io.grpc.Server;
 import io.grpc.ServerServiceDefinition;
@@ -9,9 +10,7 @@ import io.grpc.netty.shaded.io.grpc.netty.NettyServerBuilder;
 import io.grpc.stub.ServerCalls;
 import io.netty.pkitesting.X509Bundle;
 import java.io.BufferedReader;
-import java.io.ByteArrayInputStream;
 import java.io.IOException;
-import java.io.InputStream;
 import java.io.InputStreamReader;
 import java.io.UncheckedIOException;
 import java.net.DatagramPacket;
@@ -264,24 +263,6 @@ final class Backends {
     }
   }
 
-  /** Messages as plain bytes: the suite declares its gRPC methods by hand. */
-  static final MethodDescriptor.Marshaller<byte[]> BYTES =
-      new MethodDescriptor.Marshaller<>() {
-        @Override
-        public InputStream stream(byte[] value) {
-          return new ByteArrayInputStream(value);
-        }
-
-        @Override
-        public byte[] parse(InputStream stream) {
-          try {
-            return stream.readAllBytes();
-          } catch (IOException e) {
-            throw new UncheckedIOException(e);
-          }
-        }
-      };
-
   /** The upstream suite's gRPC echo service. */
   static final String GRPC_SERVICE = "gateway_api_conformance.echo_basic.grpcecho.GrpcEcho";
 
@@ -293,10 +274,7 @@ final class Backends {
           "EchoThree", grpcMethod("EchoThree"));
 
   private static MethodDescriptor<byte[], byte[]> grpcMethod(String name) {
-    return MethodDescriptor.<byte[], byte[]>newBuilder(BYTES, BYTES)
-        .setType(MethodDescriptor.MethodType.UNARY)
-        .setFullMethodName(MethodDescriptor.generateFullMethodName(GRPC_SERVICE, name))
-        .build();
+    return GrpcMethods.method(GRPC_SERVICE, name, MethodDescriptor.MethodType.UNARY);
   }
 
   /** A real grpc-java server (h2c): each method answers {@code <name>/<method>}. */

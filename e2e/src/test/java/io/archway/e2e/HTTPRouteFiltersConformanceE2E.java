@@ -7,6 +7,7 @@ import static org.awaitility.Awaitility.await;
 
 import io.archway.e2e.Wire.Request;
 import java.net.URI;
+import java.util.List;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
 
@@ -62,6 +63,53 @@ class HTTPRouteFiltersConformanceE2E {
         .contains("something")
         .contains("add-appends-values");
     assertThat(headers.has("x-header-remove")).isFalse();
+  }
+
+  /**
+   * HTTPRouteBackendRequestHeaderModification: each backendRef of a rule with two carries its own
+   * filter; the headers a request gets are those of the backend that takes it (the filters ride on
+   * the rule's traffic-split entries), both backends answering.
+   */
+  @Test
+  void httpRouteBackendRequestHeaderModifier() throws Exception {
+    rules(
+        "backend-request-header-modifier",
+        "backend-headers.example",
+        """
+        - filters:
+          - type: RequestHeaderModifier
+            requestHeaderModifier:
+              set: [{name: X-Rule, value: rule}]
+          backendRefs:
+          - name: infra-backend-v1
+            port: 8080
+            filters:
+            - type: RequestHeaderModifier
+              requestHeaderModifier:
+                set: [{name: X-Backend, value: v1}]
+                remove: [X-Header-Remove]
+          - name: infra-backend-v2
+            port: 8080
+            filters:
+            - type: RequestHeaderModifier
+              requestHeaderModifier:
+                add: [{name: X-Backend, value: v2}]
+        """);
+    var get =
+        Request.get("backend-headers.example", "/")
+            .with("X-Backend", "client")
+            .with("X-Header-Remove", "val");
+    for (var backend : List.of("infra-backend-v1", "infra-backend-v2")) {
+      var headers = c.awaitBackend(same(), get, backend).echo().path("headers");
+      assertThat(headers.path("x-rule").toString()).isEqualTo("[\"rule\"]");
+      if (backend.equals("infra-backend-v1")) {
+        assertThat(headers.path("x-backend").toString()).isEqualTo("[\"v1\"]");
+        assertThat(headers.has("x-header-remove")).isFalse();
+      } else {
+        assertThat(headers.path("x-backend").toString()).contains("client").contains("v2");
+        assertThat(headers.has("x-header-remove")).isTrue();
+      }
+    }
   }
 
   @Test

@@ -5,6 +5,7 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.awaitility.Awaitility.await;
 
 import io.archway.dataplane.testing.Gateways;
+import io.archway.dataplane.testing.GrpcMethods;
 import io.archway.dataplane.testing.Pki;
 import io.grpc.CallOptions;
 import io.grpc.ManagedChannel;
@@ -21,10 +22,6 @@ import io.grpc.stub.ServerCallStreamObserver;
 import io.grpc.stub.ServerCalls;
 import io.grpc.stub.StreamObserver;
 import io.netty.pkitesting.X509Bundle;
-import java.io.ByteArrayInputStream;
-import java.io.IOException;
-import java.io.InputStream;
-import java.io.UncheckedIOException;
 import java.net.InetSocketAddress;
 import java.net.URI;
 import java.net.http.HttpClient;
@@ -55,29 +52,9 @@ import org.junit.jupiter.api.io.TempDir;
  */
 class GrpcIT {
 
-  static final MethodDescriptor.Marshaller<byte[]> BYTES =
-      new MethodDescriptor.Marshaller<>() {
-        @Override
-        public InputStream stream(byte[] value) {
-          return new ByteArrayInputStream(value);
-        }
-
-        @Override
-        public byte[] parse(InputStream stream) {
-          try {
-            return stream.readAllBytes();
-          } catch (IOException e) {
-            throw new UncheckedIOException(e);
-          }
-        }
-      };
-
   static MethodDescriptor<byte[], byte[]> method(
       String service, String name, MethodDescriptor.MethodType type) {
-    return MethodDescriptor.<byte[], byte[]>newBuilder(BYTES, BYTES)
-        .setType(type)
-        .setFullMethodName(MethodDescriptor.generateFullMethodName(service, name))
-        .build();
+    return GrpcMethods.method(service, name, type);
   }
 
   static final MethodDescriptor<byte[], byte[]> UNARY =

@@ -176,6 +176,12 @@ abstract class GatewayRouteReconciler<R extends HasMetadata> extends ResourceRec
     var what = new StringBuilder();
     what.append(hostnames(r));
     what.append(parentRefs(r));
+    // The namespace's labels decide the listeners whose allowedRoutes select it: a label going
+    // can take a listener away while the route stays accepted through another.
+    ctx.caches()
+        .namespace(r.getMetadata().getNamespace())
+        .map(n -> n.getMetadata().getLabels())
+        .ifPresent(what::append);
     for (var p : ours) {
       what.append(p.getParentRef());
       for (Condition c : p.getConditions()) {

@@ -306,6 +306,66 @@ class HTTPRouteIT {
     await().atMost(WAIT).until(() -> attachedRoutes(infra, "edge", "http") == 0);
   }
 
+  /**
+   * A namespace label that takes one of a route's two listeners away: the route stays accepted
+   * through the other, and the listener it left counts it no more.
+   */
+  @Test
+  void aNamespaceLabelTakingOneListenerAwayRecountsIt() throws Exception {
+    var infra = namespace();
+    var apps = namespace("shared-gateway-access", "true");
+    service(apps, "web");
+    apply(
+        infra,
+        Gateway.class,
+        """
+        apiVersion: gateway.networking.k8s.io/v1
+        kind: Gateway
+        metadata: {name: edge}
+        spec:
+          gatewayClassName: archway-it
+          listeners:
+          - name: selected
+            port: 8080
+            protocol: HTTP
+            allowedRoutes:
+              namespaces:
+                from: Selector
+                selector: {matchLabels: {shared-gateway-access: "true"}}
+          - name: open
+            port: 8081
+            protocol: HTTP
+            allowedRoutes: {namespaces: {from: All}}
+        """);
+    apply(
+        apps,
+        HTTPRoute.class,
+        ROUTE.replace("{name: edge}", "{name: edge, namespace: " + infra + "}"));
+    awaitParent(apps, "web", "Accepted", "True", "Accepted");
+    await()
+        .atMost(WAIT)
+        .until(
+            () ->
+                attachedRoutes(infra, "edge", "selected") == 1
+                    && attachedRoutes(infra, "edge", "open") == 1);
+
+    client
+        .namespaces()
+        .withName(apps)
+        .edit(
+            n -> {
+              n.getMetadata().getLabels().remove("shared-gateway-access");
+              return n;
+            });
+    await().atMost(WAIT).until(() -> attachedRoutes(infra, "edge", "selected") == 0);
+    assertThat(attachedRoutes(infra, "edge", "open")).isEqualTo(1);
+    assertThat(
+            condition(ours(route(apps, "web")).get(0).getConditions(), "Accepted")
+                .orElseThrow()
+                .getStatus())
+        .isEqualTo("True");
+  }
+
   @Test
   void httpRouteHostnameIntersectionAndNoMatchingListenerHostname() throws Exception {
     var ns = namespace();
