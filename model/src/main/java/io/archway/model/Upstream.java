@@ -3,6 +3,7 @@ package io.archway.model;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import java.util.List;
 import java.util.Map;
+import java.util.regex.Pattern;
 
 /**
  * An upstream as APISIX stores it under {@code /apisix/upstreams/<id>}, and inline in routes,
@@ -24,6 +25,8 @@ public record Upstream(
     HealthChecks checks,
     Integer retries,
     Double retryTimeout,
+    List<Integer> retryOnStatus,
+    Double retryBackoff,
     Timeout timeout,
     String scheme,
     Boolean http2,
@@ -32,6 +35,7 @@ public record Upstream(
     KeepalivePool keepalivePool,
     Tls tls,
     Map<String, String> labels,
+    SessionPersistence sessionPersistence,
     Long createTime,
     Long updateTime)
     implements ConfigObject {
@@ -109,6 +113,8 @@ public record Upstream(
         checks == null ? null : checks.withDefaults(),
         retries,
         retryTimeout,
+        retryOnStatus,
+        retryBackoff,
         timeout,
         scheme == null ? DEFAULT_SCHEME : scheme,
         http2,
@@ -117,6 +123,7 @@ public record Upstream(
         keepalivePool == null ? KeepalivePool.DEFAULT : keepalivePool.withDefaults(),
         tls,
         labels,
+        sessionPersistence == null ? null : sessionPersistence.withDefaults(),
         createTime,
         updateTime);
   }
@@ -146,6 +153,8 @@ public record Upstream(
         checks,
         retries,
         retryTimeout,
+        retryOnStatus,
+        retryBackoff,
         timeout,
         scheme,
         http2,
@@ -154,6 +163,7 @@ public record Upstream(
         keepalivePool,
         tls,
         labels,
+        sessionPersistence,
         createTime,
         updateTime);
   }
@@ -174,6 +184,8 @@ public record Upstream(
             f.child("checks", HealthChecks::read),
             f.integer("retries", 0, Integer.MAX_VALUE),
             f.number("retry_timeout", 0, false),
+            f.integers("retry_on_status", 400, 599),
+            f.number("retry_backoff", 0, false),
             f.child("timeout", Timeout::read),
             f.string("scheme", SCHEME),
             f.bool("http2"),
@@ -182,6 +194,7 @@ public record Upstream(
             f.child("keepalive_pool", KeepalivePool::read),
             f.child("tls", Tls::read),
             f.labels("labels"),
+            f.child("session_persistence", SessionPersistence::read),
             f.longValue("create_time", 0),
             f.longValue("update_time", 0));
     if (f.has("nodes") == f.has("service_name")) {
@@ -221,6 +234,50 @@ public record Upstream(
       f.problem("upstream_host", "missing (expected: set when pass_host is rewrite)");
     }
     return up;
+  }
+
+  /**
+   * {@code session_persistence}, Archway's addition: requests of one client session go to the node
+   * that served the session's first request, while it is in the upstream and healthy. The gateway
+   * names the node in a cookie ({@code type: cookie}) or a response header the client sends back
+   * ({@code type: header}), called {@code name}; the session ends {@code absolute_timeout} seconds
+   * after it began, or {@code idle_timeout} seconds after its last request. {@code lifetime}:
+   * {@code session} cookies end with the browser session, {@code permanent} ones carry Max-Age.
+   */
+  public record SessionPersistence(
+      String type, String name, Double absoluteTimeout, Double idleTimeout, String lifetime) {
+
+    public static final String DEFAULT_TYPE = "cookie";
+    public static final String DEFAULT_LIFETIME = "session";
+
+    private static final Fields.Check TYPES = Fields.Check.oneOf("cookie", "header");
+    private static final Fields.Check LIFETIMES = Fields.Check.oneOf("session", "permanent");
+    // A cookie name or header field name: an RFC 9110 token.
+    private static final Fields.Check TOKEN =
+        Fields.Check.pattern(Pattern.compile("^[!#$%&'*+.^_`|~0-9A-Za-z-]{1,128}$"));
+
+    public SessionPersistence withDefaults() {
+      return new SessionPersistence(
+          type == null ? DEFAULT_TYPE : type,
+          name,
+          absoluteTimeout,
+          idleTimeout,
+          lifetime == null ? DEFAULT_LIFETIME : lifetime);
+    }
+
+    static SessionPersistence read(Fields f, String path) {
+      var sp =
+          new SessionPersistence(
+              f.string("type", TYPES),
+              f.requiredString("name", TOKEN),
+              f.number("absolute_timeout", 0, true),
+              f.number("idle_timeout", 0, true),
+              f.string("lifetime", LIFETIMES));
+      if ("header".equals(sp.type) && f.has("lifetime")) {
+        f.problem("lifetime", "set with type header (expected: only for cookies)");
+      }
+      return sp;
+    }
   }
 
   /** {@code keepalive_pool}: idle connections kept per node. */
