@@ -197,7 +197,8 @@ class RetryOnStatusIT {
         await()
             .atMost(Duration.ofSeconds(10))
             .pollInterval(Duration.ofMillis(5))
-            .until(() -> a.seen.size() + b.seen.size() == before + 1);
+            .until(() -> a.seen.size() + b.seen.size() == before + 1 && retries() == before + 1);
+        // The first node answered and the gateway waits to retry: the client leaves now.
       }
       // Closed during the wait: no other node is asked afterwards.
       int asked = i + 1;
@@ -255,6 +256,16 @@ class RetryOnStatusIT {
     }
     assertThat(post(new byte[1000]).body()).isEqualTo("fine HTTP/2.0\n");
     assertThat(post(new byte[1000]).body()).isEqualTo("fine HTTP/2.0\n");
+  }
+
+  /** Retries the gateway counted so far. */
+  private long retries() throws Exception {
+    var prefix = "archway_http_errors_total{cause=\"upstream_retry\"} ";
+    return gw.status("/metrics")
+        .lines()
+        .filter(l -> l.startsWith(prefix))
+        .mapToLong(l -> (long) Double.parseDouble(l.substring(prefix.length()).trim()))
+        .sum();
   }
 
   private HttpResponse<String> post(byte[] body) throws Exception {
