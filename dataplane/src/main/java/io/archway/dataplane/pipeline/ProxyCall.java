@@ -287,7 +287,9 @@ final class ProxyCall extends ProxyResponse implements Exchange.Listener {
     triedNode();
     node = null;
     replacedStale = false;
-    long delay = responseStarted || body.written() ? -1 : retryDelay();
+    // The failure counts: the wait before the next attempt, or -1 when none is left.
+    long delay =
+        responseStarted || body.written() ? -1 : upstream.retryDelayNanos(++failures, start);
     if (delay >= 0) {
       retryAfter(delay, null);
       return;
@@ -305,7 +307,7 @@ final class ProxyCall extends ProxyResponse implements Exchange.Listener {
     if (!upstream.retriesOn(code) || grpc || !body.replayable()) {
       return false;
     }
-    long delay = retryDelay();
+    long delay = upstream.retryDelayNanos(++failures, start);
     if (delay < 0) {
       return false;
     }
@@ -329,11 +331,6 @@ final class ProxyCall extends ProxyResponse implements Exchange.Listener {
       tried = new BitSet();
     }
     tried.set(node.index());
-  }
-
-  /** Counts a failed attempt: the wait before the next one, or -1 when none is left. */
-  private long retryDelay() {
-    return upstream.retryDelayNanos(++failures, start);
   }
 
   /**
