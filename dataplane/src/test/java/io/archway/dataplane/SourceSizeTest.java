@@ -29,17 +29,11 @@ class SourceSizeTest {
               "one state machine mirroring redis-server's processMultibulkBuffer and"
                   + " processInlineBuffer line by line, so that the two can be compared"),
           Map.entry(
-              "pipeline/ProxyCall.java",
-              "for now: the request half of one proxied exchange (attempts, retries, the body's"
-                  + " intake with buffering, limits, plugin streams and plugin-read bodies) grew past"
-                  + " the limit as HTTP/2, gRPC and the body-reading plugins landed together; the body"
-                  + " intake is to move into a class of its own"),
-          Map.entry(
               "pipeline/ProxyResponse.java",
               "for now: the response half of one proxied exchange (heads, trailers-only answers,"
                   + " body filters and streams, gRPC deadlines, failures mid-response) grew past the"
-                  + " limit in the same merges; the held-body gathering is to move out with the"
-                  + " intake"));
+                  + " limit in the same merges (the body intake moved out of ProxyCall into BodyIntake);"
+                  + " the held-body gathering is to move out too"));
 
   @Test
   void noClassIsOverTheLimitWithoutAReason() throws IOException {

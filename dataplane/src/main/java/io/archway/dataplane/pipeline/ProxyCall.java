@@ -2,36 +2,30 @@ package io.archway.dataplane.pipeline;
 
 import io.archway.dataplane.config.CompiledRoute;
 import io.archway.dataplane.exchange.Exchange;
-import io.archway.dataplane.exchange.RequestBodyCopy;
-import io.archway.dataplane.plugin.BodyStream;
-import io.archway.dataplane.plugin.PluginContext;
 import io.archway.dataplane.upstream.NodeState;
 import io.archway.dataplane.upstream.UpstreamConnection;
-import io.netty.buffer.CompositeByteBuf;
-import io.netty.buffer.Unpooled;
 import io.netty.channel.ChannelFutureListener;
 import io.netty.channel.ConnectTimeoutException;
-import io.netty.handler.codec.http.DefaultHttpContent;
-import io.netty.handler.codec.http.DefaultLastHttpContent;
 import io.netty.handler.codec.http.HttpContent;
 import io.netty.handler.codec.http.HttpHeaderNames;
 import io.netty.handler.codec.http.HttpHeaderValues;
 import io.netty.handler.codec.http.HttpRequest;
-import io.netty.handler.codec.http.HttpUtil;
 import io.netty.handler.codec.http.HttpVersion;
-import io.netty.handler.codec.http.LastHttpContent;
 import io.netty.util.ReferenceCountUtil;
 import io.netty.util.concurrent.Future;
+import io.netty.util.concurrent.ScheduledFuture;
 import java.util.BitSet;
+import java.util.concurrent.TimeUnit;
 
 /**
  * One request proxied to a node, on the request's event loop: pick a node, get a connection, stream
  * the request, and (in {@link ProxyResponse}) the response. The body is read up to {@code
- * client_body_buffer_size} before a node is picked; the rest follows chunk by chunk, the next chunk
- * pulled from the client only when the last one was written and the node can take more. Connect
- * failures and timeouts before anything was streamed are retried on another node (bounded by {@code
- * retries} and {@code retry_timeout}); a pooled connection found closed is replaced once without
- * counting as a retry.
+ * client_body_buffer_size} before a node is picked ({@link BodyIntake}); the rest follows chunk by
+ * chunk, the next chunk pulled from the client only when the last one was written and the node can
+ * take more. Connect failures and timeouts before any of the body was sent, and answers with a
+ * status of {@code retry_on_status} when the whole body is held, are retried on another node
+ * (bounded by {@code retries} and {@code retry_timeout}, after {@code retry_backoff}); a pooled
+ * connection found closed is replaced once without counting as a retry.
  */
 final class ProxyCall extends ProxyResponse implements Exchange.Listener {
 
@@ -42,22 +36,13 @@ final class ProxyCall extends ProxyResponse implements Exchange.Listener {
   private final boolean teTrailers; // the client accepts trailers (gRPC says so)
   private final boolean grpc;
   private final ChannelFutureListener afterWrite = this::afterWrite;
+  private final BodyIntake body;
   private BitSet tried; // nodes that failed this request; made on the first failure
   private int failures;
   private int lastFailureStatus = 502;
   private boolean replacedStale;
   private boolean reused;
-
-  private boolean requestDone; // the client's last content has been read
-  private long bodyBytes;
-  // The body is read up to client_body_buffer_size before a node is picked, so a client that
-  // sends slowly holds no upstream connection while it does; a retry writes it again.
-  private boolean buffering = true;
-  private CompositeByteBuf early;
-  private boolean bodyWritten; // some of the body went to a node: no retry from here on
-  // A plugin transforms the body on its way to the node (grpc-web's base64): every piece goes
-  // through it; null when none does, and once it was finished or aborted.
-  private BodyStream requestStream;
+  private ScheduledFuture<?> backoff; // the wait before the next attempt
 
   ProxyCall(RouteCall call) {
     super(call);
@@ -79,13 +64,7 @@ final class ProxyCall extends ProxyResponse implements Exchange.Listener {
       // Not again when a plugin sends the request on to another upstream (ai-proxy-multi).
       ProxyHeaders.forwarded(request.headers(), ex.vars(), originalHost);
     }
-    this.requestStream = ex.attribute(PluginContext.REQUEST_BODY_STREAM);
-    if (requestStream != null) {
-      // Its length changes on the way: framed by chunks (HTTP/1.1 nodes) or by DATA frames.
-      ex.attribute(PluginContext.REQUEST_BODY_STREAM, null);
-      request.headers().remove(HttpHeaderNames.CONTENT_LENGTH);
-      HttpUtil.setTransferEncodingChunked(request, true);
-    }
+    this.body = new BodyIntake(this, call, request, grpc);
     request.setProtocolVersion(HttpVersion.HTTP_1_1);
   }
 
@@ -95,39 +74,11 @@ final class ProxyCall extends ProxyResponse implements Exchange.Listener {
     if (grpcDeadline != 0) {
       timer.watch(this, grpcDeadline);
     }
-    var whole = call.exchange().body();
-    if (whole != null) {
-      // A plugin read the body whole (and may have replaced it): it goes on as it is now.
-      buffering = false;
-      requestDone = true;
-      early = downstream.alloc().compositeBuffer(1);
-      early.addComponent(true, Unpooled.wrappedBuffer(whole));
-      attempt();
-      return;
-    }
-    var prefix = call.exchange().takeBodyPrefix();
-    if (prefix != null) {
-      // Routing read this much of the body (a route matches on it) and stopped at its bound: it
-      // goes first, as the start of the buffered body, and the rest follows as it comes.
-      buffering = true;
-      onContent(new DefaultHttpContent(Unpooled.wrappedBuffer(prefix)));
-      return;
-    }
-    if (call.expectContinue()) {
-      // The gateway reads the body itself before a node is chosen, so it answers the expectation.
-      downstream.sendContinue();
-    }
-    if (limits.clientBodyBufferSize() <= 0 || grpc || !call.exchange().requestBuffering()) {
-      // gRPC streams: a message may wait for the node's answer (bidi), so none is held back.
-      buffering = false;
-      attempt();
-      return;
-    }
-    pullBody();
+    body.start();
   }
 
   /** Asks the client for more of the body; client_body_timeout runs until it comes. */
-  private void pullBody() {
+  void pullBody() {
     awaitingClient = true;
     touch();
     if (clientBodyNanos > 0) {
@@ -149,7 +100,7 @@ final class ProxyCall extends ProxyResponse implements Exchange.Listener {
   }
 
   /** Picks a node and gets a connection to it: from the pool, or a new one. */
-  private void attempt() {
+  void attempt() {
     if (node == null) {
       node = upstream.pick(call.exchange().vars(), tried);
       if (node == null) {
@@ -209,23 +160,13 @@ final class ProxyCall extends ProxyResponse implements Exchange.Listener {
     c.attach(this);
     var ch = c.channel();
     ch.write(request);
-    if (early != null) {
-      var body = early.retainedDuplicate();
-      bodyWritten = true;
-      ch.writeAndFlush(
-              requestDone ? new DefaultLastHttpContent(body) : new DefaultHttpContent(body))
-          .addListener(afterWrite);
-    } else if (requestDone) {
-      ch.writeAndFlush(LastHttpContent.EMPTY_LAST_CONTENT).addListener(afterWrite);
-    } else {
-      ch.flush();
-    }
-    if (requestDone) {
+    body.writeHeld(ch, afterWrite);
+    if (body.complete()) {
       requestSent = true;
       arm(readMillis());
     } else {
       arm(sendMillis());
-      if (early == null) {
+      if (body.nothingHeld()) {
         pullBody();
       }
       // else: afterWrite asks for more once the buffered part is written
@@ -236,70 +177,21 @@ final class ProxyCall extends ProxyResponse implements Exchange.Listener {
   /** A piece of the request body from the client. */
   @Override
   public void onContent(HttpContent content) {
-    if (done || (conn == null && !buffering)) {
+    if (done || (conn == null && !body.buffering())) {
       ReferenceCountUtil.release(content);
       return;
     }
     awaitingClient = false;
     touch();
-    int n = content.content().readableBytes();
-    bodyBytes += n;
-    var copy = call.exchange().attribute(RequestBodyCopy.KEY);
-    if (copy != null) {
-      copy.add(content.content(), content instanceof LastHttpContent);
+    var out = body.take(content);
+    if (out == null) {
+      return; // held, or refused
     }
-    route.stats().bodyIn(n);
-    long max = HttpProxy.maxBodySize(call);
-    if (max > 0 && bodyBytes > max) {
-      ReferenceCountUtil.release(content);
-      metrics.error("body_too_large");
-      refuseBody(413, false);
-      return;
-    }
-    boolean last = content instanceof LastHttpContent;
-    if (requestStream != null) {
-      try {
-        content = transform(content, last);
-      } catch (IllegalArgumentException e) {
-        metrics.error("request_body_refused");
-        refuseBody(400, true);
-        return;
-      }
-    }
-    if (last) {
-      requestDone = true;
-    }
-    if (buffering) {
-      if (n > 0) {
-        if (early == null) {
-          early = downstream.alloc().compositeBuffer(Integer.MAX_VALUE);
-        }
-        early.addComponent(true, content.content().retain());
-      }
-      content.release();
-      if (last || early.readableBytes() >= limits.clientBodyBufferSize()) {
-        buffering = false;
-        attempt();
-      } else {
-        pullBody();
-      }
-      return;
-    }
-    bodyWritten = true;
-    conn.channel().writeAndFlush(content).addListener(afterWrite);
-    if (last) {
+    conn.channel().writeAndFlush(out).addListener(afterWrite);
+    if (body.complete()) {
       requestSent = true;
       arm(readMillis());
     }
-  }
-
-  /** One piece of the request body through the plugin's request stream (released on failure). */
-  private HttpContent transform(HttpContent content, boolean last) {
-    var stream = requestStream;
-    if (last) {
-      requestStream = null; // finished or aborted now, exactly once
-    }
-    return BodyStreams.through(stream, content, downstream.alloc());
   }
 
   /**
@@ -340,14 +232,14 @@ final class ProxyCall extends ProxyResponse implements Exchange.Listener {
       return;
     }
     touch();
-    if (!requestDone && !awaitingClient && conn.channel().isWritable()) {
+    if (!body.complete() && !awaitingClient && conn.channel().isWritable()) {
       pullBody();
     }
   }
 
   @Override
   public void onUpstreamWritable() {
-    if (!done && !requestDone && !awaitingClient && !buffering) {
+    if (!done && !body.complete() && !awaitingClient && !body.buffering()) {
       pullBody();
     }
   }
@@ -363,7 +255,7 @@ final class ProxyCall extends ProxyResponse implements Exchange.Listener {
       cutMidResponse(NodeState.Failure.TCP);
       return;
     }
-    if (reused && !replacedStale && !bodyWritten) {
+    if (reused && !replacedStale && !body.written()) {
       // A kept-alive connection the node had closed: try once more on a fresh one.
       replacedStale = true;
       upstream.release(node);
@@ -390,24 +282,77 @@ final class ProxyCall extends ProxyResponse implements Exchange.Listener {
   void upstreamFailed(NodeState.Failure kind, int statusIfFinal) {
     abandonConnection();
     upstream.failed(node, kind);
-    failures++;
     lastFailureStatus = statusIfFinal;
     var failedAddr = node.address();
+    triedNode();
+    node = null;
+    replacedStale = false;
+    // The failure counts: the wait before the next attempt, or -1 when none is left.
+    long delay =
+        responseStarted || body.written() ? -1 : upstream.retryDelayNanos(++failures, start);
+    if (delay >= 0) {
+      retryAfter(delay, null);
+      return;
+    }
+    fail(statusIfFinal, null, failedAddr);
+  }
+
+  /**
+   * The node answered {@code code} of {@code retry_on_status}: the answer is dropped and the
+   * request goes to another node, when it can be sent again unchanged (its whole body is held, no
+   * plugin streams it, not gRPC) and an attempt is left; else the answer goes to the client.
+   */
+  @Override
+  boolean retryOnStatus(int code) {
+    if (!upstream.retriesOn(code) || grpc || !body.replayable()) {
+      return false;
+    }
+    long delay = upstream.retryDelayNanos(++failures, start);
+    if (delay < 0) {
+      return false;
+    }
+    triedNode();
+    var next = upstream.pick(call.exchange().vars(), tried);
+    if (next == null) {
+      return false; // the last node's answer is the client's
+    }
+    abandonConnection();
+    upstream.end(node, code, (System.nanoTime() - attemptStart) / 1000);
+    lastFailureStatus = code;
+    node = null;
+    replacedStale = false;
+    body.rewind();
+    retryAfter(delay, next);
+    return true;
+  }
+
+  private void triedNode() {
     if (tried == null) {
       tried = new BitSet();
     }
     tried.set(node.index());
-    node = null;
-    replacedStale = false;
-    boolean withinTime =
-        upstream.retryTimeoutNanos() == 0
-            || System.nanoTime() - start < upstream.retryTimeoutNanos();
-    if (!responseStarted && !bodyWritten && failures <= upstream.retries() && withinTime) {
-      metrics.error("upstream_retry");
-      attempt();
+  }
+
+  /**
+   * The next attempt, on {@code next} ({@code null}: a node is picked then), after {@code delay}
+   * nanoseconds on the request's event loop; {@link #ended} cancels the wait.
+   */
+  private void retryAfter(long delay, NodeState next) {
+    metrics.error("upstream_retry");
+    if (delay == 0) {
+      again(next);
       return;
     }
-    fail(statusIfFinal, null, failedAddr);
+    arm(0); // no node's timeout runs while waiting (a gRPC deadline does)
+    backoff = downstream.eventLoop().schedule(() -> again(next), delay, TimeUnit.NANOSECONDS);
+  }
+
+  private void again(NodeState next) {
+    backoff = null;
+    if (!done) {
+      node = next;
+      attempt();
+    }
   }
 
   @Override
@@ -462,14 +407,10 @@ final class ProxyCall extends ProxyResponse implements Exchange.Listener {
     done = true;
     releaseHeld();
     timer.unwatch(this);
-    if (early != null) {
-      early.release();
-      early = null;
-    }
-    if (requestStream != null) {
-      var s = requestStream;
-      requestStream = null;
-      s.abort();
+    body.release();
+    if (backoff != null) {
+      backoff.cancel(false);
+      backoff = null;
     }
   }
 }

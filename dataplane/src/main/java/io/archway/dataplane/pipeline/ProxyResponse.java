@@ -100,6 +100,9 @@ abstract class ProxyResponse implements UpstreamConnection.Listener, ExchangeTim
     return true;
   }
 
+  /** The node answered {@code code}: whether the request went to another node instead. */
+  abstract boolean retryOnStatus(int code);
+
   /** Fails the request with {@code code} before any response went out (else closes). */
   abstract void fail(int code, String cause, String addr);
 
@@ -135,7 +138,7 @@ abstract class ProxyResponse implements UpstreamConnection.Listener, ExchangeTim
         conn.channel().read();
         return;
       }
-      if (fallBack(res.status().code())) {
+      if (retryOnStatus(res.status().code()) || fallBack(res.status().code())) {
         ReferenceCountUtil.release(msg);
         return;
       }

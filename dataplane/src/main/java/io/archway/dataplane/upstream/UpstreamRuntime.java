@@ -9,6 +9,7 @@ import java.util.BitSet;
 import java.util.Comparator;
 import java.util.HashMap;
 import java.util.List;
+import java.util.concurrent.ThreadLocalRandom;
 import java.util.function.Function;
 import java.util.function.Predicate;
 
@@ -32,6 +33,8 @@ public final class UpstreamRuntime {
   private final boolean h2;
   private final int retries;
   private final long retryTimeoutNanos;
+  private final BitSet retryOnStatus; // null: none
+  private final long retryBackoffNanos;
   private final long connectTimeoutMillis;
   private final long sendTimeoutMillis;
   private final long readTimeoutMillis;
@@ -115,6 +118,13 @@ public final class UpstreamRuntime {
     this.retries = config.retries() != null ? config.retries() : Math.max(0, nodes.size() - 1);
     this.retryTimeoutNanos =
         config.retryTimeout() == null ? 0 : (long) (config.retryTimeout() * 1e9);
+    this.retryOnStatus = config.retryOnStatus() == null ? null : new BitSet(600);
+    if (retryOnStatus != null) {
+      config.retryOnStatus().forEach(retryOnStatus::set);
+    }
+    // At most a day, so that ten times it is still a long.
+    this.retryBackoffNanos =
+        config.retryBackoff() == null ? 0 : (long) (Math.min(config.retryBackoff(), 86400) * 1e9);
     var t = config.timeout();
     this.connectTimeoutMillis = millis(t == null ? null : t.connect());
     this.sendTimeoutMillis = millis(t == null ? null : t.send());
@@ -208,6 +218,40 @@ public final class UpstreamRuntime {
   /** {@code 0}: no bound. */
   public long retryTimeoutNanos() {
     return retryTimeoutNanos;
+  }
+
+  /** Whether an answer with {@code status} is retried on another node ({@code retry_on_status}). */
+  public boolean retriesOn(int status) {
+    return retryOnStatus != null && retryOnStatus.get(status);
+  }
+
+  /**
+   * After the {@code failures}th failed attempt of a request that began at {@code start} (a
+   * nanoTime reading): nanoseconds to wait before the next attempt, or -1 when {@code retries} are
+   * spent or the wait would end past {@code retry_timeout}.
+   */
+  public long retryDelayNanos(int failures, long start) {
+    if (failures > retries) {
+      return -1;
+    }
+    long delay = backoff(retryBackoffNanos, failures - 1);
+    return retryTimeoutNanos == 0 || System.nanoTime() + delay - start < retryTimeoutNanos
+        ? delay
+        : -1;
+  }
+
+  /**
+   * The wait before retry {@code n} (0: the first): {@code retry_backoff} doubled for each retry up
+   * to ten times it, jittered down to half of that but never below {@code retry_backoff} itself (a
+   * minimum, as Gateway API's {@code retry.backoff} is).
+   */
+  static long backoff(long base, int n) {
+    if (base == 0) {
+      return 0;
+    }
+    long d = n >= 4 ? 10 * base : Math.min(base << n, 10 * base);
+    long low = Math.max(base, d / 2);
+    return low == d ? d : ThreadLocalRandom.current().nextLong(low, d + 1);
   }
 
   public long connectTimeoutMillis() {

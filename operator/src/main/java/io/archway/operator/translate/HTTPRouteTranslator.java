@@ -10,6 +10,7 @@ import io.fabric8.kubernetes.api.model.gatewayapi.v1.HTTPHeaderFilter;
 import io.fabric8.kubernetes.api.model.gatewayapi.v1.HTTPRoute;
 import io.fabric8.kubernetes.api.model.gatewayapi.v1.HTTPRouteFilter;
 import io.fabric8.kubernetes.api.model.gatewayapi.v1.HTTPRouteMatch;
+import io.fabric8.kubernetes.api.model.gatewayapi.v1.HTTPRouteRetry;
 import io.fabric8.kubernetes.api.model.gatewayapi.v1.HTTPRouteRule;
 import io.fabric8.kubernetes.api.model.gatewayapi.v1.Listener;
 import io.fabric8.kubernetes.api.model.gatewayapi.v1.RouteParentStatus;
@@ -20,6 +21,7 @@ import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
+import java.util.TreeSet;
 import java.util.regex.Pattern;
 import java.util.regex.PatternSyntaxException;
 
@@ -604,7 +606,7 @@ public final class HTTPRouteTranslator {
           backends(flavor, route, backends, at, refs, json, plugins, t);
         }
         timeouts(rule, at, json, t);
-        retry(rule, json);
+        retry(rule, json, plugins);
         if (!plugins.isEmpty()) {
           json.set("plugins", plugins);
         }
@@ -1074,15 +1076,52 @@ public final class HTTPRouteTranslator {
   }
 
   /**
-   * {@code retry.attempts}: the upstream's {@code retries} (another node each time, on connection
-   * failures and timeouts, as the dataplane retries); {@code codes} and {@code backoff} are not
-   * served yet ({@link #unsupported}).
+   * {@code retry}, on every upstream of the rule (its own, and a {@code traffic-split}'s): {@code
+   * attempts} is {@code retries} (another node each time, as the dataplane retries), {@code codes}
+   * is {@code retry_on_status} (an answer with one of them is retried when the request's body was
+   * held whole) and {@code backoff} is {@code retry_backoff} in seconds.
    */
-  private static void retry(HTTPRouteRule rule, ObjectNode json) {
+  private static void retry(HTTPRouteRule rule, ObjectNode json, ObjectNode plugins) {
     var retry = rule.getRetry();
-    if (retry != null && retry.getAttempts() != null && json.has("upstream")) {
-      ((ObjectNode) json.get("upstream")).put("retries", Math.max(0, retry.getAttempts()));
+    if (retry == null) {
+      return;
     }
+    var fields = JsonNodeFactory.instance.objectNode();
+    if (retry.getAttempts() != null) {
+      fields.put("retries", Math.max(0, retry.getAttempts()));
+    }
+    var codes = new TreeSet<Integer>();
+    if (retry.getCodes() != null) {
+      retry.getCodes().stream().filter(HTTPRouteTranslator::retryable).forEach(codes::add);
+    }
+    if (!codes.isEmpty()) {
+      codes.forEach(fields.putArray("retry_on_status")::add);
+    }
+    var backoff = backoff(retry);
+    if (backoff != null && backoff > 0) {
+      fields.put("retry_backoff", backoff);
+    }
+    if (json.get("upstream") instanceof ObjectNode up) {
+      up.setAll(fields);
+    }
+    for (var r : plugins.path("traffic-split").path("rules")) {
+      for (var w : r.path("weighted_upstreams")) {
+        if (w.get("upstream") instanceof ObjectNode up) {
+          up.setAll(fields);
+        }
+      }
+    }
+  }
+
+  /** A status {@code retry.codes} may hold (the dataplane's {@code retry_on_status} range). */
+  private static boolean retryable(Integer code) {
+    return code != null && code >= 400 && code <= 599;
+  }
+
+  /** {@code retry.backoff} in seconds; {@code null}: none, or not a duration. */
+  private static Double backoff(HTTPRouteRetry retry) {
+    var s = retry.getBackoff() == null ? null : Durations.seconds(retry.getBackoff());
+    return s == null || s < 0 ? null : s;
   }
 
   /** Warnings, once per route, for what is accepted but not served. */
@@ -1096,11 +1135,19 @@ public final class HTTPRouteTranslator {
         t.warn(at + ".sessionPersistence: not supported yet (ignored)");
       }
       var retry = rule.getRetry();
-      if (retry != null && retry.getCodes() != null && !retry.getCodes().isEmpty()) {
-        t.warn(at + ".retry.codes: not supported yet (retries happen on connection errors only)");
+      if (retry != null && retry.getCodes() != null) {
+        for (var code : retry.getCodes()) {
+          if (!retryable(code)) {
+            t.warn(at + ".retry.codes: " + code + " is not a status from 400 to 599 (ignored)");
+          }
+        }
       }
-      if (retry != null && retry.getBackoff() != null) {
-        t.warn(at + ".retry.backoff: not supported yet (ignored)");
+      if (retry != null && retry.getBackoff() != null && backoff(retry) == null) {
+        t.warn(
+            at
+                + ".retry.backoff: "
+                + Exprs.show(retry.getBackoff())
+                + " is not a duration (ignored)");
       }
     }
   }
