@@ -605,6 +605,9 @@ public final class HTTPRouteTranslator {
         }
         timeouts(rule, at, json, t);
         retry(rule, json);
+        var session = rule.getSessionPersistence();
+        SessionPersistences.apply(
+            SessionPersistences.model(session, at + ".sessionPersistence", w -> {}), json, plugins);
         if (!plugins.isEmpty()) {
           json.set("plugins", plugins);
         }
@@ -1092,9 +1095,8 @@ public final class HTTPRouteTranslator {
     for (int i = 0; i < rules.size(); i++) {
       var rule = rules.get(i);
       var at = "spec.rules[" + i + "]";
-      if (rule.getSessionPersistence() != null) {
-        t.warn(at + ".sessionPersistence: not supported yet (ignored)");
-      }
+      // Served (routes()); what it cannot serve as written is said once per route, here.
+      SessionPersistences.model(rule.getSessionPersistence(), at + ".sessionPersistence", t::warn);
       var retry = rule.getRetry();
       if (retry != null && retry.getCodes() != null && !retry.getCodes().isEmpty()) {
         t.warn(at + ".retry.codes: not supported yet (retries happen on connection errors only)");
