@@ -1060,15 +1060,8 @@ public final class HTTPRouteTranslator {
   }
 
   private static ObjectNode timeout(String value, String field, Translation t) {
-    if (value == null) {
-      return null;
-    }
-    var s = Durations.seconds(value);
-    if (s == null || s < 0) {
-      t.warn(field + ": " + Exprs.show(value) + " is not a duration (ignored)");
-      return null;
-    }
-    if (s == 0) {
+    var s = Durations.positive(value, field, t::warn);
+    if (s == null) {
       return null;
     }
     var out = JsonNodeFactory.instance.objectNode();

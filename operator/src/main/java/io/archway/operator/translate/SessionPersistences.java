@@ -46,11 +46,11 @@ final class SessionPersistences {
       name = null;
     }
     out.put("name", name == null ? DEFAULT_NAME : name);
-    var absolute = duration(sp.getAbsoluteTimeout(), at + ".absoluteTimeout", warn);
+    var absolute = Durations.positive(sp.getAbsoluteTimeout(), at + ".absoluteTimeout", warn);
     if (absolute != null) {
       out.put("absolute_timeout", absolute);
     }
-    var idle = duration(sp.getIdleTimeout(), at + ".idleTimeout", warn);
+    var idle = Durations.positive(sp.getIdleTimeout(), at + ".idleTimeout", warn);
     if (idle != null) {
       out.put("idle_timeout", idle);
     }
@@ -68,19 +68,6 @@ final class SessionPersistences {
       }
     }
     return out;
-  }
-
-  /** Seconds; {@code null} when absent, zero, or not a duration (warned about). */
-  private static Double duration(String value, String field, Consumer<String> warn) {
-    if (value == null) {
-      return null;
-    }
-    var s = Durations.seconds(value);
-    if (s == null || s < 0) {
-      warn.accept(field + ": " + Exprs.show(value) + " is not a duration (ignored)");
-      return null;
-    }
-    return s == 0 ? null : s;
   }
 
   /**
