@@ -148,6 +148,7 @@ abstract class ProxyResponse implements UpstreamConnection.Listener, ExchangeTim
       ProxyHeaders.removeHopByHop(res.headers());
       res.headers().remove(STREAM_ID);
       res.setProtocolVersion(HttpVersion.HTTP_1_1);
+      upstream.sessionAnswer(call.exchange().vars(), node, res.headers());
       boolean whole = call.headerFilter(res);
       bodyStream = call.takeBodyStream();
       if (res instanceof FullHttpResponse full) {

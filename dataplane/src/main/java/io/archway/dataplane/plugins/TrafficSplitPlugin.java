@@ -108,7 +108,14 @@ public final class TrafficSplitPlugin implements Plugin<TrafficSplitPlugin.Confi
    */
   private record Target(String key, int weight, HeaderOps request, HeaderOps response) {}
 
-  private record Compiled(List<VarsMatcher> match, Target[] slots, AtomicLong turn) {}
+  /**
+   * {@code sticky}: the entries, each with the key of the upstream it sends to (the route's own
+   * included), when one of them may have {@code session_persistence}; else {@code null}.
+   */
+  private record Compiled(
+      List<VarsMatcher> match, Target[] slots, AtomicLong turn, Sticky[] sticky) {}
+
+  private record Sticky(Target target, String upstreamKey) {}
 
   @Override
   public PluginInstance compile(Config conf, PluginScope scope) {
@@ -129,6 +136,8 @@ public final class TrafficSplitPlugin implements Plugin<TrafficSplitPlugin.Confi
         }
       }
       var targets = new ArrayList<Target>();
+      var sticky = new ArrayList<Sticky>();
+      boolean maySessions = false;
       var weighted = r.weightedUpstreams() == null ? List.<Weighted>of() : r.weightedUpstreams();
       for (int j = 0; j < weighted.size(); j++) {
         var w = weighted.get(j);
@@ -141,15 +150,24 @@ public final class TrafficSplitPlugin implements Plugin<TrafficSplitPlugin.Confi
         }
         var at = "rules[" + i + "].weighted_upstreams[" + j + "].plugins";
         if (weight > 0) {
-          targets.add(
+          var t =
               new Target(
                   key,
                   weight,
                   headers(w.plugins(), "proxy-rewrite", at),
-                  headers(w.plugins(), "response-rewrite", at)));
+                  headers(w.plugins(), "response-rewrite", at));
+          targets.add(t);
+          sticky.add(new Sticky(t, key != null ? key : scope.owner()));
+          maySessions |=
+              key != null && (w.upstream() == null || w.upstream().has("session_persistence"));
         }
       }
-      rules.add(new Compiled(List.copyOf(match), slots(targets), new AtomicLong()));
+      rules.add(
+          new Compiled(
+              List.copyOf(match),
+              slots(targets),
+              new AtomicLong(),
+              maySessions ? sticky.toArray(Sticky[]::new) : null));
     }
     return new Split(List.copyOf(rules));
   }
@@ -217,7 +235,10 @@ public final class TrafficSplitPlugin implements Plugin<TrafficSplitPlugin.Confi
         if (r.slots.length == 0) {
           return Outcome.CONTINUE;
         }
-        var t = r.slots[(int) (r.turn.getAndIncrement() % r.slots.length)];
+        var t = r.sticky == null ? null : sessionTarget(r.sticky, ctx);
+        if (t == null) {
+          t = r.slots[(int) (r.turn.getAndIncrement() % r.slots.length)];
+        }
         if (t.key != null) {
           var up = ctx.upstream(t.key);
           if (up == null) {
@@ -238,6 +259,20 @@ public final class TrafficSplitPlugin implements Plugin<TrafficSplitPlugin.Confi
         return Outcome.CONTINUE;
       }
       return Outcome.CONTINUE;
+    }
+
+    /**
+     * The entry whose upstream holds the request's session ({@code session_persistence}), so that a
+     * session sticks to its node across the split; {@code null} when none does.
+     */
+    private static Target sessionTarget(Sticky[] sticky, PluginContext ctx) {
+      for (var s : sticky) {
+        var up = ctx.upstream(s.upstreamKey());
+        if (up != null && up.holdsSession(ctx.vars())) {
+          return s.target();
+        }
+      }
+      return null;
     }
 
     @Override

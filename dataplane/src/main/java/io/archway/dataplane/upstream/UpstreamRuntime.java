@@ -4,6 +4,7 @@ import io.archway.dataplane.route.RequestVars;
 import io.archway.model.HealthChecks;
 import io.archway.model.Timeout;
 import io.archway.model.Upstream;
+import io.netty.handler.codec.http.HttpHeaders;
 import java.util.ArrayList;
 import java.util.BitSet;
 import java.util.Comparator;
@@ -39,6 +40,7 @@ public final class UpstreamRuntime {
   private final long sendTimeoutMillis;
   private final long readTimeoutMillis;
   private final Upstream.KeepalivePool pool;
+  private final StickySessions sessions; // null: no session_persistence
 
   /**
    * @param key where the upstream comes from: {@code upstreams/<id>}, or the route or service that
@@ -130,6 +132,10 @@ public final class UpstreamRuntime {
     this.sendTimeoutMillis = millis(t == null ? null : t.send());
     this.readTimeoutMillis = millis(t == null ? null : t.read());
     this.pool = config.keepalivePool();
+    this.sessions =
+        config.sessionPersistence() == null
+            ? null
+            : new StickySessions(config.sessionPersistence(), nodes);
   }
 
   static long millis(Double seconds) {
@@ -281,6 +287,12 @@ public final class UpstreamRuntime {
    * allocation).
    */
   public NodeState pick(RequestVars request, BitSet tried) {
+    if (sessions != null) {
+      var pinned = sessions.pinned(request, tried);
+      if (pinned != null) {
+        return pinned;
+      }
+    }
     Predicate<NodeState> healthyUntried =
         tried == null ? NodeState::healthy : x -> x.healthy() && !tried.get(x.index());
     for (var g : groups) {
@@ -302,6 +314,24 @@ public final class UpstreamRuntime {
       }
     }
     return null;
+  }
+
+  /**
+   * Whether the request's session ({@code session_persistence}) names a node of this upstream that
+   * may serve it: healthy, with weight. {@code false} when the upstream has no sessions.
+   */
+  public boolean holdsSession(RequestVars request) {
+    return sessions != null && sessions.pinned(request, null) != null;
+  }
+
+  /**
+   * On the head of {@code node}'s answer: the session value to send back, when {@code
+   * session_persistence} starts or refreshes one (see {@link StickySessions}).
+   */
+  public void sessionAnswer(RequestVars request, NodeState node, HttpHeaders headers) {
+    if (sessions != null) {
+      sessions.issue(request, node, headers);
+    }
   }
 
   /** A request starts on {@code node}. */

@@ -14,6 +14,22 @@ final class Durations {
 
   private Durations() {}
 
+  /**
+   * A field's seconds when set and not zero; {@code null} when absent, zero, or not a duration (a
+   * warning names the field then: the value is ignored).
+   */
+  static Double positive(String value, String field, java.util.function.Consumer<String> warn) {
+    if (value == null) {
+      return null;
+    }
+    var s = seconds(value);
+    if (s == null || s < 0) {
+      warn.accept(field + ": " + Exprs.show(value) + " is not a duration (ignored)");
+      return null;
+    }
+    return s == 0 ? null : s;
+  }
+
   /** Seconds, or {@code null} when {@code s} is not a duration. */
   static Double seconds(String s) {
     if (s == null || s.isEmpty()) {

@@ -607,6 +607,9 @@ public final class HTTPRouteTranslator {
         }
         timeouts(rule, at, json, t);
         retry(rule, json, plugins);
+        var session = rule.getSessionPersistence();
+        SessionPersistences.apply(
+            SessionPersistences.model(session, at + ".sessionPersistence", w -> {}), json, plugins);
         if (!plugins.isEmpty()) {
           json.set("plugins", plugins);
         }
@@ -1059,15 +1062,8 @@ public final class HTTPRouteTranslator {
   }
 
   private static ObjectNode timeout(String value, String field, Translation t) {
-    if (value == null) {
-      return null;
-    }
-    var s = Durations.seconds(value);
-    if (s == null || s < 0) {
-      t.warn(field + ": " + Exprs.show(value) + " is not a duration (ignored)");
-      return null;
-    }
-    if (s == 0) {
+    var s = Durations.positive(value, field, t::warn);
+    if (s == null) {
       return null;
     }
     var out = JsonNodeFactory.instance.objectNode();
@@ -1131,9 +1127,8 @@ public final class HTTPRouteTranslator {
     for (int i = 0; i < rules.size(); i++) {
       var rule = rules.get(i);
       var at = "spec.rules[" + i + "]";
-      if (rule.getSessionPersistence() != null) {
-        t.warn(at + ".sessionPersistence: not supported yet (ignored)");
-      }
+      // Served (routes()); what it cannot serve as written is said once per route, here.
+      SessionPersistences.model(rule.getSessionPersistence(), at + ".sessionPersistence", t::warn);
       var retry = rule.getRetry();
       if (retry != null && retry.getCodes() != null) {
         for (var code : retry.getCodes()) {
