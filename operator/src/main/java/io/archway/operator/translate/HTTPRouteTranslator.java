@@ -52,7 +52,7 @@ public final class HTTPRouteTranslator {
 
   /** The Service port appProtocols an HTTPRoute backend may have. */
   private static final java.util.Set<String> APP_PROTOCOLS =
-      java.util.Set.of("http", "kubernetes.io/ws");
+      java.util.Set.of("http", "kubernetes.io/h2c", "kubernetes.io/ws", "kubernetes.io/wss");
 
   /** Gateway API's default backend weight. */
   private static final int DEFAULT_WEIGHT = 1;
@@ -978,6 +978,8 @@ public final class HTTPRouteTranslator {
       }
       if (flavor.scheme() != null) {
         up.put("scheme", flavor.scheme());
+      } else {
+        appProtocol(b, ns, refs, up, json);
       }
       // With several backendRefs, a backend's header filters apply to the requests it takes
       // (traffic-split entry plugins, Archway's extension); with one, they are the rule's.
@@ -1025,6 +1027,31 @@ public final class HTTPRouteTranslator {
           .putArray("rules")
           .addObject()
           .set("weighted_upstreams", weighted);
+    }
+  }
+
+  /**
+   * What an HTTPRoute backend's Service port {@code appProtocol} asks of its upstream and the
+   * route: {@code kubernetes.io/h2c}, HTTP/2 in clear text with prior knowledge ({@code http2:
+   * true}); {@code kubernetes.io/ws}, WebSocket upgrades let through ({@code enable_websocket} on
+   * the route); {@code kubernetes.io/wss}, the same over TLS ({@code scheme: https}).
+   */
+  private static void appProtocol(
+      HTTPBackendRef b, String ns, Refs refs, ObjectNode upstream, ObjectNode route) {
+    var ref =
+        new BackendRefs.Ref(b.getGroup(), b.getKind(), b.getName(), b.getNamespace(), b.getPort());
+    var proto = BackendRefs.appProtocol(ref, ns, refs);
+    if (proto == null) {
+      return;
+    }
+    switch (proto) {
+      case "kubernetes.io/h2c" -> upstream.put("http2", true);
+      case "kubernetes.io/ws" -> route.put("enable_websocket", true);
+      case "kubernetes.io/wss" -> {
+        upstream.put("scheme", "https");
+        route.put("enable_websocket", true);
+      }
+      default -> {}
     }
   }
 
