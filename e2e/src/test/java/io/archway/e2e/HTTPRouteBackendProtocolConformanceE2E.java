@@ -3,6 +3,7 @@ package io.archway.e2e;
 import static io.archway.e2e.Conformance.INFRA;
 import static io.archway.e2e.HTTPRouteConformanceE2E.route;
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
 
 import io.archway.e2e.Wire.Request;
 import org.junit.jupiter.api.Test;
@@ -44,5 +45,41 @@ class HTTPRouteBackendProtocolConformanceE2E {
     assertThat(echo.path("protocol").asText()).isEqualTo("HTTP/2.0");
     assertThat(echo.path("path").asText()).isEqualTo("/h2c?x=1");
     assertThat(echo.path("method").asText()).isEqualTo("GET");
+  }
+
+  /**
+   * {@code appProtocol: kubernetes.io/ws}: the upgrade goes through to the backend (the route has
+   * {@code enable_websocket}) and messages flow both ways; a plain request on the same route is
+   * proxied as usual.
+   */
+  @Test
+  void httpRouteBackendProtocolWebSocket() throws Exception {
+    c.apply(
+        route(
+            "backend-protocol-websocket",
+            INFRA,
+            """
+            parentRefs: [{name: same-namespace}]
+            hostnames: [ws.example]
+            rules:
+            - backendRefs: [{name: ws-backend, port: 8080}]
+            """));
+    c.awaitAccepted("HTTPRoute", INFRA, "backend-protocol-websocket", "same-namespace");
+    await()
+        .atMost(Conformance.WAIT)
+        .ignoreExceptions()
+        .untilAsserted(
+            () ->
+                assertThat(Wire.webSocketText(same(), "ws.example", "/ws", "hello"))
+                    .isEqualTo("ws-backend:hello"));
+    assertThat(Wire.webSocketText(same(), "ws.example", "/ws", "again"))
+        .isEqualTo("ws-backend:again");
+    c.awaitHttp(
+        same(),
+        Request.get("ws.example", "/plain"),
+        a -> {
+          assertThat(a.status()).isEqualTo(200);
+          assertThat(a.body()).isEqualTo("ws-backend");
+        });
   }
 }
