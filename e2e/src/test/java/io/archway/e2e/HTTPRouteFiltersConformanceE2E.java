@@ -337,6 +337,48 @@ class HTTPRouteFiltersConformanceE2E {
     await().atMost(Conformance.WAIT).until(() -> mirror.seen().contains(path));
   }
 
+  /**
+   * Two mirrors on one rule (the upstream's {@code HTTPRouteRequestMultipleMirrors}): each gets a
+   * copy of every request, the backend answers. Each mirror Service's cluster IP is the loopback
+   * address, its port the mirror backend's.
+   */
+  @Test
+  void httpRouteRequestMultipleMirrors() {
+    var v2 = (Backends.HttpEcho) c.backend("infra-backend-v2");
+    var v3 = (Backends.HttpEcho) c.backend("infra-backend-v3");
+    c.apply(
+        """
+        apiVersion: v1
+        kind: Service
+        metadata: {name: infra-backend-mirror-v2, namespace: INFRA}
+        spec: {clusterIP: 127.0.0.1, ports: [{name: p, port: V2}]}
+        ---
+        apiVersion: v1
+        kind: Service
+        metadata: {name: infra-backend-mirror-v3, namespace: INFRA}
+        spec: {clusterIP: 127.0.0.1, ports: [{name: p, port: V3}]}
+        """
+            .replace("V2", "" + v2.port())
+            .replace("V3", "" + v3.port()));
+    rules(
+        "request-multiple-mirrors",
+        "mirrors.example",
+        """
+        - filters:
+          - type: RequestMirror
+            requestMirror: {backendRef: {name: infra-backend-mirror-v2, port: V2}}
+          - type: RequestMirror
+            requestMirror: {backendRef: {name: infra-backend-mirror-v3, port: V3}}
+          backendRefs: [{name: infra-backend-v1, port: 8080}]
+        """
+            .replace("V2", "" + v2.port())
+            .replace("V3", "" + v3.port()));
+    var path = "/mirrors-" + System.nanoTime();
+    c.awaitBackend(same(), Request.get("mirrors.example", path), "infra-backend-v1");
+    await().atMost(Conformance.WAIT).until(() -> v2.seen().contains(path));
+    await().atMost(Conformance.WAIT).until(() -> v3.seen().contains(path));
+  }
+
   @Test
   void httpRouteRequestTimeout() {
     rules(

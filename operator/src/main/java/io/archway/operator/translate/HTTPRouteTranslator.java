@@ -54,6 +54,9 @@ public final class HTTPRouteTranslator {
   private static final java.util.Set<String> APP_PROTOCOLS =
       java.util.Set.of("http", "kubernetes.io/h2c", "kubernetes.io/ws", "kubernetes.io/wss");
 
+  /** The mirrors {@code proxy-mirror} takes besides its {@code host} (its schema's maxItems). */
+  private static final int MAX_EXTRA_MIRRORS = 16;
+
   /** Gateway API's default backend weight. */
   private static final int DEFAULT_WEIGHT = 1;
 
@@ -704,7 +707,6 @@ public final class HTTPRouteTranslator {
       Refs refs,
       Translation t) {
     boolean answers = false;
-    boolean mirrored = false;
     var ns = route.getMetadata().getNamespace();
     for (var f : filters) {
       switch (f.getType()) {
@@ -732,11 +734,6 @@ public final class HTTPRouteTranslator {
         }
         case "RequestMirror" -> {
           var mirror = f.getRequestMirror();
-          if (mirrored) {
-            t.warn(at + ".filters: RequestMirror: only the first mirror is served");
-            break;
-          }
-          mirrored = true;
           var b = mirror.getBackendRef();
           var bNs = b.getNamespace() == null ? ns : b.getNamespace();
           var ref = new HTTPBackendRef();
@@ -762,11 +759,26 @@ public final class HTTPRouteTranslator {
             break;
           }
           var pm = object(plugins, "proxy-mirror");
+          if (pm.has("mirrors") && pm.get("mirrors").size() >= MAX_EXTRA_MIRRORS) {
+            t.warn(
+                at
+                    + ".filters: RequestMirror: more than "
+                    + (MAX_EXTRA_MIRRORS + 1)
+                    + " mirrors; the others are not served");
+            break;
+          }
+          // The first mirror is the plugin's host; the others go in its mirrors (Archway's
+          // extension), each sampled on its own.
+          var one =
+              !pm.has("host")
+                  ? pm
+                  : (pm.has("mirrors") ? (ArrayNode) pm.get("mirrors") : pm.putArray("mirrors"))
+                      .addObject();
           // A GRPCRoute's mirror is a gRPC server: grpc:// has the copy sent over h2c.
           var scheme = flavor.scheme() == null ? "http" : flavor.scheme();
-          pm.put("host", scheme + "://" + mirrorAddress(bNs, b.getName(), b.getPort(), refs));
+          one.put("host", scheme + "://" + mirrorAddress(bNs, b.getName(), b.getPort(), refs));
           if (ratio < 1) {
-            pm.put("sample_ratio", Math.max(ratio, 0.00001));
+            one.put("sample_ratio", Math.max(ratio, 0.00001));
           }
         }
         case "ExtensionRef" -> extension(route, f, json, plugins, refs);
