@@ -112,6 +112,40 @@ class HTTPRouteFiltersConformanceE2E {
     }
   }
 
+  /**
+   * URLRewrite on the backendRefs of a rule with several: each backend's rewrite applies to the
+   * requests it takes only (the traffic-split entry's proxy-rewrite, Archway's extension).
+   */
+  @Test
+  void httpRouteBackendURLRewriteSeveralBackends() throws Exception {
+    rules(
+        "backend-url-rewrite",
+        "backend-rewrite.example",
+        """
+        - matches: [{path: {type: PathPrefix, value: /shop}}]
+          backendRefs:
+          - name: infra-backend-v1
+            port: 8080
+            filters:
+            - type: URLRewrite
+              urlRewrite:
+                hostname: v1.internal
+                path: {type: ReplacePrefixMatch, replacePrefixMatch: /v1}
+          - name: infra-backend-v2
+            port: 8080
+            filters:
+            - type: URLRewrite
+              urlRewrite: {path: {type: ReplaceFullPath, replaceFullPath: /fixed}}
+        """);
+    var get = Request.get("backend-rewrite.example", "/shop/cart?q=1");
+    var v1 = c.awaitBackend(same(), get, "infra-backend-v1").echo();
+    assertThat(v1.path("path").asText()).isEqualTo("/v1/cart?q=1");
+    assertThat(v1.path("host").asText()).isEqualTo("v1.internal");
+    var v2 = c.awaitBackend(same(), get, "infra-backend-v2").echo();
+    assertThat(v2.path("path").asText()).isEqualTo("/fixed?q=1");
+    assertThat(v2.path("host").asText()).startsWith("backend-rewrite.example");
+  }
+
   @Test
   void httpRouteResponseHeaderModifier() {
     rules(

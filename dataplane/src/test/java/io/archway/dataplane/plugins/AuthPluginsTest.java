@@ -111,6 +111,14 @@ class AuthPluginsTest {
     // gRPC mirrors are spoken to over HTTP/2 (GrpcIT.aGrpcMirrorGetsACopyOfEachCallOverHttp2).
     assertThat(compile("proxy-mirror", "{'host': 'grpc://m:1'}")).isEmpty();
     assertThat(compile("proxy-mirror", "{'host': 'grpcs://m:1'}")).isEmpty();
+    // A traffic-split entry's proxy-rewrite is checked as a route's.
+    assertThat(
+            compile(
+                "traffic-split",
+                "{'rules': [{'weighted_upstreams': [{'weight': 1, 'plugins': {'proxy-rewrite':"
+                    + " {'method': 'FETCH'}}}]}]}"))
+        .singleElement(org.assertj.core.api.InstanceOfAssertFactories.STRING)
+        .contains("weighted_upstreams[0].plugins.proxy-rewrite.method");
     assertThat(
             compile(
                 "proxy-mirror",

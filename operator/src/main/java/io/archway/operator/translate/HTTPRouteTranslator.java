@@ -85,7 +85,7 @@ public final class HTTPRouteTranslator {
 
   /** The backendRef filters a traffic-split entry runs (its plugins, Archway's extension). */
   private static final java.util.Set<String> PER_BACKEND_FILTERS =
-      java.util.Set.of("RequestHeaderModifier", "ResponseHeaderModifier");
+      java.util.Set.of("RequestHeaderModifier", "ResponseHeaderModifier", "URLRewrite");
 
   static final Flavor HTTP = new Flavor(KIND, "hr", APP_PROTOCOLS, null, null, List.of());
 
@@ -251,8 +251,8 @@ public final class HTTPRouteTranslator {
       }
     }
     if (backendFilters && backends.size() > 1) {
-      // Several backends: each one's header filters go on its traffic-split entry; other filters
-      // would need the entry to run more than header changes.
+      // Several backends: each one's header and URL rewrite filters go on its traffic-split entry;
+      // the entry runs no other plugin.
       for (int j = 0; j < backends.size(); j++) {
         var bf = backends.get(j).getFilters();
         for (int k = 0; bf != null && k < bf.size(); k++) {
@@ -263,8 +263,8 @@ public final class HTTPRouteTranslator {
                     at + ".backendRefs[" + j + "].filters[" + k + "].type",
                     type
                         + " on a backendRef of a rule with several backendRefs (expected:"
-                        + " RequestHeaderModifier or ResponseHeaderModifier there, or the filter"
-                        + " on the rule)"));
+                        + " RequestHeaderModifier, ResponseHeaderModifier or URLRewrite there, or"
+                        + " the filter on the rule)"));
           }
         }
       }
@@ -604,7 +604,7 @@ public final class HTTPRouteTranslator {
         boolean answers =
             filters(flavor, route, filters, m, listener, hostnames, at, json, plugins, refs, t);
         if (!answers) {
-          backends(flavor, route, backends, at, refs, json, plugins, t);
+          backends(flavor, route, backends, m, at, refs, json, plugins, t);
         }
         timeouts(rule, at, json, t);
         retry(rule, json);
@@ -714,20 +714,7 @@ public final class HTTPRouteTranslator {
             headers(f.getRequestHeaderModifier(), plugins, "proxy-rewrite");
         case "ResponseHeaderModifier" ->
             headers(f.getResponseHeaderModifier(), plugins, "response-rewrite");
-        case "URLRewrite" -> {
-          var rw = f.getUrlRewrite();
-          var pr = object(plugins, "proxy-rewrite");
-          if (rw.getHostname() != null) {
-            pr.put("host", rw.getHostname());
-          }
-          var path = rw.getPath();
-          if (path != null && "ReplaceFullPath".equals(path.getType())) {
-            pr.put("uri", path.getReplaceFullPath());
-          } else if (path != null) {
-            var regex = pr.putArray("regex_uri");
-            prefixRewrite(prefix(m), path.getReplacePrefixMatch(), regex);
-          }
-        }
+        case "URLRewrite" -> urlRewrite(f, m, plugins);
         case "RequestRedirect" -> {
           answers = true;
           redirect(f, m, listener, hostnames, at, plugins, t);
@@ -786,6 +773,22 @@ public final class HTTPRouteTranslator {
       }
     }
     return answers;
+  }
+
+  /** A URLRewrite as {@code proxy-rewrite}: {@code host}, and {@code uri} or {@code regex_uri}. */
+  private static void urlRewrite(HTTPRouteFilter f, HTTPRouteMatch m, ObjectNode plugins) {
+    var rw = f.getUrlRewrite();
+    var pr = object(plugins, "proxy-rewrite");
+    if (rw.getHostname() != null) {
+      pr.put("host", rw.getHostname());
+    }
+    var path = rw.getPath();
+    if (path != null && "ReplaceFullPath".equals(path.getType())) {
+      pr.put("uri", path.getReplaceFullPath());
+    } else if (path != null) {
+      var regex = pr.putArray("regex_uri");
+      prefixRewrite(prefix(m), path.getReplacePrefixMatch(), regex);
+    }
   }
 
   /**
@@ -961,6 +964,7 @@ public final class HTTPRouteTranslator {
       Flavor flavor,
       HTTPRoute route,
       List<HTTPBackendRef> backends,
+      HTTPRouteMatch m,
       String at,
       Refs refs,
       ObjectNode json,
@@ -993,8 +997,8 @@ public final class HTTPRouteTranslator {
       } else {
         appProtocol(b, ns, refs, up, json);
       }
-      // With several backendRefs, a backend's header filters apply to the requests it takes
-      // (traffic-split entry plugins, Archway's extension); with one, they are the rule's.
+      // With several backendRefs, a backend's header and URL rewrite filters apply to the requests
+      // it takes (traffic-split entry plugins, Archway's extension); with one, they are the rule's.
       var own = JsonNodeFactory.instance.objectNode();
       if (backends.size() > 1 && b.getFilters() != null) {
         for (var f : b.getFilters()) {
@@ -1003,6 +1007,7 @@ public final class HTTPRouteTranslator {
                 headers(f.getRequestHeaderModifier(), own, "proxy-rewrite");
             case "ResponseHeaderModifier" ->
                 headers(f.getResponseHeaderModifier(), own, "response-rewrite");
+            case "URLRewrite" -> urlRewrite(f, m, own);
             default -> {}
           }
         }
