@@ -28,7 +28,7 @@ ARCHWAY_VERSION="${ARCHWAY_VERSION:-$(git -C "$ROOT" describe --tags --always)}"
 : "${URL:?set URL, the home page named in the report}"
 : "${CONTACT:?set CONTACT, where readers of the report reach the maintainers}"
 PROFILES="${PROFILES:-GATEWAY-HTTP,GATEWAY-TLS,GATEWAY-GRPC}"
-SUPPORTED_FEATURES="${SUPPORTED_FEATURES:-Gateway,HTTPRoute,ReferenceGrant,GRPCRoute,TLSRoute,HTTPRouteQueryParamMatching,HTTPRouteMethodMatching,HTTPRouteResponseHeaderModification,HTTPRoutePortRedirect,HTTPRouteSchemeRedirect,HTTPRoutePathRedirect,HTTPRouteHostRewrite,HTTPRoutePathRewrite,HTTPRouteRequestTimeout,HTTPRouteBackendTimeout,HTTPRouteParentRefPort,HTTPRouteRequestMirror,HTTPRouteBackendRequestHeaderModification,GatewayHTTPListenerIsolation,GatewayPort8080,GatewayInfrastructurePropagation}"
+SUPPORTED_FEATURES="${SUPPORTED_FEATURES:-Gateway,HTTPRoute,ReferenceGrant,GRPCRoute,TLSRoute,HTTPRouteQueryParamMatching,HTTPRouteMethodMatching,HTTPRouteResponseHeaderModification,HTTPRoutePortRedirect,HTTPRouteSchemeRedirect,HTTPRoutePathRedirect,HTTPRouteHostRewrite,HTTPRoutePathRewrite,HTTPRouteRequestTimeout,HTTPRouteBackendTimeout,HTTPRouteParentRefPort,HTTPRouteRequestMirror,HTTPRouteRequestMultipleMirrors,HTTPRouteBackendRequestHeaderModification,HTTPRouteBackendProtocolH2C,HTTPRouteBackendProtocolWebSocket,GatewayHTTPListenerIsolation,GatewayPort8080,GatewayInfrastructurePropagation}"
 REPORT="${REPORT:-$PWD/archway-$ARCHWAY_VERSION-report.yaml}"
 WORKDIR="${WORKDIR:-$(mktemp -d)}"
 

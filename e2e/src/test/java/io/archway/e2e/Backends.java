@@ -3,11 +3,32 @@ package io.archway.e2e;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.sun.net.httpserver.HttpServer;
 import io.archway.dataplane.testing.GrpcMethods;
+import io.archway.dataplane.testing.TestUpstream;
 import io.grpc.MethodDescriptor;
 import io.grpc.Server;
 import io.grpc.ServerServiceDefinition;
 import io.grpc.netty.shaded.io.grpc.netty.NettyServerBuilder;
 import io.grpc.stub.ServerCalls;
+import io.netty.bootstrap.ServerBootstrap;
+import io.netty.buffer.Unpooled;
+import io.netty.channel.Channel;
+import io.netty.channel.ChannelHandlerContext;
+import io.netty.channel.ChannelInitializer;
+import io.netty.channel.EventLoopGroup;
+import io.netty.channel.MultiThreadIoEventLoopGroup;
+import io.netty.channel.SimpleChannelInboundHandler;
+import io.netty.channel.nio.NioIoHandler;
+import io.netty.channel.socket.SocketChannel;
+import io.netty.channel.socket.nio.NioServerSocketChannel;
+import io.netty.handler.codec.http.DefaultFullHttpResponse;
+import io.netty.handler.codec.http.FullHttpRequest;
+import io.netty.handler.codec.http.HttpObjectAggregator;
+import io.netty.handler.codec.http.HttpResponseStatus;
+import io.netty.handler.codec.http.HttpVersion;
+import io.netty.handler.codec.http2.Http2FrameCodecBuilder;
+import io.netty.handler.codec.http2.Http2MultiplexHandler;
+import io.netty.handler.codec.http2.Http2StreamChannel;
+import io.netty.handler.codec.http2.Http2StreamFrameToHttpObjectCodec;
 import io.netty.pkitesting.X509Bundle;
 import java.io.BufferedReader;
 import java.io.IOException;
@@ -20,6 +41,7 @@ import java.net.InetSocketAddress;
 import java.net.ServerSocket;
 import java.net.Socket;
 import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -27,6 +49,7 @@ import java.util.TreeMap;
 import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
+import java.util.concurrent.TimeUnit;
 import javax.net.ssl.SSLContext;
 import javax.net.ssl.SSLServerSocket;
 
@@ -314,6 +337,120 @@ final class Backends {
     @Override
     public void close() {
       server.shutdownNow();
+    }
+  }
+
+  /**
+   * An HTTP echo that speaks HTTP/2 in clear text with prior knowledge only (h2c, as a Service port
+   * of {@code appProtocol: kubernetes.io/h2c} says): an HTTP/1.1 request is not a connection
+   * preface, so the connection is closed. Answers as {@link HttpEcho} does, plus {@code protocol}.
+   */
+  static final class H2cEcho implements Backend {
+    private final String name;
+    private final EventLoopGroup group =
+        new MultiThreadIoEventLoopGroup(1, NioIoHandler.newFactory());
+    private final Channel server;
+
+    H2cEcho(String name) throws InterruptedException {
+      this.name = name;
+      server =
+          new ServerBootstrap()
+              .group(group)
+              .channel(NioServerSocketChannel.class)
+              .childHandler(
+                  new ChannelInitializer<SocketChannel>() {
+                    @Override
+                    protected void initChannel(SocketChannel ch) {
+                      ch.pipeline()
+                          .addLast(
+                              Http2FrameCodecBuilder.forServer().build(),
+                              new Http2MultiplexHandler(
+                                  new ChannelInitializer<Http2StreamChannel>() {
+                                    @Override
+                                    protected void initChannel(Http2StreamChannel s) {
+                                      s.pipeline()
+                                          .addLast(
+                                              new Http2StreamFrameToHttpObjectCodec(true),
+                                              new HttpObjectAggregator(1 << 20),
+                                              new Answer());
+                                    }
+                                  }));
+                    }
+                  })
+              .bind("127.0.0.1", 0)
+              .sync()
+              .channel();
+    }
+
+    private final class Answer extends SimpleChannelInboundHandler<FullHttpRequest> {
+      @Override
+      protected void channelRead0(ChannelHandlerContext ctx, FullHttpRequest req)
+          throws IOException {
+        var headers = new TreeMap<String, List<String>>();
+        req.headers()
+            .forEach(
+                e ->
+                    headers
+                        .computeIfAbsent(e.getKey().toLowerCase(), k -> new ArrayList<>())
+                        .add(e.getValue()));
+        var echo = new LinkedHashMap<String, Object>();
+        echo.put("backend", name);
+        echo.put("protocol", "HTTP/2.0");
+        echo.put("method", req.method().name());
+        echo.put("path", req.uri());
+        echo.put("host", req.headers().get("host"));
+        echo.put("headers", headers);
+        var body = Unpooled.wrappedBuffer(JSON.writeValueAsBytes(echo));
+        var res = new DefaultFullHttpResponse(HttpVersion.HTTP_1_1, HttpResponseStatus.OK, body);
+        res.headers()
+            .set("content-type", "application/json")
+            .set("x-echo-backend", name)
+            .setInt("content-length", body.readableBytes());
+        ctx.writeAndFlush(res);
+      }
+    }
+
+    @Override
+    public String name() {
+      return name;
+    }
+
+    @Override
+    public int port() {
+      return ((InetSocketAddress) server.localAddress()).getPort();
+    }
+
+    @Override
+    public void close() {
+      server.close().syncUninterruptibly();
+      group.shutdownGracefully(0, 1, TimeUnit.SECONDS).syncUninterruptibly();
+    }
+  }
+
+  /**
+   * A WebSocket echo ({@link TestUpstream}, the dataplane tests' node): an upgrade on {@code /ws}
+   * answers each text message with {@code <name>:<message>}.
+   */
+  static final class WsEcho implements Backend {
+    private final TestUpstream server;
+
+    WsEcho(String name) throws InterruptedException {
+      server = new TestUpstream(name);
+    }
+
+    @Override
+    public String name() {
+      return server.name();
+    }
+
+    @Override
+    public int port() {
+      return server.port();
+    }
+
+    @Override
+    public void close() {
+      server.close();
     }
   }
 }

@@ -150,6 +150,8 @@ final class Conformance implements BeforeAllCallback, AfterEachCallback {
     backend(s, INFRA, new Backends.TlsEcho("tls-backend", selfSigned("abc.example.com")));
     backend(s, INFRA, new Backends.TcpEcho("tcp-backend"));
     backend(s, INFRA, new Backends.UdpEcho("udp-backend"));
+    backend(s, INFRA, new Backends.H2cEcho("h2c-backend"), "kubernetes.io/h2c");
+    backend(s, INFRA, new Backends.WsEcho("ws-backend"), "kubernetes.io/ws");
     for (var gw :
         List.of(
             "same-namespace {namespaces: {from: Same}}",
@@ -191,13 +193,18 @@ final class Conformance implements BeforeAllCallback, AfterEachCallback {
 
   /** A Service (port 8080, as the upstream suite's) whose endpoint is the backend. */
   private static void backend(Shared s, String ns, Backends.Backend b) {
+    backend(s, ns, b, null);
+  }
+
+  /** The same, the Service port of that {@code appProtocol} (null: none). */
+  private static void backend(Shared s, String ns, Backends.Backend b, String appProtocol) {
     s.backends.put(b.name(), b);
     s.stack.apply(
         """
         apiVersion: v1
         kind: Service
         metadata: {name: NAME, namespace: NS}
-        spec: {ports: [{name: p, port: 8080, targetPort: REAL}]}
+        spec: {ports: [{name: p, port: 8080, targetPort: REALPROTO}]}
         ---
         apiVersion: discovery.k8s.io/v1
         kind: EndpointSlice
@@ -209,6 +216,7 @@ final class Conformance implements BeforeAllCallback, AfterEachCallback {
         """
             .replace("NAME", b.name())
             .replace("NS", ns)
+            .replace("PROTO", appProtocol == null ? "" : ", appProtocol: " + appProtocol)
             .replace("REAL", "" + b.port()));
   }
 

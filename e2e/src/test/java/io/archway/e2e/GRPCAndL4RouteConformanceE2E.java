@@ -265,6 +265,67 @@ class GRPCAndL4RouteConformanceE2E {
             () -> assertThat(Wire.tcpLine(tcpPort, "hello")).isEqualTo("tcp-backend:hello"));
   }
 
+  /**
+   * Of two backendRefs, one does not resolve: the connections of its share are refused (the spec),
+   * the others reach the backend that resolves. The backend is a Service whose cluster IP is the
+   * loopback address (several backends are weighted cluster IPs).
+   */
+  @Test
+  void tcpRouteInvalidBackendShareIsRefused() {
+    c.apply(
+        """
+        apiVersion: v1
+        kind: Service
+        metadata: {name: tcp-backend-ip, namespace: INFRA}
+        spec: {clusterIP: 127.0.0.1, ports: [{name: p, port: REAL}]}
+        """
+            .replace("REAL", "" + c.backend("tcp-backend").port()));
+    c.apply(
+        route(
+            "TCPRoute",
+            "v1alpha2",
+            "tcp-partly-invalid",
+            INFRA,
+            """
+            parentRefs: [{name: GW, sectionName: tcp}]
+            rules:
+            - backendRefs:
+              - {name: tcp-backend-ip, port: PORT}
+              - {name: no-such-backend, port: 8080}
+            """
+                .replace("PORT", "" + c.backend("tcp-backend").port())));
+    c.awaitRoute(
+        "TCPRoute",
+        INFRA,
+        "tcp-partly-invalid",
+        GATEWAY,
+        "Accepted=True/Accepted",
+        "ResolvedRefs=False/BackendNotFound");
+    await()
+        .atMost(Conformance.WAIT)
+        .ignoreExceptions()
+        .untilAsserted(
+            () -> assertThat(Wire.tcpLine(tcpPort, "hello")).isEqualTo("tcp-backend:hello"));
+    int served = 0;
+    int refused = 0;
+    for (int i = 0; i < 20; i++) {
+      String answer;
+      try {
+        answer = Wire.tcpLine(tcpPort, "n" + i);
+      } catch (java.io.IOException e) {
+        answer = null;
+      }
+      if (("tcp-backend:n" + i).equals(answer)) {
+        served++;
+      } else {
+        assertThat(answer).as("a refused connection gets no answer").isNull();
+        refused++;
+      }
+    }
+    assertThat(served).as("connections served").isPositive();
+    assertThat(refused).as("connections refused").isPositive();
+  }
+
   @Test
   void udpRoute() {
     c.apply(

@@ -112,6 +112,40 @@ class HTTPRouteFiltersConformanceE2E {
     }
   }
 
+  /**
+   * URLRewrite on the backendRefs of a rule with several: each backend's rewrite applies to the
+   * requests it takes only (the traffic-split entry's proxy-rewrite, Archway's extension).
+   */
+  @Test
+  void httpRouteBackendURLRewriteSeveralBackends() throws Exception {
+    rules(
+        "backend-url-rewrite",
+        "backend-rewrite.example",
+        """
+        - matches: [{path: {type: PathPrefix, value: /shop}}]
+          backendRefs:
+          - name: infra-backend-v1
+            port: 8080
+            filters:
+            - type: URLRewrite
+              urlRewrite:
+                hostname: v1.internal
+                path: {type: ReplacePrefixMatch, replacePrefixMatch: /v1}
+          - name: infra-backend-v2
+            port: 8080
+            filters:
+            - type: URLRewrite
+              urlRewrite: {path: {type: ReplaceFullPath, replaceFullPath: /fixed}}
+        """);
+    var get = Request.get("backend-rewrite.example", "/shop/cart?q=1");
+    var v1 = c.awaitBackend(same(), get, "infra-backend-v1").echo();
+    assertThat(v1.path("path").asText()).isEqualTo("/v1/cart?q=1");
+    assertThat(v1.path("host").asText()).isEqualTo("v1.internal");
+    var v2 = c.awaitBackend(same(), get, "infra-backend-v2").echo();
+    assertThat(v2.path("path").asText()).isEqualTo("/fixed?q=1");
+    assertThat(v2.path("host").asText()).startsWith("backend-rewrite.example");
+  }
+
   @Test
   void httpRouteResponseHeaderModifier() {
     rules(
@@ -335,6 +369,48 @@ class HTTPRouteFiltersConformanceE2E {
     var path = "/mirror-" + System.nanoTime();
     c.awaitBackend(same(), Request.get("mirror.example", path), "infra-backend-v1");
     await().atMost(Conformance.WAIT).until(() -> mirror.seen().contains(path));
+  }
+
+  /**
+   * Two mirrors on one rule (the upstream's {@code HTTPRouteRequestMultipleMirrors}): each gets a
+   * copy of every request, the backend answers. Each mirror Service's cluster IP is the loopback
+   * address, its port the mirror backend's.
+   */
+  @Test
+  void httpRouteRequestMultipleMirrors() {
+    var v2 = (Backends.HttpEcho) c.backend("infra-backend-v2");
+    var v3 = (Backends.HttpEcho) c.backend("infra-backend-v3");
+    c.apply(
+        """
+        apiVersion: v1
+        kind: Service
+        metadata: {name: infra-backend-mirror-v2, namespace: INFRA}
+        spec: {clusterIP: 127.0.0.1, ports: [{name: p, port: V2}]}
+        ---
+        apiVersion: v1
+        kind: Service
+        metadata: {name: infra-backend-mirror-v3, namespace: INFRA}
+        spec: {clusterIP: 127.0.0.1, ports: [{name: p, port: V3}]}
+        """
+            .replace("V2", "" + v2.port())
+            .replace("V3", "" + v3.port()));
+    rules(
+        "request-multiple-mirrors",
+        "mirrors.example",
+        """
+        - filters:
+          - type: RequestMirror
+            requestMirror: {backendRef: {name: infra-backend-mirror-v2, port: V2}}
+          - type: RequestMirror
+            requestMirror: {backendRef: {name: infra-backend-mirror-v3, port: V3}}
+          backendRefs: [{name: infra-backend-v1, port: 8080}]
+        """
+            .replace("V2", "" + v2.port())
+            .replace("V3", "" + v3.port()));
+    var path = "/mirrors-" + System.nanoTime();
+    c.awaitBackend(same(), Request.get("mirrors.example", path), "infra-backend-v1");
+    await().atMost(Conformance.WAIT).until(() -> v2.seen().contains(path));
+    await().atMost(Conformance.WAIT).until(() -> v3.seen().contains(path));
   }
 
   @Test

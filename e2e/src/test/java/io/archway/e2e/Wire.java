@@ -78,6 +78,68 @@ final class Wire {
     }
   }
 
+  /**
+   * A WebSocket exchange written by hand (RFC 6455): the upgrade of {@code path} with that {@code
+   * Host}, then one masked text message; the text of the first message answered, or an {@link
+   * IOException} naming the status when the upgrade is not accepted with the right {@code
+   * Sec-WebSocket-Accept}.
+   */
+  static String webSocketText(int port, String host, String path, String text) throws Exception {
+    try (var s = new Socket()) {
+      s.connect(new InetSocketAddress(InetAddress.getLoopbackAddress(), port), 5000);
+      s.setSoTimeout(10_000);
+      var nonce = new byte[16];
+      new java.security.SecureRandom().nextBytes(nonce);
+      var key = java.util.Base64.getEncoder().encodeToString(nonce);
+      var head =
+          "GET "
+              + path
+              + " HTTP/1.1\r\nHost: "
+              + host
+              + "\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Key: "
+              + key
+              + "\r\nSec-WebSocket-Version: 13\r\n\r\n";
+      var out = s.getOutputStream();
+      out.write(head.getBytes(StandardCharsets.ISO_8859_1));
+      out.flush();
+      var in = new java.io.DataInputStream(s.getInputStream());
+      var answer = new StringBuilder();
+      while (!answer.toString().endsWith("\r\n\r\n")) {
+        answer.append((char) in.readUnsignedByte());
+      }
+      var expected =
+          java.util.Base64.getEncoder()
+              .encodeToString(
+                  java.security.MessageDigest.getInstance("SHA-1")
+                      .digest(
+                          (key + "258EAFA5-E914-47DA-95CA-C5AB0DC85B11")
+                              .getBytes(StandardCharsets.ISO_8859_1)));
+      var lower = answer.toString().toLowerCase(Locale.ROOT);
+      if (!lower.startsWith("http/1.1 101")
+          || !lower.contains("sec-websocket-accept: " + expected.toLowerCase(Locale.ROOT))) {
+        throw new IOException("upgrade not accepted: " + answer.toString().split("\r\n")[0]);
+      }
+      var payload = text.getBytes(StandardCharsets.UTF_8);
+      var mask = new byte[4];
+      new java.security.SecureRandom().nextBytes(mask);
+      out.write(0x81); // FIN, text
+      out.write(0x80 | payload.length); // masked, under 126 bytes
+      out.write(mask);
+      for (int i = 0; i < payload.length; i++) {
+        out.write(payload[i] ^ mask[i % 4]);
+      }
+      out.flush();
+      int first = in.readUnsignedByte();
+      int len = in.readUnsignedByte() & 0x7f;
+      if (first != 0x81 || len >= 126) {
+        throw new IOException("not one short text message: " + first + ", length " + len);
+      }
+      var back = new byte[len];
+      in.readFully(back);
+      return new String(back, StandardCharsets.UTF_8);
+    }
+  }
+
   /** Over TLS to the listener, with {@code sni} as the server name (any certificate trusted). */
   static Response https(int port, String sni, Request r) throws Exception {
     try (var s = tls(port, sni)) {

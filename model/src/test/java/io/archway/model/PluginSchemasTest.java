@@ -71,7 +71,7 @@ class PluginSchemasTest {
           kafka-proxy | {'sasl': {'username': 'u'}}     | plugins.kafka-proxy.sasl.password: missing (expected: string)
           traffic-split | {'rules': [{'weighted_upstreams': [{'upstream_id': true}]}]} | plugins.traffic-split.rules[0].weighted_upstreams[0].upstream_id: true (expected: string matching ^[a-zA-Z0-9-_.]{1,64}$)
           traffic-split | {'rules': [{'weighted_upstreams': [{'plugins': {'limit-count': {}}}]}]} | plugins.traffic-split.rules[0].weighted_upstreams[0].plugins.limit-count: unknown field
-          traffic-split | {'rules': [{'weighted_upstreams': [{'plugins': {'proxy-rewrite': {'uri': '/x'}}}]}]} | plugins.traffic-split.rules[0].weighted_upstreams[0].plugins.proxy-rewrite.uri: unknown field
+          traffic-split | {'rules': [{'weighted_upstreams': [{'plugins': {'proxy-rewrite': {'cors': true}}}]}]} | plugins.traffic-split.rules[0].weighted_upstreams[0].plugins.proxy-rewrite.cors: unknown field
           response-rewrite | {'vars': [['status', '=', 200]]} | plugins.response-rewrite.vars[0][1]: "=" (expected: one of ==, ~=, >, >=, <, <=, ~~, ~*, in, has, ipmatch)
           real-ip     | {}                              | plugins.real-ip.source: missing (expected: a variable such as http_x_forwarded_for, http_<header> or arg_<name>)
           gm          | {}                              | plugins.gm: APISIX plugin "gm" is refused by Archway: gm serves TLS with the Chinese SM2/SM3/SM4 suites (GB/T 38636), which need Tongsuo; the JDK's TLS and Netty's have none of them (expected: TLS 1.2/1.3 with the certificates of ssls objects)

@@ -6,7 +6,6 @@ import io.archway.dataplane.plugin.Plugin;
 import io.archway.dataplane.plugin.Plugin.Phase;
 import io.archway.dataplane.plugin.PluginContext;
 import io.archway.dataplane.plugin.PluginInstance;
-import io.archway.dataplane.plugin.PluginRegistry;
 import io.archway.dataplane.plugin.PluginScope;
 import io.archway.model.Problem;
 import java.util.ArrayList;
@@ -29,11 +28,6 @@ public final class MultiAuthPlugin implements Plugin<MultiAuthPlugin.Config> {
   private static final Logger log = LoggerFactory.getLogger(MultiAuthPlugin.class);
 
   static final Outcome.Respond FAILED = Outcome.message(401, "Authorization Failed");
-
-  /** The plugins an entry may name, loaded once (the built-ins and the providers). */
-  private static final class Registry {
-    static final PluginRegistry INSTANCE = PluginRegistry.load();
-  }
 
   /** The configuration; schema {@code multi-auth.json}. */
   public record Config(List<ObjectNode> authPlugins) {}
@@ -67,7 +61,7 @@ public final class MultiAuthPlugin implements Plugin<MultiAuthPlugin.Config> {
 
   @Override
   public PluginInstance compile(Config conf, PluginScope scope) {
-    var registry = Registry.INSTANCE;
+    var registry = NestedPlugins.registry();
     var auths = new ArrayList<Auth>();
     var problems = new ArrayList<Problem>();
     for (int i = 0; i < conf.authPlugins().size(); i++) {

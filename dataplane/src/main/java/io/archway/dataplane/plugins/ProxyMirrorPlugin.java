@@ -39,6 +39,11 @@ import org.slf4j.LoggerFactory;
  * {@code grpc}/{@code grpcs} mirrors; {@code http://} and {@code https://} ones over the JDK's
  * client (HTTP/1.1; h2 by ALPN where the mirror offers it over TLS).
  *
+ * <p>{@code mirrors} (Archway's extension: APISIX's proxy-mirror has one {@code host}) lists
+ * further mirrors, each a {@code host} with its own {@code sample_ratio}: every mirror is sampled
+ * on its own and gets its own copy, as the Gateway API's several {@code RequestMirror} filters of
+ * one rule.
+ *
  * <p>Not as APISIX: the copy goes once the request is answered, not alongside it (nginx's {@code
  * mirror} subrequest); the copy's {@code Host} (or {@code :authority}) is the mirror's.
  */
@@ -65,7 +70,18 @@ public final class ProxyMirrorPlugin implements Plugin<ProxyMirrorPlugin.Config>
           "proxy-connection");
 
   /** The configuration; schema {@code proxy-mirror.json}. */
-  public record Config(String host, String path, String pathConcatMode, double sampleRatio) {}
+  public record Config(
+      String host, String path, String pathConcatMode, double sampleRatio, List<Mirror> mirrors) {}
+
+  /** A further mirror ({@code mirrors}, Archway's extension): its host and its share. */
+  public record Mirror(String host, Double sampleRatio) {}
+
+  /** One mirror as compiled: where, how often, and its HTTP/2 sender for gRPC hosts. */
+  private record Target(String host, double sampleRatio, ProxyMirrorH2 h2) {
+    static Target of(String host, double sampleRatio) {
+      return new Target(host, sampleRatio, host.startsWith("grpc") ? ProxyMirrorH2.of(host) : null);
+    }
+  }
 
   @Override
   public String name() {
@@ -104,15 +120,27 @@ public final class ProxyMirrorPlugin implements Plugin<ProxyMirrorPlugin.Config>
 
   @Override
   public PluginInstance compile(Config conf, PluginScope scope) {
-    var h2 = conf.host().startsWith("grpc") ? ProxyMirrorH2.of(conf.host()) : null;
+    var targets = new ArrayList<Target>();
+    targets.add(Target.of(conf.host(), conf.sampleRatio()));
+    if (conf.mirrors() != null) {
+      for (var m : conf.mirrors()) {
+        targets.add(Target.of(m.host(), m.sampleRatio() == null ? 1 : m.sampleRatio()));
+      }
+    }
     var services = scope.services();
     InFlight inFlight = services.shared("proxy-mirror/in-flight", InFlight::new);
     boolean prefix = "prefix".equals(conf.pathConcatMode());
     return new PluginInstance() {
       @Override
       public Outcome rewrite(PluginContext ctx) {
-        if (conf.sampleRatio() < 1
-            && ThreadLocalRandom.current().nextDouble() >= conf.sampleRatio()) {
+        var sampled = new ArrayList<Target>(targets.size());
+        for (var target : targets) {
+          if (target.sampleRatio() >= 1
+              || ThreadLocalRandom.current().nextDouble() < target.sampleRatio()) {
+            sampled.add(target);
+          }
+        }
+        if (sampled.isEmpty()) {
           return Outcome.CONTINUE;
         }
         var req = ctx.request();
@@ -130,7 +158,8 @@ public final class ProxyMirrorPlugin implements Plugin<ProxyMirrorPlugin.Config>
         }
         ctx.state(
             this,
-            new Pending(req.method().name(), target(ctx, conf.path(), prefix), headers, hasBody));
+            new Pending(
+                req.method().name(), target(ctx, conf.path(), prefix), headers, hasBody, sampled));
         return Outcome.CONTINUE;
       }
 
@@ -151,22 +180,25 @@ public final class ProxyMirrorPlugin implements Plugin<ProxyMirrorPlugin.Config>
             return;
           }
         }
-        if (!inFlight.take(conf.host() + p.target())) {
-          return;
-        }
-        if (h2 != null && ctx.executor() instanceof EventLoop loop) {
-          h2.send(
-              loop,
-              p.method(),
-              p.target(),
-              p.headers(),
-              body,
-              TIMEOUT,
-              inFlight.count::decrementAndGet);
-        } else if (h2 != null) {
-          inFlight.count.decrementAndGet(); // not on an event loop: no connection can be made
-        } else {
-          send(services, inFlight, request(conf.host(), p, body));
+        for (var target : p.mirrors()) {
+          if (!inFlight.take(target.host() + p.target())) {
+            continue;
+          }
+          var h2 = target.h2();
+          if (h2 != null && ctx.executor() instanceof EventLoop loop) {
+            h2.send(
+                loop,
+                p.method(),
+                p.target(),
+                p.headers(),
+                body,
+                TIMEOUT,
+                inFlight.count::decrementAndGet);
+          } else if (h2 != null) {
+            inFlight.count.decrementAndGet(); // not on an event loop: no connection can be made
+          } else {
+            send(services, inFlight, request(target.host(), p, body));
+          }
         }
       }
     };
@@ -174,7 +206,11 @@ public final class ProxyMirrorPlugin implements Plugin<ProxyMirrorPlugin.Config>
 
   /** What the copy will be, taken before later plugins change the request. */
   private record Pending(
-      String method, String target, List<Map.Entry<String, String>> headers, boolean hasBody) {}
+      String method,
+      String target,
+      List<Map.Entry<String, String>> headers,
+      boolean hasBody,
+      List<Target> mirrors) {}
 
   private static HttpRequest request(String host, Pending p, byte[] body) {
     var b = HttpRequest.newBuilder(URI.create(host + p.target())).timeout(TIMEOUT);

@@ -30,10 +30,11 @@ import org.slf4j.LoggerFactory;
  * rotation: an entry with {@code upstream_id} sends to that upstream, one with an inline {@code
  * upstream} to it, one with neither to the route's own upstream.
  *
- * <p>Archway's extension (APISIX has none): an entry's {@code plugins} change the headers of the
- * requests it takes ({@code proxy-rewrite: {headers}}, applied once the entry is chosen, after the
- * route's own rewrites) and of their responses ({@code response-rewrite: {headers}}, in the header
- * filter). It is what a Gateway API rule with several backendRefs needs for backendRef filters.
+ * <p>Archway's extension (APISIX has none): an entry's {@code plugins} change the requests it takes
+ * ({@code proxy-rewrite}: {@code uri}, {@code regex_uri}, {@code host}, {@code method}, {@code
+ * headers}, applied once the entry is chosen, after the route's own rewrites) and the headers of
+ * their responses ({@code response-rewrite: {headers}}, in the header filter). It is what a Gateway
+ * API rule with several backendRefs needs for backendRef filters.
  */
 public final class TrafficSplitPlugin implements Plugin<TrafficSplitPlugin.Config> {
 
@@ -103,10 +104,10 @@ public final class TrafficSplitPlugin implements Plugin<TrafficSplitPlugin.Confi
   }
 
   /**
-   * {@code key == null}: the route's own upstream; {@code request}, {@code response}: the entry's
-   * header changes, or {@code null}.
+   * {@code key == null}: the route's own upstream; {@code request}: the entry's proxy-rewrite, or
+   * {@code null}; {@code response}: the entry's response header changes, or {@code null}.
    */
-  private record Target(String key, int weight, HeaderOps request, HeaderOps response) {}
+  private record Target(String key, int weight, PluginInstance request, HeaderOps response) {}
 
   /**
    * {@code sticky}: the entries, each with the key of the upstream it sends to (the route's own
@@ -154,7 +155,7 @@ public final class TrafficSplitPlugin implements Plugin<TrafficSplitPlugin.Confi
               new Target(
                   key,
                   weight,
-                  headers(w.plugins(), "proxy-rewrite", at),
+                  rewrite(w.plugins(), scope, at),
                   headers(w.plugins(), "response-rewrite", at));
           targets.add(t);
           sticky.add(new Sticky(t, key != null ? key : scope.owner()));
@@ -172,6 +173,14 @@ public final class TrafficSplitPlugin implements Plugin<TrafficSplitPlugin.Confi
     return new Split(List.copyOf(rules));
   }
 
+  /** An entry's proxy-rewrite, compiled as a route's, or {@code null} when it has none. */
+  private static PluginInstance rewrite(ObjectNode plugins, PluginScope scope, String at) {
+    if (plugins == null || !(plugins.get("proxy-rewrite") instanceof ObjectNode conf)) {
+      return null;
+    }
+    return NestedPlugins.compile("proxy-rewrite", conf, scope, at + ".proxy-rewrite");
+  }
+
   /** An entry's header changes for {@code plugin}, or {@code null} when it has none. */
   private static HeaderOps headers(ObjectNode plugins, String plugin, String at) {
     if (plugins == null) {
@@ -183,8 +192,8 @@ public final class TrafficSplitPlugin implements Plugin<TrafficSplitPlugin.Confi
             at
                 + "."
                 + name.getKey()
-                + ": not a plugin of a weighted upstream (expected: proxy-rewrite or"
-                + " response-rewrite, with headers only)");
+                + ": not a plugin of a weighted upstream (expected: proxy-rewrite, or"
+                + " response-rewrite with headers only)");
       }
     }
     var conf = plugins.get(plugin);
@@ -251,7 +260,7 @@ public final class TrafficSplitPlugin implements Plugin<TrafficSplitPlugin.Confi
           }
         }
         if (t.request != null) {
-          t.request.apply(ctx.request().headers(), ctx);
+          t.request.rewrite(ctx);
         }
         if (t.response != null) {
           ctx.state(this, t.response);

@@ -646,4 +646,60 @@ class AuthPluginsIT {
     }
     assertThat(copies.poll(200, TimeUnit.MILLISECONDS)).isNull();
   }
+
+  /** {@code mirrors} (Archway's extension): each mirror gets its own copy, sampled on its own. */
+  @Test
+  void proxyMirrorSendsACopyToEachOfSeveralMirrors() throws Exception {
+    var copies = new java.util.concurrent.LinkedBlockingQueue<String>();
+    var first = sideServer(ex -> mirrored(ex, "first", copies));
+    var second = HttpServer.create(new InetSocketAddress("127.0.0.1", 0), 0);
+    var never = HttpServer.create(new InetSocketAddress("127.0.0.1", 0), 0);
+    second.createContext("/", ex -> mirrored(ex, "second", copies));
+    never.createContext("/", ex -> mirrored(ex, "never", copies));
+    second.start();
+    never.start();
+    try {
+      gw =
+          Gateways.start(
+              dir,
+              "routes:\n"
+                  + route(
+                      "m",
+                      "/echo",
+                      ("proxy-mirror: {host: \"%s\", mirrors: [{host: \"http://127.0.0.1:%d\"},"
+                              + " {host: \"http://127.0.0.1:%d\", sample_ratio: 0.00001}]}")
+                          .formatted(
+                              first, second.getAddress().getPort(), never.getAddress().getPort())));
+      var res = send(req("/echo?q=1").POST(HttpRequest.BodyPublishers.ofString("payload")));
+      assertThat(res.statusCode()).isEqualTo(200);
+      var got = new java.util.ArrayList<String>();
+      got.add(copies.poll(10, TimeUnit.SECONDS));
+      got.add(copies.poll(10, TimeUnit.SECONDS));
+      assertThat(got)
+          .containsExactlyInAnyOrder(
+              "first POST /echo?q=1 payload", "second POST /echo?q=1 payload");
+      assertThat(copies.poll(200, TimeUnit.MILLISECONDS)).isNull();
+    } finally {
+      second.stop(0);
+      never.stop(0);
+    }
+  }
+
+  /** Keeps {@code <mirror's name> <method> <target> <body>}. */
+  private static void mirrored(
+      com.sun.net.httpserver.HttpExchange ex,
+      String name,
+      java.util.concurrent.BlockingQueue<String> copies)
+      throws java.io.IOException {
+    copies.add(
+        name
+            + " "
+            + ex.getRequestMethod()
+            + " "
+            + ex.getRequestURI()
+            + " "
+            + new String(ex.getRequestBody().readAllBytes(), StandardCharsets.UTF_8));
+    ex.sendResponseHeaders(204, -1);
+    ex.close();
+  }
 }

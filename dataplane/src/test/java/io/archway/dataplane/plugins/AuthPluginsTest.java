@@ -75,7 +75,9 @@ class AuthPluginsTest {
     assertThat(bind("request-validation", "{\"body_schema\": {}}").toString())
         .isEqualTo("Config[headerSchema=null, bodySchema={}, rejectedCode=400, rejectedMsg=null]");
     assertThat(bind("proxy-mirror", "{\"host\": \"http://m:1\"}").toString())
-        .isEqualTo("Config[host=http://m:1, path=null, pathConcatMode=replace, sampleRatio=1.0]");
+        .isEqualTo(
+            "Config[host=http://m:1, path=null, pathConcatMode=replace, sampleRatio=1.0,"
+                + " mirrors=null]");
   }
 
   @ParameterizedTest
@@ -95,6 +97,8 @@ class AuthPluginsTest {
           request-validation | {'body_schema': {}, 'rejected_code': 600} | plugins.request-validation.rejected_code: 600 (expected: 200..599)
           proxy-mirror | {'host': 'http://m/path'}          | plugins.proxy-mirror.host: "http://m/path" (expected: scheme://host[:port], e.g. http://127.0.0.1:9797 (no path))
           proxy-mirror | {'host': 'http://m', 'sample_ratio': 0} | plugins.proxy-mirror.sample_ratio: 0 (expected: 0.00001..1)
+          proxy-mirror | {'host': 'http://m', 'mirrors': [{'sample_ratio': 0.5}]} | plugins.proxy-mirror.mirrors[0].host: missing (expected: scheme://host[:port], e.g. http://127.0.0.1:9797 (no path))
+          proxy-mirror | {'host': 'http://m', 'mirrors': [{'host': 'http://n/x'}]} | plugins.proxy-mirror.mirrors[0].host: "http://n/x" (expected: scheme://host[:port], e.g. http://127.0.0.1:9797 (no path))
           """)
   void badConfigurationsNameTheField(String name, String conf, String message) throws Exception {
     assertThat(check(name, conf)).contains(message);
@@ -107,6 +111,19 @@ class AuthPluginsTest {
     // gRPC mirrors are spoken to over HTTP/2 (GrpcIT.aGrpcMirrorGetsACopyOfEachCallOverHttp2).
     assertThat(compile("proxy-mirror", "{'host': 'grpc://m:1'}")).isEmpty();
     assertThat(compile("proxy-mirror", "{'host': 'grpcs://m:1'}")).isEmpty();
+    // A traffic-split entry's proxy-rewrite is checked as a route's.
+    assertThat(
+            compile(
+                "traffic-split",
+                "{'rules': [{'weighted_upstreams': [{'weight': 1, 'plugins': {'proxy-rewrite':"
+                    + " {'method': 'FETCH'}}}]}]}"))
+        .singleElement(org.assertj.core.api.InstanceOfAssertFactories.STRING)
+        .contains("weighted_upstreams[0].plugins.proxy-rewrite.method");
+    assertThat(
+            compile(
+                "proxy-mirror",
+                "{'host': 'http://m:1', 'mirrors': [{'host': 'grpc://n:1', 'sample_ratio': 0.5}]}"))
+        .isEmpty();
     assertThat(compile("multi-auth", "{'auth_plugins': [{'key-auth': {}}, {'cors': {}}]}"))
         .singleElement(org.assertj.core.api.InstanceOfAssertFactories.STRING)
         .contains("auth_plugins[1].cors: not an authentication plugin (expected: one of")

@@ -571,6 +571,49 @@ class PluginsIT {
   }
 
   @Test
+  void trafficSplitEntriesRewriteTheUriAndHostOfTheRequestsTheyTake() throws Exception {
+    // A Gateway API rule with several backendRefs, each with its URLRewrite: the entry's
+    // proxy-rewrite (uri, regex_uri, host) applies only to what that entry takes.
+    try (var other = new TestUpstream("other")) {
+      gw =
+          Gateways.start(
+              dir,
+              """
+              routes:
+                - id: r1
+                  uri: /shop/*
+                  upstream: {nodes: {"%s": 1}}
+                  plugins:
+                    traffic-split:
+                      rules:
+                        - weighted_upstreams:
+                            - upstream: {nodes: {"%s": 1}}
+                              weight: 1
+                              plugins:
+                                proxy-rewrite: {uri: /fixed, host: other.internal}
+                            - weight: 1
+                              plugins:
+                                proxy-rewrite: {regex_uri: ["^/shop(/.*)$", "/v1$1"]}
+              """
+                  .formatted(up.node(), other.node()));
+      int others = 0;
+      for (int i = 0; i < 4; i++) {
+        var res = gw.get("/shop/a?q=1");
+        if (res.body().equals("other")) {
+          others++;
+          assertThat(other.lastRequest()).isEqualTo("GET /fixed?q=1");
+          assertThat(other.lastHeaders()).containsEntry("host", "other.internal");
+        } else {
+          assertThat(res.body()).isEqualTo("up");
+          assertThat(up.lastRequest()).isEqualTo("GET /v1/a?q=1");
+          assertThat(up.lastHeaders().get("host")).isNotEqualTo("other.internal");
+        }
+      }
+      assertThat(others).isEqualTo(2);
+    }
+  }
+
+  @Test
   void globalRulesRunOnEveryRouteAndPluginConfigsAndServicesMerge() throws Exception {
     gw =
         Gateways.start(

@@ -54,7 +54,10 @@ public final class HTTPRouteTranslator {
 
   /** The Service port appProtocols an HTTPRoute backend may have. */
   private static final java.util.Set<String> APP_PROTOCOLS =
-      java.util.Set.of("http", "kubernetes.io/ws");
+      java.util.Set.of("http", "kubernetes.io/h2c", "kubernetes.io/ws", "kubernetes.io/wss");
+
+  /** The mirrors {@code proxy-mirror} takes besides its {@code host} (its schema's maxItems). */
+  private static final int MAX_EXTRA_MIRRORS = 16;
 
   /** Gateway API's default backend weight. */
   private static final int DEFAULT_WEIGHT = 1;
@@ -84,7 +87,7 @@ public final class HTTPRouteTranslator {
 
   /** The backendRef filters a traffic-split entry runs (its plugins, Archway's extension). */
   private static final java.util.Set<String> PER_BACKEND_FILTERS =
-      java.util.Set.of("RequestHeaderModifier", "ResponseHeaderModifier");
+      java.util.Set.of("RequestHeaderModifier", "ResponseHeaderModifier", "URLRewrite");
 
   static final Flavor HTTP = new Flavor(KIND, "hr", APP_PROTOCOLS, null, null, List.of());
 
@@ -250,8 +253,8 @@ public final class HTTPRouteTranslator {
       }
     }
     if (backendFilters && backends.size() > 1) {
-      // Several backends: each one's header filters go on its traffic-split entry; other filters
-      // would need the entry to run more than header changes.
+      // Several backends: each one's header and URL rewrite filters go on its traffic-split entry;
+      // the entry runs no other plugin.
       for (int j = 0; j < backends.size(); j++) {
         var bf = backends.get(j).getFilters();
         for (int k = 0; bf != null && k < bf.size(); k++) {
@@ -262,8 +265,8 @@ public final class HTTPRouteTranslator {
                     at + ".backendRefs[" + j + "].filters[" + k + "].type",
                     type
                         + " on a backendRef of a rule with several backendRefs (expected:"
-                        + " RequestHeaderModifier or ResponseHeaderModifier there, or the filter"
-                        + " on the rule)"));
+                        + " RequestHeaderModifier, ResponseHeaderModifier or URLRewrite there, or"
+                        + " the filter on the rule)"));
           }
         }
       }
@@ -603,7 +606,7 @@ public final class HTTPRouteTranslator {
         boolean answers =
             filters(flavor, route, filters, m, listener, hostnames, at, json, plugins, refs, t);
         if (!answers) {
-          backends(flavor, route, backends, at, refs, json, plugins, t);
+          backends(flavor, route, backends, m, at, refs, json, plugins, t);
         }
         timeouts(rule, at, json, t);
         retry(rule, json, plugins);
@@ -709,7 +712,6 @@ public final class HTTPRouteTranslator {
       Refs refs,
       Translation t) {
     boolean answers = false;
-    boolean mirrored = false;
     var ns = route.getMetadata().getNamespace();
     for (var f : filters) {
       switch (f.getType()) {
@@ -717,31 +719,13 @@ public final class HTTPRouteTranslator {
             headers(f.getRequestHeaderModifier(), plugins, "proxy-rewrite");
         case "ResponseHeaderModifier" ->
             headers(f.getResponseHeaderModifier(), plugins, "response-rewrite");
-        case "URLRewrite" -> {
-          var rw = f.getUrlRewrite();
-          var pr = object(plugins, "proxy-rewrite");
-          if (rw.getHostname() != null) {
-            pr.put("host", rw.getHostname());
-          }
-          var path = rw.getPath();
-          if (path != null && "ReplaceFullPath".equals(path.getType())) {
-            pr.put("uri", path.getReplaceFullPath());
-          } else if (path != null) {
-            var regex = pr.putArray("regex_uri");
-            prefixRewrite(prefix(m), path.getReplacePrefixMatch(), regex);
-          }
-        }
+        case "URLRewrite" -> urlRewrite(f, m, plugins);
         case "RequestRedirect" -> {
           answers = true;
           redirect(f, m, listener, hostnames, at, plugins, t);
         }
         case "RequestMirror" -> {
           var mirror = f.getRequestMirror();
-          if (mirrored) {
-            t.warn(at + ".filters: RequestMirror: only the first mirror is served");
-            break;
-          }
-          mirrored = true;
           var b = mirror.getBackendRef();
           var bNs = b.getNamespace() == null ? ns : b.getNamespace();
           var ref = new HTTPBackendRef();
@@ -767,11 +751,26 @@ public final class HTTPRouteTranslator {
             break;
           }
           var pm = object(plugins, "proxy-mirror");
+          if (pm.has("mirrors") && pm.get("mirrors").size() >= MAX_EXTRA_MIRRORS) {
+            t.warn(
+                at
+                    + ".filters: RequestMirror: more than "
+                    + (MAX_EXTRA_MIRRORS + 1)
+                    + " mirrors; the others are not served");
+            break;
+          }
+          // The first mirror is the plugin's host; the others go in its mirrors (Archway's
+          // extension), each sampled on its own.
+          var one =
+              !pm.has("host")
+                  ? pm
+                  : (pm.has("mirrors") ? (ArrayNode) pm.get("mirrors") : pm.putArray("mirrors"))
+                      .addObject();
           // A GRPCRoute's mirror is a gRPC server: grpc:// has the copy sent over h2c.
           var scheme = flavor.scheme() == null ? "http" : flavor.scheme();
-          pm.put("host", scheme + "://" + mirrorAddress(bNs, b.getName(), b.getPort(), refs));
+          one.put("host", scheme + "://" + mirrorAddress(bNs, b.getName(), b.getPort(), refs));
           if (ratio < 1) {
-            pm.put("sample_ratio", Math.max(ratio, 0.00001));
+            one.put("sample_ratio", Math.max(ratio, 0.00001));
           }
         }
         case "ExtensionRef" -> extension(route, f, json, plugins, refs);
@@ -779,6 +778,22 @@ public final class HTTPRouteTranslator {
       }
     }
     return answers;
+  }
+
+  /** A URLRewrite as {@code proxy-rewrite}: {@code host}, and {@code uri} or {@code regex_uri}. */
+  private static void urlRewrite(HTTPRouteFilter f, HTTPRouteMatch m, ObjectNode plugins) {
+    var rw = f.getUrlRewrite();
+    var pr = object(plugins, "proxy-rewrite");
+    if (rw.getHostname() != null) {
+      pr.put("host", rw.getHostname());
+    }
+    var path = rw.getPath();
+    if (path != null && "ReplaceFullPath".equals(path.getType())) {
+      pr.put("uri", path.getReplaceFullPath());
+    } else if (path != null) {
+      var regex = pr.putArray("regex_uri");
+      prefixRewrite(prefix(m), path.getReplacePrefixMatch(), regex);
+    }
   }
 
   /**
@@ -954,6 +969,7 @@ public final class HTTPRouteTranslator {
       Flavor flavor,
       HTTPRoute route,
       List<HTTPBackendRef> backends,
+      HTTPRouteMatch m,
       String at,
       Refs refs,
       ObjectNode json,
@@ -983,9 +999,11 @@ public final class HTTPRouteTranslator {
       }
       if (flavor.scheme() != null) {
         up.put("scheme", flavor.scheme());
+      } else {
+        appProtocol(b, ns, refs, up, json);
       }
-      // With several backendRefs, a backend's header filters apply to the requests it takes
-      // (traffic-split entry plugins, Archway's extension); with one, they are the rule's.
+      // With several backendRefs, a backend's header and URL rewrite filters apply to the requests
+      // it takes (traffic-split entry plugins, Archway's extension); with one, they are the rule's.
       var own = JsonNodeFactory.instance.objectNode();
       if (backends.size() > 1 && b.getFilters() != null) {
         for (var f : b.getFilters()) {
@@ -994,6 +1012,7 @@ public final class HTTPRouteTranslator {
                 headers(f.getRequestHeaderModifier(), own, "proxy-rewrite");
             case "ResponseHeaderModifier" ->
                 headers(f.getResponseHeaderModifier(), own, "response-rewrite");
+            case "URLRewrite" -> urlRewrite(f, m, own);
             default -> {}
           }
         }
@@ -1030,6 +1049,31 @@ public final class HTTPRouteTranslator {
           .putArray("rules")
           .addObject()
           .set("weighted_upstreams", weighted);
+    }
+  }
+
+  /**
+   * What an HTTPRoute backend's Service port {@code appProtocol} asks of its upstream and the
+   * route: {@code kubernetes.io/h2c}, HTTP/2 in clear text with prior knowledge ({@code http2:
+   * true}); {@code kubernetes.io/ws}, WebSocket upgrades let through ({@code enable_websocket} on
+   * the route); {@code kubernetes.io/wss}, the same over TLS ({@code scheme: https}).
+   */
+  private static void appProtocol(
+      HTTPBackendRef b, String ns, Refs refs, ObjectNode upstream, ObjectNode route) {
+    var ref =
+        new BackendRefs.Ref(b.getGroup(), b.getKind(), b.getName(), b.getNamespace(), b.getPort());
+    var proto = BackendRefs.appProtocol(ref, ns, refs);
+    if (proto == null) {
+      return;
+    }
+    switch (proto) {
+      case "kubernetes.io/h2c" -> upstream.put("http2", true);
+      case "kubernetes.io/ws" -> route.put("enable_websocket", true);
+      case "kubernetes.io/wss" -> {
+        upstream.put("scheme", "https");
+        route.put("enable_websocket", true);
+      }
+      default -> {}
     }
   }
 

@@ -27,10 +27,12 @@ import java.util.Map;
  * Accepted: False, UnsupportedValue}. Its backendRefs become the stream route's one upstream: one
  * backend, the Service through discovery (as ApisixRoute stream rules); several, weighted nodes
  * (each Service's cluster IP and port, weighted by the backendRef's {@code weight}), as a stream
- * route has no {@code traffic-split}. The upstream's {@code scheme} is the transport ({@code udp}
- * for UDPRoute, {@code tcp} for the others), so that the dataplane gives a TCP listener and a UDP
- * listener sharing a port number each its own routes. L4RoutePolicies targeting the route add their
- * stream plugins ({@link L4RoutePolicyTranslator#plugins}).
+ * route has no {@code traffic-split}; the share of backends that do not resolve goes to a node that
+ * refuses connections ({@link #REFUSING_NODE}), as the spec has their connections rejected. The
+ * upstream's {@code scheme} is the transport ({@code udp} for UDPRoute, {@code tcp} for the
+ * others), so that the dataplane gives a TCP listener and a UDP listener sharing a port number each
+ * its own routes. L4RoutePolicies targeting the route add their stream plugins ({@link
+ * L4RoutePolicyTranslator#plugins}).
  */
 public final class L4RouteTranslator {
 
@@ -210,7 +212,7 @@ public final class L4RouteTranslator {
     var ns = route.resource().getMetadata().getNamespace();
     var backends = route.rules().get(0) == null ? List.<BackendRef>of() : route.rules().get(0);
     var valid = new ArrayList<Valid>();
-    boolean someInvalid = false;
+    long invalidWeight = 0;
     for (int j = 0; j < backends.size(); j++) {
       var b = backends.get(j);
       int weight = b.getWeight() == null ? 1 : b.getWeight();
@@ -219,7 +221,7 @@ public final class L4RouteTranslator {
         continue;
       }
       if (BackendRefs.problem(route.kind(), ns, ref(b), at, null, refs) != null) {
-        someInvalid = true;
+        invalidWeight += weight;
         continue;
       }
       valid.add(new Valid(b, at, weight));
@@ -231,13 +233,8 @@ public final class L4RouteTranslator {
               + " written, connections are refused");
       return null;
     }
-    if (someInvalid) {
-      t.warn(
-          "spec.rules[0].backendRefs: the share of the backends that do not resolve goes to the"
-              + " others (a stream route has one upstream)");
-    }
     ObjectNode up;
-    if (valid.size() == 1) {
+    if (valid.size() == 1 && invalidWeight == 0) {
       up = service(ns, valid.get(0), null, refs, t);
       if (up == null) {
         return null;
@@ -254,12 +251,26 @@ public final class L4RouteTranslator {
         }
         one.get("nodes").fieldNames().forEachRemaining(k -> nodes.put(k, v.weight()));
       }
+      if (invalidWeight > 0) {
+        // The spec: connections to a backend that does not resolve are rejected. Their share goes
+        // to a node that refuses connections, and no connection is retried on another node (a
+        // retry would hand that share to the others).
+        nodes.put(REFUSING_NODE, (int) Math.min(Integer.MAX_VALUE, invalidWeight));
+        up.put("retries", 0);
+      }
     }
     // The transport, which tells the dataplane a TCP listener's routes from a UDP listener's when
     // both are on one port number (two sockets, the same server_port). TLS passthrough is TCP.
     up.put("scheme", "UDPRoute".equals(route.kind()) ? "udp" : "tcp");
     return up;
   }
+
+  /**
+   * Where the share of the backends that do not resolve goes: the dataplane's own loopback on port
+   * 1 (TCP port service multiplexer, which nothing serves), so a TCP connection is refused at once
+   * and a UDP datagram is answered by no one.
+   */
+  static final String REFUSING_NODE = "127.0.0.1:1";
 
   /** A backendRef that resolves and takes traffic. */
   private record Valid(BackendRef ref, String at, int weight) {}

@@ -69,14 +69,38 @@ public final class RouteParents {
       if (!ours(gw.get(), refs)) {
         continue;
       }
-      out.add(
-          new Parent(
-              ref,
-              field,
-              gw.get(),
-              ListenerAttachment.attach(kind, ns, hostnames, ref, gw.get(), refs::namespace)));
+      var at = ListenerAttachment.attach(kind, ns, hostnames, ref, gw.get(), refs::namespace);
+      out.add(new Parent(ref, field, gw.get(), notAccepted(at, gw.get(), refs)));
     }
     return out;
+  }
+
+  /**
+   * A Gateway that is not accepted (its class is not, or its parameters cannot be used) serves no
+   * listener, so no listener of it takes the route: {@code NotAllowedByListeners} (Gateway API v1.2
+   * has no reason of its own for this), the message naming the Gateway and why. An attachment
+   * refused already keeps its own reason.
+   */
+  private static ListenerAttachment.Result notAccepted(
+      ListenerAttachment.Result at, Gateway gw, Refs refs) {
+    if (!at.accepted()) {
+      return at;
+    }
+    var admission = GatewayParametersTranslator.admission(gw, refs);
+    if (admission.reason() == null) {
+      return at;
+    }
+    return ListenerAttachment.Result.refused(
+        ListenerAttachment.NOT_ALLOWED_BY_LISTENERS,
+        "Gateway "
+            + gw.getMetadata().getNamespace()
+            + "/"
+            + gw.getMetadata().getName()
+            + " is not accepted ("
+            + admission.reason()
+            + ": "
+            + admission.message()
+            + "), so none of its listeners takes routes");
   }
 
   /**

@@ -458,6 +458,35 @@ class HTTPRouteIT {
                     && attachedRoutes(ns, "edge", "hosts") == 0);
   }
 
+  /**
+   * A Gateway that is not accepted (its parameters name a GatewayParameters that does not exist)
+   * serves no listener: the route's parent status says so ({@code NotAllowedByListeners}), nothing
+   * is written, and the listener counts no route; once the Gateway is accepted, the route is.
+   */
+  @Test
+  void aGatewayNotAcceptedDoesNotAcceptItsRoutes() throws Exception {
+    var ns = namespace();
+    service(ns, "web");
+    var invalid =
+        GATEWAY.replace(
+            "  listeners:",
+            "  infrastructure:\n    parametersRef: {group: archway.io, kind: GatewayParameters,"
+                + " name: nowhere}\n  listeners:");
+    apply(ns, Gateway.class, invalid);
+    apply(ns, HTTPRoute.class, ROUTE);
+    var r = awaitParent(ns, "web", "Accepted", "False", "NotAllowedByListeners");
+    assertThat(condition(ours(r).get(0).getConditions(), "Accepted").orElseThrow().getMessage())
+        .contains("Gateway " + ns + "/edge is not accepted")
+        .contains("InvalidParameters");
+    assertThat(routes(ns, "web")).isEmpty();
+    await().atMost(WAIT).until(() -> attachedRoutes(ns, "edge", "http") == 0);
+
+    apply(ns, Gateway.class, GATEWAY);
+    awaitParent(ns, "web", "Accepted", "True", "Accepted");
+    await().atMost(WAIT).until(() -> !routes(ns, "web").isEmpty());
+    await().atMost(WAIT).until(() -> attachedRoutes(ns, "edge", "http") == 1);
+  }
+
   @Test
   void httpRouteObservedGenerationBump() throws Exception {
     var ns = namespace();
