@@ -23,12 +23,25 @@ import java.util.stream.Collectors;
  * regex that does not compile, say) is found when the config is compiled, after the write, and
  * counted in {@code archway_config_objects_rejected}.
  */
-final class AdminValidation {
+public final class AdminValidation {
 
   private final PluginRegistry registry;
 
-  AdminValidation(PluginRegistry registry) {
+  public AdminValidation(PluginRegistry registry) {
     this.registry = registry;
+  }
+
+  /**
+   * The problems of {@code value} as the object stored at {@code key} ({@code routes/1}, {@code
+   * consumers/jack/credentials/a}), each naming its field: what an Admin API write of it would be
+   * refused for. {@code bin/archway --check} checks a standalone file's objects with it.
+   */
+  public List<Problem> problems(String key, ObjectNode value) {
+    var target = AdminPaths.parse(key);
+    if (target.isEmpty()) {
+      return List.of(new Problem("", "not a resource key: " + key));
+    }
+    return problems(target.get(), value);
   }
 
   /**
@@ -36,6 +49,15 @@ final class AdminValidation {
    * and what was expected; {@code null} when it is valid.
    */
   String check(AdminPaths.Target target, ObjectNode value) {
+    var problems = problems(target, value);
+    if (problems.isEmpty()) {
+      return null;
+    }
+    return "invalid configuration: "
+        + problems.stream().map(Problem::toString).collect(Collectors.joining("; "));
+  }
+
+  private List<Problem> problems(AdminPaths.Target target, ObjectNode value) {
     var problems = new ArrayList<Problem>();
     if (target.kind() != null) {
       try {
@@ -65,11 +87,7 @@ final class AdminValidation {
     } else {
       extra(target.type(), value, problems);
     }
-    if (problems.isEmpty()) {
-      return null;
-    }
-    return "invalid configuration: "
-        + problems.stream().map(Problem::toString).collect(Collectors.joining("; "));
+    return problems;
   }
 
   /**

@@ -47,6 +47,16 @@ final class DataplaneCommand {
     }
   }
 
+  /** {@code --check FILE} was asked for: check the file, start nothing. */
+  static final class CheckRequested extends Exception {
+    final Path file;
+
+    CheckRequested(Path file) {
+      super(null, null, false, false);
+      this.file = file;
+    }
+  }
+
   /** The product version and the commit it was built from, for {@code --version}. */
   static final class Version implements CommandLine.IVersionProvider {
     @Override
@@ -71,6 +81,15 @@ final class DataplaneCommand {
         "ending with #END; reloaded when it changes (default: conf/apisix.yaml)"
       })
   String standalone;
+
+  @Option(
+      names = "--check",
+      paramLabel = "FILE",
+      description = {
+        "check a standalone FILE and exit, starting nothing: 0 when it can be served,",
+        "1 with each problem as FILE:LINE: object: field: what is wrong"
+      })
+  String check;
 
   @Option(
       names = "--etcd",
@@ -271,10 +290,11 @@ final class DataplaneCommand {
    *
    * @throws HelpRequested for {@code --help}, wherever it is and whatever else is there
    * @throws VersionRequested for {@code --version}
+   * @throws CheckRequested for {@code --check FILE}
    * @throws UsageException for anything not understood or not valid
    */
   static DataplaneOptions parse(String... args)
-      throws UsageException, HelpRequested, VersionRequested {
+      throws UsageException, HelpRequested, VersionRequested, CheckRequested {
     var list = Arrays.asList(args);
     if (list.contains("--help") || list.contains("-h")) {
       throw new HelpRequested();
@@ -308,6 +328,12 @@ final class DataplaneCommand {
           throw new UsageException(option.longestName() + " needs a value (see --help)");
         }
       }
+    }
+    if (command.check != null) {
+      if (result.matchedOptions().size() > 1) {
+        throw new UsageException("--check takes a file and no other option (it starts nothing)");
+      }
+      throw new CheckRequested(Path.of(command.check));
     }
     var builder = new OptionsBuilder();
     // The file first, so that the command line overrides it.

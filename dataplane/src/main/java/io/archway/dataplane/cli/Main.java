@@ -47,6 +47,8 @@ public final class Main {
     } catch (DataplaneCommand.VersionRequested e) {
       out.println(BuildInfo.current().describe("archway-dataplane"));
       return 0;
+    } catch (DataplaneCommand.CheckRequested e) {
+      return ConfigCheck.run(e.file, out, err);
     } catch (UsageException e) {
       err.println("archway-dataplane: " + e.getMessage());
       if (e.parseError() != null) {

@@ -6,7 +6,10 @@ import io.archway.model.BuildInfo;
 import java.io.ByteArrayOutputStream;
 import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
 
 /** The command line as a user meets it: help, version, and what a typo gets. */
 class MainTest {
@@ -80,5 +83,34 @@ class MainTest {
     out.reset();
     assertThat(run("--etcd", "http://h:1", "-V")).isZero();
     assertThat(out()).startsWith("archway-dataplane ");
+  }
+
+  @Test
+  void checkPrintsEachProblemWithItsFileAndLineAndStartsNothing(@TempDir Path dir)
+      throws Exception {
+    var file = dir.resolve("apisix.yaml");
+    Files.writeString(file, "routes:\n  - id: a\n    uri: a\n    upstream_id: u\n#END\n");
+    assertThat(run("--check", file.toString())).isEqualTo(1);
+    assertThat(err())
+        .contains(file + ":3: routes/a: uri: \"a\" (expected: starts with \"/\")")
+        .contains(file + ": 1 problem (nothing was started");
+    assertThat(out()).isEmpty();
+    err.reset();
+    Files.writeString(
+        file,
+        "routes:\n  - id: a\n    uri: /a\n    upstream_id: u\nupstreams:\n  - id: u\n"
+            + "    nodes: {\"127.0.0.1:80\": 1}\n#END\n");
+    assertThat(run("--check", file.toString())).isZero();
+    assertThat(out()).isEqualTo(file + ": OK, routes: 1, upstreams: 1\n");
+    assertThat(err()).isEmpty();
+  }
+
+  @Test
+  void checkOfAFileThatIsNotThereOrWithOtherOptionsIsRefused() {
+    assertThat(run("--check", "/nonexistent/apisix.yaml")).isEqualTo(1);
+    assertThat(err()).isEqualTo("/nonexistent/apisix.yaml: no such file\n");
+    err.reset();
+    assertThat(run("--check", "a.yaml", "--http-port", "1")).isEqualTo(2);
+    assertThat(err()).contains("--check takes a file and no other option");
   }
 }

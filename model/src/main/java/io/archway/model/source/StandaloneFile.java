@@ -74,6 +74,26 @@ public final class StandaloneFile {
   /** As {@link #parse(byte[], String)}, with {@code env} for the {@code ${{VAR}}} substitutions. */
   public static Map<Key, ConfigObject> parse(
       byte[] content, String name, Function<String, String> env) throws ConfigFileException {
+    return read(content, name, env).objects();
+  }
+
+  /**
+   * One object of the file as written: its key, its place ({@code /routes/0}, a JSON pointer into
+   * the document) and its JSON.
+   */
+  public record Item(Key key, String pointer, JsonNode json) {}
+
+  /** A file read whole: its objects by key, and the items they came from, in file order. */
+  public record Read(Map<Key, ConfigObject> objects, List<Item> items) {}
+
+  /**
+   * Parses and validates a whole file, keeping where each object is; all or nothing.
+   *
+   * @throws ConfigFileException with every problem found, and where each is ({@link
+   *     ConfigFileException#spots()})
+   */
+  public static Read read(byte[] content, String name, Function<String, String> env)
+      throws ConfigFileException {
     var raw = new String(content, StandardCharsets.UTF_8);
     if (!hasEndMarker(raw)) {
       throw new ConfigFileException(
@@ -84,6 +104,7 @@ public final class StandaloneFile {
                   + " line (expected: a complete write ending with "
                   + END_MARKER
                   + ")"),
+          List.of(new ConfigFileException.Spot(null, (int) raw.lines().count())),
           true);
     }
     var text = substitute(raw, name, env);
@@ -91,14 +112,23 @@ public final class StandaloneFile {
     try {
       root = YAML.readTree(text);
     } catch (IOException e) {
+      int line =
+          e instanceof com.fasterxml.jackson.core.JsonProcessingException j
+                  && j.getLocation() != null
+              ? Math.max(0, j.getLocation().getLineNr())
+              : 0;
       throw new ConfigFileException(
-          List.of(name + ": not valid YAML: " + Messages.oneLine(e)), false);
+          List.of(name + ": not valid YAML: " + yamlError(e)),
+          List.of(new ConfigFileException.Spot(null, line)),
+          false);
     }
     var out = new LinkedHashMap<Key, ConfigObject>();
+    var items = new ArrayList<Item>();
     if (root == null || root.isMissingNode() || root.isNull()) {
-      return out;
+      return new Read(out, items);
     }
     var problems = new ArrayList<String>();
+    var spots = new ArrayList<ConfigFileException.Spot>();
     if (!root.isObject()) {
       throw new ConfigFileException(
           List.of(
@@ -106,9 +136,11 @@ public final class StandaloneFile {
                   + ": top level is "
                   + root.getNodeType().name().toLowerCase()
                   + " (expected: a mapping of sections such as routes:)"),
+          List.of(new ConfigFileException.Spot("", 0)),
           false);
     }
     for (var section : root.properties()) {
+      var at = YamlLines.pointer("", section.getKey());
       var kind = Kind.ofDir(section.getKey());
       if (kind.isEmpty()) {
         problems.add(
@@ -118,6 +150,7 @@ public final class StandaloneFile {
                 + ": unknown section (expected one of: "
                 + sections()
                 + ")");
+        spots.add(new ConfigFileException.Spot(at, 0));
         continue;
       }
       var list = section.getValue();
@@ -126,10 +159,12 @@ public final class StandaloneFile {
       }
       if (!list.isArray()) {
         problems.add(name + ": " + section.getKey() + ": not a list (expected: a list of objects)");
+        spots.add(new ConfigFileException.Spot(at, 0));
         continue;
       }
       for (int i = 0; i < list.size(); i++) {
         var item = list.get(i);
+        var itemAt = at + "/" + i;
         var itemKind = credentialInConsumers(kind.get(), item) ? Kind.CREDENTIALS : kind.get();
         var idNode = item.get(itemKind.idField());
         var where =
@@ -147,16 +182,39 @@ public final class StandaloneFile {
           if (out.putIfAbsent(key, obj) != null) {
             problems.add(
                 name + ": " + where + ": duplicate id \"" + obj.id() + "\" in " + section.getKey());
+            spots.add(new ConfigFileException.Spot(itemAt, 0));
+          } else {
+            items.add(new Item(key, itemAt, item));
           }
         } catch (ValidationException e) {
           problems.addAll(e.lines());
+          for (var p : e.problems()) {
+            spots.add(new ConfigFileException.Spot(YamlLines.pointer(itemAt, p.path()), 0));
+          }
         }
       }
     }
     if (!problems.isEmpty()) {
-      throw new ConfigFileException(problems, false);
+      throw new ConfigFileException(problems, spots, false);
     }
-    return out;
+    return new Read(out, items);
+  }
+
+  /**
+   * A YAML parser's message on one line: SnakeYAML's own lines ({@code while parsing a flow
+   * sequence}, {@code expected ',' or ']', but got StreamEnd}), without the excerpts and positions
+   * between them (the line is given apart).
+   */
+  static String yamlError(IOException e) {
+    var m =
+        e instanceof com.fasterxml.jackson.core.JsonProcessingException j
+            ? j.getOriginalMessage()
+            : e.getMessage();
+    if (m == null || m.isBlank()) {
+      return Messages.oneLine(e);
+    }
+    var kept = m.lines().filter(l -> !l.isBlank() && !Character.isWhitespace(l.charAt(0))).toList();
+    return kept.isEmpty() ? Messages.oneLine(e) : String.join("; ", kept);
   }
 
   /**
@@ -182,6 +240,7 @@ public final class StandaloneFile {
       return text;
     }
     var problems = new ArrayList<String>();
+    var spots = new ArrayList<ConfigFileException.Spot>();
     var out = new StringBuilder(text.length());
     int line = 1;
     int last = 0;
@@ -205,6 +264,7 @@ public final class StandaloneFile {
                 + " is not set (expected: set it, or give a default: ${{"
                 + m.group(1)
                 + ":=default}})");
+        spots.add(new ConfigFileException.Spot(null, line));
         value = "";
       }
       out.append(value);
@@ -212,7 +272,7 @@ public final class StandaloneFile {
     }
     out.append(text, last, text.length());
     if (!problems.isEmpty()) {
-      throw new ConfigFileException(problems, false);
+      throw new ConfigFileException(problems, spots, false);
     }
     return out.toString();
   }
