@@ -139,15 +139,7 @@ final class EtcdDataplane implements AutoCloseable {
   @Override
   public void close() {
     if (dataplane != null) {
-      dataplane.destroy();
-      try {
-        if (!dataplane.waitFor(10, TimeUnit.SECONDS)) {
-          dataplane.destroyForcibly();
-        }
-      } catch (InterruptedException e) {
-        Thread.currentThread().interrupt();
-        dataplane.destroyForcibly();
-      }
+      JarProcess.stop(dataplane);
     }
     client.close();
     http.close();
