@@ -21,7 +21,6 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.concurrent.TimeUnit;
 
 /**
  * The product as users run it, for the e2e tests: a real etcd, the operator's jar and the
@@ -161,17 +160,7 @@ final class ArchwayStack implements AutoCloseable {
   /** Stops what it started, processes by their own handles. */
   @Override
   public void close() {
-    for (var p : processes) {
-      p.destroy();
-      try {
-        if (!p.waitFor(10, TimeUnit.SECONDS)) {
-          p.destroyForcibly();
-        }
-      } catch (InterruptedException e) {
-        Thread.currentThread().interrupt();
-        p.destroyForcibly();
-      }
-    }
+    processes.forEach(JarProcess::stop);
     kube.close();
     etcd.close();
   }

@@ -57,14 +57,14 @@ import javax.net.ssl.SSLServerSocket;
  * The real upstream servers of the conformance suite, on loopback ports: each answers with its own
  * name, so a test sees which backend a request reached, as the upstream suite's echo server does.
  */
-final class Backends {
+public final class Backends {
 
   private Backends() {}
 
   static final ObjectMapper JSON = new ObjectMapper();
 
   /** A backend with a name, on a loopback port. */
-  interface Backend extends AutoCloseable {
+  public interface Backend extends AutoCloseable {
     String name();
 
     int port();
@@ -79,13 +79,13 @@ final class Backends {
    * {@code X-Header-Remove}; {@code ?delay=MS} answers after that many milliseconds. Every request
    * is kept in {@link #seen()} (the mirror tests read it).
    */
-  static final class HttpEcho implements Backend {
+  public static final class HttpEcho implements Backend {
     private final String name;
     private final HttpServer server;
     private final ExecutorService threads = Executors.newCachedThreadPool();
     private final ConcurrentLinkedQueue<String> seen = new ConcurrentLinkedQueue<>();
 
-    HttpEcho(String name) throws IOException {
+    public HttpEcho(String name) throws IOException {
       this.name = name;
       server = HttpServer.create(new InetSocketAddress("127.0.0.1", 0), 0);
       server.setExecutor(threads);
@@ -134,7 +134,7 @@ final class Backends {
     }
 
     /** The paths of the requests it received, in order. */
-    ConcurrentLinkedQueue<String> seen() {
+    public ConcurrentLinkedQueue<String> seen() {
       return seen;
     }
 

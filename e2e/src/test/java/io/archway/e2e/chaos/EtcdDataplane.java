@@ -1,0 +1,148 @@
+package io.archway.e2e.chaos;
+
+import static org.awaitility.Awaitility.await;
+
+import io.archway.model.testing.EtcdServer;
+import io.archway.model.testing.JarProcess;
+import io.archway.model.testing.Ports;
+import io.etcd.jetcd.ByteSequence;
+import io.etcd.jetcd.Client;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.Semaphore;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * A dataplane process fed straight from a real etcd, for the chaos scenarios that change config
+ * faster than a Kubernetes API server would: the keys are those the operator writes (APISIX's
+ * layout under {@code /apisix}), written with an etcd client as the operator's sink does ({@code
+ * OperatorToDataplaneE2E} covers the operator's side of that path). The dataplane is the runnable
+ * jar, started as users start it, serving HTTP on {@link #httpPort()}.
+ */
+final class EtcdDataplane implements AutoCloseable {
+
+  static final Duration WAIT = Duration.ofSeconds(60);
+
+  /** How long each scenario keeps its fault on: {@code -Darchway.chaos.seconds}. */
+  static long seconds() {
+    return Long.getLong("archway.chaos.seconds", 10);
+  }
+
+  /** How many routes the full re-apply writes: {@code -Darchway.chaos.routes}. */
+  static int routes() {
+    return Integer.getInteger("archway.chaos.routes", 300);
+  }
+
+  private final EtcdServer etcd = new EtcdServer().start();
+  private final Client client = Client.builder().endpoints(etcd.endpoint()).build();
+  private final HttpClient http = HttpClient.newHttpClient();
+  private final int httpPort = Ports.free();
+  private final int statusPort = Ports.free();
+  private Process dataplane;
+
+  private EtcdDataplane() {}
+
+  /** Starts etcd and the dataplane; returns once the dataplane is ready. */
+  static EtcdDataplane start(Path dir) throws Exception {
+    var s = new EtcdDataplane();
+    try {
+      s.dataplane =
+          JarProcess.start(
+              Path.of("../dataplane/target/archway-dataplane.jar"),
+              dir.resolve("dataplane.log"),
+              List.of(),
+              List.of(
+                  "--etcd",
+                  s.etcd.endpoint(),
+                  "--bind",
+                  "127.0.0.1",
+                  "--http-port",
+                  "" + s.httpPort,
+                  "--https-port",
+                  "0",
+                  "--admin-port",
+                  "off",
+                  "--status-port",
+                  "" + s.statusPort,
+                  "--access-log",
+                  "off"));
+      await()
+          .atMost(WAIT)
+          .ignoreExceptions()
+          .until(() -> s.get(s.statusPort, "/readyz").statusCode() == 200);
+    } catch (Exception | Error e) {
+      s.close();
+      throw e;
+    }
+    return s;
+  }
+
+  int httpPort() {
+    return httpPort;
+  }
+
+  /** The dataplane's URL of this path. */
+  URI uri(String path) {
+    return URI.create("http://127.0.0.1:" + httpPort + path);
+  }
+
+  /** A GET of that path on the dataplane's HTTP port. */
+  HttpResponse<String> get(String path) throws Exception {
+    return get(httpPort, path);
+  }
+
+  private HttpResponse<String> get(int port, String path) throws Exception {
+    return http.send(
+        HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port + path))
+            .timeout(Duration.ofSeconds(5))
+            .build(),
+        HttpResponse.BodyHandlers.ofString());
+  }
+
+  /** Writes {@code /apisix/KEY} (for example {@code routes/1}) and waits for etcd's answer. */
+  void put(String key, String json) throws Exception {
+    client.getKVClient().put(bytes("/apisix/" + key), bytes(json)).get(10, TimeUnit.SECONDS);
+  }
+
+  /**
+   * Writes every key, at most {@code inFlight} writes at a time, as a controller re-applying all
+   * its objects does; returns once etcd has answered them all.
+   */
+  void putAll(Map<String, String> keys, int inFlight) throws Exception {
+    var permits = new Semaphore(inFlight);
+    var writes = new ArrayList<CompletableFuture<?>>(keys.size());
+    for (var e : keys.entrySet()) {
+      permits.acquire();
+      writes.add(
+          client
+              .getKVClient()
+              .put(bytes("/apisix/" + e.getKey()), bytes(e.getValue()))
+              .whenComplete((r, t) -> permits.release()));
+    }
+    CompletableFuture.allOf(writes.toArray(CompletableFuture[]::new)).get(60, TimeUnit.SECONDS);
+  }
+
+  private static ByteSequence bytes(String s) {
+    return ByteSequence.from(s, StandardCharsets.UTF_8);
+  }
+
+  /** Stops what it started: the dataplane by its own handle, the client, etcd. */
+  @Override
+  public void close() {
+    if (dataplane != null) {
+      JarProcess.stop(dataplane);
+    }
+    client.close();
+    http.close();
+    etcd.close();
+  }
+}
