@@ -10,7 +10,6 @@ import io.fabric8.kubernetes.api.model.gatewayapi.v1.HTTPHeaderFilter;
 import io.fabric8.kubernetes.api.model.gatewayapi.v1.HTTPRoute;
 import io.fabric8.kubernetes.api.model.gatewayapi.v1.HTTPRouteFilter;
 import io.fabric8.kubernetes.api.model.gatewayapi.v1.HTTPRouteMatch;
-import io.fabric8.kubernetes.api.model.gatewayapi.v1.HTTPRouteRetry;
 import io.fabric8.kubernetes.api.model.gatewayapi.v1.HTTPRouteRule;
 import io.fabric8.kubernetes.api.model.gatewayapi.v1.Listener;
 import io.fabric8.kubernetes.api.model.gatewayapi.v1.RouteParentStatus;
@@ -1137,17 +1136,26 @@ public final class HTTPRouteTranslator {
     if (!codes.isEmpty()) {
       codes.forEach(fields.putArray("retry_on_status")::add);
     }
-    var backoff = backoff(retry);
-    if (backoff != null && backoff > 0) {
+    // Warned about once per route (unsupported).
+    var backoff = Durations.positive(retry.getBackoff(), "retry.backoff", w -> {});
+    if (backoff != null) {
       fields.put("retry_backoff", backoff);
     }
+    setOnRuleUpstreams(json, plugins, fields);
+  }
+
+  /**
+   * Sets {@code fields} on every upstream of a rule: the route's own ({@code json}) and each {@code
+   * traffic-split} entry's in {@code plugins}, each its own copy.
+   */
+  static void setOnRuleUpstreams(ObjectNode json, ObjectNode plugins, ObjectNode fields) {
     if (json.get("upstream") instanceof ObjectNode up) {
-      up.setAll(fields);
+      up.setAll(fields.deepCopy());
     }
     for (var r : plugins.path("traffic-split").path("rules")) {
       for (var w : r.path("weighted_upstreams")) {
         if (w.get("upstream") instanceof ObjectNode up) {
-          up.setAll(fields);
+          up.setAll(fields.deepCopy());
         }
       }
     }
@@ -1156,12 +1164,6 @@ public final class HTTPRouteTranslator {
   /** A status {@code retry.codes} may hold (the dataplane's {@code retry_on_status} range). */
   private static boolean retryable(Integer code) {
     return code != null && code >= 400 && code <= 599;
-  }
-
-  /** {@code retry.backoff} in seconds; {@code null}: none, or not a duration. */
-  private static Double backoff(HTTPRouteRetry retry) {
-    var s = retry.getBackoff() == null ? null : Durations.seconds(retry.getBackoff());
-    return s == null || s < 0 ? null : s;
   }
 
   /** Warnings, once per route, for what is accepted but not served. */
@@ -1181,12 +1183,8 @@ public final class HTTPRouteTranslator {
           }
         }
       }
-      if (retry != null && retry.getBackoff() != null && backoff(retry) == null) {
-        t.warn(
-            at
-                + ".retry.backoff: "
-                + Exprs.show(retry.getBackoff())
-                + " is not a duration (ignored)");
+      if (retry != null) {
+        Durations.positive(retry.getBackoff(), at + ".retry.backoff", t::warn);
       }
     }
   }

@@ -78,15 +78,8 @@ final class SessionPersistences {
     if (session == null) {
       return;
     }
-    if (route.get("upstream") instanceof ObjectNode up) {
-      up.set("session_persistence", session.deepCopy());
-    }
-    for (var rule : plugins.path("traffic-split").path("rules")) {
-      for (var entry : rule.path("weighted_upstreams")) {
-        if (entry.get("upstream") instanceof ObjectNode up) {
-          up.set("session_persistence", session.deepCopy());
-        }
-      }
-    }
+    var fields = JsonNodeFactory.instance.objectNode();
+    fields.set("session_persistence", session);
+    HTTPRouteTranslator.setOnRuleUpstreams(route, plugins, fields);
   }
 }
