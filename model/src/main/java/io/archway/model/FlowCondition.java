@@ -1,9 +1,8 @@
 package io.archway.model;
 
+import com.google.re2j.Pattern;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.regex.Pattern;
-import java.util.regex.PatternSyntaxException;
 
 /**
  * The condition on a PluginFlow edge: a small, safe expression language, parsed once when the flow
@@ -276,12 +275,7 @@ public final class FlowCondition {
           next--;
           throw error("a 'regular expression' after ~~");
         }
-        try {
-          regex = Pattern.compile(value);
-        } catch (PatternSyntaxException e) {
-          throw new IllegalArgumentException(
-              "at " + (v.at + 1) + ": \"" + value + "\" (expected: a valid regular expression)");
-        }
+        regex = UserRegex.compile("at " + (v.at + 1), value);
       }
       return new Compare(t.text, op, value, number, regex);
     }

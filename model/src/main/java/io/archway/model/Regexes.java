@@ -1,20 +1,9 @@
 package io.archway.model;
 
-import java.util.regex.Pattern;
-import java.util.regex.PatternSyntaxException;
-
 final class Regexes {
 
   private Regexes() {}
 
-  /** The value compiles as a regular expression (compiled here once, when the config is read). */
-  static final Fields.Check VALID =
-      s -> {
-        try {
-          Pattern.compile(s);
-          return null;
-        } catch (PatternSyntaxException e) {
-          return "a valid regular expression: " + e.getDescription();
-        }
-      };
+  /** The value compiles as a user's regular expression ({@link UserRegex}: RE2 syntax). */
+  static final Fields.Check VALID = UserRegex::problem;
 }

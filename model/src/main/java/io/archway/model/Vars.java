@@ -2,11 +2,10 @@ package io.archway.model;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ArrayNode;
+import com.google.re2j.Pattern;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
-import java.util.regex.Pattern;
-import java.util.regex.PatternSyntaxException;
 
 /**
  * A route's {@code vars}: APISIX's expression form (lua-resty-expr). A list of terms that must all
@@ -186,17 +185,15 @@ public final class Vars {
           problems.add(new Problem(valueAt, Fields.show(value) + " (expected: a regex string)"));
           return null;
         }
-        try {
-          regex =
-              Pattern.compile(value.textValue(), op == Op.REGEX_CI ? Pattern.CASE_INSENSITIVE : 0);
-        } catch (PatternSyntaxException e) {
-          problems.add(
-              new Problem(
-                  valueAt,
-                  Fields.show(value)
-                      + " (expected: a valid regular expression: "
-                      + e.getDescription()
-                      + ")"));
+        regex =
+            UserRegex.compile(
+                value.textValue(),
+                op == Op.REGEX_CI ? UserRegex.CASE_INSENSITIVE : 0,
+                expected ->
+                    problems.add(
+                        new Problem(
+                            valueAt, Fields.show(value) + " (expected: " + expected + ")")));
+        if (regex == null) {
           return null;
         }
       }

@@ -45,7 +45,7 @@ class FlowConditionTest {
         "code == 200 200|at 13: \"200\" (expected: and, or, ) or the end)",
         "(code == 200|at the end (expected: ))",
         "code > 'x'|at 8: \"x\" (expected: a number after >)",
-        "uri ~~ '('|at 8: \"(\" (expected: a valid regular expression)",
+        "uri ~~ '('|at 8: \"(\" (expected: a valid regular expression in RE2 syntax, without backreferences or lookaround: missing closing ): `(`)",
         "code == 'open|at 9: string not closed (expected: ')",
         "code == 2 # 3|at 11: \"#\" (expected: a name, a value, an operator or ( )",
         "and == 1|at 1: \"and\" (expected: a name such as code, body, consumer, arg_x or http_x)",

@@ -62,7 +62,7 @@ class JsonSchemaTest {
           {'type': 'array', 'uniqueItems': true}      | [1, 1]         | p[1]: 1 (expected: no duplicates)
           {'type': 'array', 'items': {'type': 'integer'}} | [1, 'x'] | p[1]: "x" (expected: integer)
           {'format': 'ip-or-cidr'}                    | '10.0.0.0/33'  | p: "10.0.0.0/33" (expected: prefix length 0..32)
-          {'format': 'regex'}                         | '('            | p: "(" (expected: a valid regular expression: Unclosed group)
+          {'format': 'regex'}                         | '('            | p: "(" (expected: a valid regular expression in RE2 syntax, without backreferences or lookaround: missing closing ): `(`)
           {'format': 'id'}                            | true           | p: true (expected: string matching ^[a-zA-Z0-9-_.]{1,64}$)
           {'format': 'regex-pairs'}                   | ['a', 'b', 'c'] | p: odd number of items (expected: pairs of [regex, replacement])
           {'format': 'vars'}                          | 'x'            | p: "x" (expected: array)

@@ -1,11 +1,12 @@
 package io.archway.dataplane.config;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import com.google.re2j.Pattern;
+import io.archway.model.UserRegex;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
 import java.util.function.Supplier;
-import java.util.regex.Pattern;
 
 /**
  * The {@code faults} of a Redis stream route, compiled: {@code [{commands, key, delay}]}. A command
@@ -67,7 +68,7 @@ public final class RedisFaults {
       rules.add(
           new Rule(
               List.copyOf(names),
-              glob(key == null ? "*" : key.asText()),
+              glob(at + ".key", key == null ? "*" : key.asText()),
               (long) (delay.asDouble() * 1e9)));
     }
     return new RedisFaults(List.copyOf(rules));
@@ -89,16 +90,18 @@ public final class RedisFaults {
   public long delayNanos(String command, Supplier<String> key) {
     for (int i = rules.size() - 1; i >= 0; i--) {
       var r = rules.get(i);
-      if (r.commands.contains(command)
-          && io.archway.dataplane.route.VarsMatcher.matches(r.key, key.get())) {
+      if (r.commands.contains(command) && UserRegex.matches(r.key, key.get())) {
         return r.delayNanos;
       }
     }
     return 0;
   }
 
-  /** A Redis glob as a regular expression: {@code *}, {@code ?}, {@code [abc]}, {@code \x}. */
-  static Pattern glob(String glob) {
+  /**
+   * A Redis glob as a regular expression ({@link UserRegex}: linear-time, as the glob's class may
+   * hold anything): {@code *}, {@code ?}, {@code [abc]}, {@code \x}.
+   */
+  static Pattern glob(String field, String glob) {
     var re = new StringBuilder();
     for (int i = 0; i < glob.length(); i++) {
       char c = glob.charAt(i);
@@ -129,6 +132,6 @@ public final class RedisFaults {
         default -> re.append(Pattern.quote(String.valueOf(c)));
       }
     }
-    return Pattern.compile(re.toString(), Pattern.DOTALL);
+    return UserRegex.compile(field, re.toString(), Pattern.DOTALL);
   }
 }

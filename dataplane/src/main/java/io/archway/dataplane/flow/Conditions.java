@@ -1,7 +1,6 @@
 package io.archway.dataplane.flow;
 
 import io.archway.dataplane.route.Variables;
-import io.archway.dataplane.route.VarsMatcher;
 import io.archway.model.FlowCondition;
 import java.util.function.Predicate;
 
@@ -57,7 +56,7 @@ final class Conditions {
         var p = c.regex();
         yield v -> {
           var s = v.get(name);
-          return s != null && VarsMatcher.find(p, s);
+          return s != null && io.archway.model.UserRegex.find(p, s);
         };
       }
       case LT, LE, GT, GE -> {

@@ -1,18 +1,17 @@
 package io.archway.dataplane.plugins;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import com.google.re2j.Pattern;
 import io.archway.dataplane.plugin.Outcome;
 import io.archway.dataplane.plugin.Plugin;
 import io.archway.dataplane.plugin.Plugin.Phase;
 import io.archway.dataplane.plugin.PluginContext;
 import io.archway.dataplane.plugin.PluginInstance;
 import io.archway.dataplane.plugin.PluginScope;
-import java.util.ArrayList;
+import io.archway.model.UserRegex;
 import java.util.EnumSet;
 import java.util.List;
 import java.util.Set;
-import java.util.regex.Pattern;
-import java.util.regex.PatternSyntaxException;
 
 /**
  * ai-prompt-guard: checks the chat request's messages against {@code allow_patterns} (one must
@@ -35,9 +34,6 @@ public final class AiPromptGuardPlugin implements Plugin<AiPromptGuardPlugin.Con
       boolean matchAllConversationHistory,
       List<String> allowPatterns,
       List<String> denyPatterns) {}
-
-  /** Character reads allowed per character of the text checked, per pattern. */
-  static final int BUDGET_PER_CHAR = 100;
 
   @Override
   public String name() {
@@ -73,25 +69,7 @@ public final class AiPromptGuardPlugin implements Plugin<AiPromptGuardPlugin.Con
   }
 
   static List<Pattern> compile(List<String> patterns, String field) {
-    var out = new ArrayList<Pattern>();
-    if (patterns != null) {
-      for (int i = 0; i < patterns.size(); i++) {
-        try {
-          out.add(Pattern.compile(patterns.get(i)));
-        } catch (PatternSyntaxException e) {
-          throw new IllegalArgumentException(
-              field
-                  + "["
-                  + i
-                  + "]: \""
-                  + patterns.get(i)
-                  + "\" (expected: a valid regular expression: "
-                  + e.getDescription()
-                  + ")");
-        }
-      }
-    }
-    return List.copyOf(out);
+    return UserRegex.compileAll(field, patterns == null ? List.of() : patterns, 0);
   }
 
   static Outcome check(Config conf, List<Pattern> allow, List<Pattern> deny, JsonNode messages) {
@@ -119,7 +97,7 @@ public final class AiPromptGuardPlugin implements Plugin<AiPromptGuardPlugin.Con
     if (!allow.isEmpty()) {
       boolean any = false;
       for (var p : allow) {
-        if (find(p, content) == Boolean.TRUE) {
+        if (UserRegex.find(p, content)) {
           any = true;
           break;
         }
@@ -129,59 +107,10 @@ public final class AiPromptGuardPlugin implements Plugin<AiPromptGuardPlugin.Con
       }
     }
     for (var p : deny) {
-      if (find(p, content) != Boolean.FALSE) {
+      if (UserRegex.find(p, content)) {
         return Outcome.message(400, "Request contains prohibited content");
       }
     }
     return Outcome.CONTINUE;
-  }
-
-  /** Whether {@code p} is found in {@code text}; {@code null} when it ran out of budget. */
-  static Boolean find(Pattern p, String text) {
-    try {
-      return p.matcher(new Budgeted(text, (long) BUDGET_PER_CHAR * (text.length() + 16))).find();
-    } catch (Budgeted.Exhausted e) {
-      return null;
-    }
-  }
-
-  /** The text, counting the reads a matcher makes, so a runaway pattern is stopped. */
-  private static final class Budgeted implements CharSequence {
-    static final class Exhausted extends RuntimeException {
-      Exhausted() {
-        super(null, null, false, false);
-      }
-    }
-
-    private final String text;
-    private long left;
-
-    Budgeted(String text, long budget) {
-      this.text = text;
-      this.left = budget;
-    }
-
-    @Override
-    public char charAt(int index) {
-      if (--left < 0) {
-        throw new Exhausted();
-      }
-      return text.charAt(index);
-    }
-
-    @Override
-    public int length() {
-      return text.length();
-    }
-
-    @Override
-    public CharSequence subSequence(int start, int end) {
-      return text.subSequence(start, end);
-    }
-
-    @Override
-    public String toString() {
-      return text;
-    }
   }
 }

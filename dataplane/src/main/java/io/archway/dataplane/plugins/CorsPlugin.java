@@ -1,20 +1,20 @@
 package io.archway.dataplane.plugins;
 
+import com.google.re2j.Pattern;
 import io.archway.dataplane.plugin.Outcome;
 import io.archway.dataplane.plugin.Plugin;
 import io.archway.dataplane.plugin.Plugin.Phase;
 import io.archway.dataplane.plugin.PluginContext;
 import io.archway.dataplane.plugin.PluginInstance;
 import io.archway.dataplane.plugin.PluginScope;
+import io.archway.model.UserRegex;
 import io.netty.handler.codec.http.HttpHeaderNames;
 import io.netty.handler.codec.http.HttpHeaders;
 import io.netty.handler.codec.http.HttpResponse;
-import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.EnumSet;
 import java.util.List;
 import java.util.Set;
-import java.util.regex.Pattern;
 import java.util.stream.Collectors;
 
 /**
@@ -79,11 +79,11 @@ public final class CorsPlugin implements Plugin<CorsPlugin.Config> {
         origins.equals("*")
             ? Set.of()
             : Arrays.stream(origins.split(",")).map(String::strip).collect(Collectors.toSet());
-    var regexes = new ArrayList<Pattern>();
-    for (var r :
-        conf.allowOriginsByRegex() == null ? List.<String>of() : conf.allowOriginsByRegex()) {
-      regexes.add(Pattern.compile(r));
-    }
+    var regexes =
+        UserRegex.compileAll(
+            "allow_origins_by_regex",
+            conf.allowOriginsByRegex() == null ? List.of() : conf.allowOriginsByRegex(),
+            0);
     return new Cors(
         origins.equals("*") && regexes.isEmpty(),
         list,
@@ -119,7 +119,7 @@ public final class CorsPlugin implements Plugin<CorsPlugin.Config> {
         return origin;
       }
       for (var r : regexes) {
-        if (io.archway.dataplane.route.VarsMatcher.matches(r, origin)) {
+        if (UserRegex.matches(r, origin)) {
           return origin;
         }
       }

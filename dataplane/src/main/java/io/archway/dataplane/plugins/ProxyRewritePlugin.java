@@ -1,6 +1,7 @@
 package io.archway.dataplane.plugins;
 
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import com.google.re2j.Pattern;
 import io.archway.dataplane.plugin.Outcome;
 import io.archway.dataplane.plugin.Plugin;
 import io.archway.dataplane.plugin.Plugin.Phase;
@@ -8,13 +9,12 @@ import io.archway.dataplane.plugin.PluginContext;
 import io.archway.dataplane.plugin.PluginInstance;
 import io.archway.dataplane.plugin.PluginScope;
 import io.archway.dataplane.route.PathNormalizer;
-import io.archway.dataplane.route.VarsMatcher;
+import io.archway.model.UserRegex;
 import io.netty.handler.codec.http.HttpMethod;
 import java.util.ArrayList;
 import java.util.EnumSet;
 import java.util.List;
 import java.util.Set;
-import java.util.regex.Pattern;
 
 /**
  * proxy-rewrite: what the upstream receives: {@code uri} (with variables) or the first matching
@@ -60,7 +60,8 @@ public final class ProxyRewritePlugin implements Plugin<ProxyRewritePlugin.Confi
     var regexes = new ArrayList<RegexUri>();
     var pairs = conf.regexUri() == null ? List.<String>of() : conf.regexUri();
     for (int i = 0; i + 1 < pairs.size(); i += 2) {
-      regexes.add(new RegexUri(Pattern.compile(pairs.get(i)), pairs.get(i + 1)));
+      regexes.add(
+          new RegexUri(UserRegex.compile("regex_uri[" + i + "]", pairs.get(i)), pairs.get(i + 1)));
     }
     var host = conf.host();
     var method = conf.method() != null ? HttpMethod.valueOf(conf.method()) : null;
@@ -81,7 +82,7 @@ public final class ProxyRewritePlugin implements Plugin<ProxyRewritePlugin.Confi
       } else {
         var current = ctx.vars().path();
         for (var r : regexes) {
-          path = VarsMatcher.replaceFirst(r.regex, current, r.replacement);
+          path = UserRegex.replaceFirst(r.regex, current, r.replacement);
           if (path != null) {
             break;
           }

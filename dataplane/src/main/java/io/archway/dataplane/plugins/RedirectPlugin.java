@@ -1,17 +1,18 @@
 package io.archway.dataplane.plugins;
 
+import com.google.re2j.Pattern;
 import io.archway.dataplane.plugin.Outcome;
 import io.archway.dataplane.plugin.Plugin;
 import io.archway.dataplane.plugin.Plugin.Phase;
 import io.archway.dataplane.plugin.PluginContext;
 import io.archway.dataplane.plugin.PluginInstance;
 import io.archway.dataplane.plugin.PluginScope;
+import io.archway.model.UserRegex;
 import io.netty.handler.codec.http.DefaultHttpHeaders;
 import io.netty.handler.codec.http.HttpHeaderNames;
 import java.util.EnumSet;
 import java.util.List;
 import java.util.Set;
-import java.util.regex.Pattern;
 
 /**
  * redirect: answers with a redirect instead of proxying: to the same URL over HTTPS ({@code
@@ -54,7 +55,7 @@ public final class RedirectPlugin implements Plugin<RedirectPlugin.Config> {
     boolean toHttps = Boolean.TRUE.equals(conf.httpToHttps());
     var uri = conf.uri() != null ? Template.of(conf.uri()) : null;
     var regex = conf.regexUri() == null ? List.<String>of() : conf.regexUri();
-    var pattern = regex.size() == 2 ? Pattern.compile(regex.get(0)) : null;
+    Pattern pattern = regex.size() == 2 ? UserRegex.compile("regex_uri[0]", regex.get(0)) : null;
     var replacement = regex.size() == 2 ? regex.get(1) : null;
     int code = conf.retCode() != null ? conf.retCode() : toHttps ? 301 : 302;
     boolean appendQuery = conf.appendQueryString();
@@ -76,9 +77,7 @@ public final class RedirectPlugin implements Plugin<RedirectPlugin.Config> {
         } else if (uri != null) {
           target = uri.render(ctx);
         } else {
-          target =
-              io.archway.dataplane.route.VarsMatcher.replaceFirst(
-                  pattern, vars.path(), replacement);
+          target = UserRegex.replaceFirst(pattern, vars.path(), replacement);
           if (target == null) {
             return Outcome.CONTINUE;
           }

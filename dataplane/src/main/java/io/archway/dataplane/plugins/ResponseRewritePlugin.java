@@ -2,12 +2,14 @@ package io.archway.dataplane.plugins;
 
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import com.google.re2j.Pattern;
 import io.archway.dataplane.plugin.Plugin;
 import io.archway.dataplane.plugin.Plugin.Phase;
 import io.archway.dataplane.plugin.PluginContext;
 import io.archway.dataplane.plugin.PluginInstance;
 import io.archway.dataplane.plugin.PluginScope;
 import io.archway.dataplane.route.VarsMatcher;
+import io.archway.model.UserRegex;
 import io.archway.model.Vars;
 import io.netty.handler.codec.http.HttpResponse;
 import io.netty.handler.codec.http.HttpResponseStatus;
@@ -17,8 +19,6 @@ import java.util.Base64;
 import java.util.EnumSet;
 import java.util.List;
 import java.util.Set;
-import java.util.regex.Pattern;
-import java.util.regex.PatternSyntaxException;
 
 /**
  * response-rewrite: changes the response the client gets, when {@code vars} (over the request and
@@ -88,19 +88,12 @@ public final class ResponseRewritePlugin implements Plugin<ResponseRewritePlugin
       }
       for (int i = 0; i < list.size(); i++) {
         var f = list.get(i);
-        int flags = f.options().indexOf('i') >= 0 ? Pattern.CASE_INSENSITIVE : 0;
-        try {
-          filters.add(
-              new Filter(
-                  Pattern.compile(f.regex(), flags), f.scope().equals("global"), f.replace()));
-        } catch (PatternSyntaxException e) {
-          throw new IllegalArgumentException(
-              "filters["
-                  + i
-                  + "].regex: \""
-                  + f.regex()
-                  + "\" (expected: a valid regular expression)");
-        }
+        int flags = f.options().indexOf('i') >= 0 ? UserRegex.CASE_INSENSITIVE : 0;
+        filters.add(
+            new Filter(
+                UserRegex.compile("filters[" + i + "].regex", f.regex(), flags),
+                f.scope().equals("global"),
+                f.replace()));
       }
     }
     VarsMatcher when = null;
@@ -143,12 +136,8 @@ public final class ResponseRewritePlugin implements Plugin<ResponseRewritePlugin
       var text = new String(in, StandardCharsets.UTF_8);
       for (var f : filters) {
         var m = f.regex.matcher(text);
-        var replacement = java.util.regex.Matcher.quoteReplacement(f.replace);
-        try {
-          text = f.global ? m.replaceAll(replacement) : m.replaceFirst(replacement);
-        } catch (StackOverflowError e) {
-          // The node's body overflowed the regex engine's stack: this filter is left out.
-        }
+        var replacement = UserRegex.quoteReplacement(f.replace);
+        text = f.global ? m.replaceAll(replacement) : m.replaceFirst(replacement);
       }
       return text.getBytes(StandardCharsets.UTF_8);
     }

@@ -1,18 +1,17 @@
 package io.archway.dataplane.plugins;
 
+import com.google.re2j.Pattern;
 import io.archway.dataplane.plugin.Outcome;
 import io.archway.dataplane.plugin.Plugin;
 import io.archway.dataplane.plugin.Plugin.Phase;
 import io.archway.dataplane.plugin.PluginContext;
 import io.archway.dataplane.plugin.PluginInstance;
 import io.archway.dataplane.plugin.PluginScope;
+import io.archway.model.UserRegex;
 import io.netty.handler.codec.http.HttpHeaderNames;
-import java.util.ArrayList;
 import java.util.EnumSet;
 import java.util.List;
 import java.util.Set;
-import java.util.regex.Pattern;
-import java.util.regex.PatternSyntaxException;
 
 /**
  * ua-restriction: lets in only the User-Agents that match one of {@code allowlist}, or keeps out
@@ -57,23 +56,7 @@ public final class UaRestrictionPlugin implements Plugin<UaRestrictionPlugin.Con
   }
 
   static List<Pattern> compileAll(List<String> rules, String field) {
-    var out = new ArrayList<Pattern>(rules.size());
-    for (int i = 0; i < rules.size(); i++) {
-      try {
-        out.add(Pattern.compile(rules.get(i)));
-      } catch (PatternSyntaxException e) {
-        throw new IllegalArgumentException(
-            field
-                + "["
-                + i
-                + "]: \""
-                + rules.get(i)
-                + "\" (expected: a regular expression: "
-                + e.getDescription()
-                + ")");
-      }
-    }
-    return List.copyOf(out);
+    return UserRegex.compileAll(field, rules, 0);
   }
 
   /** Whether {@code value} (trimmed) matches one of {@code rules}. */

@@ -1,19 +1,19 @@
 package io.archway.dataplane.plugins;
 
+import com.google.re2j.Pattern;
 import io.archway.dataplane.plugin.Outcome;
 import io.archway.dataplane.plugin.Plugin;
 import io.archway.dataplane.plugin.Plugin.Phase;
 import io.archway.dataplane.plugin.PluginContext;
 import io.archway.dataplane.plugin.PluginInstance;
 import io.archway.dataplane.plugin.PluginScope;
+import io.archway.model.UserRegex;
 import io.netty.handler.codec.http.DefaultHttpHeaders;
 import io.netty.handler.codec.http.HttpHeaderNames;
 import io.netty.handler.codec.http.HttpHeaderValues;
 import java.util.EnumSet;
 import java.util.List;
 import java.util.Set;
-import java.util.regex.Pattern;
-import java.util.regex.PatternSyntaxException;
 
 /**
  * uri-blocker: refuses, in the rewrite phase, a request whose URI as the client sent it (path and
@@ -69,24 +69,15 @@ public final class UriBlockerPlugin implements Plugin<UriBlockerPlugin.Config> {
     };
   }
 
+  /** A pattern that matches nothing: an empty class (RE2 has no lookahead for {@code (?!)}). */
+  private static final Pattern NOTHING = Pattern.compile("[^\\x00-\\x{10FFFF}]");
+
   /** The rules as one alternation, as APISIX joins them; an empty list blocks nothing. */
   static Pattern compileRules(List<String> rules, boolean caseInsensitive) {
-    for (int i = 0; i < rules.size(); i++) {
-      try {
-        Pattern.compile(rules.get(i));
-      } catch (PatternSyntaxException e) {
-        throw new IllegalArgumentException(
-            "block_rules["
-                + i
-                + "]: \""
-                + rules.get(i)
-                + "\" (expected: a regular expression: "
-                + e.getDescription()
-                + ")");
-      }
-    }
+    // Each alone first, so that a refused rule is named.
+    UserRegex.compileAll("block_rules", rules, 0);
     if (rules.isEmpty()) {
-      return Pattern.compile("(?!)");
+      return NOTHING;
     }
     var joined = new StringBuilder();
     for (var r : rules) {
@@ -95,7 +86,7 @@ public final class UriBlockerPlugin implements Plugin<UriBlockerPlugin.Config> {
       }
       joined.append("(?:").append(r).append(')');
     }
-    return Pattern.compile(
-        joined.toString(), caseInsensitive ? Pattern.CASE_INSENSITIVE | Pattern.UNICODE_CASE : 0);
+    return UserRegex.compile(
+        "block_rules", joined.toString(), caseInsensitive ? UserRegex.CASE_INSENSITIVE : 0);
   }
 }

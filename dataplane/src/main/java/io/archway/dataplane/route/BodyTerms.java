@@ -96,7 +96,7 @@ final class BodyTerms {
       }
       case REGEX, REGEX_CI -> {
         var p = t.regex();
-        yield r -> r.bodyValue(path) instanceof String s && VarsMatcher.find(p, s);
+        yield r -> r.bodyValue(path) instanceof String s && io.archway.model.UserRegex.find(p, s);
       }
       case IN -> {
         Set<String> set = new HashSet<>();

@@ -1,5 +1,6 @@
 package io.archway.dataplane.route;
 
+import io.archway.model.UserRegex;
 import io.archway.model.Vars;
 import java.net.InetAddress;
 import java.util.ArrayList;
@@ -90,7 +91,7 @@ public interface VarsMatcher {
             var p = t.regex();
             yield r -> {
               var v = r.get(name);
-              return v != null && find(p, v);
+              return v != null && UserRegex.find(p, v);
             };
           }
           case IN -> {
@@ -132,42 +133,5 @@ public interface VarsMatcher {
           }
         };
     return t.not() ? r -> !m.matches(r) : m;
-  }
-
-  /**
-   * Whether {@code p} is found in {@code value}, a request's: {@code false} when the search
-   * overflows the stack. Java's regex engine recurses once per repetition of a group such as {@code
-   * (a|b)*}, so a value of a few thousand characters (a header, a query argument) overflowed the
-   * event loop's stack on every request. APISIX's PCRE stops at its match limit with an error, not
-   * a match.
-   */
-  static boolean find(java.util.regex.Pattern p, String value) {
-    try {
-      return p.matcher(value).find();
-    } catch (StackOverflowError e) {
-      return false;
-    }
-  }
-
-  /** Whether {@code p} matches all of {@code value}: {@code false} on a stack overflow, as find. */
-  static boolean matches(java.util.regex.Pattern p, String value) {
-    try {
-      return p.matcher(value).matches();
-    } catch (StackOverflowError e) {
-      return false;
-    }
-  }
-
-  /**
-   * {@code input} with the first match of {@code p} replaced, or {@code null} when there is none or
-   * the search overflows the stack, as find.
-   */
-  static String replaceFirst(java.util.regex.Pattern p, String input, String replacement) {
-    try {
-      var m = p.matcher(input);
-      return m.find() ? m.replaceFirst(replacement) : null;
-    } catch (StackOverflowError e) {
-      return null;
-    }
   }
 }

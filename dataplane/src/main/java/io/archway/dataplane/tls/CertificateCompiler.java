@@ -1,9 +1,11 @@
 package io.archway.dataplane.tls;
 
+import com.google.re2j.Pattern;
 import io.archway.model.Keys;
 import io.archway.model.Kind;
 import io.archway.model.Pems;
 import io.archway.model.Ssl;
+import io.archway.model.UserRegex;
 import io.archway.model.source.ConfigItem;
 import io.netty.handler.ssl.ApplicationProtocolConfig;
 import io.netty.handler.ssl.ApplicationProtocolNames;
@@ -28,7 +30,6 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.TreeMap;
-import java.util.regex.Pattern;
 import javax.net.ssl.SSLException;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -219,7 +220,7 @@ public final class CertificateCompiler {
       skip =
           client.skipMtlsUriRegex() == null
               ? List.of()
-              : client.skipMtlsUriRegex().stream().map(Pattern::compile).toList();
+              : UserRegex.compileAll("client.skip_mtls_uri_regex", client.skipMtlsUriRegex(), 0);
     }
     var protocols = ssl.sslProtocols() != null ? ssl.sslProtocols() : settings.protocols();
     // One context per key pair: with an RSA and an ECDSA pair for the same names, the handshake

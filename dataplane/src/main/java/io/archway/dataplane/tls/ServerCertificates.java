@@ -1,11 +1,12 @@
 package io.archway.dataplane.tls;
 
+import com.google.re2j.Pattern;
+import io.archway.model.UserRegex;
 import io.netty.handler.ssl.SslContext;
 import java.time.Instant;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
-import java.util.regex.Pattern;
 
 /**
  * The certificates the HTTPS listener serves, by server name: compiled from the {@code ssls}
@@ -73,7 +74,7 @@ public final class ServerCertificates {
         return true;
       }
       for (var p : skipClientCertificates) {
-        if (io.archway.dataplane.route.VarsMatcher.find(p, path)) {
+        if (UserRegex.find(p, path)) {
           return true;
         }
       }

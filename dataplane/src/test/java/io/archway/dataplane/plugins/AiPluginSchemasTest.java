@@ -3,6 +3,7 @@ package io.archway.dataplane.plugins;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.archway.dataplane.plugin.Outcome;
 import io.archway.dataplane.plugin.PluginRegistry;
 import io.archway.dataplane.plugin.PluginScope;
 import io.archway.model.ModelJson;
@@ -173,11 +174,18 @@ class AiPluginSchemasTest {
   }
 
   @Test
-  void aPatternThatBacktracksWithoutEndRunsOutOfBudget() {
-    var slow = java.util.regex.Pattern.compile("(.*a){12}$");
-    assertThat(AiPromptGuardPlugin.find(slow, "a".repeat(40) + "!")).isNull();
-    assertThat(AiPromptGuardPlugin.find(slow, "short")).isFalse();
-    assertThat(AiPromptGuardPlugin.find(java.util.regex.Pattern.compile("pass"), "a password"))
-        .isTrue();
+  void aPatternThatWouldBacktrackWithoutEndIsAnsweredAtOnce() throws Exception {
+    // RE2: linear in the text, so the answer is the true one (no match), not a refusal.
+    var slow = AiPromptGuardPlugin.compile(List.of("(.*a){12}$", "pass"), "deny_patterns");
+    var conf = new AiPromptGuardPlugin.Config(false, false, List.of(), List.of());
+    var text =
+        ModelJson.mapper()
+            .readTree("[{\"role\": \"user\", \"content\": \"" + "a".repeat(40) + "!\"}]");
+    assertThat(AiPromptGuardPlugin.check(conf, List.of(), slow.subList(0, 1), text))
+        .isSameAs(Outcome.CONTINUE);
+    var password =
+        ModelJson.mapper().readTree("[{\"role\": \"user\", \"content\": \"a password\"}]");
+    assertThat(AiPromptGuardPlugin.check(conf, List.of(), slow, password))
+        .isNotSameAs(Outcome.CONTINUE);
   }
 }

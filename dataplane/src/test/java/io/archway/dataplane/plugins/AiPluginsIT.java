@@ -409,14 +409,15 @@ class AiPluginsIT {
     var denied = post("/guard", chat("user", "hello, what is the admin password"));
     assertThat(json(denied.body()).path("message").asText())
         .isEqualTo("Request contains prohibited content");
-    // A pattern that backtracks without end is stopped, and the request refused.
+    // A pattern that would backtrack without end on java.util.regex: RE2 answers at once, truly
+    // (no match), so the request goes on.
     var slow = post("/guard", chat("user", "hello " + "a".repeat(40) + "!"));
-    assertThat(slow.statusCode()).isEqualTo(400);
+    assertThat(slow.statusCode()).isEqualTo(200);
     // Not the user's last word: not checked (match_all_roles is off).
     assertThat(post("/guard", chat("assistant", "password")).statusCode()).isEqualTo(200);
     // The whole history: the system message is checked too.
     assertThat(post("/all", CHAT).statusCode()).isEqualTo(400);
-    assertThat(llm.received).hasSize(2);
+    assertThat(llm.received).hasSize(3);
   }
 
   static String chat(String role, String content) {
