@@ -5,10 +5,9 @@ import com.fasterxml.jackson.databind.node.JsonNodeFactory;
 import io.archway.crds.Enums;
 import io.archway.crds.apisix.ApisixRouteSpec.Expr;
 import io.archway.model.BodyPath;
+import io.archway.model.UserRegex;
 import java.util.List;
 import java.util.Locale;
-import java.util.regex.Pattern;
-import java.util.regex.PatternSyntaxException;
 
 /** {@code match.exprs} of an ApisixRoute as APISIX {@code vars}. */
 final class Exprs {
@@ -75,12 +74,9 @@ final class Exprs {
           default -> "~*";
         };
     if (op.startsWith("~") && !op.equals("~=")) {
-      try {
-        Pattern.compile(e.value);
-      } catch (PatternSyntaxException ex) {
-        t.error(
-            at + ".value",
-            show(e.value) + " (expected: a valid regular expression: " + ex.getDescription() + ")");
+      var expected = UserRegex.problem(e.value);
+      if (expected != null) {
+        t.error(at + ".value", show(e.value) + " (expected: " + expected + ")");
         return null;
       }
       if (e.op.startsWith("RegexNot")) {

@@ -1,5 +1,6 @@
 package io.archway.operator.translate;
 
+import io.archway.model.UserRegex;
 import io.fabric8.kubernetes.api.model.gatewayapi.v1.GRPCBackendRef;
 import io.fabric8.kubernetes.api.model.gatewayapi.v1.GRPCRoute;
 import io.fabric8.kubernetes.api.model.gatewayapi.v1.GRPCRouteFilter;
@@ -17,8 +18,6 @@ import io.fabric8.kubernetes.api.model.gatewayapi.v1.RouteParentStatus;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Set;
-import java.util.regex.Pattern;
-import java.util.regex.PatternSyntaxException;
 
 /**
  * A Gateway API GRPCRoute, translated as the HTTPRoute it amounts to ({@link HTTPRouteTranslator},
@@ -172,16 +171,9 @@ public final class GRPCRouteTranslator {
     if (re == null) {
       return;
     }
-    try {
-      Pattern.compile(re);
-    } catch (PatternSyntaxException e) {
-      out.add(
-          new Translation.FieldError(
-              field,
-              Exprs.show(re)
-                  + " does not compile: "
-                  + e.getDescription()
-                  + " (expected: a regular expression)"));
+    var expected = UserRegex.problem(re);
+    if (expected != null) {
+      out.add(new Translation.FieldError(field, Exprs.show(re) + " (expected: " + expected + ")"));
     }
   }
 

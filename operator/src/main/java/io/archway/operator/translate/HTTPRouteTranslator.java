@@ -4,6 +4,7 @@ import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.JsonNodeFactory;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.archway.model.Kind;
+import io.archway.model.UserRegex;
 import io.fabric8.kubernetes.api.model.gatewayapi.v1.Gateway;
 import io.fabric8.kubernetes.api.model.gatewayapi.v1.HTTPBackendRef;
 import io.fabric8.kubernetes.api.model.gatewayapi.v1.HTTPHeaderFilter;
@@ -21,8 +22,6 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.TreeSet;
-import java.util.regex.Pattern;
-import java.util.regex.PatternSyntaxException;
 
 /**
  * A Gateway API HTTPRoute as APISIX routes: one route per rule × match × listener it attaches to
@@ -273,16 +272,10 @@ public final class HTTPRouteTranslator {
   }
 
   private static void regex(String re, String field, List<Translation.FieldError> invalid) {
-    try {
-      Pattern.compile(re == null ? "" : re);
-    } catch (PatternSyntaxException e) {
+    var expected = UserRegex.problem(re == null ? "" : re);
+    if (expected != null) {
       invalid.add(
-          new Translation.FieldError(
-              field,
-              Exprs.show(re)
-                  + " does not compile: "
-                  + e.getDescription()
-                  + " (expected: a regular expression)"));
+          new Translation.FieldError(field, Exprs.show(re) + " (expected: " + expected + ")"));
     }
   }
 

@@ -3,6 +3,7 @@ package io.archway.operator.translate;
 import com.fasterxml.jackson.databind.node.JsonNodeFactory;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.archway.model.Kind;
+import io.archway.model.UserRegex;
 import io.fabric8.kubernetes.api.model.IntOrString;
 import io.fabric8.kubernetes.api.model.networking.v1.Ingress;
 import io.fabric8.kubernetes.api.model.networking.v1.IngressBackend;
@@ -12,8 +13,6 @@ import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.TreeMap;
-import java.util.regex.Pattern;
-import java.util.regex.PatternSyntaxException;
 
 /**
  * A {@code networking.k8s.io/v1} Ingress as APISIX routes: one per host and path (id {@code
@@ -222,16 +221,9 @@ public final class IngressTranslator {
   private static boolean paths(
       ObjectNode route, String path, String type, boolean regex, String at, Translation t) {
     if (regex) {
-      try {
-        Pattern.compile(path);
-      } catch (PatternSyntaxException e) {
-        t.error(
-            at + ".path",
-            "\""
-                + path
-                + "\" (expected: a valid regular expression with use-regex: "
-                + e.getDescription()
-                + ")");
+      var expected = UserRegex.problem(path);
+      if (expected != null) {
+        t.error(at + ".path", "\"" + path + "\" (expected with use-regex: " + expected + ")");
         return false;
       }
       route.putArray("uris").add("/*");
@@ -421,6 +413,12 @@ public final class IngressTranslator {
               where + "rewrite-target-regex-template",
               "missing (expected: set with rewrite-target-regex)");
         } else {
+          var expected = UserRegex.problem(ann.get("rewrite-target-regex"));
+          if (expected != null) {
+            t.error(
+                where + "rewrite-target-regex",
+                "\"" + ann.get("rewrite-target-regex") + "\" (expected: " + expected + ")");
+          }
           rewrite.putArray("regex_uri").add(ann.get("rewrite-target-regex")).add(template);
         }
       } else {
