@@ -67,4 +67,35 @@ class AdminValidationStrictTest {
                 "{\"uri\": \"/a\", \"upstream_id\": \"1\", \"plugins\": {\"key-auth\": null}}"))
         .isNull();
   }
+
+  /** Users' regexes run on RE2 (linear time): what it cannot run is refused, naming the field. */
+  @Test
+  void refusesARegexRe2DoesNotRunNamingTheField() throws Exception {
+    var re2 = "(expected: a valid regular expression in RE2 syntax, without backreferences or";
+    assertThat(
+            check(
+                "routes/1",
+                "{\"uri\": \"/a\", \"upstream_id\": \"1\","
+                    + " \"vars\": [[\"arg_x\", \"~~\", \"^(?!admin)\"]]}"))
+        .contains("vars[0][2]: \"^(?!admin)\" " + re2);
+    assertThat(
+            check(
+                "routes/2",
+                "{\"uri\": \"/a\", \"upstream_id\": \"1\", \"plugins\": {\"proxy-rewrite\":"
+                    + " {\"regex_uri\": [\"^/(a)\\\\1\", \"/$1\"]}}}"))
+        .contains("plugins.proxy-rewrite.regex_uri[0]: \"^/(a)\\1\" " + re2);
+    assertThat(
+            check(
+                "routes/3",
+                "{\"uri\": \"/a\", \"upstream_id\": \"1\", \"plugins\": {\"uri-blocker\":"
+                    + " {\"block_rules\": [\"ok\", \"(?<=x)y\"]}}}"))
+        .contains("plugins.uri-blocker.block_rules[1]: \"(?<=x)y\" " + re2);
+    // A catastrophic pattern for a backtracking engine is fine for RE2: accepted.
+    assertThat(
+            check(
+                "routes/4",
+                "{\"uri\": \"/a\", \"upstream_id\": \"1\","
+                    + " \"vars\": [[\"arg_x\", \"~~\", \"^(a+)+$\"]]}"))
+        .isNull();
+  }
 }

@@ -97,6 +97,53 @@ class ConfigCheckTest {
   }
 
   @Test
+  void aRegexRe2DoesNotRunIsAProblemOnItsLine() {
+    var vars =
+        check(
+            """
+            routes:
+              - uri: /a
+                vars:
+                  - ["http_x_id", "~*", "(a)\\\\1"]
+                upstream_id: u
+            upstreams:
+              - id: u
+                nodes: {"127.0.0.1:80": 1}
+            #END
+            """);
+    assertThat(vars)
+        .singleElement()
+        .satisfies(f -> assertThat(f.line()).isEqualTo(4))
+        .satisfies(
+            f ->
+                assertThat(f.text())
+                    .startsWith("routes[0]: vars[0][2]: \"(a)\\\\1\" (expected: a valid regular")
+                    .contains("RE2 syntax"));
+    var plugin =
+        check(
+            """
+            routes:
+              - uri: /b
+                plugins:
+                  redirect:
+                    regex_uri: ["^/(?=b)", "/c"]
+                upstream_id: u
+            upstreams:
+              - id: u
+                nodes: {"127.0.0.1:80": 1}
+            #END
+            """);
+    assertThat(plugin)
+        .singleElement()
+        .satisfies(f -> assertThat(f.line()).isEqualTo(5))
+        .satisfies(
+            f ->
+                assertThat(f.text())
+                    .startsWith("routes/1: plugins.redirect.regex_uri[0]: \"^/(?=b)\"")
+                    .contains("RE2 syntax"));
+  }
+
+  @Test
   void aReferenceToAnObjectTheFileDoesNotHoldIsAProblem() {
     var found =
         check(
