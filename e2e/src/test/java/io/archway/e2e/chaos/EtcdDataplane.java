@@ -145,4 +145,9 @@ final class EtcdDataplane implements AutoCloseable {
     http.close();
     etcd.close();
   }
+
+  /** A GET of that path on the dataplane's status port: {@code /metrics}, {@code /readyz}. */
+  HttpResponse<String> status(String path) throws Exception {
+    return get(statusPort, path);
+  }
 }

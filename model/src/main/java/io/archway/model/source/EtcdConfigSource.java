@@ -568,6 +568,10 @@ public final class EtcdConfigSource implements ConfigSource {
         var before = rejected.get(key);
         if (before == null || before.modRevision() != kv.getModRevision()) {
           rejectedTotal++;
+        }
+        // Said once: the same poison written again (a controller re-applying it, a loop) is
+        // counted again but not logged again until its reason changes.
+        if (before == null || !before.reason().equals(e.getMessage())) {
           log.warn(
               "config: skipping {} (revision {}){}: {}",
               key,
