@@ -456,6 +456,13 @@ final class Fields {
     if (v == null || v.isMissingNode()) {
       return "missing";
     }
+    // A huge string (a poison value of a megabyte) is cut before it is quoted, not after: quoting
+    // all of it for a message that shows its start cost a copy of the whole value per problem.
+    if (v.isTextual() && v.textValue().length() > MAX_VALUE_IN_MESSAGE) {
+      v =
+          com.fasterxml.jackson.databind.node.TextNode.valueOf(
+              v.textValue().substring(0, MAX_VALUE_IN_MESSAGE));
+    }
     var s = v.toString();
     return s.length() > MAX_VALUE_IN_MESSAGE ? s.substring(0, MAX_VALUE_IN_MESSAGE) + "…" : s;
   }
