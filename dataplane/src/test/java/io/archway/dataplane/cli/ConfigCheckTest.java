@@ -111,14 +111,7 @@ class ConfigCheckTest {
                 nodes: {"127.0.0.1:80": 1}
             #END
             """);
-    assertThat(vars)
-        .singleElement()
-        .satisfies(f -> assertThat(f.line()).isEqualTo(4))
-        .satisfies(
-            f ->
-                assertThat(f.text())
-                    .startsWith("routes[0]: vars[0][2]: \"(a)\\\\1\" (expected: a valid regular")
-                    .contains("RE2 syntax"));
+    assertRe2Problem(vars, 4, "routes[0]: vars[0][2]: \"(a)\\\\1\" (expected: a valid regular");
     var plugin =
         check(
             """
@@ -133,14 +126,12 @@ class ConfigCheckTest {
                 nodes: {"127.0.0.1:80": 1}
             #END
             """);
-    assertThat(plugin)
-        .singleElement()
-        .satisfies(f -> assertThat(f.line()).isEqualTo(5))
-        .satisfies(
-            f ->
-                assertThat(f.text())
-                    .startsWith("routes/1: plugins.redirect.regex_uri[0]: \"^/(?=b)\"")
-                    .contains("RE2 syntax"));
+    assertRe2Problem(plugin, 5, "routes/1: plugins.redirect.regex_uri[0]: \"^/(?=b)\"");
+  }
+
+  private static void assertRe2Problem(List<ConfigCheck.Finding> found, int line, String start) {
+    assertThat(found).singleElement().extracting(ConfigCheck.Finding::line).isEqualTo(line);
+    assertThat(found.get(0).text()).startsWith(start).contains("RE2 syntax");
   }
 
   @Test
