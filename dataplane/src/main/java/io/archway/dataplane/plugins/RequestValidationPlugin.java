@@ -6,6 +6,7 @@ import com.networknt.schema.InputFormat;
 import com.networknt.schema.Schema;
 import com.networknt.schema.SchemaLocation;
 import com.networknt.schema.SchemaRegistry;
+import com.networknt.schema.SchemaRegistryConfig;
 import com.networknt.schema.SpecificationVersion;
 import io.archway.dataplane.exchange.RequestBody;
 import io.archway.dataplane.plugin.Outcome;
@@ -15,6 +16,7 @@ import io.archway.dataplane.plugin.PluginContext;
 import io.archway.dataplane.plugin.PluginInstance;
 import io.archway.dataplane.plugin.PluginScope;
 import io.archway.model.ModelJson;
+import io.archway.model.UserRegex;
 import io.netty.handler.codec.http.HttpHeaderNames;
 import io.netty.handler.codec.http.QueryStringDecoder;
 import java.nio.charset.StandardCharsets;
@@ -44,8 +46,22 @@ public final class RequestValidationPlugin implements Plugin<RequestValidationPl
   /** The largest body {@code body_schema} reads. */
   static final int MAX_BODY = 8 << 20;
 
+  /**
+   * The schemas' {@code pattern} and {@code patternProperties} are users' regexes matched against
+   * request bodies: RE2 ({@link UserRegex}, linear time), found anywhere as JSON Schema says.
+   */
   private static final SchemaRegistry SCHEMAS =
-      SchemaRegistry.withDefaultDialect(SpecificationVersion.DRAFT_7);
+      SchemaRegistry.withDefaultDialect(
+          SpecificationVersion.DRAFT_7,
+          b ->
+              b.schemaRegistryConfig(
+                  SchemaRegistryConfig.builder()
+                      .regularExpressionFactory(
+                          regex -> {
+                            var p = UserRegex.compile("pattern", regex);
+                            return value -> UserRegex.find(p, value);
+                          })
+                      .build()));
 
   /** Draft-07's meta-schema, shipped in the validator's jar (nothing is fetched). */
   private static final class Meta {
