@@ -1,7 +1,5 @@
 package io.archway.e2e.chaos;
 
-import static org.awaitility.Awaitility.await;
-
 import io.archway.model.testing.JarProcess;
 import io.archway.model.testing.Ports;
 import io.etcd.jetcd.ByteSequence;
@@ -9,11 +7,9 @@ import io.etcd.jetcd.Client;
 import io.etcd.jetcd.options.DeleteOption;
 import java.net.URI;
 import java.net.http.HttpClient;
-import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
-import java.time.Duration;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
 
@@ -46,29 +42,7 @@ final class ClusterDataplane implements AutoCloseable {
     var s = new ClusterDataplane(writeEndpoints, dir.resolve("dataplane.log"));
     try {
       s.dataplane =
-          JarProcess.start(
-              Path.of("../dataplane/target/archway-dataplane.jar"),
-              s.log,
-              List.of(),
-              List.of(
-                  "--etcd",
-                  String.join(",", endpoints),
-                  "--bind",
-                  "127.0.0.1",
-                  "--http-port",
-                  "" + s.httpPort,
-                  "--https-port",
-                  "0",
-                  "--admin-port",
-                  "off",
-                  "--status-port",
-                  "" + s.statusPort,
-                  "--access-log",
-                  "off"));
-      await()
-          .atMost(EtcdDataplane.WAIT)
-          .ignoreExceptions()
-          .until(() -> s.status("/readyz").statusCode() == 200);
+          DataplaneJar.start(s.log, String.join(",", endpoints), s.httpPort, s.statusPort, s.http);
     } catch (Exception | Error e) {
       s.close();
       throw e;
@@ -108,11 +82,7 @@ final class ClusterDataplane implements AutoCloseable {
   }
 
   private HttpResponse<String> get(int port, String path) throws Exception {
-    return http.send(
-        HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port + path))
-            .timeout(Duration.ofSeconds(5))
-            .build(),
-        HttpResponse.BodyHandlers.ofString());
+    return DataplaneJar.get(http, port, path);
   }
 
   /** Writes {@code /apisix/KEY} (for example {@code routes/1}) and waits for etcd's answer. */

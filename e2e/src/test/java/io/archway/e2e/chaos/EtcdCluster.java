@@ -2,6 +2,7 @@ package io.archway.e2e.chaos;
 
 import static org.awaitility.Awaitility.await;
 
+import io.archway.model.testing.EtcdServer;
 import io.archway.model.testing.Ports;
 import java.io.IOException;
 import java.io.UncheckedIOException;
@@ -96,7 +97,7 @@ final class EtcdCluster implements AutoCloseable {
     }
     var cmd =
         List.of(
-            binary("etcd", "ARCHWAY_ETCD"),
+            EtcdServer.binary("etcd", "ARCHWAY_ETCD"),
             "--name",
             name(member),
             "--data-dir",
@@ -183,7 +184,7 @@ final class EtcdCluster implements AutoCloseable {
   Path snapshot(int member) {
     var file = dir.resolve("snapshot-" + System.nanoTime() + ".db");
     run(
-        binary("etcdctl", "ARCHWAY_ETCDCTL"),
+        EtcdServer.binary("etcdctl", "ARCHWAY_ETCDCTL"),
         "--endpoints",
         endpoint(member),
         "snapshot",
@@ -202,7 +203,7 @@ final class EtcdCluster implements AutoCloseable {
     generation++;
     for (int i = 0; i < SIZE; i++) {
       run(
-          binary("etcdctl", "ARCHWAY_ETCDCTL"),
+          EtcdServer.binary("etcdctl", "ARCHWAY_ETCDCTL"),
           "snapshot",
           "restore",
           snapshot.toString(),
@@ -224,11 +225,15 @@ final class EtcdCluster implements AutoCloseable {
   public synchronized void close() {
     killAll();
     http.close();
-    deleteRecursively(dir);
+    EtcdServer.deleteRecursively(dir);
   }
 
   private String name(int member) {
     return "m" + member;
+  }
+
+  private void run(String... cmd) {
+    EtcdServer.runTool(dir.resolve("etcdctl.log"), cmd);
   }
 
   private Path dataDir(int member) {
@@ -277,48 +282,5 @@ final class EtcdCluster implements AutoCloseable {
                 return false; // not listening yet
               }
             });
-  }
-
-  private void run(String... cmd) {
-    var log = dir.resolve("etcdctl.log");
-    try {
-      var pb = new ProcessBuilder(cmd).redirectErrorStream(true);
-      pb.environment().put("ETCDCTL_API", "3");
-      var p = pb.redirectOutput(ProcessBuilder.Redirect.appendTo(log.toFile())).start();
-      if (!p.waitFor(60, TimeUnit.SECONDS) || p.exitValue() != 0) {
-        p.destroyForcibly();
-        throw new IllegalStateException(String.join(" ", cmd) + " failed; see " + log);
-      }
-    } catch (IOException e) {
-      throw new UncheckedIOException(e);
-    } catch (InterruptedException e) {
-      Thread.currentThread().interrupt();
-      throw new IllegalStateException(e);
-    }
-  }
-
-  private static String binary(String name, String env) {
-    var fromEnv = System.getenv(env);
-    if (fromEnv != null && !fromEnv.isBlank()) {
-      return fromEnv;
-    }
-    for (var d : System.getenv().getOrDefault("PATH", "/usr/bin").split(":")) {
-      var p = Path.of(d, name);
-      if (Files.isExecutable(p)) {
-        return p.toString();
-      }
-    }
-    return "/usr/bin/" + name;
-  }
-
-  private static void deleteRecursively(Path p) {
-    if (!Files.exists(p)) {
-      return;
-    }
-    try (var walk = Files.walk(p)) {
-      walk.sorted(java.util.Comparator.reverseOrder()).forEach(f -> f.toFile().delete());
-    } catch (IOException e) {
-      throw new UncheckedIOException(e);
-    }
   }
 }

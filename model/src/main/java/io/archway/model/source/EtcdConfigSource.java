@@ -449,8 +449,8 @@ public final class EtcdConfigSource implements ConfigSource {
       return false;
     }
     log.warn(
-        "etcd source: etcd holds {} other key(s) at revision {} than the {} followed (restored"
-            + " and written since?); re-reading",
+        "etcd source: etcd's {} key(s) at revision {} are not the {} followed (restored from a"
+            + " snapshot and written since?); re-reading",
         kvs.size(),
         revision,
         followed.size());
