@@ -1,7 +1,5 @@
 package io.archway.e2e.chaos;
 
-import static org.awaitility.Awaitility.await;
-
 import io.archway.model.testing.EtcdServer;
 import io.archway.model.testing.JarProcess;
 import io.archway.model.testing.Ports;
@@ -9,13 +7,11 @@ import io.etcd.jetcd.ByteSequence;
 import io.etcd.jetcd.Client;
 import java.net.URI;
 import java.net.http.HttpClient;
-import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
-import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.Semaphore;
@@ -56,29 +52,8 @@ final class EtcdDataplane implements AutoCloseable {
     var s = new EtcdDataplane();
     try {
       s.dataplane =
-          JarProcess.start(
-              Path.of("../dataplane/target/archway-dataplane.jar"),
-              dir.resolve("dataplane.log"),
-              List.of(),
-              List.of(
-                  "--etcd",
-                  s.etcd.endpoint(),
-                  "--bind",
-                  "127.0.0.1",
-                  "--http-port",
-                  "" + s.httpPort,
-                  "--https-port",
-                  "0",
-                  "--admin-port",
-                  "off",
-                  "--status-port",
-                  "" + s.statusPort,
-                  "--access-log",
-                  "off"));
-      await()
-          .atMost(WAIT)
-          .ignoreExceptions()
-          .until(() -> s.get(s.statusPort, "/readyz").statusCode() == 200);
+          DataplaneJar.start(
+              dir.resolve("dataplane.log"), s.etcd.endpoint(), s.httpPort, s.statusPort, s.http);
     } catch (Exception | Error e) {
       s.close();
       throw e;
@@ -101,11 +76,7 @@ final class EtcdDataplane implements AutoCloseable {
   }
 
   private HttpResponse<String> get(int port, String path) throws Exception {
-    return http.send(
-        HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port + path))
-            .timeout(Duration.ofSeconds(5))
-            .build(),
-        HttpResponse.BodyHandlers.ofString());
+    return DataplaneJar.get(http, port, path);
   }
 
   /** Writes {@code /apisix/KEY} (for example {@code routes/1}) and waits for etcd's answer. */

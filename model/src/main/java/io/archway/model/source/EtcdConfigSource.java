@@ -11,11 +11,14 @@ import io.etcd.jetcd.Client;
 import io.etcd.jetcd.KeyValue;
 import io.etcd.jetcd.Watch;
 import io.etcd.jetcd.common.exception.CompactedException;
+import io.etcd.jetcd.common.exception.ErrorCode;
+import io.etcd.jetcd.common.exception.EtcdException;
 import io.etcd.jetcd.options.GetOption;
 import io.etcd.jetcd.options.OptionsUtil;
 import io.etcd.jetcd.options.WatchOption;
 import io.etcd.jetcd.watch.WatchEvent;
 import io.etcd.jetcd.watch.WatchResponse;
+import io.grpc.Status;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -140,6 +143,7 @@ public final class EtcdConfigSource implements ConfigSource {
   private final ScheduledExecutorService loop;
   private final Backoff backoff;
   private final ItemTracker tracker;
+  private final KeyRevisions followed = new KeyRevisions();
 
   // Owned by `loop`.
   private ConfigListener listener;
@@ -235,9 +239,10 @@ public final class EtcdConfigSource implements ConfigSource {
     closeWatch();
     try {
       long t0 = System.nanoTime();
-      var read = readAll();
+      var read = readAll(0, false);
       long t1 = System.nanoTime();
       var state = tracker.replaceAll(read.kvs(), read.revision());
+      followed.replaceAll(read.kvs());
       long t2 = System.nanoTime();
       revision = read.revision();
       fullLoads++;
@@ -264,11 +269,16 @@ public final class EtcdConfigSource implements ConfigSource {
 
   private record Read(List<KeyValue> kvs, long revision) {}
 
-  /** Paged range read, every page at the revision of the first, so the result is consistent. */
-  private Read readAll() throws Exception {
+  /**
+   * Paged range read, every page at the revision of the first, so the result is consistent.
+   *
+   * @param at the revision to read at, 0 for the current one
+   * @param keysOnly keys and their revisions without values
+   */
+  private Read readAll(long at, boolean keysOnly) throws Exception {
     var out = new ArrayList<KeyValue>();
     var from = root;
-    long rev = 0;
+    long rev = at;
     while (true) {
       var option =
           GetOption.builder()
@@ -277,6 +287,7 @@ public final class EtcdConfigSource implements ConfigSource {
               .withSortOrder(GetOption.SortOrder.ASCEND)
               .withLimit(settings.pageSize())
               .withRevision(rev)
+              .withKeysOnly(keysOnly)
               .build();
       var res = await(client.getKVClient().get(from, option));
       if (rev == 0) {
@@ -322,10 +333,13 @@ public final class EtcdConfigSource implements ConfigSource {
     var changes = new ArrayList<ConfigChange>();
     for (var event : res.getEvents()) {
       var kv = event.getKeyValue();
-      var change =
-          event.getEventType() == WatchEvent.EventType.DELETE
-              ? tracker.delete(kv)
-              : tracker.put(kv);
+      boolean delete = event.getEventType() == WatchEvent.EventType.DELETE;
+      if (delete) {
+        followed.delete(kv);
+      } else {
+        followed.put(kv);
+      }
+      var change = delete ? tracker.delete(kv) : tracker.put(kv);
       if (change != null) {
         changes.add(change);
       }
@@ -355,15 +369,17 @@ public final class EtcdConfigSource implements ConfigSource {
   }
 
   /**
-   * After a lost connection: if etcd's revision went back (restored from a snapshot) re-read
-   * everything; otherwise watch again from where we were, losing nothing.
+   * After a lost connection: if etcd's history is no longer the one followed (its revision went
+   * back, or it holds other keys at our revision: restored from a snapshot, perhaps written past
+   * our revision since) or was compacted past our revision, re-read everything; otherwise watch
+   * again from where we were, losing nothing and reading nothing again.
    */
   private void resume() {
     if (closed) {
       return;
     }
     try {
-      if (reloadedAfterRestore()) {
+      if (reloadedAfterRestore() || reloadedAfterHistoryChanged()) {
         return;
       }
       onSuccess();
@@ -408,6 +424,50 @@ public final class EtcdConfigSource implements ConfigSource {
         current);
     fullLoad("revision went back");
     return true;
+  }
+
+  /**
+   * Reads etcd's keys (without values) at our revision; if they are not exactly those followed, its
+   * history is another one (a restore from a snapshot, then writes past our revision), so
+   * everything is read again; and so if that revision was compacted, as the watch would say.
+   *
+   * @return whether a full re-read was started
+   */
+  private boolean reloadedAfterHistoryChanged() throws Exception {
+    List<KeyValue> kvs;
+    try {
+      kvs = readAll(revision, true).kvs();
+    } catch (ExecutionException e) {
+      if (!compacted(e.getCause())) {
+        throw e;
+      }
+      log.info("etcd source: revision {} compacted while away; re-reading", revision);
+      fullLoad("compacted");
+      return true;
+    }
+    if (followed.matches(kvs)) {
+      return false;
+    }
+    log.warn(
+        "etcd source: etcd's {} key(s) at revision {} are not the {} followed (restored from a"
+            + " snapshot and written since?); re-reading",
+        kvs.size(),
+        revision,
+        followed.size());
+    fullLoad("history changed");
+    return true;
+  }
+
+  /** etcd's answer to a read at a compacted revision, as jetcd or gRPC hands it over. */
+  static boolean compacted(Throwable e) {
+    if (e instanceof CompactedException) {
+      return true;
+    }
+    boolean outOfRange =
+        e instanceof EtcdException ee
+            ? ee.getErrorCode() == ErrorCode.OUT_OF_RANGE
+            : Status.fromThrowable(e).getCode() == Status.Code.OUT_OF_RANGE;
+    return outOfRange && String.valueOf(e.getMessage()).contains("compacted");
   }
 
   private long currentRevision() throws Exception {

@@ -213,25 +213,11 @@ public final class EtcdServer implements AutoCloseable {
   }
 
   private void run(String... cmd) {
-    try {
-      var pb = new ProcessBuilder(cmd).redirectErrorStream(true);
-      pb.environment().put("ETCDCTL_API", "3");
-      var p =
-          pb.redirectOutput(ProcessBuilder.Redirect.appendTo(dir.resolve("etcdctl.log").toFile()))
-              .start();
-      if (!p.waitFor(60, TimeUnit.SECONDS) || p.exitValue() != 0) {
-        throw new IllegalStateException(
-            String.join(" ", cmd) + " failed; see " + dir.resolve("etcdctl.log"));
-      }
-    } catch (IOException e) {
-      throw new UncheckedIOException(e);
-    } catch (InterruptedException e) {
-      Thread.currentThread().interrupt();
-      throw new IllegalStateException(e);
-    }
+    runTool(dir.resolve("etcdctl.log"), cmd);
   }
 
-  private static String binary(String name, String env) {
+  /** An etcd tool's path: {@code $ENV} if set, else {@code name} on the PATH. */
+  public static String binary(String name, String env) {
     var fromEnv = System.getenv(env);
     if (fromEnv != null && !fromEnv.isBlank()) {
       return fromEnv;
@@ -253,7 +239,7 @@ public final class EtcdServer implements AutoCloseable {
     }
   }
 
-  private static void deleteRecursively(Path p) {
+  public static void deleteRecursively(Path p) {
     if (!Files.exists(p)) {
       return;
     }
@@ -261,6 +247,27 @@ public final class EtcdServer implements AutoCloseable {
       walk.sorted(Comparator.reverseOrder()).forEach(f -> f.toFile().delete());
     } catch (IOException e) {
       throw new UncheckedIOException(e);
+    }
+  }
+
+  /**
+   * Runs an etcd tool ({@code etcdctl}, API v3) to its end, its output appended to {@code log};
+   * throws if it fails or takes more than a minute.
+   */
+  public static void runTool(Path log, String... cmd) {
+    try {
+      var pb = new ProcessBuilder(cmd).redirectErrorStream(true);
+      pb.environment().put("ETCDCTL_API", "3");
+      var p = pb.redirectOutput(ProcessBuilder.Redirect.appendTo(log.toFile())).start();
+      if (!p.waitFor(60, TimeUnit.SECONDS) || p.exitValue() != 0) {
+        p.destroyForcibly();
+        throw new IllegalStateException(String.join(" ", cmd) + " failed; see " + log);
+      }
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new IllegalStateException(e);
     }
   }
 }
