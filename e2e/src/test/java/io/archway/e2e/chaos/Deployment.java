@@ -116,7 +116,7 @@ final class Deployment implements AutoCloseable {
     synchronized (d) {
       for (int i = 0; i < replicas; i++) {
         var pod = d.newPod();
-        d.ready(pod);
+        ready(pod);
       }
       d.publish();
     }
@@ -130,16 +130,27 @@ final class Deployment implements AutoCloseable {
    * every pod is of the current revision, a new rollout begins (the pod template changed again).
    */
   void step() throws Exception {
-    var old = surge();
     synchronized (this) {
-      old.serving = old.state == State.READY;
-      old.state = State.TERMINATING;
-      old.backend.unready();
-      publish();
-      replaced++;
-      pending++;
-      later.schedule(() -> gone(old), grace.toMillis(), TimeUnit.MILLISECONDS);
+      nextRevisionIfDone();
     }
+    start();
+    synchronized (this) {
+      terminate(oldest());
+    }
+  }
+
+  /**
+   * One step of a rollout with {@code maxSurge: 0, maxUnavailable: 1}: the oldest pod of an older
+   * revision is deleted first (terminating, still serving through its preStop sleep), then its
+   * replacement starts and turns ready after {@link #STARTUP}. With one replica, no endpoint is
+   * ready in between.
+   */
+  void stepUnavailableFirst() throws Exception {
+    synchronized (this) {
+      nextRevisionIfDone();
+      terminate(oldest());
+    }
+    start();
   }
 
   /**
@@ -148,11 +159,18 @@ final class Deployment implements AutoCloseable {
    * after.
    */
   void stepWithoutPreStop() throws Exception {
-    var old = surge();
+    synchronized (this) {
+      nextRevisionIfDone();
+    }
+    start();
+    Pod old;
+    synchronized (this) {
+      old = oldest();
+      old.state = State.TERMINATING;
+    }
     old.backend.close();
     synchronized (this) {
       old.serving = false;
-      old.state = State.TERMINATING;
       old.backend.unready();
       publish();
       replaced++;
@@ -162,16 +180,24 @@ final class Deployment implements AutoCloseable {
     }
   }
 
-  /**
-   * A new pod of the current revision, ready (a new rollout begins when every pod is of the current
-   * revision); returns the oldest pod of an older revision, the one to delete.
-   */
-  private Pod surge() throws Exception {
+  private void nextRevisionIfDone() {
+    if (pods.stream().noneMatch(p -> p.state != State.TERMINATING && p.revision < revision)) {
+      revision++;
+    }
+  }
+
+  /** The oldest pod of an older revision not being deleted yet. */
+  private Pod oldest() {
+    return pods.stream()
+        .filter(p -> p.state != State.TERMINATING && p.revision < revision)
+        .min(Comparator.comparingInt(p -> p.revision))
+        .orElseThrow();
+  }
+
+  /** A new pod of the current revision: not ready, then ready after {@link #STARTUP}. */
+  private void start() throws Exception {
     Pod fresh;
     synchronized (this) {
-      if (pods.stream().noneMatch(p -> p.state != State.TERMINATING && p.revision < revision)) {
-        revision++;
-      }
       fresh = newPod();
       publish();
     }
@@ -179,11 +205,18 @@ final class Deployment implements AutoCloseable {
     synchronized (this) {
       ready(fresh);
       publish();
-      return pods.stream()
-          .filter(p -> p.state != State.TERMINATING && p.revision < revision)
-          .min(Comparator.comparingInt(p -> p.revision))
-          .orElseThrow();
     }
+  }
+
+  /** The pod is deleted: its endpoint terminates at once, its process stops after the grace. */
+  private void terminate(Pod old) {
+    old.serving = old.state == State.READY;
+    old.state = State.TERMINATING;
+    old.backend.unready();
+    publish();
+    replaced++;
+    pending++;
+    later.schedule(() -> gone(old), grace.toMillis(), TimeUnit.MILLISECONDS);
   }
 
   /** After the preStop sleep: the process stops, then the endpoint goes and the IP is free. */

@@ -92,9 +92,21 @@ class RollingUpdateChaosE2E {
     roll("web-b", 110, true, "control-plane discovery");
   }
 
-  private void roll(String service, int firstIp, boolean controlPlane, String mode)
-      throws Exception {
-    deployment = Deployment.create(stack.client(), service, firstIp, 3, GRACE);
+  @Test
+  void dataplaneDiscoveryServesOneReplicaThroughItsPreStop() throws Exception {
+    rollOneReplica("web-c", 210, false, "dataplane discovery");
+  }
+
+  @Test
+  void controlPlaneDiscoveryServesOneReplicaThroughItsPreStop() throws Exception {
+    rollOneReplica("web-d", 230, true, "control-plane discovery");
+  }
+
+  /**
+   * An ApisixRoute on {@code /SERVICE/*} to the Service, resolved by the operator when {@code
+   * controlPlane}; returns once it is served. Returns the path the load is sent to.
+   */
+  private String route(String service, boolean controlPlane) {
     if (controlPlane) {
       stack.apply(
           ApisixUpstream.class,
@@ -117,11 +129,23 @@ class RollingUpdateChaosE2E {
         """
             .replace("SERVICE", service));
     var path = "/" + service + "/x";
-    var answer = PodBackend.BODY_PREFIX + service + "-";
     await()
         .atMost(KubeStack.WAIT)
         .ignoreExceptions()
-        .until(() -> stack.get(path).body().startsWith(answer));
+        .until(() -> stack.get(path).body().startsWith(answer(service)));
+    return path;
+  }
+
+  /** The start of the body every pod of the Service answers. */
+  private static String answer(String service) {
+    return PodBackend.BODY_PREFIX + service + "-";
+  }
+
+  private void roll(String service, int firstIp, boolean controlPlane, String mode)
+      throws Exception {
+    deployment = Deployment.create(stack.client(), service, firstIp, 3, GRACE);
+    var path = route(service, controlPlane);
+    var answer = answer(service);
 
     // Rolling for the fault's duration, the realistic way: endpoints drained before pods stop.
     long seconds = EtcdDataplane.seconds();
@@ -206,6 +230,52 @@ class RollingUpdateChaosE2E {
         null);
     assertThat(result.failed()).as("failed requests: %s", result).isZero();
     assertThat(errors.keySet()).as("dataplane errors: %s", errors).isSubsetOf(GONE_NODE);
+  }
+
+  /**
+   * A Deployment of one replica rolled with {@code maxSurge: 0}: each old pod is deleted before its
+   * replacement starts, so for a while its terminating endpoint (serving through the preStop sleep)
+   * is the only one that serves. As kube-proxy does, the dataplane keeps sending to it until the
+   * replacement is ready: 0 failed requests, and no request to a pod later than the grace after it
+   * stopped being ready (the replacement is ready long before).
+   */
+  private void rollOneReplica(String service, int firstIp, boolean controlPlane, String mode)
+      throws Exception {
+    deployment = Deployment.create(stack.client(), service, firstIp, 1, GRACE);
+    var path = route(service, controlPlane);
+    var errorsBefore = stack.errors();
+    var load = load(path, answer(service));
+    long start = System.nanoTime();
+    Load.Result result;
+    try {
+      for (int i = 0; i < 3; i++) {
+        deployment.stepUnavailableFirst();
+        Thread.sleep(PAUSE.toMillis());
+      }
+      await().atMost(KubeStack.WAIT).until(deployment::settled);
+    } finally {
+      result = load.stop();
+    }
+    var errors = since(errorsBefore);
+    ChaosReport.add(
+        String.format(
+            Locale.ROOT,
+            "rolling update of one replica, maxSurge 0, %s: %d pods replaced, each serving"
+                + " while terminating until its replacement was ready",
+            mode,
+            deployment.replaced()),
+        Math.round((System.nanoTime() - start) / 1e9),
+        result,
+        null);
+    assertThat(result.failed()).as("failed requests: %s", result).isZero();
+    assertThat(errors).as("dataplane errors during the rollout").isEmpty();
+    for (var p : deployment.pods()) {
+      assertThat(p.early()).as("requests to %s before it was ready", p).isZero();
+      assertThat(p.late())
+          .as("requests to %s longer than %s after it stopped being ready", p, GRACE)
+          .isZero();
+    }
+    assertThat(deployment.pods()).allSatisfy(p -> assertThat(p.requests()).isPositive());
   }
 
   /** The load of each part: 8 clients, half on keep-alive connections, 5 ms apart. */
