@@ -5,6 +5,7 @@ import static org.awaitility.Awaitility.await;
 
 import io.archway.crds.apisix.ApisixRoute;
 import io.archway.crds.apisix.ApisixUpstream;
+import io.archway.e2e.KubeStack;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.Locale;
@@ -130,7 +131,7 @@ class RollingUpdateChaosE2E {
             .replace("SERVICE", service));
     var path = "/" + service + "/x";
     await()
-        .atMost(KubeStack.WAIT)
+        .atMost(EtcdDataplane.WAIT)
         .ignoreExceptions()
         .until(() -> stack.get(path).body().startsWith(answer(service)));
     return path;
@@ -162,7 +163,7 @@ class RollingUpdateChaosE2E {
         Thread.sleep(PAUSE.toMillis());
       }
       // The last deleted pods finish their grace and go, and the last flaps end, under load.
-      await().atMost(KubeStack.WAIT).until(deployment::settled);
+      await().atMost(EtcdDataplane.WAIT).until(deployment::settled);
     } finally {
       result = load.stop();
     }
@@ -252,7 +253,7 @@ class RollingUpdateChaosE2E {
         deployment.stepUnavailableFirst();
         Thread.sleep(PAUSE.toMillis());
       }
-      await().atMost(KubeStack.WAIT).until(deployment::settled);
+      await().atMost(EtcdDataplane.WAIT).until(deployment::settled);
     } finally {
       result = load.stop();
     }
