@@ -164,4 +164,9 @@ final class ArchwayStack implements AutoCloseable {
     kube.close();
     etcd.close();
   }
+
+  /** The dataplane's status port ({@code /healthz}, {@code /readyz}, {@code /metrics}). */
+  int statusPort() {
+    return statusPort;
+  }
 }

@@ -13,8 +13,12 @@ import java.util.List;
  * hands over its EndpointSlices in these records.
  *
  * <p>A ready endpoint is a node for each of its addresses (both families of a dual-stack Service);
- * an endpoint that is not ready, or terminating, is left out so it drains. The port is the slice
- * port of the Service port's name ({@code ""} for an unnamed port).
+ * an endpoint that is not ready, or terminating, is left out so it drains. When no endpoint is
+ * ready, the terminating endpoints that are still serving are the nodes instead, as kube-proxy does
+ * (KEP-1669): a Deployment of one replica rolled with {@code maxSurge: 0}, or a pod evicted before
+ * its replacement is ready, keeps being served through its old pod's preStop sleep rather than
+ * answered 503. The port is the slice port of the Service port's name ({@code ""} for an unnamed
+ * port).
  */
 public final class EndpointSliceNodes {
 
@@ -30,10 +34,11 @@ public final class EndpointSliceNodes {
   public record Port(String name, int port) {}
 
   /**
-   * An endpoint: its addresses, conditions ({@code null} ready means ready) and the Pod behind it
-   * ({@code null} when it is not a Pod).
+   * An endpoint: its addresses, conditions ({@code null} ready means ready, {@code null} serving
+   * means as ready) and the Pod behind it ({@code null} when it is not a Pod).
    */
-  public record Endpoint(List<String> addresses, Boolean ready, Boolean terminating, String pod) {}
+  public record Endpoint(
+      List<String> addresses, Boolean ready, Boolean serving, Boolean terminating, String pod) {}
 
   /**
    * An EndpointSlice from its JSON ({@code discovery.k8s.io/v1}), as a Kubernetes client serialises
@@ -57,6 +62,7 @@ public final class EndpointSliceNodes {
           new Endpoint(
               addresses,
               c.path("ready").isBoolean() ? c.path("ready").booleanValue() : null,
+              c.path("serving").isBoolean() ? c.path("serving").booleanValue() : null,
               c.path("terminating").isBoolean() ? c.path("terminating").booleanValue() : null,
               "Pod".equals(ref.path("kind").asText()) ? ref.path("name").asText(null) : null));
     }
@@ -80,6 +86,20 @@ public final class EndpointSliceNodes {
       String portName,
       Integer portNumber,
       java.util.function.Predicate<String> pods) {
+    var out = collect(slices, portName, portNumber, pods, false);
+    return out.isEmpty() ? collect(slices, portName, portNumber, pods, true) : out;
+  }
+
+  /**
+   * The nodes of the ready endpoints, or ({@code terminating}) of the terminating endpoints still
+   * serving.
+   */
+  private static List<UpstreamNode> collect(
+      List<Slice> slices,
+      String portName,
+      Integer portNumber,
+      java.util.function.Predicate<String> pods,
+      boolean terminating) {
     var out = new ArrayList<UpstreamNode>();
     var seen = new HashSet<String>();
     for (var slice : slices) {
@@ -97,8 +117,7 @@ public final class EndpointSliceNodes {
         continue;
       }
       for (var ep : slice.endpoints()) {
-        boolean ready = ep.ready() == null || ep.ready();
-        if (!ready || Boolean.TRUE.equals(ep.terminating()) || ep.addresses() == null) {
+        if (!(terminating ? servingTerminating(ep) : ready(ep)) || ep.addresses() == null) {
           continue;
         }
         if (pods != null && (ep.pod() == null || !pods.test(ep.pod()))) {
@@ -113,5 +132,14 @@ public final class EndpointSliceNodes {
     }
     out.sort(Comparator.comparing(UpstreamNode::host).thenComparing(UpstreamNode::port));
     return List.copyOf(out);
+  }
+
+  private static boolean ready(Endpoint ep) {
+    return (ep.ready() == null || ep.ready()) && !Boolean.TRUE.equals(ep.terminating());
+  }
+
+  private static boolean servingTerminating(Endpoint ep) {
+    var serving = ep.serving() != null ? ep.serving() : ep.ready();
+    return Boolean.TRUE.equals(ep.terminating()) && Boolean.TRUE.equals(serving);
   }
 }

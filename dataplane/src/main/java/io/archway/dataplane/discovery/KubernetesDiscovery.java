@@ -27,8 +27,9 @@ import org.slf4j.LoggerFactory;
  *
  * <p>Ready endpoints get traffic. An endpoint that is not ready, or terminating, is left out: the
  * dataplane stops sending it new requests and its in-flight ones finish on their connections (the
- * drain of a node that leaves the config). When the API server is unreachable the informers keep
- * the last endpoints they saw and reconnect with backoff.
+ * drain of a node that leaves the config). When no endpoint is ready, the terminating ones still
+ * serving get the traffic, as kube-proxy does ({@link EndpointSliceNodes}). When the API server is
+ * unreachable the informers keep the last endpoints they saw and reconnect with backoff.
  *
  * <p>Changes are coalesced: {@code onChange} runs at most once per 20 ms burst, on this class's own
  * thread, never on an event loop.

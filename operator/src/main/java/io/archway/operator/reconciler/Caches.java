@@ -16,6 +16,7 @@ import io.fabric8.kubernetes.client.KubernetesClient;
 import io.fabric8.kubernetes.client.informers.ResourceEventHandler;
 import io.fabric8.kubernetes.client.informers.SharedIndexInformer;
 import io.fabric8.kubernetes.client.informers.cache.Cache;
+import io.fabric8.kubernetes.client.informers.cache.Indexer;
 import io.fabric8.kubernetes.client.informers.cache.ReducedStateItemStore;
 import java.util.ArrayList;
 import java.util.List;
@@ -398,9 +399,24 @@ public final class Caches implements Refs, AutoCloseable {
     if (informer == null) {
       return List.of();
     }
-    return informer.getIndexer().byIndex(BY_SERVICE, namespace + "/" + service).stream()
+    return byIndex(informer.getIndexer(), BY_SERVICE, namespace + "/" + service).stream()
         .map(s -> EndpointSliceNodes.slice(ModelJson.mapper().valueToTree(s)))
         .toList();
+  }
+
+  /**
+   * The objects of an informer's index under {@code key}, read as of one whole change. fabric8's
+   * {@code byIndex} does not take the lock its {@code put} holds, and a put rewrites the index
+   * entry of the object it updates: the key out (an emptied entry is dropped), then in again. A
+   * read in between found no EndpointSlice for a Service whose only slice was being updated, and
+   * the operator wrote its upstream with no nodes (503s until the next change, found by the chaos
+   * suite's rolling update). Reading under the cache's own lock (its put and remove are
+   * synchronized on it) sees each change whole.
+   */
+  static <T> List<T> byIndex(Indexer<T> indexer, String index, String key) {
+    synchronized (indexer) {
+      return indexer.byIndex(index, key);
+    }
   }
 
   private static final String BY_SERVICE = "service";
