@@ -92,6 +92,54 @@ class WebSocketIT {
     assertThat(gw.get("/ws").statusCode()).isEqualTo(200);
   }
 
+  /**
+   * Graceful shutdown: an open tunnel ends with a Close frame, 1001 going away, to the client (not
+   * a reset), the client's answering Close reaches no one but the gateway, and the stop waits for
+   * the close handshake rather than its whole drain timeout.
+   */
+  @Test
+  void aStoppingServerEndsTunnelsWithGoingAway() throws Exception {
+    start(true);
+    var messages = new LinkedBlockingQueue<String>();
+    var closed = new CompletableFuture<Integer>();
+    var error = new CompletableFuture<Throwable>();
+    var ws =
+        gw.client()
+            .newWebSocketBuilder()
+            .buildAsync(
+                URI.create("ws://127.0.0.1:" + gw.port() + "/ws"),
+                new WebSocket.Listener() {
+                  @Override
+                  public CompletionStage<?> onText(WebSocket w, CharSequence data, boolean last) {
+                    messages.add(data.toString());
+                    w.request(1);
+                    return null;
+                  }
+
+                  @Override
+                  public CompletionStage<?> onClose(WebSocket w, int code, String reason) {
+                    closed.complete(code);
+                    return null;
+                  }
+
+                  @Override
+                  public void onError(WebSocket w, Throwable e) {
+                    error.complete(e);
+                  }
+                })
+            .get(10, TimeUnit.SECONDS);
+    // A frame split over two reads is in flight in neither direction when the drain starts.
+    ws.sendText("before", true).get(5, TimeUnit.SECONDS);
+    assertThat(messages.poll(5, TimeUnit.SECONDS)).isEqualTo("a:before");
+    var servers = gw.dataplane().servers();
+    var stopper = Thread.ofPlatform().start(() -> servers.stop(java.time.Duration.ofSeconds(60)));
+    assertThat(closed.get(10, TimeUnit.SECONDS)).isEqualTo(1001);
+    stopper.join(30_000);
+    assertThat(stopper.isAlive()).as("the stop waited for the close handshake only").isFalse();
+    assertThat(error).isNotDone();
+    assertThat(servers.inFlight().active()).isZero();
+  }
+
   @Test
   void upgradeIsNotProxiedWhenTheRouteDoesNotAllowIt() throws Exception {
     start(false);
