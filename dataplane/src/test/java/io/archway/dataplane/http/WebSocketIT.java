@@ -51,34 +51,10 @@ class WebSocketIT {
   @Test
   void echoesFramesBothWaysAndCloses() throws Exception {
     start(true);
-    var messages = new LinkedBlockingQueue<String>();
-    var closed = new CompletableFuture<Integer>();
-    var ws =
-        gw.client()
-            .newWebSocketBuilder()
-            .buildAsync(
-                URI.create("ws://127.0.0.1:" + gw.port() + "/ws"),
-                new WebSocket.Listener() {
-                  private final StringBuilder part = new StringBuilder();
-
-                  @Override
-                  public CompletionStage<?> onText(WebSocket w, CharSequence data, boolean last) {
-                    part.append(data);
-                    if (last) {
-                      messages.add(part.toString());
-                      part.setLength(0);
-                    }
-                    w.request(1);
-                    return null;
-                  }
-
-                  @Override
-                  public CompletionStage<?> onClose(WebSocket w, int code, String reason) {
-                    closed.complete(code);
-                    return null;
-                  }
-                })
-            .get(10, TimeUnit.SECONDS);
+    var client = new Client();
+    var messages = client.messages;
+    var closed = client.closed;
+    var ws = client.open(gw);
     for (int i = 0; i < 100; i++) {
       ws.sendText("m" + i, true).get(5, TimeUnit.SECONDS);
       assertThat(messages.poll(5, TimeUnit.SECONDS)).isEqualTo("a:m" + i);
@@ -100,35 +76,11 @@ class WebSocketIT {
   @Test
   void aStoppingServerEndsTunnelsWithGoingAway() throws Exception {
     start(true);
-    var messages = new LinkedBlockingQueue<String>();
-    var closed = new CompletableFuture<Integer>();
-    var error = new CompletableFuture<Throwable>();
-    var ws =
-        gw.client()
-            .newWebSocketBuilder()
-            .buildAsync(
-                URI.create("ws://127.0.0.1:" + gw.port() + "/ws"),
-                new WebSocket.Listener() {
-                  @Override
-                  public CompletionStage<?> onText(WebSocket w, CharSequence data, boolean last) {
-                    messages.add(data.toString());
-                    w.request(1);
-                    return null;
-                  }
-
-                  @Override
-                  public CompletionStage<?> onClose(WebSocket w, int code, String reason) {
-                    closed.complete(code);
-                    return null;
-                  }
-
-                  @Override
-                  public void onError(WebSocket w, Throwable e) {
-                    error.complete(e);
-                  }
-                })
-            .get(10, TimeUnit.SECONDS);
-    // A frame split over two reads is in flight in neither direction when the drain starts.
+    var client = new Client();
+    var messages = client.messages;
+    var closed = client.closed;
+    var error = client.error;
+    var ws = client.open(gw);
     ws.sendText("before", true).get(5, TimeUnit.SECONDS);
     assertThat(messages.poll(5, TimeUnit.SECONDS)).isEqualTo("a:before");
     var servers = gw.dataplane().servers();
@@ -138,6 +90,43 @@ class WebSocketIT {
     assertThat(stopper.isAlive()).as("the stop waited for the close handshake only").isFalse();
     assertThat(error).isNotDone();
     assertThat(servers.inFlight().active()).isZero();
+  }
+
+  /** A WebSocket client on the gateway's {@code /ws}: whole messages, the close code, an error. */
+  private static final class Client implements WebSocket.Listener {
+    final LinkedBlockingQueue<String> messages = new LinkedBlockingQueue<>();
+    final CompletableFuture<Integer> closed = new CompletableFuture<>();
+    final CompletableFuture<Throwable> error = new CompletableFuture<>();
+    private final StringBuilder part = new StringBuilder();
+
+    WebSocket open(Gateways gw) throws Exception {
+      return gw.client()
+          .newWebSocketBuilder()
+          .buildAsync(URI.create("ws://127.0.0.1:" + gw.port() + "/ws"), this)
+          .get(10, TimeUnit.SECONDS);
+    }
+
+    @Override
+    public CompletionStage<?> onText(WebSocket w, CharSequence data, boolean last) {
+      part.append(data);
+      if (last) {
+        messages.add(part.toString());
+        part.setLength(0);
+      }
+      w.request(1);
+      return null;
+    }
+
+    @Override
+    public CompletionStage<?> onClose(WebSocket w, int code, String reason) {
+      closed.complete(code);
+      return null;
+    }
+
+    @Override
+    public void onError(WebSocket w, Throwable e) {
+      error.complete(e);
+    }
   }
 
   @Test
