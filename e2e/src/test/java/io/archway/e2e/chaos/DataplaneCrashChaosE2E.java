@@ -17,6 +17,7 @@ import java.util.stream.IntStream;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.CleanupMode;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
@@ -39,7 +40,9 @@ class DataplaneCrashChaosE2E {
 
   private static final int CLIENTS = 8;
 
-  @TempDir Path dir;
+  // Kept when the test fails: the dataplanes' logs are in it.
+  @TempDir(cleanup = CleanupMode.ON_SUCCESS)
+  Path dir;
 
   Dataplanes planes;
   HttpEcho backend;
@@ -74,6 +77,8 @@ class DataplaneCrashChaosE2E {
     var b = planes.node("b").start();
     a.awaitReady();
     b.awaitReady();
+    a.warmUp("/r/" + routes / 2);
+    b.warmUp("/r/" + routes / 2);
 
     var service =
         new ServiceLoad(
@@ -95,8 +100,7 @@ class DataplaneCrashChaosE2E {
         var endpoint = kills % 2 == 0 ? ea : eb;
         var other = kills % 2 == 0 ? eb : ea;
         long servedBefore = other.served.get();
-        node.kill();
-        service.killed(endpoint);
+        service.kill(endpoint, node::kill);
         kills++;
         // Restarted at once on the same ports; /readyz polled tightly from the start.
         long restart = System.nanoTime();

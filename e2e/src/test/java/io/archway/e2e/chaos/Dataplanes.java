@@ -102,6 +102,17 @@ final class Dataplanes implements AutoCloseable {
           .until(() -> readyz() == 200);
     }
 
+    /**
+     * A few GETs of {@code path}, each given 30 s: a cold JVM's first requests (class loading, the
+     * interpreter) took more than the load's 5 s on a machine this busy, so a dataplane is warmed
+     * before it joins the Service, as a startup probe that sends traffic would.
+     */
+    void warmUp(String path) {
+      for (int i = 0; i < 16; i++) {
+        status(httpPort, path, Duration.ofSeconds(30));
+      }
+    }
+
     /** {@code kill -9}: returns once the process is gone. */
     void kill() throws InterruptedException {
       process.destroyForcibly();

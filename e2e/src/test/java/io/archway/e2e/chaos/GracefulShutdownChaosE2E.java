@@ -26,6 +26,7 @@ import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.CleanupMode;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
@@ -43,7 +44,9 @@ class GracefulShutdownChaosE2E {
   /** How long the slow requests take at the backend: the drain waits for them. */
   private static final int SLOW_MILLIS = 3000;
 
-  @TempDir Path dir;
+  // Kept when the test fails: the dataplanes' logs are in it.
+  @TempDir(cleanup = CleanupMode.ON_SUCCESS)
+  Path dir;
 
   Dataplanes planes;
   HttpEcho backend;
@@ -178,6 +181,8 @@ class GracefulShutdownChaosE2E {
     var b = planes.node("b").start();
     a.awaitReady();
     b.awaitReady();
+    a.warmUp("/slow");
+    b.warmUp("/slow");
     var service = new ServiceLoad("/slow", 8, Duration.ofMillis(5), body -> body.contains("\"b\""));
     var live = new ArrayList<ServiceLoad.Endpoint>();
     var nodes = new ArrayList<Dataplanes.Node>();
@@ -202,12 +207,13 @@ class GracefulShutdownChaosE2E {
           long t0 = System.nanoTime();
           var fresh = planes.node("n" + (++replaced)).start();
           fresh.awaitReady();
+          fresh.warmUp("/slow");
           long t1 = System.nanoTime();
           var freshEndpoint = service.add(fresh.name, fresh.httpPort, fresh.statusPort);
           await().atMost(EtcdDataplane.WAIT).until(() -> service.serving(freshEndpoint));
           // The old pod is deleted: out of the endpoints, then the preStop sleep, then SIGTERM.
           service.terminating(oldEndpoint);
-          Thread.sleep(ServiceLoad.PROBE.plus(ServiceLoad.PROBE_TIMEOUT).toMillis());
+          Thread.sleep(ServiceLoad.removalDelay().toMillis());
           assertThat(old.terminate(Dataplanes.DRAIN.plusSeconds(20)))
               .as("exit code of %s", old)
               .isZero();

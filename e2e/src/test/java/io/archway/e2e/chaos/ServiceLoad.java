@@ -17,6 +17,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.Predicate;
@@ -28,25 +29,26 @@ import org.HdrHistogram.Recorder;
  * kube-proxy would tell it, with the delay stated here.
  *
  * <ul>
- *   <li><b>Endpoints.</b> A prober reads every endpoint's {@code /readyz} every {@link #PROBE}; one
- *       answer other than 200 (or none within {@link #PROBE_TIMEOUT}) takes the endpoint out, one
- *       200 puts it in. So the <b>endpoint removal delay</b> after a dataplane stops being ready or
- *       dies is at most {@code PROBE + PROBE_TIMEOUT} (600 ms). Kubernetes' own is longer (the
- *       readiness probe's period times its failure threshold, then the EndpointSlice's way to
- *       kube-proxy): what matters is that it is bounded and that nothing fails after it. An
- *       endpoint whose pod is deleted ({@link #terminating}) is out at once, as the EndpointSlice
- *       controller marks a terminating pod's endpoint not ready when the pod gets its deletion
- *       timestamp.
+ *   <li><b>Endpoints.</b> A prober reads every endpoint's {@code /readyz} every {@link #PROBE};
+ *       {@link #FAILURE_THRESHOLD} answers in a row other than 200 (or none within {@link
+ *       #PROBE_TIMEOUT}) take the endpoint out, one 200 puts it in, as a readiness probe with
+ *       {@code failureThreshold: 2} does. So the <b>endpoint removal delay</b> after a dataplane
+ *       stops being ready or dies is at most {@link #removalDelay()} (2.2 s). Kubernetes' own is of
+ *       the same kind (the probe's period times its failure threshold, 2 s x 2 with the chart, then
+ *       the EndpointSlice's way to kube-proxy): what matters is that it is bounded and that nothing
+ *       fails after it. An endpoint whose pod is deleted ({@link #terminating}) is out at once, as
+ *       the EndpointSlice controller marks a terminating pod's endpoint not ready when the pod gets
+ *       its deletion timestamp.
  *   <li><b>What every HTTP client does.</b> A refused connection sent nothing: the client takes the
  *       endpoint out of its own list and sends the request to another ready one. A GET on a reused
  *       keep-alive connection that the server had closed (no byte of an answer) is sent again once
  *       on a new connection, as idempotent requests may be (RFC 9110, 9.2.2). Nothing else is
  *       retried: a request that fails otherwise counts as failed.
  *   <li><b>Unavoidable failures.</b> A request in flight on a dataplane at the moment it is killed
- *       ({@link #killed}) cannot be answered: such failures are counted apart ({@link
- *       Result#unavoidable}). Each virtual client has at most one request in flight, so there are
- *       at most as many as there are clients on that dataplane at the kill, never more than {@code
- *       clients}.
+ *       ({@link #kill}: from the signal until the process is gone) cannot be answered: such
+ *       failures are counted apart ({@link Result#unavoidable}). Each virtual client has at most
+ *       one request in flight, so there are at most as many as there are clients on that dataplane
+ *       at the kill, never more than {@code clients}.
  * </ul>
  *
  * Half the virtual clients keep one connection alive per endpoint; the other half open a new
@@ -55,7 +57,14 @@ import org.HdrHistogram.Recorder;
 final class ServiceLoad implements AutoCloseable {
 
   static final Duration PROBE = Duration.ofMillis(100);
-  static final Duration PROBE_TIMEOUT = Duration.ofMillis(500);
+  static final Duration PROBE_TIMEOUT = Duration.ofSeconds(1);
+  static final int FAILURE_THRESHOLD = 2;
+
+  /** The longest an endpoint that stopped being ready stays in the client's list. */
+  static Duration removalDelay() {
+    return PROBE.plus(PROBE_TIMEOUT).multipliedBy(FAILURE_THRESHOLD);
+  }
+
   static final Duration TIMEOUT = Duration.ofSeconds(5);
 
   /** One dataplane behind the Service. */
@@ -65,7 +74,16 @@ final class ServiceLoad implements AutoCloseable {
     final int statusPort;
     volatile boolean ready;
     volatile boolean terminating;
+
+    /** When the kill began ({@code kill -9} sent), and when the process was gone; 0 before. */
     volatile long killedAt;
+
+    volatile long deadAt;
+
+    /** When a client last found it refusing connections: probes started before do not count. */
+    volatile long refusedAt;
+
+    int failedProbes;
     final AtomicLong inFlight = new AtomicLong();
     final AtomicLong served = new AtomicLong();
 
@@ -100,6 +118,7 @@ final class ServiceLoad implements AutoCloseable {
   private final Recorder latencies = new Recorder(3);
   private final List<Thread> threads = new ArrayList<>();
   private volatile boolean running;
+  private volatile long startedAt;
 
   /**
    * @param path what each request GETs
@@ -134,9 +153,20 @@ final class ServiceLoad implements AutoCloseable {
     e.ready = false;
   }
 
-  /** The dataplane behind {@code e} was just killed; call it once the process is gone. */
-  void killed(Endpoint e) {
+  /**
+   * Kills the dataplane behind {@code e} with {@code kill}, which returns once the process is gone;
+   * what was in flight on it meanwhile is what the kill cut.
+   */
+  void kill(Endpoint e, KillAction kill) throws InterruptedException {
+    e.deadAt = 0;
     e.killedAt = System.nanoTime();
+    kill.run();
+    e.deadAt = System.nanoTime();
+  }
+
+  /** A kill that returns once the process is gone. */
+  interface KillAction {
+    void run() throws InterruptedException;
   }
 
   /** Whether the client sends new requests to {@code e}. */
@@ -146,6 +176,11 @@ final class ServiceLoad implements AutoCloseable {
 
   synchronized ServiceLoad start() {
     running = true;
+    startedAt = System.nanoTime();
+    // The endpoints as the first probes find them, before any request.
+    for (var e : endpoints) {
+      e.ready = Dataplanes.status(e.statusPort, "/readyz", PROBE_TIMEOUT) == 200;
+    }
     threads.add(Thread.ofPlatform().daemon().name("service-prober").start(this::probe));
     for (int i = 0; i < clients; i++) {
       boolean keepAlive = i % 2 == 0;
@@ -193,8 +228,16 @@ final class ServiceLoad implements AutoCloseable {
   private void probe() {
     while (running) {
       for (var e : endpoints) {
-        if (!e.terminating) {
-          e.ready = Dataplanes.status(e.statusPort, "/readyz", PROBE_TIMEOUT) == 200;
+        if (e.terminating) {
+          continue;
+        }
+        long probeStart = System.nanoTime();
+        boolean ok = Dataplanes.status(e.statusPort, "/readyz", PROBE_TIMEOUT) == 200;
+        e.failedProbes = ok ? 0 : e.failedProbes + 1;
+        if (ok && probeStart > e.refusedAt && !e.terminating) {
+          e.ready = true;
+        } else if (e.failedProbes >= FAILURE_THRESHOLD) {
+          e.ready = false;
         }
       }
       try {
@@ -242,6 +285,7 @@ final class ServiceLoad implements AutoCloseable {
             answer = send(at, keepAlive, connections);
           } catch (ConnectException refused) {
             // Nothing was sent: this endpoint is gone for this client; another one gets it.
+            at.refusedAt = System.nanoTime();
             at.ready = false;
             var other = pick();
             if (other == null || tries > endpoints.size()) {
@@ -274,15 +318,27 @@ final class ServiceLoad implements AutoCloseable {
   private void failed(
       Endpoint on, long attemptStart, Load.Kind kind, int status, String body, String error) {
     long killed = on.killedAt;
-    if (killed != 0 && attemptStart < killed) {
+    long dead = on.deadAt;
+    // Started before the process was gone (during the kill too: it may have been taken then).
+    if (killed != 0 && (dead == 0 || attemptStart < dead)) {
       unavoidable.incrementAndGet();
       return;
     }
-    fail(kind, status, on + ": " + body, error);
+    fail(
+        kind,
+        status,
+        on
+            + (killed == 0
+                ? ""
+                : " (" + TimeUnit.NANOSECONDS.toMillis(attemptStart - dead) + " ms after its kill)")
+            + ": "
+            + body,
+        error);
   }
 
   private void fail(Load.Kind kind, int status, String body, String error) {
     failures.get(kind).incrementAndGet();
+    body = "at " + TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - startedAt) + " ms, " + body;
     if (examples.size() < Load.EXAMPLES) {
       examples.add(
           new Load.Failure(
