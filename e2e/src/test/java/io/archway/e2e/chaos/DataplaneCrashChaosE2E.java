@@ -109,7 +109,7 @@ class DataplaneCrashChaosE2E {
           assertThat(node.process().isAlive()).as("%s restarted", node).isTrue();
           assertThat(System.nanoTime() - restart)
               .as("%s ready in time", node)
-              .isLessThan(EtcdDataplane.WAIT.toNanos());
+              .isLessThan(Dataplanes.READY.toNanos());
           Thread.sleep(2);
         }
         restarts.add(Duration.ofNanos(System.nanoTime() - restart));

@@ -31,6 +31,12 @@ final class Dataplanes implements AutoCloseable {
   /** The drain timeout the dataplanes run with ({@code --shutdown-timeout}). */
   static final Duration DRAIN = Duration.ofSeconds(20);
 
+  /**
+   * How long a start may take to be ready: generous, as a JVM's start took close to a minute on 2
+   * cores shared with several builds.
+   */
+  static final Duration READY = Duration.ofMinutes(3);
+
   private final Path dir;
   private final EtcdServer etcd = new EtcdServer().start();
   private final Client client = Client.builder().endpoints(etcd.endpoint()).build();
@@ -96,10 +102,7 @@ final class Dataplanes implements AutoCloseable {
     }
 
     void awaitReady() {
-      await()
-          .atMost(EtcdDataplane.WAIT)
-          .pollInterval(Duration.ofMillis(50))
-          .until(() -> readyz() == 200);
+      await().atMost(READY).pollInterval(Duration.ofMillis(50)).until(() -> readyz() == 200);
     }
 
     /**
