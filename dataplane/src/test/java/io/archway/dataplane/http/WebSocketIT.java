@@ -4,12 +4,10 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import io.archway.dataplane.testing.Gateways;
 import io.archway.dataplane.testing.TestUpstream;
+import io.archway.dataplane.testing.WebSocketClient;
 import java.net.URI;
 import java.net.http.WebSocket;
 import java.nio.file.Path;
-import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.CompletionStage;
-import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
@@ -51,10 +49,10 @@ class WebSocketIT {
   @Test
   void echoesFramesBothWaysAndCloses() throws Exception {
     start(true);
-    var client = new Client();
+    var client = new WebSocketClient();
     var messages = client.messages;
     var closed = client.closed;
-    var ws = client.open(gw);
+    var ws = client.open(gw.client(), URI.create("ws://127.0.0.1:" + gw.port() + "/ws"));
     for (int i = 0; i < 100; i++) {
       ws.sendText("m" + i, true).get(5, TimeUnit.SECONDS);
       assertThat(messages.poll(5, TimeUnit.SECONDS)).isEqualTo("a:m" + i);
@@ -76,11 +74,11 @@ class WebSocketIT {
   @Test
   void aStoppingServerEndsTunnelsWithGoingAway() throws Exception {
     start(true);
-    var client = new Client();
+    var client = new WebSocketClient();
     var messages = client.messages;
     var closed = client.closed;
     var error = client.error;
-    var ws = client.open(gw);
+    var ws = client.open(gw.client(), URI.create("ws://127.0.0.1:" + gw.port() + "/ws"));
     ws.sendText("before", true).get(5, TimeUnit.SECONDS);
     assertThat(messages.poll(5, TimeUnit.SECONDS)).isEqualTo("a:before");
     var servers = gw.dataplane().servers();
@@ -90,43 +88,6 @@ class WebSocketIT {
     assertThat(stopper.isAlive()).as("the stop waited for the close handshake only").isFalse();
     assertThat(error).isNotDone();
     assertThat(servers.inFlight().active()).isZero();
-  }
-
-  /** A WebSocket client on the gateway's {@code /ws}: whole messages, the close code, an error. */
-  private static final class Client implements WebSocket.Listener {
-    final LinkedBlockingQueue<String> messages = new LinkedBlockingQueue<>();
-    final CompletableFuture<Integer> closed = new CompletableFuture<>();
-    final CompletableFuture<Throwable> error = new CompletableFuture<>();
-    private final StringBuilder part = new StringBuilder();
-
-    WebSocket open(Gateways gw) throws Exception {
-      return gw.client()
-          .newWebSocketBuilder()
-          .buildAsync(URI.create("ws://127.0.0.1:" + gw.port() + "/ws"), this)
-          .get(10, TimeUnit.SECONDS);
-    }
-
-    @Override
-    public CompletionStage<?> onText(WebSocket w, CharSequence data, boolean last) {
-      part.append(data);
-      if (last) {
-        messages.add(part.toString());
-        part.setLength(0);
-      }
-      w.request(1);
-      return null;
-    }
-
-    @Override
-    public CompletionStage<?> onClose(WebSocket w, int code, String reason) {
-      closed.complete(code);
-      return null;
-    }
-
-    @Override
-    public void onError(WebSocket w, Throwable e) {
-      error.complete(e);
-    }
   }
 
   @Test

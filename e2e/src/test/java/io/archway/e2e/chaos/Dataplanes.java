@@ -5,7 +5,6 @@ import static org.awaitility.Awaitility.await;
 import io.archway.model.testing.EtcdServer;
 import io.archway.model.testing.JarProcess;
 import io.archway.model.testing.Ports;
-import io.etcd.jetcd.ByteSequence;
 import io.etcd.jetcd.Client;
 import java.io.IOException;
 import java.net.InetSocketAddress;
@@ -16,8 +15,6 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
-import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.Semaphore;
 import java.util.concurrent.TimeUnit;
 
 /**
@@ -146,26 +143,12 @@ final class Dataplanes implements AutoCloseable {
 
   /** Writes {@code /apisix/KEY} and waits for etcd's answer. */
   void put(String key, String json) throws Exception {
-    client.getKVClient().put(bytes("/apisix/" + key), bytes(json)).get(10, TimeUnit.SECONDS);
+    EtcdKeys.put(client, key, json);
   }
 
   /** Writes every key, at most {@code inFlight} writes at a time. */
   void putAll(Map<String, String> keys, int inFlight) throws Exception {
-    var permits = new Semaphore(inFlight);
-    var writes = new ArrayList<CompletableFuture<?>>(keys.size());
-    for (var e : keys.entrySet()) {
-      permits.acquire();
-      writes.add(
-          client
-              .getKVClient()
-              .put(bytes("/apisix/" + e.getKey()), bytes(e.getValue()))
-              .whenComplete((r, t) -> permits.release()));
-    }
-    CompletableFuture.allOf(writes.toArray(CompletableFuture[]::new)).get(60, TimeUnit.SECONDS);
-  }
-
-  private static ByteSequence bytes(String s) {
-    return ByteSequence.from(s, StandardCharsets.UTF_8);
+    EtcdKeys.putAll(client, keys, inFlight);
   }
 
   /**

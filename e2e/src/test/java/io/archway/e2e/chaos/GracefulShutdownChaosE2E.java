@@ -5,6 +5,7 @@ import static org.awaitility.Awaitility.await;
 
 import io.archway.dataplane.testing.H2Wire;
 import io.archway.dataplane.testing.TestUpstream;
+import io.archway.dataplane.testing.WebSocketClient;
 import io.archway.e2e.Backends.HttpEcho;
 import java.net.ConnectException;
 import java.net.InetSocketAddress;
@@ -13,15 +14,12 @@ import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
-import java.net.http.WebSocket;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.CompletionStage;
-import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
@@ -97,33 +95,11 @@ class GracefulShutdownChaosE2E {
               get(base + "/slow?delay=" + SLOW_MILLIS), HttpResponse.BodyHandlers.ofString()));
     }
     // A WebSocket through the gateway to a WebSocket backend.
-    var messages = new LinkedBlockingQueue<String>();
-    var closed = new CompletableFuture<Integer>();
-    var wsError = new CompletableFuture<Throwable>();
-    var socket =
-        http.newWebSocketBuilder()
-            .buildAsync(
-                URI.create("ws://127.0.0.1:" + a.httpPort + "/ws"),
-                new WebSocket.Listener() {
-                  @Override
-                  public CompletionStage<?> onText(WebSocket w, CharSequence data, boolean last) {
-                    messages.add(data.toString());
-                    w.request(1);
-                    return null;
-                  }
-
-                  @Override
-                  public CompletionStage<?> onClose(WebSocket w, int code, String reason) {
-                    closed.complete(code);
-                    return null;
-                  }
-
-                  @Override
-                  public void onError(WebSocket w, Throwable e) {
-                    wsError.complete(e);
-                  }
-                })
-            .get(10, TimeUnit.SECONDS);
+    var client = new WebSocketClient();
+    var messages = client.messages;
+    var closed = client.closed;
+    var wsError = client.error;
+    var socket = client.open(http, URI.create("ws://127.0.0.1:" + a.httpPort + "/ws"));
     socket.sendText("hello", true).get(5, TimeUnit.SECONDS);
     assertThat(messages.poll(10, TimeUnit.SECONDS)).isEqualTo("ws:hello");
     // h2c with prior knowledge: three slow streams on one connection.
