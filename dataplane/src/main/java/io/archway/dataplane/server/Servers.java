@@ -377,22 +377,7 @@ public final class Servers implements AutoCloseable {
     Http2Server.drain(connections);
     // WebSocket tunnels get a Close frame (1001 going away) each way, and close once answered.
     webSockets.drain();
-    long deadline = System.nanoTime() + timeout.toNanos();
-    while ((inFlight.active() > 0 || webSockets.open() > 0) && System.nanoTime() < deadline) {
-      try {
-        Thread.sleep(20);
-      } catch (InterruptedException e) {
-        Thread.currentThread().interrupt();
-        break;
-      }
-    }
-    if (inFlight.active() > 0 || webSockets.open() > 0) {
-      log.warn(
-          "stopping with {} request(s) and {} WebSocket(s) still open after {}",
-          inFlight.active(),
-          webSockets.open(),
-          timeout);
-    }
+    InFlightDrain.await(inFlight, webSockets, timeout);
     connections.close().awaitUninterruptibly();
     if (pubsub != null) {
       pubsub.close();
