@@ -109,6 +109,34 @@ class HelmChartTest {
     everyContainerIsLockedDown(objects);
   }
 
+  /**
+   * A rolling update drops no request (docs/chaos.md, scenario 5): the preStop sleep keeps the
+   * dataplane serving while its endpoint's removal reaches every kube-proxy, then SIGTERM drains
+   * within {@code --shutdown-timeout}; the grace period covers both and the JVM's exit, so the
+   * kubelet's SIGKILL never cuts a drain short.
+   */
+  @Test
+  void theDataplaneStopsGracefullyWithinItsGracePeriod() {
+    for (var values :
+        List.<Map<String, Object>>of(
+            Map.of(), Map.of("dataplane.preStopSeconds", 10, "dataplane.drainSeconds", 40))) {
+      var objects = objects(render(values));
+      int preStop = (Integer) values.getOrDefault("dataplane.preStopSeconds", 5);
+      int drain = (Integer) values.getOrDefault("dataplane.drainSeconds", 20);
+      var pod = deployment(objects, "archway-dataplane").getSpec().getTemplate().getSpec();
+      var c = container(objects, "archway-dataplane");
+      assertThat(c.getLifecycle().getPreStop().getExec().getCommand())
+          .containsExactly("sleep", "" + preStop);
+      var args = c.getArgs();
+      assertThat(args.get(args.indexOf("--shutdown-timeout") + 1)).isEqualTo("" + drain);
+      assertThat(pod.getTerminationGracePeriodSeconds())
+          .isEqualTo(preStop + drain + 5L)
+          .isGreaterThan(preStop + (long) drain);
+    }
+    assertThatThrownBy(() -> render(Map.of("dataplane.drainSeconds", 0)))
+        .hasMessageContaining("drainSeconds");
+  }
+
   /** The one container of Deployment {@code name}. */
   static Container container(List<HasMetadata> objects, String name) {
     return deployment(objects, name).getSpec().getTemplate().getSpec().getContainers().get(0);

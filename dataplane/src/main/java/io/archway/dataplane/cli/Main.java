@@ -73,20 +73,19 @@ public final class Main {
       err.println("archway-dataplane: cannot start: " + e.getMessage());
       return 1;
     }
-    var stopped = new CountDownLatch(1);
-    Runtime.getRuntime()
-        .addShutdownHook(
-            new Thread(
-                () -> {
-                  dataplane.close();
-                  stopped.countDown();
-                },
-                "archway-shutdown"));
+    // SIGTERM (Kubernetes stopping the pod) and SIGINT stop the dataplane gracefully, and the
+    // process then exits 0: with the JVM's own handlers it would exit 143 (128 + TERM) even
+    // after a clean drain. The shutdown hook covers the other ways out (System.exit, SIGHUP).
+    var stop = new CountDownLatch(1);
+    var stopper = new GracefulStop(dataplane);
+    GracefulStop.onSignals(stop::countDown, "TERM", "INT");
+    Runtime.getRuntime().addShutdownHook(new Thread(stopper::run, "archway-shutdown"));
     try {
-      stopped.await();
+      stop.await();
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
     }
+    stopper.run();
     return 0;
   }
 }

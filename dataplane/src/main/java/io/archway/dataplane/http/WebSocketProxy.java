@@ -11,9 +11,12 @@ import io.archway.dataplane.pipeline.RouteHandler;
 public final class WebSocketProxy implements RouteHandler {
 
   private final HttpProxy http;
+  private final WebSocketTunnels tunnels;
 
-  public WebSocketProxy(HttpProxy http) {
+  /** {@code tunnels}: where the tunnels opened here are kept until they close. */
+  public WebSocketProxy(HttpProxy http, WebSocketTunnels tunnels) {
     this.http = http;
+    this.tunnels = tunnels;
   }
 
   @Override
@@ -26,6 +29,6 @@ public final class WebSocketProxy implements RouteHandler {
       http.proxy(call);
       return;
     }
-    new WebSocketTunnel(call, connection).start();
+    new WebSocketTunnel(call, connection, tunnels).start();
   }
 }

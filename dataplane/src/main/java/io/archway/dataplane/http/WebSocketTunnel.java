@@ -42,9 +42,11 @@ final class WebSocketTunnel implements UpstreamConnection.Listener {
   private boolean done;
   private int failures;
   private final java.util.List<ByteBuf> early = new java.util.ArrayList<>();
+  private final WebSocketTunnels tunnels;
 
-  WebSocketTunnel(RouteCall call, ChannelHandlerContext client) {
+  WebSocketTunnel(RouteCall call, ChannelHandlerContext client, WebSocketTunnels tunnels) {
     this.call = call;
+    this.tunnels = tunnels;
     this.client = client;
     this.request = call.exchange().request();
     this.vars = call.exchange().vars();
@@ -192,7 +194,9 @@ final class WebSocketTunnel implements UpstreamConnection.Listener {
     up1.addLast("relay", new Relay(down));
     up1.remove("connection");
     up1.remove("codec");
+    var fromNode = tunnels.add(down, up, "relay");
     for (var b : early) {
+      fromNode.passed(b);
       down.write(b);
     }
     early.clear();

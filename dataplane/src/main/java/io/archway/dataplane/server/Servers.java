@@ -12,6 +12,7 @@ import io.archway.dataplane.exchange.HttpMetrics;
 import io.archway.dataplane.http.Gateway;
 import io.archway.dataplane.http.HttpChannelInitializer;
 import io.archway.dataplane.http.WebSocketProxy;
+import io.archway.dataplane.http.WebSocketTunnels;
 import io.archway.dataplane.http2.Http2Gateway;
 import io.archway.dataplane.http2.Http2Server;
 import io.archway.dataplane.pipeline.AccessLog;
@@ -61,6 +62,7 @@ public final class Servers implements AutoCloseable {
   private EventLoopGroup workers;
   private final ChannelGroup connections = new DefaultChannelGroup(GlobalEventExecutor.INSTANCE);
   private final InFlight inFlight = new InFlight();
+  private final WebSocketTunnels webSockets = new WebSocketTunnels();
   private final HttpMetrics httpMetrics = new HttpMetrics();
   private final StreamMetrics streamMetrics = new StreamMetrics();
   private final SyslogSinks sinks = new SyslogSinks();
@@ -122,7 +124,7 @@ public final class Servers implements AutoCloseable {
             settings.http().requestLimits(),
             Map.of(
                 CompiledRoute.Handler.HTTP, proxy,
-                CompiledRoute.Handler.WEBSOCKET, new WebSocketProxy(proxy),
+                CompiledRoute.Handler.WEBSOCKET, new WebSocketProxy(proxy, webSockets),
                 CompiledRoute.Handler.PUBSUB, pubsub));
     var gateway = new Gateway(pipeline, httpMetrics, settings.http(), () -> stopping);
     var h2 =
@@ -373,18 +375,9 @@ public final class Servers implements AutoCloseable {
     // HTTP/2 clients are told at once (GOAWAY) to open no more streams here; HTTP/1.1 ones get
     // Connection: close on their next answer.
     Http2Server.drain(connections);
-    long deadline = System.nanoTime() + timeout.toNanos();
-    while (inFlight.active() > 0 && System.nanoTime() < deadline) {
-      try {
-        Thread.sleep(20);
-      } catch (InterruptedException e) {
-        Thread.currentThread().interrupt();
-        break;
-      }
-    }
-    if (inFlight.active() > 0) {
-      log.warn("stopping with {} request(s) still in flight after {}", inFlight.active(), timeout);
-    }
+    // WebSocket tunnels get a Close frame (1001 going away) each way, and close once answered.
+    webSockets.drain();
+    InFlightDrain.await(inFlight, webSockets, timeout);
     connections.close().awaitUninterruptibly();
     if (pubsub != null) {
       pubsub.close();

@@ -67,6 +67,8 @@ class DataplaneProcessIT {
                       == 200);
       p.destroy(); // SIGTERM
       assertThat(p.waitFor(20, TimeUnit.SECONDS)).isTrue();
+      // A graceful stop is a success: 0, not the JVM's 143 (128 + TERM).
+      assertThat(p.exitValue()).isZero();
       assertThat(Files.readString(dir.resolve("out.log"))).contains("archway dataplane stopped");
     } finally {
       p.destroyForcibly();

@@ -4,12 +4,10 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import io.archway.dataplane.testing.Gateways;
 import io.archway.dataplane.testing.TestUpstream;
+import io.archway.dataplane.testing.WebSocketClient;
 import java.net.URI;
 import java.net.http.WebSocket;
 import java.nio.file.Path;
-import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.CompletionStage;
-import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
@@ -51,34 +49,10 @@ class WebSocketIT {
   @Test
   void echoesFramesBothWaysAndCloses() throws Exception {
     start(true);
-    var messages = new LinkedBlockingQueue<String>();
-    var closed = new CompletableFuture<Integer>();
-    var ws =
-        gw.client()
-            .newWebSocketBuilder()
-            .buildAsync(
-                URI.create("ws://127.0.0.1:" + gw.port() + "/ws"),
-                new WebSocket.Listener() {
-                  private final StringBuilder part = new StringBuilder();
-
-                  @Override
-                  public CompletionStage<?> onText(WebSocket w, CharSequence data, boolean last) {
-                    part.append(data);
-                    if (last) {
-                      messages.add(part.toString());
-                      part.setLength(0);
-                    }
-                    w.request(1);
-                    return null;
-                  }
-
-                  @Override
-                  public CompletionStage<?> onClose(WebSocket w, int code, String reason) {
-                    closed.complete(code);
-                    return null;
-                  }
-                })
-            .get(10, TimeUnit.SECONDS);
+    var client = new WebSocketClient();
+    var messages = client.messages;
+    var closed = client.closed;
+    var ws = client.open(gw.client(), URI.create("ws://127.0.0.1:" + gw.port() + "/ws"));
     for (int i = 0; i < 100; i++) {
       ws.sendText("m" + i, true).get(5, TimeUnit.SECONDS);
       assertThat(messages.poll(5, TimeUnit.SECONDS)).isEqualTo("a:m" + i);
@@ -90,6 +64,30 @@ class WebSocketIT {
     assertThat(closed.get(5, TimeUnit.SECONDS)).isEqualTo(WebSocket.NORMAL_CLOSURE);
     // The gateway still serves plain requests on other connections.
     assertThat(gw.get("/ws").statusCode()).isEqualTo(200);
+  }
+
+  /**
+   * Graceful shutdown: an open tunnel ends with a Close frame, 1001 going away, to the client (not
+   * a reset), the client's answering Close reaches no one but the gateway, and the stop waits for
+   * the close handshake rather than its whole drain timeout.
+   */
+  @Test
+  void aStoppingServerEndsTunnelsWithGoingAway() throws Exception {
+    start(true);
+    var client = new WebSocketClient();
+    var messages = client.messages;
+    var closed = client.closed;
+    var error = client.error;
+    var ws = client.open(gw.client(), URI.create("ws://127.0.0.1:" + gw.port() + "/ws"));
+    ws.sendText("before", true).get(5, TimeUnit.SECONDS);
+    assertThat(messages.poll(5, TimeUnit.SECONDS)).isEqualTo("a:before");
+    var servers = gw.dataplane().servers();
+    var stopper = Thread.ofPlatform().start(() -> servers.stop(java.time.Duration.ofSeconds(60)));
+    assertThat(closed.get(10, TimeUnit.SECONDS)).isEqualTo(1001);
+    stopper.join(30_000);
+    assertThat(stopper.isAlive()).as("the stop waited for the close handshake only").isFalse();
+    assertThat(error).isNotDone();
+    assertThat(servers.inFlight().active()).isZero();
   }
 
   @Test

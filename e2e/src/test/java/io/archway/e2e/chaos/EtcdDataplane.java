@@ -3,19 +3,15 @@ package io.archway.e2e.chaos;
 import io.archway.model.testing.EtcdServer;
 import io.archway.model.testing.JarProcess;
 import io.archway.model.testing.Ports;
-import io.etcd.jetcd.ByteSequence;
 import io.etcd.jetcd.Client;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpResponse;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.List;
 import java.util.Map;
-import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.Semaphore;
-import java.util.concurrent.TimeUnit;
 
 /**
  * A dataplane process fed straight from a real etcd, for the chaos scenarios that change config
@@ -81,7 +77,7 @@ final class EtcdDataplane implements AutoCloseable {
 
   /** Writes {@code /apisix/KEY} (for example {@code routes/1}) and waits for etcd's answer. */
   void put(String key, String json) throws Exception {
-    client.getKVClient().put(bytes("/apisix/" + key), bytes(json)).get(10, TimeUnit.SECONDS);
+    EtcdKeys.put(client, key, json);
   }
 
   /**
@@ -89,21 +85,7 @@ final class EtcdDataplane implements AutoCloseable {
    * its objects does; returns once etcd has answered them all.
    */
   void putAll(Map<String, String> keys, int inFlight) throws Exception {
-    var permits = new Semaphore(inFlight);
-    var writes = new ArrayList<CompletableFuture<?>>(keys.size());
-    for (var e : keys.entrySet()) {
-      permits.acquire();
-      writes.add(
-          client
-              .getKVClient()
-              .put(bytes("/apisix/" + e.getKey()), bytes(e.getValue()))
-              .whenComplete((r, t) -> permits.release()));
-    }
-    CompletableFuture.allOf(writes.toArray(CompletableFuture[]::new)).get(60, TimeUnit.SECONDS);
-  }
-
-  private static ByteSequence bytes(String s) {
-    return ByteSequence.from(s, StandardCharsets.UTF_8);
+    EtcdKeys.putAll(client, keys, inFlight);
   }
 
   /** Stops what it started: the dataplane by its own handle, the client, etcd. */
