@@ -35,9 +35,13 @@ class OperatorFailoverChaosE2E {
   /** The Lease's duration (the operator's {@code --lease-duration}, its smallest value is 3). */
   private static final int LEASE_SECONDS = 5;
 
-  /** How many ApisixRoutes the batch creates (it updates half and deletes a fifth of them). */
+  /**
+   * How many ApisixRoutes the batch creates (it updates half and deletes a fifth of them): {@code
+   * -Darchway.chaos.operator.routes}; 300 in the full pass (fault time 60 s and more), else 100.
+   */
   static int batchRoutes() {
-    return Integer.getInteger("archway.chaos.operator.routes", 150);
+    return Integer.getInteger(
+        "archway.chaos.operator.routes", EtcdDataplane.seconds() >= 60 ? 300 : 100);
   }
 
   private static final int SERVICES = 4;
@@ -191,11 +195,17 @@ class OperatorFailoverChaosE2E {
     for (int i = 0; i < routes; i++) {
       var key = "routes/ar_default_r-" + i + "_main";
       int bound = writes.get("r-" + i) + upstreamWrites.getOrDefault("svc-" + i % SERVICES, 0);
-      assertThat(putsByKey.getOrDefault(key, 0)).as("puts of %s", key).isBetween(1, bound);
+      int put = putsByKey.getOrDefault(key, 0);
       if (deleted.contains("r-" + i)) {
+        // Created and deleted in the batch: maybe never written (gone before its reconcile), else
+        // deleted once.
+        assertThat(put).as("puts of %s", key).isBetween(0, bound);
         assertThat(finalKeys).doesNotContain(key);
-        assertThat(deletesByKey.get(key)).as("deletes of %s", key).isEqualTo(1);
+        assertThat(deletesByKey.getOrDefault(key, 0))
+            .as("deletes of %s", key)
+            .isEqualTo(put > 0 ? 1 : 0);
       } else {
+        assertThat(put).as("puts of %s", key).isBetween(1, bound);
         assertThat(finalKeys).contains(key);
         assertThat(deletesByKey).as("deletes").doesNotContainKey(key);
       }
