@@ -65,15 +65,6 @@ class OperatorFailoverChaosE2E {
     backend.close();
   }
 
-  private Load load(String path) {
-    return new Load(
-        stack.uri(path),
-        4,
-        Duration.ofMillis(5),
-        Duration.ofSeconds(5),
-        (status, body) -> body.contains("\"backend\":\"a\"") ? null : "not the backend's answer");
-  }
-
   @Test
   void theLeaderKilledMidBatchLosesNoWriteAndRepeatsNone() throws Exception {
     var args = List.of("--leader-election", "--lease-duration", "" + LEASE_SECONDS);
@@ -135,8 +126,8 @@ class OperatorFailoverChaosE2E {
     }
 
     long before = stack.revision();
-    var stable = load("/stable/x").start();
-    var updated = load("/steady/x").start();
+    var stable = stack.load("/stable/x").start();
+    var updated = stack.load("/steady/x").start();
     Load.Result stableResult;
     Load.Result updatedResult;
     Duration failover;

@@ -182,6 +182,19 @@ final class OperatorStack implements AutoCloseable {
     return URI.create("http://127.0.0.1:" + httpPort + path);
   }
 
+  /**
+   * The load of these scenarios on a path: 4 clients (half on keep-alive connections) 5 ms apart,
+   * each answer checked to come from the backend named {@code a}.
+   */
+  Load load(String path) {
+    return new Load(
+        uri(path),
+        4,
+        Duration.ofMillis(5),
+        Duration.ofSeconds(5),
+        (status, body) -> body.contains("\"backend\":\"a\"") ? null : "not the backend's answer");
+  }
+
   HttpResponse<String> get(String path) throws Exception {
     return get(httpPort, path);
   }
