@@ -93,7 +93,12 @@ public final class EtcdConfigSink implements AutoCloseable {
    */
   public Result putIfChanged(Kind kind, ConfigObject obj, Owner owner) throws Exception {
     var key = new Key(kind, obj.id());
-    var value = labelled(kind, obj, owner);
+    // Compared as etcd gives it back: the model's numbers (a Long timeout, a Double weight) read
+    // back as the narrowest JSON number, and a tree built from the objects would never equal it:
+    // every reconcile would write again a value that did not change.
+    var value =
+        ModelJson.mapper()
+            .readTree(ModelJson.mapper().writeValueAsBytes(labelled(kind, obj, owner)));
     for (int attempt = 1; ; attempt++) {
       var current = get(kind, obj.id());
       Cmp guard;

@@ -71,6 +71,23 @@ class EtcdConfigSinkIT {
             r.updateTime());
   }
 
+  @Test
+  void aValueWithNumbersOfEveryWidthIsUnchangedWhenWrittenAgain() throws Exception {
+    // A timeout, retries and a weight: numbers the model holds as Long, Integer and Double.
+    var json =
+        "{\"id\":\"n\",\"uri\":\"/n\",\"upstream\":{\"nodes\":{\"127.0.0.1:80\":100},"
+            + "\"retries\":2,\"timeout\":{\"connect\":5,\"send\":30,\"read\":30.5}}}";
+    var route =
+        ModelJson.read(Kind.ROUTES, json.getBytes(StandardCharsets.UTF_8), null, "routes/n");
+    assertThat(sink.putIfChanged(Kind.ROUTES, route, alice))
+        .isEqualTo(EtcdConfigSink.Result.CREATED);
+    long revision = sink.get(Kind.ROUTES, "n").orElseThrow().modRevision();
+
+    assertThat(sink.putIfChanged(Kind.ROUTES, route, alice))
+        .isEqualTo(EtcdConfigSink.Result.UNCHANGED);
+    assertThat(sink.get(Kind.ROUTES, "n").orElseThrow().modRevision()).isEqualTo(revision);
+  }
+
   private void putRaw(String key, String value) throws Exception {
     etcd.client()
         .getKVClient()

@@ -212,12 +212,8 @@ final class RunCommand implements Callable<Integer> {
       client.close();
       throw new UsageException(e.getMessage());
     }
-    String identity;
-    try {
-      identity = System.getenv().getOrDefault("POD_NAME", InetAddress.getLocalHost().getHostName());
-    } catch (IOException e) {
-      identity = "archway-operator-" + ProcessHandle.current().pid();
-    }
+    var identity =
+        identity(System.getenv("POD_NAME"), RunCommand::hostName, ProcessHandle.current().pid());
     var leaseNs =
         leaseNamespace != null
             ? leaseNamespace
@@ -244,6 +240,12 @@ final class RunCommand implements Callable<Integer> {
       if (metrics > 0) {
         metricsServer = MetricsServer.start(new InetSocketAddress(metrics), operator);
       }
+      operator.onLostLeadership(
+          () -> {
+            err.println("archway-operator: lost the Lease " + leaseName + "; exiting");
+            // Off the elector's thread: the shutdown hook stops the operator, elector included.
+            new Thread(() -> System.exit(1), "archway-operator-exit").start();
+          });
       operator.start();
     } catch (RuntimeException | IOException e) {
       err.println("archway-operator: cannot start: " + e.getMessage());
@@ -276,6 +278,32 @@ final class RunCommand implements Callable<Integer> {
       Thread.currentThread().interrupt();
     }
     return 0;
+  }
+
+  /**
+   * This replica's name in the Lease: the pod's name, else the host's name and the process id, so
+   * that two replicas on one host (or pods without {@code POD_NAME} sharing a host name) never hold
+   * the Lease both under one name.
+   */
+  static String identity(String podName, java.util.function.Supplier<String> host, long pid) {
+    if (podName != null && !podName.isBlank()) {
+      return podName;
+    }
+    String h;
+    try {
+      h = host.get();
+    } catch (RuntimeException e) {
+      h = null;
+    }
+    return (h == null || h.isBlank() ? "archway-operator" : h) + "-" + pid;
+  }
+
+  private static String hostName() {
+    try {
+      return InetAddress.getLocalHost().getHostName();
+    } catch (IOException e) {
+      return null;
+    }
   }
 
   private static int integer(String name, String v, int dflt, int min, int max)

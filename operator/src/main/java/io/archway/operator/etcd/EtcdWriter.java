@@ -37,6 +37,9 @@ public final class EtcdWriter {
   private final AtomicLong puts = new AtomicLong();
   private final Supplier<Predicate<Owner>> existing;
   private volatile boolean loaded;
+  private volatile boolean fenced;
+  // The owners (with their uid) whose keys the start-up resync removed: their resources are gone.
+  private final Set<String> gone = ConcurrentHashMap.newKeySet();
   private final AtomicLong deletes = new AtomicLong();
 
   /**
@@ -59,6 +62,7 @@ public final class EtcdWriter {
     if (loaded) {
       return;
     }
+    long start = System.nanoTime();
     var items = sink.listManaged();
     var exists = existing.get();
     var removed = new TreeSet<String>();
@@ -69,6 +73,8 @@ public final class EtcdWriter {
             .computeIfAbsent(ownerKey(item.owner()), k -> ConcurrentHashMap.newKeySet())
             .add(item.key());
       } else {
+        checkNotFenced();
+        gone.add(incarnation(item.owner()));
         if (sink.delete(item.key().kind(), item.key().id(), item.owner())) {
           deletes.incrementAndGet();
         }
@@ -79,11 +85,42 @@ public final class EtcdWriter {
       LOG.info(
           "removed the etcd keys of {} resource(s) deleted meanwhile: {}", removed.size(), removed);
     }
+    LOG.info(
+        "{} Archway-managed etcd key(s) read, {} resource(s) owning them, in {} ms",
+        items.size(),
+        owned.size(),
+        (System.nanoTime() - start) / 1_000_000);
     loaded = true;
   }
 
+  /**
+   * Refuses every write from now on: a replica that lost its Lease must not write next to the new
+   * leader, not even the reconciles it has in flight (each write checks first).
+   */
+  public void fence() {
+    fenced = true;
+  }
+
+  public boolean fenced() {
+    return fenced;
+  }
+
+  private void checkNotFenced() {
+    if (fenced) {
+      throw new IllegalStateException("not the leader any more: not writing to etcd");
+    }
+  }
+
   public Applied apply(Owner owner, List<Translation.Item> items) throws Exception {
+    checkNotFenced();
     ensureLoaded();
+    if (!items.isEmpty() && gone.contains(incarnation(owner))) {
+      // A reconcile that read the resource before it went, and waited for the read above: the
+      // resource is gone (without a finalizer to say so), its keys were just removed, and must not
+      // come back. The same name created again has another uid and is written.
+      LOG.debug("{}: deleted meanwhile; not written", owner);
+      return new Applied(0, 0, 0, 0, List.of());
+    }
     var before = owned.computeIfAbsent(ownerKey(owner), k -> ConcurrentHashMap.newKeySet());
     int created = 0;
     int updated = 0;
@@ -94,6 +131,7 @@ public final class EtcdWriter {
       var key = new Key(item.kind(), item.object().id());
       wanted.add(key);
       keys.add(key.toString());
+      checkNotFenced();
       switch (sink.putIfChanged(item.kind(), item.object(), owner)) {
         case CREATED -> created++;
         case UPDATED -> updated++;
@@ -105,6 +143,7 @@ public final class EtcdWriter {
     int deleted = 0;
     for (var key : List.copyOf(before)) {
       if (!wanted.contains(key)) {
+        checkNotFenced();
         if (sink.delete(key.kind(), key.id(), owner)) {
           deleted++;
           deletes.incrementAndGet();
@@ -126,6 +165,10 @@ public final class EtcdWriter {
 
   public long deletes() {
     return deletes.get();
+  }
+
+  private static String incarnation(Owner o) {
+    return ownerKey(o) + "/" + o.uid();
   }
 
   private static String ownerKey(Owner o) {

@@ -44,6 +44,7 @@ public final class ArchwayOperator implements AutoCloseable {
   private final EtcdWriter writer;
   private final GatewayApiCrds gatewayApi;
   private volatile boolean leader;
+  private volatile Runnable onLostLeadership = () -> {};
 
   /** With the chart's dataplane selector and no privileged ports. */
   public ArchwayOperator(KubernetesClient client, EtcdConfigSink sink, Settings s) {
@@ -87,7 +88,7 @@ public final class ArchwayOperator implements AutoCloseable {
                         d.dividedBy(5),
                         s.identity(),
                         new io.fabric8.kubernetes.client.extended.leaderelection.LeaderCallbacks(
-                            () -> leader = true, () -> leader = false, id -> {}),
+                            () -> leader = true, this::stoppedLeading, id -> {}),
                         false));
               }
             });
@@ -313,6 +314,23 @@ public final class ArchwayOperator implements AutoCloseable {
                 && !namespaces.contains(owner.namespace())
                 && !CLUSTER_SCOPED.contains(owner.kind()))
             || names.contains(owner.kind() + "/" + owner.namespace() + "/" + owner.name());
+  }
+
+  /**
+   * The Lease was lost (not renewed in time: the API server unreachable, a long pause). The
+   * framework would go on reconciling next to the new leader, so the writer is fenced first (no
+   * etcd write from here on, not even by reconciles in flight), then {@link #onLostLeadership}
+   * runs: the command exits, so that the replica restarts and waits as a follower.
+   */
+  private void stoppedLeading() {
+    writer.fence();
+    leader = false;
+    onLostLeadership.run();
+  }
+
+  /** What to do once this replica lost its Lease, after its writes are fenced. */
+  public void onLostLeadership(Runnable r) {
+    onLostLeadership = r;
   }
 
   /** Fills the caches, then starts the controllers (or the wait for leadership). */

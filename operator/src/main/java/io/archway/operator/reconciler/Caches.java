@@ -256,7 +256,11 @@ public final class Caches implements Refs, AutoCloseable {
 
   @Override
   public Optional<ApisixUpstream> apisixUpstream(String namespace, String name) {
-    return upstreams.get(namespace, name);
+    // One being deleted (its finalizer not yet run) counts as gone: the routes that use it are
+    // written once, without it, not with it and again without it a moment later.
+    return upstreams
+        .get(namespace, name)
+        .filter(u -> u.getMetadata().getDeletionTimestamp() == null);
   }
 
   @Override

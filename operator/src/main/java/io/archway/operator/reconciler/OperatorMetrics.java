@@ -56,11 +56,19 @@ public final class OperatorMetrics implements Metrics {
 
   @Override
   public void reconciliationExecutionStarted(HasMetadata r, Map<String, Object> metadata) {
+    if (r == null) {
+      return;
+    }
     startedAt.put(ResourceID.fromResource(r), System.nanoTime());
   }
 
   @Override
   public void reconciliationExecutionFinished(HasMetadata r, Map<String, Object> metadata) {
+    // The framework calls it without a resource when the resource left its cache before the
+    // execution began (deleted meanwhile).
+    if (r == null) {
+      return;
+    }
     var id = ResourceID.fromResource(r);
     var start = startedAt.remove(id);
     if (start != null) {

@@ -222,6 +222,108 @@ class OperatorLifecycleIT {
     }
   }
 
+  @Test
+  void aLeaderThatLosesItsLeaseStopsWritingAtOnce() throws Exception {
+    var sinkA =
+        new EtcdConfigSink(
+            Client.builder().endpoints(etcd.endpoint()).build(), "/lost", Duration.ofSeconds(5));
+    sink = new EtcdConfigSink(etcdClient, "/lost", Duration.ofSeconds(5));
+    var a = operator(kube.newClient(), sinkA, "replica-a", true);
+    var lost = new java.util.concurrent.atomic.AtomicBoolean();
+    a.onLostLeadership(() -> lost.set(true));
+    try {
+      a.start();
+      await().atMost(WAIT).until(a::leader);
+      client.resource(route("one", "/one")).create();
+      awaitProgrammed("one");
+
+      // Another holder takes the Lease (as after a partition, or a pause longer than the lease):
+      // the framework alone would go on reconciling; this replica must not write any more.
+      // (Retried: the leader's own renewals make an edit conflict now and then.)
+      await()
+          .atMost(WAIT)
+          .ignoreExceptions()
+          .until(
+              () ->
+                  client
+                          .resources(io.fabric8.kubernetes.api.model.coordination.v1.Lease.class)
+                          .inNamespace("default")
+                          .withName("archway-operator")
+                          .edit(
+                              l -> {
+                                l.getSpec().setHolderIdentity("replica-z");
+                                l.getSpec().setLeaseDurationSeconds(3600);
+                                l.getSpec().setRenewTime(java.time.ZonedDateTime.now());
+                                return l;
+                              })
+                      != null);
+      await().atMost(WAIT).until(lost::get);
+      assertThat(a.leader()).isFalse();
+      client.resource(route("two", "/two")).create();
+      client.resource(route("one", "/one-changed")).createOr(e -> e.update());
+      // Give a (wrong) write every chance to land before looking.
+      await()
+          .during(Duration.ofSeconds(3))
+          .atMost(WAIT)
+          .untilAsserted(
+              () ->
+                  assertThat(sink.listManaged())
+                      .extracting(i -> i.key().toString())
+                      .containsExactly("routes/ar_default_one_r"));
+      assertThat(sink.get(Kind.ROUTES, "ar_default_one_r").orElseThrow().value().toString())
+          .doesNotContain("/one-changed");
+    } finally {
+      a.close();
+      sinkA.close();
+    }
+  }
+
+  @Test
+  void anApisixUpstreamBeingDeletedNoLongerShapesItsRoutes() throws Exception {
+    sink = new EtcdConfigSink(etcdClient, "/deleting", Duration.ofSeconds(5));
+    var upstreams =
+        client.resources(io.archway.crds.apisix.ApisixUpstream.class).inNamespace("default");
+    // Another controller's finalizer holds it in the deleting state.
+    upstreams
+        .resource(
+            Serialization.unmarshal(
+                "apiVersion: apisix.apache.org/v2\nkind: ApisixUpstream\n"
+                    + "metadata: {name: web, namespace: default, finalizers: [example.com/hold]}\n"
+                    + "spec: {retries: 3}\n",
+                io.archway.crds.apisix.ApisixUpstream.class))
+        .create();
+    var a = operator(kube.newClient(), sink, "replica-a", false);
+    try {
+      a.start();
+      client.resource(route("one", "/one")).create();
+      await()
+          .atMost(WAIT)
+          .untilAsserted(
+              () ->
+                  assertThat(sink.get(Kind.ROUTES, "ar_default_one_r"))
+                      .hasValueSatisfying(
+                          i ->
+                              assertThat(i.value().path("upstream").path("retries").asInt())
+                                  .isEqualTo(3)));
+
+      upstreams.withName("web").delete();
+      assertThat(upstreams.withName("web").get().getMetadata().getDeletionTimestamp()).isNotNull();
+      await()
+          .atMost(WAIT)
+          .untilAsserted(
+              () ->
+                  assertThat(
+                          sink.get(Kind.ROUTES, "ar_default_one_r")
+                              .orElseThrow()
+                              .value()
+                              .path("upstream")
+                              .has("retries"))
+                      .isFalse());
+    } finally {
+      a.close();
+    }
+  }
+
   private static ByteSequence bytes(String s) {
     return ByteSequence.from(s, StandardCharsets.UTF_8);
   }

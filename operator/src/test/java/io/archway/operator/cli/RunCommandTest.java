@@ -1,0 +1,28 @@
+package io.archway.operator.cli;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import org.junit.jupiter.api.Test;
+
+/** The replica's identity in the Lease. */
+class RunCommandTest {
+
+  @Test
+  void theIdentityIsThePodsNameElseTheHostsNameAndTheProcessId() {
+    assertThat(RunCommand.identity("archway-operator-7d9f-x2", () -> "node", 1))
+        .isEqualTo("archway-operator-7d9f-x2");
+    // Two replicas on one host (no POD_NAME) must not share one name: both would hold the Lease.
+    assertThat(RunCommand.identity(null, () -> "node", 41))
+        .isEqualTo("node-41")
+        .isNotEqualTo(RunCommand.identity(null, () -> "node", 42));
+    assertThat(RunCommand.identity("", () -> null, 7)).isEqualTo("archway-operator-7");
+    assertThat(
+            RunCommand.identity(
+                " ",
+                () -> {
+                  throw new IllegalStateException("no host name");
+                },
+                7))
+        .isEqualTo("archway-operator-7");
+  }
+}
