@@ -53,6 +53,10 @@ final class EtcdDataplane implements AutoCloseable {
 
   /** Starts etcd and the dataplane; returns once the dataplane is ready. */
   static EtcdDataplane start(Path dir) throws Exception {
+    return start(dir, List.of());
+  }
+
+  private static EtcdDataplane startWith(Path dir, List<String> moreArgs) throws Exception {
     var s = new EtcdDataplane();
     try {
       s.dataplane =
@@ -60,7 +64,8 @@ final class EtcdDataplane implements AutoCloseable {
               Path.of("../dataplane/target/archway-dataplane.jar"),
               dir.resolve("dataplane.log"),
               List.of(),
-              List.of(
+              plus(
+                  moreArgs,
                   "--etcd",
                   s.etcd.endpoint(),
                   "--bind",
@@ -144,5 +149,29 @@ final class EtcdDataplane implements AutoCloseable {
     client.close();
     http.close();
     etcd.close();
+  }
+
+  /**
+   * Starts etcd and the dataplane with more command-line options (for example {@code
+   * --stream-port}); returns once the dataplane is ready.
+   */
+  static EtcdDataplane start(Path dir, List<String> moreArgs) throws Exception {
+    return startWith(dir, moreArgs);
+  }
+
+  /** The dataplane's {@code /metrics} (status port). */
+  String metrics() throws Exception {
+    return get(statusPort, "/metrics").body();
+  }
+
+  /** The dataplane process's id. */
+  long pid() {
+    return dataplane.pid();
+  }
+
+  private static List<String> plus(List<String> more, String... args) {
+    var all = new ArrayList<>(List.of(args));
+    all.addAll(more);
+    return all;
   }
 }
