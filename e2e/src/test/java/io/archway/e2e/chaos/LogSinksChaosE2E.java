@@ -135,12 +135,16 @@ class LogSinksChaosE2E {
           .ignoreExceptions()
           .until(() -> stack.get(path).statusCode() == 200);
     }
+    // Written off the event loop: the file is there once the first entry is.
+    await().atMost(EtcdDataplane.WAIT).until(() -> Files.exists(healthy));
     long healthyBefore = Files.readAllLines(healthy).size();
 
     long seconds = EtcdDataplane.seconds();
     long rssBefore = Outages.rssKiB(stack.pid());
     var disk = Outages.load(stack, "/disk/x", 4).start();
-    var slowSyslog = Outages.load(stack, "/syslog/x", 4).start();
+    // Long paths make entries of several KiB: the kernel's buffers between the dataplane and the
+    // server that never reads (a few MiB) are full within the fault, and the writes then block.
+    var slowSyslog = Outages.load(stack, "/syslog/" + "x".repeat(3000), 4).start();
     var slowHttp = Outages.load(stack, "/http/x", 4).start();
     var good = Outages.load(stack, "/healthy/x", 2).start();
     Load.Result diskResult;
@@ -203,6 +207,9 @@ class LogSinksChaosE2E {
     assertThat(diskWarnings).isPositive().isLessThanOrEqualTo(seconds / 10 + 2);
     // The collector that answers late: its batches time out (2 s), dropped and counted.
     assertThat(metric(stack, logged("http-logger", "dropped"))).isPositive();
+    // The syslog server that never reads: once the buffers are full, each write times out (1 s),
+    // its batch is dropped and counted, and the next batch goes on a new connection.
+    assertThat(metric(stack, logged("syslog", "dropped"))).isPositive();
     // Every queue within its bound (10,000 entries).
     for (long q : maxQueued) {
       assertThat(q).isLessThanOrEqualTo(10_000);
