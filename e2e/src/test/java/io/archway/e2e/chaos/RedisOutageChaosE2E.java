@@ -162,6 +162,12 @@ class RedisOutageChaosE2E {
         .as("fail-closed route: %s", closedResult)
         .containsOnly(Load.Kind.STATUS);
     assertThat(closedResult.examples()).allSatisfy(f -> assertThat(f.status()).isEqualTo(500));
+    // Redis away is warned about at most every 10 s, not per request.
+    long warnings =
+        Files.readAllLines(dir.resolve("dataplane.log")).stream()
+            .filter(l -> l.contains("limit-count: redis:"))
+            .count();
+    assertThat(warnings).isPositive().isLessThanOrEqualTo(seconds / 10 + 2);
     // The proxy: an error reply or a closed connection for each command, never silence.
     assertThat(proxyResult.failures().keySet())
         .as("Redis proxy: %s", proxyResult)
