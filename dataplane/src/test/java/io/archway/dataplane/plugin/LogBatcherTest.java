@@ -61,7 +61,7 @@ class LogBatcherTest {
             () -> {
               long queued = services.metrics().loggerQueued("slow");
               long inFlight = 1000 - queued - services.metrics().loggerDropped("slow");
-              assertThat(queued).isEqualTo(100);
+              assertThat(queued).isBetween(90L, 100L);
               assertThat(inFlight).isBetween(1L, 10L);
             });
     assertThat(services.metrics().loggerSent("slow")).isZero();
