@@ -72,9 +72,17 @@ public final class PluginMetrics {
     streamConnections.computeIfAbsent(route, k -> new LongAdder()).increment();
   }
 
-  /** Log entries of one logger plugin: {@code sent}, {@code dropped} (queue full or give up). */
+  /**
+   * Log entries of one logger plugin: {@code sent}, {@code dropped} (queue full or give up), and
+   * {@code queued} (waiting in its batchers' queues now).
+   */
   public LongAdder[] logger(String plugin) {
-    return loggers.computeIfAbsent(plugin, k -> new LongAdder[] {new LongAdder(), new LongAdder()});
+    return loggers.computeIfAbsent(
+        plugin, k -> new LongAdder[] {new LongAdder(), new LongAdder(), new LongAdder()});
+  }
+
+  public long loggerQueued(String plugin) {
+    return logger(plugin)[2].sum();
   }
 
   public long loggerDropped(String plugin) {
@@ -213,5 +221,18 @@ public final class PluginMetrics {
                   .append(c[1].sum())
                   .append('\n');
             });
+    head(
+        out,
+        "archway_plugin_log_queued",
+        "gauge",
+        "Entries of logger plugins waiting in their queues to be sent.");
+    new TreeMap<>(loggers)
+        .forEach(
+            (plugin, c) ->
+                out.append("archway_plugin_log_queued{plugin=\"")
+                    .append(plugin)
+                    .append("\"} ")
+                    .append(c[2].sum())
+                    .append('\n'));
   }
 }

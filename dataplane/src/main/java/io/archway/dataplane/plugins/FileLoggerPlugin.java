@@ -97,7 +97,20 @@ public final class FileLoggerPlugin implements EntryLogger<FileLoggerPlugin.Conf
       this.path = path;
     }
 
-    synchronized void write(List<byte[]> lines) throws IOException {
+    // A lock, not synchronized: the batcher writes from a virtual thread.
+    private final java.util.concurrent.locks.ReentrantLock lock =
+        new java.util.concurrent.locks.ReentrantLock();
+
+    void write(List<byte[]> lines) throws IOException {
+      lock.lock();
+      try {
+        writeLocked(lines);
+      } finally {
+        lock.unlock();
+      }
+    }
+
+    private void writeLocked(List<byte[]> lines) throws IOException {
       int size = 0;
       for (var l : lines) {
         size += l.length + 1;

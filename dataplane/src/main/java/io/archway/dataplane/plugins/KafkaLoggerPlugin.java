@@ -136,7 +136,13 @@ public final class KafkaLoggerPlugin implements Plugin<KafkaLoggerPlugin.Config>
           var producer = services.kafka(producerKey, props);
           var sent = new ArrayList<Future<RecordMetadata>>(batch.size());
           for (var e : batch) {
-            sent.add(producer.send(new ProducerRecord<>(topic, keyBytes, e)));
+            var f = producer.send(new ProducerRecord<>(topic, keyBytes, e));
+            if (f.isDone()) {
+              // Failed at once, after max.block.ms without the topic's metadata (a broker that
+              // is gone): the rest of the batch would wait as long again, each entry in turn.
+              f.get();
+            }
+            sent.add(f);
           }
           for (var f : sent) {
             f.get(timeoutMillis * 2, TimeUnit.MILLISECONDS);

@@ -143,12 +143,15 @@ public final class LimitConnPlugin implements Plugin<LimitConnPlugin.Config> {
         .thenAccept(
             r -> {
               if (r instanceof Throwable err) {
-                log.warn("{}: redis: {}", who, err.toString());
+                REDIS_WARNINGS.warn("{}: redis: {}", who, err.toString());
               }
             });
   }
 
   private static final Logger log = LoggerFactory.getLogger(LimitConnPlugin.class);
+  // Redis away: one line every 10 s, not one per request.
+  private static final io.archway.dataplane.support.WarnEvery REDIS_WARNINGS =
+      new io.archway.dataplane.support.WarnEvery(log, 10, java.util.concurrent.TimeUnit.SECONDS);
 
   /** limit-conn with its counts in Redis, shared by every dataplane pod. */
   private record RedisSlots(
@@ -170,7 +173,7 @@ public final class LimitConnPlugin implements Plugin<LimitConnPlugin.Config> {
           stage,
           r -> {
             if (r instanceof Throwable err) {
-              log.warn("limit-conn: redis: {}", err.toString());
+              REDIS_WARNINGS.warn("limit-conn: redis: {}", err.toString());
               return degrade ? Outcome.CONTINUE : Outcome.message(500, "failed to limit conn");
             }
             var out = (List<?>) r;

@@ -26,6 +26,9 @@ import org.slf4j.LoggerFactory;
 public final class LimitCountPlugin implements Plugin<LimitCountPlugin.Config> {
 
   private static final Logger log = LoggerFactory.getLogger(LimitCountPlugin.class);
+  // Redis away: one line every 10 s, not one per request.
+  private static final io.archway.dataplane.support.WarnEvery REDIS_WARNINGS =
+      new io.archway.dataplane.support.WarnEvery(log, 10, java.util.concurrent.TimeUnit.SECONDS);
 
   // INCR, and the window's expiry set by the request that opens it; returns {count, ms left}.
   private static final RedisLink.Script SCRIPT =
@@ -240,7 +243,7 @@ public final class LimitCountPlugin implements Plugin<LimitCountPlugin.Config> {
           stage,
           r -> {
             if (r instanceof Throwable err) {
-              log.warn("limit-count: redis: {}", err.toString());
+              REDIS_WARNINGS.warn("limit-count: redis: {}", err.toString());
               return degrade ? Outcome.CONTINUE : Outcome.message(500, "failed to limit count");
             }
             var counts = (List<?>) r;

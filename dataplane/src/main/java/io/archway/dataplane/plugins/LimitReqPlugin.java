@@ -155,7 +155,7 @@ public final class LimitReqPlugin implements Plugin<LimitReqPlugin.Config> {
           stage,
           r -> {
             if (r instanceof Throwable err) {
-              log.warn("limit-req: redis: {}", err.toString());
+              REDIS_WARNINGS.warn("limit-req: redis: {}", err.toString());
               return degrade ? Outcome.CONTINUE : Outcome.message(500, "failed to limit req");
             }
             var out = (List<?>) r;
@@ -169,6 +169,9 @@ public final class LimitReqPlugin implements Plugin<LimitReqPlugin.Config> {
   }
 
   private static final Logger log = LoggerFactory.getLogger(LimitReqPlugin.class);
+  // Redis away: one line every 10 s, not one per request.
+  private static final io.archway.dataplane.support.WarnEvery REDIS_WARNINGS =
+      new io.archway.dataplane.support.WarnEvery(log, 10, java.util.concurrent.TimeUnit.SECONDS);
 
   /** The request goes on after {@code excess / rate} seconds, on a timer of its event loop. */
   private static Outcome delay(PluginContext ctx, double excess, double rate) {

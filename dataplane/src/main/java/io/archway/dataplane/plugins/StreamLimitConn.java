@@ -25,6 +25,9 @@ import org.slf4j.LoggerFactory;
 public final class StreamLimitConn implements StreamPlugin<StreamLimitConn.Config> {
 
   private static final Logger log = LoggerFactory.getLogger(StreamLimitConn.class);
+  // Redis away: one line every 10 s, not one per request.
+  private static final io.archway.dataplane.support.WarnEvery REDIS_WARNINGS =
+      new io.archway.dataplane.support.WarnEvery(log, 10, java.util.concurrent.TimeUnit.SECONDS);
 
   /** The configuration; schema {@code stream/limit-conn.json}. */
   public record Config(
@@ -163,7 +166,7 @@ public final class StreamLimitConn implements StreamPlugin<StreamLimitConn.Confi
               r -> {
                 // The script's runner hands a failure over as the value.
                 if (r instanceof Throwable err) {
-                  log.warn("limit-conn (stream): redis: {}", err.toString());
+                  REDIS_WARNINGS.warn("limit-conn (stream): redis: {}", err.toString());
                   decided.complete(degrade ? Preread.CONTINUE : Preread.CLOSE);
                   return;
                 }

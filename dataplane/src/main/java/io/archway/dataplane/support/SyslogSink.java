@@ -13,6 +13,8 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.ArrayBlockingQueue;
 import java.util.concurrent.BlockingQueue;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.LongAdder;
 import org.slf4j.Logger;
@@ -28,6 +30,11 @@ import org.slf4j.LoggerFactory;
 public final class SyslogSink implements AutoCloseable {
 
   private static final Logger log = LoggerFactory.getLogger(SyslogSink.class);
+  // Closes a TCP connection whose write is not done in time: a blocking socket's write has no
+  // timeout of its own, and a server that accepts and never reads would hold it forever.
+  private static final ScheduledExecutorService WATCHDOG =
+      Executors.newSingleThreadScheduledExecutor(
+          r -> Thread.ofPlatform().daemon().name("archway-syslog-watchdog").unstarted(r));
   private static final int QUEUE = 10_000;
   private static final String HOST_NAME = hostName();
 
@@ -75,6 +82,7 @@ public final class SyslogSink implements AutoCloseable {
   private final Thread thread;
   private volatile boolean closed;
   private final Writer writer;
+  private final WarnEvery warnings = new WarnEvery(log, 10, TimeUnit.SECONDS);
 
   public SyslogSink(Conf conf) {
     this.conf = conf;
@@ -133,7 +141,7 @@ public final class SyslogSink implements AutoCloseable {
       sent.add(batch.size());
     } catch (IOException e) {
       dropped.add(batch.size());
-      log.warn(
+      warnings.warn(
           "syslog {}:{} ({}): {} line(s) not sent: {}",
           conf.host(),
           conf.port(),
@@ -159,6 +167,8 @@ public final class SyslogSink implements AutoCloseable {
     private DatagramSocket udp;
     private Socket socket;
     private OutputStream out;
+    private final java.util.concurrent.locks.ReentrantLock lock =
+        new java.util.concurrent.locks.ReentrantLock();
 
     public Writer(String host, int port, boolean tcp, boolean tls, int timeoutMillis) {
       this.host = host;
@@ -169,7 +179,18 @@ public final class SyslogSink implements AutoCloseable {
     }
 
     /** Sends {@code messages} (MSG parts), stamped now; on failure the connection is dropped. */
-    public synchronized void send(List<String> messages) throws IOException {
+    public void send(List<String> messages) throws IOException {
+      // A lock, not synchronized: batchers send from virtual threads, which a monitor held across
+      // blocking I/O would pin to their carrier on JDK 21.
+      lock.lock();
+      try {
+        sendLocked(messages);
+      } finally {
+        lock.unlock();
+      }
+    }
+
+    private void sendLocked(List<String> messages) throws IOException {
       var stamp = Instant.now().toString();
       try {
         if (tcp) {
@@ -192,8 +213,27 @@ public final class SyslogSink implements AutoCloseable {
           for (var m : messages) {
             all.append(format(stamp, m)).append('\n');
           }
-          out.write(all.toString().getBytes(StandardCharsets.UTF_8));
-          out.flush();
+          var s = socket;
+          var late = new java.util.concurrent.atomic.AtomicBoolean();
+          var watchdog =
+              WATCHDOG.schedule(
+                  () -> {
+                    late.set(true);
+                    closeQuietly(s);
+                  },
+                  timeoutMillis,
+                  TimeUnit.MILLISECONDS);
+          try {
+            out.write(all.toString().getBytes(StandardCharsets.UTF_8));
+            out.flush();
+          } catch (IOException e) {
+            throw late.get()
+                ? new java.net.SocketTimeoutException(
+                    "not written within " + timeoutMillis + " ms (the server does not read)")
+                : e;
+          } finally {
+            watchdog.cancel(false);
+          }
         } else {
           if (udp == null) {
             udp = new DatagramSocket();
@@ -210,8 +250,25 @@ public final class SyslogSink implements AutoCloseable {
       }
     }
 
+    private static void closeQuietly(Socket s) {
+      try {
+        s.close();
+      } catch (IOException ignored) {
+        // closing anyway
+      }
+    }
+
     @Override
-    public synchronized void close() {
+    public void close() {
+      lock.lock();
+      try {
+        closeLocked();
+      } finally {
+        lock.unlock();
+      }
+    }
+
+    private void closeLocked() {
       if (udp != null) {
         udp.close();
         udp = null;

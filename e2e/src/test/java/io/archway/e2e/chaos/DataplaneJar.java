@@ -9,6 +9,7 @@ import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.List;
 
 /**
@@ -25,11 +26,15 @@ final class DataplaneJar {
    */
   static Process start(Path log, String etcd, int httpPort, int statusPort, HttpClient http)
       throws Exception {
-    var process =
-        JarProcess.start(
-            Path.of("../dataplane/target/archway-dataplane.jar"),
-            log,
-            List.of(),
+    return start(log, etcd, httpPort, statusPort, http, List.of());
+  }
+
+  /** As {@link #start(Path, String, int, int, HttpClient)}, with more command-line options. */
+  static Process start(
+      Path log, String etcd, int httpPort, int statusPort, HttpClient http, List<String> moreArgs)
+      throws Exception {
+    var args =
+        new ArrayList<>(
             List.of(
                 "--etcd",
                 etcd,
@@ -45,6 +50,10 @@ final class DataplaneJar {
                 "" + statusPort,
                 "--access-log",
                 "off"));
+    args.addAll(moreArgs);
+    var process =
+        JarProcess.start(
+            Path.of("../dataplane/target/archway-dataplane.jar"), log, List.of(), args);
     try {
       await()
           .atMost(EtcdDataplane.WAIT)

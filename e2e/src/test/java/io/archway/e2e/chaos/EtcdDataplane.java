@@ -9,7 +9,6 @@ import java.net.http.HttpClient;
 import java.net.http.HttpResponse;
 import java.nio.file.Path;
 import java.time.Duration;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 
@@ -45,11 +44,24 @@ final class EtcdDataplane implements AutoCloseable {
 
   /** Starts etcd and the dataplane; returns once the dataplane is ready. */
   static EtcdDataplane start(Path dir) throws Exception {
+    return start(dir, List.of());
+  }
+
+  /**
+   * Starts etcd and the dataplane with more command-line options (for example {@code
+   * --stream-port}); returns once the dataplane is ready.
+   */
+  static EtcdDataplane start(Path dir, List<String> moreArgs) throws Exception {
     var s = new EtcdDataplane();
     try {
       s.dataplane =
           DataplaneJar.start(
-              dir.resolve("dataplane.log"), s.etcd.endpoint(), s.httpPort, s.statusPort, s.http);
+              dir.resolve("dataplane.log"),
+              s.etcd.endpoint(),
+              s.httpPort,
+              s.statusPort,
+              s.http,
+              moreArgs);
     } catch (Exception | Error e) {
       s.close();
       throw e;
@@ -102,5 +114,15 @@ final class EtcdDataplane implements AutoCloseable {
   /** A GET of that path on the dataplane's status port: {@code /metrics}, {@code /readyz}. */
   HttpResponse<String> status(String path) throws Exception {
     return get(statusPort, path);
+  }
+
+  /** The dataplane's {@code /metrics} (status port). */
+  String metrics() throws Exception {
+    return get(statusPort, "/metrics").body();
+  }
+
+  /** The dataplane process's id. */
+  long pid() {
+    return dataplane.pid();
   }
 }
