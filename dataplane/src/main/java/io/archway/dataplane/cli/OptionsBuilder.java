@@ -20,6 +20,7 @@ import io.archway.dataplane.http2.H2Settings;
 import io.archway.dataplane.pubsub.PubSubSettings;
 import io.archway.dataplane.route.PathNormalizer;
 import io.archway.dataplane.server.DataplaneOptions;
+import io.archway.dataplane.server.OverloadSettings;
 import io.archway.dataplane.stream.StreamSettings;
 import io.archway.dataplane.tls.TlsSettings;
 import io.archway.model.Keys;
@@ -71,7 +72,10 @@ final class OptionsBuilder {
           "http2",
           "discovery",
           "admin",
-          "privileged_ports");
+          "privileged_ports",
+          "max_connections",
+          "memory_high_water",
+          "memory_low_water");
   private static final Set<String> ETCD_FIELDS =
       Set.of("endpoints", "prefix", "user", "password", "ca", "cert", "key");
 
@@ -98,6 +102,9 @@ final class OptionsBuilder {
   private String kubeApi;
   private AdminSettings admin = AdminOptions.defaults();
   private boolean privilegedPorts;
+  private int maxConnections = OverloadSettings.DEFAULT_MAX_CONNECTIONS;
+  private double memoryHighWater = OverloadSettings.DEFAULTS.memoryHighWater();
+  private double memoryLowWater = OverloadSettings.DEFAULTS.memoryLowWater();
 
   /** Applies the command line's values, each checked as the file's are. */
   void apply(DataplaneCommand c) throws UsageException {
@@ -148,6 +155,9 @@ final class OptionsBuilder {
     }
     if (c.workers != null) {
       workers = count("--workers", c.workers);
+    }
+    if (c.maxConnections != null) {
+      maxConnections = connections("--max-connections", c.maxConnections);
     }
     if (c.h2c) {
       http2 = http2.withH2c(true);
@@ -218,6 +228,12 @@ final class OptionsBuilder {
       throw new UsageException(
           "stream ports " + p.stream.ports() + " name a port twice (expected: distinct ports)");
     }
+    OverloadSettings overload;
+    try {
+      overload = new OverloadSettings(p.maxConnections, p.memoryHighWater, p.memoryLowWater);
+    } catch (IllegalArgumentException e) {
+      throw new UsageException(e.getMessage());
+    }
     return new DataplaneOptions(
         p.etcd.isEmpty() ? p.standalone : null,
         p.etcd,
@@ -238,7 +254,50 @@ final class OptionsBuilder {
         p.tls,
         p.admin,
         p.http2,
-        p.privilegedPorts);
+        p.privilegedPorts,
+        overload);
+  }
+
+  /** {@code max_connections}: a count, {@code 0} for no limit. */
+  private static int connections(String at, String v) throws UsageException {
+    try {
+      int n = Integer.parseInt(v.strip());
+      if (n >= 0) {
+        return n;
+      }
+    } catch (NumberFormatException e) {
+      // reported below
+    }
+    throw new UsageException(at + ": \"" + v + "\" (expected: a count >= 0, 0 for no limit)");
+  }
+
+  /**
+   * A memory mark: {@code 0.9} or {@code 90%}; the high one may be {@code off} (never shed), as
+   * {@code 0}.
+   */
+  private static double fraction(String at, String v, boolean mayBeOff) throws UsageException {
+    var s = v.strip();
+    if (mayBeOff && s.equals("off")) {
+      return 0;
+    }
+    try {
+      double d =
+          s.endsWith("%")
+              ? Double.parseDouble(s.substring(0, s.length() - 1).strip()) / 100
+              : Double.parseDouble(s);
+      if (d >= 0 && d <= 1) {
+        return d;
+      }
+    } catch (NumberFormatException e) {
+      // reported below
+    }
+    throw new UsageException(
+        at
+            + ": \""
+            + v
+            + "\" (expected: a fraction of the memory limit, 0..1 or 0%..100%"
+            + (mayBeOff ? ", or off" : "")
+            + ")");
   }
 
   /** TLS to etcd from --etcd-ca/--etcd-cert/--etcd-key, checked for readable files. */
@@ -298,6 +357,12 @@ final class OptionsBuilder {
             http = http.withClientBody(http.clientBodyTimeout(), (int) n);
           }
           case "privileged_ports" -> privilegedPorts = ConfigSections.bool(at, v);
+          case "max_connections" -> maxConnections = connections(at, v.asText());
+          case "memory_high_water" ->
+              // YAML reads a bare off as false.
+              memoryHighWater =
+                  v.isBoolean() && !v.booleanValue() ? 0 : fraction(at, v.asText(), true);
+          case "memory_low_water" -> memoryLowWater = fraction(at, v.asText(), false);
           case "merge_slashes" ->
               http =
                   http.withPaths(

@@ -62,6 +62,13 @@ final class Metrics {
   private final Supplier<KubernetesDiscovery.Status> discovery;
   private volatile ConfiguredListeners listeners;
 
+  private volatile Overload overload;
+
+  /** The overload state, once the listeners are started. */
+  void overload(Overload overload) {
+    this.overload = overload;
+  }
+
   /** The ports from listeners objects, once they are opened. */
   void listeners(ConfiguredListeners listeners) {
     this.listeners = listeners;
@@ -160,6 +167,10 @@ final class Metrics {
                       .append("\"} 1\n"));
     }
     http.render(out);
+    var o = overload;
+    if (o != null) {
+      o.render(out);
+    }
     long answered = 0;
     for (int c = 1; c <= 5; c++) {
       answered += inFlight.answered(c);

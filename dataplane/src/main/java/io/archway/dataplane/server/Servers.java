@@ -32,6 +32,7 @@ import io.netty.channel.Channel;
 import io.netty.channel.ChannelInitializer;
 import io.netty.channel.ChannelOption;
 import io.netty.channel.EventLoopGroup;
+import io.netty.channel.ServerChannel;
 import io.netty.channel.group.ChannelGroup;
 import io.netty.channel.group.DefaultChannelGroup;
 import io.netty.channel.socket.SocketChannel;
@@ -78,6 +79,7 @@ public final class Servers implements AutoCloseable {
   private CertificateCompiler certificates;
   private Channel status;
   private final AdminPort admin = new AdminPort();
+  private Overload overload;
 
   private String bindAddress;
   private ConfigHolder config;
@@ -90,6 +92,7 @@ public final class Servers implements AutoCloseable {
     int loops =
         settings.workers() > 0 ? settings.workers() : Runtime.getRuntime().availableProcessors();
     workers = transport.newLoopGroup(loops, "archway-io");
+    overload = new Overload(settings.overload(), MemoryProbe.jvm()).start();
     upstreams = new Upstreams(transport, workers, loops);
     var kubernetes = settings.kubernetes();
     discovery = new KubernetesDiscovery(kubernetes::client, () -> compiler.recompile());
@@ -123,7 +126,8 @@ public final class Servers implements AutoCloseable {
             Map.of(
                 CompiledRoute.Handler.HTTP, proxy,
                 CompiledRoute.Handler.WEBSOCKET, new WebSocketProxy(proxy),
-                CompiledRoute.Handler.PUBSUB, pubsub));
+                CompiledRoute.Handler.PUBSUB, pubsub),
+            overload::shedRequest);
     var gateway = new Gateway(pipeline, httpMetrics, settings.http(), () -> stopping);
     var h2 =
         new Http2Server(
@@ -153,11 +157,13 @@ public final class Servers implements AutoCloseable {
             () -> stopping,
             discovery::status,
             compiler.pluginServices());
+    metrics.overload(overload);
+    statusHandler.overloaded(overload::shedding);
     var httpInitializer =
         new HttpChannelInitializer(
             gateway, connections, null, settings.http2().h2c() ? handoff : null);
     http =
-        bootstrap(
+        guarded(
                 new ChannelInitializer<SocketChannel>() {
                   @Override
                   protected void initChannel(SocketChannel ch) {
@@ -174,7 +180,7 @@ public final class Servers implements AutoCloseable {
             .sync()
             .channel();
     https =
-        bootstrap(
+        guarded(
                 new HttpChannelInitializer(
                     gateway,
                     connections,
@@ -204,7 +210,7 @@ public final class Servers implements AutoCloseable {
     compiler
         .pluginServices()
         .gateway(new NodeInfo(httpMetrics, inFlight, this::httpPort, metrics::render));
-    streams.start(settings, compiler, workers, upstreams.pools(), this::bootstrap);
+    streams.start(settings, compiler, workers, upstreams.pools(), this::guarded);
     // Ports from listeners objects, once the options' ports are bound.
     listeners =
         new ConfiguredListeners(
@@ -214,7 +220,7 @@ public final class Servers implements AutoCloseable {
                 transport,
                 workers,
                 connections,
-                this::bootstrap,
+                this::guarded,
                 pipeline,
                 httpMetrics,
                 handoff,
@@ -300,6 +306,22 @@ public final class Servers implements AutoCloseable {
         .childHandler(initializer);
   }
 
+  /**
+   * A bootstrap for a traffic listener: its connections count against {@code max_connections}, and
+   * none are taken while the dataplane sheds ({@link ConnectionLimit}). Not for the status and
+   * admin ports, which must answer most when the rest is overloaded.
+   */
+  private ServerBootstrap guarded(ChannelInitializer<SocketChannel> initializer) {
+    return bootstrap(initializer)
+        .handler(
+            new ChannelInitializer<ServerChannel>() {
+              @Override
+              protected void initChannel(ServerChannel ch) {
+                ch.pipeline().addLast("connection-limit", new ConnectionLimit(overload));
+              }
+            });
+  }
+
   public int httpPort() {
     return ((InetSocketAddress) http.localAddress()).getPort();
   }
@@ -310,6 +332,11 @@ public final class Servers implements AutoCloseable {
 
   public TlsMetrics tlsMetrics() {
     return tlsMetrics;
+  }
+
+  /** The overload state ({@code null} before start). */
+  Overload overload() {
+    return overload;
   }
 
   /** The ports from listeners objects ({@code null} before start). */
@@ -404,6 +431,9 @@ public final class Servers implements AutoCloseable {
     }
     if (accessLog != null) {
       accessLog.close();
+    }
+    if (overload != null) {
+      overload.close();
     }
     sinks.close();
     if (compiler != null) {

@@ -39,6 +39,7 @@ final class StatusHandler extends SimpleChannelInboundHandler<FullHttpRequest> {
   private final PluginServices services;
 
   private final Supplier<KubernetesDiscovery.Status> discovery;
+  private volatile BooleanSupplier overloaded = () -> false;
 
   StatusHandler(
       ConfigHolder config,
@@ -55,6 +56,11 @@ final class StatusHandler extends SimpleChannelInboundHandler<FullHttpRequest> {
     this.source = source;
     this.metrics = metrics;
     this.stopping = stopping;
+  }
+
+  /** While this says so, {@code /readyz} answers 503 with {@code "overloaded": true}. */
+  void overloaded(BooleanSupplier overloaded) {
+    this.overloaded = overloaded;
   }
 
   @Override
@@ -101,10 +107,14 @@ final class StatusHandler extends SimpleChannelInboundHandler<FullHttpRequest> {
 
   private void readyz(ChannelHandlerContext ctx, FullHttpRequest req) {
     var status = source.status();
-    boolean ready = config.loaded() && !stopping.getAsBoolean();
+    boolean shedding = overloaded.getAsBoolean();
+    boolean ready = config.loaded() && !stopping.getAsBoolean() && !shedding;
     var f = JsonNodeFactory.instance;
     var body = f.objectNode();
     body.put("ready", ready);
+    if (shedding) {
+      body.put("overloaded", true);
+    }
     body.put("source", status.source());
     body.put("connected", status.connected());
     body.put("revision", config.current().revision());
