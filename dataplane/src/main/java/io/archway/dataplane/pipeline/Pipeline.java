@@ -48,20 +48,6 @@ public final class Pipeline {
 
   /**
    * @param handlers one implementation of each kind of route handler
-   */
-  public Pipeline(
-      ConfigCompiler config,
-      ConnectionPools pools,
-      HttpMetrics metrics,
-      InFlight inFlight,
-      AccessLog accessLog,
-      RequestLimits limits,
-      Map<CompiledRoute.Handler, RouteHandler> handlers) {
-    this(config, pools, metrics, inFlight, accessLog, limits, handlers, () -> false);
-  }
-
-  /**
-   * @param handlers one implementation of each kind of route handler
    * @param shed asked once per request: {@code true} answers it 503 with {@code Retry-After} at
    *     once and closes its connection (the server is overloaded)
    */
