@@ -25,8 +25,8 @@ final class SlowClients implements AutoCloseable {
     /** Sends a 100 MB body at 1 kB a second. */
     SLOW_UPLOAD,
     /**
-     * Sends a 100 MB body: its first 60 kB at once (what the dataplane reads before it picks a
-     * node, {@code client_body_buffer_size}), then 1 kB a second.
+     * Sends the first 60 kB of a 100 MB body at once (what the dataplane holds before it picks a
+     * node, {@code client_body_buffer_size}), then nothing more.
      */
     BUFFERED_UPLOAD,
     /** Asks for {@link OverloadStack#BIG} bytes and never reads them. */
@@ -100,13 +100,19 @@ final class SlowClients implements AutoCloseable {
           out.flush();
         }
       }
-      case SLOW_UPLOAD, BUFFERED_UPLOAD -> {
+      case BUFFERED_UPLOAD -> {
         out.write(
             "POST /upload HTTP/1.1\r\nHost: x\r\nContent-Length: 100000000\r\n\r\n"
                 .getBytes(StandardCharsets.US_ASCII));
-        if (kind == Kind.BUFFERED_UPLOAD) {
-          out.write(new byte[60_000]);
+        out.write(new byte[60_000]);
+        while (running) {
+          Thread.sleep(200);
         }
+      }
+      case SLOW_UPLOAD -> {
+        out.write(
+            "POST /upload HTTP/1.1\r\nHost: x\r\nContent-Length: 100000000\r\n\r\n"
+                .getBytes(StandardCharsets.US_ASCII));
         var piece = new byte[100];
         while (running) {
           Thread.sleep(100);
