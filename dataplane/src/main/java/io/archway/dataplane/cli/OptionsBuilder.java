@@ -1,8 +1,10 @@
 package io.archway.dataplane.cli;
 
 import static io.archway.dataplane.cli.Values.bytes;
+import static io.archway.dataplane.cli.Values.connections;
 import static io.archway.dataplane.cli.Values.count;
 import static io.archway.dataplane.cli.Values.endpoints;
+import static io.archway.dataplane.cli.Values.fraction;
 import static io.archway.dataplane.cli.Values.kubeApi;
 import static io.archway.dataplane.cli.Values.port;
 import static io.archway.dataplane.cli.Values.prefix;
@@ -258,48 +260,6 @@ final class OptionsBuilder {
         overload);
   }
 
-  /** {@code max_connections}: a count, {@code 0} for no limit. */
-  private static int connections(String at, String v) throws UsageException {
-    try {
-      int n = Integer.parseInt(v.strip());
-      if (n >= 0) {
-        return n;
-      }
-    } catch (NumberFormatException e) {
-      // reported below
-    }
-    throw new UsageException(at + ": \"" + v + "\" (expected: a count >= 0, 0 for no limit)");
-  }
-
-  /**
-   * A memory mark: {@code 0.9} or {@code 90%}; the high one may be {@code off} (never shed), as
-   * {@code 0}.
-   */
-  private static double fraction(String at, String v, boolean mayBeOff) throws UsageException {
-    var s = v.strip();
-    if (mayBeOff && s.equals("off")) {
-      return 0;
-    }
-    try {
-      double d =
-          s.endsWith("%")
-              ? Double.parseDouble(s.substring(0, s.length() - 1).strip()) / 100
-              : Double.parseDouble(s);
-      if (d >= 0 && d <= 1) {
-        return d;
-      }
-    } catch (NumberFormatException e) {
-      // reported below
-    }
-    throw new UsageException(
-        at
-            + ": \""
-            + v
-            + "\" (expected: a fraction of the memory limit, 0..1 or 0%..100%"
-            + (mayBeOff ? ", or off" : "")
-            + ")");
-  }
-
   /** TLS to etcd from --etcd-ca/--etcd-cert/--etcd-key, checked for readable files. */
   private EtcdTls etcdTls() throws UsageException {
     try {
@@ -401,7 +361,11 @@ final class OptionsBuilder {
           case "stream_idle_timeout" -> stream = stream.withIdleTimeout(seconds(at, v.asText()));
           case "redis_max_bulk_size" -> stream = stream.withMaxBulkBytes(bytes(at, v.asText()));
           case "etcd" -> readEtcd(file, v);
-          case "discovery" -> readDiscovery(file, v);
+          case "discovery" -> {
+            var k = ConfigSections.discovery(file, v, new KubernetesSettings(kubeconfig, kubeApi));
+            kubeconfig = k.kubeconfig();
+            kubeApi = k.apiServer();
+          }
           case "pubsub" -> pubsub = ConfigSections.pubsub(file, v, pubsub);
           case "tls" -> tls = ConfigSections.tls(file, v, tls);
           case "admin" -> admin = AdminOptions.read(file, v, admin);
@@ -450,33 +414,6 @@ final class OptionsBuilder {
                     + ": unknown setting (expected one of: "
                     + String.join(", ", sorted(ETCD_FIELDS))
                     + ")");
-      }
-    }
-  }
-
-  /** {@code discovery: {kubernetes: {kubeconfig: FILE, api_server: URL}}}. */
-  private void readDiscovery(Path file, JsonNode v) throws UsageException {
-    if (!v.isObject()) {
-      throw new UsageException(file + ": discovery: expected a mapping (kubernetes)");
-    }
-    for (var e : v.properties()) {
-      if (!e.getKey().equals("kubernetes")) {
-        throw new UsageException(
-            file + ": discovery." + e.getKey() + ": unknown discovery (expected: kubernetes)");
-      }
-      if (!e.getValue().isObject()) {
-        throw new UsageException(
-            file + ": discovery.kubernetes: expected a mapping (kubeconfig, api_server)");
-      }
-      for (var k : e.getValue().properties()) {
-        var at = file + ": discovery.kubernetes." + k.getKey();
-        switch (k.getKey()) {
-          case "kubeconfig" -> kubeconfig = Path.of(text(at, k.getValue()));
-          case "api_server" -> kubeApi = kubeApi(at, text(at, k.getValue()));
-          default ->
-              throw new UsageException(
-                  at + ": unknown setting (expected one of: api_server, kubeconfig)");
-        }
       }
     }
   }

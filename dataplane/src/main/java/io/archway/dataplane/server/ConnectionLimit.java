@@ -1,8 +1,11 @@
 package io.archway.dataplane.server;
 
+import io.netty.bootstrap.ServerBootstrap;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandlerAdapter;
+import io.netty.channel.ChannelInitializer;
+import io.netty.channel.ServerChannel;
 import java.net.InetSocketAddress;
 import java.util.concurrent.atomic.AtomicInteger;
 
@@ -41,6 +44,17 @@ final class ConnectionLimit extends ChannelInboundHandlerAdapter {
       child.closeFuture().addListener(f -> open.decrementAndGet());
     }
     ctx.fireChannelRead(msg);
+  }
+
+  /** {@code bootstrap}, each of whose listeners has a limit of its own. */
+  static ServerBootstrap guard(ServerBootstrap bootstrap, Overload overload) {
+    return bootstrap.handler(
+        new ChannelInitializer<ServerChannel>() {
+          @Override
+          protected void initChannel(ServerChannel ch) {
+            ch.pipeline().addLast("connection-limit", new ConnectionLimit(overload));
+          }
+        });
   }
 
   /** Connections open on this listener. */

@@ -69,6 +69,12 @@ final class Metrics {
     this.overload = overload;
   }
 
+  /** Whether the dataplane sheds new work (memory past its high-water mark). */
+  boolean overloaded() {
+    var o = overload;
+    return o != null && o.shedding();
+  }
+
   /** The ports from listeners objects, once they are opened. */
   void listeners(ConfiguredListeners listeners) {
     this.listeners = listeners;

@@ -2,7 +2,6 @@ package io.archway.dataplane.server;
 
 import io.archway.dataplane.support.Prometheus;
 import java.util.Locale;
-import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
@@ -11,15 +10,15 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * The dataplane's overload state, as Envoy's overload manager keeps it: a sampler off the event
- * loops reads how full memory is ({@link MemoryProbe}) every {@link #SAMPLE_MILLIS} ms; past the
- * high-water mark the dataplane sheds (new requests get 503 with {@code Retry-After}, new
- * connections are closed at once, {@code /readyz} answers 503) until both heap and direct memory
- * are back under the low-water mark. The hot path reads one volatile flag. Connections refused over
- * {@code max_connections} ({@link ConnectionLimit}) are counted and logged here too, the log at
- * most once per {@link #LOG_EVERY_NANOS}.
+ * The dataplane's overload state, as Envoy's overload manager keeps it: a sampler off the request
+ * path (on the accept loop) reads how full memory is ({@link MemoryProbe}) every {@link
+ * #SAMPLE_MILLIS} ms; past the high-water mark the dataplane sheds (new requests get 503 with
+ * {@code Retry-After}, new connections are closed at once, {@code /readyz} answers 503) until both
+ * heap and direct memory are back under the low-water mark. The hot path reads one volatile flag.
+ * Connections refused over {@code max_connections} ({@link ConnectionLimit}) are counted and logged
+ * here too, the log at most once per {@link #LOG_EVERY_NANOS}.
  */
-final class Overload implements AutoCloseable {
+final class Overload {
 
   private static final Logger log = LoggerFactory.getLogger(Overload.class);
 
@@ -49,7 +48,6 @@ final class Overload implements AutoCloseable {
   private volatile boolean shedding;
   private volatile double heap;
   private volatile double direct;
-  private ScheduledExecutorService sampler;
 
   Overload(OverloadSettings settings, MemoryProbe probe) {
     this.settings = settings;
@@ -65,13 +63,13 @@ final class Overload implements AutoCloseable {
     return settings;
   }
 
-  /** Starts the sampler (nothing to sample when the high-water mark is off). */
-  Overload start() {
+  /**
+   * Starts the sampler on {@code executor} (the accept loop: a sample is a few MXBean reads, and it
+   * stops with the loop), unless the high-water mark is off.
+   */
+  Overload start(ScheduledExecutorService executor) {
     if (settings.memoryHighWater() > 0) {
-      sampler =
-          Executors.newSingleThreadScheduledExecutor(
-              r -> Thread.ofPlatform().daemon().name("archway-overload").unstarted(r));
-      sampler.scheduleWithFixedDelay(this::sample, 0, SAMPLE_MILLIS, TimeUnit.MILLISECONDS);
+      executor.scheduleWithFixedDelay(this::sample, 0, SAMPLE_MILLIS, TimeUnit.MILLISECONDS);
     }
     return this;
   }
@@ -205,12 +203,5 @@ final class Overload implements AutoCloseable {
 
   private static String percent(double fraction) {
     return String.format(Locale.ROOT, "%.1f%%", fraction * 100);
-  }
-
-  @Override
-  public void close() {
-    if (sampler != null) {
-      sampler.shutdownNow();
-    }
   }
 }

@@ -32,7 +32,6 @@ import io.netty.channel.Channel;
 import io.netty.channel.ChannelInitializer;
 import io.netty.channel.ChannelOption;
 import io.netty.channel.EventLoopGroup;
-import io.netty.channel.ServerChannel;
 import io.netty.channel.group.ChannelGroup;
 import io.netty.channel.group.DefaultChannelGroup;
 import io.netty.channel.socket.SocketChannel;
@@ -79,7 +78,7 @@ public final class Servers implements AutoCloseable {
   private CertificateCompiler certificates;
   private Channel status;
   private final AdminPort admin = new AdminPort();
-  private Overload overload;
+  Overload overload; // package-private for OverloadIT: the memory figures it sets
 
   private String bindAddress;
   private ConfigHolder config;
@@ -92,7 +91,7 @@ public final class Servers implements AutoCloseable {
     int loops =
         settings.workers() > 0 ? settings.workers() : Runtime.getRuntime().availableProcessors();
     workers = transport.newLoopGroup(loops, "archway-io");
-    overload = new Overload(settings.overload(), MemoryProbe.jvm()).start();
+    overload = new Overload(settings.overload(), MemoryProbe.jvm()).start(boss);
     upstreams = new Upstreams(transport, workers, loops);
     var kubernetes = settings.kubernetes();
     discovery = new KubernetesDiscovery(kubernetes::client, () -> compiler.recompile());
@@ -158,23 +157,11 @@ public final class Servers implements AutoCloseable {
             discovery::status,
             compiler.pluginServices());
     metrics.overload(overload);
-    statusHandler.overloaded(overload::shedding);
     var httpInitializer =
         new HttpChannelInitializer(
             gateway, connections, null, settings.http2().h2c() ? handoff : null);
     http =
-        guarded(
-                new ChannelInitializer<SocketChannel>() {
-                  @Override
-                  protected void initChannel(SocketChannel ch) {
-                    // The Admin API on the HTTP port too (off by default): it looks first.
-                    var onHttp = admin.onHttp();
-                    if (onHttp != null) {
-                      ch.pipeline().addLast("admin-sniff", onHttp.get());
-                    }
-                    ch.pipeline().addLast(httpInitializer);
-                  }
-                })
+        guarded(admin.sniffing(httpInitializer))
             .childOption(ChannelOption.AUTO_READ, false)
             .bind(settings.bindAddress(), settings.httpPort())
             .sync()
@@ -306,20 +293,9 @@ public final class Servers implements AutoCloseable {
         .childHandler(initializer);
   }
 
-  /**
-   * A bootstrap for a traffic listener: its connections count against {@code max_connections}, and
-   * none are taken while the dataplane sheds ({@link ConnectionLimit}). Not for the status and
-   * admin ports, which must answer most when the rest is overloaded.
-   */
+  /** A bootstrap for a traffic listener: {@code max_connections} and shedding apply. */
   private ServerBootstrap guarded(ChannelInitializer<SocketChannel> initializer) {
-    return bootstrap(initializer)
-        .handler(
-            new ChannelInitializer<ServerChannel>() {
-              @Override
-              protected void initChannel(ServerChannel ch) {
-                ch.pipeline().addLast("connection-limit", new ConnectionLimit(overload));
-              }
-            });
+    return ConnectionLimit.guard(bootstrap(initializer), overload);
   }
 
   public int httpPort() {
@@ -332,11 +308,6 @@ public final class Servers implements AutoCloseable {
 
   public TlsMetrics tlsMetrics() {
     return tlsMetrics;
-  }
-
-  /** The overload state ({@code null} before start). */
-  Overload overload() {
-    return overload;
   }
 
   /** The ports from listeners objects ({@code null} before start). */
@@ -431,9 +402,6 @@ public final class Servers implements AutoCloseable {
     }
     if (accessLog != null) {
       accessLog.close();
-    }
-    if (overload != null) {
-      overload.close();
     }
     sinks.close();
     if (compiler != null) {

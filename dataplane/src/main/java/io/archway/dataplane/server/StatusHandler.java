@@ -39,7 +39,6 @@ final class StatusHandler extends SimpleChannelInboundHandler<FullHttpRequest> {
   private final PluginServices services;
 
   private final Supplier<KubernetesDiscovery.Status> discovery;
-  private volatile BooleanSupplier overloaded = () -> false;
 
   StatusHandler(
       ConfigHolder config,
@@ -56,11 +55,6 @@ final class StatusHandler extends SimpleChannelInboundHandler<FullHttpRequest> {
     this.source = source;
     this.metrics = metrics;
     this.stopping = stopping;
-  }
-
-  /** While this says so, {@code /readyz} answers 503 with {@code "overloaded": true}. */
-  void overloaded(BooleanSupplier overloaded) {
-    this.overloaded = overloaded;
   }
 
   @Override
@@ -107,7 +101,7 @@ final class StatusHandler extends SimpleChannelInboundHandler<FullHttpRequest> {
 
   private void readyz(ChannelHandlerContext ctx, FullHttpRequest req) {
     var status = source.status();
-    boolean shedding = overloaded.getAsBoolean();
+    boolean shedding = metrics.overloaded();
     boolean ready = config.loaded() && !stopping.getAsBoolean() && !shedding;
     var f = JsonNodeFactory.instance;
     var body = f.objectNode();

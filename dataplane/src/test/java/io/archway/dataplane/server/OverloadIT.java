@@ -94,7 +94,7 @@ class OverloadIT {
   void pastTheMemoryHighWaterMarkNewWorkGets503AndReadyzTurnsNotReadyUntilTheLowMark()
       throws Exception {
     var figures = new OverloadTest.Figures();
-    var overload = gw.dataplane().servers().overload();
+    var overload = gw.dataplane().servers().overload;
     overload.probe(figures);
     var admitted = connect();
     assertThat(get(admitted, "/x")).startsWith("HTTP/1.1 200");

@@ -13,8 +13,8 @@ import java.util.concurrent.atomic.AtomicLong;
 
 /**
  * Hostile clients on raw sockets, each on a virtual thread of its own, that hold a connection as
- * long as the dataplane lets them and open another when it closes theirs (after 50 ms): the kinds
- * that try to pin a server's event loops or its memory.
+ * long as the dataplane lets them and open another when it closes theirs (after 50 ms, or a pause
+ * given): the kinds that try to pin a server's event loops or its memory.
  */
 final class SlowClients implements AutoCloseable {
 
@@ -36,6 +36,7 @@ final class SlowClients implements AutoCloseable {
   }
 
   private final int port;
+  private final long pauseMillis;
   private final List<Thread> threads = new ArrayList<>();
   private final Set<Socket> open = ConcurrentHashMap.newKeySet();
   private final AtomicLong connections = new AtomicLong();
@@ -43,7 +44,13 @@ final class SlowClients implements AutoCloseable {
   private volatile boolean running = true;
 
   SlowClients(int port) {
+    this(port, 50);
+  }
+
+  /** Clients that wait {@code pauseMillis} before they open another connection. */
+  SlowClients(int port, long pauseMillis) {
     this.port = port;
+    this.pauseMillis = pauseMillis;
   }
 
   /** Starts {@code n} clients of that kind. */
@@ -85,7 +92,7 @@ final class SlowClients implements AutoCloseable {
       } finally {
         open.removeIf(Socket::isClosed);
       }
-      pause(50);
+      pause(pauseMillis);
     }
   }
 
