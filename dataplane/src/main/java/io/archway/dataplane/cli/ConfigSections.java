@@ -3,6 +3,7 @@ package io.archway.dataplane.cli;
 import static io.archway.dataplane.cli.Values.atLeastOne;
 import static io.archway.dataplane.cli.Values.count;
 import static io.archway.dataplane.cli.Values.intBytes;
+import static io.archway.dataplane.cli.Values.kubeApi;
 import static io.archway.dataplane.cli.Values.port;
 import static io.archway.dataplane.cli.Values.positive;
 import static io.archway.dataplane.cli.Values.seconds;
@@ -11,6 +12,7 @@ import static io.archway.dataplane.cli.Values.text;
 import static io.archway.dataplane.cli.Values.texts;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import io.archway.dataplane.discovery.KubernetesSettings;
 import io.archway.dataplane.http2.H2Settings;
 import io.archway.dataplane.pubsub.PubSubSettings;
 import io.archway.dataplane.tls.TlsSettings;
@@ -227,5 +229,36 @@ final class ConfigSections {
           };
     }
     return pubsub;
+  }
+
+  /** {@code discovery: {kubernetes: {kubeconfig: FILE, api_server: URL}}}. */
+  static KubernetesSettings discovery(Path file, JsonNode v, KubernetesSettings current)
+      throws UsageException {
+    var kubeconfig = current.kubeconfig();
+    var kubeApi = current.apiServer();
+    if (!v.isObject()) {
+      throw new UsageException(file + ": discovery: expected a mapping (kubernetes)");
+    }
+    for (var e : v.properties()) {
+      if (!e.getKey().equals("kubernetes")) {
+        throw new UsageException(
+            file + ": discovery." + e.getKey() + ": unknown discovery (expected: kubernetes)");
+      }
+      if (!e.getValue().isObject()) {
+        throw new UsageException(
+            file + ": discovery.kubernetes: expected a mapping (kubeconfig, api_server)");
+      }
+      for (var k : e.getValue().properties()) {
+        var at = file + ": discovery.kubernetes." + k.getKey();
+        switch (k.getKey()) {
+          case "kubeconfig" -> kubeconfig = Path.of(text(at, k.getValue()));
+          case "api_server" -> kubeApi = kubeApi(at, text(at, k.getValue()));
+          default ->
+              throw new UsageException(
+                  at + ": unknown setting (expected one of: api_server, kubeconfig)");
+        }
+      }
+    }
+    return new KubernetesSettings(kubeconfig, kubeApi);
   }
 }

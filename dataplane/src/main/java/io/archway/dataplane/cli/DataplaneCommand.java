@@ -178,6 +178,14 @@ final class DataplaneCommand {
   String workers;
 
   @Option(
+      names = "--max-connections",
+      paramLabel = "N",
+      description =
+          "client connections open at once on each traffic listener; one more is closed at once"
+              + " (default: 10000; 0: no limit)")
+  String maxConnections;
+
+  @Option(
       names = "--access-log",
       paramLabel = "WHERE",
       description = "- (standard output, the default), a file, or off")

@@ -1,8 +1,10 @@
 package io.archway.dataplane.cli;
 
 import static io.archway.dataplane.cli.Values.bytes;
+import static io.archway.dataplane.cli.Values.connections;
 import static io.archway.dataplane.cli.Values.count;
 import static io.archway.dataplane.cli.Values.endpoints;
+import static io.archway.dataplane.cli.Values.fraction;
 import static io.archway.dataplane.cli.Values.kubeApi;
 import static io.archway.dataplane.cli.Values.port;
 import static io.archway.dataplane.cli.Values.prefix;
@@ -20,6 +22,7 @@ import io.archway.dataplane.http2.H2Settings;
 import io.archway.dataplane.pubsub.PubSubSettings;
 import io.archway.dataplane.route.PathNormalizer;
 import io.archway.dataplane.server.DataplaneOptions;
+import io.archway.dataplane.server.OverloadSettings;
 import io.archway.dataplane.stream.StreamSettings;
 import io.archway.dataplane.tls.TlsSettings;
 import io.archway.model.Keys;
@@ -71,7 +74,10 @@ final class OptionsBuilder {
           "http2",
           "discovery",
           "admin",
-          "privileged_ports");
+          "privileged_ports",
+          "max_connections",
+          "memory_high_water",
+          "memory_low_water");
   private static final Set<String> ETCD_FIELDS =
       Set.of("endpoints", "prefix", "user", "password", "ca", "cert", "key");
 
@@ -98,6 +104,9 @@ final class OptionsBuilder {
   private String kubeApi;
   private AdminSettings admin = AdminOptions.defaults();
   private boolean privilegedPorts;
+  private int maxConnections = OverloadSettings.DEFAULT_MAX_CONNECTIONS;
+  private double memoryHighWater = OverloadSettings.DEFAULTS.memoryHighWater();
+  private double memoryLowWater = OverloadSettings.DEFAULTS.memoryLowWater();
 
   /** Applies the command line's values, each checked as the file's are. */
   void apply(DataplaneCommand c) throws UsageException {
@@ -148,6 +157,9 @@ final class OptionsBuilder {
     }
     if (c.workers != null) {
       workers = count("--workers", c.workers);
+    }
+    if (c.maxConnections != null) {
+      maxConnections = connections("--max-connections", c.maxConnections);
     }
     if (c.h2c) {
       http2 = http2.withH2c(true);
@@ -218,6 +230,12 @@ final class OptionsBuilder {
       throw new UsageException(
           "stream ports " + p.stream.ports() + " name a port twice (expected: distinct ports)");
     }
+    OverloadSettings overload;
+    try {
+      overload = new OverloadSettings(p.maxConnections, p.memoryHighWater, p.memoryLowWater);
+    } catch (IllegalArgumentException e) {
+      throw new UsageException(e.getMessage());
+    }
     return new DataplaneOptions(
         p.etcd.isEmpty() ? p.standalone : null,
         p.etcd,
@@ -238,7 +256,8 @@ final class OptionsBuilder {
         p.tls,
         p.admin,
         p.http2,
-        p.privilegedPorts);
+        p.privilegedPorts,
+        overload);
   }
 
   /** TLS to etcd from --etcd-ca/--etcd-cert/--etcd-key, checked for readable files. */
@@ -298,6 +317,12 @@ final class OptionsBuilder {
             http = http.withClientBody(http.clientBodyTimeout(), (int) n);
           }
           case "privileged_ports" -> privilegedPorts = ConfigSections.bool(at, v);
+          case "max_connections" -> maxConnections = connections(at, v.asText());
+          case "memory_high_water" ->
+              // YAML reads a bare off as false.
+              memoryHighWater =
+                  v.isBoolean() && !v.booleanValue() ? 0 : fraction(at, v.asText(), true);
+          case "memory_low_water" -> memoryLowWater = fraction(at, v.asText(), false);
           case "merge_slashes" ->
               http =
                   http.withPaths(
@@ -336,7 +361,11 @@ final class OptionsBuilder {
           case "stream_idle_timeout" -> stream = stream.withIdleTimeout(seconds(at, v.asText()));
           case "redis_max_bulk_size" -> stream = stream.withMaxBulkBytes(bytes(at, v.asText()));
           case "etcd" -> readEtcd(file, v);
-          case "discovery" -> readDiscovery(file, v);
+          case "discovery" -> {
+            var k = ConfigSections.discovery(file, v, new KubernetesSettings(kubeconfig, kubeApi));
+            kubeconfig = k.kubeconfig();
+            kubeApi = k.apiServer();
+          }
           case "pubsub" -> pubsub = ConfigSections.pubsub(file, v, pubsub);
           case "tls" -> tls = ConfigSections.tls(file, v, tls);
           case "admin" -> admin = AdminOptions.read(file, v, admin);
@@ -385,33 +414,6 @@ final class OptionsBuilder {
                     + ": unknown setting (expected one of: "
                     + String.join(", ", sorted(ETCD_FIELDS))
                     + ")");
-      }
-    }
-  }
-
-  /** {@code discovery: {kubernetes: {kubeconfig: FILE, api_server: URL}}}. */
-  private void readDiscovery(Path file, JsonNode v) throws UsageException {
-    if (!v.isObject()) {
-      throw new UsageException(file + ": discovery: expected a mapping (kubernetes)");
-    }
-    for (var e : v.properties()) {
-      if (!e.getKey().equals("kubernetes")) {
-        throw new UsageException(
-            file + ": discovery." + e.getKey() + ": unknown discovery (expected: kubernetes)");
-      }
-      if (!e.getValue().isObject()) {
-        throw new UsageException(
-            file + ": discovery.kubernetes: expected a mapping (kubeconfig, api_server)");
-      }
-      for (var k : e.getValue().properties()) {
-        var at = file + ": discovery.kubernetes." + k.getKey();
-        switch (k.getKey()) {
-          case "kubeconfig" -> kubeconfig = Path.of(text(at, k.getValue()));
-          case "api_server" -> kubeApi = kubeApi(at, text(at, k.getValue()));
-          default ->
-              throw new UsageException(
-                  at + ": unknown setting (expected one of: api_server, kubeconfig)");
-        }
       }
     }
   }

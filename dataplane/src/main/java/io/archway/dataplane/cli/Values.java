@@ -162,4 +162,46 @@ final class Values {
   static List<String> sorted(Set<String> s) {
     return s.stream().sorted().toList();
   }
+
+  /** {@code max_connections}: a count, {@code 0} for no limit. */
+  static int connections(String at, String v) throws UsageException {
+    try {
+      int n = Integer.parseInt(v.strip());
+      if (n >= 0) {
+        return n;
+      }
+    } catch (NumberFormatException e) {
+      // reported below
+    }
+    throw new UsageException(at + ": \"" + v + "\" (expected: a count >= 0, 0 for no limit)");
+  }
+
+  /**
+   * A memory mark: {@code 0.9} or {@code 90%}; the high one may be {@code off} (never shed), as
+   * {@code 0}.
+   */
+  static double fraction(String at, String v, boolean mayBeOff) throws UsageException {
+    var s = v.strip();
+    if (mayBeOff && s.equals("off")) {
+      return 0;
+    }
+    try {
+      double d =
+          s.endsWith("%")
+              ? Double.parseDouble(s.substring(0, s.length() - 1).strip()) / 100
+              : Double.parseDouble(s);
+      if (d >= 0 && d <= 1) {
+        return d;
+      }
+    } catch (NumberFormatException e) {
+      // reported below
+    }
+    throw new UsageException(
+        at
+            + ": \""
+            + v
+            + "\" (expected: a fraction of the memory limit, 0..1 or 0%..100%"
+            + (mayBeOff ? ", or off" : "")
+            + ")");
+  }
 }

@@ -11,8 +11,13 @@ import io.archway.dataplane.route.PathNormalizer;
 import io.archway.dataplane.route.RequestVars;
 import io.archway.dataplane.route.RouteEntry;
 import io.archway.dataplane.upstream.ConnectionPools;
+import io.netty.handler.codec.http.DefaultHttpHeaders;
+import io.netty.handler.codec.http.HttpHeaderNames;
+import io.netty.handler.codec.http.HttpHeaderValues;
+import io.netty.handler.codec.http.HttpHeaders;
 import java.nio.charset.StandardCharsets;
 import java.util.Map;
+import java.util.function.BooleanSupplier;
 
 /**
  * The one request pipeline, shared by every connection of every protocol adapter. Its steps, in
@@ -24,6 +29,11 @@ import java.util.Map;
 public final class Pipeline {
 
   static final byte[] NOT_FOUND = Outcome.errorBody("404 Route Not Found");
+  static final byte[] OVERLOADED = Outcome.errorBody(503);
+  static final HttpHeaders OVERLOADED_HEADERS =
+      new DefaultHttpHeaders()
+          .set(HttpHeaderNames.CONTENT_TYPE, HttpHeaderValues.APPLICATION_JSON)
+          .set(HttpHeaderNames.RETRY_AFTER, "1");
   static final byte[] NO_CLIENT_CERTIFICATE =
       "{\"error_msg\":\"No required SSL certificate was sent\"}\n".getBytes(StandardCharsets.UTF_8);
 
@@ -34,9 +44,12 @@ public final class Pipeline {
   private final AccessLog accessLog;
   private final RequestLimits limits;
   private final RouteHandler[] handlers;
+  private final BooleanSupplier shed;
 
   /**
    * @param handlers one implementation of each kind of route handler
+   * @param shed asked once per request: {@code true} answers it 503 with {@code Retry-After} at
+   *     once and closes its connection (the server is overloaded)
    */
   public Pipeline(
       ConfigCompiler config,
@@ -45,7 +58,9 @@ public final class Pipeline {
       InFlight inFlight,
       AccessLog accessLog,
       RequestLimits limits,
-      Map<CompiledRoute.Handler, RouteHandler> handlers) {
+      Map<CompiledRoute.Handler, RouteHandler> handlers,
+      BooleanSupplier shed) {
+    this.shed = shed;
     this.config = config;
     this.pools = pools;
     this.metrics = metrics;
@@ -106,6 +121,14 @@ public final class Pipeline {
     }
     vars.protocol(d.protocol());
     ex.vars(vars);
+    if (shed.getAsBoolean()) {
+      // Overloaded: answered before any route, plugin or upstream costs anything, and the
+      // connection closes so that what it holds is freed.
+      metrics.error("overloaded");
+      d.closeAfterResponse();
+      call.respond(503, OVERLOADED_HEADERS, OVERLOADED, null);
+      return;
+    }
     if (!d.clientCertificateAdmits(vars.path())) {
       metrics.error("client_certificate_required");
       call.respond(400, RouteCall.JSON, NO_CLIENT_CERTIFICATE, null);

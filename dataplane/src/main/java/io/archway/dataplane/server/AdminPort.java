@@ -65,6 +65,23 @@ final class AdminPort {
   }
 
   /** The handler that serves the Admin API on the HTTP port, or {@code null} (the default). */
+  /**
+   * The HTTP listener's initializer: the Admin API on the HTTP port too (off by default), looking
+   * first, then {@code http}.
+   */
+  ChannelInitializer<SocketChannel> sniffing(ChannelHandler http) {
+    return new ChannelInitializer<>() {
+      @Override
+      protected void initChannel(SocketChannel ch) {
+        var sniff = onHttp;
+        if (sniff != null) {
+          ch.pipeline().addLast("admin-sniff", sniff.get());
+        }
+        ch.pipeline().addLast(http);
+      }
+    };
+  }
+
   Supplier<ChannelHandler> onHttp() {
     return onHttp;
   }

@@ -72,7 +72,8 @@ public final class Dataplane implements AutoCloseable {
                       options.tls(),
                       options.http2(),
                       options.shutdownTimeout(),
-                      options.privilegedPorts()),
+                      options.privilegedPorts(),
+                      options.overload()),
                   config,
                   source);
       if (adminStore != null) {

@@ -37,6 +37,7 @@ import java.util.List;
  * @param privilegedPorts whether {@code listeners} objects on ports below 1024 bind those ports
  *     (the process may: root, or CAP_NET_BIND_SERVICE); else they bind port + 10000, as Envoy
  *     Gateway maps them, and {@code server_port} stays the declared port
+ * @param overload {@code max_connections} per listener and the memory high-water mark
  */
 public record DataplaneOptions(
     Path standalone,
@@ -58,7 +59,8 @@ public record DataplaneOptions(
     TlsSettings tls,
     AdminSettings admin,
     H2Settings http2,
-    boolean privilegedPorts) {
+    boolean privilegedPorts,
+    OverloadSettings overload) {
 
   public static final int DEFAULT_HTTP_PORT = 9080;
   public static final int DEFAULT_HTTPS_PORT = 9443;
@@ -67,6 +69,52 @@ public record DataplaneOptions(
 
   public DataplaneOptions {
     etcdEndpoints = List.copyOf(etcdEndpoints);
+  }
+
+  /** Options with the default connection limit and memory high-water mark. */
+  public DataplaneOptions(
+      Path standalone,
+      List<String> etcdEndpoints,
+      String prefix,
+      String etcdUser,
+      String etcdPassword,
+      EtcdTls etcdTls,
+      String bindAddress,
+      int httpPort,
+      int httpsPort,
+      int statusPort,
+      Duration shutdownTimeout,
+      int workers,
+      HttpSettings http,
+      StreamSettings stream,
+      PubSubSettings pubsub,
+      KubernetesSettings kubernetes,
+      TlsSettings tls,
+      AdminSettings admin,
+      H2Settings http2,
+      boolean privilegedPorts) {
+    this(
+        standalone,
+        etcdEndpoints,
+        prefix,
+        etcdUser,
+        etcdPassword,
+        etcdTls,
+        bindAddress,
+        httpPort,
+        httpsPort,
+        statusPort,
+        shutdownTimeout,
+        workers,
+        http,
+        stream,
+        pubsub,
+        kubernetes,
+        tls,
+        admin,
+        http2,
+        privilegedPorts,
+        OverloadSettings.DEFAULTS);
   }
 
   /** Options whose {@code listeners} on ports below 1024 bind port + 10000. */
@@ -156,7 +204,8 @@ public record DataplaneOptions(
 
   /** A copy with the Admin API's settings. */
   public DataplaneOptions withAdmin(AdminSettings admin) {
-    return with(workers, http, stream, pubsub, kubernetes, tls, admin, http2, privilegedPorts);
+    return with(
+        workers, http, stream, pubsub, kubernetes, tls, admin, http2, privilegedPorts, overload);
   }
 
   /** Options for tests and tools: standalone {@code file}, any free ports on loopback. */
@@ -184,31 +233,38 @@ public record DataplaneOptions(
   }
 
   public DataplaneOptions withHttp(HttpSettings http) {
-    return with(workers, http, stream, pubsub, kubernetes, tls, admin, http2, privilegedPorts);
+    return with(
+        workers, http, stream, pubsub, kubernetes, tls, admin, http2, privilegedPorts, overload);
   }
 
   public DataplaneOptions withWorkers(int workers) {
-    return with(workers, http, stream, pubsub, kubernetes, tls, admin, http2, privilegedPorts);
+    return with(
+        workers, http, stream, pubsub, kubernetes, tls, admin, http2, privilegedPorts, overload);
   }
 
   public DataplaneOptions withStream(StreamSettings stream) {
-    return with(workers, http, stream, pubsub, kubernetes, tls, admin, http2, privilegedPorts);
+    return with(
+        workers, http, stream, pubsub, kubernetes, tls, admin, http2, privilegedPorts, overload);
   }
 
   public DataplaneOptions withPubSub(PubSubSettings pubsub) {
-    return with(workers, http, stream, pubsub, kubernetes, tls, admin, http2, privilegedPorts);
+    return with(
+        workers, http, stream, pubsub, kubernetes, tls, admin, http2, privilegedPorts, overload);
   }
 
   public DataplaneOptions withKubernetes(KubernetesSettings kubernetes) {
-    return with(workers, http, stream, pubsub, kubernetes, tls, admin, http2, privilegedPorts);
+    return with(
+        workers, http, stream, pubsub, kubernetes, tls, admin, http2, privilegedPorts, overload);
   }
 
   public DataplaneOptions withTls(TlsSettings tls) {
-    return with(workers, http, stream, pubsub, kubernetes, tls, admin, http2, privilegedPorts);
+    return with(
+        workers, http, stream, pubsub, kubernetes, tls, admin, http2, privilegedPorts, overload);
   }
 
   public DataplaneOptions withHttp2(H2Settings http2) {
-    return with(workers, http, stream, pubsub, kubernetes, tls, admin, http2, privilegedPorts);
+    return with(
+        workers, http, stream, pubsub, kubernetes, tls, admin, http2, privilegedPorts, overload);
   }
 
   /** A copy with these settings: the ones tests and tools change. */
@@ -221,7 +277,8 @@ public record DataplaneOptions(
       TlsSettings tls,
       AdminSettings admin,
       H2Settings http2,
-      boolean privilegedPorts) {
+      boolean privilegedPorts,
+      OverloadSettings overload) {
     return new DataplaneOptions(
         standalone,
         etcdEndpoints,
@@ -242,12 +299,20 @@ public record DataplaneOptions(
         tls,
         admin,
         http2,
-        privilegedPorts);
+        privilegedPorts,
+        overload);
+  }
+
+  /** A copy with this connection limit and memory high-water mark. */
+  public DataplaneOptions withOverload(OverloadSettings overload) {
+    return with(
+        workers, http, stream, pubsub, kubernetes, tls, admin, http2, privilegedPorts, overload);
   }
 
   /** A copy whose {@code listeners} bind ports below 1024 as they are (or not). */
   public DataplaneOptions withPrivilegedPorts(boolean privilegedPorts) {
-    return with(workers, http, stream, pubsub, kubernetes, tls, admin, http2, privilegedPorts);
+    return with(
+        workers, http, stream, pubsub, kubernetes, tls, admin, http2, privilegedPorts, overload);
   }
 
   public boolean standaloneMode() {

@@ -62,6 +62,19 @@ final class Metrics {
   private final Supplier<KubernetesDiscovery.Status> discovery;
   private volatile ConfiguredListeners listeners;
 
+  private volatile Overload overload;
+
+  /** The overload state, once the listeners are started. */
+  void overload(Overload overload) {
+    this.overload = overload;
+  }
+
+  /** Whether the dataplane sheds new work (memory past its high-water mark). */
+  boolean overloaded() {
+    var o = overload;
+    return o != null && o.shedding();
+  }
+
   /** The ports from listeners objects, once they are opened. */
   void listeners(ConfiguredListeners listeners) {
     this.listeners = listeners;
@@ -160,6 +173,10 @@ final class Metrics {
                       .append("\"} 1\n"));
     }
     http.render(out);
+    var o = overload;
+    if (o != null) {
+      o.render(out);
+    }
     long answered = 0;
     for (int c = 1; c <= 5; c++) {
       answered += inFlight.answered(c);

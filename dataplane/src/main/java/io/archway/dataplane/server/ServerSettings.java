@@ -14,6 +14,7 @@ import io.archway.dataplane.stream.StreamSettings;
  * @param http2 HTTP/2 on the listeners, its SETTINGS and limits
  * @param drainTimeout how long the connections of a closed listener may take to finish
  * @param privilegedPorts whether {@code listeners} below 1024 bind their port (else port + 10000)
+ * @param overload connection limit per listener and memory high-water mark
  */
 record ServerSettings(
     String bindAddress,
@@ -28,4 +29,5 @@ record ServerSettings(
     io.archway.dataplane.tls.TlsSettings tls,
     io.archway.dataplane.http2.H2Settings http2,
     java.time.Duration drainTimeout,
-    boolean privilegedPorts) {}
+    boolean privilegedPorts,
+    OverloadSettings overload) {}

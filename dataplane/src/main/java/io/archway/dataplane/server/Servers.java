@@ -80,6 +80,7 @@ public final class Servers implements AutoCloseable {
   private CertificateCompiler certificates;
   private Channel status;
   private final AdminPort admin = new AdminPort();
+  Overload overload; // package-private for OverloadIT: the memory figures it sets
 
   private String bindAddress;
   private ConfigHolder config;
@@ -92,6 +93,7 @@ public final class Servers implements AutoCloseable {
     int loops =
         settings.workers() > 0 ? settings.workers() : Runtime.getRuntime().availableProcessors();
     workers = transport.newLoopGroup(loops, "archway-io");
+    overload = new Overload(settings.overload(), MemoryProbe.jvm()).start(boss);
     upstreams = new Upstreams(transport, workers, loops);
     var kubernetes = settings.kubernetes();
     discovery = new KubernetesDiscovery(kubernetes::client, () -> compiler.recompile());
@@ -125,7 +127,8 @@ public final class Servers implements AutoCloseable {
             Map.of(
                 CompiledRoute.Handler.HTTP, proxy,
                 CompiledRoute.Handler.WEBSOCKET, new WebSocketProxy(proxy, webSockets),
-                CompiledRoute.Handler.PUBSUB, pubsub));
+                CompiledRoute.Handler.PUBSUB, pubsub),
+            overload::shedRequest);
     var gateway = new Gateway(pipeline, httpMetrics, settings.http(), () -> stopping);
     var h2 =
         new Http2Server(
@@ -155,28 +158,18 @@ public final class Servers implements AutoCloseable {
             () -> stopping,
             discovery::status,
             compiler.pluginServices());
+    metrics.overload(overload);
     var httpInitializer =
         new HttpChannelInitializer(
             gateway, connections, null, settings.http2().h2c() ? handoff : null);
     http =
-        bootstrap(
-                new ChannelInitializer<SocketChannel>() {
-                  @Override
-                  protected void initChannel(SocketChannel ch) {
-                    // The Admin API on the HTTP port too (off by default): it looks first.
-                    var onHttp = admin.onHttp();
-                    if (onHttp != null) {
-                      ch.pipeline().addLast("admin-sniff", onHttp.get());
-                    }
-                    ch.pipeline().addLast(httpInitializer);
-                  }
-                })
+        guarded(admin.sniffing(httpInitializer))
             .childOption(ChannelOption.AUTO_READ, false)
             .bind(settings.bindAddress(), settings.httpPort())
             .sync()
             .channel();
     https =
-        bootstrap(
+        guarded(
                 new HttpChannelInitializer(
                     gateway,
                     connections,
@@ -206,7 +199,7 @@ public final class Servers implements AutoCloseable {
     compiler
         .pluginServices()
         .gateway(new NodeInfo(httpMetrics, inFlight, this::httpPort, metrics::render));
-    streams.start(settings, compiler, workers, upstreams.pools(), this::bootstrap);
+    streams.start(settings, compiler, workers, upstreams.pools(), this::guarded);
     // Ports from listeners objects, once the options' ports are bound.
     listeners =
         new ConfiguredListeners(
@@ -216,7 +209,7 @@ public final class Servers implements AutoCloseable {
                 transport,
                 workers,
                 connections,
-                this::bootstrap,
+                this::guarded,
                 pipeline,
                 httpMetrics,
                 handoff,
@@ -300,6 +293,11 @@ public final class Servers implements AutoCloseable {
         .option(ChannelOption.SO_REUSEADDR, true)
         .childOption(ChannelOption.TCP_NODELAY, true)
         .childHandler(initializer);
+  }
+
+  /** A bootstrap for a traffic listener: {@code max_connections} and shedding apply. */
+  private ServerBootstrap guarded(ChannelInitializer<SocketChannel> initializer) {
+    return ConnectionLimit.guard(bootstrap(initializer), overload);
   }
 
   public int httpPort() {

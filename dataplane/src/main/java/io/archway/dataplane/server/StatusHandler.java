@@ -101,10 +101,14 @@ final class StatusHandler extends SimpleChannelInboundHandler<FullHttpRequest> {
 
   private void readyz(ChannelHandlerContext ctx, FullHttpRequest req) {
     var status = source.status();
-    boolean ready = config.loaded() && !stopping.getAsBoolean();
+    boolean shedding = metrics.overloaded();
+    boolean ready = config.loaded() && !stopping.getAsBoolean() && !shedding;
     var f = JsonNodeFactory.instance;
     var body = f.objectNode();
     body.put("ready", ready);
+    if (shedding) {
+      body.put("overloaded", true);
+    }
     body.put("source", status.source());
     body.put("connected", status.connected());
     body.put("revision", config.current().revision());

@@ -3,6 +3,7 @@ package io.archway.dataplane.cli;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import io.archway.dataplane.server.OverloadSettings;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -168,7 +169,8 @@ class DataplaneCommandTest {
                     + ": listen: unknown setting (expected one of: access_log, admin, bind,"
                     + " client_body_buffer_size, client_body_timeout,"
                     + " client_header_timeout, client_max_body_size, discovery, escaped_slashes,"
-                    + " etcd, http2, http_port, https_port, keepalive_timeout, merge_slashes,"
+                    + " etcd, http2, http_port, https_port, keepalive_timeout, max_connections,"
+                    + " memory_high_water, memory_low_water, merge_slashes,"
                     + " privileged_ports, pubsub,"
                     + " redis_max_bulk_size, send_timeout,"
                     + " shutdown_timeout, standalone, status_port, stream_idle_timeout,"
@@ -320,10 +322,36 @@ class DataplaneCommandTest {
   void helpListsEveryOption() {
     assertThatThrownBy(() -> DataplaneCommand.parse("--etcd", "http://h:1", "--help"))
         .isInstanceOf(DataplaneCommand.HelpRequested.class);
-    assertThat(DataplaneCommand.OPTIONS).hasSize(31);
+    assertThat(DataplaneCommand.OPTIONS).hasSize(32);
     for (var option : DataplaneCommand.OPTIONS) {
       assertThat(DataplaneCommand.usage()).contains(option + " ");
     }
     assertThat(DataplaneCommand.usage()).contains("--help ");
+  }
+
+  @Test
+  void overloadSettingsComeFromTheOptionAndTheFile() throws Exception {
+    var defaults = DataplaneCommand.parse("--etcd", "http://h:1").overload();
+    assertThat(defaults).isEqualTo(OverloadSettings.DEFAULTS);
+    assertThat(defaults.maxConnections()).isEqualTo(10_000);
+    var file = dir.resolve("overload.yaml");
+    Files.writeString(
+        file, "max_connections: 500\nmemory_high_water: 85%\nmemory_low_water: 0.7\n");
+    var o = DataplaneCommand.parse("--config", file.toString(), "--max-connections", "0");
+    assertThat(o.overload()).isEqualTo(new OverloadSettings(0, 0.85, 0.7));
+    Files.writeString(file, "memory_high_water: off\n");
+    assertThat(DataplaneCommand.parse("--config", file.toString()).overload().memoryHighWater())
+        .isZero();
+    assertThatThrownBy(() -> DataplaneCommand.parse("--max-connections", "-1"))
+        .hasMessage("--max-connections: \"-1\" (expected: a count >= 0, 0 for no limit)");
+    Files.writeString(file, "memory_high_water: 150%\n");
+    assertThatThrownBy(() -> DataplaneCommand.parse("--config", file.toString()))
+        .hasMessage(
+            file
+                + ": memory_high_water: \"150%\" (expected: a fraction of the memory limit, 0..1"
+                + " or 0%..100%, or off)");
+    Files.writeString(file, "memory_high_water: 0.5\n");
+    assertThatThrownBy(() -> DataplaneCommand.parse("--config", file.toString()))
+        .hasMessageContaining("memory_low_water: 0.8 (expected: above 0 and below");
   }
 }

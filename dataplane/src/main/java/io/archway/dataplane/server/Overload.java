@@ -1,0 +1,207 @@
+package io.archway.dataplane.server;
+
+import io.archway.dataplane.support.Prometheus;
+import java.util.Locale;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.concurrent.atomic.LongAdder;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The dataplane's overload state, as Envoy's overload manager keeps it: a sampler off the request
+ * path (on the accept loop) reads how full memory is ({@link MemoryProbe}) every {@link
+ * #SAMPLE_MILLIS} ms; past the high-water mark the dataplane sheds (new requests get 503 with
+ * {@code Retry-After}, new connections are closed at once, {@code /readyz} answers 503) until both
+ * heap and direct memory are back under the low-water mark. The hot path reads one volatile flag.
+ * Connections refused over {@code max_connections} ({@link ConnectionLimit}) are counted and logged
+ * here too, the log at most once per {@link #LOG_EVERY_NANOS}.
+ */
+final class Overload {
+
+  private static final Logger log = LoggerFactory.getLogger(Overload.class);
+
+  static final long SAMPLE_MILLIS = 250;
+  static final long LOG_EVERY_NANOS = TimeUnit.SECONDS.toNanos(10);
+
+  /** While shedding for the heap with no GC for this long, one is asked for (see sample). */
+  static final long GC_NUDGE_MILLIS = 5_000;
+
+  /** What a refused connection was refused for. */
+  enum Reason {
+    MAX_CONNECTIONS,
+    MEMORY;
+
+    String label() {
+      return name().toLowerCase(Locale.ROOT);
+    }
+  }
+
+  private final OverloadSettings settings;
+  private volatile MemoryProbe probe;
+  private final LongAdder[] refused = {new LongAdder(), new LongAdder()};
+  private final LongAdder shedRequests = new LongAdder();
+  private final AtomicLong refusedSinceLog = new AtomicLong();
+  private final AtomicLong lastLog = new AtomicLong(System.nanoTime() - LOG_EVERY_NANOS);
+  private final AtomicLong episodes = new AtomicLong();
+  private volatile boolean shedding;
+  private volatile double heap;
+  private volatile double direct;
+
+  Overload(OverloadSettings settings, MemoryProbe probe) {
+    this.settings = settings;
+    this.probe = probe;
+  }
+
+  /** Reads memory from {@code probe} from now on (tests: a figure they choose). */
+  void probe(MemoryProbe probe) {
+    this.probe = probe;
+  }
+
+  OverloadSettings settings() {
+    return settings;
+  }
+
+  /**
+   * Starts the sampler on {@code executor} (the accept loop: a sample is a few MXBean reads, and it
+   * stops with the loop), unless the high-water mark is off.
+   */
+  Overload start(ScheduledExecutorService executor) {
+    if (settings.memoryHighWater() > 0) {
+      executor.scheduleWithFixedDelay(this::sample, 0, SAMPLE_MILLIS, TimeUnit.MILLISECONDS);
+    }
+    return this;
+  }
+
+  /** One sample: updates the figures and enters or leaves shedding. */
+  void sample() {
+    if (settings.memoryHighWater() <= 0) {
+      return;
+    }
+    var probe = this.probe;
+    try {
+      heap = probe.heap();
+      direct = probe.direct();
+    } catch (RuntimeException e) {
+      log.warn("overload: cannot read memory figures: {}", e.toString());
+      return;
+    }
+    double worst = Math.max(heap, direct);
+    if (!shedding && worst >= settings.memoryHighWater()) {
+      shedding = true;
+      episodes.incrementAndGet();
+      log.warn(
+          "overload: memory past its high-water mark {} (heap after GC {}, direct {}): new requests"
+              + " get 503 and new connections are closed until both are under {}",
+          percent(settings.memoryHighWater()),
+          percent(heap),
+          percent(direct),
+          percent(settings.memoryLowWater()));
+    } else if (shedding && worst < settings.memoryLowWater()) {
+      shedding = false;
+      log.info(
+          "overload: memory under its low-water mark {} (heap after GC {}, direct {}): serving"
+              + " again",
+          percent(settings.memoryLowWater()),
+          percent(heap),
+          percent(direct));
+    } else if (shedding && heap >= settings.memoryLowWater()) {
+      // The heap figure is the one the last GC left. An idle process (its traffic gone elsewhere,
+      // since /readyz says 503) runs none, and would shed for ever: ask for one now and then.
+      long last = probe.lastGcMillis();
+      long uptime = java.lang.management.ManagementFactory.getRuntimeMXBean().getUptime();
+      if (last < 0 || uptime - last > GC_NUDGE_MILLIS) {
+        System.gc();
+      }
+    }
+  }
+
+  /** Whether new work is being shed (memory past the high-water mark). */
+  boolean shedding() {
+    return shedding;
+  }
+
+  /**
+   * For the request pipeline: whether this request is to be shed, counting it if so. One volatile
+   * read when not shedding.
+   */
+  boolean shedRequest() {
+    if (!shedding) {
+      return false;
+    }
+    shedRequests.increment();
+    return true;
+  }
+
+  /** A connection on the listener at {@code port} was closed as soon as accepted. */
+  void refused(Reason reason, int port) {
+    refused[reason.ordinal()].increment();
+    long n = refusedSinceLog.incrementAndGet();
+    long now = System.nanoTime();
+    long last = lastLog.get();
+    if (now - last >= LOG_EVERY_NANOS && lastLog.compareAndSet(last, now)) {
+      refusedSinceLog.addAndGet(-n);
+      log.warn(
+          "overload: refused {} connection(s) in the last {} s; this one on port {}: {}",
+          n,
+          Math.min(TimeUnit.NANOSECONDS.toSeconds(now - last), 999_999),
+          port,
+          reason == Reason.MEMORY
+              ? "memory past its high-water mark"
+              : "max_connections " + settings.maxConnections() + " reached");
+    }
+  }
+
+  long refused(Reason reason) {
+    return refused[reason.ordinal()].sum();
+  }
+
+  long shedRequests() {
+    return shedRequests.sum();
+  }
+
+  void render(StringBuilder out) {
+    Prometheus.head(
+        out,
+        "archway_overload_shedding",
+        "gauge",
+        "Whether new work is shed (1): memory past its high-water mark.");
+    out.append("archway_overload_shedding ").append(shedding ? 1 : 0).append('\n');
+    Prometheus.head(
+        out,
+        "archway_overload_episodes_total",
+        "counter",
+        "Times memory went past its high-water mark.");
+    out.append("archway_overload_episodes_total ").append(episodes.get()).append('\n');
+    Prometheus.head(
+        out,
+        "archway_overload_memory_ratio",
+        "gauge",
+        "Heap in use after the last GC, and direct memory in use, as fractions of their limits.");
+    out.append("archway_overload_memory_ratio{memory=\"heap\"} ").append(heap).append('\n');
+    out.append("archway_overload_memory_ratio{memory=\"direct\"} ").append(direct).append('\n');
+    Prometheus.head(
+        out,
+        "archway_overload_requests_shed_total",
+        "counter",
+        "Requests answered 503 because memory was past its high-water mark.");
+    out.append("archway_overload_requests_shed_total ").append(shedRequests()).append('\n');
+    Prometheus.head(
+        out,
+        "archway_overload_connections_refused_total",
+        "counter",
+        "Connections closed as soon as accepted: over max_connections, or memory past its mark.");
+    for (var r : Reason.values()) {
+      out.append("archway_overload_connections_refused_total{reason=\"")
+          .append(r.label())
+          .append("\"} ")
+          .append(refused(r))
+          .append('\n');
+    }
+  }
+
+  private static String percent(double fraction) {
+    return String.format(Locale.ROOT, "%.1f%%", fraction * 100);
+  }
+}
