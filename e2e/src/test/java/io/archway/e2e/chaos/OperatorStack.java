@@ -20,6 +20,7 @@ import io.etcd.jetcd.watch.WatchEvent;
 import io.fabric8.kubernetes.api.model.HasMetadata;
 import io.fabric8.kubernetes.api.model.coordination.v1.Lease;
 import io.fabric8.kubernetes.client.KubernetesClient;
+import io.fabric8.kubernetes.client.KubernetesClientException;
 import io.fabric8.kubernetes.client.utils.Serialization;
 import java.io.IOException;
 import java.net.URI;
@@ -172,9 +173,23 @@ final class OperatorStack implements AutoCloseable {
     return kube.client();
   }
 
-  /** Creates the object of that YAML, or replaces its spec when it exists. */
+  /**
+   * Creates the object of that YAML, or replaces its spec when it exists. The operator changes the
+   * object too (its finalizer), so an update can meet a newer version (409 Conflict): it is sent
+   * again on the latest, as {@code kubectl apply} does.
+   */
   <T extends HasMetadata> T apply(Class<T> type, String yaml) {
-    return kube.client().resource(Serialization.unmarshal(yaml, type)).createOr(e -> e.update());
+    for (int attempt = 1; ; attempt++) {
+      try {
+        return kube.client()
+            .resource(Serialization.unmarshal(yaml, type))
+            .createOr(e -> e.update());
+      } catch (KubernetesClientException e) {
+        if (e.getCode() != 409 || attempt == 10) {
+          throw e;
+        }
+      }
+    }
   }
 
   /** The dataplane's URL of this path. */
