@@ -9,6 +9,7 @@ import io.netty.channel.ConnectTimeoutException;
 import io.netty.handler.codec.http.HttpContent;
 import io.netty.handler.codec.http.HttpHeaderNames;
 import io.netty.handler.codec.http.HttpHeaderValues;
+import io.netty.handler.codec.http.HttpMethod;
 import io.netty.handler.codec.http.HttpRequest;
 import io.netty.handler.codec.http.HttpVersion;
 import io.netty.util.ReferenceCountUtil;
@@ -25,9 +26,14 @@ import java.util.concurrent.TimeUnit;
  * take more. Connect failures and timeouts before any of the body was sent, and answers with a
  * status of {@code retry_on_status} when the whole body is held, are retried on another node
  * (bounded by {@code retries} and {@code retry_timeout}, after {@code retry_backoff}); a pooled
- * connection found closed is replaced once without counting as a retry.
+ * connection found closed is replaced once without counting as a retry. A request that is not
+ * idempotent (RFC 9110 §9.2.2: not GET, HEAD, OPTIONS, TRACE, PUT or DELETE, and no {@code
+ * Idempotency-Key}) is not sent again once a node was given its head and then failed, as nginx's
+ * {@code proxy_next_upstream} does without {@code non_idempotent}: the node may have acted on it.
  */
 final class ProxyCall extends ProxyResponse implements Exchange.Listener {
+
+  private static final String IDEMPOTENCY_KEY = "idempotency-key";
 
   private final CompiledRoute route;
   private final HttpRequest request;
@@ -35,6 +41,7 @@ final class ProxyCall extends ProxyResponse implements Exchange.Listener {
   private final String originalHost;
   private final boolean teTrailers; // the client accepts trailers (gRPC says so)
   private final boolean grpc;
+  private final boolean idempotent;
   private final ChannelFutureListener afterWrite = this::afterWrite;
   private final BodyIntake body;
   private BitSet tried; // nodes that failed this request; made on the first failure
@@ -42,6 +49,7 @@ final class ProxyCall extends ProxyResponse implements Exchange.Listener {
   private int lastFailureStatus = 502;
   private boolean replacedStale;
   private boolean reused;
+  private boolean headSent; // this attempt wrote the request's head to a node
   private ScheduledFuture<?> backoff; // the wait before the next attempt
 
   ProxyCall(RouteCall call) {
@@ -65,7 +73,19 @@ final class ProxyCall extends ProxyResponse implements Exchange.Listener {
       ProxyHeaders.forwarded(request.headers(), ex.vars(), originalHost);
     }
     this.body = new BodyIntake(this, call, request, grpc);
+    this.idempotent = idempotent(request);
     request.setProtocolVersion(HttpVersion.HTTP_1_1);
+  }
+
+  private static boolean idempotent(HttpRequest request) {
+    var m = request.method();
+    return m == HttpMethod.GET
+        || m == HttpMethod.HEAD
+        || m == HttpMethod.OPTIONS
+        || m == HttpMethod.TRACE
+        || m == HttpMethod.PUT
+        || m == HttpMethod.DELETE
+        || request.headers().contains(IDEMPOTENCY_KEY);
   }
 
   /** Reads the body up to the buffer's size (or its end), then picks a node. */
@@ -113,6 +133,7 @@ final class ProxyCall extends ProxyResponse implements Exchange.Listener {
     }
     upstream.begin(node);
     attemptStart = System.nanoTime();
+    headSent = false;
     ProxyHeaders.host(request.headers(), upstream, node, originalHost);
     var host = call.exchange().upstreamHost();
     if (host != null) {
@@ -159,6 +180,7 @@ final class ProxyCall extends ProxyResponse implements Exchange.Listener {
     conn = c;
     c.attach(this);
     var ch = c.channel();
+    headSent = true;
     ch.write(request);
     body.writeHeld(ch, afterWrite);
     if (body.complete()) {
@@ -289,7 +311,9 @@ final class ProxyCall extends ProxyResponse implements Exchange.Listener {
     replacedStale = false;
     // The failure counts: the wait before the next attempt, or -1 when none is left.
     long delay =
-        responseStarted || body.written() ? -1 : upstream.retryDelayNanos(++failures, start);
+        responseStarted || body.written() || (headSent && !idempotent)
+            ? -1
+            : upstream.retryDelayNanos(++failures, start);
     if (delay >= 0) {
       retryAfter(delay, null);
       return;

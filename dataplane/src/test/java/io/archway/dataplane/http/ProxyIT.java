@@ -377,6 +377,62 @@ class ProxyIT {
   }
 
   @Test
+  void aRequestThatIsNotIdempotentIsNotSentAgainOnceANodeHadIt() throws Exception {
+    // A node that reads each request's head, then closes without an answer: it may have acted.
+    try (var closer = new java.net.ServerSocket(0, 50, java.net.InetAddress.getLoopbackAddress())) {
+      var heads = new java.util.concurrent.atomic.AtomicInteger();
+      Thread.ofVirtual()
+          .start(
+              () -> {
+                while (!closer.isClosed()) {
+                  try (var s = closer.accept()) {
+                    var in =
+                        new java.io.BufferedReader(
+                            new java.io.InputStreamReader(
+                                s.getInputStream(), java.nio.charset.StandardCharsets.ISO_8859_1));
+                    for (String line; (line = in.readLine()) != null && !line.isEmpty(); ) {}
+                    heads.incrementAndGet();
+                  } catch (java.io.IOException e) {
+                    return;
+                  }
+                }
+              });
+      var closerNode = "127.0.0.1:" + closer.getLocalPort();
+      gw = Gateways.start(dir, route("/*", "retries: 1\n" + nodes(closerNode, a.node())));
+      // Idempotent: the other node answers.
+      for (int i = 0; i < 4; i++) {
+        assertThat(gw.get("/").statusCode()).isEqualTo(200);
+      }
+      assertThat(heads.get()).isEqualTo(2);
+      // A POST the closing node had (with no body: nothing of it is held back): 502, never resent.
+      int before = a.requests();
+      int failed = 0;
+      for (int i = 0; i < 4; i++) {
+        var post =
+            HttpRequest.newBuilder(URI.create(gw.url("/")))
+                .POST(HttpRequest.BodyPublishers.noBody())
+                .build();
+        failed +=
+            gw.client().send(post, HttpResponse.BodyHandlers.ofString()).statusCode() == 502
+                ? 1
+                : 0;
+      }
+      assertThat(failed).isEqualTo(2);
+      assertThat(a.requests() - before).isEqualTo(2);
+      // With an Idempotency-Key the client says a second delivery is safe: it is resent.
+      for (int i = 0; i < 2; i++) {
+        var post =
+            HttpRequest.newBuilder(URI.create(gw.url("/")))
+                .header("Idempotency-Key", "k" + i)
+                .POST(HttpRequest.BodyPublishers.noBody())
+                .build();
+        assertThat(gw.client().send(post, HttpResponse.BodyHandlers.ofString()).statusCode())
+            .isEqualTo(200);
+      }
+    }
+  }
+
+  @Test
   void slowClientsAreCutOff() throws Exception {
     gw =
         Gateways.start(
