@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import io.archway.crds.apisix.ApisixPluginConfig;
 import io.archway.crds.apisix.ApisixRoute;
 import io.archway.crds.apisix.ApisixUpstream;
 import io.archway.operator.testing.KubeMock;
@@ -26,6 +27,10 @@ final class OperatorResources {
   static final List<Class<? extends HasMetadata>> KINDS =
       List.of(ApisixRoute.class, ApisixUpstream.class);
 
+  /** {@link #KINDS} and ApisixPluginConfig. */
+  static final List<Class<? extends HasMetadata>> WITH_PLUGIN_CONFIGS =
+      List.of(ApisixRoute.class, ApisixUpstream.class, ApisixPluginConfig.class);
+
   /** A Service {@code name} whose cluster IP and port are the backend's. */
   static void service(OperatorStack stack, String name, int port) {
     stack.apply(
@@ -42,6 +47,17 @@ final class OperatorResources {
    * request header that says {@code version}.
    */
   static void route(OperatorStack stack, String name, String path, String service, int version) {
+    route(stack, name, path, service, version, null);
+  }
+
+  /** As {@link #route(OperatorStack, String, String, String, int)}, with an ApisixPluginConfig. */
+  static void route(
+      OperatorStack stack,
+      String name,
+      String path,
+      String service,
+      int version,
+      String pluginConfig) {
     stack.apply(
         ApisixRoute.class,
         """
@@ -53,7 +69,7 @@ final class OperatorResources {
           - name: main
             match: {paths: ["PATH*"]}
             backends: [{serviceName: SERVICE, servicePort: http, resolveGranularity: service}]
-            plugins:
+        PLUGIN_CONFIG    plugins:
             - name: proxy-rewrite
               enable: true
               config: {headers: {set: {X-Version: "VERSION"}}}
@@ -61,7 +77,33 @@ final class OperatorResources {
             .replace("NAME", name)
             .replace("PATH", path)
             .replace("SERVICE", service)
-            .replace("VERSION", "" + version));
+            .replace("VERSION", "" + version)
+            .replace(
+                "PLUGIN_CONFIG",
+                pluginConfig == null ? "" : "    plugin_config_name: " + pluginConfig + "\n"));
+  }
+
+  /**
+   * ApisixPluginConfig {@code name}: a response header that says {@code version}; every other
+   * version also has {@code cors}, so that a plugin is added and removed, not only changed.
+   */
+  static void pluginConfig(OperatorStack stack, String name, int version) {
+    stack.apply(
+        ApisixPluginConfig.class,
+        """
+        apiVersion: apisix.apache.org/v2
+        kind: ApisixPluginConfig
+        metadata: {name: NAME, namespace: default}
+        spec:
+          plugins:
+          - name: response-rewrite
+            enable: true
+            config: {headers: {set: {X-Plugin-Version: "VERSION"}}}
+        CORS"""
+            .replace("NAME", name)
+            .replace("VERSION", "" + version)
+            .replace(
+                "CORS", version % 2 == 1 ? "  - {name: cors, enable: true, config: {}}\n" : ""));
   }
 
   /** ApisixUpstream {@code service}: its routes' upstreams get {@code retries} and a timeout. */
@@ -107,7 +149,10 @@ final class OperatorResources {
    */
   static String notCaughtUp(HasMetadata r) {
     var generation = r.getMetadata().getGeneration();
-    var types = r instanceof ApisixRoute ? List.of("Accepted", "Programmed") : List.of("Accepted");
+    var types =
+        r instanceof ApisixRoute || r instanceof ApisixPluginConfig
+            ? List.of("Accepted", "Programmed")
+            : List.of("Accepted");
     for (var type : types) {
       var c = KubeMock.condition(r, type);
       if (c.isEmpty()) {
@@ -136,8 +181,13 @@ final class OperatorResources {
 
   /** The resources whose status is not caught up, with why. */
   static List<String> notCaughtUp(OperatorStack stack) {
+    return notCaughtUp(stack, KINDS);
+  }
+
+  /** The resources of these kinds whose status is not caught up, with why. */
+  static List<String> notCaughtUp(OperatorStack stack, List<Class<? extends HasMetadata>> kinds) {
     var out = new ArrayList<String>();
-    for (var kind : KINDS) {
+    for (var kind : kinds) {
       for (var r : stack.client().resources(kind).inNamespace("default").list().getItems()) {
         var why = notCaughtUp(r);
         if (why != null) {
@@ -153,13 +203,19 @@ final class OperatorResources {
    * stale value) and every status is caught up; returns etcd's content then.
    */
   static TreeMap<String, JsonNode> awaitConverged(OperatorStack stack, Duration atMost) {
+    return awaitConverged(stack, atMost, KINDS);
+  }
+
+  /** As {@link #awaitConverged(OperatorStack, Duration)}, for the resources of these kinds. */
+  static TreeMap<String, JsonNode> awaitConverged(
+      OperatorStack stack, Duration atMost, List<Class<? extends HasMetadata>> kinds) {
     var content = new TreeMap<String, JsonNode>();
     await()
         .atMost(atMost)
         .pollInterval(Duration.ofMillis(500))
         .untilAsserted(
             () -> {
-              var expected = stack.expected(KINDS);
+              var expected = stack.expected(kinds);
               var actual = stack.etcdContent();
               var orphans = new java.util.TreeSet<>(actual.keySet());
               orphans.removeAll(expected.keySet());
@@ -188,7 +244,7 @@ final class OperatorResources {
               for (var e : expected.entrySet()) {
                 assertThat(actual.get(e.getKey())).as(e.getKey()).isEqualTo(e.getValue());
               }
-              assertThat(notCaughtUp(stack)).as("statuses behind").isEmpty();
+              assertThat(notCaughtUp(stack, kinds)).as("statuses behind").isEmpty();
               content.clear();
               content.putAll(actual);
             });

@@ -202,12 +202,20 @@ final class OperatorStack implements AutoCloseable {
    * each answer checked to come from the backend named {@code a}.
    */
   Load load(String path) {
+    return load(path, List.of("a"));
+  }
+
+  /** As {@link #load(String)}, each answer checked to come from one of these backends. */
+  Load load(String path, List<String> backends) {
     return new Load(
         uri(path),
         4,
         Duration.ofMillis(5),
         Duration.ofSeconds(5),
-        (status, body) -> body.contains("\"backend\":\"a\"") ? null : "not the backend's answer");
+        (status, body) ->
+            backends.stream().anyMatch(b -> body.contains("\"backend\":\"" + b + "\""))
+                ? null
+                : "not an answer of " + String.join(" or ", backends));
   }
 
   HttpResponse<String> get(String path) throws Exception {

@@ -150,12 +150,33 @@ public final class EtcdConfigSink implements AutoCloseable {
    * @throws NotOwnedException when the key is someone else's: it stays
    */
   public boolean delete(Kind kind, String id, Owner owner) throws Exception {
+    return delete(kind, id, owner, false);
+  }
+
+  /**
+   * Deletes the item if this very incarnation of {@code owner} wrote it (its uid too), guarded by
+   * its mod revision: for a resource that is gone, whose name may already be another resource's.
+   *
+   * @return whether something was deleted ({@code false} when the key is gone, or is now another
+   *     resource's, or someone else's)
+   */
+  public boolean deleteIncarnation(Kind kind, String id, Owner owner) throws Exception {
+    return delete(kind, id, owner, true);
+  }
+
+  private boolean delete(Kind kind, String id, Owner owner, boolean incarnation) throws Exception {
     for (int attempt = 1; ; attempt++) {
       var current = get(kind, id);
       if (current.isEmpty()) {
         return false;
       }
-      checkOwned(current.get(), owner);
+      if (incarnation) {
+        if (!owner.equals(current.get().owner())) {
+          return false;
+        }
+      } else {
+        checkOwned(current.get(), owner);
+      }
       var key = bytes(new Key(kind, id));
       var guard = new Cmp(key, Cmp.Op.EQUAL, CmpTarget.modRevision(current.get().modRevision()));
       var del = Op.delete(key, DeleteOption.DEFAULT);

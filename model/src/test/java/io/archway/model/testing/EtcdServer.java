@@ -140,6 +140,33 @@ public final class EtcdServer implements AutoCloseable {
     }
   }
 
+  /**
+   * SIGSTOP: the server stops answering (connections stay open, requests hang), as a node frozen by
+   * a long pause; {@link #resume()} lets it go on where it was.
+   */
+  public synchronized void pause() {
+    signal("STOP");
+  }
+
+  /** SIGCONT after {@link #pause()}. */
+  public synchronized void resume() {
+    signal("CONT");
+  }
+
+  private void signal(String name) {
+    try {
+      var p = new ProcessBuilder("kill", "-" + name, "" + process.pid()).inheritIO().start();
+      if (p.waitFor() != 0) {
+        throw new IllegalStateException("kill -" + name + " " + process.pid() + " failed");
+      }
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new IllegalStateException(e);
+    }
+  }
+
   /** Saves a snapshot of the current data with etcdctl. */
   public Path snapshot() {
     var file = dir.resolve("snapshot-" + System.nanoTime() + ".db");

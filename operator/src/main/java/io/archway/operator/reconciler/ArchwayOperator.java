@@ -180,6 +180,7 @@ public final class ArchwayOperator implements AutoCloseable {
       leader = true;
     }
     metrics.gauge("archway_operator_leader", () -> leader ? 1 : 0);
+    metrics.gauge("archway_operator_reconciles_in_progress", metrics::inProgress);
     metrics.gauge("archway_operator_etcd_puts_total", writer::puts);
     metrics.gauge("archway_operator_etcd_deletes_total", writer::deletes);
   }
@@ -355,6 +356,7 @@ public final class ArchwayOperator implements AutoCloseable {
   @Override
   public void close() {
     operator.stop();
+    writer.close();
     caches.close();
   }
 }

@@ -114,6 +114,11 @@ public final class OperatorMetrics implements Metrics {
     count("archway_operator_etcd_errors_total{kind=\"" + kind + "\"}");
   }
 
+  /** How many reconciles are running now. */
+  long inProgress() {
+    return startedAt.size();
+  }
+
   /** A value read when metrics are scraped, e.g. {@code archway_operator_leader}. */
   public void gauge(String name, LongSupplier value) {
     gauges.put(name, value);

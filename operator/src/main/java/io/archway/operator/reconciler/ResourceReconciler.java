@@ -90,7 +90,7 @@ abstract class ResourceReconciler<R extends HasMetadata> implements Reconciler<R
   @Override
   public List<EventSource<?, R>> prepareEventSources(EventSourceContext<R> context) {
     cache = context.getPrimaryCache();
-    return List.of(trigger);
+    return List.of(trigger, new Deletes<R>(r -> ctx.writer().deleted(owner(r))));
   }
 
   /** Every resource of this kind, from the controller's own cache; none before it started. */
@@ -210,6 +210,12 @@ abstract class ResourceReconciler<R extends HasMetadata> implements Reconciler<R
 
   @Override
   public ErrorStatusUpdateControl<R> updateErrorStatus(R r, Context<R> context, Exception e) {
+    if (gone(r, e)) {
+      // The resource went while it was reconciled (its status patch found nothing): no status to
+      // write, nothing to retry, and not an etcd failure. Its keys go with its delete (Deletes).
+      LOG.debug("{} {}: gone before its status was written", r.getKind(), name(r));
+      return ErrorStatusUpdateControl.<R>noStatusUpdate().withNoRetry();
+    }
     ctx.metrics().error(r.getKind());
     var message = etcdMessage(e);
     LOG.debug("{} {}: reconcile failed", r.getKind(), name(r), e);
@@ -223,6 +229,33 @@ abstract class ResourceReconciler<R extends HasMetadata> implements Reconciler<R
     return changed
         ? ErrorStatusUpdateControl.patchStatus(r)
         : ErrorStatusUpdateControl.noStatusUpdate();
+  }
+
+  /** Whether the failure is the API server's 404 for {@code r} itself: it is gone. */
+  static boolean gone(HasMetadata r, Exception e) {
+    var m = r.getMetadata();
+    // The request's URL, as fabric8 writes it into the message when it has no request metadata.
+    var path =
+        (m.getNamespace() == null ? "" : "/namespaces/" + m.getNamespace())
+            + "/"
+            + r.getPlural()
+            + "/"
+            + m.getName();
+    for (Throwable c = e; c != null; c = c.getCause() == c ? null : c.getCause()) {
+      if (c instanceof io.fabric8.kubernetes.client.KubernetesClientException k
+          && k.getCode() == 404) {
+        if (k.getName() != null
+            ? m.getName().equals(k.getName())
+                && java.util.Objects.equals(m.getNamespace(), k.getNamespace())
+                && r.getPlural().equals(k.getResourcePlural())
+            : k.getMessage() != null
+                && (k.getMessage().contains(path + ". ")
+                    || k.getMessage().contains(path + "/status. "))) {
+          return true;
+        }
+      }
+    }
+    return false;
   }
 
   static String etcdMessage(Exception e) {

@@ -2,6 +2,7 @@ package io.archway.operator.etcd;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import static org.awaitility.Awaitility.await;
 
 import io.archway.model.Kind;
 import io.archway.model.ModelJson;
@@ -27,6 +28,7 @@ class EtcdWriterIT {
   @RegisterExtension static final EtcdExtension etcd = new EtcdExtension();
 
   private static final Owner WEB = new Owner("ApisixRoute", "default", "web", "uid-1");
+  private static final Duration WAIT = Duration.ofSeconds(30);
 
   EtcdConfigSink sink;
 
@@ -36,7 +38,7 @@ class EtcdWriterIT {
         new EtcdConfigSink(
             Client.builder().endpoints(etcd.endpoint()).build(),
             "/writer-" + System.nanoTime(),
-            Duration.ofSeconds(5));
+            Duration.ofSeconds(30));
   }
 
   @AfterEach
@@ -75,6 +77,50 @@ class EtcdWriterIT {
     var again = new Owner("ApisixRoute", "default", "web", "uid-2");
     assertThat(writer.apply(again, route("web", "/web")).created()).isEqualTo(1);
     assertThat(sink.get(Kind.ROUTES, "web")).isPresent();
+  }
+
+  @Test
+  void aResourceReportedGoneLosesOnlyTheKeysOfThatIncarnation() throws Exception {
+    var writer = new EtcdWriter(sink, () -> o -> true);
+    writer.apply(WEB, route("web", "/web"));
+    var other = new Owner("ApisixRoute", "default", "other", "uid-9");
+    writer.apply(other, route("other", "/other"));
+
+    writer.deleted(WEB);
+
+    await().atMost(WAIT).until(() -> sink.get(Kind.ROUTES, "web").isEmpty());
+    assertThat(sink.get(Kind.ROUTES, "other")).isPresent();
+    // A reconcile that read it before it went writes nothing.
+    assertThat(writer.apply(WEB, route("web", "/web")).keys()).isEmpty();
+    assertThat(sink.get(Kind.ROUTES, "web")).isEmpty();
+
+    // The same name created again (another uid) writes its key; the late report of the first
+    // one's deletion does not touch it.
+    var again = new Owner("ApisixRoute", "default", "web", "uid-2");
+    writer.apply(again, route("web", "/web-again"));
+    writer.deleted(WEB);
+    writer.deleted(new Owner("ApisixRoute", "default", "ghost", "uid-7"));
+    // Once the writer's thread has run both reports, the other route's key is still there.
+    var marker = new Owner("ApisixRoute", "default", "marker", "uid-8");
+    writer.apply(marker, route("marker", "/marker"));
+    writer.deleted(marker);
+    await().atMost(WAIT).until(() -> sink.get(Kind.ROUTES, "marker").isEmpty());
+    assertThat(sink.get(Kind.ROUTES, "web").orElseThrow().owner()).isEqualTo(again);
+    assertThat(writer.deletes()).isEqualTo(2);
+  }
+
+  @Test
+  void aDeletionReportedBeforeTheFirstWriteIsLeftToTheStartUpResync() throws Exception {
+    new EtcdWriter(sink, () -> o -> true).apply(WEB, route("web", "/web"));
+    var writer = new EtcdWriter(sink, () -> o -> !o.name().equals("web"));
+
+    writer.deleted(WEB);
+    var other = new Owner("ApisixRoute", "default", "other", "uid-9");
+    writer.apply(other, route("other", "/other"));
+
+    assertThat(sink.get(Kind.ROUTES, "web")).isEmpty();
+    assertThat(writer.apply(WEB, route("web", "/web")).keys()).isEmpty();
+    assertThat(sink.get(Kind.ROUTES, "web")).isEmpty();
   }
 
   @Test

@@ -324,6 +324,103 @@ class OperatorLifecycleIT {
     }
   }
 
+  /**
+   * The delete race: a route goes without its finalizer (taken off by an update, as a {@code
+   * kubectl replace} of a manifest without it does, then deleted at once) while its reconcile is
+   * writing to etcd. The framework runs no cleanup for a resource that is gone, and the reconcile
+   * in flight writes after the delete: the key stayed until the operator's next start. The
+   * informer's delete now removes the keys of that incarnation once the reconcile is done.
+   */
+  @Test
+  void aRouteThatGoesWithoutItsFinalizerWhileItsReconcileWritesLeavesNoKey() throws Exception {
+    sink = new EtcdConfigSink(etcdClient, "/race", Duration.ofSeconds(5));
+    // The operator's own client waits longer than etcd stays paused here.
+    var operatorSink =
+        new EtcdConfigSink(
+            Client.builder().endpoints(etcd.endpoint()).build(), "/race", Duration.ofSeconds(60));
+    var routes = client.resources(ApisixRoute.class).inNamespace("default");
+    try (var op = operator(kube.newClient(), operatorSink, "solo", false)) {
+      op.start();
+      client.resource(route("keep", "/keep")).create();
+      client.resource(route("race", "/one")).create();
+      awaitProgrammed("keep");
+      awaitProgrammed("race");
+      assertThat(routes.withName("race").get().getMetadata().getFinalizers()).isNotEmpty();
+
+      etcd.server().pause();
+      try {
+        routes.resource(route("race", "/two")).update();
+        // Its reconcile is under way, waiting for etcd.
+        await()
+            .atMost(WAIT)
+            .until(
+                () ->
+                    op.metrics().render().contains("archway_operator_reconciles_in_progress 1\n"));
+        routes
+            .withName("race")
+            .edit(
+                r -> {
+                  r.getMetadata().setFinalizers(java.util.List.of());
+                  return r;
+                });
+        routes.withName("race").delete();
+        await().atMost(WAIT).until(() -> routes.withName("race").get() == null);
+      } finally {
+        etcd.server().resume();
+      }
+
+      await().atMost(WAIT).until(() -> sink.get(Kind.ROUTES, "ar_default_race_r").isEmpty());
+      // Its status patch found nothing: not an etcd failure, nothing to retry.
+      assertThat(op.metrics().render()).doesNotContain("archway_operator_etcd_errors_total");
+      // Only that route's key: the other's stays, and nothing comes back.
+      await()
+          .during(Duration.ofSeconds(2))
+          .atMost(WAIT)
+          .untilAsserted(
+              () ->
+                  assertThat(sink.listManaged())
+                      .extracting(i -> i.key().toString())
+                      .containsExactly("routes/ar_default_keep_r"));
+
+      // The same name created again is written again.
+      client.resource(route("race", "/three")).create();
+      awaitProgrammed("race");
+      assertThat(sink.get(Kind.ROUTES, "ar_default_race_r").orElseThrow().value().toString())
+          .contains("/three");
+    } finally {
+      operatorSink.close();
+    }
+  }
+
+  /**
+   * An update that drops the operator's finalizer ({@code kubectl replace} of a manifest written
+   * before the operator added it) gets it back at once, so the route's deletion runs the cleanup.
+   */
+  @Test
+  void aReplaceThatDropsTheFinalizerGetsItBack() throws Exception {
+    sink = new EtcdConfigSink(etcdClient, "/replace", Duration.ofSeconds(5));
+    var routes = client.resources(ApisixRoute.class).inNamespace("default");
+    try (var op = operator(kube.newClient(), sink, "solo", false)) {
+      op.start();
+      client.resource(route("web", "/web")).create();
+      awaitProgrammed("web");
+      var finalizers = routes.withName("web").get().getMetadata().getFinalizers();
+      assertThat(finalizers).isNotEmpty();
+
+      // The manifest as first applied: same spec, no finalizer.
+      var replaced = route("web", "/web");
+      replaced.getMetadata().setResourceVersion(null);
+      routes.resource(replaced).update();
+
+      await()
+          .atMost(WAIT)
+          .untilAsserted(
+              () ->
+                  assertThat(routes.withName("web").get().getMetadata().getFinalizers())
+                      .containsExactlyElementsOf(finalizers));
+    }
+  }
+
   private static ByteSequence bytes(String s) {
     return ByteSequence.from(s, StandardCharsets.UTF_8);
   }
