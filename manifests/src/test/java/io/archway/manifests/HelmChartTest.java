@@ -137,6 +137,35 @@ class HelmChartTest {
         .hasMessageContaining("drainSeconds");
   }
 
+  /**
+   * The overload limits reach the dataplane as its options: the defaults (the dataplane's own),
+   * values a user sets, and values the schema refuses.
+   */
+  @Test
+  void theOverloadLimitsAreTheDataplanesOptions() {
+    for (var values :
+        List.<Map<String, Object>>of(
+            Map.of(),
+            Map.of(
+                "dataplane.overload.maxConnections", 200000,
+                "dataplane.overload.memoryHighWater", "off",
+                "dataplane.overload.memoryLowWater", "0.7"))) {
+      var args = container(objects(render(values)), "archway-dataplane").getArgs();
+      assertThat(args.get(args.indexOf("--max-connections") + 1))
+          .isEqualTo("" + values.getOrDefault("dataplane.overload.maxConnections", 10000));
+      assertThat(args.get(args.indexOf("--memory-high-water") + 1))
+          .isEqualTo(values.getOrDefault("dataplane.overload.memoryHighWater", "90%"));
+      assertThat(args.get(args.indexOf("--memory-low-water") + 1))
+          .isEqualTo(values.getOrDefault("dataplane.overload.memoryLowWater", "80%"));
+    }
+    assertThatThrownBy(() -> render(Map.of("dataplane.overload.maxConnections", -1)))
+        .hasMessageContaining("maxConnections");
+    assertThatThrownBy(() -> render(Map.of("dataplane.overload.memoryHighWater", "150%")))
+        .hasMessageContaining("memoryHighWater");
+    assertThatThrownBy(() -> render(Map.of("dataplane.overload.memoryLowWater", "off")))
+        .hasMessageContaining("memoryLowWater");
+  }
+
   /** The one container of Deployment {@code name}. */
   static Container container(List<HasMetadata> objects, String name) {
     return deployment(objects, name).getSpec().getTemplate().getSpec().getContainers().get(0);

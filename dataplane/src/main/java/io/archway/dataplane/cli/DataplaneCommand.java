@@ -186,6 +186,21 @@ final class DataplaneCommand {
   String maxConnections;
 
   @Option(
+      names = "--memory-high-water",
+      paramLabel = "P",
+      description =
+          "heap after GC or direct memory past this share of its limit: shed new work (503,"
+              + " new connections closed, /readyz 503, request bodies paused), e.g. 90% or 0.9"
+              + " (default: 90%; off: never)")
+  String memoryHighWater;
+
+  @Option(
+      names = "--memory-low-water",
+      paramLabel = "P",
+      description = "shedding ends once heap and direct memory are both under this (default: 80%)")
+  String memoryLowWater;
+
+  @Option(
       names = "--access-log",
       paramLabel = "WHERE",
       description = "- (standard output, the default), a file, or off")

@@ -161,6 +161,12 @@ final class OptionsBuilder {
     if (c.maxConnections != null) {
       maxConnections = connections("--max-connections", c.maxConnections);
     }
+    if (c.memoryHighWater != null) {
+      memoryHighWater = fraction("--memory-high-water", c.memoryHighWater, true);
+    }
+    if (c.memoryLowWater != null) {
+      memoryLowWater = fraction("--memory-low-water", c.memoryLowWater, false);
+    }
     if (c.h2c) {
       http2 = http2.withH2c(true);
     }

@@ -78,6 +78,7 @@ public final class Exchange {
   private byte[] body; // the whole body, once a plugin read it (or set the one sent on)
   private byte[] bodyPrefix; // the start of a body a peek stopped reading; the rest is unread
   private java.util.function.IntPredicate fallback;
+  private long intakeHeld; // body bytes the proxy holds before (and while) it sends them
 
   public Exchange(Downstream downstream, HttpRequest request, long startNanos) {
     this.downstream = downstream;
@@ -209,6 +210,24 @@ public final class Exchange {
     if (whole != null) {
       body(whole);
     }
+  }
+
+  /**
+   * Body bytes held for this request now: what the proxy buffered before a node was chosen, what a
+   * plugin's read has taken so far, the whole body once read. What resetting it frees (see {@link
+   * LoadShedding}).
+   */
+  public long bodyHeld() {
+    var reader = bodyReader;
+    return intakeHeld
+        + (reader == null ? 0 : reader.size())
+        + (body == null ? 0 : body.length)
+        + (bodyPrefix == null ? 0 : bodyPrefix.length);
+  }
+
+  /** The proxy holds {@code bytes} of the body now (its buffer before a node is chosen). */
+  public void intakeHeld(long bytes) {
+    intakeHeld = bytes;
   }
 
   /** The whole body read, or set by a plugin; {@code null} when it streams as it comes. */

@@ -51,6 +51,11 @@ final class RequestBodyReader {
     return result;
   }
 
+  /** Bytes read so far. */
+  int size() {
+    return bytes.size();
+  }
+
   void start() {
     var req = exchange.request();
     var d = exchange.downstream();

@@ -3,6 +3,7 @@ package io.archway.dataplane.http;
 import io.archway.dataplane.exchange.Downstream;
 import io.archway.dataplane.exchange.Exchange;
 import io.archway.dataplane.exchange.ExchangeTimer;
+import io.archway.dataplane.exchange.LoadShedding;
 import io.archway.dataplane.route.Peer;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.ByteBufAllocator;
@@ -34,9 +35,12 @@ import org.slf4j.LoggerFactory;
  * read()}), so pipelined requests are answered in order and a slow side holds back the other; the
  * unread rest of a body is skipped after an early answer; keep-alive or close; {@code 100
  * Continue}; the decoder's refusals; writability; an {@code Upgrade: h2c} handed to HTTP/2 where
- * the listener takes h2c. It knows no plugin, route or handler.
+ * the listener takes h2c. It knows no plugin, route or handler. While the server sheds load, a
+ * request body stops being read ({@link LoadShedding}: parked until shedding ends, or reset with
+ * 503 if it holds the most), and every answer closes its connection.
  */
-final class GatewayHandler extends ChannelInboundHandlerAdapter implements Downstream {
+final class GatewayHandler extends ChannelInboundHandlerAdapter
+    implements Downstream, LoadShedding.Reader {
 
   private static final Logger LOG = LoggerFactory.getLogger(GatewayHandler.class);
 
@@ -63,6 +67,7 @@ final class GatewayHandler extends ChannelInboundHandlerAdapter implements Downs
   private boolean pullWhenWritable;
   private String protocol = "HTTP/1.1";
   private boolean handedOver; // upgraded to h2c: bytes pass on to HTTP/2
+  private boolean parked; // the body's next read waits for shedding to end
 
   GatewayHandler(Gateway gateway, ClientTimeouts timeouts, boolean https, Http2Handoff h2c) {
     this.gateway = gateway;
@@ -110,7 +115,13 @@ final class GatewayHandler extends ChannelInboundHandlerAdapter implements Downs
       while (wanted) {
         var msg = pending.poll();
         if (msg == null) {
-          ctx.read();
+          if (state == State.EXCHANGE
+              && !requestBodyDone
+              && gateway.pipeline().shedding().park(this, held())) {
+            parked = true; // memory past its mark: no more of this body until it is under
+          } else {
+            ctx.read();
+          }
           break;
         }
         wanted = false;
@@ -286,7 +297,11 @@ final class GatewayHandler extends ChannelInboundHandlerAdapter implements Downs
 
   @Override
   public void write(HttpObject msg) {
-    if (msg instanceof HttpResponse res && !keepAlive) {
+    if (msg instanceof HttpResponse res
+        && (!keepAlive || gateway.pipeline().shedding().shedding())) {
+      // Shedding: the client's next request goes to a new connection, which another replica may
+      // take (Envoy's disable_http_keepalive).
+      keepAlive = false;
       res.headers().set(HttpHeaderNames.CONNECTION, HttpHeaderValues.CLOSE);
     }
     if (msg instanceof LastHttpContent) {
@@ -322,12 +337,14 @@ final class GatewayHandler extends ChannelInboundHandlerAdapter implements Downs
   @Override
   public void close() {
     state = State.CLOSED;
+    unpark();
     ctx.close();
   }
 
   @Override
   public void exchangeDone(boolean reusable) {
     exchange = null;
+    unpark();
     if (state == State.CLOSED || !reusable || !keepAlive) {
       // Whoever ended the response closes the connection (after its last write).
       state = State.CLOSED;
@@ -373,8 +390,50 @@ final class GatewayHandler extends ChannelInboundHandlerAdapter implements Downs
     ctx.fireChannelWritabilityChanged();
   }
 
+  // LoadShedding.Reader: the body of the request being served, while shedding.
+
+  /** What this connection holds of the request body: the exchange's, and what waits decoded. */
+  private long held() {
+    long n = exchange == null ? 0 : exchange.bodyHeld();
+    for (var m : pending) {
+      if (m instanceof HttpContent c) {
+        n += c.content().readableBytes();
+      }
+    }
+    return n;
+  }
+
+  @Override
+  public void resumeReads() {
+    if (parked) {
+      parked = false;
+      drain();
+    }
+  }
+
+  @Override
+  public void resetForMemory() {
+    if (!parked) {
+      return;
+    }
+    parked = false;
+    if (state == State.EXCHANGE && exchange != null) {
+      gateway.metrics().error("overload_reset");
+      keepAlive = false;
+      exchange.bodyBroken(503);
+    }
+  }
+
+  private void unpark() {
+    if (parked) {
+      parked = false;
+      gateway.pipeline().shedding().leave(this);
+    }
+  }
+
   @Override
   public void channelInactive(ChannelHandlerContext ctx) {
+    unpark();
     releasePending();
     var ex = exchange;
     exchange = null;

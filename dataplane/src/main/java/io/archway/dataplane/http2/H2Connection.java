@@ -41,6 +41,7 @@ final class H2Connection extends ChannelInboundHandlerAdapter {
   private long windowStart = System.nanoTime();
   private int controlFrames;
   private boolean flooded;
+  private boolean goingAway;
 
   /**
    * @param counted count the connection in the metrics (an h2c upgrade was counted as HTTP/1.1)
@@ -154,6 +155,19 @@ final class H2Connection extends ChannelInboundHandlerAdapter {
       return;
     }
     ctx.writeAndFlush(new DefaultHttp2GoAwayFrame(error)).addListener(f -> ctx.channel().close());
+  }
+
+  /**
+   * The server sheds load: {@code GOAWAY} (once) with the last stream taken, so that the client
+   * opens its next streams on a new connection, which another replica may take; the open streams
+   * finish first.
+   */
+  void goAwayShedding() {
+    if (!goingAway) {
+      goingAway = true;
+      gateway.metrics().error("h2_goaway_overloaded");
+      drain();
+    }
   }
 
   /** The server stops: {@code GOAWAY}, the open streams finish, then the connection closes. */

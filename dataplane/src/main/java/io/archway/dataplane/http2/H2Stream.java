@@ -3,6 +3,7 @@ package io.archway.dataplane.http2;
 import io.archway.dataplane.exchange.Downstream;
 import io.archway.dataplane.exchange.Exchange;
 import io.archway.dataplane.exchange.ExchangeTimer;
+import io.archway.dataplane.exchange.LoadShedding;
 import io.archway.dataplane.route.Peer;
 import io.netty.buffer.ByteBufAllocator;
 import io.netty.buffer.Unpooled;
@@ -40,9 +41,13 @@ import org.slf4j.LoggerFactory;
  * to the client's window when the frame is read, so the window refills only as fast as the pipeline
  * takes the body, and a slow node pauses this stream alone. Writes go out as HEADERS, DATA and
  * trailing HEADERS; the stream's writability (its window and the connection's socket) is the
- * exchange's. Closing resets the stream; the connection stays.
+ * exchange's. Closing resets the stream; the connection stays. While the server sheds load, a new
+ * stream is refused ({@code REFUSED_STREAM}, safe to retry) and the connection told to go away
+ * ({@code GOAWAY}), and a body being read stops being read ({@link LoadShedding}: parked until
+ * shedding ends, or answered 503 and reset if it holds the most).
  */
-final class H2Stream extends ChannelInboundHandlerAdapter implements Downstream {
+final class H2Stream extends ChannelInboundHandlerAdapter
+    implements Downstream, LoadShedding.Reader {
 
   private static final Logger LOG = LoggerFactory.getLogger(H2Stream.class);
   static final String PROTOCOL = "HTTP/2.0";
@@ -61,6 +66,7 @@ final class H2Stream extends ChannelInboundHandlerAdapter implements Downstream 
   private long declared = -1;
   private long received;
   private H2Response response;
+  private boolean parked; // the body's next read waits for shedding to end
 
   H2Stream(H2Connection connection) {
     this.connection = connection;
@@ -98,6 +104,14 @@ final class H2Stream extends ChannelInboundHandlerAdapter implements Downstream 
     requestEnded = frame.isEndStream();
     long start = System.nanoTime();
     var gateway = connection.gateway();
+    if (gateway.pipeline().shedding().shedRequest()) {
+      // Not processed at all, so the client may send it again, and GOAWAY sends it elsewhere:
+      // to a new connection, which another replica may take.
+      gateway.metrics().error("overloaded");
+      reset(Http2Error.REFUSED_STREAM);
+      connection.goAwayShedding();
+      return;
+    }
     try {
       var req = H2RequestHead.toRequest(frame.headers(), frame.isEndStream());
       declared = H2RequestHead.declaredLength(req);
@@ -232,8 +246,51 @@ final class H2Stream extends ChannelInboundHandlerAdapter implements Downstream 
       deliver(piece);
     } else if (requestEnded) {
       deliver(LastHttpContent.EMPTY_LAST_CONTENT);
+    } else if (connection.gateway().pipeline().shedding().park(this, held())) {
+      // Memory past its mark: the stream's window stays closed until it is under.
+      parked = true;
     } else {
       ctx.read();
+    }
+  }
+
+  // LoadShedding.Reader: the body of this stream's request, while shedding.
+
+  private long held() {
+    long n = exchange == null ? 0 : exchange.bodyHeld();
+    for (var piece : early) {
+      n += piece.content().readableBytes();
+    }
+    return n;
+  }
+
+  @Override
+  public void resumeReads() {
+    if (parked) {
+      parked = false;
+      if (wanted && !bodyHandedOver && exchange != null && ctx.channel().isActive()) {
+        ctx.read();
+      }
+    }
+  }
+
+  @Override
+  public void resetForMemory() {
+    if (!parked) {
+      return;
+    }
+    parked = false;
+    if (exchange != null) {
+      connection.gateway().metrics().error("overload_reset");
+      // 503 if nothing was answered yet, then RST_STREAM (the body is not read further).
+      exchange.bodyBroken(503);
+    }
+  }
+
+  private void unpark() {
+    if (parked) {
+      parked = false;
+      connection.gateway().pipeline().shedding().leave(this);
     }
   }
 
@@ -244,6 +301,10 @@ final class H2Stream extends ChannelInboundHandlerAdapter implements Downstream 
 
   @Override
   public void write(HttpObject msg) {
+    if (msg instanceof io.netty.handler.codec.http.HttpResponse
+        && connection.gateway().pipeline().shedding().shedding()) {
+      connection.goAwayShedding();
+    }
     response.write(msg);
   }
 
@@ -276,6 +337,7 @@ final class H2Stream extends ChannelInboundHandlerAdapter implements Downstream 
   @Override
   public void exchangeDone(boolean reusable) {
     exchange = null;
+    unpark();
     releaseEarly();
     if (!ctx.channel().isActive()) {
       return;
@@ -334,6 +396,7 @@ final class H2Stream extends ChannelInboundHandlerAdapter implements Downstream 
 
   @Override
   public void channelInactive(ChannelHandlerContext ctx) {
+    unpark();
     releaseEarly();
     if (timer != null) {
       timer.stop();

@@ -176,6 +176,7 @@ final class BodyIntake {
           early = call.downstream().alloc().compositeBuffer(Integer.MAX_VALUE);
         }
         early.addComponent(true, content.content().retain());
+        call.exchange().intakeHeld(early.readableBytes());
       }
       content.release();
       if (last
@@ -207,6 +208,7 @@ final class BodyIntake {
     if (early != null) {
       early.release();
       early = null;
+      call.exchange().intakeHeld(0);
     }
     if (stream != null) {
       var s = stream;

@@ -5,6 +5,7 @@ import io.archway.dataplane.config.CompiledRoute;
 import io.archway.dataplane.config.ConfigCompiler;
 import io.archway.dataplane.exchange.Exchange;
 import io.archway.dataplane.exchange.HttpMetrics;
+import io.archway.dataplane.exchange.LoadShedding;
 import io.archway.dataplane.plugin.Outcome;
 import io.archway.dataplane.plugin.PluginContext;
 import io.archway.dataplane.route.PathNormalizer;
@@ -17,7 +18,6 @@ import io.netty.handler.codec.http.HttpHeaderValues;
 import io.netty.handler.codec.http.HttpHeaders;
 import java.nio.charset.StandardCharsets;
 import java.util.Map;
-import java.util.function.BooleanSupplier;
 
 /**
  * The one request pipeline, shared by every connection of every protocol adapter. Its steps, in
@@ -44,12 +44,12 @@ public final class Pipeline {
   private final AccessLog accessLog;
   private final RequestLimits limits;
   private final RouteHandler[] handlers;
-  private final BooleanSupplier shed;
+  private final LoadShedding shedding;
 
   /**
    * @param handlers one implementation of each kind of route handler
-   * @param shed asked once per request: {@code true} answers it 503 with {@code Retry-After} at
-   *     once and closes its connection (the server is overloaded)
+   * @param shedding asked once per request: while the server sheds, a request is answered 503 with
+   *     {@code Retry-After} at once and its connection closes
    */
   public Pipeline(
       ConfigCompiler config,
@@ -59,8 +59,8 @@ public final class Pipeline {
       AccessLog accessLog,
       RequestLimits limits,
       Map<CompiledRoute.Handler, RouteHandler> handlers,
-      BooleanSupplier shed) {
-    this.shed = shed;
+      LoadShedding shedding) {
+    this.shedding = shedding;
     this.config = config;
     this.pools = pools;
     this.metrics = metrics;
@@ -88,6 +88,11 @@ public final class Pipeline {
 
   public RequestLimits limits() {
     return limits;
+  }
+
+  /** The server's overload state, for the adapters (body reads, keep-alive, HTTP/2 streams). */
+  public LoadShedding shedding() {
+    return shedding;
   }
 
   InFlight inFlight() {
@@ -121,7 +126,7 @@ public final class Pipeline {
     }
     vars.protocol(d.protocol());
     ex.vars(vars);
-    if (shed.getAsBoolean()) {
+    if (shedding.shedRequest()) {
       // Overloaded: answered before any route, plugin or upstream costs anything, and the
       // connection closes so that what it holds is freed.
       metrics.error("overloaded");

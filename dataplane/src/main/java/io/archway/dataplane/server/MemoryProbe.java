@@ -24,6 +24,16 @@ interface MemoryProbe {
   /** Milliseconds since the JVM started at the end of the last GC ({@code -1}: none yet). */
   long lastGcMillis();
 
+  /** The most the heap may grow to, in bytes: what {@link #heap()} is a fraction of. */
+  default long heapLimit() {
+    return Runtime.getRuntime().maxMemory();
+  }
+
+  /** The direct memory limit in bytes: what {@link #direct()} is a fraction of. */
+  default long directLimit() {
+    return Math.max(0, PlatformDependent.maxDirectMemory());
+  }
+
   /** The running JVM's figures. */
   static MemoryProbe jvm() {
     return new Jvm();

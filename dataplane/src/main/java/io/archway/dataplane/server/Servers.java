@@ -93,7 +93,7 @@ public final class Servers implements AutoCloseable {
     int loops =
         settings.workers() > 0 ? settings.workers() : Runtime.getRuntime().availableProcessors();
     workers = transport.newLoopGroup(loops, "archway-io");
-    overload = new Overload(settings.overload(), MemoryProbe.jvm()).start(boss);
+    overload = new Overload(settings.overload(), MemoryProbe.jvm()).start();
     upstreams = new Upstreams(transport, workers, loops);
     var kubernetes = settings.kubernetes();
     discovery = new KubernetesDiscovery(kubernetes::client, () -> compiler.recompile());
@@ -128,7 +128,7 @@ public final class Servers implements AutoCloseable {
                 CompiledRoute.Handler.HTTP, proxy,
                 CompiledRoute.Handler.WEBSOCKET, new WebSocketProxy(proxy, webSockets),
                 CompiledRoute.Handler.PUBSUB, pubsub),
-            overload::shedRequest);
+            overload.loadShedding());
     var gateway = new Gateway(pipeline, httpMetrics, settings.http(), () -> stopping);
     var h2 =
         new Http2Server(
@@ -402,6 +402,9 @@ public final class Servers implements AutoCloseable {
       compiler.close();
     }
     boss.shutdownGracefully(0, 2, TimeUnit.SECONDS).awaitUninterruptibly();
+    if (overload != null) {
+      overload.close();
+    }
   }
 
   @Override

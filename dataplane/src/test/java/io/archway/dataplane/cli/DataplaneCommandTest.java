@@ -322,7 +322,7 @@ class DataplaneCommandTest {
   void helpListsEveryOption() {
     assertThatThrownBy(() -> DataplaneCommand.parse("--etcd", "http://h:1", "--help"))
         .isInstanceOf(DataplaneCommand.HelpRequested.class);
-    assertThat(DataplaneCommand.OPTIONS).hasSize(32);
+    assertThat(DataplaneCommand.OPTIONS).hasSize(34);
     for (var option : DataplaneCommand.OPTIONS) {
       assertThat(DataplaneCommand.usage()).contains(option + " ");
     }
@@ -353,5 +353,20 @@ class DataplaneCommandTest {
     Files.writeString(file, "memory_high_water: 0.5\n");
     assertThatThrownBy(() -> DataplaneCommand.parse("--config", file.toString()))
         .hasMessageContaining("memory_low_water: 0.8 (expected: above 0 and below");
+    // The options (what the Helm chart passes) over the file's.
+    assertThat(
+            DataplaneCommand.parse(
+                    "--config",
+                    file.toString(),
+                    "--memory-high-water",
+                    "75%",
+                    "--memory-low-water",
+                    "0.6")
+                .overload())
+        .isEqualTo(new OverloadSettings(10_000, 0.75, 0.6));
+    assertThat(DataplaneCommand.parse("--memory-high-water", "off").overload().memoryHighWater())
+        .isZero();
+    assertThatThrownBy(() -> DataplaneCommand.parse("--memory-low-water", "2"))
+        .hasMessageStartingWith("--memory-low-water: \"2\"");
   }
 }

@@ -50,7 +50,9 @@ class OverloadIT {
                     "%s": 1
             """
                 .formatted(up.node()),
-            o -> o.withOverload(OverloadSettings.DEFAULTS.withMaxConnections(MAX)));
+            o ->
+                o.withOverload(OverloadSettings.DEFAULTS.withMaxConnections(MAX))
+                    .withHttp2(io.archway.dataplane.http2.H2Settings.DEFAULTS.withH2c(true)));
   }
 
   @AfterEach
@@ -125,6 +127,96 @@ class OverloadIT {
     await().atMost(Duration.ofSeconds(30)).until(() -> !overload.shedding());
     assertThat(get(connect(), "/x")).startsWith("HTTP/1.1 200");
     assertThat(gw.status("/readyz")).contains("\"ready\" : true");
+  }
+
+  /**
+   * The sampler stopped: the test sets the memory figures and takes each sample itself, so what
+   * each sample does is known.
+   */
+  private OverloadTest.Figures sampledByTheTest() {
+    var overload = gw.dataplane().servers().overload;
+    overload.close();
+    var figures = new OverloadTest.Figures();
+    figures.limit = 1 << 20;
+    overload.probe(figures);
+    return figures;
+  }
+
+  private void shed(OverloadTest.Figures figures, double direct) {
+    figures.direct = direct;
+    gw.dataplane().servers().overload.sample();
+  }
+
+  @Test
+  void whileSheddingBodiesStopBeingReadTheLargestIsResetAndTheOthersGoOnAfter() throws Exception {
+    var figures = sampledByTheTest();
+    var shedding = gw.dataplane().servers().overload.loadShedding();
+    var big = connect();
+    send(big, "POST /upload HTTP/1.1\r\nHost: x\r\nContent-Length: 100000\r\n\r\n");
+    big.getOutputStream().write(new byte[40_000]);
+    var small = connect();
+    send(small, "POST /upload HTTP/1.1\r\nHost: x\r\nContent-Length: 20\r\n\r\n0123456789");
+    await()
+        .atMost(Duration.ofSeconds(30))
+        .until(() -> gw.dataplane().servers().inFlight().active() == 2);
+
+    shed(figures, 0.95);
+    // More of each body: from now on not read, each upload waits with what it holds.
+    send(big, "x");
+    send(small, "a");
+    await().atMost(Duration.ofSeconds(30)).until(() -> shedding.parked() == 2);
+
+    // Still past the low mark (80 %) by about 100 bytes of its 1 MB: the largest goes, alone.
+    shed(figures, 0.8001);
+    assertThat(readAnswer(big.getInputStream()))
+        .startsWith("HTTP/1.1 503")
+        .containsIgnoringCase("connection: close\r\n");
+    assertThat(big.getInputStream().read()).isNegative();
+    assertThat(shedding.parked()).isEqualTo(1);
+    assertThat(metric("archway_overload_requests_reset_total")).isEqualTo(1);
+
+    // Under the low mark: the other upload is read again, and goes through whole.
+    shed(figures, 0.5);
+    assertThat(gw.dataplane().servers().overload.shedding()).isFalse();
+    send(small, "bcdefghij");
+    assertThat(readAnswer(small.getInputStream())).startsWith("HTTP/1.1 200").endsWith("20");
+  }
+
+  @Test
+  void whileSheddingAnAnswerToARequestAdmittedBeforeClosesItsConnection() throws Exception {
+    var figures = sampledByTheTest();
+    var admitted = connect();
+    send(admitted, "GET /delay/1000 HTTP/1.1\r\nHost: x\r\n\r\n");
+    // At the node: admitted and past the pipeline's shedding check.
+    await().atMost(Duration.ofSeconds(30)).until(() -> up.requests() == 1);
+    shed(figures, 0.95);
+    assertThat(readAnswer(admitted.getInputStream()))
+        .startsWith("HTTP/1.1 200")
+        .containsIgnoringCase("connection: close\r\n");
+    assertThat(admitted.getInputStream().read()).isNegative();
+  }
+
+  @Test
+  void whileSheddingAnHttp2StreamIsRefusedAndTheConnectionGoesAwayAfterTheOpenOnes()
+      throws Exception {
+    var figures = sampledByTheTest();
+    try (var wire = io.archway.dataplane.testing.H2Wire.connect(gw.port())) {
+      wire.headers(1, io.archway.dataplane.testing.H2Wire.get("/delay/1000"), true);
+      await().atMost(Duration.ofSeconds(30)).until(() -> up.requests() == 1);
+      shed(figures, 0.95);
+      wire.headers(3, io.archway.dataplane.testing.H2Wire.get("/x"), true);
+      // REFUSED_STREAM (7): not processed, safe to send again, on a new connection (GOAWAY).
+      assertThat(wire.await("RST 3")).isEqualTo("RST 3 7");
+      assertThat(wire.await("GOAWAY")).endsWith(" 0");
+      assertThat(wire.await("HEADERS 1")).isEqualTo("HEADERS 1 200");
+      wire.await("EOF");
+    }
+    assertThat(metric("archway_overload_requests_shed_total")).isEqualTo(1);
+  }
+
+  private static void send(Socket s, String text) throws IOException {
+    s.getOutputStream().write(text.getBytes(StandardCharsets.US_ASCII));
+    s.getOutputStream().flush();
   }
 
   private Socket connect() throws IOException {

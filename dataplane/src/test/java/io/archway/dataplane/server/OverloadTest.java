@@ -11,6 +11,8 @@ class OverloadTest {
   static final class Figures implements MemoryProbe {
     volatile double heap;
     volatile double direct;
+    volatile long limit = 1L << 30;
+    volatile long lastGc = Long.MAX_VALUE;
 
     @Override
     public double heap() {
@@ -24,7 +26,38 @@ class OverloadTest {
 
     @Override
     public long lastGcMillis() {
-      return Long.MAX_VALUE;
+      return lastGc;
+    }
+
+    @Override
+    public long heapLimit() {
+      return limit;
+    }
+
+    @Override
+    public long directLimit() {
+      return limit;
+    }
+  }
+
+  /** A request body parked while shedding; its loop runs what it is given at once. */
+  static final class Upload implements io.archway.dataplane.exchange.LoadShedding.Reader {
+    boolean reset;
+    boolean resumed;
+
+    @Override
+    public java.util.concurrent.Executor eventLoop() {
+      return Runnable::run;
+    }
+
+    @Override
+    public void resumeReads() {
+      resumed = true;
+    }
+
+    @Override
+    public void resetForMemory() {
+      reset = true;
     }
   }
 
@@ -80,6 +113,60 @@ class OverloadTest {
         .contains("archway_overload_episodes_total 1\n")
         .contains("archway_overload_requests_shed_total 2\n")
         .contains("archway_overload_memory_ratio{memory=\"heap\"} 0.99\n");
+  }
+
+  @Test
+  void whileSheddingTheBodiesHoldingTheMostAreResetUntilMemoryIsUnderTheLowMark() {
+    figures.limit = 1_000;
+    figures.direct = 0.95;
+    overload.sample();
+    var shedding = overload.loadShedding();
+    var big = new Upload();
+    var small = new Upload();
+    assertThat(shedding.park(big, 300)).isTrue();
+    assertThat(shedding.park(small, 100)).isTrue();
+    // 10 % over the low mark, of 1,000 bytes: the one that holds the most is enough.
+    figures.direct = 0.9;
+    overload.sample();
+    assertThat(big.reset).isTrue();
+    assertThat(small.reset).isFalse();
+    // Under the low mark: shedding ends, and what is left reads again.
+    figures.direct = 0.5;
+    overload.sample();
+    assertThat(overload.shedding()).isFalse();
+    assertThat(small.resumed).isTrue();
+    assertThat(small.reset).isFalse();
+    var out = new StringBuilder();
+    overload.render(out);
+    assertThat(out.toString())
+        .contains("archway_overload_requests_reset_total 1\n")
+        .contains("archway_overload_reset_body_bytes_total 300\n")
+        .contains("archway_overload_body_reads_paused_total 2\n")
+        .contains("archway_overload_body_reads_paused 0\n");
+  }
+
+  @Test
+  void theHeapFigureLeadsToOneRoundOfResetsPerGarbageCollection() {
+    figures.limit = 1_000;
+    // (GCs long after the uptime: no GC is asked for)
+    figures.lastGc = Long.MAX_VALUE - 2;
+    figures.heap = 0.95;
+    overload.sample();
+    var shedding = overload.loadShedding();
+    var uploads = new java.util.ArrayList<Upload>();
+    for (int i = 0; i < 4; i++) {
+      var u = new Upload();
+      uploads.add(u);
+      shedding.park(u, 100);
+    }
+    // 150 bytes over the low mark: two uploads. The same figure again, with no GC since: none.
+    overload.sample();
+    overload.sample();
+    assertThat(uploads.stream().filter(u -> u.reset)).hasSize(2);
+    // A GC that left the heap as full: two more.
+    figures.lastGc = Long.MAX_VALUE - 1;
+    overload.sample();
+    assertThat(uploads.stream().filter(u -> u.reset)).hasSize(4);
   }
 
   @Test

@@ -6,6 +6,7 @@ import static org.awaitility.Awaitility.await;
 import java.net.InetSocketAddress;
 import java.net.Socket;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -164,11 +165,14 @@ class OverloadChaosE2E {
    * Memory past its high-water mark: the dataplane's direct memory is capped low ({@code
    * -XX:MaxDirectMemorySize=32m}, the mark at 50 %, the low one at 30 %) and hundreds of clients
    * each send the first 60 kB of a big upload at once, which the dataplane holds while it waits for
-   * the rest ({@code client_body_buffer_size}, 64 kB), then trickle. (Clients that never read a big
-   * answer cost far less: about 100 kB each, the rest waits in the kernel's buffers.) The bound:
-   * every failure of the good load is a clean shed, {@code STATUS} (503 with {@code Retry-After})
-   * or {@code RESET} (a new connection closed at once), never a timeout, a wrong answer or anything
-   * else. Once the pressure ends, full service again.
+   * the rest ({@code client_body_buffer_size}, 64 kB), then go on sending, streamed to the node.
+   * (Clients that never read a big answer cost far less: about 100 kB each, the rest waits in the
+   * kernel's buffers.) While shedding, the dataplane reads no more of those bodies and resets the
+   * ones holding the most until memory is under the low mark: the uploads never take direct memory
+   * to its cap ({@code OutOfDirectMemoryError}). The bound: every failure of the good load is a
+   * clean shed, {@code STATUS} (503 with {@code Retry-After}) or {@code RESET} (a connection
+   * closed, at once or after an answer with {@code Connection: close}), never a timeout, a wrong
+   * answer or anything else. Once the pressure ends, full service again.
    */
   @Test
   void memoryPastItsHighWaterMarkIsShedCleanlyThenServedAgain() throws Exception {
@@ -183,8 +187,10 @@ class OverloadChaosE2E {
     double peak = 0;
     double shed;
     double episodes;
+    double paused;
+    double reset;
     try (var pressure =
-        new SlowClients(stack.httpPort()).start(SlowClients.Kind.BUFFERED_UPLOAD, 3 * SLOW_EACH)) {
+        new SlowClients(stack.httpPort()).start(SlowClients.Kind.STREAMING_UPLOAD, 3 * SLOW_EACH)) {
       long end = System.nanoTime() + TimeUnit.SECONDS.toNanos(seconds);
       while (System.nanoTime() < end) {
         peak = Math.max(peak, stack.metric("archway_overload_memory_ratio{memory=\"direct\"}"));
@@ -192,20 +198,25 @@ class OverloadChaosE2E {
       }
       shed = stack.metric("archway_overload_requests_shed_total");
       episodes = stack.metric("archway_overload_episodes_total");
+      paused = stack.metric("archway_overload_body_reads_paused_total");
+      reset = stack.metric("archway_overload_requests_reset_total");
     }
     long ended = System.nanoTime();
     var recovery = recovery(ended);
     var result = good.stop();
     ChaosReport.add(
-        "overload: memory past its high-water mark (" + 3 * SLOW_EACH + " buffered uploads)",
+        "overload: memory past its high-water mark (" + 3 * SLOW_EACH + " streaming uploads)",
         seconds,
         result,
         recovery);
     System.out.printf(
-        "memory: direct peak %.1f%%, %.0f episode(s), %.0f requests shed; good load: %s;"
-            + " recovery %d ms%n",
-        peak * 100, episodes, shed, result, recovery.toMillis());
+        "memory: direct peak %.1f%%, %.0f episode(s), %.0f requests shed, %.0f body reads"
+            + " paused, %.0f uploads reset; good load: %s; recovery %d ms%n",
+        peak * 100, episodes, shed, paused, reset, result, recovery.toMillis());
     assertThat(episodes).as("memory went past the mark").isPositive();
+    assertThat(Files.readString(dir.resolve("dataplane.log")))
+        .as("direct memory never reached its cap")
+        .doesNotContain("OutOfDirectMemoryError");
     assertThat(result.failures().keySet())
         .as("every failure a clean shed: %s", result)
         .isSubsetOf(Load.Kind.STATUS, Load.Kind.RESET);

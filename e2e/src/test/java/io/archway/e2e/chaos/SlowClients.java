@@ -26,9 +26,10 @@ final class SlowClients implements AutoCloseable {
     SLOW_UPLOAD,
     /**
      * Sends the first 60 kB of a 100 MB body at once (what the dataplane holds before it picks a
-     * node, {@code client_body_buffer_size}), then nothing more.
+     * node, {@code client_body_buffer_size}, 64 kB), then 16 kB every 500 ms: an upload that goes
+     * on past what the dataplane buffers, streamed to the node.
      */
-    BUFFERED_UPLOAD,
+    STREAMING_UPLOAD,
     /** Asks for {@link OverloadStack#BIG} bytes and never reads them. */
     NEVER_READS,
     /** Connects and sends nothing (a connection flood). */
@@ -107,13 +108,16 @@ final class SlowClients implements AutoCloseable {
           out.flush();
         }
       }
-      case BUFFERED_UPLOAD -> {
+      case STREAMING_UPLOAD -> {
         out.write(
             "POST /upload HTTP/1.1\r\nHost: x\r\nContent-Length: 100000000\r\n\r\n"
                 .getBytes(StandardCharsets.US_ASCII));
         out.write(new byte[60_000]);
+        var piece = new byte[16_384];
         while (running) {
-          Thread.sleep(200);
+          Thread.sleep(500);
+          out.write(piece);
+          out.flush();
         }
       }
       case SLOW_UPLOAD -> {
