@@ -197,6 +197,10 @@ public record Upstream(
             f.child("session_persistence", SessionPersistence::read),
             f.longValue("create_time", 0),
             f.longValue("update_time", 0));
+    // apisix-seed's marks on nodes a control plane resolved from a registry (the operator writes
+    // them too): where the nodes come from. Checked, not kept: the nodes are what is served.
+    f.string("_discovery_type", Fields.Check.length(1, 64));
+    f.string("_service_name", Fields.Check.length(1, 256));
     if (f.has("nodes") == f.has("service_name")) {
       f.problem(
           (f.has("nodes")
