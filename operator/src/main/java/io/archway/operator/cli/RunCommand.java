@@ -160,6 +160,22 @@ final class RunCommand implements Callable<Integer> {
   String zookeeperRoot = io.archway.operator.registry.ZooKeeperRegistry.Settings.DEFAULT_ROOT;
 
   @Option(
+      names = "--dns-discovery",
+      paramLabel = "dataplane|operator",
+      description =
+          "who resolves ApisixUpstreams with discovery: {type: dns}: the dataplane (default; each"
+              + " dataplane asks DNS itself) or the operator, which writes the nodes into etcd")
+  String dnsDiscovery = "dataplane";
+
+  @Option(
+      names = "--dns-server",
+      paramLabel = "HOST[:PORT][,HOST[:PORT]...]",
+      description =
+          "the DNS servers the operator asks under --dns-discovery operator (default: the"
+              + " system's)")
+  String dnsServers;
+
+  @Option(
       names = "--registry-add-delay",
       paramLabel = "SECONDS",
       description =
@@ -341,12 +357,50 @@ final class RunCommand implements Callable<Integer> {
         throw new UsageException("--zookeeper-connect, --zookeeper-root: " + e.getMessage());
       }
     }
+    if (!"dataplane".equals(dnsDiscovery) && !"operator".equals(dnsDiscovery)) {
+      throw new UsageException(
+          "--dns-discovery: \"" + dnsDiscovery + "\" (expected: dataplane or operator)");
+    }
+    if (dnsServers != null && !"operator".equals(dnsDiscovery)) {
+      throw new UsageException("--dns-server: only with --dns-discovery operator");
+    }
+    if ("operator".equals(dnsDiscovery)) {
+      list.add(
+          new io.archway.operator.registry.DnsRegistry(
+              io.archway.operator.registry.DnsRegistry.Settings.of(dnsServers(dnsServers))));
+    }
     return new io.archway.operator.registry.Registries(
         list,
         new io.archway.operator.registry.Registries.Settings(
             add,
             remove,
             io.archway.operator.registry.Registries.Settings.DEFAULT.firstAnswerWait()));
+  }
+
+  /** {@code --dns-server}: {@code host[:port]} entries (port 53 by default). */
+  static List<InetSocketAddress> dnsServers(String v) throws UsageException {
+    if (v == null) {
+      return List.of();
+    }
+    var out = new java.util.ArrayList<InetSocketAddress>();
+    for (var entry : v.split(",")) {
+      var e = entry.strip();
+      var host = e;
+      int port = 53;
+      int colon = e.lastIndexOf(':');
+      if (colon > 0 && (e.indexOf(':') == colon || e.startsWith("["))) {
+        host = e.substring(0, colon);
+        port = integer("--dns-server", e.substring(colon + 1), 53, 1, 65535);
+      }
+      host =
+          host.startsWith("[") && host.endsWith("]") ? host.substring(1, host.length() - 1) : host;
+      if (!host.matches("[0-9.]+|[0-9a-fA-F:]+")) {
+        throw new UsageException(
+            "--dns-server: \"" + e + "\" (expected: an IP address, optionally with :PORT)");
+      }
+      out.add(new InetSocketAddress(host, port));
+    }
+    return out;
   }
 
   private static Duration seconds(String name, String v, double dflt) throws UsageException {
