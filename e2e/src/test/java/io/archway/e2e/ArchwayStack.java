@@ -39,8 +39,15 @@ final class ArchwayStack implements AutoCloseable {
    * @param discovery the operator's {@code --control-plane-discovery}
    * @param gatewayApi whether the Gateway API CRDs (every kind Archway serves) are installed first
    * @param dataplaneArgs extra dataplane options
+   * @param operatorArgs extra operator options ({@code run ...})
    */
-  record Options(String discovery, boolean gatewayApi, List<String> dataplaneArgs) {}
+  record Options(
+      String discovery, boolean gatewayApi, List<String> dataplaneArgs, List<String> operatorArgs) {
+
+    Options(String discovery, boolean gatewayApi, List<String> dataplaneArgs) {
+      this(discovery, gatewayApi, dataplaneArgs, List.of());
+    }
+  }
 
   private final Path dir;
   private final EtcdServer etcd;
@@ -84,19 +91,20 @@ final class ArchwayStack implements AutoCloseable {
         current-context: mock
         """
             .replace("URL", kube.client().getMasterUrl().toString()));
-    launch(
-        "operator",
-        "../operator/target/archway-operator.jar",
-        List.of(
-            "run",
-            "--kubeconfig",
-            kubeconfig.toString(),
-            "--etcd",
-            etcd.endpoint(),
-            "--metrics-port",
-            "0",
-            "--control-plane-discovery",
-            o.discovery()));
+    var operatorArgs =
+        new ArrayList<>(
+            List.of(
+                "run",
+                "--kubeconfig",
+                kubeconfig.toString(),
+                "--etcd",
+                etcd.endpoint(),
+                "--metrics-port",
+                "0",
+                "--control-plane-discovery",
+                o.discovery()));
+    operatorArgs.addAll(o.operatorArgs());
+    launch("operator", "../operator/target/archway-operator.jar", operatorArgs);
     var args =
         new ArrayList<>(
             List.of(

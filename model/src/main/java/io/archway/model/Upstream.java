@@ -1,5 +1,6 @@
 package io.archway.model;
 
+import com.fasterxml.jackson.annotation.JsonProperty;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import java.util.List;
 import java.util.Map;
@@ -9,7 +10,9 @@ import java.util.regex.Pattern;
  * An upstream as APISIX stores it under {@code /apisix/upstreams/<id>}, and inline in routes,
  * services and stream routes (then without {@code id}). Fields hold what was written, {@code null}
  * when absent, so the object serialises back unchanged; {@link #withDefaults()} applies APISIX's
- * defaults.
+ * defaults. {@code _discovery_type} and {@code _service_name} are apisix-seed's marks on nodes a
+ * control plane resolved from a registry (the operator writes them so too): where the nodes come
+ * from, kept as written; the nodes are what is served.
  */
 public record Upstream(
     String id,
@@ -37,7 +40,9 @@ public record Upstream(
     Map<String, String> labels,
     SessionPersistence sessionPersistence,
     Long createTime,
-    Long updateTime)
+    Long updateTime,
+    @JsonProperty("_discovery_type") String resolvedDiscoveryType,
+    @JsonProperty("_service_name") String resolvedServiceName)
     implements ConfigObject {
 
   public static final String DEFAULT_TYPE = "roundrobin";
@@ -125,7 +130,9 @@ public record Upstream(
         labels,
         sessionPersistence == null ? null : sessionPersistence.withDefaults(),
         createTime,
-        updateTime);
+        updateTime,
+        resolvedDiscoveryType,
+        resolvedServiceName);
   }
 
   /** This upstream with {@code tls} (a client certificate found by id, say). */
@@ -165,7 +172,9 @@ public record Upstream(
         labels,
         sessionPersistence,
         createTime,
-        updateTime);
+        updateTime,
+        resolvedDiscoveryType,
+        resolvedServiceName);
   }
 
   static Upstream read(Fields f, String path) {
@@ -196,7 +205,9 @@ public record Upstream(
             f.labels("labels"),
             f.child("session_persistence", SessionPersistence::read),
             f.longValue("create_time", 0),
-            f.longValue("update_time", 0));
+            f.longValue("update_time", 0),
+            f.string("_discovery_type", Fields.Check.length(1, 64)),
+            f.string("_service_name", Fields.Check.length(1, 256)));
     if (f.has("nodes") == f.has("service_name")) {
       f.problem(
           (f.has("nodes")

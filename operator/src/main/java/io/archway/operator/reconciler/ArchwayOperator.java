@@ -60,7 +60,22 @@ public final class ArchwayOperator implements AutoCloseable {
       EtcdConfigSink sink,
       Settings s,
       io.archway.operator.translate.GatewayServiceTranslator.Dataplane dataplane) {
+    this(client, sink, s, dataplane, io.archway.operator.registry.Registries.none());
+  }
+
+  /**
+   * @param registries the registries whose nodes the operator writes for ApisixUpstreams with a
+   *     {@code discovery} of their type (ZooKeeper, DNS); the caller closes them after the operator
+   */
+  public ArchwayOperator(
+      KubernetesClient client,
+      EtcdConfigSink sink,
+      Settings s,
+      io.archway.operator.translate.GatewayServiceTranslator.Dataplane dataplane,
+      io.archway.operator.registry.Registries registries) {
     caches = new Caches(client, s.namespaces(), s.publishService(), s.controlPlaneDiscovery());
+    caches.registries(registries);
+    registries.metrics(metrics.registryMetrics());
     // Gateway API: only the kinds whose CRDs are installed are watched.
     gatewayApi = GatewayApiCrds.detect(client);
     if (gatewayApi.has("ReferenceGrant", "v1beta1")) {
@@ -176,6 +191,14 @@ public final class ArchwayOperator implements AutoCloseable {
     }
     var dependents = new Dependents(ctx, primaries);
     caches.onChange(dependents::changed);
+    registries.onChange(dependents::registryChanged);
+    // A registry service no ApisixUpstream names any more is no longer followed.
+    caches.onChange(
+        x -> {
+          if (x instanceof io.archway.crds.apisix.ApisixUpstream) {
+            registries.retain(caches.registryServices());
+          }
+        });
     if (s.leaseName() == null) {
       leader = true;
     }

@@ -48,6 +48,8 @@ public final class Caches implements Refs, AutoCloseable {
   private final ControlPlaneDiscovery controlPlaneDiscovery;
   private final KubernetesClient client;
   private final Watched<ApisixUpstream> upstreams;
+  private volatile io.archway.operator.registry.Registries registries =
+      io.archway.operator.registry.Registries.none();
   private final Watched<PluginFlow> flows;
   private final Watched<io.archway.crds.archway.GatewayParameters> gatewayParameters;
   private final Watched<BackendTrafficPolicy> backendPolicies;
@@ -261,6 +263,30 @@ public final class Caches implements Refs, AutoCloseable {
     return upstreams
         .get(namespace, name)
         .filter(u -> u.getMetadata().getDeletionTimestamp() == null);
+  }
+
+  /** The registries the operator follows (none by default). */
+  void registries(io.archway.operator.registry.Registries registries) {
+    this.registries = registries;
+  }
+
+  @Override
+  public io.archway.operator.translate.RegistryLookup registry(String type, String serviceName) {
+    return registries.lookup(type, serviceName);
+  }
+
+  /** The registry services the ApisixUpstreams name, of the registries the operator follows. */
+  java.util.Set<io.archway.operator.registry.Registries.Service> registryServices() {
+    var out = new java.util.HashSet<io.archway.operator.registry.Registries.Service>();
+    for (var informer : upstreams.byNamespace.values()) {
+      for (var au : informer.getIndexer().list()) {
+        var d = au.getSpec() == null ? null : au.getSpec().discovery;
+        if (d != null && d.type != null && d.serviceName != null && registries.serves(d.type)) {
+          out.add(new io.archway.operator.registry.Registries.Service(d.type, d.serviceName));
+        }
+      }
+    }
+    return out;
   }
 
   @Override

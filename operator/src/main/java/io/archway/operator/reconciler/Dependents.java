@@ -51,6 +51,36 @@ final class Dependents {
     };
   }
 
+  /**
+   * A registry service's nodes (or error) changed: the ApisixUpstreams that name it are reconciled
+   * again (their status), and the routes that use them (their nodes).
+   */
+  void registryChanged(String type, String serviceName) {
+    var keys = new java.util.HashSet<String>();
+    for (var p : primaries) {
+      for (var r : p.list().get()) {
+        if (r instanceof ApisixUpstream au
+            && au.getSpec() != null
+            && au.getSpec().discovery != null
+            && type.equals(au.getSpec().discovery.type)
+            && serviceName.equals(au.getSpec().discovery.serviceName)) {
+          keys.add(References.key(au));
+          p.trigger().fire(r);
+        }
+      }
+    }
+    if (keys.isEmpty()) {
+      return;
+    }
+    for (var p : primaries) {
+      for (var r : p.list().get()) {
+        if (!java.util.Collections.disjoint(References.of(r), keys)) {
+          p.trigger().fire(r);
+        }
+      }
+    }
+  }
+
   void changed(HasMetadata x) {
     if (x instanceof BackendTrafficPolicy || x instanceof HTTPRoutePolicy) {
       policyChanged(x);

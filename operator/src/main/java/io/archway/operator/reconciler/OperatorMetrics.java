@@ -119,6 +119,24 @@ public final class OperatorMetrics implements Metrics {
     return startedAt.size();
   }
 
+  /**
+   * The counts of each registry: {@code archway_operator_registry_updates_total{registry}} (node
+   * sets written after damping) and {@code archway_operator_registry_errors_total{registry}}.
+   */
+  public io.archway.operator.registry.Registries.Metrics registryMetrics() {
+    return new io.archway.operator.registry.Registries.Metrics() {
+      @Override
+      public void updated(String registry) {
+        count("archway_operator_registry_updates_total{registry=\"" + registry + "\"}");
+      }
+
+      @Override
+      public void failed(String registry) {
+        count("archway_operator_registry_errors_total{registry=\"" + registry + "\"}");
+      }
+    };
+  }
+
   /** A value read when metrics are scraped, e.g. {@code archway_operator_leader}. */
   public void gauge(String name, LongSupplier value) {
     gauges.put(name, value);

@@ -138,6 +138,14 @@ public interface Refs {
     return java.util.List.of();
   }
 
+  /**
+   * What the registry of {@code type} ({@code zookeeper}, {@code dns}) that the operator follows
+   * has for {@code serviceName}; {@code null} when it follows no registry of that type.
+   */
+  default RegistryLookup registry(String type, String serviceName) {
+    return null;
+  }
+
   /** The labels of a Pod (subsets under control-plane discovery); {@code null} when unknown. */
   default java.util.Map<String, String> podLabels(String namespace, String pod) {
     return null;

@@ -36,6 +36,8 @@ final class Upstreams {
 
   static final String CONTROL_PLANE = "controlplane";
 
+  static final String ZOOKEEPER = "zookeeper";
+
   /** The schemes served: the CRD's list (tls: TCP over TLS to the nodes of a stream route). */
   private static final String SCHEMES =
       "one of " + String.join(", ", Enums.values(Enums.Scheme.class));
@@ -242,6 +244,24 @@ final class Upstreams {
       return null;
     }
     var spec = au.get().getSpec();
+    if (spec != null
+        && (spec.externalNodes == null || spec.externalNodes.isEmpty())
+        && spec.discovery != null
+        && !CONTROL_PLANE.equals(spec.discovery.type)) {
+      // Nodes from a discovery system (a registry the operator follows, or the dataplane's).
+      int before = t.errors().size();
+      var up = JsonNodeFactory.instance.objectNode();
+      apply(
+          spec,
+          null,
+          up,
+          "ApisixUpstream " + ns + "/" + name + ": spec",
+          at + ".name",
+          ns,
+          refs,
+          t);
+      return t.errors().size() == before ? up : null;
+    }
     if (spec == null || spec.externalNodes == null || spec.externalNodes.isEmpty()) {
       t.error(
           at + ".name",
@@ -249,7 +269,8 @@ final class Upstreams {
               + ns
               + "/"
               + name
-              + " has no externalNodes (expected: use backends for a Service)");
+              + " has no externalNodes (expected: externalNodes or discovery, or use backends"
+              + " for a Service)");
       return null;
     }
     int before = t.errors().size();
@@ -336,21 +357,36 @@ final class Upstreams {
       Refs refs,
       Translation t) {
     if (spec.discovery != null && !CONTROL_PLANE.equals(spec.discovery.type)) {
-      if (spec.discovery.serviceName == null || spec.discovery.type == null) {
+      var type = spec.discovery.type;
+      var name = spec.discovery.serviceName;
+      RegistryLookup found = null;
+      if (name == null || type == null) {
         t.error(at, where + ".discovery: serviceName and type are required");
-      } else if (!DISCOVERY.equals(spec.discovery.type) && !"dns".equals(spec.discovery.type)) {
-        // nacos, eureka, consul ...: the dataplane would find no nodes for them.
+      } else if (!DISCOVERY.equals(type) && !"dns".equals(type) && !ZOOKEEPER.equals(type)) {
+        // nacos, eureka, consul ...: nothing would find their nodes.
         t.error(
             at,
             where
                 + ".discovery.type: \""
-                + spec.discovery.type
-                + "\" not supported by Archway (expected: kubernetes or dns, or controlplane for"
-                + " nodes the operator resolves)");
+                + type
+                + "\" not supported by Archway (expected: kubernetes, dns or zookeeper, or"
+                + " controlplane for nodes the operator resolves)");
+      } else if (!DISCOVERY.equals(type) && (found = refs.registry(type, name)) != null) {
+        registryNodes(up, found, where, at, t);
+      } else if (ZOOKEEPER.equals(type)) {
+        // The dataplane has no ZooKeeper client: only the operator resolves these.
+        var msg =
+            where + ".discovery.type: zookeeper needs the operator to run with --zookeeper-connect";
+        if (refs.offline()) {
+          t.warn(msg + "; written without nodes");
+          up.putArray("nodes");
+        } else {
+          t.error(at, msg);
+        }
       } else {
         up.remove("nodes");
-        up.put("service_name", spec.discovery.serviceName);
-        up.put("discovery_type", spec.discovery.type);
+        up.put("service_name", name);
+        up.put("discovery_type", type);
         if (spec.discovery.args != null && spec.discovery.args.isObject()) {
           up.set("discovery_args", spec.discovery.args.deepCopy());
         }
@@ -364,6 +400,56 @@ final class Upstreams {
           settings(pls, up, where + ".portLevelSettings[" + i + "]", at, ns, refs, t);
         }
       }
+    }
+  }
+
+  /**
+   * Control-plane discovery from a registry, as apisix-seed writes it: the nodes, with {@code
+   * _discovery_type} and {@code _service_name} saying where they come from (APISIX and the
+   * dataplane serve the nodes and leave those two alone). A registry that has never answered for
+   * the service refuses the upstream, naming its error; one that cannot answer now keeps the last
+   * nodes it gave, with a warning.
+   */
+  private static void registryNodes(
+      ObjectNode up, RegistryLookup found, String where, String at, Translation t) {
+    if (!found.known()) {
+      t.error(at, where + ".discovery: " + found.error() + " (written once it answers)");
+      return;
+    }
+    up.remove("service_name");
+    up.remove("discovery_type");
+    up.remove("discovery_args");
+    var nodes = up.putArray("nodes");
+    for (var n : found.nodes()) {
+      var node = nodes.addObject().put("host", n.host());
+      if (n.port() != null) {
+        node.put("port", n.port());
+      }
+      node.put("weight", n.weight());
+      if (n.priority() != null) {
+        node.put("priority", n.priority());
+      }
+    }
+    up.put("_discovery_type", found.type());
+    up.put("_service_name", found.serviceName());
+    if (found.error() != null) {
+      t.warn(
+          "RegistryUnavailable",
+          where
+              + ".discovery: "
+              + found.error()
+              + "; the last known "
+              + found.nodes().size()
+              + " node(s) stay written");
+    } else if (found.nodes().isEmpty()) {
+      t.warn(
+          "RegistryNoNodes",
+          where
+              + ".discovery: "
+              + found.type()
+              + " service "
+              + found.serviceName()
+              + " has no nodes (answered 503 until it has)");
     }
   }
 

@@ -45,9 +45,30 @@ class OperatorIT {
   static ArchwayOperator operator;
   static EtcdConfigSink sink;
   static Client etcdClient;
+  static org.apache.curator.test.TestingServer zookeeper;
+  static org.apache.curator.framework.CuratorFramework zk;
+  static io.archway.operator.registry.Registries registries;
 
   @BeforeAll
-  static void start() {
+  static void start() throws Exception {
+    // A real ZooKeeper server in this JVM, for control-plane discovery from a registry.
+    zookeeper = new org.apache.curator.test.TestingServer(true);
+    zk =
+        org.apache.curator.framework.CuratorFrameworkFactory.newClient(
+            zookeeper.getConnectString(), new org.apache.curator.retry.RetryOneTime(100));
+    zk.start();
+    registries =
+        new io.archway.operator.registry.Registries(
+            java.util.List.of(
+                new io.archway.operator.registry.ZooKeeperRegistry(
+                    new io.archway.operator.registry.ZooKeeperRegistry.Settings(
+                        zookeeper.getConnectString(),
+                        "/zookeeper",
+                        Duration.ofSeconds(4),
+                        Duration.ofSeconds(1),
+                        100))),
+            new io.archway.operator.registry.Registries.Settings(
+                Duration.ofMillis(200), Duration.ofMillis(500), Duration.ofSeconds(1)));
     kube = new KubeMock();
     client = kube.client();
     etcdClient = Client.builder().endpoints(etcd.endpoint()).build();
@@ -75,15 +96,20 @@ class OperatorIT {
                 null,
                 "it",
                 Duration.ofSeconds(5),
-                io.archway.operator.translate.Refs.ControlPlaneDiscovery.MARKED));
+                io.archway.operator.translate.Refs.ControlPlaneDiscovery.MARKED),
+            io.archway.operator.translate.GatewayServiceTranslator.Dataplane.DEFAULT,
+            registries);
     operator.start();
   }
 
   @AfterAll
-  static void stop() {
+  static void stop() throws Exception {
     operator.close();
+    registries.close();
     sink.close();
     kube.close();
+    zk.close();
+    zookeeper.close();
   }
 
   private static String namespace() {
@@ -970,5 +996,89 @@ class OperatorIT {
     awaitCondition(ApisixRoute.class, ns, "web", "Programmed", "True", "key(s)");
     assertThat(etcdValue(Kind.ROUTES, "ar_" + ns + "_web_main")).contains("/down");
     assertThat(ModelJson.mapper()).isNotNull();
+  }
+
+  /** The nodes of a route's upstream as the dataplane reads them from etcd. */
+  private static java.util.List<io.archway.model.UpstreamNode> servedNodes(String id)
+      throws Exception {
+    var item = sink.get(Kind.ROUTES, id).orElse(null);
+    if (item == null) {
+      return null;
+    }
+    var route =
+        (io.archway.model.Route) ModelJson.read(Kind.ROUTES, item.value(), id, "routes/" + id);
+    return route.upstream().nodes().nodes();
+  }
+
+  private static String zookeeperUpstream(String name, String service) {
+    return "apiVersion: apisix.apache.org/v2\nkind: ApisixUpstream\nmetadata: {name: "
+        + name
+        + "}\nspec: {discovery: {type: zookeeper, serviceName: "
+        + service
+        + "}}\n";
+  }
+
+  /**
+   * Control-plane discovery from ZooKeeper, end to end on the operator's side: a real ZooKeeper
+   * server (Curator's TestingServer, in this JVM), real etcd, the mock API server for Kubernetes;
+   * the route is read back with the model the dataplane compiles from.
+   */
+  @Test
+  void nodesRegisteredInZooKeeperAreWrittenIntoEtcdAndFollowIt() throws Exception {
+    var ns = namespace();
+    var service = "APISIX-ZK-" + ns;
+    zk.create()
+        .creatingParentsIfNeeded()
+        .forPath(
+            "/zookeeper/" + service,
+            "[{\"host\":\"10.0.0.1\",\"port\":1980,\"weight\":100}]"
+                .getBytes(java.nio.charset.StandardCharsets.UTF_8));
+    apply(ns, ApisixUpstream.class, zookeeperUpstream("partner", service));
+    apply(
+        ns,
+        ApisixRoute.class,
+        "apiVersion: apisix.apache.org/v2\nkind: ApisixRoute\nmetadata: {name: web}\nspec:\n  http:\n  - name: main\n    match: {hosts: [web.example.com], paths: [/*]}\n    upstreams: [{name: partner}]\n");
+    var id = "ar_" + ns + "_web_main";
+    await()
+        .atMost(WAIT)
+        .untilAsserted(
+            () ->
+                assertThat(servedNodes(id))
+                    .containsExactly(
+                        new io.archway.model.UpstreamNode("10.0.0.1", 1980, 100, null, null)));
+    var value = sink.get(Kind.ROUTES, id).orElseThrow().value();
+    // apisix-seed's marks: where the nodes come from.
+    assertThat(value.at("/upstream/_discovery_type").asText()).isEqualTo("zookeeper");
+    assertThat(value.at("/upstream/_service_name").asText()).isEqualTo(service);
+    assertThat(value.at("/upstream/service_name").isMissingNode()).isTrue();
+    awaitCondition(ApisixUpstream.class, ns, "partner", "Accepted", "True", "");
+
+    // A new instance: written after the add delay.
+    zk.setData()
+        .forPath(
+            "/zookeeper/" + service,
+            "[{\"host\":\"10.0.0.1\",\"port\":1980},{\"host\":\"10.0.0.2\",\"port\":1980,\"weight\":5}]"
+                .getBytes(java.nio.charset.StandardCharsets.UTF_8));
+    await()
+        .atMost(WAIT)
+        .untilAsserted(
+            () ->
+                assertThat(servedNodes(id))
+                    .containsExactly(
+                        new io.archway.model.UpstreamNode("10.0.0.1", 1980, 100, null, null),
+                        new io.archway.model.UpstreamNode("10.0.0.2", 1980, 5, null, null)));
+
+    // ZooKeeper goes away: the written nodes stay; a service never seen is refused, naming why.
+    zookeeper.stop();
+    apply(ns, ApisixUpstream.class, zookeeperUpstream("other", "OTHER-" + ns));
+    awaitCondition(ApisixUpstream.class, ns, "other", "Accepted", "False", "zookeeper");
+    assertThat(servedNodes(id)).hasSize(2);
+
+    // Back: the new service answers (no nodes yet: written empty, with a warning).
+    zookeeper.restart();
+    awaitCondition(ApisixUpstream.class, ns, "other", "Accepted", "True", "");
+    assertThat(operator.metrics().render())
+        .contains("archway_operator_registry_updates_total{registry=\"zookeeper\"}")
+        .contains("archway_operator_registry_errors_total{registry=\"zookeeper\"}");
   }
 }

@@ -1,4 +1,4 @@
-package io.archway.dataplane.discovery;
+package io.archway.model.dns;
 
 import io.netty.buffer.ByteBuf;
 import io.netty.handler.codec.dns.DefaultDnsRecordDecoder;

@@ -1,0 +1,78 @@
+package io.archway.operator.registry;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.archway.model.UpstreamNode;
+import java.time.Duration;
+import java.util.List;
+import java.util.concurrent.CountDownLatch;
+import org.junit.jupiter.api.Test;
+
+/**
+ * The shared mechanism with two registries driven by the test (the real ones are in {@link
+ * ZooKeeperRegistryIT} and {@link DnsRegistryIT}): one that hangs does not hold up the other.
+ */
+class RegistriesTest {
+
+  /** A registry whose watch never returns, as one whose server hangs. */
+  private static final class Hanging implements Registry {
+    final CountDownLatch release = new CountDownLatch(1);
+
+    @Override
+    public String type() {
+      return "zookeeper";
+    }
+
+    @Override
+    public Watch watch(String serviceName, Listener listener) {
+      try {
+        release.await();
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+      }
+      return () -> {};
+    }
+
+    @Override
+    public void close() {
+      release.countDown();
+    }
+  }
+
+  /** A registry that answers at once. */
+  private static final class Answering implements Registry {
+    @Override
+    public String type() {
+      return "dns";
+    }
+
+    @Override
+    public Watch watch(String serviceName, Listener listener) {
+      listener.nodes(List.of(new UpstreamNode("10.0.0.1", 80, 1, null, null)));
+      return () -> {};
+    }
+
+    @Override
+    public void close() {}
+  }
+
+  @Test
+  void aHangingRegistryHoldsUpNoOtherAndItsLookupsAreBounded() {
+    var hanging = new Hanging();
+    try (var registries =
+        new Registries(
+            List.of(hanging, new Answering()),
+            new Registries.Settings(Duration.ZERO, Duration.ZERO, Duration.ofMillis(300)))) {
+      var stuck = registries.lookup("zookeeper", "svc");
+      assertThat(stuck.known()).isFalse();
+      assertThat(stuck.error()).isEqualTo("zookeeper: no answer for svc within 300 ms");
+      // Another service of the hanging registry: bounded too.
+      assertThat(registries.lookup("zookeeper", "svc2").known()).isFalse();
+      var fine = registries.lookup("dns", "web.test:80");
+      assertThat(fine.known()).isTrue();
+      assertThat(fine.error()).isNull();
+      assertThat(fine.nodes()).containsExactly(new UpstreamNode("10.0.0.1", 80, 1, null, null));
+      assertThat(registries.lookup("consul", "svc")).isNull();
+    }
+  }
+}
