@@ -286,7 +286,7 @@ public final class RedisLinks {
    * Watches a spare connection while it waits to be taken: Redis sends nothing unasked, so any byte
    * or the end of its input means the connection is no longer one to hand out; it is closed.
    */
-  private static final class SpareWatch extends ChannelInboundHandlerAdapter {
+  private static final class SpareWatch extends ClosedWhenInputEnds {
     static final String NAME = "spare";
 
     @Override
@@ -294,7 +294,14 @@ public final class RedisLinks {
       ReferenceCountUtil.release(msg);
       ctx.close();
     }
+  }
 
+  /**
+   * A handler on a connection that allows half-closure, where the end of the server's input means
+   * the connection is done: no channelInactive would follow on its own, so it is closed here (and
+   * on an error).
+   */
+  private abstract static class ClosedWhenInputEnds extends ChannelInboundHandlerAdapter {
     @Override
     public void userEventTriggered(ChannelHandlerContext ctx, Object evt) {
       if (evt instanceof ChannelInputShutdownEvent) {
@@ -310,8 +317,13 @@ public final class RedisLinks {
     }
   }
 
-  /** Reads a probe's reply line: {@code +PONG} (authenticated) or an error ({@code -NOAUTH}). */
-  private static final class ProbeReply extends ChannelInboundHandlerAdapter {
+  /**
+   * Reads a probe's reply line: {@code +PONG} (authenticated) or an error ({@code -NOAUTH}). A
+   * server that closes the probe before its reply (killed, or shut down, after reading the PING)
+   * ends its input: the probe is closed then, or the node would wait for it for good, and every
+   * client admitted after it with it.
+   */
+  private static final class ProbeReply extends ClosedWhenInputEnds {
     private final java.util.function.Consumer<Boolean> done;
     private final Runnable closed;
     private final ByteBuf line = Unpooled.buffer(64, 4096);
@@ -355,26 +367,8 @@ public final class RedisLinks {
     }
 
     @Override
-    public void userEventTriggered(ChannelHandlerContext ctx, Object evt) {
-      // The server closed the probe before its reply (killed, or shut down, after reading the
-      // PING). The connection allows half-closure, so no channelInactive follows on its own: until
-      // it is closed here, the node would wait for this probe for good, and every client admitted
-      // after it with it.
-      if (evt instanceof ChannelInputShutdownEvent) {
-        ctx.close();
-        return;
-      }
-      ctx.fireUserEventTriggered(evt);
-    }
-
-    @Override
     public void handlerRemoved(ChannelHandlerContext ctx) {
       line.release();
-    }
-
-    @Override
-    public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
-      ctx.close();
     }
   }
 }
