@@ -94,6 +94,14 @@ public final class TcpProxy implements AutoCloseable {
   }
 
   private void pump(Socket from, Socket to) {
+    pump(from, to, this::closeQuietly);
+  }
+
+  /**
+   * Copies what {@code from} sends to {@code to}, on a thread of its own, until either ends; then
+   * both are given to {@code close}.
+   */
+  static void pump(Socket from, Socket to, java.util.function.Consumer<Socket> close) {
     Thread.ofPlatform()
         .daemon()
         .name("tcp-proxy-pump")
@@ -110,8 +118,8 @@ public final class TcpProxy implements AutoCloseable {
               } catch (IOException ignored) {
                 // one side closed; close the other below
               } finally {
-                closeQuietly(from);
-                closeQuietly(to);
+                close.accept(from);
+                close.accept(to);
               }
             });
   }
