@@ -3,9 +3,7 @@ package io.archway.model.testing;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.InputStream;
-import java.io.UncheckedIOException;
 import java.net.InetAddress;
-import java.net.InetSocketAddress;
 import java.net.ServerSocket;
 import java.net.Socket;
 import java.nio.charset.StandardCharsets;
@@ -35,12 +33,7 @@ public final class PeerRelay implements AutoCloseable {
 
   public PeerRelay(int targetPort) {
     this.targetPort = targetPort;
-    try {
-      server = new ServerSocket();
-      server.bind(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0));
-    } catch (IOException e) {
-      throw new UncheckedIOException(e);
-    }
+    this.server = TcpProxy.loopbackServer();
     Thread.ofPlatform().daemon().name("peer-relay-accept").start(this::acceptLoop);
   }
 

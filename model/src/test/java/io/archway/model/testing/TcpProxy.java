@@ -25,13 +25,19 @@ public final class TcpProxy implements AutoCloseable {
 
   public TcpProxy(int targetPort) {
     this.targetPort = targetPort;
+    this.server = loopbackServer();
+    Thread.ofPlatform().daemon().name("tcp-proxy-accept").start(this::acceptLoop);
+  }
+
+  /** A server socket on a free loopback port. */
+  static ServerSocket loopbackServer() {
     try {
-      server = new ServerSocket();
+      var server = new ServerSocket();
       server.bind(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0));
+      return server;
     } catch (IOException e) {
       throw new UncheckedIOException(e);
     }
-    Thread.ofPlatform().daemon().name("tcp-proxy-accept").start(this::acceptLoop);
   }
 
   public int port() {
