@@ -182,6 +182,18 @@ public final class RedisServer implements AutoCloseable {
     }
   }
 
+  /**
+   * SIGKILL: the server dies at once, as in a crash or an OOM kill; the kernel closes its
+   * connections (a reset where it left bytes unread, else a plain close).
+   */
+  public void kill() {
+    try {
+      process.destroyForcibly().waitFor();
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    }
+  }
+
   @Override
   public void close() {
     process.destroy();

@@ -201,7 +201,7 @@ class EtcdOutageChaosE2E {
     awaitConnected();
     // The watch resumed where it was: nothing was compacted, so nothing was read again.
     assertThat(stack.metric("archway_config_full_loads_total")).isEqualTo(1);
-    // No hot reconnect loop: with every member down, the source retries with a backoff (up to 5
+    // No hot reconnect loop: with every member down, the source retries with a backoff (up to 2
     // s apart) and logs the loss once; jetcd logs each retry in two lines. 10 lines a second of
     // outage is several times that; a loop without a backoff writes thousands.
     assertThat(outageLogLines)

@@ -31,6 +31,7 @@ import java.util.concurrent.ExecutionException;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.ScheduledFuture;
+import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 import org.slf4j.Logger;
@@ -86,7 +87,7 @@ public final class EtcdConfigSource implements ConfigSource {
           Duration.ofSeconds(5),
           Duration.ofSeconds(2),
           Duration.ofMillis(100),
-          Duration.ofSeconds(5),
+          Duration.ofSeconds(2),
           500,
           null);
     }
@@ -139,13 +140,15 @@ public final class EtcdConfigSource implements ConfigSource {
   private final Keys keys;
   private final ByteSequence root;
   private final ByteSequence rootEnd;
-  private final Client client;
   private final ScheduledExecutorService loop;
   private final Backoff backoff;
   private final ItemTracker tracker;
   private final KeyRevisions followed = new KeyRevisions();
 
   // Owned by `loop`.
+  private Client client;
+  private int endpointOffset; // the client's endpoints start at this one
+  private long failingSince; // System.nanoTime() of the first failure in a row; 0: none
   private ConfigListener listener;
   private Watch.Watcher watcher;
   private long watchGeneration;
@@ -158,27 +161,53 @@ public final class EtcdConfigSource implements ConfigSource {
   private volatile boolean loaded;
   private volatile String lastError;
   private volatile long fullLoads;
+  private volatile long clientsMade = 1;
 
   public EtcdConfigSource(Settings settings) {
     this.settings = settings;
     this.keys = Keys.of(settings.prefix());
     this.root = bytes(keys.root());
     this.rootEnd = OptionsUtil.prefixEndOf(root);
-    var builder =
-        Client.builder()
-            .endpoints(settings.endpoints().toArray(String[]::new))
-            .connectTimeout(settings.requestTimeout())
-            .waitForReady(false)
-            .retryMaxDuration(settings.requestTimeout())
-            .keepaliveTime(Duration.ofSeconds(10))
-            .keepaliveTimeout(Duration.ofSeconds(5))
-            .maxInboundMessageSize(64 * 1024 * 1024);
-    EtcdTls.access(builder, settings.user(), settings.password(), settings.tls());
-    this.client = builder.build();
+    this.endpointOffset = ThreadLocalRandom.current().nextInt(settings.endpoints().size());
+    this.client = newClient(settings, endpointOffset);
     this.loop = Executors.newSingleThreadScheduledExecutor(Threads.daemon("archway-etcd-source"));
     this.backoff = new Backoff(settings.backoffMin(), settings.backoffMax());
     this.tracker = new ItemTracker(log, keys);
   }
+
+  /**
+   * A jetcd client on the endpoints from the {@code offset}th on, wrapping around. It talks to the
+   * first of them it can reach ({@code pick_first}): one member at a time, and after a failure the
+   * source moves to the next one, on a new client ({@link #renewClient}). Each request and the
+   * watch carry etcd's require-leader metadata ({@code hasleader: true}): a member cut off from its
+   * peers answers them at once with "no leader" (and ends such a watch after three election
+   * timeouts without one) instead of serving a watch that will never see another change, or letting
+   * a read wait for the request timeout. jetcd retries nothing: the source retries with its own
+   * backoff.
+   */
+  private static Client newClient(Settings settings, int offset) {
+    var endpoints = new ArrayList<String>();
+    for (int i = 0; i < settings.endpoints().size(); i++) {
+      endpoints.add(settings.endpoints().get((offset + i) % settings.endpoints().size()));
+    }
+    var builder =
+        Client.builder()
+            .endpoints(endpoints.toArray(String[]::new))
+            .loadBalancerPolicy("pick_first")
+            .connectTimeout(settings.requestTimeout())
+            .waitForReady(false)
+            .retryMaxAttempts(0)
+            .retryMaxDuration(settings.requestTimeout())
+            .keepaliveTime(Duration.ofSeconds(10))
+            .keepaliveTimeout(Duration.ofSeconds(5))
+            .header(REQUIRE_LEADER, "true")
+            .maxInboundMessageSize(64 * 1024 * 1024);
+    EtcdTls.access(builder, settings.user(), settings.password(), settings.tls());
+    return builder.build();
+  }
+
+  /** etcd's metadata key: a request or watch with it fails on a member that has no leader. */
+  static final String REQUIRE_LEADER = "hasleader";
 
   @Override
   public void start(ConfigListener listener) {
@@ -218,6 +247,7 @@ public final class EtcdConfigSource implements ConfigSource {
                   probe.cancel(false);
                 }
                 closeWatch();
+                client.close();
               })
           .get(10, TimeUnit.SECONDS);
     } catch (InterruptedException e) {
@@ -226,7 +256,11 @@ public final class EtcdConfigSource implements ConfigSource {
       log.warn("etcd source: close did not finish cleanly: {}", e.toString());
     }
     loop.shutdownNow();
-    client.close();
+  }
+
+  /** How many jetcd clients the source has made: 1, plus one per renewal after a long outage. */
+  long clientsMade() {
+    return clientsMade;
   }
 
   // ---- on the loop thread -------------------------------------------------------------------
@@ -305,7 +339,12 @@ public final class EtcdConfigSource implements ConfigSource {
 
   private void openWatch() {
     long generation = ++watchGeneration;
-    var option = WatchOption.builder().withRange(rootEnd).withRevision(revision + 1).build();
+    var option =
+        WatchOption.builder()
+            .withRange(rootEnd)
+            .withRevision(revision + 1)
+            .withRequireLeader(true)
+            .build();
     watcher =
         client
             .getWatchClient()
@@ -402,9 +441,25 @@ public final class EtcdConfigSource implements ConfigSource {
       }
       onSuccess();
     } catch (Exception e) {
-      // The watch reports its own failure; here we only stop claiming to be connected.
+      // The watch reports its own failure; here we only stop claiming to be connected. But a
+      // member with no leader would end the watch only after three election timeouts: the source
+      // moves on now.
       onFailure("probe", e);
+      if (noLeader(e)) {
+        closeWatch();
+        retryLater(this::resume);
+      }
     }
+  }
+
+  /** etcd's answer from a member that has no leader (with the require-leader metadata). */
+  static boolean noLeader(Throwable e) {
+    for (var t = e; t != null; t = t.getCause()) {
+      if (String.valueOf(t.getMessage()).contains("etcdserver: no leader")) {
+        return true;
+      }
+    }
+    return false;
   }
 
   /**
@@ -481,18 +536,47 @@ public final class EtcdConfigSource implements ConfigSource {
     }
     var delay = backoff.next();
     log.debug("etcd source: retry #{} in {} ms", backoff.attempts(), delay.toMillis());
-    loop.schedule(action, delay.toNanos(), TimeUnit.NANOSECONDS);
+    loop.schedule(
+        () -> {
+          renewClient();
+          action.run();
+        },
+        delay.toNanos(),
+        TimeUnit.NANOSECONDS);
+  }
+
+  /**
+   * Every try after a failure is made on a new client, starting at the next endpoint: the member
+   * that failed may be down, or cut off from its peers (and still answering), and the old client's
+   * channel has a reconnect backoff of its own (gRPC's: 1 s, growing by 1.6 to 2 minutes; jetcd
+   * does not expose it) that after a long outage would hold the tries back for seconds after etcd
+   * is there again. A new channel dials at once.
+   */
+  private void renewClient() {
+    if (closed || failingSince == 0) {
+      return;
+    }
+    closeWatch();
+    var old = client;
+    endpointOffset = (endpointOffset + 1) % settings.endpoints().size();
+    client = newClient(settings, endpointOffset);
+    clientsMade++;
+    old.close();
   }
 
   private void onSuccess() {
     connected = true;
     lastError = null;
+    failingSince = 0;
     backoff.reset();
   }
 
   private void onFailure(String what, Throwable e) {
     var cause = e instanceof ExecutionException && e.getCause() != null ? e.getCause() : e;
     var message = what + ": " + Messages.oneLine(cause);
+    if (failingSince == 0) {
+      failingSince = System.nanoTime();
+    }
     if (connected || lastError == null) {
       log.warn("etcd source: {} failed, keeping the last good config: {}", what, message);
     }

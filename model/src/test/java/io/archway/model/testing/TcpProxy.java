@@ -25,13 +25,19 @@ public final class TcpProxy implements AutoCloseable {
 
   public TcpProxy(int targetPort) {
     this.targetPort = targetPort;
+    this.server = loopbackServer();
+    Thread.ofPlatform().daemon().name("tcp-proxy-accept").start(this::acceptLoop);
+  }
+
+  /** A server socket on a free loopback port. */
+  static ServerSocket loopbackServer() {
     try {
-      server = new ServerSocket();
+      var server = new ServerSocket();
       server.bind(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0));
+      return server;
     } catch (IOException e) {
       throw new UncheckedIOException(e);
     }
-    Thread.ofPlatform().daemon().name("tcp-proxy-accept").start(this::acceptLoop);
   }
 
   public int port() {
@@ -94,6 +100,14 @@ public final class TcpProxy implements AutoCloseable {
   }
 
   private void pump(Socket from, Socket to) {
+    pump(from, to, this::closeQuietly);
+  }
+
+  /**
+   * Copies what {@code from} sends to {@code to}, on a thread of its own, until either ends; then
+   * both are given to {@code close}.
+   */
+  static void pump(Socket from, Socket to, java.util.function.Consumer<Socket> close) {
     Thread.ofPlatform()
         .daemon()
         .name("tcp-proxy-pump")
@@ -110,8 +124,8 @@ public final class TcpProxy implements AutoCloseable {
               } catch (IOException ignored) {
                 // one side closed; close the other below
               } finally {
-                closeQuietly(from);
-                closeQuietly(to);
+                close.accept(from);
+                close.accept(to);
               }
             });
   }

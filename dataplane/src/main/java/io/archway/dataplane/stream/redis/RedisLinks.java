@@ -11,6 +11,7 @@ import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandlerAdapter;
 import io.netty.channel.ChannelOption;
 import io.netty.channel.EventLoop;
+import io.netty.channel.socket.ChannelInputShutdownEvent;
 import io.netty.util.ReferenceCountUtil;
 import io.netty.util.concurrent.Future;
 import io.netty.util.concurrent.Promise;
@@ -182,6 +183,10 @@ public final class RedisLinks {
       }
       spares.add(s);
       s.channel().closeFuture().addListener(x -> spares.remove(s));
+      // A spare is read while it waits, only to see the server close it (Redis restarted, or its
+      // timeout): a half-closed spare would look active and fail the session that takes it.
+      s.channel().pipeline().addLast(SpareWatch.NAME, new SpareWatch());
+      s.channel().read();
       if (!s.authenticated()) {
         // Kept only to serve the clients this probe admitted; made again when needed.
         loop.schedule(
@@ -205,6 +210,7 @@ public final class RedisLinks {
         var s = it.next();
         if (s.authenticated() == authenticated && s.channel().isActive()) {
           it.remove();
+          s.channel().pipeline().remove(SpareWatch.NAME);
           if (authenticated && !probing) {
             probe(); // a new spare, for the next session that moves
           }
@@ -276,8 +282,48 @@ public final class RedisLinks {
     }
   }
 
-  /** Reads a probe's reply line: {@code +PONG} (authenticated) or an error ({@code -NOAUTH}). */
-  private static final class ProbeReply extends ChannelInboundHandlerAdapter {
+  /**
+   * Watches a spare connection while it waits to be taken: Redis sends nothing unasked, so any byte
+   * or the end of its input means the connection is no longer one to hand out; it is closed.
+   */
+  private static final class SpareWatch extends ClosedWhenInputEnds {
+    static final String NAME = "spare";
+
+    @Override
+    public void channelRead(ChannelHandlerContext ctx, Object msg) {
+      ReferenceCountUtil.release(msg);
+      ctx.close();
+    }
+  }
+
+  /**
+   * A handler on a connection that allows half-closure, where the end of the server's input means
+   * the connection is done: no channelInactive would follow on its own, so it is closed here (and
+   * on an error).
+   */
+  private abstract static class ClosedWhenInputEnds extends ChannelInboundHandlerAdapter {
+    @Override
+    public void userEventTriggered(ChannelHandlerContext ctx, Object evt) {
+      if (evt instanceof ChannelInputShutdownEvent) {
+        ctx.close();
+        return;
+      }
+      ctx.fireUserEventTriggered(evt);
+    }
+
+    @Override
+    public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
+      ctx.close();
+    }
+  }
+
+  /**
+   * Reads a probe's reply line: {@code +PONG} (authenticated) or an error ({@code -NOAUTH}). A
+   * server that closes the probe before its reply (killed, or shut down, after reading the PING)
+   * ends its input: the probe is closed then, or the node would wait for it for good, and every
+   * client admitted after it with it.
+   */
+  private static final class ProbeReply extends ClosedWhenInputEnds {
     private final java.util.function.Consumer<Boolean> done;
     private final Runnable closed;
     private final ByteBuf line = Unpooled.buffer(64, 4096);
@@ -323,11 +369,6 @@ public final class RedisLinks {
     @Override
     public void handlerRemoved(ChannelHandlerContext ctx) {
       line.release();
-    }
-
-    @Override
-    public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
-      ctx.close();
     }
   }
 }

@@ -171,6 +171,9 @@ final class SessionUpstream {
     }
     link = null;
     if (session.awaited.isEmpty()) {
+      // It may have stopped reading its client while the link could take no more writes: it reads
+      // again, and its next command takes a new link.
+      session.readClientIfRoom();
       return;
     }
     session.letGo();
