@@ -1,6 +1,7 @@
 package io.archway.dataplane.server;
 
 import io.archway.dataplane.admin.AdminSettings;
+import io.archway.dataplane.config.xds.XdsConfigSource;
 import io.archway.dataplane.discovery.KubernetesSettings;
 import io.archway.dataplane.http.HttpSettings;
 import io.archway.dataplane.http2.H2Settings;
@@ -38,6 +39,7 @@ import java.util.List;
  *     (the process may: root, or CAP_NET_BIND_SERVICE); else they bind port + 10000, as Envoy
  *     Gateway maps them, and {@code server_port} stays the declared port
  * @param overload {@code max_connections} per listener and the memory high-water mark
+ * @param xds the xDS management server the config comes from, or {@code null} (file or etcd)
  */
 public record DataplaneOptions(
     Path standalone,
@@ -60,7 +62,8 @@ public record DataplaneOptions(
     AdminSettings admin,
     H2Settings http2,
     boolean privilegedPorts,
-    OverloadSettings overload) {
+    OverloadSettings overload,
+    XdsConfigSource.Settings xds) {
 
   public static final int DEFAULT_HTTP_PORT = 9080;
   public static final int DEFAULT_HTTPS_PORT = 9443;
@@ -69,6 +72,54 @@ public record DataplaneOptions(
 
   public DataplaneOptions {
     etcdEndpoints = List.copyOf(etcdEndpoints);
+  }
+
+  /** Options whose config comes from a file or etcd, not xDS. */
+  public DataplaneOptions(
+      Path standalone,
+      List<String> etcdEndpoints,
+      String prefix,
+      String etcdUser,
+      String etcdPassword,
+      EtcdTls etcdTls,
+      String bindAddress,
+      int httpPort,
+      int httpsPort,
+      int statusPort,
+      Duration shutdownTimeout,
+      int workers,
+      HttpSettings http,
+      StreamSettings stream,
+      PubSubSettings pubsub,
+      KubernetesSettings kubernetes,
+      TlsSettings tls,
+      AdminSettings admin,
+      H2Settings http2,
+      boolean privilegedPorts,
+      OverloadSettings overload) {
+    this(
+        standalone,
+        etcdEndpoints,
+        prefix,
+        etcdUser,
+        etcdPassword,
+        etcdTls,
+        bindAddress,
+        httpPort,
+        httpsPort,
+        statusPort,
+        shutdownTimeout,
+        workers,
+        http,
+        stream,
+        pubsub,
+        kubernetes,
+        tls,
+        admin,
+        http2,
+        privilegedPorts,
+        overload,
+        null);
   }
 
   /** Options with the default connection limit and memory high-water mark. */
@@ -300,7 +351,38 @@ public record DataplaneOptions(
         admin,
         http2,
         privilegedPorts,
-        overload);
+        overload,
+        xds);
+  }
+
+  /**
+   * A copy whose config comes from an xDS management server ({@code null}: from the file or etcd
+   * again).
+   */
+  public DataplaneOptions withXds(XdsConfigSource.Settings xds) {
+    return new DataplaneOptions(
+        standalone,
+        etcdEndpoints,
+        prefix,
+        etcdUser,
+        etcdPassword,
+        etcdTls,
+        bindAddress,
+        httpPort,
+        httpsPort,
+        statusPort,
+        shutdownTimeout,
+        workers,
+        http,
+        stream,
+        pubsub,
+        kubernetes,
+        tls,
+        admin,
+        http2,
+        privilegedPorts,
+        overload,
+        xds);
   }
 
   /** A copy with this connection limit and memory high-water mark. */
@@ -316,6 +398,11 @@ public record DataplaneOptions(
   }
 
   public boolean standaloneMode() {
-    return etcdEndpoints.isEmpty();
+    return etcdEndpoints.isEmpty() && xds == null;
+  }
+
+  /** The config comes from an xDS management server. */
+  public boolean xdsMode() {
+    return xds != null;
   }
 }
