@@ -1,9 +1,5 @@
 package io.archway.dataplane.config.xds;
 
-import com.fasterxml.jackson.databind.node.ArrayNode;
-import com.google.protobuf.Any;
-import com.google.protobuf.InvalidProtocolBufferException;
-import com.google.protobuf.Message;
 import com.google.rpc.Code;
 import com.google.rpc.Status;
 import io.archway.model.ConfigObject;
@@ -15,11 +11,7 @@ import io.archway.model.source.ConfigListener;
 import io.archway.model.source.ConfigSource;
 import io.archway.model.source.ConfigState;
 import io.archway.model.source.SourceStatus;
-import io.envoyproxy.envoy.config.cluster.v3.Cluster;
 import io.envoyproxy.envoy.config.core.v3.Node;
-import io.envoyproxy.envoy.config.endpoint.v3.ClusterLoadAssignment;
-import io.envoyproxy.envoy.config.listener.v3.Listener;
-import io.envoyproxy.envoy.config.route.v3.RouteConfiguration;
 import io.envoyproxy.envoy.service.discovery.v3.AggregatedDiscoveryServiceGrpc;
 import io.envoyproxy.envoy.service.discovery.v3.DiscoveryRequest;
 import io.envoyproxy.envoy.service.discovery.v3.DiscoveryResponse;
@@ -31,7 +23,6 @@ import io.grpc.stub.ClientResponseObserver;
 import io.grpc.stub.StreamObserver;
 import java.time.Duration;
 import java.util.ArrayList;
-import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -97,12 +88,7 @@ public final class XdsConfigSource implements ConfigSource {
   private final Backoff backoff;
   private final Map<String, TypeState> types = new LinkedHashMap<>();
 
-  private final Map<String, XdsTranslator.ListenerRoutes> listeners = new TreeMap<>();
-  private final Map<String, XdsTranslator.RouteSet> inlineRoutes = new TreeMap<>();
-  private final Map<String, XdsTranslator.RouteSet> routeSets = new TreeMap<>();
-  private final Map<String, XdsTranslator.ClusterPart> clusters = new TreeMap<>();
-  private final Map<String, ArrayNode> endpoints = new TreeMap<>();
-
+  private final XdsResources resources = new XdsResources();
   private ConfigListener listener;
   private ManagedChannel channel;
   private StreamObserver<DiscoveryRequest> requests;
@@ -266,7 +252,7 @@ public final class XdsConfigSource implements ConfigSource {
     }
     state.nonce = response.getNonce();
     try {
-      apply(type, response.getResourcesList());
+      resources.apply(type, response.getResourcesList());
     } catch (XdsException e) {
       var reason = kind(type) + " version " + response.getVersionInfo() + ": " + e.getMessage();
       lastError = reason;
@@ -298,87 +284,9 @@ public final class XdsConfigSource implements ConfigSource {
     lastError = null;
     send(request(type, state.version, state.nonce).build());
     // New listeners and clusters name new route configurations and load assignments.
-    subscribe(XdsTranslator.ROUTE, routeNames());
-    subscribe(XdsTranslator.ENDPOINT, endpointNames());
+    subscribe(XdsTranslator.ROUTE, resources.routeNames());
+    subscribe(XdsTranslator.ENDPOINT, resources.endpointNames());
     publish();
-  }
-
-  private void apply(String type, List<Any> resources) throws XdsException {
-    switch (type) {
-      case XdsTranslator.LISTENER -> {
-        var next = new TreeMap<String, XdsTranslator.ListenerRoutes>();
-        var inline = new TreeMap<String, XdsTranslator.RouteSet>();
-        for (var l : unpack(resources, Listener.class, "listener")) {
-          var routes = XdsTranslator.listener(l);
-          unique(next.put(l.getName(), routes), "listener", l.getName());
-          for (var rc : routes.inline()) {
-            inline.put(rc.getName(), XdsTranslator.routes(rc));
-          }
-        }
-        listeners.clear();
-        listeners.putAll(next);
-        inlineRoutes.clear();
-        inlineRoutes.putAll(inline);
-      }
-      case XdsTranslator.ROUTE -> {
-        var next = new TreeMap<String, XdsTranslator.RouteSet>();
-        for (var rc : unpack(resources, RouteConfiguration.class, "route configuration")) {
-          unique(
-              next.put(rc.getName(), XdsTranslator.routes(rc)),
-              "route configuration",
-              rc.getName());
-        }
-        routeSets.putAll(next);
-      }
-      case XdsTranslator.CLUSTER -> {
-        var next = new TreeMap<String, XdsTranslator.ClusterPart>();
-        for (var c : unpack(resources, Cluster.class, "cluster")) {
-          unique(next.put(c.getName(), XdsTranslator.cluster(c)), "cluster", c.getName());
-        }
-        clusters.clear();
-        clusters.putAll(next);
-      }
-      case XdsTranslator.ENDPOINT -> {
-        var next = new TreeMap<String, ArrayNode>();
-        for (var cla : unpack(resources, ClusterLoadAssignment.class, "load assignment")) {
-          var where = "load assignment \"" + cla.getClusterName() + "\"";
-          unique(
-              next.put(cla.getClusterName(), XdsTranslator.nodes(cla, where)),
-              "load assignment",
-              cla.getClusterName());
-        }
-        endpoints.putAll(next);
-      }
-      default -> throw new IllegalStateException(type);
-    }
-  }
-
-  private static void unique(Object previous, String kind, String name) throws XdsException {
-    if (previous != null) {
-      throw new XdsException(kind + " \"" + name + "\": sent twice in one response");
-    }
-  }
-
-  private static <T extends Message> List<T> unpack(List<Any> resources, Class<T> type, String kind)
-      throws XdsException {
-    var out = new ArrayList<T>(resources.size());
-    for (int i = 0; i < resources.size(); i++) {
-      try {
-        out.add(resources.get(i).unpack(type));
-      } catch (InvalidProtocolBufferException e) {
-        throw new XdsException(
-            "resources["
-                + i
-                + "]: "
-                + resources.get(i).getTypeUrl()
-                + " (expected: a "
-                + kind
-                + ", "
-                + type.getName()
-                + ")");
-      }
-    }
-    return out;
   }
 
   private void subscribe(String type, TreeSet<String> names) {
@@ -388,32 +296,8 @@ public final class XdsConfigSource implements ConfigSource {
     }
     state.names = names;
     // Resources no longer asked for are forgotten, as the server will not update them.
-    if (type.equals(XdsTranslator.ROUTE)) {
-      routeSets.keySet().retainAll(names);
-    } else {
-      endpoints.keySet().retainAll(names);
-    }
+    resources.retain(type, names);
     send(request(type, state.version, state.nonce).build());
-  }
-
-  private TreeSet<String> routeNames() {
-    var names = new TreeSet<String>();
-    listeners.values().forEach(l -> names.addAll(l.rdsNames()));
-    names.removeAll(inlineRoutes.keySet());
-    return names;
-  }
-
-  private TreeSet<String> endpointNames() {
-    var names = new TreeSet<String>();
-    clusters
-        .values()
-        .forEach(
-            c -> {
-              if (c.edsName() != null) {
-                names.add(c.edsName());
-              }
-            });
-    return names;
   }
 
   // ------------------------------------------------------------------------ delivering
@@ -422,11 +306,9 @@ public final class XdsConfigSource implements ConfigSource {
     if (delivered == null && !complete()) {
       return;
     }
-    var sets = new HashMap<String, XdsTranslator.RouteSet>(routeSets);
-    sets.putAll(inlineRoutes);
     Map<Key, ConfigObject> next;
     try {
-      next = XdsTranslator.assemble(listeners, sets, clusters, endpoints);
+      next = resources.assemble();
     } catch (IllegalStateException e) {
       lastError = "xds: " + e.getMessage();
       log.error("xds: the accepted resources do not translate: {}", e.getMessage());
@@ -469,8 +351,8 @@ public final class XdsConfigSource implements ConfigSource {
   private boolean complete() {
     return types.get(XdsTranslator.LISTENER).received
         && types.get(XdsTranslator.CLUSTER).received
-        && routeSets.keySet().containsAll(types.get(XdsTranslator.ROUTE).names)
-        && endpoints.keySet().containsAll(types.get(XdsTranslator.ENDPOINT).names);
+        && resources.has(
+            types.get(XdsTranslator.ROUTE).names, types.get(XdsTranslator.ENDPOINT).names);
   }
 
   private static Status error(String message) {
