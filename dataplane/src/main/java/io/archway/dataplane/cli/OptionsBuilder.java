@@ -16,8 +16,6 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.dataformat.yaml.YAMLFactory;
 import io.archway.dataplane.admin.AdminSettings;
-import io.archway.dataplane.config.xds.XdsConfigSource;
-import io.archway.dataplane.config.xds.XdsNode;
 import io.archway.dataplane.discovery.KubernetesSettings;
 import io.archway.dataplane.http.HttpSettings;
 import io.archway.dataplane.http2.H2Settings;
@@ -84,13 +82,9 @@ final class OptionsBuilder {
   private static final Set<String> ETCD_FIELDS =
       Set.of("endpoints", "prefix", "user", "password", "ca", "cert", "key");
 
-  private static final Set<String> XDS_FIELDS = Set.of("address", "node_id", "cluster");
-
   private Path standalone;
   private List<String> etcd = List.of();
-  private String xds;
-  private String xdsNodeId;
-  private String xdsCluster;
+  private final XdsOptions xds = new XdsOptions();
   private String prefix = Keys.DEFAULT_PREFIX;
   private String user = System.getenv("ARCHWAY_ETCD_USER");
   private Path etcdCa;
@@ -130,15 +124,7 @@ final class OptionsBuilder {
     if (c.etcd != null) {
       etcd = endpoints("--etcd", Arrays.asList(c.etcd.split(",")));
     }
-    if (c.xds != null) {
-      xds = xdsAddress("--xds", c.xds);
-    }
-    if (c.xdsNodeId != null) {
-      xdsNodeId = c.xdsNodeId;
-    }
-    if (c.xdsCluster != null) {
-      xdsCluster = c.xdsCluster;
-    }
+    xds.apply(c);
     if (c.prefix != null) {
       prefix = prefix("--prefix", c.prefix);
     }
@@ -211,13 +197,8 @@ final class OptionsBuilder {
     if (p.standalone != null && !p.etcd.isEmpty()) {
       throw new UsageException("--standalone and --etcd both given (expected: one config source)");
     }
-    if (p.xds != null && (p.standalone != null || !p.etcd.isEmpty())) {
-      throw new UsageException(
-          "--xds and "
-              + (p.standalone != null ? "--standalone" : "--etcd")
-              + " both given (expected: one config source)");
-    }
-    if (p.etcd.isEmpty() && p.standalone == null && p.xds == null) {
+    p.xds.alone(p.standalone != null, !p.etcd.isEmpty());
+    if (p.etcd.isEmpty() && p.standalone == null && !p.xds.given()) {
       p.standalone = DataplaneOptions.DEFAULT_STANDALONE;
     }
     if (p.httpPort != 0 && p.httpPort == p.statusPort) {
@@ -281,33 +262,7 @@ final class OptionsBuilder {
         p.http2,
         p.privilegedPorts,
         overload,
-        p.xdsSettings());
-  }
-
-  private XdsConfigSource.Settings xdsSettings() throws UsageException {
-    if (xds == null) {
-      return null;
-    }
-    try {
-      return XdsConfigSource.Settings.of(xds, XdsNode.of(xdsNodeId, xdsCluster, System.getenv()));
-    } catch (IllegalArgumentException e) {
-      throw new UsageException("xds node metadata: " + e.getMessage());
-    }
-  }
-
-  /** {@code host:port} of an xDS server, as gRPC's target. */
-  private static String xdsAddress(String at, String v) throws UsageException {
-    var address = v.startsWith("dns:///") ? v.substring("dns:///".length()) : v;
-    int colon = address.lastIndexOf(':');
-    if (colon <= 0 || !address.substring(colon + 1).matches("[0-9]{1,5}")) {
-      throw new UsageException(
-          at
-              + ": \""
-              + v
-              + "\" (expected: HOST:PORT of the management server, e.g. istiod.istio-system.svc:15010)");
-    }
-    port(at, address.substring(colon + 1));
-    return address;
+        p.xds.settings());
   }
 
   /** TLS to etcd from --etcd-ca/--etcd-cert/--etcd-key, checked for readable files. */
@@ -411,7 +366,7 @@ final class OptionsBuilder {
           case "stream_idle_timeout" -> stream = stream.withIdleTimeout(seconds(at, v.asText()));
           case "redis_max_bulk_size" -> stream = stream.withMaxBulkBytes(bytes(at, v.asText()));
           case "etcd" -> readEtcd(file, v);
-          case "xds" -> readXds(file, v);
+          case "xds" -> xds.read(file, v);
           case "discovery" -> {
             var k = ConfigSections.discovery(file, v, new KubernetesSettings(kubeconfig, kubeApi));
             kubeconfig = k.kubeconfig();
@@ -434,26 +389,6 @@ final class OptionsBuilder {
     }
     if (!problems.isEmpty()) {
       throw new UsageException(String.join("\n", problems));
-    }
-  }
-
-  private void readXds(Path file, JsonNode v) throws UsageException {
-    if (!v.isObject()) {
-      throw new UsageException(file + ": xds: expected a mapping (address, node_id, cluster)");
-    }
-    for (var e : v.properties()) {
-      var at = file + ": xds." + e.getKey();
-      switch (e.getKey()) {
-        case "address" -> xds = xdsAddress(at, text(at, e.getValue()));
-        case "node_id" -> xdsNodeId = text(at, e.getValue());
-        case "cluster" -> xdsCluster = text(at, e.getValue());
-        default ->
-            throw new UsageException(
-                at
-                    + ": unknown setting (expected one of: "
-                    + String.join(", ", sorted(XDS_FIELDS))
-                    + ")");
-      }
     }
   }
 
