@@ -74,54 +74,6 @@ public record DataplaneOptions(
     etcdEndpoints = List.copyOf(etcdEndpoints);
   }
 
-  /** Options whose config comes from a file or etcd, not xDS. */
-  public DataplaneOptions(
-      Path standalone,
-      List<String> etcdEndpoints,
-      String prefix,
-      String etcdUser,
-      String etcdPassword,
-      EtcdTls etcdTls,
-      String bindAddress,
-      int httpPort,
-      int httpsPort,
-      int statusPort,
-      Duration shutdownTimeout,
-      int workers,
-      HttpSettings http,
-      StreamSettings stream,
-      PubSubSettings pubsub,
-      KubernetesSettings kubernetes,
-      TlsSettings tls,
-      AdminSettings admin,
-      H2Settings http2,
-      boolean privilegedPorts,
-      OverloadSettings overload) {
-    this(
-        standalone,
-        etcdEndpoints,
-        prefix,
-        etcdUser,
-        etcdPassword,
-        etcdTls,
-        bindAddress,
-        httpPort,
-        httpsPort,
-        statusPort,
-        shutdownTimeout,
-        workers,
-        http,
-        stream,
-        pubsub,
-        kubernetes,
-        tls,
-        admin,
-        http2,
-        privilegedPorts,
-        overload,
-        null);
-  }
-
   /** Options with the default connection limit and memory high-water mark. */
   public DataplaneOptions(
       Path standalone,
@@ -165,7 +117,8 @@ public record DataplaneOptions(
         admin,
         http2,
         privilegedPorts,
-        OverloadSettings.DEFAULTS);
+        OverloadSettings.DEFAULTS,
+        null);
   }
 
   /** Options whose {@code listeners} on ports below 1024 bind port + 10000. */
@@ -256,7 +209,17 @@ public record DataplaneOptions(
   /** A copy with the Admin API's settings. */
   public DataplaneOptions withAdmin(AdminSettings admin) {
     return with(
-        workers, http, stream, pubsub, kubernetes, tls, admin, http2, privilegedPorts, overload);
+        workers,
+        http,
+        stream,
+        pubsub,
+        kubernetes,
+        tls,
+        admin,
+        http2,
+        privilegedPorts,
+        overload,
+        xds);
   }
 
   /** Options for tests and tools: standalone {@code file}, any free ports on loopback. */
@@ -285,37 +248,107 @@ public record DataplaneOptions(
 
   public DataplaneOptions withHttp(HttpSettings http) {
     return with(
-        workers, http, stream, pubsub, kubernetes, tls, admin, http2, privilegedPorts, overload);
+        workers,
+        http,
+        stream,
+        pubsub,
+        kubernetes,
+        tls,
+        admin,
+        http2,
+        privilegedPorts,
+        overload,
+        xds);
   }
 
   public DataplaneOptions withWorkers(int workers) {
     return with(
-        workers, http, stream, pubsub, kubernetes, tls, admin, http2, privilegedPorts, overload);
+        workers,
+        http,
+        stream,
+        pubsub,
+        kubernetes,
+        tls,
+        admin,
+        http2,
+        privilegedPorts,
+        overload,
+        xds);
   }
 
   public DataplaneOptions withStream(StreamSettings stream) {
     return with(
-        workers, http, stream, pubsub, kubernetes, tls, admin, http2, privilegedPorts, overload);
+        workers,
+        http,
+        stream,
+        pubsub,
+        kubernetes,
+        tls,
+        admin,
+        http2,
+        privilegedPorts,
+        overload,
+        xds);
   }
 
   public DataplaneOptions withPubSub(PubSubSettings pubsub) {
     return with(
-        workers, http, stream, pubsub, kubernetes, tls, admin, http2, privilegedPorts, overload);
+        workers,
+        http,
+        stream,
+        pubsub,
+        kubernetes,
+        tls,
+        admin,
+        http2,
+        privilegedPorts,
+        overload,
+        xds);
   }
 
   public DataplaneOptions withKubernetes(KubernetesSettings kubernetes) {
     return with(
-        workers, http, stream, pubsub, kubernetes, tls, admin, http2, privilegedPorts, overload);
+        workers,
+        http,
+        stream,
+        pubsub,
+        kubernetes,
+        tls,
+        admin,
+        http2,
+        privilegedPorts,
+        overload,
+        xds);
   }
 
   public DataplaneOptions withTls(TlsSettings tls) {
     return with(
-        workers, http, stream, pubsub, kubernetes, tls, admin, http2, privilegedPorts, overload);
+        workers,
+        http,
+        stream,
+        pubsub,
+        kubernetes,
+        tls,
+        admin,
+        http2,
+        privilegedPorts,
+        overload,
+        xds);
   }
 
   public DataplaneOptions withHttp2(H2Settings http2) {
     return with(
-        workers, http, stream, pubsub, kubernetes, tls, admin, http2, privilegedPorts, overload);
+        workers,
+        http,
+        stream,
+        pubsub,
+        kubernetes,
+        tls,
+        admin,
+        http2,
+        privilegedPorts,
+        overload,
+        xds);
   }
 
   /** A copy with these settings: the ones tests and tools change. */
@@ -329,7 +362,8 @@ public record DataplaneOptions(
       AdminSettings admin,
       H2Settings http2,
       boolean privilegedPorts,
-      OverloadSettings overload) {
+      OverloadSettings overload,
+      XdsConfigSource.Settings xds) {
     return new DataplaneOptions(
         standalone,
         etcdEndpoints,
@@ -360,18 +394,7 @@ public record DataplaneOptions(
    * again).
    */
   public DataplaneOptions withXds(XdsConfigSource.Settings xds) {
-    return new DataplaneOptions(
-        standalone,
-        etcdEndpoints,
-        prefix,
-        etcdUser,
-        etcdPassword,
-        etcdTls,
-        bindAddress,
-        httpPort,
-        httpsPort,
-        statusPort,
-        shutdownTimeout,
+    return with(
         workers,
         http,
         stream,
@@ -388,13 +411,33 @@ public record DataplaneOptions(
   /** A copy with this connection limit and memory high-water mark. */
   public DataplaneOptions withOverload(OverloadSettings overload) {
     return with(
-        workers, http, stream, pubsub, kubernetes, tls, admin, http2, privilegedPorts, overload);
+        workers,
+        http,
+        stream,
+        pubsub,
+        kubernetes,
+        tls,
+        admin,
+        http2,
+        privilegedPorts,
+        overload,
+        xds);
   }
 
   /** A copy whose {@code listeners} bind ports below 1024 as they are (or not). */
   public DataplaneOptions withPrivilegedPorts(boolean privilegedPorts) {
     return with(
-        workers, http, stream, pubsub, kubernetes, tls, admin, http2, privilegedPorts, overload);
+        workers,
+        http,
+        stream,
+        pubsub,
+        kubernetes,
+        tls,
+        admin,
+        http2,
+        privilegedPorts,
+        overload,
+        xds);
   }
 
   public boolean standaloneMode() {
