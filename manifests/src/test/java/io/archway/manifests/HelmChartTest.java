@@ -229,6 +229,34 @@ class HelmChartTest {
     everyContainerIsLockedDown(objects);
   }
 
+  /** examples/istio/values.yaml: the dataplane takes its config from istiod, not etcd. */
+  @Test
+  void xdsFromIstiodInsteadOfEtcd() {
+    var objects =
+        objects(
+            new Helm(CHART)
+                .template()
+                .withName("archway")
+                .withNamespace("istio-system")
+                .withKubeVersion("1.30.0")
+                .withValuesFile(Path.of("..", "examples", "istio", "values.yaml"))
+                .call());
+    var pod = deployment(objects, "archway-dataplane").getSpec().getTemplate();
+    var c = pod.getSpec().getContainers().get(0);
+    assertThat(c.getArgs())
+        .containsSubsequence("--xds", "istiod.istio-system.svc:15010")
+        .doesNotContain("--etcd");
+    assertThat(c.getEnv())
+        .extracting(e -> e.getName())
+        .contains("POD_NAME", "POD_NAMESPACE", "INSTANCE_IP", "ISTIO_METAJSON_LABELS");
+    assertThat(c.getEnv())
+        .filteredOn(e -> e.getName().equals("ISTIO_METAJSON_LABELS"))
+        .extracting(e -> e.getValue())
+        .containsExactly("{\"istio\":\"archway-ingressgateway\"}");
+    assertThat(pod.getMetadata().getLabels()).containsEntry("istio", "archway-ingressgateway");
+    everyContainerIsLockedDown(objects);
+  }
+
   @Test
   void autoscalingAndServiceMonitorWhenAskedFor() {
     var objects =

@@ -22,7 +22,8 @@ import picocli.CommandLine.Option;
     customSynopsis = "java -jar archway-dataplane.jar [options]",
     description = {
       "",
-      "Runs the Archway dataplane. The config comes from a standalone file (the default) or etcd.",
+      "Runs the Archway dataplane. The config comes from a standalone file (the default), etcd,",
+      "or an xDS management server (Istio).",
       ""
     },
     optionListHeading = "Options:%n",
@@ -96,6 +97,29 @@ final class DataplaneCommand {
       paramLabel = "URL[,URL...]",
       description = "take the config from etcd instead, e.g. http://127.0.0.1:2379")
   String etcd;
+
+  @Option(
+      names = "--xds",
+      paramLabel = "HOST:PORT",
+      description = {
+        "take the config from an xDS management server instead (ADS, plaintext gRPC),",
+        "e.g. istiod.istio-system.svc:15010 (see docs/xds.md)"
+      })
+  String xds;
+
+  @Option(
+      names = "--xds-node-id",
+      paramLabel = "ID",
+      description =
+          "xDS node id (default: router~$INSTANCE_IP~$POD_NAME.$POD_NAMESPACE~"
+              + "$POD_NAMESPACE.svc.cluster.local, an Istio gateway's)")
+  String xdsNodeId;
+
+  @Option(
+      names = "--xds-cluster",
+      paramLabel = "NAME",
+      description = "xDS node cluster (default: istio-ingressgateway)")
+  String xdsCluster;
 
   @Option(
       names = "--prefix",

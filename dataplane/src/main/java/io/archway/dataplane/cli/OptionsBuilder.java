@@ -49,6 +49,7 @@ final class OptionsBuilder {
       Set.of(
           "standalone",
           "etcd",
+          "xds",
           "bind",
           "http_port",
           "https_port",
@@ -83,6 +84,7 @@ final class OptionsBuilder {
 
   private Path standalone;
   private List<String> etcd = List.of();
+  private final XdsOptions xds = new XdsOptions();
   private String prefix = Keys.DEFAULT_PREFIX;
   private String user = System.getenv("ARCHWAY_ETCD_USER");
   private Path etcdCa;
@@ -122,6 +124,7 @@ final class OptionsBuilder {
     if (c.etcd != null) {
       etcd = endpoints("--etcd", Arrays.asList(c.etcd.split(",")));
     }
+    xds.apply(c);
     if (c.prefix != null) {
       prefix = prefix("--prefix", c.prefix);
     }
@@ -200,7 +203,8 @@ final class OptionsBuilder {
     if (p.standalone != null && !p.etcd.isEmpty()) {
       throw new UsageException("--standalone and --etcd both given (expected: one config source)");
     }
-    if (p.etcd.isEmpty() && p.standalone == null) {
+    p.xds.alone(p.standalone != null, !p.etcd.isEmpty());
+    if (p.etcd.isEmpty() && p.standalone == null && !p.xds.given()) {
       p.standalone = DataplaneOptions.DEFAULT_STANDALONE;
     }
     if (p.httpPort != 0 && p.httpPort == p.statusPort) {
@@ -263,7 +267,8 @@ final class OptionsBuilder {
         p.admin,
         p.http2,
         p.privilegedPorts,
-        overload);
+        overload,
+        p.xds.settings());
   }
 
   /** TLS to etcd from --etcd-ca/--etcd-cert/--etcd-key, checked for readable files. */
@@ -367,6 +372,7 @@ final class OptionsBuilder {
           case "stream_idle_timeout" -> stream = stream.withIdleTimeout(seconds(at, v.asText()));
           case "redis_max_bulk_size" -> stream = stream.withMaxBulkBytes(bytes(at, v.asText()));
           case "etcd" -> readEtcd(file, v);
+          case "xds" -> xds.read(file, v);
           case "discovery" -> {
             var k = ConfigSections.discovery(file, v, new KubernetesSettings(kubeconfig, kubeApi));
             kubeconfig = k.kubeconfig();

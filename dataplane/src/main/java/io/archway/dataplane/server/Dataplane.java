@@ -2,6 +2,7 @@ package io.archway.dataplane.server;
 
 import io.archway.dataplane.admin.StandaloneAdminStore;
 import io.archway.dataplane.config.ConfigHolder;
+import io.archway.dataplane.config.xds.XdsConfigSource;
 import io.archway.model.source.ConfigFileException;
 import io.archway.model.source.ConfigSource;
 import io.archway.model.source.EtcdConfigSource;
@@ -39,6 +40,8 @@ public final class Dataplane implements AutoCloseable {
       // API-driven standalone: the file is where the config starts; the Admin API changes it.
       adminStore = StandaloneAdminStore.load(options.standalone(), admin.persist());
       source = adminStore;
+    } else if (options.xdsMode()) {
+      source = new XdsConfigSource(options.xds());
     } else if (options.standaloneMode()) {
       var file = new FileConfigSource(options.standalone(), Duration.ofMillis(500));
       try {
@@ -78,6 +81,9 @@ public final class Dataplane implements AutoCloseable {
                   source);
       if (adminStore != null) {
         servers.startAdmin(admin, options.prefix(), adminStore);
+      } else if (admin.enabled() && options.xdsMode()) {
+        // The management server owns the config; writes through the Admin API would be lost.
+        log.info("xds mode: the Admin API is not started (the management server owns the config)");
       } else if (admin.enabled() && !options.standaloneMode()) {
         servers.startAdmin(
             admin,

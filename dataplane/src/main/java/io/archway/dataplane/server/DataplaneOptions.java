@@ -1,6 +1,7 @@
 package io.archway.dataplane.server;
 
 import io.archway.dataplane.admin.AdminSettings;
+import io.archway.dataplane.config.xds.XdsConfigSource;
 import io.archway.dataplane.discovery.KubernetesSettings;
 import io.archway.dataplane.http.HttpSettings;
 import io.archway.dataplane.http2.H2Settings;
@@ -38,6 +39,7 @@ import java.util.List;
  *     (the process may: root, or CAP_NET_BIND_SERVICE); else they bind port + 10000, as Envoy
  *     Gateway maps them, and {@code server_port} stays the declared port
  * @param overload {@code max_connections} per listener and the memory high-water mark
+ * @param xds the xDS management server the config comes from, or {@code null} (file or etcd)
  */
 public record DataplaneOptions(
     Path standalone,
@@ -60,7 +62,8 @@ public record DataplaneOptions(
     AdminSettings admin,
     H2Settings http2,
     boolean privilegedPorts,
-    OverloadSettings overload) {
+    OverloadSettings overload,
+    XdsConfigSource.Settings xds) {
 
   public static final int DEFAULT_HTTP_PORT = 9080;
   public static final int DEFAULT_HTTPS_PORT = 9443;
@@ -114,7 +117,8 @@ public record DataplaneOptions(
         admin,
         http2,
         privilegedPorts,
-        OverloadSettings.DEFAULTS);
+        OverloadSettings.DEFAULTS,
+        null);
   }
 
   /** Options whose {@code listeners} on ports below 1024 bind port + 10000. */
@@ -205,7 +209,17 @@ public record DataplaneOptions(
   /** A copy with the Admin API's settings. */
   public DataplaneOptions withAdmin(AdminSettings admin) {
     return with(
-        workers, http, stream, pubsub, kubernetes, tls, admin, http2, privilegedPorts, overload);
+        workers,
+        http,
+        stream,
+        pubsub,
+        kubernetes,
+        tls,
+        admin,
+        http2,
+        privilegedPorts,
+        overload,
+        xds);
   }
 
   /** Options for tests and tools: standalone {@code file}, any free ports on loopback. */
@@ -234,37 +248,107 @@ public record DataplaneOptions(
 
   public DataplaneOptions withHttp(HttpSettings http) {
     return with(
-        workers, http, stream, pubsub, kubernetes, tls, admin, http2, privilegedPorts, overload);
+        workers,
+        http,
+        stream,
+        pubsub,
+        kubernetes,
+        tls,
+        admin,
+        http2,
+        privilegedPorts,
+        overload,
+        xds);
   }
 
   public DataplaneOptions withWorkers(int workers) {
     return with(
-        workers, http, stream, pubsub, kubernetes, tls, admin, http2, privilegedPorts, overload);
+        workers,
+        http,
+        stream,
+        pubsub,
+        kubernetes,
+        tls,
+        admin,
+        http2,
+        privilegedPorts,
+        overload,
+        xds);
   }
 
   public DataplaneOptions withStream(StreamSettings stream) {
     return with(
-        workers, http, stream, pubsub, kubernetes, tls, admin, http2, privilegedPorts, overload);
+        workers,
+        http,
+        stream,
+        pubsub,
+        kubernetes,
+        tls,
+        admin,
+        http2,
+        privilegedPorts,
+        overload,
+        xds);
   }
 
   public DataplaneOptions withPubSub(PubSubSettings pubsub) {
     return with(
-        workers, http, stream, pubsub, kubernetes, tls, admin, http2, privilegedPorts, overload);
+        workers,
+        http,
+        stream,
+        pubsub,
+        kubernetes,
+        tls,
+        admin,
+        http2,
+        privilegedPorts,
+        overload,
+        xds);
   }
 
   public DataplaneOptions withKubernetes(KubernetesSettings kubernetes) {
     return with(
-        workers, http, stream, pubsub, kubernetes, tls, admin, http2, privilegedPorts, overload);
+        workers,
+        http,
+        stream,
+        pubsub,
+        kubernetes,
+        tls,
+        admin,
+        http2,
+        privilegedPorts,
+        overload,
+        xds);
   }
 
   public DataplaneOptions withTls(TlsSettings tls) {
     return with(
-        workers, http, stream, pubsub, kubernetes, tls, admin, http2, privilegedPorts, overload);
+        workers,
+        http,
+        stream,
+        pubsub,
+        kubernetes,
+        tls,
+        admin,
+        http2,
+        privilegedPorts,
+        overload,
+        xds);
   }
 
   public DataplaneOptions withHttp2(H2Settings http2) {
     return with(
-        workers, http, stream, pubsub, kubernetes, tls, admin, http2, privilegedPorts, overload);
+        workers,
+        http,
+        stream,
+        pubsub,
+        kubernetes,
+        tls,
+        admin,
+        http2,
+        privilegedPorts,
+        overload,
+        xds);
   }
 
   /** A copy with these settings: the ones tests and tools change. */
@@ -278,7 +362,8 @@ public record DataplaneOptions(
       AdminSettings admin,
       H2Settings http2,
       boolean privilegedPorts,
-      OverloadSettings overload) {
+      OverloadSettings overload,
+      XdsConfigSource.Settings xds) {
     return new DataplaneOptions(
         standalone,
         etcdEndpoints,
@@ -300,22 +385,67 @@ public record DataplaneOptions(
         admin,
         http2,
         privilegedPorts,
-        overload);
+        overload,
+        xds);
+  }
+
+  /**
+   * A copy whose config comes from an xDS management server ({@code null}: from the file or etcd
+   * again).
+   */
+  public DataplaneOptions withXds(XdsConfigSource.Settings xds) {
+    return with(
+        workers,
+        http,
+        stream,
+        pubsub,
+        kubernetes,
+        tls,
+        admin,
+        http2,
+        privilegedPorts,
+        overload,
+        xds);
   }
 
   /** A copy with this connection limit and memory high-water mark. */
   public DataplaneOptions withOverload(OverloadSettings overload) {
     return with(
-        workers, http, stream, pubsub, kubernetes, tls, admin, http2, privilegedPorts, overload);
+        workers,
+        http,
+        stream,
+        pubsub,
+        kubernetes,
+        tls,
+        admin,
+        http2,
+        privilegedPorts,
+        overload,
+        xds);
   }
 
   /** A copy whose {@code listeners} bind ports below 1024 as they are (or not). */
   public DataplaneOptions withPrivilegedPorts(boolean privilegedPorts) {
     return with(
-        workers, http, stream, pubsub, kubernetes, tls, admin, http2, privilegedPorts, overload);
+        workers,
+        http,
+        stream,
+        pubsub,
+        kubernetes,
+        tls,
+        admin,
+        http2,
+        privilegedPorts,
+        overload,
+        xds);
   }
 
   public boolean standaloneMode() {
-    return etcdEndpoints.isEmpty();
+    return etcdEndpoints.isEmpty() && xds == null;
+  }
+
+  /** The config comes from an xDS management server. */
+  public boolean xdsMode() {
+    return xds != null;
   }
 }

@@ -148,6 +148,19 @@ class DataplaneCommandTest {
     assertThatThrownBy(
             () -> DataplaneCommand.parse("--standalone", "a.yaml", "--etcd", "http://h:1"))
         .hasMessage("--standalone and --etcd both given (expected: one config source)");
+    assertThatThrownBy(
+            () -> DataplaneCommand.parse("--xds", "istiod:15010", "--etcd", "http://h:1"))
+        .hasMessage("--xds and --etcd both given (expected: one config source)");
+    assertThatThrownBy(() -> DataplaneCommand.parse("--xds", "istiod"))
+        .hasMessage(
+            "--xds: \"istiod\" (expected: HOST:PORT of the management server, e.g."
+                + " istiod.istio-system.svc:15010)");
+    var xds = DataplaneCommand.parse("--xds", "istiod:15010", "--xds-node-id", "router~1~p.n~n");
+    assertThat(xds.xdsMode()).isTrue();
+    assertThat(xds.standaloneMode()).isFalse();
+    assertThat(xds.xds().target()).isEqualTo("istiod:15010");
+    assertThat(xds.xds().node().getId()).isEqualTo("router~1~p.n~n");
+    assertThat(xds.xds().node().getCluster()).isEqualTo("istio-ingressgateway");
     assertThatThrownBy(() -> DataplaneCommand.parse("--verbose"))
         .hasMessage("unknown option --verbose (expected one of the options in --help)");
     assertThatThrownBy(() -> DataplaneCommand.parse("--http-port"))
@@ -174,7 +187,7 @@ class DataplaneCommandTest {
                     + " privileged_ports, pubsub,"
                     + " redis_max_bulk_size, send_timeout,"
                     + " shutdown_timeout, standalone, status_port, stream_idle_timeout,"
-                    + " stream_ports, stream_udp_idle_timeout, stream_udp_ports, tls, workers)",
+                    + " stream_ports, stream_udp_idle_timeout, stream_udp_ports, tls, workers, xds)",
                 file
                     + ": etcd.hosts: unknown setting (expected one of: ca, cert, endpoints, key, password, prefix, user)"));
   }
@@ -322,7 +335,7 @@ class DataplaneCommandTest {
   void helpListsEveryOption() {
     assertThatThrownBy(() -> DataplaneCommand.parse("--etcd", "http://h:1", "--help"))
         .isInstanceOf(DataplaneCommand.HelpRequested.class);
-    assertThat(DataplaneCommand.OPTIONS).hasSize(34);
+    assertThat(DataplaneCommand.OPTIONS).hasSize(37);
     for (var option : DataplaneCommand.OPTIONS) {
       assertThat(DataplaneCommand.usage()).contains(option + " ");
     }

@@ -1,0 +1,99 @@
+package io.archway.dataplane.cli;
+
+import static io.archway.dataplane.cli.Values.port;
+import static io.archway.dataplane.cli.Values.sorted;
+import static io.archway.dataplane.cli.Values.text;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import io.archway.dataplane.config.xds.XdsConfigSource;
+import io.archway.dataplane.config.xds.XdsNode;
+import java.nio.file.Path;
+import java.util.Set;
+
+/**
+ * {@code --xds}, {@code --xds-node-id}, {@code --xds-cluster} and the settings file's {@code xds:}
+ * section: the xDS management server the config comes from instead of a file or etcd.
+ */
+final class XdsOptions {
+
+  private static final Set<String> FIELDS = Set.of("address", "node_id", "cluster");
+
+  private String address;
+  private String nodeId;
+  private String cluster;
+
+  /** Whether an address was given (the config comes from xDS). */
+  boolean given() {
+    return address != null;
+  }
+
+  /** Refuses xDS together with another config source. */
+  void alone(boolean standalone, boolean etcd) throws UsageException {
+    if (given() && (standalone || etcd)) {
+      throw new UsageException(
+          "--xds and "
+              + (standalone ? "--standalone" : "--etcd")
+              + " both given (expected: one config source)");
+    }
+  }
+
+  void apply(DataplaneCommand c) throws UsageException {
+    if (c.xds != null) {
+      address = address("--xds", c.xds);
+    }
+    if (c.xdsNodeId != null) {
+      nodeId = c.xdsNodeId;
+    }
+    if (c.xdsCluster != null) {
+      cluster = c.xdsCluster;
+    }
+  }
+
+  void read(Path file, JsonNode v) throws UsageException {
+    if (!v.isObject()) {
+      throw new UsageException(file + ": xds: expected a mapping (address, node_id, cluster)");
+    }
+    for (var e : v.properties()) {
+      var at = file + ": xds." + e.getKey();
+      switch (e.getKey()) {
+        case "address" -> address = address(at, text(at, e.getValue()));
+        case "node_id" -> nodeId = text(at, e.getValue());
+        case "cluster" -> cluster = text(at, e.getValue());
+        default ->
+            throw new UsageException(
+                at
+                    + ": unknown setting (expected one of: "
+                    + String.join(", ", sorted(FIELDS))
+                    + ")");
+      }
+    }
+  }
+
+  /** The source's settings, or {@code null} when no address was given. */
+  XdsConfigSource.Settings settings() throws UsageException {
+    if (address == null) {
+      return null;
+    }
+    try {
+      return XdsConfigSource.Settings.of(address, XdsNode.of(nodeId, cluster, System.getenv()));
+    } catch (IllegalArgumentException e) {
+      throw new UsageException("xds node metadata: " + e.getMessage());
+    }
+  }
+
+  /** {@code host:port} of an xDS server, as gRPC's target. */
+  private static String address(String at, String v) throws UsageException {
+    var address = v.startsWith("dns:///") ? v.substring("dns:///".length()) : v;
+    int colon = address.lastIndexOf(':');
+    if (colon <= 0 || !address.substring(colon + 1).matches("[0-9]{1,5}")) {
+      throw new UsageException(
+          at
+              + ": \""
+              + v
+              + "\" (expected: HOST:PORT of the management server, e.g."
+              + " istiod.istio-system.svc:15010)");
+    }
+    port(at, address.substring(colon + 1));
+    return address;
+  }
+}

@@ -1,0 +1,154 @@
+package io.archway.dataplane.config.xds;
+
+import com.fasterxml.jackson.databind.node.ArrayNode;
+import com.google.protobuf.Any;
+import com.google.protobuf.InvalidProtocolBufferException;
+import com.google.protobuf.Message;
+import io.archway.model.ConfigObject;
+import io.archway.model.Keys.Key;
+import io.envoyproxy.envoy.config.cluster.v3.Cluster;
+import io.envoyproxy.envoy.config.endpoint.v3.ClusterLoadAssignment;
+import io.envoyproxy.envoy.config.listener.v3.Listener;
+import io.envoyproxy.envoy.config.route.v3.RouteConfiguration;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.TreeMap;
+import java.util.TreeSet;
+
+/**
+ * The resources an xDS source has accepted, by type, and their translation into model objects.
+ * Listeners and clusters are replaced whole by each response (state of the world); route
+ * configurations and load assignments are updated by name, and forgotten when no longer asked for.
+ * Used on the source's thread only.
+ */
+final class XdsResources {
+
+  private final Map<String, XdsTranslator.ListenerRoutes> listeners = new TreeMap<>();
+  private final Map<String, XdsTranslator.RouteSet> inlineRoutes = new TreeMap<>();
+  private final Map<String, XdsTranslator.RouteSet> routeSets = new TreeMap<>();
+  private final Map<String, XdsTranslator.ClusterPart> clusters = new TreeMap<>();
+  private final Map<String, ArrayNode> endpoints = new TreeMap<>();
+
+  void apply(String type, List<Any> resources) throws XdsException {
+    switch (type) {
+      case XdsTranslator.LISTENER -> {
+        var next = new TreeMap<String, XdsTranslator.ListenerRoutes>();
+        var inline = new TreeMap<String, XdsTranslator.RouteSet>();
+        for (var l : unpack(resources, Listener.class, "listener")) {
+          var routes = XdsTranslator.listener(l);
+          unique(next.put(l.getName(), routes), "listener", l.getName());
+          for (var rc : routes.inline()) {
+            inline.put(rc.getName(), XdsTranslator.routes(rc));
+          }
+        }
+        listeners.clear();
+        listeners.putAll(next);
+        inlineRoutes.clear();
+        inlineRoutes.putAll(inline);
+      }
+      case XdsTranslator.ROUTE -> {
+        var next = new TreeMap<String, XdsTranslator.RouteSet>();
+        for (var rc : unpack(resources, RouteConfiguration.class, "route configuration")) {
+          unique(
+              next.put(rc.getName(), XdsTranslator.routes(rc)),
+              "route configuration",
+              rc.getName());
+        }
+        routeSets.putAll(next);
+      }
+      case XdsTranslator.CLUSTER -> {
+        var next = new TreeMap<String, XdsTranslator.ClusterPart>();
+        for (var c : unpack(resources, Cluster.class, "cluster")) {
+          unique(next.put(c.getName(), XdsTranslator.cluster(c)), "cluster", c.getName());
+        }
+        clusters.clear();
+        clusters.putAll(next);
+      }
+      case XdsTranslator.ENDPOINT -> {
+        var next = new TreeMap<String, ArrayNode>();
+        for (var cla : unpack(resources, ClusterLoadAssignment.class, "load assignment")) {
+          var where = "load assignment \"" + cla.getClusterName() + "\"";
+          unique(
+              next.put(cla.getClusterName(), XdsTranslator.nodes(cla, where)),
+              "load assignment",
+              cla.getClusterName());
+        }
+        endpoints.putAll(next);
+      }
+      default -> throw new IllegalStateException(type);
+    }
+  }
+
+  private static void unique(Object previous, String kind, String name) throws XdsException {
+    if (previous != null) {
+      throw new XdsException(kind + " \"" + name + "\": sent twice in one response");
+    }
+  }
+
+  private static <T extends Message> List<T> unpack(List<Any> resources, Class<T> type, String kind)
+      throws XdsException {
+    var out = new ArrayList<T>(resources.size());
+    for (int i = 0; i < resources.size(); i++) {
+      try {
+        out.add(resources.get(i).unpack(type));
+      } catch (InvalidProtocolBufferException e) {
+        throw new XdsException(
+            "resources["
+                + i
+                + "]: "
+                + resources.get(i).getTypeUrl()
+                + " (expected: a "
+                + kind
+                + ", "
+                + type.getName()
+                + ")");
+      }
+    }
+    return out;
+  }
+
+  TreeSet<String> routeNames() {
+    var names = new TreeSet<String>();
+    listeners.values().forEach(l -> names.addAll(l.rdsNames()));
+    names.removeAll(inlineRoutes.keySet());
+    return names;
+  }
+
+  TreeSet<String> endpointNames() {
+    var names = new TreeSet<String>();
+    clusters
+        .values()
+        .forEach(
+            c -> {
+              if (c.edsName() != null) {
+                names.add(c.edsName());
+              }
+            });
+    return names;
+  }
+
+  /** Forgets the route configurations or load assignments not in {@code names}. */
+  void retain(String type, Set<String> names) {
+    if (type.equals(XdsTranslator.ROUTE)) {
+      routeSets.keySet().retainAll(names);
+    } else {
+      endpoints.keySet().retainAll(names);
+    }
+  }
+
+  /** Whether every route configuration and load assignment named has come. */
+  boolean has(Set<String> routeNames, Set<String> endpointNames) {
+    return routeSets.keySet().containsAll(routeNames)
+        && endpoints.keySet().containsAll(endpointNames);
+  }
+
+  /** The model objects of everything accepted ({@link XdsTranslator#assemble}). */
+  Map<Key, ConfigObject> assemble() {
+    var sets = new HashMap<String, XdsTranslator.RouteSet>(routeSets);
+    sets.putAll(inlineRoutes);
+    return XdsTranslator.assemble(listeners, sets, clusters, endpoints);
+  }
+}
