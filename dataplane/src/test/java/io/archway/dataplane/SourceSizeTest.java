@@ -34,6 +34,21 @@ class SourceSizeTest {
                   + " here; the config sources' sections are moving out one by one (AdminOptions,"
                   + " XdsOptions), etcd's is next"),
           Map.entry(
+              "http/GatewayHandler.java",
+              "for now: HTTP/1.1's connection state machine took the pausing of request bodies"
+                  + " while shedding; that part (shared in shape with H2Stream's) is to move into"
+                  + " one reader in LoadShedding"),
+          Map.entry(
+              "http2/H2Stream.java",
+              "for now: one stream's state, its flow control and the pausing of its body while"
+                  + " shedding; the pausing is to move into one reader in LoadShedding, shared"
+                  + " with GatewayHandler"),
+          Map.entry(
+              "pipeline/ProxyCall.java",
+              "for now: one proxied request's attempts (node pick, connect, retries with their"
+                  + " idempotency rules, timeouts); the retry decision is to move into its own"
+                  + " class, as the body intake moved into BodyIntake"),
+          Map.entry(
               "pipeline/ProxyResponse.java",
               "for now: the response half of one proxied exchange (heads, trailers-only answers,"
                   + " body filters and streams, gRPC deadlines, failures mid-response) grew past the"

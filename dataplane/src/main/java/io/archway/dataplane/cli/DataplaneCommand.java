@@ -214,14 +214,14 @@ final class DataplaneCommand {
       paramLabel = "P",
       description =
           "heap after GC or direct memory past this share of its limit: shed new work (503,"
-              + " new connections closed, /readyz 503, request bodies paused), e.g. 90% or 0.9"
-              + " (default: 90%; off: never)")
+              + " new connections closed, /readyz 503, request bodies paused), e.g. 90%% or 0.9"
+              + " (default: 90%%; off: never)")
   String memoryHighWater;
 
   @Option(
       names = "--memory-low-water",
       paramLabel = "P",
-      description = "shedding ends once heap and direct memory are both under this (default: 80%)")
+      description = "shedding ends once heap and direct memory are both under this (default: 80%%)")
   String memoryLowWater;
 
   @Option(

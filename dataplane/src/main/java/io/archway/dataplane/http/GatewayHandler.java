@@ -416,7 +416,8 @@ final class GatewayHandler extends ChannelInboundHandlerAdapter
     if (!parked) {
       return;
     }
-    parked = false;
+    // Parked again since it was picked (a new request on the connection): not in the set again.
+    unpark();
     if (state == State.EXCHANGE && exchange != null) {
       gateway.metrics().error("overload_reset");
       keepAlive = false;

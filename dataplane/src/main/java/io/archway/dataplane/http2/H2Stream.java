@@ -279,7 +279,8 @@ final class H2Stream extends ChannelInboundHandlerAdapter
     if (!parked) {
       return;
     }
-    parked = false;
+    // Parked again since it was picked (a new request on the connection): not in the set again.
+    unpark();
     if (exchange != null) {
       connection.gateway().metrics().error("overload_reset");
       // 503 if nothing was answered yet, then RST_STREAM (the body is not read further).

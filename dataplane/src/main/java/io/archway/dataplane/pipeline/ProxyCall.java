@@ -277,8 +277,9 @@ final class ProxyCall extends ProxyResponse implements Exchange.Listener {
       cutMidResponse(NodeState.Failure.TCP);
       return;
     }
-    if (reused && !replacedStale && !body.written()) {
-      // A kept-alive connection the node had closed: try once more on a fresh one.
+    if (reused && !replacedStale && !body.written() && (idempotent || !headSent)) {
+      // A kept-alive connection the node had closed: try once more on a fresh one (not a request
+      // that is not idempotent once its head went: the node may have acted on it).
       replacedStale = true;
       upstream.release(node);
       attempt();

@@ -74,154 +74,6 @@ public record DataplaneOptions(
     etcdEndpoints = List.copyOf(etcdEndpoints);
   }
 
-  /** Options with the default connection limit and memory high-water mark. */
-  public DataplaneOptions(
-      Path standalone,
-      List<String> etcdEndpoints,
-      String prefix,
-      String etcdUser,
-      String etcdPassword,
-      EtcdTls etcdTls,
-      String bindAddress,
-      int httpPort,
-      int httpsPort,
-      int statusPort,
-      Duration shutdownTimeout,
-      int workers,
-      HttpSettings http,
-      StreamSettings stream,
-      PubSubSettings pubsub,
-      KubernetesSettings kubernetes,
-      TlsSettings tls,
-      AdminSettings admin,
-      H2Settings http2,
-      boolean privilegedPorts) {
-    this(
-        standalone,
-        etcdEndpoints,
-        prefix,
-        etcdUser,
-        etcdPassword,
-        etcdTls,
-        bindAddress,
-        httpPort,
-        httpsPort,
-        statusPort,
-        shutdownTimeout,
-        workers,
-        http,
-        stream,
-        pubsub,
-        kubernetes,
-        tls,
-        admin,
-        http2,
-        privilegedPorts,
-        OverloadSettings.DEFAULTS,
-        null);
-  }
-
-  /** Options whose {@code listeners} on ports below 1024 bind port + 10000. */
-  public DataplaneOptions(
-      Path standalone,
-      List<String> etcdEndpoints,
-      String prefix,
-      String etcdUser,
-      String etcdPassword,
-      EtcdTls etcdTls,
-      String bindAddress,
-      int httpPort,
-      int httpsPort,
-      int statusPort,
-      Duration shutdownTimeout,
-      int workers,
-      HttpSettings http,
-      StreamSettings stream,
-      PubSubSettings pubsub,
-      KubernetesSettings kubernetes,
-      TlsSettings tls,
-      AdminSettings admin,
-      H2Settings http2) {
-    this(
-        standalone,
-        etcdEndpoints,
-        prefix,
-        etcdUser,
-        etcdPassword,
-        etcdTls,
-        bindAddress,
-        httpPort,
-        httpsPort,
-        statusPort,
-        shutdownTimeout,
-        workers,
-        http,
-        stream,
-        pubsub,
-        kubernetes,
-        tls,
-        admin,
-        http2,
-        false);
-  }
-
-  /** Options without an Admin API and with HTTP/2's defaults (h2 by ALPN on HTTPS, no h2c). */
-  public DataplaneOptions(
-      Path standalone,
-      List<String> etcdEndpoints,
-      String prefix,
-      String etcdUser,
-      String etcdPassword,
-      EtcdTls etcdTls,
-      String bindAddress,
-      int httpPort,
-      int httpsPort,
-      int statusPort,
-      Duration shutdownTimeout,
-      int workers,
-      HttpSettings http,
-      StreamSettings stream,
-      PubSubSettings pubsub,
-      KubernetesSettings kubernetes,
-      TlsSettings tls) {
-    this(
-        standalone,
-        etcdEndpoints,
-        prefix,
-        etcdUser,
-        etcdPassword,
-        etcdTls,
-        bindAddress,
-        httpPort,
-        httpsPort,
-        statusPort,
-        shutdownTimeout,
-        workers,
-        http,
-        stream,
-        pubsub,
-        kubernetes,
-        tls,
-        AdminSettings.DISABLED,
-        H2Settings.DEFAULTS);
-  }
-
-  /** A copy with the Admin API's settings. */
-  public DataplaneOptions withAdmin(AdminSettings admin) {
-    return with(
-        workers,
-        http,
-        stream,
-        pubsub,
-        kubernetes,
-        tls,
-        admin,
-        http2,
-        privilegedPorts,
-        overload,
-        xds);
-  }
-
   /** Options for tests and tools: standalone {@code file}, any free ports on loopback. */
   public static DataplaneOptions standaloneOnLoopback(Path file) {
     return new DataplaneOptions(
@@ -243,150 +95,68 @@ public record DataplaneOptions(
         KubernetesSettings.AUTO,
         TlsSettings.DEFAULTS,
         AdminSettings.DISABLED,
-        H2Settings.DEFAULTS);
+        H2Settings.DEFAULTS,
+        false,
+        OverloadSettings.DEFAULTS,
+        null);
+  }
+
+  /** Options for tests and tools: config from etcd under {@code prefix}, free ports on loopback. */
+  public static DataplaneOptions etcdOnLoopback(List<String> endpoints, String prefix) {
+    return standaloneOnLoopback(null)
+        .with(
+            c -> {
+              c.etcdEndpoints = endpoints;
+              c.prefix = prefix;
+            });
+  }
+
+  /** A copy that logs in to etcd as {@code user} (or not: {@code null}) over {@code tls}. */
+  public DataplaneOptions withEtcdLogin(String user, String password, EtcdTls tls) {
+    return with(
+        c -> {
+          c.etcdUser = user;
+          c.etcdPassword = password;
+          c.etcdTls = tls;
+        });
+  }
+
+  /** A copy with this much time for in-flight work on SIGTERM. */
+  public DataplaneOptions withShutdownTimeout(Duration shutdownTimeout) {
+    return with(c -> c.shutdownTimeout = shutdownTimeout);
+  }
+
+  /** A copy with the Admin API's settings. */
+  public DataplaneOptions withAdmin(AdminSettings admin) {
+    return with(c -> c.admin = admin);
   }
 
   public DataplaneOptions withHttp(HttpSettings http) {
-    return with(
-        workers,
-        http,
-        stream,
-        pubsub,
-        kubernetes,
-        tls,
-        admin,
-        http2,
-        privilegedPorts,
-        overload,
-        xds);
+    return with(c -> c.http = http);
   }
 
   public DataplaneOptions withWorkers(int workers) {
-    return with(
-        workers,
-        http,
-        stream,
-        pubsub,
-        kubernetes,
-        tls,
-        admin,
-        http2,
-        privilegedPorts,
-        overload,
-        xds);
+    return with(c -> c.workers = workers);
   }
 
   public DataplaneOptions withStream(StreamSettings stream) {
-    return with(
-        workers,
-        http,
-        stream,
-        pubsub,
-        kubernetes,
-        tls,
-        admin,
-        http2,
-        privilegedPorts,
-        overload,
-        xds);
+    return with(c -> c.stream = stream);
   }
 
   public DataplaneOptions withPubSub(PubSubSettings pubsub) {
-    return with(
-        workers,
-        http,
-        stream,
-        pubsub,
-        kubernetes,
-        tls,
-        admin,
-        http2,
-        privilegedPorts,
-        overload,
-        xds);
+    return with(c -> c.pubsub = pubsub);
   }
 
   public DataplaneOptions withKubernetes(KubernetesSettings kubernetes) {
-    return with(
-        workers,
-        http,
-        stream,
-        pubsub,
-        kubernetes,
-        tls,
-        admin,
-        http2,
-        privilegedPorts,
-        overload,
-        xds);
+    return with(c -> c.kubernetes = kubernetes);
   }
 
   public DataplaneOptions withTls(TlsSettings tls) {
-    return with(
-        workers,
-        http,
-        stream,
-        pubsub,
-        kubernetes,
-        tls,
-        admin,
-        http2,
-        privilegedPorts,
-        overload,
-        xds);
+    return with(c -> c.tls = tls);
   }
 
   public DataplaneOptions withHttp2(H2Settings http2) {
-    return with(
-        workers,
-        http,
-        stream,
-        pubsub,
-        kubernetes,
-        tls,
-        admin,
-        http2,
-        privilegedPorts,
-        overload,
-        xds);
-  }
-
-  /** A copy with these settings: the ones tests and tools change. */
-  private DataplaneOptions with(
-      int workers,
-      HttpSettings http,
-      StreamSettings stream,
-      PubSubSettings pubsub,
-      KubernetesSettings kubernetes,
-      TlsSettings tls,
-      AdminSettings admin,
-      H2Settings http2,
-      boolean privilegedPorts,
-      OverloadSettings overload,
-      XdsConfigSource.Settings xds) {
-    return new DataplaneOptions(
-        standalone,
-        etcdEndpoints,
-        prefix,
-        etcdUser,
-        etcdPassword,
-        etcdTls,
-        bindAddress,
-        httpPort,
-        httpsPort,
-        statusPort,
-        shutdownTimeout,
-        workers,
-        http,
-        stream,
-        pubsub,
-        kubernetes,
-        tls,
-        admin,
-        http2,
-        privilegedPorts,
-        overload,
-        xds);
+    return with(c -> c.http2 = http2);
   }
 
   /**
@@ -394,50 +164,101 @@ public record DataplaneOptions(
    * again).
    */
   public DataplaneOptions withXds(XdsConfigSource.Settings xds) {
-    return with(
-        workers,
-        http,
-        stream,
-        pubsub,
-        kubernetes,
-        tls,
-        admin,
-        http2,
-        privilegedPorts,
-        overload,
-        xds);
+    return with(c -> c.xds = xds);
   }
 
   /** A copy with this connection limit and memory high-water mark. */
   public DataplaneOptions withOverload(OverloadSettings overload) {
-    return with(
-        workers,
-        http,
-        stream,
-        pubsub,
-        kubernetes,
-        tls,
-        admin,
-        http2,
-        privilegedPorts,
-        overload,
-        xds);
+    return with(c -> c.overload = overload);
   }
 
   /** A copy whose {@code listeners} bind ports below 1024 as they are (or not). */
   public DataplaneOptions withPrivilegedPorts(boolean privilegedPorts) {
-    return with(
-        workers,
-        http,
-        stream,
-        pubsub,
-        kubernetes,
-        tls,
-        admin,
-        http2,
-        privilegedPorts,
-        overload,
-        xds);
+    return with(c -> c.privilegedPorts = privilegedPorts);
+  }
+
+  /** A copy with what {@code change} sets on the copy's fields. */
+  private DataplaneOptions with(java.util.function.Consumer<Copy> change) {
+    var c = new Copy(this);
+    change.accept(c);
+    return c.build();
+  }
+
+  /** The options' fields, to change some of them in {@link #with}. */
+  private static final class Copy {
+    Path standalone;
+    List<String> etcdEndpoints;
+    String prefix;
+    String etcdUser;
+    String etcdPassword;
+    EtcdTls etcdTls;
+    String bindAddress;
+    int httpPort;
+    int httpsPort;
+    int statusPort;
+    Duration shutdownTimeout;
+    int workers;
+    HttpSettings http;
+    StreamSettings stream;
+    PubSubSettings pubsub;
+    KubernetesSettings kubernetes;
+    TlsSettings tls;
+    AdminSettings admin;
+    H2Settings http2;
+    boolean privilegedPorts;
+    OverloadSettings overload;
+    XdsConfigSource.Settings xds;
+
+    Copy(DataplaneOptions o) {
+      standalone = o.standalone;
+      etcdEndpoints = o.etcdEndpoints;
+      prefix = o.prefix;
+      etcdUser = o.etcdUser;
+      etcdPassword = o.etcdPassword;
+      etcdTls = o.etcdTls;
+      bindAddress = o.bindAddress;
+      httpPort = o.httpPort;
+      httpsPort = o.httpsPort;
+      statusPort = o.statusPort;
+      shutdownTimeout = o.shutdownTimeout;
+      workers = o.workers;
+      http = o.http;
+      stream = o.stream;
+      pubsub = o.pubsub;
+      kubernetes = o.kubernetes;
+      tls = o.tls;
+      admin = o.admin;
+      http2 = o.http2;
+      privilegedPorts = o.privilegedPorts;
+      overload = o.overload;
+      xds = o.xds;
+    }
+
+    DataplaneOptions build() {
+      return new DataplaneOptions(
+          standalone,
+          etcdEndpoints,
+          prefix,
+          etcdUser,
+          etcdPassword,
+          etcdTls,
+          bindAddress,
+          httpPort,
+          httpsPort,
+          statusPort,
+          shutdownTimeout,
+          workers,
+          http,
+          stream,
+          pubsub,
+          kubernetes,
+          tls,
+          admin,
+          http2,
+          privilegedPorts,
+          overload,
+          xds);
+    }
   }
 
   public boolean standaloneMode() {

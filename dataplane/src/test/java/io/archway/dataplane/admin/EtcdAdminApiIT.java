@@ -2,13 +2,8 @@ package io.archway.dataplane.admin;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import io.archway.dataplane.discovery.KubernetesSettings;
-import io.archway.dataplane.http.HttpSettings;
-import io.archway.dataplane.pubsub.PubSubSettings;
 import io.archway.dataplane.server.DataplaneOptions;
-import io.archway.dataplane.stream.StreamSettings;
 import io.archway.dataplane.testing.TestUpstream;
-import io.archway.dataplane.tls.TlsSettings;
 import io.archway.model.ModelJson;
 import io.archway.model.sink.Owner;
 import io.archway.model.testing.EtcdExtension;
@@ -46,24 +41,7 @@ class EtcdAdminApiIT extends AdminApiContract {
 
   @Override
   DataplaneOptions options() {
-    return new DataplaneOptions(
-        null,
-        List.of(etcd.endpoint()),
-        "/apisix",
-        null,
-        null,
-        null,
-        "127.0.0.1",
-        0,
-        0,
-        0,
-        Duration.ofSeconds(2),
-        0,
-        HttpSettings.DEFAULTS.withAccessLog("off"),
-        StreamSettings.DEFAULTS,
-        PubSubSettings.DEFAULTS,
-        KubernetesSettings.AUTO,
-        TlsSettings.DEFAULTS);
+    return DataplaneOptions.etcdOnLoopback(List.of(etcd.endpoint()), "/apisix");
   }
 
   /**

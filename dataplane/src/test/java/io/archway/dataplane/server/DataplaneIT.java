@@ -3,7 +3,6 @@ package io.archway.dataplane.server;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
-import io.archway.dataplane.http.HttpSettings;
 import io.archway.model.testing.EtcdExtension;
 import io.archway.model.testing.TestFiles;
 import io.etcd.jetcd.ByteSequence;
@@ -149,25 +148,7 @@ class DataplaneIT {
     var kv = etcd.client().getKVClient();
     kv.put(bytes("/dp/routes/good"), bytes("{\"uri\":\"/g\",\"upstream_id\":\"u\"}")).get();
     kv.put(bytes("/dp/routes/bad"), bytes("{\"uri\":\"/b\"}")).get();
-    start(
-        new DataplaneOptions(
-            null,
-            List.of(etcd.endpoint()),
-            "/dp",
-            null,
-            null,
-            null,
-            "127.0.0.1",
-            0,
-            0,
-            0,
-            Duration.ofSeconds(2),
-            0,
-            HttpSettings.DEFAULTS.withAccessLog("off"),
-            io.archway.dataplane.stream.StreamSettings.DEFAULTS,
-            io.archway.dataplane.pubsub.PubSubSettings.DEFAULTS,
-            io.archway.dataplane.discovery.KubernetesSettings.AUTO,
-            io.archway.dataplane.tls.TlsSettings.DEFAULTS));
+    start(DataplaneOptions.etcdOnLoopback(List.of(etcd.endpoint()), "/dp"));
     await().until(() -> dataplane.config().loaded());
 
     var metrics = status("/metrics");
@@ -189,24 +170,8 @@ class DataplaneIT {
   @Test
   void notReadyUntilTheFirstConfigArrives() throws Exception {
     start(
-        new DataplaneOptions(
-            null,
-            List.of("http://127.0.0.1:1"),
-            "/apisix",
-            null,
-            null,
-            null,
-            "127.0.0.1",
-            0,
-            0,
-            0,
-            Duration.ZERO,
-            0,
-            HttpSettings.DEFAULTS.withAccessLog("off"),
-            io.archway.dataplane.stream.StreamSettings.DEFAULTS,
-            io.archway.dataplane.pubsub.PubSubSettings.DEFAULTS,
-            io.archway.dataplane.discovery.KubernetesSettings.AUTO,
-            io.archway.dataplane.tls.TlsSettings.DEFAULTS));
+        DataplaneOptions.etcdOnLoopback(List.of("http://127.0.0.1:1"), "/apisix")
+            .withShutdownTimeout(Duration.ZERO));
     var ready = get(dataplane.servers().statusPort(), "/readyz");
     assertThat(ready.statusCode()).isEqualTo(503);
     assertThat(ready.body()).contains("\"ready\" : false");

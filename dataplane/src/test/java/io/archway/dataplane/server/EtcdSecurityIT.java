@@ -100,24 +100,9 @@ class EtcdSecurityIT {
   }
 
   DataplaneOptions options(String password) {
-    return new DataplaneOptions(
-        null,
-        List.of(etcd.endpoint()),
-        "/secure",
-        "root",
-        password,
-        tls,
-        "127.0.0.1",
-        0,
-        0,
-        0,
-        Duration.ofSeconds(2),
-        1,
-        io.archway.dataplane.http.HttpSettings.DEFAULTS.withAccessLog("off"),
-        io.archway.dataplane.stream.StreamSettings.DEFAULTS,
-        io.archway.dataplane.pubsub.PubSubSettings.DEFAULTS,
-        io.archway.dataplane.discovery.KubernetesSettings.AUTO,
-        io.archway.dataplane.tls.TlsSettings.DEFAULTS);
+    return DataplaneOptions.etcdOnLoopback(List.of(etcd.endpoint()), "/secure")
+        .withEtcdLogin("root", password, tls)
+        .withWorkers(1);
   }
 
   static HttpResponse<String> get(int port, String path) throws Exception {

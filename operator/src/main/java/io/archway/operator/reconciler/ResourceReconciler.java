@@ -90,7 +90,16 @@ abstract class ResourceReconciler<R extends HasMetadata> implements Reconciler<R
   @Override
   public List<EventSource<?, R>> prepareEventSources(EventSourceContext<R> context) {
     cache = context.getPrimaryCache();
-    return List.of(trigger, new Deletes<R>(r -> ctx.writer().deleted(owner(r))));
+    // A resource gone without its finalizer (or after cleanup: then all of this is a no-op) has
+    // its keys deleted and its bookkeeping dropped, so that a route its claims held back is
+    // reconciled again at once.
+    return List.of(
+        trigger,
+        new Deletes<R>(
+            r -> {
+              ctx.writer().deleted(owner(r));
+              forget(r);
+            }));
   }
 
   /** Every resource of this kind, from the controller's own cache; none before it started. */
@@ -202,10 +211,15 @@ abstract class ResourceReconciler<R extends HasMetadata> implements Reconciler<R
   @Override
   public DeleteControl cleanup(R r, Context<R> context) throws Exception {
     ctx.writer().deleteAll(owner(r));
+    forget(r);
+    return DeleteControl.defaultDelete();
+  }
+
+  /** Drops what is kept about a resource that is gone: its events, conflict and claims. */
+  private void forget(R r) {
     ctx.events().forget(r);
     ctx.conflicted().remove(References.key(r));
     claimsChanged(r, List.of());
-    return DeleteControl.defaultDelete();
   }
 
   @Override

@@ -234,6 +234,7 @@ public final class Registries implements AutoCloseable {
   private void stop(Entry entry) {
     synchronized (entry) {
       entry.gone = true;
+      entry.first.complete(null); // a lookup waiting on it stops waiting
       if (entry.tick != null) {
         entry.tick.cancel(false);
       }
@@ -312,6 +313,8 @@ public final class Registries implements AutoCloseable {
   private void failedWith(Entry entry, String error) {
     boolean first;
     synchronized (entry) {
+      // A failure is an answer too: lookups stop waiting for this service and report the error.
+      entry.first.complete(null);
       if (entry.gone) {
         return;
       }

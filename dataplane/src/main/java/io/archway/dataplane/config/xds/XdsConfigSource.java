@@ -88,7 +88,7 @@ public final class XdsConfigSource implements ConfigSource {
   private final Backoff backoff;
   private final Map<String, TypeState> types = new LinkedHashMap<>();
 
-  private final XdsResources resources = new XdsResources();
+  private XdsResources resources = new XdsResources();
   private ConfigListener listener;
   private ManagedChannel channel;
   private StreamObserver<DiscoveryRequest> requests;
@@ -251,9 +251,16 @@ public final class XdsConfigSource implements ConfigSource {
       return;
     }
     state.nonce = response.getNonce();
+    // Applied to a copy and (once a config is served) translated whole before the ACK: else a NACK,
+    // and the served config stays, rather than an accepted response stopping every later update.
+    var staged = resources.copy();
+    Map<Key, ConfigObject> assembled = null;
     try {
-      resources.apply(type, response.getResourcesList());
-    } catch (XdsException e) {
+      staged.apply(type, response.getResourcesList());
+      if (delivered != null) {
+        assembled = staged.assemble();
+      }
+    } catch (XdsException | RuntimeException e) {
       var reason = kind(type) + " version " + response.getVersionInfo() + ": " + e.getMessage();
       lastError = reason;
       // A server may send a rejected version again at once (java-control-plane does, until it
@@ -272,6 +279,7 @@ public final class XdsConfigSource implements ConfigSource {
               .build());
       return;
     }
+    resources = staged;
     state.version = response.getVersionInfo();
     state.received = true;
     state.rejected = null;
@@ -284,31 +292,34 @@ public final class XdsConfigSource implements ConfigSource {
     lastError = null;
     send(request(type, state.version, state.nonce).build());
     // New listeners and clusters name new route configurations and load assignments.
-    subscribe(XdsTranslator.ROUTE, resources.routeNames());
-    subscribe(XdsTranslator.ENDPOINT, resources.endpointNames());
-    publish();
+    boolean forgot = subscribe(XdsTranslator.ROUTE, resources.routeNames());
+    forgot |= subscribe(XdsTranslator.ENDPOINT, resources.endpointNames());
+    publish(forgot ? null : assembled);
   }
 
-  private void subscribe(String type, TreeSet<String> names) {
+  /** Asks for these names of {@code type}; whether that changed what is asked for. */
+  private boolean subscribe(String type, TreeSet<String> names) {
     var state = types.get(type);
     if (state.names.equals(names)) {
-      return;
+      return false;
     }
     state.names = names;
     // Resources no longer asked for are forgotten, as the server will not update them.
     resources.retain(type, names);
     send(request(type, state.version, state.nonce).build());
+    return true;
   }
 
   // ------------------------------------------------------------------------ delivering
 
-  private void publish() {
+  /** Delivers what changed; {@code assembled}: the resources' translation, when already made. */
+  private void publish(Map<Key, ConfigObject> assembled) {
     if (delivered == null && !complete()) {
       return;
     }
     Map<Key, ConfigObject> next;
     try {
-      next = resources.assemble();
+      next = assembled != null ? assembled : resources.assemble();
     } catch (IllegalStateException e) {
       lastError = "xds: " + e.getMessage();
       log.error("xds: the accepted resources do not translate: {}", e.getMessage());
@@ -343,8 +354,8 @@ public final class XdsConfigSource implements ConfigSource {
       return;
     }
     revision = rev;
-    delivered = next;
     listener.onChanges(changes, rev);
+    delivered = next; // after the listener took them: a change it threw on is sent again
   }
 
   /** Listeners and clusters came, and every resource they name. */
@@ -361,15 +372,6 @@ public final class XdsConfigSource implements ConfigSource {
 
   private static String kind(String type) {
     return type.substring(type.lastIndexOf('.') + 1);
-  }
-
-  /** Per resource type: the last accepted version, the last nonce, the names asked for. */
-  private static final class TypeState {
-    String version = "";
-    String nonce = "";
-    TreeSet<String> names = new TreeSet<>();
-    boolean received;
-    String rejected;
   }
 
   /** gRPC's callbacks, handed over to the source's thread. */

@@ -32,6 +32,17 @@ final class XdsResources {
   private final Map<String, XdsTranslator.ClusterPart> clusters = new TreeMap<>();
   private final Map<String, ArrayNode> endpoints = new TreeMap<>();
 
+  /** A copy to apply a response to before it is accepted (the translations are immutable). */
+  XdsResources copy() {
+    var c = new XdsResources();
+    c.listeners.putAll(listeners);
+    c.inlineRoutes.putAll(inlineRoutes);
+    c.routeSets.putAll(routeSets);
+    c.clusters.putAll(clusters);
+    c.endpoints.putAll(endpoints);
+    return c;
+  }
+
   void apply(String type, List<Any> resources) throws XdsException {
     switch (type) {
       case XdsTranslator.LISTENER -> {
