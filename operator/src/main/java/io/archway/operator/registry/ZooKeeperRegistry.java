@@ -15,6 +15,8 @@ import org.apache.curator.framework.recipes.cache.CuratorCacheListener;
 import org.apache.curator.framework.state.ConnectionState;
 import org.apache.curator.retry.ExponentialBackoffRetry;
 import org.apache.curator.utils.ZKPaths;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * Nodes from ZooKeeper in apisix-seed's layout ({@link ZooKeeperNodes}): the service {@code name}
@@ -27,6 +29,7 @@ import org.apache.curator.utils.ZKPaths;
  * @see <a href="https://github.com/api7/apisix-seed">apisix-seed</a>
  */
 public final class ZooKeeperRegistry implements Registry {
+  private static final Logger LOG = LoggerFactory.getLogger(ZooKeeperRegistry.class);
 
   /**
    * @param connect ZooKeeper's connect string, {@code host:port[,host:port...][/chroot]}
@@ -131,6 +134,8 @@ public final class ZooKeeperRegistry implements Registry {
   }
 
   private final class ServiceWatch implements Watch {
+    private final Set<String> badChildren = new java.util.HashSet<>(); // warned of once
+
     final String path;
     final CuratorCache cache;
     final Listener listener;
@@ -142,8 +147,14 @@ public final class ZooKeeperRegistry implements Registry {
       this.listener = listener;
     }
 
-    /** The nodes in the cache now: the znode's data, then its children's, by path. */
-    void report() {
+    /**
+     * The nodes in the cache now: the znode's data, then its children's, by path. Synchronized: the
+     * cache's thread and the connection's both report, and each report must be handed on in the
+     * order its snapshot was taken. A child whose data does not parse (one instance that registered
+     * garbage) is left out with a warning, so the others' changes still go through; the service's
+     * own znode failing to parse fails the service (its last nodes stay).
+     */
+    synchronized void report() {
       if (!initialized) {
         return;
       }
@@ -160,10 +171,16 @@ public final class ZooKeeperRegistry implements Registry {
         try {
           nodes.addAll(ZooKeeperNodes.parse(d.getData(), settings.defaultWeight()));
         } catch (IllegalArgumentException e) {
-          listener.failed("zookeeper " + d.getPath() + ": " + e.getMessage());
-          return;
+          if (d.getPath().equals(path)) {
+            listener.failed("zookeeper " + d.getPath() + ": " + e.getMessage());
+            return;
+          }
+          if (badChildren.add(d.getPath())) {
+            LOG.warn("zookeeper {}: left out: {}", d.getPath(), e.getMessage());
+          }
         }
       }
+      badChildren.retainAll(found.stream().map(ChildData::getPath).toList());
       listener.nodes(List.copyOf(nodes));
     }
 

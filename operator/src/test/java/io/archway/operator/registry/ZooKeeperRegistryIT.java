@@ -136,6 +136,27 @@ class ZooKeeperRegistryIT {
                   .containsExactly(node("10.0.0.1", 1980, 100), node("10.0.0.2", 1980, 100));
             });
 
+    // One instance registers garbage: it is left out, the others' changes still go through.
+    writer.create().forPath("/zookeeper/APISIX-ZK/i-3", "{oops".getBytes(UTF_8));
+    writer.delete().forPath("/zookeeper/APISIX-ZK/i-2");
+    await()
+        .atMost(WAIT)
+        .untilAsserted(
+            () -> {
+              var l = registries.lookup("zookeeper", "APISIX-ZK");
+              assertThat(l.error()).isNull();
+              assertThat(l.nodes()).containsExactly(node("10.0.0.1", 1980, 100));
+            });
+    writer.delete().forPath("/zookeeper/APISIX-ZK/i-3");
+    writer
+        .create()
+        .withMode(CreateMode.EPHEMERAL)
+        .forPath("/zookeeper/APISIX-ZK/i-2", "{\"host\":\"10.0.0.2:1980\"}".getBytes(UTF_8));
+    await()
+        .atMost(WAIT)
+        .untilAsserted(
+            () -> assertThat(registries.lookup("zookeeper", "APISIX-ZK").nodes()).hasSize(2));
+
     // ZooKeeper goes away: the error is reported, the nodes stay; it comes back: it answers.
     server.stop();
     await()
