@@ -397,6 +397,12 @@ abstract class ProxyResponse implements UpstreamConnection.Listener, ExchangeTim
       if (idle < clientBodyNanos) {
         return clientBodyNanos - idle;
       }
+      if (call.pipeline().shedding().shedding()) {
+        // The gateway stopped reading (memory past its mark), not the client: its time starts
+        // again, and the largest bodies are reset by the shedding itself.
+        lastActivity = now;
+        return clientBodyNanos;
+      }
       metrics.error("client_body_timeout");
       refuseBody(408, true);
       return 0;

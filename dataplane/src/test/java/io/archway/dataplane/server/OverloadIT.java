@@ -183,6 +183,38 @@ class OverloadIT {
   }
 
   @Test
+  void aBodyTheGatewayStoppedReadingIsNotTimedOutAsTheClientsFault() throws Exception {
+    gw.close();
+    var http = io.archway.dataplane.http.HttpSettings.DEFAULTS.withAccessLog("off");
+    gw =
+        Gateways.start(
+            dir,
+            "routes:\n  - id: r\n    uri: /*\n    upstream:\n      nodes:\n        \"%s\": 1\n"
+                .formatted(up.node()),
+            o ->
+                o.withHttp(
+                    http.withClientBody(Duration.ofMillis(300), http.clientBodyBufferSize())));
+    var figures = sampledByTheTest();
+    var shedding = gw.dataplane().servers().overload.loadShedding();
+    var c = connect();
+    send(c, "POST /upload HTTP/1.1\r\nHost: x\r\nContent-Length: 20\r\n\r\n0123456789");
+    await()
+        .atMost(Duration.ofSeconds(30))
+        .until(() -> gw.dataplane().servers().inFlight().active() == 1);
+    shed(figures, 0.95);
+    send(c, "a");
+    await().atMost(Duration.ofSeconds(30)).until(() -> shedding.parked() == 1);
+    // Parked for three times client_body_timeout: no 408, the client is not the one waiting.
+    await()
+        .during(Duration.ofMillis(900))
+        .atMost(Duration.ofSeconds(30))
+        .until(() -> c.getInputStream().available() == 0 && shedding.parked() == 1);
+    shed(figures, 0.5);
+    send(c, "bcdefghij");
+    assertThat(readAnswer(c.getInputStream())).startsWith("HTTP/1.1 200").endsWith("20");
+  }
+
+  @Test
   void whileSheddingAnAnswerToARequestAdmittedBeforeClosesItsConnection() throws Exception {
     var figures = sampledByTheTest();
     var admitted = connect();
