@@ -188,6 +188,10 @@ public final class Registries implements AutoCloseable {
 
   private Entry start(Service service) {
     var entry = new Entry(service);
+    // Lookups wait for a service's first answer within this one window only: a registry that
+    // fails or hangs delays a translation once per service, not on every reconcile after it.
+    entry.first.completeOnTimeout(
+        null, settings.firstAnswerWait().toMillis(), TimeUnit.MILLISECONDS);
     var executor = executors.get(service.type());
     var registry = registries.get(service.type());
     executor.execute(
@@ -313,8 +317,6 @@ public final class Registries implements AutoCloseable {
   private void failedWith(Entry entry, String error) {
     boolean first;
     synchronized (entry) {
-      // A failure is an answer too: lookups stop waiting for this service and report the error.
-      entry.first.complete(null);
       if (entry.gone) {
         return;
       }
