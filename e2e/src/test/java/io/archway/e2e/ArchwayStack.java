@@ -136,6 +136,13 @@ final class ArchwayStack implements AutoCloseable {
     return kube.client();
   }
 
+  /** Creates the resource that {@code yaml} describes on the API server, as kubectl create does. */
+  <T extends io.fabric8.kubernetes.api.model.HasMetadata> T create(String yaml, Class<T> type) {
+    return kube.client()
+        .resource(io.fabric8.kubernetes.client.utils.Serialization.unmarshal(yaml, type))
+        .create();
+  }
+
   int httpPort() {
     return httpPort;
   }

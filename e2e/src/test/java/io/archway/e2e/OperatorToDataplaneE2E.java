@@ -52,16 +52,12 @@ class OperatorToDataplaneE2E {
     stack = ArchwayStack.start(dir, new ArchwayStack.Options("marked", false, List.of()));
     httpPort = stack.httpPort();
     // A Service whose cluster IP is the upstream: resolveGranularity service sends traffic there.
-    stack
-        .client()
-        .resource(
-            Serialization.unmarshal(
-                "apiVersion: v1\nkind: Service\nmetadata: {name: web, namespace: default}\n"
-                    + "spec: {clusterIP: 127.0.0.1, ports: [{name: http, port: "
-                    + upstream.getAddress().getPort()
-                    + "}]}\n",
-                Service.class))
-        .create();
+    stack.create(
+        "apiVersion: v1\nkind: Service\nmetadata: {name: web, namespace: default}\n"
+            + "spec: {clusterIP: 127.0.0.1, ports: [{name: http, port: "
+            + upstream.getAddress().getPort()
+            + "}]}\n",
+        Service.class);
   }
 
   @AfterEach
@@ -153,34 +149,19 @@ class OperatorToDataplaneE2E {
             + "addressType: IPv4\nports: [{name: http, port: "
             + upstream.getAddress().getPort()
             + "}]\nendpoints:\n- {addresses: [ADDRESS], conditions: {ready: true}}\n";
-    stack
-        .client()
-        .resource(
-            Serialization.unmarshal(
-                "apiVersion: v1\nkind: Service\nmetadata: {name: pods, namespace: default}\n"
-                    + "spec: {ports: [{name: http, port: 80}]}\n",
-                Service.class))
-        .create();
-    stack
-        .client()
-        .resource(
-            Serialization.unmarshal(
-                "apiVersion: apisix.apache.org/v2\nkind: ApisixUpstream\n"
-                    + "metadata: {name: pods, namespace: default}\nspec: {discovery: {type: controlplane}}\n",
-                io.archway.crds.apisix.ApisixUpstream.class))
-        .create();
-    stack
-        .client()
-        .resource(
-            Serialization.unmarshal(
-                slice.replace("ADDRESS", "127.0.0.2"),
-                io.fabric8.kubernetes.api.model.discovery.v1.EndpointSlice.class))
-        .create();
-    stack
-        .client()
-        .resource(
-            Serialization.unmarshal(
-                """
+    stack.create(
+        "apiVersion: v1\nkind: Service\nmetadata: {name: pods, namespace: default}\n"
+            + "spec: {ports: [{name: http, port: 80}]}\n",
+        Service.class);
+    stack.create(
+        "apiVersion: apisix.apache.org/v2\nkind: ApisixUpstream\n"
+            + "metadata: {name: pods, namespace: default}\nspec: {discovery: {type: controlplane}}\n",
+        io.archway.crds.apisix.ApisixUpstream.class);
+    stack.create(
+        slice.replace("ADDRESS", "127.0.0.2"),
+        io.fabric8.kubernetes.api.model.discovery.v1.EndpointSlice.class);
+    stack.create(
+        """
                 apiVersion: apisix.apache.org/v2
                 kind: ApisixRoute
                 metadata: {name: pods, namespace: default}
@@ -190,8 +171,7 @@ class OperatorToDataplaneE2E {
                     match: {paths: [/pods*]}
                     backends: [{serviceName: pods, servicePort: 80}]
                 """,
-                ApisixRoute.class))
-        .create();
+        ApisixRoute.class);
     // 127.0.0.2 has no upstream listening: the route is written, and the node answers 502.
     await()
         .atMost(WAIT)

@@ -7,7 +7,6 @@ import static org.awaitility.Awaitility.await;
 import com.sun.net.httpserver.HttpServer;
 import io.archway.crds.apisix.ApisixRoute;
 import io.archway.crds.apisix.ApisixUpstream;
-import io.fabric8.kubernetes.client.utils.Serialization;
 import java.net.InetSocketAddress;
 import java.nio.file.Path;
 import java.util.List;
@@ -87,20 +86,13 @@ class ZooKeeperToDataplaneE2E {
             "[{\"host\":\"127.0.0.2\",\"port\":PORT}]"
                 .replace("PORT", "" + upstream.getAddress().getPort())
                 .getBytes(UTF_8));
-    stack
-        .client()
-        .resource(
-            Serialization.unmarshal(
-                "apiVersion: apisix.apache.org/v2\nkind: ApisixUpstream\n"
-                    + "metadata: {name: partner, namespace: default}\n"
-                    + "spec: {discovery: {type: zookeeper, serviceName: APISIX-ZK}}\n",
-                ApisixUpstream.class))
-        .create();
-    stack
-        .client()
-        .resource(
-            Serialization.unmarshal(
-                """
+    stack.create(
+        "apiVersion: apisix.apache.org/v2\nkind: ApisixUpstream\n"
+            + "metadata: {name: partner, namespace: default}\n"
+            + "spec: {discovery: {type: zookeeper, serviceName: APISIX-ZK}}\n",
+        ApisixUpstream.class);
+    stack.create(
+        """
                 apiVersion: apisix.apache.org/v2
                 kind: ApisixRoute
                 metadata: {name: zk, namespace: default}
@@ -110,8 +102,7 @@ class ZooKeeperToDataplaneE2E {
                     match: {paths: [/zk*]}
                     upstreams: [{name: partner}]
                 """,
-                ApisixRoute.class))
-        .create();
+        ApisixRoute.class);
     await()
         .atMost(ArchwayStack.WAIT)
         .ignoreExceptions()
