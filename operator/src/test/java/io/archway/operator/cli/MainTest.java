@@ -236,10 +236,11 @@ class MainTest {
     assertThat(run("--help")).isZero();
     assertThat(out())
         .startsWith("Usage: archway-operator")
-        .contains("  run ", "  translate ", "  validate ", "  flow ")
+        .contains("  run ", "  seed ", "  translate ", "  validate ", "  flow ")
         .contains("-V, --version");
     var commands = Main.commandLine(System.out, System.err).getSubcommands();
-    assertThat(commands.keySet()).containsExactlyInAnyOrder("run", "translate", "validate", "flow");
+    assertThat(commands.keySet())
+        .containsExactlyInAnyOrder("run", "seed", "translate", "validate", "flow");
     for (var command : commands.entrySet()) {
       out.reset();
       assertThat(run(command.getKey(), "--help")).isZero();
