@@ -238,31 +238,42 @@ final class RunCommand implements Callable<Integer> {
       client.close();
       return 1;
     }
-    var stopped = new CountDownLatch(1);
     var started = metricsServer;
+    untilShutdown(
+        "archway-operator-shutdown",
+        () -> {
+          operator.close();
+          if (seeder != null) {
+            seeder.close();
+          }
+          registries.close();
+          if (started != null) {
+            started.close();
+          }
+          sink.close();
+          client.close();
+        });
+    return 0;
+  }
+
+  /**
+   * Waits until the JVM shuts down (SIGTERM), which runs {@code close} on a thread {@code name}.
+   */
+  static void untilShutdown(String name, Runnable close) {
+    var stopped = new CountDownLatch(1);
     Runtime.getRuntime()
         .addShutdownHook(
             new Thread(
                 () -> {
-                  operator.close();
-                  if (seeder != null) {
-                    seeder.close();
-                  }
-                  registries.close();
-                  if (started != null) {
-                    started.close();
-                  }
-                  sink.close();
-                  client.close();
+                  close.run();
                   stopped.countDown();
                 },
-                "archway-operator-shutdown"));
+                name));
     try {
       stopped.await();
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
     }
-    return 0;
   }
 
   /**

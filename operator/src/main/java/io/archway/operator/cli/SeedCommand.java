@@ -6,7 +6,6 @@ import io.archway.operator.seed.Seeder;
 import java.io.IOException;
 import java.net.InetSocketAddress;
 import java.util.concurrent.Callable;
-import java.util.concurrent.CountDownLatch;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
@@ -59,7 +58,13 @@ final class SeedCommand implements Callable<Integer> {
     }
     var metrics = new OperatorMetrics();
     registries.metrics(metrics.registryMetrics());
-    var sink = etcd.sink();
+    io.archway.model.sink.EtcdConfigSink sink;
+    try {
+      sink = etcd.sink();
+    } catch (UsageException e) {
+      registries.close();
+      throw e;
+    }
     var seeder = new Seeder(new EtcdConfigSource(etcd.source()), sink, registries);
     metrics.gauge("archway_operator_seed_writes_total", seeder::writes);
     metrics.gauge("archway_operator_seed_conflicts_total", seeder::conflicts);
@@ -76,26 +81,17 @@ final class SeedCommand implements Callable<Integer> {
       return 1;
     }
     seeder.start();
-    var stopped = new CountDownLatch(1);
     var started = server;
-    Runtime.getRuntime()
-        .addShutdownHook(
-            new Thread(
-                () -> {
-                  seeder.close();
-                  registries.close();
-                  if (started != null) {
-                    started.close();
-                  }
-                  sink.close();
-                  stopped.countDown();
-                },
-                "archway-seed-shutdown"));
-    try {
-      stopped.await();
-    } catch (InterruptedException e) {
-      Thread.currentThread().interrupt();
-    }
+    RunCommand.untilShutdown(
+        "archway-seed-shutdown",
+        () -> {
+          seeder.close();
+          registries.close();
+          if (started != null) {
+            started.close();
+          }
+          sink.close();
+        });
     return 0;
   }
 }

@@ -58,6 +58,18 @@ class MainTest {
   }
 
   @Test
+  void seedNeedsARegistryAndChecksItsOptionsBeforeAnythingStarts() {
+    assertThat(run("seed", "--etcd", "http://127.0.0.1:1")).isEqualTo(2);
+    assertThat(err())
+        .contains("no registry to follow (expected: --zookeeper-connect, or --dns-discovery");
+    assertThat(run("seed", "--prefix", "apisix", "--zookeeper-connect", "127.0.0.1:1"))
+        .isEqualTo(2);
+    assertThat(err()).contains("--prefix: prefix: \"apisix\"");
+    assertThat(run("seed", "--dns-server", "10.0.0.53")).isEqualTo(2);
+    assertThat(err()).contains("--dns-server: only with --dns-discovery operator");
+  }
+
+  @Test
   void theExamplesAreValid() {
     assertThat(run("validate", "-f", "../examples/kubernetes")).as(out()).isZero();
     assertThat(out()).contains("20 resource(s) checked, 0 with errors");
