@@ -12,9 +12,10 @@ final class RegistryOptions {
       names = "--zookeeper-connect",
       paramLabel = "HOST:PORT[,HOST:PORT...]",
       description =
-          "follow ZooKeeper (apisix-seed's layout): ApisixUpstreams with discovery: {type:"
-              + " zookeeper, serviceName: NAME} get the nodes of the znode ROOT/NAME written into"
-              + " etcd (default: none)")
+          "follow ZooKeeper (apisix-seed's layout): upstreams naming service NAME of type"
+              + " zookeeper (ApisixUpstreams' discovery: {type: zookeeper, serviceName: NAME};"
+              + " objects' discovery_type: zookeeper, service_name: NAME) get the nodes of the"
+              + " znode ROOT/NAME written into etcd (default: none)")
   String zookeeperConnect;
 
   @Option(
@@ -27,8 +28,9 @@ final class RegistryOptions {
       names = "--dns-discovery",
       paramLabel = "dataplane|operator",
       description =
-          "who resolves ApisixUpstreams with discovery: {type: dns}: the dataplane (default; each"
-              + " dataplane asks DNS itself) or the operator, which writes the nodes into etcd")
+          "who resolves upstreams of discovery type dns (ApisixUpstreams' discovery: {type:"
+              + " dns}; objects' discovery_type: dns): the dataplane (default; each dataplane asks"
+              + " DNS itself) or the operator, which writes the nodes into etcd")
   String dnsDiscovery = "dataplane";
 
   @Option(

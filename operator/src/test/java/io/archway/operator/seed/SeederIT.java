@@ -271,4 +271,57 @@ class SeederIT {
     assertThat(get("upstreams/u")).isNull();
     assertThat(seeder.objects()).isZero();
   }
+
+  @Test
+  void dnsInControlPlaneModeIsSeededAndKubernetesIsLeftToTheDataplane() throws Exception {
+    try (var dnsmasq = new io.archway.operator.testing.Dnsmasq(1)) {
+      dnsmasq.hosts("shop", "10.0.1.1 api.shop.test\n");
+      var dns =
+          new Registries(
+              List.of(
+                  new io.archway.operator.registry.DnsRegistry(
+                      new io.archway.operator.registry.DnsRegistry.Settings(
+                          List.of(dnsmasq.address()),
+                          Duration.ofMillis(200),
+                          Duration.ofSeconds(5),
+                          Duration.ofMillis(500)))),
+              new Registries.Settings(
+                  Duration.ofMillis(100), Duration.ofMillis(200), Duration.ofSeconds(2)));
+      var kubernetes =
+          "{\"id\":\"k\",\"discovery_type\":\"kubernetes\","
+              + "\"service_name\":\"shop/api:http\"}";
+      put("upstreams/k", kubernetes);
+      put(
+          "upstreams/d",
+          "{\"id\":\"d\",\"discovery_type\":\"dns\",\"service_name\":\"api.shop.test:9000\"}");
+      try (var seed =
+          new Seeder(
+              new EtcdConfigSource(EtcdConfigSource.Settings.of(List.of(etcd.endpoint()), prefix)),
+              sink,
+              dns)) {
+        seed.start();
+        await()
+            .atMost(WAIT)
+            .untilAsserted(
+                () -> {
+                  var up = get("upstreams/d");
+                  assertThat(up.get("nodes"))
+                      .isEqualTo(json("[{\"host\":\"10.0.1.1\",\"port\":9000,\"weight\":1}]"));
+                  assertThat(up.path("_discovery_type").asText()).isEqualTo("dns");
+                  assertThat(up.path("_service_name").asText()).isEqualTo("api.shop.test:9000");
+                });
+        // A record changes: followed.
+        dnsmasq.hosts("shop", "10.0.1.2 api.shop.test\n");
+        await()
+            .atMost(WAIT)
+            .untilAsserted(
+                () ->
+                    assertThat(get("upstreams/d").get("nodes"))
+                        .isEqualTo(json("[{\"host\":\"10.0.1.2\",\"port\":9000,\"weight\":1}]")));
+        assertThat(get("upstreams/k")).isEqualTo(json(kubernetes));
+      } finally {
+        dns.close();
+      }
+    }
+  }
 }
