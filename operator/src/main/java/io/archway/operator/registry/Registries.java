@@ -65,6 +65,8 @@ public final class Registries implements AutoCloseable {
         };
   }
 
+  private static final String RESOURCES = "resources";
+
   /** A service of a registry. */
   public record Service(String type, String name) {}
 
@@ -193,22 +195,28 @@ public final class Registries implements AutoCloseable {
     }
   }
 
-  /** Stops following every service not in {@code wanted} that no other user wants. */
+  /**
+   * The resources' reconcilers want exactly {@code wanted} followed: every service no user wants
+   * (looked up by a translation and named by no resource any more, say) is no longer followed.
+   */
   public void retain(Set<Service> wanted) {
-    retain("resources", wanted);
+    retain(RESOURCES, wanted);
   }
 
   /**
-   * {@code user} (the resources' reconcilers, the seed) wants exactly {@code services} followed; a
-   * service no user wants any more is no longer followed.
+   * {@code user} (the seed, say) wants exactly {@code services} followed: those it wanted before
+   * and no user wants now are no longer followed. A service some lookup started and no user has
+   * claimed yet is left to the resources' {@link #retain(Set)}, so one user never stops what a
+   * translation is about to claim.
    */
   public synchronized void retain(String user, Set<Service> services) {
-    wanted.put(user, Set.copyOf(services));
+    var before = wanted.put(user, Set.copyOf(services));
     var all = new java.util.HashSet<Service>();
     wanted.values().forEach(all::addAll);
     for (var it = entries.entrySet().iterator(); it.hasNext(); ) {
       var e = it.next();
-      if (!all.contains(e.getKey())) {
+      var dropped = RESOURCES.equals(user) || (before != null && before.contains(e.getKey()));
+      if (dropped && !all.contains(e.getKey())) {
         it.remove();
         stop(e.getValue());
       }
