@@ -212,10 +212,23 @@ final class RunCommand implements Callable<Integer> {
                 selector, dataplanePrivilegedPorts),
             registries);
     var seeder = seeder(operator, sink, registries);
-    MetricsServer metricsServer = null;
+    var metricsServer = new java.util.concurrent.atomic.AtomicReference<MetricsServer>();
+    Runnable stop =
+        () -> {
+          operator.close();
+          if (seeder != null) {
+            seeder.close();
+          }
+          registries.close();
+          if (metricsServer.get() != null) {
+            metricsServer.get().close();
+          }
+          sink.close();
+          client.close();
+        };
     try {
       if (metrics > 0) {
-        metricsServer = MetricsServer.start(new InetSocketAddress(metrics), operator);
+        metricsServer.set(MetricsServer.start(new InetSocketAddress(metrics), operator));
       }
       operator.onLostLeadership(
           () -> {
@@ -226,33 +239,10 @@ final class RunCommand implements Callable<Integer> {
       operator.start();
     } catch (RuntimeException | IOException e) {
       err.println("archway-operator: cannot start: " + e.getMessage());
-      operator.close();
-      if (seeder != null) {
-        seeder.close();
-      }
-      registries.close();
-      if (metricsServer != null) {
-        metricsServer.close();
-      }
-      sink.close();
-      client.close();
+      stop.run();
       return 1;
     }
-    var started = metricsServer;
-    untilShutdown(
-        "archway-operator-shutdown",
-        () -> {
-          operator.close();
-          if (seeder != null) {
-            seeder.close();
-          }
-          registries.close();
-          if (started != null) {
-            started.close();
-          }
-          sink.close();
-          client.close();
-        });
+    untilShutdown("archway-operator-shutdown", stop);
     return 0;
   }
 

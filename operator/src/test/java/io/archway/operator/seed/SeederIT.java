@@ -122,6 +122,18 @@ class SeederIT {
     assertThat(up.has("service_name")).isFalse();
   }
 
+  /** Waits until the route is seeded with APISIX-ZK's one node and has {@code desc}. */
+  private void awaitSeeded(String route, String desc) {
+    await()
+        .atMost(WAIT)
+        .untilAsserted(
+            () -> {
+              var value = get(route);
+              assertSeeded(value.get("upstream"), "APISIX-ZK", "[" + NODE_1 + "]");
+              assertThat(value.path("desc").asText()).isEqualTo(desc);
+            });
+  }
+
   @Test
   void upstreamsRoutesAndServicesGetTheRegistrysNodesAndFollowThem() throws Exception {
     register("APISIX-ZK", "[" + NODE_1 + "]");
@@ -225,14 +237,7 @@ class SeederIT {
         "routes/c",
         "{\"id\":\"c\",\"uri\":\"/c\",\"upstream\":"
             + "{\"discovery_type\":\"zookeeper\",\"service_name\":\"APISIX-ZK\"}}");
-    await()
-        .atMost(WAIT)
-        .untilAsserted(
-            () -> {
-              var route = get("routes/c");
-              assertSeeded(route.get("upstream"), "APISIX-ZK", "[" + NODE_1 + "]");
-              assertThat(route.path("desc").asText()).isEqualTo("concurrent");
-            });
+    awaitSeeded("routes/c", "concurrent");
     assertThat(seeder.conflicts()).isGreaterThanOrEqualTo(1);
 
     // The user writes it again as before (discovery_type, no nodes): it is seeded again.
@@ -241,15 +246,8 @@ class SeederIT {
         "{\"id\":\"c\",\"uri\":\"/c\",\"desc\":\"again\",\"upstream\":"
             + "{\"type\":\"chash\",\"hash_on\":\"vars\",\"key\":\"remote_addr\","
             + "\"discovery_type\":\"zookeeper\",\"service_name\":\"APISIX-ZK\"}}");
-    await()
-        .atMost(WAIT)
-        .untilAsserted(
-            () -> {
-              var route = get("routes/c");
-              assertSeeded(route.get("upstream"), "APISIX-ZK", "[" + NODE_1 + "]");
-              assertThat(route.path("desc").asText()).isEqualTo("again");
-              assertThat(route.at("/upstream/type").asText()).isEqualTo("chash");
-            });
+    awaitSeeded("routes/c", "again");
+    assertThat(get("routes/c").at("/upstream/type").asText()).isEqualTo("chash");
     assertThat(registries.followed()).contains(service);
 
     // It stops naming the registry: unfollowed, and left as written.
