@@ -7,6 +7,7 @@ import static org.awaitility.Awaitility.await;
 import com.sun.net.httpserver.HttpServer;
 import io.archway.crds.apisix.ApisixRoute;
 import io.archway.crds.apisix.ApisixUpstream;
+import io.archway.model.testing.Ports;
 import java.net.InetSocketAddress;
 import java.nio.file.Path;
 import java.util.List;
@@ -23,12 +24,17 @@ import org.junit.jupiter.api.io.TempDir;
  * Control-plane discovery from ZooKeeper through the whole path: a real ZooKeeper server (in this
  * JVM), the operator's jar run with {@code --zookeeper-connect}, a real etcd, the dataplane's jar
  * serving what the operator wrote, fabric8's mock API server for Kubernetes, and a real HTTP
- * upstream registered in ZooKeeper in apisix-seed's layout.
+ * upstream registered in ZooKeeper in apisix-seed's layout. A route written through the dataplane's
+ * Admin API with {@code discovery_type: zookeeper} is seeded by the operator (its seed mode) and
+ * served.
  */
 class ZooKeeperToDataplaneE2E {
 
   @TempDir Path dir;
 
+  static final String ADMIN_KEY = "e2e-admin-key-0123456789abcdef";
+
+  final int adminPort = Ports.free();
   TestingServer zookeeper;
   CuratorFramework zk;
   HttpServer upstream;
@@ -56,7 +62,7 @@ class ZooKeeperToDataplaneE2E {
             new ArchwayStack.Options(
                 "off",
                 false,
-                List.of(),
+                List.of("--admin-port", "" + adminPort, "--admin-key", ADMIN_KEY),
                 List.of(
                     "--zookeeper-connect",
                     zookeeper.getConnectString(),
@@ -122,5 +128,29 @@ class ZooKeeperToDataplaneE2E {
             () ->
                 assertThat(stack.get(stack.httpPort(), "/zk").body())
                     .isEqualTo("hello from zookeeper /zk"));
+
+    // Written with APISIX's Admin API, no Kubernetes resource: the operator seeds its nodes.
+    var put =
+        java.net.http.HttpClient.newHttpClient()
+            .send(
+                java.net.http.HttpRequest.newBuilder(
+                        java.net.URI.create(
+                            "http://127.0.0.1:" + adminPort + "/apisix/admin/routes/admin-zk"))
+                    .header("X-API-KEY", ADMIN_KEY)
+                    .PUT(
+                        java.net.http.HttpRequest.BodyPublishers.ofString(
+                            "{\"uri\":\"/admin-zk\",\"upstream\":{\"type\":\"roundrobin\","
+                                + "\"discovery_type\":\"zookeeper\","
+                                + "\"service_name\":\"APISIX-ZK\"}}"))
+                    .build(),
+                java.net.http.HttpResponse.BodyHandlers.ofString());
+    assertThat(put.statusCode()).as(put.body()).isEqualTo(201);
+    await()
+        .atMost(ArchwayStack.WAIT)
+        .ignoreExceptions()
+        .untilAsserted(
+            () ->
+                assertThat(stack.get(stack.httpPort(), "/admin-zk").body())
+                    .isEqualTo("hello from zookeeper /admin-zk"));
   }
 }

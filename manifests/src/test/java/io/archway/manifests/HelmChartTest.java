@@ -229,6 +229,22 @@ class HelmChartTest {
     everyContainerIsLockedDown(objects);
   }
 
+  @Test
+  void theSeedOfAdminApiObjectsIsOnWithARegistryUnlessTurnedOff() {
+    var on = render(Map.of("operator.registries.zookeeperConnect", "zk:2181"));
+    var args = deployment(objects(on), "archway-operator").getSpec().getTemplate().getSpec();
+    assertThat(args.getContainers().get(0).getArgs())
+        .contains("--zookeeper-connect")
+        .doesNotContain("--no-seed");
+    var off =
+        render(
+            Map.of(
+                "operator.registries.zookeeperConnect", "zk:2181",
+                "operator.registries.seed", "false"));
+    args = deployment(objects(off), "archway-operator").getSpec().getTemplate().getSpec();
+    assertThat(args.getContainers().get(0).getArgs()).contains("--no-seed");
+  }
+
   /** examples/istio/values.yaml: the dataplane takes its config from istiod, not etcd. */
   @Test
   void xdsFromIstiodInsteadOfEtcd() {

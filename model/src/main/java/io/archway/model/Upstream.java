@@ -49,6 +49,12 @@ public record Upstream(
   public static final String DEFAULT_HASH_ON = "vars";
 
   /**
+   * A discovery type whose nodes a control plane writes into the object (Archway's operator in seed
+   * mode, or apisix-seed): the dataplane serves the {@code nodes} it holds, none (503) until then.
+   */
+  public static final String ZOOKEEPER = "zookeeper";
+
+  /**
    * The discovery types the dataplane finds nodes with. APISIX's others (nacos, eureka, consul,
    * consul_kv, dns) would leave the upstream without nodes, so they are refused by name.
    */
@@ -85,10 +91,11 @@ public record Upstream(
 
   static final Fields.Check DISCOVERY_TYPE =
       v ->
-          "kubernetes".equals(v) || "dns".equals(v)
+          "kubernetes".equals(v) || "dns".equals(v) || ZOOKEEPER.equals(v)
               ? null
-              : "kubernetes or dns, the discovery types Archway supports (nacos, eureka, consul"
-                  + " and consul_kv would leave the upstream without nodes)";
+              : "kubernetes or dns, the discovery types Archway supports, or zookeeper (its nodes"
+                  + " written by a control plane: Archway's operator or apisix-seed); nacos,"
+                  + " eureka, consul and consul_kv would leave the upstream without nodes";
 
   public static final String DEFAULT_SCHEME = "http";
   public static final String DEFAULT_PASS_HOST = "pass";

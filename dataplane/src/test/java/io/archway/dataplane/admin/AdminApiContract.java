@@ -168,6 +168,36 @@ abstract class AdminApiContract {
   }
 
   @Test
+  void aZooKeeperUpstreamIsAnswered503UntilAControlPlaneSeedsItsNodes() throws Exception {
+    var put =
+        admin(
+            "PUT",
+            "/apisix/admin/upstreams/zk",
+            "{\"discovery_type\":\"zookeeper\",\"service_name\":\"APISIX-ZK\"}");
+    assertThat(put.statusCode()).as(put.body()).isEqualTo(201);
+    put = admin("PUT", "/apisix/admin/routes/zk", "{\"uri\":\"/zk\",\"upstream_id\":\"zk\"}");
+    assertThat(put.statusCode()).as(put.body()).isEqualTo(201);
+    served("/zk", 503);
+    // What apisix-seed (or the operator in seed mode) writes once the registry answers.
+    var node = upstream.node();
+    int colon = node.lastIndexOf(':');
+    put =
+        admin(
+            "PUT",
+            "/apisix/admin/upstreams/zk",
+            "{\"nodes\":[{\"host\":\""
+                + node.substring(0, colon)
+                + "\",\"port\":"
+                + node.substring(colon + 1)
+                + ",\"weight\":100}],\"_discovery_type\":\"zookeeper\","
+                + "\"_service_name\":\"APISIX-ZK\"}");
+    assertThat(put.statusCode()).as(put.body()).isEqualTo(200);
+    assertThat(served("/zk", 200).body()).isEqualTo("up1");
+    // The file route is still served: the upstream without nodes broke nothing else.
+    assertThat(data("/from-file").statusCode()).isEqualTo(200);
+  }
+
+  @Test
   void eachMethod() throws Exception {
     var post = admin("POST", "/apisix/admin/routes", route("/posted"));
     assertThat(post.statusCode()).as(post.body()).isEqualTo(201);

@@ -132,9 +132,21 @@ public final class EtcdConfigSink implements AutoCloseable {
    */
   public boolean compareAndSwap(Kind kind, ConfigObject obj, long expectedModRevision)
       throws Exception {
-    var value = ModelJson.toTree(obj);
-    ModelJson.read(kind, value, obj.id(), kind.dir() + "/" + obj.id());
-    var key = bytes(new Key(kind, obj.id()));
+    return compareAndSwap(kind, obj.id(), ModelJson.toTree(obj), expectedModRevision);
+  }
+
+  /**
+   * Writes {@code value} as it is (JSON another writer made, edited in place: the fields the model
+   * does not hold stay as written) under the same guard as {@link #compareAndSwap(Kind,
+   * ConfigObject, long)}.
+   *
+   * @throws ValidationException when the value is not a valid object of {@code kind}: nothing is
+   *     written
+   */
+  public boolean compareAndSwap(Kind kind, String id, JsonNode value, long expectedModRevision)
+      throws Exception {
+    ModelJson.read(kind, value, id, kind.dir() + "/" + id);
+    var key = bytes(new Key(kind, id));
     var guard =
         expectedModRevision == 0
             ? new Cmp(key, Cmp.Op.EQUAL, CmpTarget.createRevision(0))

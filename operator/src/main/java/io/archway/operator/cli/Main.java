@@ -7,8 +7,8 @@ import java.util.ArrayList;
 import picocli.CommandLine;
 
 /**
- * {@code archway-operator run|translate|validate|flow [options]}; {@code --help} on each lists its
- * options, {@code --version} says which build it is. Exit status 2 on a usage error.
+ * {@code archway-operator run|seed|translate|validate|flow [options]}; {@code --help} on each lists
+ * its options, {@code --version} says which build it is. Exit status 2 on a usage error.
  */
 public final class Main {
 

@@ -17,13 +17,22 @@ final class MetricsServer implements AutoCloseable {
 
   static MetricsServer start(InetSocketAddress address, ArchwayOperator operator)
       throws IOException {
+    return start(address, operator.metrics(), operator::leader);
+  }
+
+  /** For a command without Kubernetes (the seed): {@code leader} says whether it leads. */
+  static MetricsServer start(
+      InetSocketAddress address,
+      io.archway.operator.reconciler.OperatorMetrics metrics,
+      java.util.function.BooleanSupplier leader)
+      throws IOException {
     var server = HttpServer.create(address, 16);
-    server.createContext("/metrics", ex -> reply(ex, 200, operator.metrics().render()));
+    server.createContext("/metrics", ex -> reply(ex, 200, metrics.render()));
     server.createContext("/healthz", ex -> reply(ex, 200, "ok\n"));
     // Ready to take over as well as when leading: a replica waiting for the Lease is healthy.
     server.createContext(
         "/readyz",
-        ex -> reply(ex, 200, operator.leader() ? "ready, leader\n" : "ready, standby\n"));
+        ex -> reply(ex, 200, leader.getAsBoolean() ? "ready, leader\n" : "ready, standby\n"));
     server.start();
     return new MetricsServer(server);
   }

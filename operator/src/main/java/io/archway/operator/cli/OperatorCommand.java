@@ -17,7 +17,7 @@ import picocli.CommandLine.Spec;
     synopsisSubcommandLabel = "<command>",
     description = {
       "",
-      "Reconciles Archway's resources from Kubernetes into etcd, or checks, translates and draws"
+      "Reconciles Archway's resources from Kubernetes into etcd, seeds registry nodes into etcd, or checks, translates and draws"
           + " them from files.",
       ""
     },
@@ -27,6 +27,7 @@ import picocli.CommandLine.Spec;
     versionProvider = OperatorCommand.Version.class,
     subcommands = {
       RunCommand.class,
+      SeedCommand.class,
       TranslateCommand.class,
       ValidateCommand.class,
       FlowCommand.class

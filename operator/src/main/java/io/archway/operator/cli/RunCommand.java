@@ -1,8 +1,6 @@
 package io.archway.operator.cli;
 
-import io.archway.model.Keys;
 import io.archway.model.sink.EtcdConfigSink;
-import io.archway.model.source.EtcdTls;
 import io.archway.operator.reconciler.ArchwayOperator;
 import io.fabric8.kubernetes.client.Config;
 import io.fabric8.kubernetes.client.ConfigBuilder;
@@ -20,6 +18,7 @@ import java.util.TreeSet;
 import java.util.concurrent.Callable;
 import java.util.concurrent.CountDownLatch;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.ParentCommand;
 
@@ -56,43 +55,7 @@ final class RunCommand implements Callable<Integer> {
       description = "watch only these namespaces (repeatable; default: all)")
   List<String> namespaces = new ArrayList<>();
 
-  @Option(
-      names = "--etcd",
-      paramLabel = "URL[,URL...]",
-      description = "etcd endpoints (default: http://127.0.0.1:2379)")
-  String etcd = "http://127.0.0.1:2379";
-
-  @Option(
-      names = "--prefix",
-      paramLabel = "PREFIX",
-      description = "etcd key prefix (default: /apisix)")
-  String prefix = Keys.DEFAULT_PREFIX;
-
-  @Option(
-      names = "--etcd-user",
-      paramLabel = "USER",
-      description =
-          "etcd user (or ARCHWAY_ETCD_USER); the password from --etcd-password or"
-              + " ARCHWAY_ETCD_PASSWORD")
-  String etcdUser = System.getenv("ARCHWAY_ETCD_USER");
-
-  @Option(names = "--etcd-password", paramLabel = "PASS", description = "etcd password")
-  String etcdPassword = System.getenv("ARCHWAY_ETCD_PASSWORD");
-
-  @Option(
-      names = "--etcd-ca",
-      paramLabel = "FILE",
-      description = "CA certificates (PEM) that sign etcd's, for https:// endpoints")
-  String etcdCa;
-
-  @Option(
-      names = "--etcd-cert",
-      paramLabel = "FILE",
-      description = "client certificate (PEM) for etcd's --client-cert-auth")
-  String etcdCert;
-
-  @Option(names = "--etcd-key", paramLabel = "FILE", description = "its private key (PEM)")
-  String etcdKey;
+  @Mixin EtcdOptions etcd = new EtcdOptions();
 
   @Option(
       names = "--ingress-class",
@@ -144,52 +107,15 @@ final class RunCommand implements Callable<Integer> {
               + " dataplane follows them)")
   String controlPlaneDiscovery = "off";
 
-  @Option(
-      names = "--zookeeper-connect",
-      paramLabel = "HOST:PORT[,HOST:PORT...]",
-      description =
-          "follow ZooKeeper (apisix-seed's layout): ApisixUpstreams with discovery: {type:"
-              + " zookeeper, serviceName: NAME} get the nodes of the znode ROOT/NAME written into"
-              + " etcd (default: none)")
-  String zookeeperConnect;
+  @Mixin RegistryOptions registry = new RegistryOptions();
 
   @Option(
-      names = "--zookeeper-root",
-      paramLabel = "PATH",
-      description = "the parent znode of the services (default: /zookeeper)")
-  String zookeeperRoot = io.archway.operator.registry.ZooKeeperRegistry.Settings.DEFAULT_ROOT;
-
-  @Option(
-      names = "--dns-discovery",
-      paramLabel = "dataplane|operator",
+      names = "--no-seed",
       description =
-          "who resolves ApisixUpstreams with discovery: {type: dns}: the dataplane (default; each"
-              + " dataplane asks DNS itself) or the operator, which writes the nodes into etcd")
-  String dnsDiscovery = "dataplane";
-
-  @Option(
-      names = "--dns-server",
-      paramLabel = "HOST[:PORT][,HOST[:PORT]...]",
-      description =
-          "the DNS servers the operator asks under --dns-discovery operator (default: the"
-              + " system's)")
-  String dnsServers;
-
-  @Option(
-      names = "--registry-add-delay",
-      paramLabel = "SECONDS",
-      description =
-          "a registry's node set that only adds nodes is written once it has held this long"
-              + " (default: 2)")
-  String registryAddDelay;
-
-  @Option(
-      names = "--registry-remove-delay",
-      paramLabel = "SECONDS",
-      description =
-          "a registry's node set that takes nodes away is written once it has held this long"
-              + " (default: 10)")
-  String registryRemoveDelay;
+          "do not seed etcd objects written without Kubernetes (the Admin API, etcdctl) whose"
+              + " upstream names a registry followed (default: seeded, by the leader, as"
+              + " archway-operator seed does)")
+  boolean noSeed;
 
   @Option(
       names = "--dataplane-selector",
@@ -228,12 +154,7 @@ final class RunCommand implements Callable<Integer> {
   @Override
   public Integer call() throws UsageException {
     var err = parent.err;
-    var endpoints = List.of(etcd.split(","));
-    try {
-      Keys.of(prefix);
-    } catch (IllegalArgumentException e) {
-      throw new UsageException("--prefix: " + e.getMessage());
-    }
+    etcd.check();
     int metrics = integer("--metrics-port", metricsPort, 9092, 0, 65535);
     int leaseSeconds = integer("--lease-duration", leaseDuration, 15, 3, 3600);
     if (publishService != null && !publishService.matches("[^/]+/[^/]+")) {
@@ -241,7 +162,6 @@ final class RunCommand implements Callable<Integer> {
           "--publish-service: \"" + publishService + "\" (expected: namespace/name)");
     }
     var selector = dataplaneSelector();
-    var tls = etcdTls();
     Config config;
     try {
       config =
@@ -254,10 +174,10 @@ final class RunCommand implements Callable<Integer> {
     var client = new KubernetesClientBuilder().withConfig(config).build();
     EtcdConfigSink sink;
     try {
-      sink = EtcdConfigSink.connect(endpoints, prefix, etcdUser, etcdPassword, tls);
-    } catch (IllegalArgumentException e) {
+      sink = etcd.sink();
+    } catch (UsageException e) {
       client.close();
-      throw new UsageException(e.getMessage());
+      throw e;
     }
     var identity =
         identity(System.getenv("POD_NAME"), RunCommand::hostName, ProcessHandle.current().pid());
@@ -277,7 +197,7 @@ final class RunCommand implements Callable<Integer> {
             ResourceFiles.controlPlaneDiscovery(controlPlaneDiscovery));
     io.archway.operator.registry.Registries registries;
     try {
-      registries = registries();
+      registries = registry.registries();
     } catch (UsageException e) {
       sink.close();
       client.close();
@@ -291,10 +211,24 @@ final class RunCommand implements Callable<Integer> {
             new io.archway.operator.translate.GatewayServiceTranslator.Dataplane(
                 selector, dataplanePrivilegedPorts),
             registries);
-    MetricsServer metricsServer = null;
+    var seeder = seeder(operator, sink, registries);
+    var metricsServer = new java.util.concurrent.atomic.AtomicReference<MetricsServer>();
+    Runnable stop =
+        () -> {
+          operator.close();
+          if (seeder != null) {
+            seeder.close();
+          }
+          registries.close();
+          if (metricsServer.get() != null) {
+            metricsServer.get().close();
+          }
+          sink.close();
+          client.close();
+        };
     try {
       if (metrics > 0) {
-        metricsServer = MetricsServer.start(new InetSocketAddress(metrics), operator);
+        metricsServer.set(MetricsServer.start(new InetSocketAddress(metrics), operator));
       }
       operator.onLostLeadership(
           () -> {
@@ -305,117 +239,53 @@ final class RunCommand implements Callable<Integer> {
       operator.start();
     } catch (RuntimeException | IOException e) {
       err.println("archway-operator: cannot start: " + e.getMessage());
-      operator.close();
-      registries.close();
-      if (metricsServer != null) {
-        metricsServer.close();
-      }
-      sink.close();
-      client.close();
+      stop.run();
       return 1;
     }
+    untilShutdown("archway-operator-shutdown", stop);
+    return 0;
+  }
+
+  /**
+   * Waits until the JVM shuts down (SIGTERM), which runs {@code close} on a thread {@code name}.
+   */
+  static void untilShutdown(String name, Runnable close) {
     var stopped = new CountDownLatch(1);
-    var started = metricsServer;
     Runtime.getRuntime()
         .addShutdownHook(
             new Thread(
                 () -> {
-                  operator.close();
-                  registries.close();
-                  if (started != null) {
-                    started.close();
-                  }
-                  sink.close();
-                  client.close();
+                  close.run();
                   stopped.countDown();
                 },
-                "archway-operator-shutdown"));
+                name));
     try {
       stopped.await();
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
     }
-    return 0;
   }
 
-  /** The registries the options point at, with their damping windows. */
-  io.archway.operator.registry.Registries registries() throws UsageException {
-    var add = seconds("--registry-add-delay", registryAddDelay, 2);
-    var remove = seconds("--registry-remove-delay", registryRemoveDelay, 10);
-    var list = new java.util.ArrayList<io.archway.operator.registry.Registry>();
-    if (zookeeperConnect != null) {
-      if (zookeeperConnect.isBlank()) {
-        throw new UsageException(
-            "--zookeeper-connect: \"\" (expected: HOST:PORT[,HOST:PORT...][/chroot])");
-      }
-      try {
-        list.add(
-            new io.archway.operator.registry.ZooKeeperRegistry(
-                io.archway.operator.registry.ZooKeeperRegistry.Settings.of(zookeeperConnect)
-                    .withRoot(zookeeperRoot)));
-      } catch (IllegalArgumentException e) {
-        throw new UsageException("--zookeeper-connect, --zookeeper-root: " + e.getMessage());
-      }
+  /**
+   * The seed (apisix-seed's job for objects written without Kubernetes), started once this replica
+   * leads; {@code null} with {@code --no-seed} or without a registry.
+   */
+  private io.archway.operator.seed.Seeder seeder(
+      ArchwayOperator operator,
+      EtcdConfigSink sink,
+      io.archway.operator.registry.Registries registries)
+      throws UsageException {
+    if (noSeed || !registries.any()) {
+      return null;
     }
-    if (!"dataplane".equals(dnsDiscovery) && !"operator".equals(dnsDiscovery)) {
-      throw new UsageException(
-          "--dns-discovery: \"" + dnsDiscovery + "\" (expected: dataplane or operator)");
-    }
-    if (dnsServers != null && !"operator".equals(dnsDiscovery)) {
-      throw new UsageException("--dns-server: only with --dns-discovery operator");
-    }
-    if ("operator".equals(dnsDiscovery)) {
-      list.add(
-          new io.archway.operator.registry.DnsRegistry(
-              io.archway.operator.registry.DnsRegistry.Settings.of(dnsServers(dnsServers))));
-    }
-    return new io.archway.operator.registry.Registries(
-        list,
-        new io.archway.operator.registry.Registries.Settings(
-            add,
-            remove,
-            io.archway.operator.registry.Registries.Settings.DEFAULT.firstAnswerWait()));
-  }
-
-  /** {@code --dns-server}: {@code host[:port]} entries (port 53 by default). */
-  static List<InetSocketAddress> dnsServers(String v) throws UsageException {
-    if (v == null) {
-      return List.of();
-    }
-    var out = new java.util.ArrayList<InetSocketAddress>();
-    for (var entry : v.split(",")) {
-      var e = entry.strip();
-      var host = e;
-      int port = 53;
-      int colon = e.lastIndexOf(':');
-      if (colon > 0 && (e.indexOf(':') == colon || e.startsWith("["))) {
-        host = e.substring(0, colon);
-        port = integer("--dns-server", e.substring(colon + 1), 53, 1, 65535);
-      }
-      host =
-          host.startsWith("[") && host.endsWith("]") ? host.substring(1, host.length() - 1) : host;
-      if (!host.matches("[0-9.]+|[0-9a-fA-F:]+")) {
-        throw new UsageException(
-            "--dns-server: \"" + e + "\" (expected: an IP address, optionally with :PORT)");
-      }
-      out.add(new InetSocketAddress(host, port));
-    }
-    return out;
-  }
-
-  private static Duration seconds(String name, String v, double dflt) throws UsageException {
-    if (v == null) {
-      return Duration.ofMillis((long) (dflt * 1000));
-    }
-    try {
-      double d = Double.parseDouble(v);
-      if (d >= 0 && d <= 3600) {
-        return Duration.ofMillis((long) (d * 1000));
-      }
-    } catch (NumberFormatException e) {
-      // Reported below.
-    }
-    throw new UsageException(name + ": \"" + v + "\" (expected: seconds, 0..3600, e.g. 2 or 0.5)");
+    var seeder =
+        new io.archway.operator.seed.Seeder(
+            new io.archway.model.source.EtcdConfigSource(etcd.source()), sink, registries);
+    operator.onLeading(seeder::start);
+    operator.metrics().gauge("archway_operator_seed_writes_total", seeder::writes);
+    operator.metrics().gauge("archway_operator_seed_conflicts_total", seeder::conflicts);
+    operator.metrics().gauge("archway_operator_seed_objects", seeder::objects);
+    return seeder;
   }
 
   /**
@@ -444,8 +314,7 @@ final class RunCommand implements Callable<Integer> {
     }
   }
 
-  private static int integer(String name, String v, int dflt, int min, int max)
-      throws UsageException {
+  static int integer(String name, String v, int dflt, int min, int max) throws UsageException {
     if (v == null) {
       return dflt;
     }
@@ -474,17 +343,5 @@ final class RunCommand implements Callable<Integer> {
       }
     }
     return out;
-  }
-
-  /** TLS to etcd from --etcd-ca, --etcd-cert and --etcd-key; {@code null} when none is given. */
-  private EtcdTls etcdTls() throws UsageException {
-    try {
-      return EtcdTls.fromFiles(
-          etcdCa == null ? null : Path.of(etcdCa),
-          etcdCert == null ? null : Path.of(etcdCert),
-          etcdKey == null ? null : Path.of(etcdKey));
-    } catch (IllegalArgumentException e) {
-      throw new UsageException(e.getMessage());
-    }
   }
 }

@@ -45,6 +45,8 @@ public final class ArchwayOperator implements AutoCloseable {
   private final GatewayApiCrds gatewayApi;
   private volatile boolean leader;
   private volatile Runnable onLostLeadership = () -> {};
+  private volatile Runnable onLeading = () -> {};
+  private final boolean elected;
 
   /** With the chart's dataplane selector and no privileged ports. */
   public ArchwayOperator(KubernetesClient client, EtcdConfigSink sink, Settings s) {
@@ -103,7 +105,7 @@ public final class ArchwayOperator implements AutoCloseable {
                         d.dividedBy(5),
                         s.identity(),
                         new io.fabric8.kubernetes.client.extended.leaderelection.LeaderCallbacks(
-                            () -> leader = true, this::stoppedLeading, id -> {}),
+                            this::startedLeading, this::stoppedLeading, id -> {}),
                         false));
               }
             });
@@ -199,7 +201,8 @@ public final class ArchwayOperator implements AutoCloseable {
             registries.retain(caches.registryServices());
           }
         });
-    if (s.leaseName() == null) {
+    elected = s.leaseName() != null;
+    if (!elected) {
       leader = true;
     }
     metrics.gauge("archway_operator_leader", () -> leader ? 1 : 0);
@@ -352,6 +355,19 @@ public final class ArchwayOperator implements AutoCloseable {
     onLostLeadership.run();
   }
 
+  private void startedLeading() {
+    leader = true;
+    onLeading.run();
+  }
+
+  /**
+   * What to do once this replica leads (at {@link #start} without leader election): start what only
+   * the leader runs, such as the seed.
+   */
+  public void onLeading(Runnable r) {
+    onLeading = r;
+  }
+
   /** What to do once this replica lost its Lease, after its writes are fenced. */
   public void onLostLeadership(Runnable r) {
     onLostLeadership = r;
@@ -361,6 +377,9 @@ public final class ArchwayOperator implements AutoCloseable {
   public void start() {
     caches.start();
     operator.start();
+    if (!elected) {
+      onLeading.run();
+    }
   }
 
   /** The Gateway API kinds found installed at start-up. */

@@ -65,6 +65,8 @@ public final class Registries implements AutoCloseable {
         };
   }
 
+  private static final String RESOURCES = "resources";
+
   /** A service of a registry. */
   public record Service(String type, String name) {}
 
@@ -74,7 +76,10 @@ public final class Registries implements AutoCloseable {
   private final Map<String, Registry> registries = new HashMap<>();
   private final Map<String, ScheduledExecutorService> executors = new HashMap<>();
   private final Map<Service, Entry> entries = new ConcurrentHashMap<>();
-  private volatile BiConsumer<String, String> onChange = (type, name) -> {};
+  private final List<BiConsumer<String, String>> onChange =
+      new java.util.concurrent.CopyOnWriteArrayList<>();
+  // The services each user (the resources' reconcilers, the seed) wants followed.
+  private final Map<String, Set<Service>> wanted = new HashMap<>();
   private volatile boolean closed;
 
   private final class Entry {
@@ -123,9 +128,17 @@ public final class Registries implements AutoCloseable {
     this.metrics = metrics;
   }
 
-  /** Called with {@code (type, serviceName)} when what a lookup returns for it changed. */
+  /**
+   * Adds a listener called with {@code (type, serviceName)} when what a lookup returns for it
+   * changed.
+   */
   public void onChange(BiConsumer<String, String> listener) {
-    this.onChange = listener;
+    onChange.add(listener);
+  }
+
+  /** Whether the operator follows any registry. */
+  public boolean any() {
+    return !registries.isEmpty();
   }
 
   /** Whether the operator follows registries of {@code type}. */
@@ -139,12 +152,24 @@ public final class Registries implements AutoCloseable {
    * awaited (bounded).
    */
   public RegistryLookup lookup(String type, String name) {
+    return lookup(type, name, true);
+  }
+
+  /**
+   * What the registry of {@code type} has for {@code name} now, without waiting: a service not
+   * followed yet is from now on, and its first answer is handed to {@link #onChange} listeners.
+   */
+  public RegistryLookup peek(String type, String name) {
+    return lookup(type, name, false);
+  }
+
+  private RegistryLookup lookup(String type, String name, boolean wait) {
     var registry = registries.get(type);
     if (registry == null || closed) {
       return null;
     }
     var entry = entries.computeIfAbsent(new Service(type, name), this::start);
-    if (!entry.first.isDone()) {
+    if (!entry.first.isDone() && wait) {
       try {
         entry.first.get(settings.firstAnswerWait().toMillis(), TimeUnit.MILLISECONDS);
       } catch (TimeoutException | ExecutionException e) {
@@ -170,11 +195,28 @@ public final class Registries implements AutoCloseable {
     }
   }
 
-  /** Stops following every service not in {@code wanted}. */
+  /**
+   * The resources' reconcilers want exactly {@code wanted} followed: every service no user wants
+   * (looked up by a translation and named by no resource any more, say) is no longer followed.
+   */
   public void retain(Set<Service> wanted) {
+    retain(RESOURCES, wanted);
+  }
+
+  /**
+   * {@code user} (the seed, say) wants exactly {@code services} followed: those it wanted before
+   * and no user wants now are no longer followed. A service some lookup started and no user has
+   * claimed yet is left to the resources' {@link #retain(Set)}, so one user never stops what a
+   * translation is about to claim.
+   */
+  public synchronized void retain(String user, Set<Service> services) {
+    var before = wanted.put(user, Set.copyOf(services));
+    var all = new java.util.HashSet<Service>();
+    wanted.values().forEach(all::addAll);
     for (var it = entries.entrySet().iterator(); it.hasNext(); ) {
       var e = it.next();
-      if (!wanted.contains(e.getKey())) {
+      var dropped = RESOURCES.equals(user) || (before != null && before.contains(e.getKey()));
+      if (dropped && !all.contains(e.getKey())) {
         it.remove();
         stop(e.getValue());
       }
@@ -335,10 +377,12 @@ public final class Registries implements AutoCloseable {
   }
 
   private void notifyChange(Entry entry) {
-    try {
-      onChange.accept(entry.service.type(), entry.service.name());
-    } catch (RuntimeException e) {
-      log.warn("registry change of {}: {}", entry.service, e.toString());
+    for (var listener : onChange) {
+      try {
+        listener.accept(entry.service.type(), entry.service.name());
+      } catch (RuntimeException e) {
+        log.warn("registry change of {}: {}", entry.service, e.toString());
+      }
     }
   }
 

@@ -58,6 +58,18 @@ class MainTest {
   }
 
   @Test
+  void seedNeedsARegistryAndChecksItsOptionsBeforeAnythingStarts() {
+    assertThat(run("seed", "--etcd", "http://127.0.0.1:1")).isEqualTo(2);
+    assertThat(err())
+        .contains("no registry to follow (expected: --zookeeper-connect, or --dns-discovery");
+    assertThat(run("seed", "--prefix", "apisix", "--zookeeper-connect", "127.0.0.1:1"))
+        .isEqualTo(2);
+    assertThat(err()).contains("--prefix: prefix: \"apisix\"");
+    assertThat(run("seed", "--dns-server", "10.0.0.53")).isEqualTo(2);
+    assertThat(err()).contains("--dns-server: only with --dns-discovery operator");
+  }
+
+  @Test
   void theExamplesAreValid() {
     assertThat(run("validate", "-f", "../examples/kubernetes")).as(out()).isZero();
     assertThat(out()).contains("20 resource(s) checked, 0 with errors");
@@ -236,10 +248,11 @@ class MainTest {
     assertThat(run("--help")).isZero();
     assertThat(out())
         .startsWith("Usage: archway-operator")
-        .contains("  run ", "  translate ", "  validate ", "  flow ")
+        .contains("  run ", "  seed ", "  translate ", "  validate ", "  flow ")
         .contains("-V, --version");
     var commands = Main.commandLine(System.out, System.err).getSubcommands();
-    assertThat(commands.keySet()).containsExactlyInAnyOrder("run", "translate", "validate", "flow");
+    assertThat(commands.keySet())
+        .containsExactlyInAnyOrder("run", "seed", "translate", "validate", "flow");
     for (var command : commands.entrySet()) {
       out.reset();
       assertThat(run(command.getKey(), "--help")).isZero();

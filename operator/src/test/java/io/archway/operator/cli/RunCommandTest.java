@@ -28,13 +28,14 @@ class RunCommandTest {
 
   @Test
   void dnsServersAreAddressesWithAnOptionalPort() throws Exception {
-    assertThat(RunCommand.dnsServers("10.0.0.10, 10.0.0.11:5353,[fd00::53]:53"))
+    assertThat(RegistryOptions.dnsServers("10.0.0.10, 10.0.0.11:5353,[fd00::53]:53"))
         .containsExactly(
             new java.net.InetSocketAddress("10.0.0.10", 53),
             new java.net.InetSocketAddress("10.0.0.11", 5353),
             new java.net.InetSocketAddress("fd00::53", 53));
-    assertThat(RunCommand.dnsServers(null)).isEmpty();
-    org.assertj.core.api.Assertions.assertThatThrownBy(() -> RunCommand.dnsServers("dns.local"))
+    assertThat(RegistryOptions.dnsServers(null)).isEmpty();
+    org.assertj.core.api.Assertions.assertThatThrownBy(
+            () -> RegistryOptions.dnsServers("dns.local"))
         .hasMessage("--dns-server: \"dns.local\" (expected: an IP address, optionally with :PORT)");
   }
 }

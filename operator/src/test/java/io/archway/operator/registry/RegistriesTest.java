@@ -75,4 +75,32 @@ class RegistriesTest {
       assertThat(registries.lookup("consul", "svc")).isNull();
     }
   }
+
+  @Test
+  void aServiceIsFollowedWhileAnyUserWantsItAndEveryListenerHearsOfIt() {
+    try (var registries =
+        new Registries(
+            List.of(new Answering()),
+            new Registries.Settings(Duration.ZERO, Duration.ZERO, Duration.ofSeconds(10)))) {
+      var heard = new java.util.concurrent.CopyOnWriteArrayList<String>();
+      registries.onChange((type, name) -> heard.add("resources " + name));
+      registries.onChange((type, name) -> heard.add("seed " + name));
+      var web = new Registries.Service("dns", "web.test:80");
+      registries.retain(java.util.Set.of(web));
+      registries.retain("seed", java.util.Set.of(web));
+      assertThat(registries.peek("dns", "web.test:80")).isNotNull();
+      org.awaitility.Awaitility.await()
+          .atMost(Duration.ofSeconds(10))
+          .untilAsserted(
+              () ->
+                  assertThat(heard)
+                      .containsExactlyInAnyOrder("resources web.test:80", "seed web.test:80"));
+      assertThat(registries.peek("dns", "web.test:80").nodes()).hasSize(1);
+      // The resources no longer name it; the seed still does.
+      registries.retain(java.util.Set.of());
+      assertThat(registries.followed()).containsExactly(web);
+      registries.retain("seed", java.util.Set.of());
+      assertThat(registries.followed()).isEmpty();
+    }
+  }
 }
