@@ -118,6 +118,7 @@ public final class XdsConfigSource implements ConfigSource {
   private ScheduledFuture<?> reconnect;
   private volatile XdsDelivery delivery;
   private volatile boolean closed;
+  private boolean fetchTimedOut;
 
   // What status() reports; written on the source's thread.
   private volatile boolean connected;
@@ -309,6 +310,11 @@ public final class XdsConfigSource implements ConfigSource {
     assembled = null;
     if (delivery.started() || complete()) {
       deliver(forgot ? null : made);
+    } else if (fetchTimedOut) {
+      initialFetchTimedOut();
+    }
+    if (fetchTimedOut && !complete()) {
+      lastError = incomplete();
     }
   }
 
@@ -352,34 +358,40 @@ public final class XdsConfigSource implements ConfigSource {
 
   /**
    * Envoy's initial fetch timeout: with listeners and clusters, what has come is served (a route
-   * configuration not come serves nothing, a load assignment not come 503); {@code last_error} in
-   * {@code /readyz} names what is missing until it comes.
+   * configuration not come serves nothing, a load assignment not come 503); until everything named
+   * has come, {@code last_error} in {@code /readyz} says what is missing.
    */
   private void initialFetchTimedOut() {
     if (closed || delivery.started()) {
       return;
     }
+    lastError = incomplete();
+    if (!fetchTimedOut) {
+      fetchTimedOut = true;
+      log.warn(lastError);
+    }
+    if (types.get(XdsTranslator.LISTENER).received && types.get(XdsTranslator.CLUSTER).received) {
+      log.warn("xds: serving the listeners and clusters that came, as Envoy does");
+      deliver(null);
+    }
+  }
+
+  private String incomplete() {
     var missing = new ArrayList<String>();
-    for (var type : WILDCARD) {
-      if (!types.get(type).received) {
+    for (var type : TYPES) {
+      if (WILDCARD.contains(type) && !types.get(type).received) {
         missing.add(kind(type) + " (none yet)");
       }
     }
     missing.addAll(
         resources.missing(
             types.get(XdsTranslator.ROUTE).names, types.get(XdsTranslator.ENDPOINT).names));
-    lastError =
-        "xds: no complete config from "
-            + settings.target()
-            + " within "
-            + settings.initialFetchTimeout().toMillis()
-            + " ms; missing: "
-            + String.join(", ", missing);
-    log.warn(lastError);
-    if (types.get(XdsTranslator.LISTENER).received && types.get(XdsTranslator.CLUSTER).received) {
-      log.warn("xds: serving the listeners and clusters that came (as Envoy does)");
-      deliver(null);
-    }
+    return "xds: no complete config from "
+        + settings.target()
+        + " within "
+        + settings.initialFetchTimeout().toMillis()
+        + " ms; missing: "
+        + String.join(", ", missing);
   }
 
   static Status error(String message) {
