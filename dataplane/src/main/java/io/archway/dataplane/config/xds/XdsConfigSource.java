@@ -110,6 +110,7 @@ public final class XdsConfigSource implements ConfigSource {
   private final Backoff backoff;
   private final Map<String, TypeState> types = new LinkedHashMap<>();
   private final XdsStream protocol;
+  private final XdsMetrics metrics;
 
   private XdsResources resources = new XdsResources();
   private Map<Key, ConfigObject> assembled;
@@ -125,7 +126,6 @@ public final class XdsConfigSource implements ConfigSource {
   private volatile String lastError;
   private volatile Map<String, String> rejected = Map.of();
   private volatile long rejectedTotal;
-  private volatile long acked;
 
   public XdsConfigSource(Settings settings) {
     this.settings = settings;
@@ -133,6 +133,7 @@ public final class XdsConfigSource implements ConfigSource {
     for (var t : TYPES) {
       types.put(t, new TypeState());
     }
+    metrics = new XdsMetrics(settings.protocol());
     protocol =
         settings.protocol() == Protocol.DELTA
             ? new XdsDeltaStream(this, settings.node())
@@ -176,9 +177,9 @@ public final class XdsConfigSource implements ConfigSource {
         loaded ? 1 : 0);
   }
 
-  /** Updates ACKed since start (for tests and metrics). */
-  long acked() {
-    return acked;
+  /** ACKs, NACKs and updates, by protocol, for {@code /metrics}. */
+  public XdsMetrics metrics() {
+    return metrics;
   }
 
   @Override
@@ -274,6 +275,7 @@ public final class XdsConfigSource implements ConfigSource {
     } catch (XdsException | RuntimeException e) {
       var reason = kind(type) + " version " + version + ": " + e.getMessage();
       lastError = reason;
+      metrics.nack();
       // A server may send a rejected version again at once (java-control-plane does, until it
       // has a newer one): it is logged and counted once.
       if (!reason.equals(state.rejected)) {
@@ -291,7 +293,7 @@ public final class XdsConfigSource implements ConfigSource {
     state.version = version;
     state.received = true;
     state.rejected = null;
-    acked++;
+    metrics.ack();
     if (rejected.containsKey(kind(type))) {
       var now = new TreeMap<>(rejected);
       now.remove(kind(type));
@@ -343,8 +345,15 @@ public final class XdsConfigSource implements ConfigSource {
       log.error("xds: the accepted resources do not translate: {}", e.getMessage());
       return;
     }
-    if (!closed && delivery.deliver(next)) {
+    if (closed) {
+      return;
+    }
+    long before = delivery.revision();
+    if (delivery.deliver(next)) {
       log.info("xds: first config from {}: {} objects", settings.target(), next.size());
+    }
+    if (delivery.revision() != before) {
+      metrics.update();
     }
   }
 

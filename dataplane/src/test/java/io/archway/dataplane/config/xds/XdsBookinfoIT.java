@@ -94,6 +94,8 @@ class XdsBookinfoIT {
                 + "\": lb_policy: RANDOM not supported (expected: ROUND_ROBIN, LEAST_REQUEST,"
                 + " RING_HASH or MAGLEV)");
     assertThat(mesh.dataplane.source().status().invalid()).containsKey("Cluster");
+    assertThat(mesh.metrics())
+        .contains("archway_xds_responses_total{protocol=\"sotw\",result=\"nack\"} ");
     // Version 3's routes came with it (RDS is its own update): Envoy would take them too. The
     // clusters stay version 2's, and every request is still served.
     for (int i = 0; i < 5; i++) {

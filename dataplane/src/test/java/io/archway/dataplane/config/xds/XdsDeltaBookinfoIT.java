@@ -104,6 +104,10 @@ class XdsDeltaBookinfoIT {
                     .extracting(Resource::getName)
                     .containsExactly(RATINGS));
     assertThat(mesh.dataplane.source().status().invalid()).containsKey("Cluster");
+    assertThat(mesh.metrics())
+        .contains("archway_xds_responses_total{protocol=\"delta\",result=\"nack\"} ")
+        .doesNotContain("archway_xds_responses_total{protocol=\"delta\",result=\"nack\"} 0\n")
+        .doesNotContain("protocol=\"sotw\"");
     for (int i = 0; i < 5; i++) {
       assertThat(mesh.get("/ratings/0").body()).isEqualTo("ratings-b");
       assertThat(mesh.get("/productpage").body()).isEqualTo("productpage-2");

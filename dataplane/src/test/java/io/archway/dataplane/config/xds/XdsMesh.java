@@ -367,6 +367,14 @@ final class XdsMesh implements AutoCloseable {
     return client.send(b.build(), HttpResponse.BodyHandlers.ofString());
   }
 
+  /** The gateway's {@code /metrics} text. */
+  String metrics() throws Exception {
+    var uri = URI.create("http://127.0.0.1:" + dataplane.servers().statusPort() + "/metrics");
+    return client
+        .send(HttpRequest.newBuilder(uri).build(), HttpResponse.BodyHandlers.ofString())
+        .body();
+  }
+
   /** Which node answered how many of {@code n} GETs of {@code path}. */
   Map<String, Integer> spread(String path, int n) throws Exception {
     var counts = new java.util.TreeMap<String, Integer>();
