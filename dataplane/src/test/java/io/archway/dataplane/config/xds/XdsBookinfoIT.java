@@ -1,18 +1,16 @@
 package io.archway.dataplane.config.xds;
 
-import static io.archway.dataplane.config.xds.XdsMesh.RATINGS;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
 import java.net.http.HttpResponse;
 import java.time.Duration;
 import java.util.Map;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.MethodOrderer;
 import org.junit.jupiter.api.Order;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.TestMethodOrder;
+import org.junit.jupiter.api.extension.RegisterExtension;
 
 /**
  * The dataplane as an xDS client of java-control-plane (the management server Java control planes
@@ -24,21 +22,7 @@ import org.junit.jupiter.api.TestMethodOrder;
 @TestMethodOrder(MethodOrderer.OrderAnnotation.class)
 class XdsBookinfoIT {
 
-  private static XdsMesh mesh;
-
-  @BeforeAll
-  static void start() throws Exception {
-    mesh = new XdsMesh();
-    mesh.serve(mesh.bookinfo("1", 20, 30, 50, false));
-    mesh.startGateway(XdsConfigSource.Protocol.SOTW);
-  }
-
-  @AfterAll
-  static void stop() throws Exception {
-    if (mesh != null) {
-      mesh.close();
-    }
-  }
+  @RegisterExtension static final XdsMesh mesh = new XdsMesh(XdsConfigSource.Protocol.SOTW);
 
   @Test
   @Order(1)
@@ -87,12 +71,7 @@ class XdsBookinfoIT {
     var nack = mesh.nacks.get(0);
     assertThat(nack.getTypeUrl()).isEqualTo(XdsTranslator.CLUSTER);
     assertThat(nack.getVersionInfo()).isEqualTo("2");
-    assertThat(nack.getErrorDetail().getMessage())
-        .isEqualTo(
-            "cluster \""
-                + RATINGS
-                + "\": lb_policy: RANDOM not supported (expected: ROUND_ROBIN, LEAST_REQUEST,"
-                + " RING_HASH or MAGLEV)");
+    assertThat(nack.getErrorDetail().getMessage()).isEqualTo(XdsMesh.BAD_RATINGS);
     assertThat(mesh.dataplane.source().status().invalid()).containsKey("Cluster");
     assertThat(mesh.metrics())
         .contains("archway_xds_responses_total{protocol=\"sotw\",result=\"nack\"} ");

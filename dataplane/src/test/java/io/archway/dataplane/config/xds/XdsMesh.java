@@ -59,16 +59,27 @@ import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.extension.AfterAllCallback;
+import org.junit.jupiter.api.extension.BeforeAllCallback;
+import org.junit.jupiter.api.extension.ExtensionContext;
 
 /**
  * Bookinfo for the xDS ITs: its services as real HTTP nodes on loopback, java-control-plane (the
  * management server Java control planes build on) serving snapshots of it to a gateway over ADS,
- * the requests and responses that server saw, and requests through the gateway.
+ * the requests and responses that server saw, and requests through the gateway. Registered as an
+ * extension it starts them all for a test class, the gateway following the server with a protocol.
  */
-final class XdsMesh implements AutoCloseable {
+final class XdsMesh implements BeforeAllCallback, AfterAllCallback, AutoCloseable {
 
   static final String PRODUCTPAGE = "outbound|9080||productpage.default.svc.cluster.local";
   static final String RATINGS = "outbound|9080||ratings.default.svc.cluster.local";
+
+  /** The NACK of {@code bookinfo(…, badCluster: true)}. */
+  static final String BAD_RATINGS =
+      "cluster \""
+          + RATINGS
+          + "\": lb_policy: RANDOM not supported (expected: ROUND_ROBIN, LEAST_REQUEST,"
+          + " RING_HASH or MAGLEV)";
 
   final Map<String, TestUpstream> nodes = new ConcurrentHashMap<>();
 
@@ -86,7 +97,32 @@ final class XdsMesh implements AutoCloseable {
   private int port;
   Dataplane dataplane;
 
-  XdsMesh() throws Exception {
+  private final XdsConfigSource.Protocol protocol;
+
+  /** As a JUnit extension: nodes, a server with Bookinfo "1" and a gateway, for a test class. */
+  XdsMesh(XdsConfigSource.Protocol protocol) {
+    this.protocol = protocol;
+  }
+
+  /** The pieces are started by the test. */
+  XdsMesh() {
+    this(null);
+  }
+
+  @Override
+  public void beforeAll(ExtensionContext context) throws Exception {
+    startNodes();
+    serve(bookinfo("1", 20, 30, 50, false));
+    startGateway(protocol);
+  }
+
+  @Override
+  public void afterAll(ExtensionContext context) throws Exception {
+    close();
+  }
+
+  /** Bookinfo's pods, as HTTP servers answering with their names. */
+  void startNodes() throws Exception {
     for (var name :
         List.of(
             "productpage",
