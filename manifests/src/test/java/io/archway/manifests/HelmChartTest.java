@@ -261,6 +261,7 @@ class HelmChartTest {
     var c = pod.getSpec().getContainers().get(0);
     assertThat(c.getArgs())
         .containsSubsequence("--xds", "istiod.istio-system.svc:15010")
+        .containsSubsequence("--xds-protocol", "sotw")
         .doesNotContain("--etcd");
     assertThat(c.getEnv())
         .extracting(e -> e.getName())

@@ -122,6 +122,12 @@ final class DataplaneCommand {
   String xdsCluster;
 
   @Option(
+      names = "--xds-protocol",
+      paramLabel = "sotw|delta",
+      description = "xDS variant: state of the world (default) or delta (incremental)")
+  String xdsProtocol;
+
+  @Option(
       names = "--prefix",
       paramLabel = "PREFIX",
       description = "etcd key prefix (default: /apisix)")

@@ -1,6 +1,7 @@
 package io.archway.dataplane.cli;
 
 import static io.archway.dataplane.cli.Values.port;
+import static io.archway.dataplane.cli.Values.seconds;
 import static io.archway.dataplane.cli.Values.sorted;
 import static io.archway.dataplane.cli.Values.text;
 
@@ -8,19 +9,24 @@ import com.fasterxml.jackson.databind.JsonNode;
 import io.archway.dataplane.config.xds.XdsConfigSource;
 import io.archway.dataplane.config.xds.XdsNode;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.Set;
 
 /**
- * {@code --xds}, {@code --xds-node-id}, {@code --xds-cluster} and the settings file's {@code xds:}
- * section: the xDS management server the config comes from instead of a file or etcd.
+ * {@code --xds}, {@code --xds-node-id}, {@code --xds-cluster}, {@code --xds-protocol} and the
+ * settings file's {@code xds:} section: the xDS management server the config comes from instead of
+ * a file or etcd, and how.
  */
 final class XdsOptions {
 
-  private static final Set<String> FIELDS = Set.of("address", "node_id", "cluster");
+  private static final Set<String> FIELDS =
+      Set.of("address", "node_id", "cluster", "protocol", "initial_fetch_timeout");
 
   private String address;
   private String nodeId;
   private String cluster;
+  private XdsConfigSource.Protocol protocol = XdsConfigSource.Protocol.SOTW;
+  private Duration initialFetchTimeout = Duration.ofSeconds(15);
 
   /** Whether an address was given (the config comes from xDS). */
   boolean given() {
@@ -47,11 +53,16 @@ final class XdsOptions {
     if (c.xdsCluster != null) {
       cluster = c.xdsCluster;
     }
+    if (c.xdsProtocol != null) {
+      protocol = protocol("--xds-protocol", c.xdsProtocol);
+    }
   }
 
   void read(Path file, JsonNode v) throws UsageException {
     if (!v.isObject()) {
-      throw new UsageException(file + ": xds: expected a mapping (address, node_id, cluster)");
+      throw new UsageException(
+          file
+              + ": xds: expected a mapping (address, node_id, cluster, protocol, initial_fetch_timeout)");
     }
     for (var e : v.properties()) {
       var at = file + ": xds." + e.getKey();
@@ -59,6 +70,8 @@ final class XdsOptions {
         case "address" -> address = address(at, text(at, e.getValue()));
         case "node_id" -> nodeId = text(at, e.getValue());
         case "cluster" -> cluster = text(at, e.getValue());
+        case "protocol" -> protocol = protocol(at, text(at, e.getValue()));
+        case "initial_fetch_timeout" -> initialFetchTimeout = seconds(at, e.getValue().asText());
         default ->
             throw new UsageException(
                 at
@@ -75,10 +88,21 @@ final class XdsOptions {
       return null;
     }
     try {
-      return XdsConfigSource.Settings.of(address, XdsNode.of(nodeId, cluster, System.getenv()));
+      return XdsConfigSource.Settings.of(address, XdsNode.of(nodeId, cluster, System.getenv()))
+          .with(protocol, initialFetchTimeout);
     } catch (IllegalArgumentException e) {
       throw new UsageException("xds node metadata: " + e.getMessage());
     }
+  }
+
+  private static XdsConfigSource.Protocol protocol(String at, String v) throws UsageException {
+    return switch (v) {
+      case "sotw" -> XdsConfigSource.Protocol.SOTW;
+      case "delta" -> XdsConfigSource.Protocol.DELTA;
+      default ->
+          throw new UsageException(
+              at + ": \"" + v + "\" (expected: sotw, state of the world, or delta)");
+    };
   }
 
   /** {@code host:port} of an xDS server, as gRPC's target. */

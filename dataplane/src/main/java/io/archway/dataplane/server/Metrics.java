@@ -4,6 +4,7 @@ import io.archway.dataplane.admin.AdminMetrics;
 import io.archway.dataplane.config.ConfigCompiler;
 import io.archway.dataplane.config.ConfigHolder;
 import io.archway.dataplane.config.StreamMetrics;
+import io.archway.dataplane.config.xds.XdsConfigSource;
 import io.archway.dataplane.discovery.KubernetesDiscovery;
 import io.archway.dataplane.exchange.HttpMetrics;
 import io.archway.dataplane.pipeline.InFlight;
@@ -171,6 +172,9 @@ final class Metrics {
                       .append("\",transport=\"")
                       .append(socket.transport())
                       .append("\"} 1\n"));
+    }
+    if (source instanceof XdsConfigSource xds) {
+      xds.metrics().render(out);
     }
     http.render(out);
     var o = overload;

@@ -3,6 +3,7 @@ package io.archway.dataplane.cli;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import io.archway.dataplane.config.xds.XdsConfigSource;
 import io.archway.dataplane.server.OverloadSettings;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -161,6 +162,23 @@ class DataplaneCommandTest {
     assertThat(xds.xds().target()).isEqualTo("istiod:15010");
     assertThat(xds.xds().node().getId()).isEqualTo("router~1~p.n~n");
     assertThat(xds.xds().node().getCluster()).isEqualTo("istio-ingressgateway");
+    assertThat(xds.xds().protocol()).isEqualTo(XdsConfigSource.Protocol.SOTW);
+    assertThat(xds.xds().initialFetchTimeout()).isEqualTo(Duration.ofSeconds(15));
+    assertThat(
+            DataplaneCommand.parse("--xds", "istiod:15010", "--xds-protocol", "delta")
+                .xds()
+                .protocol())
+        .isEqualTo(XdsConfigSource.Protocol.DELTA);
+    assertThatThrownBy(
+            () -> DataplaneCommand.parse("--xds", "istiod:15010", "--xds-protocol", "incremental"))
+        .hasMessage(
+            "--xds-protocol: \"incremental\" (expected: sotw, state of the world, or delta)");
+    var xdsFile = dir.resolve("xds.yaml");
+    Files.writeString(
+        xdsFile, "xds:\n  address: istiod:15010\n  protocol: delta\n  initial_fetch_timeout: 30\n");
+    var fromFile = DataplaneCommand.parse("--config", xdsFile.toString()).xds();
+    assertThat(fromFile.protocol()).isEqualTo(XdsConfigSource.Protocol.DELTA);
+    assertThat(fromFile.initialFetchTimeout()).isEqualTo(Duration.ofSeconds(30));
     assertThatThrownBy(() -> DataplaneCommand.parse("--verbose"))
         .hasMessage("unknown option --verbose (expected one of the options in --help)");
     assertThatThrownBy(() -> DataplaneCommand.parse("--http-port"))
@@ -335,7 +353,7 @@ class DataplaneCommandTest {
   void helpListsEveryOption() {
     assertThatThrownBy(() -> DataplaneCommand.parse("--etcd", "http://h:1", "--help"))
         .isInstanceOf(DataplaneCommand.HelpRequested.class);
-    assertThat(DataplaneCommand.OPTIONS).hasSize(37);
+    assertThat(DataplaneCommand.OPTIONS).hasSize(38);
     for (var option : DataplaneCommand.OPTIONS) {
       assertThat(DataplaneCommand.usage()).contains(option + " ");
     }

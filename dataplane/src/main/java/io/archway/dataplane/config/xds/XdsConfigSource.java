@@ -5,22 +5,13 @@ import com.google.rpc.Status;
 import io.archway.model.ConfigObject;
 import io.archway.model.Keys.Key;
 import io.archway.model.source.Backoff;
-import io.archway.model.source.ConfigChange;
-import io.archway.model.source.ConfigItem;
 import io.archway.model.source.ConfigListener;
 import io.archway.model.source.ConfigSource;
-import io.archway.model.source.ConfigState;
 import io.archway.model.source.SourceStatus;
 import io.envoyproxy.envoy.config.core.v3.Node;
-import io.envoyproxy.envoy.service.discovery.v3.AggregatedDiscoveryServiceGrpc;
-import io.envoyproxy.envoy.service.discovery.v3.DiscoveryRequest;
-import io.envoyproxy.envoy.service.discovery.v3.DiscoveryResponse;
 import io.grpc.Grpc;
 import io.grpc.InsecureChannelCredentials;
 import io.grpc.ManagedChannel;
-import io.grpc.stub.ClientCallStreamObserver;
-import io.grpc.stub.ClientResponseObserver;
-import io.grpc.stub.StreamObserver;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
@@ -29,57 +20,88 @@ import java.util.Map;
 import java.util.Set;
 import java.util.TreeMap;
 import java.util.TreeSet;
-import java.util.concurrent.Executors;
-import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.ScheduledFuture;
+import java.util.concurrent.ScheduledThreadPoolExecutor;
 import java.util.concurrent.TimeUnit;
+import java.util.function.Consumer;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
  * The config from an xDS management server (istiod, or any Envoy control plane): one ADS stream,
- * state of the world, subscribed to listeners and clusters (wildcard) and to the route
- * configurations and load assignments they name. Each response is checked whole ({@link
- * XdsTranslator}), then ACKed with its version and nonce, or NACKed with the first problem as
- * {@code error_detail}; a NACKed update changes nothing.
+ * state of the world here or delta ({@link XdsDeltaStream}), subscribed to listeners and clusters
+ * (wildcard) and to the route configurations and load assignments they name. Each response is
+ * checked whole ({@link XdsTranslator}), then ACKed with its version and nonce, or NACKed with the
+ * first problem as {@code error_detail}; a NACKed update changes nothing.
  *
- * <p>All state lives on the source's one thread; gRPC's callbacks hand over to it. When the stream
- * breaks the last accepted config stays in force; the source reconnects with jittered backoff and
- * asks again with the versions it has, so the server resends only what changed.
+ * <p>All state lives on the source's one thread; gRPC's callbacks hand over to it, and the next
+ * response is asked for only once the last one was handled. When the stream breaks the last
+ * accepted config stays in force; the source reconnects with jittered backoff and asks again with
+ * the versions it has, so the server resends only what changed.
  *
  * <p>The first config is delivered once listeners, clusters, and every route configuration and load
- * assignment they name have come (Envoy's initial fetch); later updates are delivered as the
- * changes between two translations.
+ * assignment they name have come (Envoy's initial fetch), or, as Envoy does, with what has come
+ * when the initial fetch timeout passes; later updates are delivered as the changes between two
+ * translations.
  */
 public final class XdsConfigSource implements ConfigSource {
 
   private static final Logger log = LoggerFactory.getLogger(XdsConfigSource.class);
 
   /** The order Envoy asks in: what names the others first. */
-  private static final List<String> TYPES =
+  static final List<String> TYPES =
       List.of(
           XdsTranslator.LISTENER,
           XdsTranslator.CLUSTER,
           XdsTranslator.ROUTE,
           XdsTranslator.ENDPOINT);
 
-  private static final Set<String> WILDCARD = Set.of(XdsTranslator.LISTENER, XdsTranslator.CLUSTER);
+  static final Set<String> WILDCARD = Set.of(XdsTranslator.LISTENER, XdsTranslator.CLUSTER);
+
+  /** The ADS variant spoken: state of the world, or delta (incremental). */
+  public enum Protocol {
+    SOTW,
+    DELTA
+  }
 
   /**
    * How to reach the management server and who this dataplane says it is.
    *
    * @param target {@code host:port} of the server's plaintext gRPC port (istiod: 15010)
    * @param node the node sent with every request (id, cluster, Istio's metadata)
+   * @param initialFetchTimeout how long the first complete config may take before what has come is
+   *     served (Envoy's {@code initial_fetch_timeout}); zero: no limit
    */
-  public record Settings(String target, Node node, Duration backoffMin, Duration backoffMax) {
+  public record Settings(
+      String target,
+      Node node,
+      Duration backoffMin,
+      Duration backoffMax,
+      Protocol protocol,
+      Duration initialFetchTimeout) {
+
+    public Settings(String target, Node node, Duration backoffMin, Duration backoffMax) {
+      this(target, node, backoffMin, backoffMax, Protocol.SOTW, Duration.ofSeconds(15));
+    }
 
     public static Settings of(String target, Node node) {
       return new Settings(target, node, Duration.ofMillis(100), Duration.ofSeconds(5));
     }
+
+    public Settings with(Protocol p, Duration fetchTimeout) {
+      return new Settings(target, node, backoffMin, backoffMax, p, fetchTimeout);
+    }
+  }
+
+  /** A change to the accepted resources, tried on a copy first. */
+  interface Change {
+    void apply(XdsResources staged) throws XdsException;
   }
 
   private final Settings settings;
-  private final ScheduledExecutorService thread =
-      Executors.newSingleThreadScheduledExecutor(
+  private final ScheduledThreadPoolExecutor thread =
+      new ScheduledThreadPoolExecutor(
+          1,
           r -> {
             var t = new Thread(r, "archway-xds");
             t.setDaemon(true);
@@ -87,23 +109,23 @@ public final class XdsConfigSource implements ConfigSource {
           });
   private final Backoff backoff;
   private final Map<String, TypeState> types = new LinkedHashMap<>();
+  private final XdsStream protocol;
+  private final XdsMetrics metrics;
 
   private XdsResources resources = new XdsResources();
-  private ConfigListener listener;
+  private Map<Key, ConfigObject> assembled;
   private ManagedChannel channel;
-  private StreamObserver<DiscoveryRequest> requests;
   private int stream;
-  private Map<Key, ConfigObject> delivered;
+  private ScheduledFuture<?> reconnect;
+  private volatile XdsDelivery delivery;
   private volatile boolean closed;
+  private boolean fetchTimedOut;
 
   // What status() reports; written on the source's thread.
   private volatile boolean connected;
-  private volatile boolean loaded;
-  private volatile long revision;
   private volatile String lastError;
   private volatile Map<String, String> rejected = Map.of();
   private volatile long rejectedTotal;
-  private volatile long acked;
 
   public XdsConfigSource(Settings settings) {
     this.settings = settings;
@@ -111,11 +133,18 @@ public final class XdsConfigSource implements ConfigSource {
     for (var t : TYPES) {
       types.put(t, new TypeState());
     }
+    metrics = new XdsMetrics(settings.protocol());
+    protocol =
+        settings.protocol() == Protocol.DELTA
+            ? new XdsDeltaStream(this, settings.node())
+            : new XdsSotwStream(this, settings.node(), types);
+    // close() does not wait for a pending reconnect or timeout.
+    thread.setExecuteExistingDelayedTasksAfterShutdownPolicy(false);
   }
 
   @Override
   public void start(ConfigListener listener) {
-    this.listener = listener;
+    delivery = new XdsDelivery(listener);
     thread.execute(
         () -> {
           channel =
@@ -127,34 +156,44 @@ public final class XdsConfigSource implements ConfigSource {
                   .build();
           connect();
         });
+    var timeout = settings.initialFetchTimeout();
+    if (timeout.isPositive()) {
+      thread.schedule(this::initialFetchTimedOut, timeout.toNanos(), TimeUnit.NANOSECONDS);
+    }
   }
 
   @Override
   public SourceStatus status() {
+    var d = delivery;
+    boolean loaded = d != null && d.loaded();
     return new SourceStatus(
-        "xds " + settings.target(),
+        "xds " + settings.target() + (protocol instanceof XdsDeltaStream ? " delta" : ""),
         connected,
         loaded,
-        revision,
+        d == null ? 0 : d.revision(),
         lastError,
         rejected,
         rejectedTotal,
         loaded ? 1 : 0);
   }
 
-  /** Updates ACKed since start (for tests and metrics). */
-  long acked() {
-    return acked;
+  /** ACKs, NACKs and updates, by protocol, for {@code /metrics}. */
+  public XdsMetrics metrics() {
+    return metrics;
   }
 
   @Override
   public void close() {
+    if (closed) {
+      return;
+    }
     closed = true;
     thread.execute(
         () -> {
-          if (requests != null) {
-            requests.onError(io.grpc.Status.CANCELLED.asRuntimeException());
+          if (reconnect != null) {
+            reconnect.cancel(false);
           }
+          protocol.cancel();
           if (channel != null) {
             channel.shutdownNow();
           }
@@ -172,23 +211,28 @@ public final class XdsConfigSource implements ConfigSource {
   // ------------------------------------------------------------------------- the stream
 
   private void connect() {
+    reconnect = null;
     if (closed) {
       return;
     }
     int id = ++stream;
     // The channel's own reconnect backoff grows to minutes; ours decides when to try.
     channel.resetConnectBackoff();
-    requests =
-        AggregatedDiscoveryServiceGrpc.newStub(channel)
-            .streamAggregatedResources(new Responses(id));
-    for (var e : types.entrySet()) {
-      var type = e.getKey();
-      var state = e.getValue();
-      if (WILDCARD.contains(type) || !state.names.isEmpty()) {
-        // A resumed stream says which versions it has: the server sends only what changed.
-        send(request(type, state.version, "").build());
-      }
-    }
+    protocol.open(channel, id);
+  }
+
+  /** gRPC's callbacks of stream {@code id}, handled on the source's thread while it is current. */
+  <Q, R> XdsStreamObserver<Q, R> observer(int id, Consumer<R> onResponse) {
+    return new XdsStreamObserver<Q, R>(
+        thread,
+        r -> {
+          if (id == stream && !closed) {
+            connected = true;
+            backoff.reset();
+            onResponse.accept(r);
+          }
+        },
+        t -> broken(id, t));
   }
 
   private void broken(int id, Throwable t) {
@@ -196,7 +240,7 @@ public final class XdsConfigSource implements ConfigSource {
       return;
     }
     connected = false;
-    requests = null;
+    protocol.broken();
     var status = io.grpc.Status.fromThrowable(t);
     lastError =
         "xds stream to "
@@ -204,65 +248,34 @@ public final class XdsConfigSource implements ConfigSource {
             + ": "
             + status.getCode()
             + (status.getDescription() == null ? "" : " " + status.getDescription());
-    // A type's nonce belongs to the stream that sent it.
-    types.values().forEach(s -> s.nonce = "");
     var wait = backoff.next();
     if (backoff.attempts() <= 1 || backoff.attempts() % 10 == 0) {
       log.warn(
           "{}; the last config stays in force; reconnecting in {} ms", lastError, wait.toMillis());
     }
-    thread.schedule(this::connect, wait.toNanos(), TimeUnit.NANOSECONDS);
+    reconnect = thread.schedule(this::connect, wait.toNanos(), TimeUnit.NANOSECONDS);
   }
 
-  private void send(DiscoveryRequest request) {
-    if (requests != null) {
-      requests.onNext(request);
-    }
-  }
-
-  private DiscoveryRequest.Builder request(String type, String version, String nonce) {
+  /**
+   * Applies a response of {@code type} to a copy of the accepted resources and, once a config is
+   * served, translates the whole, before anything is answered: a NACK keeps the served config,
+   * rather than an accepted response stopping every later update. Returns why it was refused
+   * ({@code null}: accepted, the copy replaces the resources); a refusal is logged and counted
+   * once.
+   */
+  String accept(String type, String version, Change change) {
     var state = types.get(type);
-    return DiscoveryRequest.newBuilder()
-        .setNode(settings.node())
-        .setTypeUrl(type)
-        .setVersionInfo(version)
-        .setResponseNonce(nonce)
-        .addAllResourceNames(WILDCARD.contains(type) ? List.of() : state.names);
-  }
-
-  // ---------------------------------------------------------------------- a response
-
-  private void onResponse(int id, DiscoveryResponse response) {
-    if (id != stream || closed) {
-      return;
-    }
-    connected = true;
-    backoff.reset();
-    var type = response.getTypeUrl();
-    var state = types.get(type);
-    if (state == null) {
-      send(
-          DiscoveryRequest.newBuilder()
-              .setNode(settings.node())
-              .setTypeUrl(type)
-              .setResponseNonce(response.getNonce())
-              .setErrorDetail(error("type " + type + " not subscribed"))
-              .build());
-      return;
-    }
-    state.nonce = response.getNonce();
-    // Applied to a copy and (once a config is served) translated whole before the ACK: else a NACK,
-    // and the served config stays, rather than an accepted response stopping every later update.
     var staged = resources.copy();
-    Map<Key, ConfigObject> assembled = null;
+    Map<Key, ConfigObject> next = null;
     try {
-      staged.apply(type, response.getResourcesList());
-      if (delivered != null) {
-        assembled = staged.assemble();
+      change.apply(staged);
+      if (delivery.started()) {
+        next = staged.assemble();
       }
     } catch (XdsException | RuntimeException e) {
-      var reason = kind(type) + " version " + response.getVersionInfo() + ": " + e.getMessage();
+      var reason = kind(type) + " version " + version + ": " + e.getMessage();
       lastError = reason;
+      metrics.nack();
       // A server may send a rejected version again at once (java-control-plane does, until it
       // has a newer one): it is logged and counted once.
       if (!reason.equals(state.rejected)) {
@@ -273,28 +286,38 @@ public final class XdsConfigSource implements ConfigSource {
         now.put(kind(type), reason);
         rejected = Map.copyOf(now);
       }
-      send(
-          request(type, state.version, response.getNonce())
-              .setErrorDetail(error(e.getMessage()))
-              .build());
-      return;
+      return e.getMessage();
     }
     resources = staged;
-    state.version = response.getVersionInfo();
+    assembled = next;
+    state.version = version;
     state.received = true;
     state.rejected = null;
-    acked++;
+    metrics.ack();
     if (rejected.containsKey(kind(type))) {
       var now = new TreeMap<>(rejected);
       now.remove(kind(type));
       rejected = Map.copyOf(now);
     }
     lastError = null;
-    send(request(type, state.version, state.nonce).build());
+    return null;
+  }
+
+  /** After an ACK: follows the names the listeners and clusters give, then delivers. */
+  void accepted() {
     // New listeners and clusters name new route configurations and load assignments.
     boolean forgot = subscribe(XdsTranslator.ROUTE, resources.routeNames());
     forgot |= subscribe(XdsTranslator.ENDPOINT, resources.endpointNames());
-    publish(forgot ? null : assembled);
+    var made = assembled;
+    assembled = null;
+    if (delivery.started() || complete()) {
+      deliver(forgot ? null : made);
+    } else if (fetchTimedOut) {
+      initialFetchTimedOut();
+    }
+    if (fetchTimedOut && !complete()) {
+      lastError = incomplete();
+    }
   }
 
   /** Asks for these names of {@code type}; whether that changed what is asked for. */
@@ -306,17 +329,14 @@ public final class XdsConfigSource implements ConfigSource {
     state.names = names;
     // Resources no longer asked for are forgotten, as the server will not update them.
     resources.retain(type, names);
-    send(request(type, state.version, state.nonce).build());
+    protocol.follow(type, names);
     return true;
   }
 
   // ------------------------------------------------------------------------ delivering
 
   /** Delivers what changed; {@code assembled}: the resources' translation, when already made. */
-  private void publish(Map<Key, ConfigObject> assembled) {
-    if (delivered == null && !complete()) {
-      return;
-    }
+  private void deliver(Map<Key, ConfigObject> assembled) {
     Map<Key, ConfigObject> next;
     try {
       next = assembled != null ? assembled : resources.assemble();
@@ -328,34 +348,13 @@ public final class XdsConfigSource implements ConfigSource {
     if (closed) {
       return;
     }
-    if (delivered == null) {
-      revision++;
-      var items = new TreeMap<Key, ConfigItem>();
-      next.forEach((k, v) -> items.put(k, new ConfigItem(k, v, revision)));
-      delivered = next;
-      listener.onState(new ConfigState(items, revision));
-      loaded = true;
+    long before = delivery.revision();
+    if (delivery.deliver(next)) {
       log.info("xds: first config from {}: {} objects", settings.target(), next.size());
-      return;
     }
-    var changes = new ArrayList<ConfigChange>();
-    long rev = revision + 1;
-    for (var e : delivered.entrySet()) {
-      if (!next.containsKey(e.getKey())) {
-        changes.add(new ConfigChange.Delete(e.getKey(), rev));
-      }
+    if (delivery.revision() != before) {
+      metrics.update();
     }
-    for (var e : next.entrySet()) {
-      if (!e.getValue().equals(delivered.get(e.getKey()))) {
-        changes.add(new ConfigChange.Put(new ConfigItem(e.getKey(), e.getValue(), rev)));
-      }
-    }
-    if (changes.isEmpty()) {
-      return;
-    }
-    revision = rev;
-    listener.onChanges(changes, rev);
-    delivered = next; // after the listener took them: a change it threw on is sent again
   }
 
   /** Listeners and clusters came, and every resource they name. */
@@ -366,55 +365,49 @@ public final class XdsConfigSource implements ConfigSource {
             types.get(XdsTranslator.ROUTE).names, types.get(XdsTranslator.ENDPOINT).names);
   }
 
-  private static Status error(String message) {
+  /**
+   * Envoy's initial fetch timeout: with listeners and clusters, what has come is served (a route
+   * configuration not come serves nothing, a load assignment not come 503); until everything named
+   * has come, {@code last_error} in {@code /readyz} says what is missing.
+   */
+  private void initialFetchTimedOut() {
+    if (closed || delivery.started()) {
+      return;
+    }
+    lastError = incomplete();
+    if (!fetchTimedOut) {
+      fetchTimedOut = true;
+      log.warn(lastError);
+    }
+    if (types.get(XdsTranslator.LISTENER).received && types.get(XdsTranslator.CLUSTER).received) {
+      log.warn("xds: serving the listeners and clusters that came, as Envoy does");
+      deliver(null);
+    }
+  }
+
+  private String incomplete() {
+    var missing = new ArrayList<String>();
+    for (var type : TYPES) {
+      if (WILDCARD.contains(type) && !types.get(type).received) {
+        missing.add(kind(type) + " (none yet)");
+      }
+    }
+    missing.addAll(
+        resources.missing(
+            types.get(XdsTranslator.ROUTE).names, types.get(XdsTranslator.ENDPOINT).names));
+    return "xds: no complete config from "
+        + settings.target()
+        + " within "
+        + settings.initialFetchTimeout().toMillis()
+        + " ms; missing: "
+        + String.join(", ", missing);
+  }
+
+  static Status error(String message) {
     return Status.newBuilder().setCode(Code.INVALID_ARGUMENT_VALUE).setMessage(message).build();
   }
 
   private static String kind(String type) {
     return type.substring(type.lastIndexOf('.') + 1);
-  }
-
-  /** gRPC's callbacks, handed over to the source's thread. */
-  private final class Responses
-      implements ClientResponseObserver<DiscoveryRequest, DiscoveryResponse> {
-    private final int id;
-
-    Responses(int id) {
-      this.id = id;
-    }
-
-    @Override
-    public void beforeStart(ClientCallStreamObserver<DiscoveryRequest> call) {}
-
-    @Override
-    public void onNext(DiscoveryResponse response) {
-      execute(() -> onResponse(id, response));
-    }
-
-    @Override
-    public void onError(Throwable t) {
-      execute(() -> broken(id, t));
-    }
-
-    @Override
-    public void onCompleted() {
-      execute(
-          () ->
-              broken(
-                  id,
-                  io.grpc.Status.UNAVAILABLE
-                      .withDescription("closed by the server")
-                      .asException()));
-    }
-
-    private void execute(Runnable r) {
-      if (!closed) {
-        try {
-          thread.execute(r);
-        } catch (java.util.concurrent.RejectedExecutionException e) {
-          // closing
-        }
-      }
-    }
   }
 }

@@ -11,6 +11,7 @@ import io.envoyproxy.envoy.config.endpoint.v3.ClusterLoadAssignment;
 import io.envoyproxy.envoy.config.listener.v3.Listener;
 import io.envoyproxy.envoy.config.route.v3.RouteConfiguration;
 import java.util.ArrayList;
+import java.util.Collection;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
@@ -93,6 +94,42 @@ final class XdsResources {
     }
   }
 
+  /**
+   * Delta xDS: takes the resources of {@code type} that were sent, each replacing the one of its
+   * name, and forgets those {@code removed}; the rest stay as they were.
+   */
+  void update(String type, List<Any> sent, Collection<String> removed) throws XdsException {
+    var part = new XdsResources();
+    part.apply(type, sent);
+    switch (type) {
+      case XdsTranslator.LISTENER -> {
+        for (var name : concat(removed, part.listeners.keySet())) {
+          var old = listeners.remove(name);
+          if (old != null) {
+            old.inline().forEach(rc -> inlineRoutes.remove(rc.getName()));
+          }
+        }
+        listeners.putAll(part.listeners);
+        inlineRoutes.putAll(part.inlineRoutes);
+      }
+      case XdsTranslator.ROUTE -> merge(routeSets, part.routeSets, removed);
+      case XdsTranslator.CLUSTER -> merge(clusters, part.clusters, removed);
+      case XdsTranslator.ENDPOINT -> merge(endpoints, part.endpoints, removed);
+      default -> throw new IllegalStateException(type);
+    }
+  }
+
+  private static <V> void merge(Map<String, V> into, Map<String, V> sent, Collection<String> gone) {
+    into.keySet().removeAll(gone);
+    into.putAll(sent);
+  }
+
+  private static List<String> concat(Collection<String> a, Collection<String> b) {
+    var all = new ArrayList<>(a);
+    all.addAll(b);
+    return all;
+  }
+
   private static void unique(Object previous, String kind, String name) throws XdsException {
     if (previous != null) {
       throw new XdsException(kind + " \"" + name + "\": sent twice in one response");
@@ -152,8 +189,19 @@ final class XdsResources {
 
   /** Whether every route configuration and load assignment named has come. */
   boolean has(Set<String> routeNames, Set<String> endpointNames) {
-    return routeSets.keySet().containsAll(routeNames)
-        && endpoints.keySet().containsAll(endpointNames);
+    return missing(routeNames, endpointNames).isEmpty();
+  }
+
+  /** The route configurations and load assignments named that have not come. */
+  List<String> missing(Set<String> routeNames, Set<String> endpointNames) {
+    var out = new ArrayList<String>();
+    routeNames.stream()
+        .filter(n -> !routeSets.containsKey(n))
+        .forEach(n -> out.add("route configuration \"" + n + "\""));
+    endpointNames.stream()
+        .filter(n -> !endpoints.containsKey(n))
+        .forEach(n -> out.add("load assignment \"" + n + "\""));
+    return out;
   }
 
   /** The model objects of everything accepted ({@link XdsTranslator#assemble}). */
