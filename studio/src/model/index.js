@@ -1,0 +1,5 @@
+export * from './conditions.js';
+export * from './graph.js';
+export * from './formats.js';
+export * from './layout.js';
+export * from './history.js';
