@@ -16,6 +16,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.logging.Level;
+import org.awaitility.Awaitility;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -57,6 +58,9 @@ class StudioBrowserIT {
 
   @BeforeEach
   void start() throws Exception {
+    // The page answers in milliseconds: poll it often (reset after the test).
+    Awaitility.setDefaultPollDelay(Duration.ZERO);
+    Awaitility.setDefaultPollInterval(Duration.ofMillis(25));
     assertThat(Files.isExecutable(CHROMIUM) && Files.isExecutable(CHROMEDRIVER))
         .as(
             "StudioBrowserIT needs Debian's chromium and chromium-driver (%s, %s):"
@@ -87,7 +91,6 @@ class StudioBrowserIT {
                     .withAdmin(AdminSettings.onLoopback(KEY, null, false)))
             .start();
     await().atMost(Duration.ofSeconds(10)).until(() -> dataplane.config().loaded());
-
     // Selenium Manager runs only when a driver or browser path is missing: both are given.
     System.setProperty("webdriver.chrome.driver", CHROMEDRIVER.toString());
     var options = new ChromeOptions();
@@ -108,6 +111,7 @@ class StudioBrowserIT {
 
   @AfterEach
   void stop() throws Exception {
+    Awaitility.reset();
     if (browser != null) {
       // What the page looked like at the end, passed or failed.
       shot("9-last");
@@ -205,6 +209,16 @@ class StudioBrowserIT {
     assertThat(data("/api", "jack-key")).isEqualTo(200);
     shot("4-saved-attached");
 
+    // The picture of the flow, as PNG and SVG (html-to-image in the page, under the CSP).
+    clickButton("PNG");
+    await()
+        .atMost(Duration.ofSeconds(10))
+        .until(() -> text("[data-testid=message]").equals("exported seed.png"));
+    clickButton("SVG");
+    await()
+        .atMost(Duration.ofSeconds(10))
+        .until(() -> text("[data-testid=message]").equals("exported seed.svg"));
+
     // Export the PluginFlow resource, start a new flow, import it back.
     clickButton("PluginFlow YAML");
     var yaml = find("#export-text").getAttribute("value");
@@ -224,6 +238,13 @@ class StudioBrowserIT {
     assertThat(find("#flow-id").getAttribute("value")).isEqualTo("seed");
     assertThat(browser.findElements(By.cssSelector(".react-flow__edge"))).hasSize(2);
     shot("5-imported");
+
+    // The overview lists the route, now running the flow.
+    clickButton("Overview");
+    await()
+        .atMost(Duration.ofSeconds(10))
+        .until(() -> text("section[aria-label=Routes] tbody").contains("/api"));
+    assertThat(text("section[aria-label=Routes] tbody")).contains("seed");
 
     // No script was refused by the Content-Security-Policy.
     var csp =
