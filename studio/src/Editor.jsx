@@ -1,7 +1,7 @@
 import { useCallback, useEffect, useMemo, useRef, useState } from 'react';
 import { ReactFlowProvider } from '@xyflow/react';
 import { toPng, toSvg } from 'html-to-image';
-import { admin } from './api.js';
+import { admin, reason } from './api.js';
 import { Canvas, label } from './Canvas.jsx';
 import { Palette } from './Palette.jsx';
 import { ConnectForm, EdgeInspector, NodeInspector } from './Inspector.jsx';
@@ -107,7 +107,7 @@ export function Editor({ state, dispatch, plugins }) {
       setMessage({ text: `saved plugin flow ${graph.id}` });
       refresh();
     } catch (e) {
-      const text = e.body?.error_msg ?? e.message;
+      const text = reason(e);
       setSaveError(text);
       setMessage({ error: true, text: `not saved: ${text}` });
       const at = nodeOf(text, graph);
@@ -203,7 +203,7 @@ export function Editor({ state, dispatch, plugins }) {
             setMessage({ text: `deleted plugin flow ${graph.id}` });
             refresh();
           } catch (e) {
-            setMessage({ error: true, text: `not deleted: ${e.body?.error_msg ?? e.message}` });
+            setMessage({ error: true, text: `not deleted: ${reason(e)}` });
           }
         }}>Delete</button>
         <span className="sep" />
@@ -249,7 +249,7 @@ export function Editor({ state, dispatch, plugins }) {
               setMessage({ text: `route ${rid} runs plugin flow ${graph.id}` });
               refresh();
             } catch (e) {
-              setMessage({ error: true, text: `not attached: ${e.body?.error_msg ?? e.message}` });
+              setMessage({ error: true, text: `not attached: ${reason(e)}` });
             }
           }} />
           <DryRunPanel disabled={!graph.id} onRun={runDry} result={dry} onClear={() => setDry(null)} />

@@ -1,6 +1,6 @@
 import { useEffect, useRef, useState } from 'react';
 import { SchemaForm } from './SchemaForm.jsx';
-import { admin } from './api.js';
+import { admin, reason } from './api.js';
 import { OPERATORS, conditionError, conditionKind, conditionToVars, varsToCondition, outcomeCondition } from './model/index.js';
 
 const schemaCache = new Map();
@@ -43,7 +43,7 @@ export function NodeInspector({ node, isRoot, dispatch, serverError }) {
         () => setLiveError(null),
         (e) => {
           if (absent(e)) liveValidation = false;
-          setLiveError(e.status === 400 && !absent(e) ? (e.body?.error_msg ?? e.message) : null);
+          setLiveError(e.status === 400 && !absent(e) ? reason(e) : null);
         },
       );
     }, 400);

@@ -40,6 +40,9 @@ export async function call(method, path, body, key = session.key()) {
   return json;
 }
 
+/** The server's own words for a failed call. */
+export const reason = (e) => e.body?.error_msg ?? e.message;
+
 const list = (json) => (json && Array.isArray(json.list) ? json.list.map((i) => i.value ?? i) : []);
 
 export const admin = {

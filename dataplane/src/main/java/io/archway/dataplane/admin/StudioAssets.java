@@ -106,19 +106,12 @@ final class StudioAssets {
       name = "index.html";
       body = files.get(name);
     }
-    var res =
-        new DefaultFullHttpResponse(
-            HttpVersion.HTTP_1_1,
-            HttpResponseStatus.OK,
-            head ? Unpooled.EMPTY_BUFFER : Unpooled.wrappedBuffer(body));
-    res.headers()
-        .set(HttpHeaderNames.CONTENT_TYPE, type(name))
-        .setInt(HttpHeaderNames.CONTENT_LENGTH, body.length)
-        .set(
-            HttpHeaderNames.CACHE_CONTROL,
-            name.startsWith("assets/") ? "public, max-age=31536000, immutable" : "no-cache");
-    secure(res);
-    return res;
+    return response(
+        HttpResponseStatus.OK,
+        type(name),
+        body,
+        head,
+        name.startsWith("assets/") ? "public, max-age=31536000, immutable" : "no-cache");
   }
 
   /** No empty, dot or dot-dot segment, no backslash, no control character. */
@@ -150,16 +143,21 @@ final class StudioAssets {
   }
 
   private static FullHttpResponse text(HttpResponseStatus status, String text, boolean head) {
-    var bytes = text.getBytes(StandardCharsets.UTF_8);
+    return response(
+        status, TYPES.get("txt"), text.getBytes(StandardCharsets.UTF_8), head, "no-cache");
+  }
+
+  private static FullHttpResponse response(
+      HttpResponseStatus status, String type, byte[] body, boolean head, String cache) {
     var res =
         new DefaultFullHttpResponse(
             HttpVersion.HTTP_1_1,
             status,
-            head ? Unpooled.EMPTY_BUFFER : Unpooled.wrappedBuffer(bytes));
+            head ? Unpooled.EMPTY_BUFFER : Unpooled.wrappedBuffer(body));
     res.headers()
-        .set(HttpHeaderNames.CONTENT_TYPE, "text/plain; charset=utf-8")
-        .setInt(HttpHeaderNames.CONTENT_LENGTH, bytes.length)
-        .set(HttpHeaderNames.CACHE_CONTROL, "no-cache");
+        .set(HttpHeaderNames.CONTENT_TYPE, type)
+        .setInt(HttpHeaderNames.CONTENT_LENGTH, body.length)
+        .set(HttpHeaderNames.CACHE_CONTROL, cache);
     secure(res);
     return res;
   }

@@ -2,8 +2,8 @@ package io.archway.dataplane.admin;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import io.netty.handler.codec.http.FullHttpResponse;
 import io.netty.handler.codec.http.HttpHeaderNames;
+import io.netty.handler.codec.http.HttpHeaders;
 import java.nio.charset.StandardCharsets;
 import java.util.Map;
 import org.junit.jupiter.api.Test;
@@ -20,92 +20,86 @@ class StudioAssetsTest {
               "assets/index-abc123.css", bytes("body{}"),
               "favicon.svg", bytes("<svg/>")));
 
-  @Test
-  void theMountWithoutSlashRedirects() {
-    var res = assets.answer("GET", "/ui");
+  /** An answer read and released. */
+  private record Answer(int status, HttpHeaders headers, String body) {
+    String header(CharSequence name) {
+      return headers.get(name);
+    }
+  }
+
+  private static Answer answer(StudioAssets assets, String method, String path) {
+    var res = assets.answer(method, path);
     try {
-      assertThat(res.status().code()).isEqualTo(301);
-      assertThat(res.headers().get(HttpHeaderNames.LOCATION)).isEqualTo("/ui/");
+      return new Answer(
+          res.status().code(),
+          res.headers().copy(),
+          res.content().toString(StandardCharsets.UTF_8));
     } finally {
       res.release();
     }
+  }
+
+  private Answer get(String path) {
+    return answer(assets, "GET", path);
+  }
+
+  @Test
+  void theMountWithoutSlashRedirects() {
+    var res = get("/ui");
+    assertThat(res.status()).isEqualTo(301);
+    assertThat(res.header(HttpHeaderNames.LOCATION)).isEqualTo("/ui/");
   }
 
   @Test
   void indexIsNotCachedAndCarriesTheSecurityHeaders() {
-    var res = assets.answer("GET", "/ui/");
-    try {
-      assertThat(res.status().code()).isEqualTo(200);
-      assertThat(body(res)).isEqualTo("<html>app</html>");
-      assertThat(res.headers().get(HttpHeaderNames.CONTENT_TYPE)).startsWith("text/html");
-      assertThat(res.headers().get(HttpHeaderNames.CACHE_CONTROL)).isEqualTo("no-cache");
-      assertThat(res.headers().get("Content-Security-Policy"))
-          .contains("script-src 'self'")
-          .contains("frame-ancestors 'none'")
-          .doesNotContain("unsafe-eval");
-      assertThat(res.headers().get("X-Content-Type-Options")).isEqualTo("nosniff");
-    } finally {
-      res.release();
-    }
+    var res = get("/ui/");
+    assertThat(res.status()).isEqualTo(200);
+    assertThat(res.body()).isEqualTo("<html>app</html>");
+    assertThat(res.header(HttpHeaderNames.CONTENT_TYPE)).startsWith("text/html");
+    assertThat(res.header(HttpHeaderNames.CACHE_CONTROL)).isEqualTo("no-cache");
+    assertThat(res.header("Content-Security-Policy"))
+        .contains("default-src 'none'")
+        .contains("script-src 'self'")
+        .contains("frame-ancestors 'none'")
+        .doesNotContain("unsafe-eval");
+    assertThat(res.header("X-Content-Type-Options")).isEqualTo("nosniff");
   }
 
   @Test
   void hashedAssetsAreImmutableWithTheirType() {
-    var js = assets.answer("GET", "/ui/assets/index-abc123.js");
-    var css = assets.answer("GET", "/ui/assets/index-abc123.css");
-    var svg = assets.answer("GET", "/ui/favicon.svg");
-    try {
-      assertThat(js.headers().get(HttpHeaderNames.CONTENT_TYPE)).startsWith("text/javascript");
-      assertThat(js.headers().get(HttpHeaderNames.CACHE_CONTROL)).contains("immutable");
-      assertThat(css.headers().get(HttpHeaderNames.CONTENT_TYPE)).startsWith("text/css");
-      assertThat(svg.headers().get(HttpHeaderNames.CONTENT_TYPE)).isEqualTo("image/svg+xml");
-      assertThat(svg.headers().get(HttpHeaderNames.CACHE_CONTROL)).isEqualTo("no-cache");
-    } finally {
-      js.release();
-      css.release();
-      svg.release();
-    }
+    var js = get("/ui/assets/index-abc123.js");
+    assertThat(js.header(HttpHeaderNames.CONTENT_TYPE)).startsWith("text/javascript");
+    assertThat(js.header(HttpHeaderNames.CACHE_CONTROL)).contains("immutable");
+    assertThat(get("/ui/assets/index-abc123.css").header(HttpHeaderNames.CONTENT_TYPE))
+        .startsWith("text/css");
+    var svg = get("/ui/favicon.svg");
+    assertThat(svg.header(HttpHeaderNames.CONTENT_TYPE)).isEqualTo("image/svg+xml");
+    assertThat(svg.header(HttpHeaderNames.CACHE_CONTROL)).isEqualTo("no-cache");
   }
 
   @Test
   void theAppsOwnRoutesGetIndexButMissingAssetsAre404() {
-    var route = assets.answer("GET", "/ui/flows/gatekeeper");
-    var missing = assets.answer("GET", "/ui/assets/gone-000.js");
-    var file = assets.answer("GET", "/ui/robots.txt");
-    try {
-      assertThat(route.status().code()).isEqualTo(200);
-      assertThat(body(route)).isEqualTo("<html>app</html>");
-      assertThat(missing.status().code()).isEqualTo(404);
-      assertThat(file.status().code()).isEqualTo(404);
-    } finally {
-      route.release();
-      missing.release();
-      file.release();
-    }
+    var route = get("/ui/flows/gatekeeper");
+    assertThat(route.status()).isEqualTo(200);
+    assertThat(route.body()).isEqualTo("<html>app</html>");
+    assertThat(get("/ui/assets/gone-000.js").status()).isEqualTo(404);
+    assertThat(get("/ui/robots.txt").status()).isEqualTo(404);
   }
 
   @Test
   void headAnswersTheHeadersWithoutTheBody() {
-    var res = assets.answer("HEAD", "/ui/assets/index-abc123.js");
-    try {
-      assertThat(res.status().code()).isEqualTo(200);
-      assertThat(res.content().readableBytes()).isZero();
-      assertThat(res.headers().getInt(HttpHeaderNames.CONTENT_LENGTH)).isEqualTo(14);
-    } finally {
-      res.release();
-    }
+    var res = answer(assets, "HEAD", "/ui/assets/index-abc123.js");
+    assertThat(res.status()).isEqualTo(200);
+    assertThat(res.body()).isEmpty();
+    assertThat(res.header(HttpHeaderNames.CONTENT_LENGTH)).isEqualTo("14");
   }
 
   @ParameterizedTest
   @ValueSource(strings = {"POST", "PUT", "DELETE", "PATCH", "OPTIONS"})
   void otherMethodsAre405(String method) {
-    var res = assets.answer(method, "/ui/");
-    try {
-      assertThat(res.status().code()).isEqualTo(405);
-      assertThat(res.headers().get(HttpHeaderNames.ALLOW)).isEqualTo("GET, HEAD");
-    } finally {
-      res.release();
-    }
+    var res = answer(assets, method, "/ui/");
+    assertThat(res.status()).isEqualTo(405);
+    assertThat(res.header(HttpHeaderNames.ALLOW)).isEqualTo("GET, HEAD");
   }
 
   @ParameterizedTest
@@ -119,23 +113,12 @@ class StudioAssetsTest {
         "/ui/a\u0000b"
       })
   void traversalIsRefused(String path) {
-    var res = assets.answer("GET", path);
-    try {
-      assertThat(res.status().code()).isEqualTo(400);
-    } finally {
-      res.release();
-    }
+    assertThat(get(path).status()).isEqualTo(400);
   }
 
   @Test
   void withoutTheStudioJarEverythingIs404() {
-    var none = new StudioAssets(Map.of());
-    var res = none.answer("GET", "/ui/");
-    try {
-      assertThat(res.status().code()).isEqualTo(404);
-    } finally {
-      res.release();
-    }
+    assertThat(answer(new StudioAssets(Map.of()), "GET", "/ui/").status()).isEqualTo(404);
   }
 
   @Test
@@ -147,9 +130,5 @@ class StudioAssetsTest {
 
   private static byte[] bytes(String s) {
     return s.getBytes(StandardCharsets.UTF_8);
-  }
-
-  private static String body(FullHttpResponse res) {
-    return res.content().toString(StandardCharsets.UTF_8);
   }
 }
