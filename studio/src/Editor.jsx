@@ -7,18 +7,8 @@ import { Palette } from './Palette.jsx';
 import { ConnectForm, EdgeInspector, NodeInspector } from './Inspector.jsx';
 import {
   validate, problemsByTarget, toDag, toStoredFlow, toPluginFlowYaml, toStandaloneYaml, importAny,
-  fromDag, canUndo, canRedo, emptyGraph,
+  fromDag, canUndo, canRedo, emptyGraph, nodeOf,
 } from './model/index.js';
-
-/** The node a server message is about (`conf.throttle.conf: ...`, `node "throttle"`), if any. */
-export function nodeOf(message, graph) {
-  if (!message) return null;
-  for (const n of [...graph.nodes].sort((a, b) => b.id.length - a.id.length)) {
-    const id = n.id.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
-    if (new RegExp(`(conf\\.${id}\\b|["']${id}["']|\\b${id}:)`).test(message)) return n.id;
-  }
-  return null;
-}
 
 function download(name, href) {
   const a = document.createElement('a');

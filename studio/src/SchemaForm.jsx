@@ -2,6 +2,7 @@
 // writeOnly fields as password inputs, nested objects, arrays of scalars; anything else (oneOf,
 // arrays of objects, ...) is edited as JSON text.
 import { useEffect, useId, useState } from 'react';
+import { fieldOf } from './model/messages.js';
 
 const SCALARS = ['string', 'integer', 'number', 'boolean'];
 
@@ -24,17 +25,6 @@ function simple(schema) {
   if (t === 'array') return SCALARS.includes(typeOf(schema.items));
   if (t === 'object') return !!schema.properties;
   return false;
-}
-
-/** The field a server message is about: `rate: -1 (expected: ...)` names `rate`. */
-export function fieldOf(message, names) {
-  if (!message) return null;
-  const sorted = [...names].sort((a, b) => b.length - a.length);
-  for (const name of sorted) {
-    const escaped = name.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
-    if (new RegExp(`(^|[\\s.'"\\[/])${escaped}(['"\\]]?)(:|\\s|$)`).test(message)) return name;
-  }
-  return null;
 }
 
 function JsonField({ id, value, onChange, label }) {

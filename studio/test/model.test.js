@@ -179,3 +179,14 @@ test('history: undo, redo, a new step drops the future, a bounded past', () => {
   for (let i = 0; i < HISTORY_LIMIT + 10; i++) h = record(h, { i });
   assert.equal(h.past.length, HISTORY_LIMIT);
 });
+
+test('server messages are placed on their node and field', async () => {
+  const { nodeOf, fieldOf } = await import('../src/model/index.js');
+  const g = fromDag(SEED);
+  const msg = 'invalid configuration: conf.throttle.conf.rate: -1 (expected: > 0)';
+  assert.equal(nodeOf(msg, g), 'throttle');
+  assert.equal(fieldOf(msg, ['burst', 'rate', 'rejected_code']), 'rate');
+  assert.equal(fieldOf('plugin limit-req: rejected_code: 99 (expected: >= 200)', ['rejected_code', 'code']), 'rejected_code');
+  assert.equal(nodeOf('something else', g), null);
+  assert.equal(fieldOf('', ['rate']), null);
+});
