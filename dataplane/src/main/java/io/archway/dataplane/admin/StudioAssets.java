@@ -37,14 +37,14 @@ final class StudioAssets {
   static final String ROOT = "archway-studio/";
 
   /**
-   * Scripts and styles from the app's own origin only; no inline script, no eval, no frames, no
-   * plugins; Admin API calls go to the same origin. Styles allow inline attributes because the
-   * canvas positions nodes with them (React sets them through the CSSOM).
+   * Scripts, styles, fonts and calls from the app's own origin only; no inline script or style
+   * element, no eval, no frames, no plugins. (The canvas positions nodes through the CSSOM, which
+   * the policy does not restrict; PNG and SVG exports are data: and blob: images.)
    */
   static final String CSP =
-      "default-src 'none'; script-src 'self'; style-src 'self' 'unsafe-inline';"
-          + " img-src 'self' data: blob:; font-src 'self' data:; connect-src 'self';"
-          + " base-uri 'none'; form-action 'none'; frame-ancestors 'none'; object-src 'none'";
+      "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data: blob:;"
+          + " font-src 'self' data:; connect-src 'self'; base-uri 'none'; form-action 'none';"
+          + " frame-ancestors 'none'; object-src 'none'";
 
   private static final Map<String, String> TYPES =
       Map.ofEntries(

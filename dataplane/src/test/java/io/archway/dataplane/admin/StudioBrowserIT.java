@@ -138,6 +138,7 @@ class StudioBrowserIT {
     await().atMost(Duration.ofSeconds(10)).until(() -> text("[role=alert]").contains("401"));
     find("#api-key").sendKeys(Keys.chord(Keys.CONTROL, "a"), KEY, Keys.ENTER);
     find("#palette-search");
+    assertNothingRefusedByThePolicy();
     shot("1-logged-in");
 
     // key-auth and limit-req from the palette with the keyboard (search, focus, Enter) ...
@@ -246,13 +247,17 @@ class StudioBrowserIT {
         .until(() -> text("section[aria-label=Routes] tbody").contains("/api"));
     assertThat(text("section[aria-label=Routes] tbody")).contains("seed");
 
-    // No script was refused by the Content-Security-Policy.
-    var csp =
+    assertNothingRefusedByThePolicy();
+  }
+
+  /** Nothing the page loaded or did was refused by the Content-Security-Policy. */
+  private void assertNothingRefusedByThePolicy() {
+    var refused =
         browser.manage().logs().get(LogType.BROWSER).getAll().stream()
             .map(e -> e.getMessage())
             .filter(m -> m.contains("Content Security Policy"))
             .toList();
-    assertThat(csp).isEmpty();
+    assertThat(refused).isEmpty();
   }
 
   private WebElement find(String css) {
