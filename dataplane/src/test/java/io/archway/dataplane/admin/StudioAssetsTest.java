@@ -4,9 +4,17 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import io.netty.handler.codec.http.HttpHeaderNames;
 import io.netty.handler.codec.http.HttpHeaders;
+import java.net.URL;
+import java.net.URLClassLoader;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
 import java.util.Map;
+import java.util.jar.JarEntry;
+import java.util.jar.JarOutputStream;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
 
@@ -126,6 +134,25 @@ class StudioAssetsTest {
     var files = StudioAssets.read(getClass().getClassLoader());
     assertThat(files).containsKey("index.html");
     assertThat(files.keySet()).anyMatch(n -> n.startsWith("assets/") && n.endsWith(".js"));
+  }
+
+  @Test
+  void theStudioIsReadFromAJar(@TempDir Path dir) throws Exception {
+    var jar = dir.resolve("archway-studio.jar");
+    try (var out = new JarOutputStream(Files.newOutputStream(jar))) {
+      for (var name :
+          List.of("archway-studio/index.html", "archway-studio/assets/a-1.js", "other/x.txt")) {
+        out.putNextEntry(new JarEntry(name));
+        out.write(bytes(name));
+        out.closeEntry();
+      }
+    }
+    try (var loader = new URLClassLoader(new URL[] {jar.toUri().toURL()}, null)) {
+      var files = StudioAssets.read(loader);
+      assertThat(files.keySet()).containsExactlyInAnyOrder("index.html", "assets/a-1.js");
+      assertThat(new String(files.get("assets/a-1.js"), StandardCharsets.UTF_8))
+          .isEqualTo("archway-studio/assets/a-1.js");
+    }
   }
 
   private static byte[] bytes(String s) {
