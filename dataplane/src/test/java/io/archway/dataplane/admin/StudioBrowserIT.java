@@ -208,7 +208,24 @@ class StudioBrowserIT {
     assertThat(data("/api", null)).isEqualTo(200);
     assertThat(data("/api", null)).isEqualTo(429);
     assertThat(data("/api", "jack-key")).isEqualTo(200);
+    assertThat(text("section[aria-label='Routes using this flow'] ul")).contains("api");
     shot("4-saved-attached");
+
+    // The server refuses to delete a flow a route runs: its message is shown.
+    clickButton("Delete");
+    await()
+        .atMost(Duration.ofSeconds(10))
+        .until(() -> text("[data-testid=message]").contains("route [api] is still using it"));
+
+    // A new, empty flow; then the saved one opened again.
+    clickButton("New");
+    await()
+        .atMost(Duration.ofSeconds(10))
+        .until(() -> browser.findElements(By.cssSelector(".react-flow__node")).isEmpty());
+    new Select(find("#open-flow")).selectByValue("seed");
+    await()
+        .atMost(Duration.ofSeconds(10))
+        .until(() -> browser.findElements(By.cssSelector(".react-flow__node")).size() == 3);
 
     // The picture of the flow, as PNG and SVG (html-to-image in the page, under the CSP).
     clickButton("PNG");
