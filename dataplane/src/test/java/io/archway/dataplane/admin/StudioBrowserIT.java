@@ -34,12 +34,13 @@ import org.openqa.selenium.logging.LoggingPreferences;
 import org.openqa.selenium.support.ui.Select;
 
 /**
- * The Studio in a real headless Chromium (Debian's {@code chromium} and {@code chromium-driver};
- * Selenium is given both paths, so Selenium Manager never looks for or downloads a browser): log
- * in, build the seed document's flow (key-auth; on {@code code == 401} limit-req, else
- * kafka-logger) with the palette and the connect form, see a wrong value refused at its field, fix
- * it, save, attach it to a route that then answers as the flow says, export the PluginFlow YAML and
- * import it again. Screenshots go to {@code target/studio-screenshots/}.
+ * The Studio's files on the admin port (no key; the Admin API still wants one), then the Studio in
+ * a real headless Chromium (Debian's {@code chromium} and {@code chromium-driver}; Selenium is
+ * given both paths, so Selenium Manager never looks for or downloads a browser): log in, build the
+ * seed document's flow (key-auth; on {@code code == 401} limit-req, else kafka-logger) with the
+ * palette and the connect form, see a wrong value refused at its field, fix it, save, attach it to
+ * a route that then answers as the flow says, export the PluginFlow YAML and import it again.
+ * Screenshots go to {@code target/studio-screenshots/}.
  */
 class StudioBrowserIT {
 
@@ -128,6 +129,7 @@ class StudioBrowserIT {
 
   @Test
   void buildSaveRunExportAndImportTheSeedFlow() throws Exception {
+    theFilesNeedNoKeyButTheApiDoes();
     var base = "http://127.0.0.1:" + dataplane.servers().adminPort();
     browser.get(base + "/ui");
     assertThat(browser.getCurrentUrl()).isEqualTo(base + "/ui/");
@@ -267,6 +269,29 @@ class StudioBrowserIT {
     assertNothingRefusedByThePolicy();
   }
 
+  /** The serving itself, through the admin port's handler, as a client without a key sees it. */
+  private void theFilesNeedNoKeyButTheApiDoes() throws Exception {
+    var redirect = call("GET", "/ui", null);
+    assertThat(redirect.statusCode()).isEqualTo(301);
+    assertThat(redirect.headers().firstValue("Location")).hasValue("/ui/");
+    var index = call("GET", "/ui/", null);
+    assertThat(index.statusCode()).isEqualTo(200);
+    assertThat(index.headers().firstValue("Content-Type"))
+        .hasValueSatisfying(t -> assertThat(t).startsWith("text/html"));
+    assertThat(index.headers().firstValue("Content-Security-Policy")).hasValue(StudioAssets.CSP);
+    var script = index.body().replaceAll("(?s).*src=\"(/ui/assets/[^\"]+\\.js)\".*", "$1");
+    assertThat(script).startsWith("/ui/assets/");
+    var js = call("GET", script, null);
+    assertThat(js.statusCode()).isEqualTo(200);
+    assertThat(js.headers().firstValue("Cache-Control"))
+        .hasValueSatisfying(c -> assertThat(c).contains("immutable"));
+    assertThat(call("GET", "/ui/flows/anything", null).body()).isEqualTo(index.body());
+    assertThat(call("HEAD", "/ui/", null).statusCode()).isEqualTo(200);
+    assertThat(call("POST", "/ui/", null).statusCode()).isEqualTo(405);
+    assertThat(call("GET", "/ui/%2e%2e/apisix/admin/routes", null).statusCode()).isEqualTo(400);
+    assertThat(call("GET", "/apisix/admin/routes", null).statusCode()).isEqualTo(401);
+  }
+
   /** Nothing the page loaded or did was refused by the Content-Security-Policy. */
   private void assertNothingRefusedByThePolicy() {
     var refused =
@@ -367,13 +392,18 @@ class StudioBrowserIT {
   }
 
   private HttpResponse<String> admin(String method, String path) throws Exception {
-    return client.send(
+    return call(method, path, KEY);
+  }
+
+  private HttpResponse<String> call(String method, String path, String key) throws Exception {
+    var req =
         HttpRequest.newBuilder(
                 URI.create("http://127.0.0.1:" + dataplane.servers().adminPort() + path))
-            .header("X-API-KEY", KEY)
-            .method(method, HttpRequest.BodyPublishers.noBody())
-            .build(),
-        HttpResponse.BodyHandlers.ofString());
+            .method(method, HttpRequest.BodyPublishers.noBody());
+    if (key != null) {
+      req.header("X-API-KEY", key);
+    }
+    return client.send(req.build(), HttpResponse.BodyHandlers.ofString());
   }
 
   private int data(String path, String apikey) throws Exception {
