@@ -44,6 +44,7 @@ export function Canvas({ graph, selection, dispatch, problems, overlay, onReady 
       position: n.position,
       selected: selection.nodes.includes(n.id),
       measured: measured[n.id],
+      ariaLabel: `${graph.root === n.id ? 'root ' : ''}node ${n.id}, plugin ${n.plugin}${p.length ? `, ${p.length} problem${p.length > 1 ? 's' : ''}` : ''}`,
       data: {
         plugin: n.plugin,
         root: graph.root === n.id,
