@@ -150,9 +150,7 @@ class StudioBrowserIT {
     // mouse does not start a native drag), through the app's own dragstart and drop handlers.
     find("#palette-search").sendKeys(Keys.chord(Keys.CONTROL, "a"), "kafka-logger");
     dragToCanvas(find("[data-plugin='kafka-logger']"));
-    await()
-        .atMost(Duration.ofSeconds(10))
-        .until(() -> browser.findElements(By.cssSelector(".react-flow__node")).size() == 3);
+    untilNodes(3);
 
     // Edges from the connect form: on 401 limit-req, else kafka-logger.
     connect("key-auth", "limit-req", "code == 401");
@@ -176,9 +174,7 @@ class StudioBrowserIT {
     shot("2-built");
 
     clickButton("Save");
-    await()
-        .atMost(Duration.ofSeconds(10))
-        .until(() -> text("[data-testid=message]").contains("not saved"));
+    untilMessage("not saved");
     await()
         .atMost(Duration.ofSeconds(10))
         .until(() -> text("[data-field='rate'] .field-error").contains("rate: -1"));
@@ -186,9 +182,7 @@ class StudioBrowserIT {
 
     type("[data-field='rate'] input", "0.01");
     clickButton("Save");
-    await()
-        .atMost(Duration.ofSeconds(10))
-        .until(() -> text("[data-testid=message]").equals("saved plugin flow seed"));
+    untilMessage("saved plugin flow seed");
     assertThat(browser.findElements(By.cssSelector(".plugin-node.node-error"))).isEmpty();
 
     var stored = JSON.readTree(admin("GET", "/apisix/admin/plugin_flows/seed").body()).get("value");
@@ -202,9 +196,7 @@ class StudioBrowserIT {
     // hundred seconds through and answers the next 429.
     new Select(find("#attach-route")).selectByValue("api");
     clickButton("Attach");
-    await()
-        .atMost(Duration.ofSeconds(10))
-        .until(() -> text("[data-testid=message]").contains("route api runs plugin flow seed"));
+    untilMessage("route api runs plugin flow seed");
     await().atMost(Duration.ofSeconds(10)).until(() -> data("/api", "jack-key") == 200);
     assertThat(data("/api", "jack-key")).isEqualTo(200);
     assertThat(data("/api", null)).isEqualTo(200);
@@ -215,29 +207,19 @@ class StudioBrowserIT {
 
     // The server refuses to delete a flow a route runs: its message is shown.
     clickButton("Delete");
-    await()
-        .atMost(Duration.ofSeconds(10))
-        .until(() -> text("[data-testid=message]").contains("route [api] is still using it"));
+    untilMessage("route [api] is still using it");
 
     // A new, empty flow; then the saved one opened again.
     clickButton("New");
-    await()
-        .atMost(Duration.ofSeconds(10))
-        .until(() -> browser.findElements(By.cssSelector(".react-flow__node")).isEmpty());
+    untilNodes(0);
     new Select(find("#open-flow")).selectByValue("seed");
-    await()
-        .atMost(Duration.ofSeconds(10))
-        .until(() -> browser.findElements(By.cssSelector(".react-flow__node")).size() == 3);
+    untilNodes(3);
 
     // The picture of the flow, as PNG and SVG (html-to-image in the page, under the CSP).
     clickButton("PNG");
-    await()
-        .atMost(Duration.ofSeconds(10))
-        .until(() -> text("[data-testid=message]").equals("exported seed.png"));
+    untilMessage("exported seed.png");
     clickButton("SVG");
-    await()
-        .atMost(Duration.ofSeconds(10))
-        .until(() -> text("[data-testid=message]").equals("exported seed.svg"));
+    untilMessage("exported seed.svg");
 
     // Export the PluginFlow resource, start a new flow, import it back.
     clickButton("PluginFlow YAML");
@@ -247,14 +229,10 @@ class StudioBrowserIT {
         .contains("name: seed")
         .contains("condition: code == 401");
     clickButton("New");
-    await()
-        .atMost(Duration.ofSeconds(10))
-        .until(() -> browser.findElements(By.cssSelector(".react-flow__node")).isEmpty());
+    untilNodes(0);
     setValue("#import-text", yaml);
     clickButton("Import text");
-    await()
-        .atMost(Duration.ofSeconds(10))
-        .until(() -> browser.findElements(By.cssSelector(".react-flow__node")).size() == 3);
+    untilNodes(3);
     assertThat(find("#flow-id").getAttribute("value")).isEqualTo("seed");
     assertThat(browser.findElements(By.cssSelector(".react-flow__edge"))).hasSize(2);
     shot("5-imported");
@@ -267,6 +245,20 @@ class StudioBrowserIT {
     assertThat(text("section[aria-label=Routes] tbody")).contains("seed");
 
     assertNothingRefusedByThePolicy();
+  }
+
+  /** Until the app's message line contains {@code text}. */
+  private void untilMessage(String text) {
+    await()
+        .atMost(Duration.ofSeconds(10))
+        .until(() -> text("[data-testid=message]").contains(text));
+  }
+
+  /** Until the canvas draws {@code count} nodes. */
+  private void untilNodes(int count) {
+    await()
+        .atMost(Duration.ofSeconds(10))
+        .until(() -> browser.findElements(By.cssSelector(".react-flow__node")).size() == count);
   }
 
   /** The serving itself, through the admin port's handler, as a client without a key sees it. */
