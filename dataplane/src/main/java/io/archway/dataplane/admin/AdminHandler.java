@@ -37,6 +37,7 @@ final class AdminHandler extends SimpleChannelInboundHandler<FullHttpRequest> {
   private final Function<AdminRequest, CompletionStage<AdminResponse>> api;
   private final AdminMetrics metrics;
   private final boolean oneRequest;
+  private final StudioAssets studio = StudioAssets.bundled();
 
   /**
    * @param oneRequest close after each answer: on the HTTP port a connection taken over for the
@@ -69,6 +70,10 @@ final class AdminHandler extends SimpleChannelInboundHandler<FullHttpRequest> {
     var path = query.path();
     if (!auth.allows(remote.getAddress())) {
       reply(ctx, false, path, method, AdminResponse.error(403, "client address not allowed"));
+      return;
+    }
+    if (StudioAssets.owns(path)) {
+      inOrder(ctx, () -> done(() -> write(ctx, keepAlive, studio.answer(method, path))));
       return;
     }
     if (!path.startsWith(BASE) && !path.equals("/apisix/admin")) {
@@ -133,23 +138,38 @@ final class AdminHandler extends SimpleChannelInboundHandler<FullHttpRequest> {
       String path,
       String method,
       java.util.function.Supplier<CompletionStage<AdminResponse>> work) {
+    inOrder(
+        ctx,
+        () ->
+            CompletableFuture.<Void>completedFuture(null)
+                .thenCompose(v -> work.get())
+                .exceptionally(AdminHandler::internalError)
+                .thenApply(res -> () -> send(ctx, keepAlive, path, method, res)));
+  }
+
+  private void inOrder(
+      ChannelHandlerContext ctx,
+      java.util.function.Supplier<
+              CompletionStage<java.util.function.Supplier<io.netty.channel.ChannelFuture>>>
+          work) {
     var loop = ctx.channel().eventLoop();
     var attr = ctx.channel().attr(LAST);
     var before = attr.get() == null ? CompletableFuture.<Void>completedFuture(null) : attr.get();
     var written =
         before
             .thenCompose(v -> work.get())
-            .exceptionally(AdminHandler::internalError)
             .thenCompose(
-                res -> {
+                write -> {
                   var done = new CompletableFuture<Void>();
-                  loop.execute(
-                      () ->
-                          send(ctx, keepAlive, path, method, res)
-                              .addListener(f -> done.complete(null)));
+                  loop.execute(() -> write.get().addListener(f -> done.complete(null)));
                   return done;
                 });
     attr.set(written);
+  }
+
+  private static CompletionStage<java.util.function.Supplier<io.netty.channel.ChannelFuture>> done(
+      java.util.function.Supplier<io.netty.channel.ChannelFuture> write) {
+    return CompletableFuture.completedFuture(write);
   }
 
   private static final io.netty.util.AttributeKey<CompletableFuture<Void>> LAST =
@@ -196,6 +216,13 @@ final class AdminHandler extends SimpleChannelInboundHandler<FullHttpRequest> {
         .set(HttpHeaderNames.CONTENT_TYPE, text ? "text/plain; charset=utf-8" : "application/json")
         .setInt(HttpHeaderNames.CONTENT_LENGTH, bytes.length);
     r.headers().forEach((k, v) -> res.headers().set(k, v));
+    return write(ctx, keepAlive, res);
+  }
+
+  private static io.netty.channel.ChannelFuture write(
+      ChannelHandlerContext ctx,
+      boolean keepAlive,
+      io.netty.handler.codec.http.FullHttpResponse res) {
     HttpUtil.setKeepAlive(res, keepAlive);
     var done = ctx.writeAndFlush(res);
     if (!keepAlive) {

@@ -1,0 +1,349 @@
+import { useCallback, useEffect, useMemo, useRef, useState } from 'react';
+import { ReactFlowProvider } from '@xyflow/react';
+import { toPng, toSvg } from 'html-to-image';
+import { admin, reason } from './api.js';
+import { Canvas, label } from './Canvas.jsx';
+import { Palette } from './Palette.jsx';
+import { ConnectForm, EdgeInspector, NodeInspector } from './Inspector.jsx';
+import {
+  validate, problemsByTarget, toDag, toStoredFlow, toPluginFlowYaml, toStandaloneYaml, importAny,
+  fromDag, canUndo, canRedo, emptyGraph, nodeOf,
+} from './model/index.js';
+
+function download(name, href) {
+  const a = document.createElement('a');
+  a.href = href;
+  a.download = name;
+  document.body.appendChild(a);
+  a.click();
+  a.remove();
+}
+
+function textUrl(text, type) {
+  return URL.createObjectURL(new Blob([text], { type }));
+}
+
+export function Editor({ state, dispatch, plugins }) {
+  const graph = state.history.present;
+  const known = useMemo(() => new Set(Object.keys(plugins || {})), [plugins]);
+  const problems = useMemo(() => validate(graph, plugins ? known : undefined), [graph, known, plugins]);
+  const byTarget = useMemo(() => problemsByTarget(problems), [problems]);
+  const [message, setMessage] = useState(null);
+  const [saveError, setSaveError] = useState(null);
+  const [flows, setFlows] = useState([]);
+  const [routes, setRoutes] = useState([]);
+  const [exported, setExported] = useState(null);
+  const [importText, setImportText] = useState('');
+  const [dry, setDry] = useState(null);
+  const [live, setLive] = useState(false);
+  const [stats, setStats] = useState(null);
+  const instance = useRef(null);
+
+  const refresh = useCallback(async () => {
+    try {
+      setFlows(await admin.flows());
+      setRoutes(await admin.routes());
+    } catch (e) {
+      setMessage({ error: true, text: e.message });
+    }
+  }, []);
+  useEffect(() => {
+    refresh();
+  }, [refresh]);
+
+  useEffect(() => {
+    if (!live || !graph.id) {
+      setStats(null);
+      return undefined;
+    }
+    let stop = false;
+    const poll = async () => {
+      try {
+        const s = await admin.stats(graph.id, 60);
+        if (!stop) setStats(s);
+      } catch (e) {
+        if (!stop) setMessage({ error: true, text: `live view: ${e.message}` });
+      }
+    };
+    poll();
+    const t = setInterval(poll, 2000);
+    return () => {
+      stop = true;
+      clearInterval(t);
+    };
+  }, [live, graph.id]);
+
+  const overlay = useMemo(() => {
+    if (!dry) return { stats };
+    const steps = new Map(dry.steps?.map((s) => [s.node, s]) || []);
+    const path = new Set((dry.edges || []).map((e) => `${e.from}->${e.to}:${e.condition}`));
+    return { steps, path, stats };
+  }, [dry, stats]);
+
+  const selectedNode = state.selection.nodes.length === 1 ? graph.nodes.find((n) => n.id === state.selection.nodes[0]) : null;
+  const selectedEdge = !selectedNode && state.selection.edges.length === 1 ? graph.edges.find((e) => e.id === state.selection.edges[0]) : null;
+  const usedBy = routes.filter((r) => graph.id && r.plugin_flow_id === graph.id);
+
+  const save = async () => {
+    if (!graph.id) {
+      setMessage({ error: true, text: 'flow id: empty (expected: an id such as gatekeeper)' });
+      return;
+    }
+    try {
+      const value = toStoredFlow(graph);
+      await admin.saveFlow(graph.id, value);
+      dispatch({ type: 'saved', saved: JSON.stringify(value) });
+      setSaveError(null);
+      setMessage({ text: `saved plugin flow ${graph.id}` });
+      refresh();
+    } catch (e) {
+      const text = reason(e);
+      setSaveError(text);
+      setMessage({ error: true, text: `not saved: ${text}` });
+      const at = nodeOf(text, graph);
+      if (at) dispatch({ type: 'select', selection: { nodes: [at], edges: [] } });
+    }
+  };
+
+  const open = async (id) => {
+    try {
+      const value = await admin.flow(id);
+      dispatch({ type: 'load', graph: fromDag(value, id), saved: JSON.stringify(value) });
+      setDry(null);
+      setSaveError(null);
+      setMessage({ text: `opened plugin flow ${id}` });
+    } catch (e) {
+      setMessage({ error: true, text: e.message });
+    }
+  };
+
+  const exportAs = async (kind) => {
+    const name = graph.id || 'flow';
+    if (kind === 'png' || kind === 'svg') {
+      const el = document.querySelector('.react-flow');
+      const filter = (n) => !(n.classList && (n.classList.contains('react-flow__minimap') || n.classList.contains('react-flow__controls')));
+      try {
+        const url = kind === 'png' ? await toPng(el, { filter, backgroundColor: '#fff' }) : await toSvg(el, { filter });
+        download(`${name}.${kind}`, url);
+        setMessage({ text: `exported ${name}.${kind}` });
+      } catch (e) {
+        setMessage({ error: true, text: `export ${kind}: ${e.message || e}` });
+      }
+      return;
+    }
+    const text = kind === 'dag'
+      ? `${JSON.stringify(toDag(graph), null, 2)}\n`
+      : kind === 'resource' ? toPluginFlowYaml(graph) : toStandaloneYaml(graph);
+    const file = kind === 'dag' ? `${name}.json` : kind === 'resource' ? `${name}-pluginflow.yaml` : `${name}-apisix.yaml`;
+    setExported({ kind, text, file });
+  };
+
+  const doImport = (text) => {
+    try {
+      dispatch({ type: 'load', graph: importAny(text) });
+      setMessage({ text: 'imported' });
+      setDry(null);
+    } catch (e) {
+      setMessage({ error: true, text: `import: ${e.message}` });
+    }
+  };
+
+  const runDry = async (sample) => {
+    try {
+      setDry(await admin.dryRun(graph.id, sample));
+    } catch (e) {
+      setDry(null);
+      setMessage({ error: true, text: `dry run: ${e.message}` });
+    }
+  };
+
+  const onKeyDown = (e) => {
+    if (e.target.closest('input, textarea, select')) return;
+    const mod = e.ctrlKey || e.metaKey;
+    if (mod && e.key.toLowerCase() === 'z') {
+      e.preventDefault();
+      dispatch({ type: e.shiftKey ? 'redo' : 'undo' });
+    } else if (mod && e.key.toLowerCase() === 'y') {
+      e.preventDefault();
+      dispatch({ type: 'redo' });
+    } else if (mod && e.key.toLowerCase() === 'c') {
+      dispatch({ type: 'copy' });
+    } else if (mod && e.key.toLowerCase() === 'v') {
+      dispatch({ type: 'paste' });
+    }
+  };
+
+  return (
+    <div className="editor" onKeyDown={onKeyDown}>
+      <div className="flowbar" role="toolbar" aria-label="Flow">
+        <label htmlFor="flow-id">Flow id</label>
+        <input id="flow-id" value={graph.id} onChange={(e) => dispatch({ type: 'meta', change: { id: e.target.value.trim() } })} />
+        <label htmlFor="flow-name">Name</label>
+        <input id="flow-name" value={graph.name} onChange={(e) => dispatch({ type: 'meta', change: { name: e.target.value } })} />
+        <button type="button" onClick={() => { dispatch({ type: 'load', graph: emptyGraph() }); setDry(null); setSaveError(null); }}>New</button>
+        <button type="button" onClick={save}>Save</button>
+        <label htmlFor="open-flow">Open</label>
+        <select id="open-flow" value="" onChange={(e) => e.target.value && open(e.target.value)}>
+          <option value="">(choose a flow)</option>
+          {flows.map((f) => <option key={f.id} value={f.id}>{f.id}{f.name ? ` · ${f.name}` : ''}</option>)}
+        </select>
+        <button type="button" disabled={!graph.id} onClick={async () => {
+          try {
+            await admin.deleteFlow(graph.id);
+            setMessage({ text: `deleted plugin flow ${graph.id}` });
+            refresh();
+          } catch (e) {
+            setMessage({ error: true, text: `not deleted: ${reason(e)}` });
+          }
+        }}>Delete</button>
+        <span className="sep" />
+        <button type="button" aria-label="Undo" disabled={!canUndo(state.history)} onClick={() => dispatch({ type: 'undo' })}>Undo</button>
+        <button type="button" aria-label="Redo" disabled={!canRedo(state.history)} onClick={() => dispatch({ type: 'redo' })}>Redo</button>
+        <button type="button" onClick={() => { dispatch({ type: 'layout' }); requestAnimationFrame(() => instance.current?.fitView({ maxZoom: 1 })); }}>Auto-layout</button>
+        <button type="button" onClick={() => instance.current?.fitView()}>Fit view</button>
+        <button type="button" disabled={!state.selection.nodes.length} onClick={() => dispatch({ type: 'copy' })}>Copy</button>
+        <button type="button" disabled={!state.clipboard} onClick={() => dispatch({ type: 'paste' })}>Paste</button>
+        <button type="button" disabled={!state.selection.nodes.length && !state.selection.edges.length} onClick={() => dispatch({ type: 'removeSelected' })}>Delete selected</button>
+        <label className="toggle"><input type="checkbox" checked={live} onChange={(e) => setLive(e.target.checked)} /> Live view</label>
+      </div>
+      {message && <div className={message.error ? 'message error' : 'message'} role={message.error ? 'alert' : 'status'} data-testid="message">{message.text}</div>}
+      <div className="workspace">
+        <Palette plugins={plugins} onAdd={(plugin) => dispatch({ type: 'add', plugin })} />
+        <div className="center">
+          <ReactFlowProvider>
+            <Canvas graph={graph} selection={state.selection} dispatch={dispatch} problems={byTarget} overlay={overlay}
+              onReady={(i) => { instance.current = i; }} />
+          </ReactFlowProvider>
+          <ConnectForm graph={graph} dispatch={dispatch} />
+          <section className="problems" aria-label="Problems">
+            <h2>Problems ({problems.length})</h2>
+            <ul>
+              {problems.map((p, i) => (
+                <li key={i} className={p.severity}>
+                  <button type="button" className="link" onClick={() => p.id && dispatch({ type: 'select', selection: p.on === 'edge' ? { nodes: [], edges: [p.id] } : { nodes: [p.id], edges: [] } })}>
+                    {p.severity}: {p.message}
+                  </button>
+                </li>
+              ))}
+            </ul>
+          </section>
+        </div>
+        <aside className="side">
+          {selectedNode && <NodeInspector key={selectedNode.id} node={selectedNode} isRoot={graph.root === selectedNode.id} dispatch={dispatch}
+            serverError={saveError && nodeOf(saveError, graph) === selectedNode.id ? saveError : null} />}
+          {selectedEdge && <EdgeInspector key={selectedEdge.id} edge={selectedEdge} dispatch={dispatch} />}
+          {!selectedNode && !selectedEdge && <p className="help">Select a node to configure it, or an edge to set its condition.</p>}
+          <RoutesPanel flowId={graph.id} routes={routes} usedBy={usedBy} onAttach={async (rid) => {
+            try {
+              await admin.attach(rid, graph.id);
+              setMessage({ text: `route ${rid} runs plugin flow ${graph.id}` });
+              refresh();
+            } catch (e) {
+              setMessage({ error: true, text: `not attached: ${reason(e)}` });
+            }
+          }} />
+          <DryRunPanel disabled={!graph.id} onRun={runDry} result={dry} onClear={() => setDry(null)} />
+          <section className="io" aria-label="Import and export">
+            <h2>Export</h2>
+            <div className="buttons">
+              <button type="button" onClick={() => exportAs('dag')}>DAG JSON</button>
+              <button type="button" onClick={() => exportAs('resource')}>PluginFlow YAML</button>
+              <button type="button" onClick={() => exportAs('standalone')}>Standalone YAML</button>
+              <button type="button" onClick={() => exportAs('png')}>PNG</button>
+              <button type="button" onClick={() => exportAs('svg')}>SVG</button>
+            </div>
+            {exported && (
+              <>
+                <label htmlFor="export-text">Exported {exported.file}</label>
+                <textarea id="export-text" readOnly rows={10} value={exported.text} />
+                <button type="button" onClick={() => download(exported.file, textUrl(exported.text, 'text/plain'))}>Download {exported.file}</button>
+              </>
+            )}
+            <h2>Import</h2>
+            <label htmlFor="import-text">DAG JSON, PluginFlow YAML or standalone YAML</label>
+            <textarea id="import-text" rows={6} value={importText} onChange={(e) => setImportText(e.target.value)} />
+            <button type="button" onClick={() => doImport(importText)}>Import text</button>
+            <label htmlFor="import-file">Import a file</label>
+            <input id="import-file" type="file" accept=".json,.yaml,.yml" onChange={async (e) => {
+              const f = e.target.files?.[0];
+              if (f) doImport(await f.text());
+              e.target.value = '';
+            }} />
+          </section>
+        </aside>
+      </div>
+    </div>
+  );
+}
+
+function RoutesPanel({ flowId, routes, usedBy, onAttach }) {
+  const [pick, setPick] = useState('');
+  const others = routes.filter((r) => r.plugin_flow_id !== flowId);
+  return (
+    <section className="routes" aria-label="Routes using this flow">
+      <h2>Routes using it</h2>
+      {usedBy.length === 0 ? <p className="help">No route runs this flow.</p> : (
+        <ul>{usedBy.map((r) => <li key={r.id}>{r.id} <code>{r.uri || (r.uris || []).join(' ')}</code></li>)}</ul>
+      )}
+      <label htmlFor="attach-route">Attach to route</label>
+      <select id="attach-route" value={pick} onChange={(e) => setPick(e.target.value)}>
+        <option value="">(choose a route)</option>
+        {others.map((r) => <option key={r.id} value={r.id}>{r.id} {r.uri || ''}</option>)}
+      </select>
+      <button type="button" disabled={!pick || !flowId} onClick={() => onAttach(pick)}>Attach</button>
+    </section>
+  );
+}
+
+function DryRunPanel({ disabled, onRun, result, onClear }) {
+  const [method, setMethod] = useState('GET');
+  const [uri, setUri] = useState('/');
+  const [headers, setHeaders] = useState('{}');
+  const [status, setStatus] = useState('200');
+  const [problem, setProblem] = useState(null);
+  return (
+    <section className="dry-run" aria-label="Dry run">
+      <h2>Dry run</h2>
+      <form onSubmit={(e) => {
+        e.preventDefault();
+        let h;
+        try {
+          h = JSON.parse(headers || '{}');
+        } catch (err) {
+          setProblem(`headers: ${err.message}`);
+          return;
+        }
+        setProblem(null);
+        onRun({
+          request: { method, uri, host: 'localhost', headers: h, body: '', remote_addr: '127.0.0.1' },
+          upstream_response: { status: Number(status), headers: {}, body: '' },
+        });
+      }}>
+        <label htmlFor="dry-method">Method</label>
+        <select id="dry-method" value={method} onChange={(e) => setMethod(e.target.value)}>
+          {['GET', 'POST', 'PUT', 'DELETE', 'PATCH', 'HEAD'].map((m) => <option key={m}>{m}</option>)}
+        </select>
+        <label htmlFor="dry-uri">URI</label>
+        <input id="dry-uri" value={uri} onChange={(e) => setUri(e.target.value)} />
+        <label htmlFor="dry-headers">Headers (JSON)</label>
+        <textarea id="dry-headers" rows={2} value={headers} onChange={(e) => setHeaders(e.target.value)} />
+        <label htmlFor="dry-status">Upstream status</label>
+        <input id="dry-status" type="number" value={status} onChange={(e) => setStatus(e.target.value)} />
+        <button type="submit" disabled={disabled}>Send sample request</button>
+        {result && <button type="button" onClick={onClear}>Clear path</button>}
+        {problem && <div className="field-error" role="alert">{problem}</div>}
+      </form>
+      {result && (
+        <div className="dry-result">
+          <ol>
+            {(result.steps || []).map((s, i) => (
+              <li key={i}>{s.node} ({s.plugin}, {s.phase}): {s.outcome}{s.status ? ` ${s.status}` : ''}{s.simulated ? ' (simulated)' : ''}{s.error_msg ? ` — ${s.error_msg}` : ''}</li>
+            ))}
+          </ol>
+          <p>Path: {(result.edges || []).map((e) => `${e.from} →[${label(e.condition)}] ${e.to}`).join(', ') || '—'}</p>
+          {result.response && <p>Response: {result.response.status}</p>}
+        </div>
+      )}
+    </section>
+  );
+}
