@@ -85,6 +85,11 @@ public final class AiAliyunContentModerationPlugin
   }
 
   @Override
+  public Category category() {
+    return Category.AI;
+  }
+
+  @Override
   public int priority() {
     return 1029;
   }

@@ -39,6 +39,11 @@ public final class AiAwsContentModerationPlugin
   }
 
   @Override
+  public Category category() {
+    return Category.AI;
+  }
+
+  @Override
   public int priority() {
     return 1050;
   }

@@ -42,6 +42,11 @@ public final class AiContentModerationPlugin implements Plugin<AiContentModerati
   }
 
   @Override
+  public Category category() {
+    return Category.AI;
+  }
+
+  @Override
   public int priority() {
     return 1040;
   }

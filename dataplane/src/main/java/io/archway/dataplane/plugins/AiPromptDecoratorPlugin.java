@@ -32,6 +32,16 @@ public final class AiPromptDecoratorPlugin implements Plugin<AiPromptDecoratorPl
   }
 
   @Override
+  public Category category() {
+    return Category.AI;
+  }
+
+  @Override
+  public DryRun dryRun() {
+    return DryRun.RUNS;
+  }
+
+  @Override
   public int priority() {
     return 1070;
   }

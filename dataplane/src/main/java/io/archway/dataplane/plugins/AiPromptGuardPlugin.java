@@ -41,6 +41,16 @@ public final class AiPromptGuardPlugin implements Plugin<AiPromptGuardPlugin.Con
   }
 
   @Override
+  public Category category() {
+    return Category.AI;
+  }
+
+  @Override
+  public DryRun dryRun() {
+    return DryRun.RUNS;
+  }
+
+  @Override
   public int priority() {
     return 1072;
   }

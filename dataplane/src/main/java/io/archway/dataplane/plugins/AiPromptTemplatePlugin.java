@@ -40,6 +40,16 @@ public final class AiPromptTemplatePlugin implements Plugin<AiPromptTemplatePlug
   }
 
   @Override
+  public Category category() {
+    return Category.AI;
+  }
+
+  @Override
+  public DryRun dryRun() {
+    return DryRun.RUNS;
+  }
+
+  @Override
   public int priority() {
     return 1071;
   }

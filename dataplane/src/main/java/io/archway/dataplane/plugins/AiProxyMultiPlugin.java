@@ -66,6 +66,11 @@ public final class AiProxyMultiPlugin implements Plugin<AiProxyMultiPlugin.Confi
   }
 
   @Override
+  public Category category() {
+    return Category.AI;
+  }
+
+  @Override
   public int priority() {
     return 1041;
   }

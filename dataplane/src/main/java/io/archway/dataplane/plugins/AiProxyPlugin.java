@@ -52,6 +52,11 @@ public final class AiProxyPlugin implements Plugin<AiProxyPlugin.Config> {
   }
 
   @Override
+  public Category category() {
+    return Category.AI;
+  }
+
+  @Override
   public int priority() {
     return 1040;
   }

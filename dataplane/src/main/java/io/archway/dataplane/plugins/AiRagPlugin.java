@@ -50,6 +50,11 @@ public final class AiRagPlugin implements Plugin<AiRagPlugin.Config> {
   }
 
   @Override
+  public Category category() {
+    return Category.AI;
+  }
+
+  @Override
   public int priority() {
     return 1060;
   }

@@ -51,6 +51,11 @@ public final class AiRateLimitingPlugin implements Plugin<AiRateLimitingPlugin.C
   }
 
   @Override
+  public Category category() {
+    return Category.AI;
+  }
+
+  @Override
   public int priority() {
     return 1030;
   }

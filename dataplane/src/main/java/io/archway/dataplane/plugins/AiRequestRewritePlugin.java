@@ -48,6 +48,11 @@ public final class AiRequestRewritePlugin implements Plugin<AiRequestRewritePlug
   }
 
   @Override
+  public Category category() {
+    return Category.AI;
+  }
+
+  @Override
   public int priority() {
     return 1073;
   }

@@ -61,6 +61,11 @@ public final class ApiBreakerPlugin implements Plugin<ApiBreakerPlugin.Config> {
   }
 
   @Override
+  public Category category() {
+    return Category.TRAFFIC;
+  }
+
+  @Override
   public int priority() {
     return 1005;
   }

@@ -27,6 +27,16 @@ public final class AttachConsumerLabelPlugin implements Plugin<AttachConsumerLab
   }
 
   @Override
+  public Category category() {
+    return Category.TRANSFORMATION;
+  }
+
+  @Override
+  public DryRun dryRun() {
+    return DryRun.RUNS;
+  }
+
+  @Override
   public int priority() {
     return 2399;
   }

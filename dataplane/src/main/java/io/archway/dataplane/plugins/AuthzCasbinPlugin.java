@@ -50,6 +50,16 @@ public final class AuthzCasbinPlugin implements Plugin<AuthzCasbinPlugin.Config>
   }
 
   @Override
+  public Category category() {
+    return Category.AUTHENTICATION;
+  }
+
+  @Override
+  public DryRun dryRun() {
+    return DryRun.RUNS;
+  }
+
+  @Override
   public int priority() {
     return 2560;
   }

@@ -55,6 +55,11 @@ public final class AuthzCasdoorPlugin implements Plugin<AuthzCasdoorPlugin.Confi
   }
 
   @Override
+  public Category category() {
+    return Category.AUTHENTICATION;
+  }
+
+  @Override
   public int priority() {
     return 2559;
   }

@@ -84,6 +84,11 @@ public final class AuthzKeycloakPlugin implements Plugin<AuthzKeycloakPlugin.Con
   }
 
   @Override
+  public Category category() {
+    return Category.AUTHENTICATION;
+  }
+
+  @Override
   public int priority() {
     return 2000;
   }

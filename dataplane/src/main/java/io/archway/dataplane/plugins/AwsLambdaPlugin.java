@@ -44,6 +44,11 @@ public final class AwsLambdaPlugin implements Plugin<AwsLambdaPlugin.Config> {
   }
 
   @Override
+  public Category category() {
+    return Category.SERVERLESS;
+  }
+
+  @Override
   public int priority() {
     return -1899;
   }

@@ -37,6 +37,11 @@ public final class AzureFunctionsPlugin implements Plugin<AzureFunctionsPlugin.C
   }
 
   @Override
+  public Category category() {
+    return Category.SERVERLESS;
+  }
+
+  @Override
   public int priority() {
     return -1900;
   }

@@ -37,6 +37,16 @@ public final class BasicAuthPlugin implements Plugin<BasicAuthPlugin.Config> {
   }
 
   @Override
+  public Category category() {
+    return Category.AUTHENTICATION;
+  }
+
+  @Override
+  public DryRun dryRun() {
+    return DryRun.RUNS;
+  }
+
+  @Override
   public int priority() {
     return 2520;
   }

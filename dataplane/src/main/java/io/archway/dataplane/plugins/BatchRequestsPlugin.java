@@ -76,6 +76,11 @@ public final class BatchRequestsPlugin implements Plugin<BatchRequestsPlugin.Con
   }
 
   @Override
+  public Category category() {
+    return Category.OTHER;
+  }
+
+  @Override
   public int priority() {
     return 4010;
   }

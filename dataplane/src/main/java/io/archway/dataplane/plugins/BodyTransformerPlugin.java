@@ -50,6 +50,16 @@ public final class BodyTransformerPlugin implements Plugin<BodyTransformerPlugin
   }
 
   @Override
+  public Category category() {
+    return Category.TRANSFORMATION;
+  }
+
+  @Override
+  public DryRun dryRun() {
+    return DryRun.RUNS;
+  }
+
+  @Override
   public int priority() {
     return 1080;
   }

@@ -53,6 +53,11 @@ public final class CasAuthPlugin implements Plugin<CasAuthPlugin.Config> {
   }
 
   @Override
+  public Category category() {
+    return Category.AUTHENTICATION;
+  }
+
+  @Override
   public int priority() {
     return 2597;
   }

@@ -55,6 +55,16 @@ public final class ClickhouseLoggerPlugin implements EntryLogger<ClickhouseLogge
   }
 
   @Override
+  public Category category() {
+    return Category.OBSERVABILITY;
+  }
+
+  @Override
+  public DryRun dryRun() {
+    return DryRun.SIMULATES;
+  }
+
+  @Override
   public int priority() {
     return 398;
   }

@@ -27,6 +27,16 @@ public final class ClientControlPlugin implements Plugin<ClientControlPlugin.Con
   }
 
   @Override
+  public Category category() {
+    return Category.TRAFFIC;
+  }
+
+  @Override
+  public DryRun dryRun() {
+    return DryRun.RUNS;
+  }
+
+  @Override
   public int priority() {
     return 22000;
   }

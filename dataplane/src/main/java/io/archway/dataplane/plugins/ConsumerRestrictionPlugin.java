@@ -40,6 +40,16 @@ public final class ConsumerRestrictionPlugin implements Plugin<ConsumerRestricti
   }
 
   @Override
+  public Category category() {
+    return Category.SECURITY;
+  }
+
+  @Override
+  public DryRun dryRun() {
+    return DryRun.RUNS;
+  }
+
+  @Override
   public int priority() {
     return 2400;
   }

@@ -46,6 +46,16 @@ public final class CorsPlugin implements Plugin<CorsPlugin.Config> {
   }
 
   @Override
+  public Category category() {
+    return Category.SECURITY;
+  }
+
+  @Override
+  public DryRun dryRun() {
+    return DryRun.RUNS;
+  }
+
+  @Override
   public int priority() {
     return 4000;
   }

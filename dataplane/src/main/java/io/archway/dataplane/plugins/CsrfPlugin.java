@@ -70,6 +70,16 @@ public final class CsrfPlugin implements Plugin<CsrfPlugin.Config> {
   }
 
   @Override
+  public Category category() {
+    return Category.SECURITY;
+  }
+
+  @Override
+  public DryRun dryRun() {
+    return DryRun.RUNS;
+  }
+
+  @Override
   public int priority() {
     return 2980;
   }

@@ -49,6 +49,11 @@ public final class DatadogPlugin implements Plugin<DatadogPlugin.Config> {
   }
 
   @Override
+  public Category category() {
+    return Category.OBSERVABILITY;
+  }
+
+  @Override
   public int priority() {
     return 495;
   }

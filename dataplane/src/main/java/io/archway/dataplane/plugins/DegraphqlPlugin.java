@@ -40,6 +40,16 @@ public final class DegraphqlPlugin implements Plugin<DegraphqlPlugin.Config> {
   }
 
   @Override
+  public Category category() {
+    return Category.TRANSFORMATION;
+  }
+
+  @Override
+  public DryRun dryRun() {
+    return DryRun.RUNS;
+  }
+
+  @Override
   public int priority() {
     return 509;
   }

@@ -27,6 +27,16 @@ public final class EchoPlugin implements Plugin<EchoPlugin.Config> {
   }
 
   @Override
+  public Category category() {
+    return Category.OTHER;
+  }
+
+  @Override
+  public DryRun dryRun() {
+    return DryRun.RUNS;
+  }
+
+  @Override
   public int priority() {
     return 412;
   }

@@ -42,6 +42,11 @@ public final class ErrorLogLoggerPlugin implements Plugin<ErrorLogLoggerPlugin.C
   }
 
   @Override
+  public Category category() {
+    return Category.OBSERVABILITY;
+  }
+
+  @Override
   public int priority() {
     return 1091;
   }

@@ -17,9 +17,7 @@ import java.util.ArrayList;
 import java.util.EnumSet;
 import java.util.List;
 import java.util.Set;
-import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ThreadLocalRandom;
-import java.util.concurrent.TimeUnit;
 
 /**
  * fault-injection: delays a share of requests ({@code delay.duration} seconds, on a timer, the
@@ -42,6 +40,16 @@ public final class FaultInjectionPlugin implements Plugin<FaultInjectionPlugin.C
   @Override
   public String name() {
     return "fault-injection";
+  }
+
+  @Override
+  public Category category() {
+    return Category.TRANSFORMATION;
+  }
+
+  @Override
+  public DryRun dryRun() {
+    return DryRun.SIMULATES;
   }
 
   @Override
@@ -109,10 +117,7 @@ public final class FaultInjectionPlugin implements Plugin<FaultInjectionPlugin.C
       @Override
       public Outcome rewrite(PluginContext ctx) {
         if (delayWhen != null && delayWhen.hit(ctx)) {
-          var later = new CompletableFuture<Outcome>();
-          ctx.executor()
-              .schedule(() -> later.complete(afterDelay(ctx)), delayNanos, TimeUnit.NANOSECONDS);
-          return Outcome.later(later);
+          return ctx.after(delayNanos, () -> afterDelay(ctx));
         }
         return afterDelay(ctx);
       }

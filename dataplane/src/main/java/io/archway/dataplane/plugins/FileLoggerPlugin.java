@@ -38,6 +38,16 @@ public final class FileLoggerPlugin implements EntryLogger<FileLoggerPlugin.Conf
   }
 
   @Override
+  public Category category() {
+    return Category.OBSERVABILITY;
+  }
+
+  @Override
+  public DryRun dryRun() {
+    return DryRun.SIMULATES;
+  }
+
+  @Override
   public int priority() {
     return 399;
   }

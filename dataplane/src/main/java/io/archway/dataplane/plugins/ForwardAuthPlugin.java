@@ -86,6 +86,11 @@ public final class ForwardAuthPlugin implements Plugin<ForwardAuthPlugin.Config>
   }
 
   @Override
+  public Category category() {
+    return Category.AUTHENTICATION;
+  }
+
+  @Override
   public int priority() {
     return 2002;
   }

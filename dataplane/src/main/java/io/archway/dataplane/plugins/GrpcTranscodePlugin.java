@@ -72,6 +72,16 @@ public final class GrpcTranscodePlugin implements Plugin<GrpcTranscodePlugin.Con
   }
 
   @Override
+  public Category category() {
+    return Category.TRANSFORMATION;
+  }
+
+  @Override
+  public DryRun dryRun() {
+    return DryRun.RUNS;
+  }
+
+  @Override
   public int priority() {
     return 506;
   }

@@ -54,6 +54,16 @@ public final class GrpcWebPlugin implements Plugin<GrpcWebPlugin.Config> {
   }
 
   @Override
+  public Category category() {
+    return Category.TRANSFORMATION;
+  }
+
+  @Override
+  public DryRun dryRun() {
+    return DryRun.RUNS;
+  }
+
+  @Override
   public int priority() {
     return 505;
   }

@@ -52,6 +52,16 @@ public final class GzipPlugin implements Plugin<GzipPlugin.Config> {
   }
 
   @Override
+  public Category category() {
+    return Category.TRANSFORMATION;
+  }
+
+  @Override
+  public DryRun dryRun() {
+    return DryRun.RUNS;
+  }
+
+  @Override
   public int priority() {
     return 995;
   }

@@ -68,6 +68,16 @@ public final class HmacAuthPlugin implements Plugin<HmacAuthPlugin.Config> {
   }
 
   @Override
+  public Category category() {
+    return Category.AUTHENTICATION;
+  }
+
+  @Override
+  public DryRun dryRun() {
+    return DryRun.RUNS;
+  }
+
+  @Override
   public int priority() {
     return 2530;
   }

@@ -54,6 +54,16 @@ public final class HttpLoggerPlugin implements Plugin<HttpLoggerPlugin.Config> {
   }
 
   @Override
+  public Category category() {
+    return Category.OBSERVABILITY;
+  }
+
+  @Override
+  public DryRun dryRun() {
+    return DryRun.SIMULATES;
+  }
+
+  @Override
   public int priority() {
     return 410;
   }

@@ -29,6 +29,16 @@ public final class IpRestrictionPlugin implements Plugin<IpRestrictionPlugin.Con
   }
 
   @Override
+  public Category category() {
+    return Category.SECURITY;
+  }
+
+  @Override
+  public DryRun dryRun() {
+    return DryRun.RUNS;
+  }
+
+  @Override
   public int priority() {
     return 3000;
   }

@@ -48,6 +48,16 @@ public final class JweDecryptPlugin implements Plugin<JweDecryptPlugin.Config> {
   }
 
   @Override
+  public Category category() {
+    return Category.AUTHENTICATION;
+  }
+
+  @Override
+  public DryRun dryRun() {
+    return DryRun.RUNS;
+  }
+
+  @Override
   public int priority() {
     return 2509;
   }

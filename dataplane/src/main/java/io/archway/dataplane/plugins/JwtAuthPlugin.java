@@ -59,6 +59,16 @@ public final class JwtAuthPlugin implements Plugin<JwtAuthPlugin.Config> {
   }
 
   @Override
+  public Category category() {
+    return Category.AUTHENTICATION;
+  }
+
+  @Override
+  public DryRun dryRun() {
+    return DryRun.RUNS;
+  }
+
+  @Override
   public int priority() {
     return 2510;
   }

@@ -71,6 +71,16 @@ public final class KafkaLoggerPlugin implements Plugin<KafkaLoggerPlugin.Config>
   }
 
   @Override
+  public Category category() {
+    return Category.OBSERVABILITY;
+  }
+
+  @Override
+  public DryRun dryRun() {
+    return DryRun.SIMULATES;
+  }
+
+  @Override
   public int priority() {
     return 403;
   }

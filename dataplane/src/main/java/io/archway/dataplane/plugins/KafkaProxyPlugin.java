@@ -52,6 +52,16 @@ public final class KafkaProxyPlugin implements Plugin<KafkaProxyPlugin.Config> {
   }
 
   @Override
+  public Category category() {
+    return Category.OTHER;
+  }
+
+  @Override
+  public DryRun dryRun() {
+    return DryRun.RUNS;
+  }
+
+  @Override
   public int priority() {
     return 508;
   }

@@ -32,6 +32,16 @@ public final class KeyAuthPlugin implements Plugin<KeyAuthPlugin.Config> {
   }
 
   @Override
+  public Category category() {
+    return Category.AUTHENTICATION;
+  }
+
+  @Override
+  public DryRun dryRun() {
+    return DryRun.RUNS;
+  }
+
+  @Override
   public int priority() {
     return 2500;
   }

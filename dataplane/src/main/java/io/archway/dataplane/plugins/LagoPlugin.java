@@ -50,6 +50,11 @@ public final class LagoPlugin implements Plugin<LagoPlugin.Config> {
   }
 
   @Override
+  public Category category() {
+    return Category.OBSERVABILITY;
+  }
+
+  @Override
   public int priority() {
     return 415;
   }

@@ -67,6 +67,11 @@ public final class LdapAuthPlugin implements Plugin<LdapAuthPlugin.Config> {
   }
 
   @Override
+  public Category category() {
+    return Category.AUTHENTICATION;
+  }
+
+  @Override
   public int priority() {
     return 2540;
   }

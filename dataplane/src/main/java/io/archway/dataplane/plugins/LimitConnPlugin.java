@@ -11,9 +11,7 @@ import java.util.EnumSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
-import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
-import java.util.concurrent.TimeUnit;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -77,6 +75,16 @@ public final class LimitConnPlugin implements Plugin<LimitConnPlugin.Config> {
   }
 
   @Override
+  public Category category() {
+    return Category.TRAFFIC;
+  }
+
+  @Override
+  public DryRun dryRun() {
+    return DryRun.SIMULATES;
+  }
+
+  @Override
   public int priority() {
     return 1003;
   }
@@ -93,7 +101,7 @@ public final class LimitConnPlugin implements Plugin<LimitConnPlugin.Config> {
 
   @Override
   public PluginInstance compile(Config conf, PluginScope scope) {
-    if (conf.inRedis()) {
+    if (conf.inRedis() && !scope.dryRun()) {
       var link = conf.redisLink(scope);
       return new RedisSlots(
           conf.conn(),
@@ -105,7 +113,10 @@ public final class LimitConnPlugin implements Plugin<LimitConnPlugin.Config> {
           link,
           scope.owner() + ":");
     }
-    RateKey.localPolicyOnly(conf.policy());
+    if (!conf.inRedis()) {
+      RateKey.localPolicyOnly(conf.policy());
+    }
+    // A dry-run's slots are this fresh instance's, whatever the policy.
     return new Slots(
         conf.conn(),
         conf.burst(),
@@ -182,11 +193,7 @@ public final class LimitConnPlugin implements Plugin<LimitConnPlugin.Config> {
             }
             ctx.state(this, k);
             if (((Number) out.get(0)).longValue() > conn) {
-              var later = new CompletableFuture<Outcome>();
-              ctx.executor()
-                  .schedule(
-                      () -> later.complete(Outcome.CONTINUE), delayNanos, TimeUnit.NANOSECONDS);
-              return Outcome.later(later);
+              return ctx.after(delayNanos, () -> Outcome.CONTINUE);
             }
             return Outcome.CONTINUE;
           });
@@ -222,10 +229,7 @@ public final class LimitConnPlugin implements Plugin<LimitConnPlugin.Config> {
       }
       ctx.state(this, k);
       if (now > conn) {
-        var later = new CompletableFuture<Outcome>();
-        ctx.executor()
-            .schedule(() -> later.complete(Outcome.CONTINUE), delayNanos, TimeUnit.NANOSECONDS);
-        return Outcome.later(later);
+        return ctx.after(delayNanos, () -> Outcome.CONTINUE);
       }
       return Outcome.CONTINUE;
     }

@@ -120,6 +120,16 @@ public final class LimitCountPlugin implements Plugin<LimitCountPlugin.Config> {
   }
 
   @Override
+  public Category category() {
+    return Category.TRAFFIC;
+  }
+
+  @Override
+  public DryRun dryRun() {
+    return DryRun.SIMULATES;
+  }
+
+  @Override
   public int priority() {
     return 1002;
   }
@@ -151,10 +161,17 @@ public final class LimitCountPlugin implements Plugin<LimitCountPlugin.Config> {
     var group = conf.group();
     // Counts are kept per configuration: a changed one starts afresh.
     var prefix = group != null ? "group:" + group : scope.owner() + ":" + conf.identity();
+    if (scope.dryRun() && !policy.equals("local")) {
+      policy = "local"; // a dry-run counts in a throwaway window, never in Redis
+    }
     switch (policy) {
       case "local" -> {
         Windows windows =
-            scope.services().shared("limit-count:" + prefix + ":" + windowMillis, Windows::new);
+            scope.dryRun()
+                ? new Windows()
+                : scope
+                    .services()
+                    .shared("limit-count:" + prefix + ":" + windowMillis, Windows::new);
         return new Local(count, windowMillis, key, reject, headers, windows);
       }
       case "redis", "redis-cluster" -> {

@@ -163,7 +163,13 @@ final class LogEntries {
 
       @Override
       public void log(PluginContext ctx) {
-        sink.accept(ctx, builder.entry(ctx, this));
+        var entry = builder.entry(ctx, this);
+        var dryRun = ctx.dryRun();
+        if (dryRun != null) {
+          dryRun.logged(builder.plugin(), entry); // what it would have sent, never sent
+          return;
+        }
+        sink.accept(ctx, entry);
       }
     };
   }

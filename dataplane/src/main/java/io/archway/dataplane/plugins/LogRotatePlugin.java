@@ -27,6 +27,11 @@ public final class LogRotatePlugin implements Plugin<LogRotatePlugin.Config> {
   }
 
   @Override
+  public Category category() {
+    return Category.OBSERVABILITY;
+  }
+
+  @Override
   public int priority() {
     return 100;
   }

@@ -73,6 +73,16 @@ public final class LogglyPlugin implements EntryLogger<LogglyPlugin.Config> {
   }
 
   @Override
+  public Category category() {
+    return Category.OBSERVABILITY;
+  }
+
+  @Override
+  public DryRun dryRun() {
+    return DryRun.SIMULATES;
+  }
+
+  @Override
   public int priority() {
     return 411;
   }

@@ -51,6 +51,16 @@ public final class LokiLoggerPlugin implements EntryLogger<LokiLoggerPlugin.Conf
   }
 
   @Override
+  public Category category() {
+    return Category.OBSERVABILITY;
+  }
+
+  @Override
+  public DryRun dryRun() {
+    return DryRun.SIMULATES;
+  }
+
+  @Override
   public int priority() {
     return 414;
   }

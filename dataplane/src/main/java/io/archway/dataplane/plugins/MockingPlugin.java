@@ -52,6 +52,16 @@ public final class MockingPlugin implements Plugin<MockingPlugin.Config> {
   }
 
   @Override
+  public Category category() {
+    return Category.TRANSFORMATION;
+  }
+
+  @Override
+  public DryRun dryRun() {
+    return DryRun.RUNS;
+  }
+
+  @Override
   public int priority() {
     return 9900;
   }

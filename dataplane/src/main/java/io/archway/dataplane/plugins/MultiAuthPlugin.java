@@ -38,6 +38,11 @@ public final class MultiAuthPlugin implements Plugin<MultiAuthPlugin.Config> {
   }
 
   @Override
+  public Category category() {
+    return Category.AUTHENTICATION;
+  }
+
+  @Override
   public int priority() {
     return 2600;
   }

@@ -30,6 +30,16 @@ public final class NodeStatusPlugin implements Plugin<NodeStatusPlugin.Config> {
   }
 
   @Override
+  public Category category() {
+    return Category.OBSERVABILITY;
+  }
+
+  @Override
+  public DryRun dryRun() {
+    return DryRun.RUNS;
+  }
+
+  @Override
   public int priority() {
     return 1000;
   }

@@ -56,6 +56,11 @@ public final class OpaPlugin implements Plugin<OpaPlugin.Config> {
   }
 
   @Override
+  public Category category() {
+    return Category.AUTHENTICATION;
+  }
+
+  @Override
   public int priority() {
     return 2001;
   }

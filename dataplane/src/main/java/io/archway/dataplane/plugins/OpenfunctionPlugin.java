@@ -33,6 +33,11 @@ public final class OpenfunctionPlugin implements Plugin<OpenfunctionPlugin.Confi
   }
 
   @Override
+  public Category category() {
+    return Category.SERVERLESS;
+  }
+
+  @Override
   public int priority() {
     return -1902;
   }

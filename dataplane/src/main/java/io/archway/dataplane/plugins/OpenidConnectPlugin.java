@@ -102,6 +102,11 @@ public final class OpenidConnectPlugin implements Plugin<OpenidConnectPlugin.Con
   }
 
   @Override
+  public Category category() {
+    return Category.AUTHENTICATION;
+  }
+
+  @Override
   public int priority() {
     return 2599;
   }

@@ -66,6 +66,11 @@ public final class OpentelemetryPlugin implements Plugin<OpentelemetryPlugin.Con
   }
 
   @Override
+  public Category category() {
+    return Category.OBSERVABILITY;
+  }
+
+  @Override
   public int priority() {
     return 12009;
   }

@@ -37,6 +37,11 @@ public final class OpenwhiskPlugin implements Plugin<OpenwhiskPlugin.Config> {
   }
 
   @Override
+  public Category category() {
+    return Category.SERVERLESS;
+  }
+
+  @Override
   public int priority() {
     return -1901;
   }

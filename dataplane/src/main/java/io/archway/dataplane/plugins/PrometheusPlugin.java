@@ -31,6 +31,16 @@ public final class PrometheusPlugin implements Plugin<PrometheusPlugin.Config> {
   }
 
   @Override
+  public Category category() {
+    return Category.OBSERVABILITY;
+  }
+
+  @Override
+  public DryRun dryRun() {
+    return DryRun.SIMULATES;
+  }
+
+  @Override
   public int priority() {
     return 500;
   }
@@ -71,6 +81,10 @@ public final class PrometheusPlugin implements Plugin<PrometheusPlugin.Config> {
     return new PluginInstance() {
       @Override
       public void log(PluginContext ctx) {
+        if (ctx.dryRun() != null) {
+          ctx.dryRun().simulated("counted in apisix_http_status (not in a dry-run)");
+          return;
+        }
         var consumer = ctx.consumer();
         metrics.request(
             ctx.routeId(),

@@ -88,6 +88,11 @@ public final class ProxyCachePlugin implements Plugin<ProxyCachePlugin.Config> {
   }
 
   @Override
+  public Category category() {
+    return Category.TRAFFIC;
+  }
+
+  @Override
   public int priority() {
     return 1085;
   }

@@ -27,6 +27,16 @@ public final class ProxyControlPlugin implements Plugin<ProxyControlPlugin.Confi
   }
 
   @Override
+  public Category category() {
+    return Category.TRAFFIC;
+  }
+
+  @Override
+  public DryRun dryRun() {
+    return DryRun.RUNS;
+  }
+
+  @Override
   public int priority() {
     return 21990;
   }

@@ -89,6 +89,11 @@ public final class ProxyMirrorPlugin implements Plugin<ProxyMirrorPlugin.Config>
   }
 
   @Override
+  public Category category() {
+    return Category.TRAFFIC;
+  }
+
+  @Override
   public int priority() {
     return 1010;
   }

@@ -38,6 +38,16 @@ public final class ProxyRewritePlugin implements Plugin<ProxyRewritePlugin.Confi
   }
 
   @Override
+  public Category category() {
+    return Category.TRANSFORMATION;
+  }
+
+  @Override
+  public DryRun dryRun() {
+    return DryRun.RUNS;
+  }
+
+  @Override
   public int priority() {
     return 1008;
   }

@@ -43,6 +43,16 @@ public final class PublicApiPlugin implements Plugin<PublicApiPlugin.Config> {
   }
 
   @Override
+  public Category category() {
+    return Category.SECURITY;
+  }
+
+  @Override
+  public DryRun dryRun() {
+    return DryRun.RUNS;
+  }
+
+  @Override
   public int priority() {
     return 501;
   }

@@ -38,6 +38,16 @@ public final class RealIpPlugin implements Plugin<RealIpPlugin.Config> {
   }
 
   @Override
+  public Category category() {
+    return Category.OTHER;
+  }
+
+  @Override
+  public DryRun dryRun() {
+    return DryRun.RUNS;
+  }
+
+  @Override
   public int priority() {
     return 23000;
   }

@@ -36,6 +36,16 @@ public final class RedirectPlugin implements Plugin<RedirectPlugin.Config> {
   }
 
   @Override
+  public Category category() {
+    return Category.TRANSFORMATION;
+  }
+
+  @Override
+  public DryRun dryRun() {
+    return DryRun.RUNS;
+  }
+
+  @Override
   public int priority() {
     return 900;
   }

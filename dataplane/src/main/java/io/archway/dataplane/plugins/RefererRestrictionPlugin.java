@@ -38,6 +38,16 @@ public final class RefererRestrictionPlugin implements Plugin<RefererRestriction
   }
 
   @Override
+  public Category category() {
+    return Category.SECURITY;
+  }
+
+  @Override
+  public DryRun dryRun() {
+    return DryRun.RUNS;
+  }
+
+  @Override
   public int priority() {
     return 2990;
   }

@@ -35,6 +35,16 @@ public final class RequestIdPlugin implements Plugin<RequestIdPlugin.Config> {
   }
 
   @Override
+  public Category category() {
+    return Category.OBSERVABILITY;
+  }
+
+  @Override
+  public DryRun dryRun() {
+    return DryRun.RUNS;
+  }
+
+  @Override
   public int priority() {
     return 12015;
   }

@@ -79,6 +79,16 @@ public final class RequestValidationPlugin implements Plugin<RequestValidationPl
   }
 
   @Override
+  public Category category() {
+    return Category.SECURITY;
+  }
+
+  @Override
+  public DryRun dryRun() {
+    return DryRun.RUNS;
+  }
+
+  @Override
   public int priority() {
     return 2800;
   }

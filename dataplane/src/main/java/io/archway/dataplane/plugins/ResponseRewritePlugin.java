@@ -46,6 +46,16 @@ public final class ResponseRewritePlugin implements Plugin<ResponseRewritePlugin
   }
 
   @Override
+  public Category category() {
+    return Category.TRANSFORMATION;
+  }
+
+  @Override
+  public DryRun dryRun() {
+    return DryRun.RUNS;
+  }
+
+  @Override
   public int priority() {
     return 899;
   }

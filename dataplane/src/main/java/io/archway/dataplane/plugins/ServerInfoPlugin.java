@@ -25,6 +25,16 @@ public final class ServerInfoPlugin implements Plugin<ServerInfoPlugin.Config> {
   }
 
   @Override
+  public Category category() {
+    return Category.OBSERVABILITY;
+  }
+
+  @Override
+  public DryRun dryRun() {
+    return DryRun.RUNS;
+  }
+
+  @Override
   public int priority() {
     return 990;
   }

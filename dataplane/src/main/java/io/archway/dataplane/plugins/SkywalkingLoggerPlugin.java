@@ -45,6 +45,16 @@ public final class SkywalkingLoggerPlugin implements EntryLogger<SkywalkingLogge
   }
 
   @Override
+  public Category category() {
+    return Category.OBSERVABILITY;
+  }
+
+  @Override
+  public DryRun dryRun() {
+    return DryRun.SIMULATES;
+  }
+
+  @Override
   public int priority() {
     return 408;
   }

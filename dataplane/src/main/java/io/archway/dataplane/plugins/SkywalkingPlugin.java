@@ -47,6 +47,11 @@ public final class SkywalkingPlugin implements Plugin<SkywalkingPlugin.Config> {
   }
 
   @Override
+  public Category category() {
+    return Category.OBSERVABILITY;
+  }
+
+  @Override
   public int priority() {
     return 12010;
   }

@@ -50,6 +50,16 @@ public final class SlsLoggerPlugin implements EntryLogger<SlsLoggerPlugin.Config
   }
 
   @Override
+  public Category category() {
+    return Category.OBSERVABILITY;
+  }
+
+  @Override
+  public DryRun dryRun() {
+    return DryRun.SIMULATES;
+  }
+
+  @Override
   public int priority() {
     return 406;
   }

@@ -40,6 +40,16 @@ public final class TcpLoggerPlugin implements EntryLogger<TcpLoggerPlugin.Config
   }
 
   @Override
+  public Category category() {
+    return Category.OBSERVABILITY;
+  }
+
+  @Override
+  public DryRun dryRun() {
+    return DryRun.SIMULATES;
+  }
+
+  @Override
   public int priority() {
     return 405;
   }

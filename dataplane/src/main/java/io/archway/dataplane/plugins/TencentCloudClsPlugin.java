@@ -64,6 +64,16 @@ public final class TencentCloudClsPlugin implements EntryLogger<TencentCloudClsP
   }
 
   @Override
+  public Category category() {
+    return Category.OBSERVABILITY;
+  }
+
+  @Override
+  public DryRun dryRun() {
+    return DryRun.SIMULATES;
+  }
+
+  @Override
   public int priority() {
     return 397;
   }

@@ -62,6 +62,16 @@ public final class TrafficSplitPlugin implements Plugin<TrafficSplitPlugin.Confi
   }
 
   @Override
+  public Category category() {
+    return Category.TRAFFIC;
+  }
+
+  @Override
+  public DryRun dryRun() {
+    return DryRun.RUNS;
+  }
+
+  @Override
   public int priority() {
     return 966;
   }

@@ -32,6 +32,16 @@ public final class UaRestrictionPlugin implements Plugin<UaRestrictionPlugin.Con
   }
 
   @Override
+  public Category category() {
+    return Category.SECURITY;
+  }
+
+  @Override
+  public DryRun dryRun() {
+    return DryRun.RUNS;
+  }
+
+  @Override
   public int priority() {
     return 2999;
   }

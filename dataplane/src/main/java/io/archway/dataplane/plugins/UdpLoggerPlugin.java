@@ -39,6 +39,16 @@ public final class UdpLoggerPlugin implements EntryLogger<UdpLoggerPlugin.Config
   }
 
   @Override
+  public Category category() {
+    return Category.OBSERVABILITY;
+  }
+
+  @Override
+  public DryRun dryRun() {
+    return DryRun.SIMULATES;
+  }
+
+  @Override
   public int priority() {
     return 400;
   }

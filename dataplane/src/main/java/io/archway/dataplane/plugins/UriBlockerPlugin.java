@@ -33,6 +33,16 @@ public final class UriBlockerPlugin implements Plugin<UriBlockerPlugin.Config> {
   }
 
   @Override
+  public Category category() {
+    return Category.SECURITY;
+  }
+
+  @Override
+  public DryRun dryRun() {
+    return DryRun.RUNS;
+  }
+
+  @Override
   public int priority() {
     return 2900;
   }

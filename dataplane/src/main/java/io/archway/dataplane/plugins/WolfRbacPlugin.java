@@ -54,6 +54,11 @@ public final class WolfRbacPlugin implements Plugin<WolfRbacPlugin.Config> {
   }
 
   @Override
+  public Category category() {
+    return Category.AUTHENTICATION;
+  }
+
+  @Override
   public int priority() {
     return 2555;
   }

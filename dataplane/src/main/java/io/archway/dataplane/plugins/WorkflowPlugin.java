@@ -43,6 +43,11 @@ public final class WorkflowPlugin implements Plugin<WorkflowPlugin.Config> {
   }
 
   @Override
+  public Category category() {
+    return Category.TRAFFIC;
+  }
+
+  @Override
   public int priority() {
     return 1006;
   }

@@ -51,6 +51,11 @@ public final class ZipkinPlugin implements Plugin<ZipkinPlugin.Config> {
   }
 
   @Override
+  public Category category() {
+    return Category.OBSERVABILITY;
+  }
+
+  @Override
   public int priority() {
     return 12011;
   }
