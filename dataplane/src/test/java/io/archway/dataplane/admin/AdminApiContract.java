@@ -1035,7 +1035,8 @@ abstract class AdminApiContract {
                 .replace("{plugin}", "http-logger")
                 .replace("{name}", "limit-req")
                 .replace("{manager}", "vault")
-                .replace("{field}", "desc");
+                .replace("{field}", "desc")
+                .replace("{resource}", "routes");
         if (path.endsWith("/plugins")) {
           concrete += "?all=true";
         }
