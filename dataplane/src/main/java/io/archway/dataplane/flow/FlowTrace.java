@@ -224,19 +224,7 @@ public final class FlowTrace {
     }
 
     private void resumed(Outcome.Later later, Object value, Throwable err) {
-      Outcome next = null;
-      if (err == null) {
-        try {
-          next = later.then().apply(value);
-        } catch (RuntimeException ex) {
-          err = ex;
-        }
-      }
-      if (err != null) {
-        failure = err.toString();
-        next = Outcome.message(500, "internal error in a plugin");
-      }
-      decided(next == null ? Outcome.CONTINUE : next);
+      decided(later.decide(value, err, e -> failure = e.toString()));
     }
 
     private void nodeDone(Outcome.Respond respond) {

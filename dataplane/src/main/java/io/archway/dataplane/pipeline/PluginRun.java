@@ -118,19 +118,11 @@ final class PluginRun {
     if (cancelled) {
       return;
     }
-    Outcome next = null;
-    if (err == null) {
-      try {
-        next = later.then().apply(result);
-      } catch (RuntimeException ex) {
-        err = ex;
-      }
-    }
-    if (err != null) {
-      log.warn("route {}: a plugin failed: {}", ctx.routeId(), err.toString());
-      next = Outcome.message(500, "internal error in a plugin");
-    }
-    advance(next == null ? Outcome.CONTINUE : next);
+    advance(
+        later.decide(
+            result,
+            err,
+            e -> log.warn("route {}: a plugin failed: {}", ctx.routeId(), e.toString())));
   }
 
   /** Runs the next plugin phase and returns what it decided; {@code null} when all are done. */

@@ -118,17 +118,22 @@ public interface Plugin<C extends Record> {
     return Set.of();
   }
 
-  /** The Studio palette's group for this plugin; {@link Category#OTHER} by default. */
+  /**
+   * The Studio palette's group for this plugin: its {@link PluginTraits#category()}, else {@link
+   * Category#OTHER}.
+   */
   default Category category() {
-    return Category.OTHER;
+    var traits = getClass().getAnnotation(PluginTraits.class);
+    return traits == null ? Category.OTHER : traits.category();
   }
 
   /**
-   * How a dry-run treats this plugin; {@link DryRun#REFUSED} by default, so a plugin that says
-   * nothing is never run by a dry-run.
+   * How a dry-run treats this plugin: its {@link PluginTraits#dryRun()}, else {@link
+   * DryRun#REFUSED}, so a plugin that says nothing is never run by a dry-run.
    */
   default DryRun dryRun() {
-    return DryRun.REFUSED;
+    var traits = getClass().getAnnotation(PluginTraits.class);
+    return traits == null ? DryRun.REFUSED : traits.dryRun();
   }
 
   /**

@@ -8,6 +8,7 @@ import io.archway.dataplane.plugin.Plugin.Phase;
 import io.archway.dataplane.plugin.PluginContext;
 import io.archway.dataplane.plugin.PluginInstance;
 import io.archway.dataplane.plugin.PluginScope;
+import io.archway.dataplane.plugin.PluginTraits;
 import io.archway.dataplane.route.VarsMatcher;
 import io.archway.model.Vars;
 import io.netty.handler.codec.http.DefaultHttpHeaders;
@@ -25,6 +26,7 @@ import java.util.concurrent.ThreadLocalRandom;
  * headers). Each applies to {@code percentage} of requests, and only where one of its {@code vars}
  * expressions holds when it has any.
  */
+@PluginTraits(category = Plugin.Category.TRANSFORMATION, dryRun = Plugin.DryRun.SIMULATES)
 public final class FaultInjectionPlugin implements Plugin<FaultInjectionPlugin.Config> {
 
   /** The configuration; schema {@code fault-injection.json}. */
@@ -40,16 +42,6 @@ public final class FaultInjectionPlugin implements Plugin<FaultInjectionPlugin.C
   @Override
   public String name() {
     return "fault-injection";
-  }
-
-  @Override
-  public Category category() {
-    return Category.TRANSFORMATION;
-  }
-
-  @Override
-  public DryRun dryRun() {
-    return DryRun.SIMULATES;
   }
 
   @Override

@@ -6,6 +6,7 @@ import io.archway.dataplane.plugin.Plugin.Phase;
 import io.archway.dataplane.plugin.PluginContext;
 import io.archway.dataplane.plugin.PluginInstance;
 import io.archway.dataplane.plugin.PluginScope;
+import io.archway.dataplane.plugin.PluginTraits;
 import io.archway.dataplane.plugin.RedisLink;
 import java.util.EnumSet;
 import java.util.List;
@@ -20,6 +21,7 @@ import org.slf4j.LoggerFactory;
  * {@code default_conn_delay} seconds, the rest refused with {@code rejected_code} (503). A request
  * holds its slot until its log phase (answered, or the client gone).
  */
+@PluginTraits(category = Plugin.Category.TRAFFIC, dryRun = Plugin.DryRun.SIMULATES)
 public final class LimitConnPlugin implements Plugin<LimitConnPlugin.Config> {
 
   /** The configuration; schema {@code limit-conn.json}. */
@@ -72,16 +74,6 @@ public final class LimitConnPlugin implements Plugin<LimitConnPlugin.Config> {
   @Override
   public String name() {
     return "limit-conn";
-  }
-
-  @Override
-  public Category category() {
-    return Category.TRAFFIC;
-  }
-
-  @Override
-  public DryRun dryRun() {
-    return DryRun.SIMULATES;
   }
 
   @Override

@@ -6,6 +6,7 @@ import io.archway.dataplane.plugin.Plugin.Phase;
 import io.archway.dataplane.plugin.PluginContext;
 import io.archway.dataplane.plugin.PluginInstance;
 import io.archway.dataplane.plugin.PluginScope;
+import io.archway.dataplane.plugin.PluginTraits;
 import io.archway.dataplane.plugin.RedisLink;
 import java.util.EnumSet;
 import java.util.List;
@@ -23,6 +24,7 @@ import org.slf4j.LoggerFactory;
  * Adds {@code X-RateLimit-Limit}, {@code -Remaining} and {@code -Reset}, and publishes {@code
  * remaining}. Routes with the same {@code group} share one count.
  */
+@PluginTraits(category = Plugin.Category.TRAFFIC, dryRun = Plugin.DryRun.SIMULATES)
 public final class LimitCountPlugin implements Plugin<LimitCountPlugin.Config> {
 
   private static final Logger log = LoggerFactory.getLogger(LimitCountPlugin.class);
@@ -117,16 +119,6 @@ public final class LimitCountPlugin implements Plugin<LimitCountPlugin.Config> {
   @Override
   public String name() {
     return "limit-count";
-  }
-
-  @Override
-  public Category category() {
-    return Category.TRAFFIC;
-  }
-
-  @Override
-  public DryRun dryRun() {
-    return DryRun.SIMULATES;
   }
 
   @Override

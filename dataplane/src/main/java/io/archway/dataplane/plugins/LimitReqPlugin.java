@@ -6,6 +6,7 @@ import io.archway.dataplane.plugin.Plugin.Phase;
 import io.archway.dataplane.plugin.PluginContext;
 import io.archway.dataplane.plugin.PluginInstance;
 import io.archway.dataplane.plugin.PluginScope;
+import io.archway.dataplane.plugin.PluginTraits;
 import io.archway.dataplane.plugin.RedisLink;
 import java.util.EnumSet;
 import java.util.List;
@@ -21,6 +22,7 @@ import org.slf4j.LoggerFactory;
  * timer), or let through at once with {@code nodelay}; beyond the burst, {@code rejected_code}
  * (503).
  */
+@PluginTraits(category = Plugin.Category.TRAFFIC, dryRun = Plugin.DryRun.SIMULATES)
 public final class LimitReqPlugin implements Plugin<LimitReqPlugin.Config> {
 
   /** The configuration; schema {@code limit-req.json}. */
@@ -74,16 +76,6 @@ public final class LimitReqPlugin implements Plugin<LimitReqPlugin.Config> {
   @Override
   public String name() {
     return "limit-req";
-  }
-
-  @Override
-  public Category category() {
-    return Category.TRAFFIC;
-  }
-
-  @Override
-  public DryRun dryRun() {
-    return DryRun.SIMULATES;
   }
 
   @Override

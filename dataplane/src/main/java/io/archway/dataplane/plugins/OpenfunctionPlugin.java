@@ -3,6 +3,7 @@ package io.archway.dataplane.plugins;
 import io.archway.dataplane.plugin.Plugin;
 import io.archway.dataplane.plugin.PluginInstance;
 import io.archway.dataplane.plugin.PluginScope;
+import io.archway.dataplane.plugin.PluginTraits;
 import java.util.EnumSet;
 import java.util.Set;
 
@@ -12,6 +13,7 @@ import java.util.Set;
  * authorization.service_token} ({@code user:password}) goes as HTTP basic authorization, replacing
  * the client's, as APISIX does.
  */
+@PluginTraits(category = Plugin.Category.SERVERLESS)
 public final class OpenfunctionPlugin implements Plugin<OpenfunctionPlugin.Config> {
 
   /** The configuration; schema {@code openfunction.json}. */
@@ -30,11 +32,6 @@ public final class OpenfunctionPlugin implements Plugin<OpenfunctionPlugin.Confi
   @Override
   public String name() {
     return "openfunction";
-  }
-
-  @Override
-  public Category category() {
-    return Category.SERVERLESS;
   }
 
   @Override

@@ -75,18 +75,8 @@ class StudioApiIT {
     upstream.close();
   }
 
-  String seedFlow() {
-    return """
-        {"rule": {"root": "1-2-3", "1-2-3": [["code == 401", "4-5-6"], ["", "7-8-9"]]},
-         "conf": {
-           "1-2-3": {"name": "key-auth", "conf": {}},
-           "4-5-6": {"name": "limit-req",
-                     "conf": {"rate": 1, "burst": 0, "key": "remote_addr", "nodelay": true}},
-           "7-8-9": {"name": "kafka-logger",
-                     "conf": {"brokers": [{"host": "127.0.0.1", "port": %d}],
-                              "kafka_topic": "t", "timeout": 1}}}}
-        """
-        .formatted(brokerPort);
+  String seedFlow() throws Exception {
+    return io.archway.dataplane.flow.FlowTraceTest.seedFlow(brokerPort);
   }
 
   @Test

@@ -27,7 +27,7 @@ import org.junit.jupiter.api.Test;
  * the logger's entry reported and never sent, the limiter's real state untouched, a Redis policy
  * never contacted, a plugin that cannot be simulated never run.
  */
-class FlowTraceTest {
+public class FlowTraceTest {
 
   static final PluginRegistry REGISTRY = PluginRegistry.load();
 
@@ -67,19 +67,19 @@ class FlowTraceTest {
     return ((InetSocketAddress) s.getLocalAddress()).getPort();
   }
 
-  /** The seed's flow, with its node ids, a real broker address and a strict limit. */
+  /**
+   * The seed's flow (key-auth; on 401 limit-req; else kafka-logger), with the seed's node ids, a
+   * broker address and a strict limit: {@code seed-flow.json} beside this class.
+   */
+  public static String seedFlow(int brokerPort) throws Exception {
+    try (var in = FlowTraceTest.class.getResourceAsStream("seed-flow.json")) {
+      return new String(in.readAllBytes(), java.nio.charset.StandardCharsets.UTF_8)
+          .replace("BROKER_PORT", Integer.toString(brokerPort));
+    }
+  }
+
   String seedFlow() throws Exception {
-    return """
-        {"rule": {"root": "1-2-3", "1-2-3": [["code == 401", "4-5-6"], ["", "7-8-9"]]},
-         "conf": {
-           "1-2-3": {"name": "key-auth", "conf": {}},
-           "4-5-6": {"name": "limit-req",
-                     "conf": {"rate": 1, "burst": 0, "key": "remote_addr", "nodelay": true}},
-           "7-8-9": {"name": "kafka-logger",
-                     "conf": {"brokers": [{"host": "127.0.0.1", "port": %d}],
-                              "kafka_topic": "t", "batch_max_size": 1}}}}
-        """
-        .formatted(port(broker));
+    return seedFlow(port(broker));
   }
 
   CompiledFlow compile(String json, boolean dryRun) throws Exception {
