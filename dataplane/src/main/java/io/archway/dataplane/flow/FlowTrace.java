@@ -3,9 +3,7 @@ package io.archway.dataplane.flow;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
-import io.archway.dataplane.exchange.Downstream;
 import io.archway.dataplane.exchange.Exchange;
-import io.archway.dataplane.exchange.ExchangeTimer;
 import io.archway.dataplane.plugin.Consumers;
 import io.archway.dataplane.plugin.DryRunRefused;
 import io.archway.dataplane.plugin.DryRunTrace;
@@ -15,19 +13,13 @@ import io.archway.dataplane.plugin.PluginContext;
 import io.archway.dataplane.route.Peer;
 import io.archway.dataplane.route.RequestVars;
 import io.archway.model.ModelJson;
-import io.netty.buffer.ByteBufAllocator;
-import io.netty.buffer.UnpooledByteBufAllocator;
-import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.DefaultEventLoopGroup;
-import io.netty.channel.EventLoop;
 import io.netty.handler.codec.http.DefaultHttpHeaders;
 import io.netty.handler.codec.http.DefaultHttpRequest;
 import io.netty.handler.codec.http.DefaultHttpResponse;
 import io.netty.handler.codec.http.HttpMethod;
-import io.netty.handler.codec.http.HttpObject;
 import io.netty.handler.codec.http.HttpResponseStatus;
 import io.netty.handler.codec.http.HttpVersion;
-import io.netty.util.ReferenceCountUtil;
 import io.netty.util.concurrent.DefaultThreadFactory;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
@@ -366,69 +358,5 @@ public final class FlowTrace {
         simulated.add(what);
       }
     }
-  }
-
-  /** The client of a dry-run: nobody; what would be written is dropped. */
-  private record NoClient(EventLoop eventLoop, Peer peer) implements Downstream {
-    @Override
-    public ByteBufAllocator alloc() {
-      return UnpooledByteBufAllocator.DEFAULT;
-    }
-
-    @Override
-    public String protocol() {
-      return "HTTP/1.1";
-    }
-
-    @Override
-    public ExchangeTimer timer() {
-      return new ExchangeTimer(eventLoop);
-    }
-
-    @Override
-    public void pullBody() {}
-
-    @Override
-    public void sendContinue() {}
-
-    @Override
-    public void write(HttpObject msg) {
-      ReferenceCountUtil.release(msg);
-    }
-
-    @Override
-    public void flush() {}
-
-    @Override
-    public boolean isWritable() {
-      return true;
-    }
-
-    @Override
-    public boolean keepAlive() {
-      return false;
-    }
-
-    @Override
-    public void closeAfterResponse() {}
-
-    @Override
-    public void close() {}
-
-    @Override
-    public void exchangeDone(boolean reusable) {}
-
-    @Override
-    public boolean clientCertificateAdmits(String path) {
-      return true;
-    }
-
-    @Override
-    public ChannelHandlerContext connection() {
-      return null;
-    }
-
-    @Override
-    public void upgraded() {}
   }
 }

@@ -51,6 +51,22 @@ public final class PluginContext implements Variables {
     return dryRun;
   }
 
+  /**
+   * Hands a logger's entry to its {@code sink}; in a dry-run the entry is reported instead ({@link
+   * DryRunTrace#logged}) and never sent.
+   */
+  public void log(
+      String plugin,
+      com.fasterxml.jackson.databind.node.ObjectNode entry,
+      java.util.function.BiConsumer<PluginContext, com.fasterxml.jackson.databind.node.ObjectNode>
+          sink) {
+    if (dryRun != null) {
+      dryRun.logged(plugin, entry);
+    } else {
+      sink.accept(this, entry);
+    }
+  }
+
   /** Makes this request a dry-run's, reporting to {@code trace}. */
   public void dryRun(DryRunTrace trace) {
     dryRun = trace;

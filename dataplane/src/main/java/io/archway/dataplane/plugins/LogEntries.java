@@ -163,13 +163,7 @@ final class LogEntries {
 
       @Override
       public void log(PluginContext ctx) {
-        var entry = builder.entry(ctx, this);
-        var dryRun = ctx.dryRun();
-        if (dryRun != null) {
-          dryRun.logged(builder.plugin(), entry); // what it would have sent, never sent
-          return;
-        }
-        sink.accept(ctx, entry);
+        ctx.log(builder.plugin(), builder.entry(ctx, this), sink);
       }
     };
   }
