@@ -104,7 +104,7 @@ public final class ConnectionPools {
 
   /** As {@link #sslContext(Endpoint.TlsOptions)}; with {@code h2}, offering only h2 by ALPN. */
   SslContext sslContext(Endpoint.TlsOptions options, boolean h2) throws SSLException {
-    if (options.clientCert() == null && options.ca() == null) {
+    if (options.plain()) {
       if (h2) {
         return options.verify() ? verifyingH2 : trustingH2;
       }
@@ -128,9 +128,20 @@ public final class ConnectionPools {
       var b = SslContextBuilder.forClient();
       if (h2) {
         alpnH2(b);
+      } else if (options.alpn() != null) {
+        b.applicationProtocolConfig(
+            new ApplicationProtocolConfig(
+                ApplicationProtocolConfig.Protocol.ALPN,
+                ApplicationProtocolConfig.SelectorFailureBehavior.NO_ADVERTISE,
+                ApplicationProtocolConfig.SelectedListenerFailureBehavior.ACCEPT,
+                options.alpn()));
       }
       if (!options.verify()) {
         b.trustManager(InsecureTrustManagerFactory.INSTANCE);
+      } else if (options.sans() != null) {
+        b.trustManager(
+            new SubjectAltNameTrust(
+                options.ca() == null ? null : Pems.certificates(options.ca()), options.sans()));
       } else if (options.ca() != null) {
         b.trustManager(Pems.certificates(options.ca()).toArray(X509Certificate[]::new));
       }
@@ -247,7 +258,7 @@ public final class ConnectionPools {
         ep.sni() == null
             ? ctx.newHandler(ch.alloc(), ep.host(), ep.port())
             : ctx.newHandler(ch.alloc(), ep.sni(), ep.port());
-    if (ep.verify()) {
+    if (ep.verifyHostName()) {
       var params = handler.engine().getSSLParameters();
       params.setEndpointIdentificationAlgorithm("HTTPS");
       handler.engine().setSSLParameters(params);
@@ -295,6 +306,11 @@ public final class ConnectionPools {
   /** The endpoints of the config in force; idle connections to others are closed. */
   void retain(Set<Endpoint> endpoints, Iterable<EventLoop> loops) {
     live = Set.copyOf(endpoints);
+    // Contexts of settings no longer in force (a rotated certificate) go with them.
+    var options = new java.util.HashSet<Endpoint.TlsOptions>();
+    live.forEach(e -> options.add(e.options()));
+    contexts.keySet().retainAll(options);
+    h2Contexts.keySet().retainAll(options);
     h2.retain(live, loops);
     for (var loop : loops) {
       loop.execute(

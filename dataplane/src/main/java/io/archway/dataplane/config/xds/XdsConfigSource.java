@@ -60,7 +60,8 @@ public final class XdsConfigSource implements ConfigSource {
           XdsTranslator.LISTENER,
           XdsTranslator.CLUSTER,
           XdsTranslator.ROUTE,
-          XdsTranslator.ENDPOINT);
+          XdsTranslator.ENDPOINT,
+          XdsTranslator.SECRET);
 
   private static final Set<String> WILDCARD = Set.of(XdsTranslator.LISTENER, XdsTranslator.CLUSTER);
 
@@ -294,6 +295,7 @@ public final class XdsConfigSource implements ConfigSource {
     // New listeners and clusters name new route configurations and load assignments.
     boolean forgot = subscribe(XdsTranslator.ROUTE, resources.routeNames());
     forgot |= subscribe(XdsTranslator.ENDPOINT, resources.endpointNames());
+    forgot |= subscribe(XdsTranslator.SECRET, resources.secretNames());
     publish(forgot ? null : assembled);
   }
 
@@ -358,12 +360,9 @@ public final class XdsConfigSource implements ConfigSource {
     delivered = next; // after the listener took them: a change it threw on is sent again
   }
 
-  /** Listeners and clusters came, and every resource they name. */
+  /** Listeners and clusters came, and every resource they name (secrets too). */
   private boolean complete() {
-    return types.get(XdsTranslator.LISTENER).received
-        && types.get(XdsTranslator.CLUSTER).received
-        && resources.has(
-            types.get(XdsTranslator.ROUTE).names, types.get(XdsTranslator.ENDPOINT).names);
+    return resources.complete(types);
   }
 
   private static Status error(String message) {

@@ -294,7 +294,9 @@ class XdsTranslatorTest {
                     eds("c", Cluster.LbPolicy.ROUND_ROBIN)
                         .setTransportSocket(TransportSocket.newBuilder().setName("tls"))
                         .build()))
-        .hasMessageStartingWith("cluster \"c\": transport_socket: TLS to the endpoints");
+        .hasMessage(
+            "cluster \"c\": transport_socket: \"tls\" not supported (expected:"
+                + " envoy.transport_sockets.tls or envoy.transport_sockets.raw_buffer)");
     assertThatThrownBy(
             () ->
                 routes(
