@@ -12,10 +12,12 @@ import io.netty.channel.socket.SocketChannel;
 import io.netty.handler.codec.http.HttpClientCodec;
 import io.netty.handler.ssl.ApplicationProtocolConfig;
 import io.netty.handler.ssl.ApplicationProtocolNames;
+import io.netty.handler.ssl.ReferenceCountedOpenSslEngine;
 import io.netty.handler.ssl.SslContext;
 import io.netty.handler.ssl.SslContextBuilder;
 import io.netty.handler.ssl.SslHandler;
 import io.netty.handler.ssl.util.InsecureTrustManagerFactory;
+import io.netty.internal.tcnative.SSL;
 import io.netty.util.concurrent.Future;
 import io.netty.util.concurrent.Promise;
 import java.security.GeneralSecurityException;
@@ -26,6 +28,7 @@ import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicInteger;
+import javax.net.ssl.SNIHostName;
 import javax.net.ssl.SSLException;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -263,8 +266,24 @@ public final class ConnectionPools {
       params.setEndpointIdentificationAlgorithm("HTTPS");
       handler.engine().setSSLParameters(params);
     }
+    if (ep.sni() != null
+        && !jdkHostName(ep.sni())
+        && handler.engine() instanceof ReferenceCountedOpenSslEngine openSsl) {
+      // Istio's names (outbound_.9080_._.reviews…) hold underscores, which Netty's and the JDK's
+      // host name rules leave out of the SNI; Envoy sends them, and so does OpenSSL when asked.
+      SSL.setTlsExtHostName(openSsl.sslPointer(), ep.sni());
+    }
     handler.setHandshakeTimeoutMillis(timeoutMillis);
     return handler;
+  }
+
+  private static boolean jdkHostName(String name) {
+    try {
+      new SNIHostName(name);
+      return true;
+    } catch (IllegalArgumentException e) {
+      return false;
+    }
   }
 
   /**

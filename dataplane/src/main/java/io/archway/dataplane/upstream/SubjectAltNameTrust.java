@@ -60,14 +60,16 @@ final class SubjectAltNameTrust extends X509ExtendedTrustManager {
   @Override
   public void checkServerTrusted(X509Certificate[] certs, String authType, SSLEngine engine)
       throws CertificateException {
-    chain.checkServerTrusted(certs, authType, engine);
+    // Without the engine: the JDK's checks on it do not hold for OpenSSL's engine, and the host
+    // name is not checked here anyway (the names replace that check).
+    chain.checkServerTrusted(certs, authType);
     check(certs[0]);
   }
 
   @Override
   public void checkServerTrusted(X509Certificate[] certs, String authType, Socket socket)
       throws CertificateException {
-    chain.checkServerTrusted(certs, authType, socket);
+    chain.checkServerTrusted(certs, authType);
     check(certs[0]);
   }
 
