@@ -1,15 +1,14 @@
 package io.archway.dataplane.upstream;
 
+import io.archway.model.Pems;
 import io.archway.model.Upstream;
 import java.net.Socket;
 import java.security.GeneralSecurityException;
-import java.security.KeyStore;
 import java.security.cert.CertificateException;
 import java.security.cert.CertificateParsingException;
 import java.security.cert.X509Certificate;
 import java.util.List;
 import javax.net.ssl.SSLEngine;
-import javax.net.ssl.TrustManagerFactory;
 import javax.net.ssl.X509ExtendedTrustManager;
 
 /**
@@ -29,31 +28,7 @@ final class SubjectAltNameTrust extends X509ExtendedTrustManager {
    */
   SubjectAltNameTrust(List<X509Certificate> authorities, List<Upstream.SubjectAltName> names)
       throws GeneralSecurityException {
-    var tmf = TrustManagerFactory.getInstance(TrustManagerFactory.getDefaultAlgorithm());
-    if (authorities == null) {
-      tmf.init((KeyStore) null);
-    } else {
-      var ks = KeyStore.getInstance(KeyStore.getDefaultType());
-      try {
-        ks.load(null, null);
-      } catch (java.io.IOException e) {
-        throw new GeneralSecurityException(e);
-      }
-      for (int i = 0; i < authorities.size(); i++) {
-        ks.setCertificateEntry("ca" + i, authorities.get(i));
-      }
-      tmf.init(ks);
-    }
-    X509ExtendedTrustManager found = null;
-    for (var tm : tmf.getTrustManagers()) {
-      if (tm instanceof X509ExtendedTrustManager x) {
-        found = x;
-      }
-    }
-    if (found == null) {
-      throw new GeneralSecurityException("no X.509 trust manager");
-    }
-    this.chain = found;
+    this.chain = Pems.trustManager(authorities);
     this.names = List.copyOf(names);
   }
 

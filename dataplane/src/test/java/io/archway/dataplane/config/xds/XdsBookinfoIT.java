@@ -6,7 +6,6 @@ import static org.awaitility.Awaitility.await;
 import com.google.protobuf.Any;
 import com.google.protobuf.UInt32Value;
 import io.archway.dataplane.server.Dataplane;
-import io.archway.dataplane.server.DataplaneOptions;
 import io.archway.dataplane.testing.TestUpstream;
 import io.envoyproxy.controlplane.cache.v3.SimpleCache;
 import io.envoyproxy.controlplane.cache.v3.Snapshot;
@@ -51,7 +50,6 @@ import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
-import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
 import java.util.Map;
@@ -100,14 +98,7 @@ class XdsBookinfoIT {
     cache.setSnapshot("gateways", bookinfo("1", 20, 30, 50, false));
     server = startServer(0);
     xdsPort = server.getPort();
-    var node = XdsNode.of(null, null, Map.of("POD_NAME", "gw-1", "POD_NAMESPACE", "istio-system"));
-    var options =
-        DataplaneOptions.standaloneOnLoopback(Path.of("unused.yaml"))
-            .withXds(
-                new XdsConfigSource.Settings(
-                    "127.0.0.1:" + xdsPort, node, Duration.ofMillis(50), Duration.ofMillis(500)));
-    dataplane = new Dataplane(options).start();
-    await().atMost(Duration.ofSeconds(20)).until(() -> dataplane.config().loaded());
+    dataplane = XdsFixtures.gateway(xdsPort);
   }
 
   @AfterAll

@@ -1,12 +1,10 @@
 package io.archway.dataplane.config.xds;
 
-import static io.archway.dataplane.config.xds.XdsTlsFixtures.*;
+import static io.archway.dataplane.config.xds.XdsFixtures.*;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
-import com.google.protobuf.Any;
 import io.archway.dataplane.server.Dataplane;
-import io.archway.dataplane.server.DataplaneOptions;
 import io.archway.dataplane.testing.Pki;
 import io.archway.dataplane.testing.TestUpstream;
 import io.archway.dataplane.testing.TlsClient;
@@ -14,25 +12,15 @@ import io.envoyproxy.controlplane.cache.v3.SimpleCache;
 import io.envoyproxy.controlplane.cache.v3.Snapshot;
 import io.envoyproxy.controlplane.server.V3DiscoveryServer;
 import io.envoyproxy.envoy.config.cluster.v3.Cluster;
-import io.envoyproxy.envoy.config.core.v3.Address;
 import io.envoyproxy.envoy.config.core.v3.Metadata;
-import io.envoyproxy.envoy.config.core.v3.SocketAddress;
 import io.envoyproxy.envoy.config.endpoint.v3.ClusterLoadAssignment;
-import io.envoyproxy.envoy.config.endpoint.v3.Endpoint;
-import io.envoyproxy.envoy.config.endpoint.v3.LbEndpoint;
 import io.envoyproxy.envoy.config.endpoint.v3.LocalityLbEndpoints;
-import io.envoyproxy.envoy.config.listener.v3.Filter;
 import io.envoyproxy.envoy.config.listener.v3.FilterChain;
-import io.envoyproxy.envoy.config.listener.v3.Listener;
 import io.envoyproxy.envoy.config.route.v3.Route;
 import io.envoyproxy.envoy.config.route.v3.RouteAction;
 import io.envoyproxy.envoy.config.route.v3.RouteConfiguration;
 import io.envoyproxy.envoy.config.route.v3.RouteMatch;
 import io.envoyproxy.envoy.config.route.v3.VirtualHost;
-import io.envoyproxy.envoy.extensions.filters.http.router.v3.Router;
-import io.envoyproxy.envoy.extensions.filters.network.http_connection_manager.v3.HttpConnectionManager;
-import io.envoyproxy.envoy.extensions.filters.network.http_connection_manager.v3.HttpFilter;
-import io.envoyproxy.envoy.extensions.filters.network.http_connection_manager.v3.Rds;
 import io.envoyproxy.envoy.extensions.transport_sockets.tls.v3.Secret;
 import io.grpc.Server;
 import io.grpc.netty.shaded.io.grpc.netty.NettyServerBuilder;
@@ -67,7 +55,6 @@ import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.Path;
 import java.security.cert.X509Certificate;
 import java.time.Duration;
 import java.util.List;
@@ -127,17 +114,7 @@ class XdsMtlsIT {
             .addService(new V3DiscoveryServer(cache).getAggregatedDiscoveryServiceImpl())
             .build()
             .start();
-    var node = XdsNode.of(null, null, Map.of("POD_NAME", "gw-1", "POD_NAMESPACE", "istio-system"));
-    var options =
-        DataplaneOptions.standaloneOnLoopback(Path.of("unused.yaml"))
-            .withXds(
-                new XdsConfigSource.Settings(
-                    "127.0.0.1:" + server.getPort(),
-                    node,
-                    Duration.ofMillis(50),
-                    Duration.ofMillis(500)));
-    dataplane = new Dataplane(options).start();
-    await().atMost(Duration.ofSeconds(20)).until(() -> dataplane.config().loaded());
+    dataplane = gateway(server.getPort());
   }
 
   @AfterAll
@@ -315,14 +292,15 @@ class XdsMtlsIT {
         RouteConfiguration.newBuilder().setName("http.8080").addVirtualHosts(vhost).build();
     var listeners =
         List.of(
-            listener("0.0.0.0_8080", FilterChain.newBuilder()),
+            listener("0.0.0.0_8080", FilterChain.newBuilder(), "http.8080"),
             listener(
                 "0.0.0.0_443",
                 FilterChain.newBuilder()
                     .setFilterChainMatch(
                         io.envoyproxy.envoy.config.listener.v3.FilterChainMatch.newBuilder()
                             .addServerNames(HOST))
-                    .setTransportSocket(tls(gatewayServer("kubernetes://bookinfo-credential")))));
+                    .setTransportSocket(tls(gatewayServer("kubernetes://bookinfo-credential"))),
+                "http.8080"));
     List<Secret> secrets =
         List.of(
             certificateSecret("default", Pki.chainPem(workload), Pki.keyPem(workload)),
@@ -342,26 +320,6 @@ class XdsMtlsIT {
         "1",
         secrets,
         secretsVersion);
-  }
-
-  private static Listener listener(String name, FilterChain.Builder chain) {
-    var hcm =
-        HttpConnectionManager.newBuilder()
-            .setStatPrefix(name)
-            .setRds(Rds.newBuilder().setRouteConfigName("http.8080").setConfigSource(ads()))
-            .addHttpFilters(
-                HttpFilter.newBuilder()
-                    .setName("envoy.filters.http.router")
-                    .setTypedConfig(Any.pack(Router.getDefaultInstance())))
-            .build();
-    return Listener.newBuilder()
-        .setName(name)
-        .addFilterChains(
-            chain.addFilters(
-                Filter.newBuilder()
-                    .setName("envoy.filters.network.http_connection_manager")
-                    .setTypedConfig(Any.pack(hcm))))
-        .build();
   }
 
   private static Route route(String prefix, String cluster) {
@@ -385,17 +343,7 @@ class XdsMtlsIT {
         .setClusterName(cluster)
         .addEndpoints(
             LocalityLbEndpoints.newBuilder()
-                .addLbEndpoints(
-                    LbEndpoint.newBuilder()
-                        .setMetadata(metadata)
-                        .setEndpoint(
-                            Endpoint.newBuilder()
-                                .setAddress(
-                                    Address.newBuilder()
-                                        .setSocketAddress(
-                                            SocketAddress.newBuilder()
-                                                .setAddress("127.0.0.1")
-                                                .setPortValue(port))))))
+                .addLbEndpoints(endpoint("127.0.0.1", port).setMetadata(metadata)))
         .build();
   }
 

@@ -1,6 +1,6 @@
 package io.archway.dataplane.config.xds;
 
-import static io.archway.dataplane.config.xds.XdsTlsFixtures.*;
+import static io.archway.dataplane.config.xds.XdsFixtures.*;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
@@ -12,22 +12,14 @@ import io.archway.model.ModelJson;
 import io.archway.model.Ssl;
 import io.archway.model.Upstream;
 import io.envoyproxy.envoy.config.cluster.v3.Cluster;
-import io.envoyproxy.envoy.config.core.v3.Address;
 import io.envoyproxy.envoy.config.core.v3.DataSource;
-import io.envoyproxy.envoy.config.core.v3.SocketAddress;
 import io.envoyproxy.envoy.config.core.v3.TypedExtensionConfig;
 import io.envoyproxy.envoy.config.endpoint.v3.ClusterLoadAssignment;
-import io.envoyproxy.envoy.config.endpoint.v3.Endpoint;
 import io.envoyproxy.envoy.config.endpoint.v3.LbEndpoint;
 import io.envoyproxy.envoy.config.endpoint.v3.LocalityLbEndpoints;
-import io.envoyproxy.envoy.config.listener.v3.Filter;
 import io.envoyproxy.envoy.config.listener.v3.FilterChain;
 import io.envoyproxy.envoy.config.listener.v3.FilterChainMatch;
 import io.envoyproxy.envoy.config.listener.v3.Listener;
-import io.envoyproxy.envoy.extensions.filters.http.router.v3.Router;
-import io.envoyproxy.envoy.extensions.filters.network.http_connection_manager.v3.HttpConnectionManager;
-import io.envoyproxy.envoy.extensions.filters.network.http_connection_manager.v3.HttpFilter;
-import io.envoyproxy.envoy.extensions.filters.network.http_connection_manager.v3.Rds;
 import io.envoyproxy.envoy.extensions.transport_sockets.tls.v3.CertificateValidationContext;
 import io.envoyproxy.envoy.extensions.transport_sockets.tls.v3.CommonTlsContext;
 import io.envoyproxy.envoy.extensions.transport_sockets.tls.v3.PrivateKeyProvider;
@@ -339,36 +331,16 @@ class XdsTlsTest {
   }
 
   private static LbEndpoint.Builder endpoint(String ip) {
-    return LbEndpoint.newBuilder()
-        .setEndpoint(
-            Endpoint.newBuilder()
-                .setAddress(
-                    Address.newBuilder()
-                        .setSocketAddress(
-                            SocketAddress.newBuilder().setAddress(ip).setPortValue(9080))));
+    return XdsFixtures.endpoint(ip, 9080);
   }
 
   static Listener httpsListener(
       List<String> serverNames, io.envoyproxy.envoy.config.core.v3.TransportSocket socket) {
-    var hcm =
-        HttpConnectionManager.newBuilder()
-            .setStatPrefix("outbound_0.0.0.0_443")
-            .setRds(Rds.newBuilder().setRouteConfigName("https.443").setConfigSource(ads()))
-            .addHttpFilters(
-                HttpFilter.newBuilder()
-                    .setName("envoy.filters.http.router")
-                    .setTypedConfig(Any.pack(Router.getDefaultInstance())))
-            .build();
-    return Listener.newBuilder()
-        .setName("https")
-        .addFilterChains(
-            FilterChain.newBuilder()
-                .setFilterChainMatch(FilterChainMatch.newBuilder().addAllServerNames(serverNames))
-                .setTransportSocket(socket)
-                .addFilters(
-                    Filter.newBuilder()
-                        .setName("envoy.filters.network.http_connection_manager")
-                        .setTypedConfig(Any.pack(hcm))))
-        .build();
+    return listener(
+        "https",
+        FilterChain.newBuilder()
+            .setFilterChainMatch(FilterChainMatch.newBuilder().addAllServerNames(serverNames))
+            .setTransportSocket(socket),
+        "https.443");
   }
 }

@@ -1,16 +1,31 @@
 package io.archway.dataplane.config.xds;
 
+import static org.awaitility.Awaitility.await;
+
 import com.google.protobuf.Any;
 import com.google.protobuf.Struct;
 import com.google.protobuf.Value;
+import io.archway.dataplane.server.Dataplane;
+import io.archway.dataplane.server.DataplaneOptions;
 import io.envoyproxy.envoy.config.cluster.v3.Cluster;
+import io.envoyproxy.envoy.config.core.v3.Address;
 import io.envoyproxy.envoy.config.core.v3.AggregatedConfigSource;
 import io.envoyproxy.envoy.config.core.v3.ApiConfigSource;
 import io.envoyproxy.envoy.config.core.v3.ConfigSource;
 import io.envoyproxy.envoy.config.core.v3.DataSource;
 import io.envoyproxy.envoy.config.core.v3.GrpcService;
 import io.envoyproxy.envoy.config.core.v3.Metadata;
+import io.envoyproxy.envoy.config.core.v3.SocketAddress;
 import io.envoyproxy.envoy.config.core.v3.TransportSocket;
+import io.envoyproxy.envoy.config.endpoint.v3.Endpoint;
+import io.envoyproxy.envoy.config.endpoint.v3.LbEndpoint;
+import io.envoyproxy.envoy.config.listener.v3.Filter;
+import io.envoyproxy.envoy.config.listener.v3.FilterChain;
+import io.envoyproxy.envoy.config.listener.v3.Listener;
+import io.envoyproxy.envoy.extensions.filters.http.router.v3.Router;
+import io.envoyproxy.envoy.extensions.filters.network.http_connection_manager.v3.HttpConnectionManager;
+import io.envoyproxy.envoy.extensions.filters.network.http_connection_manager.v3.HttpFilter;
+import io.envoyproxy.envoy.extensions.filters.network.http_connection_manager.v3.Rds;
 import io.envoyproxy.envoy.extensions.transport_sockets.raw_buffer.v3.RawBuffer;
 import io.envoyproxy.envoy.extensions.transport_sockets.tls.v3.CertificateValidationContext;
 import io.envoyproxy.envoy.extensions.transport_sockets.tls.v3.CommonTlsContext;
@@ -20,12 +35,59 @@ import io.envoyproxy.envoy.extensions.transport_sockets.tls.v3.Secret;
 import io.envoyproxy.envoy.extensions.transport_sockets.tls.v3.TlsCertificate;
 import io.envoyproxy.envoy.extensions.transport_sockets.tls.v3.UpstreamTlsContext;
 import io.envoyproxy.envoy.type.matcher.v3.StringMatcher;
+import java.nio.file.Path;
+import java.time.Duration;
 import java.util.List;
+import java.util.Map;
 
-/** xDS TLS resources as istiod sends them to a gateway, for the tests of SDS and mTLS. */
-final class XdsTlsFixtures {
+/** xDS resources as istiod sends them to a gateway (TLS ones above all), and a gateway on them. */
+final class XdsFixtures {
 
-  private XdsTlsFixtures() {}
+  private XdsFixtures() {}
+
+  /** A dataplane taking its config from the xDS server on {@code xdsPort}, once it has one. */
+  static Dataplane gateway(int xdsPort) throws Exception {
+    var node = XdsNode.of(null, null, Map.of("POD_NAME", "gw-1", "POD_NAMESPACE", "istio-system"));
+    var options =
+        DataplaneOptions.standaloneOnLoopback(Path.of("unused.yaml"))
+            .withXds(
+                new XdsConfigSource.Settings(
+                    "127.0.0.1:" + xdsPort, node, Duration.ofMillis(50), Duration.ofMillis(500)));
+    var dataplane = new Dataplane(options).start();
+    await().atMost(Duration.ofSeconds(20)).until(() -> dataplane.config().loaded());
+    return dataplane;
+  }
+
+  /** A listener whose chain's HTTP connection manager takes route configuration {@code rds}. */
+  static Listener listener(String name, FilterChain.Builder chain, String rds) {
+    var hcm =
+        HttpConnectionManager.newBuilder()
+            .setStatPrefix(name)
+            .setRds(Rds.newBuilder().setRouteConfigName(rds).setConfigSource(ads()))
+            .addHttpFilters(
+                HttpFilter.newBuilder()
+                    .setName("envoy.filters.http.router")
+                    .setTypedConfig(Any.pack(Router.getDefaultInstance())))
+            .build();
+    return Listener.newBuilder()
+        .setName(name)
+        .addFilterChains(
+            chain.addFilters(
+                Filter.newBuilder()
+                    .setName("envoy.filters.network.http_connection_manager")
+                    .setTypedConfig(Any.pack(hcm))))
+        .build();
+  }
+
+  static LbEndpoint.Builder endpoint(String ip, int port) {
+    return LbEndpoint.newBuilder()
+        .setEndpoint(
+            Endpoint.newBuilder()
+                .setAddress(
+                    Address.newBuilder()
+                        .setSocketAddress(
+                            SocketAddress.newBuilder().setAddress(ip).setPortValue(port))));
+  }
 
   static ConfigSource ads() {
     return ConfigSource.newBuilder().setAds(AggregatedConfigSource.getDefaultInstance()).build();
