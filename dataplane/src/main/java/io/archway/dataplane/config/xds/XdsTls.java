@@ -31,6 +31,9 @@ final class XdsTls {
   static final String TLS_SOCKET = "envoy.transport_sockets.tls";
   static final String RAW_SOCKET = "envoy.transport_sockets.raw_buffer";
 
+  private static final java.util.regex.Pattern SERVER_NAME =
+      java.util.regex.Pattern.compile("^(\\*\\.)?[0-9a-zA-Z_-]+(\\.[0-9a-zA-Z_-]+)*$");
+
   private XdsTls() {}
 
   /**
@@ -211,6 +214,18 @@ final class XdsTls {
           where.substring(0, where.lastIndexOf(':'))
               + ": filter_chain_match.server_names: empty (expected: the names the certificate"
               + " is served for; Archway picks certificates by SNI)");
+    }
+    for (int i = 0; i < serverNames.size(); i++) {
+      var n = serverNames.get(i);
+      if (n.length() > 253 || !SERVER_NAME.matcher(n).matches()) {
+        throw new XdsException(
+            where.substring(0, where.lastIndexOf(':'))
+                + ": filter_chain_match.server_names["
+                + i
+                + "]: "
+                + q(n)
+                + " (expected: a host name, or *.suffix)");
+      }
     }
     return new ServerTls(id, List.copyOf(serverNames), material);
   }

@@ -261,6 +261,17 @@ class XdsTlsTest {
   }
 
   @Test
+  void aServerNameThatIsNoHostNameIsRefused() {
+    assertThatThrownBy(
+            () ->
+                XdsTranslator.listener(
+                    httpsListener(List.of("bad name"), tls(gatewayServer("kubernetes://cred")))))
+        .hasMessage(
+            "listener \"https\": filter_chains[0]: filter_chain_match.server_names[0]: \"bad"
+                + " name\" (expected: a host name, or *.suffix)");
+  }
+
+  @Test
   void theModelChecksTheNewTlsFields() {
     assertThatThrownBy(
             () ->
