@@ -215,6 +215,11 @@ public final class UpstreamRuntime {
     return tls;
   }
 
+  /** Whether TLS goes to node {@code n} ({@code tls.match_node_metadata} may leave it plain). */
+  public boolean tls(NodeState n) {
+    return n.endpoint.tls();
+  }
+
   /**
    * HTTP/2 to the nodes: {@code scheme: grpc} and {@code http} with {@code http2: true} cleartext,
    * {@code grpcs} and {@code https} with {@code http2: true} over TLS.
