@@ -54,7 +54,8 @@ public final class XdsConfigSource implements ConfigSource {
           XdsTranslator.LISTENER,
           XdsTranslator.CLUSTER,
           XdsTranslator.ROUTE,
-          XdsTranslator.ENDPOINT);
+          XdsTranslator.ENDPOINT,
+          XdsTranslator.SECRET);
 
   static final Set<String> WILDCARD = Set.of(XdsTranslator.LISTENER, XdsTranslator.CLUSTER);
 
@@ -308,6 +309,7 @@ public final class XdsConfigSource implements ConfigSource {
     // New listeners and clusters name new route configurations and load assignments.
     boolean forgot = subscribe(XdsTranslator.ROUTE, resources.routeNames());
     forgot |= subscribe(XdsTranslator.ENDPOINT, resources.endpointNames());
+    forgot |= subscribe(XdsTranslator.SECRET, resources.secretNames());
     var made = assembled;
     assembled = null;
     if (delivery.started() || complete()) {
@@ -357,12 +359,9 @@ public final class XdsConfigSource implements ConfigSource {
     }
   }
 
-  /** Listeners and clusters came, and every resource they name. */
+  /** Listeners and clusters came, and every resource they name (secrets too). */
   private boolean complete() {
-    return types.get(XdsTranslator.LISTENER).received
-        && types.get(XdsTranslator.CLUSTER).received
-        && resources.has(
-            types.get(XdsTranslator.ROUTE).names, types.get(XdsTranslator.ENDPOINT).names);
+    return resources.complete(types);
   }
 
   /**
@@ -394,7 +393,9 @@ public final class XdsConfigSource implements ConfigSource {
     }
     missing.addAll(
         resources.missing(
-            types.get(XdsTranslator.ROUTE).names, types.get(XdsTranslator.ENDPOINT).names));
+            types.get(XdsTranslator.ROUTE).names,
+            types.get(XdsTranslator.ENDPOINT).names,
+            types.get(XdsTranslator.SECRET).names));
     return "xds: no complete config from "
         + settings.target()
         + " within "

@@ -86,7 +86,8 @@ class XdsDeltaStateTest {
     r.update(XdsTranslator.CLUSTER, List.of(), List.of("b"));
     r.update(XdsTranslator.ENDPOINT, List.of(), List.of("b"));
     assertThat(r.endpointNames()).containsExactly("a");
-    assertThat(r.missing(Set.of(), Set.of("a", "b"))).containsExactly("load assignment \"b\"");
+    assertThat(r.missing(Set.of(), Set.of("a", "b"), Set.of()))
+        .containsExactly("load assignment \"b\"");
   }
 
   private static Resource resource(String name, String version) {
