@@ -103,4 +103,25 @@ class RegistriesTest {
       assertThat(registries.followed()).isEmpty();
     }
   }
+
+  @Test
+  void anotherUsersRetainLeavesAServiceATranslationLookedUpAndTheResourcesHaveNotClaimedYet() {
+    try (var registries =
+        new Registries(
+            List.of(new Answering()),
+            new Registries.Settings(Duration.ZERO, Duration.ZERO, Duration.ofSeconds(10)))) {
+      var web = new Registries.Service("dns", "web.test:80");
+      registries.retain("seed", java.util.Set.of(web));
+      // A translation looks it up (an ApisixUpstream just named it); its claim is still to come.
+      assertThat(registries.lookup("dns", "web.test:80").known()).isTrue();
+      // The seed's last object stops naming it: the translation's service stays followed.
+      registries.retain("seed", java.util.Set.of());
+      assertThat(registries.followed()).containsExactly(web);
+      // The resources claim it, then let it go.
+      registries.retain(java.util.Set.of(web));
+      assertThat(registries.followed()).containsExactly(web);
+      registries.retain(java.util.Set.of());
+      assertThat(registries.followed()).isEmpty();
+    }
+  }
 }

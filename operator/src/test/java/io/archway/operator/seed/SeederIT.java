@@ -322,4 +322,23 @@ class SeederIT {
       }
     }
   }
+
+  @Test
+  void aFencedSeederWritesNothingNotEvenTheWriteItHadReadFor() throws Exception {
+    register("APISIX-ZK", "[" + NODE_1 + "]");
+    var unseeded = "{\"id\":\"f\",\"discovery_type\":\"zookeeper\",\"service_name\":\"APISIX-ZK\"}";
+    put("upstreams/f", unseeded);
+    var reached = new java.util.concurrent.CountDownLatch(1);
+    // The Lease is lost between the seed's read and its compare-and-swap.
+    seeder.beforeWrite(
+        key -> {
+          seeder.fence();
+          reached.countDown();
+        });
+    seeder.start();
+    assertThat(reached.await(WAIT.toSeconds(), java.util.concurrent.TimeUnit.SECONDS)).isTrue();
+    seeder.close(); // waits for the seed's thread: the write it was making is over
+    assertThat(seeder.writes()).isZero();
+    assertThat(get("upstreams/f")).isEqualTo(json(unseeded));
+  }
 }
