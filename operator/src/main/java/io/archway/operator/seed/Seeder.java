@@ -166,6 +166,17 @@ public final class Seeder implements AutoCloseable {
     return conflicts.get();
   }
 
+  /** The retries pending now (at most one per object; for tests). */
+  int pendingRetries() throws Exception {
+    return loop.submit(
+            () ->
+                (int)
+                    retries.values().stream()
+                        .filter(r -> r.pending() != null && !r.pending().isDone())
+                        .count())
+        .get(10, TimeUnit.SECONDS);
+  }
+
   /** The objects seeded now. */
   public int objects() {
     return size;
