@@ -78,10 +78,7 @@ class RegistriesTest {
 
   @Test
   void aServiceIsFollowedWhileAnyUserWantsItAndEveryListenerHearsOfIt() {
-    try (var registries =
-        new Registries(
-            List.of(new Answering()),
-            new Registries.Settings(Duration.ZERO, Duration.ZERO, Duration.ofSeconds(10)))) {
+    try (var registries = answering()) {
       var heard = new java.util.concurrent.CopyOnWriteArrayList<String>();
       registries.onChange((type, name) -> heard.add("resources " + name));
       registries.onChange((type, name) -> heard.add("seed " + name));
@@ -106,10 +103,7 @@ class RegistriesTest {
 
   @Test
   void anotherUsersRetainLeavesAServiceATranslationLookedUpAndTheResourcesHaveNotClaimedYet() {
-    try (var registries =
-        new Registries(
-            List.of(new Answering()),
-            new Registries.Settings(Duration.ZERO, Duration.ZERO, Duration.ofSeconds(10)))) {
+    try (var registries = answering()) {
       var web = new Registries.Service("dns", "web.test:80");
       registries.retain("seed", java.util.Set.of(web));
       // A translation looks it up (an ApisixUpstream just named it); its claim is still to come.
@@ -123,5 +117,12 @@ class RegistriesTest {
       registries.retain(java.util.Set.of());
       assertThat(registries.followed()).isEmpty();
     }
+  }
+
+  /** Registries over one registry that answers at once, undamped. */
+  private static Registries answering() {
+    return new Registries(
+        List.of(new Answering()),
+        new Registries.Settings(Duration.ZERO, Duration.ZERO, Duration.ofSeconds(10)));
   }
 }
