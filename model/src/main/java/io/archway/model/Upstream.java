@@ -55,10 +55,6 @@ public record Upstream(
   public static final String ZOOKEEPER = "zookeeper";
 
   /**
-   * The discovery types the dataplane finds nodes with. APISIX's others (nacos, eureka, consul,
-   * consul_kv, dns) would leave the upstream without nodes, so they are refused by name.
-   */
-  /**
    * The request variables a chash upstream with {@code hash_on: vars} can hash on: those the
    * dataplane's request variables give ({@code route/RequestVars.get}), plus the prefixed families.
    * A name outside them would hash every request on nothing, so it is refused, as APISIX's schema
@@ -89,6 +85,11 @@ public record Upstream(
    */
   static final List<String> STREAM_HASH_VARIABLES = List.of("mqtt_client_id");
 
+  /**
+   * The discovery types accepted: those the dataplane finds nodes with ({@code kubernetes}, {@code
+   * dns}), and {@code zookeeper}, whose nodes a control plane writes. APISIX's others (nacos,
+   * eureka, consul, consul_kv) would leave the upstream without nodes, so they are refused by name.
+   */
   static final Fields.Check DISCOVERY_TYPE =
       v ->
           "kubernetes".equals(v) || "dns".equals(v) || ZOOKEEPER.equals(v)
