@@ -1,7 +1,7 @@
 import { useCallback, useEffect, useMemo, useRef, useState } from 'react';
 import { ReactFlowProvider } from '@xyflow/react';
 import { toPng, toSvg } from 'html-to-image';
-import { admin, reason } from './api.js';
+import { absent, admin, reason } from './api.js';
 import { Canvas, label } from './Canvas.jsx';
 import { Palette } from './Palette.jsx';
 import { ConnectForm, EdgeInspector, NodeInspector } from './Inspector.jsx';
@@ -36,7 +36,14 @@ export function Editor({ state, dispatch, plugins }) {
   const [importText, setImportText] = useState('');
   const [dry, setDry] = useState(null);
   const [live, setLive] = useState(false);
+  const [windowSeconds, setWindowSeconds] = useState(60);
   const [stats, setStats] = useState(null);
+  // Panels whose endpoint the server does not have (an older one): hidden, said once.
+  const [missing, setMissing] = useState(() => new Set());
+  const hide = (panel, e) => {
+    setMissing((m) => new Set(m).add(panel));
+    setMessage({ text: `${panel}: this server has no such endpoint (${e.status}); the panel is hidden` });
+  };
   const instance = useRef(null);
 
   const refresh = useCallback(async () => {
@@ -52,30 +59,39 @@ export function Editor({ state, dispatch, plugins }) {
   }, [refresh]);
 
   useEffect(() => {
-    if (!live || !graph.id) {
+    if (!live || !graph.id || missing.has('live view')) {
       setStats(null);
       return undefined;
     }
     let stop = false;
+    let t = null;
     const poll = async () => {
       try {
-        const s = await admin.stats(graph.id, 60);
+        const s = await admin.stats(graph.id, windowSeconds);
         if (!stop) setStats(s);
       } catch (e) {
-        if (!stop) setMessage({ error: true, text: `live view: ${e.message}` });
+        if (stop) return;
+        // A refusal (no such endpoint, a flow not saved yet) is said once and the polling stops;
+        // a failed call (the server restarting) is said and tried again.
+        if (absent(e)) hide('live view', e);
+        else setMessage({ error: true, text: `live view: ${e.message}` });
+        if (e.status >= 400 && e.status < 500) {
+          clearInterval(t);
+          setLive(false);
+        }
       }
     };
     poll();
-    const t = setInterval(poll, 2000);
+    t = setInterval(poll, 2000);
     return () => {
       stop = true;
       clearInterval(t);
     };
-  }, [live, graph.id]);
+  }, [live, graph.id, windowSeconds, missing]);
 
   const overlay = useMemo(() => {
     if (!dry) return { stats };
-    const steps = new Map(dry.steps?.map((s) => [s.node, s]) || []);
+    const steps = new Map((dry.steps || []).map((s) => [s.node, s]));
     const path = new Set((dry.edges || []).map((e) => `${e.from}->${e.to}:${e.condition}`));
     return { steps, path, stats };
   }, [dry, stats]);
@@ -150,10 +166,13 @@ export function Editor({ state, dispatch, plugins }) {
 
   const runDry = async (sample) => {
     try {
-      setDry(await admin.dryRun(graph.id, sample));
+      const flow = toStoredFlow(graph);
+      setDry(await admin.dryRun(graph.id ? { id: graph.id, ...flow } : flow, sample));
+      setMessage({ text: 'dry run done: its path is drawn on the canvas' });
     } catch (e) {
       setDry(null);
-      setMessage({ error: true, text: `dry run: ${e.message}` });
+      if (absent(e)) hide('dry run', e);
+      else setMessage({ error: true, text: `dry run: ${reason(e)}` });
     }
   };
 
@@ -204,7 +223,15 @@ export function Editor({ state, dispatch, plugins }) {
         <button type="button" disabled={!state.selection.nodes.length} onClick={() => dispatch({ type: 'copy' })}>Copy</button>
         <button type="button" disabled={!state.clipboard} onClick={() => dispatch({ type: 'paste' })}>Paste</button>
         <button type="button" disabled={!state.selection.nodes.length && !state.selection.edges.length} onClick={() => dispatch({ type: 'removeSelected' })}>Delete selected</button>
-        <label className="toggle"><input type="checkbox" checked={live} onChange={(e) => setLive(e.target.checked)} /> Live view</label>
+        {!missing.has('live view') && (
+          <>
+            <label className="toggle"><input id="live" type="checkbox" checked={live} disabled={!graph.id} onChange={(e) => setLive(e.target.checked)} /> Live view</label>
+            <label htmlFor="live-window">over</label>
+            <select id="live-window" value={windowSeconds} onChange={(e) => setWindowSeconds(Number(e.target.value))}>
+              {[10, 60, 300, 900, 3600].map((w) => <option key={w} value={w}>{w < 60 ? `${w} s` : `${w / 60} min`}</option>)}
+            </select>
+          </>
+        )}
       </div>
       {message && <div className={message.error ? 'message error' : 'message'} role={message.error ? 'alert' : 'status'} data-testid="message">{message.text}</div>}
       <div className="workspace">
@@ -242,7 +269,7 @@ export function Editor({ state, dispatch, plugins }) {
               setMessage({ error: true, text: `not attached: ${reason(e)}` });
             }
           }} />
-          <DryRunPanel disabled={!graph.id} onRun={runDry} result={dry} onClear={() => setDry(null)} />
+          {!missing.has('dry run') && <DryRunPanel disabled={graph.nodes.length === 0} onRun={runDry} result={dry} onClear={() => setDry(null)} />}
           <section className="io" aria-label="Import and export">
             <h2>Export</h2>
             <div className="buttons">
@@ -295,53 +322,90 @@ function RoutesPanel({ flowId, routes, usedBy, onAttach }) {
   );
 }
 
+const json = (what, text) => {
+  try {
+    const v = JSON.parse(text || '{}');
+    if (v === null || typeof v !== 'object' || Array.isArray(v)) throw new Error('expected an object of name: value');
+    return v;
+  } catch (err) {
+    throw new Error(`${what}: ${err.message}`);
+  }
+};
+
+/** A sample request (and, optionally, the upstream's answer) run through the flow as drawn. */
 function DryRunPanel({ disabled, onRun, result, onClear }) {
   const [method, setMethod] = useState('GET');
   const [uri, setUri] = useState('/');
   const [headers, setHeaders] = useState('{}');
+  const [body, setBody] = useState('');
+  const [fake, setFake] = useState(false);
   const [status, setStatus] = useState('200');
+  const [upHeaders, setUpHeaders] = useState('{}');
+  const [upBody, setUpBody] = useState('');
   const [problem, setProblem] = useState(null);
   return (
     <section className="dry-run" aria-label="Dry run">
       <h2>Dry run</h2>
       <form onSubmit={(e) => {
         e.preventDefault();
-        let h;
         try {
-          h = JSON.parse(headers || '{}');
+          const sample = { request: { method, uri, headers: json('headers', headers), body } };
+          if (fake) sample.upstream_response = { status: Number(status), headers: json('upstream headers', upHeaders), body: upBody };
+          setProblem(null);
+          onRun(sample);
         } catch (err) {
-          setProblem(`headers: ${err.message}`);
-          return;
+          setProblem(err.message);
         }
-        setProblem(null);
-        onRun({
-          request: { method, uri, host: 'localhost', headers: h, body: '', remote_addr: '127.0.0.1' },
-          upstream_response: { status: Number(status), headers: {}, body: '' },
-        });
       }}>
         <label htmlFor="dry-method">Method</label>
         <select id="dry-method" value={method} onChange={(e) => setMethod(e.target.value)}>
-          {['GET', 'POST', 'PUT', 'DELETE', 'PATCH', 'HEAD'].map((m) => <option key={m}>{m}</option>)}
+          {['GET', 'POST', 'PUT', 'DELETE', 'PATCH', 'HEAD', 'OPTIONS'].map((m) => <option key={m}>{m}</option>)}
         </select>
-        <label htmlFor="dry-uri">URI</label>
+        <label htmlFor="dry-uri">Path</label>
         <input id="dry-uri" value={uri} onChange={(e) => setUri(e.target.value)} />
         <label htmlFor="dry-headers">Headers (JSON)</label>
         <textarea id="dry-headers" rows={2} value={headers} onChange={(e) => setHeaders(e.target.value)} />
-        <label htmlFor="dry-status">Upstream status</label>
-        <input id="dry-status" type="number" value={status} onChange={(e) => setStatus(e.target.value)} />
+        <label htmlFor="dry-body">Body</label>
+        <textarea id="dry-body" rows={2} value={body} onChange={(e) => setBody(e.target.value)} />
+        <label className="toggle"><input id="dry-fake" type="checkbox" checked={fake} onChange={(e) => setFake(e.target.checked)} /> Upstream answer (else 200, empty)</label>
+        {fake && (
+          <>
+            <label htmlFor="dry-status">Upstream status</label>
+            <input id="dry-status" type="number" min="100" max="599" value={status} onChange={(e) => setStatus(e.target.value)} />
+            <label htmlFor="dry-up-headers">Upstream headers (JSON)</label>
+            <textarea id="dry-up-headers" rows={2} value={upHeaders} onChange={(e) => setUpHeaders(e.target.value)} />
+            <label htmlFor="dry-up-body">Upstream body</label>
+            <textarea id="dry-up-body" rows={2} value={upBody} onChange={(e) => setUpBody(e.target.value)} />
+          </>
+        )}
         <button type="submit" disabled={disabled}>Send sample request</button>
         {result && <button type="button" onClick={onClear}>Clear path</button>}
         {problem && <div className="field-error" role="alert">{problem}</div>}
       </form>
       {result && (
-        <div className="dry-result">
+        <div className="dry-result" data-testid="dry-result">
           <ol>
             {(result.steps || []).map((s, i) => (
-              <li key={i}>{s.node} ({s.plugin}, {s.phase}): {s.outcome}{s.status ? ` ${s.status}` : ''}{s.simulated ? ' (simulated)' : ''}{s.error_msg ? ` — ${s.error_msg}` : ''}</li>
+              <li key={i} data-step={s.node}>
+                <strong>{s.node}</strong> ({s.plugin}{s.phase ? `, ${s.phase}` : ''}): {s.outcome}{s.status ? ` ${s.status}` : ''}
+                {s.error_msg ? ` — ${s.error_msg}` : ''}
+                {s.published && Object.keys(s.published).length > 0 && (
+                  <div className="published">published: {Object.entries(s.published).map(([k, v]) => `${k}=${v}`).join(', ')}</div>
+                )}
+                {s.simulated && <div className="simulated">simulated: {s.simulated}</div>}
+              </li>
             ))}
           </ol>
           <p>Path: {(result.edges || []).map((e) => `${e.from} →[${label(e.condition)}] ${e.to}`).join(', ') || '—'}</p>
           {result.response && <p>Response: {result.response.status}</p>}
+          {(result.logs || []).length > 0 && (
+            <>
+              <h3>Logs (not sent)</h3>
+              <ul className="logs">
+                {result.logs.map((l, i) => <li key={i} data-log={l.node}>{l.node} ({l.plugin}): <code>{JSON.stringify(l.entry)}</code></li>)}
+              </ul>
+            </>
+          )}
         </div>
       )}
     </section>

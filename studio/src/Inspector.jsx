@@ -1,13 +1,13 @@
 import { useEffect, useRef, useState } from 'react';
 import { SchemaForm } from './SchemaForm.jsx';
-import { admin, reason } from './api.js';
+import { absent as noEndpoint, admin, reason } from './api.js';
 import { OPERATORS, conditionError, conditionKind, conditionToVars, varsToCondition, outcomeCondition } from './model/index.js';
 
 const schemaCache = new Map();
 // Live validation needs the server's POST /schema/validate/plugin_configs; a server without it
 // answers 404/405 or refuses the method: then the form is checked on save only.
 let liveValidation = true;
-const absent = (e) => e.status === 404 || e.status === 405 || (e.status === 400 && /^method \w+ \(expected/.test(e.body?.error_msg ?? ''));
+const absent = (e) => noEndpoint(e) || e.status === 404 || (e.status === 400 && /^method \w+ \(expected/.test(e.body?.error_msg ?? ''));
 
 export function useSchema(plugin) {
   const [schema, setSchema] = useState(() => schemaCache.get(plugin) ?? null);
