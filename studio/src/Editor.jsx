@@ -4,10 +4,11 @@ import { toPng, toSvg } from 'html-to-image';
 import { absent, admin, reason } from './api.js';
 import { Canvas, label } from './Canvas.jsx';
 import { Palette } from './Palette.jsx';
-import { ConnectForm, EdgeInspector, NodeInspector } from './Inspector.jsx';
+import { ConnectForm, EdgeInspector, NodeInspector, schemaOf } from './Inspector.jsx';
+import { unsaved } from './store.js';
 import {
   validate, problemsByTarget, toDag, toStoredFlow, toPluginFlowYaml, toStandaloneYaml, importAny,
-  fromDag, canUndo, canRedo, emptyGraph, nodeOf,
+  fromDag, canUndo, canRedo, emptyGraph, nodeOf, secretPaths, DNS_1123, dnsName, operatorFlowId,
 } from './model/index.js';
 
 function download(name, href) {
@@ -33,6 +34,7 @@ export function Editor({ state, dispatch, plugins }) {
   const [flows, setFlows] = useState([]);
   const [routes, setRoutes] = useState([]);
   const [exported, setExported] = useState(null);
+  const [withSecrets, setWithSecrets] = useState(true);
   const [importText, setImportText] = useState('');
   const [dry, setDry] = useState(null);
   const [live, setLive] = useState(false);
@@ -100,6 +102,9 @@ export function Editor({ state, dispatch, plugins }) {
   const selectedEdge = !selectedNode && state.selection.edges.length === 1 ? graph.edges.find((e) => e.id === state.selection.edges[0]) : null;
   const usedBy = routes.filter((r) => graph.id && r.plugin_flow_id === graph.id);
 
+  // New, Open and Import replace the graph: with unsaved changes, only once confirmed.
+  const mayReplace = (what) => !unsaved(state) || window.confirm(`${what}: the changes to this flow are not saved and will be lost. Go on?`);
+
   const save = async () => {
     if (!graph.id) {
       setMessage({ error: true, text: 'flow id: empty (expected: an id such as gatekeeper)' });
@@ -122,9 +127,10 @@ export function Editor({ state, dispatch, plugins }) {
   };
 
   const open = async (id) => {
+    if (!mayReplace(`open ${id}`)) return;
     try {
       const value = await admin.flow(id);
-      dispatch({ type: 'load', graph: fromDag(value, id), saved: JSON.stringify(value) });
+      dispatch({ type: 'load', graph: fromDag(value, id), saved: true });
       setDry(null);
       setSaveError(null);
       setMessage({ text: `opened plugin flow ${id}` });
@@ -147,14 +153,42 @@ export function Editor({ state, dispatch, plugins }) {
       }
       return;
     }
-    const text = kind === 'dag'
-      ? `${JSON.stringify(toDag(graph), null, 2)}\n`
-      : kind === 'resource' ? toPluginFlowYaml(graph) : toStandaloneYaml(graph);
-    const file = kind === 'dag' ? `${name}.json` : kind === 'resource' ? `${name}-pluginflow.yaml` : `${name}-apisix.yaml`;
-    setExported({ kind, text, file });
+    try {
+      // The secret (writeOnly) fields with a value, by node, from each plugin's schema.
+      const secrets = {};
+      for (const n of graph.nodes) {
+        const paths = secretPaths(n.conf, await schemaOf(n.plugin).catch(() => null));
+        if (paths.length) secrets[n.id] = paths;
+      }
+      const leaveOut = withSecrets ? undefined : secrets;
+      const text = kind === 'dag'
+        ? `${JSON.stringify(toDag(graph), null, 2)}\n`
+        : kind === 'resource' ? toPluginFlowYaml(graph, undefined, leaveOut) : toStandaloneYaml(graph, leaveOut);
+      const file = kind === 'dag' ? `${name}.json` : kind === 'resource' ? `${name}-pluginflow.yaml` : `${name}-apisix.yaml`;
+      const list = Object.entries(secrets).flatMap(([nid, paths]) => paths.map((p) => `${nid}: ${p}`));
+      const notes = [];
+      if (list.length) {
+        notes.push(withSecrets || kind === 'dag'
+          ? `this export holds secret values: ${list.join(', ')}`
+          : `secrets left out: ${list.join(', ')}${kind === 'resource' ? ' (in a Secret per node, referenced by secretRef)' : ' (a comment marks each)'}`);
+      }
+      let rename = null;
+      if (kind === 'resource') {
+        if (!DNS_1123.test(graph.id || 'flow')) {
+          rename = dnsName(graph.id || 'flow');
+          notes.push(`"${graph.id}" is not a Kubernetes name (DNS-1123: lower case, digits, - and .); suggested: ${rename}`);
+        }
+        const md = graph.resource?.metadata || {};
+        notes.push(`the operator stores it as plugin flow ${operatorFlowId(md.namespace, rename || graph.id || 'flow')}: routes must use that id`);
+      }
+      setExported({ kind, text, file, notes, rename });
+    } catch (e) {
+      setMessage({ error: true, text: `export: ${e.message}` });
+    }
   };
 
   const doImport = (text) => {
+    if (!mayReplace('import')) return;
     try {
       dispatch({ type: 'load', graph: importAny(text) });
       setMessage({ text: 'imported' });
@@ -199,7 +233,7 @@ export function Editor({ state, dispatch, plugins }) {
         <input id="flow-id" value={graph.id} onChange={(e) => dispatch({ type: 'meta', change: { id: e.target.value.trim() } })} />
         <label htmlFor="flow-name">Name</label>
         <input id="flow-name" value={graph.name} onChange={(e) => dispatch({ type: 'meta', change: { name: e.target.value } })} />
-        <button type="button" onClick={() => { dispatch({ type: 'load', graph: emptyGraph() }); setDry(null); setSaveError(null); }}>New</button>
+        <button type="button" onClick={() => { if (!mayReplace('new flow')) return; dispatch({ type: 'load', graph: emptyGraph() }); setDry(null); setSaveError(null); }}>New</button>
         <button type="button" onClick={save}>Save</button>
         <label htmlFor="open-flow">Open</label>
         <select id="open-flow" value="" onChange={(e) => e.target.value && open(e.target.value)}>
@@ -279,8 +313,13 @@ export function Editor({ state, dispatch, plugins }) {
               <button type="button" onClick={() => exportAs('png')}>PNG</button>
               <button type="button" onClick={() => exportAs('svg')}>SVG</button>
             </div>
+            <label className="toggle"><input id="export-secrets" type="checkbox" checked={withSecrets} onChange={(e) => setWithSecrets(e.target.checked)} /> with secret values (YAML exports; untick to export without secrets)</label>
             {exported && (
               <>
+                {exported.notes.map((n) => <p key={n} className="help export-note">{n}</p>)}
+                {exported.rename && (
+                  <button type="button" onClick={() => { dispatch({ type: 'meta', change: { id: exported.rename } }); setExported(null); }}>Use {exported.rename} as the flow id</button>
+                )}
                 <label htmlFor="export-text">Exported {exported.file}</label>
                 <textarea id="export-text" readOnly rows={10} value={exported.text} />
                 <button type="button" onClick={() => download(exported.file, textUrl(exported.text, 'text/plain'))}>Download {exported.file}</button>
