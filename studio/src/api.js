@@ -63,6 +63,9 @@ export const admin = {
   routes: async () => list(await call('GET', '/routes')),
   upstreams: async () => list(await call('GET', '/upstreams')),
   consumers: async () => list(await call('GET', '/consumers')),
+  // Node states of the upstreams with health checks (the control API's /v1/healthcheck body);
+  // an older server without it gives none.
+  health: () => call('GET', '/healthcheck').catch(() => []),
   attach: (routeId, flowId) => call('PATCH', `/routes/${encodeURIComponent(routeId)}`, { plugin_flow_id: flowId }),
   // The flow as drawn (saved or not): POST /plugin_flows/dry-run with the flow in the body.
   dryRun: (flow, sample) => call('POST', '/plugin_flows/dry-run', { flow, ...sample }),
