@@ -32,8 +32,9 @@ import org.slf4j.LoggerFactory;
  * The config from an xDS management server (istiod, or any Envoy control plane): one ADS stream,
  * state of the world here or delta ({@link XdsDeltaStream}), subscribed to listeners and clusters
  * (wildcard) and to the route configurations and load assignments they name. Each response is
- * checked whole ({@link XdsTranslator}), then ACKed with its version and nonce, or NACKed with the
- * first problem as {@code error_detail}; a NACKed update changes nothing.
+ * checked ({@link XdsTranslator}), then ACKed with its version and nonce, or NACKed with the
+ * problems as {@code error_detail}; a NACKed state-of-the-world update changes nothing, a delta one
+ * applies its valid resources (as Envoy does).
  *
  * <p>All state lives on the source's one thread; gRPC's callbacks hand over to it, and the next
  * response is asked for only once the last one was handled. When the stream breaks the last
@@ -41,9 +42,9 @@ import org.slf4j.LoggerFactory;
  * the versions it has, so the server resends only what changed.
  *
  * <p>The first config is delivered once listeners, clusters, and every route configuration and load
- * assignment they name have come (Envoy's initial fetch), or, as Envoy does, with what has come
- * when the initial fetch timeout passes; later updates are delivered as the changes between two
- * translations.
+ * assignment they name have come (Envoy's initial fetch), or, when an initial fetch timeout is set
+ * and passes, with what has come, the source not loaded (not ready) until it is complete; later
+ * updates are delivered as the changes between two translations.
  */
 public final class XdsConfigSource implements ConfigSource {
 
