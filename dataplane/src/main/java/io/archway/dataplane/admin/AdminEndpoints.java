@@ -31,7 +31,24 @@ final class AdminEndpoints {
     CompletionStage<Optional<String>> referrer(AdminStore store, String key);
   }
 
-  private record Entry(String method, String path, boolean prefix, Endpoint endpoint) {}
+  private record Entry(String method, String path, boolean prefix, Endpoint endpoint) {
+    boolean matches(String p) {
+      if (prefix) {
+        return p.startsWith(path);
+      }
+      int star = path.indexOf("/*/");
+      if (star < 0) {
+        return p.equals(path);
+      }
+      // One segment in the middle: /plugin_flows/*/dry-run.
+      var head = path.substring(0, star + 1);
+      var tail = path.substring(star + 2);
+      if (!p.startsWith(head) || !p.endsWith(tail) || p.length() <= head.length() + tail.length()) {
+        return false;
+      }
+      return p.indexOf('/', head.length()) == p.length() - tail.length();
+    }
+  }
 
   private final List<Entry> entries = new ArrayList<>();
   private DeleteCheck deleteCheck =
@@ -39,7 +56,8 @@ final class AdminEndpoints {
 
   /**
    * Adds {@code endpoint} for {@code method} ({@code *}: any) on {@code path}; a path ending with
-   * {@code /*} takes everything under it ({@code /apisix/admin/schema/*}).
+   * {@code /*} takes everything under it ({@code /apisix/admin/schema/*}); a star segment inside it
+   * stands for one segment (the id in {@code /apisix/admin/plugin_flows/{id}/stats}).
    */
   AdminEndpoints add(String method, String path, Endpoint endpoint) {
     boolean prefix = path.endsWith("/*");
@@ -61,7 +79,7 @@ final class AdminEndpoints {
   Optional<Endpoint> find(String method, String path) {
     for (var e : entries) {
       boolean methodOk = e.method.equals("*") || e.method.equals(method);
-      boolean pathOk = e.prefix ? path.startsWith(e.path) : path.equals(e.path);
+      boolean pathOk = e.matches(path);
       if (methodOk && pathOk) {
         return Optional.of(e.endpoint);
       }

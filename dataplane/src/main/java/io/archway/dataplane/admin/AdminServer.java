@@ -54,6 +54,7 @@ public final class AdminServer implements AutoCloseable {
     this.validation = new AdminValidation(registry);
     this.auth = new AdminAuth(settings);
     refuseOpenWithoutKey(settings.address());
+    StudioEndpoints.registerValidate(endpoints, validation);
     HelperEndpoints.register(endpoints, registry, recompile);
   }
 
@@ -123,6 +124,14 @@ public final class AdminServer implements AutoCloseable {
       store.close();
       throw e;
     }
+  }
+
+  /**
+   * Adds the PluginFlow Studio's calls on the flows {@code compiler} runs (dry-run, live counts),
+   * before the port opens.
+   */
+  public void flows(io.archway.dataplane.config.ConfigCompiler compiler) {
+    StudioEndpoints.registerFlows(endpoints, store, validation, compiler);
   }
 
   /** Where helper endpoints (plugins, schemas, OpenAPI) are added, before the port opens. */

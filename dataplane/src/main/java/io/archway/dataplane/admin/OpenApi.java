@@ -110,6 +110,7 @@ final class OpenApi {
     addPluginMetadata(paths);
     addSecrets(paths);
     addHelpers(paths);
+    OpenApiPaths.addStudio(paths);
     putStatuses(paths);
     return doc;
   }

@@ -215,6 +215,129 @@ final class OpenApiPaths {
     okAny(op(openapi, "get", "This document.", "schema"), "An OpenAPI 3.0 document.");
   }
 
+  /**
+   * The PluginFlow Studio's calls: a flow's dry-run (saved or in the body), its live counts, and
+   * APISIX's {@code schema/validate/{resource}}.
+   */
+  static void addStudio(ObjectNode paths) {
+    var trace =
+        parse(
+            """
+            {"type": "object", "properties": {
+              "steps": {"type": "array", "items": {"type": "object", "properties": {
+                "node": {"type": "string"}, "plugin": {"type": "string"},
+                "phase": {"type": "string", "enum": ["rewrite", "access"]},
+                "outcome": {"type": "string", "enum": ["continue", "respond", "error"]},
+                "status": {"type": "integer"},
+                "published": {"type": "object", "additionalProperties": {"type": "string"}},
+                "simulated": {"type": "string",
+                              "description": "What a side effect would have done."},
+                "error_msg": {"type": "string"}, "duration_us": {"type": "integer"}}}},
+              "edges": {"type": "array", "items": {"type": "object", "properties": {
+                "from": {"type": "string"}, "to": {"type": "string"},
+                "condition": {"type": "string"}}}},
+              "response": {"type": "object", "properties": {
+                "status": {"type": "integer"},
+                "headers": {"type": "object", "additionalProperties": {"type": "string"}},
+                "body": {"type": "string"}}},
+              "logs": {"type": "array", "items": {"type": "object", "properties": {
+                "plugin": {"type": "string"}, "node": {"type": "string"},
+                "entry": {"type": "object"}}}}}}
+            """);
+    var request =
+        """
+        "request": {"type": "object", "required": ["uri"], "properties": {
+          "method": {"type": "string", "default": "GET"},
+          "uri": {"type": "string", "description": "Path and query, e.g. /get?a=1."},
+          "host": {"type": "string"},
+          "headers": {"type": "object"},
+          "body": {"type": "string", "default": ""},
+          "remote_addr": {"type": "string", "default": "127.0.0.1"}}},
+        "upstream_response": {"type": "object",
+          "description": "Stands in for the upstream (none is called); 200 and empty by default.",
+          "properties": {"status": {"type": "integer", "default": 200},
+                         "headers": {"type": "object"}, "body": {"type": "string"}}}
+        """;
+    var saved = paths.putObject(BASE + "/plugin_flows/{id}/dry-run");
+    saved.putArray("parameters").add(pathParam("id", "The plugin flow's id."));
+    var savedOp =
+        op(
+            saved,
+            "post",
+            "Dry-run of the saved flow: no upstream called, no side effect (loggers report their"
+                + " entry, limiters count in a throwaway state, plugins that cannot be simulated"
+                + " are error steps, never run).",
+            "plugin_flows");
+    savedOp.withObject("/responses").set("404", ref("#/components/responses/NotFound"));
+    jsonBody(savedOp, parse("{\"type\": \"object\", \"properties\": {" + request + "}}"));
+    savedOp.withObject("/responses").set("200", response("The trace.", trace));
+    var unsaved = paths.putObject(BASE + "/plugin_flows/dry-run");
+    var unsavedOp =
+        op(unsaved, "post", "Dry-run of an unsaved flow, given as flow.", "plugin_flows");
+    jsonBody(
+        unsavedOp,
+        parse(
+            "{\"type\": \"object\", \"required\": [\"flow\", \"request\"], \"properties\": {"
+                + "\"flow\": {\"$ref\": \"#/components/schemas/plugin_flow\"}, "
+                + request
+                + "}}"));
+    unsavedOp.withObject("/responses").set("200", response("The trace.", trace));
+
+    var stats = paths.putObject(BASE + "/plugin_flows/{id}/stats");
+    stats.putArray("parameters").add(pathParam("id", "The plugin flow's id."));
+    var statsOp =
+        op(
+            stats,
+            "get",
+            "Live counts of the flow's nodes and edges over the last window seconds.",
+            "plugin_flows");
+    statsOp
+        .withArray("parameters")
+        .add(queryParam("window", "integer", "Seconds, 10..3600; 60 by default."));
+    statsOp
+        .withObject("/responses")
+        .set(
+            "200",
+            response(
+                "Counts by node (errors: 5xx or failed, rejected: 4xx) and by edge.",
+                parse(
+                    """
+                    {"type": "object", "properties": {
+                      "window": {"type": "integer"},
+                      "nodes": {"type": "object", "additionalProperties": {"type": "object",
+                        "properties": {"plugin": {"type": "string"}, "runs": {"type": "integer"},
+                          "errors": {"type": "integer"}, "rejected": {"type": "integer"}}}},
+                      "edges": {"type": "array", "items": {"type": "object", "properties": {
+                        "from": {"type": "string"}, "to": {"type": "string"},
+                        "condition": {"type": "string"}, "count": {"type": "integer"}}}}}}
+                    """)));
+
+    var validate = paths.putObject(BASE + "/schema/validate/{resource}");
+    validate
+        .putArray("parameters")
+        .add(pathParam("resource", "The directory: routes, plugin_configs, plugin_flows, ..."));
+    var validateOp =
+        op(
+            validate,
+            "post",
+            "Checks a body as a write into the resource would (the same message), writes"
+                + " nothing. 200 with an empty body when valid (APISIX's answer).",
+            "schema");
+    jsonBody(validateOp, obj().put("type", "object"));
+    validateOp
+        .withObject("/responses")
+        .set("200", obj().put("description", "Valid (an empty body)."));
+    validateOp.withObject("/responses").set("404", ref("#/components/responses/NotFound"));
+  }
+
+  private static void jsonBody(ObjectNode op, JsonNode schema) {
+    op.putObject("requestBody")
+        .put("required", true)
+        .putObject("content")
+        .putObject("application/json")
+        .set("schema", schema);
+  }
+
   // ---- building blocks ----
 
   static ObjectNode op(ObjectNode path, String method, String summary, String tag) {

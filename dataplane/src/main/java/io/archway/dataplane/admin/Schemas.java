@@ -112,7 +112,10 @@ final class Schemas {
    * same schema ({@link PluginSchemas#checkConsumer}).
    */
   static Optional<JsonNode> consumerSchema(String name) {
-    return PluginSchemas.consumerSchema(name).map(s -> s.json().deepCopy());
+    // key-auth's key is the secret itself (jwt-auth's key only names the consumer).
+    var also = name.equals("key-auth") ? Set.of("key") : Set.<String>of();
+    return PluginSchemas.consumerSchema(name)
+        .map(s -> io.archway.dataplane.plugin.SecretFields.mark(s.json().deepCopy(), also));
   }
 
   /** The plugins that run in {@code subsystem}: their names, highest priority first. */
@@ -132,6 +135,7 @@ final class Schemas {
     for (var info : sorted(registry, subsystem)) {
       var p = out.putObject(info.name());
       p.put("priority", info.priority());
+      p.put("category", info.category().label());
       if (info.schema() != null) {
         p.set("schema", info.schema());
       }

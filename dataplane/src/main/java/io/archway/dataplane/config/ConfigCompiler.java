@@ -140,6 +140,11 @@ public final class ConfigCompiler implements Consumer<ConfigSnapshot> {
     return services;
   }
 
+  /** The plugins this compiler compiles with (its secret managers set). */
+  public PluginRegistry registry() {
+    return registry;
+  }
+
   /** Objects of each kind not served now because they did not compile (bad plugins, flows). */
   public Map<Kind, Integer> rejected() {
     return rejected;

@@ -52,6 +52,9 @@ final class FlowCompiler {
       }
     }
     cache = next;
+    var owners = new java.util.HashSet<String>();
+    out.keySet().forEach(id -> owners.add(Keys.item(Kind.PLUGIN_FLOWS, id)));
+    io.archway.dataplane.flow.FlowStats.of(services).retainStored(owners);
     rejections.count(Kind.PLUGIN_FLOWS, bad);
     return Map.copyOf(out);
   }

@@ -319,6 +319,11 @@ public final class Exchange {
     results.put(name, value);
   }
 
+  /** Every result published so far (a read-only view; for a dry-run's trace). */
+  public Map<String, Object> results() {
+    return results == null ? Map.of() : java.util.Collections.unmodifiableMap(results);
+  }
+
   public Object result(String name) {
     return results == null ? null : results.get(name);
   }

@@ -10,6 +10,7 @@ import io.archway.model.PluginFlow;
 import io.archway.model.Problem;
 import java.util.ArrayList;
 import java.util.HashMap;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.function.Predicate;
 
@@ -21,14 +22,30 @@ import java.util.function.Predicate;
  */
 public final class CompiledFlow {
 
-  /** A node: its plugin and where to go next. */
-  public record Node(String id, PluginChain.Entry plugin, Edge[] edges) {}
+  /** A node: its plugin, where to go next, and its live counts. */
+  public record Node(
+      String id, PluginChain.Entry plugin, Edge[] edges, FlowStats.NodeCounters stats) {
+
+    /**
+     * The edge to follow once the node finished, as {@code result} shows it: the first whose
+     * condition holds, else the default one; {@code null} when none is left (the flow ends).
+     */
+    public Edge follow(Variables result) {
+      for (var e : edges) {
+        if (e.when() == null || e.when().test(result)) {
+          return e;
+        }
+      }
+      return null;
+    }
+  }
 
   /**
    * An edge: taken when {@code when} holds; {@code when == null} is the default edge, taken when no
    * other edge's condition does.
    */
-  public record Edge(String condition, Predicate<Variables> when, int next) {}
+  public record Edge(
+      String condition, Predicate<Variables> when, int next, FlowStats.EdgeCounter stats) {}
 
   private final String id;
   private final Node[] nodes;
@@ -66,6 +83,21 @@ public final class CompiledFlow {
       PluginRegistry registry,
       PluginServices services,
       List<Problem> problems) {
+    return compile(flow, owner, registry, services, problems, false);
+  }
+
+  /**
+   * Compiles {@code flow}, for requests or ({@code dryRun}) for one dry-run: its plugins in a
+   * dry-run scope ({@link PluginScope#dryRun()}) and its counters not registered in {@link
+   * FlowStats}.
+   */
+  public static CompiledFlow compile(
+      PluginFlow flow,
+      String owner,
+      PluginRegistry registry,
+      PluginServices services,
+      List<Problem> problems,
+      boolean dryRun) {
     var index = new HashMap<String, Integer>();
     var ids = new ArrayList<>(flow.conf().keySet());
     for (int i = 0; i < ids.size(); i++) {
@@ -80,7 +112,7 @@ public final class CompiledFlow {
           registry.compileOne(
               n.name(),
               n.conf(),
-              new PluginScope(owner + "#" + nodeId, services),
+              new PluginScope(owner + "#" + nodeId, services, dryRun),
               "conf." + nodeId + ".conf",
               problems);
       if (entries[i] == null && problems.size() == before) {
@@ -92,26 +124,49 @@ public final class CompiledFlow {
     if (problems.size() > before) {
       return null;
     }
+    var plugins = new LinkedHashMap<String, String>();
+    var links = new ArrayList<String[]>();
+    for (var nodeId : ids) {
+      plugins.put(nodeId, flow.conf().get(nodeId).name());
+      for (var e : flow.rule().edgesOf(nodeId)) {
+        links.add(new String[] {nodeId, e.next(), e.condition()});
+      }
+    }
+    var stats = dryRun ? null : FlowStats.of(services).register(owner, plugins, links);
     var nodes = new Node[ids.size()];
+    int link = 0;
     for (int i = 0; i < ids.size(); i++) {
       var nodeId = ids.get(i);
       var edges = new ArrayList<Edge>();
       Edge fallback = null;
       for (var e : flow.rule().edgesOf(nodeId)) {
+        var counter =
+            stats != null
+                ? stats.edges().get(link)
+                : FlowStats.detachedEdge(nodeId, e.next(), e.condition());
+        link++;
         if (e.condition().isEmpty()) {
-          fallback = new Edge("", null, index.get(e.next()));
+          fallback = new Edge("", null, index.get(e.next()), counter);
         } else {
           edges.add(
               new Edge(
                   e.condition(),
                   Conditions.compile(FlowCondition.parse(e.condition())),
-                  index.get(e.next())));
+                  index.get(e.next()),
+                  counter));
         }
       }
       if (fallback != null) {
         edges.add(fallback); // the default edge is tried last, wherever it was written
       }
-      nodes[i] = new Node(nodeId, entries[i], edges.toArray(Edge[]::new));
+      nodes[i] =
+          new Node(
+              nodeId,
+              entries[i],
+              edges.toArray(Edge[]::new),
+              stats != null
+                  ? stats.nodes().get(nodeId)
+                  : FlowStats.detachedNode(plugins.get(nodeId)));
     }
     return new CompiledFlow(flow.id(), nodes, index.get(flow.rule().root()));
   }

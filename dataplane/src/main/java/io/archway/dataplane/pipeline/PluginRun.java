@@ -1,15 +1,13 @@
 package io.archway.dataplane.pipeline;
 
 import io.archway.dataplane.flow.CompiledFlow;
+import io.archway.dataplane.flow.NodeResult;
 import io.archway.dataplane.plugin.BodyStream;
 import io.archway.dataplane.plugin.Outcome;
 import io.archway.dataplane.plugin.PluginChain;
 import io.archway.dataplane.plugin.PluginContext;
 import io.archway.dataplane.plugin.PluginInstance;
-import io.archway.dataplane.route.Variables;
 import io.netty.handler.codec.http.HttpResponse;
-import java.net.InetAddress;
-import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.List;
 import org.slf4j.Logger;
@@ -120,19 +118,11 @@ final class PluginRun {
     if (cancelled) {
       return;
     }
-    Outcome next = null;
-    if (err == null) {
-      try {
-        next = later.then().apply(result);
-      } catch (RuntimeException ex) {
-        err = ex;
-      }
-    }
-    if (err != null) {
-      log.warn("route {}: a plugin failed: {}", ctx.routeId(), err.toString());
-      next = Outcome.message(500, "internal error in a plugin");
-    }
-    advance(next == null ? Outcome.CONTINUE : next);
+    advance(
+        later.decide(
+            result,
+            err,
+            e -> log.warn("route {}: a plugin failed: {}", ctx.routeId(), e.toString())));
   }
 
   /** Runs the next plugin phase and returns what it decided; {@code null} when all are done. */
@@ -220,14 +210,8 @@ final class PluginRun {
     }
     nodeAccess = false;
     var respond = o instanceof Outcome.Respond r ? r : null;
-    var vars = new NodeResult(respond);
-    CompiledFlow.Edge taken = null;
-    for (var e : node.edges()) {
-      if (e.when() == null || e.when().test(vars)) {
-        taken = e;
-        break;
-      }
-    }
+    node.stats().record(respond);
+    var taken = node.follow(new NodeResult(respond, ctx));
     if (taken == null) {
       stage = Stage.DONE;
       if (respond != null) {
@@ -236,32 +220,10 @@ final class PluginRun {
       }
       return true;
     }
+    taken.stats().taken();
     node = flow.node(taken.next());
     path.add(node.plugin());
     return true;
-  }
-
-  /** What edge conditions see: the node's {@code code} and {@code body}, then the request. */
-  private final class NodeResult implements Variables {
-    private final Outcome.Respond respond;
-
-    NodeResult(Outcome.Respond respond) {
-      this.respond = respond;
-    }
-
-    @Override
-    public String get(String name) {
-      return switch (name) {
-        case "code" -> respond == null ? "200" : Integer.toString(respond.status());
-        case "body" -> respond == null ? "" : new String(respond.body(), StandardCharsets.UTF_8);
-        default -> ctx.get(name);
-      };
-    }
-
-    @Override
-    public InetAddress remoteAddress() {
-      return ctx.remoteAddress();
-    }
   }
 
   // Response phases, over the plugins on the path taken.

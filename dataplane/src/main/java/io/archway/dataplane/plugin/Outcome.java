@@ -28,7 +28,27 @@ public sealed interface Outcome {
    * {@code then} turns its value into the decision back on the request's event loop (so it may
    * touch the request); a failed stage answers 500.
    */
-  record Later(CompletionStage<?> stage, Function<Object, Outcome> then) implements Outcome {}
+  record Later(CompletionStage<?> stage, Function<Object, Outcome> then) implements Outcome {
+
+    /**
+     * The decision once {@code stage} completed with {@code value} or {@code err}: {@code then}'s
+     * ({@code null} is {@link #CONTINUE}), or a 500 when the stage or {@code then} failed, the
+     * failure handed to {@code failed} first.
+     */
+    public Outcome decide(
+        Object value, Throwable err, java.util.function.Consumer<Throwable> failed) {
+      if (err == null) {
+        try {
+          var next = then.apply(value);
+          return next == null ? CONTINUE : next;
+        } catch (RuntimeException ex) {
+          err = ex;
+        }
+      }
+      failed.accept(err);
+      return message(500, "internal error in a plugin");
+    }
+  }
 
   static Respond respond(int status, HttpHeaders headers, byte[] body) {
     return new Respond(status, headers, body == null ? new byte[0] : body);

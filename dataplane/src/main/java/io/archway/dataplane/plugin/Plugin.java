@@ -47,6 +47,54 @@ public interface Plugin<C extends Record> {
     LOG
   }
 
+  /** Where the Studio's palette shows a plugin: a small fixed set of groups. */
+  enum Category {
+    /** Identifies the consumer: key-auth, jwt-auth, openid-connect, ... */
+    AUTHENTICATION,
+    /** Refuses requests by address, header, body or policy: ip-restriction, cors, csrf, ... */
+    SECURITY,
+    /** Limits and routing decisions: limit-req, limit-count, traffic-split, api-breaker, ... */
+    TRAFFIC,
+    /** Loggers, metrics and tracing: kafka-logger, prometheus, zipkin, ... */
+    OBSERVABILITY,
+    /** Changes the request or the response: proxy-rewrite, response-rewrite, gzip, ... */
+    TRANSFORMATION,
+    /**
+     * Calls a function or a model instead of (or before) the upstream: aws-lambda, ai-proxy, ...
+     */
+    SERVERLESS,
+    /** The AI gateway's: ai-proxy, ai-prompt-template, ai-content-moderation, ... */
+    AI,
+    /** Everything else. */
+    OTHER;
+
+    /** The name the Admin API lists: {@code authentication}. */
+    public String label() {
+      return name().toLowerCase(java.util.Locale.ROOT);
+    }
+  }
+
+  /**
+   * What a dry-run (the Studio's trace of a plugin flow, {@link PluginContext#dryRun()}) may do
+   * with a plugin. A dry-run calls no upstream and must leave no mark outside itself.
+   */
+  enum DryRun {
+    /** It has no side effect outside the request: it runs as it would for real. */
+    RUNS,
+    /**
+     * It has side effects and simulates them: compiled with {@link PluginScope#dryRun()} it keeps
+     * its state in the instance (a rate limiter's counters, a Redis policy counted locally), and
+     * with {@link PluginContext#dryRun()} set it reports what it would have done ({@link
+     * DryRunTrace}) instead of doing it (a logger's entry, a delay).
+     */
+    SIMULATES,
+    /**
+     * It cannot be simulated safely (it calls another service, or changes state it cannot keep to
+     * itself): a dry-run reports it as an error and never runs it.
+     */
+    REFUSED
+  }
+
   /** The APISIX name, e.g. {@code key-auth}; also the name of its schema file. */
   String name();
 
@@ -68,6 +116,24 @@ public interface Plugin<C extends Record> {
    */
   default Set<String> results() {
     return Set.of();
+  }
+
+  /**
+   * The Studio palette's group for this plugin: its {@link PluginTraits#category()}, else {@link
+   * Category#OTHER}.
+   */
+  default Category category() {
+    var traits = getClass().getAnnotation(PluginTraits.class);
+    return traits == null ? Category.OTHER : traits.category();
+  }
+
+  /**
+   * How a dry-run treats this plugin: its {@link PluginTraits#dryRun()}, else {@link
+   * DryRun#REFUSED}, so a plugin that says nothing is never run by a dry-run.
+   */
+  default DryRun dryRun() {
+    var traits = getClass().getAnnotation(PluginTraits.class);
+    return traits == null ? DryRun.REFUSED : traits.dryRun();
   }
 
   /**

@@ -30,6 +30,7 @@ public final class PluginContext implements Variables {
   private final long startMillis;
   private Map<PluginInstance, Object> state;
   private Consumers.Entry consumer;
+  private DryRunTrace dryRun;
 
   public PluginContext(
       Exchange exchange, Consumers consumers, Function<String, UpstreamRuntime> upstreams) {
@@ -39,6 +40,36 @@ public final class PluginContext implements Variables {
     this.consumers = consumers;
     this.upstreams = upstreams;
     this.startMillis = System.currentTimeMillis();
+  }
+
+  /**
+   * Where a dry-run's plugins report the side effects they did not have; {@code null} for a real
+   * request. A plugin with side effects ({@link Plugin.DryRun#SIMULATES}) checks it before having
+   * them.
+   */
+  public DryRunTrace dryRun() {
+    return dryRun;
+  }
+
+  /**
+   * Hands a logger's entry to its {@code sink}; in a dry-run the entry is reported instead ({@link
+   * DryRunTrace#logged}) and never sent.
+   */
+  public void log(
+      String plugin,
+      com.fasterxml.jackson.databind.node.ObjectNode entry,
+      java.util.function.BiConsumer<PluginContext, com.fasterxml.jackson.databind.node.ObjectNode>
+          sink) {
+    if (dryRun != null) {
+      dryRun.logged(plugin, entry);
+    } else {
+      sink.accept(this, entry);
+    }
+  }
+
+  /** Makes this request a dry-run's, reporting to {@code trace}. */
+  public void dryRun(DryRunTrace trace) {
+    dryRun = trace;
   }
 
   /** The exchange this is a view of. */
@@ -156,6 +187,23 @@ public final class PluginContext implements Variables {
   /** The request's event loop: for timers, and where work done elsewhere hands back. */
   public EventExecutor executor() {
     return exchange.downstream().eventLoop();
+  }
+
+  /**
+   * Goes on with {@code then} after {@code nanos}, on a timer of the request's event loop (a
+   * limiter's or a fault's delay). In a dry-run nothing waits: the delay is reported and {@code
+   * then} runs at once.
+   */
+  public Outcome after(long nanos, java.util.function.Supplier<Outcome> then) {
+    if (dryRun != null) {
+      dryRun.simulated("delayed " + (nanos / 1_000_000) + " ms (not waited in a dry-run)");
+      return then.get();
+    }
+    var later = new java.util.concurrent.CompletableFuture<Outcome>();
+    executor()
+        .schedule(
+            () -> later.complete(then.get()), nanos, java.util.concurrent.TimeUnit.NANOSECONDS);
+    return Outcome.later(later);
   }
 
   /** The consumers of the config this request runs under. */

@@ -30,7 +30,12 @@ public final class PluginRegistry {
 
   /** A plugin as the Admin API and the Studio list it. */
   public record Info(
-      String name, int priority, Set<Plugin.Phase> phases, Set<String> results, JsonNode schema) {}
+      String name,
+      int priority,
+      Set<Plugin.Phase> phases,
+      Set<String> results,
+      JsonNode schema,
+      Plugin.Category category) {}
 
   /**
    * Binds checked configurations: unknown fields are let through, as the schema decided about them
@@ -94,7 +99,8 @@ public final class PluginRegistry {
               p.priority(),
               Set.copyOf(p.phases()),
               Set.copyOf(p.results()),
-              schema(p.name()).orElse(null)));
+              schema(p.name()).orElse(null),
+              p.category()));
     }
     return List.copyOf(out);
   }
@@ -107,7 +113,8 @@ public final class PluginRegistry {
       return Optional.empty();
     }
     // A copy: the schema read is shared, and a caller (the Admin API) may add to what it serves.
-    return PluginSchemas.schema(name).map(s -> s.json().deepCopy());
+    // Secret fields are marked writeOnly for forms that mask them.
+    return PluginSchemas.schema(name).map(s -> SecretFields.mark(s.json().deepCopy(), Set.of()));
   }
 
   /**
@@ -189,6 +196,17 @@ public final class PluginRegistry {
       priority = meta.get("priority").intValue();
     }
     try {
+      if (scope.dryRun() && plugin.dryRun() == Plugin.DryRun.REFUSED) {
+        bind(plugin, conf); // checked as for real, never compiled
+        return new PluginChain.Entry(
+            name,
+            priority,
+            new DryRunRefused(
+                name
+                    + " cannot be simulated safely (it calls another service or keeps state it"
+                    + " cannot keep to a dry-run): not run"),
+            false);
+      }
       return new PluginChain.Entry(name, priority, compile(plugin, conf, scope), false);
     } catch (IllegalArgumentException ex) {
       problems.add(new Problem(at, ex.getMessage()));

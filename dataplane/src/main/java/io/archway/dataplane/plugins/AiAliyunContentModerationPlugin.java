@@ -7,6 +7,7 @@ import io.archway.dataplane.plugin.PluginContext;
 import io.archway.dataplane.plugin.PluginInstance;
 import io.archway.dataplane.plugin.PluginScope;
 import io.archway.dataplane.plugin.PluginServices;
+import io.archway.dataplane.plugin.PluginTraits;
 import io.archway.dataplane.support.SigV4;
 import io.archway.model.ModelJson;
 import io.netty.handler.codec.http.DefaultHttpHeaders;
@@ -48,6 +49,7 @@ import org.slf4j.LoggerFactory;
  * <p>Not as APISIX: {@code check_response: true} (moderating the LLM's answer, as it streams or
  * whole) is refused when the route compiles; the response filters here cannot wait for a call.
  */
+@PluginTraits(category = Plugin.Category.AI)
 public final class AiAliyunContentModerationPlugin
     implements Plugin<AiAliyunContentModerationPlugin.Config> {
 

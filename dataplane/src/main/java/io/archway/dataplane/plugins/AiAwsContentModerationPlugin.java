@@ -5,6 +5,7 @@ import io.archway.dataplane.plugin.Plugin;
 import io.archway.dataplane.plugin.PluginContext;
 import io.archway.dataplane.plugin.PluginInstance;
 import io.archway.dataplane.plugin.PluginScope;
+import io.archway.dataplane.plugin.PluginTraits;
 import java.nio.charset.StandardCharsets;
 import java.util.EnumSet;
 import java.util.List;
@@ -16,6 +17,7 @@ import java.util.Set;
  * one text segment (as APISIX), the request refused when a category or the toxicity is over its
  * threshold ({@link Comprehend}). No body: 400.
  */
+@PluginTraits(category = Plugin.Category.AI)
 public final class AiAwsContentModerationPlugin
     implements Plugin<AiAwsContentModerationPlugin.Config> {
 

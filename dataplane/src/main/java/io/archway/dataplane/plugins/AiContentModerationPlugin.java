@@ -6,6 +6,7 @@ import io.archway.dataplane.plugin.Plugin;
 import io.archway.dataplane.plugin.PluginContext;
 import io.archway.dataplane.plugin.PluginInstance;
 import io.archway.dataplane.plugin.PluginScope;
+import io.archway.dataplane.plugin.PluginTraits;
 import io.archway.model.ModelJson;
 import java.io.IOException;
 import java.util.ArrayList;
@@ -20,6 +21,7 @@ import java.util.Set;
  * Comprehend}); {@code type} names the request format (openai only). A body that is not JSON is
  * 400, one without messages 400 "messages not found in request body".
  */
+@PluginTraits(category = Plugin.Category.AI)
 public final class AiContentModerationPlugin implements Plugin<AiContentModerationPlugin.Config> {
 
   /** {@code provider.aws_comprehend}. */

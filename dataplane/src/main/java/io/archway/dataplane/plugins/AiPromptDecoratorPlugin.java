@@ -8,6 +8,7 @@ import io.archway.dataplane.plugin.Plugin.Phase;
 import io.archway.dataplane.plugin.PluginContext;
 import io.archway.dataplane.plugin.PluginInstance;
 import io.archway.dataplane.plugin.PluginScope;
+import io.archway.dataplane.plugin.PluginTraits;
 import io.archway.model.ModelJson;
 import java.util.EnumSet;
 import java.util.List;
@@ -18,6 +19,7 @@ import java.util.Set;
  * append}) the {@code messages} of a chat request's JSON body, in the rewrite phase, so ai-proxy
  * (or the upstream) gets the decorated conversation.
  */
+@PluginTraits(category = Plugin.Category.AI, dryRun = Plugin.DryRun.RUNS)
 public final class AiPromptDecoratorPlugin implements Plugin<AiPromptDecoratorPlugin.Config> {
 
   /** The configuration; schema {@code ai-prompt-decorator.json}. */

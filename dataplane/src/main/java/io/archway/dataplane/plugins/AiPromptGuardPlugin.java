@@ -8,6 +8,7 @@ import io.archway.dataplane.plugin.Plugin.Phase;
 import io.archway.dataplane.plugin.PluginContext;
 import io.archway.dataplane.plugin.PluginInstance;
 import io.archway.dataplane.plugin.PluginScope;
+import io.archway.dataplane.plugin.PluginTraits;
 import io.archway.model.UserRegex;
 import java.util.EnumSet;
 import java.util.List;
@@ -26,6 +27,7 @@ import java.util.Set;
  * not matching an allow pattern, so a slow pattern refuses the request rather than stall the event
  * loop.
  */
+@PluginTraits(category = Plugin.Category.AI, dryRun = Plugin.DryRun.RUNS)
 public final class AiPromptGuardPlugin implements Plugin<AiPromptGuardPlugin.Config> {
 
   /** The configuration; schema {@code ai-prompt-guard.json}. */

@@ -8,6 +8,7 @@ import io.archway.dataplane.plugin.Plugin.Phase;
 import io.archway.dataplane.plugin.PluginContext;
 import io.archway.dataplane.plugin.PluginInstance;
 import io.archway.dataplane.plugin.PluginScope;
+import io.archway.dataplane.plugin.PluginTraits;
 import io.archway.model.ModelJson;
 import java.io.IOException;
 import java.util.EnumSet;
@@ -24,6 +25,7 @@ import java.util.regex.Pattern;
  * APISIX's body-transformer renders it. Values are inserted JSON-escaped, so a value cannot change
  * the shape of the body; a placeholder with no value becomes empty.
  */
+@PluginTraits(category = Plugin.Category.AI, dryRun = Plugin.DryRun.RUNS)
 public final class AiPromptTemplatePlugin implements Plugin<AiPromptTemplatePlugin.Config> {
 
   /** The configuration; schema {@code ai-prompt-template.json}. */

@@ -9,6 +9,7 @@ import io.archway.dataplane.plugin.Plugin.Phase;
 import io.archway.dataplane.plugin.PluginContext;
 import io.archway.dataplane.plugin.PluginInstance;
 import io.archway.dataplane.plugin.PluginScope;
+import io.archway.dataplane.plugin.PluginTraits;
 import io.archway.dataplane.upstream.NodeState;
 import io.netty.handler.codec.http.HttpResponse;
 import java.util.ArrayList;
@@ -31,6 +32,7 @@ import java.util.concurrent.atomic.AtomicLong;
  * instance_health_and_rate_limiting} passes over instances whose upstream (from their {@code
  * checks}) has no healthy node.
  */
+@PluginTraits(category = Plugin.Category.AI)
 public final class AiProxyMultiPlugin implements Plugin<AiProxyMultiPlugin.Config> {
 
   /** The configuration; schema {@code ai-proxy-multi.json}. */

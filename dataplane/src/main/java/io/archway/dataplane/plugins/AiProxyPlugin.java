@@ -9,6 +9,7 @@ import io.archway.dataplane.plugin.Plugin.Phase;
 import io.archway.dataplane.plugin.PluginContext;
 import io.archway.dataplane.plugin.PluginInstance;
 import io.archway.dataplane.plugin.PluginScope;
+import io.archway.dataplane.plugin.PluginTraits;
 import io.netty.handler.codec.http.HttpResponse;
 import java.util.EnumSet;
 import java.util.Map;
@@ -20,6 +21,7 @@ import java.util.Set;
  * provider's auth added, the answer relayed as it streams, its token usage published ({@link
  * LlmCall}). The provider's endpoint becomes an inline upstream of the route.
  */
+@PluginTraits(category = Plugin.Category.AI)
 public final class AiProxyPlugin implements Plugin<AiProxyPlugin.Config> {
 
   /** The configuration; schema {@code ai-proxy.json}. */

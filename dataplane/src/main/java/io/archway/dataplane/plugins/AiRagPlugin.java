@@ -8,6 +8,7 @@ import io.archway.dataplane.plugin.PluginContext;
 import io.archway.dataplane.plugin.PluginInstance;
 import io.archway.dataplane.plugin.PluginScope;
 import io.archway.dataplane.plugin.PluginServices;
+import io.archway.dataplane.plugin.PluginTraits;
 import io.archway.model.ModelJson;
 import java.io.IOException;
 import java.io.UncheckedIOException;
@@ -30,6 +31,7 @@ import java.util.concurrent.CompletionStage;
  * APISIX: a body that is not JSON, without {@code ai_rag} or failing its schema is 400; a service's
  * non-200 answer is passed on with its status and body; a failure is 500.
  */
+@PluginTraits(category = Plugin.Category.AI)
 public final class AiRagPlugin implements Plugin<AiRagPlugin.Config> {
 
   /** An Azure service: its endpoint and key. */

@@ -6,6 +6,7 @@ import io.archway.dataplane.plugin.Plugin.Phase;
 import io.archway.dataplane.plugin.PluginContext;
 import io.archway.dataplane.plugin.PluginInstance;
 import io.archway.dataplane.plugin.PluginScope;
+import io.archway.dataplane.plugin.PluginTraits;
 import io.netty.handler.codec.http.DefaultHttpHeaders;
 import io.netty.handler.codec.http.HttpHeaderNames;
 import java.util.EnumSet;
@@ -26,6 +27,7 @@ import java.util.concurrent.ConcurrentHashMap;
  * -Remaining-<name>}, {@code -Reset-<name>}. Counters are local to the process ({@code policy:
  * local}); they outlive reloads while the configuration stays the same.
  */
+@PluginTraits(category = Plugin.Category.AI)
 public final class AiRateLimitingPlugin implements Plugin<AiRateLimitingPlugin.Config> {
 
   /** The configuration; schema {@code ai-rate-limiting.json}. */

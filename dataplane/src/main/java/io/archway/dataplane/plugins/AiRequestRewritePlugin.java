@@ -9,6 +9,7 @@ import io.archway.dataplane.plugin.PluginContext;
 import io.archway.dataplane.plugin.PluginInstance;
 import io.archway.dataplane.plugin.PluginScope;
 import io.archway.dataplane.plugin.PluginServices;
+import io.archway.dataplane.plugin.PluginTraits;
 import io.archway.model.ModelJson;
 import java.io.IOException;
 import java.net.URI;
@@ -28,6 +29,7 @@ import java.util.Set;
  * fails, answers an error or an answer with no content gives the client 500, as APISIX. A request
  * with no body goes on unchanged.
  */
+@PluginTraits(category = Plugin.Category.AI)
 public final class AiRequestRewritePlugin implements Plugin<AiRequestRewritePlugin.Config> {
 
   /** The configuration; schema {@code ai-request-rewrite.json}. */

@@ -6,6 +6,7 @@ import io.archway.dataplane.plugin.Plugin.Phase;
 import io.archway.dataplane.plugin.PluginContext;
 import io.archway.dataplane.plugin.PluginInstance;
 import io.archway.dataplane.plugin.PluginScope;
+import io.archway.dataplane.plugin.PluginTraits;
 import io.netty.handler.codec.http.DefaultHttpHeaders;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
@@ -33,6 +34,7 @@ import java.util.function.LongSupplier;
  * tracks are those that failed, at most {@value #MAX_PATHS} per route (a failing path past that is
  * not tracked, so clients cannot make it grow without bound).
  */
+@PluginTraits(category = Plugin.Category.TRAFFIC)
 public final class ApiBreakerPlugin implements Plugin<ApiBreakerPlugin.Config> {
 
   static final int MAX_PATHS = 4096;

@@ -5,6 +5,7 @@ import io.archway.dataplane.plugin.Plugin;
 import io.archway.dataplane.plugin.PluginContext;
 import io.archway.dataplane.plugin.PluginInstance;
 import io.archway.dataplane.plugin.PluginScope;
+import io.archway.dataplane.plugin.PluginTraits;
 import java.util.EnumSet;
 import java.util.LinkedHashMap;
 import java.util.Map;
@@ -16,6 +17,7 @@ import java.util.Set;
  * labels, leaves the request alone; a consumer with labels but not the one named has the field
  * removed, so a client cannot pass a value of its own off as the consumer's.
  */
+@PluginTraits(category = Plugin.Category.TRANSFORMATION, dryRun = Plugin.DryRun.RUNS)
 public final class AttachConsumerLabelPlugin implements Plugin<AttachConsumerLabelPlugin.Config> {
 
   /** The configuration; schema {@code attach-consumer-label.json}. */

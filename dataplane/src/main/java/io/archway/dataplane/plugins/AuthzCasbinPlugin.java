@@ -8,6 +8,7 @@ import io.archway.dataplane.plugin.PluginContext;
 import io.archway.dataplane.plugin.PluginInstance;
 import io.archway.dataplane.plugin.PluginScope;
 import io.archway.dataplane.plugin.PluginServices;
+import io.archway.dataplane.plugin.PluginTraits;
 import java.io.ByteArrayInputStream;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
@@ -29,6 +30,7 @@ import org.slf4j.LoggerFactory;
  * built again when the metadata changes (APISIX's {@code modifiedIndex} check); without any of them
  * the request gets 503, as APISIX when it has no enforcer.
  */
+@PluginTraits(category = Plugin.Category.AUTHENTICATION, dryRun = Plugin.DryRun.RUNS)
 public final class AuthzCasbinPlugin implements Plugin<AuthzCasbinPlugin.Config> {
 
   private static final Logger LOG = LoggerFactory.getLogger(AuthzCasbinPlugin.class);

@@ -8,6 +8,7 @@ import io.archway.dataplane.plugin.Plugin.Phase;
 import io.archway.dataplane.plugin.PluginContext;
 import io.archway.dataplane.plugin.PluginInstance;
 import io.archway.dataplane.plugin.PluginScope;
+import io.archway.dataplane.plugin.PluginTraits;
 import io.archway.dataplane.plugins.OAuthCodeFlow.Step;
 import io.archway.model.ModelJson;
 import java.net.URI;
@@ -35,6 +36,7 @@ import org.slf4j.LoggerFactory;
  * replica reads every other's sessions with no secret of its own to configure, which the schema,
  * APISIX's, has no field for.
  */
+@PluginTraits(category = Plugin.Category.AUTHENTICATION)
 public final class AuthzCasdoorPlugin implements Plugin<AuthzCasdoorPlugin.Config> {
 
   private static final Logger LOG = LoggerFactory.getLogger(AuthzCasdoorPlugin.class);

@@ -9,6 +9,7 @@ import io.archway.dataplane.plugin.PluginContext;
 import io.archway.dataplane.plugin.PluginInstance;
 import io.archway.dataplane.plugin.PluginScope;
 import io.archway.dataplane.plugin.PluginServices;
+import io.archway.dataplane.plugin.PluginTraits;
 import io.netty.handler.codec.http.DefaultHttpHeaders;
 import io.netty.handler.codec.http.HttpHeaderNames;
 import io.netty.handler.codec.http.QueryStringDecoder;
@@ -46,6 +47,7 @@ import org.slf4j.LoggerFactory;
  * <p>Not here (yet): {@code lazy_load_paths} (the resource set looked up by path with a service
  * account token), refused when true.
  */
+@PluginTraits(category = Plugin.Category.AUTHENTICATION)
 public final class AuthzKeycloakPlugin implements Plugin<AuthzKeycloakPlugin.Config> {
 
   private static final Logger LOG = LoggerFactory.getLogger(AuthzKeycloakPlugin.class);

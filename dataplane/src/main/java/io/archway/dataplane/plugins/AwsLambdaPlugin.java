@@ -3,6 +3,7 @@ package io.archway.dataplane.plugins;
 import io.archway.dataplane.plugin.Plugin;
 import io.archway.dataplane.plugin.PluginInstance;
 import io.archway.dataplane.plugin.PluginScope;
+import io.archway.dataplane.plugin.PluginTraits;
 import io.archway.dataplane.support.SigV4;
 import java.time.Clock;
 import java.util.EnumSet;
@@ -17,6 +18,7 @@ import java.util.Set;
  * SigV4}), unless the client sent an {@code Authorization} of its own: {@code host}, {@code
  * x-amz-date} and every field forwarded are signed, as APISIX signs them.
  */
+@PluginTraits(category = Plugin.Category.SERVERLESS)
 public final class AwsLambdaPlugin implements Plugin<AwsLambdaPlugin.Config> {
 
   /** The configuration; schema {@code aws-lambda.json}. */

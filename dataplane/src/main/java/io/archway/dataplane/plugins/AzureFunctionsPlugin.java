@@ -5,6 +5,7 @@ import io.archway.dataplane.plugin.Plugin;
 import io.archway.dataplane.plugin.PluginInstance;
 import io.archway.dataplane.plugin.PluginScope;
 import io.archway.dataplane.plugin.PluginServices;
+import io.archway.dataplane.plugin.PluginTraits;
 import java.util.EnumSet;
 import java.util.Set;
 
@@ -16,6 +17,7 @@ import java.util.Set;
  * plugin_metadata/azure-functions}' {@code master_apikey} and {@code master_clientid}, read when
  * the request is made (so a metadata change needs no recompile).
  */
+@PluginTraits(category = Plugin.Category.SERVERLESS)
 public final class AzureFunctionsPlugin implements Plugin<AzureFunctionsPlugin.Config> {
 
   /** The configuration; schema {@code azure-functions.json}. */

@@ -6,6 +6,7 @@ import io.archway.dataplane.plugin.Plugin.Phase;
 import io.archway.dataplane.plugin.PluginContext;
 import io.archway.dataplane.plugin.PluginInstance;
 import io.archway.dataplane.plugin.PluginScope;
+import io.archway.dataplane.plugin.PluginTraits;
 import io.netty.handler.codec.http.HttpHeaderNames;
 import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;
@@ -17,6 +18,7 @@ import java.util.Set;
  * basic-auth: {@code Authorization: Basic} checked against the consumers' {@code basic-auth}
  * username and password (compared in constant time); 401 with {@code WWW-Authenticate} otherwise.
  */
+@PluginTraits(category = Plugin.Category.AUTHENTICATION, dryRun = Plugin.DryRun.RUNS)
 public final class BasicAuthPlugin implements Plugin<BasicAuthPlugin.Config> {
 
   private static final Outcome.Respond MISSING = challenge("Missing authorization in request");

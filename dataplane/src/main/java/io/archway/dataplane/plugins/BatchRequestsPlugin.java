@@ -11,6 +11,7 @@ import io.archway.dataplane.plugin.PluginContext;
 import io.archway.dataplane.plugin.PluginInstance;
 import io.archway.dataplane.plugin.PluginScope;
 import io.archway.dataplane.plugin.PluginServices;
+import io.archway.dataplane.plugin.PluginTraits;
 import io.netty.handler.codec.http.DefaultHttpHeaders;
 import io.netty.handler.codec.http.HttpResponseStatus;
 import java.net.URI;
@@ -41,6 +42,7 @@ import java.util.concurrent.CompletionStage;
  * plugin_metadata/batch-requests.max_body_size} (1 MiB by default; 413 over it). On a route by
  * itself the plugin does nothing.
  */
+@PluginTraits(category = Plugin.Category.OTHER)
 public final class BatchRequestsPlugin implements Plugin<BatchRequestsPlugin.Config> {
 
   /** No fields (APISIX's schema is an empty object). */

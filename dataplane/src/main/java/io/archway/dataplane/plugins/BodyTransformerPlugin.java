@@ -6,6 +6,7 @@ import io.archway.dataplane.plugin.Plugin;
 import io.archway.dataplane.plugin.PluginContext;
 import io.archway.dataplane.plugin.PluginInstance;
 import io.archway.dataplane.plugin.PluginScope;
+import io.archway.dataplane.plugin.PluginTraits;
 import io.archway.model.ModelJson;
 import io.netty.handler.codec.http.DefaultHttpHeaders;
 import io.netty.handler.codec.http.HttpHeaderNames;
@@ -33,6 +34,7 @@ import org.slf4j.LoggerFactory;
  * template rendering: ..."}}; a response that does not decode or render goes out unchanged
  * (logged). The Content-Type is left as it was (APISIX's examples set it with proxy-rewrite).
  */
+@PluginTraits(category = Plugin.Category.TRANSFORMATION, dryRun = Plugin.DryRun.RUNS)
 public final class BodyTransformerPlugin implements Plugin<BodyTransformerPlugin.Config> {
 
   private static final Logger LOG = LoggerFactory.getLogger(BodyTransformerPlugin.class);

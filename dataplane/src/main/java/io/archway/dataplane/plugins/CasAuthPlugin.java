@@ -7,6 +7,7 @@ import io.archway.dataplane.plugin.PluginContext;
 import io.archway.dataplane.plugin.PluginInstance;
 import io.archway.dataplane.plugin.PluginScope;
 import io.archway.dataplane.plugin.PluginServices;
+import io.archway.dataplane.plugin.PluginTraits;
 import io.netty.handler.codec.http.DefaultHttpHeaders;
 import java.net.URI;
 import java.net.URLEncoder;
@@ -33,6 +34,7 @@ import org.slf4j.LoggerFactory;
  * session and redirects to {@code idp_uri/logout}; a POST to the callback carrying a SAML {@code
  * LogoutRequest} deletes its ticket's session (back-channel single log-out).
  */
+@PluginTraits(category = Plugin.Category.AUTHENTICATION)
 public final class CasAuthPlugin implements Plugin<CasAuthPlugin.Config> {
 
   private static final Logger LOG = LoggerFactory.getLogger(CasAuthPlugin.class);

@@ -3,9 +3,11 @@ package io.archway.dataplane.plugins;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.archway.dataplane.plugin.LogBatcher;
+import io.archway.dataplane.plugin.Plugin;
 import io.archway.dataplane.plugin.PluginInstance;
 import io.archway.dataplane.plugin.PluginScope;
 import io.archway.dataplane.plugin.PluginServices;
+import io.archway.dataplane.plugin.PluginTraits;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.List;
@@ -16,6 +18,7 @@ import java.util.Map;
  * POST of {@code INSERT INTO <logtable> FORMAT JSONEachRow {..} {..}} with {@code
  * X-ClickHouse-User}, {@code -Key} and {@code -Database}, as APISIX sends it.
  */
+@PluginTraits(category = Plugin.Category.OBSERVABILITY, dryRun = Plugin.DryRun.SIMULATES)
 public final class ClickhouseLoggerPlugin implements EntryLogger<ClickhouseLoggerPlugin.Config> {
 
   /** The configuration; schema {@code clickhouse-logger.json}. */

@@ -6,6 +6,7 @@ import io.archway.dataplane.plugin.Plugin.Phase;
 import io.archway.dataplane.plugin.PluginContext;
 import io.archway.dataplane.plugin.PluginInstance;
 import io.archway.dataplane.plugin.PluginScope;
+import io.archway.dataplane.plugin.PluginTraits;
 import io.netty.handler.codec.http.HttpUtil;
 import java.util.EnumSet;
 import java.util.Set;
@@ -16,6 +17,7 @@ import java.util.Set;
  * the rewrite phase, before it is read; a chunked one gets 413 from the proxy when what streamed
  * passes the limit.
  */
+@PluginTraits(category = Plugin.Category.TRAFFIC, dryRun = Plugin.DryRun.RUNS)
 public final class ClientControlPlugin implements Plugin<ClientControlPlugin.Config> {
 
   /** The configuration; schema {@code client-control.json}. */

@@ -6,6 +6,7 @@ import io.archway.dataplane.plugin.Plugin.Phase;
 import io.archway.dataplane.plugin.PluginContext;
 import io.archway.dataplane.plugin.PluginInstance;
 import io.archway.dataplane.plugin.PluginScope;
+import io.archway.dataplane.plugin.PluginTraits;
 import java.util.EnumSet;
 import java.util.HashMap;
 import java.util.List;
@@ -20,6 +21,7 @@ import java.util.Set;
  * rejected_code} and {@code rejected_msg} ({@code "The <type> is forbidden."}). A request with no
  * such value (no consumer identified) gets 401.
  */
+@PluginTraits(category = Plugin.Category.SECURITY, dryRun = Plugin.DryRun.RUNS)
 public final class ConsumerRestrictionPlugin implements Plugin<ConsumerRestrictionPlugin.Config> {
 
   /** The configuration; schema {@code consumer-restriction.json}. */

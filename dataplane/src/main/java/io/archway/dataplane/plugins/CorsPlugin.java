@@ -7,6 +7,7 @@ import io.archway.dataplane.plugin.Plugin.Phase;
 import io.archway.dataplane.plugin.PluginContext;
 import io.archway.dataplane.plugin.PluginInstance;
 import io.archway.dataplane.plugin.PluginScope;
+import io.archway.dataplane.plugin.PluginTraits;
 import io.archway.model.UserRegex;
 import io.netty.handler.codec.http.HttpHeaderNames;
 import io.netty.handler.codec.http.HttpHeaders;
@@ -23,6 +24,7 @@ import java.util.stream.Collectors;
  * echoed back), {@code allow_origins_by_regex}, methods, headers, exposed headers, max age and
  * credentials. An origin that is not allowed gets no CORS headers, so the browser refuses.
  */
+@PluginTraits(category = Plugin.Category.SECURITY, dryRun = Plugin.DryRun.RUNS)
 public final class CorsPlugin implements Plugin<CorsPlugin.Config> {
 
   private static final String ALL_METHODS = "GET,POST,PUT,DELETE,PATCH,HEAD,OPTIONS,CONNECT,TRACE";

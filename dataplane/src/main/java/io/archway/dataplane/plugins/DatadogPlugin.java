@@ -9,6 +9,7 @@ import io.archway.dataplane.plugin.PluginContext;
 import io.archway.dataplane.plugin.PluginInstance;
 import io.archway.dataplane.plugin.PluginScope;
 import io.archway.dataplane.plugin.PluginServices;
+import io.archway.dataplane.plugin.PluginTraits;
 import io.archway.model.ModelJson;
 import io.netty.handler.codec.http.HttpUtil;
 import java.net.DatagramPacket;
@@ -30,6 +31,7 @@ import java.util.Set;
  * time spent upstream is not measured apart yet, so {@code upstream.latency} is not sent and {@code
  * apisix.latency} is the whole latency.
  */
+@PluginTraits(category = Plugin.Category.OBSERVABILITY)
 public final class DatadogPlugin implements Plugin<DatadogPlugin.Config> {
 
   /** The configuration; schema {@code datadog.json}. */

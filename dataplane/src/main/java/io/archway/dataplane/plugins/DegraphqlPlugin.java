@@ -7,6 +7,7 @@ import io.archway.dataplane.plugin.Plugin;
 import io.archway.dataplane.plugin.PluginContext;
 import io.archway.dataplane.plugin.PluginInstance;
 import io.archway.dataplane.plugin.PluginScope;
+import io.archway.dataplane.plugin.PluginTraits;
 import io.archway.model.ModelJson;
 import io.netty.handler.codec.http.HttpHeaderNames;
 import io.netty.handler.codec.http.HttpMethod;
@@ -29,6 +30,7 @@ import java.util.Set;
  * GraphqlDocument}): APISIX's rule that several definitions need {@code operation_name}, and, more
  * than APISIX, that the named operation exists and declares every variable listed.
  */
+@PluginTraits(category = Plugin.Category.TRANSFORMATION, dryRun = Plugin.DryRun.RUNS)
 public final class DegraphqlPlugin implements Plugin<DegraphqlPlugin.Config> {
 
   /** The configuration; schema {@code degraphql.json}. */

@@ -6,6 +6,7 @@ import io.archway.dataplane.plugin.Plugin.Phase;
 import io.archway.dataplane.plugin.PluginContext;
 import io.archway.dataplane.plugin.PluginInstance;
 import io.archway.dataplane.plugin.PluginScope;
+import io.archway.dataplane.plugin.PluginTraits;
 import io.netty.handler.codec.http.HttpResponse;
 import java.io.ByteArrayOutputStream;
 import java.nio.charset.StandardCharsets;
@@ -16,6 +17,7 @@ import java.util.Set;
  * echo: replaces the response body ({@code body}), or wraps it ({@code before_body}, {@code
  * after_body}), and sets {@code headers}.
  */
+@PluginTraits(category = Plugin.Category.OTHER, dryRun = Plugin.DryRun.RUNS)
 public final class EchoPlugin implements Plugin<EchoPlugin.Config> {
 
   /** The configuration; schema {@code echo.json}. */

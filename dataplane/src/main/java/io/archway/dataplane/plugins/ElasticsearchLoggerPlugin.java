@@ -3,8 +3,10 @@ package io.archway.dataplane.plugins;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.archway.dataplane.plugin.LogBatcher;
+import io.archway.dataplane.plugin.Plugin;
 import io.archway.dataplane.plugin.PluginInstance;
 import io.archway.dataplane.plugin.PluginScope;
+import io.archway.dataplane.plugin.PluginTraits;
 import io.archway.model.ModelJson;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
@@ -19,6 +21,7 @@ import java.util.Map;
  * sends {@code application/x-ndjson} as every version since 6 takes it, and leaves {@code _type}
  * out unless configured.
  */
+@PluginTraits(category = Plugin.Category.OBSERVABILITY, dryRun = Plugin.DryRun.SIMULATES)
 public final class ElasticsearchLoggerPlugin
     implements EntryLogger<ElasticsearchLoggerPlugin.Config> {
 

@@ -8,6 +8,7 @@ import io.archway.dataplane.plugin.Plugin.Phase;
 import io.archway.dataplane.plugin.PluginInstance;
 import io.archway.dataplane.plugin.PluginScope;
 import io.archway.dataplane.plugin.PluginServices;
+import io.archway.dataplane.plugin.PluginTraits;
 import io.archway.model.ModelJson;
 import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;
@@ -31,6 +32,7 @@ import java.util.function.Consumer;
  * looked up per line), seen through a tee installed once on {@code System.err}; lines about the
  * shipper itself are left out so a dead peer does not feed on its own warnings.
  */
+@PluginTraits(category = Plugin.Category.OBSERVABILITY)
 public final class ErrorLogLoggerPlugin implements Plugin<ErrorLogLoggerPlugin.Config> {
 
   /** The route configuration: none (everything is in the plugin's metadata). */

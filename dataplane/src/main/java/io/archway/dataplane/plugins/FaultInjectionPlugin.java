@@ -8,6 +8,7 @@ import io.archway.dataplane.plugin.Plugin.Phase;
 import io.archway.dataplane.plugin.PluginContext;
 import io.archway.dataplane.plugin.PluginInstance;
 import io.archway.dataplane.plugin.PluginScope;
+import io.archway.dataplane.plugin.PluginTraits;
 import io.archway.dataplane.route.VarsMatcher;
 import io.archway.model.Vars;
 import io.netty.handler.codec.http.DefaultHttpHeaders;
@@ -17,9 +18,7 @@ import java.util.ArrayList;
 import java.util.EnumSet;
 import java.util.List;
 import java.util.Set;
-import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ThreadLocalRandom;
-import java.util.concurrent.TimeUnit;
 
 /**
  * fault-injection: delays a share of requests ({@code delay.duration} seconds, on a timer, the
@@ -27,6 +26,7 @@ import java.util.concurrent.TimeUnit;
  * headers). Each applies to {@code percentage} of requests, and only where one of its {@code vars}
  * expressions holds when it has any.
  */
+@PluginTraits(category = Plugin.Category.TRANSFORMATION, dryRun = Plugin.DryRun.SIMULATES)
 public final class FaultInjectionPlugin implements Plugin<FaultInjectionPlugin.Config> {
 
   /** The configuration; schema {@code fault-injection.json}. */
@@ -109,10 +109,7 @@ public final class FaultInjectionPlugin implements Plugin<FaultInjectionPlugin.C
       @Override
       public Outcome rewrite(PluginContext ctx) {
         if (delayWhen != null && delayWhen.hit(ctx)) {
-          var later = new CompletableFuture<Outcome>();
-          ctx.executor()
-              .schedule(() -> later.complete(afterDelay(ctx)), delayNanos, TimeUnit.NANOSECONDS);
-          return Outcome.later(later);
+          return ctx.after(delayNanos, () -> afterDelay(ctx));
         }
         return afterDelay(ctx);
       }

@@ -3,8 +3,10 @@ package io.archway.dataplane.plugins;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.archway.dataplane.plugin.LogBatcher;
+import io.archway.dataplane.plugin.Plugin;
 import io.archway.dataplane.plugin.PluginInstance;
 import io.archway.dataplane.plugin.PluginScope;
+import io.archway.dataplane.plugin.PluginTraits;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.channels.FileChannel;
@@ -22,6 +24,7 @@ import java.util.Locale;
  * write the file at {@code path} is checked to be the one open: when logrotate moved it away or it
  * was deleted, the file is opened (created) again, so no {@code USR1} is needed.
  */
+@PluginTraits(category = Plugin.Category.OBSERVABILITY, dryRun = Plugin.DryRun.SIMULATES)
 public final class FileLoggerPlugin implements EntryLogger<FileLoggerPlugin.Config> {
 
   /** The configuration; schema {@code file-logger.json}. */

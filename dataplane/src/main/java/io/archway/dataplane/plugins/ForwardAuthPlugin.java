@@ -7,6 +7,7 @@ import io.archway.dataplane.plugin.PluginContext;
 import io.archway.dataplane.plugin.PluginInstance;
 import io.archway.dataplane.plugin.PluginScope;
 import io.archway.dataplane.plugin.PluginServices;
+import io.archway.dataplane.plugin.PluginTraits;
 import io.netty.handler.codec.http.DefaultHttpHeaders;
 import io.netty.handler.codec.http.HttpHeaderNames;
 import java.net.URI;
@@ -38,6 +39,7 @@ import org.slf4j.LoggerFactory;
  * <p>The call never blocks the event loop: the JDK's client sends it from the plugins' I/O threads
  * and the request resumes on its loop ({@link Outcome.Later}).
  */
+@PluginTraits(category = Plugin.Category.AUTHENTICATION)
 public final class ForwardAuthPlugin implements Plugin<ForwardAuthPlugin.Config> {
 
   private static final Logger log = LoggerFactory.getLogger(ForwardAuthPlugin.class);

@@ -3,9 +3,11 @@ package io.archway.dataplane.plugins;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.archway.dataplane.plugin.LogBatcher;
+import io.archway.dataplane.plugin.Plugin;
 import io.archway.dataplane.plugin.PluginInstance;
 import io.archway.dataplane.plugin.PluginScope;
 import io.archway.dataplane.plugin.PluginServices;
+import io.archway.dataplane.plugin.PluginTraits;
 import io.archway.dataplane.support.GoogleServiceAccount;
 import io.archway.model.ModelJson;
 import java.io.IOException;
@@ -32,6 +34,7 @@ import java.util.Map;
  * token (OAuth 2.0's JWT bearer grant), which is kept until a minute before it expires. All of it
  * on the plugins' I/O threads, from the batcher.
  */
+@PluginTraits(category = Plugin.Category.OBSERVABILITY, dryRun = Plugin.DryRun.SIMULATES)
 public final class GoogleCloudLoggingPlugin
     implements EntryLogger<GoogleCloudLoggingPlugin.Config> {
 

@@ -15,6 +15,7 @@ import io.archway.dataplane.plugin.Plugin.Phase;
 import io.archway.dataplane.plugin.PluginContext;
 import io.archway.dataplane.plugin.PluginInstance;
 import io.archway.dataplane.plugin.PluginScope;
+import io.archway.dataplane.plugin.PluginTraits;
 import io.archway.dataplane.plugin.Protos;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.ByteBufAllocator;
@@ -54,6 +55,7 @@ import java.util.Set;
  * given, else {@code type_url} and base64 {@code value}), or from {@code grpc-status} and {@code
  * grpc-message}. The node's trailers ({@code grpc-status: 0}) are not passed on.
  */
+@PluginTraits(category = Plugin.Category.TRANSFORMATION, dryRun = Plugin.DryRun.RUNS)
 public final class GrpcTranscodePlugin implements Plugin<GrpcTranscodePlugin.Config> {
 
   /** The configuration; schema {@code grpc-transcode.json}. */

@@ -7,6 +7,7 @@ import io.archway.dataplane.plugin.Plugin.Phase;
 import io.archway.dataplane.plugin.PluginContext;
 import io.archway.dataplane.plugin.PluginInstance;
 import io.archway.dataplane.plugin.PluginScope;
+import io.archway.dataplane.plugin.PluginTraits;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.ByteBufAllocator;
 import io.netty.buffer.Unpooled;
@@ -43,6 +44,7 @@ import java.util.Set;
  * answer that is no gRPC answer (an HTTP error from the gateway or the node) keeps its HTTP status;
  * its body is replaced by the trailer frame of the gRPC status gRPC maps it to.
  */
+@PluginTraits(category = Plugin.Category.TRANSFORMATION, dryRun = Plugin.DryRun.RUNS)
 public final class GrpcWebPlugin implements Plugin<GrpcWebPlugin.Config> {
 
   /** The configuration; schema {@code grpc-web.json}. */

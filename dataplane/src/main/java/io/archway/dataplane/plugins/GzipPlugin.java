@@ -8,6 +8,7 @@ import io.archway.dataplane.plugin.Plugin.Phase;
 import io.archway.dataplane.plugin.PluginContext;
 import io.archway.dataplane.plugin.PluginInstance;
 import io.archway.dataplane.plugin.PluginScope;
+import io.archway.dataplane.plugin.PluginTraits;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.ByteBufAllocator;
 import io.netty.channel.embedded.EmbeddedChannel;
@@ -32,6 +33,7 @@ import java.util.Set;
  * {@code http_version: 1.0}: HTTP/1.0 clients are not compressed (no chunked coding for a body
  * whose length is not known in advance).
  */
+@PluginTraits(category = Plugin.Category.TRANSFORMATION, dryRun = Plugin.DryRun.RUNS)
 public final class GzipPlugin implements Plugin<GzipPlugin.Config> {
 
   /** The configuration; schema {@code gzip.json}. */

@@ -8,6 +8,7 @@ import io.archway.dataplane.plugin.Plugin.Phase;
 import io.archway.dataplane.plugin.PluginContext;
 import io.archway.dataplane.plugin.PluginInstance;
 import io.archway.dataplane.plugin.PluginScope;
+import io.archway.dataplane.plugin.PluginTraits;
 import io.netty.handler.codec.http.HttpHeaderNames;
 import java.nio.charset.StandardCharsets;
 import java.security.InvalidKeyException;
@@ -38,6 +39,7 @@ import org.slf4j.LoggerFactory;
  * SHA-256=<base64>} of the body) are checked as APISIX does; every failure is 401 "client request
  * can't be validated", the reason logged at debug level.
  */
+@PluginTraits(category = Plugin.Category.AUTHENTICATION, dryRun = Plugin.DryRun.RUNS)
 public final class HmacAuthPlugin implements Plugin<HmacAuthPlugin.Config> {
 
   private static final Logger log = LoggerFactory.getLogger(HmacAuthPlugin.class);

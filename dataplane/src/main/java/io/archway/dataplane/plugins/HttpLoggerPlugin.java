@@ -7,6 +7,7 @@ import io.archway.dataplane.plugin.Plugin;
 import io.archway.dataplane.plugin.Plugin.Phase;
 import io.archway.dataplane.plugin.PluginInstance;
 import io.archway.dataplane.plugin.PluginScope;
+import io.archway.dataplane.plugin.PluginTraits;
 import java.io.ByteArrayOutputStream;
 import java.net.URI;
 import java.net.http.HttpRequest;
@@ -20,6 +21,7 @@ import java.util.Set;
  * concat_method: json}) or one JSON object per line ({@code new_line}), with {@code auth_header}. A
  * status of 300 or more is a failure, retried as {@code max_retry_count} says.
  */
+@PluginTraits(category = Plugin.Category.OBSERVABILITY, dryRun = Plugin.DryRun.SIMULATES)
 public final class HttpLoggerPlugin implements Plugin<HttpLoggerPlugin.Config> {
 
   /** The configuration; schema {@code http-logger.json}. */

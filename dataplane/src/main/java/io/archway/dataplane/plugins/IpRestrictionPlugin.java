@@ -6,6 +6,7 @@ import io.archway.dataplane.plugin.Plugin.Phase;
 import io.archway.dataplane.plugin.PluginContext;
 import io.archway.dataplane.plugin.PluginInstance;
 import io.archway.dataplane.plugin.PluginScope;
+import io.archway.dataplane.plugin.PluginTraits;
 import io.archway.dataplane.route.Cidr;
 import java.util.ArrayList;
 import java.util.EnumSet;
@@ -17,6 +18,7 @@ import java.util.Set;
  * {@code blacklist} (addresses or CIDR ranges, IPv4 and IPv6); others get {@code response_code}
  * (403) with {@code message}.
  */
+@PluginTraits(category = Plugin.Category.SECURITY, dryRun = Plugin.DryRun.RUNS)
 public final class IpRestrictionPlugin implements Plugin<IpRestrictionPlugin.Config> {
 
   /** The configuration; schema {@code ip-restriction.json}. */

@@ -8,6 +8,7 @@ import io.archway.dataplane.plugin.Plugin.Phase;
 import io.archway.dataplane.plugin.PluginContext;
 import io.archway.dataplane.plugin.PluginInstance;
 import io.archway.dataplane.plugin.PluginScope;
+import io.archway.dataplane.plugin.PluginTraits;
 import java.nio.charset.StandardCharsets;
 import java.security.GeneralSecurityException;
 import java.util.Arrays;
@@ -29,6 +30,7 @@ import javax.crypto.spec.SecretKeySpec;
  * that fails the standard check is tried once more without additional data: both are checked by the
  * GCM tag, so neither accepts a token the key did not seal.
  */
+@PluginTraits(category = Plugin.Category.AUTHENTICATION, dryRun = Plugin.DryRun.RUNS)
 public final class JweDecryptPlugin implements Plugin<JweDecryptPlugin.Config> {
 
   private static final ObjectMapper JSON = new ObjectMapper();

@@ -8,6 +8,7 @@ import io.archway.dataplane.plugin.Plugin.Phase;
 import io.archway.dataplane.plugin.PluginContext;
 import io.archway.dataplane.plugin.PluginInstance;
 import io.archway.dataplane.plugin.PluginScope;
+import io.archway.dataplane.plugin.PluginTraits;
 import io.archway.model.ModelJson;
 import java.nio.charset.StandardCharsets;
 import java.security.GeneralSecurityException;
@@ -31,6 +32,7 @@ import javax.crypto.spec.SecretKeySpec;
  * base64_secret}), RS256 with {@code public_key}; {@code exp} and {@code nbf} are enforced. 401
  * otherwise.
  */
+@PluginTraits(category = Plugin.Category.AUTHENTICATION, dryRun = Plugin.DryRun.RUNS)
 public final class JwtAuthPlugin implements Plugin<JwtAuthPlugin.Config> {
 
   private static final Outcome.Respond MISSING =

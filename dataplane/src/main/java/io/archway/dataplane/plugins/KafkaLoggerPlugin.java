@@ -7,6 +7,7 @@ import io.archway.dataplane.plugin.Plugin;
 import io.archway.dataplane.plugin.Plugin.Phase;
 import io.archway.dataplane.plugin.PluginInstance;
 import io.archway.dataplane.plugin.PluginScope;
+import io.archway.dataplane.plugin.PluginTraits;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.EnumSet;
@@ -26,6 +27,7 @@ import org.apache.kafka.clients.producer.RecordMetadata;
  * timeout}; SASL/PLAIN from a broker's {@code sasl_config}). A dead broker costs dropped entries
  * (counted), never request time.
  */
+@PluginTraits(category = Plugin.Category.OBSERVABILITY, dryRun = Plugin.DryRun.SIMULATES)
 public final class KafkaLoggerPlugin implements Plugin<KafkaLoggerPlugin.Config> {
 
   /** The configuration; schema {@code kafka-logger.json}. */

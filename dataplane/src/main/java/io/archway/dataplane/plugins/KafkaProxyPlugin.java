@@ -7,6 +7,7 @@ import io.archway.dataplane.plugin.Plugin.Phase;
 import io.archway.dataplane.plugin.PluginContext;
 import io.archway.dataplane.plugin.PluginInstance;
 import io.archway.dataplane.plugin.PluginScope;
+import io.archway.dataplane.plugin.PluginTraits;
 import java.util.EnumSet;
 import java.util.Set;
 
@@ -15,6 +16,7 @@ import java.util.Set;
  * phase hands them to the pub-sub route handler as a typed attribute of the exchange ({@link
  * UpstreamCredentials}), which loggers cannot read.
  */
+@PluginTraits(category = Plugin.Category.OTHER, dryRun = Plugin.DryRun.RUNS)
 public final class KafkaProxyPlugin implements Plugin<KafkaProxyPlugin.Config> {
 
   public static final String NAME = "kafka-proxy";

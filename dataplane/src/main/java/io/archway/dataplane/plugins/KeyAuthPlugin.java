@@ -6,6 +6,7 @@ import io.archway.dataplane.plugin.Plugin.Phase;
 import io.archway.dataplane.plugin.PluginContext;
 import io.archway.dataplane.plugin.PluginInstance;
 import io.archway.dataplane.plugin.PluginScope;
+import io.archway.dataplane.plugin.PluginTraits;
 import io.netty.handler.codec.http.QueryStringDecoder;
 import io.netty.handler.codec.http.QueryStringEncoder;
 import java.util.EnumSet;
@@ -17,6 +18,7 @@ import java.util.Set;
  * unknown one. Publishes {@code consumer}; {@code hide_credentials} keeps the key from the
  * upstream.
  */
+@PluginTraits(category = Plugin.Category.AUTHENTICATION, dryRun = Plugin.DryRun.RUNS)
 public final class KeyAuthPlugin implements Plugin<KeyAuthPlugin.Config> {
 
   static final Outcome.Respond MISSING = Outcome.message(401, "Missing API key in request");

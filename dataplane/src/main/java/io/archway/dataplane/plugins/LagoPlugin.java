@@ -5,6 +5,7 @@ import io.archway.dataplane.plugin.Plugin;
 import io.archway.dataplane.plugin.PluginContext;
 import io.archway.dataplane.plugin.PluginInstance;
 import io.archway.dataplane.plugin.PluginScope;
+import io.archway.dataplane.plugin.PluginTraits;
 import io.archway.model.ModelJson;
 import java.time.Duration;
 import java.util.EnumSet;
@@ -20,6 +21,7 @@ import java.util.Set;
  * <token>}. The ids and the properties' values are templates with variables, resolved in the log
  * phase (so {@code $status}, {@code $consumer_name} and {@code $request_id} are known).
  */
+@PluginTraits(category = Plugin.Category.OBSERVABILITY)
 public final class LagoPlugin implements Plugin<LagoPlugin.Config> {
 
   /** The configuration; schema {@code lago.json}. */

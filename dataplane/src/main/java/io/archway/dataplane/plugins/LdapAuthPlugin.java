@@ -14,6 +14,7 @@ import io.archway.dataplane.plugin.Plugin.Phase;
 import io.archway.dataplane.plugin.PluginContext;
 import io.archway.dataplane.plugin.PluginInstance;
 import io.archway.dataplane.plugin.PluginScope;
+import io.archway.dataplane.plugin.PluginTraits;
 import io.netty.handler.codec.http.HttpHeaderNames;
 import java.nio.charset.StandardCharsets;
 import java.security.GeneralSecurityException;
@@ -34,6 +35,7 @@ import org.slf4j.LoggerFactory;
  * closed after the bind (APISIX keeps a pool; binding changes a connection's identity, so a pooled
  * one would need a rebind anyway).
  */
+@PluginTraits(category = Plugin.Category.AUTHENTICATION)
 public final class LdapAuthPlugin implements Plugin<LdapAuthPlugin.Config> {
 
   private static final Logger LOG = LoggerFactory.getLogger(LdapAuthPlugin.class);

@@ -6,14 +6,13 @@ import io.archway.dataplane.plugin.Plugin.Phase;
 import io.archway.dataplane.plugin.PluginContext;
 import io.archway.dataplane.plugin.PluginInstance;
 import io.archway.dataplane.plugin.PluginScope;
+import io.archway.dataplane.plugin.PluginTraits;
 import io.archway.dataplane.plugin.RedisLink;
 import java.util.EnumSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
-import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
-import java.util.concurrent.TimeUnit;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -22,6 +21,7 @@ import org.slf4j.LoggerFactory;
  * {@code default_conn_delay} seconds, the rest refused with {@code rejected_code} (503). A request
  * holds its slot until its log phase (answered, or the client gone).
  */
+@PluginTraits(category = Plugin.Category.TRAFFIC, dryRun = Plugin.DryRun.SIMULATES)
 public final class LimitConnPlugin implements Plugin<LimitConnPlugin.Config> {
 
   /** The configuration; schema {@code limit-conn.json}. */
@@ -93,7 +93,7 @@ public final class LimitConnPlugin implements Plugin<LimitConnPlugin.Config> {
 
   @Override
   public PluginInstance compile(Config conf, PluginScope scope) {
-    if (conf.inRedis()) {
+    if (conf.inRedis() && !scope.dryRun()) {
       var link = conf.redisLink(scope);
       return new RedisSlots(
           conf.conn(),
@@ -105,7 +105,10 @@ public final class LimitConnPlugin implements Plugin<LimitConnPlugin.Config> {
           link,
           scope.owner() + ":");
     }
-    RateKey.localPolicyOnly(conf.policy());
+    if (!conf.inRedis()) {
+      RateKey.localPolicyOnly(conf.policy());
+    }
+    // A dry-run's slots are this fresh instance's, whatever the policy.
     return new Slots(
         conf.conn(),
         conf.burst(),
@@ -182,11 +185,7 @@ public final class LimitConnPlugin implements Plugin<LimitConnPlugin.Config> {
             }
             ctx.state(this, k);
             if (((Number) out.get(0)).longValue() > conn) {
-              var later = new CompletableFuture<Outcome>();
-              ctx.executor()
-                  .schedule(
-                      () -> later.complete(Outcome.CONTINUE), delayNanos, TimeUnit.NANOSECONDS);
-              return Outcome.later(later);
+              return ctx.after(delayNanos, () -> Outcome.CONTINUE);
             }
             return Outcome.CONTINUE;
           });
@@ -222,10 +221,7 @@ public final class LimitConnPlugin implements Plugin<LimitConnPlugin.Config> {
       }
       ctx.state(this, k);
       if (now > conn) {
-        var later = new CompletableFuture<Outcome>();
-        ctx.executor()
-            .schedule(() -> later.complete(Outcome.CONTINUE), delayNanos, TimeUnit.NANOSECONDS);
-        return Outcome.later(later);
+        return ctx.after(delayNanos, () -> Outcome.CONTINUE);
       }
       return Outcome.CONTINUE;
     }

@@ -6,6 +6,7 @@ import io.archway.dataplane.plugin.Plugin.Phase;
 import io.archway.dataplane.plugin.PluginContext;
 import io.archway.dataplane.plugin.PluginInstance;
 import io.archway.dataplane.plugin.PluginScope;
+import io.archway.dataplane.plugin.PluginTraits;
 import io.archway.dataplane.plugin.RedisLink;
 import java.util.EnumSet;
 import java.util.List;
@@ -23,6 +24,7 @@ import org.slf4j.LoggerFactory;
  * Adds {@code X-RateLimit-Limit}, {@code -Remaining} and {@code -Reset}, and publishes {@code
  * remaining}. Routes with the same {@code group} share one count.
  */
+@PluginTraits(category = Plugin.Category.TRAFFIC, dryRun = Plugin.DryRun.SIMULATES)
 public final class LimitCountPlugin implements Plugin<LimitCountPlugin.Config> {
 
   private static final Logger log = LoggerFactory.getLogger(LimitCountPlugin.class);
@@ -151,10 +153,17 @@ public final class LimitCountPlugin implements Plugin<LimitCountPlugin.Config> {
     var group = conf.group();
     // Counts are kept per configuration: a changed one starts afresh.
     var prefix = group != null ? "group:" + group : scope.owner() + ":" + conf.identity();
+    if (scope.dryRun() && !policy.equals("local")) {
+      policy = "local"; // a dry-run counts in a throwaway window, never in Redis
+    }
     switch (policy) {
       case "local" -> {
         Windows windows =
-            scope.services().shared("limit-count:" + prefix + ":" + windowMillis, Windows::new);
+            scope.dryRun()
+                ? new Windows()
+                : scope
+                    .services()
+                    .shared("limit-count:" + prefix + ":" + windowMillis, Windows::new);
         return new Local(count, windowMillis, key, reject, headers, windows);
       }
       case "redis", "redis-cluster" -> {

@@ -6,14 +6,13 @@ import io.archway.dataplane.plugin.Plugin.Phase;
 import io.archway.dataplane.plugin.PluginContext;
 import io.archway.dataplane.plugin.PluginInstance;
 import io.archway.dataplane.plugin.PluginScope;
+import io.archway.dataplane.plugin.PluginTraits;
 import io.archway.dataplane.plugin.RedisLink;
 import java.util.EnumSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
-import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
-import java.util.concurrent.TimeUnit;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -23,6 +22,7 @@ import org.slf4j.LoggerFactory;
  * timer), or let through at once with {@code nodelay}; beyond the burst, {@code rejected_code}
  * (503).
  */
+@PluginTraits(category = Plugin.Category.TRAFFIC, dryRun = Plugin.DryRun.SIMULATES)
 public final class LimitReqPlugin implements Plugin<LimitReqPlugin.Config> {
 
   /** The configuration; schema {@code limit-req.json}. */
@@ -97,7 +97,7 @@ public final class LimitReqPlugin implements Plugin<LimitReqPlugin.Config> {
   public PluginInstance compile(Config conf, PluginScope scope) {
     var reject = Rejection.of(conf.rejectedCode(), conf.rejectedMsg());
     var key = new RateKey(conf.keyType(), conf.key());
-    if (conf.inRedis()) {
+    if (conf.inRedis() && !scope.dryRun()) {
       var link = conf.redisLink(scope);
       // The bucket is the route's (or service's...): every dataplane pod takes from the same one.
       return new RedisBucket(
@@ -110,7 +110,10 @@ public final class LimitReqPlugin implements Plugin<LimitReqPlugin.Config> {
           link,
           scope.owner() + ":");
     }
-    RateKey.localPolicyOnly(conf.policy());
+    if (!conf.inRedis()) {
+      RateKey.localPolicyOnly(conf.policy());
+    }
+    // A dry-run's bucket is this fresh instance's, whatever the policy.
     return new Bucket(
         conf.rate(), conf.burst(), conf.nodelay(), key, reject, new ConcurrentHashMap<>());
   }
@@ -175,11 +178,7 @@ public final class LimitReqPlugin implements Plugin<LimitReqPlugin.Config> {
 
   /** The request goes on after {@code excess / rate} seconds, on a timer of its event loop. */
   private static Outcome delay(PluginContext ctx, double excess, double rate) {
-    long delayNanos = (long) (excess / rate * 1e9);
-    var later = new CompletableFuture<Outcome>();
-    ctx.executor()
-        .schedule(() -> later.complete(Outcome.CONTINUE), delayNanos, TimeUnit.NANOSECONDS);
-    return Outcome.later(later);
+    return ctx.after((long) (excess / rate * 1e9), () -> Outcome.CONTINUE);
   }
 
   private record State(double excess, long at) {}

@@ -163,7 +163,7 @@ final class LogEntries {
 
       @Override
       public void log(PluginContext ctx) {
-        sink.accept(ctx, builder.entry(ctx, this));
+        ctx.log(builder.plugin(), builder.entry(ctx, this), sink);
       }
     };
   }

@@ -5,6 +5,7 @@ import io.archway.dataplane.plugin.Plugin;
 import io.archway.dataplane.plugin.PluginInstance;
 import io.archway.dataplane.plugin.PluginScope;
 import io.archway.dataplane.plugin.PluginServices;
+import io.archway.dataplane.plugin.PluginTraits;
 import java.util.EnumSet;
 import java.util.Set;
 
@@ -16,6 +17,7 @@ import java.util.Set;
  * max_kept} rotated files (default 168), gzipped with {@code enable_compression}. The plugin itself
  * checks those settings when they change; on a route it does nothing, as in APISIX.
  */
+@PluginTraits(category = Plugin.Category.OBSERVABILITY)
 public final class LogRotatePlugin implements Plugin<LogRotatePlugin.Config> {
 
   /** The configuration; schema {@code log-rotate.json} (empty, as APISIX's). */

@@ -3,8 +3,10 @@ package io.archway.dataplane.plugins;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.archway.dataplane.plugin.LogBatcher;
+import io.archway.dataplane.plugin.Plugin;
 import io.archway.dataplane.plugin.PluginInstance;
 import io.archway.dataplane.plugin.PluginScope;
+import io.archway.dataplane.plugin.PluginTraits;
 import io.archway.model.ModelJson;
 import java.time.Duration;
 import java.util.LinkedHashMap;
@@ -18,6 +20,7 @@ import java.util.Map;
  * are resolved per request (APISIX resolves them for the batch's first request), so entries with
  * different labels go in different streams of the same push.
  */
+@PluginTraits(category = Plugin.Category.OBSERVABILITY, dryRun = Plugin.DryRun.SIMULATES)
 public final class LokiLoggerPlugin implements EntryLogger<LokiLoggerPlugin.Config> {
 
   /** The configuration; schema {@code loki-logger.json}. */

@@ -10,6 +10,7 @@ import io.archway.dataplane.plugin.Plugin.Phase;
 import io.archway.dataplane.plugin.PluginContext;
 import io.archway.dataplane.plugin.PluginInstance;
 import io.archway.dataplane.plugin.PluginScope;
+import io.archway.dataplane.plugin.PluginTraits;
 import io.archway.model.BuildInfo;
 import io.netty.handler.codec.http.DefaultHttpHeaders;
 import io.netty.handler.codec.http.HttpHeaderNames;
@@ -31,6 +32,7 @@ import java.util.concurrent.TimeUnit;
  * property by its type, its {@code example} when it has one, else a random value; arrays of one to
  * three items) written as JSON, or as XML under {@code <data>} for an XML content type.
  */
+@PluginTraits(category = Plugin.Category.TRANSFORMATION, dryRun = Plugin.DryRun.RUNS)
 public final class MockingPlugin implements Plugin<MockingPlugin.Config> {
 
   private static final Set<String> CONTENT_TYPES =

@@ -7,6 +7,7 @@ import io.archway.dataplane.plugin.Plugin.Phase;
 import io.archway.dataplane.plugin.PluginContext;
 import io.archway.dataplane.plugin.PluginInstance;
 import io.archway.dataplane.plugin.PluginScope;
+import io.archway.dataplane.plugin.PluginTraits;
 import io.archway.model.Problem;
 import java.util.ArrayList;
 import java.util.EnumSet;
@@ -23,6 +24,7 @@ import org.slf4j.LoggerFactory;
  * plugin would be on the route, with its schema and defaults; only authentication plugins (those
  * with a consumer credential) are accepted, as APISIX's {@code type = 'auth'}.
  */
+@PluginTraits(category = Plugin.Category.AUTHENTICATION)
 public final class MultiAuthPlugin implements Plugin<MultiAuthPlugin.Config> {
 
   private static final Logger log = LoggerFactory.getLogger(MultiAuthPlugin.class);

@@ -6,6 +6,7 @@ import io.archway.dataplane.plugin.GatewayInfo;
 import io.archway.dataplane.plugin.Plugin;
 import io.archway.dataplane.plugin.PluginInstance;
 import io.archway.dataplane.plugin.PluginScope;
+import io.archway.dataplane.plugin.PluginTraits;
 import java.util.EnumSet;
 import java.util.Set;
 
@@ -17,6 +18,7 @@ import java.util.Set;
  * {@code reading} is always 0: Archway counts requests in flight ({@code writing}) and open
  * connections, not heads being read.
  */
+@PluginTraits(category = Plugin.Category.OBSERVABILITY, dryRun = Plugin.DryRun.RUNS)
 public final class NodeStatusPlugin implements Plugin<NodeStatusPlugin.Config> {
 
   /** No fields (APISIX's schema is an empty object). */

@@ -9,6 +9,7 @@ import io.archway.dataplane.plugin.Plugin.Phase;
 import io.archway.dataplane.plugin.PluginContext;
 import io.archway.dataplane.plugin.PluginInstance;
 import io.archway.dataplane.plugin.PluginScope;
+import io.archway.dataplane.plugin.PluginTraits;
 import io.netty.handler.codec.http.DefaultHttpHeaders;
 import io.netty.handler.codec.http.QueryStringDecoder;
 import java.net.URI;
@@ -31,6 +32,7 @@ import org.slf4j.LoggerFactory;
  * whole route, service or consumer object, Archway sends what a plugin can see of them: the route's
  * id and paths, the service's id, the consumer's name and group; none of their secrets.
  */
+@PluginTraits(category = Plugin.Category.AUTHENTICATION)
 public final class OpaPlugin implements Plugin<OpaPlugin.Config> {
 
   private static final Logger LOG = LoggerFactory.getLogger(OpaPlugin.class);

@@ -3,6 +3,7 @@ package io.archway.dataplane.plugins;
 import io.archway.dataplane.plugin.Plugin;
 import io.archway.dataplane.plugin.PluginInstance;
 import io.archway.dataplane.plugin.PluginScope;
+import io.archway.dataplane.plugin.PluginTraits;
 import java.util.EnumSet;
 import java.util.Set;
 
@@ -12,6 +13,7 @@ import java.util.Set;
  * authorization.service_token} ({@code user:password}) goes as HTTP basic authorization, replacing
  * the client's, as APISIX does.
  */
+@PluginTraits(category = Plugin.Category.SERVERLESS)
 public final class OpenfunctionPlugin implements Plugin<OpenfunctionPlugin.Config> {
 
   /** The configuration; schema {@code openfunction.json}. */

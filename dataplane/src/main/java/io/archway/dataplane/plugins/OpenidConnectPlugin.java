@@ -7,6 +7,7 @@ import io.archway.dataplane.plugin.Plugin.Phase;
 import io.archway.dataplane.plugin.PluginContext;
 import io.archway.dataplane.plugin.PluginInstance;
 import io.archway.dataplane.plugin.PluginScope;
+import io.archway.dataplane.plugin.PluginTraits;
 import io.archway.dataplane.plugins.OAuthCodeFlow.Step;
 import io.archway.model.ModelJson;
 import io.netty.handler.codec.http.DefaultHttpHeaders;
@@ -40,6 +41,7 @@ import java.util.concurrent.CompletableFuture;
  * JDK client's {@code sendAsync}; the request waits in {@link Outcome.Later} and resumes on its
  * event loop.
  */
+@PluginTraits(category = Plugin.Category.AUTHENTICATION)
 public final class OpenidConnectPlugin implements Plugin<OpenidConnectPlugin.Config> {
 
   static final String COOKIE = "session";

@@ -8,6 +8,7 @@ import io.archway.dataplane.plugin.PluginContext;
 import io.archway.dataplane.plugin.PluginInstance;
 import io.archway.dataplane.plugin.PluginScope;
 import io.archway.dataplane.plugin.PluginServices;
+import io.archway.dataplane.plugin.PluginTraits;
 import io.netty.handler.codec.http.HttpHeaders;
 import io.opentelemetry.api.common.AttributeKey;
 import io.opentelemetry.api.common.Attributes;
@@ -40,6 +41,7 @@ import java.util.concurrent.TimeUnit;
  * exchange knows ids only); {@code http.status_code} is the status sent to the client (the
  * upstream's, or the gateway's or a plugin's answer).
  */
+@PluginTraits(category = Plugin.Category.OBSERVABILITY)
 public final class OpentelemetryPlugin implements Plugin<OpentelemetryPlugin.Config> {
 
   /** The configuration; schema {@code opentelemetry.json}. */

@@ -4,6 +4,7 @@ import com.fasterxml.jackson.annotation.JsonProperty;
 import io.archway.dataplane.plugin.Plugin;
 import io.archway.dataplane.plugin.PluginInstance;
 import io.archway.dataplane.plugin.PluginScope;
+import io.archway.dataplane.plugin.PluginTraits;
 import io.archway.dataplane.support.SigV4;
 import java.util.EnumSet;
 import java.util.Set;
@@ -15,6 +16,7 @@ import java.util.Set;
  * with the client's body, {@code service_token} as HTTP basic authorization; the action's JSON
  * result ({@code statusCode}, {@code headers}, {@code body}) makes the response.
  */
+@PluginTraits(category = Plugin.Category.SERVERLESS)
 public final class OpenwhiskPlugin implements Plugin<OpenwhiskPlugin.Config> {
 
   /** The configuration; schema {@code openwhisk.json}. */

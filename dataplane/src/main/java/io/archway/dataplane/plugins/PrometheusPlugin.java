@@ -8,6 +8,7 @@ import io.archway.dataplane.plugin.PluginInstance;
 import io.archway.dataplane.plugin.PluginMetrics;
 import io.archway.dataplane.plugin.PluginScope;
 import io.archway.dataplane.plugin.PluginServices;
+import io.archway.dataplane.plugin.PluginTraits;
 import io.netty.handler.codec.http.HttpUtil;
 import java.util.EnumSet;
 import java.util.Set;
@@ -20,6 +21,7 @@ import java.util.Set;
  * ({@code apisix_upstream_status}, {@code apisix_http_requests_total}, {@code
  * apisix_nginx_http_current_connections}, {@code apisix_etcd_reachable}, {@code apisix_node_info}).
  */
+@PluginTraits(category = Plugin.Category.OBSERVABILITY, dryRun = Plugin.DryRun.SIMULATES)
 public final class PrometheusPlugin implements Plugin<PrometheusPlugin.Config> {
 
   /** The configuration; schema {@code prometheus.json}. */
@@ -71,6 +73,10 @@ public final class PrometheusPlugin implements Plugin<PrometheusPlugin.Config> {
     return new PluginInstance() {
       @Override
       public void log(PluginContext ctx) {
+        if (ctx.dryRun() != null) {
+          ctx.dryRun().simulated("counted in apisix_http_status (not in a dry-run)");
+          return;
+        }
         var consumer = ctx.consumer();
         metrics.request(
             ctx.routeId(),

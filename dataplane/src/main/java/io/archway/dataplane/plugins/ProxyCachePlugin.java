@@ -8,6 +8,7 @@ import io.archway.dataplane.plugin.PluginContext;
 import io.archway.dataplane.plugin.PluginInstance;
 import io.archway.dataplane.plugin.PluginScope;
 import io.archway.dataplane.plugin.PluginServices;
+import io.archway.dataplane.plugin.PluginTraits;
 import io.archway.dataplane.route.Variables;
 import io.netty.handler.codec.DateFormatter;
 import io.netty.handler.codec.http.DefaultHttpHeaders;
@@ -47,6 +48,7 @@ import java.util.function.Supplier;
  * ({@link PluginServices#cacheDirectory}), bounded to {@link #DISK_ZONE_BYTES} (APISIX's {@code
  * disk_size}) with at most {@link #DISK_ENTRY_BYTES} per response; its files survive a restart.
  */
+@PluginTraits(category = Plugin.Category.TRAFFIC)
 public final class ProxyCachePlugin implements Plugin<ProxyCachePlugin.Config> {
 
   /** A zone's bound, APISIX's default {@code memory_cache} size. */

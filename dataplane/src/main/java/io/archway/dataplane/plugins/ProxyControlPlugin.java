@@ -6,6 +6,7 @@ import io.archway.dataplane.plugin.Plugin.Phase;
 import io.archway.dataplane.plugin.PluginContext;
 import io.archway.dataplane.plugin.PluginInstance;
 import io.archway.dataplane.plugin.PluginScope;
+import io.archway.dataplane.plugin.PluginTraits;
 import java.util.EnumSet;
 import java.util.Set;
 
@@ -16,6 +17,7 @@ import java.util.Set;
  * before a node is chosen, so a slow sender holds no upstream connection for that part, then
  * streams the rest; with {@code false} it streams the body to the node from the first byte.
  */
+@PluginTraits(category = Plugin.Category.TRAFFIC, dryRun = Plugin.DryRun.RUNS)
 public final class ProxyControlPlugin implements Plugin<ProxyControlPlugin.Config> {
 
   /** The configuration; schema {@code proxy-control.json}. */

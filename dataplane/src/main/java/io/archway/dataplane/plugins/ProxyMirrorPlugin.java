@@ -8,6 +8,7 @@ import io.archway.dataplane.plugin.PluginContext;
 import io.archway.dataplane.plugin.PluginInstance;
 import io.archway.dataplane.plugin.PluginScope;
 import io.archway.dataplane.plugin.PluginServices;
+import io.archway.dataplane.plugin.PluginTraits;
 import io.netty.channel.EventLoop;
 import io.netty.handler.codec.http.HttpUtil;
 import java.net.URI;
@@ -47,6 +48,7 @@ import org.slf4j.LoggerFactory;
  * <p>Not as APISIX: the copy goes once the request is answered, not alongside it (nginx's {@code
  * mirror} subrequest); the copy's {@code Host} (or {@code :authority}) is the mirror's.
  */
+@PluginTraits(category = Plugin.Category.TRAFFIC)
 public final class ProxyMirrorPlugin implements Plugin<ProxyMirrorPlugin.Config> {
 
   private static final Logger log = LoggerFactory.getLogger(ProxyMirrorPlugin.class);

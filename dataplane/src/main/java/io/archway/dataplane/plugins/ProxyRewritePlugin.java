@@ -8,6 +8,7 @@ import io.archway.dataplane.plugin.Plugin.Phase;
 import io.archway.dataplane.plugin.PluginContext;
 import io.archway.dataplane.plugin.PluginInstance;
 import io.archway.dataplane.plugin.PluginScope;
+import io.archway.dataplane.plugin.PluginTraits;
 import io.archway.dataplane.route.PathNormalizer;
 import io.archway.model.UserRegex;
 import io.netty.handler.codec.http.HttpMethod;
@@ -21,6 +22,7 @@ import java.util.Set;
  * {@code regex_uri} pair, {@code host}, {@code method}, and header changes. The client's query
  * string is kept unless the new URI has its own.
  */
+@PluginTraits(category = Plugin.Category.TRANSFORMATION, dryRun = Plugin.DryRun.RUNS)
 public final class ProxyRewritePlugin implements Plugin<ProxyRewritePlugin.Config> {
 
   /** The configuration; schema {@code proxy-rewrite.json}. */

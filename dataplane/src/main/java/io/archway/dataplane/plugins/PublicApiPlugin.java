@@ -6,6 +6,7 @@ import io.archway.dataplane.plugin.PluginContext;
 import io.archway.dataplane.plugin.PluginInstance;
 import io.archway.dataplane.plugin.PluginScope;
 import io.archway.dataplane.plugin.PluginServices;
+import io.archway.dataplane.plugin.PluginTraits;
 import io.netty.handler.codec.http.DefaultHttpHeaders;
 import java.net.URLDecoder;
 import java.nio.charset.StandardCharsets;
@@ -29,6 +30,7 @@ import java.util.Set;
  *
  * Another path or method is 404 {@code {"error_msg":"404 Route Not Found"}}.
  */
+@PluginTraits(category = Plugin.Category.SECURITY, dryRun = Plugin.DryRun.RUNS)
 public final class PublicApiPlugin implements Plugin<PublicApiPlugin.Config> {
 
   /** The configuration; schema {@code public-api.json}. */

@@ -6,6 +6,7 @@ import io.archway.dataplane.plugin.Plugin.Phase;
 import io.archway.dataplane.plugin.PluginContext;
 import io.archway.dataplane.plugin.PluginInstance;
 import io.archway.dataplane.plugin.PluginScope;
+import io.archway.dataplane.plugin.PluginTraits;
 import io.archway.dataplane.route.Cidr;
 import io.netty.util.NetUtil;
 import java.net.InetAddress;
@@ -27,6 +28,7 @@ import java.util.Set;
  * that is not a trusted proxy (nginx's {@code real_ip_recursive}). A value that is not an address
  * leaves the client's address as it was.
  */
+@PluginTraits(category = Plugin.Category.OTHER, dryRun = Plugin.DryRun.RUNS)
 public final class RealIpPlugin implements Plugin<RealIpPlugin.Config> {
 
   /** The configuration; schema {@code real-ip.json}. */

@@ -7,6 +7,7 @@ import io.archway.dataplane.plugin.Plugin.Phase;
 import io.archway.dataplane.plugin.PluginContext;
 import io.archway.dataplane.plugin.PluginInstance;
 import io.archway.dataplane.plugin.PluginScope;
+import io.archway.dataplane.plugin.PluginTraits;
 import io.archway.model.UserRegex;
 import io.netty.handler.codec.http.DefaultHttpHeaders;
 import io.netty.handler.codec.http.HttpHeaderNames;
@@ -19,6 +20,7 @@ import java.util.Set;
  * http_to_https}, 301), to {@code uri} (with variables), or to {@code regex_uri}'s replacement of
  * the path; {@code ret_code} (302 by default) and {@code append_query_string}.
  */
+@PluginTraits(category = Plugin.Category.TRANSFORMATION, dryRun = Plugin.DryRun.RUNS)
 public final class RedirectPlugin implements Plugin<RedirectPlugin.Config> {
 
   /** The configuration; schema {@code redirect.json}. */

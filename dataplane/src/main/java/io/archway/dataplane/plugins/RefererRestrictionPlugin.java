@@ -6,6 +6,7 @@ import io.archway.dataplane.plugin.Plugin.Phase;
 import io.archway.dataplane.plugin.PluginContext;
 import io.archway.dataplane.plugin.PluginInstance;
 import io.archway.dataplane.plugin.PluginScope;
+import io.archway.dataplane.plugin.PluginTraits;
 import io.netty.handler.codec.http.HttpHeaderNames;
 import java.util.ArrayList;
 import java.util.EnumSet;
@@ -21,6 +22,7 @@ import java.util.regex.Pattern;
  * {@code .example.com}); others get 403 with {@code message}. A request with no Referer, or one
  * whose host cannot be read, is refused unless {@code bypass_missing}.
  */
+@PluginTraits(category = Plugin.Category.SECURITY, dryRun = Plugin.DryRun.RUNS)
 public final class RefererRestrictionPlugin implements Plugin<RefererRestrictionPlugin.Config> {
 
   // scheme://host[:port][/path][?query], as APISIX reads a Referer; the host stops at ':', '/',

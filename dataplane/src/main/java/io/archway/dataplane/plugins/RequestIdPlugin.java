@@ -6,6 +6,7 @@ import io.archway.dataplane.plugin.Plugin.Phase;
 import io.archway.dataplane.plugin.PluginContext;
 import io.archway.dataplane.plugin.PluginInstance;
 import io.archway.dataplane.plugin.PluginScope;
+import io.archway.dataplane.plugin.PluginTraits;
 import io.netty.handler.codec.http.HttpResponse;
 import java.util.EnumSet;
 import java.util.Set;
@@ -17,6 +18,7 @@ import java.util.concurrent.ThreadLocalRandom;
  * publishes it as {@code request_id}, and returns it in the response. The {@code algorithm}s are
  * APISIX's: {@code uuid}, {@code nanoid}, {@code range_id} and {@code ksuid}.
  */
+@PluginTraits(category = Plugin.Category.OBSERVABILITY, dryRun = Plugin.DryRun.RUNS)
 public final class RequestIdPlugin implements Plugin<RequestIdPlugin.Config> {
 
   private static final String NANOID =

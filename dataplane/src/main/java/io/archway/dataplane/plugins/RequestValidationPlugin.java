@@ -15,6 +15,7 @@ import io.archway.dataplane.plugin.Plugin.Phase;
 import io.archway.dataplane.plugin.PluginContext;
 import io.archway.dataplane.plugin.PluginInstance;
 import io.archway.dataplane.plugin.PluginScope;
+import io.archway.dataplane.plugin.PluginTraits;
 import io.archway.model.ModelJson;
 import io.archway.model.UserRegex;
 import io.netty.handler.codec.http.HttpHeaderNames;
@@ -39,6 +40,7 @@ import org.slf4j.LoggerFactory;
  * that refers to anything outside itself ({@code $ref} other than {@code #...}; nothing is
  * fetched), rejects the configuration.
  */
+@PluginTraits(category = Plugin.Category.SECURITY, dryRun = Plugin.DryRun.RUNS)
 public final class RequestValidationPlugin implements Plugin<RequestValidationPlugin.Config> {
 
   private static final Logger log = LoggerFactory.getLogger(RequestValidationPlugin.class);

@@ -8,6 +8,7 @@ import io.archway.dataplane.plugin.Plugin.Phase;
 import io.archway.dataplane.plugin.PluginContext;
 import io.archway.dataplane.plugin.PluginInstance;
 import io.archway.dataplane.plugin.PluginScope;
+import io.archway.dataplane.plugin.PluginTraits;
 import io.archway.dataplane.route.VarsMatcher;
 import io.archway.model.UserRegex;
 import io.archway.model.Vars;
@@ -26,6 +27,7 @@ import java.util.Set;
  * {@code body_base64}) or edited by {@code filters} (regex, {@code scope} once or global,
  * replacement). Only when the body changes is it gathered whole.
  */
+@PluginTraits(category = Plugin.Category.TRANSFORMATION, dryRun = Plugin.DryRun.RUNS)
 public final class ResponseRewritePlugin implements Plugin<ResponseRewritePlugin.Config> {
 
   /** The configuration; schema {@code response-rewrite.json}. */

@@ -3,6 +3,7 @@ package io.archway.dataplane.plugins;
 import io.archway.dataplane.plugin.Plugin;
 import io.archway.dataplane.plugin.PluginInstance;
 import io.archway.dataplane.plugin.PluginScope;
+import io.archway.dataplane.plugin.PluginTraits;
 import java.util.EnumSet;
 import java.util.Set;
 
@@ -14,6 +15,7 @@ import java.util.Set;
  * on a route it does nothing. Not written to etcd under {@code /apisix/data_plane/server_info/<id>}
  * (the dataplane only reads etcd).
  */
+@PluginTraits(category = Plugin.Category.OBSERVABILITY, dryRun = Plugin.DryRun.RUNS)
 public final class ServerInfoPlugin implements Plugin<ServerInfoPlugin.Config> {
 
   /** No fields (APISIX's schema is an empty object). */

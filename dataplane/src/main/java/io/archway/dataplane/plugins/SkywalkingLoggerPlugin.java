@@ -3,8 +3,10 @@ package io.archway.dataplane.plugins;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.archway.dataplane.plugin.LogBatcher;
+import io.archway.dataplane.plugin.Plugin;
 import io.archway.dataplane.plugin.PluginInstance;
 import io.archway.dataplane.plugin.PluginScope;
+import io.archway.dataplane.plugin.PluginTraits;
 import io.archway.model.ModelJson;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
@@ -18,6 +20,7 @@ import java.util.Map;
  * "<entry>"}}, "service", "serviceInstance", "endpoint": <uri>}}, the trace context read from the
  * request's {@code sw8} header.
  */
+@PluginTraits(category = Plugin.Category.OBSERVABILITY, dryRun = Plugin.DryRun.SIMULATES)
 public final class SkywalkingLoggerPlugin implements EntryLogger<SkywalkingLoggerPlugin.Config> {
 
   /** The configuration; schema {@code skywalking-logger.json}. */

@@ -9,6 +9,7 @@ import io.archway.dataplane.plugin.PluginContext;
 import io.archway.dataplane.plugin.PluginInstance;
 import io.archway.dataplane.plugin.PluginScope;
 import io.archway.dataplane.plugin.PluginServices;
+import io.archway.dataplane.plugin.PluginTraits;
 import io.archway.dataplane.plugins.Tracing.Span;
 import io.archway.model.ModelJson;
 import io.netty.handler.codec.http.HttpResponse;
@@ -33,6 +34,7 @@ import java.util.Set;
  * <p>Not as APISIX: the instance properties and keep-alive calls to {@code /v3/management} are not
  * made (the OAP then lists the instance from its segments alone).
  */
+@PluginTraits(category = Plugin.Category.OBSERVABILITY)
 public final class SkywalkingPlugin implements Plugin<SkywalkingPlugin.Config> {
 
   /** The configuration; schema {@code skywalking.json}. */

@@ -2,9 +2,11 @@ package io.archway.dataplane.plugins;
 
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.archway.dataplane.plugin.LogBatcher;
+import io.archway.dataplane.plugin.Plugin;
 import io.archway.dataplane.plugin.PluginInstance;
 import io.archway.dataplane.plugin.PluginScope;
 import io.archway.dataplane.plugin.PluginServices;
+import io.archway.dataplane.plugin.PluginTraits;
 import java.nio.charset.StandardCharsets;
 import java.time.Instant;
 import java.time.ZoneOffset;
@@ -18,6 +20,7 @@ import java.time.format.DateTimeFormatter;
  * SLS authenticates the lines by that structured data, so the secret travels in every line, which
  * is why the connection is always TLS.
  */
+@PluginTraits(category = Plugin.Category.OBSERVABILITY, dryRun = Plugin.DryRun.SIMULATES)
 public final class SlsLoggerPlugin implements EntryLogger<SlsLoggerPlugin.Config> {
 
   /** Facility SYSLOG (5) and severity INFO (6), as APISIX sends every line. */

@@ -2,9 +2,11 @@ package io.archway.dataplane.plugins;
 
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.archway.dataplane.plugin.LogBatcher;
+import io.archway.dataplane.plugin.Plugin;
 import io.archway.dataplane.plugin.PluginInstance;
 import io.archway.dataplane.plugin.PluginScope;
 import io.archway.dataplane.plugin.PluginServices;
+import io.archway.dataplane.plugin.PluginTraits;
 import io.archway.model.ModelJson;
 import java.time.Duration;
 import java.util.LinkedHashMap;
@@ -18,6 +20,7 @@ import java.util.List;
  * the default entry ({@code request_url}, {@code response_status}, ...), or the {@code log_format}
  * entry whole.
  */
+@PluginTraits(category = Plugin.Category.OBSERVABILITY, dryRun = Plugin.DryRun.SIMULATES)
 public final class SplunkHecLoggingPlugin implements EntryLogger<SplunkHecLoggingPlugin.Config> {
 
   static final String SOURCE = "apache-apisix-splunk-hec-logging";

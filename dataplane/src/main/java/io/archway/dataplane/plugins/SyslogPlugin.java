@@ -3,9 +3,11 @@ package io.archway.dataplane.plugins;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.archway.dataplane.plugin.LogBatcher;
+import io.archway.dataplane.plugin.Plugin;
 import io.archway.dataplane.plugin.PluginInstance;
 import io.archway.dataplane.plugin.PluginScope;
 import io.archway.dataplane.plugin.PluginServices;
+import io.archway.dataplane.plugin.PluginTraits;
 import io.archway.dataplane.support.SyslogSink;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
@@ -16,6 +18,7 @@ import java.util.ArrayList;
  * stream loggers use ({@link SyslogSink.Writer}): over TCP (kept open, optionally TLS) or one UDP
  * datagram per line. Configurations naming the same server share one writer.
  */
+@PluginTraits(category = Plugin.Category.OBSERVABILITY, dryRun = Plugin.DryRun.SIMULATES)
 public final class SyslogPlugin implements EntryLogger<SyslogPlugin.Config> {
 
   /** The configuration; schema {@code syslog.json}. */

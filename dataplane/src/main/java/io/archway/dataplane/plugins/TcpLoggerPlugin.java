@@ -3,8 +3,10 @@ package io.archway.dataplane.plugins;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.archway.dataplane.plugin.LogBatcher;
+import io.archway.dataplane.plugin.Plugin;
 import io.archway.dataplane.plugin.PluginInstance;
 import io.archway.dataplane.plugin.PluginScope;
+import io.archway.dataplane.plugin.PluginTraits;
 
 /**
  * tcp-logger: each request's entry, batched off the event loop, written to {@code host:port} over a
@@ -12,6 +14,7 @@ import io.archway.dataplane.plugin.PluginScope;
  * array. {@code tls} encrypts without checking the server's certificate, {@code tls_options} being
  * the server name sent, as in APISIX.
  */
+@PluginTraits(category = Plugin.Category.OBSERVABILITY, dryRun = Plugin.DryRun.SIMULATES)
 public final class TcpLoggerPlugin implements EntryLogger<TcpLoggerPlugin.Config> {
 
   /** The configuration; schema {@code tcp-logger.json}. */

@@ -4,9 +4,11 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import com.google.protobuf.CodedOutputStream;
 import io.archway.dataplane.plugin.LogBatcher;
 import io.archway.dataplane.plugin.Outcome;
+import io.archway.dataplane.plugin.Plugin;
 import io.archway.dataplane.plugin.PluginContext;
 import io.archway.dataplane.plugin.PluginInstance;
 import io.archway.dataplane.plugin.PluginScope;
+import io.archway.dataplane.plugin.PluginTraits;
 import io.archway.model.ModelJson;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
@@ -34,6 +36,7 @@ import javax.crypto.spec.SecretKeySpec;
  * signs it: CLS's {@code q-sign-algorithm=sha1} Authorization ({@link #authorization}). CLS's 401,
  * 403, 404 and 413 are not retried, as in APISIX: they will not get better.
  */
+@PluginTraits(category = Plugin.Category.OBSERVABILITY, dryRun = Plugin.DryRun.SIMULATES)
 public final class TencentCloudClsPlugin implements EntryLogger<TencentCloudClsPlugin.Config> {
 
   static final String PATH = "/structuredlog";

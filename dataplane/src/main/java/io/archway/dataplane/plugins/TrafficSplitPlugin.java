@@ -9,6 +9,7 @@ import io.archway.dataplane.plugin.Plugin.Phase;
 import io.archway.dataplane.plugin.PluginContext;
 import io.archway.dataplane.plugin.PluginInstance;
 import io.archway.dataplane.plugin.PluginScope;
+import io.archway.dataplane.plugin.PluginTraits;
 import io.archway.dataplane.route.VarsMatcher;
 import io.archway.model.Keys;
 import io.archway.model.Kind;
@@ -36,6 +37,7 @@ import org.slf4j.LoggerFactory;
  * their responses ({@code response-rewrite: {headers}}, in the header filter). It is what a Gateway
  * API rule with several backendRefs needs for backendRef filters.
  */
+@PluginTraits(category = Plugin.Category.TRAFFIC, dryRun = Plugin.DryRun.RUNS)
 public final class TrafficSplitPlugin implements Plugin<TrafficSplitPlugin.Config> {
 
   private static final Logger log = LoggerFactory.getLogger(TrafficSplitPlugin.class);

@@ -7,6 +7,7 @@ import io.archway.dataplane.plugin.Plugin.Phase;
 import io.archway.dataplane.plugin.PluginContext;
 import io.archway.dataplane.plugin.PluginInstance;
 import io.archway.dataplane.plugin.PluginScope;
+import io.archway.dataplane.plugin.PluginTraits;
 import io.archway.model.UserRegex;
 import io.netty.handler.codec.http.HttpHeaderNames;
 import java.util.EnumSet;
@@ -20,6 +21,7 @@ import java.util.Set;
  * {@code bypass_missing}. With several User-Agent fields, one allowed is enough for the allowlist,
  * one denied is enough for the denylist (APISIX 3.x).
  */
+@PluginTraits(category = Plugin.Category.SECURITY, dryRun = Plugin.DryRun.RUNS)
 public final class UaRestrictionPlugin implements Plugin<UaRestrictionPlugin.Config> {
 
   /** The configuration; schema {@code ua-restriction.json}. */

@@ -3,8 +3,10 @@ package io.archway.dataplane.plugins;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.archway.dataplane.plugin.LogBatcher;
+import io.archway.dataplane.plugin.Plugin;
 import io.archway.dataplane.plugin.PluginInstance;
 import io.archway.dataplane.plugin.PluginScope;
+import io.archway.dataplane.plugin.PluginTraits;
 import java.net.DatagramPacket;
 import java.net.DatagramSocket;
 import java.net.InetSocketAddress;
@@ -13,6 +15,7 @@ import java.net.InetSocketAddress;
  * udp-logger: each request's entry, batched off the event loop, sent to {@code host:port} as one
  * datagram per batch: the entry itself for a batch of one, else a JSON array (as APISIX does).
  */
+@PluginTraits(category = Plugin.Category.OBSERVABILITY, dryRun = Plugin.DryRun.SIMULATES)
 public final class UdpLoggerPlugin implements EntryLogger<UdpLoggerPlugin.Config> {
 
   /** The configuration; schema {@code udp-logger.json}. */

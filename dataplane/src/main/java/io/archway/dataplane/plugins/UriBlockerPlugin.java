@@ -7,6 +7,7 @@ import io.archway.dataplane.plugin.Plugin.Phase;
 import io.archway.dataplane.plugin.PluginContext;
 import io.archway.dataplane.plugin.PluginInstance;
 import io.archway.dataplane.plugin.PluginScope;
+import io.archway.dataplane.plugin.PluginTraits;
 import io.archway.model.UserRegex;
 import io.netty.handler.codec.http.DefaultHttpHeaders;
 import io.netty.handler.codec.http.HttpHeaderNames;
@@ -21,6 +22,7 @@ import java.util.Set;
  * with {@code case_insensitive}), with {@code rejected_code} and {@code {"error_msg":
  * rejected_msg}} (or APISIX's error body for the status when there is no message).
  */
+@PluginTraits(category = Plugin.Category.SECURITY, dryRun = Plugin.DryRun.RUNS)
 public final class UriBlockerPlugin implements Plugin<UriBlockerPlugin.Config> {
 
   /** The configuration; schema {@code uri-blocker.json}. */

@@ -9,6 +9,7 @@ import io.archway.dataplane.plugin.PluginContext;
 import io.archway.dataplane.plugin.PluginInstance;
 import io.archway.dataplane.plugin.PluginScope;
 import io.archway.dataplane.plugin.PluginServices;
+import io.archway.dataplane.plugin.PluginTraits;
 import io.netty.handler.codec.http.DefaultHttpHeaders;
 import io.netty.handler.codec.http.HttpHeaders;
 import io.netty.handler.codec.http.QueryStringDecoder;
@@ -38,6 +39,7 @@ import org.slf4j.LoggerFactory;
  * <p>Not here (yet): APISIX's public {@code /apisix/plugin/wolf-rbac/login}, {@code user_info} and
  * {@code change_pwd} endpoints; clients log in at Wolf itself.
  */
+@PluginTraits(category = Plugin.Category.AUTHENTICATION)
 public final class WolfRbacPlugin implements Plugin<WolfRbacPlugin.Config> {
 
   private static final Logger LOG = LoggerFactory.getLogger(WolfRbacPlugin.class);

@@ -10,6 +10,7 @@ import io.archway.dataplane.plugin.PluginContext;
 import io.archway.dataplane.plugin.PluginInstance;
 import io.archway.dataplane.plugin.PluginRegistry;
 import io.archway.dataplane.plugin.PluginScope;
+import io.archway.dataplane.plugin.PluginTraits;
 import io.archway.dataplane.route.VarsMatcher;
 import io.archway.model.PluginSchemas;
 import io.archway.model.Vars;
@@ -27,6 +28,7 @@ import java.util.Set;
  * action's configuration (checked against their schemas, with their defaults). Later rules are not
  * tried once one matched, as in APISIX.
  */
+@PluginTraits(category = Plugin.Category.TRAFFIC)
 public final class WorkflowPlugin implements Plugin<WorkflowPlugin.Config> {
 
   static final String REJECTED = "rejected by workflow";

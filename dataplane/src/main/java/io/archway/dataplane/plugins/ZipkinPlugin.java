@@ -6,6 +6,7 @@ import io.archway.dataplane.plugin.Plugin.Phase;
 import io.archway.dataplane.plugin.PluginContext;
 import io.archway.dataplane.plugin.PluginInstance;
 import io.archway.dataplane.plugin.PluginScope;
+import io.archway.dataplane.plugin.PluginTraits;
 import io.archway.dataplane.plugins.Tracing.Span;
 import io.archway.model.ModelJson;
 import io.netty.handler.codec.http.DefaultHttpHeaders;
@@ -33,6 +34,7 @@ import org.slf4j.LoggerFactory;
  * X-B3-*}. Spans are reported as Zipkin v2 JSON arrays POSTed to {@code endpoint}, batched off the
  * event loop (at most 1000 a POST, or every second).
  */
+@PluginTraits(category = Plugin.Category.OBSERVABILITY)
 public final class ZipkinPlugin implements Plugin<ZipkinPlugin.Config> {
 
   private static final Logger log = LoggerFactory.getLogger(ZipkinPlugin.class);

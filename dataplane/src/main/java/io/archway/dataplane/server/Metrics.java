@@ -196,6 +196,7 @@ final class Metrics {
                 status.connected(),
                 snapshot.revision(),
                 upstreams.checked()));
+    io.archway.dataplane.flow.FlowStats.of(compiler.pluginServices()).render(out);
     stream.render(out);
     pubsub.render(out);
     tls.render(out);

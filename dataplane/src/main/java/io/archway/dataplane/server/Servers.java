@@ -271,6 +271,7 @@ public final class Servers implements AutoCloseable {
   }
 
   private void startAdmin(AdminSettings settings, AdminServer server) throws InterruptedException {
+    server.flows(compiler);
     admin.start(settings, server, this::bootstrap, bindAddress);
     if (listeners != null) {
       listeners.optionPort(adminPort(), "admin");

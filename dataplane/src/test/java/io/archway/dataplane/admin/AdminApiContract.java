@@ -1065,7 +1065,8 @@ abstract class AdminApiContract {
                 .replace("{plugin}", "http-logger")
                 .replace("{name}", "limit-req")
                 .replace("{manager}", "vault")
-                .replace("{field}", "desc");
+                .replace("{field}", "desc")
+                .replace("{resource}", "routes");
         if (path.endsWith("/plugins")) {
           concrete += "?all=true";
         }

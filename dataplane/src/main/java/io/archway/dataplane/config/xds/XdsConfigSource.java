@@ -56,7 +56,8 @@ public final class XdsConfigSource implements ConfigSource {
           XdsTranslator.LISTENER,
           XdsTranslator.CLUSTER,
           XdsTranslator.ROUTE,
-          XdsTranslator.ENDPOINT);
+          XdsTranslator.ENDPOINT,
+          XdsTranslator.SECRET);
 
   static final Set<String> WILDCARD = Set.of(XdsTranslator.LISTENER, XdsTranslator.CLUSTER);
 
@@ -352,6 +353,7 @@ public final class XdsConfigSource implements ConfigSource {
     // New listeners and clusters name new route configurations and load assignments.
     boolean forgot = subscribe(XdsTranslator.ROUTE, resources.routeNames());
     forgot |= subscribe(XdsTranslator.ENDPOINT, resources.endpointNames());
+    forgot |= subscribe(XdsTranslator.SECRET, resources.secretNames());
     var made = assembled;
     assembled = null;
     if (delivery.started() || complete()) {
@@ -402,15 +404,11 @@ public final class XdsConfigSource implements ConfigSource {
     }
   }
 
-  /** Listeners and clusters came, and every resource they name. */
+  /** Listeners and clusters came, and every resource they name (secrets too). */
   private boolean complete() {
     // A refused resource is not there yet: with a refused first cluster, a later response of
     // another type does not make an empty base complete.
-    return rejected.isEmpty()
-        && types.get(XdsTranslator.LISTENER).received
-        && types.get(XdsTranslator.CLUSTER).received
-        && resources.has(
-            types.get(XdsTranslator.ROUTE).names, types.get(XdsTranslator.ENDPOINT).names);
+    return rejected.isEmpty() && resources.complete(types);
   }
 
   /**
@@ -443,7 +441,9 @@ public final class XdsConfigSource implements ConfigSource {
     }
     missing.addAll(
         resources.missing(
-            types.get(XdsTranslator.ROUTE).names, types.get(XdsTranslator.ENDPOINT).names));
+            types.get(XdsTranslator.ROUTE).names,
+            types.get(XdsTranslator.ENDPOINT).names,
+            types.get(XdsTranslator.SECRET).names));
     return "xds: no complete config from "
         + settings.target()
         + " within "

@@ -89,7 +89,8 @@ class XdsDeltaStateTest {
     r.update(XdsTranslator.CLUSTER, Map.of(), List.of("b"));
     r.update(XdsTranslator.ENDPOINT, Map.of(), List.of("b"));
     assertThat(r.endpointNames()).containsExactly("a");
-    assertThat(r.missing(Set.of(), Set.of("a", "b"))).containsExactly("load assignment \"b\"");
+    assertThat(r.missing(Set.of(), Set.of("a", "b"), Set.of()))
+        .containsExactly("load assignment \"b\"");
   }
 
   @Test
@@ -104,7 +105,7 @@ class XdsDeltaStateTest {
             List.of());
     assertThat(refused).containsOnlyKeys("a");
     assertThat(refused.get("a")).contains("expected: a load assignment");
-    assertThat(r.missing(Set.of(), Set.of("a", "b"))).isEmpty();
+    assertThat(r.missing(Set.of(), Set.of("a", "b"), Set.of())).isEmpty();
   }
 
   @Test
