@@ -128,6 +128,15 @@ final class DataplaneCommand {
   String xdsProtocol;
 
   @Option(
+      names = "--xds-initial-fetch-timeout",
+      paramLabel = "SECONDS",
+      description = {
+        "how long the first complete xDS config may take before what came is served,",
+        "not ready until complete (default: 0, wait for the full config, as Istio sets it)"
+      })
+  String xdsInitialFetchTimeout;
+
+  @Option(
       names = "--prefix",
       paramLabel = "PREFIX",
       description = "etcd key prefix (default: /apisix)")

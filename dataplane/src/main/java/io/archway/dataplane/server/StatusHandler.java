@@ -107,7 +107,8 @@ final class StatusHandler extends SimpleChannelInboundHandler<FullHttpRequest> {
   private void readyz(ChannelHandlerContext ctx, FullHttpRequest req) {
     var status = source.status();
     boolean shedding = metrics.overloaded();
-    boolean ready = config.loaded() && !stopping.getAsBoolean() && !shedding;
+    // The source may hold back readiness (xDS: served after the initial fetch timed out, partial).
+    boolean ready = config.loaded() && status.loaded() && !stopping.getAsBoolean() && !shedding;
     var f = JsonNodeFactory.instance;
     var body = f.objectNode();
     body.put("ready", ready);
