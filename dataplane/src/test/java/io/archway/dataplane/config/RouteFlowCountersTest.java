@@ -3,15 +3,11 @@ package io.archway.dataplane.config;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
-import io.archway.dataplane.exchange.HttpRouteStats;
 import io.archway.dataplane.flow.FlowStats;
 import io.archway.dataplane.plugin.PluginRegistry;
 import io.archway.dataplane.plugin.PluginServices;
 import io.archway.dataplane.support.SyslogSinks;
 import io.archway.dataplane.support.Transport;
-import io.archway.dataplane.tls.CertificateCompiler;
-import io.archway.dataplane.tls.TlsMetrics;
-import io.archway.dataplane.tls.TlsSettings;
 import io.archway.dataplane.upstream.Upstreams;
 import io.archway.model.Keys.Key;
 import io.archway.model.Kind;
@@ -52,16 +48,7 @@ class RouteFlowCountersTest {
     upstreams = new Upstreams(Transport.best(), loops, 1);
     sinks = new SyslogSinks();
     services = new PluginServices();
-    compiler =
-        new ConfigCompiler(
-            upstreams,
-            HttpRouteStats::new,
-            new StreamMetrics(),
-            sinks,
-            null,
-            new CertificateCompiler(TlsSettings.DEFAULTS, new TlsMetrics()),
-            PluginRegistry.load(),
-            services);
+    compiler = IncrementalCompileTest.compiler(upstreams, sinks, PluginRegistry.load(), services);
     holder = new ConfigHolder();
     holder.subscribe(compiler);
     holder.onState(new ConfigState(Map.of(), 0));
