@@ -304,6 +304,23 @@ final class DataplaneCommand {
   String adminAllow;
 
   @Option(
+      names = "--admin-allow-origin",
+      paramLabel = "ORIGIN",
+      description =
+          "a browser origin (scheme://host[:port], or *) allowed to call the Admin API besides its"
+              + " own; repeatable (default: a request with another Origin is refused)")
+  List<String> adminAllowOrigins;
+
+  @Option(
+      names = "--admin-allow-host",
+      paramLabel = "NAME",
+      description =
+          "a Host name the Admin API answers besides localhost, IP addresses and --admin-address"
+              + " (or *); repeatable (default: without a key other names are refused, against DNS"
+              + " rebinding; with a key any name)")
+  List<String> adminAllowHosts;
+
+  @Option(
       names = "--admin-persist",
       description =
           "standalone mode: write Admin API changes back to the --standalone file (default: in"
