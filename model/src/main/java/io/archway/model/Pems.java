@@ -47,6 +47,37 @@ public final class Pems {
     return out;
   }
 
+  /**
+   * The JDK's PKIX trust manager for {@code authorities} ({@code null}: the JVM's own), for trust
+   * managers that check more on top of it.
+   */
+  public static javax.net.ssl.X509ExtendedTrustManager trustManager(
+      List<X509Certificate> authorities) throws GeneralSecurityException {
+    var pkix =
+        javax.net.ssl.TrustManagerFactory.getInstance(
+            javax.net.ssl.TrustManagerFactory.getDefaultAlgorithm());
+    if (authorities == null) {
+      pkix.init((java.security.KeyStore) null);
+    } else {
+      var store = java.security.KeyStore.getInstance(java.security.KeyStore.getDefaultType());
+      try {
+        store.load(null, null);
+      } catch (java.io.IOException e) {
+        throw new GeneralSecurityException(e);
+      }
+      for (int i = 0; i < authorities.size(); i++) {
+        store.setCertificateEntry("ca" + i, authorities.get(i));
+      }
+      pkix.init(store);
+    }
+    for (var m : pkix.getTrustManagers()) {
+      if (m instanceof javax.net.ssl.X509ExtendedTrustManager x) {
+        return x;
+      }
+    }
+    throw new GeneralSecurityException("no X.509 trust manager");
+  }
+
   /** The first private key in {@code pem}. */
   public static PrivateKey privateKey(String pem) throws GeneralSecurityException {
     if (pem.contains("ENCRYPTED")) {

@@ -55,10 +55,6 @@ public record Upstream(
   public static final String ZOOKEEPER = "zookeeper";
 
   /**
-   * The discovery types the dataplane finds nodes with. APISIX's others (nacos, eureka, consul,
-   * consul_kv, dns) would leave the upstream without nodes, so they are refused by name.
-   */
-  /**
    * The request variables a chash upstream with {@code hash_on: vars} can hash on: those the
    * dataplane's request variables give ({@code route/RequestVars.get}), plus the prefixed families.
    * A name outside them would hash every request on nothing, so it is refused, as APISIX's schema
@@ -89,6 +85,11 @@ public record Upstream(
    */
   static final List<String> STREAM_HASH_VARIABLES = List.of("mqtt_client_id");
 
+  /**
+   * The discovery types accepted: those the dataplane finds nodes with ({@code kubernetes}, {@code
+   * dns}), and {@code zookeeper}, whose nodes a control plane writes. APISIX's others (nacos,
+   * eureka, consul, consul_kv) would leave the upstream without nodes, so they are refused by name.
+   */
   static final Fields.Check DISCOVERY_TYPE =
       v ->
           "kubernetes".equals(v) || "dns".equals(v) || ZOOKEEPER.equals(v)
@@ -318,14 +319,32 @@ public record Upstream(
     }
   }
 
-  /** {@code tls}: client certificate towards the upstream and whether to verify it. */
   /**
    * TLS towards the nodes: a client certificate (inline, or an {@code ssls} object of type client
-   * by id), and whether to verify the nodes' certificates. {@code ca} is Archway's addition (APISIX
-   * verifies against one global bundle): the authorities to verify against instead of the JVM's.
+   * by id), and whether to verify the nodes' certificates. Archway's additions (APISIX verifies
+   * against one global bundle and derives the server name from the host): {@code ca}, the
+   * authorities to verify against instead of the JVM's; {@code sni}, the server name to send;
+   * {@code subject_alt_names}, the names one of which the node's certificate must carry (in place
+   * of the check of its name against the host; SPIFFE identities are URI names); {@code alpn}, the
+   * protocols offered; {@code match_node_metadata}, TLS only to the nodes whose {@code metadata}
+   * holds these entries, plain to the others (Istio's {@code tlsMode: istio}).
    */
   public record Tls(
-      String clientCert, String clientKey, String clientCertId, Boolean verify, String ca) {
+      String clientCert,
+      String clientKey,
+      String clientCertId,
+      Boolean verify,
+      String ca,
+      String sni,
+      List<SubjectAltName> subjectAltNames,
+      List<String> alpn,
+      Map<String, String> matchNodeMetadata) {
+
+    /** The APISIX fields only (client certificate, verification, authorities). */
+    public Tls(
+        String clientCert, String clientKey, String clientCertId, Boolean verify, String ca) {
+      this(clientCert, clientKey, clientCertId, verify, ca, null, null, null, null);
+    }
 
     @Override
     public String toString() {
@@ -338,12 +357,34 @@ public record Upstream(
           + verify
           + ", ca="
           + (ca != null)
+          + ", sni="
+          + sni
+          + ", subject_alt_names="
+          + subjectAltNames
+          + ", alpn="
+          + alpn
+          + ", match_node_metadata="
+          + matchNodeMetadata
           + "]";
     }
 
     /** With the client certificate and key given inline (a {@code client_cert_id} resolved). */
     public Tls withClientCertificate(String cert, String key) {
-      return new Tls(cert, key, null, verify, ca);
+      return new Tls(cert, key, null, verify, ca, sni, subjectAltNames, alpn, matchNodeMetadata);
+    }
+
+    /** Whether TLS goes to a node with this {@code metadata} ({@code match_node_metadata}). */
+    public boolean appliesTo(ObjectNode metadata) {
+      if (matchNodeMetadata == null) {
+        return true;
+      }
+      for (var e : matchNodeMetadata.entrySet()) {
+        var v = metadata == null ? null : metadata.get(e.getKey());
+        if (v == null || !v.isTextual() || !v.textValue().equals(e.getValue())) {
+          return false;
+        }
+      }
+      return true;
     }
 
     static Tls read(Fields f, String path) {
@@ -353,14 +394,72 @@ public record Upstream(
               f.secret("client_key", Pem.PRIVATE_KEY),
               f.id("client_cert_id"),
               f.bool("verify"),
-              f.string("ca", Pem.CERTIFICATE));
+              f.string("ca", Pem.CERTIFICATE),
+              f.string("sni", Fields.Check.length(1, 253), Addresses.HOST_NAME),
+              f.children("subject_alt_names", SubjectAltName::read),
+              f.strings("alpn", 1, true, Fields.Check.length(1, 255)),
+              stringMap(f, "match_node_metadata"));
       if (f.has("client_cert") != f.has("client_key")) {
         f.problem("client_cert and client_key go together (expected: both or neither)");
       }
       if (f.has("client_cert") && f.has("client_cert_id")) {
         f.problem("client_cert and client_cert_id both set (expected: one of them)");
       }
+      if (f.has("subject_alt_names") && !Boolean.TRUE.equals(tls.verify)) {
+        f.problem(
+            "subject_alt_names",
+            "set without verify: true (expected: verify: true, the names are checked on a"
+                + " verified certificate)");
+      }
       return tls;
+    }
+
+    private static Map<String, String> stringMap(Fields f, String name) {
+      var o = f.object(name);
+      if (o == null) {
+        return null;
+      }
+      var out = new java.util.TreeMap<String, String>();
+      for (var e : o.properties()) {
+        if (!e.getValue().isTextual()) {
+          f.problem(name + "." + e.getKey(), Fields.show(e.getValue()) + " (expected: string)");
+          return null;
+        }
+        out.put(e.getKey(), e.getValue().textValue());
+      }
+      if (out.isEmpty()) {
+        f.problem(name, "{} (expected: at least one entry)");
+        return null;
+      }
+      return Map.copyOf(out);
+    }
+  }
+
+  /**
+   * One name a node's certificate may carry ({@code tls.subject_alt_names[]}): {@code exact} or
+   * {@code prefix}, of the given {@code type} ({@code uri}, {@code dns}, {@code email}, {@code ip};
+   * any type when unset).
+   */
+  public record SubjectAltName(String type, String exact, String prefix) {
+
+    private static final Fields.Check TYPES = Fields.Check.oneOf("uri", "dns", "email", "ip");
+
+    /** Whether {@code value}, a name of the certificate of this {@code type}, matches. */
+    public boolean matches(String valueType, String value) {
+      if (type != null && !type.equals(valueType)) {
+        return false;
+      }
+      return exact != null ? exact.equals(value) : value.startsWith(prefix);
+    }
+
+    static SubjectAltName read(Fields f, String path) {
+      var san =
+          new SubjectAltName(
+              f.string("type", TYPES),
+              f.string("exact", Fields.Check.length(1, 2048)),
+              f.string("prefix", Fields.Check.length(1, 2048)));
+      f.exactlyOne("exact", "prefix");
+      return san;
     }
   }
 }

@@ -13,9 +13,9 @@ import java.time.Duration;
 import java.util.Set;
 
 /**
- * {@code --xds}, {@code --xds-node-id}, {@code --xds-cluster}, {@code --xds-protocol} and the
- * settings file's {@code xds:} section: the xDS management server the config comes from instead of
- * a file or etcd, and how.
+ * {@code --xds}, {@code --xds-node-id}, {@code --xds-cluster}, {@code --xds-protocol}, {@code
+ * --xds-initial-fetch-timeout} and the settings file's {@code xds:} section: the xDS management
+ * server the config comes from instead of a file or etcd, and how.
  */
 final class XdsOptions {
 
@@ -26,7 +26,7 @@ final class XdsOptions {
   private String nodeId;
   private String cluster;
   private XdsConfigSource.Protocol protocol = XdsConfigSource.Protocol.SOTW;
-  private Duration initialFetchTimeout = Duration.ofSeconds(15);
+  private Duration initialFetchTimeout = Duration.ZERO;
 
   /** Whether an address was given (the config comes from xDS). */
   boolean given() {
@@ -55,6 +55,9 @@ final class XdsOptions {
     }
     if (c.xdsProtocol != null) {
       protocol = protocol("--xds-protocol", c.xdsProtocol);
+    }
+    if (c.xdsInitialFetchTimeout != null) {
+      initialFetchTimeout = seconds("--xds-initial-fetch-timeout", c.xdsInitialFetchTimeout);
     }
   }
 

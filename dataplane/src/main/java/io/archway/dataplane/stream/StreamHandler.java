@@ -224,7 +224,7 @@ final class StreamHandler extends ChannelInboundHandlerAdapter {
             .transport()
             .upstreamBootstrap(ctx.channel().eventLoop(), upstream.connectTimeoutMillis())
             .option(ChannelOption.ALLOW_HALF_CLOSURE, true);
-    if (!upstream.tls()) {
+    if (!upstream.tls(n)) {
       return bootstrap.connect(n.host(), n.port());
     }
     var pools = gateway.pools();

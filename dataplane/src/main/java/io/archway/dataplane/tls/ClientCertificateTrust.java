@@ -10,7 +10,6 @@ import java.util.List;
 import javax.net.ssl.ManagerFactoryParameters;
 import javax.net.ssl.SSLEngine;
 import javax.net.ssl.TrustManager;
-import javax.net.ssl.TrustManagerFactory;
 import javax.net.ssl.X509ExtendedTrustManager;
 
 /**
@@ -24,26 +23,7 @@ final class ClientCertificateTrust extends SimpleTrustManagerFactory {
   private final TrustManager[] managers;
 
   ClientCertificateTrust(List<X509Certificate> cas, int depth) throws GeneralSecurityException {
-    var store = KeyStore.getInstance(KeyStore.getDefaultType());
-    try {
-      store.load(null, null);
-    } catch (java.io.IOException e) {
-      throw new GeneralSecurityException(e);
-    }
-    for (int i = 0; i < cas.size(); i++) {
-      store.setCertificateEntry("ca" + i, cas.get(i));
-    }
-    var pkix = TrustManagerFactory.getInstance(TrustManagerFactory.getDefaultAlgorithm());
-    pkix.init(store);
-    X509ExtendedTrustManager delegate = null;
-    for (var m : pkix.getTrustManagers()) {
-      if (m instanceof X509ExtendedTrustManager x) {
-        delegate = x;
-      }
-    }
-    if (delegate == null) {
-      throw new GeneralSecurityException("no X.509 trust manager");
-    }
+    var delegate = io.archway.model.Pems.trustManager(cas);
     managers = new TrustManager[] {new Limited(delegate, depth)};
   }
 

@@ -12,10 +12,12 @@ import io.netty.channel.socket.SocketChannel;
 import io.netty.handler.codec.http.HttpClientCodec;
 import io.netty.handler.ssl.ApplicationProtocolConfig;
 import io.netty.handler.ssl.ApplicationProtocolNames;
+import io.netty.handler.ssl.ReferenceCountedOpenSslEngine;
 import io.netty.handler.ssl.SslContext;
 import io.netty.handler.ssl.SslContextBuilder;
 import io.netty.handler.ssl.SslHandler;
 import io.netty.handler.ssl.util.InsecureTrustManagerFactory;
+import io.netty.internal.tcnative.SSL;
 import io.netty.util.concurrent.Future;
 import io.netty.util.concurrent.Promise;
 import java.security.GeneralSecurityException;
@@ -26,6 +28,7 @@ import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicInteger;
+import javax.net.ssl.SNIHostName;
 import javax.net.ssl.SSLException;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -104,7 +107,7 @@ public final class ConnectionPools {
 
   /** As {@link #sslContext(Endpoint.TlsOptions)}; with {@code h2}, offering only h2 by ALPN. */
   SslContext sslContext(Endpoint.TlsOptions options, boolean h2) throws SSLException {
-    if (options.clientCert() == null && options.ca() == null) {
+    if (options.plain()) {
       if (h2) {
         return options.verify() ? verifyingH2 : trustingH2;
       }
@@ -128,9 +131,20 @@ public final class ConnectionPools {
       var b = SslContextBuilder.forClient();
       if (h2) {
         alpnH2(b);
+      } else if (options.alpn() != null) {
+        b.applicationProtocolConfig(
+            new ApplicationProtocolConfig(
+                ApplicationProtocolConfig.Protocol.ALPN,
+                ApplicationProtocolConfig.SelectorFailureBehavior.NO_ADVERTISE,
+                ApplicationProtocolConfig.SelectedListenerFailureBehavior.ACCEPT,
+                options.alpn()));
       }
       if (!options.verify()) {
         b.trustManager(InsecureTrustManagerFactory.INSTANCE);
+      } else if (options.sans() != null) {
+        b.trustManager(
+            new SubjectAltNameTrust(
+                options.ca() == null ? null : Pems.certificates(options.ca()), options.sans()));
       } else if (options.ca() != null) {
         b.trustManager(Pems.certificates(options.ca()).toArray(X509Certificate[]::new));
       }
@@ -247,13 +261,29 @@ public final class ConnectionPools {
         ep.sni() == null
             ? ctx.newHandler(ch.alloc(), ep.host(), ep.port())
             : ctx.newHandler(ch.alloc(), ep.sni(), ep.port());
-    if (ep.verify()) {
+    if (ep.verifyHostName()) {
       var params = handler.engine().getSSLParameters();
       params.setEndpointIdentificationAlgorithm("HTTPS");
       handler.engine().setSSLParameters(params);
     }
+    if (ep.sni() != null
+        && !jdkHostName(ep.sni())
+        && handler.engine() instanceof ReferenceCountedOpenSslEngine openSsl) {
+      // Istio's names (outbound_.9080_._.reviews…) hold underscores, which Netty's and the JDK's
+      // host name rules leave out of the SNI; Envoy sends them, and so does OpenSSL when asked.
+      SSL.setTlsExtHostName(openSsl.sslPointer(), ep.sni());
+    }
     handler.setHandshakeTimeoutMillis(timeoutMillis);
     return handler;
+  }
+
+  private static boolean jdkHostName(String name) {
+    try {
+      new SNIHostName(name);
+      return true;
+    } catch (IllegalArgumentException e) {
+      return false;
+    }
   }
 
   /**
@@ -295,6 +325,11 @@ public final class ConnectionPools {
   /** The endpoints of the config in force; idle connections to others are closed. */
   void retain(Set<Endpoint> endpoints, Iterable<EventLoop> loops) {
     live = Set.copyOf(endpoints);
+    // Contexts of settings no longer in force (a rotated certificate) go with them.
+    var options = new java.util.HashSet<Endpoint.TlsOptions>();
+    live.forEach(e -> options.add(e.options()));
+    contexts.keySet().retainAll(options);
+    h2Contexts.keySet().retainAll(options);
     h2.retain(live, loops);
     for (var loop : loops) {
       loop.execute(

@@ -1,5 +1,8 @@
 package io.archway.dataplane.upstream;
 
+import io.archway.model.Upstream;
+import java.util.List;
+
 /**
  * Where a pooled connection goes: connections are shared by every upstream that names the same node
  * with the same TLS settings, so they survive a reload that changes something else.
@@ -15,13 +18,34 @@ record Endpoint(String host, int port, boolean tls, String sni, TlsOptions optio
     return options != null && options.verify();
   }
 
-  /**
-   * TLS towards a node: verify its certificate (against {@code ca}, or the JVM's authorities), and
-   * show a client certificate when one is given (PEM).
-   */
-  record TlsOptions(boolean verify, String clientCert, String clientKey, String ca) {
+  /** Whether the node's name is checked against the host (not when names to match are given). */
+  boolean verifyHostName() {
+    return verify() && options.sans() == null;
+  }
 
-    static final TlsOptions TRUSTING = new TlsOptions(false, null, null, null);
+  /**
+   * TLS towards a node: verify its certificate (against {@code ca}, or the JVM's authorities; one
+   * of {@code sans} in place of its name when they are given), show a client certificate when one
+   * is given (PEM), and offer {@code alpn} (or the default protocols when {@code null}).
+   */
+  record TlsOptions(
+      boolean verify,
+      String clientCert,
+      String clientKey,
+      String ca,
+      List<Upstream.SubjectAltName> sans,
+      List<String> alpn) {
+
+    static final TlsOptions TRUSTING = new TlsOptions(false, null, null, null, null, null);
+
+    TlsOptions(boolean verify, String clientCert, String clientKey, String ca) {
+      this(verify, clientCert, clientKey, ca, null, null);
+    }
+
+    /** Whether the context is the shared default one (no certificate, authorities, names, ALPN). */
+    boolean plain() {
+      return clientCert == null && ca == null && sans == null && alpn == null;
+    }
 
     @Override
     public String toString() {
@@ -32,6 +56,10 @@ record Endpoint(String host, int port, boolean tls, String sni, TlsOptions optio
           + (clientCert != null)
           + ", ca="
           + (ca != null)
+          + ", sans="
+          + sans
+          + ", alpn="
+          + alpn
           + "]";
     }
   }

@@ -79,17 +79,23 @@ public final class UpstreamRuntime {
                     Boolean.TRUE.equals(tlsConfig.verify()),
                     tlsConfig.clientCert(),
                     tlsConfig.clientKey(),
-                    tlsConfig.ca());
+                    tlsConfig.ca(),
+                    tlsConfig.subjectAltNames(),
+                    tlsConfig.alpn());
     for (var n : nodes) {
+      // match_node_metadata: TLS only to the nodes it names (Istio's tlsMode), plain to the others.
+      boolean nodeTls = tls && (tlsConfig == null || tlsConfig.appliesTo(n.node().metadata()));
       String sni = null;
-      if (tls) {
+      if (nodeTls && tlsConfig != null && tlsConfig.sni() != null) {
+        sni = tlsConfig.sni();
+      } else if (nodeTls) {
         sni = "rewrite".equals(config.passHost()) ? config.upstreamHost() : n.host();
         if (sni != null
             && (sni.indexOf(':') >= 0 || Character.isDigit(sni.charAt(sni.length() - 1)))) {
           sni = null; // an IP address is never a server name
         }
       }
-      n.endpoint = new Endpoint(n.host(), n.port(), tls, sni, options, h2);
+      n.endpoint = new Endpoint(n.host(), n.port(), nodeTls, sni, nodeTls ? options : null, h2);
     }
     if (previous != null) {
       var before = new HashMap<String, NodeState>();
@@ -207,6 +213,11 @@ public final class UpstreamRuntime {
 
   public boolean tls() {
     return tls;
+  }
+
+  /** Whether TLS goes to node {@code n} ({@code tls.match_node_metadata} may leave it plain). */
+  public boolean tls(NodeState n) {
+    return n.endpoint.tls();
   }
 
   /**

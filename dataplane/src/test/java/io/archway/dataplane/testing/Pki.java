@@ -85,6 +85,20 @@ public final class Pki {
         .buildIssuedBy(ca);
   }
 
+  /**
+   * A mesh workload's certificate as Istio's CA issues it: its SPIFFE identity as the only (URI)
+   * name, for both ends of mutual TLS.
+   */
+  public static X509Bundle workload(X509Bundle ca, String spiffeId) throws Exception {
+    return new CertificateBuilder()
+        .subject("O=cluster.local")
+        .addSanUriName(spiffeId)
+        .addExtendedKeyUsageServerAuth()
+        .addExtendedKeyUsageClientAuth()
+        .ecp256()
+        .buildIssuedBy(ca);
+  }
+
   /** The certificate and the intermediates above it (not the root), PEM. */
   public static String chainPem(X509Bundle b) {
     var path = b.getCertificatePath();

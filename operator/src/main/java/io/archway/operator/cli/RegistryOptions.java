@@ -30,7 +30,10 @@ final class RegistryOptions {
       description =
           "who resolves upstreams of discovery type dns (ApisixUpstreams' discovery: {type:"
               + " dns}; objects' discovery_type: dns): the dataplane (default; each dataplane asks"
-              + " DNS itself) or the operator, which writes the nodes into etcd")
+              + " DNS itself) or the operator, which writes the nodes into etcd (objects written"
+              + " with discovery_type: dns then hold static nodes and _discovery_type: dns; back"
+              + " on dataplane, or without the seed, they keep those nodes, frozen, until written"
+              + " again with discovery_type: dns)")
   String dnsDiscovery = "dataplane";
 
   @Option(

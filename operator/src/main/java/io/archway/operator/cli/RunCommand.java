@@ -114,7 +114,8 @@ final class RunCommand implements Callable<Integer> {
       description =
           "do not seed etcd objects written without Kubernetes (the Admin API, etcdctl) whose"
               + " upstream names a registry followed (default: seeded, by the leader, as"
-              + " archway-operator seed does)")
+              + " archway-operator seed does). Objects seeded before keep the nodes last written"
+              + " (frozen) until seeded again")
   boolean noSeed;
 
   @Option(
@@ -215,10 +216,11 @@ final class RunCommand implements Callable<Integer> {
     var metricsServer = new java.util.concurrent.atomic.AtomicReference<MetricsServer>();
     Runnable stop =
         () -> {
-          operator.close();
+          // The seed first: it writes while the operator is closing otherwise.
           if (seeder != null) {
             seeder.close();
           }
+          operator.close();
           registries.close();
           if (metricsServer.get() != null) {
             metricsServer.get().close();
@@ -282,6 +284,7 @@ final class RunCommand implements Callable<Integer> {
         new io.archway.operator.seed.Seeder(
             new io.archway.model.source.EtcdConfigSource(etcd.source()), sink, registries);
     operator.onLeading(seeder::start);
+    operator.fenceOnLoss(seeder::fence);
     operator.metrics().gauge("archway_operator_seed_writes_total", seeder::writes);
     operator.metrics().gauge("archway_operator_seed_conflicts_total", seeder::conflicts);
     operator.metrics().gauge("archway_operator_seed_objects", seeder::objects);

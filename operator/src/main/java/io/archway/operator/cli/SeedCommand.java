@@ -58,40 +58,43 @@ final class SeedCommand implements Callable<Integer> {
     }
     var metrics = new OperatorMetrics();
     registries.metrics(metrics.registryMetrics());
-    io.archway.model.sink.EtcdConfigSink sink;
-    try {
-      sink = etcd.sink();
-    } catch (UsageException e) {
-      registries.close();
-      throw e;
-    }
-    var seeder = new Seeder(new EtcdConfigSource(etcd.source()), sink, registries);
-    metrics.gauge("archway_operator_seed_writes_total", seeder::writes);
-    metrics.gauge("archway_operator_seed_conflicts_total", seeder::conflicts);
-    metrics.gauge("archway_operator_seed_objects", seeder::objects);
-    MetricsServer server = null;
-    try {
-      if (port > 0) {
-        server = MetricsServer.start(new InetSocketAddress(port), metrics, () -> true);
-      }
-    } catch (IOException e) {
-      err.println("archway-operator: cannot start: " + e.getMessage());
-      registries.close();
-      sink.close();
-      return 1;
-    }
-    seeder.start();
-    var started = server;
-    RunCommand.untilShutdown(
-        "archway-seed-shutdown",
+    // What was started, stopped in reverse by one action: on a failed start as on SIGTERM.
+    var started = new java.util.ArrayDeque<AutoCloseable>();
+    started.push(registries);
+    Runnable stop =
         () -> {
-          seeder.close();
-          registries.close();
-          if (started != null) {
-            started.close();
+          while (!started.isEmpty()) {
+            try {
+              started.pop().close();
+            } catch (Exception e) {
+              err.println("archway-operator: stopping: " + e);
+            }
           }
-          sink.close();
-        });
+        };
+    boolean running = false;
+    try {
+      var sink = etcd.sink();
+      started.push(sink);
+      var seeder = new Seeder(new EtcdConfigSource(etcd.source()), sink, registries);
+      started.push(seeder);
+      metrics.gauge("archway_operator_seed_writes_total", seeder::writes);
+      metrics.gauge("archway_operator_seed_conflicts_total", seeder::conflicts);
+      metrics.gauge("archway_operator_seed_objects", seeder::objects);
+      if (port > 0) {
+        var server = MetricsServer.start(new InetSocketAddress(port), metrics, () -> true);
+        started.addLast(server); // closed last: the seed stops before anything it writes through
+      }
+      seeder.start();
+      running = true;
+    } catch (RuntimeException | IOException e) {
+      err.println("archway-operator: cannot start: " + e.getMessage());
+      return 1;
+    } finally {
+      if (!running) {
+        stop.run();
+      }
+    }
+    RunCommand.untilShutdown("archway-seed-shutdown", stop);
     return 0;
   }
 }

@@ -45,6 +45,7 @@ public final class ArchwayOperator implements AutoCloseable {
   private final GatewayApiCrds gatewayApi;
   private volatile boolean leader;
   private volatile Runnable onLostLeadership = () -> {};
+  private final List<Runnable> fences = new java.util.concurrent.CopyOnWriteArrayList<>();
   private volatile Runnable onLeading = () -> {};
   private final boolean elected;
 
@@ -192,15 +193,17 @@ public final class ArchwayOperator implements AutoCloseable {
           s);
     }
     var dependents = new Dependents(ctx, primaries);
-    caches.onChange(dependents::changed);
-    registries.onChange(dependents::registryChanged);
-    // A registry service no ApisixUpstream names any more is no longer followed.
+    // A registry service no ApisixUpstream names any more is no longer followed. The claim comes
+    // before the reconciles a change fires, so no other user of the registries (the seed) stops a
+    // service between a translation's lookup and this claim.
     caches.onChange(
         x -> {
           if (x instanceof io.archway.crds.apisix.ApisixUpstream) {
             registries.retain(caches.registryServices());
           }
         });
+    caches.onChange(dependents::changed);
+    registries.onChange(dependents::registryChanged);
     elected = s.leaseName() != null;
     if (!elected) {
       leader = true;
@@ -345,11 +348,13 @@ public final class ArchwayOperator implements AutoCloseable {
 
   /**
    * The Lease was lost (not renewed in time: the API server unreachable, a long pause). The
-   * framework would go on reconciling next to the new leader, so the writer is fenced first (no
-   * etcd write from here on, not even by reconciles in flight), then {@link #onLostLeadership}
-   * runs: the command exits, so that the replica restarts and waits as a follower.
+   * framework would go on reconciling next to the new leader, so every writer is fenced first (no
+   * etcd write from here on, not even by reconciles in flight): the leader-only ones ({@link
+   * #fenceOnLoss}, the seed), then the reconcilers'; then {@link #onLostLeadership} runs: the
+   * command exits, so that the replica restarts and waits as a follower.
    */
   private void stoppedLeading() {
+    fences.forEach(Runnable::run);
     writer.fence();
     leader = false;
     onLostLeadership.run();
@@ -366,6 +371,14 @@ public final class ArchwayOperator implements AutoCloseable {
    */
   public void onLeading(Runnable r) {
     onLeading = r;
+  }
+
+  /**
+   * How to stop, at once and before anything else, the etcd writes of what {@link #onLeading}
+   * started (the seed's {@code fence}) when the Lease is lost.
+   */
+  public void fenceOnLoss(Runnable fence) {
+    fences.add(fence);
   }
 
   /** What to do once this replica lost its Lease, after its writes are fenced. */

@@ -80,6 +80,9 @@ public final class Registries implements AutoCloseable {
       new java.util.concurrent.CopyOnWriteArrayList<>();
   // The services each user (the resources' reconcilers, the seed) wants followed.
   private final Map<String, Set<Service>> wanted = new HashMap<>();
+  // The services translations looked up since the resources last said what they want: wanted by
+  // the resources until their claim arrives (the next retain(Set)).
+  private final Set<Service> lookedUp = ConcurrentHashMap.newKeySet();
   private volatile boolean closed;
 
   private final class Entry {
@@ -152,6 +155,11 @@ public final class Registries implements AutoCloseable {
    * awaited (bounded).
    */
   public RegistryLookup lookup(String type, String name) {
+    if (registries.containsKey(type)) {
+      // Wanted until the resources' next retain claims it (or not): another user's retain, made
+      // between this lookup and that claim, leaves it followed.
+      lookedUp.add(new Service(type, name));
+    }
     return lookup(type, name, true);
   }
 
@@ -196,22 +204,25 @@ public final class Registries implements AutoCloseable {
   }
 
   /**
-   * The resources' reconcilers want exactly {@code wanted} followed: every service no user wants
-   * (looked up by a translation and named by no resource any more, say) is no longer followed.
+   * The resources' reconcilers want exactly {@code wanted} followed (their claim of what their
+   * translations looked up): every service no user wants (looked up by a translation and named by
+   * no resource any more, say) is no longer followed.
    */
-  public void retain(Set<Service> wanted) {
+  public synchronized void retain(Set<Service> wanted) {
+    lookedUp.clear();
     retain(RESOURCES, wanted);
   }
 
   /**
    * {@code user} (the seed, say) wants exactly {@code services} followed: those it wanted before
-   * and no user wants now are no longer followed. A service some lookup started and no user has
-   * claimed yet is left to the resources' {@link #retain(Set)}, so one user never stops what a
-   * translation is about to claim.
+   * and no user wants now are no longer followed. A service another user wants is never stopped,
+   * nor one a translation looked up that the resources have not claimed yet ({@link #lookup} counts
+   * as a want until their next {@link #retain(Set)}), so one user never stops what a translation is
+   * about to claim.
    */
   public synchronized void retain(String user, Set<Service> services) {
     var before = wanted.put(user, Set.copyOf(services));
-    var all = new java.util.HashSet<Service>();
+    var all = new java.util.HashSet<Service>(lookedUp);
     wanted.values().forEach(all::addAll);
     for (var it = entries.entrySet().iterator(); it.hasNext(); ) {
       var e = it.next();

@@ -78,10 +78,7 @@ class RegistriesTest {
 
   @Test
   void aServiceIsFollowedWhileAnyUserWantsItAndEveryListenerHearsOfIt() {
-    try (var registries =
-        new Registries(
-            List.of(new Answering()),
-            new Registries.Settings(Duration.ZERO, Duration.ZERO, Duration.ofSeconds(10)))) {
+    try (var registries = answering()) {
       var heard = new java.util.concurrent.CopyOnWriteArrayList<String>();
       registries.onChange((type, name) -> heard.add("resources " + name));
       registries.onChange((type, name) -> heard.add("seed " + name));
@@ -102,5 +99,30 @@ class RegistriesTest {
       registries.retain("seed", java.util.Set.of());
       assertThat(registries.followed()).isEmpty();
     }
+  }
+
+  @Test
+  void anotherUsersRetainLeavesAServiceATranslationLookedUpAndTheResourcesHaveNotClaimedYet() {
+    try (var registries = answering()) {
+      var web = new Registries.Service("dns", "web.test:80");
+      registries.retain("seed", java.util.Set.of(web));
+      // A translation looks it up (an ApisixUpstream just named it); its claim is still to come.
+      assertThat(registries.lookup("dns", "web.test:80").known()).isTrue();
+      // The seed's last object stops naming it: the translation's service stays followed.
+      registries.retain("seed", java.util.Set.of());
+      assertThat(registries.followed()).containsExactly(web);
+      // The resources claim it, then let it go.
+      registries.retain(java.util.Set.of(web));
+      assertThat(registries.followed()).containsExactly(web);
+      registries.retain(java.util.Set.of());
+      assertThat(registries.followed()).isEmpty();
+    }
+  }
+
+  /** Registries over one registry that answers at once, undamped. */
+  private static Registries answering() {
+    return new Registries(
+        List.of(new Answering()),
+        new Registries.Settings(Duration.ZERO, Duration.ZERO, Duration.ofSeconds(10)));
   }
 }

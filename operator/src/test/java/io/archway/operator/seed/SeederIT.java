@@ -322,4 +322,61 @@ class SeederIT {
       }
     }
   }
+
+  @Test
+  void aFencedSeederWritesNothingNotEvenTheWriteItHadReadFor() throws Exception {
+    register("APISIX-ZK", "[" + NODE_1 + "]");
+    var unseeded = "{\"id\":\"f\",\"discovery_type\":\"zookeeper\",\"service_name\":\"APISIX-ZK\"}";
+    put("upstreams/f", unseeded);
+    var reached = new java.util.concurrent.CountDownLatch(1);
+    // The Lease is lost between the seed's read and its compare-and-swap.
+    seeder.beforeWrite(
+        key -> {
+          seeder.fence();
+          reached.countDown();
+        });
+    seeder.start();
+    assertThat(reached.await(WAIT.toSeconds(), java.util.concurrent.TimeUnit.SECONDS)).isTrue();
+    seeder.close(); // waits for the seed's thread: the write it was making is over
+    assertThat(seeder.writes()).isZero();
+    assertThat(get("upstreams/f")).isEqualTo(json(unseeded));
+  }
+
+  @Test
+  void aFailingWriteKeepsOneRetryPendingHoweverManyChangesCome() throws Exception {
+    register("APISIX-ZK", "[" + NODE_1 + "]");
+    put(
+        "upstreams/r",
+        "{\"id\":\"r\",\"discovery_type\":\"zookeeper\",\"service_name\":\"APISIX-ZK\"}");
+    var refusing = new AtomicBoolean(true);
+    var tries = new java.util.concurrent.atomic.AtomicInteger();
+    seeder.beforeWrite(
+        key -> {
+          tries.incrementAndGet();
+          if (refusing.get()) {
+            throw new IllegalStateException("refused");
+          }
+        });
+    seeder.start();
+    await().atMost(WAIT).until(() -> tries.get() >= 1);
+    // Each instance that registers is a registry change, and a failed try of the object.
+    for (int i = 2; i <= 4; i++) {
+      zk.create()
+          .withMode(CreateMode.EPHEMERAL)
+          .forPath(
+              "/zookeeper/APISIX-ZK/i-" + i,
+              ("{\"host\":\"10.0.0." + i + ":1980\"}").getBytes(UTF_8));
+    }
+    await().atMost(WAIT).until(() -> registries.peek("zookeeper", "APISIX-ZK").nodes().size() == 4);
+    assertThat(seeder.pendingRetries()).isEqualTo(1);
+    assertThat(seeder.writes()).isZero();
+
+    // Writes are accepted again: the next change (or the retry) writes the nodes.
+    refusing.set(false);
+    zk.delete().forPath("/zookeeper/APISIX-ZK/i-4");
+    await()
+        .atMost(WAIT)
+        .untilAsserted(() -> assertThat(get("upstreams/r").get("nodes")).hasSize(3));
+    assertThat(seeder.pendingRetries()).isZero();
+  }
 }

@@ -20,12 +20,6 @@ final class XdsClusters {
 
   static ClusterPart cluster(Cluster c) throws XdsException {
     var where = "cluster " + q(c.getName());
-    if (c.hasTransportSocket()) {
-      throw new XdsException(
-          where
-              + ": transport_socket: TLS to the endpoints configured by xDS (SDS, Istio mTLS) is"
-              + " not supported (expected: plaintext)");
-    }
     only(
         c,
         where,
@@ -43,6 +37,7 @@ final class XdsClusters {
         "circuit_breakers",
         "common_lb_config",
         "typed_extension_protocol_options",
+        "transport_socket",
         "transport_socket_matches",
         "dns_lookup_family",
         "dns_refresh_rate",
@@ -118,10 +113,46 @@ final class XdsClusters {
           throw new XdsException(
               where + ": cluster_type: custom cluster types not supported (expected: type)");
     }
+    var tls = tls(c, up, where);
     var probe = up.deepCopy();
     probe.set("nodes", nodes == null ? J.arrayNode() : nodes);
+    if (tls != null) {
+      probe.set("tls", tls.tls());
+    }
     check(Kind.UPSTREAMS, probe, where);
-    return new ClusterPart(c.getName(), eds, up, nodes);
+    return new ClusterPart(c.getName(), eds, up, nodes, tls);
+  }
+
+  /**
+   * The cluster's TLS: its {@code transport_socket}, or the TLS one of Istio's {@code
+   * transport_socket_matches} (for the endpoints whose metadata it names); {@code null}: plaintext.
+   */
+  private static XdsTls.UpstreamTls tls(Cluster c, ObjectNode up, String where)
+      throws XdsException {
+    var tls =
+        c.hasTransportSocket()
+            ? XdsTls.upstream(c.getTransportSocket(), where + ": transport_socket")
+            : null;
+    var matched = XdsTls.matches(c.getTransportSocketMatchesList(), where);
+    if (matched != null && tls != null) {
+      throw new XdsException(
+          where
+              + ": transport_socket: TLS with a TLS socket in transport_socket_matches too"
+              + " (expected: plaintext, or no TLS match)");
+    }
+    tls = matched != null ? matched : tls;
+    if (tls == null) {
+      return null;
+    }
+    up.put("scheme", "https");
+    var alpn = tls.tls().path("alpn");
+    if (up.path("http2").asBoolean(false)) {
+      tls.tls().remove("alpn"); // HTTP/2 to a node is agreed by ALPN h2 alone
+    } else if (alpn.toString().contains("\"istio")) {
+      // What Istio's istio.alpn filter does on the way out: the protocol the sidecar is spoken to.
+      tls.tls().set("alpn", J.arrayNode().add("istio-http/1.1"));
+    }
+    return tls;
   }
 
   static void circuitBreakers(CircuitBreakers cb, String where) throws XdsException {
@@ -232,6 +263,19 @@ final class XdsClusters {
               .put("region", l.getRegion())
               .put("zone", l.getZone())
               .put("sub_zone", l.getSubZone());
+        }
+        // What transport_socket_matches match on (Istio's tlsMode: istio).
+        var match = lb.getMetadata().getFilterMetadataMap().get("envoy.transport_socket_match");
+        if (match != null) {
+          for (var f : match.getFieldsMap().entrySet()) {
+            if (f.getValue().hasStringValue()) {
+              var meta =
+                  node.has("metadata")
+                      ? (ObjectNode) node.get("metadata")
+                      : node.putObject("metadata");
+              meta.put(f.getKey(), f.getValue().getStringValue());
+            }
+          }
         }
       }
     }

@@ -34,17 +34,24 @@ final class XdsListeners {
         "bind_to_port");
     var rds = new ArrayList<String>();
     var inline = new ArrayList<RouteConfiguration>();
+    var servers = new ArrayList<XdsTls.ServerTls>();
     boolean websocket = false;
     for (int i = 0; i < l.getFilterChainsCount(); i++) {
       var chain = l.getFilterChains(i);
       var cw = where + ": filter_chains[" + i + "]";
+      only(chain, cw, "filters", "filter_chain_match", "name", "metadata", "transport_socket");
       if (chain.hasTransportSocket()) {
-        throw new XdsException(
-            cw
-                + ": transport_socket: TLS termination configured by xDS (SDS) is not supported"
-                + " (expected: plain HTTP; serve TLS with Archway's ssls objects)");
+        // Served on Archway's HTTPS port as an ssls object for the chain's server names.
+        var tls =
+            XdsTls.downstream(
+                chain.getTransportSocket(),
+                id("xds " + l.getName() + " " + i),
+                chain.getFilterChainMatch().getServerNamesList(),
+                cw + ": transport_socket");
+        if (tls != null) {
+          servers.add(tls);
+        }
       }
-      only(chain, cw, "filters", "filter_chain_match", "name", "metadata");
       for (int k = 0; k < chain.getFiltersCount(); k++) {
         var filter = chain.getFilters(k);
         var fw = cw + ": filters[" + k + "] (" + filter.getName() + ")";
@@ -57,7 +64,8 @@ final class XdsListeners {
         websocket |= hcmRoutes(l.getName(), hcm, fw, rds, inline);
       }
     }
-    return new ListenerRoutes(List.copyOf(rds), List.copyOf(inline), websocket);
+    return new ListenerRoutes(
+        List.copyOf(rds), List.copyOf(inline), websocket, List.copyOf(servers));
   }
 
   static boolean hcmRoutes(

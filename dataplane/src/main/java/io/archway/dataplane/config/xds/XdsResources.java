@@ -10,6 +10,7 @@ import io.envoyproxy.envoy.config.cluster.v3.Cluster;
 import io.envoyproxy.envoy.config.endpoint.v3.ClusterLoadAssignment;
 import io.envoyproxy.envoy.config.listener.v3.Listener;
 import io.envoyproxy.envoy.config.route.v3.RouteConfiguration;
+import io.envoyproxy.envoy.extensions.transport_sockets.tls.v3.Secret;
 import java.util.ArrayList;
 import java.util.Collection;
 import java.util.HashMap;
@@ -32,6 +33,7 @@ final class XdsResources {
   private final Map<String, XdsTranslator.RouteSet> routeSets = new TreeMap<>();
   private final Map<String, XdsTranslator.ClusterPart> clusters = new TreeMap<>();
   private final Map<String, ArrayNode> endpoints = new TreeMap<>();
+  private final Map<String, XdsSecrets.SecretPem> secrets = new TreeMap<>();
 
   /** A copy to apply a response to before it is accepted (the translations are immutable). */
   XdsResources copy() {
@@ -41,6 +43,7 @@ final class XdsResources {
     c.routeSets.putAll(routeSets);
     c.clusters.putAll(clusters);
     c.endpoints.putAll(endpoints);
+    c.secrets.putAll(secrets);
     return c;
   }
 
@@ -90,17 +93,43 @@ final class XdsResources {
         }
         endpoints.putAll(next);
       }
+      case XdsTranslator.SECRET -> {
+        // Named, as load assignments are: a new version of a secret replaces it (rotation).
+        var next = new TreeMap<String, XdsSecrets.SecretPem>();
+        for (var s : unpack(resources, Secret.class, "secret")) {
+          unique(next.put(s.getName(), XdsSecrets.secret(s)), "secret", s.getName());
+        }
+        secrets.putAll(next);
+      }
       default -> throw new IllegalStateException(type);
     }
   }
 
   /**
-   * Delta xDS: takes the resources of {@code type} that were sent, each replacing the one of its
-   * name, and forgets those {@code removed}; the rest stay as they were.
+   * Delta xDS: takes the resources of {@code type} that were sent (by name), each replacing the one
+   * of its name, and forgets those {@code removed}; the rest stay as they were. A resource that
+   * does not translate is left out alone, as Envoy does: returns those, name to reason (empty: all
+   * taken).
    */
-  void update(String type, List<Any> sent, Collection<String> removed) throws XdsException {
+  Map<String, String> update(String type, Map<String, Any> sent, Collection<String> removed) {
     var part = new XdsResources();
-    part.apply(type, sent);
+    var refused = new TreeMap<String, String>();
+    for (var e : sent.entrySet()) {
+      var one = new XdsResources();
+      try {
+        one.apply(type, List.of(e.getValue()));
+      } catch (XdsException | RuntimeException x) {
+        var why = String.valueOf(x.getMessage());
+        refused.put(e.getKey(), why.contains(e.getKey()) ? why : "\"" + e.getKey() + "\": " + why);
+        continue;
+      }
+      part.listeners.putAll(one.listeners);
+      part.inlineRoutes.putAll(one.inlineRoutes);
+      part.routeSets.putAll(one.routeSets);
+      part.clusters.putAll(one.clusters);
+      part.endpoints.putAll(one.endpoints);
+      part.secrets.putAll(one.secrets);
+    }
     switch (type) {
       case XdsTranslator.LISTENER -> {
         for (var name : concat(removed, part.listeners.keySet())) {
@@ -115,8 +144,10 @@ final class XdsResources {
       case XdsTranslator.ROUTE -> merge(routeSets, part.routeSets, removed);
       case XdsTranslator.CLUSTER -> merge(clusters, part.clusters, removed);
       case XdsTranslator.ENDPOINT -> merge(endpoints, part.endpoints, removed);
+      case XdsTranslator.SECRET -> merge(secrets, part.secrets, removed);
       default -> throw new IllegalStateException(type);
     }
+    return refused;
   }
 
   private static <V> void merge(Map<String, V> into, Map<String, V> sent, Collection<String> gone) {
@@ -178,22 +209,45 @@ final class XdsResources {
     return names;
   }
 
-  /** Forgets the route configurations or load assignments not in {@code names}. */
+  /** The SDS secrets the clusters' and listeners' TLS name. */
+  TreeSet<String> secretNames() {
+    var names = new TreeSet<String>();
+    clusters.values().stream()
+        .filter(c -> c.tls() != null)
+        .forEach(c -> names.addAll(c.tls().material().secretNames()));
+    listeners
+        .values()
+        .forEach(l -> l.servers().forEach(s -> names.addAll(s.material().secretNames())));
+    return names;
+  }
+
+  /** Forgets the route configurations, load assignments or secrets not in {@code names}. */
   void retain(String type, Set<String> names) {
     if (type.equals(XdsTranslator.ROUTE)) {
       routeSets.keySet().retainAll(names);
+    } else if (type.equals(XdsTranslator.SECRET)) {
+      secrets.keySet().retainAll(names);
     } else {
       endpoints.keySet().retainAll(names);
     }
   }
 
-  /** Whether every route configuration and load assignment named has come. */
-  boolean has(Set<String> routeNames, Set<String> endpointNames) {
-    return missing(routeNames, endpointNames).isEmpty();
+  /**
+   * Whether listeners and clusters came, and every route configuration, load assignment and secret
+   * asked for (Envoy's initial fetch).
+   */
+  boolean complete(Map<String, TypeState> types) {
+    return types.get(XdsTranslator.LISTENER).received
+        && types.get(XdsTranslator.CLUSTER).received
+        && missing(
+                types.get(XdsTranslator.ROUTE).names,
+                types.get(XdsTranslator.ENDPOINT).names,
+                types.get(XdsTranslator.SECRET).names)
+            .isEmpty();
   }
 
-  /** The route configurations and load assignments named that have not come. */
-  List<String> missing(Set<String> routeNames, Set<String> endpointNames) {
+  /** The route configurations, load assignments and secrets named that have not come. */
+  List<String> missing(Set<String> routeNames, Set<String> endpointNames, Set<String> secretNames) {
     var out = new ArrayList<String>();
     routeNames.stream()
         .filter(n -> !routeSets.containsKey(n))
@@ -201,6 +255,9 @@ final class XdsResources {
     endpointNames.stream()
         .filter(n -> !endpoints.containsKey(n))
         .forEach(n -> out.add("load assignment \"" + n + "\""));
+    secretNames.stream()
+        .filter(n -> !secrets.containsKey(n))
+        .forEach(n -> out.add("secret \"" + n + "\""));
     return out;
   }
 
@@ -208,6 +265,6 @@ final class XdsResources {
   Map<Key, ConfigObject> assemble() {
     var sets = new HashMap<String, XdsTranslator.RouteSet>(routeSets);
     sets.putAll(inlineRoutes);
-    return XdsTranslator.assemble(listeners, sets, clusters, endpoints);
+    return XdsTranslator.assemble(listeners, sets, clusters, endpoints, secrets);
   }
 }

@@ -52,6 +52,7 @@ final class XdsTranslator {
   static final String CLUSTER = "type.googleapis.com/envoy.config.cluster.v3.Cluster";
   static final String ENDPOINT =
       "type.googleapis.com/envoy.config.endpoint.v3.ClusterLoadAssignment";
+  static final String SECRET = XdsTls.SECRET;
 
   static final String HCM = "envoy.filters.network.http_connection_manager";
   static final String FAULT = "envoy.filters.http.fault";
@@ -78,7 +79,15 @@ final class XdsTranslator {
    * listener), and whether they upgrade WebSockets.
    */
   record ListenerRoutes(
-      List<String> rdsNames, List<RouteConfiguration> inline, boolean websocket) {}
+      List<String> rdsNames,
+      List<RouteConfiguration> inline,
+      boolean websocket,
+      List<XdsTls.ServerTls> servers) {
+
+    ListenerRoutes(List<String> rdsNames, List<RouteConfiguration> inline, boolean websocket) {
+      this(rdsNames, inline, websocket, List.of());
+    }
+  }
 
   /**
    * A cluster as one route uses it: with the route's retry policy or hash policy, it becomes an
@@ -93,7 +102,13 @@ final class XdsTranslator {
    * One cluster as an upstream without its nodes: {@code edsName} names the load assignment that
    * gives them, or {@code nodes} holds them (static and DNS clusters).
    */
-  record ClusterPart(String name, String edsName, ObjectNode upstream, ArrayNode nodes) {}
+  record ClusterPart(
+      String name, String edsName, ObjectNode upstream, ArrayNode nodes, XdsTls.UpstreamTls tls) {
+
+    ClusterPart(String name, String edsName, ObjectNode upstream, ArrayNode nodes) {
+      this(name, edsName, upstream, nodes, null);
+    }
+  }
 
   static ListenerRoutes listener(io.envoyproxy.envoy.config.listener.v3.Listener l)
       throws XdsException {
@@ -125,13 +140,32 @@ final class XdsTranslator {
       Map<String, RouteSet> routeConfigs,
       Map<String, ClusterPart> clusters,
       Map<String, ArrayNode> endpoints) {
+    return assemble(listeners, routeConfigs, clusters, endpoints, Map.of());
+  }
+
+  /** As above, with the SDS secrets the clusters' and listeners' TLS name. */
+  static Map<Key, ConfigObject> assemble(
+      Map<String, ListenerRoutes> listeners,
+      Map<String, RouteSet> routeConfigs,
+      Map<String, ClusterPart> clusters,
+      Map<String, ArrayNode> endpoints,
+      Map<String, XdsSecrets.SecretPem> secrets) {
     var out = new TreeMap<Key, ConfigObject>();
     var upstreams = new TreeMap<String, ObjectNode>();
     for (var c : clusters.values()) {
       var up = c.upstream().deepCopy();
       var nodes = c.nodes() != null ? c.nodes() : endpoints.get(c.edsName());
       up.set("nodes", nodes == null ? J.arrayNode() : nodes.deepCopy());
+      XdsSecrets.upstreamTls(up, c.tls(), secrets);
       upstreams.put(up.get("id").asText(), up);
+    }
+    for (var l : listeners.values()) {
+      for (var s : l.servers()) {
+        var ssl = XdsSecrets.ssl(s, secrets);
+        if (ssl != null) {
+          put(out, Kind.SSLS, ssl);
+        }
+      }
     }
     var used = new LinkedHashMap<String, Boolean>();
     for (var l : listeners.values()) {

@@ -15,15 +15,12 @@ import io.archway.model.Route;
 import io.archway.model.Upstream;
 import io.envoyproxy.envoy.config.cluster.v3.Cluster;
 import io.envoyproxy.envoy.config.cluster.v3.OutlierDetection;
-import io.envoyproxy.envoy.config.core.v3.Address;
 import io.envoyproxy.envoy.config.core.v3.HeaderValue;
 import io.envoyproxy.envoy.config.core.v3.HeaderValueOption;
 import io.envoyproxy.envoy.config.core.v3.HealthStatus;
 import io.envoyproxy.envoy.config.core.v3.Locality;
-import io.envoyproxy.envoy.config.core.v3.SocketAddress;
 import io.envoyproxy.envoy.config.core.v3.TransportSocket;
 import io.envoyproxy.envoy.config.endpoint.v3.ClusterLoadAssignment;
-import io.envoyproxy.envoy.config.endpoint.v3.Endpoint;
 import io.envoyproxy.envoy.config.endpoint.v3.LbEndpoint;
 import io.envoyproxy.envoy.config.endpoint.v3.LocalityLbEndpoints;
 import io.envoyproxy.envoy.config.listener.v3.Filter;
@@ -294,7 +291,9 @@ class XdsTranslatorTest {
                     eds("c", Cluster.LbPolicy.ROUND_ROBIN)
                         .setTransportSocket(TransportSocket.newBuilder().setName("tls"))
                         .build()))
-        .hasMessageStartingWith("cluster \"c\": transport_socket: TLS to the endpoints");
+        .hasMessage(
+            "cluster \"c\": transport_socket: \"tls\" not supported (expected:"
+                + " envoy.transport_sockets.tls or envoy.transport_sockets.raw_buffer)");
     assertThatThrownBy(
             () ->
                 routes(
@@ -418,13 +417,7 @@ class XdsTranslatorTest {
   }
 
   private static LbEndpoint.Builder lb(String ip, int port) {
-    return LbEndpoint.newBuilder()
-        .setEndpoint(
-            Endpoint.newBuilder()
-                .setAddress(
-                    Address.newBuilder()
-                        .setSocketAddress(
-                            SocketAddress.newBuilder().setAddress(ip).setPortValue(port))));
+    return XdsFixtures.endpoint(ip, port);
   }
 
   private static Listener listener(HttpConnectionManager hcm) {
