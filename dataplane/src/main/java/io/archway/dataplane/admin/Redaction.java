@@ -4,7 +4,6 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.archway.dataplane.plugin.SecretFields;
 import java.util.List;
-import java.util.Set;
 
 /**
  * Secrets never leave through a GET: the secret fields ({@link SecretFields}, the same rule that
@@ -84,12 +83,13 @@ final class Redaction {
     }
     for (var e : value.path("conf").properties()) {
       var node = e.getValue();
+      var also = SecretFields.also(node.path("name").asText()); // csrf's key
       if (stored == null) {
-        SecretFields.mask(node.get("conf"), Set.of(), MASK);
+        SecretFields.mask(node.get("conf"), also, MASK);
       } else {
         var before = stored.path("conf").get(e.getKey());
         if (before != null && before.path("name").equals(node.path("name"))) {
-          SecretFields.restore(node.get("conf"), before.get("conf"), Set.of(), MASK);
+          SecretFields.restore(node.get("conf"), before.get("conf"), also, MASK);
         }
       }
     }
