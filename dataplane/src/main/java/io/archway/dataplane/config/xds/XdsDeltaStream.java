@@ -79,7 +79,7 @@ final class XdsDeltaStream implements XdsStream {
     var answer =
         DeltaDiscoveryRequest.newBuilder().setTypeUrl(type).setResponseNonce(response.getNonce());
     if (state == null) {
-      send(answer.setErrorDetail(XdsConfigSource.error("type " + type + " not subscribed")));
+      send(answer.setErrorDetail(XdsStream.error("type " + type + " not subscribed")));
       return;
     }
     var sent = new ArrayList<Any>();
@@ -94,7 +94,7 @@ final class XdsDeltaStream implements XdsStream {
     var refused =
         source.accept(type, response.getSystemVersionInfo(), r -> r.update(type, sent, removed));
     if (refused != null) {
-      send(answer.setErrorDetail(XdsConfigSource.error(refused)));
+      send(answer.setErrorDetail(XdsStream.error(refused)));
       return;
     }
     state.accepted(response.getResourcesList(), removed);

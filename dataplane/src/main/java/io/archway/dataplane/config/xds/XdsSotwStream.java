@@ -73,7 +73,7 @@ final class XdsSotwStream implements XdsStream {
               .setNode(node)
               .setTypeUrl(type)
               .setResponseNonce(response.getNonce())
-              .setErrorDetail(XdsConfigSource.error("type " + type + " not subscribed"))
+              .setErrorDetail(XdsStream.error("type " + type + " not subscribed"))
               .build());
       return;
     }
@@ -83,7 +83,7 @@ final class XdsSotwStream implements XdsStream {
             type, response.getVersionInfo(), r -> r.apply(type, response.getResourcesList()));
     var answer = request(type, state.version, state.nonce);
     if (refused != null) {
-      send(answer.setErrorDetail(XdsConfigSource.error(refused)).build());
+      send(answer.setErrorDetail(XdsStream.error(refused)).build());
       return;
     }
     send(answer.build());

@@ -21,4 +21,12 @@ interface XdsStream {
 
   /** Ends the stream (closing). */
   void cancel();
+
+  /** A NACK's {@code error_detail}. */
+  static com.google.rpc.Status error(String message) {
+    return com.google.rpc.Status.newBuilder()
+        .setCode(com.google.rpc.Code.INVALID_ARGUMENT_VALUE)
+        .setMessage(message)
+        .build();
+  }
 }
