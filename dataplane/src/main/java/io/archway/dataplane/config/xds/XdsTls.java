@@ -19,10 +19,11 @@ import java.util.TreeMap;
 /**
  * TLS from xDS: transport sockets ({@code UpstreamTlsContext} on clusters, {@code
  * DownstreamTlsContext} on listener filter chains) and SDS secrets. A context's certificate and
- * authorities come inline or from secrets named by SDS over the ADS stream ({@link Material}); the
- * rest becomes the upstream's {@code tls} (verification, {@code sni}, {@code subject_alt_names},
- * {@code alpn}) or an {@code ssls} object for the filter chain's server names. Secrets are joined
- * in by {@link XdsTranslator#assemble}.
+ * authorities come inline or from secrets named by SDS over the ADS stream or, for clusters, from
+ * Istio's agent ({@link XdsAgentSds}) ({@link Material}); the rest becomes the upstream's {@code
+ * tls} (verification, {@code sni}, {@code subject_alt_names}, {@code alpn}) or an {@code ssls}
+ * object for the filter chain's server names. Secrets are joined in by {@link
+ * XdsTranslator#assemble}.
  */
 final class XdsTls {
 
