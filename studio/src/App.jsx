@@ -8,7 +8,7 @@ import { Overview } from './Overview.jsx';
 import { useStudioStore } from './store.js';
 
 export function App() {
-  const [loggedIn, setLoggedIn] = useState(() => !!session.key());
+  const [loggedIn, setLoggedIn] = useState(() => session.key() !== null);
   const [page, setPage] = useState('flow');
   const [plugins, setPlugins] = useState(null);
   const [error, setError] = useState(null);

@@ -1,13 +1,14 @@
 import { useCallback, useEffect, useMemo, useRef, useState } from 'react';
 import { ReactFlowProvider } from '@xyflow/react';
 import { toPng, toSvg } from 'html-to-image';
-import { admin, reason } from './api.js';
+import { absent, admin, reason } from './api.js';
 import { Canvas, label } from './Canvas.jsx';
 import { Palette } from './Palette.jsx';
-import { ConnectForm, EdgeInspector, NodeInspector } from './Inspector.jsx';
+import { ConnectForm, EdgeInspector, NodeInspector, schemaOf } from './Inspector.jsx';
+import { unsaved } from './store.js';
 import {
   validate, problemsByTarget, toDag, toStoredFlow, toPluginFlowYaml, toStandaloneYaml, importAny,
-  fromDag, canUndo, canRedo, emptyGraph, nodeOf,
+  fromDag, canUndo, canRedo, emptyGraph, nodeOf, secretPaths, DNS_1123, dnsName, operatorFlowId,
 } from './model/index.js';
 
 function download(name, href) {
@@ -33,10 +34,18 @@ export function Editor({ state, dispatch, plugins }) {
   const [flows, setFlows] = useState([]);
   const [routes, setRoutes] = useState([]);
   const [exported, setExported] = useState(null);
+  const [withSecrets, setWithSecrets] = useState(true);
   const [importText, setImportText] = useState('');
   const [dry, setDry] = useState(null);
   const [live, setLive] = useState(false);
+  const [windowSeconds, setWindowSeconds] = useState(60);
   const [stats, setStats] = useState(null);
+  // Panels whose endpoint the server does not have (an older one): hidden, said once.
+  const [missing, setMissing] = useState(() => new Set());
+  const hide = (panel, e) => {
+    setMissing((m) => new Set(m).add(panel));
+    setMessage({ text: `${panel}: this server has no such endpoint (${e.status}); the panel is hidden` });
+  };
   const instance = useRef(null);
 
   const refresh = useCallback(async () => {
@@ -52,30 +61,39 @@ export function Editor({ state, dispatch, plugins }) {
   }, [refresh]);
 
   useEffect(() => {
-    if (!live || !graph.id) {
+    if (!live || !graph.id || missing.has('live view')) {
       setStats(null);
       return undefined;
     }
     let stop = false;
+    let t = null;
     const poll = async () => {
       try {
-        const s = await admin.stats(graph.id, 60);
+        const s = await admin.stats(graph.id, windowSeconds);
         if (!stop) setStats(s);
       } catch (e) {
-        if (!stop) setMessage({ error: true, text: `live view: ${e.message}` });
+        if (stop) return;
+        // A refusal (no such endpoint, a flow not saved yet) is said once and the polling stops;
+        // a failed call (the server restarting) is said and tried again.
+        if (absent(e)) hide('live view', e);
+        else setMessage({ error: true, text: `live view: ${e.message}` });
+        if (e.status >= 400 && e.status < 500) {
+          clearInterval(t);
+          setLive(false);
+        }
       }
     };
     poll();
-    const t = setInterval(poll, 2000);
+    t = setInterval(poll, 2000);
     return () => {
       stop = true;
       clearInterval(t);
     };
-  }, [live, graph.id]);
+  }, [live, graph.id, windowSeconds, missing]);
 
   const overlay = useMemo(() => {
     if (!dry) return { stats };
-    const steps = new Map(dry.steps?.map((s) => [s.node, s]) || []);
+    const steps = new Map((dry.steps || []).map((s) => [s.node, s]));
     const path = new Set((dry.edges || []).map((e) => `${e.from}->${e.to}:${e.condition}`));
     return { steps, path, stats };
   }, [dry, stats]);
@@ -83,6 +101,9 @@ export function Editor({ state, dispatch, plugins }) {
   const selectedNode = state.selection.nodes.length === 1 ? graph.nodes.find((n) => n.id === state.selection.nodes[0]) : null;
   const selectedEdge = !selectedNode && state.selection.edges.length === 1 ? graph.edges.find((e) => e.id === state.selection.edges[0]) : null;
   const usedBy = routes.filter((r) => graph.id && r.plugin_flow_id === graph.id);
+
+  // New, Open and Import replace the graph: with unsaved changes, only once confirmed.
+  const mayReplace = (what) => !unsaved(state) || window.confirm(`${what}: the changes to this flow are not saved and will be lost. Go on?`);
 
   const save = async () => {
     if (!graph.id) {
@@ -106,9 +127,10 @@ export function Editor({ state, dispatch, plugins }) {
   };
 
   const open = async (id) => {
+    if (!mayReplace(`open ${id}`)) return;
     try {
       const value = await admin.flow(id);
-      dispatch({ type: 'load', graph: fromDag(value, id), saved: JSON.stringify(value) });
+      dispatch({ type: 'load', graph: fromDag(value, id), saved: true });
       setDry(null);
       setSaveError(null);
       setMessage({ text: `opened plugin flow ${id}` });
@@ -131,14 +153,42 @@ export function Editor({ state, dispatch, plugins }) {
       }
       return;
     }
-    const text = kind === 'dag'
-      ? `${JSON.stringify(toDag(graph), null, 2)}\n`
-      : kind === 'resource' ? toPluginFlowYaml(graph) : toStandaloneYaml(graph);
-    const file = kind === 'dag' ? `${name}.json` : kind === 'resource' ? `${name}-pluginflow.yaml` : `${name}-apisix.yaml`;
-    setExported({ kind, text, file });
+    try {
+      // The secret (writeOnly) fields with a value, by node, from each plugin's schema.
+      const secrets = {};
+      for (const n of graph.nodes) {
+        const paths = secretPaths(n.conf, await schemaOf(n.plugin).catch(() => null));
+        if (paths.length) secrets[n.id] = paths;
+      }
+      const leaveOut = withSecrets ? undefined : secrets;
+      const text = kind === 'dag'
+        ? `${JSON.stringify(toDag(graph), null, 2)}\n`
+        : kind === 'resource' ? toPluginFlowYaml(graph, undefined, leaveOut) : toStandaloneYaml(graph, leaveOut);
+      const file = kind === 'dag' ? `${name}.json` : kind === 'resource' ? `${name}-pluginflow.yaml` : `${name}-apisix.yaml`;
+      const list = Object.entries(secrets).flatMap(([nid, paths]) => paths.map((p) => `${nid}: ${p}`));
+      const notes = [];
+      if (list.length) {
+        notes.push(withSecrets || kind === 'dag'
+          ? `this export holds secret values: ${list.join(', ')}`
+          : `secrets left out: ${list.join(', ')}${kind === 'resource' ? ' (in a Secret per node, referenced by secretRef)' : ' (a comment marks each)'}`);
+      }
+      let rename = null;
+      if (kind === 'resource') {
+        if (!DNS_1123.test(graph.id || 'flow')) {
+          rename = dnsName(graph.id || 'flow');
+          notes.push(`"${graph.id}" is not a Kubernetes name (DNS-1123: lower case, digits, - and .); suggested: ${rename}`);
+        }
+        const md = graph.resource?.metadata || {};
+        notes.push(`the operator stores it as plugin flow ${operatorFlowId(md.namespace, rename || graph.id || 'flow')}: routes must use that id`);
+      }
+      setExported({ kind, text, file, notes, rename });
+    } catch (e) {
+      setMessage({ error: true, text: `export: ${e.message}` });
+    }
   };
 
   const doImport = (text) => {
+    if (!mayReplace('import')) return;
     try {
       dispatch({ type: 'load', graph: importAny(text) });
       setMessage({ text: 'imported' });
@@ -150,10 +200,13 @@ export function Editor({ state, dispatch, plugins }) {
 
   const runDry = async (sample) => {
     try {
-      setDry(await admin.dryRun(graph.id, sample));
+      const flow = toStoredFlow(graph);
+      setDry(await admin.dryRun(graph.id ? { id: graph.id, ...flow } : flow, sample));
+      setMessage({ text: 'dry run done: its path is drawn on the canvas' });
     } catch (e) {
       setDry(null);
-      setMessage({ error: true, text: `dry run: ${e.message}` });
+      if (absent(e)) hide('dry run', e);
+      else setMessage({ error: true, text: `dry run: ${reason(e)}` });
     }
   };
 
@@ -180,7 +233,7 @@ export function Editor({ state, dispatch, plugins }) {
         <input id="flow-id" value={graph.id} onChange={(e) => dispatch({ type: 'meta', change: { id: e.target.value.trim() } })} />
         <label htmlFor="flow-name">Name</label>
         <input id="flow-name" value={graph.name} onChange={(e) => dispatch({ type: 'meta', change: { name: e.target.value } })} />
-        <button type="button" onClick={() => { dispatch({ type: 'load', graph: emptyGraph() }); setDry(null); setSaveError(null); }}>New</button>
+        <button type="button" onClick={() => { if (!mayReplace('new flow')) return; dispatch({ type: 'load', graph: emptyGraph() }); setDry(null); setSaveError(null); }}>New</button>
         <button type="button" onClick={save}>Save</button>
         <label htmlFor="open-flow">Open</label>
         <select id="open-flow" value="" onChange={(e) => e.target.value && open(e.target.value)}>
@@ -204,7 +257,15 @@ export function Editor({ state, dispatch, plugins }) {
         <button type="button" disabled={!state.selection.nodes.length} onClick={() => dispatch({ type: 'copy' })}>Copy</button>
         <button type="button" disabled={!state.clipboard} onClick={() => dispatch({ type: 'paste' })}>Paste</button>
         <button type="button" disabled={!state.selection.nodes.length && !state.selection.edges.length} onClick={() => dispatch({ type: 'removeSelected' })}>Delete selected</button>
-        <label className="toggle"><input type="checkbox" checked={live} onChange={(e) => setLive(e.target.checked)} /> Live view</label>
+        {!missing.has('live view') && (
+          <>
+            <label className="toggle"><input id="live" type="checkbox" checked={live} disabled={!graph.id} onChange={(e) => setLive(e.target.checked)} /> Live view</label>
+            <label htmlFor="live-window">over</label>
+            <select id="live-window" value={windowSeconds} onChange={(e) => setWindowSeconds(Number(e.target.value))}>
+              {[10, 60, 300, 900, 3600].map((w) => <option key={w} value={w}>{w < 60 ? `${w} s` : `${w / 60} min`}</option>)}
+            </select>
+          </>
+        )}
       </div>
       {message && <div className={message.error ? 'message error' : 'message'} role={message.error ? 'alert' : 'status'} data-testid="message">{message.text}</div>}
       <div className="workspace">
@@ -242,7 +303,7 @@ export function Editor({ state, dispatch, plugins }) {
               setMessage({ error: true, text: `not attached: ${reason(e)}` });
             }
           }} />
-          <DryRunPanel disabled={!graph.id} onRun={runDry} result={dry} onClear={() => setDry(null)} />
+          {!missing.has('dry run') && <DryRunPanel disabled={graph.nodes.length === 0} onRun={runDry} result={dry} onClear={() => setDry(null)} />}
           <section className="io" aria-label="Import and export">
             <h2>Export</h2>
             <div className="buttons">
@@ -252,8 +313,13 @@ export function Editor({ state, dispatch, plugins }) {
               <button type="button" onClick={() => exportAs('png')}>PNG</button>
               <button type="button" onClick={() => exportAs('svg')}>SVG</button>
             </div>
+            <label className="toggle"><input id="export-secrets" type="checkbox" checked={withSecrets} onChange={(e) => setWithSecrets(e.target.checked)} /> with secret values (YAML exports; untick to export without secrets)</label>
             {exported && (
               <>
+                {exported.notes.map((n) => <p key={n} className="help export-note">{n}</p>)}
+                {exported.rename && (
+                  <button type="button" onClick={() => { dispatch({ type: 'meta', change: { id: exported.rename } }); setExported(null); }}>Use {exported.rename} as the flow id</button>
+                )}
                 <label htmlFor="export-text">Exported {exported.file}</label>
                 <textarea id="export-text" readOnly rows={10} value={exported.text} />
                 <button type="button" onClick={() => download(exported.file, textUrl(exported.text, 'text/plain'))}>Download {exported.file}</button>
@@ -295,53 +361,90 @@ function RoutesPanel({ flowId, routes, usedBy, onAttach }) {
   );
 }
 
+const json = (what, text) => {
+  try {
+    const v = JSON.parse(text || '{}');
+    if (v === null || typeof v !== 'object' || Array.isArray(v)) throw new Error('expected an object of name: value');
+    return v;
+  } catch (err) {
+    throw new Error(`${what}: ${err.message}`);
+  }
+};
+
+/** A sample request (and, optionally, the upstream's answer) run through the flow as drawn. */
 function DryRunPanel({ disabled, onRun, result, onClear }) {
   const [method, setMethod] = useState('GET');
   const [uri, setUri] = useState('/');
   const [headers, setHeaders] = useState('{}');
+  const [body, setBody] = useState('');
+  const [fake, setFake] = useState(false);
   const [status, setStatus] = useState('200');
+  const [upHeaders, setUpHeaders] = useState('{}');
+  const [upBody, setUpBody] = useState('');
   const [problem, setProblem] = useState(null);
   return (
     <section className="dry-run" aria-label="Dry run">
       <h2>Dry run</h2>
       <form onSubmit={(e) => {
         e.preventDefault();
-        let h;
         try {
-          h = JSON.parse(headers || '{}');
+          const sample = { request: { method, uri, headers: json('headers', headers), body } };
+          if (fake) sample.upstream_response = { status: Number(status), headers: json('upstream headers', upHeaders), body: upBody };
+          setProblem(null);
+          onRun(sample);
         } catch (err) {
-          setProblem(`headers: ${err.message}`);
-          return;
+          setProblem(err.message);
         }
-        setProblem(null);
-        onRun({
-          request: { method, uri, host: 'localhost', headers: h, body: '', remote_addr: '127.0.0.1' },
-          upstream_response: { status: Number(status), headers: {}, body: '' },
-        });
       }}>
         <label htmlFor="dry-method">Method</label>
         <select id="dry-method" value={method} onChange={(e) => setMethod(e.target.value)}>
-          {['GET', 'POST', 'PUT', 'DELETE', 'PATCH', 'HEAD'].map((m) => <option key={m}>{m}</option>)}
+          {['GET', 'POST', 'PUT', 'DELETE', 'PATCH', 'HEAD', 'OPTIONS'].map((m) => <option key={m}>{m}</option>)}
         </select>
-        <label htmlFor="dry-uri">URI</label>
+        <label htmlFor="dry-uri">Path</label>
         <input id="dry-uri" value={uri} onChange={(e) => setUri(e.target.value)} />
         <label htmlFor="dry-headers">Headers (JSON)</label>
         <textarea id="dry-headers" rows={2} value={headers} onChange={(e) => setHeaders(e.target.value)} />
-        <label htmlFor="dry-status">Upstream status</label>
-        <input id="dry-status" type="number" value={status} onChange={(e) => setStatus(e.target.value)} />
+        <label htmlFor="dry-body">Body</label>
+        <textarea id="dry-body" rows={2} value={body} onChange={(e) => setBody(e.target.value)} />
+        <label className="toggle"><input id="dry-fake" type="checkbox" checked={fake} onChange={(e) => setFake(e.target.checked)} /> Upstream answer (else 200, empty)</label>
+        {fake && (
+          <>
+            <label htmlFor="dry-status">Upstream status</label>
+            <input id="dry-status" type="number" min="100" max="599" value={status} onChange={(e) => setStatus(e.target.value)} />
+            <label htmlFor="dry-up-headers">Upstream headers (JSON)</label>
+            <textarea id="dry-up-headers" rows={2} value={upHeaders} onChange={(e) => setUpHeaders(e.target.value)} />
+            <label htmlFor="dry-up-body">Upstream body</label>
+            <textarea id="dry-up-body" rows={2} value={upBody} onChange={(e) => setUpBody(e.target.value)} />
+          </>
+        )}
         <button type="submit" disabled={disabled}>Send sample request</button>
         {result && <button type="button" onClick={onClear}>Clear path</button>}
         {problem && <div className="field-error" role="alert">{problem}</div>}
       </form>
       {result && (
-        <div className="dry-result">
+        <div className="dry-result" data-testid="dry-result">
           <ol>
             {(result.steps || []).map((s, i) => (
-              <li key={i}>{s.node} ({s.plugin}, {s.phase}): {s.outcome}{s.status ? ` ${s.status}` : ''}{s.simulated ? ' (simulated)' : ''}{s.error_msg ? ` — ${s.error_msg}` : ''}</li>
+              <li key={i} data-step={s.node}>
+                <strong>{s.node}</strong> ({s.plugin}{s.phase ? `, ${s.phase}` : ''}): {s.outcome}{s.status ? ` ${s.status}` : ''}
+                {s.error_msg ? ` — ${s.error_msg}` : ''}
+                {s.published && Object.keys(s.published).length > 0 && (
+                  <div className="published">published: {Object.entries(s.published).map(([k, v]) => `${k}=${v}`).join(', ')}</div>
+                )}
+                {s.simulated && <div className="simulated">simulated: {s.simulated}</div>}
+              </li>
             ))}
           </ol>
           <p>Path: {(result.edges || []).map((e) => `${e.from} →[${label(e.condition)}] ${e.to}`).join(', ') || '—'}</p>
           {result.response && <p>Response: {result.response.status}</p>}
+          {(result.logs || []).length > 0 && (
+            <>
+              <h3>Logs (not sent)</h3>
+              <ul className="logs">
+                {result.logs.map((l, i) => <li key={i} data-log={l.node}>{l.node} ({l.plugin}): <code>{JSON.stringify(l.entry)}</code></li>)}
+              </ul>
+            </>
+          )}
         </div>
       )}
     </section>

@@ -1,13 +1,19 @@
 import { useEffect, useRef, useState } from 'react';
 import { SchemaForm } from './SchemaForm.jsx';
-import { admin, reason } from './api.js';
+import { absent as noEndpoint, admin, reason } from './api.js';
 import { OPERATORS, conditionError, conditionKind, conditionToVars, varsToCondition, outcomeCondition } from './model/index.js';
 
 const schemaCache = new Map();
 // Live validation needs the server's POST /schema/validate/plugin_configs; a server without it
 // answers 404/405 or refuses the method: then the form is checked on save only.
 let liveValidation = true;
-const absent = (e) => e.status === 404 || e.status === 405 || (e.status === 400 && /^method \w+ \(expected/.test(e.body?.error_msg ?? ''));
+const absent = (e) => noEndpoint(e) || e.status === 404 || (e.status === 400 && /^method \w+ \(expected/.test(e.body?.error_msg ?? ''));
+
+/** The schema of `plugin` (cached), for callers outside React (the export's secret list). */
+export async function schemaOf(plugin) {
+  if (!schemaCache.has(plugin)) schemaCache.set(plugin, await admin.schema(plugin));
+  return schemaCache.get(plugin);
+}
 
 export function useSchema(plugin) {
   const [schema, setSchema] = useState(() => schemaCache.get(plugin) ?? null);
@@ -39,7 +45,7 @@ export function NodeInspector({ node, isRoot, dispatch, serverError }) {
     clearTimeout(timer.current);
     if (!liveValidation) return undefined;
     timer.current = setTimeout(() => {
-      admin.validatePlugin(node.plugin, node.conf).then(
+      admin.validatePlugin(node.plugin, node.conf ?? {}).then(
         () => setLiveError(null),
         (e) => {
           if (absent(e)) liveValidation = false;
@@ -58,7 +64,8 @@ export function NodeInspector({ node, isRoot, dispatch, serverError }) {
       )}
       {schemaError && <div className="field-error" role="alert">{schemaError}</div>}
       <form aria-label={`${node.plugin} configuration`} onSubmit={(e) => e.preventDefault()}>
-        <SchemaForm schema={schema} value={node.conf} error={error}
+        {node.conf === undefined && <div className="field-error" role="alert">no conf: it is added (empty) once a field is set</div>}
+        <SchemaForm schema={schema} value={node.conf ?? {}} error={error}
           onChange={(conf) => dispatch({ type: 'conf', id: node.id, conf })} />
       </form>
     </section>
@@ -70,17 +77,35 @@ export function ConditionEditor({ value, onChange, idPrefix }) {
   const [kind, setKind] = useState(() => conditionKind(value));
   const [text, setText] = useState(value);
   const [vars, setVars] = useState(() => conditionToVars(value) ?? [['arg_name', '==', '']]);
+  const parsed = (v) => /^code\s*(==|~=|!=|<=|>=|<|>)\s*(\d*)$/.exec(v.trim()) || [null, '==', '200'];
+  const [op, setOp] = useState(() => parsed(value)[1]);
+  const [status, setStatus] = useState(() => parsed(value)[2]);
   const [problem, setProblem] = useState(null);
+  // What this editor itself last applied: when it comes back as `value`, the kind and the fields
+  // being typed in stay as they are (an outcome being typed is not re-read as an expression).
+  const applied = useRef(value);
   useEffect(() => {
+    if (value === applied.current) return;
+    applied.current = value;
     setKind(conditionKind(value));
     setText(value);
     setVars(conditionToVars(value) ?? [['arg_name', '==', '']]);
+    setOp(parsed(value)[1]);
+    setStatus(parsed(value)[2]);
   }, [value]);
-  const outcome = /^code\s*(==|~=|!=|<=|>=|<|>)\s*(\d{3})$/.exec(text.trim()) || [null, '==', '200'];
   const submit = (next) => {
     const why = conditionError(next);
     setProblem(why);
-    if (!why) onChange(next);
+    if (!why) {
+      applied.current = next;
+      onChange(next);
+    }
+  };
+  const outcome = (o, st) => {
+    setOp(o);
+    setStatus(st);
+    if (/^[1-5]\d\d$/.test(st)) submit(outcomeCondition(o, st));
+    else setProblem(`status code: "${st}" (expected: 100 to 599)`);
   };
   return (
     <div className="condition-editor">
@@ -89,7 +114,7 @@ export function ConditionEditor({ value, onChange, idPrefix }) {
         const k = e.target.value;
         setKind(k);
         if (k === 'default') submit('');
-        if (k === 'outcome') submit(outcomeCondition(outcome[1], outcome[2]));
+        if (k === 'outcome') outcome(op, status);
       }}>
         <option value="default">default (else)</option>
         <option value="outcome">the plugin's outcome (code)</option>
@@ -99,11 +124,11 @@ export function ConditionEditor({ value, onChange, idPrefix }) {
       {kind === 'outcome' && (
         <div className="row">
           <span>code</span>
-          <select aria-label="comparison" value={outcome[1]} onChange={(e) => submit(outcomeCondition(e.target.value, outcome[2]))}>
+          <select aria-label="comparison" value={op} onChange={(e) => outcome(e.target.value, status)}>
             {OPERATORS.filter((o) => o !== '~~').map((o) => <option key={o} value={o}>{o}</option>)}
           </select>
-          <input aria-label="status code" type="number" min="100" max="599" value={outcome[2]}
-            onChange={(e) => submit(outcomeCondition(outcome[1], e.target.value))} />
+          <input aria-label="status code" type="number" min="100" max="599" value={status}
+            onChange={(e) => outcome(op, e.target.value)} />
         </div>
       )}
       {kind === 'vars' && (

@@ -7,13 +7,37 @@ function nodesOf(upstream) {
   return Array.isArray(n) ? n.map((x) => `${x.host}:${x.port}`).join(', ') : Object.keys(n).join(', ');
 }
 
-/** Read-only: routes, upstreams, consumers. */
+/** Health-checked upstreams by their key (`upstreams/<id>`, `routes/<id>`): node → status. */
+function healthByKey(list) {
+  const out = new Map();
+  for (const up of Array.isArray(list) ? list : []) {
+    const key = String(up.name || '').replace(/^\/?apisix\//, '').replace(/^\//, '');
+    out.set(key, (up.nodes || []).map((n) => ({ node: `${n.ip}:${n.port}`, status: n.status })));
+  }
+  return out;
+}
+
+function Health({ nodes }) {
+  if (!nodes) return <span>no health checks</span>;
+  return (
+    <ul className="health">
+      {nodes.map((n) => (
+        <li key={n.node} className={n.status === 'healthy' ? 'healthy' : 'unhealthy'}>
+          {n.node}: {n.status}
+        </li>
+      ))}
+    </ul>
+  );
+}
+
+/** Read-only: routes, upstreams with their nodes' health, consumers. */
 export function Overview() {
   const [data, setData] = useState(null);
   const [error, setError] = useState(null);
   useEffect(() => {
-    Promise.all([admin.routes(), admin.upstreams(), admin.consumers()]).then(
-      ([routes, upstreams, consumers]) => setData({ routes, upstreams, consumers }),
+    Promise.all([admin.routes(), admin.upstreams(), admin.consumers(), admin.health()]).then(
+      ([routes, upstreams, consumers, health]) =>
+        setData({ routes, upstreams, consumers, health: healthByKey(health) }),
       (e) => setError(e.message),
     );
   }, []);
@@ -42,9 +66,16 @@ export function Overview() {
       <section aria-label="Upstreams">
         <h2>Upstreams ({data.upstreams.length})</h2>
         <table>
-          <thead><tr><th scope="col">id</th><th scope="col">type</th><th scope="col">nodes</th></tr></thead>
+          <thead><tr><th scope="col">id</th><th scope="col">type</th><th scope="col">nodes</th><th scope="col">health</th></tr></thead>
           <tbody>
-            {data.upstreams.map((u) => <tr key={u.id}><td>{u.id}</td><td>{u.type || 'roundrobin'}</td><td>{nodesOf(u)}</td></tr>)}
+            {data.upstreams.map((u) => (
+              <tr key={u.id}>
+                <td>{u.id}</td>
+                <td>{u.type || 'roundrobin'}</td>
+                <td>{nodesOf(u)}</td>
+                <td><Health nodes={data.health.get(`upstreams/${u.id}`)} /></td>
+              </tr>
+            ))}
           </tbody>
         </table>
       </section>

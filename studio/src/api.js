@@ -40,6 +40,12 @@ export async function call(method, path, body, key = session.key()) {
   return json;
 }
 
+/**
+ * Whether a failed call says the server has no such endpoint (an older server): 405, or a 404
+ * that is not the server's "<resource> ... not found" for a missing item.
+ */
+export const absent = (e) => e.status === 405 || (e.status === 404 && !/ not found$/.test(e.body?.error_msg ?? ''));
+
 /** The server's own words for a failed call. */
 export const reason = (e) => e.body?.error_msg ?? e.message;
 
@@ -57,8 +63,12 @@ export const admin = {
   routes: async () => list(await call('GET', '/routes')),
   upstreams: async () => list(await call('GET', '/upstreams')),
   consumers: async () => list(await call('GET', '/consumers')),
+  // Node states of the upstreams with health checks (the control API's /v1/healthcheck body);
+  // an older server without it gives none.
+  health: () => call('GET', '/healthcheck').catch(() => []),
   attach: (routeId, flowId) => call('PATCH', `/routes/${encodeURIComponent(routeId)}`, { plugin_flow_id: flowId }),
-  dryRun: (id, sample) => call('POST', `/plugin_flows/${encodeURIComponent(id)}/dry-run`, sample),
+  // The flow as drawn (saved or not): POST /plugin_flows/dry-run with the flow in the body.
+  dryRun: (flow, sample) => call('POST', '/plugin_flows/dry-run', { flow, ...sample }),
   stats: (id, window = 60) => call('GET', `/plugin_flows/${encodeURIComponent(id)}/stats?window=${window}`),
 };
 

@@ -2,14 +2,14 @@
 import { useReducer } from 'react';
 import {
   createHistory, record, replace, undo, redo, emptyGraph, addNode, connect, remove, setCondition,
-  updateNode, paste, copy, layout,
+  updateNode, paste, copy, layout, checkpoint, toStoredFlow,
 } from './model/index.js';
 
 export const initialState = {
   history: createHistory(emptyGraph()),
   selection: { nodes: [], edges: [] },
   clipboard: null,
-  saved: null, // the stored flow's JSON as last saved or opened
+  saved: null, // toStoredFlow's JSON of the graph as last saved or opened
 };
 
 function withGraph(state, graph, selection = state.selection) {
@@ -21,7 +21,8 @@ export function reducer(state, action) {
   switch (action.type) {
     case 'load': {
       const graph = action.graph.laidOut ? action.graph : layout(action.graph);
-      return { ...state, history: createHistory(graph), selection: { nodes: [], edges: [] }, saved: action.saved ?? null };
+      // `saved: true`: the graph is what the server stores (opened), compared as toStoredFlow gives it.
+      return { ...state, history: createHistory(graph), selection: { nodes: [], edges: [] }, saved: action.saved ? JSON.stringify(toStoredFlow(graph)) : null };
     }
     case 'add': {
       const next = addNode(g, action.plugin, action.position ?? { x: 40 + g.nodes.length * 230, y: 40 + (g.nodes.length % 3) * 110 });
@@ -46,7 +47,7 @@ export function reducer(state, action) {
     case 'removeSelected':
       return withGraph(state, remove(g, state.selection), { nodes: [], edges: [] });
     case 'checkpoint': // before a drag: the positions before it are one undo step
-      return { ...state, history: { past: [...state.history.past, g], present: g, future: [] } };
+      return { ...state, history: checkpoint(state.history) };
     case 'move': {
       const at = action.positions;
       return { ...state, history: replace(state.history, { ...g, nodes: g.nodes.map((n) => (at[n.id] ? { ...n, position: at[n.id] } : n)) }) };
@@ -70,6 +71,20 @@ export function reducer(state, action) {
       return { ...state, saved: action.saved };
     default:
       throw new Error(`unknown action ${action.type}`);
+  }
+}
+
+/**
+ * Whether the graph differs from what was last saved or opened (an empty new graph has nothing
+ * to lose): New, Open and Import ask before replacing it.
+ */
+export function unsaved(state) {
+  const g = state.history.present;
+  if (state.saved === null) return g.nodes.length > 0 || g.edges.length > 0;
+  try {
+    return JSON.stringify(toStoredFlow(g)) !== state.saved;
+  } catch {
+    return true;
   }
 }
 

@@ -1,11 +1,12 @@
 import test from 'node:test';
 import assert from 'node:assert/strict';
-import { readFileSync } from 'node:fs';
+import { readFileSync, readdirSync } from 'node:fs';
 import {
   addNode, connect, remove, paste, copy, setCondition, validate, problemsByTarget,
   toDag, fromDag, toStoredFlow, toPluginFlowYaml, fromPluginFlowYaml, toStandaloneYaml, fromStandaloneYaml,
   importAny, layout, createHistory, record, undo, redo, replace, HISTORY_LIMIT,
-  conditionKind, conditionError, varsToCondition, conditionToVars, emptyGraph,
+  conditionKind, conditionError, varsToCondition, conditionToVars, emptyGraph, checkpoint,
+  freshNodeId, dnsName, DNS_1123, operatorFlowId, secretPaths,
 } from '../src/model/index.js';
 
 // The one set of fixtures the Java sides test with too.
@@ -189,4 +190,101 @@ test('server messages are placed on their node and field', async () => {
   assert.equal(fieldOf('plugin limit-req: rejected_code: 99 (expected: >= 200)', ['rejected_code', 'code']), 'rejected_code');
   assert.equal(nodeOf('something else', g), null);
   assert.equal(fieldOf('', ['rate']), null);
+});
+
+test('conditions the server refuses are refused here too (FlowCondition)', () => {
+  for (const bad of ["(code > 'x')", "consumer ~~ '('", 'uri ~~ 5', 'code < true', 'code == 1.2.3', 'code >= nil',
+    "uri ~~ '(?=a)'", "uri ~~ '(?<!a)b'", "uri ~~ '(a)\\\\1'", `code > ${'9'.repeat(400)}`]) {
+    assert.ok(conditionError(bad), `refused: ${bad}`);
+  }
+  for (const good of ['code == 401', 'code >= 500 and code < 600', 'code > 1.5', "uri ~~ '^/api/(?P<v>v[0-9]+)'",
+    "uri ~~ '(?i)^/API'", 'consumer == nil', "uri ~~ '\\\\d+'", 'code == 1.']) {
+    assert.equal(conditionError(good), null, good);
+  }
+});
+
+// Every shared plugin_flows fixture: the same verdict as the server (valid: no error; invalid:
+// an error, and each condition its .txt says the server refused is refused here).
+const FIXTURES = new URL('../../model/src/test/resources/fixtures/', import.meta.url);
+test('every shared plugin_flows fixture gets the server\'s verdict', () => {
+  const valid = readdirSync(new URL('valid/plugin_flows/', FIXTURES)).filter((f) => f.endsWith('.json'));
+  const invalid = readdirSync(new URL('invalid/plugin_flows/', FIXTURES)).filter((f) => f.endsWith('.json'));
+  assert.ok(valid.length >= 1 && invalid.length >= 3);
+  for (const f of valid) {
+    const errors = validate(fromDag(fixture(`valid/plugin_flows/${f}`))).filter((p) => p.severity === 'error');
+    assert.deepEqual(errors, [], f);
+  }
+  for (const f of invalid) {
+    const errors = validate(fromDag(fixture(`invalid/plugin_flows/${f}`))).filter((p) => p.severity === 'error');
+    assert.ok(errors.length > 0, `${f}: no error found`);
+    const expected = fixture(`invalid/plugin_flows/${f.replace(/\.json$/, '.txt')}`);
+    for (const [, c] of expected.matchAll(/condition "((?:[^"\\]|\\.)*)" at/g)) {
+      assert.ok(conditionError(c), `${f}: condition ${c} accepted`);
+    }
+  }
+});
+
+test('node ids: root reserved, __proto__ kept, a node without conf reported', () => {
+  assert.notEqual(freshNodeId({ nodes: [] }, 'root'), 'root');
+  const g = { ...emptyGraph('x'), root: 'root', nodes: [{ id: 'root', plugin: 'cors', conf: {}, position: { x: 0, y: 0 } }], edges: [] };
+  assert.ok(validate(g).some((p) => /reserved/.test(p.message)));
+  assert.throws(() => toDag(g), /reserved/);
+  const text = '{"rule":{"root":"__proto__","__proto__":[["","b"]]},"conf":{"__proto__":{"name":"cors","conf":{}},"b":{"name":"echo","conf":{}}},"chart":{"studio":{"positions":{"__proto__":{"x":5,"y":6}}}}}';
+  const p = fromDag(text);
+  assert.deepEqual(p.nodes.map((n) => n.id), ['__proto__', 'b']);
+  assert.deepEqual(p.nodes[0].position, { x: 5, y: 6 });
+  assert.equal(JSON.stringify(toDag(p)), JSON.stringify({ rule: JSON.parse(text).rule, conf: JSON.parse(text).conf }));
+  assert.deepEqual(fromStandaloneYaml(toStandaloneYaml(p)).nodes.map((n) => n.id), ['__proto__', 'b']);
+  const noConf = fromDag({ rule: { root: 'a' }, conf: { a: { name: 'cors' } } });
+  assert.equal(noConf.nodes[0].conf, undefined);
+  assert.match(validate(noConf)[0].message, /conf \(expected: an object\)/);
+});
+
+test('PluginFlow resource: DNS-1123 name, kept metadata and secretRefs, the operator\'s id', () => {
+  assert.ok(!DNS_1123.test('My_Flow'));
+  assert.equal(dnsName('My_Flow'), 'my-flow');
+  assert.ok(DNS_1123.test(dnsName('__x..Y--')));
+  assert.equal(operatorFlowId('shop', 'gate'), 'pf_shop_gate');
+  const yaml = `apiVersion: archway.io/v1alpha1
+kind: PluginFlow
+metadata:
+  name: gate
+  namespace: shop
+  labels: {team: edge}
+spec:
+  root: a
+  nodes:
+    - {id: a, plugin: key-auth, config: {}}
+    - {id: b, plugin: limit-count, config: {count: 1, time_window: 60}, secretRef: b-redis}
+  edges:
+    - {from: a, to: b}
+`;
+  const out = toPluginFlowYaml(fromPluginFlowYaml(yaml));
+  const again = fromPluginFlowYaml(out);
+  assert.deepEqual(again.resource.metadata, { namespace: 'shop', labels: { team: 'edge' } });
+  assert.equal(again.resource.secretRefs.b, 'b-redis');
+  assert.match(out, /secretRef: b-redis/);
+});
+
+test('secrets: writeOnly paths found, left out of exports on request', () => {
+  const schema = { properties: { key: { type: 'string', writeOnly: true }, auth: { type: 'object', properties: { password: { writeOnly: true }, user: {} } } } };
+  assert.deepEqual(secretPaths({ key: 'k', auth: { password: 'p', user: 'u' } }, schema), ['key', 'auth.password']);
+  assert.deepEqual(secretPaths({ auth: { user: 'u' } }, schema), []);
+  const g = { ...emptyGraph('s'), root: 'a', nodes: [{ id: 'a', plugin: 'x', conf: { key: 'k1', auth: { password: 'p1', user: 'u' } }, position: { x: 0, y: 0 } }], edges: [] };
+  const secrets = { a: ['key', 'auth.password'] };
+  const cr = toPluginFlowYaml(g, 'ns', secrets);
+  assert.doesNotMatch(cr.split('---')[0], /k1|p1/);
+  assert.match(cr, /secretRef: s-a/);
+  assert.match(cr, /kind: Secret[\s\S]*key: k1[\s\S]*auth.password: p1/);
+  const file = toStandaloneYaml(g, secrets);
+  assert.doesNotMatch(file, /k1|p1/);
+  assert.match(file, /# key: left out \(a secret\)/);
+  assert.match(file, /# password: left out \(a secret\)/);
+  assert.match(toStandaloneYaml(g), /k1/);
+});
+
+test('a checkpoint is bounded by HISTORY_LIMIT too', () => {
+  let h = createHistory(emptyGraph());
+  for (let i = 0; i < HISTORY_LIMIT + 5; i++) h = checkpoint(h);
+  assert.equal(h.past.length, HISTORY_LIMIT);
 });

@@ -1,6 +1,6 @@
 import test from 'node:test';
 import assert from 'node:assert/strict';
-import { reducer, initialState } from '../src/store.js';
+import { reducer, initialState, unsaved } from '../src/store.js';
 import { toDag } from '../src/model/index.js';
 
 const run = (actions) => actions.reduce(reducer, initialState);
@@ -14,7 +14,7 @@ test('the store builds the seed flow and undoes and redoes it step by step', () 
     { type: 'connect', source: 'key-auth', target: 'kafka-logger', condition: '' },
     { type: 'conf', id: 'limit-req', conf: { rate: 1, burst: 2, key: 'remote_addr' } },
   ]);
-  assert.deepEqual(toDag(s.history.present).rule, {
+  assert.deepEqual({ ...toDag(s.history.present).rule }, {
     root: 'key-auth',
     'key-auth': [['code == 401', 'limit-req'], ['', 'kafka-logger']],
   });
@@ -46,4 +46,13 @@ test('a condition change keeps the edge selected under its new id', () => {
   s = reducer(s, { type: 'condition', id: 'a->b:', condition: 'code == 200' });
   assert.deepEqual(s.selection.edges, ['a->b:code == 200']);
   assert.equal(s.history.present.edges[0].condition, 'code == 200');
+});
+
+test('unsaved: an empty new graph has nothing to lose; an opened one only once changed', () => {
+  assert.equal(unsaved(initialState), false);
+  const added = run([{ type: 'add', plugin: 'key-auth' }]);
+  assert.equal(unsaved(added), true);
+  const opened = reducer(initialState, { type: 'load', graph: { ...added.history.present, laidOut: true }, saved: true });
+  assert.equal(unsaved(opened), false);
+  assert.equal(unsaved(reducer(opened, { type: 'add', plugin: 'cors' })), true);
 });

@@ -112,12 +112,56 @@ export function parseCondition(text) {
     if (!v || !['number', 'string', 'name'].includes(v.kind)) throw error('a number, a string, true, false or nil');
     if (v.kind === 'name' && !['true', 'false', 'nil'].includes(v.text)) throw error('a number, a string, true, false or nil');
     next++;
-    return { compare: [t.text, op.text, v.kind === 'number' ? Number(v.text) : v.kind === 'name' && v.text === 'nil' ? null : v.text] };
+    // As the server's FlowCondition: a number literal must parse; <, <=, >, >= need a finite
+    // number; ~~ a 'string' that compiles as an RE2 expression.
+    let value = v.kind === 'name' && v.text === 'nil' ? null : v.text;
+    if (v.kind === 'number') {
+      if (!/^-?\d+(\.\d*)?$/.test(v.text)) {
+        next--;
+        throw error('a number');
+      }
+      value = Number(v.text);
+    }
+    if (['<', '<=', '>', '>='].includes(op.text) && !(v.kind === 'number' && Number.isFinite(value))) {
+      next--;
+      throw error(`a number after ${op.text}`);
+    }
+    if (op.text === '~~') {
+      if (v.kind !== 'string') {
+        next--;
+        throw error("a 'regular expression' after ~~");
+      }
+      const why = re2Problem(v.text);
+      if (why) throw new Error(`at ${v.at + 1}: "${v.text}" (expected: a valid regular expression in RE2 syntax, without backreferences or lookaround: ${why})`);
+    }
+    return { compare: [t.text, op.text, value] };
   }
   if (tokens.length === 0) throw new Error('at the end (expected: a name)');
   const e = or();
   if (peek()) throw error('and, or, ) or the end');
   return e;
+}
+
+/**
+ * null when `regex` compiles as RE2 (the server's regular expressions) would, else why not:
+ * lookaround and backreferences are refused; RE2's own syntax JavaScript lacks (inline flags,
+ * `(?P<name>`, `\A`, `\z`) is rewritten before JavaScript's parser checks the rest.
+ */
+export function re2Problem(regex) {
+  if (/\(\?<?[=!]/.test(regex)) return 'lookaround';
+  if (/\\(?:[1-9]|k<)/.test(regex.replace(/\\\\/g, ''))) return 'a backreference';
+  const js = regex
+    .replace(/\(\?[imsU-]+\)/g, '')
+    .replace(/\(\?[imsU-]+:/g, '(?:')
+    .replace(/\(\?P</g, '(?<')
+    .replace(/\\A/g, '^')
+    .replace(/\\z/g, '$');
+  try {
+    new RegExp(js); // eslint-disable-line no-new
+    return null;
+  } catch (e) {
+    return e.message.replace(/^Invalid regular expression: /, '');
+  }
 }
 
 /** null when `text` is a condition the server accepts ("" included), else the reason. */

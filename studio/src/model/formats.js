@@ -10,15 +10,73 @@ import YAML from 'yaml';
 import { edgeId } from './graph.js';
 
 const isObject = (v) => v !== null && typeof v === 'object' && !Array.isArray(v);
+// Node ids are keys: objects without a prototype, so `__proto__` is a key like any other.
+const dict = () => Object.create(null);
+const own = (o, k) => (isObject(o) && Object.hasOwn(o, k) ? o[k] : undefined);
+
+// YAML 1.1, as Jackson's YAML reader and kubectl read it: `on`, `off`, `yes`, `no`, `y`, `n` are
+// booleans there, so a string with such a value must be written quoted (YAML 1.2 would not).
+const YAML_OPTIONS = { version: '1.1' };
+const stringify = (v) => YAML.stringify(v, YAML_OPTIONS);
+
+/** A Kubernetes object name (DNS-1123 subdomain): lower case, digits, - and ., at most 253. */
+export const DNS_1123 = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/;
+
+/** `name` made a DNS-1123 name (lower case, anything else a -), or 'flow' when nothing is left. */
+export function dnsName(name) {
+  const n = String(name).toLowerCase().replace(/[^a-z0-9.-]+/g, '-').replace(/\.{2,}/g, '.')
+    .replace(/(^|\.)[-.]+|[-.]+($|\.)/g, '$1$2').replace(/^[.-]+|[.-]+$/g, '').slice(0, 253).replace(/[.-]+$/, '');
+  return n || 'flow';
+}
+
+/** The id the operator stores a PluginFlow under (PluginFlowTranslator.id): pf_<ns>_<name>. */
+export function operatorFlowId(namespace, name) {
+  return `pf_${namespace || 'default'}_${name}`;
+}
+
+/**
+ * The paths (`a.b`) in `conf` of the fields `schema` marks `writeOnly` (secrets) that have a
+ * value, nested objects included.
+ */
+export function secretPaths(conf, schema, prefix = '') {
+  const out = [];
+  if (!isObject(conf) || !isObject(schema) || !isObject(schema.properties)) return out;
+  for (const [k, sub] of Object.entries(schema.properties)) {
+    if (!Object.hasOwn(conf, k) || conf[k] === undefined) continue;
+    if (sub?.writeOnly) out.push(prefix + k);
+    else if (isObject(conf[k]) && isObject(sub)) out.push(...secretPaths(conf[k], sub, `${prefix}${k}.`));
+  }
+  return out;
+}
+
+/** `conf` without the value at each of `paths`, and those values by path. */
+export function withoutPaths(conf, paths) {
+  const copy = structuredClone(conf);
+  const taken = {};
+  for (const path of paths) {
+    const parts = path.split('.');
+    let at = copy;
+    for (const p of parts.slice(0, -1)) at = isObject(at) ? at[p] : undefined;
+    const last = parts[parts.length - 1];
+    if (isObject(at) && Object.hasOwn(at, last)) {
+      taken[path] = at[last];
+      delete at[last];
+    }
+  }
+  return { conf: copy, taken };
+}
 
 /** The Dashboard's DAG JSON: exactly rule and conf, in the graph's order. */
 export function toDag(graph) {
-  const rule = { root: graph.root };
+  const reserved = graph.nodes.find((n) => n.id === 'root') || graph.edges.find((e) => e.source === 'root');
+  if (reserved) throw new Error('node "root": the id is reserved (rule.root names the first node); rename it');
+  const rule = dict();
+  rule.root = graph.root;
   for (const e of graph.edges) {
     (rule[e.source] ||= []).push([e.condition, e.target]);
   }
-  const conf = {};
-  for (const n of graph.nodes) conf[n.id] = { name: n.plugin, conf: n.conf };
+  const conf = dict();
+  for (const n of graph.nodes) conf[n.id] = n.conf === undefined ? { name: n.plugin } : { name: n.plugin, conf: n.conf };
   return { rule, conf };
 }
 
@@ -29,7 +87,9 @@ export function toStoredFlow(graph) {
   if (graph.desc) out.desc = graph.desc;
   Object.assign(out, toDag(graph));
   const chart = isObject(graph.chart) ? { ...graph.chart } : {};
-  chart.studio = { positions: Object.fromEntries(graph.nodes.map((n) => [n.id, n.position])) };
+  const positions = dict();
+  for (const n of graph.nodes) positions[n.id] = n.position;
+  chart.studio = { positions };
   out.chart = chart;
   if (graph.labels && Object.keys(graph.labels).length) out.labels = graph.labels;
   return out;
@@ -44,11 +104,13 @@ export function fromDag(input, id = '') {
   if (!isObject(dag)) throw new Error('expected a JSON object with rule and conf');
   if (!isObject(dag.rule)) throw new Error('rule: missing (expected: object with root and edges)');
   if (!isObject(dag.conf)) throw new Error('conf: missing (expected: object of {name, conf} by node id)');
-  const positions = dag.chart?.studio?.positions || {};
+  const positions = own(own(dag.chart, 'studio'), 'positions');
+  const at = (nid) => own(positions, nid);
   const nodes = [];
   for (const [nid, node] of Object.entries(dag.conf)) {
     if (!isObject(node) || typeof node.name !== 'string') throw new Error(`conf.${nid}: expected {name, conf}`);
-    nodes.push({ id: nid, plugin: node.name, conf: node.conf ?? {}, position: positions[nid] ? { ...positions[nid] } : { x: 0, y: 0 } });
+    // A node without conf keeps none: validate reports it, as the server would.
+    nodes.push({ id: nid, plugin: node.name, conf: node.conf, position: at(nid) ? { ...at(nid) } : { x: 0, y: 0 } });
   }
   const edges = [];
   for (const [source, list] of Object.entries(dag.rule)) {
@@ -74,33 +136,62 @@ export function fromDag(input, id = '') {
     if (Object.keys(rest).length) graph.chart = rest;
   }
   if (isObject(dag.labels)) graph.labels = dag.labels;
-  graph.laidOut = nodes.every((n) => positions[n.id]);
+  graph.laidOut = nodes.every((n) => at(n.id));
   return graph;
 }
 
-/** The PluginFlow custom resource as a YAML document. */
-export function toPluginFlowResource(graph, namespace) {
-  const metadata = { name: graph.id || 'flow' };
+/**
+ * The PluginFlow custom resource. `graph.resource` (from an imported one) keeps its metadata
+ * (namespace, labels, annotations) and the nodes' `secretRef`s. `secrets` ({nodeId: [path]}),
+ * when given, are left out of each node's config: they go into one Secret per node (returned in
+ * `secretDocs`, `stringData` by path, as the operator merges them) named by the node's
+ * `secretRef`. The name is `graph.id`; it must be a DNS-1123 name (see `dnsName`).
+ */
+export function toPluginFlowResource(graph, namespace, secrets) {
+  const kept = isObject(graph.resource?.metadata) ? structuredClone(graph.resource.metadata) : {};
+  const metadata = { name: graph.id || 'flow', ...kept };
   if (namespace) metadata.namespace = namespace;
-  return {
+  const refs = graph.resource?.secretRefs || {};
+  const secretDocs = [];
+  const nodes = graph.nodes.map((n) => {
+    const node = { id: n.id, plugin: n.plugin, config: n.conf ?? {} };
+    let ref = Object.hasOwn(refs, n.id) ? refs[n.id] : undefined;
+    const paths = secrets && Object.hasOwn(secrets, n.id) ? secrets[n.id] : [];
+    if (paths.length) {
+      const { conf, taken } = withoutPaths(node.config, paths);
+      node.config = conf;
+      ref ||= dnsName(`${metadata.name}-${n.id}`);
+      const stringData = {};
+      for (const [k, v] of Object.entries(taken)) stringData[k] = typeof v === 'string' ? v : JSON.stringify(v);
+      const sm = { name: ref };
+      if (metadata.namespace) sm.namespace = metadata.namespace;
+      secretDocs.push({ apiVersion: 'v1', kind: 'Secret', metadata: sm, type: 'Opaque', stringData });
+    }
+    if (ref) node.secretRef = ref;
+    return node;
+  });
+  const resource = {
     apiVersion: 'archway.io/v1alpha1',
     kind: 'PluginFlow',
     metadata,
     spec: {
       root: graph.root,
-      nodes: graph.nodes.map((n) => ({ id: n.id, plugin: n.plugin, config: n.conf })),
+      nodes,
       edges: graph.edges.map((e) => (e.condition === '' ? { from: e.source, to: e.target } : { from: e.source, to: e.target, condition: e.condition })),
     },
   };
+  return { resource, secretDocs };
 }
 
-export function toPluginFlowYaml(graph, namespace) {
-  return YAML.stringify(toPluginFlowResource(graph, namespace));
+/** The PluginFlow resource as YAML, then each Secret (with `secrets`) as its own document. */
+export function toPluginFlowYaml(graph, namespace, secrets) {
+  const { resource, secretDocs } = toPluginFlowResource(graph, namespace, secrets);
+  return [resource, ...secretDocs].map(stringify).join('---\n');
 }
 
 /** The first PluginFlow in a YAML text (several documents allowed); its nodes or its `dag`. */
 export function fromPluginFlowYaml(text) {
-  const docs = YAML.parseAllDocuments(text).map((d) => {
+  const docs = YAML.parseAllDocuments(text, YAML_OPTIONS).map((d) => {
     if (d.errors.length) throw new Error(`YAML: ${d.errors[0].message}`);
     return d.toJS();
   });
@@ -109,10 +200,13 @@ export function fromPluginFlowYaml(text) {
   const id = cr.metadata?.name ?? '';
   const spec = cr.spec;
   if (!isObject(spec)) throw new Error(`PluginFlow ${id}: spec: missing`);
-  if (spec.dag !== undefined) return fromDag(spec.dag, id);
+  const { name, ...metadata } = isObject(cr.metadata) ? cr.metadata : {};
+  if (spec.dag !== undefined) return { ...fromDag(spec.dag, id), resource: { metadata, secretRefs: {} } };
   if (!Array.isArray(spec.nodes)) throw new Error(`PluginFlow ${id}: spec.nodes: expected a list`);
+  const secretRefs = dict();
   const nodes = spec.nodes.map((n, i) => {
     if (!isObject(n) || typeof n.id !== 'string' || typeof n.plugin !== 'string') throw new Error(`PluginFlow ${id}: spec.nodes[${i}]: expected {id, plugin, config}`);
+    if (typeof n.secretRef === 'string' && n.secretRef) secretRefs[n.id] = n.secretRef;
     return { id: n.id, plugin: n.plugin, conf: n.config ?? {}, position: { x: 0, y: 0 } };
   });
   const edges = (spec.edges || []).map((e, i) => {
@@ -120,18 +214,33 @@ export function fromPluginFlowYaml(text) {
     const condition = e.condition ?? '';
     return { id: edgeId(e.from, e.to, condition), source: e.from, target: e.to, condition };
   });
-  return { id, name: '', desc: '', root: spec.root ?? null, nodes, edges, laidOut: false };
+  return { id, name: '', desc: '', root: spec.root ?? null, nodes, edges, laidOut: false, resource: { metadata, secretRefs } };
 }
 
-/** A standalone file with this flow in `plugin_flows:` (ends with #END, as the file does). */
-export function toStandaloneYaml(graph) {
+/**
+ * A standalone file with this flow in `plugin_flows:` (ends with #END, as the file does).
+ * `secrets` ({nodeId: [path]}), when given, are left out, each with a comment where it was.
+ */
+export function toStandaloneYaml(graph, secrets) {
   const flow = { id: graph.id || 'flow', ...toStoredFlow(graph) };
-  return `${YAML.stringify({ plugin_flows: [flow] })}#END\n`;
+  if (!secrets) return `${stringify({ plugin_flows: [flow] })}#END\n`;
+  const doc = new YAML.Document({ plugin_flows: [flow] }, YAML_OPTIONS);
+  for (const [nid, paths] of Object.entries(secrets)) {
+    for (const path of paths) {
+      const parts = ['plugin_flows', 0, 'conf', nid, 'conf', ...path.split('.')];
+      if (!doc.hasIn(parts)) continue;
+      doc.deleteIn(parts);
+      const parent = doc.getIn(parts.slice(0, -1), true);
+      const note = ` ${parts[parts.length - 1]}: left out (a secret); set it before loading this file`;
+      parent.commentBefore = parent.commentBefore ? `${parent.commentBefore}\n${note}` : note;
+    }
+  }
+  return `${doc.toString()}#END\n`;
 }
 
 /** The flow `id` (or the first) of a standalone file's `plugin_flows:`. */
 export function fromStandaloneYaml(text, id) {
-  const doc = YAML.parse(text);
+  const doc = YAML.parse(text, YAML_OPTIONS);
   const flows = doc?.plugin_flows;
   if (!Array.isArray(flows) || flows.length === 0) throw new Error('plugin_flows: missing or empty');
   const flow = id ? flows.find((f) => f?.id === id) : flows[0];

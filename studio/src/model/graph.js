@@ -13,10 +13,13 @@ export function edgeId(source, target, condition) {
   return `${source}->${target}:${condition}`;
 }
 
+/** Ids a node cannot have: `root` is the DAG's own key in `rule`. */
+export const RESERVED_IDS = new Set(['root']);
+
 /** A node id not yet in the graph, from the plugin's name: `key-auth`, `key-auth-2`, ... */
 export function freshNodeId(graph, plugin) {
   const base = plugin.replace(/[^A-Za-z0-9_.-]/g, '-').slice(0, 60) || 'node';
-  const taken = new Set(graph.nodes.map((n) => n.id));
+  const taken = new Set([...graph.nodes.map((n) => n.id), ...RESERVED_IDS]);
   if (!taken.has(base)) return base;
   for (let i = 2; ; i++) if (!taken.has(`${base}-${i}`)) return `${base}-${i}`;
 }
@@ -115,6 +118,7 @@ export function validate(graph, plugins) {
     if (seenIds.has(n.id)) err('node', n.id, `node "${n.id}": id used twice`);
     seenIds.add(n.id);
     if (!/^[A-Za-z0-9_.-]{1,64}$/.test(n.id)) err('node', n.id, `node "${n.id}": id (expected: 1 to 64 of A-Z a-z 0-9 _ . -)`);
+    else if (RESERVED_IDS.has(n.id)) err('node', n.id, `node "${n.id}": id reserved (rule.root names the first node; expected: another id)`);
     if (!n.plugin) err('node', n.id, `node "${n.id}": no plugin`);
     else if (plugins && !plugins.has(n.plugin)) err('node', n.id, `node "${n.id}": unknown plugin "${n.plugin}"`);
     if (n.conf === null || typeof n.conf !== 'object' || Array.isArray(n.conf)) err('node', n.id, `node "${n.id}": conf (expected: an object)`);

@@ -13,6 +13,12 @@ export function record(history, next) {
   return { past: past.slice(Math.max(0, past.length - HISTORY_LIMIT)), present: next, future: [] };
 }
 
+/** The present as one undo step without changing it (before a drag); the past stays bounded. */
+export function checkpoint(history) {
+  const past = [...history.past, history.present];
+  return { past: past.slice(Math.max(0, past.length - HISTORY_LIMIT)), present: history.present, future: [] };
+}
+
 /** Replaces the present without a step (e.g. while a node is dragged). */
 export function replace(history, next) {
   return { ...history, present: next };

@@ -262,6 +262,7 @@ class HelmChartTest {
     assertThat(c.getArgs())
         .containsSubsequence("--xds", "istiod.istio-system.svc:15010")
         .containsSubsequence("--xds-protocol", "sotw")
+        .containsSubsequence("--xds-initial-fetch-timeout", "0")
         .doesNotContain("--etcd");
     assertThat(c.getEnv())
         .extracting(e -> e.getName())

@@ -23,8 +23,10 @@ final class AdminAuth {
   private final byte[] adminKey;
   private final byte[] viewerKey;
   private final List<Cidr> allow;
+  private final AdminBrowserCheck browser;
 
   AdminAuth(AdminSettings settings) {
+    this.browser = new AdminBrowserCheck(settings);
     this.adminKey = bytes(settings.adminKey());
     this.viewerKey = bytes(settings.viewerKey());
     this.allow = settings.allow().stream().map(Cidr::parse).toList();
@@ -45,6 +47,14 @@ final class AdminAuth {
       }
     }
     return false;
+  }
+
+  /**
+   * Why a request with this {@code Host} and {@code Origin} is refused, or {@code null} (see {@link
+   * AdminBrowserCheck}).
+   */
+  String browserRefusal(String host, String origin) {
+    return browser.refusal(host, origin);
   }
 
   /** The role {@code key} gives; with no key configured every caller is admin (loopback only). */

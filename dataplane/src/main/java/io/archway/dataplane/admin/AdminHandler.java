@@ -22,9 +22,10 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * The Admin API's one handler, on an event loop: checks the client's address and key, copies the
- * request, and hands it to the admin thread; the answer comes back to the channel's loop with
- * {@code eventLoop().execute}. Nothing here waits for the store.
+ * The Admin API's one handler, on an event loop: checks the client's address, its {@code Host} and
+ * {@code Origin} ({@link AdminBrowserCheck}) and its key, copies the request, and hands it to the
+ * admin thread; the answer comes back to the channel's loop with {@code eventLoop().execute}.
+ * Nothing here waits for the store.
  */
 @ChannelHandler.Sharable
 final class AdminHandler extends SimpleChannelInboundHandler<FullHttpRequest> {
@@ -70,6 +71,16 @@ final class AdminHandler extends SimpleChannelInboundHandler<FullHttpRequest> {
     var path = query.path();
     if (!auth.allows(remote.getAddress())) {
       reply(ctx, false, path, method, AdminResponse.error(403, "client address not allowed"));
+      return;
+    }
+    var browser =
+        auth.browserRefusal(
+            req.headers().get(HttpHeaderNames.HOST), req.headers().get(HttpHeaderNames.ORIGIN));
+    if (browser != null) {
+      if (!method.equals("GET") && !method.equals("HEAD")) {
+        audit.info("refused {} {} from {}: {}", method, path, client, browser);
+      }
+      reply(ctx, false, path, method, AdminResponse.error(403, browser));
       return;
     }
     if (StudioAssets.owns(path)) {

@@ -134,6 +134,15 @@ public final class AdminServer implements AutoCloseable {
     StudioEndpoints.registerFlows(endpoints, store, validation, compiler);
   }
 
+  /**
+   * Adds {@code GET /apisix/admin/healthcheck}: the node states of the upstreams with health checks
+   * that {@code health} gives (the control API's {@code /v1/healthcheck} body), so the Studio's
+   * overview, which talks to the Admin API only, can show them. Before the port opens.
+   */
+  public void health(java.util.function.Supplier<com.fasterxml.jackson.databind.JsonNode> health) {
+    HelperEndpoints.registerHealth(endpoints, health);
+  }
+
   /** Where helper endpoints (plugins, schemas, OpenAPI) are added, before the port opens. */
   AdminEndpoints endpoints() {
     return endpoints;

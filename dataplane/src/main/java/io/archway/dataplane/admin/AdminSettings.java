@@ -6,7 +6,7 @@ import java.util.List;
 /**
  * The Admin API's listener and keys ({@code --admin-port}, {@code --admin-address}, {@code
  * --admin-key}, {@code --viewer-key}, {@code --admin-allow}, {@code --admin-persist}, {@code
- * --admin-apply-timeout}).
+ * --admin-apply-timeout}, {@code --admin-allow-origin}, {@code --admin-allow-host}).
  *
  * @param enabled whether the admin port is opened at all ({@code --admin-port off} closes it)
  * @param address where it binds (loopback by default)
@@ -19,6 +19,10 @@ import java.util.List;
  *     connection whose first request is for it becomes an admin connection)
  * @param applyTimeout with {@code --etcd}, how long a write's answer waits for this node to serve
  *     it (read-your-writes); past it the answer goes out with {@code X-Archway-Applied: false}
+ * @param allowOrigins browser origins ({@code Origin}) allowed besides the listener's own ({@code
+ *     *}: any); see {@link AdminBrowserCheck}
+ * @param allowHosts {@code Host} names allowed besides loopback names, IP addresses and the
+ *     listener's address ({@code *}: any)
  */
 public record AdminSettings(
     boolean enabled,
@@ -29,7 +33,9 @@ public record AdminSettings(
     List<String> allow,
     boolean persist,
     boolean dataPort,
-    Duration applyTimeout) {
+    Duration applyTimeout,
+    List<String> allowOrigins,
+    List<String> allowHosts) {
 
   public static final int DEFAULT_PORT = 9180;
   public static final String DEFAULT_ADDRESS = "127.0.0.1";
@@ -45,6 +51,8 @@ public record AdminSettings(
 
   public AdminSettings {
     allow = List.copyOf(allow);
+    allowOrigins = allowOrigins == null ? List.of() : List.copyOf(allowOrigins);
+    allowHosts = allowHosts == null ? List.of() : List.copyOf(allowHosts);
     if (applyTimeout == null || applyTimeout.isNegative()) {
       applyTimeout = DEFAULT_APPLY_TIMEOUT;
     }
@@ -71,7 +79,9 @@ public record AdminSettings(
         allow,
         persist,
         dataPort,
-        DEFAULT_APPLY_TIMEOUT);
+        DEFAULT_APPLY_TIMEOUT,
+        List.of(),
+        List.of());
   }
 
   /** On loopback, any free port, with these keys: for tests. */
@@ -83,12 +93,32 @@ public record AdminSettings(
   /** On ({@code port}) or off ({@code enabled} false, the port kept). */
   public AdminSettings withPort(boolean enabled, int port) {
     return new AdminSettings(
-        enabled, address, port, adminKey, viewerKey, allow, persist, dataPort, applyTimeout);
+        enabled,
+        address,
+        port,
+        adminKey,
+        viewerKey,
+        allow,
+        persist,
+        dataPort,
+        applyTimeout,
+        allowOrigins,
+        allowHosts);
   }
 
   public AdminSettings withAddress(String address) {
     return new AdminSettings(
-        enabled, address, port, adminKey, viewerKey, allow, persist, dataPort, applyTimeout);
+        enabled,
+        address,
+        port,
+        adminKey,
+        viewerKey,
+        allow,
+        persist,
+        dataPort,
+        applyTimeout,
+        allowOrigins,
+        allowHosts);
   }
 
   /** The keys; a {@code null} leaves that key as it is. */
@@ -102,28 +132,102 @@ public record AdminSettings(
         allow,
         persist,
         dataPort,
-        applyTimeout);
+        applyTimeout,
+        allowOrigins,
+        allowHosts);
   }
 
   public AdminSettings withAllow(List<String> allow) {
     return new AdminSettings(
-        enabled, address, port, adminKey, viewerKey, allow, persist, dataPort, applyTimeout);
+        enabled,
+        address,
+        port,
+        adminKey,
+        viewerKey,
+        allow,
+        persist,
+        dataPort,
+        applyTimeout,
+        allowOrigins,
+        allowHosts);
   }
 
   public AdminSettings withPersist(boolean persist) {
     return new AdminSettings(
-        enabled, address, port, adminKey, viewerKey, allow, persist, dataPort, applyTimeout);
+        enabled,
+        address,
+        port,
+        adminKey,
+        viewerKey,
+        allow,
+        persist,
+        dataPort,
+        applyTimeout,
+        allowOrigins,
+        allowHosts);
   }
 
   public AdminSettings withDataPort(boolean dataPort) {
     return new AdminSettings(
-        enabled, address, port, adminKey, viewerKey, allow, persist, dataPort, applyTimeout);
+        enabled,
+        address,
+        port,
+        adminKey,
+        viewerKey,
+        allow,
+        persist,
+        dataPort,
+        applyTimeout,
+        allowOrigins,
+        allowHosts);
   }
 
   /** How long a write's answer waits for this node to serve it ({@code 0}: not at all). */
   public AdminSettings withApplyTimeout(Duration applyTimeout) {
     return new AdminSettings(
-        enabled, address, port, adminKey, viewerKey, allow, persist, dataPort, applyTimeout);
+        enabled,
+        address,
+        port,
+        adminKey,
+        viewerKey,
+        allow,
+        persist,
+        dataPort,
+        applyTimeout,
+        allowOrigins,
+        allowHosts);
+  }
+
+  /** Browser origins allowed besides the listener's own. */
+  public AdminSettings withAllowOrigins(List<String> allowOrigins) {
+    return new AdminSettings(
+        enabled,
+        address,
+        port,
+        adminKey,
+        viewerKey,
+        allow,
+        persist,
+        dataPort,
+        applyTimeout,
+        allowOrigins,
+        allowHosts);
+  }
+
+  /** {@code Host} names allowed besides loopback names, addresses and the listener's address. */
+  public AdminSettings withAllowHosts(List<String> allowHosts) {
+    return new AdminSettings(
+        enabled,
+        address,
+        port,
+        adminKey,
+        viewerKey,
+        allow,
+        persist,
+        dataPort,
+        applyTimeout,
+        allowOrigins,
+        allowHosts);
   }
 
   private static String blankToNull(String s) {

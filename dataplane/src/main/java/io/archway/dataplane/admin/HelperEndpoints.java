@@ -9,6 +9,7 @@ import java.util.List;
 import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
+import java.util.function.Supplier;
 
 /**
  * The Admin API's endpoints that are not stored objects, as APISIX answers them: the plugin list
@@ -153,6 +154,13 @@ final class HelperEndpoints {
     var sub = req.param("subsystem");
     var problem = Schemas.subsystemProblem(sub);
     return done(problem != null ? AdminResponse.error(400, problem) : answer.apply(sub));
+  }
+
+  /** {@code GET /apisix/admin/healthcheck}: what {@code health} gives (see AdminServer#health). */
+  static void registerHealth(AdminEndpoints endpoints, Supplier<JsonNode> health) {
+    endpoints
+        .add("GET", BASE + "/healthcheck", req -> done(AdminResponse.json(200, health.get())))
+        .add("*", BASE + "/healthcheck", req -> done(onlyMethod(req, "GET")));
   }
 
   private static AdminResponse onlyMethod(AdminRequest req, String method) {

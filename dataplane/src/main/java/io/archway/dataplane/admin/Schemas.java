@@ -112,8 +112,7 @@ final class Schemas {
    * same schema ({@link PluginSchemas#checkConsumer}).
    */
   static Optional<JsonNode> consumerSchema(String name) {
-    // key-auth's key is the secret itself (jwt-auth's key only names the consumer).
-    var also = name.equals("key-auth") ? Set.of("key") : Set.<String>of();
+    var also = io.archway.dataplane.plugin.SecretFields.consumerAlso(name);
     return PluginSchemas.consumerSchema(name)
         .map(s -> io.archway.dataplane.plugin.SecretFields.mark(s.json().deepCopy(), also));
   }

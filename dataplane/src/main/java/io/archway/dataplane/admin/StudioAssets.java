@@ -60,10 +60,21 @@ final class StudioAssets {
           Map.entry("woff2", "font/woff2"),
           Map.entry("txt", "text/plain; charset=utf-8"));
 
+  private static final byte[] UNAVAILABLE =
+      "{\"error_msg\":\"studio not available\"}".getBytes(StandardCharsets.UTF_8);
+
   private final Map<String, byte[]> files;
 
+  /** {@code false}: the files could not be read; every {@code /ui/} request gets a 503. */
+  private final boolean available;
+
   StudioAssets(Map<String, byte[]> files) {
+    this(files, true);
+  }
+
+  private StudioAssets(Map<String, byte[]> files, boolean available) {
     this.files = Map.copyOf(files);
+    this.available = available;
   }
 
   /** The Studio on the class path, read once (empty when the jar is not there). */
@@ -72,7 +83,21 @@ final class StudioAssets {
   }
 
   private static final class Bundled {
-    static final StudioAssets ASSETS = new StudioAssets(read(StudioAssets.class.getClassLoader()));
+    static final StudioAssets ASSETS = load(() -> read(StudioAssets.class.getClassLoader()));
+  }
+
+  /**
+   * The Studio {@code reader} gives; when it fails, one error is logged and {@code /ui/} answers
+   * 503 {@code studio not available}: the Admin API itself is served as ever.
+   */
+  static StudioAssets load(java.util.function.Supplier<Map<String, byte[]>> reader) {
+    try {
+      return new StudioAssets(reader.get());
+    } catch (RuntimeException e) {
+      org.slf4j.LoggerFactory.getLogger(StudioAssets.class)
+          .error("the Studio is not served at {}/: {}", MOUNT, e.toString());
+      return new StudioAssets(Map.of(), false);
+    }
   }
 
   /** Whether {@code path} (decoded, without the query) is the Studio's. */
@@ -83,6 +108,14 @@ final class StudioAssets {
   /** The answer to {@code method path}; keep-alive and closing are the caller's. */
   FullHttpResponse answer(String method, String path) {
     boolean head = method.equals("HEAD");
+    if (!available) {
+      return response(
+          HttpResponseStatus.SERVICE_UNAVAILABLE,
+          "application/json",
+          UNAVAILABLE,
+          head,
+          "no-cache");
+    }
     if (!head && !method.equals("GET")) {
       var res = text(HttpResponseStatus.METHOD_NOT_ALLOWED, "405 Method Not Allowed", false);
       res.headers().set(HttpHeaderNames.ALLOW, "GET, HEAD");

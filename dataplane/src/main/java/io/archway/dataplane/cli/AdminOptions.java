@@ -15,9 +15,10 @@ import java.util.Set;
 /**
  * The Admin API's settings: {@code --admin-port N|off}, {@code --admin-address}, {@code
  * --admin-key}, {@code --viewer-key}, {@code --admin-allow}, {@code --admin-persist}, {@code
- * --admin-on-http-port}, {@code --admin-apply-timeout}, and the {@code admin:} section of the
- * {@code --config} file ({@code port}, {@code address}, {@code key}, {@code viewer_key}, {@code
- * allow}, {@code persist}, {@code on_http_port}, {@code apply_timeout}).
+ * --admin-on-http-port}, {@code --admin-apply-timeout}, {@code --admin-allow-origin}, {@code
+ * --admin-allow-host}, and the {@code admin:} section of the {@code --config} file ({@code port},
+ * {@code address}, {@code key}, {@code viewer_key}, {@code allow}, {@code persist}, {@code
+ * on_http_port}, {@code apply_timeout}, {@code allow_origins}, {@code allow_hosts}).
  */
 final class AdminOptions {
 
@@ -30,7 +31,9 @@ final class AdminOptions {
           "allow",
           "persist",
           "on_http_port",
-          "apply_timeout");
+          "apply_timeout",
+          "allow_origins",
+          "allow_hosts");
 
   private AdminOptions() {}
 
@@ -56,6 +59,12 @@ final class AdminOptions {
     }
     if (c.adminOnHttpPort) {
       a = a.withDataPort(true);
+    }
+    if (c.adminAllowOrigins != null) {
+      a = a.withAllowOrigins(c.adminAllowOrigins);
+    }
+    if (c.adminAllowHosts != null) {
+      a = a.withAllowHosts(c.adminAllowHosts);
     }
     if (c.adminApplyTimeout != null) {
       a = a.withApplyTimeout(seconds("--admin-apply-timeout", c.adminApplyTimeout));
@@ -100,6 +109,8 @@ final class AdminOptions {
               yield a.withDataPort(value.booleanValue());
             }
             case "apply_timeout" -> a.withApplyTimeout(seconds(at, value.asText()));
+            case "allow_origins" -> a.withAllowOrigins(texts(at, value));
+            case "allow_hosts" -> a.withAllowHosts(texts(at, value));
             default ->
                 throw new UsageException(
                     at
@@ -113,6 +124,15 @@ final class AdminOptions {
 
   private static AdminSettings port(AdminSettings a, String at, String v) throws UsageException {
     return v.equals("off") ? a.withPort(false, a.port()) : a.withPort(true, Values.port(at, v));
+  }
+
+  private static List<String> texts(String at, JsonNode value) throws UsageException {
+    if (!value.isArray()) {
+      throw new UsageException(at + ": expected a list");
+    }
+    var list = new ArrayList<String>();
+    value.forEach(n -> list.add(n.asText()));
+    return list;
   }
 
   private static List<String> cidrs(String at, List<String> raw) throws UsageException {

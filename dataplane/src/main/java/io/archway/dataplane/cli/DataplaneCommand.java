@@ -137,6 +137,15 @@ final class DataplaneCommand {
   String xdsSds;
 
   @Option(
+      names = "--xds-initial-fetch-timeout",
+      paramLabel = "SECONDS",
+      description = {
+        "how long the first complete xDS config may take before what came is served,",
+        "not ready until complete (default: 0, wait for the full config, as Istio sets it)"
+      })
+  String xdsInitialFetchTimeout;
+
+  @Option(
       names = "--prefix",
       paramLabel = "PREFIX",
       description = "etcd key prefix (default: /apisix)")
@@ -302,6 +311,23 @@ final class DataplaneCommand {
       paramLabel = "CIDR[,CIDR...]",
       description = "clients the Admin API answers (default: any that reach the address)")
   String adminAllow;
+
+  @Option(
+      names = "--admin-allow-origin",
+      paramLabel = "ORIGIN",
+      description =
+          "a browser origin (scheme://host[:port], or *) allowed to call the Admin API besides its"
+              + " own; repeatable (default: a request with another Origin is refused)")
+  List<String> adminAllowOrigins;
+
+  @Option(
+      names = "--admin-allow-host",
+      paramLabel = "NAME",
+      description =
+          "a Host name the Admin API answers besides localhost, IP addresses and --admin-address"
+              + " (or *); repeatable (default: without a key other names are refused, against DNS"
+              + " rebinding; with a key any name)")
+  List<String> adminAllowHosts;
 
   @Option(
       names = "--admin-persist",

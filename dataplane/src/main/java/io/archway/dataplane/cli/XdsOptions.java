@@ -15,8 +15,9 @@ import java.util.Set;
 
 /**
  * {@code --xds}, {@code --xds-node-id}, {@code --xds-cluster}, {@code --xds-protocol}, {@code
- * --xds-sds} and the settings file's {@code xds:} section: the xDS management server the config
- * comes from instead of a file or etcd, how, and Istio's agent's SDS server.
+ * --xds-initial-fetch-timeout}, {@code --xds-sds} and the settings file's {@code xds:} section: the
+ * xDS management server the config comes from instead of a file or etcd, how, and Istio's agent's
+ * SDS server.
  */
 final class XdsOptions {
 
@@ -27,7 +28,7 @@ final class XdsOptions {
   private String nodeId;
   private String cluster;
   private XdsConfigSource.Protocol protocol = XdsConfigSource.Protocol.SOTW;
-  private Duration initialFetchTimeout = Duration.ofSeconds(15);
+  private Duration initialFetchTimeout = Duration.ZERO;
   private String sds;
 
   /** Whether an address was given (the config comes from xDS). */
@@ -60,6 +61,9 @@ final class XdsOptions {
     }
     if (c.xdsSds != null) {
       sds = sds("--xds-sds", c.xdsSds);
+    }
+    if (c.xdsInitialFetchTimeout != null) {
+      initialFetchTimeout = seconds("--xds-initial-fetch-timeout", c.xdsInitialFetchTimeout);
     }
   }
 

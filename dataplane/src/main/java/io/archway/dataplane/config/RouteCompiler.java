@@ -2,6 +2,7 @@ package io.archway.dataplane.config;
 
 import io.archway.dataplane.exchange.HttpRouteStats;
 import io.archway.dataplane.flow.CompiledFlow;
+import io.archway.dataplane.flow.FlowStats;
 import io.archway.dataplane.plugin.PluginRegistry;
 import io.archway.dataplane.plugin.PluginScope;
 import io.archway.dataplane.plugin.PluginServices;
@@ -37,6 +38,7 @@ final class RouteCompiler {
   private HashMap<String, Cached> cache = new HashMap<>();
   private int rejectedCount;
   private Set<String> changedIds = Set.of();
+  private Set<String> forgotten = new HashSet<>();
   private List<RouteEntry<CompiledRoute>> changedEntries = List.of();
 
   /** A route's compiled entry, or why it is not served ({@code entry == null}). */
@@ -56,6 +58,7 @@ final class RouteCompiler {
 
   /** Forgets every compiled route: the next compile compiles them all (the protos changed). */
   void forget() {
+    forgotten.addAll(cache.keySet());
     cache = new HashMap<>();
   }
 
@@ -66,6 +69,8 @@ final class RouteCompiler {
       Map<String, ConfigItem> routes, References refs, Rejections rejections) {
     var nextCache = new HashMap<String, Cached>(routes.size() * 2);
     var entries = new ArrayList<RouteEntry<CompiledRoute>>(routes.size());
+    var touched = new HashSet<String>(forgotten);
+    forgotten = new HashSet<>();
     for (var e : routes.entrySet()) {
       var id = e.getKey();
       var item = e.getValue();
@@ -93,6 +98,7 @@ final class RouteCompiler {
         continue;
       }
       RouteEntry<CompiledRoute> entry = null;
+      touched.add(id);
       try {
         entry = compile(id, route, serviceItem, pcItem, refs, inline);
         entries.add(entry);
@@ -115,11 +121,15 @@ final class RouteCompiler {
         });
     cache.forEach(
         (id, c) -> {
-          if (c.entry != null && !nextCache.containsKey(id)) {
-            changed.add(id);
+          if (!nextCache.containsKey(id)) {
+            touched.add(id);
+            if (c.entry != null) {
+              changed.add(id);
+            }
           }
         });
     cache = nextCache;
+    forgetFlows(touched);
     rejectedCount = 0;
     for (var c : nextCache.values()) {
       if (c.entry == null) {
@@ -179,8 +189,23 @@ final class RouteCompiler {
       cache.put(id, new Cached(item, serviceItem, pcItem, inline, entry));
     }
     rejectedCount = rejectedNow;
+    forgetFlows(ids);
     this.changedIds = changed;
     this.changedEntries = changedEntries;
+  }
+
+  /**
+   * Forgets the flow counters of the routes among {@code ids} (compiled again, deleted or disabled)
+   * that no longer serve an inline flow, as {@link FlowCompiler} forgets stored flows.
+   */
+  private void forgetFlows(Set<String> ids) {
+    var flowStats = FlowStats.of(services);
+    for (var id : ids) {
+      var c = cache.get(id);
+      if (c == null || c.entry == null || c.entry.target().flow() == null) {
+        flowStats.forget(Keys.item(Kind.ROUTES, id));
+      }
+    }
   }
 
   /**

@@ -155,6 +155,19 @@ public final class FlowStats {
   }
 
   /**
+   * Forgets the counters of flow {@code owner}: a route deleted, disabled, not served or no longer
+   * with an inline flow ({@code plugin_flow}).
+   */
+  public synchronized void forget(String owner) {
+    flows.remove(owner);
+  }
+
+  /** How many flows have counters. */
+  public int size() {
+    return flows.size();
+  }
+
+  /**
    * {@code {"window", "nodes": {id: {runs, errors, rejected}}, "edges": [{from, to, condition,
    * count}]}} over the last {@code seconds} (1..{@link #MAX_WINDOW}); empty when the flow does not
    * run here.

@@ -5,11 +5,12 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import java.util.Set;
 
 /**
- * Marks the secret fields of a plugin's JSON Schema (passwords, client secrets, private and API
- * keys, tokens) with {@code "writeOnly": true}, so a form built from it (the Studio's) masks them.
- * Done on the schema as served, by field name, wherever it is nested (a logger's {@code
- * sasl_config.password}, a limiter's {@code redis_password}); the schema files are the validator's
- * and stay as they are.
+ * The secret fields of plugin configurations (passwords, client secrets, private and API keys,
+ * tokens), by field name wherever they are nested (a logger's {@code sasl_config.password}, a
+ * limiter's {@code redis_password}): one rule for both what the served schemas mark {@code
+ * "writeOnly": true} (so a form built from them, the Studio's, masks them; the schema files are the
+ * validator's and stay as they are) and what the Admin API masks in a GET ({@link #mask}, {@link
+ * #restore}).
  */
 public final class SecretFields {
 
@@ -33,6 +34,15 @@ public final class SecretFields {
   };
 
   private SecretFields() {}
+
+  /**
+   * The fields of a plugin's consumer-side configuration that are secrets besides those {@link
+   * #secret} names: key-auth's {@code key} is the secret itself (jwt-auth's {@code key} only names
+   * the consumer).
+   */
+  public static Set<String> consumerAlso(String plugin) {
+    return plugin.equals("key-auth") ? Set.of("key") : Set.of();
+  }
 
   /** Whether a field called {@code name} holds a secret. */
   public static boolean secret(String name) {
@@ -72,5 +82,49 @@ public final class SecretFields {
       schema.forEach(child -> mark(child, also));
     }
     return schema;
+  }
+
+  /**
+   * Replaces, in place, the value of every secret field of {@code conf} (what {@link #mark} marks:
+   * a string or number under a name {@link #secret} gives, or one in {@code also}), at any depth,
+   * with {@code mask}.
+   */
+  public static void mask(JsonNode conf, Set<String> also, String mask) {
+    walk(conf, null, also, mask, false);
+  }
+
+  /**
+   * Puts back, in place, the value {@code stored} has for every secret field of {@code conf} that
+   * holds {@code mask} (a masked GET sent back keeps the secret).
+   */
+  public static void restore(JsonNode conf, JsonNode stored, Set<String> also, String mask) {
+    if (stored != null) {
+      walk(conf, stored, also, mask, true);
+    }
+  }
+
+  private static void walk(
+      JsonNode value, JsonNode stored, Set<String> also, String mask, boolean restoring) {
+    if (value instanceof ObjectNode o) {
+      var names = new java.util.ArrayList<String>();
+      o.fieldNames().forEachRemaining(names::add);
+      for (var name : names) {
+        var v = o.get(name);
+        var before = stored == null ? null : stored.get(name);
+        if (v.isContainerNode()) {
+          walk(v, before, also, mask, restoring);
+        } else if ((v.isTextual() || v.isNumber()) && (secret(name) || also.contains(name))) {
+          if (!restoring) {
+            o.put(name, mask);
+          } else if (v.isTextual() && v.textValue().equals(mask) && before != null) {
+            o.set(name, before.deepCopy());
+          }
+        }
+      }
+    } else if (value != null && value.isArray()) {
+      for (int i = 0; i < value.size(); i++) {
+        walk(value.get(i), stored == null ? null : stored.get(i), also, mask, restoring);
+      }
+    }
   }
 }

@@ -109,13 +109,15 @@ public final class LimitConnPlugin implements Plugin<LimitConnPlugin.Config> {
       RateKey.localPolicyOnly(conf.policy());
     }
     // A dry-run's slots are this fresh instance's, whatever the policy.
-    return new Slots(
-        conf.conn(),
-        conf.burst(),
-        (long) (conf.defaultConnDelay() * 1e9),
-        new RateKey(conf.keyType(), conf.key()),
-        Rejection.of(conf.rejectedCode(), conf.rejectedMsg()),
-        new ConcurrentHashMap<>());
+    var slots =
+        new Slots(
+            conf.conn(),
+            conf.burst(),
+            (long) (conf.defaultConnDelay() * 1e9),
+            new RateKey(conf.keyType(), conf.key()),
+            Rejection.of(conf.rejectedCode(), conf.rejectedMsg()),
+            new ConcurrentHashMap<>());
+    return conf.inRedis() ? new CountedLocally(slots) : slots;
   }
 
   /**

@@ -154,7 +154,9 @@ public final class LimitCountPlugin implements Plugin<LimitCountPlugin.Config> {
     // Counts are kept per configuration: a changed one starts afresh.
     var prefix = group != null ? "group:" + group : scope.owner() + ":" + conf.identity();
     if (scope.dryRun() && !policy.equals("local")) {
-      policy = "local"; // a dry-run counts in a throwaway window, never in Redis
+      // A dry-run counts in a throwaway window, never in Redis, and says so.
+      return new CountedLocally(
+          new Local(count, windowMillis, key, reject, headers, new Windows()));
     }
     switch (policy) {
       case "local" -> {

@@ -114,8 +114,10 @@ public final class LimitReqPlugin implements Plugin<LimitReqPlugin.Config> {
       RateKey.localPolicyOnly(conf.policy());
     }
     // A dry-run's bucket is this fresh instance's, whatever the policy.
-    return new Bucket(
-        conf.rate(), conf.burst(), conf.nodelay(), key, reject, new ConcurrentHashMap<>());
+    var bucket =
+        new Bucket(
+            conf.rate(), conf.burst(), conf.nodelay(), key, reject, new ConcurrentHashMap<>());
+    return conf.inRedis() ? new CountedLocally(bucket) : bucket;
   }
 
   /**

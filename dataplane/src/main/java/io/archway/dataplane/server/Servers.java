@@ -272,6 +272,7 @@ public final class Servers implements AutoCloseable {
 
   private void startAdmin(AdminSettings settings, AdminServer server) throws InterruptedException {
     server.flows(compiler);
+    server.health(upstreams::health);
     admin.start(settings, server, this::bootstrap, bindAddress);
     if (listeners != null) {
       listeners.optionPort(adminPort(), "admin");

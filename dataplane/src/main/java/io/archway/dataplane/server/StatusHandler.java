@@ -87,7 +87,12 @@ final class StatusHandler extends SimpleChannelInboundHandler<FullHttpRequest> {
               (services.gateway() == null ? "{}" : services.gateway().serverInfo().toString())
                   + "\n");
       case "/v1/healthcheck" ->
-          send(ctx, req, HttpResponseStatus.OK, "application/json", healthcheck());
+          send(
+              ctx,
+              req,
+              HttpResponseStatus.OK,
+              "application/json",
+              upstreams.health().toPrettyString() + "\n");
       case "/metrics" ->
           send(
               ctx,
@@ -102,7 +107,8 @@ final class StatusHandler extends SimpleChannelInboundHandler<FullHttpRequest> {
   private void readyz(ChannelHandlerContext ctx, FullHttpRequest req) {
     var status = source.status();
     boolean shedding = metrics.overloaded();
-    boolean ready = config.loaded() && !stopping.getAsBoolean() && !shedding;
+    // The source may hold back readiness (xDS: served after the initial fetch timed out, partial).
+    boolean ready = config.loaded() && status.loaded() && !stopping.getAsBoolean() && !shedding;
     var f = JsonNodeFactory.instance;
     var body = f.objectNode();
     body.put("ready", ready);
@@ -135,28 +141,6 @@ final class StatusHandler extends SimpleChannelInboundHandler<FullHttpRequest> {
         ready ? HttpResponseStatus.OK : HttpResponseStatus.SERVICE_UNAVAILABLE,
         "application/json",
         body.toPrettyString() + "\n");
-  }
-
-  /**
-   * Node states of every upstream with health checks, as APISIX's control API shows them: {@code
-   * [{"name": key, "type": "http", "nodes": [{"ip", "port", "status": "healthy"|"unhealthy"}]}]}.
-   */
-  private String healthcheck() {
-    var f = JsonNodeFactory.instance;
-    var list = f.arrayNode();
-    for (var up : upstreams.checked()) {
-      var o = list.addObject();
-      o.put("name", up.key());
-      o.put("type", up.config().checks().active().type());
-      var nodes = o.putArray("nodes");
-      for (var n : up.nodes()) {
-        var node = nodes.addObject();
-        node.put("ip", n.host());
-        node.put("port", n.port());
-        node.put("status", n.healthy() ? "healthy" : "unhealthy");
-      }
-    }
-    return list.toPrettyString() + "\n";
   }
 
   private static void send(

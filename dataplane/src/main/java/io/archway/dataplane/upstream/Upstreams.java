@@ -1,5 +1,7 @@
 package io.archway.dataplane.upstream;
 
+import com.fasterxml.jackson.databind.node.ArrayNode;
+import com.fasterxml.jackson.databind.node.JsonNodeFactory;
 import io.archway.dataplane.support.Transport;
 import io.archway.model.Upstream;
 import io.netty.channel.EventLoop;
@@ -97,6 +99,28 @@ public final class Upstreams implements AutoCloseable {
   /** Upstreams with health checks, for {@code /v1/healthcheck} and {@code /metrics}. */
   public synchronized List<UpstreamRuntime> checked() {
     return List.copyOf(checkers.keySet());
+  }
+
+  /**
+   * Node states of every upstream with health checks, as APISIX's control API shows them ({@code
+   * /v1/healthcheck}; the Admin API's {@code /apisix/admin/healthcheck} for the Studio): {@code
+   * [{"name": key, "type": "http", "nodes": [{"ip", "port", "status": "healthy"|"unhealthy"}]}]}.
+   */
+  public ArrayNode health() {
+    var list = JsonNodeFactory.instance.arrayNode();
+    for (var up : checked()) {
+      var o = list.addObject();
+      o.put("name", up.key());
+      o.put("type", up.config().checks().active().type());
+      var nodes = o.putArray("nodes");
+      for (var n : up.nodes()) {
+        var node = nodes.addObject();
+        node.put("ip", n.host());
+        node.put("port", n.port());
+        node.put("status", n.healthy() ? "healthy" : "unhealthy");
+      }
+    }
+    return list;
   }
 
   @Override

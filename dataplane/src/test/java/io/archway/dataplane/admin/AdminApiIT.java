@@ -190,4 +190,82 @@ class AdminApiIT extends AdminApiContract {
     assertThat(invalid.statusCode()).isEqualTo(400);
     assertThat(data("/a").statusCode()).isEqualTo(200);
   }
+
+  /**
+   * A keyless loopback Admin API and browsers: a cross-site "simple" POST (text/plain, no
+   * preflight) and a DNS-rebinding page's requests (its own name as Host) are refused and write
+   * nothing; curl's form-encoded writes without an Origin and the Studio's same-origin calls work.
+   */
+  @Test
+  void browsersCannotBeUsedAgainstAKeylessAdminApi() throws Exception {
+    dataplane.close();
+    dataplane = null;
+    dataplane =
+        new Dataplane(
+                DataplaneOptions.standaloneOnLoopback(file)
+                    .withAdmin(AdminSettings.onLoopback(null, null, false)))
+            .start();
+    await().atMost(Duration.ofSeconds(10)).until(() -> dataplane.config().loaded());
+    int port = dataplane.servers().adminPort();
+    var route = "{\"uri\":\"/evil\",\"upstream\":{\"nodes\":{\"127.0.0.1:1\":1}}}";
+    var crossSite =
+        raw(
+            port,
+            "POST /apisix/admin/routes HTTP/1.1\r\nHost: 127.0.0.1:"
+                + port
+                + "\r\nOrigin: https://evil.example\r\nContent-Type: text/plain\r\n",
+            route);
+    assertThat(crossSite).startsWith("HTTP/1.1 403").contains("origin not allowed");
+    var rebound =
+        raw(
+            port,
+            "PUT /apisix/admin/routes/evil HTTP/1.1\r\nHost: evil.example:"
+                + port
+                + "\r\nOrigin: http://evil.example:"
+                + port
+                + "\r\nContent-Type: application/json\r\n",
+            route);
+    assertThat(rebound).startsWith("HTTP/1.1 403").contains("host not allowed");
+    var read = raw(port, "GET /apisix/admin/routes HTTP/1.1\r\nHost: evil.example\r\n", null);
+    assertThat(read).startsWith("HTTP/1.1 403");
+    assertThat(json(admin("GET", "/apisix/admin/routes", null)).get("total").asInt()).isEqualTo(1);
+    // curl -d: form-encoded, no Origin.
+    var curl =
+        raw(
+            port,
+            "PUT /apisix/admin/routes/ok HTTP/1.1\r\nHost: 127.0.0.1:"
+                + port
+                + "\r\nContent-Type: application/x-www-form-urlencoded\r\n",
+            route.replace("/evil", "/ok"));
+    assertThat(curl).startsWith("HTTP/1.1 201");
+    // The Studio, same origin, through localhost.
+    var studio =
+        raw(
+            port,
+            "PATCH /apisix/admin/routes/ok HTTP/1.1\r\nHost: localhost:"
+                + port
+                + "\r\nOrigin: http://localhost:"
+                + port
+                + "\r\nContent-Type: application/json\r\n",
+            "{\"desc\":\"studio\"}");
+    assertThat(studio).startsWith("HTTP/1.1 200");
+    assertThat(raw(port, "GET /ui/ HTTP/1.1\r\nHost: evil.example\r\n", null))
+        .startsWith("HTTP/1.1 403");
+  }
+
+  /** One request on its own connection; the whole answer. */
+  static String raw(int port, String head, String body) throws Exception {
+    try (var s = new java.net.Socket("127.0.0.1", port)) {
+      var bytes =
+          body == null ? new byte[0] : body.getBytes(java.nio.charset.StandardCharsets.UTF_8);
+      var out = s.getOutputStream();
+      out.write(
+          (head + "Content-Length: " + bytes.length + "\r\nConnection: close\r\n\r\n")
+              .getBytes(java.nio.charset.StandardCharsets.ISO_8859_1));
+      out.write(bytes);
+      out.flush();
+      s.setSoTimeout(20_000);
+      return new String(s.getInputStream().readAllBytes(), java.nio.charset.StandardCharsets.UTF_8);
+    }
+  }
 }

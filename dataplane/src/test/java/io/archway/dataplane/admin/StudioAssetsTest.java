@@ -158,4 +158,25 @@ class StudioAssetsTest {
   private static byte[] bytes(String s) {
     return s.getBytes(StandardCharsets.UTF_8);
   }
+
+  @Test
+  void filesThatCannotBeReadGiveA503AtUiOnly() {
+    var broken =
+        StudioAssets.load(
+            () -> {
+              throw new java.io.UncheckedIOException(
+                  "reading the Studio", new java.io.IOException("disk gone"));
+            });
+    for (var path : List.of("/ui/", "/ui", "/ui/assets/index-abc123.js")) {
+      var a = answer(broken, "GET", path);
+      assertThat(a.status()).as(path).isEqualTo(503);
+      assertThat(a.header(HttpHeaderNames.CONTENT_TYPE)).isEqualTo("application/json");
+      assertThat(a.body()).isEqualTo("{\"error_msg\":\"studio not available\"}");
+    }
+    // A reader that works is served as ever.
+    assertThat(
+            answer(StudioAssets.load(() -> Map.of("index.html", bytes("x"))), "GET", "/ui/")
+                .status())
+        .isEqualTo(200);
+  }
 }

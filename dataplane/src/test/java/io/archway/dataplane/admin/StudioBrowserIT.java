@@ -14,6 +14,7 @@ import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
 import java.time.Duration;
 import java.util.logging.Level;
 import org.awaitility.Awaitility;
@@ -22,6 +23,7 @@ import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.openqa.selenium.By;
+import org.openqa.selenium.Dimension;
 import org.openqa.selenium.JavascriptExecutor;
 import org.openqa.selenium.Keys;
 import org.openqa.selenium.OutputType;
@@ -39,8 +41,9 @@ import org.openqa.selenium.support.ui.Select;
  * given both paths, so Selenium Manager never looks for or downloads a browser): log in, build the
  * seed document's flow (key-auth; on {@code code == 401} limit-req, else kafka-logger) with the
  * palette and the connect form, see a wrong value refused at its field, fix it, save, attach it to
- * a route that then answers as the flow says, export the PluginFlow YAML and import it again.
- * Screenshots go to {@code target/studio-screenshots/}.
+ * a route that then answers as the flow says, dry-run both branches (the path drawn on the canvas),
+ * see the route's real traffic counted on the edges in the live view, export the PluginFlow YAML
+ * and import it again. Screenshots go to {@code target/studio-screenshots/}.
  */
 class StudioBrowserIT {
 
@@ -205,6 +208,34 @@ class StudioBrowserIT {
     assertThat(text("section[aria-label='Routes using this flow'] ul")).contains("api");
     shot("4-saved-attached");
 
+    // Dry-run both branches: without a key the 401 edge is taken (limit-req), with one the
+    // default edge (kafka-logger, whose entry is listed instead of sent).
+    type("#dry-uri", "/api");
+    clickButton("Send sample request");
+    untilOnPath(UNAUTHORIZED);
+    assertThat(onPath(DEFAULT)).isFalse();
+    assertThat(text("[data-step='key-auth']")).contains("respond 401");
+    setValue("#dry-headers", "{\"apikey\": \"jack-key\"}");
+    clickButton("Send sample request");
+    untilOnPath(DEFAULT);
+    assertThat(onPath(UNAUTHORIZED)).isFalse();
+    assertThat(text("[data-log='kafka-logger']")).contains("kafka-logger");
+    shot("5-dry-run");
+    clickButton("Clear path");
+
+    // The live view: the traffic sent above, counted on the edges and nodes.
+    find("#live").click();
+    await()
+        .atMost(Duration.ofSeconds(10))
+        .until(
+            () ->
+                edgeLabel(UNAUTHORIZED).matches("code == 401 · [1-9]\\d*")
+                    && edgeLabel(DEFAULT).matches("else · [1-9]\\d*")
+                    && text("[data-node='key-auth'] .runs").matches("[1-9]\\d* runs.*"));
+    assertThat(browser.findElements(By.cssSelector(".react-flow__edge.busiest"))).hasSize(1);
+    liveShot();
+    find("#live").click();
+
     // The server refuses to delete a flow a route runs: its message is shown.
     clickButton("Delete");
     untilMessage("route [api] is still using it");
@@ -245,6 +276,49 @@ class StudioBrowserIT {
     assertThat(text("section[aria-label=Routes] tbody")).contains("seed");
 
     assertNothingRefusedByThePolicy();
+  }
+
+  private static final String UNAUTHORIZED = "key-auth->limit-req:code == 401";
+  private static final String DEFAULT = "key-auth->kafka-logger:";
+
+  private boolean onPath(String edgeId) {
+    return !browser
+        .findElements(By.cssSelector("[data-testid='rf__edge-" + edgeId + "'].on-path"))
+        .isEmpty();
+  }
+
+  private void untilOnPath(String edgeId) {
+    await().atMost(Duration.ofSeconds(10)).until(() -> onPath(edgeId));
+  }
+
+  private String edgeLabel(String edgeId) {
+    return String.valueOf(
+        ((JavascriptExecutor) browser)
+            .executeScript(
+                "const e = document.querySelector(`[data-testid='rf__edge-${arguments[0]}']`);"
+                    + " return e ? e.textContent : '';",
+                edgeId));
+  }
+
+  /**
+   * The flow with live counts at the README's size (1400×900); with {@code
+   * -Dstudio.screenshot.docs=true} it also replaces {@code docs/images/studio.png}.
+   */
+  private void liveShot() throws Exception {
+    // 1400×900 inside the page (the window's frame taken into account), scrolled to the top.
+    browser.manage().window().setSize(new Dimension(1400, 900));
+    var inner = (Number) ((JavascriptExecutor) browser).executeScript("return innerHeight;");
+    browser.manage().window().setSize(new Dimension(1400, 900 + 900 - inner.intValue()));
+    ((JavascriptExecutor) browser).executeScript("scrollTo(0, 0); document.activeElement?.blur();");
+    clickButton("Fit view");
+    shot("6-live");
+    if (Boolean.getBoolean("studio.screenshot.docs")) {
+      Files.copy(
+          SHOTS.resolve("6-live.png"),
+          Path.of("..", "docs", "images", "studio.png"),
+          StandardCopyOption.REPLACE_EXISTING);
+    }
+    browser.manage().window().setSize(new Dimension(1600, 1000));
   }
 
   /** Until the app's message line contains {@code text}. */

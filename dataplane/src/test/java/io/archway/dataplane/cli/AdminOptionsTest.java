@@ -42,8 +42,17 @@ class AdminOptionsTest {
                 "--admin-persist",
                 "--admin-on-http-port",
                 "--admin-apply-timeout",
-                "0.25")
+                "0.25",
+                "--admin-allow-origin",
+                "https://studio.example.com",
+                "--admin-allow-origin",
+                "http://localhost:5173",
+                "--admin-allow-host",
+                "admin.example.com")
             .admin();
+    assertThat(admin.allowOrigins())
+        .isEqualTo(List.of("https://studio.example.com", "http://localhost:5173"));
+    assertThat(admin.allowHosts()).isEqualTo(List.of("admin.example.com"));
     assertThat(admin.applyTimeout()).isEqualTo(java.time.Duration.ofMillis(250));
     assertThat(admin.dataPort()).isTrue();
     assertThat(admin.port()).isEqualTo(9200);
@@ -60,7 +69,7 @@ class AdminOptionsTest {
     Files.writeString(
         file,
         "admin:\n  port: 9300\n  key: fromfile\n  viewer_key: v\n  allow: [10.0.0.0/8]\n"
-            + "  persist: true\n  apply_timeout: 2\n");
+            + "  persist: true\n  apply_timeout: 2\n  allow_hosts: [gw.internal]\n");
     var admin = DataplaneCommand.parse("--config", file.toString(), "--admin-key", "cli").admin();
     assertThat(admin.port()).isEqualTo(9300);
     assertThat(admin.adminKey()).isEqualTo("cli");
@@ -68,6 +77,7 @@ class AdminOptionsTest {
     assertThat(admin.allow()).isEqualTo(List.of("10.0.0.0/8"));
     assertThat(admin.persist()).isTrue();
     assertThat(admin.applyTimeout()).isEqualTo(java.time.Duration.ofSeconds(2));
+    assertThat(admin.allowHosts()).isEqualTo(List.of("gw.internal"));
     Files.writeString(file, "admin:\n  port: off\n");
     assertThat(DataplaneCommand.parse("--config", file.toString()).admin().enabled()).isFalse();
   }

@@ -163,7 +163,12 @@ class DataplaneCommandTest {
     assertThat(xds.xds().node().getId()).isEqualTo("router~1~p.n~n");
     assertThat(xds.xds().node().getCluster()).isEqualTo("istio-ingressgateway");
     assertThat(xds.xds().protocol()).isEqualTo(XdsConfigSource.Protocol.SOTW);
-    assertThat(xds.xds().initialFetchTimeout()).isEqualTo(Duration.ofSeconds(15));
+    assertThat(xds.xds().initialFetchTimeout()).isEqualTo(Duration.ZERO);
+    assertThat(
+            DataplaneCommand.parse("--xds", "istiod:15010", "--xds-initial-fetch-timeout", "2.5")
+                .xds()
+                .initialFetchTimeout())
+        .isEqualTo(Duration.ofMillis(2500));
     assertThat(
             DataplaneCommand.parse("--xds", "istiod:15010", "--xds-protocol", "delta")
                 .xds()
@@ -365,7 +370,7 @@ class DataplaneCommandTest {
   void helpListsEveryOption() {
     assertThatThrownBy(() -> DataplaneCommand.parse("--etcd", "http://h:1", "--help"))
         .isInstanceOf(DataplaneCommand.HelpRequested.class);
-    assertThat(DataplaneCommand.OPTIONS).hasSize(39);
+    assertThat(DataplaneCommand.OPTIONS).hasSize(42);
     for (var option : DataplaneCommand.OPTIONS) {
       assertThat(DataplaneCommand.usage()).contains(option + " ");
     }

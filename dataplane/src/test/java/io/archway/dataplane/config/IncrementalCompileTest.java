@@ -92,7 +92,7 @@ class IncrementalCompileTest {
     }
   }
 
-  private static ConfigCompiler compiler(
+  static ConfigCompiler compiler(
       Upstreams upstreams, SyslogSinks sinks, PluginRegistry registry, PluginServices services) {
     return new ConfigCompiler(
         upstreams,

@@ -180,6 +180,25 @@ public class FlowTraceTest {
       var t = trace(compile(flow, true), Map.of());
       assertThat(t.get("steps").get(0).get("outcome").asText()).isEqualTo("continue");
       assertThat(t.get("steps").get(0).get("published").get("remaining").asText()).isEqualTo("0");
+      assertThat(t.get("steps").get(0).get("simulated").asText()).contains("counted locally");
+    }
+    // limit-req and limit-conn with a Redis policy say so too.
+    for (var conf :
+        List.of(
+            "\"limit-req\", \"conf\": {\"rate\": 1, \"burst\": 0, \"key\": \"remote_addr\"",
+            "\"limit-conn\", \"conf\": {\"conn\": 1, \"burst\": 0,"
+                + " \"default_conn_delay\": 0.1, \"key\": \"remote_addr\"")) {
+      var other =
+          """
+          {"rule": {"root": "a"},
+           "conf": {"a": {"name": %s, "policy": "redis",
+                          "redis_host": "127.0.0.1", "redis_port": %d}}}}
+          """
+              .formatted(conf, port(redis));
+      var t = trace(compile(other, true), Map.of());
+      assertThat(t.get("steps").get(0).get("simulated").asText())
+          .as(conf)
+          .contains("counted locally");
     }
     assertThat(redis.accept()).isNull();
   }

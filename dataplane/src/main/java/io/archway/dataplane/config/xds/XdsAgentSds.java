@@ -218,12 +218,17 @@ final class XdsAgentSds {
       return;
     }
     state.nonce = response.getNonce();
-    var refused =
+    var verdict =
         source.accept(
-            TYPE, response.getVersionInfo(), r -> r.applyAgent(response.getResourcesList()));
+            TYPE,
+            response.getVersionInfo(),
+            r -> {
+              r.applyAgent(response.getResourcesList());
+              return java.util.Map.of();
+            });
     var answer = request(state.version, state.nonce);
-    if (refused != null) {
-      send(answer.setErrorDetail(XdsStream.error(refused)).build());
+    if (verdict.error() != null) {
+      send(answer.setErrorDetail(XdsStream.error(verdict.error())).build());
       return;
     }
     send(answer.build());

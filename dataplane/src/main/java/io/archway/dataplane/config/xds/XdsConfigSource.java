@@ -21,6 +21,7 @@ import java.util.TreeSet;
 import java.util.concurrent.ScheduledFuture;
 import java.util.concurrent.ScheduledThreadPoolExecutor;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.function.Consumer;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -29,8 +30,9 @@ import org.slf4j.LoggerFactory;
  * The config from an xDS management server (istiod, or any Envoy control plane): one ADS stream,
  * state of the world here or delta ({@link XdsDeltaStream}), subscribed to listeners and clusters
  * (wildcard) and to the route configurations and load assignments they name. Each response is
- * checked whole ({@link XdsTranslator}), then ACKed with its version and nonce, or NACKed with the
- * first problem as {@code error_detail}; a NACKed update changes nothing.
+ * checked ({@link XdsTranslator}), then ACKed with its version and nonce, or NACKed with the
+ * problems as {@code error_detail}; a NACKed state-of-the-world update changes nothing, a delta one
+ * applies its valid resources (as Envoy does).
  *
  * <p>All state lives on the source's one thread; gRPC's callbacks hand over to it, and the next
  * response is asked for only once the last one was handled. When the stream breaks the last
@@ -38,9 +40,9 @@ import org.slf4j.LoggerFactory;
  * the versions it has, so the server resends only what changed.
  *
  * <p>The first config is delivered once listeners, clusters, and every route configuration and load
- * assignment they name have come (Envoy's initial fetch), or, as Envoy does, with what has come
- * when the initial fetch timeout passes; later updates are delivered as the changes between two
- * translations.
+ * assignment they name have come (Envoy's initial fetch), or, when an initial fetch timeout is set
+ * and passes, with what has come, the source not loaded (not ready) until it is complete; later
+ * updates are delivered as the changes between two translations.
  */
 public final class XdsConfigSource implements ConfigSource {
 
@@ -82,7 +84,7 @@ public final class XdsConfigSource implements ConfigSource {
       String sds) {
 
     public Settings(String target, Node node, Duration backoffMin, Duration backoffMax) {
-      this(target, node, backoffMin, backoffMax, Protocol.SOTW, Duration.ofSeconds(15), null);
+      this(target, node, backoffMin, backoffMax, Protocol.SOTW, Duration.ZERO, null);
     }
 
     public static Settings of(String target, Node node) {
@@ -94,10 +96,19 @@ public final class XdsConfigSource implements ConfigSource {
     }
   }
 
-  /** A change to the accepted resources, tried on a copy first. */
+  /**
+   * A change to the accepted resources, tried on a copy first: throws when the whole is refused,
+   * returns the resources left out alone (name to reason; delta only).
+   */
   interface Change {
-    void apply(XdsResources staged) throws XdsException;
+    Map<String, String> apply(XdsResources staged) throws XdsException;
   }
+
+  /**
+   * What became of a response: {@code error} for the NACK ({@code null}: ACK); {@code applied}:
+   * whether the resources changed (all of it, or all but {@code refused}).
+   */
+  record Verdict(String error, Set<String> refused, boolean applied) {}
 
   private final Settings settings;
   private final ScheduledThreadPoolExecutor thread =
@@ -116,12 +127,13 @@ public final class XdsConfigSource implements ConfigSource {
 
   private XdsResources resources;
   private Map<Key, ConfigObject> assembled;
-  private ManagedChannel channel;
+  private volatile ManagedChannel channel;
   private int stream;
   private ScheduledFuture<?> reconnect;
   private volatile XdsDelivery delivery;
-  private volatile boolean closed;
+  private final AtomicBoolean closed = new AtomicBoolean();
   private boolean fetchTimedOut;
+  private volatile boolean partial;
 
   // What status() reports; written on the source's thread.
   private volatile boolean connected;
@@ -170,7 +182,8 @@ public final class XdsConfigSource implements ConfigSource {
   @Override
   public SourceStatus status() {
     var d = delivery;
-    boolean loaded = d != null && d.loaded();
+    // Served after the initial fetch timed out yet not complete: not ready.
+    boolean loaded = d != null && d.loaded() && !partial;
     return new SourceStatus(
         "xds " + settings.target() + (protocol instanceof XdsDeltaStream ? " delta" : ""),
         connected,
@@ -189,10 +202,9 @@ public final class XdsConfigSource implements ConfigSource {
 
   @Override
   public void close() {
-    if (closed) {
+    if (!closed.compareAndSet(false, true)) {
       return;
     }
-    closed = true;
     thread.execute(
         () -> {
           if (reconnect != null) {
@@ -212,13 +224,26 @@ public final class XdsConfigSource implements ConfigSource {
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
     }
+    // The queued cleanup may not have run (the thread was busy past the wait, or shutdownNow()
+    // dropped it): the channel is shut down here whatever happened; a second shutdownNow() is a
+    // no-op.
+    var c = channel;
+    if (c != null) {
+      c.shutdownNow();
+    }
+  }
+
+  /** Whether the channel is shut down (tests). */
+  boolean channelShutdown() {
+    var c = channel;
+    return c != null && c.isShutdown();
   }
 
   // ------------------------------------------------------------------------- the stream
 
   private void connect() {
     reconnect = null;
-    if (closed) {
+    if (closed.get()) {
       return;
     }
     int id = ++stream;
@@ -232,7 +257,7 @@ public final class XdsConfigSource implements ConfigSource {
     return new XdsStreamObserver<Q, R>(
         thread,
         r -> {
-          if (id == stream && !closed) {
+          if (id == stream && !closed.get()) {
             connected = true;
             backoff.reset();
             onResponse.accept(r);
@@ -242,7 +267,7 @@ public final class XdsConfigSource implements ConfigSource {
   }
 
   private void broken(int id, Throwable t) {
-    if (id != stream || closed) {
+    if (id != stream || closed.get()) {
       return;
     }
     connected = false;
@@ -269,44 +294,63 @@ public final class XdsConfigSource implements ConfigSource {
    * ({@code null}: accepted, the copy replaces the resources); a refusal is logged and counted
    * once.
    */
-  String accept(String type, String version, Change change) {
+  Verdict accept(String type, String version, Change change) {
     var state = type.equals(XdsAgentSds.TYPE) ? sds.state() : types.get(type);
     var staged = resources.copy();
     Map<Key, ConfigObject> next = null;
+    Map<String, String> refused;
     try {
-      change.apply(staged);
+      refused = change.apply(staged);
       if (delivery.started()) {
         next = staged.assemble();
       }
     } catch (XdsException | RuntimeException e) {
       var reason = kind(type) + " version " + version + ": " + e.getMessage();
-      lastError = reason;
-      metrics.nack();
-      // A server may send a rejected version again at once (java-control-plane does, until it
-      // has a newer one): it is logged and counted once.
-      if (!reason.equals(state.rejected)) {
-        state.rejected = reason;
-        rejectedTotal++;
-        log.warn("xds: NACK {}", reason);
-        var now = new TreeMap<>(rejected);
-        now.put(kind(type), reason);
-        rejected = Map.copyOf(now);
-      }
-      return e.getMessage();
+      nack(state, reason, Map.of(kind(type), reason));
+      return new Verdict(e.getMessage(), Set.of(), false);
     }
     resources = staged;
     assembled = next;
     state.version = version;
     state.received = true;
+    var now = new TreeMap<>(rejected);
+    now.remove(kind(type));
+    // A name taken or removed is no longer invalid; one refused again stays so.
+    now.keySet().removeIf(k -> k.startsWith(kind(type) + " \"") && !refused.containsKey(name(k)));
+    rejected = Map.copyOf(now);
+    if (!refused.isEmpty()) {
+      var named = new TreeMap<String, String>();
+      refused.forEach((n, why) -> named.put(kind(type) + " \"" + n + "\"", why));
+      var reason = kind(type) + " version " + version + ": " + String.join("; ", refused.values());
+      nack(state, reason, named);
+      return new Verdict(String.join("; ", refused.values()), refused.keySet(), true);
+    }
     state.rejected = null;
     metrics.ack();
-    if (rejected.containsKey(kind(type))) {
-      var now = new TreeMap<>(rejected);
-      now.remove(kind(type));
-      rejected = Map.copyOf(now);
-    }
     lastError = null;
-    return null;
+    return new Verdict(null, Set.of(), true);
+  }
+
+  /** Records a NACK: logged and counted once, named in {@code /readyz}'s invalid entries. */
+  private void nack(TypeState state, String reason, Map<String, String> invalid) {
+    lastError = reason;
+    metrics.nack();
+    // A server may send a rejected version again at once (java-control-plane does, until it
+    // has a newer one): it is logged and counted once.
+    if (!reason.equals(state.rejected)) {
+      state.rejected = reason;
+      rejectedTotal++;
+      log.warn("xds: NACK {}", reason);
+    }
+    var now = new TreeMap<>(rejected);
+    now.putAll(invalid);
+    rejected = Map.copyOf(now);
+  }
+
+  /** The resource name of an invalid entry {@code Kind "name"}. */
+  private static String name(String entry) {
+    int q = entry.indexOf('"');
+    return entry.substring(q + 1, entry.length() - 1);
   }
 
   /** After an ACK: follows the names the listeners and clusters give, then delivers. */
@@ -323,7 +367,8 @@ public final class XdsConfigSource implements ConfigSource {
     } else if (fetchTimedOut) {
       initialFetchTimedOut();
     }
-    if (fetchTimedOut && !complete()) {
+    partial = fetchTimedOut && !complete();
+    if (partial) {
       lastError = incomplete();
     }
   }
@@ -353,7 +398,7 @@ public final class XdsConfigSource implements ConfigSource {
       log.error("xds: the accepted resources do not translate: {}", e.getMessage());
       return;
     }
-    if (closed) {
+    if (closed.get()) {
       return;
     }
     long before = delivery.revision();
@@ -367,7 +412,9 @@ public final class XdsConfigSource implements ConfigSource {
 
   /** Listeners and clusters came, and every resource they name (secrets too). */
   private boolean complete() {
-    return resources.complete(types);
+    // A refused resource is not there yet: with a refused first cluster, a later response of
+    // another type does not make an empty base complete.
+    return rejected.isEmpty() && resources.complete(types);
   }
 
   /**
@@ -376,7 +423,7 @@ public final class XdsConfigSource implements ConfigSource {
    * has come, {@code last_error} in {@code /readyz} says what is missing.
    */
   private void initialFetchTimedOut() {
-    if (closed || delivery.started()) {
+    if (closed.get() || delivery.started()) {
       return;
     }
     lastError = incomplete();
@@ -385,7 +432,8 @@ public final class XdsConfigSource implements ConfigSource {
       log.warn(lastError);
     }
     if (types.get(XdsTranslator.LISTENER).received && types.get(XdsTranslator.CLUSTER).received) {
-      log.warn("xds: serving the listeners and clusters that came, as Envoy does");
+      log.warn("xds: serving the listeners and clusters that came; not ready until complete");
+      partial = !complete();
       deliver(null);
     }
   }

@@ -45,8 +45,9 @@ final class XdsDelivery {
       revision++;
       var items = new TreeMap<Key, ConfigItem>();
       next.forEach((k, v) -> items.put(k, new ConfigItem(k, v, revision)));
-      delivered = next;
       listener.onState(new ConfigState(items, revision));
+      // After the listener took it: a first config it threw on is delivered again.
+      delivered = next;
       loaded = true;
       return true;
     }

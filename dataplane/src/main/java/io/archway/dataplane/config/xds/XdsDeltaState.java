@@ -45,7 +45,7 @@ final class XdsDeltaState {
     return DeltaDiscoveryRequest.newBuilder()
         .setTypeUrl(type)
         .addAllResourceNamesSubscribe(names)
-        .putAllInitialResourceVersions(versions);
+        .putAllInitialResourceVersions(held());
   }
 
   /** Asks for {@code wanted} from now on: the change to send (nothing for a wildcard type). */
@@ -64,12 +64,27 @@ final class XdsDeltaState {
     return new Subscription(List.copyOf(subscribe), List.copyOf(unsubscribe));
   }
 
+  /** Whether a resource of this name is asked for (all are, for a wildcard type). */
+  boolean wanted(String name) {
+    return wildcard || names.contains(name);
+  }
+
   /** Records an accepted response: the versions of what it sent, and what it removed. */
   void accepted(List<Resource> resources, Collection<String> removed) {
     for (var r : resources) {
+      if (!wanted(r.getName())) {
+        continue; // in flight when it was unsubscribed
+      }
       versions.put(r.getName(), r.getVersion());
     }
     versions.keySet().removeAll(removed);
+  }
+
+  /** The versions of the resources held that are still asked for. */
+  private Map<String, String> held() {
+    var held = new TreeMap<>(versions);
+    held.keySet().removeIf(n -> !wanted(n));
+    return held;
   }
 
   /** The version of each resource held. */

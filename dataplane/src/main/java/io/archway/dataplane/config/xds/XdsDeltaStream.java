@@ -5,6 +5,7 @@ import io.envoyproxy.envoy.config.core.v3.Node;
 import io.envoyproxy.envoy.service.discovery.v3.AggregatedDiscoveryServiceGrpc;
 import io.envoyproxy.envoy.service.discovery.v3.DeltaDiscoveryRequest;
 import io.envoyproxy.envoy.service.discovery.v3.DeltaDiscoveryResponse;
+import io.envoyproxy.envoy.service.discovery.v3.Resource;
 import io.grpc.Channel;
 import io.grpc.stub.StreamObserver;
 import java.util.ArrayList;
@@ -82,24 +83,34 @@ final class XdsDeltaStream implements XdsStream {
       send(answer.setErrorDetail(XdsStream.error("type " + type + " not subscribed")));
       return;
     }
-    var sent = new ArrayList<Any>();
+    // A response in flight for a name just unsubscribed is dropped (item of a named type only).
+    var taken = new ArrayList<Resource>();
+    var sent = new LinkedHashMap<String, Any>();
     var removed = new ArrayList<>(response.getRemovedResourcesList());
     for (var r : response.getResourcesList()) {
+      if (!state.wanted(r.getName())) {
+        continue;
+      }
       if (r.hasResource()) {
-        sent.add(r.getResource());
+        sent.put(r.getName(), r.getResource());
+        taken.add(r);
       } else {
         removed.add(r.getName()); // named without a body: it does not exist
       }
     }
-    var refused =
+    var verdict =
         source.accept(type, response.getSystemVersionInfo(), r -> r.update(type, sent, removed));
-    if (refused != null) {
-      send(answer.setErrorDetail(XdsStream.error(refused)));
-      return;
+    if (verdict.applied()) {
+      taken.removeIf(r -> verdict.refused().contains(r.getName()));
+      state.accepted(taken, removed);
     }
-    state.accepted(response.getResourcesList(), removed);
+    if (verdict.error() != null) {
+      answer.setErrorDetail(XdsStream.error(verdict.error()));
+    }
     send(answer);
-    source.accepted();
+    if (verdict.applied()) {
+      source.accepted();
+    }
   }
 
   private void send(DeltaDiscoveryRequest.Builder request) {

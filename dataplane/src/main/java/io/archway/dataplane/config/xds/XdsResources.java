@@ -116,12 +116,30 @@ final class XdsResources {
   }
 
   /**
-   * Delta xDS: takes the resources of {@code type} that were sent, each replacing the one of its
-   * name, and forgets those {@code removed}; the rest stay as they were.
+   * Delta xDS: takes the resources of {@code type} that were sent (by name), each replacing the one
+   * of its name, and forgets those {@code removed}; the rest stay as they were. A resource that
+   * does not translate is left out alone, as Envoy does: returns those, name to reason (empty: all
+   * taken).
    */
-  void update(String type, List<Any> sent, Collection<String> removed) throws XdsException {
+  Map<String, String> update(String type, Map<String, Any> sent, Collection<String> removed) {
     var part = new XdsResources(agent);
-    part.apply(type, sent);
+    var refused = new TreeMap<String, String>();
+    for (var e : sent.entrySet()) {
+      var one = new XdsResources(agent);
+      try {
+        one.apply(type, List.of(e.getValue()));
+      } catch (XdsException | RuntimeException x) {
+        var why = String.valueOf(x.getMessage());
+        refused.put(e.getKey(), why.contains(e.getKey()) ? why : "\"" + e.getKey() + "\": " + why);
+        continue;
+      }
+      part.listeners.putAll(one.listeners);
+      part.inlineRoutes.putAll(one.inlineRoutes);
+      part.routeSets.putAll(one.routeSets);
+      part.clusters.putAll(one.clusters);
+      part.endpoints.putAll(one.endpoints);
+      part.secrets.putAll(one.secrets);
+    }
     switch (type) {
       case XdsTranslator.LISTENER -> {
         for (var name : concat(removed, part.listeners.keySet())) {
@@ -136,8 +154,10 @@ final class XdsResources {
       case XdsTranslator.ROUTE -> merge(routeSets, part.routeSets, removed);
       case XdsTranslator.CLUSTER -> merge(clusters, part.clusters, removed);
       case XdsTranslator.ENDPOINT -> merge(endpoints, part.endpoints, removed);
+      case XdsTranslator.SECRET -> merge(secrets, part.secrets, removed);
       default -> throw new IllegalStateException(type);
     }
+    return refused;
   }
 
   /** Secrets from Istio's agent: each replaces the one of its name, kept apart from ADS's. */

@@ -78,12 +78,17 @@ final class XdsSotwStream implements XdsStream {
       return;
     }
     state.nonce = response.getNonce();
-    var refused =
+    var verdict =
         source.accept(
-            type, response.getVersionInfo(), r -> r.apply(type, response.getResourcesList()));
+            type,
+            response.getVersionInfo(),
+            r -> {
+              r.apply(type, response.getResourcesList());
+              return Map.of();
+            });
     var answer = request(type, state.version, state.nonce);
-    if (refused != null) {
-      send(answer.setErrorDetail(XdsStream.error(refused)).build());
+    if (verdict.error() != null) {
+      send(answer.setErrorDetail(XdsStream.error(verdict.error())).build());
       return;
     }
     send(answer.build());

@@ -5,6 +5,8 @@ import io.grpc.stub.ClientResponseObserver;
 import java.util.concurrent.Executor;
 import java.util.concurrent.RejectedExecutionException;
 import java.util.function.Consumer;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * gRPC's callbacks of one ADS stream (state of the world or delta), handed over to the source's
@@ -13,6 +15,8 @@ import java.util.function.Consumer;
  * translates fills its own send window rather than this process's memory.
  */
 final class XdsStreamObserver<Q, R> implements ClientResponseObserver<Q, R> {
+
+  private static final Logger log = LoggerFactory.getLogger(XdsStreamObserver.class);
 
   private final Executor thread;
   private final Consumer<R> onResponse;
@@ -37,6 +41,9 @@ final class XdsStreamObserver<Q, R> implements ClientResponseObserver<Q, R> {
         () -> {
           try {
             onResponse.accept(response);
+          } catch (RuntimeException e) {
+            // The executor would swallow it: the response is dropped, the stream goes on.
+            log.error("xds: handling a response failed", e);
           } finally {
             call.request(1);
           }

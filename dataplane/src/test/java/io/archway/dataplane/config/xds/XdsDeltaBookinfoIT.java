@@ -5,6 +5,11 @@ import static io.archway.dataplane.config.xds.XdsMesh.RATINGS;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
+import io.archway.model.Kind;
+import io.archway.model.Upstream;
+import io.archway.model.source.ConfigItem;
+import io.envoyproxy.controlplane.cache.v3.Snapshot;
+import io.envoyproxy.envoy.config.cluster.v3.Cluster;
 import io.envoyproxy.envoy.service.discovery.v3.DeltaDiscoveryRequest;
 import io.envoyproxy.envoy.service.discovery.v3.DeltaDiscoveryResponse;
 import io.envoyproxy.envoy.service.discovery.v3.Resource;
@@ -68,22 +73,53 @@ class XdsDeltaBookinfoIT {
 
   @Test
   @Order(3)
-  void nacksABadClusterAndKeepsServing() throws Exception {
-    mesh.cache.setSnapshot("gateways", mesh.bookinfo("3", 20, 30, 50, true, "productpage-2", true));
+  void aNackRefusesTheBadClusterAloneAndAppliesTheGoodOnesOfTheSameResponse() throws Exception {
+    // One response: productpage's cluster changed (good) and ratings' (bad).
+    var bad = mesh.bookinfo("3", 20, 30, 50, true, "productpage-2", true);
+    var clusters =
+        bad.clusters().resources().values().stream()
+            .map(
+                c ->
+                    c.getName().equals(PRODUCTPAGE)
+                        ? XdsMesh.cluster(PRODUCTPAGE, Cluster.LbPolicy.ROUND_ROBIN)
+                        : c)
+            .toList();
+    mesh.cache.setSnapshot(
+        "gateways",
+        Snapshot.create(
+            clusters,
+            bad.endpoints().resources().values(),
+            bad.listeners().resources().values(),
+            bad.routes().resources().values(),
+            List.of(),
+            "3"));
     await().atMost(Duration.ofSeconds(20)).until(() -> !nacks().isEmpty());
     var nack = nacks().get(0);
     assertThat(nack.getTypeUrl()).isEqualTo(XdsTranslator.CLUSTER);
     assertThat(nack.getResponseNonce()).isNotEmpty();
     assertThat(nack.getErrorDetail().getMessage()).isEqualTo(XdsMesh.BAD_RATINGS);
-    // Only the bad cluster was sent.
     assertThat(responses("3"))
         .singleElement()
         .satisfies(
             r ->
                 assertThat(r.getResourcesList())
                     .extracting(Resource::getName)
-                    .containsExactly(RATINGS));
-    assertThat(mesh.dataplane.source().status().invalid()).containsKey("Cluster");
+                    .containsExactlyInAnyOrder(PRODUCTPAGE, RATINGS));
+    // The good cluster of the NACKed response is applied.
+    await()
+        .atMost(Duration.ofSeconds(20))
+        .untilAsserted(
+            () ->
+                assertThat(mesh.dataplane.config().current().items(Kind.UPSTREAMS).values())
+                    .map(ConfigItem::value)
+                    .filteredOn(
+                        o ->
+                            o instanceof Upstream u
+                                && u.desc().equals("xds cluster " + PRODUCTPAGE))
+                    .isNotEmpty()
+                    .allSatisfy(o -> assertThat(((Upstream) o).type()).isEqualTo("roundrobin")));
+    assertThat(mesh.dataplane.source().status().invalid())
+        .containsOnlyKeys("Cluster \"" + RATINGS + "\"");
     assertThat(mesh.metrics())
         .contains("archway_xds_responses_total{protocol=\"delta\",result=\"nack\"} ")
         .doesNotContain("archway_xds_responses_total{protocol=\"delta\",result=\"nack\"} 0\n")
@@ -139,15 +175,22 @@ class XdsDeltaBookinfoIT {
         .satisfies(
             r ->
                 assertThat(r.getInitialResourceVersionsMap())
-                    .containsKey(PRODUCTPAGE)
-                    .doesNotContainKey(RATINGS));
+                    .containsOnlyKeys(
+                        PRODUCTPAGE,
+                        XdsMesh.reviews("v1"),
+                        XdsMesh.reviews("v2"),
+                        XdsMesh.reviews("v3")));
     assertThat(resumed)
         .filteredOn(r -> r.getTypeUrl().equals(XdsTranslator.ENDPOINT))
         .first()
         .satisfies(
             r -> {
-              assertThat(r.getResourceNamesSubscribeList()).contains(PRODUCTPAGE);
-              assertThat(r.getInitialResourceVersionsMap()).containsKey(PRODUCTPAGE);
+              assertThat(r.getResourceNamesSubscribeList())
+                  .contains(PRODUCTPAGE)
+                  .doesNotContain(RATINGS);
+              assertThat(r.getInitialResourceVersionsMap())
+                  .containsKey(PRODUCTPAGE)
+                  .doesNotContainKey(RATINGS);
             });
     assertThat(mesh.get("/productpage").body()).isEqualTo("productpage-2");
   }

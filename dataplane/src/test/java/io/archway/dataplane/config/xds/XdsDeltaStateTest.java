@@ -13,6 +13,7 @@ import io.envoyproxy.envoy.config.endpoint.v3.LbEndpoint;
 import io.envoyproxy.envoy.config.endpoint.v3.LocalityLbEndpoints;
 import io.envoyproxy.envoy.service.discovery.v3.Resource;
 import java.util.List;
+import java.util.Map;
 import java.util.Set;
 import org.junit.jupiter.api.Test;
 
@@ -69,12 +70,14 @@ class XdsDeltaStateTest {
   @Test
   void resourcesUpdateByNameAndRemovalsLeaveTheRestAlone() throws Exception {
     var r = new XdsResources();
-    r.update(XdsTranslator.CLUSTER, List.of(cluster("a"), cluster("b")), List.of());
+    r.update(XdsTranslator.CLUSTER, Map.of("a", cluster("a"), "b", cluster("b")), List.of());
     r.update(
-        XdsTranslator.ENDPOINT, List.of(endpoints("a", 1001), endpoints("b", 1002)), List.of());
+        XdsTranslator.ENDPOINT,
+        Map.of("a", endpoints("a", 1001), "b", endpoints("b", 1002)),
+        List.of());
     assertThat(r.endpointNames()).containsExactly("a", "b");
     // An update of one cluster's endpoints; the other's stay.
-    r.update(XdsTranslator.ENDPOINT, List.of(endpoints("a", 2001)), List.of());
+    r.update(XdsTranslator.ENDPOINT, Map.of("a", endpoints("a", 2001)), List.of());
     var upstreams =
         r.assemble().entrySet().stream()
             .filter(e -> e.getKey().kind() == Kind.UPSTREAMS)
@@ -83,11 +86,38 @@ class XdsDeltaStateTest {
     assertThat(upstreams).anyMatch(u -> u.contains("2001")).anyMatch(u -> u.contains("1002"));
     assertThat(upstreams).noneMatch(u -> u.contains("1001"));
     // A removed cluster and load assignment are gone; the rest stay.
-    r.update(XdsTranslator.CLUSTER, List.of(), List.of("b"));
-    r.update(XdsTranslator.ENDPOINT, List.of(), List.of("b"));
+    r.update(XdsTranslator.CLUSTER, Map.of(), List.of("b"));
+    r.update(XdsTranslator.ENDPOINT, Map.of(), List.of("b"));
     assertThat(r.endpointNames()).containsExactly("a");
     assertThat(r.missing(Set.of(), Set.of("a", "b"), Set.of()))
         .containsExactly("load assignment \"b\"");
+  }
+
+  @Test
+  void aResourceThatDoesNotTranslateIsLeftOutAloneAndTheOldOneStays() {
+    var r = new XdsResources();
+    assertThat(r.update(XdsTranslator.ENDPOINT, Map.of("a", endpoints("a", 1001)), List.of()))
+        .isEmpty();
+    var refused =
+        r.update(
+            XdsTranslator.ENDPOINT,
+            Map.of("a", cluster("a"), "b", endpoints("b", 1002)),
+            List.of());
+    assertThat(refused).containsOnlyKeys("a");
+    assertThat(refused.get("a")).contains("expected: a load assignment");
+    assertThat(r.missing(Set.of(), Set.of("a", "b"), Set.of())).isEmpty();
+  }
+
+  @Test
+  void aResourceInFlightForANameJustUnsubscribedIsNotKeptNorResubscribed() {
+    var eds = new XdsDeltaState(XdsTranslator.ENDPOINT, false);
+    eds.follow(Set.of("a", "b"));
+    eds.follow(Set.of("a"));
+    assertThat(eds.wanted("b")).isFalse();
+    // The server's response for b was already on its way.
+    eds.accepted(List.of(resource("a", "1"), resource("b", "1")), List.of());
+    assertThat(eds.versions()).containsOnlyKeys("a");
+    assertThat(eds.initial().build().getInitialResourceVersionsMap()).containsOnlyKeys("a");
   }
 
   private static Resource resource(String name, String version) {

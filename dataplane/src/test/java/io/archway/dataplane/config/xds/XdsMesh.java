@@ -360,7 +360,7 @@ final class XdsMesh implements BeforeAllCallback, AfterAllCallback, AutoCloseabl
     return ConfigSource.newBuilder().setAds(AggregatedConfigSource.getDefaultInstance()).build();
   }
 
-  private static Cluster cluster(String name, Cluster.LbPolicy lb) {
+  static Cluster cluster(String name, Cluster.LbPolicy lb) {
     return Cluster.newBuilder()
         .setName(name)
         .setType(Cluster.DiscoveryType.EDS)
