@@ -226,13 +226,7 @@ final class XdsAgentSds {
               r.applyAgent(response.getResourcesList());
               return java.util.Map.of();
             });
-    var answer = request(state.version, state.nonce);
-    if (verdict.error() != null) {
-      send(answer.setErrorDetail(XdsStream.error(verdict.error())).build());
-      return;
-    }
-    send(answer.build());
-    source.accepted();
+    XdsStream.answer(source, verdict, request(state.version, state.nonce), this::send);
   }
 
   private void send(DiscoveryRequest request) {

@@ -86,13 +86,7 @@ final class XdsSotwStream implements XdsStream {
               r.apply(type, response.getResourcesList());
               return Map.of();
             });
-    var answer = request(type, state.version, state.nonce);
-    if (verdict.error() != null) {
-      send(answer.setErrorDetail(XdsStream.error(verdict.error())).build());
-      return;
-    }
-    send(answer.build());
-    source.accepted();
+    XdsStream.answer(source, verdict, request(type, state.version, state.nonce), this::send);
   }
 
   private void send(DiscoveryRequest request) {
