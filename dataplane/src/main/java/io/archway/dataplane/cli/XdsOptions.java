@@ -147,7 +147,18 @@ final class XdsOptions {
       }
       return v;
     }
-    return address(at, v);
+    var target = address(at, v);
+    var host = target.substring(0, target.lastIndexOf(':')).replace("[", "").replace("]", "");
+    if (!host.equals("localhost") && !host.equals("::1") && !host.startsWith("127.")) {
+      // The agent hands out the workload's private key over plaintext gRPC: never off the host.
+      throw new UsageException(
+          at
+              + ": \""
+              + v
+              + "\": the agent's secrets travel in clear (expected: unix:///PATH, or a loopback"
+              + " HOST:PORT)");
+    }
+    return target;
   }
 
   /** {@code host:port} of an xDS server, as gRPC's target. */

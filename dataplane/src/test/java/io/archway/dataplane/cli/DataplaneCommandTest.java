@@ -194,6 +194,11 @@ class DataplaneCommandTest {
     assertThatThrownBy(
             () -> DataplaneCommand.parse("--xds", "istiod:15010", "--xds-sds", "unix:socket"))
         .hasMessageStartingWith("--xds-sds: \"unix:socket\" (expected: unix:///PATH");
+    assertThatThrownBy(
+            () -> DataplaneCommand.parse("--xds", "istiod:15010", "--xds-sds", "agent.mesh:15020"))
+        .hasMessage(
+            "--xds-sds: \"agent.mesh:15020\": the agent's secrets travel in clear (expected:"
+                + " unix:///PATH, or a loopback HOST:PORT)");
     assertThatThrownBy(() -> DataplaneCommand.parse("--etcd", "http://h:1", "--xds-sds", sds))
         .hasMessage("--xds-sds without --xds (expected: both, or neither)");
     assertThatThrownBy(() -> DataplaneCommand.parse("--verbose"))

@@ -107,6 +107,14 @@ final class XdsResources {
         // Named, as load assignments are: a new version of a secret replaces it (rotation).
         var next = new TreeMap<String, XdsSecrets.SecretPem>();
         for (var s : unpack(resources, Secret.class, "secret")) {
+          if (XdsAgentSds.isKey(s.getName())) {
+            // The agent's secrets are kept under that prefix: the ADS server must not replace them.
+            throw new XdsException(
+                "secret \""
+                    + s.getName()
+                    + "\": name: starts with sds-grpc/ (expected: another name; the prefix is"
+                    + " kept for the secrets of Istio's agent)");
+          }
           unique(next.put(s.getName(), XdsSecrets.secret(s)), "secret", s.getName());
         }
         secrets.putAll(next);
@@ -154,7 +162,11 @@ final class XdsResources {
       case XdsTranslator.ROUTE -> merge(routeSets, part.routeSets, removed);
       case XdsTranslator.CLUSTER -> merge(clusters, part.clusters, removed);
       case XdsTranslator.ENDPOINT -> merge(endpoints, part.endpoints, removed);
-      case XdsTranslator.SECRET -> merge(secrets, part.secrets, removed);
+      case XdsTranslator.SECRET ->
+          merge(
+              secrets,
+              part.secrets,
+              removed.stream().filter(n -> !XdsAgentSds.isKey(n)).toList()); // not the agent's
       default -> throw new IllegalStateException(type);
     }
     return refused;

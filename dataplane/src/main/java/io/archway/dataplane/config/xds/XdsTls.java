@@ -340,6 +340,14 @@ final class XdsTls {
     if (agent && XdsAgentSds.isAgent(s.getSdsConfig())) {
       return XdsAgentSds.key(s.getName());
     }
+    if (XdsAgentSds.isKey(s.getName())) {
+      throw new XdsException(
+          where
+              + ": name: "
+              + q(s.getName())
+              + " starts with sds-grpc/ (expected: another name; the prefix is kept for the"
+              + " secrets of Istio's agent)");
+    }
     if (!s.hasSdsConfig() || !s.getSdsConfig().hasAds()) {
       throw new XdsException(
           where

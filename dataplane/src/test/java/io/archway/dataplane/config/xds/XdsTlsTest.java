@@ -199,6 +199,30 @@ class XdsTlsTest {
                     .build())));
     assertThat(resources.secretNames()).isEmpty();
     assertThat(resources.agentSecretNames()).containsExactly("ROOTCA", "default");
+    // The ADS server can neither replace the agent's secrets nor have a cluster ask it for them.
+    assertThatThrownBy(
+            () ->
+                resources.apply(
+                    XdsTranslator.SECRET,
+                    List.of(
+                        com.google.protobuf.Any.pack(
+                            authoritySecret("sds-grpc/ROOTCA", ca.getCertificatePEM())))))
+        .hasMessageStartingWith("secret \"sds-grpc/ROOTCA\": name: starts with sds-grpc/");
+    assertThatThrownBy(
+            () ->
+                XdsTranslator.cluster(
+                    eds("c")
+                        .setTransportSocket(
+                            tls(
+                                UpstreamTlsContext.newBuilder()
+                                    .setCommonTlsContext(
+                                        CommonTlsContext.newBuilder()
+                                            .addTlsCertificateSdsSecretConfigs(
+                                                sds("sds-grpc/default", ads())))
+                                    .build()))
+                        .build(),
+                    true))
+        .hasMessageContaining("name: \"sds-grpc/default\" starts with sds-grpc/");
     // An explicit ISTIO_MUTUAL socket is taken too.
     assertThat(
             XdsTranslator.cluster(
