@@ -270,6 +270,17 @@ class AdminApiIT extends AdminApiContract {
           .as(shown[0])
           .isEqualTo("******");
     }
+    // The masked backup pasted into the file by hand, with a route added: the same.
+    var pasted = backup.deepCopy();
+    pasted
+        .withArray("routes")
+        .add(
+            ((com.fasterxml.jackson.databind.node.ObjectNode) JSON.readTree(route("/hand")))
+                .put("id", "hand"));
+    Files.writeString(file, JSON.writeValueAsString(pasted) + "\n#END\n");
+    await().atMost(Duration.ofSeconds(10)).until(() -> data("/hand").statusCode() == 200);
+    assertThat(dataWith("/ka", "apikey", "jack-key").statusCode()).isEqualTo(200);
+    assertThat(dataWith("/ba", "Authorization", basic).statusCode()).isEqualTo(200);
     // A mask for a consumer the config does not have: refused, nothing changes.
     backup
         .withArray("consumers")
