@@ -237,4 +237,74 @@ class ArchitectureTest {
         .isInstanceOf(AssertionError.class)
         .hasMessageContaining("UpwardReference");
   }
+
+  /**
+   * A plugin a dry-run runs as it is ({@code @PluginTraits(dryRun = RUNS)}) reaches nothing real:
+   * not the gateway itself (its batch requests, metrics), not an HTTP client, not a proxy cache's
+   * store. Followed through the calls it makes to code of the plugins package: a method called, or
+   * all of a class it makes an instance of (its {@code PluginInstance}).
+   */
+  static final ArchCondition<JavaClass> REACH_NOTHING_REAL =
+      new ArchCondition<>("reach neither the gateway, an HTTP client nor a cache store") {
+        @Override
+        public void check(JavaClass plugin, ConditionEvents events) {
+          var seen = new java.util.HashSet<com.tngtech.archunit.core.domain.JavaCodeUnit>();
+          var todo = new java.util.ArrayDeque<com.tngtech.archunit.core.domain.JavaCodeUnit>();
+          todo.addAll(plugin.getCodeUnits());
+          while (!todo.isEmpty()) {
+            var unit = todo.poll();
+            if (!seen.add(unit)) {
+              continue;
+            }
+            for (var call : unit.getCallsFromSelf()) {
+              var owner = call.getTargetOwner().getName();
+              var name = call.getTarget().getName();
+              boolean real =
+                  owner.equals(DP + ".plugin.PluginServices")
+                          && (name.equals("gateway") || name.equals("http"))
+                      || owner.equals(DP + ".plugins.CacheZone")
+                      || owner.equals(DP + ".plugins.ProxyCachePlugin") && name.equals("store");
+              if (real) {
+                events.add(
+                    SimpleConditionEvent.violated(
+                        plugin,
+                        plugin.getSimpleName()
+                            + " runs in a dry-run but reaches "
+                            + call.getDescription()));
+              }
+              if (owner.startsWith(DP + ".plugins.")) {
+                if (name.equals("<init>")) {
+                  todo.addAll(call.getTargetOwner().getCodeUnits()); // an instance made: all of it
+                } else {
+                  call.getTarget().resolveMember().ifPresent(todo::add);
+                }
+              }
+            }
+          }
+        }
+      };
+
+  static final ArchRule RUNS_REACH_NOTHING_REAL =
+      classes()
+          .that(
+              DescribedPredicate.describe(
+                  "a plugin a dry-run runs",
+                  c ->
+                      c.tryGetAnnotationOfType(io.archway.dataplane.plugin.PluginTraits.class)
+                          .map(t -> t.dryRun() == io.archway.dataplane.plugin.Plugin.DryRun.RUNS)
+                          .orElse(false)))
+          .should(REACH_NOTHING_REAL);
+
+  @Test
+  void pluginsADryRunRunsReachNothingReal() {
+    RUNS_REACH_NOTHING_REAL.check(MAIN);
+  }
+
+  @Test
+  void aPluginThatRunsAndServesTheGatewayFails() {
+    var fixture = new ClassFileImporter().importPackages(DP + ".plugins.archfixture");
+    assertThatThrownBy(() -> RUNS_REACH_NOTHING_REAL.check(fixture))
+        .isInstanceOf(AssertionError.class)
+        .hasMessageContaining("RunsButServes");
+  }
 }

@@ -272,6 +272,24 @@ class HelmChartTest {
         .extracting(e -> e.getValue())
         .containsExactly("{\"istio\":\"archway-ingressgateway\"}");
     assertThat(pod.getMetadata().getLabels()).containsEntry("istio", "archway-ingressgateway");
+    // Istio's agent: its SDS socket, in the volume the injected agent shares.
+    assertThat(c.getArgs())
+        .containsSubsequence("--xds-sds", "unix:///var/run/secrets/workload-spiffe-uds/socket");
+    assertThat(c.getVolumeMounts())
+        .anySatisfy(
+            m -> {
+              assertThat(m.getName()).isEqualTo("workload-socket");
+              assertThat(m.getMountPath()).isEqualTo("/var/run/secrets/workload-spiffe-uds");
+            });
+    assertThat(pod.getSpec().getVolumes())
+        .anySatisfy(
+            v -> {
+              assertThat(v.getName()).isEqualTo("workload-socket");
+              assertThat(v.getEmptyDir()).isNotNull();
+            });
+    assertThat(pod.getMetadata().getLabels()).containsEntry("sidecar.istio.io/inject", "true");
+    assertThat(pod.getMetadata().getAnnotations())
+        .containsEntry("inject.istio.io/templates", "grpc-agent");
     everyContainerIsLockedDown(objects);
   }
 

@@ -54,7 +54,7 @@ public final class AdminServer implements AutoCloseable {
     this.validation = new AdminValidation(registry);
     this.auth = new AdminAuth(settings);
     refuseOpenWithoutKey(settings.address());
-    StudioEndpoints.registerValidate(endpoints, validation);
+    StudioEndpoints.registerValidate(endpoints, store, validation);
     HelperEndpoints.register(endpoints, registry, recompile);
   }
 
@@ -128,10 +128,12 @@ public final class AdminServer implements AutoCloseable {
 
   /**
    * Adds the PluginFlow Studio's calls on the flows {@code compiler} runs (dry-run, live counts),
-   * before the port opens.
+   * before the port opens; a dry-run's request within the HTTP listener's {@code limits}.
    */
-  public void flows(io.archway.dataplane.config.ConfigCompiler compiler) {
-    StudioEndpoints.registerFlows(endpoints, store, validation, compiler);
+  public void flows(
+      io.archway.dataplane.config.ConfigCompiler compiler,
+      io.archway.dataplane.flow.FlowTrace.Limits limits) {
+    StudioEndpoints.registerFlows(endpoints, store, validation, compiler, limits);
   }
 
   /**

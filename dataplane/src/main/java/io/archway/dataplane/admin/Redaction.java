@@ -5,7 +5,6 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.archway.dataplane.plugin.SecretFields;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.Set;
 import java.util.function.BiFunction;
 import java.util.function.Consumer;
 import java.util.function.Function;
@@ -129,15 +128,16 @@ final class Redaction {
     }
     for (var e : value.path("conf").properties()) {
       var node = e.getValue();
+      var also = SecretFields.also(node.path("name").asText()); // csrf's key
       if (missing == null) {
-        SecretFields.mask(node.get("conf"), Set.of(), MASK);
+        SecretFields.mask(node.get("conf"), also, MASK);
       } else {
         var before = stored == null ? null : stored.path("conf").get(e.getKey());
         var same = before != null && before.path("name").equals(node.path("name"));
         SecretFields.restore(
             node.get("conf"),
             same ? before.get("conf") : null,
-            Set.of(),
+            also,
             MASK,
             at + "conf." + e.getKey() + ".conf",
             missing);

@@ -317,28 +317,53 @@ final class ResourceApi {
       }
       value.put("update_time", now);
     }
-    if (t.type().equals(AdminPaths.CREDENTIALS)) {
-      var owner = t.dir().substring(0, t.dir().length() - "/credentials/".length());
-      if (store.get(owner).toCompletableFuture().join().isEmpty()) {
-        throw new BadRequest(
-            404, owner + " does not exist (expected: the consumer before its credentials)");
-      }
-    }
-    var group = t.kind() == Kind.CONSUMERS ? value.path("group_id") : null;
-    if (group != null && group.isValueNode() && !group.isNull()) {
-      if (store.get("consumer_groups/" + group.asText()).toCompletableFuture().join().isEmpty()) {
-        throw new BadRequest(400, References.missingGroup(group.asText()));
-      }
-    }
     // The operator's object is its custom resource's to change (the store checks again,
     // atomically).
     var owner = before.map(s -> OwnerLabels.owner(s.value())).orElse(null);
     if (owner != null) {
       throw new BadRequest(409, OwnerLabels.ownedMessage(t.key(), owner));
     }
+    var refused = refusal(store, validation, t, value);
+    if (refused != null) {
+      throw refused;
+    }
+    return store.put(t.key(), value, expected).toCompletableFuture().join();
+  }
+
+  /**
+   * Why a write of {@code value} (its id and times set) to {@code t} is refused, or {@code null}:
+   * an id of more path segments than the collection's, a credential without its consumer, a
+   * consumer group that does not exist, owner labels, the schema and references, a key another
+   * consumer has. What {@code schema/validate} answers too.
+   */
+  static BadRequest refusal(
+      AdminStore store, AdminValidation validation, AdminPaths.Target t, ObjectNode value) {
+    if (t.id() != null && t.id().split("/", -1).length != t.idParts()) {
+      return new BadRequest(
+          400,
+          "invalid configuration: "
+              + t.idField()
+              + ": \""
+              + t.id()
+              + "\" (expected: "
+              + (t.idParts() == 1 ? "one path segment, no \"/\")" : "<manager>/<id>)"));
+    }
+    if (t.type().equals(AdminPaths.CREDENTIALS)) {
+      var consumer = t.dir().substring(0, t.dir().length() - "/credentials/".length());
+      if (store.get(consumer).toCompletableFuture().join().isEmpty()) {
+        return new BadRequest(
+            404, consumer + " does not exist (expected: the consumer before its credentials)");
+      }
+    }
+    var group = t.kind() == Kind.CONSUMERS ? value.path("group_id") : null;
+    if (group != null && group.isValueNode() && !group.isNull()) {
+      if (store.get("consumer_groups/" + group.asText()).toCompletableFuture().join().isEmpty()) {
+        return new BadRequest(400, References.missingGroup(group.asText()));
+      }
+    }
     var owned = OwnerLabels.problem(value);
     if (owned != null) {
-      throw new BadRequest(400, "invalid configuration: " + owned);
+      return new BadRequest(400, "invalid configuration: " + owned);
     }
     var problem = validation.check(t, value);
     if (problem == null
@@ -346,10 +371,7 @@ final class ResourceApi {
       var all = store.list("consumers/").toCompletableFuture().join();
       problem = validation.duplicate(t.key(), value, all);
     }
-    if (problem != null) {
-      throw new BadRequest(400, problem);
-    }
-    return store.put(t.key(), value, expected).toCompletableFuture().join();
+    return problem == null ? null : new BadRequest(400, problem);
   }
 
   /** {@code If-Match: <modifiedIndex>} or {@code If-None-Match: *}; otherwise {@code dflt}. */

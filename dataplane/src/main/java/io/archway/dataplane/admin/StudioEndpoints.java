@@ -46,31 +46,70 @@ final class StudioEndpoints {
    * {@code POST /schema/validate/{resource}}: added before the other helpers, whose {@code
    * /schema/*} would answer it 405.
    */
-  static void registerValidate(AdminEndpoints endpoints, AdminValidation validation) {
+  static void registerValidate(
+      AdminEndpoints endpoints, AdminStore store, AdminValidation validation) {
     endpoints.add(
         "POST",
         BASE + "/schema/validate/*",
         req ->
             done(
                 validate(
+                    store,
                     validation,
                     req.path().substring((BASE + "/schema/validate/").length()),
                     req.body())));
   }
 
-  /** The dry-run and stats calls, over the flows {@code compiler} runs. */
+  /**
+   * The dry-run and stats calls, over the flows {@code compiler} runs; a dry-run's request within
+   * {@code limits}, at most {@code limits.concurrent()} at once.
+   */
   static void registerFlows(
       AdminEndpoints endpoints,
       AdminStore store,
       AdminValidation validation,
-      ConfigCompiler compiler) {
+      ConfigCompiler compiler,
+      FlowTrace.Limits limits) {
+    var running = new java.util.concurrent.Semaphore(limits.concurrent());
     endpoints
-        .add("POST", FLOWS + "dry-run", req -> dryRun(req, null, store, validation, compiler))
+        .add(
+            "POST",
+            FLOWS + "dry-run",
+            req ->
+                limited(
+                    running, limits, () -> dryRun(req, null, store, validation, compiler, limits)))
         .add(
             "POST",
             FLOWS + "*/dry-run",
-            req -> dryRun(req, idOf(req.path()), store, validation, compiler))
+            req ->
+                limited(
+                    running,
+                    limits,
+                    () -> dryRun(req, idOf(req.path()), store, validation, compiler, limits)))
         .add("GET", FLOWS + "*/stats", req -> stats(req, store, compiler));
+  }
+
+  /** Runs {@code call} if fewer than the limit run now (429 otherwise), counted until it ends. */
+  private static CompletionStage<AdminResponse> limited(
+      java.util.concurrent.Semaphore running,
+      FlowTrace.Limits limits,
+      java.util.function.Supplier<CompletionStage<AdminResponse>> call) {
+    if (!running.tryAcquire()) {
+      return done(
+          AdminResponse.error(
+              429,
+              "dry-run: "
+                  + limits.concurrent()
+                  + " already running (expected: at most "
+                  + limits.concurrent()
+                  + " at once; retry when one ends)"));
+    }
+    try {
+      return call.get().whenComplete((r, e) -> running.release());
+    } catch (RuntimeException e) {
+      running.release();
+      throw e;
+    }
   }
 
   private static String idOf(String path) {
@@ -82,7 +121,8 @@ final class StudioEndpoints {
    * APISIX's answers: 200 with an empty body when valid, 400 {@code {"error_msg"}} with what a
    * write of the same body would be refused for, 404 {@code Unsupported resource type: x}.
    */
-  static AdminResponse validate(AdminValidation validation, String resource, byte[] body) {
+  static AdminResponse validate(
+      AdminStore store, AdminValidation validation, String resource, byte[] body) {
     if (resource.isEmpty() || resource.contains("/") || AdminPaths.parse(resource).isEmpty()) {
       return AdminResponse.error(404, "Unsupported resource type: " + resource);
     }
@@ -92,34 +132,33 @@ final class StudioEndpoints {
     } catch (AdminJson.BadBody e) {
       return AdminResponse.error(400, e.getMessage());
     }
-    var message = problem(validation, resource, value);
-    return message == null
+    var refused = refusal(store, validation, resource, value);
+    return refused == null
         ? AdminResponse.json(200, TextNode.valueOf(""))
-        : AdminResponse.error(400, message);
+        : AdminResponse.error(refused.status, refused.getMessage());
   }
 
   /**
-   * Why a write of {@code value} into directory {@code resource} would be refused (the checks
-   * {@code ResourceApi.write} makes on the body), or {@code null}. The id is the body's, else a
-   * placeholder: what the store would do with the path's id is not the body's fault.
+   * Why a write of {@code value} into directory {@code resource} would be refused ({@link
+   * ResourceApi#refusal}, what a write checks), or {@code null}. The id is the body's, taken whole
+   * as a PUT to the collection takes it, else a placeholder: what the store would do with the
+   * path's id is not the body's fault.
    */
-  private static String problem(AdminValidation validation, String resource, ObjectNode value) {
+  private static ResourceApi.BadRequest refusal(
+      AdminStore store, AdminValidation validation, String resource, ObjectNode value) {
     var probe = AdminPaths.parse(resource + "/validate").orElse(null);
     if (probe == null) {
-      return "Unsupported resource type: " + resource;
+      return new ResourceApi.BadRequest(404, "Unsupported resource type: " + resource);
     }
     var id = value.path(probe.idField());
     var target =
-        AdminPaths.parse(resource + "/" + (id.isValueNode() ? id.asText() : "validate"))
-            .orElse(probe);
+        id.isValueNode() && !id.isNull() && probe.kind() != Kind.PLUGIN_METADATA
+            ? new AdminPaths.Target(probe.type(), probe.kind(), probe.dir(), id.asText(), List.of())
+            : probe;
     if (target.kind() != Kind.PLUGIN_METADATA) {
       value.put(target.idField(), target.id());
     }
-    var owned = OwnerLabels.problem(value);
-    if (owned != null) {
-      return "invalid configuration: " + owned;
-    }
-    return validation.check(target, value);
+    return ResourceApi.refusal(store, validation, target, value);
   }
 
   // Dry-run.
@@ -141,7 +180,8 @@ final class StudioEndpoints {
       String savedId,
       AdminStore store,
       AdminValidation validation,
-      ConfigCompiler compiler) {
+      ConfigCompiler compiler,
+      FlowTrace.Limits limits) {
     PluginFlow flow;
     String owner;
     FlowTrace.Request request;
@@ -149,7 +189,7 @@ final class StudioEndpoints {
     try {
       var body = AdminJson.object(req.body());
       known(body, savedId == null ? TOP : Set.of("request", "upstream_response"), "");
-      request = request(body.get("request"));
+      request = request(body.get("request"), limits);
       upstream = upstream(body.get("upstream_response"));
       if (savedId == null) {
         var f = body.get("flow");
@@ -158,9 +198,9 @@ final class StudioEndpoints {
         }
         var id = fo.path("id").isValueNode() ? fo.get("id").asText() : "dry-run";
         owner = Keys.item(Kind.PLUGIN_FLOWS, id);
-        var problem = problem(validation, "plugin_flows", fo.deepCopy());
-        if (problem != null) {
-          throw new BadField("flow: " + problem);
+        var refused = refusal(store, validation, "plugin_flows", fo.deepCopy());
+        if (refused != null) {
+          throw new BadField("flow: " + refused.getMessage());
         }
         flow = read(fo, id);
       } else {
@@ -243,6 +283,11 @@ final class StudioEndpoints {
   }
 
   static FlowTrace.Request request(JsonNode r) throws BadField {
+    return request(r, FlowTrace.Limits.DEFAULTS);
+  }
+
+  /** The request of a dry-run, within the HTTP listener's {@code limits}. */
+  static FlowTrace.Request request(JsonNode r, FlowTrace.Limits limits) throws BadField {
     if (r == null || !r.isObject()) {
       throw new BadField("request: missing (expected: an object with at least uri)");
     }
@@ -260,14 +305,41 @@ final class StudioEndpoints {
     }
     var host = text(r, "host", "request.", null);
     var remote = text(r, "remote_addr", "request.", "127.0.0.1");
-    var body = text(r, "body", "request.", "");
-    return new FlowTrace.Request(
-        method,
-        uri,
-        host,
-        headers(r.get("headers"), "request.headers"),
-        body.getBytes(StandardCharsets.UTF_8),
-        remote);
+    var body = text(r, "body", "request.", "").getBytes(StandardCharsets.UTF_8);
+    if (limits.maxBodySize() > 0 && body.length > limits.maxBodySize()) {
+      throw new BadField(
+          "request.body: "
+              + body.length
+              + " bytes (expected: at most "
+              + limits.maxBodySize()
+              + ", the HTTP listener's client_max_body_size)");
+    }
+    var headers = headers(r.get("headers"), "request.headers");
+    int fields = 0;
+    long bytes = uri.length() + method.length() + 12L; // the request line
+    for (var e : headers.entrySet()) {
+      for (var v : e.getValue()) {
+        fields++;
+        bytes += e.getKey().length() + v.length() + 4L; // "name: value" CRLF
+      }
+    }
+    if (fields > limits.maxHeaders()) {
+      throw new BadField(
+          "request.headers: "
+              + fields
+              + " fields (expected: at most "
+              + limits.maxHeaders()
+              + ", the HTTP listener's limit)");
+    }
+    if (bytes > limits.maxHeaderSize()) {
+      throw new BadField(
+          "request.headers: "
+              + bytes
+              + " bytes with the request line (expected: at most "
+              + limits.maxHeaderSize()
+              + ", the HTTP listener's max header size)");
+    }
+    return new FlowTrace.Request(method, uri, host, headers, body, remote);
   }
 
   static FlowTrace.Upstream upstream(JsonNode u) throws BadField {

@@ -128,6 +128,15 @@ final class DataplaneCommand {
   String xdsProtocol;
 
   @Option(
+      names = "--xds-sds",
+      paramLabel = "ADDRESS",
+      description = {
+        "Istio's agent's SDS server (cluster sds-grpc) for the workload certificate of auto mTLS,",
+        "unix:///PATH or HOST:PORT, e.g. unix:///var/run/secrets/workload-spiffe-uds/socket"
+      })
+  String xdsSds;
+
+  @Option(
       names = "--xds-initial-fetch-timeout",
       paramLabel = "SECONDS",
       description = {

@@ -8,25 +8,28 @@ import static io.archway.dataplane.cli.Values.text;
 import com.fasterxml.jackson.databind.JsonNode;
 import io.archway.dataplane.config.xds.XdsConfigSource;
 import io.archway.dataplane.config.xds.XdsNode;
+import io.grpc.netty.shaded.io.netty.channel.epoll.Epoll;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.Set;
 
 /**
  * {@code --xds}, {@code --xds-node-id}, {@code --xds-cluster}, {@code --xds-protocol}, {@code
- * --xds-initial-fetch-timeout} and the settings file's {@code xds:} section: the xDS management
- * server the config comes from instead of a file or etcd, and how.
+ * --xds-initial-fetch-timeout}, {@code --xds-sds} and the settings file's {@code xds:} section: the
+ * xDS management server the config comes from instead of a file or etcd, how, and Istio's agent's
+ * SDS server.
  */
 final class XdsOptions {
 
   private static final Set<String> FIELDS =
-      Set.of("address", "node_id", "cluster", "protocol", "initial_fetch_timeout");
+      Set.of("address", "node_id", "cluster", "protocol", "initial_fetch_timeout", "sds");
 
   private String address;
   private String nodeId;
   private String cluster;
   private XdsConfigSource.Protocol protocol = XdsConfigSource.Protocol.SOTW;
   private Duration initialFetchTimeout = Duration.ZERO;
+  private String sds;
 
   /** Whether an address was given (the config comes from xDS). */
   boolean given() {
@@ -56,6 +59,9 @@ final class XdsOptions {
     if (c.xdsProtocol != null) {
       protocol = protocol("--xds-protocol", c.xdsProtocol);
     }
+    if (c.xdsSds != null) {
+      sds = sds("--xds-sds", c.xdsSds);
+    }
     if (c.xdsInitialFetchTimeout != null) {
       initialFetchTimeout = seconds("--xds-initial-fetch-timeout", c.xdsInitialFetchTimeout);
     }
@@ -65,7 +71,8 @@ final class XdsOptions {
     if (!v.isObject()) {
       throw new UsageException(
           file
-              + ": xds: expected a mapping (address, node_id, cluster, protocol, initial_fetch_timeout)");
+              + ": xds: expected a mapping (address, node_id, cluster, protocol,"
+              + " initial_fetch_timeout, sds)");
     }
     for (var e : v.properties()) {
       var at = file + ": xds." + e.getKey();
@@ -75,6 +82,7 @@ final class XdsOptions {
         case "cluster" -> cluster = text(at, e.getValue());
         case "protocol" -> protocol = protocol(at, text(at, e.getValue()));
         case "initial_fetch_timeout" -> initialFetchTimeout = seconds(at, e.getValue().asText());
+        case "sds" -> sds = sds(at, text(at, e.getValue()));
         default ->
             throw new UsageException(
                 at
@@ -88,11 +96,20 @@ final class XdsOptions {
   /** The source's settings, or {@code null} when no address was given. */
   XdsConfigSource.Settings settings() throws UsageException {
     if (address == null) {
+      if (sds != null) {
+        throw new UsageException("--xds-sds without --xds (expected: both, or neither)");
+      }
       return null;
     }
     try {
-      return XdsConfigSource.Settings.of(address, XdsNode.of(nodeId, cluster, System.getenv()))
-          .with(protocol, initialFetchTimeout);
+      return new XdsConfigSource.Settings(
+          address,
+          XdsNode.of(nodeId, cluster, System.getenv()),
+          Duration.ofMillis(100),
+          Duration.ofSeconds(5),
+          protocol,
+          initialFetchTimeout,
+          sds);
     } catch (IllegalArgumentException e) {
       throw new UsageException("xds node metadata: " + e.getMessage());
     }
@@ -106,6 +123,31 @@ final class XdsOptions {
           throw new UsageException(
               at + ": \"" + v + "\" (expected: sotw, state of the world, or delta)");
     };
+  }
+
+  /** Istio's agent's SDS server: {@code unix:///PATH}, or {@code host:port}. */
+  private static String sds(String at, String v) throws UsageException {
+    if (v.startsWith("unix:")) {
+      if (!v.startsWith("unix:///") || v.length() == "unix:///".length()) {
+        throw new UsageException(
+            at
+                + ": \""
+                + v
+                + "\" (expected: unix:///PATH of the agent's socket, e.g."
+                + " unix:///var/run/secrets/workload-spiffe-uds/socket, or HOST:PORT)");
+      }
+      if (!Epoll.isAvailable()) {
+        throw new UsageException(
+            at
+                + ": \""
+                + v
+                + "\": Unix sockets need Netty's epoll transport, unavailable here ("
+                + Epoll.unavailabilityCause()
+                + "; expected: Linux, or HOST:PORT)");
+      }
+      return v;
+    }
+    return address(at, v);
   }
 
   /** {@code host:port} of an xDS server, as gRPC's target. */

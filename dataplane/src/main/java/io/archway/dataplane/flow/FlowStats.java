@@ -5,42 +5,89 @@ import io.archway.dataplane.plugin.Outcome;
 import io.archway.dataplane.plugin.PluginServices;
 import io.archway.dataplane.support.Prometheus;
 import io.archway.model.ModelJson;
-import java.lang.invoke.MethodHandles;
-import java.lang.invoke.VarHandle;
 import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
-import java.util.concurrent.atomic.AtomicLongArray;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.LongAdder;
 import java.util.function.LongSupplier;
 
 /**
  * Live counts of every plugin flow, per node and per edge: totals for {@code /metrics} and a
- * per-second ring of the last hour for {@code GET /apisix/admin/plugin_flows/{id}/stats}. One
- * instance per dataplane ({@link #of}), kept across config changes: a flow compiled again keeps the
- * counters of the nodes (by id) and edges (by from, to, condition) it still has. Counting takes no
- * lock and allocates nothing: {@link LongAdder}s and one compare-and-set on a packed slot.
+ * history of the last hour for {@code GET /apisix/admin/plugin_flows/{id}/stats}. One instance per
+ * dataplane ({@link #of}), kept across config changes: a flow compiled again keeps the counters of
+ * the nodes (by id) and edges (by from, to, condition) it still has.
+ *
+ * <p>The request path only increments {@link LongAdder}s (no lock, no allocation, no shared hot
+ * slot). One sampler (a daemon thread of its own, never an event loop) reads them once a second and
+ * records the deltas into each counter's {@link History}: 60 one-second slots and 61 one-minute
+ * slots, so a window up to an hour is answered at one-second resolution up to 60 s and one-minute
+ * resolution past it.
  */
-public final class FlowStats {
+public final class FlowStats implements AutoCloseable {
 
-  /** The longest window the rings answer for, in seconds. */
+  /** The longest window the histories answer for, in seconds. */
   public static final int MAX_WINDOW = 3600;
 
   private static final String SHARED_KEY = "archway:flow-stats";
 
   private final LongSupplier clockMillis;
   private final Map<String, Flow> flows = new ConcurrentHashMap<>();
+  private volatile ScheduledExecutorService sampler;
 
   FlowStats(LongSupplier clockMillis) {
     this.clockMillis = clockMillis;
   }
 
-  /** The dataplane's counters, kept with its plugin services. */
+  /** The dataplane's counters, kept with its plugin services, sampled once a second. */
   public static FlowStats of(PluginServices services) {
-    return services.shared(SHARED_KEY, () -> new FlowStats(System::currentTimeMillis));
+    return services.shared(
+        SHARED_KEY,
+        () -> {
+          var stats = new FlowStats(System::currentTimeMillis);
+          var timer =
+              Executors.newSingleThreadScheduledExecutor(
+                  Thread.ofPlatform().daemon().name("archway-flow-stats").factory());
+          timer.scheduleAtFixedRate(stats::sampleQuietly, 1, 1, TimeUnit.SECONDS);
+          stats.sampler = timer;
+          return stats;
+        });
+  }
+
+  @Override
+  public void close() {
+    var s = sampler;
+    if (s != null) {
+      s.shutdownNow();
+    }
+  }
+
+  private void sampleQuietly() {
+    try {
+      sample();
+    } catch (RuntimeException e) {
+      // the next second samples again; a scheduled task that throws would stop for good
+    }
+  }
+
+  /** Records, for every counter, what was counted since the last sample (the sampler's task). */
+  void sample() {
+    long second = clockMillis.getAsLong() / 1000;
+    for (var f : flows.values()) {
+      for (var c : f.nodes.values()) {
+        c.runs.sample(second, c.runTotal());
+        c.errors.sample(second, c.errorTotal.sum());
+        c.rejected.sample(second, c.rejectedTotal.sum());
+      }
+      for (var e : f.edges) {
+        e.history.sample(second, e.total.sum());
+      }
+    }
   }
 
   /** A flow's counters: its label in {@code /metrics}, its nodes by id, its edges. */
@@ -53,20 +100,23 @@ public final class FlowStats {
     final LongAdder responded = new LongAdder();
     final LongAdder rejectedTotal = new LongAdder();
     final LongAdder errorTotal = new LongAdder();
-    final Ring runs;
-    final Ring errors;
-    final Ring rejected;
+    final History runs;
+    final History errors;
+    final History rejected;
 
     NodeCounters(String plugin, LongSupplier clock) {
       this.plugin = plugin;
-      this.runs = new Ring(clock);
-      this.errors = new Ring(clock);
-      this.rejected = new Ring(clock);
+      this.runs = new History(clock);
+      this.errors = new History(clock);
+      this.rejected = new History(clock);
+    }
+
+    long runTotal() {
+      return proceeded.sum() + responded.sum() + rejectedTotal.sum() + errorTotal.sum();
     }
 
     /** The node finished with {@code respond} ({@code null}: it let the request go on). */
     public void record(Outcome.Respond respond) {
-      runs.add();
       if (respond == null) {
         proceeded.increment();
         return;
@@ -74,10 +124,8 @@ public final class FlowStats {
       int status = respond.status();
       if (status >= 500) {
         errorTotal.increment();
-        errors.add();
       } else if (status >= 400) {
         rejectedTotal.increment();
-        rejected.add();
       } else {
         responded.increment();
       }
@@ -90,18 +138,17 @@ public final class FlowStats {
     final String to;
     final String condition;
     final LongAdder total = new LongAdder();
-    final Ring ring;
+    final History history;
 
     EdgeCounter(String from, String to, String condition, LongSupplier clock) {
       this.from = from;
       this.to = to;
       this.condition = condition;
-      this.ring = new Ring(clock);
+      this.history = new History(clock);
     }
 
     public void taken() {
       total.increment();
-      ring.add();
     }
   }
 
@@ -185,9 +232,9 @@ public final class FlowStats {
             nodes
                 .putObject(id)
                 .put("plugin", c.plugin)
-                .put("runs", c.runs.sum(seconds))
-                .put("errors", c.errors.sum(seconds))
-                .put("rejected", c.rejected.sum(seconds)));
+                .put("runs", c.runs.sum(seconds, c.runTotal()))
+                .put("errors", c.errors.sum(seconds, c.errorTotal.sum()))
+                .put("rejected", c.rejected.sum(seconds, c.rejectedTotal.sum())));
     var edges = out.putArray("edges");
     for (var e : f.edges) {
       edges
@@ -195,7 +242,7 @@ public final class FlowStats {
           .put("from", e.from)
           .put("to", e.to)
           .put("condition", e.condition)
-          .put("count", e.ring.sum(seconds));
+          .put("count", e.history.sum(seconds, e.total.sum()));
     }
     return java.util.Optional.of(out);
   }
@@ -222,19 +269,25 @@ public final class FlowStats {
         out,
         "archway_flow_edge_taken_total",
         "counter",
-        "Plugin flow edges followed, by flow, from node and to node.");
+        "Plugin flow edges followed, by flow, from node and to node (summed over the conditions"
+            + " leading there).");
     for (var f : sorted.values()) {
+      // One series per (from, to): two conditions leading to the same node are summed.
+      var byPair = new LinkedHashMap<List<String>, Long>();
       for (var e : f.edges) {
-        out.append("archway_flow_edge_taken_total{flow=\"")
-            .append(Prometheus.escape(f.label))
-            .append("\",from=\"")
-            .append(Prometheus.escape(e.from))
-            .append("\",to=\"")
-            .append(Prometheus.escape(e.to))
-            .append("\"} ")
-            .append(e.total.sum())
-            .append('\n');
+        byPair.merge(List.of(e.from, e.to), e.total.sum(), Long::sum);
       }
+      byPair.forEach(
+          (pair, n) ->
+              out.append("archway_flow_edge_taken_total{flow=\"")
+                  .append(Prometheus.escape(f.label))
+                  .append("\",from=\"")
+                  .append(Prometheus.escape(pair.get(0)))
+                  .append("\",to=\"")
+                  .append(Prometheus.escape(pair.get(1)))
+                  .append("\"} ")
+                  .append(n)
+                  .append('\n'));
     }
   }
 
@@ -254,64 +307,81 @@ public final class FlowStats {
   }
 
   /**
-   * Counts per second over the last {@link #MAX_WINDOW} seconds: slot {@code second % MAX_WINDOW}
-   * holds the second (high 32 bits) and its count (low 32); a slot of an older second is restarted
-   * by the first count of the new one. Allocated on the first count.
+   * What a counter counted, by second for the last 60 s and by minute for the last hour, as the
+   * sampler recorded it; what was counted since its last sample is added when read. Only the
+   * sampler writes; allocated on the first sample that saw a count (~2 KiB).
    */
-  static final class Ring {
-    private static final VarHandle SLOTS;
-
-    static {
-      try {
-        SLOTS = MethodHandles.lookup().findVarHandle(Ring.class, "slots", AtomicLongArray.class);
-      } catch (ReflectiveOperationException e) {
-        throw new ExceptionInInitializerError(e);
-      }
-    }
+  static final class History {
+    static final int SECONDS = 60;
+    static final int MINUTES = MAX_WINDOW / 60 + 1; // the current, partial minute too
 
     private final LongSupplier clockMillis;
+    private long sampled; // the counter's total at the last sample
+    private long[] secondStamp;
+    private long[] secondCount;
+    private long[] minuteStamp;
+    private long[] minuteCount;
 
-    @SuppressWarnings("unused") // through SLOTS
-    private volatile AtomicLongArray slots;
-
-    Ring(LongSupplier clockMillis) {
+    History(LongSupplier clockMillis) {
       this.clockMillis = clockMillis;
     }
 
-    void add() {
-      var a = slots;
-      if (a == null) {
-        SLOTS.compareAndSet(this, null, new AtomicLongArray(MAX_WINDOW));
-        a = slots;
+    /** The counter's total is {@code total} at {@code second}: records what it grew by. */
+    synchronized void sample(long second, long total) {
+      long delta = total - sampled;
+      if (delta <= 0) {
+        return;
       }
-      long second = clockMillis.getAsLong() / 1000;
-      int i = (int) (second % MAX_WINDOW);
-      long stamp = second << 32;
-      while (true) {
-        long v = a.get(i);
-        long next = (v & 0xFFFF_FFFF_0000_0000L) == stamp ? v + 1 : stamp | 1;
-        if (a.compareAndSet(i, v, next)) {
-          return;
-        }
+      sampled = total;
+      if (secondStamp == null) {
+        secondStamp = new long[SECONDS];
+        secondCount = new long[SECONDS];
+        minuteStamp = new long[MINUTES];
+        minuteCount = new long[MINUTES];
+        java.util.Arrays.fill(secondStamp, -1);
+        java.util.Arrays.fill(minuteStamp, -1);
       }
+      int i = (int) (second % SECONDS);
+      if (secondStamp[i] != second) {
+        secondStamp[i] = second;
+        secondCount[i] = 0;
+      }
+      secondCount[i] += delta;
+      long minute = second / 60;
+      int j = (int) (minute % MINUTES);
+      if (minuteStamp[j] != minute) {
+        minuteStamp[j] = minute;
+        minuteCount[j] = 0;
+      }
+      minuteCount[j] += delta;
     }
 
-    /** The counts of the last {@code seconds} seconds, this one included. */
-    long sum(int seconds) {
-      var a = slots;
-      if (a == null) {
-        return 0;
+    /**
+     * The counts of the last {@code seconds} seconds, now included ({@code total}: the counter's
+     * total now); past 60 s by whole minutes, the window's first minute included.
+     */
+    synchronized long sum(int seconds, long total) {
+      long out = Math.max(0, total - sampled);
+      if (secondStamp == null) {
+        return out;
       }
       long now = clockMillis.getAsLong() / 1000;
-      long total = 0;
-      for (int k = 0; k < Math.min(seconds, MAX_WINDOW); k++) {
-        long second = now - k;
-        long v = a.get((int) (second % MAX_WINDOW));
-        if (v >>> 32 == second) {
-          total += v & 0xFFFF_FFFFL;
+      long from = now - Math.min(seconds, MAX_WINDOW); // exclusive
+      if (seconds <= SECONDS) {
+        for (int i = 0; i < SECONDS; i++) {
+          if (secondStamp[i] > from && secondStamp[i] <= now) {
+            out += secondCount[i];
+          }
+        }
+        return out;
+      }
+      long firstMinute = (from + 1) / 60;
+      for (int j = 0; j < MINUTES; j++) {
+        if (minuteStamp[j] >= firstMinute && minuteStamp[j] <= now / 60) {
+          out += minuteCount[j];
         }
       }
-      return total;
+      return out;
     }
   }
 }

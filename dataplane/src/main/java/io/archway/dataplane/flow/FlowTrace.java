@@ -57,6 +57,16 @@ public final class FlowTrace {
       byte[] body,
       String remoteAddr) {}
 
+  /**
+   * What a dry-run's request may hold: the HTTP listener's limits (header fields, header bytes,
+   * {@code client_max_body_size}, {@code 0}: none), so a trace never takes what a request could not
+   * bring; at most {@code concurrent} dry-runs at once.
+   */
+  public record Limits(int maxHeaders, int maxHeaderSize, long maxBodySize, int concurrent) {
+    /** The HTTP listener's defaults. */
+    public static final Limits DEFAULTS = new Limits(256, 32 * 1024, 0, 4);
+  }
+
   /** What stands in for the upstream's answer. */
   public record Upstream(int status, Map<String, List<String>> headers, byte[] body) {}
 
@@ -114,9 +124,8 @@ public final class FlowTrace {
     }
     var exchange = new Exchange(new NoClient(loop, peer), head, System.nanoTime());
     exchange.vars(vars);
-    if (request.body().length > 0) {
-      exchange.body(request.body());
-    }
+    // Always there, empty too: a plugin reading the body gets it at once (nobody would send it).
+    exchange.body(request.body());
     var done = new CompletableFuture<ObjectNode>();
     loop.execute(
         () -> {
@@ -144,7 +153,8 @@ public final class FlowTrace {
     private final List<String> pathIds = new ArrayList<>(4);
     private CompiledFlow.Node node;
     private String phase;
-    private String logging; // the plugin whose log phase runs now
+    private int finishing = -1; // the index in path whose response or log phase runs now
+    private CompletableFuture<?> pending; // what a Later waits for
     private Map<String, Object> before;
     private List<String> simulated;
     private String failure;
@@ -159,6 +169,14 @@ public final class FlowTrace {
       this.ctx = ctx;
       this.upstream = upstream;
       this.done = done;
+      // A timed-out run is cancelled: what it waits for is dropped, and nothing more runs.
+      done.whenComplete(
+          (v, e) -> {
+            var p = pending;
+            if (p != null) {
+              p.cancel(false);
+            }
+          });
       out.putNull("response");
       this.logs = out.putArray("logs");
       ctx.dryRun(this);
@@ -169,6 +187,9 @@ public final class FlowTrace {
     }
 
     private void enter(CompiledFlow.Node n) {
+      if (done.isDone()) {
+        return; // timed out: cancelled
+      }
       node = n;
       path.add(n.plugin());
       pathIds.add(n.id());
@@ -202,9 +223,8 @@ public final class FlowTrace {
 
     private void decided(Outcome o) {
       if (o instanceof Outcome.Later later) {
-        later
-            .stage()
-            .whenComplete((v, err) -> ctx.executor().execute(() -> resumed(later, v, err)));
+        pending = later.stage().toCompletableFuture();
+        pending.whenComplete((v, err) -> ctx.executor().execute(() -> resumed(later, v, err)));
         return;
       }
       if (o == Outcome.CONTINUE && phase.equals("rewrite")) {
@@ -216,7 +236,22 @@ public final class FlowTrace {
     }
 
     private void resumed(Outcome.Later later, Object value, Throwable err) {
-      decided(later.decide(value, err, e -> failure = e.toString()));
+      pending = null;
+      if (done.isDone()) {
+        return; // timed out (answered 504): cancelled, nothing more runs
+      }
+      try {
+        Outcome o;
+        try {
+          o = later.decide(value, err, e -> failure = e.toString());
+        } catch (RuntimeException ex) {
+          failure = ex.toString();
+          o = Outcome.message(500, "internal error in a plugin");
+        }
+        decided(o);
+      } catch (RuntimeException ex) {
+        done.completeExceptionally(ex);
+      }
     }
 
     private void nodeDone(Outcome.Respond respond) {
@@ -285,7 +320,8 @@ public final class FlowTrace {
           }
         }
         boolean wantsBody = false;
-        for (var e : path) {
+        for (finishing = 0; finishing < path.size(); finishing++) {
+          var e = path.get(finishing);
           try {
             e.instance().headerFilter(ctx, response);
             wantsBody |= e.instance().wantsBody(ctx);
@@ -294,7 +330,8 @@ public final class FlowTrace {
           }
         }
         if (wantsBody) {
-          for (var e : path) {
+          for (finishing = 0; finishing < path.size(); finishing++) {
+            var e = path.get(finishing);
             try {
               if (e.instance().wantsBody(ctx)) {
                 body = e.instance().bodyFilter(ctx, body);
@@ -304,16 +341,33 @@ public final class FlowTrace {
             }
           }
         }
+        // Streaming body filters (gzip, grpc-web, grpc-transcode, proxy-cache's store) are not
+        // run: their output is not text, and proxy-cache's would write the cache. Said in the
+        // node's step; the body shown is the one before them.
+        for (finishing = 0; finishing < path.size(); finishing++) {
+          var e = path.get(finishing);
+          try {
+            var stream = e.instance().bodyStream(ctx);
+            if (stream != null) {
+              stream.abort();
+              simulated(
+                  "its body filter (the body as it streams) is not applied in a dry-run: the"
+                      + " response body is the one before it, the headers are as it set them");
+            }
+          } catch (RuntimeException ex) {
+            simulatedFailure(e, "body stream", ex);
+          }
+        }
         ctx.answered(response.status().code(), body.length, respond == null ? "dry-run" : null);
-        for (var e : path) {
-          logging = e.name();
+        for (finishing = 0; finishing < path.size(); finishing++) {
+          var e = path.get(finishing);
           try {
             e.instance().log(ctx);
           } catch (RuntimeException ex) {
             simulatedFailure(e, "log phase", ex);
           }
         }
-        logging = null;
+        finishing = -1;
         var r = out.putObject("response");
         r.put("status", response.status().code());
         var h = r.putObject("headers");
@@ -336,7 +390,7 @@ public final class FlowTrace {
     public void logged(String plugin, JsonNode entry) {
       var l = logs.addObject();
       l.put("plugin", plugin);
-      var at = nodeOf(logging == null ? plugin : logging);
+      var at = finishing >= 0 ? pathIds.get(finishing) : nodeOf(plugin);
       if (at != null) {
         l.put("node", at);
       }
@@ -354,7 +408,12 @@ public final class FlowTrace {
 
     @Override
     public void simulated(String what) {
-      if (simulated != null) {
+      if (finishing >= 0 && finishing < steps.size()) {
+        // The response or log phase of a node whose step is written: added to that step.
+        var step = (ObjectNode) steps.get(finishing);
+        var before = step.path("simulated").asText("");
+        step.put("simulated", before.isEmpty() ? what : before + "; " + what);
+      } else if (simulated != null) {
         simulated.add(what);
       }
     }

@@ -53,7 +53,7 @@ import java.util.function.Consumer;
  */
 final class Http1RequestDecoder extends ByteToMessageDecoder {
 
-  static final int MAX_HEADERS = 256;
+  static final int MAX_HEADERS = HttpSettings.MAX_HEADERS;
   // A chunk-size line with its extensions.
   private static final int MAX_CHUNK_LINE = 4096;
   private static final HttpHeadersFactory HEADERS =

@@ -35,6 +35,9 @@ public record HttpSettings(
     Duration sendTimeout,
     PathNormalizer.Policy paths) {
 
+  /** Most header fields a request may have; more gets 431. */
+  public static final int MAX_HEADERS = 256;
+
   public static final HttpSettings DEFAULTS =
       new HttpSettings(
           8192,

@@ -114,7 +114,8 @@ public final class PluginRegistry {
     }
     // A copy: the schema read is shared, and a caller (the Admin API) may add to what it serves.
     // Secret fields are marked writeOnly for forms that mask them.
-    return PluginSchemas.schema(name).map(s -> SecretFields.mark(s.json().deepCopy(), Set.of()));
+    return PluginSchemas.schema(name)
+        .map(s -> SecretFields.mark(s.json().deepCopy(), SecretFields.also(name)));
   }
 
   /**
@@ -161,6 +162,16 @@ public final class PluginRegistry {
     return PluginChain.of(entries);
   }
 
+  /** What a dry-run sees for {@code $env://NAME}: the reference, never the value. */
+  static String envPlaceholder(String name) {
+    return "<secret " + ValueRefs.ENV + name + ">";
+  }
+
+  /** What a dry-run sees for a {@code $secret://} reference: the reference, never the value. */
+  static final ValueRefs.Secrets SECRET_PLACEHOLDER =
+      (manager, id, path, key) ->
+          "<secret " + ValueRefs.SECRET + manager + "/" + id + "/" + path + "/" + key + ">";
+
   /** Compiles one plugin configuration; {@code null} when it has problems or is disabled. */
   public PluginChain.Entry compileOne(
       String name, ObjectNode conf, PluginScope scope, String at, List<Problem> problems) {
@@ -177,7 +188,13 @@ public final class PluginRegistry {
       return null;
     }
     var refs = new ArrayList<Problem>();
-    conf = ValueRefs.resolve(conf, at, secrets, refs);
+    // A dry-run never reads a secret (nor the environment): the value could come back in the
+    // trace, and the read would be the admin thread's; a placeholder naming the reference stands
+    // in.
+    conf =
+        scope.dryRun()
+            ? ValueRefs.resolve(conf, at, PluginRegistry::envPlaceholder, SECRET_PLACEHOLDER, refs)
+            : ValueRefs.resolve(conf, at, secrets, refs);
     if (!refs.isEmpty()) {
       problems.addAll(refs);
       return null;

@@ -14,4 +14,12 @@ public record PluginScope(String owner, PluginServices services, boolean dryRun)
   public PluginScope(String owner, PluginServices services) {
     this(owner, services, false);
   }
+
+  /**
+   * {@link PluginServices#shared}, except in a dry-run: there a fresh value, kept by nobody (a
+   * dry-run's compile leaves no entry behind).
+   */
+  public <T> T shared(String key, java.util.function.Supplier<T> make) {
+    return dryRun ? make.get() : services.shared(key, make);
+  }
 }

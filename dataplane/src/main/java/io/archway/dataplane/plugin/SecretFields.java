@@ -28,13 +28,24 @@ public final class SecretFields {
           "access_token",
           "auth_header",
           "authorization",
-          "session_secret");
+          "session_secret",
+          "secretkey",
+          "secret_access_key");
+
+  /** Secret fields whose name is too common to mark everywhere: by plugin. */
+  private static final java.util.Map<String, Set<String>> BY_PLUGIN =
+      java.util.Map.of("csrf", Set.of("key"));
 
   private static final String[] SUFFIXES = {
     "_password", "_secret", "_token", "_api_key", "_private_key", "_secret_key"
   };
 
   private SecretFields() {}
+
+  /** The fields of plugin {@code plugin}'s schema that hold a secret beyond what names tell. */
+  public static Set<String> also(String plugin) {
+    return BY_PLUGIN.getOrDefault(plugin, Set.of());
+  }
 
   /**
    * The fields of a plugin's consumer-side configuration that are secrets besides those {@link

@@ -65,7 +65,7 @@ public final class FileLoggerPlugin implements EntryLogger<FileLoggerPlugin.Conf
             services);
     // One writer and one queue per file, whichever routes log to it, kept across config changes.
     LogBatcher batcher =
-        services.shared(
+        scope.shared(
             "file-logger:" + path,
             () -> {
               var file = new AppendFile(path);

@@ -20,7 +20,6 @@ import java.util.Locale;
 import java.util.Map;
 import java.util.Random;
 import java.util.Set;
-import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.TimeUnit;
 
@@ -107,10 +106,7 @@ public final class MockingPlugin implements Plugin<MockingPlugin.Config> {
         if (delayNanos == 0) {
           return answer(ctx);
         }
-        var later = new CompletableFuture<Outcome>();
-        ctx.executor()
-            .schedule(() -> later.complete(answer(ctx)), delayNanos, TimeUnit.NANOSECONDS);
-        return Outcome.later(later);
+        return ctx.after(delayNanos, () -> answer(ctx)); // not waited in a dry-run: reported
       }
 
       private Outcome answer(PluginContext ctx) {

@@ -30,7 +30,7 @@ import java.util.Set;
  *
  * Another path or method is 404 {@code {"error_msg":"404 Route Not Found"}}.
  */
-@PluginTraits(category = Plugin.Category.SECURITY, dryRun = Plugin.DryRun.RUNS)
+@PluginTraits(category = Plugin.Category.SECURITY, dryRun = Plugin.DryRun.REFUSED)
 public final class PublicApiPlugin implements Plugin<PublicApiPlugin.Config> {
 
   /** The configuration; schema {@code public-api.json}. */

@@ -71,7 +71,7 @@ public final class StreamSyslog implements StreamPlugin<StreamSyslog.Config> {
     var services = scope.services();
     var sender =
         SyslogPlugin.sender(
-            services, conf.host(), conf.port(), conf.sockType(), conf.tls(), conf.timeout());
+            scope, conf.host(), conf.port(), conf.sockType(), conf.tls(), conf.timeout());
     var batcher = LogEntries.batcher("syslog", conf, sender, services);
     return new Logger(List.copyOf(format.entrySet()), batcher, services);
   }

@@ -6,7 +6,6 @@ import io.archway.dataplane.plugin.LogBatcher;
 import io.archway.dataplane.plugin.Plugin;
 import io.archway.dataplane.plugin.PluginInstance;
 import io.archway.dataplane.plugin.PluginScope;
-import io.archway.dataplane.plugin.PluginServices;
 import io.archway.dataplane.plugin.PluginTraits;
 import io.archway.dataplane.support.SyslogSink;
 import java.nio.charset.StandardCharsets;
@@ -64,7 +63,7 @@ public final class SyslogPlugin implements EntryLogger<SyslogPlugin.Config> {
     var services = scope.services();
     var entries = LogEntries.builder(name(), conf, services);
     var sender =
-        sender(services, conf.host(), conf.port(), conf.sockType(), conf.tls(), conf.timeout());
+        sender(scope, conf.host(), conf.port(), conf.sockType(), conf.tls(), conf.timeout());
     var batcher = LogEntries.batcher(name(), conf, sender, services);
     return LogEntries.batched(entries, batcher);
   }
@@ -76,13 +75,13 @@ public final class SyslogPlugin implements EntryLogger<SyslogPlugin.Config> {
    * @throws IllegalArgumentException for {@code tls} without TCP
    */
   static LogBatcher.Sender sender(
-      PluginServices services, String host, int port, String sockType, boolean tls, int timeout) {
+      PluginScope scope, String host, int port, String sockType, boolean tls, int timeout) {
     boolean tcp = sockType.equals("tcp");
     if (tls && !tcp) {
       throw new IllegalArgumentException("tls: true needs sock_type: tcp (expected: tcp with tls)");
     }
     SyslogSink.Writer writer =
-        services.shared(
+        scope.shared(
             "syslog:" + host + ":" + port + ":" + tcp + ":" + tls,
             () -> new SyslogSink.Writer(host, port, tcp, tls, timeout));
     return batch -> {

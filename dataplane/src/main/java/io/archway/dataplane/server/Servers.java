@@ -85,11 +85,19 @@ public final class Servers implements AutoCloseable {
   private String bindAddress;
   private ConfigHolder config;
   private ConfiguredListeners listeners;
+  private io.archway.dataplane.flow.FlowTrace.Limits dryRunLimits =
+      io.archway.dataplane.flow.FlowTrace.Limits.DEFAULTS;
 
   public Servers start(ServerSettings settings, ConfigHolder config, ConfigSource source)
       throws InterruptedException, IOException {
     bindAddress = settings.bindAddress();
     this.config = config;
+    dryRunLimits =
+        new io.archway.dataplane.flow.FlowTrace.Limits(
+            io.archway.dataplane.http.HttpSettings.MAX_HEADERS,
+            settings.http().maxHeaderSize(),
+            settings.http().maxBodySize(),
+            io.archway.dataplane.flow.FlowTrace.Limits.DEFAULTS.concurrent());
     int loops =
         settings.workers() > 0 ? settings.workers() : Runtime.getRuntime().availableProcessors();
     workers = transport.newLoopGroup(loops, "archway-io");
@@ -271,7 +279,7 @@ public final class Servers implements AutoCloseable {
   }
 
   private void startAdmin(AdminSettings settings, AdminServer server) throws InterruptedException {
-    server.flows(compiler);
+    server.flows(compiler, dryRunLimits);
     server.health(upstreams::health);
     admin.start(settings, server, this::bootstrap, bindAddress);
     if (listeners != null) {

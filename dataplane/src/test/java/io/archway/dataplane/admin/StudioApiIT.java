@@ -204,6 +204,24 @@ class StudioApiIT {
     assertThat(valid.body()).isEmpty();
     assertThat(admin("POST", "/apisix/admin/schema/validate/nope", "{}").statusCode())
         .isEqualTo(404);
+    // What PUT refuses, validate refuses with the same message: an id of two path segments, a
+    // consumer group that does not exist, a key another consumer has.
+    sameRefusal("routes", "{\"id\":\"a/b\",\"uri\":\"/a\"}", "one path segment");
+    sameRefusal("consumers", "{\"username\":\"jill\",\"group_id\":\"nope\"}", "nope");
+    sameRefusal(
+        "consumers",
+        "{\"username\":\"jill\",\"plugins\":{\"key-auth\":{\"key\":\"k1\"}}}",
+        "consumers/jack");
+  }
+
+  void sameRefusal(String resource, String body, String saying) throws Exception {
+    var validate = admin("POST", "/apisix/admin/schema/validate/" + resource, body);
+    var put = admin("PUT", "/apisix/admin/" + resource, body);
+    assertThat(put.statusCode()).as(put.body()).isEqualTo(400);
+    assertThat(validate.statusCode()).as(validate.body()).isEqualTo(400);
+    assertThat(json(validate).path("error_msg").asText())
+        .isEqualTo(json(put).path("error_msg").asText())
+        .contains(saying);
   }
 
   @Test

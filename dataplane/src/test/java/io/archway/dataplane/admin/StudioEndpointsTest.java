@@ -66,6 +66,17 @@ class StudioEndpointsTest {
                 .at("/properties/client_secret/writeOnly")
                 .asBoolean())
         .isTrue();
+    assertThat(REGISTRY.schema("csrf").orElseThrow().at("/properties/key/writeOnly").asBoolean())
+        .isTrue();
+    assertThat(
+            REGISTRY
+                .schema("aws-lambda")
+                .orElseThrow()
+                .findValues("secretkey")
+                .get(0)
+                .path("writeOnly")
+                .asBoolean())
+        .isTrue();
     // limit-count's key names the counter: not a secret.
     assertThat(
             REGISTRY
@@ -94,16 +105,21 @@ class StudioEndpointsTest {
         .isTrue();
   }
 
+  @org.junit.jupiter.api.io.TempDir java.nio.file.Path dir;
+
   @Test
   void validateAnswersAsAWriteWould() throws Exception {
     var validation = new AdminValidation(REGISTRY);
+    var file = dir.resolve("apisix.yaml");
+    java.nio.file.Files.writeString(file, "routes: []\n#END\n");
+    var store = StandaloneAdminStore.load(file, false);
     var ok =
         StudioEndpoints.validate(
-            validation, "plugin_configs", bytes("{\"plugins\":{\"key-auth\":{}}}"));
+            store, validation, "plugin_configs", bytes("{\"plugins\":{\"key-auth\":{}}}"));
     assertThat(ok.status()).isEqualTo(200);
     assertThat(ok.body().asText()).isEmpty();
     var body = "{\"plugins\":{\"limit-req\":{\"rate\":-1,\"burst\":0,\"key\":\"remote_addr\"}}}";
-    var bad = StudioEndpoints.validate(validation, "plugin_configs", bytes(body));
+    var bad = StudioEndpoints.validate(store, validation, "plugin_configs", bytes(body));
     assertThat(bad.status()).isEqualTo(400);
     var target = AdminPaths.parse("plugin_configs/validate").orElseThrow();
     var value = (com.fasterxml.jackson.databind.node.ObjectNode) ModelJson.mapper().readTree(body);
@@ -112,12 +128,13 @@ class StudioEndpointsTest {
         .isEqualTo(validation.check(target, value))
         .contains("plugins.limit-req.rate");
     assertThat(
-            StudioEndpoints.validate(validation, "nope", bytes("{}"))
+            StudioEndpoints.validate(store, validation, "nope", bytes("{}"))
                 .body()
                 .path("error_msg")
                 .asText())
         .isEqualTo("Unsupported resource type: nope");
-    assertThat(StudioEndpoints.validate(validation, "routes", bytes("{")).status()).isEqualTo(400);
+    assertThat(StudioEndpoints.validate(store, validation, "routes", bytes("{")).status())
+        .isEqualTo(400);
   }
 
   @Test
@@ -167,5 +184,28 @@ class StudioEndpointsTest {
 
   static JsonNode json(String s) throws Exception {
     return ModelJson.mapper().readTree(s);
+  }
+
+  @Test
+  void aDryRunsRequestIsHeldToTheListenersLimits() throws Exception {
+    var limits = new io.archway.dataplane.flow.FlowTrace.Limits(3, 100, 10, 1);
+    assertBad(
+        () ->
+            StudioEndpoints.request(
+                json("{\"uri\":\"/\",\"headers\":{\"a\":[\"1\",\"2\"],\"b\":\"3\",\"c\":\"4\"}}"),
+                limits),
+        "request.headers: 4 fields (expected: at most 3, the HTTP listener's limit)");
+    assertBad(
+        () ->
+            StudioEndpoints.request(
+                json("{\"uri\":\"/\",\"headers\":{\"a\":\"" + "x".repeat(100) + "\"}}"), limits),
+        "request.headers: 121 bytes with the request line (expected: at most 100, the HTTP"
+            + " listener's max header size)");
+    assertBad(
+        () -> StudioEndpoints.request(json("{\"uri\":\"/\",\"body\":\"12345678901\"}"), limits),
+        "request.body: 11 bytes (expected: at most 10, the HTTP listener's client_max_body_size)");
+    assertThat(
+            StudioEndpoints.request(json("{\"uri\":\"/\",\"body\":\"1234567890\"}"), limits).body())
+        .hasSize(10);
   }
 }

@@ -184,6 +184,18 @@ class DataplaneCommandTest {
     var fromFile = DataplaneCommand.parse("--config", xdsFile.toString()).xds();
     assertThat(fromFile.protocol()).isEqualTo(XdsConfigSource.Protocol.DELTA);
     assertThat(fromFile.initialFetchTimeout()).isEqualTo(Duration.ofSeconds(30));
+    assertThat(fromFile.sds()).isNull();
+    var sds = "unix:///var/run/secrets/workload-spiffe-uds/socket";
+    assertThat(DataplaneCommand.parse("--xds", "istiod:15010", "--xds-sds", sds).xds().sds())
+        .isEqualTo(sds);
+    Files.writeString(xdsFile, "xds:\n  address: istiod:15010\n  sds: 127.0.0.1:15020\n");
+    assertThat(DataplaneCommand.parse("--config", xdsFile.toString()).xds().sds())
+        .isEqualTo("127.0.0.1:15020");
+    assertThatThrownBy(
+            () -> DataplaneCommand.parse("--xds", "istiod:15010", "--xds-sds", "unix:socket"))
+        .hasMessageStartingWith("--xds-sds: \"unix:socket\" (expected: unix:///PATH");
+    assertThatThrownBy(() -> DataplaneCommand.parse("--etcd", "http://h:1", "--xds-sds", sds))
+        .hasMessage("--xds-sds without --xds (expected: both, or neither)");
     assertThatThrownBy(() -> DataplaneCommand.parse("--verbose"))
         .hasMessage("unknown option --verbose (expected one of the options in --help)");
     assertThatThrownBy(() -> DataplaneCommand.parse("--http-port"))
@@ -358,7 +370,7 @@ class DataplaneCommandTest {
   void helpListsEveryOption() {
     assertThatThrownBy(() -> DataplaneCommand.parse("--etcd", "http://h:1", "--help"))
         .isInstanceOf(DataplaneCommand.HelpRequested.class);
-    assertThat(DataplaneCommand.OPTIONS).hasSize(41);
+    assertThat(DataplaneCommand.OPTIONS).hasSize(42);
     for (var option : DataplaneCommand.OPTIONS) {
       assertThat(DataplaneCommand.usage()).contains(option + " ");
     }

@@ -34,6 +34,16 @@ class FlowStatsTest {
     now.addAndGet(s * 1000);
   }
 
+  long runs(int window) {
+    return stats
+        .window("plugin_flows/f1", window)
+        .orElseThrow()
+        .get("nodes")
+        .get("a")
+        .get("runs")
+        .asLong();
+  }
+
   @Test
   void countsFallOutOfTheWindowSecondBySecond() {
     var r = seed();
@@ -45,8 +55,9 @@ class FlowStatsTest {
     }
     a.record(null);
     a.record(Outcome.message(500, "failed"));
+    stats.sample();
     seconds(30);
-    a.record(null);
+    a.record(null); // not sampled yet: counted as now
     var w = stats.window("plugin_flows/f1", 60).orElseThrow();
     assertThat(w.get("window").asInt()).isEqualTo(60);
     assertThat(w.get("nodes").get("a").get("runs").asLong()).isEqualTo(10);
@@ -58,32 +69,31 @@ class FlowStatsTest {
     assertThat(edge.get("to").asText()).isEqualTo("b");
     assertThat(edge.get("condition").asText()).isEqualTo("code == 401");
     assertThat(edge.get("count").asLong()).isEqualTo(7);
+    stats.sample();
     // Only the last run is within 10 s; after 40 s more, only it within 60 s.
-    assertThat(
-            stats
-                .window("plugin_flows/f1", 10)
-                .orElseThrow()
-                .get("nodes")
-                .get("a")
-                .get("runs")
-                .asLong())
-        .isEqualTo(1);
+    assertThat(runs(10)).isEqualTo(1);
     seconds(40);
-    assertThat(
-            stats
-                .window("plugin_flows/f1", 60)
-                .orElseThrow()
-                .get("nodes")
-                .get("a")
-                .get("runs")
-                .asLong())
-        .isEqualTo(1);
-    // A slot an hour old is restarted by the new second, never added to.
-    seconds(FlowStats.MAX_WINDOW - 10);
+    assertThat(runs(60)).isEqualTo(1);
+    // Past 60 s by whole minutes: the first nine are 70 s old, in the window's first minute.
+    assertThat(runs(600)).isEqualTo(10);
+  }
+
+  @Test
+  void aSlotAnHourOldIsRestartedNeverAddedTo() {
+    var a = seed().nodes().get("a");
     a.record(null);
-    var hour = stats.window("plugin_flows/f1", FlowStats.MAX_WINDOW).orElseThrow();
-    assertThat(hour.get("nodes").get("a").get("runs").asLong()).isEqualTo(1);
-    assertThat(hour.get("edges").get(0).get("count").asLong()).isZero();
+    a.record(null);
+    stats.sample();
+    // The same second slot, an hour later (and a minute slot 61 minutes later).
+    seconds(FlowStats.MAX_WINDOW);
+    a.record(null);
+    stats.sample();
+    assertThat(runs(60)).isEqualTo(1);
+    seconds(61 * 60);
+    a.record(null);
+    stats.sample();
+    assertThat(runs(60)).isEqualTo(1);
+    assertThat(runs(FlowStats.MAX_WINDOW)).isEqualTo(1);
   }
 
   @Test
@@ -126,6 +136,19 @@ class FlowStatsTest {
                 + "outcome=\"continue\"} 1")
         .contains("archway_flow_edge_taken_total{flow=\"f1\",from=\"a\",to=\"b\"} 1")
         .contains("archway_flow_edge_taken_total{flow=\"f1\",from=\"a\",to=\"c\"} 0");
+    // Two conditions leading to the same node: one series, summed.
+    var twice =
+        stats.register(
+            "plugin_flows/f2",
+            nodes("a", "key-auth", "b", "echo"),
+            List.of(new String[] {"a", "b", "code == 401"}, new String[] {"a", "b", ""}));
+    twice.edges().get(0).taken();
+    twice.edges().get(1).taken();
+    var again = new StringBuilder();
+    stats.render(again);
+    assertThat(again.toString())
+        .containsOnlyOnce("archway_flow_edge_taken_total{flow=\"f2\",from=\"a\",to=\"b\"}")
+        .contains("archway_flow_edge_taken_total{flow=\"f2\",from=\"a\",to=\"b\"} 2");
     stats.retainStored(java.util.Set.of());
     assertThat(stats.window("plugin_flows/f1", 60)).isEmpty();
   }

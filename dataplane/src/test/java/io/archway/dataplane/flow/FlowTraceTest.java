@@ -151,18 +151,24 @@ public class FlowTraceTest {
   }
 
   @Test
-  void aHundredDryRunsLeaveTheRealLimiterUntouched() throws Exception {
-    var real = compile(seedFlow(), false);
+  void aHundredDryRunsLeaveTheRealSharedCounterUntouched() throws Exception {
+    // limit-count's group counter is shared by every instance of the group (across compiles): a
+    // dry-run counting in it would refuse the real flow's first request.
+    var flow =
+        """
+        {"rule": {"root": "a"},
+         "conf": {"a": {"name": "limit-count",
+                        "conf": {"count": 1, "time_window": 60, "key": "remote_addr",
+                                 "group": "studio-test"}}}}
+        """;
+    var real = compile(flow, false);
     for (int i = 0; i < 100; i++) {
-      var t = trace(compile(seedFlow(), true), Map.of());
-      // Each dry-run's limiter starts afresh: rate 1, burst 0 would refuse the second otherwise.
-      assertThat(t.get("steps").get(1).get("outcome").asText()).isEqualTo("continue");
+      var t = trace(compile(flow, true), Map.of());
+      assertThat(t.get("steps").get(0).get("outcome").asText()).isEqualTo("continue");
     }
-    // The real flow's limiter has counted nothing: its first request passes, its second not.
     assertThat(trace(real, Map.of()).get("response").get("status").asInt()).isEqualTo(200);
     var second = trace(real, Map.of());
-    assertThat(second.get("steps").get(1).get("status").asInt()).isEqualTo(503);
-    assertThat(second.get("response").get("status").asInt()).isEqualTo(503);
+    assertThat(second.get("steps").get(0).get("status").asInt()).isEqualTo(503);
   }
 
   @Test
@@ -224,6 +230,9 @@ public class FlowTraceTest {
     // The other branch: http-logger is simulated.
     var logged = trace(compile(flow, true), Map.of("apikey", List.of("k1")));
     assertThat(logged.get("logs").get(0).get("plugin").asText()).isEqualTo("http-logger");
+    // Nothing queued (so nothing will be sent after the batch timeout either).
+    var counters = services.metrics().logger("http-logger");
+    assertThat(counters[0].sum() + counters[1].sum() + counters[2].sum()).isZero();
     assertThat(broker.accept()).isNull();
   }
 
@@ -238,5 +247,76 @@ public class FlowTraceTest {
     var t = trace(compile(flow, true), Map.of());
     assertThat(t.get("steps").get(0).get("simulated").asText()).contains("delayed 300000 ms");
     assertThat(t.get("response").get("status").asInt()).isEqualTo(200);
+  }
+
+  @Test
+  void mockingsDelayIsReportedNotWaited() throws Exception {
+    var flow =
+        """
+        {"rule": {"root": "a"},
+         "conf": {"a": {"name": "mocking",
+                        "conf": {"delay": 30, "response_example": "hi"}}}}
+        """;
+    var t = trace(compile(flow, true), Map.of());
+    assertThat(t.get("steps").get(0).get("simulated").asText()).contains("delayed 30000 ms");
+    assertThat(t.get("response").get("body").asText()).isEqualTo("hi");
+  }
+
+  @Test
+  void anEmptyBodyIsDeliveredToAPluginReadingIt() throws Exception {
+    var flow =
+        """
+        {"rule": {"root": "a"},
+         "conf": {"a": {"name": "request-validation",
+                        "conf": {"body_schema": {"type": "object", "required": ["a"]}}}}}
+        """;
+    var t = trace(compile(flow, true), Map.of()); // waited for the body (60 s) before
+    assertThat(t.get("steps").get(0).get("status").asInt()).isEqualTo(400);
+  }
+
+  @Test
+  void referencesAreShownNeverResolved() throws Exception {
+    var flow =
+        """
+        {"rule": {"root": "a"},
+         "conf": {"a": {"name": "mocking",
+                        "conf": {"response_example": "hi",
+                                 "response_headers": {"x-e": "$env://PATH",
+                                                      "x-s": "$secret://vault/1/jack/key"}}}}}
+        """;
+    // No secret manager is configured: resolving the reference would fail the compile.
+    var t = trace(compile(flow, true), Map.of());
+    assertThat(t.get("response").get("headers").get("x-e").asText())
+        .isEqualTo("<secret $env://PATH>");
+    assertThat(t.get("response").get("headers").get("x-s").asText())
+        .isEqualTo("<secret $secret://vault/1/jack/key>");
+  }
+
+  @Test
+  void aStreamingBodyFilterIsSaidNotApplied() throws Exception {
+    var flow =
+        """
+        {"rule": {"root": "a"},
+         "conf": {"a": {"name": "gzip", "conf": {"types": "*", "min_length": 1}}}}
+        """;
+    var t =
+        FlowTrace.run(
+                compile(flow, true),
+                consumers,
+                k -> null,
+                new FlowTrace.Request(
+                    "GET",
+                    "/get",
+                    "example.com",
+                    Map.of("accept-encoding", List.of("gzip")),
+                    new byte[0],
+                    "10.0.0.7"),
+                new FlowTrace.Upstream(
+                    200, Map.of("content-type", List.of("text/plain")), "ok".getBytes()))
+            .toCompletableFuture()
+            .get(10, TimeUnit.SECONDS);
+    assertThat(t.get("response").get("headers").get("content-encoding").asText()).isEqualTo("gzip");
+    assertThat(t.get("steps").get(0).get("simulated").asText()).contains("not applied");
+    assertThat(t.get("response").get("body").asText()).isEqualTo("ok");
   }
 }

@@ -18,7 +18,7 @@ final class XdsClusters {
 
   private XdsClusters() {}
 
-  static ClusterPart cluster(Cluster c) throws XdsException {
+  static ClusterPart cluster(Cluster c, boolean agent) throws XdsException {
     var where = "cluster " + q(c.getName());
     only(
         c,
@@ -113,7 +113,7 @@ final class XdsClusters {
           throw new XdsException(
               where + ": cluster_type: custom cluster types not supported (expected: type)");
     }
-    var tls = tls(c, up, where);
+    var tls = tls(c, up, where, agent);
     var probe = up.deepCopy();
     probe.set("nodes", nodes == null ? J.arrayNode() : nodes);
     if (tls != null) {
@@ -127,13 +127,13 @@ final class XdsClusters {
    * The cluster's TLS: its {@code transport_socket}, or the TLS one of Istio's {@code
    * transport_socket_matches} (for the endpoints whose metadata it names); {@code null}: plaintext.
    */
-  private static XdsTls.UpstreamTls tls(Cluster c, ObjectNode up, String where)
+  private static XdsTls.UpstreamTls tls(Cluster c, ObjectNode up, String where, boolean agent)
       throws XdsException {
     var tls =
         c.hasTransportSocket()
-            ? XdsTls.upstream(c.getTransportSocket(), where + ": transport_socket")
+            ? XdsTls.upstream(c.getTransportSocket(), where + ": transport_socket", agent)
             : null;
-    var matched = XdsTls.matches(c.getTransportSocketMatchesList(), where);
+    var matched = XdsTls.matches(c.getTransportSocketMatchesList(), where, agent);
     if (matched != null && tls != null) {
       throw new XdsException(
           where

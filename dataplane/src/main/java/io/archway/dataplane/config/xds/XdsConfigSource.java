@@ -1,7 +1,5 @@
 package io.archway.dataplane.config.xds;
 
-import com.google.rpc.Code;
-import com.google.rpc.Status;
 import io.archway.model.ConfigObject;
 import io.archway.model.Keys.Key;
 import io.archway.model.source.Backoff;
@@ -74,6 +72,7 @@ public final class XdsConfigSource implements ConfigSource {
    * @param node the node sent with every request (id, cluster, Istio's metadata)
    * @param initialFetchTimeout how long the first complete config may take before what has come is
    *     served (Envoy's {@code initial_fetch_timeout}); zero: no limit
+   * @param sds Istio's agent's SDS server, {@code unix:///path} or {@code host:port}, or null
    */
   public record Settings(
       String target,
@@ -81,10 +80,11 @@ public final class XdsConfigSource implements ConfigSource {
       Duration backoffMin,
       Duration backoffMax,
       Protocol protocol,
-      Duration initialFetchTimeout) {
+      Duration initialFetchTimeout,
+      String sds) {
 
     public Settings(String target, Node node, Duration backoffMin, Duration backoffMax) {
-      this(target, node, backoffMin, backoffMax, Protocol.SOTW, Duration.ZERO);
+      this(target, node, backoffMin, backoffMax, Protocol.SOTW, Duration.ZERO, null);
     }
 
     public static Settings of(String target, Node node) {
@@ -92,7 +92,7 @@ public final class XdsConfigSource implements ConfigSource {
     }
 
     public Settings with(Protocol p, Duration fetchTimeout) {
-      return new Settings(target, node, backoffMin, backoffMax, p, fetchTimeout);
+      return new Settings(target, node, backoffMin, backoffMax, p, fetchTimeout, sds);
     }
   }
 
@@ -123,8 +123,9 @@ public final class XdsConfigSource implements ConfigSource {
   private final Map<String, TypeState> types = new LinkedHashMap<>();
   private final XdsStream protocol;
   private final XdsMetrics metrics;
+  private final XdsAgentSds sds;
 
-  private XdsResources resources = new XdsResources();
+  private XdsResources resources;
   private Map<Key, ConfigObject> assembled;
   private volatile ManagedChannel channel;
   private int stream;
@@ -147,6 +148,8 @@ public final class XdsConfigSource implements ConfigSource {
       types.put(t, new TypeState());
     }
     metrics = new XdsMetrics(settings.protocol());
+    resources = new XdsResources(settings.sds() != null);
+    sds = new XdsAgentSds(this, settings, thread);
     protocol =
         settings.protocol() == Protocol.DELTA
             ? new XdsDeltaStream(this, settings.node())
@@ -168,6 +171,7 @@ public final class XdsConfigSource implements ConfigSource {
                   .keepAliveTimeout(10, TimeUnit.SECONDS)
                   .build();
           connect();
+          sds.start();
         });
     var timeout = settings.initialFetchTimeout();
     if (timeout.isPositive()) {
@@ -207,6 +211,7 @@ public final class XdsConfigSource implements ConfigSource {
             reconnect.cancel(false);
           }
           protocol.cancel();
+          sds.close();
           if (channel != null) {
             channel.shutdownNow();
           }
@@ -290,7 +295,7 @@ public final class XdsConfigSource implements ConfigSource {
    * once.
    */
   Verdict accept(String type, String version, Change change) {
-    var state = types.get(type);
+    var state = type.equals(XdsAgentSds.TYPE) ? sds.state() : types.get(type);
     var staged = resources.copy();
     Map<Key, ConfigObject> next = null;
     Map<String, String> refused;
@@ -354,6 +359,7 @@ public final class XdsConfigSource implements ConfigSource {
     boolean forgot = subscribe(XdsTranslator.ROUTE, resources.routeNames());
     forgot |= subscribe(XdsTranslator.ENDPOINT, resources.endpointNames());
     forgot |= subscribe(XdsTranslator.SECRET, resources.secretNames());
+    forgot |= sds.follow(resources);
     var made = assembled;
     assembled = null;
     if (delivery.started() || complete()) {
@@ -450,10 +456,6 @@ public final class XdsConfigSource implements ConfigSource {
         + settings.initialFetchTimeout().toMillis()
         + " ms; missing: "
         + String.join(", ", missing);
-  }
-
-  static Status error(String message) {
-    return Status.newBuilder().setCode(Code.INVALID_ARGUMENT_VALUE).setMessage(message).build();
   }
 
   private static String kind(String type) {

@@ -80,7 +80,7 @@ final class XdsDeltaStream implements XdsStream {
     var answer =
         DeltaDiscoveryRequest.newBuilder().setTypeUrl(type).setResponseNonce(response.getNonce());
     if (state == null) {
-      send(answer.setErrorDetail(XdsConfigSource.error("type " + type + " not subscribed")));
+      send(answer.setErrorDetail(XdsStream.error("type " + type + " not subscribed")));
       return;
     }
     // A response in flight for a name just unsubscribed is dropped (item of a named type only).
@@ -105,7 +105,7 @@ final class XdsDeltaStream implements XdsStream {
       state.accepted(taken, removed);
     }
     if (verdict.error() != null) {
-      answer.setErrorDetail(XdsConfigSource.error(verdict.error()));
+      answer.setErrorDetail(XdsStream.error(verdict.error()));
     }
     send(answer);
     if (verdict.applied()) {

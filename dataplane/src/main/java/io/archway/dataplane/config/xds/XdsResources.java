@@ -34,10 +34,20 @@ final class XdsResources {
   private final Map<String, XdsTranslator.ClusterPart> clusters = new TreeMap<>();
   private final Map<String, ArrayNode> endpoints = new TreeMap<>();
   private final Map<String, XdsSecrets.SecretPem> secrets = new TreeMap<>();
+  private final boolean agent;
+
+  XdsResources() {
+    this(false);
+  }
+
+  /** {@code agent}: secrets may come from Istio's agent too ({@link XdsAgentSds}). */
+  XdsResources(boolean agent) {
+    this.agent = agent;
+  }
 
   /** A copy to apply a response to before it is accepted (the translations are immutable). */
   XdsResources copy() {
-    var c = new XdsResources();
+    var c = new XdsResources(agent);
     c.listeners.putAll(listeners);
     c.inlineRoutes.putAll(inlineRoutes);
     c.routeSets.putAll(routeSets);
@@ -77,7 +87,7 @@ final class XdsResources {
       case XdsTranslator.CLUSTER -> {
         var next = new TreeMap<String, XdsTranslator.ClusterPart>();
         for (var c : unpack(resources, Cluster.class, "cluster")) {
-          unique(next.put(c.getName(), XdsTranslator.cluster(c)), "cluster", c.getName());
+          unique(next.put(c.getName(), XdsTranslator.cluster(c, agent)), "cluster", c.getName());
         }
         clusters.clear();
         clusters.putAll(next);
@@ -112,10 +122,10 @@ final class XdsResources {
    * taken).
    */
   Map<String, String> update(String type, Map<String, Any> sent, Collection<String> removed) {
-    var part = new XdsResources();
+    var part = new XdsResources(agent);
     var refused = new TreeMap<String, String>();
     for (var e : sent.entrySet()) {
-      var one = new XdsResources();
+      var one = new XdsResources(agent);
       try {
         one.apply(type, List.of(e.getValue()));
       } catch (XdsException | RuntimeException x) {
@@ -148,6 +158,15 @@ final class XdsResources {
       default -> throw new IllegalStateException(type);
     }
     return refused;
+  }
+
+  /** Secrets from Istio's agent: each replaces the one of its name, kept apart from ADS's. */
+  void applyAgent(List<Any> resources) throws XdsException {
+    var next = new TreeMap<String, XdsSecrets.SecretPem>();
+    for (var s : unpack(resources, Secret.class, "secret")) {
+      unique(next.put(XdsAgentSds.key(s.getName()), XdsSecrets.secret(s)), "secret", s.getName());
+    }
+    secrets.putAll(next);
   }
 
   private static <V> void merge(Map<String, V> into, Map<String, V> sent, Collection<String> gone) {
@@ -209,8 +228,23 @@ final class XdsResources {
     return names;
   }
 
-  /** The SDS secrets the clusters' and listeners' TLS name. */
+  /** The secrets the clusters' and listeners' TLS name from ADS. */
   TreeSet<String> secretNames() {
+    var names = allSecretNames();
+    names.removeIf(XdsAgentSds::isKey);
+    return names;
+  }
+
+  /** The secrets they name from Istio's agent, by their names there. */
+  TreeSet<String> agentSecretNames() {
+    var names = new TreeSet<String>();
+    allSecretNames().stream()
+        .filter(XdsAgentSds::isKey)
+        .forEach(n -> names.add(XdsAgentSds.name(n)));
+    return names;
+  }
+
+  private TreeSet<String> allSecretNames() {
     var names = new TreeSet<String>();
     clusters.values().stream()
         .filter(c -> c.tls() != null)
@@ -226,10 +260,15 @@ final class XdsResources {
     if (type.equals(XdsTranslator.ROUTE)) {
       routeSets.keySet().retainAll(names);
     } else if (type.equals(XdsTranslator.SECRET)) {
-      secrets.keySet().retainAll(names);
+      secrets.keySet().removeIf(n -> !XdsAgentSds.isKey(n) && !names.contains(n));
     } else {
       endpoints.keySet().retainAll(names);
     }
+  }
+
+  /** Forgets the agent's secrets not in {@code names} (their names there). */
+  void retainAgent(Set<String> names) {
+    secrets.keySet().removeIf(n -> XdsAgentSds.isKey(n) && !names.contains(XdsAgentSds.name(n)));
   }
 
   /**

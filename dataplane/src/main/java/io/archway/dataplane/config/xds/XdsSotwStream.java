@@ -73,7 +73,7 @@ final class XdsSotwStream implements XdsStream {
               .setNode(node)
               .setTypeUrl(type)
               .setResponseNonce(response.getNonce())
-              .setErrorDetail(XdsConfigSource.error("type " + type + " not subscribed"))
+              .setErrorDetail(XdsStream.error("type " + type + " not subscribed"))
               .build());
       return;
     }
@@ -86,13 +86,7 @@ final class XdsSotwStream implements XdsStream {
               r.apply(type, response.getResourcesList());
               return Map.of();
             });
-    var answer = request(type, state.version, state.nonce);
-    if (verdict.error() != null) {
-      send(answer.setErrorDetail(XdsConfigSource.error(verdict.error())).build());
-      return;
-    }
-    send(answer.build());
-    source.accepted();
+    XdsStream.answer(source, verdict, request(type, state.version, state.nonce), this::send);
   }
 
   private void send(DiscoveryRequest request) {

@@ -21,4 +21,29 @@ interface XdsStream {
 
   /** Ends the stream (closing). */
   void cancel();
+
+  /**
+   * Answers a state-of-the-world response once {@code verdict} is known: a NACK with its error, or
+   * an ACK, after which the source follows what changed and delivers.
+   */
+  static void answer(
+      XdsConfigSource source,
+      XdsConfigSource.Verdict verdict,
+      io.envoyproxy.envoy.service.discovery.v3.DiscoveryRequest.Builder answer,
+      java.util.function.Consumer<io.envoyproxy.envoy.service.discovery.v3.DiscoveryRequest> send) {
+    if (verdict.error() != null) {
+      send.accept(answer.setErrorDetail(error(verdict.error())).build());
+      return;
+    }
+    send.accept(answer.build());
+    source.accepted();
+  }
+
+  /** A NACK's {@code error_detail}. */
+  static com.google.rpc.Status error(String message) {
+    return com.google.rpc.Status.newBuilder()
+        .setCode(com.google.rpc.Code.INVALID_ARGUMENT_VALUE)
+        .setMessage(message)
+        .build();
+  }
 }

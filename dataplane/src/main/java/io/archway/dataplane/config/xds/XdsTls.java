@@ -19,10 +19,11 @@ import java.util.TreeMap;
 /**
  * TLS from xDS: transport sockets ({@code UpstreamTlsContext} on clusters, {@code
  * DownstreamTlsContext} on listener filter chains) and SDS secrets. A context's certificate and
- * authorities come inline or from secrets named by SDS over the ADS stream ({@link Material}); the
- * rest becomes the upstream's {@code tls} (verification, {@code sni}, {@code subject_alt_names},
- * {@code alpn}) or an {@code ssls} object for the filter chain's server names. Secrets are joined
- * in by {@link XdsTranslator#assemble}.
+ * authorities come inline or from secrets named by SDS over the ADS stream or, for clusters, from
+ * Istio's agent ({@link XdsAgentSds}) ({@link Material}); the rest becomes the upstream's {@code
+ * tls} (verification, {@code sni}, {@code subject_alt_names}, {@code alpn}) or an {@code ssls}
+ * object for the filter chain's server names. Secrets are joined in by {@link
+ * XdsTranslator#assemble}.
  */
 final class XdsTls {
 
@@ -82,6 +83,11 @@ final class XdsTls {
    * {@code UpstreamTlsContext}.
    */
   static UpstreamTls upstream(TransportSocket ts, String where) throws XdsException {
+    return upstream(ts, where, false);
+  }
+
+  /** As above; {@code agent}: secrets may come from Istio's agent ({@code --xds-sds}). */
+  static UpstreamTls upstream(TransportSocket ts, String where, boolean agent) throws XdsException {
     if (raw(ts)) {
       return null;
     }
@@ -91,7 +97,7 @@ final class XdsTls {
     var tls = J.objectNode();
     var common = ctx.getCommonTlsContext();
     var cw = where + ": common_tls_context";
-    var material = common(common, cw, tls);
+    var material = common(common, cw, tls, agent);
     if (!ctx.getSni().isEmpty()) {
       tls.put("sni", ctx.getSni());
     }
@@ -109,20 +115,21 @@ final class XdsTls {
    */
   static UpstreamTls matches(
       List<io.envoyproxy.envoy.config.cluster.v3.Cluster.TransportSocketMatch> matches,
-      String where)
+      String where,
+      boolean agent)
       throws XdsException {
     UpstreamTls out = null;
     for (int i = 0; i < matches.size(); i++) {
       var m = matches.get(i);
       var mw = where + ": transport_socket_matches[" + i + "] (" + m.getName() + ")";
       only(m, mw, "name", "match", "transport_socket");
-      if (fromAgent(m.getTransportSocket())) {
+      if (!agent && fromAgent(m.getTransportSocket())) {
         // Istio's auto mTLS takes the workload certificate from its agent's local SDS server
-        // (cluster sds-grpc), which Archway has no counterpart of: these endpoints stay plaintext,
-        // as before SDS (they serve it under PERMISSIVE), rather than every push being refused.
+        // (cluster sds-grpc); without --xds-sds there is none: these endpoints stay plaintext
+        // (they serve it under PERMISSIVE), rather than every push being refused.
         continue;
       }
-      var tls = upstream(m.getTransportSocket(), mw + ": transport_socket");
+      var tls = upstream(m.getTransportSocket(), mw + ": transport_socket", agent);
       if (tls == null) {
         continue;
       }
@@ -189,7 +196,7 @@ final class XdsTls {
     only(ctx, where, "common_tls_context", "require_client_certificate");
     var cw = where + ": common_tls_context";
     var probe = J.objectNode();
-    var material = common(ctx.getCommonTlsContext(), cw, probe);
+    var material = common(ctx.getCommonTlsContext(), cw, probe, false);
     if (material.certSecret() == null && material.cert() == null) {
       throw new XdsException(
           cw
@@ -253,7 +260,7 @@ final class XdsTls {
   }
 
   /** The material of a context; verification, names and ALPN go into {@code tls}. */
-  private static Material common(CommonTlsContext c, String where, ObjectNode tls)
+  private static Material common(CommonTlsContext c, String where, ObjectNode tls, boolean agent)
       throws XdsException {
     only(
         c,
@@ -281,7 +288,8 @@ final class XdsTls {
       certSecret =
           sds(
               c.getTlsCertificateSdsSecretConfigs(0),
-              where + ": tls_certificate_sds_secret_configs[0]");
+              where + ": tls_certificate_sds_secret_configs[0]",
+              agent);
     }
     String caSecret = null;
     String ca = null;
@@ -292,7 +300,8 @@ final class XdsTls {
           caSecret =
               sds(
                   c.getValidationContextSdsSecretConfig(),
-                  where + ": validation_context_sds_secret_config");
+                  where + ": validation_context_sds_secret_config",
+                  agent);
       case COMBINED_VALIDATION_CONTEXT -> {
         var cv = c.getCombinedValidationContext();
         var cvw = where + ": combined_validation_context";
@@ -303,7 +312,8 @@ final class XdsTls {
           caSecret =
               sds(
                   cv.getValidationContextSdsSecretConfig(),
-                  cvw + ": validation_context_sds_secret_config");
+                  cvw + ": validation_context_sds_secret_config",
+                  agent);
         }
       }
       default -> {}
@@ -318,11 +328,17 @@ final class XdsTls {
     return new Material(certSecret, cert, key, caSecret, ca);
   }
 
-  /** A secret's name, when it comes over the ADS stream; else refused. */
-  private static String sds(SdsSecretConfig s, String where) throws XdsException {
+  /**
+   * A secret's name, when it comes over the ADS stream; with {@code agent}, also from Istio's agent
+   * (cluster {@code sds-grpc}), named apart ({@link XdsAgentSds#key}); else refused.
+   */
+  private static String sds(SdsSecretConfig s, String where, boolean agent) throws XdsException {
     only(s, where, "name", "sds_config");
     if (s.getName().isEmpty()) {
       throw new XdsException(where + ": name: empty (expected: the secret's name)");
+    }
+    if (agent && XdsAgentSds.isAgent(s.getSdsConfig())) {
+      return XdsAgentSds.key(s.getName());
     }
     if (!s.hasSdsConfig() || !s.getSdsConfig().hasAds()) {
       throw new XdsException(
@@ -336,7 +352,9 @@ final class XdsTls {
                   : "unset")
               + " not supported for secret "
               + q(s.getName())
-              + " (expected: ads; Archway takes secrets over its ADS stream only)");
+              + (agent
+                  ? " (expected: ads, or Istio's agent: api_config_source of cluster sds-grpc)"
+                  : " (expected: ads; for Istio's agent, cluster sds-grpc, run with --xds-sds)"));
     }
     return s.getName();
   }

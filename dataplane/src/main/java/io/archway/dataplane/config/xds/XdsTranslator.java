@@ -120,7 +120,12 @@ final class XdsTranslator {
   }
 
   static ClusterPart cluster(Cluster c) throws XdsException {
-    return XdsClusters.cluster(c);
+    return XdsClusters.cluster(c, false);
+  }
+
+  /** As above; {@code agent}: secrets may come from Istio's agent ({@code --xds-sds}). */
+  static ClusterPart cluster(Cluster c, boolean agent) throws XdsException {
+    return XdsClusters.cluster(c, agent);
   }
 
   static ArrayNode nodes(ClusterLoadAssignment cla, String where) throws XdsException {

@@ -47,12 +47,23 @@ final class XdsFixtures {
 
   /** A dataplane taking its config from the xDS server on {@code xdsPort}, once it has one. */
   static Dataplane gateway(int xdsPort) throws Exception {
+    return gateway(xdsPort, null);
+  }
+
+  /** As above, with Istio's agent's SDS server at {@code sds} ({@code --xds-sds}), or none. */
+  static Dataplane gateway(int xdsPort, String sds) throws Exception {
     var node = XdsNode.of(null, null, Map.of("POD_NAME", "gw-1", "POD_NAMESPACE", "istio-system"));
     var options =
         DataplaneOptions.standaloneOnLoopback(Path.of("unused.yaml"))
             .withXds(
                 new XdsConfigSource.Settings(
-                    "127.0.0.1:" + xdsPort, node, Duration.ofMillis(50), Duration.ofMillis(500)));
+                    "127.0.0.1:" + xdsPort,
+                    node,
+                    Duration.ofMillis(50),
+                    Duration.ofMillis(500),
+                    XdsConfigSource.Protocol.SOTW,
+                    Duration.ofSeconds(15),
+                    sds));
     var dataplane = new Dataplane(options).start();
     await().atMost(Duration.ofSeconds(20)).until(() -> dataplane.config().loaded());
     return dataplane;

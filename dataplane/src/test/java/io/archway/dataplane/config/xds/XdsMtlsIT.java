@@ -103,7 +103,7 @@ class XdsMtlsIT {
   @BeforeAll
   static void start() throws Exception {
     meshCa = Pki.authority("cluster.local");
-    sidecar = startSidecar(Pki.workload(meshCa, REVIEWS_ID));
+    sidecar = startSidecar(sidecarLoop, meshCa, Pki.workload(meshCa, REVIEWS_ID), seen);
     productpage = new TestUpstream("productpage");
     gatewayCa = Pki.authority("Gateway CA");
     gatewayCert = Pki.server(gatewayCa, false, HOST);
@@ -189,11 +189,13 @@ class XdsMtlsIT {
    * certificate from the mesh CA; answers with the client's URI name and serial number, and keeps
    * the server name and ALPN protocol the client sent.
    */
-  private static Channel startSidecar(X509Bundle workload) throws Exception {
+  static Channel startSidecar(
+      EventLoopGroup loop, X509Bundle ca, X509Bundle workload, Map<String, String> seen)
+      throws Exception {
     var ctx =
         SslContextBuilder.forServer(
                 workload.getKeyPair().getPrivate(), workload.getCertificatePath())
-            .trustManager(meshCa.getCertificate())
+            .trustManager(ca.getCertificate())
             .clientAuth(ClientAuth.REQUIRE)
             .applicationProtocolConfig(
                 new ApplicationProtocolConfig(
@@ -204,7 +206,7 @@ class XdsMtlsIT {
                     "istio-h2"))
             .build();
     return new ServerBootstrap()
-        .group(sidecarLoop)
+        .group(loop)
         .channel(NioServerSocketChannel.class)
         .childHandler(
             new ChannelInitializer<SocketChannel>() {
@@ -322,14 +324,14 @@ class XdsMtlsIT {
         secretsVersion);
   }
 
-  private static Route route(String prefix, String cluster) {
+  static Route route(String prefix, String cluster) {
     return Route.newBuilder()
         .setMatch(RouteMatch.newBuilder().setPrefix(prefix))
         .setRoute(RouteAction.newBuilder().setCluster(cluster))
         .build();
   }
 
-  private static Cluster.Builder cluster(String name) {
+  static Cluster.Builder cluster(String name) {
     return Cluster.newBuilder()
         .setName(name)
         .setType(Cluster.DiscoveryType.EDS)
@@ -338,7 +340,7 @@ class XdsMtlsIT {
         .setConnectTimeout(com.google.protobuf.Duration.newBuilder().setSeconds(5));
   }
 
-  private static ClusterLoadAssignment endpoints(String cluster, int port, Metadata metadata) {
+  static ClusterLoadAssignment endpoints(String cluster, int port, Metadata metadata) {
     return ClusterLoadAssignment.newBuilder()
         .setClusterName(cluster)
         .addEndpoints(
@@ -348,9 +350,13 @@ class XdsMtlsIT {
   }
 
   private static HttpResponse<String> get(String path) throws Exception {
+    return get(dataplane, path);
+  }
+
+  static HttpResponse<String> get(Dataplane gateway, String path) throws Exception {
     return client.send(
         HttpRequest.newBuilder(
-                URI.create("http://127.0.0.1:" + dataplane.servers().httpPort() + path))
+                URI.create("http://127.0.0.1:" + gateway.servers().httpPort() + path))
             .build(),
         HttpResponse.BodyHandlers.ofString());
   }

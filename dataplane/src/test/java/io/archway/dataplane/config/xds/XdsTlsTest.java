@@ -180,6 +180,37 @@ class XdsTlsTest {
   }
 
   @Test
+  void withTheAgentIstiosSecretsAreNamedApartAndWaitedFor() throws Exception {
+    var cluster =
+        XdsTranslator.cluster(
+            eds(REVIEWS)
+                .addAllTransportSocketMatches(istioMatches(istioMutual(agent(), SNI, SPIFFE)))
+                .build(),
+            true);
+    assertThat(cluster.tls().material().secretNames())
+        .containsExactly("sds-grpc/default", "sds-grpc/ROOTCA");
+    var resources = new XdsResources(true);
+    resources.apply(
+        XdsTranslator.CLUSTER,
+        List.of(
+            com.google.protobuf.Any.pack(
+                eds(REVIEWS)
+                    .addAllTransportSocketMatches(istioMatches(istioMutual(agent(), SNI, SPIFFE)))
+                    .build())));
+    assertThat(resources.secretNames()).isEmpty();
+    assertThat(resources.agentSecretNames()).containsExactly("ROOTCA", "default");
+    // An explicit ISTIO_MUTUAL socket is taken too.
+    assertThat(
+            XdsTranslator.cluster(
+                    eds("c").setTransportSocket(tls(istioMutual(agent(), SNI, SPIFFE))).build(),
+                    true)
+                .tls()
+                .material()
+                .certSecret())
+        .isEqualTo("sds-grpc/default");
+  }
+
+  @Test
   void whatIsNotServedIsRefusedByNameAndField() throws Exception {
     assertThatThrownBy(
             () ->
@@ -188,8 +219,8 @@ class XdsTlsTest {
         .hasMessage(
             "cluster \"c\": transport_socket: common_tls_context:"
                 + " tls_certificate_sds_secret_configs[0]: sds_config: api_config_source not"
-                + " supported for secret \"default\" (expected: ads; Archway takes secrets over its"
-                + " ADS stream only)");
+                + " supported for secret \"default\" (expected: ads; for Istio's agent, cluster"
+                + " sds-grpc, run with --xds-sds)");
     var keyProvider =
         certificateSecret("default", Pki.chainPem(workload), Pki.keyPem(workload)).toBuilder();
     keyProvider
