@@ -14,7 +14,9 @@ import java.util.concurrent.CompletionStage;
  * drives it): {@code GET} answers the whole config in the standalone shape with its {@code
  * X-Digest} and {@code X-Last-Modified}; {@code PUT} replaces the whole config, JSON or YAML,
  * checked object by object and applied in one change. A {@code PUT} whose {@code X-Digest} is the
- * one in force changes nothing (ADC sends the same config again when nothing changed).
+ * one in force changes nothing (ADC sends the same config again when nothing changed). A viewer's
+ * {@code GET} shows secrets masked ({@link Redaction}); a {@code PUT} of it keeps each masked
+ * field's stored value (same key, same field), and refuses a mask with nothing stored to keep.
  */
 final class ConfigsEndpoint implements AdminEndpoints.Endpoint {
 
@@ -72,7 +74,10 @@ final class ConfigsEndpoint implements AdminEndpoints.Endpoint {
           AdminResponse.error(400, "invalid YAML in request body: " + e.getMessage()));
     }
     var problems = new ArrayList<String>();
-    var values = StandaloneDoc.items(root, "configs", problems);
+    // On the admin thread, which serves every write: nothing changes the stored config between
+    // this read and the replace (but a hand edit of the file, which replaces it whole anyway).
+    var stored = store.all().toCompletableFuture().join();
+    var values = StandaloneDoc.items(root, "configs", problems, Redaction.keeping(stored::get));
     values.forEach(
         (key, value) -> {
           var target = AdminPaths.parse(key).orElseThrow();

@@ -302,7 +302,11 @@ final class ResourceApi {
     if (t.kind() != Kind.PLUGIN_METADATA) {
       value.put(t.idField(), t.id());
     }
-    Redaction.restore(t.type(), value, before.map(AdminStore.Stored::value).orElse(null));
+    var masks =
+        Redaction.restore(t.type(), value, before.map(AdminStore.Stored::value).orElse(null));
+    if (!masks.isEmpty()) {
+      throw new BadRequest(400, "invalid configuration: " + Redaction.refusal(masks));
+    }
     if (t.kind() != Kind.PLUGIN_METADATA) {
       long now = System.currentTimeMillis() / 1000;
       var created = before.map(s -> s.value().get("create_time")).orElse(null);

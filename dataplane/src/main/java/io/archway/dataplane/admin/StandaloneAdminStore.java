@@ -149,8 +149,17 @@ public final class StandaloneAdminStore implements AdminStore, ConfigSource {
         return;
       }
       var problems = new ArrayList<String>();
+      // A masked GET pasted in keeps the secrets held, as PUT /apisix/admin/configs does.
       var values =
-          StandaloneDoc.items(StandaloneDoc.YAML.readTree(text), file.toString(), problems);
+          StandaloneDoc.items(
+              StandaloneDoc.YAML.readTree(text),
+              file.toString(),
+              problems,
+              Redaction.keeping(
+                  k -> {
+                    var e = items.get(k);
+                    return e == null ? null : e.stored().value();
+                  }));
       if (!problems.isEmpty()) {
         var message = String.join("; ", problems);
         if (!message.equals(lastRejected)) {

@@ -15,6 +15,7 @@ import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.function.BiFunction;
 
 /**
  * The whole config in APISIX's standalone shape ({@code routes:}, {@code upstreams:}, ... each a
@@ -43,6 +44,18 @@ final class StandaloneDoc {
    * named {@code <name>: <section>/<id>: ...}.
    */
   static Map<String, ObjectNode> items(JsonNode root, String name, List<String> problems) {
+    return items(root, name, problems, (key, item) -> null);
+  }
+
+  /**
+   * {@link #items(JsonNode, String, List)}, each object first given to {@code prepare} with its
+   * store key, before it is checked: what it answers, if not {@code null}, is the object's problem.
+   */
+  static Map<String, ObjectNode> items(
+      JsonNode root,
+      String name,
+      List<String> problems,
+      BiFunction<String, ObjectNode, String> prepare) {
     var out = new LinkedHashMap<String, ObjectNode>();
     if (root == null || root.isNull() || root.isMissingNode()) {
       return out;
@@ -91,6 +104,11 @@ final class StandaloneDoc {
         if (key == null) {
           problems.add(
               where + ": " + idField + ": \"" + id + "\" (expected: " + idShape(itemDir) + ")");
+          continue;
+        }
+        var problem = prepare.apply(key, item);
+        if (problem != null) {
+          problems.add(where + ": " + problem);
           continue;
         }
         if (itemKind != null) {

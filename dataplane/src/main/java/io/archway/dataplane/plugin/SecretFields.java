@@ -3,6 +3,7 @@ package io.archway.dataplane.plugin;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import java.util.Set;
+import java.util.function.Consumer;
 
 /**
  * The secret fields of plugin configurations (passwords, client secrets, private and API keys,
@@ -101,40 +102,63 @@ public final class SecretFields {
    * with {@code mask}.
    */
   public static void mask(JsonNode conf, Set<String> also, String mask) {
-    walk(conf, null, also, mask, false);
+    walk(conf, null, also, mask, "", null);
   }
 
   /**
    * Puts back, in place, the value {@code stored} has for every secret field of {@code conf} that
-   * holds {@code mask} (a masked GET sent back keeps the secret).
+   * holds {@code mask} (a masked GET sent back keeps the secret); each such field {@code stored}
+   * lacks (or all of them, {@code stored} being {@code null}) is left as it is and its path under
+   * {@code at} ({@code at.name.inner}, {@code at.list[0]}) given to {@code missing}.
    */
-  public static void restore(JsonNode conf, JsonNode stored, Set<String> also, String mask) {
-    if (stored != null) {
-      walk(conf, stored, also, mask, true);
-    }
+  public static void restore(
+      JsonNode conf,
+      JsonNode stored,
+      Set<String> also,
+      String mask,
+      String at,
+      Consumer<String> missing) {
+    walk(conf, stored, also, mask, at, missing);
   }
 
   private static void walk(
-      JsonNode value, JsonNode stored, Set<String> also, String mask, boolean restoring) {
+      JsonNode value,
+      JsonNode stored,
+      Set<String> also,
+      String mask,
+      String at,
+      Consumer<String> missing) {
+    boolean restoring = missing != null;
     if (value instanceof ObjectNode o) {
       var names = new java.util.ArrayList<String>();
       o.fieldNames().forEachRemaining(names::add);
       for (var name : names) {
         var v = o.get(name);
         var before = stored == null ? null : stored.get(name);
+        var path = at.isEmpty() ? name : at + "." + name;
         if (v.isContainerNode()) {
-          walk(v, before, also, mask, restoring);
+          walk(v, before, also, mask, path, missing);
         } else if ((v.isTextual() || v.isNumber()) && (secret(name) || also.contains(name))) {
           if (!restoring) {
             o.put(name, mask);
-          } else if (v.isTextual() && v.textValue().equals(mask) && before != null) {
-            o.set(name, before.deepCopy());
+          } else if (v.isTextual() && v.textValue().equals(mask)) {
+            if (before != null && !before.isNull()) {
+              o.set(name, before.deepCopy());
+            } else {
+              missing.accept(path);
+            }
           }
         }
       }
     } else if (value != null && value.isArray()) {
       for (int i = 0; i < value.size(); i++) {
-        walk(value.get(i), stored == null ? null : stored.get(i), also, mask, restoring);
+        walk(
+            value.get(i),
+            stored == null ? null : stored.get(i),
+            also,
+            mask,
+            at + "[" + i + "]",
+            missing);
       }
     }
   }

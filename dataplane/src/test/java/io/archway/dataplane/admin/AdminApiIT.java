@@ -192,6 +192,122 @@ class AdminApiIT extends AdminApiContract {
   }
 
   /**
+   * A backup with a viewer's {@code GET /configs} (secrets masked) restored with {@code PUT
+   * /configs}: every masked secret keeps its stored value, so traffic still authenticates, and a
+   * mask with nothing stored to keep is refused naming the object and the field.
+   */
+  @Test
+  void aMaskedWholeConfigSentBackKeepsEverySecret() throws Exception {
+    var pki =
+        io.archway.dataplane.testing.Pki.server(
+            io.archway.dataplane.testing.Pki.authority("ca"), false, "example.com");
+    var privateKey = io.archway.dataplane.testing.Pki.keyPem(pki);
+    var ssl = JSON.createObjectNode();
+    ssl.put("cert", io.archway.dataplane.testing.Pki.chainPem(pki)).put("key", privateKey);
+    ssl.putArray("snis").add("example.com");
+    var flow =
+        "{\"rule\":{\"root\":\"a\"},\"conf\":{\"a\":{\"name\":\"limit-count\",\"conf\":"
+            + "{\"count\":100,\"time_window\":60,\"policy\":\"redis\",\"redis_host\":\"127.0.0.1\","
+            + "\"redis_password\":\"flow-pw\"}}}}";
+    for (var write :
+        new String[][] {
+          {
+            "consumers/jack",
+            "{\"username\":\"jack\",\"plugins\":{\"key-auth\":{\"key\":\"jack-key\"}}}"
+          },
+          {
+            "consumers/jack/credentials/c1", "{\"plugins\":{\"key-auth\":{\"key\":\"jack-key-2\"}}}"
+          },
+          {
+            "consumers/jill",
+            "{\"username\":\"jill\",\"plugins\":{\"basic-auth\":"
+                + "{\"username\":\"jill\",\"password\":\"jill-pw\"}}}"
+          },
+          {"ssls/s1", JSON.writeValueAsString(ssl)},
+          {"plugin_flows/f1", flow},
+          {"routes/ka", keyAuthRoute("/ka")},
+          {"routes/ba", keyAuthRoute("/ba").replace("key-auth", "basic-auth")}
+        }) {
+      var put = admin("PUT", "/apisix/admin/" + write[0], write[1]);
+      assertThat(put.statusCode()).as(write[0] + ": " + put.body()).isEqualTo(201);
+    }
+    var basic =
+        "Basic "
+            + java.util.Base64.getEncoder()
+                .encodeToString("jill:jill-pw".getBytes(java.nio.charset.StandardCharsets.UTF_8));
+    var backup =
+        (com.fasterxml.jackson.databind.node.ObjectNode)
+            json(call("GET", "/apisix/admin/configs", null, "X-API-KEY", VIEWER));
+    assertThat(backup.toString())
+        .contains("******")
+        .doesNotContain("jack-key")
+        .doesNotContain("jill-pw")
+        .doesNotContain("flow-pw")
+        .doesNotContain("PRIVATE KEY");
+    var restore = admin("PUT", "/apisix/admin/configs", JSON.writeValueAsString(backup));
+    assertThat(restore.statusCode()).as(restore.body()).isEqualTo(202);
+    assertThat(dataWith("/ka", "apikey", "jack-key").statusCode()).isEqualTo(200);
+    assertThat(dataWith("/ka", "apikey", "jack-key-2").statusCode()).isEqualTo(200);
+    assertThat(dataWith("/ka", "apikey", "******").statusCode()).isEqualTo(401);
+    assertThat(dataWith("/ba", "Authorization", basic).statusCode()).isEqualTo(200);
+    var whole = json(admin("GET", "/apisix/admin/configs", null)).toString();
+    assertThat(whole).contains("flow-pw").contains("jill-pw").doesNotContain("******");
+    assertThat(json(admin("GET", "/apisix/admin/ssls/s1", null)).at("/value/key").asText())
+        .isEqualTo("******");
+    var stored = JSON.readTree(whole);
+    for (var s : stored.get("ssls")) {
+      assertThat(s.get("key").asText()).isEqualTo(privateKey);
+    }
+    // The single-object path still masks.
+    for (var shown :
+        new String[][] {
+          {"consumers/jack", "/value/plugins/key-auth/key"},
+          {"consumers/jill", "/value/plugins/basic-auth/password"},
+          {"consumers/jack/credentials/c1", "/value/plugins/key-auth/key"},
+          {"plugin_flows/f1", "/value/conf/a/conf/redis_password"}
+        }) {
+      assertThat(json(admin("GET", "/apisix/admin/" + shown[0], null)).at(shown[1]).asText())
+          .as(shown[0])
+          .isEqualTo("******");
+    }
+    // The masked backup pasted into the file by hand, with a route added: the same.
+    var pasted = backup.deepCopy();
+    pasted
+        .withArray("routes")
+        .add(
+            ((com.fasterxml.jackson.databind.node.ObjectNode) JSON.readTree(route("/hand")))
+                .put("id", "hand"));
+    Files.writeString(file, JSON.writeValueAsString(pasted) + "\n#END\n");
+    await().atMost(Duration.ofSeconds(10)).until(() -> data("/hand").statusCode() == 200);
+    assertThat(dataWith("/ka", "apikey", "jack-key").statusCode()).isEqualTo(200);
+    assertThat(dataWith("/ba", "Authorization", basic).statusCode()).isEqualTo(200);
+    // A mask for a consumer the config does not have: refused, nothing changes.
+    backup
+        .withArray("consumers")
+        .addObject()
+        .put("username", "mallory")
+        .putObject("plugins")
+        .putObject("key-auth")
+        .put("key", "******");
+    var refused = admin("PUT", "/apisix/admin/configs", JSON.writeValueAsString(backup));
+    assertThat(refused.statusCode()).as(refused.body()).isEqualTo(400);
+    assertThat(json(refused).get("error_msg").asText())
+        .contains("consumers/mallory")
+        .contains("plugins.key-auth.key");
+    assertThat(admin("GET", "/apisix/admin/consumers/mallory", null).statusCode()).isEqualTo(404);
+    assertThat(dataWith("/ka", "apikey", "******").statusCode()).isEqualTo(401);
+    assertThat(dataWith("/ka", "apikey", "jack-key").statusCode()).isEqualTo(200);
+    // The same for one object: a new consumer's mask is not a key.
+    var one =
+        admin(
+            "PUT",
+            "/apisix/admin/consumers/eve",
+            "{\"username\":\"eve\",\"plugins\":{\"key-auth\":{\"key\":\"******\"}}}");
+    assertThat(one.statusCode()).as(one.body()).isEqualTo(400);
+    assertThat(json(one).get("error_msg").asText()).contains("plugins.key-auth.key");
+  }
+
+  /**
    * A keyless loopback Admin API and browsers: a cross-site "simple" POST (text/plain, no
    * preflight) and a DNS-rebinding page's requests (its own name as Host) are refused and write
    * nothing; curl's form-encoded writes without an Origin and the Studio's same-origin calls work.

@@ -53,8 +53,35 @@ class RedactionTest {
     // A node now running another plugin does not inherit the old node's secret.
     var other = shown.deepCopy();
     ((ObjectNode) other.at("/conf/a")).put("name", "limit-req");
-    Redaction.restore("plugin_flows", other, stored);
+    assertThat(Redaction.restore("plugin_flows", other, stored))
+        .containsExactly("conf.a.conf.redis_password");
     assertThat(other.at("/conf/a/conf/redis_password").asText()).isEqualTo(Redaction.MASK);
+  }
+
+  /** A mask with nothing stored to keep is named (the write is then refused), never kept. */
+  @Test
+  void masksWithNothingStoredAreNamed() throws Exception {
+    var sent =
+        json(
+            "{\"username\":\"jack\",\"plugins\":{\"key-auth\":{\"key\":\"******\"},"
+                + "\"basic-auth\":{\"username\":\"j\",\"password\":\"******\"}}}");
+    assertThat(Redaction.restore("consumers", sent.deepCopy(), null))
+        .containsExactly("plugins.key-auth.key", "plugins.basic-auth.password");
+    var stored = json("{\"username\":\"jack\",\"plugins\":{\"key-auth\":{\"key\":\"k1\"}}}");
+    assertThat(Redaction.restore("consumers", sent, stored))
+        .containsExactly("plugins.basic-auth.password");
+    assertThat(sent.at("/plugins/key-auth/key").asText()).isEqualTo("k1");
+    var ssl = json("{\"cert\":\"c\",\"key\":\"******\"}");
+    assertThat(Redaction.restore("ssls", ssl, json("{\"cert\":\"c\"}"))).containsExactly("key");
+    var route = json("{\"uri\":\"/a\",\"plugin_flow\":" + FLOW + "}");
+    var shown = Redaction.masked("routes", route);
+    assertThat(Redaction.restore("routes", shown, json("{\"uri\":\"/a\"}")))
+        .containsExactly(
+            "plugin_flow.conf.a.conf.redis_password",
+            "plugin_flow.conf.b.conf.brokers[0].sasl_config.password");
+    // A literal "******" where no secret is shown is the user's value.
+    var plain = json("{\"username\":\"jack\",\"desc\":\"******\"}");
+    assertThat(Redaction.restore("consumers", plain, null)).isEmpty();
   }
 
   @Test
