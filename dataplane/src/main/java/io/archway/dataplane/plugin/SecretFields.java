@@ -154,12 +154,40 @@ public final class SecretFields {
       for (int i = 0; i < value.size(); i++) {
         walk(
             value.get(i),
-            stored == null ? null : stored.get(i),
+            restoring ? counterpart(value.get(i), stored, i, also, mask) : null,
             also,
             mask,
             at + "[" + i + "]",
             missing);
       }
     }
+  }
+
+  /**
+   * The element of the stored array whose secrets an element sent back may take: one equal to it
+   * but for its secrets, the one at the same index first. By index alone, a list with an element
+   * removed or moved would hand one element's secret to another (broker B sent A's password).
+   */
+  private static JsonNode counterpart(
+      JsonNode element, JsonNode stored, int index, Set<String> also, String mask) {
+    if (stored == null || !stored.isArray()) {
+      return null;
+    }
+    var shape = masked(element, also, mask);
+    if (index < stored.size() && masked(stored.get(index), also, mask).equals(shape)) {
+      return stored.get(index);
+    }
+    for (var candidate : stored) {
+      if (masked(candidate, also, mask).equals(shape)) {
+        return candidate;
+      }
+    }
+    return null;
+  }
+
+  private static JsonNode masked(JsonNode node, Set<String> also, String mask) {
+    var copy = node.deepCopy();
+    walk(copy, null, also, mask, "", null);
+    return copy;
   }
 }

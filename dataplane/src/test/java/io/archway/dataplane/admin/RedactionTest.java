@@ -33,6 +33,34 @@ class RedactionTest {
   }
 
   @Test
+  void aListsSecretsFollowTheirElementNotTheirIndex() throws Exception {
+    var stored =
+        json(
+            """
+            {"rule": {"root": "b", "b": []},
+             "conf": {"b": {"name": "kafka-logger",
+                            "conf": {"kafka_topic": "t", "brokers": [
+                              {"host": "a", "port": 9092,
+                               "sasl_config": {"user": "u", "password": "pw-a"}},
+                              {"host": "b", "port": 9092,
+                               "sasl_config": {"user": "u", "password": "pw-b"}}]}}}}
+            """);
+    var shown = Redaction.masked("plugin_flows", stored);
+    // Broker a removed: b keeps its own password, never a's (same index, other element).
+    var back = shown.deepCopy();
+    ((com.fasterxml.jackson.databind.node.ArrayNode) back.at("/conf/b/conf/brokers")).remove(0);
+    assertThat(Redaction.restore("plugin_flows", back, stored)).isEmpty();
+    assertThat(back.at("/conf/b/conf/brokers/0/host").asText()).isEqualTo("b");
+    assertThat(back.at("/conf/b/conf/brokers/0/sasl_config/password").asText()).isEqualTo("pw-b");
+    // An element whose other fields changed has no stored counterpart: its mask is refused.
+    var moved = shown.deepCopy();
+    ((ObjectNode) moved.at("/conf/b/conf/brokers/0")).put("host", "c");
+    assertThat(Redaction.restore("plugin_flows", moved, stored))
+        .containsExactly("conf.b.conf.brokers[0].sasl_config.password");
+    assertThat(moved.at("/conf/b/conf/brokers/1/sasl_config/password").asText()).isEqualTo("pw-b");
+  }
+
+  @Test
   void aStoredFlowsSecretsAreMaskedAndKeptWhenTheMaskComesBack() throws Exception {
     var stored = json(FLOW);
     var shown = Redaction.masked("plugin_flows", stored);
