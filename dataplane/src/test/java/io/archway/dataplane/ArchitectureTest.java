@@ -15,6 +15,8 @@ import com.tngtech.archunit.lang.ArchCondition;
 import com.tngtech.archunit.lang.ArchRule;
 import com.tngtech.archunit.lang.ConditionEvents;
 import com.tngtech.archunit.lang.SimpleConditionEvent;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -34,12 +36,26 @@ class ArchitectureTest {
 
   private static final String DP = "io.archway.dataplane";
 
-  private static final JavaClasses MAIN =
-      new ClassFileImporter()
-          .withImportOption(ImportOption.Predefined.DO_NOT_INCLUDE_TESTS)
-          .importPackages(DP);
+  // Imported once for this class and let go after it: what ArchUnit imports (with what it reaches)
+  // is hundreds of megabytes, which every forced GC of the leak checks in the test classes that
+  // run after this one would otherwise walk again.
+  private static JavaClasses main;
+  private static JavaClasses mainAndTests;
 
-  private static final JavaClasses MAIN_AND_TESTS = new ClassFileImporter().importPackages(DP);
+  @BeforeAll
+  static void importClasses() {
+    main =
+        new ClassFileImporter()
+            .withImportOption(ImportOption.Predefined.DO_NOT_INCLUDE_TESTS)
+            .importPackages(DP);
+    mainAndTests = new ClassFileImporter().importPackages(DP);
+  }
+
+  @AfterAll
+  static void release() {
+    main = null;
+    mainAndTests = null;
+  }
 
   private static final DescribedPredicate<JavaClass> MAIN_CODE =
       DescribedPredicate.describe(
@@ -110,12 +126,12 @@ class ArchitectureTest {
 
   @Test
   void layersOnlyPointDown() {
-    LAYERS.check(MAIN);
+    LAYERS.check(main);
   }
 
   @Test
   void packagesFormNoCycle() {
-    NO_CYCLES.check(MAIN);
+    NO_CYCLES.check(main);
   }
 
   @Test
@@ -133,7 +149,7 @@ class ArchitectureTest {
         .dependOnClassesThat()
         .resideInAPackage(DP + ".plugins..")
         .because("a route's plugins are found by name when the config is compiled")
-        .check(MAIN);
+        .check(main);
   }
 
   @Test
@@ -152,7 +168,7 @@ class ArchitectureTest {
           .because(
               "a route's handler (HTTP proxy, WebSocket, pub-sub) is reached through the"
                   + " pipeline, chosen when the config is compiled")
-          .check(MAIN);
+          .check(main);
     }
   }
 
@@ -165,7 +181,7 @@ class ArchitectureTest {
         .dependOnClassesThat()
         .resideInAnyPackage(
             DP + ".config..", DP + ".pipeline..", DP + ".http..", DP + ".http2..", DP + ".server..")
-        .check(MAIN);
+        .check(main);
   }
 
   @Test
@@ -177,7 +193,7 @@ class ArchitectureTest {
         .dependOnClassesThat()
         .resideInAnyPackage("io.archway.crds..", "io.archway.operator..")
         .because("the etcd object model is the only contract between the two sides")
-        .check(MAIN);
+        .check(main);
   }
 
   /**
@@ -201,7 +217,7 @@ class ArchitectureTest {
         .doNotHaveFullyQualifiedName(DP + ".pubsub.TrustingSslEngineFactory")
         .and(MAIN_CODE)
         .should(beUsedFromAnotherPackage())
-        .check(MAIN_AND_TESTS);
+        .check(mainAndTests);
   }
 
   private static ArchCondition<JavaClass> beUsedFromAnotherPackage() {
@@ -297,7 +313,7 @@ class ArchitectureTest {
 
   @Test
   void pluginsADryRunRunsReachNothingReal() {
-    RUNS_REACH_NOTHING_REAL.check(MAIN);
+    RUNS_REACH_NOTHING_REAL.check(main);
   }
 
   @Test
