@@ -9,6 +9,7 @@ import io.envoyproxy.envoy.extensions.transport_sockets.tls.v3.CertificateValida
 import io.envoyproxy.envoy.extensions.transport_sockets.tls.v3.CommonTlsContext;
 import io.envoyproxy.envoy.extensions.transport_sockets.tls.v3.DownstreamTlsContext;
 import io.envoyproxy.envoy.extensions.transport_sockets.tls.v3.SdsSecretConfig;
+import io.envoyproxy.envoy.extensions.transport_sockets.tls.v3.TlsParameters;
 import io.envoyproxy.envoy.extensions.transport_sockets.tls.v3.UpstreamTlsContext;
 import io.envoyproxy.envoy.type.matcher.v3.StringMatcher;
 import java.util.ArrayList;
@@ -259,6 +260,23 @@ final class XdsTls {
     }
   }
 
+  /**
+   * Protocol versions, which istiod sets on every ISTIO_MUTUAL context (TLS 1.2 to 1.3) and on
+   * gateway certificates: a range Archway's TLS (1.2 and 1.3, nothing older) can keep is taken; an
+   * older maximum, and cipher suites, curves or signature algorithms, are refused.
+   */
+  private static void params(TlsParameters p, String where) throws XdsException {
+    only(p, where, "tls_minimum_protocol_version", "tls_maximum_protocol_version");
+    var max = p.getTlsMaximumProtocolVersion();
+    if (max != TlsParameters.TlsProtocol.TLS_AUTO && max != TlsParameters.TlsProtocol.TLSv1_3) {
+      throw new XdsException(
+          where
+              + ": tls_maximum_protocol_version: "
+              + max
+              + " not supported (expected: TLS_AUTO or TLSv1_3; Archway speaks TLS 1.2 and 1.3)");
+    }
+  }
+
   /** The material of a context; verification, names and ALPN go into {@code tls}. */
   private static Material common(CommonTlsContext c, String where, ObjectNode tls, boolean agent)
       throws XdsException {
@@ -270,7 +288,11 @@ final class XdsTls {
         "validation_context",
         "validation_context_sds_secret_config",
         "combined_validation_context",
-        "alpn_protocols");
+        "alpn_protocols",
+        "tls_params");
+    if (c.hasTlsParams()) {
+      params(c.getTlsParams(), where + ": tls_params");
+    }
     String certSecret = null;
     String cert = null;
     String key = null;

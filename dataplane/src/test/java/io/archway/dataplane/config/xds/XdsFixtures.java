@@ -134,6 +134,16 @@ final class XdsFixtures {
         .setSni(sni)
         .setCommonTlsContext(
             CommonTlsContext.newBuilder()
+                // As istiod writes it (defaultUpstreamCommonTLSContext): TLS 1.2 to 1.3.
+                .setTlsParams(
+                    io.envoyproxy.envoy.extensions.transport_sockets.tls.v3.TlsParameters
+                        .newBuilder()
+                        .setTlsMinimumProtocolVersion(
+                            io.envoyproxy.envoy.extensions.transport_sockets.tls.v3.TlsParameters
+                                .TlsProtocol.TLSv1_2)
+                        .setTlsMaximumProtocolVersion(
+                            io.envoyproxy.envoy.extensions.transport_sockets.tls.v3.TlsParameters
+                                .TlsProtocol.TLSv1_3))
                 .addTlsCertificateSdsSecretConfigs(sds("default", source))
                 .setCombinedValidationContext(
                     CommonTlsContext.CombinedCertificateValidationContext.newBuilder()

@@ -236,6 +236,21 @@ class XdsTlsTest {
 
   @Test
   void whatIsNotServedIsRefusedByNameAndField() throws Exception {
+    var oldTls = istioMutual(agent(), SNI, SPIFFE).toBuilder();
+    oldTls
+        .getCommonTlsContextBuilder()
+        .getTlsParamsBuilder()
+        .setTlsMaximumProtocolVersion(
+            io.envoyproxy.envoy.extensions.transport_sockets.tls.v3.TlsParameters.TlsProtocol
+                .TLSv1_1);
+    assertThatThrownBy(
+            () ->
+                XdsTranslator.cluster(
+                    eds("c").setTransportSocket(tls(oldTls.build())).build(), true))
+        .hasMessage(
+            "cluster \"c\": transport_socket: common_tls_context: tls_params:"
+                + " tls_maximum_protocol_version: TLSv1_1 not supported (expected: TLS_AUTO or"
+                + " TLSv1_3; Archway speaks TLS 1.2 and 1.3)");
     assertThatThrownBy(
             () ->
                 XdsTranslator.cluster(
