@@ -60,6 +60,27 @@ class SourceSizeTest {
                   + " the verdict and rejection bookkeeping (accept, nack, the rejected map) is to"
                   + " move into its own class"),
           Map.entry(
+              "config/xds/XdsTls.java",
+              "for now: TLS of clusters, listeners and Istio's agent in one translator; the"
+                  + " validation context and protocol checks are to move into their own class"),
+          Map.entry(
+              "admin/StudioEndpoints.java",
+              "for now: the Studio's calls (dry-run, stats, validate) with their body checks; the"
+                  + " dry-run request's parsing and limits are to move into their own record"),
+          Map.entry(
+              "flow/FlowTrace.java",
+              "for now: one dry-run of a flow through its phases, with the simulated side effects"
+                  + " and the cancellation; the response and log phases are to move out"),
+          Map.entry(
+              "server/Servers.java",
+              "for now: the wiring of every listener, the status and the admin port; the admin"
+                  + " port's wiring (flows, health, Studio) is to move into its own class"),
+          Map.entry(
+              "admin/ResourceApi.java",
+              "for now: reads and writes of every resource, with the one refusal check validate"
+                  + " shares and the masks restored on writes; the restore is to move into"
+                  + " Redaction"),
+          Map.entry(
               "cli/DataplaneCommand.java",
               "for now: one picocli field per option; the xDS options are to move into a mixin"
                   + " beside XdsOptions"));
