@@ -24,7 +24,11 @@ public final class OperatorMetrics implements Metrics {
   private final Map<String, AtomicLong> counters = new ConcurrentHashMap<>();
   private final Map<String, Histogram> histograms = new ConcurrentHashMap<>();
   private final Map<ResourceID, Long> pendingSince = new ConcurrentHashMap<>();
-  private final Map<ResourceID, Long> startedAt = new ConcurrentHashMap<>();
+  // Keyed by kind too: an ApisixRoute and an ApisixUpstream of one name reconcile side by side.
+  private final Map<Running, Long> startedAt = new ConcurrentHashMap<>();
+
+  private record Running(String kind, ResourceID id) {}
+
   private final Map<String, LongSupplier> gauges = new ConcurrentHashMap<>();
 
   private static final class Histogram {
@@ -59,7 +63,7 @@ public final class OperatorMetrics implements Metrics {
     if (r == null) {
       return;
     }
-    startedAt.put(ResourceID.fromResource(r), System.nanoTime());
+    startedAt.put(new Running(r.getKind(), ResourceID.fromResource(r)), System.nanoTime());
   }
 
   @Override
@@ -69,8 +73,7 @@ public final class OperatorMetrics implements Metrics {
     if (r == null) {
       return;
     }
-    var id = ResourceID.fromResource(r);
-    var start = startedAt.remove(id);
+    var start = startedAt.remove(new Running(r.getKind(), ResourceID.fromResource(r)));
     if (start != null) {
       observe(
           "archway_operator_reconcile_duration_seconds", r.getKind(), System.nanoTime() - start);
@@ -117,6 +120,11 @@ public final class OperatorMetrics implements Metrics {
   /** How many reconciles are running now. */
   long inProgress() {
     return startedAt.size();
+  }
+
+  /** Whether a reconcile of this resource is running now. */
+  boolean reconciling(String kind, ResourceID id) {
+    return startedAt.containsKey(new Running(kind, id));
   }
 
   /**

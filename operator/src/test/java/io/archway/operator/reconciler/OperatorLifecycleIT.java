@@ -350,12 +350,17 @@ class OperatorLifecycleIT {
       etcd.server().pause();
       try {
         routes.resource(route("race", "/two")).update();
-        // Its reconcile is under way, waiting for etcd.
+        // Its reconcile is under way, waiting for etcd. (Not "one reconcile in progress": the
+        // other route may be reconciled again at the same time, and wait for etcd as well.)
         await()
             .atMost(WAIT)
             .until(
                 () ->
-                    op.metrics().render().contains("archway_operator_reconciles_in_progress 1\n"));
+                    op.metrics()
+                        .reconciling(
+                            "ApisixRoute",
+                            new io.javaoperatorsdk.operator.processing.event.ResourceID(
+                                "race", "default")));
         routes
             .withName("race")
             .edit(
