@@ -13,7 +13,7 @@ the spread (lowest to highest) of the rounds.
   process and children, from /proc), and its RSS after the run.
 - Processes: the harness stops only what it started, by PID, also when it is interrupted.
 
-Usage: bench/run all [--smoke] [--rounds N] [--seconds S] [--only a,b] [--gc] [--record]
+Usage: bench/run all [--smoke] [--rounds N] [--seconds S] [--only a,b] [--gc] [--profile] [--record]
        bench/run http|tls|plugins|redis [same options]
 """
 
@@ -304,13 +304,46 @@ def archway_peer(workers, config, name="archway", jvm=None, args=(), scheme="htt
     with open(path, "w") as f:
         f.write(config)
     ports = {"--http-port": free_port(), "--https-port": 0, "--status-port": free_port(), listener: port}
-    cmd = ["java", *(jvm or ARCHWAY_JVM), *os.environ.get("ARCHWAY_JAVA_OPTS", "").split(), "-jar", JAR,
+    jfr = []
+    if PROFILE.on:
+        PROFILE.count += 1
+        recording = os.path.join(work, f"{PROFILE.count}-{name}.jfr".replace("/", "-").replace("[", "-").replace("]", ""))
+        jfr = [f"-XX:StartFlightRecording=filename={recording},settings=profile,dumponexit=true"]
+        PROFILE.recordings.append((recording, name))
+    cmd = ["java", *(jvm or ARCHWAY_JVM), *jfr, *os.environ.get("ARCHWAY_JAVA_OPTS", "").split(), "-jar", JAR,
            "--standalone", path, "--bind", "127.0.0.1", "--workers", str(workers), "--access-log", "off", *args]
     for flag, value in ports.items():
         cmd += [flag, str(value)]
     p = start(f"{name}/{workers}", cmd, CPUS.proxy(workers))
     wait_port(port, p, name)
     return Peer(name, p, port, scheme)
+
+
+class Profile:
+    """--profile: Archway's peers run with JFR; each scenario's recordings become a text summary
+    in bench/profiles/<scenario>.txt (hot methods, allocation sites, GC), never the binary."""
+
+    def __init__(self):
+        self.on, self.count, self.recordings = False, 0, []
+
+    def write(self, scenario, head):
+        if not self.on or not self.recordings:
+            return
+        os.makedirs(os.path.join(ROOT, "bench", "profiles"), exist_ok=True)
+        path = os.path.join(ROOT, "bench", "profiles", f"{scenario}.txt")
+        with open(path, "w") as out:
+            out.write(f"{head}\nJFR (settings=profile) of each Archway process of the scenario, warm-up included.\n")
+            for recording, name in self.recordings:
+                out.write(f"\n==== {name} ====\n")
+                for view in ("hot-methods", "allocation-by-site", "gc"):
+                    r = subprocess.run(["jfr", "view", "--width", "160", view, recording], capture_output=True,
+                                       text=True)
+                    out.write("\n".join(r.stdout.splitlines()[:32]) + "\n")
+        self.recordings = []
+        log(f"  profile summary: {path}")
+
+
+PROFILE = Profile()
 
 
 def archway_routes(up):
@@ -656,6 +689,7 @@ def main():
     ap.add_argument("--no-scg", dest="scg", action="store_false", help="leave Spring Cloud Gateway out")
     ap.add_argument("--gc", action="store_true", help="also run Archway with G1, ZGC and Parallel (HTTP, 1 worker)")
     ap.add_argument("--record", action="store_true", help="append the table to bench/RESULTS.md")
+    ap.add_argument("--profile", action="store_true", help="JFR on Archway; summaries in bench/profiles/")
     opts = ap.parse_args()
     if opts.smoke:
         opts.rounds, opts.seconds, opts.warmup, opts.redis_requests = 1, 1, 1, 5000
@@ -676,9 +710,11 @@ def main():
             f"{CPUS.proxy(1)} (1 worker){'' if CPUS.taskset else '; not pinned (taskset missing or one CPU)'}"
             f"{'; SMOKE RUN: the figures mean nothing' if opts.smoke else ''}")
     print(head + "\n", flush=True)
+    PROFILE.on = opts.profile
     for n in names:
         log(f"scenario {n}")
         SCENARIOS[n](opts, rep)
+        PROFILE.write(n, head)
     out = [f"## Targets ({head})", "", "| scenario | today | target | |", "|---|---:|---:|---|"]
     for scenario, figure, target, met in rep.rows:
         mark = "" if met is None else "(smoke)" if opts.smoke else ("met" if met else "**missed**")
