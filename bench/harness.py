@@ -311,7 +311,8 @@ def archway_peer(workers, config, name="archway", jvm=None, args=(), scheme="htt
         jfr = [f"-XX:StartFlightRecording=filename={recording},settings=profile,dumponexit=true"]
         PROFILE.recordings.append((recording, name))
     cmd = ["java", *(jvm or ARCHWAY_JVM), *jfr, *os.environ.get("ARCHWAY_JAVA_OPTS", "").split(), "-jar", JAR,
-           "--standalone", path, "--bind", "127.0.0.1", "--workers", str(workers), "--access-log", "off", *args]
+           "--standalone", path, "--bind", "127.0.0.1", "--workers", str(workers), "--access-log", "off", "--admin-port",
+           "off", *args]
     for flag, value in ports.items():
         cmd += [flag, str(value)]
     p = start(f"{name}/{workers}", cmd, CPUS.proxy(workers))

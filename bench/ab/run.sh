@@ -37,7 +37,7 @@ stream_routes:
 #END
 CONF
   java -Xms128m -Xmx128m -XX:+UseParallelGC -XX:+AlwaysPreTouch $ARCHWAY_JAVA_OPTS -jar "$2" \
-    --standalone "$f" --bind 127.0.0.1 --http-port "$http" --https-port 0 --status-port "$(free_port)" \
+    --standalone "$f" --bind 127.0.0.1 --http-port "$http" --https-port 0 --status-port "$(free_port)" --admin-port off \
     --stream-port "$stream" --workers 1 --access-log off > "$work/$1.log" 2>&1 & pids+=($!)
   printf -v "pid_$1" %s "$!"
   wait_port "$http"; wait_port "$stream"

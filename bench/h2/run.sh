@@ -36,7 +36,7 @@ start_archway() { # workers tls-port h2c-port
   write_archway_tls_config
   java -Xms128m -Xmx128m -XX:+UseParallelGC -XX:+AlwaysPreTouch $ARCHWAY_JAVA_OPTS -jar "$root/dataplane/target/archway-dataplane.jar" \
     --config "$work/archway-settings.yaml" --standalone "$work/archway.yaml" --bind 127.0.0.1 --http-port "$3" --h2c \
-    --https-port "$2" --status-port "$(free_port)" --workers "$1" --access-log off > "$work/archway-$1.log" 2>&1 &
+    --https-port "$2" --status-port "$(free_port)" --admin-port off --workers "$1" --access-log off > "$work/archway-$1.log" 2>&1 &
   archway_pid=$!; pids+=($!)
 }
 measure() { # name url -> appends "name rps=… p50=… p99=… p999=… errors=…" (latencies in µs)

@@ -241,6 +241,8 @@ public final class DiscoveryBench {
             "" + httpPort,
             "--https-port",
             "0",
+            "--admin-port",
+            "off",
             "--status-port",
             "" + statusPort,
             "--access-log",

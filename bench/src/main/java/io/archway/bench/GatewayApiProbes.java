@@ -208,6 +208,8 @@ final class GatewayApiProbes {
                 "" + Ports.free(),
                 "--https-port",
                 "0",
+                "--admin-port",
+                "off",
                 "--status-port",
                 "" + d.statusPort,
                 "--access-log",

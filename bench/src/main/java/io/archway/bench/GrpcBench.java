@@ -99,6 +99,8 @@ public final class GrpcBench {
                 "--h2c",
                 "--https-port",
                 "0",
+                "--admin-port",
+                "off",
                 "--status-port",
                 "" + Ports.free(),
                 "--workers",

@@ -96,6 +96,8 @@ public final class PubSubBench {
                   "" + http,
                   "--https-port",
                   "0",
+                  "--admin-port",
+                  "off",
                   "--status-port",
                   "" + status,
                   "--workers",
