@@ -48,11 +48,13 @@ import org.apache.kafka.common.serialization.ByteArraySerializer;
 /**
  * Kafka pub-sub: messages per second read from one partition of 1 KB messages through the gateway's
  * WebSocket (fetch after fetch, each at the offset after the last answer's) against a kafka-clients
- * consumer reading the same partition straight from the broker, in the same run, with the same
- * per-fetch size limit (1 MiB). After two warm-up passes, both sides take turns for several rounds;
- * the best round of each is reported, and each round's gateway rate against the same round's direct
- * rate (median and lowest). Also the time per fetch: the client's send to the whole answer read,
- * against the direct consumer's {@code poll()}.
+ * consumer reading the same partition straight from the broker, in the same run, set up as the
+ * gateway's consumers are (the same broker fetch size, four times the gateway's 1 MiB answer limit;
+ * the same wait and socket buffer) and, like them, connected once for the whole run. After two
+ * warm-up passes, both sides take turns for several rounds, in an order that alternates; the best
+ * round of each is reported, and each round's gateway rate against the same round's direct rate
+ * (median and lowest). Also the time per fetch: the client's send to the whole answer read, against
+ * the direct consumer's {@code poll()}.
  *
  * <p>Usage: {@code bench/run pubsub [messages] [rounds]}
  */
@@ -103,13 +105,18 @@ public final class PubSubBench {
                   "--workers",
                   "1",
                   "--access-log",
+                  "off",
+                  "--admin-port",
                   "off"));
       try {
         var url = "ws://127.0.0.1:" + http + "/kafka";
         awaitUp(url);
+        // One direct consumer for the whole run, as the gateway keeps its consumers: neither
+        // side pays for connecting and fetching metadata inside a round.
+        var consumer = directConsumer(kafka.bootstrap());
         // Warm-up: JIT both paths, twice over.
         for (int w = 0; w < 2; w++) {
-          direct(kafka.bootstrap(), messages);
+          direct(consumer, messages);
           viaGateway(url, messages, DEPTH);
           viaGateway(url, messages, 1);
         }
@@ -118,8 +125,17 @@ public final class PubSubBench {
         Run bestSerial = null;
         var ratios = new ArrayList<Double>();
         for (int r = 0; r < rounds; r++) {
-          var d = direct(kafka.bootstrap(), messages);
-          var g = viaGateway(url, messages, DEPTH);
+          // The order alternates, so neither side always runs on a cache, page cache or JIT
+          // state the other left behind.
+          Run d;
+          Run g;
+          if (r % 2 == 0) {
+            d = direct(consumer, messages);
+            g = viaGateway(url, messages, DEPTH);
+          } else {
+            g = viaGateway(url, messages, DEPTH);
+            d = direct(consumer, messages);
+          }
           var one = viaGateway(url, messages, 1);
           System.out.printf(
               "round %d: direct %.0f msg/s, gateway %.0f msg/s (%d in flight), %.0f msg/s (1);"
@@ -130,6 +146,7 @@ public final class PubSubBench {
           bestGateway = best(bestGateway, g);
           bestSerial = best(bestSerial, one);
         }
+        consumer.close();
         report(messages, bestDirect, bestGateway, bestSerial);
         System.out.printf(
             "round by round (each round's gateway against the same round's direct): median %.1f%%,"
@@ -185,15 +202,18 @@ public final class PubSubBench {
     }
   }
 
-  /** Reads every message with a kafka-clients consumer, one poll per broker fetch. */
-  static Run direct(String bootstrap, int messages) {
-    try (var consumer =
+  /**
+   * A kafka-clients consumer set up as the gateway's (see the dataplane's {@code KafkaAccess}):
+   * broker fetches of the same size (four answers' worth), the same wait, the same socket buffer.
+   */
+  static KafkaConsumer<byte[], byte[]> directConsumer(String bootstrap) {
+    var consumer =
         new KafkaConsumer<>(
             Map.<String, Object>of(
                 ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG,
                 bootstrap,
                 ConsumerConfig.MAX_PARTITION_FETCH_BYTES_CONFIG,
-                1024 * 1024,
+                4 * FETCH_BYTES,
                 ConsumerConfig.MAX_POLL_RECORDS_CONFIG,
                 100_000,
                 ConsumerConfig.FETCH_MAX_WAIT_MS_CONFIG,
@@ -205,27 +225,31 @@ public final class PubSubBench {
                 ConsumerConfig.AUTO_OFFSET_RESET_CONFIG,
                 "none"),
             new ByteArrayDeserializer(),
-            new ByteArrayDeserializer())) {
-      consumer.assign(List.of(TP));
-      consumer.seek(TP, 0);
-      var latencies = new ArrayList<Double>();
-      long count = 0;
-      long bytes = 0;
-      long start = System.nanoTime();
-      while (count < messages) {
-        long t = System.nanoTime();
-        var records = consumer.poll(Duration.ofSeconds(5));
-        latencies.add((System.nanoTime() - t) / 1e6);
-        for (var r : records) {
-          if (r.offset() != count) {
-            throw new IllegalStateException("offset " + r.offset() + ", expected " + count);
-          }
-          bytes += r.value().length;
-          count++;
+            new ByteArrayDeserializer());
+    consumer.assign(List.of(TP));
+    return consumer;
+  }
+
+  /** Reads every message from the start with {@code consumer}, one poll per broker fetch. */
+  static Run direct(KafkaConsumer<byte[], byte[]> consumer, int messages) {
+    consumer.seek(TP, 0);
+    var latencies = new ArrayList<Double>();
+    long count = 0;
+    long bytes = 0;
+    long start = System.nanoTime();
+    while (count < messages) {
+      long t = System.nanoTime();
+      var records = consumer.poll(Duration.ofSeconds(5));
+      latencies.add((System.nanoTime() - t) / 1e6);
+      for (var r : records) {
+        if (r.offset() != count) {
+          throw new IllegalStateException("offset " + r.offset() + ", expected " + count);
         }
+        bytes += r.value().length;
+        count++;
       }
-      return new Run((System.nanoTime() - start) / 1e9, count, bytes, latencies);
     }
+    return new Run((System.nanoTime() - start) / 1e9, count, bytes, latencies);
   }
 
   /**
@@ -388,6 +412,9 @@ public final class PubSubBench {
   }
 
   static final int DEPTH = 3;
+
+  /** The gateway's answer size limit (its default {@code max_fetch_size}). */
+  static final int FETCH_BYTES = 1024 * 1024;
 
   static Run best(Run a, Run b) {
     return a == null || b.rate() > a.rate() ? b : a;
