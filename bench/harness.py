@@ -290,8 +290,9 @@ def scg_peer(up, workers):
     if not os.path.exists(jar):
         sys.exit(f"bench: the Spring Cloud Gateway build printed {jar!r}, not a jar")
     port = free_port()
+    heap = " ".join(a for a in ARCHWAY_JVM if a.startswith(("-Xms", "-Xmx")))
     p = start(f"scg/{workers}", [os.path.join(SCG, "start.sh"), str(port), str(up.port), str(workers)],
-              CPUS.proxy(workers))
+              CPUS.proxy(workers), env={**os.environ, "SCG_HEAP": heap})
     wait_port(port, p, "Spring Cloud Gateway")
     return Peer("spring-cloud-gateway", p, port)
 

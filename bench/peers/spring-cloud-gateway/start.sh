@@ -6,7 +6,7 @@
 #   UPSTREAM_PORT  the upstream on 127.0.0.1 that the one route /** goes to
 #   WORKERS        Reactor Netty event loop threads (reactor.netty.ioWorkerCount), shared by the
 #                  server and the upstream client (Spring Boot uses the global HttpResources)
-#   SCG_HEAP       heap options, default the same as Archway's in bench/http/run.sh
+#   SCG_HEAP       heap options (default -Xms128m -Xmx128m; the harness gives it Archway's)
 set -euo pipefail
 [ $# -ge 3 ] || { echo "usage: $0 PORT UPSTREAM_PORT WORKERS [extra JVM options...]" >&2; exit 2; }
 here="$(cd "$(dirname "$0")" && pwd)"

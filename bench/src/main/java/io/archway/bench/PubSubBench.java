@@ -105,8 +105,6 @@ public final class PubSubBench {
                   "--workers",
                   "1",
                   "--access-log",
-                  "off",
-                  "--admin-port",
                   "off"));
       try {
         var url = "ws://127.0.0.1:" + http + "/kafka";
