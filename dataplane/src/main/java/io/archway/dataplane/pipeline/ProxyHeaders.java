@@ -6,6 +6,7 @@ import io.archway.dataplane.upstream.UpstreamRuntime;
 import io.netty.handler.codec.http.HttpHeaderNames;
 import io.netty.handler.codec.http.HttpHeaders;
 import io.netty.util.AsciiString;
+import java.util.List;
 
 /** What the proxy changes in headers on the way through. */
 public final class ProxyHeaders {
@@ -25,7 +26,11 @@ public final class ProxyHeaders {
    * Transfer-Encoding} stays: it says how the body that is streamed on is framed.
    */
   public static void removeHopByHop(HttpHeaders h) {
-    var connection = h.getAll(HttpHeaderNames.CONNECTION);
+    // Most messages have no Connection field: no list made for them.
+    var connection =
+        h.contains(HttpHeaderNames.CONNECTION)
+            ? h.getAll(HttpHeaderNames.CONNECTION)
+            : List.<String>of();
     for (var value : connection) {
       for (var token : value.split(",")) {
         var name = token.strip();

@@ -56,15 +56,62 @@ public final class PluginMetrics {
 
   /** One request seen by the prometheus plugin. */
   public void request(String route, String consumer, int code, long nanos, long in, long out) {
-    status
-        .computeIfAbsent(
-            new StatusKey(route, consumer == null ? "" : consumer, code), k -> new LongAdder())
-        .increment();
-    latency.computeIfAbsent(route, k -> new Histogram()).observe(nanos);
-    var bw =
-        bandwidth.computeIfAbsent(route, k -> new LongAdder[] {new LongAdder(), new LongAdder()});
-    bw[0].add(in);
-    bw[1].add(out);
+    series(route, consumer, code).request(nanos, in, out);
+  }
+
+  /**
+   * The counters of one route, consumer and status, for a caller to keep between requests (the maps
+   * are not looked up again while the next request has the same ones).
+   */
+  public Series series(String route, String consumer, int code) {
+    var c = consumer == null ? "" : consumer;
+    return new Series(
+        route,
+        c,
+        code,
+        status.computeIfAbsent(new StatusKey(route, c, code), k -> new LongAdder()),
+        latency.computeIfAbsent(route, k -> new Histogram()),
+        bandwidth.computeIfAbsent(route, k -> new LongAdder[] {new LongAdder(), new LongAdder()}));
+  }
+
+  /** The counters one request of a route, consumer and status adds to. */
+  public static final class Series {
+    private final String route;
+    private final String consumer;
+    private final int code;
+    private final LongAdder requests;
+    private final Histogram latency;
+    private final LongAdder[] bandwidth;
+
+    private Series(
+        String route,
+        String consumer,
+        int code,
+        LongAdder requests,
+        Histogram latency,
+        LongAdder[] bandwidth) {
+      this.route = route;
+      this.consumer = consumer;
+      this.code = code;
+      this.requests = requests;
+      this.latency = latency;
+      this.bandwidth = bandwidth;
+    }
+
+    /** Whether these are the counters of {@code route}, {@code consumer} and {@code code}. */
+    public boolean of(String route, String consumer, int code) {
+      return this.code == code
+          && java.util.Objects.equals(this.route, route)
+          && this.consumer.equals(consumer == null ? "" : consumer);
+    }
+
+    /** One request: its time, and its body bytes in and out. */
+    public void request(long nanos, long in, long out) {
+      requests.increment();
+      latency.observe(nanos);
+      bandwidth[0].add(in);
+      bandwidth[1].add(out);
+    }
   }
 
   /** One connection of a stream route seen by the stream prometheus plugin. */

@@ -13,6 +13,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.atomic.AtomicLong;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -198,7 +199,9 @@ public final class LimitCountPlugin implements Plugin<LimitCountPlugin.Config> {
 
   /** Fixed windows per key, in this process; expired windows are swept as new ones open. */
   static final class Windows {
-    private record Window(long end, long used) {}
+    // A window's count goes up in place: a request in an open window takes no lock and makes
+    // nothing; only a new window goes through compute.
+    private record Window(long end, AtomicLong used) {}
 
     private final Map<String, Window> byKey = new ConcurrentHashMap<>();
     private long nextSweep;
@@ -206,18 +209,22 @@ public final class LimitCountPlugin implements Plugin<LimitCountPlugin.Config> {
     /** Counts one request; returns {used, ms left}. */
     long[] hit(String key, long windowMillis) {
       long now = System.currentTimeMillis();
-      var w =
-          byKey.compute(
-              key,
-              (k, old) ->
-                  old == null || old.end <= now
-                      ? new Window(now + windowMillis, 1)
-                      : new Window(old.end, old.used + 1));
+      var w = byKey.get(key);
+      if (w == null || w.end <= now) {
+        w =
+            byKey.compute(
+                key,
+                (k, old) ->
+                    old == null || old.end <= now
+                        ? new Window(now + windowMillis, new AtomicLong())
+                        : old);
+      }
+      long used = w.used.incrementAndGet();
       if (now >= nextSweep) {
         nextSweep = now + windowMillis;
         byKey.values().removeIf(x -> x.end <= now);
       }
-      return new long[] {w.used, w.end - now};
+      return new long[] {used, w.end - now};
     }
   }
 

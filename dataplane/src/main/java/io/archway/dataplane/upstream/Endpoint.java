@@ -14,6 +14,13 @@ import java.util.List;
  */
 record Endpoint(String host, int port, boolean tls, String sni, TlsOptions options, boolean h2) {
 
+  // Looked up in the pools two or three times per request: the host's (cached) hash and the port
+  // tell endpoints apart well enough, without hashing the TLS options' certificates and lists.
+  @Override
+  public int hashCode() {
+    return (31 * host.hashCode() + port) * 2 + (tls ? 1 : 0);
+  }
+
   boolean verify() {
     return options != null && options.verify();
   }

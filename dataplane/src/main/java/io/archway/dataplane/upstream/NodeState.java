@@ -23,6 +23,7 @@ public final class NodeState {
   private final UpstreamNode node;
   private final String host;
   private final int port;
+  private final String address;
   private final int weight;
   private final int index;
   Endpoint endpoint;
@@ -40,6 +41,8 @@ public final class NodeState {
     this.node = node;
     this.host = node.host();
     this.port = node.port() == null ? defaultPort : node.port();
+    // Logged and counted for every request: made once.
+    this.address = (host.indexOf(':') >= 0 ? "[" + host + "]" : host) + ":" + port;
     this.weight = node.weight();
     this.index = index;
   }
@@ -71,7 +74,7 @@ public final class NodeState {
 
   /** {@code host:port}, with brackets around an IPv6 host. */
   public String address() {
-    return (host.indexOf(':') >= 0 ? "[" + host + "]" : host) + ":" + port;
+    return address;
   }
 
   public boolean healthy() {
