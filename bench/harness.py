@@ -13,7 +13,8 @@ the spread (lowest to highest) of the rounds.
   process and children, from /proc), and its RSS after the run.
 - Processes: the harness stops only what it started, by PID, also when it is interrupted.
 
-Usage: bench/run all [--smoke] [--rounds N] [--seconds S] [--only a,b] [--gc] [--profile] [--record]
+Usage: bench/run all [--smoke] [--rounds N] [--seconds S] [--only a,b] [--gc] [--jar LABEL=PATH] [--profile]
+                     [--record]
        bench/run http|tls|plugins|redis [same options]
 """
 
@@ -298,7 +299,7 @@ def scg_peer(up, workers):
 
 
 def archway_peer(workers, config, name="archway", jvm=None, args=(), scheme="http", listener="--http-port",
-                 port=None):
+                 port=None, jar=JAR):
     """A standalone dataplane on `config`; measured on `listener` (the others get free ports)."""
     port = port or free_port()
     path = os.path.join(work, f"{name}-{workers}.yaml".replace("/", "-"))
@@ -311,7 +312,7 @@ def archway_peer(workers, config, name="archway", jvm=None, args=(), scheme="htt
         recording = os.path.join(work, f"{PROFILE.count}-{name}.jfr".replace("/", "-").replace("[", "-").replace("]", ""))
         jfr = [f"-XX:StartFlightRecording=filename={recording},settings=profile,dumponexit=true"]
         PROFILE.recordings.append((recording, name))
-    cmd = ["java", *(jvm or ARCHWAY_JVM), *jfr, *os.environ.get("ARCHWAY_JAVA_OPTS", "").split(), "-jar", JAR,
+    cmd = ["java", *(jvm or ARCHWAY_JVM), *jfr, *os.environ.get("ARCHWAY_JAVA_OPTS", "").split(), "-jar", jar,
            "--standalone", path, "--bind", "127.0.0.1", "--workers", str(workers), "--access-log", "off", "--admin-port",
            "off", *args]
     for flag, value in ports.items():
@@ -472,6 +473,8 @@ def http(opts, rep):
         if opts.scg:
             peers.append(scg_peer(up, workers))
         peers.append(archway_peer(workers, archway_routes(up)))
+        for label, jar in opts.jar:  # other builds, e.g. main's, for an A/B in the same run
+            peers.append(archway_peer(workers, archway_routes(up), name=f"archway[{label}]", jar=jar))
         if opts.gc and workers == 1:
             for gc, flags in GC_VARIANTS.items():
                 jvm = ["-Xms256m", "-Xmx256m", "-XX:+AlwaysPreTouch"] + flags
@@ -690,6 +693,8 @@ def main():
     ap.add_argument("--only", default="", help="comma-separated scenarios of `all`")
     ap.add_argument("--no-scg", dest="scg", action="store_false", help="leave Spring Cloud Gateway out")
     ap.add_argument("--gc", action="store_true", help="also run Archway with G1, ZGC and Parallel (HTTP, 1 worker)")
+    ap.add_argument("--jar", action="append", default=[], type=lambda v: tuple(v.split("=", 1)),
+                    metavar="LABEL=PATH", help="also run this dataplane jar as archway[LABEL] (HTTP; an A/B)")
     ap.add_argument("--record", action="store_true", help="append the table to bench/RESULTS.md")
     ap.add_argument("--profile", action="store_true", help="JFR on Archway; summaries in bench/profiles/")
     opts = ap.parse_args()
@@ -702,6 +707,9 @@ def main():
     unknown = [n for n in names if n not in SCENARIOS]
     if unknown:
         sys.exit(f"bench: unknown scenario {', '.join(unknown)}; known: {', '.join(SCENARIOS)}")
+    for label, jar in opts.jar:
+        if not os.path.exists(jar):
+            sys.exit(f"bench: --jar {label}={jar}: no such file")
     if not os.path.exists(JAR):
         sys.exit(f"bench: {JAR} is missing: build it with `mvn -pl dataplane -am package -DskipTests`")
     rep = Report()
