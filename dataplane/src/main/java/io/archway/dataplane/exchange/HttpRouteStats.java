@@ -17,9 +17,11 @@ import java.util.concurrent.atomic.LongAdder;
 public final class HttpRouteStats {
 
   private final String id;
-  // Statuses 100-599 (the codecs let no other through) in an array: no boxing or map lookup per
-  // request; anything else (a plugin's odd code) in the map.
-  private final AtomicReferenceArray<LongAdder> common = new AtomicReferenceArray<>(500);
+  // Statuses 100-599 (the codecs let no other through) in arrays, one per class made on its first
+  // status: no boxing or map lookup per request, and a route pays only for the classes it answers
+  // with. Anything else (a plugin's odd code) goes to the map.
+  private final AtomicReferenceArray<AtomicReferenceArray<LongAdder>> classes =
+      new AtomicReferenceArray<>(5);
   private final Map<Integer, LongAdder> byStatus = new ConcurrentHashMap<>();
 
   /** Whole request time. */
@@ -52,19 +54,36 @@ public final class HttpRouteStats {
   }
 
   private LongAdder counter(int status) {
-    int i = status - 100;
-    if (i < 0 || i >= common.length()) {
+    if (status < 100 || status > 599) {
       return byStatus.computeIfAbsent(status, s -> new LongAdder());
     }
-    var a = common.get(i);
+    int c = status / 100 - 1;
+    var slots = classes.get(c);
+    if (slots == null) {
+      var made = new AtomicReferenceArray<LongAdder>(100);
+      slots = classes.compareAndExchange(c, null, made);
+      if (slots == null) {
+        slots = made;
+      }
+    }
+    int i = status % 100;
+    var a = slots.get(i);
     if (a == null) {
       var made = new LongAdder();
-      a = common.compareAndExchange(i, null, made);
+      a = slots.compareAndExchange(i, null, made);
       if (a == null) {
         a = made;
       }
     }
     return a;
+  }
+
+  private LongAdder existing(int status) {
+    if (status < 100 || status > 599) {
+      return byStatus.get(status);
+    }
+    var slots = classes.get(status / 100 - 1);
+    return slots == null ? null : slots.get(status % 100);
   }
 
   /**
@@ -86,18 +105,17 @@ public final class HttpRouteStats {
 
   /** Requests answered with {@code status} so far. */
   public long answered(int status) {
-    int i = status - 100;
-    var a = i < 0 || i >= common.length() ? byStatus.get(status) : common.get(i);
+    var a = existing(status);
     return a == null ? 0 : a.sum();
   }
 
   /** Requests answered so far, by status, in order. */
   public SortedMap<Integer, Long> statuses() {
     var out = new TreeMap<Integer, Long>();
-    for (int i = 0; i < common.length(); i++) {
-      var a = common.get(i);
+    for (int status = 100; status <= 599; status++) {
+      var a = existing(status);
       if (a != null) {
-        out.put(i + 100, a.sum());
+        out.put(status, a.sum());
       }
     }
     byStatus.forEach((status, n) -> out.put(status, n.sum()));

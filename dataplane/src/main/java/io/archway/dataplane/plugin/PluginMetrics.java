@@ -98,13 +98,6 @@ public final class PluginMetrics {
       this.bandwidth = bandwidth;
     }
 
-    /** Whether these are the counters of {@code route}, {@code consumer} and {@code code}. */
-    public boolean of(String route, String consumer, int code) {
-      return this.code == code
-          && java.util.Objects.equals(this.route, route)
-          && this.consumer.equals(consumer == null ? "" : consumer);
-    }
-
     /** One request: its time, and its body bytes in and out. */
     public void request(long nanos, long in, long out) {
       requests.increment();

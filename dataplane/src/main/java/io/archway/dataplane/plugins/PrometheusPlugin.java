@@ -71,9 +71,6 @@ public final class PrometheusPlugin implements Plugin<PrometheusPlugin.Config> {
   public PluginInstance compile(Config conf, PluginScope scope) {
     PluginMetrics metrics = scope.services().metrics();
     return new PluginInstance() {
-      // The last request's counters: a route's requests mostly have the same consumer and status.
-      private volatile PluginMetrics.Series last;
-
       @Override
       public void log(PluginContext ctx) {
         if (ctx.dryRun() != null) {
@@ -84,15 +81,14 @@ public final class PrometheusPlugin implements Plugin<PrometheusPlugin.Config> {
         var name = consumer == null ? null : consumer.username();
         var route = ctx.routeId();
         int status = ctx.status();
-        var series = last;
-        if (series == null || !series.of(route, name, status)) {
-          series = metrics.series(route, name, status);
-          last = series;
-        }
-        series.request(
-            ctx.latencyNanos(),
-            Math.max(0, HttpUtil.getContentLength(ctx.request(), 0L)),
-            ctx.bytesSent());
+        // No cache of the last series here: one instance serves every route and event loop when
+        // prometheus is a global rule, so a shared "last" would miss and be rewritten by each.
+        metrics
+            .series(route, name, status)
+            .request(
+                ctx.latencyNanos(),
+                Math.max(0, HttpUtil.getContentLength(ctx.request(), 0L)),
+                ctx.bytesSent());
       }
     };
   }
