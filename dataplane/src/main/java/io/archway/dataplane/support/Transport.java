@@ -28,6 +28,7 @@ import io.netty.channel.uring.IoUringIoHandler;
 import io.netty.channel.uring.IoUringServerSocketChannel;
 import io.netty.channel.uring.IoUringSocketChannel;
 import io.netty.util.concurrent.DefaultThreadFactory;
+import java.util.List;
 import java.util.Locale;
 import java.util.concurrent.ThreadFactory;
 import java.util.function.Function;
@@ -78,6 +79,14 @@ public enum Transport {
   private static final Logger log = LoggerFactory.getLogger(Transport.class);
 
   private static volatile Transport selected;
+
+  /**
+   * What {@code auto} tries, in order. epoll comes before io_uring for now: under io_uring,
+   * RedisStreamIT's transaction test (a client moved to a connection of its own, a spare that was
+   * being read) lost its replies in 2 of 3 runs, and the cause is not found yet. io_uring can be
+   * forced.
+   */
+  private static final List<Transport> AUTO = List.of(EPOLL, IO_URING, NIO);
 
   private final String label;
   private final Class<? extends IoHandler> handler;
@@ -147,9 +156,12 @@ public enum Transport {
     var wanted = requested == null ? "" : requested.strip().toLowerCase(Locale.ROOT);
     if (wanted.isEmpty() || wanted.equals("auto")) {
       var skipped = new StringBuilder();
-      for (var t : values()) {
+      for (var t : AUTO) {
         var why = cause.apply(t);
         if (why == null) {
+          if (t == EPOLL && cause.apply(IO_URING) == null) {
+            skipped.append("io_uring runs here but auto does not take it yet (force it)");
+          }
           return new Choice(t, skipped.isEmpty() ? "auto" : "auto; " + skipped);
         }
         skipped.append(skipped.isEmpty() ? "" : "; ").append(t.label).append(": ").append(why);
