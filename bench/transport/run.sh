@@ -14,16 +14,9 @@ conns="${3:-50}"
 need transport wrk nginx taskset
 jar="${ARCHWAY_JAR:-$root/dataplane/target/archway-dataplane.jar}"
 
-up=$(free_port)
-mkdir -p "$work/up"
-cat > "$work/up/nginx.conf" <<CONF
-worker_processes 1; daemon off; pid $work/up/nginx.pid; error_log $work/up/error.log;
-events { worker_connections 4096; }
-http { access_log off; keepalive_requests 1000000;
-  server { listen 127.0.0.1:$up; location / { return 200 "hello from the upstream\n"; } } }
-CONF
-taskset -c 0 nginx -c "$work/up/nginx.conf" -p "$work/up" & pids+=($!)
-wait_port "$up"
+start_upstream
+master=${pids[-1]} # nginx's master and its worker, onto CPU 0 (children by parent pid)
+for p in "$master" $(ps -o pid= --ppid "$master"); do taskset -p -c 0 "$p" > /dev/null; done
 printf 'routes:\n  - {id: main, uri: /*, upstream_id: up}\nupstreams:\n  - {id: up, nodes: {"127.0.0.1:%s": 1}}\n#END\n' "$up" > "$work/archway.yaml"
 
 declare -A port status pid
