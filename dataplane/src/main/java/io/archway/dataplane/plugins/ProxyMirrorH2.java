@@ -87,7 +87,7 @@ final class ProxyMirrorH2 {
       Duration timeout,
       Runnable done) {
     var connecting =
-        Transport.best()
+        Transport.of(loop)
             .upstreamBootstrap(loop, timeout.toMillis())
             .option(ChannelOption.AUTO_READ, true)
             .handler(

@@ -9,7 +9,7 @@ import io.archway.dataplane.plugin.PluginInstance;
 import io.archway.dataplane.plugin.PluginScope;
 import io.archway.dataplane.plugin.PluginServices;
 import io.archway.dataplane.plugin.PluginTraits;
-import io.netty.channel.EventLoop;
+import io.netty.channel.IoEventLoop;
 import io.netty.handler.codec.http.HttpUtil;
 import java.net.URI;
 import java.net.http.HttpRequest;
@@ -187,7 +187,7 @@ public final class ProxyMirrorPlugin implements Plugin<ProxyMirrorPlugin.Config>
             continue;
           }
           var h2 = target.h2();
-          if (h2 != null && ctx.executor() instanceof EventLoop loop) {
+          if (h2 != null && ctx.executor() instanceof IoEventLoop loop) {
             h2.send(
                 loop,
                 p.method(),
@@ -197,7 +197,7 @@ public final class ProxyMirrorPlugin implements Plugin<ProxyMirrorPlugin.Config>
                 TIMEOUT,
                 inFlight.count::decrementAndGet);
           } else if (h2 != null) {
-            inFlight.count.decrementAndGet(); // not on an event loop: no connection can be made
+            inFlight.count.decrementAndGet(); // not on an I/O loop: no connection can be made
           } else {
             send(services, inFlight, request(target.host(), p, body));
           }

@@ -206,6 +206,10 @@ final class Metrics {
         out, "archway_syslog_lines_total", "counter", "Log lines to syslog, sent or dropped.");
     out.append("archway_syslog_lines_total{result=\"sent\"} ").append(lines[0]).append('\n');
     out.append("archway_syslog_lines_total{result=\"dropped\"} ").append(lines[1]).append('\n');
+    gauge(out, "archway_transport_info", "The network transport in use (io_uring, epoll, nio).");
+    out.append("archway_transport_info{transport=\"")
+        .append(upstreams.transport().label())
+        .append("\"} 1\n");
     gauge(out, "archway_upstream_connections", "Connections open to upstream nodes.");
     out.append("archway_upstream_connections ").append(upstreams.pools().open()).append('\n');
     gauge(

@@ -57,7 +57,7 @@ public final class Servers implements AutoCloseable {
 
   private static final Logger log = LoggerFactory.getLogger(Servers.class);
 
-  private final Transport transport = Transport.best();
+  private final Transport transport = Transport.selected();
   private final EventLoopGroup boss = transport.newGroup(1, "archway-accept");
   private EventLoopGroup workers;
   private final ChannelGroup connections = new DefaultChannelGroup(GlobalEventExecutor.INSTANCE);

@@ -41,6 +41,11 @@ public final class Upstreams implements AutoCloseable {
     return pools;
   }
 
+  /** The transport of the loops the upstream connections are made on. */
+  public Transport transport() {
+    return transport;
+  }
+
   /** The runtimes in force by key, as of the last {@link #update}. */
   synchronized Map<String, UpstreamRuntime> current() {
     return current;

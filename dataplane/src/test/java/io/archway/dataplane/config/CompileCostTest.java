@@ -33,8 +33,8 @@ class CompileCostTest {
   @Test
   void oneRouteChangeCostsLittleWithManyRoutes() throws Exception {
     int n = Integer.getInteger("compile.cost.routes", 10_000);
-    var loops = Transport.best().newLoopGroup(1, "cost-io");
-    var upstreams = new Upstreams(Transport.best(), loops, 1);
+    var loops = Transport.selected().newLoopGroup(1, "cost-io");
+    var upstreams = new Upstreams(Transport.selected(), loops, 1);
     var sinks = new SyslogSinks();
     var compiler =
         new ConfigCompiler(

@@ -56,8 +56,8 @@ class ConfigCompilerFuzzTest {
       Set.of("kafka-logger", "kafka-proxy", "http-logger", "limit-count");
   private static final List<Fixtures.Fixture> FIXTURES = Fixtures.valid();
 
-  private static final EventLoopGroup LOOPS = Transport.best().newLoopGroup(1, "fuzz-io");
-  private static final Upstreams UPSTREAMS = new Upstreams(Transport.best(), LOOPS, 1);
+  private static final EventLoopGroup LOOPS = Transport.selected().newLoopGroup(1, "fuzz-io");
+  private static final Upstreams UPSTREAMS = new Upstreams(Transport.selected(), LOOPS, 1);
   private static final SyslogSinks SINKS = new SyslogSinks();
   private static final ConfigCompiler COMPILER =
       new ConfigCompiler(

@@ -34,8 +34,8 @@ import org.junit.jupiter.api.Test;
  */
 class DnsUpstreamIT {
 
-  private final EventLoopGroup loops = Transport.best().newLoopGroup(1, "dns-it-io");
-  private final Upstreams upstreams = new Upstreams(Transport.best(), loops, 1);
+  private final EventLoopGroup loops = Transport.selected().newLoopGroup(1, "dns-it-io");
+  private final Upstreams upstreams = new Upstreams(Transport.selected(), loops, 1);
   private final SyslogSinks sinks = new SyslogSinks();
   private TestDnsServer dns;
   private ConfigCompiler compiler;

@@ -44,9 +44,9 @@ class IncrementalCompileTest {
 
   @Test
   void incrementalCompilesRouteAsCompilesFromScratch() throws Exception {
-    var loops = Transport.best().newLoopGroup(1, "incremental-io");
-    var upstreams = new Upstreams(Transport.best(), loops, 1);
-    var scratchUpstreams = new Upstreams(Transport.best(), loops, 1);
+    var loops = Transport.selected().newLoopGroup(1, "incremental-io");
+    var upstreams = new Upstreams(Transport.selected(), loops, 1);
+    var scratchUpstreams = new Upstreams(Transport.selected(), loops, 1);
     var sinks = new SyslogSinks();
     var registry = PluginRegistry.load();
     var services = new PluginServices();

@@ -44,8 +44,8 @@ class RouteFlowCountersTest {
 
   @BeforeEach
   void start() {
-    loops = Transport.best().newLoopGroup(1, "flow-counters-io");
-    upstreams = new Upstreams(Transport.best(), loops, 1);
+    loops = Transport.selected().newLoopGroup(1, "flow-counters-io");
+    upstreams = new Upstreams(Transport.selected(), loops, 1);
     sinks = new SyslogSinks();
     services = new PluginServices();
     compiler = IncrementalCompileTest.compiler(upstreams, sinks, PluginRegistry.load(), services);

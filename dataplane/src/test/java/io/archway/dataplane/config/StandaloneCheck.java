@@ -24,8 +24,8 @@ import java.util.concurrent.TimeUnit;
  */
 final class StandaloneCheck implements AutoCloseable {
 
-  private final EventLoopGroup loops = Transport.best().newLoopGroup(1, "check-io");
-  private final Upstreams upstreams = new Upstreams(Transport.best(), loops, 1);
+  private final EventLoopGroup loops = Transport.selected().newLoopGroup(1, "check-io");
+  private final Upstreams upstreams = new Upstreams(Transport.selected(), loops, 1);
   private final SyslogSinks sinks = new SyslogSinks();
 
   /** The problems of {@code yaml} (a whole file, {@code #END} included); empty when accepted. */

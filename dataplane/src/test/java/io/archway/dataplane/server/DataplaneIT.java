@@ -3,6 +3,7 @@ package io.archway.dataplane.server;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
+import io.archway.dataplane.support.Transport;
 import io.archway.model.testing.EtcdExtension;
 import io.archway.model.testing.TestFiles;
 import io.etcd.jetcd.ByteSequence;
@@ -94,7 +95,8 @@ class DataplaneIT {
         .contains("archway_config_source_connected 1\n")
         .contains("archway_config_revision 1\n")
         .contains("archway_config_items_rejected_total 0\n")
-        .contains("archway_http_responses_total{code=\"4xx\"} 1\n");
+        .contains("archway_http_responses_total{code=\"4xx\"} 1\n")
+        .contains("archway_transport_info{transport=\"" + Transport.selected().label() + "\"} 1\n");
 
     write(CONFIG.replace("#END", "  - id: 2\n    uri: /two\n    upstream_id: u\n#END"));
     await().until(() -> status("/metrics").contains("archway_config_items{kind=\"routes\"} 2\n"));
