@@ -13,8 +13,8 @@ the spread (lowest to highest) of the rounds.
   process and children, from /proc), and its RSS after the run.
 - Processes: the harness stops only what it started, by PID, also when it is interrupted.
 
-Usage: bench/run all [--smoke] [--rounds N] [--seconds S] [--only a,b] [--gc] [--jar LABEL=PATH] [--profile]
-                     [--record]
+Usage: bench/run all [--smoke] [--rounds N] [--seconds S] [--only a,b] [--gc] [--variant LABEL=OPTS] [--jar LABEL=PATH]
+                     [--profile] [--record]
        bench/run http|tls|plugins|redis [same options]
 """
 
@@ -475,10 +475,14 @@ def http(opts, rep):
         peers.append(archway_peer(workers, archway_routes(up)))
         for label, jar in opts.jar:  # other builds, e.g. main's, for an A/B in the same run
             peers.append(archway_peer(workers, archway_routes(up), name=f"archway[{label}]", jar=jar))
-        if opts.gc and workers == 1:
-            for gc, flags in GC_VARIANTS.items():
-                jvm = ["-Xms256m", "-Xmx256m", "-XX:+AlwaysPreTouch"] + flags
-                peers.append(archway_peer(workers, archway_routes(up), name=f"archway[{gc}]", jvm=jvm))
+        variants = list(opts.variant)
+        if opts.gc:
+            variants += [(gc, " ".join(flags)) for gc, flags in GC_VARIANTS.items()]
+        for label, flags in variants if workers == 1 else ():
+            # The base options, then the variant's (a collector replaces the base one).
+            own_gc = any(f.endswith("GC") for f in flags.split())
+            jvm = [a for a in ARCHWAY_JVM if not (own_gc and a.endswith("GC"))] + flags.split()
+            peers.append(archway_peer(workers, archway_routes(up), name=f"archway[{label}]", jvm=jvm))
         for what, load in (loads if workers == 1 else loads[:1]):
             label = f"HTTP/1.1 keep-alive, {what}, {workers} worker(s)"
             res = summary(rounds(peers, load, opts, label))
@@ -695,6 +699,9 @@ def main():
     ap.add_argument("--gc", action="store_true", help="also run Archway with G1, ZGC and Parallel (HTTP, 1 worker)")
     ap.add_argument("--jar", action="append", default=[], type=lambda v: tuple(v.split("=", 1)),
                     metavar="LABEL=PATH", help="also run this dataplane jar as archway[LABEL] (HTTP; an A/B)")
+    ap.add_argument("--variant", action="append", default=[], type=lambda v: tuple(v.split("=", 1)),
+                    metavar="LABEL=JVM_OPTIONS", help="also run Archway with these JVM options as archway[LABEL] "
+                    "(HTTP, 1 worker), e.g. io_uring=-Darchway.transport=io_uring")
     ap.add_argument("--record", action="store_true", help="append the table to bench/RESULTS.md")
     ap.add_argument("--profile", action="store_true", help="JFR on Archway; summaries in bench/profiles/")
     opts = ap.parse_args()
