@@ -177,8 +177,7 @@ public final class OperatorBench {
         args);
   }
 
-  private static void create(KubernetesClient client, String ns, int from, int to)
-      throws Exception {
+  static void create(KubernetesClient client, String ns, int from, int to) throws Exception {
     BenchSupport.parallel(
         from,
         to,
@@ -221,7 +220,7 @@ public final class OperatorBench {
     }
   }
 
-  private static void awaitProgrammed(KubernetesClient client, int n) throws Exception {
+  static void awaitProgrammed(KubernetesClient client, int n) throws Exception {
     long deadline = System.nanoTime() + TimeUnit.MINUTES.toNanos(5);
     while (true) {
       long ok =
