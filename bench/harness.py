@@ -657,7 +657,7 @@ def java_bench(cls, args, what, rep):
     cp = os.path.join(ROOT, "bench", "target", "classes") + ":" + open(
         os.path.join(ROOT, "bench", "target", "classpath.txt")).read().strip()
     out = subprocess.run(["java", "-Xmx2g", "-cp", cp, f"io.archway.bench.{cls}", *map(str, args)],
-                         capture_output=True, text=True)
+                         capture_output=True, text=True, cwd=ROOT)
     if out.returncode != 0:
         raise RuntimeError(f"{what} failed ({out.returncode}): {out.stdout[-800:]} {out.stderr[-800:]}")
     shown = []
@@ -682,7 +682,17 @@ def pubsub(opts, rep):
         rep.row("Kafka fetch over WebSocket / direct consumer", f"{ratio:.2f}", "≥ 0.95", ratio >= 0.95)
 
 
-SCENARIOS = {"http": http, "tls": tls, "plugins": plugins, "redis": redis, "pubsub": pubsub}
+def scale(opts, rep):
+    """The scale rows (bench/run scale: ScaleBench): 100k routes, put -> served, RSS, idle
+    connections, start to ready, the operator at 10k ApisixRoutes (fabric8's mock API server)."""
+    if opts.smoke:
+        args = [2000, 20, 500, 500, 200, "--seconds=1", "--rounds=1"]
+    else:
+        args = [f"--seconds={opts.seconds}", f"--rounds={opts.rounds}"]
+    java_bench("ScaleBench", args, "Scale: 100,000 routes, idle connections, start, operator", rep)
+
+
+SCENARIOS = {"http": http, "tls": tls, "plugins": plugins, "redis": redis, "pubsub": pubsub, "scale": scale}
 
 
 def main():

@@ -85,11 +85,7 @@ public final class AdminBench {
       upstream.stop(0);
     }
     // Kept after a failure: the dataplanes' logs are there.
-    try (var files = Files.walk(dir)) {
-      for (var f : files.sorted(java.util.Comparator.reverseOrder()).toList()) {
-        Files.deleteIfExists(f);
-      }
-    }
+    BenchSupport.deleteTree(dir);
   }
 
   // ---- the two modes ------------------------------------------------------------------------
@@ -330,22 +326,8 @@ public final class AdminBench {
 
     void start(List<String> source) throws IOException {
       var args = new ArrayList<>(source);
-      args.addAll(
-          List.of(
-              "--bind",
-              "127.0.0.1",
-              "--http-port",
-              "" + httpPort,
-              "--https-port",
-              "0",
-              "--status-port",
-              "" + statusPort,
-              "--access-log",
-              "off",
-              "--admin-port",
-              "" + adminPort,
-              "--admin-key",
-              KEY));
+      args.addAll(BenchSupport.dataplaneListeners(httpPort, statusPort));
+      args.addAll(List.of("--admin-port", "" + adminPort, "--admin-key", KEY));
       process =
           JarProcess.start(
               Path.of("dataplane/target/archway-dataplane.jar"),

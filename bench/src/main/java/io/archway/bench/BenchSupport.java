@@ -103,4 +103,43 @@ final class BenchSupport {
     int i = (int) Math.ceil(p / 100 * s.size()) - 1;
     return s.get(Math.max(0, Math.min(i, s.size() - 1)));
   }
+
+  /** A process's resident set ({@code VmRSS}), in kB. */
+  static long rssKb(long pid) throws java.io.IOException {
+    for (var line : java.nio.file.Files.readAllLines(Path.of("/proc", "" + pid, "status"))) {
+      if (line.startsWith("VmRSS:")) {
+        return Long.parseLong(line.replaceAll("\\D", ""));
+      }
+    }
+    throw new IllegalStateException("no VmRSS for process " + pid);
+  }
+
+  /** Deletes {@code dir} and everything under it. */
+  static void deleteTree(Path dir) throws java.io.IOException {
+    try (var files = java.nio.file.Files.walk(dir)) {
+      for (var f : files.sorted(java.util.Comparator.reverseOrder()).toList()) {
+        java.nio.file.Files.deleteIfExists(f);
+      }
+    }
+  }
+
+  /**
+   * A benchmarked dataplane's listener options: loopback, the given HTTP and status ports, no
+   * HTTPS, no access log.
+   */
+  static List<String> dataplaneListeners(int httpPort, int statusPort) {
+    return List.of(
+        "--bind",
+        "127.0.0.1",
+        "--http-port",
+        "" + httpPort,
+        "--https-port",
+        "0",
+        "--status-port",
+        "" + statusPort,
+        "--admin-port",
+        "off",
+        "--access-log",
+        "off");
+  }
 }

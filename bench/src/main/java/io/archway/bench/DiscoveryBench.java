@@ -232,23 +232,12 @@ public final class DiscoveryBench {
         Path.of("dataplane/target/archway-dataplane.jar"),
         dir.resolve("dataplane-" + httpPort + ".log"),
         BenchSupport.jvm("-Xmx512m", "-XX:+UseG1GC"),
-        List.of(
-            "--standalone",
-            file.toString(),
-            "--bind",
-            "127.0.0.1",
-            "--http-port",
-            "" + httpPort,
-            "--https-port",
-            "0",
-            "--admin-port",
-            "off",
-            "--status-port",
-            "" + statusPort,
-            "--access-log",
-            "off",
-            "--kube-api",
-            kube.getMasterUrl().toString()));
+        java.util.stream.Stream.of(
+                List.of("--standalone", file.toString()),
+                BenchSupport.dataplaneListeners(httpPort, statusPort),
+                List.of("--kube-api", kube.getMasterUrl().toString()))
+            .flatMap(List::stream)
+            .toList());
   }
 
   private static void awaitWatching(HttpClient http, int statusPort, int services)

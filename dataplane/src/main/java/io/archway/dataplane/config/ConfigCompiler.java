@@ -235,7 +235,7 @@ public final class ConfigCompiler implements Consumer<ConfigSnapshot> {
     var router =
         rebuild && entries != null
             ? Router.build(entries)
-            : current.router().update(routes.changedIds(), routes.changedEntries());
+            : current.router().update(routes.removedEntries(), routes.changedEntries());
     current =
         new CompiledConfig(
             router,

@@ -37,9 +37,10 @@ final class RouteCompiler {
   private final Function<String, HttpRouteStats> stats;
   private HashMap<String, Cached> cache = new HashMap<>();
   private int rejectedCount;
-  private Set<String> changedIds = Set.of();
-  private Set<String> forgotten = new HashSet<>();
+  // The entries of the routes forgotten since the last compile: the router still holds them.
+  private Map<String, RouteEntry<CompiledRoute>> forgotten = new HashMap<>();
   private List<RouteEntry<CompiledRoute>> changedEntries = List.of();
+  private List<RouteEntry<CompiledRoute>> removedEntries = List.of();
 
   /** A route's compiled entry, or why it is not served ({@code entry == null}). */
   private record Cached(
@@ -58,7 +59,14 @@ final class RouteCompiler {
 
   /** Forgets every compiled route: the next compile compiles them all (the protos changed). */
   void forget() {
-    forgotten.addAll(cache.keySet());
+    cache.forEach(
+        (id, c) -> {
+          if (c.entry != null) {
+            forgotten.put(id, c.entry);
+          } else {
+            forgotten.putIfAbsent(id, null);
+          }
+        });
     cache = new HashMap<>();
   }
 
@@ -69,8 +77,9 @@ final class RouteCompiler {
       Map<String, ConfigItem> routes, References refs, Rejections rejections) {
     var nextCache = new HashMap<String, Cached>(routes.size() * 2);
     var entries = new ArrayList<RouteEntry<CompiledRoute>>(routes.size());
-    var touched = new HashSet<String>(forgotten);
-    forgotten = new HashSet<>();
+    var touched = new HashSet<String>(forgotten.keySet());
+    var forgotten = this.forgotten;
+    this.forgotten = new HashMap<>();
     for (var e : routes.entrySet()) {
       var id = e.getKey();
       var item = e.getValue();
@@ -107,13 +116,16 @@ final class RouteCompiler {
       }
       nextCache.put(id, new Cached(item, serviceItem, pcItem, inline, entry));
     }
-    var changed = new HashSet<String>();
     var changedEntries = new ArrayList<RouteEntry<CompiledRoute>>();
+    var removedEntries = new ArrayList<RouteEntry<CompiledRoute>>();
     nextCache.forEach(
         (id, c) -> {
           var before = cache.get(id);
           if (before == null || before.entry != c.entry) {
-            changed.add(id);
+            var old = before != null ? before.entry : forgotten.get(id);
+            if (old != null) {
+              removedEntries.add(old);
+            }
             if (c.entry != null) {
               changedEntries.add(c.entry);
             }
@@ -124,8 +136,14 @@ final class RouteCompiler {
           if (!nextCache.containsKey(id)) {
             touched.add(id);
             if (c.entry != null) {
-              changed.add(id);
+              removedEntries.add(c.entry);
             }
+          }
+        });
+    forgotten.forEach(
+        (id, old) -> {
+          if (old != null && !nextCache.containsKey(id) && !cache.containsKey(id)) {
+            removedEntries.add(old);
           }
         });
     cache = nextCache;
@@ -136,8 +154,8 @@ final class RouteCompiler {
         rejectedCount++;
       }
     }
-    this.changedIds = changed;
     this.changedEntries = changedEntries;
+    this.removedEntries = removedEntries;
     return entries;
   }
 
@@ -149,8 +167,8 @@ final class RouteCompiler {
    */
   void update(
       Set<String> ids, Map<String, ConfigItem> routes, References refs, Rejections rejections) {
-    var changed = new HashSet<String>();
     var changedEntries = new ArrayList<RouteEntry<CompiledRoute>>();
+    var removedEntries = new ArrayList<RouteEntry<CompiledRoute>>();
     int rejectedKept = rejectedCount;
     for (var id : ids) {
       var before = cache.remove(id);
@@ -158,8 +176,10 @@ final class RouteCompiler {
         if (before.entry == null) {
           rejectedKept--;
         } else {
-          changed.add(id);
+          removedEntries.add(before.entry);
         }
+      } else if (forgotten.get(id) != null) {
+        removedEntries.add(forgotten.remove(id));
       }
     }
     if (rejectedKept > 0) {
@@ -180,7 +200,6 @@ final class RouteCompiler {
       RouteEntry<CompiledRoute> entry = null;
       try {
         entry = compile(id, route, serviceItem, pcItem, refs, inline);
-        changed.add(id);
         changedEntries.add(entry);
       } catch (RuntimeException ex) {
         rejections.reject(Kind.ROUTES, id, "not served", ex.getMessage());
@@ -190,8 +209,8 @@ final class RouteCompiler {
     }
     rejectedCount = rejectedNow;
     forgetFlows(ids);
-    this.changedIds = changed;
     this.changedEntries = changedEntries;
+    this.removedEntries = removedEntries;
   }
 
   /**
@@ -209,16 +228,16 @@ final class RouteCompiler {
   }
 
   /**
-   * The ids of the routes whose entry the last {@link #compile} added, replaced or removed (for
-   * {@link io.archway.dataplane.route.Router#update}).
+   * The entries the last compile added or replaced (for {@link
+   * io.archway.dataplane.route.Router#update}).
    */
-  Set<String> changedIds() {
-    return changedIds;
-  }
-
-  /** The new entries among {@link #changedIds}. */
   List<RouteEntry<CompiledRoute>> changedEntries() {
     return changedEntries;
+  }
+
+  /** The entries the last compile replaced or removed: those the router holds for them. */
+  List<RouteEntry<CompiledRoute>> removedEntries() {
+    return removedEntries;
   }
 
   private RouteEntry<CompiledRoute> compile(

@@ -38,6 +38,9 @@ final class UpstreamCompiler {
   private final KubernetesDiscovery discovery;
   private final io.archway.dataplane.discovery.DnsDiscovery dns;
   private final PluginRegistry registry;
+  private List<Plugin<?>> inlineUpstreamPlugins = List.of();
+  // Each route's upstreams as worked out at the last compile (compiles are serialized).
+  private final Map<String, RouteUpstreams> byRoute = new HashMap<>();
 
   /**
    * @param discovery nodes for upstreams with {@code discovery_type: kubernetes}, or {@code null}
@@ -74,24 +77,34 @@ final class UpstreamCompiler {
                 wanted.put(Keys.item(Kind.SERVICES, id), s.upstream());
               }
             });
-    var inlineUpstreamPlugins = registry.withInlineUpstreams();
-    snapshot
-        .items(Kind.ROUTES)
-        .forEach(
-            (id, item) -> {
-              var r = (Route) item.value();
-              var key = Keys.item(Kind.ROUTES, id);
-              if (r.upstream() != null) {
-                wanted.put(key, r.upstream());
-              }
-              var serviceItem = refs.service(r.serviceId());
-              for (var p : inlineUpstreamPlugins) {
-                var conf = refs.plugin(p.name(), r, serviceItem);
-                if (conf != null) {
-                  inlineUpstreams(p, key, conf, wanted);
-                }
-              }
-            });
+    var withInline = registry.withInlineUpstreams();
+    if (!withInline.equals(inlineUpstreamPlugins)) {
+      inlineUpstreamPlugins = withInline;
+      byRoute.clear();
+    }
+    var routes = snapshot.items(Kind.ROUTES);
+    routes.forEach(
+        (id, item) -> {
+          var r = (Route) item.value();
+          var serviceItem = refs.service(r.serviceId());
+          var pcItem = refs.pluginConfig(r.pluginConfigId());
+          var known = byRoute.get(id);
+          if (known == null
+              || known.route != item
+              || known.service != serviceItem
+              || known.pluginConfig != pcItem) {
+            known =
+                new RouteUpstreams(
+                    item, serviceItem, pcItem, routeUpstreams(id, r, serviceItem, refs));
+            byRoute.put(id, known);
+          }
+          if (!known.upstreams.isEmpty()) {
+            wanted.putAll(known.upstreams);
+          }
+        });
+    if (byRoute.size() > routes.size()) {
+      byRoute.keySet().removeIf(id -> !routes.containsKey(id));
+    }
     snapshot
         .items(Kind.STREAM_ROUTES)
         .forEach(
@@ -103,6 +116,34 @@ final class UpstreamCompiler {
             });
     return wanted;
   }
+
+  /**
+   * The upstreams a route carries (its inline one, its plugins' inline ones), by key: what it
+   * depends on is its item, its service's and its plugin config's, so they are worked out again
+   * only when one of those is another object than at the last compile. A change then costs a look
+   * at each route, not parsing their plugins' upstreams again.
+   */
+  private Map<String, Upstream> routeUpstreams(
+      String id, Route r, io.archway.model.source.ConfigItem serviceItem, References refs) {
+    var out = new HashMap<String, Upstream>();
+    var key = Keys.item(Kind.ROUTES, id);
+    if (r.upstream() != null) {
+      out.put(key, r.upstream());
+    }
+    for (var p : inlineUpstreamPlugins) {
+      var conf = refs.plugin(p.name(), r, serviceItem);
+      if (conf != null) {
+        inlineUpstreams(p, key, conf, out);
+      }
+    }
+    return out.isEmpty() ? Map.of() : out;
+  }
+
+  private record RouteUpstreams(
+      io.archway.model.source.ConfigItem route,
+      io.archway.model.source.ConfigItem service,
+      io.archway.model.source.ConfigItem pluginConfig,
+      Map<String, Upstream> upstreams) {}
 
   /** A plugin's inline upstreams become upstreams of their own, under the keys it gives. */
   private static void inlineUpstreams(

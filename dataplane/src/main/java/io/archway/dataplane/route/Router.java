@@ -4,9 +4,9 @@ import java.util.ArrayList;
 import java.util.Collection;
 import java.util.Comparator;
 import java.util.HashMap;
+import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
-import java.util.Set;
 import java.util.function.BiConsumer;
 
 /**
@@ -15,7 +15,7 @@ import java.util.function.BiConsumer;
  * suffix, the longest suffix first), then routes with no host; within each, by path (see {@link
  * PathIndex}). Immutable once built: the first config is indexed by {@link #build}, each change
  * after by {@link #update}, which makes a new router sharing every host bucket and path the change
- * does not touch.
+ * does not touch. Ids are unique among the entries a router holds.
  */
 public final class Router<T> {
 
@@ -27,17 +27,17 @@ public final class Router<T> {
   private final Map<String, PathIndex<T>> exactHosts;
   private final Map<String, PathIndex<T>> wildcardHosts;
   private final PathIndex<T> anyHost;
-  private final Map<String, RouteEntry<T>> byId;
+  private final int size;
 
   private Router(
       Map<String, PathIndex<T>> exactHosts,
       Map<String, PathIndex<T>> wildcardHosts,
       PathIndex<T> anyHost,
-      Map<String, RouteEntry<T>> byId) {
+      int size) {
     this.exactHosts = exactHosts;
     this.wildcardHosts = wildcardHosts;
     this.anyHost = anyHost;
-    this.byId = byId;
+    this.size = size;
   }
 
   public static <T> Router<T> empty() {
@@ -66,32 +66,32 @@ public final class Router<T> {
     }
     exact.values().forEach(PathIndex::seal);
     wildcard.values().forEach(PathIndex::seal);
-    var byId = new HashMap<String, RouteEntry<T>>(entries.size() * 2);
-    entries.forEach(e -> byId.put(e.id(), e));
-    return new Router<>(exact, wildcard, any.seal(), byId);
+    return new Router<>(exact, wildcard, any.seal(), entries.size());
   }
 
   /**
-   * The router {@code build} would make of this one's routes with those whose id is in {@code
-   * changedIds} replaced by {@code entries} (a changed id without an entry is removed). Only the
-   * host buckets and paths of the old and new forms of the changed routes are touched; each path's
-   * routes are ordered as {@code build} orders them, so matching is exactly the same.
+   * The router {@code build} would make of this one's routes with {@code removed} taken out and
+   * {@code added} put in (a changed route is in both: its old entry and its new one). Only the host
+   * buckets and paths of those entries are touched; each path's routes are ordered as {@code build}
+   * orders them, so matching is exactly the same. The cost is that of the changed routes, not of
+   * the routes held: nothing here is proportional to the number of routes.
    *
-   * @param entries the new entries, each with its id in {@code changedIds}
+   * @param removed the entries this router holds that leave it (as it was given them)
+   * @param added the new entries; an id in both replaces the old entry
    */
-  public Router<T> update(Set<String> changedIds, Collection<RouteEntry<T>> entries) {
-    if (changedIds.isEmpty()) {
+  public Router<T> update(Collection<RouteEntry<T>> removed, Collection<RouteEntry<T>> added) {
+    if (removed.isEmpty() && added.isEmpty()) {
       return this;
     }
+    var changedIds = new HashSet<String>();
     // bucket ("=" exact host, "." wildcard suffix, "" any host) -> path -> routes joining it
     var edits = new HashMap<String, Map<String, List<RouteEntry<T>>>>();
-    for (var id : changedIds) {
-      var old = byId.get(id);
-      if (old != null) {
-        forEachPair(old, (bucket, path) -> edit(edits, bucket, path));
-      }
+    for (var old : removed) {
+      changedIds.add(old.id());
+      forEachPair(old, (bucket, path) -> edit(edits, bucket, path));
     }
-    for (var e : entries) {
+    for (var e : added) {
+      changedIds.add(e.id());
       forEachPair(e, (bucket, path) -> edit(edits, bucket, path).add(e));
     }
     var exact = exactHosts;
@@ -119,10 +119,7 @@ public final class Router<T> {
         map.put(host, after);
       }
     }
-    var nextById = new HashMap<>(byId);
-    changedIds.forEach(nextById::remove);
-    entries.forEach(e -> nextById.put(e.id(), e));
-    return new Router<>(exact, wildcard, any, nextById);
+    return new Router<>(exact, wildcard, any, size - removed.size() + added.size());
   }
 
   private static <T> PathIndex<T> emptyIndex() {
@@ -150,8 +147,9 @@ public final class Router<T> {
     }
   }
 
+  /** How many routes the router holds. */
   int size() {
-    return byId.size();
+    return size;
   }
 
   /**

@@ -47,6 +47,7 @@ class RouterUpdateTest {
     int version = 0;
     for (int step = 0; step < 40; step++) {
       var changed = new HashSet<String>();
+      var removed = new ArrayList<RouteEntry<String>>();
       var added = new ArrayList<RouteEntry<String>>();
       int n = 1 + rnd.nextInt(step == 0 ? 30 : 4);
       for (int k = 0; k < n; k++) {
@@ -56,14 +57,17 @@ class RouterUpdateTest {
         }
         changed.add(id);
         if (routes.containsKey(id) && rnd.nextInt(3) == 0) {
-          routes.remove(id);
+          removed.add(routes.remove(id));
         } else {
           var e = randomEntry(rnd, id, ++version);
-          routes.put(id, e);
+          var old = routes.put(id, e);
+          if (old != null) {
+            removed.add(old);
+          }
           added.add(e);
         }
       }
-      router = router.update(changed, added);
+      router = router.update(removed, added);
       var scratch = Router.build(new ArrayList<>(routes.values()));
       assertThat(router.size()).as("seed %d step %d", seed, step).isEqualTo(scratch.size());
       for (var host : PROBE_HOSTS) {
@@ -75,6 +79,35 @@ class RouterUpdateTest {
           }
         }
       }
+    }
+  }
+
+  /**
+   * Thousands of exact paths on one host, added and removed one update at a time: the exact paths'
+   * shards split as they grow, and every path still finds its route, the removed ones none.
+   */
+  @Test
+  void manyExactPathsAddedAndRemovedOneByOne() throws Exception {
+    Router<String> router = Router.build(List.of());
+    var entries = new ArrayList<RouteEntry<String>>();
+    for (int i = 0; i < 1200; i++) {
+      var json =
+          "{\"id\":\"e"
+              + i
+              + "\",\"uri\":\"/p"
+              + i
+              + "\",\"host\":\"a.com\",\"upstream_id\":\"u\"}";
+      var route = (Route) ModelJson.read(Kind.ROUTES, json.getBytes(), null, "test");
+      var e = new RouteEntry<>("e" + i, route, List.of("a.com"), "e" + i);
+      entries.add(e);
+      router = router.update(List.of(), List.of(e));
+    }
+    for (int i = 0; i < 1200; i += 2) {
+      router = router.update(List.of(entries.get(i)), List.of());
+    }
+    assertThat(router.size()).isEqualTo(600);
+    for (int i = 0; i < 1200; i++) {
+      assertThat(match(router, "GET", "/p" + i, "a.com")).isEqualTo(i % 2 == 0 ? null : "e" + i);
     }
   }
 

@@ -1,0 +1,95 @@
+package io.archway.bench;
+
+import io.archway.model.testing.EtcdServer;
+import io.archway.model.testing.JarProcess;
+import io.archway.model.testing.Ports;
+import io.archway.operator.testing.KubeMock;
+import io.etcd.jetcd.Client;
+import io.fabric8.kubernetes.api.model.Service;
+import io.fabric8.kubernetes.client.utils.Serialization;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Map;
+
+/**
+ * The operator's scale row of {@link ScaleBench}: N ApisixRoutes created at once until all are
+ * {@code Programmed=True}, and the operator's RSS then. The operator is its jar, as its own
+ * process, with the chart's JVM options in the chart's 512 MiB limit; the API server is fabric8's
+ * Kubernetes mock server in CRUD mode, in this process (no real kube-apiserver can run here), etcd
+ * is real.
+ */
+final class ScaleOperator {
+
+  /** The chart's {@code operator} JVM options in its {@code 512Mi} limit. */
+  private static final String[] SHIPPED = {
+    "-XX:MaxRAM=512m", "-XX:MaxRAMPercentage=60", "-Dorg.slf4j.simpleLogger.defaultLogLevel=warn"
+  };
+
+  // The mock API server logs every request at INFO (held here: the level lives on the logger).
+  private static final java.util.logging.Logger MOCK_LOG =
+      java.util.logging.Logger.getLogger("io.fabric8.mockwebserver");
+
+  private ScaleOperator() {}
+
+  static void run(Path dir, int routes, Map<String, String> rows) throws Exception {
+    MOCK_LOG.setLevel(java.util.logging.Level.WARNING);
+    System.out.printf(
+        "%n== operator: %d ApisixRoutes at once; API server: fabric8's Kubernetes mock server in"
+            + " CRUD mode (a stand-in), real etcd%n",
+        routes);
+    try (var etcd = new EtcdServer().start();
+        var kube = new KubeMock();
+        var etcdClient = Client.builder().endpoints(etcd.endpoint()).build()) {
+      var client = kube.client();
+      var kubeconfig = dir.resolve("kubeconfig");
+      Files.writeString(kubeconfig, OperatorBench.kubeconfig(client.getMasterUrl().toString()));
+      client
+          .resource(
+              Serialization.unmarshal(
+                  "apiVersion: v1\nkind: Service\nmetadata: {name: web, namespace: default}\nspec: {ports: [{port: 80}]}\n",
+                  Service.class))
+          .create();
+      int metricsPort = Ports.free();
+      var log = dir.resolve("operator.log");
+      var operator =
+          JarProcess.start(
+              Path.of("operator/target/archway-operator.jar"),
+              log,
+              BenchSupport.jvm(SHIPPED),
+              java.util.List.of(
+                  "run",
+                  "--kubeconfig",
+                  kubeconfig.toString(),
+                  "--etcd",
+                  etcd.endpoint(),
+                  "--metrics-port",
+                  String.valueOf(metricsPort)));
+      try {
+        OperatorBench.awaitReady(metricsPort);
+        long t0 = System.nanoTime();
+        OperatorBench.create(client, "default", 0, routes);
+        long created = System.nanoTime();
+        OperatorBench.awaitEtcd(etcdClient, "/apisix/routes/", routes);
+        long inEtcd = System.nanoTime();
+        OperatorBench.awaitProgrammed(client, routes);
+        double secs = (System.nanoTime() - t0) / 1e9;
+        long rss = BenchSupport.rssKb(operator.pid()) / 1024;
+        System.out.printf(
+            "%d ApisixRoutes: created in the API %.1f s, all in etcd %.1f s, all Programmed %.1f s;"
+                + " operator RSS %d MB (options %s)%n",
+            routes,
+            (created - t0) / 1e9,
+            (inEtcd - t0) / 1e9,
+            secs,
+            rss,
+            String.join(" ", SHIPPED));
+        rows.put(
+            "operator: %,d ApisixRoutes -> all Programmed (mock API server)".formatted(routes),
+            "%.1f s, operator RSS %d MB | < 60 s, RSS < 1 GB | %s"
+                .formatted(secs, rss, secs < 60 && rss < 1024));
+      } finally {
+        JarProcess.stop(operator);
+      }
+    }
+  }
+}
