@@ -45,7 +45,7 @@ start_archway() { # name workers port extra-protocol-yaml
   } > "$f"
   java -Xms128m -Xmx128m -XX:+UseParallelGC -XX:+AlwaysPreTouch $ARCHWAY_JAVA_OPTS -jar "$root/dataplane/target/archway-dataplane.jar" \
     --standalone "$f" --bind 127.0.0.1 --http-port "$(free_port)" --https-port 0 --status-port "$(free_port)" \
-    --stream-port "$3" --workers "$2" --access-log off > "$work/archway-$1.log" 2>&1 & archway_pid=$!; pids+=($!)
+    --stream-port "$3" --workers "$2" --access-log off --admin-port off > "$work/archway-$1.log" 2>&1 & archway_pid=$!; pids+=($!)
   wait_port "$3"
 }
 results="$work/results.txt"
