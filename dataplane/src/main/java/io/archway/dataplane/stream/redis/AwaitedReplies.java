@@ -2,7 +2,6 @@ package io.archway.dataplane.stream.redis;
 
 import io.archway.dataplane.config.CompiledStream;
 import io.archway.dataplane.config.RedisProtocol;
-import java.util.ArrayDeque;
 
 /**
  * The commands of one {@link RedisSession} that are still owed a reply, oldest first: replies come
@@ -15,10 +14,15 @@ import java.util.ArrayDeque;
  */
 final class AwaitedReplies {
 
-  /** What is kept of a command until its reply: the key only when a logger may want it. */
+  /** A command answered, for the loggers: the key only when a logger may want it. */
   record Pending(String name, String key, long arrived) {}
 
-  private final ArrayDeque<Pending> pending = new ArrayDeque<>();
+  // A ring of the commands owed a reply, oldest at head, in parallel arrays: no object per command.
+  private String[] names = new String[16];
+  private String[] keys = new String[16];
+  private long[] arrivals = new long[16];
+  private int head;
+  private int count;
   private final CompiledStream route;
   private final RedisProtocol protocol;
   private final CommandLog log;
@@ -32,19 +36,43 @@ final class AwaitedReplies {
 
   /** {@code c} went out on the shared link. */
   void sentOnLink(RedisCommand c) {
-    pending.add(pending(c));
+    add(c);
   }
 
   /** {@code c} went out on the session's own connection. */
   void sentOnOwn(RedisCommand c) {
     if (!unmatched) {
-      pending.add(pending(c));
+      add(c);
       unmatched = c.startsPushes();
     }
   }
 
-  private Pending pending(RedisCommand c) {
-    return new Pending(c.name(), protocol.loggers().isEmpty() ? "" : c.key(), c.arrived());
+  private void add(RedisCommand c) {
+    if (count == names.length) {
+      grow();
+    }
+    int at = (head + count) & (names.length - 1);
+    names[at] = c.name();
+    keys[at] = protocol.loggers().isEmpty() ? "" : c.key();
+    arrivals[at] = c.arrived();
+    count++;
+  }
+
+  private void grow() {
+    int n = names.length;
+    var newNames = new String[n * 2];
+    var newKeys = new String[n * 2];
+    var newArrivals = new long[n * 2];
+    for (int i = 0; i < n; i++) {
+      int from = (head + i) & (n - 1);
+      newNames[i] = names[from];
+      newKeys[i] = keys[from];
+      newArrivals[i] = arrivals[from];
+    }
+    names = newNames;
+    keys = newKeys;
+    arrivals = newArrivals;
+    head = 0;
   }
 
   /** Whether replies are no longer matched to commands (after pushes began, or bad replies). */
@@ -55,26 +83,32 @@ final class AwaitedReplies {
   /** The server sent something that is not RESP: it is passed on, but no longer matched. */
   void stopMatching() {
     unmatched = true;
-    pending.clear();
+    clear();
   }
 
   /** Whether nothing more is owed that the session must wait for. */
   boolean settled() {
-    return pending.isEmpty() || unmatched;
+    return count == 0 || unmatched;
   }
 
   boolean isEmpty() {
-    return pending.isEmpty();
+    return count == 0;
   }
 
   int size() {
-    return pending.size();
+    return count;
   }
 
   /** Forgets every command owed a reply, and tells how many there were. */
   int clear() {
-    int n = pending.size();
-    pending.clear();
+    int n = count;
+    for (int i = 0; i < n; i++) {
+      int at = (head + i) & (names.length - 1);
+      names[at] = null;
+      keys[at] = null;
+    }
+    head = 0;
+    count = 0;
     return n;
   }
 
@@ -84,15 +118,20 @@ final class AwaitedReplies {
       return;
     }
     long now = System.nanoTime();
-    for (int i = 0; i < replies; i++) {
-      var p = pending.poll();
-      if (p == null) {
-        return;
-      }
-      long nanos = now - p.arrived();
-      route.stats().command(p.name()).observe(nanos);
-      if (!protocol.loggers().isEmpty()) {
-        log.log(p, nanos);
+    var stats = route.stats();
+    boolean logs = !protocol.loggers().isEmpty();
+    int mask = names.length - 1;
+    for (int i = 0; i < replies && count > 0; i++) {
+      var name = names[head];
+      var key = keys[head];
+      long nanos = now - arrivals[head];
+      names[head] = null;
+      keys[head] = null;
+      head = (head + 1) & mask;
+      count--;
+      stats.command(name).observe(nanos);
+      if (logs) {
+        log.log(new Pending(name, key, now - nanos), nanos);
       }
     }
   }

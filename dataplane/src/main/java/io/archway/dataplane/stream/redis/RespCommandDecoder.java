@@ -193,15 +193,14 @@ public final class RespCommandDecoder extends ByteToMessageDecoder {
   }
 
   /**
-   * The length in the bulk string header {@code $<length>\r?} at {@code pos}, read with one copy
-   * into {@link #scratch}, which also says how long the header is ({@link #headerLength}); {@link
-   * #INCOMPLETE} when it is not all there.
+   * The length in the bulk string header {@code $<length>\r?} at {@code pos}, copied up to its
+   * {@code \r} into {@link #scratch}, which also says how long the header is ({@link
+   * #headerLength}); {@link #INCOMPLETE} when it is not all there.
    */
   private long bulkHeader(ByteBuf in, int pos) {
     int n = Math.min(scratch.length, in.writerIndex() - pos);
-    in.getBytes(pos, scratch, 0, n);
     int cr = 0;
-    while (cr < n && scratch[cr] != '\r') {
+    while (cr < n && (scratch[cr] = in.getByte(pos + cr)) != '\r') {
       cr++;
     }
     if (cr >= n - 1) { // no \r, or not the byte after it: a long header, or not all there
@@ -235,7 +234,7 @@ public final class RespCommandDecoder extends ByteToMessageDecoder {
           in.toString(from, Math.min(length, 64), StandardCharsets.ISO_8859_1)
               .toLowerCase(java.util.Locale.ROOT));
     }
-    in.getBytes(from, scratch, 0, length);
+    copy(in, from, length);
     return CommandNames.lookup(scratch, length);
   }
 
@@ -392,8 +391,19 @@ public final class RespCommandDecoder extends ByteToMessageDecoder {
     if (len <= 0 || len > 20) {
       return INCOMPLETE;
     }
-    in.getBytes(from, scratch, 0, len);
+    copy(in, from, len);
     return string2ll(scratch, 0, len);
+  }
+
+  /**
+   * {@code in[from, from + length)} into {@link #scratch}, a byte at a time: {@code getBytes} into
+   * an array makes a {@code ByteBuffer} view of a direct buffer per call when Netty runs without
+   * {@code sun.misc.Unsafe} (the default on newer JDKs), an allocation per header read.
+   */
+  private void copy(ByteBuf in, int from, int length) {
+    for (int i = 0; i < length; i++) {
+      scratch[i] = in.getByte(from + i);
+    }
   }
 
   private static long string2ll(byte[] b, int from, int to) {
