@@ -4,7 +4,6 @@ import io.netty.channel.ChannelHandler;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandlerAdapter;
 import io.netty.channel.ChannelInitializer;
-import io.netty.channel.ChannelPromise;
 import io.netty.channel.group.ChannelGroup;
 import io.netty.channel.socket.SocketChannel;
 import io.netty.handler.timeout.IdleStateEvent;
@@ -42,31 +41,14 @@ public final class StreamChannelInitializer extends ChannelInitializer<SocketCha
     ch.closeFuture().addListener(f -> gateway.metrics().closed());
     long idle = gateway.settings().idleTimeout().toMillis();
     if (idle > 0) {
-      ch.pipeline().addLast("idle", new StreamIdle(idle)).addLast("idle-close", IdleClose.INSTANCE);
+      ch.pipeline()
+          .addLast("idle", new IdleStateHandler(0, 0, idle, TimeUnit.MILLISECONDS))
+          .addLast("idle-close", IdleClose.INSTANCE);
     }
     if (tlsPassthrough) {
       ch.pipeline().addLast("client-hello", new TlsPassthroughHandler(gateway));
     } else {
       ch.pipeline().addLast("stream", new StreamHandler(gateway));
-    }
-  }
-
-  /**
-   * Netty's idle timer (neither read nor write for the timeout), but a write counts when it is
-   * queued rather than when it completes: Netty's handler gives every write a promise and a
-   * listener of its own, several objects per write, which on a Redis route is per reply. A client
-   * that stops reading still goes idle: nothing more is written to it (a relay stops reading the
-   * other side, a Redis session stops at its output limits) once its socket is full.
-   */
-  static final class StreamIdle extends IdleStateHandler {
-    StreamIdle(long idleMillis) {
-      super(0, 0, idleMillis, TimeUnit.MILLISECONDS);
-    }
-
-    @Override
-    public void write(ChannelHandlerContext ctx, Object msg, ChannelPromise promise) {
-      resetWriteTimeout();
-      ctx.write(msg, promise);
     }
   }
 
