@@ -686,7 +686,7 @@ def scale(opts, rep):
     """The scale rows (bench/run scale: ScaleBench): 100k routes, put -> served, RSS, idle
     connections, start to ready, the operator at 10k ApisixRoutes (fabric8's mock API server)."""
     if opts.smoke:
-        args = [2000, 20, 500, 500, 200, "--seconds=1", "--rounds=1"]
+        args = [10000, 20, 500, 500, 200, "--seconds=1", "--rounds=1"]
     else:
         args = [f"--seconds={opts.seconds}", f"--rounds={opts.rounds}"]
     java_bench("ScaleBench", args, "Scale: 100,000 routes, idle connections, start, operator", rep)

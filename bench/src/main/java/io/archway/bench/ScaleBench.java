@@ -116,6 +116,11 @@ public final class ScaleBench {
     int conns = arg(positional, 2, 10_000);
     int startRoutes = arg(positional, 3, 10_000);
     int operatorRoutes = arg(positional, 4, 10_000);
+    if (routes < 10_000) {
+      // The measured route is number 7,777 and the puts move routes from 1,000 to routes - 1,000.
+      System.err.println("bench scale: routes must be at least 10000, not " + routes);
+      System.exit(2);
+    }
     dir = Files.createTempDirectory("archway-scale-bench-");
     System.out.printf(
         "scale bench: %d routes, %d puts, %d connections, start with %d routes, %d ApisixRoutes;"
