@@ -324,7 +324,8 @@ def archway_peer(workers, config, name="archway", jvm=None, args=(), scheme="htt
 
 class Profile:
     """--profile: Archway's peers run with JFR; each scenario's recordings become a text summary
-    in bench/profiles/<scenario>.txt (hot methods, allocation sites, GC), never the binary."""
+    in bench/profiles/harness-<scenario>.txt (hot methods, allocation sites, GC), never the binary
+    (the other files there are hand-written notes of a piece of work)."""
 
     def __init__(self):
         self.on, self.count, self.recordings = False, 0, []
@@ -333,7 +334,7 @@ class Profile:
         if not self.on or not self.recordings:
             return
         os.makedirs(os.path.join(ROOT, "bench", "profiles"), exist_ok=True)
-        path = os.path.join(ROOT, "bench", "profiles", f"{scenario}.txt")
+        path = os.path.join(ROOT, "bench", "profiles", f"harness-{scenario}.txt")
         with open(path, "w") as out:
             out.write(f"{head}\nJFR (settings=profile) of each Archway process of the scenario, warm-up included.\n")
             for recording, name in self.recordings:
@@ -495,6 +496,10 @@ def http(opts, rep):
             if what == "small body":
                 rep.row(f"HTTP p99 / nginx, {workers} worker(s)", f"{a['p99'] / n['p99']:.2f}", "≤ 1.1",
                         a["p99"] / n["p99"] <= 1.1)
+            for name, v in res.items():  # other builds and options (--jar, --variant, --gc)
+                if name.startswith("archway["):
+                    rep.row(f"HTTP {what}, {workers} worker(s): {name} / nginx (req/s, p99)",
+                            f"{v['rps'] / n['rps']:.2f}, {v['p99'] / n['p99']:.2f}", "", None)
             if "spring-cloud-gateway" in res:
                 s = res["spring-cloud-gateway"]
                 rep.row(f"HTTP {what}, {workers} worker(s): Archway / Spring Cloud Gateway",
@@ -713,7 +718,7 @@ def main():
                     metavar="LABEL=JVM_OPTIONS", help="also run Archway with these JVM options as archway[LABEL] "
                     "(HTTP, 1 worker), e.g. io_uring=-Darchway.transport=io_uring")
     ap.add_argument("--record", action="store_true", help="append the table to bench/RESULTS.md")
-    ap.add_argument("--profile", action="store_true", help="JFR on Archway; summaries in bench/profiles/")
+    ap.add_argument("--profile", action="store_true", help="JFR on Archway; summaries in bench/profiles/harness-*.txt")
     opts = ap.parse_args()
     if opts.smoke:
         opts.rounds, opts.seconds, opts.warmup, opts.redis_requests = 1, 1, 1, 5000
@@ -730,7 +735,8 @@ def main():
     if not os.path.exists(JAR):
         sys.exit(f"bench: {JAR} is missing: build it with `mvn -pl dataplane -am package -DskipTests`")
     rep = Report()
-    head = (f"Archway benchmark {datetime.datetime.now(datetime.timezone.utc):%Y-%m-%d %H:%M} UTC, commit "
+    started_at = datetime.datetime.now(datetime.timezone.utc)
+    head = (f"Archway benchmark {started_at:%Y-%m-%d %H:%M} UTC, commit "
             f"{commit()}, {len(CPUS.all)} CPUs, load average {os.getloadavg()[0]:.2f}; "
             f"{opts.rounds} round(s) of {opts.seconds} s after a {opts.warmup} s warm-up, "
             f"{opts.connections} connections; load generator on CPU {CPUS.load()}, proxy on CPU "
@@ -749,8 +755,11 @@ def main():
     text = "\n".join(out) + "\n"
     print(text, flush=True)
     if opts.record and not opts.smoke:
+        command = " ".join(["bench/run", opts.scenario] + [a for a in sys.argv[1:] if a != opts.scenario])
+        rows = "\n".join(out[2:])
         with open(os.path.join(ROOT, "bench", "RESULTS.md"), "a") as f:
-            f.write("\n" + text + "\n" + "\n".join(rep.sections) + "\n")
+            f.write(f"\n## `{command}` — {started_at:%Y-%m-%d %H:%M} UTC, commit {commit()}\n\n{head}.\n\n"
+                    f"{rows}\n\n" + "\n".join(s.replace("### ", "#### ", 1) for s in rep.sections) + "\n")
 
 
 def commit():

@@ -37,8 +37,9 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * Netty's transports, best first: io_uring where the kernel allows it, epoll on other Linux, NIO
- * elsewhere. {@link #selected()} makes the choice once per process; {@code -Darchway.transport} or
+ * Netty's transports: epoll on Linux, io_uring where epoll cannot run and the kernel allows it
+ * (or when forced: see {@link #AUTO} for why it is not first yet), NIO elsewhere. {@link
+ * #selected()} makes the choice once per process; {@code -Darchway.transport} or
  * {@code ARCHWAY_TRANSPORT} ({@code auto}, {@code io_uring}, {@code epoll}, {@code nio}) forces
  * one.
  *
@@ -159,9 +160,8 @@ public enum Transport {
       for (var t : AUTO) {
         var why = cause.apply(t);
         if (why == null) {
-          if (t == EPOLL && cause.apply(IO_URING) == null) {
-            skipped.append("io_uring runs here but auto does not take it yet (force it)");
-          }
+          // io_uring is not probed when epoll runs: the probe loads its native library and calls
+          // io_uring_setup, which a seccomp profile may log or kill for a transport not taken.
           return new Choice(t, skipped.isEmpty() ? "auto" : "auto; " + skipped);
         }
         skipped.append(skipped.isEmpty() ? "" : "; ").append(t.label).append(": ").append(why);

@@ -16,13 +16,9 @@ class TransportTest {
   }
 
   @Test
-  void autoTakesEpollFirstAndSaysThatIoUringRunsToo() {
+  void autoTakesEpollFirst() {
     var all = only(EnumSet.allOf(Transport.class));
-    assertThat(Transport.choose(null, all))
-        .isEqualTo(
-            new Transport.Choice(
-                Transport.EPOLL,
-                "auto; io_uring runs here but auto does not take it yet (force it)"));
+    assertThat(Transport.choose(null, all)).isEqualTo(new Transport.Choice(Transport.EPOLL, "auto"));
     assertThat(Transport.choose("", all).transport()).isEqualTo(Transport.EPOLL);
     assertThat(Transport.choose(" AUTO ", all).transport()).isEqualTo(Transport.EPOLL);
     assertThat(Transport.choose(null, only(EnumSet.of(Transport.EPOLL, Transport.NIO))))
