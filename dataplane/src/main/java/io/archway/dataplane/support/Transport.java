@@ -37,11 +37,10 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * Netty's transports: epoll on Linux, io_uring where epoll cannot run and the kernel allows it
- * (or when forced: see {@link #AUTO} for why it is not first yet), NIO elsewhere. {@link
- * #selected()} makes the choice once per process; {@code -Darchway.transport} or
- * {@code ARCHWAY_TRANSPORT} ({@code auto}, {@code io_uring}, {@code epoll}, {@code nio}) forces
- * one.
+ * Netty's transports: epoll on Linux, io_uring where epoll cannot run and the kernel allows it (or
+ * when forced: see {@link #AUTO} for why it is not first yet), NIO elsewhere. {@link #selected()}
+ * makes the choice once per process; {@code -Darchway.transport} or {@code ARCHWAY_TRANSPORT}
+ * ({@code auto}, {@code io_uring}, {@code epoll}, {@code nio}) forces one.
  *
  * <p>A channel must be of the transport of the loop it is registered on: a connection made on a
  * client's loop takes {@link #of(EventLoop)}'s classes.

@@ -18,7 +18,8 @@ class TransportTest {
   @Test
   void autoTakesEpollFirst() {
     var all = only(EnumSet.allOf(Transport.class));
-    assertThat(Transport.choose(null, all)).isEqualTo(new Transport.Choice(Transport.EPOLL, "auto"));
+    assertThat(Transport.choose(null, all))
+        .isEqualTo(new Transport.Choice(Transport.EPOLL, "auto"));
     assertThat(Transport.choose("", all).transport()).isEqualTo(Transport.EPOLL);
     assertThat(Transport.choose(" AUTO ", all).transport()).isEqualTo(Transport.EPOLL);
     assertThat(Transport.choose(null, only(EnumSet.of(Transport.EPOLL, Transport.NIO))))
