@@ -65,12 +65,7 @@ public final class OperatorBench {
       var client = kube.client();
       var kubeconfig = dir.resolve("kubeconfig");
       Files.writeString(kubeconfig, kubeconfig(client.getMasterUrl().toString()));
-      client
-          .resource(
-              Serialization.unmarshal(
-                  "apiVersion: v1\nkind: Service\nmetadata: {name: web, namespace: default}\nspec: {ports: [{port: 80}]}\n",
-                  Service.class))
-          .create();
+      createWebService(client);
       // Peer for the API side: the same creates with no operator watching (the mock API server's
       // own cost on this machine), before the operator starts, in a namespace of their own, then
       // removed.
@@ -394,5 +389,15 @@ public final class OperatorBench {
 
   static double secs(long nanos) {
     return nanos / 1e9;
+  }
+
+  /** The Service {@code default/web} (port 80) that the benchmarks' routes point at. */
+  static void createWebService(io.fabric8.kubernetes.client.KubernetesClient client) {
+    client
+        .resource(
+            Serialization.unmarshal(
+                "apiVersion: v1\nkind: Service\nmetadata: {name: web, namespace: default}\nspec: {ports: [{port: 80}]}\n",
+                Service.class))
+        .create();
   }
 }

@@ -5,8 +5,6 @@ import io.archway.model.testing.JarProcess;
 import io.archway.model.testing.Ports;
 import io.archway.operator.testing.KubeMock;
 import io.etcd.jetcd.Client;
-import io.fabric8.kubernetes.api.model.Service;
-import io.fabric8.kubernetes.client.utils.Serialization;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Map;
@@ -43,12 +41,7 @@ final class ScaleOperator {
       var client = kube.client();
       var kubeconfig = dir.resolve("kubeconfig");
       Files.writeString(kubeconfig, OperatorBench.kubeconfig(client.getMasterUrl().toString()));
-      client
-          .resource(
-              Serialization.unmarshal(
-                  "apiVersion: v1\nkind: Service\nmetadata: {name: web, namespace: default}\nspec: {ports: [{port: 80}]}\n",
-                  Service.class))
-          .create();
+      OperatorBench.createWebService(client);
       int metricsPort = Ports.free();
       var log = dir.resolve("operator.log");
       var operator =
