@@ -236,6 +236,7 @@ public final class ConfigCompiler implements Consumer<ConfigSnapshot> {
         rebuild && entries != null
             ? Router.build(entries)
             : current.router().update(routes.removedEntries(), routes.changedEntries());
+    routes.handedOver();
     current =
         new CompiledConfig(
             router,

@@ -240,6 +240,16 @@ final class RouteCompiler {
     return removedEntries;
   }
 
+  /**
+   * Lets go of the last compile's entry lists once the router is built from them: a removed route's
+   * entry holds its plugins, and what they hold (a Redis client closed once unreachable) must not
+   * wait for the next change.
+   */
+  void handedOver() {
+    removedEntries = List.of();
+    changedEntries = List.of();
+  }
+
   private RouteEntry<CompiledRoute> compile(
       String id,
       Route route,
