@@ -229,14 +229,14 @@ class Upstream:
 
 
 class Peer:
-    """A proxy under test: a name, its process and the port it listens on."""
+    """A proxy under test: a name, its process, the port it listens on and, where one process is
+    measured as several peers (one per route), the path prefix of this peer's route."""
 
-    def __init__(self, name, proc, port, scheme="http"):
-        self.name, self.proc, self.port, self.scheme = name, proc, port, scheme
+    def __init__(self, name, proc, port, scheme="http", prefix=""):
+        self.name, self.proc, self.port, self.scheme, self.prefix = name, proc, port, scheme, prefix
 
     def url(self, path):
-        host = "127.0.0.1"
-        return f"{self.scheme}://{host}:{self.port}{path}"
+        return f"{self.scheme}://127.0.0.1:{self.port}{self.prefix}{path}"
 
 
 def nginx_peer(up, workers, tls=None):
@@ -566,14 +566,9 @@ def plugins(opts, rep):
     up = Upstream()
     a = archway_peer(1, PLUGINS.format(port=up.port))
     # One process, two routes: measured in turns as two peers.
-    plain, withp = Peer("no plugins", a.proc, a.port), Peer("key-auth + limit-count + prometheus", a.proc, a.port)
-    res = {}
-    for r in range(opts.rounds):
-        for peer, path in ((plain, "/plain/x"), (withp, "/plugins/x"))[:: 1 if r % 2 == 0 else -1]:
-            load = Load(path, wrk_script(), ("apikey: bench-key",))
-            res.setdefault(peer.name, []).extend(
-                rounds([Peer(peer.name, a.proc, a.port)], load, argparse.Namespace(**{**vars(opts), "rounds": 1}),
-                       f"plugins {peer.name}")[peer.name])
+    peers = [Peer("no plugins", a.proc, a.port, prefix="/plain"),
+             Peer("key-auth + limit-count + prometheus", a.proc, a.port, prefix="/plugins")]
+    res = rounds(peers, Load("/x", wrk_script(), ("apikey: bench-key",)), opts, "plugins")
     s = summary(res)
     rep.section(table("Plugins on the route, 1 worker (one dataplane, two routes)", s, "no plugins"))
     ratio = s["key-auth + limit-count + prometheus"]["rps"] / s["no plugins"]["rps"]
