@@ -741,8 +741,10 @@ def main():
     PROFILE.on = opts.profile
     for n in names:
         log(f"scenario {n}")
+        began = time.monotonic()
         SCENARIOS[n](opts, rep)
         PROFILE.write(n, head)
+        log(f"scenario {n}: {time.monotonic() - began:.0f} s")
     out = [f"## Targets ({head})", "", "| scenario | today | target | |", "|---|---:|---:|---|"]
     for scenario, figure, target, met in rep.rows:
         mark = "" if met is None else "(smoke)" if opts.smoke else ("met" if met else "**missed**")

@@ -104,6 +104,18 @@ final class BenchSupport {
     return s.get(Math.max(0, Math.min(i, s.size() - 1)));
   }
 
+  /**
+   * A process's CPU time so far (user + system, from {@code /proc/<pid>/stat}), in seconds; its
+   * children are not counted.
+   */
+  static double cpuSeconds(long pid) throws java.io.IOException {
+    var stat = java.nio.file.Files.readString(Path.of("/proc", "" + pid, "stat"));
+    // The command name (field 2) may hold spaces: count fields after its closing parenthesis.
+    var f = stat.substring(stat.lastIndexOf(')') + 2).split(" ");
+    long ticks = Long.parseLong(f[11]) + Long.parseLong(f[12]);
+    return ticks / 100.0; // USER_HZ is 100 on Linux
+  }
+
   /** A process's resident set ({@code VmRSS}), in kB. */
   static long rssKb(long pid) throws java.io.IOException {
     for (var line : java.nio.file.Files.readAllLines(Path.of("/proc", "" + pid, "status"))) {
