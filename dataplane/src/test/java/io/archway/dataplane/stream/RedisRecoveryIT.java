@@ -249,7 +249,8 @@ class RedisRecoveryIT {
     return null;
   }
 
-  private static String resp(String... args) {
+  /** The RESP array of {@code args}, as a client library sends it. */
+  static String resp(String... args) {
     var b = new StringBuilder("*").append(args.length).append("\r\n");
     for (var a : args) {
       b.append('$').append(a.length()).append("\r\n").append(a).append("\r\n");

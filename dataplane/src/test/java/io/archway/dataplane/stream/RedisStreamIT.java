@@ -240,6 +240,24 @@ class RedisStreamIT {
   }
 
   @Test
+  void aPipelineReadAtOnceGoesOnWholeAroundADelayedCommandAndAPartialOne() throws Exception {
+    // Side-by-side commands of one read go to the shared link as one slice: the delayed GET
+    // splits the run, and the command cut across two writes joins none.
+    try (var s = socket(redisPort)) {
+      var end = RedisRecoveryIT.resp("ECHO", "end");
+      send(
+          s,
+          RedisRecoveryIT.resp("SET", "run:a", "1")
+              + RedisRecoveryIT.resp("GET", "slow:run")
+              + RedisRecoveryIT.resp("INCR", "run:a")
+              + RedisRecoveryIT.resp("GET", "run:a")
+              + end.substring(0, 7));
+      send(s, end.substring(7));
+      expect(s, "+OK\r\n$-1\r\n:2\r\n$1\r\n2\r\n$3\r\nend\r\n");
+    }
+  }
+
+  @Test
   void malformedRespGetsAProtocolErrorAndOnlyThatConnectionCloses() throws Exception {
     try (var other = lettuce.connect();
         var s = socket(redisPort)) {

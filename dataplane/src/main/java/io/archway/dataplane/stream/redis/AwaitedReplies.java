@@ -1,7 +1,7 @@
 package io.archway.dataplane.stream.redis;
 
 import io.archway.dataplane.config.CompiledStream;
-import io.archway.dataplane.config.RedisProtocol;
+import io.archway.dataplane.support.Histogram;
 
 /**
  * The commands of one {@link RedisSession} that are still owed a reply, oldest first: replies come
@@ -24,14 +24,14 @@ final class AwaitedReplies {
   private int head;
   private int count;
   private final CompiledStream route;
-  private final RedisProtocol protocol;
   private final CommandLog log;
+  private final boolean logs; // the route has loggers: keys are kept, answered commands logged
   private boolean unmatched;
 
   AwaitedReplies(CompiledStream route, CommandLog log) {
     this.route = route;
-    this.protocol = route.redis();
     this.log = log;
+    this.logs = !route.redis().loggers().isEmpty();
   }
 
   /** {@code c} went out on the shared link. */
@@ -53,7 +53,7 @@ final class AwaitedReplies {
     }
     int at = (head + count) & (names.length - 1);
     names[at] = c.name();
-    keys[at] = protocol.loggers().isEmpty() ? "" : c.key();
+    keys[at] = logs ? c.key() : "";
     arrivals[at] = c.arrived();
     count++;
   }
@@ -119,8 +119,9 @@ final class AwaitedReplies {
     }
     long now = System.nanoTime();
     var stats = route.stats();
-    boolean logs = !protocol.loggers().isEmpty();
     int mask = names.length - 1;
+    String last = null; // names are shared Strings (CommandNames): runs of one command look up once
+    Histogram histogram = null;
     for (int i = 0; i < replies && count > 0; i++) {
       var name = names[head];
       var key = keys[head];
@@ -129,7 +130,11 @@ final class AwaitedReplies {
       keys[head] = null;
       head = (head + 1) & mask;
       count--;
-      stats.command(name).observe(nanos);
+      if (name != last) {
+        last = name;
+        histogram = stats.command(name);
+      }
+      histogram.observe(nanos);
       if (logs) {
         log.log(new Pending(name, key, now - nanos), nanos);
       }

@@ -20,18 +20,31 @@ final class RedisCommand extends AbstractReferenceCounted {
   private final int keyOffset; // within the frame; -1 when there is no key
   private final int keyLength;
   private final long arrived;
+  // What the frame is a slice of, and where in it the frame starts (null for a frame of its own):
+  // commands side by side in one read can go on as one slice ({@link SessionCommands}).
+  private final ByteBuf source;
+  private final int sourceIndex;
   private String key;
 
-  RedisCommand(CommandNames.Name name, ByteBuf frame, int keyOffset, int keyLength, long arrived) {
+  RedisCommand(
+      CommandNames.Name name,
+      ByteBuf frame,
+      int keyOffset,
+      int keyLength,
+      long arrived,
+      ByteBuf source,
+      int sourceIndex) {
     this.name = name;
     this.frame = frame;
     this.keyOffset = keyOffset;
     this.keyLength = keyLength;
     this.arrived = arrived;
+    this.source = source;
+    this.sourceIndex = sourceIndex;
   }
 
   RedisCommand(CommandNames.Name name, String key, ByteBuf frame, long arrived) {
-    this(name, frame, -1, 0, arrived);
+    this(name, frame, -1, 0, arrived, null, 0);
     this.key = key;
   }
 
@@ -99,6 +112,19 @@ final class RedisCommand extends AbstractReferenceCounted {
   /** The command's bytes; written on, they pass to the writer (one release in all). */
   ByteBuf frame() {
     return frame;
+  }
+
+  /**
+   * The buffer the frame is a slice of (kept alive by the frame), or null when the frame is a
+   * buffer of its own; compared by identity only.
+   */
+  ByteBuf source() {
+    return source;
+  }
+
+  /** Where the frame starts in {@link #source}. */
+  int sourceIndex() {
+    return sourceIndex;
   }
 
   /** {@link System#nanoTime()} when the read that completed the command began to be decoded. */

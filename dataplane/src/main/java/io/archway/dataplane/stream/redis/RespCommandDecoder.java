@@ -173,7 +173,7 @@ public final class RespCommandDecoder extends ByteToMessageDecoder {
     partName = null;
     int length = pos - start;
     var frame = in.readRetainedSlice(length);
-    return new RedisCommand(name, frame, keyAt, keyLength, now);
+    return new RedisCommand(name, frame, keyAt, keyLength, now, in, start);
   }
 
   /**

@@ -28,9 +28,18 @@ final class SessionCommands {
   private final RedisProtocol protocol;
   private final StreamMetrics metrics;
   private final boolean denies;
+  private final boolean faults;
   private final ArrayDeque<RedisCommand> held = new ArrayDeque<>();
   private boolean delaying;
   private boolean headDelayDone;
+  // Commands for the shared link that lie side by side in one client read, not yet written: they go
+  // as one slice of that read (one write on the link instead of one per command). The first one's
+  // frame keeps the read alive; the others' are released as they join.
+  private ByteBuf runFirst;
+  private ByteBuf runSource;
+  private int runFrom;
+  private int runTo;
+  private int runCommands;
 
   SessionCommands(RedisSession session, CompiledStream route, StreamMetrics metrics) {
     this.session = session;
@@ -38,6 +47,7 @@ final class SessionCommands {
     this.protocol = route.redis();
     this.metrics = metrics;
     this.denies = !protocol.denied().isEmpty();
+    this.faults = !protocol.faults().isEmpty();
   }
 
   /** Whether the session may read more of its client: no delay running, and room to hold. */
@@ -63,13 +73,14 @@ final class SessionCommands {
     RedisCommand c;
     while (!delaying && !up.moving() && (c = held.peek()) != null) {
       if (c.closes()) {
+        sendRun();
         closeAtOnce(c);
         return;
       }
-      if (!headDelayDone) {
-        long delay =
-            protocol.faults().isEmpty() ? 0 : protocol.faults().delayNanos(c.name(), c::key);
+      if (!headDelayDone && faults) {
+        long delay = protocol.faults().delayNanos(c.name(), c::key);
         if (delay > 0) {
+          sendRun();
           delaying = true;
           session.ctx().executor().schedule(this::delayOver, delay, TimeUnit.NANOSECONDS);
           return;
@@ -80,6 +91,7 @@ final class SessionCommands {
         if (c.quits()) {
           // Answered here, once the replies before it are out; what follows it is dropped, as
           // Redis drops it.
+          sendRun();
           held.poll();
           c.release();
           releaseHeld();
@@ -88,6 +100,7 @@ final class SessionCommands {
         }
         if (up.link() == null || c.needsOwnConnection() || up.node().paused()) {
           headDelayDone = true; // its delay, if any, is served: not again once moved
+          sendRun();
           up.move();
           return;
         }
@@ -96,6 +109,7 @@ final class SessionCommands {
       held.poll();
       forward(c, denied);
     }
+    sendRun();
     if (held.isEmpty() && !up.moving()) {
       session.drained();
     }
@@ -118,16 +132,58 @@ final class SessionCommands {
     if (up.shared() && up.own() != null && c.name().equals("client")) {
       notePause(c);
     }
-    var frame = denied ? deniedFrame(c) : c.frame().retain();
     var link = up.link();
-    if (link != null) {
+    if (link != null && !denied) {
       session.awaited.sentOnLink(c);
-      link.send(session, frame);
+      toRun(c);
+      return;
+    }
+    var frame = denied ? deniedFrame(c) : c.frame().retain();
+    if (link != null) {
+      sendRun();
+      session.awaited.sentOnLink(c);
+      link.send(session, frame, 1);
     } else {
       session.awaited.sentOnOwn(c);
       up.own().write(frame);
     }
     c.release();
+  }
+
+  /** {@code c} (passing on its reference) joins the run for the link, or begins a new one. */
+  private void toRun(RedisCommand c) {
+    var frame = c.frame();
+    var source = c.source();
+    if (runCommands > 0 && source != null && source == runSource && c.sourceIndex() == runTo) {
+      runTo += frame.readableBytes();
+      runCommands++;
+      c.release();
+      return;
+    }
+    sendRun();
+    runFirst = frame.retain();
+    runSource = source;
+    runFrom = c.sourceIndex();
+    runTo = runFrom + frame.readableBytes();
+    runCommands = 1;
+    c.release();
+  }
+
+  /** Writes the run for the link, if any: one slice of the read its commands came in. */
+  private void sendRun() {
+    if (runCommands == 0) {
+      return;
+    }
+    var frames = runFirst;
+    if (runCommands > 1) {
+      frames = runSource.retainedSlice(runFrom, runTo - runFrom);
+      runFirst.release();
+    }
+    int n = runCommands;
+    runFirst = null;
+    runSource = null;
+    runCommands = 0;
+    session.upstream.link().send(session, frames, n);
   }
 
   /**

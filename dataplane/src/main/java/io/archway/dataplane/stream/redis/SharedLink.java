@@ -122,10 +122,15 @@ public final class SharedLink extends ChannelInboundHandlerAdapter {
     }
   }
 
-  /** Writes {@code frame} (passing on its reference) for {@code s}; flushed at the turn's end. */
-  void send(RedisSession s, ByteBuf frame) {
-    waiting.add(s);
-    channel.write(frame, channel.voidPromise());
+  /**
+   * Writes {@code frames}, that many whole commands side by side (passing on its reference), for
+   * {@code s}; flushed at the turn's end.
+   */
+  void send(RedisSession s, ByteBuf frames, int commands) {
+    for (int i = 0; i < commands; i++) {
+      waiting.add(s);
+    }
+    channel.write(frames, channel.voidPromise());
     if (!flushScheduled) {
       flushScheduled = true;
       channel.eventLoop().execute(flushTask);
