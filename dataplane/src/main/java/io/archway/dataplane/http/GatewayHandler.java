@@ -304,13 +304,16 @@ final class GatewayHandler extends ChannelInboundHandlerAdapter
       keepAlive = false;
       res.headers().set(HttpHeaderNames.CONNECTION, HttpHeaderValues.CLOSE);
     }
+    // No listener on the writes of a kept-alive exchange: a void promise (no promise object, no
+    // notification); a failed write reaches exceptionCaught, which closes.
     if (msg instanceof LastHttpContent) {
-      var written = ctx.writeAndFlush(msg);
-      if (!keepAlive) {
-        written.addListener(ChannelFutureListener.CLOSE);
+      if (keepAlive) {
+        ctx.writeAndFlush(msg, ctx.voidPromise());
+      } else {
+        ctx.writeAndFlush(msg).addListener(ChannelFutureListener.CLOSE);
       }
     } else {
-      ctx.write(msg);
+      ctx.write(msg, ctx.voidPromise());
     }
   }
 

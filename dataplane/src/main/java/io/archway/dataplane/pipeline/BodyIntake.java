@@ -126,7 +126,8 @@ final class BodyIntake {
       ch.writeAndFlush(complete ? new DefaultLastHttpContent(body) : new DefaultHttpContent(body))
           .addListener(afterWrite);
     } else if (complete) {
-      ch.writeAndFlush(LastHttpContent.EMPTY_LAST_CONTENT).addListener(afterWrite);
+      // No body: nothing to pull after the write (the read timeout is armed next), no listener.
+      ch.writeAndFlush(LastHttpContent.EMPTY_LAST_CONTENT, ch.voidPromise());
     } else {
       ch.flush();
     }

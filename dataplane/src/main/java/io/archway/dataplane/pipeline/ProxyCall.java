@@ -181,7 +181,8 @@ final class ProxyCall extends ProxyResponse implements Exchange.Listener {
     c.attach(this);
     var ch = c.channel();
     headSent = true;
-    ch.write(request);
+    // A failed write closes the connection (UpstreamConnection), which onUpstreamClosed handles.
+    ch.write(request, ch.voidPromise());
     body.writeHeld(ch, afterWrite);
     if (body.complete()) {
       requestSent = true;

@@ -6,6 +6,7 @@ import io.archway.dataplane.upstream.UpstreamRuntime;
 import io.netty.handler.codec.http.HttpHeaderNames;
 import io.netty.handler.codec.http.HttpHeaders;
 import io.netty.util.AsciiString;
+import java.util.ArrayList;
 import java.util.List;
 
 /** What the proxy changes in headers on the way through. */
@@ -26,20 +27,28 @@ public final class ProxyHeaders {
    * Transfer-Encoding} stays: it says how the body that is streamed on is framed.
    */
   public static void removeHopByHop(HttpHeaders h) {
-    // Most messages have no Connection field: no list made for them.
-    var connection =
-        h.contains(HttpHeaderNames.CONNECTION)
-            ? h.getAll(HttpHeaderNames.CONNECTION)
-            : List.<String>of();
-    for (var value : connection) {
+    // Most messages have no Connection field, or one that names no other field ("keep-alive",
+    // "close"): no list and no split for them.
+    List<String> named = null;
+    for (var it = h.valueStringIterator(HttpHeaderNames.CONNECTION); it.hasNext(); ) {
+      var value = it.next();
+      if (value.equalsIgnoreCase("keep-alive") || value.equalsIgnoreCase("close")) {
+        continue;
+      }
       for (var token : value.split(",")) {
         var name = token.strip();
         if (!name.isEmpty()
             && !name.equalsIgnoreCase("close")
             && !name.equalsIgnoreCase("keep-alive")) {
-          h.remove(name);
+          if (named == null) {
+            named = new ArrayList<>(2);
+          }
+          named.add(name);
         }
       }
+    }
+    if (named != null) {
+      named.forEach(h::remove);
     }
     h.remove(HttpHeaderNames.CONNECTION)
         .remove(HttpHeaderNames.KEEP_ALIVE)

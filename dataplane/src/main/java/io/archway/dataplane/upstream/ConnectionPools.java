@@ -9,7 +9,6 @@ import io.netty.channel.Channel;
 import io.netty.channel.ChannelInitializer;
 import io.netty.channel.EventLoop;
 import io.netty.channel.socket.SocketChannel;
-import io.netty.handler.codec.http.HttpClientCodec;
 import io.netty.handler.ssl.ApplicationProtocolConfig;
 import io.netty.handler.ssl.ApplicationProtocolNames;
 import io.netty.handler.ssl.ReferenceCountedOpenSslEngine;
@@ -208,7 +207,7 @@ public final class ConnectionPools {
                       }
                     }
                     ch.pipeline()
-                        .addLast("codec", new HttpClientCodec(4096, 64 * 1024, 16 * 1024))
+                        .addLast("codec", new UpstreamHttpCodec(4096, 64 * 1024, 16 * 1024))
                         .addLast("connection", conn);
                   }
                 });
