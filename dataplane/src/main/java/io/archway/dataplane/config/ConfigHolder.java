@@ -1,16 +1,9 @@
 package io.archway.dataplane.config;
 
-import io.archway.model.Kind;
 import io.archway.model.source.ConfigChange;
-import io.archway.model.source.ConfigItem;
 import io.archway.model.source.ConfigListener;
 import io.archway.model.source.ConfigState;
-import java.util.EnumMap;
-import java.util.HashMap;
-import java.util.HashSet;
 import java.util.List;
-import java.util.Map;
-import java.util.Set;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.function.Consumer;
 
@@ -47,19 +40,7 @@ public final class ConfigHolder implements ConfigListener {
 
   @Override
   public void onChanges(List<ConfigChange> changes, long revision) {
-    var base = current;
-    var changed = new EnumMap<Kind, Map<String, ConfigItem>>(Kind.class);
-    var ids = new EnumMap<Kind, Set<String>>(Kind.class);
-    for (var c : changes) {
-      var kind = c.key().kind();
-      ids.computeIfAbsent(kind, k -> new HashSet<>()).add(c.key().id());
-      var m = changed.computeIfAbsent(kind, k -> new HashMap<>(base.items(k)));
-      switch (c) {
-        case ConfigChange.Put p -> m.put(p.key().id(), p.item());
-        case ConfigChange.Delete d -> m.remove(d.key().id());
-      }
-    }
-    publish(base.with(changed, ids, revision));
+    publish(current.withChanges(changes, revision));
   }
 
   private void publish(ConfigSnapshot next) {
