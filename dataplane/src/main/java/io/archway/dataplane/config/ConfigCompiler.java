@@ -233,7 +233,7 @@ public final class ConfigCompiler implements Consumer<ConfigSnapshot> {
     rejected = rejections.counts();
     this.rejections = java.util.List.copyOf(rejections.messages());
     var router =
-        rebuild && entries != null
+        entries != null && (rebuild || rebuildCheaper(entries.size()))
             ? Router.build(entries)
             : current.router().update(routes.removedEntries(), routes.changedEntries());
     routes.handedOver();
@@ -250,5 +250,14 @@ public final class ConfigCompiler implements Consumer<ConfigSnapshot> {
             snapshot.revision());
     rebuildRouter = false;
     lastCompileNanos = System.nanoTime() - start;
+  }
+
+  /**
+   * Whether building the router anew costs less than updating it: an update copies the trie nodes
+   * on each changed path (and sorts each path's routes again), which at a whole new config (the
+   * first load into the empty router, a full re-read) is many times a build's linear cost.
+   */
+  private boolean rebuildCheaper(int served) {
+    return routes.changedEntries().size() + routes.removedEntries().size() > served / 4;
   }
 }
