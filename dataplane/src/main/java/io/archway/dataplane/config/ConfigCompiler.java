@@ -14,7 +14,6 @@ import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.function.Consumer;
-import java.util.function.Function;
 
 /**
  * Compiles each {@link ConfigSnapshot} into a {@link CompiledConfig}, once per change, on the
@@ -55,11 +54,12 @@ public final class ConfigCompiler implements Consumer<ConfigSnapshot> {
   private boolean rebuildRouter = true;
 
   /**
-   * @param routeStats each HTTP route's counters, by route id (the same for an id every time)
+   * @param routeStats each HTTP route's counters, by route id (the same for an id while it is in
+   *     the config; forgotten when it leaves it)
    */
   public ConfigCompiler(
       Upstreams upstreams,
-      Function<String, HttpRouteStats> routeStats,
+      HttpRouteStats.Source routeStats,
       StreamMetrics streamMetrics,
       SyslogSinks sinks,
       KubernetesDiscovery discovery,
@@ -81,7 +81,7 @@ public final class ConfigCompiler implements Consumer<ConfigSnapshot> {
    */
   public ConfigCompiler(
       Upstreams upstreams,
-      Function<String, HttpRouteStats> routeStats,
+      HttpRouteStats.Source routeStats,
       StreamMetrics streamMetrics,
       SyslogSinks sinks,
       KubernetesDiscovery discovery,
@@ -105,7 +105,7 @@ public final class ConfigCompiler implements Consumer<ConfigSnapshot> {
    */
   public ConfigCompiler(
       Upstreams upstreams,
-      Function<String, HttpRouteStats> routeStats,
+      HttpRouteStats.Source routeStats,
       StreamMetrics streamMetrics,
       SyslogSinks sinks,
       KubernetesDiscovery discovery,
@@ -198,7 +198,7 @@ public final class ConfigCompiler implements Consumer<ConfigSnapshot> {
     rebuildRouter = true;
     last = snapshot;
     var refs = new References(snapshot);
-    var runtimes = upstreams.compile(snapshot, refs);
+    var runtimes = upstreams.compile(snapshot, changes, refs);
     refs.runtimes(runtimes);
     var rejections = new Rejections();
     if (secrets.update(snapshot)) {
@@ -225,7 +225,7 @@ public final class ConfigCompiler implements Consumer<ConfigSnapshot> {
     } else {
       entries = routes.compile(snapshot.items(Kind.ROUTES), refs, rejections);
     }
-    pluginNames.check(snapshot, rejections);
+    pluginNames.check(snapshot, changes, rejections);
     var streams = streamRoutes.compile(snapshot.items(Kind.STREAM_ROUTES), refs, rejections);
     var served = ssls.compile(snapshot.items(Kind.SSLS), rejections);
     var ports =
@@ -233,7 +233,7 @@ public final class ConfigCompiler implements Consumer<ConfigSnapshot> {
     rejected = rejections.counts();
     this.rejections = java.util.List.copyOf(rejections.messages());
     var router =
-        rebuild && entries != null
+        entries != null && (rebuild || rebuildCheaper(entries.size()))
             ? Router.build(entries)
             : current.router().update(routes.removedEntries(), routes.changedEntries());
     routes.handedOver();
@@ -250,5 +250,14 @@ public final class ConfigCompiler implements Consumer<ConfigSnapshot> {
             snapshot.revision());
     rebuildRouter = false;
     lastCompileNanos = System.nanoTime() - start;
+  }
+
+  /**
+   * Whether building the router anew costs less than updating it: an update copies the trie nodes
+   * on each changed path (and sorts each path's routes again), which at a whole new config (the
+   * first load into the empty router, a full re-read) is many times a build's linear cost.
+   */
+  private boolean rebuildCheaper(int served) {
+    return routes.changedEntries().size() + routes.removedEntries().size() > served / 4;
   }
 }

@@ -1,19 +1,24 @@
 package io.archway.dataplane.config;
 
+import io.archway.dataplane.support.ShardedMap;
 import io.archway.model.Keys.Key;
 import io.archway.model.Kind;
+import io.archway.model.source.ConfigChange;
 import io.archway.model.source.ConfigItem;
-import java.util.Collections;
 import java.util.EnumMap;
 import java.util.HashMap;
+import java.util.HashSet;
+import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.atomic.AtomicLong;
 
 /**
  * The config in force: every valid item, by kind and id, at one revision. Immutable; a request
- * keeps the snapshot it started with. The router and plugin chains compiled from it join here as
- * the HTTP data plane lands.
+ * keeps the snapshot it started with. Each kind's items are a {@link ShardedMap}: a change makes
+ * the next snapshot by copying the shards it touches only, so a put costs the same at 100,000
+ * routes as at ten. The router and plugin chains compiled from it join here as the HTTP data plane
+ * lands.
  */
 public final class ConfigSnapshot {
 
@@ -59,13 +64,43 @@ public final class ConfigSnapshot {
   static ConfigSnapshot of(Map<Key, ConfigItem> items, long revision) {
     var byKind = new EnumMap<Kind, Map<String, ConfigItem>>(Kind.class);
     items.forEach((k, v) -> byKind.computeIfAbsent(k.kind(), x -> new HashMap<>()).put(k.id(), v));
-    byKind.replaceAll((k, m) -> Collections.unmodifiableMap(m));
+    byKind.replaceAll((k, m) -> ShardedMap.copyOf(m));
     return new ConfigSnapshot(byKind, revision);
   }
 
   /**
-   * A new snapshot with {@code changed} kinds replaced; the other kinds' maps are shared, so one
-   * changed route copies the routes map only.
+   * A new snapshot with {@code changes} applied in order (a later change of an id wins), recording
+   * the ids that changed ({@link #changesSince}). Costs the changes, not the items held.
+   */
+  ConfigSnapshot withChanges(List<ConfigChange> changes, long revision) {
+    var editors = new EnumMap<Kind, ShardedMap.Editor<String, ConfigItem>>(Kind.class);
+    var ids = new EnumMap<Kind, Set<String>>(Kind.class);
+    for (var c : changes) {
+      var kind = c.key().kind();
+      var id = c.key().id();
+      ids.computeIfAbsent(kind, k -> new HashSet<>()).add(id);
+      var editor = editors.computeIfAbsent(kind, k -> ShardedMap.copyOf(items(k)).edit());
+      switch (c) {
+        case ConfigChange.Put p -> editor.put(id, p.item());
+        case ConfigChange.Delete d -> editor.remove(id);
+      }
+    }
+    var byKind = new EnumMap<>(this.byKind);
+    editors.forEach(
+        (k, e) -> {
+          var m = e.build();
+          if (m.isEmpty()) {
+            byKind.remove(k);
+          } else {
+            byKind.put(k, m);
+          }
+        });
+    return new ConfigSnapshot(byKind, revision, serial, ids);
+  }
+
+  /**
+   * A new snapshot with {@code changed} kinds replaced by these whole maps; the other kinds' maps
+   * are shared.
    */
   ConfigSnapshot with(Map<Kind, Map<String, ConfigItem>> changed, long revision) {
     return with(changed, null, revision);
@@ -80,7 +115,7 @@ public final class ConfigSnapshot {
           if (m.isEmpty()) {
             byKind.remove(k);
           } else {
-            byKind.put(k, Collections.unmodifiableMap(m));
+            byKind.put(k, ShardedMap.copyOf(m));
           }
         });
     return ids == null

@@ -30,8 +30,13 @@ final class Rejections {
    */
   void reject(Kind kind, String id, String outcome, String why) {
     warn(kind, id, outcome, why);
-    messages.add(Keys.item(kind, id) + ": " + outcome + ": " + why);
+    message(kind, id, outcome, why);
     count(kind, 1);
+  }
+
+  /** Records the warning of an object left out, logged and counted by the caller. */
+  void message(Kind kind, String id, String outcome, String why) {
+    messages.add(Keys.item(kind, id) + ": " + outcome + ": " + why);
   }
 
   /** Logs that an object is left out, without counting it (counted elsewhere, or not at all). */

@@ -21,7 +21,6 @@ import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
-import java.util.function.Function;
 
 /**
  * HTTP routes: each enabled route becomes a {@link RouteEntry} for the router, with its {@link
@@ -34,7 +33,10 @@ final class RouteCompiler {
 
   private final PluginRegistry registry;
   private final PluginServices services;
-  private final Function<String, HttpRouteStats> stats;
+  private final HttpRouteStats.Source stats;
+  // The ids whose counters were asked for: those still in the config keep them; the others are
+  // forgotten when they leave it.
+  private final Set<String> statsIds = new HashSet<>();
   private HashMap<String, Cached> cache = new HashMap<>();
   private int rejectedCount;
   // The entries of the routes forgotten since the last compile: the router still holds them.
@@ -50,8 +52,7 @@ final class RouteCompiler {
       UpstreamRuntime inline,
       RouteEntry<CompiledRoute> entry) {}
 
-  RouteCompiler(
-      PluginRegistry registry, PluginServices services, Function<String, HttpRouteStats> stats) {
+  RouteCompiler(PluginRegistry registry, PluginServices services, HttpRouteStats.Source stats) {
     this.registry = registry;
     this.services = services;
     this.stats = stats;
@@ -148,6 +149,14 @@ final class RouteCompiler {
         });
     cache = nextCache;
     forgetFlows(touched);
+    statsIds.removeIf(
+        id -> {
+          if (routes.containsKey(id)) {
+            return false;
+          }
+          stats.forget(id);
+          return true;
+        });
     rejectedCount = 0;
     for (var c : nextCache.values()) {
       if (c.entry == null) {
@@ -209,6 +218,11 @@ final class RouteCompiler {
     }
     rejectedCount = rejectedNow;
     forgetFlows(ids);
+    for (var id : ids) {
+      if (!routes.containsKey(id) && statsIds.remove(id)) {
+        stats.forget(id);
+      }
+    }
     this.changedEntries = changedEntries;
     this.removedEntries = removedEntries;
   }
@@ -298,7 +312,7 @@ final class RouteCompiler {
             millis(t == null ? null : t.connect()),
             millis(t == null ? null : t.send()),
             millis(t == null ? null : t.read()),
-            stats.apply(id),
+            routeStats(id),
             chain,
             route.pluginFlowId(),
             flow);
@@ -309,6 +323,11 @@ final class RouteCompiler {
                 ? route.hosts()
                 : service != null && service.hosts() != null ? service.hosts() : List.of();
     return new RouteEntry<>(id, route, hosts, target);
+  }
+
+  private HttpRouteStats routeStats(String id) {
+    statsIds.add(id);
+    return stats.route(id);
   }
 
   private static long millis(Double seconds) {

@@ -15,10 +15,12 @@ import io.archway.model.StreamRoute;
 import io.archway.model.Upstream;
 import io.archway.model.UpstreamNode;
 import io.archway.model.UpstreamNodes;
+import io.archway.model.source.ConfigItem;
 import java.util.HashMap;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import java.util.TreeMap;
 
 /**
@@ -41,6 +43,8 @@ final class UpstreamCompiler {
   private List<Plugin<?>> inlineUpstreamPlugins = List.of();
   // Each route's upstreams as worked out at the last compile (compiles are serialized).
   private final Map<String, RouteUpstreams> byRoute = new HashMap<>();
+  // The union of byRoute's upstreams (their keys are their owner's: no two routes share one).
+  private final Map<String, Upstream> routesWanted = new HashMap<>();
 
   /**
    * @param discovery nodes for upstreams with {@code discovery_type: kubernetes}, or {@code null}
@@ -56,14 +60,21 @@ final class UpstreamCompiler {
     this.registry = registry;
   }
 
-  /** The runtimes of this snapshot's upstreams, by key. */
-  Map<String, UpstreamRuntime> compile(ConfigSnapshot snapshot, References refs) {
-    var wanted = wanted(snapshot, refs);
+  /**
+   * The runtimes of this snapshot's upstreams, by key.
+   *
+   * @param changes the ids changed since the last compile, by kind, when known ({@code null}: every
+   *     route is looked at)
+   */
+  Map<String, UpstreamRuntime> compile(
+      ConfigSnapshot snapshot, Map<Kind, Set<String>> changes, References refs) {
+    var wanted = wanted(snapshot, changes, refs);
     SslCompiler.clientCertificates(wanted, snapshot.items(Kind.SSLS));
     return upstreams.update(discover(wanted));
   }
 
-  private Map<String, Upstream> wanted(ConfigSnapshot snapshot, References refs) {
+  private Map<String, Upstream> wanted(
+      ConfigSnapshot snapshot, Map<Kind, Set<String>> changes, References refs) {
     var wanted = new HashMap<String, Upstream>();
     snapshot
         .items(Kind.UPSTREAMS)
@@ -81,30 +92,38 @@ final class UpstreamCompiler {
     if (!withInline.equals(inlineUpstreamPlugins)) {
       inlineUpstreamPlugins = withInline;
       byRoute.clear();
+      routesWanted.clear();
     }
     var routes = snapshot.items(Kind.ROUTES);
-    routes.forEach(
-        (id, item) -> {
-          var r = (Route) item.value();
-          var serviceItem = refs.service(r.serviceId());
-          var pcItem = refs.pluginConfig(r.pluginConfigId());
-          var known = byRoute.get(id);
-          if (known == null
-              || known.route != item
-              || known.service != serviceItem
-              || known.pluginConfig != pcItem) {
-            known =
-                new RouteUpstreams(
-                    item, serviceItem, pcItem, routeUpstreams(id, r, serviceItem, refs));
-            byRoute.put(id, known);
+    if (changes == null
+        || byRoute.isEmpty()
+        || changes.containsKey(Kind.SERVICES)
+        || changes.containsKey(Kind.PLUGIN_CONFIGS)) {
+      // What every route depends on may have changed: each is looked at (by identity).
+      routes.forEach((id, item) -> route(id, item, refs));
+      if (byRoute.size() > routes.size()) {
+        for (var it = byRoute.entrySet().iterator(); it.hasNext(); ) {
+          var e = it.next();
+          if (!routes.containsKey(e.getKey())) {
+            it.remove();
+            routesWanted.keySet().removeAll(e.getValue().upstreams.keySet());
           }
-          if (!known.upstreams.isEmpty()) {
-            wanted.putAll(known.upstreams);
+        }
+      }
+    } else {
+      for (var id : changes.getOrDefault(Kind.ROUTES, Set.of())) {
+        var item = routes.get(id);
+        if (item != null) {
+          route(id, item, refs);
+        } else {
+          var gone = byRoute.remove(id);
+          if (gone != null) {
+            routesWanted.keySet().removeAll(gone.upstreams.keySet());
           }
-        });
-    if (byRoute.size() > routes.size()) {
-      byRoute.keySet().removeIf(id -> !routes.containsKey(id));
+        }
+      }
     }
+    wanted.putAll(routesWanted);
     snapshot
         .items(Kind.STREAM_ROUTES)
         .forEach(
@@ -117,6 +136,26 @@ final class UpstreamCompiler {
     return wanted;
   }
 
+  /** Works out a route's upstreams again if what they depend on is another object than before. */
+  private void route(String id, ConfigItem item, References refs) {
+    var r = (Route) item.value();
+    var serviceItem = refs.service(r.serviceId());
+    var pcItem = refs.pluginConfig(r.pluginConfigId());
+    var known = byRoute.get(id);
+    if (known != null
+        && known.route == item
+        && known.service == serviceItem
+        && known.pluginConfig == pcItem) {
+      return;
+    }
+    if (known != null) {
+      routesWanted.keySet().removeAll(known.upstreams.keySet());
+    }
+    known = new RouteUpstreams(item, serviceItem, pcItem, routeUpstreams(id, r, serviceItem, refs));
+    byRoute.put(id, known);
+    routesWanted.putAll(known.upstreams);
+  }
+
   /**
    * The upstreams a route carries (its inline one, its plugins' inline ones), by key: what it
    * depends on is its item, its service's and its plugin config's, so they are worked out again
@@ -124,7 +163,7 @@ final class UpstreamCompiler {
    * at each route, not parsing their plugins' upstreams again.
    */
   private Map<String, Upstream> routeUpstreams(
-      String id, Route r, io.archway.model.source.ConfigItem serviceItem, References refs) {
+      String id, Route r, ConfigItem serviceItem, References refs) {
     var out = new HashMap<String, Upstream>();
     var key = Keys.item(Kind.ROUTES, id);
     if (r.upstream() != null) {
@@ -140,9 +179,9 @@ final class UpstreamCompiler {
   }
 
   private record RouteUpstreams(
-      io.archway.model.source.ConfigItem route,
-      io.archway.model.source.ConfigItem service,
-      io.archway.model.source.ConfigItem pluginConfig,
+      ConfigItem route,
+      ConfigItem service,
+      ConfigItem pluginConfig,
       Map<String, Upstream> upstreams) {}
 
   /** A plugin's inline upstreams become upstreams of their own, under the keys it gives. */

@@ -14,7 +14,7 @@ import java.util.concurrent.atomic.LongAdder;
  * whole requests and of the upstream part, bytes each way, open connections, errors by cause. All
  * lock-free adders, written on the event loops and read when scraped.
  */
-public final class HttpMetrics {
+public final class HttpMetrics implements HttpRouteStats.Source {
 
   private final Map<String, HttpRouteStats> routes = new ConcurrentHashMap<>();
   private final Map<String, LongAdder> errors = new ConcurrentHashMap<>();
@@ -25,8 +25,20 @@ public final class HttpMetrics {
    * The counters of one route, the same for an id from one compile to the next; {@code ""} for
    * requests no route matched.
    */
+  @Override
   public HttpRouteStats route(String id) {
     return routes.computeIfAbsent(id, HttpRouteStats::new);
+  }
+
+  /**
+   * Drops the counters of a route deleted from the config, so ids that come and go do not pile up;
+   * the requests counted under no route ({@code ""}) stay.
+   */
+  @Override
+  public void forget(String id) {
+    if (!id.isEmpty()) {
+      routes.remove(id);
+    }
   }
 
   public void connectionOpened() {

@@ -37,6 +37,20 @@ public final class HttpRouteStats {
   public final LongAdder bytesOut = new LongAdder();
 
   /**
+   * Where the config compiler gets each route's counters: the same object for an id until the route
+   * leaves the config ({@link #forget}).
+   */
+  @FunctionalInterface
+  public interface Source {
+
+    /** The counters of route {@code id}. */
+    HttpRouteStats route(String id);
+
+    /** Route {@code id} is gone from the config: its counters go too (none are kept by default). */
+    default void forget(String id) {}
+  }
+
+  /**
    * @param id the route's id; {@code ""} for requests no route matched
    */
   public HttpRouteStats(String id) {

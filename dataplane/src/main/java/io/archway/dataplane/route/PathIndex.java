@@ -1,5 +1,6 @@
 package io.archway.dataplane.route;
 
+import io.archway.dataplane.support.ShardedMap;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.HashMap;
@@ -19,7 +20,8 @@ final class PathIndex<T> {
   private final Map<String, List<RouteEntry<T>>> exactBuild = new HashMap<>();
   private final CharNode<T> prefixes;
   private final SegmentNode<T> params;
-  private ExactPaths<T> exact;
+  // Sharded by the path's hash: a change copies one shard, not every exact path of the host.
+  private ShardedMap<String, RouteEntry<T>[]> exact;
   private int size;
 
   PathIndex() {
@@ -27,7 +29,11 @@ final class PathIndex<T> {
     this.params = new SegmentNode<>();
   }
 
-  private PathIndex(ExactPaths<T> exact, CharNode<T> prefixes, SegmentNode<T> params, int size) {
+  private PathIndex(
+      ShardedMap<String, RouteEntry<T>[]> exact,
+      CharNode<T> prefixes,
+      SegmentNode<T> params,
+      int size) {
     this.exact = exact;
     this.prefixes = prefixes;
     this.params = params;
@@ -54,7 +60,7 @@ final class PathIndex<T> {
   PathIndex<T> seal() {
     var sorted = new HashMap<String, RouteEntry<T>[]>(exactBuild.size() * 2);
     exactBuild.forEach((k, v) -> sorted.put(k, Router.sorted(v)));
-    exact = ExactPaths.of(sorted);
+    exact = ShardedMap.copyOf(sorted);
     exactBuild.clear();
     prefixes.seal();
     params.seal();
@@ -65,10 +71,10 @@ final class PathIndex<T> {
    * A new sealed index with the routes on {@code edits}' paths changed, sharing everything else
    * with this one: on each path, the routes whose id is in {@code changedIds} leave and the given
    * routes join, ordered as {@link #seal} orders them. Only what lies on the changed paths is
-   * copied: one shard of the exact paths, the tries' nodes on the path.
+   * copied: the touched shards of the exact paths, the tries' nodes on the path.
    */
   PathIndex<T> with(Map<String, List<RouteEntry<T>>> edits, Set<String> changedIds) {
-    var nextExact = exact;
+    ShardedMap.Editor<String, RouteEntry<T>[]> nextExact = null;
     var nextPrefixes = prefixes;
     var nextParams = params;
     int[] nextSize = {size};
@@ -95,10 +101,19 @@ final class PathIndex<T> {
       } else if (path.endsWith("*")) {
         nextPrefixes = nextPrefixes.with(path, 0, path.length() - 1, change);
       } else {
-        nextExact = nextExact.with(path, change.apply(nextExact.get(path)));
+        if (nextExact == null) {
+          nextExact = exact.edit();
+        }
+        var routes = change.apply(nextExact.get(path));
+        if (routes == null) {
+          nextExact.remove(path);
+        } else {
+          nextExact.put(path, routes);
+        }
       }
     }
-    return new PathIndex<>(nextExact, nextPrefixes, nextParams, nextSize[0]);
+    return new PathIndex<>(
+        nextExact == null ? exact : nextExact.build(), nextPrefixes, nextParams, nextSize[0]);
   }
 
   RouteEntry<T> match(RequestVars r) {
@@ -112,67 +127,6 @@ final class PathIndex<T> {
       return hit;
     }
     return prefixes.match(path, 0, r);
-  }
-
-  /**
-   * Exact paths to their routes, in hash maps of at most about {@value #SHARD} paths each, chosen
-   * by the path's hash: a change copies one shard, not all the paths (100,000 exact paths on one
-   * host would otherwise be copied on every change). A lookup is one more array index than a plain
-   * map. The shards split again as they grow, so that updates alone keep them small.
-   */
-  private static final class ExactPaths<T> {
-    private static final int SHARD = 256;
-
-    private final Map<String, RouteEntry<T>[]>[] shards;
-    private final int size;
-
-    private ExactPaths(Map<String, RouteEntry<T>[]>[] shards, int size) {
-      this.shards = shards;
-      this.size = size;
-    }
-
-    @SuppressWarnings("unchecked")
-    static <T> ExactPaths<T> of(Map<String, RouteEntry<T>[]> paths) {
-      int n = Integer.highestOneBit(Math.max(1, paths.size() / SHARD * 2));
-      var shards = (Map<String, RouteEntry<T>[]>[]) new Map[n];
-      for (int i = 0; i < n; i++) {
-        shards[i] = new HashMap<>();
-      }
-      paths.forEach((k, v) -> shards[shard(k, n)].put(k, v));
-      return new ExactPaths<>(shards, paths.size());
-    }
-
-    /**
-     * The shard from the hash's high bits: a shard's {@link HashMap} places its keys by the low
-     * ones, which would all be alike within a shard.
-     */
-    private static int shard(String path, int shards) {
-      return shards == 1
-          ? 0
-          : (path.hashCode() * 0x9E3779B9) >>> (32 - Integer.numberOfTrailingZeros(shards));
-    }
-
-    RouteEntry<T>[] get(String path) {
-      return shards[shard(path, shards.length)].get(path);
-    }
-
-    /** A copy with {@code path}'s routes set to {@code routes} ({@code null}: removed). */
-    ExactPaths<T> with(String path, RouteEntry<T>[] routes) {
-      int i = shard(path, shards.length);
-      var shard = new HashMap<>(shards[i]);
-      boolean had = routes == null ? shard.remove(path) != null : shard.put(path, routes) != null;
-      int nextSize = size + (routes == null ? (had ? -1 : 0) : (had ? 0 : 1));
-      if (nextSize > shards.length * SHARD * 2) {
-        var all = new HashMap<String, RouteEntry<T>[]>(nextSize * 2);
-        for (int k = 0; k < shards.length; k++) {
-          all.putAll(k == i ? shard : shards[k]);
-        }
-        return of(all);
-      }
-      var next = shards.clone();
-      next[i] = shard;
-      return new ExactPaths<>(next, nextSize);
-    }
   }
 
   /** A trie over characters; a node holds the routes whose prefix ends there. */

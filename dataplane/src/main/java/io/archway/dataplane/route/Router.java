@@ -1,5 +1,6 @@
 package io.archway.dataplane.route;
 
+import io.archway.dataplane.support.ShardedMap;
 import java.util.ArrayList;
 import java.util.Collection;
 import java.util.Comparator;
@@ -24,14 +25,15 @@ public final class Router<T> {
           .reversed()
           .thenComparing(RouteEntry::id);
 
-  private final Map<String, PathIndex<T>> exactHosts;
-  private final Map<String, PathIndex<T>> wildcardHosts;
+  // Sharded: an update copies the shards of the hosts it touches, not a map of every host.
+  private final ShardedMap<String, PathIndex<T>> exactHosts;
+  private final ShardedMap<String, PathIndex<T>> wildcardHosts;
   private final PathIndex<T> anyHost;
   private final int size;
 
   private Router(
-      Map<String, PathIndex<T>> exactHosts,
-      Map<String, PathIndex<T>> wildcardHosts,
+      ShardedMap<String, PathIndex<T>> exactHosts,
+      ShardedMap<String, PathIndex<T>> wildcardHosts,
       PathIndex<T> anyHost,
       int size) {
     this.exactHosts = exactHosts;
@@ -66,7 +68,8 @@ public final class Router<T> {
     }
     exact.values().forEach(PathIndex::seal);
     wildcard.values().forEach(PathIndex::seal);
-    return new Router<>(exact, wildcard, any.seal(), entries.size());
+    return new Router<>(
+        ShardedMap.copyOf(exact), ShardedMap.copyOf(wildcard), any.seal(), entries.size());
   }
 
   /**
@@ -94,8 +97,8 @@ public final class Router<T> {
       changedIds.add(e.id());
       forEachPair(e, (bucket, path) -> edit(edits, bucket, path).add(e));
     }
-    var exact = exactHosts;
-    var wildcard = wildcardHosts;
+    ShardedMap.Editor<String, PathIndex<T>> exact = null;
+    ShardedMap.Editor<String, PathIndex<T>> wildcard = null;
     var any = anyHost;
     for (var edit : edits.entrySet()) {
       var bucket = edit.getKey();
@@ -105,21 +108,26 @@ public final class Router<T> {
       }
       boolean isExact = bucket.charAt(0) == '=';
       var host = isExact ? bucket.substring(1) : bucket;
-      if (isExact && exact == exactHosts) {
-        exact = new HashMap<>(exactHosts);
-      } else if (!isExact && wildcard == wildcardHosts) {
-        wildcard = new HashMap<>(wildcardHosts);
+      if (isExact && exact == null) {
+        exact = exactHosts.edit();
+      } else if (!isExact && wildcard == null) {
+        wildcard = wildcardHosts.edit();
       }
       var map = isExact ? exact : wildcard;
-      var before = map.getOrDefault(host, emptyIndex());
-      var after = before.with(edit.getValue(), changedIds);
+      var before = map.get(host);
+      var after =
+          (before == null ? Router.<T>emptyIndex() : before).with(edit.getValue(), changedIds);
       if (after.size() == 0) {
         map.remove(host);
       } else {
         map.put(host, after);
       }
     }
-    return new Router<>(exact, wildcard, any, size - removed.size() + added.size());
+    return new Router<>(
+        exact == null ? exactHosts : exact.build(),
+        wildcard == null ? wildcardHosts : wildcard.build(),
+        any,
+        size - removed.size() + added.size());
   }
 
   private static <T> PathIndex<T> emptyIndex() {

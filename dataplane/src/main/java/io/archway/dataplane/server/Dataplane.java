@@ -5,10 +5,13 @@ import io.archway.dataplane.config.ConfigHolder;
 import io.archway.dataplane.config.xds.XdsConfigSource;
 import io.archway.model.source.ConfigFileException;
 import io.archway.model.source.ConfigSource;
+import io.archway.model.source.ConfigState;
 import io.archway.model.source.EtcdConfigSource;
 import io.archway.model.source.FileConfigSource;
 import java.io.IOException;
 import java.time.Duration;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.FutureTask;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -35,6 +38,7 @@ public final class Dataplane implements AutoCloseable {
    */
   public Dataplane start() throws ConfigFileException, InterruptedException, IOException {
     var admin = options.admin();
+    FutureTask<ConfigState> fileLoad = null;
     StandaloneAdminStore adminStore = null;
     if (options.standaloneMode() && admin.enabled()) {
       // API-driven standalone: the file is where the config starts; the Admin API changes it.
@@ -44,12 +48,11 @@ public final class Dataplane implements AutoCloseable {
       source = new XdsConfigSource(options.xds());
     } else if (options.standaloneMode()) {
       var file = new FileConfigSource(options.standalone(), Duration.ofMillis(500));
-      try {
-        file.load();
-      } catch (ConfigFileException e) {
-        file.close();
-        throw e;
-      }
+      // Reading a big file and setting up the servers do not depend on each other: the file is
+      // read on a thread of its own meanwhile, and the start waits for it before the config is
+      // compiled (and stops, with the file's problems, before anything is served).
+      fileLoad = new FutureTask<>(file::load);
+      Thread.ofPlatform().name("archway-config-load").daemon().start(fileLoad);
       source = file;
     } else {
       var settings =
@@ -93,7 +96,10 @@ public final class Dataplane implements AutoCloseable {
             options.etcdPassword(),
             options.etcdTls());
       }
-    } catch (RuntimeException | InterruptedException | IOException e) {
+      if (fileLoad != null) {
+        awaitLoad(fileLoad);
+      }
+    } catch (RuntimeException | InterruptedException | IOException | ConfigFileException e) {
       if (servers != null) {
         servers.close();
       }
@@ -103,6 +109,21 @@ public final class Dataplane implements AutoCloseable {
     source.start(config);
     log.info("archway dataplane started; config from {}", source.status().source());
     return this;
+  }
+
+  /** Waits for the standalone file read, rethrowing what it threw. */
+  private static void awaitLoad(FutureTask<ConfigState> load)
+      throws ConfigFileException, InterruptedException {
+    try {
+      load.get();
+    } catch (ExecutionException e) {
+      switch (e.getCause()) {
+        case ConfigFileException c -> throw c;
+        case RuntimeException r -> throw r;
+        case Error err -> throw err;
+        default -> throw new IllegalStateException(e.getCause());
+      }
+    }
   }
 
   public ConfigHolder config() {

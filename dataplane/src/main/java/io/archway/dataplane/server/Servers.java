@@ -114,8 +114,7 @@ public final class Servers implements AutoCloseable {
                 ? List.of(ApplicationProtocolNames.HTTP_2, ApplicationProtocolNames.HTTP_1_1)
                 : List.of(ApplicationProtocolNames.HTTP_1_1));
     compiler =
-        new ConfigCompiler(
-            upstreams, httpMetrics::route, streamMetrics, sinks, discovery, certificates);
+        new ConfigCompiler(upstreams, httpMetrics, streamMetrics, sinks, discovery, certificates);
     compiler.pluginServices().httpsPort(settings.tls().redirectPort());
     compiler.accept(config.current());
     config.subscribe(compiler);

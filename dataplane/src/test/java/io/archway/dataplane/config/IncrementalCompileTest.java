@@ -94,9 +94,18 @@ class IncrementalCompileTest {
 
   static ConfigCompiler compiler(
       Upstreams upstreams, SyslogSinks sinks, PluginRegistry registry, PluginServices services) {
+    return compiler(upstreams, HttpRouteStats::new, sinks, registry, services);
+  }
+
+  static ConfigCompiler compiler(
+      Upstreams upstreams,
+      HttpRouteStats.Source routeStats,
+      SyslogSinks sinks,
+      PluginRegistry registry,
+      PluginServices services) {
     return new ConfigCompiler(
         upstreams,
-        HttpRouteStats::new,
+        routeStats,
         new StreamMetrics(),
         sinks,
         null,

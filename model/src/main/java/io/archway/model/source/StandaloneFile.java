@@ -129,6 +129,7 @@ public final class StandaloneFile {
     }
     var problems = new ArrayList<String>();
     var spots = new ArrayList<ConfigFileException.Spot>();
+    var listed = new ArrayList<Listed>();
     if (!root.isObject()) {
       throw new ConfigFileException(
           List.of(
@@ -143,14 +144,15 @@ public final class StandaloneFile {
       var at = YamlLines.pointer("", section.getKey());
       var kind = Kind.ofDir(section.getKey());
       if (kind.isEmpty()) {
-        problems.add(
-            name
-                + ": "
-                + section.getKey()
-                + ": unknown section (expected one of: "
-                + sections()
-                + ")");
-        spots.add(new ConfigFileException.Spot(at, 0));
+        listed.add(
+            Listed.problem(
+                name
+                    + ": "
+                    + section.getKey()
+                    + ": unknown section (expected one of: "
+                    + sections()
+                    + ")",
+                at));
         continue;
       }
       var list = section.getValue();
@@ -158,13 +160,13 @@ public final class StandaloneFile {
         continue;
       }
       if (!list.isArray()) {
-        problems.add(name + ": " + section.getKey() + ": not a list (expected: a list of objects)");
-        spots.add(new ConfigFileException.Spot(at, 0));
+        listed.add(
+            Listed.problem(
+                name + ": " + section.getKey() + ": not a list (expected: a list of objects)", at));
         continue;
       }
       for (int i = 0; i < list.size(); i++) {
         var item = list.get(i);
-        var itemAt = at + "/" + i;
         var itemKind = credentialInConsumers(kind.get(), item) ? Kind.CREDENTIALS : kind.get();
         var idNode = item.get(itemKind.idField());
         var where =
@@ -174,23 +176,42 @@ public final class StandaloneFile {
             itemKind == Kind.CONSUMERS || itemKind == Kind.CREDENTIALS || itemKind == Kind.SECRETS
                 ? null
                 : Integer.toString(i + 1);
-        try {
-          var obj =
-              ModelJson.read(
-                  itemKind, item, idNode == null ? fallbackId : null, name + ": " + where);
-          var key = new Key(itemKind, obj.id());
-          if (out.putIfAbsent(key, obj) != null) {
-            problems.add(
-                name + ": " + where + ": duplicate id \"" + obj.id() + "\" in " + section.getKey());
-            spots.add(new ConfigFileException.Spot(itemAt, 0));
-          } else {
-            items.add(new Item(key, itemAt, item));
-          }
-        } catch (ValidationException e) {
-          problems.addAll(e.lines());
-          for (var p : e.problems()) {
-            spots.add(new ConfigFileException.Spot(YamlLines.pointer(itemAt, p.path()), 0));
-          }
+        listed.add(
+            new Listed(
+                section.getKey(),
+                at + "/" + i,
+                where,
+                itemKind,
+                item,
+                idNode == null ? fallbackId : null,
+                name + ": " + where,
+                null));
+      }
+    }
+    // Reading each object is pure and most of a big file's cost after the YAML itself: spread
+    // over the cores, then recorded in the file's order (duplicates and problems as listed).
+    var stream = listed.size() >= PARALLEL_FROM ? listed.parallelStream() : listed.stream();
+    var outcomes = stream.map(StandaloneFile::readListed).toList();
+    for (int k = 0; k < listed.size(); k++) {
+      var l = listed.get(k);
+      var outcome = outcomes.get(k);
+      if (l.problem() != null) {
+        problems.add(l.problem());
+        spots.add(new ConfigFileException.Spot(l.at(), 0));
+      } else if (outcome instanceof ConfigObject obj) {
+        var key = new Key(l.kind(), obj.id());
+        if (out.putIfAbsent(key, obj) != null) {
+          problems.add(
+              name + ": " + l.where() + ": duplicate id \"" + obj.id() + "\" in " + l.section());
+          spots.add(new ConfigFileException.Spot(l.at(), 0));
+        } else {
+          items.add(new Item(key, l.at(), l.node()));
+        }
+      } else {
+        var e = (ValidationException) outcome;
+        problems.addAll(e.lines());
+        for (var p : e.problems()) {
+          spots.add(new ConfigFileException.Spot(YamlLines.pointer(l.at(), p.path()), 0));
         }
       }
     }
@@ -198,6 +219,37 @@ public final class StandaloneFile {
       throw new ConfigFileException(problems, spots, false);
     }
     return new Read(out, items);
+  }
+
+  /** Files with this many objects or more have them read in parallel. */
+  private static final int PARALLEL_FROM = 512;
+
+  /** One object as listed in the file, before it is read; or a section's problem, in its place. */
+  private record Listed(
+      String section,
+      String at,
+      String where,
+      Kind kind,
+      JsonNode node,
+      String fallbackId,
+      String context,
+      String problem) {
+
+    static Listed problem(String problem, String at) {
+      return new Listed(null, at, null, null, null, null, null, problem);
+    }
+  }
+
+  /** The object read, or the {@link ValidationException} that says why not. */
+  private static Object readListed(Listed l) {
+    if (l.problem() != null) {
+      return null;
+    }
+    try {
+      return ModelJson.read(l.kind(), l.node(), l.fallbackId(), l.context());
+    } catch (ValidationException e) {
+      return e;
+    }
   }
 
   /**
