@@ -42,6 +42,9 @@ final class KafkaBackend implements AutoCloseable {
   record Messages(long sequence, List<ConsumerRecord<ByteBuffer, ByteBuffer>> records)
       implements Answer {}
 
+  /** A fetch's answer already encoded (made ahead), sequence written; the receiver owns it. */
+  record Encoded(long sequence, io.netty.buffer.ByteBuf buf) implements Answer {}
+
   /** A command for the brokers, answered by {@code reply} on the consumer's thread. */
   sealed interface Command {
     long sequence();

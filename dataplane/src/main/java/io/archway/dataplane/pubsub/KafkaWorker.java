@@ -79,8 +79,11 @@ final class KafkaWorker implements Runnable {
             break;
           }
         }
+        if (o instanceof KafkaBackend.Fetch f && answerMadeAhead(f)) {
+          continue;
+        }
         if (o instanceof KafkaBackend.Command c) {
-          // A command for this thread: the answer made ahead was not taken, or not by it.
+          // A command for this thread: the answer made ahead is not for it.
           fetcher.reclaim();
           serve(c);
         }
@@ -121,6 +124,20 @@ final class KafkaWorker implements Runnable {
     } finally {
       fetchingAhead = false;
     }
+  }
+
+  /**
+   * Answers {@code f} with the answer made ahead when it is for its offset (a session that
+   * pipelines its fetches reaches this thread with them): false when there is none for it.
+   */
+  private boolean answerMadeAhead(KafkaBackend.Fetch f) {
+    var buf = fetcher.takeReady(f.topic(), f.partition(), f.offset(), f.sequence());
+    if (buf == null) {
+      return false;
+    }
+    metrics.kafkaCall(true, System.nanoTime() - f.arrivedNanos());
+    f.reply().accept(new KafkaBackend.Encoded(f.sequence(), buf));
+    return true;
   }
 
   /** Makes the next answer ahead for a session reading forwards, if a whole one is held. */

@@ -216,6 +216,7 @@ final class PubSubSession extends ChannelInboundHandlerAdapter {
             case KafkaBackend.Reply r -> Encoding.encode(ctx.alloc(), r.resp());
             case KafkaBackend.Messages m ->
                 Encoding.encodeFetch(ctx.alloc(), m.sequence(), m.records());
+            case KafkaBackend.Encoded e -> e.buf();
           };
     } catch (RuntimeException e) {
       log.warn("route {}: cannot encode an answer: {}", route, e.toString());
