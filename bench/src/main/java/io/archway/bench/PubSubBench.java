@@ -48,15 +48,16 @@ import org.apache.kafka.common.serialization.ByteArraySerializer;
 /**
  * Kafka pub-sub: messages per second read from one partition of 1 KB messages through the gateway's
  * WebSocket (fetch after fetch, each at the offset after the last answer's) against a kafka-clients
- * consumer reading the same partition straight from the broker, in the same run, set up as the
- * gateway's consumers are (the same broker fetch size, four times the gateway's 1 MiB answer limit;
- * the same wait and socket buffer) and, like them, connected once for the whole run. After two
- * warm-up passes, both sides take turns for several rounds, in an order that alternates; the best
- * round of each is reported, and each round's gateway rate against the same round's direct rate
- * (median and lowest). Also the time per fetch: the client's send to the whole answer read, against
- * the direct consumer's {@code poll()}.
+ * consumer reading the same partition straight from the broker, in the same run, with the same
+ * fetch size (the gateway's {@code max_fetch_size} is the consumer's {@code
+ * max.partition.fetch.bytes}), the same wait and socket buffer, and, like the gateway's consumers,
+ * connected once for the whole run. After two warm-up passes, both sides take turns for several
+ * rounds, in an order that alternates; the best round of each is reported, and each round's gateway
+ * rate against the same round's direct rate (median and lowest). Also the time per fetch: the
+ * client's send to the whole answer read, against the direct consumer's {@code poll()}.
  *
- * <p>Usage: {@code bench/run pubsub [messages] [rounds]}
+ * <p>Usage: {@code bench/run pubsub [messages] [rounds]}; {@code -Darchway.jar=PATH} runs another
+ * build of the dataplane (an A/B against an older jar).
  */
 public final class PubSubBench {
 
@@ -82,14 +83,20 @@ public final class PubSubBench {
       produce(kafka.bootstrap(), messages);
       var yaml = dir.resolve("apisix.yaml");
       Files.writeString(yaml, PubSubClient.routes(kafka.bootstrap(), "{}") + "#END\n");
+      // The fetch size the user configures, given to both sides: the gateway's answer limit and
+      // the direct consumer's max.partition.fetch.bytes.
+      var settings = dir.resolve("dataplane.yaml");
+      Files.writeString(settings, "pubsub:\n  max_fetch_size: " + FETCH_BYTES + "\n");
       int http = Ports.free();
       int status = Ports.free();
       var gateway =
           JarProcess.start(
-              Path.of("dataplane/target/archway-dataplane.jar"),
+              Path.of(System.getProperty("archway.jar", "dataplane/target/archway-dataplane.jar")),
               dir.resolve("dataplane.log"),
               BenchSupport.jvm("-Xms256m", "-Xmx256m", "-XX:+UseParallelGC"),
               List.of(
+                  "--config",
+                  settings.toString(),
                   "--standalone",
                   yaml.toString(),
                   "--bind",
@@ -150,6 +157,16 @@ public final class PubSubBench {
             "round by round (each round's gateway against the same round's direct): median %.1f%%,"
                 + " lowest %.1f%%%n",
             BenchSupport.pct(ratios, 50), BenchSupport.pct(ratios, 0));
+        double median = BenchSupport.pct(ratios, 50) / 100;
+        System.out.printf(
+            "ROW|Kafka fetch over WebSocket / direct consumer (median of %d rounds, %d fetch bytes)"
+                + "|%.2f (rounds %.2f-%.2f)|≥ 0.95|%b%n",
+            rounds,
+            FETCH_BYTES,
+            median,
+            BenchSupport.pct(ratios, 0) / 100,
+            BenchSupport.pct(ratios, 100) / 100,
+            median >= 0.95);
         var metrics =
             HttpClient.newHttpClient()
                 .send(
@@ -201,8 +218,9 @@ public final class PubSubBench {
   }
 
   /**
-   * A kafka-clients consumer set up as the gateway's (see the dataplane's {@code KafkaAccess}):
-   * broker fetches of the same size (four answers' worth), the same wait, the same socket buffer.
+   * A kafka-clients consumer set up as the gateway is: the fetch size the gateway is given as its
+   * {@code max_fetch_size} is this consumer's {@code max.partition.fetch.bytes} (so a poll brings
+   * as much as a gateway answer carries), the same wait (100 ms), the same socket buffer.
    */
   static KafkaConsumer<byte[], byte[]> directConsumer(String bootstrap) {
     var consumer =
@@ -211,7 +229,7 @@ public final class PubSubBench {
                 ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG,
                 bootstrap,
                 ConsumerConfig.MAX_PARTITION_FETCH_BYTES_CONFIG,
-                4 * FETCH_BYTES,
+                FETCH_BYTES,
                 ConsumerConfig.MAX_POLL_RECORDS_CONFIG,
                 100_000,
                 ConsumerConfig.FETCH_MAX_WAIT_MS_CONFIG,
@@ -411,8 +429,11 @@ public final class PubSubBench {
 
   static final int DEPTH = 3;
 
-  /** The gateway's answer size limit (its default {@code max_fetch_size}). */
-  static final int FETCH_BYTES = 1024 * 1024;
+  /**
+   * The fetch size, as a user sets it on both sides: the gateway's {@code max_fetch_size} (its
+   * default) and the direct consumer's {@code max.partition.fetch.bytes}.
+   */
+  static final int FETCH_BYTES = 4 * 1024 * 1024;
 
   static Run best(Run a, Run b) {
     return a == null || b.rate() > a.rate() ? b : a;

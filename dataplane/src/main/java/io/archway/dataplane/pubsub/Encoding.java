@@ -30,6 +30,8 @@ final class Encoding {
   private static final int TIMESTAMP = 2 << 3;
   private static final int KEY = 3 << 3 | 2;
   private static final int VALUE = 4 << 3 | 2;
+  // Room for the sequence in front of a fetch answer's body: its tag and the longest varint.
+  private static final int SEQUENCE_ROOM = 1 + 10;
 
   private Encoding() {}
 
@@ -51,6 +53,17 @@ final class Encoding {
   /** {@code PubSubResp{sequence, kafka_fetch_resp{messages}}}. */
   static ByteBuf encodeFetch(
       ByteBufAllocator alloc, long sequence, List<ConsumerRecord<ByteBuffer, ByteBuffer>> records) {
+    return withSequence(encodeFetchBody(alloc, records), sequence);
+  }
+
+  /**
+   * A fetch answer without its sequence, which is not known yet when a consumer thread makes an
+   * answer ahead of the fetch that will take it: {@code kafka_fetch_resp{messages}} behind room for
+   * the sequence, which {@link #withSequence} writes in front of it (the sequence is the first
+   * field, so the bytes end up exactly those of {@link #encodeFetch}).
+   */
+  static ByteBuf encodeFetchBody(
+      ByteBufAllocator alloc, List<ConsumerRecord<ByteBuffer, ByteBuffer>> records) {
     int n = records.size();
     var sizes = new int[n];
     long body = 0;
@@ -68,19 +81,11 @@ final class Encoding {
       throw new IllegalStateException("a fetch answer of " + body + " bytes");
     }
     int fetch = (int) body;
-    int total =
-        int64Field(sequence)
-            + computeUInt32SizeNoTag(KAFKA_FETCH_RESP)
-            + computeUInt32SizeNoTag(fetch)
-            + fetch;
-    var buf = alloc.directBuffer(total);
+    int total = computeUInt32SizeNoTag(KAFKA_FETCH_RESP) + computeUInt32SizeNoTag(fetch) + fetch;
+    var buf = alloc.directBuffer(SEQUENCE_ROOM + total);
     try {
       // protobuf's own writer over the buffer's memory: its varints and copies are the fast ones.
-      var out = CodedOutputStream.newInstance(buf.nioBuffer(0, total));
-      if (sequence != 0) {
-        out.writeUInt32NoTag(SEQUENCE);
-        out.writeInt64NoTag(sequence);
-      }
+      var out = CodedOutputStream.newInstance(buf.nioBuffer(SEQUENCE_ROOM, total));
       out.writeUInt32NoTag(KAFKA_FETCH_RESP);
       out.writeUInt32NoTag(fetch);
       for (int i = 0; i < n; i++) {
@@ -99,12 +104,31 @@ final class Encoding {
         bytes(out, VALUE, r.value());
       }
       out.checkNoSpaceLeft();
-      buf.writerIndex(total);
+      buf.setIndex(SEQUENCE_ROOM, SEQUENCE_ROOM + total);
       return buf;
     } catch (IOException | RuntimeException e) {
       buf.release();
       throw new IllegalStateException("encoding a fetch answer: " + e.getMessage(), e);
     }
+  }
+
+  /** Writes {@code sequence} in front of a body from {@link #encodeFetchBody}; the same buffer. */
+  static ByteBuf withSequence(ByteBuf body, long sequence) {
+    int size = int64Field(sequence);
+    if (size > 0) {
+      int at = body.readerIndex() - size;
+      try {
+        var out = CodedOutputStream.newInstance(body.nioBuffer(at, size));
+        out.writeUInt32NoTag(SEQUENCE);
+        out.writeInt64NoTag(sequence);
+        out.checkNoSpaceLeft();
+      } catch (IOException e) {
+        body.release();
+        throw new IllegalStateException("encoding a sequence: " + e.getMessage(), e);
+      }
+      body.readerIndex(at);
+    }
+    return body;
   }
 
   private static int int64Field(long v) {

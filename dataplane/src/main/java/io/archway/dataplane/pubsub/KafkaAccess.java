@@ -32,11 +32,13 @@ record KafkaAccess(
     p.put(ConsumerConfig.AUTO_OFFSET_RESET_CONFIG, "none");
     p.put(ConsumerConfig.ALLOW_AUTO_CREATE_TOPICS_CONFIG, "false");
     p.put(ConsumerConfig.FETCH_MAX_WAIT_MS_CONFIG, (int) settings.fetchWait().toMillis());
-    // Broker fetches of up to four answers, and a socket buffer sized by the kernel: fewer round
-    // trips to the brokers while sessions read forwards (the answers stay bounded).
+    // A broker fetch brings up to one answer's worth from the partition, as a kafka-clients
+    // consumer configured with the same size fetches (and as APISIX answers a fetch with one
+    // broker fetch); the thread reads ahead while the session handles the last answer.
+    p.put(ConsumerConfig.MAX_PARTITION_FETCH_BYTES_CONFIG, settings.maxFetchBytes());
     p.put(
-        ConsumerConfig.MAX_PARTITION_FETCH_BYTES_CONFIG,
-        (int) Math.min(Integer.MAX_VALUE / 2, 4L * settings.maxFetchBytes()));
+        ConsumerConfig.FETCH_MAX_BYTES_CONFIG,
+        Math.max(settings.maxFetchBytes(), ConsumerConfig.DEFAULT_FETCH_MAX_BYTES));
     p.put(CommonClientConfigs.RECEIVE_BUFFER_CONFIG, -1);
     p.put(ConsumerConfig.MAX_POLL_RECORDS_CONFIG, 100_000);
     int timeout = (int) settings.brokerTimeout().toMillis();

@@ -42,6 +42,9 @@ final class KafkaBackend implements AutoCloseable {
   record Messages(long sequence, List<ConsumerRecord<ByteBuffer, ByteBuffer>> records)
       implements Answer {}
 
+  /** A fetch's answer already encoded (made ahead), sequence written; the receiver owns it. */
+  record Encoded(long sequence, io.netty.buffer.ByteBuf buf) implements Answer {}
+
   /** A command for the brokers, answered by {@code reply} on the consumer's thread. */
   sealed interface Command {
     long sequence();
@@ -115,13 +118,27 @@ final class KafkaBackend implements AutoCloseable {
     return sessions.get() == 0 && System.nanoTime() - lastUsedNanos > idleNanos;
   }
 
+  /** The thread that serves a partition: always the same one, so its window follows the reader. */
+  private KafkaWorker worker(String topic, int partition) {
+    int h = 31 * topic.hashCode() + partition;
+    return workers[Math.floorMod(h, workers.length)];
+  }
+
+  /**
+   * The answer a consumer thread made ahead for a fetch at {@code offset}, with {@code sequence}
+   * written, or {@code null} when there is none for it (the fetch is then {@link #submit}ted). The
+   * caller (the session's event loop) owns the buffer.
+   */
+  io.netty.buffer.ByteBuf ready(String topic, int partition, long offset, long sequence) {
+    return closed ? null : worker(topic, partition).takeReady(topic, partition, offset, sequence);
+  }
+
   void submit(Command c) {
     if (closed) {
       c.reply().accept(new Reply(error(c.sequence(), "the gateway is stopping")));
       return;
     }
-    int h = 31 * c.topic().hashCode() + c.partition();
-    var w = workers[Math.floorMod(h, workers.length)];
+    var w = worker(c.topic(), c.partition());
     w.queue.add(c);
     if (w.fetchingAhead) {
       // The consumer is reading ahead for a session: the command comes first.

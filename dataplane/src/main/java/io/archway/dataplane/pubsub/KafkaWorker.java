@@ -34,7 +34,9 @@ final class KafkaWorker implements Runnable {
   private final OffsetLookup offsets;
   private final PartitionFetcher fetcher;
   final Thread thread;
-  final LinkedBlockingQueue<KafkaBackend.Command> queue = new LinkedBlockingQueue<>();
+  // Commands, and REFILL: the answer made ahead was taken, make the next.
+  final LinkedBlockingQueue<Object> queue = new LinkedBlockingQueue<>();
+  static final Object REFILL = new Object();
   volatile KafkaConsumer<ByteBuffer, ByteBuffer> consumer;
   // Set while the consumer polls for a fetch not asked yet; a command arriving wakes it.
   volatile boolean fetchingAhead;
@@ -59,29 +61,42 @@ final class KafkaWorker implements Runnable {
   public void run() {
     try {
       while (!backend.closed()) {
-        KafkaBackend.Command c = queue.poll();
-        if (c == null && fetcher.wantsReadAhead()) {
-          fetchAhead();
-          continue;
-        }
-        if (c == null) {
+        Object o = queue.poll();
+        if (o == null || o == REFILL) {
+          if (consumer != null) {
+            prepare();
+          }
+          if (o == REFILL) {
+            continue;
+          }
+          if (fetcher.wantsReadAhead()) {
+            fetchAhead();
+            continue;
+          }
           try {
-            c = queue.poll(1, TimeUnit.SECONDS);
+            o = queue.poll(1, TimeUnit.SECONDS);
           } catch (InterruptedException e) {
             break;
           }
         }
-        if (c != null) {
+        if (o instanceof KafkaBackend.Fetch f && answerMadeAhead(f)) {
+          continue;
+        }
+        if (o instanceof KafkaBackend.Command c) {
+          // A command for this thread: the answer made ahead is not for it.
+          fetcher.reclaim();
           serve(c);
         }
       }
     } finally {
-      KafkaBackend.Command c;
-      while ((c = queue.poll()) != null) {
-        c.reply()
-            .accept(
-                new KafkaBackend.Reply(
-                    KafkaBackend.error(c.sequence(), "the gateway is stopping")));
+      Object o;
+      while ((o = queue.poll()) != null) {
+        if (o instanceof KafkaBackend.Command c) {
+          c.reply()
+              .accept(
+                  new KafkaBackend.Reply(
+                      KafkaBackend.error(c.sequence(), "the gateway is stopping")));
+        }
       }
       dropConsumer();
     }
@@ -109,6 +124,42 @@ final class KafkaWorker implements Runnable {
     } finally {
       fetchingAhead = false;
     }
+  }
+
+  /**
+   * Answers {@code f} with the answer made ahead when it is for its offset (a session that
+   * pipelines its fetches reaches this thread with them): false when there is none for it.
+   */
+  private boolean answerMadeAhead(KafkaBackend.Fetch f) {
+    var buf = fetcher.takeReady(f.topic(), f.partition(), f.offset(), f.sequence());
+    if (buf == null) {
+      return false;
+    }
+    metrics.kafkaCall(true, System.nanoTime() - f.arrivedNanos());
+    f.reply().accept(new KafkaBackend.Encoded(f.sequence(), buf));
+    return true;
+  }
+
+  /** Makes the next answer ahead for a session reading forwards, if a whole one is held. */
+  private void prepare() {
+    try {
+      fetcher.prepare();
+    } catch (RuntimeException e) {
+      // The session's next fetch goes the usual way and meets whatever this was.
+      log.debug("{}: making an answer ahead: {}", access, e.toString());
+    }
+  }
+
+  /**
+   * The answer made ahead for this fetch, taken on the caller's thread (the session's event loop),
+   * or {@code null}; this thread then makes the next.
+   */
+  io.netty.buffer.ByteBuf takeReady(String topic, int partition, long offset, long sequence) {
+    var answer = fetcher.takeReady(topic, partition, offset, sequence);
+    if (answer != null) {
+      queue.add(REFILL);
+    }
+    return answer;
   }
 
   private void serve(KafkaBackend.Command c) {

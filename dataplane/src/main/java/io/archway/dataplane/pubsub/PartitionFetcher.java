@@ -1,9 +1,12 @@
 package io.archway.dataplane.pubsub;
 
+import io.netty.buffer.ByteBuf;
+import io.netty.buffer.ByteBufAllocator;
 import java.nio.ByteBuffer;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.concurrent.atomic.AtomicReference;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.consumer.KafkaConsumer;
 import org.apache.kafka.clients.consumer.OffsetOutOfRangeException;
@@ -14,7 +17,9 @@ import org.apache.kafka.common.TopicPartition;
  * forwards cheap: the offset where the last answer ended ({@code next}), the messages read past it
  * ({@code ahead}) and the last answer's worth before it ({@code behind}). A fetch within the window
  * needs no seek; anywhere else the consumer seeks and the window starts afresh. Runs on the
- * consumer's thread only (see DESIGN.md, "Kafka access").
+ * consumer's thread only (see DESIGN.md, "Kafka access"), but for {@link #takeReady}: the next
+ * answer, made ahead while no command waits, is taken by the event loop of the session that asks
+ * for it.
  */
 final class PartitionFetcher {
 
@@ -33,6 +38,16 @@ final class PartitionFetcher {
   // Whether to read ahead while no command waits: after a fetch that found messages, until the
   // end of the log or two answers' worth are held.
   private boolean readAhead;
+
+  /**
+   * The next answer of a partition read forwards, made ahead ({@link #prepare}) and taken by the
+   * first fetch at its offset straight from the session's event loop ({@link #takeReady}), or taken
+   * back by the consumer's thread ({@link #reclaim}) when a command comes to it instead. Its body
+   * has room for the sequence in front.
+   */
+  record Ready(String topic, int partition, long offset, ByteBuf body, int messages, long bytes) {}
+
+  private final AtomicReference<Ready> ready = new AtomicReference<>();
 
   PartitionFetcher(PubSubSettings settings, PubSubMetrics metrics, OffsetLookup offsets) {
     this.settings = settings;
@@ -64,8 +79,65 @@ final class PartitionFetcher {
     readAhead = false;
   }
 
+  /**
+   * Makes the next answer ahead, when none is made and a whole answer's worth is held past where
+   * the last one ended, so that a session reading forwards has it without a hop to this thread.
+   */
+  void prepare() {
+    if (assigned == null || next < 0 || ready.get() != null) {
+      return;
+    }
+    if (aheadBytes < settings.maxFetchBytes()) {
+      return;
+    }
+    long from = next;
+    var out = answer();
+    ByteBuf body;
+    try {
+      body = Encoding.encodeFetchBody(ByteBufAllocator.DEFAULT, out);
+    } catch (RuntimeException e) {
+      moveWithin(from);
+      return;
+    }
+    long bytes = 0;
+    for (var r : out) {
+      bytes += size(r);
+    }
+    ready.set(new Ready(assigned.topic(), assigned.partition(), from, body, out.size(), bytes));
+  }
+
+  /**
+   * The answer made ahead for a fetch of {@code topic}, {@code partition} at {@code offset}, with
+   * its sequence written, or {@code null}; any thread.
+   */
+  ByteBuf takeReady(String topic, int partition, long offset, long sequence) {
+    var r = ready.get();
+    if (r == null
+        || r.offset() != offset
+        || r.partition() != partition
+        || !r.topic().equals(topic)
+        || !ready.compareAndSet(r, null)) {
+      return null;
+    }
+    metrics.fetched(r.messages(), r.bytes());
+    return Encoding.withSequence(r.body(), sequence);
+  }
+
+  /**
+   * Takes the answer made ahead back, if no fetch took it: the window goes back to where it starts,
+   * as if it had not been made.
+   */
+  void reclaim() {
+    var r = ready.getAndSet(null);
+    if (r != null) {
+      r.body().release();
+      moveWithin(r.offset());
+    }
+  }
+
   /** Forgets the partition and the window (the consumer is dropped). */
   void reset() {
+    reclaim();
     assigned = null;
     next = -1;
     forget();
@@ -202,23 +274,34 @@ final class PartitionFetcher {
         break;
       }
     }
+    var out = answer();
+    long size = 0;
+    for (var r : out) {
+      size += size(r);
+    }
+    metrics.fetched(out.size(), size);
+    readAhead = true;
+    return new KafkaBackend.Messages(c.sequence(), out);
+  }
+
+  /**
+   * The messages of an answer from {@code next}, taken from those held ahead: up to the size limit,
+   * at least one; {@code next} moves past them.
+   */
+  private List<ConsumerRecord<ByteBuffer, ByteBuffer>> answer() {
     var out = new ArrayList<ConsumerRecord<ByteBuffer, ByteBuffer>>();
     long size = 0;
-    int n = 0;
     while (!ahead.isEmpty()) {
       var r = ahead.peek();
       long s = size(r);
-      if (n > 0 && size + s > settings.maxFetchBytes()) {
+      if (!out.isEmpty() && size + s > settings.maxFetchBytes()) {
         break;
       }
       out.add(take());
       size += s;
-      n++;
       next = r.offset() + 1;
     }
-    metrics.fetched(n, size);
-    readAhead = true;
-    return new KafkaBackend.Messages(c.sequence(), out);
+    return out;
   }
 
   /** A message's bytes as the limit counts them: key and value, as Kafka counts a fetch's. */

@@ -20,6 +20,7 @@ import io.netty.handler.codec.http.websocketx.WebSocketCloseStatus;
 import io.netty.handler.timeout.IdleStateEvent;
 import io.netty.util.ReferenceCountUtil;
 import java.io.IOException;
+import java.util.ArrayDeque;
 import java.util.concurrent.RejectedExecutionException;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -29,7 +30,9 @@ import org.slf4j.LoggerFactory;
  * {@code PubSubResp} back with its sequence. Pings are answered here; list-offset and fetch go to
  * the backend's consumer threads and come back through {@link #deliver}. The socket is read only
  * while fewer than {@code maxInFlight} commands are being served and the client takes what is
- * written, so a client that floods is held back by TCP rather than buffered.
+ * written, so a client that floods is held back by TCP rather than buffered; and fetches go to the
+ * backend only while the client takes the answers ({@link #submitHeld}), so a client that sends
+ * fetches without reading their answers makes the gateway hold a few answers, not one per fetch.
  */
 final class PubSubSession extends ChannelInboundHandlerAdapter {
 
@@ -41,6 +44,11 @@ final class PubSubSession extends ChannelInboundHandlerAdapter {
   private final String route;
   private ChannelHandlerContext ctx;
   private int inFlight;
+  // Fetches handed to the backend and not yet written, and the commands held back meanwhile (in
+  // arrival order, so a partition's commands stay in order): a fetch answer is up to
+  // max_fetch_size bytes, and a client that does not read must not make the gateway hold many.
+  private int fetchesOut;
+  private final ArrayDeque<KafkaBackend.Command> held = new ArrayDeque<>();
   private boolean paused;
   private boolean closed;
   private boolean toldText;
@@ -138,6 +146,18 @@ final class PubSubSession extends ChannelInboundHandlerAdapter {
       }
       case CMD_KAFKA_FETCH -> {
         var c = req.getCmdKafkaFetch();
+        if (inFlight == 0 && ctx.channel().bytesBeforeWritable() < settings.maxFetchBytes()) {
+          // Nothing of this session's before it (answers stay in order) and the client takes
+          // what is written: the answer a consumer thread made ahead for this offset, if any,
+          // goes out from here, without a hop to that thread and back.
+          var ready = backend.ready(c.getTopic(), c.getPartition(), c.getOffset(), seq);
+          if (ready != null) {
+            metrics.command(PubSubMetrics.Command.cmd_kafka_fetch, true);
+            metrics.kafkaCall(true, System.nanoTime() - now);
+            ctx.writeAndFlush(new BinaryWebSocketFrame(ready));
+            return;
+          }
+        }
         submit(
             new KafkaBackend.Fetch(
                 seq,
@@ -158,8 +178,33 @@ final class PubSubSession extends ChannelInboundHandlerAdapter {
 
   private void submit(KafkaBackend.Command c) {
     inFlight++;
-    backend.submit(c);
+    held.add(c);
+    submitHeld();
   }
+
+  /**
+   * Hands the commands held to the backend, in order, while a fetch may go: at most {@link
+   * #FETCHES_OUT} answers being made, and less than one answer's worth waiting in the channel's
+   * outbound buffer. A slow client thus holds about three answers in the gateway, however many
+   * fetches it sends.
+   */
+  private void submitHeld() {
+    KafkaBackend.Command c;
+    while ((c = held.peek()) != null) {
+      if (c instanceof KafkaBackend.Fetch) {
+        if (fetchesOut >= FETCHES_OUT
+            || ctx.channel().bytesBeforeWritable() >= settings.maxFetchBytes()) {
+          return;
+        }
+        fetchesOut++;
+      }
+      held.poll();
+      backend.submit(c);
+    }
+  }
+
+  /** Fetch answers made at once for one session: one written while the next is being made. */
+  static final int FETCHES_OUT = 2;
 
   /** An answer from a consumer thread: encoded there, written on the event loop. */
   private void reply(PubSubMetrics.Command command, KafkaBackend.Answer answer) {
@@ -171,26 +216,32 @@ final class PubSubSession extends ChannelInboundHandlerAdapter {
             case KafkaBackend.Reply r -> Encoding.encode(ctx.alloc(), r.resp());
             case KafkaBackend.Messages m ->
                 Encoding.encodeFetch(ctx.alloc(), m.sequence(), m.records());
+            case KafkaBackend.Encoded e -> e.buf();
           };
     } catch (RuntimeException e) {
       log.warn("route {}: cannot encode an answer: {}", route, e.toString());
       buf = Encoding.encode(ctx.alloc(), KafkaBackend.error(answer.sequence(), "internal error"));
     }
     var out = buf;
+    boolean fetch = command == PubSubMetrics.Command.cmd_kafka_fetch;
     try {
-      ctx.executor().execute(() -> deliver(out));
+      ctx.executor().execute(() -> deliver(out, fetch));
     } catch (RejectedExecutionException e) {
       out.release();
     }
   }
 
-  private void deliver(ByteBuf buf) {
+  private void deliver(ByteBuf buf, boolean fetch) {
     inFlight--;
+    if (fetch) {
+      fetchesOut--;
+    }
     if (closed || !ctx.channel().isActive()) {
       buf.release();
       return;
     }
     ctx.writeAndFlush(new BinaryWebSocketFrame(buf));
+    submitHeld();
     resume();
   }
 
@@ -220,6 +271,9 @@ final class PubSubSession extends ChannelInboundHandlerAdapter {
 
   @Override
   public void channelWritabilityChanged(ChannelHandlerContext ctx) {
+    if (!closed) {
+      submitHeld();
+    }
     resume();
     ctx.fireChannelWritabilityChanged();
   }
@@ -240,6 +294,7 @@ final class PubSubSession extends ChannelInboundHandlerAdapter {
   @Override
   public void channelInactive(ChannelHandlerContext ctx) {
     closed = true;
+    held.clear();
     backend.release();
     metrics.closed();
     ctx.fireChannelInactive();

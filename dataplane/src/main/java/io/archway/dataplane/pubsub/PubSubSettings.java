@@ -8,7 +8,8 @@ import java.time.Duration;
  * @param maxFrameBytes the largest command a client may send, in one frame or fragmented; a larger
  *     one closes the session with 1009 (message too big)
  * @param maxFetchBytes about how many message bytes one fetch answers with (at least one message,
- *     whatever its size); the rest waits for the next fetch
+ *     whatever its size); the rest waits for the next fetch. Also the consumers' broker fetch size
+ *     ({@code max.partition.fetch.bytes}), as APISIX answers with one broker fetch
  * @param fetchWait how long a fetch at the end of the log waits for a message before answering with
  *     none
  * @param brokerTimeout how long a call to the brokers may take before the command fails with an
@@ -31,7 +32,7 @@ public record PubSubSettings(
   public static final PubSubSettings DEFAULTS =
       new PubSubSettings(
           64 * 1024,
-          1024 * 1024,
+          4 * 1024 * 1024,
           Duration.ofMillis(100),
           Duration.ofSeconds(5),
           2,
