@@ -76,8 +76,8 @@ public final class RespCommandDecoder extends ByteToMessageDecoder {
   }
 
   /**
-   * Decodes only while {@code room} says the session can take commands; what arrives meanwhile stays
-   * here as bytes until {@link #decodeHeld} (see {@link #holding}).
+   * Decodes only while {@code room} says the session can take commands; what arrives meanwhile
+   * stays here as bytes until {@link #decodeHeld} (see {@link #holding}).
    */
   void gate(BooleanSupplier room) {
     this.room = room;
@@ -85,10 +85,10 @@ public final class RespCommandDecoder extends ByteToMessageDecoder {
 
   /**
    * Whether bytes that may hold commands wait here because the session had no room when they came.
-   * A transport may deliver what was never asked for: io_uring reads a connection whose peer
-   * closed or half-closed to its end, whatever the reader asked. Decoded at once, a flood of
-   * pipelined commands would go upstream past the session's limits and hold its event loop (every
-   * other client on it) until done; kept as bytes, it costs its size and waits its turn.
+   * A transport may deliver what was never asked for: io_uring reads a connection whose peer closed
+   * or half-closed to its end, whatever the reader asked. Decoded at once, a flood of pipelined
+   * commands would go upstream past the session's limits and hold its event loop (every other
+   * client on it) until done; kept as bytes, it costs its size and waits its turn.
    */
   boolean holding() {
     return holding;
