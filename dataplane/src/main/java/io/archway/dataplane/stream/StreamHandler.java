@@ -6,7 +6,6 @@ import io.archway.dataplane.route.Peer;
 import io.archway.dataplane.route.RequestVars;
 import io.archway.dataplane.stream.redis.RedisLinks;
 import io.archway.dataplane.stream.redis.RedisSession;
-import io.archway.dataplane.stream.redis.RespCommandDecoder;
 import io.archway.dataplane.stream.redis.SharedLink;
 import io.archway.dataplane.support.Relay;
 import io.archway.dataplane.support.ServerPort;
@@ -290,7 +289,7 @@ final class StreamHandler extends ChannelInboundHandlerAdapter {
     var p = ctx.pipeline();
     if (route.redis() != null) {
       var session = new RedisSession(route, up, client, gateway.metrics());
-      p.addBefore(ctx.name(), "resp", new RespCommandDecoder(gateway.settings().maxBulkBytes()));
+      p.addBefore(ctx.name(), "resp", session.decoder(gateway.settings().maxBulkBytes()));
       p.replace(this, "redis", session);
       up.pipeline().addLast("replies", session.upstreamHandler());
     } else {
@@ -316,7 +315,7 @@ final class StreamHandler extends ChannelInboundHandlerAdapter {
     client.closeFuture().addListener(x -> upstream.release(released));
     var p = ctx.pipeline();
     var session = new RedisSession(route, link, client, gateway.metrics(), links);
-    p.addBefore(ctx.name(), "resp", new RespCommandDecoder(gateway.settings().maxBulkBytes()));
+    p.addBefore(ctx.name(), "resp", session.decoder(gateway.settings().maxBulkBytes()));
     p.replace(this, "redis", session);
     start(p);
   }

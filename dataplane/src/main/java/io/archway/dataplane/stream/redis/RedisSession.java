@@ -77,6 +77,7 @@ public final class RedisSession extends ChannelInboundHandlerAdapter {
   private boolean quitting; // QUIT on the shared link: answered once the commands before it are
   private String protocolError; // sent, and the client closed, once the commands before it are
   boolean flushQueued; // for the shared link: replies written, client not yet flushed
+  private RespCommandDecoder decoder;
 
   /** A session on its own connection {@code upstream}. */
   public RedisSession(
@@ -111,6 +112,13 @@ public final class RedisSession extends ChannelInboundHandlerAdapter {
     this.awaited =
         new AwaitedReplies(route, new CommandLog(route, clientAddress, clientIp, upstream));
     this.replies = new SessionReplies(this, route, metrics, client);
+  }
+
+  /** The client's command decoder, which decodes only while this session has room. */
+  public RespCommandDecoder decoder(long maxBulk) {
+    decoder = new RespCommandDecoder(maxBulk);
+    decoder.gate(this::room);
+    return decoder;
   }
 
   Channel client() {
@@ -153,7 +161,7 @@ public final class RedisSession extends ChannelInboundHandlerAdapter {
   void drained() {
     if (protocolError != null) {
       settle();
-    } else if (clientDone) {
+    } else if (clientDone && !holding()) {
       if (upstream.own() == null) {
         settle();
       } else {
@@ -187,7 +195,7 @@ public final class RedisSession extends ChannelInboundHandlerAdapter {
       closeAfter("+OK\r\n");
     } else if (protocolError != null) {
       closeAfter("-ERR Protocol error: " + protocolError + "\r\n");
-    } else if (clientDone && upstream.own() == null) {
+    } else if (clientDone && upstream.own() == null && !holding()) {
       closeAfter("");
     }
   }
@@ -217,31 +225,63 @@ public final class RedisSession extends ChannelInboundHandlerAdapter {
     readClientIfRoom();
   }
 
-  void readClientIfRoom() {
-    if (!commands.room()
-        || upstream.moving()
-        || closing
-        || quitting
-        || protocolError != null
-        || Relay.inputShutdown(client)) {
-      return;
+  /**
+   * Whether the session can take more commands now: room to hold them, not moving, and on the
+   * shared link fewer than {@link #MAX_IN_FLIGHT} unanswered, replies going out and the link taking
+   * writes; on its own connection, that connection taking writes. A session that drops what comes
+   * (closing, quitting, after bad bytes) always has room.
+   */
+  private boolean room() {
+    if (closing || quitting || protocolError != null) {
+      return true;
+    }
+    if (!commands.room() || upstream.moving()) {
+      return false;
     }
     var own = upstream.own();
-    if (own == null) {
-      // The shared link is never paused for one client: a client that does not read its replies
-      // stops being read instead.
-      if (awaited.size() >= MAX_IN_FLIGHT || !client.isWritable()) {
-        return;
-      }
-      var link = upstream.link();
-      if (link != null && !link.isWritable()) {
-        link.whenWritable(this);
-        return;
-      }
-    } else if (!own.isWritable()) {
+    if (own != null) {
+      return own.isWritable();
+    }
+    // The shared link is never paused for one client: a client that does not read its replies
+    // stops being read instead.
+    var link = upstream.link();
+    return awaited.size() < MAX_IN_FLIGHT
+        && client.isWritable()
+        && (link == null || link.isWritable());
+  }
+
+  /** Commands the client sent wait in the decoder, as bytes, for room. */
+  private boolean holding() {
+    return decoder != null && decoder.holding();
+  }
+
+  /**
+   * With room: first the commands held in the decoder, then a read of the client. The client is
+   * read only when asked; what a transport delivers unasked waits in the decoder ({@link
+   * RespCommandDecoder#holding}).
+   */
+  void readClientIfRoom() {
+    if (closing || quitting || protocolError != null) {
       return;
     }
-    client.read();
+    if (!room()) {
+      var link = upstream.link();
+      if (upstream.own() == null && link != null && !link.isWritable()) {
+        link.whenWritable(this);
+      }
+      return;
+    }
+    if (holding()) {
+      decoder.decodeHeld();
+      upstream.flush();
+      if (!holding()) {
+        readClientIfRoom(); // the held commands may have taken the room
+      }
+      return;
+    }
+    if (!Relay.inputShutdown(client)) {
+      client.read();
+    }
   }
 
   /** The shared link can take writes again. */

@@ -1,12 +1,15 @@
 package io.archway.dataplane.stream.redis;
 
 import io.netty.buffer.ByteBuf;
+import io.netty.buffer.Unpooled;
 import io.netty.channel.ChannelHandlerContext;
+import io.netty.channel.socket.ChannelInputShutdownEvent;
 import io.netty.handler.codec.ByteToMessageDecoder;
 import java.io.ByteArrayOutputStream;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.function.BooleanSupplier;
 
 /**
  * Splits a client's bytes into {@link RedisCommand}s exactly where redis-server (7.0, {@code
@@ -58,6 +61,10 @@ public final class RespCommandDecoder extends ByteToMessageDecoder {
   private CommandNames.Name partName;
   private int partKeyAt;
   private int partKeyLength;
+  private BooleanSupplier room = () -> true;
+  private boolean holding;
+  private boolean reading;
+  private ChannelHandlerContext ctx;
 
   /** {@code maxBulk} 0 (or above what a buffer can hold) means as much as a buffer can hold. */
   public RespCommandDecoder(long maxBulk) {
@@ -68,10 +75,83 @@ public final class RespCommandDecoder extends ByteToMessageDecoder {
     this.maxCommand = Math.min(most, Math.max(this.maxBulk + MAX_INLINE, 1L << 30));
   }
 
+  /**
+   * Decodes only while {@code room} says the session can take commands; what arrives meanwhile
+   * stays here as bytes until {@link #decodeHeld} (see {@link #holding}).
+   */
+  void gate(BooleanSupplier room) {
+    this.room = room;
+  }
+
+  /**
+   * Whether bytes that may hold commands wait here because the session had no room when they came.
+   * A transport may deliver what was never asked for: io_uring reads a connection whose peer closed
+   * or half-closed to its end, whatever the reader asked. Decoded at once, a flood of pipelined
+   * commands would go upstream past the session's limits and hold its event loop (every other
+   * client on it) until done; kept as bytes, it costs its size and waits its turn.
+   */
+  boolean holding() {
+    return holding;
+  }
+
+  /** Decodes what was held, now that the session has room; not from within a read. */
+  void decodeHeld() {
+    if (!holding || reading || ctx == null || ctx.isRemoved()) {
+      return;
+    }
+    try {
+      channelRead(ctx, Unpooled.EMPTY_BUFFER);
+    } catch (Exception e) {
+      ctx.fireExceptionCaught(e);
+    }
+  }
+
+  @Override
+  public void handlerAdded(ChannelHandlerContext ctx) throws Exception {
+    this.ctx = ctx;
+    super.handlerAdded(ctx);
+  }
+
+  @Override
+  public void channelRead(ChannelHandlerContext ctx, Object msg) throws Exception {
+    reading = true;
+    try {
+      super.channelRead(ctx, msg);
+    } finally {
+      reading = false;
+    }
+  }
+
+  @Override
+  public void channelReadComplete(ChannelHandlerContext ctx) throws Exception {
+    if (holding) {
+      // Held: no read for more (the decoder would ask for one when nothing came out of it).
+      discardSomeReadBytes();
+      ctx.fireChannelReadComplete();
+      return;
+    }
+    super.channelReadComplete(ctx);
+  }
+
+  @Override
+  public void userEventTriggered(ChannelHandlerContext ctx, Object evt) throws Exception {
+    if (holding && evt instanceof ChannelInputShutdownEvent) {
+      // The client half-closed with commands held: they stay for the session (the decoder would
+      // decode them now, past the session's room, and drop what it could not).
+      ctx.fireUserEventTriggered(evt);
+      return;
+    }
+    super.userEventTriggered(ctx, evt);
+  }
+
   @Override
   protected void decode(ChannelHandlerContext ctx, ByteBuf in, List<Object> out) {
     if (failed) {
       in.skipBytes(in.readableBytes());
+      return;
+    }
+    holding = !room.getAsBoolean();
+    if (holding) {
       return;
     }
     long now = System.nanoTime();

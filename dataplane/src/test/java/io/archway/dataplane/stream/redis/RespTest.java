@@ -54,6 +54,56 @@ class RespTest {
     }
   }
 
+  /**
+   * What a transport delivers while the session has no room (io_uring reads a connection whose peer
+   * closed or half-closed to its end, whatever was asked) stays bytes: no command comes out, no
+   * read is asked for, a half-close does not drop it, and it comes out in order once there is room.
+   */
+  @Test
+  void bytesDeliveredWhileTheSessionHasNoRoomWaitAsBytesThroughAHalfClose() {
+    var room = new java.util.concurrent.atomic.AtomicBoolean(true);
+    var reads = new java.util.concurrent.atomic.AtomicInteger();
+    var decoder = new RespCommandDecoder(1024);
+    decoder.gate(room::get);
+    var ch =
+        new EmbeddedChannel(
+            new io.netty.channel.ChannelOutboundHandlerAdapter() {
+              @Override
+              public void read(io.netty.channel.ChannelHandlerContext ctx) {
+                reads.incrementAndGet();
+                ctx.read();
+              }
+            },
+            decoder);
+    ch.config().setAutoRead(false);
+    ch.writeInbound(buf("PING\r\n"));
+    RedisCommand first = ch.readInbound();
+    assertThat(first.name()).isEqualTo("ping");
+    first.release();
+
+    room.set(false);
+    int readsBefore = reads.get();
+    ch.writeInbound(buf("*2\r\n$3\r\nGET\r\n$1\r\na\r\nSET b 1\r\n"));
+    ch.writeInbound(buf("ECHO c\r\n"));
+    ch.pipeline()
+        .fireUserEventTriggered(io.netty.channel.socket.ChannelInputShutdownEvent.INSTANCE);
+    assertThat((Object) ch.readInbound()).isNull();
+    assertThat(decoder.holding()).isTrue();
+    assertThat(reads.get()).isEqualTo(readsBefore);
+
+    room.set(true);
+    decoder.decodeHeld();
+    var held = new ArrayList<RedisCommand>();
+    RedisCommand c;
+    while ((c = ch.readInbound()) != null) {
+      held.add(c);
+    }
+    assertThat(held).extracting(RedisCommand::name).containsExactly("get", "set", "echo");
+    assertThat(decoder.holding()).isFalse();
+    held.forEach(RedisCommand::release);
+    assertThat(ch.finishAndReleaseAll()).isFalse();
+  }
+
   @Test
   void manyEmptyCommandsAreSkippedWithoutDeepRecursion() {
     // 100,000 empty lines and empty arrays ahead of one command, in one read.
