@@ -462,6 +462,12 @@ class Report:
         self.rows.append((scenario, figure, target, met))
 
 
+def variant_jvm(flags):
+    """The base JVM options, then a variant's (a collector in the variant replaces the base one)."""
+    own_gc = any(f.endswith("GC") for f in flags.split())
+    return [a for a in ARCHWAY_JVM if not (own_gc and a.endswith("GC"))] + flags.split()
+
+
 def http(opts, rep):
     need("wrk", "nginx", "haproxy")
     up = Upstream()
@@ -480,10 +486,8 @@ def http(opts, rep):
         if opts.gc:
             variants += [(gc, " ".join(flags)) for gc, flags in GC_VARIANTS.items()]
         for label, flags in variants if workers == 1 else ():
-            # The base options, then the variant's (a collector replaces the base one).
-            own_gc = any(f.endswith("GC") for f in flags.split())
-            jvm = [a for a in ARCHWAY_JVM if not (own_gc and a.endswith("GC"))] + flags.split()
-            peers.append(archway_peer(workers, archway_routes(up), name=f"archway[{label}]", jvm=jvm))
+            peers.append(archway_peer(workers, archway_routes(up), name=f"archway[{label}]",
+                                      jvm=variant_jvm(flags)))
         for what, load in (loads if workers == 1 else loads[:1]):
             label = f"HTTP/1.1 keep-alive, {what}, {workers} worker(s)"
             res = summary(rounds(peers, load, opts, label))
@@ -530,6 +534,12 @@ def tls(opts, rep):
         + f"    cert: {json.dumps(open(cert.cert).read())}\n    key: {json.dumps(open(cert.key).read())}\n#END\n"
     peers = [nginx_peer(up, 1, cert),
              archway_peer(1, config, args=("--config", settings), scheme="https", listener="--https-port")]
+    for label, jar in opts.jar:  # other builds, for an A/B in the same run
+        peers.append(archway_peer(1, config, name=f"archway[{label}]", jar=jar, args=("--config", settings),
+                                  scheme="https", listener="--https-port"))
+    for label, flags in opts.variant:
+        peers.append(archway_peer(1, config, name=f"archway[{label}]", jvm=variant_jvm(flags), args=("--config", settings),
+                                  scheme="https", listener="--https-port"))
     for what, headers, target in (("keep-alive", (), 1.0), ("new handshakes", ("Connection: close",), 2.5)):
         label = f"TLS 1.2 ECDHE-ECDSA, {what}, 1 worker"
         res = summary(rounds(peers, Load("/bench", wrk_script(), headers), opts, label))
@@ -537,6 +547,10 @@ def tls(opts, rep):
         a, n = res["archway"], res["nginx"]
         rep.row(f"TLS {what}: req/s / nginx", f"{a['rps'] / n['rps']:.2f}", f"≥ {target}",
                 a["rps"] / n["rps"] >= target)
+        for name, v in res.items():  # other builds and options (--jar, --variant)
+            if name.startswith("archway["):
+                rep.row(f"TLS {what}: {name} / nginx (req/s, p99)",
+                        f"{v['rps'] / n['rps']:.2f}, {v['p99'] / n['p99']:.2f}", "", None)
     for p in peers:
         stop(p.proc)
     stop(up.proc)
@@ -651,13 +665,19 @@ def bench_redis(port, n, pipeline):
     return res
 
 
-def java_bench(cls, args, what, rep):
+def java_bench(cls, args, what, rep, pin=False):
     """Runs a bench class of bench/ and takes its output as a section; its lines
-    `ROW|scenario|figure|target|met` (met: true, false or -) become rows of the table."""
+    `ROW|scenario|figure|target|met` (met: true, false or -) become rows of the table. With `pin`,
+    the bench and what it starts run on the load generator's CPU, and the bench moves the proxy it
+    starts to the proxy's CPU (BenchSupport.pinProxy)."""
     cp = os.path.join(ROOT, "bench", "target", "classes") + ":" + open(
         os.path.join(ROOT, "bench", "target", "classpath.txt")).read().strip()
-    out = subprocess.run(["java", "-Xmx2g", "-cp", cp, f"io.archway.bench.{cls}", *map(str, args)],
-                         capture_output=True, text=True, cwd=ROOT)
+    cmd = ["java", "-Xmx2g", "-cp", cp, f"io.archway.bench.{cls}", *map(str, args)]
+    env = dict(os.environ)
+    if pin and CPUS.taskset:
+        cmd = CPUS.pin(CPUS.load(), cmd)
+        env["ARCHWAY_BENCH_PROXY_CPUS"] = ",".join(map(str, CPUS.proxy(1)))
+    out = subprocess.run(cmd, capture_output=True, text=True, cwd=ROOT, env=env)
     if out.returncode != 0:
         raise RuntimeError(f"{what} failed ({out.returncode}): {out.stdout[-800:]} {out.stderr[-800:]}")
     shown = []
@@ -673,7 +693,8 @@ def java_bench(cls, args, what, rep):
 
 def pubsub(opts, rep):
     messages = 20000 if opts.smoke else 300000
-    text = java_bench("PubSubBench", [messages, opts.rounds], "Kafka fetch over WebSocket vs a direct consumer", rep)
+    text = java_bench("PubSubBench", [messages, opts.rounds], "Kafka fetch over WebSocket vs a direct consumer", rep,
+                      pin=True)
     if "ROW|" not in text:
         m = re.search(r"gateway / direct .*?: ([\d.]+)%", text)
         if not m:
@@ -708,10 +729,10 @@ def main():
     ap.add_argument("--no-scg", dest="scg", action="store_false", help="leave Spring Cloud Gateway out")
     ap.add_argument("--gc", action="store_true", help="also run Archway with G1, ZGC and Parallel (HTTP, 1 worker)")
     ap.add_argument("--jar", action="append", default=[], type=lambda v: tuple(v.split("=", 1)),
-                    metavar="LABEL=PATH", help="also run this dataplane jar as archway[LABEL] (HTTP; an A/B)")
+                    metavar="LABEL=PATH", help="also run this dataplane jar as archway[LABEL] (HTTP and TLS; an A/B)")
     ap.add_argument("--variant", action="append", default=[], type=lambda v: tuple(v.split("=", 1)),
                     metavar="LABEL=JVM_OPTIONS", help="also run Archway with these JVM options as archway[LABEL] "
-                    "(HTTP, 1 worker), e.g. io_uring=-Darchway.transport=io_uring")
+                    "(HTTP 1 worker, and TLS), e.g. io_uring=-Darchway.transport=io_uring")
     ap.add_argument("--record", action="store_true", help="append the table to bench/RESULTS.md")
     ap.add_argument("--profile", action="store_true", help="JFR on Archway; summaries in bench/profiles/harness-*.txt")
     opts = ap.parse_args()

@@ -116,6 +116,27 @@ final class BenchSupport {
     return ticks / 100.0; // USER_HZ is 100 on Linux
   }
 
+  /**
+   * Moves every thread of the proxy under test to the CPUs the harness gives proxies ({@code
+   * ARCHWAY_BENCH_PROXY_CPUS}, e.g. {@code 1}), away from the bench, its clients and the backends
+   * it started, which the harness pins to the load generator's CPU; threads made later inherit it.
+   * Without the variable (a bench run by hand), nothing is pinned.
+   */
+  static void pinProxy(Process proxy) throws Exception {
+    var cpus = System.getenv("ARCHWAY_BENCH_PROXY_CPUS");
+    if (cpus == null || cpus.isBlank()) {
+      return;
+    }
+    var p =
+        new ProcessBuilder("taskset", "-a", "-p", "-c", cpus.trim(), String.valueOf(proxy.pid()))
+            .redirectErrorStream(true)
+            .start();
+    var out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+    if (p.waitFor() != 0) {
+      throw new IllegalStateException("taskset -a -p -c " + cpus + ": " + out.strip());
+    }
+  }
+
   /** A process's resident set ({@code VmRSS}), in kB. */
   static long rssKb(long pid) throws java.io.IOException {
     for (var line : java.nio.file.Files.readAllLines(Path.of("/proc", "" + pid, "status"))) {

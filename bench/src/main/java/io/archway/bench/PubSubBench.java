@@ -113,6 +113,7 @@ public final class PubSubBench {
                   "1",
                   "--access-log",
                   "off"));
+      BenchSupport.pinProxy(gateway);
       try {
         var url = "ws://127.0.0.1:" + http + "/kafka";
         awaitUp(url);
