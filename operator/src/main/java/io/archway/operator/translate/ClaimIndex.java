@@ -53,20 +53,26 @@ public final class ClaimIndex {
 
   /** Adds or replaces what {@code r} claims (none while it is being deleted). */
   public void put(HasMetadata r) {
-    var claims =
-        r.getMetadata().getDeletionTimestamp() != null
-            ? List.<Claim>of()
-            : Translators.claims(r, refs);
-    synchronized (this) {
-      var id = id(r);
-      var before = holders.get(id);
-      if (before != null) {
-        unindex(id, before);
-      }
-      holders.put(id, new Holder(r, claims, before == null ? seq++ : before.seq()));
-      for (var c : claims) {
-        byKey.computeIfAbsent(Key.of(c), k -> new LinkedHashSet<>()).add(id);
-      }
+    install(r, claims(r), null);
+  }
+
+  private List<Claim> claims(HasMetadata r) {
+    return r.getMetadata().getDeletionTimestamp() != null ? List.of() : Translators.claims(r, refs);
+  }
+
+  /** Installs {@code r}'s claims; when {@code current} is given, only if it is still held. */
+  private synchronized void install(HasMetadata r, List<Claim> claims, HasMetadata current) {
+    var id = id(r);
+    var before = holders.get(id);
+    if (current != null && (before == null || before.resource() != current)) {
+      return;
+    }
+    if (before != null) {
+      unindex(id, before);
+    }
+    holders.put(id, new Holder(r, claims, before == null ? seq++ : before.seq()));
+    for (var c : claims) {
+      byKey.computeIfAbsent(Key.of(c), k -> new LinkedHashSet<>()).add(id);
     }
   }
 
@@ -95,15 +101,9 @@ public final class ClaimIndex {
         }
       }
     }
+    // Computed outside the lock; not installed over a newer version the informer put meanwhile.
     for (var r : stale) {
-      synchronized (this) {
-        // Only if it was not replaced or removed meanwhile.
-        var h = holders.get(id(r));
-        if (h == null || h.resource() != r) {
-          continue;
-        }
-      }
-      put(r);
+      install(r, claims(r), r);
     }
   }
 
