@@ -1,6 +1,6 @@
 package io.archway.operator.cli;
 
-import io.archway.operator.translate.Conflicts;
+import io.archway.operator.translate.ClaimIndex;
 import io.archway.operator.translate.Manifests;
 import io.archway.operator.translate.Refs;
 import io.archway.operator.translate.Translation;
@@ -54,12 +54,13 @@ final class ResourceFiles {
   /** Each translatable resource with its translation, conflicts included. */
   static Map<Manifests.Doc, Translation> translateAll(Manifests m) {
     var out = new LinkedHashMap<Manifests.Doc, Translation>();
-    var all = m.docs().stream().map(Manifests.Doc::resource).toList();
+    // Every claim computed once, then each resource checked against the older ones.
+    var claims = ClaimIndex.of(m.docs().stream().map(Manifests.Doc::resource).toList(), m);
     for (var d : m.docs()) {
       Translators.translate(d.resource(), m)
           .ifPresent(
               t -> {
-                Conflicts.check(d.resource(), all, m, t);
+                claims.check(d.resource(), Translators.claims(d.resource(), m), t);
                 d.unknownFields()
                     .forEach(
                         f ->

@@ -3,10 +3,8 @@ package io.archway.operator.reconciler;
 import io.archway.crds.apisix.ApisixRoute;
 import io.archway.operator.translate.ApisixRouteTranslator;
 import io.archway.operator.translate.Translation;
-import io.fabric8.kubernetes.api.model.HasMetadata;
 import io.javaoperatorsdk.operator.api.reconciler.ControllerConfiguration;
 import io.javaoperatorsdk.operator.api.reconciler.Reconciler;
-import java.util.List;
 
 /** ApisixRoute → {@code routes/ar_…} and {@code stream_routes/ar_…}. */
 @ControllerConfiguration(name = "apisixroute")
@@ -23,8 +21,8 @@ public final class ApisixRouteReconciler extends CustomResourceReconciler<Apisix
   }
 
   @Override
-  List<? extends HasMetadata> rivals(ApisixRoute r) {
-    return routes();
+  boolean claimsRoutes() {
+    return true;
   }
 
   @Override

@@ -39,6 +39,8 @@ public final class Caches implements Refs, AutoCloseable {
   private final List<SharedIndexInformer<?>> informers = new ArrayList<>();
   private final List<Consumer<HasMetadata>> listeners = new CopyOnWriteArrayList<>();
   private final GatewayApiMemo memo = new GatewayApiMemo();
+  private final io.archway.operator.translate.ClaimIndex claims =
+      new io.archway.operator.translate.ClaimIndex(this);
   private final Map<String, Supplier<List<? extends HasMetadata>>> primaries =
       new ConcurrentHashMap<>();
   private final Watched<Service> services;
@@ -199,6 +201,10 @@ public final class Caches implements Refs, AutoCloseable {
 
   private void changed(HasMetadata r) {
     memo.changed(r);
+    if (r instanceof HTTPRoutePolicy) {
+      // It tells the claims of the Ingresses it targets apart.
+      claims.refsChanged(r.getMetadata().getNamespace());
+    }
     for (var l : listeners) {
       l.accept(r);
     }
@@ -240,6 +246,14 @@ public final class Caches implements Refs, AutoCloseable {
     java.util.concurrent.CompletableFuture.allOf(
             started.toArray(java.util.concurrent.CompletableFuture[]::new))
         .join();
+  }
+
+  /**
+   * The host and path claims of the ApisixRoutes and Ingresses in the controllers' caches (fed by
+   * {@link ResourceReconciler}), for conflict checks.
+   */
+  io.archway.operator.translate.ClaimIndex claims() {
+    return claims;
   }
 
   public void onChange(Consumer<HasMetadata> listener) {

@@ -2,7 +2,6 @@ package io.archway.operator.reconciler;
 
 import io.archway.operator.translate.IngressTranslator;
 import io.archway.operator.translate.Translation;
-import io.fabric8.kubernetes.api.model.HasMetadata;
 import io.fabric8.kubernetes.api.model.LoadBalancerIngress;
 import io.fabric8.kubernetes.api.model.networking.v1.Ingress;
 import io.fabric8.kubernetes.api.model.networking.v1.IngressLoadBalancerIngress;
@@ -37,8 +36,8 @@ public final class IngressReconciler extends ResourceReconciler<Ingress>
   }
 
   @Override
-  List<? extends HasMetadata> rivals(Ingress r) {
-    return routes();
+  boolean claimsRoutes() {
+    return true;
   }
 
   /**

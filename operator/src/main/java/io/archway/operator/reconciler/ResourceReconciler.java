@@ -3,7 +3,6 @@ package io.archway.operator.reconciler;
 import io.archway.model.sink.NotOwnedException;
 import io.archway.model.sink.Owner;
 import io.archway.operator.translate.Claim;
-import io.archway.operator.translate.Conflicts;
 import io.archway.operator.translate.Translation;
 import io.archway.operator.translate.Translators;
 import io.fabric8.kubernetes.api.model.HasMetadata;
@@ -43,18 +42,13 @@ abstract class ResourceReconciler<R extends HasMetadata> implements Reconciler<R
   /** What the resource translates to. */
   abstract Translation translate(R r);
 
-  /** Resources that may claim the same hosts and paths as {@code r}. */
-  List<? extends HasMetadata> rivals(R r) {
-    return List.of();
-  }
-
   /**
-   * Every ApisixRoute and Ingress: what an HTTP route's host and path claims are checked against.
+   * Whether resources of this kind claim hosts and paths (ApisixRoute, Ingress): then the cache's
+   * adds, updates and deletes are kept in {@link Caches#claims}, and a reconcile checks its claims
+   * against the older ones there.
    */
-  List<HasMetadata> routes() {
-    var all = new java.util.ArrayList<HasMetadata>(ctx.caches().primaries("ApisixRoute"));
-    all.addAll(ctx.caches().primaries("Ingress"));
-    return all;
+  boolean claimsRoutes() {
+    return false;
   }
 
   /** Whether this operator serves the resource (its ingress class). */
@@ -90,16 +84,19 @@ abstract class ResourceReconciler<R extends HasMetadata> implements Reconciler<R
   @Override
   public List<EventSource<?, R>> prepareEventSources(EventSourceContext<R> context) {
     cache = context.getPrimaryCache();
+    if (claimsRoutes()) {
+      return List.of(
+          trigger, new Deletes<R>(this::deleted), new ClaimFeed<R>(ctx.caches().claims()));
+    }
     // A resource gone without its finalizer (or after cleanup: then all of this is a no-op) has
     // its keys deleted and its bookkeeping dropped, so that a route its claims held back is
     // reconciled again at once.
-    return List.of(
-        trigger,
-        new Deletes<R>(
-            r -> {
-              ctx.writer().deleted(owner(r));
-              forget(r);
-            }));
+    return List.of(trigger, new Deletes<R>(this::deleted));
+  }
+
+  private void deleted(R r) {
+    ctx.writer().deleted(owner(r));
+    forget(r);
   }
 
   /** Every resource of this kind, from the controller's own cache; none before it started. */
@@ -118,7 +115,9 @@ abstract class ResourceReconciler<R extends HasMetadata> implements Reconciler<R
     }
     var t = translate(r);
     var claims = Translators.claims(r, ctx.caches());
-    Conflicts.check(r, claims, rivals(r), ctx.caches(), t);
+    if (claimsRoutes()) {
+      ctx.caches().claims().check(r, claims, t);
+    }
     claimsChanged(r, claims);
     t.warningsWithReason().forEach(w -> ctx.events().warning(r, w.reason(), w.message()));
     var refusal = t.refusal();

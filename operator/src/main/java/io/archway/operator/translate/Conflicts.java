@@ -7,7 +7,9 @@ import java.util.List;
 /**
  * Two resources claiming the same host and path: the older one (creation time, then kind, namespace
  * and name) keeps it, the other is not accepted, with a message naming both. When the older one
- * goes away, the other is accepted on its next reconcile.
+ * goes away, the other is accepted on its next reconcile. The checks against a list of rivals
+ * compute every rival's claims; the operator keeps them in a {@link ClaimIndex} instead, so a check
+ * costs what the checked resource claims.
  */
 public final class Conflicts {
 
@@ -48,41 +50,31 @@ public final class Conflicts {
       Iterable<? extends HasMetadata> others,
       Refs refs,
       Translation t) {
-    if (mine.isEmpty()) {
-      return;
-    }
-    for (var other : others) {
-      if (same(r, other)
-          || AGE.compare(other, r) > 0
-          || other.getMetadata().getDeletionTimestamp() != null) {
-        continue;
-      }
-      List<Claim> theirs = Translators.claims(other, refs);
-      for (var c : mine) {
-        for (var o : theirs) {
-          if (c.conflictsWith(o)) {
-            t.conflict(
-                c.field() + ".match",
-                c.describe()
-                    + " is already served by "
-                    + other.getKind()
-                    + " "
-                    + other.getMetadata().getNamespace()
-                    + "/"
-                    + other.getMetadata().getName()
-                    + " ("
-                    + o.field()
-                    + "), which is older (expected: each host and path served by one resource)");
-            return;
-          }
-        }
-      }
+    if (!mine.isEmpty()) {
+      ClaimIndex.of(others, refs).check(r, mine, t);
     }
   }
 
-  private static boolean same(HasMetadata a, HasMetadata b) {
-    return a.getKind().equals(b.getKind())
-        && a.getMetadata().getName().equals(b.getMetadata().getName())
-        && java.util.Objects.equals(a.getMetadata().getNamespace(), b.getMetadata().getNamespace());
+  /** Records on {@code t} the first of {@code mine} that {@code other}'s claims hold. */
+  static void report(List<Claim> mine, HasMetadata other, List<Claim> theirs, Translation t) {
+    for (var c : mine) {
+      for (var o : theirs) {
+        if (c.conflictsWith(o)) {
+          t.conflict(
+              c.field() + ".match",
+              c.describe()
+                  + " is already served by "
+                  + other.getKind()
+                  + " "
+                  + other.getMetadata().getNamespace()
+                  + "/"
+                  + other.getMetadata().getName()
+                  + " ("
+                  + o.field()
+                  + "), which is older (expected: each host and path served by one resource)");
+          return;
+        }
+      }
+    }
   }
 }

@@ -77,4 +77,9 @@ public final class Translators {
       default -> List.of();
     };
   }
+
+  /** Whether the claims of {@code r} depend on the policies {@code refs} hold (HTTPRoutePolicy). */
+  public static boolean claimsUseRefs(HasMetadata r) {
+    return r instanceof Ingress;
+  }
 }
