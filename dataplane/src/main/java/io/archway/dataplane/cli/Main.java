@@ -28,10 +28,13 @@ public final class Main {
    * Netty's leak detector samples one buffer in 128 by default and records a stack trace for it (a
    * {@code Throwable} per sampled allocation and release, about one every ten requests): a
    * measurable part of the hot path's CPU and allocation. The process runs without it unless {@code
-   * -Dio.netty.leakDetection.level} asks for a level; the tests run it at {@code PARANOID}.
+   * -Dio.netty.leakDetection.level} (or the older {@code -Dio.netty.leakDetectionLevel}) asks for a
+   * level; the tests run it at {@code PARANOID}.
    */
   static void leakDetectionOffUnlessAsked() {
+    // Netty's current property, its older spelling, and its older on/off switch.
     if (System.getProperty("io.netty.leakDetection.level") == null
+        && System.getProperty("io.netty.leakDetectionLevel") == null
         && System.getProperty("io.netty.noResourceLeakDetection") == null) {
       ResourceLeakDetector.setLevel(ResourceLeakDetector.Level.DISABLED);
     }

@@ -24,7 +24,10 @@ public final class ProxyHeaders {
   /**
    * Removes hop-by-hop headers: {@code Connection} and every header it names, {@code Keep-Alive},
    * {@code Proxy-Connection}, {@code TE}, {@code Trailer} and {@code Upgrade}. {@code
-   * Transfer-Encoding} stays: it says how the body that is streamed on is framed.
+   * Transfer-Encoding} and {@code Content-Length} stay, even when {@code Connection} names them:
+   * they say how the body that is streamed on is framed, and without them the next hop would read
+   * that body as the next message (a client's request naming them is refused before this; an
+   * upstream's answer is not trusted to be).
    */
   public static void removeHopByHop(HttpHeaders h) {
     // Most messages have no Connection field, or one that names no other field ("keep-alive",
@@ -39,7 +42,9 @@ public final class ProxyHeaders {
         var name = token.strip();
         if (!name.isEmpty()
             && !name.equalsIgnoreCase("close")
-            && !name.equalsIgnoreCase("keep-alive")) {
+            && !name.equalsIgnoreCase("keep-alive")
+            && !HttpHeaderNames.CONTENT_LENGTH.contentEqualsIgnoreCase(name)
+            && !HttpHeaderNames.TRANSFER_ENCODING.contentEqualsIgnoreCase(name)) {
           if (named == null) {
             named = new ArrayList<>(2);
           }

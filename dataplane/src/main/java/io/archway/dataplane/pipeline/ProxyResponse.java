@@ -50,6 +50,8 @@ abstract class ProxyResponse implements UpstreamConnection.Listener, ExchangeTim
   UpstreamConnection conn;
   boolean done;
   boolean responseStarted;
+  // An interim (1xx) head was dropped: the empty end the decoder gives it is dropped too.
+  private boolean interimEnd;
   int status;
   long bytesSent;
   boolean upstreamKeepAlive;
@@ -125,6 +127,16 @@ abstract class ProxyResponse implements UpstreamConnection.Listener, ExchangeTim
       return;
     }
     touch();
+    if (interimEnd) {
+      interimEnd = false;
+      if (!(msg instanceof HttpResponse)
+          && msg instanceof LastHttpContent last
+          && !last.content().isReadable()) {
+        ReferenceCountUtil.release(msg);
+        conn.channel().read();
+        return;
+      }
+    }
     if (msg instanceof HttpResponse res) {
       // A 101 needs a tunnel; a plain exchange (the route allows no upgrade) cannot switch.
       if (res.decoderResult().isFailure() || res.status().code() == 101) {
@@ -133,7 +145,11 @@ abstract class ProxyResponse implements UpstreamConnection.Listener, ExchangeTim
         upstreamFailed(NodeState.Failure.TCP, 502);
         return;
       }
-      if (res.status().code() == 100) {
+      int code = res.status().code();
+      if (code >= 100 && code < 200) {
+        // Interim answers (100 Continue, 102, 103 Early Hints) are not passed on: the client
+        // gets the final one. The decoder ends each with an empty body, unless it came whole.
+        interimEnd = !(res instanceof FullHttpResponse);
         ReferenceCountUtil.release(msg);
         conn.channel().read();
         return;

@@ -99,7 +99,11 @@ public final class Dataplane implements AutoCloseable {
       if (fileLoad != null) {
         awaitLoad(fileLoad);
       }
-    } catch (RuntimeException | InterruptedException | IOException | ConfigFileException e) {
+    } catch (RuntimeException
+        | Error
+        | InterruptedException
+        | IOException
+        | ConfigFileException e) {
       if (servers != null) {
         servers.close();
       }

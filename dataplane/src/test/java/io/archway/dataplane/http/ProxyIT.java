@@ -377,6 +377,51 @@ class ProxyIT {
   }
 
   @Test
+  void interimAnswersOfTheNodeAreDroppedAndTheFinalOneServed() throws Exception {
+    // A node that answers each request with 103 Early Hints and 100 Continue before its 200.
+    try (var node = new java.net.ServerSocket(0, 50, java.net.InetAddress.getLoopbackAddress())) {
+      Thread.ofVirtual()
+          .start(
+              () -> {
+                while (!node.isClosed()) {
+                  try (var s = node.accept()) {
+                    var in =
+                        new java.io.BufferedReader(
+                            new java.io.InputStreamReader(
+                                s.getInputStream(), java.nio.charset.StandardCharsets.ISO_8859_1));
+                    var out = s.getOutputStream();
+                    while (true) {
+                      String line = in.readLine();
+                      if (line == null) {
+                        break;
+                      }
+                      if (!line.isEmpty()) {
+                        continue;
+                      }
+                      out.write(
+                          ("HTTP/1.1 103 Early Hints\r\nLink: </a.css>; rel=preload\r\n\r\n"
+                                  + "HTTP/1.1 100 Continue\r\n\r\n"
+                                  + "HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok")
+                              .getBytes(java.nio.charset.StandardCharsets.ISO_8859_1));
+                      out.flush();
+                    }
+                  } catch (java.io.IOException e) {
+                    return;
+                  }
+                }
+              });
+      gw = Gateways.start(dir, route("/*", nodes("127.0.0.1:" + node.getLocalPort())));
+      // Twice on one client connection and one node connection: each exchange ends cleanly.
+      for (int i = 0; i < 2; i++) {
+        var r = gw.get("/");
+        assertThat(r.statusCode()).isEqualTo(200);
+        assertThat(r.body()).isEqualTo("ok");
+        assertThat(r.headers().firstValue("link")).isEmpty();
+      }
+    }
+  }
+
+  @Test
   void aRequestThatIsNotIdempotentIsNotSentAgainOnceANodeHadIt() throws Exception {
     // A node that reads each request's head, then closes without an answer: it may have acted.
     try (var closer = new java.net.ServerSocket(0, 50, java.net.InetAddress.getLoopbackAddress())) {

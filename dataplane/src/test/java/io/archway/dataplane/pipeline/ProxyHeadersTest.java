@@ -30,4 +30,16 @@ class ProxyHeadersTest {
     ProxyHeaders.removeHopByHop(h);
     assertThat(h.names()).containsExactlyInAnyOrder("X-C", "Transfer-Encoding");
   }
+
+  @Test
+  void theFramingFieldsStayWhenConnectionNamesThem() {
+    var h =
+        new DefaultHttpHeaders()
+            .add("Connection", "content-length, Transfer-Encoding, x-a")
+            .add("Content-Length", "5")
+            .add("Transfer-Encoding", "chunked")
+            .add("X-A", "1");
+    ProxyHeaders.removeHopByHop(h);
+    assertThat(h.names()).containsExactlyInAnyOrder("Content-Length", "Transfer-Encoding");
+  }
 }

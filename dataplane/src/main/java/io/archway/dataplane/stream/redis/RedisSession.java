@@ -221,6 +221,7 @@ public final class RedisSession extends ChannelInboundHandlerAdapter {
 
   @Override
   public void channelReadComplete(ChannelHandlerContext ctx) {
+    commands.endRun();
     upstream.flush();
     readClientIfRoom();
   }
@@ -273,6 +274,7 @@ public final class RedisSession extends ChannelInboundHandlerAdapter {
     }
     if (holding()) {
       decoder.decodeHeld();
+      commands.endRun();
       upstream.flush();
       if (!holding()) {
         readClientIfRoom(); // the held commands may have taken the room

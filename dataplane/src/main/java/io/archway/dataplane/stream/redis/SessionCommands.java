@@ -40,6 +40,14 @@ final class SessionCommands {
   private int runFrom;
   private int runTo;
   private int runCommands;
+  // A run left open by a client read is sent when the read is over (endRun, from the session's
+  // channelReadComplete); this task is the backstop for a read that ends any other way.
+  private boolean endRunScheduled;
+  private final Runnable endRunLater =
+      () -> {
+        endRunScheduled = false;
+        sendRun();
+      };
 
   SessionCommands(RedisSession session, CompiledStream route, StreamMetrics metrics) {
     this.session = session;
@@ -59,9 +67,19 @@ final class SessionCommands {
     return held.isEmpty();
   }
 
+  /**
+   * A command from the client's read: forwarded at once if it can be, and left in the open run for
+   * the link, which the next commands of the same read join (Netty's decoder hands commands on one
+   * at a time); {@link #endRun} sends it when the read is over.
+   */
   void add(RedisCommand c) {
     held.add(c);
-    drain();
+    drain(false);
+  }
+
+  /** Sends the run the client's read left open: one write on the link for its commands. */
+  void endRun() {
+    sendRun();
   }
 
   /**
@@ -69,6 +87,10 @@ final class SessionCommands {
    * one that needs a connection of its own while the session is on the shared link.
    */
   void drain() {
+    drain(true);
+  }
+
+  private void drain(boolean endRun) {
     var up = session.upstream;
     RedisCommand c;
     while (!delaying && !up.moving() && (c = held.peek()) != null) {
@@ -109,7 +131,12 @@ final class SessionCommands {
       held.poll();
       forward(c, denied);
     }
-    sendRun();
+    if (endRun) {
+      sendRun();
+    } else if (runCommands > 0 && !endRunScheduled) {
+      endRunScheduled = true;
+      session.ctx().executor().execute(endRunLater);
+    }
     if (held.isEmpty() && !up.moving()) {
       session.drained();
     }
@@ -183,7 +210,13 @@ final class SessionCommands {
     runFirst = null;
     runSource = null;
     runCommands = 0;
-    session.upstream.link().send(session, frames, n);
+    var link = session.upstream.link();
+    if (link == null) {
+      // The link went between the read and its end: its failure answers what it was owed.
+      frames.release();
+      return;
+    }
+    link.send(session, frames, n);
   }
 
   /**
@@ -240,6 +273,12 @@ final class SessionCommands {
     RedisCommand c;
     while ((c = held.poll()) != null) {
       c.release();
+    }
+    if (runCommands > 0) {
+      runFirst.release();
+      runFirst = null;
+      runSource = null;
+      runCommands = 0;
     }
   }
 }
