@@ -47,7 +47,7 @@ class RedisRecoveryIT {
           - id: redis
             server_port: %d
             upstream: {nodes: {"127.0.0.1:%d": 1}}
-            protocol: {name: redis}
+            protocol: {name: redis, conf: {deny_commands: [flushall]}}
         """
             .formatted(proxyPort, redisPort);
     gw =
@@ -70,6 +70,24 @@ class RedisRecoveryIT {
 
   private void restartRedis() throws IOException {
     redis = new RedisServer(dir.resolve("redis"), redisPort);
+  }
+
+  /**
+   * A session whose shared link the server closed while it waited for nothing carries on; its next
+   * command, a denied one, gets the server's refusal over a new link (it once found no connection
+   * at all and closed the client).
+   */
+  @Test
+  void aDeniedCommandAfterTheLinkWentIsRefusedNotTheClientClosed() throws Exception {
+    try (var s = proxy()) {
+      assertThat(call(s, "PING")).isEqualTo("+PONG");
+      int before = connectionsToRedis(false);
+      // Every client connection but the one asking: the proxy's link goes.
+      redis.call("CLIENT", "KILL", "TYPE", "normal");
+      await().atMost(Duration.ofSeconds(10)).until(() -> connectionsToRedis(false) < before);
+      assertThat(call(s, "FLUSHALL")).startsWith("-ERR unknown command 'flushall (denied");
+      assertThat(call(s, "PING")).isEqualTo("+PONG");
+    }
   }
 
   /**

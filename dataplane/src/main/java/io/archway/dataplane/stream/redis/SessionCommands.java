@@ -109,6 +109,14 @@ final class SessionCommands {
         }
       }
       boolean denied = denies && protocol.denied().contains(c.name());
+      if (up.own() == null && up.link() == null && denied) {
+        // The shared link went while the session was idle: a denied command needs a connection
+        // too (its refusal comes from the server), as any other does.
+        headDelayDone = true;
+        sendRun();
+        up.move();
+        return;
+      }
       if (up.own() == null && !denied) {
         if (c.quits()) {
           // Answered here, once the replies before it are out; what follows it is dropped, as
