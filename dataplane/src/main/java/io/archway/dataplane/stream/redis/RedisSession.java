@@ -8,6 +8,7 @@ import io.netty.buffer.ByteBuf;
 import io.netty.buffer.Unpooled;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelFutureListener;
+import io.netty.channel.ChannelHandler;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandlerAdapter;
 import io.netty.channel.socket.ChannelInputShutdownEvent;
@@ -115,7 +116,7 @@ public final class RedisSession extends ChannelInboundHandlerAdapter {
   }
 
   /** The client's command decoder, which decodes only while this session has room. */
-  public RespCommandDecoder decoder(long maxBulk) {
+  public ChannelHandler decoder(long maxBulk) {
     decoder = new RespCommandDecoder(maxBulk);
     decoder.gate(this::room);
     return decoder;

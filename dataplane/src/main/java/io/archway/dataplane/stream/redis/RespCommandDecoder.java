@@ -39,7 +39,7 @@ import java.util.function.BooleanSupplier;
  * against {@code processMultibulkBuffer} and {@code processInlineBuffer} side by side is how it is
  * checked.
  */
-public final class RespCommandDecoder extends ByteToMessageDecoder {
+final class RespCommandDecoder extends ByteToMessageDecoder {
 
   /** Redis's {@code PROTO_INLINE_MAX_SIZE}: an inline command or a header line at most. */
   static final int MAX_INLINE = 64 * 1024;
@@ -67,7 +67,7 @@ public final class RespCommandDecoder extends ByteToMessageDecoder {
   private ChannelHandlerContext ctx;
 
   /** {@code maxBulk} 0 (or above what a buffer can hold) means as much as a buffer can hold. */
-  public RespCommandDecoder(long maxBulk) {
+  RespCommandDecoder(long maxBulk) {
     long most = Integer.MAX_VALUE - 1024;
     this.maxBulk = maxBulk <= 0 || maxBulk > most ? most : maxBulk;
     // Redis's client-query-buffer-limit is 1 GB; a command may be one bulk string at its limit
