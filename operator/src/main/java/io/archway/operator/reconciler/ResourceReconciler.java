@@ -96,6 +96,11 @@ abstract class ResourceReconciler<R extends HasMetadata> implements Reconciler<R
 
   private void deleted(R r) {
     ctx.writer().deleted(owner(r));
+    if (claimsRoutes()) {
+      // Before the routes it held back are reconciled again (forget): the framework runs event
+      // sources in no set order, so the claim feed may not have seen the delete yet.
+      ctx.caches().claims().remove(r);
+    }
     forget(r);
   }
 

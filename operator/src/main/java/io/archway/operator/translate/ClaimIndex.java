@@ -2,6 +2,7 @@ package io.archway.operator.translate;
 
 import io.fabric8.kubernetes.api.model.HasMetadata;
 import java.util.ArrayList;
+import java.util.Comparator;
 import java.util.HashMap;
 import java.util.LinkedHashSet;
 import java.util.List;
@@ -28,16 +29,20 @@ public final class ClaimIndex {
     }
   }
 
+  /** A resource as last seen, and its claims. */
+  private record Holder(HasMetadata resource, List<Claim> claims) {}
+
   /**
-   * A resource as last seen, its claims, and when it was first seen (the order a check names the
-   * first of several older rivals in, as the list of rivals it replaced did).
+   * Which of several older rivals a check names: ApisixRoutes before Ingresses (as the rivals were
+   * listed), then the oldest, the one whose claim it is; the same whatever order they were seen in.
    */
-  private record Holder(HasMetadata resource, List<Claim> claims, long seq) {}
+  private static final Comparator<HasMetadata> NAMED_FIRST =
+      Comparator.comparingInt((HasMetadata r) -> r.getKind().equals("ApisixRoute") ? 0 : 1)
+          .thenComparing(Conflicts.AGE);
 
   private final Refs refs;
   private final Map<String, Holder> holders = new HashMap<>();
   private final Map<Key, Set<String>> byKey = new HashMap<>();
-  private long seq;
 
   /** Claims computed with the policies {@code refs} hold (may be null: none). */
   public ClaimIndex(Refs refs) {
@@ -51,8 +56,11 @@ public final class ClaimIndex {
     return index;
   }
 
-  /** Adds or replaces what {@code r} claims (none while it is being deleted). */
-  public void put(HasMetadata r) {
+  /**
+   * Adds or replaces what {@code r} claims (none while it is being deleted). Computed under the
+   * lock, so that a policy change ({@link #refsChanged}) cannot come between and be lost.
+   */
+  public synchronized void put(HasMetadata r) {
     install(r, claims(r), null);
   }
 
@@ -70,7 +78,7 @@ public final class ClaimIndex {
     if (before != null) {
       unindex(id, before);
     }
-    holders.put(id, new Holder(r, claims, before == null ? seq++ : before.seq()));
+    holders.put(id, new Holder(r, claims));
     for (var c : claims) {
       byKey.computeIfAbsent(Key.of(c), k -> new LinkedHashSet<>()).add(id);
     }
@@ -131,7 +139,7 @@ public final class ClaimIndex {
         for (var id : ids) {
           var h = holders.get(id);
           if (id.equals(own)
-              || (first != null && h.seq() >= first.seq())
+              || (first != null && NAMED_FIRST.compare(h.resource(), first.resource()) >= 0)
               || Conflicts.AGE.compare(h.resource(), r) > 0) {
             continue;
           }

@@ -190,7 +190,7 @@ class ClaimIndexTest {
   }
 
   @Test
-  void theFirstOlderRivalInOrderIsNamed() {
+  void theOldestRivalIsNamedWhateverOrderTheyCameIn() {
     var index =
         ClaimIndex.of(
             List.of(
@@ -198,6 +198,6 @@ class ClaimIndexTest {
                 route("first", "2026-09-01T10:00:00Z", "/shop/*", null)),
             null);
     assertThat(check(index, route("newer", NEW, "/shop/*", null)).errorMessage())
-        .contains("ApisixRoute shop/second");
+        .contains("ApisixRoute shop/first");
   }
 }
