@@ -16,26 +16,28 @@ class TransportTest {
   }
 
   @Test
-  void autoTakesIoUringFirst() {
+  void autoTakesEpollFirst() {
     var all = only(EnumSet.allOf(Transport.class));
     assertThat(Transport.choose(null, all))
-        .isEqualTo(new Transport.Choice(Transport.IO_URING, "auto"));
-    assertThat(Transport.choose("", all).transport()).isEqualTo(Transport.IO_URING);
-    assertThat(Transport.choose(" AUTO ", all).transport()).isEqualTo(Transport.IO_URING);
+        .isEqualTo(new Transport.Choice(Transport.EPOLL, "auto"));
+    assertThat(Transport.choose("", all).transport()).isEqualTo(Transport.EPOLL);
+    assertThat(Transport.choose(" AUTO ", all).transport()).isEqualTo(Transport.EPOLL);
+    assertThat(Transport.choose(null, only(EnumSet.of(Transport.EPOLL, Transport.NIO))))
+        .isEqualTo(new Transport.Choice(Transport.EPOLL, "auto"));
   }
 
   @Test
   void autoFallsBackAndSaysWhy() {
-    var noUring = Transport.choose("auto", only(EnumSet.of(Transport.EPOLL, Transport.NIO)));
-    assertThat(noUring)
+    var noEpoll = Transport.choose("auto", only(EnumSet.of(Transport.IO_URING, Transport.NIO)));
+    assertThat(noEpoll)
         .isEqualTo(
             new Transport.Choice(
-                Transport.EPOLL,
-                "auto; io_uring: java.lang.UnsupportedOperationException: io_uring is off"));
+                Transport.IO_URING,
+                "auto; epoll: java.lang.UnsupportedOperationException: epoll is off"));
 
     var nioOnly = Transport.choose(null, only(EnumSet.of(Transport.NIO)));
     assertThat(nioOnly.transport()).isEqualTo(Transport.NIO);
-    assertThat(nioOnly.reason()).contains("io_uring: ").contains("; epoll: ");
+    assertThat(nioOnly.reason()).contains("epoll: ").contains("; io_uring: ");
   }
 
   @Test
