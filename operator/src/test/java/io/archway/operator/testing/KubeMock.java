@@ -6,25 +6,36 @@ import io.fabric8.kubernetes.api.model.Condition;
 import io.fabric8.kubernetes.api.model.HasMetadata;
 import io.fabric8.kubernetes.api.model.apiextensions.v1.CustomResourceDefinition;
 import io.fabric8.kubernetes.client.KubernetesClient;
+import io.fabric8.kubernetes.client.dsl.base.CustomResourceDefinitionContext;
+import io.fabric8.kubernetes.client.server.mock.CustomResourceAware;
 import io.fabric8.kubernetes.client.server.mock.KubernetesMixedDispatcher;
 import io.fabric8.kubernetes.client.server.mock.KubernetesMockServer;
+import io.fabric8.kubernetes.client.server.mock.Resetable;
 import io.fabric8.kubernetes.client.utils.Serialization;
 import io.fabric8.mockwebserver.Context;
 import io.fabric8.mockwebserver.MockWebServer;
 import io.fabric8.mockwebserver.ServerRequest;
 import io.fabric8.mockwebserver.ServerResponse;
+import io.fabric8.mockwebserver.dsl.HttpMethod;
+import io.fabric8.mockwebserver.http.Dispatcher;
+import io.fabric8.mockwebserver.http.MockResponse;
+import io.fabric8.mockwebserver.http.RecordedRequest;
+import io.fabric8.mockwebserver.internal.MockDispatcher;
+import io.fabric8.mockwebserver.internal.SimpleRequest;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.HashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.Optional;
 import java.util.Queue;
 
 /**
  * The Kubernetes API stand-in: fabric8's mock server in CRUD mode (no real API server can run
- * here), with Archway's CRDs from {@code manifests/crds} applied.
+ * here), with Archway's CRDs from {@code manifests/crds} applied. {@link #indexed()} is the same
+ * store with its lookups by name indexed, for benchmarks that hold thousands of objects.
  */
 public final class KubeMock implements AutoCloseable {
 
@@ -32,13 +43,24 @@ public final class KubeMock implements AutoCloseable {
   private final KubernetesClient client;
 
   public KubeMock() {
+    this(false);
+  }
+
+  /** A stand-in whose store finds an object by name without matching every other one. */
+  public static KubeMock indexed() {
+    return new KubeMock(true);
+  }
+
+  private KubeMock(boolean indexed) {
     var responses = new HashMap<ServerRequest, Queue<ServerResponse>>();
     server =
         new KubernetesMockServer(
             new Context(),
             new MockWebServer(),
             responses,
-            new KubernetesMixedDispatcher(responses),
+            indexed
+                ? new IndexedMixedDispatcher(responses)
+                : new KubernetesMixedDispatcher(responses),
             false);
     server.init();
     // The one call the CRUD store cannot answer: leader election asks whether it may use Leases.
@@ -172,6 +194,40 @@ public final class KubeMock implements AutoCloseable {
     return status == null || status.conditions == null
         ? Optional.empty()
         : status.conditions.stream().filter(c -> type.equals(c.getType())).findFirst();
+  }
+
+  /** {@link KubernetesMixedDispatcher} over {@link IndexedCrudDispatcher}: expectations first. */
+  private static final class IndexedMixedDispatcher extends Dispatcher
+      implements Resetable, CustomResourceAware {
+
+    private final Map<ServerRequest, Queue<ServerResponse>> responses;
+    private final MockDispatcher expectations;
+    private final IndexedCrudDispatcher crud = new IndexedCrudDispatcher();
+
+    IndexedMixedDispatcher(Map<ServerRequest, Queue<ServerResponse>> responses) {
+      this.responses = responses;
+      this.expectations = new MockDispatcher(responses);
+    }
+
+    @Override
+    public MockResponse dispatch(RecordedRequest request) {
+      var queue =
+          responses.get(
+              new SimpleRequest(HttpMethod.valueOf(request.getMethod()), request.getPath()));
+      return queue != null && !queue.isEmpty()
+          ? expectations.dispatch(request)
+          : crud.dispatch(request);
+    }
+
+    @Override
+    public void reset() {
+      crud.reset();
+    }
+
+    @Override
+    public void expectCustomResource(CustomResourceDefinitionContext context) {
+      crud.expectCustomResource(context);
+    }
   }
 
   @Override
