@@ -1,13 +1,28 @@
 package io.archway.model.testing;
 
 import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
 
-/** A runnable jar of Archway's started as users start it, with this JVM's java, output to a log. */
+/**
+ * A runnable jar of Archway's started as users start it, with this JVM's java, output to a log.
+ *
+ * <p>Where this JVM has {@value #LEAK_LEVEL} (the build's test JVMs do), the jar runs Netty's leak
+ * detector at that level, and a leak it logs fails the test when {@link #stop} stops it. A jar runs
+ * without the detector otherwise, as users run it.
+ */
 public final class JarProcess {
+
+  /** The system property naming the leak detection level a started jar runs with. */
+  public static final String LEAK_LEVEL = "archway.jar.leakDetection";
+
+  private static final Map<Process, Path> WATCHED = new ConcurrentHashMap<>();
 
   private JarProcess() {}
 
@@ -15,23 +30,54 @@ public final class JarProcess {
       throws IOException {
     var cmd = new ArrayList<String>();
     cmd.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
+    var level = System.getProperty(LEAK_LEVEL, "");
+    if (!level.isBlank()) {
+      cmd.add("-Dio.netty.leakDetection.level=" + level);
+    }
     cmd.addAll(jvmOptions);
     cmd.add("-jar");
     cmd.add(jar.toString());
     cmd.addAll(args);
-    return new ProcessBuilder(cmd).redirectErrorStream(true).redirectOutput(log.toFile()).start();
+    var p = new ProcessBuilder(cmd).redirectErrorStream(true).redirectOutput(log.toFile()).start();
+    if (!level.isBlank()) {
+      WATCHED.put(p, log);
+    }
+    return p;
   }
 
-  /** Stops it by its own handle: SIGTERM, then SIGKILL if it has not exited within 10 s. */
+  /**
+   * Stops it by its own handle: SIGTERM, then SIGKILL if it has not exited within 10 s. Throws an
+   * {@link AssertionError} if it ran with the leak detector and its log reports a leak.
+   */
   public static void stop(Process p) {
     p.destroy();
     try {
       if (!p.waitFor(10, TimeUnit.SECONDS)) {
         p.destroyForcibly();
+        p.waitFor(10, TimeUnit.SECONDS);
       }
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
       p.destroyForcibly();
+    }
+    var log = WATCHED.remove(p);
+    if (log != null) {
+      var leak = leakIn(log);
+      if (leak != null) {
+        throw new AssertionError(log + " reports a buffer leak: " + leak);
+      }
+    }
+  }
+
+  /** The first line of Netty's leak report in that log, or null. */
+  static String leakIn(Path log) {
+    try (var lines = Files.lines(log)) {
+      return lines
+          .filter(l -> l.contains("ResourceLeakDetector") && l.contains("LEAK:"))
+          .findFirst()
+          .orElse(null);
+    } catch (UncheckedIOException | IOException e) {
+      return null;
     }
   }
 }
