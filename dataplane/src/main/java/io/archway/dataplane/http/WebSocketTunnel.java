@@ -39,6 +39,8 @@ final class WebSocketTunnel implements UpstreamConnection.Listener {
   private NodeState node;
   private UpstreamConnection conn;
   private boolean switched;
+  // A 1xx other than 101 was read: its empty end is dropped with it.
+  private boolean interim;
   private boolean done;
   private int failures;
   private final java.util.List<ByteBuf> early = new java.util.ArrayList<>();
@@ -135,7 +137,15 @@ final class WebSocketTunnel implements UpstreamConnection.Listener {
       return;
     }
     if (msg instanceof HttpResponse res) {
-      if (res.status().code() == 101) {
+      int code = res.status().code();
+      if (code != 101 && code >= 100 && code < 200) {
+        // An interim answer (103 Early Hints, 100, 102) is not the node's answer to the upgrade:
+        // dropped, with the empty end the decoder gives it, as the proxy drops them.
+        interim = true;
+        ReferenceCountUtil.release(res);
+        return;
+      }
+      if (code == 101) {
         client.writeAndFlush(res);
         client.writeAndFlush(LastHttpContent.EMPTY_LAST_CONTENT);
         switched = true;
@@ -147,6 +157,11 @@ final class WebSocketTunnel implements UpstreamConnection.Listener {
       return;
     }
     if (msg instanceof HttpContent c) {
+      if (interim) {
+        interim = !(c instanceof LastHttpContent);
+        c.release();
+        return;
+      }
       if (c instanceof LastHttpContent) {
         client.writeAndFlush(c).addListener(ChannelFutureListener.CLOSE);
         done = true;

@@ -102,4 +102,63 @@ class WebSocketIT {
             .get(10, TimeUnit.SECONDS);
     assertThat(failed).isTrue();
   }
+
+  @Test
+  void anInterimAnswerBeforeTheNodesSwitchIsNotTakenForItsAnswer() throws Exception {
+    // A node that sends 103 Early Hints, then its 101, then one text frame "hi".
+    try (var node = new java.net.ServerSocket(0, 50, java.net.InetAddress.getLoopbackAddress())) {
+      Thread.ofVirtual()
+          .start(
+              () -> {
+                try (var s = node.accept()) {
+                  var in =
+                      new java.io.BufferedReader(
+                          new java.io.InputStreamReader(
+                              s.getInputStream(), java.nio.charset.StandardCharsets.ISO_8859_1));
+                  String key = null;
+                  for (String line; (line = in.readLine()) != null && !line.isEmpty(); ) {
+                    if (line.toLowerCase(java.util.Locale.ROOT).startsWith("sec-websocket-key:")) {
+                      key = line.substring(line.indexOf(':') + 1).trim();
+                    }
+                  }
+                  var accept =
+                      java.util.Base64.getEncoder()
+                          .encodeToString(
+                              java.security.MessageDigest.getInstance("SHA-1")
+                                  .digest(
+                                      (key + "258EAFA5-E914-47DA-95CA-C5AB0DC85B11")
+                                          .getBytes(java.nio.charset.StandardCharsets.US_ASCII)));
+                  var out = s.getOutputStream();
+                  out.write(
+                      ("HTTP/1.1 103 Early Hints\r\nLink: </a.css>; rel=preload\r\n\r\n"
+                              + "HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\n"
+                              + "Connection: Upgrade\r\nSec-WebSocket-Accept: "
+                              + accept
+                              + "\r\n\r\n")
+                          .getBytes(java.nio.charset.StandardCharsets.ISO_8859_1));
+                  out.write(new byte[] {(byte) 0x81, 2, 'h', 'i'});
+                  out.flush();
+                  s.getInputStream().read(new byte[64]);
+                } catch (Exception e) {
+                  // the test's assertions say what went wrong
+                }
+              });
+      gw =
+          Gateways.start(
+              dir,
+              """
+              routes:
+                - id: ws
+                  uri: /ws
+                  enable_websocket: true
+                  upstream:
+                    nodes:
+                      "127.0.0.1:%d": 1
+              """
+                  .formatted(node.getLocalPort()));
+      var client = new WebSocketClient();
+      client.open(gw.client(), URI.create("ws://127.0.0.1:" + gw.port() + "/ws"));
+      assertThat(client.messages.poll(5, TimeUnit.SECONDS)).isEqualTo("hi");
+    }
+  }
 }
