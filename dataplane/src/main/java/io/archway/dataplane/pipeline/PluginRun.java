@@ -40,7 +40,10 @@ final class PluginRun {
     CONSUMER_REWRITE,
     ROUTE_ACCESS,
     FLOW,
-    DONE
+    DONE;
+
+    // values() copies its array on every call; next() steps through the stages per request.
+    private static final Stage[] ALL = values();
   }
 
   private final PluginContext ctx;
@@ -184,7 +187,7 @@ final class PluginRun {
           return null;
         }
       }
-      stage = Stage.values()[stage.ordinal() + 1];
+      stage = Stage.ALL[stage.ordinal() + 1];
       index = 0;
     }
   }
@@ -226,20 +229,23 @@ final class PluginRun {
     return true;
   }
 
-  // Response phases, over the plugins on the path taken.
+  // Response phases, over the plugins on the path taken: the global rules', the route's (with the
+  // consumer's), then the flow's nodes run. Indexed loops: these run for every response, and a
+  // capturing lambda per phase would be an allocation each.
 
-  private void forTaken(java.util.function.Consumer<PluginInstance> action) {
-    for (int i = 0; i < global.size(); i++) {
-      action.accept(global.get(i).instance());
+  private int taken() {
+    return global.size() + route.size() + (path == null ? 0 : path.size());
+  }
+
+  private PluginInstance taken(int i) {
+    if (i < global.size()) {
+      return global.get(i).instance();
     }
-    for (int i = 0; i < route.size(); i++) {
-      action.accept(route.get(i).instance());
+    i -= global.size();
+    if (i < route.size()) {
+      return route.get(i).instance();
     }
-    if (path != null) {
-      for (var e : path) {
-        action.accept(e.instance());
-      }
-    }
+    return path.get(i - route.size()).instance();
   }
 
   /**
@@ -250,35 +256,43 @@ final class PluginRun {
     ctx.status(response.status().code());
     if (ctx.hasResponseHeaders()) {
       // Each name's values replace the response's, all of them (setAll would keep one value per
-      // name, and a field such as Set-Cookie has many).
+      // name, and a field such as Set-Cookie has many): every name added goes first, then each
+      // value is added.
       var added = ctx.responseHeaders();
-      for (var name : added.names()) {
-        response.headers().set(name, added.getAll(name));
+      var out = response.headers();
+      var it = added.iteratorCharSequence();
+      while (it.hasNext()) {
+        out.remove(it.next().getKey());
+      }
+      it = added.iteratorCharSequence();
+      while (it.hasNext()) {
+        var e = it.next();
+        out.add(e.getKey(), e.getValue());
       }
     }
     wantsBody = false;
-    forTaken(
-        p -> {
-          try {
-            p.headerFilter(ctx, response);
-            wantsBody |= p.wantsBody(ctx);
-          } catch (RuntimeException ex) {
-            log.warn("route {}: a header filter failed: {}", ctx.routeId(), ex.toString());
-          }
-        });
+    int n = taken();
+    for (int i = 0; i < n; i++) {
+      var p = taken(i);
+      try {
+        p.headerFilter(ctx, response);
+        wantsBody |= p.wantsBody(ctx);
+      } catch (RuntimeException ex) {
+        log.warn("route {}: a header filter failed: {}", ctx.routeId(), ex.toString());
+      }
+    }
     ctx.status(response.status().code());
     bodyStream = null;
-    forTaken(
-        p -> {
-          try {
-            var s = p.bodyStream(ctx);
-            if (s != null) {
-              bodyStream = bodyStream == null ? s : BodyStream.chain(bodyStream, s);
-            }
-          } catch (RuntimeException ex) {
-            log.warn("route {}: a body stream failed: {}", ctx.routeId(), ex.toString());
-          }
-        });
+    for (int i = 0; i < n; i++) {
+      try {
+        var s = taken(i).bodyStream(ctx);
+        if (s != null) {
+          bodyStream = bodyStream == null ? s : BodyStream.chain(bodyStream, s);
+        }
+      } catch (RuntimeException ex) {
+        log.warn("route {}: a body stream failed: {}", ctx.routeId(), ex.toString());
+      }
+    }
     return wantsBody;
   }
 
@@ -294,30 +308,31 @@ final class PluginRun {
 
   /** Runs the body filters that asked for the body, in order. */
   byte[] bodyFilter(byte[] body) {
-    var holder = new byte[][] {body};
-    forTaken(
-        p -> {
-          try {
-            if (p.wantsBody(ctx)) {
-              holder[0] = p.bodyFilter(ctx, holder[0]);
-            }
-          } catch (RuntimeException ex) {
-            log.warn("route {}: a body filter failed: {}", ctx.routeId(), ex.toString());
-          }
-        });
-    return holder[0];
+    var out = body;
+    int n = taken();
+    for (int i = 0; i < n; i++) {
+      var p = taken(i);
+      try {
+        if (p.wantsBody(ctx)) {
+          out = p.bodyFilter(ctx, out);
+        }
+      } catch (RuntimeException ex) {
+        log.warn("route {}: a body filter failed: {}", ctx.routeId(), ex.toString());
+      }
+    }
+    return out;
   }
 
   /** The log phase, once the response went out (or the client left). */
   void log(int status, long bytesSent, String upstreamAddr) {
     ctx.answered(status, bytesSent, upstreamAddr);
-    forTaken(
-        p -> {
-          try {
-            p.log(ctx);
-          } catch (RuntimeException ex) {
-            log.warn("route {}: a log phase failed: {}", ctx.routeId(), ex.toString());
-          }
-        });
+    int n = taken();
+    for (int i = 0; i < n; i++) {
+      try {
+        taken(i).log(ctx);
+      } catch (RuntimeException ex) {
+        log.warn("route {}: a log phase failed: {}", ctx.routeId(), ex.toString());
+      }
+    }
   }
 }

@@ -25,6 +25,7 @@ public final class PluginMetrics {
   private final Map<String, LongAdder[]> bandwidth = new ConcurrentHashMap<>();
   private final Map<String, LongAdder[]> loggers = new ConcurrentHashMap<>();
   private final Map<String, LongAdder> streamConnections = new ConcurrentHashMap<>();
+  private final Map<String, Series> routes = new ConcurrentHashMap<>();
   private volatile boolean apisixMetrics;
 
   /**
@@ -56,50 +57,52 @@ public final class PluginMetrics {
 
   /** One request seen by the prometheus plugin. */
   public void request(String route, String consumer, int code, long nanos, long in, long out) {
-    series(route, consumer, code).request(nanos, in, out);
+    series(route).request(consumer, code, nanos, in, out);
   }
 
   /**
-   * The counters of one route, consumer and status, for a caller to keep between requests (the maps
-   * are not looked up again while the next request has the same ones).
+   * The counters of one route, for a caller to keep between requests: the route's latency and
+   * bandwidth are found once, and its status counters by consumer and code without a map lookup
+   * while requests keep the same ones.
    */
-  public Series series(String route, String consumer, int code) {
-    var c = consumer == null ? "" : consumer;
-    return new Series(
-        route,
-        c,
-        code,
-        status.computeIfAbsent(new StatusKey(route, c, code), k -> new LongAdder()),
-        latency.computeIfAbsent(route, k -> new Histogram()),
-        bandwidth.computeIfAbsent(route, k -> new LongAdder[] {new LongAdder(), new LongAdder()}));
+  public Series series(String route) {
+    var s = routes.get(route);
+    return s != null ? s : routes.computeIfAbsent(route, Series::new);
   }
 
-  /** The counters one request of a route, consumer and status adds to. */
-  public static final class Series {
+  /** The counters of one route. */
+  public final class Series {
     private final String route;
-    private final String consumer;
-    private final int code;
-    private final LongAdder requests;
     private final Histogram latency;
     private final LongAdder[] bandwidth;
+    // The status counter last used: shared by the event loops, replaced whole (final fields).
+    private Last last;
 
-    private Series(
-        String route,
-        String consumer,
-        int code,
-        LongAdder requests,
-        Histogram latency,
-        LongAdder[] bandwidth) {
+    private record Last(String consumer, int code, LongAdder requests) {}
+
+    private Series(String route) {
       this.route = route;
-      this.consumer = consumer;
-      this.code = code;
-      this.requests = requests;
-      this.latency = latency;
-      this.bandwidth = bandwidth;
+      this.latency = PluginMetrics.this.latency.computeIfAbsent(route, k -> new Histogram());
+      this.bandwidth =
+          PluginMetrics.this.bandwidth.computeIfAbsent(
+              route, k -> new LongAdder[] {new LongAdder(), new LongAdder()});
     }
 
-    /** One request: its time, and its body bytes in and out. */
-    public void request(long nanos, long in, long out) {
+    public String route() {
+      return route;
+    }
+
+    /** One request: its consumer (or null), status, time, and body bytes in and out. */
+    public void request(String consumer, int code, long nanos, long in, long out) {
+      var c = consumer == null ? "" : consumer;
+      var l = last;
+      LongAdder requests;
+      if (l != null && l.code == code && l.consumer.equals(c)) {
+        requests = l.requests;
+      } else {
+        requests = status.computeIfAbsent(new StatusKey(route, c, code), k -> new LongAdder());
+        last = new Last(c, code, requests);
+      }
       requests.increment();
       latency.observe(nanos);
       bandwidth[0].add(in);

@@ -8,6 +8,7 @@ import io.archway.dataplane.plugin.PluginInstance;
 import io.archway.dataplane.plugin.PluginScope;
 import io.archway.dataplane.plugin.PluginTraits;
 import io.archway.dataplane.plugin.RedisLink;
+import io.netty.util.AsciiString;
 import java.util.EnumSet;
 import java.util.List;
 import java.util.Map;
@@ -145,6 +146,7 @@ public final class LimitCountPlugin implements Plugin<LimitCountPlugin.Config> {
   @Override
   public PluginInstance compile(Config conf, PluginScope scope) {
     int count = conf.count();
+    var limit = Integer.toString(count);
     long windowMillis = conf.timeWindow() * 1000L;
     var key = new RateKey(conf.keyType(), conf.key());
     var reject = Rejection.of(conf.rejectedCode(), conf.rejectedMsg());
@@ -157,7 +159,7 @@ public final class LimitCountPlugin implements Plugin<LimitCountPlugin.Config> {
     if (scope.dryRun() && !policy.equals("local")) {
       // A dry-run counts in a throwaway window, never in Redis, and says so.
       return new CountedLocally(
-          new Local(count, windowMillis, key, reject, headers, new Windows()));
+          new Local(count, limit, windowMillis, key, reject, headers, new Windows()));
     }
     switch (policy) {
       case "local" -> {
@@ -167,11 +169,12 @@ public final class LimitCountPlugin implements Plugin<LimitCountPlugin.Config> {
                 : scope
                     .services()
                     .shared("limit-count:" + prefix + ":" + windowMillis, Windows::new);
-        return new Local(count, windowMillis, key, reject, headers, windows);
+        return new Local(count, limit, windowMillis, key, reject, headers, windows);
       }
       case "redis", "redis-cluster" -> {
         var link = conf.redisLink(scope);
-        return new Redis(count, windowMillis, key, reject, headers, degrade, link, prefix + ":");
+        return new Redis(
+            count, limit, windowMillis, key, reject, headers, degrade, link, prefix + ":");
       }
       default ->
           throw new IllegalArgumentException(
@@ -179,9 +182,14 @@ public final class LimitCountPlugin implements Plugin<LimitCountPlugin.Config> {
     }
   }
 
+  private static final AsciiString LIMIT = AsciiString.cached("X-RateLimit-Limit");
+  private static final AsciiString REMAINING = AsciiString.cached("X-RateLimit-Remaining");
+  private static final AsciiString RESET = AsciiString.cached("X-RateLimit-Reset");
+
   private static Outcome decide(
       PluginContext ctx,
       int count,
+      String limit,
       long used,
       long msLeft,
       boolean headers,
@@ -190,9 +198,9 @@ public final class LimitCountPlugin implements Plugin<LimitCountPlugin.Config> {
     ctx.publish("remaining", remaining);
     if (headers) {
       var h = ctx.responseHeaders();
-      h.set("X-RateLimit-Limit", count);
-      h.set("X-RateLimit-Remaining", remaining);
-      h.set("X-RateLimit-Reset", Math.max(0, (msLeft + 999) / 1000));
+      h.set(LIMIT, limit);
+      h.set(REMAINING, Long.toString(remaining));
+      h.set(RESET, Long.toString(Math.max(0, (msLeft + 999) / 1000)));
     }
     return used > count ? reject : Outcome.CONTINUE;
   }
@@ -201,14 +209,13 @@ public final class LimitCountPlugin implements Plugin<LimitCountPlugin.Config> {
   static final class Windows {
     // A window's count goes up in place: a request in an open window takes no lock and makes
     // nothing; only a new window goes through compute.
-    private record Window(long end, AtomicLong used) {}
+    record Window(long end, AtomicLong used) {}
 
     private final Map<String, Window> byKey = new ConcurrentHashMap<>();
     private long nextSweep;
 
-    /** Counts one request; returns {used, ms left}. */
-    long[] hit(String key, long windowMillis) {
-      long now = System.currentTimeMillis();
+    /** The window open at {@code now} for {@code key}, opening one if none is. */
+    Window open(String key, long windowMillis, long now) {
       var w = byKey.get(key);
       if (w == null || w.end <= now) {
         w =
@@ -219,17 +226,17 @@ public final class LimitCountPlugin implements Plugin<LimitCountPlugin.Config> {
                         ? new Window(now + windowMillis, new AtomicLong())
                         : old);
       }
-      long used = w.used.incrementAndGet();
       if (now >= nextSweep) {
         nextSweep = now + windowMillis;
         byKey.values().removeIf(x -> x.end <= now);
       }
-      return new long[] {used, w.end - now};
+      return w;
     }
   }
 
   private record Local(
       int count,
+      String limit,
       long windowMillis,
       RateKey key,
       Outcome.Respond reject,
@@ -238,13 +245,16 @@ public final class LimitCountPlugin implements Plugin<LimitCountPlugin.Config> {
       implements PluginInstance {
     @Override
     public Outcome access(PluginContext ctx) {
-      var r = windows.hit(key.of(ctx), windowMillis);
-      return decide(ctx, count, r[0], r[1], headers, reject);
+      long now = System.currentTimeMillis();
+      var w = windows.open(key.of(ctx), windowMillis, now);
+      long used = w.used.incrementAndGet();
+      return decide(ctx, count, limit, used, w.end - now, headers, reject);
     }
   }
 
   private record Redis(
       int count,
+      String limit,
       long windowMillis,
       RateKey key,
       Outcome.Respond reject,
@@ -268,6 +278,7 @@ public final class LimitCountPlugin implements Plugin<LimitCountPlugin.Config> {
             return decide(
                 ctx,
                 count,
+                limit,
                 ((Number) counts.get(0)).longValue(),
                 ((Number) counts.get(1)).longValue(),
                 headers,

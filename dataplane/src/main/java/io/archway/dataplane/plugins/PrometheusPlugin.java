@@ -71,6 +71,9 @@ public final class PrometheusPlugin implements Plugin<PrometheusPlugin.Config> {
   public PluginInstance compile(Config conf, PluginScope scope) {
     PluginMetrics metrics = scope.services().metrics();
     return new PluginInstance() {
+      // Read and written by every event loop: replaced whole, its fields final.
+      private PluginMetrics.Series series;
+
       @Override
       public void log(PluginContext ctx) {
         if (ctx.dryRun() != null) {
@@ -78,17 +81,20 @@ public final class PrometheusPlugin implements Plugin<PrometheusPlugin.Config> {
           return;
         }
         var consumer = ctx.consumer();
-        var name = consumer == null ? null : consumer.username();
         var route = ctx.routeId();
-        int status = ctx.status();
-        // No cache of the last series here: one instance serves every route and event loop when
-        // prometheus is a global rule, so a shared "last" would miss and be rewritten by each.
-        metrics
-            .series(route, name, status)
-            .request(
-                ctx.latencyNanos(),
-                Math.max(0, HttpUtil.getContentLength(ctx.request(), 0L)),
-                ctx.bytesSent());
+        // The route's counters, kept while requests stay on the same route (one instance serves
+        // every route when prometheus is a global rule; a miss looks the route up again).
+        var s = series;
+        if (s == null || !s.route().equals(route)) {
+          s = metrics.series(route);
+          series = s;
+        }
+        s.request(
+            consumer == null ? null : consumer.username(),
+            ctx.status(),
+            ctx.latencyNanos(),
+            Math.max(0, HttpUtil.getContentLength(ctx.request(), 0L)),
+            ctx.bytesSent());
       }
     };
   }

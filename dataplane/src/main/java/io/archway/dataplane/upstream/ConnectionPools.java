@@ -206,8 +206,12 @@ public final class ConnectionPools {
                         return;
                       }
                     }
+                    // Body pieces up to 64 KiB: the most one read brings (the receive allocator's
+                    // maximum), so a read is one message down the pipeline rather than four. The
+                    // decoder hands on slices of what was read, never copies: the size buffers
+                    // nothing more.
                     ch.pipeline()
-                        .addLast("codec", new UpstreamHttpCodec(4096, 64 * 1024, 16 * 1024))
+                        .addLast("codec", new UpstreamHttpCodec(4096, 64 * 1024, 64 * 1024))
                         .addLast("connection", conn);
                   }
                 });
