@@ -155,6 +155,7 @@ final class RouteCompiler {
             return false;
           }
           stats.forget(id);
+          services.metrics().forget(id);
           return true;
         });
     rejectedCount = 0;
@@ -221,6 +222,7 @@ final class RouteCompiler {
     for (var id : ids) {
       if (!routes.containsKey(id) && statsIds.remove(id)) {
         stats.forget(id);
+        services.metrics().forget(id);
       }
     }
     this.changedEntries = changedEntries;

@@ -70,11 +70,26 @@ public final class PluginMetrics {
     return s != null ? s : routes.computeIfAbsent(route, Series::new);
   }
 
+  /**
+   * Drops a route's counters (the route was deleted): a gateway whose routes come and go keeps only
+   * the live ones.
+   */
+  public void forget(String route) {
+    var s = routes.remove(route);
+    latency.remove(route);
+    bandwidth.remove(route);
+    if (s != null) {
+      s.keys.forEach(status::remove);
+    }
+  }
+
   /** The counters of one route. */
   public final class Series {
     private final String route;
     private final Histogram latency;
     private final LongAdder[] bandwidth;
+    // Its status counters' keys, for forget().
+    private final java.util.Set<StatusKey> keys = ConcurrentHashMap.newKeySet();
     // The status counter last used: shared by the event loops, replaced whole (final fields).
     private Last last;
 
@@ -100,7 +115,13 @@ public final class PluginMetrics {
       if (l != null && l.code == code && l.consumer.equals(c)) {
         requests = l.requests;
       } else {
-        requests = status.computeIfAbsent(new StatusKey(route, c, code), k -> new LongAdder());
+        requests =
+            status.computeIfAbsent(
+                new StatusKey(route, c, code),
+                k -> {
+                  keys.add(k);
+                  return new LongAdder();
+                });
         last = new Last(c, code, requests);
       }
       requests.increment();

@@ -26,7 +26,8 @@ import org.junit.jupiter.api.Test;
 /**
  * A route's HTTP counters live as long as the route is in the config: a deleted route's go (ids
  * that come and go do not pile up in {@code /metrics}), while a route changed, disabled or not
- * served keeps its counts, on the incremental path as on a whole new state.
+ * served keeps its counts, on the incremental path as on a whole new state; the same for the
+ * prometheus plugin's series.
  */
 class RouteCountersTest {
 
@@ -67,6 +68,7 @@ class RouteCountersTest {
     for (int i = 0; i < 5; i++) {
       holder.onChanges(List.of(put("r" + i, true, "/r" + i)), ++rev);
       metrics.route("r" + i).answered(200, 1_000);
+      services.metrics().request("r" + i, "alice", 200, 1_000, 1, 1);
     }
     metrics.route("").answered(404, 1_000);
     holder.onChanges(List.of(put("r0", true, "/moved")), ++rev);
@@ -74,6 +76,9 @@ class RouteCountersTest {
     holder.onChanges(List.of(delete("r2")), ++rev);
     assertThat(rendered()).contains(count("r0"), count("r1"), count("r3"), count("r4"), count(""));
     assertThat(rendered()).doesNotContain("route=\"r2\"");
+    assertThat(prometheus())
+        .contains("route=\"r1\"", "route=\"r3\"")
+        .doesNotContain("route=\"r2\"");
 
     // A whole new state (a full re-read) without r3.
     var all = new HashMap<Key, ConfigItem>();
@@ -84,9 +89,17 @@ class RouteCountersTest {
     holder.onState(new ConfigState(all, ++rev));
     assertThat(rendered()).contains(count("r0"), count("r1"), count("r4"), count(""));
     assertThat(rendered()).doesNotContain("route=\"r3\"");
+    assertThat(prometheus()).contains("route=\"r4\"").doesNotContain("route=\"r3\"");
 
     holder.onChanges(List.of(delete("r1")), ++rev);
     assertThat(rendered()).doesNotContain("route=\"r1\"").contains(count("r0"));
+  }
+
+  /** The prometheus plugin's series (apisix_http_status, _latency, _bandwidth). */
+  private String prometheus() {
+    var out = new StringBuilder();
+    services.metrics().render(out);
+    return out.toString();
   }
 
   private String rendered() {
