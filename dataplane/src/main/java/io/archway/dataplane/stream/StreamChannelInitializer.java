@@ -7,7 +7,6 @@ import io.netty.channel.ChannelInitializer;
 import io.netty.channel.group.ChannelGroup;
 import io.netty.channel.socket.SocketChannel;
 import io.netty.handler.timeout.IdleStateEvent;
-import io.netty.handler.timeout.IdleStateHandler;
 import java.util.concurrent.TimeUnit;
 
 /**
@@ -42,7 +41,7 @@ public final class StreamChannelInitializer extends ChannelInitializer<SocketCha
     long idle = gateway.settings().idleTimeout().toMillis();
     if (idle > 0) {
       ch.pipeline()
-          .addLast("idle", new IdleStateHandler(0, 0, idle, TimeUnit.MILLISECONDS))
+          .addLast("idle", new StreamIdle(idle, TimeUnit.MILLISECONDS))
           .addLast("idle-close", IdleClose.INSTANCE);
     }
     if (tlsPassthrough) {

@@ -16,35 +16,42 @@ final class RedisCommand extends AbstractReferenceCounted {
   static final int MAX_KEY_COPY = 1024;
 
   private final CommandNames.Name name;
-  private final ByteBuf frame;
-  private final int keyOffset; // within the frame; -1 when there is no key
-  private final int keyLength;
-  private final long arrived;
-  // What the frame is a slice of, and where in it the frame starts (null for a frame of its own):
-  // commands side by side in one read can go on as one slice ({@link SessionCommands}).
+  // The command's bytes are source[sourceIndex, sourceIndex + length): the buffer it was read in,
+  // held by this command (one reference, released with it), not a slice of its own. Commands side
+  // by
+  // side in one read go on as one slice of it ({@link SessionCommands}).
   private final ByteBuf source;
   private final int sourceIndex;
+  private final int length;
+  private final int keyOffset; // within the command's bytes; -1 when there is no key
+  private final int keyLength;
+  private final long arrived;
   private String key;
 
+  /**
+   * A command of {@code length} bytes at {@code sourceIndex} in {@code source}, holding one
+   * reference to {@code source} that it passes on.
+   */
   RedisCommand(
       CommandNames.Name name,
-      ByteBuf frame,
+      ByteBuf source,
+      int sourceIndex,
+      int length,
       int keyOffset,
       int keyLength,
-      long arrived,
-      ByteBuf source,
-      int sourceIndex) {
+      long arrived) {
     this.name = name;
-    this.frame = frame;
+    this.source = source;
+    this.sourceIndex = sourceIndex;
+    this.length = length;
     this.keyOffset = keyOffset;
     this.keyLength = keyLength;
     this.arrived = arrived;
-    this.source = source;
-    this.sourceIndex = sourceIndex;
   }
 
+  /** A command whose bytes are all of {@code frame} (its reference passed on). */
   RedisCommand(CommandNames.Name name, String key, ByteBuf frame, long arrived) {
-    this(name, frame, -1, 0, arrived, null, 0);
+    this(name, frame, frame.readerIndex(), frame.readableBytes(), -1, 0, arrived);
     this.key = key;
   }
 
@@ -76,8 +83,8 @@ final class RedisCommand extends AbstractReferenceCounted {
       key =
           keyOffset < 0
               ? ""
-              : frame.toString(
-                  frame.readerIndex() + keyOffset,
+              : source.toString(
+                  sourceIndex + keyOffset,
                   Math.min(keyLength, MAX_KEY_COPY),
                   StandardCharsets.UTF_8);
     }
@@ -90,8 +97,9 @@ final class RedisCommand extends AbstractReferenceCounted {
    * the frame again.
    */
   String arg(int index) {
-    int i = frame.readerIndex();
-    int end = frame.writerIndex();
+    var frame = source;
+    int i = sourceIndex;
+    int end = sourceIndex + length;
     int cr = frame.indexOf(i, end, (byte) '\r');
     if (cr < 0 || frame.getByte(i) != '*') {
       return null;
@@ -109,22 +117,32 @@ final class RedisCommand extends AbstractReferenceCounted {
     return null;
   }
 
-  /** The command's bytes; written on, they pass to the writer (one release in all). */
+  /** The command's bytes, a view that holds no reference of its own. */
   ByteBuf frame() {
-    return frame;
+    return source.slice(sourceIndex, length);
+  }
+
+  /** The command's bytes as a slice holding a reference of its own, for the writer to release. */
+  ByteBuf retainedFrame() {
+    return source.retainedSlice(sourceIndex, length);
   }
 
   /**
-   * The buffer the frame is a slice of (kept alive by the frame), or null when the frame is a
-   * buffer of its own; compared by identity only.
+   * The buffer the command was read in (its bytes are at {@link #sourceIndex}); compared by
+   * identity.
    */
   ByteBuf source() {
     return source;
   }
 
-  /** Where the frame starts in {@link #source}. */
+  /** Where the command starts in {@link #source}. */
   int sourceIndex() {
     return sourceIndex;
+  }
+
+  /** How many bytes the command has. */
+  int length() {
+    return length;
   }
 
   /** {@link System#nanoTime()} when the read that completed the command began to be decoded. */
@@ -134,12 +152,12 @@ final class RedisCommand extends AbstractReferenceCounted {
 
   @Override
   protected void deallocate() {
-    frame.release();
+    source.release();
   }
 
   @Override
   public ReferenceCounted touch(Object hint) {
-    frame.touch(hint);
+    source.touch(hint);
     return this;
   }
 }

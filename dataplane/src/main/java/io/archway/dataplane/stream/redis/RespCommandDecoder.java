@@ -252,8 +252,8 @@ final class RespCommandDecoder extends ByteToMessageDecoder {
     partCount = 0;
     partName = null;
     int length = pos - start;
-    var frame = in.readRetainedSlice(length);
-    return new RedisCommand(name, frame, keyAt, keyLength, now, in, start);
+    in.skipBytes(length);
+    return new RedisCommand(name, in.retain(), start, length, keyAt, keyLength, now);
   }
 
   /**

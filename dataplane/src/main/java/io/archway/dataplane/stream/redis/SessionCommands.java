@@ -33,9 +33,8 @@ final class SessionCommands {
   private boolean delaying;
   private boolean headDelayDone;
   // Commands for the shared link that lie side by side in one client read, not yet written: they go
-  // as one slice of that read (one write on the link instead of one per command). The first one's
-  // frame keeps the read alive; the others' are released as they join.
-  private ByteBuf runFirst;
+  // as one slice of that read (one write on the link instead of one per command), which holds the
+  // run's one reference to the read.
   private ByteBuf runSource;
   private int runFrom;
   private int runTo;
@@ -173,7 +172,7 @@ final class SessionCommands {
       toRun(c);
       return;
     }
-    var frame = denied ? deniedFrame(c) : c.frame().retain();
+    var frame = denied ? deniedFrame(c) : c.retainedFrame();
     if (link != null) {
       sendRun();
       session.awaited.sentOnLink(c);
@@ -187,19 +186,17 @@ final class SessionCommands {
 
   /** {@code c} (passing on its reference) joins the run for the link, or begins a new one. */
   private void toRun(RedisCommand c) {
-    var frame = c.frame();
     var source = c.source();
-    if (runCommands > 0 && source != null && source == runSource && c.sourceIndex() == runTo) {
-      runTo += frame.readableBytes();
+    if (runCommands > 0 && source == runSource && c.sourceIndex() == runTo) {
+      runTo += c.length();
       runCommands++;
       c.release();
       return;
     }
     sendRun();
-    runFirst = frame.retain();
-    runSource = source;
+    runSource = source.retain();
     runFrom = c.sourceIndex();
-    runTo = runFrom + frame.readableBytes();
+    runTo = runFrom + c.length();
     runCommands = 1;
     c.release();
   }
@@ -209,13 +206,8 @@ final class SessionCommands {
     if (runCommands == 0) {
       return;
     }
-    var frames = runFirst;
-    if (runCommands > 1) {
-      frames = runSource.retainedSlice(runFrom, runTo - runFrom);
-      runFirst.release();
-    }
+    var frames = runSource.slice(runFrom, runTo - runFrom); // takes the run's reference
     int n = runCommands;
-    runFirst = null;
     runSource = null;
     runCommands = 0;
     var link = session.upstream.link();
@@ -283,8 +275,7 @@ final class SessionCommands {
       c.release();
     }
     if (runCommands > 0) {
-      runFirst.release();
-      runFirst = null;
+      runSource.release();
       runSource = null;
       runCommands = 0;
     }
