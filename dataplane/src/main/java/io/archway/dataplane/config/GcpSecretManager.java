@@ -16,6 +16,7 @@ import java.util.Base64;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.function.Supplier;
 
 /**
  * {@link SecretStore}'s reads from Google Secret Manager ({@code secrets/gcp/<id>}), as APISIX's
@@ -26,7 +27,7 @@ final class GcpSecretManager {
 
   private static final ObjectMapper JSON = new ObjectMapper();
 
-  private final HttpClient http;
+  private final Supplier<HttpClient> http;
   // For managers with ssl_verify false, made when one needs it.
   private volatile HttpClient trusting;
   // A manager's service account (its auth_file read once), with the token it holds.
@@ -34,7 +35,7 @@ final class GcpSecretManager {
 
   private record Gcp(Secret.GcpAuth auth, GoogleServiceAccount account) {}
 
-  GcpSecretManager(HttpClient http) {
+  GcpSecretManager(Supplier<HttpClient> http) {
     this.http = http;
   }
 
@@ -142,7 +143,7 @@ final class GcpSecretManager {
   /** The client for {@code s}: gcp's {@code ssl_verify: false} trusts any certificate. */
   private HttpClient client(Secret s) {
     if (!Boolean.FALSE.equals(s.sslVerify())) {
-      return http;
+      return http.get();
     }
     var c = trusting;
     if (c == null) {

@@ -41,7 +41,7 @@ final class SecretStore implements ValueRefs.Secrets {
   private final Duration ttl;
   private final Clock clock;
   private final Function<String, String> env;
-  private final HttpClient http;
+  private volatile HttpClient http; // made at the first read from a manager: see http()
   private final GcpSecretManager gcp;
 
   private volatile Map<String, Secret> managers = Map.of();
@@ -60,12 +60,30 @@ final class SecretStore implements ValueRefs.Secrets {
     this.ttl = ttl;
     this.clock = clock;
     this.env = env;
-    this.http =
-        HttpClient.newBuilder()
-            .connectTimeout(TIMEOUT)
-            .followRedirects(HttpClient.Redirect.NEVER)
-            .build();
-    this.gcp = new GcpSecretManager(http);
+    this.gcp = new GcpSecretManager(this::http);
+  }
+
+  /**
+   * The client towards secret managers, made on first use (on the config thread): not at start,
+   * where the JDK's default TLS context it sets up (the trust store read) is a twentieth of a
+   * 10,000-route start's CPU, for a config that most often names no manager.
+   */
+  private HttpClient http() {
+    var c = http;
+    if (c == null) {
+      synchronized (this) {
+        c = http;
+        if (c == null) {
+          c =
+              HttpClient.newBuilder()
+                  .connectTimeout(TIMEOUT)
+                  .followRedirects(HttpClient.Redirect.NEVER)
+                  .build();
+          http = c;
+        }
+      }
+    }
+    return c;
   }
 
   /**
@@ -239,7 +257,7 @@ final class SecretStore implements ValueRefs.Secrets {
   }
 
   private JsonNode send(HttpRequest req, Secret s, String what) throws ValueRefs.Unresolved {
-    return send(http, req, s, what);
+    return send(http(), req, s, what);
   }
 
   /** {@code req}'s JSON answer; an error names {@code what} and the status, never the body. */

@@ -30,6 +30,7 @@ import java.nio.charset.StandardCharsets;
 import java.util.Base64;
 import java.util.EnumSet;
 import java.util.List;
+import java.util.Objects;
 import java.util.Set;
 
 /**
@@ -90,6 +91,7 @@ public final class GrpcTranscodePlugin implements Plugin<GrpcTranscodePlugin.Con
 
   @Override
   public PluginInstance compile(Config conf, PluginScope scope) {
+    Objects.requireNonNull(Status.TYPE); // made here, off the event loops
     var protoId = conf.protoId().asText();
     var proto = scope.services().proto(protoId);
     if (proto == null) {
@@ -195,25 +197,30 @@ public final class GrpcTranscodePlugin implements Plugin<GrpcTranscodePlugin.Con
 
   static final ObjectMapper JSON = new ObjectMapper();
 
-  // google.rpc.Status, what grpc-status-details-bin carries.
-  private static final Descriptors.Descriptor STATUS =
-      Protos.compile(
-              "google-rpc-status",
-              """
-              syntax = "proto3";
-              package google.rpc;
-              import "google/protobuf/any.proto";
-              message Status {
-                int32 code = 1;
-                string message = 2;
-                repeated google.protobuf.Any details = 3;
-              }
-              """)
-          .files()
-          .get(0)
-          .findMessageTypeByName("Status");
+  /**
+   * google.rpc.Status, what grpc-status-details-bin carries: compiled when a route with this plugin
+   * is ({@link #compile}, on the config thread), not when the plugins are listed at start (protobuf
+   * is ~200 classes) nor on an event loop at a first error.
+   */
+  private static final class Status {
+    static final Descriptors.Descriptor TYPE =
+        Protos.compile(
+                "google-rpc-status",
+                """
+                syntax = "proto3";
+                package google.rpc;
+                import "google/protobuf/any.proto";
+                message Status {
+                  int32 code = 1;
+                  string message = 2;
+                  repeated google.protobuf.Any details = 3;
+                }
+                """)
+            .files()
+            .get(0)
+            .findMessageTypeByName("Status");
+  }
 
-  /** What access decided, for the response phases. */
   private static final class Call {
     boolean error;
     String status;
@@ -349,11 +356,11 @@ public final class GrpcTranscodePlugin implements Plugin<GrpcTranscodePlugin.Con
         if (call.details != null) {
           var status =
               DynamicMessage.parseFrom(
-                  STATUS, Base64.getDecoder().decode(GrpcTranscodeJson.pad(call.details)));
-          error.put("code", (Integer) status.getField(STATUS.findFieldByName("code")));
-          error.put("message", (String) status.getField(STATUS.findFieldByName("message")));
+                  Status.TYPE, Base64.getDecoder().decode(GrpcTranscodeJson.pad(call.details)));
+          error.put("code", (Integer) status.getField(Status.TYPE.findFieldByName("code")));
+          error.put("message", (String) status.getField(Status.TYPE.findFieldByName("message")));
           var details = error.putArray("details");
-          for (var any : (List<?>) status.getField(STATUS.findFieldByName("details"))) {
+          for (var any : (List<?>) status.getField(Status.TYPE.findFieldByName("details"))) {
             details.add(detail((DynamicMessage) any));
           }
         } else {

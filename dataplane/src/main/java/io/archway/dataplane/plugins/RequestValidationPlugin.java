@@ -49,26 +49,32 @@ public final class RequestValidationPlugin implements Plugin<RequestValidationPl
   static final int MAX_BODY = 8 << 20;
 
   /**
-   * The schemas' {@code pattern} and {@code patternProperties} are users' regexes matched against
-   * request bodies: RE2 ({@link UserRegex}, linear time), found anywhere as JSON Schema says.
+   * The validator's registry, made the first time a route with this plugin is compiled (not when
+   * the plugins are listed at start: the validator's library is ~130 classes).
    */
-  private static final SchemaRegistry SCHEMAS =
-      SchemaRegistry.withDefaultDialect(
-          SpecificationVersion.DRAFT_7,
-          b ->
-              b.schemaRegistryConfig(
-                  SchemaRegistryConfig.builder()
-                      .regularExpressionFactory(
-                          regex -> {
-                            var p = UserRegex.compile("pattern", regex);
-                            return value -> UserRegex.find(p, value);
-                          })
-                      .build()));
+  private static final class Registry {
+    /**
+     * The schemas' {@code pattern} and {@code patternProperties} are users' regexes matched against
+     * request bodies: RE2 ({@link UserRegex}, linear time), found anywhere as JSON Schema says.
+     */
+    static final SchemaRegistry SCHEMAS =
+        SchemaRegistry.withDefaultDialect(
+            SpecificationVersion.DRAFT_7,
+            b ->
+                b.schemaRegistryConfig(
+                    SchemaRegistryConfig.builder()
+                        .regularExpressionFactory(
+                            regex -> {
+                              var p = UserRegex.compile("pattern", regex);
+                              return value -> UserRegex.find(p, value);
+                            })
+                        .build()));
+  }
 
   /** Draft-07's meta-schema, shipped in the validator's jar (nothing is fetched). */
   private static final class Meta {
     static final Schema DRAFT_7 =
-        SCHEMAS.getSchema(SchemaLocation.of(SpecificationVersion.DRAFT_7.getDialectId()));
+        Registry.SCHEMAS.getSchema(SchemaLocation.of(SpecificationVersion.DRAFT_7.getDialectId()));
   }
 
   /** The configuration; schema {@code request-validation.json}. */
@@ -111,7 +117,7 @@ public final class RequestValidationPlugin implements Plugin<RequestValidationPl
       throw new IllegalArgumentException(field + ": not a valid JSON Schema: " + wrong);
     }
     try {
-      var s = SCHEMAS.getSchema(text, InputFormat.JSON);
+      var s = Registry.SCHEMAS.getSchema(text, InputFormat.JSON);
       s.initializeValidators();
       return s;
     } catch (RuntimeException e) {

@@ -46,7 +46,7 @@ public final class CertificateCompiler {
   private static final Logger log = LoggerFactory.getLogger(CertificateCompiler.class);
 
   private final TlsSettings settings;
-  private final SslProvider provider;
+  private volatile SslProvider provider; // null until the first context: see provider()
   private final TlsMetrics metrics;
   private final List<String> alpn;
   private Map<String, Compiled> cache = Map.of();
@@ -65,13 +65,35 @@ public final class CertificateCompiler {
     this.alpn = List.copyOf(alpn);
     this.settings = settings;
     this.metrics = metrics;
-    this.provider = provider(settings.provider());
-    log.info(
-        "TLS: {} ({})",
-        provider == SslProvider.OPENSSL ? "OpenSSL" : "JDK",
-        provider == SslProvider.OPENSSL
-            ? OpenSsl.versionString()
-            : System.getProperty("java.vm.version"));
+    if (!"auto".equals(settings.provider())) {
+      // Asked for by name: a provider that does not load stops the start.
+      provider();
+    }
+  }
+
+  /**
+   * The provider, chosen the first time a context is made (on the config thread), not at start:
+   * loading netty-tcnative and setting OpenSSL up takes seconds on a busy machine, which a
+   * dataplane with no {@code ssls} object never needs.
+   */
+  private SslProvider provider() {
+    var p = provider;
+    if (p == null) {
+      synchronized (this) {
+        p = provider;
+        if (p == null) {
+          p = provider(settings.provider());
+          log.info(
+              "TLS: {} ({})",
+              p == SslProvider.OPENSSL ? "OpenSSL" : "JDK",
+              p == SslProvider.OPENSSL
+                  ? OpenSsl.versionString()
+                  : System.getProperty("java.vm.version"));
+          provider = p;
+        }
+      }
+    }
+    return p;
   }
 
   private static SslProvider provider(String wanted) {
@@ -230,7 +252,7 @@ public final class CertificateCompiler {
     for (int i = 0; i < chains.size(); i++) {
       var builder =
           SslContextBuilder.forServer(privateKeys.get(i), chains.get(i))
-              .sslProvider(provider)
+              .sslProvider(provider())
               .protocols(protocols)
               .ciphers(
                   settings.ciphers().isEmpty() ? null : settings.ciphers(),

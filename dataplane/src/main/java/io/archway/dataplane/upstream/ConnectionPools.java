@@ -24,13 +24,12 @@ import java.security.cert.X509Certificate;
 import java.util.ArrayDeque;
 import java.util.HashMap;
 import java.util.Map;
+import java.util.Optional;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicInteger;
 import javax.net.ssl.SNIHostName;
 import javax.net.ssl.SSLException;
-import org.slf4j.Logger;
-import org.slf4j.LoggerFactory;
 
 /**
  * Keep-alive connections to nodes, one pool per event loop (a connection is only ever used on the
@@ -41,16 +40,13 @@ import org.slf4j.LoggerFactory;
  */
 public final class ConnectionPools {
 
-  private static final Logger log = LoggerFactory.getLogger(ConnectionPools.class);
-
   private final Transport transport;
   private final Map<Endpoint, Idle>[] pools;
-  private final SslContext verifying;
-  private final SslContext trusting;
-  private final SslContext verifyingH2;
-  private final SslContext trustingH2;
-  private final Map<Endpoint.TlsOptions, Object> contexts = new ConcurrentHashMap<>();
-  private final Map<Endpoint.TlsOptions, Object> h2Contexts = new ConcurrentHashMap<>();
+  // TLS client contexts by settings and ALPN (h2 alone, or the settings' own), made when the config
+  // that needs them is compiled (prepare, on the config thread), never at start: a dataplane with
+  // no TLS upstream makes none. A value is the context or the SSLException of a set that cannot be
+  // built, kept so that a bad certificate is not parsed again per connection.
+  private final Map<ContextKey, Object> contexts = new ConcurrentHashMap<>();
   private final H2Links h2;
   private volatile Set<Endpoint> live = Set.of();
   private final AtomicInteger open = new AtomicInteger();
@@ -61,17 +57,6 @@ public final class ConnectionPools {
     this.pools = new Map[loops];
     for (int i = 0; i < loops; i++) {
       pools[i] = new HashMap<>();
-    }
-    try {
-      verifying = SslContextBuilder.forClient().build();
-      trusting =
-          SslContextBuilder.forClient().trustManager(InsecureTrustManagerFactory.INSTANCE).build();
-      verifyingH2 = alpnH2(SslContextBuilder.forClient()).build();
-      trustingH2 =
-          alpnH2(SslContextBuilder.forClient().trustManager(InsecureTrustManagerFactory.INSTANCE))
-              .build();
-    } catch (SSLException e) {
-      throw new IllegalStateException("TLS client set-up failed", e);
     }
     this.h2 = new H2Links(this, transport, loops);
   }
@@ -91,9 +76,16 @@ public final class ConnectionPools {
     return h2;
   }
 
+  private record ContextKey(Endpoint.TlsOptions options, boolean h2) {}
+
   /** The TLS client context towards nodes: verifying certificates, or trusting any. */
   SslContext sslContext(boolean verify) {
-    return verify ? verifying : trusting;
+    try {
+      return sslContext(
+          verify ? Endpoint.TlsOptions.VERIFYING : Endpoint.TlsOptions.TRUSTING, false);
+    } catch (SSLException e) {
+      throw new IllegalStateException("TLS client set-up failed", e);
+    }
   }
 
   /**
@@ -104,18 +96,12 @@ public final class ConnectionPools {
     return sslContext(options, false);
   }
 
-  /** As {@link #sslContext(Endpoint.TlsOptions)}; with {@code h2}, offering only h2 by ALPN. */
+  /**
+   * As {@link #sslContext(Endpoint.TlsOptions)}; with {@code h2}, offering only h2 by ALPN. Made
+   * here only when {@link #prepare} has not made it (a caller outside the compiled upstreams).
+   */
   SslContext sslContext(Endpoint.TlsOptions options, boolean h2) throws SSLException {
-    if (options.plain()) {
-      if (h2) {
-        return options.verify() ? verifyingH2 : trustingH2;
-      }
-      return sslContext(options.verify());
-    }
-    var made =
-        h2
-            ? h2Contexts.computeIfAbsent(options, o -> build(o, true))
-            : contexts.computeIfAbsent(options, o -> build(o, false));
+    var made = contexts.computeIfAbsent(new ContextKey(options, h2), ConnectionPools::build);
     if (made instanceof SslContext c) {
       return c;
     }
@@ -123,9 +109,37 @@ public final class ConnectionPools {
   }
 
   /**
+   * Makes the TLS client contexts {@code endpoints} connect with, on the calling thread (the
+   * config's, as the upstreams are compiled), so that no event loop makes one on a first
+   * connection; settings that cannot be made are checked here, at compile time.
+   *
+   * @return why the contexts of settings that cannot be made are missing, empty when none
+   */
+  Optional<String> prepare(Iterable<Endpoint> endpoints) {
+    String problem = null;
+    for (var e : endpoints) {
+      if (e.tls()) {
+        try {
+          sslContext(e.options(), e.h2());
+        } catch (SSLException x) {
+          problem = x.getMessage();
+        }
+      }
+    }
+    return Optional.ofNullable(problem);
+  }
+
+  /** Whether a context for these settings is made (for tests). */
+  boolean made(Endpoint.TlsOptions options, boolean h2) {
+    return contexts.get(new ContextKey(options, h2)) instanceof SslContext;
+  }
+
+  /**
    * A context, or the reason there is none (kept, so a bad certificate is not retried per call).
    */
-  private static Object build(Endpoint.TlsOptions options, boolean h2) {
+  private static Object build(ContextKey wanted) {
+    var options = wanted.options();
+    var h2 = wanted.h2();
     try {
       var b = SslContextBuilder.forClient();
       if (h2) {
@@ -155,9 +169,7 @@ public final class ConnectionPools {
       }
       return b.build();
     } catch (GeneralSecurityException | SSLException | RuntimeException e) {
-      var failure = new SSLException("upstream TLS settings: " + e.getMessage());
-      log.warn("{}", failure.getMessage());
-      return failure;
+      return new SSLException("upstream TLS settings: " + e.getMessage());
     }
   }
 
@@ -331,8 +343,10 @@ public final class ConnectionPools {
     // Contexts of settings no longer in force (a rotated certificate) go with them.
     var options = new java.util.HashSet<Endpoint.TlsOptions>();
     live.forEach(e -> options.add(e.options()));
-    contexts.keySet().retainAll(options);
-    h2Contexts.keySet().retainAll(options);
+    // The two shared ones (health checks use them too) stay.
+    options.add(Endpoint.TlsOptions.TRUSTING);
+    options.add(Endpoint.TlsOptions.VERIFYING);
+    contexts.keySet().removeIf(k -> !options.contains(k.options()));
     h2.retain(live, loops);
     for (var loop : loops) {
       loop.execute(

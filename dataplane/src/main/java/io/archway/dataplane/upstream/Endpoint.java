@@ -44,14 +44,10 @@ record Endpoint(String host, int port, boolean tls, String sni, TlsOptions optio
       List<String> alpn) {
 
     static final TlsOptions TRUSTING = new TlsOptions(false, null, null, null, null, null);
+    static final TlsOptions VERIFYING = new TlsOptions(true, null, null, null, null, null);
 
     TlsOptions(boolean verify, String clientCert, String clientKey, String ca) {
       this(verify, clientCert, clientKey, ca, null, null);
-    }
-
-    /** Whether the context is the shared default one (no certificate, authorities, names, ALPN). */
-    boolean plain() {
-      return clientCert == null && ca == null && sans == null && alpn == null;
     }
 
     @Override

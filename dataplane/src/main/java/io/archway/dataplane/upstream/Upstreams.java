@@ -12,6 +12,8 @@ import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * Every upstream in force, compiled, with its active health checks. {@link #update} is called once
@@ -21,6 +23,8 @@ import java.util.concurrent.TimeUnit;
  */
 public final class Upstreams implements AutoCloseable {
 
+  private static final Logger log = LoggerFactory.getLogger(Upstreams.class);
+
   private final Transport transport;
   private final EventLoopGroup loops;
   private final int loopCount;
@@ -28,6 +32,7 @@ public final class Upstreams implements AutoCloseable {
   private final EventLoopGroup checks;
   private Map<String, UpstreamRuntime> current = Map.of();
   private final Map<UpstreamRuntime, HealthChecker> checkers = new HashMap<>();
+  private final Map<String, String> tlsProblems = new HashMap<>();
 
   public Upstreams(Transport transport, EventLoopGroup loops, int loopCount) {
     this.transport = transport;
@@ -68,6 +73,7 @@ public final class Upstreams implements AutoCloseable {
           }
           var rt = new UpstreamRuntime(key, raw, loopCount, before);
           next.put(key, rt);
+          prepareTls(rt);
           if (rt.checks() != null && rt.checks().active() != null && !rt.nodes().isEmpty()) {
             started.add(rt);
           }
@@ -93,6 +99,34 @@ public final class Upstreams implements AutoCloseable {
     next.values().forEach(rt -> rt.nodes().forEach(n -> endpoints.add(rt.endpoint(n))));
     pools.retain(endpoints, eventLoops());
     return current;
+  }
+
+  /**
+   * Makes the TLS client contexts of a new runtime here, as the config is compiled: none at start
+   * for a config without TLS upstreams, none on an event loop at a first connection, and settings
+   * that cannot be made (a bad client certificate) reported now, naming the upstream.
+   */
+  private void prepareTls(UpstreamRuntime rt) {
+    var endpoints = new ArrayList<Endpoint>(rt.nodes().size());
+    rt.nodes().forEach(n -> endpoints.add(rt.endpoint(n)));
+    var problem = pools.prepare(endpoints);
+    if (problem.isPresent()) {
+      tlsProblems.put(rt.key(), problem.get());
+      log.warn("{}: {} (its requests answer 502)", rt.key(), problem.get());
+    } else {
+      tlsProblems.remove(rt.key());
+    }
+    var active = rt.checks() == null ? null : rt.checks().active();
+    if (active != null && "https".equals(active.type())) {
+      pools.sslContext(active.httpsVerifyCertificate());
+    }
+  }
+
+  /** Why the TLS contexts of upstreams in force could not be made, by key (for tests). */
+  synchronized Map<String, String> tlsProblems() {
+    var out = new HashMap<>(tlsProblems);
+    out.keySet().retainAll(current.keySet());
+    return out;
   }
 
   private List<EventLoop> eventLoops() {
