@@ -59,6 +59,9 @@ public final class Servers implements AutoCloseable {
 
   private final Transport transport = Transport.selected();
   private final EventLoopGroup boss = transport.newGroup(1, "archway-accept");
+  // The status port's own loop, as Envoy keeps its admin listener off the workers: /metrics and
+  // /readyz answer while traffic holds or stalls the I/O loops (memory past its mark, a flood).
+  private final EventLoopGroup statusLoop = transport.newGroup(1, "archway-status");
   private EventLoopGroup workers;
   private final ChannelGroup connections = new DefaultChannelGroup(GlobalEventExecutor.INSTANCE);
   private final InFlight inFlight = new InFlight();
@@ -190,6 +193,8 @@ public final class Servers implements AutoCloseable {
             .channel();
     status =
         bootstrap(
+                statusLoop,
+                statusLoop,
                 new ChannelInitializer<SocketChannel>() {
                   @Override
                   protected void initChannel(SocketChannel ch) {
@@ -295,8 +300,13 @@ public final class Servers implements AutoCloseable {
   }
 
   private ServerBootstrap bootstrap(ChannelInitializer<SocketChannel> initializer) {
+    return bootstrap(boss, workers, initializer);
+  }
+
+  private ServerBootstrap bootstrap(
+      EventLoopGroup accept, EventLoopGroup io, ChannelInitializer<SocketChannel> initializer) {
     return new ServerBootstrap()
-        .group(boss, workers)
+        .group(accept, io)
         .channel(transport.serverChannel())
         .option(ChannelOption.SO_BACKLOG, 1024)
         .option(ChannelOption.SO_REUSEADDR, true)
@@ -411,6 +421,7 @@ public final class Servers implements AutoCloseable {
       compiler.close();
     }
     boss.shutdownGracefully(0, 2, TimeUnit.SECONDS).awaitUninterruptibly();
+    statusLoop.shutdownGracefully(0, 2, TimeUnit.SECONDS).awaitUninterruptibly();
     if (overload != null) {
       overload.close();
     }

@@ -49,7 +49,8 @@ public enum Transport {
   IO_URING(
       "io_uring",
       IoUringIoHandler.class,
-      IoUringIoHandler::newFactory,
+      // Its loops survive a failed completion, as epoll's do (GuardedIoHandler).
+      () -> GuardedIoHandler.factory(IoUringIoHandler.newFactory()),
       IoUring::unavailabilityCause,
       IoUringSocketChannel.class,
       IoUringServerSocketChannel.class,
@@ -198,6 +199,9 @@ public enum Transport {
   /** The transport whose channels {@code loop} takes. */
   public static Transport of(EventLoop loop) {
     if (loop instanceof IoEventLoop io) {
+      if (io.isIoType(GuardedIoHandler.class)) {
+        return IO_URING;
+      }
       for (var t : values()) {
         if (io.isIoType(t.handler)) {
           return t;
