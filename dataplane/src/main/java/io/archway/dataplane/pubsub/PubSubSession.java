@@ -155,10 +155,12 @@ final class PubSubSession extends ChannelInboundHandlerAdapter {
           lastFetched = new KafkaBackend.Left(c.getTopic(), c.getPartition());
           fetched.add(lastFetched);
         }
-        if (inFlight == 0 && ctx.channel().bytesBeforeWritable() < settings.maxFetchBytes()) {
-          // Nothing of this session's before it (answers stay in order) and the client takes
-          // what is written: the answer a consumer thread made ahead for this offset, if any,
-          // goes out from here, without a hop to that thread and back.
+        if (inFlight == 0 && ctx.channel().isWritable()) {
+          // Nothing of this session's before it (answers stay in order) and the client has taken
+          // what was written: the answer a consumer thread made ahead for this offset, if any,
+          // goes out from here, without a hop to that thread and back. (With an answer still
+          // going out, the fetch goes to the thread, which answers it with the next one made
+          // ahead: taken here, it would hold the fetch after it back until the socket drains.)
           var ready = backend.ready(c.getTopic(), c.getPartition(), c.getOffset(), seq);
           if (ready != null) {
             metrics.command(PubSubMetrics.Command.cmd_kafka_fetch, true);
