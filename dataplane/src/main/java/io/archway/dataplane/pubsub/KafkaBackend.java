@@ -76,6 +76,9 @@ final class KafkaBackend implements AutoCloseable {
       Consumer<Answer> reply)
       implements Command {}
 
+  /** A session that fetched this partition has gone (a marker in its thread's queue). */
+  record Left(String topic, int partition) {}
+
   private final KafkaAccess access;
   private final KafkaWorker[] workers;
   private final AtomicInteger sessions = new AtomicInteger();
@@ -133,13 +136,26 @@ final class KafkaBackend implements AutoCloseable {
     return closed ? null : worker(topic, partition).takeReady(topic, partition, offset, sequence);
   }
 
+  /**
+   * A session that fetched {@code topic}, {@code partition} has gone: the answers made ahead for
+   * that partition are released, and none is made again until the next fetch.
+   */
+  void left(String topic, int partition) {
+    if (!closed) {
+      wake(worker(topic, partition), new Left(topic, partition));
+    }
+  }
+
   void submit(Command c) {
     if (closed) {
       c.reply().accept(new Reply(error(c.sequence(), "the gateway is stopping")));
       return;
     }
-    var w = worker(c.topic(), c.partition());
-    w.queue.add(c);
+    wake(worker(c.topic(), c.partition()), c);
+  }
+
+  private static void wake(KafkaWorker w, Object o) {
+    w.queue.add(o);
     if (w.fetchingAhead) {
       // The consumer is reading ahead for a session: the command comes first.
       var k = w.consumer;

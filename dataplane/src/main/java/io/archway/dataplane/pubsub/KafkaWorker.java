@@ -34,7 +34,8 @@ final class KafkaWorker implements Runnable {
   private final OffsetLookup offsets;
   private final PartitionFetcher fetcher;
   final Thread thread;
-  // Commands, and REFILL: the answer made ahead was taken, make the next.
+  // Commands; REFILL: an answer made ahead was taken, make the next; and Left: a session that
+  // read a partition has gone, release the answers made ahead for it.
   final LinkedBlockingQueue<Object> queue = new LinkedBlockingQueue<>();
   static final Object REFILL = new Object();
   volatile KafkaConsumer<ByteBuffer, ByteBuffer> consumer;
@@ -78,6 +79,10 @@ final class KafkaWorker implements Runnable {
           } catch (InterruptedException e) {
             break;
           }
+        }
+        if (o instanceof KafkaBackend.Left l) {
+          fetcher.left(l.topic(), l.partition());
+          continue;
         }
         if (o instanceof KafkaBackend.Fetch f && answerMadeAhead(f)) {
           continue;
@@ -127,7 +132,7 @@ final class KafkaWorker implements Runnable {
   }
 
   /**
-   * Answers {@code f} with the answer made ahead when it is for its offset (a session that
+   * Answers {@code f} with the first answer made ahead when it is for its offset (a session that
    * pipelines its fetches reaches this thread with them): false when there is none for it.
    */
   private boolean answerMadeAhead(KafkaBackend.Fetch f) {
@@ -140,7 +145,7 @@ final class KafkaWorker implements Runnable {
     return true;
   }
 
-  /** Makes the next answer ahead for a session reading forwards, if a whole one is held. */
+  /** Makes the next answers ahead for a session reading forwards, while whole ones are held. */
   private void prepare() {
     try {
       fetcher.prepare();
@@ -151,8 +156,8 @@ final class KafkaWorker implements Runnable {
   }
 
   /**
-   * The answer made ahead for this fetch, taken on the caller's thread (the session's event loop),
-   * or {@code null}; this thread then makes the next.
+   * The first answer made ahead, when it is for this fetch, taken on the caller's thread (the
+   * session's event loop), or {@code null}; this thread then makes the next.
    */
   io.netty.buffer.ByteBuf takeReady(String topic, int partition, long offset, long sequence) {
     var answer = fetcher.takeReady(topic, partition, offset, sequence);

@@ -40,14 +40,43 @@ final class PartitionFetcher {
   private boolean readAhead;
 
   /**
-   * The next answer of a partition read forwards, made ahead ({@link #prepare}) and taken by the
-   * first fetch at its offset straight from the session's event loop ({@link #takeReady}), or taken
-   * back by the consumer's thread ({@link #reclaim}) when a command comes to it instead. Its body
-   * has room for the sequence in front.
+   * The next answers of a partition read forwards, made ahead ({@link #prepare}), in offset order,
+   * each starting where the one before ends: the first is taken by the first fetch at its offset,
+   * straight from the session's event loop ({@link #takeReady}), or all are taken back by the
+   * consumer's thread ({@link #reclaim}) when a command comes to it instead. Two answers are made
+   * ahead, so that a session with two fetches in flight finds both without a hop to this thread.
+   * Its body has room for the sequence in front.
    */
-  record Ready(String topic, int partition, long offset, ByteBuf body, int messages, long bytes) {}
+  record Ready(
+      String topic,
+      int partition,
+      long offset,
+      ByteBuf body,
+      int messages,
+      long bytes,
+      Ready then) {
+
+    Ready append(Ready last) {
+      return new Ready(
+          topic, partition, offset, body, messages, bytes, then == null ? last : then.append(last));
+    }
+
+    int count() {
+      return then == null ? 1 : 1 + then.count();
+    }
+
+    long allBytes() {
+      return then == null ? bytes : bytes + then.allBytes();
+    }
+  }
+
+  /** How many answers are made ahead at most. */
+  static final int READY_ANSWERS = 2;
 
   private final AtomicReference<Ready> ready = new AtomicReference<>();
+  // Whether a session reads the partition forwards: answers are made ahead only then. A session
+  // that leaves ends it (#left), so that answers made for it do not stay pinned.
+  private boolean following;
 
   PartitionFetcher(PubSubSettings settings, PubSubMetrics metrics, OffsetLookup offsets) {
     this.settings = settings;
@@ -57,7 +86,13 @@ final class PartitionFetcher {
 
   /** Whether to read on while no command waits. */
   boolean wantsReadAhead() {
-    return readAhead && aheadBytes < 2L * settings.maxFetchBytes();
+    if (!readAhead) {
+      return false;
+    }
+    // Two answers' worth held, and the answers made ahead from what was held before.
+    var r = ready.get();
+    return aheadBytes + (r == null ? 0 : r.allBytes())
+        < (2L + READY_ANSWERS - 1) * settings.maxFetchBytes();
   }
 
   /**
@@ -80,58 +115,92 @@ final class PartitionFetcher {
   }
 
   /**
-   * Makes the next answer ahead, when none is made and a whole answer's worth is held past where
-   * the last one ended, so that a session reading forwards has it without a hop to this thread.
+   * Makes the next answers ahead, up to {@link #READY_ANSWERS}, while a whole answer's worth is
+   * held past where the last one ended, so that a session reading forwards has them without a hop
+   * to this thread.
    */
   void prepare() {
-    if (assigned == null || next < 0 || ready.get() != null) {
-      return;
+    while (following && assigned != null && next >= 0) {
+      var have = ready.get();
+      if (have != null && have.count() >= READY_ANSWERS) {
+        return;
+      }
+      if (aheadBytes < settings.maxFetchBytes()) {
+        return;
+      }
+      long from = next;
+      var out = answer();
+      ByteBuf body;
+      try {
+        body = Encoding.encodeFetchBody(ByteBufAllocator.DEFAULT, out);
+      } catch (RuntimeException e) {
+        moveWithin(from);
+        return;
+      }
+      long bytes = 0;
+      for (var r : out) {
+        bytes += size(r);
+      }
+      metrics.answersAhead.addAndGet(body.readableBytes());
+      var made =
+          new Ready(assigned.topic(), assigned.partition(), from, body, out.size(), bytes, null);
+      // The event loop may take the first meanwhile: append to what is there now.
+      while (true) {
+        var cur = ready.get();
+        if (ready.compareAndSet(cur, cur == null ? made : cur.append(made))) {
+          break;
+        }
+      }
     }
-    if (aheadBytes < settings.maxFetchBytes()) {
-      return;
-    }
-    long from = next;
-    var out = answer();
-    ByteBuf body;
-    try {
-      body = Encoding.encodeFetchBody(ByteBufAllocator.DEFAULT, out);
-    } catch (RuntimeException e) {
-      moveWithin(from);
-      return;
-    }
-    long bytes = 0;
-    for (var r : out) {
-      bytes += size(r);
-    }
-    ready.set(new Ready(assigned.topic(), assigned.partition(), from, body, out.size(), bytes));
   }
 
   /**
-   * The answer made ahead for a fetch of {@code topic}, {@code partition} at {@code offset}, with
-   * its sequence written, or {@code null}; any thread.
+   * The first answer made ahead, when it is for a fetch of {@code topic}, {@code partition} at
+   * {@code offset}, with its sequence written, or {@code null}; any thread.
    */
   ByteBuf takeReady(String topic, int partition, long offset, long sequence) {
-    var r = ready.get();
-    if (r == null
-        || r.offset() != offset
-        || r.partition() != partition
-        || !r.topic().equals(topic)
-        || !ready.compareAndSet(r, null)) {
-      return null;
+    while (true) {
+      var r = ready.get();
+      if (r == null
+          || r.offset() != offset
+          || r.partition() != partition
+          || !r.topic().equals(topic)) {
+        return null;
+      }
+      if (ready.compareAndSet(r, r.then())) {
+        metrics.answersAhead.addAndGet(-r.body().readableBytes());
+        metrics.fetched(r.messages(), r.bytes());
+        return Encoding.withSequence(r.body(), sequence);
+      }
     }
-    metrics.fetched(r.messages(), r.bytes());
-    return Encoding.withSequence(r.body(), sequence);
   }
 
   /**
-   * Takes the answer made ahead back, if no fetch took it: the window goes back to where it starts,
-   * as if it had not been made.
+   * Takes the answers made ahead back, those no fetch took: the window goes back to where the first
+   * starts, as if they had not been made.
    */
   void reclaim() {
     var r = ready.getAndSet(null);
     if (r != null) {
-      r.body().release();
-      moveWithin(r.offset());
+      long from = r.offset();
+      for (; r != null; r = r.then()) {
+        metrics.answersAhead.addAndGet(-r.body().readableBytes());
+        r.body().release();
+      }
+      moveWithin(from);
+    }
+  }
+
+  /**
+   * A session that fetched {@code topic}, {@code partition} left: the answers made ahead for it are
+   * released now (rather than when the next command comes or the backend closes), and none is made
+   * again until a fetch comes. The window stays.
+   */
+  void left(String topic, int partition) {
+    if (assigned != null && assigned.partition() == partition && assigned.topic().equals(topic)) {
+      reclaim();
+      following = false;
+      readAhead = false;
     }
   }
 
@@ -211,6 +280,7 @@ final class PartitionFetcher {
     behind.clear();
     behindBytes = 0;
     readAhead = false;
+    following = false;
   }
 
   KafkaBackend.Answer fetch(KafkaConsumer<ByteBuffer, ByteBuffer> consumer, KafkaBackend.Fetch c) {
@@ -281,6 +351,7 @@ final class PartitionFetcher {
     }
     metrics.fetched(out.size(), size);
     readAhead = true;
+    following = true;
     return new KafkaBackend.Messages(c.sequence(), out);
   }
 

@@ -26,6 +26,9 @@ public final class PubSubMetrics {
   private final Histogram listLatency = new Histogram();
   private final Histogram fetchLatency = new Histogram();
   final AtomicInteger consumers = new AtomicInteger();
+  // Bytes of fetch answers made ahead by the consumer threads and not taken yet.
+  final java.util.concurrent.atomic.AtomicLong answersAhead =
+      new java.util.concurrent.atomic.AtomicLong();
 
   PubSubMetrics() {
     for (var row : commands) {
@@ -58,6 +61,10 @@ public final class PubSubMetrics {
 
   void kafkaCall(boolean fetch, long nanos) {
     (fetch ? fetchLatency : listLatency).observe(nanos);
+  }
+
+  long answersAheadBytes() {
+    return answersAhead.get();
   }
 
   int sessions() {
@@ -101,6 +108,12 @@ public final class PubSubMetrics {
     out.append("archway_pubsub_closed_too_big_total ").append(closedTooBig.sum()).append('\n');
     head(out, "archway_pubsub_kafka_consumers", "gauge", "Kafka consumers open for pub-sub.");
     out.append("archway_pubsub_kafka_consumers ").append(consumers.get()).append('\n');
+    head(
+        out,
+        "archway_pubsub_answers_ahead_bytes",
+        "gauge",
+        "Bytes of fetch answers made ahead for sessions reading forwards, not taken yet.");
+    out.append("archway_pubsub_answers_ahead_bytes ").append(answersAhead.get()).append('\n');
     head(
         out,
         "archway_pubsub_kafka_seconds",

@@ -49,6 +49,9 @@ final class PubSubSession extends ChannelInboundHandlerAdapter {
   // max_fetch_size bytes, and a client that does not read must not make the gateway hold many.
   private int fetchesOut;
   private final ArrayDeque<KafkaBackend.Command> held = new ArrayDeque<>();
+  // The partitions this session fetched: when it goes, the answers made ahead for them go too.
+  private final java.util.HashSet<KafkaBackend.Left> fetched = new java.util.HashSet<>();
+  private KafkaBackend.Left lastFetched;
   private boolean paused;
   private boolean closed;
   private boolean toldText;
@@ -146,10 +149,18 @@ final class PubSubSession extends ChannelInboundHandlerAdapter {
       }
       case CMD_KAFKA_FETCH -> {
         var c = req.getCmdKafkaFetch();
-        if (inFlight == 0 && ctx.channel().bytesBeforeWritable() < settings.maxFetchBytes()) {
-          // Nothing of this session's before it (answers stay in order) and the client takes
-          // what is written: the answer a consumer thread made ahead for this offset, if any,
-          // goes out from here, without a hop to that thread and back.
+        if (lastFetched == null
+            || lastFetched.partition() != c.getPartition()
+            || !lastFetched.topic().equals(c.getTopic())) {
+          lastFetched = new KafkaBackend.Left(c.getTopic(), c.getPartition());
+          fetched.add(lastFetched);
+        }
+        if (inFlight == 0 && ctx.channel().isWritable()) {
+          // Nothing of this session's before it (answers stay in order) and the client has taken
+          // what was written: the answer a consumer thread made ahead for this offset, if any,
+          // goes out from here, without a hop to that thread and back. (With an answer still
+          // going out, the fetch goes to the thread, which answers it with the next one made
+          // ahead: taken here, it would hold the fetch after it back until the socket drains.)
           var ready = backend.ready(c.getTopic(), c.getPartition(), c.getOffset(), seq);
           if (ready != null) {
             metrics.command(PubSubMetrics.Command.cmd_kafka_fetch, true);
@@ -295,6 +306,9 @@ final class PubSubSession extends ChannelInboundHandlerAdapter {
   public void channelInactive(ChannelHandlerContext ctx) {
     closed = true;
     held.clear();
+    for (var p : fetched) {
+      backend.left(p.topic(), p.partition());
+    }
     backend.release();
     metrics.closed();
     ctx.fireChannelInactive();

@@ -178,6 +178,27 @@ class PubSubIT {
   }
 
   @Test
+  void answersMadeAheadAreReleasedWhenTheirReaderLeaves() throws Exception {
+    gw =
+        Gateways.start(
+            dir,
+            routes(kafka.bootstrap(), "{}"),
+            o -> o.withPubSub(PubSubSettings.DEFAULTS.withMaxFetchBytes(8 * 1024)));
+    var metrics = gw.dataplane().servers().pubsub().metrics();
+    try (var c = connect()) {
+      long offset = 0;
+      for (int i = 0; i < 3; i++) {
+        var messages = c.fetch("events", 0, offset).getKafkaFetchResp().getMessagesList();
+        offset = messages.get(messages.size() - 1).getOffset() + 1;
+      }
+      // A reader going forwards: the consumer's thread makes its next answers ahead.
+      await().atMost(Duration.ofSeconds(30)).until(() -> metrics.answersAheadBytes() > 0);
+      assertThat(gw.status("/metrics")).contains("archway_pubsub_answers_ahead_bytes ");
+    }
+    await().atMost(Duration.ofSeconds(30)).until(() -> metrics.answersAheadBytes() == 0);
+  }
+
+  @Test
   void pipelinedFetchesAreAnsweredWholeWhereverTheyStart() throws Exception {
     int limit = 8 * 1024;
     gw =
