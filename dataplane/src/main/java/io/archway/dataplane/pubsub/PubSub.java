@@ -6,7 +6,6 @@ import io.archway.dataplane.pipeline.RouteHandler;
 import io.archway.dataplane.plugin.Outcome;
 import io.archway.dataplane.upstream.UpstreamRuntime;
 import io.netty.channel.ChannelHandlerContext;
-import io.netty.channel.ChannelOption;
 import io.netty.handler.codec.http.DefaultFullHttpResponse;
 import io.netty.handler.codec.http.DefaultHttpHeaders;
 import io.netty.handler.codec.http.HttpHeaderNames;
@@ -195,19 +194,8 @@ public final class PubSub implements RouteHandler, AutoCloseable {
     if (p.get("timeouts") != null) {
       p.remove("timeouts");
     }
-    // A fetch answer is up to max_fetch_size bytes in one frame. A send buffer that takes a whole
-    // one lets the event loop hand it to the kernel in one write; an autotuned buffer takes part of
-    // it and the loop is woken again for each part the client reads (on a busy machine each
-    // wake-up waits for a CPU). Never below 1 MiB (autotuning would grow past a small one); the
-    // kernel caps it (net.core.wmem_max), which bounds what a slow client holds in the kernel.
-    ctx.channel()
-        .config()
-        .setOption(ChannelOption.SO_SNDBUF, Math.max(settings.maxFetchBytes(), SEND_BUFFER_FLOOR));
     return null;
   }
-
-  /** The smallest send buffer a session gets (see {@link #upgrade}). */
-  private static final int SEND_BUFFER_FLOOR = 1 << 20;
 
   static String accept(String key) {
     try {
