@@ -175,9 +175,12 @@ final class ArchwayStack implements AutoCloseable {
   /** Stops what it started, processes by their own handles. */
   @Override
   public void close() {
-    processes.forEach(JarProcess::stop);
-    kube.close();
-    etcd.close();
+    try {
+      JarProcess.stopAll(processes);
+    } finally {
+      kube.close();
+      etcd.close();
+    }
   }
 
   /** The dataplane's status port ({@code /healthz}, {@code /readyz}, {@code /metrics}). */

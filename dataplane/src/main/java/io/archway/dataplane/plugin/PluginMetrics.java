@@ -79,6 +79,7 @@ public final class PluginMetrics {
     latency.remove(route);
     bandwidth.remove(route);
     if (s != null) {
+      s.forgotten = true;
       s.keys.forEach(status::remove);
     }
   }
@@ -90,6 +91,8 @@ public final class PluginMetrics {
     private final LongAdder[] bandwidth;
     // Its status counters' keys, for forget().
     private final java.util.Set<StatusKey> keys = ConcurrentHashMap.newKeySet();
+    // Its route was deleted: a caller that kept it looks the route up again.
+    private volatile boolean forgotten;
     // The status counter last used: shared by the event loops, replaced whole (final fields).
     private Last last;
 
@@ -105,6 +108,11 @@ public final class PluginMetrics {
 
     public String route() {
       return route;
+    }
+
+    /** Whether its route's counters were dropped ({@link #forget}): not to be counted into. */
+    public boolean forgotten() {
+      return forgotten;
     }
 
     /** One request: its consumer (or null), status, time, and body bytes in and out. */

@@ -85,7 +85,7 @@ public final class PrometheusPlugin implements Plugin<PrometheusPlugin.Config> {
         // The route's counters, kept while requests stay on the same route (one instance serves
         // every route when prometheus is a global rule; a miss looks the route up again).
         var s = series;
-        if (s == null || !s.route().equals(route)) {
+        if (s == null || s.forgotten() || !s.route().equals(route)) {
           s = metrics.series(route);
           series = s;
         }

@@ -101,7 +101,17 @@ public final class ConnectionPools {
    * here only when {@link #prepare} has not made it (a caller outside the compiled upstreams).
    */
   SslContext sslContext(Endpoint.TlsOptions options, boolean h2) throws SSLException {
-    var made = contexts.computeIfAbsent(new ContextKey(options, h2), ConnectionPools::build);
+    // Built outside the map: computeIfAbsent would hold its bucket's lock through OpenSSL's set-up,
+    // and an event loop looking up another context of that bucket would wait for it.
+    var key = new ContextKey(options, h2);
+    var made = contexts.get(key);
+    if (made == null) {
+      var built = build(key);
+      made = contexts.putIfAbsent(key, built);
+      if (made == null) {
+        made = built;
+      }
+    }
     if (made instanceof SslContext c) {
       return c;
     }

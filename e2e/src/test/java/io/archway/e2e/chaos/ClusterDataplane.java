@@ -130,10 +130,13 @@ final class ClusterDataplane implements AutoCloseable {
   /** Stops what it started: the dataplane by its own handle, the client. */
   @Override
   public void close() {
-    if (dataplane != null) {
-      JarProcess.stop(dataplane);
+    try {
+      if (dataplane != null) {
+        JarProcess.stop(dataplane);
+      }
+    } finally {
+      client.close();
+      http.close();
     }
-    client.close();
-    http.close();
   }
 }

@@ -60,7 +60,11 @@ final class DataplaneJar {
           .ignoreExceptions()
           .until(() -> get(http, statusPort, "/readyz").statusCode() == 200);
     } catch (Exception | Error e) {
-      JarProcess.stop(process);
+      try {
+        JarProcess.stop(process);
+      } catch (AssertionError leak) {
+        e.addSuppressed(leak);
+      }
       throw e;
     }
     return process;

@@ -182,12 +182,12 @@ final class Dataplanes implements AutoCloseable {
   /** Stops what it started: every process by its own handle, the client, etcd. */
   @Override
   public void close() {
-    for (var n : nodes) {
-      if (n.process != null && n.process.isAlive()) {
-        JarProcess.stop(n.process);
-      }
+    try {
+      JarProcess.stopAll(
+          nodes.stream().map(n -> n.process).filter(p -> p != null && p.isAlive()).toList());
+    } finally {
+      client.close();
+      etcd.close();
     }
-    client.close();
-    etcd.close();
   }
 }

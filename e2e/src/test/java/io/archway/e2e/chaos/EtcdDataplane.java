@@ -103,12 +103,15 @@ final class EtcdDataplane implements AutoCloseable {
   /** Stops what it started: the dataplane by its own handle, the client, etcd. */
   @Override
   public void close() {
-    if (dataplane != null) {
-      JarProcess.stop(dataplane);
+    try {
+      if (dataplane != null) {
+        JarProcess.stop(dataplane);
+      }
+    } finally {
+      client.close();
+      http.close();
+      etcd.close();
     }
-    client.close();
-    http.close();
-    etcd.close();
   }
 
   /** A GET of that path on the dataplane's status port: {@code /metrics}, {@code /readyz}. */

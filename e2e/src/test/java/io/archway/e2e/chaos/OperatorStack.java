@@ -352,13 +352,18 @@ final class OperatorStack implements AutoCloseable {
   /** Stops what it started: replicas and the dataplane by their own handles, then etcd. */
   @Override
   public void close() {
-    List.copyOf(operators.keySet()).forEach(this::stop);
-    if (dataplane != null) {
-      JarProcess.stop(dataplane);
+    try {
+      JarProcess.stopAll(
+          java.util.stream.Stream.concat(
+                  List.copyOf(operators.values()).stream(),
+                  java.util.stream.Stream.ofNullable(dataplane))
+              .toList());
+      operators.clear();
+    } finally {
+      client.close();
+      http.close();
+      kube.close();
+      etcd.close();
     }
-    client.close();
-    http.close();
-    kube.close();
-    etcd.close();
   }
 }

@@ -187,11 +187,14 @@ final class OverloadStack implements AutoCloseable {
   /** Stops what it started: the dataplane by its own handle, then the backend. */
   @Override
   public void close() {
-    if (dataplane != null) {
-      JarProcess.stop(dataplane);
+    try {
+      if (dataplane != null) {
+        JarProcess.stop(dataplane);
+      }
+    } finally {
+      http.close();
+      backend.stop(0);
+      threads.shutdownNow();
     }
-    http.close();
-    backend.stop(0);
-    threads.shutdownNow();
   }
 }

@@ -69,9 +69,31 @@ public final class JarProcess {
     }
   }
 
+  /**
+   * Stops them all, each by its own handle, then throws the first leak any of their logs reports.
+   */
+  public static void stopAll(java.util.Collection<Process> processes) {
+    AssertionError first = null;
+    for (var p : processes) {
+      try {
+        stop(p);
+      } catch (AssertionError leak) {
+        if (first == null) {
+          first = leak;
+        } else {
+          first.addSuppressed(leak);
+        }
+      }
+    }
+    if (first != null) {
+      throw first;
+    }
+  }
+
   /** The first line of Netty's leak report in that log, or null. */
   static String leakIn(Path log) {
-    try (var lines = Files.lines(log)) {
+    // Latin-1: any byte reads, so a line that is not UTF-8 cannot hide the report.
+    try (var lines = Files.lines(log, java.nio.charset.StandardCharsets.ISO_8859_1)) {
       return lines
           .filter(l -> l.contains("ResourceLeakDetector") && l.contains("LEAK:"))
           .findFirst()
