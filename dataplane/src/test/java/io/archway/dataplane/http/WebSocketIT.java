@@ -31,6 +31,10 @@ class WebSocketIT {
 
   private void start(boolean websocket) throws Exception {
     a = new TestUpstream("a");
+    start(websocket, a.node());
+  }
+
+  private void start(boolean websocket, String node) throws Exception {
     gw =
         Gateways.start(
             dir,
@@ -43,7 +47,7 @@ class WebSocketIT {
                   nodes:
                     "%s": 1
             """
-                .formatted(websocket, a.node()));
+                .formatted(websocket, node));
   }
 
   @Test
@@ -143,19 +147,7 @@ class WebSocketIT {
                   // the test's assertions say what went wrong
                 }
               });
-      gw =
-          Gateways.start(
-              dir,
-              """
-              routes:
-                - id: ws
-                  uri: /ws
-                  enable_websocket: true
-                  upstream:
-                    nodes:
-                      "127.0.0.1:%d": 1
-              """
-                  .formatted(node.getLocalPort()));
+      start(true, "127.0.0.1:" + node.getLocalPort());
       var client = new WebSocketClient();
       client.open(gw.client(), URI.create("ws://127.0.0.1:" + gw.port() + "/ws"));
       assertThat(client.messages.poll(5, TimeUnit.SECONDS)).isEqualTo("hi");
