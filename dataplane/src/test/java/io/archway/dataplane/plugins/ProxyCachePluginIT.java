@@ -6,6 +6,7 @@ import static org.awaitility.Awaitility.await;
 import com.sun.net.httpserver.HttpServer;
 import io.archway.dataplane.testing.Gateways;
 import java.io.ByteArrayInputStream;
+import java.io.IOException;
 import java.net.InetSocketAddress;
 import java.net.URI;
 import java.net.http.HttpRequest;
@@ -32,6 +33,7 @@ class ProxyCachePluginIT {
   @TempDir Path dir;
   HttpServer origin;
   Gateways gw;
+  Path zoneDir; // a disk zone under the default cache directory, removed after each test
   final Map<String, AtomicInteger> hits = new ConcurrentHashMap<>();
 
   static final int BIG = 2 << 20;
@@ -69,11 +71,28 @@ class ProxyCachePluginIT {
   }
 
   @AfterEach
-  void stop() {
+  void stop() throws IOException {
+    // The dataplane first: a response is written to a disk zone by its I/O threads, which its
+    // close stops; removing the zone's files while it still writes them would race with them.
     if (gw != null) {
       gw.close();
     }
     origin.stop(0);
+    if (zoneDir != null && Files.isDirectory(zoneDir)) {
+      try (var files = Files.list(zoneDir)) {
+        for (var f : files.toList()) {
+          Files.deleteIfExists(f);
+        }
+      }
+      Files.deleteIfExists(zoneDir);
+    }
+  }
+
+  /** A disk zone of its own under the default cache directory, removed after the test. */
+  private String diskZone() {
+    var zone = "it-" + java.util.UUID.randomUUID();
+    zoneDir = io.archway.dataplane.plugin.PluginServices.defaultCacheDirectory().resolve(zone);
+    return zone;
   }
 
   private int hits(String path) {
@@ -274,49 +293,37 @@ class ProxyCachePluginIT {
   @Test
   void theDiskStrategyKeepsResponsesInFilesThatOutliveTheDataplane() throws Exception {
     // A zone of its own under the default cache directory, so other runs do not share it.
-    var zone = "it-" + java.util.UUID.randomUUID();
-    var zoneDir = io.archway.dataplane.plugin.PluginServices.defaultCacheDirectory().resolve(zone);
-    try {
-      start("{cache_zone: %s}".formatted(zone)); // cache_strategy: disk is the default
-      var first = gw.get("/d");
-      assertThat(cacheStatus(first)).isEqualTo("MISS");
-      await()
-          .untilAsserted(
-              () -> {
-                var hit = gw.get("/d");
-                assertThat(cacheStatus(hit)).isEqualTo("HIT");
-                assertThat(hit.body()).isEqualTo(first.body());
-              });
-      int origins = hits("/d");
-      // As nginx, the upstream's headers decide: private and Set-Cookie are not kept.
-      gw.get("/private");
-      assertThat(cacheStatus(gw.get("/private"))).isEqualTo("MISS");
-      // A new dataplane finds the files of the last one.
-      gw.close();
-      gw = null;
-      start("{cache_zone: %s}".formatted(zone));
-      var again = gw.get("/d");
-      assertThat(cacheStatus(again)).isEqualTo("HIT");
-      assertThat(again.body()).isEqualTo(first.body());
-      assertThat(hits("/d")).isEqualTo(origins);
-      // PURGE removes the entry and its file.
-      assertThat(send("PURGE", "/d").statusCode()).isEqualTo(200);
-      assertThat(cacheStatus(gw.get("/d"))).isEqualTo("MISS");
-    } finally {
-      if (Files.isDirectory(zoneDir)) {
-        try (var files = Files.list(zoneDir)) {
-          for (var f : files.toList()) {
-            Files.deleteIfExists(f);
-          }
-        }
-        Files.deleteIfExists(zoneDir);
-      }
-    }
+    var zone = diskZone();
+    start("{cache_zone: %s}".formatted(zone)); // cache_strategy: disk is the default
+    var first = gw.get("/d");
+    assertThat(cacheStatus(first)).isEqualTo("MISS");
+    await()
+        .untilAsserted(
+            () -> {
+              var hit = gw.get("/d");
+              assertThat(cacheStatus(hit)).isEqualTo("HIT");
+              assertThat(hit.body()).isEqualTo(first.body());
+            });
+    int origins = hits("/d");
+    // As nginx, the upstream's headers decide: private and Set-Cookie are not kept.
+    gw.get("/private");
+    assertThat(cacheStatus(gw.get("/private"))).isEqualTo("MISS");
+    // A new dataplane finds the files of the last one.
+    gw.close();
+    gw = null;
+    start("{cache_zone: %s}".formatted(zone));
+    var again = gw.get("/d");
+    assertThat(cacheStatus(again)).isEqualTo("HIT");
+    assertThat(again.body()).isEqualTo(first.body());
+    assertThat(hits("/d")).isEqualTo(origins);
+    // PURGE removes the entry and its file.
+    assertThat(send("PURGE", "/d").statusCode()).isEqualTo(200);
+    assertThat(cacheStatus(gw.get("/d"))).isEqualTo("MISS");
   }
 
   @Test
   void theDiskStrategyUsesTheDefaultTtlWhenTheUpstreamDoesNotSay() throws Exception {
-    var zone = "it-" + java.util.UUID.randomUUID();
+    var zone = diskZone();
     start("{cache_zone: %s}".formatted(zone));
     // /missing (404, cached by default) has no Cache-Control: kept for APISIX's 10 s.
     gw.get("/missing");
