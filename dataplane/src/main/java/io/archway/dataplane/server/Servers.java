@@ -305,13 +305,14 @@ public final class Servers implements AutoCloseable {
 
   private ServerBootstrap bootstrap(
       EventLoopGroup accept, EventLoopGroup io, ChannelInitializer<SocketChannel> initializer) {
-    return new ServerBootstrap()
-        .group(accept, io)
-        .channel(transport.serverChannel())
-        .option(ChannelOption.SO_BACKLOG, 1024)
-        .option(ChannelOption.SO_REUSEADDR, true)
-        .childOption(ChannelOption.TCP_NODELAY, true)
-        .childHandler(initializer);
+    return transport.accepting(
+        new ServerBootstrap()
+            .group(accept, io)
+            .channel(transport.serverChannel())
+            .option(ChannelOption.SO_BACKLOG, 1024)
+            .option(ChannelOption.SO_REUSEADDR, true)
+            .childOption(ChannelOption.TCP_NODELAY, true)
+            .childHandler(initializer));
   }
 
   /** A bootstrap for a traffic listener: {@code max_connections} and shedding apply. */

@@ -1,6 +1,7 @@
 package io.archway.dataplane.support;
 
 import io.netty.bootstrap.Bootstrap;
+import io.netty.bootstrap.ServerBootstrap;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelInitializer;
 import io.netty.channel.ChannelOption;
@@ -49,8 +50,9 @@ public enum Transport {
   IO_URING(
       "io_uring",
       IoUringIoHandler.class,
-      // Its loops survive a failed completion, as epoll's do (GuardedIoHandler).
-      () -> GuardedIoHandler.factory(IoUringIoHandler.newFactory()),
+      // Its loops survive a failed completion, as epoll's do (GuardedIoHandler), and read into
+      // buffers taken when data arrives (ReadRing).
+      () -> GuardedIoHandler.factory(ReadRing.handlers()),
       IoUring::unavailabilityCause,
       IoUringSocketChannel.class,
       IoUringServerSocketChannel.class,
@@ -82,13 +84,11 @@ public enum Transport {
   private static volatile Transport selected;
 
   /**
-   * What {@code auto} tries, in order. epoll comes before io_uring for now. The Redis replies lost
-   * under io_uring were found and fixed (see DESIGN.md), and so was the cause of OverloadChaosE2E's
-   * {@code /metrics} time-out (a read buffer io_uring could not allocate ended its event loops,
-   * which served the status port too: see {@link GuardedIoHandler}). But under that test's hundreds
-   * of streaming uploads, direct memory still peaks at 87–89% of its cap on io_uring against about
-   * 60% on epoll, and why is not known: the overload manager holds memory less well there. io_uring
-   * can be forced.
+   * What {@code auto} tries, in order. epoll comes before io_uring. The Redis replies lost under
+   * io_uring were found and fixed (see DESIGN.md), and so was the cause of OverloadChaosE2E's
+   * {@code /metrics} time-out (see {@link GuardedIoHandler}) and its higher direct memory (reads
+   * held a buffer while they waited: see {@link ReadRing}). What is left: io_uring was not faster
+   * than epoll in the benchmark's latest rounds (bench/RESULTS.md). io_uring can be forced.
    */
   private static final List<Transport> AUTO = List.of(EPOLL, IO_URING, NIO);
 
@@ -244,13 +244,24 @@ public enum Transport {
    * empty unless the caller sets a handler.
    */
   public Bootstrap upstreamBootstrap(EventLoop loop, long connectTimeoutMillis) {
-    return new Bootstrap()
-        .group(loop)
-        .channel(socketChannel())
-        .handler(NO_HANDLERS)
-        .option(ChannelOption.CONNECT_TIMEOUT_MILLIS, (int) Math.min(connectTimeoutMillis, 1 << 30))
-        .option(ChannelOption.AUTO_READ, false)
-        .option(ChannelOption.TCP_NODELAY, true);
+    var b =
+        new Bootstrap()
+            .group(loop)
+            .channel(socketChannel())
+            .handler(NO_HANDLERS)
+            .option(
+                ChannelOption.CONNECT_TIMEOUT_MILLIS, (int) Math.min(connectTimeoutMillis, 1 << 30))
+            .option(ChannelOption.AUTO_READ, false)
+            .option(ChannelOption.TCP_NODELAY, true);
+    return this == IO_URING ? ReadRing.apply(b) : b;
+  }
+
+  /**
+   * {@code b}'s accepted connections set up for this transport (io_uring: they read from the loop's
+   * buffer ring). {@code b}'s loops must be this transport's, made by {@link #newLoopGroup}.
+   */
+  public ServerBootstrap accepting(ServerBootstrap b) {
+    return this == IO_URING ? ReadRing.applyToAccepted(b) : b;
   }
 
   /** UDP: the stream proxy's UDP listeners and their connected channels to the nodes. */
