@@ -4,23 +4,17 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assumptions.assumeThat;
 import static org.awaitility.Awaitility.await;
 
-import io.netty.bootstrap.ServerBootstrap;
 import io.netty.buffer.AbstractByteBufAllocator;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.UnpooledByteBufAllocator;
-import io.netty.channel.Channel;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandlerAdapter;
-import io.netty.channel.ChannelInitializer;
 import io.netty.channel.ChannelOption;
-import io.netty.channel.EventLoopGroup;
-import io.netty.channel.socket.SocketChannel;
 import java.io.InputStream;
 import java.net.InetSocketAddress;
 import java.net.Socket;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
-import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
@@ -32,16 +26,12 @@ import org.junit.jupiter.api.Test;
  */
 class GuardedIoHandlerIT {
 
-  private EventLoopGroup loop;
-  private Channel server;
+  private OneLoopServer server;
 
   @AfterEach
   void stop() {
     if (server != null) {
-      server.close().awaitUninterruptibly();
-    }
-    if (loop != null) {
-      loop.shutdownGracefully(0, 1, TimeUnit.SECONDS).awaitUninterruptibly();
+      server.close();
     }
   }
 
@@ -49,24 +39,13 @@ class GuardedIoHandlerIT {
   void aReadBufferThatCannotBeAllocatedDoesNotEndTheLoop() throws Exception {
     assumeThat(Transport.IO_URING.unavailabilityCause()).as("io_uring runs here").isNull();
     var allocator = new Exhaustible();
-    // One loop accepts and serves every connection: if it ends, nothing is served any more.
-    loop = Transport.IO_URING.newLoopGroup(1, "guarded-it");
     server =
-        new ServerBootstrap()
-            .group(loop, loop)
-            .channel(Transport.IO_URING.serverChannel())
-            .childOption(ChannelOption.ALLOCATOR, allocator)
-            .childHandler(
-                new ChannelInitializer<SocketChannel>() {
-                  @Override
-                  protected void initChannel(SocketChannel ch) {
-                    ch.pipeline().addLast(new Echo());
-                  }
-                })
-            .bind("127.0.0.1", 0)
-            .sync()
-            .channel();
-    int port = ((InetSocketAddress) server.localAddress()).getPort();
+        OneLoopServer.start(
+            Transport.IO_URING,
+            "guarded-it",
+            b -> b.childOption(ChannelOption.ALLOCATOR, allocator),
+            Echo::new);
+    int port = server.port();
     long before = GuardedIoHandler.failures();
 
     try (var first = connect(port)) {

@@ -4,19 +4,13 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assumptions.assumeThat;
 import static org.awaitility.Awaitility.await;
 
-import io.netty.bootstrap.ServerBootstrap;
-import io.netty.channel.Channel;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandlerAdapter;
-import io.netty.channel.ChannelInitializer;
-import io.netty.channel.EventLoopGroup;
-import io.netty.channel.socket.SocketChannel;
 import io.netty.util.ReferenceCountUtil;
 import io.netty.util.internal.PlatformDependent;
 import java.net.InetSocketAddress;
 import java.net.Socket;
 import java.util.ArrayList;
-import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
@@ -34,17 +28,13 @@ class ReadRingIT {
   static final int UPLOAD = 60_000;
   static final long MIB = 1 << 20;
 
-  private EventLoopGroup loop;
-  private Channel server;
+  private OneLoopServer server;
   private final AtomicLong received = new AtomicLong();
 
   @AfterEach
   void stop() {
     if (server != null) {
-      server.close().awaitUninterruptibly();
-    }
-    if (loop != null) {
-      loop.shutdownGracefully(0, 1, TimeUnit.SECONDS).awaitUninterruptibly();
+      server.close();
     }
   }
 
@@ -55,24 +45,10 @@ class ReadRingIT {
     assumeThat(PlatformDependent.usedDirectMemory())
         .as("Netty counts direct memory")
         .isNotNegative();
-    loop = Transport.IO_URING.newLoopGroup(1, "read-ring-it");
     server =
-        Transport.IO_URING
-            .accepting(
-                new ServerBootstrap()
-                    .group(loop, loop)
-                    .channel(Transport.IO_URING.serverChannel())
-                    .childHandler(
-                        new ChannelInitializer<SocketChannel>() {
-                          @Override
-                          protected void initChannel(SocketChannel ch) {
-                            ch.pipeline().addLast(new Swallow());
-                          }
-                        }))
-            .bind("127.0.0.1", 0)
-            .sync()
-            .channel();
-    int port = ((InetSocketAddress) server.localAddress()).getPort();
+        OneLoopServer.start(
+            Transport.IO_URING, "read-ring-it", Transport.IO_URING::accepting, Swallow::new);
+    int port = server.port();
     long before = PlatformDependent.usedDirectMemory();
 
     var clients = new ArrayList<Socket>();
