@@ -5,6 +5,7 @@ import io.netty.channel.IoHandler;
 import io.netty.channel.IoHandlerContext;
 import io.netty.channel.IoHandlerFactory;
 import io.netty.channel.IoRegistration;
+import io.netty.util.internal.OutOfDirectMemoryError;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
 import org.slf4j.Logger;
@@ -20,7 +21,9 @@ import org.slf4j.LoggerFactory;
  * IoUringIoHandler.run} and ends the event loop's thread: every connection on that loop, the status
  * port's too, is never served again. Here the loop goes on: the completion that failed is dropped
  * (Netty has taken it off the ring before handling it), its one connection gets no more reads and
- * is closed by its timeouts, and every other connection on the loop is served.
+ * is closed by its timeouts, and every other connection on the loop is served. Only direct memory
+ * is survived this way (it comes back as buffers are released); a full heap, or any other {@code
+ * Error}, still ends the loop, as it would on epoll.
  */
 final class GuardedIoHandler implements IoHandler {
 
@@ -59,10 +62,26 @@ final class GuardedIoHandler implements IoHandler {
   public int run(IoHandlerContext context) {
     try {
       return delegate.run(context);
-    } catch (RuntimeException | OutOfMemoryError e) {
+    } catch (RuntimeException e) {
+      failed(e);
+      return 0;
+    } catch (OutOfMemoryError e) {
+      if (!direct(e)) {
+        throw e; // the heap is full: nothing here makes that better, and the process should know
+      }
       failed(e);
       return 0;
     }
+  }
+
+  /**
+   * Direct memory at its cap: Netty's own limit ({@link OutOfDirectMemoryError}) or the JDK's
+   * ({@code Cannot reserve N bytes of direct buffer memory}), which the next read may well find
+   * freed again.
+   */
+  static boolean direct(OutOfMemoryError e) {
+    return e instanceof OutOfDirectMemoryError
+        || (e.getMessage() != null && e.getMessage().contains("direct buffer memory"));
   }
 
   private static void failed(Throwable e) {

@@ -103,7 +103,9 @@ class GuardedIoHandlerIT {
     protected ByteBuf newDirectBuffer(int initialCapacity, int maxCapacity) {
       if (exhausted) {
         refused.incrementAndGet();
-        throw new OutOfMemoryError("Cannot reserve " + initialCapacity + " bytes of direct memory");
+        // The JDK's words when direct memory is at -XX:MaxDirectMemorySize.
+        throw new OutOfMemoryError(
+            "Cannot reserve " + initialCapacity + " bytes of direct buffer memory (allocated: 0)");
       }
       return UnpooledByteBufAllocator.DEFAULT.directBuffer(initialCapacity, maxCapacity);
     }
