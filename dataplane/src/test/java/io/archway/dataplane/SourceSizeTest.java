@@ -29,10 +29,6 @@ class SourceSizeTest {
               "one state machine mirroring redis-server's processMultibulkBuffer and"
                   + " processInlineBuffer line by line, so that the two can be compared"),
           Map.entry(
-              "upstream/ConnectionPools.java",
-              "for now: the pools took the TLS client contexts made at compile time; the context"
-                  + " map and its build are to move into a class of their own"),
-          Map.entry(
               "plugins/GrpcTranscodePlugin.java",
               "for now: it took the deferred set-up of google.rpc.Status; the status encoding is"
                   + " to move beside the other transcoding helpers"),

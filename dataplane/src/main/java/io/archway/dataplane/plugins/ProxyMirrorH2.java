@@ -1,7 +1,7 @@
 package io.archway.dataplane.plugins;
 
 import io.archway.dataplane.support.Transport;
-import io.archway.dataplane.upstream.ConnectionPools;
+import io.archway.dataplane.upstream.UpstreamTlsContexts;
 import io.netty.buffer.Unpooled;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelFuture;
@@ -64,7 +64,7 @@ final class ProxyMirrorH2 {
     try {
       return new ProxyMirrorH2(
           uri,
-          ConnectionPools.alpnH2(
+          UpstreamTlsContexts.alpnH2(
                   SslContextBuilder.forClient().trustManager(InsecureTrustManagerFactory.INSTANCE))
               .build());
     } catch (SSLException e) {

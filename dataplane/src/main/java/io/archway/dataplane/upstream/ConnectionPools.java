@@ -3,32 +3,19 @@ package io.archway.dataplane.upstream;
 import io.archway.dataplane.support.EarliestTimer;
 import io.archway.dataplane.support.LoopThread;
 import io.archway.dataplane.support.Transport;
-import io.archway.model.Pems;
 import io.archway.model.Upstream;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelInitializer;
 import io.netty.channel.EventLoop;
 import io.netty.channel.socket.SocketChannel;
-import io.netty.handler.ssl.ApplicationProtocolConfig;
-import io.netty.handler.ssl.ApplicationProtocolNames;
-import io.netty.handler.ssl.ReferenceCountedOpenSslEngine;
-import io.netty.handler.ssl.SslContext;
-import io.netty.handler.ssl.SslContextBuilder;
 import io.netty.handler.ssl.SslHandler;
-import io.netty.handler.ssl.util.InsecureTrustManagerFactory;
-import io.netty.internal.tcnative.SSL;
 import io.netty.util.concurrent.Future;
 import io.netty.util.concurrent.Promise;
-import java.security.GeneralSecurityException;
-import java.security.cert.X509Certificate;
 import java.util.ArrayDeque;
 import java.util.HashMap;
 import java.util.Map;
-import java.util.Optional;
 import java.util.Set;
-import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicInteger;
-import javax.net.ssl.SNIHostName;
 import javax.net.ssl.SSLException;
 
 /**
@@ -42,11 +29,7 @@ public final class ConnectionPools {
 
   private final Transport transport;
   private final Map<Endpoint, Idle>[] pools;
-  // TLS client contexts by settings and ALPN (h2 alone, or the settings' own), made when the config
-  // that needs them is compiled (prepare, on the config thread), never at start: a dataplane with
-  // no TLS upstream makes none. A value is the context or the SSLException of a set that cannot be
-  // built, kept so that a bad certificate is not parsed again per connection.
-  private final Map<ContextKey, Object> contexts = new ConcurrentHashMap<>();
+  private final UpstreamTlsContexts tls = new UpstreamTlsContexts();
   private final H2Links h2;
   private volatile Set<Endpoint> live = Set.of();
   private final AtomicInteger open = new AtomicInteger();
@@ -61,126 +44,14 @@ public final class ConnectionPools {
     this.h2 = new H2Links(this, transport, loops);
   }
 
-  /** HTTP/2 nodes only speak h2 after ALPN chose it: offered alone, and required. */
-  public static SslContextBuilder alpnH2(SslContextBuilder b) {
-    return b.applicationProtocolConfig(
-        new ApplicationProtocolConfig(
-            ApplicationProtocolConfig.Protocol.ALPN,
-            ApplicationProtocolConfig.SelectorFailureBehavior.NO_ADVERTISE,
-            ApplicationProtocolConfig.SelectedListenerFailureBehavior.ACCEPT,
-            ApplicationProtocolNames.HTTP_2));
+  /** The TLS client contexts towards nodes (and the health checks' two). */
+  UpstreamTlsContexts tls() {
+    return tls;
   }
 
   /** The HTTP/2 connections to nodes ({@code scheme: grpc}, {@code grpcs}). */
   public H2Links h2() {
     return h2;
-  }
-
-  private record ContextKey(Endpoint.TlsOptions options, boolean h2) {}
-
-  /** The TLS client context towards nodes: verifying certificates, or trusting any. */
-  SslContext sslContext(boolean verify) {
-    try {
-      return sslContext(
-          verify ? Endpoint.TlsOptions.VERIFYING : Endpoint.TlsOptions.TRUSTING, false);
-    } catch (SSLException e) {
-      throw new IllegalStateException("TLS client set-up failed", e);
-    }
-  }
-
-  /**
-   * The TLS client context for {@code options}: made once per distinct set (a client certificate,
-   * authorities) and shared by every node that uses it.
-   */
-  SslContext sslContext(Endpoint.TlsOptions options) throws SSLException {
-    return sslContext(options, false);
-  }
-
-  /**
-   * As {@link #sslContext(Endpoint.TlsOptions)}; with {@code h2}, offering only h2 by ALPN. Made
-   * here only when {@link #prepare} has not made it (a caller outside the compiled upstreams).
-   */
-  SslContext sslContext(Endpoint.TlsOptions options, boolean h2) throws SSLException {
-    // Built outside the map: computeIfAbsent would hold its bucket's lock through OpenSSL's set-up,
-    // and an event loop looking up another context of that bucket would wait for it.
-    var key = new ContextKey(options, h2);
-    var made = contexts.get(key);
-    if (made == null) {
-      var built = build(key);
-      made = contexts.putIfAbsent(key, built);
-      if (made == null) {
-        made = built;
-      }
-    }
-    if (made instanceof SslContext c) {
-      return c;
-    }
-    throw (SSLException) made;
-  }
-
-  /**
-   * Makes the TLS client contexts {@code endpoints} connect with, on the calling thread (the
-   * config's, as the upstreams are compiled), so that no event loop makes one on a first
-   * connection; settings that cannot be made are checked here, at compile time.
-   *
-   * @return why the contexts of settings that cannot be made are missing, empty when none
-   */
-  Optional<String> prepare(Iterable<Endpoint> endpoints) {
-    String problem = null;
-    for (var e : endpoints) {
-      if (e.tls()) {
-        try {
-          sslContext(e.options(), e.h2());
-        } catch (SSLException x) {
-          problem = x.getMessage();
-        }
-      }
-    }
-    return Optional.ofNullable(problem);
-  }
-
-  /** Whether a context for these settings is made (for tests). */
-  boolean made(Endpoint.TlsOptions options, boolean h2) {
-    return contexts.get(new ContextKey(options, h2)) instanceof SslContext;
-  }
-
-  /**
-   * A context, or the reason there is none (kept, so a bad certificate is not retried per call).
-   */
-  private static Object build(ContextKey wanted) {
-    var options = wanted.options();
-    var h2 = wanted.h2();
-    try {
-      var b = SslContextBuilder.forClient();
-      if (h2) {
-        alpnH2(b);
-      } else if (options.alpn() != null) {
-        b.applicationProtocolConfig(
-            new ApplicationProtocolConfig(
-                ApplicationProtocolConfig.Protocol.ALPN,
-                ApplicationProtocolConfig.SelectorFailureBehavior.NO_ADVERTISE,
-                ApplicationProtocolConfig.SelectedListenerFailureBehavior.ACCEPT,
-                options.alpn()));
-      }
-      if (!options.verify()) {
-        b.trustManager(InsecureTrustManagerFactory.INSTANCE);
-      } else if (options.sans() != null) {
-        b.trustManager(
-            new SubjectAltNameTrust(
-                options.ca() == null ? null : Pems.certificates(options.ca()), options.sans()));
-      } else if (options.ca() != null) {
-        b.trustManager(Pems.certificates(options.ca()).toArray(X509Certificate[]::new));
-      }
-      if (options.clientCert() != null) {
-        var chain = Pems.certificates(options.clientCert());
-        var key = Pems.privateKey(options.clientKey());
-        Pems.checkPair(chain.get(0), key);
-        b.keyManager(key, chain);
-      }
-      return b.build();
-    } catch (GeneralSecurityException | SSLException | RuntimeException e) {
-      return new SSLException("upstream TLS settings: " + e.getMessage());
-    }
   }
 
   /** Connections open to nodes now, idle or busy. */
@@ -221,7 +92,7 @@ public final class ConnectionPools {
                   protected void initChannel(SocketChannel ch) {
                     if (ep.tls()) {
                       try {
-                        ch.pipeline().addLast("tls", tlsHandler(ch, ep, timeoutMillis));
+                        ch.pipeline().addLast("tls", tls.handler(ch, ep, timeoutMillis));
                       } catch (SSLException e) {
                         promise.tryFailure(e);
                         ch.close();
@@ -246,14 +117,14 @@ public final class ConnectionPools {
               }
               open.incrementAndGet();
               conn.channel().closeFuture().addListener(x -> open.decrementAndGet());
-              var tls = conn.channel().pipeline().get(SslHandler.class);
-              if (tls == null) {
+              var ssl = conn.channel().pipeline().get(SslHandler.class);
+              if (ssl == null) {
                 promise.trySuccess(conn);
                 return;
               }
               // The handshake needs the channel to read.
               conn.channel().read();
-              tls.handshakeFuture()
+              ssl.handshakeFuture()
                   .addListener(
                       h -> {
                         if (h.isSuccess()) {
@@ -274,41 +145,7 @@ public final class ConnectionPools {
    */
   public SslHandler tlsHandler(Channel ch, UpstreamRuntime upstream, NodeState n)
       throws SSLException {
-    return tlsHandler(ch, upstream.endpoint(n), upstream.connectTimeoutMillis());
-  }
-
-  /**
-   * The TLS client handler towards {@code ep}: its server name, verification and handshake time.
-   */
-  SslHandler tlsHandler(Channel ch, Endpoint ep, long timeoutMillis) throws SSLException {
-    var ctx = sslContext(ep.options(), ep.h2());
-    var handler =
-        ep.sni() == null
-            ? ctx.newHandler(ch.alloc(), ep.host(), ep.port())
-            : ctx.newHandler(ch.alloc(), ep.sni(), ep.port());
-    if (ep.verifyHostName()) {
-      var params = handler.engine().getSSLParameters();
-      params.setEndpointIdentificationAlgorithm("HTTPS");
-      handler.engine().setSSLParameters(params);
-    }
-    if (ep.sni() != null
-        && !jdkHostName(ep.sni())
-        && handler.engine() instanceof ReferenceCountedOpenSslEngine openSsl) {
-      // Istio's names (outbound_.9080_._.reviews…) hold underscores, which Netty's and the JDK's
-      // host name rules leave out of the SNI; Envoy sends them, and so does OpenSSL when asked.
-      SSL.setTlsExtHostName(openSsl.sslPointer(), ep.sni());
-    }
-    handler.setHandshakeTimeoutMillis(timeoutMillis);
-    return handler;
-  }
-
-  private static boolean jdkHostName(String name) {
-    try {
-      new SNIHostName(name);
-      return true;
-    } catch (IllegalArgumentException e) {
-      return false;
-    }
+    return tls.handler(ch, upstream.endpoint(n), upstream.connectTimeoutMillis());
   }
 
   /**
@@ -351,12 +188,7 @@ public final class ConnectionPools {
   void retain(Set<Endpoint> endpoints, Iterable<EventLoop> loops) {
     live = Set.copyOf(endpoints);
     // Contexts of settings no longer in force (a rotated certificate) go with them.
-    var options = new java.util.HashSet<Endpoint.TlsOptions>();
-    live.forEach(e -> options.add(e.options()));
-    // The two shared ones (health checks use them too) stay.
-    options.add(Endpoint.TlsOptions.TRUSTING);
-    options.add(Endpoint.TlsOptions.VERIFYING);
-    contexts.keySet().removeIf(k -> !options.contains(k.options()));
+    tls.retain(live);
     h2.retain(live, loops);
     for (var loop : loops) {
       loop.execute(

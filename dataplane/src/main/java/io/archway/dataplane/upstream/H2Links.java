@@ -188,7 +188,8 @@ public final class H2Links {
                     @Override
                     protected void initChannel(SocketChannel ch) throws SSLException {
                       if (endpoint.tls()) {
-                        ch.pipeline().addLast("tls", pools.tlsHandler(ch, endpoint, timeoutMillis));
+                        ch.pipeline()
+                            .addLast("tls", pools.tls().handler(ch, endpoint, timeoutMillis));
                       }
                       codec =
                           Http2FrameCodecBuilder.forClient()

@@ -127,6 +127,7 @@ final class HealthChecker {
                       ch.pipeline()
                           .addLast(
                               pools
+                                  .tls()
                                   .sslContext(active.httpsVerifyCertificate())
                                   .newHandler(ch.alloc(), host, port));
                     }

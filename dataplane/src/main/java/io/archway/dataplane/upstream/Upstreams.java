@@ -109,7 +109,7 @@ public final class Upstreams implements AutoCloseable {
   private void prepareTls(UpstreamRuntime rt) {
     var endpoints = new ArrayList<Endpoint>(rt.nodes().size());
     rt.nodes().forEach(n -> endpoints.add(rt.endpoint(n)));
-    var problem = pools.prepare(endpoints);
+    var problem = pools.tls().prepare(endpoints);
     if (problem.isPresent()) {
       tlsProblems.put(rt.key(), problem.get());
       log.warn("{}: {} (its requests answer 502)", rt.key(), problem.get());
@@ -118,7 +118,7 @@ public final class Upstreams implements AutoCloseable {
     }
     var active = rt.checks() == null ? null : rt.checks().active();
     if (active != null && "https".equals(active.type())) {
-      pools.sslContext(active.httpsVerifyCertificate());
+      pools.tls().sslContext(active.httpsVerifyCertificate());
     }
   }
 

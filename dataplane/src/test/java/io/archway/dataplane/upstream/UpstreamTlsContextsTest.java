@@ -45,8 +45,8 @@ class UpstreamTlsContextsTest {
   void noneWithoutTlsUpstreamsThenMadeAsTheyAreCompiled() throws Exception {
     var pools = upstreams.pools();
     upstreams.update(Map.of("upstreams/plain", upstream("http", null)));
-    assertThat(pools.made(Endpoint.TlsOptions.TRUSTING, false)).isFalse();
-    assertThat(pools.made(Endpoint.TlsOptions.VERIFYING, false)).isFalse();
+    assertThat(pools.tls().made(Endpoint.TlsOptions.TRUSTING, false)).isFalse();
+    assertThat(pools.tls().made(Endpoint.TlsOptions.VERIFYING, false)).isFalse();
 
     upstreams.update(
         Map.of(
@@ -54,8 +54,8 @@ class UpstreamTlsContextsTest {
             "upstreams/tls", upstream("https", null),
             "upstreams/grpcs", upstream("grpcs", Map.of("verify", true))));
     // Before any connection: made on this (the compiling) thread.
-    assertThat(pools.made(Endpoint.TlsOptions.TRUSTING, false)).isTrue();
-    assertThat(pools.made(Endpoint.TlsOptions.VERIFYING, true)).isTrue();
+    assertThat(pools.tls().made(Endpoint.TlsOptions.TRUSTING, false)).isTrue();
+    assertThat(pools.tls().made(Endpoint.TlsOptions.VERIFYING, true)).isTrue();
     assertThat(upstreams.tlsProblems()).isEmpty();
   }
 
