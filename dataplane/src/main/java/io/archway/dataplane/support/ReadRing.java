@@ -52,6 +52,21 @@ final class ReadRing {
 
   private ReadRing() {}
 
+  /** Netty's switch for multishot receives, read once when its io_uring classes load. */
+  static final String MULTISHOT = "io.netty.iouring.recvMultiShotEnabled";
+
+  /**
+   * One receive per {@code read()}, as without a ring. With a ring Netty arms a multishot receive,
+   * which goes on reading whatever the handler asked: through a TLS passthrough route the client
+   * lost the node's last bytes, sent just before it closed (ListenersIT, which passed with
+   * multishot off). Unless the operator set Netty's switch.
+   */
+  static void oneReceivePerRead() {
+    if (System.getProperty(MULTISHOT) == null) {
+      System.setProperty(MULTISHOT, "false");
+    }
+  }
+
   /** Whether io_uring loops have the ring (asked only once io_uring is the transport). */
   static boolean on() {
     var o = on;

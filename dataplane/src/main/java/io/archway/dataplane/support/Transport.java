@@ -81,6 +81,11 @@ public enum Transport {
 
   private static final Logger log = LoggerFactory.getLogger(Transport.class);
 
+  static {
+    // Before Netty's io_uring classes read their settings: see ReadRing.oneReceivePerRead.
+    ReadRing.oneReceivePerRead();
+  }
+
   private static volatile Transport selected;
 
   /**
