@@ -20,8 +20,8 @@ import io.netty.channel.uring.IoUringIoHandlerConfig;
  * until data comes: an idle keep-alive connection, an upload whose body reads the overload manager
  * has paused, an upstream connection waiting for its answer. epoll allocates only once data is
  * there. With hundreds of paused uploads that was the difference in direct memory between the two
- * transports (OverloadChaosE2E peaked at 87–91 % of its cap on io_uring, about 60 % on epoll; 67 %
- * with the ring). With the ring, a waiting connection holds nothing.
+ * transports (OverloadChaosE2E peaked at 87–91 % of its cap on io_uring, about 60 % on epoll; 65–67
+ * % with the ring). With the ring, a waiting connection holds nothing.
  *
  * <p>Each loop's ring starts with {@link #BATCH} buffers of {@link #SIZE} and grows by as many when
  * the kernel finds it empty, up to {@link #ENTRIES} (256 KiB to 1 MiB a loop). The ring's buffers
@@ -48,12 +48,12 @@ final class ReadRing {
   /** Turns the ring off (true by default). */
   static final String PROPERTY = "archway.io_uring.readRing";
 
+  /** Netty's switch for multishot receives, read once when its io_uring classes load. */
+  static final String MULTISHOT = "io.netty.iouring.recvMultiShotEnabled";
+
   private static volatile Boolean on;
 
   private ReadRing() {}
-
-  /** Netty's switch for multishot receives, read once when its io_uring classes load. */
-  static final String MULTISHOT = "io.netty.iouring.recvMultiShotEnabled";
 
   /**
    * One receive per {@code read()}, as without a ring. With a ring Netty arms a multishot receive,
