@@ -13,6 +13,7 @@ import io.netty.internal.tcnative.SSL;
 import java.security.GeneralSecurityException;
 import java.security.cert.X509Certificate;
 import java.util.HashSet;
+import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
@@ -34,12 +35,17 @@ public final class UpstreamTlsContexts {
 
   /** HTTP/2 nodes only speak h2 after ALPN chose it: offered alone, and required. */
   public static SslContextBuilder alpnH2(SslContextBuilder b) {
+    return offering(b, List.of(ApplicationProtocolNames.HTTP_2));
+  }
+
+  /** ALPN offering only {@code protocols}, and going on with what the node picks. */
+  private static SslContextBuilder offering(SslContextBuilder b, List<String> protocols) {
     return b.applicationProtocolConfig(
         new ApplicationProtocolConfig(
             ApplicationProtocolConfig.Protocol.ALPN,
             ApplicationProtocolConfig.SelectorFailureBehavior.NO_ADVERTISE,
             ApplicationProtocolConfig.SelectedListenerFailureBehavior.ACCEPT,
-            ApplicationProtocolNames.HTTP_2));
+            protocols));
   }
 
   private record ContextKey(Endpoint.TlsOptions options, boolean h2) {}
@@ -56,15 +62,8 @@ public final class UpstreamTlsContexts {
 
   /**
    * The TLS client context for {@code options}: made once per distinct set (a client certificate,
-   * authorities) and shared by every node that uses it.
-   */
-  SslContext sslContext(Endpoint.TlsOptions options) throws SSLException {
-    return sslContext(options, false);
-  }
-
-  /**
-   * As {@link #sslContext(Endpoint.TlsOptions)}; with {@code h2}, offering only h2 by ALPN. Made
-   * here only when {@link #prepare} has not made it (a caller outside the compiled upstreams).
+   * authorities) and shared by every node that uses it; with {@code h2}, offering only h2 by ALPN.
+   * Made here only when {@link #prepare} has not made it (a caller outside the compiled upstreams).
    */
   SslContext sslContext(Endpoint.TlsOptions options, boolean h2) throws SSLException {
     // Built outside the map: computeIfAbsent would hold its bucket's lock through OpenSSL's set-up,
@@ -121,12 +120,7 @@ public final class UpstreamTlsContexts {
       if (h2) {
         alpnH2(b);
       } else if (options.alpn() != null) {
-        b.applicationProtocolConfig(
-            new ApplicationProtocolConfig(
-                ApplicationProtocolConfig.Protocol.ALPN,
-                ApplicationProtocolConfig.SelectorFailureBehavior.NO_ADVERTISE,
-                ApplicationProtocolConfig.SelectedListenerFailureBehavior.ACCEPT,
-                options.alpn()));
+        offering(b, options.alpn());
       }
       if (!options.verify()) {
         b.trustManager(InsecureTrustManagerFactory.INSTANCE);
