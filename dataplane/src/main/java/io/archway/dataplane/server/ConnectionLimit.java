@@ -1,21 +1,19 @@
 package io.archway.dataplane.server;
 
-import io.netty.bootstrap.ServerBootstrap;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandlerAdapter;
-import io.netty.channel.ChannelInitializer;
-import io.netty.channel.ServerChannel;
 import java.net.InetSocketAddress;
 import java.util.concurrent.atomic.AtomicInteger;
 
 /**
  * On a listener's server channel, ahead of Netty's acceptor: each accepted connection is counted
  * while it is open; one past {@code max_connections}, or any while {@link Overload} sheds, is
- * closed at once, before it is registered on a worker loop (it costs no handler, no buffer, no
- * timer), as Envoy's connection limit does. The client sees its connection closed (or reset, if its
- * request was already sent), at once: never a hang. Connections already admitted are served as
- * before. Runs on the one accept loop, so the check and the count cannot race.
+ * closed at once, before it is registered on a worker loop (Servers#guarded puts one on each
+ * traffic listener) (it costs no handler, no buffer, no timer), as Envoy's connection limit does.
+ * The client sees its connection closed (or reset, if its request was already sent), at once: never
+ * a hang. Connections already admitted are served as before. Runs on the one accept loop, so the
+ * check and the count cannot race.
  */
 final class ConnectionLimit extends ChannelInboundHandlerAdapter {
 
@@ -44,17 +42,6 @@ final class ConnectionLimit extends ChannelInboundHandlerAdapter {
       child.closeFuture().addListener(f -> open.decrementAndGet());
     }
     ctx.fireChannelRead(msg);
-  }
-
-  /** {@code bootstrap}, each of whose listeners has a limit of its own. */
-  static ServerBootstrap guard(ServerBootstrap bootstrap, Overload overload) {
-    return bootstrap.handler(
-        new ChannelInitializer<ServerChannel>() {
-          @Override
-          protected void initChannel(ServerChannel ch) {
-            ch.pipeline().addLast("connection-limit", new ConnectionLimit(overload));
-          }
-        });
   }
 
   /** Connections open on this listener. */

@@ -33,6 +33,7 @@ import io.netty.channel.Channel;
 import io.netty.channel.ChannelInitializer;
 import io.netty.channel.ChannelOption;
 import io.netty.channel.EventLoopGroup;
+import io.netty.channel.ServerChannel;
 import io.netty.channel.group.ChannelGroup;
 import io.netty.channel.group.DefaultChannelGroup;
 import io.netty.channel.socket.SocketChannel;
@@ -87,6 +88,7 @@ public final class Servers implements AutoCloseable {
 
   private String bindAddress;
   private ConfigHolder config;
+  private FirstConfigGate gate;
   private ConfiguredListeners listeners;
   private io.archway.dataplane.flow.FlowTrace.Limits dryRunLimits =
       io.archway.dataplane.flow.FlowTrace.Limits.DEFAULTS;
@@ -121,6 +123,8 @@ public final class Servers implements AutoCloseable {
     compiler.pluginServices().httpsPort(settings.tls().redirectPort());
     compiler.accept(config.current());
     config.subscribe(compiler);
+    gate = new FirstConfigGate(config);
+    config.subscribe(gate); // after the compiler: opens on the first config compiled
     accessLog = AccessLog.open(settings.http().accessLog());
     var services = compiler.pluginServices();
     accessLog.rotation(() -> services.metadata("log-rotate"));
@@ -315,9 +319,20 @@ public final class Servers implements AutoCloseable {
             .childHandler(initializer));
   }
 
-  /** A bootstrap for a traffic listener: {@code max_connections} and shedding apply. */
+  /**
+   * A bootstrap for a traffic listener: {@code max_connections} and shedding apply, and it accepts
+   * once the first config is in force ({@link FirstConfigGate}).
+   */
   private ServerBootstrap guarded(ChannelInitializer<SocketChannel> initializer) {
-    return ConnectionLimit.guard(bootstrap(initializer), overload);
+    return bootstrap(initializer)
+        .handler(
+            new ChannelInitializer<ServerChannel>() {
+              @Override
+              protected void initChannel(ServerChannel ch) {
+                ch.pipeline().addLast("connection-limit", new ConnectionLimit(overload));
+                gate.hold(ch);
+              }
+            });
   }
 
   public int httpPort() {
