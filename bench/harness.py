@@ -408,7 +408,7 @@ def rounds(peers, load, opts, label):
     runs = {p.name: [] for p in peers}
     conns = load.conns or opts.connections
     for p in peers:  # the warm-up: JIT, connection pools; left out of the figures
-        wrk(p.url(load.path), opts.warmup, conns, load.script, load.headers)
+        settle(lambda s: wrk(p.url(load.path), s, conns, load.script, load.headers)["rps"], opts, f"{label}: {p.name}")
     for r in range(opts.rounds):
         order = peers[r % len(peers):] + peers[:r % len(peers)]
         for p in order:
@@ -420,6 +420,28 @@ def rounds(peers, load, opts, label):
             runs[p.name].append(res)
         log(f"  {label}: round {r + 1} of {opts.rounds} done")
     return runs
+
+
+# A JVM peer is warm when its rate stops climbing: with the proxy pinned to one busy CPU, the JIT's
+# compiler threads share it with the event loop, and a fixed warm-up ended while Archway still ran
+# half-compiled code (8 s of load to settle for HTTP, more than one redis-benchmark run for Redis).
+SETTLED = 0.05  # two warm-up runs in a row within 5% of each other
+MAX_WARMUPS = 8
+
+
+def settle(run, opts, what):
+    """Warm-up: `run(seconds)` (returning a rate) for `opts.warmup` s, then runs of half that
+    until two in a row agree within SETTLED, or MAX_WARMUPS runs; a peer already warm (nginx,
+    haproxy, redis-server) settles after two. Nothing of it counts."""
+    rates = [run(opts.warmup)]
+    short = max(1, round(opts.warmup / 2))
+    while len(rates) < MAX_WARMUPS and not opts.smoke:
+        rates.append(run(short))
+        a, b = rates[-2], rates[-1]
+        if a > 0 and abs(b - a) / a <= SETTLED:
+            break
+    log(f"  {what}: warm after {len(rates)} run(s) ({', '.join(f'{r:.0f}' for r in rates)}/s)")
+    return rates
 
 
 def summary(runs):
@@ -617,8 +639,9 @@ def redis(opts, rep):
     results = {}
     for pipeline in (1, 16):
         runs = {name: [] for name, _, _ in peers}
-        for name, _, port in peers:  # warm-up
-            bench_redis(port, max(n // 4, 1000), pipeline)
+        for name, _, port in peers:  # warm-up: requests, not seconds (redis-benchmark counts)
+            settle(lambda s: sum(bench_redis(port, max(n * s // 10, 1000), pipeline)[k] for k in ("set", "get")),
+                   opts, f"redis -P {pipeline}: {name}")
         for r in range(opts.rounds):
             for name, proc, port in peers[r % len(peers):] + peers[:r % len(peers)]:
                 pid = (proc or server).pid
