@@ -3,19 +3,19 @@ package io.archway.dataplane.server;
 import io.archway.dataplane.config.ConfigHolder;
 import io.archway.dataplane.config.ConfigSnapshot;
 import io.netty.channel.Channel;
-import io.netty.channel.ServerChannel;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.function.Consumer;
 
 /**
- * Traffic listeners accept connections only once the first config is in force. They are bound
- * before it (so a port in use stops the start at once), but until the config source has delivered
- * and the compiler has compiled it, a connection would meet an empty config: a stream client would
- * be closed (reset, if it had already sent its command) and an HTTP client told 404 for a route
- * that exists. Held listeners do not accept: clients wait in the kernel's backlog, and are served
- * as soon as the config is in force, as Envoy's listeners wait for their first configuration. The
- * status and admin ports are not held: {@code /readyz} says why nothing is served yet.
+ * Traffic listeners accept connections (UDP ports read datagrams) only once the first config is in
+ * force. They are bound before it (so a port in use stops the start at once), but until the config
+ * source has delivered and the compiler has compiled it, a connection would meet an empty config: a
+ * stream client would be closed (reset, if it had already sent its command) and an HTTP client told
+ * 404 for a route that exists. Held listeners do not accept: clients wait in the kernel's backlog,
+ * and are served as soon as the config is in force, as Envoy's listeners wait for their first
+ * configuration. The status and admin ports are not held: {@code /readyz} says why nothing is
+ * served yet.
  *
  * <p>Subscribed to the {@link ConfigHolder} after the compiler, so when it opens, what the
  * listeners serve is the compiled first config.
@@ -30,10 +30,10 @@ final class FirstConfigGate implements Consumer<ConfigSnapshot> {
   }
 
   /**
-   * Holds {@code listener} until the first config is in force; called when it is registered, before
-   * it is bound, so that it never accepts before.
+   * Holds {@code listener} (a TCP listener, or a UDP port) until the first config is in force;
+   * called when it is registered, before it is bound, so that it never accepts or reads before.
    */
-  void hold(ServerChannel listener) {
+  void hold(Channel listener) {
     synchronized (this) {
       if (open) {
         return;

@@ -215,7 +215,7 @@ public final class Servers implements AutoCloseable {
     compiler
         .pluginServices()
         .gateway(new NodeInfo(httpMetrics, inFlight, this::httpPort, metrics::render));
-    streams.start(settings, compiler, workers, upstreams.pools(), this::guarded);
+    streams.start(settings, compiler, workers, upstreams.pools(), this::guarded, gate);
     // Ports from listeners objects, once the options' ports are bound.
     listeners =
         new ConfiguredListeners(

@@ -42,13 +42,16 @@ final class StreamListeners {
    *
    * @param workers the dataplane's I/O loops, which serve the UDP ports
    * @param bootstrap a server bootstrap on the dataplane's accept and worker loops
+   * @param gate holds the UDP ports until the first config is in force, as {@code bootstrap} holds
+   *     the TCP ones
    */
   void start(
       ServerSettings server,
       ConfigCompiler compiler,
       EventLoopGroup workers,
       ConnectionPools pools,
-      Function<ChannelInitializer<SocketChannel>, ServerBootstrap> bootstrap)
+      Function<ChannelInitializer<SocketChannel>, ServerBootstrap> bootstrap,
+      FirstConfigGate gate)
       throws InterruptedException {
     var settings = server.stream();
     var bindAddress = server.bindAddress();
@@ -68,7 +71,15 @@ final class StreamListeners {
           new Bootstrap()
               .group(workers)
               .channel(transport.datagramChannel())
-              .handler(new UdpStreamHandler(gateway))
+              .handler(
+                  new ChannelInitializer<>() {
+                    @Override
+                    protected void initChannel(Channel ch) {
+                      // Datagrams wait in the socket's buffer until the first config is in force.
+                      gate.hold(ch);
+                      ch.pipeline().addLast(new UdpStreamHandler(gateway));
+                    }
+                  })
               .bind(bindAddress, port)
               .sync()
               .channel());

@@ -8,6 +8,9 @@ import io.archway.model.testing.EtcdExtension;
 import io.archway.model.testing.Ports;
 import io.etcd.jetcd.ByteSequence;
 import java.io.IOException;
+import java.net.DatagramPacket;
+import java.net.DatagramSocket;
+import java.net.InetAddress;
 import java.net.Socket;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
@@ -16,9 +19,9 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
 
 /**
- * Clients that connect between the listeners' bind and the first config in force (etcd is frozen
- * with SIGSTOP meanwhile, a real etcd) are served once it is in force: neither closed as if no
- * stream route matched, nor told 404 for a route that exists.
+ * Clients that come between the listeners' bind and the first config in force (etcd is frozen with
+ * SIGSTOP meanwhile, a real etcd) are served once it is in force: neither closed as if no stream
+ * route matched, nor told 404 for a route that exists, nor their datagrams dropped.
  */
 class FirstConfigGateIT {
 
@@ -30,7 +33,10 @@ class FirstConfigGateIT {
   @Test
   void clientsThatComeBeforeTheFirstConfigAreServedOnceItIsInForce() throws Exception {
     int streamPort = Ports.free();
-    try (var upstream = new TestUpstream("gated")) {
+    int udpPort = Ports.free();
+    try (var upstream = new TestUpstream("gated");
+        var echo = new DatagramSocket(0, InetAddress.getLoopbackAddress())) {
+      echo(echo);
       var kv = etcd.client().getKVClient();
       kv.put(
               bytes("/gate/routes/1"),
@@ -47,7 +53,17 @@ class FirstConfigGateIT {
                       + upstream.node()
                       + "\":1}}}"))
           .get();
+      kv.put(
+              bytes("/gate/stream_routes/2"),
+              bytes(
+                  "{\"server_port\":"
+                      + udpPort
+                      + ",\"upstream\":{\"nodes\":{\"127.0.0.1:"
+                      + echo.getLocalPort()
+                      + "\":1}}}"))
+          .get();
       Dataplane dataplane = null;
+      DatagramSocket viaUdp = null;
       Socket viaStream = null;
       Socket viaHttp = null;
       etcd.server().pause();
@@ -55,10 +71,17 @@ class FirstConfigGateIT {
         dataplane =
             new Dataplane(
                     DataplaneOptions.etcdOnLoopback(List.of(etcd.endpoint()), "/gate")
-                        .withStream(StreamSettings.DEFAULTS.withPorts(List.of(streamPort))))
+                        .withStream(
+                            StreamSettings.DEFAULTS
+                                .withPorts(List.of(streamPort))
+                                .withUdpPorts(List.of(udpPort))))
                 .start();
         viaStream = send(streamPort);
         viaHttp = send(dataplane.servers().httpPort());
+        viaUdp = new DatagramSocket(0, InetAddress.getLoopbackAddress());
+        var ping = "ping".getBytes(StandardCharsets.US_ASCII);
+        viaUdp.send(
+            new DatagramPacket(ping, ping.length, InetAddress.getLoopbackAddress(), udpPort));
         // Nothing is in force yet, and the clients wait rather than being turned away.
         assertThat(dataplane.config().loaded()).isFalse();
         viaStream.setSoTimeout(300);
@@ -70,12 +93,37 @@ class FirstConfigGateIT {
         assertThat(answer(viaStream)).startsWith("HTTP/1.1 200").contains("gated");
         assertThat(answer(viaHttp)).startsWith("HTTP/1.1 200").contains("gated");
         assertThat(upstream.requests()).isEqualTo(2);
+        // The datagram sent before waited in the port's buffer and went on to the echo.
+        viaUdp.setSoTimeout((int) Duration.ofSeconds(30).toMillis());
+        var back = new DatagramPacket(new byte[64], 64);
+        viaUdp.receive(back);
+        assertThat(new String(back.getData(), 0, back.getLength(), StandardCharsets.US_ASCII))
+            .isEqualTo("ping");
       } finally {
         viaStream.close();
         viaHttp.close();
+        viaUdp.close();
         dataplane.close();
       }
     }
+  }
+
+  /** Echoes every datagram, on a thread of its own, until the socket closes. */
+  private static void echo(DatagramSocket socket) {
+    Thread.ofVirtual()
+        .start(
+            () -> {
+              var buf = new byte[2048];
+              while (!socket.isClosed()) {
+                try {
+                  var p = new DatagramPacket(buf, buf.length);
+                  socket.receive(p);
+                  socket.send(new DatagramPacket(buf, p.getLength(), p.getSocketAddress()));
+                } catch (IOException e) {
+                  return;
+                }
+              }
+            });
   }
 
   private static Socket send(int port) throws IOException {
