@@ -135,9 +135,7 @@ public final class PubSubBench {
         }
         System.out.printf(
             "warm after %d pass(es): %s msg/s (%d in flight)%n",
-            warm.size(),
-            warm.stream().map(r -> String.format("%.0f", r)).toList(),
-            DEPTH);
+            warm.size(), warm.stream().map(r -> String.format("%.0f", r)).toList(), DEPTH);
         Run bestDirect = null;
         Run bestGateway = null;
         Run bestSerial = null;
