@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import io.archway.dataplane.stream.StreamSettings;
 import io.archway.dataplane.testing.TestUpstream;
+import io.archway.dataplane.testing.UdpServer;
 import io.archway.model.testing.EtcdExtension;
 import io.archway.model.testing.Ports;
 import io.etcd.jetcd.ByteSequence;
@@ -35,8 +36,7 @@ class FirstConfigGateIT {
     int streamPort = Ports.free();
     int udpPort = Ports.free();
     try (var upstream = new TestUpstream("gated");
-        var echo = new DatagramSocket(0, InetAddress.getLoopbackAddress())) {
-      echo(echo);
+        var echo = new UdpServer(false)) {
       var kv = etcd.client().getKVClient();
       kv.put(
               bytes("/gate/routes/1"),
@@ -59,7 +59,7 @@ class FirstConfigGateIT {
                   "{\"server_port\":"
                       + udpPort
                       + ",\"upstream\":{\"nodes\":{\"127.0.0.1:"
-                      + echo.getLocalPort()
+                      + echo.port()
                       + "\":1}}}"))
           .get();
       Dataplane dataplane = null;
@@ -106,24 +106,6 @@ class FirstConfigGateIT {
         dataplane.close();
       }
     }
-  }
-
-  /** Echoes every datagram, on a thread of its own, until the socket closes. */
-  private static void echo(DatagramSocket socket) {
-    Thread.ofVirtual()
-        .start(
-            () -> {
-              var buf = new byte[2048];
-              while (!socket.isClosed()) {
-                try {
-                  var p = new DatagramPacket(buf, buf.length);
-                  socket.receive(p);
-                  socket.send(new DatagramPacket(buf, p.getLength(), p.getSocketAddress()));
-                } catch (IOException e) {
-                  return;
-                }
-              }
-            });
   }
 
   private static Socket send(int port) throws IOException {

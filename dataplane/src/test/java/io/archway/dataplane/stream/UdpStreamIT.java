@@ -4,13 +4,13 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
 import io.archway.dataplane.testing.Gateways;
+import io.archway.dataplane.testing.UdpServer;
 import io.archway.model.testing.Ports;
 import java.io.IOException;
 import java.net.DatagramPacket;
 import java.net.DatagramSocket;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
-import java.net.SocketTimeoutException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -189,42 +189,5 @@ class UdpStreamIT {
 
   static String port(String answer) {
     return answer.substring(answer.lastIndexOf('|') + 1);
-  }
-
-  /** A UDP server on a thread: echoes, or answers {@code query|<source port>}. */
-  static final class UdpServer implements AutoCloseable {
-    private final DatagramSocket socket;
-
-    UdpServer(boolean dnsLike) throws IOException {
-      socket = new DatagramSocket(0, InetAddress.getLoopbackAddress());
-      Thread.ofVirtual()
-          .start(
-              () -> {
-                var buf = new byte[2048];
-                while (!socket.isClosed()) {
-                  try {
-                    var p = new DatagramPacket(buf, buf.length);
-                    socket.receive(p);
-                    var in = new String(p.getData(), 0, p.getLength(), StandardCharsets.US_ASCII);
-                    var out =
-                        (dnsLike ? in + "|" + p.getPort() : in).getBytes(StandardCharsets.US_ASCII);
-                    socket.send(new DatagramPacket(out, out.length, p.getSocketAddress()));
-                  } catch (SocketTimeoutException e) {
-                    // keep serving
-                  } catch (IOException e) {
-                    return;
-                  }
-                }
-              });
-    }
-
-    int port() {
-      return socket.getLocalPort();
-    }
-
-    @Override
-    public void close() {
-      socket.close();
-    }
   }
 }

@@ -1,0 +1,46 @@
+package io.archway.dataplane.testing;
+
+import java.io.IOException;
+import java.net.DatagramPacket;
+import java.net.DatagramSocket;
+import java.net.InetAddress;
+import java.net.SocketTimeoutException;
+import java.nio.charset.StandardCharsets;
+
+/** A UDP server on loopback, on a thread of its own, until closed. */
+public final class UdpServer implements AutoCloseable {
+  private final DatagramSocket socket;
+
+  /** Echoes each datagram, or with {@code dnsLike} answers {@code query|<source port>}. */
+  public UdpServer(boolean dnsLike) throws IOException {
+    socket = new DatagramSocket(0, InetAddress.getLoopbackAddress());
+    Thread.ofVirtual()
+        .start(
+            () -> {
+              var buf = new byte[2048];
+              while (!socket.isClosed()) {
+                try {
+                  var p = new DatagramPacket(buf, buf.length);
+                  socket.receive(p);
+                  var in = new String(p.getData(), 0, p.getLength(), StandardCharsets.US_ASCII);
+                  var out =
+                      (dnsLike ? in + "|" + p.getPort() : in).getBytes(StandardCharsets.US_ASCII);
+                  socket.send(new DatagramPacket(out, out.length, p.getSocketAddress()));
+                } catch (SocketTimeoutException e) {
+                  // keep serving
+                } catch (IOException e) {
+                  return;
+                }
+              }
+            });
+  }
+
+  public int port() {
+    return socket.getLocalPort();
+  }
+
+  @Override
+  public void close() {
+    socket.close();
+  }
+}
