@@ -6,6 +6,8 @@ import io.netty.channel.Channel;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.function.Consumer;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * Traffic listeners accept connections (UDP ports read datagrams) only once the first config is in
@@ -22,7 +24,10 @@ import java.util.function.Consumer;
  */
 final class FirstConfigGate implements Consumer<ConfigSnapshot> {
 
+  private static final Logger log = LoggerFactory.getLogger(FirstConfigGate.class);
+
   private final List<Channel> held = new ArrayList<>();
+  private final long since = System.nanoTime();
   private boolean open;
 
   FirstConfigGate(ConfigHolder config) {
@@ -61,5 +66,9 @@ final class FirstConfigGate implements Consumer<ConfigSnapshot> {
     }
     // Thread-safe: the accept loop is asked to read (accept) from now on.
     release.forEach(c -> c.config().setAutoRead(true));
+    log.info(
+        "traffic listeners accepting: {} held {} ms for the first config",
+        release.size(),
+        (System.nanoTime() - since) / 1_000_000);
   }
 }
