@@ -7,10 +7,10 @@ import java.net.InetSocketAddress;
 import java.util.concurrent.atomic.AtomicInteger;
 
 /**
- * On a listener's server channel, ahead of Netty's acceptor: each accepted connection is counted
- * while it is open; one past {@code max_connections}, or any while {@link Overload} sheds, is
- * closed at once, before it is registered on a worker loop (Servers#guarded puts one on each
- * traffic listener) (it costs no handler, no buffer, no timer), as Envoy's connection limit does.
+ * On a traffic listener's server channel (each has one, put there by {@code Servers#guarded}),
+ * ahead of Netty's acceptor: each accepted connection is counted while it is open; one past {@code
+ * max_connections}, or any while {@link Overload} sheds, is closed at once, before it is registered
+ * on a worker loop (it costs no handler, no buffer, no timer), as Envoy's connection limit does.
  * The client sees its connection closed (or reset, if its request was already sent), at once: never
  * a hang. Connections already admitted are served as before. Runs on the one accept loop, so the
  * check and the count cannot race.

@@ -48,11 +48,6 @@ final class FirstConfigGate implements Consumer<ConfigSnapshot> {
     }
   }
 
-  /** Whether listeners accept now. */
-  synchronized boolean isOpen() {
-    return open;
-  }
-
   @Override
   public void accept(ConfigSnapshot first) {
     List<Channel> release;
