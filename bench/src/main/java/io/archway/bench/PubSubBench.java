@@ -16,10 +16,12 @@ import io.netty.channel.ChannelInitializer;
 import io.netty.channel.ChannelOption;
 import io.netty.channel.SimpleChannelInboundHandler;
 import io.netty.channel.socket.SocketChannel;
+import io.netty.handler.codec.ByteToMessageDecoder;
 import io.netty.handler.codec.http.DefaultHttpHeaders;
 import io.netty.handler.codec.http.HttpClientCodec;
 import io.netty.handler.codec.http.HttpObjectAggregator;
 import io.netty.handler.codec.http.websocketx.BinaryWebSocketFrame;
+import io.netty.handler.codec.http.websocketx.WebSocket08FrameDecoder;
 import io.netty.handler.codec.http.websocketx.WebSocketClientHandshakerFactory;
 import io.netty.handler.codec.http.websocketx.WebSocketClientProtocolHandler;
 import io.netty.handler.codec.http.websocketx.WebSocketFrameAggregator;
@@ -51,10 +53,13 @@ import org.apache.kafka.common.serialization.ByteArraySerializer;
  * consumer reading the same partition straight from the broker, in the same run, with the same
  * fetch size (the gateway's {@code max_fetch_size} is the consumer's {@code
  * max.partition.fetch.bytes}), the same wait and socket buffer, and, like the gateway's consumers,
- * connected once for the whole run. After two warm-up passes, both sides take turns for several
- * rounds, in an order that alternates; the best round of each is reported, and each round's gateway
- * rate against the same round's direct rate (median and lowest). Also the time per fetch: the
- * client's send to the whole answer read, against the direct consumer's {@code poll()}.
+ * connected once for the whole run. After a warm-up that lasts until both sides' rates settle, both
+ * take turns for several rounds, in an order that alternates, each pass starting from an idle
+ * reader; the best round of each is reported, and each round's gateway rate against the same
+ * round's direct rate (median and lowest). Also the time per fetch (the client's send to the whole
+ * answer read, against the direct consumer's {@code poll()}) and the CPU seconds per 100,000
+ * messages of the reader, the broker and the gateway, which tell what bounds the ratio on the
+ * harness's two CPUs.
  *
  * <p>Usage: {@code bench/run pubsub [messages] [rounds]}; {@code -Darchway.jar=PATH} runs another
  * build of the dataplane (an A/B against an older jar).
@@ -64,10 +69,68 @@ public final class PubSubBench {
   private static final String TOPIC = "bench";
   private static final TopicPartition TP = new TopicPartition(TOPIC, 0);
 
-  record Run(double seconds, long messages, long bytes, List<Double> fetchMillis) {
+  /**
+   * One pass: its time, what it read, each fetch's (or poll's) time, and the CPU seconds per
+   * 100,000 messages of the reader (the bench's JVM: the WebSocket client or the direct consumer),
+   * the broker and the gateway (none on a direct pass) over the pass.
+   */
+  record Run(
+      double seconds,
+      long messages,
+      long bytes,
+      List<Double> fetchMillis,
+      double readerCpu,
+      double brokerCpu,
+      double gatewayCpu) {
     double rate() {
       return messages / seconds;
     }
+
+    Run withCpu(double[] before, double[] after) {
+      double per = 1e5 / messages;
+      return new Run(
+          seconds,
+          messages,
+          bytes,
+          fetchMillis,
+          (after[0] - before[0]) * per,
+          (after[1] - before[1]) * per,
+          (after[2] - before[2]) * per);
+    }
+  }
+
+  /**
+   * The processes whose CPU time a pass reports: this JVM (the reader), the broker, the gateway.
+   */
+  record Processes(long broker, long gateway) {
+    double[] cpu() throws java.io.IOException {
+      return new double[] {
+        BenchSupport.cpuSeconds(ProcessHandle.current().pid()),
+        BenchSupport.cpuSeconds(broker),
+        BenchSupport.cpuSeconds(gateway)
+      };
+    }
+  }
+
+  /**
+   * How long each reader idles before a pass, longer than the fetch wait (100 ms on both sides): a
+   * reader that has just read to the end of the log has a fetch parked at the broker for up to that
+   * wait, which delays its first fetch after seeking back. Each pass starts from an idle reader, as
+   * the direct consumer always did (the gateway's passes ran between its own) and the gateway's did
+   * not (its passes ran back to back).
+   */
+  static final long IDLE_MILLIS = 250;
+
+  interface Pass {
+    Run run() throws Exception;
+  }
+
+  /** Runs {@code pass} after the idle time, with the CPU time of each process over it. */
+  static Run measured(Processes processes, Pass pass) throws Exception {
+    Thread.sleep(IDLE_MILLIS);
+    var before = processes.cpu();
+    var run = pass.run();
+    return run.withCpu(before, processes.cpu());
   }
 
   public static void main(String[] args) {
@@ -120,44 +183,59 @@ public final class PubSubBench {
         // One direct consumer for the whole run, as the gateway keeps its consumers: neither
         // side pays for connecting and fetching metadata inside a round.
         var consumer = directConsumer(kafka.bootstrap());
-        // Warm-up: JIT both paths, until the gateway's rate settles (two passes in a row within
-        // 5%, at most 8), as the harness warms its HTTP and Redis peers: a fixed two passes of
-        // 300,000 messages (about 1 s of each) left the first rounds on half-compiled code.
-        var warm = new ArrayList<Double>();
-        while (warm.size() < 8) {
-          direct(consumer, messages);
-          warmUp(url, messages, 1);
-          warm.add(warmUp(url, messages, DEPTH).rate());
-          int n = warm.size();
-          if (n >= 2 && Math.abs(warm.get(n - 1) / warm.get(n - 2) - 1) <= 0.05) {
-            break;
-          }
+        var processes = new Processes(kafka.pid(), gateway.pid());
+        // Warm-up: JIT both paths until each side's rate settles (two passes in a row within 5%,
+        // at most 10), as the harness warms its HTTP and Redis peers: a fixed two passes of
+        // 300,000 messages (about 1 s of each) left the first rounds on half-compiled code, and
+        // warming until the gateway alone settled left the direct consumer at half its speed
+        // in some runs (0.6M msg/s after 3 passes, 1.2-1.4M after 8).
+        var warmDirect = new ArrayList<Double>();
+        var warmGateway = new ArrayList<Double>();
+        while (warmGateway.size() < 10 && !(settled(warmDirect) && settled(warmGateway))) {
+          warmDirect.add(measured(processes, () -> direct(consumer, messages)).rate());
+          measured(processes, () -> warmUp(url, messages, 1));
+          warmGateway.add(measured(processes, () -> warmUp(url, messages, DEPTH)).rate());
         }
         System.out.printf(
-            "warm after %d pass(es): %s msg/s (%d in flight)%n",
-            warm.size(), warm.stream().map(r -> String.format("%.0f", r)).toList(), DEPTH);
+            "warm after %d pass(es): direct %s msg/s, gateway %s msg/s (%d in flight)%n",
+            warmGateway.size(), rates(warmDirect), rates(warmGateway), DEPTH);
         Run bestDirect = null;
         Run bestGateway = null;
         Run bestSerial = null;
         var ratios = new ArrayList<Double>();
+        var directCpu = new ArrayList<Double>();
+        var gatewayCpu = new ArrayList<Double>();
         for (int r = 0; r < rounds; r++) {
           // The order alternates, so neither side always runs on a cache, page cache or JIT
           // state the other left behind.
           Run d;
           Run g;
           if (r % 2 == 0) {
-            d = direct(consumer, messages);
-            g = viaGateway(url, messages, DEPTH);
+            d = measured(processes, () -> direct(consumer, messages));
+            g = measured(processes, () -> viaGateway(url, messages, DEPTH));
           } else {
-            g = viaGateway(url, messages, DEPTH);
-            d = direct(consumer, messages);
+            g = measured(processes, () -> viaGateway(url, messages, DEPTH));
+            d = measured(processes, () -> direct(consumer, messages));
           }
-          var one = viaGateway(url, messages, 1);
+          var one = measured(processes, () -> viaGateway(url, messages, 1));
           System.out.printf(
               "round %d: direct %.0f msg/s, gateway %.0f msg/s (%d in flight), %.0f msg/s (1);"
-                  + " gateway / direct %.1f%%%n",
-              r + 1, d.rate(), g.rate(), DEPTH, one.rate(), 100 * g.rate() / d.rate());
+                  + " gateway / direct %.1f%%; CPU s/100k: direct consumer %.3f + broker %.3f,"
+                  + " gateway %.3f (client %.3f, broker %.3f)%n",
+              r + 1,
+              d.rate(),
+              g.rate(),
+              DEPTH,
+              one.rate(),
+              100 * g.rate() / d.rate(),
+              d.readerCpu(),
+              d.brokerCpu(),
+              g.gatewayCpu(),
+              g.readerCpu(),
+              g.brokerCpu());
           ratios.add(100 * g.rate() / d.rate());
+          directCpu.add(d.readerCpu() + d.brokerCpu());
+          gatewayCpu.add(g.gatewayCpu());
           bestDirect = best(bestDirect, d);
           bestGateway = best(bestGateway, g);
           bestSerial = best(bestSerial, one);
@@ -178,6 +256,16 @@ public final class PubSubBench {
             BenchSupport.pct(ratios, 0) / 100,
             BenchSupport.pct(ratios, 100) / 100,
             median >= 0.95);
+        // What bounds the ratio on two CPUs: the direct consumer and the broker share one CPU,
+        // the gateway has the other to itself, and does the consumer's work (kafka-clients
+        // receiving and decoding the same fetches) plus an encode and a send per answer. Past
+        // the point where the gateway's CPU per message exceeds the direct path's, that CPU
+        // caps it: the ceiling is the direct path's CPU per message over the gateway's.
+        double ceiling = BenchSupport.pct(directCpu, 50) / BenchSupport.pct(gatewayCpu, 50);
+        System.out.printf(
+            "ROW|Kafka: CPU s per 100k messages, gateway / direct consumer + broker (median"
+                + " rounds)|%.3f / %.3f (ceiling on 2 CPUs: %.2f)|-|-%n",
+            BenchSupport.pct(gatewayCpu, 50), BenchSupport.pct(directCpu, 50), ceiling);
         var metrics =
             HttpClient.newHttpClient()
                 .send(
@@ -276,7 +364,7 @@ public final class PubSubBench {
         count++;
       }
     }
-    return new Run((System.nanoTime() - start) / 1e9, count, bytes, latencies);
+    return new Run((System.nanoTime() - start) / 1e9, count, bytes, latencies, 0, 0, 0);
   }
 
   /**
@@ -332,7 +420,8 @@ public final class PubSubBench {
               }
               if (got.cardinality() >= messages) {
                 done.complete(
-                    new Run((System.nanoTime() - start) / 1e9, messages, bytes, latencies));
+                    new Run(
+                        (System.nanoTime() - start) / 1e9, messages, bytes, latencies, 0, 0, 0));
                 return;
               }
               if (!list.isEmpty()) {
@@ -377,6 +466,14 @@ public final class PubSubBench {
                                   == WebSocketClientProtocolHandler.ClientHandshakeStateEvent
                                       .HANDSHAKE_COMPLETE) {
                                 state.ch = ctx.channel();
+                                // Answers are frames of up to 4 MiB: gather each one's reads
+                                // as they come rather than copy them into an ever larger
+                                // buffer (Netty's default), so the client copies each byte
+                                // once, into the frame, as a reader of such answers should.
+                                var decoder = ctx.pipeline().get(WebSocket08FrameDecoder.class);
+                                if (decoder != null) {
+                                  decoder.setCumulator(ByteToMessageDecoder.COMPOSITE_CUMULATOR);
+                                }
                                 state.start = System.nanoTime();
                                 state.fill();
                               }
@@ -465,14 +562,26 @@ public final class PubSubBench {
    */
   static final int FETCH_BYTES = 4 * 1024 * 1024;
 
+  /** Whether the last two warm-up rates agree within 5%. */
+  static boolean settled(List<Double> rates) {
+    int n = rates.size();
+    return n >= 2 && Math.abs(rates.get(n - 1) / rates.get(n - 2) - 1) <= 0.05;
+  }
+
+  static List<String> rates(List<Double> rates) {
+    return rates.stream().map(r -> String.format("%.0f", r)).toList();
+  }
+
   static Run best(Run a, Run b) {
     return a == null || b.rate() > a.rate() ? b : a;
   }
 
   static void report(int messages, Run direct, Run gateway, Run serial) {
     System.out.printf("%nKafka pub-sub, %d messages of 1 KB, one partition%n", messages);
-    System.out.println("| reader | msg/s | MB/s | fetches | p50 ms/fetch | p99 ms/fetch |");
-    System.out.println("|---|---:|---:|---:|---:|---:|");
+    System.out.println(
+        "| reader | msg/s | MB/s | fetches | p50 ms/fetch | p99 ms/fetch | CPU s/100k: reader"
+            + " | broker | gateway |");
+    System.out.println("|---|---:|---:|---:|---:|---:|---:|---:|---:|");
     row("kafka-clients consumer, direct", direct);
     row("Archway WebSocket, " + DEPTH + " fetches in flight", gateway);
     row("Archway WebSocket, 1 fetch in flight", serial);
@@ -489,12 +598,15 @@ public final class PubSubBench {
 
   static void row(String name, Run r) {
     System.out.printf(
-        "| %s | %,.0f | %.1f | %d | %.2f | %.2f |%n",
+        "| %s | %,.0f | %.1f | %d | %.2f | %.2f | %.3f | %.3f | %.3f |%n",
         name,
         r.rate(),
         r.bytes / r.seconds / 1e6,
         r.fetchMillis.size(),
         BenchSupport.pct(r.fetchMillis, 50),
-        BenchSupport.pct(r.fetchMillis, 99));
+        BenchSupport.pct(r.fetchMillis, 99),
+        r.readerCpu(),
+        r.brokerCpu(),
+        r.gatewayCpu());
   }
 }

@@ -157,6 +157,11 @@ public final class KafkaBroker implements AutoCloseable {
             AdminClientConfig.DEFAULT_API_TIMEOUT_MS_CONFIG, 10000));
   }
 
+  /** The broker's process id (a bench reads its CPU time). */
+  public long pid() {
+    return process.pid();
+  }
+
   public String bootstrap() {
     return "127.0.0.1:" + port;
   }
