@@ -7,8 +7,8 @@ import java.time.Duration;
 import java.util.Map;
 import java.util.Properties;
 import java.util.concurrent.ConcurrentHashMap;
-import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.ScheduledThreadPoolExecutor;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import org.apache.kafka.clients.producer.KafkaProducer;
@@ -29,14 +29,7 @@ public final class PluginServices implements AutoCloseable {
       new ConcurrentHashMap<>();
   private final Map<String, KafkaProducer<byte[], byte[]>> producers = new ConcurrentHashMap<>();
   private final Map<String, Object> shared = new ConcurrentHashMap<>();
-  private final ScheduledExecutorService io =
-      Executors.newScheduledThreadPool(
-          2,
-          r -> {
-            var t = new Thread(r, "archway-plugin-io-" + IO_THREADS.incrementAndGet());
-            t.setDaemon(true);
-            return t;
-          });
+  private final ScheduledThreadPoolExecutor io = ioThreads();
   private static final AtomicInteger IO_THREADS = new AtomicInteger();
   private volatile HttpClient http;
   private volatile HttpClient httpUnverified;
@@ -224,7 +217,18 @@ public final class PluginServices implements AutoCloseable {
         }
       }
     }
-    io.shutdownNow();
+    // Work already queued (a logger's last batch, a response being written into a disk cache
+    // zone) runs to its end, within a bound; work scheduled for later (retries, timers) does not
+    // hold the stop. The links and producers it may use close after it.
+    io.shutdown();
+    try {
+      if (!io.awaitTermination(2, TimeUnit.SECONDS)) {
+        io.shutdownNow();
+      }
+    } catch (InterruptedException e) {
+      io.shutdownNow();
+      Thread.currentThread().interrupt();
+    }
     for (var ref : redis.values()) {
       var link = ref.get();
       if (link != null) {
@@ -232,10 +236,18 @@ public final class PluginServices implements AutoCloseable {
       }
     }
     producers.values().forEach(p -> p.close(Duration.ofSeconds(1)));
-    try {
-      io.awaitTermination(2, TimeUnit.SECONDS);
-    } catch (InterruptedException e) {
-      Thread.currentThread().interrupt();
-    }
+  }
+
+  private static ScheduledThreadPoolExecutor ioThreads() {
+    var pool =
+        new ScheduledThreadPoolExecutor(
+            2,
+            r -> {
+              var t = new Thread(r, "archway-plugin-io-" + IO_THREADS.incrementAndGet());
+              t.setDaemon(true);
+              return t;
+            });
+    pool.setExecuteExistingDelayedTasksAfterShutdownPolicy(false);
+    return pool;
   }
 }
