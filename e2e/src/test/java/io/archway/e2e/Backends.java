@@ -4,6 +4,7 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import com.sun.net.httpserver.HttpServer;
 import io.archway.dataplane.testing.GrpcMethods;
 import io.archway.dataplane.testing.TestUpstream;
+import io.archway.dataplane.testing.UdpServer;
 import io.grpc.MethodDescriptor;
 import io.grpc.Server;
 import io.grpc.ServerServiceDefinition;
@@ -34,8 +35,6 @@ import java.io.BufferedReader;
 import java.io.IOException;
 import java.io.InputStreamReader;
 import java.io.UncheckedIOException;
-import java.net.DatagramPacket;
-import java.net.DatagramSocket;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.net.ServerSocket;
@@ -242,31 +241,11 @@ public final class Backends {
   /** A UDP backend: answers each datagram with {@code <name>:<payload>}. */
   static final class UdpEcho implements Backend {
     private final String name;
-    private final DatagramSocket socket;
-    private final Thread thread;
+    private final UdpServer server;
 
     UdpEcho(String name) throws IOException {
       this.name = name;
-      socket = new DatagramSocket(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0));
-      thread =
-          Thread.ofPlatform()
-              .daemon()
-              .start(
-                  () -> {
-                    var buf = new byte[2048];
-                    while (!socket.isClosed()) {
-                      try {
-                        var p = new DatagramPacket(buf, buf.length);
-                        socket.receive(p);
-                        var out =
-                            (name + ":" + new String(buf, 0, p.getLength(), StandardCharsets.UTF_8))
-                                .getBytes(StandardCharsets.UTF_8);
-                        socket.send(new DatagramPacket(out, out.length, p.getSocketAddress()));
-                      } catch (IOException e) {
-                        return;
-                      }
-                    }
-                  });
+      server = new UdpServer((payload, port) -> name + ":" + payload);
     }
 
     @Override
@@ -276,13 +255,12 @@ public final class Backends {
 
     @Override
     public int port() {
-      return socket.getLocalPort();
+      return server.port();
     }
 
     @Override
     public void close() {
-      socket.close();
-      thread.interrupt();
+      server.close();
     }
   }
 

@@ -9,10 +9,22 @@ import java.nio.charset.StandardCharsets;
 
 /** A UDP server on loopback, on a thread of its own, until closed. */
 public final class UdpServer implements AutoCloseable {
+
+  /** What the server sends back for one datagram (UTF-8 text) from a client's port. */
+  @FunctionalInterface
+  public interface Answer {
+    String to(String payload, int sourcePort);
+  }
+
   private final DatagramSocket socket;
 
   /** Echoes each datagram, or with {@code dnsLike} answers {@code query|<source port>}. */
   public UdpServer(boolean dnsLike) throws IOException {
+    this(dnsLike ? (in, port) -> in + "|" + port : (in, port) -> in);
+  }
+
+  /** Answers each datagram with what {@code answer} makes of it. */
+  public UdpServer(Answer answer) throws IOException {
     socket = new DatagramSocket(0, InetAddress.getLoopbackAddress());
     Thread.ofVirtual()
         .start(
@@ -22,9 +34,8 @@ public final class UdpServer implements AutoCloseable {
                 try {
                   var p = new DatagramPacket(buf, buf.length);
                   socket.receive(p);
-                  var in = new String(p.getData(), 0, p.getLength(), StandardCharsets.US_ASCII);
-                  var out =
-                      (dnsLike ? in + "|" + p.getPort() : in).getBytes(StandardCharsets.US_ASCII);
+                  var in = new String(p.getData(), 0, p.getLength(), StandardCharsets.UTF_8);
+                  var out = answer.to(in, p.getPort()).getBytes(StandardCharsets.UTF_8);
                   socket.send(new DatagramPacket(out, out.length, p.getSocketAddress()));
                 } catch (SocketTimeoutException e) {
                   // keep serving
