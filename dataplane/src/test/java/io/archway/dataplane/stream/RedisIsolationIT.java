@@ -472,6 +472,42 @@ class RedisIsolationIT {
     }
   }
 
+  @Test
+  void movesThatFindNoSpareConnectionAreNotOvertakenEither() throws Exception {
+    // More readers move at once than the proxy keeps spare connections (two): the later ones wait
+    // for a connect, and the writes sent after their reads must still reach Redis after them.
+    int n = 6;
+    var tag = "iso:many:" + System.nanoTime() + ":";
+    var readers = new ArrayList<Socket>();
+    try (var writer = socket(shared)) {
+      for (int i = 0; i < n; i++) {
+        var r = socket(shared);
+        readers.add(r);
+        r.setSoTimeout(5000);
+        send(r, "PING\r\n");
+        expect(r, "+PONG\r\n");
+      }
+      send(writer, "PING\r\n");
+      expect(writer, "+PONG\r\n");
+      for (int i = 0; i < n; i++) {
+        send(readers.get(i), "XREAD BLOCK 0 STREAMS " + tag + i + " $\r\n");
+      }
+      for (int i = 0; i < n; i++) {
+        send(writer, "XADD " + tag + i + " 1-1 f v\r\n");
+      }
+      for (int i = 0; i < n; i++) {
+        expect(writer, "$3\r\n1-1\r\n");
+      }
+      for (int i = 0; i < n; i++) {
+        assertThat(line(readers.get(i))).as("reader %d", i).isEqualTo("*1");
+      }
+    } finally {
+      for (var r : readers) {
+        r.close();
+      }
+    }
+  }
+
   // --- CLIENT PAUSE: each paused client waits on a connection of its own, as Redis counts them.
 
   @Test

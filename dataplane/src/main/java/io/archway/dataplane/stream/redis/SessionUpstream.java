@@ -14,8 +14,10 @@ import java.nio.charset.StandardCharsets;
  * a connection of its own, and the moves between them. A session that started shared moves, for
  * good, to a connection of its own when a command needs one; the move waits until the link has
  * answered everything before it, then takes a spare connection ({@link RedisLinks.Node#own}) in the
- * same event-loop turn, so no command read later on that loop overtakes it. A session whose link
- * was lost while it had nothing in flight takes a new link on its next command.
+ * same event-loop turn, so no command read later on that loop overtakes it; when no spare is ready,
+ * the link holds the other sessions' commands until the new connection has this one's ({@link
+ * SharedLink#hold}). A session whose link was lost while it had nothing in flight takes a new link
+ * on its next command.
  */
 final class SessionUpstream {
 
@@ -105,30 +107,46 @@ final class SessionUpstream {
 
   /** The session's commands go to {@code connecting} from now on (and nothing is sent before). */
   private void moveTo(ChannelFuture connecting) {
+    // No spare was ready: while the new connection connects, the link holds the commands other
+    // clients send, so that none overtakes this session's command.
+    var holding = connecting.isDone() ? null : link;
+    if (holding != null) {
+      holding.hold();
+    }
     connecting.addListener(
         (ChannelFutureListener)
             f -> {
-              if (session.closing()) {
-                f.channel().close();
-                return;
+              try {
+                moved(f);
+              } finally {
+                if (holding != null) {
+                  holding.release();
+                }
               }
-              if (!f.isSuccess()) {
-                metrics.error("upstream_connect_failed");
-                session.fail("upstream unavailable (" + f.cause().getMessage() + ")");
-                return;
-              }
-              if (link != null) {
-                link.detach(session);
-                link = null;
-              }
-              own(f.channel());
-              own.pipeline().addLast("replies", session.upstreamHandler());
-              moving = false;
-              session.commands.drain();
-              own.flush();
-              own.read();
-              session.readClientIfRoom();
             });
+  }
+
+  private void moved(ChannelFuture f) {
+    if (session.closing()) {
+      f.channel().close();
+      return;
+    }
+    if (!f.isSuccess()) {
+      metrics.error("upstream_connect_failed");
+      session.fail("upstream unavailable (" + f.cause().getMessage() + ")");
+      return;
+    }
+    if (link != null) {
+      link.detach(session);
+      link = null;
+    }
+    own(f.channel());
+    own.pipeline().addLast("replies", session.upstreamHandler());
+    moving = false;
+    session.commands.drain();
+    own.flush();
+    own.read();
+    session.readClientIfRoom();
   }
 
   /**

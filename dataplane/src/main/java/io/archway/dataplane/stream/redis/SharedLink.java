@@ -51,6 +51,8 @@ public final class SharedLink extends ChannelInboundHandlerAdapter {
   private final ArrayList<RedisSession> blocked = new ArrayList<>();
   private final Runnable flushTask = this::flushNow;
   private boolean flushScheduled;
+  private int holds;
+  private final ArrayDeque<ByteBuf> held = new ArrayDeque<>();
   private long idleSince;
   private final Promise<SharedLink> ready;
   private final Runnable onIdleClose;
@@ -130,6 +132,10 @@ public final class SharedLink extends ChannelInboundHandlerAdapter {
     for (int i = 0; i < commands; i++) {
       waiting.add(s);
     }
+    if (holds > 0) {
+      held.add(frames);
+      return;
+    }
     channel.write(frames, channel.voidPromise());
     if (!flushScheduled) {
       flushScheduled = true;
@@ -140,6 +146,29 @@ public final class SharedLink extends ChannelInboundHandlerAdapter {
   private void flushNow() {
     flushScheduled = false;
     channel.flush();
+  }
+
+  /**
+   * Holds every command sent here from now on until {@link #release}: a session is moving off this
+   * link to a connection that is still connecting, and nothing read after its command may reach the
+   * server before it (a blocking read must not miss the write sent just after it). The hold lasts
+   * at most the connect; what waits meanwhile is bounded as any write here is, by each session's
+   * commands in flight.
+   */
+  void hold() {
+    holds++;
+  }
+
+  /** Ends a {@link #hold}: what waited goes out, in the order it was sent. */
+  void release() {
+    if (holds == 0 || --holds > 0) {
+      return;
+    }
+    ByteBuf frames;
+    while ((frames = held.poll()) != null) {
+      channel.write(frames, channel.voidPromise());
+    }
+    flushNow();
   }
 
   /** Calls {@code s.resume()} when the link can take writes again. */
@@ -251,6 +280,8 @@ public final class SharedLink extends ChannelInboundHandlerAdapter {
   public void channelInactive(ChannelHandlerContext ctx) {
     ready.tryFailure(new ConnectException("connection closed by the server"));
     waiting.clear();
+    held.forEach(ByteBuf::release);
+    held.clear();
     var lost = new ArrayList<>(sessions);
     sessions.clear();
     blocked.clear();
