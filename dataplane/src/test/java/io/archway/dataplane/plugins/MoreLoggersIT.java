@@ -11,13 +11,11 @@ import io.archway.dataplane.http.HttpSettings;
 import io.archway.dataplane.testing.Gateways;
 import io.archway.dataplane.testing.Pki;
 import io.archway.dataplane.testing.TestUpstream;
+import io.archway.dataplane.testing.UdpServer;
 import io.archway.model.ModelJson;
 import java.io.IOException;
-import java.net.DatagramPacket;
-import java.net.DatagramSocket;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
-import java.net.SocketTimeoutException;
 import java.net.URLDecoder;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -161,38 +159,20 @@ class MoreLoggersIT {
 
   /** A UDP server: every datagram received. */
   final class UdpPeer implements AutoCloseable {
-    final DatagramSocket socket = new DatagramSocket(0, InetAddress.getLoopbackAddress());
     final List<String> received = new CopyOnWriteArrayList<>();
+    private final UdpServer server = UdpServer.collecting(received);
 
     UdpPeer() throws IOException {
-      socket.setSoTimeout(200);
-      Thread.ofPlatform()
-          .daemon()
-          .start(
-              () -> {
-                var buf = new byte[65536];
-                while (!socket.isClosed()) {
-                  var p = new DatagramPacket(buf, buf.length);
-                  try {
-                    socket.receive(p);
-                    received.add(new String(p.getData(), 0, p.getLength(), StandardCharsets.UTF_8));
-                  } catch (SocketTimeoutException e) {
-                    // poll again
-                  } catch (IOException e) {
-                    return;
-                  }
-                }
-              });
       peers.add(this);
     }
 
     int port() {
-      return socket.getLocalPort();
+      return server.port();
     }
 
     @Override
     public void close() {
-      socket.close();
+      server.close();
     }
   }
 

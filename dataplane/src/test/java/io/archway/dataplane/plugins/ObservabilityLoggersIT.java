@@ -7,14 +7,12 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.sun.net.httpserver.HttpServer;
 import io.archway.dataplane.testing.Gateways;
 import io.archway.dataplane.testing.TestUpstream;
+import io.archway.dataplane.testing.UdpServer;
 import io.archway.model.ModelJson;
 import java.io.IOException;
-import java.net.DatagramPacket;
-import java.net.DatagramSocket;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.net.ServerSocket;
-import java.net.SocketTimeoutException;
 import java.net.URI;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
@@ -141,38 +139,20 @@ class ObservabilityLoggersIT {
 
   /** A UDP server: every datagram received. */
   final class UdpPeer implements AutoCloseable {
-    final DatagramSocket socket = new DatagramSocket(0, InetAddress.getLoopbackAddress());
     final List<String> received = new CopyOnWriteArrayList<>();
+    private final UdpServer server = UdpServer.collecting(received);
 
     UdpPeer() throws IOException {
-      socket.setSoTimeout(200);
-      Thread.ofPlatform()
-          .daemon()
-          .start(
-              () -> {
-                var buf = new byte[65536];
-                while (!socket.isClosed()) {
-                  var p = new DatagramPacket(buf, buf.length);
-                  try {
-                    socket.receive(p);
-                    received.add(new String(p.getData(), 0, p.getLength(), StandardCharsets.UTF_8));
-                  } catch (SocketTimeoutException e) {
-                    // poll again
-                  } catch (IOException e) {
-                    return;
-                  }
-                }
-              });
       peers.add(this);
     }
 
     int port() {
-      return socket.getLocalPort();
+      return server.port();
     }
 
     @Override
     public void close() {
-      socket.close();
+      server.close();
     }
   }
 

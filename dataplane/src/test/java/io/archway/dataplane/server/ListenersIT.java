@@ -9,6 +9,7 @@ import io.archway.dataplane.testing.Gateways;
 import io.archway.dataplane.testing.Pki;
 import io.archway.dataplane.testing.TestUpstream;
 import io.archway.dataplane.testing.TlsClient;
+import io.archway.dataplane.testing.UdpServer;
 import io.archway.model.testing.Ports;
 import io.netty.pkitesting.X509Bundle;
 import java.io.BufferedReader;
@@ -414,7 +415,7 @@ class ListenersIT {
   @Test
   void tcpAndUdpListenersServeTheirStreamRoutesByServerPort() throws Exception {
     var tcpEcho = new TcpEcho();
-    var udpEcho = new UdpEcho();
+    var udpEcho = new UdpServer(false);
     closing.add(tcpEcho);
     closing.add(udpEcho);
     int tcp = Ports.free();
@@ -462,7 +463,7 @@ class ListenersIT {
   @Test
   void tcpAndUdpOnOnePortNumberAreTwoSocketsEachWithItsTransportsRoutes() throws Exception {
     var tcpEcho = new TcpEcho();
-    var udpEcho = new UdpEcho();
+    var udpEcho = new UdpServer(false);
     closing.add(tcpEcho);
     closing.add(udpEcho);
     int port = Ports.free();
@@ -672,38 +673,6 @@ class ListenersIT {
     @Override
     public void close() throws IOException {
       server.close();
-    }
-  }
-
-  /** Echoes each datagram. */
-  static final class UdpEcho implements AutoCloseable {
-    private final DatagramSocket socket = new DatagramSocket(0, InetAddress.getLoopbackAddress());
-
-    UdpEcho() throws IOException {
-      Thread.ofVirtual()
-          .start(
-              () -> {
-                var p = new DatagramPacket(new byte[2048], 2048);
-                while (!socket.isClosed()) {
-                  try {
-                    socket.receive(p);
-                    socket.send(
-                        new DatagramPacket(
-                            p.getData(), p.getLength(), p.getAddress(), p.getPort()));
-                  } catch (IOException e) {
-                    // closed
-                  }
-                }
-              });
-    }
-
-    int port() {
-      return socket.getLocalPort();
-    }
-
-    @Override
-    public void close() {
-      socket.close();
     }
   }
 }

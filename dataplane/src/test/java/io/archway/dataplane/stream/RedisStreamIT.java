@@ -7,6 +7,7 @@ import io.archway.dataplane.config.StreamMetrics;
 import io.archway.dataplane.testing.Gateways;
 import io.archway.dataplane.testing.RedisServer;
 import io.archway.dataplane.testing.Stalls;
+import io.archway.dataplane.testing.UdpServer;
 import io.archway.model.testing.Ports;
 import io.lettuce.core.LettuceFutures;
 import io.lettuce.core.RedisClient;
@@ -14,8 +15,6 @@ import io.lettuce.core.RedisFuture;
 import io.lettuce.core.api.StatefulRedisConnection;
 import io.lettuce.core.pubsub.RedisPubSubAdapter;
 import java.io.InputStream;
-import java.net.DatagramPacket;
-import java.net.DatagramSocket;
 import java.net.Socket;
 import java.net.SocketTimeoutException;
 import java.nio.charset.StandardCharsets;
@@ -39,9 +38,8 @@ class RedisStreamIT {
 
   @TempDir static Path dir;
   static RedisServer redis;
-  static DatagramSocket syslog;
+  static UdpServer syslog;
   static List<String> lines = new CopyOnWriteArrayList<>();
-  static Thread listener;
   static Gateways gw;
   static int redisPort;
   static int tcpPort;
@@ -53,23 +51,7 @@ class RedisStreamIT {
   @BeforeAll
   static void start() throws Exception {
     redis = new RedisServer(dir);
-    syslog = new DatagramSocket(0, java.net.InetAddress.getLoopbackAddress());
-    listener =
-        Thread.ofPlatform()
-            .daemon()
-            .start(
-                () -> {
-                  var buf = new byte[8192];
-                  while (!syslog.isClosed()) {
-                    try {
-                      var p = new DatagramPacket(buf, buf.length);
-                      syslog.receive(p);
-                      lines.add(new String(p.getData(), 0, p.getLength(), StandardCharsets.UTF_8));
-                    } catch (Exception e) {
-                      return;
-                    }
-                  }
-                });
+    syslog = UdpServer.collecting(lines);
     redisPort = Ports.free();
     tcpPort = Ports.free();
     downPort = Ports.free();
@@ -110,7 +92,7 @@ class RedisStreamIT {
             .formatted(
                 redisPort,
                 redis.node(),
-                syslog.getLocalPort(),
+                syslog.port(),
                 tcpPort,
                 redis.node(),
                 downPort,

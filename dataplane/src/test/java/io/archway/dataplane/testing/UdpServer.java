@@ -6,11 +6,15 @@ import java.net.DatagramSocket;
 import java.net.InetAddress;
 import java.net.SocketTimeoutException;
 import java.nio.charset.StandardCharsets;
+import java.util.Collection;
 
 /** A UDP server on loopback, on a thread of its own, until closed. */
 public final class UdpServer implements AutoCloseable {
 
-  /** What the server sends back for one datagram (UTF-8 text) from a client's port. */
+  /**
+   * What the server sends back for one datagram (UTF-8 text) from a client's port, or {@code null}
+   * to send nothing.
+   */
   @FunctionalInterface
   public interface Answer {
     String to(String payload, int sourcePort);
@@ -23,20 +27,32 @@ public final class UdpServer implements AutoCloseable {
     this(dnsLike ? (in, port) -> in + "|" + port : (in, port) -> in);
   }
 
+  /** Keeps every datagram it receives in {@code received}, answering none (a syslog server). */
+  public static UdpServer collecting(Collection<String> received) throws IOException {
+    return new UdpServer(
+        (payload, port) -> {
+          received.add(payload);
+          return null;
+        });
+  }
+
   /** Answers each datagram with what {@code answer} makes of it. */
   public UdpServer(Answer answer) throws IOException {
     socket = new DatagramSocket(0, InetAddress.getLoopbackAddress());
     Thread.ofVirtual()
         .start(
             () -> {
-              var buf = new byte[2048];
+              var buf = new byte[65536];
               while (!socket.isClosed()) {
                 try {
                   var p = new DatagramPacket(buf, buf.length);
                   socket.receive(p);
                   var in = new String(p.getData(), 0, p.getLength(), StandardCharsets.UTF_8);
-                  var out = answer.to(in, p.getPort()).getBytes(StandardCharsets.UTF_8);
-                  socket.send(new DatagramPacket(out, out.length, p.getSocketAddress()));
+                  var reply = answer.to(in, p.getPort());
+                  if (reply != null) {
+                    var out = reply.getBytes(StandardCharsets.UTF_8);
+                    socket.send(new DatagramPacket(out, out.length, p.getSocketAddress()));
+                  }
                 } catch (SocketTimeoutException e) {
                   // keep serving
                 } catch (IOException e) {
