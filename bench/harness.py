@@ -648,17 +648,19 @@ def redis(opts, rep):
                 cpu0 = cpu_seconds(pid)
                 res = bench_redis(port, n, pipeline)
                 res["cpu100k"] = (cpu_seconds(pid) - cpu0) / (2 * n) * 100000
+                res["rss"] = rss_mb(pid)
                 runs[name].append(res)
             log(f"  redis -P {pipeline}: round {r + 1} of {opts.rounds} done")
         results[pipeline] = {name: {k: statistics.median(x[k] for x in rs) for k in rs[0]} for name, rs in runs.items()}
     lines = ["### Redis: redis-benchmark SET and GET, 50 clients (medians)", "",
-             "| peer | pipeline | SET req/s | GET req/s | SET p99 ms | GET p99 ms | CPU s / 100k | vs direct (SET, GET) |",
-             "|---|---:|---:|---:|---:|---:|---:|---:|"]
+             "| peer | pipeline | SET req/s | GET req/s | SET p99 ms | GET p99 ms | CPU s / 100k | RSS MB | vs direct (SET, GET) |",
+             "|---|---:|---:|---:|---:|---:|---:|---:|---:|"]
     for pipeline, res in results.items():
         d = res["direct"]
         for name, s in res.items():
             lines.append(f"| {name} | {pipeline} | {s['set']:.0f} | {s['get']:.0f} | {s['set_p99']:.2f} | "
-                         f"{s['get_p99']:.2f} | {s['cpu100k']:.2f} | {s['set'] / d['set']:.2f}, {s['get'] / d['get']:.2f} |")
+                         f"{s['get_p99']:.2f} | {s['cpu100k']:.2f} | {s['rss']:.0f} | "
+                         f"{s['set'] / d['set']:.2f}, {s['get'] / d['get']:.2f} |")
         low = min(res["archway"]["set"] / d["set"], res["archway"]["get"] / d["get"])
         rep.row(f"Redis -P {pipeline}, GET/SET, 50 clients: Archway / direct (lower of the two)", f"{low:.2f}",
                 "≥ 0.9", low >= 0.9)
@@ -666,7 +668,8 @@ def redis(opts, rep):
             t = min(res["twemproxy"]["set"] / d["set"], res["twemproxy"]["get"] / d["get"])
             rep.row(f"Redis -P {pipeline}: twemproxy / direct (peer)", f"{t:.2f}", "", None)
     lines.append("")
-    lines.append("CPU s / 100k is the process in between: redis-server for direct, else the proxy.")
+    lines.append("CPU s / 100k and RSS (after each run) are the process in between: redis-server for direct, else"
+                 " the proxy.")
     rep.section("\n".join(lines) + "\n")
     for p in (a.proc, twem, server):
         if p:

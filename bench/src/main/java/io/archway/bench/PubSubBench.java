@@ -261,6 +261,8 @@ public final class PubSubBench {
         // receiving and decoding the same fetches) plus an encode and a send per answer. Past
         // the point where the gateway's CPU per message exceeds the direct path's, that CPU
         // caps it: the ceiling is the direct path's CPU per message over the gateway's.
+        System.out.printf(
+            "gateway RSS after the rounds: %d MB%n", BenchSupport.rssKb(gateway.pid()) / 1024);
         double ceiling = BenchSupport.pct(directCpu, 50) / BenchSupport.pct(gatewayCpu, 50);
         System.out.printf(
             "ROW|Kafka: CPU s per 100k messages, gateway / direct consumer + broker (median"
