@@ -4,7 +4,6 @@ import java.io.IOException;
 import java.net.DatagramPacket;
 import java.net.DatagramSocket;
 import java.net.InetAddress;
-import java.net.SocketTimeoutException;
 import java.nio.charset.StandardCharsets;
 import java.util.Collection;
 
@@ -53,8 +52,6 @@ public final class UdpServer implements AutoCloseable {
                     var out = reply.getBytes(StandardCharsets.UTF_8);
                     socket.send(new DatagramPacket(out, out.length, p.getSocketAddress()));
                   }
-                } catch (SocketTimeoutException e) {
-                  // keep serving
                 } catch (IOException e) {
                   return;
                 }
