@@ -1,11 +1,17 @@
 package io.archway.operator.testing;
 
+import static org.awaitility.Awaitility.await;
+
 import java.io.IOException;
+import java.net.BindException;
 import java.net.DatagramSocket;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
+import java.net.ServerSocket;
+import java.net.Socket;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
@@ -35,13 +41,37 @@ public final class Dnsmasq implements AutoCloseable {
     start();
   }
 
-  /** Starts (again, on the same port after {@link #stop}). */
+  /**
+   * Starts (again, on the same port after {@link #stop}) and returns once dnsmasq listens. The port
+   * is picked free for UDP and TCP alike (dnsmasq binds both): a port free for UDP alone may be the
+   * local port of some TCP connection, and dnsmasq then exits at once. If the port was taken all
+   * the same before dnsmasq bound it, a first start picks another; a restart waits for its own.
+   */
   public void start() throws IOException {
-    if (port == 0) {
-      try (var s = new DatagramSocket(0, InetAddress.getLoopbackAddress())) {
-        port = s.getLocalPort();
+    boolean first = port == 0;
+    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
+    while (true) {
+      if (port == 0) {
+        port = freeUdpAndTcpPort();
+      }
+      if (launch()) {
+        return;
+      }
+      var out = Files.readString(dir.resolve("dnsmasq.out"));
+      if (System.nanoTime() > deadline || !out.contains("in use")) {
+        throw new IOException("dnsmasq did not start on port " + port + ": " + out.strip());
+      }
+      if (first) {
+        port = 0;
+      } else {
+        // another process holds the port for now: try again shortly
+        await().pollDelay(Duration.ofMillis(200)).until(() -> true);
       }
     }
+  }
+
+  /** Runs dnsmasq on {@link #port}; false when it exited before listening. */
+  private boolean launch() throws IOException {
     var cmd = new ArrayList<String>();
     cmd.addAll(
         List.of(
@@ -66,6 +96,39 @@ public final class Dnsmasq implements AutoCloseable {
             .redirectErrorStream(true)
             .redirectOutput(dir.resolve("dnsmasq.out").toFile())
             .start();
+    // dnsmasq binds its UDP and TCP sockets together before it serves: a TCP connect that goes
+    // through means it listens; an exit means it could not.
+    var started = process;
+    await()
+        .atMost(Duration.ofSeconds(30))
+        .pollInterval(Duration.ofMillis(50))
+        .until(() -> !started.isAlive() || listening());
+    if (started.isAlive()) {
+      return true;
+    }
+    process = null;
+    return false;
+  }
+
+  private boolean listening() {
+    try (var probe = new Socket()) {
+      probe.connect(address(), 200);
+      return true;
+    } catch (IOException notYet) {
+      return false;
+    }
+  }
+
+  private static int freeUdpAndTcpPort() throws IOException {
+    while (true) {
+      try (var udp = new DatagramSocket(0, InetAddress.getLoopbackAddress());
+          var tcp = new ServerSocket()) {
+        tcp.bind(new InetSocketAddress(InetAddress.getLoopbackAddress(), udp.getLocalPort()));
+        return udp.getLocalPort();
+      } catch (BindException takenForTcp) {
+        // try another
+      }
+    }
   }
 
   private static String binary() {
