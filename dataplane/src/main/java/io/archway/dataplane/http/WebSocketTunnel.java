@@ -153,7 +153,11 @@ final class WebSocketTunnel implements UpstreamConnection.Listener {
       }
       // No upgrade: relay the answer as it is, then close.
       res.headers().set(HttpHeaderNames.CONNECTION, HttpHeaderValues.CLOSE);
-      client.write(res);
+      if (res instanceof LastHttpContent) {
+        relayEnd(res); // head and body in one message
+      } else {
+        client.write(res);
+      }
       return;
     }
     if (msg instanceof HttpContent c) {
@@ -163,15 +167,20 @@ final class WebSocketTunnel implements UpstreamConnection.Listener {
         return;
       }
       if (c instanceof LastHttpContent) {
-        client.writeAndFlush(c).addListener(ChannelFutureListener.CLOSE);
-        done = true;
-        upstream.end(node, 0, 0);
-        call.finished(502, 0, node.address(), 0);
-        conn.channel().close();
+        relayEnd(c);
         return;
       }
       client.write(c);
     }
+  }
+
+  /** The end of an answer that refused the upgrade: relayed, then both connections close. */
+  private void relayEnd(Object last) {
+    client.writeAndFlush(last).addListener(ChannelFutureListener.CLOSE);
+    done = true;
+    upstream.end(node, 0, 0);
+    call.finished(502, 0, node.address(), 0);
+    conn.channel().close();
   }
 
   @Override

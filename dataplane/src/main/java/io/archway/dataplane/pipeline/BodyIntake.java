@@ -7,8 +7,10 @@ import io.netty.buffer.CompositeByteBuf;
 import io.netty.buffer.Unpooled;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelFutureListener;
+import io.netty.handler.codec.http.DefaultFullHttpRequest;
 import io.netty.handler.codec.http.DefaultHttpContent;
 import io.netty.handler.codec.http.DefaultLastHttpContent;
+import io.netty.handler.codec.http.EmptyHttpHeaders;
 import io.netty.handler.codec.http.HttpContent;
 import io.netty.handler.codec.http.HttpHeaderNames;
 import io.netty.handler.codec.http.HttpRequest;
@@ -113,6 +115,27 @@ final class BodyIntake {
   /** A new attempt sends the held body again (only when {@link #replayable}). */
   void rewind() {
     written = false;
+  }
+
+  /**
+   * Writes a request that has no body to an HTTP/1.1 node as one message, head and end together
+   * (one trip through the node's pipeline instead of two), and flushes; false, writing nothing,
+   * when there is a body to send.
+   */
+  boolean writeBodiless(Channel ch, HttpRequest head) {
+    if (!complete || early != null) {
+      return false;
+    }
+    ch.writeAndFlush(
+        new DefaultFullHttpRequest(
+            head.protocolVersion(),
+            head.method(),
+            head.uri(),
+            Unpooled.EMPTY_BUFFER,
+            head.headers(),
+            EmptyHttpHeaders.INSTANCE),
+        ch.voidPromise());
+    return true;
   }
 
   /**

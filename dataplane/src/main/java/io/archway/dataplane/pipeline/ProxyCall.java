@@ -182,8 +182,10 @@ final class ProxyCall extends ProxyResponse implements Exchange.Listener {
     var ch = c.channel();
     headSent = true;
     // A failed write closes the connection (UpstreamConnection), which onUpstreamClosed handles.
-    ch.write(request, ch.voidPromise());
-    body.writeHeld(ch, afterWrite);
+    if (upstream.h2() || !body.writeBodiless(ch, request)) {
+      ch.write(request, ch.voidPromise());
+      body.writeHeld(ch, afterWrite);
+    }
     if (body.complete()) {
       requestSent = true;
       arm(readMillis());

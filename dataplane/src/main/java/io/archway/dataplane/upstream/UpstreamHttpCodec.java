@@ -3,7 +3,10 @@ package io.archway.dataplane.upstream;
 import io.netty.buffer.ByteBuf;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.CombinedChannelDuplexHandler;
+import io.netty.handler.codec.http.DefaultFullHttpResponse;
+import io.netty.handler.codec.http.FullHttpResponse;
 import io.netty.handler.codec.http.HttpDecoderConfig;
+import io.netty.handler.codec.http.HttpHeaderNames;
 import io.netty.handler.codec.http.HttpMessage;
 import io.netty.handler.codec.http.HttpMethod;
 import io.netty.handler.codec.http.HttpRequest;
@@ -11,6 +14,8 @@ import io.netty.handler.codec.http.HttpRequestEncoder;
 import io.netty.handler.codec.http.HttpResponse;
 import io.netty.handler.codec.http.HttpResponseDecoder;
 import io.netty.handler.codec.http.HttpStatusClass;
+import io.netty.handler.codec.http.HttpUtil;
+import io.netty.handler.codec.http.LastHttpContent;
 import io.netty.util.AsciiString;
 import java.util.ArrayDeque;
 import java.util.List;
@@ -22,15 +27,19 @@ import java.util.List;
  * difference: the header names, versions and reasons nodes send most are taken from a table of
  * constants when their bytes match one exactly, instead of a new {@link AsciiString} or {@code
  * String} copied for each. The bytes are the same (the case too), and the decoder's checks (token
- * characters, lengths, framing) run on every header as before.
+ * characters, lengths, framing) run on every header as before. And a head whose whole body (framed
+ * by Content-Length) came in the same read goes on as one {@link FullHttpResponse}, as an HTTP/2
+ * node's answers can: the decoder cut it into the same two pieces first.
  */
 final class UpstreamHttpCodec
     extends CombinedChannelDuplexHandler<UpstreamHttpCodec.Decoder, UpstreamHttpCodec.Encoder> {
 
   private final ArrayDeque<HttpMethod> methods = new ArrayDeque<>(2);
+  private final int maxChunkSize;
   private boolean tunnel; // a CONNECT was answered 200: bytes pass on undecoded
 
   UpstreamHttpCodec(int maxInitialLineLength, int maxHeaderSize, int maxChunkSize) {
+    this.maxChunkSize = maxChunkSize;
     init(
         new Decoder(
             new HttpDecoderConfig()
@@ -68,7 +77,40 @@ final class UpstreamHttpCodec
         }
         return;
       }
+      int before = out.size();
       super.decode(ctx, in, out);
+      if (out.size() == before + 1
+          && out.get(before) instanceof HttpResponse head
+          && !(head instanceof FullHttpResponse)
+          && wholeBodyRead(head, in)) {
+        // The body is read already: the head and the body go on as one message (one trip through
+        // the proxy and one write to the client instead of two of each).
+        super.decode(ctx, in, out);
+        if (out.size() == before + 2 && out.get(before + 1) instanceof LastHttpContent body) {
+          out.set(
+              before,
+              new DefaultFullHttpResponse(
+                  head.protocolVersion(),
+                  head.status(),
+                  body.content(),
+                  head.headers(),
+                  body.trailingHeaders()));
+          out.remove(before + 1);
+        }
+      }
+    }
+
+    /**
+     * Whether all of a head's body, framed by Content-Length and short enough to come as one piece,
+     * is in the buffer (a head without a body, or a failed one, came with its end already).
+     */
+    private boolean wholeBodyRead(HttpResponse head, ByteBuf in) {
+      if (head.decoderResult().isFailure()
+          || head.headers().contains(HttpHeaderNames.TRANSFER_ENCODING)) {
+        return false;
+      }
+      long length = HttpUtil.getContentLength(head, -1L);
+      return length > 0 && length <= maxChunkSize && in.readableBytes() >= length;
     }
 
     @Override

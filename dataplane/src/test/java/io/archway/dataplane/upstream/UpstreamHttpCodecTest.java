@@ -7,6 +7,7 @@ import io.netty.buffer.ByteBuf;
 import io.netty.buffer.Unpooled;
 import io.netty.channel.embedded.EmbeddedChannel;
 import io.netty.handler.codec.http.DefaultFullHttpRequest;
+import io.netty.handler.codec.http.FullHttpResponse;
 import io.netty.handler.codec.http.HttpClientCodec;
 import io.netty.handler.codec.http.HttpContent;
 import io.netty.handler.codec.http.HttpMethod;
@@ -118,7 +119,20 @@ class UpstreamHttpCodecTest {
     var out = new ArrayList<String>();
     for (Object m; (m = channel.readInbound()) != null; ) {
       var text = m.getClass().getSimpleName();
-      if (m instanceof HttpResponse r) {
+      if (m instanceof FullHttpResponse r) {
+        // One message where Netty's codec gives two: described as those two.
+        out.add(
+            "DefaultHttpResponse "
+                + r.status()
+                + " "
+                + r.headers().entries()
+                + " "
+                + r.decoderResult());
+        text =
+            "DefaultLastHttpContent "
+                + r.content().toString(StandardCharsets.ISO_8859_1)
+                + " success";
+      } else if (m instanceof HttpResponse r) {
         text += " " + r.status() + " " + r.headers().entries() + " " + r.decoderResult();
       } else if (m instanceof HttpContent c) {
         text += " " + c.content().toString(StandardCharsets.ISO_8859_1) + " " + c.decoderResult();
@@ -128,6 +142,47 @@ class UpstreamHttpCodecTest {
     }
     channel.finishAndReleaseAll();
     return out;
+  }
+
+  @Test
+  void aWholeBodyInTheSameReadComesWithItsHeadAsOneMessage() {
+    send(HttpMethod.GET);
+    var msgs = receive("HTTP/1.1 200 OK\r\nContent-Length: 2\r\nX-A: b\r\n\r\nhi");
+    assertThat(msgs).hasSize(1);
+    var res = (FullHttpResponse) msgs.get(0);
+    assertThat(res.status().code()).isEqualTo(200);
+    assertThat(res.headers().get("x-a")).isEqualTo("b");
+    assertThat(res.content().toString(US_ASCII)).isEqualTo("hi");
+    assertThat(res.trailingHeaders().isEmpty()).isTrue();
+    release(msgs);
+  }
+
+  @Test
+  void aBodyNotYetReadWholeOrChunkedOrWithoutLengthComesInPieces() {
+    send(HttpMethod.GET);
+    send(HttpMethod.GET);
+    var first = receive("HTTP/1.1 200 OK\r\nContent-Length: 4\r\n\r\nhi");
+    assertThat(first).hasSize(2).first().isNotInstanceOf(FullHttpResponse.class);
+    var rest =
+        receive("ho" + "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n2\r\nhi\r\n0\r\n\r\n");
+    assertThat(rest).noneMatch(m -> m instanceof FullHttpResponse);
+    assertThat(rest.get(0)).isInstanceOf(LastHttpContent.class); // the rest of the first body
+    release(first);
+    release(rest);
+    send(HttpMethod.GET);
+    var unframed = receive("HTTP/1.0 200 OK\r\n\r\nhi");
+    assertThat(unframed).noneMatch(m -> m instanceof FullHttpResponse);
+    release(unframed);
+  }
+
+  @Test
+  void aBodyLongerThanOnePieceIsNotGathered() {
+    send(HttpMethod.GET);
+    var body = "x".repeat(8192 + 1);
+    var msgs = receive("HTTP/1.1 200 OK\r\nContent-Length: " + body.length() + "\r\n\r\n" + body);
+    assertThat(msgs).noneMatch(m -> m instanceof FullHttpResponse);
+    assertThat(msgs).hasSize(3); // head, 8192 bytes, the last byte
+    release(msgs);
   }
 
   @ParameterizedTest
