@@ -508,6 +508,50 @@ class RedisIsolationIT {
     }
   }
 
+  @Test
+  void movesWhileRedisIsBusyAreNotOvertaken() throws Exception {
+    // While a script keeps Redis busy, the proxy's new connections are connected (the kernel has
+    // them) but not yet accepted: a reader's command written on one at once reached Redis after the
+    // writes the link sent later, which Redis read first, on a connection it already served.
+    int n = 6;
+    var tag = "iso:busy:" + System.nanoTime() + ":";
+    var readers = new ArrayList<Socket>();
+    try (var busy = socket(redis.port());
+        var writer = socket(shared)) {
+      for (int i = 0; i < n; i++) {
+        var r = socket(shared);
+        readers.add(r);
+        send(r, "PING\r\n");
+        expect(r, "+PONG\r\n");
+      }
+      send(writer, "PING\r\n");
+      expect(writer, "+PONG\r\n");
+      send(
+          busy,
+          "EVAL \"local s = redis.call('TIME') while true do local t = redis.call('TIME')"
+              + " if (t[1] - s[1]) * 1000000 + t[2] - s[2] > 500000 then return 1 end end\" 0\r\n");
+      Thread.sleep(
+          100); // so that the script runs when the readers move (the test holds either way)
+      for (int i = 0; i < n; i++) {
+        send(readers.get(i), "XREAD BLOCK 0 STREAMS " + tag + i + " $\r\n");
+      }
+      for (int i = 0; i < n; i++) {
+        send(writer, "XADD " + tag + i + " 1-1 f v\r\n");
+      }
+      expect(busy, ":1\r\n");
+      for (int i = 0; i < n; i++) {
+        expect(writer, "$3\r\n1-1\r\n");
+      }
+      for (int i = 0; i < n; i++) {
+        assertThat(line(readers.get(i))).as("reader %d", i).isEqualTo("*1");
+      }
+    } finally {
+      for (var r : readers) {
+        r.close();
+      }
+    }
+  }
+
   // --- CLIENT PAUSE: each paused client waits on a connection of its own, as Redis counts them.
 
   @Test

@@ -25,6 +25,7 @@ import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
+import java.util.function.Consumer;
 
 /**
  * The proxy's Redis upstream connections other than those of {@code multiplex: false} routes, per
@@ -146,24 +147,29 @@ public final class RedisLinks {
                       return;
                     }
                     var ch = f.channel();
-                    ch.pipeline()
-                        .addLast(
-                            "probe",
-                            new ProbeReply(
-                                ok -> {
-                                  if (ch.isActive()) {
-                                    keep(new Spare(ch, ok));
-                                  }
-                                  probed(batch, ok, null);
-                                },
-                                () ->
-                                    probed(
-                                        batch,
-                                        false,
-                                        new ConnectException("connection closed by the server"))));
-                    ch.writeAndFlush(Unpooled.wrappedBuffer(PING));
-                    ch.read();
+                    ping(
+                        ch,
+                        ok -> {
+                          if (ch.isActive()) {
+                            keep(new Spare(ch, ok));
+                          }
+                          probed(batch, ok, null);
+                        },
+                        () -> probed(batch, false, closedByServer()));
                   });
+    }
+
+    /**
+     * Sends {@code PING} on {@code ch}: {@code done} gets whether it was answered {@code +PONG}.
+     */
+    private static void ping(Channel ch, Consumer<Boolean> done, Runnable closed) {
+      ch.pipeline().addLast("probe", new ProbeReply(done, closed));
+      ch.writeAndFlush(Unpooled.wrappedBuffer(PING));
+      ch.read();
+    }
+
+    private static ConnectException closedByServer() {
+      return new ConnectException("connection closed by the server");
     }
 
     private void probed(List<Admission> batch, boolean ok, Throwable failure) {
@@ -202,8 +208,8 @@ public final class RedisLinks {
 
     /**
      * A connection of a session's own, not yet read: a spare made earlier when there is one whose
-     * authentication matches {@code authenticated}, at once, else a new one. Taking a spare makes
-     * another.
+     * authentication matches {@code authenticated}, at once, else a new one once the server has
+     * answered a {@code PING} on it ({@link #answered}). Taking a spare makes another.
      */
     public ChannelFuture own(boolean authenticated) {
       for (var it = spares.iterator(); it.hasNext(); ) {
@@ -217,7 +223,40 @@ public final class RedisLinks {
           return s.channel().newSucceededFuture();
         }
       }
-      return open();
+      return answered();
+    }
+
+    /**
+     * A new connection, complete once the server has answered a {@code PING} on it (either way: an
+     * error such as {@code -NOAUTH} too). A connect alone is done when the kernel has the
+     * connection, before Redis has accepted it; a command written then can reach Redis after a
+     * command written later on a connection it already serves, so a session moving off the shared
+     * link would be overtaken by what the link sends after it. A connection Redis has answered on
+     * is one it serves, as a spare is.
+     */
+    private ChannelFuture answered() {
+      var connecting = open();
+      var ready = connecting.channel().newPromise();
+      connecting.addListener(
+          (ChannelFutureListener)
+              f -> {
+                if (!f.isSuccess()) {
+                  ready.tryFailure(f.cause());
+                  return;
+                }
+                var ch = f.channel();
+                ping(
+                    ch,
+                    ok -> {
+                      if (ch.isActive()) {
+                        ready.trySuccess();
+                      } else {
+                        ready.tryFailure(closedByServer());
+                      }
+                    },
+                    () -> ready.tryFailure(closedByServer()));
+              });
+      return ready;
     }
 
     /** Closes the spares: no session uses the node's shared link any more. */
@@ -324,12 +363,12 @@ public final class RedisLinks {
    * client admitted after it with it.
    */
   private static final class ProbeReply extends ClosedWhenInputEnds {
-    private final java.util.function.Consumer<Boolean> done;
+    private final Consumer<Boolean> done;
     private final Runnable closed;
     private final ByteBuf line = Unpooled.buffer(64, 4096);
     private boolean told;
 
-    ProbeReply(java.util.function.Consumer<Boolean> done, Runnable closed) {
+    ProbeReply(Consumer<Boolean> done, Runnable closed) {
       this.done = done;
       this.closed = closed;
     }
