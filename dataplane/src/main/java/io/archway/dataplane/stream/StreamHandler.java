@@ -7,6 +7,7 @@ import io.archway.dataplane.route.RequestVars;
 import io.archway.dataplane.stream.redis.RedisLinks;
 import io.archway.dataplane.stream.redis.RedisSession;
 import io.archway.dataplane.stream.redis.SharedLink;
+import io.archway.dataplane.support.ChannelReady;
 import io.archway.dataplane.support.Relay;
 import io.archway.dataplane.support.ServerPort;
 import io.archway.dataplane.upstream.NodeState;
@@ -235,29 +236,22 @@ final class StreamHandler extends ChannelInboundHandlerAdapter {
             ch.pipeline().addLast("tls", pools.tlsHandler(ch, up, n));
           }
         });
-    var connecting = bootstrap.connect(n.host(), n.port());
-    var ready = connecting.channel().newPromise();
-    connecting.addListener(
-        (ChannelFutureListener)
-            f -> {
-              if (!f.isSuccess()) {
-                ready.tryFailure(f.cause());
-                return;
-              }
-              var tls = f.channel().pipeline().get(SslHandler.class);
-              f.channel().read(); // the handshake needs the channel to read
-              tls.handshakeFuture()
-                  .addListener(
-                      h -> {
-                        if (h.isSuccess()) {
-                          ready.trySuccess();
-                        } else {
-                          f.channel().close();
-                          ready.tryFailure(h.cause());
-                        }
-                      });
-            });
-    return ready;
+    return ChannelReady.after(
+        bootstrap.connect(n.host(), n.port()),
+        (ch, ready) -> {
+          var tls = ch.pipeline().get(SslHandler.class);
+          ch.read(); // the handshake needs the channel to read
+          tls.handshakeFuture()
+              .addListener(
+                  h -> {
+                    if (h.isSuccess()) {
+                      ready.trySuccess();
+                    } else {
+                      ch.close();
+                      ready.tryFailure(h.cause());
+                    }
+                  });
+        });
   }
 
   private void failed(NodeState attemptNode, Throwable cause) {

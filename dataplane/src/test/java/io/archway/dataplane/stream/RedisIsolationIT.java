@@ -476,8 +476,40 @@ class RedisIsolationIT {
   void movesThatFindNoSpareConnectionAreNotOvertakenEither() throws Exception {
     // More readers move at once than the proxy keeps spare connections (two): the later ones wait
     // for a connect, and the writes sent after their reads must still reach Redis after them.
+    readersMoveAndAreNotOvertaken("iso:many:", () -> {});
+  }
+
+  @Test
+  void movesWhileRedisIsBusyAreNotOvertaken() throws Exception {
+    // While a script keeps Redis busy, the proxy's new connections are connected (the kernel has
+    // them) but not yet accepted: a reader's command written on one at once reached Redis after the
+    // writes the link sent later, which Redis read first, on a connection it already served.
+    try (var busy = socket(redis.port())) {
+      readersMoveAndAreNotOvertaken(
+          "iso:busy:",
+          () -> {
+            send(
+                busy,
+                "EVAL \"local s = redis.call('TIME') while true do local t = redis.call('TIME')"
+                    + " if (t[1] - s[1]) * 1000000 + t[2] - s[2] > 500000 then return 1 end end\""
+                    + " 0\r\n");
+            Thread.sleep(100); // so that the script runs as the readers move (it holds either way)
+          });
+      expect(busy, ":1\r\n");
+    }
+  }
+
+  interface Step {
+    void run() throws Exception;
+  }
+
+  /**
+   * Six readers, more than the proxy's spare connections, send a blocking read each after {@code
+   * first}; a writer then adds to each one's stream; every reader gets its entry.
+   */
+  private void readersMoveAndAreNotOvertaken(String prefix, Step first) throws Exception {
     int n = 6;
-    var tag = "iso:many:" + System.nanoTime() + ":";
+    var tag = prefix + System.nanoTime() + ":";
     var readers = new ArrayList<Socket>();
     try (var writer = socket(shared)) {
       for (int i = 0; i < n; i++) {
@@ -489,56 +521,13 @@ class RedisIsolationIT {
       }
       send(writer, "PING\r\n");
       expect(writer, "+PONG\r\n");
+      first.run();
       for (int i = 0; i < n; i++) {
         send(readers.get(i), "XREAD BLOCK 0 STREAMS " + tag + i + " $\r\n");
       }
       for (int i = 0; i < n; i++) {
         send(writer, "XADD " + tag + i + " 1-1 f v\r\n");
       }
-      for (int i = 0; i < n; i++) {
-        expect(writer, "$3\r\n1-1\r\n");
-      }
-      for (int i = 0; i < n; i++) {
-        assertThat(line(readers.get(i))).as("reader %d", i).isEqualTo("*1");
-      }
-    } finally {
-      for (var r : readers) {
-        r.close();
-      }
-    }
-  }
-
-  @Test
-  void movesWhileRedisIsBusyAreNotOvertaken() throws Exception {
-    // While a script keeps Redis busy, the proxy's new connections are connected (the kernel has
-    // them) but not yet accepted: a reader's command written on one at once reached Redis after the
-    // writes the link sent later, which Redis read first, on a connection it already served.
-    int n = 6;
-    var tag = "iso:busy:" + System.nanoTime() + ":";
-    var readers = new ArrayList<Socket>();
-    try (var busy = socket(redis.port());
-        var writer = socket(shared)) {
-      for (int i = 0; i < n; i++) {
-        var r = socket(shared);
-        readers.add(r);
-        send(r, "PING\r\n");
-        expect(r, "+PONG\r\n");
-      }
-      send(writer, "PING\r\n");
-      expect(writer, "+PONG\r\n");
-      send(
-          busy,
-          "EVAL \"local s = redis.call('TIME') while true do local t = redis.call('TIME')"
-              + " if (t[1] - s[1]) * 1000000 + t[2] - s[2] > 500000 then return 1 end end\" 0\r\n");
-      Thread.sleep(
-          100); // so that the script runs when the readers move (the test holds either way)
-      for (int i = 0; i < n; i++) {
-        send(readers.get(i), "XREAD BLOCK 0 STREAMS " + tag + i + " $\r\n");
-      }
-      for (int i = 0; i < n; i++) {
-        send(writer, "XADD " + tag + i + " 1-1 f v\r\n");
-      }
-      expect(busy, ":1\r\n");
       for (int i = 0; i < n; i++) {
         expect(writer, "$3\r\n1-1\r\n");
       }

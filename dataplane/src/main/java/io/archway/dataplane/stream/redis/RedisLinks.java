@@ -1,6 +1,7 @@
 package io.archway.dataplane.stream.redis;
 
 import io.archway.dataplane.config.StreamMetrics;
+import io.archway.dataplane.support.ChannelReady;
 import io.archway.dataplane.support.Transport;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.Unpooled;
@@ -12,6 +13,7 @@ import io.netty.channel.ChannelInboundHandlerAdapter;
 import io.netty.channel.ChannelOption;
 import io.netty.channel.EventLoop;
 import io.netty.channel.socket.ChannelInputShutdownEvent;
+import io.netty.util.AttributeKey;
 import io.netty.util.ReferenceCountUtil;
 import io.netty.util.concurrent.Future;
 import io.netty.util.concurrent.Promise;
@@ -43,6 +45,9 @@ public final class RedisLinks {
 
   private static final AtomicLong LINK_NUMBERS = new AtomicLong();
   private static final byte[] PING = "*1\r\n$4\r\nPING\r\n".getBytes(StandardCharsets.US_ASCII);
+  // On a connection made by Node#answered: whether the server answered its PING with +PONG.
+  private static final AttributeKey<Boolean> AUTHENTICATED =
+      AttributeKey.valueOf(RedisLinks.class, "authenticated");
 
   private final Transport transport;
   private final StreamMetrics metrics;
@@ -138,7 +143,7 @@ public final class RedisLinks {
       probing = true;
       var batch = waiting;
       waiting = new ArrayList<>();
-      open()
+      answered()
           .addListener(
               (ChannelFutureListener)
                   f -> {
@@ -146,30 +151,10 @@ public final class RedisLinks {
                       probed(batch, false, f.cause());
                       return;
                     }
-                    var ch = f.channel();
-                    ping(
-                        ch,
-                        ok -> {
-                          if (ch.isActive()) {
-                            keep(new Spare(ch, ok));
-                          }
-                          probed(batch, ok, null);
-                        },
-                        () -> probed(batch, false, closedByServer()));
+                    boolean ok = f.channel().attr(AUTHENTICATED).get();
+                    keep(new Spare(f.channel(), ok));
+                    probed(batch, ok, null);
                   });
-    }
-
-    /**
-     * Sends {@code PING} on {@code ch}: {@code done} gets whether it was answered {@code +PONG}.
-     */
-    private static void ping(Channel ch, Consumer<Boolean> done, Runnable closed) {
-      ch.pipeline().addLast("probe", new ProbeReply(done, closed));
-      ch.writeAndFlush(Unpooled.wrappedBuffer(PING));
-      ch.read();
-    }
-
-    private static ConnectException closedByServer() {
-      return new ConnectException("connection closed by the server");
     }
 
     private void probed(List<Admission> batch, boolean ok, Throwable failure) {
@@ -227,36 +212,38 @@ public final class RedisLinks {
     }
 
     /**
-     * A new connection, complete once the server has answered a {@code PING} on it (either way: an
-     * error such as {@code -NOAUTH} too). A connect alone is done when the kernel has the
+     * A new connection, complete once the server has answered a {@code PING} on it, either way: its
+     * {@link #AUTHENTICATED} says whether with {@code +PONG} (an error such as {@code -NOAUTH}
+     * means the connection must authenticate). A connect alone is done when the kernel has the
      * connection, before Redis has accepted it; a command written then can reach Redis after a
      * command written later on a connection it already serves, so a session moving off the shared
      * link would be overtaken by what the link sends after it. A connection Redis has answered on
      * is one it serves, as a spare is.
      */
     private ChannelFuture answered() {
-      var connecting = open();
-      var ready = connecting.channel().newPromise();
-      connecting.addListener(
-          (ChannelFutureListener)
-              f -> {
-                if (!f.isSuccess()) {
-                  ready.tryFailure(f.cause());
-                  return;
-                }
-                var ch = f.channel();
-                ping(
-                    ch,
-                    ok -> {
-                      if (ch.isActive()) {
-                        ready.trySuccess();
-                      } else {
-                        ready.tryFailure(closedByServer());
-                      }
-                    },
-                    () -> ready.tryFailure(closedByServer()));
-              });
-      return ready;
+      return ChannelReady.after(
+          open(),
+          (ch, ready) -> {
+            ch.pipeline()
+                .addLast(
+                    "probe",
+                    new ProbeReply(
+                        ok -> {
+                          ch.attr(AUTHENTICATED).set(ok);
+                          if (ch.isActive()) {
+                            ready.trySuccess();
+                          } else {
+                            ready.tryFailure(closedByServer());
+                          }
+                        },
+                        () -> ready.tryFailure(closedByServer())));
+            ch.writeAndFlush(Unpooled.wrappedBuffer(PING));
+            ch.read();
+          });
+    }
+
+    private static ConnectException closedByServer() {
+      return new ConnectException("connection closed by the server");
     }
 
     /** Closes the spares: no session uses the node's shared link any more. */
