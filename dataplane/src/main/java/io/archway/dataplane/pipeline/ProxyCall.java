@@ -306,6 +306,9 @@ final class ProxyCall extends ProxyResponse implements Exchange.Listener {
 
   @Override
   void upstreamFailed(NodeState.Failure kind, int statusIfFinal) {
+    if (grpcDeadlinePassed(System.nanoTime())) {
+      return;
+    }
     abandonConnection();
     upstream.failed(node, kind);
     lastFailureStatus = statusIfFinal;

@@ -356,16 +356,30 @@ abstract class ProxyResponse implements UpstreamConnection.Listener, ExchangeTim
       return 0;
     }
     if (grpcDeadline != 0) {
-      long left = grpcDeadline - now;
-      if (left <= 0) {
-        metrics.error("grpc_deadline_exceeded");
-        deadlineExceeded();
+      if (grpcDeadlinePassed(now)) {
         return 0;
       }
+      long left = grpcDeadline - now;
       long wait = onTimeouts(now);
       return done ? 0 : wait == 0 ? left : Math.min(wait, left);
     }
     return onTimeouts(now);
+  }
+
+  /**
+   * Ends the exchange as {@link #onDeadline} would when the request's {@code grpc-timeout} has
+   * passed, and says so; for a failure of the node. The node is sent the same {@code grpc-timeout}
+   * and resets its stream when that passes on its own clock: it started later than the gateway's,
+   * but a busy event loop may read the reset before it runs the gateway's timer, and the failure is
+   * then the deadline's, not the node's (no UNAVAILABLE, no passive health failure).
+   */
+  boolean grpcDeadlinePassed(long now) {
+    if (grpcDeadline == 0 || now - grpcDeadline < 0) {
+      return false;
+    }
+    metrics.error("grpc_deadline_exceeded");
+    deadlineExceeded();
+    return true;
   }
 
   /**
@@ -454,6 +468,9 @@ abstract class ProxyResponse implements UpstreamConnection.Listener, ExchangeTim
 
   /** The node failed after the response began: the client can only be told by a close. */
   void cutMidResponse(NodeState.Failure kind) {
+    if (grpcDeadlinePassed(System.nanoTime())) {
+      return;
+    }
     abandonKeepingStream();
     upstream.failed(node, kind);
     if (heldHead == null && GrpcStatus.isGrpc(call.exchange().request())) {
