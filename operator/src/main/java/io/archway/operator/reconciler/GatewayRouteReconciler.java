@@ -11,6 +11,7 @@ import io.fabric8.kubernetes.api.model.gatewayapi.v1.RouteParentStatus;
 import io.javaoperatorsdk.operator.api.reconciler.Context;
 import io.javaoperatorsdk.operator.api.reconciler.DeleteControl;
 import io.javaoperatorsdk.operator.api.reconciler.ErrorStatusUpdateControl;
+import io.javaoperatorsdk.operator.api.reconciler.PrimaryUpdateAndCacheUtils;
 import io.javaoperatorsdk.operator.api.reconciler.UpdateControl;
 import java.util.ArrayList;
 import java.util.HashSet;
@@ -113,7 +114,7 @@ abstract class GatewayRouteReconciler<R extends HasMetadata> extends ResourceRec
       // No parent is ours (any more): what it wrote goes, and our status entries.
       ctx.writer().deleteAll(owner);
       contributed(r, computed);
-      return update(r, computed);
+      return update(r, computed, context);
     }
     var t = translate(r);
     t.warningsWithReason().forEach(w -> ctx.events().warning(r, w.reason(), w.message()));
@@ -129,11 +130,41 @@ abstract class GatewayRouteReconciler<R extends HasMetadata> extends ResourceRec
       }
     }
     contributed(r, computed);
-    return update(r, computed);
+    return update(r, computed, context);
   }
 
-  /** Our entries in place of the previous ones of ours; other controllers' entries kept. */
-  private UpdateControl<R> update(R r, List<RouteParentStatus> ours) {
+  /**
+   * Writes our entries in place of the previous ones of ours, other controllers' entries kept, when
+   * that changes them. Not through the framework's status patch: it does not keep what it wrote, so
+   * the reconcile that follows at once (the Gateway's recount fires one) read the route from the
+   * informer, which may not have had that status yet: our entries looked new (their {@code
+   * lastTransitionTime} reset to now) and the patch, computed against that older copy, could drop
+   * another controller's entry written meanwhile. The status is put with the route's {@code
+   * resourceVersion} (on a conflict the route is read again from the cache and merged again), and
+   * what was written is cached for the next reconcile.
+   */
+  private UpdateControl<R> update(R r, List<RouteParentStatus> ours, Context<R> context) {
+    if (merged(r, ours) != null) {
+      PrimaryUpdateAndCacheUtils.updateStatusAndCacheResource(
+          r,
+          context,
+          current -> {
+            var parents = merged(current, ours);
+            if (parents != null) {
+              parents(current, parents);
+            }
+            return current;
+          });
+    }
+    return UpdateControl.noUpdate();
+  }
+
+  /**
+   * The route's {@code status.parents} with our entries in place of its previous ones of ours
+   * (their transition times kept while their status stays), or {@code null} when that is what it
+   * has.
+   */
+  private List<RouteParentStatus> merged(R r, List<RouteParentStatus> ours) {
     var previous = parents(r);
     var now = GatewayConditions.now();
     var parents = new ArrayList<RouteParentStatus>();
@@ -157,11 +188,7 @@ abstract class GatewayRouteReconciler<R extends HasMetadata> extends ResourceRec
       GatewayConditions.merge(before, p.getConditions(), now);
       parents.add(p);
     }
-    if (Objects.equals(previous == null ? List.of() : previous, parents)) {
-      return UpdateControl.noUpdate();
-    }
-    parents(r, parents);
-    return UpdateControl.patchStatus(r);
+    return Objects.equals(previous == null ? List.of() : previous, parents) ? null : parents;
   }
 
   /**

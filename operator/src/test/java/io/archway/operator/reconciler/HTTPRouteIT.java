@@ -215,6 +215,8 @@ class HTTPRouteIT {
     service(ns, "web");
     apply(ns, Gateway.class, GATEWAY);
     apply(ns, HTTPRoute.class, ROUTE);
+    // The Service comes through its own informer: a first reconcile may not have seen it yet.
+    awaitParent(ns, "web", "ResolvedRefs", "True", "ResolvedRefs");
     var r = awaitParent(ns, "web", "Accepted", "True", "Accepted");
     assertThat(condition(ours(r).get(0).getConditions(), "ResolvedRefs").orElseThrow())
         .extracting(Condition::getStatus, Condition::getReason)
@@ -268,7 +270,9 @@ class HTTPRouteIT {
             .replace("{name: edge}", "{name: edge, namespace: " + infra + "}")
             .replace(
                 "{name: web, port: 8080}", "{name: web, namespace: " + backends + ", port: 8080}"));
-    // Attached through the selector, but the backend in a third namespace is not granted.
+    // Attached through the selector (once the namespace's labels are in the operator's cache), but
+    // the backend in a third namespace is not granted.
+    awaitParent(apps, "web", "Accepted", "True", "Accepted");
     var r = awaitParent(apps, "web", "ResolvedRefs", "False", "RefNotPermitted");
     assertThat(condition(ours(r).get(0).getConditions(), "Accepted").orElseThrow().getStatus())
         .isEqualTo("True");
