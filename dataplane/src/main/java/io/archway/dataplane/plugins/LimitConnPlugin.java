@@ -12,6 +12,7 @@ import java.util.EnumSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
+import java.util.concurrent.CompletionStage;
 import java.util.concurrent.ConcurrentHashMap;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -174,17 +175,22 @@ public final class LimitConnPlugin implements Plugin<LimitConnPlugin.Config> {
     public Outcome access(PluginContext ctx) {
       var k = link.key("archway:limit-conn:", prefix + key.of(ctx));
       var stage = TAKE.run(link, k, Integer.toString(conn + burst));
+      // Until the decision is in, the state is the take itself: a client that leaves meanwhile
+      // cancels the run (the decision below never runs) and its log phase runs at once, so that
+      // log phase gives back whatever the take turns out to have taken.
+      ctx.state(this, new Taking(k, stage));
       return Outcome.later(
           stage,
           r -> {
-            if (r instanceof Throwable err) {
-              REDIS_WARNINGS.warn("limit-conn: redis: {}", err.toString());
-              return degrade ? Outcome.CONTINUE : Outcome.message(500, "failed to limit conn");
-            }
-            var out = (List<?>) r;
-            if (((Number) out.get(1)).longValue() == 1) {
+            ctx.state(this, null);
+            if (!took(r)) {
+              if (r instanceof Throwable err) {
+                REDIS_WARNINGS.warn("limit-conn: redis: {}", err.toString());
+                return degrade ? Outcome.CONTINUE : Outcome.message(500, "failed to limit conn");
+              }
               return reject;
             }
+            var out = (List<?>) r;
             ctx.state(this, k);
             if (((Number) out.get(0)).longValue() > conn) {
               return ctx.after(delayNanos, () -> Outcome.CONTINUE);
@@ -195,13 +201,32 @@ public final class LimitConnPlugin implements Plugin<LimitConnPlugin.Config> {
 
     @Override
     public void log(PluginContext ctx) {
-      String k = ctx.state(this);
-      if (k == null) {
+      Object held = ctx.state(this);
+      if (held == null) {
         return;
       }
       ctx.state(this, null);
-      give(link, k, "limit-conn");
+      if (held instanceof Taking t) {
+        // The client left before the take's answer: its slot, if it got one, goes back then.
+        t.stage()
+            .thenAccept(
+                r -> {
+                  if (took(r)) {
+                    give(link, t.key(), "limit-conn");
+                  }
+                });
+        return;
+      }
+      give(link, (String) held, "limit-conn");
     }
+  }
+
+  /** A take sent to Redis whose answer the request has not seen yet. */
+  private record Taking(String key, CompletionStage<Object> stage) {}
+
+  /** Whether {@link #TAKE}'s answer {@code r} is a slot taken (not refused, not a failure). */
+  private static boolean took(Object r) {
+    return r instanceof List<?> out && ((Number) out.get(1)).longValue() == 0;
   }
 
   private record Slots(

@@ -39,6 +39,7 @@ import io.netty.util.concurrent.GlobalEventExecutor;
 import java.net.InetSocketAddress;
 import java.nio.charset.StandardCharsets;
 import java.util.Map;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
@@ -48,8 +49,9 @@ import java.util.concurrent.atomic.AtomicLong;
  * A real HTTP/1.1 server on loopback, the node behind the gateway in tests. Paths: {@code /ws}
  * (WebSocket echo), {@code /upload} (counts the streamed body, answers the count), {@code
  * /download?size=N} (streams N bytes, chunked, as fast as the reader takes them), {@code /echo}
- * (answers the body), {@code /status/N}, {@code /delay/MS}, anything else: the node's name. Every
- * answer carries {@code X-Node} and the request's headers as {@code X-Seen-*}.
+ * (answers the body), {@code /status/N}, {@code /delay/MS}, {@code /hold} (answered once {@link
+ * #release()} is called), anything else: the node's name. Every answer carries {@code X-Node} and
+ * the request's headers as {@code X-Seen-*}.
  */
 public final class TestUpstream implements AutoCloseable {
 
@@ -62,6 +64,7 @@ public final class TestUpstream implements AutoCloseable {
   private final AtomicInteger connections = new AtomicInteger();
   private final AtomicLong uploaded = new AtomicLong();
   private final Map<String, String> lastHeaders = new ConcurrentHashMap<>();
+  private final CompletableFuture<Void> released = new CompletableFuture<>();
   private volatile int forcedStatus;
   private volatile String lastRequest;
 
@@ -125,6 +128,11 @@ public final class TestUpstream implements AutoCloseable {
 
   public Map<String, String> lastHeaders() {
     return lastHeaders;
+  }
+
+  /** Answers the {@code /hold} requests held so far, and any later one at once. */
+  public void release() {
+    released.complete(null);
   }
 
   /** Answers every plain request with this status from now on ({@code 0}: normal). */
@@ -248,6 +256,8 @@ public final class TestUpstream implements AutoCloseable {
       } else if (path.startsWith("/delay/")) {
         long ms = Long.parseLong(path.substring(7));
         ctx.executor().schedule(() -> send(ctx, keepAlive, 200, name), ms, TimeUnit.MILLISECONDS);
+      } else if (path.equals("/hold")) {
+        released.thenRun(() -> ctx.executor().execute(() -> send(ctx, keepAlive, 200, name)));
       } else if (path.equals("/close")) {
         ctx.close();
       } else {
