@@ -49,6 +49,9 @@ class RedisClusterLimitsIT {
     }
   }
 
+  // How long to wait for a state before giving up: a loaded machine only waits longer.
+  private static final Duration WAIT = Duration.ofSeconds(30);
+
   static String route(TestUpstream up, String id, String plugin, String conf, String nodes) {
     return """
           - id: %s
@@ -181,15 +184,27 @@ class RedisClusterLimitsIT {
                   cluster.nodesYaml()));
       try (var a = Gateways.start(Files.createDirectories(dir.resolve("a")), yaml);
           var b = Gateways.start(Files.createDirectories(dir.resolve("b")), yaml)) {
+        // Each pod's link to the cluster is up (a first script on a cold link may time out on a
+        // loaded machine), and every slot those first requests took is back.
+        for (var pod : List.of(a, b)) {
+          await().atMost(WAIT).until(() -> pod.get("/delay/0").statusCode() == 200);
+        }
+        var pattern = "archway:limit-conn:{routes/delay:*";
+        await()
+            .atMost(WAIT)
+            .until(() -> keysByNode(pattern).values().stream().allMatch(List::isEmpty));
+        // A request the upstream holds until released takes the only slot, through pod a.
         var held =
             a.client()
                 .sendAsync(
-                    HttpRequest.newBuilder(URI.create(a.url("/delay/1500"))).build(),
+                    HttpRequest.newBuilder(URI.create(a.url("/delay/hold"))).build(),
                     HttpResponse.BodyHandlers.ofString());
-        await().atMost(Duration.ofSeconds(5)).until(() -> up.requests() >= 1);
-        // The slot pod a holds is counted in the cluster (the route is delay, so the upstream
-        // holds /delay/1500 for that long)...
-        var keys = keysByNode("archway:limit-conn:{routes/delay:*");
+        await()
+            .atMost(WAIT)
+            .until(() -> held.isDone() || "GET /delay/hold".equals(up.lastRequest()));
+        assertThat(held).as("the held request went upstream (was not answered)").isNotDone();
+        // The slot pod a holds is counted in the cluster...
+        var keys = keysByNode(pattern);
         var holder =
             keys.entrySet().stream().filter(e -> !e.getValue().isEmpty()).findFirst().orElseThrow();
         var server =
@@ -200,12 +215,13 @@ class RedisClusterLimitsIT {
         assertThat(server.call("GET", holder.getValue().get(0))).isEqualTo("1");
         // ...so pod b finds none free.
         assertThat(b.get("/delay/0").statusCode()).isEqualTo(429);
+        up.release();
         assertThat(held.get().statusCode()).isEqualTo(200);
-        // Given back when the request ends: pod b gets it, and the key goes.
-        await().atMost(Duration.ofSeconds(5)).until(() -> b.get("/delay/0").statusCode() == 200);
+        // Given back when the request ends (asynchronously): the key goes, and pod b gets it.
         await()
-            .atMost(Duration.ofSeconds(5))
+            .atMost(WAIT)
             .until(() -> server.call("EXISTS", holder.getValue().get(0)).equals("0"));
+        assertThat(b.get("/delay/0").statusCode()).isEqualTo(200);
       }
     }
   }

@@ -49,9 +49,9 @@ import java.util.concurrent.atomic.AtomicLong;
  * A real HTTP/1.1 server on loopback, the node behind the gateway in tests. Paths: {@code /ws}
  * (WebSocket echo), {@code /upload} (counts the streamed body, answers the count), {@code
  * /download?size=N} (streams N bytes, chunked, as fast as the reader takes them), {@code /echo}
- * (answers the body), {@code /status/N}, {@code /delay/MS}, {@code /hold} (answered once {@link
- * #release()} is called), anything else: the node's name. Every answer carries {@code X-Node} and
- * the request's headers as {@code X-Seen-*}.
+ * (answers the body), {@code /status/N}, {@code /delay/MS}, {@code /hold} or {@code .../hold}
+ * (answered once {@link #release()} is called), anything else: the node's name. Every answer
+ * carries {@code X-Node} and the request's headers as {@code X-Seen-*}.
  */
 public final class TestUpstream implements AutoCloseable {
 
@@ -253,11 +253,11 @@ public final class TestUpstream implements AutoCloseable {
         }
       } else if (path.startsWith("/status/")) {
         send(ctx, keepAlive, Integer.parseInt(path.substring(8)), name);
+      } else if (path.endsWith("/hold")) {
+        released.thenRun(() -> ctx.executor().execute(() -> send(ctx, keepAlive, 200, name)));
       } else if (path.startsWith("/delay/")) {
         long ms = Long.parseLong(path.substring(7));
         ctx.executor().schedule(() -> send(ctx, keepAlive, 200, name), ms, TimeUnit.MILLISECONDS);
-      } else if (path.equals("/hold")) {
-        released.thenRun(() -> ctx.executor().execute(() -> send(ctx, keepAlive, 200, name)));
       } else if (path.equals("/close")) {
         ctx.close();
       } else {
