@@ -374,7 +374,7 @@ abstract class ProxyResponse implements UpstreamConnection.Listener, ExchangeTim
    * then the deadline's, not the node's (no UNAVAILABLE, no passive health failure).
    */
   boolean grpcDeadlinePassed(long now) {
-    if (grpcDeadline == 0 || now - grpcDeadline < 0) {
+    if (done || grpcDeadline == 0 || now - grpcDeadline < 0) {
       return false;
     }
     metrics.error("grpc_deadline_exceeded");

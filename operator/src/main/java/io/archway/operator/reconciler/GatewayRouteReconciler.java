@@ -243,6 +243,11 @@ abstract class GatewayRouteReconciler<R extends HasMetadata> extends ResourceRec
 
   @Override
   public ErrorStatusUpdateControl<R> updateErrorStatus(R r, Context<R> context, Exception e) {
+    if (gone(r, e)) {
+      // Deleted while reconciled (its status update found nothing): nothing to retry, no etcd
+      // failure. Its keys go with its delete.
+      return ErrorStatusUpdateControl.<R>noStatusUpdate().withNoRetry();
+    }
     // etcd unavailable: retried with backoff; the route's conditions say nothing of etcd.
     ctx.metrics().error(r.getKind());
     ctx.events().warning(r, Reason.ETCD_UNAVAILABLE.text(), etcdMessage(e));
