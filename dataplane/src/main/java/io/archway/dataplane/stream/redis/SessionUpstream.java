@@ -13,11 +13,11 @@ import java.nio.charset.StandardCharsets;
  * Where one {@link RedisSession}'s commands go: the event loop's {@link SharedLink} to the node, or
  * a connection of its own, and the moves between them. A session that started shared moves, for
  * good, to a connection of its own when a command needs one; the move waits until the link has
- * answered everything before it, then takes a spare connection ({@link RedisLinks.Node#own}) in the
- * same event-loop turn, so no command read later on that loop overtakes it; when no spare is ready,
- * the link holds the other sessions' commands until the new connection has this one's ({@link
- * SharedLink#hold}). A session whose link was lost while it had nothing in flight takes a new link
- * on its next command.
+ * answered everything before it, then takes a spare connection ({@link RedisLinks.Node#own}), or a
+ * new one when no spare is ready. From the move on, the link holds the other sessions' commands
+ * ({@link SharedLink#hold}) until Redis has run this one's on the new connection ({@link
+ * MoveFence}), so no command read later on that loop overtakes it. A session whose link was lost
+ * while it had nothing in flight takes a new link on its next command.
  */
 final class SessionUpstream {
 
@@ -107,46 +107,54 @@ final class SessionUpstream {
 
   /** The session's commands go to {@code connecting} from now on (and nothing is sent before). */
   private void moveTo(ChannelFuture connecting) {
-    // No spare was ready: while the new connection connects, the link holds the commands other
-    // clients send, so that none overtakes this session's command.
-    var holding = connecting.isDone() ? null : link;
+    // The link holds the commands other clients send from now until Redis has run this session's
+    // first commands on the new connection, so that none overtakes them (MoveFence).
+    var holding = link;
     if (holding != null) {
       holding.hold();
     }
+    Runnable release = holding == null ? () -> {} : holding::release;
     connecting.addListener(
         (ChannelFutureListener)
             f -> {
+              boolean fenced = false;
               try {
-                moved(f);
+                fenced = moved(f, release);
               } finally {
-                if (holding != null) {
-                  holding.release();
+                if (!fenced) {
+                  release.run();
                 }
               }
             });
   }
 
-  private void moved(ChannelFuture f) {
+  /**
+   * Whether the session moved to {@code f}'s connection, whose fence then calls {@code release}.
+   */
+  private boolean moved(ChannelFuture f, Runnable release) {
     if (session.closing()) {
       f.channel().close();
-      return;
+      return false;
     }
     if (!f.isSuccess()) {
       metrics.error("upstream_connect_failed");
       session.fail("upstream unavailable (" + f.cause().getMessage() + ")");
-      return;
+      return false;
     }
     if (link != null) {
       link.detach(session);
       link = null;
     }
     own(f.channel());
+    own.pipeline().addLast(MoveFence.NAME, new MoveFence(release));
     own.pipeline().addLast("replies", session.upstreamHandler());
+    own.write(MoveFence.ping(), own.voidPromise());
     moving = false;
     session.commands.drain();
     own.flush();
     own.read();
     session.readClientIfRoom();
+    return true;
   }
 
   /**

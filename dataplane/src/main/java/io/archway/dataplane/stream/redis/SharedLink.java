@@ -150,10 +150,11 @@ public final class SharedLink extends ChannelInboundHandlerAdapter {
 
   /**
    * Holds every command sent here from now on until {@link #release}: a session is moving off this
-   * link to a connection that is still connecting, and nothing read after its command may reach the
-   * server before it (a blocking read must not miss the write sent just after it). The hold lasts
-   * at most the connect; what waits meanwhile is bounded as any write here is, by each session's
-   * commands in flight.
+   * link to a connection of its own, and nothing read after its command may reach the server before
+   * it (a blocking read must not miss the write sent just after it). The hold lasts until the
+   * server has run the moved session's first commands ({@link MoveFence}), a round trip on the new
+   * connection (after its connect, when no spare was ready); what waits meanwhile is bounded as any
+   * write here is, by each session's commands in flight.
    */
   void hold() {
     holds++;
