@@ -177,40 +177,49 @@ public final class Servers implements AutoCloseable {
         new HttpChannelInitializer(
             gateway, connections, null, settings.http2().h2c() ? handoff : null);
     http =
-        guarded(admin.sniffing(httpInitializer))
-            .childOption(ChannelOption.AUTO_READ, false)
-            .bind(settings.bindAddress(), settings.httpPort())
-            .sync()
-            .channel();
+        Listening.bound(
+            guarded(admin.sniffing(httpInitializer))
+                .childOption(ChannelOption.AUTO_READ, false)
+                .bind(settings.bindAddress(), settings.httpPort()),
+            "HTTP",
+            settings.bindAddress(),
+            settings.httpPort());
     https =
-        guarded(
-                new HttpChannelInitializer(
-                    gateway,
-                    connections,
-                    p ->
-                        TlsHandlers.addTo(
-                            p, () -> compiler.current().certificates(), settings.tls(), tlsMetrics),
-                    settings.http2().tls() ? handoff : null))
-            .childOption(ChannelOption.AUTO_READ, false)
-            .bind(settings.bindAddress(), settings.httpsPort())
-            .sync()
-            .channel();
+        Listening.bound(
+            guarded(
+                    new HttpChannelInitializer(
+                        gateway,
+                        connections,
+                        p ->
+                            TlsHandlers.addTo(
+                                p,
+                                () -> compiler.current().certificates(),
+                                settings.tls(),
+                                tlsMetrics),
+                        settings.http2().tls() ? handoff : null))
+                .childOption(ChannelOption.AUTO_READ, false)
+                .bind(settings.bindAddress(), settings.httpsPort()),
+            "HTTPS",
+            settings.bindAddress(),
+            settings.httpsPort());
     status =
-        bootstrap(
-                statusLoop,
-                statusLoop,
-                new ChannelInitializer<SocketChannel>() {
-                  @Override
-                  protected void initChannel(SocketChannel ch) {
-                    ch.pipeline()
-                        .addLast("codec", new HttpServerCodec())
-                        .addLast("aggregator", new HttpObjectAggregator(8192))
-                        .addLast("status", statusHandler);
-                  }
-                })
-            .bind(settings.bindAddress(), settings.statusPort())
-            .sync()
-            .channel();
+        Listening.bound(
+            bootstrap(
+                    statusLoop,
+                    statusLoop,
+                    new ChannelInitializer<SocketChannel>() {
+                      @Override
+                      protected void initChannel(SocketChannel ch) {
+                        ch.pipeline()
+                            .addLast("codec", new HttpServerCodec())
+                            .addLast("aggregator", new HttpObjectAggregator(8192))
+                            .addLast("status", statusHandler);
+                      }
+                    })
+                .bind(settings.bindAddress(), settings.statusPort()),
+            "status",
+            settings.bindAddress(),
+            settings.statusPort());
     // The public endpoints (node-status, server-info, batch-requests, prometheus) read the node.
     compiler
         .pluginServices()

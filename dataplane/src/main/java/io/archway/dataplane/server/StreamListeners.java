@@ -58,31 +58,36 @@ final class StreamListeners {
     var gateway = new StreamGateway(compiler, transport, settings, metrics, pools);
     for (int port : settings.ports()) {
       channels.add(
-          bootstrap
-              .apply(new StreamChannelInitializer(gateway, connections))
-              .childOption(ChannelOption.AUTO_READ, false)
-              .childOption(ChannelOption.ALLOW_HALF_CLOSURE, true)
-              .bind(bindAddress, port)
-              .sync()
-              .channel());
+          Listening.bound(
+              bootstrap
+                  .apply(new StreamChannelInitializer(gateway, connections))
+                  .childOption(ChannelOption.AUTO_READ, false)
+                  .childOption(ChannelOption.ALLOW_HALF_CLOSURE, true)
+                  .bind(bindAddress, port),
+              "stream (TCP)",
+              bindAddress,
+              port));
     }
     for (int port : settings.udpPorts()) {
       channels.add(
-          new Bootstrap()
-              .group(workers)
-              .channel(transport.datagramChannel())
-              .handler(
-                  new ChannelInitializer<>() {
-                    @Override
-                    protected void initChannel(Channel ch) {
-                      // Datagrams wait in the socket's buffer until the first config is in force.
-                      gate.hold(ch);
-                      ch.pipeline().addLast(new UdpStreamHandler(gateway));
-                    }
-                  })
-              .bind(bindAddress, port)
-              .sync()
-              .channel());
+          Listening.bound(
+              new Bootstrap()
+                  .group(workers)
+                  .channel(transport.datagramChannel())
+                  .handler(
+                      new ChannelInitializer<>() {
+                        @Override
+                        protected void initChannel(Channel ch) {
+                          // Datagrams wait in the socket's buffer until the first config is in
+                          // force.
+                          gate.hold(ch);
+                          ch.pipeline().addLast(new UdpStreamHandler(gateway));
+                        }
+                      })
+                  .bind(bindAddress, port),
+              "stream (UDP)",
+              bindAddress,
+              port));
     }
   }
 

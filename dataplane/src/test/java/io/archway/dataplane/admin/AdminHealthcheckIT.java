@@ -8,7 +8,7 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import io.archway.dataplane.server.Dataplane;
 import io.archway.dataplane.server.DataplaneOptions;
 import io.archway.dataplane.testing.TestUpstream;
-import java.net.ServerSocket;
+import io.archway.model.testing.Ports;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
@@ -47,10 +47,7 @@ class AdminHealthcheckIT {
   @Test
   void theAdminApiShowsTheNodesHealthAsTheControlApiDoes() throws Exception {
     up = new TestUpstream("up");
-    int closed;
-    try (var s = new ServerSocket(0)) {
-      closed = s.getLocalPort(); // nothing listens there once closed: that node fails its checks
-    }
+    int closed = Ports.free(); // nothing listens there: that node fails its checks
     var file = dir.resolve("apisix.yaml");
     Files.writeString(
         file,

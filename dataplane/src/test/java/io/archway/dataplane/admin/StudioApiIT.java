@@ -8,7 +8,7 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import io.archway.dataplane.server.Dataplane;
 import io.archway.dataplane.server.DataplaneOptions;
 import io.archway.dataplane.testing.TestUpstream;
-import java.net.ServerSocket;
+import io.archway.model.testing.Ports;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
@@ -41,9 +41,7 @@ class StudioApiIT {
   @BeforeEach
   void start() throws Exception {
     upstream = new TestUpstream("up1");
-    try (var s = new ServerSocket(0)) {
-      brokerPort = s.getLocalPort(); // closed again: no broker answers there
-    }
+    brokerPort = Ports.free(); // closed again: no broker answers there
     var file = dir.resolve("apisix.yaml");
     Files.writeString(file, "routes: []\n#END\n");
     dataplane =

@@ -5,9 +5,9 @@ import static org.awaitility.Awaitility.await;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import io.archway.dataplane.testing.Gateways;
+import io.archway.model.testing.Ports;
 import java.io.BufferedReader;
 import java.io.InputStreamReader;
-import java.net.ServerSocket;
 import java.net.URI;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
@@ -261,10 +261,7 @@ class AiPluginsIT {
 
   @Test
   void aiProxyMultiFallsBackOn429And5xxOnlyWhenToldTo() throws Exception {
-    int closed;
-    try (var s = new ServerSocket(0)) {
-      closed = s.getLocalPort(); // nothing listens there once closed
-    }
+    int closed = Ports.free(); // nothing listens there
     var plugins =
         """
         ai-proxy-multi:

@@ -6,9 +6,9 @@ import com.sun.net.httpserver.HttpExchange;
 import com.sun.net.httpserver.HttpServer;
 import io.archway.dataplane.testing.Gateways;
 import io.archway.dataplane.testing.TestUpstream;
+import io.archway.model.testing.Ports;
 import io.netty.handler.codec.http.QueryStringDecoder;
 import java.net.InetSocketAddress;
-import java.net.ServerSocket;
 import java.net.URI;
 import java.net.URLEncoder;
 import java.net.http.HttpClient;
@@ -159,10 +159,7 @@ class AuthzCasdoorIT {
   }
 
   void startGateway() throws Exception {
-    int closed;
-    try (var s = new ServerSocket(0)) {
-      closed = s.getLocalPort();
-    }
+    int closed = Ports.free();
     // One event loop: a callback waiting for Casdoor on it would stop every other request.
     gw = Gateways.start(dir, config("http://127.0.0.1:" + closed), o -> o.withWorkers(1));
   }

@@ -9,6 +9,7 @@ import io.archway.dataplane.testing.Gateways;
 import io.archway.dataplane.testing.TestUpstream;
 import io.archway.dataplane.testing.UdpServer;
 import io.archway.model.ModelJson;
+import io.archway.model.testing.Ports;
 import java.io.IOException;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
@@ -259,10 +260,7 @@ class ObservabilityLoggersIT {
 
   @Test
   void tcpLoggerRetriesUntilThePeerIsBack() throws Exception {
-    int port;
-    try (var probe = new ServerSocket(0, 50, InetAddress.getLoopbackAddress())) {
-      port = probe.getLocalPort();
-    }
+    int port = Ports.free();
     gw =
         Gateways.start(
             dir,
@@ -505,10 +503,7 @@ class ObservabilityLoggersIT {
 
   @Test
   void aDeadTcpPeerCostsDroppedEntriesNeverFailedRequests() throws Exception {
-    int port;
-    try (var probe = new ServerSocket(0, 50, InetAddress.getLoopbackAddress())) {
-      port = probe.getLocalPort();
-    }
+    int port = Ports.free();
     gw =
         Gateways.start(
             dir,

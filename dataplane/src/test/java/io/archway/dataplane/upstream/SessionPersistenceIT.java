@@ -5,8 +5,8 @@ import static org.awaitility.Awaitility.await;
 
 import com.sun.net.httpserver.HttpServer;
 import io.archway.dataplane.testing.Gateways;
+import io.archway.model.testing.Ports;
 import java.net.InetSocketAddress;
-import java.net.ServerSocket;
 import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
@@ -242,9 +242,7 @@ class SessionPersistenceIT {
   @Test
   void aSessionWhoseNodeRefusesConnectionsIsRetriedElsewhereAndStartsAgain() throws Exception {
     String closed;
-    try (var s = new ServerSocket(0, 1, java.net.InetAddress.getLoopbackAddress())) {
-      closed = "127.0.0.1:" + s.getLocalPort();
-    }
+    closed = "127.0.0.1:" + Ports.free();
     var yaml =
         config(nodes, "{name: sid}", "")
             .replace("    nodes:\n", "    nodes:\n      \"" + closed + "\": 1\n");

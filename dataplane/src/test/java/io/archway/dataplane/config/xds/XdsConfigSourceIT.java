@@ -9,8 +9,8 @@ import io.archway.model.source.ConfigChange;
 import io.archway.model.source.ConfigItem;
 import io.archway.model.source.ConfigListener;
 import io.archway.model.source.ConfigState;
+import io.archway.model.testing.Ports;
 import io.envoyproxy.controlplane.cache.v3.Snapshot;
-import java.net.ServerSocket;
 import java.time.Duration;
 import java.util.List;
 import java.util.Map;
@@ -74,10 +74,7 @@ class XdsConfigSourceIT {
 
   @Test
   void closeDoesNotWaitForAPendingReconnect() throws Exception {
-    int port;
-    try (var s = new ServerSocket(0)) {
-      port = s.getLocalPort(); // nothing listens there once closed
-    }
+    int port = Ports.free(); // nothing listens there
     for (var protocol : XdsConfigSource.Protocol.values()) {
       var source =
           new XdsConfigSource(
