@@ -5,7 +5,6 @@ import io.netty.buffer.Unpooled;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandlerAdapter;
 import io.netty.channel.socket.ChannelInputShutdownEvent;
-import java.nio.charset.StandardCharsets;
 
 /**
  * Keeps the shared link's later commands back until Redis has run the commands of a session that
@@ -29,8 +28,6 @@ final class MoveFence extends ChannelInboundHandlerAdapter {
 
   static final String NAME = "move-fence";
 
-  private static final byte[] PING = "*1\r\n$4\r\nPING\r\n".getBytes(StandardCharsets.US_ASCII);
-
   private Runnable release;
 
   /** {@code release} runs once, when the fence's answer is in or the connection ends. */
@@ -40,7 +37,7 @@ final class MoveFence extends ChannelInboundHandlerAdapter {
 
   /** The {@code PING} to write ahead of the moved session's commands. */
   static ByteBuf ping() {
-    return Unpooled.wrappedBuffer(PING);
+    return Unpooled.wrappedBuffer(RedisLinks.PING);
   }
 
   @Override

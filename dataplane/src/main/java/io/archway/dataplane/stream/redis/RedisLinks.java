@@ -44,7 +44,7 @@ public final class RedisLinks {
   static final int MAX_SPARES = 2;
 
   private static final AtomicLong LINK_NUMBERS = new AtomicLong();
-  private static final byte[] PING = "*1\r\n$4\r\nPING\r\n".getBytes(StandardCharsets.US_ASCII);
+  static final byte[] PING = "*1\r\n$4\r\nPING\r\n".getBytes(StandardCharsets.US_ASCII);
   // On a connection made by Node#answered: whether the server answered its PING with +PONG.
   private static final AttributeKey<Boolean> AUTHENTICATED =
       AttributeKey.valueOf(RedisLinks.class, "authenticated");
