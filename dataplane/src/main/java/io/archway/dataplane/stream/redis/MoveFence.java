@@ -86,7 +86,8 @@ final class MoveFence extends ChannelInboundHandlerAdapter {
     ctx.fireExceptionCaught(cause);
   }
 
-  private void letGo() {
+  /** Lets the link go on, once: later calls do nothing. */
+  void letGo() {
     var r = release;
     if (r != null) {
       release = null;

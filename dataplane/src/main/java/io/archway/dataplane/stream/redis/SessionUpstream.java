@@ -113,25 +113,24 @@ final class SessionUpstream {
     if (holding != null) {
       holding.hold();
     }
-    Runnable release = holding == null ? () -> {} : holding::release;
+    // Released once: by the fence on the new connection, or here when the move fails.
+    var fence = new MoveFence(holding == null ? () -> {} : holding::release);
     connecting.addListener(
         (ChannelFutureListener)
             f -> {
               boolean fenced = false;
               try {
-                fenced = moved(f, release);
+                fenced = moved(f, fence);
               } finally {
                 if (!fenced) {
-                  release.run();
+                  fence.letGo();
                 }
               }
             });
   }
 
-  /**
-   * Whether the session moved to {@code f}'s connection, whose fence then calls {@code release}.
-   */
-  private boolean moved(ChannelFuture f, Runnable release) {
+  /** Whether the session moved to {@code f}'s connection, where {@code fence} now waits. */
+  private boolean moved(ChannelFuture f, MoveFence fence) {
     if (session.closing()) {
       f.channel().close();
       return false;
@@ -146,7 +145,7 @@ final class SessionUpstream {
       link = null;
     }
     own(f.channel());
-    own.pipeline().addLast(MoveFence.NAME, new MoveFence(release));
+    own.pipeline().addLast(MoveFence.NAME, fence);
     own.pipeline().addLast("replies", session.upstreamHandler());
     own.write(MoveFence.ping(), own.voidPromise());
     moving = false;
