@@ -45,21 +45,14 @@ final class AdminPort {
       String bindAddress)
       throws InterruptedException {
     this.server = server;
-    var bound = bootstrap.apply(server.initializer()).bind(settings.address(), settings.port());
-    bound.await();
-    if (!bound.isSuccess()) {
-      // A second gateway on one host meets the first one's 9180: say which port and what to do.
-      throw new IllegalStateException(
-          "the Admin API cannot listen on "
-              + settings.address()
-              + ":"
-              + settings.port()
-              + " ("
-              + bound.cause().getMessage()
-              + "); choose another port with --admin-port N, or turn it off with --admin-port off",
-          bound.cause());
-    }
-    channel = bound.channel();
+    // A second gateway on one host meets the first one's 9180: say which port and what to do.
+    channel =
+        Listening.bound(
+            bootstrap.apply(server.initializer()).bind(settings.address(), settings.port()),
+            "the Admin API",
+            settings.address(),
+            settings.port(),
+            "; choose another port with --admin-port N, or turn it off with --admin-port off");
     log.info("admin API on {}:{}", settings.address(), port());
     onHttp = server.dataPortHandlers(bindAddress);
   }

@@ -15,18 +15,27 @@ final class Listening {
    */
   static Channel bound(ChannelFuture binding, String what, String address, int port)
       throws InterruptedException {
+    return bound(binding, "the " + what + " listener", address, port, "");
+  }
+
+  /**
+   * As {@link #bound(ChannelFuture, String, String, int)}, for a listener whose failure names it as
+   * {@code who} and ends with {@code advice} (what to do instead; empty for none).
+   */
+  static Channel bound(ChannelFuture binding, String who, String address, int port, String advice)
+      throws InterruptedException {
     binding.await();
     if (!binding.isSuccess()) {
       throw new IllegalStateException(
-          "the "
-              + what
-              + " listener cannot listen on "
+          who
+              + " cannot listen on "
               + address
               + ":"
               + port
               + " ("
               + binding.cause().getMessage()
-              + ")",
+              + ")"
+              + advice,
           binding.cause());
     }
     return binding.channel();
